@@ -1,0 +1,46 @@
+/**
+ * The contract between file formats and everything above them: a reader exposes a tree's branches
+ * (NanoAOD-flat names, e.g. `nJet`, `Jet_pt`, `MET_pt`) and returns columns for an entry range.
+ * ROOT and Parquet (flat or nested layout) both implement it, so events and processors never know
+ * which format they read.
+ */
+import type { Jagged, NumericArray } from '../columnar/types.ts';
+
+/** Element type of a branch after decoding. 64-bit integers decode to float64 (exact up to 2^53). */
+export type DType = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
+
+export interface BranchInfo {
+  /** NanoAOD-flat name: `Jet_pt`, `nJet`, `MET_pt`, `run`. */
+  readonly name: string;
+  /** `flat`: one value per entry; `jagged`: a list per entry. */
+  readonly kind: 'flat' | 'jagged';
+  readonly dtype: DType;
+  /** For jagged branches, the name of the counts branch (`nJet`) when the file has one. */
+  readonly countBranch?: string;
+}
+
+/** A decoded column: a typed array (flat) or offsets + content (jagged). */
+export type Column = NumericArray | Jagged;
+
+export interface EventReader {
+  /** Path or URL the reader was opened on (used in error messages). */
+  readonly path: string;
+  /** Tree name (ROOT) or a fixed name for Parquet/Arrow. */
+  readonly treeName: string;
+  readonly numEntries: number;
+  /** Branch metadata, without reading any basket or page. */
+  branches(): readonly BranchInfo[];
+  /** Entry numbers where baskets/clusters (ROOT) or row groups (Parquet) start, plus numEntries at the end. */
+  boundaries(): readonly number[];
+  /** Read the named branches for [entryStart, entryStop). Unknown names throw a typed error with suggestions. */
+  read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>>;
+  /** Bytes fetched from the underlying source so far (compressed, as stored). */
+  readonly bytesRead: number;
+  close(): Promise<void>;
+}
+
+/** Options common to every format's `open`. */
+export interface OpenOptions {
+  /** Tree name inside a ROOT file (default `Events`); ignored by Parquet/Arrow. */
+  treeName?: string;
+}

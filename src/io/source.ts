@@ -1,0 +1,159 @@
+/**
+ * Byte sources: the bottom layer of every reader. A source knows only how to fetch byte ranges from a
+ * local file or an http(s) URL (range requests, bounded concurrency, retry with backoff) and counts
+ * what it fetched. No format knowledge lives here.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import { RistrettoError } from '../errors/index.ts';
+
+export class SourceError extends RistrettoError {}
+
+export interface ByteSource {
+  /** The path or URL, for messages. */
+  readonly name: string;
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Bytes fetched so far. */
+  readonly bytesRead: number;
+  /** Bytes [start, end). Throws SourceError naming the source when the range is outside the file. */
+  read(start: number, end: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export function isUrl(pathOrUrl: string): boolean {
+  return /^https?:\/\//i.test(pathOrUrl);
+}
+
+/** Open a local path or an http(s) URL. */
+export async function openSource(pathOrUrl: string, opts: HttpOptions = {}): Promise<ByteSource> {
+  return isUrl(pathOrUrl) ? HttpSource.open(pathOrUrl, opts) : FileSource.open(pathOrUrl);
+}
+
+export class FileSource implements ByteSource {
+  bytesRead = 0;
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<FileSource> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SourceError(
+        code === 'ENOENT' ? `file not found: ${path}` : `cannot open ${path}: ${(e as Error).message}`,
+        { file: path, code },
+        code === 'ENOENT' ? 'check the path (relative paths in a dataset JSON are relative to the JSON file)' : undefined,
+        { cause: e },
+      );
+    }
+    const st = await fh.stat();
+    return new FileSource(path, st.size, fh);
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    checkRange(this, start, end);
+    const out = new Uint8Array(end - start);
+    let done = 0;
+    while (done < out.length) {
+      const { bytesRead } = await this.fh.read(out, done, out.length - done, start + done);
+      if (bytesRead === 0) throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
+      done += bytesRead;
+    }
+    this.bytesRead += out.length;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+export interface HttpOptions {
+  /** Concurrent requests per source (default 4). */
+  concurrency?: number;
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** First backoff delay in ms, doubled each retry (default 100). */
+  backoffMs?: number;
+  /** Extra request headers (e.g. authorization for a private store); never logged. */
+  headers?: Record<string, string>;
+}
+
+export class HttpSource implements ByteSource {
+  bytesRead = 0;
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private readonly queue: PQueue,
+    private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> },
+  ) {}
+
+  static async open(url: string, o: HttpOptions = {}): Promise<HttpSource> {
+    const opts = { concurrency: o.concurrency ?? 4, retries: o.retries ?? 3, backoffMs: o.backoffMs ?? 100, headers: o.headers ?? {} };
+    const queue = new PQueue({ concurrency: opts.concurrency });
+    const res = await withRetry(url, opts, async () => {
+      const r = await fetch(url, { method: 'HEAD', headers: opts.headers });
+      if (!r.ok) throw httpStatusError(url, r.status);
+      return r;
+    });
+    const len = Number(res.headers.get('content-length'));
+    if (!Number.isFinite(len)) throw new SourceError(`server gave no content-length for ${url}`, { url }, 'serve the file from a server that supports HEAD and range requests');
+    return new HttpSource(url, len, queue, opts);
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    checkRange(this, start, end);
+    if (end === start) return new Uint8Array(0);
+    const buf = await this.queue.add(() =>
+      withRetry(this.name, this.opts, async () => {
+        const r = await fetch(this.name, { headers: { ...this.opts.headers, range: `bytes=${start}-${end - 1}` } });
+        if (r.status !== 206 && r.status !== 200) throw httpStatusError(this.name, r.status);
+        let b = new Uint8Array(await r.arrayBuffer());
+        if (r.status === 200) b = b.subarray(start, end); // server ignored the range
+        if (b.length !== end - start) throw new Error(`short response: ${b.length} of ${end - start} bytes`);
+        return b;
+      }),
+    );
+    this.bytesRead += buf!.length;
+    return buf!;
+  }
+
+  async close(): Promise<void> {
+    this.queue.clear();
+  }
+}
+
+class PermanentHttpError extends SourceError {}
+
+function httpStatusError(url: string, status: number): Error {
+  // 4xx other than 408/429 will not get better by retrying.
+  const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  const msg = `HTTP ${status} for ${url}`;
+  return permanent ? new PermanentHttpError(msg, { url, status }) : new Error(msg);
+}
+
+async function withRetry<T>(url: string, opts: { retries: number; backoffMs: number }, fn: () => Promise<T>): Promise<T> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt <= opts.retries; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof PermanentHttpError) throw e;
+      lastErr = e;
+      if (attempt < opts.retries) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** attempt));
+    }
+  }
+  const cause = lastErr instanceof Error ? (lastErr.cause instanceof Error ? `${lastErr.message} (${lastErr.cause.message})` : lastErr.message) : String(lastErr);
+  throw new SourceError(`cannot read ${url} after ${opts.retries + 1} attempts: ${cause}`, { url, attempts: opts.retries + 1 }, 'check that the server is up and reachable', { cause: lastErr });
+}
+
+function checkRange(src: ByteSource, start: number, end: number): void {
+  if (start < 0 || end < start || end > src.size) {
+    throw new SourceError(`byte range [${start}, ${end}) is outside ${src.name} (size ${src.size}); the file may be truncated`, { file: src.name, start, end, size: src.size }, 'check that the file was copied completely');
+  }
+}
