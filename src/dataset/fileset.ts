@@ -1,0 +1,150 @@
+/**
+ * Dataset JSON in coffea's fileset forms, resolved to absolute paths (or URLs) and tree names:
+ *
+ *     { "name": ["a.root", "dir/*.root"] }                                   tree from --treename
+ *     { "name": { "files": { "a.root": "Events" }, "metadata": { ... } } }
+ *     { "name": { "files": ["a.root"], "treename": "events", "metadata": { ... } } }
+ *     { "name": { "files": { "a.root": { "object_path": "Events" } } } }     coffea 2024 form
+ *
+ * Relative paths are relative to the JSON file; globs are expanded; http(s) URLs pass through.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { RistrettoError } from '../errors/index.ts';
+import { isUrl } from '../io/source.ts';
+import { glob, hasGlob } from './glob.ts';
+
+/** One input file of a dataset. */
+export interface FileSpec {
+  /** Absolute local path or http(s) URL. */
+  readonly path: string;
+  /** Tree (ROOT) name; Parquet/Arrow readers ignore it. */
+  readonly tree: string;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly files: readonly FileSpec[];
+  /** Free-form metadata from the JSON (cross-section, isData...), handed to the processor. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Malformed dataset JSON; `context.key` names the offending key path. */
+export class DatasetError extends RistrettoError {}
+
+export interface FilesetOptions {
+  /** Tree name for files given without one (default `Events`). */
+  treeName?: string;
+}
+
+const SHAPES =
+  'expected {"<dataset>": ["file", ...]} or {"<dataset>": {"files": {"file": "tree"} | ["file", ...], "treename"?: "...", "metadata"?: {...}}}';
+
+/** Read and resolve a dataset JSON file. */
+export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): Promise<Dataset[]> {
+  let text: string;
+  try {
+    text = await readFile(jsonPath, 'utf8');
+  } catch (e) {
+    throw new DatasetError(`cannot read dataset file ${jsonPath}: ${(e as Error).message}`, { file: jsonPath }, 'check the path to the dataset JSON', { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new DatasetError(`dataset file ${jsonPath} is not valid JSON: ${(e as Error).message}`, { file: jsonPath }, SHAPES, { cause: e });
+  }
+  return resolveFileset(value, dirname(resolve(jsonPath)), { ...opts, source: jsonPath });
+}
+
+/**
+ * Validate and resolve an already-parsed fileset. `baseDir` anchors relative paths; `source` names the
+ * JSON in messages.
+ */
+export async function resolveFileset(value: unknown, baseDir: string, opts: FilesetOptions & { source?: string } = {}): Promise<Dataset[]> {
+  const source = opts.source ?? '<fileset>';
+  const defaultTree = opts.treeName ?? 'Events';
+  const bad = (key: string, what: string): never => {
+    throw new DatasetError(`${source}: ${key ? `"${key}" ` : ''}${what}`, { file: source, key }, SHAPES);
+  };
+  if (!isPlainObject(value)) bad('', `top level must be an object mapping dataset names to files, got ${describe(value)}`);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) bad('', 'contains no datasets');
+
+  const out: Dataset[] = [];
+  for (const [name, spec] of entries) {
+    let tree = defaultTree;
+    let metadata: Record<string, unknown> = {};
+    let raw: Array<[string, string, string]> = []; // [path, tree, key]
+    if (Array.isArray(spec)) {
+      raw = spec.map((f, i) => [checkPath(f, `${name}[${i}]`, bad), tree, `${name}[${i}]`]);
+    } else if (isPlainObject(spec)) {
+      const s = spec as Record<string, unknown>;
+      for (const k of Object.keys(s)) {
+        if (k !== 'files' && k !== 'metadata' && k !== 'treename') bad(`${name}.${k}`, `is not a known key (known: files, treename, metadata)`);
+      }
+      if (s.treename !== undefined) {
+        if (typeof s.treename !== 'string' || !s.treename) bad(`${name}.treename`, `must be a non-empty string, got ${describe(s.treename)}`);
+        tree = s.treename as string;
+      }
+      if (s.metadata !== undefined) {
+        if (!isPlainObject(s.metadata)) bad(`${name}.metadata`, `must be an object, got ${describe(s.metadata)}`);
+        metadata = s.metadata as Record<string, unknown>;
+      }
+      const files = s.files;
+      if (files === undefined) bad(name, 'has no "files" key');
+      if (Array.isArray(files)) {
+        raw = files.map((f, i) => [checkPath(f, `${name}.files[${i}]`, bad), tree, `${name}.files[${i}]`]);
+      } else if (isPlainObject(files)) {
+        raw = Object.entries(files as Record<string, unknown>).map(([f, t]) => {
+          const key = `${name}.files["${f}"]`;
+          if (!f) bad(key, 'is an empty file name');
+          if (typeof t === 'string' && t) return [f, t, key];
+          if (isPlainObject(t) && typeof (t as Record<string, unknown>).object_path === 'string') return [f, (t as { object_path: string }).object_path, key];
+          return bad(key, `must map to a tree name (string) or {"object_path": "..."}, got ${describe(t)}`);
+        });
+      } else bad(`${name}.files`, `must be a list of files or an object {"file": "tree"}, got ${describe(files)}`);
+    } else {
+      bad(name, `must be a list of files or an object with "files", got ${describe(spec)}`);
+    }
+    if (raw.length === 0) bad(name, 'lists no files');
+
+    const files: FileSpec[] = [];
+    const seen = new Set<string>();
+    for (const [p, t, key] of raw) {
+      for (const path of await expand(p, baseDir, key, bad)) {
+        if (seen.has(path)) bad(key, `lists ${path} a second time; each file may appear once per dataset`);
+        seen.add(path);
+        files.push({ path, tree: t });
+      }
+    }
+    out.push({ name, files, metadata });
+  }
+  return out;
+}
+
+async function expand(p: string, baseDir: string, key: string, bad: (k: string, w: string) => never): Promise<string[]> {
+  if (isUrl(p)) return [p];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) bad(key, `uses an unsupported URL scheme (${p.split(':')[0]}); use a local path or http(s)`);
+  const abs = isAbsolute(p) ? p : resolve(baseDir, p);
+  if (!hasGlob(p)) return [abs];
+  const matches = await glob(abs);
+  if (matches.length === 0) bad(key, `pattern ${p} matched no files (relative to ${baseDir})`);
+  return matches;
+}
+
+function checkPath(f: unknown, key: string, bad: (k: string, w: string) => never): string {
+  if (typeof f !== 'string' || !f) return bad(key, `must be a file path or URL (non-empty string), got ${describe(f)}`);
+  return f;
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}

@@ -1,0 +1,152 @@
+/**
+ * Preprocessing: learn each file's entry count and cluster boundaries (cached on disk by file
+ * identity) and turn datasets into ordered work items. Files are opened with bounded concurrency; with
+ * `maxchunks`, only as many files as needed are looked at.
+ */
+import PQueue from 'p-queue';
+import { RistrettoError } from '../errors/index.ts';
+import { openReader } from '../io/open.ts';
+import type { EventReader, OpenOptions } from '../io/reader.ts';
+import { PreprocessCache } from './cache.ts';
+import { chunkFile, type ChunkOptions, type FileInfo, type WorkItem } from './chunking.ts';
+import type { Dataset } from './fileset.ts';
+import { fileIdentity } from './identity.ts';
+
+/** A file left out of the run with `--skipbadfiles`, and why. */
+export interface SkippedFile {
+  readonly dataset: string;
+  readonly file: string;
+  readonly tree: string;
+  /** The reader's message. */
+  readonly reason: string;
+  /** `preprocess`: could not be opened at all; `process`: some chunks failed to read. */
+  readonly stage: 'preprocess' | 'process';
+  /** For stage `process`: the entry ranges that were not processed. */
+  readonly entries?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A file could not be preprocessed (and `skipBadFiles` is off). */
+export class PreprocessError extends RistrettoError {}
+
+export interface PlanOptions extends ChunkOptions {
+  /** Stop after this many work items (and look only at the files needed for them). */
+  maxchunks?: number;
+  /** Files opened at once (default 8). */
+  concurrency?: number;
+  /** JSON cache of entry counts; undefined disables the on-disk cache. */
+  cacheFile?: string;
+  /** Leave out files that cannot be opened instead of failing. */
+  skipBadFiles?: boolean;
+  /** Opener (default: `openReader`, dispatching by extension). */
+  open?: (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
+}
+
+export interface Plan {
+  readonly items: WorkItem[];
+  readonly files: FileInfo[];
+  readonly skipped: SkippedFile[];
+  /** Files whose entry counts came from the cache / were opened. */
+  readonly cacheHits: number;
+  readonly opened: number;
+}
+
+interface Job {
+  readonly dataset: string;
+  readonly path: string;
+  readonly tree: string;
+}
+
+/** Preprocess the datasets' files and cut them into work items in (dataset, file, entry) order. */
+export async function planWork(datasets: readonly Dataset[], opts: PlanOptions = {}): Promise<Plan> {
+  const maxchunks = opts.maxchunks ?? Infinity;
+  const open = opts.open ?? openReader;
+  const cache = await PreprocessCache.load(opts.cacheFile);
+  const jobs: Job[] = datasets.flatMap((d) => d.files.map((f) => ({ dataset: d.name, path: f.path, tree: f.tree })));
+  const results: Array<FileInfo | { error: unknown } | undefined> = new Array(jobs.length);
+  let cacheHits = 0;
+  let opened = 0;
+
+  const one = async (j: Job): Promise<FileInfo> => {
+    const fileId = await fileIdentity(j.path);
+    const hit = cache.get(fileId, j.tree);
+    if (hit) {
+      cacheHits++;
+      return { path: j.path, tree: j.tree, fileId, numEntries: hit.numEntries, boundaries: hit.boundaries };
+    }
+    opened++;
+    const reader = await open(j.path, { treeName: j.tree });
+    try {
+      const info = { path: j.path, tree: j.tree, fileId, numEntries: reader.numEntries, boundaries: [...reader.boundaries()] };
+      cache.set(fileId, j.tree, info);
+      return info;
+    } finally {
+      await reader.close().catch(() => undefined);
+    }
+  };
+
+  // Items available from the finished prefix of files; decides whether more files are needed.
+  const prefixItems = (): number => {
+    let n = 0;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r === undefined) break;
+      if (!('error' in r)) n += chunkFile(jobs[i]!.dataset, r, opts).length;
+      if (n >= maxchunks) break;
+    }
+    return n;
+  };
+
+  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency ?? 8) });
+  let failed = false;
+  let next = 0;
+  while (next < jobs.length && !failed) {
+    if (Number.isFinite(maxchunks)) {
+      await queue.onSizeLessThan(1);
+      if (prefixItems() >= maxchunks) break;
+      // Without a free slot, wait for one to finish before deciding whether to open another file.
+      if (queue.pending >= queue.concurrency) {
+        await new Promise<void>((r) => queue.once('next', () => r()));
+        continue;
+      }
+    }
+    const i = next++;
+    void queue.add(async () => {
+      try {
+        results[i] = await one(jobs[i]!);
+      } catch (error) {
+        results[i] = { error };
+        if (!opts.skipBadFiles) failed = true;
+      }
+    });
+  }
+  await queue.onIdle();
+  await cache.save().catch(() => undefined); // a read-only cache location must not fail the run
+
+  const items: WorkItem[] = [];
+  const files: FileInfo[] = [];
+  const skipped: SkippedFile[] = [];
+  for (let i = 0; i < jobs.length; i++) {
+    const r = results[i];
+    const j = jobs[i]!;
+    if (r === undefined) continue;
+    if ('error' in r) {
+      const msg = r.error instanceof Error ? r.error.message : String(r.error);
+      if (!opts.skipBadFiles) {
+        throw new PreprocessError(
+          `cannot open ${j.path} (dataset ${j.dataset}, tree ${j.tree}): ${msg}`,
+          { dataset: j.dataset, file: j.path, tree: j.tree },
+          'fix or remove the file, or pass --skipbadfiles to leave unreadable files out (they are listed in the summary)',
+          { cause: r.error },
+        );
+      }
+      skipped.push({ dataset: j.dataset, file: j.path, tree: j.tree, reason: msg, stage: 'preprocess' });
+      continue;
+    }
+    files.push(r);
+    for (const it of chunkFile(j.dataset, r, opts)) {
+      if (items.length >= maxchunks) break;
+      items.push(it);
+    }
+  }
+  return { items, files, skipped, cacheHits, opened };
+}

@@ -1,0 +1,58 @@
+/**
+ * Opening any supported file by its extension. Formats register an opener under their extensions; the
+ * built-in readers (ROOT, Parquet, Arrow IPC) are registered here, so `openReader` works for all of
+ * them without the caller knowing which format it reads.
+ */
+import { RistrettoError } from '../errors/index.ts';
+import type { EventReader, OpenOptions } from './reader.ts';
+
+/** Opens one file (path or URL) as an EventReader. */
+export type FormatOpener = (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
+
+/** No reader for the file's extension, or the format's module is unavailable. */
+export class UnsupportedFormatError extends RistrettoError {}
+
+const openers = new Map<string, FormatOpener>();
+
+/** Known extensions and whether a reader exists for them (so the error can tell "unknown" from "unavailable"). */
+const KNOWN = ['.root', '.parquet', '.arrow', '.feather'];
+
+/** Register (or replace) the opener for an extension such as `.root` (case-insensitive, leading dot optional). */
+export function registerFormat(ext: string, opener: FormatOpener): void {
+  openers.set(normalizeExt(ext), opener);
+}
+
+/** Extensions that currently have an opener. */
+export function registeredFormats(): string[] {
+  return [...openers.keys()].sort();
+}
+
+/** Extension of a path or URL (query string and fragment ignored), lower-case with the dot. */
+export function extensionOf(pathOrUrl: string): string {
+  const clean = pathOrUrl.replace(/[?#].*$/, '');
+  const slash = Math.max(clean.lastIndexOf('/'), clean.lastIndexOf('\\'));
+  const base = clean.slice(slash + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(dot).toLowerCase() : '';
+}
+
+/** Open a file with the reader registered for its extension. */
+export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Promise<EventReader> {
+  const ext = extensionOf(pathOrUrl);
+  const opener = openers.get(ext);
+  if (!opener) {
+    const have = registeredFormats();
+    const known = KNOWN.includes(ext);
+    throw new UnsupportedFormatError(
+      known ? `the ${ext} reader is not available in this build (cannot open ${pathOrUrl})` : `no reader for ${ext ? `extension ${ext}` : 'a file without extension'}: ${pathOrUrl}`,
+      { file: pathOrUrl, extension: ext, available: have },
+      `supported extensions: ${have.join(', ') || 'none registered'}`,
+    );
+  }
+  return opener(pathOrUrl, opts);
+}
+
+function normalizeExt(ext: string): string {
+  const e = ext.toLowerCase();
+  return e.startsWith('.') ? e : `.${e}`;
+}

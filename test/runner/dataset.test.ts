@@ -1,0 +1,93 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunkRanges } from '../../src/dataset/chunking.ts';
+import { DatasetError, loadFileset } from '../../src/dataset/fileset.ts';
+import { expandBraces, glob } from '../../src/dataset/glob.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ristretto-ds-'));
+  await mkdir(join(dir, 'data', 'sub'), { recursive: true });
+  for (const f of ['data/a1.root', 'data/a2.root', 'data/b.parquet', 'data/sub/c.root', 'data/sub/d.txt']) await writeFile(join(dir, f), '');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function fileset(value: unknown, treeName?: string) {
+  const p = join(dir, `ds-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(p, typeof value === 'string' ? value : JSON.stringify(value));
+  return loadFileset(p, { treeName });
+}
+
+async function errorOf(value: unknown): Promise<DatasetError> {
+  try {
+    await fileset(value);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DatasetError);
+    return e as DatasetError;
+  }
+  throw new Error('expected a DatasetError');
+}
+
+describe('glob', () => {
+  it('expands braces, *, ? and **', async () => {
+    expect(expandBraces('x{a,b{c,d}}y')).toEqual(['xay', 'xbcy', 'xbdy']);
+    expect(await glob('data/a?.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root')]);
+    expect(await glob('data/**/*.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root'), join(dir, 'data/sub/c.root')]);
+    expect(await glob('data/*.{parquet,txt}', dir)).toEqual([join(dir, 'data/b.parquet')]);
+    expect(await glob('data/[!a]*', dir)).toEqual([join(dir, 'data/b.parquet')]);
+  });
+});
+
+describe('dataset JSON', () => {
+  it('accepts the list form with the default tree and resolves relative paths against the JSON file', async () => {
+    const ds = await fileset({ mc: ['data/a1.root', 'https://example.org/x.root'] }, 'events');
+    expect(ds).toEqual([{ name: 'mc', metadata: {}, files: [{ path: join(dir, 'data/a1.root'), tree: 'events' }, { path: 'https://example.org/x.root', tree: 'events' }] }]);
+  });
+
+  it('accepts the files-object form with metadata, treename and coffea object_path', async () => {
+    const ds = await fileset({
+      a: { files: { 'data/a1.root': 'Events', 'data/a2.root': { object_path: 'T' } }, metadata: { xsec: 2.5 } },
+      b: { files: ['data/sub/*.root'], treename: 'tree' },
+    });
+    expect(ds[0]).toEqual({ name: 'a', metadata: { xsec: 2.5 }, files: [{ path: join(dir, 'data/a1.root'), tree: 'Events' }, { path: join(dir, 'data/a2.root'), tree: 'T' }] });
+    expect(ds[1]).toEqual({ name: 'b', metadata: {}, files: [{ path: join(dir, 'data/sub/c.root'), tree: 'tree' }] });
+  });
+
+  it('names the bad key and the expected shape', async () => {
+    let e = await errorOf('{"a": [');
+    expect(e.message).toMatch(/not valid JSON/);
+    e = await errorOf(['x']);
+    expect(e.message).toMatch(/top level must be an object/);
+    e = await errorOf({ zmm: 'file.root' });
+    expect(e.message).toMatch(/"zmm" must be a list of files or an object with "files", got string "file.root"/);
+    expect(e.message).toMatch(/expected \{"<dataset>": \["file", \.\.\.\]\}/);
+    e = await errorOf({ zmm: { files: { 'a.root': 3 } } });
+    expect(e.message).toMatch(/"zmm\.files\["a\.root"\]" must map to a tree name/);
+    e = await errorOf({ zmm: { files: ['a.root', 7] } });
+    expect(e.message).toMatch(/"zmm\.files\[1\]" must be a file path/);
+    expect(e.context.key).toBe('zmm.files[1]');
+    e = await errorOf({ zmm: { file: ['a.root'] } });
+    expect(e.message).toMatch(/"zmm\.file" is not a known key/);
+    e = await errorOf({ zmm: { files: ['nothing*.root'] } });
+    expect(e.message).toMatch(/matched no files/);
+    e = await errorOf({ zmm: [] });
+    expect(e.message).toMatch(/"zmm" lists no files/);
+    e = await errorOf({ zmm: { files: ['data/a1.root'], metadata: [1] } });
+    expect(e.message).toMatch(/"zmm\.metadata" must be an object/);
+  });
+});
+
+describe('chunking', () => {
+  it('cuts a file into nearly equal chunks covering every entry once', () => {
+    expect(chunkRanges({ numEntries: 10, boundaries: [0, 10] }, { chunksize: 4 })).toEqual([[0, 4], [4, 8], [8, 10]]);
+    expect(chunkRanges({ numEntries: 10_000, boundaries: [] }, { chunksize: 100_000 })).toEqual([[0, 10_000]]);
+    expect(chunkRanges({ numEntries: 0, boundaries: [0] }, { chunksize: 5 })).toEqual([]);
+  });
+
+  it('aligns to cluster boundaries when asked', () => {
+    const b = [0, 3, 6, 9, 20, 22];
+    expect(chunkRanges({ numEntries: 22, boundaries: b }, { chunksize: 7, align: true })).toEqual([[0, 6], [6, 9], [9, 20], [20, 22]]);
+  });
+});
