@@ -1,3 +1,5 @@
+import { UnknownBinaryTypeError, closestNames } from './errors.ts';
+
 /**
  * The contract every mergeable accumulator value follows. Plain numbers, nested objects, Maps, Sets and
  * typed arrays are handled by the accumulate module itself; anything else (histograms, user types)
@@ -7,6 +9,24 @@
 export interface Addable<T> {
   /** Return the sum of `this` and `other`; must be associative and commutative. Must not mutate `other`. */
   add(other: T): T;
+}
+
+/**
+ * An Addable that can also merge in place. `accumulate` prefers `iadd` so that a runner's running total
+ * does not reallocate per chunk. `iadd` returns `this` (a `void` return is treated as `this`).
+ */
+export interface InPlaceAddable<T> extends Addable<T> {
+  /** Add `other` into `this` and return `this`. Must not mutate `other`. */
+  iadd(other: T): T | void;
+}
+
+/**
+ * A value that can copy itself deeply. `accumulate` copies a value that exists on one side only (so a
+ * later in-place merge never writes into the caller's input); an Addable with `iadd` should provide
+ * `copy`, otherwise it is copied through its binary parts, and failing that the merge is refused.
+ */
+export interface Copyable<T> {
+  copy(): T;
 }
 
 /** A value that can be written to, and rebuilt from, binary parts (JSON header + raw buffers). */
@@ -22,6 +42,26 @@ export type BinaryDecoder = (header: unknown, buffers: ArrayBufferView[]) => unk
 
 const decoders = new Map<string, BinaryDecoder>();
 
+/** True when `v` has an `add` method (and is not a Set, whose `add` inserts an element). */
+export function isAddable(v: unknown): v is Addable<unknown> {
+  return typeof v === 'object' && v !== null && !(v instanceof Set) && typeof (v as { add?: unknown }).add === 'function';
+}
+
+/** True when `v` carries a binary tag and can split itself into binary parts. */
+export function isBinarySerializable(v: unknown): v is BinarySerializable {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { binaryTag?: unknown }).binaryTag === 'string' &&
+    typeof (v as { toBinaryParts?: unknown }).toBinaryParts === 'function'
+  );
+}
+
+/** Tags that currently have a decoder, e.g. for diagnostics. */
+export function registeredBinaryTags(): string[] {
+  return [...decoders.keys()];
+}
+
 /** Register the decoder for a binary tag; a module that defines a BinarySerializable class calls this once. */
 export function registerBinaryType(tag: string, decode: BinaryDecoder): void {
   decoders.set(tag, decode);
@@ -31,9 +71,11 @@ export function registerBinaryType(tag: string, decode: BinaryDecoder): void {
 export function binaryDecoder(tag: string): BinaryDecoder {
   const d = decoders.get(tag);
   if (!d) {
-    throw new Error(
-      `no binary decoder registered for type "${tag}": import the module that defines it before decoding ` +
-        `(known: ${[...decoders.keys()].join(', ') || 'none'})`,
+    const known = [...decoders.keys()];
+    throw new UnknownBinaryTypeError(
+      `no binary decoder registered for type "${tag}"`,
+      { tag, known },
+      `import the module that defines it before decoding (closest known: ${closestNames(tag, known).join(', ') || 'none'})`,
     );
   }
   return d;
