@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { BranchNotFound, ColumnNotLoaded, InvalidEntryRange, TooManyPasses, runOnEvents } from '../../src/events/index.ts';
+import type { Events } from '../../src/events/index.ts';
+import { MemoryReader, toyBranches, toyEvents } from './memory-reader.ts';
+import type { ToyEvent } from './memory-reader.ts';
+
+const EVENTS = toyEvents(200);
+const reader = () => new MemoryReader('mem://toy', toyBranches(EVENTS));
+
+/** Processor under test: sum of leading-muon pt for events with ≥ 2 muons, and MET of those events. */
+function leadingMuon(events: Events): { n: number; sumPt: number; sumMet: number } {
+  const off = events.Muon.offsets;
+  const pt = events.Muon.pt.content;
+  const met = events.MET.pt;
+  let n = 0;
+  let sumPt = 0;
+  let sumMet = 0;
+  for (let i = 0; i < events.numEvents; i++) {
+    if (off[i + 1]! - off[i]! < 2) continue;
+    n++;
+    sumPt += pt[off[i]!]!;
+    sumMet += met[i]!;
+  }
+  return { n, sumPt, sumMet };
+}
+
+function naiveLeadingMuon(evs: ToyEvent[]) {
+  let n = 0;
+  let sumPt = 0;
+  let sumMet = 0;
+  for (const e of evs) {
+    if (e.muons.length < 2) continue;
+    n++;
+    sumPt += e.muons[0]!.pt;
+    sumMet += e.metPt;
+  }
+  return { n, sumPt, sumMet };
+}
+
+describe('runOnEvents: lazy loading', () => {
+  it('reads only the branches the processor touches, discovering them in passes', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, r.numEntries, leadingMuon);
+    expect(out.result).toEqual(naiveLeadingMuon(EVENTS));
+    // Muon.offsets is touched before any Muon field is loaded, so it asks for the counts branch.
+    expect(out.columnsRead).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
+    expect(out.columnsAccessed).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
+    expect(r.reads).toEqual([['nMuon'], ['Muon_pt'], ['MET_pt']]);
+    expect(out.passes).toBe(4);
+    expect(out.bytesRead).toBe(r.bytesRead);
+  });
+
+  it('counts one pass per missing branch, and one pass with prefetch', async () => {
+    const r = reader();
+    const fn = (e: Events) => {
+      const a = e.Muon.pt.content.length;
+      const b = e.MET.pt.length;
+      const c = e.run.length;
+      return a + b + c;
+    };
+    const first = await runOnEvents(r, 0, 50, fn);
+    expect(first.passes).toBe(4);
+    expect(first.columnsRead).toEqual(['MET_pt', 'Muon_pt', 'run']);
+    expect(r.reads).toEqual([['Muon_pt'], ['MET_pt'], ['run']]);
+
+    const r2 = reader();
+    const second = await runOnEvents(r2, 50, 100, fn, { prefetch: first.columnsRead });
+    expect(second.passes).toBe(1);
+    expect(r2.reads).toEqual([['MET_pt', 'Muon_pt', 'run']]);
+    const naive = EVENTS.slice(50, 100).reduce((s, e) => s + e.muons.length, 0) + 50 + 50;
+    expect(second.result).toBe(naive);
+  });
+
+  it('ignores prefetch names the file lacks and still reads nothing untouched', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, 10, (e) => e.run[0], { prefetch: ['run', 'Muon_ptt'] });
+    expect(out.result).toBe(EVENTS[0]!.run);
+    expect(out.passes).toBe(1);
+    expect(out.columnsRead).toEqual(['run']);
+  });
+
+  it('reports prefetched-but-unused branches in columnsRead but not in columnsAccessed', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, 10, (e) => e.MET.pt[1], { prefetch: ['MET_pt', 'Jet_pt'] });
+    expect(out.result).toBe(EVENTS[1]!.metPt);
+    expect(out.columnsRead).toEqual(['Jet_pt', 'MET_pt']);
+    expect(out.columnsAccessed).toEqual(['MET_pt']);
+  });
+
+  it('reloads and re-runs when the processor swallows the load signal', async () => {
+    const r = reader();
+    let sawSignal = 0;
+    const out = await runOnEvents(r, 0, r.numEntries, (e) => {
+      let pt: Float32Array | undefined;
+      try {
+        pt = e.Muon.pt.content as Float32Array;
+      } catch (err) {
+        if (err instanceof ColumnNotLoaded) sawSignal++;
+      }
+      return pt ? pt.length : -1;
+    });
+    expect(sawSignal).toBe(1);
+    expect(out.result).toBe(EVENTS.reduce((s, e) => s + e.muons.length, 0));
+    expect(out.passes).toBe(2);
+  });
+
+  it('rethrows the processor’s own error untouched, also after discovery passes', async () => {
+    const r = reader();
+    const mine = new TypeError('processor bug');
+    await expect(runOnEvents(r, 0, 10, () => { throw mine; })).rejects.toBe(mine);
+    await expect(
+      runOnEvents(r, 0, 10, (e) => {
+        if (e.MET.pt.length > 0) throw mine;
+        return 0;
+      }),
+    ).rejects.toBe(mine);
+    await expect(runOnEvents(r, 0, 10, async () => Promise.reject(mine))).rejects.toBe(mine);
+  });
+
+  it('fails clearly when discovery exceeds maxPasses', async () => {
+    const r = reader();
+    const err = await runOnEvents(r, 0, 10, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length + e.Jet.pt.content.length, { maxPasses: 2 }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(TooManyPasses);
+    expect((err as Error).message).toMatch(/after 2 passes over mem:\/\/toy tree Events \(last missing: Muon_eta\).*prefetch/);
+  });
+
+  it('validates the entry range', async () => {
+    const r = reader();
+    await expect(runOnEvents(r, 5, 4, () => 0)).rejects.toBeInstanceOf(InvalidEntryRange);
+    await expect(runOnEvents(r, 0, r.numEntries + 1, () => 0)).rejects.toThrow(/not within \[0, 200\]/);
+    await expect(runOnEvents(r, 0.5, 3, () => 0)).rejects.toBeInstanceOf(InvalidEntryRange);
+  });
+
+  it('works on a sub-range and on an empty range', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 37, 151, leadingMuon);
+    expect(out.result).toEqual(naiveLeadingMuon(EVENTS.slice(37, 151)));
+    const empty = await runOnEvents(r, 20, 20, leadingMuon);
+    expect(empty.result).toEqual({ n: 0, sumPt: 0, sumMet: 0 });
+  });
+
+  it('supports async processors', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, 30, async (e) => {
+      await new Promise((res) => setTimeout(res, 1));
+      return e.nMuon.reduce((s, x) => s + x, 0);
+    });
+    expect(out.result).toBe(EVENTS.slice(0, 30).reduce((s, e) => s + e.muons.length, 0));
+    expect(out.columnsRead).toEqual(['nMuon']);
+  });
+
+  it('lets a processor return parts of events (probes like `then` do not throw)', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, 5, async (e) => (e.MET.pt ? e.MET : undefined));
+    expect(out.result!.pt).toBeInstanceOf(Float32Array);
+  });
+});
+
+describe('runOnEvents: missing branches', () => {
+  it('names the branch, the file, the tree and the closest branches for a collection field', async () => {
+    const r = reader();
+    const err = await runOnEvents(r, 0, 10, (e) => e.Muon.ptt).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(BranchNotFound);
+    expect((err as Error).message).toMatch(/^no branch Muon_ptt in mem:\/\/toy tree Events; closest: Muon_pt, /);
+    expect((err as BranchNotFound).closest[0]).toBe('Muon_pt');
+    expect(r.reads).toEqual([]);
+  });
+
+  it('does the same through fields, records and top-level names', async () => {
+    const r = reader();
+    const msg = async (fn: (e: Events) => unknown) => ((await runOnEvents(r, 0, 10, fn).catch((x: unknown) => x)) as Error).message;
+    expect(await msg((e) => e.Jet.fields.etaa)).toMatch(/^no branch Jet_etaa in mem:\/\/toy tree Events; closest: Jet_eta,/);
+    expect(await msg((e) => e.HLT.IsoMu2)).toMatch(/^no branch HLT_IsoMu2 in .*; closest: HLT_IsoMu24/);
+    expect(await msg((e) => e.Muons)).toMatch(/^no branch or collection Muons in .*; closest: Muon,/);
+    expect(await msg((e) => e.column('MET_ptt'))).toMatch(/^no branch MET_ptt in .*; closest: MET_pt,/);
+  });
+
+  it('lets `in` probe optional fields without throwing', async () => {
+    const r = reader();
+    const out = await runOnEvents(r, 0, 10, (e) => ['pt' in e.Muon, 'ptt' in e.Muon, 'Muon' in e, 'Tau' in e]);
+    expect(out.result).toEqual([true, false, true, false]);
+  });
+
+  it('explains itself when events are used after runOnEvents returned', async () => {
+    const r = reader();
+    const { result: kept } = await runOnEvents(r, 0, 10, (e) => e);
+    expect(() => kept.Jet.pt).toThrow(ColumnNotLoaded);
+    expect(() => kept.Jet.pt).toThrow(/only inside the function given to runOnEvents/);
+  });
+});
