@@ -1,0 +1,189 @@
+/**
+ * Decodes one column chunk (all pages of one column in one row group) straight into Ristretto memory:
+ * offsets built from repetition levels, element existence and nulls from definition levels, values
+ * copied from the page bytes into one preallocated typed array.
+ */
+import type { ColumnMetaData, CompressionCodec, PageHeader } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage } from 'hyparquet/src/datapage.js';
+import { compressors as hyCompressors } from 'hyparquet-compressors';
+import { gunzipSync } from 'node:zlib';
+import type { NumericArray } from '../../columnar/types.ts';
+import type { DType } from '../reader.ts';
+import { arrayTypeOf, nullValueOf } from './dtype.ts';
+import { ParquetFormatError } from './errors.ts';
+import { bitWidthOf, decodeHybrid } from './hybrid.ts';
+import type { LeafColumn } from './schema.ts';
+import { decodePlain, decodeValues, plainWidth } from './values.ts';
+
+// node:zlib's native gunzip beats the pure-JS one; the rest come from hyparquet-compressors.
+const compressors = { ...hyCompressors, GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+
+/** A decoded chunk: values (flat) or offsets + content (jagged). `content` is empty when only levels were asked for. */
+export interface DecodedChunk {
+  readonly offsets?: Int32Array;
+  readonly values: NumericArray;
+}
+
+let repScratch = new Uint8Array(4096);
+let defScratch = new Uint8Array(4096);
+
+function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
+  return decompressPage(bytes, size, codec, compressors);
+}
+
+/** True when PLAIN bytes of `type` are already the in-memory layout of `dtype` (little-endian host). */
+function bytesAreValues(type: string, dtype: DType): boolean {
+  return (type === 'FLOAT' && dtype === 'float32') || (type === 'DOUBLE' && dtype === 'float64') || (type === 'INT32' && (dtype === 'int32' || dtype === 'uint32'));
+}
+
+/**
+ * Decode a column chunk of a row group with `numRows` rows.
+ * @param levelsOnly decode levels only (offsets), skipping values: used for synthesized counts.
+ */
+export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafColumn, numRows: number, levelsOnly = false): DecodedChunk {
+  const { maxDef, maxRep, listDef } = leaf;
+  const dtype = leaf.info.dtype;
+  const Out = arrayTypeOf(dtype);
+  const nullValue = nullValueOf(dtype);
+  const type = meta.type;
+  const unsigned64 = dtype === 'uint64';
+  const numValues = Number(meta.num_values);
+  const jagged = maxRep > 0;
+  const rawWidth = bytesAreValues(type, dtype) ? plainWidth(type) : 0;
+
+  const offsets = jagged ? new Int32Array(numRows + 1) : undefined;
+  // Level entries bound both rows (flat) and elements (jagged).
+  const values = levelsOnly ? new Out(0) : new Out(jagged ? numValues : numRows);
+  const valueBytes = levelsOnly ? undefined : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let dictionary: NumericArray | undefined;
+  let row = 0; // rows started so far (jagged) or rows filled (flat)
+  let elem = 0; // elements filled (jagged)
+  let levelsSeen = 0;
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reader = { view, offset: 0 };
+
+  while (levelsSeen < numValues) {
+    if (reader.offset >= bytes.length) throw new ParquetFormatError(`column chunk ends after ${levelsSeen} of ${numValues} values`);
+    const header: PageHeader = parquetHeader(reader);
+    const start = reader.offset;
+    const size = header.compressed_page_size;
+    if (!(size >= 0) || start + size > bytes.length) throw new ParquetFormatError(`page of ${size} bytes at chunk offset ${start} runs past the chunk (${bytes.length} bytes)`);
+    reader.offset += size;
+    const raw = bytes.subarray(start, start + size);
+
+    if (header.type === 'DICTIONARY_PAGE') {
+      if (levelsOnly) continue;
+      const n = header.dictionary_page_header?.num_values ?? 0;
+      dictionary = decodePlain(decompress(raw, header.uncompressed_page_size, meta.codec), 0, n, type, unsigned64);
+      continue;
+    }
+    if (header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') continue; // index pages
+
+    // Levels and the start of the values, for both page versions.
+    let n: number;
+    let page: Uint8Array;
+    let pos: number;
+    let encoding;
+    const v2 = header.data_page_header_v2;
+    if (header.type === 'DATA_PAGE') {
+      const h = header.data_page_header;
+      if (!h) throw new ParquetFormatError('data page without its header');
+      n = h.num_values;
+      encoding = h.encoding;
+      page = decompress(raw, header.uncompressed_page_size, meta.codec);
+      pos = 0;
+      if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
+      if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
+      if (maxRep) {
+        const len = view32(page, pos);
+        decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxRep), repScratch, n);
+        pos += 4 + len;
+      }
+      if (maxDef) {
+        const len = view32(page, pos);
+        decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxDef), defScratch, n);
+        pos += 4 + len;
+      }
+    } else {
+      if (!v2) throw new ParquetFormatError('data page v2 without its header');
+      n = v2.num_values;
+      encoding = v2.encoding;
+      if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
+      if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
+      const rl = v2.repetition_levels_byte_length;
+      const dl = v2.definition_levels_byte_length;
+      if (maxRep) decodeHybrid(raw, 0, rl, bitWidthOf(maxRep), repScratch, n);
+      if (maxDef) decodeHybrid(raw, rl, rl + dl, bitWidthOf(maxDef), defScratch, n);
+      const body = raw.subarray(rl + dl);
+      page = v2.is_compressed === false || levelsOnly ? body : decompress(body, header.uncompressed_page_size - rl - dl, meta.codec);
+      pos = 0;
+    }
+    if (levelsSeen + n > numValues) throw new ParquetFormatError(`pages hold more than the ${numValues} values the column metadata announces`);
+    levelsSeen += n;
+    const rep = repScratch;
+    const def = defScratch;
+
+    // Count elements and present values of this page.
+    let present = n;
+    if (maxDef) {
+      present = 0;
+      for (let k = 0; k < n; k++) if (def[k] === maxDef) present++;
+    }
+
+    if (!jagged) {
+      if (row + n > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
+      if (!levelsOnly) {
+        if (present === n && rawWidth && encoding === 'PLAIN') {
+          if (pos + n * rawWidth > page.length) throw new ParquetFormatError(`page holds fewer than the ${n} values its header announces`);
+          valueBytes!.set(page.subarray(pos, pos + n * rawWidth), row * rawWidth);
+        } else {
+          const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
+          if (present === n) values.set(vals, row);
+          else for (let k = 0, vi = 0; k < n; k++) values[row + k] = def[k] === maxDef ? vals[vi++]! : nullValue;
+        }
+      }
+      row += n;
+      continue;
+    }
+
+    // Jagged: a repetition level 0 starts a row; a definition level >= listDef is an element.
+    const elemStart = elem;
+    for (let k = 0; k < n; k++) {
+      if (rep[k] === 0) offsets![row++] = elem;
+      if (def[k]! >= listDef) elem++;
+    }
+    if (row > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
+    if (levelsOnly) continue;
+    const nElems = elem - elemStart;
+    if (present > nElems) throw new ParquetFormatError('definition levels announce more values than list elements');
+    if (present === nElems && rawWidth && encoding === 'PLAIN') {
+      if (pos + present * rawWidth > page.length) throw new ParquetFormatError(`page holds fewer than the ${present} values its header announces`);
+      valueBytes!.set(page.subarray(pos, pos + present * rawWidth), elemStart * rawWidth);
+    } else {
+      const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
+      if (present === nElems) values.set(vals, elemStart);
+      else {
+        let e = elemStart;
+        for (let k = 0, vi = 0; k < n; k++) {
+          const d = def[k]!;
+          if (d >= listDef) values[e++] = d === maxDef ? vals[vi++]! : nullValue;
+        }
+      }
+    }
+  }
+
+  if (jagged) {
+    if (row !== numRows) throw new ParquetFormatError(`column chunk holds ${row} rows, the row group ${numRows}`);
+    offsets![numRows] = elem;
+    return { offsets, values: levelsOnly ? values : values.subarray(0, elem) };
+  }
+  if (row !== numRows) throw new ParquetFormatError(`column chunk holds ${row} rows, the row group ${numRows}`);
+  return { values };
+}
+
+function view32(b: Uint8Array, pos: number): number {
+  if (pos + 4 > b.length) throw new ParquetFormatError('page ends inside its level header');
+  return (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0;
+}

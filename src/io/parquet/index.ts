@@ -1,0 +1,217 @@
+/**
+ * Parquet reader: `openParquet(pathOrUrl)` gives an EventReader over a local file or an http(s) URL.
+ *
+ * Both NanoAOD Parquet layouts map to the same flat branch names (see schema.ts). Pages are decoded
+ * straight into offsets + typed values (chunk.ts) with hyparquet's internals for the footer, page
+ * headers and decompression; only requested columns of the row groups overlapping the entry range are
+ * fetched.
+ */
+import type { FileMetaData } from 'hyparquet';
+import { parquetMetadataAsync } from 'hyparquet';
+import type { NumericArray } from '../../columnar/types.ts';
+import { RistrettoError } from '../../errors/index.ts';
+import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
+import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
+import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
+import { decodeChunk, type DecodedChunk } from './chunk.ts';
+import { arrayTypeOf } from './dtype.ts';
+import { ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
+import { asAsyncBuffer, readRanges } from './fetch.ts';
+import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
+import { closestNames } from './suggest.ts';
+
+export { ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
+
+/** Options of `openParquet`: the common reader options plus HTTP settings for remote files. */
+export interface ParquetOpenOptions extends OpenOptions, HttpOptions {}
+
+/** Name reported as `treeName` by Parquet readers (Parquet files have no trees). */
+export const PARQUET_TREE_NAME = 'Events';
+
+/**
+ * Open a Parquet file (local path or http(s) URL supporting range requests).
+ * Reads only the footer; columns are fetched by `read`.
+ * @throws SourceError when the file cannot be opened, ParquetFormatError when it is not valid Parquet.
+ */
+export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = {}): Promise<EventReader> {
+  const source = await openSource(pathOrUrl, opts);
+  try {
+    let metadata: FileMetaData;
+    try {
+      metadata = await parquetMetadataAsync(asAsyncBuffer(source), { initialFetchSize: Math.min(source.size, 64 * 1024) });
+    } catch (e) {
+      if (e instanceof RistrettoError) throw e;
+      throw new ParquetFormatError(
+        `${pathOrUrl} is not a readable Parquet file: ${(e as Error).message}`,
+        { file: pathOrUrl, size: source.size },
+        'check that the file is complete and really Parquet (a truncated copy loses its footer); copy it again',
+        { cause: e },
+      );
+    }
+    let table: BranchTable;
+    try {
+      table = mapSchema(metadata);
+    } catch (e) {
+      throw new ParquetFormatError(`the schema of ${pathOrUrl} is corrupt: ${(e as Error).message}`, { file: pathOrUrl }, 'copy the file again', { cause: e });
+    }
+    return new ParquetReader(pathOrUrl, source, metadata, table, opts.treeName ?? PARQUET_TREE_NAME);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+class ParquetReader implements EventReader {
+  readonly numEntries: number;
+  private readonly starts: number[];
+  private readonly infos: BranchInfo[];
+
+  constructor(
+    readonly path: string,
+    private readonly source: ByteSource,
+    private readonly metadata: FileMetaData,
+    private readonly table: BranchTable,
+    readonly treeName: string,
+  ) {
+    this.starts = [0];
+    for (const rg of metadata.row_groups) this.starts.push(this.starts[this.starts.length - 1]! + Number(rg.num_rows));
+    this.numEntries = this.starts[this.starts.length - 1]!;
+    this.infos = [...table.branches.values()].map((b) => b.info);
+  }
+
+  get bytesRead(): number {
+    return this.source.bytesRead;
+  }
+
+  branches(): readonly BranchInfo[] {
+    return this.infos;
+  }
+
+  boundaries(): readonly number[] {
+    return this.starts;
+  }
+
+  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    this.checkRange(entryStart, entryStop);
+    const mapped = names.map((n) => this.resolve(n));
+
+    // Leaves to decode; counts reuse a requested sibling's offsets, else decode one leaf's levels only.
+    const leaves = new Map<number, { leaf: LeafColumn; levelsOnly: boolean }>();
+    for (const b of mapped) if (b.kind === 'leaf') leaves.set(b.columnIndex, { leaf: b, levelsOnly: false });
+    const countSource = new Map<string, number>();
+    for (const b of mapped) {
+      if (b.kind !== 'count') continue;
+      const sibling = b.leaves.find((l) => leaves.has(l.columnIndex)) ?? b.leaves[0]!;
+      if (!leaves.has(sibling.columnIndex)) leaves.set(sibling.columnIndex, { leaf: sibling, levelsOnly: true });
+      countSource.set(b.info.name, sibling.columnIndex);
+    }
+
+    const pieces = new Map<number, DecodedChunk[]>();
+    for (const k of leaves.keys()) pieces.set(k, []);
+    for (let g = 0; g < this.metadata.row_groups.length; g++) {
+      const gStart = this.starts[g]!;
+      const gStop = this.starts[g + 1]!;
+      if (gStop <= entryStart || gStart >= entryStop || gStop === gStart) continue;
+      const decoded = await this.readGroup(g, [...leaves.values()]);
+      const a = Math.max(entryStart, gStart) - gStart;
+      const b = Math.min(entryStop, gStop) - gStart;
+      for (const [k, chunk] of decoded) pieces.get(k)!.push(trimChunk(chunk, a, b));
+    }
+
+    const columns = new Map<number, DecodedChunk>();
+    for (const [k, { leaf }] of leaves) {
+      const p = pieces.get(k)!;
+      const Out = arrayTypeOf(leaf.info.dtype);
+      columns.set(k, p.length ? concatChunks(p, Out) : emptyChunk(leaf, Out));
+    }
+
+    const out: Record<string, Column> = {};
+    // Jagged columns of one collection share one offsets array when their offsets agree.
+    const sharedOffsets = new Map<string, Int32Array>();
+    for (const b of mapped) {
+      if (b.kind === 'count') {
+        out[b.info.name] = countsOf(columns.get(countSource.get(b.info.name)!)!.offsets!);
+        continue;
+      }
+      const c = columns.get(b.columnIndex)!;
+      if (c.offsets && b.info.countBranch) {
+        const prev = sharedOffsets.get(b.info.countBranch);
+        if (prev && sameOffsets(prev, c.offsets)) {
+          out[b.info.name] = { offsets: prev, content: c.values };
+          continue;
+        }
+        if (!prev) sharedOffsets.set(b.info.countBranch, c.offsets);
+      }
+      out[b.info.name] = toColumn(c);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+
+  private async readGroup(g: number, wanted: { leaf: LeafColumn; levelsOnly: boolean }[]): Promise<Map<number, DecodedChunk>> {
+    const rg = this.metadata.row_groups[g]!;
+    const numRows = Number(rg.num_rows);
+    const ranges: [number, number][] = wanted.map(({ leaf }) => {
+      const meta = rg.columns[leaf.columnIndex]?.meta_data;
+      if (!meta) throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
+      const dict = meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? Number(meta.dictionary_page_offset) : Infinity;
+      const start = Math.min(dict, Number(meta.data_page_offset));
+      const end = start + Number(meta.total_compressed_size);
+      if (start < 4 || end > this.source.size) {
+        throw this.formatError(`column ${leaf.pathInSchema.join('.')} of row group ${g} claims bytes [${start}, ${end}) of a ${this.source.size}-byte file`, leaf, g);
+      }
+      return [start, end];
+    });
+    const bytes = await readRanges(this.source, ranges);
+    const out = new Map<number, DecodedChunk>();
+    wanted.forEach(({ leaf, levelsOnly }, i) => {
+      const meta = rg.columns[leaf.columnIndex]!.meta_data!;
+      try {
+        out.set(leaf.columnIndex, decodeChunk(bytes[i]!, meta, leaf, numRows, levelsOnly));
+      } catch (e) {
+        const where = `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path}`;
+        const ctx = { file: this.path, column: leaf.info.name, pathInSchema: leaf.pathInSchema.join('.'), rowGroup: g, byteRange: ranges[i] };
+        if (e instanceof ParquetUnsupportedError) throw new ParquetUnsupportedError(`${e.message} (${where})`, ctx, 'convert the file with a writer that uses standard encodings, or skip this branch', { cause: e });
+        throw new ParquetFormatError(`cannot decode ${where}: ${(e as Error).message}`, ctx, 'the file looks corrupt or truncated; copy it again', { cause: e });
+      }
+    });
+    return out;
+  }
+
+  private formatError(msg: string, leaf: LeafColumn, g: number): ParquetFormatError {
+    return new ParquetFormatError(`${msg} (${this.path})`, { file: this.path, column: leaf.info.name, rowGroup: g }, 'the file looks corrupt or truncated; copy it again');
+  }
+
+  private resolve(name: string): MappedBranch {
+    const b = this.table.branches.get(name);
+    if (b) return b;
+    const skipped = this.table.skipped.get(name);
+    if (skipped) {
+      throw new ParquetUnsupportedError(`branch ${name} of ${this.path} cannot be read: ${skipped.reason}`, { file: this.path, branch: name }, 'drop it from the branch list');
+    }
+    const close = closestNames(name, this.table.branches.keys());
+    throw new ParquetColumnNotFoundError(
+      `no branch ${name} in ${this.path}; closest: ${close.join(', ')}`,
+      { file: this.path, branch: name, closest: close },
+      'check the spelling; `branches()` lists every readable branch',
+    );
+  }
+
+  private checkRange(start: number, stop: number): void {
+    if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > this.numEntries) {
+      throw new ParquetRangeError(
+        `entry range [${start}, ${stop}) is outside [0, ${this.numEntries}] of ${this.path}`,
+        { file: this.path, entryStart: start, entryStop: stop, numEntries: this.numEntries },
+        `ask for integers with 0 <= start <= stop <= ${this.numEntries}`,
+      );
+    }
+  }
+}
+
+function emptyChunk(leaf: LeafColumn, Out: new (n: number) => NumericArray): DecodedChunk {
+  return leaf.maxRep ? { offsets: new Int32Array(1), values: new Out(0) } : { values: new Out(0) };
+}
+

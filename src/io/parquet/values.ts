@@ -1,0 +1,123 @@
+/**
+ * Decoding of Parquet value runs (PLAIN, dictionary, RLE booleans, and the rarer encodings through
+ * hyparquet's decoders) into typed arrays. One function per call decides the path; loops never switch
+ * on type per element.
+ */
+import type { Encoding, ParquetType } from 'hyparquet';
+import { deltaBinaryUnpack } from 'hyparquet/src/delta.js';
+import { byteStreamSplit } from 'hyparquet/src/encoding.js';
+import type { NumericArray } from '../../columnar/types.ts';
+import { ParquetFormatError, ParquetUnsupportedError } from './errors.ts';
+import { decodeHybrid } from './hybrid.ts';
+
+/** Bytes per PLAIN value of a fixed-width physical type (booleans are bit-packed: 0). */
+export function plainWidth(type: ParquetType): number {
+  switch (type) {
+    case 'INT32':
+    case 'FLOAT':
+      return 4;
+    case 'INT64':
+    case 'DOUBLE':
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+function alignedView<T>(bytes: Uint8Array, pos: number, count: number, width: number, make: (buf: ArrayBufferLike, off: number, n: number) => T): T {
+  if (pos + count * width > bytes.length) throw new ParquetFormatError(`page holds fewer than the ${count} values its header announces`);
+  const off = bytes.byteOffset + pos;
+  if (off % width === 0) return make(bytes.buffer, off, count);
+  return make(bytes.slice(pos, pos + count * width).buffer, 0, count);
+}
+
+/** PLAIN-encoded `count` values at `bytes[pos...]`, in the natural typed array of the physical type. */
+export function decodePlain(bytes: Uint8Array, pos: number, count: number, type: ParquetType, unsigned64: boolean): NumericArray {
+  switch (type) {
+    case 'FLOAT':
+      return alignedView(bytes, pos, count, 4, (b, o, n) => new Float32Array(b, o, n));
+    case 'DOUBLE':
+      return alignedView(bytes, pos, count, 8, (b, o, n) => new Float64Array(b, o, n));
+    case 'INT32':
+      return alignedView(bytes, pos, count, 4, (b, o, n) => new Int32Array(b, o, n));
+    case 'INT64': {
+      const big = alignedView(bytes, pos, count, 8, (b, o, n) => (unsigned64 ? new BigUint64Array(b, o, n) : new BigInt64Array(b, o, n)));
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = Number(big[i]!);
+      return out;
+    }
+    case 'BOOLEAN': {
+      if (pos + ((count + 7) >> 3) > bytes.length) throw new ParquetFormatError(`page holds fewer than the ${count} booleans its header announces`);
+      const out = new Uint8Array(count);
+      for (let i = 0; i < count; i++) out[i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+      return out;
+    }
+    default:
+      throw new ParquetUnsupportedError(`physical type ${type} is not numeric`);
+  }
+}
+
+let indexScratch = new Int32Array(1024);
+
+/**
+ * Decode the values of one data page (`count` non-null values) in `encoding`.
+ * `dictionary` is the decoded dictionary page for dictionary encodings.
+ */
+export function decodeValues(
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  encoding: Encoding,
+  type: ParquetType,
+  unsigned64: boolean,
+  dictionary: NumericArray | undefined,
+): NumericArray {
+  switch (encoding) {
+    case 'PLAIN':
+      return decodePlain(bytes, pos, count, type, unsigned64);
+    case 'PLAIN_DICTIONARY':
+    case 'RLE_DICTIONARY': {
+      if (!dictionary) throw new ParquetFormatError('dictionary-encoded page without a dictionary page');
+      const bitWidth = bytes[pos]!;
+      if (indexScratch.length < count) indexScratch = new Int32Array(count * 2);
+      const idx = indexScratch;
+      decodeHybrid(bytes, pos + 1, bytes.length, bitWidth, idx, count);
+      // Same constructor as the dictionary, so the gather loop is monomorphic.
+      const out = new (dictionary.constructor as new (n: number) => NumericArray)(count);
+      let max = 0;
+      for (let i = 0; i < count; i++) {
+        const k = idx[i]!;
+        if (k > max) max = k;
+        out[i] = dictionary[k]!;
+      }
+      if (count && max >= dictionary.length) throw new ParquetFormatError(`dictionary index ${max} beyond dictionary of ${dictionary.length} values`);
+      return out;
+    }
+    case 'RLE': {
+      if (type !== 'BOOLEAN') throw new ParquetUnsupportedError(`RLE encoding of ${type} values`);
+      const len = bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24);
+      const out = new Uint8Array(count);
+      decodeHybrid(bytes, pos + 4, pos + 4 + len, 1, out, count);
+      return out;
+    }
+    case 'BYTE_STREAM_SPLIT':
+    case 'DELTA_BINARY_PACKED': {
+      const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: pos };
+      let decoded;
+      if (encoding === 'BYTE_STREAM_SPLIT') {
+        decoded = byteStreamSplit(reader, count, type, undefined);
+      } else {
+        decoded = type === 'INT32' ? new Int32Array(count) : new BigInt64Array(count);
+        deltaBinaryUnpack(reader, count, decoded);
+      }
+      if (decoded instanceof BigInt64Array || decoded instanceof BigUint64Array) {
+        const out = new Float64Array(count);
+        for (let i = 0; i < count; i++) out[i] = Number(unsigned64 ? BigInt.asUintN(64, decoded[i]!) : decoded[i]!);
+        return out;
+      }
+      return decoded as NumericArray;
+    }
+    default:
+      throw new ParquetUnsupportedError(`Parquet encoding ${encoding} is not supported`);
+  }
+}
