@@ -1,0 +1,91 @@
+/**
+ * ROOT's compression framing: a compressed payload is a sequence of blocks, each with a 9-byte header
+ * (2-char algorithm, method byte, 3-byte compressed and 3-byte uncompressed sizes, little-endian).
+ * This module only turns such a payload into exactly the declared number of bytes, or throws.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { inflateRawSync, inflateSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
+import { lz4DecodeBlock } from './lz4.ts';
+
+/** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
+export class DecompressionError extends Error {}
+
+const HEADER = 9;
+const LZ4_CHECKSUM = 8;
+
+type LzmaDecompress = (src: Uint8Array, dst: Uint8Array, expected: number) => number;
+let lzma: Promise<LzmaDecompress> | undefined;
+
+/**
+ * jsroot ships a pure-JS LZMA decoder but does not export it; load the module file beside its
+ * entry point once, on the first XZ block (Node has no built-in xz).
+ */
+function loadLzma(): Promise<LzmaDecompress> {
+  lzma ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve('jsroot');
+    const url = pathToFileURL(join(dirname(entry), '..', 'modules', 'base', 'lzma.mjs')).href;
+    const mod = (await import(url)) as { decompress: LzmaDecompress };
+    return mod.decompress;
+  })();
+  return lzma;
+}
+
+/** The codec names found in a payload's block headers (for benchmarks and messages). */
+export function codecOf(payload: Uint8Array): string {
+  if (payload.length < HEADER) return 'none';
+  const tag = String.fromCharCode(payload[0]!, payload[1]!);
+  return ({ ZL: 'zlib', CS: 'zlib-old', L4: 'lz4', XZ: 'lzma', ZS: 'zstd' } as Record<string, string>)[tag] ?? `unknown(${tag})`;
+}
+
+/**
+ * Decompress a ROOT-framed payload into exactly `size` bytes. Throws DecompressionError when a block
+ * header is malformed, a codec fails, or the blocks do not add up to `size` with no bytes left over.
+ */
+export async function rootDecompress(payload: Uint8Array, size: number): Promise<Uint8Array> {
+  let out: Uint8Array | undefined;
+  let s = 0;
+  let d = 0;
+  while (d < size) {
+    if (s + HEADER > payload.length) throw new DecompressionError(`block header at byte ${s} runs past the payload (${payload.length} bytes) after ${d} of ${size} bytes`);
+    const a = payload[s]!;
+    const b = payload[s + 1]!;
+    const csize = payload[s + 3]! | (payload[s + 4]! << 8) | (payload[s + 5]! << 16);
+    const usize = payload[s + 6]! | (payload[s + 7]! << 8) | (payload[s + 8]! << 16);
+    const bodyStart = s + HEADER;
+    const bodyEnd = bodyStart + csize;
+    if (bodyEnd > payload.length) throw new DecompressionError(`block at byte ${s} declares ${csize} compressed bytes, only ${payload.length - bodyStart} remain`);
+    if (d + usize > size) throw new DecompressionError(`blocks decompress to more than the declared ${size} bytes`);
+    const body = payload.subarray(bodyStart, bodyEnd);
+    const tag = String.fromCharCode(a, b);
+    let got: number;
+    try {
+      if (tag === 'ZL' || tag === 'CS' || tag === 'ZS') {
+        // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate.
+        const r = tag === 'ZL' ? inflateSync(body) : tag === 'CS' ? inflateRawSync(body) : zstdDecompress(body);
+        got = r.length;
+        if (got === size && d === 0) out = r; // the common single-block basket: no copy
+        else if (got === usize) (out ??= new Uint8Array(size)).set(r, d);
+      } else if (tag === 'L4') {
+        if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
+        out ??= new Uint8Array(size);
+        got = lz4DecodeBlock(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
+      } else if (tag === 'XZ') {
+        out ??= new Uint8Array(size);
+        got = (await loadLzma())(body, out.subarray(d, d + usize), usize);
+      } else {
+        throw new DecompressionError(`unknown compression algorithm '${tag}' (bytes ${a}, ${b}) in block at byte ${s}`);
+      }
+    } catch (e) {
+      if (e instanceof DecompressionError) throw e;
+      throw new DecompressionError(`${codecOf(payload.subarray(s))} block at byte ${s} failed to decompress: ${(e as Error).message}`, { cause: e });
+    }
+    if (got !== usize) throw new DecompressionError(`${codecOf(payload.subarray(s))} block at byte ${s} gave ${got} bytes, its header declares ${usize}`);
+    s = bodyEnd;
+    d += usize;
+  }
+  if (s !== payload.length) throw new DecompressionError(`${payload.length - s} bytes left over after decompressing ${size} bytes`);
+  return out ?? new Uint8Array(0);
+}

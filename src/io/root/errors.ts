@@ -1,0 +1,26 @@
+/**
+ * Typed errors of the ROOT reader. Each carries the file, tree, branch and (where it applies) the basket
+ * and entry range, so a message is enough to find the faulty bytes again.
+ */
+import { RistrettoError } from '../../errors/index.ts';
+
+/** Base of every error the ROOT reader throws. */
+export class RootError extends RistrettoError {}
+
+/** The file cannot be opened or its structure (keys, streamers, tree metadata) cannot be parsed. */
+export class RootFileError extends RootError {}
+
+/** The requested tree is not in the file; `context.available` lists the trees that are. */
+export class TreeNotFoundError extends RootError {}
+
+/** A requested branch is not in the tree; `context.suggestions` lists the closest names. */
+export class BranchNotFoundError extends RootError {}
+
+/** The branch exists but its type or layout cannot be decoded into a column. */
+export class UnsupportedBranchError extends RootError {}
+
+/** A basket's bytes are inconsistent (bad header, failed or short decompression, bad entry offsets). */
+export class CorruptBasketError extends RootError {}
+
+/** The entry range passed to `read` is outside the tree or not a valid range. */
+export class EntryRangeError extends RootError {}

@@ -1,0 +1,36 @@
+/**
+ * Fetch many byte ranges (baskets) from a source with few requests: ranges that touch or lie within
+ * `maxGap` bytes of each other are read as one, then handed out as views.
+ */
+import type { ByteSource } from '../source.ts';
+
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Largest single merged request, so one read never holds a whole big file. */
+const MAX_MERGED = 16 << 20;
+
+/** Bytes of every range, keyed by its start (ranges must not share a start with different ends). */
+export async function fetchRanges(src: ByteSource, ranges: readonly ByteRange[], maxGap: number): Promise<Map<number, Uint8Array>> {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const groups: { start: number; end: number; members: ByteRange[] }[] = [];
+  for (const r of sorted) {
+    const g = groups[groups.length - 1];
+    if (g && r.start - g.end <= maxGap && Math.max(g.end, r.end) - g.start <= MAX_MERGED) {
+      g.end = Math.max(g.end, r.end);
+      g.members.push(r);
+    } else {
+      groups.push({ start: r.start, end: r.end, members: [r] });
+    }
+  }
+  const out = new Map<number, Uint8Array>();
+  await Promise.all(
+    groups.map(async (g) => {
+      const bytes = await src.read(g.start, g.end);
+      for (const r of g.members) out.set(r.start, bytes.subarray(r.start - g.start, r.end - g.start));
+    }),
+  );
+  return out;
+}

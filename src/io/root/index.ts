@@ -1,0 +1,97 @@
+/**
+ * ROOT TTree reader: `openRoot(pathOrUrl)` gives an EventReader over a tree's simple numeric branches
+ * (flat, `x[n]` jagged with a count leaf, `x[3]` fixed arrays as jagged), local or over HTTP.
+ */
+import { RistrettoError } from '../../errors/index.ts';
+import type { OpenOptions } from '../reader.ts';
+import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
+import { describeBranches } from './branch-meta.ts';
+import { RootFileError, TreeNotFoundError } from './errors.ts';
+import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
+import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
+import { closest } from './suggest.ts';
+
+export { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
+export * from './errors.ts';
+
+export interface RootOpenOptions extends OpenOptions {
+  /** Concurrency, retries and backoff for http(s) URLs. */
+  http?: HttpOptions;
+  /**
+   * Where jagged branches take their per-entry sizes: `basket` (default) uses the byte-offset table
+   * each basket carries, so a basket decodes on its own and no count branch is read; `count-branch`
+   * reads the count branch (`nJet`) instead. Baskets without an offset table always use the counts.
+   */
+  jaggedOffsets?: JaggedOffsetsSource;
+}
+
+const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
+
+/**
+ * Open the TTree `opts.treeName` (default `Events`) of a local ROOT file or an http(s) URL.
+ * Only metadata is read here (header, keys, streamer infos, the TTree object); baskets are read by
+ * `read`. Throws RootFileError (cannot open or parse) or TreeNotFoundError (lists the trees present).
+ */
+export async function openRoot(pathOrUrl: string, opts: RootOpenOptions = {}): Promise<RootReader> {
+  const treeName = opts.treeName ?? 'Events';
+  let src: ByteSource;
+  try {
+    src = await openSource(pathOrUrl, opts.http);
+  } catch (e) {
+    throw new RootFileError(`cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`, { file: pathOrUrl, tree: treeName }, undefined, { cause: e });
+  }
+  try {
+    const file = await openStructure(src, pathOrUrl);
+    const tree = await readTree(file, pathOrUrl, treeName);
+    return new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree), opts.jaggedOffsets ?? 'basket');
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
+}
+
+async function openStructure(src: ByteSource, path: string): Promise<JsFile> {
+  try {
+    return await openJsrootFile(src);
+  } catch (e) {
+    if (e instanceof RistrettoError) throw new RootFileError(`cannot read ROOT file ${path}: ${e.message}`, { file: path }, undefined, { cause: e });
+    throw new RootFileError(
+      `${path} is not a readable ROOT file: ${(e as Error).message}`,
+      { file: path },
+      'check that it is a complete ROOT file (truncated or damaged files fail here)',
+      { cause: e },
+    );
+  }
+}
+
+async function readTree(file: JsFile, path: string, treeName: string): Promise<JsTree> {
+  const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+  const key = file.fKeys.find((k) => k.fName === treeName);
+  if (!key && !treeName.includes('/')) {
+    const near = closest(treeName, trees);
+    throw new TreeNotFoundError(
+      `no tree '${treeName}' in ${path}; trees present: ${trees.length ? trees.join(', ') : '(none)'}`,
+      { file: path, tree: treeName, available: trees },
+      near.length ? `pass treeName: '${near[0]}'` : 'this file holds no TTree',
+    );
+  }
+  if (key && !TREE_CLASSES.has(key.fClassName)) {
+    throw new TreeNotFoundError(
+      `'${treeName}' in ${path} is a ${key.fClassName}, not a TTree; trees present: ${trees.length ? trees.join(', ') : '(none)'}`,
+      { file: path, tree: treeName, available: trees, className: key.fClassName },
+      key.fClassName.includes('RNTuple') ? 'RNTuples are not supported by the ROOT TTree reader' : undefined,
+    );
+  }
+  let obj: unknown;
+  try {
+    obj = await file.readObject(treeName);
+  } catch (e) {
+    if (e instanceof RistrettoError) throw new RootFileError(`cannot read tree '${treeName}' from ${path}: ${e.message}`, { file: path, tree: treeName }, undefined, { cause: e });
+    throw new RootFileError(`cannot read tree '${treeName}' from ${path}: ${(e as Error).message}`, { file: path, tree: treeName }, 'the file may be damaged', { cause: e });
+  }
+  const tree = obj as JsTree | null;
+  if (!tree || !TREE_CLASSES.has(tree._typename) || !Number.isFinite(tree.fEntries) || !tree.fBranches?.arr) {
+    throw new RootFileError(`'${treeName}' in ${path} did not decode as a TTree`, { file: path, tree: treeName }, 'the file may be damaged');
+  }
+  return tree;
+}

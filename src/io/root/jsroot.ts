@@ -1,0 +1,109 @@
+/**
+ * The narrow slice of jsroot the reader uses: open a file through our own ByteSource (so metadata bytes
+ * are counted and remote reads share the source's retry policy) and read a TTree's metadata objects.
+ * jsroot's own typings declare everything `any`; the interfaces below name only the fields we read.
+ */
+import type { ByteSource } from '../source.ts';
+
+/** The two exports of `jsroot/io` used here (its own typings only declare the module). */
+interface JsrootIo {
+  FileProxy: new () => object;
+  openFile(arg: object): Promise<unknown>;
+}
+// A computed specifier keeps TypeScript from looking for jsroot's missing per-module typings.
+const JSROOT_IO: string = 'jsroot/io';
+const { FileProxy, openFile } = (await import(JSROOT_IO)) as JsrootIo;
+
+export interface JsObjArray<T> {
+  readonly arr: readonly (T | null | undefined)[];
+}
+
+export interface JsLeaf {
+  readonly _typename: string;
+  readonly fName: string;
+  readonly fTitle: string;
+  /** Number of fixed elements per entry (product of the fixed dimensions). */
+  readonly fLen: number;
+  readonly fLenType: number;
+  readonly fIsUnsigned: boolean;
+  readonly fLeafCount: JsLeaf | null;
+}
+
+/** A basket jsroot found inside the TBranch object (written with the branch, not as its own key). */
+export interface JsEmbeddedBasket {
+  readonly fKeylen: number;
+  readonly fNevBuf: number;
+  readonly fLast: number;
+  readonly fEntryOffset?: ArrayLike<number>;
+  readonly fBufferRef?: { readonly arr?: DataView } | null;
+}
+
+export interface JsBranch {
+  readonly _typename: string;
+  readonly fName: string;
+  readonly fTitle: string;
+  readonly fEntries: number;
+  readonly fEntryOffsetLen: number;
+  readonly fWriteBasket: number;
+  readonly fLeaves: JsObjArray<JsLeaf>;
+  readonly fBranches: JsObjArray<JsBranch>;
+  readonly fBaskets?: JsObjArray<JsEmbeddedBasket>;
+  readonly fBasketBytes: ArrayLike<number>;
+  readonly fBasketEntry: ArrayLike<number>;
+  readonly fBasketSeek: ArrayLike<number>;
+}
+
+export interface JsTree {
+  readonly _typename: string;
+  readonly fName: string;
+  readonly fEntries: number;
+  readonly fBranches: JsObjArray<JsBranch>;
+}
+
+export interface JsKey {
+  readonly fName: string;
+  readonly fCycle: number;
+  readonly fClassName: string;
+}
+
+export interface JsFile {
+  readonly fKeys: readonly JsKey[];
+  readObject(name: string, cycle?: number): Promise<unknown>;
+  delete?(): void;
+}
+
+/** Serves jsroot's reads from a ByteSource. */
+class SourceProxy extends FileProxy {
+  constructor(private readonly src: ByteSource) {
+    super();
+  }
+  async openFile(): Promise<boolean> {
+    return true;
+  }
+  getFileName(): string {
+    return this.src.name;
+  }
+  getFileSize(): number {
+    return this.src.size;
+  }
+  async readBuffer(pos: number, size: number): Promise<DataView> {
+    // jsroot asks for fixed-size chunks (e.g. the first 400 bytes) that may run past the end of a
+    // small file; like a plain file read, the missing tail reads as zeros.
+    if (pos >= this.src.size) throw new Error(`jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`);
+    const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
+    let bytes = got;
+    if (got.length < size) {
+      bytes = new Uint8Array(size);
+      bytes.set(got);
+    }
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  closeFile(): void {}
+}
+
+/** Open the ROOT file structure (header, keys, streamer infos) through `src`. */
+export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
+  const file = (await openFile(new SourceProxy(src))) as JsFile | null;
+  if (!file) throw new Error('jsroot could not parse the file header or key list');
+  return file;
+}

@@ -1,0 +1,227 @@
+/**
+ * The TTree reader: jsroot supplies the tree's metadata; this class plans which baskets an entry range
+ * needs, fetches them through the ByteSource in a few coalesced reads, decodes and assembles columns.
+ */
+import type { NumericArray } from '../../columnar/types.ts';
+import { RistrettoError } from '../../errors/index.ts';
+import type { BranchInfo, Column, EventReader } from '../reader.ts';
+import { isUrl, type ByteSource } from '../source.ts';
+import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
+import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
+import type { BasketLocation, BranchMeta } from './branch-meta.ts';
+import { BranchNotFoundError, CorruptBasketError, EntryRangeError, RootFileError, UnsupportedBranchError } from './errors.ts';
+import { fetchRanges } from './fetch.ts';
+import type { JsFile } from './jsroot.ts';
+import { closest } from './suggest.ts';
+
+/** Where jagged branches take their per-entry sizes from. */
+export type JaggedOffsetsSource = 'basket' | 'count-branch';
+
+/** A basket (or the embedded one) and the basket-local entries of it a read needs. */
+interface PlannedBasket {
+  readonly loc: BasketLocation | null; // null: the embedded basket
+  readonly entryStart: number;
+  readonly entryStop: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Ranges closer than this are fetched in one request over HTTP (a round trip costs more than the gap). */
+const HTTP_COALESCE_GAP = 64 << 10;
+
+export class RootReader implements EventReader {
+  readonly numEntries: number;
+  private readonly byName: Map<string, BranchMeta>;
+  private readonly infos: readonly BranchInfo[];
+  private cachedBoundaries: readonly number[] | undefined;
+  private closed = false;
+
+  /** @internal Use `openRoot`. */
+  constructor(
+    private readonly src: ByteSource,
+    private readonly file: JsFile,
+    readonly treeName: string,
+    numEntries: number,
+    metas: readonly BranchMeta[],
+    private readonly jaggedOffsets: JaggedOffsetsSource,
+  ) {
+    this.numEntries = numEntries;
+    this.byName = new Map(metas.map((m) => [m.name, m]));
+    this.infos = metas.flatMap((m) => (m.info ? [m.info] : []));
+  }
+
+  get path(): string {
+    return this.src.name;
+  }
+
+  get bytesRead(): number {
+    return this.src.bytesRead;
+  }
+
+  branches(): readonly BranchInfo[] {
+    return this.infos;
+  }
+
+  /** Union of every decodable branch's basket starts, plus numEntries; no basket is read. */
+  boundaries(): readonly number[] {
+    if (!this.cachedBoundaries) {
+      const starts = new Set<number>([0]);
+      for (const m of this.byName.values()) {
+        if (!m.info) continue;
+        for (const b of m.baskets) starts.add(b.entryStart);
+        if (m.embedded) starts.add(m.embedded.entryStart);
+      }
+      const sorted = [...starts].filter((e) => e < this.numEntries).sort((a, b) => a - b);
+      this.cachedBoundaries = [...sorted, this.numEntries];
+    }
+    return this.cachedBoundaries;
+  }
+
+  /** Decodable metadata of one branch, or the typed error for an unknown/unsupported name. */
+  branchMeta(name: string): BranchMeta {
+    const m = this.byName.get(name);
+    if (!m) {
+      const suggestions = closest(name, [...this.byName.keys()]);
+      throw new BranchNotFoundError(
+        `no branch '${name}' in tree '${this.treeName}' of ${this.path}; closest: ${suggestions.join(', ')}`,
+        { file: this.path, tree: this.treeName, branch: name, suggestions },
+        'check the spelling; reader.branches() lists every readable branch',
+      );
+    }
+    if (!m.info) {
+      throw new UnsupportedBranchError(
+        `branch '${name}' of tree '${this.treeName}' in ${this.path} cannot be read: ${m.unsupported} (type ${m.typeLabel})`,
+        { file: this.path, tree: this.treeName, branch: name, type: m.typeLabel },
+        'leave it out of the read, or convert the file so this branch is a simple numeric type',
+      );
+    }
+    return m;
+  }
+
+  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    if (this.closed) throw new RootFileError(`reader for ${this.path} is closed`, { file: this.path, tree: this.treeName }, 'open the file again');
+    this.checkRange(entryStart, entryStop);
+    const metas = [...new Set(names)].map((n) => this.branchMeta(n));
+    const plans = metas.map((m) => ({ meta: m, baskets: this.plan(m, entryStart, entryStop) }));
+
+    const locs = plans.flatMap((p) => p.baskets.flatMap((b) => (b.loc ? [{ meta: p.meta, loc: b.loc }] : [])));
+    for (const { meta, loc } of locs) {
+      if (loc.seek < 0 || loc.seek + loc.bytes > this.src.size) {
+        throw this.basketError(meta, loc.index, loc.entryStart, loc.entryStop, `bytes [${loc.seek}, ${loc.seek + loc.bytes}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`, loc.seek);
+      }
+    }
+    const raw = await fetchRanges(
+      this.src,
+      locs.map(({ loc }) => ({ start: loc.seek, end: loc.seek + loc.bytes })),
+      isUrl(this.path) ? HTTP_COALESCE_GAP : 0,
+    );
+
+    const out: Record<string, Column> = {};
+    const n = entryStop - entryStart;
+    for (const { meta, baskets } of plans) {
+      const info = meta.info!;
+      const fromCounts = meta.counted && (this.jaggedOffsets === 'count-branch' || !meta.hasEntryOffsets);
+      const slices: BasketSlice[] = [];
+      for (const b of baskets) {
+        let data = await this.decode(meta, b, raw, meta.counted && !fromCounts);
+        if (fromCounts) data = await this.withCountOffsets(meta, b, data);
+        slices.push({ basket: data, from: b.from, to: b.to });
+      }
+      try {
+        if (meta.counted) out[meta.name] = assembleJagged(info.dtype, meta.itemSize, slices, n);
+        else {
+          const values = assembleFixed(info.dtype, meta.itemSize, meta.fixedLen, slices, n);
+          out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, meta.fixedLen, n) : values;
+        }
+      } catch (e) {
+        const first = baskets[0];
+        const last = baskets[baskets.length - 1];
+        throw this.basketError(meta, first?.loc?.index ?? -1, first?.entryStart ?? entryStart, last?.entryStop ?? entryStop, (e as Error).message, undefined, e);
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.file.delete?.();
+    await this.src.close();
+  }
+
+  private checkRange(start: number, stop: number): void {
+    if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > this.numEntries) {
+      throw new EntryRangeError(
+        `entry range [${start}, ${stop}) is not within tree '${this.treeName}' of ${this.path} (${this.numEntries} entries)`,
+        { file: this.path, tree: this.treeName, entryStart: start, entryStop: stop, numEntries: this.numEntries },
+        `use integers 0 <= start <= stop <= ${this.numEntries}`,
+      );
+    }
+  }
+
+  /** Baskets overlapping [start, stop), checked to cover it without gaps. */
+  private plan(m: BranchMeta, start: number, stop: number): PlannedBasket[] {
+    const out: PlannedBasket[] = [];
+    if (start === stop) return out;
+    const bs = m.baskets;
+    // First basket whose entryStop is past `start` (baskets are in entry order).
+    let lo = 0;
+    let hi = bs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (bs[mid]!.entryStop <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let next = start;
+    for (let k = lo; k < bs.length && bs[k]!.entryStart < stop; k++) {
+      const b = bs[k]!;
+      if (b.entryStart > next) break;
+      out.push({ loc: b, entryStart: b.entryStart, entryStop: b.entryStop, from: next - b.entryStart, to: Math.min(stop, b.entryStop) - b.entryStart });
+      next = Math.min(stop, b.entryStop);
+    }
+    if (next < stop && m.embedded && m.embedded.entryStart <= next && next < m.entries) {
+      const e0 = m.embedded.entryStart;
+      out.push({ loc: null, entryStart: e0, entryStop: m.entries, from: next - e0, to: Math.min(stop, m.entries) - e0 });
+      next = Math.min(stop, m.entries);
+    }
+    if (next < stop) {
+      throw new CorruptBasketError(
+        `entries [${next}, ${stop}) of branch '${m.name}' (tree '${this.treeName}', ${this.path}) are in no basket (the branch has ${m.entries} entries, the tree ${this.numEntries})`,
+        { file: this.path, tree: this.treeName, branch: m.name, entryStart: next, entryStop: stop },
+        'the file is damaged or was not closed properly; recover it with ROOT or read a shorter range',
+      );
+    }
+    return out;
+  }
+
+  private async decode(m: BranchMeta, b: PlannedBasket, raw: Map<number, Uint8Array>, wantOffsets: boolean): Promise<BasketData> {
+    try {
+      if (!b.loc) return embeddedBasket(m.embedded!.basket, wantOffsets);
+      return await decodeBasket(raw.get(b.loc.seek)!, { branch: m.name, bytes: b.loc.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: wantOffsets });
+    } catch (e) {
+      throw this.basketError(m, b.loc?.index ?? -1, b.entryStart, b.entryStop, (e as Error).message, b.loc?.seek, e);
+    }
+  }
+
+  private async withCountOffsets(m: BranchMeta, b: PlannedBasket, data: BasketData): Promise<BasketData> {
+    const countName = m.info!.countBranch!;
+    const counts = (await this.read([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
+    try {
+      return { ...data, offsets: offsetsFromCounts(counts, m.itemSize, data.data.length) };
+    } catch (e) {
+      throw this.basketError(m, b.loc?.index ?? -1, b.entryStart, b.entryStop, `${(e as Error).message} (count branch '${countName}')`, b.loc?.seek, e);
+    }
+  }
+
+  private basketError(m: BranchMeta, basket: number, entryStart: number, entryStop: number, why: string, seek?: number, cause?: unknown): RistrettoError {
+    if (cause instanceof RistrettoError) return cause;
+    const where = basket >= 0 ? `basket ${basket}` : 'embedded basket';
+    return new CorruptBasketError(
+      `branch '${m.name}' of tree '${this.treeName}' in ${this.path}, ${where} (entries [${entryStart}, ${entryStop})${seek !== undefined ? `, file byte ${seek}` : ''}): ${why}`,
+      { file: this.path, tree: this.treeName, branch: m.name, basket, entryStart, entryStop, seek },
+      'the file is damaged; copy it again from its source',
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
