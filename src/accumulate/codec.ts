@@ -48,7 +48,7 @@ const align8 = (n: number): number => (n + 7) & ~7;
  * port.postMessage(bytes, [bytes.buffer]);
  * ```
  */
-export function encode(acc: unknown): Uint8Array {
+export function encode(acc: unknown): Uint8Array<ArrayBuffer> {
   if (!LITTLE_ENDIAN) {
     throw new CodecError('big-endian hosts are not supported by the accumulator codec', {}, 'run workers on little-endian machines');
   }

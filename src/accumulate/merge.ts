@@ -199,6 +199,9 @@ function mergeInto(a: unknown, b: unknown, path: Path): unknown {
 
 /** Deep copy for values that will be merged into later; immutable leaves are shared. */
 function copyValue(v: unknown, path: Path): unknown {
+  if (typeof v === 'function' || typeof v === 'symbol') {
+    throw new MergeError(`at ${formatPath(path)}: cannot merge a ${typeof v}`, { path: path.join('/'), type: typeof v }, SUPPORTED);
+  }
   if (v === null || typeof v !== 'object') return v;
   if (isTypedArray(v)) return copyTyped(v as AnyTypedArray);
   if (v instanceof ColumnAccumulator) return v.copy();
