@@ -1,0 +1,206 @@
+/**
+ * Arrow IPC file reader: the whole file is fetched once, then columns are views into that buffer
+ * (no copy) — List<T> offsets and child values come out as Ristretto offsets + content.
+ * Record batches play the role of row groups for `boundaries()`.
+ */
+import { tableFromIPC, Type, type Data, type DataType, type Field, type RecordBatch } from 'apache-arrow';
+import type { NumericArray } from '../../columnar/types.ts';
+import { RistrettoError } from '../../errors/index.ts';
+import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
+import { closestNames } from '../parquet/suggest.ts';
+import { openSource } from '../source.ts';
+import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
+
+export class ArrowError extends RistrettoError {}
+export class ArrowFormatError extends ArrowError {}
+export class ArrowColumnNotFoundError extends ArrowError {}
+export class ArrowUnsupportedError extends ArrowError {}
+export class ArrowRangeError extends ArrowError {}
+
+const ARRAY_OF: Record<DType, new (n: number) => NumericArray> = {
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: Float64Array,
+  uint64: Float64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+interface ArrowBranch {
+  info: BranchInfo;
+  index: number;
+}
+
+/** Name of the tree reported by Arrow readers. */
+export const ARROW_TREE_NAME = 'Events';
+
+/**
+ * Open an Arrow IPC file (file or stream format; local path or http(s) URL). The file is read whole;
+ * `read` returns views into it where the stored type is Ristretto's in-memory type.
+ */
+export async function openArrow(pathOrUrl: string, opts: OpenOptions = {}): Promise<EventReader> {
+  const source = await openSource(pathOrUrl);
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.read(0, source.size);
+  } finally {
+    await source.close();
+  }
+  let batches: RecordBatch[];
+  let fields: Field[];
+  try {
+    const table = tableFromIPC(bytes);
+    batches = table.batches;
+    fields = table.schema.fields;
+  } catch (e) {
+    throw new ArrowFormatError(`${pathOrUrl} is not a readable Arrow IPC file: ${(e as Error).message}`, { file: pathOrUrl }, 'check that the file is complete; copy it again', { cause: e });
+  }
+  return new ArrowReader(pathOrUrl, opts.treeName ?? ARROW_TREE_NAME, batches, fields, source.bytesRead);
+}
+
+function elementDtype(f: Field, t: DataType): DType | undefined {
+  const declared = f.metadata.get(DTYPE_KEY) as DType | undefined;
+  return declared && declared in ARRAY_OF ? declared : dtypeOfArrow(t);
+}
+
+class ArrowReader implements EventReader {
+  readonly numEntries: number;
+  private readonly starts: number[];
+  private readonly table = new Map<string, ArrowBranch>();
+  private readonly skipped = new Map<string, string>();
+  private readonly infos: BranchInfo[] = [];
+
+  constructor(
+    readonly path: string,
+    readonly treeName: string,
+    private readonly batches: RecordBatch[],
+    fields: Field[],
+    readonly bytesRead: number,
+  ) {
+    this.starts = [0];
+    for (const b of batches) if (b.numRows) this.starts.push(this.starts[this.starts.length - 1]! + b.numRows);
+    this.batches = batches.filter((b) => b.numRows > 0);
+    this.numEntries = this.starts[this.starts.length - 1]!;
+    const names = new Set(fields.map((f) => f.name));
+    fields.forEach((f, index) => {
+      const list = f.type.typeId === Type.List;
+      const t = list ? (f.type.children[0]!.type as DataType) : f.type;
+      const dtype = elementDtype(f, t);
+      if (!dtype || (list && t.typeId === Type.List)) {
+        this.skipped.set(f.name, `type ${String(f.type)} is not a numeric column or list of numbers`);
+        return;
+      }
+      const prefix = f.name.split('_')[0]!;
+      const countBranch = list && names.has(`n${prefix}`) ? `n${prefix}` : undefined;
+      const info: BranchInfo = { name: f.name, kind: list ? 'jagged' : 'flat', dtype, ...(countBranch ? { countBranch } : {}) };
+      this.table.set(f.name, { info, index });
+      this.infos.push(info);
+    });
+  }
+
+  branches(): readonly BranchInfo[] {
+    return this.infos;
+  }
+
+  boundaries(): readonly number[] {
+    return this.starts;
+  }
+
+  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > this.numEntries) {
+      throw new ArrowRangeError(
+        `entry range [${entryStart}, ${entryStop}) is outside [0, ${this.numEntries}] of ${this.path}`,
+        { file: this.path, entryStart, entryStop },
+        `ask for integers with 0 <= start <= stop <= ${this.numEntries}`,
+      );
+    }
+    const out: Record<string, Column> = {};
+    for (const name of names) {
+      const b = this.table.get(name);
+      if (!b) throw this.notFound(name);
+      const pieces: Column[] = [];
+      for (let g = 0; g < this.batches.length; g++) {
+        const s = this.starts[g]!;
+        const e = this.starts[g + 1]!;
+        if (e <= entryStart || s >= entryStop) continue;
+        const data = this.batches[g]!.data.children[b.index]!;
+        pieces.push(slice(data, b.info, Math.max(entryStart, s) - s, Math.min(entryStop, e) - s));
+      }
+      out[name] = pieces.length === 1 ? pieces[0]! : concat(pieces, b.info);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+
+  private notFound(name: string): ArrowError {
+    const why = this.skipped.get(name);
+    if (why) return new ArrowUnsupportedError(`branch ${name} of ${this.path} cannot be read: ${why}`, { file: this.path, branch: name }, 'drop it from the branch list');
+    const close = closestNames(name, this.table.keys());
+    return new ArrowColumnNotFoundError(`no branch ${name} in ${this.path}; closest: ${close.join(', ') || '(none)'}`, { file: this.path, branch: name, closest: close }, 'check the spelling; `branches()` lists every readable branch');
+  }
+}
+
+/** Values of a primitive Data as a Ristretto typed array: a view when the stored type is the in-memory one. */
+function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray {
+  const Out = ARRAY_OF[dtype];
+  const v = d.values as ArrayBufferView & ArrayLike<number | bigint>;
+  const a = d.offset + from;
+  const b = d.offset + to;
+  if (d.typeId === Type.Bool) {
+    const out = new Uint8Array(to - from);
+    const bits = v as Uint8Array;
+    for (let i = a; i < b; i++) out[i - a] = (bits[i >> 3]! >> (i & 7)) & 1;
+    return out;
+  }
+  if (v.constructor === Out) return (v as NumericArray).subarray(a, b);
+  // Stored in another representation (e.g. BigInt64 from a foreign writer): one converting copy.
+  const out = new Out(to - from);
+  for (let i = a; i < b; i++) out[i - a] = Number(v[i]!);
+  return out;
+}
+
+function slice(d: Data, info: BranchInfo, a: number, b: number): Column {
+  if (d.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} has ${d.nullCount} nulls`, { column: info.name }, 'write it without nulls (Ristretto columns have none)');
+  if (info.kind === 'flat') return valuesOf(d, info.dtype, a, b);
+  const vo = d.valueOffsets as Int32Array;
+  const child = d.children[0]!;
+  const o0 = vo[d.offset + a]!;
+  const o1 = vo[d.offset + b]!;
+  const content = valuesOf(child, info.dtype, o0, o1);
+  let offsets = vo.subarray(d.offset + a, d.offset + b + 1);
+  if (o0 !== 0) offsets = offsets.map((x) => x - o0);
+  return { offsets, content };
+}
+
+function concat(pieces: Column[], info: BranchInfo): Column {
+  const Out = ARRAY_OF[info.dtype];
+  if (info.kind === 'flat') {
+    const arrays = pieces as NumericArray[];
+    const out = new Out(arrays.reduce((s, x) => s + x.length, 0));
+    let p = 0;
+    for (const x of arrays) {
+      out.set(x, p);
+      p += x.length;
+    }
+    return out;
+  }
+  const js = pieces as { offsets: Int32Array; content: NumericArray }[];
+  const nRows = js.reduce((s, x) => s + x.offsets.length - 1, 0);
+  const content = new Out(js.reduce((s, x) => s + x.content.length, 0));
+  const offsets = new Int32Array(nRows + 1);
+  let r = 0;
+  let base = 0;
+  for (const x of js) {
+    content.set(x.content, base);
+    for (let i = 0; i < x.offsets.length - 1; i++) offsets[r++] = x.offsets[i]! + base;
+    base += x.content.length;
+  }
+  offsets[nRows] = base;
+  return { offsets, content };
+}

@@ -1,0 +1,67 @@
+/**
+ * Ristretto dtype ↔ Arrow type. Columns are stored in their in-memory representation so writing and
+ * reading are zero-copy: `bool` is stored as Uint8 and 64-bit integers as Float64 (how Ristretto holds
+ * them), with the original dtype in the field metadata under `ristretto:dtype`.
+ */
+import { DataType, Float32, Float64, Int16, Int32, Int8, Type, Uint16, Uint32, Uint8 } from 'apache-arrow';
+import type { DType } from '../reader.ts';
+
+export const DTYPE_KEY = 'ristretto:dtype';
+
+/** Arrow type used to store `dtype`. */
+export function arrowTypeOf(dtype: DType): DataType {
+  switch (dtype) {
+    case 'bool':
+    case 'uint8':
+      return new Uint8();
+    case 'int8':
+      return new Int8();
+    case 'int16':
+      return new Int16();
+    case 'uint16':
+      return new Uint16();
+    case 'int32':
+      return new Int32();
+    case 'uint32':
+      return new Uint32();
+    case 'int64':
+    case 'uint64':
+    case 'float64':
+      return new Float64();
+    case 'float32':
+      return new Float32();
+  }
+}
+
+/** dtype of an Arrow primitive type from another writer (no Ristretto metadata), or undefined when not numeric. */
+export function dtypeOfArrow(t: DataType): DType | undefined {
+  switch (t.typeId) {
+    case Type.Bool:
+      return 'bool';
+    case Type.Int: {
+      const { bitWidth, isSigned } = t as unknown as { bitWidth: number; isSigned: boolean };
+      if (bitWidth === 8) return isSigned ? 'int8' : 'uint8';
+      if (bitWidth === 16) return isSigned ? 'int16' : 'uint16';
+      if (bitWidth === 32) return isSigned ? 'int32' : 'uint32';
+      return isSigned ? 'int64' : 'uint64';
+    }
+    case Type.Float: {
+      const { precision } = t as unknown as { precision: number };
+      return precision === 1 ? 'float32' : precision === 2 ? 'float64' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The dtype a typed array most plausibly holds, for columns written without explicit dtypes. */
+export function dtypeOfArray(a: ArrayBufferView): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Uint32Array) return 'uint32';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Uint16Array) return 'uint16';
+  if (a instanceof Int8Array) return 'int8';
+  return 'uint8';
+}

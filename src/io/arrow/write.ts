@@ -1,0 +1,102 @@
+/**
+ * Arrow IPC file writer. Typed arrays go into Arrow `Data` as they are (no copy): flat columns as
+ * primitive vectors, jagged columns as List<T> whose offsets and child values are the very arrays of
+ * the Ristretto column. Several chunks become several record batches of one file.
+ */
+import { createWriteStream } from 'node:fs';
+import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Data, type DataType } from 'apache-arrow';
+import { RistrettoError } from '../../errors/index.ts';
+import type { Column, DType } from '../reader.ts';
+import { arrowTypeOf, DTYPE_KEY, dtypeOfArray } from './types.ts';
+
+export class ArrowWriteError extends RistrettoError {}
+
+function isJagged(c: Column): c is Extract<Column, { offsets: Int32Array }> {
+  return !ArrayBuffer.isView(c);
+}
+
+function lengthOf(c: Column): number {
+  return isJagged(c) ? c.offsets.length - 1 : c.length;
+}
+
+/** The Arrow schema for columns with the given dtypes (taken from the arrays when not given). */
+export function arrowSchemaOf(columns: Record<string, Column>, dtypes: Readonly<Record<string, DType>> = {}): Schema {
+  const fields = Object.entries(columns).map(([name, c]) => {
+    const dtype = dtypes[name] ?? dtypeOfArray(isJagged(c) ? c.content : c);
+    const t = arrowTypeOf(dtype);
+    const meta = new Map([[DTYPE_KEY, dtype]]);
+    const type: DataType = isJagged(c) ? new List(new Field('item', t, false)) : t;
+    return new Field(name, type, false, meta);
+  });
+  return new Schema(fields);
+}
+
+/** One record batch over the columns, sharing their memory. */
+export function recordBatchOf(schema: Schema, columns: Record<string, Column>, file: string): RecordBatch {
+  const names = schema.fields.map((f) => f.name);
+  const length = names.length ? lengthOf(columns[names[0]!]!) : 0;
+  const children: Data[] = schema.fields.map((f) => {
+    const c = columns[f.name];
+    if (!c) throw new ArrowWriteError(`chunk lacks column ${f.name} of the schema`, { file, column: f.name }, 'write the same columns in every chunk');
+    if (lengthOf(c) !== length) {
+      throw new ArrowWriteError(`column ${f.name} has ${lengthOf(c)} entries, ${names[0]} has ${length}`, { file, column: f.name }, 'all columns of a chunk must cover the same entries');
+    }
+    if (!isJagged(c)) return makeData({ type: f.type, length, nullCount: 0, data: c } as never);
+    const itemType = (f.type as List).valueType;
+    // A column whose offsets do not start at 0 is a window into a larger content array; Arrow offsets
+    // index the child directly, so pass them unchanged with the full content as child.
+    const child = makeData({ type: itemType, length: c.content.length, nullCount: 0, data: c.content } as never);
+    return makeData({ type: f.type, length, nullCount: 0, valueOffsets: c.offsets, child } as never);
+  });
+  const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}
+
+/** Streams record batches into an Arrow IPC file (random-access "file" format). */
+export class ArrowFileWriter {
+  private writer: RecordBatchFileWriter | undefined;
+  private done: Promise<void> | undefined;
+  private schema: Schema | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly dtypes: Readonly<Record<string, DType>> = {},
+  ) {}
+
+  /** Append one chunk (all columns the same length); the first chunk fixes the schema. */
+  write(columns: Record<string, Column>): void {
+    if (!this.writer) {
+      this.schema = arrowSchemaOf(columns, this.dtypes);
+      this.writer = new RecordBatchFileWriter();
+      const out = createWriteStream(this.path);
+      const stream = this.writer.toNodeStream();
+      this.done = new Promise<void>((ok, fail) => {
+        out.on('finish', ok).on('error', fail);
+        stream.on('error', fail);
+      }).catch((e: unknown) => {
+        throw new ArrowWriteError(`cannot write ${this.path}: ${(e as Error).message}`, { file: this.path }, 'check the directory exists and is writable', { cause: e });
+      });
+      stream.pipe(out);
+    }
+    this.writer.write(recordBatchOf(this.schema!, columns, this.path));
+  }
+
+  /** Finish the file (footer) and wait until it is on disk. */
+  async close(): Promise<void> {
+    if (!this.writer) this.write({});
+    this.writer!.finish();
+    this.writer!.close();
+    await this.done;
+  }
+}
+
+/**
+ * Write columns to an Arrow IPC file as one record batch, without copying them.
+ * Jagged columns become List<T>; counts columns are ordinary columns. `dtypes` records the Ristretto
+ * dtype (e.g. `bool`, `int64`) where the typed array alone is ambiguous.
+ */
+export async function writeArrowIPC(columns: Record<string, Column>, path: string, opts: { dtypes?: Readonly<Record<string, DType>> } = {}): Promise<void> {
+  const w = new ArrowFileWriter(path, opts.dtypes);
+  w.write(columns);
+  await w.close();
+}
