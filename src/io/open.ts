@@ -4,6 +4,7 @@
  * them without the caller knowing which format it reads.
  */
 import { RistrettoError } from '../errors/index.ts';
+import { openParquet } from './parquet/index.ts';
 import type { EventReader, OpenOptions } from './reader.ts';
 
 /** Opens one file (path or URL) as an EventReader. */
@@ -51,6 +52,8 @@ export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Pro
   }
   return opener(pathOrUrl, opts);
 }
+
+registerFormat('.parquet', openParquet);
 
 function normalizeExt(ext: string): string {
   const e = ext.toLowerCase();

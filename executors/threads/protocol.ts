@@ -1,0 +1,21 @@
+/** Messages between the thread pool and its workers (structured-clone data only). */
+import type { WorkItem } from '../../src/dataset/chunking.ts';
+import type { ProcessorBundle } from '../../src/processor/bundle.ts';
+import type { ChunkFailure } from '../../src/runner/errors.ts';
+import type { ChunkResult } from '../../src/runner/process-chunk.ts';
+
+/** Pool → worker: run one item. `bundle` is attached only the first time this worker sees the hash. */
+export interface RunMessage {
+  readonly type: 'run';
+  readonly id: number;
+  readonly item: WorkItem;
+  readonly hash: string;
+  readonly bundle?: ProcessorBundle;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly prefetch?: readonly string[];
+}
+
+/** Worker → pool. The accumulator buffer of `done` is transferred, not copied. */
+export type ReplyMessage =
+  | { readonly type: 'done'; readonly id: number; readonly result: ChunkResult }
+  | { readonly type: 'failed'; readonly id: number; readonly failure: ChunkFailure };

@@ -1,0 +1,28 @@
+/**
+ * One pool worker: keeps processor bundles (by hash) and open readers across chunks and runs each
+ * item through `processChunk`. Accumulators go back as transferred buffers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
+import { toChunkFailure } from '../../src/runner/errors.ts';
+import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
+import type { ReplyMessage, RunMessage } from './protocol.ts';
+
+const port = parentPort!;
+const state = createChunkState({ maxReaders: (workerData as { maxReaders?: number } | undefined)?.maxReaders });
+const bundles = new Map<string, ProcessorBundle>();
+
+port.on('message', async (m: RunMessage) => {
+  try {
+    if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
+    const bundle = bundles.get(m.hash);
+    if (!bundle) throw new Error(`processor bundle ${m.hash} was never sent to this worker`);
+    const processor = await loadBundle(bundle);
+    const result = await processChunk(m.item, processor, state, { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash });
+    const reply: ReplyMessage = { type: 'done', id: m.id, result };
+    port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);
+  } catch (e) {
+    const reply: ReplyMessage = { type: 'failed', id: m.id, failure: toChunkFailure(e) };
+    port.postMessage(reply);
+  }
+});

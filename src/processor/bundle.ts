@@ -1,0 +1,108 @@
+/**
+ * The processor as it travels to workers: esbuild bundles the processor file and the Ristretto modules
+ * it imports into one self-contained ESM string, identified by the sha256 of that string. Workers
+ * (threads now, remote endpoints later) load each bundle once and keep it warm.
+ *
+ * Third-party packages (jsroot, hyparquet, apache-arrow, ...) are left as bare imports: every worker runs
+ * inside a Ristretto installation and resolves them from its node_modules. For that reason a bundle is
+ * loaded from a file under `<ristretto>/node_modules/.cache/ristretto/bundles/` rather than from a
+ * data: URL (which cannot resolve bare specifiers). Bundled modules must not locate files through
+ * `import.meta.url`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { asProcessor, ProcessorLoadError } from './load.ts';
+import type { Processor } from './types.ts';
+
+/** A self-contained processor: ESM source plus its content hash. Plain data, safe to post or send. */
+export interface ProcessorBundle {
+  /** One ESM module whose default export is the processor. */
+  readonly code: string;
+  /** sha256 (hex) of `code`. */
+  readonly hash: string;
+  /** The file it was built from, for messages. */
+  readonly source: string;
+}
+
+/** Root of the Ristretto installation this module belongs to. */
+export const ristrettoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where bundles are written before import (inside node_modules, so bare imports resolve). */
+export const bundleDir = join(ristrettoRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
+
+/** Bundle a processor file (.ts or .js) with everything it imports except npm packages. */
+export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new ProcessorLoadError(`processor file not found: ${path}`, { file: abs }, 'check the path to the processor (.ts or .js)');
+  let code: string;
+  try {
+    const out = await build({
+      entryPoints: [abs],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
+      absWorkingDir: ristrettoRoot,
+      logLevel: 'silent',
+    });
+    code = out.outputFiles[0]!.text;
+  } catch (e) {
+    const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
+    const first = errs?.[0];
+    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    throw new ProcessorLoadError(
+      `cannot bundle processor ${path}: ${first ? first.text + where : (e as Error).message}`,
+      { file: abs },
+      'fix the import or syntax error in the processor',
+      { cause: e },
+    );
+  }
+  return { code, hash: createHash('sha256').update(code).digest('hex'), source: abs };
+}
+
+const loaded = new Map<string, Promise<Processor<unknown>>>();
+
+/** Import a bundle (once per hash per thread) and return its processor. */
+export function loadBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }): Promise<Processor<unknown>> {
+  let p = loaded.get(bundle.hash);
+  if (!p) {
+    p = importBundle(bundle);
+    loaded.set(bundle.hash, p);
+    p.catch(() => loaded.delete(bundle.hash));
+  }
+  return p;
+}
+
+/** True when this thread already imported the bundle with this hash. */
+export function isBundleLoaded(hash: string): boolean {
+  return loaded.has(hash);
+}
+
+async function importBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }): Promise<Processor<unknown>> {
+  const actual = createHash('sha256').update(bundle.code).digest('hex');
+  if (actual !== bundle.hash) {
+    throw new ProcessorLoadError(`processor bundle hash mismatch (expected ${bundle.hash}, got ${actual})`, { hash: bundle.hash }, 'the bundle was corrupted in transit; rerun');
+  }
+  const file = join(bundleDir, `${bundle.hash}.mjs`);
+  if (!existsSync(file)) {
+    await mkdir(bundleDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, bundle.code);
+    await rename(tmp, file); // content-addressed: concurrent writers produce the same bytes
+  }
+  const source = bundle.source ?? `bundle ${bundle.hash.slice(0, 12)}`;
+  let mod: unknown;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    throw new ProcessorLoadError(`cannot load processor bundle of ${source}: ${(e as Error).message}`, { file: source, hash: bundle.hash }, 'check that the packages the processor imports are installed', { cause: e });
+  }
+  return asProcessor(mod, source);
+}

@@ -1,0 +1,40 @@
+/**
+ * The processor contract. A processor module default-exports an object (or a class with a no-argument
+ * constructor) built with `defineProcessor`, so that a wrong shape is a compile error:
+ *
+ *     export default defineProcessor({
+ *       accumulator: () => ({ met: new Hist(...), n: 0 }),
+ *       process(events, ctx) { const out = this.accumulator(); ...; return out; },
+ *     });
+ *
+ * `process` must build its result from scratch on every call: the events layer may call it more than
+ * once per chunk (it re-runs the function after discovering which columns it touches).
+ */
+import type { Events } from '../events/index.ts';
+
+/** Where the events of one call come from. */
+export interface ProcessContext {
+  readonly dataset: string;
+  /** Absolute path or URL. */
+  readonly file: string;
+  readonly tree: string;
+  readonly entryStart: number;
+  readonly entryStop: number;
+  /** The dataset's `metadata` object from the dataset JSON (empty when none was given). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A processor over accumulators of type `A` (anything `accumulate` can merge: numbers, objects, Maps, Hist...). */
+export interface Processor<A> {
+  /** A fresh, empty accumulator; the run starts from it and merges every chunk's result into it. */
+  accumulator(): A;
+  /** Process one chunk of events and return its accumulator. */
+  process(events: Events, ctx: ProcessContext): A | Promise<A>;
+  /** Optional final step on the merged accumulator (scaling, derived quantities); return a replacement or mutate in place. */
+  postprocess?(acc: A): A | void | Promise<A | void>;
+}
+
+/** Identity helper whose only job is type checking: `A` is inferred from `accumulator()`. */
+export function defineProcessor<A>(p: Processor<A>): Processor<A> {
+  return p;
+}

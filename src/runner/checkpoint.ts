@@ -1,0 +1,107 @@
+/**
+ * Checkpoints of a run: the finished prefix of work items (items merge in a fixed order, so "the
+ * first `done` items" describes them exactly), the merged accumulator of that prefix, and the metrics
+ * so far. One file, written atomically (temp file + rename), so a run killed at any moment leaves
+ * either the previous checkpoint or the new one.
+ *
+ * Layout: "RSCK" | u32 header length H | H bytes of JSON header | zero padding to 8 | encoded accumulator.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { decode } from '../accumulate/index.ts';
+import { itemKey, type WorkItem } from '../dataset/chunking.ts';
+import type { SkippedFile } from '../dataset/preprocess.ts';
+import { RistrettoError } from '../errors/index.ts';
+
+const MAGIC = [0x52, 0x53, 0x43, 0x4b]; // "RSCK"
+const VERSION = 1;
+
+/** The checkpoint is unreadable or belongs to another job. */
+export class CheckpointError extends RistrettoError {}
+
+/** Totals carried over from the interrupted run so the final metrics cover the whole job. */
+export interface CarriedMetrics {
+  events: number;
+  bytesRead: number;
+  columns: string[];
+  processSeconds: number;
+  chunkSeconds: number[];
+  passes: number;
+  retries: number;
+  skipped: SkippedFile[];
+}
+
+export interface CheckpointHeader {
+  readonly version: number;
+  /** Identity of the job: processor bundle hash + the exact list of work items. */
+  readonly jobKey: string;
+  /** Work items [0, done) are merged into the stored accumulator. */
+  readonly done: number;
+  readonly total: number;
+  readonly metrics: CarriedMetrics;
+  readonly writtenAt: string;
+}
+
+export interface Checkpoint {
+  readonly header: CheckpointHeader;
+  readonly accumulator: unknown;
+}
+
+/** Default checkpoint location inside an output folder. */
+export function checkpointPath(outDir: string): string {
+  return join(outDir, '.ristretto-checkpoint.bin');
+}
+
+/** Key binding a checkpoint to one processor and one list of work items. */
+export function jobKey(processorHash: string, items: readonly WorkItem[]): string {
+  const h = createHash('sha256').update(processorHash);
+  for (const it of items) h.update('\n').update(itemKey(it));
+  return h.digest('hex');
+}
+
+/** Write a checkpoint atomically. `accumulator` is already encoded (a snapshot taken between merges). */
+export async function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'version' | 'writtenAt'>, accumulator: Uint8Array): Promise<void> {
+  const json = new TextEncoder().encode(JSON.stringify({ ...header, version: VERSION, writtenAt: new Date().toISOString() }));
+  const start = (8 + json.length + 7) & ~7;
+  const out = new Uint8Array(start + accumulator.length);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, json.length, true);
+  out.set(json, 8);
+  out.set(accumulator, start);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, out);
+  await rename(tmp, file);
+}
+
+/** Read a checkpoint; undefined when there is none. Throws CheckpointError when it is corrupt. */
+export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CheckpointError(`cannot read checkpoint ${file}: ${(e as Error).message}`, { file }, 'check permissions, or rerun without --resume');
+  }
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice(); // own, 8-aligned buffer
+  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m)) {
+    throw new CheckpointError(`${file} is not a Ristretto checkpoint`, { file }, 'delete it, or rerun without --resume');
+  }
+  const n = new DataView(bytes.buffer).getUint32(4, true);
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as CheckpointHeader;
+  } catch (e) {
+    throw new CheckpointError(`checkpoint ${file} is corrupt: ${(e as Error).message}`, { file }, 'delete it, or rerun without --resume', { cause: e });
+  }
+  if (header.version !== VERSION) {
+    throw new CheckpointError(`checkpoint ${file} has version ${header.version}, this Ristretto reads ${VERSION}`, { file }, 'rerun without --resume to start over');
+  }
+  const start = (8 + n + 7) & ~7;
+  return { header, accumulator: decode(bytes.subarray(start)) };
+}
+
+export async function removeCheckpoint(file: string): Promise<void> {
+  await rm(file, { force: true });
+}

@@ -1,0 +1,90 @@
+/**
+ * Errors of a run, each carrying the chunk it happened on. They cross thread (and later network)
+ * boundaries as plain `ChunkFailure` objects and are revived on the other side with the same class.
+ */
+import { RistrettoError } from '../errors/index.ts';
+import type { WorkItem } from '../dataset/chunking.ts';
+
+/** Context fields every chunk error carries. */
+export function chunkContext(item: WorkItem): Record<string, unknown> {
+  return { dataset: item.dataset, file: item.file, tree: item.tree, entryStart: item.entryStart, entryStop: item.entryStop };
+}
+
+/** "dataset zmm, file /x/a.root (tree Events), entries [0, 1000)". */
+export function describeItem(item: WorkItem): string {
+  return `dataset ${item.dataset}, file ${item.file} (tree ${item.tree}), entries [${item.entryStart}, ${item.entryStop})`;
+}
+
+/** The processor threw (or rejected) while processing a chunk. Not skipped by --skipbadfiles. */
+export class ChunkError extends RistrettoError {
+  /** The processor's own message. */
+  readonly processorMessage: string;
+  constructor(readonly item: WorkItem, processorMessage: string, remoteStack?: string, options?: { cause?: unknown }) {
+    super(`processor failed on ${describeItem(item)}: ${processorMessage}`, { ...chunkContext(item), remoteStack }, 'fix the processor (rerun with --debug for the stack trace)', options);
+    this.processorMessage = processorMessage;
+  }
+}
+
+/** The file could not be opened or read (truncated, missing, corrupt, unreachable). Skippable with --skipbadfiles. */
+export class FileReadError extends RistrettoError {
+  readonly readerMessage: string;
+  constructor(readonly item: WorkItem, readerMessage: string, options?: { cause?: unknown }) {
+    super(`cannot read ${describeItem(item)}: ${readerMessage}`, chunkContext(item), 'check the file, or pass --skipbadfiles to leave unreadable files out', options);
+    this.readerMessage = readerMessage;
+  }
+}
+
+/** The worker running a chunk died (crash, out of memory, process.exit in the processor). Retryable. */
+export class WorkerLostError extends RistrettoError {
+  constructor(readonly item: WorkItem, detail: string) {
+    super(`worker lost while running ${describeItem(item)}: ${detail}`, chunkContext(item), 'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize');
+  }
+}
+
+/** The run was cancelled before the chunk finished. */
+export class CancelledError extends RistrettoError {
+  constructor(readonly item?: WorkItem) {
+    super(item ? `cancelled: ${describeItem(item)}` : 'cancelled', item ? chunkContext(item) : {});
+  }
+}
+
+/** Wire form of a chunk failure (structured-clone and JSON safe). */
+export interface ChunkFailure {
+  readonly kind: 'process' | 'read' | 'lost' | 'cancelled' | 'other';
+  /** Processor or reader message (without the chunk prefix). */
+  readonly message: string;
+  readonly name: string;
+  readonly stack?: string;
+}
+
+/** Turn an error raised by processChunk into its wire form. */
+export function toChunkFailure(err: unknown): ChunkFailure {
+  if (err instanceof ChunkError) return { kind: 'process', message: err.processorMessage, name: err.name, stack: (err.context.remoteStack as string | undefined) ?? causeStack(err) };
+  if (err instanceof FileReadError) return { kind: 'read', message: err.readerMessage, name: err.name, stack: causeStack(err) };
+  if (err instanceof WorkerLostError) return { kind: 'lost', message: err.message, name: err.name };
+  if (err instanceof CancelledError) return { kind: 'cancelled', message: err.message, name: err.name };
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { kind: 'other', message: e.message, name: e.name, stack: e.stack };
+}
+
+/** Rebuild the typed error for `item` from its wire form. */
+export function fromChunkFailure(item: WorkItem, f: ChunkFailure): Error {
+  switch (f.kind) {
+    case 'process':
+      return new ChunkError(item, f.message, f.stack);
+    case 'read':
+      return new FileReadError(item, f.message);
+    case 'lost':
+      return new WorkerLostError(item, f.message);
+    case 'cancelled':
+      return new CancelledError(item);
+    default: {
+      const e = new RistrettoError(`${f.name}: ${f.message} (${describeItem(item)})`, { ...chunkContext(item), remoteStack: f.stack });
+      return e;
+    }
+  }
+}
+
+function causeStack(err: Error): string | undefined {
+  return err.cause instanceof Error ? err.cause.stack : undefined;
+}

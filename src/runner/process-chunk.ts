@@ -1,0 +1,161 @@
+/**
+ * Running one work item: open the file (through a small per-worker reader cache), run the processor
+ * over the entry range with the columns it is known to need prefetched, and encode its accumulator.
+ *
+ * This is the whole job of a worker, wherever it runs: the in-process and thread executors call it
+ * today and a remote FaaS endpoint calls the very same function. It knows nothing about executors.
+ * Failures come out typed: `FileReadError` when the file cannot be opened or read (skippable),
+ * `ChunkError` when the processor throws.
+ */
+import { encode } from '../accumulate/index.ts';
+import type { WorkItem } from '../dataset/chunking.ts';
+import { runOnEvents } from '../events/index.ts';
+import type { BranchInfo, Column, EventReader } from '../io/reader.ts';
+import type { ProcessContext, Processor } from '../processor/types.ts';
+import { ChunkError, FileReadError } from './errors.ts';
+import { ReaderCache, type Opener } from './reader-cache.ts';
+
+/** What one chunk cost and produced, besides its accumulator. */
+export interface ChunkMetrics {
+  /** Entries processed (entryStop - entryStart). */
+  readonly events: number;
+  /** Compressed bytes fetched for this chunk. */
+  readonly bytesRead: number;
+  /** Branches read for this chunk. */
+  readonly columnsRead: readonly string[];
+  /** Wall time of the chunk in the worker (open + read + process + encode), seconds. */
+  readonly seconds: number;
+  /** Times the processor ran on this chunk (more than 1 when it touched columns not yet prefetched). */
+  readonly passes: number;
+}
+
+/** The result of one work item: the encoded accumulator (a self-contained, transferable buffer) and metrics. */
+export interface ChunkResult {
+  readonly accumulator: Uint8Array;
+  readonly metrics: ChunkMetrics;
+}
+
+/** State kept by one worker across chunks: open readers and, per processor, the columns it was seen to read. */
+export interface ChunkState {
+  readonly readers: ReaderCache;
+  readonly columns: Map<string, Set<string>>;
+  /** reader.bytesRead already attributed to earlier chunks (readers are shared across chunks). */
+  readonly bytesSeen: WeakMap<EventReader, number>;
+}
+
+export function createChunkState(opts: { maxReaders?: number; open?: Opener } = {}): ChunkState {
+  return { readers: new ReaderCache(opts.maxReaders ?? 4, opts.open), columns: new Map(), bytesSeen: new WeakMap() };
+}
+
+export interface ProcessChunkOptions {
+  /** Dataset metadata for `ctx.metadata`. */
+  metadata?: Readonly<Record<string, unknown>>;
+  /** Columns known (e.g. from other workers) to be needed; read before the first pass. */
+  prefetch?: Iterable<string>;
+  /** Key under which this worker remembers the processor's columns (the bundle hash); default: one shared set. */
+  processorKey?: string;
+}
+
+/** Run `processor` on one work item. */
+export async function processChunk(item: WorkItem, processor: Processor<unknown>, state: ChunkState, opts: ProcessChunkOptions = {}): Promise<ChunkResult> {
+  const t0 = performance.now();
+  let reader: EventReader;
+  try {
+    reader = await state.readers.get(item.file, item.tree, item.fileId);
+  } catch (e) {
+    throw new FileReadError(item, messageOf(e), { cause: e });
+  }
+  if (item.entryStop > reader.numEntries || item.entryStart < 0 || item.entryStart > item.entryStop) {
+    throw new FileReadError(item, `entry range is outside the file's ${reader.numEntries} entries (the file changed since preprocessing?)`);
+  }
+
+  const key = opts.processorKey ?? '';
+  let known = state.columns.get(key);
+  if (!known) state.columns.set(key, (known = new Set()));
+  const prefetch = new Set(known);
+  if (opts.prefetch) for (const c of opts.prefetch) prefetch.add(c);
+
+  const ctx: ProcessContext = { dataset: item.dataset, file: item.file, tree: item.tree, entryStart: item.entryStart, entryStop: item.entryStop, metadata: opts.metadata ?? {} };
+  const guarded = new ReadGuard(reader);
+  let run: Awaited<ReturnType<typeof runOnEvents<unknown>>>;
+  try {
+    run = await runOnEvents(guarded, item.entryStart, item.entryStop, (events) => processor.process(events, ctx), { prefetch });
+  } catch (e) {
+    if (guarded.failure) {
+      await state.readers.evict(item.file, item.tree, item.fileId);
+      throw new FileReadError(item, messageOf(guarded.failure), { cause: guarded.failure });
+    }
+    throw new ChunkError(item, messageOf(e), e instanceof Error ? e.stack : undefined, { cause: e });
+  }
+  for (const c of run.columnsRead) known.add(c);
+  // Bytes since the previous chunk on this reader; the first chunk also pays for opening the file.
+  const bytesRead = reader.bytesRead - (state.bytesSeen.get(reader) ?? 0);
+  state.bytesSeen.set(reader, reader.bytesRead);
+
+  let bytes: Uint8Array;
+  try {
+    bytes = transferable(encode(run.result));
+  } catch (e) {
+    throw new ChunkError(item, `the accumulator returned by process() cannot be encoded: ${messageOf(e)}`, e instanceof Error ? e.stack : undefined, { cause: e });
+  }
+  return {
+    accumulator: bytes,
+    metrics: {
+      events: item.entryStop - item.entryStart,
+      bytesRead,
+      columnsRead: [...run.columnsRead],
+      seconds: (performance.now() - t0) / 1000,
+      passes: run.passes,
+    },
+  };
+}
+
+/**
+ * Delegating reader that remembers whether a read failed for reasons of the file (I/O, corruption)
+ * rather than of the request (unknown branch names, which are the processor's mistake and keep their
+ * own message).
+ */
+class ReadGuard implements EventReader {
+  failure: unknown;
+  private names: Set<string> | undefined;
+  constructor(private readonly inner: EventReader) {}
+  get path(): string {
+    return this.inner.path;
+  }
+  get treeName(): string {
+    return this.inner.treeName;
+  }
+  get numEntries(): number {
+    return this.inner.numEntries;
+  }
+  get bytesRead(): number {
+    return this.inner.bytesRead;
+  }
+  branches(): readonly BranchInfo[] {
+    return this.inner.branches();
+  }
+  boundaries(): readonly number[] {
+    return this.inner.boundaries();
+  }
+  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    try {
+      return await this.inner.read(names, entryStart, entryStop);
+    } catch (e) {
+      this.names ??= new Set(this.inner.branches().map((b) => b.name));
+      if (names.every((n) => this.names!.has(n))) this.failure = e;
+      throw e;
+    }
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A Uint8Array that owns its whole ArrayBuffer, so it can be transferred without copying anything else. */
+function transferable(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b : b.slice();
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,52 @@
+/**
+ * A small per-worker cache of open readers: consecutive chunks of one file reuse the parsed file
+ * structure instead of reopening it. Least recently used readers are closed when the cache is full.
+ */
+import { openReader } from '../io/open.ts';
+import type { EventReader, OpenOptions } from '../io/reader.ts';
+
+export type Opener = (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
+
+export class ReaderCache {
+  private readonly readers = new Map<string, Promise<EventReader>>();
+
+  constructor(
+    /** Readers kept open at once. */
+    readonly capacity = 4,
+    private readonly open: Opener = openReader,
+  ) {}
+
+  /** An open reader for (file, tree), opened on first use. `version` (the file id) invalidates stale entries. */
+  async get(file: string, tree: string, version = ''): Promise<EventReader> {
+    const key = `${file}\u0000${tree}\u0000${version}`;
+    let r = this.readers.get(key);
+    if (r) {
+      this.readers.delete(key); // re-insert: Map order is the LRU order
+      this.readers.set(key, r);
+      return r;
+    }
+    r = this.open(file, { treeName: tree });
+    this.readers.set(key, r);
+    r.catch(() => this.readers.delete(key));
+    while (this.readers.size > this.capacity) {
+      const [oldKey, old] = this.readers.entries().next().value as [string, Promise<EventReader>];
+      this.readers.delete(oldKey);
+      old.then((x) => x.close()).catch(() => undefined);
+    }
+    return r;
+  }
+
+  /** Forget (and close) the reader for (file, tree), e.g. after a read error left it in doubt. */
+  async evict(file: string, tree: string, version = ''): Promise<void> {
+    const key = `${file}\u0000${tree}\u0000${version}`;
+    const r = this.readers.get(key);
+    this.readers.delete(key);
+    await r?.then((x) => x.close()).catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.readers.values()];
+    this.readers.clear();
+    await Promise.all(all.map((r) => r.then((x) => x.close()).catch(() => undefined)));
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The runner: dataset JSON + processor file → work items → executor → one merged accumulator.
+ *
+ * Results are merged in work-item order while at most a small window of items is in flight, so memory
+ * holds a few accumulators (not one per chunk) and the merge order (hence every floating-point sum) is
+ * the same for every executor, worker count and resumed run. Checkpoints store the merged prefix.
+ */
+import { join } from 'node:path';
+import { accumulate, decode, encode } from '../accumulate/index.ts';
+import type { WorkItem } from '../dataset/chunking.ts';
+import { loadFileset, type Dataset } from '../dataset/fileset.ts';
+import { planWork, type SkippedFile } from '../dataset/preprocess.ts';
+import { RistrettoError } from '../errors/index.ts';
+import { bundleProcessor } from '../processor/bundle.ts';
+import { loadProcessor } from '../processor/load.ts';
+import type { Processor } from '../processor/types.ts';
+import { createExecutor, type Executor, type JobSpec } from '../../executors/index.ts';
+import { checkpointPath, CheckpointError, jobKey, readCheckpoint, removeCheckpoint, writeCheckpoint, type CarriedMetrics } from './checkpoint.ts';
+import { describeItem, FileReadError } from './errors.ts';
+import type { RunMetrics } from './metrics.ts';
+import type { ChunkResult } from './process-chunk.ts';
+
+export interface RunOptions {
+  /** Dataset JSON path, or datasets already resolved. */
+  fileset: string | readonly Dataset[];
+  /** Processor module path (.ts or .js). */
+  processor: string;
+  /** Executor name (`iterative`, `threads`) or an executor instance (which the caller closes). Default `iterative`. */
+  executor?: string | Executor;
+  /** Worker threads for `threads`. */
+  workers?: number;
+  /** Entries per chunk (default 100000). */
+  chunksize?: number;
+  /** Cut chunks at cluster/row-group boundaries. */
+  align?: boolean;
+  /** Process only the first N work items. */
+  maxchunks?: number;
+  /** Extra attempts for a failed chunk (default 0). */
+  retries?: number;
+  /** Leave out files that cannot be opened or read (listed in metrics.skippedFiles). */
+  skipBadFiles?: boolean;
+  /** Tree for dataset entries that name none (default `Events`). */
+  treeName?: string;
+  /** Output folder: checkpoints and the preprocessing cache live here. Without it there are neither. */
+  outDir?: string;
+  /** Preprocessing cache file (default `<outDir>/.ristretto-cache/preprocess.json`; `false` disables it). */
+  cacheFile?: string | false;
+  /** Checkpoint after this many merged chunks (default 20) ... */
+  checkpointEvery?: number;
+  /** ... or after this many seconds since the last one (default 30), whichever first. `checkpoint: false` disables. */
+  checkpointSeconds?: number;
+  checkpoint?: boolean;
+  /** Continue from the checkpoint in outDir. */
+  resume?: boolean;
+  /** Files preprocessed at once (default 8). */
+  preprocessConcurrency?: number;
+  /** Progress and notices. */
+  hooks?: RunHooks;
+}
+
+export interface RunProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly events: number;
+  readonly elapsedSeconds: number;
+  /** Chunks taken from a checkpoint (they count in `done` but took no time in this run). */
+  readonly resumed: number;
+}
+
+export interface RunHooks {
+  onPlan?(info: { chunks: number; files: number; skipped: number; cacheHits: number; opened: number }): void;
+  onProgress?(p: RunProgress): void;
+  onRetry?(item: WorkItem, attempt: number, error: unknown): void;
+  onSkip?(item: WorkItem, reason: string): void;
+  onCheckpoint?(done: number, total: number): void;
+  /** Informational messages (resume state, stale checkpoints). */
+  onNote?(message: string): void;
+}
+
+export interface RunResult<A = unknown> {
+  /** The merged (and postprocessed) accumulator. */
+  readonly accumulator: A;
+  readonly metrics: RunMetrics;
+  readonly items: readonly WorkItem[];
+}
+
+/** Failure while merging a chunk's result into the total (a processor returning inconsistent shapes). */
+export class MergeChunkError extends RistrettoError {}
+
+/** Run a processor over a dataset. */
+export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunResult<A>> {
+  const t0 = performance.now();
+  const hooks = opts.hooks ?? {};
+  const datasets = typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
+  const processor = (await loadProcessor(opts.processor)) as Processor<A>;
+  const bundle = await bundleProcessor(opts.processor);
+
+  const tPre = performance.now();
+  const cacheFile = opts.cacheFile === false ? undefined : (opts.cacheFile ?? (opts.outDir ? join(opts.outDir, '.ristretto-cache', 'preprocess.json') : undefined));
+  const plan = await planWork(datasets, {
+    chunksize: opts.chunksize,
+    align: opts.align,
+    maxchunks: opts.maxchunks,
+    skipBadFiles: opts.skipBadFiles,
+    cacheFile,
+    concurrency: opts.preprocessConcurrency,
+  });
+  const preprocessSeconds = (performance.now() - tPre) / 1000;
+  const items = plan.items;
+  hooks.onPlan?.({ chunks: items.length, files: plan.files.length, skipped: plan.skipped.length, cacheHits: plan.cacheHits, opened: plan.opened });
+
+  const key = jobKey(bundle.hash, items);
+  const ckptFile = opts.outDir && opts.checkpoint !== false ? checkpointPath(opts.outDir) : undefined;
+  let acc: A;
+  let done = 0;
+  let carried: CarriedMetrics = { events: 0, bytesRead: 0, columns: [], processSeconds: 0, chunkSeconds: [], passes: 0, retries: 0, skipped: [] };
+  const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile) : undefined;
+  if (opts.resume && !ckptFile) hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
+  else if (opts.resume && !prior) hooks.onNote?.(`no checkpoint in ${opts.outDir}; starting from the beginning`);
+  if (prior) {
+    if (prior.header.jobKey !== key) {
+      throw new CheckpointError(
+        `the checkpoint in ${opts.outDir} was written for a different job (the processor, the dataset files or the chunking changed)`,
+        { file: ckptFile, done: prior.header.done, total: prior.header.total },
+        'rerun without --resume to start over, or restore the original processor, dataset and options',
+      );
+    }
+    acc = prior.accumulator as A;
+    done = prior.header.done;
+    carried = prior.header.metrics;
+    hooks.onNote?.(`resuming: ${done} of ${items.length} chunks already done`);
+  } else {
+    acc = processor.accumulator();
+  }
+  const resumed = done;
+
+  const ownExecutor = typeof opts.executor !== 'object';
+  const executor: Executor =
+    typeof opts.executor === 'object'
+      ? opts.executor
+      : createExecutor(opts.executor ?? 'iterative', { workers: opts.workers, retries: opts.retries, processor: processor as Processor<unknown>, onRetry: hooks.onRetry });
+  const retriesBefore = executor.stats.retries;
+
+  // Running totals (carried over from the checkpoint when resuming).
+  let events = carried.events;
+  let bytesRead = carried.bytesRead;
+  let processSeconds = carried.processSeconds;
+  let passes = carried.passes;
+  const chunkSeconds = [...carried.chunkSeconds];
+  const columns = new Set(carried.columns);
+  const skippedByFile = new Map<string, SkippedFile>();
+  for (const s of carried.skipped) if (s.stage === 'process') skippedByFile.set(`${s.dataset}\u0000${s.file}\u0000${s.tree}`, { ...s, entries: [...(s.entries ?? [])] });
+  let chunks = chunkSeconds.length;
+
+  const snapshotMetrics = (): CarriedMetrics => ({
+    events,
+    bytesRead,
+    columns: [...columns].sort(),
+    processSeconds,
+    chunkSeconds: [...chunkSeconds],
+    passes,
+    retries: carried.retries + executor.stats.retries - retriesBefore,
+    skipped: [...skippedByFile.values()],
+  });
+
+  let job: JobSpec = { processor: bundle, metadata: Object.fromEntries(datasets.map((d) => [d.name, d.metadata])), prefetch: [...columns] };
+  const badFiles = new Map<string, string>();
+  const fileKey = (it: WorkItem) => `${it.dataset}\u0000${it.file}\u0000${it.tree}`;
+
+  type Outcome = { kind: 'ok'; result: ChunkResult } | { kind: 'skip'; reason: string } | { kind: 'fatal' };
+  let fail!: (e: unknown) => void;
+  const fatal = new Promise<never>((_, reject) => (fail = reject));
+  fatal.catch(() => undefined);
+  const submit = (it: WorkItem): Promise<Outcome> => {
+    const bad = badFiles.get(fileKey(it));
+    if (bad !== undefined) return Promise.resolve({ kind: 'skip', reason: bad });
+    return executor.submit(it, job).then(
+      (result): Outcome => ({ kind: 'ok', result }),
+      (e): Outcome => {
+        if (e instanceof FileReadError && opts.skipBadFiles) {
+          if (!badFiles.has(fileKey(it))) badFiles.set(fileKey(it), e.readerMessage);
+          return { kind: 'skip', reason: e.readerMessage };
+        }
+        fail(e);
+        return { kind: 'fatal' };
+      },
+    );
+  };
+
+  // Checkpoints: an encoded snapshot is taken between merges; writes are serialized.
+  const every = opts.checkpointEvery ?? 20;
+  const everyMs = (opts.checkpointSeconds ?? 30) * 1000;
+  let lastCkptDone = done;
+  let lastCkptAt = performance.now();
+  let writing: Promise<void> = Promise.resolve();
+  const checkpoint = (force = false): void => {
+    if (!ckptFile || done === lastCkptDone) return;
+    if (!force && done - lastCkptDone < every && performance.now() - lastCkptAt < everyMs) return;
+    const header = { jobKey: key, done, total: items.length, metrics: snapshotMetrics() };
+    const bytes = encode(acc);
+    lastCkptDone = done;
+    lastCkptAt = performance.now();
+    const d = done;
+    writing = writing.then(() => writeCheckpoint(ckptFile, header, bytes)).then(() => hooks.onCheckpoint?.(d, items.length));
+  };
+
+  const window = Math.max(2, executor.concurrency * 2);
+  const inflight = new Map<number, Promise<Outcome>>();
+  let next = done;
+  const progress = () =>
+    hooks.onProgress?.({ done, total: items.length, events, elapsedSeconds: (performance.now() - t0) / 1000, resumed });
+  progress();
+  try {
+    while (done < items.length) {
+      while (next < items.length && next < done + window) {
+        inflight.set(next, submit(items[next]!));
+        next++;
+      }
+      const out = await Promise.race([inflight.get(done)!, fatal]);
+      inflight.delete(done);
+      const it = items[done]!;
+      if (out.kind === 'ok') {
+        const m = out.result.metrics;
+        try {
+          acc = accumulate(acc, decode(out.result.accumulator) as A);
+        } catch (e) {
+          throw new MergeChunkError(`cannot merge the result of ${describeItem(it)}: ${(e as Error).message}`, { dataset: it.dataset, file: it.file, entryStart: it.entryStart, entryStop: it.entryStop }, 'process() must return the same shape as accumulator()', { cause: e });
+        }
+        events += m.events;
+        bytesRead += m.bytesRead;
+        processSeconds += m.seconds;
+        passes += m.passes;
+        chunkSeconds.push(m.seconds);
+        chunks++;
+        let grew = false;
+        for (const c of m.columnsRead) if (!columns.has(c)) (columns.add(c), (grew = true));
+        if (grew) job = { ...job, prefetch: [...columns] };
+      } else if (out.kind === 'skip') {
+        const k = fileKey(it);
+        let s = skippedByFile.get(k);
+        if (!s) skippedByFile.set(k, (s = { dataset: it.dataset, file: it.file, tree: it.tree, reason: out.reason, stage: 'process', entries: [] }));
+        (s.entries as Array<readonly [number, number]>).push([it.entryStart, it.entryStop]);
+        hooks.onSkip?.(it, out.reason);
+      }
+      done++;
+      progress();
+      checkpoint();
+    }
+  } catch (e) {
+    executor.cancel();
+    checkpoint(true); // keep what was merged so far: fix the cause and --resume
+    await writing.catch(() => undefined);
+    if (ownExecutor) await executor.close().catch(() => undefined);
+    throw e;
+  }
+  await writing;
+  if (ownExecutor) await executor.close();
+
+  const post = await processor.postprocess?.(acc);
+  if (post !== undefined) acc = post as A;
+  if (ckptFile) await removeCheckpoint(ckptFile);
+
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const final = snapshotMetrics();
+  const metrics: RunMetrics = {
+    events,
+    chunks,
+    chunksTotal: items.length,
+    resumedChunks: resumed,
+    bytesRead,
+    columns: final.columns,
+    processSeconds,
+    chunkSeconds,
+    wallSeconds,
+    eventsPerSecond: wallSeconds > 0 ? events / wallSeconds : 0,
+    passes,
+    retries: final.retries,
+    skippedFiles: [...plan.skipped, ...final.skipped],
+    executor: executor.name,
+    workers: executor.concurrency,
+    files: plan.files.length,
+    preprocess: { cacheHits: plan.cacheHits, opened: plan.opened, seconds: preprocessSeconds },
+  };
+  return { accumulator: acc, metrics, items };
+}
