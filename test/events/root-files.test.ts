@@ -78,7 +78,7 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
 
   /** Jet → pt of muonIdx1's muon, GenPart → pdgId of its mother, Electron → its GenPart's pdgId. */
   const linked = (e: Events) => {
-    const gather = (idx: Int32Array, values: NumericArray, none: number) => Array.from(idx, (g) => (g >= 0 ? values[g]! : none));
+    const gather = (idx: NumericArray, values: NumericArray, none: number) => Array.from(idx, (g) => (g >= 0 ? values[g]! : none));
     return {
       jetMuonPt: gather(e.Jet.muonIdx1G.content, e.Muon.pt.content, NaN),
       motherPdg: gather(e.GenPart.genPartIdxMotherG.content, e.GenPart.pdgId.content, 0),
