@@ -98,26 +98,28 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
 
   const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency ?? 8) });
   let failed = false;
-  let next = 0;
-  while (next < jobs.length && !failed) {
-    if (Number.isFinite(maxchunks)) {
-      await queue.onSizeLessThan(1);
-      if (prefixItems() >= maxchunks) break;
-      // Without a free slot, wait for one to finish before deciding whether to open another file.
-      if (queue.pending >= queue.concurrency) {
+  const task = (i: number) => async () => {
+    if (failed) return; // fail fast: leave the rest unopened
+    try {
+      results[i] = await one(jobs[i]!);
+    } catch (error) {
+      results[i] = { error };
+      if (!opts.skipBadFiles) failed = true;
+    }
+  };
+  if (!Number.isFinite(maxchunks)) {
+    for (let i = 0; i < jobs.length; i++) void queue.add(task(i));
+  } else {
+    // Every non-empty file gives at least one chunk, so never have more files open than chunks still missing.
+    for (let next = 0; next < jobs.length && !failed; ) {
+      const need = maxchunks - prefixItems();
+      if (need <= 0) break;
+      if (queue.pending + queue.size >= Math.min(need, queue.concurrency)) {
         await new Promise<void>((r) => queue.once('next', () => r()));
         continue;
       }
+      void queue.add(task(next++));
     }
-    const i = next++;
-    void queue.add(async () => {
-      try {
-        results[i] = await one(jobs[i]!);
-      } catch (error) {
-        results[i] = { error };
-        if (!opts.skipBadFiles) failed = true;
-      }
-    });
   }
   await queue.onIdle();
   await cache.save().catch(() => undefined); // a read-only cache location must not fail the run

@@ -4,8 +4,10 @@
  * them without the caller knowing which format it reads.
  */
 import { RistrettoError } from '../errors/index.ts';
+import { openArrow } from './arrow/index.ts';
 import { openParquet } from './parquet/index.ts';
 import type { EventReader, OpenOptions } from './reader.ts';
+import { openRoot } from './root/index.ts';
 
 /** Opens one file (path or URL) as an EventReader. */
 export type FormatOpener = (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
@@ -53,7 +55,10 @@ export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Pro
   return opener(pathOrUrl, opts);
 }
 
+registerFormat('.root', openRoot);
 registerFormat('.parquet', openParquet);
+registerFormat('.arrow', openArrow);
+registerFormat('.feather', openArrow);
 
 function normalizeExt(ext: string): string {
   const e = ext.toLowerCase();
