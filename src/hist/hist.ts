@@ -1,0 +1,782 @@
+/**
+ * The histogram: axes + a storage tag + the bin arrays (row-major, flow bins included). `fill` checks and
+ * converts its inputs chunk by chunk into Float64 scratch arrays, then hands each chunk to the binning and
+ * storage kernels; operations (merge, project, slice, rebin) go through one re-layout routine.
+ */
+import type { NumericArray } from '../columnar/types.ts';
+import { registerBinaryType, type Addable, type BinarySerializable } from '../accumulate/protocol.ts';
+import {
+  binMerger,
+  countsOf,
+  mergeArrays,
+  sampleVariancesOf,
+  scaleArrays,
+  valuesOf,
+  variancesOf,
+  type Arrays,
+  type BinMerger,
+} from './accumulators.ts';
+import {
+  BooleanAxis,
+  IntCategory,
+  Integer,
+  Regular,
+  StrCategory,
+  Variable,
+  isCategory,
+  type Axis,
+  type Metadata,
+} from './axes.ts';
+import { axisFromUHI, axisToUHI, type UHIAxis } from './axis-spec.ts';
+import {
+  AxisNotFoundError,
+  FillError,
+  HistFormatError,
+  IncompatibleHistogramsError,
+  UnsupportedHistError,
+  closest,
+} from './errors.ts';
+import {
+  applyCount,
+  applyMean,
+  applySumw2,
+  applyWeighted,
+  applyWeightedMean,
+  firstNonInteger,
+  regular1DCount,
+  regular1DSumw2,
+  regular1DWeighted,
+} from './fill-kernels.ts';
+import { logInPlace } from './index-kernels.ts';
+import { identityMap, remap, sizeOf, stridesOf } from './layout.ts';
+import { Double, STORAGE_KINDS, isMeanKind, storageOf, type Storage, type StorageKind } from './storage.ts';
+
+/** A value or array of values for one axis; scalars broadcast. Strings only for StrCategory axes. */
+export type FillValue =
+  | number
+  | boolean
+  | string
+  | NumericArray
+  | readonly number[]
+  | readonly boolean[]
+  | readonly string[];
+
+/** Per-entry weights or profile samples: a scalar (broadcast) or one value per entry. */
+export type FillWeights = number | NumericArray | readonly number[];
+
+/** Options of `fill`. */
+export interface FillOptions {
+  /** Weight per entry (or one for all). Int64 storage takes integer weights only. */
+  weight?: FillWeights;
+  /** The quantity averaged per bin; required by Mean and WeightedMean storages, refused by the others. */
+  sample?: FillWeights;
+}
+
+/** Options of the Hist constructor. */
+export interface HistOptions {
+  /** Storage tag; default `new Double()`. */
+  storage?: Storage;
+  name?: string;
+  label?: string;
+  metadata?: Metadata;
+}
+
+/** An axis by position or name. */
+export type AxisRef = number | string;
+
+/** Options of the bin accessors. */
+export interface FlowOption {
+  /** Include the flow bins of the axes that have them (default false). */
+  flow?: boolean;
+}
+
+/** Result of `sum`: the merged accumulator of the selected bins. */
+export interface BinSum {
+  /** Sum of weights, or the pooled mean for profiles. */
+  value: number;
+  /** Variance of `value` as `variances()` defines it; null when unknown (weighted fill into Double). */
+  variance: number | null;
+  /** Entries (effective entries for Weight / WeightedMean, the count for Mean). */
+  count: number;
+}
+
+/** Header of the binary form (`toBinaryParts`). */
+interface BinaryHeader {
+  format: 1;
+  axes: UHIAxis[];
+  storage: StorageKind;
+  name: string;
+  label: string;
+  metadata: Metadata;
+  entries: number;
+  varianceKnown: boolean;
+}
+
+/** Entries converted and binned per step; small enough that the scratch arrays stay in L1/L2. */
+const CHUNK = 8192;
+/** The fused 1-D kernels keep a private n+2 (×2) bin copy; beyond this size they would thrash the cache. */
+const FUSED_MAX_BINS = 1 << 16;
+
+const scratchValues = new Float64Array(CHUNK);
+const scratchWeights = new Float64Array(CHUNK);
+const scratchSamples = new Float64Array(CHUNK);
+const scratchIdx = new Int32Array(CHUNK);
+const ones = new Float64Array(CHUNK).fill(1);
+
+function isAxis(x: unknown): x is Axis {
+  return (
+    x instanceof Regular ||
+    x instanceof Variable ||
+    x instanceof Integer ||
+    x instanceof IntCategory ||
+    x instanceof StrCategory ||
+    x instanceof BooleanAxis
+  );
+}
+
+function isArrayInput(v: unknown): v is ArrayLike<unknown> {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
+/** Copy entries [start, start+len) of a fill input into `out` as float64; scalars broadcast. */
+function load(v: FillValue | FillWeights, start: number, len: number, out: Float64Array): void {
+  if (typeof v === 'number') out.fill(v, 0, len);
+  else if (typeof v === 'boolean') out.fill(v ? 1 : 0, 0, len);
+  else if (ArrayBuffer.isView(v)) out.set((v as NumericArray).subarray(start, start + len));
+  else {
+    const a = v as readonly (number | boolean)[];
+    for (let i = 0; i < len; i++) out[i] = +a[start + i]!;
+  }
+}
+
+function describeAxis(a: Axis, i: number): string {
+  return `axis ${i}${a.name ? ` '${a.name}'` : ''}`;
+}
+
+/**
+ * A histogram over any number of axes with a chosen storage.
+ *
+ * @example
+ * import { Hist, Regular, Weight } from './src/hist/index.ts';
+ * const h = new Hist(new Regular(100, 0, 200, { name: 'pt', label: 'p_{T} [GeV]' }), { storage: new Weight() });
+ * h.fill(jetPt, { weight: genWeight });       // Float32Array / Float64Array / number[] / scalars
+ * const y = h.values();                        // Float64Array, 100 bins (flow: true → 102)
+ * const merged = h.add(otherChunkHist);        // new histogram; h and other unchanged
+ */
+export class Hist implements Addable<Hist>, BinarySerializable {
+  readonly binaryTag = 'ristretto.Hist';
+  /** The axes, in storage order (the last axis varies fastest). Replaced, never mutated, when a category axis grows. */
+  axes: readonly Axis[];
+  readonly storage: Storage;
+  readonly name: string;
+  readonly label: string;
+  readonly metadata: Metadata;
+  /** Entries passed to `fill` (like ROOT's fEntries), including those outside axes without flow bins. */
+  entries = 0;
+  /** False once weights went into a Double or Int64 storage, or after scaling one: variances are then unknown. */
+  varianceKnown = true;
+  /** Bin contents, one array per storage field (see the storage tag's `fields`), flow bins included. */
+  private arrays: Arrays;
+
+  constructor(...args: [...Axis[], HistOptions] | Axis[]) {
+    const last = args[args.length - 1];
+    const opts: HistOptions = last !== undefined && !isAxis(last) ? (last as HistOptions) : {};
+    const axes = (last !== undefined && !isAxis(last) ? args.slice(0, -1) : args) as Axis[];
+    axes.forEach((a, i) => {
+      if (!isAxis(a))
+        throw new UnsupportedHistError(`argument ${i} is not an axis`, { index: i }, 'pass axes first and the options object last');
+    });
+    this.axes = Object.freeze([...axes]);
+    this.storage = opts.storage ?? new Double();
+    if (!STORAGE_KINDS.includes(this.storage.kind))
+      throw new UnsupportedHistError(`unknown storage ${JSON.stringify(this.storage)}`, {}, 'use Double, Int64, Weight, Mean or WeightedMean');
+    this.name = opts.name ?? '';
+    this.label = opts.label ?? '';
+    this.metadata = { ...(opts.metadata ?? {}) };
+    const n = sizeOf(this.extents());
+    this.arrays = this.storage.fields.map(() => new Float64Array(n));
+  }
+
+  /** Per-axis storage lengths (flow bins included). */
+  extents(): number[] {
+    return this.axes.map((a) => a.extent);
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.axes.length;
+  }
+
+  /** Shape of `values()` etc.: bins per axis, with flow bins when `flow`. */
+  shape(opts: FlowOption = {}): number[] {
+    return this.axes.map((a) => (opts.flow ? a.extent : a.size));
+  }
+
+  /** Position of an axis given by position or name; unknown names list the closest ones. */
+  axisIndex(ref: AxisRef): number {
+    if (typeof ref === 'number') {
+      if (Number.isInteger(ref) && ref >= 0 && ref < this.axes.length) return ref;
+      throw new AxisNotFoundError(`no axis ${ref}: the histogram has ${this.axes.length}`, { axis: ref, ndim: this.axes.length });
+    }
+    const i = this.axes.findIndex((a) => a.name === ref);
+    if (i >= 0) return i;
+    const names = this.axes.map((a) => a.name).filter((n) => n);
+    throw new AxisNotFoundError(
+      `no axis named '${ref}'`,
+      { axis: ref, available: names },
+      names.length ? `closest: ${closest(ref, names).map((n) => `'${n}'`).join(', ')}` : 'the axes have no names; refer to them by position',
+    );
+  }
+
+  /** The axis at a position or with a name. */
+  axis(ref: AxisRef): Axis {
+    return this.axes[this.axisIndex(ref)]!;
+  }
+
+  /** The raw array of one storage field (e.g. 'sum_of_weights_squared'), flow bins included; a live view. */
+  field(name: string): Float64Array {
+    const i = (this.storage.fields as readonly string[]).indexOf(name);
+    if (i < 0)
+      throw new UnsupportedHistError(`storage '${this.storage.kind}' has no field '${name}'`, { field: name }, `fields: ${this.storage.fields.join(', ')}`);
+    return this.arrays[i]!;
+  }
+
+  // ---------------------------------------------------------------- fill
+
+  /**
+   * Fill one value (or array of values) per axis, then optionally `{ weight, sample }`.
+   * Arrays must share one length; numbers, booleans and strings broadcast. NaN lands in overflow.
+   *
+   * @example
+   * h2.fill(jetPt, jetEta, { weight: 0.5 });
+   * byDataset.fill('DY', muonPt);   // StrCategory axis first
+   */
+  fill(...args: [...FillValue[], FillOptions] | FillValue[]): this {
+    const last = args[args.length - 1];
+    const hasOpts = typeof last === 'object' && last !== null && !isArrayInput(last);
+    const opts = (hasOpts ? last : {}) as FillOptions;
+    const values = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
+    const n = this.checkFill(values, opts);
+    const kind = this.storage.kind;
+    if (opts.weight !== undefined && (kind === 'double' || kind === 'int64')) this.varianceKnown = false;
+
+    // the fused 1-D path: 'count' (unweighted, two interleaved copies), 'weighted' (Σw), 'sumw2' (Σw, Σw²)
+    const fused = this.fusedPlan();
+    const mode = opts.weight === undefined ? 'count' : kind === 'weight' ? 'sumw2' : 'weighted';
+    let tmp: Float64Array | undefined;
+    let tmp2: Float64Array | undefined;
+    if (fused) {
+      const e = fused.n + 2;
+      tmp = new Float64Array(mode === 'count' ? 2 * e : e);
+      if (mode === 'sumw2') tmp2 = new Float64Array(e);
+    }
+
+    for (let start = 0; start < n; start += CHUNK) {
+      const len = Math.min(CHUNK, n - start);
+      const w = opts.weight === undefined ? ones : scratchWeights;
+      if (opts.weight !== undefined) {
+        load(opts.weight, start, len, scratchWeights);
+        if (kind === 'int64') {
+          const bad = firstNonInteger(scratchWeights, len);
+          if (bad >= 0)
+            throw new FillError(
+              `Int64 storage takes integer weights; entry ${start + bad} has weight ${scratchWeights[bad]}`,
+              { entry: start + bad },
+              'use Double or Weight storage for fractional weights',
+            );
+        }
+      }
+      if (fused && tmp) {
+        load(values[0]!, start, len, scratchValues);
+        if (fused.log) logInPlace(scratchValues, len);
+        if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.n);
+        else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.n);
+        else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.n);
+        continue;
+      }
+      this.growFor(values, start, len);
+      this.binChunk(values, start, len);
+      const a = this.arrays;
+      switch (kind) {
+        case 'double':
+        case 'int64':
+          if (opts.weight === undefined) applyCount(scratchIdx, len, a[0]!);
+          else applyWeighted(scratchIdx, len, w, a[0]!);
+          break;
+        case 'weight':
+          applySumw2(scratchIdx, len, w, a[0]!, a[1]!);
+          break;
+        case 'mean':
+          load(opts.sample!, start, len, scratchSamples);
+          applyMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!);
+          break;
+        case 'weighted_mean':
+          load(opts.sample!, start, len, scratchSamples);
+          applyWeightedMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!, a[3]!);
+          break;
+      }
+    }
+    if (fused && tmp) this.flushFused(fused.n, tmp, tmp2, mode === 'count');
+    this.entries += n;
+    return this;
+  }
+
+  /** Validates the fill arguments once per batch and returns the number of entries. */
+  private checkFill(values: FillValue[], opts: FillOptions): number {
+    const axes = this.axes;
+    if (values.length !== axes.length) {
+      const names = axes.map((a, i) => (a.name ? `'${a.name}'` : `#${i}`)).join(', ');
+      throw new FillError(
+        `fill got ${values.length} value argument(s) for ${axes.length} axes (${names || 'none'})`,
+        { got: values.length, axes: axes.length },
+        'pass one value or array per axis, in axis order, then an optional { weight, sample } object',
+      );
+    }
+    let n = -1;
+    let lengthFrom = '';
+    const take = (len: number, what: string): void => {
+      if (n < 0) {
+        n = len;
+        lengthFrom = what;
+      } else if (len !== n)
+        throw new FillError(`${what} has ${len} entries but ${lengthFrom} has ${n}`, { [what]: len, [lengthFrom]: n }, 'fill arrays of one length, or scalars');
+    };
+    values.forEach((v, i) => {
+      const a = axes[i]!;
+      const where = describeAxis(a, i);
+      const isStr = typeof v === 'string' || (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string');
+      if (a.kind === 'str_category') {
+        if (!(typeof v === 'string' || Array.isArray(v)) || (Array.isArray(v) && v.length > 0 && !isStr))
+          throw new FillError(`${where} is a string category axis and takes strings`, { axis: i }, 'pass a string or an array of strings');
+      } else if (isStr) {
+        throw new FillError(`${where} (${a.kind}) takes numbers, got strings`, { axis: i }, 'use a StrCategory axis for string values');
+      } else if (!(typeof v === 'number' || typeof v === 'boolean' || isArrayInput(v))) {
+        throw new FillError(`${where} got ${typeof v}`, { axis: i }, 'pass a number, boolean or array');
+      }
+      if (isArrayInput(v)) take(v.length, where);
+    });
+    const mean = isMeanKind(this.storage.kind);
+    if (mean && opts.sample === undefined)
+      throw new FillError(`${this.storage.kind} storage needs a sample per entry`, { storage: this.storage.kind }, 'call fill(x, { sample: y })');
+    if (!mean && opts.sample !== undefined)
+      throw new FillError(
+        `${this.storage.kind} storage takes no sample`,
+        { storage: this.storage.kind },
+        'use a Mean or WeightedMean storage to average a sample per bin',
+      );
+    for (const key of ['weight', 'sample'] as const) {
+      const v = opts[key];
+      if (v === undefined) continue;
+      if (isArrayInput(v)) take(v.length, key);
+      else if (typeof v !== 'number') throw new FillError(`${key} must be a number or numeric array, got ${typeof v}`, { [key]: typeof v });
+    }
+    return n < 0 ? 1 : n;
+  }
+
+  /** The fused 1-D plan for this histogram, or null when the generic path applies. */
+  private fusedPlan(): { lo: number; scale: number; n: number; log: boolean } | null {
+    if (this.axes.length !== 1) return null;
+    const a = this.axes[0]!;
+    const kind = this.storage.kind;
+    if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
+    if (a.size + 2 > FUSED_MAX_BINS) return null;
+    if (a.kind === 'regular') return { lo: a.kernelLower, scale: a.kernelScale, n: a.size, log: a.transform === 'log' };
+    if (a.kind === 'integer') return { lo: a.lower, scale: 1, n: a.size, log: false };
+    return null;
+  }
+
+  /**
+   * Adds the fused kernels' full-flow bins into the storage, dropping flow bins the axis lacks. For an
+   * unweighted fill into Weight storage the counts are both Σw and Σw² (every weight is 1).
+   */
+  private flushFused(n: number, tmp: Float64Array, tmp2: Float64Array | undefined, twoCopies: boolean): void {
+    const a = this.axes[0]!;
+    const e = n + 2;
+    const off = a.offset;
+    const [v, v2] = this.arrays as [Float64Array, Float64Array | undefined];
+    for (let b = 0; b < e; b++) {
+      const local = b === 0 ? (a.underflow ? 0 : -1) : b === n + 1 ? (a.overflow ? n + off : -1) : b - 1 + off;
+      if (local < 0) continue;
+      const c = twoCopies ? tmp[b]! + tmp[e + b]! : tmp[b]!;
+      v[local]! += c;
+      if (v2) v2[local]! += tmp2 ? tmp2[b]! : c;
+    }
+  }
+
+  /** Lets growing category axes take the chunk's new categories, re-laying out the bins once per growth. */
+  private growFor(values: FillValue[], start: number, len: number): void {
+    this.axes.forEach((a, k) => {
+      if (!a.growth) return;
+      let grown: IntCategory | StrCategory | null = null;
+      if (a.kind === 'str_category') grown = a.grow(values[k] as readonly string[] | string, start, len);
+      else if (a.kind === 'int_category') {
+        load(values[k]!, start, len, scratchValues);
+        grown = a.grow(scratchValues, len);
+      }
+      if (grown) this.relayoutAxis(k, grown);
+    });
+  }
+
+  /** Global bin index of every entry of the chunk into `scratchIdx` (-1 = dropped). */
+  private binChunk(values: FillValue[], start: number, len: number): void {
+    scratchIdx.fill(0, 0, len);
+    const strides = stridesOf(this.extents());
+    this.axes.forEach((a, k) => {
+      const v = values[k]!;
+      if (a.kind === 'str_category') {
+        a.accumulateStrings(v as readonly string[] | string, start, len, scratchIdx, strides[k]!);
+        return;
+      }
+      load(v, start, len, scratchValues);
+      a.accumulate(scratchValues, len, scratchIdx, strides[k]!);
+    });
+  }
+
+  /** Replace axis k by a grown copy (categories appended) and move the bins to the new layout. */
+  private relayoutAxis(k: number, grown: IntCategory | StrCategory): void {
+    const old = this.axes[k]!;
+    const maps = this.axes.map((a) => identityMap(a.extent));
+    if (old.overflow) maps[k]![old.size] = grown.size; // the "other" bin stays last
+    const axes = [...this.axes];
+    axes[k] = grown;
+    const dst = this.storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent))));
+    remap(this.arrays, this.extents(), maps, axes.map((_, i) => i), dst, axes.map((a) => a.extent), binMerger(this.storage.kind));
+    this.axes = Object.freeze(axes);
+    this.arrays = dst;
+  }
+
+  // ---------------------------------------------------------------- merge and arithmetic
+
+  /** Empty histogram with the same axes, storage and metadata. */
+  empty(): Hist {
+    return new Hist(...this.axes, { storage: this.storage, name: this.name, label: this.label, metadata: { ...this.metadata } });
+  }
+
+  /** Deep copy. */
+  clone(): Hist {
+    const h = this.empty();
+    h.arrays = this.arrays.map((a) => a.slice());
+    h.entries = this.entries;
+    h.varianceKnown = this.varianceKnown;
+    return h;
+  }
+
+  /**
+   * Why `other` cannot be merged into this histogram, or null. Growing category axes with different
+   * categories are compatible (they merge into the union).
+   */
+  incompatibility(other: Hist): string | null {
+    if (other.storage.kind !== this.storage.kind) return `storages differ (${this.storage.kind} vs ${other.storage.kind})`;
+    if (other.axes.length !== this.axes.length) return `axis counts differ (${this.axes.length} vs ${other.axes.length})`;
+    for (let i = 0; i < this.axes.length; i++) {
+      const a = this.axes[i]!;
+      const b = other.axes[i]!;
+      if (a.growth && b.growth && a.kind === b.kind && isCategory(a)) {
+        const d = (a as StrCategory).difference((b as StrCategory).withCategories((a as StrCategory).categories));
+        if (d) return `${describeAxis(a, i)}: ${d}`;
+        continue;
+      }
+      const d = a.difference(b);
+      if (d) return `${describeAxis(a, i)}: ${d}`;
+    }
+    if (other.name !== this.name) return `names differ ('${this.name}' vs '${other.name}')`;
+    return null;
+  }
+
+  /** Return a new histogram with the sum of this and `other`; neither input changes. */
+  add(other: Hist): Hist {
+    return this.clone().iadd(other);
+  }
+
+  /** Add `other` into this histogram in place (bounded-memory merging); returns this. */
+  iadd(other: Hist): this {
+    const why = this.incompatibility(other);
+    if (why)
+      throw new IncompatibleHistogramsError(
+        `cannot merge histograms: ${why}`,
+        { left: this.name, right: other.name },
+        'fill every chunk with identically built histograms (same axes, names, storage)',
+      );
+    let src = other.arrays;
+    this.axes.forEach((a, k) => {
+      const b = other.axes[k]!;
+      if (!a.growth || !isCategory(a)) return;
+      const mine = a.categories as readonly (string | number)[];
+      const theirs = (b as typeof a).categories as readonly (string | number)[];
+      const extra = theirs.filter((c) => !mine.includes(c));
+      if (extra.length) this.relayoutAxis(k, (a as StrCategory).withCategories([...mine, ...extra] as string[]));
+    });
+    if (this.axes.some((a, k) => a.extent !== other.axes[k]!.extent || (isCategory(a) && a.growth))) {
+      // bring `other` into this layout: its categories may be in another order or a subset
+      const maps = other.axes.map((b, k) => {
+        const a = this.axes[k]!;
+        if (!isCategory(a)) return identityMap(b.extent);
+        const m = new Int32Array(b.extent);
+        const bc = (b as typeof a).categories as readonly (string | number)[];
+        const ac = a.categories as readonly (string | number)[];
+        for (let i = 0; i < bc.length; i++) m[i] = ac.indexOf(bc[i]!);
+        if (b.overflow) m[bc.length] = a.size;
+        return m;
+      });
+      const dst = this.storage.fields.map(() => new Float64Array(this.arrays[0]!.length));
+      remap(other.arrays, other.extents(), maps, maps.map((_, i) => i), dst, this.extents(), binMerger(this.storage.kind));
+      src = dst;
+    }
+    mergeArrays(this.storage.kind, this.arrays, src);
+    this.entries += other.entries;
+    this.varianceKnown = this.varianceKnown && other.varianceKnown;
+    return this;
+  }
+
+  /** A new histogram with every bin multiplied by `factor` (weights × f, squared weights × f²). */
+  scale(factor: number): Hist {
+    if (!Number.isFinite(factor)) throw new UnsupportedHistError(`scale factor must be finite, got ${factor}`, { factor });
+    if (this.storage.kind === 'int64' && !Number.isInteger(factor))
+      throw new UnsupportedHistError(`Int64 storage can only be scaled by integers, got ${factor}`, { factor }, 'build the histogram with Double or Weight storage');
+    const h = this.clone();
+    scaleArrays(this.storage.kind, h.arrays, factor);
+    if ((this.storage.kind === 'double' || this.storage.kind === 'int64') && factor !== 1) h.varianceKnown = false;
+    return h;
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Keep only the given axes (in the given order); every other axis is summed over, flow bins included. */
+  project(...refs: AxisRef[]): Hist {
+    const keep = refs.map((r) => this.axisIndex(r));
+    if (new Set(keep).size !== keep.length) throw new UnsupportedHistError(`project got an axis twice (${refs.join(', ')})`, { axes: refs });
+    const target = this.axes.map((_, k) => keep.indexOf(k));
+    const axes = keep.map((k) => this.axes[k]!);
+    return this.rebuilt(axes, this.axes.map((a) => identityMap(a.extent)), target);
+  }
+
+  /** Sum over the given axes, keeping the others in order. */
+  sumOver(...refs: AxisRef[]): Hist {
+    const drop = new Set(refs.map((r) => this.axisIndex(r)));
+    return this.project(...this.axes.map((_, k) => k).filter((k) => !drop.has(k)));
+  }
+
+  /**
+   * Keep bins [start, stop) of one axis (bin numbers, or values with `by: 'value'` as boost-histogram's
+   * `loc`). Removed bins are added to the flow bins of the new axis (when it has them) unless `crop`.
+   */
+  slice(ref: AxisRef, start?: number, stop?: number, opts: { by?: 'bin' | 'value'; crop?: boolean } = {}): Hist {
+    const k = this.axisIndex(ref);
+    const a = this.axes[k]!;
+    if (a.kind === 'boolean') throw new UnsupportedHistError(`${describeAxis(a, k)} is boolean and cannot be sliced`, { axis: k }, 'use project or sumOver');
+    let lo = start ?? 0;
+    let hi = stop ?? a.size;
+    if (opts.by === 'value') {
+      if (isCategory(a)) throw new UnsupportedHistError(`slicing ${describeAxis(a, k)} by value is not supported`, { axis: k }, 'slice categories by bin number');
+      lo = start === undefined ? 0 : a.bin(start);
+      hi = stop === undefined ? a.size : a.bin(stop);
+    }
+    lo = Math.max(0, Math.min(a.size, Math.trunc(lo)));
+    hi = Math.max(lo, Math.min(a.size, Math.trunc(hi)));
+    if (hi === lo) throw new UnsupportedHistError(`slice [${start}, ${stop}) of ${describeAxis(a, k)} keeps no bins`, { axis: k, start, stop });
+    let na: Axis;
+    switch (a.kind) {
+      case 'regular':
+        na = new Regular(hi - lo, a.edges[lo]!, a.edges[hi]!, { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow, ...(a.transform ? { transform: a.transform } : {}) });
+        break;
+      case 'integer':
+        na = new Integer(a.lower + lo, a.lower + hi, { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow });
+        break;
+      case 'variable':
+        na = new Variable(a.edges.subarray(lo, hi + 1), { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow });
+        break;
+      case 'int_category':
+        na = a.withCategories(a.categories.slice(lo, hi));
+        break;
+      case 'str_category':
+        na = a.withCategories(a.categories.slice(lo, hi));
+        break;
+    }
+    const m = new Int32Array(a.extent).fill(-1);
+    const off = a.offset;
+    const nUnder = na.underflow && !opts.crop ? 0 : -1;
+    const nOver = na.overflow && !opts.crop ? na.size + na.offset : -1;
+    if (a.underflow) m[0] = na.underflow && !opts.crop ? 0 : -1;
+    if (a.overflow) m[a.size + off] = nOver;
+    for (let b = 0; b < a.size; b++) {
+      if (b < lo) m[b + off] = isCategory(a) ? nOver : nUnder;
+      else if (b >= hi) m[b + off] = nOver;
+      else m[b + off] = b - lo + na.offset;
+    }
+    const maps = this.axes.map((x, i) => (i === k ? m : identityMap(x.extent)));
+    const axes = [...this.axes];
+    axes[k] = na;
+    return this.rebuilt(axes, maps, axes.map((_, i) => i));
+  }
+
+  /** Merge every `factor` adjacent bins of a continuous axis; the bin count must divide (slice first). */
+  rebin(ref: AxisRef, factor: number): Hist {
+    const k = this.axisIndex(ref);
+    const a = this.axes[k]!;
+    if (a.kind !== 'regular' && a.kind !== 'variable' && a.kind !== 'integer')
+      throw new UnsupportedHistError(`${describeAxis(a, k)} is ${a.kind}; only continuous axes can be rebinned`, { axis: k });
+    if (!Number.isInteger(factor) || factor < 1 || a.size % factor !== 0)
+      throw new UnsupportedHistError(
+        `${describeAxis(a, k)} has ${a.size} bins, not divisible by rebin factor ${factor}`,
+        { axis: k, bins: a.size, factor },
+        'slice the axis to a multiple of the factor first',
+      );
+    const m = a.size / factor;
+    const flow = { underflow: a.underflow, overflow: a.overflow };
+    const na: Axis =
+      a.kind === 'variable'
+        ? new Variable(Array.from({ length: m + 1 }, (_, i) => a.edges[i * factor]!), { ...this.axisOptions(a), ...flow })
+        : new Regular(m, a.lower, a.upper, {
+            ...this.axisOptions(a),
+            ...flow,
+            ...(a.kind === 'regular' && a.transform ? { transform: a.transform } : {}),
+          });
+    const map = new Int32Array(a.extent);
+    if (a.underflow) map[0] = 0;
+    for (let b = 0; b < a.size; b++) map[b + a.offset] = Math.floor(b / factor) + na.offset;
+    if (a.overflow) map[a.size + a.offset] = m + na.offset;
+    const maps = this.axes.map((x, i) => (i === k ? map : identityMap(x.extent)));
+    const axes = [...this.axes];
+    axes[k] = na;
+    return this.rebuilt(axes, maps, axes.map((_, i) => i));
+  }
+
+  /** The merged accumulator over all bins (flow bins too when `flow`). */
+  sum(opts: FlowOption = {}): BinSum {
+    const maps = this.axes.map((a) => this.flowMap(a, opts.flow ?? false));
+    const dst = this.storage.fields.map(() => new Float64Array(1));
+    remap(this.arrays, this.extents(), maps, this.axes.map(() => -1), dst, [], binMerger(this.storage.kind));
+    const kind = this.storage.kind;
+    const variance = kind === 'double' || kind === 'int64' ? (this.varianceKnown ? dst[0]![0]! : null) : variancesOf(kind, dst)[0]!;
+    return { value: valuesOf(kind, dst)[0]!, variance, count: countsOf(kind, dst)[0]! };
+  }
+
+  // ---------------------------------------------------------------- views
+
+  /** Bin values (sums of weights, or means for profiles), row-major with the last axis fastest. */
+  values(opts: FlowOption = {}): Float64Array {
+    return this.inner(valuesOf(this.storage.kind, this.arrays), opts.flow ?? false);
+  }
+
+  /** Variances of the values; null for Double/Int64 storage after weighted fills or scaling. */
+  variances(opts: FlowOption = {}): Float64Array | null {
+    const k = this.storage.kind;
+    if ((k === 'double' || k === 'int64') && !this.varianceKnown) return null;
+    return this.inner(variancesOf(k, this.arrays), opts.flow ?? false);
+  }
+
+  /** Entries per bin (effective entries (Σw)²/Σw² for Weight and WeightedMean). */
+  counts(opts: FlowOption = {}): Float64Array {
+    return this.inner(countsOf(this.storage.kind, this.arrays), opts.flow ?? false);
+  }
+
+  /** For Mean / WeightedMean storage: the sample variance of the sample in each bin. */
+  sampleVariances(opts: FlowOption = {}): Float64Array {
+    const k = this.storage.kind;
+    if (k !== 'mean' && k !== 'weighted_mean')
+      throw new UnsupportedHistError(`sampleVariances needs a Mean or WeightedMean storage, not ${k}`, { storage: k }, 'use variances()');
+    return this.inner(sampleVariancesOf(k, this.arrays), opts.flow ?? false);
+  }
+
+  // ---------------------------------------------------------------- binary form
+
+  /** JSON header (axes as UHI dictionaries, storage, metadata) + the storage arrays, for exact transport. */
+  toBinaryParts(): { header: unknown; buffers: ArrayBufferView[] } {
+    const header: BinaryHeader = {
+      format: 1,
+      axes: this.axes.map(axisToUHI),
+      storage: this.storage.kind,
+      name: this.name,
+      label: this.label,
+      metadata: this.metadata,
+      entries: this.entries,
+      varianceKnown: this.varianceKnown,
+    };
+    return { header, buffers: this.arrays };
+  }
+
+  /** Rebuild from `toBinaryParts` output (also registered as the 'ristretto.Hist' binary decoder). */
+  static fromBinaryParts(header: unknown, buffers: ArrayBufferView[]): Hist {
+    const h = header as Partial<BinaryHeader>;
+    if (typeof h !== 'object' || h === null || h.format !== 1 || !Array.isArray(h.axes) || !STORAGE_KINDS.includes(h.storage as StorageKind))
+      throw new HistFormatError('not a ristretto.Hist binary header (format 1)', { header: JSON.stringify(header)?.slice(0, 200) });
+    const storage = storageOf(h.storage!);
+    const hist = new Hist(...h.axes.map((a, i) => axisFromUHI(a, `axis ${i}`)), {
+      storage,
+      name: h.name ?? '',
+      label: h.label ?? '',
+      metadata: h.metadata ?? {},
+    });
+    if (buffers.length !== storage.fields.length)
+      throw new HistFormatError(`expected ${storage.fields.length} buffers for ${storage.kind} storage, got ${buffers.length}`, { storage: storage.kind });
+    const n = hist.arrays[0]!.length;
+    hist.arrays = buffers.map((b, i) => {
+      if (b.byteLength !== n * 8)
+        throw new HistFormatError(`buffer ${i} has ${b.byteLength} bytes, expected ${n * 8} (${n} bins)`, { buffer: i });
+      // copy: the transport's buffer may be shared or unaligned
+      const out = new Float64Array(n);
+      new Uint8Array(out.buffer).set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      return out;
+    });
+    hist.entries = h.entries ?? 0;
+    hist.varianceKnown = h.varianceKnown ?? true;
+    return hist;
+  }
+
+  /** Build a histogram from axes and raw field arrays (flow bins included, row-major); the arrays are adopted. */
+  static fromArrays(axes: readonly Axis[], opts: HistOptions & { entries?: number; varianceKnown?: boolean }, arrays: Float64Array[]): Hist {
+    const h = new Hist(...axes, opts);
+    if (arrays.length !== h.arrays.length || arrays.some((a) => a.length !== h.arrays[0]!.length))
+      throw new HistFormatError(
+        `expected ${h.arrays.length} arrays of ${h.arrays[0]!.length} bins for ${h.storage.kind} storage`,
+        { storage: h.storage.kind },
+      );
+    h.arrays = arrays;
+    h.entries = opts.entries ?? 0;
+    h.varianceKnown = opts.varianceKnown ?? true;
+    return h;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private axisOptions(a: Axis): { name: string; label: string; metadata: Metadata } {
+    return { name: a.name, label: a.label, metadata: { ...a.metadata } };
+  }
+
+  /** New histogram from a re-layout of this one's bins. */
+  private rebuilt(axes: Axis[], maps: Int32Array[], target: number[]): Hist {
+    const h = new Hist(...axes, { storage: this.storage, name: this.name, label: this.label, metadata: { ...this.metadata } });
+    remap(this.arrays, this.extents(), maps, target, h.arrays, h.extents(), binMerger(this.storage.kind));
+    h.entries = this.entries;
+    h.varianceKnown = this.varianceKnown;
+    return h;
+  }
+
+  /** Map of an axis that keeps every bin, or drops the flow bins. */
+  private flowMap(a: Axis, flow: boolean): Int32Array {
+    const m = identityMap(a.extent);
+    if (!flow) {
+      if (a.underflow) m[0] = -1;
+      if (a.overflow) m[a.extent - 1] = -1;
+    }
+    return m;
+  }
+
+  /** `full` (one value per storage bin) as a row-major array, without flow bins unless `flow`. */
+  private inner(full: Float64Array, flow: boolean): Float64Array {
+    if (flow || this.axes.every((a) => !a.underflow && !a.overflow)) return full;
+    const maps = this.axes.map((a) => {
+      const m = this.flowMap(a, false);
+      for (let i = 0; i < m.length; i++) if (m[i]! >= 0) m[i] = m[i]! - a.offset;
+      return m;
+    });
+    const out = new Float64Array(sizeOf(this.shape()));
+    const copy: BinMerger = (d, di, s, si) => {
+      d[0]![di] = s[0]![si]!;
+    };
+    remap([full], this.extents(), maps, this.axes.map((_, i) => i), [out], this.shape(), copy);
+    return out;
+  }
+}
+
+registerBinaryType('ristretto.Hist', (header, buffers) => Hist.fromBinaryParts(header, buffers));
