@@ -123,11 +123,13 @@ export function buildNanoSchema(branches: readonly BranchInfo[]): NanoSchema {
   return { collections, records, plain, branches: all };
 }
 
-const schemaCache = new WeakMap<EventReader, NanoSchema>();
+// Keyed on the branch list rather than the reader: wrappers (a runner's read guard) share the list.
+const schemaCache = new WeakMap<readonly BranchInfo[], NanoSchema>();
 
-/** The reader's NanoAOD schema, built once per reader. */
+/** The reader's NanoAOD schema, built once per branch list. */
 export function nanoSchemaOf(reader: EventReader): NanoSchema {
-  let s = schemaCache.get(reader);
-  if (!s) schemaCache.set(reader, (s = buildNanoSchema(reader.branches())));
+  const branches = reader.branches();
+  let s = schemaCache.get(branches);
+  if (!s) schemaCache.set(branches, (s = buildNanoSchema(branches)));
   return s;
 }
