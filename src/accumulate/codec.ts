@@ -141,10 +141,13 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown 
       cause: e,
     });
   }
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray(parsed.b) || !('v' in parsed)) {
+    throw malformed('the structure must be an object with "v" and "b"', []);
+  }
   const dataStart = bytes.byteOffset + align8(HEADER_BYTES + jsonLength);
   const table = parsed.b;
   for (let i = 0; i < table.length; i++) {
-    const [off, len] = table[i]!;
+    const [off, len] = Array.isArray(table[i]) ? table[i]! : [NaN, NaN];
     if (!(off >= 0 && len >= 0 && dataStart + off + len <= bytes.byteOffset + bytes.length)) {
       throw new CodecError(`array ${i} lies outside the buffer`, { index: i, offset: dataStart - bytes.byteOffset + off, length: len }, 'the bytes were corrupted in transit');
     }

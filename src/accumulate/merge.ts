@@ -75,7 +75,14 @@ export function copyAccumulator<T>(v: T): T {
   return copyValue(v, []) as T;
 }
 
-/** Short type name for messages: "number", "object", "Map", "Float32Array", or a class name like "Hist". */
+/**
+ * Short type name for messages: "number", "object", "Map", "Float32Array", or a class name like "Hist".
+ *
+ * @example
+ * ```ts
+ * describeType(new Float32Array(2)); // "Float32Array"
+ * ```
+ */
 export function describeType(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v !== 'object') return typeof v;

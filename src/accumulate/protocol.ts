@@ -42,12 +42,27 @@ export type BinaryDecoder = (header: unknown, buffers: ArrayBufferView[]) => unk
 
 const decoders = new Map<string, BinaryDecoder>();
 
-/** True when `v` has an `add` method (and is not a Set, whose `add` inserts an element). */
+/**
+ * True when `v` has an `add` method (and is not a Set, whose `add` inserts an element).
+ *
+ * @example
+ * ```ts
+ * isAddable(hist); // true
+ * isAddable(new Set()); // false
+ * ```
+ */
 export function isAddable(v: unknown): v is Addable<unknown> {
   return typeof v === 'object' && v !== null && !(v instanceof Set) && typeof (v as { add?: unknown }).add === 'function';
 }
 
-/** True when `v` carries a binary tag and can split itself into binary parts. */
+/**
+ * True when `v` carries a binary tag and can split itself into binary parts.
+ *
+ * @example
+ * ```ts
+ * if (isBinarySerializable(v)) console.log(v.binaryTag); // "ristretto.Hist"
+ * ```
+ */
 export function isBinarySerializable(v: unknown): v is BinarySerializable {
   return (
     typeof v === 'object' &&
@@ -57,17 +72,41 @@ export function isBinarySerializable(v: unknown): v is BinarySerializable {
   );
 }
 
-/** Tags that currently have a decoder, e.g. for diagnostics. */
+/**
+ * Tags that currently have a decoder, e.g. for diagnostics.
+ *
+ * @example
+ * ```ts
+ * registeredBinaryTags(); // ['ristretto.WeightStatistics', 'ristretto.Hist']
+ * ```
+ */
 export function registeredBinaryTags(): string[] {
   return [...decoders.keys()];
 }
 
-/** Register the decoder for a binary tag; a module that defines a BinarySerializable class calls this once. */
+/**
+ * Register the decoder for a binary tag; a module that defines a BinarySerializable class calls this once
+ * at load time (so importing the module on the decoding side is enough). Registering a tag again replaces
+ * its decoder.
+ *
+ * @example
+ * ```ts
+ * registerBinaryType('ristretto.Hist', (header, buffers) => Hist.fromBinaryParts(header, buffers));
+ * ```
+ */
 export function registerBinaryType(tag: string, decode: BinaryDecoder): void {
   decoders.set(tag, decode);
 }
 
-/** Look up a decoder; an unknown tag means the defining module was never imported on this side. */
+/**
+ * Look up a decoder; an unknown tag means the defining module was never imported on this side.
+ *
+ * @throws UnknownBinaryTypeError listing the closest registered tags.
+ * @example
+ * ```ts
+ * const hist = binaryDecoder('ristretto.Hist')(header, buffers);
+ * ```
+ */
 export function binaryDecoder(tag: string): BinaryDecoder {
   const d = decoders.get(tag);
   if (!d) {

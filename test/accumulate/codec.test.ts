@@ -132,6 +132,9 @@ describe('encode/decode', () => {
     const future = bytes.slice();
     future[4] = 9;
     expect(() => decode(future)).toThrow(/version 9 is not supported/);
+    const garbled = bytes.slice();
+    garbled[24] = 0xff;
+    expect(() => decode(garbled)).toThrow(/structure is not valid JSON/);
 
     class Unregistered {
       readonly binaryTag = 'test.NeverRegistered';
