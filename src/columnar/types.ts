@@ -39,3 +39,27 @@ export interface Collection {
 export function lengthOf(x: Jagged | Collection): number {
   return x.offsets.length - 1;
 }
+
+/** Any column of a chunk: flat (one value per event), jagged, or a collection. */
+export type Column = FlatColumn | Jagged | Collection;
+
+/**
+ * One value per event that may be missing (the first jet of an event without jets, the element an argmin chose
+ * in an empty list). Missing entries hold `NaN` in `values` and 0 in `valid`, so both styles of test work.
+ */
+export interface Optional {
+  readonly values: Float64Array;
+  readonly valid: Mask;
+}
+
+/**
+ * Index lists of candidates built within one collection (pairs, triples) or across two (cartesian pairs): event i
+ * owns candidates `offsets[i] .. offsets[i+1])`; `i0[k]`, `i1[k]` (and `i2[k]` for triples) are global indices into
+ * the content of the collection(s) they were built from, so fields are gathered only when a kernel needs them.
+ */
+export interface Combinations {
+  readonly offsets: Int32Array;
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly i2?: Int32Array;
+}

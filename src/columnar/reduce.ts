@@ -1,0 +1,145 @@
+/**
+ * Per-list reductions: one value per event from a jagged column. Dtypes are fixed per kernel: sums, minima and
+ * maxima are Float64Array; counts and arg-indices Int32Array; any/all Uint8Array.
+ *
+ * NaN policy: `sum` propagates NaN; `min`, `max`, `argmin`, `argmax` skip NaN elements (a list of only NaN
+ * behaves like an empty list). Ties pick the first element.
+ *
+ * @example
+ * ```ts
+ * const ht = sum(field(selectObjects(jets, gt(field(jets, 'pt'), 30)), 'pt'));
+ * const iLead = argmax(field(jets, 'pt'));      // local index, -1 where there is no jet
+ * ```
+ */
+import type { Jagged, Mask } from './types.ts';
+import { checkJagged } from './shape.ts';
+
+/** Sum of each list (0 for an empty list). */
+export function sum(x: Jagged): Float64Array {
+  const n = checkJagged('sum', 'input', x);
+  const { offsets, content } = x;
+  const out = new Float64Array(n);
+  for (let e = 0; e < n; e++) {
+    let s = 0;
+    for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) s += content[j];
+    out[e] = s;
+  }
+  return out;
+}
+
+/** Number of non-zero elements of each list (for a mask: how many objects pass). */
+export function count(x: Jagged): Int32Array {
+  const n = checkJagged('count', 'input', x);
+  const { offsets, content } = x;
+  const out = new Int32Array(n);
+  for (let e = 0; e < n; e++) {
+    let c = 0;
+    for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) if (content[j] !== 0) c++;
+    out[e] = c;
+  }
+  return out;
+}
+
+/** 1 where any element of the list is non-zero (0 for an empty list). */
+export function any(x: Jagged): Mask {
+  const n = checkJagged('any', 'input', x);
+  const { offsets, content } = x;
+  const out = new Uint8Array(n);
+  for (let e = 0; e < n; e++) {
+    for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
+      if (content[j] !== 0) {
+        out[e] = 1;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** 1 where every element of the list is non-zero (1 for an empty list). */
+export function all(x: Jagged): Mask {
+  const n = checkJagged('all', 'input', x);
+  const { offsets, content } = x;
+  const out = new Uint8Array(n).fill(1);
+  for (let e = 0; e < n; e++) {
+    for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
+      if (content[j] === 0) {
+        out[e] = 0;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Local index of the smallest non-NaN element of each list; -1 for an empty (or all-NaN) list. */
+export function argmin(x: Jagged): Int32Array {
+  const n = checkJagged('argmin', 'input', x);
+  const { offsets, content } = x;
+  const out = new Int32Array(n);
+  for (let e = 0; e < n; e++) {
+    const lo = offsets[e];
+    let best = -1;
+    let bv = 0;
+    for (let j = lo, hi = offsets[e + 1]; j < hi; j++) {
+      const v = content[j];
+      if (v < bv || (best < 0 && v === v)) {
+        best = j;
+        bv = v;
+      }
+    }
+    out[e] = best < 0 ? -1 : best - lo;
+  }
+  return out;
+}
+
+/** Local index of the largest non-NaN element of each list; -1 for an empty (or all-NaN) list. */
+export function argmax(x: Jagged): Int32Array {
+  const n = checkJagged('argmax', 'input', x);
+  const { offsets, content } = x;
+  const out = new Int32Array(n);
+  for (let e = 0; e < n; e++) {
+    const lo = offsets[e];
+    let best = -1;
+    let bv = 0;
+    for (let j = lo, hi = offsets[e + 1]; j < hi; j++) {
+      const v = content[j];
+      if (v > bv || (best < 0 && v === v)) {
+        best = j;
+        bv = v;
+      }
+    }
+    out[e] = best < 0 ? -1 : best - lo;
+  }
+  return out;
+}
+
+/** Smallest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. */
+export function min(x: Jagged, empty = NaN): Float64Array {
+  return extremum('min', x, empty, -1);
+}
+
+/** Largest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. */
+export function max(x: Jagged, empty = NaN): Float64Array {
+  return extremum('max', x, empty, 1);
+}
+
+function extremum(operation: string, x: Jagged, empty: number, sign: 1 | -1): Float64Array {
+  const n = checkJagged(operation, 'input', x);
+  const { offsets, content } = x;
+  const out = new Float64Array(n);
+  for (let e = 0; e < n; e++) {
+    let found = false;
+    let bv = 0;
+    for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
+      // Comparing sign-scaled values lets one loop serve min and max; `sign` is constant for the whole call.
+      const v = content[j] * sign;
+      if (v > bv || (!found && v === v)) {
+        found = true;
+        bv = v;
+      }
+    }
+    out[e] = found ? bv * sign : empty;
+  }
+  return out;
+}
