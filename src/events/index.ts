@@ -1,6 +1,20 @@
 /**
  * The events layer: NanoAOD-shaped, lazily loaded views of a reader's columns, and `runOnEvents`, which
  * runs a processor over a chunk and loads exactly the columns it touches.
+ *
+ * ```ts
+ * const { result, columnsRead, passes } = await runOnEvents(reader, 0, 100_000, (events) => {
+ *   const mu = events.Muon;              // collection: offsets, fields, counts, pt/eta/... as Jagged
+ *   const pt = mu.pt.content;            // hoist column access out of loops: each access is logged
+ *   const met = events.MET.pt;           // record of flat columns
+ *   const matched = events.Jet.muonIdx1G; // link field → global indices into Muon contents (−1: none)
+ *   return fillSomething(mu.offsets, pt, met, matched);   // a fresh accumulator every call
+ * }, { prefetch: columnsFromAnEarlierChunk });
+ * ```
+ *
+ * Caveats: the processor may run several times per chunk (pure function, fresh accumulator); spreading,
+ * `JSON.stringify` or `Object.entries` over `events` or a collection's `fields` touches, and so loads,
+ * every branch listed; `'name' in events.X` probes without loading.
  */
 export { runOnEvents, DEFAULT_MAX_PASSES } from './run.ts';
 export type { RunOptions, RunResult } from './run.ts';
