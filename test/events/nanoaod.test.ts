@@ -111,6 +111,19 @@ describe('collections', () => {
   });
 });
 
+describe('inconsistent readers', () => {
+  it('refuses fields of one collection whose counts disagree, naming the branch and the entry', async () => {
+    const data = toyBranches(EVENTS);
+    const eta = (data.Muon_eta!.values as number[][]).map((l) => [...l]);
+    eta[42]!.push(0.5);
+    data.Muon_eta = { ...data.Muon_eta!, values: eta };
+    const r = new MemoryReader('mem://bad', data);
+    const err = await runOnEvents(r, 0, 100, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length).catch((x: unknown) => x);
+    expect((err as Error).name).toBe('ColumnShapeMismatch');
+    expect((err as Error).message).toMatch(/column Muon_eta from mem:\/\/bad tree Events .*differ from collection Muon's \(from Muon_pt\) at entry 42/);
+  });
+});
+
 describe('globalIndex', () => {
   it('maps local indices through target offsets and turns negative or stale ones into -1', () => {
     const local = { offsets: Int32Array.from([0, 2, 2, 5]), content: Int32Array.from([1, -1, 0, 2, 3]) };
