@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { inflateRawSync, inflateSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { lz4DecodeBlock } from './lz4.ts';
+import { xxh64 } from './xxhash64.ts';
 
 /** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
 export class DecompressionError extends Error {}
@@ -70,6 +71,7 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
         else if (got === usize) (out ??= new Uint8Array(size)).set(r, d);
       } else if (tag === 'L4') {
         if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
+        checkLz4Checksum(body, s);
         out ??= new Uint8Array(size);
         got = lz4DecodeBlock(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
       } else if (tag === 'XZ') {
@@ -88,4 +90,11 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
   }
   if (s !== payload.length) throw new DecompressionError(`${payload.length - s} bytes left over after decompressing ${size} bytes`);
   return out ?? new Uint8Array(0);
+}
+
+/** ROOT precedes each LZ4 block with the XXH64 of the compressed bytes, big-endian. */
+function checkLz4Checksum(body: Uint8Array, at: number): void {
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const [hi, lo] = xxh64(body.subarray(LZ4_CHECKSUM));
+  if (dv.getUint32(0) !== hi || dv.getUint32(4) !== lo) throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
 }
