@@ -1,6 +1,281 @@
+/**
+ * `ristretto faas ...`: the service, admin commands, the endpoint agent and a few user commands.
+ * Service and endpoint code are imported lazily, so `endpoint start` never loads better-sqlite3.
+ * Tokens are read from RISTRETTO_TOKEN / --token-file / ~/.config/ristretto/token, never from argv.
+ */
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { resolve } from 'node:path';
+import { RistrettoError } from '../errors/index.ts';
 
-/** Adds the `faas` command group (serve, user, endpoint) to the `ristretto` CLI. */
+const DEFAULT_DB = 'ristretto-faas.db';
+const DEFAULT_PORT = 8470;
+
+function int(name: string, min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new RistrettoError(`${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, ...v.split(',').filter(Boolean)];
+}
+
+/** Run a command body and turn our errors into one readable line and exit code 1. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof RistrettoError) {
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exit(1);
+      }
+      throw e;
+    }
+  };
+}
+
+async function openStore(db: string) {
+  const { Store } = await import('./service/db.ts');
+  return new Store(resolve(db));
+}
+
+/** Adds the `faas` command group (serve, user, token, endpoint, function, task) to the `ristretto` CLI. */
 export function registerFaasCommands(program: Command): void {
-  program.command('faas').description('function-as-a-service platform (not yet available)');
+  const faas = program.command('faas').description('function-as-a-service platform: service, endpoints, admin');
+
+  faas
+    .command('serve')
+    .description('run the FaaS service (HTTP API + WebSockets); prints "listening on URL"')
+    .option('--port <port>', 'TCP port (0 = any free port)', int('--port'), DEFAULT_PORT)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option('--max-payload-bytes <n>', 'largest task arguments (packed bytes)', int('--max-payload-bytes', 1))
+    .option('--max-result-bytes <n>', 'largest task result (packed bytes)', int('--max-result-bytes', 1))
+    .option('--max-attempts <n>', 'default runs per task when workers/endpoints die', int('--max-attempts', 1), 3)
+    .option('--task-timeout <seconds>', 'default per-task timeout (0 = none)', Number, 0)
+    .option('--heartbeat <seconds>', 'endpoint heartbeat interval', Number, 5)
+    .option('--quiet', 'no log lines on stderr')
+    .action(
+      action(async (o: { port: number; host: string; db: string; maxPayloadBytes?: number; maxResultBytes?: number; maxAttempts: number; taskTimeout: number; heartbeat: number; quiet?: boolean }) => {
+        const { startService } = await import('./service/server.ts');
+        const svc = await startService({
+          dbFile: resolve(o.db),
+          port: o.port,
+          host: o.host,
+          limits: {
+            ...(o.maxPayloadBytes ? { max_payload_bytes: o.maxPayloadBytes } : {}),
+            ...(o.maxResultBytes ? { max_result_bytes: o.maxResultBytes } : {}),
+          },
+          maxAttempts: o.maxAttempts,
+          taskTimeoutMs: Math.round(o.taskTimeout * 1000),
+          heartbeatMs: Math.round(o.heartbeat * 1000),
+          ...(o.quiet ? { log: () => {} } : {}),
+        });
+        process.stdout.write(`listening on ${svc.url}\n`);
+        const stop = async () => {
+          await svc.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
+    );
+
+  // ---------------------------------------------------------------- admin
+
+  const user = faas.command('user').description('manage users (admin; works on the database file)');
+  user
+    .command('add <name>')
+    .description('create a user and print a new API token (shown once)')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option('--label <label>', 'note stored with the token')
+    .action(
+      action(async (name: string, o: { db: string; label?: string }) => {
+        if (!/^[A-Za-z0-9][\w.@-]{0,99}$/.test(name)) throw new RistrettoError(`invalid user name "${name}"`, {}, 'use letters, digits, ".", "_", "@" or "-"');
+        const store = await openStore(o.db);
+        try {
+          const { StoreConflict } = await import('./service/db.ts');
+          let u;
+          try {
+            u = store.createUser(name);
+          } catch (e) {
+            if (e instanceof StoreConflict) throw new RistrettoError(e.message, { user: name }, `create another token with \`ristretto faas token create ${name}\``);
+            throw e;
+          }
+          const t = store.createToken(u.id, o.label);
+          process.stderr.write(`created user ${name} (${u.id}); token id ${t.id}. The token below is shown only once:\n`);
+          process.stdout.write(`${t.token}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+  user
+    .command('list')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .action(
+      action(async (o: { db: string }) => {
+        const store = await openStore(o.db);
+        for (const u of store.listUsers()) process.stdout.write(`${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}\n`);
+        store.close();
+      }),
+    );
+
+  const token = faas.command('token').description('manage API tokens (admin; works on the database file)');
+  token
+    .command('create <user>')
+    .description('print a new token for an existing user')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option('--label <label>', 'note stored with the token')
+    .action(
+      action(async (name: string, o: { db: string; label?: string }) => {
+        const store = await openStore(o.db);
+        try {
+          const u = store.userByName(name);
+          if (!u) throw new RistrettoError(`no user "${name}"`, { user: name }, `known users: ${store.listUsers().map((x) => x.name).join(', ') || 'none'}`);
+          const t = store.createToken(u.id, o.label);
+          process.stderr.write(`token id ${t.id} for ${name}; shown only once:\n`);
+          process.stdout.write(`${t.token}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+  token
+    .command('list')
+    .description('list tokens (ids and dates only; tokens are stored hashed)')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option('--user <name>', 'only this user')
+    .action(
+      action(async (o: { db: string; user?: string }) => {
+        const store = await openStore(o.db);
+        const iso = (t: number | null) => (t ? new Date(t).toISOString() : '-');
+        process.stdout.write('id\tuser\tcreated\tlast_used\trevoked\tlabel\n');
+        for (const t of store.listTokens()) {
+          if (o.user && t.user_name !== o.user) continue;
+          process.stdout.write(`${t.id}\t${t.user_name}\t${iso(t.created_at)}\t${iso(t.last_used_at)}\t${iso(t.revoked_at)}\t${t.label ?? ''}\n`);
+        }
+        store.close();
+      }),
+    );
+  token
+    .command('revoke <tokenId>')
+    .description('revoke a token by id (see `token list`); live endpoint sessions using it are closed')
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .action(
+      action(async (id: string, o: { db: string }) => {
+        const store = await openStore(o.db);
+        try {
+          if (!store.revokeToken(id)) {
+            throw new RistrettoError(`no active token with id "${id}"`, { id }, `active ids: ${store.listTokens().filter((t) => !t.revoked_at).map((t) => t.id).join(', ') || 'none'}`);
+          }
+          process.stdout.write(`revoked ${id}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  // ---------------------------------------------------------------- endpoint
+
+  const endpoint = faas.command('endpoint').description('run or inspect endpoints');
+  endpoint
+    .command('start')
+    .description('run an endpoint agent: connects out to the service and runs tasks on worker processes')
+    .requiredOption('--service <url>', 'service URL, e.g. http://127.0.0.1:8470')
+    .requiredOption('--name <name>', 'endpoint name (re-attaches to the existing endpoint of that name)')
+    .option('--workers <k>', 'worker processes', int('--workers', 1), 1)
+    .option('--concurrency <c>', 'tasks running at once per worker process (for I/O-bound or sleeping functions)', int('--concurrency', 1), 1)
+    .option('--prefetch <n>', 'tasks accepted beyond the capacity, workers x concurrency (default 2 x capacity + 16)', int('--prefetch'))
+    .option('--allow-function <id>', 'accept only these function ids (repeatable or comma-separated); default: functions you own', collect)
+    .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
+    .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
+    .option('--cache-dir <dir>', 'where function modules are cached by hash')
+    .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .action(
+      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string }) => {
+        const { resolveToken } = await import('./token.ts');
+        const { EndpointAgent } = await import('./endpoint/agent.ts');
+        const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
+        const agent = new EndpointAgent({
+          serviceUrl: o.service,
+          token: resolveToken({ tokenFile: o.tokenFile }),
+          name: o.name,
+          workers: o.workers,
+          concurrency: o.concurrency,
+          ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
+          ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
+          ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
+          cacheDir: resolve(o.cacheDir ?? defaultCacheDir()),
+          onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
+        });
+        const stop = async () => {
+          await agent.stop();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await agent.start();
+      }),
+    );
+  endpoint
+    .command('list')
+    .description('endpoints visible to you, with status and capacity')
+    .requiredOption('--service <url>', 'service URL')
+    .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .action(
+      action(async (o: { service: string; tokenFile?: string }) => {
+        const fx = await client(o);
+        process.stdout.write('id\tname\towner\tstatus\tcapacity\tbusy\tin_flight\twaiting\n');
+        for (const e of await fx.listEndpoints()) {
+          process.stdout.write(`${e.endpoint_id}\t${e.name}\t${e.owner}\t${e.status}\t${e.capacity}\t${e.busy}\t${e.in_flight}\t${e.waiting}\n`);
+        }
+        await fx.close();
+      }),
+    );
+
+  // ---------------------------------------------------------------- user commands
+
+  const fn = faas.command('function').description('register functions');
+  fn.command('register <path>')
+    .description('bundle a JS/TS module (default export = the function) and register it; prints the function id')
+    .requiredOption('--service <url>', 'service URL')
+    .option('--name <name>')
+    .option('--description <text>')
+    .addOption(new Option('--public', 'let every user run it').conflicts('shareWith'))
+    .option('--share-with <user>', 'let these users run it (repeatable or comma-separated)', collect)
+    .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .action(
+      action(async (path: string, o: { service: string; name?: string; description?: string; public?: boolean; shareWith?: string[]; tokenFile?: string }) => {
+        const fx = await client(o);
+        const id = await fx.registerFunction({ path }, { name: o.name, description: o.description, public: o.public, sharedWith: o.shareWith });
+        process.stdout.write(`${id}\n`);
+        await fx.close();
+      }),
+    );
+
+  const task = faas.command('task').description('inspect tasks');
+  task
+    .command('get <taskId>')
+    .description('print a task status, and its result as JSON when it succeeded')
+    .requiredOption('--service <url>', 'service URL')
+    .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .action(
+      action(async (id: string, o: { service: string; tokenFile?: string }) => {
+        const fx = await client(o);
+        const info = await fx.getTask(id);
+        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        if (info.state === 'success') process.stdout.write(`${JSON.stringify((await fx.getBatchResult([id])).get(id)?.result)}\n`);
+        await fx.close();
+      }),
+    );
+}
+
+async function client(o: { service: string; tokenFile?: string }) {
+  const { FaasClient } = await import('./client/index.ts');
+  return new FaasClient({ serviceUrl: o.service, ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}) });
 }

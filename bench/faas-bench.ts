@@ -1,0 +1,166 @@
+// npx tsx bench/faas-bench.ts [--quick] [--sleep-ms 200] [--tasks 20000]
+//
+// FaaS platform benchmarks on loopback, with real processes (service, endpoint agents, worker
+// processes) started through the CLI, and the SDK in this process:
+//  1. round-trip latency of a no-op task (sequential `submit`), p50 / p99, next to the floor of one
+//     raw child_process IPC round trip (what any process-based worker pool pays at minimum);
+//  2. batched throughput of no-op tasks (`batchRun` + streamed `results`) with 1 and 4 endpoints;
+//  3. weak scaling with sleep tasks: 10 tasks per worker slot. Slots here are ASYNC SLOTS inside worker
+//     processes (`--concurrency`), not one process per slot: 2 processes x slots/2 each (1 process for
+//     1 slot). Efficiency = ideal time (10 x sleep) / measured time.
+// Goals from the issue: >= 10,000 no-op tasks/s batched, p50 <= 2 ms, weak-scaling efficiency >= 95%.
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { FaasClient } from '../src/faas/client/index.ts';
+
+const repo = resolve(fileURLToPath(import.meta.url), '../..');
+const cli = join(repo, 'bin', 'ristretto.mjs');
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const argNum = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const SLEEP_MS = argNum('--sleep-ms', 200);
+const N_TASKS = argNum('--tasks', quick ? 4000 : 20000);
+const LAT_N = quick ? 200 : 1000;
+const SLOTS = quick ? [1, 16, 64] : [1, 4, 16, 64, 256];
+
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-bench-'));
+const db = join(dir, 'faas.db');
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const p = spawn(process.execPath, [cli, 'faas', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(p);
+  return p;
+}
+
+function waitLine(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((res, rej) => {
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => {
+      const m = re.exec(l);
+      if (m) {
+        rl.close();
+        res(m);
+      }
+    });
+    p.once('exit', (code) => rej(new Error(`process exited (${code}) before printing ${re}`)));
+  });
+}
+
+async function startEndpoint(url: string, token: string, name: string, workers: number, concurrency = 1): Promise<ChildProcess> {
+  const p = runCli(['endpoint', 'start', '--service', url, '--name', name, '--workers', String(workers), '--concurrency', String(concurrency), '--cache-dir', join(dir, 'cache')], {
+    RISTRETTO_TOKEN: token,
+  });
+  await waitLine(p, /attached id=/);
+  return p;
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  await new Promise<void>((r) => {
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  });
+}
+
+function pct(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Floor: one message to a forked process and back, same structured-clone IPC as the worker pool. */
+async function ipcFloor(n: number): Promise<number[]> {
+  const src = join(dir, 'echo.mjs');
+  writeFileSync(src, "process.on('message', (m) => process.send(m));\n");
+  const child = fork(src, [], { serialization: 'advanced' });
+  children.push(child);
+  const lat: number[] = [];
+  for (let i = 0; i < n + 50; i++) {
+    const t = performance.now();
+    await new Promise<void>((r) => {
+      child.once('message', () => r());
+      child.send({ type: 'run', task_id: 'x', args: new Uint8Array(16) });
+    });
+    if (i >= 50) lat.push(performance.now() - t);
+  }
+  child.kill();
+  return lat;
+}
+
+async function main(): Promise<void> {
+  const add = runCli(['user', 'add', 'bench', '--db', db]);
+  const [, token] = (await waitLine(add, /^(rst_\S+)$/)) as RegExpMatchArray;
+  const svc = runCli(['serve', '--port', '0', '--db', db, '--quiet']);
+  const [, url] = (await waitLine(svc, /listening on (\S+)/)) as RegExpMatchArray;
+  const fx = new FaasClient({ serviceUrl: url!, token: token! });
+  const noop = await fx.registerFunction(() => null, { name: 'noop' });
+  const sleep = await fx.registerFunction((ms: number) => new Promise((r) => setTimeout(r, ms)), { name: 'sleep' });
+  const rows: [string, string, string][] = [];
+
+  // 1. latency
+  const lat1 = await startEndpoint(url!, token!, 'lat', 1);
+  for (let i = 0; i < 50; i++) await fx.submit(noop, 'lat');
+  const lat: number[] = [];
+  for (let i = 0; i < LAT_N; i++) {
+    const t = performance.now();
+    await fx.submit(noop, 'lat');
+    lat.push(performance.now() - t);
+  }
+  await stop(lat1);
+  const floor = await ipcFloor(LAT_N);
+  rows.push(['no-op round trip p50 (ms)', pct(lat, 0.5).toFixed(2), `IPC floor ${pct(floor, 0.5).toFixed(3)}; goal <= 2`]);
+  rows.push(['no-op round trip p99 (ms)', pct(lat, 0.99).toFixed(2), `IPC floor ${pct(floor, 0.99).toFixed(3)}`]);
+
+  // 2. throughput
+  for (const nEp of [1, 4]) {
+    const eps = await Promise.all(Array.from({ length: nEp }, (_, i) => startEndpoint(url!, token!, `tp${nEp}-${i}`, 2)));
+    const names = eps.map((_, i) => `tp${nEp}-${i}`);
+    // Warm-up: function import and JIT in every worker.
+    for await (const _ of fx.results(await fx.batchRun(names.flatMap((n) => Array.from({ length: 200 }, () => ({ functionId: noop, endpoint: n })))))) void _;
+    const t0 = performance.now();
+    const ids = await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp]! })));
+    const tSubmit = performance.now() - t0;
+    let ok = 0;
+    for await (const o of fx.results(ids)) if (o.state === 'success') ok++;
+    const dt = (performance.now() - t0) / 1000;
+    if (ok !== N_TASKS) throw new Error(`throughput run: ${N_TASKS - ok} tasks did not succeed`);
+    rows.push([`batched no-op tasks/s, ${nEp} endpoint(s) x 2 workers`, (N_TASKS / dt).toFixed(0), `${N_TASKS} tasks, submit ${tSubmit.toFixed(0)} ms; goal >= 10000`]);
+    await Promise.all(eps.map(stop));
+  }
+
+  // 3. weak scaling
+  for (const slots of SLOTS) {
+    const procs = slots === 1 ? 1 : 2;
+    const name = `ws${slots}`;
+    const ep = await startEndpoint(url!, token!, name, procs, slots / procs);
+    for await (const _ of fx.results(await fx.batchRun(Array.from({ length: slots }, () => ({ functionId: sleep, endpoint: name, args: 1 }))))) void _;
+    const n = 10 * slots;
+    const t0 = performance.now();
+    const ids = await fx.batchRun(Array.from({ length: n }, () => ({ functionId: sleep, endpoint: name, args: SLEEP_MS })));
+    for await (const o of fx.results(ids)) if (o.state !== 'success') throw new Error(`sleep task failed: ${o.error?.message}`);
+    const dt = performance.now() - t0;
+    const eff = (10 * SLEEP_MS) / dt;
+    rows.push([`weak scaling, ${slots} async slot(s) (${procs} proc), 10 x ${SLEEP_MS} ms each`, `${(eff * 100).toFixed(1)} %`, `${n} tasks in ${dt.toFixed(0)} ms; goal >= 95 %`]);
+    await stop(ep);
+  }
+
+  await fx.close();
+  const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+  console.log(`\nRistretto FaaS on loopback (${quick ? 'quick' : 'full'} run)\n`);
+  console.log(`${'measure'.padEnd(w[0]!)}  ${'value'.padStart(w[1]!)}  reference`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}

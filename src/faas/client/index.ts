@@ -1,0 +1,312 @@
+/**
+ * The FaaS client SDK.
+ *
+ * ```ts
+ * const fx = new FaasClient({ serviceUrl: 'http://127.0.0.1:8470' });   // token from RISTRETTO_TOKEN
+ * const fn = await fx.registerFunction((xs: number[]) => xs.reduce((a, b) => a + b, 0));
+ * const sum = await fx.submit(fn, 'my-laptop', [1, 3, 5]);             // 9
+ * const ids = await fx.batchRun(chunks.map((c) => ({ functionId: fn, endpoint: 'site-a', args: c })));
+ * for await (const o of fx.results(ids)) console.log(o.taskId, o.state, o.result);
+ * await fx.close();
+ * ```
+ * Arguments and results are JSON values plus typed arrays (sent as raw bytes), Maps, Sets, non-finite
+ * numbers, BigInts and BinarySerializable objects (decoded through the accumulate registry).
+ */
+import { stringifyTagged, fromTagged } from '../codec.ts';
+import { FaasError, TaskPendingError, taskError, type TaskFailedError } from '../errors.ts';
+import {
+  type BatchInfo,
+  type CancelResponse,
+  type EndpointInfo,
+  type FunctionInfo,
+  ROUTES,
+  type Sharing,
+  type SubmitRequest,
+  type SubmitResponse,
+  type TaskInfo,
+  type TaskSpec,
+  TERMINAL_STATES,
+} from '../protocol.ts';
+import { resolveToken } from '../token.ts';
+import { moduleSource, type FunctionSource } from './functions.ts';
+import { HttpApi } from './http.ts';
+import { ResultStream, type TaskOutcome } from './stream.ts';
+
+export type { FunctionSource } from './functions.ts';
+export { FunctionSourceError } from './functions.ts';
+export type { TaskOutcome } from './stream.ts';
+export * from '../errors.ts';
+export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
+
+export interface FaasClientOptions {
+  /** e.g. `http://127.0.0.1:8470`. */
+  serviceUrl: string;
+  /** API token; defaults to `tokenFile`, then RISTRETTO_TOKEN, then ~/.config/ristretto/token. */
+  token?: string;
+  tokenFile?: string;
+  /** Tasks per submission request (larger batches are split). Default 10,000. */
+  submitBatchSize?: number;
+}
+
+export interface ShareOptions {
+  /** Visible to every user. */
+  public?: boolean;
+  /** Visible to these user names. */
+  sharedWith?: string[];
+}
+
+export interface RegisterFunctionOptions extends ShareOptions {
+  name?: string;
+  description?: string;
+}
+
+export interface RegisterEndpointOptions extends ShareOptions {
+  /** Function ids the endpoint accepts; empty = functions owned by the endpoint's owner. */
+  allowedFunctions?: string[];
+}
+
+export interface RunOptions {
+  /** Per-task timeout; the worker running it is stopped when it expires. 0 = none. */
+  timeoutMs?: number;
+  /** Runs allowed when workers or endpoints die (default: the service's, 3). */
+  maxAttempts?: number;
+}
+
+/** One task of `batchRun`. `endpoint` is an endpoint id or name. */
+export interface TaskRequest extends RunOptions {
+  functionId: string;
+  endpoint: string;
+  args?: unknown;
+}
+
+interface PendingSubmit {
+  task: TaskRequest;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class FaasClient {
+  readonly serviceUrl: string;
+  private readonly http: HttpApi;
+  private readonly stream: ResultStream;
+  private readonly batchSize: number;
+  private pending: PendingSubmit[] = [];
+  private flushScheduled = false;
+
+  constructor(opts: FaasClientOptions) {
+    if (!opts || typeof opts.serviceUrl !== 'string' || !/^https?:\/\//.test(opts.serviceUrl)) {
+      throw new FaasError(`serviceUrl must be an http(s) URL, got ${JSON.stringify(opts?.serviceUrl)}`, {}, 'e.g. new FaasClient({ serviceUrl: "http://127.0.0.1:8470" })');
+    }
+    const token = opts.token ?? resolveToken({ tokenFile: opts.tokenFile });
+    this.serviceUrl = opts.serviceUrl.replace(/\/$/, '');
+    this.http = new HttpApi(this.serviceUrl, token);
+    this.stream = new ResultStream(this.serviceUrl, token);
+    this.batchSize = opts.submitBatchSize ?? 10_000;
+  }
+
+  /** Close connections. Pending `submit` promises stay unresolved. */
+  async close(): Promise<void> {
+    this.stream.close();
+    this.http.close();
+  }
+
+  /** The user the token belongs to. */
+  whoami(): Promise<{ user: string; user_id: string }> {
+    return this.http.request('GET', ROUTES.whoami);
+  }
+
+  /** Service counters and limits. */
+  metrics(): Promise<Record<string, unknown>> {
+    return this.http.request('GET', ROUTES.metrics);
+  }
+
+  // ---------------------------------------------------------------- functions
+
+  /**
+   * Register a function and return its id. The same code registered again by the same user returns
+   * the same id. A JS function is serialized from its source (no closure variables); a string is an
+   * ES module source; `{path}` bundles a TS/JS module and its imports with esbuild.
+   */
+  async registerFunction(src: FunctionSource, opts: RegisterFunctionOptions = {}): Promise<string> {
+    const code = await moduleSource(src);
+    const body = {
+      code,
+      name: opts.name ?? (typeof src === 'function' && src.name ? src.name : undefined),
+      description: opts.description,
+      sharing: sharing(opts),
+    };
+    const r = await this.http.request<{ function_id: string }>('POST', ROUTES.functions, JSON.stringify(body));
+    return r.function_id;
+  }
+
+  getFunction(id: string): Promise<FunctionInfo> {
+    return this.http.request('GET', ROUTES.function(id));
+  }
+
+  async listFunctions(): Promise<FunctionInfo[]> {
+    return (await this.http.request<{ functions: FunctionInfo[] }>('GET', ROUTES.functions)).functions;
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /** Create an endpoint record before its agent first connects (tasks can queue for it), or update it. */
+  registerEndpoint(name: string, opts: RegisterEndpointOptions = {}): Promise<EndpointInfo> {
+    const body = { name, allowed_functions: opts.allowedFunctions, sharing: opts.public || opts.sharedWith ? sharing(opts) : undefined };
+    return this.http.request('POST', ROUTES.endpoints, JSON.stringify(body));
+  }
+
+  /** Endpoints visible to this user, with status, capacity and queue lengths. */
+  async listEndpoints(): Promise<EndpointInfo[]> {
+    return (await this.http.request<{ endpoints: EndpointInfo[] }>('GET', ROUTES.endpoints)).endpoints;
+  }
+
+  /** One endpoint by id or name. */
+  getEndpoint(idOrName: string): Promise<EndpointInfo> {
+    return this.http.request('GET', ROUTES.endpoint(idOrName));
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Submit one task; returns its id (fire and forget: collect the result later by id). */
+  async run(functionId: string, endpoint: string, args?: unknown, opts: RunOptions = {}): Promise<string> {
+    const [id] = await this.batchRun([{ functionId, endpoint, args, ...opts }]);
+    return id!;
+  }
+
+  /** Submit many tasks in as few requests as possible; returns task ids in order. */
+  async batchRun(tasks: readonly TaskRequest[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < tasks.length; i += this.batchSize) {
+      const r = await this.submitChunk(tasks.slice(i, i + this.batchSize));
+      for (const id of r.task_ids) ids.push(id);
+    }
+    return ids;
+  }
+
+  private submitChunk(tasks: readonly TaskRequest[]): Promise<SubmitResponse> {
+    // Fields shared by the whole chunk go once at the top level.
+    const first = tasks[0]!;
+    const body: SubmitRequest = { function_id: first.functionId, endpoint: first.endpoint, tasks: new Array(tasks.length) };
+    if (first.timeoutMs !== undefined) body.timeout_ms = first.timeoutMs;
+    if (first.maxAttempts !== undefined) body.max_attempts = first.maxAttempts;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      const spec: TaskSpec = { args: t.args };
+      if (t.functionId !== first.functionId) spec.function_id = t.functionId;
+      if (t.endpoint !== first.endpoint) spec.endpoint = t.endpoint;
+      if (t.timeoutMs !== first.timeoutMs) spec.timeout_ms = t.timeoutMs ?? 0;
+      if (t.maxAttempts !== first.maxAttempts && t.maxAttempts !== undefined) spec.max_attempts = t.maxAttempts;
+      body.tasks[i] = spec;
+    }
+    return this.http.request<SubmitResponse>('POST', ROUTES.tasks, stringifyTagged(body));
+  }
+
+  /** Status and timestamps of one task (no result). */
+  getTask(taskId: string): Promise<TaskInfo> {
+    return this.http.request('GET', ROUTES.task(taskId));
+  }
+
+  /** Progress counts of a submission batch. */
+  getBatch(batchId: string): Promise<BatchInfo & { task_ids: string[] }> {
+    return this.http.request('GET', ROUTES.batch(batchId));
+  }
+
+  /** The result of a finished task; throws TaskFailedError (typed) or TaskPendingError. */
+  async getResult(taskId: string): Promise<unknown> {
+    const o = (await this.getBatchResult([taskId])).get(taskId)!;
+    if (o.error) throw o.error;
+    if (o.state !== 'success') throw new TaskPendingError(taskId, o.state);
+    return o.result;
+  }
+
+  /** Outcomes of many tasks in one request per 1,000 ids; unfinished tasks have no result or error. */
+  async getBatchResult(taskIds: readonly string[]): Promise<Map<string, TaskOutcome>> {
+    const out = new Map<string, TaskOutcome>();
+    for (let i = 0; i < taskIds.length; i += 1000) {
+      const r = await this.http.request<{ tasks: TaskInfo[] }>('POST', ROUTES.taskResults, JSON.stringify({ task_ids: taskIds.slice(i, i + 1000) }));
+      for (const t of r.tasks) {
+        const o: TaskOutcome = { taskId: t.task_id, state: t.state, endpointId: t.endpoint_id, attempts: t.attempts };
+        if (t.state === 'success') o.result = fromTagged(t.result);
+        else if (TERMINAL_STATES.has(t.state) && t.error) {
+          o.error = taskError(t.error, { taskId: t.task_id, endpointId: t.endpoint_id, attempts: t.attempts });
+        }
+        out.set(t.task_id, o);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Outcomes as tasks finish, in completion order, over the result stream (no polling). Failed tasks
+   * are yielded with `error` set, not thrown. Ends when every id has been yielded.
+   */
+  async *results(taskIds: readonly string[]): AsyncGenerator<TaskOutcome, void, undefined> {
+    const buffer: TaskOutcome[] = [];
+    let wake: (() => void) | undefined;
+    let remaining = new Set(taskIds).size;
+    const stop = this.stream.watch(taskIds, (o) => {
+      buffer.push(o);
+      wake?.();
+    });
+    try {
+      while (remaining > 0) {
+        if (buffer.length === 0) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        while (buffer.length > 0) {
+          remaining--;
+          yield buffer.shift()!;
+        }
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  /**
+   * Run one task and resolve with its result (rejects with a typed TaskFailedError carrying the task
+   * id, endpoint, remote message and attempts). Calls made in the same tick go out as one batch.
+   */
+  submit(functionId: string, endpoint: string, args?: unknown, opts: RunOptions = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ task: { functionId, endpoint, args, ...opts }, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flushSubmits());
+      }
+    });
+  }
+
+  private async flushSubmits(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    let ids: string[];
+    try {
+      ids = await this.batchRun(batch.map((p) => p.task));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    const byId = new Map<string, PendingSubmit>();
+    ids.forEach((id, i) => byId.set(id, batch[i]!));
+    this.stream.watch(ids, (o) => {
+      const p = byId.get(o.taskId)!;
+      if (o.error) p.reject(o.error);
+      else p.resolve(o.result);
+    });
+  }
+
+  /** Cancel tasks (by id, or a whole batch). Running tasks are stopped (their worker is restarted). */
+  cancel(target: readonly string[] | { batchId: string }): Promise<CancelResponse> {
+    const body = Array.isArray(target) ? { task_ids: target } : { batch_id: (target as { batchId: string }).batchId };
+    return this.http.request('POST', ROUTES.cancel, JSON.stringify(body));
+  }
+}
+
+function sharing(o: ShareOptions): Sharing {
+  if (o.public) return { visibility: 'public' };
+  if (o.sharedWith?.length) return { visibility: 'users', users: o.sharedWith };
+  return { visibility: 'private' };
+}
+
+export type { TaskFailedError };

@@ -1,0 +1,338 @@
+/**
+ * The endpoint agent: connects OUT to the service over a WebSocket (so sites need no inbound ports),
+ * registers or re-attaches by name, runs dispatched tasks on a worker-process pool, returns results
+ * batched per event-loop turn, heartbeats with its capacity, and reconnects with exponential backoff.
+ *
+ * Results stay in memory until the service acknowledges them, so a service restart or a dropped
+ * connection loses nothing: the agent re-sends them after re-attaching.
+ */
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import { decodeFrame, encodeFrame } from '../codec.ts';
+import { FaasConfigError, FaasError } from '../errors.ts';
+import {
+  type AgentHello,
+  type AgentResults,
+  type AgentTextMessage,
+  DEFAULT_HEARTBEAT_MS,
+  PROTOCOL_VERSION,
+  type ResultEntry,
+  ROUTES,
+  type ServiceTasks,
+  type ServiceTextMessage,
+  type Sharing,
+  type TaskErrorInfo,
+} from '../protocol.ts';
+import { FunctionCache } from './function-cache.ts';
+import { WorkerPool } from './pool.ts';
+import type { WorkerDone } from './worker-messages.ts';
+
+export interface AgentOptions {
+  serviceUrl: string;
+  token: string;
+  name: string;
+  /** Worker processes. */
+  workers: number;
+  /** Tasks running at once per worker process (default 1; raise for I/O-bound or sleeping functions). */
+  concurrency?: number;
+  /** Tasks the service may send beyond the capacity (workers x concurrency). Default: 2 x capacity + 16. */
+  prefetch?: number;
+  /** Functions this endpoint accepts (ids); undefined keeps what the service has. */
+  allowedFunctions?: string[];
+  sharing?: Sharing;
+  cacheDir: string;
+  log?: (msg: string) => void;
+  /** Longest wait between reconnection attempts. */
+  maxBackoffMs?: number;
+  /** Called on every successful (re-)attach. */
+  onAttached?: (endpointId: string) => void;
+}
+
+interface Held {
+  taskId: string;
+  functionId: string;
+}
+
+interface Unacked {
+  entry: ResultEntry;
+  blob: Uint8Array | undefined;
+  sent: boolean;
+}
+
+export class EndpointAgent {
+  private ws: WebSocket | undefined;
+  private pool: WorkerPool | undefined;
+  private readonly cache: FunctionCache;
+  private readonly held = new Map<string, Held>();
+  private readonly unacked = new Map<string, Unacked>();
+  private started: string[] = [];
+  private lost: { task_id: string; reason: string }[] = [];
+  private flushScheduled = false;
+  private attached = false;
+  private stopped = false;
+  private failures = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private maxResultBytes = Infinity;
+  private endpointId: string | undefined;
+  private firstAttach: { resolve: (id: string) => void; reject: (e: Error) => void } | undefined;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly opts: AgentOptions) {
+    if (!/^[A-Za-z0-9][\w.-]{0,99}$/.test(opts.name)) {
+      throw new FaasConfigError(`invalid endpoint name "${opts.name}"`, { name: opts.name }, 'use 1-100 letters, digits, ".", "_" or "-"');
+    }
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) {
+      throw new FaasConfigError(`workers must be a positive integer, got ${opts.workers}`, { workers: opts.workers });
+    }
+    this.cache = new FunctionCache(opts.cacheDir);
+    this.log = opts.log ?? ((m) => process.stderr.write(`[faas-endpoint ${opts.name}] ${m}\n`));
+  }
+
+  /** Start workers and connect; resolves with the endpoint id at the first successful attach. */
+  start(): Promise<string> {
+    this.pool = new WorkerPool(
+      {
+        size: this.opts.workers,
+        concurrency: this.opts.concurrency ?? 1,
+        endpointName: this.opts.name,
+        maxResultBytes: () => this.maxResultBytes,
+        log: this.log,
+      },
+      {
+        started: (id, at) => this.onStarted(id, at),
+        done: (r) => this.onDone(r),
+        lost: (id, reason) => this.onLost(id, reason),
+      },
+    );
+    const p = new Promise<string>((resolve, reject) => (this.firstAttach = { resolve, reject }));
+    this.connect();
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.reconnectTimer);
+    this.ws?.terminate();
+    await this.pool?.close();
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = this.opts.serviceUrl.replace(/^http/, 'ws').replace(/\/$/, '') + ROUTES.agent;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('open', () => {
+      const hello: AgentHello = {
+        type: 'hello',
+        name: this.opts.name,
+        capacity: this.pool!.capacity,
+        prefetch: this.opts.prefetch ?? 2 * this.pool!.capacity + 16,
+        cached_hashes: this.cache.hashes(),
+        holding: [...this.held.keys()],
+        ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
+        ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
+        agent_version: PROTOCOL_VERSION,
+        hostname: hostname(),
+      };
+      ws.send(JSON.stringify(hello));
+    });
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (isBinary) this.onTasks(data as Buffer);
+        else this.onText(JSON.parse(String(data)) as ServiceTextMessage);
+      } catch (e) {
+        this.log(`bad message from service: ${(e as Error).message}`);
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      // The upgrade was refused; 401 will not fix itself, anything else may (service restarting).
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 401) return this.fatal(new FaasConfigError('the service rejected the endpoint token (401)', { service: this.opts.serviceUrl }, 'check RISTRETTO_TOKEN or --token-file'));
+      this.log(`service refused the connection (HTTP ${status}); retrying`);
+      ws.terminate();
+    });
+    ws.on('error', (e) => {
+      if (this.failures === 0 || this.failures % 10 === 0) this.log(`connection error: ${e.message}`);
+    });
+    ws.on('close', () => this.onClose(ws));
+  }
+
+  private onClose(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    if (this.attached) this.log('disconnected from service; reconnecting');
+    this.attached = false;
+    clearInterval(this.heartbeat);
+    for (const u of this.unacked.values()) u.sent = false;
+    this.lost = [];
+    this.started = [];
+    if (this.stopped) return;
+    this.failures++;
+    const base = Math.min(this.opts.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(this.failures - 1, 10));
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private fatal(e: FaasError): void {
+    this.stopped = true;
+    this.ws?.terminate();
+    if (this.firstAttach) {
+      this.firstAttach.reject(e);
+      this.firstAttach = undefined;
+    } else this.log(e.message);
+    void this.pool?.close();
+  }
+
+  private onText(msg: ServiceTextMessage): void {
+    switch (msg.type) {
+      case 'welcome': {
+        this.attached = true;
+        this.failures = 0;
+        this.endpointId = msg.endpoint_id;
+        this.maxResultBytes = msg.limits.max_result_bytes;
+        const hb = msg.heartbeat_ms || DEFAULT_HEARTBEAT_MS;
+        clearInterval(this.heartbeat);
+        this.heartbeat = setInterval(() => this.sendHeartbeat(), hb);
+        this.log(`attached as endpoint ${msg.endpoint_id}`);
+        this.opts.onAttached?.(msg.endpoint_id);
+        if (this.firstAttach) {
+          this.firstAttach.resolve(msg.endpoint_id);
+          this.firstAttach = undefined;
+        }
+        this.scheduleFlush();
+        return;
+      }
+      case 'ack':
+        for (const id of msg.task_ids) {
+          this.unacked.delete(id);
+          this.held.delete(id);
+        }
+        return;
+      case 'cancel':
+        for (const id of msg.task_ids) {
+          this.pool?.cancel(id);
+          this.held.delete(id);
+          this.unacked.delete(id);
+        }
+        return;
+      case 'error':
+        if (msg.code === 'Unauthorized') return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
+        this.log(`service error ${msg.code}: ${msg.message}`);
+        return;
+    }
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.attached || !this.pool) return;
+    this.sendText({ type: 'heartbeat', capacity: this.pool.capacity, busy: this.pool.busy(), queued: this.pool.queued() });
+  }
+
+  private sendText(msg: AgentTextMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private onTasks(data: Buffer): void {
+    const { header, blobs } = decodeFrame<ServiceTasks>(data);
+    if (header.type !== 'tasks') throw new Error(`unexpected binary frame "${header.type}"`);
+    const bad = new Map<string, TaskErrorInfo>();
+    for (const f of header.functions) {
+      try {
+        this.cache.put(f.hash, f.code);
+      } catch (e) {
+        bad.set(f.hash, { type: 'FunctionLoadFailed', message: (e as Error).message });
+      }
+    }
+    const allowed = this.opts.allowedFunctions;
+    for (const t of header.tasks) {
+      if (this.held.has(t.task_id)) continue;
+      this.held.set(t.task_id, { taskId: t.task_id, functionId: t.function_id });
+      const now = Date.now();
+      // Defense in depth: the service checks the allowlist at submission; the agent checks it again.
+      if (allowed && allowed.length > 0 && !allowed.includes(t.function_id)) {
+        this.onDone({ type: 'done', task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'Forbidden', message: `endpoint ${this.opts.name} does not allow function ${t.function_id}` } });
+        continue;
+      }
+      const err = bad.get(t.hash) ?? (this.cache.has(t.hash) ? undefined : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} is not in the endpoint cache` });
+      if (err) {
+        this.onDone({ type: 'done', task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
+        continue;
+      }
+      // Copy the arguments out of the frame so the frame can be freed while tasks wait.
+      const args = Uint8Array.prototype.slice.call(blobs[t.blob]!);
+      this.pool!.submit({ task_id: t.task_id, hash: t.hash, path: this.cache.path(t.hash), args, attempt: t.attempt, timeout_ms: t.timeout_ms });
+    }
+  }
+
+  private onStarted(taskId: string, _at: number): void {
+    if (!this.held.has(taskId)) return;
+    this.started.push(taskId);
+    this.scheduleFlush();
+  }
+
+  private onDone(r: WorkerDone): void {
+    if (!this.held.has(r.task_id)) return;
+    const entry: ResultEntry = { task_id: r.task_id, ok: r.ok, started_at: r.started_at, completed_at: r.completed_at };
+    if (r.error) entry.error = r.error;
+    this.unacked.set(r.task_id, { entry, blob: r.ok ? r.result : undefined, sent: false });
+    this.scheduleFlush();
+  }
+
+  private onLost(taskId: string, reason: string): void {
+    if (!this.held.delete(taskId)) return;
+    this.lost.push({ task_id: taskId, reason });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Send everything produced this turn: started notices, lost tasks, one results frame. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.attached || this.ws?.readyState !== WebSocket.OPEN) return;
+    if (this.started.length) {
+      this.sendText({ type: 'started', task_ids: this.started, at: Date.now() });
+      this.started = [];
+    }
+    if (this.lost.length) {
+      this.sendText({ type: 'lost', tasks: this.lost });
+      this.lost = [];
+    }
+    const header: AgentResults = { type: 'results', results: [] };
+    const blobs: Uint8Array[] = [];
+    let bytes = 0;
+    for (const u of this.unacked.values()) {
+      if (u.sent) continue;
+      u.sent = true;
+      const e = { ...u.entry };
+      if (u.blob) {
+        e.blob = blobs.length;
+        blobs.push(u.blob);
+        bytes += u.blob.byteLength;
+      }
+      header.results.push(e);
+      // Keep frames moderate so one huge batch does not delay everything behind it.
+      if (bytes > 8 * 1024 * 1024) {
+        this.ws.send(encodeFrame(header, blobs));
+        header.results = [];
+        blobs.length = 0;
+        bytes = 0;
+      }
+    }
+    if (header.results.length) this.ws.send(encodeFrame(header, blobs));
+  }
+
+  /** The endpoint id once attached. */
+  get id(): string | undefined {
+    return this.endpointId;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Worker process entry (forked by the pool). Runs one task at a time; imported function modules and
+ * `ctx.state` stay in memory between tasks, so a function is compiled once per worker and its JIT
+ * state survives.
+ */
+import { pathToFileURL } from 'node:url';
+import { packValue, unpackValue } from '../codec.ts';
+import type { TaskErrorInfo } from '../protocol.ts';
+import type { FromWorker, TaskContext, ToWorker, WorkerRun } from './worker-messages.ts';
+
+type Fn = (args: unknown, ctx: TaskContext) => unknown;
+
+const loaded = new Map<string, Fn>();
+const state = new Map<string, unknown>();
+const endpoint = process.env.RISTRETTO_ENDPOINT_NAME ?? '';
+const workerIndex = Number(process.env.RISTRETTO_WORKER_INDEX ?? 0);
+
+function send(msg: FromWorker): void {
+  process.send!(msg);
+}
+
+class StepError extends Error {
+  constructor(
+    readonly info: TaskErrorInfo,
+  ) {
+    super(info.message);
+  }
+}
+
+async function load(msg: WorkerRun): Promise<Fn> {
+  let fn = loaded.get(msg.hash);
+  if (fn) return fn;
+  let mod: { default?: unknown };
+  try {
+    mod = await import(pathToFileURL(msg.path).href);
+  } catch (e) {
+    throw new StepError({ type: 'FunctionLoadFailed', message: `importing the function module failed: ${(e as Error).message}`, stack: (e as Error).stack });
+  }
+  if (typeof mod.default !== 'function') {
+    throw new StepError({ type: 'FunctionLoadFailed', message: `the function module's default export is ${typeof mod.default}, not a function` });
+  }
+  fn = mod.default as Fn;
+  loaded.set(msg.hash, fn);
+  return fn;
+}
+
+async function run(msg: WorkerRun): Promise<void> {
+  const started = Date.now();
+  try {
+    const fn = await load(msg);
+    let args: unknown;
+    try {
+      // Decoders of BinarySerializable types live in the function's bundle, not here: hand the parts over.
+      args = unpackValue(msg.args, { serializable: (tag, header, buffers) => ({ binaryTag: tag, header, buffers }) });
+    } catch (e) {
+      throw new StepError({ type: 'SerializationError', message: `decoding the arguments failed: ${(e as Error).message}` });
+    }
+    let value: unknown;
+    try {
+      value = await fn(args, { taskId: msg.task_id, attempt: msg.attempt, endpoint, worker: workerIndex, state });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      throw new StepError({ type: 'FunctionError', message: `${err.name}: ${err.message}`, stack: err.stack });
+    }
+    let packed: Buffer;
+    try {
+      packed = packValue(value);
+    } catch (e) {
+      throw new StepError({ type: 'SerializationError', message: `encoding the result failed: ${(e as Error).message}` });
+    }
+    if (packed.byteLength > msg.max_result_bytes) {
+      throw new StepError({
+        type: 'MaxResultSizeExceeded',
+        message: `result of ${packed.byteLength} bytes exceeds the limit of ${msg.max_result_bytes} bytes`,
+        details: { result_size: packed.byteLength, limit: msg.max_result_bytes },
+      });
+    }
+    send({ type: 'done', task_id: msg.task_id, ok: true, result: packed, started_at: started, completed_at: Date.now() });
+  } catch (e) {
+    const info: TaskErrorInfo =
+      e instanceof StepError ? e.info : { type: 'FunctionError', message: String((e as Error)?.message ?? e), stack: (e as Error)?.stack };
+    send({ type: 'done', task_id: msg.task_id, ok: false, error: info, started_at: started, completed_at: Date.now() });
+  }
+}
+
+// The pool sends at most `concurrency` tasks to run plus a few queued ones; they start in arrival
+// order as slots free up (the pool mirrors this bookkeeping to know which tasks are running).
+const concurrency = Math.max(1, Number(process.env.RISTRETTO_WORKER_CONCURRENCY ?? 1));
+const waiting: WorkerRun[] = [];
+let running = 0;
+function startNext(): void {
+  while (running < concurrency && waiting.length > 0) {
+    const msg = waiting.shift()!;
+    running++;
+    void run(msg).finally(() => {
+      running--;
+      startNext();
+    });
+  }
+}
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'run') {
+    waiting.push(msg);
+    startNext();
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

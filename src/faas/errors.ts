@@ -1,0 +1,124 @@
+/**
+ * Typed errors of the FaaS platform, shared by the client, the service and the endpoint CLI.
+ * None of them ever carries a token.
+ */
+import { RistrettoError } from '../errors/index.ts';
+import type { ErrorCode, TaskErrorInfo, TaskState } from './protocol.ts';
+
+/** Base of every FaaS error. */
+export class FaasError extends RistrettoError {}
+
+/** Missing or unreadable configuration (token, service URL). */
+export class FaasConfigError extends FaasError {}
+
+/** The service refused a request; `code` and `status` come from the `{error}` body. */
+export class FaasRequestError extends FaasError {
+  readonly status: number;
+  readonly code: ErrorCode | string;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(status: number, code: string, message: string, context: Record<string, unknown> = {}, details?: Record<string, unknown>) {
+    super(`${code}: ${message}`, { ...context, status, code, ...(details ?? {}) }, hintFor(code));
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+function hintFor(code: string): string | undefined {
+  switch (code) {
+    case 'Unauthorized':
+      return 'set RISTRETTO_TOKEN (or write the token to ~/.config/ristretto/token) with a token from `ristretto faas user add` / `token create`';
+    case 'Forbidden':
+      return 'use a function and endpoint you own or that are shared with you, and check the endpoint allowlist';
+    case 'PayloadTooLarge':
+      return 'send smaller arguments (pass a file path or URL instead of the data) or raise the service limit';
+    default:
+      return undefined;
+  }
+}
+
+/** The service could not be reached. */
+export class FaasConnectionError extends FaasError {}
+
+/** A task ended without a result. Carries the task id, endpoint, remote error and attempt count. */
+export class TaskFailedError extends FaasError {
+  readonly taskId: string;
+  readonly endpointId: string;
+  readonly remoteType: TaskErrorInfo['type'];
+  readonly remoteMessage: string;
+  readonly remoteStack: string | undefined;
+  readonly attempts: number;
+  constructor(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }, hint?: string) {
+    super(
+      `task ${ctx.taskId} on endpoint ${ctx.endpointId} failed (${info.type}, attempt ${ctx.attempts}): ${info.message}`,
+      { taskId: ctx.taskId, endpointId: ctx.endpointId, attempts: ctx.attempts, remoteType: info.type, ...(info.details ?? {}) },
+      hint ?? taskHint(info),
+    );
+    this.taskId = ctx.taskId;
+    this.endpointId = ctx.endpointId;
+    this.remoteType = info.type;
+    this.remoteMessage = info.message;
+    this.remoteStack = info.stack;
+    this.attempts = ctx.attempts;
+  }
+}
+
+function taskHint(info: TaskErrorInfo): string | undefined {
+  switch (info.type) {
+    case 'SerializationError':
+      return 'arguments and results must be JSON values, typed arrays, Maps, Sets or BinarySerializable objects';
+    case 'WorkerLost':
+    case 'EndpointLost':
+      return 'the worker process died repeatedly (out of memory? process.exit in the function?); check the endpoint log';
+    case 'FunctionLoadFailed':
+      return 'the function module must be self-contained and default-export a function; register it from a file path to bundle its imports';
+    case 'Forbidden':
+      return "ask the endpoint's owner to add the function to the endpoint allowlist";
+    default:
+      return /is not defined/.test(info.message)
+        ? 'functions run remotely without their closure: move outside variables into the arguments or register a module path'
+        : undefined;
+  }
+}
+
+/** The result was larger than the service limit; records both sizes. */
+export class MaxResultSizeExceededError extends TaskFailedError {
+  readonly resultSize: number;
+  readonly limit: number;
+  constructor(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }) {
+    super(info, ctx, 'return a smaller result, or write large outputs to storage and return their location');
+    this.resultSize = Number(info.details?.result_size ?? NaN);
+    this.limit = Number(info.details?.limit ?? NaN);
+  }
+}
+
+/** The task ran longer than its timeout and its worker was stopped. */
+export class TaskTimeoutError extends TaskFailedError {}
+
+/** The task was cancelled. */
+export class TaskCancelledError extends TaskFailedError {}
+
+/** `getResult` on a task that has not finished yet. */
+export class TaskPendingError extends FaasError {
+  readonly taskId: string;
+  readonly state: TaskState;
+  constructor(taskId: string, state: TaskState) {
+    super(`task ${taskId} has not finished (state: ${state})`, { taskId, state }, 'wait with client.results([id]) or client.submit(...)');
+    this.taskId = taskId;
+    this.state = state;
+  }
+}
+
+/** Build the right TaskFailedError subclass for a remote error. */
+export function taskError(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }): TaskFailedError {
+  switch (info.type) {
+    case 'MaxResultSizeExceeded':
+      return new MaxResultSizeExceededError(info, ctx);
+    case 'TaskTimeout':
+      return new TaskTimeoutError(info, ctx);
+    case 'Cancelled':
+      return new TaskCancelledError(info, ctx);
+    default:
+      return new TaskFailedError(info, ctx);
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * The FaaS wire protocol: HTTP routes, request/response bodies, WebSocket messages and the shared
+ * record types. The service, the endpoint agent and the client SDK all import this module and nothing
+ * of each other, so a message is defined exactly once.
+ *
+ * Transport summary
+ * - HTTP JSON under `/v1`, bearer token on every request except `GET /v1/health`. Errors always have
+ *   the body `{error: {code, message, details?}}` (see `ErrorBody`).
+ * - Values (task arguments and results) are *tagged JSON* inside HTTP bodies and *packed frames*
+ *   (JSON + raw binary blobs, see codec.ts) on WebSockets and in the database.
+ * - `GET /v1/agent` (WebSocket): endpoint agents. Control messages are JSON text frames; task and
+ *   result batches are binary frames whose blobs are the packed arguments / results.
+ * - `GET /v1/stream` (WebSocket): clients send `watch` text frames and receive `results` binary
+ *   frames, so they never poll task by task.
+ */
+
+export const API_PREFIX = '/v1';
+
+/** Route paths. `:id` segments are filled by the helpers. */
+export const ROUTES = {
+  health: '/v1/health',
+  metrics: '/v1/metrics',
+  whoami: '/v1/whoami',
+  functions: '/v1/functions',
+  function: (id: string) => `/v1/functions/${encodeURIComponent(id)}`,
+  endpoints: '/v1/endpoints',
+  endpoint: (idOrName: string) => `/v1/endpoints/${encodeURIComponent(idOrName)}`,
+  tasks: '/v1/tasks',
+  task: (id: string) => `/v1/tasks/${encodeURIComponent(id)}`,
+  taskResults: '/v1/tasks/results',
+  cancel: '/v1/tasks/cancel',
+  batch: (id: string) => `/v1/batches/${encodeURIComponent(id)}`,
+  /** WebSocket: endpoint agents. */
+  agent: '/v1/agent',
+  /** WebSocket: client result stream. */
+  stream: '/v1/stream',
+} as const;
+
+// ---------------------------------------------------------------- errors
+
+/** Error codes used in `ErrorBody` and in task errors coming back from the service. */
+export type ErrorCode =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'PayloadTooLarge'
+  | 'InternalError';
+
+/** HTTP status for each error code. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  InternalError: 500,
+};
+
+/** The one error body shape of every failed HTTP request. Never contains tokens or secrets. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** Why a task ended without a result. `type` names the failure class. */
+export interface TaskErrorInfo {
+  type:
+    | 'FunctionError' // the function threw or rejected
+    | 'FunctionLoadFailed' // the module failed to import or has no default export function
+    | 'SerializationError' // arguments could not be decoded or the result could not be encoded
+    | 'MaxResultSizeExceeded'
+    | 'TaskTimeout'
+    | 'WorkerLost' // the worker process died; retried up to max_attempts
+    | 'EndpointLost' // the endpoint disconnected; retried up to max_attempts
+    | 'Forbidden' // the endpoint refused the function
+    | 'Cancelled';
+  message: string;
+  /** Remote stack trace (worker side), when there is one. */
+  stack?: string;
+  /** Structured extras, e.g. `{result_size, limit}` for MaxResultSizeExceeded. */
+  details?: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- records
+
+export type Visibility = 'private' | 'public' | 'users';
+
+/** Who may see and use a function or an endpoint besides its owner. */
+export interface Sharing {
+  visibility: Visibility;
+  /** User names, when visibility is "users". */
+  users?: string[];
+}
+
+export interface FunctionInfo {
+  function_id: string;
+  /** sha256 of the module source, hex. */
+  hash: string;
+  name: string | null;
+  description: string | null;
+  owner: string;
+  sharing: Sharing;
+  created_at: number;
+  /** Module source; present on `GET /v1/functions/:id` only. */
+  code?: string;
+}
+
+export type EndpointStatus = 'online' | 'offline';
+
+export interface EndpointInfo {
+  endpoint_id: string;
+  name: string;
+  owner: string;
+  status: EndpointStatus;
+  /** ms since epoch, or null if it never connected. */
+  last_heartbeat: number | null;
+  /** Worker count the agent advertised (concurrently running tasks). */
+  capacity: number;
+  /** Extra tasks the service may send ahead of free workers. */
+  prefetch: number;
+  /** Tasks the agent reported as running at its last heartbeat. */
+  busy: number;
+  /** Tasks currently dispatched to the endpoint and not yet finished. */
+  in_flight: number;
+  /** Tasks waiting in the service for this endpoint. */
+  waiting: number;
+  /** Function ids this endpoint accepts; empty = any function owned by the endpoint's owner. */
+  allowed_functions: string[];
+  sharing: Sharing;
+  created_at: number;
+}
+
+export type TaskState = 'waiting-for-endpoint' | 'dispatched' | 'running' | 'success' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['success', 'failed', 'cancelled']);
+
+export interface TaskInfo {
+  task_id: string;
+  batch_id: string;
+  function_id: string;
+  endpoint_id: string;
+  state: TaskState;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number;
+  /** Timestamps, ms since epoch. */
+  submitted_at: number;
+  dispatched_at: number | null;
+  started_at: number | null;
+  completed_at: number | null;
+  /** Packed result size in bytes (success only). */
+  result_size: number | null;
+  error: TaskErrorInfo | null;
+  /** Tagged-JSON result; present in result fetches of successful tasks. */
+  result?: unknown;
+}
+
+// ---------------------------------------------------------------- HTTP bodies
+
+export interface RegisterFunctionRequest {
+  code: string;
+  name?: string;
+  description?: string;
+  sharing?: Sharing;
+}
+
+export interface RegisterEndpointRequest {
+  name: string;
+  allowed_functions?: string[];
+  sharing?: Sharing;
+}
+
+/** One task of a submission. Fields left out fall back to the request's defaults. */
+export interface TaskSpec {
+  function_id?: string;
+  /** Endpoint UUID or name. */
+  endpoint?: string;
+  /** Tagged JSON. */
+  args?: unknown;
+  timeout_ms?: number;
+  max_attempts?: number;
+}
+
+/** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */
+export interface SubmitRequest extends TaskSpec {
+  tasks: TaskSpec[];
+}
+
+export interface SubmitResponse {
+  batch_id: string;
+  task_ids: string[];
+}
+
+export interface TaskIdsRequest {
+  task_ids: string[];
+}
+
+export interface CancelRequest {
+  task_ids?: string[];
+  batch_id?: string;
+}
+
+export interface CancelResponse {
+  cancelled: string[];
+  /** Tasks that had already finished (or are unknown to this user). */
+  not_cancelled: string[];
+}
+
+export interface BatchInfo {
+  batch_id: string;
+  size: number;
+  submitted_at: number;
+  counts: Record<TaskState, number>;
+}
+
+export interface Limits {
+  max_payload_bytes: number;
+  max_result_bytes: number;
+  max_request_bytes: number;
+  max_function_bytes: number;
+}
+
+// ---------------------------------------------------------------- endpoint agent WebSocket
+
+/** Agent → service, first message after connecting. */
+export interface AgentHello {
+  type: 'hello';
+  name: string;
+  /** Worker count. */
+  capacity: number;
+  prefetch: number;
+  /** Function hashes already in the agent's cache: the service omits their code. */
+  cached_hashes: string[];
+  /** Tasks the agent still holds (queued, running, or finished with an unacknowledged result). */
+  holding: string[];
+  /** When set, replaces the endpoint's allowlist. */
+  allowed_functions?: string[];
+  sharing?: Sharing;
+  agent_version: string;
+  hostname: string;
+}
+
+export interface AgentHeartbeat {
+  type: 'heartbeat';
+  capacity: number;
+  busy: number;
+  queued: number;
+}
+
+/** Agent → service: tasks that started running on a worker. */
+export interface AgentStarted {
+  type: 'started';
+  task_ids: string[];
+  at: number;
+}
+
+/** Agent → service: tasks whose worker died; the service retries them or fails them. */
+export interface AgentLost {
+  type: 'lost';
+  tasks: { task_id: string; reason: string }[];
+}
+
+/** One finished task inside an `AgentResults` binary frame. */
+export interface ResultEntry {
+  task_id: string;
+  ok: boolean;
+  /** Index of the packed result in the frame's blobs when ok. */
+  blob?: number;
+  error?: TaskErrorInfo;
+  started_at: number;
+  completed_at: number;
+}
+
+/** Agent → service, binary frame header; blobs are packed results. */
+export interface AgentResults {
+  type: 'results';
+  results: ResultEntry[];
+}
+
+export type AgentTextMessage = AgentHello | AgentHeartbeat | AgentStarted | AgentLost;
+
+/** Service → agent after a successful hello. */
+export interface ServiceWelcome {
+  type: 'welcome';
+  endpoint_id: string;
+  name: string;
+  heartbeat_ms: number;
+  limits: Limits;
+}
+
+/** One task inside a `ServiceTasks` binary frame. */
+export interface DispatchEntry {
+  task_id: string;
+  function_id: string;
+  hash: string;
+  /** Index of the packed arguments in the frame's blobs. */
+  blob: number;
+  attempt: number;
+  timeout_ms: number;
+}
+
+/** Service → agent, binary frame header; blobs are packed arguments. */
+export interface ServiceTasks {
+  type: 'tasks';
+  tasks: DispatchEntry[];
+  /** Code of functions the agent did not report as cached. */
+  functions: { hash: string; code: string }[];
+}
+
+/** Service → agent: results it stored; the agent forgets them. */
+export interface ServiceAck {
+  type: 'ack';
+  task_ids: string[];
+}
+
+export interface ServiceCancel {
+  type: 'cancel';
+  task_ids: string[];
+}
+
+export interface ServiceError {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServiceTextMessage = ServiceWelcome | ServiceAck | ServiceCancel | ServiceError;
+
+// ---------------------------------------------------------------- client stream WebSocket
+
+/** Client → service: deliver these tasks' outcomes as they finish (immediately if already finished). */
+export interface StreamWatch {
+  type: 'watch';
+  task_ids: string[];
+}
+
+export interface StreamUnwatch {
+  type: 'unwatch';
+  task_ids: string[];
+}
+
+export type StreamClientMessage = StreamWatch | StreamUnwatch;
+
+/** One outcome inside a `StreamResults` binary frame. */
+export interface StreamEntry {
+  task_id: string;
+  state: 'success' | 'failed' | 'cancelled';
+  endpoint_id: string;
+  attempts: number;
+  blob?: number;
+  error?: TaskErrorInfo;
+  /** Set when the id is unknown or not the caller's. */
+  not_found?: boolean;
+}
+
+/** Service → client, binary frame header; blobs are packed results. */
+export interface StreamResults {
+  type: 'results';
+  results: StreamEntry[];
+}
+
+/** Service → client text frame when a watch request is invalid. */
+export interface StreamErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+// ---------------------------------------------------------------- functions
+
+/** What a function receives as its second argument on the endpoint. */
+export interface TaskContext {
+  taskId: string;
+  /** 1 for the first run, higher after a lost worker or endpoint. */
+  attempt: number;
+  /** Endpoint name. */
+  endpoint: string;
+  /** Index of the worker process in the endpoint's pool. */
+  worker: number;
+  /** Survives between tasks on the same worker: cache open files, lookup tables... here. */
+  state: Map<string, unknown>;
+}
+
+// ---------------------------------------------------------------- helpers
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for UUID-shaped strings; anything else given as an endpoint is looked up by name. */
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
+
+/** Default heartbeat interval; the service tells agents its own value in `welcome`. */
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+
+/** Protocol revision, sent by agents in their hello. */
+export const PROTOCOL_VERSION = '1';

@@ -1,0 +1,113 @@
+/**
+ * Who may see and use what. Rules:
+ * - A function or endpoint is usable by its owner, by everyone when public, and by the named users
+ *   when shared with users.
+ * - An endpoint runs only functions on its allowlist; an EMPTY allowlist means "any function owned by
+ *   the endpoint's owner" (so a shared endpoint never runs code its owner did not write or vet).
+ * Denials say what was refused without revealing whether someone else's private object exists.
+ */
+import type { EndpointInfo, FunctionInfo, Sharing } from '../protocol.ts';
+import type { EndpointRow, FunctionRow, ResolvedSharing, Store, UserRow } from './db.ts';
+import { ApiError } from './http.ts';
+
+export function canUseFunction(store: Store, f: FunctionRow, user: UserRow): boolean {
+  return f.owner_id === user.id || f.visibility === 'public' || (f.visibility === 'users' && store.functionSharedWith(f.id, user.id));
+}
+
+export function canUseEndpoint(store: Store, e: EndpointRow, user: UserRow): boolean {
+  return e.owner_id === user.id || e.visibility === 'public' || (e.visibility === 'users' && store.endpointSharedWith(e.id, user.id));
+}
+
+export function allowedFunctions(e: EndpointRow): string[] {
+  return JSON.parse(e.allowed_functions) as string[];
+}
+
+export function endpointAllows(e: EndpointRow, f: FunctionRow): boolean {
+  const allowed = allowedFunctions(e);
+  return allowed.length === 0 ? f.owner_id === e.owner_id : allowed.includes(f.id);
+}
+
+/** Validate a sharing spec from a request and resolve user names to ids. */
+export function resolveSharing(store: Store, sharing: Sharing | undefined): ResolvedSharing | undefined {
+  if (sharing === undefined) return undefined;
+  if (typeof sharing !== 'object' || sharing === null || !['private', 'public', 'users'].includes(sharing.visibility)) {
+    throw new ApiError('BadRequest', 'sharing.visibility must be "private", "public" or "users"');
+  }
+  const names = sharing.users ?? [];
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw new ApiError('BadRequest', 'sharing.users must be a list of user names');
+  if (sharing.visibility === 'users' && names.length === 0) throw new ApiError('BadRequest', 'sharing.visibility "users" needs at least one name in sharing.users');
+  const userIds: string[] = [];
+  for (const n of names) {
+    const u = store.userByName(n);
+    if (!u) {
+      throw new ApiError('NotFound', `cannot share with unknown user "${n}"`, {
+        closest: closest(n, store.listUsers().map((x) => x.name)),
+      });
+    }
+    userIds.push(u.id);
+  }
+  return { visibility: sharing.visibility, userIds: sharing.visibility === 'users' ? userIds : [] };
+}
+
+/** Up to three candidates closest to `name` by edit distance, for "not found" messages. */
+export function closest(name: string, candidates: string[]): string[] {
+  return candidates
+    .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.c);
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export function functionInfo(store: Store, f: FunctionRow, withCode: boolean): FunctionInfo {
+  return {
+    function_id: f.id,
+    hash: f.hash,
+    name: f.name,
+    description: f.description,
+    owner: f.owner_name,
+    sharing: sharingOf(f.visibility, () => store.functionShareNames(f.id)),
+    created_at: f.created_at,
+    ...(withCode ? { code: f.code } : {}),
+  };
+}
+
+export function endpointInfo(
+  store: Store,
+  e: EndpointRow,
+  live: { online: boolean; busy: number; in_flight: number } | undefined,
+): EndpointInfo {
+  return {
+    endpoint_id: e.id,
+    name: e.name,
+    owner: e.owner_name,
+    status: live?.online ? 'online' : 'offline',
+    last_heartbeat: e.last_heartbeat,
+    capacity: e.capacity,
+    prefetch: e.prefetch,
+    busy: live?.busy ?? 0,
+    in_flight: live?.in_flight ?? 0,
+    waiting: store.countWaiting(e.id),
+    allowed_functions: allowedFunctions(e),
+    sharing: sharingOf(e.visibility, () => store.endpointShareNames(e.id)),
+    created_at: e.created_at,
+  };
+}
+
+function sharingOf(visibility: Sharing['visibility'], names: () => string[]): Sharing {
+  return visibility === 'users' ? { visibility, users: names() } : { visibility };
+}

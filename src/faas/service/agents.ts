@@ -1,0 +1,372 @@
+/**
+ * The service side of endpoint agents (`/v1/agent`): attach/re-attach by name, dispatch with flow
+ * control (at most capacity + prefetch tasks in flight per endpoint), store results once, re-queue
+ * tasks lost with a worker or an endpoint, heartbeats.
+ *
+ * Dispatch and outgoing frames are coalesced per event-loop turn, so a burst of submissions or results
+ * turns into a few large frames, while a lone task is still sent at once.
+ */
+import type { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../codec.ts';
+import {
+  type AgentHello,
+  type AgentLost,
+  type AgentResults,
+  type AgentStarted,
+  type AgentTextMessage,
+  type DispatchEntry,
+  type ErrorCode,
+  type Limits,
+  type ServiceTasks,
+  type ServiceTextMessage,
+  type TaskErrorInfo,
+  TERMINAL_STATES,
+} from '../protocol.ts';
+import { resolveSharing } from './access.ts';
+import type { Completion, Store, UserRow } from './db.ts';
+import { ApiError } from './http.ts';
+import type { Metrics } from './metrics.ts';
+import type { Outcome } from './streams.ts';
+
+/** Most tasks per dispatch frame. */
+const MAX_DISPATCH = 2000;
+/** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export interface HubOptions {
+  heartbeatMs: number;
+  limits: Limits;
+  log: (msg: string) => void;
+}
+
+class AgentConn {
+  endpointId = '';
+  name = '';
+  capacity = 0;
+  prefetch = 0;
+  busy = 0;
+  /** Task id → attempt number, for tasks dispatched to this connection and not finished. */
+  readonly inflight = new Map<string, number>();
+  /** Function hashes this agent has (reported cached or sent on this connection). */
+  readonly hashes = new Set<string>();
+  lastSeen = Date.now();
+  attached = false;
+  constructor(
+    readonly ws: WebSocket,
+    readonly user: UserRow & { token_id: string },
+  ) {}
+  send(msg: ServiceTextMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+}
+
+export class AgentHub {
+  private readonly conns = new Map<string, AgentConn>();
+  private readonly pending = new Set<string>();
+  private scheduled = false;
+  private readonly fnCache = new Map<string, { hash: string; code: string }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly publish: (outcomes: Outcome[]) => void,
+    private readonly opts: HubOptions,
+  ) {
+    this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const c of this.conns.values()) c.ws.terminate();
+  }
+
+  /** Live numbers of an endpoint, undefined when it is not connected. */
+  live(endpointId: string): { online: boolean; busy: number; in_flight: number } | undefined {
+    const c = this.conns.get(endpointId);
+    return c ? { online: true, busy: c.busy, in_flight: c.inflight.size } : undefined;
+  }
+
+  onlineCount(): number {
+    return this.conns.size;
+  }
+
+  /** New work may be waiting for this endpoint: dispatch in the next turn. */
+  kick(endpointId: string): void {
+    if (!this.conns.has(endpointId)) return;
+    this.pending.add(endpointId);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.dispatchPending());
+    }
+  }
+
+  /** Tell agents to drop cancelled tasks and free their slots. */
+  cancelled(rows: { id: string; endpoint_id: string }[]): void {
+    const byEndpoint = new Map<string, string[]>();
+    for (const r of rows) {
+      const c = this.conns.get(r.endpoint_id);
+      if (!c || !c.inflight.delete(r.id)) continue;
+      let list = byEndpoint.get(r.endpoint_id);
+      if (!list) byEndpoint.set(r.endpoint_id, (list = []));
+      list.push(r.id);
+    }
+    for (const [endpointId, ids] of byEndpoint) {
+      this.conns.get(endpointId)!.send({ type: 'cancel', task_ids: ids });
+      this.kick(endpointId);
+    }
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
+    this.metrics.agentConnects++;
+    const conn = new AgentConn(ws, user);
+    ws.on('message', (data, isBinary) => {
+      conn.lastSeen = Date.now();
+      try {
+        if (isBinary) this.onBinary(conn, data as Buffer);
+        else this.onText(conn, JSON.parse(String(data)) as AgentTextMessage);
+      } catch (e) {
+        const code: ErrorCode = e instanceof ApiError ? e.code : 'BadRequest';
+        this.opts.log(`agent ${conn.name || '(before hello)'}: ${(e as Error).message}`);
+        conn.send({ type: 'error', code, message: (e as Error).message });
+        ws.close(1008, code);
+      }
+    });
+    ws.on('close', () => this.detach(conn));
+    ws.on('error', () => {});
+  }
+
+  private onText(conn: AgentConn, msg: AgentTextMessage): void {
+    if (msg.type === 'hello') return this.hello(conn, msg);
+    if (!conn.attached) throw new ApiError('BadRequest', `expected "hello" as the first message, got "${msg.type}"`);
+    switch (msg.type) {
+      case 'heartbeat':
+        conn.busy = msg.busy;
+        conn.capacity = msg.capacity;
+        this.store.heartbeat(conn.endpointId, msg.capacity);
+        return;
+      case 'started':
+        return this.started(conn, msg);
+      case 'lost':
+        return this.lost(conn, msg);
+      default:
+        throw new ApiError('BadRequest', `unknown agent message type "${(msg as { type: string }).type}"`);
+    }
+  }
+
+  private hello(conn: AgentConn, msg: AgentHello): void {
+    if (conn.attached) throw new ApiError('BadRequest', 'duplicate hello');
+    if (typeof msg.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,99}$/.test(msg.name)) {
+      throw new ApiError('BadRequest', 'endpoint name must be 1-100 characters of letters, digits, ".", "_" or "-"');
+    }
+    const capacity = Math.max(1, Math.floor(Number(msg.capacity) || 1));
+    const prefetch = Math.max(0, Math.floor(Number(msg.prefetch) || 0));
+    const sharing = resolveSharing(this.store, msg.sharing);
+    const allowed = Array.isArray(msg.allowed_functions) ? msg.allowed_functions.map(String) : undefined;
+    const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
+
+    const old = this.conns.get(row.id);
+    if (old) {
+      // The same endpoint connected again before its old connection was noticed dead.
+      this.conns.delete(row.id);
+      old.attached = false;
+      old.ws.terminate();
+    }
+    conn.endpointId = row.id;
+    conn.name = row.name;
+    conn.capacity = capacity;
+    conn.prefetch = prefetch;
+    conn.attached = true;
+    for (const h of msg.cached_hashes ?? []) conn.hashes.add(h);
+    this.conns.set(row.id, conn);
+
+    // Reconcile: what the agent still holds stays in flight; whatever else was in flight there is lost.
+    const holding = new Set((msg.holding ?? []).map(String));
+    const lostIds = this.store.activeTasks(row.id).filter((id) => !holding.has(id));
+    this.requeue(
+      row.id,
+      lostIds.map((id) => ({ task_id: id, reason: 'endpoint reconnected without the task', type: 'EndpointLost' as const })),
+    );
+    this.store.reclaim(row.id, [...holding]);
+    const drop: string[] = [];
+    for (const id of holding) {
+      const t = this.store.task(id);
+      if (t && t.endpoint_id === row.id && !TERMINAL_STATES.has(t.state)) conn.inflight.set(id, t.attempts);
+      else drop.push(id);
+    }
+    this.store.setEndpointOnline(row.id, capacity, prefetch);
+    conn.send({ type: 'welcome', endpoint_id: row.id, name: row.name, heartbeat_ms: this.opts.heartbeatMs, limits: this.opts.limits });
+    if (drop.length) conn.send({ type: 'cancel', task_ids: drop });
+    this.opts.log(`endpoint ${row.name} (${row.id}) online: capacity ${capacity}, prefetch ${prefetch}, holding ${conn.inflight.size}`);
+    this.kick(row.id);
+  }
+
+  private detach(conn: AgentConn): void {
+    if (!conn.attached || this.conns.get(conn.endpointId) !== conn) return;
+    conn.attached = false;
+    this.conns.delete(conn.endpointId);
+    this.store.setEndpointOffline(conn.endpointId);
+    const lost = [...conn.inflight.keys()].map((id) => ({ task_id: id, reason: 'endpoint disconnected', type: 'EndpointLost' as const }));
+    this.requeue(conn.endpointId, lost);
+    this.opts.log(`endpoint ${conn.name} (${conn.endpointId}) offline; ${lost.length} task(s) re-queued or failed`);
+  }
+
+  /** Drop dead connections (no message for 3 heartbeats) and sessions whose token was revoked. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.conns.values()) {
+      if (now - c.lastSeen > 3 * this.opts.heartbeatMs) {
+        this.opts.log(`endpoint ${c.name}: no heartbeat for ${now - c.lastSeen} ms, closing`);
+        c.ws.terminate();
+        this.detach(c);
+      } else if (!this.store.tokenActive(c.user.token_id)) {
+        c.send({ type: 'error', code: 'Unauthorized', message: 'token revoked' });
+        c.ws.close(1008, 'Unauthorized');
+        this.detach(c);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private dispatchPending(): void {
+    this.scheduled = false;
+    const ids = [...this.pending];
+    this.pending.clear();
+    for (const id of ids) this.dispatch(id);
+  }
+
+  private dispatch(endpointId: string): void {
+    const conn = this.conns.get(endpointId);
+    if (!conn) return;
+    if (conn.ws.bufferedAmount > MAX_BUFFERED) {
+      setTimeout(() => this.kick(endpointId), 5).unref();
+      return;
+    }
+    const free = conn.capacity + conn.prefetch - conn.inflight.size;
+    const claimed = this.store.claimWaiting(endpointId, Math.min(free, MAX_DISPATCH));
+    if (claimed.length === 0) return;
+    const header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
+    const blobs: Uint8Array[] = [];
+    for (const t of claimed) {
+      const fn = this.fn(t.function_id);
+      if (!conn.hashes.has(fn.hash)) {
+        conn.hashes.add(fn.hash);
+        header.functions.push({ hash: fn.hash, code: fn.code });
+      }
+      const entry: DispatchEntry = {
+        task_id: t.id,
+        function_id: t.function_id,
+        hash: fn.hash,
+        blob: blobs.length,
+        attempt: t.attempts,
+        timeout_ms: t.timeout_ms,
+      };
+      blobs.push(t.args);
+      header.tasks.push(entry);
+      conn.inflight.set(t.id, t.attempts);
+    }
+    this.metrics.tasksDispatched += claimed.length;
+    conn.ws.send(encodeFrame(header, blobs));
+    if (claimed.length === free || claimed.length === MAX_DISPATCH) this.kick(endpointId);
+  }
+
+  private fn(functionId: string): { hash: string; code: string } {
+    let f = this.fnCache.get(functionId);
+    if (!f) {
+      const row = this.store.functionById(functionId);
+      if (!row) throw new Error(`task refers to missing function ${functionId}`);
+      f = { hash: row.hash, code: row.code };
+      this.fnCache.set(functionId, f);
+    }
+    return f;
+  }
+
+  private started(conn: AgentConn, msg: AgentStarted): void {
+    this.store.markRunning(conn.endpointId, msg.task_ids, msg.at);
+  }
+
+  private lost(conn: AgentConn, msg: AgentLost): void {
+    for (const t of msg.tasks) conn.inflight.delete(t.task_id);
+    this.requeue(
+      conn.endpointId,
+      msg.tasks.map((t) => ({ task_id: t.task_id, reason: t.reason, type: 'WorkerLost' as const })),
+    );
+    this.kick(conn.endpointId);
+  }
+
+  private requeue(endpointId: string, lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost' }[]): void {
+    if (lost.length === 0) return;
+    const { failed, requeued } = this.store.requeueLost(endpointId, lost);
+    this.metrics.tasksRequeued += requeued.length;
+    this.metrics.tasksFailed += failed.size;
+    if (failed.size) {
+      const outcomes: Outcome[] = [];
+      for (const [id, error] of failed) {
+        outcomes.push({ task_id: id, state: 'failed', endpoint_id: endpointId, attempts: Number(error.details?.attempts ?? 0), error });
+      }
+      this.publish(outcomes);
+    }
+  }
+
+  private onBinary(conn: AgentConn, data: Buffer): void {
+    if (!conn.attached) throw new ApiError('BadRequest', 'expected "hello" before results');
+    const { header, blobs } = decodeFrame<AgentResults>(data);
+    if (header.type !== 'results' || !Array.isArray(header.results)) throw new ApiError('BadRequest', 'binary agent frames must be "results"');
+    const limit = this.opts.limits.max_result_bytes;
+    const completions: Completion[] = [];
+    for (const r of header.results) {
+      let result: Uint8Array | null = null;
+      let error: TaskErrorInfo | null = r.error ?? null;
+      if (r.ok) {
+        result = blobs[r.blob ?? -1] ?? null;
+        if (!result) error = { type: 'SerializationError', message: 'agent sent a success without a result blob' };
+        else if (result.byteLength > limit) {
+          error = {
+            type: 'MaxResultSizeExceeded',
+            message: `result of ${result.byteLength} bytes exceeds the limit of ${limit} bytes`,
+            details: { result_size: result.byteLength, limit },
+          };
+          result = null;
+        }
+      }
+      completions.push({
+        task_id: r.task_id,
+        state: error ? 'failed' : 'success',
+        result: error ? null : result,
+        error,
+        started_at: r.started_at,
+        completed_at: r.completed_at,
+      });
+    }
+    const accepted = this.store.complete(conn.endpointId, completions);
+    const outcomes: Outcome[] = [];
+    for (const c of completions) {
+      const attempts = conn.inflight.get(c.task_id);
+      conn.inflight.delete(c.task_id);
+      if (!accepted.has(c.task_id)) {
+        this.metrics.duplicateResults++;
+        continue;
+      }
+      if (c.state === 'success') {
+        this.metrics.tasksSucceeded++;
+        this.metrics.resultBytes += c.result!.byteLength;
+      } else this.metrics.tasksFailed++;
+      outcomes.push({
+        task_id: c.task_id,
+        state: c.state,
+        endpoint_id: conn.endpointId,
+        attempts: attempts ?? this.store.task(c.task_id)?.attempts ?? 0,
+        ...(c.result ? { result: c.result } : {}),
+        ...(c.error ? { error: c.error } : {}),
+      });
+    }
+    // Ack everything received, duplicates included: the agent may forget them all.
+    conn.send({ type: 'ack', task_ids: header.results.map((r) => r.task_id) });
+    if (outcomes.length) this.publish(outcomes);
+    this.kick(conn.endpointId);
+  }
+}

@@ -1,0 +1,533 @@
+/**
+ * The service's persistent state in SQLite (better-sqlite3, WAL): users and tokens, functions,
+ * endpoints, batches and tasks. Every method is synchronous, so one service event-loop turn sees a
+ * consistent state; multi-row changes run in one transaction.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } from '../protocol.ts';
+import { generateToken, hashToken } from './auth.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), hash TEXT NOT NULL UNIQUE,
+  label TEXT, created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS functions (
+  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, hash TEXT NOT NULL, code TEXT NOT NULL,
+  name TEXT, description TEXT, visibility TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS functions_owner_hash ON functions(owner_id, hash);
+CREATE TABLE IF NOT EXISTS function_shares (
+  function_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (function_id, user_id));
+CREATE TABLE IF NOT EXISTS endpoints (
+  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL, visibility TEXT NOT NULL,
+  allowed_functions TEXT NOT NULL DEFAULT '[]', status TEXT NOT NULL DEFAULT 'offline',
+  last_heartbeat INTEGER, capacity INTEGER NOT NULL DEFAULT 0, prefetch INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, UNIQUE (owner_id, name));
+CREATE TABLE IF NOT EXISTS endpoint_shares (
+  endpoint_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (endpoint_id, user_id));
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, size INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL,
+  owner_id TEXT NOT NULL, function_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, args BLOB NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL, submitted_at INTEGER NOT NULL, dispatched_at INTEGER,
+  started_at INTEGER, completed_at INTEGER, result BLOB, result_size INTEGER, error TEXT);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(endpoint_id, state, seq);
+CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id);
+`;
+
+export interface UserRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface TokenRow {
+  id: string;
+  user_id: string;
+  user_name: string;
+  label: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface FunctionRow {
+  id: string;
+  owner_id: string;
+  owner_name: string;
+  hash: string;
+  code: string;
+  name: string | null;
+  description: string | null;
+  visibility: Visibility;
+  created_at: number;
+}
+
+export interface EndpointRow {
+  id: string;
+  owner_id: string;
+  owner_name: string;
+  name: string;
+  visibility: Visibility;
+  allowed_functions: string;
+  status: EndpointStatus;
+  last_heartbeat: number | null;
+  capacity: number;
+  prefetch: number;
+  created_at: number;
+}
+
+export interface TaskRow {
+  seq: number;
+  id: string;
+  batch_id: string;
+  owner_id: string;
+  function_id: string;
+  endpoint_id: string;
+  state: TaskState;
+  attempts: number;
+  max_attempts: number;
+  timeout_ms: number;
+  submitted_at: number;
+  dispatched_at: number | null;
+  started_at: number | null;
+  completed_at: number | null;
+  result_size: number | null;
+  error: string | null;
+}
+
+export interface NewTask {
+  function_id: string;
+  endpoint_id: string;
+  args: Uint8Array;
+  max_attempts: number;
+  timeout_ms: number;
+}
+
+export interface ClaimedTask {
+  id: string;
+  function_id: string;
+  args: Buffer;
+  attempts: number;
+  timeout_ms: number;
+}
+
+export interface Completion {
+  task_id: string;
+  state: 'success' | 'failed';
+  result: Uint8Array | null;
+  error: TaskErrorInfo | null;
+  started_at: number;
+  completed_at: number;
+}
+
+const TASK_COLS =
+  'seq, id, batch_id, owner_id, function_id, endpoint_id, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, started_at, completed_at, result_size, error';
+
+/** Thrown for constraint violations the caller can report as a conflict (e.g. duplicate user). */
+export class StoreConflict extends Error {}
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode is durable across process crashes (only an OS crash can lose the last commits).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      userByName: p('SELECT * FROM users WHERE name = ?'),
+      userById: p('SELECT * FROM users WHERE id = ?'),
+      insertUser: p('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)'),
+      listUsers: p('SELECT * FROM users ORDER BY name'),
+      insertToken: p('INSERT INTO tokens (id, user_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?)'),
+      tokenByHash: p(
+        'SELECT t.id AS token_id, t.revoked_at, u.id, u.name, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
+      ),
+      touchToken: p('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
+      listTokens: p(
+        'SELECT t.id, t.user_id, u.name AS user_name, t.label, t.created_at, t.last_used_at, t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id ORDER BY u.name, t.created_at',
+      ),
+      tokenActive: p('SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL'),
+      revokeToken: p('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      insertFunction: p(
+        'INSERT INTO functions (id, owner_id, hash, code, name, description, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      updateFunctionMeta: p('UPDATE functions SET name = ?, description = ?, visibility = ? WHERE id = ?'),
+      functionById: p('SELECT f.*, u.name AS owner_name FROM functions f JOIN users u ON u.id = f.owner_id WHERE f.id = ?'),
+      functionByOwnerHash: p('SELECT id FROM functions WHERE owner_id = ? AND hash = ? ORDER BY created_at LIMIT 1'),
+      visibleFunctions: p(
+        `SELECT f.id, f.owner_id, u.name AS owner_name, f.hash, '' AS code, f.name, f.description, f.visibility, f.created_at
+         FROM functions f JOIN users u ON u.id = f.owner_id
+         WHERE f.owner_id = @user OR f.visibility = 'public'
+            OR (f.visibility = 'users' AND EXISTS (SELECT 1 FROM function_shares s WHERE s.function_id = f.id AND s.user_id = @user))
+         ORDER BY f.created_at`,
+      ),
+      functionShared: p('SELECT 1 FROM function_shares WHERE function_id = ? AND user_id = ?'),
+      functionShares: p('SELECT u.name FROM function_shares s JOIN users u ON u.id = s.user_id WHERE s.function_id = ? ORDER BY u.name'),
+      clearFunctionShares: p('DELETE FROM function_shares WHERE function_id = ?'),
+      addFunctionShare: p('INSERT OR IGNORE INTO function_shares (function_id, user_id) VALUES (?, ?)'),
+      insertEndpoint: p('INSERT INTO endpoints (id, owner_id, name, visibility, allowed_functions, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      endpointById: p('SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id WHERE e.id = ?'),
+      endpointByOwnerName: p(
+        'SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id WHERE e.owner_id = ? AND e.name = ?',
+      ),
+      visibleEndpoints: p(
+        `SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id
+         WHERE e.owner_id = @user OR e.visibility = 'public'
+            OR (e.visibility = 'users' AND EXISTS (SELECT 1 FROM endpoint_shares s WHERE s.endpoint_id = e.id AND s.user_id = @user))
+         ORDER BY e.created_at`,
+      ),
+      endpointShared: p('SELECT 1 FROM endpoint_shares WHERE endpoint_id = ? AND user_id = ?'),
+      endpointShares: p('SELECT u.name FROM endpoint_shares s JOIN users u ON u.id = s.user_id WHERE s.endpoint_id = ? ORDER BY u.name'),
+      clearEndpointShares: p('DELETE FROM endpoint_shares WHERE endpoint_id = ?'),
+      addEndpointShare: p('INSERT OR IGNORE INTO endpoint_shares (endpoint_id, user_id) VALUES (?, ?)'),
+      setEndpointVisibility: p('UPDATE endpoints SET visibility = ? WHERE id = ?'),
+      setEndpointAllowed: p('UPDATE endpoints SET allowed_functions = ? WHERE id = ?'),
+      setEndpointOnline: p("UPDATE endpoints SET status = 'online', last_heartbeat = ?, capacity = ?, prefetch = ? WHERE id = ?"),
+      setEndpointOffline: p("UPDATE endpoints SET status = 'offline' WHERE id = ?"),
+      heartbeat: p('UPDATE endpoints SET last_heartbeat = ?, capacity = ? WHERE id = ?'),
+      allOffline: p("UPDATE endpoints SET status = 'offline'"),
+      insertBatch: p('INSERT INTO batches (id, owner_id, size, created_at) VALUES (?, ?, ?, ?)'),
+      batchById: p('SELECT * FROM batches WHERE id = ?'),
+      batchCounts: p('SELECT state, COUNT(*) AS n FROM tasks WHERE batch_id = ? GROUP BY state'),
+      batchTaskIds: p('SELECT id FROM tasks WHERE batch_id = ?'),
+      insertTask: p(
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?)`,
+      ),
+      waiting: p(
+        "SELECT id, function_id, args, attempts, timeout_ms FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT ?",
+      ),
+      markDispatched: p("UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = ? WHERE id = ?"),
+      markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
+      complete: p(
+        `UPDATE tasks SET state = @state, result = @result, result_size = @result_size, error = @error,
+           started_at = COALESCE(started_at, @started_at), completed_at = @completed_at
+         WHERE id = @id AND endpoint_id = @endpoint AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
+      ),
+      taskById: p(`SELECT ${TASK_COLS} FROM tasks WHERE id = ?`),
+      taskResult: p('SELECT result FROM tasks WHERE id = ?'),
+      requeue: p("UPDATE tasks SET state = 'waiting-for-endpoint', error = ? WHERE id = ? AND state IN ('dispatched', 'running')"),
+      failLost: p(
+        "UPDATE tasks SET state = 'failed', error = ?, completed_at = ? WHERE id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
+      ),
+      reclaim: p(
+        "UPDATE tasks SET state = CASE WHEN started_at IS NULL THEN 'dispatched' ELSE 'running' END WHERE id = ? AND endpoint_id = ? AND state = 'waiting-for-endpoint'",
+      ),
+      cancel: p(
+        "UPDATE tasks SET state = 'cancelled', completed_at = ?, error = ? WHERE id = ? AND owner_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
+      ),
+      endpointActive: p("SELECT id, attempts, max_attempts FROM tasks WHERE endpoint_id = ? AND state IN ('dispatched', 'running')"),
+      resetActive: p("UPDATE tasks SET state = 'waiting-for-endpoint' WHERE state IN ('dispatched', 'running')"),
+      countWaiting: p("SELECT COUNT(*) AS n FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint'"),
+      stateCounts: p('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state'),
+    };
+    // After a restart no agent is connected: everything in flight goes back to the queue (attempts are
+    // kept; a re-attaching agent reclaims the tasks it still holds).
+    this.db.transaction(() => {
+      this.st.allOffline!.run();
+      this.st.resetActive!.run();
+    })();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- users and tokens
+
+  createUser(name: string): UserRow {
+    if (this.st.userByName!.get(name)) throw new StoreConflict(`user "${name}" already exists`);
+    const row = { id: randomUUID(), name, created_at: Date.now() };
+    this.st.insertUser!.run(row.id, row.name, row.created_at);
+    return row;
+  }
+
+  userByName(name: string): UserRow | undefined {
+    return this.st.userByName!.get(name) as UserRow | undefined;
+  }
+
+  userById(id: string): UserRow | undefined {
+    return this.st.userById!.get(id) as UserRow | undefined;
+  }
+
+  listUsers(): UserRow[] {
+    return this.st.listUsers!.all() as UserRow[];
+  }
+
+  /** Create a token for a user; returns the token itself (shown once) and its id. */
+  createToken(userId: string, label?: string): { id: string; token: string } {
+    const token = generateToken();
+    const id = randomBytes(6).toString('hex');
+    this.st.insertToken!.run(id, userId, hashToken(token), label ?? null, Date.now());
+    return { id, token };
+  }
+
+  /** The user a token belongs to, or undefined if unknown or revoked. */
+  authenticate(token: string): (UserRow & { token_id: string }) | undefined {
+    const row = this.st.tokenByHash!.get(hashToken(token)) as (UserRow & { token_id: string; revoked_at: number | null }) | undefined;
+    if (!row || row.revoked_at !== null) return undefined;
+    return { id: row.id, name: row.name, created_at: row.created_at, token_id: row.token_id };
+  }
+
+  touchToken(tokenId: string, at: number): void {
+    this.st.touchToken!.run(at, tokenId);
+  }
+
+  /** False once the token was revoked (checked periodically for long-lived WebSocket sessions). */
+  tokenActive(tokenId: string): boolean {
+    return this.st.tokenActive!.get(tokenId) !== undefined;
+  }
+
+  listTokens(): TokenRow[] {
+    return this.st.listTokens!.all() as TokenRow[];
+  }
+
+  /** True if the token existed and was active. */
+  revokeToken(id: string): boolean {
+    return this.st.revokeToken!.run(Date.now(), id).changes === 1;
+  }
+
+  // ---------------------------------------------------------------- functions
+
+  /** Register a function; the same code registered again by the same owner returns the same id. */
+  registerFunction(ownerId: string, hash: string, code: string, name: string | null, description: string | null, sharing: ResolvedSharing): string {
+    return this.db.transaction(() => {
+      const existing = this.st.functionByOwnerHash!.get(ownerId, hash) as { id: string } | undefined;
+      const id = existing?.id ?? randomUUID();
+      if (existing) this.st.updateFunctionMeta!.run(name, description, sharing.visibility, id);
+      else this.st.insertFunction!.run(id, ownerId, hash, code, name, description, sharing.visibility, Date.now());
+      this.st.clearFunctionShares!.run(id);
+      for (const u of sharing.userIds) this.st.addFunctionShare!.run(id, u);
+      return id;
+    })();
+  }
+
+  functionById(id: string): FunctionRow | undefined {
+    return this.st.functionById!.get(id) as FunctionRow | undefined;
+  }
+
+  visibleFunctions(userId: string): FunctionRow[] {
+    return this.st.visibleFunctions!.all({ user: userId }) as FunctionRow[];
+  }
+
+  functionSharedWith(functionId: string, userId: string): boolean {
+    return this.st.functionShared!.get(functionId, userId) !== undefined;
+  }
+
+  functionShareNames(functionId: string): string[] {
+    return (this.st.functionShares!.all(functionId) as { name: string }[]).map((r) => r.name);
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /** Create the endpoint (owner, name) if new, else update what was given; returns its row. */
+  upsertEndpoint(ownerId: string, name: string, allowed: string[] | undefined, sharing: ResolvedSharing | undefined): EndpointRow {
+    return this.db.transaction(() => {
+      let row = this.st.endpointByOwnerName!.get(ownerId, name) as EndpointRow | undefined;
+      if (!row) {
+        const id = randomUUID();
+        this.st.insertEndpoint!.run(id, ownerId, name, sharing?.visibility ?? 'private', JSON.stringify(allowed ?? []), Date.now());
+        row = this.st.endpointById!.get(id) as EndpointRow;
+      } else {
+        if (allowed) this.st.setEndpointAllowed!.run(JSON.stringify(allowed), row.id);
+        if (sharing) this.st.setEndpointVisibility!.run(sharing.visibility, row.id);
+      }
+      if (sharing) {
+        this.st.clearEndpointShares!.run(row.id);
+        for (const u of sharing.userIds) this.st.addEndpointShare!.run(row.id, u);
+      }
+      return this.st.endpointById!.get(row.id) as EndpointRow;
+    })();
+  }
+
+  endpointById(id: string): EndpointRow | undefined {
+    return this.st.endpointById!.get(id) as EndpointRow | undefined;
+  }
+
+  visibleEndpoints(userId: string): EndpointRow[] {
+    return this.st.visibleEndpoints!.all({ user: userId }) as EndpointRow[];
+  }
+
+  endpointSharedWith(endpointId: string, userId: string): boolean {
+    return this.st.endpointShared!.get(endpointId, userId) !== undefined;
+  }
+
+  endpointShareNames(endpointId: string): string[] {
+    return (this.st.endpointShares!.all(endpointId) as { name: string }[]).map((r) => r.name);
+  }
+
+  setEndpointOnline(id: string, capacity: number, prefetch: number): void {
+    this.st.setEndpointOnline!.run(Date.now(), capacity, prefetch, id);
+  }
+
+  setEndpointOffline(id: string): void {
+    this.st.setEndpointOffline!.run(id);
+  }
+
+  heartbeat(id: string, capacity: number): void {
+    this.st.heartbeat!.run(Date.now(), capacity, id);
+  }
+
+  countWaiting(endpointId: string): number {
+    return (this.st.countWaiting!.get(endpointId) as { n: number }).n;
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Insert a batch of tasks in one transaction; returns the batch id and task ids in order. */
+  insertTasks(ownerId: string, tasks: NewTask[]): { batchId: string; taskIds: string[] } {
+    const batchId = randomUUID();
+    const now = Date.now();
+    const taskIds = new Array<string>(tasks.length);
+    this.db.transaction(() => {
+      this.st.insertBatch!.run(batchId, ownerId, tasks.length, now);
+      const ins = this.st.insertTask!;
+      for (let i = 0; i < tasks.length; i++) {
+        const t = tasks[i]!;
+        const id = randomUUID();
+        taskIds[i] = id;
+        ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now);
+      }
+    })();
+    return { batchId, taskIds };
+  }
+
+  /** Move up to `limit` waiting tasks of an endpoint to "dispatched" (attempt + 1) and return them. */
+  claimWaiting(endpointId: string, limit: number): ClaimedTask[] {
+    if (limit <= 0) return [];
+    return this.db.transaction(() => {
+      const rows = this.st.waiting!.all(endpointId, limit) as ClaimedTask[];
+      const now = Date.now();
+      for (const r of rows) {
+        this.st.markDispatched!.run(now, r.id);
+        r.attempts += 1;
+      }
+      return rows;
+    })();
+  }
+
+  markRunning(endpointId: string, ids: string[], at: number): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.st.markRunning!.run(at, id, endpointId);
+    })();
+  }
+
+  /** Store results; returns the ids actually accepted (a task accepts one result; later ones are ignored). */
+  complete(endpointId: string, results: Completion[]): Set<string> {
+    const accepted = new Set<string>();
+    this.db.transaction(() => {
+      for (const r of results) {
+        const changes = this.st.complete!.run({
+          id: r.task_id,
+          endpoint: endpointId,
+          state: r.state,
+          result: r.result,
+          result_size: r.result ? r.result.byteLength : null,
+          error: r.error ? JSON.stringify(r.error) : null,
+          started_at: r.started_at,
+          completed_at: r.completed_at,
+        }).changes;
+        if (changes === 1) accepted.add(r.task_id);
+      }
+    })();
+    return accepted;
+  }
+
+  /**
+   * Tasks lost with their worker or endpoint: back to the queue, or failed when they have used all
+   * attempts. Returns the ids that failed for good.
+   */
+  requeueLost(
+    endpointId: string,
+    lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost' }[],
+  ): { failed: Map<string, TaskErrorInfo>; requeued: string[] } {
+    const failed = new Map<string, TaskErrorInfo>();
+    const requeued: string[] = [];
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const l of lost) {
+        const row = this.st.taskById!.get(l.task_id) as TaskRow | undefined;
+        if (!row || row.endpoint_id !== endpointId || (row.state !== 'dispatched' && row.state !== 'running')) continue;
+        const error: TaskErrorInfo = {
+          type: l.type,
+          message: `${l.reason} (attempt ${row.attempts} of ${row.max_attempts})`,
+          details: { attempts: row.attempts, max_attempts: row.max_attempts },
+        };
+        if (row.attempts >= row.max_attempts) {
+          this.st.failLost!.run(JSON.stringify(error), now, l.task_id);
+          failed.set(l.task_id, error);
+        } else {
+          this.st.requeue!.run(JSON.stringify(error), l.task_id);
+          requeued.push(l.task_id);
+        }
+      }
+    })();
+    return { failed, requeued };
+  }
+
+  /** Task ids of an endpoint currently dispatched or running. */
+  activeTasks(endpointId: string): string[] {
+    return (this.st.endpointActive!.all(endpointId) as { id: string }[]).map((r) => r.id);
+  }
+
+  /** A re-attaching agent still holds these tasks: mark them in flight again (no new attempt). */
+  reclaim(endpointId: string, ids: string[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.st.reclaim!.run(id, endpointId);
+    })();
+  }
+
+  /** Cancel the owner's unfinished tasks; returns the ids cancelled. */
+  cancel(ownerId: string, ids: string[]): string[] {
+    const done: string[] = [];
+    const err = JSON.stringify({ type: 'Cancelled', message: 'cancelled by the user' } satisfies TaskErrorInfo);
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const id of ids) if (this.st.cancel!.run(now, err, id, ownerId).changes === 1) done.push(id);
+    })();
+    return done;
+  }
+
+  task(id: string): TaskRow | undefined {
+    return this.st.taskById!.get(id) as TaskRow | undefined;
+  }
+
+  result(id: string): Buffer | null {
+    const row = this.st.taskResult!.get(id) as { result: Buffer | null } | undefined;
+    return row?.result ?? null;
+  }
+
+  batch(id: string): { id: string; owner_id: string; size: number; created_at: number } | undefined {
+    return this.st.batchById!.get(id) as { id: string; owner_id: string; size: number; created_at: number } | undefined;
+  }
+
+  batchCounts(id: string): { state: TaskState; n: number }[] {
+    return this.st.batchCounts!.all(id) as { state: TaskState; n: number }[];
+  }
+
+  batchTaskIds(id: string): string[] {
+    return (this.st.batchTaskIds!.all(id) as { id: string }[]).map((r) => r.id);
+  }
+
+  stateCounts(): { state: TaskState; n: number }[] {
+    return this.st.stateCounts!.all() as { state: TaskState; n: number }[];
+  }
+}
+
+/** Sharing with user names resolved to ids. */
+export interface ResolvedSharing {
+  visibility: Visibility;
+  userIds: string[];
+}
+
+export type { Sharing };

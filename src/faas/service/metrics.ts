@@ -1,0 +1,34 @@
+/** Service counters, reported by `GET /v1/metrics`. */
+export class Metrics {
+  readonly startedAt = Date.now();
+  httpRequests = 0;
+  httpErrors = 0;
+  tasksSubmitted = 0;
+  tasksDispatched = 0;
+  tasksSucceeded = 0;
+  tasksFailed = 0;
+  tasksCancelled = 0;
+  tasksRequeued = 0;
+  duplicateResults = 0;
+  resultBytes = 0;
+  agentConnects = 0;
+  streamConnects = 0;
+
+  snapshot(): Record<string, number> {
+    return {
+      uptime_s: (Date.now() - this.startedAt) / 1000,
+      http_requests: this.httpRequests,
+      http_errors: this.httpErrors,
+      tasks_submitted: this.tasksSubmitted,
+      tasks_dispatched: this.tasksDispatched,
+      tasks_succeeded: this.tasksSucceeded,
+      tasks_failed: this.tasksFailed,
+      tasks_cancelled: this.tasksCancelled,
+      tasks_requeued: this.tasksRequeued,
+      duplicate_results: this.duplicateResults,
+      result_bytes: this.resultBytes,
+      agent_connects: this.agentConnects,
+      stream_connects: this.streamConnects,
+    };
+  }
+}

@@ -1,0 +1,324 @@
+/** The `/v1` HTTP routes. Each handler checks its input, asks the store, and answers JSON. */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { packTagged, packedToTaggedJson } from '../codec.ts';
+import {
+  type BatchInfo,
+  type CancelRequest,
+  type CancelResponse,
+  type Limits,
+  type RegisterEndpointRequest,
+  type RegisterFunctionRequest,
+  type SubmitRequest,
+  type SubmitResponse,
+  type TaskInfo,
+  type TaskSpec,
+  type TaskState,
+  isUuid,
+} from '../protocol.ts';
+import { canUseEndpoint, canUseFunction, closest, endpointAllows, endpointInfo, functionInfo, resolveSharing } from './access.ts';
+import type { AgentHub } from './agents.ts';
+import type { EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
+import { ApiError, readJson, sendJson, sendText } from './http.ts';
+import type { Metrics } from './metrics.ts';
+import type { Outcome, ResultStreams } from './streams.ts';
+
+export interface RouteContext {
+  store: Store;
+  hub: AgentHub;
+  streams: ResultStreams;
+  metrics: Metrics;
+  limits: Limits;
+  defaults: { maxAttempts: number; timeoutMs: number };
+  version: string;
+}
+
+type Handler = (ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const MAX_BATCH_TASKS = 100_000;
+const MAX_ATTEMPTS_CAP = 10;
+
+const routes: Route[] = [
+  { method: 'GET', pattern: /^\/v1\/whoami$/, handler: (_c, user, _q, res) => sendJson(res, 200, { user: user.name, user_id: user.id }) },
+  { method: 'GET', pattern: /^\/v1\/metrics$/, handler: metrics },
+  { method: 'POST', pattern: /^\/v1\/functions$/, handler: registerFunction },
+  { method: 'GET', pattern: /^\/v1\/functions$/, handler: listFunctions },
+  { method: 'GET', pattern: /^\/v1\/functions\/([^/]+)$/, handler: getFunction },
+  { method: 'POST', pattern: /^\/v1\/endpoints$/, handler: registerEndpoint },
+  { method: 'GET', pattern: /^\/v1\/endpoints$/, handler: listEndpoints },
+  { method: 'GET', pattern: /^\/v1\/endpoints\/([^/]+)$/, handler: getEndpoint },
+  { method: 'POST', pattern: /^\/v1\/tasks$/, handler: submit },
+  { method: 'POST', pattern: /^\/v1\/tasks\/results$/, handler: results },
+  { method: 'POST', pattern: /^\/v1\/tasks\/cancel$/, handler: cancel },
+  { method: 'GET', pattern: /^\/v1\/tasks\/([^/]+)$/, handler: getTask },
+  { method: 'GET', pattern: /^\/v1\/batches\/([^/]+)$/, handler: getBatch },
+];
+
+/** Find the route for a request; throws NotFound listing the routes when none matches. */
+export function matchRoute(method: string, path: string): { handler: Handler; params: string[] } {
+  let pathMatched = false;
+  for (const r of routes) {
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (r.method === method) return { handler: r.handler, params: m.slice(1).map(decodeURIComponent) };
+  }
+  if (pathMatched) throw new ApiError('BadRequest', `method ${method} is not supported on ${path}`);
+  throw new ApiError('NotFound', `no route ${method} ${path}`, {
+    routes: routes.map((r) => `${r.method} ${r.pattern.source.replace(/\\\//g, '/').replace(/^\^|\$$/g, '')}`),
+  });
+}
+
+// ---------------------------------------------------------------- functions
+
+async function registerFunction(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req, ctx.limits.max_function_bytes + 64 * 1024)) as RegisterFunctionRequest;
+  if (typeof body.code !== 'string' || body.code.length === 0) throw new ApiError('BadRequest', 'code must be a non-empty ES module source string');
+  const size = Buffer.byteLength(body.code);
+  if (size > ctx.limits.max_function_bytes) {
+    throw new ApiError('PayloadTooLarge', `function code of ${size} bytes exceeds the limit of ${ctx.limits.max_function_bytes} bytes`, {
+      code_size: size,
+      limit: ctx.limits.max_function_bytes,
+    });
+  }
+  const sharing = resolveSharing(ctx.store, body.sharing) ?? { visibility: 'private' as const, userIds: [] };
+  const hash = createHash('sha256').update(body.code).digest('hex');
+  const id = ctx.store.registerFunction(user.id, hash, body.code, optString(body.name, 'name'), optString(body.description, 'description'), sharing);
+  sendJson(res, 200, { function_id: id, hash });
+}
+
+function listFunctions(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { functions: ctx.store.visibleFunctions(user.id).map((f) => functionInfo(ctx.store, f, false)) });
+}
+
+function getFunction(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
+  sendJson(res, 200, functionInfo(ctx.store, usableFunction(ctx, user, id!, 'NotFound'), true));
+}
+
+function usableFunction(ctx: RouteContext, user: UserRow, id: string, code: 'NotFound' | 'Forbidden'): FunctionRow {
+  const f = isUuid(id) ? ctx.store.functionById(id) : undefined;
+  if (!f || !canUseFunction(ctx.store, f, user)) {
+    throw new ApiError(code, `function ${id} does not exist or is not shared with user "${user.name}"`, { function_id: id });
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------- endpoints
+
+async function registerEndpoint(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req, 1024 * 1024)) as RegisterEndpointRequest;
+  if (typeof body.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,99}$/.test(body.name)) {
+    throw new ApiError('BadRequest', 'endpoint name must be 1-100 characters of letters, digits, ".", "_" or "-"');
+  }
+  if (body.allowed_functions !== undefined && (!Array.isArray(body.allowed_functions) || body.allowed_functions.some((x) => !isUuid(String(x))))) {
+    throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
+  }
+  const row = ctx.store.upsertEndpoint(user.id, body.name, body.allowed_functions, resolveSharing(ctx.store, body.sharing));
+  sendJson(res, 200, endpointInfo(ctx.store, row, ctx.hub.live(row.id)));
+}
+
+function listEndpoints(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { endpoints: ctx.store.visibleEndpoints(user.id).map((e) => endpointInfo(ctx.store, e, ctx.hub.live(e.id))) });
+}
+
+function getEndpoint(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [ref]: string[]): void {
+  const e = resolveEndpoint(ctx, user, ref!);
+  sendJson(res, 200, endpointInfo(ctx.store, e, ctx.hub.live(e.id)));
+}
+
+/** An endpoint by UUID, by name (the caller's own first), or by "owner/name". */
+function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): EndpointRow {
+  if (isUuid(ref)) {
+    const e = ctx.store.endpointById(ref);
+    if (e && canUseEndpoint(ctx.store, e, user)) return e;
+    throw new ApiError('Forbidden', `endpoint ${ref} does not exist or is not shared with user "${user.name}"`, { endpoint: ref });
+  }
+  const visible = ctx.store.visibleEndpoints(user.id);
+  const slash = ref.indexOf('/');
+  const matches =
+    slash > 0
+      ? visible.filter((e) => e.owner_name === ref.slice(0, slash) && e.name === ref.slice(slash + 1))
+      : visible.filter((e) => e.name === ref);
+  const own = matches.filter((e) => e.owner_id === user.id);
+  if (own.length === 1) return own[0]!;
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new ApiError('Conflict', `endpoint name "${ref}" is ambiguous: use one of ${matches.map((e) => `${e.owner_name}/${e.name}`).join(', ')} or an id`);
+  }
+  const names = visible.map((e) => (e.owner_id === user.id ? e.name : `${e.owner_name}/${e.name}`));
+  throw new ApiError('NotFound', `no endpoint named "${ref}" visible to user "${user.name}"${names.length ? `; closest: ${closest(ref, names).join(', ')}` : ''}`, {
+    endpoint: ref,
+    closest: closest(ref, names),
+  });
+}
+
+// ---------------------------------------------------------------- tasks
+
+async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req, ctx.limits.max_request_bytes)) as SubmitRequest;
+  if (!Array.isArray(body.tasks) || body.tasks.length === 0) throw new ApiError('BadRequest', 'tasks must be a non-empty list');
+  if (body.tasks.length > MAX_BATCH_TASKS) {
+    throw new ApiError('PayloadTooLarge', `a submission holds at most ${MAX_BATCH_TASKS} tasks, got ${body.tasks.length}`, {
+      tasks: body.tasks.length,
+      limit: MAX_BATCH_TASKS,
+    });
+  }
+  // Per-request memo: a batch usually repeats one function and one endpoint thousands of times.
+  const fnMemo = new Map<string, FunctionRow>();
+  const epMemo = new Map<string, EndpointRow>();
+  const allowMemo = new Set<string>();
+  const tasks: NewTask[] = new Array(body.tasks.length);
+  for (let i = 0; i < body.tasks.length; i++) {
+    const spec: TaskSpec = body.tasks[i] ?? {};
+    const functionId = spec.function_id ?? body.function_id;
+    const endpointRef = spec.endpoint ?? body.endpoint;
+    if (typeof functionId !== 'string') throw new ApiError('BadRequest', `task ${i}: function_id is missing`);
+    if (typeof endpointRef !== 'string') throw new ApiError('BadRequest', `task ${i}: endpoint is missing`);
+    let f = fnMemo.get(functionId);
+    if (!f) fnMemo.set(functionId, (f = usableFunction(ctx, user, functionId, 'Forbidden')));
+    let e = epMemo.get(endpointRef);
+    if (!e) epMemo.set(endpointRef, (e = resolveEndpoint(ctx, user, endpointRef)));
+    const pair = `${f.id} ${e.id}`;
+    if (!allowMemo.has(pair)) {
+      if (!endpointAllows(e, f)) {
+        throw new ApiError('Forbidden', `endpoint "${e.name}" (${e.id}) does not allow function ${f.id}`, {
+          endpoint_id: e.id,
+          function_id: f.id,
+        });
+      }
+      allowMemo.add(pair);
+    }
+    const args = packTagged('args' in spec ? spec.args : body.args);
+    if (args.byteLength > ctx.limits.max_payload_bytes) {
+      throw new ApiError('PayloadTooLarge', `task ${i}: arguments of ${args.byteLength} bytes exceed the limit of ${ctx.limits.max_payload_bytes} bytes`, {
+        task_index: i,
+        payload_size: args.byteLength,
+        limit: ctx.limits.max_payload_bytes,
+      });
+    }
+    tasks[i] = {
+      function_id: f.id,
+      endpoint_id: e.id,
+      args,
+      max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
+      timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
+    };
+  }
+  const { batchId, taskIds } = ctx.store.insertTasks(user.id, tasks);
+  ctx.metrics.tasksSubmitted += tasks.length;
+  for (const e of epMemo.values()) ctx.hub.kick(e.id);
+  const reply: SubmitResponse = { batch_id: batchId, task_ids: taskIds };
+  sendJson(res, 200, reply);
+}
+
+function getTask(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
+  sendJson(res, 200, taskInfo(ownTask(ctx, user, id!)));
+}
+
+function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
+  const row = isUuid(id) ? ctx.store.task(id) : undefined;
+  if (!row || row.owner_id !== user.id) throw new ApiError('NotFound', `task ${id} does not exist or belongs to another user`, { task_id: id });
+  return row;
+}
+
+/** Status and results of many tasks; results are spliced in as tagged JSON without re-parsing. */
+async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req, 16 * 1024 * 1024)) as { task_ids?: unknown };
+  if (!Array.isArray(body.task_ids)) throw new ApiError('BadRequest', 'task_ids must be a list');
+  const parts: string[] = [];
+  for (const id of body.task_ids) {
+    const row = ownTask(ctx, user, String(id));
+    const json = JSON.stringify(taskInfo(row));
+    if (row.state === 'success') {
+      const blob = ctx.store.result(row.id);
+      parts.push(`${json.slice(0, -1)},"result":${blob ? packedToTaggedJson(blob) : 'null'}}`);
+    } else parts.push(json);
+  }
+  sendText(res, 200, `{"tasks":[${parts.join(',')}]}`);
+}
+
+async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = (await readJson(req, 16 * 1024 * 1024)) as CancelRequest;
+  let ids: string[];
+  if (typeof body.batch_id === 'string') {
+    const b = ctx.store.batch(body.batch_id);
+    if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${body.batch_id} does not exist or belongs to another user`);
+    ids = ctx.store.batchTaskIds(b.id);
+  } else if (Array.isArray(body.task_ids)) ids = body.task_ids.map(String);
+  else throw new ApiError('BadRequest', 'give task_ids or batch_id');
+  const cancelled = ctx.store.cancel(user.id, ids);
+  ctx.metrics.tasksCancelled += cancelled.length;
+  const rows = cancelled.map((id) => ctx.store.task(id)!);
+  ctx.hub.cancelled(rows);
+  const outcomes: Outcome[] = rows.map((r) => ({
+    task_id: r.id,
+    state: 'cancelled',
+    endpoint_id: r.endpoint_id,
+    attempts: r.attempts,
+    error: { type: 'Cancelled', message: 'cancelled by the user' },
+  }));
+  ctx.streams.publish(outcomes);
+  const done = new Set(cancelled);
+  const reply: CancelResponse = { cancelled, not_cancelled: ids.filter((id) => !done.has(id)) };
+  sendJson(res, 200, reply);
+}
+
+function getBatch(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
+  const b = isUuid(id!) ? ctx.store.batch(id!) : undefined;
+  if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${id} does not exist or belongs to another user`, { batch_id: id });
+  const counts = { 'waiting-for-endpoint': 0, dispatched: 0, running: 0, success: 0, failed: 0, cancelled: 0 } as Record<TaskState, number>;
+  for (const c of ctx.store.batchCounts(b.id)) counts[c.state] = c.n;
+  const info: BatchInfo & { task_ids: string[] } = {
+    batch_id: b.id,
+    size: b.size,
+    submitted_at: b.created_at,
+    counts,
+    task_ids: ctx.store.batchTaskIds(b.id),
+  };
+  sendJson(res, 200, info);
+}
+
+function metrics(ctx: RouteContext, _user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
+  const states: Record<string, number> = {};
+  for (const c of ctx.store.stateCounts()) states[c.state] = c.n;
+  sendJson(res, 200, { ...ctx.metrics.snapshot(), endpoints_online: ctx.hub.onlineCount(), tasks_by_state: states, limits: ctx.limits });
+}
+
+// ---------------------------------------------------------------- helpers
+
+export function taskInfo(row: TaskRow): TaskInfo {
+  return {
+    task_id: row.id,
+    batch_id: row.batch_id,
+    function_id: row.function_id,
+    endpoint_id: row.endpoint_id,
+    state: row.state,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    timeout_ms: row.timeout_ms,
+    submitted_at: row.submitted_at,
+    dispatched_at: row.dispatched_at,
+    started_at: row.started_at,
+    completed_at: row.completed_at,
+    result_size: row.result_size,
+    error: row.error ? JSON.parse(row.error) : null,
+  };
+}
+
+function optString(v: unknown, name: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new ApiError('BadRequest', `${name} must be a string`);
+  return v;
+}
+
+function clampInt(v: unknown, min: number, max: number, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ApiError('BadRequest', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return n;
+}

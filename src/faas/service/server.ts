@@ -1,0 +1,150 @@
+/**
+ * The FaaS service: one HTTP server carrying the JSON API and two WebSocket paths (agents, client
+ * streams), with its state in SQLite.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { DEFAULT_HEARTBEAT_MS, ROUTES, type Limits } from '../protocol.ts';
+import { AgentHub } from './agents.ts';
+import { bearerToken } from './auth.ts';
+import { Store, type UserRow } from './db.ts';
+import { ApiError, sendError, sendJson } from './http.ts';
+import { Metrics } from './metrics.ts';
+import { matchRoute, type RouteContext } from './routes.ts';
+import { ResultStreams } from './streams.ts';
+
+export const SERVICE_VERSION = '0.1.0';
+
+export const DEFAULT_LIMITS: Limits = {
+  max_payload_bytes: 10 * 1024 * 1024,
+  max_result_bytes: 10 * 1024 * 1024,
+  max_request_bytes: 256 * 1024 * 1024,
+  max_function_bytes: 8 * 1024 * 1024,
+};
+
+export interface ServiceOptions {
+  /** SQLite file (created if missing). */
+  dbFile: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  limits?: Partial<Limits>;
+  heartbeatMs?: number;
+  /** Default attempts per task (first run + retries after lost workers/endpoints). */
+  maxAttempts?: number;
+  /** Default per-task timeout in ms, 0 = none. */
+  taskTimeoutMs?: number;
+  /** Log lines (never contain tokens). Defaults to stderr. */
+  log?: (msg: string) => void;
+}
+
+export interface FaasService {
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** Start the service; resolves once it listens. */
+export async function startService(opts: ServiceOptions): Promise<FaasService> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`[faas-service] ${m}\n`));
+  const limits: Limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+  const store = new Store(opts.dbFile);
+  const metrics = new Metrics();
+  const streams = new ResultStreams(store, metrics);
+  const hub = new AgentHub(store, metrics, (o) => streams.publish(o), {
+    heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    limits,
+    log,
+  });
+  const ctx: RouteContext = {
+    store,
+    hub,
+    streams,
+    metrics,
+    limits,
+    defaults: { maxAttempts: opts.maxAttempts ?? 3, timeoutMs: opts.taskTimeoutMs ?? 0 },
+    version: SERVICE_VERSION,
+  };
+
+  // Last-used stamps are written at most once a minute per token, not on every request.
+  const touched = new Map<string, number>();
+  const authenticate = (req: IncomingMessage): (UserRow & { token_id: string }) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw new ApiError('Unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
+    const user = store.authenticate(token);
+    if (!user) throw new ApiError('Unauthorized', 'invalid or revoked token');
+    const now = Date.now();
+    if ((touched.get(user.token_id) ?? 0) < now - 60_000) {
+      touched.set(user.token_id, now);
+      store.touchToken(user.token_id, now);
+    }
+    return user;
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    metrics.httpRequests++;
+    try {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (req.method === 'GET' && path === ROUTES.health) {
+        sendJson(res, 200, { status: 'ok', version: SERVICE_VERSION, uptime_s: (Date.now() - metrics.startedAt) / 1000 });
+        return;
+      }
+      const route = matchRoute(req.method ?? 'GET', path);
+      const user = authenticate(req);
+      await route.handler(ctx, user, req, res, route.params);
+    } catch (e) {
+      metrics.httpErrors++;
+      if (e instanceof ApiError) sendError(res, e);
+      else {
+        log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+        sendError(res, new ApiError('InternalError', 'internal service error (see the service log)'));
+      }
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.max_request_bytes });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0];
+    let user: UserRow & { token_id: string };
+    try {
+      if (path !== ROUTES.agent && path !== ROUTES.stream) throw new ApiError('NotFound', `no WebSocket route ${path}`);
+      user = authenticate(req);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('InternalError', 'internal service error');
+      const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+      const status = err.code === 'Unauthorized' ? '401 Unauthorized' : err.code === 'NotFound' ? '404 Not Found' : '500 Internal Server Error';
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (path === ROUTES.agent) hub.attach(ws, user);
+      else streams.attach(ws, user);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    port,
+    store,
+    async close() {
+      hub.close();
+      for (const ws of wss.clients) ws.terminate();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+      store.close();
+    },
+  };
+}
