@@ -1,0 +1,170 @@
+/**
+ * Format converter: streams an EventReader's branches, chunk by chunk, into Parquet (list<T> for
+ * jagged branches) or Arrow IPC (List<T>, zero-copy), keeping counts branches. Also defines the
+ * `ristretto convert IN OUT` subcommand.
+ */
+import { rmSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { RistrettoError } from '../errors/index.ts';
+import { ArrowFileWriter } from './arrow/write.ts';
+import { ParquetFileWriter } from './parquet/write.ts';
+import type { Column, DType, EventReader } from './reader.ts';
+
+export class ConvertError extends RistrettoError {}
+
+export type ConvertFormat = 'parquet' | 'arrow';
+
+export interface ConvertOptions {
+  /** Branches to write (default: all). Counts branches of selected jagged branches are added. */
+  branches?: readonly string[];
+  entryStart?: number;
+  entryStop?: number;
+  /** Output format; default from the extension of `outPath` (.parquet, .arrow, .feather). */
+  format?: ConvertFormat;
+  /** Target entries per chunk (one Parquet row group / Arrow record batch each); default 100,000. */
+  chunkSize?: number;
+}
+
+export interface ConvertResult {
+  readonly path: string;
+  readonly format: ConvertFormat;
+  readonly entries: number;
+  readonly branches: readonly string[];
+  readonly chunks: number;
+}
+
+/** The format implied by a file name, or undefined. */
+export function formatOfPath(path: string): ConvertFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return 'arrow';
+  return undefined;
+}
+
+/**
+ * Chunk edges over [start, stop): chunks of at most `target` entries that end on the reader's
+ * boundaries (row groups, clusters) when one is available, and split a longer stretch evenly otherwise.
+ */
+export function chunkEdges(boundaries: readonly number[], start: number, stop: number, target: number): number[] {
+  const edges = [start];
+  let prev = start; // last boundary seen since the current chunk started
+  const cuts = [...boundaries.filter((b) => b > start && b < stop), stop];
+  for (const b of cuts) {
+    let last = edges[edges.length - 1]!;
+    if (b - last > target && prev > last) edges.push((last = prev));
+    while (b - last > target) edges.push((last += target));
+    prev = b;
+  }
+  if (edges[edges.length - 1] !== stop) edges.push(stop);
+  return edges;
+}
+
+/** Convert [entryStart, entryStop) of `reader` into `outPath`. Removes the partial output on failure. */
+export async function convert(reader: EventReader, outPath: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  const format = opts.format ?? formatOfPath(outPath);
+  if (!format) {
+    throw new ConvertError(`cannot tell the output format of ${outPath}`, { file: outPath }, 'name the output *.parquet, *.arrow or *.feather, or pass format');
+  }
+  const start = opts.entryStart ?? 0;
+  const stop = opts.entryStop ?? reader.numEntries;
+  const target = opts.chunkSize ?? 100_000;
+  if (!(Number.isInteger(target) && target > 0)) throw new ConvertError(`chunkSize must be a positive integer, got ${target}`, { chunkSize: target }, 'pass e.g. 100000');
+  if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > reader.numEntries) {
+    throw new ConvertError(
+      `entry range [${start}, ${stop}) is outside [0, ${reader.numEntries}] of ${reader.path}`,
+      { file: reader.path, entryStart: start, entryStop: stop, numEntries: reader.numEntries },
+      `use START:STOP with 0 <= START <= STOP <= ${reader.numEntries}`,
+    );
+  }
+  const infos = new Map(reader.branches().map((b) => [b.name, b]));
+  const names = selectBranches(opts.branches ?? [...infos.keys()], infos);
+  const dtypes: Record<string, DType> = {};
+  for (const n of names) {
+    const info = infos.get(n);
+    if (info) dtypes[n] = info.dtype;
+  }
+
+  const writer: { write(c: Record<string, Column>): void; close(): Promise<void> } =
+    format === 'parquet' ? new ParquetFileWriter(outPath, dtypes) : new ArrowFileWriter(outPath, dtypes);
+  const edges = chunkEdges(reader.boundaries(), start, stop, target);
+  let chunks = 0;
+  try {
+    if (start === stop) writer.write(await reader.read(names, start, stop));
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const cols = await reader.read(names, edges[i]!, edges[i + 1]!);
+      writer.write(orderColumns(cols, names));
+      chunks++;
+    }
+    await writer.close();
+  } catch (e) {
+    rmSync(outPath, { force: true });
+    throw e;
+  }
+  return { path: outPath, format, entries: stop - start, branches: names, chunks };
+}
+
+/** Requested names plus the counts branches of the jagged ones, counts placed before their collection. */
+function selectBranches(requested: readonly string[], infos: ReadonlyMap<string, { countBranch?: string }>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (n: string) => {
+    if (!seen.has(n)) {
+      seen.add(n);
+      out.push(n);
+    }
+  };
+  for (const n of requested) {
+    const count = infos.get(n)?.countBranch;
+    if (count && infos.has(count)) add(count);
+    add(n); // unknown names are left for the reader, which throws its typed not-found error
+  }
+  return out;
+}
+
+function orderColumns(cols: Record<string, Column>, names: readonly string[]): Record<string, Column> {
+  const out: Record<string, Column> = {};
+  for (const n of names) out[n] = cols[n]!;
+  return out;
+}
+
+/** Parse `START:STOP` (either side may be empty). */
+export function parseEntryRange(text: string): { entryStart?: number; entryStop?: number } {
+  const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
+  if (!m) throw new ConvertError(`cannot parse entry range "${text}"`, { entries: text }, 'use START:STOP, e.g. 0:1000 or 500: (either side may be empty)');
+  return { ...(m[1] ? { entryStart: Number(m[1]) } : {}), ...(m[2] ? { entryStop: Number(m[2]) } : {}) };
+}
+
+/**
+ * Define `convert IN OUT [--branches a,b] [--entries START:STOP] [--treename T]` on `program`.
+ * `openReader` opens IN (any format the caller supports); the output format comes from OUT's extension.
+ */
+export function registerConvertCommand(program: Command, openReader: (path: string, opts: { treeName?: string }) => Promise<EventReader>): void {
+  program
+    .command('convert')
+    .description('convert events to Parquet or Arrow IPC (format from the OUT extension: .parquet, .arrow, .feather)')
+    .argument('<in>', 'input file or URL')
+    .argument('<out>', 'output file (.parquet, .arrow or .feather)')
+    .option('--branches <list>', 'comma-separated branches to write (default: all; counts of jagged branches are added)')
+    .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
+    .option('--treename <name>', 'tree name inside a ROOT file (default Events)')
+    .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string }) => {
+      if (!formatOfPath(output)) {
+        throw new ConvertError(`cannot tell the output format of ${output}`, { file: output }, 'name the output *.parquet, *.arrow or *.feather');
+      }
+      const range = o.entries ? parseEntryRange(o.entries) : {};
+      const branches = o.branches
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const reader = await openReader(input, o.treename ? { treeName: o.treename } : {});
+      try {
+        const t0 = performance.now();
+        const res = await convert(reader, output, { ...range, ...(branches ? { branches } : {}) });
+        const s = (performance.now() - t0) / 1000;
+        process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
+      } finally {
+        await reader.close();
+      }
+    });
+}
