@@ -22,5 +22,8 @@ export class UnsupportedBranchError extends RootError {}
 /** A basket's bytes are inconsistent (bad header, failed or short decompression, bad entry offsets). */
 export class CorruptBasketError extends RootError {}
 
+/** Fetching basket bytes failed (I/O or network, after the source's retries); the cause says why. */
+export class BasketReadError extends RootError {}
+
 /** The entry range passed to `read` is outside the tree or not a valid range. */
 export class EntryRangeError extends RootError {}

@@ -9,7 +9,7 @@ import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
 import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
 import type { BasketLocation, BranchMeta } from './branch-meta.ts';
-import { BranchNotFoundError, CorruptBasketError, EntryRangeError, RootFileError, UnsupportedBranchError } from './errors.ts';
+import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, RootFileError, UnsupportedBranchError } from './errors.ts';
 import { fetchRanges } from './fetch.ts';
 import type { JsFile } from './jsroot.ts';
 import { closest } from './suggest.ts';
@@ -110,11 +110,22 @@ export class RootReader implements EventReader {
         throw this.basketError(meta, loc.index, loc.entryStart, loc.entryStop, `bytes [${loc.seek}, ${loc.seek + loc.bytes}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`, loc.seek);
       }
     }
-    const raw = await fetchRanges(
-      this.src,
-      locs.map(({ loc }) => ({ start: loc.seek, end: loc.seek + loc.bytes })),
-      isUrl(this.path) ? HTTP_COALESCE_GAP : 0,
-    );
+    let raw: Map<number, Uint8Array>;
+    try {
+      raw = await fetchRanges(
+        this.src,
+        locs.map(({ loc }) => ({ start: loc.seek, end: loc.seek + loc.bytes })),
+        isUrl(this.path) ? HTTP_COALESCE_GAP : 0,
+      );
+    } catch (e) {
+      const branches = metas.map((m) => m.name);
+      throw new BasketReadError(
+        `cannot fetch baskets of ${branches.join(', ')} (tree '${this.treeName}', entries [${entryStart}, ${entryStop})) from ${this.path}: ${(e as Error).message}`,
+        { file: this.path, tree: this.treeName, branches, entryStart, entryStop },
+        isUrl(this.path) ? 'check that the server is up, then retry the read' : 'check that the file is still readable',
+        { cause: e },
+      );
+    }
 
     const out: Record<string, Column> = {};
     const n = entryStop - entryStart;
