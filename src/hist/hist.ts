@@ -609,6 +609,34 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     return this.rebuilt(axes, maps, axes.map((_, i) => i));
   }
 
+  /**
+   * Keep one bin of an axis and remove that axis (boost-histogram's integer indexing). `bin` is a bin
+   * number; for category axes a category value (`h.select('dataset', 'DY')`; numbers are values on
+   * IntCategory, bin numbers on StrCategory); for Boolean axes true/false.
+   */
+  select(ref: AxisRef, bin: number | string | boolean): Hist {
+    const k = this.axisIndex(ref);
+    const a = this.axes[k]!;
+    let local: number;
+    if ((a.kind === 'str_category' && typeof bin === 'string') || a.kind === 'int_category') {
+      local = (a.categories as readonly (string | number)[]).indexOf(bin as string | number);
+      if (local < 0)
+        throw new AxisNotFoundError(
+          `${describeAxis(a, k)} has no category ${JSON.stringify(bin)}`,
+          { axis: k, category: bin },
+          a.size ? `closest: ${closest(String(bin), a.categories.map(String)).join(', ')}` : 'the axis has no categories yet',
+        );
+    } else if (a.kind === 'boolean') local = bin === true || bin === 1 ? 1 : 0;
+    else local = Number(bin) + a.offset;
+    if (!(local >= 0 && local < a.extent))
+      throw new AxisNotFoundError(`${describeAxis(a, k)} has no bin ${String(bin)}`, { axis: k, bin }, `bins are 0..${a.size - 1}`);
+    const m = new Int32Array(a.extent).fill(-1);
+    m[local] = 0;
+    const maps = this.axes.map((x, i) => (i === k ? m : identityMap(x.extent)));
+    const target = this.axes.map((_, i) => (i === k ? -1 : i < k ? i : i - 1));
+    return this.rebuilt(this.axes.filter((_, i) => i !== k), maps, target);
+  }
+
   /** Merge every `factor` adjacent bins of a continuous axis; the bin count must divide (slice first). */
   rebin(ref: AxisRef, factor: number): Hist {
     const k = this.axisIndex(ref);
