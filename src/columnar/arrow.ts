@@ -92,8 +92,9 @@ export function collectionToArrow(c: Collection): Vector {
   const n = eventsOf('collectionToArrow', 'collection', c.offsets);
   const names = Object.keys(c.fields);
   const children = names.map((f) => {
-    checkContent('collectionToArrow', `field '${f}'`, c.offsets, c.fields[f]);
-    return primitiveData(c.fields[f], `field '${f}'`);
+    const values = c.fields[f];
+    checkContent('collectionToArrow', `field '${f}'`, c.offsets, values);
+    return primitiveData(values, `field '${f}'`);
   });
   // A struct's length is the shortest field (they are normally all equal to the content length).
   const length = children.reduce((m, d) => Math.min(m, d.length), names.length > 0 ? Infinity : c.offsets[n]);

@@ -47,7 +47,7 @@ export function firsts(x: Jagged): Optional {
  *
  * @example
  * ```ts
- * const lead = takeFields(jets, argmax({ offsets: jets.offsets, content: jets.fields.pt }));
+ * const lead = takeFields(jets, argmax(field(jets, 'pt')));
  * lead.fields.eta; // Float64Array, NaN where no jet
  * ```
  */
@@ -59,8 +59,9 @@ export function takeFields(c: Collection, index: Int32Array | number): OptionalR
   return {
     valid,
     fields: lazyRecord(Object.keys(fields), (f) => {
-      checkContent('takeFields', `field '${f}'`, c.offsets, fields[f]);
-      return pickValues(c.offsets, fields[f], index, valid);
+      const values = fields[f];
+      checkContent('takeFields', `field '${f}'`, c.offsets, values);
+      return pickValues(c.offsets, values, index, valid);
     }),
   };
 }

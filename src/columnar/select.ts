@@ -83,8 +83,9 @@ function filterColumn(x: Filterable, kept: Int32Array, events: number, name = 'c
     return {
       offsets,
       fields: lazyRecord(Object.keys(fields), (f) => {
-        checkContent(op, `${name}.${f}`, x.offsets, fields[f]);
-        return copyRanges(fields[f], x.offsets, kept, offsets);
+        const values = fields[f];
+        checkContent(op, `${name}.${f}`, x.offsets, values);
+        return copyRanges(values, x.offsets, kept, offsets);
       }),
     };
   }
@@ -172,9 +173,10 @@ export function selectObjects(x: Jagged | Collection | Combinations, mask: Jagge
     return {
       offsets,
       fields: lazyRecord(Object.keys(fields), (f) => {
-        checkContent(op, `field '${f}'`, x.offsets, fields[f]);
-        const out = new (ctorOf(fields[f]))(total);
-        gatherInto(fields[f], index, out, op);
+        const values = fields[f];
+        checkContent(op, `field '${f}'`, x.offsets, values);
+        const out = new (ctorOf(values))(total);
+        gatherInto(values, index, out, op);
         return out;
       }),
     };
