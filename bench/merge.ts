@@ -9,19 +9,12 @@
 //   v8-serialize peer: v8.serialize / deserialize of the raw bin arrays + hand-written add loops
 //                (what structured cloning the same data would cost; no types, no registry)
 // Every mode checks its final bins against a sum computed independently here.
-// Uses src/hist's Hist when it exists; otherwise a stand-in Float64Array histogram (said in the output).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import {
-  accumulate,
-  decode,
-  encode,
-  merged,
-  registerBinaryType,
-  type BinarySerializable,
-  type InPlaceAddable,
-} from '../src/accumulate/index.ts';
+import { accumulate, decode, encode, merged } from '../src/accumulate/index.ts';
+import { Regular } from '../src/hist/axes.ts';
+import { Hist } from '../src/hist/hist.ts';
 
 const NX = 100;
 const NY = 50;
@@ -46,86 +39,16 @@ function rng(seed: number): () => number {
   };
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Histogram implementations: src/hist when present, else a stand-in with the same bin count.
-
-interface HistImpl {
-  name: string;
-  /** A filled 100×50 histogram. */
-  make(seed: number): unknown;
-  /** All bins (flow included), as a flat Float64Array. */
-  bins(h: unknown): Float64Array;
+/** A 100×50 Double-storage histogram filled with 20,000 uniform entries. */
+function makeHist(seed: number): Hist {
+  const r = rng(seed);
+  const h = new Hist(new Regular(NX, 0, 1, { name: 'x' }), new Regular(NY, 0, 1, { name: 'y' }));
+  h.fill(Float64Array.from({ length: 20_000 }, r), Float64Array.from({ length: 20_000 }, r));
+  return h;
 }
 
-class StandInHist implements InPlaceAddable<StandInHist>, BinarySerializable {
-  readonly binaryTag = 'bench.StandInHist';
-  constructor(readonly counts: Float64Array) {}
-  add(o: StandInHist): StandInHist {
-    return this.copy().iadd(o);
-  }
-  iadd(o: StandInHist): StandInHist {
-    const a = this.counts;
-    const b = o.counts;
-    for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-    return this;
-  }
-  copy(): StandInHist {
-    return new StandInHist(this.counts.slice());
-  }
-  toBinaryParts() {
-    return { header: { nx: NX, ny: NY }, buffers: [this.counts] };
-  }
-}
-registerBinaryType('bench.StandInHist', (_h, b) => new StandInHist(b[0] as Float64Array));
-
-const standIn: HistImpl = {
-  name: 'stand-in (src/hist not available)',
-  make(seed) {
-    const r = rng(seed);
-    const c = new Float64Array((NX + 2) * (NY + 2));
-    for (let i = 0; i < 20_000; i++) c[1 + Math.floor(r() * NX) + (NX + 2) * (1 + Math.floor(r() * NY))]! += 1;
-    return new StandInHist(c);
-  },
-  bins: (h) => (h as StandInHist).counts,
-};
-
-/**
- * src/hist adapter. Its API was not final when this bench was written: the calls below follow
- * boost-histogram (axes in the constructor, fill by named columns, values with flow). If they fail,
- * the error is printed and the stand-in is used, so the bench still runs.
- */
-async function loadHist(): Promise<HistImpl> {
-  const url = new URL('../src/hist/index.ts', import.meta.url);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url.href)) as Record<string, unknown>;
-  } catch {
-    return standIn;
-  }
-  try {
-    const { Hist, Regular } = mod as { Hist: new (...axes: unknown[]) => unknown; Regular: new (...a: unknown[]) => unknown };
-    const impl: HistImpl = {
-      name: 'src/hist Hist',
-      make(seed) {
-        const r = rng(seed);
-        const h = new Hist(new Regular(NX, 0, 1, { name: 'x' }), new Regular(NY, 0, 1, { name: 'y' })) as {
-          fill(cols: Record<string, Float64Array>): unknown;
-        };
-        const x = Float64Array.from({ length: 20_000 }, r);
-        const y = Float64Array.from({ length: 20_000 }, r);
-        h.fill({ x, y });
-        return h;
-      },
-      bins: (h) => (h as { values(o: { flow: boolean }): Float64Array }).values({ flow: true }),
-    };
-    const probe = impl.make(1);
-    if (!(impl.bins(probe) instanceof Float64Array)) throw new Error('values({flow: true}) did not return a Float64Array');
-    return impl;
-  } catch (e) {
-    console.error(`src/hist exists but the bench adapter failed (${(e as Error).message}); using the stand-in`);
-    return standIn;
-  }
-}
+/** All bins, flow included. */
+const bins = (h: unknown): Float64Array => (h as Hist).values({ flow: true });
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -133,7 +56,6 @@ type Output = Record<string, unknown>;
 
 interface Result {
   mode: Mode;
-  impl: string;
   mergeS: number;
   encodeS: number;
   decodeS: number;
@@ -145,15 +67,14 @@ interface Result {
   ok: boolean;
 }
 
-async function child(mode: Mode, n: number, nh: number): Promise<Result> {
-  const impl = await loadHist();
+function child(mode: Mode, n: number, nh: number): Result {
   const pool: Output[] = [];
   for (let p = 0; p < POOL; p++) {
     const out: Output = {};
-    for (let k = 0; k < nh; k++) out[`h${k}`] = impl.make(1000 * p + k + 1);
+    for (let k = 0; k < nh; k++) out[`h${k}`] = makeHist(1000 * p + k + 1);
     pool.push(out);
   }
-  const rawPool = pool.map((o) => Object.fromEntries(Object.entries(o).map(([k, h]) => [k, impl.bins(h)])));
+  const rawPool = pool.map((o) => Object.fromEntries(Object.entries(o).map(([k, h]) => [k, bins(h).slice()])));
   const bytesPerOutput = Object.values(rawPool[0]!).reduce((s, a) => s + a.byteLength, 0);
   global.gc?.();
   const baselineRss = process.memoryUsage().rss;
@@ -218,13 +139,12 @@ async function child(mode: Mode, n: number, nh: number): Promise<Result> {
       const src = rawPool[p]![key]!;
       for (let j = 0; j < expected.length; j++) expected[j]! += times * src[j]!;
     }
-    const got = mode === 'v8-serialize' ? rawTotal![key]! : impl.bins((total as Output)[key]);
+    const got = mode === 'v8-serialize' ? rawTotal![key]! : bins((total as Output)[key]);
     for (let j = 0; j < expected.length; j++) if (got[j] !== expected[j]) ok = false;
   }
   const MB = 1024 * 1024;
   return {
     mode,
-    impl: impl.name,
     mergeS: Number(mergeNs) / 1e9,
     encodeS: Number(encodeNs) / 1e9,
     decodeS: Number(decodeNs) / 1e9,
@@ -242,7 +162,7 @@ async function main(): Promise<void> {
   const nh = arg('hists', 50);
   const modeIdx = process.argv.indexOf('--mode');
   if (modeIdx >= 0) {
-    const r = await child(process.argv[modeIdx + 1] as Mode, n, nh);
+    const r = child(process.argv[modeIdx + 1] as Mode, n, nh);
     process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
     return;
   }
@@ -258,7 +178,7 @@ async function main(): Promise<void> {
     if (!line) throw new Error(`mode ${mode} failed (exit ${p.status})`);
     rows.push(JSON.parse(line.slice(7)) as Result);
   }
-  console.log(`merge ${n} outputs × ${nh} hists of ${NX}×${NY} bins (+flow); histogram: ${rows[0]!.impl}`);
+  console.log(`merge ${n} outputs × ${nh} src/hist Hists of ${NX}×${NY} bins (+flow, Double storage)`);
   console.log(`data merged per mode: ${(rows[0]!.bytesMerged / 1e9).toFixed(2)} GB`);
   const fmt = (x: number, d = 2) => x.toFixed(d);
   const table = rows.map((r) => ({

@@ -63,17 +63,25 @@ export function encode(acc: unknown): Uint8Array<ArrayBuffer> {
   const json = new TextEncoder().encode(JSON.stringify({ v: root, b: table }));
   const dataStart = align8(HEADER_BYTES + json.length);
   const total = dataStart + dataLength;
-  const out = new Uint8Array(total);
+  // An unpooled, unzeroed allocation: its own ArrayBuffer of exactly `total` bytes (transferable), and
+  // 3× cheaper than a zeroed one for megabyte outputs. Every byte is written below, padding included,
+  // so the output is deterministic and never exposes stale memory.
+  const backing = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(backing.buffer as ArrayBuffer, backing.byteOffset, total);
+  out.fill(0, 0, HEADER_BYTES);
   out.set(MAGIC, 0);
-  const dv = new DataView(out.buffer);
+  const dv = new DataView(out.buffer, out.byteOffset, total);
   dv.setUint16(4, VERSION, true);
   dv.setUint8(6, 1);
   dv.setUint32(8, json.length, true);
   dv.setFloat64(16, total, true);
   out.set(json, HEADER_BYTES);
+  out.fill(0, HEADER_BYTES + json.length, dataStart);
   for (let i = 0; i < views.length; i++) {
     const v = views[i]!;
-    out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), dataStart + table[i]![0]);
+    const at = dataStart + table[i]![0];
+    out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
+    out.fill(0, at + v.byteLength, i + 1 < views.length ? dataStart + table[i + 1]![0] : total);
   }
   return out;
 }

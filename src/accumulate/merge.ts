@@ -237,7 +237,7 @@ function copyValue(v: unknown, path: Path): unknown {
     return out;
   }
   if (isAddable(v)) {
-    const copy = (v as { copy?: () => unknown }).copy;
+    const copy = (v as { copy?: () => unknown }).copy ?? (v as { clone?: () => unknown }).clone;
     if (typeof copy === 'function') return copy.call(v);
     // Without iadd, accumulate never writes into the value, so sharing it is safe.
     if (typeof (v as { iadd?: unknown }).iadd !== 'function') return v;
@@ -247,7 +247,7 @@ function copyValue(v: unknown, path: Path): unknown {
       return binaryDecoder(v.binaryTag)(structuredClone(header), owned);
     }
     throw new MergeError(
-      `at ${formatPath(path)}: cannot copy ${describeType(v)}: it merges in place (iadd) but has no copy()`,
+      `at ${formatPath(path)}: cannot copy ${describeType(v)}: it merges in place (iadd) but has no copy() or clone()`,
       { path: path.join('/'), type: describeType(v) },
       `give ${describeType(v)} a copy() method (or make it BinarySerializable) so a merged result never aliases an input`,
     );

@@ -23,7 +23,8 @@ export interface InPlaceAddable<T> extends Addable<T> {
 /**
  * A value that can copy itself deeply. `accumulate` copies a value that exists on one side only (so a
  * later in-place merge never writes into the caller's input); an Addable with `iadd` should provide
- * `copy`, otherwise it is copied through its binary parts, and failing that the merge is refused.
+ * `copy` (or `clone`, which is also accepted), otherwise it is copied through its binary parts, and
+ * failing that the merge is refused.
  */
 export interface Copyable<T> {
   copy(): T;

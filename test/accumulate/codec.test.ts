@@ -100,6 +100,17 @@ describe('encode/decode', () => {
     expect(copied).toEqual(back);
   });
 
+  it('writes zero padding (deterministic output, no stale memory)', () => {
+    for (let i = 0; i < 20; i++) {
+      const bytes = encode({ a: Uint8Array.of(0xaa), b: Uint8Array.of(0xbb), s: 'x'.repeat(i) });
+      const back = decode(bytes) as { a: Uint8Array; b: Uint8Array };
+      const jsonEnd = 24 + new DataView(bytes.buffer).getUint32(8, true);
+      const nonZero = [...bytes.keys()].filter((j) => j >= jsonEnd && bytes[j] !== 0);
+      expect(nonZero).toEqual([back.a.byteOffset, back.b.byteOffset]);
+      expect(bytes.length - back.b.byteOffset).toBe(8);
+    }
+  });
+
   it('decodes bytes that sit at an unaligned offset of a larger buffer', () => {
     const bytes = encode({ t: Float64Array.of(1.5, -2), n: 3 });
     const host = new Uint8Array(bytes.length + 5);
