@@ -51,6 +51,7 @@ export function applyMean(
     const xi = x[i]!;
     const n = count[j]! + wi;
     count[j] = n;
+    if (n === 0) continue; // zero weight into an empty bin: nothing to average (0/0 would poison the mean)
     const delta = xi - mean[j]!;
     const m = mean[j]! + (wi * delta) / n;
     mean[j] = m;
@@ -77,6 +78,7 @@ export function applyWeightedMean(
     const n = sumw[j]! + wi;
     sumw[j] = n;
     sumw2[j]! += wi * wi;
+    if (n === 0) continue; // zero weight into an empty bin: nothing to average (0/0 would poison the mean)
     const delta = xi - mean[j]!;
     const m = mean[j]! + (wi * delta) / n;
     mean[j] = m;
