@@ -1,3 +1,4 @@
-/** Placeholder until the runner lands. */
-console.error('run-analysis: not yet implemented');
-process.exit(2);
+/** Entry point of `run-analysis` (launched by bin/run-analysis.mjs under tsx). */
+import { main } from '../runner/cli.ts';
+
+process.exitCode = await main();

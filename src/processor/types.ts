@@ -34,7 +34,17 @@ export interface Processor<A> {
   postprocess?(acc: A): A | void | Promise<A | void>;
 }
 
+/**
+ * What `defineProcessor` accepts: a Processor whose accumulator type is inferred from `accumulator()`
+ * alone (NoInfer elsewhere), so `process` returning another shape is reported at `process`.
+ */
+export interface ProcessorDefinition<A> {
+  accumulator(): A;
+  process(events: Events, ctx: ProcessContext): NoInfer<A> | Promise<NoInfer<A>>;
+  postprocess?(acc: NoInfer<A>): NoInfer<A> | void | Promise<NoInfer<A> | void>;
+}
+
 /** Identity helper whose only job is type checking: `A` is inferred from `accumulator()`. */
-export function defineProcessor<A>(p: Processor<A>): Processor<A> {
+export function defineProcessor<A>(p: ProcessorDefinition<A> & ThisType<Processor<A>>): Processor<A> {
   return p;
 }

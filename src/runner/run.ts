@@ -35,7 +35,7 @@ export interface RunOptions {
   align?: boolean;
   /** Process only the first N work items. */
   maxchunks?: number;
-  /** Extra attempts for a failed chunk (default 0). */
+  /** Extra attempts for a failed chunk (default 0). Applies to executors the runner creates; an executor instance owns its own retries. */
   retries?: number;
   /** Leave out files that cannot be opened or read (listed in metrics.skippedFiles). */
   skipBadFiles?: boolean;
@@ -247,7 +247,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       checkpoint();
     }
   } catch (e) {
-    executor.cancel();
+    // A caller's executor may serve later runs: leave it alone (in-flight results are just dropped).
+    if (ownExecutor) executor.cancel();
     checkpoint(true); // keep what was merged so far: fix the cause and --resume
     await writing.catch(() => undefined);
     if (ownExecutor) await executor.close().catch(() => undefined);

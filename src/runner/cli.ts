@@ -1,0 +1,139 @@
+/**
+ * `run-analysis DATASET.json PROCESSOR.ts [options]`: the command-line face of the runner. Errors end
+ * the process with a short message naming what failed and what to do; the stack trace only with
+ * --debug or RISTRETTO_DEBUG=1.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXECUTOR_NAMES } from '../../executors/index.ts';
+import { RistrettoError } from '../errors/index.ts';
+import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
+import { progressReporter } from './progress.ts';
+import { runAnalysis } from './run.ts';
+import { formatSummary } from './summary.ts';
+
+interface CliOptions {
+  executor: string;
+  workers?: number;
+  chunksize: number;
+  maxchunks?: number;
+  align?: boolean;
+  retries: number;
+  skipbadfiles?: boolean;
+  treename: string;
+  out: string;
+  format: string;
+  resume?: boolean;
+  checkpointEvery: number;
+  checkpointSeconds: number;
+  cache: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+}
+
+function integer(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  return new Command('run-analysis')
+    .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
+    .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) URLs pass through')
+    .argument('<processor>', 'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })')
+    .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES]).default('iterative'))
+    .option('-w, --workers <n>', `worker threads for --executor threads (default: ${availableParallelism()}, the available cores)`, integer('--workers', 1))
+    .option('--chunksize <n>', 'entries per chunk', integer('--chunksize', 1), 100_000)
+    .option('--maxchunks <n>', 'process only the first N chunks (and preprocess only the files they need)', integer('--maxchunks', 1))
+    .option('--align', 'cut chunks only at basket/row-group boundaries')
+    .option('--retries <n>', 'retry a failed chunk up to N more times (any failure)', integer('--retries', 0), 0)
+    .option('--skipbadfiles', 'leave out files that cannot be opened or read (processor errors still fail); they are listed in the summary and metrics.json')
+    .option('--treename <name>', 'tree for dataset entries that name none', 'Events')
+    .option('-o, --out <dir>', 'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache)', 'out')
+    .option('--format <list>', `comma-separated histogram formats: ${OUTPUT_FORMATS.join(', ')}`, 'json')
+    .option('--resume', 'continue from the checkpoint in --out without redoing finished chunks')
+    .option('--checkpoint-every <n>', 'write a checkpoint after this many chunks ...', integer('--checkpoint-every', 1), 20)
+    .option('--checkpoint-seconds <s>', '... or after this many seconds, whichever comes first', positive('--checkpoint-seconds'), 30)
+    .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
+    .option('-q, --quiet', 'no progress output')
+    .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
+    .showHelpAfterError('(run-analysis --help lists every option)');
+}
+
+/** Run the CLI; resolves with the process exit code. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  const program = buildProgram().exitOverride();
+  let debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
+  const reporter = progressReporter({});
+  try {
+    program.parse([...argv], { from: 'user' });
+    const [dataset, processor] = program.processedArgs as [string, string];
+    const o = program.opts<CliOptions>();
+    debug ||= Boolean(o.debug);
+    const formats = parseFormats(o.format);
+    const outDir = resolve(o.out);
+    const reporterQ = o.quiet ? progressReporter({ quiet: true }) : reporter;
+    const result = await runAnalysis({
+      fileset: dataset,
+      processor,
+      executor: o.executor,
+      workers: o.workers,
+      chunksize: o.chunksize,
+      maxchunks: o.maxchunks,
+      align: o.align,
+      retries: o.retries,
+      skipBadFiles: o.skipbadfiles,
+      treeName: o.treename,
+      outDir,
+      cacheFile: o.cache ? undefined : false,
+      checkpointEvery: o.checkpointEvery,
+      checkpointSeconds: o.checkpointSeconds,
+      resume: o.resume,
+      hooks: reporterQ,
+    });
+    reporterQ.finish();
+    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats);
+    if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
+    return 0;
+  } catch (e) {
+    reporter.finish();
+    if (e instanceof CommanderError) {
+      // Commander already printed the message (or the help / version text).
+      return e.exitCode;
+    }
+    process.stderr.write(`run-analysis: ${describeError(e)}\n`);
+    if (debug) process.stderr.write(`${stackOf(e)}\n`);
+    else if (!/--debug/.test(describeError(e))) process.stderr.write('(rerun with --debug for the stack trace)\n');
+    return 1;
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof RistrettoError) return e.message;
+  if (e instanceof Error) return `unexpected ${e.name}: ${e.message}`;
+  return `unexpected error: ${String(e)}`;
+}
+
+function stackOf(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
+    parts.push(depth === 0 ? String(cur.stack) : `caused by: ${String(cur.stack)}`);
+    const remote = (cur as { context?: { remoteStack?: unknown } }).context?.remoteStack;
+    if (typeof remote === 'string') parts.push(`in the worker: ${remote}`);
+    cur = cur.cause;
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,172 @@
+import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ThreadsExecutor } from '../../executors/threads/index.ts';
+import { PreprocessError } from '../../src/dataset/preprocess.ts';
+import { toUHI } from '../../src/hist/uhi.ts';
+import type { Hist } from '../../src/hist/hist.ts';
+import { ProcessorLoadError } from '../../src/processor/load.ts';
+import { ChunkError } from '../../src/runner/errors.ts';
+import { runAnalysis } from '../../src/runner/run.ts';
+import type { MetMuons } from '../fixtures/processors/met-muons.ts';
+import { fixture, naiveMetMuons, PARQUET_FILE, readDirect, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let threads: ThreadsExecutor; // shared, so workers start once for the whole file
+let dataset: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  threads = new ThreadsExecutor({ workers: 2 });
+  dataset = await writeJson(join(dir, 'ds.json'), { single: [ROOT_FILE()], pq: { files: { [PARQUET_FILE()]: 'Events' }, metadata: { kind: 'parquet' } } });
+});
+afterAll(async () => {
+  await threads.close();
+  await cleanup();
+});
+
+async function reference() {
+  const root = await readDirect(ROOT_FILE());
+  const pq = await readDirect(PARQUET_FILE());
+  return naiveMetMuons([{ dataset: 'single', ...root }, { dataset: 'pq', ...pq }]);
+}
+
+describe('runner', () => {
+  it('iterative and threads give identical accumulators, equal to a naive loop over the branches', async () => {
+    const it = await runAnalysis<MetMuons>({ fileset: dataset, processor: fixture('met-muons.ts'), chunksize: 1500 });
+    const th = await runAnalysis<MetMuons>({ fileset: dataset, processor: fixture('met-muons.ts'), chunksize: 1500, executor: threads });
+    expect(th.accumulator).toStrictEqual(it.accumulator); // bit-identical, sumMet included
+    const ref = await reference();
+    const { sumMet, ...exact } = ref;
+    expect({ ...it.accumulator, sumMet: undefined }).toEqual({ ...exact, sumMet: undefined });
+    expect(it.accumulator.sumMet).toBeCloseTo(sumMet, 6);
+    // 10000 entries in chunks of ≤1500 → 7 chunks; 1000 entries → 1 chunk.
+    expect(it.metrics.chunks).toBe(8);
+    expect(it.metrics.events).toBe(11_000);
+    expect(it.metrics.columns).toEqual(['MET_pt', 'nMuon']);
+    expect(it.metrics.chunkSeconds).toHaveLength(8);
+    expect(it.metrics.bytesRead).toBeGreaterThan(0);
+    expect(th.metrics.executor).toBe('threads');
+  });
+
+  it('histograms merge identically on both executors and match naive binning', async () => {
+    const a = await runAnalysis<{ met: Hist; muon: { pt: Hist; ptWeighted: Hist }; cutflow: { all: number; withMuon: number } }>({
+      fileset: dataset,
+      processor: fixture('hists.ts'),
+      chunksize: 1100,
+    });
+    const b = await runAnalysis<typeof a.accumulator>({ fileset: dataset, processor: fixture('hists.ts'), chunksize: 1100, executor: threads });
+    for (const h of [(x: typeof a.accumulator) => x.met, (x: typeof a.accumulator) => x.muon.pt, (x: typeof a.accumulator) => x.muon.ptWeighted]) {
+      expect(JSON.stringify(toUHI(h(b.accumulator)))).toBe(JSON.stringify(toUHI(h(a.accumulator))));
+    }
+    // Naive: 40 bins over [0, 200) plus flow bins.
+    const counts = new Array(42).fill(0);
+    let withMuon = 0;
+    for (const f of [ROOT_FILE(), PARQUET_FILE()]) {
+      const d = await readDirect(f);
+      for (let i = 0; i < d.met.length; i++) {
+        const v = d.met[i]!;
+        counts[v < 0 ? 0 : v >= 200 ? 41 : 1 + Math.floor(v / 5)]++;
+        if (d.muonCounts[i]! > 0) withMuon++;
+      }
+    }
+    expect(Array.from(a.accumulator.met.values({ flow: true }))).toEqual(counts);
+    expect(a.accumulator.cutflow).toEqual({ all: 11_000, withMuon });
+  });
+
+  it('a processor that throws yields a ChunkError naming dataset, file, entry range and its message', async () => {
+    for (const executor of ['iterative', threads] as const) {
+      const err = await runAnalysis({ fileset: dataset, processor: fixture('throws.ts'), chunksize: 400, executor }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChunkError);
+      const e = err as ChunkError;
+      expect(e.message).toContain('dataset single');
+      expect(e.message).toContain(ROOT_FILE());
+      expect(e.message).toContain('entries [400, 800)');
+      expect(e.message).toMatch(/MET out of range: \d/);
+      expect(e.context).toMatchObject({ dataset: 'single', file: ROOT_FILE(), tree: 'Events', entryStart: 400, entryStop: 800 });
+    }
+  });
+
+  it('--retries reruns failed chunks; without it the first failure stops the run', async () => {
+    const markers = join(dir, 'markers');
+    const { mkdir } = await import('node:fs/promises');
+    // Retries belong to the executor: the runner passes them to executors it creates.
+    const retrying = new ThreadsExecutor({ workers: 1, retries: 2 });
+    try {
+      for (const [executor, sub] of [['iterative', 'a'], [retrying, 'b']] as const) {
+        await mkdir(join(markers, sub), { recursive: true });
+        const ds = await writeJson(join(dir, `flaky-${sub}.json`), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } } });
+        const r = await runAnalysis<{ n: number }>({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100, retries: 2, executor });
+        expect(r.accumulator.n).toBe(1000);
+        // Chunks start at 0, 100, ..., 900; those at multiples of 200 fail once.
+        expect(r.metrics.retries).toBe(5);
+      }
+    } finally {
+      await retrying.close();
+    }
+    await mkdir(join(markers, 'c'), { recursive: true });
+    const ds = await writeJson(join(dir, 'flaky-c.json'), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, 'c') } } });
+    const err = await runAnalysis({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChunkError);
+    expect((err as Error).message).toContain('transient failure at 0');
+  });
+
+  it('--skipbadfiles leaves out truncated and corrupt files and lists them; without it the run fails naming the file', async () => {
+    const bytes = await readFile(PARQUET_FILE());
+    const truncated = join(dir, 'truncated.parquet');
+    await writeFile(truncated, bytes.subarray(0, bytes.length >> 1));
+    // Same size as the original, but the baskets are zeroed: opens fine, fails on reading.
+    const root = Buffer.from(await readFile(ROOT_FILE()));
+    root.fill(0, 1000, root.length - 200_000);
+    const corrupt = join(dir, 'corrupt.root');
+    await writeFile(corrupt, root);
+    const ds = await writeJson(join(dir, 'bad.json'), { good: [PARQUET_FILE()], bad: [truncated, corrupt] });
+
+    const err = await runAnalysis({ fileset: ds, processor: fixture('met-muons.ts') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PreprocessError);
+    expect((err as Error).message).toContain(truncated);
+
+    for (const executor of ['iterative', threads] as const) {
+      const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), chunksize: 4000, skipBadFiles: true, executor });
+      const pq = await readDirect(PARQUET_FILE());
+      expect(r.accumulator.nevents).toBe(pq.met.length);
+      expect(r.accumulator.perDataset).toEqual({ good: 1000 });
+      const skipped = r.metrics.skippedFiles;
+      expect(skipped.map((s) => [s.file, s.stage])).toEqual([[truncated, 'preprocess'], [corrupt, 'process']]);
+      expect(skipped[0]!.reason).toMatch(/Parquet/);
+      expect(skipped[1]!.reason).toMatch(/MET_pt|basket/);
+      expect(skipped[1]!.entries).toEqual([[0, 3334], [3334, 6668], [6668, 10000]]);
+      expect(r.metrics.events).toBe(1000);
+    }
+  });
+
+  it('caches entry counts by file identity: a re-run opens nothing, a touched file is reopened', async () => {
+    const copy = join(dir, 'copy.parquet');
+    await copyFile(PARQUET_FILE(), copy);
+    const ds = await writeJson(join(dir, 'cache.json'), { a: [copy], b: [ROOT_FILE()] });
+    const out = join(dir, 'cache-out');
+    const first = await runAnalysis({ fileset: ds, processor: fixture('met-muons.ts'), outDir: out });
+    expect(first.metrics.preprocess).toMatchObject({ opened: 2, cacheHits: 0 });
+    const second = await runAnalysis({ fileset: ds, processor: fixture('met-muons.ts'), outDir: out });
+    expect(second.metrics.preprocess).toMatchObject({ opened: 0, cacheHits: 2 });
+    expect(second.accumulator).toStrictEqual(first.accumulator);
+    await utimes(copy, new Date(), new Date(Date.now() + 5000));
+    const third = await runAnalysis({ fileset: ds, processor: fixture('met-muons.ts'), outDir: out });
+    expect(third.metrics.preprocess).toMatchObject({ opened: 1, cacheHits: 1 });
+  });
+
+  it('--maxchunks preprocesses only the files it needs', async () => {
+    const ds = await writeJson(join(dir, 'max.json'), { a: [PARQUET_FILE(), ROOT_FILE()], b: [join(dir, 'does-not-exist.root')] });
+    const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), maxchunks: 1, chunksize: 600 });
+    expect(r.metrics.preprocess.opened).toBe(1);
+    expect(r.items).toEqual([{ dataset: 'a', file: PARQUET_FILE(), tree: 'Events', entryStart: 0, entryStop: 500, fileId: r.items[0]!.fileId }]);
+    expect(r.accumulator.nevents).toBe(500);
+  });
+
+  it('rejects a module that is not a processor, saying what is missing', async () => {
+    const err = await runAnalysis({ fileset: dataset, processor: fixture('not-a-processor.ts') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcessorLoadError);
+    expect((err as Error).message).toMatch(/has no process method/);
+  });
+});
