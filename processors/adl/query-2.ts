@@ -1,0 +1,13 @@
+/** ADL query 2: `pt` of every jet. */
+import { flatten } from '../../src/columnar/index.ts';
+import { defineProcessor } from '../../src/processor/types.ts';
+import { adlHist } from './common.ts';
+
+export default defineProcessor({
+  accumulator: () => ({ 'query-2': adlHist('query-2', 100, 15, 60, 'pt', 'jet p_{T} [GeV]') }),
+  process(events) {
+    const out = this.accumulator();
+    out['query-2'].fill(flatten(events.Jet.pt));
+    return out;
+  },
+});
