@@ -13,8 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { accumulate, decode, encode, merged } from '../src/accumulate/index.ts';
-import { Regular } from '../src/hist/axes.ts';
-import { Hist } from '../src/hist/hist.ts';
+import { Hist, Regular } from '../src/hist/index.ts';
 
 const NX = 100;
 const NY = 50;

@@ -4,9 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MergeError, accumulate, decode, encode, merged } from '../../src/accumulate/index.ts';
-import { Regular, StrCategory } from '../../src/hist/axes.ts';
-import { Hist } from '../../src/hist/hist.ts';
-import { Weight } from '../../src/hist/storage.ts';
+import { Hist, Regular, StrCategory, Weight } from '../../src/hist/index.ts';
 
 const NX = 10;
 const NY = 4;
