@@ -108,13 +108,24 @@ class ParquetReader implements EventReader {
 
     const pieces = new Map<number, DecodedChunk[]>();
     for (const k of leaves.keys()) pieces.set(k, []);
+    const wanted = [...leaves.values()];
+    const groups: number[] = [];
     for (let g = 0; g < this.metadata.row_groups.length; g++) {
       const gStart = this.starts[g]!;
       const gStop = this.starts[g + 1]!;
-      if (gStop <= entryStart || gStart >= entryStop || gStop === gStart) continue;
-      const decoded = await this.readGroup(g, [...leaves.values()]);
+      if (gStop > entryStart && gStart < entryStop && gStop > gStart) groups.push(g);
+    }
+    // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
+    let next = groups.length ? this.fetchGroup(groups[0]!, wanted) : undefined;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      const fetched = await next!;
+      next = i + 1 < groups.length ? this.fetchGroup(groups[i + 1]!, wanted) : undefined;
+      next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
+      const decoded = this.decodeGroup(g, wanted, fetched);
+      const gStart = this.starts[g]!;
       const a = Math.max(entryStart, gStart) - gStart;
-      const b = Math.min(entryStop, gStop) - gStart;
+      const b = Math.min(entryStop, this.starts[g + 1]!) - gStart;
       for (const [k, chunk] of decoded) pieces.get(k)!.push(trimChunk(chunk, a, b));
     }
 
@@ -151,9 +162,8 @@ class ParquetReader implements EventReader {
     await this.source.close();
   }
 
-  private async readGroup(g: number, wanted: { leaf: LeafColumn; levelsOnly: boolean }[]): Promise<Map<number, DecodedChunk>> {
+  private async fetchGroup(g: number, wanted: readonly { leaf: LeafColumn }[]): Promise<{ ranges: [number, number][]; bytes: Uint8Array[] }> {
     const rg = this.metadata.row_groups[g]!;
-    const numRows = Number(rg.num_rows);
     const ranges: [number, number][] = wanted.map(({ leaf }) => {
       const meta = rg.columns[leaf.columnIndex]?.meta_data;
       if (!meta) throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
@@ -165,15 +175,20 @@ class ParquetReader implements EventReader {
       }
       return [start, end];
     });
-    const bytes = await readRanges(this.source, ranges);
+    return { ranges, bytes: await readRanges(this.source, ranges) };
+  }
+
+  private decodeGroup(g: number, wanted: readonly { leaf: LeafColumn; levelsOnly: boolean }[], fetched: { ranges: [number, number][]; bytes: Uint8Array[] }): Map<number, DecodedChunk> {
+    const rg = this.metadata.row_groups[g]!;
+    const numRows = Number(rg.num_rows);
     const out = new Map<number, DecodedChunk>();
     wanted.forEach(({ leaf, levelsOnly }, i) => {
       const meta = rg.columns[leaf.columnIndex]!.meta_data!;
       try {
-        out.set(leaf.columnIndex, decodeChunk(bytes[i]!, meta, leaf, numRows, levelsOnly));
+        out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i]!, meta, leaf, numRows, levelsOnly));
       } catch (e) {
         const where = `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path}`;
-        const ctx = { file: this.path, column: leaf.info.name, pathInSchema: leaf.pathInSchema.join('.'), rowGroup: g, byteRange: ranges[i] };
+        const ctx = { file: this.path, column: leaf.info.name, pathInSchema: leaf.pathInSchema.join('.'), rowGroup: g, byteRange: fetched.ranges[i] };
         if (e instanceof ParquetUnsupportedError) throw new ParquetUnsupportedError(`${e.message} (${where})`, ctx, 'convert the file with a writer that uses standard encodings, or skip this branch', { cause: e });
         throw new ParquetFormatError(`cannot decode ${where}: ${(e as Error).message}`, ctx, 'the file looks corrupt or truncated; copy it again', { cause: e });
       }
