@@ -12,8 +12,8 @@ import { InvalidAxisError } from './errors.ts';
 import {
   booleanIndex,
   intCategoryIndex,
-  logInPlace,
   regularIndex,
+  regularLogIndex,
   strCategoryIndex,
   variableIndex,
 } from './index-kernels.ts';
@@ -230,17 +230,28 @@ export class Regular extends ContinuousAxis {
   }
 
   bin(x: number): number {
-    const t = this.transform === 'log' ? Math.log(x) : x;
-    const z = (t - this.kernelLower) * this.kernelScale;
-    if (z < this.size) return z >= 0 ? z | 0 : -1;
-    return this.size;
+    const n = this.size;
+    if (this.transform !== 'log') {
+      const z = (x - this.kernelLower) * this.kernelScale;
+      if (z < n) return z >= 0 ? z | 0 : -1;
+      return n;
+    }
+    // as regularLogIndex: log-space estimate, corrected against the edges
+    const z = (Math.log(x) - this.kernelLower) * this.kernelScale;
+    let b = z < n ? (z >= 0 ? z | 0 : -1) : n;
+    if (z === z) {
+      if (b >= 0 && x < this.edges[b]!) b--;
+      else if (b < n && x >= this.edges[b + 1]!) b++;
+    }
+    return b;
   }
 
-  /** Fold this axis's bins into `idx` for a chunk. May overwrite `src` (the fill's scratch copy). */
+  /** Fold this axis's bins into `idx` for a chunk. */
   accumulate(src: Float64Array, len: number, idx: Int32Array, stride: number): void {
-    if (this.transform === 'log') logInPlace(src, len);
     const [under, over] = this.flowLocals();
-    regularIndex(src, len, idx, stride, this.kernelLower, this.kernelScale, this.size, this.offset, under, over);
+    if (this.transform === 'log')
+      regularLogIndex(src, len, idx, stride, this.edges, this.kernelLower, this.kernelScale, this.offset, under, over);
+    else regularIndex(src, len, idx, stride, this.kernelLower, this.kernelScale, this.size, this.offset, under, over);
   }
 
   describe(): string {

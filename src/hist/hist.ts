@@ -47,7 +47,6 @@ import {
   regular1DSumw2,
   regular1DWeighted,
 } from './fill-kernels.ts';
-import { logInPlace } from './index-kernels.ts';
 import { identityMap, remap, sizeOf, stridesOf } from './layout.ts';
 import { Double, STORAGE_KINDS, isMeanKind, storageOf, type Storage, type StorageKind } from './storage.ts';
 
@@ -288,7 +287,6 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       }
       if (fused && tmp) {
         load(values[0]!, start, len, scratchValues);
-        if (fused.log) logInPlace(scratchValues, len);
         if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.n);
         else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.n);
         else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.n);
@@ -374,14 +372,14 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   }
 
   /** The fused 1-D plan for this histogram, or null when the generic path applies. */
-  private fusedPlan(): { lo: number; scale: number; n: number; log: boolean } | null {
+  private fusedPlan(): { lo: number; scale: number; n: number } | null {
     if (this.axes.length !== 1) return null;
     const a = this.axes[0]!;
     const kind = this.storage.kind;
     if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
     if (a.size + 2 > FUSED_MAX_BINS) return null;
-    if (a.kind === 'regular') return { lo: a.kernelLower, scale: a.kernelScale, n: a.size, log: a.transform === 'log' };
-    if (a.kind === 'integer') return { lo: a.lower, scale: 1, n: a.size, log: false };
+    if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, n: a.size };
+    if (a.kind === 'integer') return { lo: a.lower, scale: 1, n: a.size };
     return null;
   }
 

@@ -127,7 +127,35 @@ export function booleanIndex(src: Float64Array, len: number, idx: Int32Array, st
   }
 }
 
-/** Natural log in place, for log-transformed Regular axes (the chunk is the fill's own scratch copy). */
-export function logInPlace(src: Float64Array, len: number): void {
-  for (let i = 0; i < len; i++) src[i] = Math.log(src[i]!);
+/**
+ * Log-transformed Regular binning. The bin from log-space is corrected by one step against the axis's
+ * edges, so that a value lands in bin i exactly when edges[i] <= v < edges[i+1] (decade values such as
+ * 10 or 100 sit within a rounding step of an edge). log of a negative value is NaN: overflow.
+ */
+export function regularLogIndex(
+  src: Float64Array,
+  len: number,
+  idx: Int32Array,
+  stride: number,
+  edges: Float64Array,
+  tlo: number,
+  scale: number,
+  offset: number,
+  under: number,
+  over: number,
+): void {
+  const n = edges.length - 1;
+  for (let i = 0; i < len; i++) {
+    const cur = idx[i]!;
+    if (cur < 0) continue;
+    const v = src[i]!;
+    const z = (Math.log(v) - tlo) * scale;
+    let b = z < n ? (z >= 0 ? z | 0 : -1) : n;
+    if (z === z) {
+      if (b >= 0 && v < edges[b]!) b--;
+      else if (b < n && v >= edges[b + 1]!) b++;
+    }
+    const local = b < 0 ? under : b >= n ? over : b + offset;
+    idx[i] = local < 0 ? -1 : cur + local * stride;
+  }
 }

@@ -83,6 +83,17 @@ describe('1-D fill against a naive per-entry loop', () => {
     expect(h.axes[0]!.kind === 'regular' && Array.from(h.axes[0].edges).every((e, i) => close(e, edges[i]!))).toBe(true);
   });
 
+  it('log axes bin every edge value into the bin it opens, as the published edges say', () => {
+    const axis = new Regular(6, 1, 1e6, { transform: 'log' });
+    const e = Array.from(axis.edges);
+    const h = new Hist(axis).fill(e);
+    // edge i opens bin i (local i + 1); the upper edge goes to overflow
+    expect(Array.from(h.values({ flow: true }))).toEqual([0, 1, 1, 1, 1, 1, 1, 1]);
+    e.forEach((v, i) => expect(axis.bin(v)).toBe(i));
+    const below = e.map((v) => v * (1 - 1e-15));
+    expect(Array.from(new Hist(axis).fill(below).values({ flow: true }))).toEqual([1, 1, 1, 1, 1, 1, 1, 0]);
+  });
+
   it('Variable and Integer axes', () => {
     const edges = [-3, -1, 0, 0.5, 2, 10];
     const x = values(5000, -4, 12, 5);
