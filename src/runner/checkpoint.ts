@@ -34,7 +34,7 @@ export interface CarriedMetrics {
 
 export interface CheckpointHeader {
   readonly version: number;
-  /** Identity of the job: processor bundle hash + the exact list of work items. */
+  /** Identity of the job: processor bundle hash + dataset metadata + the exact list of work items. */
   readonly jobKey: string;
   /** Work items [0, done) are merged into the stored accumulator. */
   readonly done: number;
@@ -53,9 +53,9 @@ export function checkpointPath(outDir: string): string {
   return join(outDir, '.ristretto-checkpoint.bin');
 }
 
-/** Key binding a checkpoint to one processor and one list of work items. */
-export function jobKey(processorHash: string, items: readonly WorkItem[]): string {
-  const h = createHash('sha256').update(processorHash);
+/** Key binding a checkpoint to one processor, the datasets' metadata and one list of work items. */
+export function jobKey(processorHash: string, items: readonly WorkItem[], metadata: unknown = {}): string {
+  const h = createHash('sha256').update(processorHash).update('\n').update(JSON.stringify(metadata));
   for (const it of items) h.update('\n').update(itemKey(it));
   return h.digest('hex');
 }

@@ -109,7 +109,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const items = plan.items;
   hooks.onPlan?.({ chunks: items.length, files: plan.files.length, skipped: plan.skipped.length, cacheHits: plan.cacheHits, opened: plan.opened });
 
-  const key = jobKey(bundle.hash, items);
+  const metadata = Object.fromEntries(datasets.map((d) => [d.name, d.metadata]));
+  const key = jobKey(bundle.hash, items, metadata);
   const ckptFile = opts.outDir && opts.checkpoint !== false ? checkpointPath(opts.outDir) : undefined;
   let acc: A;
   let done = 0;
@@ -163,7 +164,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     skipped: [...skippedByFile.values()],
   });
 
-  let job: JobSpec = { processor: bundle, metadata: Object.fromEntries(datasets.map((d) => [d.name, d.metadata])), prefetch: [...columns] };
+  let job: JobSpec = { processor: bundle, metadata, prefetch: [...columns] };
   const badFiles = new Map<string, string>();
   const fileKey = (it: WorkItem) => `${it.dataset}\u0000${it.file}\u0000${it.tree}`;
 

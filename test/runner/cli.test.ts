@@ -1,0 +1,114 @@
+/** The real run-analysis command in child processes: outputs, error messages, kill + --resume. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../shared.ts';
+import { fixture, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
+
+const BIN = join(repoRoot, 'bin', 'run-analysis.mjs');
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI; `killWhen` is polled and the child SIGKILLed once it returns true. */
+function cli(args: string[], killWhen?: () => boolean): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, env: { ...process.env, RISTRETTO_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = killWhen
+      ? setInterval(() => {
+          if (killWhen()) child.kill('SIGKILL');
+        }, 20)
+      : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearInterval(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else out.push(relative(root, join(d, e.name)));
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+describe('run-analysis CLI', () => {
+  it('after SIGKILL past the first checkpoint, --resume gives exactly the uninterrupted result', async () => {
+    const ds = await writeJson(join(dir, 'slow.json'), { single: { files: [ROOT_FILE()], metadata: { sleepMs: 250 } } });
+    const common = [ds, fixture('slow.ts'), '--chunksize', '1000', '--checkpoint-every', '2', '-q'];
+
+    const full = await cli([...common, '-o', join(dir, 'full')]);
+    expect(full.stderr).toBe('');
+    expect(full.code).toBe(0);
+
+    const out = join(dir, 'killed');
+    const ckpt = join(out, '.ristretto-checkpoint.bin');
+    const killed = await cli([...common, '-o', out], () => existsSync(ckpt));
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(join(out, 'metrics.json'))).toBe(false);
+
+    const resumed = await cli([...common, '-o', out, '--resume', '-e', 'threads', '-w', '2']);
+    expect(resumed.stderr).toMatch(/resuming: \d+ of 10 chunks already done/);
+    expect(resumed.code).toBe(0);
+    expect(existsSync(ckpt)).toBe(false); // removed once the run completes
+
+    const files = await listFiles(join(dir, 'full'));
+    expect(files).toEqual(['accumulator.json', 'met.json', 'metrics.json', 'muon/pt.json', 'muon/ptWeighted.json']);
+    expect(await listFiles(out)).toEqual(files);
+    for (const f of files.filter((x) => x !== 'metrics.json')) {
+      expect(await readFile(join(out, f), 'utf8'), f).toBe(await readFile(join(dir, 'full', f), 'utf8'));
+    }
+    const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(m.resumedChunks).toBeGreaterThanOrEqual(2);
+    expect(m.resumedChunks).toBeLessThan(10);
+    expect(m).toMatchObject({ chunks: 10, chunksTotal: 10, events: 10_000, executor: 'threads', columns: ['MET_pt', 'Muon_pt'] });
+    expect(m.chunkSeconds).toHaveLength(10);
+    const mFull = JSON.parse(await readFile(join(dir, 'full', 'metrics.json'), 'utf8'));
+    expect(m.bytesRead).toBeGreaterThan(0);
+    expect(mFull).toMatchObject({ chunks: 10, events: 10_000, resumedChunks: 0 });
+    for (const k of ['wallSeconds', 'processSeconds', 'eventsPerSecond', 'bytesRead']) expect(typeof mFull[k]).toBe('number');
+  });
+
+  it('a malformed dataset JSON fails with a short message naming the key, a stack trace only with --debug', async () => {
+    const ds = await writeJson(join(dir, 'bad.json'), { zmm: { files: { 'a.root': 42 } } });
+    const r = await cli([ds, fixture('met-muons.ts'), '-o', join(dir, 'bad-out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^run-analysis: .*"zmm\.files\["a\.root"\]" must map to a tree name/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const d = await cli([ds, fixture('met-muons.ts'), '-o', join(dir, 'bad-out'), '--debug']);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/DatasetError.*\n\s+at /);
+  });
+
+  it('rejects bad option values naming the option', async () => {
+    const r = await cli(['x.json', 'p.ts', '--workers', '0']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--workers must be an integer ≥ 1, got "0"/);
+    const f = await cli([join(dir, 'slow.json'), fixture('met-muons.ts'), '--format', 'json,pdf', '-o', join(dir, 'fmt')]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toMatch(/unknown output format "pdf".*json, root-json, svg, png/);
+  });
+});
