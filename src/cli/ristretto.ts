@@ -1,7 +1,18 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
+import { registerConvertCommand } from '../io/convert.ts';
+import { openReader } from '../io/open.ts';
 
 const program = new Command('ristretto').description('Ristretto: columnar HEP analysis and federated execution');
+registerConvertCommand(program, (path, opts) => openReader(path, opts));
 registerFaasCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Users get the message (which names the file/endpoint and what to do); stacks only on request.
+  const debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
+  process.stderr.write(`ristretto: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`);
+  if (!debug) process.stderr.write('(set RISTRETTO_DEBUG=1 for a stack trace)\n');
+  process.exitCode = 1;
+}

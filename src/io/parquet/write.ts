@@ -22,8 +22,9 @@ function isJagged(c: Column): c is Extract<Column, { offsets: Int32Array }> {
 
 function leafElement(name: string, dtype: DType): SchemaElement {
   const int = (bitWidth: 8 | 16 | 32 | 64, isSigned: boolean): Partial<SchemaElement> => ({
+    // Converted type only: hyparquet-writer encodes the INTEGER logical type's bitWidth with the wrong
+    // thrift type, which DuckDB rejects ("TProtocolException: Invalid data"); readers accept UINT_64 etc.
     converted_type: `${isSigned ? 'INT' : 'UINT'}_${bitWidth}` as SchemaElement['converted_type'],
-    logical_type: { type: 'INTEGER', bitWidth, isSigned },
   });
   const base = { name, repetition_type: 'REQUIRED' as const };
   switch (dtype) {
