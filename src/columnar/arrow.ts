@@ -2,7 +2,8 @@
  * Zero-copy conversion between Ristretto columns and apache-arrow vectors: a flat column ↔ a primitive vector,
  * a jagged column ↔ `List<T>`, a collection ↔ `List<Struct<…>>`. Arrow's `Data` keeps references to the very
  * typed arrays it is given (offsets as `valueOffsets`, content as the child's values), and hands them back on
- * import. Copies happen only where Arrow's memory layout differs from ours: `Bool` (bit-packed) and 64-bit
+ * import. (Arrow re-wraps a `Uint8Array` in a new view object over the same memory, so masks round-trip as
+ * the same bytes rather than the same object.) Copies happen only where Arrow's memory layout differs from ours: `Bool` (bit-packed) and 64-bit
  * integers (BigInt64) are converted on import; nulls are rejected.
  */
 import {
@@ -154,7 +155,9 @@ function primitiveValues(d: Data, where: string): NumericArray {
       // Float16 arrives as raw Uint16 bits.
       throw unsupported(t, where);
     }
-    return values as NumericArray;
+    // IPC readers hand out buffers padded to 8 bytes: trim to the length (a view, still no copy).
+    const typed = values as NumericArray;
+    return typed.length > d.length ? (typed.subarray(0, d.length) as NumericArray) : typed;
   }
   if (DataType.isBool(t)) {
     // Arrow packs booleans in bits; masks here are one byte per element, so this one copies.
