@@ -245,6 +245,8 @@ export interface AgentHello {
 export interface AgentHeartbeat {
   type: 'heartbeat';
   capacity: number;
+  /** Updated prefetch (the agent adapts it to the observed task duration). */
+  prefetch?: number;
   busy: number;
   queued: number;
 }

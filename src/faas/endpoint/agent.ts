@@ -23,6 +23,7 @@ import {
   type Sharing,
   type TaskErrorInfo,
 } from '../protocol.ts';
+import { Coalescer } from '../coalesce.ts';
 import { FunctionCache } from './function-cache.ts';
 import { WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
@@ -67,7 +68,8 @@ export class EndpointAgent {
   private readonly unacked = new Map<string, Unacked>();
   private started: string[] = [];
   private lost: { task_id: string; reason: string }[] = [];
-  private flushScheduled = false;
+  private readonly flusher = new Coalescer(() => this.flush(), 2);
+  private advertisedPrefetch = 0;
   private attached = false;
   private stopped = false;
   private failures = 0;
@@ -130,7 +132,7 @@ export class EndpointAgent {
         type: 'hello',
         name: this.opts.name,
         capacity: this.pool!.capacity,
-        prefetch: this.opts.prefetch ?? 2 * this.pool!.capacity + 16,
+        prefetch: (this.advertisedPrefetch = this.prefetch()),
         cached_hashes: this.cache.hashes(),
         holding: [...this.held.keys()],
         ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
@@ -228,7 +230,8 @@ export class EndpointAgent {
 
   private sendHeartbeat(): void {
     if (!this.attached || !this.pool) return;
-    this.sendText({ type: 'heartbeat', capacity: this.pool.capacity, busy: this.pool.busy(), queued: this.pool.queued() });
+    this.advertisedPrefetch = this.prefetch();
+    this.sendText({ type: 'heartbeat', capacity: this.pool.capacity, prefetch: this.advertisedPrefetch, busy: this.pool.busy(), queued: this.pool.queued() });
   }
 
   private sendText(msg: AgentTextMessage): void {
@@ -255,12 +258,12 @@ export class EndpointAgent {
       const now = Date.now();
       // Defense in depth: the service checks the allowlist at submission; the agent checks it again.
       if (allowed && allowed.length > 0 && !allowed.includes(t.function_id)) {
-        this.onDone({ type: 'done', task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'Forbidden', message: `endpoint ${this.opts.name} does not allow function ${t.function_id}` } });
+        this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'Forbidden', message: `endpoint ${this.opts.name} does not allow function ${t.function_id}` } });
         continue;
       }
       const err = bad.get(t.hash) ?? (this.cache.has(t.hash) ? undefined : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} is not in the endpoint cache` });
       if (err) {
-        this.onDone({ type: 'done', task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
+        this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
         continue;
       }
       // Copy the arguments out of the frame so the frame can be freed while tasks wait.
@@ -290,17 +293,31 @@ export class EndpointAgent {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    this.flusher.schedule();
   }
 
-  /** Send everything produced this turn: started notices, lost tasks, one results frame. */
+  /**
+   * Tasks the service may send beyond the capacity: enough to cover ~25 ms of work at the observed
+   * task duration, so short tasks stream at full speed while long ones are not hoarded.
+   */
+  private prefetch(): number {
+    if (this.opts.prefetch !== undefined) return this.opts.prefetch;
+    const cap = this.pool!.capacity;
+    const avg = this.pool!.averageTaskMs;
+    const dflt = 2 * cap + 16;
+    if (avg === undefined) return dflt;
+    return Math.max(dflt, Math.min(4000, Math.ceil((cap * 25) / Math.max(avg, 0.01))));
+  }
+
+  /** Send everything produced since the last flush: started notices, lost tasks, one results frame. */
   private flush(): void {
-    this.flushScheduled = false;
     if (!this.attached || this.ws?.readyState !== WebSocket.OPEN) return;
+    const p = this.prefetch();
+    if (p > 2 * this.advertisedPrefetch || p < this.advertisedPrefetch / 2) this.sendHeartbeat();
     if (this.started.length) {
-      this.sendText({ type: 'started', task_ids: this.started, at: Date.now() });
+      // A task that already finished needs no "running" notice: its result says when it started.
+      const ids = this.started.filter((id) => !this.unacked.has(id));
+      if (ids.length) this.sendText({ type: 'started', task_ids: ids, at: Date.now() });
       this.started = [];
     }
     if (this.lost.length) {

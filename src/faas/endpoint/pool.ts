@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { FromWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
+import type { FromWorker, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
 
 export interface PoolTask {
   task_id: string;
@@ -69,6 +69,8 @@ export class WorkerPool {
   private closed = false;
   private readonly concurrency: number;
   private readonly depth: number;
+  /** Moving average of task run time (ms); undefined until the first result. */
+  private avgMs: number | undefined;
   private readonly execArgv = workerExecArgv();
 
   constructor(
@@ -170,13 +172,30 @@ export class WorkerPool {
       this.assign();
       return;
     }
-    const r = slot.running.get(msg.task_id);
-    if (!r) return;
-    slot.running.delete(msg.task_id);
-    if (r.timer) clearTimeout(r.timer);
-    this.events.done(msg);
-    this.startWaiting(slot);
+    for (const res of msg.results) {
+      const r = slot.running.get(res.task_id);
+      if (!r) continue;
+      slot.running.delete(res.task_id);
+      if (r.timer) clearTimeout(r.timer);
+      const ms = res.completed_at - res.started_at;
+      this.avgMs = this.avgMs === undefined ? ms : 0.9 * this.avgMs + 0.1 * ms;
+      this.events.done(res);
+      this.startWaiting(slot);
+    }
     this.assign();
+  }
+
+  /** Moving average of task run time in ms (undefined before the first result). */
+  get averageTaskMs(): number | undefined {
+    return this.avgMs;
+  }
+
+  /**
+   * Tasks queued inside a busy worker. Short tasks get a deep queue so they travel in batches; long
+   * ones keep the configured depth, so no task waits behind a long one while another worker idles.
+   */
+  private effectiveDepth(): number {
+    return this.avgMs !== undefined && this.avgMs < 5 ? Math.max(this.depth, 32) : this.depth;
   }
 
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
@@ -192,7 +211,7 @@ export class WorkerPool {
           message: `task ran longer than its timeout of ${r.task.timeout_ms} ms; its worker was stopped`,
           details: { timeout_ms: r.task.timeout_ms },
         };
-        this.events.done({ type: 'done', task_id: id, ok: false, error, started_at: 0, completed_at: Date.now() });
+        this.events.done({ task_id: id, ok: false, error, started_at: 0, completed_at: Date.now() });
       } else if (killed?.taskId === id && killed.why === 'cancel') {
         // Cancelled: the service already knows; nothing to report.
       } else if (killed?.why === 'recycle') {
@@ -215,22 +234,31 @@ export class WorkerPool {
 
   private assign(): void {
     if (this.queue.length === 0) return;
-    // Fill free run slots across all workers first, then queue up to `depth` more per worker.
+    const batches = new Map<Slot, WorkerRun[]>();
+    const give = (s: Slot) => {
+      const task = this.queue.shift()!;
+      let b = batches.get(s);
+      if (!b) batches.set(s, (b = []));
+      b.push(this.runMessage(task));
+      s.waiting.push(task);
+      this.startWaiting(s);
+    };
+    // Fill free run slots across all workers first, then queue more per worker, level by level.
     for (const s of this.slots) {
-      while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency) this.send(s, this.queue.shift()!);
+      while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency) give(s);
     }
-    for (let level = 0; level < this.depth && this.queue.length > 0; level++) {
+    const depth = this.effectiveDepth();
+    for (let level = 0; level < depth && this.queue.length > 0; level++) {
       for (const s of this.slots) {
-        if (this.queue.length === 0) return;
-        if (!s.ready || s.killedFor || s.waiting.length !== level) continue;
-        this.send(s, this.queue.shift()!);
+        if (this.queue.length === 0) break;
+        if (s.ready && !s.killedFor && s.waiting.length === level) give(s);
       }
     }
+    for (const [s, tasks] of batches) s.proc.send({ type: 'run', tasks } satisfies ToWorker);
   }
 
-  private send(slot: Slot, task: PoolTask): void {
-    const run: WorkerRun = {
-      type: 'run',
+  private runMessage(task: PoolTask): WorkerRun {
+    return {
       task_id: task.task_id,
       hash: task.hash,
       path: task.path,
@@ -238,9 +266,6 @@ export class WorkerPool {
       attempt: task.attempt,
       max_result_bytes: this.opts.maxResultBytes(),
     };
-    slot.proc.send(run);
-    slot.waiting.push(task);
-    this.startWaiting(slot);
   }
 
   /** Mirror of the worker: waiting tasks start in order while run slots are free. */

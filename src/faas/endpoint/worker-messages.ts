@@ -2,7 +2,6 @@
 import type { TaskErrorInfo } from '../protocol.ts';
 
 export interface WorkerRun {
-  type: 'run';
   task_id: string;
   hash: string;
   /** Module file of the function, from the function cache. */
@@ -18,7 +17,6 @@ export interface WorkerReady {
 }
 
 export interface WorkerDone {
-  type: 'done';
   task_id: string;
   ok: boolean;
   /** Packed result when ok. */
@@ -28,7 +26,18 @@ export interface WorkerDone {
   completed_at: number;
 }
 
-export type ToWorker = WorkerRun;
-export type FromWorker = WorkerReady | WorkerDone;
+/** Tasks travel in batches both ways: one IPC message (one syscall) per batch, not per task. */
+export interface WorkerRunBatch {
+  type: 'run';
+  tasks: WorkerRun[];
+}
+
+export interface WorkerDoneBatch {
+  type: 'done';
+  results: WorkerDone[];
+}
+
+export type ToWorker = WorkerRunBatch;
+export type FromWorker = WorkerReady | WorkerDoneBatch;
 
 export type { TaskContext } from '../protocol.ts';

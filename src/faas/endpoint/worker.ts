@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { packValue, unpackValue } from '../codec.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { FromWorker, TaskContext, ToWorker, WorkerRun } from './worker-messages.ts';
+import type { FromWorker, TaskContext, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
 
 type Fn = (args: unknown, ctx: TaskContext) => unknown;
 
@@ -15,8 +15,19 @@ const state = new Map<string, unknown>();
 const endpoint = process.env.RISTRETTO_ENDPOINT_NAME ?? '';
 const workerIndex = Number(process.env.RISTRETTO_WORKER_INDEX ?? 0);
 
-function send(msg: FromWorker): void {
-  process.send!(msg);
+let done: WorkerDone[] = [];
+let flushScheduled = false;
+/** Results finished in the same turn go back in one message. */
+function finish(r: WorkerDone): void {
+  done.push(r);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(() => {
+    flushScheduled = false;
+    const msg: FromWorker = { type: 'done', results: done };
+    done = [];
+    process.send!(msg);
+  });
 }
 
 class StepError extends Error {
@@ -75,11 +86,11 @@ async function run(msg: WorkerRun): Promise<void> {
         details: { result_size: packed.byteLength, limit: msg.max_result_bytes },
       });
     }
-    send({ type: 'done', task_id: msg.task_id, ok: true, result: packed, started_at: started, completed_at: Date.now() });
+    finish({ task_id: msg.task_id, ok: true, result: packed, started_at: started, completed_at: Date.now() });
   } catch (e) {
     const info: TaskErrorInfo =
       e instanceof StepError ? e.info : { type: 'FunctionError', message: String((e as Error)?.message ?? e), stack: (e as Error)?.stack };
-    send({ type: 'done', task_id: msg.task_id, ok: false, error: info, started_at: started, completed_at: Date.now() });
+    finish({ task_id: msg.task_id, ok: false, error: info, started_at: started, completed_at: Date.now() });
   }
 }
 
@@ -100,9 +111,9 @@ function startNext(): void {
 }
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') {
-    waiting.push(msg);
+    for (const t of msg.tasks) waiting.push(t);
     startNext();
   }
 });
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });
+process.send!({ type: 'ready' } satisfies FromWorker);

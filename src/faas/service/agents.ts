@@ -8,6 +8,7 @@
  */
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../codec.ts';
+import { Coalescer } from '../coalesce.ts';
 import {
   type AgentHello,
   type AgentLost,
@@ -63,7 +64,7 @@ class AgentConn {
 export class AgentHub {
   private readonly conns = new Map<string, AgentConn>();
   private readonly pending = new Set<string>();
-  private scheduled = false;
+  private readonly dispatcher = new Coalescer(() => this.dispatchPending(), 1);
   private readonly fnCache = new Map<string, { hash: string; code: string }>();
   private readonly timer: NodeJS.Timeout;
 
@@ -96,10 +97,7 @@ export class AgentHub {
   kick(endpointId: string): void {
     if (!this.conns.has(endpointId)) return;
     this.pending.add(endpointId);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.dispatchPending());
-    }
+    this.dispatcher.schedule();
   }
 
   /** Tell agents to drop cancelled tasks and free their slots. */
@@ -145,7 +143,9 @@ export class AgentHub {
     switch (msg.type) {
       case 'heartbeat':
         conn.busy = msg.busy;
-        conn.capacity = msg.capacity;
+        conn.capacity = Math.max(1, Math.floor(Number(msg.capacity) || 1));
+        if (msg.prefetch !== undefined) conn.prefetch = Math.max(0, Math.min(10_000, Math.floor(Number(msg.prefetch) || 0)));
+        this.kick(conn.endpointId);
         this.store.heartbeat(conn.endpointId, msg.capacity);
         return;
       case 'started':
@@ -233,7 +233,6 @@ export class AgentHub {
   // ---------------------------------------------------------------- tasks
 
   private dispatchPending(): void {
-    this.scheduled = false;
     const ids = [...this.pending];
     this.pending.clear();
     for (const id of ids) this.dispatch(id);

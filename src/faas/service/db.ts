@@ -204,11 +204,16 @@ export class Store {
         `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
          VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?)`,
       ),
-      waiting: p(
-        "SELECT id, function_id, args, attempts, timeout_ms FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT ?",
+      // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
+      claim: p(
+        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+         WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
+         RETURNING seq, id, function_id, args, attempts, timeout_ms`,
       ),
-      markDispatched: p("UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = ? WHERE id = ?"),
-      markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
+      markRunning: p(
+        "UPDATE tasks SET state = 'running', started_at = @at WHERE id IN (SELECT value FROM json_each(@ids)) AND endpoint_id = @endpoint AND state = 'dispatched'",
+      ),
+      tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
       complete: p(
         `UPDATE tasks SET state = @state, result = @result, result_size = @result_size, error = @error,
            started_at = COALESCE(started_at, @started_at), completed_at = @completed_at
@@ -216,7 +221,10 @@ export class Store {
       ),
       taskById: p(`SELECT ${TASK_COLS} FROM tasks WHERE id = ?`),
       taskResult: p('SELECT result FROM tasks WHERE id = ?'),
-      requeue: p("UPDATE tasks SET state = 'waiting-for-endpoint', error = ? WHERE id = ? AND state IN ('dispatched', 'running')"),
+      // A task lost before it started does not use up an attempt.
+      requeue: p(
+        "UPDATE tasks SET state = 'waiting-for-endpoint', error = ?, attempts = attempts - (started_at IS NULL) WHERE id = ? AND state IN ('dispatched', 'running')",
+      ),
       failLost: p(
         "UPDATE tasks SET state = 'failed', error = ?, completed_at = ? WHERE id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
@@ -405,21 +413,18 @@ export class Store {
   /** Move up to `limit` waiting tasks of an endpoint to "dispatched" (attempt + 1) and return them. */
   claimWaiting(endpointId: string, limit: number): ClaimedTask[] {
     if (limit <= 0) return [];
-    return this.db.transaction(() => {
-      const rows = this.st.waiting!.all(endpointId, limit) as ClaimedTask[];
-      const now = Date.now();
-      for (const r of rows) {
-        this.st.markDispatched!.run(now, r.id);
-        r.attempts += 1;
-      }
-      return rows;
-    })();
+    const rows = this.st.claim!.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+    // RETURNING gives no order guarantee; dispatch oldest first.
+    return rows.sort((a, b) => a.seq - b.seq);
   }
 
   markRunning(endpointId: string, ids: string[], at: number): void {
-    this.db.transaction(() => {
-      for (const id of ids) this.st.markRunning!.run(at, id, endpointId);
-    })();
+    this.st.markRunning!.run({ at, ids: JSON.stringify(ids), endpoint: endpointId });
+  }
+
+  /** Rows for many ids in one statement (missing ids are absent). */
+  tasks(ids: string[]): TaskRow[] {
+    return this.st.tasksByIds!.all(JSON.stringify(ids)) as TaskRow[];
   }
 
   /** Store results; returns the ids actually accepted (a task accepts one result; later ones are ignored). */
@@ -463,7 +468,7 @@ export class Store {
           message: `${l.reason} (attempt ${row.attempts} of ${row.max_attempts})`,
           details: { attempts: row.attempts, max_attempts: row.max_attempts },
         };
-        if (row.attempts >= row.max_attempts) {
+        if (row.attempts >= row.max_attempts && row.started_at !== null) {
           this.st.failLost!.run(JSON.stringify(error), now, l.task_id);
           failed.set(l.task_id, error);
         } else {

@@ -4,8 +4,9 @@
  */
 import type { WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
+import { Coalescer } from '../coalesce.ts';
 import { TERMINAL_STATES, type StreamClientMessage, type StreamEntry, type StreamResults, type TaskErrorInfo } from '../protocol.ts';
-import type { Store, UserRow } from './db.ts';
+import type { Store, TaskRow, UserRow } from './db.ts';
 import type { Metrics } from './metrics.ts';
 
 /** A finished task, as published by the agent hub or the cancel route. */
@@ -25,7 +26,7 @@ class StreamConn {
   entries: StreamEntry[] = [];
   blobs: Uint8Array[] = [];
   bytes = 0;
-  scheduled = false;
+  private readonly flusher = new Coalescer(() => this.flush(), 2);
   readonly watching = new Set<string>();
   constructor(
     readonly ws: WebSocket,
@@ -42,22 +43,15 @@ class StreamConn {
     if (o.error) e.error = o.error;
     this.entries.push(e);
     if (this.bytes >= FRAME_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    else this.flusher.schedule();
   }
 
   pushNotFound(taskId: string): void {
     this.entries.push({ task_id: taskId, state: 'failed', endpoint_id: '', attempts: 0, not_found: true });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.flusher.schedule();
   }
 
   flush(): void {
-    this.scheduled = false;
     if (this.entries.length === 0) return;
     const header: StreamResults = { type: 'results', results: this.entries };
     const frame = encodeFrame(header, this.blobs);
@@ -103,10 +97,13 @@ export class ResultStreams {
   private watch(conn: StreamConn, ids: string[]): void {
     // better-sqlite3 is synchronous: registering and checking happen in one turn, so no outcome can
     // slip in between.
-    for (const id of ids) {
-      const row = typeof id === 'string' ? this.store.task(id) : undefined;
+    const rows = new Map<string, TaskRow>();
+    const strIds = ids.map(String);
+    for (let i = 0; i < strIds.length; i += 5000) for (const r of this.store.tasks(strIds.slice(i, i + 5000))) rows.set(r.id, r);
+    for (const id of strIds) {
+      const row = rows.get(id);
       if (!row || row.owner_id !== conn.user.id) {
-        conn.pushNotFound(String(id));
+        conn.pushNotFound(id);
         continue;
       }
       if (TERMINAL_STATES.has(row.state)) {

@@ -1,0 +1,93 @@
+/** Real processes for FaaS tests: the CLI (service, admin, endpoints) spawned on loopback. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { repoRoot } from '../shared.ts';
+
+const cli = join(repoRoot, 'bin', 'ristretto.mjs');
+
+export class Procs {
+  readonly dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-test-'));
+  readonly db = join(this.dir, 'faas.db');
+  private readonly children = new Set<ChildProcess>();
+  /** Everything the children wrote to stderr, for failure messages. */
+  log = '';
+
+  spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const p = spawn(process.execPath, [cli, 'faas', ...args], {
+      env: { ...process.env, RISTRETTO_TOKEN: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.add(p);
+    p.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    p.once('exit', () => this.children.delete(p));
+    return p;
+  }
+
+  /** Resolve with the first stdout line matching `re`; reject if the process exits first. */
+  waitLine(p: ChildProcess, re: RegExp, timeoutMs = 45_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const rl = createInterface({ input: p.stdout! });
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}\n${this.log.slice(-2000)}`)), timeoutMs);
+      rl.on('line', (line) => {
+        const m = re.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          rl.close();
+          resolve(m);
+        }
+      });
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`process exited with ${code} before printing ${re}\n${this.log.slice(-2000)}`));
+      });
+    });
+  }
+
+  /** `ristretto faas user add NAME` → the token it prints. */
+  async addUser(name: string): Promise<string> {
+    const p = this.spawnCli(['user', 'add', name, '--db', this.db]);
+    const [, token] = await this.waitLine(p, /^(rst_\S+)$/);
+    return token!;
+  }
+
+  async startService(extra: string[] = [], port = 0): Promise<{ proc: ChildProcess; url: string; port: number }> {
+    const proc = this.spawnCli(['serve', '--port', String(port), '--db', this.db, '--heartbeat', '1', ...extra]);
+    const [, url] = await this.waitLine(proc, /^listening on (http:\/\/\S+)$/);
+    return { proc, url: url!, port: Number(new URL(url!).port) };
+  }
+
+  async startEndpoint(url: string, token: string, name: string, extra: string[] = []): Promise<{ proc: ChildProcess; id: string }> {
+    const proc = this.spawnCli(['endpoint', 'start', '--service', url, '--name', name, '--cache-dir', join(this.dir, `cache-${name}`), ...extra], {
+      RISTRETTO_TOKEN: token,
+    });
+    const [, id] = await this.waitLine(proc, /attached id=(\S+)/);
+    return { proc, id: id! };
+  }
+
+  async kill(p: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all([...this.children].map((c) => this.kill(c)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Poll until `check` returns a value (for waiting on observable state, never for timing asserts). */
+export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * One real service and two real endpoint agents (CLI processes with worker processes) on loopback,
+ * driven through the SDK and raw HTTP.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FaasClient,
+  FaasRequestError,
+  MaxResultSizeExceededError,
+  TaskCancelledError,
+  TaskFailedError,
+  TaskTimeoutError,
+} from '../../src/faas/client/index.ts';
+import { Procs, until } from './helpers.ts';
+
+const LIMIT = 200_000;
+const procs = new Procs();
+let url = '';
+let alice: FaasClient;
+let bob: FaasClient;
+let aliceToken = '';
+let ep1 = '';
+let ep2 = '';
+
+beforeAll(async () => {
+  const [ta, tb] = [await procs.addUser('alice'), await procs.addUser('bob')];
+  aliceToken = ta;
+  ({ url } = await procs.startService(['--max-payload-bytes', String(LIMIT), '--max-result-bytes', String(LIMIT)]));
+  const [a, b] = await Promise.all([procs.startEndpoint(url, ta, 'ep1', ['--workers', '2']), procs.startEndpoint(url, ta, 'ep2', ['--workers', '1'])]);
+  ep1 = a.id;
+  ep2 = b.id;
+  alice = new FaasClient({ serviceUrl: url, token: ta });
+  bob = new FaasClient({ serviceUrl: url, token: tb });
+}, 120_000);
+
+afterAll(async () => {
+  await alice?.close();
+  await bob?.close();
+  await procs.cleanup();
+});
+
+function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    request(new URL(path, url), { headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('FaaS service + two endpoints', () => {
+  it('runs a batch across both endpoints and streams every result', async () => {
+    const fn = await alice.registerFunction((xs: number[]) => {
+      let s = 0;
+      for (const x of xs) s += x * x;
+      return { s, pid: process.pid };
+    });
+    const n = 300;
+    const args = Array.from({ length: n }, (_, i) => [i, i + 1, -i]);
+    const ids = await alice.batchRun(args.map((a, i) => ({ functionId: fn, endpoint: i % 2 ? 'ep2' : 'ep1', args: a })));
+    expect(new Set(ids).size).toBe(n);
+    const byId = new Map(ids.map((id, i) => [id, i]));
+    const endpoints = new Set<string>();
+    const pids = new Set<number>();
+    let count = 0;
+    for await (const o of alice.results(ids)) {
+      expect(o.error).toBeUndefined();
+      const i = byId.get(o.taskId)!;
+      // Independent computation of the expected value.
+      const expected = i * i + (i + 1) * (i + 1) + i * i;
+      expect((o.result as { s: number }).s).toBe(expected);
+      pids.add((o.result as { pid: number }).pid);
+      endpoints.add(o.endpointId);
+      count++;
+    }
+    expect(count).toBe(n);
+    expect(endpoints).toEqual(new Set([ep1, ep2]));
+    // ep1 has two worker processes, ep2 one: at least three distinct worker processes ran tasks.
+    expect(pids.size).toBeGreaterThanOrEqual(3);
+
+    const info = await alice.getTask(ids[0]!);
+    expect(info.state).toBe('success');
+    expect(info.attempts).toBe(1);
+    expect(info.submitted_at).toBeLessThanOrEqual(info.dispatched_at!);
+    expect(info.dispatched_at).toBeLessThanOrEqual(info.completed_at!);
+    expect((await alice.getResult(ids[5]!)) as { s: number }).toMatchObject({ s: 25 + 36 + 25 });
+  });
+
+  it('executor-style submit returns results and typed errors; binary data round-trips', async () => {
+    const scale = await alice.registerFunction((a: { v: Float32Array; k: number }) => ({ v: a.v.map((x) => x * a.k), n: a.v.length }));
+    const out = (await alice.submit(scale, ep1, { v: new Float32Array([1, 2, 3.5]), k: 2 })) as { v: Float32Array; n: number };
+    expect(out.v).toBeInstanceOf(Float32Array);
+    expect([...out.v]).toEqual([2, 4, 7]);
+    // The same result through the HTTP batch fetch (tagged JSON instead of binary frames).
+    const [id] = await alice.batchRun([{ functionId: scale, endpoint: 'ep2', args: { v: new Float32Array([4]), k: 0.5 } }]);
+    for await (const _ of alice.results([id!])) void _;
+    const fetched = (await alice.getBatchResult([id!])).get(id!)!;
+    expect([...(fetched.result as { v: Float32Array }).v]).toEqual([2]);
+
+    const boom = await alice.registerFunction((x: string) => {
+      throw new RangeError(`bad input ${x}`);
+    });
+    const err = await alice.submit(boom, 'ep1', 'q').catch((e) => e);
+    expect(err).toBeInstanceOf(TaskFailedError);
+    expect(err.remoteType).toBe('FunctionError');
+    expect(err.remoteMessage).toBe('RangeError: bad input q');
+    expect(err.endpointId).toBe(ep1);
+    expect(err.attempts).toBe(1);
+    expect(err.taskId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('warm workers keep module state between tasks', async () => {
+    const counter = await alice.registerFunction(
+      'let calls = 0;\nexport default (_args, ctx) => { calls++; const n = (ctx.state.get("n") ?? 0) + 1; ctx.state.set("n", n); return { calls, n, worker: ctx.worker }; };',
+    );
+    const seen: { calls: number; n: number }[] = [];
+    for (let i = 0; i < 4; i++) seen.push((await alice.submit(counter, 'ep2')) as { calls: number; n: number });
+    // ep2 has one worker: the module is imported once, so both counters grow 1, 2, 3, 4.
+    expect(seen.map((s) => s.calls)).toEqual([1, 2, 3, 4]);
+    expect(seen.map((s) => s.n)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('bundles a module path and re-registering the same code returns the same id', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    writeFileSync(join(procs.dir, 'helper.ts'), 'export const square = (x: number): number => x * x;\n');
+    writeFileSync(join(procs.dir, 'fn.ts'), "import { square } from './helper.ts';\nexport default (x: number) => square(x) + 1;\n");
+    const id1 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
+    const id2 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
+    expect(id2).toBe(id1);
+    expect(await alice.submit(id1, 'ep1', 7)).toBe(50);
+  });
+
+  it('refuses requests without a token or with a wrong one, with the one error-body shape', async () => {
+    const none = await rawGet('/v1/endpoints', {});
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('Unauthorized');
+    expect(typeof none.body.error.message).toBe('string');
+    const wrong = await rawGet('/v1/endpoints', { authorization: 'Bearer rst_not-a-real-token' });
+    expect(wrong.status).toBe(401);
+    expect(JSON.stringify(wrong.body)).not.toContain('rst_not-a-real-token');
+    const health = await rawGet('/v1/health', {});
+    expect(health.status).toBe(200);
+    const intruder = new FaasClient({ serviceUrl: url, token: aliceToken + 'x' });
+    const e = await intruder.listEndpoints().catch((x) => x);
+    expect(e).toBeInstanceOf(FaasRequestError);
+    expect(e.status).toBe(401);
+    expect(e.message).not.toContain(aliceToken);
+    await intruder.close();
+  });
+
+  it("refuses another user's private function and endpoints the user cannot see", async () => {
+    const secret = await alice.registerFunction(() => 'secret');
+    // bob may not run alice's private function, not even on his own endpoint record.
+    await bob.registerEndpoint('bob-ep');
+    const e1 = await bob.run(secret, 'bob-ep').catch((x) => x);
+    expect(e1).toBeInstanceOf(FaasRequestError);
+    expect(e1.status).toBe(403);
+    expect(e1.message).toContain(secret);
+    // ...nor see alice's endpoint, by name or by id.
+    const pub = await bob.registerFunction(() => 'hi', { public: true });
+    const e2 = await bob.run(pub, 'ep1').catch((x) => x);
+    expect(e2.status).toBe(404);
+    expect(e2.message).toContain('bob-ep'); // closest alternatives are listed
+    const e3 = await bob.run(pub, ep1).catch((x) => x);
+    expect(e3.status).toBe(403);
+    expect((await bob.listEndpoints()).map((x) => x.name)).toEqual(['bob-ep']);
+    const e4 = await bob.getFunction(secret).catch((x) => x);
+    expect(e4.status).toBe(404);
+  });
+
+  it('refuses a function that the endpoint does not allow', async () => {
+    const f1 = await alice.registerFunction(() => 1);
+    const f2 = await alice.registerFunction(() => 2);
+    await alice.registerEndpoint('strict', { allowedFunctions: [f1] });
+    expect(await alice.run(f1, 'strict')).toMatch(/^[0-9a-f-]{36}$/);
+    const e = await alice.run(f2, 'strict').catch((x) => x);
+    expect(e).toBeInstanceOf(FaasRequestError);
+    expect(e.status).toBe(403);
+    expect(e.message).toContain(f2);
+    // Empty allowlist = functions owned by the endpoint owner: bob's public function is refused on ep1
+    // even once ep1 is shared with bob.
+    await alice.registerEndpoint('ep1', { sharedWith: ['bob'] });
+    const bobs = await bob.registerFunction(() => 'from bob', { public: true });
+    const e2 = await bob.run(bobs, ep1).catch((x) => x);
+    expect(e2.status).toBe(403);
+    expect(e2.message).toMatch(/does not allow/);
+    // ...while alice's public function may run there for bob.
+    const alices = await alice.registerFunction(() => 'from alice', { public: true });
+    expect(await bob.submit(alices, ep1)).toBe('from alice');
+  });
+
+  it('refuses oversize arguments at submission and oversize results with both sizes', async () => {
+    const echo = await alice.registerFunction((x: unknown) => x);
+    const e = await alice.run(echo, 'ep1', new Uint8Array(LIMIT + 1)).catch((x) => x);
+    expect(e).toBeInstanceOf(FaasRequestError);
+    expect(e.status).toBe(413);
+    expect(e.code).toBe('PayloadTooLarge');
+    expect(e.details.limit).toBe(LIMIT);
+    expect(e.details.payload_size).toBeGreaterThan(LIMIT);
+
+    const big = await alice.registerFunction((n: number) => new Uint8Array(n));
+    const r = await alice.submit(big, 'ep1', LIMIT * 2).catch((x) => x);
+    expect(r).toBeInstanceOf(MaxResultSizeExceededError);
+    expect(r.limit).toBe(LIMIT);
+    expect(r.resultSize).toBeGreaterThan(LIMIT * 2);
+    expect(r.message).toContain(String(r.resultSize));
+    // Just under the limit passes.
+    expect(((await alice.submit(big, 'ep1', LIMIT - 1000)) as Uint8Array).byteLength).toBe(LIMIT - 1000);
+  });
+
+  it('re-runs a task whose worker died, and enforces per-task timeouts and cancellation', async () => {
+    const flaky = await alice.registerFunction((_: unknown, ctx: { attempt: number }) => {
+      if (ctx.attempt === 1) process.exit(3);
+      return ctx.attempt;
+    });
+    const [id] = await alice.batchRun([{ functionId: flaky, endpoint: 'ep2' }]);
+    for await (const o of alice.results([id!])) {
+      expect(o.error).toBeUndefined();
+      expect(o.result).toBe(2);
+      expect(o.attempts).toBe(2);
+    }
+    const always = await alice.registerFunction(() => process.exit(1));
+    const lost = await alice.submit(always, 'ep2', null, { maxAttempts: 2 }).catch((x) => x);
+    expect(lost).toBeInstanceOf(TaskFailedError);
+    expect(lost.remoteType).toBe('WorkerLost');
+    expect(lost.attempts).toBe(2);
+
+    const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));
+    const t = await alice.submit(sleep, 'ep1', 60_000, { timeoutMs: 300 }).catch((x) => x);
+    expect(t).toBeInstanceOf(TaskTimeoutError);
+
+    const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep1', args: 60_000 }]);
+    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
+    const c = await alice.cancel([long!]);
+    expect(c.cancelled).toEqual([long]);
+    for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
+    // The endpoint is still healthy afterwards.
+    expect(await alice.submit(sleep, 'ep1', 1)).toBe(1);
+    const status = await alice.getEndpoint('ep1');
+    expect(status.status).toBe('online');
+    expect(status.capacity).toBe(2);
+  });
+});
