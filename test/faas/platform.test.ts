@@ -104,7 +104,7 @@ describe('FaaS service + two endpoints', () => {
     const boom = await alice.registerFunction((x: string) => {
       throw new RangeError(`bad input ${x}`);
     });
-    const err = await alice.submit(boom, 'ep1', 'q').catch((e) => e);
+    const err: any = await alice.submit(boom, 'ep1', 'q').catch((e: any) => e);
     expect(err).toBeInstanceOf(TaskFailedError);
     expect(err.remoteType).toBe('FunctionError');
     expect(err.remoteMessage).toBe('RangeError: bad input q');
@@ -146,7 +146,7 @@ describe('FaaS service + two endpoints', () => {
     const health = await rawGet('/v1/health', {});
     expect(health.status).toBe(200);
     const intruder = new FaasClient({ serviceUrl: url, token: aliceToken + 'x' });
-    const e = await intruder.listEndpoints().catch((x) => x);
+    const e = await intruder.listEndpoints().catch((x: any) => x);
     expect(e).toBeInstanceOf(FaasRequestError);
     expect(e.status).toBe(401);
     expect(e.message).not.toContain(aliceToken);
@@ -157,19 +157,19 @@ describe('FaaS service + two endpoints', () => {
     const secret = await alice.registerFunction(() => 'secret');
     // bob may not run alice's private function, not even on his own endpoint record.
     await bob.registerEndpoint('bob-ep');
-    const e1 = await bob.run(secret, 'bob-ep').catch((x) => x);
+    const e1 = await bob.run(secret, 'bob-ep').catch((x: any) => x);
     expect(e1).toBeInstanceOf(FaasRequestError);
     expect(e1.status).toBe(403);
     expect(e1.message).toContain(secret);
     // ...nor see alice's endpoint, by name or by id.
     const pub = await bob.registerFunction(() => 'hi', { public: true });
-    const e2 = await bob.run(pub, 'ep1').catch((x) => x);
+    const e2 = await bob.run(pub, 'ep1').catch((x: any) => x);
     expect(e2.status).toBe(404);
     expect(e2.message).toContain('bob-ep'); // closest alternatives are listed
-    const e3 = await bob.run(pub, ep1).catch((x) => x);
+    const e3 = await bob.run(pub, ep1).catch((x: any) => x);
     expect(e3.status).toBe(403);
     expect((await bob.listEndpoints()).map((x) => x.name)).toEqual(['bob-ep']);
-    const e4 = await bob.getFunction(secret).catch((x) => x);
+    const e4 = await bob.getFunction(secret).catch((x: any) => x);
     expect(e4.status).toBe(404);
   });
 
@@ -178,7 +178,7 @@ describe('FaaS service + two endpoints', () => {
     const f2 = await alice.registerFunction(() => 2);
     await alice.registerEndpoint('strict', { allowedFunctions: [f1] });
     expect(await alice.run(f1, 'strict')).toMatch(/^[0-9a-f-]{36}$/);
-    const e = await alice.run(f2, 'strict').catch((x) => x);
+    const e = await alice.run(f2, 'strict').catch((x: any) => x);
     expect(e).toBeInstanceOf(FaasRequestError);
     expect(e.status).toBe(403);
     expect(e.message).toContain(f2);
@@ -186,7 +186,7 @@ describe('FaaS service + two endpoints', () => {
     // even once ep1 is shared with bob.
     await alice.registerEndpoint('ep1', { sharedWith: ['bob'] });
     const bobs = await bob.registerFunction(() => 'from bob', { public: true });
-    const e2 = await bob.run(bobs, ep1).catch((x) => x);
+    const e2 = await bob.run(bobs, ep1).catch((x: any) => x);
     expect(e2.status).toBe(403);
     expect(e2.message).toMatch(/does not allow/);
     // ...while alice's public function may run there for bob.
@@ -196,7 +196,7 @@ describe('FaaS service + two endpoints', () => {
 
   it('refuses oversize arguments at submission and oversize results with both sizes', async () => {
     const echo = await alice.registerFunction((x: unknown) => x);
-    const e = await alice.run(echo, 'ep1', new Uint8Array(LIMIT + 1)).catch((x) => x);
+    const e = await alice.run(echo, 'ep1', new Uint8Array(LIMIT + 1)).catch((x: any) => x);
     expect(e).toBeInstanceOf(FaasRequestError);
     expect(e.status).toBe(413);
     expect(e.code).toBe('PayloadTooLarge');
@@ -204,7 +204,7 @@ describe('FaaS service + two endpoints', () => {
     expect(e.details.payload_size).toBeGreaterThan(LIMIT);
 
     const big = await alice.registerFunction((n: number) => new Uint8Array(n));
-    const r = await alice.submit(big, 'ep1', LIMIT * 2).catch((x) => x);
+    const r: any = await alice.submit(big, 'ep1', LIMIT * 2).catch((x: any) => x);
     expect(r).toBeInstanceOf(MaxResultSizeExceededError);
     expect(r.limit).toBe(LIMIT);
     expect(r.resultSize).toBeGreaterThan(LIMIT * 2);
@@ -225,13 +225,13 @@ describe('FaaS service + two endpoints', () => {
       expect(o.attempts).toBe(2);
     }
     const always = await alice.registerFunction(() => process.exit(1));
-    const lost = await alice.submit(always, 'ep2', null, { maxAttempts: 2 }).catch((x) => x);
+    const lost: any = await alice.submit(always, 'ep2', null, { maxAttempts: 2 }).catch((x: any) => x);
     expect(lost).toBeInstanceOf(TaskFailedError);
     expect(lost.remoteType).toBe('WorkerLost');
     expect(lost.attempts).toBe(2);
 
     const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));
-    const t = await alice.submit(sleep, 'ep1', 60_000, { timeoutMs: 300 }).catch((x) => x);
+    const t = await alice.submit(sleep, 'ep1', 60_000, { timeoutMs: 300 }).catch((x: any) => x);
     expect(t).toBeInstanceOf(TaskTimeoutError);
 
     const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep1', args: 60_000 }]);

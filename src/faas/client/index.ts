@@ -13,7 +13,7 @@
  * numbers, BigInts and BinarySerializable objects (decoded through the accumulate registry).
  */
 import { stringifyTagged, fromTagged } from '../codec.ts';
-import { FaasError, TaskPendingError, taskError, type TaskFailedError } from '../errors.ts';
+import { FaasError, TaskPendingError, taskError } from '../errors.ts';
 import {
   type BatchInfo,
   type CancelResponse,
@@ -309,4 +309,3 @@ function sharing(o: ShareOptions): Sharing {
   return { visibility: 'private' };
 }
 
-export type { TaskFailedError };
