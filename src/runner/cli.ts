@@ -105,6 +105,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     });
     reporterQ.finish();
     const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats);
+    for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
     if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
     return 0;
   } catch (e) {

@@ -1,17 +1,19 @@
 /**
  * Writing a run's results: every histogram in the accumulator to `<out>/<key path>.json` (UHI JSON,
- * flow bins included; nested keys become folders), optionally ROOT JSON / SVG / PNG beside it, the
+ * flow bins included; nested keys become folders), optionally `<key path>.root.json` (ROOT JSON, as
+ * jsroot's toJSON writes it), `.svg` and `.png` beside it, the
  * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, and `<out>/metrics.json`.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
-import type { Hist } from '../hist/hist.ts';
-import { stringifyUHI, toUHI } from '../hist/uhi.ts';
+import { plotPNG, plotSVG, stringifyUHI, toROOTJSON, toUHI, type Hist } from '../hist/index.ts';
 import type { RunMetrics } from './metrics.ts';
 
 export const OUTPUT_FORMATS = ['json', 'root-json', 'svg', 'png'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const EXTENSIONS: Record<OutputFormat, string> = { json: '.json', 'root-json': '.root.json', svg: '.svg', png: '.png' };
 
 export class OutputError extends RistrettoError {}
 
@@ -20,6 +22,8 @@ export interface WrittenOutputs {
   readonly histograms: string[];
   /** Files written, relative to the output folder. */
   readonly files: string[];
+  /** Histogram/format pairs that could not be written (e.g. a 3-D histogram has no plot), with the reason. */
+  readonly warnings: string[];
 }
 
 /** Parse `json,svg` into formats; an unknown name lists the known ones. */
@@ -66,24 +70,31 @@ export function splitAccumulator(acc: unknown): { hists: Map<string, Hist>; rest
 export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: string, formats: readonly OutputFormat[] = ['json']): Promise<WrittenOutputs> {
   const { hists, rest } = splitAccumulator(acc);
   const files: string[] = [];
+  const warnings: string[] = [];
   const put = async (rel: string, data: string | Uint8Array) => {
     await atomicWrite(join(outDir, rel), data);
     files.push(rel);
   };
   for (const [name, h] of hists) {
     for (const f of formats) {
-      switch (f) {
-        case 'json':
-          await put(`${name}.json`, stringifyUHI(toUHI(h), 1));
-          break;
-        default:
-          throw new OutputError(`output format ${f} is not available yet`, { format: f }, 'use --format json');
+      if (f === 'json') {
+        await put(`${name}.json`, stringifyUHI(toUHI(h), 1));
+        continue;
       }
+      // The other formats have limits (plots are 1-D/2-D only); one histogram must not lose the rest.
+      let data: string | Uint8Array;
+      try {
+        data = f === 'root-json' ? toROOTJSON(h) : f === 'svg' ? await plotSVG(h) : await plotPNG(h);
+      } catch (e) {
+        warnings.push(`${name}: no ${f} output: ${(e as Error).message}`);
+        continue;
+      }
+      await put(`${name}${EXTENSIONS[f]}`, data);
     }
   }
   if (rest !== undefined) await put('accumulator.json', JSON.stringify(rest, null, 1));
   await put('metrics.json', JSON.stringify(metrics, null, 1));
-  return { histograms: [...hists.keys()], files };
+  return { histograms: [...hists.keys()], files, warnings };
 }
 
 async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
