@@ -1,15 +1,18 @@
 /**
  * Thread-pool executor: `workers` worker_threads, each loading the processor bundle once and staying
- * warm (bundle, open readers, discovered columns) across chunks. One chunk per worker at a time; a
+ * warm (bundle, open readers, discovered columns) across chunks. Workers run the bundled runtime
+ * (runtime.ts), so they start without compiling TypeScript. One chunk per worker at a time; a
  * worker that dies is replaced and its chunk fails with WorkerLostError (retried by --retries).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
+import { bundleDir } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
 import type { ReplyMessage, RunMessage } from './protocol.ts';
+import { workerRuntime } from './runtime.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
   /** Worker threads (default: available parallelism). */
@@ -33,8 +36,6 @@ interface Slot {
   alive: boolean;
 }
 
-const WORKER_URL = new URL('./worker.mjs', import.meta.url);
-
 export class ThreadsExecutor extends BaseExecutor {
   readonly name = 'threads';
   readonly concurrency: number;
@@ -43,6 +44,7 @@ export class ThreadsExecutor extends BaseExecutor {
   private readonly maxReaders: number | undefined;
   private nextId = 0;
   private closed = false;
+  private entry: URL | undefined;
 
   constructor(opts: ThreadsOptions = {}) {
     super(opts);
@@ -52,8 +54,9 @@ export class ThreadsExecutor extends BaseExecutor {
     this.maxReaders = opts.maxReaders;
   }
 
-  protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
-    if (this.closed) return Promise.reject(new CancelledError(item));
+  protected async runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    this.entry ??= await workerRuntime();
+    if (this.closed) throw new CancelledError(item);
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, item, job, resolve, reject });
       this.pump();
@@ -87,7 +90,7 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, { workerData: { maxReaders: this.maxReaders } });
+    const worker = new Worker(this.entry!, { workerData: { maxReaders: this.maxReaders, bundleDir } });
     const slot: Slot = { worker, shipped: new Set(), busy: undefined, alive: true };
     worker.on('message', (m: ReplyMessage) => {
       const task = slot.busy;

@@ -9,7 +9,8 @@ import { createChunkState, processChunk } from '../../src/runner/process-chunk.t
 import type { ReplyMessage, RunMessage } from './protocol.ts';
 
 const port = parentPort!;
-const state = createChunkState({ maxReaders: (workerData as { maxReaders?: number } | undefined)?.maxReaders });
+const data = (workerData ?? {}) as { maxReaders?: number; bundleDir?: string };
+const state = createChunkState({ maxReaders: data.maxReaders });
 const bundles = new Map<string, ProcessorBundle>();
 
 port.on('message', async (m: RunMessage) => {
@@ -17,7 +18,8 @@ port.on('message', async (m: RunMessage) => {
     if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
     const bundle = bundles.get(m.hash);
     if (!bundle) throw new Error(`processor bundle ${m.hash} was never sent to this worker`);
-    const processor = await loadBundle(bundle);
+    // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
+    const processor = await loadBundle(bundle, { dir: data.bundleDir });
     const result = await processChunk(m.item, processor, state, { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash });
     const reply: ReplyMessage = { type: 'done', id: m.id, result };
     port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);

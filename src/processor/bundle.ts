@@ -67,13 +67,30 @@ export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
   return { code, hash: createHash('sha256').update(code).digest('hex'), source: abs };
 }
 
+/** Write `code` to `dir/name` unless it exists (names are content hashes, so an existing file is the same). */
+export async function writeContentAddressed(dir: string, name: string, code: string): Promise<string> {
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    await mkdir(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, code);
+    await rename(tmp, file); // concurrent writers produce the same bytes
+  }
+  return file;
+}
+
 const loaded = new Map<string, Promise<Processor<unknown>>>();
 
+export interface LoadBundleOptions {
+  /** Folder for the bundle file; must lie inside a Ristretto installation's node_modules (default `bundleDir`). */
+  dir?: string;
+}
+
 /** Import a bundle (once per hash per thread) and return its processor. */
-export function loadBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }): Promise<Processor<unknown>> {
+export function loadBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }, opts: LoadBundleOptions = {}): Promise<Processor<unknown>> {
   let p = loaded.get(bundle.hash);
   if (!p) {
-    p = importBundle(bundle);
+    p = importBundle(bundle, opts.dir ?? bundleDir);
     loaded.set(bundle.hash, p);
     p.catch(() => loaded.delete(bundle.hash));
   }
@@ -85,18 +102,12 @@ export function isBundleLoaded(hash: string): boolean {
   return loaded.has(hash);
 }
 
-async function importBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }): Promise<Processor<unknown>> {
+async function importBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }, dir: string): Promise<Processor<unknown>> {
   const actual = createHash('sha256').update(bundle.code).digest('hex');
   if (actual !== bundle.hash) {
     throw new ProcessorLoadError(`processor bundle hash mismatch (expected ${bundle.hash}, got ${actual})`, { hash: bundle.hash }, 'the bundle was corrupted in transit; rerun');
   }
-  const file = join(bundleDir, `${bundle.hash}.mjs`);
-  if (!existsSync(file)) {
-    await mkdir(bundleDir, { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, bundle.code);
-    await rename(tmp, file); // content-addressed: concurrent writers produce the same bytes
-  }
+  const file = await writeContentAddressed(dir, `${bundle.hash}.mjs`, bundle.code);
   const source = bundle.source ?? `bundle ${bundle.hash.slice(0, 12)}`;
   let mod: unknown;
   try {
