@@ -4,7 +4,9 @@
  * lose digits in Float32 (m² is a difference of large numbers), and the outputs are small next to the inputs.
  *
  * Candidate kernels (`sumMass`, `sumP4`, `pairDeltaR`, ...) take index lists from `combinations`, `cartesian` or
- * `oppositeChargePairs` and read the fields through the indices: nothing is allocated per candidate.
+ * `oppositeChargePairs` and read the fields through the indices: nothing is allocated per candidate. Pass the
+ * collections the index lists were built from; after `filterEvents(pairs, mask)` that is still the unfiltered
+ * collection (indices are global), and every index is checked against the fields' lengths.
  */
 import type { Collection, Combinations, Jagged, NumericArray } from './types.ts';
 import type { Operand } from './elementwise.ts';
@@ -157,15 +159,11 @@ function candidates(operation: string, combos: Combinations, sources: readonly C
   for (let s = 0; s < idx.length; s++) {
     checkContent(operation, `index list i${s}`, combos.offsets, idx[s]);
     const src = sources[s];
-    const n2 = eventsOf(operation, `collection of slot ${s}`, src.offsets);
-    if (n2 !== n) {
-      throw new InvalidArgumentError(
-        `${operation}: collection of slot ${s} has ${n2} events, combinations have ${n}`,
-        { operation, slot: s, events: n2, expected: n },
-        'Build the combinations from the same chunk of collections you pass here.',
-      );
-    }
-    for (const f of fieldNames) checkIndices(operation, s, idx[s], lo, hi, fieldOf(operation, src, f).length);
+    // No event-count check: combinations filtered with filterEvents keep indexing the unfiltered collection.
+    // One pass per slot against the shortest field bounds every read of the kernel loop.
+    let length = Infinity;
+    for (const f of fieldNames) length = Math.min(length, fieldOf(operation, src, f).length);
+    checkIndices(operation, s, idx[s], lo, hi, length);
   }
   return { n, lo, hi, triples };
 }

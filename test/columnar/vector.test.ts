@@ -204,8 +204,29 @@ describe('candidate kernels', () => {
     expect(() => ak.sumMass(pairs, small)).toThrowError(/outside the collection/);
     const noMass = { offsets: big.offsets, fields: { pt: big.fields.pt, eta: big.fields.eta, phi: big.fields.phi } };
     expect(() => ak.sumMass(pairs, noMass)).toThrowError(ak.FieldNotFoundError);
-    const twoEvents = collection({ ...p, pt: [[1], [2]], eta: [[0], [0]], phi: [[0], [0]], mass: [[0], [0]], charge: [[1], [1]] });
-    expect(() => ak.sumPt(pairs, twoEvents)).toThrowError(/has 2 events, combinations have 1/);
+    expect(() => ak.sumPt(pairs, small)).toThrowError(ak.InvalidArgumentError);
+  });
+
+  it('pairs filtered by event keep reading the unfiltered collection', () => {
+    fc.assert(
+      fc.property(particlesArb, fc.infiniteStream(fc.boolean()), (p, keepStream) => {
+        const c = collection(p);
+        const keep = Uint8Array.from(p.pt.map(() => (keepStream.next().value ? 1 : 0)));
+        const pairs = ak.filterEvents(ak.oppositeChargePairs(c), keep);
+        const expected: number[] = [];
+        const scale: number[] = [];
+        p.pt.forEach((l, e) => {
+          if (keep[e] === 0) return;
+          for (const [i, j] of localTuples(l.length, 2)) {
+            if (p.charge[e][i] * p.charge[e][j] >= 0) continue;
+            expected.push(naiveMass([obj(p, e, i), obj(p, e, j)]));
+            scale.push(energySum([obj(p, e, i), obj(p, e, j)]));
+          }
+        });
+        expectMassClose(toLists(ak.sumMass(pairs, c)).flat(), expected, scale);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('empty chunk and events without candidates', () => {
