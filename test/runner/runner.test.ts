@@ -6,7 +6,7 @@ import { PreprocessError } from '../../src/dataset/preprocess.ts';
 import { toUHI } from '../../src/hist/uhi.ts';
 import type { Hist } from '../../src/hist/hist.ts';
 import { ProcessorLoadError } from '../../src/processor/load.ts';
-import { ChunkError } from '../../src/runner/errors.ts';
+import { ChunkError, WorkerLostError } from '../../src/runner/errors.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import type { MetMuons } from '../fixtures/processors/met-muons.ts';
 import { fixture, naiveMetMuons, PARQUET_FILE, readDirect, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
@@ -110,6 +110,20 @@ describe('runner', () => {
     const err = await runAnalysis({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChunkError);
     expect((err as Error).message).toContain('transient failure at 0');
+  });
+
+  it('a worker that dies is replaced; its chunk fails with WorkerLostError and is retried', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const markers = join(dir, 'crash-markers');
+    await mkdir(join(markers, 'a'), { recursive: true });
+    await mkdir(join(markers, 'b'), { recursive: true });
+    const ds = (sub: string) => writeJson(join(dir, `crash-${sub}.json`), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } } });
+    const err = await runAnalysis({ fileset: await ds('a'), processor: fixture('crash.ts'), chunksize: 250, executor: 'threads', workers: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerLostError);
+    expect((err as Error).message).toMatch(/entries \[0, 250\).*exited with code 3/);
+    const r = await runAnalysis<{ n: number }>({ fileset: await ds('b'), processor: fixture('crash.ts'), chunksize: 250, executor: 'threads', workers: 1, retries: 1 });
+    expect(r.accumulator.n).toBe(1000);
+    expect(r.metrics.retries).toBe(1);
   });
 
   it('--skipbadfiles leaves out truncated and corrupt files and lists them; without it the run fails naming the file', async () => {
