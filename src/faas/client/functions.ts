@@ -40,19 +40,25 @@ export async function moduleSource(src: FunctionSource): Promise<string> {
 }
 
 async function fromFunction(fn: (...a: any[]) => unknown): Promise<string> {
-  let text = fn.toString();
+  const text = fn.toString();
   if (/\[native code\]\s*\}$/.test(text)) throw new FunctionSourceError(`cannot serialize native or bound function ${fn.name || '(anonymous)'}`, {});
-  // Method shorthand (`name(args) {...}`) is not an expression; make it one.
-  if (/^(async\s+)?(\*\s*)?[A-Za-z_$][\w$]*\s*\(/.test(text) && !/^(async\s+)?function\b/.test(text)) {
-    text = text.replace(/^(async\s+)?(\*\s*)?/, (_m, a = '', star = '') => `${a}function${star ? '*' : ''} `);
+  const wrap = (t: string) => `${/\b__name\(/.test(t) ? NAME_SHIM : ''}export default (${t});\n`;
+  // Arrow functions and function expressions are expressions as they are; method shorthand
+  // (`name(args) {...}`, `async name(args) {...}`) is not and gets the `function` keyword.
+  const candidates = [text];
+  const m = /^(async\s+)?(\*\s*)?([A-Za-z_$][\w$]*)\s*\(/.exec(text);
+  if (m && m[3] !== 'function') candidates.push(`${m[1] ?? ''}function${m[2] ? '*' : ''} ${text.slice((m[1] ?? '').length + (m[2] ?? '').length)}`);
+  let lastError: unknown;
+  for (const c of candidates) {
+    const source = wrap(c);
+    try {
+      await transform(source, { format: 'esm', loader: 'js' });
+      return source;
+    } catch (e) {
+      lastError = e;
+    }
   }
-  const source = `${/\b__name\(/.test(text) ? NAME_SHIM : ''}export default (${text});\n`;
-  try {
-    await transform(source, { format: 'esm', loader: 'js' });
-  } catch (e) {
-    throw new FunctionSourceError(`function ${fn.name || '(anonymous)'} does not serialize to valid JavaScript: ${(e as Error).message}`, {});
-  }
-  return source;
+  throw new FunctionSourceError(`function ${fn.name || '(anonymous)'} does not serialize to valid JavaScript: ${(lastError as Error).message}`, {});
 }
 
 async function bundle(input: { stdin?: { contents: string; resolveDir: string; sourcefile: string; loader: 'ts' }; entryPoints?: string[]; external?: string[] }, what: string): Promise<string> {

@@ -166,7 +166,7 @@ export class EndpointAgent {
 
   private onClose(ws: WebSocket): void {
     if (ws !== this.ws) return;
-    if (this.attached) this.log('disconnected from service; reconnecting');
+    if (this.attached && !this.stopped) this.log('disconnected from service; reconnecting');
     this.attached = false;
     clearInterval(this.heartbeat);
     for (const u of this.unacked.values()) u.sent = false;
