@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXECUTOR_NAMES } from '../../executors/index.ts';
+import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-options.ts';
 import { RistrettoError } from '../errors/index.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
 import { progressReporter } from './progress.ts';
@@ -49,11 +50,11 @@ function positive(name: string) {
 }
 
 export function buildProgram(): Command {
-  return new Command('run-analysis')
+  return addFaasOptions(new Command('run-analysis')
     .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
     .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) URLs pass through')
     .argument('<processor>', 'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })')
-    .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES]).default('iterative'))
+    .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES, 'faas']).default('iterative'))
     .option('-w, --workers <n>', `worker threads for --executor threads (default: ${availableParallelism()}, the available cores)`, integer('--workers', 1))
     .option('--chunksize <n>', 'entries per chunk', integer('--chunksize', 1), 100_000)
     .option('--maxchunks <n>', 'process only the first N chunks (and preprocess only the files they need)', integer('--maxchunks', 1))
@@ -69,7 +70,7 @@ export function buildProgram(): Command {
     .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
     .option('-q, --quiet', 'no progress output')
     .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
-    .showHelpAfterError('(run-analysis --help lists every option)');
+    .showHelpAfterError('(run-analysis --help lists every option)'));
 }
 
 /** Run the CLI; resolves with the process exit code. */
@@ -85,7 +86,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const formats = parseFormats(o.format);
     const outDir = resolve(o.out);
     const reporterQ = o.quiet ? progressReporter({ quiet: true }) : reporter;
-    const result = await runAnalysis({
+    if (o.workers !== undefined && o.executor === 'iterative') reporterQ.onNote?.('--workers only applies to --executor threads; running in process');
+    const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
       fileset: dataset,
       processor,
       executor: o.executor,
@@ -102,7 +104,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       checkpointSeconds: o.checkpointSeconds,
       resume: o.resume,
       hooks: reporterQ,
-    });
+      ...faas,
+    }));
     reporterQ.finish();
     const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats);
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -5,6 +5,7 @@
  * holds a few accumulators (not one per chunk) and the merge order (hence every floating-point sum) is
  * the same for every executor, worker count and resumed run. Checkpoints store the merged prefix.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { accumulate, decode, encode } from '../accumulate/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
@@ -116,6 +117,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let done = 0;
   let carried: CarriedMetrics = { events: 0, bytesRead: 0, columns: [], processSeconds: 0, chunkSeconds: [], passes: 0, retries: 0, skipped: [] };
   const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile) : undefined;
+  if (!opts.resume && ckptFile && existsSync(ckptFile)) hooks.onNote?.(`starting over; the unfinished run's checkpoint in ${opts.outDir} will be replaced (--resume continues it instead)`);
   if (opts.resume && !ckptFile) hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
   else if (opts.resume && !prior) hooks.onNote?.(`no checkpoint in ${opts.outDir}; starting from the beginning`);
   if (prior) {

@@ -178,6 +178,19 @@ describe('runner', () => {
     expect(r.accumulator.nevents).toBe(500);
   });
 
+  it('a failed run keeps its merged prefix as a checkpoint; --resume continues it and refuses another job', async () => {
+    const out = join(dir, 'failed-run');
+    const ds = await writeJson(join(dir, 'pq-only.json'), { pq: [PARQUET_FILE()] });
+    const notes: string[] = [];
+    const run = (processor: string, resume: boolean) =>
+      runAnalysis({ fileset: ds, processor: fixture(processor), chunksize: 100, outDir: out, resume, checkpointEvery: 1000, hooks: { onNote: (m) => notes.push(m) } });
+    await expect(run('throws.ts', false)).rejects.toThrow(/entries \[500, 600\)/);
+    // Chunks [0, 500) merged before the failure were saved.
+    await expect(run('throws.ts', true)).rejects.toThrow(ChunkError);
+    expect(notes).toContain('resuming: 5 of 10 chunks already done');
+    await expect(run('met-muons.ts', true)).rejects.toThrow(/checkpoint .* was written for a different job/);
+  });
+
   it('rejects a module that is not a processor, saying what is missing', async () => {
     const err = await runAnalysis({ fileset: dataset, processor: fixture('not-a-processor.ts') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessorLoadError);
