@@ -27,6 +27,11 @@ export function counts(x: HasOffsets): Int32Array {
 /**
  * All elements of all events, in order: a zero-copy view of the content range the offsets cover
  * (mutating it mutates the jagged column).
+ *
+ * @example
+ * ```ts
+ * const allJetPt = flatten(field(jets, 'pt'));  // one value per jet, e.g. to fill a histogram
+ * ```
  */
 export function flatten<T extends NumericArray>(x: Jagged<T>): T {
   const n = checkJagged('flatten', 'input', x);
@@ -56,6 +61,11 @@ export function localIndex(x: HasOffsets): Jagged<Int32Array> {
 /**
  * Repeats a per-event value over the elements of each event's list (an event weight for every jet), in the
  * dtype of `values`; shares `like.offsets`.
+ *
+ * @example
+ * ```ts
+ * const jetWeight = flatten(broadcast(genWeight, jets));  // aligned with flatten(field(jets, 'pt'))
+ * ```
  */
 export function broadcast<T extends NumericArray>(values: T, like: HasOffsets): Jagged<T> {
   const { offsets } = like;

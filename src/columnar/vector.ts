@@ -22,7 +22,7 @@ const TWO_PI = 2 * Math.PI;
 export function wrapPhi(d: number): number {
   if (d >= -Math.PI && d < Math.PI) return d;
   let r = d - TWO_PI * Math.floor((d + Math.PI) / TWO_PI);
-  // Rounding in the line above can land exactly on the excluded end.
+  // Rounding in the line above can land just outside the interval (seen below −π near large odd multiples of π).
   if (r >= Math.PI) r -= TWO_PI;
   else if (r < -Math.PI) r += TWO_PI;
   return r;
@@ -384,7 +384,7 @@ export function pairDeltaR(pairs: Combinations, a: Collection, b: Collection = a
  *
  * @example
  * ```ts
- * const neutral = eq(sumCharge(combinations(leptons, 3), leptons), 0);  // never, for three unit charges
+ * const neutral = eq(sumCharge(combinations(muons, 2), muons), 0);   // jagged mask over the pairs
  * ```
  */
 export function sumCharge(
