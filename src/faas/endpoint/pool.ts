@@ -80,7 +80,8 @@ export class WorkerPool {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`workers must be a positive integer, got ${opts.size}`);
     this.concurrency = opts.concurrency ?? 1;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
-    this.depth = opts.depth ?? 1;
+    // With C tasks running per worker, C more wait inside it, so a whole next wave starts without an IPC round trip.
+    this.depth = opts.depth ?? this.concurrency;
     for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
   }
 
