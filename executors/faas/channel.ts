@@ -1,0 +1,148 @@
+/**
+ * The executor's line to the FaaS service: submissions made in one event-loop turn go out as one batch,
+ * outcomes come back over the client's result stream (no polling), cancellations are batched too.
+ *
+ * While the service is unreachable (restarting), submissions and cancellations are retried with
+ * backoff for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
+ * tasks that finished meanwhile, so nothing is lost across a restart.
+ */
+import { FaasConnectionError, FaasRequestError, type FaasClient, type TaskOutcome } from '../../src/faas/client/index.ts';
+import { ServiceUnavailableError } from './errors.ts';
+import type { TaskArgs } from './wire.ts';
+
+export interface TaskHandlers {
+  /** The service accepted the task. */
+  submitted(taskId: string): void;
+  /** The task finished (success, failure or cancellation). */
+  outcome(o: TaskOutcome): void;
+  /** The task could not be submitted at all. */
+  refused(error: unknown): void;
+}
+
+interface Pending {
+  endpointId: string;
+  args: TaskArgs;
+  handlers: TaskHandlers;
+}
+
+export interface ChannelOptions {
+  /** How long to keep retrying while the service is unreachable. */
+  patienceMs: number;
+  /** Per-task attempts the service makes when workers or endpoints die. */
+  maxAttempts?: number;
+  note?: (msg: string) => void;
+}
+
+export class TaskChannel {
+  private pending: Pending[] = [];
+  private cancels: string[] = [];
+  private scheduled = false;
+  private readonly byTask = new Map<string, TaskHandlers>();
+  private closed = false;
+  /** Last time the service answered (a request or a streamed outcome). */
+  lastContact = Date.now();
+
+  constructor(
+    private readonly fx: FaasClient,
+    private readonly functionId: string,
+    private readonly opts: ChannelOptions,
+  ) {}
+
+  /** Tasks submitted and not finished. */
+  get outstanding(): number {
+    return this.byTask.size;
+  }
+
+  submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers): void {
+    this.pending.push({ endpointId, args, handlers });
+    this.schedule();
+  }
+
+  cancel(taskId: string): void {
+    this.byTask.delete(taskId);
+    this.cancels.push(taskId);
+    this.schedule();
+  }
+
+  /** Stop routing outcomes; pending submissions are refused. Best-effort cancel of what is still out. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const out = [...this.byTask.keys(), ...this.cancels];
+    this.byTask.clear();
+    for (const p of this.pending.splice(0)) p.handlers.refused(new ServiceUnavailableError('the executor was closed before the task was submitted'));
+    if (out.length) await this.fx.cancel(out).catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    const cancels = this.cancels.splice(0);
+    if (cancels.length) void this.withPatience(() => this.fx.cancel(cancels)).catch(() => undefined);
+    if (batch.length === 0) return;
+    let ids: string[];
+    try {
+      ids = await this.withPatience(() =>
+        this.fx.batchRun(batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts }))),
+      );
+    } catch (e) {
+      for (const p of batch) p.handlers.refused(e);
+      return;
+    }
+    if (this.closed) {
+      void this.fx.cancel(ids).catch(() => undefined);
+      return;
+    }
+    ids.forEach((id, i) => {
+      const h = batch[i]!.handlers;
+      this.byTask.set(id, h);
+      h.submitted(id);
+    });
+    void this.consume(ids);
+  }
+
+  private async consume(ids: string[]): Promise<void> {
+    for await (const o of this.fx.results(ids)) {
+      this.lastContact = Date.now();
+      const h = this.byTask.get(o.taskId);
+      if (!h) continue;
+      this.byTask.delete(o.taskId);
+      h.outcome(o);
+    }
+  }
+
+  /** Run a request, retrying connection failures (and 5xx answers) for up to the patience window. */
+  async withPatience<T>(request: () => Promise<T>): Promise<T> {
+    let firstFailure = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await request();
+        this.lastContact = Date.now();
+        return r;
+      } catch (e) {
+        const transient = e instanceof FaasConnectionError || (e instanceof FaasRequestError && e.status >= 500);
+        if (!transient || this.closed) throw e;
+        firstFailure ||= Date.now();
+        const waited = Date.now() - firstFailure;
+        if (waited > this.opts.patienceMs) {
+          throw new ServiceUnavailableError(
+            `the FaaS service has been unreachable for ${Math.round(waited / 1000)} s: ${(e as Error).message}`,
+            { waitedSeconds: Math.round(waited / 1000) },
+            'restart the service and rerun with --resume (finished chunks are kept in the checkpoint)',
+            { cause: e },
+          );
+        }
+        if (attempt === 0) this.opts.note?.(`FaaS service unreachable (${(e as Error).message.split(':')[0]}); retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * 2 ** Math.min(attempt, 4))));
+      }
+    }
+  }
+}

@@ -1,0 +1,528 @@
+/**
+ * The FaaS executor: one analysis across several endpoints of a Ristretto FaaS service.
+ *
+ * - One generic function (executors/faas/function.ts) runs every chunk; the processor bundle is shipped
+ *   to each endpoint once (a `stage` task, content-addressed) and workers keep it loaded by hash.
+ * - Chunks go to the endpoint with the most free share of its advertised capacity, weighted by its
+ *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint.
+ * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
+ *   no new work; its outstanding chunks are resubmitted elsewhere.
+ * - Tail retry: when nothing is queued, a chunk outstanding longer than the tail timeout (or k times the
+ *   median chunk round trip) gets a second copy on another endpoint. The first result wins; later
+ *   copies are cancelled and their results, if they still arrive, are discarded (counted, never merged).
+ * - Large results are staged out by the worker and fetched, checked and deleted here.
+ *
+ * It implements the same `Executor` contract as the local executors, so the runner's ordered streaming
+ * merge, checkpoints, --resume, --retries and --skipbadfiles work unchanged.
+ */
+import { randomUUID } from 'node:crypto';
+import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TaskOutcome } from '../../src/faas/client/index.ts';
+import { closestNames } from '../../src/events/closest.ts';
+import type { ProcessorBundle } from '../../src/processor/bundle.ts';
+import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
+import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
+import { TaskChannel } from './channel.ts';
+import { EndpointNotFoundError, EndpointSetupError, FaasExecutorError, NoEndpointOnlineError } from './errors.ts';
+import { CHUNK_FUNCTION_NAME, CHUNK_FUNCTION_SOURCE } from './function.ts';
+import { resolveFaasOptions, type FaasExecutorOptions, type ResolvedFaasOptions } from './options.ts';
+import { mapPath, mappingFor } from './paths.ts';
+import { pickSite, Site, updateSlowness } from './sites.ts';
+import { cleanupRun, deleteStaged, fetchStaged, isHttpLocation } from './stageout.ts';
+import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageOutTarget, type TaskReply } from './wire.ts';
+
+export type { FaasExecutorOptions } from './options.ts';
+
+/** Counters of the FaaS executor, written to metrics.json under `faas`. */
+export interface FaasStats {
+  /** Copies submitted beyond the first for stragglers. */
+  tailRetries: number;
+  /** Results of losing copies that arrived after the winner and were dropped unmerged. */
+  duplicatesDiscarded: number;
+  /** Losing copies cancelled before they finished. */
+  duplicatesCancelled: number;
+  /** Chunks resubmitted elsewhere because their endpoint went offline or lost the task. */
+  moved: number;
+  /** Stage tasks that shipped a processor bundle to an endpoint. */
+  bundleShipments: number;
+  /** Results fetched from the stage-out location, and their bytes. */
+  stagedResults: number;
+  stagedBytes: number;
+  /** Times an endpoint was declared lost (offline past the grace period). */
+  endpointsLost: number;
+}
+
+/** Per-endpoint progress, for the TTY and metrics. */
+export interface EndpointProgress {
+  readonly name: string;
+  readonly id: string;
+  readonly capacity: number;
+  readonly online: boolean;
+  readonly slow: boolean;
+  readonly running: number;
+  readonly done: number;
+  readonly events: number;
+  readonly eventsPerSecond: number;
+}
+
+interface Copy {
+  readonly run: Run;
+  readonly site: Site;
+  readonly startedAt: number;
+  taskId: string | undefined;
+  live: boolean;
+  straggler: boolean;
+}
+
+interface Run {
+  readonly item: WorkItem;
+  readonly job: JobSpec;
+  readonly copies: Copy[];
+  settled: boolean;
+  moves: number;
+  failure: unknown;
+  readonly resolve: (r: ChunkResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class FaasExecutor extends BaseExecutor {
+  readonly name = 'faas';
+  readonly concurrency: number;
+  readonly faas: FaasStats = { tailRetries: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0 };
+  readonly sites: readonly Site[];
+  private readonly queue: Run[] = [];
+  private readonly active = new Set<Run>();
+  private readonly roundTrips: number[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly started = performance.now();
+  private readonly stageoutTarget: StageOutTarget | undefined;
+  private readonly deletions = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(
+    private readonly fx: FaasClient,
+    private readonly channel: TaskChannel,
+    sites: Site[],
+    private readonly o: ResolvedFaasOptions,
+    private readonly ownClient: boolean,
+  ) {
+    super(o);
+    this.sites = sites;
+    this.concurrency = sites.reduce((n, s) => n + Math.max(1, s.capacity), 0);
+    this.stageoutTarget = o.stageout ? { location: o.stageout, thresholdBytes: o.stageoutThreshold, runId: `run-${randomUUID()}` } : undefined;
+    this.timers.push(setInterval(() => void this.poll(), o.pollMs));
+    this.timers.push(setInterval(() => this.tail(), Math.min(250, o.pollMs)));
+    for (const t of this.timers) t.unref();
+  }
+
+  /**
+   * Connect: resolve the endpoints (names or ids), wait until at least one is online, register (or
+   * reuse) the chunk function. The executor's concurrency is the endpoints' total capacity.
+   */
+  static async connect(opts: FaasExecutorOptions): Promise<FaasExecutor> {
+    const o = resolveFaasOptions(opts);
+    const fx = opts.client ?? new FaasClient({ serviceUrl: o.service, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+    try {
+      const infos = await waitForEndpoints(fx, o);
+      const sites = infos.map((e) => new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id)));
+      const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, { name: CHUNK_FUNCTION_NAME, description: 'Ristretto: run a processor on one work item' });
+      const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote });
+      return new FaasExecutor(fx, channel, sites, o, !opts.client);
+    } catch (e) {
+      if (!opts.client) await fx.close();
+      throw e;
+    }
+  }
+
+  /** Per-endpoint progress (chunks running and done, events/s since the start). */
+  progress(): EndpointProgress[] {
+    const secs = (performance.now() - this.started) / 1000;
+    return this.sites.map((s) => ({
+      name: s.name,
+      id: s.id,
+      capacity: s.capacity,
+      online: s.online,
+      slow: s.slowByRate || s.hasStraggler(),
+      running: s.inflight.size,
+      done: s.done,
+      events: s.events,
+      eventsPerSecond: secs > 0 ? s.events / secs : 0,
+    }));
+  }
+
+  /** The `faas` section of metrics.json. */
+  report(): FaasStats & { endpoints: EndpointProgress[]; stageout: string | null; tailTimeoutSeconds: number | null; stragglerFactor: number } {
+    return { ...this.faas, endpoints: this.progress(), stageout: this.o.stageout ?? null, tailTimeoutSeconds: this.o.tailTimeoutMs === undefined ? null : this.o.tailTimeoutMs / 1000, stragglerFactor: this.o.stragglerFactor };
+  }
+
+  protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    if (this.closed || this.cancelled) return Promise.reject(new CancelledError(item));
+    return new Promise<ChunkResult>((resolve, reject) => {
+      const run: Run = { item, job, copies: [], settled: false, moves: 0, failure: undefined, resolve, reject };
+      this.active.add(run);
+      this.queue.push(run);
+      this.pump();
+    });
+  }
+
+  // ---------------------------------------------------------------- placing copies
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const run = this.queue[0]!;
+      if (run.settled) {
+        this.queue.shift();
+        continue;
+      }
+      const site = this.pick(run);
+      if (!site) return;
+      this.queue.shift();
+      this.launch(run, site);
+    }
+  }
+
+  private pick(run: Run): Site | undefined {
+    const exclude = new Set<Site>();
+    for (const c of run.copies) if (c.live) exclude.add(c.site);
+    return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
+  }
+
+  private launch(run: Run, site: Site): void {
+    const copy: Copy = { run, site, startedAt: Date.now(), taskId: undefined, live: true, straggler: false };
+    run.copies.push(copy);
+    site.inflight.add(copy);
+    this.stage(site, run.job.processor).then(
+      () => {
+        if (!copy.live) return;
+        const args: ChunkArgs = {
+          v: CHUNK_WIRE_VERSION,
+          op: 'chunk',
+          hash: run.job.processor.hash,
+          item: site.mapping ? { ...run.item, file: mapPath(run.item.file, site.mapping) } : run.item,
+          metadata: run.job.metadata[run.item.dataset] ?? {},
+          prefetch: run.job.prefetch ?? [],
+          ...(this.stageoutTarget ? { stageout: this.siteStageout(site) } : {}),
+        };
+        this.channel.submit(site.id, args, {
+          submitted: (id) => {
+            copy.taskId = id;
+            if (!copy.live) this.channel.cancel(id);
+          },
+          outcome: (o) => this.onOutcome(copy, o),
+          refused: (e) => this.copyFailed(copy, e),
+        });
+      },
+      (e) => this.copyFailed(copy, e),
+    );
+  }
+
+  /** Delete a staged blob in the background; close() waits for these. */
+  private deleteStaged(key: string): void {
+    const p = deleteStaged(this.stageoutTarget!.location, key).finally(() => this.deletions.delete(p));
+    this.deletions.add(p);
+  }
+
+  private siteStageout(site: Site): StageOutTarget {
+    const t = this.stageoutTarget!;
+    return isHttpLocation(t.location) || !site.mapping ? t : { ...t, location: mapPath(t.location, site.mapping) };
+  }
+
+  /** Ship the bundle to a site once; every copy for that site waits on the same promise. */
+  private stage(site: Site, bundle: ProcessorBundle): Promise<void> {
+    let p = site.staged.get(bundle.hash);
+    if (p) return p;
+    p = new Promise<void>((resolve, reject) => {
+      this.faas.bundleShipments++;
+      this.channel.submit(site.id, { v: CHUNK_WIRE_VERSION, op: 'stage', hash: bundle.hash, code: bundle.code }, {
+        submitted: () => undefined,
+        refused: reject,
+        outcome: (o) => {
+          const r = o.result as TaskReply | undefined;
+          if (r?.kind === 'staged-bundle') return resolve();
+          reject(this.setupError(site, o, r, `shipping the processor bundle of ${bundle.source} to endpoint ${site.name} failed`));
+        },
+      });
+    });
+    site.staged.set(bundle.hash, p);
+    p.catch(() => site.staged.delete(bundle.hash));
+    return p;
+  }
+
+  // ---------------------------------------------------------------- outcomes
+
+  private onOutcome(copy: Copy, o: TaskOutcome): void {
+    copy.site.inflight.delete(copy);
+    const { run } = copy;
+    const reply = o.result as TaskReply | undefined;
+    const success = !o.error && (reply?.kind === 'inline' || reply?.kind === 'staged');
+    if (run.settled || (!copy.live && !success)) {
+      // A losing copy: never merged. Its staged bytes (if any) are just deleted.
+      if (success && run.settled) this.faas.duplicatesDiscarded++;
+      if (reply?.kind === 'staged') this.deleteStaged(reply.ref.key);
+      copy.live = false;
+      this.pump();
+      return;
+    }
+    // A copy given up on (its endpoint looked lost) that still delivers first is as good as any: it wins.
+    if (o.error) {
+      const e = o.error;
+      const type = e instanceof TaskFailedError ? e.remoteType : undefined;
+      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout' || type === 'Cancelled') return this.copyLost(copy, e);
+      if (e instanceof FaasRequestError && e.status === 404) return this.copyLost(copy, e);
+      return this.copyFailed(copy, this.setupError(copy.site, o, undefined, `the chunk function failed on endpoint ${copy.site.name}`));
+    }
+    const r = o.result as TaskReply;
+    switch (r?.kind) {
+      case 'inline':
+        return this.win(copy, { accumulator: r.accumulator.slice(), metrics: r.metrics });
+      case 'staged':
+        fetchStaged(this.stageoutTarget!.location, r.ref).then(
+          (bytes) => {
+            this.faas.stagedResults++;
+            this.faas.stagedBytes += bytes.byteLength;
+            this.deleteStaged(r.ref.key);
+            this.win(copy, { accumulator: bytes, metrics: r.metrics });
+          },
+          (err) => this.copyFailed(copy, err),
+        );
+        return;
+      case 'failed':
+        return this.copyFailed(copy, fromChunkFailure(run.item, r.failure));
+      case 'missing-bundle':
+        copy.site.staged.delete(r.hash);
+        copy.live = false;
+        this.queue.unshift(run);
+        return this.pump();
+      default:
+        return this.copyFailed(copy, this.setupError(copy.site, o, r, `endpoint ${copy.site.name} cannot run Ristretto chunks`));
+    }
+  }
+
+  private win(copy: Copy, result: ChunkResult): void {
+    const { run } = copy;
+    copy.live = false;
+    if (run.settled) {
+      this.faas.duplicatesDiscarded++;
+      return this.pump();
+    }
+    run.settled = true;
+    this.active.delete(run);
+    const seconds = (Date.now() - copy.startedAt) / 1000;
+    copy.site.record(result.metrics.events, seconds);
+    this.roundTrips.push(seconds);
+    if (this.roundTrips.length > 500) this.roundTrips.splice(0, this.roundTrips.length - 500);
+    for (const other of run.copies) {
+      if (!other.live) continue;
+      other.live = false;
+      other.site.inflight.delete(other);
+      this.faas.duplicatesCancelled++;
+      if (other.taskId) this.channel.cancel(other.taskId);
+    }
+    updateSlowness(this.sites, this.o.slowFactor);
+    run.resolve(result);
+    this.moveFromSlowSites();
+    this.pump();
+  }
+
+  /** The chunk failed on this copy. It fails for good only when no other copy of it is still running. */
+  private copyFailed(copy: Copy, error: unknown): void {
+    copy.live = false;
+    copy.site.inflight.delete(copy);
+    const { run } = copy;
+    if (run.settled) return this.pump();
+    run.failure ??= error;
+    if (!run.copies.some((c) => c.live)) this.settleFailed(run, run.failure);
+    this.pump();
+  }
+
+  /** The copy was lost with its worker or endpoint: run the chunk elsewhere (up to maxMoves times). */
+  private copyLost(copy: Copy, error: unknown): void {
+    copy.live = false;
+    copy.site.inflight.delete(copy);
+    const { run } = copy;
+    if (run.settled || run.copies.some((c) => c.live)) return this.pump();
+    this.requeue(run, error);
+    this.pump();
+  }
+
+  private requeue(run: Run, error: unknown): void {
+    if (++run.moves > this.o.maxMoves) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return this.settleFailed(run, new WorkerLostError(run.item, `lost ${run.moves} times (last: ${detail})`));
+    }
+    this.faas.moved++;
+    this.queue.unshift(run);
+  }
+
+  private settleFailed(run: Run, error: unknown): void {
+    if (run.settled) return;
+    run.settled = true;
+    this.active.delete(run);
+    run.reject(error);
+  }
+
+  private setupError(site: Site, o: TaskOutcome, r: TaskReply | undefined, what: string): Error {
+    if (r?.kind === 'version-mismatch') {
+      return new EndpointSetupError(`${what}: it speaks chunk-message revision ${r.endpointVersion}, this client ${CHUNK_WIRE_VERSION}`, { endpoint: site.name }, 'install the same Ristretto version at the endpoint and here');
+    }
+    if (r?.kind === 'failed') return new EndpointSetupError(`${what}: ${r.failure.name}: ${r.failure.message}`, { endpoint: site.name }, 'check that the endpoint runs from a Ristretto installation with the packages the processor imports');
+    const e = o.error;
+    if (e instanceof TaskFailedError) {
+      const hint =
+        e.remoteType === 'MaxResultSizeExceeded'
+          ? 'pass --stageout DIR|URL so large results bypass the service'
+          : e.remoteType === 'Forbidden'
+            ? "ask the endpoint's owner to allow the Ristretto chunk function"
+            : e.remoteType === 'FunctionLoadFailed' || /Ristretto installation|RISTRETTO_HOME/.test(e.remoteMessage)
+              ? 'run the endpoint from a Ristretto installation, or set RISTRETTO_HOME for it'
+              : undefined;
+      return new EndpointSetupError(`${what}: ${e.remoteMessage}`, { endpoint: site.name, taskId: e.taskId, remoteType: e.remoteType, remoteStack: e.remoteStack }, hint, { cause: e });
+    }
+    return new EndpointSetupError(`${what}: ${e?.message ?? `unexpected reply ${JSON.stringify(r)?.slice(0, 200)}`}`, { endpoint: site.name }, undefined, { cause: e });
+  }
+
+  // ---------------------------------------------------------------- health and tail
+
+  /** Poll endpoint status; move chunks off endpoints offline for longer than the grace period. */
+  private async poll(): Promise<void> {
+    if (this.closed) return;
+    let infos: EndpointInfo[];
+    try {
+      infos = await this.fx.listEndpoints();
+      this.channel.lastContact = Date.now();
+    } catch {
+      return; // the service is restarting: submissions wait for it, nothing to decide here
+    }
+    const now = Date.now();
+    for (const s of this.sites) {
+      const info = infos.find((e) => e.endpoint_id === s.id);
+      const online = info?.status === 'online';
+      if (info && info.capacity > 0) s.capacity = info.capacity;
+      if (online) {
+        s.online = true;
+        s.offlineSince = 0;
+        continue;
+      }
+      s.offlineSince ||= now;
+      if (s.online && now - s.offlineSince >= this.o.offlineGraceMs) {
+        s.online = false;
+        this.faas.endpointsLost++;
+        this.o.onNote?.(`endpoint ${s.name} is offline; moving its ${s.inflight.size} chunk(s) elsewhere`);
+        this.evacuate(s, true);
+      }
+    }
+    this.pump();
+  }
+
+  /** Give every chunk running on `site` another copy elsewhere; when the site is gone, also abandon its copies. */
+  private evacuate(site: Site, gone: boolean): void {
+    for (const c of [...site.inflight] as Copy[]) {
+      const run = c.run;
+      if (gone) {
+        c.live = false;
+        site.inflight.delete(c);
+        if (c.taskId) this.channel.cancel(c.taskId);
+        if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`));
+      } else if (!run.settled && run.copies.filter((x) => x.live).length === 1) {
+        const other = this.pick(run);
+        if (other && other !== site) {
+          c.straggler = true;
+          this.faas.tailRetries++;
+          this.launch(run, other);
+        }
+      }
+    }
+  }
+
+  private moveFromSlowSites(): void {
+    for (const s of this.sites) if (s.slowByRate && s.inflight.size > 0) this.evacuate(s, false);
+  }
+
+  /** Tail retry: only when nothing waits for a slot, duplicate chunks outstanding longer than the threshold. */
+  private tail(): void {
+    if (this.closed || this.queue.length > 0 || this.active.size === 0) return;
+    const threshold = this.stragglerMs();
+    if (threshold === undefined) return;
+    const now = Date.now();
+    for (const run of this.active) {
+      const live = run.copies.filter((c) => c.live);
+      if (live.length !== 1 || run.copies.length >= this.o.maxCopies) continue;
+      const c = live[0]!;
+      if (now - c.startedAt < threshold) continue;
+      const site = this.pick(run);
+      if (!site) continue;
+      c.straggler = true;
+      this.faas.tailRetries++;
+      this.launch(run, site);
+    }
+  }
+
+  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median round trip. */
+  private stragglerMs(): number | undefined {
+    let t = this.o.tailTimeoutMs;
+    if (this.roundTrips.length >= 3) {
+      const sorted = [...this.roundTrips].sort((a, b) => a - b);
+      const k = this.o.stragglerFactor * sorted[sorted.length >> 1]! * 1000;
+      t = t === undefined ? k : Math.min(t, k);
+    }
+    return t === undefined ? undefined : Math.max(this.o.minStragglerMs, t);
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  protected override onCancel(): void {
+    for (const run of [...this.active]) this.abandon(run);
+    this.queue.length = 0;
+  }
+
+  private abandon(run: Run): void {
+    for (const c of run.copies) {
+      if (!c.live) continue;
+      c.live = false;
+      c.site.inflight.delete(c);
+      if (c.taskId) this.channel.cancel(c.taskId);
+    }
+    this.settleFailed(run, new CancelledError(run.item));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const run of [...this.active]) this.abandon(run);
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.channel.close();
+    await Promise.all(this.deletions);
+    if (this.stageoutTarget) await cleanupRun(this.stageoutTarget.location, this.stageoutTarget.runId);
+    if (this.ownClient) await this.fx.close();
+  }
+}
+
+/** Resolve endpoint names/ids and wait (up to the connect timeout) until at least one is online. */
+async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise<EndpointInfo[]> {
+  const deadline = Date.now() + o.connectTimeoutMs;
+  for (;;) {
+    const all = await fx.listEndpoints();
+    const found: EndpointInfo[] = [];
+    for (const want of o.endpoints) {
+      const e = all.find((x) => x.endpoint_id === want) ?? all.find((x) => x.name === want);
+      if (!e) {
+        const near = closestNames(want, all.map((x) => x.name), 3);
+        throw new EndpointNotFoundError(
+          `endpoint "${want}" does not exist or is not shared with you`,
+          { endpoint: want, service: o.service },
+          near.length ? `closest endpoint names: ${near.join(', ')}` : `no endpoints are visible to you; start one with \`ristretto faas endpoint start --service ${o.service} --name NAME\``,
+        );
+      }
+      if (found.some((f) => f.endpoint_id === e.endpoint_id)) throw new FaasExecutorError(`endpoint "${want}" is listed twice in --endpoints`, { endpoint: want }, 'name each endpoint once');
+      found.push(e);
+    }
+    if (found.some((e) => e.status === 'online')) return found;
+    if (Date.now() > deadline) {
+      throw new NoEndpointOnlineError(
+        `none of the endpoints ${o.endpoints.join(', ')} is online`,
+        { endpoints: o.endpoints, waitedSeconds: o.connectTimeoutMs / 1000 },
+        'start them with `ristretto faas endpoint start`, or check `ristretto faas endpoint list`',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The one generic FaaS function every analysis uses: "process a chunk". Its module is a small, fixed
+ * shim, so it registers once per user (the service deduplicates by content hash) and endpoints cache it.
+ *
+ * The shim does not carry Ristretto inside it. Like the coffea function of the funcX paper, it imports
+ * the analysis framework installed at the endpoint (the endpoint agent runs from a Ristretto checkout
+ * or package): it finds that installation from `RISTRETTO_HOME`, or else by walking up from the worker
+ * process's entry script, and calls `executors/faas/remote/run-task.ts` there. Client and endpoint must
+ * agree on the message revision (`CHUNK_WIRE_VERSION`); a mismatch comes back as a clear error.
+ */
+
+/** Path of the worker-side module inside a Ristretto installation. */
+export const REMOTE_MODULE = 'executors/faas/remote/run-task.ts';
+
+/** Name under which the function is registered. */
+export const CHUNK_FUNCTION_NAME = 'ristretto-process-chunk';
+
+/** The module source registered with the service (stable text, hence a stable function id). */
+export const CHUNK_FUNCTION_SOURCE = `// Ristretto: process one work item on this endpoint (see executors/faas/function.ts).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const REMOTE = ${JSON.stringify(REMOTE_MODULE)};
+let remote;
+
+function locate() {
+  const home = process.env.RISTRETTO_HOME;
+  if (home) {
+    if (existsSync(join(home, REMOTE))) return join(home, REMOTE);
+    throw new Error('RISTRETTO_HOME=' + home + ' has no ' + REMOTE + '; point it at a Ristretto installation');
+  }
+  for (let dir = dirname(resolve(process.argv[1] || '.')); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, REMOTE))) return join(dir, REMOTE);
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error('no Ristretto installation found above ' + process.argv[1] + '; set RISTRETTO_HOME for the endpoint');
+}
+
+export default async function ristrettoProcessChunk(args, ctx) {
+  remote ??= import(pathToFileURL(locate()).href).catch((e) => {
+    remote = undefined;
+    throw e;
+  });
+  return (await remote).runTask(args, ctx);
+}
+`;

@@ -1,0 +1,81 @@
+/**
+ * The endpoint half of the FaaS executor: what the registered chunk function runs inside a warm
+ * endpoint worker process. It keeps processor bundles loaded by hash and open readers across tasks, and
+ * runs each work item through the same `processChunk` as the local executors, so results are
+ * byte-identical to theirs.
+ *
+ * Bundles arrive once per endpoint (a `stage` task) and are kept on the endpoint's disk, in the bundle
+ * cache of its Ristretto installation, where every worker of the endpoint finds them by hash.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bundleDir, isBundleLoaded, loadBundle } from '../../../src/processor/bundle.ts';
+import type { Processor } from '../../../src/processor/types.ts';
+import { toChunkFailure } from '../../../src/runner/errors.ts';
+import { createChunkState, processChunk } from '../../../src/runner/process-chunk.ts';
+import { stageOut } from '../stageout.ts';
+import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageArgs, type TaskArgs, type TaskReply } from '../wire.ts';
+
+/** What the FaaS worker passes as the function's second argument (the fields used here). */
+export interface RemoteContext {
+  readonly taskId: string;
+}
+
+const state = createChunkState();
+
+/** Entry point called by the registered chunk function. */
+export async function runTask(args: TaskArgs, ctx: RemoteContext): Promise<TaskReply> {
+  if (!args || args.v !== CHUNK_WIRE_VERSION) return { kind: 'version-mismatch', endpointVersion: CHUNK_WIRE_VERSION };
+  return args.op === 'stage' ? stage(args) : chunk(args, ctx);
+}
+
+async function stage(args: StageArgs): Promise<TaskReply> {
+  const cached = isBundleLoaded(args.hash) || existsSync(bundleFile(args.hash));
+  try {
+    // Loading here (not only writing) reports a bundle that cannot load at this site once, up front.
+    await loadBundle({ hash: args.hash, code: args.code });
+  } catch (e) {
+    return { kind: 'failed', failure: toChunkFailure(e) };
+  }
+  return { kind: 'staged-bundle', hash: args.hash, cached };
+}
+
+async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
+  let processor: Processor<unknown>;
+  try {
+    const p = await processorFor(args.hash);
+    if (!p) return { kind: 'missing-bundle', hash: args.hash };
+    processor = p;
+  } catch (e) {
+    return { kind: 'failed', failure: toChunkFailure(e) };
+  }
+  let result;
+  try {
+    result = await processChunk(args.item, processor, state, { metadata: args.metadata, prefetch: args.prefetch, processorKey: args.hash });
+  } catch (e) {
+    return { kind: 'failed', failure: toChunkFailure(e) };
+  }
+  const so = args.stageout;
+  if (so && result.accumulator.byteLength >= so.thresholdBytes) {
+    try {
+      const ref = await stageOut(so.location, `${so.runId}/${ctx.taskId}.bin`, result.accumulator);
+      return { kind: 'staged', ref, metrics: result.metrics };
+    } catch (e) {
+      return { kind: 'failed', failure: toChunkFailure(e) };
+    }
+  }
+  return { kind: 'inline', accumulator: result.accumulator, metrics: result.metrics };
+}
+
+function bundleFile(hash: string): string {
+  return join(bundleDir, `${hash}.mjs`);
+}
+
+async function processorFor(hash: string): Promise<Processor<unknown> | undefined> {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid processor bundle hash "${hash}"`);
+  if (isBundleLoaded(hash)) return loadBundle({ hash, code: '' });
+  const file = bundleFile(hash);
+  if (!existsSync(file)) return undefined;
+  return loadBundle({ hash, code: await readFile(file, 'utf8') });
+}

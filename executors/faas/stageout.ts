@@ -1,0 +1,127 @@
+/**
+ * Stage-out of large chunk results, so they do not travel through the FaaS service: the worker writes
+ * the bytes to a shared directory or PUTs them to an HTTP object store and returns a reference; the
+ * client fetches, checks (size + sha256) and deletes them.
+ *
+ * A location is either a directory (absolute path or `file://` URL) or an `http(s)://` base URL of an
+ * object store answering `PUT/GET/DELETE <base>/<key>` (executors/faas/blob-store.ts is one). Blobs are
+ * named `<runId>/<name>.bin`. If `RISTRETTO_STAGEOUT_TOKEN` is set, it is sent as a bearer token.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RistrettoError } from '../../src/errors/index.ts';
+import type { StagedRef } from './wire.ts';
+
+/** Writing, reading or deleting a staged result failed. */
+export class StageOutError extends RistrettoError {}
+
+/** Environment variable with an optional bearer token for an HTTP stage-out store. */
+export const STAGEOUT_TOKEN_ENV = 'RISTRETTO_STAGEOUT_TOKEN';
+
+export function isHttpLocation(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** Directory of a filesystem location (`file://` URLs and relative paths resolved). */
+export function directoryOf(location: string): string {
+  if (/^file:\/\//i.test(location)) return fileURLToPath(location);
+  return isAbsolute(location) ? location : resolve(location);
+}
+
+function blobUrl(location: string, key: string): string {
+  return `${location.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function authHeaders(): Record<string, string> {
+  const t = process.env[STAGEOUT_TOKEN_ENV]?.trim();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+function checkKey(key: string): void {
+  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
+    throw new StageOutError(`invalid stage-out key "${key}"`, { key }, 'keys are <runId>/<name>.bin made of letters, digits, ".", "_" and "-"');
+  }
+}
+
+/** Worker side: store `bytes` under `key` at `location` and return the reference. */
+export async function stageOut(location: string, key: string, bytes: Uint8Array): Promise<StagedRef> {
+  checkKey(key);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (isHttpLocation(location)) {
+    const url = blobUrl(location, key);
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'PUT', body: new Blob([bytes as Uint8Array<ArrayBuffer>]), headers: { 'content-type': 'application/octet-stream', ...authHeaders() } });
+    } catch (e) {
+      throw new StageOutError(`cannot PUT the result to ${url}: ${(e as Error).message}`, { location, key }, 'check that the stage-out store is reachable from the endpoint', { cause: e });
+    }
+    if (!res.ok) throw new StageOutError(`stage-out store answered ${res.status} to PUT ${url}`, { location, key, status: res.status }, 'check the store URL and RISTRETTO_STAGEOUT_TOKEN at the endpoint');
+    await res.arrayBuffer();
+  } else {
+    const file = join(directoryOf(location), ...key.split('/'));
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      // Write then rename: the client never reads a half-written result.
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+    } catch (e) {
+      throw new StageOutError(`cannot write the result to ${file}: ${(e as Error).message}`, { location, key }, 'check that the stage-out directory is mounted and writable at the endpoint (see pathMap)', { cause: e });
+    }
+  }
+  return { key, size: bytes.byteLength, sha256 };
+}
+
+/** Client side: read a staged result and check its size and hash. */
+export async function fetchStaged(location: string, ref: StagedRef): Promise<Uint8Array> {
+  checkKey(ref.key);
+  let bytes: Uint8Array;
+  if (isHttpLocation(location)) {
+    const url = blobUrl(location, ref.key);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: authHeaders() });
+    } catch (e) {
+      throw new StageOutError(`cannot GET the staged result ${url}: ${(e as Error).message}`, { location, key: ref.key }, 'check that the stage-out store is reachable from here', { cause: e });
+    }
+    if (!res.ok) throw new StageOutError(`stage-out store answered ${res.status} to GET ${url}`, { location, key: ref.key, status: res.status }, 'the blob may have been deleted or the store restarted without its data');
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } else {
+    const file = join(directoryOf(location), ...ref.key.split('/'));
+    try {
+      const buf = await readFile(file);
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
+    } catch (e) {
+      throw new StageOutError(`cannot read the staged result ${file}: ${(e as Error).message}`, { location, key: ref.key }, 'check that the stage-out directory is the same storage here as at the endpoint', { cause: e });
+    }
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.byteLength !== ref.size || sha !== ref.sha256) {
+    throw new StageOutError(`staged result ${ref.key} is corrupt: ${bytes.byteLength} bytes with sha256 ${sha.slice(0, 12)}…, expected ${ref.size} bytes with ${ref.sha256.slice(0, 12)}…`, { location, key: ref.key }, 'rerun; if it persists, check the stage-out storage');
+  }
+  return bytes;
+}
+
+/** Client side: delete a staged result (missing is fine). Returns false when the deletion failed. */
+export async function deleteStaged(location: string, key: string): Promise<boolean> {
+  try {
+    checkKey(key);
+    if (isHttpLocation(location)) {
+      const res = await fetch(blobUrl(location, key), { method: 'DELETE', headers: authHeaders() });
+      await res.arrayBuffer();
+      return res.ok || res.status === 404;
+    }
+    await rm(join(directoryOf(location), ...key.split('/')), { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Client side: remove the (empty) run folder of a filesystem location at the end of a run. */
+export async function cleanupRun(location: string, runId: string): Promise<void> {
+  if (isHttpLocation(location)) return;
+  await rm(join(directoryOf(location), runId), { recursive: true, force: true }).catch(() => undefined);
+}

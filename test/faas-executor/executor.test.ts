@@ -1,0 +1,202 @@
+/**
+ * The FaaS executor against real processes on loopback: a service and endpoint agents started through
+ * the `ristretto faas` CLI, worker processes, the runner. References come from the threads executor
+ * (which shares no code with the FaaS path beyond processChunk) and from the files' own entry counts.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaasExecutor, mapPath } from '../../executors/faas/index.ts';
+import { startBlobStore } from '../../executors/faas/blob-store.ts';
+import { LocalCluster } from '../../executors/faas/local-cluster.ts';
+import { ThreadsExecutor } from '../../executors/threads/index.ts';
+import { encode } from '../../src/accumulate/index.ts';
+import type { Dataset } from '../../src/dataset/fileset.ts';
+import { openRoot } from '../../src/io/root/index.ts';
+import { runAnalysis } from '../../src/runner/run.ts';
+import { repoRoot, sharedPath } from '../shared.ts';
+
+const ROOT_FILE = () => sharedPath('data', 'Run2012B_SingleMu_10000.root');
+const PARQUET_FILE = () => sharedPath('data', 'Run2012B_SingleMu-1000.parquet');
+const SLEEPY = resolve(repoRoot, 'test', 'faas-executor', 'fixtures', 'site-sleep.ts');
+const QUERY = resolve(repoRoot, 'processors', 'adl', 'query-5.ts');
+
+let cluster: LocalCluster;
+let threads: ThreadsExecutor;
+let entries: number;
+
+beforeAll(async () => {
+  cluster = await LocalCluster.start();
+  process.env.RISTRETTO_TOKEN = cluster.token;
+  await Promise.all([cluster.startEndpoint('site-a'), cluster.startEndpoint('site-b')]);
+  threads = new ThreadsExecutor({ workers: 2 });
+  const r = await openRoot(ROOT_FILE(), { treeName: 'Events' });
+  entries = r.numEntries;
+  await r.close();
+}, 120_000);
+
+afterAll(async () => {
+  await threads?.close();
+  await cluster?.close();
+});
+
+const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [{ name: 'singlemu', files: [{ path: ROOT_FILE(), tree: 'Events' }], metadata }];
+
+const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
+
+async function connect(extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
+  return FaasExecutor.connect({ service: cluster.url, endpoints: ['site-a', 'site-b'], pollSeconds: 0.25, offlineGraceSeconds: 0.5, ...extra });
+}
+
+async function reference(processor: string, fileset: Dataset[], chunksize: number) {
+  return runAnalysis({ fileset, processor, executor: threads, chunksize, cacheFile: false });
+}
+
+describe('FaaS executor', () => {
+  it('gives byte-identical results to the threads executor, with results inline, staged in a directory, or staged over HTTP', async () => {
+    const ref = await reference(QUERY, rootDataset(), 1000);
+    const stageDir = join(cluster.dir, 'stage');
+    await mkdir(stageDir);
+    const store = await startBlobStore({ dir: join(cluster.dir, 'blobs') });
+    try {
+      for (const stageout of [undefined, stageDir, store.url]) {
+        const ex = await connect(stageout ? { stageout, stageoutThreshold: 0 } : {});
+        try {
+          const r = await runAnalysis({ fileset: rootDataset(), processor: QUERY, executor: ex, chunksize: 1000, cacheFile: false });
+          expect(r.metrics.events).toBe(entries);
+          expect(r.metrics.chunks).toBe(10);
+          expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+          expect(ex.faas.bundleShipments).toBe(2); // once per endpoint
+          expect(ex.faas.stagedResults).toBe(stageout ? 10 : 0);
+        } finally {
+          await ex.close();
+        }
+      }
+      // Fetched results were deleted and the run folders removed.
+      expect(await readdir(stageDir)).toEqual([]);
+      expect((await readdir(join(cluster.dir, 'blobs'), { recursive: true })).filter((f) => f.endsWith('.bin'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('survives SIGKILL of one of two endpoints mid-analysis with exactly the right events and histograms', async () => {
+    await cluster.startEndpoint('site-c');
+    const fileset = rootDataset({ sleepMs: 150 });
+    const ref = await reference(SLEEPY, fileset, 500);
+    const ex = await connect({ endpoints: ['site-a', 'site-c'] });
+    let killed: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      if (!killed && ex.progress().find((e) => e.name === 'site-c')!.done >= 2) killed = cluster.killEndpoint('site-c');
+    }, 20);
+    try {
+      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
+      expect(killed).toBeDefined();
+      expect(r.metrics.events).toBe(entries);
+      expect(r.metrics.chunks).toBe(20);
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      expect(ex.faas.endpointsLost).toBe(1);
+      const c = ex.progress().find((e) => e.name === 'site-c')!;
+      expect(c.online).toBe(false);
+      expect(c.done).toBeLessThan(20);
+    } finally {
+      clearInterval(timer);
+      await killed;
+      await ex.close();
+    }
+  });
+
+  it('tail retry: chunks stuck on a slow endpoint are rerun elsewhere, first result wins, nothing is merged twice', async () => {
+    const fileset = rootDataset({ sleepMs: 100, slowEndpoint: 'site-b', slowMs: 20_000 });
+    const ref = await reference(SLEEPY, rootDataset(), 1000);
+    const ex = await connect();
+    try {
+      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
+      expect(r.metrics.events).toBe(entries);
+      expect(r.metrics.chunks).toBe(10);
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      expect(ex.faas.tailRetries).toBeGreaterThanOrEqual(1);
+      // Every retried chunk had a losing copy: cancelled before it finished or discarded when it arrived.
+      expect(ex.faas.duplicatesCancelled + ex.faas.duplicatesDiscarded).toBeGreaterThanOrEqual(ex.faas.tailRetries);
+      const [a, b] = ex.progress();
+      expect(a!.done + b!.done).toBe(10);
+      expect(b!.done).toBe(0); // 20 s per chunk there: the run could only finish this way
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it('completes when the service is killed and restarted mid-analysis', async () => {
+    const fileset = rootDataset({ sleepMs: 200 });
+    const ref = await reference(SLEEPY, fileset, 500);
+    const ex = await connect({ servicePatienceSeconds: 60 });
+    let restarted: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      const done = ex.progress().reduce((n, e) => n + e.done, 0);
+      if (!restarted && done >= 3) {
+        restarted = (async () => {
+          await cluster.killService();
+          await new Promise((r) => setTimeout(r, 1000));
+          await cluster.startService();
+        })();
+      }
+    }, 20);
+    try {
+      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
+      expect(restarted).toBeDefined();
+      await restarted;
+      expect(r.metrics.events).toBe(entries);
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+    } finally {
+      clearInterval(timer);
+      await restarted;
+      await ex.close();
+    }
+  }, 120_000);
+
+  it('run-analysis --executor faas: a corrupt file with --skipbadfiles is reported in the summary and metrics.json', async () => {
+    const dir = join(cluster.dir, 'cli');
+    await mkdir(dir);
+    const root = Buffer.from(await readFile(ROOT_FILE()));
+    root.fill(0, 1000, root.length - 200_000); // opens fine, fails when baskets are read
+    const corrupt = join(dir, 'corrupt.root');
+    await writeFile(corrupt, root);
+    const ds = join(dir, 'ds.json');
+    await writeFile(ds, JSON.stringify({ good: [PARQUET_FILE()], bad: [corrupt] }));
+    const out = join(dir, 'out');
+    const args = [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--chunksize', '4000', '--skipbadfiles', '-o', out];
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const p = spawn(process.execPath, args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => (err += d));
+      p.on('exit', (c) => res({ code: c, stderr: err }));
+    });
+    expect(stderr).toContain('skipping');
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/skipped files\s+1/);
+    expect(stderr).toContain(corrupt);
+    const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(m.executor).toBe('faas');
+    expect(m.events).toBe(1000);
+    expect(m.skippedFiles.map((s: { file: string; stage: string }) => [s.file, s.stage])).toEqual([[corrupt, 'process']]);
+    expect(m.faas.endpoints.map((e: { name: string }) => e.name)).toEqual(['site-a', 'site-b']);
+  });
+
+  it('names unknown endpoints with the closest ones, and refuses FaaS options without --executor faas', async () => {
+    const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['site-aa'] }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/endpoint "site-aa" does not exist.*closest endpoint names: site-a/);
+    const { withFaasExecutor } = await import('../../executors/faas/cli-options.ts');
+    const refused = await withFaasExecutor({ executor: 'threads', service: cluster.url }, { finish() {} }, async () => ({ metrics: {} as never })).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(/--service only apply to --executor faas/);
+  });
+
+  it('maps client paths to each endpoint\'s mount, longest prefix first', () => {
+    const m = { '/mnt/data/': '/hadoop/store/', '/mnt/data/special/': '/fast/', 'root://xrd.example.org//store/': '/hadoop/store/' };
+    expect(mapPath('/mnt/data/x.root', m)).toBe('/hadoop/store/x.root');
+    expect(mapPath('/mnt/data/special/y.root', m)).toBe('/fast/y.root');
+    expect(mapPath('root://xrd.example.org//store/z.root', m)).toBe('/hadoop/store/z.root');
+    expect(mapPath('/elsewhere/x.root', m)).toBe('/elsewhere/x.root');
+    expect(mapPath('/mnt/data/x.root', undefined)).toBe('/mnt/data/x.root');
+  });
+});
