@@ -46,6 +46,7 @@ import {
   regular1DCount,
   regular1DSumw2,
   regular1DWeighted,
+  regular2DWeighted,
 } from './fill-kernels.ts';
 import { identityMap, remap, sizeOf, stridesOf } from './layout.ts';
 import { Double, STORAGE_KINDS, isMeanKind, storageOf, type Storage, type StorageKind } from './storage.ts';
@@ -270,6 +271,8 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       if (mode === 'sumw2') tmp2 = new Float64Array(e);
     }
 
+    const fused2 = this.fused2DPlan();
+
     for (let start = 0; start < n; start += CHUNK) {
       const len = Math.min(CHUNK, n - start);
       const w = opts.weight === undefined ? ones : scratchWeights;
@@ -290,6 +293,13 @@ export class Hist implements Addable<Hist>, BinarySerializable {
         if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.n);
         else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.n);
         else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.n);
+        continue;
+      }
+      if (fused2) {
+        load(values[0]!, start, len, scratchValues);
+        load(values[1]!, start, len, scratchSamples);
+        const [x, y] = fused2.axes;
+        regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.n, y.lo, y.scale, y.n);
         continue;
       }
       this.growFor(values, start, len);
@@ -315,6 +325,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       }
     }
     if (fused && tmp) this.flushFused(fused.n, tmp, tmp2, mode === 'count');
+    if (fused2 && fused2.flush) fused2.flush();
     this.entries += n;
     return this;
   }
@@ -381,6 +392,45 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, n: a.size };
     if (a.kind === 'integer') return { lo: a.lower, scale: 1, n: a.size };
     return null;
+  }
+
+  /**
+   * The fused 2-D plan (two Regular/Integer axes, Double/Int64/Weight storage): kernel targets and, when an
+   * axis lacks a flow bin, a full-flow scratch plus the flush that folds it into the storage layout.
+   */
+  private fused2DPlan(): {
+    axes: [{ lo: number; scale: number; n: number }, { lo: number; scale: number; n: number }];
+    sumw: Float64Array;
+    sumw2: Float64Array | null;
+    flush: (() => void) | null;
+  } | null {
+    if (this.axes.length !== 2) return null;
+    const kind = this.storage.kind;
+    if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
+    const lin = (a: Axis): { lo: number; scale: number; n: number } | null =>
+      a.kind === 'regular' && a.transform === undefined
+        ? { lo: a.kernelLower, scale: a.kernelScale, n: a.size }
+        : a.kind === 'integer'
+          ? { lo: a.lower, scale: 1, n: a.size }
+          : null;
+    const x = lin(this.axes[0]!);
+    const y = lin(this.axes[1]!);
+    if (!x || !y) return null;
+    const [v, v2] = this.arrays as [Float64Array, Float64Array | undefined];
+    if (this.axes.every((a) => a.underflow && a.overflow)) return { axes: [x, y], sumw: v, sumw2: v2 ?? null, flush: null };
+    // some flow bins are missing: bin into the full layout, then drop what the axes do not keep
+    const full = [x.n + 2, y.n + 2];
+    const sumw = new Float64Array(full[0]! * full[1]!);
+    const sumw2 = v2 ? new Float64Array(sumw.length) : null;
+    const flush = (): void => {
+      const maps = this.axes.map((a) => {
+        const m = new Int32Array(a.size + 2);
+        for (let b = 0; b < m.length; b++) m[b] = b === 0 ? (a.underflow ? 0 : -1) : b === a.size + 1 ? (a.overflow ? a.size + a.offset : -1) : b - 1 + a.offset;
+        return m;
+      });
+      remap(sumw2 ? [sumw, sumw2] : [sumw], full, maps, [0, 1], this.arrays, this.extents(), binMerger('double'));
+    };
+    return { axes: [x, y], sumw, sumw2, flush };
   }
 
   /**

@@ -186,6 +186,38 @@ describe('N-D and category fills against a naive loop', () => {
     expect(inner[(2 * 3 + 1) * 4 + 3]).toBe(expected[(3 * 4 + 1) * 5 + 4]);
   });
 
+  it('2-D Regular × Integer (fused path), with and without flow bins, weighted and not', () => {
+    const n = 20_000;
+    const x = values(n, 0, 10, 16);
+    const y = values(n, -2, 3, 17);
+    const r = rng(18);
+    const w = Float64Array.from({ length: n }, () => Math.round(4 * r()) - 1);
+    const ex = linspace(10, 0, 10);
+    const ey = [-2, -1, 0, 1, 2, 3];
+    for (const [ux, oy] of [[true, true], [false, false]] as const) {
+      const axes = () => [new Regular(10, 0, 10, { underflow: ux }), new Integer(-2, 3, { overflow: oy })] as const;
+      const shape = [10 + (ux ? 1 : 0) + 1, 5 + 1 + (oy ? 1 : 0)];
+      const counts = new Array<number>(shape[0]! * shape[1]!).fill(0);
+      const sumw = counts.slice();
+      const sumw2 = counts.slice();
+      for (let i = 0; i < n; i++) {
+        const a = naiveLocal(naiveBin(x[i]!, ex), 10, ux, true);
+        const b = naiveLocal(naiveBin(Math.floor(y[i]!), ey), 5, true, oy);
+        if (a === null || b === null) continue;
+        const j = a * shape[1]! + b;
+        counts[j]! += 1;
+        sumw[j]! += w[i]!;
+        sumw2[j]! += w[i]! * w[i]!;
+      }
+      expect(Array.from(new Hist(...axes()).fill(x, y).values({ flow: true }))).toEqual(counts);
+      const hw = new Hist(...axes(), { storage: new Weight() }).fill(x, y, { weight: w });
+      expect(Array.from(hw.values({ flow: true }))).toEqual(sumw);
+      expect(Array.from(hw.variances({ flow: true })!)).toEqual(sumw2);
+      const hu = new Hist(...axes(), { storage: new Weight() }).fill(x, y);
+      expect(Array.from(hu.variances({ flow: true })!)).toEqual(counts);
+    }
+  });
+
   it('string categories with growth, numbers broadcast, Boolean axis', () => {
     const ds = ['DY', 'tt', 'DY', 'W', 'tt', 'DY'];
     const pass = [true, false, true, true, false, false];
