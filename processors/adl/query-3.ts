@@ -1,5 +1,10 @@
-/** ADL query 3: `pt` of the jets with |η| < 1. */
-import { abs, flatten, lt, selectObjects } from '../../src/columnar/index.ts';
+/**
+ * ADL query 3: `pt` of the jets with |η| < 1.
+ *
+ * One fused pass over the jets' contents: the kernel chain (abs → lt → selectObjects → flatten) gives the same
+ * values but costs about as much as reading the two columns (selectObjects alone ~7 ms per 100k events).
+ */
+import { flatten } from '../../src/columnar/index.ts';
 import { defineProcessor } from '../../src/processor/types.ts';
 import { adlHist } from './common.ts';
 
@@ -8,8 +13,15 @@ export default defineProcessor({
   process(events) {
     const out = this.accumulator();
     const jets = events.Jet;
-    const central = lt(abs(jets.eta), 1);
-    out['query-3'].fill(flatten(selectObjects(jets.pt, central)));
+    const pt = flatten(jets.pt);
+    const eta = flatten(jets.eta);
+    const central = new Float32Array(pt.length);
+    let k = 0;
+    for (let j = 0; j < pt.length; j++) {
+      const e = eta[j]!;
+      if (e < 1 && e > -1) central[k++] = pt[j]!;
+    }
+    out['query-3'].fill(central.subarray(0, k));
     return out;
   },
 });
