@@ -11,7 +11,7 @@ import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-optio
 import { RistrettoError } from '../errors/index.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
 import { progressReporter } from './progress.ts';
-import { runAnalysis } from './run.ts';
+import { runAnalysis, RunInterruptedError } from './run.ts';
 import { formatSummary } from './summary.ts';
 
 interface CliOptions {
@@ -86,6 +86,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const formats = parseFormats(o.format);
     const outDir = resolve(o.out);
     const reporterQ = o.quiet ? progressReporter({ quiet: true }) : reporter;
+    // Ctrl-C / SIGTERM: checkpoint what is merged and exit; a second Ctrl-C exits at once.
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (abort.signal.aborted) process.exit(130);
+      reporterQ.onNote?.(`${sig}: stopping after saving a checkpoint (press Ctrl-C again to quit at once)`);
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     if (o.workers !== undefined && o.executor === 'iterative') reporterQ.onNote?.('--workers only applies to --executor threads; running in process');
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
       fileset: dataset,
@@ -104,8 +112,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       checkpointSeconds: o.checkpointSeconds,
       resume: o.resume,
       hooks: reporterQ,
+      signal: abort.signal,
       ...faas,
-    }));
+    })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats);
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -118,6 +127,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       return e.exitCode;
     }
     process.stderr.write(`run-analysis: ${describeError(e)}\n`);
+    if (e instanceof RunInterruptedError) return 130;
     if (debug) process.stderr.write(`${stackOf(e)}\n`);
     else if (!/--debug/.test(describeError(e))) process.stderr.write('(rerun with --debug for the stack trace)\n');
     return 1;

@@ -57,6 +57,8 @@ export interface RunOptions {
   preprocessConcurrency?: number;
   /** Progress and notices. */
   hooks?: RunHooks;
+  /** Stops the run: running chunks are abandoned, the merged prefix is checkpointed, RunInterruptedError is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface RunProgress {
@@ -87,6 +89,9 @@ export interface RunResult<A = unknown> {
 
 /** Failure while merging a chunk's result into the total (a processor returning inconsistent shapes). */
 export class MergeChunkError extends RistrettoError {}
+
+/** The run was stopped through `RunOptions.signal` (Ctrl-C in the CLI); the merged prefix is checkpointed. */
+export class RunInterruptedError extends RistrettoError {}
 
 /** Run a processor over a dataset. */
 export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunResult<A>> {
@@ -174,6 +179,16 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let fail!: (e: unknown) => void;
   const fatal = new Promise<never>((_, reject) => (fail = reject));
   fatal.catch(() => undefined);
+  const interrupt = () =>
+    fail(
+      new RunInterruptedError(
+        `interrupted after ${done} of ${items.length} chunks`,
+        { done, total: items.length },
+        ckptFile ? 'rerun the same command with --resume to continue' : 'rerun to start over (give an output folder to keep checkpoints)',
+      ),
+    );
+  if (opts.signal?.aborted) interrupt();
+  opts.signal?.addEventListener('abort', interrupt, { once: true });
   const submit = (it: WorkItem): Promise<Outcome> => {
     const bad = badFiles.get(fileKey(it));
     if (bad !== undefined) return Promise.resolve({ kind: 'skip', reason: bad });
@@ -250,6 +265,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       checkpoint();
     }
   } catch (e) {
+    opts.signal?.removeEventListener('abort', interrupt);
     // A caller's executor may serve later runs: leave it alone (in-flight results are just dropped).
     if (ownExecutor) executor.cancel();
     checkpoint(true); // keep what was merged so far: fix the cause and --resume
@@ -257,6 +273,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     if (ownExecutor) await executor.close().catch(() => undefined);
     throw e;
   }
+  opts.signal?.removeEventListener('abort', interrupt);
   await writing;
   if (ownExecutor) await executor.close();
 

@@ -7,7 +7,7 @@ import { toUHI } from '../../src/hist/uhi.ts';
 import type { Hist } from '../../src/hist/hist.ts';
 import { ProcessorLoadError } from '../../src/processor/load.ts';
 import { ChunkError, WorkerLostError } from '../../src/runner/errors.ts';
-import { runAnalysis } from '../../src/runner/run.ts';
+import { runAnalysis, RunInterruptedError } from '../../src/runner/run.ts';
 import type { MetMuons } from '../fixtures/processors/met-muons.ts';
 import { fixture, naiveMetMuons, PARQUET_FILE, readDirect, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
 
@@ -189,6 +189,21 @@ describe('runner', () => {
     await expect(run('throws.ts', true)).rejects.toThrow(ChunkError);
     expect(notes).toContain('resuming: 5 of 10 chunks already done');
     await expect(run('met-muons.ts', true)).rejects.toThrow(/checkpoint .* was written for a different job/);
+  });
+
+  it('an aborted run checkpoints its merged prefix and --resume completes it exactly', async () => {
+    const ds = await writeJson(join(dir, 'abort.json'), { pq: { files: [PARQUET_FILE()], metadata: { sleepMs: 5 } } });
+    const out = join(dir, 'aborted');
+    const abort = new AbortController();
+    const opts = { fileset: ds, processor: fixture('slow.ts'), chunksize: 100, outDir: out };
+    const err = await runAnalysis({ ...opts, signal: abort.signal, hooks: { onProgress: (p) => p.done === 3 && abort.abort() } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunInterruptedError);
+    expect((err as Error).message).toMatch(/interrupted after 3 of 10 chunks .*--resume/);
+    const resumed = await runAnalysis<{ met: Hist }>({ ...opts, resume: true });
+    expect(resumed.metrics.resumedChunks).toBe(3);
+    const full = await runAnalysis<{ met: Hist }>({ ...opts, checkpoint: false });
+    expect(JSON.stringify(toUHI(resumed.accumulator.met))).toBe(JSON.stringify(toUHI(full.accumulator.met)));
+    expect(resumed.accumulator).toStrictEqual(full.accumulator);
   });
 
   it('rejects a module that is not a processor, saying what is missing', async () => {
