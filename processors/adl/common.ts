@@ -1,6 +1,9 @@
 /**
  * What the ADL benchmark processors share: the one histogram each task fills (a Regular axis with flow bins,
  * named like the task so outputs line up with the published references), and small helpers for the fused loops.
+ *
+ * Processors import the histogram modules directly rather than src/hist/index.ts: the index also re-exports
+ * the plotting and ROOT conversion, which import jsroot, and would put jsroot into every processor bundle.
  */
 import { Regular } from '../../src/hist/axes.ts';
 import { Hist } from '../../src/hist/hist.ts';
