@@ -20,7 +20,7 @@ export interface RunMetrics {
   chunkSeconds: number[];
   /** Wall time of this invocation (preprocessing, processing, merging), seconds. */
   wallSeconds: number;
-  /** events / wallSeconds. */
+  /** Events processed by this invocation (checkpointed ones excluded) / wallSeconds. */
   eventsPerSecond: number;
   /** Processor passes over all chunks (more than chunks when columns were discovered lazily). */
   passes: number;

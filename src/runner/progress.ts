@@ -37,9 +37,11 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
     out.write(msg + '\n');
   };
 
+  let baseEvents: number | undefined; // events already in the checkpoint when resuming
   const stats = (p: RunProgress) => {
+    baseEvents ??= p.done === p.resumed ? p.events : 0;
     const fresh = p.done - p.resumed;
-    const rate = p.elapsedSeconds > 0 ? p.events / p.elapsedSeconds : 0;
+    const rate = p.elapsedSeconds > 0 ? (p.events - baseEvents) / p.elapsedSeconds : 0;
     const eta = fresh > 0 ? ((p.total - p.done) * p.elapsedSeconds) / fresh : NaN;
     return { rate, eta };
   };

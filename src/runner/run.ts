@@ -293,7 +293,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     processSeconds,
     chunkSeconds,
     wallSeconds,
-    eventsPerSecond: wallSeconds > 0 ? events / wallSeconds : 0,
+    eventsPerSecond: wallSeconds > 0 ? (events - carried.events) / wallSeconds : 0,
     passes,
     retries: final.retries,
     skippedFiles: [...plan.skipped, ...final.skipped],
