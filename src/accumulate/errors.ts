@@ -26,26 +26,3 @@ export class WeightsError extends AccumulateError {}
 export function formatPath(path: readonly (string | number)[]): string {
   return path.length === 0 ? 'top level' : JSON.stringify(path.join('/'));
 }
-
-/** The names in `known` closest to `name` (edit distance), best first, for "not found" messages. */
-export function closestNames(name: string, known: Iterable<string>, limit = 3): string[] {
-  const scored: { n: string; d: number }[] = [];
-  for (const n of known) scored.push({ n, d: editDistance(name.toLowerCase(), n.toLowerCase()) });
-  scored.sort((x, y) => x.d - y.d || (x.n < y.n ? -1 : 1));
-  return scored.slice(0, limit).map((s) => s.n);
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = new Array<number>(b.length + 1);
-  let cur = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    cur[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    [prev, cur] = [cur, prev];
-  }
-  return prev[b.length]!;
-}

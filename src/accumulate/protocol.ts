@@ -1,4 +1,5 @@
-import { UnknownBinaryTypeError, closestNames } from './errors.ts';
+import { closestNames } from '../errors/suggest.ts';
+import { UnknownBinaryTypeError } from './errors.ts';
 
 /**
  * The contract every mergeable accumulator value follows. Plain numbers, nested objects, Maps, Sets and
@@ -115,7 +116,7 @@ export function binaryDecoder(tag: string): BinaryDecoder {
     throw new UnknownBinaryTypeError(
       `no binary decoder registered for type "${tag}"`,
       { tag, known },
-      `import the module that defines it before decoding (closest known: ${closestNames(tag, known).join(', ') || 'none'})`,
+      `import the module that defines it before decoding (closest known: ${closestNames(tag, known, 3).join(', ') || 'none'})`,
     );
   }
   return d;

@@ -2,7 +2,8 @@
  * Named event selections packed as bits: one bit per selection per event, so combining any subset of
  * up to 64 cuts is one masked compare per event instead of one pass per mask.
  */
-import { SelectionError, closestNames } from './errors.ts';
+import { closestNames } from '../errors/suggest.ts';
+import { SelectionError } from './errors.ts';
 
 /** Result of {@link PackedSelection.cutflow}: counts after each cut alone and after the cuts in sequence. */
 export interface Cutflow {
@@ -223,7 +224,7 @@ export class PackedSelection {
         throw new SelectionError(
           `no selection named "${name}"`,
           { name, known: [...this.names] },
-          `add it first; closest: ${closestNames(name, this.names).join(', ') || 'no selections added yet'}`,
+          `add it first; closest: ${closestNames(name, this.names, 3).join(', ') || 'no selections added yet'}`,
         );
       }
       if (unique && seen.has(name)) throw new SelectionError(`selection "${name}" is named twice`, { name }, 'name each selection once');

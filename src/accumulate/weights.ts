@@ -3,7 +3,8 @@
  * variations are evaluated by swapping one factor for its variation, never by dividing it out (which
  * breaks on zero weights).
  */
-import { WeightsError, closestNames } from './errors.ts';
+import { closestNames } from '../errors/suggest.ts';
+import { WeightsError } from './errors.ts';
 import { type BinarySerializable, type Copyable, type InPlaceAddable, registerBinaryType } from './protocol.ts';
 
 /**
@@ -192,7 +193,7 @@ export class Weights {
         throw new WeightsError(
           `no weight variation "${modifier}"`,
           { modifier, known },
-          `use one of the variations (closest: ${closestNames(modifier, known).join(', ') || 'none defined'})`,
+          `use one of the variations (closest: ${closestNames(modifier, known, 3).join(', ') || 'none defined'})`,
         );
       }
       swapName = m![1];

@@ -23,4 +23,4 @@ export { buildNanoSchema, nanoSchemaOf, linkTarget } from './nanoaod.ts';
 export type { NanoSchema, CollectionSchema, RecordSchema } from './nanoaod.ts';
 export { globalIndex, offsetsFromCounts, countsFromOffsets } from './crossref.ts';
 export { ColumnNotLoaded, BranchNotFound, TooManyPasses, ColumnShapeMismatch, InvalidEntryRange } from './errors.ts';
-export { closestNames } from './closest.ts';
+export { closestNames } from '../errors/suggest.ts';

@@ -6,7 +6,7 @@
  */
 import type { Jagged, NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
-import { closestNames } from './closest.ts';
+import { closestNames } from '../errors/suggest.ts';
 import { countsFromOffsets, globalIndex, offsetsFromCounts } from './crossref.ts';
 import { BranchNotFound, ColumnShapeMismatch } from './errors.ts';
 import type { CollectionSchema, NanoSchema, RecordSchema } from './nanoaod.ts';

@@ -7,7 +7,7 @@ import { tableFromIPC, Type, type Data, type DataType, type Field, type RecordBa
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
-import { closestNames } from '../parquet/suggest.ts';
+import { closestNames } from '../../errors/suggest.ts';
 import { openSource } from '../source.ts';
 import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
 

@@ -18,7 +18,7 @@ import { arrayTypeOf } from './dtype.ts';
 import { ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
 import { asAsyncBuffer, readRanges } from './fetch.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
-import { closestNames } from './suggest.ts';
+import { closestNames } from '../../errors/suggest.ts';
 
 export { ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
 

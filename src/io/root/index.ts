@@ -9,7 +9,7 @@ import { describeBranches } from './branch-meta.ts';
 import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
-import { closest } from './suggest.ts';
+import { closestNames } from '../../errors/suggest.ts';
 
 export { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
 export * from './errors.ts';
@@ -68,7 +68,7 @@ async function readTree(file: JsFile, path: string, treeName: string): Promise<J
   const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
   const key = file.fKeys.find((k) => k.fName === treeName);
   if (!key && !treeName.includes('/')) {
-    const near = closest(treeName, trees);
+    const near = closestNames(treeName, trees);
     throw new TreeNotFoundError(
       `no tree '${treeName}' in ${path}; trees present: ${trees.length ? trees.join(', ') : '(none)'}`,
       { file: path, tree: treeName, available: trees },

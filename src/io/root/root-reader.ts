@@ -12,7 +12,7 @@ import type { BasketLocation, BranchMeta } from './branch-meta.ts';
 import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, RootFileError, UnsupportedBranchError } from './errors.ts';
 import { fetchRanges } from './fetch.ts';
 import type { JsFile } from './jsroot.ts';
-import { closest } from './suggest.ts';
+import { closestNames } from '../../errors/suggest.ts';
 
 /** Where jagged branches take their per-entry sizes from. */
 export type JaggedOffsetsSource = 'basket' | 'count-branch';
@@ -81,7 +81,7 @@ export class RootReader implements EventReader {
   branchMeta(name: string): BranchMeta {
     const m = this.byName.get(name);
     if (!m) {
-      const suggestions = closest(name, [...this.byName.keys()]);
+      const suggestions = closestNames(name, this.byName.keys());
       throw new BranchNotFoundError(
         `no branch '${name}' in tree '${this.treeName}' of ${this.path}; closest: ${suggestions.join(', ')}`,
         { file: this.path, tree: this.treeName, branch: name, suggestions },
