@@ -13,6 +13,7 @@ import {
   booleanIndex,
   intCategoryIndex,
   regularIndex,
+  edgeSafe,
   regularLogIndex,
   strCategoryIndex,
   variableIndex,
@@ -192,6 +193,8 @@ export class Regular extends ContinuousAxis {
   /** Transformed lower edge and bins per transformed unit, used by the fill kernels. */
   readonly kernelLower: number;
   readonly kernelScale: number;
+  /** Transformed axis width, for the exact recomputation near bin edges (see `edgeSafe`). */
+  readonly kernelWidth: number;
 
   constructor(bins: number, lower: number, upper: number, opts: RegularOptions = {}) {
     super(opts);
@@ -219,6 +222,7 @@ export class Regular extends ContinuousAxis {
     const thi = fwd(upper);
     this.kernelLower = tlo;
     this.kernelScale = bins / (thi - tlo);
+    this.kernelWidth = thi - tlo;
     const e = new Float64Array(bins + 1);
     for (let i = 0; i <= bins; i++) {
       const z = i / bins;
@@ -232,7 +236,7 @@ export class Regular extends ContinuousAxis {
   bin(x: number): number {
     const n = this.size;
     if (this.transform !== 'log') {
-      const z = (x - this.kernelLower) * this.kernelScale;
+      const z = edgeSafe(x, this.kernelLower, this.kernelScale, this.kernelWidth, n);
       if (z < n) return z >= 0 ? z | 0 : -1;
       return n;
     }
@@ -251,7 +255,7 @@ export class Regular extends ContinuousAxis {
     const [under, over] = this.flowLocals();
     if (this.transform === 'log')
       regularLogIndex(src, len, idx, stride, this.edges, this.kernelLower, this.kernelScale, this.offset, under, over);
-    else regularIndex(src, len, idx, stride, this.kernelLower, this.kernelScale, this.size, this.offset, under, over);
+    else regularIndex(src, len, idx, stride, this.kernelLower, this.kernelScale, this.kernelWidth, this.size, this.offset, under, over);
   }
 
   describe(): string {
@@ -370,7 +374,7 @@ export class Integer extends ContinuousAxis {
 
   accumulate(src: Float64Array, len: number, idx: Int32Array, stride: number): void {
     const [under, over] = this.flowLocals();
-    regularIndex(src, len, idx, stride, this.lower, 1, this.size, this.offset, under, over);
+    regularIndex(src, len, idx, stride, this.lower, 1, 0, this.size, this.offset, under, over);
   }
 
   describe(): string {

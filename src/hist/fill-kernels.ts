@@ -1,3 +1,4 @@
+import { edgeSafe } from './index-kernels.ts';
 /**
  * Storage update kernels for one chunk of a fill. The generic path first folds every axis into a global
  * bin index per entry (index-kernels.ts; -1 = dropped), then one of the `apply*` loops below updates the
@@ -92,14 +93,14 @@ export function applyWeightedMean(
  * dependency when consecutive entries hit the same bin (peaked spectra), worth ~1.3× there.
  * NaN fails `z < n` and lands in overflow; no NaN index is ever formed.
  */
-export function regular1DCount(src: Float64Array, len: number, tmp: Float64Array, lo: number, scale: number, n: number): void {
+export function regular1DCount(src: Float64Array, len: number, tmp: Float64Array, lo: number, scale: number, width: number, n: number): void {
   const over = n + 1;
   const stride = n + 2;
   const end2 = len - (len & 1);
   let i = 0;
   for (; i < end2; i += 2) {
-    const z0 = (src[i]! - lo) * scale;
-    const z1 = (src[i + 1]! - lo) * scale;
+    const z0 = edgeSafe(src[i]!, lo, scale, width, n);
+    const z1 = edgeSafe(src[i + 1]!, lo, scale, width, n);
     let b0: number;
     let b1: number;
     if (z0 < n) b0 = z0 >= 0 ? (z0 | 0) + 1 : 0;
@@ -110,7 +111,7 @@ export function regular1DCount(src: Float64Array, len: number, tmp: Float64Array
     tmp[b1]! += 1;
   }
   for (; i < len; i++) {
-    const z = (src[i]! - lo) * scale;
+    const z = edgeSafe(src[i]!, lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
@@ -126,11 +127,12 @@ export function regular1DWeighted(
   sumw: Float64Array,
   lo: number,
   scale: number,
+  width: number,
   n: number,
 ): void {
   const over = n + 1;
   for (let i = 0; i < len; i++) {
-    const z = (src[i]! - lo) * scale;
+    const z = edgeSafe(src[i]!, lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
@@ -147,11 +149,12 @@ export function regular1DSumw2(
   sumw2: Float64Array,
   lo: number,
   scale: number,
+  width: number,
   n: number,
 ): void {
   const over = n + 1;
   for (let i = 0; i < len; i++) {
-    const z = (src[i]! - lo) * scale;
+    const z = edgeSafe(src[i]!, lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
@@ -183,9 +186,11 @@ export function regular2DWeighted(
   sumw2: Float64Array | null,
   xlo: number,
   xscale: number,
+  xwidth: number,
   nx: number,
   ylo: number,
   yscale: number,
+  ywidth: number,
   ny: number,
 ): void {
   const xover = nx + 1;
@@ -194,8 +199,8 @@ export function regular2DWeighted(
   if (w === null) {
     // unweighted counts: no weight stream to read (Weight storage passes ones instead)
     for (let i = 0; i < len; i++) {
-      const zx = (xs[i]! - xlo) * xscale;
-      const zy = (ys[i]! - ylo) * yscale;
+      const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
+      const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
       let bx: number;
       let by: number;
       if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;
@@ -208,8 +213,8 @@ export function regular2DWeighted(
   }
   if (sumw2 === null) {
     for (let i = 0; i < len; i++) {
-      const zx = (xs[i]! - xlo) * xscale;
-      const zy = (ys[i]! - ylo) * yscale;
+      const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
+      const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
       let bx: number;
       let by: number;
       if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;
@@ -221,8 +226,8 @@ export function regular2DWeighted(
     return;
   }
   for (let i = 0; i < len; i++) {
-    const zx = (xs[i]! - xlo) * xscale;
-    const zy = (ys[i]! - ylo) * yscale;
+    const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
+    const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
     let bx: number;
     let by: number;
     if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;

@@ -290,16 +290,16 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       }
       if (fused && tmp) {
         load(values[0]!, start, len, scratchValues);
-        if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.n);
-        else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.n);
-        else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.n);
+        if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
+        else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
+        else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
         continue;
       }
       if (fused2) {
         load(values[0]!, start, len, scratchValues);
         load(values[1]!, start, len, scratchSamples);
         const [x, y] = fused2.axes;
-        regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.n, y.lo, y.scale, y.n);
+        regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.width, x.n, y.lo, y.scale, y.width, y.n);
         continue;
       }
       this.growFor(values, start, len);
@@ -383,14 +383,14 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   }
 
   /** The fused 1-D plan for this histogram, or null when the generic path applies. */
-  private fusedPlan(): { lo: number; scale: number; n: number } | null {
+  private fusedPlan(): { lo: number; scale: number; width: number; n: number } | null {
     if (this.axes.length !== 1) return null;
     const a = this.axes[0]!;
     const kind = this.storage.kind;
     if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
     if (a.size + 2 > FUSED_MAX_BINS) return null;
-    if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, n: a.size };
-    if (a.kind === 'integer') return { lo: a.lower, scale: 1, n: a.size };
+    if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size };
+    if (a.kind === 'integer') return { lo: a.lower, scale: 1, width: 0, n: a.size };
     return null;
   }
 
@@ -399,7 +399,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
    * axis lacks a flow bin, a full-flow scratch plus the flush that folds it into the storage layout.
    */
   private fused2DPlan(): {
-    axes: [{ lo: number; scale: number; n: number }, { lo: number; scale: number; n: number }];
+    axes: [{ lo: number; scale: number; width: number; n: number }, { lo: number; scale: number; width: number; n: number }];
     sumw: Float64Array;
     sumw2: Float64Array | null;
     flush: (() => void) | null;
@@ -407,11 +407,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     if (this.axes.length !== 2) return null;
     const kind = this.storage.kind;
     if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
-    const lin = (a: Axis): { lo: number; scale: number; n: number } | null =>
+    const lin = (a: Axis): { lo: number; scale: number; width: number; n: number } | null =>
       a.kind === 'regular' && a.transform === undefined
-        ? { lo: a.kernelLower, scale: a.kernelScale, n: a.size }
+        ? { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size }
         : a.kind === 'integer'
-          ? { lo: a.lower, scale: 1, n: a.size }
+          ? { lo: a.lower, scale: 1, width: 0, n: a.size }
           : null;
     const x = lin(this.axes[0]!);
     const y = lin(this.axes[1]!);

@@ -9,6 +9,24 @@
  * are ordered so that NaN fails `z < n` and takes the overflow branch.
  */
 
+/** Fractional distance from a bin edge below which the fast multiply may disagree with the exact formula. */
+const EDGE = 1e-6;
+
+/**
+ * Bin position z of `v` on a Regular axis, exactly as boost-histogram computes it,
+ * `(v - lo) / width * n`, but at the cost of one multiply: `(v - lo) * scale` differs from the exact
+ * formula by a few ulps, which only matters when z is within rounding of an integer (a value on or
+ * next to a bin edge, e.g. a cut value like 40.0). Those rare entries are recomputed exactly, so
+ * binning agrees with boost-histogram and with the axis edges bit for bit. `width` 0 means the
+ * multiply is already exact (Integer axes, scale 1). NaN passes through untouched.
+ */
+export function edgeSafe(v: number, lo: number, scale: number, width: number, n: number): number {
+  const z = (v - lo) * scale;
+  const r = z - Math.floor(z);
+  if ((r < EDGE || r > 1 - EDGE) && width > 0) return ((v - lo) / width) * n;
+  return z;
+}
+
 /**
  * Regular (and Integer) binning: local = floor((v - lo) * scale) + offset.
  * `under`/`over` are the local flow indices, or -1 when the axis has no such bin.
@@ -20,6 +38,7 @@ export function regularIndex(
   stride: number,
   lo: number,
   scale: number,
+  width: number,
   n: number,
   offset: number,
   under: number,
@@ -28,7 +47,7 @@ export function regularIndex(
   for (let i = 0; i < len; i++) {
     const cur = idx[i]!;
     if (cur < 0) continue;
-    const z = (src[i]! - lo) * scale;
+    const z = edgeSafe(src[i]!, lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + offset : under;
     else b = over;
