@@ -110,9 +110,13 @@ let painter: Promise<Painter> | undefined;
 
 /** Load jsroot's painters once (heavy: d3 and the painters). */
 export function loadPainter(): Promise<Painter> {
-  painter ??= import('jsroot').then((m: Record<string, unknown>) => ({
+  painter ??= import('jsroot').then((m: Record<string, unknown>) => {
+    // ROOT's default 10 % left margin clips the value-axis title next to five-digit tick labels.
+    (core as unknown as { gStyle: { fPadLeftMargin: number } }).gStyle.fPadLeftMargin = 0.13;
+    return {
     makeSVG: m['makeSVG'] as Painter['makeSVG'],
     svgToImage: m['svgToImage'] as Painter['svgToImage'],
-  }));
+    };
+  });
   return painter;
 }

@@ -34,7 +34,7 @@ function rootFor(h: Hist, opts: PlotOptions): RootHist {
     throw new UnsupportedHistError(`plots need a 1-D or 2-D histogram, this one has ${h.ndim} axes`, { ndim: h.ndim }, 'project first');
   const r = toROOT(h, { title: opts.title ?? h.label, valueTitle: opts.valueTitle ?? (h.ndim === 1 ? 'Entries' : '') });
   r.fBits |= kNoStats;
-  r.fYaxis.fTitleOffset = 1.3; // keep the value-axis title clear of the tick labels
+  r.fYaxis.fTitleOffset = 1.5; // keep the value-axis title clear of the tick labels
   return r;
 }
 
@@ -52,7 +52,10 @@ export async function plotSVG(h: Hist, opts: PlotOptions = {}): Promise<string> 
 /** PNG bytes of an SVG made by jsroot (rendered by jsroot's resvg path). */
 export async function svgToPNG(svg: string): Promise<Uint8Array> {
   const p = await loadPainter();
-  return p.svgToImage(svg, 'png', { as_buffer: true });
+  // jsroot's PNG path loses non-ASCII text (μ, →, TLatex Greek) to mojibake; numeric character
+  // references are plain ASCII and mean the same in SVG.
+  const ascii = svg.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)};`);
+  return p.svgToImage(ascii, 'png', { as_buffer: true });
 }
 
 /** PNG bytes of a 1-D or 2-D histogram. */
@@ -104,7 +107,7 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: PlotOptions = {}): Pr
   frame.fName = 'frame';
   frame.fTitle = stack.fTitle;
   frame.fYaxis.fTitle = opts.valueTitle ?? 'Entries';
-  frame.fYaxis.fTitleOffset = 1.3;
+  frame.fYaxis.fTitleOffset = 1.5;
   frame.fBits |= kNoStats;
   stack.fHistogram = frame;
 
