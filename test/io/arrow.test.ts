@@ -2,32 +2,22 @@
  * Arrow IPC round trips: columns read from the real Parquet files (and hand-made ones) are written and
  * read back exactly, with the read arrays being views into the file buffer.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, tableToIPC, tableFromArrays } from 'apache-arrow';
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArrowColumnNotFoundError, ArrowFileWriter, ArrowRangeError, openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import type { Column, DType } from '../../src/io/reader.ts';
+import { columnEvents as events } from '../helpers/columns.ts';
+import { tempDir } from '../helpers/files.ts';
 import { sharedPath } from '../shared.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'ristretto-arrow-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('arrow');
 
 function isJagged(c: Column): c is { offsets: Int32Array; content: Float32Array } {
   return !ArrayBuffer.isView(c);
-}
-
-/** Per-event values; independent of offsets[0] so views and rebased copies compare equal. */
-function events(c: Column): (number | number[])[] {
-  if (isJagged(c)) {
-    const out: number[][] = [];
-    for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
-    return out;
-  }
-  return Array.from(c as ArrayLike<number>);
 }
 
 describe('Arrow IPC', () => {

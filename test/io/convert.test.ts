@@ -2,35 +2,26 @@
  * Converter: Parquet → Arrow → Parquet round trips, ROOT → Parquet, output read by DuckDB with sums
  * checked against a naive loop over hyparquet's public row API, and the `convert` CLI command.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Command } from 'commander';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openArrow } from '../../src/io/arrow/index.ts';
 import { chunkEdges, convert, ConvertError, registerConvertCommand } from '../../src/io/convert.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import type { Column, EventReader } from '../../src/io/reader.ts';
 import { openRoot } from '../../src/io/root/index.ts';
+import { columnEvents as events } from '../helpers/columns.ts';
+import { tempDir } from '../helpers/files.ts';
 import { sharedPath } from '../shared.ts';
 
 const FLAT = sharedPath('data', 'Run2012B_SingleMu-1000.parquet');
 const NESTED = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet');
 const ROOT = sharedPath('data', 'Run2012B_SingleMu_10000.root');
-const dir = mkdtempSync(join(tmpdir(), 'ristretto-convert-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function events(c: Column): (number | number[])[] {
-  if (!ArrayBuffer.isView(c)) {
-    const out: number[][] = [];
-    for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
-    return out;
-  }
-  return Array.from(c as ArrayLike<number>);
-}
+const dir = tempDir('convert');
 
 async function sameEvents(a: EventReader, b: EventReader, names: readonly string[], start: number, stop: number, offset = 0): Promise<string[]> {
   const x = await a.read(names, start, stop);

@@ -7,16 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import type { Column } from '../../src/io/reader.ts';
 import { openRoot } from '../../src/io/root/index.ts';
+import { columnEvents as events } from '../helpers/columns.ts';
 import { sharedPath } from '../shared.ts';
-
-function events(c: Column): (number | number[])[] {
-  if (!ArrayBuffer.isView(c)) {
-    const out: number[][] = [];
-    for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
-    return out;
-  }
-  return Array.from(c as ArrayLike<number>);
-}
 
 const INTEGER = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 

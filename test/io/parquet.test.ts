@@ -4,10 +4,7 @@
  * Expected values come from hyparquet's public row API (an independent decoding path) mapped to
  * NanoAOD-flat names by a naive per-row walk written below, or from the arrays the test itself wrote.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { parquetMetadata, parquetReadObjects, parquetSchema, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -16,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openParquet, ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError } from '../../src/io/parquet/index.ts';
 import type { Column, EventReader } from '../../src/io/reader.ts';
 import { SourceError } from '../../src/io/source.ts';
+import { columnEvents as columnRows } from '../helpers/columns.ts';
+import { editedCopy, tempDir } from '../helpers/files.ts';
+import { serveDirectory, type TestServer } from '../helpers/http-server.ts';
 import { sharedPath } from '../shared.ts';
 
 const FLAT = sharedPath('data', 'Run2012B_SingleMu-1000.parquet');
@@ -76,16 +76,6 @@ function branchValue(row: Row, name: string): number | number[] {
   if (head === null || head === undefined) return [];
   if (Array.isArray(head)) return head.map((e) => num((e as Row | null)?.[field]));
   return num((head as Row)[field]);
-}
-
-/** Flatten a column into per-event numbers / number lists. */
-function columnRows(c: Column): (number | number[])[] {
-  if ('offsets' in c) {
-    const out: number[][] = [];
-    for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
-    return out;
-  }
-  return Array.from(c);
 }
 
 /** First index where two event lists differ (NaN equals NaN), or -1. */
@@ -177,7 +167,7 @@ describe('openParquet on real NanoAOD files', () => {
 
 // A file with several row groups, written by hyparquet-writer (data page v2, dictionaries, nulls).
 describe('entry ranges across row groups', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ristretto-pq-'));
+  const dir = tempDir('pq');
   const file = join(dir, 'groups.parquet');
   const N = 1000;
   const GROUP = 128;
@@ -243,7 +233,6 @@ describe('entry ranges across row groups', () => {
   });
   afterAll(async () => {
     await r.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('boundaries are the row-group starts', () => {
@@ -277,8 +266,7 @@ describe('entry ranges across row groups', () => {
 });
 
 describe('errors carry the file and column', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ristretto-pqbad-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('pqbad');
 
   it('missing file → SourceError naming it', async () => {
     const p = join(dir, 'nope.parquet');
@@ -299,23 +287,21 @@ describe('errors carry the file and column', () => {
   });
 
   it('truncated copy → ParquetFormatError naming the file', async () => {
-    const p = join(dir, 'truncated.parquet');
-    const bytes = readFileSync(FLAT);
-    writeFileSync(p, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const p = editedCopy(FLAT, join(dir, 'truncated.parquet'), (b) => b.subarray(0, Math.floor(b.length / 2)));
     const e = await openParquet(p).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ParquetFormatError);
     expect((e as ParquetFormatError).context.file).toBe(p);
   });
 
   it('corrupt page header → ParquetFormatError naming file, column and row group', async () => {
-    const p = join(dir, 'flipped.parquet');
-    copyFileSync(FLAT, p);
-    const bytes = new Uint8Array(readFileSync(p));
-    const md = parquetMetadata(bytes.slice().buffer);
-    const meta = md.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'Jet_pt')!.meta_data!;
-    const at = Number(meta.data_page_offset);
-    for (let i = 0; i < 12; i++) bytes[at + i] = 0xff - bytes[at + i]!;
-    writeFileSync(p, bytes);
+    const p = editedCopy(FLAT, join(dir, 'flipped.parquet'), (b) => {
+      const bytes = new Uint8Array(b);
+      const md = parquetMetadata(bytes.slice().buffer);
+      const meta = md.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'Jet_pt')!.meta_data!;
+      const at = Number(meta.data_page_offset);
+      for (let i = 0; i < 12; i++) bytes[at + i] = 0xff - bytes[at + i]!;
+      return bytes;
+    });
     const r = await openParquet(p);
     const e = await r.read(['Jet_pt'], 0, 1000).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ParquetFormatError);
@@ -326,55 +312,33 @@ describe('errors carry the file and column', () => {
   });
 
   it('footer with an impossible metadata length → ParquetFormatError', async () => {
-    const p = join(dir, 'footer.parquet');
-    const bytes = new Uint8Array(readFileSync(FLAT));
-    new DataView(bytes.buffer).setUint32(bytes.length - 8, bytes.length * 4, true);
-    writeFileSync(p, bytes);
+    const p = editedCopy(FLAT, join(dir, 'footer.parquet'), (b) => {
+      const bytes = new Uint8Array(b);
+      new DataView(bytes.buffer).setUint32(bytes.length - 8, bytes.length * 4, true);
+      return bytes;
+    });
     await expect(openParquet(p)).rejects.toBeInstanceOf(ParquetFormatError);
   });
 });
 
 describe('remote Parquet over HTTP range requests', () => {
-  let server: Server;
+  let server: TestServer;
   let base: string;
-  let requests = 0;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      requests++;
-      let body: Buffer;
-      try {
-        body = readFileSync(sharedPath('data', basename(decodeURIComponent(req.url ?? ''))));
-      } catch {
-        res.writeHead(404).end();
-        return;
-      }
-      if (req.method === 'HEAD') {
-        res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' }).end();
-        return;
-      }
-      const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '');
-      if (!m) {
-        res.writeHead(200, { 'content-length': body.length }).end(body);
-        return;
-      }
-      const s = Number(m[1]);
-      const e = Math.min(Number(m[2]), body.length - 1);
-      res.writeHead(206, { 'content-length': e - s + 1, 'content-range': `bytes ${s}-${e}/${body.length}` }).end(body.subarray(s, e + 1));
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveDirectory(sharedPath('data'));
+    base = server.url;
   });
-  afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+  afterAll(() => server.close());
 
   it('reads the same columns as the local file, counting bytes', async () => {
     const names = ['nJet', 'Jet_pt', 'Jet_eta', 'MET_pt', 'event', 'HLT_IsoMu24', 'Muon_charge'];
     const local = await openParquet(FLAT);
     const remote = await openParquet(`${base}/${basename(FLAT)}`);
     expect(remote.numEntries).toBe(1000);
-    const before = requests;
+    const before = server.requests;
     const a = await local.read(names, 0, 1000);
     const b = await remote.read(names, 0, 1000);
-    expect(requests).toBeGreaterThan(before);
+    expect(server.requests).toBeGreaterThan(before);
     for (const n of names) expect(firstMismatch(columnRows(a[n]!), columnRows(b[n]!)), n).toBe(-1);
     expect(remote.bytesRead).toBeGreaterThan(0);
     expect(remote.bytesRead).toBeLessThan(readFileSync(FLAT).length);

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Column } from '../../../src/io/reader.ts';
 import { openRoot } from '../../../src/io/root/index.ts';
 import { sharedPath } from '../../shared.ts';
-import { expectSameColumn, expectSameEntries, sliceEntries, toEntries } from './compare.ts';
+import { columnEvents } from '../../helpers/columns.ts';
+import { expectSameColumn, expectSameEntries, sliceEntries } from './compare.ts';
 import { jsrootBaskets, jsrootRead } from './jsroot-reference.ts';
 
 const VARIANTS = ['uncompressed', 'zlib', 'lz4', 'lzma', 'zstd', 'default'] as const;
@@ -34,7 +35,7 @@ describe('uproot-HZZ under every codec', () => {
       for (const [a, b] of [[0, 2421], [2000, 2300], [2231, 2232], [2230, 2231]] as const) {
         const want = await jsrootRead(path, 'events', names, a, b);
         const got = await r.read(names, a, b);
-        for (const n of names) expectSameEntries(toEntries(got[n]!), want[n]!, `${n} [${a}, ${b})`);
+        for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, `${n} [${a}, ${b})`);
       }
     } finally {
       await r.close();
@@ -53,7 +54,7 @@ describe('uproot-HZZ under every codec', () => {
   it('a range cutting through both Muon baskets equals the whole read, sliced (lz4)', async () => {
     const all = await readAll(fileOf('lz4'), 0, 2421);
     const part = await readAll(fileOf('lz4'), 1500, 2400);
-    for (const n of Object.keys(all)) expectSameEntries(toEntries(part[n]!), sliceEntries(all[n]!, 1500, 2400), n);
+    for (const n of Object.keys(all)) expectSameEntries(columnEvents(part[n]!), sliceEntries(all[n]!, 1500, 2400), n);
   });
 
   it('reads only the second Muon_Px basket for a range inside it', async () => {

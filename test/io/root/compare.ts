@@ -1,22 +1,15 @@
 /** Column comparison helpers for the ROOT reader tests (plain loops, independent of the reader). */
 import { expect } from 'vitest';
 import type { Column } from '../../../src/io/reader.ts';
+import { columnEvents } from '../../helpers/columns.ts';
 
 function isJagged(c: Column): c is Extract<Column, { offsets: Int32Array }> {
   return 'offsets' in c;
 }
 
-/** Per-entry values of a column, as jsroot's reference gives them. */
-export function toEntries(c: Column): (number | number[])[] {
-  if (!isJagged(c)) return Array.from(c);
-  const out: number[][] = [];
-  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
-  return out;
-}
-
 /** Entries [a, b) of a column, rebuilt by hand. */
 export function sliceEntries(c: Column, a: number, b: number): (number | number[])[] {
-  return toEntries(c).slice(a, b);
+  return columnEvents(c).slice(a, b);
 }
 
 /** Exact equality (NaN equals NaN), reporting the first differing entry. */

@@ -3,11 +3,10 @@
  * non-ROOT files, wrong tree and branch names, bad entry ranges, truncated and byte-flipped copies
  * (made in a temp dir from the real files).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Column } from '../../../src/io/reader.ts';
 import {
   BranchNotFoundError,
@@ -18,6 +17,7 @@ import {
   RootFileError,
   TreeNotFoundError,
 } from '../../../src/io/root/index.ts';
+import { editedCopy, tempDir } from '../../helpers/files.ts';
 import { sharedPath } from '../../shared.ts';
 import { expectSameColumn } from './compare.ts';
 import { jsrootBaskets } from './jsroot-reference.ts';
@@ -27,15 +27,12 @@ const HZZ_LZ4 = sharedPath('data', 'uproot-HZZ-lz4.root');
 const HZZ_ZLIB = sharedPath('data', 'uproot-HZZ-zlib.root');
 const HZZ_RAW = sharedPath('data', 'uproot-HZZ-uncompressed.root');
 
-const dir = mkdtempSync(join(tmpdir(), 'ristretto-root-errors-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('root-errors');
 
 let copies = 0;
 /** A copy of `src` with `edit` applied to its bytes. */
 function corruptCopy(src: string, edit: (b: Buffer) => Buffer): string {
-  const out = join(dir, `copy-${copies++}.root`);
-  writeFileSync(out, edit(readFileSync(src)));
-  return out;
+  return editedCopy(src, join(dir, `copy-${copies++}.root`), edit);
 }
 
 async function caught(p: Promise<unknown>): Promise<Error> {

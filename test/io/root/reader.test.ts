@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Jagged } from '../../../src/columnar/types.ts';
 import { openRoot, type RootReader } from '../../../src/io/root/index.ts';
 import { sharedPath } from '../../shared.ts';
-import { expectSameColumn, expectSameEntries, sliceEntries, toEntries } from './compare.ts';
+import { columnEvents } from '../../helpers/columns.ts';
+import { expectSameColumn, expectSameEntries, sliceEntries } from './compare.ts';
 import { jsrootBaskets, jsrootRead } from './jsroot-reference.ts';
 
 const RUN2012 = sharedPath('data', 'Run2012B_SingleMu_10000.root');
@@ -53,7 +54,7 @@ describe('Run2012B_SingleMu_10000.root', () => {
       const names = [...JET, ...MUON, ...OTHER];
       const want = await jsrootRead(RUN2012, 'Events', names, a, b);
       const got = await reader.read(names, a, b);
-      for (const n of names) expectSameEntries(toEntries(got[n]!), want[n]!, n);
+      for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, n);
     });
   }
 
@@ -68,7 +69,7 @@ describe('Run2012B_SingleMu_10000.root', () => {
     const all = await reader.read(names, 0, 10000);
     const first = await reader.read(names, 0, 1000);
     for (const n of names) {
-      expectSameEntries(toEntries(first[n]!), sliceEntries(all[n]!, 0, 1000), n);
+      expectSameEntries(columnEvents(first[n]!), sliceEntries(all[n]!, 0, 1000), n);
       expect(first[n]!.constructor).toBe(all[n]!.constructor);
     }
   });
@@ -120,7 +121,7 @@ describe('nano_dy.root (full NanoAOD branch set)', () => {
       for (const [a, b] of [[0, 40], [7, 33]] as const) {
         const want = await jsrootRead(NANO_DY, 'Events', names, a, b);
         const got = await reader.read(names, a, b);
-        for (const n of names) expectSameEntries(toEntries(got[n]!), want[n]!, `${n} [${a}, ${b})`);
+        for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, `${n} [${a}, ${b})`);
       }
     } finally {
       await reader.close();
@@ -136,7 +137,7 @@ describe('nano_dy.root (full NanoAOD branch set)', () => {
       const ordered = [...names.filter((n) => counts.has(n)), ...names.filter((n) => !counts.has(n))];
       const want = await jsrootRead(NANO_DY, 'Runs', ordered, 0, 1);
       const got = await reader.read(ordered, 0, 1);
-      for (const n of ordered) expectSameEntries(toEntries(got[n]!), want[n]!, n);
+      for (const n of ordered) expectSameEntries(columnEvents(got[n]!), want[n]!, n);
     } finally {
       await reader.close();
     }

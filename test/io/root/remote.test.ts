@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRoot, BasketReadError, RootError, RootFileError } from '../../../src/io/root/index.ts';
 import { sharedDir, sharedPath } from '../../shared.ts';
 import { expectSameColumn } from './compare.ts';
-import { serveDirectory, type TestServer } from './http-server.ts';
+import { serveDirectory, type TestServer } from '../../helpers/http-server.ts';
 
 const RUN2012 = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const HZZ_LZ4 = sharedPath('data', 'uproot-HZZ-lz4.root');
