@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openArrow } from '../../src/io/arrow/index.ts';
 import { chunkEdges, convert, ConvertError, registerConvertCommand } from '../../src/io/convert.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
-import type { Column, EventReader } from '../../src/io/reader.ts';
+import type { EventReader } from '../../src/io/reader.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { columnEvents as events } from '../helpers/columns.ts';
 import { tempDir } from '../helpers/files.ts';

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openParquet } from '../../src/io/parquet/index.ts';
-import type { Column } from '../../src/io/reader.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { columnEvents as events } from '../helpers/columns.ts';
 import { sharedPath } from '../shared.ts';

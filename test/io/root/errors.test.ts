@@ -17,6 +17,7 @@ import {
   RootFileError,
   TreeNotFoundError,
 } from '../../../src/io/root/index.ts';
+import { caught } from '../../helpers/caught.ts';
 import { editedCopy, tempDir } from '../../helpers/files.ts';
 import { sharedPath } from '../../shared.ts';
 import { expectSameColumn } from './compare.ts';
@@ -33,15 +34,6 @@ let copies = 0;
 /** A copy of `src` with `edit` applied to its bytes. */
 function corruptCopy(src: string, edit: (b: Buffer) => Buffer): string {
   return editedCopy(src, join(dir, `copy-${copies++}.root`), edit);
-}
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function readAllBranches(path: string, treeName: string): Promise<Record<string, Column>> {

@@ -4,9 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRoot, BasketReadError, RootError, RootFileError } from '../../../src/io/root/index.ts';
+import { caught } from '../../helpers/caught.ts';
+import { serveDirectory, type TestServer } from '../../helpers/http-server.ts';
 import { sharedDir, sharedPath } from '../../shared.ts';
 import { expectSameColumn } from './compare.ts';
-import { serveDirectory, type TestServer } from '../../helpers/http-server.ts';
 
 const RUN2012 = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const HZZ_LZ4 = sharedPath('data', 'uproot-HZZ-lz4.root');
@@ -17,15 +18,6 @@ beforeAll(async () => {
   server = await serveDirectory(sharedDir);
 });
 afterAll(() => server.close());
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('reading ROOT over HTTP', () => {
   for (const [file, tree, range] of [
