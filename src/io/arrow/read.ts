@@ -8,6 +8,7 @@ import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
 import { closestNames } from '../../errors/suggest.ts';
+import { arrayTypeOf, isDType } from '../parquet/dtype.ts';
 import { openSource } from '../source.ts';
 import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
 
@@ -16,20 +17,6 @@ export class ArrowFormatError extends ArrowError {}
 export class ArrowColumnNotFoundError extends ArrowError {}
 export class ArrowUnsupportedError extends ArrowError {}
 export class ArrowRangeError extends ArrowError {}
-
-const ARRAY_OF: Record<DType, new (n: number) => NumericArray> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: Float64Array,
-  uint64: Float64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 interface ArrowBranch {
   info: BranchInfo;
@@ -64,8 +51,8 @@ export async function openArrow(pathOrUrl: string, opts: OpenOptions = {}): Prom
 }
 
 function elementDtype(f: Field, t: DataType): DType | undefined {
-  const declared = f.metadata.get(DTYPE_KEY) as DType | undefined;
-  return declared && declared in ARRAY_OF ? declared : dtypeOfArrow(t);
+  const declared = f.metadata.get(DTYPE_KEY);
+  return declared !== undefined && isDType(declared) ? declared : dtypeOfArrow(t);
 }
 
 class ArrowReader implements EventReader {
@@ -148,7 +135,7 @@ class ArrowReader implements EventReader {
 
 /** Values of a primitive Data as a Ristretto typed array: a view when the stored type is the in-memory one. */
 function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray {
-  const Out = ARRAY_OF[dtype];
+  const Out = arrayTypeOf(dtype);
   const v = d.values as ArrayBufferView & ArrayLike<number | bigint>;
   const a = d.offset + from;
   const b = d.offset + to;
@@ -179,7 +166,7 @@ function slice(d: Data, info: BranchInfo, a: number, b: number): Column {
 }
 
 function concat(pieces: Column[], info: BranchInfo): Column {
-  const Out = ARRAY_OF[info.dtype];
+  const Out = arrayTypeOf(info.dtype);
   if (info.kind === 'flat') {
     const arrays = pieces as NumericArray[];
     const out = new Out(arrays.reduce((s, x) => s + x.length, 0));

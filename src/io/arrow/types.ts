@@ -53,15 +53,3 @@ export function dtypeOfArrow(t: DataType): DType | undefined {
       return undefined;
   }
 }
-
-/** The dtype a typed array most plausibly holds, for columns written without explicit dtypes. */
-export function dtypeOfArray(a: ArrayBufferView): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof Uint32Array) return 'uint32';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof Uint16Array) return 'uint16';
-  if (a instanceof Int8Array) return 'int8';
-  return 'uint8';
-}

@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Data, type DataType } from 'apache-arrow';
 import { RistrettoError } from '../../errors/index.ts';
 import type { Column, DType } from '../reader.ts';
-import { arrowTypeOf, DTYPE_KEY, dtypeOfArray } from './types.ts';
+import { dtypeOfArray } from '../parquet/dtype.ts';
+import { arrowTypeOf, DTYPE_KEY } from './types.ts';
 
 export class ArrowWriteError extends RistrettoError {}
 

@@ -1,4 +1,7 @@
-/** Maps Parquet physical/logical types to Ristretto dtypes and typed-array constructors. */
+/**
+ * Ristretto dtypes ↔ typed-array constructors (shared by the Parquet and Arrow modules; type-only import of
+ * hyparquet, so Arrow code pulls in no Parquet code), and Parquet physical/logical types → dtypes.
+ */
 import type { SchemaElement } from 'hyparquet';
 import type { NumericArray } from '../../columnar/types.ts';
 import type { DType } from '../reader.ts';
@@ -23,6 +26,23 @@ const ARRAY_OF: Record<DType, NumericArrayConstructor> = {
 /** The typed-array constructor holding values of `dtype`. */
 export function arrayTypeOf(dtype: DType): NumericArrayConstructor {
   return ARRAY_OF[dtype];
+}
+
+/** Whether `s` names a Ristretto dtype (e.g. one read back from file metadata). */
+export function isDType(s: string): s is DType {
+  return Object.hasOwn(ARRAY_OF, s);
+}
+
+/** The dtype a typed array most plausibly holds, for columns written without explicit dtypes. */
+export function dtypeOfArray(a: ArrayBufferView): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Uint32Array) return 'uint32';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Uint16Array) return 'uint16';
+  if (a instanceof Int8Array) return 'int8';
+  return 'uint8';
 }
 
 /** Value stored for a null element: NaN for floating point, 0 otherwise (typed arrays have no null). */

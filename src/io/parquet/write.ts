@@ -9,6 +9,7 @@ import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { writeColumn } from 'hyparquet-writer/src/column.js';
 import type { NumericArray } from '../../columnar/types.ts';
 import type { Column, DType } from '../reader.ts';
+import { dtypeOfArray } from './dtype.ts';
 import { ParquetError } from './errors.ts';
 
 export class ParquetWriteError extends ParquetError {}
@@ -51,17 +52,6 @@ function leafElement(name: string, dtype: DType): SchemaElement {
     case 'uint16':
       return { ...base, type: 'INT32', ...int(16, false) };
   }
-}
-
-function dtypeOfArray(a: NumericArray): DType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof Uint32Array) return 'uint32';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof Uint16Array) return 'uint16';
-  if (a instanceof Int8Array) return 'int8';
-  return 'uint8';
 }
 
 /** Values in the representation hyparquet-writer's PLAIN encoder accepts for `dtype` (booleans, bigints, signed uint32). */
