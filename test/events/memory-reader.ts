@@ -5,6 +5,7 @@
  */
 import type { NumericArray } from '../../src/columnar/types.ts';
 import type { BranchInfo, Column, DType, EventReader } from '../../src/io/reader.ts';
+import { rng } from '../helpers/rng.ts';
 
 export interface MemBranch {
   dtype: DType;
@@ -81,18 +82,6 @@ export class MemoryReader implements EventReader {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so test data is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface ToyMuon { pt: number; eta: number; phi: number; mass: number; charge: number; jetIdx: number }
