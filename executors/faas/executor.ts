@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TaskOutcome } from '../../src/faas/client/index.ts';
-import { closestNames } from '../../src/events/closest.ts';
+import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';

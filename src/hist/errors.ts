@@ -1,4 +1,5 @@
 import { RistrettoError } from '../errors/index.ts';
+import { closestNames } from '../errors/suggest.ts';
 
 /** Base of every histogram error. */
 export class HistError extends RistrettoError {}
@@ -21,27 +22,7 @@ export class InvalidAxisError extends HistError {}
 /** A UHI (or binary) document that does not describe a histogram Ristretto can rebuild. */
 export class HistFormatError extends HistError {}
 
-/** Levenshtein distance, for "did you mean" suggestions in not-found messages. */
-function distance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
-
-/** The candidates closest to `name`, best first (at most `limit`). */
+/** The candidates closest to `name`, best first (at most `limit`); the project-wide ranking. */
 export function closest(name: string, candidates: readonly string[], limit = 3): string[] {
-  return [...candidates]
-    .map((c) => ({ c, d: distance(name.toLowerCase(), c.toLowerCase()) }))
-    .sort((x, y) => x.d - y.d)
-    .slice(0, limit)
-    .map((x) => x.c);
+  return closestNames(name, candidates, limit);
 }
