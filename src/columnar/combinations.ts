@@ -7,6 +7,7 @@ import type { Collection, Combinations, Jagged, NumericArray } from './types.ts'
 import type { HasOffsets } from './structure.ts';
 import { checkContent, eventsOf, fieldOf } from './shape.ts';
 import { gather } from './gather.ts';
+import { perDtype } from './specialize.ts';
 import { InvalidArgumentError, LengthMismatchError } from './errors.ts';
 
 /** Triples: combinations with a third index list. */
@@ -144,6 +145,16 @@ export function oppositeChargePairs(c: Collection, chargeField = 'charge'): Comb
   const q = fieldOf(op, c, chargeField);
   const src = c.offsets;
   const offsets = new Int32Array(events + 1);
+  const total = countOppositePairs(q)(src, q, events, offsets);
+  checkTotal(op, total);
+  const i0 = new Int32Array(total);
+  const i1 = new Int32Array(total);
+  fillOppositePairs(q)(src, q, events, i0, i1);
+  return { offsets, i0, i1 };
+}
+
+/** Offsets of the opposite-charge pairs (`out[e + 1]`); returns their total. One copy per charge dtype. */
+const countOppositePairs = perDtype(function countOppositePairs(src: Int32Array, q: ArrayLike<number>, events: number, out: Int32Array): number {
   let total = 0;
   for (let e = 0; e < events; e++) {
     // Pairs = positives × negatives, so counting needs no pair loop.
@@ -155,11 +166,12 @@ export function oppositeChargePairs(c: Collection, chargeField = 'charge'): Comb
       else if (v < 0) neg++;
     }
     total += pos * neg;
-    offsets[e + 1] = total;
+    out[e + 1] = total;
   }
-  checkTotal(op, total);
-  const i0 = new Int32Array(total);
-  const i1 = new Int32Array(total);
+  return total;
+});
+
+const fillOppositePairs = perDtype(function fillOppositePairs(src: Int32Array, q: ArrayLike<number>, events: number, i0: Int32Array, i1: Int32Array): void {
   let k = 0;
   for (let e = 0; e < events; e++) {
     const hi = src[e + 1];
@@ -174,8 +186,7 @@ export function oppositeChargePairs(c: Collection, chargeField = 'charge'): Comb
       }
     }
   }
-  return { offsets, i0, i1 };
-}
+});
 
 /**
  * One field of one slot of each candidate, as a jagged column aligned with the combinations

@@ -8,7 +8,9 @@
  * Why loops are generated: a loop that calls `op(a, b)` through a parameter is shared by every operation, so V8
  * sees many targets at that call site and stops inlining (measured ~4× slower per element). Each operation gets
  * its own loops, built once at module load from a fixed expression written in this library (never user input),
- * so every loop has its own type feedback and the operation is inlined.
+ * so every loop has its own type feedback and the operation is inlined. For the same reason each operation
+ * compiles its loops again for every combination of operand dtypes it meets (on first use): a loop that has read
+ * Float32, Int32 and Float64 arrays turns megamorphic and every element access goes through a generic stub.
  */
 import type { Jagged, NumericArray } from './types.ts';
 import type { NumericArrayConstructor } from './shape.ts';
@@ -67,8 +69,8 @@ function prelude(helpers: Helpers): string {
     .join('\n');
 }
 
-function generateBinaryLoops(name: string, expr: string, helpers: Helpers): BinaryLoops {
-  const src = `"use strict";
+function generateBinaryLoops(name: string, expr: string, helpers: Helpers, key: string): BinaryLoops {
+  const src = `"use strict"; /* ${key} */
 ${prelude(helpers)}
 return {
   vv: function ${name}_vv(A, B, out, start, end) { for (let i = start; i < end; i++) { const a = A[i], b = B[i]; out[i] = ${expr}; } },
@@ -86,11 +88,30 @@ return {
   return new Function('helpers', src)(helpers) as BinaryLoops;
 }
 
-function generateUnaryLoops(name: string, expr: string, helpers: Helpers): UnaryLoops {
-  const src = `"use strict";
+function generateUnaryLoops(name: string, expr: string, helpers: Helpers, key: string): UnaryLoops {
+  const src = `"use strict"; /* ${key} */
 ${prelude(helpers)}
 return { v: function ${name}_v(A, out, start, end) { for (let i = start; i < end; i++) { const a = A[i]; out[i] = ${expr}; } } };`;
   return new Function('helpers', src)(helpers) as UnaryLoops;
+}
+
+/** Loops of one operation, compiled once per combination of operand dtypes (a scalar counts as a dtype). */
+function loopsPerDtype<L>(generate: (key: string) => L): (a: unknown, b?: unknown) => L {
+  const copies = new Map<string, L>();
+  return (a, b) => {
+    const key = `${dtypeKey(a)},${dtypeKey(b)}`;
+    let loops = copies.get(key);
+    if (loops === undefined) {
+      // The key is written into the source: V8 caches compiled code (with its feedback) by source text.
+      loops = generate(key);
+      copies.set(key, loops);
+    }
+    return loops;
+  };
+}
+
+function dtypeKey(x: unknown): string {
+  return typeof x === 'object' && x !== null ? (x as object).constructor.name : typeof x;
 }
 
 function describe(x: unknown): string {
@@ -117,8 +138,10 @@ export function binaryKernel<T extends NumericArray>(
   Out: NumericArrayConstructor<T>,
   helpers: Helpers = {},
 ): BinaryKernel<T> {
-  const loops = generateBinaryLoops(name, expr, helpers);
+  const loopsFor = loopsPerDtype((key) => generateBinaryLoops(name, expr, helpers, key));
   function kernel(a: Operand, b: Operand): T | Jagged<T> {
+    // Keyed by the arrays the loop reads (jagged content or flat column), chosen once per call.
+    const loops = loopsFor(isJagged(a) ? a.content : a, isJagged(b) ? b.content : b);
     if (isJagged(a)) {
       const n = checkJagged(name, 'first operand', a);
       const { offsets } = a;
@@ -191,8 +214,9 @@ export function unaryKernel<T extends NumericArray>(
   Out: NumericArrayConstructor<T>,
   helpers: Helpers = {},
 ): UnaryKernel<T> {
-  const loops = generateUnaryLoops(name, expr, helpers);
+  const loopsFor = loopsPerDtype((key) => generateUnaryLoops(name, expr, helpers, key));
   function kernel(a: NumericArray | Jagged): T | Jagged<T> {
+    const loops = loopsFor(isJagged(a) ? a.content : a);
     if (isJagged(a)) {
       const n = checkJagged(name, 'operand', a);
       const out = new Out(a.offsets[n]);

@@ -13,38 +13,52 @@
  */
 import type { Jagged, Mask } from './types.ts';
 import { checkJagged } from './shape.ts';
+import { perDtype } from './specialize.ts';
 
 /** Sum of each list (0 for an empty list). */
 export function sum(x: Jagged): Float64Array {
   const n = checkJagged('sum', 'input', x);
   const { offsets, content } = x;
   const out = new Float64Array(n);
+  sumLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const sumLoop = perDtype(function sum(offsets: Int32Array, content: ArrayLike<number>, out: Float64Array, n: number): void {
   for (let e = 0; e < n; e++) {
     let s = 0;
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) s += content[j];
     out[e] = s;
   }
-  return out;
-}
+});
 
 /** Number of non-zero elements of each list (for a mask: how many objects pass). */
 export function count(x: Jagged): Int32Array {
   const n = checkJagged('count', 'input', x);
   const { offsets, content } = x;
   const out = new Int32Array(n);
+  countLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const countLoop = perDtype(function count(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
   for (let e = 0; e < n; e++) {
     let c = 0;
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) if (content[j] !== 0) c++;
     out[e] = c;
   }
-  return out;
-}
+});
 
 /** 1 where any element of the list is non-zero (0 for an empty list). */
 export function any(x: Jagged): Mask {
   const n = checkJagged('any', 'input', x);
   const { offsets, content } = x;
   const out = new Uint8Array(n);
+  anyLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const anyLoop = perDtype(function any(offsets: Int32Array, content: ArrayLike<number>, out: Uint8Array, n: number): void {
   for (let e = 0; e < n; e++) {
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
       if (content[j] !== 0) {
@@ -53,14 +67,18 @@ export function any(x: Jagged): Mask {
       }
     }
   }
-  return out;
-}
+});
 
 /** 1 where every element of the list is non-zero (1 for an empty list). */
 export function all(x: Jagged): Mask {
   const n = checkJagged('all', 'input', x);
   const { offsets, content } = x;
   const out = new Uint8Array(n).fill(1);
+  allLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const allLoop = perDtype(function all(offsets: Int32Array, content: ArrayLike<number>, out: Uint8Array, n: number): void {
   for (let e = 0; e < n; e++) {
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
       if (content[j] === 0) {
@@ -69,14 +87,18 @@ export function all(x: Jagged): Mask {
       }
     }
   }
-  return out;
-}
+});
 
 /** Local index of the smallest non-NaN element of each list; -1 for an empty (or all-NaN) list. */
 export function argmin(x: Jagged): Int32Array {
   const n = checkJagged('argmin', 'input', x);
   const { offsets, content } = x;
   const out = new Int32Array(n);
+  argminLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const argminLoop = perDtype(function argmin(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
   for (let e = 0; e < n; e++) {
     const lo = offsets[e];
     let best = -1;
@@ -90,14 +112,18 @@ export function argmin(x: Jagged): Int32Array {
     }
     out[e] = best < 0 ? -1 : best - lo;
   }
-  return out;
-}
+});
 
 /** Local index of the largest non-NaN element of each list; -1 for an empty (or all-NaN) list. */
 export function argmax(x: Jagged): Int32Array {
   const n = checkJagged('argmax', 'input', x);
   const { offsets, content } = x;
   const out = new Int32Array(n);
+  argmaxLoop(content)(offsets, content, out, n);
+  return out;
+}
+
+const argmaxLoop = perDtype(function argmax(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
   for (let e = 0; e < n; e++) {
     const lo = offsets[e];
     let best = -1;
@@ -111,8 +137,7 @@ export function argmax(x: Jagged): Int32Array {
     }
     out[e] = best < 0 ? -1 : best - lo;
   }
-  return out;
-}
+});
 
 /** Smallest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. */
 export function min(x: Jagged, empty = NaN): Float64Array {
@@ -128,6 +153,18 @@ function extremum(operation: string, x: Jagged, empty: number, sign: 1 | -1): Fl
   const n = checkJagged(operation, 'input', x);
   const { offsets, content } = x;
   const out = new Float64Array(n);
+  extremumLoop(content)(offsets, content, out, n, empty, sign);
+  return out;
+}
+
+const extremumLoop = perDtype(function extremum(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Float64Array,
+  n: number,
+  empty: number,
+  sign: number,
+): void {
   for (let e = 0; e < n; e++) {
     let found = false;
     let bv = 0;
@@ -141,5 +178,4 @@ function extremum(operation: string, x: Jagged, empty: number, sign: 1 | -1): Fl
     }
     out[e] = found ? bv * sign : empty;
   }
-  return out;
-}
+});

@@ -6,6 +6,7 @@
 import type { Collection, Column, Combinations, Jagged, Mask, NumericArray } from './types.ts';
 import { checkContent, checkFlat, checkJagged, checkSameOffsets, ctorOf, eventsOf, isCollection, isCombinations, isFlat, isJagged } from './shape.ts';
 import { lazyRecord } from './lazy.ts';
+import { perDtype } from './specialize.ts';
 import { gatherInto } from './gather.ts';
 import { InvalidArgumentError, LengthMismatchError } from './errors.ts';
 
@@ -52,13 +53,24 @@ function checkMask(operation: string, mask: Mask): void {
 
 function keptEvents(mask: Mask): Int32Array {
   const n = mask.length;
-  let count = 0;
-  for (let i = 0; i < n; i++) if (mask[i] !== 0) count++;
+  const count = countNonZero(mask)(mask, 0, n);
   const kept = new Int32Array(count);
-  let k = 0;
-  for (let i = 0; i < n; i++) if (mask[i] !== 0) kept[k++] = i;
+  indicesOfNonZero(mask)(mask, 0, n, kept);
   return kept;
 }
+
+/** Number of non-zero elements of `m[lo..hi)`; branch-free, so a random mask costs no mispredictions. */
+const countNonZero = perDtype(function countNonZero(m: ArrayLike<number>, lo: number, hi: number): number {
+  let total = 0;
+  for (let j = lo; j < hi; j++) total += m[j] !== 0 ? 1 : 0;
+  return total;
+});
+
+/** Writes the positions `j` in `[lo, hi)` where `m[j]` is non-zero into `out`, in order. */
+const indicesOfNonZero = perDtype(function indicesOfNonZero(m: ArrayLike<number>, lo: number, hi: number, out: Int32Array): void {
+  let pos = 0;
+  for (let j = lo; j < hi; j++) if (m[j] !== 0) out[pos++] = j;
+});
 
 function filterColumn(x: Filterable, kept: Int32Array, events: number, name = 'column'): Filterable {
   const op = 'filterEvents';
@@ -116,14 +128,18 @@ function keptOffsets(op: string, name: string, offsets: Int32Array, kept: Int32A
 
 function copyRanges<T extends NumericArray>(content: T, offsets: Int32Array, kept: Int32Array, newOffsets: Int32Array): T {
   const out = new (ctorOf(content))(newOffsets[kept.length]);
+  copyRangesLoop(content, out)(content, offsets, kept, out);
+  return out;
+}
+
+const copyRangesLoop = perDtype(function copyRanges(content: ArrayLike<number>, offsets: Int32Array, kept: Int32Array, out: NumericArray): void {
   let pos = 0;
   for (let k = 0; k < kept.length; k++) {
     const e = kept[k];
     const hi = offsets[e + 1];
     for (let j = offsets[e]; j < hi; j++) out[pos++] = content[j];
   }
-  return out;
-}
+});
 
 /**
  * Keeps the objects whose jagged `mask` byte is non-zero (`Jet[Jet.pt > 30]`); every event is kept, possibly
@@ -148,26 +164,22 @@ export function selectObjects(x: Jagged | Collection | Combinations, mask: Jagge
     );
   }
   const n = checkJagged(op, 'mask', mask);
-  checkSameOffsets(op, x.offsets, mask.offsets);
-  const offsets = new Int32Array(n + 1);
+  const xOffsets = x.offsets;
+  checkSameOffsets(op, xOffsets, mask.offsets);
   const m = mask.content;
-  let total = 0;
-  for (let e = 0; e < n; e++) {
-    const hi = mask.offsets[e + 1];
-    for (let j = mask.offsets[e]; j < hi; j++) if (m[j] !== 0) total++;
-    offsets[e + 1] = total;
-  }
+  const lo = xOffsets[0];
+  const hi = xOffsets[n];
+  const offsets = new Int32Array(n + 1);
+  const total = selectedOffsets(m)(xOffsets, m, n, offsets);
   if (isJagged(x)) {
     checkJagged(op, 'column', x);
-    const out = new (ctorOf(x.content))(total);
     const c = x.content;
-    let pos = 0;
-    for (let j = x.offsets[0], hi = x.offsets[n]; j < hi; j++) if (m[j] !== 0) out[pos++] = c[j];
+    const out = new (ctorOf(c))(total);
+    compress(c, m, out)(c, m, lo, hi, out);
     return { offsets, content: out };
   }
   const index = new Int32Array(total);
-  let pos = 0;
-  for (let j = mask.offsets[0], hi = mask.offsets[n]; j < hi; j++) if (m[j] !== 0) index[pos++] = j;
+  indicesOfNonZero(m)(m, lo, hi, index);
   if (isCollection(x)) {
     const fields = x.fields;
     return {
@@ -191,3 +203,21 @@ export function selectObjects(x: Jagged | Collection | Combinations, mask: Jagge
   }
   throw new InvalidArgumentError(`${op}: first argument must be a jagged column, a collection or combinations`, { operation: op });
 }
+
+/** Offsets of the selected objects (`out[e + 1]` = kept so far); returns the total kept. */
+const selectedOffsets = perDtype(function selectedOffsets(offsets: Int32Array, m: ArrayLike<number>, n: number, out: Int32Array): number {
+  let total = 0;
+  let j = offsets[0];
+  for (let e = 0; e < n; e++) {
+    const hi = offsets[e + 1];
+    for (; j < hi; j++) total += m[j] !== 0 ? 1 : 0;
+    out[e + 1] = total;
+  }
+  return total;
+});
+
+/** `out` = the elements of `c[lo..hi)` whose mask byte is non-zero, in order. */
+const compress = perDtype(function compress(c: ArrayLike<number>, m: ArrayLike<number>, lo: number, hi: number, out: NumericArray): void {
+  let pos = 0;
+  for (let j = lo; j < hi; j++) if (m[j] !== 0) out[pos++] = c[j];
+});

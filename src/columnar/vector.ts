@@ -15,6 +15,7 @@ import { sub } from './math.ts';
 import { mul } from './math.ts';
 import { checkContent, eventsOf, fieldOf } from './shape.ts';
 import { InvalidArgumentError } from './errors.ts';
+import { perDtype } from './specialize.ts';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -201,12 +202,23 @@ export function sumMass(combos: Combinations, a: Collection, b: Collection = a, 
   const out = new Float64Array(hi);
   const A = p4Fields(op, a);
   const B = p4Fields(op, b);
-  if (triples) massTriples(combos, A, B, p4Fields(op, c), out, lo, hi);
-  else massPairs(combos.i0, combos.i1, A, B, out, lo, hi);
+  if (triples) {
+    const C = p4Fields(op, c);
+    massTriplesLoop(A.pt, A.eta, A.phi, A.mass, B.pt, B.eta, B.phi, B.mass, C.pt, C.eta, C.phi, C.mass)(combos, A, B, C, out, lo, hi);
+  } else massPairsLoop(A.pt, A.eta, A.phi, A.mass, B.pt, B.eta, B.phi, B.mass)(combos.i0, combos.i1, A, B, out, lo, hi);
   return { offsets: combos.offsets, content: out };
 }
 
-function massPairs(i0: Int32Array, i1: Int32Array, A: PtEtaPhiM, B: PtEtaPhiM, out: Float64Array, lo: number, hi: number): void {
+// One copy per combination of field dtypes (see specialize.ts); the fields are the key, in slot order.
+const massPairsLoop = perDtype(function massPairs(
+  i0: Int32Array,
+  i1: Int32Array,
+  A: PtEtaPhiM,
+  B: PtEtaPhiM,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+): void {
   const { pt: pa, eta: ea, phi: fa, mass: ma } = A;
   const { pt: pb, eta: eb, phi: fb, mass: mb } = B;
   for (let k = lo; k < hi; k++) {
@@ -229,9 +241,17 @@ function massPairs(i0: Int32Array, i1: Int32Array, A: PtEtaPhiM, B: PtEtaPhiM, o
     const m2sum = e * e - sx * sx - sy * sy - sz * sz;
     out[k] = m2sum > 0 ? Math.sqrt(m2sum) : m2sum === m2sum ? 0 : NaN;
   }
-}
+});
 
-function massTriples(combos: Combinations, A: PtEtaPhiM, B: PtEtaPhiM, C: PtEtaPhiM, out: Float64Array, lo: number, hi: number): void {
+const massTriplesLoop = perDtype(function massTriples(
+  combos: Combinations,
+  A: PtEtaPhiM,
+  B: PtEtaPhiM,
+  C: PtEtaPhiM,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+): void {
   const { i0, i1 } = combos;
   const i2 = combos.i2 as Int32Array;
   const { pt: pa, eta: ea, phi: fa, mass: ma } = A;
@@ -255,7 +275,7 @@ function massTriples(combos: Combinations, A: PtEtaPhiM, B: PtEtaPhiM, C: PtEtaP
     const m2sum = e * e - sx * sx - sy * sy - sz * sz;
     out[k] = m2sum > 0 ? Math.sqrt(m2sum) : m2sum === m2sum ? 0 : NaN;
   }
-}
+});
 
 /**
  * Transverse momentum of the sum of each candidate's two or three objects (slot sources as in {@link sumMass}).
