@@ -98,49 +98,51 @@ function p4Fields(operation: string, c: Collection): PtEtaPhiM {
   };
 }
 
-function perObject(
-  operation: string,
-  c: Collection,
-  names: readonly string[],
-  fill: (fs: NumericArray[], out: Float64Array, lo: number, hi: number) => void,
-): Jagged<Float64Array> {
+type PerObjectLoop = (fs: NumericArray[], out: Float64Array, lo: number, hi: number) => void;
+
+function perObject(operation: string, c: Collection, names: readonly string[], loop: (...arrays: NumericArray[]) => PerObjectLoop): Jagged<Float64Array> {
   const n = eventsOf(operation, 'collection', c.offsets);
   const fs = names.map((f) => fieldOf(operation, c, f));
   const out = new Float64Array(c.offsets[n]);
-  fill(fs, out, c.offsets[0], c.offsets[n]);
+  loop(...fs)(fs, out, c.offsets[0], c.offsets[n]);
   return { offsets: c.offsets, content: out };
 }
 
+const pxLoop = perDtype<PerObjectLoop>(([pt, phi], out, lo, hi) => {
+  for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.cos(phi[j]);
+});
+const pyLoop = perDtype<PerObjectLoop>(([pt, phi], out, lo, hi) => {
+  for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.sin(phi[j]);
+});
+const pzLoop = perDtype<PerObjectLoop>(([pt, eta], out, lo, hi) => {
+  for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.sinh(eta[j]);
+});
+const energyLoop = perDtype<PerObjectLoop>(([pt, eta, mass], out, lo, hi) => {
+  for (let j = lo; j < hi; j++) {
+    const p = pt[j] * Math.cosh(eta[j]);
+    const m = mass[j];
+    out[j] = Math.sqrt(p * p + m * m);
+  }
+});
+
 /** pₓ = pt cos φ of every object, sharing the collection's offsets. */
 export function px(c: Collection): Jagged<Float64Array> {
-  return perObject('px', c, ['pt', 'phi'], ([pt, phi], out, lo, hi) => {
-    for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.cos(phi[j]);
-  });
+  return perObject('px', c, ['pt', 'phi'], pxLoop);
 }
 
 /** p_y = pt sin φ of every object. */
 export function py(c: Collection): Jagged<Float64Array> {
-  return perObject('py', c, ['pt', 'phi'], ([pt, phi], out, lo, hi) => {
-    for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.sin(phi[j]);
-  });
+  return perObject('py', c, ['pt', 'phi'], pyLoop);
 }
 
 /** p_z = pt sinh η of every object. */
 export function pz(c: Collection): Jagged<Float64Array> {
-  return perObject('pz', c, ['pt', 'eta'], ([pt, eta], out, lo, hi) => {
-    for (let j = lo; j < hi; j++) out[j] = pt[j] * Math.sinh(eta[j]);
-  });
+  return perObject('pz', c, ['pt', 'eta'], pzLoop);
 }
 
 /** E = √(p² + m²) of every object. */
 export function energy(c: Collection): Jagged<Float64Array> {
-  return perObject('energy', c, ['pt', 'eta', 'mass'], ([pt, eta, mass], out, lo, hi) => {
-    for (let j = lo; j < hi; j++) {
-      const p = pt[j] * Math.cosh(eta[j]);
-      const m = mass[j];
-      out[j] = Math.sqrt(p * p + m * m);
-    }
-  });
+  return perObject('energy', c, ['pt', 'eta', 'mass'], energyLoop);
 }
 
 /** Range of candidates and the sources of each slot, checked once per call. */
@@ -291,26 +293,45 @@ export function sumPt(combos: Combinations, a: Collection, b: Collection = a, c:
   const out = new Float64Array(hi);
   const pa = fieldOf(op, a, 'pt'), fa = fieldOf(op, a, 'phi');
   const pb = fieldOf(op, b, 'pt'), fb = fieldOf(op, b, 'phi');
-  const { i0, i1 } = combos;
   if (triples) {
-    const i2 = combos.i2 as Int32Array;
     const pc = fieldOf(op, c, 'pt'), fc = fieldOf(op, c, 'phi');
-    for (let k = lo; k < hi; k++) {
-      const x = i0[k], y = i1[k], z = i2[k];
-      const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]) + pc[z] * Math.cos(fc[z]);
-      const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]) + pc[z] * Math.sin(fc[z]);
-      out[k] = Math.sqrt(sx * sx + sy * sy);
-    }
-  } else {
-    for (let k = lo; k < hi; k++) {
-      const x = i0[k], y = i1[k];
-      const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]);
-      const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]);
-      out[k] = Math.sqrt(sx * sx + sy * sy);
-    }
-  }
+    sumPtTriplesLoop(pa, fa, pb, fb, pc, fc)(combos.i0, combos.i1, combos.i2 as Int32Array, pa, fa, pb, fb, pc, fc, out, lo, hi);
+  } else sumPtPairsLoop(pa, fa, pb, fb)(combos.i0, combos.i1, pa, fa, pb, fb, out, lo, hi);
   return { offsets: combos.offsets, content: out };
 }
+
+type Arr = ArrayLike<number>;
+
+const sumPtPairsLoop = perDtype(function sumPtPairs(i0: Int32Array, i1: Int32Array, pa: Arr, fa: Arr, pb: Arr, fb: Arr, out: Float64Array, lo: number, hi: number): void {
+  for (let k = lo; k < hi; k++) {
+    const x = i0[k], y = i1[k];
+    const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]);
+    const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]);
+    out[k] = Math.sqrt(sx * sx + sy * sy);
+  }
+});
+
+const sumPtTriplesLoop = perDtype(function sumPtTriples(
+  i0: Int32Array,
+  i1: Int32Array,
+  i2: Int32Array,
+  pa: Arr,
+  fa: Arr,
+  pb: Arr,
+  fb: Arr,
+  pc: Arr,
+  fc: Arr,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+): void {
+  for (let k = lo; k < hi; k++) {
+    const x = i0[k], y = i1[k], z = i2[k];
+    const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]) + pc[z] * Math.cos(fc[z]);
+    const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]) + pc[z] * Math.sin(fc[z]);
+    out[k] = Math.sqrt(sx * sx + sy * sy);
+  }
+});
 
 /**
  * The summed four-vector of each candidate as a new collection with Float64 `pt`, `eta`, `phi`, `mass` fields
@@ -336,16 +357,7 @@ export function sumP4(combos: Combinations, a: Collection, b: Collection = a, c:
   const sx = new Float64Array(hi), sy = new Float64Array(hi), sz = new Float64Array(hi), se = new Float64Array(hi);
   for (let s = 0; s < slots.length; s++) {
     const { pt: P, eta: H, phi: F, mass: M } = slots[s];
-    const I = idx[s];
-    for (let k = lo; k < hi; k++) {
-      const x = I[k];
-      const p = P[x], m = M[x];
-      const qx = p * Math.cos(F[x]), qy = p * Math.sin(F[x]), qz = p * Math.sinh(H[x]);
-      sx[k] += qx;
-      sy[k] += qy;
-      sz[k] += qz;
-      se[k] += Math.sqrt(qx * qx + qy * qy + qz * qz + m * m);
-    }
+    addP4Loop(P, H, F, M)(idx[s], P, H, F, M, sx, sy, sz, se, lo, hi);
   }
   for (let k = lo; k < hi; k++) {
     const x = sx[k], y = sy[k], z = sz[k], e = se[k];
@@ -359,6 +371,30 @@ export function sumP4(combos: Combinations, a: Collection, b: Collection = a, c:
   return { offsets: combos.offsets, fields: { pt, eta, phi, mass } };
 }
 
+const addP4Loop = perDtype(function addP4(
+  I: Int32Array,
+  P: Arr,
+  H: Arr,
+  F: Arr,
+  M: Arr,
+  sx: Float64Array,
+  sy: Float64Array,
+  sz: Float64Array,
+  se: Float64Array,
+  lo: number,
+  hi: number,
+): void {
+  for (let k = lo; k < hi; k++) {
+    const x = I[k];
+    const p = P[x], m = M[x];
+    const qx = p * Math.cos(F[x]), qy = p * Math.sin(F[x]), qz = p * Math.sinh(H[x]);
+    sx[k] += qx;
+    sy[k] += qy;
+    sz[k] += qz;
+    se[k] += Math.sqrt(qx * qx + qy * qy + qz * qz + m * m);
+  }
+});
+
 /**
  * Δφ between the two objects of each pair, wrapped to [−π, π) (slot 0 from `a`, slot 1 from `b`, default `a`).
  */
@@ -368,9 +404,23 @@ export function pairDeltaPhi(pairs: Combinations, a: Collection, b: Collection =
   const fa = fieldOf(op, a, 'phi'), fb = fieldOf(op, b, 'phi');
   const { i0, i1 } = pairs;
   const out = new Float64Array(hi);
-  for (let k = lo; k < hi; k++) out[k] = wrapPhi(fa[i0[k]] - fb[i1[k]]);
+  pairDeltaPhiLoop(fa, fb)(i0, i1, fa, fb, out, lo, hi, wrapPhi);
   return { offsets: pairs.offsets, content: out };
 }
+
+// wrapPhi is passed in: a per-dtype copy sees only its parameters (see specialize.ts).
+const pairDeltaPhiLoop = perDtype(function pairDeltaPhi(
+  i0: Int32Array,
+  i1: Int32Array,
+  fa: Arr,
+  fb: Arr,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+  wrap: (d: number) => number,
+): void {
+  for (let k = lo; k < hi; k++) out[k] = wrap(fa[i0[k]] - fb[i1[k]]);
+});
 
 /**
  * ΔR between the two objects of each pair (slot 0 from `a`, slot 1 from `b`, default `a`).
@@ -389,14 +439,29 @@ export function pairDeltaR(pairs: Combinations, a: Collection, b: Collection = a
   const eb = fieldOf(op, b, 'eta'), fb = fieldOf(op, b, 'phi');
   const { i0, i1 } = pairs;
   const out = new Float64Array(hi);
+  pairDeltaRLoop(ea, fa, eb, fb)(i0, i1, ea, fa, eb, fb, out, lo, hi, wrapPhi);
+  return { offsets: pairs.offsets, content: out };
+}
+
+const pairDeltaRLoop = perDtype(function pairDeltaR(
+  i0: Int32Array,
+  i1: Int32Array,
+  ea: Arr,
+  fa: Arr,
+  eb: Arr,
+  fb: Arr,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+  wrap: (d: number) => number,
+): void {
   for (let k = lo; k < hi; k++) {
     const x = i0[k], y = i1[k];
     const de = ea[x] - eb[y];
-    const dp = wrapPhi(fa[x] - fb[y]);
+    const dp = wrap(fa[x] - fb[y]);
     out[k] = Math.sqrt(de * de + dp * dp);
   }
-  return { offsets: pairs.offsets, content: out };
-}
+});
 
 /**
  * Sum of the charges of each candidate's objects (read from field `field`, default `charge`), as Int32Array:
@@ -420,11 +485,26 @@ export function sumCharge(
   const { i0, i1 } = combos;
   const out = new Int32Array(hi);
   if (triples) {
-    const i2 = combos.i2 as Int32Array;
     const qc = fieldOf(op, c, field);
-    for (let k = lo; k < hi; k++) out[k] = qa[i0[k]] + qb[i1[k]] + qc[i2[k]];
-  } else {
-    for (let k = lo; k < hi; k++) out[k] = qa[i0[k]] + qb[i1[k]];
-  }
+    sumChargeTriplesLoop(qa, qb, qc)(i0, i1, combos.i2 as Int32Array, qa, qb, qc, out, lo, hi);
+  } else sumChargePairsLoop(qa, qb)(i0, i1, qa, qb, out, lo, hi);
   return { offsets: combos.offsets, content: out };
 }
+
+const sumChargePairsLoop = perDtype(function sumChargePairs(i0: Int32Array, i1: Int32Array, qa: Arr, qb: Arr, out: Int32Array, lo: number, hi: number): void {
+  for (let k = lo; k < hi; k++) out[k] = qa[i0[k]] + qb[i1[k]];
+});
+
+const sumChargeTriplesLoop = perDtype(function sumChargeTriples(
+  i0: Int32Array,
+  i1: Int32Array,
+  i2: Int32Array,
+  qa: Arr,
+  qb: Arr,
+  qc: Arr,
+  out: Int32Array,
+  lo: number,
+  hi: number,
+): void {
+  for (let k = lo; k < hi; k++) out[k] = qa[i0[k]] + qb[i1[k]] + qc[i2[k]];
+});
