@@ -5,6 +5,7 @@
 import type { Collection, Jagged, Mask, Optional } from './types.ts';
 import { checkContent, checkFlat, checkJagged, eventsOf } from './shape.ts';
 import { lazyRecord } from './lazy.ts';
+import { perDtype } from './specialize.ts';
 import { InvalidArgumentError } from './errors.ts';
 
 /** One optional value per event for several fields of a collection, with one shared validity mask. */
@@ -84,12 +85,16 @@ function validity(operation: string, offsets: Int32Array, index: Int32Array | nu
 }
 
 function pickValues(offsets: Int32Array, content: ArrayLike<number>, index: Int32Array | number, valid: Mask): Float64Array {
-  const n = valid.length;
-  const out = new Float64Array(n);
-  if (typeof index === 'number') {
-    for (let e = 0; e < n; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index] : NaN;
-  } else {
-    for (let e = 0; e < n; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index[e]] : NaN;
-  }
+  const out = new Float64Array(valid.length);
+  if (typeof index === 'number') pickAtLoop(content)(offsets, content, index, valid, out);
+  else pickByLoop(content)(offsets, content, index, valid, out);
   return out;
 }
+
+const pickAtLoop = perDtype(function pickAt(offsets: Int32Array, content: ArrayLike<number>, index: number, valid: Mask, out: Float64Array): void {
+  for (let e = 0; e < out.length; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index] : NaN;
+});
+
+const pickByLoop = perDtype(function pickBy(offsets: Int32Array, content: ArrayLike<number>, index: Int32Array, valid: Mask, out: Float64Array): void {
+  for (let e = 0; e < out.length; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index[e]] : NaN;
+});

@@ -1,6 +1,7 @@
 /** Kernels about list structure rather than values: counts, flatten, local index, broadcasting per-event values. */
 import type { Collection, Jagged, NumericArray } from './types.ts';
 import { checkFlat, checkJagged, ctorOf, eventsOf, fieldOf } from './shape.ts';
+import { perDtype } from './specialize.ts';
 
 /** Anything with per-event offsets: a jagged column, a collection, combinations. */
 export interface HasOffsets {
@@ -72,12 +73,16 @@ export function broadcast<T extends NumericArray>(values: T, like: HasOffsets): 
   const n = eventsOf('broadcast', 'target', offsets);
   checkFlat('broadcast', 'per-event values', values, n);
   const out = new (ctorOf(values))(offsets[n]);
+  broadcastLoop(values)(values, offsets, n, out);
+  return { offsets, content: out };
+}
+
+const broadcastLoop = perDtype(function broadcast(values: ArrayLike<number>, offsets: Int32Array, n: number, out: NumericArray): void {
   for (let e = 0; e < n; e++) {
     const v = values[e];
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) out[j] = v;
   }
-  return { offsets, content: out };
-}
+});
 
 /**
  * One field of a collection as a jagged column sharing the collection's offsets (no copy); throws, naming the
