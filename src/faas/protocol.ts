@@ -251,7 +251,10 @@ export interface AgentHeartbeat {
   queued: number;
 }
 
-/** Agent → service: tasks that started running on a worker. */
+/**
+ * Agent → service: tasks that started running on a worker. Agents may leave out tasks that finish
+ * quickly (their result carries `started_at`), so a task can go from dispatched straight to done.
+ */
 export interface AgentStarted {
   type: 'started';
   task_ids: string[];
@@ -261,7 +264,11 @@ export interface AgentStarted {
 /** Agent → service: tasks whose worker died; the service retries them or fails them. */
 export interface AgentLost {
   type: 'lost';
-  tasks: { task_id: string; reason: string }[];
+  /**
+   * `started_at` (ms since epoch) when the task had started running: the attempt counts even if no
+   * `started` notice was sent for it (agents skip the notice for tasks that end quickly).
+   */
+  tasks: { task_id: string; reason: string; started_at?: number }[];
 }
 
 /** One finished task inside an `AgentResults` binary frame. */

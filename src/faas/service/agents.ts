@@ -292,12 +292,17 @@ export class AgentHub {
     for (const t of msg.tasks) conn.inflight.delete(t.task_id);
     this.requeue(
       conn.endpointId,
-      msg.tasks.map((t) => ({ task_id: t.task_id, reason: t.reason, type: 'WorkerLost' as const })),
+      msg.tasks.map((t) => ({
+        task_id: t.task_id,
+        reason: t.reason,
+        type: 'WorkerLost' as const,
+        ...(typeof t.started_at === 'number' ? { started_at: t.started_at } : {}),
+      })),
     );
     this.kick(conn.endpointId);
   }
 
-  private requeue(endpointId: string, lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost' }[]): void {
+  private requeue(endpointId: string, lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[]): void {
     if (lost.length === 0) return;
     const { failed, requeued } = this.store.requeueLost(endpointId, lost);
     this.metrics.tasksRequeued += requeued.length;

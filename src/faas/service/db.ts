@@ -35,8 +35,13 @@ CREATE TABLE IF NOT EXISTS tasks (
   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
   timeout_ms INTEGER NOT NULL, submitted_at INTEGER NOT NULL, dispatched_at INTEGER,
   started_at INTEGER, completed_at INTEGER, result BLOB, result_size INTEGER, error TEXT);
-CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(endpoint_id, state, seq);
 CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id);
+-- Partial indexes: a task enters the waiting index once and the active index once, so the state
+-- changes of a finishing task (dispatched -> running -> success) touch at most one small index
+-- instead of moving an (endpoint, state, seq) entry on every transition.
+DROP INDEX IF EXISTS tasks_queue;
+CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(endpoint_id, seq) WHERE state = 'waiting-for-endpoint';
+CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('dispatched', 'running');
 `;
 
 export interface UserRow {
@@ -210,23 +215,22 @@ export class Store {
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, args, attempts, timeout_ms`,
       ),
-      markRunning: p(
-        "UPDATE tasks SET state = 'running', started_at = @at WHERE id IN (SELECT value FROM json_each(@ids)) AND endpoint_id = @endpoint AND state = 'dispatched'",
-      ),
+      // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
+      markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
+      taskStates: p('SELECT id, owner_id, state FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
       complete: p(
-        `UPDATE tasks SET state = @state, result = @result, result_size = @result_size, error = @error,
-           started_at = COALESCE(started_at, @started_at), completed_at = @completed_at
-         WHERE id = @id AND endpoint_id = @endpoint AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
+        `UPDATE tasks SET state = ?, result = ?, result_size = ?, error = ?, started_at = COALESCE(started_at, ?), completed_at = ?
+         WHERE id = ? AND endpoint_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
       ),
       taskById: p(`SELECT ${TASK_COLS} FROM tasks WHERE id = ?`),
       taskResult: p('SELECT result FROM tasks WHERE id = ?'),
-      // A task lost before it started does not use up an attempt.
+      // A task lost before it started does not use up an attempt (the caller says whether it started).
       requeue: p(
-        "UPDATE tasks SET state = 'waiting-for-endpoint', error = ?, attempts = attempts - (started_at IS NULL) WHERE id = ? AND state IN ('dispatched', 'running')",
+        "UPDATE tasks SET state = 'waiting-for-endpoint', error = ?, attempts = attempts - ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state IN ('dispatched', 'running')",
       ),
       failLost: p(
-        "UPDATE tasks SET state = 'failed', error = ?, completed_at = ? WHERE id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
+        "UPDATE tasks SET state = 'failed', error = ?, completed_at = ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
       reclaim: p(
         "UPDATE tasks SET state = CASE WHEN started_at IS NULL THEN 'dispatched' ELSE 'running' END WHERE id = ? AND endpoint_id = ? AND state = 'waiting-for-endpoint'",
@@ -419,7 +423,10 @@ export class Store {
   }
 
   markRunning(endpointId: string, ids: string[], at: number): void {
-    this.st.markRunning!.run({ at, ids: JSON.stringify(ids), endpoint: endpointId });
+    const st = this.st.markRunning!;
+    this.db.transaction(() => {
+      for (const id of ids) st.run(at, id, endpointId);
+    })();
   }
 
   /** Rows for many ids in one statement (missing ids are absent). */
@@ -427,22 +434,20 @@ export class Store {
     return this.st.tasksByIds!.all(JSON.stringify(ids)) as TaskRow[];
   }
 
+  /** Owner and state of many ids in one statement (missing ids are absent); far cheaper than full rows. */
+  taskStates(ids: string[]): { id: string; owner_id: string; state: TaskState }[] {
+    return this.st.taskStates!.all(JSON.stringify(ids)) as { id: string; owner_id: string; state: TaskState }[];
+  }
+
   /** Store results; returns the ids actually accepted (a task accepts one result; later ones are ignored). */
   complete(endpointId: string, results: Completion[]): Set<string> {
     const accepted = new Set<string>();
     this.db.transaction(() => {
+      const st = this.st.complete!;
       for (const r of results) {
-        const changes = this.st.complete!.run({
-          id: r.task_id,
-          endpoint: endpointId,
-          state: r.state,
-          result: r.result,
-          result_size: r.result ? r.result.byteLength : null,
-          error: r.error ? JSON.stringify(r.error) : null,
-          started_at: r.started_at,
-          completed_at: r.completed_at,
-        }).changes;
-        if (changes === 1) accepted.add(r.task_id);
+        const error = r.error ? JSON.stringify(r.error) : null;
+        const size = r.result ? r.result.byteLength : null;
+        if (st.run(r.state, r.result, size, error, r.started_at, r.completed_at, r.task_id, endpointId).changes === 1) accepted.add(r.task_id);
       }
     })();
     return accepted;
@@ -454,7 +459,7 @@ export class Store {
    */
   requeueLost(
     endpointId: string,
-    lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost' }[],
+    lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[],
   ): { failed: Map<string, TaskErrorInfo>; requeued: string[] } {
     const failed = new Map<string, TaskErrorInfo>();
     const requeued: string[] = [];
@@ -468,11 +473,13 @@ export class Store {
           message: `${l.reason} (attempt ${row.attempts} of ${row.max_attempts})`,
           details: { attempts: row.attempts, max_attempts: row.max_attempts },
         };
-        if (row.attempts >= row.max_attempts && row.started_at !== null) {
-          this.st.failLost!.run(JSON.stringify(error), now, l.task_id);
+        // The agent reports `started_at` for tasks that ran but never got a "started" notice.
+        const startedAt = row.started_at ?? l.started_at ?? null;
+        if (row.attempts >= row.max_attempts && startedAt !== null) {
+          this.st.failLost!.run(JSON.stringify(error), now, startedAt, l.task_id);
           failed.set(l.task_id, error);
         } else {
-          this.st.requeue!.run(JSON.stringify(error), l.task_id);
+          this.st.requeue!.run(JSON.stringify(error), startedAt === null ? 1 : 0, startedAt, l.task_id);
           requeued.push(l.task_id);
         }
       }
