@@ -1,4 +1,4 @@
-// npx tsx bench/faas-bench.ts [--quick] [--sleep-ms 200] [--tasks 20000]
+// npx tsx bench/faas-bench.ts [--quick] [--sleep-ms 200] [--tasks 20000] [--only latency,throughput,scaling]
 //
 // FaaS platform benchmarks on loopback, with real processes (service, endpoint agents, worker
 // processes) started through the CLI, and the SDK in this process:
@@ -8,9 +8,11 @@
 //  3. weak scaling with sleep tasks: 10 tasks per worker slot. Slots here are ASYNC SLOTS inside worker
 //     processes (`--concurrency`), not one process per slot: 2 processes x slots/2 each (1 process for
 //     1 slot). Efficiency = ideal time (10 x sleep) / measured time.
+// Throughput rows also report CPU time per task (µs) of the service process and of each endpoint's
+// process tree (agent + workers), from /proc: far less noisy than wall-clock on a loaded machine.
 // Goals from the issue: >= 10,000 no-op tasks/s batched, p50 <= 2 ms, weak-scaling efficiency >= 95%.
 import { spawn, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +31,8 @@ const SLEEP_MS = argNum('--sleep-ms', 200);
 const N_TASKS = argNum('--tasks', quick ? 4000 : 20000);
 const LAT_N = quick ? 200 : 1000;
 const SLOTS = quick ? [1, 16, 64] : [1, 4, 16, 64, 256];
+const onlyArg = argv.indexOf('--only');
+const only = new Set(onlyArg >= 0 ? argv[onlyArg + 1]!.split(',') : ['latency', 'throughput', 'scaling']);
 
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-bench-'));
@@ -70,6 +74,48 @@ async function stop(p: ChildProcess): Promise<void> {
   });
 }
 
+const TICK_US = 10_000; // Linux USER_HZ = 100
+
+/** utime + stime of one process in µs (0 when it is gone or /proc is unavailable). */
+function procCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU µs of a process and all its live descendants (the endpoint agent and its workers). */
+function treeCpuUs(root: number): number {
+  const kids = new Map<number, number[]>();
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        let l = kids.get(ppid);
+        if (!l) kids.set(ppid, (l = []));
+        l.push(Number(d));
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    total += procCpuUs(p);
+    for (const k of kids.get(p) ?? []) stack.push(k);
+  }
+  return total;
+}
+
 function pct(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
@@ -105,6 +151,7 @@ async function main(): Promise<void> {
   const rows: [string, string, string][] = [];
 
   // 1. latency
+  if (only.has('latency')) {
   const lat1 = await startEndpoint(url!, token!, 'lat', 1);
   for (let i = 0; i < 50; i++) await fx.submit(noop, 'lat');
   const lat: number[] = [];
@@ -117,13 +164,17 @@ async function main(): Promise<void> {
   const floor = await ipcFloor(LAT_N);
   rows.push(['no-op round trip p50 (ms)', pct(lat, 0.5).toFixed(2), `IPC floor ${pct(floor, 0.5).toFixed(3)}; goal <= 2`]);
   rows.push(['no-op round trip p99 (ms)', pct(lat, 0.99).toFixed(2), `IPC floor ${pct(floor, 0.99).toFixed(3)}`]);
+  }
 
   // 2. throughput
-  for (const nEp of [1, 4]) {
+  for (const nEp of only.has('throughput') ? [1, 4] : []) {
     const eps = await Promise.all(Array.from({ length: nEp }, (_, i) => startEndpoint(url!, token!, `tp${nEp}-${i}`, 2)));
     const names = eps.map((_, i) => `tp${nEp}-${i}`);
     // Warm-up: function import and JIT in every worker.
     for await (const _ of fx.results(await fx.batchRun(names.flatMap((n) => Array.from({ length: 200 }, () => ({ functionId: noop, endpoint: n })))))) void _;
+    const svc0 = procCpuUs(svc.pid!);
+    const ep0 = eps.map((p) => treeCpuUs(p.pid!));
+    const me0 = process.cpuUsage();
     const t0 = performance.now();
     const ids = await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp]! })));
     const tSubmit = performance.now() - t0;
@@ -131,12 +182,17 @@ async function main(): Promise<void> {
     for await (const o of fx.results(ids)) if (o.state === 'success') ok++;
     const dt = (performance.now() - t0) / 1000;
     if (ok !== N_TASKS) throw new Error(`throughput run: ${N_TASKS - ok} tasks did not succeed`);
+    const svcUs = (procCpuUs(svc.pid!) - svc0) / N_TASKS;
+    const epUs = eps.reduce((a, p, i) => a + treeCpuUs(p.pid!) - ep0[i]!, 0) / N_TASKS;
+    const me = process.cpuUsage(me0);
+    const clientUs = (me.user + me.system) / N_TASKS;
     rows.push([`batched no-op tasks/s, ${nEp} endpoint(s) x 2 workers`, (N_TASKS / dt).toFixed(0), `${N_TASKS} tasks, submit ${tSubmit.toFixed(0)} ms; goal >= 10000`]);
+    rows.push([`  CPU µs/task: service | endpoints (agent+workers) | client`, `${svcUs.toFixed(0)} | ${epUs.toFixed(0)} | ${clientUs.toFixed(0)}`, `${nEp} endpoint(s)`]);
     await Promise.all(eps.map(stop));
   }
 
   // 3. weak scaling
-  for (const slots of SLOTS) {
+  for (const slots of only.has('scaling') ? SLOTS : []) {
     const procs = slots === 1 ? 1 : 2;
     const name = `ws${slots}`;
     const ep = await startEndpoint(url!, token!, name, procs, slots / procs);

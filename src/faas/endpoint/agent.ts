@@ -49,6 +49,12 @@ export interface AgentOptions {
   onAttached?: (endpointId: string) => void;
 }
 
+/**
+ * A task gets a "started" notice only once it has run this long: a shorter task's result says when it
+ * started, and the service saves one database write per task. Long tasks still show as running.
+ */
+const STARTED_NOTICE_MS = 20;
+
 interface Held {
   taskId: string;
   functionId: string;
@@ -67,7 +73,10 @@ export class EndpointAgent {
   private readonly held = new Map<string, Held>();
   private readonly unacked = new Map<string, Unacked>();
   private started: string[] = [];
-  private lost: { task_id: string; reason: string }[] = [];
+  /** Tasks that started running, oldest first, until they are old enough for a "started" notice. */
+  private startedQueue: { id: string; at: number }[] = [];
+  private startedTimer: NodeJS.Timeout | undefined;
+  private lost: { task_id: string; reason: string; started_at: number }[] = [];
   private readonly flusher = new Coalescer(() => this.flush(), 2);
   private advertisedPrefetch = 0;
   private attached = false;
@@ -104,17 +113,19 @@ export class EndpointAgent {
       {
         started: (id, at) => this.onStarted(id, at),
         done: (r) => this.onDone(r),
-        lost: (id, reason) => this.onLost(id, reason),
+        lost: (id, reason, at) => this.onLost(id, reason, at),
       },
     );
     const p = new Promise<string>((resolve, reject) => (this.firstAttach = { resolve, reject }));
-    this.connect();
+    // Attach once the workers are up: tasks sent earlier would all land on the first worker to start.
+    void this.pool.whenReady().then(() => this.connect());
     return p;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.startedTimer);
     clearTimeout(this.reconnectTimer);
     this.ws?.terminate();
     await this.pool?.close();
@@ -272,10 +283,25 @@ export class EndpointAgent {
     }
   }
 
-  private onStarted(taskId: string, _at: number): void {
+  private onStarted(taskId: string, at: number): void {
     if (!this.held.has(taskId)) return;
-    this.started.push(taskId);
-    this.scheduleFlush();
+    this.startedQueue.push({ id: taskId, at });
+    this.startedTimer ??= setTimeout(() => this.noticeStarted(), STARTED_NOTICE_MS);
+  }
+
+  /** Report tasks that are still running STARTED_NOTICE_MS after they started. */
+  private noticeStarted(): void {
+    this.startedTimer = undefined;
+    const q = this.startedQueue;
+    const cutoff = Date.now() - STARTED_NOTICE_MS;
+    let i = 0;
+    for (; i < q.length && q[i]!.at <= cutoff; i++) {
+      const id = q[i]!.id;
+      if (this.held.has(id) && !this.unacked.has(id)) this.started.push(id);
+    }
+    this.startedQueue = i === q.length ? [] : q.slice(i);
+    if (this.startedQueue.length) this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0]!.at - cutoff);
+    if (this.started.length) this.scheduleFlush();
   }
 
   private onDone(r: WorkerDone): void {
@@ -286,9 +312,9 @@ export class EndpointAgent {
     this.scheduleFlush();
   }
 
-  private onLost(taskId: string, reason: string): void {
+  private onLost(taskId: string, reason: string, startedAt: number): void {
     if (!this.held.delete(taskId)) return;
-    this.lost.push({ task_id: taskId, reason });
+    this.lost.push({ task_id: taskId, reason, started_at: startedAt });
     this.scheduleFlush();
   }
 

@@ -14,6 +14,9 @@ export function defaultCacheDir(): string {
 }
 
 export class FunctionCache {
+  /** Hashes known to be on disk, so the per-task check costs no system call. */
+  private readonly present = new Map<string, string>();
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
@@ -26,10 +29,16 @@ export class FunctionCache {
   }
 
   has(hash: string): boolean {
-    return existsSync(this.path(hash));
+    if (this.present.has(hash)) return true;
+    const path = this.path(hash);
+    if (!existsSync(path)) return false;
+    this.present.set(hash, path);
+    return true;
   }
 
   path(hash: string): string {
+    const known = this.present.get(hash);
+    if (known !== undefined) return known;
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new FaasError(`invalid function hash "${hash}"`, { hash });
     return join(this.dir, `${hash}.mjs`);
   }
@@ -39,11 +48,13 @@ export class FunctionCache {
     const actual = createHash('sha256').update(code).digest('hex');
     if (actual !== hash) throw new FaasError(`function code does not match its hash (expected ${hash}, got ${actual})`, { hash });
     const path = this.path(hash);
-    if (existsSync(path)) return path;
-    // Write then rename, so a worker never imports a half-written file.
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, path);
+    if (!existsSync(path)) {
+      // Write then rename, so a worker never imports a half-written file.
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, path);
+    }
+    this.present.set(hash, path);
     return path;
   }
 }

@@ -8,8 +8,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { decodeFrame, encodeFrame } from '../codec.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { FromWorker, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
+import type { DoneFrameHeader, FromWorker, RunFrameHeader, ToWorker, WorkerDone } from './worker-messages.ts';
 
 export interface PoolTask {
   task_id: string;
@@ -23,8 +24,8 @@ export interface PoolTask {
 export interface PoolEvents {
   started(taskId: string, at: number): void;
   done(result: WorkerDone): void;
-  /** The worker died while running the task. */
-  lost(taskId: string, reason: string): void;
+  /** The worker died while running the task (started at `startedAt`, ms since epoch). */
+  lost(taskId: string, reason: string, startedAt: number): void;
 }
 
 export interface PoolOptions {
@@ -41,6 +42,7 @@ export interface PoolOptions {
 interface Running {
   task: PoolTask;
   timer: NodeJS.Timeout | undefined;
+  at: number;
 }
 
 interface Slot {
@@ -55,6 +57,54 @@ interface Slot {
   spawnedAt: number;
 }
 
+/** FIFO of tasks with O(1) shift (a plain array's shift moves every element: slow with thousands queued). */
+class TaskQueue {
+  private items: PoolTask[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(t: PoolTask): void {
+    this.items.push(t);
+  }
+
+  shift(): PoolTask | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const t = this.items[this.head]!;
+    this.items[this.head++] = undefined as unknown as PoolTask;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return t;
+  }
+
+  /** Put tasks back at the front, in order. */
+  unshift(tasks: PoolTask[]): void {
+    if (tasks.length === 0) return;
+    this.items = [...tasks, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
+
+  /** Remove a task by id; false if absent. */
+  remove(taskId: string): boolean {
+    for (let i = this.head; i < this.items.length; i++) {
+      if (this.items[i]!.task_id === taskId) {
+        this.items.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** Deepest queue inside one worker, for very short tasks. */
+const MAX_DEPTH = 512;
+/** For short tasks, queue about this much work (ms, at the observed average) inside each worker. */
+const QUEUED_WORK_MS = 20;
+
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 /** Node flags that make a forked worker able to load TypeScript sources. */
@@ -65,8 +115,10 @@ function workerExecArgv(): string[] {
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: PoolTask[] = [];
+  private readonly queue = new TaskQueue();
   private closed = false;
+  private assignScheduled = false;
+  private readyWaiters: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly depth: number;
   /** Moving average of task run time (ms); undefined until the first result. */
@@ -83,6 +135,19 @@ export class WorkerPool {
     // With C tasks running per worker, C more wait inside it, so a whole next wave starts without an IPC round trip.
     this.depth = opts.depth ?? this.concurrency;
     for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
+  }
+
+  /** Resolves once every worker has started (or after `timeoutMs`, so one broken worker cannot block the endpoint). */
+  whenReady(timeoutMs = 15_000): Promise<void> {
+    if (this.slots.every((s) => s.ready)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Tasks that can run at once (workers x concurrency): the capacity advertised to the service. */
@@ -103,18 +168,20 @@ export class WorkerPool {
     return n;
   }
 
+  /** Queue a task. Tasks submitted in the same turn reach each worker in one message (assignment waits for a microtask). */
   submit(task: PoolTask): void {
     this.queue.push(task);
-    this.assign();
+    if (this.assignScheduled) return;
+    this.assignScheduled = true;
+    queueMicrotask(() => {
+      this.assignScheduled = false;
+      this.assign();
+    });
   }
 
   /** Drop a task; kills its worker if it is running. Returns false if the pool does not hold it. */
   cancel(taskId: string): boolean {
-    const qi = this.queue.findIndex((t) => t.task_id === taskId);
-    if (qi >= 0) {
-      this.queue.splice(qi, 1);
-      return true;
-    }
+    if (this.queue.remove(taskId)) return true;
     for (const s of this.slots) {
       if (s.running.has(taskId)) {
         this.kill(s, taskId, 'cancel');
@@ -170,10 +237,14 @@ export class WorkerPool {
   private onMessage(slot: Slot, msg: FromWorker): void {
     if (msg.type === 'ready') {
       slot.ready = true;
+      if (this.readyWaiters.length && this.slots.every((s) => s.ready)) for (const w of this.readyWaiters.splice(0)) w();
       this.assign();
       return;
     }
-    for (const res of msg.results) {
+    const { header, blobs } = decodeFrame<DoneFrameHeader>(msg.frame);
+    for (const entry of header.results) {
+      const { blob, ...rest } = entry;
+      const res: WorkerDone = blob === undefined ? rest : { ...rest, result: blobs[blob] };
       const r = slot.running.get(res.task_id);
       if (!r) continue;
       slot.running.delete(res.task_id);
@@ -196,13 +267,17 @@ export class WorkerPool {
    * ones keep the configured depth, so no task waits behind a long one while another worker idles.
    */
   private effectiveDepth(): number {
-    return this.avgMs !== undefined && this.avgMs < 5 ? Math.max(this.depth, 32) : this.depth;
+    if (this.avgMs === undefined || this.avgMs >= 5) return this.depth;
+    const byTime = Math.ceil((QUEUED_WORK_MS * this.concurrency) / Math.max(this.avgMs, 0.01));
+    return Math.max(this.depth, Math.min(MAX_DEPTH, byTime));
   }
 
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const killed = slot.killedFor;
+    // Until its replacement is spawned the dead slot stays in the list: it must not be given tasks.
+    slot.ready = false;
     // Tasks that never started go back to the front of the queue, in order.
-    this.queue.unshift(...slot.waiting);
+    this.queue.unshift(slot.waiting);
     slot.waiting = [];
     for (const [id, r] of slot.running) {
       if (r.timer) clearTimeout(r.timer);
@@ -216,11 +291,11 @@ export class WorkerPool {
       } else if (killed?.taskId === id && killed.why === 'cancel') {
         // Cancelled: the service already knows; nothing to report.
       } else if (killed?.why === 'recycle') {
-        this.queue.unshift(r.task);
+        this.queue.unshift([r.task]);
       } else {
         const how = killed ? `stopped because task ${killed.taskId} ${killed.why === 'timeout' ? 'timed out' : 'was cancelled'} on the same worker` : signal ? `signal ${signal}` : `exit code ${code}`;
         if (!killed) this.opts.log(`worker ${slot.index} died (${how}) while running task ${id}`);
-        this.events.lost(id, `worker process died (${how})`);
+        this.events.lost(id, `worker process died (${how})`, r.at);
       }
     }
     slot.running.clear();
@@ -235,12 +310,12 @@ export class WorkerPool {
 
   private assign(): void {
     if (this.queue.length === 0) return;
-    const batches = new Map<Slot, WorkerRun[]>();
+    const batches = new Map<Slot, PoolTask[]>();
     const give = (s: Slot) => {
       const task = this.queue.shift()!;
       let b = batches.get(s);
       if (!b) batches.set(s, (b = []));
-      b.push(this.runMessage(task));
+      b.push(task);
       s.waiting.push(task);
       this.startWaiting(s);
     };
@@ -248,35 +323,40 @@ export class WorkerPool {
     for (const s of this.slots) {
       while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency) give(s);
     }
-    const depth = this.effectiveDepth();
+    // A worker's share never exceeds an even split of the pending tasks over all workers (ready or
+    // not), so a worker that is still starting still gets work when it is ready.
+    let pending = this.queue.length;
+    for (const s of this.slots) pending += s.waiting.length;
+    const depth = Math.min(this.effectiveDepth(), Math.ceil(pending / this.slots.length));
     for (let level = 0; level < depth && this.queue.length > 0; level++) {
       for (const s of this.slots) {
         if (this.queue.length === 0) break;
         if (s.ready && !s.killedFor && s.waiting.length === level) give(s);
       }
     }
-    for (const [s, tasks] of batches) s.proc.send({ type: 'run', tasks } satisfies ToWorker);
+    for (const [s, tasks] of batches) s.proc.send({ type: 'run', frame: this.runFrame(tasks) } satisfies ToWorker);
   }
 
-  private runMessage(task: PoolTask): WorkerRun {
-    return {
-      task_id: task.task_id,
-      hash: task.hash,
-      path: task.path,
-      args: task.args,
-      attempt: task.attempt,
-      max_result_bytes: this.opts.maxResultBytes(),
-    };
+  private runFrame(tasks: PoolTask[]): Buffer {
+    const header: RunFrameHeader = { paths: {}, max_result_bytes: this.opts.maxResultBytes(), tasks: new Array(tasks.length) };
+    const blobs: Uint8Array[] = new Array(tasks.length);
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      header.paths[t.hash] ??= t.path;
+      header.tasks[i] = { task_id: t.task_id, hash: t.hash, attempt: t.attempt };
+      blobs[i] = t.args;
+    }
+    return encodeFrame(header, blobs);
   }
 
   /** Mirror of the worker: waiting tasks start in order while run slots are free. */
   private startWaiting(slot: Slot): void {
     while (slot.running.size < this.concurrency && slot.waiting.length > 0) {
       const task = slot.waiting.shift()!;
-      const r: Running = { task, timer: undefined };
+      const r: Running = { task, timer: undefined, at: Date.now() };
       if (task.timeout_ms > 0) r.timer = setTimeout(() => this.kill(slot, task.task_id, 'timeout'), task.timeout_ms);
       slot.running.set(task.task_id, r);
-      this.events.started(task.task_id, Date.now());
+      this.events.started(task.task_id, r.at);
     }
   }
 

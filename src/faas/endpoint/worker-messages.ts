@@ -1,6 +1,11 @@
-/** IPC messages between the endpoint agent and its worker processes (structured-clone serialization). */
+/**
+ * IPC messages between the endpoint agent and its worker processes. Tasks and results travel in
+ * batches, each batch as ONE packed frame (codec.ts: JSON header + raw blobs): one IPC message and one
+ * serialized buffer per batch, however many tasks or typed arrays it holds.
+ */
 import type { TaskErrorInfo } from '../protocol.ts';
 
+/** One task as the worker runs it (decoded from a run frame). */
 export interface WorkerRun {
   task_id: string;
   hash: string;
@@ -10,6 +15,14 @@ export interface WorkerRun {
   args: Uint8Array;
   attempt: number;
   max_result_bytes: number;
+}
+
+/** Header of a run frame; blobs are the packed arguments. */
+export interface RunFrameHeader {
+  /** Module path per function hash, once per batch. */
+  paths: Record<string, string>;
+  max_result_bytes: number;
+  tasks: { task_id: string; hash: string; attempt: number }[];
 }
 
 export interface WorkerReady {
@@ -26,15 +39,21 @@ export interface WorkerDone {
   completed_at: number;
 }
 
-/** Tasks travel in batches both ways: one IPC message (one syscall) per batch, not per task. */
+/** Header of a done frame; `blob` indexes the packed results among the frame's blobs. */
+export interface DoneFrameHeader {
+  results: (Omit<WorkerDone, 'result'> & { blob?: number })[];
+}
+
 export interface WorkerRunBatch {
   type: 'run';
-  tasks: WorkerRun[];
+  /** Packed frame with a RunFrameHeader. */
+  frame: Uint8Array;
 }
 
 export interface WorkerDoneBatch {
   type: 'done';
-  results: WorkerDone[];
+  /** Packed frame with a DoneFrameHeader. */
+  frame: Uint8Array;
 }
 
 export type ToWorker = WorkerRunBatch;

@@ -4,9 +4,9 @@
  * state survives.
  */
 import { pathToFileURL } from 'node:url';
-import { packValue, unpackValue } from '../codec.ts';
+import { decodeFrame, encodeFrame, packValue, unpackValue } from '../codec.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { FromWorker, TaskContext, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
+import type { DoneFrameHeader, FromWorker, RunFrameHeader, TaskContext, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
 
 type Fn = (args: unknown, ctx: TaskContext) => unknown;
 
@@ -24,9 +24,14 @@ function finish(r: WorkerDone): void {
   flushScheduled = true;
   setImmediate(() => {
     flushScheduled = false;
-    const msg: FromWorker = { type: 'done', results: done };
+    const header: DoneFrameHeader = { results: new Array(done.length) };
+    const blobs: Uint8Array[] = [];
+    for (let i = 0; i < done.length; i++) {
+      const { result, ...entry } = done[i]!;
+      header.results[i] = result ? { ...entry, blob: blobs.push(result) - 1 } : entry;
+    }
     done = [];
-    process.send!(msg);
+    process.send!({ type: 'done', frame: encodeFrame(header, blobs) } satisfies FromWorker);
   });
 }
 
@@ -111,7 +116,11 @@ function startNext(): void {
 }
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'run') {
-    for (const t of msg.tasks) waiting.push(t);
+    const { header, blobs } = decodeFrame<RunFrameHeader>(msg.frame);
+    for (let i = 0; i < header.tasks.length; i++) {
+      const t = header.tasks[i]!;
+      waiting.push({ task_id: t.task_id, hash: t.hash, path: header.paths[t.hash]!, args: blobs[i]!, attempt: t.attempt, max_result_bytes: header.max_result_bytes });
+    }
     startNext();
   }
 });
