@@ -152,13 +152,13 @@ async function main(): Promise<void> {
 
   // 1. latency
   if (only.has('latency')) {
-  const lat1 = await startEndpoint(url!, token!, 'lat', 1);
-  for (let i = 0; i < 50; i++) await fx.submit(noop, 'lat');
-  const lat: number[] = [];
-  for (let i = 0; i < LAT_N; i++) {
-    const t = performance.now();
-    await fx.submit(noop, 'lat');
-    lat.push(performance.now() - t);
+    const lat1 = await startEndpoint(url!, token!, 'lat', 1);
+    for (let i = 0; i < 50; i++) await fx.submit(noop, 'lat');
+    const lat: number[] = [];
+    for (let i = 0; i < LAT_N; i++) {
+      const t = performance.now();
+      await fx.submit(noop, 'lat');
+      lat.push(performance.now() - t);
   }
   await stop(lat1);
   const floor = await ipcFloor(LAT_N);
