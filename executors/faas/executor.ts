@@ -52,6 +52,9 @@ export interface FaasStats {
 }
 
 /** Per-endpoint progress, for the TTY and metrics. */
+/** Completed chunks whose round trips set the straggler threshold (a sliding window). */
+const RECENT_ROUND_TRIPS = 16;
+
 export interface EndpointProgress {
   readonly name: string;
   readonly id: string;
@@ -309,7 +312,10 @@ export class FaasExecutor extends BaseExecutor {
     const seconds = (Date.now() - copy.startedAt) / 1000;
     copy.site.record(result.metrics.events, seconds);
     this.roundTrips.push(seconds);
-    if (this.roundTrips.length > 500) this.roundTrips.splice(0, this.roundTrips.length - 500);
+    // Only recent round trips: when other analyses start sharing the endpoints, a chunk's round trip
+    // grows by its wait in the service queue, and a median over the whole run would still describe the
+    // idle start and call every queued chunk a straggler.
+    if (this.roundTrips.length > RECENT_ROUND_TRIPS) this.roundTrips.splice(0, this.roundTrips.length - RECENT_ROUND_TRIPS);
     for (const other of run.copies) {
       if (!other.live) continue;
       other.live = false;
@@ -456,7 +462,7 @@ export class FaasExecutor extends BaseExecutor {
     }
   }
 
-  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median round trip. */
+  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median recent round trip. */
   private stragglerMs(): number | undefined {
     let t = this.o.tailTimeoutMs;
     if (this.roundTrips.length >= 3) {
