@@ -3,7 +3,8 @@
  * (default 1); when every worker is busy, `depth` more tasks are queued inside each worker so it never
  * waits for an IPC round trip.
  * A worker that dies is replaced; its running task is reported lost (the service retries it), its
- * queued one goes back to the pool queue. Timeouts and cancellations of a running task kill its worker.
+ * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation kills it unless it
+ * runs other tasks at the same time (see `cancel`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -116,6 +117,13 @@ function workerExecArgv(): string[] {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue = new TaskQueue();
+  /**
+   * Cancelled tasks left to finish inside a worker that is running other tasks at the same time (async
+   * slots): restarting it would stop every one of them, so the cancelled one runs on and its outcome is
+   * dropped. The service already marked it cancelled. (Side effects it still has, such as a staged-out
+   * result file, are not undone.)
+   */
+  private readonly discarded = new Set<string>();
   private closed = false;
   private assignScheduled = false;
   private readyWaiters: (() => void)[] = [];
@@ -179,10 +187,20 @@ export class WorkerPool {
     });
   }
 
-  /** Drop a task; kills its worker if it is running. Returns false if the pool does not hold it. */
+  /**
+   * Drop a task. A running task stops with its worker (restarted), unless the worker runs other tasks
+   * at the same time: then it is left to finish and its outcome dropped. Returns false if the pool does
+   * not hold it.
+   */
   cancel(taskId: string): boolean {
     if (this.queue.remove(taskId)) return true;
     for (const s of this.slots) {
+      // Only a worker running several tasks at once (async slots) is spared: killing it would stop
+      // the others too. Tasks merely queued behind go back to the pool queue when a worker is killed.
+      if (s.running.size > 1 && s.running.has(taskId)) {
+        this.discarded.add(taskId);
+        return true;
+      }
       if (s.running.has(taskId)) {
         this.kill(s, taskId, 'cancel');
         return true;
@@ -251,7 +269,7 @@ export class WorkerPool {
       if (r.timer) clearTimeout(r.timer);
       const ms = res.completed_at - res.started_at;
       this.avgMs = this.avgMs === undefined ? ms : 0.9 * this.avgMs + 0.1 * ms;
-      this.events.done(res);
+      if (!this.discarded.delete(res.task_id)) this.events.done(res);
       this.startWaiting(slot);
     }
     this.assign();
@@ -276,11 +294,12 @@ export class WorkerPool {
     const killed = slot.killedFor;
     // Until its replacement is spawned the dead slot stays in the list: it must not be given tasks.
     slot.ready = false;
-    // Tasks that never started go back to the front of the queue, in order.
-    this.queue.unshift(slot.waiting);
+    // Tasks that never started go back to the front of the queue, in order (cancelled ones do not).
+    this.queue.unshift(slot.waiting.filter((t) => !this.discarded.delete(t.task_id)));
     slot.waiting = [];
     for (const [id, r] of slot.running) {
       if (r.timer) clearTimeout(r.timer);
+      if (this.discarded.delete(id)) continue;
       if (killed?.taskId === id && killed.why === 'timeout') {
         const error: TaskErrorInfo = {
           type: 'TaskTimeout',
