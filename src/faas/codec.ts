@@ -17,21 +17,8 @@
  * Byte order is the host's (little-endian on every platform Node supports in practice).
  */
 import { binaryDecoder } from '../accumulate/protocol.ts';
+import { typedArrayConstructor } from '../accumulate/typed.ts';
 
-const TYPED = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-} as const;
-type TypedName = keyof typeof TYPED;
 
 /** Thrown when bytes are not a valid frame or a value cannot be encoded. */
 export class CodecError extends Error {
@@ -143,10 +130,10 @@ function makeReplacer(binary: BinaryOut) {
   };
 }
 
-function typedName(v: ArrayBufferView): TypedName {
+function typedName(v: ArrayBufferView): string {
   const name = v.constructor.name;
   // Node's Buffer is a Uint8Array subclass; everything else must be one of the standard typed arrays.
-  if (name in TYPED) return name as TypedName;
+  if (typedArrayConstructor(name)) return name;
   if (v instanceof Uint8Array) return 'Uint8Array';
   throw new CodecError(`cannot encode ${name}: only standard typed arrays and Buffer are supported`);
 }
@@ -184,9 +171,9 @@ export type SerializableDecoder = (tag: string, header: unknown, buffers: ArrayB
 const defaultSerializable: SerializableDecoder = (tag, header, buffers) => binaryDecoder(tag)(header, buffers);
 
 function makeTyped(name: string, bytes: Uint8Array): ArrayBufferView {
-  const Ctor = (TYPED as Record<string, new (b: ArrayBuffer, o?: number, l?: number) => ArrayBufferView>)[name];
+  const Ctor = typedArrayConstructor(name);
   if (!Ctor) throw new CodecError(`unknown typed array type "${name}" in value`);
-  const size = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  const size = Ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength % size !== 0) throw new CodecError(`${name} payload of ${bytes.byteLength} bytes is not a multiple of ${size}`);
   // Copy: the result must not pin the (possibly large, possibly pooled) frame it arrived in.
   const copy = new Uint8Array(bytes.byteLength);
