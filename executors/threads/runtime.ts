@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { bundleDir, ristrettoRoot, writeContentAddressed } from '../../src/processor/bundle.ts';
+import { bundleDir, bundleESM, writeContentAddressed } from '../../src/processor/bundle.ts';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const FALLBACK = new URL('./worker.mjs', import.meta.url);
@@ -21,18 +20,7 @@ export function workerRuntime(): Promise<URL> {
 }
 
 async function buildRuntime(): Promise<URL> {
-  const out = await build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    absWorkingDir: ristrettoRoot,
-    logLevel: 'silent',
-  });
-  const code = out.outputFiles[0]!.text;
+  const code = await bundleESM(ENTRY);
   const hash = createHash('sha256').update(code).digest('hex');
   return pathToFileURL(await writeContentAddressed(bundleDir, `worker-${hash}.mjs`, code));
 }

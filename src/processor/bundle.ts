@@ -34,25 +34,33 @@ export const ristrettoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '.
 /** Where bundles are written before import (inside node_modules, so bare imports resolve). */
 export const bundleDir = join(ristrettoRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
 
+/**
+ * One self-contained ESM module for Node 20 from `entry` and the Ristretto sources it imports; npm
+ * packages stay external (workers and endpoints resolve them from their own node_modules).
+ */
+export async function bundleESM(entry: string): Promise<string> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
+    absWorkingDir: ristrettoRoot,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
+}
+
 /** Bundle a processor file (.ts or .js) with everything it imports except npm packages. */
 export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ProcessorLoadError(`processor file not found: ${path}`, { file: abs }, 'check the path to the processor (.ts or .js)');
   let code: string;
   try {
-    const out = await build({
-      entryPoints: [abs],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
-      absWorkingDir: ristrettoRoot,
-      logLevel: 'silent',
-    });
-    code = out.outputFiles[0]!.text;
+    code = await bundleESM(abs);
   } catch (e) {
     const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
     const first = errs?.[0];
