@@ -1,6 +1,7 @@
 /**
- * The executor's line to the FaaS service: submissions made in one event-loop turn go out as one batch,
- * outcomes come back over the client's result stream (no polling), cancellations are batched too.
+ * The executor's line to the FaaS service: submissions made in one event-loop turn go out as one batch
+ * (over the result stream, watched in the same step), outcomes come back on that stream (no polling),
+ * cancellations are batched too.
  *
  * While the service is unreachable (restarting), submissions and cancellations are retried with
  * backoff for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
@@ -88,10 +89,17 @@ export class TaskChannel {
     const cancels = this.cancels.splice(0);
     if (cancels.length) void this.withPatience(() => this.fx.cancel(cancels)).catch(() => undefined);
     if (batch.length === 0) return;
+    // Submitted and watched in one step; an outcome can arrive before the ids are known here (it may
+    // be read from the socket together with the submission's answer), so it waits for them.
+    let early: TaskOutcome[] | undefined = [];
+    const onOutcome = (o: TaskOutcome) => (early ? early.push(o) : this.route(o));
     let ids: string[];
     try {
       ids = await this.withPatience(() =>
-        this.fx.batchRun(batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts }))),
+        this.fx.submitWatched(
+          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts })),
+          onOutcome,
+        ),
       );
     } catch (e) {
       for (const p of batch) p.handlers.refused(e);
@@ -106,17 +114,17 @@ export class TaskChannel {
       this.byTask.set(id, h);
       h.submitted(id);
     });
-    void this.consume(ids);
+    const waiting = early;
+    early = undefined;
+    for (const o of waiting) this.route(o);
   }
 
-  private async consume(ids: string[]): Promise<void> {
-    for await (const o of this.fx.results(ids)) {
-      this.lastContact = Date.now();
-      const h = this.byTask.get(o.taskId);
-      if (!h) continue;
-      this.byTask.delete(o.taskId);
-      h.outcome(o);
-    }
+  private route(o: TaskOutcome): void {
+    this.lastContact = Date.now();
+    const h = this.byTask.get(o.taskId);
+    if (!h) return;
+    this.byTask.delete(o.taskId);
+    h.outcome(o);
   }
 
   /** Run a request, retrying connection failures (and 5xx answers) for up to the patience window. */

@@ -350,7 +350,26 @@ export interface StreamUnwatch {
   task_ids: string[];
 }
 
-export type StreamClientMessage = StreamWatch | StreamUnwatch;
+/**
+ * Client → service: submit tasks over the stream (the body of `POST /v1/tasks`) and, with `watch`,
+ * watch them in the same step: the outcome follows without another round trip. Answered by
+ * `StreamSubmitted` or a `StreamErrorMessage` carrying the same `req`.
+ */
+export interface StreamSubmit {
+  type: 'submit';
+  /** Client-chosen request number, echoed in the answer. */
+  req: number;
+  watch: boolean;
+  request: SubmitRequest;
+}
+
+export type StreamClientMessage = StreamWatch | StreamUnwatch | StreamSubmit;
+
+/** Service → client text frame: a `StreamSubmit` was accepted. Sent before any of its outcomes. */
+export interface StreamSubmitted extends SubmitResponse {
+  type: 'submitted';
+  req: number;
+}
 
 /** One outcome inside a `StreamResults` binary frame. */
 export interface StreamEntry {
@@ -370,12 +389,16 @@ export interface StreamResults {
   results: StreamEntry[];
 }
 
-/** Service → client text frame when a watch request is invalid. */
+/** Service → client text frame when a stream message is refused; `req` names a refused submission. */
 export interface StreamErrorMessage {
   type: 'error';
   code: ErrorCode;
   message: string;
+  req?: number;
+  details?: Record<string, unknown>;
 }
+
+export type StreamServiceTextMessage = StreamSubmitted | StreamErrorMessage;
 
 // ---------------------------------------------------------------- functions
 

@@ -246,3 +246,88 @@ describe('FaaS service + two endpoints', () => {
     expect(status.capacity).toBe(2);
   });
 });
+
+describe('submissions over the result stream', () => {
+  it('go over the open stream with the same checks as HTTP, and a revoked token is refused there', async () => {
+    const double = await alice.registerFunction((x: number) => 2 * x);
+    // The first submit opens the stream (over HTTP); later ones travel on it.
+    expect(await alice.submit(double, 'ep1', 1)).toBe(2);
+    await until(async () => ((await alice.metrics()).stream_connects as number) > 0 || undefined, 'stream connected');
+    const before = (await alice.metrics()).stream_submits as number;
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => alice.submit(double, i % 2 ? 'ep1' : 'ep2', i)));
+    expect(outs).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
+    for (let i = 0; i < 5; i++) expect(await alice.submit(double, 'ep2', i + 0.5)).toBe(2 * i + 1);
+    const after = (await alice.metrics()).stream_submits as number;
+    expect(after - before).toBeGreaterThanOrEqual(6); // one for the burst of 20 (one tick), five sequential
+
+    // Refusals carry the HTTP codes and messages, and nothing is stored.
+    const other = await alice.registerFunction(() => 'other');
+    await alice.registerEndpoint('strict-stream', { allowedFunctions: [double] });
+    const forbidden: any = await alice.submit(other, 'strict-stream').catch((e: any) => e);
+    expect(forbidden).toBeInstanceOf(FaasRequestError);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.message).toContain(other);
+    expect(forbidden.context.path).toBe('/v1/stream submit');
+    const missing: any = await alice.submit(double, 'ep3').catch((e: any) => e);
+    expect(missing.status).toBe(404);
+    expect(missing.message).toMatch(/closest: .*ep[12]/);
+
+    // A token revoked after the stream opened is refused on the next stream submission.
+    const create = procs.spawnCli(['token', 'create', 'alice', '--db', procs.db]);
+    const [, token] = await procs.waitLine(create, /^(rst_\S+)$/);
+    await until(async () => /token id (\S+) for alice; shown only once/.exec(procs.log.split('\n').reverse().join('\n')) ?? undefined, 'token id');
+    const tokenId = [...procs.log.matchAll(/token id (\S+) for alice; shown only once/g)].at(-1)![1]!;
+    const carol = new FaasClient({ serviceUrl: url, token: token! });
+    try {
+      expect(await carol.submit(double, 'ep1', 4)).toBe(8);
+      await until(async () => (await carol.submit(double, 'ep1', 5)) === 10 || undefined, 'second submit');
+      const revoke = procs.spawnCli(['token', 'revoke', tokenId, '--db', procs.db]);
+      await procs.waitLine(revoke, /^revoked /);
+      const refused: any = await carol.submit(double, 'ep1', 6).catch((e: any) => e);
+      expect(refused).toBeInstanceOf(FaasRequestError);
+      expect(refused.status).toBe(401);
+      expect(refused.message).not.toContain(token!);
+    } finally {
+      await carol.close();
+    }
+  });
+
+  it('tasks sent straight to an idle endpoint and tasks queued behind busy ones run in submission order', async () => {
+    // One worker, no prefetch: the first task goes straight to the agent, the rest queue in the database.
+    await procs.startEndpoint(url, aliceToken, 'fifo', ['--workers', '1', '--prefetch', '0']);
+    const step = await alice.registerFunction(
+      'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 15)); return { tag, order: order++ }; };',
+    );
+    const submitted: string[] = [];
+    const results: Promise<unknown>[] = [];
+    for (const batch of ['a', 'b', 'c']) {
+      for (let i = 0; i < 4; i++) {
+        const tag = `${batch}${i}`;
+        submitted.push(tag);
+        results.push(alice.submit(step, 'fifo', tag));
+      }
+      // Each batch leaves in its own tick: a separate submission.
+      await new Promise((r) => setImmediate(r));
+    }
+    const outs = (await Promise.all(results)) as { tag: string; order: number }[];
+    const byOrder = [...outs].sort((x, y) => x.order - y.order).map((o) => o.tag);
+    expect(byOrder).toEqual(submitted);
+    // Drained: the next lone task goes straight out again and still runs.
+    expect(((await alice.submit(step, 'fifo', 'last')) as { tag: string }).tag).toBe('last');
+
+    // Under load, slots free up between a results frame and the next dispatch: a new submission must
+    // not take such a slot ahead of tasks still waiting in the queue.
+    const tick = await alice.registerFunction('let order = 0;\nexport default (tag) => ({ tag, order: order++ });');
+    const queued = alice.batchRun(Array.from({ length: 400 }, (_, i) => ({ functionId: tick, endpoint: 'fifo', args: `q${i}` })));
+    const ids = await queued;
+    const late: Promise<unknown>[] = [];
+    for (let i = 0; i < 40; i++) {
+      late.push(alice.submit(tick, 'fifo', `late${i}`));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    let lastQueued = -1;
+    for await (const o of alice.results(ids)) lastQueued = Math.max(lastQueued, (o.result as { order: number }).order);
+    const lateOrders = ((await Promise.all(late)) as { order: number }[]).map((o) => o.order);
+    expect(Math.min(...lateOrders)).toBeGreaterThan(lastQueued);
+  });
+});

@@ -79,6 +79,9 @@ export interface TaskRequest extends RunOptions {
   args?: unknown;
 }
 
+/** Submissions up to this size go over the result stream (its frame limit is the request limit). */
+const STREAM_SUBMIT_MAX_CHARS = 1024 * 1024;
+
 interface PendingSubmit {
   task: TaskRequest;
   resolve: (v: unknown) => void;
@@ -183,7 +186,33 @@ export class FaasClient {
     return ids;
   }
 
+  /**
+   * Submit tasks and watch their outcomes in one step: `listener` is called once per task as it
+   * finishes (failures with `error` set). Resolves with the task ids in order once the service has
+   * stored the tasks. Small submissions travel over the open result stream, which saves the HTTP
+   * request and the watch message (one network round trip per task on the critical path); large
+   * ones, or any before the stream is connected, go through `POST /v1/tasks`.
+   */
+  async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < tasks.length; i += this.batchSize) {
+      const body = stringifyTagged(this.submitBody(tasks.slice(i, i + this.batchSize)));
+      let r: SubmitResponse;
+      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready) r = await this.stream.submit(body, listener);
+      else {
+        r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
+        this.stream.watch(r.task_ids, listener);
+      }
+      for (const id of r.task_ids) ids.push(id);
+    }
+    return ids;
+  }
+
   private submitChunk(tasks: readonly TaskRequest[]): Promise<SubmitResponse> {
+    return this.http.request<SubmitResponse>('POST', ROUTES.tasks, stringifyTagged(this.submitBody(tasks)));
+  }
+
+  private submitBody(tasks: readonly TaskRequest[]): SubmitRequest {
     // Fields shared by the whole chunk go once at the top level.
     const first = tasks[0]!;
     const body: SubmitRequest = { function_id: first.functionId, endpoint: first.endpoint, tasks: new Array(tasks.length) };
@@ -198,7 +227,7 @@ export class FaasClient {
       if (t.maxAttempts !== first.maxAttempts && t.maxAttempts !== undefined) spec.max_attempts = t.maxAttempts;
       body.tasks[i] = spec;
     }
-    return this.http.request<SubmitResponse>('POST', ROUTES.tasks, stringifyTagged(body));
+    return body;
   }
 
   /** Status and timestamps of one task (no result). */
@@ -280,20 +309,25 @@ export class FaasClient {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
-    let ids: string[];
+    // Outcomes may arrive before the id list resolves (a later chunk of a big batch still being
+    // submitted), so they are matched once the ids are known.
+    const early = new Map<string, TaskOutcome>();
+    let byId: Map<string, PendingSubmit> | undefined;
+    const settle = (p: PendingSubmit, o: TaskOutcome) => (o.error ? p.reject(o.error) : p.resolve(o.result));
     try {
-      ids = await this.batchRun(batch.map((p) => p.task));
+      const ids = await this.submitWatched(
+        batch.map((p) => p.task),
+        (o) => {
+          const p = byId?.get(o.taskId);
+          if (p) settle(p, o);
+          else early.set(o.taskId, o);
+        },
+      );
+      byId = new Map(ids.map((id, i) => [id, batch[i]!]));
+      for (const [id, o] of early) settle(byId.get(id)!, o);
     } catch (e) {
       for (const p of batch) p.reject(e);
-      return;
     }
-    const byId = new Map<string, PendingSubmit>();
-    ids.forEach((id, i) => byId.set(id, batch[i]!));
-    this.stream.watch(ids, (o) => {
-      const p = byId.get(o.taskId)!;
-      if (o.error) p.reject(o.error);
-      else p.resolve(o.result);
-    });
   }
 
   /** Cancel tasks (by id, or a whole batch). Running tasks are stopped (their worker is restarted). */

@@ -6,8 +6,8 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeFrame, unpackValue } from '../codec.ts';
-import { FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
-import { ROUTES, type StreamErrorMessage, type StreamResults, type TaskState } from '../protocol.ts';
+import { FaasConnectionError, FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
+import { ERROR_STATUS, ROUTES, type StreamResults, type StreamServiceTextMessage, type SubmitResponse, type TaskState } from '../protocol.ts';
 
 /** What a finished (or unknown) task turned into. */
 export interface TaskOutcome {
@@ -23,6 +23,12 @@ export interface TaskOutcome {
 
 export type OutcomeListener = (o: TaskOutcome) => void;
 
+interface PendingSubmit {
+  resolve: (r: SubmitResponse) => void;
+  reject: (e: Error) => void;
+  listener: OutcomeListener | undefined;
+}
+
 export class ResultStream {
   private ws: WebSocket | undefined;
   private socket: Socket | undefined;
@@ -33,6 +39,8 @@ export class ResultStream {
   private failures = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly submits = new Map<number, PendingSubmit>();
+  private nextReq = 1;
 
   constructor(
     private readonly serviceUrl: string,
@@ -42,14 +50,7 @@ export class ResultStream {
   /** Call `listener` once with the outcome of each id. Returns a function that stops watching. */
   watch(ids: readonly string[], listener: OutcomeListener): () => void {
     if (this.closed) throw new FaasError('the result stream is closed', {}, 'create a new FaasClient');
-    for (const id of ids) {
-      let set = this.listeners.get(id);
-      if (!set) {
-        this.listeners.set(id, (set = new Set()));
-        this.toWatch.push(id);
-      }
-      set.add(listener);
-    }
+    for (const id of ids) if (this.addListener(id, listener)) this.toWatch.push(id);
     this.ensureConnected();
     this.scheduleFlush();
     this.updateRef();
@@ -62,6 +63,28 @@ export class ResultStream {
       }
       this.updateRef();
     };
+  }
+
+  /** Whether `submit` can be used now (the stream is open; it connects on first use). */
+  get ready(): boolean {
+    this.ensureConnected();
+    return this.open;
+  }
+
+  /**
+   * Submit over the stream: `requestJson` is the body of `POST /v1/tasks` as JSON text. With a
+   * listener the service also watches the new tasks in the same step, so each outcome arrives one
+   * round trip after the task finishes, with no watch request in between. Rejects with
+   * FaasRequestError when the service refuses the submission (nothing was stored), or with
+   * FaasConnectionError when the stream closed before the answer (the tasks may or may not exist).
+   */
+  submit(requestJson: string, listener?: OutcomeListener): Promise<SubmitResponse> {
+    if (!this.open || !this.ws) return Promise.reject(new FaasConnectionError('the result stream is not connected', { service: this.serviceUrl }));
+    const req = this.nextReq++;
+    const p = new Promise<SubmitResponse>((resolve, reject) => this.submits.set(req, { resolve, reject, listener }));
+    this.ws.send(`{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'},"request":${requestJson}}`);
+    this.updateRef();
+    return p;
   }
 
   close(): void {
@@ -88,10 +111,7 @@ export class ResultStream {
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.onResults(data as Buffer);
-      else {
-        const msg = JSON.parse(String(data)) as StreamErrorMessage;
-        process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
-      }
+      else this.onText(JSON.parse(String(data)) as StreamServiceTextMessage);
     });
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -108,6 +128,7 @@ export class ResultStream {
       this.ws = undefined;
       this.socket = undefined;
       this.open = false;
+      this.failSubmits();
       if (this.closed || this.listeners.size === 0) return;
       this.failures++;
       const delay = Math.min(5000, 100 * 2 ** Math.min(this.failures - 1, 8));
@@ -115,10 +136,46 @@ export class ResultStream {
     });
   }
 
+  private onText(msg: StreamServiceTextMessage): void {
+    const pending = msg.req === undefined ? undefined : this.submits.get(msg.req);
+    if (!pending) {
+      if (msg.type === 'error') process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
+      return;
+    }
+    this.submits.delete(msg.req!);
+    if (msg.type === 'error') {
+      pending.reject(new FaasRequestError(ERROR_STATUS[msg.code] ?? 400, msg.code, msg.message, { path: `${ROUTES.stream} submit` }, msg.details));
+    } else {
+      // The service already watches these ids for this connection; only the local side is missing.
+      if (pending.listener) for (const id of msg.task_ids) this.addListener(id, pending.listener);
+      pending.resolve({ batch_id: msg.batch_id, task_ids: msg.task_ids });
+    }
+    this.updateRef();
+  }
+
+  private failSubmits(): void {
+    if (this.submits.size === 0) return;
+    const err = new FaasConnectionError(
+      'the connection to the FaaS service closed before it confirmed a submission; the tasks may or may not have been created',
+      { service: this.serviceUrl },
+      'check the task list (or batch) before submitting again',
+    );
+    for (const p of this.submits.values()) p.reject(err);
+    this.submits.clear();
+  }
+
+  private addListener(id: string, listener: OutcomeListener): boolean {
+    let set = this.listeners.get(id);
+    const fresh = !set;
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return fresh;
+  }
+
   /** An idle stream must not keep the process alive; a stream with pending watches must. */
   private updateRef(): void {
     if (!this.socket) return;
-    if (this.listeners.size > 0) this.socket.ref();
+    if (this.listeners.size > 0 || this.submits.size > 0) this.socket.ref();
     else this.socket.unref();
   }
 

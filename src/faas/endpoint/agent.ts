@@ -77,7 +77,7 @@ export class EndpointAgent {
   private startedQueue: { id: string; at: number }[] = [];
   private startedTimer: NodeJS.Timeout | undefined;
   private lost: { task_id: string; reason: string; started_at: number }[] = [];
-  private readonly flusher = new Coalescer(() => this.flush(), 2);
+  private readonly flusher = new Coalescer(() => this.flush());
   private advertisedPrefetch = 0;
   private attached = false;
   private stopped = false;

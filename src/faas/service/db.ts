@@ -111,12 +111,14 @@ export interface NewTask {
   args: Uint8Array;
   max_attempts: number;
   timeout_ms: number;
+  /** Stored as already dispatched (attempt 1): the caller sends it to a connected agent right away. */
+  dispatch?: boolean;
 }
 
 export interface ClaimedTask {
   id: string;
   function_id: string;
-  args: Buffer;
+  args: Uint8Array;
   attempts: number;
   timeout_ms: number;
 }
@@ -208,6 +210,10 @@ export class Store {
       insertTask: p(
         `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
          VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?)`,
+      ),
+      insertDispatched: p(
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?)`,
       ),
       // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
       claim: p(
@@ -404,11 +410,13 @@ export class Store {
     this.db.transaction(() => {
       this.st.insertBatch!.run(batchId, ownerId, tasks.length, now);
       const ins = this.st.insertTask!;
+      const insDispatched = this.st.insertDispatched!;
       for (let i = 0; i < tasks.length; i++) {
         const t = tasks[i]!;
         const id = randomUUID();
         taskIds[i] = id;
-        ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now);
+        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now);
+        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now);
       }
     })();
     return { batchId, taskIds };

@@ -13,6 +13,7 @@ export class Metrics {
   resultBytes = 0;
   agentConnects = 0;
   streamConnects = 0;
+  streamSubmits = 0;
 
   snapshot(): Record<string, number> {
     return {
@@ -29,6 +30,7 @@ export class Metrics {
       result_bytes: this.resultBytes,
       agent_connects: this.agentConnects,
       stream_connects: this.streamConnects,
+      stream_submits: this.streamSubmits,
     };
   }
 }

@@ -18,7 +18,7 @@ import {
 } from '../protocol.ts';
 import { canUseEndpoint, canUseFunction, closest, endpointAllows, endpointInfo, functionInfo, resolveSharing } from './access.ts';
 import type { AgentHub } from './agents.ts';
-import type { EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
+import type { ClaimedTask, EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
 import { ApiError, readJson, sendJson, sendText } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
@@ -162,6 +162,15 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
 
 async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = (await readJson(req, ctx.limits.max_request_bytes)) as SubmitRequest;
+  sendJson(res, 200, acceptSubmission(ctx, user, body));
+}
+
+/**
+ * Check and store a submission, and wake the endpoints it targets. Shared by `POST /v1/tasks` and the
+ * result stream's `submit` message; throws ApiError on any refusal, before anything is stored.
+ */
+export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitRequest): SubmitResponse {
+  if (!body || typeof body !== 'object') throw new ApiError('BadRequest', 'a submission must be a JSON object');
   if (!Array.isArray(body.tasks) || body.tasks.length === 0) throw new ApiError('BadRequest', 'tasks must be a non-empty list');
   if (body.tasks.length > MAX_BATCH_TASKS) {
     throw new ApiError('PayloadTooLarge', `a submission holds at most ${MAX_BATCH_TASKS} tasks, got ${body.tasks.length}`, {
@@ -173,6 +182,8 @@ async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
   const fnMemo = new Map<string, FunctionRow>();
   const epMemo = new Map<string, EndpointRow>();
   const allowMemo = new Set<string>();
+  /** Per endpoint: tasks that may still go straight to its agent (see AgentHub.directSlots). */
+  const direct = new Map<string, number>();
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
     const spec: TaskSpec = body.tasks[i] ?? {};
@@ -202,19 +213,36 @@ async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
         limit: ctx.limits.max_payload_bytes,
       });
     }
+    // Once one task of an endpoint is queued, all later ones are too: the endpoint's order stays FIFO.
+    let slots = direct.get(e.id);
+    if (slots === undefined) slots = ctx.hub.directSlots(e.id);
+    direct.set(e.id, slots > 0 ? slots - 1 : 0);
     tasks[i] = {
       function_id: f.id,
       endpoint_id: e.id,
       args,
       max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
       timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
+      dispatch: slots > 0,
     };
   }
   const { batchId, taskIds } = ctx.store.insertTasks(user.id, tasks);
   ctx.metrics.tasksSubmitted += tasks.length;
-  for (const e of epMemo.values()) ctx.hub.kick(e.id);
-  const reply: SubmitResponse = { batch_id: batchId, task_ids: taskIds };
-  sendJson(res, 200, reply);
+  const sendNow = new Map<string, ClaimedTask[]>();
+  const queuedFor = new Set<string>();
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    if (!t.dispatch) {
+      queuedFor.add(t.endpoint_id);
+      continue;
+    }
+    let list = sendNow.get(t.endpoint_id);
+    if (!list) sendNow.set(t.endpoint_id, (list = []));
+    list.push({ id: taskIds[i]!, function_id: t.function_id, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
+  }
+  for (const [endpointId, list] of sendNow) ctx.hub.sendDirect(endpointId, list);
+  for (const endpointId of queuedFor) ctx.hub.queued(endpointId);
+  return { batch_id: batchId, task_ids: taskIds };
 }
 
 function getTask(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {

@@ -11,7 +11,7 @@ import { bearerToken } from './auth.ts';
 import { Store, type UserRow } from './db.ts';
 import { ApiError, sendError, sendJson } from './http.ts';
 import { Metrics } from './metrics.ts';
-import { matchRoute, type RouteContext } from './routes.ts';
+import { acceptSubmission, matchRoute, type RouteContext } from './routes.ts';
 import { ResultStreams } from './streams.ts';
 
 export const SERVICE_VERSION = '0.1.0';
@@ -52,7 +52,8 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
   const store = new Store(opts.dbFile);
   const metrics = new Metrics();
-  const streams = new ResultStreams(store, metrics);
+  // The stream accepts submissions too; they go through the same checks as the HTTP route.
+  const streams = new ResultStreams(store, metrics, (user, request) => acceptSubmission(ctx, user, request));
   const hub = new AgentHub(store, metrics, (o) => streams.publish(o), {
     heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     limits,

@@ -5,9 +5,24 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
 import { Coalescer } from '../coalesce.ts';
-import { TERMINAL_STATES, type StreamClientMessage, type StreamEntry, type StreamResults, type TaskErrorInfo } from '../protocol.ts';
+import {
+  TERMINAL_STATES,
+  type StreamClientMessage,
+  type StreamEntry,
+  type StreamErrorMessage,
+  type StreamResults,
+  type StreamSubmit,
+  type StreamSubmitted,
+  type SubmitRequest,
+  type SubmitResponse,
+  type TaskErrorInfo,
+} from '../protocol.ts';
 import type { Store, TaskRow, UserRow } from './db.ts';
+import { ApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
+
+/** Checks and stores a submission (the same as `POST /v1/tasks`); throws ApiError when refused. */
+export type Submitter = (user: UserRow, request: SubmitRequest) => SubmitResponse;
 
 /** A finished task, as published by the agent hub or the cancel route. */
 export interface Outcome {
@@ -26,11 +41,11 @@ class StreamConn {
   entries: StreamEntry[] = [];
   blobs: Uint8Array[] = [];
   bytes = 0;
-  private readonly flusher = new Coalescer(() => this.flush(), 2);
+  private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
   constructor(
     readonly ws: WebSocket,
-    readonly user: UserRow,
+    readonly user: UserRow & { token_id: string },
   ) {}
 
   push(o: Outcome): void {
@@ -68,9 +83,10 @@ export class ResultStreams {
   constructor(
     private readonly store: Store,
     private readonly metrics: Metrics,
+    private readonly submitter: Submitter,
   ) {}
 
-  attach(ws: WebSocket, user: UserRow): void {
+  attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
     this.metrics.streamConnects++;
     const conn = new StreamConn(ws, user);
     ws.on('message', (data, isBinary) => {
@@ -81,7 +97,8 @@ export class ResultStreams {
       } catch {
         return this.refuse(conn, 'stream message is not valid JSON');
       }
-      if (!Array.isArray(msg.task_ids)) return this.refuse(conn, 'stream message needs task_ids: string[]');
+      if (msg?.type === 'submit') return this.submit(conn, msg);
+      if (!Array.isArray(msg?.task_ids)) return this.refuse(conn, 'stream message needs task_ids: string[]');
       if (msg.type === 'watch') this.watch(conn, msg.task_ids);
       else if (msg.type === 'unwatch') this.unwatch(conn, msg.task_ids);
       else this.refuse(conn, `unknown stream message type "${(msg as { type: string }).type}"`);
@@ -92,6 +109,29 @@ export class ResultStreams {
 
   private refuse(conn: StreamConn, message: string): void {
     conn.ws.send(JSON.stringify({ type: 'error', code: 'BadRequest', message }));
+  }
+
+  /**
+   * A submission over the stream saves the HTTP request and, with `watch`, the watch message: the
+   * outcome is pushed as soon as it is known. The answer goes out before any outcome of these tasks
+   * (same socket, and the tasks cannot finish within this synchronous turn).
+   */
+  private submit(conn: StreamConn, msg: StreamSubmit): void {
+    const req = Number(msg.req);
+    let reply: StreamSubmitted | StreamErrorMessage;
+    try {
+      // The connection outlives single requests: a token revoked since the upgrade stops it here.
+      if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
+      const r = this.submitter(conn.user, msg.request);
+      this.metrics.streamSubmits++;
+      if (msg.watch) this.watchNew(conn, r.task_ids);
+      reply = { type: 'submitted', req, batch_id: r.batch_id, task_ids: r.task_ids };
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      reply = { type: 'error', req, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+    }
+    // Sent before the watch above can flush (outcomes leave in a later turn), so ids arrive first.
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(reply));
   }
 
   private watch(conn: StreamConn, ids: string[]): void {
@@ -119,11 +159,20 @@ export class ResultStreams {
         });
         continue;
       }
-      let set = this.watchers.get(id);
-      if (!set) this.watchers.set(id, (set = new Set()));
-      set.add(conn);
-      conn.watching.add(id);
+      this.addWatcher(conn, id);
     }
+  }
+
+  /** Tasks this connection just created: no lookup needed, none can have finished yet. */
+  private watchNew(conn: StreamConn, ids: string[]): void {
+    for (const id of ids) this.addWatcher(conn, id);
+  }
+
+  private addWatcher(conn: StreamConn, id: string): void {
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(conn);
+    conn.watching.add(id);
   }
 
   private unwatch(conn: StreamConn, ids: string[]): void {
