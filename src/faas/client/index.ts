@@ -82,6 +82,9 @@ export interface TaskRequest extends RunOptions {
 /** Submissions up to this size go over the result stream (its frame limit is the request limit). */
 const STREAM_SUBMIT_MAX_CHARS = 1024 * 1024;
 
+/** Tasks in the first request of a large submission (see FaasClient.chunks). */
+const FIRST_REQUEST_TASKS = 500;
+
 interface PendingSubmit {
   task: TaskRequest;
   resolve: (v: unknown) => void;
@@ -179,8 +182,8 @@ export class FaasClient {
   /** Submit many tasks in as few requests as possible; returns task ids in order. */
   async batchRun(tasks: readonly TaskRequest[]): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < tasks.length; i += this.batchSize) {
-      const r = await this.submitChunk(tasks.slice(i, i + this.batchSize));
+    for (const [from, to] of this.chunks(tasks.length)) {
+      const r = await this.submitChunk(tasks.slice(from, to));
       for (const id of r.task_ids) ids.push(id);
     }
     return ids;
@@ -195,8 +198,8 @@ export class FaasClient {
    */
   async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < tasks.length; i += this.batchSize) {
-      const body = stringifyTagged(this.submitBody(tasks.slice(i, i + this.batchSize)));
+    for (const [from, to] of this.chunks(tasks.length)) {
+      const body = stringifyTagged(this.submitBody(tasks.slice(from, to)));
       let r: SubmitResponse;
       if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready) r = await this.stream.submit(body, listener);
       else {
@@ -206,6 +209,21 @@ export class FaasClient {
       for (const id of r.task_ids) ids.push(id);
     }
     return ids;
+  }
+
+  /**
+   * Request boundaries for `n` tasks: a small first request, so the service stores it and endpoints
+   * start working while the rest is still being sent and stored, then full-size requests.
+   */
+  private *chunks(n: number): Generator<[number, number]> {
+    let from = 0;
+    let size = Math.min(this.batchSize, FIRST_REQUEST_TASKS);
+    while (from < n) {
+      const to = Math.min(n, from + size);
+      yield [from, to];
+      from = to;
+      size = this.batchSize;
+    }
   }
 
   private submitChunk(tasks: readonly TaskRequest[]): Promise<SubmitResponse> {

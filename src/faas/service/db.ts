@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { uuidv7 } from './ids.ts';
 import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } from '../protocol.ts';
 import { generateToken, hashToken } from './auth.ts';
 
@@ -113,6 +114,18 @@ export interface NewTask {
   timeout_ms: number;
   /** Stored as already dispatched (attempt 1): the caller sends it to a connected agent right away. */
   dispatch?: boolean;
+}
+
+export interface TaskOutcomeRow {
+  id: string;
+  owner_id: string;
+  state: TaskState;
+  endpoint_id: string;
+  attempts: number;
+  /** JSON of a TaskErrorInfo. */
+  error: string | null;
+  /** Packed result of a successful task. */
+  result: Buffer | null;
 }
 
 export interface ClaimedTask {
@@ -224,7 +237,11 @@ export class Store {
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
-      taskStates: p('SELECT id, owner_id, state FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
+      // Finished tasks bring their outcome along (a watch replays it); unfinished ones have NULLs there.
+      taskOutcomes: p(
+        `SELECT id, owner_id, state, endpoint_id, attempts, error, CASE WHEN state = 'success' THEN result END AS result
+         FROM tasks WHERE id IN (SELECT value FROM json_each(?))`,
+      ),
       complete: p(
         `UPDATE tasks SET state = ?, result = ?, result_size = ?, error = ?, started_at = COALESCE(started_at, ?), completed_at = ?
          WHERE id = ? AND endpoint_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
@@ -413,7 +430,7 @@ export class Store {
       const insDispatched = this.st.insertDispatched!;
       for (let i = 0; i < tasks.length; i++) {
         const t = tasks[i]!;
-        const id = randomUUID();
+        const id = uuidv7(now);
         taskIds[i] = id;
         if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now);
         else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now);
@@ -442,9 +459,12 @@ export class Store {
     return this.st.tasksByIds!.all(JSON.stringify(ids)) as TaskRow[];
   }
 
-  /** Owner and state of many ids in one statement (missing ids are absent); far cheaper than full rows. */
-  taskStates(ids: string[]): { id: string; owner_id: string; state: TaskState }[] {
-    return this.st.taskStates!.all(JSON.stringify(ids)) as { id: string; owner_id: string; state: TaskState }[];
+  /**
+   * Owner, state and (when finished) outcome of many ids in one statement; missing ids are absent.
+   * Far cheaper than full rows (no arguments) and than one lookup per finished task.
+   */
+  taskOutcomes(ids: string[]): TaskOutcomeRow[] {
+    return this.st.taskOutcomes!.all(JSON.stringify(ids)) as TaskOutcomeRow[];
   }
 
   /** Store results; returns the ids actually accepted (a task accepts one result; later ones are ignored). */

@@ -17,7 +17,7 @@ import {
   type SubmitResponse,
   type TaskErrorInfo,
 } from '../protocol.ts';
-import type { Store, TaskRow, UserRow } from './db.ts';
+import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
 import { ApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -137,24 +137,22 @@ export class ResultStreams {
   private watch(conn: StreamConn, ids: string[]): void {
     // better-sqlite3 is synchronous: registering and checking happen in one turn, so no outcome can
     // slip in between.
-    // Owner and state only: most watched tasks are unfinished, and full rows cost 3x as much to read.
-    const rows = new Map<string, { owner_id: string; state: TaskRow['state'] }>();
+    const rows = new Map<string, TaskOutcomeRow>();
     const strIds = ids.map(String);
-    for (let i = 0; i < strIds.length; i += 5000) for (const r of this.store.taskStates(strIds.slice(i, i + 5000))) rows.set(r.id, r);
+    for (let i = 0; i < strIds.length; i += 5000) for (const r of this.store.taskOutcomes(strIds.slice(i, i + 5000))) rows.set(r.id, r);
     for (const id of strIds) {
-      const s = rows.get(id);
-      if (!s || s.owner_id !== conn.user.id) {
+      const row = rows.get(id);
+      if (!row || row.owner_id !== conn.user.id) {
         conn.pushNotFound(id);
         continue;
       }
-      if (TERMINAL_STATES.has(s.state)) {
-        const row = this.store.task(id)!;
+      if (TERMINAL_STATES.has(row.state)) {
         conn.push({
           task_id: row.id,
           state: row.state as Outcome['state'],
           endpoint_id: row.endpoint_id,
           attempts: row.attempts,
-          ...(row.state === 'success' ? { result: this.store.result(row.id) ?? undefined } : {}),
+          ...(row.result ? { result: row.result } : {}),
           ...(row.error ? { error: JSON.parse(row.error) } : {}),
         });
         continue;
