@@ -16,6 +16,8 @@ export interface TaskHandlers {
   submitted(taskId: string): void;
   /** The task finished (success, failure or cancellation). */
   outcome(o: TaskOutcome): void;
+  /** The endpoint reports the task running (tasks running longer than a few tens of ms). */
+  running?(): void;
   /** The task could not be submitted at all. */
   refused(error: unknown): void;
 }
@@ -91,14 +93,16 @@ export class TaskChannel {
     if (batch.length === 0) return;
     // Submitted and watched in one step; an outcome can arrive before the ids are known here (it may
     // be read from the socket together with the submission's answer), so it waits for them.
-    let early: TaskOutcome[] | undefined = [];
+    let early: (TaskOutcome | string)[] | undefined = [];
     const onOutcome = (o: TaskOutcome) => (early ? early.push(o) : this.route(o));
+    const onRunning = (id: string) => (early ? early.push(id) : this.route(id));
     let ids: string[];
     try {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
           batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts })),
           onOutcome,
+          onRunning,
         ),
       );
     } catch (e) {
@@ -119,8 +123,10 @@ export class TaskChannel {
     for (const o of waiting) this.route(o);
   }
 
-  private route(o: TaskOutcome): void {
+  /** Hand an outcome, or a task id reported running, to the task's handlers. */
+  private route(o: TaskOutcome | string): void {
     this.lastContact = Date.now();
+    if (typeof o === 'string') return this.byTask.get(o)?.running?.();
     const h = this.byTask.get(o.taskId);
     if (!h) return;
     this.byTask.delete(o.taskId);

@@ -7,9 +7,12 @@
  *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint.
  * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
  *   no new work; its outstanding chunks are resubmitted elsewhere.
- * - Tail retry: when nothing is queued, a chunk outstanding longer than the tail timeout (or k times the
- *   median chunk round trip) gets a second copy on another endpoint. The first result wins; later
- *   copies are cancelled and their results, if they still arrive, are discarded (counted, never merged).
+ * - Tail retry: when nothing is queued, a chunk running longer than the tail timeout (or k times the
+ *   median recent run time) gets a second copy on another endpoint. Run time counts from the
+ *   endpoint's "running" report, so time spent queued behind other analyses is not slowness; a chunk
+ *   not yet reported running is judged by its round trip since submission. The first result wins;
+ *   later copies are cancelled and their results, if they still arrive, are discarded (counted, never
+ *   merged).
  * - Large results are staged out by the worker and fetched, checked and deleted here.
  *
  * It implements the same `Executor` contract as the local executors, so the runner's ordered streaming
@@ -51,10 +54,10 @@ export interface FaasStats {
   endpointsLost: number;
 }
 
-/** Per-endpoint progress, for the TTY and metrics. */
-/** Completed chunks whose round trips set the straggler threshold (a sliding window). */
-const RECENT_ROUND_TRIPS = 16;
+/** Completed chunks whose times set the straggler thresholds (a sliding window). */
+const RECENT_CHUNKS = 16;
 
+/** Per-endpoint progress, for the TTY and metrics. */
 export interface EndpointProgress {
   readonly name: string;
   readonly id: string;
@@ -71,6 +74,8 @@ interface Copy {
   readonly run: Run;
   readonly site: Site;
   readonly startedAt: number;
+  /** When the endpoint reported the task running (local clock: sites' clocks may differ). */
+  runningAt: number | undefined;
   taskId: string | undefined;
   live: boolean;
   straggler: boolean;
@@ -94,7 +99,9 @@ export class FaasExecutor extends BaseExecutor {
   readonly sites: readonly Site[];
   private readonly queue: Run[] = [];
   private readonly active = new Set<Run>();
+  /** Recent chunks: submission to result (s), and running notice to result (s). */
   private readonly roundTrips: number[] = [];
+  private readonly runTimes: number[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started = performance.now();
   private readonly stageoutTarget: StageOutTarget | undefined;
@@ -190,7 +197,7 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), taskId: undefined, live: true, straggler: false };
+    const copy: Copy = { run, site, startedAt: Date.now(), runningAt: undefined, taskId: undefined, live: true, straggler: false };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(
@@ -211,6 +218,7 @@ export class FaasExecutor extends BaseExecutor {
             if (!copy.live) this.channel.cancel(id);
           },
           outcome: (o) => this.onOutcome(copy, o),
+          running: () => (copy.runningAt ??= Date.now()),
           refused: (e) => this.copyFailed(copy, e),
         });
       },
@@ -309,13 +317,14 @@ export class FaasExecutor extends BaseExecutor {
     }
     run.settled = true;
     this.active.delete(run);
-    const seconds = (Date.now() - copy.startedAt) / 1000;
+    const now = Date.now();
+    const seconds = (now - copy.startedAt) / 1000;
     copy.site.record(result.metrics.events, seconds);
-    this.roundTrips.push(seconds);
-    // Only recent round trips: when other analyses start sharing the endpoints, a chunk's round trip
-    // grows by its wait in the service queue, and a median over the whole run would still describe the
-    // idle start and call every queued chunk a straggler.
-    if (this.roundTrips.length > RECENT_ROUND_TRIPS) this.roundTrips.splice(0, this.roundTrips.length - RECENT_ROUND_TRIPS);
+    // Only recent chunks: when other analyses start sharing the endpoints, a chunk's round trip grows
+    // by its wait in the service queue, and a median over the whole run would still describe the idle
+    // start and call every queued chunk a straggler.
+    pushRecent(this.roundTrips, seconds);
+    if (copy.runningAt !== undefined) pushRecent(this.runTimes, (now - copy.runningAt) / 1000);
     for (const other of run.copies) {
       if (!other.live) continue;
       other.live = false;
@@ -443,17 +452,23 @@ export class FaasExecutor extends BaseExecutor {
     for (const s of this.sites) if (s.slowByRate && s.inflight.size > 0) this.evacuate(s, false);
   }
 
-  /** Tail retry: only when nothing waits for a slot, duplicate chunks outstanding longer than the threshold. */
+  /**
+   * Tail retry: only when nothing waits for a slot, duplicate chunks outstanding longer than the
+   * threshold. A chunk the endpoint reports running is timed from that report against recent run
+   * times, so waiting behind other analyses' tasks is not mistaken for slowness; a chunk with no
+   * report yet is timed from its submission against recent round trips.
+   */
   private tail(): void {
     if (this.closed || this.queue.length > 0 || this.active.size === 0) return;
-    const threshold = this.stragglerMs();
-    if (threshold === undefined) return;
+    const sinceRunning = this.stragglerMs(this.runTimes);
+    const sinceSubmit = this.stragglerMs(this.roundTrips);
     const now = Date.now();
     for (const run of this.active) {
       const live = run.copies.filter((c) => c.live);
       if (live.length !== 1 || run.copies.length >= this.o.maxCopies) continue;
       const c = live[0]!;
-      if (now - c.startedAt < threshold) continue;
+      const [threshold, since] = c.runningAt !== undefined && sinceRunning !== undefined ? [sinceRunning, c.runningAt] : [sinceSubmit, c.startedAt];
+      if (threshold === undefined || now - since < threshold) continue;
       const site = this.pick(run);
       if (!site) continue;
       c.straggler = true;
@@ -462,11 +477,11 @@ export class FaasExecutor extends BaseExecutor {
     }
   }
 
-  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median recent round trip. */
-  private stragglerMs(): number | undefined {
+  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median of `recent` (s). */
+  private stragglerMs(recent: number[]): number | undefined {
     let t = this.o.tailTimeoutMs;
-    if (this.roundTrips.length >= 3) {
-      const sorted = [...this.roundTrips].sort((a, b) => a - b);
+    if (recent.length >= 3) {
+      const sorted = [...recent].sort((a, b) => a - b);
       const k = this.o.stragglerFactor * sorted[sorted.length >> 1]! * 1000;
       t = t === undefined ? k : Math.min(t, k);
     }
@@ -531,4 +546,9 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+function pushRecent(window: number[], value: number): void {
+  window.push(value);
+  if (window.length > RECENT_CHUNKS) window.splice(0, window.length - RECENT_CHUNKS);
 }

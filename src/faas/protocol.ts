@@ -343,6 +343,8 @@ export type ServiceTextMessage = ServiceWelcome | ServiceAck | ServiceCancel | S
 export interface StreamWatch {
   type: 'watch';
   task_ids: string[];
+  /** Also report when these tasks start running (`StreamResults.running`). */
+  running?: boolean;
 }
 
 export interface StreamUnwatch {
@@ -360,6 +362,8 @@ export interface StreamSubmit {
   /** Client-chosen request number, echoed in the answer. */
   req: number;
   watch: boolean;
+  /** With `watch`: also report when the tasks start running. */
+  running?: boolean;
   request: SubmitRequest;
 }
 
@@ -387,6 +391,11 @@ export interface StreamEntry {
 export interface StreamResults {
   type: 'results';
   results: StreamEntry[];
+  /**
+   * Watched tasks (watched with `running`) that an endpoint reports running. Sent for tasks running
+   * longer than a few tens of ms only: shorter ones finish before the notice is due.
+   */
+  running?: string[];
 }
 
 /** Service → client text frame when a stream message is refused; `req` names a refused submission. */

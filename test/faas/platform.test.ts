@@ -12,6 +12,7 @@ import {
   TaskFailedError,
   TaskTimeoutError,
 } from '../../src/faas/client/index.ts';
+import { ResultStream } from '../../src/faas/client/stream.ts';
 import { Procs, until } from './helpers.ts';
 
 const LIMIT = 200_000;
@@ -244,6 +245,51 @@ describe('FaaS service + two endpoints', () => {
     const status = await alice.getEndpoint('ep1');
     expect(status.status).toBe('online');
     expect(status.capacity).toBe(2);
+  });
+});
+
+describe('running notices', () => {
+  it('report a task as running before its outcome, on submission and on a later watch', async () => {
+    const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));
+    const fresh = new FaasClient({ serviceUrl: url, token: aliceToken });
+    const stream = new ResultStream(url, aliceToken);
+    try {
+      const runOne = (ms: number) =>
+        new Promise<string[]>((resolve, reject) => {
+          const events: string[] = [];
+          fresh
+            .submitWatched(
+              [{ functionId: sleep, endpoint: 'ep2', args: ms }],
+              (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])),
+              () => events.push('running'),
+            )
+            .catch(reject);
+        });
+      // The first submission goes over HTTP (the stream is not open yet), the second over the stream.
+      expect(await runOne(400)).toEqual(['running', 'done']);
+      expect(await runOne(400)).toEqual(['running', 'done']);
+      // A task that ends before the notice is due gets none.
+      expect(await runOne(1)).toEqual(['done']);
+
+      // Watching a task that is already running reports it at once.
+      const [id] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep2', args: 1500 }]);
+      await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
+      const seen: string[] = [];
+      await new Promise<void>((resolve) =>
+        stream.watch(
+          [id!],
+          () => {
+            seen.push('done');
+            resolve();
+          },
+          () => seen.push('running'),
+        ),
+      );
+      expect(seen).toEqual(['running', 'done']);
+    } finally {
+      stream.close();
+      await fresh.close();
+    }
   });
 });
 

@@ -30,11 +30,11 @@ import {
 import { resolveToken } from '../token.ts';
 import { moduleSource, type FunctionSource } from './functions.ts';
 import { HttpApi } from './http.ts';
-import { ResultStream, type TaskOutcome } from './stream.ts';
+import { ResultStream, type RunningListener, type TaskOutcome } from './stream.ts';
 
 export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
-export type { TaskOutcome } from './stream.ts';
+export type { RunningListener, TaskOutcome } from './stream.ts';
 export * from '../errors.ts';
 export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
 
@@ -191,20 +191,21 @@ export class FaasClient {
 
   /**
    * Submit tasks and watch their outcomes in one step: `listener` is called once per task as it
-   * finishes (failures with `error` set). Resolves with the task ids in order once the service has
+   * finishes (failures with `error` set), `onRunning` when an endpoint reports a task running (only
+   * for tasks that run longer than a few tens of ms). Resolves with the task ids in order once the service has
    * stored the tasks. Small submissions travel over the open result stream, which saves the HTTP
    * request and the watch message (one network round trip per task on the critical path); large
    * ones, or any before the stream is connected, go through `POST /v1/tasks`.
    */
-  async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void): Promise<string[]> {
+  async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void, onRunning?: RunningListener): Promise<string[]> {
     const ids: string[] = [];
     for (const [from, to] of this.chunks(tasks.length)) {
       const body = stringifyTagged(this.submitBody(tasks.slice(from, to)));
       let r: SubmitResponse;
-      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready) r = await this.stream.submit(body, listener);
+      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready) r = await this.stream.submit(body, listener, onRunning);
       else {
         r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
-        this.stream.watch(r.task_ids, listener);
+        this.stream.watch(r.task_ids, listener, onRunning);
       }
       for (const id of r.task_ids) ids.push(id);
     }

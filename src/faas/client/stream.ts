@@ -22,11 +22,14 @@ export interface TaskOutcome {
 }
 
 export type OutcomeListener = (o: TaskOutcome) => void;
+/** Called when an endpoint reports the task running (tasks running a few tens of ms or longer). */
+export type RunningListener = (taskId: string) => void;
 
 interface PendingSubmit {
   resolve: (r: SubmitResponse) => void;
   reject: (e: Error) => void;
   listener: OutcomeListener | undefined;
+  onRunning: RunningListener | undefined;
 }
 
 export class ResultStream {
@@ -34,6 +37,7 @@ export class ResultStream {
   private socket: Socket | undefined;
   private open = false;
   private readonly listeners = new Map<string, Set<OutcomeListener>>();
+  private readonly runningListeners = new Map<string, Set<RunningListener>>();
   private toWatch: string[] = [];
   private flushScheduled = false;
   private failures = 0;
@@ -47,10 +51,17 @@ export class ResultStream {
     private readonly token: string,
   ) {}
 
-  /** Call `listener` once with the outcome of each id. Returns a function that stops watching. */
-  watch(ids: readonly string[], listener: OutcomeListener): () => void {
+  /**
+   * Call `listener` once with the outcome of each id, and `onRunning` (if given) when an endpoint
+   * reports one running. Returns a function that stops watching.
+   */
+  watch(ids: readonly string[], listener: OutcomeListener, onRunning?: RunningListener): () => void {
     if (this.closed) throw new FaasError('the result stream is closed', {}, 'create a new FaasClient');
-    for (const id of ids) if (this.addListener(id, listener)) this.toWatch.push(id);
+    for (const id of ids) {
+      // A new running listener on an id already watched needs the watch sent again, with the flag.
+      const fresh = this.addListener(id, listener, onRunning);
+      if (fresh) this.toWatch.push(id);
+    }
     this.ensureConnected();
     this.scheduleFlush();
     this.updateRef();
@@ -59,7 +70,10 @@ export class ResultStream {
         const set = this.listeners.get(id);
         if (!set) continue;
         set.delete(listener);
-        if (set.size === 0) this.listeners.delete(id);
+        if (set.size === 0) {
+          this.listeners.delete(id);
+          this.runningListeners.delete(id);
+        } else if (onRunning) this.runningListeners.get(id)?.delete(onRunning);
       }
       this.updateRef();
     };
@@ -78,11 +92,12 @@ export class ResultStream {
    * FaasRequestError when the service refuses the submission (nothing was stored), or with
    * FaasConnectionError when the stream closed before the answer (the tasks may or may not exist).
    */
-  submit(requestJson: string, listener?: OutcomeListener): Promise<SubmitResponse> {
+  submit(requestJson: string, listener?: OutcomeListener, onRunning?: RunningListener): Promise<SubmitResponse> {
     if (!this.open || !this.ws) return Promise.reject(new FaasConnectionError('the result stream is not connected', { service: this.serviceUrl }));
     const req = this.nextReq++;
-    const p = new Promise<SubmitResponse>((resolve, reject) => this.submits.set(req, { resolve, reject, listener }));
-    this.ws.send(`{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'},"request":${requestJson}}`);
+    const p = new Promise<SubmitResponse>((resolve, reject) => this.submits.set(req, { resolve, reject, listener, onRunning }));
+    const running = listener && onRunning ? ',"running":true' : '';
+    this.ws.send(`{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'}${running},"request":${requestJson}}`);
     this.updateRef();
     return p;
   }
@@ -147,7 +162,7 @@ export class ResultStream {
       pending.reject(new FaasRequestError(ERROR_STATUS[msg.code] ?? 400, msg.code, msg.message, { path: `${ROUTES.stream} submit` }, msg.details));
     } else {
       // The service already watches these ids for this connection; only the local side is missing.
-      if (pending.listener) for (const id of msg.task_ids) this.addListener(id, pending.listener);
+      if (pending.listener) for (const id of msg.task_ids) this.addListener(id, pending.listener, pending.onRunning);
       pending.resolve({ batch_id: msg.batch_id, task_ids: msg.task_ids });
     }
     this.updateRef();
@@ -164,11 +179,20 @@ export class ResultStream {
     this.submits.clear();
   }
 
-  private addListener(id: string, listener: OutcomeListener): boolean {
+  /** Returns whether the service must be told (a new id, or a first running listener for it). */
+  private addListener(id: string, listener: OutcomeListener, onRunning?: RunningListener): boolean {
     let set = this.listeners.get(id);
-    const fresh = !set;
+    let fresh = !set;
     if (!set) this.listeners.set(id, (set = new Set()));
     set.add(listener);
+    if (onRunning) {
+      let r = this.runningListeners.get(id);
+      if (!r) {
+        this.runningListeners.set(id, (r = new Set()));
+        fresh = true;
+      }
+      r.add(onRunning);
+    }
     return fresh;
   }
 
@@ -185,18 +209,23 @@ export class ResultStream {
     setImmediate(() => {
       this.flushScheduled = false;
       if (!this.open || !this.ws || this.toWatch.length === 0) return;
-      const ids = this.toWatch.filter((id) => this.listeners.has(id));
+      const ids = [...new Set(this.toWatch)].filter((id) => this.listeners.has(id));
       this.toWatch = [];
-      for (let i = 0; i < ids.length; i += 10_000) this.ws.send(JSON.stringify({ type: 'watch', task_ids: ids.slice(i, i + 10_000) }));
+      const plain = ids.filter((id) => !this.runningListeners.has(id));
+      const running = ids.filter((id) => this.runningListeners.has(id));
+      for (let i = 0; i < plain.length; i += 10_000) this.ws.send(JSON.stringify({ type: 'watch', task_ids: plain.slice(i, i + 10_000) }));
+      for (let i = 0; i < running.length; i += 10_000) this.ws.send(JSON.stringify({ type: 'watch', task_ids: running.slice(i, i + 10_000), running: true }));
     });
   }
 
   private onResults(data: Buffer): void {
     const { header, blobs } = decodeFrame<StreamResults>(data);
+    for (const id of header.running ?? []) for (const l of this.runningListeners.get(id) ?? []) l(id);
     for (const e of header.results) {
       const set = this.listeners.get(e.task_id);
       if (!set) continue;
       this.listeners.delete(e.task_id);
+      this.runningListeners.delete(e.task_id);
       const outcome: TaskOutcome = { taskId: e.task_id, state: e.state, endpointId: e.endpoint_id, attempts: e.attempts };
       if (e.not_found) {
         outcome.error = new FaasRequestError(404, 'NotFound', `task ${e.task_id} does not exist or belongs to another user`, { taskId: e.task_id });

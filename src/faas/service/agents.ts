@@ -36,6 +36,14 @@ const ACK_DELAY_MS = 10;
 /** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
+/** Where the hub reports task progress (the client result streams). */
+export interface OutcomeSink {
+  /** Tasks finished. */
+  publish(outcomes: Outcome[]): void;
+  /** Tasks an endpoint reports running. */
+  publishRunning(taskIds: string[]): void;
+}
+
 export interface HubOptions {
   heartbeatMs: number;
   limits: Limits;
@@ -81,7 +89,7 @@ export class AgentHub {
   constructor(
     private readonly store: Store,
     private readonly metrics: Metrics,
-    private readonly publish: (outcomes: Outcome[]) => void,
+    private readonly sink: OutcomeSink,
     private readonly opts: HubOptions,
   ) {
     this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
@@ -330,7 +338,8 @@ export class AgentHub {
   }
 
   private started(conn: AgentConn, msg: AgentStarted): void {
-    this.store.markRunning(conn.endpointId, msg.task_ids, msg.at);
+    const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.at);
+    if (running.length) this.sink.publishRunning(running);
   }
 
   private lost(conn: AgentConn, msg: AgentLost): void {
@@ -359,7 +368,7 @@ export class AgentHub {
       for (const [id, error] of failed) {
         outcomes.push({ task_id: id, state: 'failed', endpoint_id: endpointId, attempts: Number(error.details?.attempts ?? 0), error });
       }
-      this.publish(outcomes);
+      this.sink.publish(outcomes);
     }
   }
 
@@ -422,7 +431,7 @@ export class AgentHub {
         ...(c.error ? { error: c.error } : {}),
       });
     }
-    if (outcomes.length) this.publish(outcomes);
+    if (outcomes.length) this.sink.publish(outcomes);
     // Ack everything received, duplicates included: the agent may forget them all. The ack may wait:
     // until it arrives the agent only keeps the results (and re-sends them after a reconnect).
     for (const r of header.results) conn.acks.push(r.task_id);

@@ -447,11 +447,14 @@ export class Store {
     return rows.sort((a, b) => a.seq - b.seq);
   }
 
-  markRunning(endpointId: string, ids: string[], at: number): void {
+  /** Mark dispatched tasks running; returns the ids that were dispatched (and now run). */
+  markRunning(endpointId: string, ids: string[], at: number): string[] {
     const st = this.st.markRunning!;
+    const changed: string[] = [];
     this.db.transaction(() => {
-      for (const id of ids) st.run(at, id, endpointId);
+      for (const id of ids) if (st.run(at, id, endpointId).changes > 0) changed.push(id);
     })();
+    return changed;
   }
 
   /** Rows for many ids in one statement (missing ids are absent). */

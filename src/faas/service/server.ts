@@ -54,7 +54,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const metrics = new Metrics();
   // The stream accepts submissions too; they go through the same checks as the HTTP route.
   const streams = new ResultStreams(store, metrics, (user, request) => acceptSubmission(ctx, user, request));
-  const hub = new AgentHub(store, metrics, (o) => streams.publish(o), {
+  const hub = new AgentHub(store, metrics, streams, {
     heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     limits,
     log,

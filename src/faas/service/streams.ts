@@ -17,6 +17,7 @@ import {
   type SubmitResponse,
   type TaskErrorInfo,
 } from '../protocol.ts';
+import type { OutcomeSink } from './agents.ts';
 import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
 import { ApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
@@ -41,6 +42,9 @@ class StreamConn {
   entries: StreamEntry[] = [];
   blobs: Uint8Array[] = [];
   bytes = 0;
+  /** Watched ids whose start is to be reported too, and starts not sent yet. */
+  readonly wantsRunning = new Set<string>();
+  running: string[] = [];
   private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
   constructor(
@@ -61,15 +65,22 @@ class StreamConn {
     else this.flusher.schedule();
   }
 
+  pushRunning(taskId: string): void {
+    this.running.push(taskId);
+    this.flusher.schedule();
+  }
+
   pushNotFound(taskId: string): void {
     this.entries.push({ task_id: taskId, state: 'failed', endpoint_id: '', attempts: 0, not_found: true });
     this.flusher.schedule();
   }
 
   flush(): void {
-    if (this.entries.length === 0) return;
+    if (this.entries.length === 0 && this.running.length === 0) return;
     const header: StreamResults = { type: 'results', results: this.entries };
+    if (this.running.length) header.running = this.running;
     const frame = encodeFrame(header, this.blobs);
+    this.running = [];
     this.entries = [];
     this.blobs = [];
     this.bytes = 0;
@@ -77,7 +88,7 @@ class StreamConn {
   }
 }
 
-export class ResultStreams {
+export class ResultStreams implements OutcomeSink {
   private readonly watchers = new Map<string, Set<StreamConn>>();
 
   constructor(
@@ -99,7 +110,7 @@ export class ResultStreams {
       }
       if (msg?.type === 'submit') return this.submit(conn, msg);
       if (!Array.isArray(msg?.task_ids)) return this.refuse(conn, 'stream message needs task_ids: string[]');
-      if (msg.type === 'watch') this.watch(conn, msg.task_ids);
+      if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
       else if (msg.type === 'unwatch') this.unwatch(conn, msg.task_ids);
       else this.refuse(conn, `unknown stream message type "${(msg as { type: string }).type}"`);
     });
@@ -124,7 +135,7 @@ export class ResultStreams {
       if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
       const r = this.submitter(conn.user, msg.request);
       this.metrics.streamSubmits++;
-      if (msg.watch) this.watchNew(conn, r.task_ids);
+      if (msg.watch) for (const id of r.task_ids) this.addWatcher(conn, id, msg.running === true);
       reply = { type: 'submitted', req, batch_id: r.batch_id, task_ids: r.task_ids };
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
@@ -134,7 +145,7 @@ export class ResultStreams {
     if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(reply));
   }
 
-  private watch(conn: StreamConn, ids: string[]): void {
+  private watch(conn: StreamConn, ids: string[], running: boolean): void {
     // better-sqlite3 is synchronous: registering and checking happen in one turn, so no outcome can
     // slip in between.
     const rows = new Map<string, TaskOutcomeRow>();
@@ -157,25 +168,24 @@ export class ResultStreams {
         });
         continue;
       }
-      this.addWatcher(conn, id);
+      this.addWatcher(conn, id, running);
+      // Already running: say so now, the notice from the endpoint has come and gone.
+      if (running && row.state === 'running') conn.pushRunning(id);
     }
   }
 
-  /** Tasks this connection just created: no lookup needed, none can have finished yet. */
-  private watchNew(conn: StreamConn, ids: string[]): void {
-    for (const id of ids) this.addWatcher(conn, id);
-  }
-
-  private addWatcher(conn: StreamConn, id: string): void {
+  private addWatcher(conn: StreamConn, id: string, running: boolean): void {
     let set = this.watchers.get(id);
     if (!set) this.watchers.set(id, (set = new Set()));
     set.add(conn);
     conn.watching.add(id);
+    if (running) conn.wantsRunning.add(id);
   }
 
   private unwatch(conn: StreamConn, ids: string[]): void {
     for (const id of ids) {
       conn.watching.delete(id);
+      conn.wantsRunning.delete(id);
       const set = this.watchers.get(id);
       if (set) {
         set.delete(conn);
@@ -192,8 +202,18 @@ export class ResultStreams {
       this.watchers.delete(o.task_id);
       for (const conn of set) {
         conn.watching.delete(o.task_id);
+        conn.wantsRunning.delete(o.task_id);
         conn.push(o);
       }
+    }
+  }
+
+  /** Tell watchers that asked for it that these tasks started running. */
+  publishRunning(taskIds: Iterable<string>): void {
+    for (const id of taskIds) {
+      const set = this.watchers.get(id);
+      if (!set) continue;
+      for (const conn of set) if (conn.wantsRunning.has(id)) conn.pushRunning(id);
     }
   }
 }
