@@ -422,6 +422,11 @@ export interface TaskContext {
   worker: number;
   /** Survives between tasks on the same worker: cache open files, lookup tables... here. */
   state: Map<string, unknown>;
+  /**
+   * Aborted when the task is cancelled. A function that checks it can stop early and keep its worker
+   * warm; one still running after the endpoint's grace period is stopped with its worker process.
+   */
+  signal: AbortSignal;
 }
 
 // ---------------------------------------------------------------- helpers

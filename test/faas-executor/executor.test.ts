@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaasExecutor, mapPath } from '../../executors/faas/index.ts';
@@ -44,6 +45,21 @@ afterAll(async () => {
 const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [{ name: 'singlemu', files: [{ path: ROOT_FILE(), tree: 'Events' }], metadata }];
 
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
+
+/** Live child processes of `pid` (an endpoint agent's workers), from /proc. */
+function childPids(pid: number): number[] {
+  const kids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) kids.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return kids.sort((a, b) => a - b);
+}
 
 async function connect(extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
   return FaasExecutor.connect({ service: cluster.url, endpoints: ['site-a', 'site-b'], pollSeconds: 0.25, offlineGraceSeconds: 0.5, ...extra });
@@ -128,6 +144,32 @@ describe('FaaS executor', () => {
       expect(b!.done).toBe(0); // 20 s per chunk there: the run could only finish this way
     } finally {
       await ex.close();
+    }
+  });
+
+  it('a losing copy that finishes after the winner leaves nothing in the stage-out store, and its worker stays warm', async () => {
+    // site-b is slow but finishes within the cancel grace period: its copies run to their end after
+    // losing, and must not write their results to the store (nobody would fetch or delete them).
+    const fileset = rootDataset({ sleepMs: 50, slowEndpoint: 'site-b', slowMs: 1500 });
+    const ref = await reference(SLEEPY, rootDataset(), 1000);
+    const store = await startBlobStore({ dir: join(cluster.dir, 'blobs-tail') });
+    const workersBefore = childPids(cluster.endpoints.get('site-b')!.pid!);
+    expect(workersBefore.length).toBe(1);
+    const ex = await connect({ stageout: store.url, stageoutThreshold: 0 });
+    try {
+      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      expect(ex.faas.tailRetries).toBeGreaterThanOrEqual(1);
+      expect(ex.faas.stagedResults).toBe(10);
+      await ex.close();
+      // Let every losing copy on site-b run to its end (1.5 s per chunk, well within the 5 s grace).
+      await new Promise((res) => setTimeout(res, 2500));
+      expect((await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin'))).toEqual([]);
+      // Cancelled copies were not stopped by killing their worker: site-b still has the same one.
+      expect(childPids(cluster.endpoints.get('site-b')!.pid!)).toEqual(workersBefore);
+    } finally {
+      await ex.close();
+      await store.close();
     }
   });
 

@@ -248,6 +248,28 @@ describe('FaaS service + two endpoints', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('aborts a running task through ctx.signal and keeps its worker warm', async () => {
+    const polite = await alice.registerFunction(
+      (ms: number, ctx: { signal: AbortSignal }) =>
+        new Promise((resolve, reject) => {
+          const t = setTimeout(() => resolve(process.pid), ms);
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            reject(new Error('stopped early'));
+          });
+        }),
+    );
+    const pid = await alice.submit(polite, 'ep2', 1);
+    const [long] = await alice.batchRun([{ functionId: polite, endpoint: 'ep2', args: 60_000 }]);
+    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
+    expect((await alice.cancel([long!])).cancelled).toEqual([long]);
+    for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
+    // ep2 has one worker: the same process runs the next task, so it was not restarted.
+    expect(await alice.submit(polite, 'ep2', 1)).toBe(pid);
+  });
+});
+
 describe('running notices', () => {
   it('report a task as running before its outcome, on submission and on a later watch', async () => {
     const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));

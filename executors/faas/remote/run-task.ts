@@ -12,14 +12,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundleDir, isBundleLoaded, loadBundle } from '../../../src/processor/bundle.ts';
 import type { Processor } from '../../../src/processor/types.ts';
-import { toChunkFailure } from '../../../src/runner/errors.ts';
+import { CancelledError, toChunkFailure } from '../../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../../src/runner/process-chunk.ts';
-import { stageOut } from '../stageout.ts';
+import { deleteStaged, stageOut } from '../stageout.ts';
 import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageArgs, type TaskArgs, type TaskReply } from '../wire.ts';
 
 /** What the FaaS worker passes as the function's second argument (the fields used here). */
 export interface RemoteContext {
   readonly taskId: string;
+  /** Aborted when the task is cancelled (e.g. another copy of the chunk already won). */
+  readonly signal?: AbortSignal;
 }
 
 const state = createChunkState();
@@ -50,16 +52,24 @@ async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
   }
+  const cancelled = (): TaskReply => ({ kind: 'failed', failure: toChunkFailure(new CancelledError(args.item)) });
   let result;
   try {
-    result = await processChunk(args.item, processor, state, { metadata: args.metadata, prefetch: args.prefetch, processorKey: args.hash });
+    result = await processChunk(args.item, processor, state, { metadata: args.metadata, prefetch: args.prefetch, processorKey: args.hash, signal: ctx.signal });
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
   }
   const so = args.stageout;
   if (so && result.accumulator.byteLength >= so.thresholdBytes) {
+    // A cancelled copy's result is never fetched: writing it would leave an orphan in the store.
+    if (ctx.signal?.aborted) return cancelled();
     try {
-      const ref = await stageOut(so.location, `${so.runId}/${ctx.taskId}.bin`, result.accumulator);
+      const key = `${so.runId}/${ctx.taskId}.bin`;
+      const ref = await stageOut(so.location, key, result.accumulator);
+      if (ctx.signal?.aborted) {
+        await deleteStaged(so.location, key);
+        return cancelled();
+      }
       return { kind: 'staged', ref, metrics: result.metrics };
     } catch (e) {
       return { kind: 'failed', failure: toChunkFailure(e) };

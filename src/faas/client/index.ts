@@ -349,7 +349,10 @@ export class FaasClient {
     }
   }
 
-  /** Cancel tasks (by id, or a whole batch). Running tasks are stopped (their worker is restarted). */
+  /**
+   * Cancel tasks (by id, or a whole batch). A running task gets its `ctx.signal` aborted; one still
+   * running 5 s later is stopped by restarting its worker process.
+   */
   cancel(target: readonly string[] | { batchId: string }): Promise<CancelResponse> {
     const body = Array.isArray(target) ? { task_ids: target } : { batch_id: (target as { batchId: string }).batchId };
     return this.http.request('POST', ROUTES.cancel, JSON.stringify(body));

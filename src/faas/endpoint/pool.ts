@@ -3,8 +3,8 @@
  * (default 1); when every worker is busy, `depth` more tasks are queued inside each worker so it never
  * waits for an IPC round trip.
  * A worker that dies is replaced; its running task is reported lost (the service retries it), its
- * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation kills it unless it
- * runs other tasks at the same time (see `cancel`).
+ * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation aborts the task's
+ * signal and kills the worker only if the task is still running after a grace period (see `cancel`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -38,6 +38,8 @@ export interface PoolOptions {
   concurrency?: number;
   /** Tasks sent to a busy worker ahead of time, so it never waits for an IPC round trip. */
   depth?: number;
+  /** How long a cancelled task may keep running after its signal is aborted (default 5 s). */
+  cancelGraceMs?: number;
 }
 
 interface Running {
@@ -54,7 +56,7 @@ interface Slot {
   running: Map<string, Running>;
   waiting: PoolTask[];
   /** Set when we kill the worker on purpose, so the exit handler reports the right thing. */
-  killedFor: { taskId: string; why: 'timeout' | 'cancel' | 'recycle' } | undefined;
+  killedFor: { taskId: string; why: 'timeout' | 'cancel' } | undefined;
   spawnedAt: number;
 }
 
@@ -129,6 +131,7 @@ export class WorkerPool {
   private readyWaiters: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly depth: number;
+  private readonly cancelGraceMs: number;
   /** Moving average of task run time (ms); undefined until the first result. */
   private avgMs: number | undefined;
   private readonly execArgv = workerExecArgv();
@@ -142,6 +145,7 @@ export class WorkerPool {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
     // With C tasks running per worker, C more wait inside it, so a whole next wave starts without an IPC round trip.
     this.depth = opts.depth ?? this.concurrency;
+    this.cancelGraceMs = opts.cancelGraceMs ?? 5000;
     for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
   }
 
@@ -188,29 +192,37 @@ export class WorkerPool {
   }
 
   /**
-   * Drop a task. A running task stops with its worker (restarted), unless the worker runs other tasks
-   * at the same time: then it is left to finish and its outcome dropped. Returns false if the pool does
-   * not hold it.
+   * Drop a task. One not started is taken back (from the pool queue, or from the worker's own queue).
+   * A running one gets its `ctx.signal` aborted and its outcome is dropped; the worker stays warm. Only
+   * a task still running after the grace period is stopped by killing its worker (other tasks running
+   * in that worker are then reported lost and retried). Returns false if the pool does not hold it.
    */
   cancel(taskId: string): boolean {
     if (this.queue.remove(taskId)) return true;
     for (const s of this.slots) {
-      // Only a worker running several tasks at once (async slots) is spared: killing it would stop
-      // the others too. Tasks merely queued behind go back to the pool queue when a worker is killed.
-      if (s.running.size > 1 && s.running.has(taskId)) {
+      const r = s.running.get(taskId);
+      if (r) {
         this.discarded.add(taskId);
-        return true;
-      }
-      if (s.running.has(taskId)) {
-        this.kill(s, taskId, 'cancel');
+        // Tasks queued behind it in that worker could wait out the grace period: take them back.
+        if (s.waiting.length > 0) {
+          for (const t of s.waiting) s.proc.send({ type: 'cancel', task_id: t.task_id } satisfies ToWorker);
+          this.queue.unshift(s.waiting);
+          s.waiting = [];
+          queueMicrotask(() => this.assign());
+        }
+        if (r.timer) clearTimeout(r.timer);
+        r.timer = setTimeout(() => {
+          if (this.slots[s.index] === s && s.running.has(taskId)) this.kill(s, taskId, 'cancel');
+        }, this.cancelGraceMs);
+        s.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
         return true;
       }
       const i = s.waiting.findIndex((t) => t.task_id === taskId);
       if (i >= 0) {
-        // Already inside the worker but not started: restarting the worker is the only way to take
-        // it back; everything else the worker held goes back to the queue.
+        // Inside the worker but not started: the worker drops it from its queue. (Should it have
+        // started meanwhile, its signal is aborted and its outcome, unknown to this mirror, ignored.)
         s.waiting.splice(i, 1);
-        this.kill(s, taskId, 'recycle');
+        s.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
         return true;
       }
     }
@@ -309,8 +321,6 @@ export class WorkerPool {
         this.events.done({ task_id: id, ok: false, error, started_at: 0, completed_at: Date.now() });
       } else if (killed?.taskId === id && killed.why === 'cancel') {
         // Cancelled: the service already knows; nothing to report.
-      } else if (killed?.why === 'recycle') {
-        this.queue.unshift([r.task]);
       } else {
         const how = killed ? `stopped because task ${killed.taskId} ${killed.why === 'timeout' ? 'timed out' : 'was cancelled'} on the same worker` : signal ? `signal ${signal}` : `exit code ${code}`;
         if (!killed) this.opts.log(`worker ${slot.index} died (${how}) while running task ${id}`);
@@ -340,7 +350,8 @@ export class WorkerPool {
     };
     // Fill free run slots across all workers first, then queue more per worker, level by level.
     for (const s of this.slots) {
-      while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency) give(s);
+      // Not into a worker still running a cancelled task: it is killed if the task outlives its grace.
+      while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency && !this.draining(s)) give(s);
     }
     // A worker's share never exceeds an even split of the pending tasks over all workers (ready or
     // not), so a worker that is still starting still gets work when it is ready.
@@ -350,10 +361,17 @@ export class WorkerPool {
     for (let level = 0; level < depth && this.queue.length > 0; level++) {
       for (const s of this.slots) {
         if (this.queue.length === 0) break;
-        if (s.ready && !s.killedFor && s.waiting.length === level) give(s);
+        if (s.ready && !s.killedFor && s.waiting.length === level && !this.draining(s)) give(s);
       }
     }
     for (const [s, tasks] of batches) s.proc.send({ type: 'run', frame: this.runFrame(tasks) } satisfies ToWorker);
+  }
+
+  /** The worker still runs a cancelled task: queue nothing behind it (it may run out its grace period). */
+  private draining(s: Slot): boolean {
+    if (this.discarded.size === 0) return false;
+    for (const id of s.running.keys()) if (this.discarded.has(id)) return true;
+    return false;
   }
 
   private runFrame(tasks: PoolTask[]): Buffer {
@@ -379,7 +397,7 @@ export class WorkerPool {
     }
   }
 
-  private kill(slot: Slot, taskId: string, why: 'timeout' | 'cancel' | 'recycle'): void {
+  private kill(slot: Slot, taskId: string, why: 'timeout' | 'cancel'): void {
     if (slot.killedFor) return;
     slot.killedFor = { taskId, why };
     slot.proc.kill('SIGKILL');

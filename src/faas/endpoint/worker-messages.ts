@@ -56,7 +56,13 @@ export interface WorkerDoneBatch {
   frame: Uint8Array;
 }
 
-export type ToWorker = WorkerRunBatch;
+/** Abort a task: drop it if it has not started, else abort its `ctx.signal`. */
+export interface WorkerCancel {
+  type: 'cancel';
+  task_id: string;
+}
+
+export type ToWorker = WorkerRunBatch | WorkerCancel;
 export type FromWorker = WorkerReady | WorkerDoneBatch;
 
 export type { TaskContext } from '../protocol.ts';

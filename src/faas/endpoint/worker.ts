@@ -60,8 +60,13 @@ async function load(msg: WorkerRun): Promise<Fn> {
   return fn;
 }
 
+/** Abort controllers of the tasks running now. */
+const controllers = new Map<string, AbortController>();
+
 async function run(msg: WorkerRun): Promise<void> {
   const started = Date.now();
+  const abort = new AbortController();
+  controllers.set(msg.task_id, abort);
   try {
     const fn = await load(msg);
     let args: unknown;
@@ -73,7 +78,7 @@ async function run(msg: WorkerRun): Promise<void> {
     }
     let value: unknown;
     try {
-      value = await fn(args, { taskId: msg.task_id, attempt: msg.attempt, endpoint, worker: workerIndex, state });
+      value = await fn(args, { taskId: msg.task_id, attempt: msg.attempt, endpoint, worker: workerIndex, state, signal: abort.signal });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       throw new StepError({ type: 'FunctionError', message: `${err.name}: ${err.message}`, stack: err.stack });
@@ -96,6 +101,8 @@ async function run(msg: WorkerRun): Promise<void> {
     const info: TaskErrorInfo =
       e instanceof StepError ? e.info : { type: 'FunctionError', message: String((e as Error)?.message ?? e), stack: (e as Error)?.stack };
     finish({ task_id: msg.task_id, ok: false, error: info, started_at: started, completed_at: Date.now() });
+  } finally {
+    controllers.delete(msg.task_id);
   }
 }
 
@@ -122,6 +129,10 @@ process.on('message', (msg: ToWorker) => {
       waiting.push({ task_id: t.task_id, hash: t.hash, path: header.paths[t.hash]!, args: blobs[i]!, attempt: t.attempt, max_result_bytes: header.max_result_bytes });
     }
     startNext();
+  } else if (msg.type === 'cancel') {
+    const i = waiting.findIndex((t) => t.task_id === msg.task_id);
+    if (i >= 0) waiting.splice(i, 1);
+    else controllers.get(msg.task_id)?.abort(new Error(`task ${msg.task_id} was cancelled`));
   }
 });
 process.on('disconnect', () => process.exit(0));
