@@ -4,7 +4,8 @@
  * - One generic function (executors/faas/function.ts) runs every chunk; the processor bundle is shipped
  *   to each endpoint once (a `stage` task, content-addressed) and workers keep it loaded by hash.
  * - Chunks go to the endpoint with the most free share of its advertised capacity, weighted by its
- *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint.
+ *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint (ahead: 1 for
+ *   short chunks, 0 for long ones).
  * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
  *   no new work; its outstanding chunks are resubmitted elsewhere.
  * - Tail retry: when nothing is queued, a chunk running longer than the tail timeout (or k times the
@@ -56,6 +57,8 @@ export interface FaasStats {
 
 /** Completed chunks whose times set the straggler thresholds (a sliding window). */
 const RECENT_CHUNKS = 16;
+/** Chunks with a median round trip above this get no chunk queued ahead at endpoints (see ahead()). */
+const LONG_CHUNK_SECONDS = 0.05;
 
 /** Per-endpoint progress, for the TTY and metrics. */
 export interface EndpointProgress {
@@ -193,7 +196,21 @@ export class FaasExecutor extends BaseExecutor {
   private pick(run: Run): Site | undefined {
     const exclude = new Set<Site>();
     for (const c of run.copies) if (c.live) exclude.add(c.site);
-    return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
+    return pickSite(this.sites, { ahead: this.ahead(), slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
+  }
+
+  /**
+   * Chunks queued per endpoint beyond its capacity. One hides the round trip between short chunks.
+   * For long chunks that round trip is negligible, while a queued chunk is a bet on one endpoint: when
+   * a wave of results arrives, endpoints whose results come a moment later would find their share
+   * already queued elsewhere, behind a whole chunk (measured: 16 chunks of 150 ms on 2 x 4 slots took
+   * 3 waves instead of 2).
+   */
+  private ahead(): number {
+    if (this.o.ahead !== undefined) return this.o.ahead;
+    if (this.roundTrips.length < 3) return 1;
+    const sorted = [...this.roundTrips].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1]! > LONG_CHUNK_SECONDS ? 0 : 1;
   }
 
   private launch(run: Run, site: Site): void {
