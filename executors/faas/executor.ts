@@ -4,8 +4,8 @@
  * - One generic function (executors/faas/function.ts) runs every chunk; the processor bundle is shipped
  *   to each endpoint once (a `stage` task, content-addressed) and workers keep it loaded by hash.
  * - Chunks go to the endpoint with the most free share of its advertised capacity, weighted by its
- *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint (ahead: 1 for
- *   short chunks, 0 for long ones).
+ *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint; a chunk queued
+ *   ahead at one endpoint is copied to another that has a free slot (work stealing).
  * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
  *   no new work; its outstanding chunks are resubmitted elsewhere.
  * - Tail retry: when nothing is queued, a chunk running longer than the tail timeout (or k times the
@@ -40,6 +40,8 @@ export type { FaasExecutorOptions } from './options.ts';
 export interface FaasStats {
   /** Copies submitted beyond the first for stragglers. */
   tailRetries: number;
+  /** Copies of chunks queued ahead at a busy endpoint, started on one with a free slot. */
+  steals: number;
   /** Results of losing copies that arrived after the winner and were dropped unmerged. */
   duplicatesDiscarded: number;
   /** Losing copies cancelled before they finished. */
@@ -57,8 +59,6 @@ export interface FaasStats {
 
 /** Completed chunks whose times set the straggler thresholds (a sliding window). */
 const RECENT_CHUNKS = 16;
-/** Chunks with a median round trip above this get no chunk queued ahead at endpoints (see ahead()). */
-const LONG_CHUNK_SECONDS = 0.05;
 
 /** Per-endpoint progress, for the TTY and metrics. */
 export interface EndpointProgress {
@@ -77,6 +77,8 @@ interface Copy {
   readonly run: Run;
   readonly site: Site;
   readonly startedAt: number;
+  /** Launch order (startedAt has ties within a millisecond). */
+  readonly seq: number;
   /** When the endpoint reported the task running (local clock: sites' clocks may differ). */
   runningAt: number | undefined;
   taskId: string | undefined;
@@ -98,13 +100,15 @@ interface Run {
 export class FaasExecutor extends BaseExecutor {
   readonly name = 'faas';
   readonly concurrency: number;
-  readonly faas: FaasStats = { tailRetries: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0 };
+  readonly faas: FaasStats = { tailRetries: 0, steals: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0 };
   readonly sites: readonly Site[];
   private readonly queue: Run[] = [];
   private readonly active = new Set<Run>();
   /** Recent chunks: submission to result (s), and running notice to result (s). */
   private readonly roundTrips: number[] = [];
   private readonly runTimes: number[] = [];
+  private stealScheduled = false;
+  private launches = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started = performance.now();
   private readonly stageoutTarget: StageOutTarget | undefined;
@@ -191,30 +195,65 @@ export class FaasExecutor extends BaseExecutor {
       this.queue.shift();
       this.launch(run, site);
     }
+    if (this.queue.length === 0) this.scheduleSteal();
   }
 
   private pick(run: Run): Site | undefined {
     const exclude = new Set<Site>();
     for (const c of run.copies) if (c.live) exclude.add(c.site);
-    return pickSite(this.sites, { ahead: this.ahead(), slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
+    return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
   }
 
   /**
-   * Chunks queued per endpoint beyond its capacity. One hides the round trip between short chunks.
-   * For long chunks that round trip is negligible, while a queued chunk is a bet on one endpoint: when
-   * a wave of results arrives, endpoints whose results come a moment later would find their share
-   * already queued elsewhere, behind a whole chunk (measured: 16 chunks of 150 ms on 2 x 4 slots took
-   * 3 waves instead of 2).
+   * Work stealing: a chunk we queued ahead at an endpoint (more of our chunks there than it has
+   * slots) gets a copy on an endpoint with a free slot. The results of one wave arrive endpoint by
+   * endpoint, so the first endpoint to report takes new chunks into its queue that the next one could
+   * have started at once; left there they wait a whole chunk (measured: 16 chunks of 150 ms on 2 x 4
+   * slots took 3 waves, 0.49 s, instead of 2). The first result wins as in tail retries; the queued
+   * copy is then cancelled, which costs nothing while it has not started.
+   *
+   * Runs a turn after the pump that freed the slot, once the runner has handed over its next chunks:
+   * a slot that new work fills anyway is not free.
    */
-  private ahead(): number {
-    if (this.o.ahead !== undefined) return this.o.ahead;
-    if (this.roundTrips.length < 3) return 1;
-    const sorted = [...this.roundTrips].sort((a, b) => a - b);
-    return sorted[sorted.length >> 1]! > LONG_CHUNK_SECONDS ? 0 : 1;
+  private scheduleSteal(): void {
+    if (this.stealScheduled || this.closed) return;
+    this.stealScheduled = true;
+    setImmediate(() => {
+      this.stealScheduled = false;
+      this.steal();
+    });
+  }
+
+  private steal(): void {
+    if (this.closed || this.queue.length > 0) return;
+    for (const site of this.sites) {
+      let excess = site.inflight.size - Math.max(1, site.capacity);
+      if (excess <= 0) continue;
+      // The endpoint starts our copies oldest first, so the newest are the ones still waiting.
+      const queued = ([...site.inflight] as Copy[]).filter((c) => c.live && c.runningAt === undefined && !c.run.settled).sort((a, b) => b.seq - a.seq);
+      for (const c of queued) {
+        if (excess <= 0) break;
+        const run = c.run;
+        if (run.copies.length >= this.o.maxCopies || run.copies.some((x) => x.live && x !== c)) continue;
+        const target = this.pickFree(run);
+        if (!target) return;
+        excess--;
+        this.faas.steals++;
+        this.launch(run, target);
+      }
+    }
+  }
+
+  /** A site with a free slot (not just room to queue ahead) for another copy of `run`. */
+  private pickFree(run: Run): Site | undefined {
+    const exclude = new Set<Site>();
+    for (const c of run.copies) if (c.live) exclude.add(c.site);
+    const site = pickSite(this.sites, { ahead: 0, slowFactor: this.o.slowFactor, probeMs: Infinity, now: Date.now(), exclude });
+    return site && !site.slowByRate ? site : undefined;
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), runningAt: undefined, taskId: undefined, live: true, straggler: false };
+    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, runningAt: undefined, taskId: undefined, live: true, straggler: false };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(

@@ -31,11 +31,7 @@ export interface FaasExecutorOptions extends ExecutorOptions {
   stageoutThreshold?: number;
   /** Per-endpoint storage mounts: `{ endpoint: { clientPrefix: localPrefix } }` for input files and the stage-out directory. */
   pathMap?: PathMap;
-  /**
-   * Tasks kept in flight per endpoint beyond its capacity. Default: 1 while recent chunks are short
-   * (their round trip would otherwise idle a worker), 0 once they take longer than 50 ms (a chunk
-   * queued at one endpoint could wait a whole chunk while another endpoint has a free slot).
-   */
+  /** Tasks kept in flight per endpoint beyond its capacity (default 1). */
   ahead?: number;
   /** Endpoint status poll interval, seconds (default 1). */
   pollSeconds?: number;
@@ -65,8 +61,7 @@ export interface ResolvedFaasOptions extends ExecutorOptions {
   stageout: string | undefined;
   stageoutThreshold: number;
   pathMap: PathMap | undefined;
-  /** undefined: automatic (see FaasExecutorOptions.ahead). */
-  ahead: number | undefined;
+  ahead: number;
   pollMs: number;
   offlineGraceMs: number;
   servicePatienceMs: number;
@@ -115,7 +110,7 @@ export function resolveFaasOptions(o: FaasExecutorOptions): ResolvedFaasOptions 
     stageout: o.stageout?.trim(),
     stageoutThreshold: num('stageoutThreshold', o.stageoutThreshold, 1024 * 1024, 0, true),
     pathMap: o.pathMap,
-    ahead: o.ahead === undefined ? undefined : num('ahead', o.ahead, 1, 0, true),
+    ahead: num('ahead', o.ahead, 1, 0, true),
     pollMs: num('pollSeconds', o.pollSeconds, 1, 0.05) * 1000,
     offlineGraceMs: num('offlineGraceSeconds', o.offlineGraceSeconds, 3, 0) * 1000,
     servicePatienceMs: num('servicePatienceSeconds', o.servicePatienceSeconds, 120, 0) * 1000,

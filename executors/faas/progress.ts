@@ -76,6 +76,7 @@ export function faasProgress(base: ProgressReporter, executor: FaasExecutor, opt
 export function faasSummary(executor: FaasExecutor): string {
   const f = executor.faas;
   const parts = [`${count(f.tailRetries)} tail retries`, `${count(f.duplicatesDiscarded)} late duplicates discarded`, `${count(f.moved)} chunks moved`];
+  if (f.steals) parts.push(`${count(f.steals)} queued chunks stolen by idle endpoints`);
   if (f.stagedResults) parts.push(`${count(f.stagedResults)} results staged out`);
   return ['faas endpoints:', ...endpointLines(executor.progress()), `  ${parts.join(', ')}`].join('\n');
 }
