@@ -66,7 +66,8 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           return;
         }
         case 'DELETE':
-          await rm(file, { force: true });
+          // A key that names a folder (a run's prefix) removes everything under it: the end-of-run sweep.
+          await rm(file, { force: true, recursive: (await stat(file).catch(() => undefined))?.isDirectory() ?? false });
           res.writeHead(204).end();
           return;
         default:

@@ -33,6 +33,8 @@ export interface ChannelOptions {
   patienceMs: number;
   /** Per-task attempts the service makes when workers or endpoints die. */
   maxAttempts?: number;
+  /** Fair-share group of every task (one per analysis run). */
+  group?: string;
   note?: (msg: string) => void;
 }
 
@@ -100,7 +102,7 @@ export class TaskChannel {
     try {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
-          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts })),
+          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group })),
           onOutcome,
           onRunning,
         ),

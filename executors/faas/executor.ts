@@ -79,6 +79,8 @@ interface Copy {
   readonly startedAt: number;
   /** Launch order (startedAt has ties within a millisecond). */
   readonly seq: number;
+  /** When the service accepted the task (after the bundle was staged at the site). */
+  submittedAt: number | undefined;
   /** When the endpoint reported the task running (local clock: sites' clocks may differ). */
   runningAt: number | undefined;
   taskId: string | undefined;
@@ -142,7 +144,8 @@ export class FaasExecutor extends BaseExecutor {
       const infos = await waitForEndpoints(fx, o);
       const sites = infos.map((e) => new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id)));
       const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, { name: CHUNK_FUNCTION_NAME, description: 'Ristretto: run a processor on one work item' });
-      const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote });
+      // Each executor is its own fair-share group: analyses sharing endpoints get their slots in turn.
+      const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote, group: `analysis-${randomUUID()}` });
       return new FaasExecutor(fx, channel, sites, o, !opts.client);
     } catch (e) {
       if (!opts.client) await fx.close();
@@ -225,7 +228,10 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   private steal(): void {
-    if (this.closed || this.queue.length > 0) return;
+    // Only chunks long enough to be reported running are worth a second copy: a short one queued
+    // ahead starts within moments anyway, and with no "running" report a copy that already started
+    // could not be told from a queued one (both would run).
+    if (this.closed || this.queue.length > 0 || this.runTimes.length < 3) return;
     for (const site of this.sites) {
       let excess = site.inflight.size - Math.max(1, site.capacity);
       if (excess <= 0) continue;
@@ -244,6 +250,25 @@ export class FaasExecutor extends BaseExecutor {
     }
   }
 
+  /**
+   * A copy started: other copies of its chunk that have not started are redundant (the queued copy a
+   * steal was made for, or the steal itself) and are cancelled before they take a slot. Copies already
+   * running (a straggler and its tail retry) race to the end as before.
+   */
+  private onRunning(copy: Copy): void {
+    copy.runningAt ??= Date.now();
+    let freed = false;
+    for (const other of copy.run.copies) {
+      if (other === copy || !other.live || other.runningAt !== undefined) continue;
+      other.live = false;
+      other.site.inflight.delete(other);
+      this.faas.duplicatesCancelled++;
+      if (other.taskId) this.channel.cancel(other.taskId);
+      freed = true;
+    }
+    if (freed) this.pump();
+  }
+
   /** A site with a free slot (not just room to queue ahead) for another copy of `run`. */
   private pickFree(run: Run): Site | undefined {
     const exclude = new Set<Site>();
@@ -253,7 +278,7 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, runningAt: undefined, taskId: undefined, live: true, straggler: false };
+    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, submittedAt: undefined, runningAt: undefined, taskId: undefined, live: true, straggler: false };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(
@@ -271,10 +296,11 @@ export class FaasExecutor extends BaseExecutor {
         this.channel.submit(site.id, args, {
           submitted: (id) => {
             copy.taskId = id;
+            copy.submittedAt = Date.now();
             if (!copy.live) this.channel.cancel(id);
           },
           outcome: (o) => this.onOutcome(copy, o),
-          running: () => (copy.runningAt ??= Date.now()),
+          running: () => this.onRunning(copy),
           refused: (e) => this.copyFailed(copy, e),
         });
       },
@@ -523,7 +549,7 @@ export class FaasExecutor extends BaseExecutor {
       const live = run.copies.filter((c) => c.live);
       if (live.length !== 1 || run.copies.length >= this.o.maxCopies) continue;
       const c = live[0]!;
-      const [threshold, since] = c.runningAt !== undefined && sinceRunning !== undefined ? [sinceRunning, c.runningAt] : [sinceSubmit, c.startedAt];
+      const [threshold, since] = c.runningAt !== undefined && sinceRunning !== undefined ? [sinceRunning, c.runningAt] : [sinceSubmit, c.submittedAt ?? c.startedAt];
       if (threshold === undefined || now - since < threshold) continue;
       const site = this.pick(run);
       if (!site) continue;

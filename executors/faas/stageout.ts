@@ -120,8 +120,17 @@ export async function deleteStaged(location: string, key: string): Promise<boole
   }
 }
 
-/** Client side: remove the (empty) run folder of a filesystem location at the end of a run. */
+/**
+ * Client side, at the end of a run: remove the run's folder with anything left in it (a result staged
+ * by a cancelled copy in the moment its cancellation arrived). For an HTTP store this is a DELETE of
+ * the run prefix; stores that do not support it keep such leftovers (best effort).
+ */
 export async function cleanupRun(location: string, runId: string): Promise<void> {
-  if (isHttpLocation(location)) return;
+  if (isHttpLocation(location)) {
+    await fetch(blobUrl(location, runId), { method: 'DELETE', headers: authHeaders() })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+    return;
+  }
   await rm(join(directoryOf(location), runId), { recursive: true, force: true }).catch(() => undefined);
 }

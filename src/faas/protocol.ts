@@ -181,6 +181,11 @@ export interface TaskSpec {
   args?: unknown;
   timeout_ms?: number;
   max_attempts?: number;
+  /**
+   * Fair-share group (e.g. one analysis). An endpoint's queued tasks are handed out round-robin across
+   * groups, so a client that submitted first does not hold every slot. Default: one group per user.
+   */
+  group?: string;
 }
 
 /** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */
@@ -308,6 +313,8 @@ export interface DispatchEntry {
   blob: number;
   attempt: number;
   timeout_ms: number;
+  /** Fair-share group: the agent starts queued tasks round-robin across groups. */
+  group?: string;
 }
 
 /** Service → agent, binary frame header; blobs are packed arguments. */

@@ -13,6 +13,7 @@ import { startBlobStore } from '../../executors/faas/blob-store.ts';
 import { LocalCluster } from '../../executors/faas/local-cluster.ts';
 import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import { encode } from '../../src/accumulate/index.ts';
+import { FaasClient } from '../../src/faas/client/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
@@ -152,10 +153,21 @@ describe('FaaS executor', () => {
     // losing, and must not write their results to the store (nobody would fetch or delete them).
     const fileset = rootDataset({ sleepMs: 50, slowEndpoint: 'site-b', slowMs: 1500 });
     const ref = await reference(SLEEPY, rootDataset(), 1000);
+    // The previous test leaves site-b running a cancelled 20 s chunk (its processor ignores the abort)
+    // until the cancel grace period ends: wait for site-b to be idle.
+    const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    try {
+      for (let i = 0; i < 200 && (await fx.getEndpoint('site-b')).busy > 0; i++) await new Promise((res) => setTimeout(res, 100));
+      expect((await fx.getEndpoint('site-b')).busy).toBe(0);
+    } finally {
+      await fx.close();
+    }
     const store = await startBlobStore({ dir: join(cluster.dir, 'blobs-tail') });
     const workersBefore = childPids(cluster.endpoints.get('site-b')!.pid!);
     expect(workersBefore.length).toBe(1);
-    const ex = await connect({ stageout: store.url, stageoutThreshold: 0 });
+    // No chunk queued ahead: site-b's only chunk is running when it is retried (a queued one would be
+    // stolen and cancelled before it ran, which is not what this test is about).
+    const ex = await connect({ stageout: store.url, stageoutThreshold: 0, ahead: 0 });
     try {
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);

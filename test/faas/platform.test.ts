@@ -248,6 +248,35 @@ describe('FaaS service + two endpoints', () => {
   });
 });
 
+describe('fair shares', () => {
+  it('an endpoint starts queued tasks of different groups in turn, not in arrival order', async () => {
+    await procs.startEndpoint(url, aliceToken, 'fair', ['--workers', '1']);
+    const step = await alice.registerFunction(
+      'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };',
+    );
+    const outs: Promise<{ tag: string; order: number }>[] = [];
+    const submitGroup = (group: string) =>
+      new Promise<void>((done, fail) => {
+        const results = new Map<string, (v: { tag: string; order: number }) => void>();
+        const tasks = Array.from({ length: 10 }, (_, i) => ({ functionId: step, endpoint: 'fair', args: `${group}${i}`, group }));
+        for (const t of tasks) outs.push(new Promise((r) => results.set(t.args, r)));
+        alice
+          .submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as { tag: string }).tag)!(o.result as { tag: string; order: number })))
+          .then(() => done(), fail);
+      });
+    // Group a arrives first, with all its tasks; b right after.
+    await submitGroup('a');
+    await submitGroup('b');
+    const ran = (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
+    // In arrival order the first 12 would hold only b0 and b1; in turns b gets every other slot once
+    // it has tasks waiting (a's first tasks were already started or queued inside the worker).
+    const firstTwelve = ran.slice(0, 12);
+    expect(firstTwelve.filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(4);
+    // Within a group, tasks still run in submission order.
+    for (const g of ['a', 'b']) expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 10 }, (_, i) => `${g}${i}`));
+  });
+});
+
 describe('cancellation', () => {
   it('aborts a running task through ctx.signal and keeps its worker warm', async () => {
     const polite = await alice.registerFunction(

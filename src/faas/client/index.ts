@@ -77,6 +77,8 @@ export interface TaskRequest extends RunOptions {
   functionId: string;
   endpoint: string;
   args?: unknown;
+  /** Fair-share group (e.g. one analysis): endpoints serve queued tasks round-robin across groups. */
+  group?: string;
 }
 
 /** Submissions up to this size go over the result stream (its frame limit is the request limit). */
@@ -237,6 +239,7 @@ export class FaasClient {
     const body: SubmitRequest = { function_id: first.functionId, endpoint: first.endpoint, tasks: new Array(tasks.length) };
     if (first.timeoutMs !== undefined) body.timeout_ms = first.timeoutMs;
     if (first.maxAttempts !== undefined) body.max_attempts = first.maxAttempts;
+    if (first.group !== undefined) body.group = first.group;
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i]!;
       const spec: TaskSpec = { args: t.args };
@@ -244,6 +247,7 @@ export class FaasClient {
       if (t.endpoint !== first.endpoint) spec.endpoint = t.endpoint;
       if (t.timeoutMs !== first.timeoutMs) spec.timeout_ms = t.timeoutMs ?? 0;
       if (t.maxAttempts !== first.maxAttempts && t.maxAttempts !== undefined) spec.max_attempts = t.maxAttempts;
+      if (t.group !== first.group && t.group !== undefined) spec.group = t.group;
       body.tasks[i] = spec;
     }
     return body;

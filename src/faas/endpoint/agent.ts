@@ -279,7 +279,7 @@ export class EndpointAgent {
       }
       // Copy the arguments out of the frame so the frame can be freed while tasks wait.
       const args = Uint8Array.prototype.slice.call(blobs[t.blob]!);
-      this.pool!.submit({ task_id: t.task_id, hash: t.hash, path: this.cache.path(t.hash), args, attempt: t.attempt, timeout_ms: t.timeout_ms });
+      this.pool!.submit({ task_id: t.task_id, hash: t.hash, path: this.cache.path(t.hash), args, attempt: t.attempt, timeout_ms: t.timeout_ms, ...(t.group ? { group: t.group } : {}) });
     }
   }
 

@@ -20,6 +20,8 @@ export interface PoolTask {
   args: Uint8Array;
   attempt: number;
   timeout_ms: number;
+  /** Fair-share group (see FairQueue). */
+  group?: string;
 }
 
 export interface PoolEvents {
@@ -103,6 +105,75 @@ class TaskQueue {
   }
 }
 
+/**
+ * Tasks waiting for a worker, handed out round-robin across fair-share groups (FIFO within a group):
+ * when several analyses share an endpoint, the one whose tasks arrived first does not take every
+ * slot that frees up.
+ */
+class FairQueue {
+  private readonly groups = new Map<string, TaskQueue>();
+  /** Groups with waiting tasks, in turn order. */
+  private turn: string[] = [];
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(t: PoolTask): void {
+    const g = t.group ?? '';
+    let q = this.groups.get(g);
+    if (!q) this.groups.set(g, (q = new TaskQueue()));
+    if (q.length === 0) this.turn.push(g);
+    q.push(t);
+    this.count++;
+  }
+
+  shift(): PoolTask | undefined {
+    const g = this.turn.shift();
+    if (g === undefined) return undefined;
+    const q = this.groups.get(g)!;
+    const t = q.shift()!;
+    this.count--;
+    if (q.length > 0) this.turn.push(g);
+    else this.groups.delete(g);
+    return t;
+  }
+
+  /** Put tasks back at the front of their groups, in order; those groups get the next turns. */
+  unshift(tasks: PoolTask[]): void {
+    if (tasks.length === 0) return;
+    const byGroup = new Map<string, PoolTask[]>();
+    for (const t of tasks) {
+      const g = t.group ?? '';
+      let l = byGroup.get(g);
+      if (!l) byGroup.set(g, (l = []));
+      l.push(t);
+    }
+    for (const [g, list] of byGroup) {
+      let q = this.groups.get(g);
+      if (!q) this.groups.set(g, (q = new TaskQueue()));
+      q.unshift(list);
+    }
+    this.turn = [...byGroup.keys(), ...this.turn.filter((g) => !byGroup.has(g))];
+    this.count += tasks.length;
+  }
+
+  /** Remove a task by id; false if absent. */
+  remove(taskId: string): boolean {
+    for (const [g, q] of this.groups) {
+      if (!q.remove(taskId)) continue;
+      this.count--;
+      if (q.length === 0) {
+        this.groups.delete(g);
+        this.turn = this.turn.filter((x) => x !== g);
+      }
+      return true;
+    }
+    return false;
+  }
+}
+
 /** Deepest queue inside one worker, for very short tasks. */
 const MAX_DEPTH = 512;
 /** For short tasks, queue about this much work (ms, at the observed average) inside each worker. */
@@ -118,7 +189,7 @@ function workerExecArgv(): string[] {
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue = new TaskQueue();
+  private readonly queue = new FairQueue();
   /**
    * Cancelled tasks left to finish inside a worker that is running other tasks at the same time (async
    * slots): restarting it would stop every one of them, so the cancelled one runs on and its outcome is

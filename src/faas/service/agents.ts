@@ -318,6 +318,7 @@ export class AgentHub {
         attempt: t.attempts,
         timeout_ms: t.timeout_ms,
       };
+      if (t.grp) entry.group = t.grp;
       blobs.push(t.args);
       header.tasks.push(entry);
       conn.inflight.set(t.id, t.attempts);

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   owner_id TEXT NOT NULL, function_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, args BLOB NOT NULL,
   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
   timeout_ms INTEGER NOT NULL, submitted_at INTEGER NOT NULL, dispatched_at INTEGER,
-  started_at INTEGER, completed_at INTEGER, result BLOB, result_size INTEGER, error TEXT);
+  started_at INTEGER, completed_at INTEGER, result BLOB, result_size INTEGER, error TEXT, grp TEXT);
 CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id);
 -- Partial indexes: a task enters the waiting index once and the active index once, so the state
 -- changes of a finishing task (dispatched -> running -> success) touch at most one small index
@@ -114,6 +114,8 @@ export interface NewTask {
   timeout_ms: number;
   /** Stored as already dispatched (attempt 1): the caller sends it to a connected agent right away. */
   dispatch?: boolean;
+  /** Fair-share group. */
+  grp: string;
 }
 
 export interface TaskOutcomeRow {
@@ -131,6 +133,7 @@ export interface TaskOutcomeRow {
 export interface ClaimedTask {
   id: string;
   function_id: string;
+  grp: string;
   args: Uint8Array;
   attempts: number;
   timeout_ms: number;
@@ -162,6 +165,9 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Databases from before fair-share groups: add the column (NULL = the owner's default group).
+    const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('tasks') as { name: string }[];
+    if (!cols.some((c) => c.name === 'grp')) this.db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       userByName: p('SELECT * FROM users WHERE name = ?'),
@@ -221,18 +227,18 @@ export class Store {
       batchCounts: p('SELECT state, COUNT(*) AS n FROM tasks WHERE batch_id = ? GROUP BY state'),
       batchTaskIds: p('SELECT id FROM tasks WHERE batch_id = ?'),
       insertTask: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at, grp)
+         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?, ?)`,
       ),
       insertDispatched: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp)
+         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?, ?)`,
       ),
       // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
       claim: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
-         RETURNING seq, id, function_id, args, attempts, timeout_ms`,
+         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
       ),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
@@ -432,8 +438,8 @@ export class Store {
         const t = tasks[i]!;
         const id = uuidv7(now);
         taskIds[i] = id;
-        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now);
-        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now);
+        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp);
+        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp);
       }
     })();
     return { batchId, taskIds };

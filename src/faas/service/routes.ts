@@ -224,6 +224,7 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
       max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
       timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
       dispatch: slots > 0,
+      grp: groupOf(spec.group ?? body.group, user, i),
     };
   }
   const { batchId, taskIds } = ctx.store.insertTasks(user.id, tasks);
@@ -238,11 +239,21 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
     }
     let list = sendNow.get(t.endpoint_id);
     if (!list) sendNow.set(t.endpoint_id, (list = []));
-    list.push({ id: taskIds[i]!, function_id: t.function_id, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
+    list.push({ id: taskIds[i]!, function_id: t.function_id, grp: t.grp, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
   }
   for (const [endpointId, list] of sendNow) ctx.hub.sendDirect(endpointId, list);
   for (const endpointId of queuedFor) ctx.hub.queued(endpointId);
   return { batch_id: batchId, task_ids: taskIds };
+}
+
+/** The fair-share group of a task: the client's name for it within the user's space, else the user. */
+function groupOf(group: unknown, user: UserRow, i: number): string {
+  if (group === undefined || group === null) return user.id;
+  if (typeof group !== 'string' || group.length === 0 || group.length > 200) {
+    throw new ApiError('BadRequest', `task ${i}: group must be a string of 1-200 characters`);
+  }
+  // Prefixed by the user, so two users' groups never merge into one share.
+  return `${user.id}/${group}`;
 }
 
 function getTask(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
