@@ -154,7 +154,8 @@ async function main(): Promise<void> {
   if (only.has('latency')) {
     const lat1 = await startEndpoint(url!, token!, 'lat', 1);
     const echo = ipcEcho();
-    for (let i = 0; i < 50; i++) await fx.submit(noop, 'lat'), await echo.roundTrip();
+    // Warm: enough round trips for V8 to optimize the hot paths in every process (funcX's "warm" figure is the comparison).
+    for (let i = 0; i < 500; i++) await fx.submit(noop, 'lat'), await echo.roundTrip();
     // Rounds of task round trips alternate with rounds of the IPC floor, so both see the same machine
     // (on a shared VM the floor itself moves by 2x between minutes).
     const lat: number[] = [];

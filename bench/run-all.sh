@@ -16,8 +16,12 @@ declare -A cmds=(
   [adl]="npx tsx bench/adl.ts"
   [faas]="npx tsx bench/faas-bench.ts"
   [scaling]="npx tsx bench/scaling/run.ts bench/scaling/quick.json"
+  [cpu-overhead]="npx tsx bench/scaling/run.ts bench/scaling/cpu-overhead.json"
+  [adl-overhead]="npx tsx bench/scaling/run.ts bench/scaling/adl-overhead.json"
+  [scaling-full]="npx tsx bench/scaling/run.ts bench/scaling/full.json"
 )
-order=(kernels hist-fill merge read-root read-parquet events-overhead adl faas scaling)
+# scaling-full takes ~15 min: run it by name (bash bench/run-all.sh scaling-full).
+order=(kernels hist-fill merge read-root read-parquet events-overhead adl faas scaling cpu-overhead adl-overhead)
 [ $# -gt 0 ] && order=("$@")
 for name in "${order[@]}"; do
   echo "== $name: ${cmds[$name]}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
