@@ -50,6 +50,10 @@ export async function seriesSVG(series: readonly Series[], o: GraphPlotOptions):
   const mg: RootObj = core.createTMultiGraph(...graphs);
   mg.fTitle = `${o.title};${o.xTitle};${o.yTitle}`;
   mg.fMinimum = 0; // makespans compare against zero, not against each other
+  // Headroom above the highest error bar: jsroot's automatic range can clip the top point's bar.
+  let top = 0;
+  for (const s of series) for (let i = 0; i < s.y.length; i++) top = Math.max(top, s.y[i]! + (s.ey[i] ?? 0));
+  if (top > 0) mg.fMaximum = top * 1.08;
   const legend: RootObj = core.create('TLegend');
   // Bottom left: makespan curves start high on the left (strong) or stay high (weak).
   const bottom = 0.16;
