@@ -379,6 +379,9 @@ export class FaasExecutor extends BaseExecutor {
         );
         return;
       case 'failed':
+        // This copy was never cancelled by us (it is live): a cancellation meant for another task
+        // reached it. Run the chunk again rather than failing the analysis.
+        if (r.failure.kind === 'cancelled') return this.copyLost(copy, fromChunkFailure(run.item, r.failure));
         return this.copyFailed(copy, fromChunkFailure(run.item, r.failure));
       case 'missing-bundle':
         copy.site.staged.delete(r.hash);

@@ -273,14 +273,10 @@ export class WorkerPool {
     for (const s of this.slots) {
       const r = s.running.get(taskId);
       if (r) {
+        // Tasks already queued behind it in that worker stay there: taking them back races with the
+        // worker starting one (its aborted outcome would then pass for the result of the task's
+        // next run). They start when it ends, or go back to the queue if its grace runs out.
         this.discarded.add(taskId);
-        // Tasks queued behind it in that worker could wait out the grace period: take them back.
-        if (s.waiting.length > 0) {
-          for (const t of s.waiting) s.proc.send({ type: 'cancel', task_id: t.task_id } satisfies ToWorker);
-          this.queue.unshift(s.waiting);
-          s.waiting = [];
-          queueMicrotask(() => this.assign());
-        }
         if (r.timer) clearTimeout(r.timer);
         r.timer = setTimeout(() => {
           if (this.slots[s.index] === s && s.running.has(taskId)) this.kill(s, taskId, 'cancel');
