@@ -249,31 +249,44 @@ describe('FaaS service + two endpoints', () => {
 });
 
 describe('fair shares', () => {
+  type Ran = { tag: string; order: number };
+  /** Submit `n` tasks of one group in one request; push a promise of each result to `outs`. */
+  const submitGroup = (fn: string, endpoint: string, group: string, n: number, outs: Promise<Ran>[]) =>
+    new Promise<void>((done, fail) => {
+      const results = new Map<string, (v: Ran) => void>();
+      const tasks = Array.from({ length: n }, (_, i) => ({ functionId: fn, endpoint, args: `${group}${i}`, group }));
+      for (const t of tasks) outs.push(new Promise((r) => results.set(t.args, r)));
+      alice.submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as Ran).tag)!(o.result as Ran))).then(() => done(), fail);
+    });
+  const orderOf = async (outs: Promise<Ran>[]) => (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
+  const stepSource = 'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };';
+
   it('an endpoint starts queued tasks of different groups in turn, not in arrival order', async () => {
     await procs.startEndpoint(url, aliceToken, 'fair', ['--workers', '1']);
-    const step = await alice.registerFunction(
-      'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };',
-    );
-    const outs: Promise<{ tag: string; order: number }>[] = [];
-    const submitGroup = (group: string) =>
-      new Promise<void>((done, fail) => {
-        const results = new Map<string, (v: { tag: string; order: number }) => void>();
-        const tasks = Array.from({ length: 10 }, (_, i) => ({ functionId: step, endpoint: 'fair', args: `${group}${i}`, group }));
-        for (const t of tasks) outs.push(new Promise((r) => results.set(t.args, r)));
-        alice
-          .submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as { tag: string }).tag)!(o.result as { tag: string; order: number })))
-          .then(() => done(), fail);
-      });
-    // Group a arrives first, with all its tasks; b right after.
-    await submitGroup('a');
-    await submitGroup('b');
-    const ran = (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
+    const step = await alice.registerFunction(stepSource);
+    const outs: Promise<Ran>[] = [];
+    // Group a arrives first, with all its tasks; b right after. Both fit in the agent's prefetch.
+    await submitGroup(step, 'fair', 'a', 10, outs);
+    await submitGroup(step, 'fair', 'b', 10, outs);
+    const ran = await orderOf(outs);
     // In arrival order the first 12 would hold only b0 and b1; in turns b gets every other slot once
     // it has tasks waiting (a's first tasks were already started or queued inside the worker).
-    const firstTwelve = ran.slice(0, 12);
-    expect(firstTwelve.filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(4);
+    expect(ran.slice(0, 12).filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(4);
     // Within a group, tasks still run in submission order.
     for (const g of ['a', 'b']) expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 10 }, (_, i) => `${g}${i}`));
+  });
+
+  it('tasks waiting in the service are handed out in turns across groups too', async () => {
+    // No prefetch: the agent takes one task at a time, so the queue stays in the service database.
+    await procs.startEndpoint(url, aliceToken, 'fair-svc', ['--workers', '1', '--prefetch', '0']);
+    const step = await alice.registerFunction(stepSource);
+    const outs: Promise<Ran>[] = [];
+    await submitGroup(step, 'fair-svc', 'a', 6, outs);
+    await submitGroup(step, 'fair-svc', 'b', 6, outs);
+    const ran = await orderOf(outs);
+    // Oldest first would run all of a before b0; in turns b0..b2 are among the first seven.
+    expect(ran.slice(0, 7).filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(3);
+    for (const g of ['a', 'b']) expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 6 }, (_, i) => `${g}${i}`));
   });
 });
 

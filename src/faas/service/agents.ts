@@ -67,6 +67,8 @@ class AgentConn {
    * queued since): new tasks may then go straight to the agent without a claim, keeping FIFO order.
    */
   queueEmpty = false;
+  /** Fair-share group that got the last claimed task: the next claim starts with the group after it. */
+  lastGroup: string | undefined;
   /** Result ids to acknowledge; acks are not urgent and leave together, off the result path. */
   acks: string[] = [];
   ackTimer: NodeJS.Timeout | undefined;
@@ -294,9 +296,10 @@ export class AgentHub {
     // Nothing waits: skip the claim statement (a write transaction even when it matches no row).
     if (free <= 0 || conn.queueEmpty) return;
     const want = Math.min(free, MAX_DISPATCH);
-    const claimed = this.store.claimWaiting(endpointId, want);
+    const claimed = this.store.claimWaiting(endpointId, want, conn.lastGroup);
     conn.queueEmpty = claimed.length < want;
     if (claimed.length === 0) return;
+    conn.lastGroup = claimed[claimed.length - 1]!.grp;
     this.send(conn, claimed);
     if (claimed.length === free || claimed.length === MAX_DISPATCH) this.kick(endpointId);
   }

@@ -45,6 +45,12 @@ CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(endpoint_id, seq) WHERE state 
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('dispatched', 'running');
 `;
 
+/** Created after the grp column exists (older databases get it by migration first). */
+const GROUP_INDEX = `
+-- Fair-share claims: the groups waiting at an endpoint (a loose index scan) and each one's oldest.
+CREATE INDEX IF NOT EXISTS tasks_waiting_grp ON tasks(endpoint_id, grp, seq) WHERE state = 'waiting-for-endpoint';
+`;
+
 export interface UserRow {
   id: string;
   name: string;
@@ -167,7 +173,11 @@ export class Store {
     this.db.exec(SCHEMA);
     // Databases from before fair-share groups: add the column (NULL = the owner's default group).
     const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('tasks') as { name: string }[];
-    if (!cols.some((c) => c.name === 'grp')) this.db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
+    if (!cols.some((c) => c.name === 'grp')) {
+      this.db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
+      this.db.exec('UPDATE tasks SET grp = owner_id WHERE grp IS NULL');
+    }
+    this.db.exec(GROUP_INDEX);
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       userByName: p('SELECT * FROM users WHERE name = ?'),
@@ -239,6 +249,19 @@ export class Store {
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
+      ),
+      // Distinct groups waiting at an endpoint, one index seek each (SQLite has no skip scan for this).
+      waitingGroups: p(
+        `WITH RECURSIVE g(grp) AS (
+           SELECT MIN(grp) FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint'
+           UNION ALL
+           SELECT (SELECT MIN(grp) FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' AND grp > g.grp) FROM g WHERE g.grp IS NOT NULL
+         ) SELECT grp FROM g WHERE grp IS NOT NULL LIMIT 1000`,
+      ),
+      claimGroup: p(
+        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+         WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
+         RETURNING seq, id, function_id, grp, args, attempts, timeout_ms`,
       ),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
@@ -445,12 +468,58 @@ export class Store {
     return { batchId, taskIds };
   }
 
-  /** Move up to `limit` waiting tasks of an endpoint to "dispatched" (attempt + 1) and return them. */
-  claimWaiting(endpointId: string, limit: number): ClaimedTask[] {
+  /**
+   * Move up to `limit` waiting tasks of an endpoint to "dispatched" (attempt + 1) and return them in
+   * dispatch order. With one fair-share group waiting that is oldest first; with several, each group
+   * gets an equal share of the slots (a group with fewer tasks leaves its share to the others) and
+   * the result interleaves the groups, oldest first within each. Groups take turns starting after
+   * `after` (the group served last), so small claims (one free slot) rotate too.
+   */
+  claimWaiting(endpointId: string, limit: number, after?: string): ClaimedTask[] {
     if (limit <= 0) return [];
-    const rows = this.st.claim!.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
-    // RETURNING gives no order guarantee; dispatch oldest first.
-    return rows.sort((a, b) => a.seq - b.seq);
+    const now = Date.now();
+    const sorted = (this.st.waitingGroups!.all({ endpoint: endpointId }) as { grp: string }[]).map((r) => r.grp);
+    const turn = after === undefined ? 0 : sorted.findIndex((g) => g > after);
+    const groups = turn <= 0 ? sorted : [...sorted.slice(turn), ...sorted.slice(0, turn)];
+    if (groups.length <= 1) {
+      const rows = this.st.claim!.all({ now, endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+      // RETURNING gives no order guarantee; dispatch oldest first.
+      return rows.sort((a, b) => a.seq - b.seq);
+    }
+    const perGroup = new Map<string, (ClaimedTask & { seq: number })[]>();
+    this.db.transaction(() => {
+      let left = limit;
+      let open = groups;
+      while (left > 0 && open.length > 0) {
+        const share = Math.max(1, Math.floor(left / open.length));
+        const stillOpen: string[] = [];
+        for (const grp of open) {
+          if (left <= 0) break;
+          const n = Math.min(share, left);
+          const rows = this.st.claimGroup!.all({ now, endpoint: endpointId, grp, limit: n }) as (ClaimedTask & { seq: number })[];
+          left -= rows.length;
+          let list = perGroup.get(grp);
+          if (!list) perGroup.set(grp, (list = []));
+          list.push(...rows);
+          if (rows.length === n) stillOpen.push(grp);
+        }
+        open = stillOpen;
+      }
+    })();
+    // Round-robin across groups, in turn order.
+    const lists = groups.map((g) => (perGroup.get(g) ?? []).sort((a, b) => a.seq - b.seq)).filter((l) => l.length > 0);
+    const out: ClaimedTask[] = [];
+    for (let i = 0; out.length < limit; i++) {
+      let any = false;
+      for (const l of lists) {
+        if (i < l.length) {
+          out.push(l[i]!);
+          any = true;
+        }
+      }
+      if (!any) break;
+    }
+    return out;
   }
 
   /** Mark dispatched tasks running; returns the ids that were dispatched (and now run). */
