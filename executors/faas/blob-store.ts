@@ -2,6 +2,8 @@
  * A tiny HTTP object store for staged-out results: `PUT|GET|DELETE /<key>` with keys made of path
  * segments of letters, digits, ".", "_" and "-", kept as files under a folder. Meant for a trusted
  * network or loopback; with a token, every request must carry `Authorization: Bearer <token>`.
+ * Deleting a folder key (a run's prefix) closes it: later PUTs under it are refused with 410 Gone, so a
+ * worker that stages out after the run ended leaves nothing behind.
  *
  *   npx tsx executors/faas/blob-store.ts --dir /scratch/blobs [--port 8480] [--host 127.0.0.1]
  *   (token, if any, from RISTRETTO_STAGEOUT_TOKEN)
@@ -37,6 +39,9 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
   const root = resolve(o.dir);
   await mkdir(root, { recursive: true });
   const max = o.maxBytes ?? 1024 ** 3;
+  // Closed run prefixes, oldest first; bounded so a long-lived store does not grow without end.
+  const closed = new Set<string>();
+  const isClosed = (key: string) => closed.has(key.split('/')[0]!);
   const server: Server = createServer(async (req, res) => {
     const fail = (status: number, msg: string) => {
       if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
@@ -46,15 +51,23 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
       if (o.token && req.headers.authorization !== `Bearer ${o.token}`) return fail(401, 'missing or wrong bearer token');
       const m = KEY.exec(decodeURIComponent((req.url ?? '/').split('?')[0]!));
       if (!m || m[1]!.split('/').some((p) => p === '.' || p === '..')) return fail(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
-      const file = join(root, ...m[1]!.split('/'));
+      const key = m[1]!;
+      const file = join(root, ...key.split('/'));
       switch (req.method) {
         case 'PUT': {
           const len = Number(req.headers['content-length'] ?? NaN);
           if (len > max) return fail(413, `blob larger than ${max} bytes`);
+          const gone = () => fail(410, `${key.split('/')[0]} was closed (its run has ended)`);
+          if (isClosed(key)) return gone();
           await mkdir(dirname(file), { recursive: true });
           const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
           await pipeline(req, createWriteStream(tmp));
           await rename(tmp, file);
+          // Closed while the body streamed in: the sweep may have missed this file.
+          if (isClosed(key)) {
+            await rm(file, { force: true });
+            return gone();
+          }
           res.writeHead(201).end();
           return;
         }
@@ -65,11 +78,18 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           await pipeline(createReadStream(file), res);
           return;
         }
-        case 'DELETE':
+        case 'DELETE': {
           // A key that names a folder (a run's prefix) removes everything under it: the end-of-run sweep.
-          await rm(file, { force: true, recursive: (await stat(file).catch(() => undefined))?.isDirectory() ?? false });
+          const folder = !key.includes('/');
+          if (folder) {
+            closed.add(key);
+            if (closed.size > 100_000) closed.delete(closed.values().next().value!);
+          }
+          const isDir = (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
+          await rm(file, { force: true, recursive: isDir, maxRetries: isDir ? 5 : 0 });
           res.writeHead(204).end();
           return;
+        }
         default:
           return fail(405, 'PUT, GET or DELETE');
       }

@@ -31,7 +31,7 @@ import { CHUNK_FUNCTION_NAME, CHUNK_FUNCTION_SOURCE } from './function.ts';
 import { resolveFaasOptions, type FaasExecutorOptions, type ResolvedFaasOptions } from './options.ts';
 import { mapPath, mappingFor } from './paths.ts';
 import { pickSite, Site, updateSlowness } from './sites.ts';
-import { cleanupRun, deleteStaged, fetchStaged, isHttpLocation } from './stageout.ts';
+import { cleanupRun, deleteStaged, fetchStaged, isHttpLocation, openRun } from './stageout.ts';
 import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageOutTarget, type TaskReply } from './wire.ts';
 
 export type { FaasExecutorOptions } from './options.ts';
@@ -123,11 +123,12 @@ export class FaasExecutor extends BaseExecutor {
     sites: Site[],
     private readonly o: ResolvedFaasOptions,
     private readonly ownClient: boolean,
+    runId: string,
   ) {
     super(o);
     this.sites = sites;
     this.concurrency = sites.reduce((n, s) => n + Math.max(1, s.capacity), 0);
-    this.stageoutTarget = o.stageout ? { location: o.stageout, thresholdBytes: o.stageoutThreshold, runId: `run-${randomUUID()}` } : undefined;
+    this.stageoutTarget = o.stageout ? { location: o.stageout, thresholdBytes: o.stageoutThreshold, runId } : undefined;
     this.timers.push(setInterval(() => void this.poll(), o.pollMs));
     this.timers.push(setInterval(() => this.tail(), Math.min(250, o.pollMs)));
     for (const t of this.timers) t.unref();
@@ -146,7 +147,9 @@ export class FaasExecutor extends BaseExecutor {
       const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, { name: CHUNK_FUNCTION_NAME, description: 'Ristretto: run a processor on one work item' });
       // Each executor is its own fair-share group: analyses sharing endpoints get their slots in turn.
       const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote, group: `analysis-${randomUUID()}` });
-      return new FaasExecutor(fx, channel, sites, o, !opts.client);
+      const runId = `run-${randomUUID()}`;
+      if (o.stageout) await openRun(o.stageout, runId);
+      return new FaasExecutor(fx, channel, sites, o, !opts.client, runId);
     } catch (e) {
       if (!opts.client) await fx.close();
       throw e;

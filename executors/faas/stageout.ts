@@ -6,9 +6,13 @@
  * A location is either a directory (absolute path or `file://` URL) or an `http(s)://` base URL of an
  * object store answering `PUT/GET/DELETE <base>/<key>` (executors/faas/blob-store.ts is one). Blobs are
  * named `<runId>/<name>.bin`. If `RISTRETTO_STAGEOUT_TOKEN` is set, it is sent as a bearer token.
+ *
+ * A run's folder is opened by the client before any task runs and closed (removed) at the end; a copy
+ * cancelled too late to stop may still try to write after that, so a closed run refuses writes: workers
+ * never create the run folder in a directory, and the HTTP store remembers closed prefixes (410 Gone).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RistrettoError } from '../../src/errors/index.ts';
@@ -62,7 +66,13 @@ export async function stageOut(location: string, key: string, bytes: Uint8Array)
   } else {
     const file = join(directoryOf(location), ...key.split('/'));
     try {
-      await mkdir(dirname(file), { recursive: true });
+      // The run folder is the client's (openRun): if it is gone, the run has ended and nobody will
+      // fetch this result, so writing it would leave an orphan.
+      await access(dirname(file));
+    } catch (e) {
+      throw new StageOutError(`cannot write the result to ${file}: its run folder does not exist (the run has ended, or the stage-out directory is not the same storage as the client's)`, { location, key }, 'check that the stage-out directory is mounted at the endpoint (see pathMap)', { cause: e });
+    }
+    try {
       // Write then rename: the client never reads a half-written result.
       const tmp = `${file}.${process.pid}.tmp`;
       await writeFile(tmp, bytes);
@@ -121,9 +131,27 @@ export async function deleteStaged(location: string, key: string): Promise<boole
 }
 
 /**
+ * Client side, before the first task: create the run's folder in a stage-out directory (workers write
+ * only into an existing one). Fails with a clear error when the directory itself is missing. HTTP
+ * stores need nothing.
+ */
+export async function openRun(location: string, runId: string): Promise<void> {
+  checkKey(runId);
+  if (isHttpLocation(location)) return;
+  const dir = directoryOf(location);
+  try {
+    await access(dir);
+    await mkdir(join(dir, runId));
+  } catch (e) {
+    throw new StageOutError(`cannot use the stage-out directory ${dir}: ${(e as Error).message}`, { location }, 'create the directory (shared with the endpoints) or pass another --stageout', { cause: e });
+  }
+}
+
+/**
  * Client side, at the end of a run: remove the run's folder with anything left in it (a result staged
  * by a cancelled copy in the moment its cancellation arrived). For an HTTP store this is a DELETE of
- * the run prefix; stores that do not support it keep such leftovers (best effort).
+ * the run prefix, after which blob-store.ts refuses writes under it; stores that do not support prefix
+ * deletion keep such leftovers (best effort).
  */
 export async function cleanupRun(location: string, runId: string): Promise<void> {
   if (isHttpLocation(location)) {
@@ -132,5 +160,11 @@ export async function cleanupRun(location: string, runId: string): Promise<void>
       .catch(() => undefined);
     return;
   }
-  await rm(join(directoryOf(location), runId), { recursive: true, force: true }).catch(() => undefined);
+  const dir = join(directoryOf(location), runId);
+  // A worker may rename a result into the folder while it is being removed (ENOTEMPTY); once the folder
+  // is gone no worker can write into it again.
+  for (let i = 0; i < 5; i++) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (!(await access(dir).then(() => true, () => false))) return;
+  }
 }
