@@ -190,7 +190,7 @@ export function registerFaasCommands(program: Command): void {
     .requiredOption('--name <name>', 'endpoint name (re-attaches to the existing endpoint of that name)')
     .option('--workers <k>', 'worker processes', int('--workers', 1), 1)
     .option('--concurrency <c>', 'tasks running at once per worker process (for I/O-bound or sleeping functions)', int('--concurrency', 1), 1)
-    .option('--prefetch <n>', 'tasks accepted beyond the capacity, workers x concurrency (default 2 x capacity + 16)', int('--prefetch'))
+    .option('--prefetch <n>', 'tasks accepted beyond the capacity, workers x concurrency (default: about 25 ms of work at the observed task length, at least 1)', int('--prefetch'))
     .option('--allow-function <id>', 'accept only these function ids (repeatable or comma-separated); default: functions you own', collect)
     .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)

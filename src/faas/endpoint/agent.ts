@@ -324,15 +324,17 @@ export class EndpointAgent {
 
   /**
    * Tasks the service may send beyond the capacity: enough to cover ~25 ms of work at the observed
-   * task duration, so short tasks stream at full speed while long ones are not hoarded.
+   * task duration (a dispatch round trip with room to spare), so short tasks stream at full speed
+   * while long ones are not hoarded — a task held here cannot be started by another endpoint that
+   * frees a slot first (late binding), nor by another group's share.
    */
   private prefetch(): number {
     if (this.opts.prefetch !== undefined) return this.opts.prefetch;
     const cap = this.pool!.capacity;
     const avg = this.pool!.averageTaskMs;
-    const dflt = 2 * cap + 16;
-    if (avg === undefined) return dflt;
-    return Math.max(dflt, Math.min(4000, Math.ceil((cap * 25) / Math.max(avg, 0.01))));
+    // Until a task has finished its length is unknown: hold one, as if tasks were long.
+    if (avg === undefined) return 1;
+    return Math.min(4000, Math.max(1, Math.ceil((cap * 25) / Math.max(avg, 0.01))));
   }
 
   /** Send everything produced since the last flush: started notices, lost tasks, one results frame. */
