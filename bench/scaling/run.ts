@@ -45,7 +45,7 @@ interface RunRecord extends Cell {
   makespanSeconds: number;
   idealSeconds: number | null;
   identical: boolean;
-  analyses: Array<{ wallSeconds: number; events: number; chunks: number; faas?: { tailRetries: number; steals: number; duplicatesDiscarded: number; duplicatesCancelled: number; moved: number } }>;
+  analyses: Array<{ wallSeconds: number; events: number; chunks: number; faas?: { tailRetries: number; steals: number; lateBound: number; duplicatesDiscarded: number; duplicatesCancelled: number; moved: number } }>;
 }
 
 const cfgFile = process.argv[2];
@@ -160,7 +160,7 @@ for (const kind of cfg.executors) {
               wallSeconds: r.metrics.wallSeconds,
               events: r.metrics.events,
               chunks: r.metrics.chunks,
-              ...(f ? { faas: { tailRetries: f.tailRetries, steals: f.steals, duplicatesDiscarded: f.duplicatesDiscarded, duplicatesCancelled: f.duplicatesCancelled, moved: f.moved } } : {}),
+              ...(f ? { faas: { tailRetries: f.tailRetries, steals: f.steals, lateBound: f.lateBound, duplicatesDiscarded: f.duplicatesDiscarded, duplicatesCancelled: f.duplicatesCancelled, moved: f.moved } } : {}),
             };
           }),
         };

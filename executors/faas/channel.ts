@@ -17,15 +17,21 @@ export interface TaskHandlers {
   /** The task finished (success, failure or cancellation). */
   outcome(o: TaskOutcome): void;
   /** The endpoint reports the task running (tasks running longer than a few tens of ms). */
-  running?(): void;
+  running?(endpointId: string | undefined): void;
   /** The task could not be submitted at all. */
   refused(error: unknown): void;
+}
+
+interface RunningNotice {
+  id: string;
+  endpointId: string | undefined;
 }
 
 interface Pending {
   endpointId: string;
   args: TaskArgs;
   handlers: TaskHandlers;
+  alternates: string[] | undefined;
 }
 
 export interface ChannelOptions {
@@ -58,8 +64,9 @@ export class TaskChannel {
     return this.byTask.size;
   }
 
-  submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers): void {
-    this.pending.push({ endpointId, args, handlers });
+  /** Submit a task for `endpointId`; with `alternates`, the service may run it on one of those instead. */
+  submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers, alternates?: string[]): void {
+    this.pending.push({ endpointId, args, handlers, alternates: alternates?.length ? alternates : undefined });
     this.schedule();
   }
 
@@ -95,14 +102,14 @@ export class TaskChannel {
     if (batch.length === 0) return;
     // Submitted and watched in one step; an outcome can arrive before the ids are known here (it may
     // be read from the socket together with the submission's answer), so it waits for them.
-    let early: (TaskOutcome | string)[] | undefined = [];
+    let early: (TaskOutcome | RunningNotice)[] | undefined = [];
     const onOutcome = (o: TaskOutcome) => (early ? early.push(o) : this.route(o));
-    const onRunning = (id: string) => (early ? early.push(id) : this.route(id));
+    const onRunning = (id: string, endpointId: string | undefined) => (early ? early.push({ id, endpointId }) : this.route({ id, endpointId }));
     let ids: string[];
     try {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
-          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group })),
+          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group, alternates: p.alternates })),
           onOutcome,
           onRunning,
         ),
@@ -125,10 +132,10 @@ export class TaskChannel {
     for (const o of waiting) this.route(o);
   }
 
-  /** Hand an outcome, or a task id reported running, to the task's handlers. */
-  private route(o: TaskOutcome | string): void {
+  /** Hand an outcome, or a running notice, to the task's handlers. */
+  private route(o: TaskOutcome | RunningNotice): void {
     this.lastContact = Date.now();
-    if (typeof o === 'string') return this.byTask.get(o)?.running?.();
+    if ('id' in o) return this.byTask.get(o.id)?.running?.(o.endpointId);
     const h = this.byTask.get(o.taskId);
     if (!h) return;
     this.byTask.delete(o.taskId);

@@ -55,6 +55,8 @@ export interface FaasStats {
   stagedBytes: number;
   /** Times an endpoint was declared lost (offline past the grace period). */
   endpointsLost: number;
+  /** Chunks the service started on an alternate endpoint instead of the one they were sent to. */
+  lateBound: number;
 }
 
 /** Completed chunks whose times set the straggler thresholds (a sliding window). */
@@ -75,7 +77,8 @@ export interface EndpointProgress {
 
 interface Copy {
   readonly run: Run;
-  readonly site: Site;
+  /** Where it runs: the endpoint it was sent to, until the service reports it placed on an alternate. */
+  site: Site;
   readonly startedAt: number;
   /** Launch order (startedAt has ties within a millisecond). */
   readonly seq: number;
@@ -102,7 +105,7 @@ interface Run {
 export class FaasExecutor extends BaseExecutor {
   readonly name = 'faas';
   readonly concurrency: number;
-  readonly faas: FaasStats = { tailRetries: 0, steals: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0 };
+  readonly faas: FaasStats = { tailRetries: 0, steals: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0, lateBound: 0 };
   readonly sites: readonly Site[];
   private readonly queue: Run[] = [];
   private readonly active = new Set<Run>();
@@ -207,6 +210,16 @@ export class FaasExecutor extends BaseExecutor {
   private pick(run: Run): Site | undefined {
     const exclude = new Set<Site>();
     for (const c of run.copies) if (c.live) exclude.add(c.site);
+    // The bundle goes to every online site at once; chunks go only where it has arrived, once it has
+    // arrived anywhere. A stage task queued behind other users' work at a busy endpoint would
+    // otherwise park chunks there until it ran.
+    const hash = run.job.processor.hash;
+    let anyReady = false;
+    for (const s of this.sites) {
+      if (s.online && !s.staged.has(hash)) this.stage(s, run.job.processor).then(() => this.pump(), () => undefined);
+      if (s.ready.has(hash) && !exclude.has(s)) anyReady = true;
+    }
+    if (anyReady) for (const s of this.sites) if (!s.ready.has(hash)) exclude.add(s);
     return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
   }
 
@@ -258,7 +271,8 @@ export class FaasExecutor extends BaseExecutor {
    * steal was made for, or the steal itself) and are cancelled before they take a slot. Copies already
    * running (a straggler and its tail retry) race to the end as before.
    */
-  private onRunning(copy: Copy): void {
+  private onRunning(copy: Copy, endpointId?: string): void {
+    this.rebind(copy, endpointId);
     copy.runningAt ??= Date.now();
     let freed = false;
     for (const other of copy.run.copies) {
@@ -303,12 +317,39 @@ export class FaasExecutor extends BaseExecutor {
             if (!copy.live) this.channel.cancel(id);
           },
           outcome: (o) => this.onOutcome(copy, o),
-          running: () => this.onRunning(copy),
+          running: (endpointId) => this.onRunning(copy, endpointId),
           refused: (e) => this.copyFailed(copy, e),
-        });
+        }, this.alternatesFor(copy));
       },
       (e) => this.copyFailed(copy, e),
     );
+  }
+
+  /**
+   * Late binding: endpoints the service may start this copy on instead of its own, should one of them
+   * free a slot first — those that are online, not slow, see storage as this one does (the chunk's
+   * paths are mapped for it), hold the bundle or have it on the way (a copy that arrives first is
+   * answered "missing bundle" and placed again) and hold no other live copy of the chunk.
+   */
+  private alternatesFor(copy: Copy): string[] | undefined {
+    const hash = copy.run.job.processor.hash;
+    const out: string[] = [];
+    for (const s of this.sites) {
+      if (s === copy.site || !s.online || s.slowByRate || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
+      if (copy.run.copies.some((c) => c !== copy && c.live && c.site === s)) continue;
+      out.push(s.id);
+    }
+    return out.length ? out : undefined;
+  }
+
+  /** The service started a copy on another endpoint than the one it was sent to: account it there. */
+  private rebind(copy: Copy, endpointId: string | undefined): void {
+    if (!endpointId || copy.site.id === endpointId) return;
+    const site = this.sites.find((s) => s.id === endpointId);
+    if (!site) return;
+    if (copy.site.inflight.delete(copy)) site.inflight.add(copy);
+    copy.site = site;
+    this.faas.lateBound++;
   }
 
   /** Delete a staged blob in the background; close() waits for these. */
@@ -339,13 +380,17 @@ export class FaasExecutor extends BaseExecutor {
       });
     });
     site.staged.set(bundle.hash, p);
-    p.catch(() => site.staged.delete(bundle.hash));
+    p.then(
+      () => site.ready.add(bundle.hash),
+      () => site.staged.delete(bundle.hash),
+    );
     return p;
   }
 
   // ---------------------------------------------------------------- outcomes
 
   private onOutcome(copy: Copy, o: TaskOutcome): void {
+    this.rebind(copy, o.endpointId);
     copy.site.inflight.delete(copy);
     const { run } = copy;
     const reply = o.result as TaskReply | undefined;
@@ -388,6 +433,7 @@ export class FaasExecutor extends BaseExecutor {
         return this.copyFailed(copy, fromChunkFailure(run.item, r.failure));
       case 'missing-bundle':
         copy.site.staged.delete(r.hash);
+        copy.site.ready.delete(r.hash);
         copy.live = false;
         this.queue.unshift(run);
         return this.pump();
@@ -568,7 +614,9 @@ export class FaasExecutor extends BaseExecutor {
   /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median of `recent` (s). */
   private stragglerMs(recent: number[]): number | undefined {
     let t = this.o.tailTimeoutMs;
-    if (recent.length >= 3) {
+    // Even one finished chunk is a yardstick: with none stuck chunks would wait for --tail-timeout, and
+    // a runner whose in-order merge window is held by them hands out no more work meanwhile.
+    if (recent.length >= 1) {
       const sorted = [...recent].sort((a, b) => a - b);
       const k = this.o.stragglerFactor * sorted[sorted.length >> 1]! * 1000;
       t = t === undefined ? k : Math.min(t, k);

@@ -28,6 +28,8 @@ export class Site {
   lastProbe = 0;
   /** Processor bundles staged there, by hash. */
   readonly staged = new Map<string, Promise<void>>();
+  /** Hashes whose staging there has finished. */
+  readonly ready = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -39,6 +41,11 @@ export class Site {
   ) {
     this.capacity = capacity;
     this.online = online;
+  }
+
+  /** Whether a chunk prepared for `other` (paths mapped for it) is valid here too. */
+  sameStorage(other: Site): boolean {
+    return JSON.stringify(this.mapping ?? null) === JSON.stringify(other.mapping ?? null);
   }
 
   /** Tasks we keep in flight there: its capacity plus `ahead` queued, so a worker never waits on a round trip. */

@@ -186,6 +186,12 @@ export interface TaskSpec {
    * groups, so a client that submitted first does not hold every slot. Default: one group per user.
    */
   group?: string;
+  /**
+   * Late binding: other endpoints (UUIDs or names) the task may run on instead. While the task still
+   * waits in the service, any of them with a free slot and nothing of its own to run takes it; the
+   * outcome's `endpoint_id` says where it ran. Only for tasks whose arguments are valid on each of them.
+   */
+  alternates?: string[];
 }
 
 /** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */
@@ -403,6 +409,8 @@ export interface StreamResults {
    * longer than a few tens of ms only: shorter ones finish before the notice is due.
    */
   running?: string[];
+  /** Endpoint of each `running` entry (same order). */
+  running_on?: string[];
 }
 
 /** Service → client text frame when a stream message is refused; `req` names a refused submission. */

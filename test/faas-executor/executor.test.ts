@@ -148,6 +148,40 @@ describe('FaaS executor', () => {
     }
   });
 
+  it('late binding: chunks sent to an endpoint that another user keeps busy start on the idle one instead', async () => {
+    const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    const fileset = rootDataset({ sleepMs: 100 });
+    const ref = await reference(SLEEPY, fileset, 1000);
+    const ex = await connect();
+    let blockers: string[] = [];
+    try {
+      // A first run stages the bundle at both endpoints and uses both.
+      const first = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
+      expect(bytesOf(first.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      const doneBefore = ex.progress().map((p) => p.done);
+      expect(doneBefore[0]).toBeGreaterThan(0);
+      // Then another user fills site-a: its slot and the one task its agent takes ahead.
+      const sleep = await fx.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+      const capacity = (await fx.getEndpoint('site-a')).capacity;
+      blockers = await fx.batchRun(Array.from({ length: capacity + 1 }, () => ({ functionId: sleep, endpoint: 'site-a', args: 60_000, group: 'other' })));
+      for (let i = 0; i < 200 && (await fx.getEndpoint('site-a')).busy < capacity; i++) await new Promise((res) => setTimeout(res, 50));
+      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
+      expect(r.metrics.events).toBe(entries);
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      // The executor still sent chunks to site-a (it looked as good as before); the service started
+      // them on site-b, and the executor counted them there.
+      expect(ex.faas.lateBound).toBeGreaterThanOrEqual(1);
+      const [a, b] = ex.progress();
+      expect(a!.done).toBe(doneBefore[0]);
+      expect(b!.done - doneBefore[1]!).toBe(10);
+      expect(a!.running + b!.running).toBe(0);
+    } finally {
+      await ex.close();
+      if (blockers.length) await fx.cancel(blockers);
+      await fx.close();
+    }
+  });
+
   it('a losing copy that finishes after the winner leaves nothing in the stage-out store, and its worker stays warm', async () => {
     // site-b is slow but finishes within the cancel grace period: its copies run to their end after
     // losing, and must not write their results to the store (nobody would fetch or delete them).

@@ -290,6 +290,68 @@ describe('fair shares', () => {
   });
 });
 
+describe('late binding', () => {
+  const sleepSource = 'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };';
+
+  it('a task bound to a busy endpoint runs on an idle alternate; without alternates it waits its turn', async () => {
+    const [a, b] = await Promise.all([
+      procs.startEndpoint(url, aliceToken, 'lb-a', ['--workers', '1', '--prefetch', '0']),
+      procs.startEndpoint(url, aliceToken, 'lb-b', ['--workers', '1', '--prefetch', '0']),
+    ]);
+    const sleep = await alice.registerFunction(sleepSource);
+    const where = async (tasks: Parameters<FaasClient['submitWatched']>[0]) => {
+      const byTask = new Map<string, { ran?: string; running?: string }>();
+      await new Promise<void>((resolve, reject) => {
+        let left = tasks.length;
+        alice
+          .submitWatched(
+            tasks,
+            (o) => {
+              if (o.error) return reject(o.error);
+              byTask.set(o.taskId, { ...byTask.get(o.taskId), ran: o.endpointId });
+              if (--left === 0) resolve();
+            },
+            (id, ep) => byTask.set(id, { ...byTask.get(id), running: ep }),
+          )
+          .catch(reject);
+      });
+      return [...byTask.values()];
+    };
+    // Four 300 ms tasks for lb-a (one worker), lb-b listed as alternate: the second goes to idle lb-b at
+    // once, and of the two left waiting, lb-b takes one when it frees up.
+    const moved = await where(Array.from({ length: 4 }, () => ({ functionId: sleep, endpoint: 'lb-a', args: 300, alternates: ['lb-b'] })));
+    expect(moved.filter((t) => t.ran === b.id).length).toBeGreaterThanOrEqual(2);
+    expect(moved.filter((t) => t.ran === a.id).length).toBeGreaterThanOrEqual(1);
+    // Running notices name the endpoint the task actually runs on.
+    for (const t of moved) expect(t.running).toBe(t.ran);
+    // The same without alternates: all on lb-a.
+    const bound = await where(Array.from({ length: 4 }, () => ({ functionId: sleep, endpoint: 'lb-a', args: 300 })));
+    expect(bound.map((t) => t.ran)).toEqual([a.id, a.id, a.id, a.id]);
+    const metrics = (await rawGet('/v1/metrics', { authorization: `Bearer ${aliceToken}` })).body;
+    expect(metrics.tasks_moved).toBeGreaterThanOrEqual(1);
+  });
+
+  it('tasks waiting for an endpoint that dies run on an alternate; an unknown alternate is refused', async () => {
+    const a = await procs.startEndpoint(url, aliceToken, 'lb-c', ['--workers', '1', '--prefetch', '0']);
+    const sleep = await alice.registerFunction(sleepSource);
+    // Occupy lb-b so nothing goes there at submission; lb-c holds one long task, three wait for it.
+    const [blocker] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-b', args: 1500 }]);
+    const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-c', args: 60_000 }]);
+    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'long task running');
+    const ids = await alice.batchRun(Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-b'] })));
+    await procs.kill(a.proc);
+    const ran: string[] = [];
+    for await (const o of alice.results(ids)) {
+      expect(o.error).toBeUndefined();
+      ran.push(o.endpointId);
+    }
+    const lbB = (await alice.listEndpoints()).find((e) => e.name === 'lb-b')!.endpoint_id;
+    expect(ran).toEqual([lbB, lbB, lbB]);
+    for await (const o of alice.results([blocker!])) expect(o.error).toBeUndefined();
+    await expect(alice.batchRun([{ functionId: sleep, endpoint: 'lb-b', args: 1, alternates: ['no-such-endpoint'] }])).rejects.toThrow(/no-such-endpoint/);
+  });
+});
+
 describe('cancellation', () => {
   it('aborts a running task through ctx.signal and keeps its worker warm', async () => {
     const polite = await alice.registerFunction(

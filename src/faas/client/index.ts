@@ -79,6 +79,8 @@ export interface TaskRequest extends RunOptions {
   args?: unknown;
   /** Fair-share group (e.g. one analysis): endpoints serve queued tasks round-robin across groups. */
   group?: string;
+  /** Late binding: other endpoints the task may run on if one of them frees a slot first. */
+  alternates?: string[];
 }
 
 /** Submissions up to this size go over the result stream (its frame limit is the request limit). */
@@ -248,6 +250,7 @@ export class FaasClient {
       if (t.timeoutMs !== first.timeoutMs) spec.timeout_ms = t.timeoutMs ?? 0;
       if (t.maxAttempts !== first.maxAttempts && t.maxAttempts !== undefined) spec.max_attempts = t.maxAttempts;
       if (t.group !== first.group && t.group !== undefined) spec.group = t.group;
+      if (t.alternates?.length) spec.alternates = t.alternates;
       body.tasks[i] = spec;
     }
     return body;

@@ -23,7 +23,7 @@ export interface TaskOutcome {
 
 export type OutcomeListener = (o: TaskOutcome) => void;
 /** Called when an endpoint reports the task running (tasks running a few tens of ms or longer). */
-export type RunningListener = (taskId: string) => void;
+export type RunningListener = (taskId: string, endpointId: string | undefined) => void;
 
 interface PendingSubmit {
   resolve: (r: SubmitResponse) => void;
@@ -220,7 +220,8 @@ export class ResultStream {
 
   private onResults(data: Buffer): void {
     const { header, blobs } = decodeFrame<StreamResults>(data);
-    for (const id of header.running ?? []) for (const l of this.runningListeners.get(id) ?? []) l(id);
+    const running = header.running ?? [];
+    for (let i = 0; i < running.length; i++) for (const l of this.runningListeners.get(running[i]!) ?? []) l(running[i]!, header.running_on?.[i]);
     for (const e of header.results) {
       const set = this.listeners.get(e.task_id);
       if (!set) continue;

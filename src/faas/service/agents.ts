@@ -41,7 +41,7 @@ export interface OutcomeSink {
   /** Tasks finished. */
   publish(outcomes: Outcome[]): void;
   /** Tasks an endpoint reports running. */
-  publishRunning(taskIds: string[]): void;
+  publishRunning(taskIds: string[], endpointId: string): void;
 }
 
 export interface HubOptions {
@@ -87,6 +87,11 @@ export class AgentHub {
   private readonly dispatcher = new Coalescer(() => this.dispatchPending());
   private readonly fnCache = new Map<string, { hash: string; code: string }>();
   private readonly timer: NodeJS.Timeout;
+  /**
+   * Waiting tasks with alternates (late binding), an upper bound: kept from submissions and claims,
+   * recounted whenever a look for such tasks comes back short. At 0 nobody looks.
+   */
+  private movableWaiting: number;
 
   constructor(
     private readonly store: Store,
@@ -94,6 +99,7 @@ export class AgentHub {
     private readonly sink: OutcomeSink,
     private readonly opts: HubOptions,
   ) {
+    this.movableWaiting = store.countMovableWaiting();
     this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
     this.timer.unref();
   }
@@ -130,6 +136,19 @@ export class AgentHub {
     // Gone since directSlots (cannot happen within one turn, but never lose tasks): queue them again.
     if (!conn) return this.requeue(endpointId, tasks.map((t) => ({ task_id: t.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' as const })));
     this.send(conn, tasks);
+  }
+
+  /** Free worker slots of a connected endpoint with nothing of its own waiting (late binding), else 0. */
+  idleSlots(endpointId: string): number {
+    const conn = this.conns.get(endpointId);
+    if (!conn || !conn.queueEmpty || conn.ws.bufferedAmount > MAX_BUFFERED) return 0;
+    return Math.max(0, Math.min(MAX_DISPATCH, conn.capacity - conn.inflight.size));
+  }
+
+  /** `count` tasks that these endpoints may take were queued elsewhere: let them look when they have room. */
+  movable(endpointIds: Iterable<string>, count: number): void {
+    this.movableWaiting += count;
+    for (const id of endpointIds) this.kick(id);
   }
 
   /** Tasks of this endpoint were queued: direct dispatch must wait until the queue drains. */
@@ -258,6 +277,8 @@ export class AgentHub {
     this.store.setEndpointOffline(conn.endpointId);
     const lost = [...conn.inflight.keys()].map((id) => ({ task_id: id, reason: 'endpoint disconnected', type: 'EndpointLost' as const }));
     this.requeue(conn.endpointId, lost);
+    // Its waiting tasks that have alternates can run elsewhere now.
+    this.movable(this.conns.keys(), 0);
     this.opts.log(`endpoint ${conn.name} (${conn.endpointId}) offline; ${lost.length} task(s) re-queued or failed`);
   }
 
@@ -293,15 +314,28 @@ export class AgentHub {
       return;
     }
     const free = conn.capacity + conn.prefetch - conn.inflight.size;
+    if (free <= 0) return;
     // Nothing waits: skip the claim statement (a write transaction even when it matches no row).
-    if (free <= 0 || conn.queueEmpty) return;
-    const want = Math.min(free, MAX_DISPATCH);
-    const claimed = this.store.claimWaiting(endpointId, want, conn.lastGroup);
-    conn.queueEmpty = claimed.length < want;
-    if (claimed.length === 0) return;
-    conn.lastGroup = claimed[claimed.length - 1]!.grp;
-    this.send(conn, claimed);
-    if (claimed.length === free || claimed.length === MAX_DISPATCH) this.kick(endpointId);
+    if (!conn.queueEmpty) {
+      const want = Math.min(free, MAX_DISPATCH);
+      const claimed = this.store.claimWaiting(endpointId, want, conn.lastGroup);
+      conn.queueEmpty = claimed.length < want;
+      if (claimed.length > 0) {
+        for (const t of claimed) if (t.movable) this.movableWaiting--;
+        conn.lastGroup = claimed[claimed.length - 1]!.grp;
+        this.send(conn, claimed);
+      }
+      if (claimed.length === free || claimed.length === MAX_DISPATCH) return this.kick(endpointId);
+    }
+    // Own queue drained: take tasks waiting for busier (or offline) endpoints that allow this one —
+    // into idle worker slots only, so a task moves only where it starts at once.
+    const idle = Math.min(conn.capacity - conn.inflight.size, MAX_DISPATCH);
+    if (idle <= 0 || this.movableWaiting <= 0) return;
+    const taken = this.store.stealWaiting(endpointId, idle);
+    this.movableWaiting = taken.length < idle ? this.store.countMovableWaiting() : this.movableWaiting - taken.length;
+    if (taken.length === 0) return;
+    this.metrics.tasksMoved += taken.length;
+    this.send(conn, taken);
   }
 
   private send(conn: AgentConn, claimed: ClaimedTask[]): void {
@@ -343,7 +377,7 @@ export class AgentHub {
 
   private started(conn: AgentConn, msg: AgentStarted): void {
     const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.at);
-    if (running.length) this.sink.publishRunning(running);
+    if (running.length) this.sink.publishRunning(running, conn.endpointId);
   }
 
   private lost(conn: AgentConn, msg: AgentLost): void {
@@ -365,6 +399,8 @@ export class AgentHub {
     const { failed, requeued } = this.store.requeueLost(endpointId, lost);
     const conn = this.conns.get(endpointId);
     if (conn && requeued.length) conn.queueEmpty = false;
+    // Requeued tasks with alternates may start elsewhere (their endpoint may be the one that is gone).
+    if (requeued.length) this.movable([...this.conns.keys()].filter((id) => id !== endpointId), requeued.length);
     this.metrics.tasksRequeued += requeued.length;
     this.metrics.tasksFailed += failed.size;
     if (failed.size) {

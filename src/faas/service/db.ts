@@ -45,10 +45,12 @@ CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(endpoint_id, seq) WHERE state 
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('dispatched', 'running');
 `;
 
-/** Created after the grp column exists (older databases get it by migration first). */
+/** Created after the grp and alts columns exist (older databases get them by migration first). */
 const GROUP_INDEX = `
 -- Fair-share claims: the groups waiting at an endpoint (a loose index scan) and each one's oldest.
 CREATE INDEX IF NOT EXISTS tasks_waiting_grp ON tasks(endpoint_id, grp, seq) WHERE state = 'waiting-for-endpoint';
+-- Late binding: waiting tasks that another endpoint may take, oldest first.
+CREATE INDEX IF NOT EXISTS tasks_movable ON tasks(seq) WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL;
 `;
 
 export interface UserRow {
@@ -122,6 +124,8 @@ export interface NewTask {
   dispatch?: boolean;
   /** Fair-share group. */
   grp: string;
+  /** Late binding: every endpoint id the task may run on (its own included), space-separated; or null. */
+  alts?: string | null;
 }
 
 export interface TaskOutcomeRow {
@@ -143,6 +147,8 @@ export interface ClaimedTask {
   args: Uint8Array;
   attempts: number;
   timeout_ms: number;
+  /** 1 when the task has alternates (late binding). */
+  movable?: number;
 }
 
 export interface Completion {
@@ -177,6 +183,7 @@ export class Store {
       this.db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
       this.db.exec('UPDATE tasks SET grp = owner_id WHERE grp IS NULL');
     }
+    if (!cols.some((c) => c.name === 'alts')) this.db.exec('ALTER TABLE tasks ADD COLUMN alts TEXT');
     this.db.exec(GROUP_INDEX);
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
@@ -237,18 +244,18 @@ export class Store {
       batchCounts: p('SELECT state, COUNT(*) AS n FROM tasks WHERE batch_id = ? GROUP BY state'),
       batchTaskIds: p('SELECT id FROM tasks WHERE batch_id = ?'),
       insertTask: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at, grp)
-         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at, grp, alts)
+         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?, ?, ?)`,
       ),
       insertDispatched: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp)
-         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp, alts)
+         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?, ?, ?)`,
       ),
       // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
       claim: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
-         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
+         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, alts IS NOT NULL AS movable`,
       ),
       // Distinct groups waiting at an endpoint, one index seek each (SQLite has no skip scan for this).
       waitingGroups: p(
@@ -261,8 +268,16 @@ export class Store {
       claimGroup: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
-         RETURNING seq, id, function_id, grp, args, attempts, timeout_ms`,
+         RETURNING seq, id, function_id, grp, args, attempts, timeout_ms, alts IS NOT NULL AS movable`,
       ),
+      // Late binding: the oldest waiting tasks bound elsewhere that may run here, re-bound to this endpoint.
+      steal: p(
+        `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+         WHERE seq IN (SELECT seq FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
+                       AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0 ORDER BY seq LIMIT @limit)
+         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
+      ),
+      countMovable: p("SELECT count(*) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL"),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
@@ -461,8 +476,9 @@ export class Store {
         const t = tasks[i]!;
         const id = uuidv7(now);
         taskIds[i] = id;
-        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp);
-        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp);
+        const alts = t.alts ?? null;
+        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp, alts);
+        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts);
       }
     })();
     return { batchId, taskIds };
@@ -520,6 +536,21 @@ export class Store {
       if (!any) break;
     }
     return out;
+  }
+
+  /**
+   * Late binding: up to `limit` waiting tasks bound to other endpoints that list this one among their
+   * alternates, oldest first, re-bound here and dispatched (attempt + 1).
+   */
+  stealWaiting(endpointId: string, limit: number): ClaimedTask[] {
+    if (limit <= 0) return [];
+    const rows = this.st.steal!.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+    return rows.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Waiting tasks that have alternates. */
+  countMovableWaiting(): number {
+    return (this.st.countMovable!.get() as { n: number }).n;
   }
 
   /** Mark dispatched tasks running; returns the ids that were dispatched (and now run). */

@@ -9,6 +9,8 @@ export class Metrics {
   tasksFailed = 0;
   tasksCancelled = 0;
   tasksRequeued = 0;
+  /** Tasks taken by an alternate endpoint (late binding). */
+  tasksMoved = 0;
   duplicateResults = 0;
   resultBytes = 0;
   agentConnects = 0;
@@ -26,6 +28,7 @@ export class Metrics {
       tasks_failed: this.tasksFailed,
       tasks_cancelled: this.tasksCancelled,
       tasks_requeued: this.tasksRequeued,
+      tasks_moved: this.tasksMoved,
       duplicate_results: this.duplicateResults,
       result_bytes: this.resultBytes,
       agent_connects: this.agentConnects,

@@ -184,6 +184,22 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
   const allowMemo = new Set<string>();
   /** Per endpoint: tasks that may still go straight to its agent (see AgentHub.directSlots). */
   const direct = new Map<string, number>();
+  /** Per endpoint: idle slots an alternate may still fill at once (see AgentHub.idleSlots). */
+  const idle = new Map<string, number>();
+  const altMemo = new Map<string, string[]>();
+  /** Endpoints that may take tasks queued by this submission for others. */
+  const takers = new Set<string>();
+  const checkAllowed = (e: EndpointRow, f: FunctionRow) => {
+    const pair = `${f.id} ${e.id}`;
+    if (allowMemo.has(pair)) return;
+    if (!endpointAllows(e, f)) {
+      throw new ApiError('Forbidden', `endpoint "${e.name}" (${e.id}) does not allow function ${f.id}`, {
+        endpoint_id: e.id,
+        function_id: f.id,
+      });
+    }
+    allowMemo.add(pair);
+  };
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
     const spec: TaskSpec = body.tasks[i] ?? {};
@@ -195,15 +211,27 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
     if (!f) fnMemo.set(functionId, (f = usableFunction(ctx, user, functionId, 'Forbidden')));
     let e = epMemo.get(endpointRef);
     if (!e) epMemo.set(endpointRef, (e = resolveEndpoint(ctx, user, endpointRef)));
-    const pair = `${f.id} ${e.id}`;
-    if (!allowMemo.has(pair)) {
-      if (!endpointAllows(e, f)) {
-        throw new ApiError('Forbidden', `endpoint "${e.name}" (${e.id}) does not allow function ${f.id}`, {
-          endpoint_id: e.id,
-          function_id: f.id,
-        });
+    checkAllowed(e, f);
+    // Late binding: the candidate endpoints (ids, this one first), each checked like the endpoint.
+    let candidates: string[] | undefined;
+    const altRefs = spec.alternates ?? body.alternates;
+    if (altRefs !== undefined) {
+      if (!Array.isArray(altRefs) || altRefs.length > 100 || altRefs.some((a) => typeof a !== 'string')) {
+        throw new ApiError('BadRequest', `task ${i}: alternates must be a list of at most 100 endpoint ids or names`);
       }
-      allowMemo.add(pair);
+      const key = `${f.id} ${e.id} ${altRefs.join(' ')}`;
+      candidates = altMemo.get(key);
+      if (!candidates) {
+        const ids = [e.id];
+        for (const ref of altRefs) {
+          let a = epMemo.get(ref);
+          if (!a) epMemo.set(ref, (a = resolveEndpoint(ctx, user, ref)));
+          checkAllowed(a, f);
+          if (!ids.includes(a.id)) ids.push(a.id);
+        }
+        altMemo.set(key, (candidates = ids));
+      }
+      if (candidates.length < 2) candidates = undefined;
     }
     const args = packTagged('args' in spec ? spec.args : body.args);
     if (args.byteLength > ctx.limits.max_payload_bytes) {
@@ -214,12 +242,30 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
       });
     }
     // Once one task of an endpoint is queued, all later ones are too: the endpoint's order stays FIFO.
-    let slots = direct.get(e.id);
-    if (slots === undefined) slots = ctx.hub.directSlots(e.id);
-    direct.set(e.id, slots > 0 ? slots - 1 : 0);
+    let target = e.id;
+    let slots = direct.get(target);
+    if (slots === undefined) slots = ctx.hub.directSlots(target);
+    direct.set(target, slots > 0 ? slots - 1 : 0);
+    if (slots <= 0 && candidates) {
+      // Its endpoint is busy: an alternate with an idle worker runs it now; else it waits for either.
+      for (const alt of candidates) {
+        if (alt === e.id) continue;
+        let free = idle.get(alt);
+        if (free === undefined) free = ctx.hub.idleSlots(alt);
+        const d = direct.get(alt) ?? ctx.hub.directSlots(alt);
+        if (free <= 0 || d <= 0) continue;
+        idle.set(alt, free - 1);
+        direct.set(alt, d - 1);
+        target = alt;
+        slots = 1;
+        break;
+      }
+      if (slots <= 0) for (const alt of candidates) if (alt !== e.id) takers.add(alt);
+    }
     tasks[i] = {
       function_id: f.id,
-      endpoint_id: e.id,
+      endpoint_id: target,
+      ...(candidates ? { alts: candidates.join(' ') } : {}),
       args,
       max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
       timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
@@ -243,6 +289,7 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
   }
   for (const [endpointId, list] of sendNow) ctx.hub.sendDirect(endpointId, list);
   for (const endpointId of queuedFor) ctx.hub.queued(endpointId);
+  if (takers.size) ctx.hub.movable(takers, tasks.reduce((n, t) => n + (t.alts && !t.dispatch ? 1 : 0), 0));
   return { batch_id: batchId, task_ids: taskIds };
 }
 

@@ -45,6 +45,7 @@ class StreamConn {
   /** Watched ids whose start is to be reported too, and starts not sent yet. */
   readonly wantsRunning = new Set<string>();
   running: string[] = [];
+  runningOn: string[] = [];
   private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
   constructor(
@@ -65,8 +66,9 @@ class StreamConn {
     else this.flusher.schedule();
   }
 
-  pushRunning(taskId: string): void {
+  pushRunning(taskId: string, endpointId: string): void {
     this.running.push(taskId);
+    this.runningOn.push(endpointId);
     this.flusher.schedule();
   }
 
@@ -78,9 +80,13 @@ class StreamConn {
   flush(): void {
     if (this.entries.length === 0 && this.running.length === 0) return;
     const header: StreamResults = { type: 'results', results: this.entries };
-    if (this.running.length) header.running = this.running;
+    if (this.running.length) {
+      header.running = this.running;
+      header.running_on = this.runningOn;
+    }
     const frame = encodeFrame(header, this.blobs);
     this.running = [];
+    this.runningOn = [];
     this.entries = [];
     this.blobs = [];
     this.bytes = 0;
@@ -170,7 +176,7 @@ export class ResultStreams implements OutcomeSink {
       }
       this.addWatcher(conn, id, running);
       // Already running: say so now, the notice from the endpoint has come and gone.
-      if (running && row.state === 'running') conn.pushRunning(id);
+      if (running && row.state === 'running') conn.pushRunning(id, row.endpoint_id);
     }
   }
 
@@ -209,11 +215,11 @@ export class ResultStreams implements OutcomeSink {
   }
 
   /** Tell watchers that asked for it that these tasks started running. */
-  publishRunning(taskIds: Iterable<string>): void {
+  publishRunning(taskIds: Iterable<string>, endpointId: string): void {
     for (const id of taskIds) {
       const set = this.watchers.get(id);
       if (!set) continue;
-      for (const conn of set) if (conn.wantsRunning.has(id)) conn.pushRunning(id);
+      for (const conn of set) if (conn.wantsRunning.has(id)) conn.pushRunning(id, endpointId);
     }
   }
 }
