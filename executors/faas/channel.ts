@@ -99,7 +99,10 @@ export class TaskChannel {
     const batch = this.pending.splice(0);
     const cancels = this.cancels.splice(0);
     if (cancels.length) void this.withPatience(() => this.fx.cancel(cancels)).catch(() => undefined);
-    if (batch.length === 0) return;
+    if (batch.length > 0) await this.send(batch);
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
     // Submitted and watched in one step; an outcome can arrive before the ids are known here (it may
     // be read from the socket together with the submission's answer), so it waits for them.
     let early: (TaskOutcome | RunningNotice)[] | undefined = [];
@@ -115,6 +118,12 @@ export class TaskChannel {
         ),
       );
     } catch (e) {
+      // The service refuses a whole submission for one bad task (say, an endpoint that does not allow
+      // the function): send each task on its own, so only that one is refused.
+      if (batch.length > 1 && e instanceof FaasRequestError && e.status < 500) {
+        await Promise.all(batch.map((p) => this.send([p])));
+        return;
+      }
       for (const p of batch) p.handlers.refused(e);
       return;
     }

@@ -216,10 +216,17 @@ export class FaasExecutor extends BaseExecutor {
     const hash = run.job.processor.hash;
     let anyReady = false;
     for (const s of this.sites) {
-      if (s.online && !s.staged.has(hash)) this.stage(s, run.job.processor).then(() => this.pump(), () => undefined);
+      if (s.online && !s.staged.has(hash) && !s.stageFailed.has(hash)) {
+        this.stage(s, run.job.processor).then(
+          () => this.pump(),
+          (e) => this.o.onNote?.(`endpoint ${s.name} did not take the processor bundle (${(e as Error).message}); its chunks go to the other endpoints`),
+        );
+      }
       if (s.ready.has(hash) && !exclude.has(s)) anyReady = true;
     }
     if (anyReady) for (const s of this.sites) if (!s.ready.has(hash)) exclude.add(s);
+    // Endpoints that refused the bundle get no chunks while another may still take it.
+    if (this.sites.some((s) => s.online && !s.stageFailed.has(hash))) for (const s of this.sites) if (s.stageFailed.has(hash)) exclude.add(s);
     return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
   }
 
@@ -321,7 +328,8 @@ export class FaasExecutor extends BaseExecutor {
           refused: (e) => this.copyFailed(copy, e),
         }, this.alternatesFor(copy));
       },
-      (e) => this.copyFailed(copy, e),
+      // The bundle could not be shipped there: run the chunk on another endpoint that may take it.
+      (e) => (this.sites.some((s) => s !== site && s.online && !s.stageFailed.has(run.job.processor.hash)) ? this.copyLost(copy, e) : this.copyFailed(copy, e)),
     );
   }
 
@@ -381,8 +389,14 @@ export class FaasExecutor extends BaseExecutor {
     });
     site.staged.set(bundle.hash, p);
     p.then(
-      () => site.ready.add(bundle.hash),
-      () => site.staged.delete(bundle.hash),
+      () => {
+        site.ready.add(bundle.hash);
+        site.stageFailed.delete(bundle.hash);
+      },
+      () => {
+        site.staged.delete(bundle.hash);
+        site.stageFailed.add(bundle.hash);
+      },
     );
     return p;
   }

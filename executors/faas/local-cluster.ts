@@ -20,6 +20,8 @@ export interface LocalEndpointOptions {
   concurrency?: number;
   /** Extra environment of the endpoint and its workers. */
   env?: NodeJS.ProcessEnv;
+  /** Only these function ids are accepted (`--allow-function`); default: the owner's functions. */
+  allowFunctions?: string[];
 }
 
 export interface LocalClusterOptions {
@@ -87,6 +89,7 @@ export class LocalCluster {
   /** Start an endpoint agent; resolves once it is attached. */
   async startEndpoint(name: string, o: LocalEndpointOptions = {}): Promise<ChildProcess> {
     const args = ['endpoint', 'start', '--service', this.url, '--name', name, '--workers', String(o.workers ?? 1), '--concurrency', String(o.concurrency ?? 1), '--cache-dir', join(this.dir, `cache-${name}`)];
+    for (const f of o.allowFunctions ?? []) args.push('--allow-function', f);
     const p = this.spawn(args, { ...this.env, ...o.env }, true);
     this.endpoints.set(name, p);
     await firstLine(p, /attached id=/);

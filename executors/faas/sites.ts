@@ -28,8 +28,9 @@ export class Site {
   lastProbe = 0;
   /** Processor bundles staged there, by hash. */
   readonly staged = new Map<string, Promise<void>>();
-  /** Hashes whose staging there has finished. */
+  /** Hashes whose staging there has finished, and those whose staging failed (not retried unasked). */
   readonly ready = new Set<string>();
+  readonly stageFailed = new Set<string>();
 
   constructor(
     readonly id: string,

@@ -190,6 +190,7 @@ export interface TaskSpec {
    * Late binding: other endpoints (UUIDs or names) the task may run on instead. While the task still
    * waits in the service, any of them with a free slot and nothing of its own to run takes it; the
    * outcome's `endpoint_id` says where it ran. Only for tasks whose arguments are valid on each of them.
+   * Unknown endpoints are refused; ones whose allowlist excludes the function are left out.
    */
   alternates?: string[];
 }

@@ -182,6 +182,29 @@ describe('FaaS executor', () => {
     }
   });
 
+  it('an endpoint that refuses the processor bundle gets no chunks; the run completes on the others with a note', async () => {
+    // site-r accepts only a function that is not Ristretto's chunk function.
+    const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    const other = await fx.registerFunction('export default () => 1;');
+    await fx.close();
+    await cluster.startEndpoint('site-r', { allowFunctions: [other] });
+    const notes: string[] = [];
+    const ex = await connect({ endpoints: ['site-r', 'site-a'], onNote: (m) => notes.push(m) });
+    try {
+      const ref = await reference(QUERY, rootDataset(), 1000);
+      const r = await runAnalysis({ fileset: rootDataset(), processor: QUERY, executor: ex, chunksize: 1000, cacheFile: false });
+      expect(r.metrics.events).toBe(entries);
+      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+      const [siteR, siteA] = ex.progress();
+      expect(siteR!.done).toBe(0);
+      expect(siteA!.done).toBe(10);
+      expect(notes.some((n) => /endpoint site-r did not take the processor bundle .*does not allow function/.test(n))).toBe(true);
+    } finally {
+      await ex.close();
+      await cluster.killEndpoint('site-r');
+    }
+  });
+
   it('a losing copy that finishes after the winner leaves nothing in the stage-out store, and its worker stays warm', async () => {
     // site-b is slow but finishes within the cancel grace period: its copies run to their end after
     // losing, and must not write their results to the store (nobody would fetch or delete them).

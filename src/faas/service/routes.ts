@@ -226,7 +226,8 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
         for (const ref of altRefs) {
           let a = epMemo.get(ref);
           if (!a) epMemo.set(ref, (a = resolveEndpoint(ctx, user, ref)));
-          checkAllowed(a, f);
+          // An alternate is a hint: one whose allowlist excludes the function is left out.
+          if (!endpointAllows(a, f)) continue;
           if (!ids.includes(a.id)) ids.push(a.id);
         }
         altMemo.set(key, (candidates = ids));
