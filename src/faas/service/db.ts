@@ -163,12 +163,21 @@ export interface Completion {
 const TASK_COLS =
   'seq, id, batch_id, owner_id, function_id, endpoint_id, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, started_at, completed_at, result_size, error';
 
+/** Most fair-share groups one claim considers. */
+const WAITING_GROUPS_LIMIT = 1000;
+
 /** Thrown for constraint violations the caller can report as a conflict (e.g. duplicate user). */
 export class StoreConflict extends Error {}
 
 export class Store {
   readonly db: Database.Database;
   private readonly st: Record<string, Database.Statement>;
+  /**
+   * Fair-share groups with waiting tasks, per endpoint, sorted: a superset of the truth (a group whose
+   * claim comes back short is dropped), loaded by one index walk when absent. Saves that walk on every
+   * claim — claims run once per freed worker slot.
+   */
+  private readonly waitingGroupsOf = new Map<string, string[]>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -263,7 +272,7 @@ export class Store {
            SELECT MIN(grp) FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint'
            UNION ALL
            SELECT (SELECT MIN(grp) FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' AND grp > g.grp) FROM g WHERE g.grp IS NOT NULL
-         ) SELECT grp FROM g WHERE grp IS NOT NULL LIMIT 1000`,
+         ) SELECT grp FROM g WHERE grp IS NOT NULL LIMIT ${WAITING_GROUPS_LIMIT}`,
       ),
       claimGroup: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
@@ -478,7 +487,10 @@ export class Store {
         taskIds[i] = id;
         const alts = t.alts ?? null;
         if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp, alts);
-        else ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts);
+        else {
+          ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts);
+          this.groupWaits(t.endpoint_id, t.grp);
+        }
       }
     })();
     return { batchId, taskIds };
@@ -494,14 +506,17 @@ export class Store {
   claimWaiting(endpointId: string, limit: number, after?: string): ClaimedTask[] {
     if (limit <= 0) return [];
     const now = Date.now();
-    const sorted = (this.st.waitingGroups!.all({ endpoint: endpointId }) as { grp: string }[]).map((r) => r.grp);
+    const sorted = this.waitingGroups(endpointId);
+    if (sorted.length === 0) return [];
     const turn = after === undefined ? 0 : sorted.findIndex((g) => g > after);
     const groups = turn <= 0 ? sorted : [...sorted.slice(turn), ...sorted.slice(0, turn)];
-    if (groups.length <= 1) {
+    if (groups.length === 1) {
       const rows = this.st.claim!.all({ now, endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+      if (rows.length < limit) this.waitingGroupsOf.delete(endpointId);
       // RETURNING gives no order guarantee; dispatch oldest first.
       return rows.sort((a, b) => a.seq - b.seq);
     }
+    const drained = new Set<string>();
     const perGroup = new Map<string, (ClaimedTask & { seq: number })[]>();
     this.db.transaction(() => {
       let left = limit;
@@ -518,10 +533,17 @@ export class Store {
           if (!list) perGroup.set(grp, (list = []));
           list.push(...rows);
           if (rows.length === n) stillOpen.push(grp);
+          else drained.add(grp);
         }
         open = stillOpen;
       }
     })();
+    if (drained.size) {
+      const left = sorted.filter((g) => !drained.has(g));
+      // Empty: forget the list, so the next claim looks again (cheap: one index seek).
+      if (left.length) this.waitingGroupsOf.set(endpointId, left);
+      else this.waitingGroupsOf.delete(endpointId);
+    }
     // Round-robin across groups, in turn order.
     const lists = groups.map((g) => (perGroup.get(g) ?? []).sort((a, b) => a.seq - b.seq)).filter((l) => l.length > 0);
     const out: ClaimedTask[] = [];
@@ -536,6 +558,31 @@ export class Store {
       if (!any) break;
     }
     return out;
+  }
+
+  /** Groups with (possibly) waiting tasks at an endpoint, sorted. */
+  private waitingGroups(endpointId: string): string[] {
+    let groups = this.waitingGroupsOf.get(endpointId);
+    if (!groups) {
+      groups = (this.st.waitingGroups!.all({ endpoint: endpointId }) as { grp: string }[]).map((r) => r.grp);
+      // A list cut at the statement's limit is not a superset: look again next time.
+      if (groups.length > 0 && groups.length < WAITING_GROUPS_LIMIT) this.waitingGroupsOf.set(endpointId, groups);
+    }
+    return groups;
+  }
+
+  /** A task of `grp` now waits at the endpoint. */
+  private groupWaits(endpointId: string, grp: string): void {
+    const groups = this.waitingGroupsOf.get(endpointId);
+    if (!groups) return; // loaded from the database when needed
+    let lo = 0;
+    let hi = groups.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (groups[mid]! < grp) lo = mid + 1;
+      else hi = mid;
+    }
+    if (groups[lo] !== grp) groups.splice(lo, 0, grp);
   }
 
   /**
@@ -621,6 +668,8 @@ export class Store {
         }
       }
     })();
+    // Their groups wait here again: reload the list when next needed.
+    if (requeued.length) this.waitingGroupsOf.delete(endpointId);
     return { failed, requeued };
   }
 
