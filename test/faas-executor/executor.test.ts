@@ -54,7 +54,8 @@ function childPids(pid: number): number[] {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) kids.push(Number(d));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') kids.push(Number(d)); // a zombie has exited already
     } catch {
       /* exited meanwhile */
     }
@@ -211,10 +212,12 @@ describe('FaaS executor', () => {
     const fileset = rootDataset({ sleepMs: 50, slowEndpoint: 'site-b', slowMs: 1500 });
     const ref = await reference(SLEEPY, rootDataset(), 1000);
     // The previous test leaves site-b running a cancelled 20 s chunk (its processor ignores the abort)
-    // until the cancel grace period ends: wait for site-b to be idle.
+    // until the cancel grace period ends, when its worker is killed and replaced: wait for site-b to be
+    // idle with its one replacement worker up (right after the kill there are briefly 0 or 2).
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    const settled = async () => (await fx.getEndpoint('site-b')).busy === 0 && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1;
     try {
-      for (let i = 0; i < 200 && (await fx.getEndpoint('site-b')).busy > 0; i++) await new Promise((res) => setTimeout(res, 100));
+      for (let i = 0; i < 200 && !(await settled()); i++) await new Promise((res) => setTimeout(res, 100));
       expect((await fx.getEndpoint('site-b')).busy).toBe(0);
     } finally {
       await fx.close();

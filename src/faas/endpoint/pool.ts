@@ -178,6 +178,8 @@ class FairQueue {
 const MAX_DEPTH = 512;
 /** For short tasks, queue about this much work (ms, at the observed average) inside each worker. */
 const QUEUED_WORK_MS = 20;
+/** Tasks this long (ms, observed average) and longer are not queued inside workers (see effectiveDepth). */
+const HOLD_BACK_MS = 100;
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -362,16 +364,21 @@ export class WorkerPool {
   }
 
   /**
-   * Tasks queued inside a busy worker. Short tasks get a deep queue so they travel in batches. Long
-   * ones (5 ms and more) are not queued inside workers unless a depth was configured: a task queued
-   * behind running ones waits for that worker while another may free a slot first (measured with
-   * `bench/faas-bench.ts --only scaling`, 200 ms tasks in 2 workers: 90 / 90 / 89 % weak-scaling
-   * efficiency at 4 / 64 / 256 slots with a queue of about 20 ms of work per worker, 98 / 96 / 93 %
-   * with none), and the IPC hop it saves is a fraction of a millisecond.
+   * Tasks queued inside a busy worker: about QUEUED_WORK_MS of work, at least `depth` (by default one
+   * per slot), so a worker that finishes starts its next task without waiting for the agent. That
+   * hand-off is a fraction of a millisecond on an idle machine but several when the cores are busy
+   * (the agent must be scheduled first): ADL query 5 on 20 M events in 100k-event chunks (~20 ms
+   * each), one process-per-slot worker, took 5.5 s with no queue and 3.8-4.2 s with one task queued
+   * (threads: 4.0-4.2 s; `npx tsx bench/scaling/run.ts bench/scaling/adl-overhead.json`).
+   * Long tasks (HOLD_BACK_MS and more) are not queued inside workers unless a depth was configured: a
+   * task queued behind running ones waits for that worker while another may free a slot first
+   * (measured with `bench/faas-bench.ts --only scaling`, 200 ms tasks in 2 workers: 90 / 90 / 89 %
+   * weak-scaling efficiency at 4 / 64 / 256 slots with a queue of about 20 ms of work per worker, 98 /
+   * 96 / 93 % with none), and the hand-off it saves is small next to such a task.
    */
   private effectiveDepth(): number {
     if (this.avgMs === undefined) return this.depth;
-    if (this.avgMs >= 5) return this.depthGiven ? this.depth : 0;
+    if (this.avgMs >= HOLD_BACK_MS) return this.depthGiven ? this.depth : 0;
     const byTime = Math.ceil((QUEUED_WORK_MS * this.concurrency) / Math.max(this.avgMs, 0.01));
     return Math.max(this.depth, Math.min(MAX_DEPTH, byTime));
   }
