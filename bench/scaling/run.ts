@@ -27,6 +27,7 @@ import { encode } from '../../src/accumulate/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { readStudyConfig, type StudyConfig } from './config.ts';
+import { cpuBetween, snapshot, type CpuByRole } from './cpu.ts';
 import { seriesSVG, svgPNG, type Series } from './plot.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,6 +46,8 @@ interface RunRecord extends Cell {
   makespanSeconds: number;
   idealSeconds: number | null;
   identical: boolean;
+  /** CPU seconds by process role during the run (Linux; zeros elsewhere). */
+  cpu: CpuByRole;
   analyses: Array<{ wallSeconds: number; events: number; chunks: number; faas?: { tailRetries: number; steals: number; lateBound: number; duplicatesDiscarded: number; duplicatesCancelled: number; moved: number } }>;
 }
 
@@ -101,9 +104,11 @@ async function ensureEndpoints(slots: number): Promise<void> {
   const sizes = Array.from({ length: n }, (_, i) => Math.floor(slots / n) + (i < slots % n ? 1 : 0));
   const key = sizes.join(',');
   if (key === layout) return;
-  cluster ??= await LocalCluster.start();
+  // RISTRETTO_CPU_PROF=<dir>: CPU profiles of the service and agents (agents then stop with SIGTERM).
+  const profDir = process.env.RISTRETTO_CPU_PROF;
+  cluster ??= await LocalCluster.start(profDir ? { cpuProfileDir: profDir } : {});
   process.env.RISTRETTO_TOKEN = cluster.token;
-  for (const name of [...cluster.endpoints.keys()]) await cluster.killEndpoint(name);
+  for (const name of [...cluster.endpoints.keys()]) await cluster.killEndpoint(name, profDir ? 'SIGTERM' : 'SIGKILL');
   endpointNames = sizes.map((_, i) => `ep${i}`);
   // Sleep chunks: one process per endpoint with async slots; CPU chunks: one process per slot.
   const sleep = cfg.chunks.kind === 'sleep';
@@ -126,9 +131,11 @@ const cacheFile = join(outDir, 'preprocess.json');
 let reference: Buffer | undefined;
 
 async function once(exs: Executor[], limit?: number) {
+  const c0 = snapshot();
   const t0 = performance.now();
   const results = await Promise.all(exs.map((executor) => runAnalysis({ fileset, processor, executor, chunksize, maxchunks: limit ?? maxchunks, cacheFile })));
-  return { seconds: (performance.now() - t0) / 1000, results };
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, results, cpu: cpuBetween(c0, snapshot()) };
 }
 
 const records: RunRecord[] = [];
@@ -138,7 +145,7 @@ for (const kind of cfg.executors) {
     try {
       await once(exs, Math.max(1, Math.ceil(cell.workers / cell.concurrent))); // warm-up: one wave, not recorded
       for (let rep = 0; rep < cfg.repeats; rep++) {
-        const { seconds, results } = await once(exs);
+        const { seconds, results, cpu } = await once(exs);
         let identical = true;
         for (const r of results) {
           const bytes = Buffer.from(encode(r.accumulator));
@@ -153,6 +160,7 @@ for (const kind of cfg.executors) {
           makespanSeconds: seconds,
           idealSeconds: ideal(cell),
           identical,
+          cpu,
           analyses: results.map((r, i) => {
             const ex = exs[i]!;
             const f = ex instanceof FaasExecutor ? ex.faas : undefined;
@@ -227,6 +235,29 @@ if (cfg.weak) {
     (summary.weak as unknown[]).push({ concurrent: k, workers: k * w, threads: t, faas: f, efficiencyThreads: et ?? null, efficiencyFaas: ef ?? null });
     lines.push(`${String(k).padStart(8)}  ${String(k * w).padStart(7)}  ${fmt(t).padEnd(17)}  ${fmt(f).padEnd(17)}  ${et ? et.toFixed(3).padStart(11) : '          -'}  ${ef ? ef.toFixed(3).padStart(8) : '       -'}`);
   }
+}
+{
+  // Where the CPU went (mean per run). The threads executor's workers are threads of the client.
+  const rows = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const k = groupKey(r);
+    if (!rows.has(k)) rows.set(k, []);
+    rows.get(k)!.push(r);
+  }
+  const cpuRows: unknown[] = [];
+  lines.push('\nCPU seconds per run (mean), by process; FaaS overhead = client + service + agents per chunk', 'mode    workers  analyses  executor  client  service  agents  workers   total  overhead ms/chunk');
+  for (const rs of rows.values()) {
+    const r0 = rs[0]!;
+    const m = (f: (c: CpuByRole) => number) => rs.reduce((a, r) => a + f(r.cpu), 0) / rs.length;
+    const c: CpuByRole = { client: m((c) => c.client), service: m((c) => c.service), agents: m((c) => c.agents), workers: m((c) => c.workers) };
+    const total = c.client + c.service + c.agents + c.workers;
+    const chunks = r0.analyses.reduce((a, x) => a + x.chunks, 0);
+    const overhead = r0.executor === 'faas' ? ((c.client + c.service + c.agents) / chunks) * 1000 : null;
+    cpuRows.push({ mode: r0.mode, workers: r0.workers, concurrent: r0.concurrent, executor: r0.executor, cpuSeconds: c, totalSeconds: total, chunks, overheadMsPerChunk: overhead });
+    const f2 = (x: number) => x.toFixed(2).padStart(6);
+    lines.push(`${r0.mode.padEnd(6)}  ${String(r0.workers).padStart(7)}  ${String(r0.concurrent).padStart(8)}  ${r0.executor.padEnd(8)}  ${f2(c.client)}  ${f2(c.service).padStart(7)}  ${f2(c.agents)}  ${f2(c.workers).padStart(7)}  ${f2(total)}  ${overhead === null ? '                -' : overhead.toFixed(2).padStart(17)}`);
+  }
+  summary.cpu = cpuRows;
 }
 const mismatches = records.filter((r) => !r.identical).length;
 lines.push(`\nresults identical to the first run: ${mismatches === 0 ? 'yes, all runs' : `NO, ${mismatches} run(s) differ`}`);

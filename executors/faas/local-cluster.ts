@@ -22,6 +22,8 @@ export interface LocalEndpointOptions {
   env?: NodeJS.ProcessEnv;
   /** Only these function ids are accepted (`--allow-function`); default: the owner's functions. */
   allowFunctions?: string[];
+  /** Tasks held beyond the worker slots (`--prefetch`); default: the agent's adaptive choice. */
+  prefetch?: number;
 }
 
 export interface LocalClusterOptions {
@@ -31,6 +33,11 @@ export interface LocalClusterOptions {
   heartbeatSeconds?: number;
   /** Show the service and endpoint logs on stderr (default false). */
   verbose?: boolean;
+  /**
+   * Write a V8 CPU profile of the service and each endpoint agent into this folder (`--cpu-prof`);
+   * close() then stops them with SIGTERM so the profiles get written. For finding where the CPU goes.
+   */
+  cpuProfileDir?: string;
 }
 
 export class LocalCluster {
@@ -90,6 +97,7 @@ export class LocalCluster {
   async startEndpoint(name: string, o: LocalEndpointOptions = {}): Promise<ChildProcess> {
     const args = ['endpoint', 'start', '--service', this.url, '--name', name, '--workers', String(o.workers ?? 1), '--concurrency', String(o.concurrency ?? 1), '--cache-dir', join(this.dir, `cache-${name}`)];
     for (const f of o.allowFunctions ?? []) args.push('--allow-function', f);
+    if (o.prefetch !== undefined) args.push('--prefetch', String(o.prefetch));
     const p = this.spawn(args, { ...this.env, ...o.env }, true);
     this.endpoints.set(name, p);
     await firstLine(p, /attached id=/);
@@ -107,14 +115,17 @@ export class LocalCluster {
   /** Stop everything and remove the temp folder. */
   async close(): Promise<void> {
     LIVE.delete(this);
-    await Promise.all([...this.endpoints.values()].map((p) => kill(p, 'SIGKILL', true)));
+    // A profiled agent must exit on its own to write its profile; it stops its workers on SIGTERM.
+    const signal = this.opts.cpuProfileDir ? 'SIGTERM' : 'SIGKILL';
+    await Promise.all([...this.endpoints.values()].map((p) => kill(p, signal, !this.opts.cpuProfileDir)));
     this.endpoints.clear();
     if (this.service) await kill(this.service, 'SIGTERM', false);
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private spawn(args: string[], env: NodeJS.ProcessEnv, group: boolean): ChildProcess {
-    return spawn(process.execPath, [CLI, 'faas', ...args], {
+    const prof = this.opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(this.opts.cpuProfileDir)}`] : [];
+    return spawn(process.execPath, [...prof, CLI, 'faas', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', this.opts.verbose ? 'inherit' : 'ignore'],
       detached: group,
