@@ -8,8 +8,12 @@
  * tasks that finished meanwhile, so nothing is lost across a restart.
  */
 import { FaasConnectionError, FaasRequestError, type FaasClient, type TaskOutcome } from '../../src/faas/client/index.ts';
+import { ERROR_STATUS } from '../../src/faas/protocol.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import type { TaskArgs } from './wire.ts';
+
+/** HTTP statuses with which the service may refuse a submission for one of its tasks. */
+const PER_TASK_REFUSALS = new Set([ERROR_STATUS.BadRequest, ERROR_STATUS.Forbidden, ERROR_STATUS.NotFound, ERROR_STATUS.PayloadTooLarge]);
 
 export interface TaskHandlers {
   /** The service accepted the task. */
@@ -119,8 +123,9 @@ export class TaskChannel {
       );
     } catch (e) {
       // The service refuses a whole submission for one bad task (say, an endpoint that does not allow
-      // the function): send each task on its own, so only that one is refused.
-      if (batch.length > 1 && e instanceof FaasRequestError && e.status < 500) {
+      // the function): send each task on its own, so only that one is refused. Not for refusals of the
+      // whole request (an invalid token, too many requests): those would only be repeated per task.
+      if (batch.length > 1 && e instanceof FaasRequestError && PER_TASK_REFUSALS.has(e.status)) {
         await Promise.all(batch.map((p) => this.send([p])));
         return;
       }
