@@ -270,7 +270,14 @@ export interface AgentHeartbeat {
 export interface AgentStarted {
   type: 'started';
   task_ids: string[];
+  /** When the notice was sent (agent clock, ms). */
   at: number;
+  /**
+   * When each task started (agent clock, ms), parallel to `task_ids`. Notices wait until a task has run
+   * a while (short tasks never need one), so `at` is later than the start; agents before this field
+   * sent only `at`, which then stands for every task.
+   */
+  started_at?: number[];
 }
 
 /** Agent → service: tasks whose worker died; the service retries them or fails them. */

@@ -417,6 +417,26 @@ describe('running notices', () => {
       await fresh.close();
     }
   });
+
+  it('record when the task started, not when the notice was sent', async () => {
+    // The function reports its own start time; the service's started_at must not be later (the agent
+    // takes its time when it hands the task to the worker). Notices are sent only after a task has run
+    // a while, so a started_at taken from the notice would be tens of ms late.
+    const timed = await alice.registerFunction(async (ms: number) => {
+      const started = Date.now();
+      await new Promise((r) => setTimeout(r, ms));
+      return started;
+    });
+    const [id] = await alice.batchRun([{ functionId: timed, endpoint: 'ep2', args: 400 }]);
+    await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
+    const whileRunning = (await alice.getTask(id!)).started_at!;
+    let workerStart = 0;
+    for await (const o of alice.results([id!])) workerStart = o.result as number;
+    const done = await alice.getTask(id!);
+    expect(done.started_at).toBe(whileRunning);
+    expect(whileRunning).toBeLessThanOrEqual(workerStart);
+    expect(workerStart - whileRunning).toBeLessThan(1000);
+  });
 });
 
 describe('submissions over the result stream', () => {

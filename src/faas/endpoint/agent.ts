@@ -72,7 +72,8 @@ export class EndpointAgent {
   private readonly cache: FunctionCache;
   private readonly held = new Map<string, Held>();
   private readonly unacked = new Map<string, Unacked>();
-  private started: string[] = [];
+  /** Tasks due a "started" notice, with when they started. */
+  private started: { id: string; at: number }[] = [];
   /** Tasks that started running, oldest first, until they are old enough for a "started" notice. */
   private startedQueue: { id: string; at: number }[] = [];
   private startedTimer: NodeJS.Timeout | undefined;
@@ -297,7 +298,7 @@ export class EndpointAgent {
     let i = 0;
     for (; i < q.length && q[i]!.at <= cutoff; i++) {
       const id = q[i]!.id;
-      if (this.held.has(id) && !this.unacked.has(id)) this.started.push(id);
+      if (this.held.has(id) && !this.unacked.has(id)) this.started.push(q[i]!);
     }
     this.startedQueue = i === q.length ? [] : q.slice(i);
     if (this.startedQueue.length) this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0]!.at - cutoff);
@@ -344,8 +345,8 @@ export class EndpointAgent {
     if (p > 2 * this.advertisedPrefetch || p < this.advertisedPrefetch / 2) this.sendHeartbeat();
     if (this.started.length) {
       // A task that already finished needs no "running" notice: its result says when it started.
-      const ids = this.started.filter((id) => !this.unacked.has(id));
-      if (ids.length) this.sendText({ type: 'started', task_ids: ids, at: Date.now() });
+      const due = this.started.filter((t) => !this.unacked.has(t.id));
+      if (due.length) this.sendText({ type: 'started', task_ids: due.map((t) => t.id), at: Date.now(), started_at: due.map((t) => t.at) });
       this.started = [];
     }
     if (this.lost.length) {

@@ -376,7 +376,8 @@ export class AgentHub {
   }
 
   private started(conn: AgentConn, msg: AgentStarted): void {
-    const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.at);
+    const times = Array.isArray(msg.started_at) && msg.started_at.length === msg.task_ids.length ? msg.started_at : undefined;
+    const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.at, times);
     if (running.length) this.sink.publishRunning(running, conn.endpointId);
   }
 

@@ -600,12 +600,18 @@ export class Store {
     return (this.st.countMovable!.get() as { n: number }).n;
   }
 
-  /** Mark dispatched tasks running; returns the ids that were dispatched (and now run). */
-  markRunning(endpointId: string, ids: string[], at: number): string[] {
+  /**
+   * Mark dispatched tasks running, each at `times[i]` when given (a finite number), else at `at`;
+   * returns the ids that were dispatched (and now run).
+   */
+  markRunning(endpointId: string, ids: string[], at: number, times?: readonly unknown[]): string[] {
     const st = this.st.markRunning!;
     const changed: string[] = [];
     this.db.transaction(() => {
-      for (const id of ids) if (st.run(at, id, endpointId).changes > 0) changed.push(id);
+      ids.forEach((id, i) => {
+        const t = times?.[i];
+        if (st.run(typeof t === 'number' && Number.isFinite(t) ? t : at, id, endpointId).changes > 0) changed.push(id);
+      });
     })();
     return changed;
   }
