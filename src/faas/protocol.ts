@@ -252,6 +252,11 @@ export interface AgentHello {
   sharing?: Sharing;
   agent_version: string;
   hostname: string;
+  /**
+   * The agent answers every "cancel" with "released" once the task no longer takes a slot (a running
+   * task may run on for a while after its cancel); until then the service counts the slot as taken.
+   */
+  release_cancelled?: boolean;
 }
 
 export interface AgentHeartbeat {
@@ -307,7 +312,13 @@ export interface AgentResults {
   results: ResultEntry[];
 }
 
-export type AgentTextMessage = AgentHello | AgentHeartbeat | AgentStarted | AgentLost;
+/** Agent → service: cancelled tasks that no longer take a slot (see AgentHello.release_cancelled). */
+export interface AgentReleased {
+  type: 'released';
+  task_ids: string[];
+}
+
+export type AgentTextMessage = AgentHello | AgentHeartbeat | AgentStarted | AgentLost | AgentReleased;
 
 /** Service → agent after a successful hello. */
 export interface ServiceWelcome {

@@ -372,6 +372,30 @@ describe('cancellation', () => {
     // ep2 has one worker: the same process runs the next task, so it was not restarted.
     expect(await alice.submit(polite, 'ep2', 1)).toBe(pid);
   });
+
+  it('a cancelled task that runs on keeps its slot until it ends, so new work goes where a slot is free', async () => {
+    // rel-a: one worker with two slots. Its cancelled task ignores the abort and runs on (the worker
+    // also runs another task, so it is not restarted): new work must not be queued behind it.
+    const [, b] = await Promise.all([
+      procs.startEndpoint(url, aliceToken, 'rel-a', ['--workers', '1', '--concurrency', '2', '--prefetch', '0']),
+      procs.startEndpoint(url, aliceToken, 'rel-b', ['--workers', '1', '--prefetch', '0']),
+    ]);
+    const deaf = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const [cancelled, other] = await alice.batchRun([
+      { functionId: deaf, endpoint: 'rel-a', args: 1200 },
+      { functionId: deaf, endpoint: 'rel-a', args: 3000 },
+    ]);
+    for (const id of [cancelled!, other!]) await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
+    expect((await alice.cancel([cancelled!])).cancelled).toEqual([cancelled]);
+    // Both slots of rel-a are still taken: a task that may also run on rel-b starts there at once.
+    const [c] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
+    for await (const o of alice.results([c!])) expect(o.endpointId).toBe(b.id);
+    // Once the cancelled task has ended its slot is free again (not lost): the next such task stays on rel-a.
+    await until(async () => ((await alice.getEndpoint('rel-a')).in_flight === 1 ? true : undefined), 'cancelled task released');
+    const [d] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
+    for await (const o of alice.results([d!])) expect(o.endpointId).not.toBe(b.id);
+    for await (const o of alice.results([other!])) expect(o.error).toBeUndefined();
+  });
 });
 
 describe('running notices', () => {

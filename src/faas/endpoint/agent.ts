@@ -78,6 +78,8 @@ export class EndpointAgent {
   private startedQueue: { id: string; at: number }[] = [];
   private startedTimer: NodeJS.Timeout | undefined;
   private lost: { task_id: string; reason: string; started_at: number }[] = [];
+  /** Cancelled tasks whose slots are free again, to report. */
+  private released: string[] = [];
   private readonly flusher = new Coalescer(() => this.flush());
   private advertisedPrefetch = 0;
   private attached = false;
@@ -115,6 +117,10 @@ export class EndpointAgent {
         started: (id, at) => this.onStarted(id, at),
         done: (r) => this.onDone(r),
         lost: (id, reason, at) => this.onLost(id, reason, at),
+        released: (id) => {
+          this.released.push(id);
+          this.scheduleFlush();
+        },
       },
     );
     const p = new Promise<string>((resolve, reject) => (this.firstAttach = { resolve, reject }));
@@ -150,6 +156,7 @@ export class EndpointAgent {
         ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
         agent_version: PROTOCOL_VERSION,
+        release_cancelled: true,
         hostname: hostname(),
       };
       ws.send(JSON.stringify(hello));
@@ -228,10 +235,13 @@ export class EndpointAgent {
         return;
       case 'cancel':
         for (const id of msg.task_ids) {
-          this.pool?.cancel(id);
+          // The pool reports the slot free (at once, or when a running task ends); a task it no longer
+          // holds (finished, result not yet acknowledged) takes no slot.
+          if (!this.pool?.cancel(id)) this.released.push(id);
           this.held.delete(id);
           this.unacked.delete(id);
         }
+        if (this.released.length) this.scheduleFlush();
         return;
       case 'error':
         if (msg.code === 'Unauthorized') return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
@@ -352,6 +362,10 @@ export class EndpointAgent {
     if (this.lost.length) {
       this.sendText({ type: 'lost', tasks: this.lost });
       this.lost = [];
+    }
+    if (this.released.length) {
+      this.sendText({ type: 'released', task_ids: this.released });
+      this.released = [];
     }
     const header: AgentResults = { type: 'results', results: [] };
     const blobs: Uint8Array[] = [];

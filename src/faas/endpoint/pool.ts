@@ -29,6 +29,8 @@ export interface PoolEvents {
   done(result: WorkerDone): void;
   /** The worker died while running the task (started at `startedAt`, ms since epoch). */
   lost(taskId: string, reason: string, startedAt: number): void;
+  /** A cancelled task no longer takes a slot: taken back before it started, or its run ended. */
+  released?(taskId: string): void;
 }
 
 export interface PoolOptions {
@@ -273,7 +275,10 @@ export class WorkerPool {
    * in that worker are then reported lost and retried). Returns false if the pool does not hold it.
    */
   cancel(taskId: string): boolean {
-    if (this.queue.remove(taskId)) return true;
+    if (this.queue.remove(taskId)) {
+      this.events.released?.(taskId);
+      return true;
+    }
     for (const s of this.slots) {
       const r = s.running.get(taskId);
       if (r) {
@@ -294,6 +299,7 @@ export class WorkerPool {
         // started meanwhile, its signal is aborted and its outcome, unknown to this mirror, ignored.)
         s.waiting.splice(i, 1);
         s.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
+        this.events.released?.(taskId);
         return true;
       }
     }
@@ -353,6 +359,7 @@ export class WorkerPool {
       const ms = res.completed_at - res.started_at;
       this.avgMs = this.avgMs === undefined ? ms : 0.9 * this.avgMs + 0.1 * ms;
       if (!this.discarded.delete(res.task_id)) this.events.done(res);
+      else this.events.released?.(res.task_id);
       this.startWaiting(slot);
     }
     this.assign();
@@ -383,16 +390,23 @@ export class WorkerPool {
     return Math.max(this.depth, Math.min(MAX_DEPTH, byTime));
   }
 
+  /** If the task was cancelled while in a worker, report its slot free; true if it was. */
+  private release(taskId: string): boolean {
+    if (!this.discarded.delete(taskId)) return false;
+    this.events.released?.(taskId);
+    return true;
+  }
+
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     const killed = slot.killedFor;
     // Until its replacement is spawned the dead slot stays in the list: it must not be given tasks.
     slot.ready = false;
     // Tasks that never started go back to the front of the queue, in order (cancelled ones do not).
-    this.queue.unshift(slot.waiting.filter((t) => !this.discarded.delete(t.task_id)));
+    this.queue.unshift(slot.waiting.filter((t) => !this.release(t.task_id)));
     slot.waiting = [];
     for (const [id, r] of slot.running) {
       if (r.timer) clearTimeout(r.timer);
-      if (this.discarded.delete(id)) continue;
+      if (this.release(id)) continue;
       if (killed?.taskId === id && killed.why === 'timeout') {
         const error: TaskErrorInfo = {
           type: 'TaskTimeout',

@@ -69,6 +69,8 @@ class AgentConn {
   queueEmpty = false;
   /** Fair-share group that got the last claimed task: the next claim starts with the group after it. */
   lastGroup: string | undefined;
+  /** The agent reports when cancelled tasks leave their slots (AgentHello.release_cancelled). */
+  releasesCancelled = false;
   /** Result ids to acknowledge; acks are not urgent and leave together, off the result path. */
   acks: string[] = [];
   ackTimer: NodeJS.Timeout | undefined;
@@ -170,7 +172,10 @@ export class AgentHub {
     const byEndpoint = new Map<string, string[]>();
     for (const r of rows) {
       const c = this.conns.get(r.endpoint_id);
-      if (!c || !c.inflight.delete(r.id)) continue;
+      if (!c || !c.inflight.has(r.id)) continue;
+      // A running task may run on after its cancel (a worker with other tasks keeps going): its slot
+      // stays taken until the agent says "released", or new work would queue behind it there.
+      if (!c.releasesCancelled) c.inflight.delete(r.id);
       let list = byEndpoint.get(r.endpoint_id);
       if (!list) byEndpoint.set(r.endpoint_id, (list = []));
       list.push(r.id);
@@ -217,6 +222,10 @@ export class AgentHub {
         return this.started(conn, msg);
       case 'lost':
         return this.lost(conn, msg);
+      case 'released':
+        for (const id of Array.isArray(msg.task_ids) ? msg.task_ids : []) conn.inflight.delete(String(id));
+        this.kick(conn.endpointId);
+        return;
       default:
         throw new ApiError('BadRequest', `unknown agent message type "${(msg as { type: string }).type}"`);
     }
@@ -245,6 +254,7 @@ export class AgentHub {
     conn.capacity = capacity;
     conn.prefetch = prefetch;
     conn.attached = true;
+    conn.releasesCancelled = msg.release_cancelled === true;
     for (const h of msg.cached_hashes ?? []) conn.hashes.add(h);
     this.conns.set(row.id, conn);
 
