@@ -59,6 +59,9 @@ export interface FaasStats {
   lateBound: number;
 }
 
+/** A movable copy not yet running gets a tail retry only after this many times the usual threshold. */
+const MOVABLE_PATIENCE = 4;
+
 /** Completed chunks whose times set the straggler thresholds (a sliding window). */
 const RECENT_CHUNKS = 16;
 
@@ -89,6 +92,8 @@ interface Copy {
   taskId: string | undefined;
   live: boolean;
   straggler: boolean;
+  /** Sent with alternates: while it waits, the service starts it on whichever of them frees a slot first. */
+  movable: boolean;
 }
 
 interface Run {
@@ -302,7 +307,7 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, submittedAt: undefined, runningAt: undefined, taskId: undefined, live: true, straggler: false };
+    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, submittedAt: undefined, runningAt: undefined, taskId: undefined, live: true, straggler: false, movable: false };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(
@@ -317,6 +322,8 @@ export class FaasExecutor extends BaseExecutor {
           prefetch: run.job.prefetch ?? [],
           ...(this.stageoutTarget ? { stageout: this.siteStageout(site) } : {}),
         };
+        const alternates = this.alternatesFor(copy);
+        copy.movable = alternates !== undefined && alternates.length > 0;
         this.channel.submit(site.id, args, {
           submitted: (id) => {
             copy.taskId = id;
@@ -326,7 +333,7 @@ export class FaasExecutor extends BaseExecutor {
           outcome: (o) => this.onOutcome(copy, o),
           running: (endpointId) => this.onRunning(copy, endpointId),
           refused: (e) => this.copyFailed(copy, e),
-        }, this.alternatesFor(copy));
+        }, alternates);
       },
       // The bundle could not be shipped there: run the chunk on another endpoint that may take it.
       (e) => (this.sites.some((s) => s !== site && s.online && !s.stageFailed.has(run.job.processor.hash)) ? this.copyLost(copy, e) : this.copyFailed(copy, e)),
@@ -467,7 +474,10 @@ export class FaasExecutor extends BaseExecutor {
     this.active.delete(run);
     const now = Date.now();
     const seconds = (now - copy.startedAt) / 1000;
-    copy.site.record(result.metrics.events, seconds);
+    // Speed is the worker's own time for the chunk: a round trip also holds the wait in the endpoint's
+    // queue, which grows when other analyses share it, and would mark a busy endpoint slow (its
+    // chunks then all get tail copies, which take its slots and those of the others).
+    copy.site.record(result.metrics.events, result.metrics.seconds);
     // Only recent chunks: when other analyses start sharing the endpoints, a chunk's round trip grows
     // by its wait in the service queue, and a median over the whole run would still describe the idle
     // start and call every queued chunk a straggler.
@@ -615,8 +625,14 @@ export class FaasExecutor extends BaseExecutor {
       const live = run.copies.filter((c) => c.live);
       if (live.length !== 1 || run.copies.length >= this.o.maxCopies) continue;
       const c = live[0]!;
-      const [threshold, since] = c.runningAt !== undefined && sinceRunning !== undefined ? [sinceRunning, c.runningAt] : [sinceSubmit, c.submittedAt ?? c.startedAt];
-      if (threshold === undefined || now - since < threshold) continue;
+      const running = c.runningAt !== undefined && sinceRunning !== undefined;
+      const [threshold, since] = running ? [sinceRunning, c.runningAt!] : [sinceSubmit, c.submittedAt ?? c.startedAt];
+      if (threshold === undefined) continue;
+      // A movable copy that has not started waits for the first free slot on any of its endpoints: a
+      // copy elsewhere would wait in the same queues. Only one stuck far longer (an endpoint holding
+      // it without starting it) gets one.
+      const patience = !running && c.movable ? MOVABLE_PATIENCE * threshold : threshold;
+      if (now - since < patience) continue;
       const site = this.pick(run);
       if (!site) continue;
       c.straggler = true;

@@ -59,7 +59,7 @@ export class Site {
     return false;
   }
 
-  /** Record a won chunk: `seconds` of round trip for `events` events. */
+  /** Record a won chunk: `seconds` of work (the worker's own time) for `events` events. */
   record(events: number, seconds: number): void {
     this.done++;
     this.events += events;
