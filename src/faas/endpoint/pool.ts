@@ -376,7 +376,7 @@ export class WorkerPool {
    * hand-off is a fraction of a millisecond on an idle machine but several when the cores are busy
    * (the agent must be scheduled first): ADL query 5 on 20 M events in 100k-event chunks (~20 ms
    * each), one process-per-slot worker, took 5.5 s with no queue and 3.8-4.2 s with one task queued
-   * (threads: 4.0-4.2 s; `npx tsx bench/scaling/run.ts bench/scaling/adl-overhead.json`).
+   * (threads: 3.5-4.2 s in the same runs; the study is `bench/scaling/adl-overhead.json`).
    * Long tasks (HOLD_BACK_MS and more) are not queued inside workers unless a depth was configured: a
    * task queued behind running ones waits for that worker while another may free a slot first
    * (measured with `bench/faas-bench.ts --only scaling`, 200 ms tasks in 2 workers: 90 / 90 / 89 %
