@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Events } from '../../src/events/index.ts';
 import { bundleProcessor, loadBundle } from '../../src/processor/bundle.ts';
@@ -56,5 +59,30 @@ describe('processor API', () => {
     expect(acc.cutflow).toEqual({ all: 0, withMuon: 0 });
     await expect(loadBundle({ ...a, hash: '0'.repeat(64) })).rejects.toThrow(/hash mismatch/);
     await expect(bundleProcessor(fixture('nope.ts'))).rejects.toThrow(/processor file not found/);
+  });
+
+  it('reuses a bundle while its files are unchanged, and rebuilds when a file it imports changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ristretto-bundle-'));
+    try {
+      const entry = join(dir, 'proc.ts');
+      const helper = join(dir, 'scale.ts');
+      writeFileSync(helper, 'export const SCALE = 2;\n');
+      writeFileSync(entry, "import { SCALE } from './scale.ts';\nexport default { accumulator: () => ({ n: 0 }), process: () => ({ n: SCALE }) };\n");
+      // Files written just now are too fresh to trust (they may change while esbuild reads them): age them.
+      const past = new Date(Date.now() - 60_000);
+      for (const f of [entry, helper]) utimesSync(f, past, past);
+      const first = await Promise.all(Array.from({ length: 4 }, () => bundleProcessor(entry)));
+      const again = await bundleProcessor(entry);
+      for (const b of [...first, again]) expect(b).toBe(first[0]); // one build, shared
+      // A change in an imported file (not the entry) gives a new bundle with the new code.
+      writeFileSync(helper, 'export const SCALE = 3;\n');
+      utimesSync(helper, new Date(Date.now() - 30_000), new Date(Date.now() - 30_000));
+      const changed = await bundleProcessor(entry);
+      expect(changed.hash).not.toBe(first[0]!.hash);
+      expect(changed.code).toContain('SCALE = 3');
+      expect(((await loadBundle(changed)).process as () => { n: number })()).toEqual({ n: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
