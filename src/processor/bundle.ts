@@ -60,7 +60,7 @@ async function buildESM(entry: string): Promise<{ code: string; inputs: string[]
   return { code: out.outputFiles[0]!.text, inputs: Object.keys(out.metafile!.inputs).map((f) => resolve(ristrettoRoot, f)) };
 }
 
-/** Size and modification time of each file, or undefined when one is gone. */
+/** Size and modification time of each file ("size:mtime"), or undefined when one is gone. */
 function stamps(files: readonly string[]): string[] | undefined {
   const out: string[] = [];
   for (const f of files) {
@@ -73,6 +73,8 @@ function stamps(files: readonly string[]): string[] | undefined {
   }
   return out;
 }
+
+const mtimeOf = (stamp: string) => Number(stamp.slice(stamp.indexOf(':') + 1));
 
 interface CachedBundle {
   bundle: ProcessorBundle;
@@ -131,8 +133,8 @@ async function buildBundle(path: string, abs: string): Promise<CachedBundle> {
   }
   const bundle: ProcessorBundle = { code, hash: createHash('sha256').update(code).digest('hex'), source: abs };
   // Stamps taken after the build; an input modified since the build started may not be in the code.
-  const now = stamps(inputs) ?? [];
-  const fresh = now.length === inputs.length && inputs.every((f) => statSync(f).mtimeMs < started);
+  const now = stamps(inputs);
+  const fresh = now !== undefined && now.every((st) => mtimeOf(st) < started);
   return { bundle, inputs, stamps: fresh ? now : [] };
 }
 
