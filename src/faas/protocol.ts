@@ -257,6 +257,8 @@ export interface AgentHello {
    * task may run on for a while after its cancel); until then the service counts the slot as taken.
    */
   release_cancelled?: boolean;
+  /** The agent answers "recall" with "returned", giving back held tasks it has not started. */
+  hand_back?: boolean;
 }
 
 export interface AgentHeartbeat {
@@ -318,7 +320,16 @@ export interface AgentReleased {
   task_ids: string[];
 }
 
-export type AgentTextMessage = AgentHello | AgentHeartbeat | AgentStarted | AgentLost | AgentReleased;
+/**
+ * Agent → service, the answer to a "recall": the tasks it gave back (taken out of its queue before they
+ * started; possibly none). It no longer holds them; the service dispatches them elsewhere.
+ */
+export interface AgentReturned {
+  type: 'returned';
+  task_ids: string[];
+}
+
+export type AgentTextMessage = AgentHello | AgentHeartbeat | AgentStarted | AgentLost | AgentReleased | AgentReturned;
 
 /** Service → agent after a successful hello. */
 export interface ServiceWelcome {
@@ -367,7 +378,18 @@ export interface ServiceError {
   message: string;
 }
 
-export type ServiceTextMessage = ServiceWelcome | ServiceAck | ServiceCancel | ServiceError;
+/**
+ * Service → agent (only to agents announcing AgentHello.hand_back): give back up to `max` of these
+ * held tasks that have not started — another endpoint has an idle slot and nothing else to run. Ids
+ * come newest first, the ones the agent would start last. Answered with "returned".
+ */
+export interface ServiceRecall {
+  type: 'recall';
+  task_ids: string[];
+  max: number;
+}
+
+export type ServiceTextMessage = ServiceWelcome | ServiceAck | ServiceCancel | ServiceRecall | ServiceError;
 
 // ---------------------------------------------------------------- client stream WebSocket
 

@@ -396,6 +396,44 @@ describe('cancellation', () => {
     for await (const o of alice.results([d!])) expect(o.endpointId).not.toBe(b.id);
     for await (const o of alice.results([other!])) expect(o.error).toBeUndefined();
   });
+
+  it('an endpoint that idles gets the unstarted tasks another one holds (given back on recall)', async () => {
+    // hb-a holds two tasks beyond its one slot (prefetch 2) behind a long one; hb-b is busy when they
+    // are submitted, so they go to hb-a. Once hb-b is idle with nothing waiting, hb-a gives them back.
+    const [a, b] = await Promise.all([
+      procs.startEndpoint(url, aliceToken, 'hb-a', ['--workers', '1', '--prefetch', '2']),
+      procs.startEndpoint(url, aliceToken, 'hb-b', ['--workers', '1', '--prefetch', '0']),
+    ]);
+    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    // Tasks of 100 ms and more are not queued inside hb-a's worker (where they could not be given back).
+    const [warm] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-a', args: 300 }]);
+    for await (const o of alice.results([warm!])) expect(o.result).toBe(300);
+    const before = (await rawGet('/v1/metrics', { authorization: `Bearer ${aliceToken}` })).body;
+
+    const [busyB] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-b', args: 800 }]);
+    await until(async () => ((await alice.getTask(busyB!)).state === 'running' ? true : undefined), 'hb-b busy');
+    const [long, t1, t2] = await alice.batchRun([
+      { functionId: nap, endpoint: 'hb-a', args: 5000, alternates: ['hb-b'] },
+      { functionId: nap, endpoint: 'hb-a', args: 20, alternates: ['hb-b'] },
+      { functionId: nap, endpoint: 'hb-a', args: 30, alternates: ['hb-b'] },
+    ]);
+    expect((await alice.getTask(t1!)).endpoint_id).toBe(a.id);
+    for await (const o of alice.results([t1!, t2!])) {
+      expect(o.error).toBeUndefined();
+      expect(o.endpointId).toBe(b.id);
+    }
+    // They did not wait for the long task in front of them at hb-a.
+    expect((await alice.getTask(long!)).state).toBe('running');
+    const after = (await rawGet('/v1/metrics', { authorization: `Bearer ${aliceToken}` })).body;
+    expect(after.tasks_handed_over - before.tasks_handed_over).toBe(2);
+    // Nothing lost or run twice: the long task ends where it started, each task succeeded once.
+    for await (const o of alice.results([long!, busyB!])) expect(o.error).toBeUndefined();
+    for (const id of [t1!, t2!]) {
+      const t = await alice.getTask(id);
+      expect(t.state).toBe('success');
+      expect(t.attempts).toBe(1);
+    }
+  }, 60_000);
 });
 
 describe('running notices', () => {

@@ -157,6 +157,7 @@ export class EndpointAgent {
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
         agent_version: PROTOCOL_VERSION,
         release_cancelled: true,
+        hand_back: true,
         hostname: hostname(),
       };
       ws.send(JSON.stringify(hello));
@@ -243,6 +244,19 @@ export class EndpointAgent {
         }
         if (this.released.length) this.scheduleFlush();
         return;
+      case 'recall': {
+        // Another endpoint is idle: give back tasks that would otherwise wait here for a slot.
+        const back: string[] = [];
+        for (const id of msg.task_ids) {
+          if (back.length >= msg.max) break;
+          if (this.held.has(id) && !this.unacked.has(id) && this.pool?.takeBack(id)) {
+            this.held.delete(id);
+            back.push(id);
+          }
+        }
+        this.sendText({ type: 'returned', task_ids: back });
+        return;
+      }
       case 'error':
         if (msg.code === 'Unauthorized') return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
         this.log(`service error ${msg.code}: ${msg.message}`);

@@ -269,6 +269,14 @@ export class WorkerPool {
   }
 
   /**
+   * Give back a task still waiting in the pool's own queue (not one already handed to a worker, which
+   * may start it any moment). True if it was there; it is then forgotten, with no event.
+   */
+  takeBack(taskId: string): boolean {
+    return this.queue.remove(taskId);
+  }
+
+  /**
    * Drop a task. One not started is taken back (from the pool queue, or from the worker's own queue).
    * A running one gets its `ctx.signal` aborted and its outcome is dropped; the worker stays warm. Only
    * a task still running after the grace period is stopped by killing its worker (other tasks running

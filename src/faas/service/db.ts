@@ -286,6 +286,16 @@ export class Store {
                        AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0 ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
       ),
+      // Held by an agent, not known to run, and allowed on `target` (the agent alone knows whether it started).
+      recallable: p(
+        `SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(@ids)) AND endpoint_id = @holder
+         AND state = 'dispatched' AND alts IS NOT NULL AND instr(alts, @target) > 0`,
+      ),
+      // A task the holder gave back unstarted: dispatched to `to` instead (the attempt it used is kept, not added to).
+      handOver: p(
+        `UPDATE tasks SET endpoint_id = @to, dispatched_at = @now WHERE id = @id AND endpoint_id = @from AND state = 'dispatched'
+         RETURNING id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, 1 AS movable`,
+      ),
       countMovable: p("SELECT count(*) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL"),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
@@ -593,6 +603,29 @@ export class Store {
     if (limit <= 0) return [];
     const rows = this.st.steal!.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
     return rows.sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Of `ids` (held by `holder`), those that may be handed over to `target`: dispatched, not reported
+   * running, with `target` among their alternates. In the order given.
+   */
+  recallable(holder: string, target: string, ids: string[]): string[] {
+    if (ids.length === 0) return [];
+    const found = new Set((this.st.recallable!.all({ ids: JSON.stringify(ids), holder, target }) as { id: string }[]).map((r) => r.id));
+    return ids.filter((id) => found.has(id));
+  }
+
+  /** Tasks `from` gave back before starting them, now dispatched to `to`; returns those moved (still dispatched at `from`). */
+  handOver(from: string, to: string, ids: string[]): ClaimedTask[] {
+    const out: ClaimedTask[] = [];
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const id of ids) {
+        const row = this.st.handOver!.get({ id, from, to, now }) as ClaimedTask | undefined;
+        if (row) out.push(row);
+      }
+    })();
+    return out;
   }
 
   /** Waiting tasks that have alternates. */

@@ -11,6 +11,8 @@ export class Metrics {
   tasksRequeued = 0;
   /** Tasks taken by an alternate endpoint (late binding). */
   tasksMoved = 0;
+  /** Tasks an agent gave back unstarted (recalled) and that were dispatched to an idle endpoint. */
+  tasksHandedOver = 0;
   duplicateResults = 0;
   resultBytes = 0;
   agentConnects = 0;
@@ -29,6 +31,7 @@ export class Metrics {
       tasks_cancelled: this.tasksCancelled,
       tasks_requeued: this.tasksRequeued,
       tasks_moved: this.tasksMoved,
+      tasks_handed_over: this.tasksHandedOver,
       duplicate_results: this.duplicateResults,
       result_bytes: this.resultBytes,
       agent_connects: this.agentConnects,
