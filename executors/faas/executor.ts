@@ -263,8 +263,11 @@ export class FaasExecutor extends BaseExecutor {
     for (const site of this.sites) {
       let excess = site.inflight.size - Math.max(1, site.capacity);
       if (excess <= 0) continue;
-      // The endpoint starts our copies oldest first, so the newest are the ones still waiting.
-      const queued = ([...site.inflight] as Copy[]).filter((c) => c.live && c.runningAt === undefined && !c.run.settled).sort((a, b) => b.seq - a.seq);
+      // The endpoint starts our copies oldest first, so the newest are the ones still waiting. Copies
+      // sent with alternates need no steal: the service starts them wherever a slot frees first, and
+      // has an agent give back one it holds unstarted when another endpoint idles. A stolen copy is
+      // pinned (its twin holds the other endpoint) and, should both start, costs a slot.
+      const queued = ([...site.inflight] as Copy[]).filter((c) => c.live && !c.movable && c.runningAt === undefined && !c.run.settled).sort((a, b) => b.seq - a.seq);
       for (const c of queued) {
         if (excess <= 0) break;
         const run = c.run;
