@@ -499,6 +499,30 @@ describe('running notices', () => {
     expect(whileRunning).toBeLessThanOrEqual(workerStart);
     expect(workerStart - whileRunning).toBeLessThan(1000);
   });
+
+  it('for short tasks come only once a task runs twice the usual length', async () => {
+    // A fresh endpoint whose tasks take ~40 ms: a 30 ms task (past the 20 ms a long task waits for
+    // its notice) gets none; one that runs far longer than usual still does.
+    await procs.startEndpoint(url, aliceToken, 'short-ep', ['--workers', '1']);
+    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const warm = await alice.batchRun(Array.from({ length: 8 }, () => ({ functionId: nap, endpoint: 'short-ep', args: 40 })));
+    for await (const o of alice.results(warm)) expect(o.error).toBeUndefined();
+    const fresh = new FaasClient({ serviceUrl: url, token: aliceToken });
+    try {
+      const runOne = (ms: number) =>
+        new Promise<string[]>((resolve, reject) => {
+          const events: string[] = [];
+          fresh
+            .submitWatched([{ functionId: nap, endpoint: 'short-ep', args: ms }], (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])), () => events.push('running'))
+            .catch(reject);
+        });
+      expect(await runOne(30)).toEqual(['done']);
+      expect(await runOne(30)).toEqual(['done']);
+      expect(await runOne(600)).toEqual(['running', 'done']);
+    } finally {
+      await fresh.close();
+    }
+  });
 });
 
 describe('submissions over the result stream', () => {

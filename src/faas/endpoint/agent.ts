@@ -54,6 +54,12 @@ export interface AgentOptions {
  * started, and the service saves one database write per task. Long tasks still show as running.
  */
 const STARTED_NOTICE_MS = 20;
+/**
+ * Tasks shorter than this on average get their notice only at twice the average: the ones that still
+ * run then are the stragglers a client wants to hear about. A notice costs a message to the service,
+ * a database write and a message to the client; for ~25 ms chunks that was about every chunk.
+ */
+const SHORT_TASK_MS = 50;
 
 interface Held {
   taskId: string;
@@ -311,14 +317,20 @@ export class EndpointAgent {
   private onStarted(taskId: string, at: number): void {
     if (!this.held.has(taskId)) return;
     this.startedQueue.push({ id: taskId, at });
-    this.startedTimer ??= setTimeout(() => this.noticeStarted(), STARTED_NOTICE_MS);
+    this.startedTimer ??= setTimeout(() => this.noticeStarted(), this.noticeDelay());
   }
 
-  /** Report tasks that are still running STARTED_NOTICE_MS after they started. */
+  /** How long a task runs before its "started" notice (see STARTED_NOTICE_MS, SHORT_TASK_MS). */
+  private noticeDelay(): number {
+    const avg = this.pool?.averageTaskMs;
+    return avg !== undefined && avg < SHORT_TASK_MS ? Math.max(STARTED_NOTICE_MS, 2 * avg) : STARTED_NOTICE_MS;
+  }
+
+  /** Report tasks that are still running noticeDelay() after they started. */
   private noticeStarted(): void {
     this.startedTimer = undefined;
     const q = this.startedQueue;
-    const cutoff = Date.now() - STARTED_NOTICE_MS;
+    const cutoff = Date.now() - this.noticeDelay();
     let i = 0;
     for (; i < q.length && q[i]!.at <= cutoff; i++) {
       const id = q[i]!.id;
