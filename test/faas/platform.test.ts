@@ -397,6 +397,21 @@ describe('cancellation', () => {
     for await (const o of alice.results([other!])) expect(o.error).toBeUndefined();
   });
 
+  it('a new task goes to an idle alternate before it is held behind a busy worker', async () => {
+    // pf-a has room to hold tasks (prefetch 2) but its one worker is busy; pf-b is idle.
+    const [, b] = await Promise.all([
+      procs.startEndpoint(url, aliceToken, 'pf-a', ['--workers', '1', '--prefetch', '2']),
+      procs.startEndpoint(url, aliceToken, 'pf-b', ['--workers', '1', '--prefetch', '0']),
+    ]);
+    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const [long] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 1500 }]);
+    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'pf-a busy');
+    const [t] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 20, alternates: ['pf-b'] }]);
+    // Placed at submission, before any later move could happen.
+    expect((await alice.getTask(t!)).endpoint_id).toBe(b.id);
+    for await (const o of alice.results([t!, long!])) expect(o.error).toBeUndefined();
+  });
+
   it('an endpoint that idles gets the unstarted tasks another one holds (given back on recall)', async () => {
     // hb-a holds two tasks beyond its one slot (prefetch 2) behind a long one; hb-b is busy when they
     // are submitted, so they go to hb-a. Once hb-b is idle with nothing waiting, hb-a gives them back.

@@ -242,26 +242,29 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
         limit: ctx.limits.max_payload_bytes,
       });
     }
-    // Once one task of an endpoint is queued, all later ones are too: the endpoint's order stays FIFO.
+    // Where it goes now: a free worker slot of its endpoint, else a free slot of an alternate, else
+    // room to hold it at its endpoint (prefetch). Room to hold comes last: a task held behind busy
+    // workers waits there while an alternate's worker idles. Otherwise it waits in the service; once
+    // one task of an endpoint waits, all later ones do too (the endpoint's order stays FIFO).
+    const idleOf = (id: string) => idle.get(id) ?? ctx.hub.idleSlots(id);
+    const directOf = (id: string) => direct.get(id) ?? ctx.hub.directSlots(id);
     let target = e.id;
-    let slots = direct.get(target);
-    if (slots === undefined) slots = ctx.hub.directSlots(target);
-    direct.set(target, slots > 0 ? slots - 1 : 0);
-    if (slots <= 0 && candidates) {
-      // Its endpoint is busy: an alternate with an idle worker runs it now; else it waits for either.
+    let go = directOf(target) > 0 && idleOf(target) > 0;
+    if (!go && candidates) {
       for (const alt of candidates) {
-        if (alt === e.id) continue;
-        let free = idle.get(alt);
-        if (free === undefined) free = ctx.hub.idleSlots(alt);
-        const d = direct.get(alt) ?? ctx.hub.directSlots(alt);
-        if (free <= 0 || d <= 0) continue;
-        idle.set(alt, free - 1);
-        direct.set(alt, d - 1);
+        if (alt === e.id || idleOf(alt) <= 0 || directOf(alt) <= 0) continue;
         target = alt;
-        slots = 1;
+        go = true;
         break;
       }
-      if (slots <= 0) for (const alt of candidates) if (alt !== e.id) takers.add(alt);
+    }
+    if (!go && directOf(e.id) > 0) go = true;
+    if (go) {
+      direct.set(target, directOf(target) - 1);
+      idle.set(target, Math.max(0, idleOf(target) - 1));
+    } else {
+      direct.set(e.id, 0);
+      if (candidates) for (const alt of candidates) if (alt !== e.id) takers.add(alt);
     }
     tasks[i] = {
       function_id: f.id,
@@ -270,7 +273,7 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
       args,
       max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
       timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
-      dispatch: slots > 0,
+      dispatch: go,
       grp: groupOf(spec.group ?? body.group, user, i),
     };
   }
