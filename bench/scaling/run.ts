@@ -139,12 +139,19 @@ async function once(exs: Executor[], limit?: number) {
 }
 
 const records: RunRecord[] = [];
-for (const kind of cfg.executors) {
-  for (const cell of cells(cfg)) {
-    const exs = await makeExecutors(kind, cell);
-    try {
+// Per cell, the executors take turns repeat by repeat (threads, faas, threads, ...): on a shared VM
+// the machine's speed drifts over minutes (the same FaaS run measured 3.0 s one hour and 3.9 s the
+// next), and cells measured one executor after the other would compare different machines.
+for (const cell of cells(cfg)) {
+  const sets = new Map<'threads' | 'faas', Executor[]>();
+  try {
+    for (const kind of cfg.executors) {
+      const exs = await makeExecutors(kind, cell);
+      sets.set(kind, exs);
       await once(exs, Math.max(1, Math.ceil(cell.workers / cell.concurrent))); // warm-up: one wave, not recorded
-      for (let rep = 0; rep < cfg.repeats; rep++) {
+    }
+    for (let rep = 0; rep < cfg.repeats; rep++) {
+      for (const [kind, exs] of sets) {
         const { seconds, results, cpu } = await once(exs);
         let identical = true;
         for (const r of results) {
@@ -175,9 +182,9 @@ for (const kind of cfg.executors) {
         records.push(rec);
         process.stderr.write(`${kind.padEnd(7)} ${cell.mode.padEnd(6)} workers ${String(cell.workers).padStart(3)}  analyses ${cell.concurrent}  repeat ${rep}: ${seconds.toFixed(3)} s${identical ? '' : '  RESULT MISMATCH'}\n`);
       }
-    } finally {
-      await Promise.all(exs.map((e) => e.close()));
     }
+  } finally {
+    for (const exs of sets.values()) await Promise.all(exs.map((e) => e.close()));
   }
 }
 await cluster?.close();
