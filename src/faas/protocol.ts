@@ -326,6 +326,8 @@ export interface AgentReleased {
  */
 export interface AgentReturned {
   type: 'returned';
+  /** The `seq` of the recall this answers. */
+  seq: number;
   task_ids: string[];
 }
 
@@ -385,6 +387,8 @@ export interface ServiceError {
  */
 export interface ServiceRecall {
   type: 'recall';
+  /** Echoed in the answer, so a late answer to an earlier recall is not taken for this one. */
+  seq: number;
   task_ids: string[];
   max: number;
 }

@@ -80,3 +80,23 @@ describe('service queue claims', () => {
     expect(labels(store.claimWaiting('ep2', 5))).toEqual([2]);
   });
 });
+
+describe('tasks an agent gives back unstarted', () => {
+  it('move only to an endpoint among their alternates, keep their attempt, and otherwise wait again', () => {
+    const [movable, pinned] = store.insertTasks('owner', [
+      { function_id: 'f', endpoint_id: 'a', args: new Uint8Array([1]), max_attempts: 1, timeout_ms: 0, grp: 'g', alts: 'a b' },
+      { function_id: 'f', endpoint_id: 'a', args: new Uint8Array([2]), max_attempts: 1, timeout_ms: 0, grp: 'g' },
+    ]).taskIds;
+    expect(labels(store.claimWaiting('a', 2))).toEqual([1, 2]);
+    expect(store.recallable('a', 'b', [pinned!, movable!])).toEqual([movable]);
+    // To an endpoint not among its alternates it does not move; to one that is, it does, as attempt 1.
+    expect(store.handOver('a', 'c', [movable!])).toEqual([]);
+    const [moved] = store.handOver('a', 'b', [movable!]);
+    expect(moved).toMatchObject({ id: movable, attempts: 1 });
+    expect(store.task(movable!)).toMatchObject({ endpoint_id: 'b', state: 'dispatched', attempts: 1 });
+    // Given back with nowhere to go: waiting again at its endpoint, its one attempt still unused.
+    expect(store.unhold('a', [pinned!])).toEqual([pinned]);
+    expect(store.task(pinned!)).toMatchObject({ endpoint_id: 'a', state: 'waiting-for-endpoint', attempts: 0 });
+    expect(labels(store.claimWaiting('a', 1))).toEqual([2]);
+  });
+});

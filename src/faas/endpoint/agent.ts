@@ -260,7 +260,7 @@ export class EndpointAgent {
             back.push(id);
           }
         }
-        this.sendText({ type: 'returned', task_ids: back });
+        this.sendText({ type: 'returned', seq: msg.seq, task_ids: back });
         return;
       }
       case 'error':

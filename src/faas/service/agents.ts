@@ -41,6 +41,7 @@ const RECALL_PATIENCE_MS = 2000;
 
 /** A "recall" sent to an agent: up to `max` of its unstarted tasks, for `target`'s idle slots. */
 interface Recall {
+  seq: number;
   target: AgentConn;
   ids: string[];
   max: number;
@@ -117,6 +118,7 @@ export class AgentHub {
   private movableWaiting: number;
   /** Dispatch frames sent: held tasks change only with new dispatches (see AgentConn.recallLook). */
   private dispatches = 0;
+  private recalls = 0;
 
   constructor(
     private readonly store: Store,
@@ -272,6 +274,7 @@ export class AgentHub {
       // The same endpoint connected again before its old connection was noticed dead.
       this.conns.delete(row.id);
       old.attached = false;
+      this.forgetRecall(old);
       old.ws.terminate();
     }
     conn.endpointId = row.id;
@@ -406,11 +409,12 @@ export class AgentHub {
       const ids = this.store.recallable(h.endpointId, conn.endpointId, newest.filter((id) => !h.kept.has(id)));
       if (ids.length === 0) continue;
       const max = Math.min(n, queued, ids.length);
-      h.recall = { target: conn, ids, max, at: now };
+      const seq = ++this.recalls;
+      h.recall = { seq, target: conn, ids, max, at: now };
       conn.expecting += max;
       n -= max;
       waiting = true;
-      h.send({ type: 'recall', task_ids: ids, max });
+      h.send({ type: 'recall', seq, task_ids: ids, max });
     }
     if (!waiting) conn.recallLook = this.dispatches;
   }
@@ -425,23 +429,29 @@ export class AgentHub {
 
   /** An agent gave back recalled tasks: dispatch them to the endpoint they were recalled for. */
   private returned(h: AgentConn, msg: AgentReturned): void {
-    const recall = h.recall;
-    const target = recall?.target;
-    this.forgetRecall(h);
+    // A late answer to a recall already written off is not the answer to the current one.
+    const recall = h.recall && h.recall.seq === msg.seq ? h.recall : undefined;
+    if (recall) this.forgetRecall(h);
     const ids: string[] = [];
     for (const id of Array.isArray(msg.task_ids) ? msg.task_ids : []) if (h.inflight.delete(String(id))) ids.push(String(id));
     // Fewer than asked: the agent went through every id, and those it kept have started (or sit in a
     // worker's own queue) — asking for them again would only repeat the round trip.
     if (recall && ids.length < recall.max) for (const id of recall.ids) if (h.inflight.has(id)) h.kept.add(id);
-    if (ids.length > 0) {
-      if (target && this.conns.get(target.endpointId) === target) {
-        const moved = this.store.handOver(h.endpointId, target.endpointId, ids);
-        this.metrics.tasksHandedOver += moved.length;
-        if (moved.length) this.send(target, moved);
-      } else {
-        // The endpoint they were recalled for is gone: back to the queue (unstarted: no attempt used).
-        this.requeue(h.endpointId, ids.map((id) => ({ task_id: id, reason: 'given back by the endpoint', type: 'EndpointLost' as const })));
-      }
+    const target = recall && this.conns.get(recall.target.endpointId) === recall.target ? recall.target : undefined;
+    let left = ids;
+    if (target && ids.length > 0) {
+      const moved = this.store.handOver(h.endpointId, target.endpointId, ids);
+      this.metrics.tasksHandedOver += moved.length;
+      if (moved.length) this.send(target, moved);
+      const sent = new Set(moved.map((t) => t.id));
+      left = ids.filter((id) => !sent.has(id));
+    }
+    // Nowhere to go (the endpoint that asked is gone, or the answer came late): waiting again, no
+    // attempt used; any endpoint they may run on can take them.
+    const back = this.store.unhold(h.endpointId, left);
+    if (back.length) {
+      h.queueEmpty = false;
+      this.movable([...this.conns.keys()].filter((id) => id !== h.endpointId), back.length);
     }
     this.kick(h.endpointId);
     if (target) this.kick(target.endpointId);

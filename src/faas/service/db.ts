@@ -293,9 +293,12 @@ export class Store {
       ),
       // A task the holder gave back unstarted: dispatched to `to` instead (the attempt it used is kept, not added to).
       handOver: p(
-        `UPDATE tasks SET endpoint_id = @to, dispatched_at = @now WHERE id = @id AND endpoint_id = @from AND state = 'dispatched'
+        `UPDATE tasks SET endpoint_id = @to, dispatched_at = @now
+         WHERE id = @id AND endpoint_id = @from AND state = 'dispatched' AND alts IS NOT NULL AND instr(alts, @to) > 0
          RETURNING id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, 1 AS movable`,
       ),
+      // A task the holder gave back unstarted, with nowhere to go: waiting again, its attempt not used.
+      unhold: p("UPDATE tasks SET state = 'waiting-for-endpoint', attempts = attempts - 1 WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
       countMovable: p("SELECT count(*) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL"),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
       markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
@@ -626,6 +629,16 @@ export class Store {
       }
     })();
     return out;
+  }
+
+  /** Tasks `endpointId` gave back unstarted that go nowhere else: waiting again (attempt not used); returns those. */
+  unhold(endpointId: string, ids: string[]): string[] {
+    const back: string[] = [];
+    this.db.transaction(() => {
+      for (const id of ids) if (this.st.unhold!.run(id, endpointId).changes > 0) back.push(id);
+    })();
+    if (back.length) this.waitingGroupsOf.delete(endpointId);
+    return back;
   }
 
   /** Waiting tasks that have alternates. */
