@@ -41,7 +41,8 @@ export interface ClosestNamesOptions {
  * Names are compared case-insensitively (names differ in case more often than in spelling, so
  * `MET_pT` suggests `MET_pt` first). A candidate that contains the name or is contained in it
  * (`Muon_ptt` / `Muon_pt`, `nJets` / `nJet`) counts as at most one edit away. Ties go to the smaller
- * plain edit distance, then keep the candidates' order.
+ * plain edit distance, then keep the candidates' order. A candidate listed more than once (a name
+ * that occurs twice in a file, or reached by two routes) is suggested once.
  */
 export function closestNames(
   name: string,
@@ -51,8 +52,11 @@ export function closestNames(
 ): string[] {
   const lower = name.toLowerCase();
   const scored: { c: string; d: number; raw: number; i: number }[] = [];
+  const seen = new Set<string>();
   let i = 0;
   for (const c of candidates) {
+    if (seen.has(c)) continue;
+    seen.add(c);
     const cl = c.toLowerCase();
     const raw = editDistance(lower, cl);
     const d = cl.includes(lower) || lower.includes(cl) ? Math.min(1, raw) : raw;

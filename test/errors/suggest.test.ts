@@ -56,6 +56,14 @@ describe('closestNames', () => {
     expect([...all].sort()).toEqual([...branches].sort());
   });
 
+  it('lists a name given more than once only once', () => {
+    // e.g. endpoint names shared by several users, or a branch name that occurs twice in a tree
+    expect(closestNames('ep', ['ep1', 'ep1', 'ep2', 'ep1', 'ep2'])).toEqual(['ep1', 'ep2']);
+    const got = closestNames('Muon_pt', ['Muon_pt2', 'Muon_pt2', 'Muon_eta', 'Muon_pt2', 'Muon_phi'], 3);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got).toEqual(['Muon_pt2', 'Muon_eta', 'Muon_phi']);
+  });
+
   it('nearOnly leaves out names too far off to be meant', () => {
     expect(closestNames('Pt', ['pt', 'eta'], 3, { nearOnly: true })).toEqual(['pt']);
     expect(closestNames('Pt', ['pt', 'eta'], 3)).toEqual(['pt', 'eta']);

@@ -9,6 +9,7 @@
 import type { EndpointInfo, FunctionInfo, Sharing } from '../protocol.ts';
 import type { EndpointRow, FunctionRow, ResolvedSharing, Store, UserRow } from './db.ts';
 import { ApiError } from './http.ts';
+import { closestNames } from '../../errors/suggest.ts';
 
 export function canUseFunction(store: Store, f: FunctionRow, user: UserRow): boolean {
   return f.owner_id === user.id || f.visibility === 'public' || (f.visibility === 'users' && store.functionSharedWith(f.id, user.id));
@@ -49,28 +50,9 @@ export function resolveSharing(store: Store, sharing: Sharing | undefined): Reso
   return { visibility: sharing.visibility, userIds: sharing.visibility === 'users' ? userIds : [] };
 }
 
-/** Up to three candidates closest to `name` by edit distance, for "not found" messages. */
+/** Up to three candidates closest to `name` (the project-wide ranking; each name once), for "not found" messages. */
 export function closest(name: string, candidates: string[]): string[] {
-  return candidates
-    .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 3)
-    .map((x) => x.c);
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
+  return closestNames(name, candidates, 3);
 }
 
 export function functionInfo(store: Store, f: FunctionRow, withCode: boolean): FunctionInfo {
