@@ -3,8 +3,11 @@ import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
 import { registerConvertCommand } from '../io/convert.ts';
 import { openReader } from '../io/open.ts';
+import { packageVersion } from './version.ts';
 
-const program = new Command('ristretto').description('Ristretto: columnar HEP analysis and federated execution');
+const program = new Command('ristretto')
+  .description('Ristretto: columnar HEP analysis and federated execution')
+  .version(packageVersion(), '-V, --version', 'print the Ristretto version');
 registerConvertCommand(program, (path, opts) => openReader(path, opts));
 registerFaasCommands(program);
 try {

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXECUTOR_NAMES } from '../../executors/index.ts';
 import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-options.ts';
+import { packageVersion } from '../cli/version.ts';
 import { RistrettoError } from '../errors/index.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
 import { progressReporter } from './progress.ts';
@@ -52,6 +53,7 @@ function positive(name: string) {
 export function buildProgram(): Command {
   return addFaasOptions(new Command('run-analysis')
     .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
+    .version(packageVersion(), '-V, --version', 'print the Ristretto version')
     .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) URLs pass through')
     .argument('<processor>', 'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })')
     .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES, 'faas']).default('iterative'))
