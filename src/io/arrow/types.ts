@@ -1,9 +1,12 @@
 /**
- * Ristretto dtype ↔ Arrow type. Columns are stored in their in-memory representation so writing and
- * reading are zero-copy: `bool` is stored as Uint8 and 64-bit integers as Float64 (how Ristretto holds
- * them), with the original dtype in the field metadata under `ristretto:dtype`.
+ * Ristretto dtype ↔ Arrow type. Every dtype is stored as the Arrow type of the same name, so pyarrow and
+ * other readers see the types the source file had: `bool` as Bool (bit-packed), `int64` / `uint64` as
+ * Int64 / Uint64. Columns whose in-memory form matches (floats, 8–32-bit integers) are written and read
+ * without a copy; bool (one byte per value in memory) and 64-bit integers (Float64Array in memory, exact
+ * up to 2^53) are converted on write and on read. The dtype is also kept in the field metadata under
+ * `ristretto:dtype`.
  */
-import { DataType, Float32, Float64, Int16, Int32, Int8, Type, Uint16, Uint32, Uint8 } from 'apache-arrow';
+import { Bool, DataType, Float32, Float64, Int16, Int32, Int64, Int8, Type, Uint16, Uint32, Uint64, Uint8 } from 'apache-arrow';
 import type { DType } from '../reader.ts';
 
 export const DTYPE_KEY = 'ristretto:dtype';
@@ -12,6 +15,7 @@ export const DTYPE_KEY = 'ristretto:dtype';
 export function arrowTypeOf(dtype: DType): DataType {
   switch (dtype) {
     case 'bool':
+      return new Bool();
     case 'uint8':
       return new Uint8();
     case 'int8':
@@ -25,7 +29,9 @@ export function arrowTypeOf(dtype: DType): DataType {
     case 'uint32':
       return new Uint32();
     case 'int64':
+      return new Int64();
     case 'uint64':
+      return new Uint64();
     case 'float64':
       return new Float64();
     case 'float32':

@@ -1,10 +1,13 @@
 /**
  * Arrow IPC file writer. Typed arrays go into Arrow `Data` as they are (no copy): flat columns as
  * primitive vectors, jagged columns as List<T> whose offsets and child values are the very arrays of
- * the Ristretto column. Several chunks become several record batches of one file.
+ * the Ristretto column. The exceptions keep the declared type for other readers (pyarrow): `bool` is
+ * bit-packed into Arrow Bool, `int64` / `uint64` values become Int64 / Uint64 (one converting copy).
+ * Several chunks become several record batches of one file.
  */
 import { createWriteStream } from 'node:fs';
-import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, type Data, type DataType } from 'apache-arrow';
+import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Type, type Data, type DataType, type Int } from 'apache-arrow';
+import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { Column, DType } from '../reader.ts';
 import { dtypeOfArray } from '../parquet/dtype.ts';
@@ -42,15 +45,41 @@ export function recordBatchOf(schema: Schema, columns: Record<string, Column>, f
     if (lengthOf(c) !== length) {
       throw new ArrowWriteError(`column ${f.name} has ${lengthOf(c)} entries, ${names[0]} has ${length}`, { file, column: f.name }, 'all columns of a chunk must cover the same entries');
     }
-    if (!isJagged(c)) return makeData({ type: f.type, length, nullCount: 0, data: c } as never);
+    if (!isJagged(c)) return makeData({ type: f.type, length, nullCount: 0, data: storedValues(f.type, c, file, f.name) } as never);
     const itemType = (f.type as List).valueType;
     // A column whose offsets do not start at 0 is a window into a larger content array; Arrow offsets
     // index the child directly, so pass them unchanged with the full content as child.
-    const child = makeData({ type: itemType, length: c.content.length, nullCount: 0, data: c.content } as never);
+    const child = makeData({ type: itemType, length: c.content.length, nullCount: 0, data: storedValues(itemType, c.content, file, f.name) } as never);
     return makeData({ type: f.type, length, nullCount: 0, valueOffsets: c.offsets, child } as never);
   });
   const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
   return new RecordBatch(schema, data);
+}
+
+/** The values buffer Arrow stores for `type`: the array itself, bit-packed booleans, or 64-bit integers. */
+function storedValues(type: DataType, values: NumericArray, file: string, column: string): ArrayBufferView {
+  if (type.typeId === Type.Bool) {
+    const bits = new Uint8Array((values.length + 7) >> 3);
+    for (let i = 0; i < values.length; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
+    return bits;
+  }
+  if (type.typeId === Type.Int && (type as Int).bitWidth === 64) {
+    const signed = (type as Int).isSigned;
+    const out = signed ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isInteger(v) || (!signed && v < 0)) {
+        throw new ArrowWriteError(
+          `column ${column} is declared ${signed ? 'int64' : 'uint64'} but entry ${i} holds ${v}`,
+          { file, column, entry: i },
+          'declare the column float64 (dtypes option), or fix the values',
+        );
+      }
+      out[i] = BigInt(v);
+    }
+    return out;
+  }
+  return values;
 }
 
 /** Streams record batches into an Arrow IPC file (random-access "file" format). */
