@@ -6,7 +6,9 @@
 import { rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
+import { segmentRegExp } from '../dataset/glob.ts';
 import { RistrettoError } from '../errors/index.ts';
+import { closestNames } from '../errors/suggest.ts';
 import { ArrowFileWriter } from './arrow/write.ts';
 import { ParquetFileWriter } from './parquet/write.ts';
 import type { Column, DType, EventReader } from './reader.ts';
@@ -16,7 +18,11 @@ export class ConvertError extends RistrettoError {}
 export type ConvertFormat = 'parquet' | 'arrow';
 
 export interface ConvertOptions {
-  /** Branches to write (default: all). Counts branches of selected jagged branches are added. */
+  /**
+   * Branches to write (default: all), as names or glob patterns (`Muon_*`, `HLT_IsoMu?4`, `Jet_[ep]*`):
+   * a pattern stands for every readable branch it matches, in the file's order. Counts branches of
+   * selected jagged branches are added. A pattern that matches nothing is an error naming close names.
+   */
   branches?: readonly string[];
   entryStart?: number;
   entryStop?: number;
@@ -78,7 +84,7 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     );
   }
   const infos = new Map(reader.branches().map((b) => [b.name, b]));
-  const names = selectBranches(opts.branches ?? [...infos.keys()], infos);
+  const names = selectBranches(expandBranchPatterns(opts.branches ?? [...infos.keys()], [...infos.keys()], reader), infos);
   const dtypes: Record<string, DType> = {};
   for (const n of names) {
     const info = infos.get(n);
@@ -102,6 +108,40 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     throw e;
   }
   return { path: outPath, format, entries: stop - start, branches: names, chunks };
+}
+
+/** True when a requested branch is a glob pattern (`*`, `?` or `[...]`). */
+export function isBranchPattern(name: string): boolean {
+  return /[*?[]/.test(name);
+}
+
+/**
+ * Replace each glob pattern in `requested` by the names it matches (in the order of `available`);
+ * plain names pass through. A pattern matching nothing throws ConvertError listing close names.
+ */
+export function expandBranchPatterns(requested: readonly string[], available: readonly string[], where?: { path: string; treeName: string }): string[] {
+  const out: string[] = [];
+  for (const r of requested) {
+    if (!isBranchPattern(r)) {
+      out.push(r);
+      continue;
+    }
+    const re = segmentRegExp(r);
+    const hits = available.filter((n) => re.test(n));
+    if (hits.length === 0) {
+      const ci = new RegExp(re.source, 'i');
+      const caseOnly = available.filter((n) => ci.test(n));
+      const near = caseOnly.length ? caseOnly.slice(0, 5) : closestNames(r.replace(/[*?]|\[[^\]]*\]/g, ''), available, 5);
+      const inFile = where ? ` in tree '${where.treeName}' of ${where.path}` : '';
+      throw new ConvertError(
+        `branch pattern '${r}' matches no branch${inFile}; closest: ${near.join(', ') || '(none)'}`,
+        { pattern: r, closest: near, ...(where ? { file: where.path, tree: where.treeName } : {}) },
+        caseOnly.length ? 'names are case-sensitive' : '`ristretto ls FILE` lists every branch; * matches any run of characters, ? one character',
+      );
+    }
+    out.push(...hits);
+  }
+  return out;
 }
 
 /** Requested names plus the counts branches of the jagged ones, counts placed before their collection. */
@@ -145,7 +185,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
     .description('convert events to Parquet or Arrow IPC (format from the OUT extension: .parquet, .arrow, .feather)')
     .argument('<in>', 'input file or URL')
     .argument('<out>', 'output file (.parquet, .arrow or .feather)')
-    .option('--branches <list>', 'comma-separated branches to write (default: all; counts of jagged branches are added)')
+    .option('--branches <list>', "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)")
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
     .option('--treename <name>', 'tree name inside a ROOT file (default Events)')
     .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string }) => {
