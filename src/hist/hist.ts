@@ -48,10 +48,14 @@ import {
   regular1DWeighted,
   regular2DWeighted,
 } from './fill-kernels.ts';
+import { describeFillArg, fillArgAdvice, flattenJaggedFill, isFillOptions, type JaggedInput } from './fill-jagged.ts';
 import { identityMap, remap, sizeOf, stridesOf } from './layout.ts';
 import { Double, STORAGE_KINDS, isMeanKind, storageOf, type Storage, type StorageKind } from './storage.ts';
 
-/** A value or array of values for one axis; scalars broadcast. Strings only for StrCategory axes. */
+/**
+ * A value or array of values for one axis; scalars broadcast. Strings only for StrCategory axes.
+ * A jagged array (`{ offsets, content }`, e.g. `events.Muon.pt`) is flattened: see `Hist.fill`.
+ */
 export type FillValue =
   | number
   | boolean
@@ -59,10 +63,11 @@ export type FillValue =
   | NumericArray
   | readonly number[]
   | readonly boolean[]
-  | readonly string[];
+  | readonly string[]
+  | JaggedInput;
 
-/** Per-entry weights or profile samples: a scalar (broadcast) or one value per entry. */
-export type FillWeights = number | NumericArray | readonly number[];
+/** Per-entry weights or profile samples: a scalar (broadcast), one value per entry, or jagged (see `Hist.fill`). */
+export type FillWeights = number | NumericArray | readonly number[] | JaggedInput;
 
 /** Options of `fill`. */
 export interface FillOptions {
@@ -247,15 +252,31 @@ export class Hist implements Addable<Hist>, BinarySerializable {
    * Fill one value (or array of values) per axis, then optionally `{ weight, sample }`.
    * Arrays must share one length; numbers, booleans and strings broadcast. NaN lands in overflow.
    *
+   * **Jagged arrays** (`{ offsets, content }`, one list per event such as `events.Muon.pt`) are
+   * flattened: every element is one fill entry, as boost-histogram / hist users get with
+   * `ak.flatten`. The other arguments of the call follow the elements:
+   * - a jagged weight, sample or second axis value must have the same number of elements in every
+   *   event (same collection); element k pairs with element k;
+   * - a flat array must hold one entry **per event** and is repeated for each element of its event (a
+   *   per-event `genWeight`, a per-event category), like `ak.broadcast_arrays(weight, pt)`;
+   *   an array of another length is an error, and one with an entry per element (already flattened)
+   *   is refused with the advice to flatten the values too (pass `.content`);
+   * - scalars broadcast.
+   * `entries` grows by the number of elements. To fill one value per event instead, reduce first
+   * (e.g. the leading muon's pt, or `count` of the collection).
+   *
    * @example
    * h2.fill(jetPt, jetEta, { weight: 0.5 });
    * byDataset.fill('DY', muonPt);   // StrCategory axis first
+   * h.fill(events.Muon.pt, { weight: events.genWeight }); // every muon, weighted by its event's weight
    */
   fill(...args: [...FillValue[], FillOptions] | FillValue[]): this {
     const last = args[args.length - 1];
-    const hasOpts = typeof last === 'object' && last !== null && !isArrayInput(last);
-    const opts = (hasOpts ? last : {}) as FillOptions;
-    const values = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
+    const hasOpts = isFillOptions(last);
+    const opts0 = (hasOpts ? last : {}) as FillOptions;
+    const values0 = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
+    if (values0.length !== this.axes.length) this.checkFill(values0, opts0); // throws, describing the arguments as passed
+    const { values, opts } = flattenJaggedFill(values0, opts0, (i) => (i < this.axes.length ? describeAxis(this.axes[i]!, i) : `argument ${i}`));
     const n = this.checkFill(values, opts);
     const kind = this.storage.kind;
     if (opts.weight !== undefined && (kind === 'double' || kind === 'int64')) this.varianceKnown = false;
@@ -335,10 +356,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const axes = this.axes;
     if (values.length !== axes.length) {
       const names = axes.map((a, i) => (a.name ? `'${a.name}'` : `#${i}`)).join(', ');
+      const passed = values.map(describeFillArg).join(', ');
+      const advice = values.map(fillArgAdvice).find((x) => x !== undefined);
       throw new FillError(
-        `fill got ${values.length} value argument(s) for ${axes.length} axes (${names || 'none'})`,
-        { got: values.length, axes: axes.length },
-        'pass one value or array per axis, in axis order, then an optional { weight, sample } object',
+        `fill got ${values.length} value argument${values.length === 1 ? '' : 's'}${passed ? ` (${passed})` : ''} for ${axes.length} ax${axes.length === 1 ? 'is' : 'es'} (${names || 'none'})`,
+        { got: values.length, axes: axes.length, passed: values.map(describeFillArg) },
+        advice ?? 'pass one value or array per axis, in axis order, then an optional { weight, sample } object',
       );
     }
     let n = -1;
@@ -356,11 +379,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       const isStr = typeof v === 'string' || (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string');
       if (a.kind === 'str_category') {
         if (!(typeof v === 'string' || Array.isArray(v)) || (Array.isArray(v) && v.length > 0 && !isStr))
-          throw new FillError(`${where} is a string category axis and takes strings`, { axis: i }, 'pass a string or an array of strings');
+          throw new FillError(`${where} is a string category axis and takes strings, got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, 'pass a string or an array of strings');
       } else if (isStr) {
         throw new FillError(`${where} (${a.kind}) takes numbers, got strings`, { axis: i }, 'use a StrCategory axis for string values');
       } else if (!(typeof v === 'number' || typeof v === 'boolean' || isArrayInput(v))) {
-        throw new FillError(`${where} got ${typeof v}`, { axis: i }, 'pass a number, boolean or array');
+        throw new FillError(`${where} got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, fillArgAdvice(v) ?? 'pass a number, boolean, array or jagged array');
       }
       if (isArrayInput(v)) take(v.length, where);
     });
@@ -377,7 +400,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       const v = opts[key];
       if (v === undefined) continue;
       if (isArrayInput(v)) take(v.length, key);
-      else if (typeof v !== 'number') throw new FillError(`${key} must be a number or numeric array, got ${typeof v}`, { [key]: typeof v });
+      else if (typeof v !== 'number') throw new FillError(`${key} must be a number, numeric array or jagged array, got ${describeFillArg(v)}`, { [key]: describeFillArg(v) }, fillArgAdvice(v));
     }
     return n < 0 ? 1 : n;
   }

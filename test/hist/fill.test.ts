@@ -298,7 +298,7 @@ describe('fill argument checks', () => {
   const h = new Hist(new Regular(10, 0, 1, { name: 'pt' }), new Regular(10, 0, 1, { name: 'eta' }));
   it('names the axes when the argument count is wrong', () => {
     expect(() => h.fill([1, 2])).toThrow(FillError);
-    expect(() => h.fill([1, 2])).toThrow("fill got 1 value argument(s) for 2 axes ('pt', 'eta')");
+    expect(() => h.fill([1, 2])).toThrow("fill got 1 value argument (array(2 of number)) for 2 axes ('pt', 'eta')");
   });
   it('names both arrays when lengths differ', () => {
     expect(() => h.fill([1, 2], [1, 2, 3])).toThrow("axis 1 'eta' has 3 entries but axis 0 'pt' has 2");
