@@ -3,13 +3,17 @@
  * item through `processChunk`. Accumulators go back as transferred buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setSyncReadHelperEntry } from '../../src/io/sync-read.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { toChunkFailure } from '../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
 import type { ReplyMessage, RunMessage } from './protocol.ts';
 
 const port = parentPort!;
-const data = (workerData ?? {}) as { maxReaders?: number; bundleDir?: string };
+const data = (workerData ?? {}) as { maxReaders?: number; bundleDir?: string; syncReadHelper?: string };
+// Inside the bundled runtime import.meta.url no longer points at src/: the pool passes where the entry of
+// the helper thread (reads columns a processor touches without prefetch) is.
+if (data.syncReadHelper) setSyncReadHelperEntry(data.syncReadHelper);
 const state = createChunkState({ maxReaders: data.maxReaders });
 const bundles = new Map<string, ProcessorBundle>();
 

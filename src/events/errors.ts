@@ -2,9 +2,8 @@
 import { RistrettoError } from '../errors/index.ts';
 
 /**
- * Internal signal: the processor touched a branch that is not loaded yet. `runOnEvents` catches it,
- * loads the branch and re-runs the processor. It only escapes when events are used outside the
- * processor call (kept in a closure and read after `runOnEvents` returned).
+ * A column was touched on an events object after its `runOnEvents` call returned (kept in a closure):
+ * the chunk is over and its reader may be closed, so columns not loaded by then are not read any more.
  */
 export class ColumnNotLoaded extends RistrettoError {
   readonly branch: string;
@@ -12,8 +11,20 @@ export class ColumnNotLoaded extends RistrettoError {
     super(
       `column ${branch} is not loaded`,
       { branch },
-      'read events only inside the function given to runOnEvents (it is re-run once the column is loaded); ' +
-        'do not keep the events object or swallow this error',
+      'read events only inside the function given to runOnEvents; do not keep the events object beyond the call',
+    );
+    this.branch = branch;
+  }
+}
+
+/** A column that was not prefetched was touched, and the reader can neither read synchronously nor be reopened by the helper thread. */
+export class SyncReadUnavailable extends RistrettoError {
+  readonly branch: string;
+  constructor(branch: string, path: string, treeName: string) {
+    super(
+      `column ${branch} of ${path} tree ${treeName} was not prefetched, and this reader cannot read synchronously`,
+      { path, tree: treeName, branch },
+      'implement readSync on the reader (EventReader), or list every branch the processor uses in `prefetch`',
     );
     this.branch = branch;
   }
@@ -31,17 +42,6 @@ export class BranchNotFound extends RistrettoError {
     );
     this.branch = branch;
     this.closest = closest;
-  }
-}
-
-/** Column discovery did not settle: the processor kept touching new branches, or kept swallowing the load signal. */
-export class TooManyPasses extends RistrettoError {
-  constructor(passes: number, path: string, treeName: string, loaded: readonly string[], lastMissing: readonly string[]) {
-    super(
-      `processor still needed unloaded columns after ${passes} passes over ${path} tree ${treeName} (last missing: ${lastMissing.join(', ')})`,
-      { path, tree: treeName, passes, columnsRead: loaded, lastMissing },
-      'pass the needed branches as `prefetch`, raise `maxPasses`, and make sure the processor does not catch ColumnNotLoaded',
-    );
   }
 }
 

@@ -1,15 +1,17 @@
 /**
- * The columns of one entry range, loaded on demand. Synchronous `get` either returns a loaded column or
- * records the name as missing and throws the `ColumnNotLoaded` signal; `runOnEvents` then calls `load`.
- * Access and misses are logged per pass so the runner can tell what a processor really used.
+ * The columns of one entry range. Columns known in advance are loaded together with `load` (async, one
+ * reader call); a column touched without having been loaded is read on the spot with the reader's
+ * `readSync`, so the processor never has to be re-run. Accesses are logged so the runner can tell what
+ * a processor really used.
  */
 import type { Column, EventReader } from '../io/reader.ts';
-import { ColumnNotLoaded, ColumnShapeMismatch } from './errors.ts';
+import { ColumnNotLoaded, ColumnShapeMismatch, SyncReadUnavailable } from './errors.ts';
 
 export class ColumnStore {
   private readonly columns = new Map<string, Column>();
-  private accessed = new Set<string>();
-  private missing = new Set<string>();
+  private readonly accessed = new Set<string>();
+  private readonly loadedLate = new Set<string>();
+  private sealed = false;
 
   constructor(
     readonly reader: EventReader,
@@ -17,15 +19,16 @@ export class ColumnStore {
     readonly entryStop: number,
   ) {}
 
-  /** The loaded column, logged as accessed; throws `ColumnNotLoaded` (and logs the miss) otherwise. */
+  /** The column, logged as accessed; read synchronously when it is not loaded yet. */
   get(name: string): Column {
     this.accessed.add(name);
     const c = this.columns.get(name);
-    if (c === undefined) {
-      this.missing.add(name);
-      throw new ColumnNotLoaded(name);
-    }
-    return c;
+    if (c !== undefined) return c;
+    if (this.sealed) throw new ColumnNotLoaded(name);
+    if (!this.reader.readSync) throw new SyncReadUnavailable(name, this.reader.path, this.reader.treeName);
+    this.loadedLate.add(name);
+    this.accept([name], this.reader.readSync([name], this.entryStart, this.entryStop));
+    return this.columns.get(name)!;
   }
 
   /** Whether the column is loaded, without logging an access. */
@@ -38,20 +41,19 @@ export class ColumnStore {
     this.accessed.add(name);
   }
 
-  /** Start a processor pass: clear the per-pass access and miss logs. */
-  beginPass(): void {
-    this.accessed = new Set();
-    this.missing = new Set();
+  /** After the processor returned: columns not loaded by now are no longer read (events kept beyond the call). */
+  seal(): void {
+    this.sealed = true;
   }
 
-  /** Names touched while unloaded during this pass, sorted. */
-  missingThisPass(): string[] {
-    return [...this.missing].sort();
-  }
-
-  /** Names accessed during this pass, sorted. */
-  accessedThisPass(): string[] {
+  /** Names accessed so far, sorted. */
+  accessedNames(): string[] {
     return [...this.accessed].sort();
+  }
+
+  /** Names that were not loaded up front but read synchronously on first access, sorted. */
+  lateNames(): string[] {
+    return [...this.loadedLate].sort();
   }
 
   /** Names loaded so far, sorted. */
@@ -59,13 +61,16 @@ export class ColumnStore {
     return [...this.columns.keys()].sort();
   }
 
-  /** Read the given (not yet loaded) branches in one reader call. */
+  /** Read the given (not yet loaded) branches in one async reader call. */
   async load(names: Iterable<string>): Promise<void> {
     const todo = [...new Set(names)].filter((n) => !this.columns.has(n));
     if (todo.length === 0) return;
-    const got = await this.reader.read(todo, this.entryStart, this.entryStop);
+    this.accept(todo, await this.reader.read(todo, this.entryStart, this.entryStop));
+  }
+
+  private accept(names: readonly string[], got: Record<string, Column>): void {
     const n = this.entryStop - this.entryStart;
-    for (const name of todo) {
+    for (const name of names) {
       const c = got[name];
       if (c === undefined) {
         throw new ColumnShapeMismatch(name, this.reader.path, this.reader.treeName, 'the reader returned no column for it');

@@ -1,8 +1,8 @@
 /**
  * The events object a processor receives: getters over a `ColumnStore`, grouped by the NanoAOD schema.
- * Built once per `runOnEvents` call and reused across passes; everything it derives (collection offsets,
- * wrapped fields, global link indices) is cached, but every access is still logged in the store so the
- * final pass's log is the processor's true column set.
+ * Built once per `runOnEvents` call; everything it derives (collection offsets, wrapped fields, global
+ * link indices) is cached, but every access is still logged in the store so its log is the processor's
+ * true column set.
  */
 import type { Jagged, NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
@@ -88,7 +88,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
         canonical = { offsets: offsetsFromCounts(flat(cs.countBranch)), source: cs.countBranch };
         return canonical.offsets;
       }
-      store.get(firstField.name); // not loaded: throws the load signal
+      store.get(firstField.name); // no field loaded and no counts branch: read the first field
       return offsets();
     };
 

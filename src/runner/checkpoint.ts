@@ -27,7 +27,6 @@ export interface CarriedMetrics {
   columns: string[];
   processSeconds: number;
   chunkSeconds: number[];
-  passes: number;
   retries: number;
   skipped: SkippedFile[];
 }

@@ -22,8 +22,6 @@ export interface RunMetrics {
   wallSeconds: number;
   /** Events processed by this invocation (checkpointed ones excluded) / wallSeconds. */
   eventsPerSecond: number;
-  /** Processor passes over all chunks (more than chunks when columns were discovered lazily). */
-  passes: number;
   /** Chunk attempts that were retries. */
   retries: number;
   /** Files left out with --skipbadfiles, with the reason. */

@@ -11,6 +11,7 @@ import { encode } from '../accumulate/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
 import { runOnEvents } from '../events/index.ts';
 import type { BranchInfo, Column, EventReader } from '../io/reader.ts';
+import { warmSyncReads } from '../io/sync-read.ts';
 import type { ProcessContext, Processor } from '../processor/types.ts';
 import { CancelledError, ChunkError, FileReadError } from './errors.ts';
 import { ReaderCache, type Opener } from './reader-cache.ts';
@@ -25,8 +26,6 @@ export interface ChunkMetrics {
   readonly columnsRead: readonly string[];
   /** Wall time of the chunk in the worker (open + read + process + encode), seconds. */
   readonly seconds: number;
-  /** Times the processor ran on this chunk (more than 1 when it touched columns not yet prefetched). */
-  readonly passes: number;
 }
 
 /** The result of one work item: the encoded accumulator (a self-contained, transferable buffer) and metrics. */
@@ -50,7 +49,7 @@ export function createChunkState(opts: { maxReaders?: number; open?: Opener } = 
 export interface ProcessChunkOptions {
   /** Dataset metadata for `ctx.metadata`. */
   metadata?: Readonly<Record<string, unknown>>;
-  /** Columns known (e.g. from other workers) to be needed; read before the first pass. */
+  /** Columns known (e.g. from other workers) to be needed; read up front. */
   prefetch?: Iterable<string>;
   /** Key under which this worker remembers the processor's columns (the bundle hash); default: one shared set. */
   processorKey?: string;
@@ -79,6 +78,9 @@ export async function processChunk(item: WorkItem, processor: Processor<unknown>
   if (!known) state.columns.set(key, (known = new Set()));
   const prefetch = new Set(known);
   if (opts.prefetch) for (const c of opts.prefetch) prefetch.add(c);
+  // Nothing known about this processor: its columns will be read as it touches them, so let the helper
+  // thread start and open the file while this thread opens the chunk.
+  if (prefetch.size === 0) warmSyncReads(reader);
 
   const ctx: ProcessContext = { dataset: item.dataset, file: item.file, tree: item.tree, entryStart: item.entryStart, entryStop: item.entryStop, metadata: opts.metadata ?? {} };
   const guarded = new ReadGuard(reader, item, opts.signal);
@@ -111,24 +113,36 @@ export async function processChunk(item: WorkItem, processor: Processor<unknown>
       bytesRead,
       columnsRead: [...run.columnsRead],
       seconds: (performance.now() - t0) / 1000,
-      passes: run.passes,
     },
   };
 }
 
 /**
- * Delegating reader that remembers whether a read failed for reasons of the file (I/O, corruption)
- * rather than of the request (unknown branch names, which are the processor's mistake and keep their
- * own message).
+ * Delegating reader that remembers whether a read (async up front, or synchronous on a column's first
+ * access) failed for reasons of the file (I/O, corruption) rather than of the request (unknown branch
+ * names, which are the processor's mistake and keep their own message).
  */
 class ReadGuard implements EventReader {
   failure: unknown;
   private names: Set<string> | undefined;
+  readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
   constructor(
     private readonly inner: EventReader,
     private readonly item: WorkItem,
     private readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    if (inner.readSync) {
+      this.readSync = (names, entryStart, entryStop) => {
+        if (this.signal?.aborted) throw new CancelledError(this.item);
+        try {
+          return inner.readSync!(names, entryStart, entryStop);
+        } catch (e) {
+          this.noteFailure(names, e);
+          throw e;
+        }
+      };
+    }
+  }
   get path(): string {
     return this.inner.path;
   }
@@ -152,10 +166,13 @@ class ReadGuard implements EventReader {
     try {
       return await this.inner.read(names, entryStart, entryStop);
     } catch (e) {
-      this.names ??= new Set(this.inner.branches().map((b) => b.name));
-      if (names.every((n) => this.names!.has(n))) this.failure = e;
+      this.noteFailure(names, e);
       throw e;
     }
+  }
+  private noteFailure(names: readonly string[], e: unknown): void {
+    this.names ??= new Set(this.inner.branches().map((b) => b.name));
+    if (names.every((n) => this.names!.has(n))) this.failure = e;
   }
   close(): Promise<void> {
     return this.inner.close();

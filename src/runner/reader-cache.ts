@@ -1,9 +1,12 @@
 /**
  * A small per-worker cache of open readers: consecutive chunks of one file reuse the parsed file
  * structure instead of reopening it. Least recently used readers are closed when the cache is full.
+ * Readers come out able to read synchronously (`ensureSyncReads`): the ones the opener returns without
+ * `readSync` are served by this thread's helper, which opens the same (file, tree) with `openReader`.
  */
 import { openReader } from '../io/open.ts';
 import type { EventReader, OpenOptions } from '../io/reader.ts';
+import { closeSyncReads, ensureSyncReads } from '../io/sync-read.ts';
 
 export type Opener = (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
 
@@ -25,7 +28,7 @@ export class ReaderCache {
       this.readers.set(key, r);
       return r;
     }
-    r = this.open(file, { treeName: tree });
+    r = this.open(file, { treeName: tree }).then((x) => ensureSyncReads(x, version));
     this.readers.set(key, r);
     r.catch(() => this.readers.delete(key));
     while (this.readers.size > this.capacity) {
@@ -48,5 +51,7 @@ export class ReaderCache {
     const all = [...this.readers.values()];
     this.readers.clear();
     await Promise.all(all.map((r) => r.then((x) => x.close()).catch(() => undefined)));
+    // The owner is done: the helper thread (if one started) goes too; it would restart on a later miss.
+    await closeSyncReads();
   }
 }

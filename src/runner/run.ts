@@ -120,7 +120,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const ckptFile = opts.outDir && opts.checkpoint !== false ? checkpointPath(opts.outDir) : undefined;
   let acc: A;
   let done = 0;
-  let carried: CarriedMetrics = { events: 0, bytesRead: 0, columns: [], processSeconds: 0, chunkSeconds: [], passes: 0, retries: 0, skipped: [] };
+  let carried: CarriedMetrics = { events: 0, bytesRead: 0, columns: [], processSeconds: 0, chunkSeconds: [], retries: 0, skipped: [] };
   const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile) : undefined;
   if (!opts.resume && ckptFile && existsSync(ckptFile)) hooks.onNote?.(`starting over; the unfinished run's checkpoint in ${opts.outDir} will be replaced (--resume continues it instead)`);
   if (opts.resume && !ckptFile) hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
@@ -153,7 +153,6 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let events = carried.events;
   let bytesRead = carried.bytesRead;
   let processSeconds = carried.processSeconds;
-  let passes = carried.passes;
   const chunkSeconds = [...carried.chunkSeconds];
   const columns = new Set(carried.columns);
   const skippedByFile = new Map<string, SkippedFile>();
@@ -166,7 +165,6 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     columns: [...columns].sort(),
     processSeconds,
     chunkSeconds: [...chunkSeconds],
-    passes,
     retries: carried.retries + executor.stats.retries - retriesBefore,
     skipped: [...skippedByFile.values()],
   });
@@ -247,7 +245,6 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         events += m.events;
         bytesRead += m.bytesRead;
         processSeconds += m.seconds;
-        passes += m.passes;
         chunkSeconds.push(m.seconds);
         chunks++;
         let grew = false;
@@ -294,7 +291,6 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     chunkSeconds,
     wallSeconds,
     eventsPerSecond: wallSeconds > 0 ? (events - carried.events) / wallSeconds : 0,
-    passes,
     retries: final.retries,
     skippedFiles: [...plan.skipped, ...final.skipped],
     executor: executor.name,

@@ -1,7 +1,8 @@
 /**
  * An in-memory EventReader over per-event JS objects, for testing the events layer against the reader
  * contract without a file format. Columns are built from the objects with naive loops, every read is
- * logged, and `bytesRead` counts the bytes of the arrays handed out.
+ * logged (`reads`; `syncReads` for the ones made with `readSync`), and `bytesRead` counts the bytes of
+ * the arrays handed out.
  */
 import type { NumericArray } from '../../src/columnar/types.ts';
 import type { BranchInfo, Column, DType, EventReader } from '../../src/io/reader.ts';
@@ -23,8 +24,10 @@ export class MemoryReader implements EventReader {
   readonly treeName = 'Events';
   readonly numEntries: number;
   bytesRead = 0;
-  /** One entry per `read` call: the names asked for. */
+  /** One entry per `read` or `readSync` call: the names asked for. */
   readonly reads: string[][] = [];
+  /** One entry per `readSync` call. */
+  readonly syncReads: string[][] = [];
   /** When set, jagged columns come with offsets shifted by this many leading junk elements. */
   shiftOffsets = 0;
 
@@ -50,6 +53,17 @@ export class MemoryReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    const out = this.columns(names, entryStart, entryStop);
+    await Promise.resolve();
+    return out;
+  }
+
+  readSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    this.syncReads.push([...names]);
+    return this.columns(names, entryStart, entryStop);
+  }
+
+  private columns(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     this.reads.push([...names]);
     const out: Record<string, Column> = {};
     for (const name of names) {
@@ -77,7 +91,6 @@ export class MemoryReader implements EventReader {
         out[name] = arr;
       }
     }
-    await Promise.resolve();
     return out;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BranchNotFound, ColumnNotLoaded, InvalidEntryRange, TooManyPasses, runOnEvents } from '../../src/events/index.ts';
+import { BranchNotFound, ColumnNotLoaded, InvalidEntryRange, SyncReadUnavailable, runOnEvents } from '../../src/events/index.ts';
 import type { Events } from '../../src/events/index.ts';
 import { MemoryReader, toyBranches, toyEvents } from './memory-reader.ts';
 import type { ToyEvent } from './memory-reader.ts';
@@ -38,19 +38,25 @@ function naiveLeadingMuon(evs: ToyEvent[]) {
 }
 
 describe('runOnEvents: lazy loading', () => {
-  it('reads only the branches the processor touches, discovering them in passes', async () => {
+  it('reads only the branches the processor touches, calling it once and reading each on first access', async () => {
     const r = reader();
-    const out = await runOnEvents(r, 0, r.numEntries, leadingMuon);
+    let calls = 0;
+    const out = await runOnEvents(r, 0, r.numEntries, (e) => {
+      calls++;
+      return leadingMuon(e);
+    });
+    expect(calls).toBe(1);
     expect(out.result).toEqual(naiveLeadingMuon(EVENTS));
     // Muon.offsets is touched before any Muon field is loaded, so it asks for the counts branch.
     expect(out.columnsRead).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
     expect(out.columnsAccessed).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
-    expect(r.reads).toEqual([['nMuon'], ['Muon_pt'], ['MET_pt']]);
-    expect(out.passes).toBe(4);
+    expect(out.columnsReadOnAccess).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
+    expect(r.syncReads).toEqual([['nMuon'], ['Muon_pt'], ['MET_pt']]);
+    expect(r.reads).toEqual(r.syncReads);
     expect(out.bytesRead).toBe(r.bytesRead);
   });
 
-  it('counts one pass per missing branch, and one pass with prefetch', async () => {
+  it('reads misses synchronously on a cold chunk and everything up front with prefetch', async () => {
     const r = reader();
     const fn = (e: Events) => {
       const a = e.Muon.pt.content.length;
@@ -59,23 +65,44 @@ describe('runOnEvents: lazy loading', () => {
       return a + b + c;
     };
     const first = await runOnEvents(r, 0, 50, fn);
-    expect(first.passes).toBe(4);
     expect(first.columnsRead).toEqual(['MET_pt', 'Muon_pt', 'run']);
-    expect(r.reads).toEqual([['Muon_pt'], ['MET_pt'], ['run']]);
+    expect(r.syncReads).toEqual([['Muon_pt'], ['MET_pt'], ['run']]);
 
     const r2 = reader();
     const second = await runOnEvents(r2, 50, 100, fn, { prefetch: first.columnsRead });
-    expect(second.passes).toBe(1);
     expect(r2.reads).toEqual([['MET_pt', 'Muon_pt', 'run']]);
+    expect(r2.syncReads).toEqual([]);
+    expect(second.columnsReadOnAccess).toEqual([]);
     const naive = EVENTS.slice(50, 100).reduce((s, e) => s + e.muons.length, 0) + 50 + 50;
     expect(second.result).toBe(naive);
+  });
+
+  it('calls a processor with side effects once, also when it touches a column only in some chunks', async () => {
+    const r = reader();
+    const log: string[] = [];
+    // Jet_pt is read only for chunks starting at an odd entry: the prefetch from the first chunk lacks it.
+    const fn = (e: Events) => {
+      log.push(`chunk ${e.entryStart}`);
+      let s = e.MET.pt.length;
+      if (e.entryStart % 2 === 1) s += e.Jet.pt.content.length;
+      log.push(`  muons ${e.Muon.pt.content.length}`);
+      return s;
+    };
+    const first = await runOnEvents(r, 0, 40, fn);
+    const second = await runOnEvents(r, 41, 80, fn, { prefetch: first.columnsRead });
+    expect(log).toEqual([
+      'chunk 0', `  muons ${EVENTS.slice(0, 40).reduce((s, e) => s + e.muons.length, 0)}`,
+      'chunk 41', `  muons ${EVENTS.slice(41, 80).reduce((s, e) => s + e.muons.length, 0)}`,
+    ]);
+    expect(second.columnsReadOnAccess).toEqual(['Jet_pt']);
+    expect(second.result).toBe(39 + EVENTS.slice(41, 80).reduce((s, e) => s + e.jets.length, 0));
   });
 
   it('ignores prefetch names the file lacks and still reads nothing untouched', async () => {
     const r = reader();
     const out = await runOnEvents(r, 0, 10, (e) => e.run[0], { prefetch: ['run', 'Muon_ptt'] });
     expect(out.result).toBe(EVENTS[0]!.run);
-    expect(out.passes).toBe(1);
+    expect(out.columnsReadOnAccess).toEqual([]);
     expect(out.columnsRead).toEqual(['run']);
   });
 
@@ -87,24 +114,7 @@ describe('runOnEvents: lazy loading', () => {
     expect(out.columnsAccessed).toEqual(['MET_pt']);
   });
 
-  it('reloads and re-runs when the processor swallows the load signal', async () => {
-    const r = reader();
-    let sawSignal = 0;
-    const out = await runOnEvents(r, 0, r.numEntries, (e) => {
-      let pt: Float32Array | undefined;
-      try {
-        pt = e.Muon.pt.content as Float32Array;
-      } catch (err) {
-        if (err instanceof ColumnNotLoaded) sawSignal++;
-      }
-      return pt ? pt.length : -1;
-    });
-    expect(sawSignal).toBe(1);
-    expect(out.result).toBe(EVENTS.reduce((s, e) => s + e.muons.length, 0));
-    expect(out.passes).toBe(2);
-  });
-
-  it('rethrows the processor’s own error untouched, also after discovery passes', async () => {
+  it('rethrows the processor’s own error untouched, also after reading on access', async () => {
     const r = reader();
     const mine = new TypeError('processor bug');
     await expect(runOnEvents(r, 0, 10, () => { throw mine; })).rejects.toBe(mine);
@@ -117,11 +127,33 @@ describe('runOnEvents: lazy loading', () => {
     await expect(runOnEvents(r, 0, 10, async () => Promise.reject(mine))).rejects.toBe(mine);
   });
 
-  it('fails clearly when discovery exceeds maxPasses', async () => {
+  it('a failed read on access reaches the processor and the caller as the reader’s error', async () => {
     const r = reader();
-    const err = await runOnEvents(r, 0, 10, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length + e.Jet.pt.content.length, { maxPasses: 2 }).catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(TooManyPasses);
-    expect((err as Error).message).toMatch(/after 2 passes over mem:\/\/toy tree Events \(last missing: Muon_eta\).*prefetch/);
+    const broken = new RangeError('disk on fire');
+    r.readSync = () => {
+      throw broken;
+    };
+    let caught: unknown;
+    const err = await runOnEvents(r, 0, 10, (e) => {
+      try {
+        return e.MET.pt.length;
+      } catch (x) {
+        caught = x;
+        throw x;
+      }
+    }).catch((x: unknown) => x);
+    expect(caught).toBe(broken);
+    expect(err).toBe(broken);
+  });
+
+  it('says what to do when the reader can neither read synchronously nor be reopened', async () => {
+    const r = reader();
+    Object.assign(r, { readSync: undefined });
+    const err = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(SyncReadUnavailable);
+    expect((err as Error).message).toMatch(/column MET_pt of mem:\/\/toy tree Events was not prefetched.*readSync.*prefetch/);
+    const ok = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length, { prefetch: ['MET_pt'] });
+    expect(ok.result).toBe(10);
   });
 
   it('validates the entry range', async () => {
@@ -188,5 +220,6 @@ describe('runOnEvents: missing branches', () => {
     const { result: kept } = await runOnEvents(r, 0, 10, (e) => e);
     expect(() => kept.Jet.pt).toThrow(ColumnNotLoaded);
     expect(() => kept.Jet.pt).toThrow(/only inside the function given to runOnEvents/);
+    expect(r.reads).toEqual([]);
   });
 });

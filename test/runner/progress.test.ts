@@ -36,7 +36,7 @@ describe('progress and summary', () => {
   it('lists skipped files with their reason in the summary', () => {
     const m: RunMetrics = {
       events: 1000, chunks: 2, chunksTotal: 3, resumedChunks: 1, bytesRead: 2_500_000, columns: ['MET_pt'], processSeconds: 1, chunkSeconds: [0.25, 0.75],
-      wallSeconds: 2, eventsPerSecond: 500, passes: 3, retries: 1, executor: 'threads', workers: 2, files: 2,
+      wallSeconds: 2, eventsPerSecond: 500, retries: 1, executor: 'threads', workers: 2, files: 2,
       preprocess: { cacheHits: 1, opened: 1, seconds: 0.1 },
       skippedFiles: [{ dataset: 'd', file: '/x/bad.root', tree: 'Events', reason: 'truncated', stage: 'preprocess' }],
     };

@@ -1,0 +1,291 @@
+/**
+ * Synchronous reads for readers that only read asynchronously, so a processor can run exactly once per
+ * chunk: when it touches a column that was not prefetched, the column is read on the spot and returned.
+ *
+ * Every thread that needs it gets one lazily started helper worker_thread. The helper opens its own
+ * reader for the same file (`openReader` with the tree name, cached like the ReaderCache), does the
+ * async read, posts the columns back over a MessagePort (typed-array buffers transferred) and bumps a
+ * counter in a SharedArrayBuffer; the calling thread blocks in `Atomics.wait` on that counter and takes
+ * the reply with `receiveMessageOnPort`. Errors come back as the same error classes (by name).
+ *
+ * Why a thread for every format rather than a synchronous twin of each reader (`readSync` on local ROOT
+ * files): the ROOT, Parquet and Arrow readers are async all the way down (file handles, http range
+ * requests with retries, XRootD, lazily imported decompressors); a sync twin would duplicate each
+ * reader's fetch path and still leave remote files needing the thread. The bridge only serves misses —
+ * columns already known (prefetch, the set a worker remembers per processor) are still read up front,
+ * asynchronously, on the caller's reader — so it is paid on the first chunk a worker sees, not in the
+ * steady state. Readers that can read synchronously anyway (in-memory ones, custom readers) implement
+ * `EventReader.readSync` themselves and never start the helper.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { RistrettoError } from '../errors/index.ts';
+import { ArrowColumnNotFoundError, ArrowError, ArrowFormatError, ArrowRangeError, ArrowUnsupportedError } from './arrow/read.ts';
+import { extensionOf, registeredFormats, UnsupportedFormatError } from './open.ts';
+import { ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './parquet/errors.ts';
+import type { BranchInfo, Column, EventReader } from './reader.ts';
+import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, RootError, RootFileError, TreeNotFoundError, UnsupportedBranchError } from './root/errors.ts';
+import { SourceError } from './source.ts';
+
+/** Messages to the helper. */
+export type HelperRequest =
+  | { type: 'read'; id: number; file: string; tree: string; version: string; names: string[]; entryStart: number; entryStop: number }
+  | { type: 'open'; file: string; tree: string; version: string }
+  | { type: 'evict'; file: string; tree: string; version: string };
+
+/** An error as it crosses the thread boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  context?: Record<string, unknown>;
+  hint?: string;
+}
+
+/** Replies from the helper; each is followed by a bump of the shared counter. */
+export type HelperReply =
+  | { type: 'result'; id: number; columns: Record<string, Column>; bytes: number }
+  | { type: 'error'; id: number; error: WireError }
+  /** The helper could not start (or died): every pending and later read fails with this. */
+  | { type: 'fatal'; error: WireError };
+
+/** The helper thread could not be started or died; reads through it fail with this. */
+export class SyncReadHelperError extends RistrettoError {}
+
+/** Close the helper after this long without a read (it holds open files). */
+const IDLE_MS = 30_000;
+
+let helperEntry: URL = new URL('./sync-read-helper.mjs', import.meta.url);
+
+/**
+ * Where the helper's entry module is. Only needed where this module runs from a bundle (the thread
+ * executor's bundled worker runtime), where `import.meta.url` no longer points into src/io.
+ */
+export function setSyncReadHelperEntry(url: string | URL): void {
+  helperEntry = new URL(url);
+}
+
+/** The default location of the helper entry (for passing to bundled code). */
+export const SYNC_READ_HELPER_ENTRY = helperEntry.href;
+
+interface Helper {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly flag: Int32Array;
+  dead: WireError | undefined;
+}
+
+/** The per-thread client of the helper. */
+class SyncReadBridge {
+  private helper: Helper | undefined;
+  private nextId = 0;
+  private idle: NodeJS.Timeout | undefined;
+
+  /** Read synchronously through the helper. */
+  read(file: string, tree: string, version: string, names: readonly string[], entryStart: number, entryStop: number): { columns: Record<string, Column>; bytes: number } {
+    const h = this.ensure();
+    const id = ++this.nextId;
+    let seen = Atomics.load(h.flag, 0);
+    const req: HelperRequest = { type: 'read', id, file, tree, version, names: [...names], entryStart, entryStop };
+    h.port.postMessage(req);
+    try {
+      for (;;) {
+        if (h.dead) throw revive(h.dead);
+        const got = receiveMessageOnPort(h.port);
+        if (got) {
+          const m = got.message as HelperReply;
+          if (m.type === 'fatal') {
+            h.dead = m.error;
+            continue;
+          }
+          if (m.id !== id) continue; // a reply to a read abandoned by an exception (cannot happen today)
+          if (m.type === 'error') throw revive(m.error);
+          return { columns: m.columns, bytes: m.bytes };
+        }
+        Atomics.wait(h.flag, 0, seen);
+        seen = Atomics.load(h.flag, 0);
+      }
+    } finally {
+      if (h.dead) this.drop(h);
+      this.armIdle();
+    }
+  }
+
+  /** Start the helper (if needed) and let it open the file now, so a later miss does not wait for either. */
+  warm(file: string, tree: string, version: string): void {
+    try {
+      const h = this.ensure();
+      h.port.postMessage({ type: 'open', file, tree, version } satisfies HelperRequest);
+      this.armIdle();
+    } catch {
+      // A helper that cannot start reports it on the first real read.
+    }
+  }
+
+  /** Let the helper close its reader of the file (after a read error on it). */
+  evict(file: string, tree: string, version: string): void {
+    this.helper?.port.postMessage({ type: 'evict', file, tree, version } satisfies HelperRequest);
+  }
+
+  /** Terminate the helper; a later read starts a new one. */
+  async close(): Promise<void> {
+    const h = this.helper;
+    if (!h) return;
+    this.drop(h);
+    await h.worker.terminate().catch(() => undefined);
+  }
+
+  private ensure(): Helper {
+    if (this.helper && !this.helper.dead) return this.helper;
+    if (helperEntry.protocol === 'file:' && !existsSync(fileURLToPath(helperEntry))) {
+      throw new SyncReadHelperError(
+        `cannot read columns synchronously: the helper module ${fileURLToPath(helperEntry)} does not exist`,
+        { entry: helperEntry.href },
+        'code bundled from Ristretto must call setSyncReadHelperEntry() with the location of src/io/sync-read-helper.mjs',
+      );
+    }
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(helperEntry, { workerData: { port: port2, flag }, transferList: [port2] });
+    // Never keep the process (or a pool worker) alive for the helper's sake.
+    worker.unref();
+    port1.unref();
+    const h: Helper = { worker, port: port1, flag, dead: undefined };
+    worker.on('error', (e) => (h.dead ??= { name: 'SyncReadHelperError', message: `the sync-read helper thread failed: ${e.message}` }));
+    worker.on('exit', () => {
+      h.dead ??= { name: 'SyncReadHelperError', message: 'the sync-read helper thread exited' };
+      if (this.helper === h) this.helper = undefined;
+    });
+    this.helper = h;
+    return h;
+  }
+
+  private drop(h: Helper): void {
+    if (this.helper === h) this.helper = undefined;
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    void h.worker.terminate().catch(() => undefined);
+  }
+
+  private armIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    if (!this.helper) return;
+    this.idle = setTimeout(() => void this.close(), IDLE_MS);
+    this.idle.unref();
+  }
+}
+
+let bridge: SyncReadBridge | undefined;
+
+/** This thread's helper client. */
+function syncReadBridge(): SyncReadBridge {
+  return (bridge ??= new SyncReadBridge());
+}
+
+/** Terminate this thread's helper (it restarts on the next miss). */
+export function closeSyncReads(): Promise<void> {
+  return bridge?.close() ?? Promise.resolve();
+}
+
+/**
+ * A reader that can read synchronously: `reader` itself when it implements `readSync`, a wrapper reading
+ * misses through the helper when the helper can open the same file (`openReader` knows its extension),
+ * else `reader` unchanged (a miss then fails with a clear error). `version` keys the helper's reader
+ * cache like the ReaderCache's (the file id).
+ */
+export function ensureSyncReads(reader: EventReader, version = ''): EventReader {
+  if (reader.readSync) return reader;
+  if (!registeredFormats().includes(extensionOf(reader.path))) return reader;
+  return new HelperBackedReader(reader, version);
+}
+
+/** Start the helper for `reader`'s file ahead of a likely miss (no-op for readers that read synchronously themselves). */
+export function warmSyncReads(reader: EventReader): void {
+  if (reader instanceof HelperBackedReader) reader.warm();
+}
+
+/** Delegates everything to the caller's reader, except `readSync`, which goes through the helper. */
+class HelperBackedReader implements EventReader {
+  private helperBytes = 0;
+  constructor(
+    readonly inner: EventReader,
+    private readonly version: string,
+  ) {}
+  get path(): string {
+    return this.inner.path;
+  }
+  get treeName(): string {
+    return this.inner.treeName;
+  }
+  get numEntries(): number {
+    return this.inner.numEntries;
+  }
+  /** The caller's reader's bytes plus the helper's reads for it (its first read also pays for opening the file). */
+  get bytesRead(): number {
+    return this.inner.bytesRead + this.helperBytes;
+  }
+  branches(): readonly BranchInfo[] {
+    return this.inner.branches();
+  }
+  boundaries(): readonly number[] {
+    return this.inner.boundaries();
+  }
+  read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    return this.inner.read(names, entryStart, entryStop);
+  }
+  readSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    const { columns, bytes } = syncReadBridge().read(this.path, this.treeName, this.version, names, entryStart, entryStop);
+    this.helperBytes += bytes;
+    return columns;
+  }
+  warm(): void {
+    syncReadBridge().warm(this.path, this.treeName, this.version);
+  }
+  /** Closing (e.g. the ReaderCache evicting a reader after a read error) also drops the helper's reader of the file. */
+  close(): Promise<void> {
+    bridge?.evict(this.path, this.treeName, this.version);
+    return this.inner.close();
+  }
+}
+
+/** Error classes a reader may throw, by name, so a helper's error arrives as the same class. */
+const CLASSES: Record<string, abstract new (...args: never[]) => Error> = Object.fromEntries(
+  [
+    RistrettoError, SourceError, UnsupportedFormatError, SyncReadHelperError,
+    RootError, RootFileError, TreeNotFoundError, BranchNotFoundError, UnsupportedBranchError, CorruptBasketError, BasketReadError, EntryRangeError,
+    ParquetError, ParquetFormatError, ParquetColumnNotFoundError, ParquetUnsupportedError, ParquetRangeError,
+    ArrowError, ArrowFormatError, ArrowColumnNotFoundError, ArrowUnsupportedError, ArrowRangeError,
+    Error, TypeError, RangeError,
+  ].map((c) => [c.name, c]),
+);
+
+/** An error for the wire: name, message (hint included, as RistrettoError builds it), stack, context, hint. */
+export function toWireError(e: unknown): WireError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const w: WireError = { name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof RistrettoError) {
+    w.hint = e.hint;
+    try {
+      w.context = structuredClone(e.context) as Record<string, unknown>;
+    } catch {
+      // context with something uncloneable: leave it out
+    }
+  }
+  return w;
+}
+
+/** The error `w` describes, as an instance of the same class when it is a known one (constructors are bypassed: the message is final). */
+export function revive(w: WireError): Error {
+  const cls = CLASSES[w.name] ?? (w.context !== undefined || w.hint !== undefined ? RistrettoError : Error);
+  const e = Object.create(cls.prototype) as Error & { context?: unknown; hint?: unknown };
+  Object.defineProperty(e, 'message', { value: w.message, writable: true, configurable: true });
+  Object.defineProperty(e, 'name', { value: w.name, writable: true, configurable: true });
+  const here = new Error().stack?.split('\n').slice(1).join('\n') ?? '';
+  Object.defineProperty(e, 'stack', { value: `${w.stack ?? `${w.name}: ${w.message}`}\n    --- read in the sync-read helper thread, for:\n${here}`, writable: true, configurable: true });
+  if (cls.prototype instanceof RistrettoError || cls === RistrettoError) {
+    Object.defineProperty(e, 'context', { value: w.context ?? {}, enumerable: true });
+    Object.defineProperty(e, 'hint', { value: w.hint, enumerable: true });
+  }
+  return e;
+}
