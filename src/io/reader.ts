@@ -12,15 +12,40 @@ export type DType = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | '
 export interface BranchInfo {
   /** NanoAOD-flat name: `Jet_pt`, `nJet`, `MET_pt`, `run`. */
   readonly name: string;
-  /** `flat`: one value per entry; `jagged`: a list per entry. */
-  readonly kind: 'flat' | 'jagged';
+  /**
+   * `flat`: one value per entry; `jagged`: a list per entry; `jagged2`: a list of lists per entry
+   * (ROOT `std::vector<std::vector<T>>`), read as a DoublyJagged column.
+   */
+  readonly kind: 'flat' | 'jagged' | 'jagged2';
   readonly dtype: DType;
   /** For jagged branches, the name of the counts branch (`nJet`) when the file has one. */
   readonly countBranch?: string;
+  /**
+   * Another branch of the file has the same name (ROOT allows it). The reader returns the first one in
+   * tree order, like ROOT's TTree::GetBranch; the others cannot be read by name.
+   */
+  readonly duplicate?: boolean;
+}
+
+/**
+ * A list of lists per entry: entry i owns the inner lists `offsets[i] .. offsets[i+1]` of `content`,
+ * itself a jagged column over the values. Only ROOT `std::vector<std::vector<T>>` branches give these.
+ */
+export interface DoublyJagged<T extends NumericArray = NumericArray> {
+  readonly offsets: Int32Array;
+  readonly content: Jagged<T>;
 }
 
 /** A decoded column: a typed array (flat) or offsets + content (jagged). */
 export type Column = NumericArray | Jagged;
+
+/** What `read` may return: a Column, or a DoublyJagged column for branches of kind `jagged2`. */
+export type AnyColumn = Column | DoublyJagged;
+
+/** True for the columns of `jagged2` branches. */
+export function isDoublyJagged(c: AnyColumn): c is DoublyJagged {
+  return 'offsets' in c && 'offsets' in (c.content as object);
+}
 
 export interface EventReader {
   /** Path or URL the reader was opened on (used in error messages). */

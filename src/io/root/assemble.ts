@@ -72,15 +72,16 @@ export function assembleJagged(dtype: DType, itemSize: number, slices: readonly 
 
 /**
  * Byte offsets for a basket without its own offset table, from the count branch's values for the
- * basket's entries. The counts must account for every data byte, or the basket is inconsistent.
+ * basket's entries (each entry `header` bytes, then its values). The counts must account for every
+ * data byte, or the basket is inconsistent.
  */
-export function offsetsFromCounts(counts: NumericArray, itemSize: number, dataBytes: number): Int32Array {
+export function offsetsFromCounts(counts: NumericArray, itemSize: number, dataBytes: number, header = 0): Int32Array {
   const offsets = new Int32Array(counts.length + 1);
   let b = 0;
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i]!;
     if (!(c >= 0) || c !== Math.floor(c)) throw new BasketFormatError(`count branch holds ${c} at basket entry ${i}`);
-    b += c * itemSize;
+    b += header + c * itemSize;
     offsets[i + 1] = b;
   }
   if (b !== dataBytes) throw new BasketFormatError(`count branch accounts for ${b} bytes, the basket holds ${dataBytes}`);

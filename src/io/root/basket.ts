@@ -42,6 +42,9 @@ export async function decodeBasket(raw: Uint8Array, want: BasketExpectation): Pr
   if (border < 0 || border > payload.length) throw new BasketFormatError(`fLast ${h.last} is outside the basket (key length ${h.keylen}, ${payload.length} data bytes)`);
   const data = payload.subarray(0, border);
   if (!want.hasEntryOffsets) return { data, entries: h.nevBuf, offsets: null };
+  // Some writers leave the table out although the branch metadata announces one (nothing follows the
+  // data): report that as "no offsets" so the reader takes the sizes from the count branch instead.
+  if (border === payload.length && h.nevBuf > 0) return { data, entries: h.nevBuf, offsets: null };
   return { data, entries: h.nevBuf, offsets: readEntryOffsets(payload, border, h) };
 }
 
@@ -51,13 +54,16 @@ export async function decodeBasket(raw: Uint8Array, want: BasketExpectation): Pr
  */
 export function embeddedBasket(b: { fKeylen: number; fNevBuf: number; fLast: number; fEntryOffset?: ArrayLike<number>; fBufferRef?: { arr?: DataView } | null }, hasEntryOffsets: boolean): BasketData {
   const border = b.fLast - b.fKeylen;
+  if (!Number.isInteger(b.fNevBuf) || b.fNevBuf < 0) throw new BasketFormatError(`embedded basket holds ${b.fNevBuf} entries`);
   const dv = b.fBufferRef?.arr;
-  if (!dv || dv.byteLength < border || border < 0) throw new BasketFormatError(`embedded basket holds ${dv?.byteLength ?? 0} bytes, fLast says ${border}`);
-  const data = new Uint8Array(dv.buffer, dv.byteOffset, border);
+  if (border < 0 || (border > 0 && (!dv || dv.byteLength < border))) throw new BasketFormatError(`embedded basket holds ${dv?.byteLength ?? 0} bytes, fLast says ${border}`);
+  // A basket whose entries are all empty (a counter that is 0 in every entry) has no data bytes at all.
+  const data = border === 0 || !dv ? new Uint8Array(0) : new Uint8Array(dv.buffer, dv.byteOffset, border);
   if (!hasEntryOffsets) return { data, entries: b.fNevBuf, offsets: null };
-  const src = b.fEntryOffset;
-  if (!src || src.length < b.fNevBuf) throw new BasketFormatError('embedded basket has no entry offsets');
   const offsets = new Int32Array(b.fNevBuf + 1);
+  if (border === 0) return { data, entries: b.fNevBuf, offsets }; // every entry is empty
+  const src = b.fEntryOffset;
+  if (!src || src.length < b.fNevBuf) return { data, entries: b.fNevBuf, offsets: null }; // sizes from the count branch
   for (let i = 0; i < b.fNevBuf; i++) offsets[i] = src[i]! - b.fKeylen;
   offsets[b.fNevBuf] = border;
   checkOffsets(offsets, border);

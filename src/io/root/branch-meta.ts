@@ -1,9 +1,13 @@
 /**
- * What the reader needs to know about one TBranch, extracted once from jsroot's objects: its decoded
- * type and shape, where its baskets are, and, for branches we cannot decode, why.
+ * What the reader needs to know about one readable column of a TTree, extracted once from jsroot's
+ * objects: its decoded type and shape (`layout`), where its baskets are, and, for branches we cannot
+ * decode, why. Besides plain numeric TBranches this covers leaf lists (one column per leaf, named
+ * `branch_leaf`), std::vector<number> and std::vector<std::vector<number>> (TBranchElement, top level
+ * or members of a split object), and the numeric members of split objects (scalars, fixed arrays,
+ * `T* x; //[n]` arrays). Anything else is described with `unsupported` and refused when read.
  */
 import type { BranchInfo, DType } from '../reader.ts';
-import type { JsBranch, JsEmbeddedBasket, JsLeaf, JsTree } from './jsroot.ts';
+import type { JsBranch, JsEmbeddedBasket, JsLeaf, JsStreamerElement, JsTree } from './jsroot.ts';
 
 /** One basket written as its own key in the file. */
 export interface BasketLocation {
@@ -14,31 +18,60 @@ export interface BasketLocation {
   readonly entryStop: number;
 }
 
+/** A basket stored inside the TBranch object (recovered / never-flushed baskets). */
+export interface EmbeddedLocation {
+  readonly index: number;
+  readonly basket: JsEmbeddedBasket;
+  readonly entryStart: number;
+  readonly entryStop: number;
+}
+
+/**
+ * How one entry's bytes map to values.
+ * - `fixed`: `perEntry` elements of `itemSize` bytes (flat when perEntry is 1 and the info says flat);
+ * - `counted`: a count branch gives the number of elements; each entry is `header` bytes then the elements
+ *   (`x[n]/F`: header 0; a split member `T* x; //[n]`: header 1);
+ * - `vector`: std::vector<T>: byte count, version, size, elements;
+ * - `vector2`: std::vector<std::vector<T>>: byte count, version, size, then per inner vector size + elements;
+ * - `field`: one leaf of a leaf list: the entry is a packed record of `recordBytes` bytes, this leaf's
+ *   `perEntry` elements start at byte `offset`.
+ */
+export type Layout =
+  | { readonly kind: 'fixed'; readonly itemSize: number; readonly perEntry: number }
+  | { readonly kind: 'counted'; readonly itemSize: number; readonly header: number }
+  | { readonly kind: 'vector'; readonly itemSize: number }
+  | { readonly kind: 'vector2'; readonly itemSize: number }
+  | { readonly kind: 'field'; readonly itemSize: number; readonly perEntry: number; readonly recordBytes: number; readonly offset: number };
+
+/** Why a branch is refused: its type is not supported, or the file lacks the streamer info to know it. */
+export type UnsupportedKind = 'type' | 'streamer';
+
 export interface BranchMeta {
+  /** Column name (the branch name; `branch_leaf` for the leaves of a leaf list). */
   readonly name: string;
-  /** Leaf type as jsroot names it plus the branch title, for messages. */
+  /** Name of the TBranch whose baskets hold the data (differs from `name` for leaf-list fields). */
+  readonly branchName: string;
+  /** Leaf type as jsroot names it plus the branch title and class, for messages. */
   readonly typeLabel: string;
   /** Present when the branch can be decoded. */
   readonly info?: BranchInfo;
   /** Present when it cannot: what is unsupported about it. */
   readonly unsupported?: string;
-  /** Bytes per stored element. */
-  readonly itemSize: number;
-  /** Fixed elements per entry for `x[3]`-style branches (1 otherwise). */
-  readonly fixedLen: number;
-  /** Jagged with a count leaf (`Jet_pt[nJet]`). */
-  readonly counted: boolean;
-  /** Baskets carry a table of per-entry byte offsets. */
+  readonly unsupportedKind?: UnsupportedKind;
+  /** Present with `info`. */
+  readonly layout?: Layout;
+  /** Baskets carry a table of per-entry byte offsets (metadata says so; the reader checks each basket). */
   readonly hasEntryOffsets: boolean;
   readonly baskets: readonly BasketLocation[];
-  /** Entries covered by written baskets; past it, the data sit in an embedded basket (if any). */
-  readonly writtenEntries: number;
+  /** Baskets kept inside the branch object, in entry order. */
+  readonly embedded: readonly EmbeddedLocation[];
   readonly entries: number;
-  readonly embedded?: { readonly basket: JsEmbeddedBasket; readonly entryStart: number };
+  /** Another branch (or leaf-list field) of the tree has the same name; the first in tree order wins. */
+  readonly duplicate?: boolean;
 }
 
+// leaf class: [signed dtype, unsigned dtype, bytes]
 const LEAF_TYPES: Record<string, [DType, DType, number]> = {
-  // leaf class: [signed dtype, unsigned dtype, bytes]
   TLeafO: ['bool', 'bool', 1],
   TLeafB: ['int8', 'uint8', 1],
   TLeafS: ['int16', 'uint16', 2],
@@ -49,64 +82,327 @@ const LEAF_TYPES: Record<string, [DType, DType, number]> = {
   TLeafD: ['float64', 'float64', 8],
 };
 
-/** Metadata of every top-level branch of `tree`, decodable or not. */
-export function describeBranches(tree: JsTree): BranchMeta[] {
-  const branches = tree.fBranches.arr.filter((b): b is JsBranch => !!b);
-  // Count leaves are referenced by leaf name; map them to the branch that holds them.
-  const branchOfLeaf = new Map<string, string>();
-  for (const b of branches) for (const l of b.fLeaves.arr) if (l) branchOfLeaf.set(l.fName, b.fName);
-  return branches.map((b) => describeBranch(b, branchOfLeaf));
+// TStreamerInfo basic type codes (TVirtualStreamerInfo::EReadWrite): [dtype, bytes on disk]
+const STREAMER_TYPES: Record<number, [DType, number]> = {
+  1: ['int8', 1],
+  2: ['int16', 2],
+  3: ['int32', 4],
+  4: ['int64', 8], // Long_t is always written as 8 bytes
+  5: ['float32', 4],
+  6: ['int32', 4], // kCounter
+  8: ['float64', 8],
+  11: ['uint8', 1],
+  12: ['uint16', 2],
+  13: ['uint32', 4],
+  14: ['uint64', 8],
+  15: ['uint32', 4], // kBits
+  16: ['int64', 8],
+  17: ['uint64', 8],
+  18: ['bool', 1],
+};
+const K_OFFSET_L = 20;
+const K_OFFSET_P = 40;
+const K_STL = 300;
+const K_DOUBLE32 = 9;
+const K_FLOAT16 = 19;
+
+// C++ element types of std::vector<T> we decode: [dtype, bytes]
+const CXX_TYPES: Record<string, [DType, number]> = {
+  bool: ['bool', 1],
+  Bool_t: ['bool', 1],
+  char: ['int8', 1],
+  'signed char': ['int8', 1],
+  Char_t: ['int8', 1],
+  int8_t: ['int8', 1],
+  'unsigned char': ['uint8', 1],
+  UChar_t: ['uint8', 1],
+  uint8_t: ['uint8', 1],
+  short: ['int16', 2],
+  'short int': ['int16', 2],
+  Short_t: ['int16', 2],
+  int16_t: ['int16', 2],
+  'unsigned short': ['uint16', 2],
+  'unsigned short int': ['uint16', 2],
+  UShort_t: ['uint16', 2],
+  uint16_t: ['uint16', 2],
+  int: ['int32', 4],
+  Int_t: ['int32', 4],
+  int32_t: ['int32', 4],
+  unsigned: ['uint32', 4],
+  'unsigned int': ['uint32', 4],
+  UInt_t: ['uint32', 4],
+  uint32_t: ['uint32', 4],
+  long: ['int64', 8],
+  'long int': ['int64', 8],
+  Long_t: ['int64', 8],
+  'long long': ['int64', 8],
+  'long long int': ['int64', 8],
+  Long64_t: ['int64', 8],
+  int64_t: ['int64', 8],
+  'unsigned long': ['uint64', 8],
+  'unsigned long int': ['uint64', 8],
+  ULong_t: ['uint64', 8],
+  'unsigned long long': ['uint64', 8],
+  'unsigned long long int': ['uint64', 8],
+  ULong64_t: ['uint64', 8],
+  uint64_t: ['uint64', 8],
+  float: ['float32', 4],
+  Float_t: ['float32', 4],
+  double: ['float64', 8],
+  Double_t: ['float64', 8],
+};
+
+/** `std::vector<std::vector<double> >` → `vector<vector<double>>`. */
+export function normalizeTypeName(t: string): string {
+  return t
+    .replace(/std::/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([<>,])\s*/g, '$1')
+    .trim();
 }
 
-function describeBranch(b: JsBranch, branchOfLeaf: Map<string, string>): BranchMeta {
-  const leaves = b.fLeaves.arr.filter((l): l is JsLeaf => !!l);
-  const leaf = leaves[0];
-  const typeLabel = `${b._typename}/${leaves.map((l) => l._typename).join('+') || 'no leaves'} '${b.fTitle}'`;
-  const { baskets, writtenEntries, embedded } = locateBaskets(b);
-  const base = {
-    name: b.fName,
-    typeLabel,
-    baskets,
-    writtenEntries,
-    entries: b.fEntries,
-    embedded,
-    hasEntryOffsets: b.fEntryOffsetLen > 0,
-  };
-  const unsupported = (reason: string): BranchMeta => ({ ...base, unsupported: reason, itemSize: 0, fixedLen: 1, counted: false });
-
-  if (b._typename !== 'TBranch') return unsupported(`${b._typename} (objects or STL containers) is not supported; only simple numeric branches are`);
-  if (b.fBranches.arr.some((x) => x)) return unsupported('branches with sub-branches are not supported');
-  if (!leaf) return unsupported('branch has no leaf');
-  if (leaves.length > 1) return unsupported(`leaf lists (${leaves.length} leaves, e.g. 'x/F:y/F') are not supported; split them into one branch per leaf`);
-  const t = LEAF_TYPES[leaf._typename];
-  if (!t) {
-    const why = leaf._typename === 'TLeafC' ? 'strings' : leaf._typename === 'TLeafElement' ? 'objects' : `leaf type ${leaf._typename}`;
-    return unsupported(`${why} are not supported; only bool, (u)int8/16/32/64, float and double`);
+/** What a C++ container type name means to the reader: a vector of numbers, a vector of vectors, or nothing we read. */
+export function containerLayout(typeName: string): { layout: Layout; dtype: DType; depth: 1 | 2 } | undefined {
+  const t = normalizeTypeName(typeName);
+  const m2 = /^vector<vector<([^<>]+)>>$/.exec(t);
+  if (m2) {
+    const e = CXX_TYPES[m2[1]!];
+    return e && { layout: { kind: 'vector2', itemSize: e[1] }, dtype: e[0], depth: 2 };
   }
-  const dtype = leaf.fIsUnsigned ? t[1] : t[0];
-  const itemSize = t[2];
-  const fixedLen = Math.max(1, leaf.fLen);
-  if (leaf.fLeafCount) {
-    if (fixedLen > 1) return unsupported(`variable-length arrays of fixed arrays ('${b.fTitle}') are not supported`);
-    const countBranch = branchOfLeaf.get(leaf.fLeafCount.fName);
-    if (!countBranch) return unsupported(`its count leaf '${leaf.fLeafCount.fName}' is not in the tree`);
-    return { ...base, itemSize, fixedLen: 1, counted: true, info: { name: b.fName, kind: 'jagged', dtype, countBranch } };
+  const m1 = /^vector<([^<>]+)>$/.exec(t);
+  if (m1) {
+    const e = CXX_TYPES[m1[1]!];
+    return e && { layout: { kind: 'vector', itemSize: e[1] }, dtype: e[0], depth: 1 };
   }
-  if (fixedLen > 1) return { ...base, itemSize, fixedLen, counted: false, info: { name: b.fName, kind: 'jagged', dtype } };
-  return { ...base, itemSize, fixedLen: 1, counted: false, info: { name: b.fName, kind: 'flat', dtype } };
+  return undefined;
 }
 
-function locateBaskets(b: JsBranch): Pick<BranchMeta, 'baskets' | 'writtenEntries' | 'embedded'> {
-  const baskets: BasketLocation[] = [];
-  for (let k = 0; k < b.fWriteBasket; k++) {
-    const entryStart = b.fBasketEntry[k]!;
-    const entryStop = b.fBasketEntry[k + 1]!;
-    if (b.fBasketBytes[k]! > 0 && entryStop > entryStart) {
-      baskets.push({ index: k, seek: b.fBasketSeek[k]!, bytes: b.fBasketBytes[k]!, entryStart, entryStop });
+/** Finds the streamer element a TBranchElement member refers to (null when the file lacks it). */
+export type StreamerLookup = (className: string, classVersion: number, checksum: number | undefined, id: number) => JsStreamerElement | null;
+
+interface Candidate {
+  readonly name: string;
+  readonly branch: JsBranch;
+  readonly ancestors: readonly JsBranch[];
+  /** For leaf-list fields: the leaf and its position. */
+  readonly field?: { readonly leaf: JsLeaf; readonly index: number };
+}
+
+/**
+ * Metadata of every readable column of `tree` — top-level branches first (as TTree::GetBranch searches
+ * them), then the sub-branches of split objects depth-first, leaf-list fields in place of their branch.
+ * A name seen twice is marked `duplicate` on both; readers keep the first.
+ */
+export function describeBranches(tree: JsTree, lookup: StreamerLookup = () => null): BranchMeta[] {
+  const top = tree.fBranches.arr.filter((b): b is JsBranch => !!b);
+  const candidates: Candidate[] = [];
+  const addBranch = (b: JsBranch, ancestors: readonly JsBranch[]) => {
+    const leaves = leavesOf(b);
+    if (b._typename === 'TBranch' && leaves.length > 1 && leaves.every((l) => LEAF_TYPES[l._typename])) {
+      leaves.forEach((leaf, index) => candidates.push({ name: `${b.fName}_${leaf.fName}`, branch: b, ancestors, field: { leaf, index } }));
+    } else {
+      candidates.push({ name: b.fName, branch: b, ancestors });
     }
+  };
+  for (const b of top) addBranch(b, []);
+  const walk = (b: JsBranch, ancestors: readonly JsBranch[]) => {
+    for (const s of b.fBranches?.arr ?? []) {
+      if (!s) continue;
+      addBranch(s, [...ancestors, b]);
+      walk(s, [...ancestors, b]);
+    }
+  };
+  for (const b of top) walk(b, []);
+
+  // Count leaves are referenced by leaf name; map them to the column that holds them (first wins).
+  const columnOfLeaf = new Map<string, Candidate>();
+  for (const c of candidates) {
+    const leaf = c.field ? c.field.leaf : leavesOf(c.branch)[0];
+    if (leaf && !columnOfLeaf.has(leaf.fName)) columnOfLeaf.set(leaf.fName, c);
   }
-  const writtenEntries = b.fWriteBasket > 0 ? b.fBasketEntry[b.fWriteBasket]! : 0;
-  const emb = b.fBaskets?.arr[b.fWriteBasket];
-  const embedded = emb && writtenEntries < b.fEntries ? { basket: emb, entryStart: writtenEntries } : undefined;
-  return { baskets, writtenEntries, embedded };
+  const counts = new Map<string, number>();
+  for (const c of candidates) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+  return candidates.map((c) => {
+    const m = describeCandidate(c, columnOfLeaf, lookup);
+    if (counts.get(c.name)! < 2) return m;
+    return { ...m, duplicate: true, ...(m.info ? { info: { ...m.info, duplicate: true } } : {}) };
+  });
+}
+
+function leavesOf(b: JsBranch): JsLeaf[] {
+  return (b.fLeaves?.arr ?? []).filter((l): l is JsLeaf => !!l);
+}
+
+/** The TLeaf fields jsroot fills only when the file carries (or jsroot knows) the leaf class's streamer. */
+function leafComplete(l: JsLeaf): boolean {
+  return typeof l.fLen === 'number' && typeof l.fLenType === 'number' && typeof l.fIsUnsigned === 'boolean' && 'fLeafCount' in l;
+}
+
+function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, lookup: StreamerLookup): BranchMeta {
+  const b = c.branch;
+  const leaves = leavesOf(b);
+  const cls = b.fClassName ? ` class ${b.fClassName}` : '';
+  const typeLabel = `${b._typename}/${leaves.map((l) => l._typename).join('+') || 'no leaves'} '${b.fTitle}'${cls}`;
+  const base = {
+    name: c.name,
+    branchName: b.fName,
+    typeLabel,
+    entries: b.fEntries,
+    hasEntryOffsets: b.fEntryOffsetLen > 0,
+    ...locateBaskets(b),
+  };
+  const unsupported = (reason: string, kind: UnsupportedKind = 'type'): BranchMeta => ({ ...base, unsupported: reason, unsupportedKind: kind });
+  const ok = (layout: Layout, kind: BranchInfo['kind'], dtype: DType, countBranch?: string): BranchMeta => ({
+    ...base,
+    layout,
+    info: { name: c.name, kind, dtype, ...(countBranch !== undefined ? { countBranch } : {}) },
+  });
+  if (![b.fEntries, b.fWriteBasket, b.fEntryOffsetLen].every(Number.isInteger) || !b.fBasketEntry || !b.fBasketBytes || !b.fBasketSeek) {
+    return unsupported(`the file lacks the streamer information of ${b._typename}, so its fields cannot be trusted`, 'streamer');
+  }
+  for (const l of leaves) if (!leafComplete(l)) return unsupported(`the file lacks the streamer information of leaf class ${l._typename}, so lengths and counters cannot be known`, 'streamer');
+  const counter = (leaf: JsLeaf): { name?: string; why?: string } => {
+    const cl = leaf.fLeafCount;
+    if (!cl) return {};
+    const owner = columnOfLeaf.get(cl.fName);
+    if (!owner) return { why: `its count leaf '${cl.fName}' is not in the tree` };
+    return { name: owner.name };
+  };
+
+  if (b._typename === 'TBranch') {
+    if (c.field) return describeField(c, leaves, ok, unsupported);
+    if (b.fBranches?.arr.some((x) => x)) return unsupported('TBranch with sub-branches is not supported');
+    const leaf = leaves[0];
+    if (!leaf) return unsupported('branch has no leaf');
+    if (leaves.length > 1) {
+      const names = leaves.map((l) => l._typename).filter((t) => !LEAF_TYPES[t]);
+      return unsupported(`leaf lists with ${[...new Set(names)].join(', ')} leaves are not supported`);
+    }
+    const t = LEAF_TYPES[leaf._typename];
+    if (!t) return unsupported(leafTypeReason(leaf));
+    const dtype = leaf.fIsUnsigned ? t[1] : t[0];
+    const itemSize = t[2];
+    if (leaf.fLenType !== itemSize) return unsupported(`leaf ${leaf._typename} declares ${leaf.fLenType} bytes per value, expected ${itemSize}`);
+    const fixedLen = Math.max(1, leaf.fLen);
+    const cnt = counter(leaf);
+    if (cnt.why) return unsupported(cnt.why);
+    if (cnt.name !== undefined) {
+      if (fixedLen > 1) return unsupported(`variable-length arrays of fixed arrays ('${b.fTitle}') are not supported`);
+      return ok({ kind: 'counted', itemSize, header: 0 }, 'jagged', dtype, cnt.name);
+    }
+    if (fixedLen > 1) return ok({ kind: 'fixed', itemSize, perEntry: fixedLen }, 'jagged', dtype);
+    return ok({ kind: 'fixed', itemSize, perEntry: 1 }, 'flat', dtype);
+  }
+
+  if (b._typename !== 'TBranchElement') return unsupported(`${b._typename} branches are not supported`);
+  const coll = c.ancestors.find((a) => a.fType !== undefined && [3, 4, 31, 41].includes(a.fType));
+  if (coll) return unsupported(`members of split collections (${coll.fClassName || 'TClonesArray'} '${coll.fName}') are not supported`);
+  if ([3, 4, 31, 41].includes(b.fType ?? 0)) return unsupported(`split collections of objects (${b.fClassName}${b.fClonesName ? `<${b.fClonesName}>` : ''}) are not supported`);
+  if (b.fBranches?.arr.some((x) => x)) return unsupported(`objects of class ${b.fClassName} are read through their members (sub-branches), not as a whole`);
+  if (typeof b.fID !== 'number' || typeof b.fStreamerType !== 'number' || typeof b.fClassName !== 'string') {
+    return unsupported('the file lacks the streamer information of TBranchElement', 'streamer');
+  }
+  if (b.fID < 0) {
+    // The whole object of class fClassName, not split.
+    const cont = containerLayout(b.fClassName);
+    if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
+    return unsupported(`objects of type ${b.fClassName} are not supported (only std::vector<number> and std::vector<std::vector<number>>)`);
+  }
+  // A member (element fID) of a split object of class fClassName.
+  const leaf = leaves[0];
+  if (!leaf) return unsupported('branch has no leaf');
+  const st = b.fStreamerType;
+  if (st === K_STL || st === K_STL + 65) {
+    const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
+    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so member '${b.fName}' cannot be typed`, 'streamer');
+    const cont = containerLayout(el.fTypeName);
+    if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
+    return unsupported(`members of type ${el.fTypeName} are not supported (only std::vector<number> and std::vector<std::vector<number>>)`);
+  }
+  const base1 = st > K_OFFSET_P && st < K_OFFSET_P + 20 ? st - K_OFFSET_P : st > K_OFFSET_L && st < K_OFFSET_L + 20 ? st - K_OFFSET_L : st;
+  if (base1 === K_DOUBLE32 || base1 === K_FLOAT16) {
+    return unsupported(`${base1 === K_DOUBLE32 ? 'Double32_t' : 'Float16_t'} members of split objects are not supported`);
+  }
+  const t = STREAMER_TYPES[base1];
+  if (!t) return unsupported(`members of streamer type ${st} (${describeStreamerType(st, lookup, b)}) are not supported`);
+  const [dtype, itemSize] = t;
+  if (st < K_OFFSET_L) {
+    if (leaf.fLeafCount || leaf.fLen > 1) return unsupported(`member '${b.fName}' is a scalar but its leaf has a length`);
+    return ok({ kind: 'fixed', itemSize, perEntry: 1 }, 'flat', dtype);
+  }
+  if (st < K_OFFSET_P) {
+    const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
+    const len = leaf.fLen;
+    if (!(len >= 1) || (el && el.fArrayLength !== len) || leaf.fLeafCount) return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
+    return ok({ kind: 'fixed', itemSize, perEntry: len }, 'jagged', dtype);
+  }
+  const cnt = counter(leaf);
+  if (cnt.why) return unsupported(cnt.why);
+  if (cnt.name === undefined) return unsupported(`pointer member '${b.fName}' has no count leaf`);
+  if (leaf.fLen > 1) return unsupported(`variable-length arrays of fixed arrays ('${b.fTitle}') are not supported`);
+  return ok({ kind: 'counted', itemSize, header: 1 }, 'jagged', dtype, cnt.name);
+}
+
+function describeField(
+  c: Candidate,
+  leaves: readonly JsLeaf[],
+  ok: (layout: Layout, kind: BranchInfo['kind'], dtype: DType, countBranch?: string) => BranchMeta,
+  unsupported: (reason: string) => BranchMeta,
+): BranchMeta {
+  let recordBytes = 0;
+  let offset = 0;
+  for (let i = 0; i < leaves.length; i++) {
+    const l = leaves[i]!;
+    const t = LEAF_TYPES[l._typename]!;
+    if (l.fLeafCount) return unsupported(`leaf lists with variable-length leaves ('${c.branch.fTitle}') are not supported`);
+    if (l.fLenType !== t[2]) return unsupported(`leaf ${l.fName} (${l._typename}) declares ${l.fLenType} bytes per value, expected ${t[2]}`);
+    if (i === c.field!.index) offset = recordBytes;
+    recordBytes += t[2] * Math.max(1, l.fLen);
+  }
+  const leaf = c.field!.leaf;
+  const t = LEAF_TYPES[leaf._typename]!;
+  const perEntry = Math.max(1, leaf.fLen);
+  return ok({ kind: 'field', itemSize: t[2], perEntry, recordBytes, offset }, perEntry > 1 ? 'jagged' : 'flat', leaf.fIsUnsigned ? t[1] : t[0]);
+}
+
+function leafTypeReason(leaf: JsLeaf): string {
+  switch (leaf._typename) {
+    case 'TLeafC':
+      return 'strings (TLeafC, char*) are not supported';
+    case 'TLeafElement':
+      return 'objects (TLeafElement) are not supported';
+    case 'TLeafD32':
+      return 'Double32_t leaves are not supported';
+    case 'TLeafF16':
+      return 'Float16_t leaves are not supported';
+    default:
+      return `leaf type ${leaf._typename} is not supported; only bool, (u)int8/16/32/64, float and double`;
+  }
+}
+
+function describeStreamerType(st: number, lookup: StreamerLookup, b: JsBranch): string {
+  const el = lookup(b.fClassName ?? '', b.fClassVersion ?? -1, b.fCheckSum, b.fID ?? -1);
+  return el ? `${el.fTypeName} in class ${b.fClassName}` : `member of class ${b.fClassName}`;
+}
+
+/**
+ * Baskets on disk (slots with a seek and a size) and baskets kept in the branch object (slots with
+ * a TBasket in fBaskets and nothing on disk), in entry order. Slot k covers
+ * [fBasketEntry[k], fBasketEntry[k+1]); the slot fWriteBasket runs to fEntries.
+ */
+function locateBaskets(b: JsBranch): Pick<BranchMeta, 'baskets' | 'embedded'> {
+  const baskets: BasketLocation[] = [];
+  const embedded: EmbeddedLocation[] = [];
+  const nw = Number.isInteger(b.fWriteBasket) ? b.fWriteBasket : 0;
+  const kept = b.fBaskets?.arr ?? [];
+  for (let k = 0; k <= nw; k++) {
+    const entryStart = b.fBasketEntry?.[k];
+    const entryStop = k < nw ? b.fBasketEntry?.[k + 1] : b.fEntries;
+    if (entryStart === undefined || entryStop === undefined || !(entryStop > entryStart)) continue;
+    const bytes = b.fBasketBytes?.[k] ?? 0;
+    const seek = b.fBasketSeek?.[k] ?? 0;
+    if (k < nw && bytes > 0 && seek > 0) baskets.push({ index: k, seek, bytes, entryStart, entryStop });
+    else if (kept[k]) embedded.push({ index: k, basket: kept[k]!, entryStart, entryStop });
+  }
+  return { baskets, embedded };
 }

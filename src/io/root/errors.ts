@@ -19,6 +19,12 @@ export class BranchNotFoundError extends RootError {}
 /** The branch exists but its type or layout cannot be decoded into a column. */
 export class UnsupportedBranchError extends RootError {}
 
+/**
+ * The branch's type cannot be known because the file lacks the streamer information of its leaf (or
+ * member) class: lengths and counters would read as scalars, so the reader refuses instead of guessing.
+ */
+export class MissingStreamerError extends UnsupportedBranchError {}
+
 /** A basket's bytes are inconsistent (bad header, failed or short decompression, bad entry offsets). */
 export class CorruptBasketError extends RootError {}
 

@@ -1,11 +1,14 @@
 /**
- * ROOT TTree reader: `openRoot(pathOrUrl)` gives an EventReader over a tree's simple numeric branches
- * (flat, `x[n]` jagged with a count leaf, `x[3]` fixed arrays as jagged), local or over HTTP.
+ * ROOT TTree reader: `openRoot(pathOrUrl)` gives an EventReader over a tree's numeric branches, local or
+ * over HTTP: flat, `x[n]` jagged with a count leaf, `x[3]` fixed arrays as jagged, leaf lists (one
+ * column `branch_leaf` per leaf), std::vector<number> (jagged), std::vector<std::vector<number>>
+ * (kind `jagged2`, a DoublyJagged column) and the numeric members of split objects. Other types are
+ * listed by `describe()` with the reason and refused with UnsupportedBranchError when read.
  */
 import { RistrettoError } from '../../errors/index.ts';
 import type { OpenOptions } from '../reader.ts';
 import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
-import { describeBranches } from './branch-meta.ts';
+import { describeBranches, type StreamerLookup } from './branch-meta.ts';
 import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
@@ -23,6 +26,21 @@ export interface RootOpenOptions extends OpenOptions {
    * reads the count branch (`nJet`) instead. Baskets without an offset table always use the counts.
    */
   jaggedOffsets?: JaggedOffsetsSource;
+  /** Emit a process warning when branch names repeat in the tree (default true). */
+  warnDuplicates?: boolean;
+}
+
+/** Streamer elements of split-object members, from the file's streamer infos (null when missing). */
+function streamerLookup(file: JsFile): StreamerLookup {
+  return (className, classVersion, checksum, id) => {
+    let si = null;
+    try {
+      si = file.findStreamerInfo(className, classVersion, checksum) ?? file.findStreamerInfo(className, classVersion);
+    } catch {
+      si = null;
+    }
+    return si?.fElements?.arr[id] ?? null;
+  };
 }
 
 const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
@@ -43,7 +61,15 @@ export async function openRoot(pathOrUrl: string, opts: RootOpenOptions = {}): P
   try {
     const file = await openStructure(src, pathOrUrl);
     const tree = await readTree(file, pathOrUrl, treeName);
-    return new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree), opts.jaggedOffsets ?? 'basket');
+    const reader = new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree, streamerLookup(file)), opts.jaggedOffsets ?? 'basket');
+    const dups = reader.duplicateNames();
+    if (dups.length && opts.warnDuplicates !== false) {
+      process.emitWarning(
+        `tree '${treeName}' of ${pathOrUrl} has ${dups.length} branch name${dups.length === 1 ? '' : 's'} used more than once (${dups.slice(0, 5).join(', ')}${dups.length > 5 ? ', ...' : ''}); reading the first branch of each name, like ROOT's TTree::GetBranch`,
+        { code: 'RISTRETTO_DUPLICATE_BRANCH' },
+      );
+    }
+    return reader;
   } catch (e) {
     await src.close();
     throw e;

@@ -51,6 +51,33 @@ export interface JsBranch {
   readonly fBasketBytes: ArrayLike<number>;
   readonly fBasketEntry: ArrayLike<number>;
   readonly fBasketSeek: ArrayLike<number>;
+  /** TBranchElement only: class of the object (or of the object this member belongs to). */
+  readonly fClassName?: string;
+  readonly fClonesName?: string;
+  readonly fClassVersion?: number;
+  readonly fCheckSum?: number;
+  /** TBranchElement only: -1 whole object, -2 split object node, >= 0 index of the member's streamer element. */
+  readonly fID?: number;
+  /** TBranchElement only: 0 member/object, 2 sub-object, 3/31 TClonesArray, 4/41 STL collection of objects. */
+  readonly fType?: number;
+  /** TBranchElement only: TStreamerInfo type code of the member (1..19 basic, +20 fixed array, +40 pointer array, 300 STL). */
+  readonly fStreamerType?: number;
+}
+
+/** One member description of a TStreamerInfo. */
+export interface JsStreamerElement {
+  readonly fName: string;
+  readonly fTitle: string;
+  readonly fType: number;
+  readonly fTypeName: string;
+  readonly fArrayLength: number;
+}
+
+export interface JsStreamerInfo {
+  readonly fName: string;
+  readonly fClassVersion: number;
+  readonly fCheckSum: number;
+  readonly fElements?: JsObjArray<JsStreamerElement> | null;
 }
 
 export interface JsTree {
@@ -69,6 +96,8 @@ export interface JsKey {
 export interface JsFile {
   readonly fKeys: readonly JsKey[];
   readObject(name: string, cycle?: number): Promise<unknown>;
+  /** The class's streamer info (by checksum when given, else by version), or null when the file lacks it. */
+  findStreamerInfo(className: string, classVersion?: number, checksum?: number): JsStreamerInfo | null;
   delete?(): void;
 }
 

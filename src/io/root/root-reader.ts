@@ -8,8 +8,9 @@ import type { BranchInfo, Column, EventReader } from '../reader.ts';
 import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
 import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
-import type { BasketLocation, BranchMeta } from './branch-meta.ts';
-import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, RootFileError, UnsupportedBranchError } from './errors.ts';
+import type { BasketLocation, BranchMeta, EmbeddedLocation } from './branch-meta.ts';
+import { assembleField, assembleVariable, UnsupportedLayoutError } from './entries.ts';
+import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, MissingStreamerError, RootFileError, UnsupportedBranchError } from './errors.ts';
 import { fetchRanges } from './fetch.ts';
 import type { JsFile } from './jsroot.ts';
 import { closestNames } from '../../errors/suggest.ts';
@@ -19,7 +20,8 @@ export type JaggedOffsetsSource = 'basket' | 'count-branch';
 
 /** A basket (or the embedded one) and the basket-local entries of it a read needs. */
 interface PlannedBasket {
-  readonly loc: BasketLocation | null; // null: the embedded basket
+  readonly loc: BasketLocation | null; // null: an embedded basket
+  readonly emb: EmbeddedLocation | null;
   readonly entryStart: number;
   readonly entryStop: number;
   readonly from: number;
@@ -36,6 +38,8 @@ export class RootReader implements EventReader {
   private cachedBoundaries: readonly number[] | undefined;
   private closed = false;
 
+  private readonly all: readonly BranchMeta[];
+
   /** @internal Use `openRoot`. */
   constructor(
     private readonly src: ByteSource,
@@ -46,8 +50,31 @@ export class RootReader implements EventReader {
     private readonly jaggedOffsets: JaggedOffsetsSource,
   ) {
     this.numEntries = numEntries;
-    this.byName = new Map(metas.map((m) => [m.name, m]));
-    this.infos = metas.flatMap((m) => (m.info ? [m.info] : []));
+    this.all = metas;
+    // Like TTree::GetBranch, the first branch of a name wins; later ones stay listed in `describe()`.
+    this.byName = new Map();
+    for (const m of metas) if (!this.byName.has(m.name)) this.byName.set(m.name, m);
+    this.infos = [...this.byName.values()].flatMap((m) => (m.info ? [m.info] : []));
+  }
+
+  /**
+   * Every column of the tree in tree order, readable or not, including the shadowed duplicates: name,
+   * BranchInfo when readable, the reason when not (`unsupportedKind` 'streamer' when the file lacks the
+   * streamer information), and `duplicate` when another branch has the same name.
+   */
+  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; duplicate?: boolean; shadowed?: boolean }[] {
+    return this.all.map((m) => ({
+      name: m.name,
+      type: m.typeLabel,
+      ...(m.info ? { info: m.info } : {}),
+      ...(m.unsupported ? { unsupported: m.unsupported, unsupportedKind: m.unsupportedKind ?? 'type' } : {}),
+      ...(m.duplicate ? { duplicate: true, shadowed: this.byName.get(m.name) !== m } : {}),
+    }));
+  }
+
+  /** Names that more than one branch of the tree carries (only the first of each is readable). */
+  duplicateNames(): readonly string[] {
+    return [...new Set(this.all.filter((m) => m.duplicate).map((m) => m.name))];
   }
 
   get path(): string {
@@ -69,7 +96,7 @@ export class RootReader implements EventReader {
       for (const m of this.byName.values()) {
         if (!m.info) continue;
         for (const b of m.baskets) starts.add(b.entryStart);
-        if (m.embedded) starts.add(m.embedded.entryStart);
+        for (const b of m.embedded) starts.add(b.entryStart);
       }
       const sorted = [...starts].filter((e) => e < this.numEntries).sort((a, b) => a - b);
       this.cachedBoundaries = [...sorted, this.numEntries];
@@ -89,7 +116,8 @@ export class RootReader implements EventReader {
       );
     }
     if (!m.info) {
-      throw new UnsupportedBranchError(
+      const E = m.unsupportedKind === 'streamer' ? MissingStreamerError : UnsupportedBranchError;
+      throw new E(
         `branch '${name}' of tree '${this.treeName}' in ${this.path} cannot be read: ${m.unsupported} (type ${m.typeLabel})`,
         { file: this.path, tree: this.treeName, branch: name, type: m.typeLabel },
         'leave it out of the read, or convert the file so this branch is a simple numeric type',
@@ -129,25 +157,45 @@ export class RootReader implements EventReader {
 
     const out: Record<string, Column> = {};
     const n = entryStop - entryStart;
+    // Leaf-list fields share their branch's baskets: decode each basket once per read.
+    const decoded = new Map<string, Promise<BasketData>>();
     for (const { meta, baskets } of plans) {
-      const info = meta.info!;
-      const fromCounts = meta.counted && (this.jaggedOffsets === 'count-branch' || !meta.hasEntryOffsets);
+      const layout = meta.layout!;
+      const variable = layout.kind === 'counted' || layout.kind === 'vector' || layout.kind === 'vector2';
+      const useCounts = layout.kind === 'counted' && this.jaggedOffsets === 'count-branch';
+      const wantOffsets = variable && meta.hasEntryOffsets && !useCounts;
       const slices: BasketSlice[] = [];
       for (const b of baskets) {
-        let data = await this.decode(meta, b, raw, meta.counted && !fromCounts);
-        if (fromCounts) data = await this.withCountOffsets(meta, b, data);
+        const key = `${meta.branchName}\0${b.loc ? b.loc.seek : `e${b.emb!.index}`}\0${wantOffsets}`;
+        let p = decoded.get(key);
+        if (!p) decoded.set(key, (p = this.decode(meta, b, raw, wantOffsets)));
+        let data = await p;
+        // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
+        if (layout.kind === 'counted' && !data.offsets) data = await this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
-        if (meta.counted) out[meta.name] = assembleJagged(info.dtype, meta.itemSize, slices, n);
-        else {
-          const values = assembleFixed(info.dtype, meta.itemSize, meta.fixedLen, slices, n);
-          out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, meta.fixedLen, n) : values;
+        const info = meta.info!;
+        if (layout.kind === 'counted' && layout.header === 0) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
+        else if (variable) out[meta.name] = assembleVariable(layout.kind, info.dtype, layout.itemSize, layout.kind === 'counted' ? layout.header : 0, slices, n) as Column;
+        else if (layout.kind === 'field') {
+          const values = assembleField(info.dtype, layout.itemSize, layout.perEntry, layout.recordBytes, layout.offset, slices, n);
+          out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
+        } else {
+          const values = assembleFixed(info.dtype, layout.itemSize, layout.perEntry, slices, n);
+          out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
         }
       } catch (e) {
+        if (e instanceof UnsupportedLayoutError) {
+          throw new UnsupportedBranchError(
+            `branch '${meta.name}' of tree '${this.treeName}' in ${this.path} cannot be read: ${e.message} (type ${meta.typeLabel})`,
+            { file: this.path, tree: this.treeName, branch: meta.name, type: meta.typeLabel },
+            'leave it out of the read',
+          );
+        }
         const first = baskets[0];
         const last = baskets[baskets.length - 1];
-        throw this.basketError(meta, first?.loc?.index ?? -1, first?.entryStart ?? entryStart, last?.entryStop ?? entryStop, (e as Error).message, undefined, e);
+        throw this.basketError(meta, first?.loc?.index ?? first?.emb?.index ?? -1, first?.entryStart ?? entryStart, last?.entryStop ?? entryStop, (e as Error).message, undefined, e, !first?.loc);
       }
     }
     return out;
@@ -170,30 +218,29 @@ export class RootReader implements EventReader {
     }
   }
 
-  /** Baskets overlapping [start, stop), checked to cover it without gaps. */
+  /** Baskets (on disk and embedded, in entry order) overlapping [start, stop), checked to cover it without gaps. */
   private plan(m: BranchMeta, start: number, stop: number): PlannedBasket[] {
     const out: PlannedBasket[] = [];
     if (start === stop) return out;
-    const bs = m.baskets;
+    const all: { loc: BasketLocation | null; emb: EmbeddedLocation | null; entryStart: number; entryStop: number }[] = m.embedded.length
+      ? [...m.baskets.map((b) => ({ loc: b, emb: null, entryStart: b.entryStart, entryStop: b.entryStop })), ...m.embedded.map((e) => ({ loc: null, emb: e, entryStart: e.entryStart, entryStop: e.entryStop }))].sort(
+          (a, b) => a.entryStart - b.entryStart,
+        )
+      : m.baskets.map((b) => ({ loc: b, emb: null, entryStart: b.entryStart, entryStop: b.entryStop }));
     // First basket whose entryStop is past `start` (baskets are in entry order).
     let lo = 0;
-    let hi = bs.length;
+    let hi = all.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (bs[mid]!.entryStop <= start) lo = mid + 1;
+      if (all[mid]!.entryStop <= start) lo = mid + 1;
       else hi = mid;
     }
     let next = start;
-    for (let k = lo; k < bs.length && bs[k]!.entryStart < stop; k++) {
-      const b = bs[k]!;
+    for (let k = lo; k < all.length && all[k]!.entryStart < stop; k++) {
+      const b = all[k]!;
       if (b.entryStart > next) break;
-      out.push({ loc: b, entryStart: b.entryStart, entryStop: b.entryStop, from: next - b.entryStart, to: Math.min(stop, b.entryStop) - b.entryStart });
+      out.push({ ...b, from: next - b.entryStart, to: Math.min(stop, b.entryStop) - b.entryStart });
       next = Math.min(stop, b.entryStop);
-    }
-    if (next < stop && m.embedded && m.embedded.entryStart <= next && next < m.entries) {
-      const e0 = m.embedded.entryStart;
-      out.push({ loc: null, entryStart: e0, entryStop: m.entries, from: next - e0, to: Math.min(stop, m.entries) - e0 });
-      next = Math.min(stop, m.entries);
     }
     if (next < stop) {
       throw new CorruptBasketError(
@@ -207,26 +254,29 @@ export class RootReader implements EventReader {
 
   private async decode(m: BranchMeta, b: PlannedBasket, raw: Map<number, Uint8Array>, wantOffsets: boolean): Promise<BasketData> {
     try {
-      if (!b.loc) return embeddedBasket(m.embedded!.basket, wantOffsets);
-      return await decodeBasket(raw.get(b.loc.seek)!, { branch: m.name, bytes: b.loc.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: wantOffsets });
+      let data: BasketData;
+      if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
+      else data = await decodeBasket(raw.get(b.loc!.seek)!, { branch: m.branchName, bytes: b.loc!.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: wantOffsets });
+      if (data.entries !== b.entryStop - b.entryStart) throw new Error(`basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`);
+      return data;
     } catch (e) {
-      throw this.basketError(m, b.loc?.index ?? -1, b.entryStart, b.entryStop, (e as Error).message, b.loc?.seek, e);
+      throw this.basketError(m, b.loc?.index ?? b.emb?.index ?? -1, b.entryStart, b.entryStop, (e as Error).message, b.loc?.seek, e, !b.loc);
     }
   }
 
-  private async withCountOffsets(m: BranchMeta, b: PlannedBasket, data: BasketData): Promise<BasketData> {
+  private async withCountOffsets(m: BranchMeta, b: PlannedBasket, data: BasketData, itemSize: number, header: number): Promise<BasketData> {
     const countName = m.info!.countBranch!;
     const counts = (await this.read([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
     try {
-      return { ...data, offsets: offsetsFromCounts(counts, m.itemSize, data.data.length) };
+      return { ...data, offsets: offsetsFromCounts(counts, itemSize, data.data.length, header) };
     } catch (e) {
-      throw this.basketError(m, b.loc?.index ?? -1, b.entryStart, b.entryStop, `${(e as Error).message} (count branch '${countName}')`, b.loc?.seek, e);
+      throw this.basketError(m, b.loc?.index ?? b.emb?.index ?? -1, b.entryStart, b.entryStop, `${(e as Error).message} (count branch '${countName}')`, b.loc?.seek, e, !b.loc);
     }
   }
 
-  private basketError(m: BranchMeta, basket: number, entryStart: number, entryStop: number, why: string, seek?: number, cause?: unknown): RistrettoError {
+  private basketError(m: BranchMeta, basket: number, entryStart: number, entryStop: number, why: string, seek?: number, cause?: unknown, embedded = false): RistrettoError {
     if (cause instanceof RistrettoError) return cause;
-    const where = basket >= 0 ? `basket ${basket}` : 'embedded basket';
+    const where = embedded ? `embedded basket ${basket}` : `basket ${basket}`;
     return new CorruptBasketError(
       `branch '${m.name}' of tree '${this.treeName}' in ${this.path}, ${where} (entries [${entryStart}, ${entryStop})${seek !== undefined ? `, file byte ${seek}` : ''}): ${why}`,
       { file: this.path, tree: this.treeName, branch: m.name, basket, entryStart, entryStop, seek },

@@ -76,7 +76,8 @@ describe('XXH64', () => {
 });
 
 describe('branch classification', () => {
-  const leaf = (typename: string, name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: typename, fName: name, fTitle: name, fLen: 1, fLenType: 4, fIsUnsigned: false, fLeafCount: null, ...extra });
+  const sizes: Record<string, number> = { TLeafO: 1, TLeafB: 1, TLeafS: 2, TLeafI: 4, TLeafL: 8, TLeafF: 4, TLeafD: 8, TLeafC: 1 };
+  const leaf = (typename: string, name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: typename, fName: name, fTitle: name, fLen: 1, fLenType: sizes[typename] ?? 0, fIsUnsigned: false, fLeafCount: null, ...extra });
   const branch = (name: string, title: string, leaves: JsLeaf[], typename = 'TBranch'): JsBranch => ({
     _typename: typename,
     fName: name,
@@ -103,7 +104,7 @@ describe('branch classification', () => {
         branch('u', 'u/s', [leaf('TLeafS', 'u', { fIsUnsigned: true })]),
         branch('s', 's/C', [leaf('TLeafC', 's')]),
         branch('xy', 'x/F:y/F', [leaf('TLeafF', 'x'), leaf('TLeafF', 'y')]),
-        branch('obj', 'obj', [leaf('TLeafElement', 'obj')], 'TBranchElement'),
+        { ...branch('obj', 'obj', [leaf('TLeafElement', 'obj')], 'TBranchElement'), fClassName: 'MyClass', fID: -1, fType: 0, fStreamerType: -1 },
         branch('m', 'm[n][2]/F', [leaf('TLeafF', 'm', { fLeafCount: n, fLen: 2 })]),
       ],
     },
@@ -114,14 +115,18 @@ describe('branch classification', () => {
     expect(metas.get('n')!.info).toEqual({ name: 'n', kind: 'flat', dtype: 'int32' });
     expect(metas.get('x')!.info).toEqual({ name: 'x', kind: 'jagged', dtype: 'float32', countBranch: 'n' });
     expect(metas.get('v3')!.info).toEqual({ name: 'v3', kind: 'jagged', dtype: 'float64' });
-    expect(metas.get('v3')!.fixedLen).toBe(3);
+    expect(metas.get('v3')!.layout).toEqual({ kind: 'fixed', itemSize: 8, perEntry: 3 });
     expect(metas.get('u')!.info).toEqual({ name: 'u', kind: 'flat', dtype: 'uint16' });
   });
-  it('strings, leaf lists, objects and arrays of arrays are named as unsupported', () => {
+  it('leaf lists become one column per leaf, named branch_leaf', () => {
+    expect(metas.get('xy_x')!.info).toEqual({ name: 'xy_x', kind: 'flat', dtype: 'float32' });
+    expect(metas.get('xy_y')!.layout).toEqual({ kind: 'field', itemSize: 4, perEntry: 1, recordBytes: 8, offset: 4 });
+    expect(metas.get('xy_y')!.branchName).toBe('xy');
+  });
+  it('strings, objects and arrays of arrays are named as unsupported', () => {
     expect(metas.get('s')!.unsupported).toMatch(/strings/);
-    expect(metas.get('xy')!.unsupported).toMatch(/leaf lists/);
-    expect(metas.get('obj')!.unsupported).toMatch(/TBranchElement/);
+    expect(metas.get('obj')!.unsupported).toMatch(/objects of type MyClass/);
     expect(metas.get('m')!.unsupported).toMatch(/fixed arrays/);
-    for (const k of ['s', 'xy', 'obj', 'm']) expect(metas.get(k)!.info).toBeUndefined();
+    for (const k of ['s', 'obj', 'm']) expect(metas.get(k)!.info).toBeUndefined();
   });
 });
