@@ -83,16 +83,93 @@ function flatten(nd: unknown, shape: readonly number[], field: string): Float64A
   return out;
 }
 
+/** Options of `toUHI` / `uhiDocument`. */
+export interface UHIOptions {
+  /**
+   * `python` (default): labels written in ROOT's TLatex (`m_{#mu#mu} [GeV]`) become matplotlib
+   * mathtext (`$m_{\mu\mu}$ [GeV]`), as hist / mplhep draw them; see `tlatexToMathtext`.
+   * `keep`: labels as they are.
+   */
+  labels?: 'python' | 'keep';
+}
+
+const TLATEX_FONTS: Record<string, string> = { it: 'mathit', bf: 'mathbf', rm: 'mathrm' };
+
+/**
+ * A ROOT TLatex label in matplotlib mathtext, for Python readers of UHI files (hist, mplhep):
+ * each run of TLatex (a word with `#`, `_{` or `^{`) becomes `$...$` with `#cmd` → `\cmd`
+ * (`#it`/`#bf`/`#rm` → `\mathit`/`\mathbf`/`\mathrm`; `#font[..]`, `#color[..]`, `#kern[..]` dropped),
+ * multi-letter words in sub/superscripts set upright (`E_{T}^{miss}` → `$E_{T}^{\mathrm{miss}}$`),
+ * plain words stay plain text. Labels already holding `$` or no TLatex are returned unchanged.
+ *
+ * @example
+ * tlatexToMathtext('m_{#mu#mu} [GeV]');     // '$m_{\mu\mu}$ [GeV]'
+ * tlatexToMathtext('#Delta#phi(j, #mu)');   // '$\Delta\phi(j,\ \mu)$'
+ * tlatexToMathtext('MET [GeV]');            // unchanged
+ */
+export function tlatexToMathtext(label: string): string {
+  if (label.includes('$') || !/#[A-Za-z]|[_^]\{/.test(label)) return label;
+  // split at whitespace outside braces and brackets, keeping the separators
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of label) {
+    if (ch === '{' || ch === '(' || ch === '[') depth++;
+    else if ((ch === '}' || ch === ')' || ch === ']') && depth > 0) depth--;
+    if (/\s/.test(ch) && depth === 0) {
+      if (cur) parts.push(cur);
+      parts.push(ch);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur) parts.push(cur);
+  const isMath = (w: string) => /#[A-Za-z]|[_^]\{/.test(w);
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const w = parts[i]!;
+    if (!isMath(w)) {
+      out.push(w);
+      continue;
+    }
+    // join math words separated only by spaces into one $...$ (a space is kept as `\ `)
+    let j = i;
+    const words = [w];
+    while (j + 2 < parts.length && /^\s$/.test(parts[j + 1]!) && isMath(parts[j + 2]!)) {
+      words.push(parts[j + 2]!);
+      j += 2;
+    }
+    i = j;
+    out.push(`$${words.map(mathOf).join('\\ ')}$`);
+  }
+  return out.join('');
+}
+
+function mathOf(w: string): string {
+  return w
+    .replace(/#(font|color|kern|lower|scale)\[[^\]]*\]/g, '')
+    .replace(/#([A-Za-z]+)/g, (_m, cmd: string) => `\\${TLATEX_FONTS[cmd] ?? cmd}`)
+    .replace(/([_^])\{([A-Za-z]{2,})\}/g, '$1{\\mathrm{$2}}')
+    .replace(/ /g, '\\ ');
+}
+
+function withPythonLabels(meta: UHIMetadata | undefined): UHIMetadata | undefined {
+  if (!meta || typeof meta['label'] !== 'string') return meta;
+  const label = tlatexToMathtext(meta['label']);
+  return label === meta['label'] ? meta : { ...meta, label };
+}
+
 /**
  * The UHI object of one histogram. Name and label of axes and histogram go to `metadata` (the `hist`
  * package's convention), `_variance_known` too (boost-histogram's), and the fill count to
- * `writer_info.ristretto.entries`.
+ * `writer_info.ristretto.entries`. Labels are converted from TLatex to mathtext unless
+ * `{ labels: 'keep' }` (ROOT outputs keep TLatex).
  *
  * @example
  * const doc = uhiDocument({ met: h });          // { met: {...} }, valid against histogram.schema.json
  * writeFileSync('met.json', stringifyUHI(doc)); // readable by Python: uhi.io.json / boost_histogram
  */
-export function toUHI(h: Hist): UHIHistogram {
+export function toUHI(h: Hist, opts: UHIOptions = {}): UHIHistogram {
+  const python = (opts.labels ?? 'python') === 'python';
   const shape = h.shape({ flow: true });
   const f = (name: string): NDArray => nest(h.field(name), shape);
   let storage: UHIStorage;
@@ -124,20 +201,21 @@ export function toUHI(h: Hist): UHIHistogram {
   }
   const metadata: UHIMetadata = { ...h.metadata, _variance_known: h.varianceKnown };
   if (h.name) metadata['name'] = h.name;
-  if (h.label) metadata['label'] = h.label;
+  if (h.label) metadata['label'] = python ? tlatexToMathtext(h.label) : h.label;
+  const axes = h.axes.map(axisToUHI);
   return {
     uhi_schema: 1,
     writer_info: { [WRITER]: { version: VERSION, entries: h.entries } },
-    axes: h.axes.map(axisToUHI),
+    axes: python ? axes.map((a) => (a.metadata ? { ...a, metadata: withPythonLabels(a.metadata)! } : a)) : axes,
     storage,
     metadata,
   };
 }
 
-/** A UHI document (the JSON file form): histogram name → histogram. */
-export function uhiDocument(hists: Record<string, Hist>): Record<string, UHIHistogram> {
+/** A UHI document (the JSON file form, valid against `histogram.schema.json`): histogram name → histogram. */
+export function uhiDocument(hists: Record<string, Hist>, opts: UHIOptions = {}): Record<string, UHIHistogram> {
   const out: Record<string, UHIHistogram> = {};
-  for (const [k, h] of Object.entries(hists)) out[k] = toUHI(h);
+  for (const [k, h] of Object.entries(hists)) out[k] = toUHI(h, opts);
   return out;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Writing a run's results: every histogram in the accumulator to `<out>/<key path>.json` (UHI JSON,
- * flow bins included; nested keys become folders), optionally `<key path>.root.json` (ROOT JSON, as
+ * Writing a run's results: every histogram in the accumulator to `<out>/<key path>.json` (a UHI
+ * document `{ "<key>": histogram }` that validates against the UHI schema as a whole, flow bins
+ * included, labels in mathtext; nested keys become folders), optionally `<key path>.root.json` (ROOT JSON, as
  * jsroot's toJSON writes it), `.svg` and `.png` beside it, the
  * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, and `<out>/metrics.json`.
  */
@@ -78,7 +79,9 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
   for (const [name, h] of hists) {
     for (const f of formats) {
       if (f === 'json') {
-        await put(`${name}.json`, stringifyUHI(toUHI(h), 1));
+        // A UHI document (name → histogram, the form histogram.schema.json validates), keyed by the
+        // histogram's own key in the accumulator; labels in mathtext for Python readers.
+        await put(`${name}.json`, stringifyUHI({ [name.slice(name.lastIndexOf('/') + 1)]: toUHI(h) }, 1));
         continue;
       }
       // The other formats have limits (plots are 1-D/2-D only); one histogram must not lose the rest.

@@ -37,7 +37,9 @@ describe('outputs', () => {
       ['accumulator.json', 'byDataset/DY_50/pt.json', 'byDataset/DY_50/pt.root.json', 'byDataset/DY_50/pt.svg', 'h3.json', 'h3.root.json', 'met.json', 'met.root.json', 'met.svg', 'metrics.json'].sort(),
     );
     expect(w.warnings).toEqual([expect.stringMatching(/^h3: no svg output: .*3 axes/)]);
-    const met = JSON.parse(await readFile(join(out, 'met.json'), 'utf8'));
+    const doc = JSON.parse(await readFile(join(out, 'met.json'), 'utf8'));
+    expect(Object.keys(doc)).toEqual(['met']); // a UHI document: name → histogram
+    const met = doc.met;
     // underflow, 4 bins, overflow: 0.5 → bin 0, 1.5 ×2 → bin 1, 9 → overflow.
     expect(met.storage.values).toEqual([0, 1, 2, 0, 0, 1]);
     expect(met.axes[0]).toMatchObject({ type: 'regular', lower: 0, upper: 4, bins: 4, underflow: true, overflow: true });
