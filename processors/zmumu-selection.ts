@@ -6,8 +6,8 @@
  * trigger; ≥ 2 muons in acceptance; ≥ 2 of them with tight ID; ≥ 2 of those isolated; the two leading good
  * muons of opposite charge; their invariant mass in [60, 120] GeV.
  */
-import { PackedSelection } from '../src/accumulate/selection.ts';
-import type { Events } from '../src/events/index.ts';
+import { PackedSelection } from 'ristretto';
+import type { Events } from 'ristretto';
 
 export const MUON_PT = 15;
 export const MUON_ETA = 2.4;

@@ -8,11 +8,7 @@
  *
  *     run-analysis samples/datasets/zmumu.json processors/zmumu-weighted.ts
  */
-import { Weights } from '../src/accumulate/weights.ts';
-import { Regular, StrCategory } from '../src/hist/axes.ts';
-import { Hist } from '../src/hist/hist.ts';
-import { Weight } from '../src/hist/storage.ts';
-import { defineProcessor } from '../src/processor/types.ts';
+import { defineProcessor, Hist, Regular, StrCategory, Weight, Weights } from 'ristretto';
 import { CUTS, MASS_HI, MASS_LO, selectDimuons } from './zmumu-selection.ts';
 
 /** Muon ID+isolation scale factors: rows |η| bins, columns pt bins; value and absolute uncertainty. */

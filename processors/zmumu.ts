@@ -5,9 +5,7 @@
  *
  *     run-analysis samples/datasets/zmumu.json processors/zmumu.ts
  */
-import { Regular } from '../src/hist/axes.ts';
-import { Hist } from '../src/hist/hist.ts';
-import { defineProcessor } from '../src/processor/types.ts';
+import { defineProcessor, Hist, Regular } from 'ristretto';
 import { CUTS, MASS_HI, MASS_LO, selectDimuons } from './zmumu-selection.ts';
 
 /** Event counts keyed by `initial` and the cut names. */

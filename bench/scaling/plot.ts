@@ -1,8 +1,9 @@
+/// <reference path="../../src/types/jsroot-vendor.d.ts" />
 /**
  * Makespan plots of a scaling study through jsroot: one TGraphErrors per series (mean ± standard
  * deviation over repeats) in a TMultiGraph with a legend, written as SVG and PNG.
  */
-import * as core from 'jsroot/core';
+import * as core from '#jsroot/core';
 import { loadPainter } from '../../src/hist/jsroot.ts';
 
 /** One line of a plot: points with symmetric y errors. */

@@ -20,7 +20,7 @@ export function workerRuntime(): Promise<URL> {
 }
 
 async function buildRuntime(): Promise<URL> {
-  const code = await bundleESM(ENTRY);
+  const code = await bundleESM(ENTRY, 'runtime');
   const hash = createHash('sha256').update(code).digest('hex');
   return pathToFileURL(await writeContentAddressed(bundleDir, `worker-${hash}.mjs`, code));
 }

@@ -5,8 +5,7 @@
  * Processors import the histogram modules directly rather than src/hist/index.ts: the index also re-exports
  * the plotting and ROOT conversion, which import jsroot, and would put jsroot into every processor bundle.
  */
-import { Regular } from '../../src/hist/axes.ts';
-import { Hist } from '../../src/hist/hist.ts';
+import { Hist, Regular } from 'ristretto';
 
 /** A 1-D histogram for ADL task `name` over `bins` equal bins in [lo, hi), with underflow and overflow. */
 export function adlHist(name: string, bins: number, lo: number, hi: number, axisName: string, label: string): Hist {

@@ -1,5 +1,5 @@
 /** ADL query 1: `MET_pt` of every event. */
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor } from 'ristretto';
 import { adlHist } from './common.ts';
 
 export default defineProcessor({

@@ -1,6 +1,5 @@
 /** ADL query 2: `pt` of every jet. */
-import { flatten } from '../../src/columnar/index.ts';
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor, flatten } from 'ristretto';
 import { adlHist } from './common.ts';
 
 export default defineProcessor({

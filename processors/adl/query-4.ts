@@ -1,6 +1,5 @@
 /** ADL query 4: `MET_pt` of the events with at least two jets of pt > 40 GeV. */
-import { count, filterEvents, ge, gt } from '../../src/columnar/index.ts';
-import { defineProcessor } from '../../src/processor/types.ts';
+import { count, defineProcessor, filterEvents, ge, gt } from 'ristretto';
 import { adlHist } from './common.ts';
 
 export default defineProcessor({

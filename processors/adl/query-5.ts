@@ -5,7 +5,7 @@
  * each muon's cartesian components computed once. The kernel route (oppositeChargePairs → sumMass → ge/le/and →
  * any → filterEvents) gives the same events but builds every pair and mask and measured slower than DuckDB.
  */
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor } from 'ristretto';
 import { adlHist, atLeast } from './common.ts';
 
 const MASS_LO = 60;

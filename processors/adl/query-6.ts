@@ -6,7 +6,7 @@
  * are summed from them (the pair sum is reused across the third jet), keeping only the best triple, so nothing
  * is allocated per candidate. The combinatorial kernels would materialize every triple's indices and mass.
  */
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor } from 'ristretto';
 import { adlHist } from './common.ts';
 
 const TOP_MASS = 172.5;

@@ -6,8 +6,7 @@
  * against it. The kernel route (cartesian jet × lepton pairs, ΔR, all-reduction, masks) builds several arrays
  * the size of all jet-lepton pairs for the same answer.
  */
-import { wrapPhi } from '../../src/columnar/index.ts';
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor, wrapPhi } from 'ristretto';
 import { adlHist, atLeast } from './common.ts';
 
 const JET_PT = 30;

@@ -7,7 +7,7 @@
  * arrays (muons first, then electrons), the same-flavour opposite-charge pairs are scanned in that order
  * (first minimum wins ties), then the remaining leptons. Most events fail the lepton count before any math.
  */
-import { defineProcessor } from '../../src/processor/types.ts';
+import { defineProcessor } from 'ristretto';
 import { adlHist, atLeast } from './common.ts';
 
 const Z_MASS = 91.2;

@@ -1,9 +1,9 @@
 /**
- * Ristretto histograms, after boost-histogram: axes, storages, fill, merge, reductions, UHI JSON,
- * ROOT objects and plots.
+ * Ristretto histograms, after boost-histogram: axes, storages, fill, merge, reductions, UHI JSON.
+ * ROOT objects and plots are in `ristretto/plot` (they need jsroot, which processors never load).
  *
  * @example
- * import { Hist, Regular, StrCategory, Weight, toUHI, toROOTJSON, plotPNG } from './src/hist/index.ts';
+ * import { Hist, Regular, StrCategory, Weight, toUHI } from 'ristretto/hist';
  * const h = new Hist(
  *   new StrCategory([], { name: 'dataset', growth: true }),
  *   new Regular(100, 0, 200, { name: 'pt', label: 'p_{T} [GeV]' }),
@@ -55,9 +55,6 @@ export {
   type UHIAxis,
   type NDArray,
 } from './uhi.ts';
-export { toROOT, toROOTJSON, type ToROOTOptions } from './root.ts';
-export type { RootHist, RootAxis, RootStack } from './jsroot.ts';
-export { plotSVG, plotPNG, stackSVG, stackPNG, svgToPNG, type PlotOptions } from './plot.ts';
 export {
   HistError,
   IncompatibleHistogramsError,

@@ -4,7 +4,8 @@
  * in ~20 ms and is imported statically; the drawing half of jsroot takes ~0.7 s to load and is imported
  * on first use only (`loadPainter`).
  */
-import * as core from 'jsroot/core';
+/// <reference path="../types/jsroot-vendor.d.ts" />
+import * as core from '#jsroot/core';
 
 /** The parts of ROOT's TAxis we set. */
 export interface RootAxis {
@@ -110,7 +111,7 @@ let painter: Promise<Painter> | undefined;
 
 /** Load jsroot's painters once (heavy: d3 and the painters). */
 export function loadPainter(): Promise<Painter> {
-  painter ??= import('jsroot').then((m: Record<string, unknown>) => {
+  painter ??= import('#jsroot/main').then((m: Record<string, unknown>) => {
     // ROOT's default 10 % left margin clips the value-axis title next to five-digit tick labels.
     (core as unknown as { gStyle: { fPadLeftMargin: number } }).gStyle.fPadLeftMargin = 0.13;
     return {

@@ -1,21 +1,23 @@
 /**
- * The processor as it travels to workers: esbuild bundles the processor file and the Ristretto modules
- * it imports into one self-contained ESM string, identified by the sha256 of that string. Workers
- * (threads now, remote endpoints later) load each bundle once and keep it warm.
+ * The processor as it travels to workers: esbuild bundles the processor file, the files it imports and
+ * the Ristretto modules it uses (`import ... from 'ristretto'`, resolved to this installation's sources)
+ * into one self-contained ESM string, identified by the sha256 of that string. Workers (threads, remote
+ * endpoints) load each bundle once and keep it warm.
  *
- * Third-party packages (jsroot, hyparquet, apache-arrow, ...) are left as bare imports: every worker runs
- * inside a Ristretto installation and resolves them from its node_modules. For that reason a bundle is
- * loaded from a file under `<ristretto>/node_modules/.cache/ristretto/bundles/` rather than from a
- * data: URL (which cannot resolve bare specifiers). Bundled modules must not locate files through
- * `import.meta.url`.
+ * Other npm packages (hyparquet, apache-arrow, the user's own dependencies) stay bare imports: every
+ * worker runs inside a project that installed Ristretto and resolves them from that project's
+ * node_modules. A bundle is therefore loaded from a file under `<project>/node_modules/.cache/ristretto/`
+ * (not from a data: URL, which cannot resolve bare specifiers), where `<project>` is the folder whose
+ * node_modules holds this Ristretto (or this repository itself) — never inside `node_modules/ristretto`.
+ * Bundled modules must not locate files through `import.meta.url`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { asProcessor, ProcessorLoadError } from './load.ts';
+import { build, type Plugin } from 'esbuild';
+import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
 import type { Processor } from './types.ts';
 
 /** A self-contained processor: ESM source plus its content hash. Plain data, safe to post or send. */
@@ -31,19 +33,66 @@ export interface ProcessorBundle {
 /** Root of the Ristretto installation this module belongs to. */
 export const ristrettoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where bundles are written before import (inside node_modules, so bare imports resolve). */
-export const bundleDir = join(ristrettoRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
+/** The project that installed Ristretto: the folder holding the outermost `node_modules` above it, or Ristretto itself. */
+export const projectRoot = ((): string => {
+  const marker = `${sep}node_modules${sep}`;
+  const at = ristrettoRoot.indexOf(marker);
+  return at < 0 ? ristrettoRoot : ristrettoRoot.slice(0, at);
+})();
+
+/** Where bundles are written before import: the installing project's node_modules cache, so bare imports resolve. */
+export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
 
 /**
- * One self-contained ESM module for Node 20 from `entry` and the Ristretto sources it imports; npm
- * packages stay external (workers and endpoints resolve them from their own node_modules).
+ * What a bundle may contain. `processor`: shipped to any worker, so it must not reach modules that
+ * load files of this installation (jsroot's vendored modules); `runtime`: the thread pool's worker
+ * entry, loaded on this machine only, so those modules are imported from this installation by path.
  */
-export async function bundleESM(entry: string): Promise<string> {
-  return (await buildESM(entry)).code;
+export type BundleKind = 'processor' | 'runtime';
+
+/** The `exports` map of this installation's package.json: subpath ('.', './hist') → file. */
+let exportsMap: Record<string, string> | undefined;
+function ristrettoExport(subpath: string): string | undefined {
+  exportsMap ??= (JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string> }).exports;
+  const target = exportsMap[subpath];
+  return typeof target === 'string' ? resolve(ristrettoRoot, target) : undefined;
+}
+
+/** Resolves `ristretto` and `ristretto/<subpath>` to this installation's sources (bundled in), and jsroot per `kind`. */
+function ristrettoPlugin(kind: BundleKind): Plugin {
+  return {
+    name: 'ristretto',
+    setup(b) {
+      b.onResolve({ filter: /^ristretto(\/.*)?$/ }, (args) => {
+        const subpath = args.path === 'ristretto' ? '.' : `.${args.path.slice('ristretto'.length)}`;
+        const file = ristrettoExport(subpath);
+        if (!file) return { errors: [{ text: `"${args.path}" is not a module of Ristretto (its entry points: ${Object.keys(exportsMap ?? {}).map((k) => (k === '.' ? 'ristretto' : `ristretto/${k.slice(2)}`)).join(', ')})` }] };
+        return { path: file };
+      });
+      b.onResolve({ filter: /^#jsroot\// }, (args) => {
+        if (kind === 'runtime') return { path: pathToFileURL(join(ristrettoRoot, 'vendor', 'jsroot', `${args.path.slice('#jsroot/'.length)}.mjs`)).href, external: true };
+        return {
+          errors: [
+            {
+              text: `${args.importer} reaches Ristretto's ROOT-file or plotting modules, which do not run inside a processor; a processor imports from 'ristretto' (events, columnar kernels, hist, accumulators) and leaves files and plots to run-analysis`,
+            },
+          ],
+        };
+      });
+    },
+  };
+}
+
+/**
+ * One self-contained ESM module for Node 20 from `entry`, the files it imports and the Ristretto
+ * sources it uses; other npm packages stay external (workers resolve them from their own project).
+ */
+export async function bundleESM(entry: string, kind: BundleKind = 'processor'): Promise<string> {
+  return (await buildESM(entry, kind)).code;
 }
 
 /** The bundle and the files it was built from (absolute paths). */
-async function buildESM(entry: string): Promise<{ code: string; inputs: string[] }> {
+async function buildESM(entry: string, kind: BundleKind): Promise<{ code: string; inputs: string[] }> {
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -52,6 +101,7 @@ async function buildESM(entry: string): Promise<{ code: string; inputs: string[]
     platform: 'node',
     target: 'node20',
     packages: 'external',
+    plugins: [ristrettoPlugin(kind)],
     // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
     absWorkingDir: ristrettoRoot,
     logLevel: 'silent',
@@ -94,6 +144,7 @@ const bundles = new Map<string, Promise<CachedBundle>>();
 export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ProcessorLoadError(`processor file not found: ${path}`, { file: abs }, 'check the path to the processor (.ts or .js)');
+  assertESMProcessor(abs);
   const known = bundles.get(abs);
   if (known) {
     const cached = await known.catch(() => undefined);
@@ -119,7 +170,7 @@ async function buildBundle(path: string, abs: string): Promise<CachedBundle> {
   let code: string;
   let inputs: string[];
   try {
-    ({ code, inputs } = await buildESM(abs));
+    ({ code, inputs } = await buildESM(abs, 'processor'));
   } catch (e) {
     const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
     const first = errs?.[0];

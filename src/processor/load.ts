@@ -2,8 +2,8 @@
  * Loading a processor module from a .ts/.js path (the CLI runs under tsx, so TypeScript imports
  * directly) and checking its shape at run time, with a message that says what is missing.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RistrettoError } from '../errors/index.ts';
 import type { Processor } from './types.ts';
@@ -13,10 +13,40 @@ export class ProcessorLoadError extends RistrettoError {}
 
 const SHAPE_HINT = 'default-export defineProcessor({ accumulator() { ... }, process(events, ctx) { ... } }) (or a class with those methods)';
 
+/**
+ * Refuse a processor that Node would load as CommonJS: a `.ts`/`.js` file whose nearest package.json
+ * lacks `"type": "module"`. Ristretto is an ES module package, and such a processor otherwise fails
+ * deep inside Node with "Cannot require() ES Module ... in a cycle", which names neither cause nor fix.
+ */
+export function assertESMProcessor(path: string): void {
+  const abs = resolve(path);
+  const ext = extname(abs);
+  if (ext !== '.ts' && ext !== '.js' && ext !== '.tsx' && ext !== '.jsx') return;
+  for (let dir = dirname(abs); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type;
+      } catch {
+        return; // a broken package.json is reported by whatever reads it next
+      }
+      if (type === 'module') return;
+      throw new ProcessorLoadError(
+        `${path} would load as CommonJS: ${pkg} has no "type": "module", and Ristretto processors are ES modules`,
+        { file: abs, packageJson: pkg },
+        `add "type": "module" to ${pkg} (or rename the processor to ${ext === '.ts' || ext === '.tsx' ? '.mts' : '.mjs'})`,
+      );
+    }
+    if (dirname(dir) === dir) return; // no package.json above: Node decides by syntax
+  }
+}
+
 /** Import `path` and return its default-exported processor. */
 export async function loadProcessor(path: string): Promise<Processor<unknown>> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new ProcessorLoadError(`processor file not found: ${path}`, { file: abs }, 'check the path to the processor (.ts or .js)');
+  assertESMProcessor(abs);
   let mod: unknown;
   try {
     mod = await import(pathToFileURL(abs).href);

@@ -8,7 +8,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
-import { plotPNG, plotSVG, stringifyUHI, toROOTJSON, toUHI, type Hist } from '../hist/index.ts';
+import { stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
+import { plotPNG, plotSVG, toROOTJSON } from '../hist/render.ts';
 import type { RunMetrics } from './metrics.ts';
 
 export const OUTPUT_FORMATS = ['json', 'root-json', 'svg', 'png'] as const;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Hist, Regular, StrCategory, Weight, plotPNG, plotSVG, stackSVG, svgToPNG } from '../../src/hist/index.ts';
+import { Hist, Regular, StrCategory, Weight } from '../../src/hist/index.ts';
+import { plotPNG, plotSVG, stackSVG, svgToPNG } from '../../src/hist/render.ts';
 import { rng } from './naive.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -1,5 +1,6 @@
+/// <reference path="../../src/types/jsroot-vendor.d.ts" />
 import { describe, expect, it } from 'vitest';
-import { parse } from 'jsroot/core';
+import { parse } from '#jsroot/core';
 import {
   Hist,
   Mean,
@@ -7,10 +8,9 @@ import {
   StrCategory,
   Variable,
   Weight,
-  toROOT,
-  toROOTJSON,
   UnsupportedHistError,
 } from '../../src/hist/index.ts';
+import { toROOT, toROOTJSON } from '../../src/hist/render.ts';
 import { linspace, naiveBin, rng } from './naive.ts';
 
 /** ROOT's cell numbering, written out: 0 underflow, 1..n bins, n+1 overflow; x fastest. */

@@ -3,9 +3,7 @@
  * (2-char algorithm, method byte, 3-byte compressed and 3-byte uncompressed sizes, little-endian).
  * This module only turns such a payload into exactly the declared number of bytes, or throws.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+/// <reference path="../../types/jsroot-vendor.d.ts" />
 import { inflateRawSync, inflateSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { lz4DecodeBlock } from './lz4.ts';
@@ -20,17 +18,9 @@ const LZ4_CHECKSUM = 8;
 type LzmaDecompress = (src: Uint8Array, dst: Uint8Array, expected: number) => number;
 let lzma: Promise<LzmaDecompress> | undefined;
 
-/**
- * jsroot ships a pure-JS LZMA decoder but does not export it; load the module file beside its
- * entry point once, on the first XZ block (Node has no built-in xz).
- */
+/** jsroot's pure-JS LZMA decoder (Node has no built-in xz), loaded on the first XZ block. */
 function loadLzma(): Promise<LzmaDecompress> {
-  lzma ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('jsroot');
-    const url = pathToFileURL(join(dirname(entry), '..', 'modules', 'base', 'lzma.mjs')).href;
-    const mod = (await import(url)) as { decompress: LzmaDecompress };
-    return mod.decompress;
-  })();
+  lzma ??= import('#jsroot/lzma').then((mod: { decompress: LzmaDecompress }) => mod.decompress);
   return lzma;
 }
 

@@ -3,6 +3,7 @@
  * are counted and remote reads share the source's retry policy) and read a TTree's metadata objects.
  * jsroot's own typings declare everything `any`; the interfaces below name only the fields we read.
  */
+/// <reference path="../../types/jsroot-vendor.d.ts" />
 import type { ByteSource } from '../source.ts';
 
 /** The two exports of `jsroot/io` used here (its own typings only declare the module). */
@@ -10,9 +11,7 @@ interface JsrootIo {
   FileProxy: new () => object;
   openFile(arg: object): Promise<unknown>;
 }
-// A computed specifier keeps TypeScript from looking for jsroot's missing per-module typings.
-const JSROOT_IO: string = 'jsroot/io';
-const { FileProxy, openFile } = (await import(JSROOT_IO)) as JsrootIo;
+const { FileProxy, openFile } = (await import('#jsroot/io')) as JsrootIo;
 
 export interface JsObjArray<T> {
   readonly arr: readonly (T | null | undefined)[];
