@@ -23,6 +23,8 @@ export interface GenerateOptions {
   formats: ReadonlyArray<'parquet' | 'arrow'>;
   /** Events per row group / record batch (default 100,000). */
   chunk?: number;
+  /** Fraction of events with a Z→μμ decay (default 0.6). */
+  zFraction?: number;
 }
 
 /** Generate the sample chunk by chunk (bounded memory) and write every requested format. */
@@ -32,7 +34,7 @@ export async function generateSample(o: GenerateOptions): Promise<string[]> {
   const writers = o.formats.map((f, i) => (f === 'parquet' ? new ParquetFileWriter(paths[i]!, DTYPES) : new ArrowFileWriter(paths[i]!, DTYPES)));
   const chunk = o.chunk ?? 100_000;
   for (let first = 0; first < o.events; first += chunk) {
-    const cols = generateEvents(Math.min(chunk, o.events - first), { seed: o.seed, firstEvent: first });
+    const cols = generateEvents(Math.min(chunk, o.events - first), { seed: o.seed, firstEvent: first, zFraction: o.zFraction });
     for (const w of writers) w.write(cols);
   }
   for (const w of writers) await w.close();

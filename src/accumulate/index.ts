@@ -6,7 +6,7 @@
 export { accumulate, accumulateAll, copyAccumulator, describeType, merged } from './merge.ts';
 export { decode, encode, type DecodeOptions } from './codec.ts';
 export { ColumnAccumulator } from './column.ts';
-export { PackedSelection, type Cutflow, type NMinusOne } from './selection.ts';
+export { PackedSelection, type Cutflow, type CutflowOptions, type NMinusOne } from './selection.ts';
 export { Weights, WeightStatistics, type WeightVariations } from './weights.ts';
 export {
   binaryDecoder,

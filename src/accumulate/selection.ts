@@ -15,6 +15,12 @@ export interface Cutflow {
   readonly cutflow: number[];
 }
 
+/** Options of {@link PackedSelection.cutflow}. */
+export interface CutflowOptions {
+  /** One weight per event: the cutflow then holds sums of weights instead of counts. */
+  readonly weight?: ArrayLike<number>;
+}
+
 /** Result of {@link PackedSelection.nminusone}. */
 export interface NMinusOne {
   /** `initial`, `N - <name>` for each cut, then `N`. */
@@ -154,34 +160,53 @@ export class PackedSelection {
     return out;
   }
 
-  /** Event counts after each cut alone and after the cuts applied in the given order. */
-  cutflow(...names: string[]): Cutflow {
+  /**
+   * Event counts after each cut alone and after the cuts applied in the given order; with a trailing
+   * `{ weight }` (one weight per event) the sums of weights instead, as coffea's `cutflow(..., weights=)`.
+   *
+   * @example
+   * ```ts
+   * sel.cutflow('trigger', 'twoMuons').cutflow;                     // [events, after trigger, after both]
+   * sel.cutflow('trigger', 'twoMuons', { weight: w }).cutflow;      // the same as Σw
+   * ```
+   */
+  cutflow(...args: [...names: string[], options: CutflowOptions] | string[]): Cutflow {
+    const last = args[args.length - 1];
+    const options = typeof last === 'object' && last !== null ? (last as CutflowOptions) : undefined;
+    const names = (options ? args.slice(0, -1) : args) as string[];
     const bits = this.bitIndices(names);
+    const weight = options?.weight;
+    if (weight !== undefined && weight.length !== this.length) {
+      throw new SelectionError(`cutflow weight has ${weight.length} entries for ${this.length} events`, { expected: this.length, got: weight.length }, 'pass one weight per event (e.g. weights.weight())');
+    }
     const k = bits.length;
     const onecut = new Float64Array(k + 1);
-    // passedLeading[j]: events whose first failing cut is j (k = passed all); cutflow is its suffix sum.
+    // passedLeading[j]: weight of events whose first failing cut is j (k = passed all); cutflow is its suffix sum.
     const passedLeading = new Float64Array(k + 1);
     const w = this.words;
     const stride = this.wordsPerEvent;
     const wordOf = Int32Array.from(bits, (b) => b >>> 5);
     const flagOf = Uint32Array.from(bits, (b) => (1 << (b & 31)) >>> 0);
     const n = this.length;
+    let total = 0;
     for (let i = 0, base = 0; i < n; i++, base += stride) {
+      const wi = weight === undefined ? 1 : weight[i]!;
+      total += wi;
       let lead = k;
       for (let c = 0; c < k; c++) {
-        if ((w[base + wordOf[c]!]! & flagOf[c]!) !== 0) onecut[c + 1]!++;
+        if ((w[base + wordOf[c]!]! & flagOf[c]!) !== 0) onecut[c + 1]! += wi;
         else if (lead === k) lead = c;
       }
-      passedLeading[lead]!++;
+      passedLeading[lead]! += wi;
     }
-    onecut[0] = n;
+    onecut[0] = total;
     const cutflow = new Array<number>(k + 1);
     let running = 0;
     for (let c = k; c >= 1; c--) {
       running += passedLeading[c]!;
       cutflow[c] = running;
     }
-    cutflow[0] = n;
+    cutflow[0] = total;
     return { labels: ['initial', ...names], onecut: Array.from(onecut), cutflow };
   }
 

@@ -1,6 +1,7 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
+import { registerInitCommand } from './init.ts';
 import { registerConvertCommand } from '../io/convert.ts';
 import { openReader } from '../io/open.ts';
 import { packageVersion } from './version.ts';
@@ -10,6 +11,7 @@ const program = new Command('ristretto')
   .version(packageVersion(), '-V, --version', 'print the Ristretto version');
 registerConvertCommand(program, (path, opts) => openReader(path, opts));
 registerFaasCommands(program);
+registerInitCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

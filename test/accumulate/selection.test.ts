@@ -132,4 +132,17 @@ describe('PackedSelection against naive per-event loops', () => {
     for (let j = 0; j < 32; j++) full.add(`c${j}`, Uint8Array.of(1));
     expect(() => full.add('c32', Uint8Array.of(1))).toThrow(/at most 32 — construct it with new PackedSelection\(64\)/);
   });
+
+  it('a weighted cutflow sums the weights of the events passing each prefix of cuts', () => {
+    const sel = new PackedSelection();
+    sel.add('a', Uint8Array.of(1, 1, 0, 1, 1));
+    sel.add('b', Uint8Array.of(1, 0, 1, 1, 0));
+    const w = Float64Array.of(0.5, 2, 4, -1, 8);
+    const cf = sel.cutflow('a', 'b', { weight: w });
+    // by hand: all 13.5; a: 0.5+2-1+8 = 9.5; a&b: 0.5-1 = -0.5; b alone: 0.5+4-1 = 3.5
+    expect(cf.labels).toEqual(['initial', 'a', 'b']);
+    expect(cf.cutflow).toEqual([13.5, 9.5, -0.5]);
+    expect(cf.onecut).toEqual([13.5, 9.5, 3.5]);
+    expect(() => sel.cutflow('a', { weight: Float64Array.of(1) })).toThrow(/1 entries for 5 events/);
+  });
 });
