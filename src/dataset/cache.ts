@@ -11,6 +11,8 @@ const VERSION = 1;
 export interface CachedFile {
   readonly numEntries: number;
   readonly boundaries: readonly number[];
+  /** The tree the reader opened (kept for entries looked up without a tree name). */
+  readonly tree?: string;
 }
 
 export class PreprocessCache {
@@ -29,7 +31,9 @@ export class PreprocessCache {
         const j = JSON.parse(await readFile(file, 'utf8')) as { version?: number; entries?: Record<string, CachedFile> };
         if (j.version === VERSION && j.entries && typeof j.entries === 'object') {
           for (const [k, v] of Object.entries(j.entries)) {
-            if (Number.isInteger(v?.numEntries) && Array.isArray(v.boundaries)) map.set(k, { numEntries: v.numEntries, boundaries: v.boundaries });
+            if (Number.isInteger(v?.numEntries) && Array.isArray(v.boundaries)) {
+              map.set(k, { numEntries: v.numEntries, boundaries: v.boundaries, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}) });
+            }
           }
         }
       } catch {
@@ -48,7 +52,7 @@ export class PreprocessCache {
   }
 
   set(fileId: string, tree: string, v: CachedFile): void {
-    this.entries.set(key(fileId, tree), { numEntries: v.numEntries, boundaries: [...v.boundaries] });
+    this.entries.set(key(fileId, tree), { numEntries: v.numEntries, boundaries: [...v.boundaries], ...(v.tree !== undefined ? { tree: v.tree } : {}) });
     this.dirty = true;
   }
 

@@ -1,7 +1,7 @@
 /**
  * Dataset JSON in coffea's fileset forms, resolved to absolute paths (or URLs) and tree names:
  *
- *     { "name": ["a.root", "dir/*.root"] }                                   tree from --treename
+ *     { "name": ["a.root", "dir/*.root"] }            tree from --treename, else Events or the file's only tree
  *     { "name": { "files": { "a.root": "Events" }, "metadata": { ... } } }
  *     { "name": { "files": ["a.root"], "treename": "events", "metadata": { ... } } }
  *     { "name": { "files": { "a.root": { "object_path": "Events" } } } }     coffea 2024 form
@@ -18,8 +18,11 @@ import { glob, hasGlob } from './glob.ts';
 export interface FileSpec {
   /** Absolute local path or http(s) URL. */
   readonly path: string;
-  /** Tree (ROOT) name; Parquet/Arrow readers ignore it. */
-  readonly tree: string;
+  /**
+   * Tree (ROOT) name; Parquet/Arrow readers ignore it. Absent when neither the JSON nor the caller
+   * names one: the reader then takes `Events`, or the file's only tree.
+   */
+  readonly tree?: string;
 }
 
 export interface Dataset {
@@ -33,7 +36,7 @@ export interface Dataset {
 export class DatasetError extends RistrettoError {}
 
 export interface FilesetOptions {
-  /** Tree name for files given without one (default `Events`). */
+  /** Tree name for files given without one (default: none, so the reader takes `Events` or the file's only tree). */
   treeName?: string;
 }
 
@@ -63,7 +66,7 @@ export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): 
  */
 export async function resolveFileset(value: unknown, baseDir: string, opts: FilesetOptions & { source?: string } = {}): Promise<Dataset[]> {
   const source = opts.source ?? '<fileset>';
-  const defaultTree = opts.treeName ?? 'Events';
+  const defaultTree: string | undefined = opts.treeName || undefined;
   const bad = (key: string, what: string): never => {
     throw new DatasetError(`${source}: ${key ? `"${key}" ` : ''}${what}`, { file: source, key }, SHAPES);
   };
@@ -75,7 +78,7 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
   for (const [name, spec] of entries) {
     let tree = defaultTree;
     let metadata: Record<string, unknown> = {};
-    let raw: Array<[string, string, string]> = []; // [path, tree, key]
+    let raw: Array<[string, string | undefined, string]> = []; // [path, tree, key]
     if (Array.isArray(spec)) {
       raw = spec.map((f, i) => [checkPath(f, `${name}[${i}]`, bad), tree, `${name}[${i}]`]);
     } else if (isPlainObject(spec)) {
@@ -96,7 +99,7 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
       if (Array.isArray(files)) {
         raw = files.map((f, i) => [checkPath(f, `${name}.files[${i}]`, bad), tree, `${name}.files[${i}]`]);
       } else if (isPlainObject(files)) {
-        raw = Object.entries(files as Record<string, unknown>).map(([f, t]) => {
+        raw = Object.entries(files as Record<string, unknown>).map(([f, t]): [string, string | undefined, string] => {
           const key = `${name}.files["${f}"]`;
           if (!f) bad(key, 'is an empty file name');
           if (typeof t === 'string' && t) return [f, t, key];
@@ -115,7 +118,7 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
       for (const path of await expand(p, baseDir, key, bad)) {
         if (seen.has(path)) bad(key, `lists ${path} a second time; each file may appear once per dataset`);
         seen.add(path);
-        files.push({ path, tree: t });
+        files.push(t === undefined ? { path } : { path, tree: t });
       }
     }
     out.push({ name, files, metadata });

@@ -53,7 +53,13 @@ export interface Plan {
 interface Job {
   readonly dataset: string;
   readonly path: string;
-  readonly tree: string;
+  /** Absent: the reader's default (Events, or the file's only tree); FileInfo.tree gets the one it took. */
+  readonly tree?: string;
+}
+
+/** The tree of a job for messages and SkippedFile records. */
+function treeLabel(j: Job): string {
+  return j.tree ?? '(default)';
 }
 
 /** Preprocess the datasets' files and cut them into work items in (dataset, file, entry) order. */
@@ -68,16 +74,18 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
 
   const one = async (j: Job): Promise<FileInfo> => {
     const fileId = await fileIdentity(j.path);
-    const hit = cache.get(fileId, j.tree);
-    if (hit) {
+    const hit = cache.get(fileId, j.tree ?? '');
+    const hitTree = j.tree ?? hit?.tree;
+    if (hit && hitTree !== undefined) {
       cacheHits++;
-      return { path: j.path, tree: j.tree, fileId, numEntries: hit.numEntries, boundaries: hit.boundaries };
+      return { path: j.path, tree: hitTree, fileId, numEntries: hit.numEntries, boundaries: hit.boundaries };
     }
     opened++;
-    const reader = await open(j.path, { treeName: j.tree });
+    const reader = await open(j.path, j.tree === undefined ? {} : { treeName: j.tree });
     try {
-      const info = { path: j.path, tree: j.tree, fileId, numEntries: reader.numEntries, boundaries: [...reader.boundaries()] };
-      cache.set(fileId, j.tree, info);
+      // Without a tree name the reader chose one (Events, or the only tree): later opens name it.
+      const info = { path: j.path, tree: j.tree ?? reader.treeName, fileId, numEntries: reader.numEntries, boundaries: [...reader.boundaries()] };
+      cache.set(fileId, j.tree ?? '', info);
       return info;
     } finally {
       await reader.close().catch(() => undefined);
@@ -135,13 +143,13 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
       const msg = r.error instanceof Error ? r.error.message : String(r.error);
       if (!opts.skipBadFiles) {
         throw new PreprocessError(
-          `cannot open ${j.path} (dataset ${j.dataset}, tree ${j.tree}): ${msg}`,
+          `cannot open ${j.path} (dataset ${j.dataset}, tree ${treeLabel(j)}): ${msg}`,
           { dataset: j.dataset, file: j.path, tree: j.tree },
           'fix or remove the file, or pass --skipbadfiles to leave unreadable files out (they are listed in the summary)',
           { cause: r.error },
         );
       }
-      skipped.push({ dataset: j.dataset, file: j.path, tree: j.tree, reason: msg, stage: 'preprocess' });
+      skipped.push({ dataset: j.dataset, file: j.path, tree: treeLabel(j), reason: msg, stage: 'preprocess' });
       continue;
     }
     files.push(r);

@@ -23,7 +23,7 @@ interface CliOptions {
   align?: boolean;
   retries: number;
   skipbadfiles?: boolean;
-  treename: string;
+  treename?: string;
   out: string;
   format: string;
   resume?: boolean;
@@ -63,7 +63,7 @@ export function buildProgram(): Command {
     .option('--align', 'cut chunks only at basket/row-group boundaries')
     .option('--retries <n>', 'retry a failed chunk up to N more times (any failure)', integer('--retries', 0), 0)
     .option('--skipbadfiles', 'leave out files that cannot be opened or read (processor errors still fail); they are listed in the summary and metrics.json')
-    .option('--treename <name>', 'tree for dataset entries that name none', 'Events')
+    .option('--treename <name>', "tree for dataset entries that name none (default: Events, or the file's only tree)")
     .option('-o, --out <dir>', 'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache)', 'out')
     .option('--format <list>', `comma-separated histogram formats: ${OUTPUT_FORMATS.join(', ')}`, 'json')
     .option('--resume', 'continue from the checkpoint in --out without redoing finished chunks')

@@ -45,21 +45,50 @@ function streamerLookup(file: JsFile): StreamerLookup {
 
 const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
 
+/** Names of the TTrees among a file's top-level keys, each once, in key order. */
+export function treeNamesOf(keys: readonly { readonly fName: string; readonly fClassName: string }[]): string[] {
+  return [...new Set(keys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+}
+
 /**
- * Open the TTree `opts.treeName` (default `Events`) of a local ROOT file or an http(s) URL.
+ * The tree to read when none is named: `Events` when present, else the file's only tree. Several trees
+ * without `Events` (or none at all) throw TreeNotFoundError listing them and naming the CLI flag.
+ */
+export function defaultTreeName(keys: readonly { readonly fName: string; readonly fClassName: string }[], path: string): string {
+  const trees = treeNamesOf(keys);
+  if (keys.some((k) => k.fName === 'Events')) return 'Events'; // (an RNTuple named Events gets its own error)
+  if (trees.length === 1) return trees[0]!;
+  const others = [...new Set(keys.filter((k) => !TREE_CLASSES.has(k.fClassName) && k.fClassName.includes('RNTuple')).map((k) => k.fName))];
+  if (trees.length === 0) {
+    throw new TreeNotFoundError(
+      `${path} holds no TTree${others.length ? ` (RNTuples: ${others.join(', ')}; the TTree reader cannot read them)` : ''}`,
+      { file: path, available: trees, rntuples: others },
+      '`ristretto ls FILE` lists what the file holds',
+    );
+  }
+  throw new TreeNotFoundError(
+    `${path} holds ${trees.length} trees and none is named Events: ${trees.join(', ')}`,
+    { file: path, available: trees },
+    `choose one with --treename, e.g. --treename ${trees[0]}`,
+  );
+}
+
+/**
+ * Open the TTree `opts.treeName` of a local ROOT file or an http(s) URL; without a name, `Events` or
+ * else the file's only tree (`defaultTreeName`).
  * Only metadata is read here (header, keys, streamer infos, the TTree object); baskets are read by
  * `read`. Throws RootFileError (cannot open or parse) or TreeNotFoundError (lists the trees present).
  */
 export async function openRoot(pathOrUrl: string, opts: RootOpenOptions = {}): Promise<RootReader> {
-  const treeName = opts.treeName ?? 'Events';
   let src: ByteSource;
   try {
     src = await openSource(pathOrUrl, opts.http);
   } catch (e) {
-    throw new RootFileError(`cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`, { file: pathOrUrl, tree: treeName }, undefined, { cause: e });
+    throw new RootFileError(`cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`, { file: pathOrUrl, tree: opts.treeName }, undefined, { cause: e });
   }
   try {
     const file = await openStructure(src, pathOrUrl);
+    const treeName = opts.treeName || defaultTreeName(file.fKeys, pathOrUrl);
     const tree = await readTree(file, pathOrUrl, treeName);
     const reader = new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree, streamerLookup(file)), opts.jaggedOffsets ?? 'basket');
     const dups = reader.duplicateNames();
@@ -91,14 +120,14 @@ async function openStructure(src: ByteSource, path: string): Promise<JsFile> {
 }
 
 async function readTree(file: JsFile, path: string, treeName: string): Promise<JsTree> {
-  const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+  const trees = treeNamesOf(file.fKeys);
   const key = file.fKeys.find((k) => k.fName === treeName);
   if (!key && !treeName.includes('/')) {
     const near = closestNames(treeName, trees);
     throw new TreeNotFoundError(
       `no tree '${treeName}' in ${path}; trees present: ${trees.length ? trees.join(', ') : '(none)'}`,
       { file: path, tree: treeName, available: trees },
-      near.length ? `pass treeName: '${near[0]}'` : 'this file holds no TTree',
+      near.length ? `choose one with --treename, e.g. --treename ${near[0]}` : 'this file holds no TTree',
     );
   }
   if (key && !TREE_CLASSES.has(key.fClassName)) {
