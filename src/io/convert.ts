@@ -267,6 +267,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
         const res = await convert(reader, output, { ...range, ...(branches ? { branches } : {}) });
         const s = (performance.now() - t0) / 1000;
         process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
+        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} list-of-lists branch${res.skipped.length === 1 ? '' : 'es'} the format cannot hold yet: ${res.skipped.join(', ')}\n`);
       } finally {
         await reader.close();
       }
