@@ -39,7 +39,7 @@ export interface ConvertResult {
   readonly entries: number;
   readonly branches: readonly string[];
   readonly chunks: number;
-  /** Branches left out of an all-branches conversion because the format cannot hold them (lists of lists). */
+  /** Branches left out of an all-branches conversion because the writer cannot hold them yet (lists of lists, strings). */
   readonly skipped?: readonly string[];
 }
 
@@ -92,15 +92,18 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   }
   refuseSameFile(reader.path, outPath);
   const infos = new Map(reader.branches().map((b) => [b.name, b]));
-  // Lists of lists (ROOT vector<vector<T>>) have no Parquet/Arrow mapping here yet: left out of "all",
-  // refused when asked for by name.
-  const nested = (n: string) => infos.get(n)?.kind === 'jagged2';
+  // Lists of lists (ROOT vector<vector<T>>) and strings have no Parquet/Arrow mapping here yet: left
+  // out of "all", refused when asked for by name.
+  const nested = (n: string) => {
+    const k = infos.get(n)?.kind;
+    return k !== undefined && k !== 'flat' && k !== 'jagged';
+  };
   const skipped = opts.branches ? [] : [...infos.keys()].filter(nested);
   const requested = expandBranchPatterns(opts.branches ?? [...infos.keys()].filter((n) => !nested(n)), [...infos.keys()], reader);
   const refusedNested = requested.filter(nested);
   if (refusedNested.length) {
     throw new ConvertError(
-      `cannot convert ${refusedNested.join(', ')} of ${reader.path}: lists of lists (std::vector<std::vector<T>>) are not written to ${format} yet`,
+      `cannot convert ${refusedNested.join(', ')} of ${reader.path}: lists of lists (std::vector<std::vector<T>>) and strings are not written to ${format} yet`,
       { file: reader.path, branches: refusedNested },
       'leave these branches out of --branches',
     );
@@ -267,7 +270,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
         const res = await convert(reader, output, { ...range, ...(branches ? { branches } : {}) });
         const s = (performance.now() - t0) / 1000;
         process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
-        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} list-of-lists branch${res.skipped.length === 1 ? '' : 'es'} the format cannot hold yet: ${res.skipped.join(', ')}\n`);
+        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists, strings) the writer cannot hold yet: ${res.skipped.join(', ')}\n`);
       } finally {
         await reader.close();
       }

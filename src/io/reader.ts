@@ -14,9 +14,11 @@ export interface BranchInfo {
   readonly name: string;
   /**
    * `flat`: one value per entry; `jagged`: a list per entry; `jagged2`: a list of lists per entry
-   * (ROOT `std::vector<std::vector<T>>`), read as a DoublyJagged column.
+   * (ROOT `std::vector<std::vector<T>>`), read as a DoublyJagged column; `string`: one string per entry
+   * (ROOT `char*`, TString, std::string), read as a Jagged column of its bytes (dtype `uint8`; decode
+   * with `stringsOf`).
    */
-  readonly kind: 'flat' | 'jagged' | 'jagged2';
+  readonly kind: 'flat' | 'jagged' | 'jagged2' | 'string';
   readonly dtype: DType;
   /** For jagged branches, the name of the counts branch (`nJet`) when the file has one. */
   readonly countBranch?: string;
@@ -41,6 +43,15 @@ export type Column = NumericArray | Jagged;
 
 /** What `read` may return: a Column, or a DoublyJagged column for branches of kind `jagged2`. */
 export type AnyColumn = Column | DoublyJagged;
+
+/** The strings of a `string` column (bytes decoded as UTF-8). */
+export function stringsOf(c: Jagged): string[] {
+  const dec = new TextDecoder('utf-8');
+  const out: string[] = [];
+  const bytes = c.content as Uint8Array;
+  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(dec.decode(bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
+  return out;
+}
 
 /** True for the columns of `jagged2` branches. */
 export function isDoublyJagged(c: AnyColumn): c is DoublyJagged {

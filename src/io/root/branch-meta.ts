@@ -34,14 +34,17 @@ export interface EmbeddedLocation {
  * - `vector`: std::vector<T>: byte count, version, size, elements;
  * - `vector2`: std::vector<std::vector<T>>: byte count, version, size, then per inner vector size + elements;
  * - `field`: one leaf of a leaf list: the entry is a packed record of `recordBytes` bytes, this leaf's
- *   `perEntry` elements start at byte `offset`.
+ *   `perEntry` elements start at byte `offset`;
+ * - `string`: `header` bytes (std::string: 6, byte count + version; TString and char*: 0), a 1- or
+ *   5-byte length, the bytes.
  */
 export type Layout =
   | { readonly kind: 'fixed'; readonly itemSize: number; readonly perEntry: number }
   | { readonly kind: 'counted'; readonly itemSize: number; readonly header: number }
   | { readonly kind: 'vector'; readonly itemSize: number }
   | { readonly kind: 'vector2'; readonly itemSize: number }
-  | { readonly kind: 'field'; readonly itemSize: number; readonly perEntry: number; readonly recordBytes: number; readonly offset: number };
+  | { readonly kind: 'field'; readonly itemSize: number; readonly perEntry: number; readonly recordBytes: number; readonly offset: number }
+  | { readonly kind: 'string'; readonly header: 0 | 6; readonly eitherHeader?: boolean };
 
 /** Why a branch is refused: its type is not supported, or the file lacks the streamer info to know it. */
 export type UnsupportedKind = 'type' | 'streamer';
@@ -103,6 +106,7 @@ const STREAMER_TYPES: Record<number, [DType, number]> = {
 const K_OFFSET_L = 20;
 const K_OFFSET_P = 40;
 const K_STL = 300;
+const K_TSTRING = 65;
 const K_DOUBLE32 = 9;
 const K_FLOAT16 = 19;
 
@@ -174,6 +178,14 @@ export function containerLayout(typeName: string): { layout: Layout; dtype: DTyp
     const e = CXX_TYPES[m1[1]!];
     return e && { layout: { kind: 'vector', itemSize: e[1] }, dtype: e[0], depth: 1 };
   }
+  return undefined;
+}
+
+/** Per-entry header bytes of a whole-object (top-level, unsplit) string branch: none for std::string and TString. */
+function stringHeader(className: string): 0 | 6 | undefined {
+  const t = normalizeTypeName(className);
+  if (t === 'string') return 0;
+  if (t === 'TString') return 0;
   return undefined;
 }
 
@@ -278,6 +290,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
       const names = leaves.map((l) => l._typename).filter((t) => !LEAF_TYPES[t]);
       return unsupported(`leaf lists with ${[...new Set(names)].join(', ')} leaves are not supported`);
     }
+    if (leaf._typename === 'TLeafC' && !leaf.fLeafCount) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
     const t = LEAF_TYPES[leaf._typename];
     if (!t) return unsupported(leafTypeReason(leaf));
     const dtype = leaf.fIsUnsigned ? t[1] : t[0];
@@ -306,7 +319,11 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     // The whole object of class fClassName, not split.
     const cont = containerLayout(b.fClassName);
     if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
-    return unsupported(`objects of type ${b.fClassName} are not supported (only std::vector<number> and std::vector<std::vector<number>>)`);
+    const str = stringHeader(b.fClassName);
+    // Top-level std::string: no header in the files seen; a basket that does not parse so is tried with
+    // the 6-byte header of split members (each checked exactly).
+    if (str !== undefined) return ok({ kind: 'string', header: str, ...(str === 0 && normalizeTypeName(b.fClassName) === 'string' ? { eitherHeader: true } : {}) }, 'string', 'uint8');
+    return unsupported(`objects of type ${b.fClassName} are not supported (only numbers, strings, std::vector<number> and std::vector<std::vector<number>>)`);
   }
   // A member (element fID) of a split object of class fClassName.
   const leaf = leaves[0];
@@ -317,8 +334,10 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so member '${b.fName}' cannot be typed`, 'streamer');
     const cont = containerLayout(el.fTypeName);
     if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
-    return unsupported(`members of type ${el.fTypeName} are not supported (only std::vector<number> and std::vector<std::vector<number>>)`);
+    if (normalizeTypeName(el.fTypeName) === 'string') return ok({ kind: 'string', header: 6 }, 'string', 'uint8');
+    return unsupported(`members of type ${el.fTypeName} are not supported (only numbers, strings, std::vector<number> and std::vector<std::vector<number>>)`);
   }
+  if (st === K_TSTRING) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
   const base1 = st > K_OFFSET_P && st < K_OFFSET_P + 20 ? st - K_OFFSET_P : st > K_OFFSET_L && st < K_OFFSET_L + 20 ? st - K_OFFSET_L : st;
   if (base1 === K_DOUBLE32 || base1 === K_FLOAT16) {
     return unsupported(`${base1 === K_DOUBLE32 ? 'Double32_t' : 'Float16_t'} members of split objects are not supported`);
@@ -368,7 +387,7 @@ function describeField(
 function leafTypeReason(leaf: JsLeaf): string {
   switch (leaf._typename) {
     case 'TLeafC':
-      return 'strings (TLeafC, char*) are not supported';
+      return 'arrays of strings (TLeafC with a count) are not supported';
     case 'TLeafElement':
       return 'objects (TLeafElement) are not supported';
     case 'TLeafD32':

@@ -152,3 +152,89 @@ export function assembleField(dtype: DType, itemSize: number, perEntry: number, 
   }
   return out;
 }
+
+/**
+ * String entries: `header` bytes (6: byte count + version, as split std::string members are written;
+ * 0 for TString, char* and, in the files seen, top-level std::string branches), then the length
+ * (1 byte, or 255 and a 4-byte length), then the bytes. The entries are walked from the start of each
+ * basket; each must end exactly where the next begins, where the basket's offset table (when present)
+ * says, and the last at the end of the data. With `eitherHeader`, a basket that does not parse with
+ * `header` is parsed with the other header size (both are checked just as strictly).
+ * Result: the bytes of entry i at content[offsets[i] .. offsets[i+1]).
+ */
+export function assembleStrings(header: 0 | 6, slices: readonly BasketSlice[], n: number, eitherHeader = false): Jagged<Uint8Array> {
+  const counts = new Int32Array(n);
+  const ranges: [Uint8Array, number, number][] = [];
+  let j = 0;
+  let total = 0;
+  for (const slice of slices) {
+    let found: [number, number][];
+    try {
+      found = stringRanges(header, slice);
+    } catch (e) {
+      if (!eitherHeader || !(e instanceof BasketFormatError)) throw e;
+      try {
+        found = stringRanges(header === 0 ? 6 : 0, slice);
+      } catch {
+        throw e;
+      }
+    }
+    for (let i = slice.from; i < slice.to; i++) {
+      const [a, b] = found[i]!;
+      ranges.push([slice.basket.data, a, b]);
+      counts[j++] = b - a;
+      total += b - a;
+    }
+  }
+  const content = new Uint8Array(total);
+  let pos = 0;
+  for (const [d, a, b] of ranges) {
+    content.set(d.subarray(a, b), pos);
+    pos += b - a;
+  }
+  return { offsets: countsToOffsets(counts), content };
+}
+
+/** Byte ranges of the string bytes of entries [0, slice.to) of a basket. */
+function stringRanges(header: 0 | 6, { basket, to }: BasketSlice): [number, number][] {
+  const d = basket.data;
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const o = basket.offsets;
+  const out: [number, number][] = [];
+  let p = 0;
+  for (let i = 0; i < to; i++) {
+    const s = p;
+    if (o && o[i] !== s) throw new BasketFormatError(`string entry ${i} starts at byte ${s}, the offset table says ${o[i]}`);
+    if (header) {
+      if (p + 6 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);
+      const bc = dv.getUint32(p);
+      if (!(bc & K_BYTE_COUNT)) throw new BasketFormatError(`string entry ${i} has no byte count`);
+      const end = s + (bc & ~K_BYTE_COUNT) + 4;
+      if (end > d.length) throw new BasketFormatError(`string entry ${i} byte count runs past the basket`);
+      const r = readString(d, dv, p + 6, i);
+      if (r[1] !== end) throw new BasketFormatError(`string entry ${i}: its length and byte count disagree`);
+      out.push(r);
+      p = r[1];
+    } else {
+      const r = readString(d, dv, p, i);
+      out.push(r);
+      p = r[1];
+    }
+  }
+  const stop = o ? o[to] : to === basket.entries ? d.length : undefined;
+  if (stop !== undefined && p !== stop) throw new BasketFormatError(`string entries end at byte ${p}, expected ${stop}`);
+  return out;
+}
+
+function readString(d: Uint8Array, dv: DataView, p: number, i: number): [number, number] {
+  if (p + 1 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);
+  let len = d[p]!;
+  p += 1;
+  if (len === 255) {
+    if (p + 4 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);
+    len = dv.getInt32(p);
+    p += 4;
+  }
+  if (len < 0 || p + len > d.length) throw new BasketFormatError(`string entry ${i} of ${len} bytes runs past the basket`);
+  return [p, p + len];
+}

@@ -9,7 +9,7 @@ import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
 import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
 import type { BasketLocation, BranchMeta, EmbeddedLocation } from './branch-meta.ts';
-import { assembleField, assembleVariable, UnsupportedLayoutError } from './entries.ts';
+import { assembleField, assembleStrings, assembleVariable, UnsupportedLayoutError } from './entries.ts';
 import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, MissingStreamerError, RootFileError, UnsupportedBranchError } from './errors.ts';
 import { fetchRanges } from './fetch.ts';
 import type { JsFile } from './jsroot.ts';
@@ -163,7 +163,7 @@ export class RootReader implements EventReader {
       const layout = meta.layout!;
       const variable = layout.kind === 'counted' || layout.kind === 'vector' || layout.kind === 'vector2';
       const useCounts = layout.kind === 'counted' && this.jaggedOffsets === 'count-branch';
-      const wantOffsets = variable && meta.hasEntryOffsets && !useCounts;
+      const wantOffsets = (variable || layout.kind === 'string') && meta.hasEntryOffsets && !useCounts;
       const slices: BasketSlice[] = [];
       for (const b of baskets) {
         const key = `${meta.branchName}\0${b.loc ? b.loc.seek : `e${b.emb!.index}`}\0${wantOffsets}`;
@@ -177,6 +177,7 @@ export class RootReader implements EventReader {
       try {
         const info = meta.info!;
         if (layout.kind === 'counted' && layout.header === 0) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
+        else if (layout.kind === 'string') out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
         else if (variable) out[meta.name] = assembleVariable(layout.kind, info.dtype, layout.itemSize, layout.kind === 'counted' ? layout.header : 0, slices, n) as Column;
         else if (layout.kind === 'field') {
           const values = assembleField(info.dtype, layout.itemSize, layout.perEntry, layout.recordBytes, layout.offset, slices, n);

@@ -37,6 +37,14 @@ export function plainOfColumn(c: Column): Plain[] {
   return out;
 }
 
+/** A string column's entries, one character per byte (as jsroot decodes ROOT strings). */
+export function latin1Strings(c: Column): string[] {
+  const j = c as { offsets: Int32Array; content: Uint8Array };
+  const out: string[] = [];
+  for (let i = 0; i + 1 < j.offsets.length; i++) out.push(String.fromCharCode(...j.content.subarray(j.offsets[i]!, j.offsets[i + 1]!)));
+  return out;
+}
+
 /** Exact equality of Plain values (NaN equals NaN, -0 equals -0 only). */
 export function samePlain(a: Plain, b: Plain): boolean {
   if (typeof a === 'number' || typeof b === 'number' || typeof a === 'string' || typeof b === 'string') return Object.is(a, b);
@@ -144,7 +152,8 @@ export async function compareBranch(reader: RootReader, name: string, want: Plai
     if (e instanceof UnsupportedBranchError) return { kind: 'refused', message: (e as Error).message };
     return { kind: 'failed', message: `${(e as Error).constructor.name}: ${(e as Error).message}` };
   }
-  const got = plainOfColumn(col);
+  const kind = reader.branches().find((b) => b.name === name)?.kind;
+  const got = kind === 'string' ? latin1Strings(col) : plainOfColumn(col);
   if (want instanceof Error) return { kind: 'no-reference', message: want.message, values: got };
   if (got.length !== want.length) return { kind: 'different', message: `${got.length} entries, jsroot ${want.length}` };
   for (let i = 0; i < got.length; i++) {

@@ -123,10 +123,13 @@ describe('branch classification', () => {
     expect(metas.get('xy_y')!.layout).toEqual({ kind: 'field', itemSize: 4, perEntry: 1, recordBytes: 8, offset: 4 });
     expect(metas.get('xy_y')!.branchName).toBe('xy');
   });
-  it('strings, objects and arrays of arrays are named as unsupported', () => {
-    expect(metas.get('s')!.unsupported).toMatch(/strings/);
+  it('char* strings are a string column', () => {
+    expect(metas.get('s')!.info).toEqual({ name: 's', kind: 'string', dtype: 'uint8' });
+    expect(metas.get('s')!.layout).toEqual({ kind: 'string', header: 0 });
+  });
+  it('objects and arrays of arrays are named as unsupported', () => {
     expect(metas.get('obj')!.unsupported).toMatch(/objects of type MyClass/);
     expect(metas.get('m')!.unsupported).toMatch(/fixed arrays/);
-    for (const k of ['s', 'obj', 'm']) expect(metas.get(k)!.info).toBeUndefined();
+    for (const k of ['obj', 'm']) expect(metas.get(k)!.info).toBeUndefined();
   });
 });
