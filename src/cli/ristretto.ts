@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
 import { registerInitCommand } from './init.ts';
 import { registerConvertCommand } from '../io/convert.ts';
+import { registerLsCommand } from '../io/ls.ts';
 import { openReader } from '../io/open.ts';
 import { packageVersion } from './version.ts';
 
@@ -10,6 +11,7 @@ const program = new Command('ristretto')
   .description('Ristretto: columnar HEP analysis and federated execution')
   .version(packageVersion(), '-V, --version', 'print the Ristretto version');
 registerConvertCommand(program, (path, opts) => openReader(path, opts));
+registerLsCommand(program);
 registerFaasCommands(program);
 registerInitCommand(program);
 try {
