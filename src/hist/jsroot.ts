@@ -73,6 +73,8 @@ export interface RootStack {
   fTitle: string;
   fHists: RootList;
   fHistogram: RootHist | null;
+  /** Upper end of the value axis (-1111: automatic). */
+  fMaximum: number;
 }
 
 /** Generic ROOT object made by `create` (TLegend, TLegendEntry, TCanvas, TObjString, THashList...). */

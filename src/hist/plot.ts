@@ -21,6 +21,15 @@ export interface PlotOptions {
   option?: string;
 }
 
+/** Options of the stacked plots. */
+export interface StackOptions extends PlotOptions {
+  /**
+   * Categories drawn as data: black points with error bars (√N, or √Σw² for Weight storage) over the
+   * stack of the other categories, in the legend as such. Names that are not categories are ignored.
+   */
+  data?: readonly string[];
+}
+
 /** ROOT colour indices of the stack layers, cycled. */
 const STACK_COLORS = [38, 46, 30, 42, 40, 28, 33, 49, 8, 9];
 
@@ -77,7 +86,7 @@ function otherAxis(h: Hist, by: number): Axis {
  * h.fill('DY', mllDY).fill('ttbar', mllTT);
  * writeFileSync('stack.svg', await stackSVG(h, 'process'));
  */
-export async function stackSVG(h: Hist, by: AxisRef, opts: PlotOptions = {}): Promise<string> {
+export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): Promise<string> {
   const p = await loadPainter();
   const k = h.axisIndex(by);
   const cat = h.axes[k]!;
@@ -89,44 +98,69 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: PlotOptions = {}): Pr
     );
   const x = otherAxis(h, k);
   const labels = cat.kind === 'boolean' ? ['false', 'true'] : cat.categories.map(String);
-  const layers = labels.map((label, i) => {
-    const one = h.select(k, cat.kind === 'boolean' ? i === 1 : i);
-    const r = toROOT(one, { name: `${h.name || 'h'}_${i}`, title: label });
-    const color = STACK_COLORS[i % STACK_COLORS.length]!;
-    r.fFillColor = color;
-    r.fFillStyle = 1001;
-    r.fLineColor = 1;
-    return r;
+  const isData = new Set(opts.data ?? []);
+  const slice = (i: number, label: string): RootHist => toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), { name: `${h.name || 'h'}_${i}`, title: label });
+  const layers: Array<{ label: string; hist: RootHist }> = [];
+  const data: Array<{ label: string; hist: RootHist }> = [];
+  labels.forEach((label, i) => {
+    const r = slice(i, label);
+    if (isData.has(label)) {
+      Object.assign(r, { fMarkerStyle: 20, fMarkerSize: 1, fMarkerColor: 1, fLineColor: 1, fLineWidth: 1 });
+      data.push({ label, hist: r });
+      return;
+    }
+    const color = STACK_COLORS[layers.length % STACK_COLORS.length]!;
+    Object.assign(r, { fFillColor: color, fFillStyle: 1001, fLineColor: 1 });
+    layers.push({ label, hist: r });
   });
-  const stack = createTHStack(...layers);
+  const stack = createTHStack(...layers.map((l) => l.hist));
   stack.fName = `${h.name || 'h'}_stack`;
   stack.fTitle = opts.title ?? h.label;
   // the frame histogram carries the axis titles and turns the statistics box off
   const frame = createHistogram('TH1D', x.size);
-  Object.assign(frame.fXaxis, layers[0]?.fXaxis ?? {});
+  Object.assign(frame.fXaxis, (layers[0] ?? data[0])?.hist.fXaxis ?? {});
   frame.fName = 'frame';
   frame.fTitle = stack.fTitle;
   frame.fYaxis.fTitle = opts.valueTitle ?? 'Entries';
   frame.fYaxis.fTitleOffset = 1.5;
   frame.fBits |= kNoStats;
+  // Room for the tallest of stack and data (with its error bar) plus the legend.
+  let top = 0;
+  for (let b = 1; b <= x.size; b++) {
+    let sum = 0;
+    for (const l of layers) sum += l.hist.fArray[b] ?? 0;
+    top = Math.max(top, sum);
+    for (const d of data) top = Math.max(top, (d.hist.fArray[b] ?? 0) + Math.sqrt(d.hist.fSumw2?.[b] ?? d.hist.fArray[b] ?? 0));
+  }
+  if (top > 0) {
+    frame.fMaximum = top * 1.3;
+    stack.fMaximum = top * 1.3;
+  }
   stack.fHistogram = frame;
 
+  const entries = data.length + layers.length;
   const legend = create('TLegend');
-  Object.assign(legend, { fX1NDC: 0.7, fY1NDC: 0.88 - 0.06 * layers.length, fX2NDC: 0.88, fY2NDC: 0.88, fTextSize: 0.035, fTextFont: 42, fBorderSize: 0 });
+  Object.assign(legend, { fX1NDC: 0.68, fY1NDC: 0.88 - 0.06 * entries, fX2NDC: 0.88, fY2NDC: 0.88, fTextSize: 0.035, fTextFont: 42, fBorderSize: 0 });
   Object.assign(legend, { fX1: legend['fX1NDC'], fY1: legend['fY1NDC'], fX2: legend['fX2NDC'], fY2: legend['fY2NDC'] });
+  for (const d of data) {
+    const e = create('TLegendEntry');
+    Object.assign(e, { fLabel: d.label, fObject: d.hist, fOption: 'lep' });
+    (legend['fPrimitives'] as RootList).Add(e);
+  }
   for (let i = layers.length - 1; i >= 0; i--) {
     const e = create('TLegendEntry');
-    Object.assign(e, { fLabel: labels[i], fObject: layers[i], fOption: 'f' });
+    Object.assign(e, { fLabel: layers[i]!.label, fObject: layers[i]!.hist, fOption: 'f' });
     (legend['fPrimitives'] as RootList).Add(e);
   }
   const canvas = create('TCanvas');
   const prims = canvas['fPrimitives'] as RootList;
-  prims.Add(stack, opts.option ?? 'hist');
+  if (layers.length) prims.Add(stack, opts.option ?? 'hist');
+  for (const [i, d] of data.entries()) prims.Add(d.hist, layers.length || i > 0 ? 'e1 p same' : 'e1 p');
   prims.Add(legend, '');
   return p.makeSVG({ object: canvas, width: opts.width ?? 800, height: opts.height ?? 500 });
 }
 
 /** PNG bytes of `stackSVG`. */
-export async function stackPNG(h: Hist, by: AxisRef, opts: PlotOptions = {}): Promise<Uint8Array> {
+export async function stackPNG(h: Hist, by: AxisRef, opts: StackOptions = {}): Promise<Uint8Array> {
   return svgToPNG(await stackSVG(h, by, opts));
 }

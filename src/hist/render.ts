@@ -12,4 +12,4 @@
  */
 export { toROOT, toROOTJSON, type ToROOTOptions } from './root.ts';
 export type { RootHist, RootAxis, RootStack } from './jsroot.ts';
-export { plotSVG, plotPNG, stackSVG, stackPNG, svgToPNG, type PlotOptions } from './plot.ts';
+export { plotSVG, plotPNG, stackSVG, stackPNG, svgToPNG, type PlotOptions, type StackOptions } from './plot.ts';

@@ -118,7 +118,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       ...faas,
     })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
-    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats);
+    const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
+    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets });
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
     if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
     return 0;

@@ -8,8 +8,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
-import { stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
-import { plotPNG, plotSVG, toROOTJSON } from '../hist/render.ts';
+import { isCategory, stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
+import { plotSVG, stackSVG, svgToPNG, toROOTJSON } from '../hist/render.ts';
 import type { RunMetrics } from './metrics.ts';
 
 export const OUTPUT_FORMATS = ['json', 'root-json', 'svg', 'png'] as const;
@@ -68,8 +68,17 @@ export function splitAccumulator(acc: unknown): { hists: Map<string, Hist>; rest
   return { hists, rest };
 }
 
+export interface WriteOptions {
+  /**
+   * Datasets that are collision data (`"isData": true` in the dataset JSON). A 2-D histogram with a
+   * category axis named `dataset` is plotted as these (points with error bars) over the other
+   * datasets stacked, instead of as a colour map.
+   */
+  dataDatasets?: readonly string[];
+}
+
 /** Write histograms, leftover leaves and metrics into `outDir`. */
-export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: string, formats: readonly OutputFormat[] = ['json']): Promise<WrittenOutputs> {
+export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: string, formats: readonly OutputFormat[] = ['json'], opts: WriteOptions = {}): Promise<WrittenOutputs> {
   const { hists, rest } = splitAccumulator(acc);
   const files: string[] = [];
   const warnings: string[] = [];
@@ -88,7 +97,11 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
       // The other formats have limits (plots are 1-D/2-D only); one histogram must not lose the rest.
       let data: string | Uint8Array;
       try {
-        data = f === 'root-json' ? toROOTJSON(h) : f === 'svg' ? await plotSVG(h) : await plotPNG(h);
+        if (f === 'root-json') data = toROOTJSON(h);
+        else {
+          const svg = byDataset(h) ? await stackSVG(h, 'dataset', { data: opts.dataDatasets ?? [] }) : await plotSVG(h);
+          data = f === 'svg' ? svg : await svgToPNG(svg);
+        }
       } catch (e) {
         warnings.push(`${name}: no ${f} output: ${(e as Error).message}`);
         continue;
@@ -99,6 +112,13 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
   if (rest !== undefined) await put('accumulator.json', JSON.stringify(rest, null, 1));
   await put('metrics.json', JSON.stringify(metrics, null, 1));
   return { histograms: [...hists.keys()], files, warnings };
+}
+
+/** A (dataset category × continuous axis) histogram: drawn as datasets stacked, data on top. */
+function byDataset(h: Hist): boolean {
+  if (h.ndim !== 2) return false;
+  const k = h.axes.findIndex((a) => a.name === 'dataset');
+  return k >= 0 && isCategory(h.axes[k]!) && !isCategory(h.axes[1 - k]!) && h.axes[1 - k]!.kind !== 'boolean';
 }
 
 async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {

@@ -85,6 +85,8 @@ export interface RunResult<A = unknown> {
   readonly accumulator: A;
   readonly metrics: RunMetrics;
   readonly items: readonly WorkItem[];
+  /** The datasets the run read (with their metadata), in dataset JSON order. */
+  readonly datasets: readonly Dataset[];
 }
 
 /** Failure while merging a chunk's result into the total (a processor returning inconsistent shapes). */
@@ -298,5 +300,5 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     files: plan.files.length,
     preprocess: { cacheHits: plan.cacheHits, opened: plan.opened, seconds: preprocessSeconds },
   };
-  return { accumulator: acc, metrics, items };
+  return { accumulator: acc, metrics, items, datasets };
 }

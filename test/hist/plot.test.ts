@@ -40,4 +40,16 @@ describe('plots through jsroot', () => {
     for (const text of ['Drell-Yan', 'ttbar', 'diboson', 'Events', '[GeV]']) expect(svg).toContain(text);
     await expect(stackSVG(new Hist(new Regular(2, 0, 1), new Regular(2, 0, 1)), 0)).rejects.toThrow(/stacked plots need a 2-D histogram with a category axis/);
   });
+
+  it('data categories are drawn as points with error bars over the stacked simulation', async () => {
+    const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(20, 0, 100, { name: 'm', label: 'm [GeV]' }));
+    h.fill('DY', sample(3000, 20, 7)).fill('ttbar', sample(1000, 30, 8)).fill('Data', sample(4000, 22, 9));
+    const stacked = await stackSVG(h, 'dataset');
+    const withData = await stackSVG(h, 'dataset', { data: ['Data'] });
+    for (const text of ['DY', 'ttbar', 'Data']) expect(withData).toContain(text);
+    // Points are drawn as markers (paths with the marker's shape), which the plain stack has none of;
+    // the stack then holds only the two simulated layers.
+    expect((withData.match(/<path/g) ?? []).length).toBeGreaterThan((stacked.match(/<path/g) ?? []).length);
+    expect(withData).not.toEqual(stacked);
+  });
 });
