@@ -129,7 +129,7 @@ class ArrowReader implements EventReader {
     const why = this.skipped.get(name);
     if (why) return new ArrowUnsupportedError(`branch ${name} of ${this.path} cannot be read: ${why}`, { file: this.path, branch: name }, 'drop it from the branch list');
     const close = closestNames(name, this.table.keys());
-    return new ArrowColumnNotFoundError(`no branch ${name} in ${this.path}; closest: ${close.join(', ') || '(none)'}`, { file: this.path, branch: name, closest: close }, 'check the spelling; `branches()` lists every readable branch');
+    return new ArrowColumnNotFoundError(`no branch ${name} in ${this.path}; closest: ${close.join(', ') || '(none)'}`, { file: this.path, branch: name, closest: close }, 'check the spelling; `ristretto ls FILE` lists every branch');
   }
 }
 

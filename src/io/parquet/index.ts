@@ -211,7 +211,7 @@ class ParquetReader implements EventReader {
     throw new ParquetColumnNotFoundError(
       `no branch ${name} in ${this.path}; closest: ${close.join(', ')}`,
       { file: this.path, branch: name, closest: close },
-      'check the spelling; `branches()` lists every readable branch',
+      'check the spelling; `ristretto ls FILE` lists every branch',
     );
   }
 

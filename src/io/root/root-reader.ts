@@ -112,7 +112,7 @@ export class RootReader implements EventReader {
       throw new BranchNotFoundError(
         `no branch '${name}' in tree '${this.treeName}' of ${this.path}; closest: ${suggestions.join(', ')}`,
         { file: this.path, tree: this.treeName, branch: name, suggestions },
-        'check the spelling; reader.branches() lists every readable branch',
+        'check the spelling; `ristretto ls FILE` lists every branch',
       );
     }
     if (!m.info) {
