@@ -43,6 +43,7 @@ export {
   type FlowOption,
   type HistOptions,
 } from './hist.ts';
+export { type JaggedInput } from './fill-jagged.ts';
 export {
   toUHI,
   fromUHI,
@@ -50,6 +51,8 @@ export {
   fromUHIDocument,
   stringifyUHI,
   parseUHI,
+  tlatexToMathtext,
+  type UHIOptions,
   type UHIHistogram,
   type UHIStorage,
   type UHIAxis,
