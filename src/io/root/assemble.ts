@@ -6,7 +6,7 @@
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
 import type { DType } from '../reader.ts';
 import { BasketFormatError, type BasketData } from './basket.ts';
-import { allocate, decoderFor } from './convert.ts';
+import { allocate, decoderFor, type Decoder } from './convert.ts';
 
 /** The part of one basket that falls inside the requested range (basket-local entry numbers). */
 export interface BasketSlice {
@@ -16,9 +16,9 @@ export interface BasketSlice {
 }
 
 /** Fixed-size entries of `perEntry` elements each, concatenated (flat when perEntry is 1). */
-export function assembleFixed(dtype: DType, itemSize: number, perEntry: number, slices: readonly BasketSlice[], n: number): NumericArray {
+export function assembleFixed(dtype: DType, itemSize: number, perEntry: number, slices: readonly BasketSlice[], n: number, decoder?: Decoder): NumericArray {
   const out = allocate(dtype, n * perEntry);
-  const decode = decoderFor(dtype);
+  const decode = decoder ?? decoderFor(dtype);
   const entryBytes = itemSize * perEntry;
   let pos = 0;
   for (const { basket, from, to } of slices) {

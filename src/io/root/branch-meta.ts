@@ -39,12 +39,20 @@ export interface EmbeddedLocation {
  *   5-byte length, the bytes.
  */
 export type Layout =
-  | { readonly kind: 'fixed'; readonly itemSize: number; readonly perEntry: number }
-  | { readonly kind: 'counted'; readonly itemSize: number; readonly header: number }
+  | { readonly kind: 'fixed'; readonly itemSize: number; readonly perEntry: number; readonly packed?: Packed }
+  | { readonly kind: 'counted'; readonly itemSize: number; readonly header: number; readonly packed?: Packed }
   | { readonly kind: 'vector'; readonly itemSize: number }
   | { readonly kind: 'vector2'; readonly itemSize: number }
   | { readonly kind: 'field'; readonly itemSize: number; readonly perEntry: number; readonly recordBytes: number; readonly offset: number }
   | { readonly kind: 'string'; readonly header: 0 | 6; readonly eitherHeader?: boolean };
+
+/**
+ * How Double32_t / Float16_t members are stored: `factor`: a 4-byte unsigned integer u, value
+ * u / factor + min (a [min, max, nbits] range); `float`: a 4-byte float (Double32_t without range);
+ * `nbits`: 1 exponent byte + 2 mantissa bytes holding `nbits` mantissa bits and the sign
+ * (Float16_t without range: 12 bits; either type with a [0, 0, nbits] range).
+ */
+export type Packed = { readonly mode: 'factor'; readonly factor: number; readonly min: number } | { readonly mode: 'float' } | { readonly mode: 'nbits'; readonly nbits: number };
 
 /** Why a branch is refused: its type is not supported, or the file lacks the streamer info to know it. */
 export type UnsupportedKind = 'type' | 'streamer';
@@ -98,7 +106,7 @@ const STREAMER_TYPES: Record<number, [DType, number]> = {
   12: ['uint16', 2],
   13: ['uint32', 4],
   14: ['uint64', 8],
-  15: ['uint32', 4], // kBits
+  // 15 kBits (TObject::fBits) is left out: 2 more bytes follow when the object is referenced.
   16: ['int64', 8],
   17: ['uint64', 8],
   18: ['bool', 1],
@@ -339,27 +347,46 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   }
   if (st === K_TSTRING) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
   const base1 = st > K_OFFSET_P && st < K_OFFSET_P + 20 ? st - K_OFFSET_P : st > K_OFFSET_L && st < K_OFFSET_L + 20 ? st - K_OFFSET_L : st;
+  let packed: Packed | undefined;
+  let t = STREAMER_TYPES[base1];
   if (base1 === K_DOUBLE32 || base1 === K_FLOAT16) {
-    return unsupported(`${base1 === K_DOUBLE32 ? 'Double32_t' : 'Float16_t'} members of split objects are not supported`);
+    const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
+    const what = base1 === K_DOUBLE32 ? 'Double32_t' : 'Float16_t';
+    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so the storage of ${what} member '${b.fName}' is unknown`, 'streamer');
+    if (typeof el.fFactor !== 'number' || typeof el.fXmin !== 'number') return unsupported(`the range of ${what} member '${b.fName}' could not be decoded`);
+    if (el.fFactor > 0 && Number.isFinite(el.fFactor)) {
+      packed = { mode: 'factor', factor: el.fFactor, min: el.fXmin };
+      t = [base1 === K_DOUBLE32 ? 'float64' : 'float32', 4];
+    } else if (el.fFactor !== 0) {
+      return unsupported(`${what} member '${b.fName}' has an invalid range factor ${el.fFactor}`);
+    } else if (base1 === K_DOUBLE32 && el.fXmin === 0) {
+      packed = { mode: 'float' };
+      t = ['float32', 4];
+    } else {
+      const nbits = Math.round(el.fXmin) || 12;
+      if (nbits < 2 || nbits > 23) return unsupported(`${what} member '${b.fName}' declares ${nbits} mantissa bits`);
+      packed = { mode: 'nbits', nbits };
+      t = ['float32', 3];
+    }
   }
-  const t = STREAMER_TYPES[base1];
   if (!t) return unsupported(`members of streamer type ${st} (${describeStreamerType(st, lookup, b)}) are not supported`);
   const [dtype, itemSize] = t;
+  const pk = packed ? { packed } : {};
   if (st < K_OFFSET_L) {
     if (leaf.fLeafCount || leaf.fLen > 1) return unsupported(`member '${b.fName}' is a scalar but its leaf has a length`);
-    return ok({ kind: 'fixed', itemSize, perEntry: 1 }, 'flat', dtype);
+    return ok({ kind: 'fixed', itemSize, perEntry: 1, ...pk }, 'flat', dtype);
   }
   if (st < K_OFFSET_P) {
     const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
     const len = leaf.fLen;
     if (!(len >= 1) || (el && el.fArrayLength !== len) || leaf.fLeafCount) return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
-    return ok({ kind: 'fixed', itemSize, perEntry: len }, 'jagged', dtype);
+    return ok({ kind: 'fixed', itemSize, perEntry: len, ...pk }, 'jagged', dtype);
   }
   const cnt = counter(leaf);
   if (cnt.why) return unsupported(cnt.why);
   if (cnt.name === undefined) return unsupported(`pointer member '${b.fName}' has no count leaf`);
   if (leaf.fLen > 1) return unsupported(`variable-length arrays of fixed arrays ('${b.fTitle}') are not supported`);
-  return ok({ kind: 'counted', itemSize, header: 1 }, 'jagged', dtype, cnt.name);
+  return ok({ kind: 'counted', itemSize, header: 1, ...pk }, 'jagged', dtype, cnt.name);
 }
 
 function describeField(

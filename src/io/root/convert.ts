@@ -88,3 +88,33 @@ export function decoderFor(dtype: DType): Decoder {
       return int64ToFloat64(true);
   }
 }
+
+/**
+ * Decoder for Double32_t / Float16_t members (see Packed in branch-meta.ts). `factor` follows jsroot's
+ * arithmetic (u × (1/factor) + min), which may differ from ROOT's u / factor + min in the last bit.
+ */
+export function packedDecoder(p: { mode: 'factor'; factor: number; min: number } | { mode: 'float' } | { mode: 'nbits'; nbits: number }): Decoder {
+  if (p.mode === 'float') return decoderFor('float32');
+  if (p.mode === 'factor') {
+    const inv = 1 / p.factor;
+    const min = p.min;
+    return (src, out, outStart, count) => {
+      const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      for (let i = 0; i < count; i++) out[outStart + i] = dv.getUint32(4 * i) * inv + min;
+    };
+  }
+  const nbits = p.nbits;
+  const manMask = (1 << (nbits + 1)) - 1;
+  const signBit = 1 << (nbits + 1);
+  const tmp = new DataView(new ArrayBuffer(4));
+  return (src, out, outStart, count) => {
+    const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    for (let i = 0; i < count; i++) {
+      const exp = src[3 * i]!;
+      const man = dv.getUint16(3 * i + 1);
+      tmp.setUint32(0, ((exp << 23) | ((man & manMask) << (23 - nbits))) >>> 0);
+      const v = tmp.getFloat32(0);
+      out[outStart + i] = man & signBit ? -v : v;
+    }
+  };
+}

@@ -8,7 +8,7 @@ import type { Jagged, NumericArray } from '../../columnar/types.ts';
 import type { DoublyJagged, DType } from '../reader.ts';
 import type { BasketSlice } from './assemble.ts';
 import { BasketFormatError, type BasketData } from './basket.ts';
-import { allocate, decoderFor } from './convert.ts';
+import { allocate, decoderFor, type Decoder } from './convert.ts';
 
 const K_BYTE_COUNT = 0x40000000;
 const K_MEMBERWISE = 0x4000;
@@ -66,6 +66,7 @@ export function assembleVariable(
   header: number,
   slices: readonly BasketSlice[],
   n: number,
+  decoder?: Decoder,
 ): Jagged | DoublyJagged {
   const seg: Segments = { counts: new Int32Array(n), innerCounts: [], ranges: [], total: 0 };
   let j = 0;
@@ -117,7 +118,7 @@ export function assembleVariable(
   }
   if (seg.total > 0x7fffffff) throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
   const content = allocate(dtype, seg.total);
-  const decode = decoderFor(dtype);
+  const decode = decoder ?? decoderFor(dtype);
   let pos = 0;
   for (const [d, s, e] of seg.ranges) {
     const count = (e - s) / itemSize;

@@ -70,6 +70,10 @@ export interface JsStreamerElement {
   readonly fType: number;
   readonly fTypeName: string;
   readonly fArrayLength: number;
+  /** Double32_t / Float16_t ranges as jsroot decodes them from the element title ([min, max, nbits]). */
+  readonly fXmin?: number;
+  readonly fXmax?: number;
+  readonly fFactor?: number;
 }
 
 export interface JsStreamerInfo {

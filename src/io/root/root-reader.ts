@@ -9,6 +9,7 @@ import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
 import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
 import type { BasketLocation, BranchMeta, EmbeddedLocation } from './branch-meta.ts';
+import { packedDecoder } from './convert.ts';
 import { assembleField, assembleStrings, assembleVariable, UnsupportedLayoutError } from './entries.ts';
 import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, MissingStreamerError, RootFileError, UnsupportedBranchError } from './errors.ts';
 import { fetchRanges } from './fetch.ts';
@@ -178,12 +179,15 @@ export class RootReader implements EventReader {
         const info = meta.info!;
         if (layout.kind === 'counted' && layout.header === 0) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
         else if (layout.kind === 'string') out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
-        else if (variable) out[meta.name] = assembleVariable(layout.kind, info.dtype, layout.itemSize, layout.kind === 'counted' ? layout.header : 0, slices, n) as Column;
+        else if (variable) {
+          const decoder = layout.kind === 'counted' && layout.packed ? packedDecoder(layout.packed) : undefined;
+          out[meta.name] = assembleVariable(layout.kind, info.dtype, layout.itemSize, layout.kind === 'counted' ? layout.header : 0, slices, n, decoder) as Column;
+        }
         else if (layout.kind === 'field') {
           const values = assembleField(info.dtype, layout.itemSize, layout.perEntry, layout.recordBytes, layout.offset, slices, n);
           out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
         } else {
-          const values = assembleFixed(info.dtype, layout.itemSize, layout.perEntry, slices, n);
+          const values = assembleFixed(info.dtype, layout.itemSize, layout.perEntry, slices, n, layout.packed ? packedDecoder(layout.packed) : undefined);
           out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
         }
       } catch (e) {
