@@ -56,6 +56,16 @@ export class SyncReadHelperError extends RistrettoError {}
 /** Close the helper after this long without a read (it holds open files). */
 const IDLE_MS = 30_000;
 
+/**
+ * Give up on one read after this long (env RISTRETTO_SYNC_READ_TIMEOUT, seconds). While it waits, the
+ * calling thread's event loop is stopped: a file served over HTTP *from that same thread* (an in-process
+ * test server) can never arrive, and without a limit the thread would hang for good.
+ */
+function timeoutMs(): number {
+  const s = Number(process.env.RISTRETTO_SYNC_READ_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 300) * 1000;
+}
+
 let helperEntry: URL = new URL('./sync-read-helper.mjs', import.meta.url);
 
 /**
@@ -89,6 +99,8 @@ class SyncReadBridge {
     let seen = Atomics.load(h.flag, 0);
     const req: HelperRequest = { type: 'read', id, file, tree, version, names: [...names], entryStart, entryStop };
     h.port.postMessage(req);
+    const limit = timeoutMs();
+    const deadline = performance.now() + limit;
     try {
       for (;;) {
         if (h.dead) throw revive(h.dead);
@@ -99,11 +111,23 @@ class SyncReadBridge {
             h.dead = m.error;
             continue;
           }
-          if (m.id !== id) continue; // a reply to a read abandoned by an exception (cannot happen today)
+          if (m.id !== id) continue; // defensive: one read at a time, and a helper that timed out is dropped
           if (m.type === 'error') throw revive(m.error);
           return { columns: m.columns, bytes: m.bytes };
         }
-        Atomics.wait(h.flag, 0, seen);
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          h.dead = toWireError(
+            new SyncReadHelperError(
+              `reading ${names.join(', ')} of ${file} (entries ${entryStart}-${entryStop}) on first access took more than ${limit / 1000} s`,
+              { file, tree, branches: [...names] },
+              'a file served from this same thread (an in-process HTTP server) cannot be read this way: serve it from another thread or ' +
+                'process, or prefetch the columns; for a slow remote file raise RISTRETTO_SYNC_READ_TIMEOUT (seconds)',
+            ),
+          );
+          continue;
+        }
+        Atomics.wait(h.flag, 0, seen, left);
         seen = Atomics.load(h.flag, 0);
       }
     } finally {
