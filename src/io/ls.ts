@@ -36,8 +36,10 @@ export interface LsBranch {
   readonly type: string;
   readonly dtype?: DType;
   readonly kind?: BranchInfo['kind'];
-  /** How the file stores it: ROOT branch title (`Muon_pt[nMuon]/F`) or class, Parquet physical column, Arrow type. */
+  /** How the file stores it: ROOT leaf (`Muon_pt[nMuon]/F`) or member type, Parquet physical column, Arrow type. */
   readonly stored: string;
+  /** ROOT: the branch title when it says more than `stored` (NanoAOD keeps each branch's documentation there). */
+  readonly title?: string;
   /** Entries of the branch (ROOT); rows for Parquet/Arrow. */
   readonly entries?: number;
   /** Bytes in the file (compressed, as stored); undefined when the column has no storage of its own. */
@@ -212,12 +214,29 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
       const k = seen.get(d.name) ?? 0;
       seen.set(d.name, k + 1);
       const jb = sized.get(d.name)?.[k];
+      if (!jb) {
+        // a leaf of a leaf-list branch, read as its own column (`leaflist_x` of `leaflist` 'x/D:y/I')
+        const leafOf = leafListMember(d.name, sized);
+        if (leafOf) {
+          return {
+            name: d.name,
+            type: d.info ? typeOf(d.info) : '-',
+            ...(d.info ? { dtype: d.info.dtype, kind: d.info.kind } : {}),
+            stored: `${leafOf.stored} (leaf of branch ${leafOf.branch.fName}, ${formatBytes(leafOf.branch.fZipBytes)} for all its leaves)`,
+            entries: leafOf.branch.fEntries,
+            ...(d.info?.countBranch ? { countBranch: d.info.countBranch } : {}),
+            readable: Boolean(d.info),
+            ...(d.unsupported ? { unsupported: d.unsupported } : {}),
+          };
+        }
+      }
       const stored = jb ? storedOf(jb, file) : d.type;
       return {
         name: d.name,
         type: d.info ? typeOf(d.info) : '-',
         ...(d.info ? { dtype: d.info.dtype, kind: d.info.kind } : {}),
         stored,
+        ...(jb && jb.fTitle && jb.fTitle !== stored && jb.fTitle !== d.name && jb._typename === 'TBranch' ? { title: jb.fTitle } : {}),
         ...(jb ? { entries: jb.fEntries } : {}),
         ...(jb && Number.isFinite(jb.fZipBytes) ? { compressedBytes: jb.fZipBytes } : {}),
         ...(jb && Number.isFinite(jb.fTotBytes) ? { uncompressedBytes: jb.fTotBytes } : {}),
@@ -262,10 +281,35 @@ function storedOf(b: JsBranch, file: JsFile): string {
     if (el) return `${el.fTypeName}${el.fArrayLength > 0 ? `[${el.fArrayLength}]` : ''} (${cls}::${el.fName})`;
     return cls ? `${cls}${b.fID === -1 ? ' (whole object)' : b.fID === -2 ? ' (split object)' : ''}` : b.fTitle;
   }
-  if (b.fTitle) return b.fTitle;
-  const leaf = b.fLeaves.arr.find((l) => l);
-  return leaf?._typename ?? b._typename;
+  // leaf by leaf, as ROOT's leaf-list notation (`Muon_pt[nMuon]/F`); NanoAOD keeps documentation in the branch title
+  const leaves = b.fLeaves.arr.filter((l): l is NonNullable<typeof l> => Boolean(l));
+  if (!leaves.length) return b.fTitle || b._typename;
+  return leaves
+    .map((l) => {
+      const code = LEAF_CODES[l._typename];
+      const t = l.fTitle || l.fName;
+      if (!code || t.includes('/')) return t;
+      return `${t}/${l.fIsUnsigned ? code.toLowerCase() : code}`;
+    })
+    .join(':');
 }
+
+/** The leaf-list branch and leaf a reader column like `leaflist_x` comes from. */
+function leafListMember(name: string, sized: ReadonlyMap<string, readonly SizedBranch[]>): { branch: SizedBranch; stored: string } | undefined {
+  for (const [bname, list] of sized) {
+    if (!name.startsWith(`${bname}_`) && !name.startsWith(`${bname}.`)) continue;
+    const rest = name.slice(bname.length + 1);
+    const b = list[0]!;
+    const leaf = b.fLeaves.arr.find((l) => l?.fName === rest);
+    if (!leaf) continue;
+    const code = LEAF_CODES[leaf._typename];
+    return { branch: b, stored: code ? `${leaf.fTitle || leaf.fName}/${leaf.fIsUnsigned ? code.toLowerCase() : code}` : leaf._typename };
+  }
+  return undefined;
+}
+
+/** ROOT's leaf type letters (lower case for unsigned). */
+const LEAF_CODES: Record<string, string> = { TLeafO: 'O', TLeafB: 'B', TLeafS: 'S', TLeafI: 'I', TLeafL: 'L', TLeafG: 'G', TLeafF: 'F', TLeafD: 'D', TLeafC: 'C', TLeafF16: 'f', TLeafD32: 'd' };
 
 // ---------------------------------------------------------------------------------------- Parquet
 
@@ -443,7 +487,7 @@ export function formatLs(r: LsReport): string {
     if (b.synthesized) notes.push('synthesized');
     if (b.duplicate) notes.push(b.shadowed ? 'DUPLICATE name (shadowed: not readable by name)' : 'DUPLICATE name (this one is read)');
     if (!b.readable && b.unsupported && !b.shadowed) notes.push(`not readable: ${b.unsupported}`);
-    rows.push([b.name, b.type, b.stored, b.entries === undefined ? '-' : String(b.entries), formatBytes(b.compressedBytes), formatBytes(b.uncompressedBytes), notes.join('; ')]);
+    rows.push([b.name, b.type, b.stored.length > 48 ? `${b.stored.slice(0, 47)}…` : b.stored, b.entries === undefined ? '-' : String(b.entries), formatBytes(b.compressedBytes), formatBytes(b.uncompressedBytes), notes.join('; ')]);
   }
   rows.push(['total', '', '', String(t.entries), formatBytes(t.compressedBytes), formatBytes(t.uncompressedBytes), '']);
   out.push(table(rows, new Set([3, 4, 5])));
@@ -465,6 +509,11 @@ export function registerLsCommand(program: Command): void {
     .option('--json', 'print the listing as JSON (sizes in bytes)')
     .action(async (file: string, o: { tree?: string; treename?: string; json?: boolean }) => {
       const tree = o.tree ?? o.treename;
+      // `ristretto ls f.root | head`: a closed pipe ends the listing quietly
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(0);
+        throw e;
+      });
       let report: LsReport;
       try {
         report = await inspectFile(file, tree ? { tree } : {});

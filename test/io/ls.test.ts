@@ -110,6 +110,20 @@ describe('ls ROOT', () => {
     expect(runs.stdout).toMatch(/tree Runs: 56 entries/);
   });
 
+  it('NanoAOD: types from the leaves (the branch title holds the documentation), leaf lists as columns', async () => {
+    const t = (await inspectFile(sharedPath('data', 'nano_dimuon.root'))).tree!;
+    const b = byName(t.branches);
+    expect(b.get('TrigObj_filterBits')).toMatchObject({ type: 'var * int32', stored: 'TrigObj_filterBits[nTrigObj]/I', countBranch: 'nTrigObj' });
+    expect(b.get('TrigObj_filterBits')!.title).toMatch(/^extra bits of associated information/);
+    expect(b.get('run')).toMatchObject({ stored: 'run/i', type: 'uint32' });
+    const leaves = (await inspectFile(sharedPath('data', 'root-corpus', 'uproot-leaflist.root'))).tree!.branches;
+    expect(leaves.map((x) => [x.name, x.type, x.stored.split(' ')[0]])).toEqual([
+      ['leaflist_x', 'float64', 'x/D'],
+      ['leaflist_y', 'int32', 'y/I'],
+      ['leaflist_z', 'int8', 'z/B'],
+    ]);
+  });
+
   it('an RNTuple is listed by name and class', async () => {
     const r = await inspectFile(RNTUPLE);
     expect(r.rntuples).toEqual(['Events']);
