@@ -378,8 +378,10 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   }
   if (st < K_OFFSET_P) {
     const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
+    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so the shape of array member '${b.fName}' is unknown`, 'streamer');
+    if ((el.fArrayDim ?? 1) > 1) return unsupported(`multi-dimensional array members ('${b.fName}', ${el.fArrayDim} dimensions) are not supported`);
     const len = leaf.fLen;
-    if (!(len >= 1) || (el && el.fArrayLength !== len) || leaf.fLeafCount) return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
+    if (!(len >= 1) || el.fArrayLength !== len || leaf.fLeafCount) return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
     return ok({ kind: 'fixed', itemSize, perEntry: len, ...pk }, 'jagged', dtype);
   }
   const cnt = counter(leaf);

@@ -70,6 +70,7 @@ export interface JsStreamerElement {
   readonly fType: number;
   readonly fTypeName: string;
   readonly fArrayLength: number;
+  readonly fArrayDim?: number;
   /** Double32_t / Float16_t ranges as jsroot decodes them from the element title ([min, max, nbits]). */
   readonly fXmin?: number;
   readonly fXmax?: number;
