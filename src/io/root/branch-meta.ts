@@ -434,23 +434,37 @@ function describeStreamerType(st: number, lookup: StreamerLookup, b: JsBranch): 
 }
 
 /**
- * Baskets on disk (slots with a seek and a size) and baskets kept in the branch object (slots with
- * a TBasket in fBaskets and nothing on disk), in entry order. Slot k covers
- * [fBasketEntry[k], fBasketEntry[k+1]); the slot fWriteBasket runs to fEntries.
+ * Baskets on disk (slots below fWriteBasket with a seek and a size) and baskets kept in the branch
+ * object (any other slot of fBaskets holding a TBasket: recovered baskets and the one being filled),
+ * in slot order. Slot k < fWriteBasket covers [fBasketEntry[k], fBasketEntry[k+1]); a kept basket in
+ * slot fWriteBasket or beyond starts where the previous basket stopped and holds its fNevBuf entries.
  */
 function locateBaskets(b: JsBranch): Pick<BranchMeta, 'baskets' | 'embedded'> {
   const baskets: BasketLocation[] = [];
   const embedded: EmbeddedLocation[] = [];
-  const nw = Number.isInteger(b.fWriteBasket) ? b.fWriteBasket : 0;
+  const nw = Number.isInteger(b.fWriteBasket) && b.fWriteBasket > 0 ? b.fWriteBasket : 0;
   const kept = b.fBaskets?.arr ?? [];
-  for (let k = 0; k <= nw; k++) {
-    const entryStart = b.fBasketEntry?.[k];
-    const entryStop = k < nw ? b.fBasketEntry?.[k + 1] : b.fEntries;
-    if (entryStart === undefined || entryStop === undefined || !(entryStop > entryStart)) continue;
+  let next = 0;
+  for (let k = 0; k < Math.max(nw, kept.length); k++) {
     const bytes = b.fBasketBytes?.[k] ?? 0;
     const seek = b.fBasketSeek?.[k] ?? 0;
-    if (k < nw && bytes > 0 && seek > 0) baskets.push({ index: k, seek, bytes, entryStart, entryStop });
-    else if (kept[k]) embedded.push({ index: k, basket: kept[k]!, entryStart, entryStop });
+    const k0 = b.fBasketEntry?.[k];
+    const k1 = b.fBasketEntry?.[k + 1];
+    if (k < nw && bytes > 0 && seek > 0) {
+      if (k0 !== undefined && k1 !== undefined && k1 > k0) {
+        baskets.push({ index: k, seek, bytes, entryStart: k0, entryStop: k1 });
+        next = k1;
+      }
+      continue;
+    }
+    const basket = kept[k];
+    if (!basket) continue;
+    const entryStart = k <= nw && k0 !== undefined ? k0 : next;
+    const entryStop = k < nw && k1 !== undefined ? k1 : entryStart + (Number.isInteger(basket.fNevBuf) ? basket.fNevBuf : 0);
+    if (entryStop > entryStart) {
+      embedded.push({ index: k, basket, entryStart, entryStop });
+      next = entryStop;
+    }
   }
   return { baskets, embedded };
 }

@@ -126,6 +126,8 @@ describe('baskets kept in the branch object', () => {
           writeBasket: 2,
           offsets: true,
         }),
+        // y: kept baskets in the slot being filled and one beyond it (entries follow on from fNevBuf).
+        { ...branch('y', 'y/I', [leaf('TLeafI', 'y')], { entries: [0, 2], kept: [embedded(2, be([10, 11], 'i4')), embedded(2, be([12, 13], 'i4')), embedded(1, be([14], 'i4'))], writeBasket: 1 }), fEntries: 5 },
         branch('m', 'm/I', [mLeaf], { entries: [0, 5], kept: [embedded(5, be([0, 0, 0, 0, 0], 'i4'))], writeBasket: 0 }),
         // z: a jagged branch whose counter is 0 everywhere: its embedded basket has no data bytes at all.
         branch('z', 'z[m]/F', [leaf('TLeafF', 'z', { fLeafCount: mLeaf })], { entries: [0, 5], kept: [embedded(5, new Uint8Array(0))], writeBasket: 0, offsets: true }),
@@ -141,6 +143,8 @@ describe('baskets kept in the branch object', () => {
     const mid = await reader.read(['x'], 1, 4);
     expect(columnEvents(mid.x!)).toEqual([[], [3], [4, 5, 6]]);
     expect(reader.boundaries()).toEqual([0, 2, 4, 5]);
+    expect(Array.from((await reader.read(['y'], 0, 5)).y as Int32Array)).toEqual([10, 11, 12, 13, 14]);
+    expect(Array.from((await reader.read(['y'], 3, 5)).y as Int32Array)).toEqual([13, 14]);
   });
 
   it('an embedded basket with 0 data bytes reads as empty lists, not as damage', async () => {
