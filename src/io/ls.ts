@@ -119,9 +119,18 @@ export async function inspectFile(pathOrUrl: string, opts: LsOptions = {}): Prom
   );
 }
 
-/** `float32`, `var * float32`, `var * var * float32` for a readable branch. */
+/** `float32`, `var * float32`, `var * var * float32`, `string` for a readable branch. */
 function typeOf(info: BranchInfo): string {
-  return info.kind === 'flat' ? info.dtype : info.kind === 'jagged' ? `var * ${info.dtype}` : `var * var * ${info.dtype}`;
+  switch (info.kind) {
+    case 'flat':
+      return info.dtype;
+    case 'jagged':
+      return `var * ${info.dtype}`;
+    case 'jagged2':
+      return `var * var * ${info.dtype}`;
+    default:
+      return info.kind; // 'string' and any kind added later: its own name
+  }
 }
 
 /** Fill in `counterOf` from the branches' `countBranch`. */
