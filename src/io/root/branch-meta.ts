@@ -176,12 +176,14 @@ export function normalizeTypeName(t: string): string {
 /** What a C++ container type name means to the reader: a vector of numbers, a vector of vectors, or nothing we read. */
 export function containerLayout(typeName: string): { layout: Layout; dtype: DType; depth: 1 | 2 } | undefined {
   const t = normalizeTypeName(typeName);
-  const m2 = /^vector<vector<([^<>]+)>>$/.exec(t);
+  // Sequence and set containers of numbers are streamed like std::vector (byte count, version, size, values).
+  const seq = '(?:vector|list|deque|set|multiset|unordered_set|unordered_multiset)';
+  const m2 = new RegExp(`^${seq}<${seq}<([^<>]+)>>$`).exec(t);
   if (m2) {
     const e = CXX_TYPES[m2[1]!];
     return e && { layout: { kind: 'vector2', itemSize: e[1] }, dtype: e[0], depth: 2 };
   }
-  const m1 = /^vector<([^<>]+)>$/.exec(t);
+  const m1 = new RegExp(`^${seq}<([^<>]+)>$`).exec(t);
   if (m1) {
     const e = CXX_TYPES[m1[1]!];
     return e && { layout: { kind: 'vector', itemSize: e[1] }, dtype: e[0], depth: 1 };
@@ -331,7 +333,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     // Top-level std::string: no header in the files seen; a basket that does not parse so is tried with
     // the 6-byte header of split members (each checked exactly).
     if (str !== undefined) return ok({ kind: 'string', header: str, ...(str === 0 && normalizeTypeName(b.fClassName) === 'string' ? { eitherHeader: true } : {}) }, 'string', 'uint8');
-    return unsupported(`objects of type ${b.fClassName} are not supported (only numbers, strings, std::vector<number> and std::vector<std::vector<number>>)`);
+    return unsupported(`objects of type ${b.fClassName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`);
   }
   // A member (element fID) of a split object of class fClassName.
   const leaf = leaves[0];
@@ -343,7 +345,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     const cont = containerLayout(el.fTypeName);
     if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
     if (normalizeTypeName(el.fTypeName) === 'string') return ok({ kind: 'string', header: 6 }, 'string', 'uint8');
-    return unsupported(`members of type ${el.fTypeName} are not supported (only numbers, strings, std::vector<number> and std::vector<std::vector<number>>)`);
+    return unsupported(`members of type ${el.fTypeName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`);
   }
   if (st === K_TSTRING) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
   const base1 = st > K_OFFSET_P && st < K_OFFSET_P + 20 ? st - K_OFFSET_P : st > K_OFFSET_L && st < K_OFFSET_L + 20 ? st - K_OFFSET_L : st;

@@ -53,7 +53,7 @@ const TALLY: Record<string, [number, number]> = {
   'uproot-small-dy-withoffsets.root': [8, 0],
   'uproot-small-evnt-tree-fullsplit.root': [40, 3],
   'uproot-small-evnt-tree-nosplit.root': [0, 1],
-  'uproot-stl_containers.root': [4, 22],
+  'uproot-stl_containers.root': [6, 20],
   'uproot-vectorVectorDouble.root': [1, 0],
   'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root': [0, 0],
 };
