@@ -168,6 +168,7 @@ const CXX_TYPES: Record<string, [DType, number]> = {
 export function normalizeTypeName(t: string): string {
   return t
     .replace(/std::/g, '')
+    .replace(/ROOT::(?:VecOps::)?RVec</g, 'vector<') // RVec is stored as std::vector
     .replace(/\s+/g, ' ')
     .replace(/\s*([<>,])\s*/g, '$1')
     .trim();

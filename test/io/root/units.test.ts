@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeBranches } from '../../../src/io/root/branch-meta.ts';
+import { containerLayout, describeBranches } from '../../../src/io/root/branch-meta.ts';
 import type { JsBranch, JsLeaf, JsTree } from '../../../src/io/root/jsroot.ts';
 import { lz4DecodeBlock, Lz4FormatError } from '../../../src/io/root/lz4.ts';
 import { xxh64 } from '../../../src/io/root/xxhash64.ts';
@@ -131,5 +131,21 @@ describe('branch classification', () => {
     expect(metas.get('obj')!.unsupported).toMatch(/objects of type MyClass/);
     expect(metas.get('m')!.unsupported).toMatch(/fixed arrays/);
     for (const k of ['obj', 'm']) expect(metas.get(k)!.info).toBeUndefined();
+  });
+});
+
+describe('container type names', () => {
+  it('vectors, sets, lists and RVecs of numbers, one or two levels deep', () => {
+    expect(containerLayout('vector<float>')).toEqual({ layout: { kind: 'vector', itemSize: 4 }, dtype: 'float32', depth: 1 });
+    expect(containerLayout('std::vector<unsigned long long>')).toMatchObject({ dtype: 'uint64', depth: 1 });
+    expect(containerLayout('vector<vector<double> >')).toEqual({ layout: { kind: 'vector2', itemSize: 8 }, dtype: 'float64', depth: 2 });
+    expect(containerLayout('set<int>')).toMatchObject({ dtype: 'int32', depth: 1 });
+    expect(containerLayout('ROOT::VecOps::RVec<bool>')).toMatchObject({ dtype: 'bool', depth: 1 });
+    expect(containerLayout('vector<set<short> >')).toMatchObject({ dtype: 'int16', depth: 2 });
+  });
+  it('anything else is not a container the reader decodes', () => {
+    for (const t of ['vector<string>', 'map<int,short>', 'vector<Double32_t>', 'vector<vector<vector<int> > >', 'vector<MyHit>', 'TClonesArray']) {
+      expect(containerLayout(t), t).toBeUndefined();
+    }
   });
 });
