@@ -48,6 +48,7 @@ export function describeFillArg(v: unknown): string {
       return `a collection of ${o.offsets.length - 1} events with fields ${f.slice(0, 6).join(', ')}${f.length > 6 ? ', ...' : ''}`;
     }
     if (ArrayBuffer.isView(o.values) && ArrayBuffer.isView(o.valid)) return `an optional column (values + valid, ${(o.values as unknown as ArrayLike<number>).length} events)`;
+    if (o.offsets instanceof Int32Array && isJaggedInput(o.content)) return `a doubly jagged array (${o.offsets.length - 1} events, lists of lists)`;
     const keys = Object.keys(o);
     return `an object with keys ${keys.slice(0, 6).join(', ') || '(none)'}${keys.length > 6 ? ', ...' : ''}`;
   }
@@ -62,6 +63,8 @@ export function fillArgAdvice(v: unknown): string | undefined {
     return 'a collection holds several fields; fill one of them, e.g. field(muons, "pt") or events.Muon.pt';
   if (ArrayBuffer.isView(o.values) && ArrayBuffer.isView(o.valid))
     return 'pass .values (missing entries are NaN and land in the overflow bin) or select the valid events first';
+  if (o.offsets instanceof Int32Array && isJaggedInput(o.content))
+    return 'fill its .content (a jagged array: one list per inner list) to fill every value, or reduce the inner lists first';
   if (!Array.isArray(v) && !ArrayBuffer.isView(v) && !isJaggedInput(v))
     return 'fill options are { weight, sample } and come last; values are numbers, strings, arrays or jagged arrays ({ offsets, content })';
   return undefined;

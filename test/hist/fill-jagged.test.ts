@@ -101,6 +101,10 @@ describe('fill with jagged arrays', () => {
     const e = caught(() => new Hist(axis()).fill(collection as never));
     expect(e.message).toContain('a collection of 1 events with fields pt, eta');
     expect(e.message).toContain('fill one of them');
+    const doubly = { offsets: Int32Array.from([0, 2]), content: jag([[1], [2, 3]]) };
+    const d = caught(() => new Hist(axis()).fill(doubly as never));
+    expect(d.message).toContain('a doubly jagged array (1 events, lists of lists)');
+    expect(d.message).toContain('fill its .content');
     const typo = caught(() => new Hist(axis()).fill([1, 2], { weights: [1, 1] } as never));
     expect(typo.message).toContain("fill got 2 value arguments (array(2 of number), an object with keys weights) for 1 axis ('pt')");
     expect(typo.message).toContain('fill options are { weight, sample }');
