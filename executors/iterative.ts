@@ -4,11 +4,13 @@
  * a preloaded processor can be given instead.
  */
 import type { WorkItem } from '../src/dataset/chunking.ts';
+import { setSyncReadHelperEntry } from '../src/io/sync-read.ts';
 import { loadBundle } from '../src/processor/bundle.ts';
 import type { Processor } from '../src/processor/types.ts';
 import { CancelledError } from '../src/runner/errors.ts';
 import { createChunkState, processChunk, type ChunkResult, type ChunkState } from '../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from './base.ts';
+import { workerRuntime } from './threads/runtime.ts';
 
 export interface IterativeOptions extends ExecutorOptions {
   /** Use this processor instead of loading the job's bundle. */
@@ -25,6 +27,10 @@ export class IterativeExecutor extends BaseExecutor {
   constructor(opts: IterativeOptions = {}) {
     super(opts);
     this.processor = opts.processor;
+    // The first chunks will read the processor's columns on first access through the sync-read helper
+    // thread: start it from the thread pool's bundled runtime, which loads several times faster than the
+    // TypeScript sources through tsx (until the build is done, a helper starts from the sources).
+    workerRuntime().then(setSyncReadHelperEntry, () => undefined);
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {

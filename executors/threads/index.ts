@@ -7,7 +7,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
-import { SYNC_READ_HELPER_ENTRY } from '../../src/io/sync-read.ts';
 import { bundleDir } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
@@ -91,7 +90,7 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.entry!, { workerData: { maxReaders: this.maxReaders, bundleDir, syncReadHelper: SYNC_READ_HELPER_ENTRY } });
+    const worker = new Worker(this.entry!, { workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href } });
     const slot: Slot = { worker, shipped: new Set(), busy: undefined, alive: true };
     worker.on('message', (m: ReplyMessage) => {
       const task = slot.busy;

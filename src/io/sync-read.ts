@@ -69,15 +69,17 @@ function timeoutMs(): number {
 let helperEntry: URL = new URL('./sync-read-helper.mjs', import.meta.url);
 
 /**
- * Where the helper's entry module is. Only needed where this module runs from a bundle (the thread
- * executor's bundled worker runtime), where `import.meta.url` no longer points into src/io.
+ * Use another module as the helper's entry: one that calls `serve` from sync-read-helper.ts when its
+ * `workerData.role` is SYNC_READ_HELPER_ROLE. The thread pool's workers use their own bundled runtime,
+ * which starts much faster than the TypeScript sources through tsx (and inside a bundle
+ * `import.meta.url` no longer points into src/io anyway).
  */
 export function setSyncReadHelperEntry(url: string | URL): void {
   helperEntry = new URL(url);
 }
 
-/** The default location of the helper entry (for passing to bundled code). */
-export const SYNC_READ_HELPER_ENTRY = helperEntry.href;
+/** `workerData.role` of a helper thread. */
+export const SYNC_READ_HELPER_ROLE = 'ristretto-sync-read-helper';
 
 interface Helper {
   readonly worker: Worker;
@@ -171,7 +173,7 @@ class SyncReadBridge {
     }
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(helperEntry, { workerData: { port: port2, flag }, transferList: [port2] });
+    const worker = new Worker(helperEntry, { workerData: { role: SYNC_READ_HELPER_ROLE, port: port2, flag }, transferList: [port2] });
     // Never keep the process (or a pool worker) alive for the helper's sake.
     worker.unref();
     port1.unref();
