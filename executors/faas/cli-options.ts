@@ -44,6 +44,7 @@ export interface FaasCliValues {
   stageout?: string;
   stageoutThreshold?: number;
   faasConfig?: string;
+  tokenFile?: string;
   retries?: number;
 }
 
@@ -67,6 +68,7 @@ export function addFaasOptions(cmd: Command): Command {
       if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError(`--stageout-threshold must be a byte count, got "${v}"`);
       return n;
     })
+    .option('--token-file <file>', 'read the FaaS API token from this file instead of RISTRETTO_TOKEN / ~/.config/ristretto/token')
     .option('--faas-config <file>', `JSON file with further FaaS executor options (${FAAS_CONFIG_KEYS.join(', ')})`);
 }
 
@@ -77,6 +79,7 @@ const FAAS_ONLY: ReadonlyArray<[keyof FaasCliValues, string]> = [
   ['stageout', '--stageout'],
   ['stageoutThreshold', '--stageout-threshold'],
   ['faasConfig', '--faas-config'],
+  ['tokenFile', '--token-file'],
 ];
 
 /** Read and check the --faas-config file. */
@@ -122,6 +125,7 @@ export async function withFaasExecutor<R extends { metrics: RunMetrics }>(o: Faa
     ...(o.tailTimeout !== undefined ? { tailTimeout: o.tailTimeout } : {}),
     ...(o.stageout !== undefined ? { stageout: o.stageout } : {}),
     ...(o.stageoutThreshold !== undefined ? { stageoutThreshold: o.stageoutThreshold } : {}),
+    ...(o.tokenFile !== undefined ? { tokenFile: o.tokenFile } : {}),
     retries: o.retries,
     onRetry: reporter.onRetry?.bind(reporter),
     onNote: reporter.onNote?.bind(reporter),

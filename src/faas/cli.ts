@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { resolve } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
+import type { TaskInfo } from './protocol.ts';
 
 const DEFAULT_DB = 'ristretto-faas.db';
 const DEFAULT_PORT = 8470;
@@ -264,15 +265,43 @@ export function registerFaasCommands(program: Command): void {
     .description('print a task status, and its result as JSON when it succeeded')
     .requiredOption('--service <url>', 'service URL')
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .option('--json', 'print the raw task record (timestamps in ms since the epoch)')
     .action(
-      action(async (id: string, o: { service: string; tokenFile?: string }) => {
+      action(async (id: string, o: { service: string; tokenFile?: string; json?: boolean }) => {
         const fx = await client(o);
-        const info = await fx.getTask(id);
-        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-        if (info.state === 'success') process.stdout.write(`${JSON.stringify((await fx.getBatchResult([id])).get(id)?.result)}\n`);
-        await fx.close();
+        try {
+          const info = await fx.getTask(id);
+          if (o.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+          else {
+            const endpoints = await fx.listEndpoints().catch(() => []);
+            process.stdout.write(formatTask(info, endpoints.find((e) => e.endpoint_id === info.endpoint_id)?.name));
+          }
+          if (info.state === 'success') process.stdout.write(`${o.json ? '' : 'result      '}${JSON.stringify((await fx.getBatchResult([id])).get(id)?.result)}\n`);
+        } finally {
+          await fx.close();
+        }
       }),
     );
+}
+
+/** A task record for people: local ISO times, durations between the steps, the endpoint by name. */
+export function formatTask(t: TaskInfo, endpointName?: string): string {
+  const at = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC'));
+  const after = (ms: number | null, from: number | null) => (ms === null || from === null ? '' : `  (+${((ms - from) / 1000).toFixed(3)} s)`);
+  const lines = [
+    ['task', t.task_id],
+    ['state', t.state],
+    ['endpoint', endpointName ? `${endpointName} (${t.endpoint_id})` : t.endpoint_id],
+    ['function', t.function_id],
+    ['attempts', `${t.attempts} of ${t.max_attempts}`],
+    ['submitted', at(t.submitted_at)],
+    ['dispatched', at(t.dispatched_at) + after(t.dispatched_at, t.submitted_at)],
+    ['started', at(t.started_at) + after(t.started_at, t.dispatched_at ?? t.submitted_at)],
+    ['completed', at(t.completed_at) + after(t.completed_at, t.started_at ?? t.dispatched_at ?? t.submitted_at)],
+  ];
+  if (t.result_size !== null) lines.push(['result size', `${t.result_size} bytes`]);
+  if (t.error) lines.push(['error', `${t.error.type}: ${t.error.message}`]);
+  return lines.map(([k, v]) => `${k!.padEnd(12)}${v}\n`).join('');
 }
 
 async function client(o: { service: string; tokenFile?: string }) {

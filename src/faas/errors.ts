@@ -40,22 +40,34 @@ function hintFor(code: string): string | undefined {
 /** The service could not be reached. */
 export class FaasConnectionError extends FaasError {}
 
+/** Where a failed task ran: ids from the service, the endpoint's name when the client knows it. */
+export interface TaskErrorContext {
+  taskId: string;
+  endpointId: string;
+  endpointName?: string;
+  attempts: number;
+}
+
 /** A task ended without a result. Carries the task id, endpoint, remote error and attempt count. */
 export class TaskFailedError extends FaasError {
   readonly taskId: string;
   readonly endpointId: string;
+  /** The endpoint's name, when the client knows it. */
+  readonly endpointName: string | undefined;
   readonly remoteType: TaskErrorInfo['type'];
   readonly remoteMessage: string;
   readonly remoteStack: string | undefined;
   readonly attempts: number;
-  constructor(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }, hint?: string) {
+  constructor(info: TaskErrorInfo, ctx: TaskErrorContext, hint?: string) {
+    const where = ctx.endpointName ? `${ctx.endpointName} (${ctx.endpointId})` : ctx.endpointId;
     super(
-      `task ${ctx.taskId} on endpoint ${ctx.endpointId} failed (${info.type}, attempt ${ctx.attempts}): ${info.message}`,
-      { taskId: ctx.taskId, endpointId: ctx.endpointId, attempts: ctx.attempts, remoteType: info.type, ...(info.details ?? {}) },
+      `task ${ctx.taskId} on endpoint ${where} failed (${info.type}, attempt ${ctx.attempts}): ${info.message}`,
+      { taskId: ctx.taskId, endpointId: ctx.endpointId, ...(ctx.endpointName ? { endpointName: ctx.endpointName } : {}), attempts: ctx.attempts, remoteType: info.type, ...(info.details ?? {}) },
       hint ?? taskHint(info),
     );
     this.taskId = ctx.taskId;
     this.endpointId = ctx.endpointId;
+    this.endpointName = ctx.endpointName;
     this.remoteType = info.type;
     this.remoteMessage = info.message;
     this.remoteStack = info.stack;
@@ -85,7 +97,7 @@ function taskHint(info: TaskErrorInfo): string | undefined {
 export class MaxResultSizeExceededError extends TaskFailedError {
   readonly resultSize: number;
   readonly limit: number;
-  constructor(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }) {
+  constructor(info: TaskErrorInfo, ctx: TaskErrorContext) {
     super(info, ctx, 'return a smaller result, or write large outputs to storage and return their location');
     this.resultSize = Number(info.details?.result_size ?? NaN);
     this.limit = Number(info.details?.limit ?? NaN);
@@ -110,7 +122,7 @@ export class TaskPendingError extends FaasError {
 }
 
 /** Build the right TaskFailedError subclass for a remote error. */
-export function taskError(info: TaskErrorInfo, ctx: { taskId: string; endpointId: string; attempts: number }): TaskFailedError {
+export function taskError(info: TaskErrorInfo, ctx: TaskErrorContext): TaskFailedError {
   switch (info.type) {
     case 'MaxResultSizeExceeded':
       return new MaxResultSizeExceededError(info, ctx);

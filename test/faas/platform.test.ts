@@ -110,8 +110,13 @@ describe('FaaS service + two endpoints', () => {
     expect(err.remoteType).toBe('FunctionError');
     expect(err.remoteMessage).toBe('RangeError: bad input q');
     expect(err.endpointId).toBe(ep1);
+    expect(err.endpointName).toBe('ep1');
+    expect(err.message).toContain(`on endpoint ep1 (${ep1})`);
     expect(err.attempts).toBe(1);
     expect(err.taskId).toMatch(/^[0-9a-f-]{36}$/);
+    // The same failure fetched later by id names the endpoint too.
+    const later = (await alice.getBatchResult([err.taskId])).get(err.taskId)!;
+    expect(later.error!.message).toContain('on endpoint ep1');
   });
 
   it('warm workers keep module state between tasks', async () => {

@@ -102,6 +102,10 @@ export class FaasClient {
   private readonly batchSize: number;
   private pending: PendingSubmit[] = [];
   private flushScheduled = false;
+  /** Endpoint id → name, learned from endpoint listings, so that errors name endpoints as users do. */
+  private readonly endpointNames = new Map<string, string>();
+  /** Endpoint names and ids this client has seen in submissions (looked up once each). */
+  private readonly endpointsSeen = new Set<string>();
 
   constructor(opts: FaasClientOptions) {
     if (!opts || typeof opts.serviceUrl !== 'string' || !/^https?:\/\//.test(opts.serviceUrl)) {
@@ -110,7 +114,7 @@ export class FaasClient {
     const token = opts.token ?? resolveToken({ tokenFile: opts.tokenFile });
     this.serviceUrl = opts.serviceUrl.replace(/\/$/, '');
     this.http = new HttpApi(this.serviceUrl, token);
-    this.stream = new ResultStream(this.serviceUrl, token);
+    this.stream = new ResultStream(this.serviceUrl, token, (id) => this.endpointNames.get(id));
     this.batchSize = opts.submitBatchSize ?? 10_000;
   }
 
@@ -160,19 +164,44 @@ export class FaasClient {
   // ---------------------------------------------------------------- endpoints
 
   /** Create an endpoint record before its agent first connects (tasks can queue for it), or update it. */
-  registerEndpoint(name: string, opts: RegisterEndpointOptions = {}): Promise<EndpointInfo> {
+  async registerEndpoint(name: string, opts: RegisterEndpointOptions = {}): Promise<EndpointInfo> {
     const body = { name, allowed_functions: opts.allowedFunctions, sharing: opts.public || opts.sharedWith ? sharing(opts) : undefined };
-    return this.http.request('POST', ROUTES.endpoints, JSON.stringify(body));
+    return this.learn(await this.http.request<EndpointInfo>('POST', ROUTES.endpoints, JSON.stringify(body)));
   }
 
   /** Endpoints visible to this user, with status, capacity and queue lengths. */
   async listEndpoints(): Promise<EndpointInfo[]> {
-    return (await this.http.request<{ endpoints: EndpointInfo[] }>('GET', ROUTES.endpoints)).endpoints;
+    const list = (await this.http.request<{ endpoints: EndpointInfo[] }>('GET', ROUTES.endpoints)).endpoints;
+    for (const e of list) this.learn(e);
+    return list;
   }
 
   /** One endpoint by id or name. */
-  getEndpoint(idOrName: string): Promise<EndpointInfo> {
-    return this.http.request('GET', ROUTES.endpoint(idOrName));
+  async getEndpoint(idOrName: string): Promise<EndpointInfo> {
+    return this.learn(await this.http.request<EndpointInfo>('GET', ROUTES.endpoint(idOrName)));
+  }
+
+  private learn(e: EndpointInfo): EndpointInfo {
+    if (e && typeof e.endpoint_id === 'string' && typeof e.name === 'string') this.endpointNames.set(e.endpoint_id, e.name);
+    return e;
+  }
+
+  /**
+   * On the first submission to an endpoint not seen yet, list the endpoints once (alongside the
+   * submission, never delaying or reordering it), so that a task failing there is reported by the
+   * endpoint's name. A failed listing only costs the names.
+   */
+  private learnEndpointNames(tasks: readonly TaskRequest[]): void {
+    let fresh = false;
+    for (const t of tasks) {
+      for (const e of [t.endpoint, ...(t.alternates ?? [])]) {
+        if (!this.endpointsSeen.has(e)) {
+          this.endpointsSeen.add(e);
+          fresh = true;
+        }
+      }
+    }
+    if (fresh) void this.listEndpoints().catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- tasks
@@ -185,6 +214,7 @@ export class FaasClient {
 
   /** Submit many tasks in as few requests as possible; returns task ids in order. */
   async batchRun(tasks: readonly TaskRequest[]): Promise<string[]> {
+    this.learnEndpointNames(tasks);
     const ids: string[] = [];
     for (const [from, to] of this.chunks(tasks.length)) {
       const r = await this.submitChunk(tasks.slice(from, to));
@@ -202,6 +232,7 @@ export class FaasClient {
    * ones, or any before the stream is connected, go through `POST /v1/tasks`.
    */
   async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void, onRunning?: RunningListener): Promise<string[]> {
+    this.learnEndpointNames(tasks);
     const ids: string[] = [];
     for (const [from, to] of this.chunks(tasks.length)) {
       const body = stringifyTagged(this.submitBody(tasks.slice(from, to)));
@@ -283,7 +314,7 @@ export class FaasClient {
         const o: TaskOutcome = { taskId: t.task_id, state: t.state, endpointId: t.endpoint_id, attempts: t.attempts };
         if (t.state === 'success') o.result = fromTagged(t.result);
         else if (TERMINAL_STATES.has(t.state) && t.error) {
-          o.error = taskError(t.error, { taskId: t.task_id, endpointId: t.endpoint_id, attempts: t.attempts });
+          o.error = taskError(t.error, { taskId: t.task_id, endpointId: t.endpoint_id, endpointName: this.endpointNames.get(t.endpoint_id), attempts: t.attempts });
         }
         out.set(t.task_id, o);
       }

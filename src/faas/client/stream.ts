@@ -49,6 +49,8 @@ export class ResultStream {
   constructor(
     private readonly serviceUrl: string,
     private readonly token: string,
+    /** The name of an endpoint id, when the client knows it (for error messages). */
+    private readonly endpointName: (id: string) => string | undefined = () => undefined,
   ) {}
 
   /**
@@ -237,13 +239,14 @@ export class ResultStream {
           outcome.state = 'failed';
           outcome.error = taskError(
             { type: 'SerializationError', message: `decoding the result failed: ${(err as Error).message}` },
-            { taskId: e.task_id, endpointId: e.endpoint_id, attempts: e.attempts },
+            { taskId: e.task_id, endpointId: e.endpoint_id, endpointName: this.endpointName(e.endpoint_id), attempts: e.attempts },
           );
         }
       } else {
         outcome.error = taskError(e.error ?? { type: 'FunctionError', message: 'task failed without an error message' }, {
           taskId: e.task_id,
           endpointId: e.endpoint_id,
+          endpointName: this.endpointName(e.endpoint_id),
           attempts: e.attempts,
         });
       }

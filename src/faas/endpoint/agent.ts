@@ -225,8 +225,9 @@ export class EndpointAgent {
         const hb = msg.heartbeat_ms || DEFAULT_HEARTBEAT_MS;
         clearInterval(this.heartbeat);
         this.heartbeat = setInterval(() => this.sendHeartbeat(), hb);
-        this.log(`attached as endpoint ${msg.endpoint_id}`);
-        this.opts.onAttached?.(msg.endpoint_id);
+        // One line per attach: the caller's own announcement replaces the log line.
+        if (this.opts.onAttached) this.opts.onAttached(msg.endpoint_id);
+        else this.log(`attached as endpoint ${msg.endpoint_id}`);
         if (this.firstAttach) {
           this.firstAttach.resolve(msg.endpoint_id);
           this.firstAttach = undefined;
