@@ -40,7 +40,7 @@ export interface RunOptions {
   retries?: number;
   /** Leave out files that cannot be opened or read (listed in metrics.skippedFiles). */
   skipBadFiles?: boolean;
-  /** Tree for dataset entries that name none (default `Events`). */
+  /** Tree for dataset entries that name none (default: `Events`, or the file's only tree). */
   treeName?: string;
   /** Output folder: checkpoints and the preprocessing cache live here. Without it there are neither. */
   outDir?: string;
