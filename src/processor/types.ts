@@ -2,13 +2,23 @@
  * The processor contract. A processor module default-exports an object (or a class with a no-argument
  * constructor) built with `defineProcessor`, so that a wrong shape is a compile error:
  *
- *     export default defineProcessor({
- *       accumulator: () => ({ met: new Hist(...), n: 0 }),
- *       process(events, ctx) { const out = this.accumulator(); ...; return out; },
- *     });
+ * @example
+ * ```ts
+ * import { defineProcessor, Hist, Regular } from 'ristretto';
  *
- * `process` must build its result from scratch on every call: the events layer may call it more than
- * once per chunk (it re-runs the function after discovering which columns it touches).
+ * export default defineProcessor({
+ *   accumulator: () => ({ met: new Hist(new Regular(50, 0, 200, { name: 'met' })), n: 0 }),
+ *   process(events, ctx) {
+ *     const out = this.accumulator();
+ *     out.met.fill(events.MET.pt);
+ *     out.n += events.numEvents;
+ *     return out;
+ *   },
+ * });
+ * ```
+ *
+ * `process` runs exactly once per chunk and returns that chunk's accumulator (start from
+ * `this.accumulator()`); Ristretto merges them. Printing, counting and other side effects are fine.
  */
 import type { Events } from '../events/index.ts';
 
