@@ -187,8 +187,10 @@ export function isBranchPattern(name: string): boolean {
  */
 export function expandBranchPatterns(requested: readonly string[], available: readonly string[], where?: { path: string; treeName: string }): string[] {
   const out: string[] = [];
+  const exact = new Set(available);
   for (const r of requested) {
-    if (!isBranchPattern(r)) {
+    if (!isBranchPattern(r) || exact.has(r)) {
+      // ROOT names may contain brackets themselves (`ArrayI16[10]`): an exact name is taken literally.
       out.push(r);
       continue;
     }
@@ -255,10 +257,10 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
     .option('--treename <name>', "tree inside a ROOT file (default: Events, or the file's only tree)")
     .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string }) => {
+      refuseSameFile(input, output); // before opening anything
       if (!formatOfPath(output)) {
         throw new ConvertError(`cannot tell the output format of ${output}`, { file: output }, 'name the output *.parquet, *.arrow or *.feather');
       }
-      refuseSameFile(input, output); // before opening anything
       const range = o.entries ? parseEntryRange(o.entries) : {};
       const branches = o.branches
         ?.split(',')

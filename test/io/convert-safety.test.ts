@@ -9,7 +9,9 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { convert, ConvertError, isSameFile, registerConvertCommand } from '../../src/io/convert.ts';
 import type { EventReader } from '../../src/io/reader.ts';
+import { openParquet } from '../../src/io/parquet/index.ts';
 import { openRoot } from '../../src/io/root/index.ts';
+import { columnEvents } from '../helpers/columns.ts';
 import { caught } from '../helpers/caught.ts';
 import { tempDir } from '../helpers/files.ts';
 import { sharedDir } from '../shared.ts';
@@ -107,5 +109,29 @@ describe('temporary output, renamed at the end', () => {
     }
     expect(existsSync(out)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('ok.arrow'))).toEqual(['ok.arrow']);
+  });
+});
+
+describe.skipIf(!haveShared)('ROOT files beyond NanoAOD', () => {
+  it('a split event tree converts: bracketed names taken literally, vectors as lists, strings left out', async () => {
+    const src = join(sharedDir, 'data', 'root-corpus', 'uproot-small-evnt-tree-fullsplit.root');
+    const out = join(dir, 'evnt.parquet');
+    const reader = await openRoot(src, { treeName: 'tree' });
+    try {
+      const res = await convert(reader, out);
+      expect(res.skipped).toEqual(['Beg', 'Str', 'StdStr', 'End']);
+      expect(res.branches).toContain('ArrayI16[10]');
+      const back = await openParquet(out);
+      try {
+        const names = ['I32', 'P3.Py', 'StlVecF32', 'SliceU64', 'ArrayF64[10]'];
+        const want = await reader.read(names, 0, 100);
+        const got = await back.read(names, 0, 100);
+        for (const n of names) expect(columnEvents(got[n]!), n).toEqual(columnEvents(want[n]!));
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await reader.close();
+    }
   });
 });
