@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CorruptBasketError, openRoot, UnsupportedBranchError } from '../../../src/io/root/index.ts';
 import { caught } from '../../helpers/caught.ts';
 import { sharedDir } from '../../shared.ts';
-import { compareBranch, jsrootBranch, jsrootColumns, jsrootTrees, type JsColumn, type Plain } from './corpus-reference.ts';
+import { compareBranch, jsrootBranch, jsrootColumns, jsrootTrees, plainOfColumn, type JsColumn, type Plain } from './corpus-reference.ts';
 
 const DATA = join(sharedDir, 'data');
 const CORPUS = join(DATA, 'root-corpus');
@@ -164,4 +164,28 @@ describe.skipIf(!haveShared)('baskets without the offset table their metadata an
       await yes.close();
     }
   });
+});
+
+describe.skipIf(!haveShared)('sizes from the count branch instead of the offset tables', () => {
+  for (const base of ['uproot-sample-6.20.04-zlib.root', 'uproot-small-evnt-tree-fullsplit.root', 'uproot-small-dy-withoffsets.root']) {
+    it(`${base}: every readable branch reads the same either way`, async () => {
+      const file = join(CORPUS, base);
+      const a = await openRoot(file, { treeName: base.includes('sample') ? 'sample' : 'tree' });
+      const b = await openRoot(file, { treeName: a.treeName, jaggedOffsets: 'count-branch' });
+      try {
+        const names = a.branches().map((x) => x.name);
+        for (const [s, e] of [
+          [0, a.numEntries],
+          [3, a.numEntries - 2],
+        ] as const) {
+          const x = await a.read(names, s, e);
+          const y = await b.read(names, s, e);
+          for (const n of names) expect(plainOfColumn(y[n]!), `${n} [${s}, ${e})`).toEqual(plainOfColumn(x[n]!));
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  }
 });
