@@ -21,7 +21,7 @@ export interface JobSpec {
   readonly processor: ProcessorBundle;
   /** Dataset metadata by dataset name, handed to `process` as `ctx.metadata`. */
   readonly metadata: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Columns already known to be needed (discovered on earlier chunks); read before the first pass. */
+  /** Columns already known to be needed (read by earlier chunks); read up front, before process() runs. */
   readonly prefetch?: readonly string[];
 }
 
