@@ -302,6 +302,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
       return unsupported(`leaf lists with ${[...new Set(names)].join(', ')} leaves are not supported`);
     }
     if (leaf._typename === 'TLeafC' && !leaf.fLeafCount) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
+    if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return describeTruncatedLeaf(b, leaf, counter(leaf), ok, unsupported);
     const t = LEAF_TYPES[leaf._typename];
     if (!t) return unsupported(leafTypeReason(leaf));
     const dtype = leaf.fIsUnsigned ? t[1] : t[0];
@@ -394,6 +395,66 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   return ok({ kind: 'counted', itemSize, header: 1, ...pk }, 'jagged', dtype, cnt.name);
 }
 
+/**
+ * TLeafD32 (`x/d`, Double32_t) and TLeafF16 (`x/f`, Float16_t). ROOT keeps the storage in the leaf
+ * title: without a `[min,max(,nbits)]` range a Double32_t is a 4-byte float and a Float16_t a 12-bit
+ * mantissa; with one, `min < max` stores u (4 bytes) for min + u / factor, factor = 2^nbits / (max - min),
+ * and `min == max` stores an nbits mantissa.
+ */
+function describeTruncatedLeaf(
+  b: JsBranch,
+  leaf: JsLeaf,
+  cnt: { name?: string; why?: string },
+  ok: (layout: Layout, kind: BranchInfo['kind'], dtype: DType, countBranch?: string) => BranchMeta,
+  unsupported: (reason: string) => BranchMeta,
+): BranchMeta {
+  const double32 = leaf._typename === 'TLeafD32';
+  const what = double32 ? 'Double32_t' : 'Float16_t';
+  const m = /\[([^[\]]*,[^[\]]*)\]\s*$/.exec(leaf.fTitle ?? '');
+  let packed: Packed;
+  let dtype: DType = 'float32';
+  if (!m) packed = double32 ? { mode: 'float' } : { mode: 'nbits', nbits: 12 };
+  else {
+    const parts = m[1]!.split(',');
+    const min = parseRangeValue(parts[0]!);
+    const max = parseRangeValue(parts[1]!);
+    let nbits = parts.length > 2 ? Number.parseInt(parts[2]!, 10) : 32;
+    if (!Number.isInteger(nbits) || nbits < 2 || nbits > 32) nbits = 32;
+    if (parts.length > 3 || min === undefined || max === undefined) return unsupported(`cannot parse the ${what} range '${m[0]}' of leaf ${leaf.fName}`);
+    if (min < max) {
+      packed = { mode: 'factor', factor: (nbits < 32 ? 2 ** nbits : 0xffffffff) / (max - min), min };
+      if (double32) dtype = 'float64';
+    } else if (nbits < 15 && min === max) {
+      packed = { mode: 'nbits', nbits };
+    } else if (double32 && min === max && min === 0) {
+      packed = { mode: 'float' };
+    } else {
+      return unsupported(`${what} range '${m[0]}' of leaf ${leaf.fName} is empty`);
+    }
+  }
+  const itemSize = packed.mode === 'nbits' ? 3 : 4;
+  const fixedLen = Math.max(1, leaf.fLen);
+  if (cnt.why) return unsupported(cnt.why);
+  if (cnt.name !== undefined) {
+    if (fixedLen > 1) return unsupported(`variable-length arrays of fixed arrays ('${b.fTitle}') are not supported`);
+    return ok({ kind: 'counted', itemSize, header: 0, packed }, 'jagged', dtype, cnt.name);
+  }
+  return ok({ kind: 'fixed', itemSize, perEntry: fixedLen, packed }, fixedLen > 1 ? 'jagged' : 'flat', dtype);
+}
+
+/** A range bound as ROOT writes it: a number or pi, 2pi, pi/2, pi/4 (with an optional sign). */
+function parseRangeValue(text: string): number | undefined {
+  const t = text.trim().replace(/\s+/g, '');
+  if (!t.includes('pi')) {
+    const v = Number(t);
+    return t !== '' && Number.isFinite(v) ? v : undefined;
+  }
+  const sign = t.startsWith('-') ? -1 : 1;
+  const u = t.replace(/^[-+]/, '');
+  const table: Record<string, number> = { pi: Math.PI, '2pi': 2 * Math.PI, '2*pi': 2 * Math.PI, twopi: 2 * Math.PI, 'pi/2': Math.PI / 2, 'pi/4': Math.PI / 4 };
+  return table[u] === undefined ? undefined : sign * table[u]!;
+}
+
 function describeField(
   c: Candidate,
   leaves: readonly JsLeaf[],
@@ -422,10 +483,6 @@ function leafTypeReason(leaf: JsLeaf): string {
       return 'arrays of strings (TLeafC with a count) are not supported';
     case 'TLeafElement':
       return 'objects (TLeafElement) are not supported';
-    case 'TLeafD32':
-      return 'Double32_t leaves are not supported';
-    case 'TLeafF16':
-      return 'Float16_t leaves are not supported';
     default:
       return `leaf type ${leaf._typename} is not supported; only bool, (u)int8/16/32/64, float and double`;
   }

@@ -177,7 +177,7 @@ export class RootReader implements EventReader {
       }
       try {
         const info = meta.info!;
-        if (layout.kind === 'counted' && layout.header === 0) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
+        if (layout.kind === 'counted' && layout.header === 0 && !layout.packed) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
         else if (layout.kind === 'string') out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
         else if (variable) {
           const decoder = layout.kind === 'counted' && layout.packed ? packedDecoder(layout.packed) : undefined;

@@ -79,7 +79,7 @@ describe('damaged bytes in variable-size layouts', () => {
       fc.asyncProperty(fc.nat(4), fc.nat(200), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (which, at, xor, hitOffsets) => {
         const t = tree();
         const b = t.fBranches.arr[Math.min(which, 3)]!;
-        const kept = b.fBaskets!.arr[0]! as { fBufferRef: { arr: DataView }; fEntryOffset: number[] };
+        const kept = b.fBaskets!.arr[0]! as unknown as { fBufferRef: { arr: DataView }; fEntryOffset: number[] };
         if (hitOffsets) kept.fEntryOffset[at % 4] = kept.fEntryOffset[at % 4]! ^ xor;
         else {
           const dv = kept.fBufferRef.arr;

@@ -124,3 +124,60 @@ describe('Double32_t and Float16_t members', () => {
     expect(columnEvents(got.d32p!)).toEqual([[-0.75, -0.5], [], [0]]);
   });
 });
+
+describe('TLeafD32 and TLeafF16 leaves (x/d, x/f)', () => {
+  const leaf = (typename: string, name: string, title: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: typename, fName: name, fTitle: title, fLen: 1, fLenType: typename === 'TLeafI' ? 4 : 8, fIsUnsigned: false, fLeafCount: null, ...extra });
+  const plain = (name: string, title: string, l: JsLeaf, kept: JsEmbeddedBasket, offsets = false): JsBranch => ({
+    _typename: 'TBranch',
+    fName: name,
+    fTitle: title,
+    fEntries: 3,
+    fEntryOffsetLen: offsets ? 40 : 0,
+    fWriteBasket: 0,
+    fLeaves: { arr: [l] },
+    fBranches: { arr: [] },
+    fBaskets: { arr: [kept] },
+    fBasketBytes: [0],
+    fBasketEntry: [0, 3],
+    fBasketSeek: [0],
+  });
+  const nLeaf = leaf('TLeafI', 'n', 'n');
+  const u32 = (vs: number[]) => bytes(4 * vs.length, (dv) => vs.forEach((v, i) => dv.setUint32(4 * i, v)));
+  const tree: JsTree = {
+    _typename: 'TTree',
+    fName: 't',
+    fEntries: 3,
+    fBranches: {
+      arr: [
+        plain('n', 'n/I', nLeaf, basket(3, u32([2, 0, 1]))),
+        plain('a', 'a/d', leaf('TLeafD32', 'a', 'a'), basket(3, bytes(12, (dv) => [1.5, -2.25, 3].forEach((v, i) => dv.setFloat32(4 * i, v))))),
+        plain('b', 'b/d[0,4,4]', leaf('TLeafD32', 'b', 'd[0,4,4]'), basket(3, u32([0, 2, 16]))),
+        plain('c', 'c/f', leaf('TLeafF16', 'c', 'c'), basket(3, float16Bytes([1.5, -1.5, 0.1], 12))),
+        plain('e', 'e[n]/d[-1,3,4]', leaf('TLeafD32', 'e', 'd[-1,3,4]', { fLeafCount: nLeaf }), basket(3, u32([1, 2, 4]), [8, 0, 4]), true),
+        plain('g', 'g/d[lo,1,10]', leaf('TLeafD32', 'g', 'd[lo,1,10]'), basket(3, u32([0, 0, 0]))),
+      ],
+    },
+  };
+  const reader = new RootReader(
+    { name: 'mem', size: 0, bytesRead: 0, read: async () => new Uint8Array(0), close: async () => {} },
+    { fKeys: [], readObject: async () => null, findStreamerInfo: () => null } as unknown as JsFile,
+    't',
+    3,
+    describeBranches(tree),
+    'basket',
+  );
+
+  it('decode with the storage their title names', async () => {
+    const got = await reader.read(['a', 'b', 'c', 'e'], 0, 3);
+    expect(Array.from(got.a as Float32Array)).toEqual([1.5, -2.25, 3]);
+    // [0, 4] in 2^4 steps of 0.25: u = 0, 2, 16 → 0, 0.5, 4
+    expect(Array.from(got.b as Float64Array)).toEqual([0, 0.5, 4]);
+    expect(Array.from(got.c as Float32Array)).toEqual([1.5, -1.5, (1 + 2458 / 4096) / 16]);
+    expect(columnEvents(got.e!)).toEqual([[-0.75, -0.5], [], [0]]);
+    expect(reader.branches().find((b) => b.name === 'e')).toEqual({ name: 'e', kind: 'jagged', dtype: 'float64', countBranch: 'n' });
+  });
+
+  it('a range that cannot be parsed is refused, not guessed', () => {
+    expect(reader.describe().find((d) => d.name === 'g')!.unsupported).toMatch(/cannot parse the Double32_t range/);
+  });
+});
