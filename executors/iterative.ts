@@ -4,7 +4,7 @@
  * a preloaded processor can be given instead.
  */
 import type { WorkItem } from '../src/dataset/chunking.ts';
-import { setSyncReadHelperEntry } from '../src/io/sync-read.ts';
+import { setSyncReadHelperEntry, startSyncReads } from '../src/io/sync-read.ts';
 import { loadBundle } from '../src/processor/bundle.ts';
 import type { Processor } from '../src/processor/types.ts';
 import { CancelledError } from '../src/runner/errors.ts';
@@ -23,14 +23,18 @@ export class IterativeExecutor extends BaseExecutor {
   private readonly state: ChunkState = createChunkState();
   private readonly processor: Processor<unknown> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private closing = false;
 
   constructor(opts: IterativeOptions = {}) {
     super(opts);
     this.processor = opts.processor;
     // The first chunks will read the processor's columns on first access through the sync-read helper
-    // thread: start it from the thread pool's bundled runtime, which loads several times faster than the
-    // TypeScript sources through tsx (until the build is done, a helper starts from the sources).
-    workerRuntime().then(setSyncReadHelperEntry, () => undefined);
+    // thread: start it now, from the thread pool's bundled runtime, which loads several times faster than
+    // the TypeScript sources through tsx (if the build fails, a helper starts from the sources on a miss).
+    workerRuntime().then((url) => {
+      setSyncReadHelperEntry(url);
+      if (!this.closing) startSyncReads();
+    }, () => undefined);
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
@@ -45,6 +49,7 @@ export class IterativeExecutor extends BaseExecutor {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.tail;
     await this.state.readers.closeAll();
   }

@@ -7,7 +7,7 @@
  * already built, a helper loads in a fraction of the time the TypeScript sources take through tsx.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
+import { setSyncReadHelperEntry, startSyncReads, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { toChunkFailure } from '../../src/runner/errors.ts';
@@ -32,6 +32,9 @@ else poolWorker();
 function poolWorker(): void {
   const port = parentPort!;
   if (data.runtime) setSyncReadHelperEntry(data.runtime);
+  // A new worker knows no processor's columns: its first chunk will read them on first access. Start the
+  // helper now, while this worker loads the processor and opens the file.
+  startSyncReads();
   const state = createChunkState({ maxReaders: data.maxReaders });
   const bundles = new Map<string, ProcessorBundle>();
 

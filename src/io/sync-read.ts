@@ -139,10 +139,10 @@ class SyncReadBridge {
   }
 
   /** Start the helper (if needed) and let it open the file now, so a later miss does not wait for either. */
-  warm(file: string, tree: string, version: string): void {
+  warm(file?: string, tree = '', version = ''): void {
     try {
       const h = this.ensure();
-      h.port.postMessage({ type: 'open', file, tree, version } satisfies HelperRequest);
+      if (file !== undefined) h.port.postMessage({ type: 'open', file, tree, version } satisfies HelperRequest);
       this.armIdle();
     } catch {
       // A helper that cannot start reports it on the first real read.
@@ -224,6 +224,14 @@ export function ensureSyncReads(reader: EventReader, version = ''): EventReader 
   if (reader.readSync) return reader;
   if (!registeredFormats().includes(extensionOf(reader.path))) return reader;
   return new HelperBackedReader(reader, version);
+}
+
+/**
+ * Start this thread's helper now, ahead of the misses a fresh worker will have on its first chunks (it
+ * closes again after a while without reads). Executors call it when their workers start.
+ */
+export function startSyncReads(): void {
+  syncReadBridge().warm();
 }
 
 /** Start the helper for `reader`'s file ahead of a likely miss (no-op for readers that read synchronously themselves). */
