@@ -1,0 +1,307 @@
+/**
+ * RNTupleReader: the EventReader over one RNTuple. Metadata (anchor, header, footer, page lists) is
+ * read by `openRNTupleAt`; `read` fetches, verifies (XXH3 when the page carries a checksum),
+ * decompresses and decodes only the pages that cover the requested entries, cluster by cluster, and
+ * checks collection offsets (monotone, within the content column) on every read.
+ */
+import type { Jagged, NumericArray } from '../../columnar/types.ts';
+import { closestNames } from '../../errors/suggest.ts';
+import type { BranchInfo, Column, DType, EventReader } from '../reader.ts';
+import type { ByteSource } from '../source.ts';
+import { BranchNotFoundError, EntryRangeError, RootFileError } from '../root/errors.ts';
+import { decodePage, pageBytes } from './columns.ts';
+import { decompress, ENVELOPE, hex, readAnchor, readEnvelope, type AnchorKey } from './envelope.ts';
+import { RNTupleChecksumError, RNTupleFormatError, RNTupleUnsupportedError } from './errors.ts';
+import { planBranches, type BranchPlan, type ColumnSet, type FieldEntry } from './fields.ts';
+import { readClusters, type ClusterDesc } from './pages.ts';
+import { combineSchema, parseFooter, parseHeader, type ColumnDesc, type Header, type Schema } from './schema.ts';
+import { xxh3 } from './xxh3.ts';
+
+const ARRAYS: Record<DType, new (n: number) => NumericArray> = {
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: Float64Array,
+  uint64: Float64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** Copy `parts` into one array of the branch's dtype (converting when the column type differs). */
+function concat(parts: readonly NumericArray[], dtype: DType): NumericArray {
+  const Ctor = ARRAYS[dtype];
+  if (parts.length === 1 && parts[0]!.constructor === Ctor) return parts[0]!;
+  const n = parts.reduce((s, p) => s + p.length, 0);
+  const out = new Ctor(n);
+  let at = 0;
+  for (const p of parts) {
+    if (p.constructor === Ctor) out.set(p as never, at);
+    else if (dtype === 'bool') for (let i = 0; i < p.length; i++) out[at + i] = p[i] ? 1 : 0;
+    else for (let i = 0; i < p.length; i++) out[at + i] = p[i]!;
+    at += p.length;
+  }
+  return out;
+}
+
+const PAGE_CACHE = 64;
+
+export class RNTupleReader implements EventReader {
+  private readonly byName = new Map<string, BranchPlan>();
+  private readonly infos: BranchInfo[] = [];
+  private readonly pageCache = new Map<string, Promise<NumericArray>>();
+  private closed = false;
+
+  /** @internal Use `openRNTuple` or `openRNTupleAt`. */
+  constructor(
+    private readonly src: ByteSource,
+    readonly treeName: string,
+    readonly header: Header,
+    readonly schema: Schema,
+    readonly clusters: readonly ClusterDesc[],
+    private readonly entries: readonly FieldEntry[],
+  ) {
+    for (const e of entries) {
+      if (e.plan && e.info) {
+        this.byName.set(e.name, e.plan);
+        this.infos.push(e.info);
+      }
+    }
+  }
+
+  get path(): string {
+    return this.src.name;
+  }
+
+  get bytesRead(): number {
+    return this.src.bytesRead;
+  }
+
+  get numEntries(): number {
+    const last = this.clusters[this.clusters.length - 1];
+    return last ? last.firstEntry + last.numEntries : 0;
+  }
+
+  branches(): readonly BranchInfo[] {
+    return this.infos;
+  }
+
+  /** Cluster starts plus numEntries. */
+  boundaries(): readonly number[] {
+    return [...this.clusters.filter((c) => c.numEntries > 0).map((c) => c.firstEntry), this.numEntries];
+  }
+
+  /**
+   * Every top-level field as a branch (the same shape as RootReader.describe): its C++ type and column
+   * encodings, BranchInfo when readable, the reason when not. Fields only read through projections are
+   * listed with `hidden`.
+   */
+  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; hidden?: boolean }[] {
+    return this.entries.map((e) => ({
+      name: e.name,
+      type: e.type,
+      ...(e.info ? { info: e.info } : {}),
+      ...(e.unsupported ? { unsupported: e.unsupported, unsupportedKind: 'type' as const } : {}),
+      ...(e.hidden ? { hidden: true } : {}),
+    }));
+  }
+
+  /** RNTuple field names are unique; present for symmetry with RootReader. */
+  duplicateNames(): readonly string[] {
+    return [];
+  }
+
+  private plan(name: string): BranchPlan {
+    const p = this.byName.get(name);
+    if (p) return p;
+    const e = this.entries.find((x) => x.name === name);
+    if (e) {
+      throw new RNTupleUnsupportedError(
+        `field '${name}' of RNTuple '${this.treeName}' in ${this.path} cannot be read: ${e.unsupported} (type ${e.type})`,
+        { file: this.path, tree: this.treeName, branch: name, type: e.type },
+        'leave it out of the read',
+      );
+    }
+    const suggestions = closestNames(name, this.byName.keys());
+    throw new BranchNotFoundError(
+      `no branch '${name}' in RNTuple '${this.treeName}' of ${this.path}; closest: ${suggestions.join(', ')}`,
+      { file: this.path, tree: this.treeName, branch: name, suggestions },
+      'check the spelling; `ristretto ls FILE` lists every branch',
+    );
+  }
+
+  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    if (this.closed) throw new RootFileError(`reader for ${this.path} is closed`, { file: this.path, tree: this.treeName }, 'open the file again');
+    if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > this.numEntries) {
+      throw new EntryRangeError(
+        `entry range [${entryStart}, ${entryStop}) is outside RNTuple '${this.treeName}' of ${this.path} (${this.numEntries} entries)`,
+        { file: this.path, tree: this.treeName, entryStart, entryStop, numEntries: this.numEntries },
+      );
+    }
+    const plans = [...new Set(names)].map((n) => this.plan(n));
+    const cols = await Promise.all(plans.map((p) => this.readBranch(p, entryStart, entryStop)));
+    const out: Record<string, Column> = {};
+    plans.forEach((p, i) => (out[p.name] = cols[i]!));
+    return out;
+  }
+
+  private async readBranch(p: BranchPlan, start: number, stop: number): Promise<Column> {
+    const pieces = this.clusters.filter((c) => c.firstEntry < stop && c.firstEntry + c.numEntries > start);
+    if (p.kind === 'flat') {
+      const parts = await Promise.all(pieces.map((c) => this.elements(p.name, this.active(p.name, p.value, c), c, Math.max(start, c.firstEntry) - c.firstEntry, Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry, c.numEntries)));
+      return concat(parts, p.dtype);
+    }
+    // collections: cluster-relative end offsets of each entry, then the content they cover
+    const lists = await Promise.all(
+      pieces.map(async (c) => {
+        const a = Math.max(start, c.firstEntry) - c.firstEntry;
+        const b = Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry;
+        const idx = this.active(p.name, p.index, c);
+        const ends = await this.elements(p.name, idx, c, a > 0 ? a - 1 : 0, b, c.numEntries);
+        const first = a > 0 ? ends[0]! : 0;
+        const rel = a > 0 ? ends.subarray(1) : ends;
+        let prev = first;
+        for (let i = 0; i < rel.length; i++) {
+          const v = rel[i]!;
+          if (!(v >= prev)) this.corrupt(p.name, c, `collection offsets decrease at entry ${c.firstEntry + a + i} (${prev} then ${v})`);
+          prev = v;
+        }
+        if (p.kind === 'count') return { first, rel, content: undefined };
+        const val = this.active(p.name, p.value, c);
+        const content = await this.elements(p.name, val, c, first, prev, null);
+        return { first, rel, content };
+      }),
+    );
+    const total = lists.reduce((s, l) => s + l.rel.length, 0);
+    if (p.kind === 'count') {
+      const out = new ARRAYS[p.dtype](total);
+      let at = 0;
+      for (const l of lists) {
+        let prev = l.first;
+        for (let i = 0; i < l.rel.length; i++) {
+          out[at++] = l.rel[i]! - prev;
+          prev = l.rel[i]!;
+        }
+      }
+      return out;
+    }
+    const offsets = new Int32Array(total + 1);
+    let at = 0;
+    let base = 0;
+    for (const l of lists) {
+      for (let i = 0; i < l.rel.length; i++) offsets[++at] = base + (l.rel[i]! - l.first);
+      base = offsets[at]!;
+    }
+    const content = concat(
+      lists.map((l) => l.content!),
+      p.kind === 'string' ? 'uint8' : p.dtype,
+    );
+    if (content.length !== base) throw new RNTupleFormatError(`${this.path}: field '${p.name}': offsets cover ${base} values, ${content.length} decoded`, { file: this.path, branch: p.name });
+    return { offsets, content } satisfies Jagged;
+  }
+
+  /** The column of `set` that is the primary representation in cluster `c`. */
+  private active(name: string, set: ColumnSet, c: ClusterDesc): ColumnDesc {
+    for (const rep of set) {
+      const col = rep[0]!;
+      const range = c.columns[col.id];
+      if (range && !range.suppressed) return col;
+    }
+    return this.corrupt(name, c, `no column representation of the field is active in cluster ${c.id}`);
+  }
+
+  private corrupt(name: string, c: ClusterDesc, msg: string): never {
+    throw new RNTupleFormatError(`${this.path}: RNTuple '${this.treeName}', field '${name}', cluster ${c.id} (entries ${c.firstEntry}-${c.firstEntry + c.numEntries}): ${msg}`, {
+      file: this.path,
+      tree: this.treeName,
+      branch: name,
+      cluster: c.id,
+    }, 'the file is damaged');
+  }
+
+  /**
+   * Elements [from, to) of column `col` in cluster `c`, counted from the column's first element in the
+   * cluster. `expected` is the element count the column must have in the cluster (entries, for columns
+   * of top-level fields), or null.
+   */
+  private async elements(name: string, col: ColumnDesc, c: ClusterDesc, from: number, to: number, expected: number | null): Promise<NumericArray> {
+    const range = c.columns[col.id]!;
+    if (expected !== null && range.numElements !== expected) this.corrupt(name, c, `column ${col.id} has ${range.numElements} elements, expected ${expected}`);
+    if (to > range.numElements) this.corrupt(name, c, `needs elements up to ${to} of column ${col.id}, which has ${range.numElements}`);
+    const parts: NumericArray[] = [];
+    let pageStart = 0;
+    for (const [pi, page] of range.pages.entries()) {
+      const pageEnd = pageStart + page.numElements;
+      if (pageEnd > from && pageStart < to) {
+        const decoded = await this.page(name, col, c, pi);
+        parts.push(decoded.subarray(Math.max(from, pageStart) - pageStart, Math.min(to, pageEnd) - pageStart));
+      }
+      pageStart = pageEnd;
+      if (pageStart >= to) break;
+    }
+    if (!parts.length) return decodePage(col.type, new Uint8Array(0), 0);
+    if (parts.length === 1) return parts[0]!;
+    const n = parts.reduce((s, p) => s + p.length, 0);
+    const out = new (parts[0]!.constructor as new (n: number) => NumericArray)(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p as never, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private page(name: string, col: ColumnDesc, c: ClusterDesc, pi: number): Promise<NumericArray> {
+    const page = c.columns[col.id]!.pages[pi]!;
+    const key = `${col.id}:${page.locator.offset}:${page.locator.nbytes}`;
+    let p = this.pageCache.get(key);
+    if (!p) {
+      p = this.loadPage(name, col, c, pi);
+      this.pageCache.set(key, p);
+      p.catch(() => this.pageCache.delete(key));
+      if (this.pageCache.size > PAGE_CACHE) this.pageCache.delete(this.pageCache.keys().next().value!);
+    }
+    return p;
+  }
+
+  private async loadPage(name: string, col: ColumnDesc, c: ClusterDesc, pi: number): Promise<NumericArray> {
+    const page = c.columns[col.id]!.pages[pi]!;
+    const { offset, nbytes } = page.locator;
+    const end = offset + nbytes + (page.hasChecksum ? 8 : 0);
+    const what = `page ${pi} of column ${col.id} (field '${name}') in cluster ${c.id}`;
+    if (end > this.src.size) this.corrupt(name, c, `${what}: bytes [${offset}, ${end}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`);
+    const raw = await this.src.read(offset, end);
+    const stored = raw.subarray(0, nbytes);
+    if (page.hasChecksum) {
+      const want = new DataView(raw.buffer, raw.byteOffset + nbytes, 8).getBigUint64(0, true);
+      const got = xxh3(stored);
+      if (want !== got) {
+        throw new RNTupleChecksumError(`${this.path}: ${what}: checksum mismatch (stored ${hex(want)}, computed ${hex(got)})`, { file: this.path, tree: this.treeName, branch: name, cluster: c.id, page: pi }, 'the file is damaged');
+      }
+    }
+    const bytes = await decompress(stored, pageBytes(col.type, page.numElements), { file: this.path, what });
+    return decodePage(col.type, bytes, page.numElements);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pageCache.clear();
+    await this.src.close();
+  }
+}
+
+/** Read the RNTuple whose anchor is `key` from an open source (metadata only; pages are read by `read`). */
+export async function openRNTupleAt(src: ByteSource, key: AnchorKey): Promise<RNTupleReader> {
+  const anchor = await readAnchor(src, key);
+  const h = await readEnvelope(src, anchor.header, ENVELOPE.header, `header of RNTuple '${key.fName}'`, anchor.maxKeySize);
+  const header = parseHeader(h.payload);
+  const f = await readEnvelope(src, anchor.footer, ENVELOPE.footer, `footer of RNTuple '${key.fName}'`, anchor.maxKeySize);
+  const footer = parseFooter(f.payload, header, h.checksum);
+  const schema = combineSchema(header, footer);
+  const clusters = await readClusters(src, footer.clusterGroups, h.checksum, schema.columns.length, anchor.maxKeySize);
+  return new RNTupleReader(src, key.fName, header, schema, clusters, planBranches(schema));
+}
