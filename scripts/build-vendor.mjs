@@ -10,7 +10,7 @@
  * (canvas, three, MathJax) stay dynamic imports that jsroot already guards. Runs on `npm install` in
  * this repository (prepare) and before `npm pack`; the output is not committed.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,11 +29,7 @@ try {
   process.exit(1);
 }
 function readdirSafe(d) {
-  try {
-    return readFileSync(join(d, 'core.mjs')) ? ['core.mjs'] : [];
-  } catch {
-    return [];
-  }
+  return existsSync(join(d, 'core.mjs')) ? ['core.mjs'] : [];
 }
 
 const version = JSON.parse(readFileSync(join(jsrootDir, 'package.json'), 'utf8')).version;
@@ -54,7 +50,15 @@ await build({
   platform: 'node',
   target: 'node20',
   // Optional, heavy or native: jsroot imports them dynamically and copes when they are missing.
-  external: ['canvas', 'three', 'mathjax', 'mathjax/*', 'jsdom', '@resvg/resvg-js', '@oneidentity/zstd-js', 'tmp', 'xhr2', 'gl'],
+  external: ['canvas', 'three', 'mathjax', 'mathjax/*', 'jsdom', '@resvg/resvg-js', 'tmp', 'xhr2', 'gl', 'fzstd'],
+  plugins: [
+    {
+      name: 'zstd-shim',
+      setup(b) {
+        b.onResolve({ filter: /^@oneidentity\/zstd-js$/ }, () => ({ path: join(root, 'scripts', 'jsroot-zstd-shim.mjs') }));
+      },
+    },
+  ],
   logLevel: 'warning',
   legalComments: 'eof',
 });
