@@ -97,7 +97,10 @@ export function buildNanoSchema(branches: readonly BranchInfo[]): NanoSchema {
   const records = new Map<string, RecordSchema>();
   for (const [prefix, members] of groups) {
     if (!collectionNames.has(prefix)) {
-      records.set(prefix, { name: prefix, fields: members });
+      // A record holds flat columns only; strings and lists of lists (ROOT `string`/`jagged2` branches)
+      // of the same prefix stay reachable through `events.column(name)`.
+      const flat = new Map([...members].filter(([, b]) => b.kind === 'flat'));
+      if (flat.size) records.set(prefix, { name: prefix, fields: flat });
       continue;
     }
     // Flat members of a jagged group (none in NanoAOD) do not share the offsets, so they stay reachable

@@ -37,6 +37,17 @@ describe('NanoAOD schema', () => {
     expect(mu.kind).toBe('PxPyPzE');
     expect(mu.links.size).toBe(0);
   });
+
+  it('keeps strings and lists of lists out of records (they are not flat columns)', () => {
+    const s = buildNanoSchema([
+      { name: 'evt_run', kind: 'flat', dtype: 'int32' },
+      { name: 'evt_tag', kind: 'string', dtype: 'uint8' },
+      { name: 'hits_xy', kind: 'jagged2', dtype: 'float64' },
+    ] as unknown as BranchInfo[]);
+    expect([...s.records.get('evt')!.fields.keys()]).toEqual(['run']);
+    expect(s.records.has('hits')).toBe(false);
+    expect(s.collections.has('hits')).toBe(false);
+  });
 });
 
 describe('collections', () => {
