@@ -8,7 +8,7 @@
  *
  * Relative paths are relative to the JSON file; globs are expanded; http(s) URLs pass through.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
 import { isUrl } from '../io/source.ts';
@@ -75,6 +75,10 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
   if (entries.length === 0) bad('', 'contains no datasets');
 
   const out: Dataset[] = [];
+  // Every file once in the whole fileset, by identity (device and inode for local files, so that
+  // `/a/./f.root`, `/a//f.root`, symlinks and hard links are one file): processing a file twice
+  // would double its events in the result without any error.
+  const seenAt = new Map<string, string>();
   for (const [name, spec] of entries) {
     let tree = defaultTree;
     let metadata: Record<string, unknown> = {};
@@ -113,17 +117,31 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
     if (raw.length === 0) bad(name, 'lists no files');
 
     const files: FileSpec[] = [];
-    const seen = new Set<string>();
     for (const [p, t, key] of raw) {
       for (const path of await expand(p, baseDir, key, bad)) {
-        if (seen.has(path)) bad(key, `lists ${path} a second time; each file may appear once per dataset`);
-        seen.add(path);
+        const id = await fileKey(path);
+        const earlier = seenAt.get(id);
+        if (earlier !== undefined) {
+          bad(key, `is the same file as ${earlier} (${path}); each file may appear once in a fileset, or its events would be counted twice`);
+        }
+        seenAt.set(id, key);
         files.push(t === undefined ? { path } : { path, tree: t });
       }
     }
     out.push({ name, files, metadata });
   }
   return out;
+}
+
+/** What makes two entries the same file: device and inode when the file exists locally, else the path/URL. */
+async function fileKey(path: string): Promise<string> {
+  if (isUrl(path)) return path;
+  try {
+    const st = await stat(path);
+    return `inode:${st.dev}:${st.ino}`;
+  } catch {
+    return `path:${path}`; // missing files are reported (or skipped) when they are opened
+  }
 }
 
 async function expand(p: string, baseDir: string, key: string, bad: (k: string, w: string) => never): Promise<string[]> {

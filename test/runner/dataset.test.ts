@@ -30,6 +30,25 @@ async function errorOf(value: unknown): Promise<DatasetError> {
   throw new Error('expected a DatasetError');
 }
 
+describe('the same file twice', () => {
+  it('is refused under any spelling: ./, //, a symlink, a hard link, or in another dataset', async () => {
+    // Links live in their own folder, so the glob tests below see the data folder unchanged.
+    const { symlink, link } = await import('node:fs/promises');
+    await mkdir(join(dir, 'links'), { recursive: true });
+    await symlink(join(dir, 'data', 'a1.root'), join(dir, 'links', 'a1-link.root')).catch(() => undefined);
+    await link(join(dir, 'data', 'a1.root'), join(dir, 'links', 'a1-hard.root')).catch(() => undefined);
+    for (const second of ['data/./a1.root', 'data//a1.root', 'links/a1-link.root', 'links/a1-hard.root', join(dir, 'data', 'sub', '..', 'a1.root')]) {
+      const e = await errorOf({ A: ['data/a1.root', second] });
+      expect(e.message).toContain('same file as A[0]');
+      expect(e.message).toContain('counted twice');
+    }
+    const across = await errorOf({ A: ['data/a1.root'], B: { files: { 'links/a1-link.root': 'Events' } } });
+    expect(across.message).toMatch(/"B\.files\["links\/a1-link\.root"\]" is the same file as A\[0\]/);
+    // Distinct files stay fine.
+    expect((await fileset({ A: ['data/a1.root'], B: ['data/a2.root'] })).map((d) => d.files.length)).toEqual([1, 1]);
+  });
+});
+
 describe('glob', () => {
   it('expands braces, *, ? and **', async () => {
     expect(expandBraces('x{a,b{c,d}}y')).toEqual(['xay', 'xbcy', 'xbdy']);
