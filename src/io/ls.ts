@@ -24,6 +24,8 @@ import { mapSchema } from './parquet/schema.ts';
 import type { BranchInfo, DType } from './reader.ts';
 import { defaultTreeName, openRoot, RootFileError, treeNamesOf, TreeNotFoundError } from './root/index.ts';
 import { openJsrootFile, type JsBranch, type JsFile, type JsTree } from './root/jsroot.ts';
+import { isRNTupleKey, openRNTupleAt } from './rntuple/index.ts';
+import type { AnchorKey } from './rntuple/envelope.ts';
 import { isUrl, openSource, type ByteSource } from './source.ts';
 
 /** `ls` could not describe the file (unknown format, not a tree, ...). */
@@ -70,6 +72,8 @@ export interface LsTable {
   readonly uncompressedBytes: number;
   /** Branch names used more than once. */
   readonly duplicates: readonly string[];
+  /** ROOT: the table is an RNTuple (its fields as NanoAOD-flat branches), not a TTree. */
+  readonly rntuple?: boolean;
   /** Parquet row groups / Arrow record batches. */
   readonly rowGroups?: readonly { readonly entries: number; readonly compressedBytes: number; readonly uncompressedBytes: number }[];
 }
@@ -91,7 +95,7 @@ export interface LsReport {
   readonly objects?: readonly LsObject[];
   /** ROOT: names of the TTrees. */
   readonly trees?: readonly string[];
-  /** ROOT: names of the RNTuples (listed by name and class; their fields are not read). */
+  /** ROOT: names of the RNTuples (the one chosen like a tree is shown as `tree`, with `rntuple: true`). */
   readonly rntuples?: readonly string[];
   /** The tree shown (ROOT) or the file's table (Parquet/Arrow); absent for a ROOT file without TTrees. */
   readonly tree?: LsTable;
@@ -188,10 +192,16 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
     let treeName = opts.tree;
     if (opts.keysOnly) return base;
     if (treeName === undefined) {
-      if (trees.length === 0) return base; // only RNTuples or other objects: list them
-      treeName = defaultTreeName(keys, path);
+      if (trees.length === 0 && !keys.some(isRNTupleKey)) return base; // no tree, no readable RNTuple: list the keys
+      try {
+        treeName = defaultTreeName(keys, path);
+      } catch (e) {
+        if (trees.length === 0) return base; // several RNTuples, none named Events: list them
+        throw e;
+      }
     }
     const key = keys.find((k) => k.fName === treeName);
+    if (key && isRNTupleKey(key)) return { ...base, tree: await rntupleTable(src, key as unknown as AnchorKey) };
     if (key && key.fClassName.includes('RNTuple')) {
       throw new LsError(
         `'${treeName}' in ${path} is an RNTuple (${key.fClassName}); ls lists RNTuples by name only`,
@@ -269,6 +279,27 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
     file.delete?.();
     await src.close();
   }
+}
+
+/** An RNTuple's fields as branches: C++ type and column encodings, bytes of the pages each one reads. */
+async function rntupleTable(src: ByteSource, key: AnchorKey): Promise<LsTable> {
+  const reader = await openRNTupleAt(src, key); // not closed here: inspectRoot closes the source
+  const branches: LsBranch[] = reader.describe().map((d) => {
+    const bytes = reader.storedBytes(d.name);
+    return {
+      name: d.name,
+      type: d.info ? typeOf(d.info) : '-',
+      ...(d.info ? { dtype: d.info.dtype, kind: d.info.kind } : {}),
+      stored: d.type,
+      entries: reader.numEntries,
+      ...(bytes ? { compressedBytes: bytes.compressed, uncompressedBytes: bytes.uncompressed } : {}),
+      ...(d.info?.countBranch ? { countBranch: d.info.countBranch } : {}),
+      readable: Boolean(d.info),
+      ...(d.unsupported ? { unsupported: d.unsupported } : {}),
+    };
+  });
+  const total = reader.totalBytes();
+  return { name: key.fName, entries: reader.numEntries, branches: withCounters(branches), compressedBytes: total.compressed, uncompressedBytes: total.uncompressed, duplicates: [], rntuple: true };
 }
 
 /**
@@ -469,14 +500,14 @@ export function formatLs(r: LsReport): string {
   if (r.format === 'root') {
     const objs = r.objects ?? [];
     out.push(`objects: ${objs.length ? objs.map((o) => `${o.name};${o.cycle} (${o.className}${o.entries !== undefined ? `, ${fmtN(o.entries)} entries` : ''})`).join(', ') : '(none)'}`);
-    if (r.rntuples?.length) out.push(`RNTuples: ${r.rntuples.join(', ')} (listed by name only; the TTree reader cannot read them)`);
+    if (r.rntuples?.length) out.push(`RNTuples: ${r.rntuples.join(', ')}`);
     if (!r.tree) {
       out.push(r.trees?.length ? '' : 'no TTree in this file');
       return out.join('\n').trimEnd() + '\n';
     }
   }
   const t = r.tree!;
-  const what = r.format === 'root' ? `tree ${t.name}` : 'table';
+  const what = r.format === 'root' ? `${t.rntuple ? 'RNTuple' : 'tree'} ${t.name}` : 'table';
   out.push('');
   out.push(
     `${what}: ${fmtN(t.entries)} entries, ${t.branches.length} ${r.format === 'root' ? 'branches' : 'columns'}, ` +

@@ -55,7 +55,7 @@ export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Pro
   return opener(pathOrUrl, opts);
 }
 
-registerFormat('.root', openRoot);
+registerFormat('.root', (path, opts) => openRoot(path, { ...opts, rntuple: true })); // TTrees and RNTuples
 registerFormat('.parquet', openParquet);
 registerFormat('.arrow', openArrow);
 registerFormat('.feather', openArrow);

@@ -124,13 +124,19 @@ describe('ls ROOT', () => {
     ]);
   });
 
-  it('an RNTuple is listed by name and class', async () => {
+  it('an RNTuple is listed with its fields as NanoAOD-flat branches', async () => {
     const r = await inspectFile(RNTUPLE);
     expect(r.rntuples).toEqual(['Events']);
     expect(r.trees).toEqual([]);
-    expect(r.tree).toBeUndefined();
-    expect(formatLs(r)).toContain('RNTuples: Events');
-    await expect(inspectFile(RNTUPLE, { tree: 'Events' })).rejects.toBeInstanceOf(LsError);
+    expect(r.tree?.rntuple).toBe(true);
+    expect(r.tree?.entries).toBe(1000);
+    const pt = r.tree?.branches.find((b) => b.name === 'Muon_pt');
+    expect(pt).toMatchObject({ type: 'var * float32', countBranch: 'nMuon', readable: true, stored: 'ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]' });
+    expect(r.tree?.branches.find((b) => b.name === 'nMuon')?.counterOf).toHaveLength(5);
+    const text = formatLs(r);
+    expect(text).toContain('RNTuples: Events');
+    expect(text).toContain('RNTuple Events: 1,000 entries');
+    expect((await inspectFile(RNTUPLE, { tree: 'Events' })).tree?.name).toBe('Events');
   });
 
   it('text and --json from the real command', async () => {

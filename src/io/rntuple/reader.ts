@@ -9,7 +9,7 @@ import { closestNames } from '../../errors/suggest.ts';
 import type { BranchInfo, Column, DType, EventReader } from '../reader.ts';
 import type { ByteSource } from '../source.ts';
 import { BranchNotFoundError, EntryRangeError, RootFileError } from '../root/errors.ts';
-import { decodePage, pageBytes } from './columns.ts';
+import { decodePage, pageBytes, unsupportedColumn } from './columns.ts';
 import { decompress, ENVELOPE, hex, readAnchor, readEnvelope, type AnchorKey } from './envelope.ts';
 import { RNTupleChecksumError, RNTupleFormatError, RNTupleUnsupportedError } from './errors.ts';
 import { planBranches, type BranchPlan, type ColumnSet, type FieldEntry } from './fields.ts';
@@ -99,7 +99,7 @@ export class RNTupleReader implements EventReader {
    * encodings, BranchInfo when readable, the reason when not. Fields only read through projections are
    * listed with `hidden`.
    */
-  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; hidden?: boolean }[] {
+  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; duplicate?: boolean; shadowed?: boolean; hidden?: boolean }[] {
     return this.entries.map((e) => ({
       name: e.name,
       type: e.type,
@@ -107,6 +107,33 @@ export class RNTupleReader implements EventReader {
       ...(e.unsupported ? { unsupported: e.unsupported, unsupportedKind: 'type' as const } : {}),
       ...(e.hidden ? { hidden: true } : {}),
     }));
+  }
+
+  /** Bytes of the pages a branch reads (all clusters; a collection's index column counts for each of its branches). */
+  storedBytes(name: string): { compressed: number; uncompressed: number } | undefined {
+    const p = this.byName.get(name);
+    if (!p) return undefined;
+    const sets = p.kind === 'flat' ? [p.value] : p.kind === 'count' ? [p.index] : [p.index, p.value];
+    return this.bytesOf(sets.flatMap((s) => s.flat()));
+  }
+
+  /** Bytes of all pages of the RNTuple. */
+  totalBytes(): { compressed: number; uncompressed: number } {
+    return this.bytesOf(this.schema.columns);
+  }
+
+  private bytesOf(cols: readonly ColumnDesc[]): { compressed: number; uncompressed: number } {
+    let compressed = 0;
+    let uncompressed = 0;
+    for (const c of this.clusters) {
+      for (const col of cols) {
+        for (const pg of c.columns[col.id]?.pages ?? []) {
+          compressed += pg.locator.nbytes;
+          if (!unsupportedColumn(col.type, col.bitsOnStorage)) uncompressed += pageBytes(col.type, pg.numElements);
+        }
+      }
+    }
+    return { compressed, uncompressed };
   }
 
   /** RNTuple field names are unique; present for symmetry with RootReader. */

@@ -13,6 +13,8 @@ import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
 import { closestNames } from '../../errors/suggest.ts';
+import { isRNTupleKey, openRNTupleAt, type RNTupleReader } from '../rntuple/index.ts';
+import type { AnchorKey } from '../rntuple/envelope.ts';
 
 export { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
 export * from './errors.ts';
@@ -56,12 +58,14 @@ export function treeNamesOf(keys: readonly { readonly fName: string; readonly fC
  */
 export function defaultTreeName(keys: readonly { readonly fName: string; readonly fClassName: string }[], path: string): string {
   const trees = treeNamesOf(keys);
-  if (keys.some((k) => k.fName === 'Events')) return 'Events'; // (an RNTuple named Events gets its own error)
+  if (keys.some((k) => k.fName === 'Events')) return 'Events'; // a TTree or an RNTuple
   if (trees.length === 1) return trees[0]!;
   const others = [...new Set(keys.filter((k) => !TREE_CLASSES.has(k.fClassName) && k.fClassName.includes('RNTuple')).map((k) => k.fName))];
+  const readable = [...new Set(keys.filter(isRNTupleKey).map((k) => k.fName))];
+  if (trees.length === 0 && readable.length === 1) return readable[0]!; // the file's only RNTuple
   if (trees.length === 0) {
     throw new TreeNotFoundError(
-      `${path} holds no TTree${others.length ? ` (RNTuples: ${others.join(', ')}; the TTree reader cannot read them)` : ''}`,
+      `${path} holds no TTree${others.length ? ` (RNTuples: ${others.join(', ')})` : ''}`,
       { file: path, available: trees, rntuples: others },
       '`ristretto ls FILE` lists what the file holds',
     );
@@ -76,10 +80,15 @@ export function defaultTreeName(keys: readonly { readonly fName: string; readonl
 /**
  * Open the TTree `opts.treeName` of a local ROOT file or an http(s) URL; without a name, `Events` or
  * else the file's only tree (`defaultTreeName`).
+ * With `rntuple: true` (as `openReader` calls it), a name that is an RNTuple (key class `ROOT::RNTuple`)
+ * is opened by the RNTuple reader of src/io/rntuple; without it RNTuples are refused (TreeNotFoundError),
+ * so callers typed for RootReader get one.
  * Only metadata is read here (header, keys, streamer infos, the TTree object); baskets are read by
  * `read`. Throws RootFileError (cannot open or parse) or TreeNotFoundError (lists the trees present).
  */
-export async function openRoot(pathOrUrl: string, opts: RootOpenOptions = {}): Promise<RootReader> {
+export async function openRoot(pathOrUrl: string, opts?: RootOpenOptions & { rntuple?: false }): Promise<RootReader>;
+export async function openRoot(pathOrUrl: string, opts: RootOpenOptions & { rntuple: boolean }): Promise<RootReader | RNTupleReader>;
+export async function openRoot(pathOrUrl: string, opts: RootOpenOptions & { rntuple?: boolean } = {}): Promise<RootReader | RNTupleReader> {
   let src: ByteSource;
   try {
     src = await openSource(pathOrUrl, opts.http);
@@ -89,6 +98,9 @@ export async function openRoot(pathOrUrl: string, opts: RootOpenOptions = {}): P
   try {
     const file = await openStructure(src, pathOrUrl);
     const treeName = opts.treeName || defaultTreeName(file.fKeys, pathOrUrl);
+    // An RNTuple (ROOT 6.34+, key class ROOT::RNTuple) is read by src/io/rntuple, not through jsroot.
+    const rkey = opts.rntuple ? file.fKeys.find((k) => k.fName === treeName && isRNTupleKey(k)) : undefined;
+    if (rkey) return await openRNTupleAt(src, rkey as unknown as AnchorKey);
     const tree = await readTree(file, pathOrUrl, treeName);
     const reader = new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree, streamerLookup(file)), opts.jaggedOffsets ?? 'basket');
     const dups = reader.duplicateNames();
