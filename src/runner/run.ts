@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { accumulate, decode, encode } from '../accumulate/index.ts';
+import { accumulate, copyAccumulator, decode, encode } from '../accumulate/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { planWork, type SkippedFile } from '../dataset/preprocess.ts';
@@ -174,6 +174,24 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let job: JobSpec = { processor: bundle, metadata, prefetch: [...columns] };
   const badFiles = new Map<string, string>();
   const fileKey = (it: WorkItem) => `${it.dataset}\u0000${it.file}\u0000${it.tree}`;
+  // With --skipbadfiles a file counts all or nothing, so results do not depend on where (or on which
+  // executor) a damaged file failed: the merged state is saved when a file's first chunk is merged
+  // and restored if a later chunk of that file is skipped. A file's chunks are consecutive items.
+  interface FileStart {
+    key: string;
+    done: number;
+    acc: A;
+    events: number;
+    bytesRead: number;
+    processSeconds: number;
+    chunks: number;
+    chunkSeconds: number;
+    /** Chunks of this file merged so far. */
+    merged: WorkItem[];
+  }
+  let fileStart: FileStart | undefined;
+  const startsFile = (i: number) => i === 0 || fileKey(items[i]!) !== fileKey(items[i - 1]!);
+  const endsFile = (i: number) => i === items.length - 1 || fileKey(items[i]!) !== fileKey(items[i + 1]!);
 
   type Outcome = { kind: 'ok'; result: ChunkResult } | { kind: 'skip'; reason: string } | { kind: 'fatal' };
   let fail!: (e: unknown) => void;
@@ -205,6 +223,17 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     );
   };
 
+  /** Back to the state before the current file's first chunk (its merged chunks are dropped). */
+  const rollback = (f: FileStart): void => {
+    acc = f.acc;
+    events = f.events;
+    bytesRead = f.bytesRead;
+    processSeconds = f.processSeconds;
+    chunks = f.chunks;
+    chunkSeconds.length = f.chunkSeconds;
+    done = f.done;
+  };
+
   // Checkpoints: an encoded snapshot is taken between merges; writes are serialized.
   const every = opts.checkpointEvery ?? 20;
   const everyMs = (opts.checkpointSeconds ?? 30) * 1000;
@@ -213,6 +242,11 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let writing: Promise<void> = Promise.resolve();
   const checkpoint = (force = false): void => {
     if (!ckptFile || done === lastCkptDone) return;
+    // Under --skipbadfiles a checkpoint holds whole files only: mid-file, save the state before it.
+    if (opts.skipBadFiles && fileStart && done > fileStart.done && done < items.length && !startsFile(done)) {
+      if (!force) return;
+      rollback(fileStart);
+    }
     if (!force && done - lastCkptDone < every && performance.now() - lastCkptAt < everyMs) return;
     const header = { jobKey: key, done, total: items.length, metrics: snapshotMetrics() };
     const bytes = encode(acc);
@@ -237,6 +271,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       const out = await Promise.race([inflight.get(done)!, fatal]);
       inflight.delete(done);
       const it = items[done]!;
+      if (opts.skipBadFiles && startsFile(done)) {
+        fileStart = { key: fileKey(it), done, acc: copyAccumulator(acc), events, bytesRead, processSeconds, chunks, chunkSeconds: chunkSeconds.length, merged: [] };
+      }
       if (out.kind === 'ok') {
         const m = out.result.metrics;
         try {
@@ -244,6 +281,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         } catch (e) {
           throw new MergeChunkError(`cannot merge the result of ${describeItem(it)}: ${(e as Error).message}`, { dataset: it.dataset, file: it.file, entryStart: it.entryStart, entryStop: it.entryStop }, 'process() must return the same shape as accumulator()', { cause: e });
         }
+        fileStart?.merged.push(it);
         events += m.events;
         bytesRead += m.bytesRead;
         processSeconds += m.seconds;
@@ -256,9 +294,24 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         const k = fileKey(it);
         let s = skippedByFile.get(k);
         if (!s) skippedByFile.set(k, (s = { dataset: it.dataset, file: it.file, tree: it.tree, reason: out.reason, stage: 'process', entries: [] }));
-        (s.entries as Array<readonly [number, number]>).push([it.entryStart, it.entryStop]);
+        const entries = s.entries as Array<readonly [number, number]>;
+        // Chunks of this file merged before the failure are taken back out: the file contributes nothing.
+        if (fileStart?.key === k && fileStart.merged.length) {
+          const merged = fileStart.merged;
+          const at = done;
+          rollback(fileStart);
+          done = at;
+          fileStart.merged = [];
+          for (const m of merged) {
+            entries.push([m.entryStart, m.entryStop]);
+            hooks.onSkip?.(m, out.reason);
+          }
+        }
+        entries.push([it.entryStart, it.entryStop]);
+        entries.sort((a, b) => a[0] - b[0]);
         hooks.onSkip?.(it, out.reason);
       }
+      if (endsFile(done)) fileStart = undefined;
       done++;
       progress();
       checkpoint();

@@ -155,6 +155,33 @@ describe('runner', () => {
     }
   });
 
+  it('--skipbadfiles: a file that fails part-way contributes nothing, whatever chunks were merged before', async () => {
+    // Three row groups of 10,000 events; the page header of MET_pt in the last one is overwritten, so
+    // the first two chunks of the file read fine and the third fails.
+    const { generateSample } = await import('../../samples/generate.ts');
+    const { parquetMetadata } = await import('hyparquet');
+    const [good] = await generateSample({ events: 20_000, seed: 3, out: join(dir, 'partial-good'), formats: ['parquet'], chunk: 10_000 });
+    const [partial] = await generateSample({ events: 30_000, seed: 4, out: join(dir, 'partial-bad'), formats: ['parquet'], chunk: 10_000 });
+    const bytes = Buffer.from(await readFile(partial!));
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const lastGroup = meta.row_groups[2]!;
+    const met = lastGroup.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!.meta_data!;
+    bytes.fill(0xff, Number(met.data_page_offset), Number(met.data_page_offset) + 24);
+    await writeFile(partial!, bytes);
+    const ds = await writeJson(join(dir, 'partial.json'), { good: [good], partial: [partial] });
+    const alone = await writeJson(join(dir, 'partial-alone.json'), { good: [good] });
+
+    const expected = await runAnalysis<MetMuons>({ fileset: alone, processor: fixture('met-muons.ts'), chunksize: 10_000 });
+    for (const executor of ['iterative', threads] as const) {
+      const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), chunksize: 10_000, skipBadFiles: true, executor });
+      expect(r.accumulator).toStrictEqual(expected.accumulator);
+      expect(r.metrics.events).toBe(20_000);
+      const skipped = r.metrics.skippedFiles;
+      expect(skipped.map((x) => [x.file, x.stage])).toEqual([[partial, 'process']]);
+      expect(skipped[0]!.entries).toEqual([[0, 10_000], [10_000, 20_000], [20_000, 30_000]]);
+    }
+  });
+
   it('caches entry counts by file identity: a re-run opens nothing, a touched file is reopened', async () => {
     const copy = join(dir, 'copy.parquet');
     await copyFile(PARQUET_FILE(), copy);
