@@ -7,11 +7,11 @@ import type { ColumnMetaData, CompressionCodec, PageHeader } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { compressors as hyCompressors } from 'hyparquet-compressors';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 import type { NumericArray } from '../../columnar/types.ts';
 import type { DType } from '../reader.ts';
 import { arrayTypeOf, nullValueOf } from './dtype.ts';
-import { ParquetFormatError } from './errors.ts';
+import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
 import { bitWidthOf, decodeHybrid } from './hybrid.ts';
 import type { LeafColumn } from './schema.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
@@ -29,7 +29,19 @@ let repScratch = new Uint8Array(4096);
 let defScratch = new Uint8Array(4096);
 
 function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
+  if (!Number.isInteger(size) || size < 0) throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
   return decompressPage(bytes, size, codec, compressors);
+}
+
+/** A count from a page header: a non-negative integer, else the header is damaged. */
+function count(v: number | undefined, what: string): number {
+  if (!Number.isInteger(v) || v! < 0) throw new ParquetFormatError(`page header declares ${v} ${what}`);
+  return v!;
+}
+
+/** Throw unless the fixed-width values that follow `pos` fill the rest of the page exactly. */
+function checkValueBytes(page: Uint8Array, pos: number, present: number, width: number): void {
+  if (page.length - pos !== present * width) throw new ParquetFormatError(`page holds ${page.length - pos} bytes of values for the ${present} values of ${width} bytes its levels announce`);
 }
 
 /** True when PLAIN bytes of `type` are already the in-memory layout of `dtype` (little-endian host). */
@@ -73,24 +85,35 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
     reader.offset += size;
     const raw = bytes.subarray(start, start + size);
 
+    if (header.type !== 'DICTIONARY_PAGE' && header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') {
+      if (header.type === undefined) throw new ParquetFormatError(`page at chunk offset ${start} has an unknown page type`);
+      continue; // index pages
+    }
+    if (levelsOnly && header.type === 'DICTIONARY_PAGE') continue;
+    // The page checksum (CRC-32 of the page bytes as stored), when the writer left one.
+    if (header.crc !== undefined && crc32(raw) !== header.crc >>> 0) {
+      throw new ParquetChecksumError(`page at chunk offset ${start} fails its CRC-32 check (stored ${(header.crc >>> 0).toString(16)}, computed ${crc32(raw).toString(16)})`);
+    }
     if (header.type === 'DICTIONARY_PAGE') {
-      if (levelsOnly) continue;
-      const n = header.dictionary_page_header?.num_values ?? 0;
-      dictionary = decodePlain(decompress(raw, header.uncompressed_page_size, meta.codec), 0, n, type, unsigned64);
+      const n = count(header.dictionary_page_header?.num_values ?? 0, 'dictionary values');
+      const dict = decompress(raw, header.uncompressed_page_size, meta.codec);
+      const w = plainWidth(type);
+      if (w) checkValueBytes(dict, 0, n, w);
+      dictionary = decodePlain(dict, 0, n, type, unsigned64);
       continue;
     }
-    if (header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') continue; // index pages
 
     // Levels and the start of the values, for both page versions.
     let n: number;
     let page: Uint8Array;
     let pos: number;
     let encoding;
+    let v2Rows = -1; // rows the (v2) page header announces
     const v2 = header.data_page_header_v2;
     if (header.type === 'DATA_PAGE') {
       const h = header.data_page_header;
       if (!h) throw new ParquetFormatError('data page without its header');
-      n = h.num_values;
+      n = count(h.num_values, 'values');
       encoding = h.encoding;
       page = decompress(raw, header.uncompressed_page_size, meta.codec);
       pos = 0;
@@ -98,27 +121,35 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
       if (maxRep) {
         const len = view32(page, pos);
+        if (pos + 4 + len > page.length) throw new ParquetFormatError(`repetition levels of ${len} bytes run past the page (${page.length} bytes)`);
         decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxRep), repScratch, n);
         pos += 4 + len;
       }
       if (maxDef) {
         const len = view32(page, pos);
+        if (pos + 4 + len > page.length) throw new ParquetFormatError(`definition levels of ${len} bytes run past the page (${page.length} bytes)`);
         decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxDef), defScratch, n);
         pos += 4 + len;
       }
     } else {
       if (!v2) throw new ParquetFormatError('data page v2 without its header');
-      n = v2.num_values;
+      n = count(v2.num_values, 'values');
       encoding = v2.encoding;
       if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
       if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
-      const rl = v2.repetition_levels_byte_length;
-      const dl = v2.definition_levels_byte_length;
+      const rl = count(v2.repetition_levels_byte_length ?? 0, 'bytes of repetition levels');
+      const dl = count(v2.definition_levels_byte_length ?? 0, 'bytes of definition levels');
+      if (rl + dl > raw.length) throw new ParquetFormatError(`levels of ${rl} + ${dl} bytes run past the page (${raw.length} bytes)`);
       if (maxRep) decodeHybrid(raw, 0, rl, bitWidthOf(maxRep), repScratch, n);
       if (maxDef) decodeHybrid(raw, rl, rl + dl, bitWidthOf(maxDef), defScratch, n);
       const body = raw.subarray(rl + dl);
-      page = v2.is_compressed === false || levelsOnly ? body : decompress(body, header.uncompressed_page_size - rl - dl, meta.codec);
+      if (levelsOnly) page = body;
+      else if (v2.is_compressed === false) {
+        if (body.length !== header.uncompressed_page_size - rl - dl) throw new ParquetFormatError(`uncompressed page holds ${body.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`);
+        page = body;
+      } else page = decompress(body, header.uncompressed_page_size - rl - dl, meta.codec);
       pos = 0;
+      if (v2.num_rows !== undefined) v2Rows = v2.num_rows;
     }
     if (levelsSeen + n > numValues) throw new ParquetFormatError(`pages hold more than the ${numValues} values the column metadata announces`);
     levelsSeen += n;
@@ -129,14 +160,22 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
     let present = n;
     if (maxDef) {
       present = 0;
-      for (let k = 0; k < n; k++) if (def[k] === maxDef) present++;
+      let top = 0;
+      for (let k = 0; k < n; k++) {
+        const d = def[k]!;
+        if (d === maxDef) present++;
+        if (d > top) top = d;
+      }
+      if (top > maxDef) throw new ParquetFormatError(`definition level ${top} beyond the column's maximum ${maxDef}`);
     }
+    const width = encoding === 'PLAIN' ? plainWidth(type) : 0;
 
     if (!jagged) {
       if (row + n > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
+      if (v2Rows >= 0 && v2Rows !== n) throw new ParquetFormatError(`page holds ${n} rows, its header announces ${v2Rows}`);
       if (!levelsOnly) {
+        if (width) checkValueBytes(page, pos, present, width);
         if (present === n && rawWidth && encoding === 'PLAIN') {
-          if (pos + n * rawWidth > page.length) throw new ParquetFormatError(`page holds fewer than the ${n} values its header announces`);
           valueBytes!.set(page.subarray(pos, pos + n * rawWidth), row * rawWidth);
         } else {
           const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
@@ -149,17 +188,25 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
     }
 
     // Jagged: a repetition level 0 starts a row; a definition level >= listDef is an element.
+    // A continuation (level 1) must follow a row start and be an element; levels above 1 cannot occur.
     const elemStart = elem;
+    const rowStart = row;
+    let bad = row === 0 && n > 0 && rep[0] !== 0;
     for (let k = 0; k < n; k++) {
-      if (rep[k] === 0) offsets![row++] = elem;
-      if (def[k]! >= listDef) elem++;
+      const r = rep[k]!;
+      const d = def[k]!;
+      if (r === 0) offsets![row++] = elem;
+      else bad ||= r !== 1 || d < listDef;
+      if (d >= listDef) elem++;
     }
+    if (bad) throw new ParquetFormatError('repetition levels are inconsistent (a list continues where none started, or a level is out of range)');
     if (row > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
+    if (v2Rows >= 0 && v2Rows !== row - rowStart) throw new ParquetFormatError(`page holds ${row - rowStart} rows, its header announces ${v2Rows}`);
     if (levelsOnly) continue;
     const nElems = elem - elemStart;
     if (present > nElems) throw new ParquetFormatError('definition levels announce more values than list elements');
+    if (width) checkValueBytes(page, pos, present, width);
     if (present === nElems && rawWidth && encoding === 'PLAIN') {
-      if (pos + present * rawWidth > page.length) throw new ParquetFormatError(`page holds fewer than the ${present} values its header announces`);
       valueBytes!.set(page.subarray(pos, pos + present * rawWidth), elemStart * rawWidth);
     } else {
       const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);

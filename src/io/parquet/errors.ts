@@ -7,6 +7,9 @@ export class ParquetError extends RistrettoError {}
 /** The bytes do not decode as Parquet (truncated footer, corrupt page, impossible levels). */
 export class ParquetFormatError extends ParquetError {}
 
+/** A page fails the CRC-32 its header carries: its bytes changed since they were written. */
+export class ParquetChecksumError extends ParquetFormatError {}
+
 /** A requested branch does not exist; the message lists the closest names. */
 export class ParquetColumnNotFoundError extends ParquetError {}
 

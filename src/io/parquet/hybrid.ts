@@ -13,6 +13,9 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
     out.fill(0, 0, count);
     return pos;
   }
+  if (bitWidth > 32) throw new ParquetFormatError(`RLE/bit-packed values of ${bitWidth} bits (at most 32 allowed)`);
+  // A damaged length must not make the loop walk far past the data (zero-length runs advance `pos` only).
+  if (end > bytes.length) end = bytes.length;
   const byteWidth = (bitWidth + 7) >> 3;
   const mask = bitWidth >= 32 ? 0xffffffff : (1 << bitWidth) - 1;
   let seen = 0;
@@ -51,6 +54,7 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
       pos += nBytes;
     } else {
       const n = header >>> 1;
+      if (pos + byteWidth > end) throw new ParquetFormatError('RLE run overruns its buffer');
       let v = 0;
       for (let i = 0; i < byteWidth; i++) v |= bytes[pos++]! << (i * 8);
       const stop = Math.min(count, seen + n);

@@ -65,6 +65,8 @@ class ParquetReader implements EventReader {
   readonly numEntries: number;
   private readonly starts: number[];
   private readonly infos: BranchInfo[];
+  /** Digest of the list lengths of each collection (count branch name) in each row group, once checked. */
+  private readonly lengths = new Map<string, number>();
 
   constructor(
     readonly path: string,
@@ -115,14 +117,18 @@ class ParquetReader implements EventReader {
       const gStop = this.starts[g + 1]!;
       if (gStop > entryStart && gStart < entryStop && gStop > gStart) groups.push(g);
     }
+    // Each row group's leaves, plus the reference columns of collections not yet checked in that group.
+    const plan = groups.map((g) => this.withReferences(g, wanted));
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
-    let next = groups.length ? this.fetchGroup(groups[0]!, wanted) : undefined;
+    let next = groups.length ? this.fetchGroup(groups[0]!, plan[0]!) : undefined;
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
       const fetched = await next!;
-      next = i + 1 < groups.length ? this.fetchGroup(groups[i + 1]!, wanted) : undefined;
+      next = i + 1 < groups.length ? this.fetchGroup(groups[i + 1]!, plan[i + 1]!) : undefined;
       next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
-      const decoded = this.decodeGroup(g, wanted, fetched);
+      const decoded = this.decodeGroup(g, plan[i]!, fetched);
+      this.checkCollections(g, plan[i]!, decoded);
+      for (const k of decoded.keys()) if (!leaves.has(k)) decoded.delete(k);
       const gStart = this.starts[g]!;
       const a = Math.max(entryStart, gStart) - gStart;
       const b = Math.min(entryStop, this.starts[g + 1]!) - gStart;
@@ -162,7 +168,66 @@ class ParquetReader implements EventReader {
     await this.source.close();
   }
 
-  private async fetchGroup(g: number, wanted: readonly { leaf: LeafColumn }[]): Promise<{ ranges: [number, number][]; bytes: Uint8Array[] }> {
+  /**
+   * `wanted` plus, for every collection a jagged leaf of `wanted` belongs to whose list lengths in row
+   * group `g` are not known yet, the column that defines them: the count column (`nJet`, flat layout)
+   * or the levels of the collection's cheapest leaf (nested layout).
+   */
+  private withReferences(g: number, wanted: readonly Wanted[]): Wanted[] {
+    const out = [...wanted];
+    const have = new Set(wanted.map((w) => w.leaf.columnIndex));
+    for (const { leaf } of wanted) {
+      const countName = leaf.info.countBranch;
+      if (!countName || this.lengths.has(`${countName}\u0000${g}`)) continue;
+      const ref = this.referenceOf(countName);
+      if (ref && !have.has(ref.leaf.columnIndex)) {
+        have.add(ref.leaf.columnIndex);
+        out.push(ref);
+      }
+    }
+    return out;
+  }
+
+  /** The column that defines the list lengths of collection `countName`. */
+  private referenceOf(countName: string): Wanted | undefined {
+    const c = this.table.branches.get(countName);
+    if (!c) return undefined;
+    if (c.kind === 'count') return { leaf: c.leaves[0]!, levelsOnly: true };
+    return c.info.kind === 'flat' ? { leaf: c, levelsOnly: false } : undefined;
+  }
+
+  /**
+   * All jagged leaves decoded for row group `g` must have the list lengths of their collection: the
+   * count column's values, or the lengths of the collection's reference leaf (each leaf of a nested
+   * collection carries its own repetition levels). Lengths are remembered per row group as a digest,
+   * so a leaf read later (a column touched on first access) is checked against the same reference.
+   */
+  private checkCollections(g: number, plan: readonly Wanted[], decoded: ReadonlyMap<number, DecodedChunk>): void {
+    for (const { leaf } of plan) {
+      const countName = leaf.info.countBranch;
+      const chunk = decoded.get(leaf.columnIndex);
+      if (!countName || !chunk?.offsets) continue;
+      const key = `${countName}\u0000${g}`;
+      let ref = this.lengths.get(key);
+      const refWanted = this.referenceOf(countName);
+      if (ref === undefined) {
+        const refChunk = refWanted && decoded.get(refWanted.leaf.columnIndex);
+        if (!refChunk) continue;
+        ref = lengthsDigest(refChunk);
+        this.lengths.set(key, ref);
+      }
+      if (lengthsDigest(chunk) !== ref) {
+        const refName = refWanted!.leaf.info.name;
+        throw new ParquetFormatError(
+          `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path} has list lengths that disagree with ${refName === countName ? countName : `${refName}, another field of the same collection`}`,
+          { file: this.path, column: leaf.info.name, reference: refName, rowGroup: g },
+          'the file looks corrupt; copy it again',
+        );
+      }
+    }
+  }
+
+  private async fetchGroup(g: number, wanted: readonly Wanted[]): Promise<{ ranges: [number, number][]; bytes: Uint8Array[] }> {
     const rg = this.metadata.row_groups[g]!;
     const ranges: [number, number][] = wanted.map(({ leaf }) => {
       const meta = rg.columns[leaf.columnIndex]?.meta_data;
@@ -178,7 +243,7 @@ class ParquetReader implements EventReader {
     return { ranges, bytes: await readRanges(this.source, ranges) };
   }
 
-  private decodeGroup(g: number, wanted: readonly { leaf: LeafColumn; levelsOnly: boolean }[], fetched: { ranges: [number, number][]; bytes: Uint8Array[] }): Map<number, DecodedChunk> {
+  private decodeGroup(g: number, wanted: readonly Wanted[], fetched: { ranges: [number, number][]; bytes: Uint8Array[] }): Map<number, DecodedChunk> {
     const rg = this.metadata.row_groups[g]!;
     const numRows = Number(rg.num_rows);
     const out = new Map<number, DecodedChunk>();
@@ -224,6 +289,21 @@ class ParquetReader implements EventReader {
       );
     }
   }
+}
+
+type Wanted = { readonly leaf: LeafColumn; readonly levelsOnly: boolean };
+
+/** A 32-bit digest of the list lengths of a jagged chunk, or of the values of a count column. */
+function lengthsDigest(c: DecodedChunk): number {
+  let h = 0x811c9dc5;
+  const o = c.offsets;
+  if (o) {
+    for (let i = 0; i + 1 < o.length; i++) h = Math.imul(h ^ (o[i + 1]! - o[i]!), 0x01000193);
+    return (h ^ (o.length - 1)) >>> 0;
+  }
+  const v = c.values;
+  for (let i = 0; i < v.length; i++) h = Math.imul(h ^ (v[i]! | 0), 0x01000193);
+  return (h ^ v.length) >>> 0;
 }
 
 function emptyChunk(leaf: LeafColumn, Out: new (n: number) => NumericArray): DecodedChunk {

@@ -84,9 +84,10 @@ export function decodeValues(
       decodeHybrid(bytes, pos + 1, bytes.length, bitWidth, idx, count);
       // Same constructor as the dictionary, so the gather loop is monomorphic.
       const out = new (dictionary.constructor as new (n: number) => NumericArray)(count);
+      if (pos >= bytes.length && count) throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
       let max = 0;
       for (let i = 0; i < count; i++) {
-        const k = idx[i]!;
+        const k = idx[i]! >>> 0; // a negative index (32-bit width) compares as huge
         if (k > max) max = k;
         out[i] = dictionary[k]!;
       }
@@ -95,7 +96,9 @@ export function decodeValues(
     }
     case 'RLE': {
       if (type !== 'BOOLEAN') throw new ParquetUnsupportedError(`RLE encoding of ${type} values`);
-      const len = bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24);
+      if (pos + 4 > bytes.length) throw new ParquetFormatError('RLE booleans end before their length');
+      const len = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
+      if (pos + 4 + len > bytes.length) throw new ParquetFormatError(`RLE booleans of ${len} bytes run past the page`);
       const out = new Uint8Array(count);
       decodeHybrid(bytes, pos + 4, pos + 4 + len, 1, out, count);
       return out;
