@@ -1,0 +1,162 @@
+/**
+ * `ristretto fit ...`: hypothesis tests, upper limits and best fits of pyhf JSON workspaces.
+ *
+ * Register with `registerFitCommands(program)` in the `ristretto` CLI. Output is a short table, or with
+ * `--json` one JSON object on stdout.
+ */
+import type { Command } from 'commander';
+import { WorkspaceError } from './errors.ts';
+import { hypotest, upperLimit, type TestStatistic } from './infer.ts';
+import { INTERP_CODES, type InterpCode } from './interpolation.ts';
+import { fitWithErrors } from './mle.ts';
+import { buildModel, type InterpSettings, type Model } from './model.ts';
+import { loadWorkspace } from './patchset.ts';
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** Parses `normsys=code4,histosys=code4p`. */
+export function parseInterp(spec: string | undefined): Partial<InterpSettings> {
+  const out: Partial<InterpSettings> = {};
+  if (!spec) return out;
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [k, v] = part.split('=').map((s) => s.trim());
+    if ((k !== 'normsys' && k !== 'histosys') || !INTERP_CODES.includes(v as InterpCode)) {
+      throw new WorkspaceError(`--interp expects normsys=CODE,histosys=CODE with CODE one of ${INTERP_CODES.join(', ')}; got "${part}"`, '');
+    }
+    out[k] = v as InterpCode;
+  }
+  return out;
+}
+
+function finite(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new WorkspaceError(`${name} must be a number, got "${v}"`, '');
+    return n;
+  };
+}
+
+interface CommonOpts {
+  patch?: string[];
+  measurement?: string;
+  interp?: string;
+  json?: boolean;
+}
+
+function modelFrom(file: string, o: CommonOpts): Model {
+  const ws = loadWorkspace(file, { patches: o.patch ?? [] });
+  return buildModel(ws, { measurement: o.measurement, interp: parseInterp(o.interp), source: file });
+}
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(6) : String(x);
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('-p, --patch <file>', 'JSON Patch file applied to the workspace (repeatable, in order)', collect)
+    .option('--measurement <name>', 'measurement to use (default: the first)')
+    .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
+    .option('--json', 'print one JSON object');
+}
+
+/** Run a command body; our errors become one readable line and exit code 1. */
+function action<A extends unknown[]>(fn: (...args: A) => void) {
+  return (...args: A): void => {
+    try {
+      fn(...args);
+    } catch (e) {
+      if (e instanceof Error && e.name !== 'Error') {
+        process.stderr.write(`ristretto fit: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+  };
+}
+
+/**
+ * Adds `fit cls`, `fit limit` and `fit mle` to a commander program.
+ *
+ * @example
+ * ```ts
+ * import { Command } from 'commander';
+ * import { registerFitCommands } from 'ristretto/src/fit/cli.ts';
+ * const program = new Command('ristretto');
+ * registerFitCommands(program);
+ * await program.parseAsync(['node', 'ristretto', 'fit', 'cls', 'BkgOnly.json', '-p', 'patch.json', '--json']);
+ * ```
+ */
+export function registerFitCommands(program: Command): void {
+  const fitCmd = program.command('fit').description('statistical inference on pyhf JSON workspaces (CLs, limits, best fits)');
+
+  withCommon(fitCmd.command('cls <workspace>').description('asymptotic CLs for one POI value (observed and expected band)'))
+    .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
+    .option('--poi-value <value>', 'alias of --poi-test', finite('--poi-value'))
+    .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .action(
+      action((file: string, o: CommonOpts & { poiTest: number; poiValue?: number; testStat: string }) => {
+        const model = modelFrom(file, o);
+        const poi = o.poiValue ?? o.poiTest;
+        const t0 = performance.now();
+        const r = hypotest(model, poi, model.observedData(), { testStat: o.testStat as TestStatistic });
+        const seconds = (performance.now() - t0) / 1000;
+        const result = {
+          poi: model.poiName,
+          poi_test: poi,
+          test_stat: r.testStat,
+          cls_obs: r.clsObs,
+          cls_exp: r.clsExp,
+          clsb_obs: r.clsbObs,
+          clb_obs: r.clbObs,
+          ...(r.testStat === 'q0' ? { p0_obs: r.clsbObs, p0_exp: r.clsbExp } : {}),
+          mu_hat: r.muHat,
+          seconds,
+        };
+        if (o.json) return out(JSON.stringify(result));
+        out(`${model.poiName} = ${poi} (${r.testStat}), μ̂ = ${fmt(r.muHat)}`);
+        out(`CLs observed: ${fmt(r.clsObs)}`);
+        out(`CLs expected (−2σ, −1σ, median, +1σ, +2σ): ${r.clsExp.map(fmt).join(', ')}`);
+        if (r.testStat === 'q0') out(`p0 observed: ${fmt(r.clsbObs)}`);
+      }),
+    );
+
+  withCommon(fitCmd.command('limit <workspace>').description('upper limits on the POI (observed and expected band) at CLs = level'))
+    .option('--level <alpha>', 'CLs level', finite('--level'), 0.05)
+    .option('--test-stat <name>', 'qtilde or q', 'qtilde')
+    .action(
+      action((file: string, o: CommonOpts & { level: number; testStat: string }) => {
+        const model = modelFrom(file, o);
+        const t0 = performance.now();
+        const r = upperLimit(model, model.observedData(), { level: o.level, testStat: o.testStat as TestStatistic });
+        const seconds = (performance.now() - t0) / 1000;
+        if (o.json) return out(JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }));
+        out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${fmt(r.obs)}`);
+        out(`expected (−2σ, −1σ, median, +1σ, +2σ): ${r.exp.map(fmt).join(', ')}`);
+      }),
+    );
+
+  withCommon(fitCmd.command('mle <workspace>').description('best fit with uncertainties and correlations'))
+    .action(
+      action((file: string, o: CommonOpts) => {
+        const model = modelFrom(file, o);
+        const r = fitWithErrors(model, model.observedData());
+        const n = model.npars;
+        if (o.json) {
+          const correlation: number[][] = [];
+          for (let i = 0; i < n; i++) correlation.push(Array.from(r.correlation.subarray(i * n, (i + 1) * n)));
+          return out(JSON.stringify({ names: r.names, values: Array.from(r.pars), errors: Array.from(r.errors), nll: r.nll, twice_nll: 2 * r.nll, correlation }));
+        }
+        const width = Math.max(...r.names.map((s) => s.length));
+        for (let i = 0; i < n; i++) out(`${r.names[i]!.padEnd(width)}  ${fmt(r.pars[i]!).padStart(12)} ± ${fmt(r.errors[i]!)}`);
+        out(`twice NLL at the best fit: ${fmt(2 * r.nll)}`);
+      }),
+    );
+}

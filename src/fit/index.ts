@@ -1,0 +1,25 @@
+/**
+ * Statistical inference on HistFactory likelihoods in pyhf's JSON format: model building, JSON
+ * patches and patch sets, maximum-likelihood fits, asymptotic CLs and upper limits.
+ *
+ * @example
+ * ```ts
+ * import { loadWorkspace, buildModel, hypotest } from 'ristretto/src/fit/index.ts';
+ * const ws = loadWorkspace('RegionA/BkgOnly.json', { patches: ['RegionA/patch.sbottom_1300_850_60.json'] });
+ * const r = hypotest(buildModel(ws), 1.0);
+ * console.log(r.clsObs, r.clsExp);
+ * ```
+ * @module
+ */
+export * from './errors.ts';
+export type * from './spec.ts';
+export { applyPatch, parsePointer } from './jsonpatch.ts';
+export { validateAgainstSchema, findSchemaDir } from './schema.ts';
+export { INTERP_CODES, type InterpCode } from './interpolation.ts';
+export { buildModel, Model, DEFAULT_INTERP, type ModelData, type ModelOptions, type InterpSettings, type ParameterSet } from './model.ts';
+export { nll, NllWorkspace, expectedData, expectedMain, expectedAux } from './nll.ts';
+export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optimize.ts';
+export { fit, fixedPoiFit, fitWithErrors, type FitOptions, type FitResult, type FitWithErrors } from './mle.ts';
+export { hypotest, testStatistic, asimovData, upperLimit, type HypotestResult, type HypotestOptions, type TestStatistic, type UpperLimitResult } from './infer.ts';
+export { normalCdf, lgamma } from './special.ts';
+export * from './patchset.ts';

@@ -1,0 +1,112 @@
+/**
+ * Loading workspaces and their signal patches: single JSON Patch files, pyhf patch sets (one file
+ * with metadata and named patches) and directories of patch files (the layout of published ATLAS
+ * likelihood archives: `BkgOnly.json` + `patch.<name>.json`).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { PatchError, WorkspaceError } from './errors.ts';
+import { applyPatch } from './jsonpatch.ts';
+import { validateAgainstSchema } from './schema.ts';
+import type { JsonPatchOp, PatchSetSpec, WorkspaceSpec } from './spec.ts';
+
+/** One named signal patch. */
+export interface NamedPatch {
+  name: string;
+  /** Values from the patch set metadata (e.g. masses), or parsed from the file name. */
+  values: number[];
+  patch: JsonPatchOp[];
+  /** File it came from. */
+  file?: string;
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new WorkspaceError(`cannot read ${path}: ${(e as Error).message}`, '', path);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new WorkspaceError(`not JSON: ${(e as Error).message}`, '', path);
+  }
+}
+
+/** Numbers in a patch name such as `sbottom_1300_850_60` → [1300, 850, 60]. */
+export function valuesFromName(name: string): number[] {
+  return [...name.matchAll(/(?:^|_)(-?\d+(?:\.\d+)?)(?=_|$)/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Reads a workspace file, validates it, and applies the given JSON Patch files in order.
+ *
+ * @example
+ * ```ts
+ * import { loadWorkspace } from 'ristretto/src/fit/patchset.ts';
+ * const ws = loadWorkspace('RegionA/BkgOnly.json', { patches: ['RegionA/patch.sbottom_1300_850_60.json'] });
+ * ```
+ */
+export function loadWorkspace(path: string, opts: { patches?: string[] } = {}): WorkspaceSpec {
+  let ws = readJson(path) as WorkspaceSpec;
+  validateAgainstSchema(ws, 'workspace', { source: path });
+  for (const p of opts.patches ?? []) {
+    const patch = readPatchFile(p);
+    ws = applyPatch(ws, patch.patch, patch.name);
+  }
+  return ws;
+}
+
+/** A single JSON Patch file (validated against pyhf's jsonpatch schema). */
+export function readPatchFile(path: string): NamedPatch {
+  const doc = readJson(path);
+  validateAgainstSchema(doc, 'jsonpatch', { source: path });
+  const name = basename(path).replace(/^patch\./, '').replace(/\.json$/, '');
+  return { name, values: valuesFromName(name), patch: doc as JsonPatchOp[], file: path };
+}
+
+/** The patches of a pyhf patch set file. */
+export function readPatchSet(path: string): { metadata: PatchSetSpec['metadata']; patches: NamedPatch[] } {
+  const doc = readJson(path) as PatchSetSpec;
+  validateAgainstSchema(doc, 'patchset', { source: path });
+  const names = new Set<string>();
+  const patches = doc.patches.map((p, i) => {
+    if (names.has(p.metadata.name)) throw new WorkspaceError(`duplicate patch name "${p.metadata.name}"`, `/patches/${i}/metadata/name`, path);
+    names.add(p.metadata.name);
+    const values = p.metadata.values.map((v) => Number(v));
+    return { name: p.metadata.name, values, patch: p.patch, file: path };
+  });
+  return { metadata: doc.metadata, patches };
+}
+
+/**
+ * Signal patches from a patch set file or a directory of `patch.*.json` files (sorted by name).
+ * Files that cannot be read are reported in `errors`, never fatal.
+ */
+export function readPatches(pathOrDir: string): { patches: NamedPatch[]; errors: { file: string; error: Error }[] } {
+  if (!statSync(pathOrDir).isDirectory()) return { patches: readPatchSet(pathOrDir).patches, errors: [] };
+  const patches: NamedPatch[] = [];
+  const errors: { file: string; error: Error }[] = [];
+  const files = readdirSync(pathOrDir)
+    .filter((f) => /^patch\..*\.json$/.test(f))
+    .sort();
+  for (const f of files) {
+    try {
+      patches.push(readPatchFile(join(pathOrDir, f)));
+    } catch (e) {
+      errors.push({ file: join(pathOrDir, f), error: e as Error });
+    }
+  }
+  return { patches, errors };
+}
+
+/** Applies one named patch to the background-only workspace (the input is not modified). */
+export function patchWorkspace(bkgOnly: WorkspaceSpec, patch: NamedPatch): WorkspaceSpec {
+  try {
+    return applyPatch(bkgOnly, patch.patch, patch.file ? `${patch.name} (${patch.file})` : patch.name);
+  } catch (e) {
+    if (e instanceof PatchError) throw e;
+    throw new PatchError((e as Error).message, '', -1, patch.name);
+  }
+}

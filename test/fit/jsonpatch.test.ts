@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { applyPatch, parsePointer, PatchError } from '../../src/fit/index.ts';
+
+describe('JSON Patch (RFC 6902)', () => {
+  const doc = { a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } };
+
+  it('parses pointers with escapes', () => {
+    expect(parsePointer('')).toEqual([]);
+    expect(parsePointer('/x~1y/~0z')).toEqual(['x/y', '~z']);
+  });
+
+  it('applies add, remove, replace, test, move and copy without touching the input', () => {
+    const out = applyPatch(doc, [
+      { op: 'test', path: '/a/b/0', value: 1 },
+      { op: 'add', path: '/a/b/1', value: 9 },
+      { op: 'add', path: '/a/b/-', value: 4 },
+      { op: 'remove', path: '/a/b/0' },
+      { op: 'replace', path: '/x~1y/~0z', value: { deep: true } },
+      { op: 'copy', from: '/a/b', path: '/c' },
+      { op: 'move', from: '/c', path: '/d' },
+    ]);
+    expect(out).toEqual({ a: { b: [9, 2, 3, 4] }, 'x/y': { '~z': { deep: true } }, d: [9, 2, 3, 4] });
+    expect(doc).toEqual({ a: { b: [1, 2, 3] }, 'x/y': { '~z': 1 } });
+  });
+
+  it('names the path and the operation that does not apply', () => {
+    const bad = () => applyPatch(doc, [{ op: 'add', path: '/a/b/1', value: 0 }, { op: 'remove', path: '/channels/7/samples/0' }], 'patch.x.json');
+    expect(bad).toThrow(PatchError);
+    expect(bad).toThrow(/patch patch\.x\.json: operation 1 at \/channels\/7\/samples\/0/);
+    expect(() => applyPatch(doc, [{ op: 'replace', path: '/a/b/3', value: 0 }])).toThrow(/at \/a\/b\/3: index 3 is out of range/);
+    expect(() => applyPatch(doc, [{ op: 'test', path: '/a/b/0', value: 2 }])).toThrow(/test failed/);
+    expect(() => applyPatch(doc, [{ op: 'replace', path: '/nope', value: 0 }])).toThrow(/no member "nope"/);
+  });
+});
