@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerFitCommands, parseInterp } from '../../src/fit/cli.ts';
+import { extractAtlas, removeDir } from './helpers.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = extractAtlas();
+});
+afterAll(() => removeDir(dir));
+
+async function run(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
+  const program = new Command('ristretto').exitOverride();
+  registerFitCommands(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['node', 'ristretto', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = process.exitCode as number | undefined;
+  process.exitCode = before;
+  return { out, err, code };
+}
+
+describe('ristretto fit', () => {
+  it('cls --json prints one object with the observed CLs and the expected band', async () => {
+    const ws = join(dir, 'RegionA', 'BkgOnly.json');
+    const { out, code } = await run(['fit', 'cls', ws, '-p', join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'), '--poi-test', '1', '--json']);
+    expect(code).toBeUndefined();
+    const r = JSON.parse(out) as { cls_obs: number; cls_exp: number[]; poi: string };
+    expect(r.poi).toBe('mu_SIG');
+    expect(r.cls_exp).toHaveLength(5);
+    expect(r.cls_obs).toBeCloseTo(0.000912254, 8);
+  });
+
+  it('reports a bad workspace in one line with the JSON path', async () => {
+    const { err, code } = await run(['fit', 'cls', join(dir, 'RegionA', 'BkgOnly.json'), '-p', join(dir, 'RegionB', 'patch.sbottom_1000_131_1.json')]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^ristretto fit: .*at \/channels\/\d+\/samples\/\d+\/data: /);
+  });
+
+  it('parses --interp and refuses unknown codes', () => {
+    expect(parseInterp('normsys=code1,histosys=code0')).toEqual({ normsys: 'code1', histosys: 'code0' });
+    expect(() => parseInterp('normsys=code9')).toThrow(/code0, code1, code2, code4, code4p/);
+  });
+});
