@@ -94,21 +94,23 @@ export function registerFaasCommands(program: Command): void {
     .description('create a user and print a new API token (shown once)')
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
     .option('--label <label>', 'note stored with the token')
+    .option('--admin', 'a service admin: sees service-wide numbers in /v1/metrics (other users see only their own)')
     .action(
-      action(async (name: string, o: { db: string; label?: string }) => {
-        if (!/^[A-Za-z0-9][\w.@-]{0,99}$/.test(name)) throw new RistrettoError(`invalid user name "${name}"`, {}, 'use letters, digits, ".", "_", "@" or "-"');
+      action(async (name: string, o: { db: string; label?: string; admin?: boolean }) => {
+        const { USER_NAME_PATTERN } = await import('./protocol-schemas.ts');
+        if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RistrettoError(`invalid user name "${name.slice(0, 200)}"`, {}, 'use 1-100 letters, digits, ".", "_", "@" or "-"');
         const store = await openStore(o.db);
         try {
           const { StoreConflict } = await import('./service/db.ts');
           let u;
           try {
-            u = store.createUser(name);
+            u = store.createUser(name, o.admin === true);
           } catch (e) {
             if (e instanceof StoreConflict) throw new RistrettoError(e.message, { user: name }, `create another token with \`ristretto faas token create ${name}\``);
             throw e;
           }
           const t = store.createToken(u.id, o.label);
-          process.stderr.write(`created user ${name} (${u.id}); token id ${t.id}. The token below is shown only once:\n`);
+          process.stderr.write(`created ${o.admin ? 'admin ' : ''}user ${name} (${u.id}); token id ${t.id}. The token below is shown only once:\n`);
           process.stdout.write(`${t.token}\n`);
         } finally {
           store.close();
@@ -121,7 +123,7 @@ export function registerFaasCommands(program: Command): void {
     .action(
       action(async (o: { db: string }) => {
         const store = await openStore(o.db);
-        for (const u of store.listUsers()) process.stdout.write(`${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}\n`);
+        for (const u of store.listUsers()) process.stdout.write(`${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}${u.admin ? '\tadmin' : ''}\n`);
         store.close();
       }),
     );
@@ -193,12 +195,17 @@ export function registerFaasCommands(program: Command): void {
     .option('--concurrency <c>', 'tasks running at once per worker process (for I/O-bound or sleeping functions)', int('--concurrency', 1), 1)
     .option('--prefetch <n>', 'tasks accepted beyond the capacity, workers x concurrency (default: about 25 ms of work at the observed task length, at least 1)', int('--prefetch'))
     .option('--allow-function <id>', 'accept only these function ids (repeatable or comma-separated); default: functions you own', collect)
+    .option('--allow-bundle <hash>', "run only these Ristretto processor bundles (sha256, repeatable or comma-separated) in the chunk function: allowlisting a user's chunk function runs that user's processor code here", collect)
     .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
     .action(
-      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string }) => {
+      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string }) => {
+        if (o.allowBundle) {
+          const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
+          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run prints its processor bundle hash; see `ristretto faas endpoint start --help`');
+        }
         const { resolveToken } = await import('./token.ts');
         const { EndpointAgent } = await import('./endpoint/agent.ts');
         const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
@@ -210,6 +217,7 @@ export function registerFaasCommands(program: Command): void {
           concurrency: o.concurrency,
           ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
           ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
+          ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
           ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
           cacheDir: resolve(o.cacheDir ?? defaultCacheDir()),
           onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),

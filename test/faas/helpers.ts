@@ -46,9 +46,9 @@ export class Procs {
     });
   }
 
-  /** `ristretto faas user add NAME` → the token it prints. */
-  async addUser(name: string): Promise<string> {
-    const p = this.spawnCli(['user', 'add', name, '--db', this.db]);
+  /** `ristretto faas user add NAME [extra...]` (e.g. `--admin`) → the token it prints. */
+  async addUser(name: string, extra: string[] = []): Promise<string> {
+    const p = this.spawnCli(['user', 'add', name, '--db', this.db, ...extra]);
     const [, token] = await this.waitLine(p, /^(rst_\S+)$/);
     return token!;
   }

@@ -25,7 +25,8 @@ let ep1 = '';
 let ep2 = '';
 
 beforeAll(async () => {
-  const [ta, tb] = [await procs.addUser('alice'), await procs.addUser('bob')];
+  // alice is an admin: some tests read service-wide counters from /v1/metrics.
+  const [ta, tb] = [await procs.addUser('alice', ['--admin']), await procs.addUser('bob')];
   aliceToken = ta;
   ({ url } = await procs.startService(['--max-payload-bytes', String(LIMIT), '--max-result-bytes', String(LIMIT)]));
   const [a, b] = await Promise.all([procs.startEndpoint(url, ta, 'ep1', ['--workers', '2']), procs.startEndpoint(url, ta, 'ep2', ['--workers', '1'])]);

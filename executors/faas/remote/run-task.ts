@@ -26,9 +26,30 @@ export interface RemoteContext {
 
 const state = createChunkState();
 
+/**
+ * `ristretto faas endpoint start --allow-bundle HASH`: the processor bundles this endpoint's admin
+ * allows (the endpoint passes them to its workers). Unset: any bundle a permitted user sends.
+ */
+const allowedBundles = process.env.RISTRETTO_ALLOWED_BUNDLES?.split(',').filter(Boolean);
+
+function refused(hash: string): TaskReply | undefined {
+  if (!allowedBundles || allowedBundles.includes(hash)) return undefined;
+  return {
+    kind: 'failed',
+    failure: {
+      kind: 'other',
+      name: 'BundleNotAllowedError',
+      message: `this endpoint runs only the processor bundles its admin allowed with --allow-bundle; bundle ${String(hash).slice(0, 64)} is not one of them`,
+    },
+  };
+}
+
 /** Entry point called by the registered chunk function. */
 export async function runTask(args: TaskArgs, ctx: RemoteContext): Promise<TaskReply> {
   if (!args || args.v !== CHUNK_WIRE_VERSION) return { kind: 'version-mismatch', endpointVersion: CHUNK_WIRE_VERSION };
+  // Checked before anything of the bundle is written or loaded.
+  const no = refused(args.hash);
+  if (no) return no;
   return args.op === 'stage' ? stage(args) : chunk(args, ctx);
 }
 

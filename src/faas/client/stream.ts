@@ -5,7 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { decodeFrame, unpackValue } from '../codec.ts';
+import { decodeFrameRaw, unpackValue } from '../codec.ts';
+import { byType, streamServiceText, validate } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import { FaasConnectionError, FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
 import { ERROR_STATUS, ROUTES, type StreamResults, type StreamServiceTextMessage, type SubmitResponse, type TaskState } from '../protocol.ts';
 
@@ -127,8 +129,25 @@ export class ResultStream {
       this.scheduleFlush();
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) this.onResults(data as Buffer);
-      else this.onText(JSON.parse(String(data)) as StreamServiceTextMessage);
+      let text: StreamServiceTextMessage | undefined;
+      let results: { header: StreamResults; blobs: Uint8Array[] } | undefined;
+      try {
+        if (isBinary) {
+          const { json, blobs } = decodeFrameRaw(data as Buffer);
+          results = { header: validate.streamResults.check(parseJson(json), 'results frame'), blobs };
+        } else {
+          const raw = parseJson(String(data));
+          const v = byType(streamServiceText, raw);
+          if (!v) throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+          text = v.check(raw, 'stream message') as StreamServiceTextMessage;
+        }
+      } catch (e) {
+        // Not from a service speaking this protocol: say so once per message, keep the stream.
+        process.emitWarning(`ristretto faas stream: ignored a malformed message from the service: ${(e as Error).message}`);
+        return;
+      }
+      if (results) this.onResults(results.header, results.blobs);
+      else if (text) this.onText(text);
     });
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -220,8 +239,7 @@ export class ResultStream {
     });
   }
 
-  private onResults(data: Buffer): void {
-    const { header, blobs } = decodeFrame<StreamResults>(data);
+  private onResults(header: StreamResults, blobs: Uint8Array[]): void {
     const running = header.running ?? [];
     for (let i = 0; i < running.length; i++) for (const l of this.runningListeners.get(running[i]!) ?? []) l(running[i]!, header.running_on?.[i]);
     for (const e of header.results) {

@@ -8,7 +8,9 @@
  */
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import { decodeFrame, encodeFrame } from '../codec.ts';
+import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { byType, serviceText, validate } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import { FaasConfigError, FaasError } from '../errors.ts';
 import {
   type AgentHello,
@@ -40,6 +42,11 @@ export interface AgentOptions {
   prefetch?: number;
   /** Functions this endpoint accepts (ids); undefined keeps what the service has. */
   allowedFunctions?: string[];
+  /**
+   * Ristretto processor bundles (sha256) the chunk function may load here; undefined = any. Workers get
+   * them as RISTRETTO_ALLOWED_BUNDLES (executors/faas/remote/run-task.ts checks it).
+   */
+  allowedBundles?: string[];
   sharing?: Sharing;
   cacheDir: string;
   log?: (msg: string) => void;
@@ -60,6 +67,9 @@ const STARTED_NOTICE_MS = 20;
  * a database write and a message to the client; for ~25 ms chunks that was about every chunk.
  */
 const SHORT_TASK_MS = 50;
+
+/** Environment variable listing the processor bundle hashes workers may run (comma-separated). */
+export const ALLOWED_BUNDLES_ENV = 'RISTRETTO_ALLOWED_BUNDLES';
 
 interface Held {
   taskId: string;
@@ -118,6 +128,7 @@ export class EndpointAgent {
         endpointName: this.opts.name,
         maxResultBytes: () => this.maxResultBytes,
         log: this.log,
+        ...(this.opts.allowedBundles ? { env: { [ALLOWED_BUNDLES_ENV]: this.opts.allowedBundles.join(',') } } : {}),
       },
       {
         started: (id, at) => this.onStarted(id, at),
@@ -171,7 +182,7 @@ export class EndpointAgent {
     ws.on('message', (data, isBinary) => {
       try {
         if (isBinary) this.onTasks(data as Buffer);
-        else this.onText(JSON.parse(String(data)) as ServiceTextMessage);
+        else this.onText(checkServiceText(String(data)));
       } catch (e) {
         this.log(`bad message from service: ${(e as Error).message}`);
       }
@@ -284,8 +295,8 @@ export class EndpointAgent {
   // ---------------------------------------------------------------- tasks
 
   private onTasks(data: Buffer): void {
-    const { header, blobs } = decodeFrame<ServiceTasks>(data);
-    if (header.type !== 'tasks') throw new Error(`unexpected binary frame "${header.type}"`);
+    const { json, blobs } = decodeFrameRaw(data);
+    const header: ServiceTasks = validate.serviceTasks.check(parseJson(json), 'tasks frame');
     const bad = new Map<string, TaskErrorInfo>();
     for (const f of header.functions) {
       try {
@@ -309,8 +320,13 @@ export class EndpointAgent {
         this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
         continue;
       }
+      const blob = blobs[t.blob];
+      if (!blob) {
+        this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'SerializationError', message: `the service sent no arguments for task ${t.task_id}` } });
+        continue;
+      }
       // Copy the arguments out of the frame so the frame can be freed while tasks wait.
-      const args = Uint8Array.prototype.slice.call(blobs[t.blob]!);
+      const args = Uint8Array.prototype.slice.call(blob);
       this.pool!.submit({ task_id: t.task_id, hash: t.hash, path: this.cache.path(t.hash), args, attempt: t.attempt, timeout_ms: t.timeout_ms, ...(t.group ? { group: t.group } : {}) });
     }
   }
@@ -422,4 +438,12 @@ export class EndpointAgent {
   get id(): string | undefined {
     return this.endpointId;
   }
+}
+
+/** Parse and check a text message from the service (an unexpected one is logged and ignored). */
+function checkServiceText(text: string): ServiceTextMessage {
+  const raw = parseJson(text);
+  const v = byType(serviceText, raw);
+  if (!v) throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+  return v.check(raw, `service "${(raw as { type: string }).type}" message`) as ServiceTextMessage;
 }

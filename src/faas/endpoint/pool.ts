@@ -9,7 +9,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { decodeFrame, encodeFrame } from '../codec.ts';
+import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { validate } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
 import type { DoneFrameHeader, FromWorker, RunFrameHeader, ToWorker, WorkerDone } from './worker-messages.ts';
 
@@ -44,6 +46,8 @@ export interface PoolOptions {
   depth?: number;
   /** How long a cancelled task may keep running after its signal is aborted (default 5 s). */
   cancelGraceMs?: number;
+  /** Extra environment of the worker processes. */
+  env?: Record<string, string>;
 }
 
 interface Running {
@@ -337,6 +341,7 @@ export class WorkerPool {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: {
         ...process.env,
+        ...this.opts.env,
         RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,
         RISTRETTO_WORKER_INDEX: String(index),
         RISTRETTO_WORKER_CONCURRENCY: String(this.concurrency),
@@ -356,7 +361,19 @@ export class WorkerPool {
       this.assign();
       return;
     }
-    const { header, blobs } = decodeFrame<DoneFrameHeader>(msg.frame);
+    let header: DoneFrameHeader;
+    let blobs: Uint8Array[];
+    try {
+      if (msg?.type !== 'done' || !(msg.frame instanceof Uint8Array)) throw new Error(`unknown message type ${JSON.stringify((msg as { type?: unknown })?.type ?? null)}`);
+      const frame = decodeFrameRaw(msg.frame);
+      header = validate.doneFrame.check(parseJson(frame.json), 'done frame');
+      blobs = frame.blobs;
+    } catch (e) {
+      // Its tasks' results are lost with the message: restart the worker, so they count as lost (retried).
+      this.opts.log(`worker ${slot.index}: malformed message (${(e as Error).message}); restarting it`);
+      slot.proc.kill('SIGKILL');
+      return;
+    }
     for (const entry of header.results) {
       const { blob, ...rest } = entry;
       const res: WorkerDone = blob === undefined ? rest : { ...rest, result: blobs[blob] };

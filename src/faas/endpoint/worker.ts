@@ -4,7 +4,9 @@
  * state survives.
  */
 import { pathToFileURL } from 'node:url';
-import { decodeFrame, encodeFrame, packValue, unpackValue } from '../codec.ts';
+import { decodeFrameRaw, encodeFrame, packValue, unpackValue } from '../codec.ts';
+import { validate } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
 import type { DoneFrameHeader, FromWorker, RunFrameHeader, TaskContext, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
 
@@ -19,6 +21,8 @@ let done: WorkerDone[] = [];
 let flushScheduled = false;
 /** Results finished in the same turn go back in one message. */
 function finish(r: WorkerDone): void {
+  // Messages and stacks are capped (protocol-schemas.ts refuses longer ones): keep the start.
+  if (r.error) r.error = { ...r.error, message: clip(r.error.message), ...(r.error.stack !== undefined ? { stack: clip(r.error.stack) } : {}) };
   done.push(r);
   if (flushScheduled) return;
   flushScheduled = true;
@@ -33,6 +37,11 @@ function finish(r: WorkerDone): void {
     done = [];
     process.send!({ type: 'done', frame: encodeFrame(header, blobs) } satisfies FromWorker);
   });
+}
+
+const MAX_ERROR_TEXT = 64 * 1024;
+function clip(text: string): string {
+  return text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}... (${text.length - MAX_ERROR_TEXT} more characters)`;
 }
 
 class StepError extends Error {
@@ -122,14 +131,31 @@ function startNext(): void {
   }
 }
 process.on('message', (msg: ToWorker) => {
-  if (msg.type === 'run') {
-    const { header, blobs } = decodeFrame<RunFrameHeader>(msg.frame);
+  if (msg?.type === 'run' && msg.frame instanceof Uint8Array) {
+    let header: RunFrameHeader;
+    let blobs: Uint8Array[];
+    try {
+      const frame = decodeFrameRaw(msg.frame);
+      header = validate.runFrame.check(parseJson(frame.json), 'run frame');
+      blobs = frame.blobs;
+    } catch (e) {
+      // Only the agent talks to a worker: a frame it cannot have meant is reported, not run.
+      process.stderr.write(`[faas-worker ${workerIndex}] ignored a malformed run frame: ${(e as Error).message}\n`);
+      return;
+    }
     for (let i = 0; i < header.tasks.length; i++) {
       const t = header.tasks[i]!;
-      waiting.push({ task_id: t.task_id, hash: t.hash, path: header.paths[t.hash]!, args: blobs[i]!, attempt: t.attempt, max_result_bytes: header.max_result_bytes });
+      const path = header.paths[t.hash];
+      const args = blobs[i];
+      if (path === undefined || args === undefined) {
+        const now = Date.now();
+        finish({ task_id: t.task_id, ok: false, error: { type: 'SerializationError', message: 'the run frame has no module path or arguments for this task' }, started_at: now, completed_at: now });
+        continue;
+      }
+      waiting.push({ task_id: t.task_id, hash: t.hash, path, args, attempt: t.attempt, max_result_bytes: header.max_result_bytes });
     }
     startNext();
-  } else if (msg.type === 'cancel') {
+  } else if (msg?.type === 'cancel' && typeof msg.task_id === 'string') {
     const i = waiting.findIndex((t) => t.task_id === msg.task_id);
     if (i >= 0) waiting.splice(i, 1);
     else controllers.get(msg.task_id)?.abort(new Error(`task ${msg.task_id} was cancelled`));

@@ -7,7 +7,9 @@
  * turns into a few large frames, while a lone task is still sent at once.
  */
 import type { WebSocket } from 'ws';
-import { decodeFrame, encodeFrame } from '../codec.ts';
+import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { agentText, byType, validate } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import { Coalescer } from '../coalesce.ts';
 import {
   type AgentHello,
@@ -17,7 +19,6 @@ import {
   type AgentStarted,
   type AgentTextMessage,
   type DispatchEntry,
-  type ErrorCode,
   type Limits,
   type ServiceTasks,
   type ServiceTextMessage,
@@ -26,7 +27,7 @@ import {
 } from '../protocol.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
-import { ApiError } from './http.ts';
+import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome } from './streams.ts';
 
@@ -220,12 +221,13 @@ export class AgentHub {
       conn.lastSeen = Date.now();
       try {
         if (isBinary) this.onBinary(conn, data as Buffer);
-        else this.onText(conn, JSON.parse(String(data)) as AgentTextMessage);
+        else this.onText(conn, checkAgentText(String(data)));
       } catch (e) {
-        const code: ErrorCode = e instanceof ApiError ? e.code : 'BadRequest';
-        this.opts.log(`agent ${conn.name || '(before hello)'}: ${(e as Error).message}`);
-        conn.send({ type: 'error', code, message: (e as Error).message });
-        ws.close(1008, code);
+        // A broken message ends this agent's session only (its tasks are re-queued), never the service.
+        const err = toApiError(e);
+        this.opts.log(`agent ${conn.name || '(before hello)'}: ${err.code === 'InternalError' ? ((e as Error)?.stack ?? e) : err.message}`);
+        conn.send({ type: 'error', code: err.code, message: err.message });
+        ws.close(1008, err.code);
       }
     });
     ws.on('close', () => this.detach(conn));
@@ -238,8 +240,8 @@ export class AgentHub {
     switch (msg.type) {
       case 'heartbeat':
         conn.busy = msg.busy;
-        conn.capacity = Math.max(1, Math.floor(Number(msg.capacity) || 1));
-        if (msg.prefetch !== undefined) conn.prefetch = Math.max(0, Math.min(10_000, Math.floor(Number(msg.prefetch) || 0)));
+        conn.capacity = msg.capacity;
+        if (msg.prefetch !== undefined) conn.prefetch = msg.prefetch;
         this.kick(conn.endpointId);
         this.store.heartbeat(conn.endpointId, msg.capacity);
         return;
@@ -248,7 +250,7 @@ export class AgentHub {
       case 'lost':
         return this.lost(conn, msg);
       case 'released':
-        for (const id of Array.isArray(msg.task_ids) ? msg.task_ids : []) conn.inflight.delete(String(id));
+        for (const id of msg.task_ids) conn.inflight.delete(id);
         this.kick(conn.endpointId);
         return;
       case 'returned':
@@ -260,13 +262,9 @@ export class AgentHub {
 
   private hello(conn: AgentConn, msg: AgentHello): void {
     if (conn.attached) throw new ApiError('BadRequest', 'duplicate hello');
-    if (typeof msg.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,99}$/.test(msg.name)) {
-      throw new ApiError('BadRequest', 'endpoint name must be 1-100 characters of letters, digits, ".", "_" or "-"');
-    }
-    const capacity = Math.max(1, Math.floor(Number(msg.capacity) || 1));
-    const prefetch = Math.max(0, Math.floor(Number(msg.prefetch) || 0));
+    const { capacity, prefetch } = msg;
     const sharing = resolveSharing(this.store, msg.sharing);
-    const allowed = Array.isArray(msg.allowed_functions) ? msg.allowed_functions.map(String) : undefined;
+    const allowed = msg.allowed_functions;
     const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
 
     const old = this.conns.get(row.id);
@@ -284,11 +282,11 @@ export class AgentHub {
     conn.attached = true;
     conn.releasesCancelled = msg.release_cancelled === true;
     conn.handsBack = msg.hand_back === true;
-    for (const h of msg.cached_hashes ?? []) conn.hashes.add(h);
+    for (const h of msg.cached_hashes) conn.hashes.add(h);
     this.conns.set(row.id, conn);
 
     // Reconcile: what the agent still holds stays in flight; whatever else was in flight there is lost.
-    const holding = new Set((msg.holding ?? []).map(String));
+    const holding = new Set(msg.holding);
     const lostIds = this.store.activeTasks(row.id).filter((id) => !holding.has(id));
     this.requeue(
       row.id,
@@ -433,7 +431,7 @@ export class AgentHub {
     const recall = h.recall && h.recall.seq === msg.seq ? h.recall : undefined;
     if (recall) this.forgetRecall(h);
     const ids: string[] = [];
-    for (const id of Array.isArray(msg.task_ids) ? msg.task_ids : []) if (h.inflight.delete(String(id))) ids.push(String(id));
+    for (const id of msg.task_ids) if (h.inflight.delete(id)) ids.push(id);
     // Fewer than asked: the agent went through every id, and those it kept have started (or sit in a
     // worker's own queue) — asking for them again would only repeat the round trip.
     if (recall && ids.length < recall.max) for (const id of recall.ids) if (h.inflight.has(id)) h.kept.add(id);
@@ -542,8 +540,8 @@ export class AgentHub {
 
   private onBinary(conn: AgentConn, data: Buffer): void {
     if (!conn.attached) throw new ApiError('BadRequest', 'expected "hello" before results');
-    const { header, blobs } = decodeFrame<AgentResults>(data);
-    if (header.type !== 'results' || !Array.isArray(header.results)) throw new ApiError('BadRequest', 'binary agent frames must be "results"');
+    const { json, blobs } = decodeFrameRaw(data);
+    const header: AgentResults = validate.agentResults.check(parseJsonOr400(json, 'results frame header'), 'results frame');
     const limit = this.opts.limits.max_result_bytes;
     const completions: Completion[] = [];
     for (const r of header.results) {
@@ -598,5 +596,21 @@ export class AgentHub {
     for (const r of header.results) conn.acks.push(r.task_id);
     conn.ackTimer ??= setTimeout(() => this.sendAcks(conn), ACK_DELAY_MS);
     this.kick(conn.endpointId);
+  }
+}
+
+/** Parse and check an agent text message; BadRequest saying what is wrong when it does not fit. */
+function checkAgentText(text: string): AgentTextMessage {
+  const raw = parseJsonOr400(text, 'agent message');
+  const v = byType(agentText, raw);
+  if (!v) throw new ApiError('BadRequest', `unknown agent message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+  return v.check(raw, `agent "${(raw as { type: string }).type}" message`);
+}
+
+function parseJsonOr400(text: string, what: string): unknown {
+  try {
+    return parseJson(text);
+  } catch (e) {
+    throw new ApiError('BadRequest', `${what} is ${(e as Error).message}`);
   }
 }

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { uuidv7 } from './ids.ts';
 import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } from '../protocol.ts';
 import { generateToken, hashToken } from './auth.ts';
+import { MAX_NAME_LENGTH, USER_NAME_PATTERN } from '../protocol-schemas.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -57,6 +58,8 @@ export interface UserRow {
   id: string;
   name: string;
   created_at: number;
+  /** 1 for service admins (`ristretto faas user add --admin`): they see service-wide metrics. */
+  admin: number;
 }
 
 export interface TokenRow {
@@ -193,16 +196,18 @@ export class Store {
       this.db.exec('UPDATE tasks SET grp = owner_id WHERE grp IS NULL');
     }
     if (!cols.some((c) => c.name === 'alts')) this.db.exec('ALTER TABLE tasks ADD COLUMN alts TEXT');
+    const userCols = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('users') as { name: string }[];
+    if (!userCols.some((c) => c.name === 'admin')) this.db.exec('ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
     this.db.exec(GROUP_INDEX);
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       userByName: p('SELECT * FROM users WHERE name = ?'),
       userById: p('SELECT * FROM users WHERE id = ?'),
-      insertUser: p('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?)'),
+      insertUser: p('INSERT INTO users (id, name, created_at, admin) VALUES (?, ?, ?, ?)'),
       listUsers: p('SELECT * FROM users ORDER BY name'),
       insertToken: p('INSERT INTO tokens (id, user_id, hash, label, created_at) VALUES (?, ?, ?, ?, ?)'),
       tokenByHash: p(
-        'SELECT t.id AS token_id, t.revoked_at, u.id, u.name, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
+        'SELECT t.id AS token_id, t.revoked_at, u.id, u.name, u.created_at, u.admin FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?',
       ),
       touchToken: p('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
       listTokens: p(
@@ -331,6 +336,7 @@ export class Store {
       resetActive: p("UPDATE tasks SET state = 'waiting-for-endpoint' WHERE state IN ('dispatched', 'running')"),
       countWaiting: p("SELECT COUNT(*) AS n FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint'"),
       stateCounts: p('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state'),
+      stateCountsOf: p('SELECT state, COUNT(*) AS n FROM tasks WHERE owner_id = ? GROUP BY state'),
     };
     // After a restart no agent is connected: everything in flight goes back to the queue (attempts are
     // kept; a re-attaching agent reclaims the tasks it still holds).
@@ -346,10 +352,11 @@ export class Store {
 
   // ---------------------------------------------------------------- users and tokens
 
-  createUser(name: string): UserRow {
+  createUser(name: string, admin = false): UserRow {
+    if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RangeError(`invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`);
     if (this.st.userByName!.get(name)) throw new StoreConflict(`user "${name}" already exists`);
-    const row = { id: randomUUID(), name, created_at: Date.now() };
-    this.st.insertUser!.run(row.id, row.name, row.created_at);
+    const row = { id: randomUUID(), name, created_at: Date.now(), admin: admin ? 1 : 0 };
+    this.st.insertUser!.run(row.id, row.name, row.created_at, row.admin);
     return row;
   }
 
@@ -377,7 +384,7 @@ export class Store {
   authenticate(token: string): (UserRow & { token_id: string }) | undefined {
     const row = this.st.tokenByHash!.get(hashToken(token)) as (UserRow & { token_id: string; revoked_at: number | null }) | undefined;
     if (!row || row.revoked_at !== null) return undefined;
-    return { id: row.id, name: row.name, created_at: row.created_at, token_id: row.token_id };
+    return { id: row.id, name: row.name, created_at: row.created_at, admin: row.admin, token_id: row.token_id };
   }
 
   touchToken(tokenId: string, at: number): void {
@@ -771,6 +778,11 @@ export class Store {
 
   stateCounts(): { state: TaskState; n: number }[] {
     return this.st.stateCounts!.all() as { state: TaskState; n: number }[];
+  }
+
+  /** Task counts by state of one user's tasks. */
+  stateCountsOf(ownerId: string): { state: TaskState; n: number }[] {
+    return this.st.stateCountsOf!.all(ownerId) as { state: TaskState; n: number }[];
   }
 }
 

@@ -1,6 +1,8 @@
 /** HTTP plumbing of the service: typed errors, bounded body reading, JSON replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CodecError } from '../codec.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../protocol.ts';
+import { JsonLimitError, parseJson, SchemaError, type Validator } from '../schema.ts';
 
 /** An error answered with `{error: {code, message, details}}` and the code's HTTP status. */
 export class ApiError extends Error {
@@ -32,7 +34,28 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, ERROR_STATUS[err.code], body);
 }
 
-/** Read and parse a JSON body of at most `limit` bytes. */
+/** Read a JSON body of at most `limit` bytes and check it against a protocol schema (400 when it does not fit). */
+export async function readBody<V>(req: IncomingMessage, limit: number, v: Validator<V>, what: string): Promise<V> {
+  return checked(v, await readJson(req, limit), what);
+}
+
+/** `value` as V, or an ApiError BadRequest naming what is wrong with it. */
+export function checked<V>(v: Validator<V>, value: unknown, what: string): V {
+  try {
+    return v.check(value, what);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Schema and JSON-limit errors become BadRequest; ApiErrors stay; anything else is an internal error. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof SchemaError || e instanceof JsonLimitError || e instanceof CodecError) return new ApiError('BadRequest', e.message);
+  return new ApiError('InternalError', 'internal service error (see the service log)');
+}
+
+/** Read and parse a JSON body of at most `limit` bytes (nesting depth bounded before parsing). */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
@@ -51,9 +74,9 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
   if (size === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    return parseJson(Buffer.concat(chunks, size).toString('utf8'));
   } catch (e) {
-    throw new ApiError('BadRequest', `request body is not valid JSON: ${(e as Error).message}`);
+    throw new ApiError('BadRequest', `request body is ${(e as Error).message}`);
   }
 }
 

@@ -19,7 +19,8 @@ import {
 import { canUseEndpoint, canUseFunction, closest, endpointAllows, endpointInfo, functionInfo, resolveSharing } from './access.ts';
 import type { AgentHub } from './agents.ts';
 import type { ClaimedTask, EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
-import { ApiError, readJson, sendJson, sendText } from './http.ts';
+import { ApiError, checked, readBody, readJson, sendJson, sendText } from './http.ts';
+import { MAX_BATCH_TASKS, validate } from '../protocol-schemas.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
 
@@ -41,11 +42,10 @@ interface Route {
   handler: Handler;
 }
 
-const MAX_BATCH_TASKS = 100_000;
 const MAX_ATTEMPTS_CAP = 10;
 
 const routes: Route[] = [
-  { method: 'GET', pattern: /^\/v1\/whoami$/, handler: (_c, user, _q, res) => sendJson(res, 200, { user: user.name, user_id: user.id }) },
+  { method: 'GET', pattern: /^\/v1\/whoami$/, handler: (_c, user, _q, res) => sendJson(res, 200, { user: user.name, user_id: user.id, admin: user.admin === 1 }) },
   { method: 'GET', pattern: /^\/v1\/metrics$/, handler: metrics },
   { method: 'POST', pattern: /^\/v1\/functions$/, handler: registerFunction },
   { method: 'GET', pattern: /^\/v1\/functions$/, handler: listFunctions },
@@ -67,7 +67,7 @@ export function matchRoute(method: string, path: string): { handler: Handler; pa
     const m = r.pattern.exec(path);
     if (!m) continue;
     pathMatched = true;
-    if (r.method === method) return { handler: r.handler, params: m.slice(1).map(decodeURIComponent) };
+    if (r.method === method) return { handler: r.handler, params: m.slice(1).map(decodeParam) };
   }
   if (pathMatched) throw new ApiError('BadRequest', `method ${method} is not supported on ${path}`);
   throw new ApiError('NotFound', `no route ${method} ${path}`, {
@@ -75,11 +75,18 @@ export function matchRoute(method: string, path: string): { handler: Handler; pa
   });
 }
 
+function decodeParam(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new ApiError('BadRequest', `malformed %-escape in the path segment "${p.slice(0, 100)}"`);
+  }
+}
+
 // ---------------------------------------------------------------- functions
 
 async function registerFunction(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readJson(req, ctx.limits.max_function_bytes + 64 * 1024)) as RegisterFunctionRequest;
-  if (typeof body.code !== 'string' || body.code.length === 0) throw new ApiError('BadRequest', 'code must be a non-empty ES module source string');
+  const body: RegisterFunctionRequest = await readBody(req, ctx.limits.max_function_bytes + 64 * 1024, validate.registerFunction, 'function registration');
   const size = Buffer.byteLength(body.code);
   if (size > ctx.limits.max_function_bytes) {
     throw new ApiError('PayloadTooLarge', `function code of ${size} bytes exceeds the limit of ${ctx.limits.max_function_bytes} bytes`, {
@@ -112,13 +119,8 @@ function usableFunction(ctx: RouteContext, user: UserRow, id: string, code: 'Not
 // ---------------------------------------------------------------- endpoints
 
 async function registerEndpoint(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readJson(req, 1024 * 1024)) as RegisterEndpointRequest;
-  if (typeof body.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,99}$/.test(body.name)) {
-    throw new ApiError('BadRequest', 'endpoint name must be 1-100 characters of letters, digits, ".", "_" or "-"');
-  }
-  if (body.allowed_functions !== undefined && (!Array.isArray(body.allowed_functions) || body.allowed_functions.some((x) => !isUuid(String(x))))) {
-    throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
-  }
+  const body: RegisterEndpointRequest = await readBody(req, 1024 * 1024, validate.registerEndpoint, 'endpoint registration');
+  if (body.allowed_functions?.some((x) => !isUuid(x))) throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
   const row = ctx.store.upsertEndpoint(user.id, body.name, body.allowed_functions, resolveSharing(ctx.store, body.sharing));
   sendJson(res, 200, endpointInfo(ctx.store, row, ctx.hub.live(row.id)));
 }
@@ -161,23 +163,32 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
 // ---------------------------------------------------------------- tasks
 
 async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readJson(req, ctx.limits.max_request_bytes)) as SubmitRequest;
+  const body = await readJson(req, ctx.limits.max_request_bytes);
   sendJson(res, 200, acceptSubmission(ctx, user, body));
+}
+
+/** A submission with more tasks than one batch may hold is refused as too large (413), before validation. */
+export function checkBatchSize(body: unknown): void {
+  const tasks = typeof body === 'object' && body !== null ? (body as { tasks?: unknown }).tasks : undefined;
+  if (Array.isArray(tasks) && tasks.length > MAX_BATCH_TASKS) {
+    throw new ApiError('PayloadTooLarge', `a submission holds at most ${MAX_BATCH_TASKS} tasks, got ${tasks.length}`, {
+      tasks: tasks.length,
+      limit: MAX_BATCH_TASKS,
+    });
+  }
 }
 
 /**
  * Check and store a submission, and wake the endpoints it targets. Shared by `POST /v1/tasks` and the
  * result stream's `submit` message; throws ApiError on any refusal, before anything is stored.
  */
-export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitRequest): SubmitResponse {
-  if (!body || typeof body !== 'object') throw new ApiError('BadRequest', 'a submission must be a JSON object');
-  if (!Array.isArray(body.tasks) || body.tasks.length === 0) throw new ApiError('BadRequest', 'tasks must be a non-empty list');
-  if (body.tasks.length > MAX_BATCH_TASKS) {
-    throw new ApiError('PayloadTooLarge', `a submission holds at most ${MAX_BATCH_TASKS} tasks, got ${body.tasks.length}`, {
-      tasks: body.tasks.length,
-      limit: MAX_BATCH_TASKS,
-    });
-  }
+export function acceptSubmission(ctx: RouteContext, user: UserRow, request: unknown): SubmitResponse {
+  checkBatchSize(request);
+  return storeSubmission(ctx, user, checked(validate.submit, request, 'submission'));
+}
+
+/** acceptSubmission for a request that already passed the submit schema. */
+export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRequest): SubmitResponse {
   // Per-request memo: a batch usually repeats one function and one endpoint thousands of times.
   const fnMemo = new Map<string, FunctionRow>();
   const epMemo = new Map<string, EndpointRow>();
@@ -202,7 +213,7 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
   };
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
-    const spec: TaskSpec = body.tasks[i] ?? {};
+    const spec: TaskSpec = body.tasks[i]!;
     const functionId = spec.function_id ?? body.function_id;
     const endpointRef = spec.endpoint ?? body.endpoint;
     if (typeof functionId !== 'string') throw new ApiError('BadRequest', `task ${i}: function_id is missing`);
@@ -216,9 +227,6 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, body: SubmitR
     let candidates: string[] | undefined;
     const altRefs = spec.alternates ?? body.alternates;
     if (altRefs !== undefined) {
-      if (!Array.isArray(altRefs) || altRefs.length > 100 || altRefs.some((a) => typeof a !== 'string')) {
-        throw new ApiError('BadRequest', `task ${i}: alternates must be a list of at most 100 endpoint ids or names`);
-      }
       const key = `${f.id} ${e.id} ${altRefs.join(' ')}`;
       candidates = altMemo.get(key);
       if (!candidates) {
@@ -319,11 +327,10 @@ function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
 
 /** Status and results of many tasks; results are spliced in as tagged JSON without re-parsing. */
 async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readJson(req, 16 * 1024 * 1024)) as { task_ids?: unknown };
-  if (!Array.isArray(body.task_ids)) throw new ApiError('BadRequest', 'task_ids must be a list');
+  const body = await readBody(req, 16 * 1024 * 1024, validate.taskIds, 'results request');
   const parts: string[] = [];
   for (const id of body.task_ids) {
-    const row = ownTask(ctx, user, String(id));
+    const row = ownTask(ctx, user, id);
     const json = JSON.stringify(taskInfo(row));
     if (row.state === 'success') {
       const blob = ctx.store.result(row.id);
@@ -334,13 +341,13 @@ async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, r
 }
 
 async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readJson(req, 16 * 1024 * 1024)) as CancelRequest;
+  const body: CancelRequest = await readBody(req, 16 * 1024 * 1024, validate.cancel, 'cancel request');
   let ids: string[];
   if (typeof body.batch_id === 'string') {
     const b = ctx.store.batch(body.batch_id);
     if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${body.batch_id} does not exist or belongs to another user`);
     ids = ctx.store.batchTaskIds(b.id);
-  } else if (Array.isArray(body.task_ids)) ids = body.task_ids.map(String);
+  } else if (body.task_ids) ids = body.task_ids;
   else throw new ApiError('BadRequest', 'give task_ids or batch_id');
   const cancelled = ctx.store.cancel(user.id, ids);
   ctx.metrics.tasksCancelled += cancelled.length;
@@ -374,10 +381,20 @@ function getBatch(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: 
   sendJson(res, 200, info);
 }
 
-function metrics(ctx: RouteContext, _user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
+/**
+ * A user sees their own numbers: their tasks by state and their endpoints online. Service-wide
+ * counters (every user's tasks, connections, errors) only go to admins (`user add --admin`).
+ */
+function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
   const states: Record<string, number> = {};
+  if (!user.admin) {
+    for (const c of ctx.store.stateCountsOf(user.id)) states[c.state] = c.n;
+    const own = ctx.store.visibleEndpoints(user.id).filter((e) => e.owner_id === user.id && ctx.hub.live(e.id));
+    sendJson(res, 200, { user: user.name, admin: false, endpoints_online: own.length, tasks_by_state: states, limits: ctx.limits });
+    return;
+  }
   for (const c of ctx.store.stateCounts()) states[c.state] = c.n;
-  sendJson(res, 200, { ...ctx.metrics.snapshot(), endpoints_online: ctx.hub.onlineCount(), tasks_by_state: states, limits: ctx.limits });
+  sendJson(res, 200, { user: user.name, admin: true, ...ctx.metrics.snapshot(), endpoints_online: ctx.hub.onlineCount(), tasks_by_state: states, limits: ctx.limits });
 }
 
 // ---------------------------------------------------------------- helpers

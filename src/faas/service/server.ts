@@ -9,9 +9,9 @@ import { DEFAULT_HEARTBEAT_MS, ROUTES, type Limits } from '../protocol.ts';
 import { AgentHub } from './agents.ts';
 import { bearerToken } from './auth.ts';
 import { Store, type UserRow } from './db.ts';
-import { ApiError, sendError, sendJson } from './http.ts';
+import { ApiError, sendError, sendJson, toApiError } from './http.ts';
 import { Metrics } from './metrics.ts';
-import { acceptSubmission, matchRoute, type RouteContext } from './routes.ts';
+import { matchRoute, storeSubmission, type RouteContext } from './routes.ts';
 import { ResultStreams } from './streams.ts';
 
 export const SERVICE_VERSION = '0.1.0';
@@ -53,12 +53,15 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const store = new Store(opts.dbFile);
   const metrics = new Metrics();
   // The stream accepts submissions too; they go through the same checks as the HTTP route.
-  const streams = new ResultStreams(store, metrics, (user, request) => acceptSubmission(ctx, user, request));
+  const streams = new ResultStreams(store, metrics, (user, request) => storeSubmission(ctx, user, request), log);
   const hub = new AgentHub(store, metrics, streams, {
     heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     limits,
     log,
   });
+  // Revoked tokens: their open result streams close within a heartbeat interval (agents: AgentHub.sweep).
+  const revokedSweep = setInterval(() => streams.sweepRevoked(), opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  revokedSweep.unref();
   const ctx: RouteContext = {
     store,
     hub,
@@ -97,11 +100,9 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       await route.handler(ctx, user, req, res, route.params);
     } catch (e) {
       metrics.httpErrors++;
-      if (e instanceof ApiError) sendError(res, e);
-      else {
-        log(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-        sendError(res, new ApiError('InternalError', 'internal service error (see the service log)'));
-      }
+      const err = toApiError(e);
+      if (err.code === 'InternalError') log(`internal error on ${req.method} ${req.url?.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
+      sendError(res, err);
     }
   });
   server.keepAliveTimeout = 65_000;
@@ -140,7 +141,9 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     port,
     store,
     async close() {
+      clearInterval(revokedSweep);
       hub.close();
+      streams.close();
       for (const ws of wss.clients) ws.terminate();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

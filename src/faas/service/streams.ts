@@ -5,9 +5,10 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
 import { Coalescer } from '../coalesce.ts';
+import { streamClientText, byType } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
 import {
   TERMINAL_STATES,
-  type StreamClientMessage,
   type StreamEntry,
   type StreamErrorMessage,
   type StreamResults,
@@ -19,10 +20,11 @@ import {
 } from '../protocol.ts';
 import type { OutcomeSink } from './agents.ts';
 import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
-import { ApiError } from './http.ts';
+import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
+import { checkBatchSize } from './routes.ts';
 
-/** Checks and stores a submission (the same as `POST /v1/tasks`); throws ApiError when refused. */
+/** Stores a submission that passed the schema (the same as `POST /v1/tasks`); throws ApiError when refused. */
 export type Submitter = (user: UserRow, request: SubmitRequest) => SubmitResponse;
 
 /** A finished task, as published by the agent hub or the cancel route. */
@@ -96,36 +98,73 @@ class StreamConn {
 
 export class ResultStreams implements OutcomeSink {
   private readonly watchers = new Map<string, Set<StreamConn>>();
+  private readonly conns = new Set<StreamConn>();
 
   constructor(
     private readonly store: Store,
     private readonly metrics: Metrics,
     private readonly submitter: Submitter,
+    private readonly log: (msg: string) => void = () => {},
   ) {}
 
   attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
     this.metrics.streamConnects++;
     const conn = new StreamConn(ws, user);
+    this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.refuse(conn, 'stream messages must be JSON text frames');
-      let msg: StreamClientMessage;
+      // Whatever one message does wrong is answered on this stream and ends nothing else.
+      let req: number | undefined;
       try {
-        msg = JSON.parse(String(data));
-      } catch {
-        return this.refuse(conn, 'stream message is not valid JSON');
+        if (isBinary) throw new ApiError('BadRequest', 'stream messages must be JSON text frames');
+        let raw: unknown;
+        try {
+          raw = parseJson(String(data));
+        } catch (e) {
+          throw new ApiError('BadRequest', `stream message is ${(e as Error).message}`);
+        }
+        req = requestNumber(raw);
+        const v = byType(streamClientText, raw);
+        if (!v) throw new ApiError('BadRequest', `stream messages are "watch", "unwatch" or "submit", got ${describeType(raw)}`);
+        if (v === streamClientText.submit) checkBatchSize((raw as { request?: unknown }).request);
+        const msg = v.check(raw, 'stream message');
+        if (msg.type === 'submit') this.submit(conn, msg);
+        else if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
+        else this.unwatch(conn, msg.task_ids);
+      } catch (e) {
+        const err = toApiError(e);
+        if (err.code === 'InternalError') this.log(`stream of user ${user.name}: ${(e as Error)?.stack ?? e}`);
+        this.reply(conn, { type: 'error', code: err.code, message: err.message, ...(req !== undefined ? { req } : {}), ...(err.details ? { details: err.details } : {}) });
       }
-      if (msg?.type === 'submit') return this.submit(conn, msg);
-      if (!Array.isArray(msg?.task_ids)) return this.refuse(conn, 'stream message needs task_ids: string[]');
-      if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
-      else if (msg.type === 'unwatch') this.unwatch(conn, msg.task_ids);
-      else this.refuse(conn, `unknown stream message type "${(msg as { type: string }).type}"`);
     });
-    ws.on('close', () => this.unwatch(conn, [...conn.watching]));
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.unwatch(conn, [...conn.watching]);
+    });
     ws.on('error', () => {});
   }
 
-  private refuse(conn: StreamConn, message: string): void {
-    conn.ws.send(JSON.stringify({ type: 'error', code: 'BadRequest', message }));
+  /** Close the streams of revoked tokens (they would go on receiving results). Called periodically. */
+  sweepRevoked(): void {
+    const active = new Map<string, boolean>();
+    for (const conn of this.conns) {
+      const id = conn.user.token_id;
+      let ok = active.get(id);
+      if (ok === undefined) active.set(id, (ok = this.store.tokenActive(id)));
+      if (ok) continue;
+      this.reply(conn, { type: 'error', code: 'Unauthorized', message: 'token revoked' });
+      conn.ws.close(1008, 'Unauthorized');
+      this.conns.delete(conn);
+      this.unwatch(conn, [...conn.watching]);
+    }
+  }
+
+  close(): void {
+    for (const conn of this.conns) conn.ws.terminate();
+    this.conns.clear();
+  }
+
+  private reply(conn: StreamConn, msg: StreamSubmitted | StreamErrorMessage): void {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
   }
 
   /**
@@ -134,28 +173,20 @@ export class ResultStreams implements OutcomeSink {
    * (same socket, and the tasks cannot finish within this synchronous turn).
    */
   private submit(conn: StreamConn, msg: StreamSubmit): void {
-    const req = Number(msg.req);
-    let reply: StreamSubmitted | StreamErrorMessage;
-    try {
-      // The connection outlives single requests: a token revoked since the upgrade stops it here.
-      if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
-      const r = this.submitter(conn.user, msg.request);
-      this.metrics.streamSubmits++;
-      if (msg.watch) for (const id of r.task_ids) this.addWatcher(conn, id, msg.running === true);
-      reply = { type: 'submitted', req, batch_id: r.batch_id, task_ids: r.task_ids };
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      reply = { type: 'error', req, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
-    }
+    // The connection outlives single requests: a token revoked since the upgrade stops it here.
+    if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
+    const r = this.submitter(conn.user, msg.request);
+    this.metrics.streamSubmits++;
+    if (msg.watch) for (const id of r.task_ids) this.addWatcher(conn, id, msg.running === true);
     // Sent before the watch above can flush (outcomes leave in a later turn), so ids arrive first.
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(reply));
+    this.reply(conn, { type: 'submitted', req: msg.req, batch_id: r.batch_id, task_ids: r.task_ids });
   }
 
   private watch(conn: StreamConn, ids: string[], running: boolean): void {
     // better-sqlite3 is synchronous: registering and checking happen in one turn, so no outcome can
     // slip in between.
     const rows = new Map<string, TaskOutcomeRow>();
-    const strIds = ids.map(String);
+    const strIds = ids;
     for (let i = 0; i < strIds.length; i += 5000) for (const r of this.store.taskOutcomes(strIds.slice(i, i + 5000))) rows.set(r.id, r);
     for (const id of strIds) {
       const row = rows.get(id);
@@ -222,4 +253,16 @@ export class ResultStreams implements OutcomeSink {
       for (const conn of set) if (conn.wantsRunning.has(id)) conn.pushRunning(id, endpointId);
     }
   }
+}
+
+/** The `req` of a submit message, when it has a usable one (to answer even a malformed submission). */
+function requestNumber(raw: unknown): number | undefined {
+  const req = typeof raw === 'object' && raw !== null ? (raw as { req?: unknown }).req : undefined;
+  return typeof req === 'number' && Number.isSafeInteger(req) && req >= 0 ? req : undefined;
+}
+
+function describeType(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
+  const t = (raw as { type?: unknown }).type;
+  return t === undefined ? 'no type' : `type ${JSON.stringify(t).slice(0, 100)}`;
 }

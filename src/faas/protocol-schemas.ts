@@ -1,0 +1,338 @@
+/**
+ * JSON schemas of every FaaS message (protocol.ts, worker-messages.ts), with the validators each side
+ * runs on what it receives: the service on HTTP bodies, agent and stream messages; the agent on
+ * service messages; the client on stream messages; agent and workers on their IPC frames.
+ *
+ * The `Same<...>` checks at the end fail to compile when a schema and its protocol type differ, so a
+ * field added to protocol.ts must be added here too. Limits (lengths, counts, ranges) live only here.
+ */
+import type {
+  AgentHeartbeat,
+  AgentHello,
+  AgentLost,
+  AgentReleased,
+  AgentResults,
+  AgentReturned,
+  AgentStarted,
+  CancelRequest,
+  RegisterEndpointRequest,
+  RegisterFunctionRequest,
+  ServiceAck,
+  ServiceCancel,
+  ServiceError,
+  ServiceRecall,
+  ServiceTasks,
+  ServiceWelcome,
+  Sharing,
+  StreamErrorMessage,
+  StreamResults,
+  StreamSubmit,
+  StreamSubmitted,
+  StreamUnwatch,
+  StreamWatch,
+  SubmitRequest,
+  TaskErrorInfo,
+  TaskIdsRequest,
+  TaskSpec,
+} from './protocol.ts';
+import type { DoneFrameHeader, RunFrameHeader } from './endpoint/worker-messages.ts';
+import { type Same, type Static, T, type TSchema, validator } from './schema.ts';
+
+// ---------------------------------------------------------------- limits
+
+/** Endpoint names: letters, digits, ".", "_", "-"; at most this long. */
+export const MAX_NAME_LENGTH = 100;
+export const NAME_PATTERN = `^[A-Za-z0-9][\\w.-]{0,${MAX_NAME_LENGTH - 1}}$`;
+/** User names also allow "@" (e-mail-like names). */
+export const USER_NAME_PATTERN = `^[A-Za-z0-9][\\w.@-]{0,${MAX_NAME_LENGTH - 1}}$`;
+/** Function display names and descriptions. */
+export const MAX_FUNCTION_NAME_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 4000;
+/** Tasks in one submission. */
+export const MAX_BATCH_TASKS = 100_000;
+/** Task ids in one watch / results / cancel request. */
+export const MAX_IDS = 100_000;
+/** Worker slots an agent may announce (workers x concurrency), and tasks it may hold beyond them. */
+export const MAX_CAPACITY = 10_000;
+export const MAX_PREFETCH = 10_000;
+/** Tasks an agent may report holding (queued, running or unacknowledged) in its hello. */
+export const MAX_HOLDING = 1_000_000;
+/** Error messages and remote stack traces: generous, a refused result frame would be sent again. */
+const MAX_TEXT = 1024 * 1024;
+const MAX_CODE = 256 * 1024 * 1024;
+const BIG = 10_000_000;
+const MS = T.number({ minimum: 0 });
+
+const id = T.string({ maxLength: 100 });
+const ids = T.array(id, MAX_IDS);
+const hash = T.string({ maxLength: 64, pattern: '^[0-9a-f]{64}$' });
+const endpointName = T.string({ maxLength: MAX_NAME_LENGTH, pattern: NAME_PATTERN });
+/** An endpoint reference: UUID, name or "owner/name". */
+const endpointRef = T.string({ minLength: 1, maxLength: 2 * MAX_NAME_LENGTH + 1 });
+const errorCode = T.enum('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'InternalError');
+const details = T.record(T.unknown(), 1000);
+
+const sharing = T.object(
+  {
+    visibility: T.enum('private', 'public', 'users'),
+    users: T.array(T.string({ maxLength: MAX_NAME_LENGTH, pattern: USER_NAME_PATTERN }), 1000),
+  },
+  ['users'],
+);
+
+const taskError = T.object(
+  {
+    type: T.enum('FunctionError', 'FunctionLoadFailed', 'SerializationError', 'MaxResultSizeExceeded', 'TaskTimeout', 'WorkerLost', 'EndpointLost', 'Forbidden', 'Cancelled'),
+    message: T.string({ maxLength: MAX_TEXT }),
+    stack: T.string({ maxLength: MAX_TEXT }),
+    details,
+  },
+  ['stack', 'details'],
+);
+
+// ---------------------------------------------------------------- HTTP bodies
+
+export const RegisterFunctionSchema = T.object(
+  {
+    code: T.string({ minLength: 1, maxLength: MAX_CODE }),
+    name: T.string({ maxLength: MAX_FUNCTION_NAME_LENGTH }),
+    description: T.string({ maxLength: MAX_DESCRIPTION_LENGTH }),
+    sharing,
+  },
+  ['name', 'description', 'sharing'],
+);
+
+export const RegisterEndpointSchema = T.object(
+  {
+    name: endpointName,
+    allowed_functions: T.array(id, 10_000),
+    sharing,
+  },
+  ['allowed_functions', 'sharing'],
+);
+
+const taskSpecProps = {
+  function_id: id,
+  endpoint: endpointRef,
+  args: T.unknown(),
+  timeout_ms: T.integer(0, 7 * 24 * 3600 * 1000),
+  max_attempts: T.integer(1, 10),
+  group: T.string({ minLength: 1, maxLength: 200 }),
+  alternates: T.array(endpointRef, 100),
+};
+const taskSpecOptional = ['function_id', 'endpoint', 'args', 'timeout_ms', 'max_attempts', 'group', 'alternates'] as const;
+export const TaskSpecSchema = T.object(taskSpecProps, taskSpecOptional);
+export const SubmitSchema = T.object({ ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) }, taskSpecOptional);
+export const TaskIdsSchema = T.object({ task_ids: ids });
+export const CancelSchema = T.object({ task_ids: ids, batch_id: id }, ['task_ids', 'batch_id']);
+
+// ---------------------------------------------------------------- agent → service
+
+export const AgentHelloSchema = T.object(
+  {
+    type: T.literal('hello'),
+    name: endpointName,
+    capacity: T.integer(1, MAX_CAPACITY),
+    prefetch: T.integer(0, MAX_PREFETCH),
+    cached_hashes: T.array(hash, 1_000_000),
+    holding: T.array(id, MAX_HOLDING),
+    allowed_functions: T.array(id, 10_000),
+    sharing,
+    agent_version: T.string({ maxLength: 100 }),
+    hostname: T.string({ maxLength: 1000 }),
+    release_cancelled: T.boolean(),
+    hand_back: T.boolean(),
+  },
+  ['allowed_functions', 'sharing', 'release_cancelled', 'hand_back'],
+);
+export const AgentHeartbeatSchema = T.object(
+  {
+    type: T.literal('heartbeat'),
+    capacity: T.integer(1, MAX_CAPACITY),
+    prefetch: T.integer(0, MAX_PREFETCH),
+    busy: T.integer(0, BIG),
+    queued: T.integer(0, BIG),
+  },
+  ['prefetch'],
+);
+export const AgentStartedSchema = T.object(
+  { type: T.literal('started'), task_ids: T.array(id, MAX_HOLDING), at: MS, started_at: T.array(MS, MAX_HOLDING) },
+  ['started_at'],
+);
+export const AgentLostSchema = T.object({
+  type: T.literal('lost'),
+  tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }, ['started_at']), MAX_HOLDING),
+});
+export const AgentReleasedSchema = T.object({ type: T.literal('released'), task_ids: T.array(id, MAX_HOLDING) });
+export const AgentReturnedSchema = T.object({ type: T.literal('returned'), seq: T.integer(0, Number.MAX_SAFE_INTEGER), task_ids: T.array(id, MAX_HOLDING) });
+const blobIndex = T.integer(0, 2 ** 32 - 1);
+export const AgentResultsSchema = T.object({
+  type: T.literal('results'),
+  results: T.array(
+    T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, ['blob', 'error']),
+    MAX_HOLDING,
+  ),
+});
+
+// ---------------------------------------------------------------- service → agent
+
+const limits = T.object({
+  max_payload_bytes: T.integer(0, Number.MAX_SAFE_INTEGER),
+  max_result_bytes: T.integer(0, Number.MAX_SAFE_INTEGER),
+  max_request_bytes: T.integer(0, Number.MAX_SAFE_INTEGER),
+  max_function_bytes: T.integer(0, Number.MAX_SAFE_INTEGER),
+});
+export const ServiceWelcomeSchema = T.object({
+  type: T.literal('welcome'),
+  endpoint_id: id,
+  name: endpointName,
+  heartbeat_ms: T.integer(0, 86_400_000),
+  limits,
+});
+export const ServiceAckSchema = T.object({ type: T.literal('ack'), task_ids: T.array(id, MAX_HOLDING) });
+export const ServiceCancelSchema = T.object({ type: T.literal('cancel'), task_ids: T.array(id, MAX_HOLDING) });
+export const ServiceRecallSchema = T.object({
+  type: T.literal('recall'),
+  seq: T.integer(0, Number.MAX_SAFE_INTEGER),
+  task_ids: T.array(id, MAX_HOLDING),
+  max: T.integer(0, MAX_HOLDING),
+});
+export const ServiceErrorSchema = T.object({ type: T.literal('error'), code: errorCode, message: T.string({ maxLength: MAX_TEXT }) });
+export const ServiceTasksSchema = T.object({
+  type: T.literal('tasks'),
+  tasks: T.array(
+    T.object(
+      { task_id: id, function_id: id, hash, blob: blobIndex, attempt: T.integer(0, 1000), timeout_ms: T.integer(0, Number.MAX_SAFE_INTEGER), group: T.string({ maxLength: 400 }) },
+      ['group'],
+    ),
+    1_000_000,
+  ),
+  functions: T.array(T.object({ hash, code: T.string({ maxLength: MAX_CODE }) }), 100_000),
+});
+
+// ---------------------------------------------------------------- client stream
+
+export const StreamWatchSchema = T.object({ type: T.literal('watch'), task_ids: ids, running: T.boolean() }, ['running']);
+export const StreamUnwatchSchema = T.object({ type: T.literal('unwatch'), task_ids: ids });
+/** The request is checked by SubmitSchema afterwards, so a bad one is answered with the submit's `req`. */
+const StreamSubmitEnvelope = T.object(
+  { type: T.literal('submit'), req: T.integer(0, Number.MAX_SAFE_INTEGER), watch: T.boolean(), running: T.boolean(), request: SubmitSchema },
+  ['running'],
+);
+export const StreamSubmitSchema = StreamSubmitEnvelope;
+export const StreamSubmittedSchema = T.object({ type: T.literal('submitted'), req: T.integer(0, Number.MAX_SAFE_INTEGER), batch_id: id, task_ids: T.array(id, BIG) });
+export const StreamErrorSchema = T.object(
+  { type: T.literal('error'), code: errorCode, message: T.string({ maxLength: MAX_TEXT }), req: T.integer(0, Number.MAX_SAFE_INTEGER), details },
+  ['req', 'details'],
+);
+export const StreamResultsSchema = T.object(
+  {
+    type: T.literal('results'),
+    results: T.array(
+      T.object(
+        { task_id: id, state: T.enum('success', 'failed', 'cancelled'), endpoint_id: T.string({ maxLength: 100 }), attempts: T.integer(0, 1000), blob: blobIndex, error: taskError, not_found: T.boolean() },
+        ['blob', 'error', 'not_found'],
+      ),
+      BIG,
+    ),
+    running: T.array(id, BIG),
+    running_on: T.array(id, BIG),
+  },
+  ['running', 'running_on'],
+);
+
+// ---------------------------------------------------------------- worker IPC frames
+
+export const RunFrameSchema = T.object({
+  paths: T.record(T.string({ maxLength: 4096 }), 100_000),
+  max_result_bytes: T.integer(0, Number.MAX_SAFE_INTEGER),
+  tasks: T.array(T.object({ task_id: id, hash, attempt: T.integer(0, 1000) }), 1_000_000),
+});
+export const DoneFrameSchema = T.object({
+  results: T.array(T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, ['blob', 'error']), 1_000_000),
+});
+
+// ---------------------------------------------------------------- validators
+
+export const validate = {
+  registerFunction: validator(RegisterFunctionSchema),
+  registerEndpoint: validator(RegisterEndpointSchema),
+  submit: validator(SubmitSchema),
+  taskIds: validator(TaskIdsSchema),
+  cancel: validator(CancelSchema),
+  agentResults: validator(AgentResultsSchema),
+  serviceTasks: validator(ServiceTasksSchema),
+  streamResults: validator(StreamResultsSchema),
+  runFrame: validator(RunFrameSchema),
+  doneFrame: validator(DoneFrameSchema),
+};
+
+/** Validators of text messages by their `type`, one table per direction. */
+export const agentText = {
+  hello: validator(AgentHelloSchema),
+  heartbeat: validator(AgentHeartbeatSchema),
+  started: validator(AgentStartedSchema),
+  lost: validator(AgentLostSchema),
+  released: validator(AgentReleasedSchema),
+  returned: validator(AgentReturnedSchema),
+};
+export const serviceText = {
+  welcome: validator(ServiceWelcomeSchema),
+  ack: validator(ServiceAckSchema),
+  cancel: validator(ServiceCancelSchema),
+  recall: validator(ServiceRecallSchema),
+  error: validator(ServiceErrorSchema),
+};
+export const streamClientText = {
+  watch: validator(StreamWatchSchema),
+  unwatch: validator(StreamUnwatchSchema),
+  submit: validator(StreamSubmitSchema),
+};
+export const streamServiceText = {
+  submitted: validator(StreamSubmittedSchema),
+  error: validator(StreamErrorSchema),
+};
+
+/** The validator for a message's `type` in one of the tables above, or undefined for an unknown type. */
+export function byType<M extends Record<string, { check(v: unknown, what: string): unknown }>>(table: M, msg: unknown): M[keyof M] | undefined {
+  const t = typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? (msg as { type?: unknown }).type : undefined;
+  return typeof t === 'string' && Object.hasOwn(table, t) ? table[t as keyof M] : undefined;
+}
+
+// ---------------------------------------------------------------- schemas match protocol.ts
+
+type Check<X extends true> = X;
+type S<X> = Static<X>;
+/** Compile-time only: each entry fails to type-check when a schema and its protocol type differ. */
+export type SchemaMatchesProtocol = [
+  Check<Same<S<typeof sharing>, Sharing>>,
+  Check<Same<S<typeof taskError>, TaskErrorInfo>>,
+  Check<Same<S<typeof RegisterFunctionSchema>, RegisterFunctionRequest>>,
+  Check<Same<S<typeof RegisterEndpointSchema>, RegisterEndpointRequest>>,
+  Check<Same<S<typeof TaskSpecSchema>, TaskSpec>>,
+  Check<Same<S<typeof SubmitSchema>, SubmitRequest>>,
+  Check<Same<S<typeof TaskIdsSchema>, TaskIdsRequest>>,
+  Check<Same<S<typeof CancelSchema>, CancelRequest>>,
+  Check<Same<S<typeof AgentHelloSchema>, AgentHello>>,
+  Check<Same<S<typeof AgentHeartbeatSchema>, AgentHeartbeat>>,
+  Check<Same<S<typeof AgentStartedSchema>, AgentStarted>>,
+  Check<Same<S<typeof AgentLostSchema>, AgentLost>>,
+  Check<Same<S<typeof AgentReleasedSchema>, AgentReleased>>,
+  Check<Same<S<typeof AgentReturnedSchema>, AgentReturned>>,
+  Check<Same<S<typeof AgentResultsSchema>, AgentResults>>,
+  Check<Same<S<typeof ServiceWelcomeSchema>, ServiceWelcome>>,
+  Check<Same<S<typeof ServiceAckSchema>, ServiceAck>>,
+  Check<Same<S<typeof ServiceCancelSchema>, ServiceCancel>>,
+  Check<Same<S<typeof ServiceRecallSchema>, ServiceRecall>>,
+  Check<Same<S<typeof ServiceErrorSchema>, ServiceError>>,
+  Check<Same<S<typeof ServiceTasksSchema>, ServiceTasks>>,
+  Check<Same<S<typeof StreamWatchSchema>, StreamWatch>>,
+  Check<Same<S<typeof StreamUnwatchSchema>, StreamUnwatch>>,
+  Check<Same<S<typeof StreamSubmitSchema>, StreamSubmit>>,
+  Check<Same<S<typeof StreamSubmittedSchema>, StreamSubmitted>>,
+  Check<Same<S<typeof StreamErrorSchema>, StreamErrorMessage>>,
+  Check<Same<S<typeof StreamResultsSchema>, StreamResults>>,
+  Check<Same<S<typeof RunFrameSchema>, RunFrameHeader>>,
+  Check<Same<S<typeof DoneFrameSchema>, DoneFrameHeader>>,
+];
+export type { TSchema };
