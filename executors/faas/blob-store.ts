@@ -12,7 +12,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,86 @@ export interface BlobStore {
 }
 
 const KEY = /^\/([\w.-]+(?:\/[\w.-]+)*)$/;
+/** Key limits: well below file-system name limits, so a valid key never fails for its length. */
+export const MAX_KEY_LENGTH = 1024;
+const MAX_SEGMENT_LENGTH = 200;
+const MAX_SEGMENTS = 16;
+
+/** A refusal with its HTTP status; its message never contains a server path. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The key of a request path, or a Refused (400) saying what is wrong with it: bad %-escapes, characters
+ * outside the key alphabet, "." or ".." segments, too long.
+ */
+export function parseKey(urlPath: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath.split('?')[0]!);
+  } catch {
+    throw new Refused(400, 'malformed %-escape in the key');
+  }
+  if (decoded.length > MAX_KEY_LENGTH + 1) throw new Refused(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
+  const m = KEY.exec(decoded);
+  const parts = m ? m[1]!.split('/') : [];
+  if (!m || parts.some((p) => p === '.' || p === '..')) throw new Refused(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
+  if (parts.length > MAX_SEGMENTS || parts.some((p) => p.length > MAX_SEGMENT_LENGTH)) {
+    throw new Refused(400, `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`);
+  }
+  return m[1]!;
+}
+
+/** File-system errors a key can cause (a folder where a blob is meant, a blob where a folder is). */
+function refusedFor(e: unknown): Refused | undefined {
+  if (e instanceof Refused) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') return new Refused(400, 'the key names a folder, or a blob stands where the key needs a folder');
+  if (code === 'ENAMETOOLONG') return new Refused(400, 'key too long for this store');
+  return undefined;
+}
+
+/** Write the request body to `tmp`, at most `max` bytes whatever the framing (content-length or chunked). */
+function receive(req: IncomingMessage, tmp: string, max: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(tmp, { flags: 'wx' });
+    let size = 0;
+    let failed = false;
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      req.removeListener('data', onData);
+      // Discard the rest of the body so the answer can still be read by the client.
+      req.resume();
+      out.destroy();
+      out.once('close', () => reject(e));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) return fail(new Refused(413, `blob larger than ${max} bytes`));
+      if (!out.write(chunk)) {
+        req.pause();
+        out.once('drain', () => req.resume());
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (!failed) out.end();
+    });
+    req.once('aborted', () => fail(new Refused(400, 'upload aborted')));
+    req.once('error', (e) => fail(e));
+    out.once('error', (e) => fail(e));
+    out.once('finish', () => {
+      if (!failed) resolve();
+    });
+  });
+}
 
 /** Start the store; resolves once it listens. */
 export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
@@ -44,14 +124,14 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
   const isClosed = (key: string) => closed.has(key.split('/')[0]!);
   const server: Server = createServer(async (req, res) => {
     const fail = (status: number, msg: string) => {
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
+      // A refused upload's body may still be arriving: close the connection after the answer.
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain', ...(req.complete ? {} : { connection: 'close' }) });
       res.end(msg + '\n');
     };
+    let tmp: string | undefined;
     try {
       if (o.token && req.headers.authorization !== `Bearer ${o.token}`) return fail(401, 'missing or wrong bearer token');
-      const m = KEY.exec(decodeURIComponent((req.url ?? '/').split('?')[0]!));
-      if (!m || m[1]!.split('/').some((p) => p === '.' || p === '..')) return fail(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
-      const key = m[1]!;
+      const key = parseKey(req.url ?? '/');
       const file = join(root, ...key.split('/'));
       switch (req.method) {
         case 'PUT': {
@@ -59,10 +139,12 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           if (len > max) return fail(413, `blob larger than ${max} bytes`);
           const gone = () => fail(410, `${key.split('/')[0]} was closed (its run has ended)`);
           if (isClosed(key)) return gone();
+          if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new Refused(400, 'the key names a folder');
           await mkdir(dirname(file), { recursive: true });
-          const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-          await pipeline(req, createWriteStream(tmp));
+          tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+          await receive(req, tmp, max);
           await rename(tmp, file);
+          tmp = undefined;
           // Closed while the body streamed in: the sweep may have missed this file.
           if (isClosed(key)) {
             await rm(file, { force: true });
@@ -73,6 +155,7 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
         }
         case 'GET': {
           const st = await stat(file).catch(() => undefined);
+          if (st?.isDirectory()) return fail(400, 'the key names a folder');
           if (!st?.isFile()) return fail(404, 'no such blob');
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': st.size });
           await pipeline(createReadStream(file), res);
@@ -94,7 +177,11 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           return fail(405, 'PUT, GET or DELETE');
       }
     } catch (e) {
-      fail(500, (e as Error).message);
+      if (tmp) await rm(tmp, { force: true }).catch(() => undefined);
+      const r = refusedFor(e);
+      // Anything else is the store's own problem: say so without file names.
+      if (r) fail(r.status, r.message);
+      else fail(500, `blob store error${(e as NodeJS.ErrnoException)?.code ? ` (${(e as NodeJS.ErrnoException).code})` : ''}`);
     }
   });
   await new Promise<void>((r, j) => {

@@ -154,6 +154,8 @@ export async function openRun(location: string, runId: string): Promise<void> {
  * deletion keep such leftovers (best effort).
  */
 export async function cleanupRun(location: string, runId: string): Promise<void> {
+  // One plain segment only: "" or ".." would remove the whole location or what is above it.
+  if (!/^[\w.-]{1,200}$/.test(runId) || runId === '.' || runId === '..') throw new StageOutError(`invalid run id ${JSON.stringify(runId.slice(0, 200))}: use letters, digits, ".", "_" or "-"`, { runId: runId.slice(0, 200) });
   if (isHttpLocation(location)) {
     await fetch(blobUrl(location, runId), { method: 'DELETE', headers: authHeaders() })
       .then((r) => r.arrayBuffer())
