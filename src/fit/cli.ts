@@ -88,7 +88,7 @@ function action<A extends unknown[]>(fn: (...args: A) => void) {
  * @example
  * ```ts
  * import { Command } from 'commander';
- * import { registerFitCommands } from 'ristretto/src/fit/cli.ts';
+ * import { registerFitCommands } from 'ristretto/fit';
  * const program = new Command('ristretto');
  * registerFitCommands(program);
  * await program.parseAsync(['node', 'ristretto', 'fit', 'cls', 'BkgOnly.json', '-p', 'patch.json', '--json']);

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { loadWorkspace, buildModel, hypotest } from 'ristretto/src/fit/index.ts';
+ * import { loadWorkspace, buildModel, hypotest } from 'ristretto/fit';
  * const ws = loadWorkspace('RegionA/BkgOnly.json', { patches: ['RegionA/patch.sbottom_1300_850_60.json'] });
  * const r = hypotest(buildModel(ws), 1.0);
  * console.log(r.clsObs, r.clsExp);
@@ -15,7 +15,7 @@ export * from './errors.ts';
 export type * from './spec.ts';
 export { applyPatch, parsePointer } from './jsonpatch.ts';
 export { validateAgainstSchema, findSchemaDir } from './schema.ts';
-export { INTERP_CODES, type InterpCode } from './interpolation.ts';
+export { INTERP_CODES, makeInterpTable, interpolate, isMultiplicative, type InterpCode, type InterpTable } from './interpolation.ts';
 export { buildModel, Model, DEFAULT_INTERP, type ModelData, type ModelOptions, type InterpSettings, type ParameterSet } from './model.ts';
 export { nll, NllWorkspace, expectedData, expectedMain, expectedAux } from './nll.ts';
 export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optimize.ts';
@@ -23,3 +23,6 @@ export { fit, fixedPoiFit, fitWithErrors, type FitOptions, type FitResult, type 
 export { hypotest, testStatistic, asimovData, upperLimit, type HypotestResult, type HypotestOptions, type TestStatistic, type UpperLimitResult } from './infer.ts';
 export { normalCdf, lgamma } from './special.ts';
 export * from './patchset.ts';
+export { registerFitCommands, parseInterp } from './cli.ts';
+export { scanPatches, testPatch, type ScanItem, type ScanOptions } from './scan.ts';
+export { uncorrelatedBackground } from './simplemodels.ts';

@@ -39,8 +39,8 @@ function checkTestStat(model: Model, kind: TestStatistic, poiTest: number, lower
  *
  * @example
  * ```ts
- * import { buildModel, testStatistic } from 'ristretto/src/fit/index.ts';
- * declare const spec: import('ristretto/src/fit/spec.ts').WorkspaceSpec;
+ * import { buildModel, testStatistic, uncorrelatedBackground } from 'ristretto/fit';
+ * const spec = uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]);
  * const model = buildModel(spec);
  * testStatistic('qtilde', 1.0, model, model.observedData()).value;
  * ```
@@ -110,8 +110,8 @@ function pvalue(value: number, shift: number, cutoff: number): number {
  *
  * @example
  * ```ts
- * import { buildModel, hypotest } from 'ristretto/src/fit/index.ts';
- * declare const spec: import('ristretto/src/fit/spec.ts').WorkspaceSpec;
+ * import { buildModel, hypotest, uncorrelatedBackground } from 'ristretto/fit';
+ * const spec = uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]);
  * const model = buildModel(spec);
  * const r = hypotest(model, 1.0);
  * r.clsObs; r.clsExp; // observed CLs and the expected band
@@ -244,8 +244,8 @@ function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: n
  *
  * @example
  * ```ts
- * import { buildModel, upperLimit } from 'ristretto/src/fit/index.ts';
- * declare const spec: import('ristretto/src/fit/spec.ts').WorkspaceSpec;
+ * import { buildModel, upperLimit, uncorrelatedBackground } from 'ristretto/fit';
+ * const spec = uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]);
  * const { obs, exp } = upperLimit(buildModel(spec));
  * ```
  */

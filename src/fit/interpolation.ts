@@ -52,7 +52,7 @@ function code4Coefficients(up: number, dn: number, out: Float64Array, o: number)
  *
  * @example
  * ```ts
- * import { makeInterpTable, interpolate } from 'ristretto/src/fit/interpolation.ts';
+ * import { makeInterpTable, interpolate } from 'ristretto/fit';
  * const t = makeInterpTable('code4p', [8], [10], [13]);
  * const v = new Float64Array(1), d = new Float64Array(1);
  * interpolate(t, 1.5, 'shift', v, d, 0); // v[0] = 4.5 (linear beyond α = 1)

@@ -90,7 +90,7 @@ function remove(doc: Json, tokens: string[]): Json {
  * @param patchName named in errors (e.g. the patch file).
  * @example
  * ```ts
- * import { applyPatch } from 'ristretto/src/fit/jsonpatch.ts';
+ * import { applyPatch } from 'ristretto/fit';
  * applyPatch({ a: [1, 2] }, [{ op: 'add', path: '/a/-', value: 3 }]); // { a: [1, 2, 3] }
  * ```
  */

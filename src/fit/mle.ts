@@ -53,8 +53,8 @@ const scaleCache = new WeakMap<Model, Float64Array>();
  *
  * @example
  * ```ts
- * import { buildModel, fit } from 'ristretto/src/fit/index.ts';
- * declare const spec: import('ristretto/src/fit/spec.ts').WorkspaceSpec;
+ * import { buildModel, fit, uncorrelatedBackground } from 'ristretto/fit';
+ * const spec = uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]);
  * const model = buildModel(spec);
  * const best = fit(model, model.observedData());
  * best.pars[model.poiIndex]; // μ̂

@@ -346,7 +346,7 @@ function applyUserConfig(set: RawSet, cfg: ParameterConfigSpec, path: string, so
  *
  * @example
  * ```ts
- * import { buildModel } from 'ristretto/src/fit/model.ts';
+ * import { buildModel } from 'ristretto/fit';
  * const model = buildModel({
  *   version: '1.0.0',
  *   channels: [{ name: 'sr', samples: [

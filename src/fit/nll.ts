@@ -132,9 +132,9 @@ function xlogy(x: number, y: number): number {
  *
  * @example
  * ```ts
- * import { buildModel } from 'ristretto/src/fit/model.ts';
- * import { nll, NllWorkspace } from 'ristretto/src/fit/nll.ts';
- * declare const spec: import('ristretto/src/fit/spec.ts').WorkspaceSpec;
+ * import { buildModel } from 'ristretto/fit';
+ * import { nll, NllWorkspace, uncorrelatedBackground } from 'ristretto/fit';
+ * const spec = uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]);
  * const model = buildModel(spec);
  * const g = new Float64Array(model.npars);
  * const value = nll(new NllWorkspace(model), model.observedData(), model.suggestedInit(), g);

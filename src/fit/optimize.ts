@@ -42,7 +42,7 @@ function clip(v: number, lo: number, hi: number): number {
  *
  * @example
  * ```ts
- * import { minimizeBounded } from 'ristretto/src/fit/optimize.ts';
+ * import { minimizeBounded } from 'ristretto/fit';
  * const r = minimizeBounded((x, g) => { g[0] = 2 * (x[0] - 3); return (x[0] - 3) ** 2; }, Float64Array.of(0), {
  *   lower: Float64Array.of(-1), upper: Float64Array.of(2),
  * });

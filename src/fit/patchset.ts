@@ -44,7 +44,7 @@ export function valuesFromName(name: string): number[] {
  *
  * @example
  * ```ts
- * import { loadWorkspace } from 'ristretto/src/fit/patchset.ts';
+ * import { loadWorkspace } from 'ristretto/fit';
  * const ws = loadWorkspace('RegionA/BkgOnly.json', { patches: ['RegionA/patch.sbottom_1300_850_60.json'] });
  * ```
  */

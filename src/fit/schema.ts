@@ -103,7 +103,7 @@ function describe(e: ErrorObject): string {
  *
  * @example
  * ```ts
- * import { validateAgainstSchema } from 'ristretto/src/fit/schema.ts';
+ * import { validateAgainstSchema } from 'ristretto/fit';
  * validateAgainstSchema({ channels: [] }, 'workspace'); // throws: at /channels: must NOT have fewer than 1 items
  * ```
  */

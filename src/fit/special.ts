@@ -13,7 +13,7 @@ for (let i = 1; i <= 256; i++) LOG_FACT.push(LOG_FACT[i - 1]! + Math.log(i));
  *
  * @example
  * ```ts
- * import { lgamma } from 'ristretto/src/fit/special.ts';
+ * import { lgamma } from 'ristretto/fit';
  * lgamma(5); // log(24)
  * ```
  */
@@ -66,7 +66,7 @@ export function erfc(x: number): number {
  *
  * @example
  * ```ts
- * import { normalCdf } from 'ristretto/src/fit/special.ts';
+ * import { normalCdf } from 'ristretto/fit';
  * normalCdf(0); // 0.5
  * ```
  */
