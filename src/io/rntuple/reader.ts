@@ -258,17 +258,20 @@ export class RNTupleReader implements EventReader {
     const range = c.columns[col.id]!;
     if (expected !== null && range.numElements !== expected) this.corrupt(name, c, `column ${col.id} has ${range.numElements} elements, expected ${expected}`);
     if (to > range.numElements) this.corrupt(name, c, `needs elements up to ${to} of column ${col.id}, which has ${range.numElements}`);
-    const parts: NumericArray[] = [];
+    // the pages covering [from, to), fetched and decoded concurrently
+    const wanted: Promise<NumericArray>[] = [];
     let pageStart = 0;
     for (const [pi, page] of range.pages.entries()) {
       const pageEnd = pageStart + page.numElements;
       if (pageEnd > from && pageStart < to) {
-        const decoded = await this.page(name, col, c, pi);
-        parts.push(decoded.subarray(Math.max(from, pageStart) - pageStart, Math.min(to, pageEnd) - pageStart));
+        const lo = Math.max(from, pageStart) - pageStart;
+        const hi = Math.min(to, pageEnd) - pageStart;
+        wanted.push(this.page(name, col, c, pi).then((decoded) => decoded.subarray(lo, hi)));
       }
       pageStart = pageEnd;
       if (pageStart >= to) break;
     }
+    const parts = await Promise.all(wanted);
     if (!parts.length) return decodePage(col.type, new Uint8Array(0), 0);
     if (parts.length === 1) return parts[0]!;
     const n = parts.reduce((s, p) => s + p.length, 0);

@@ -11,9 +11,11 @@ import { openRoot, TreeNotFoundError } from '../../../src/io/root/index.ts';
 import { RNTupleReader } from '../../../src/io/rntuple/index.ts';
 import type { Dataset } from '../../../src/dataset/fileset.ts';
 import { runAnalysis } from '../../../src/runner/run.ts';
+import { serveDirectory } from '../../helpers/http-server.ts';
+import { sharedDir, sharedPath } from '../../shared.ts';
 import type { Dimuon } from './dimuon-processor.ts';
 
-const FILE = join(__dirname, '../../../../shared/data/Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
+const FILE = sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
 
 describe('RNTuple through openReader and runAnalysis', () => {
   it('openReader opens the RNTuple; openRoot alone keeps refusing it', async () => {
@@ -60,5 +62,25 @@ describe('RNTuple through openReader and runAnalysis', () => {
     // the dimuon spectrum of this dataset: a J/psi peak and a Z peak
     expect(masses.filter((m) => m > 2.9 && m < 3.3).length).toBeGreaterThan(30);
     expect(masses.filter((m) => m > 80 && m < 100).length).toBeGreaterThan(50);
+  });
+
+  it('reads the same values over http (range requests), counting bytes', async () => {
+    const server = await serveDirectory(sharedDir);
+    try {
+      const url = `${server.url}/data/Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root`;
+      const remote = await openReader(url);
+      const local = await openReader(FILE);
+      try {
+        const names = ['nMuon', 'Muon_pt', 'Muon_charge'];
+        expect(await remote.read(names, 100, 900)).toEqual(await local.read(names, 100, 900));
+        expect(remote.bytesRead).toBeGreaterThan(0);
+        expect(remote.bytesRead).toBe(local.bytesRead);
+      } finally {
+        await remote.close();
+        await local.close();
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -20,11 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompress as zstd } from 'fzstd';
 import { describe, expect, it } from 'vitest';
+import { sharedPath } from '../../shared.ts';
 import type { Jagged } from '../../../src/columnar/types.ts';
 import { BranchNotFoundError, EntryRangeError } from '../../../src/io/root/errors.ts';
 import { openRNTuple, RNTupleChecksumError, RNTupleFormatError, type RNTupleReader } from '../../../src/io/rntuple/index.ts';
 
-const FILE = join(__dirname, '../../../../shared/data/Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
+const FILE = sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
 const MUON = ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'] as const;
 
 /** Page locations of the single cluster (from the page list envelope; asserted against the reader below). */
