@@ -10,7 +10,8 @@ import { hypotest, upperLimit, type TestStatistic } from './infer.ts';
 import { INTERP_CODES, type InterpCode } from './interpolation.ts';
 import { fitWithErrors } from './mle.ts';
 import { buildModel, type InterpSettings, type Model } from './model.ts';
-import { loadWorkspace } from './patchset.ts';
+import { loadWorkspace, readPatches } from './patchset.ts';
+import { testPatch } from './scan.ts';
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -83,7 +84,7 @@ function action<A extends unknown[]>(fn: (...args: A) => void) {
 }
 
 /**
- * Adds `fit cls`, `fit limit` and `fit mle` to a commander program.
+ * Adds `fit cls`, `fit limit`, `fit scan` and `fit mle` to a commander program.
  *
  * @example
  * ```ts
@@ -140,6 +141,34 @@ export function registerFitCommands(program: Command): void {
         if (o.json) return out(JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }));
         out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${fmt(r.obs)}`);
         out(`expected (−2σ, −1σ, median, +1σ, +2σ): ${r.exp.map(fmt).join(', ')}`);
+      }),
+    );
+
+  fitCmd
+    .command('scan <workspace>')
+    .description('one hypotest per signal patch, in this process, one after the other (JSON lines with --json)')
+    .requiredOption('--patchset <fileOrDir>', 'pyhf patch set file, or a directory of patch.*.json files')
+    .option('--measurement <name>', 'measurement to use (default: the first)')
+    .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
+    .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
+    .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .option('--json', 'one JSON object per patch, then a summary object')
+    .action(
+      action((file: string, o: CommonOpts & { patchset: string; poiTest: number; testStat: string }) => {
+        const bkg = loadWorkspace(file);
+        const { patches, errors } = readPatches(o.patchset);
+        const t0 = performance.now();
+        let failed = errors.length;
+        for (const e of errors) out(o.json ? JSON.stringify({ name: e.file, ok: false, error: e.error.message }) : `${e.file}: ${e.error.message}`);
+        const opts = { poiTest: o.poiTest, testStat: o.testStat as TestStatistic, model: { measurement: o.measurement, interp: parseInterp(o.interp) } };
+        patches.forEach((p, i) => {
+          const r = testPatch(bkg, p, opts);
+          if (!r.ok) failed++;
+          if (o.json) return out(JSON.stringify(r));
+          out(`[${i + 1}/${patches.length}] ${r.name}: ${r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2]!)})` : `failed: ${r.error}`}`);
+        });
+        const summary = { patches: patches.length + errors.length, failed, seconds: (performance.now() - t0) / 1000 };
+        out(o.json ? JSON.stringify({ summary }) : `${summary.patches} patches, ${summary.failed} failed, ${summary.seconds.toFixed(1)} s`);
       }),
     );
 

@@ -25,12 +25,9 @@ export interface InferenceOptions extends Omit<FitOptions, 'init' | 'workspace'>
   init?: Float64Array;
 }
 
-function checkTestStat(model: Model, kind: TestStatistic, poiTest: number, lower: Float64Array): void {
+function checkTestStat(kind: TestStatistic, poiTest: number): void {
   if (!['qtilde', 'q', 'q0'].includes(kind)) throw new WorkspaceError(`unknown test statistic "${kind}" (qtilde, q or q0)`, '');
   if (!Number.isFinite(poiTest)) throw new WorkspaceError(`the POI test value must be a finite number, got ${poiTest}`, '');
-  if (kind === 'qtilde' && lower[model.poiIndex] !== 0) {
-    // pyhf warns here too: q̃ assumes the POI is bounded below by 0.
-  }
 }
 
 /**
@@ -46,8 +43,7 @@ function checkTestStat(model: Model, kind: TestStatistic, poiTest: number, lower
  * ```
  */
 export function testStatistic(kind: TestStatistic, poiTest: number, model: Model, data: ModelData, opts: InferenceOptions & { workspace?: NllWorkspace; freeInit?: Float64Array } = {}): TestStatResult {
-  const lower = opts.lower ?? model.suggestedBounds().lower;
-  checkTestStat(model, kind, poiTest, lower);
+  checkTestStat(kind, poiTest);
   const fixedRes = fixedPoiFit(model, data, poiTest, { ...opts, init: opts.init });
   const freeRes = fit(model, data, { ...opts, init: opts.freeInit ?? opts.init });
   let t = 2 * (fixedRes.nll - freeRes.nll);

@@ -8,7 +8,7 @@
  * "sample-bins" (each bin of each sample of each channel) for the likelihood kernels in `nll.ts`.
  */
 import { WorkspaceError } from './errors.ts';
-import { INTERP_CODES, makeInterpTable, type InterpCode, type InterpTable } from './interpolation.ts';
+import { INTERP_CODES, isMultiplicative, makeInterpTable, type InterpCode, type InterpTable } from './interpolation.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { ChannelSpec, MeasurementSpec, ModifierSpec, ModifierType, ParameterConfigSpec, WorkspaceSpec } from './spec.ts';
 
@@ -142,7 +142,6 @@ export class Model {
 
   /** @internal use {@link buildModel}. */
   constructor(fields: Omit<Model, 'parNames' | 'suggestedInit' | 'suggestedBounds' | 'suggestedFixed' | 'parIndex' | 'observedData' | 'channelSlice'>) {
-    Object.assign(this, fields);
     this.channels = fields.channels;
     this.samples = fields.samples;
     this.nbins = fields.nbins;
@@ -514,9 +513,26 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
           scalarFactors.push({ par: p, k0: b.k0, n: nb });
           break;
         case 'normsys':
+          if (isMultiplicative(interp.normsys) && !(m.data.hi > 0 && m.data.lo > 0)) {
+            throw new WorkspaceError(
+              `normsys "${m.name}" has hi = ${m.data.hi}, lo = ${m.data.lo}; interpolation ${interp.normsys} needs both > 0 (use an additive code or fix the input)`,
+              `/channels/${b.chInfo.specIndex}/samples/${b.ch.samples.indexOf(b.sample)}/modifiers/${b.sample.modifiers.indexOf(m)}/data`,
+              source,
+            );
+          }
           scalarFactors.push({ par: p, k0: b.k0, n: nb, table: makeInterpTable(interp.normsys, [m.data.lo], [1], [m.data.hi]) });
           break;
         case 'histosys':
+          if (isMultiplicative(interp.histosys)) {
+            const bad = b.sample.data.findIndex((v, i) => v > 0 && !(m.data.hi_data[i]! > 0 && m.data.lo_data[i]! > 0));
+            if (bad >= 0) {
+              throw new WorkspaceError(
+                `histosys "${m.name}" has a non-positive variation in bin ${bad}; interpolation ${interp.histosys} needs positive hi/lo (use code0, code2 or code4p)`,
+                `/channels/${b.chInfo.specIndex}/samples/${b.ch.samples.indexOf(b.sample)}/modifiers/${b.sample.modifiers.indexOf(m)}/data`,
+                source,
+              );
+            }
+          }
           shiftTerms.push({ par: p, k0: b.k0, table: makeInterpTable(interp.histosys, m.data.lo_data, b.sample.data, m.data.hi_data) });
           break;
         case 'shapefactor':

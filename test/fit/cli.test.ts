@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerFitCommands, parseInterp } from '../../src/fit/cli.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
+import { sharedPath } from '../shared.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -45,6 +46,15 @@ describe('ristretto fit', () => {
     const { err, code } = await run(['fit', 'cls', join(dir, 'RegionA', 'BkgOnly.json'), '-p', join(dir, 'RegionB', 'patch.sbottom_1000_131_1.json')]);
     expect(code).toBe(1);
     expect(err).toMatch(/^ristretto fit: .*at \/channels\/\d+\/samples\/\d+\/data: /);
+  });
+
+  it('scan --json streams one line per patch and a summary', async () => {
+    const { out, code } = await run(['fit', 'scan', sharedPath('fit', 'example-patchset-bkgonly.json'), '--patchset', sharedPath('fit', 'example-patchset.json'), '--json']);
+    expect(code).toBeUndefined();
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ name: 'patch_channel1_signal_syst1', ok: true });
+    expect(lines[1]).toMatchObject({ summary: { patches: 1, failed: 0 } });
   });
 
   it('parses --interp and refuses unknown codes', () => {
