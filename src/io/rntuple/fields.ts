@@ -16,6 +16,8 @@ export type BranchPlan =
   | { readonly kind: 'flat'; readonly name: string; readonly dtype: DType; readonly value: ColumnSet }
   | { readonly kind: 'count'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet }
   | { readonly kind: 'jagged'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet; readonly value: ColumnSet }
+  | { readonly kind: 'jagged2'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet; readonly inner: ColumnSet; readonly value: ColumnSet }
+  | { readonly kind: 'fixed'; readonly name: string; readonly dtype: DType; readonly size: number; readonly value: ColumnSet }
   | { readonly kind: 'string'; readonly name: string; readonly dtype: 'uint8'; readonly index: ColumnSet; readonly value: ColumnSet };
 
 export interface FieldEntry {
@@ -46,7 +48,6 @@ const DTYPES: Record<string, DType> = {
 };
 
 const CARDINALITY = /^ROOT::RNTupleCardinality<std::(uint32_t|uint64_t)>$/;
-const VECTOR = /^(std::vector|ROOT::VecOps::RVec|ROOT::RVec)<.*>$/;
 
 /** Build the branch list of a schema, in field order. */
 export function planBranches(schema: Schema): FieldEntry[] {
@@ -90,6 +91,23 @@ export function planBranches(schema: Schema): FieldEntry[] {
     out.push(e);
   };
   const leafEntry = (name: string, f: FieldDesc): FieldEntry => {
+    const sub = kids(f);
+    // std::atomic<T> and enums: a column-less field over one subfield `_0` holding the value
+    if (sub.length === 1 && !(f.flags & 0x01) && columnsOf(f).length === 0 && sub[0]!.role === ROLE.leaf) {
+      const e = leafEntry(name, sub[0]!);
+      return { ...e, type: `${f.typeName} of ${e.type}` };
+    }
+    // std::array<T, N> (subfield `_0`) and std::bitset<N> (own Bit column): N values per entry
+    if (f.flags & 0x01 && f.arraySize !== undefined) {
+      const item = sub.length === 1 ? sub[0]! : f;
+      const set = columnsOf(item);
+      const dtype = item === f ? (set[0]?.[0]?.type === 0x00 ? 'bool' : undefined) : DTYPES[item.typeName];
+      const type = label(f, [set]);
+      if (!dtype || (item !== f && (item.role !== ROLE.leaf || kids(item).length))) return { name, type, unsupported: `fixed-size array of ${item.typeName || '(untyped)'}` };
+      const why = checkSet(set, false);
+      if (why) return { name, type, unsupported: why };
+      return { name, type, plan: { kind: 'fixed', name, dtype, size: f.arraySize, value: set } };
+    }
     const set = columnsOf(f);
     const dtype = DTYPES[f.typeName];
     const type = label(f, [set]);
@@ -142,9 +160,19 @@ export function planBranches(schema: Schema): FieldEntry[] {
         continue;
       }
       const item = sub[0]!;
+      // std::vector<std::vector<T>>: a list of lists per entry
+      const inner = item.role === ROLE.collection ? kids(item) : [];
+      if (inner.length === 1 && inner[0]!.role === ROLE.leaf && !kids(inner[0]!).length) {
+        const innerIndex = columnsOf(item);
+        const e = leafEntry(f.name, inner[0]!);
+        const why = checkSet(innerIndex, true) ?? e.unsupported;
+        const t = label(f, [index, innerIndex, columnsOf(inner[0]!)]);
+        add(e.plan?.kind === 'flat' && !why ? { name: f.name, type: t, plan: { kind: 'jagged2', name: f.name, dtype: e.plan.dtype, index, inner: innerIndex, value: e.plan.value } } : { name: f.name, type: t, unsupported: why ?? 'unsupported element type' });
+        continue;
+      }
       if (item.role === ROLE.leaf) {
         const e = leafEntry(f.name, item);
-        add(e.plan?.kind === 'flat' ? { name: f.name, type: label(f, [index, columnsOf(item)]), plan: { kind: 'jagged', name: f.name, dtype: e.plan.dtype, index, value: e.plan.value } } : { name: f.name, type: label(f, [index, columnsOf(item)]), unsupported: VECTOR.test(f.typeName) && item.role !== ROLE.leaf ? 'nested collections are not implemented' : (e.unsupported ?? 'unsupported element type') });
+        add(e.plan?.kind === 'flat' ? { name: f.name, type: label(f, [index, columnsOf(item)]), plan: { kind: 'jagged', name: f.name, dtype: e.plan.dtype, index, value: e.plan.value } } : { name: f.name, type: label(f, [index, columnsOf(item)]), unsupported: e.plan?.kind === 'fixed' ? 'collections of fixed-size arrays are not implemented' : (e.unsupported ?? 'unsupported element type') });
         continue;
       }
       if (item.role === ROLE.record) {
@@ -184,7 +212,9 @@ export function planBranches(schema: Schema): FieldEntry[] {
         ? { name: p.name, kind: 'flat', dtype: p.dtype }
         : p.kind === 'string'
           ? { name: p.name, kind: 'string', dtype: 'uint8' }
-          : { name: p.name, kind: 'jagged', dtype: p.dtype, ...(countByColumn.has(p.index[0]![0]!.id) ? { countBranch: countByColumn.get(p.index[0]![0]!.id)! } : {}) };
+          : p.kind === 'fixed'
+            ? { name: p.name, kind: 'jagged', dtype: p.dtype }
+            : { name: p.name, kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged', dtype: p.dtype, ...(countByColumn.has(p.index[0]![0]!.id) ? { countBranch: countByColumn.get(p.index[0]![0]!.id)! } : {}) };
     return { ...e, info };
   });
 }

@@ -6,7 +6,7 @@
  */
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
 import { closestNames } from '../../errors/suggest.ts';
-import type { BranchInfo, Column, DType, EventReader } from '../reader.ts';
+import type { AnyColumn, BranchInfo, Column, DoublyJagged, DType, EventReader } from '../reader.ts';
 import type { ByteSource } from '../source.ts';
 import { BranchNotFoundError, EntryRangeError, RootFileError } from '../root/errors.ts';
 import { decodePage, pageBytes, unsupportedColumn } from './columns.ts';
@@ -48,6 +48,25 @@ function concat(parts: readonly NumericArray[], dtype: DType): NumericArray {
 }
 
 const PAGE_CACHE = 64;
+
+interface ListRange {
+  readonly first: number;
+  readonly rel: NumericArray;
+  readonly last: number;
+}
+
+/** Offsets (from 0) of the lists of several clusters, one after the other. */
+function joinOffsets(ranges: readonly ListRange[]): Int32Array {
+  const total = ranges.reduce((s, r) => s + r.rel.length, 0);
+  const out = new Int32Array(total + 1);
+  let at = 0;
+  let base = 0;
+  for (const r of ranges) {
+    for (let i = 0; i < r.rel.length; i++) out[++at] = base + (r.rel[i]! - r.first);
+    base = out[at]!;
+  }
+  return out;
+}
 
 export class RNTupleReader implements EventReader {
   private readonly byName = new Map<string, BranchPlan>();
@@ -113,7 +132,7 @@ export class RNTupleReader implements EventReader {
   storedBytes(name: string): { compressed: number; uncompressed: number } | undefined {
     const p = this.byName.get(name);
     if (!p) return undefined;
-    const sets = p.kind === 'flat' ? [p.value] : p.kind === 'count' ? [p.index] : [p.index, p.value];
+    const sets = p.kind === 'flat' || p.kind === 'fixed' ? [p.value] : p.kind === 'count' ? [p.index] : p.kind === 'jagged2' ? [p.index, p.inner, p.value] : [p.index, p.value];
     return this.bytesOf(sets.flatMap((s) => s.flat()));
   }
 
@@ -171,63 +190,90 @@ export class RNTupleReader implements EventReader {
     const plans = [...new Set(names)].map((n) => this.plan(n));
     const cols = await Promise.all(plans.map((p) => this.readBranch(p, entryStart, entryStop)));
     const out: Record<string, Column> = {};
-    plans.forEach((p, i) => (out[p.name] = cols[i]!));
+    // jagged2 branches give DoublyJagged columns, as the ROOT reader's do (the EventReader contract types them as Column)
+    plans.forEach((p, i) => (out[p.name] = cols[i]! as Column));
     return out;
   }
 
-  private async readBranch(p: BranchPlan, start: number, stop: number): Promise<Column> {
-    const pieces = this.clusters.filter((c) => c.firstEntry < stop && c.firstEntry + c.numEntries > start);
+  private async readBranch(p: BranchPlan, start: number, stop: number): Promise<AnyColumn> {
+    const pieces = this.clusters
+      .filter((c) => c.firstEntry < stop && c.firstEntry + c.numEntries > start)
+      .map((c) => ({ c, a: Math.max(start, c.firstEntry) - c.firstEntry, b: Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry }));
     if (p.kind === 'flat') {
-      const parts = await Promise.all(pieces.map((c) => this.elements(p.name, this.active(p.name, p.value, c), c, Math.max(start, c.firstEntry) - c.firstEntry, Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry, c.numEntries)));
+      const parts = await Promise.all(pieces.map(({ c, a, b }) => this.elements(p.name, this.active(p.name, p.value, c), c, a, b, c.numEntries)));
       return concat(parts, p.dtype);
+    }
+    if (p.kind === 'fixed') {
+      // std::array<T, N> / std::bitset<N>: N elements per entry, read as lists of N
+      const n = p.size;
+      const parts = await Promise.all(pieces.map(({ c, a, b }) => this.elements(p.name, this.active(p.name, p.value, c), c, a * n, b * n, c.numEntries * n)));
+      const content = concat(parts, p.dtype);
+      const entries = stop - start;
+      return { offsets: Int32Array.from({ length: entries + 1 }, (_, i) => i * n), content } satisfies Jagged;
     }
     // collections: cluster-relative end offsets of each entry, then the content they cover
     const lists = await Promise.all(
-      pieces.map(async (c) => {
-        const a = Math.max(start, c.firstEntry) - c.firstEntry;
-        const b = Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry;
-        const idx = this.active(p.name, p.index, c);
-        const ends = await this.elements(p.name, idx, c, a > 0 ? a - 1 : 0, b, c.numEntries);
-        const first = a > 0 ? ends[0]! : 0;
-        const rel = a > 0 ? ends.subarray(1) : ends;
-        let prev = first;
-        for (let i = 0; i < rel.length; i++) {
-          const v = rel[i]!;
-          if (!(v >= prev)) this.corrupt(p.name, c, `collection offsets decrease at entry ${c.firstEntry + a + i} (${prev} then ${v})`);
-          prev = v;
+      pieces.map(async ({ c, a, b }) => {
+        const outer = await this.ends(p.name, p.index, c, a, b, c.numEntries);
+        if (p.kind === 'count') return { outer, inner: undefined, content: undefined };
+        if (p.kind === 'jagged2') {
+          const inner = await this.ends(p.name, p.inner, c, outer.first, outer.last, null);
+          const content = await this.elements(p.name, this.active(p.name, p.value, c), c, inner.first, inner.last, null);
+          return { outer, inner, content };
         }
-        if (p.kind === 'count') return { first, rel, content: undefined };
-        const val = this.active(p.name, p.value, c);
-        const content = await this.elements(p.name, val, c, first, prev, null);
-        return { first, rel, content };
+        const content = await this.elements(p.name, this.active(p.name, p.value, c), c, outer.first, outer.last, null);
+        return { outer, inner: undefined, content };
       }),
     );
-    const total = lists.reduce((s, l) => s + l.rel.length, 0);
     if (p.kind === 'count') {
+      const total = lists.reduce((s, l) => s + l.outer.rel.length, 0);
       const out = new ARRAYS[p.dtype](total);
       let at = 0;
-      for (const l of lists) {
-        let prev = l.first;
-        for (let i = 0; i < l.rel.length; i++) {
-          out[at++] = l.rel[i]! - prev;
-          prev = l.rel[i]!;
+      for (const { outer } of lists) {
+        let prev = outer.first;
+        for (let i = 0; i < outer.rel.length; i++) {
+          out[at++] = outer.rel[i]! - prev;
+          prev = outer.rel[i]!;
         }
       }
       return out;
     }
-    const offsets = new Int32Array(total + 1);
-    let at = 0;
-    let base = 0;
-    for (const l of lists) {
-      for (let i = 0; i < l.rel.length; i++) offsets[++at] = base + (l.rel[i]! - l.first);
-      base = offsets[at]!;
-    }
+    const dtype = p.kind === 'string' ? 'uint8' : p.dtype;
     const content = concat(
       lists.map((l) => l.content!),
-      p.kind === 'string' ? 'uint8' : p.dtype,
+      dtype,
     );
-    if (content.length !== base) throw new RNTupleFormatError(`${this.path}: field '${p.name}': offsets cover ${base} values, ${content.length} decoded`, { file: this.path, branch: p.name });
+    const offsets = joinOffsets(lists.map((l) => l.outer));
+    if (p.kind === 'jagged2') {
+      const innerOffsets = joinOffsets(lists.map((l) => l.inner!));
+      if (offsets[offsets.length - 1] !== innerOffsets.length - 1 || innerOffsets[innerOffsets.length - 1] !== content.length) {
+        throw new RNTupleFormatError(`${this.path}: field '${p.name}': nested offsets do not match the values decoded`, { file: this.path, branch: p.name });
+      }
+      return { offsets, content: { offsets: innerOffsets, content } } satisfies DoublyJagged;
+    }
+    if (content.length !== offsets[offsets.length - 1]) {
+      throw new RNTupleFormatError(`${this.path}: field '${p.name}': offsets cover ${offsets[offsets.length - 1]} values, ${content.length} decoded`, { file: this.path, branch: p.name });
+    }
     return { offsets, content } satisfies Jagged;
+  }
+
+  /**
+   * Cluster-relative end offsets of collection items [a, b) of an index column: `first` is where item a
+   * starts, `rel` the ends of a..b-1, `last` the end of b-1. Checks that they never decrease.
+   */
+  private async ends(name: string, set: ColumnSet, c: ClusterDesc, a: number, b: number, expected: number | null): Promise<ListRange> {
+    const idx = this.active(name, set, c);
+    if (b <= a) return { first: 0, rel: new Float64Array(0), last: 0 };
+    const ends = await this.elements(name, idx, c, a > 0 ? a - 1 : 0, b, expected);
+    const first = a > 0 ? ends[0]! : 0;
+    const rel = a > 0 ? ends.subarray(1) : ends;
+    let prev = first;
+    for (let i = 0; i < rel.length; i++) {
+      const v = rel[i]!;
+      if (!(v >= prev)) this.corrupt(name, c, `collection offsets of column ${idx.id} decrease at item ${a + i} (${prev} then ${v})`);
+      prev = v;
+    }
+    return { first, rel, last: prev };
   }
 
   /** The column of `set` that is the primary representation in cluster `c`. */

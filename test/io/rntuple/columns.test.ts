@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Jagged } from '../../../src/columnar/types.ts';
 import type { ByteSource } from '../../../src/io/source.ts';
-import { stringsOf } from '../../../src/io/reader.ts';
+import { stringsOf, type DoublyJagged } from '../../../src/io/reader.ts';
 import { COLUMN, decodePage, unsplit, unsupportedColumn } from '../../../src/io/rntuple/columns.ts';
 import { Cursor, parseEnvelope } from '../../../src/io/rntuple/envelope.ts';
 import { RNTupleChecksumError, RNTupleFormatError, RNTupleUnsupportedError } from '../../../src/io/rntuple/errors.ts';
@@ -168,6 +168,14 @@ function syntheticReader(): RNTupleReader {
     field(6, 6, 2, 'MET', 'METRec'),
     field(7, 6, 0, 'pt', 'double'),
     field(8, 8, 0, 'bad', 'float'),
+    field(9, 9, 1, 'vv', 'std::vector<std::vector<float>>'),
+    field(10, 9, 1, '_0', 'std::vector<float>'),
+    field(11, 10, 0, '_0', 'float'),
+    field(12, 12, 0, 'arr', 'std::array<std::int16_t,3>', 1, { arraySize: 3 }),
+    field(13, 12, 0, '_0', 'std::int16_t'),
+    field(14, 14, 0, 'bits', 'std::bitset<4>', 1, { arraySize: 4 }),
+    field(15, 15, 0, 'flag', 'std::atomic<bool>'),
+    field(16, 15, 0, '_0', 'bool'),
   ];
   const columns = [
     column(0, 0, COLUMN.SplitIndex64, 64),
@@ -178,6 +186,12 @@ function syntheticReader(): RNTupleReader {
     column(5, 5, COLUMN.Char, 8),
     column(6, 7, COLUMN.Real64, 64),
     { ...column(7, 8, COLUMN.Real32Quant, 12), flags: 2, min: 0, max: 1 },
+    column(8, 9, COLUMN.SplitIndex32, 32),
+    column(9, 10, COLUMN.Index64, 64),
+    column(10, 11, COLUMN.Real32, 32),
+    column(11, 13, COLUMN.SplitInt16, 16),
+    column(12, 14, COLUMN.Bit, 1),
+    column(13, 16, COLUMN.Bit, 1),
   ];
   const schema: Schema = { fields, columns, aliases: [] };
   const header: Header = { fields, columns, aliases: [], featureFlags: [], name: 'Events', description: '', writer: 'test' };
@@ -194,6 +208,10 @@ function syntheticReader(): RNTupleReader {
   const u32 = (v: number[]) => split(new Uint8Array(new Uint32Array(v).buffer), v.length, 4);
   const range = (firstElement: number, pages: ColumnRange['pages']): ColumnRange => ({ firstElement, suppressed: false, compression: 0, pages, numElements: pages.reduce((s, p) => s + p.numElements, 0) });
   const text = (s: string) => new TextEncoder().encode(s);
+  const idx32 = (deltas: number[]) => split(new Uint8Array(new Uint32Array(deltas).buffer), deltas.length, 4);
+  const plain64 = (v: number[]) => new Uint8Array(new BigUint64Array(v.map(BigInt)).buffer);
+  const plainF32 = (v: number[]) => new Uint8Array(new Float32Array(v).buffer);
+  const zz16 = (v: number[]) => split(new Uint8Array(new Uint16Array(v.map((x) => (x >= 0 ? 2 * x : -2 * x - 1))).buffer), v.length, 2);
 
   // cluster 0: Muon = [[1, 2], []], good = [1, 0]; run = [7, 7]; tag = ['ab', '']; MET = [0.5, 1.5]
   // cluster 1: Muon = [[3], [4, 5, 6], []], good = [0, 1, 1, 0]; run = [8, 9, 9]; tag = ['x', 'yz', 'é']
@@ -206,6 +224,13 @@ function syntheticReader(): RNTupleReader {
     range(0, [page(text('ab'), 2)]),
     range(0, [page(new Uint8Array(new Float64Array([0.5, 1.5]).buffer), 2)]),
     range(0, [page(new Uint8Array(3), 2)]),
+    // vv = [[[1], [2, 3]], []]; arr = [[1, -2, 3], [4, 5, -6]]; bits = [1010, 0111]; flag = [1, 0]
+    range(0, [page(idx32([2, 0]), 2)]),
+    range(0, [page(plain64([1, 3]), 2)]),
+    range(0, [page(plainF32([1, 2, 3]), 3)]),
+    range(0, [page(zz16([1, -2, 3, 4, 5, -6]), 6)]),
+    range(0, [page(le([0b11100101]), 8)]),
+    range(0, [page(le([0b01]), 2)]),
   ];
   const c1: ColumnRange[] = [
     range(2, [page(idx64([1, 3]), 2), page(idx64([4]), 1)]),
@@ -216,6 +241,13 @@ function syntheticReader(): RNTupleReader {
     range(2, [page(text('xyzé'), 5)]),
     range(2, [page(new Uint8Array(new Float64Array([2.5, 3.5, 4.5]).buffer), 3)]),
     range(2, [page(new Uint8Array(5), 3)]),
+    // vv = [[[]], [[4]], [[5, 6], [7]]]; arr = [[7, 8, 9], [0, 0, 0], [-1, -1, -1]]; bits = [1111, 0000, 1000]; flag = [0, 0, 1]
+    range(2, [page(idx32([1, 1, 2]), 3)]),
+    range(2, [page(plain64([0, 1]), 2), page(plain64([3, 4]), 2)]),
+    range(3, [page(plainF32([4, 5, 6, 7]), 4)]),
+    range(6, [page(zz16([7, 8, 9, 0, 0, 0, -1, -1, -1]), 9)]),
+    range(8, [page(le([0x0f, 0x01]), 12)]),
+    range(2, [page(le([0b100]), 3)]),
   ];
   const clusters: ClusterDesc[] = [
     { id: 0, firstEntry: 0, numEntries: 2, columns: c0 },
@@ -244,6 +276,10 @@ describe('fields to branches, read over clusters and pages', () => {
       { name: 'run', kind: 'flat', dtype: 'uint32' },
       { name: 'tag', kind: 'string', dtype: 'uint8' },
       { name: 'MET_pt', kind: 'flat', dtype: 'float64' },
+      { name: 'vv', kind: 'jagged2', dtype: 'float32' },
+      { name: 'arr', kind: 'jagged', dtype: 'int16' },
+      { name: 'bits', kind: 'jagged', dtype: 'bool' },
+      { name: 'flag', kind: 'flat', dtype: 'bool' },
     ]);
     expect(r.describe().find((d) => d.name === 'bad')?.unsupported).toMatch(/Real32Quant/);
     expect(r.boundaries()).toEqual([0, 2, 5]);
@@ -268,6 +304,30 @@ describe('fields to branches, read over clusters and pages', () => {
     expect(stringsOf(mid.tag as Jagged)).toEqual(['', 'x', 'yz']);
     const one = await r.read(['Muon_pt'], 3, 4);
     expect(Array.from((one.Muon_pt as Jagged).content)).toEqual([4, 5, 6]);
+  });
+
+  it('reads nested vectors, fixed-size arrays, bitsets and atomics', async () => {
+    const r = syntheticReader();
+    const all = await r.read(['vv', 'arr', 'bits', 'flag'], 0, 5);
+    const vv = all.vv as unknown as DoublyJagged;
+    expect(Array.from(vv.offsets)).toEqual([0, 2, 2, 3, 4, 6]);
+    expect(Array.from(vv.content.offsets)).toEqual([0, 1, 3, 3, 4, 6, 7]);
+    expect(Array.from(vv.content.content)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const arr = all.arr as Jagged;
+    expect(Array.from(arr.offsets)).toEqual([0, 3, 6, 9, 12, 15]);
+    expect(Array.from(arr.content)).toEqual([1, -2, 3, 4, 5, -6, 7, 8, 9, 0, 0, 0, -1, -1, -1]);
+    expect(Array.from((all.bits as Jagged).content)).toEqual([1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0]);
+    expect(Array.from(all.flag as Uint8Array)).toEqual([1, 0, 0, 0, 1]);
+
+    const mid = await r.read(['vv', 'arr'], 1, 4);
+    const mv = mid.vv as unknown as DoublyJagged;
+    expect(Array.from(mv.offsets)).toEqual([0, 0, 1, 2]);
+    expect(Array.from(mv.content.offsets)).toEqual([0, 0, 1]);
+    expect(Array.from(mv.content.content)).toEqual([4]);
+    expect(Array.from((mid.arr as Jagged).content)).toEqual([4, 5, -6, 7, 8, 9, 0, 0, 0]);
+    const last = await r.read(['vv'], 4, 5);
+    const lv = last.vv as unknown as DoublyJagged;
+    expect([Array.from(lv.offsets), Array.from(lv.content.offsets), Array.from(lv.content.content)]).toEqual([[0, 2], [0, 2, 3], [5, 6, 7]]);
   });
 
   it('refuses an unsupported encoding by name, with a typed error', async () => {
