@@ -5,6 +5,7 @@
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
 import type { ByteSource } from '../source.ts';
+import { rootDecompress } from './compression.ts';
 
 /** The two exports of `jsroot/io` used here (its own typings only declare the module). */
 interface JsrootIo {
@@ -95,6 +96,10 @@ export interface JsKey {
   readonly fName: string;
   readonly fCycle: number;
   readonly fClassName: string;
+  readonly fSeekKey?: number;
+  readonly fNbytes?: number;
+  readonly fKeylen?: number;
+  readonly fObjlen?: number;
 }
 
 export interface JsFile {
@@ -136,7 +141,31 @@ class SourceProxy extends FileProxy {
 
 /** Open the ROOT file structure (header, keys, streamer infos) through `src`. */
 export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
-  const file = (await openFile(new SourceProxy(src))) as JsFile | null;
+  const file = (await openFile(new SourceProxy(src))) as (JsFile & { fSeekInfo?: number; fNbytesInfo?: number }) | null;
   if (!file) throw new Error('jsroot could not parse the file header or key list');
+  // jsroot inflates metadata objects without checking the codecs' checksums (zlib's adler-32, ROOT's
+  // LZ4 xxhash64), so a damaged TTree could parse into nonsense (or into gigabytes of arrays). Check the
+  // streamer infos and every top-level TTree with Ristretto's own checked decompressor first.
+  if (file.fSeekInfo && file.fNbytesInfo) await verifyRecord(src, file.fSeekInfo, file.fNbytesInfo, 'the streamer infos');
+  for (const k of file.fKeys) {
+    if (k.fClassName === 'TTree' && k.fSeekKey !== undefined && k.fNbytes !== undefined) await verifyRecord(src, k.fSeekKey, k.fNbytes, `the metadata of tree '${k.fName}'`);
+  }
   return file;
+}
+
+/** Decompress the record (key + object) at `seek` and throw if its codec's checks or sizes fail. */
+async function verifyRecord(src: ByteSource, seek: number, nbytes: number, what: string): Promise<void> {
+  if (!(seek > 0) || !(nbytes > 0) || seek + nbytes > src.size) throw new Error(`${what} claim bytes [${seek}, ${seek + nbytes}) of a ${src.size}-byte file`);
+  const b = await src.read(seek, seek + nbytes);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (nbytes < 18 || dv.getInt32(0) !== nbytes) throw new Error(`the key of ${what} is damaged (its size disagrees with the directory)`);
+  const objlen = dv.getInt32(6);
+  const keylen = dv.getInt16(14);
+  if (keylen <= 0 || keylen > nbytes || objlen < 0) throw new Error(`the key of ${what} is damaged`);
+  if (objlen <= nbytes - keylen) return; // stored uncompressed: nothing to check
+  try {
+    await rootDecompress(b.subarray(keylen), objlen);
+  } catch (e) {
+    throw new Error(`damaged ${what}: ${(e as Error).message}`, { cause: e });
+  }
 }
