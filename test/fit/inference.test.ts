@@ -64,3 +64,27 @@ describe('asymptotic CLs', () => {
     for (let i = 1; i < 5; i++) expect(ul.exp[i]!).toBeGreaterThan(ul.exp[i - 1]!);
   });
 });
+
+describe('ROOT HistFactory reference', () => {
+  it('matches the CLs ROOT gives for a shapesys workspace with a zero-uncertainty bin (qtilde, code4/code4p)', () => {
+    // Workspace and ROOT's numbers as quoted in pyhf's test suite (test_shapesys_nuisparfilter_validation).
+    const spec: WorkspaceSpec = {
+      version: '1.0.0',
+      channels: [
+        {
+          name: 'channel1',
+          samples: [
+            { name: 'signal', data: [20, 10], modifiers: [{ name: 'SigXsecOverSM', type: 'normfactor', data: null }] },
+            { name: 'background1', data: [100, 10], modifiers: [{ name: 'syst', type: 'shapesys', data: [10, 0] }] },
+          ],
+        },
+      ],
+      observations: [{ name: 'channel1', data: [100, 10] }],
+      measurements: [{ name: 'GaussExample', config: { poi: 'SigXsecOverSM', parameters: [{ name: 'lumi', auxdata: [1], bounds: [[0.5, 1.5]], inits: [1], sigmas: [0.1] }] } }],
+    };
+    const root = { obs: 0.004360634405484502, exp: [2.702197937866914e-5, 0.00037099917612576155, 0.004360634386335687, 0.03815031509701916, 0.20203027564155074] };
+    const r = hypotest(buildModel(spec), 1.0);
+    expect(Math.abs(r.clsObs - root.obs) / root.obs).toBeLessThan(1e-7);
+    r.clsExp.forEach((v, i) => expect(Math.abs(v - root.exp[i]!) / root.exp[i]!).toBeLessThan(1e-7));
+  });
+});
