@@ -82,6 +82,8 @@ export class RNTupleReader implements EventReader {
     readonly schema: Schema,
     readonly clusters: readonly ClusterDesc[],
     private readonly entries: readonly FieldEntry[],
+    /** Blobs above this size are split over several keys (not supported). */
+    private readonly maxKeySize = 0,
   ) {
     for (const e of entries) {
       if (e.plan && e.info) {
@@ -349,6 +351,9 @@ export class RNTupleReader implements EventReader {
     const end = offset + nbytes + (page.hasChecksum ? 8 : 0);
     const what = `page ${pi} of column ${col.id} (field '${name}') in cluster ${c.id}`;
     if (end > this.src.size) this.corrupt(name, c, `${what}: bytes [${offset}, ${end}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`);
+    if (this.maxKeySize > 0 && nbytes > this.maxKeySize) {
+      throw new RNTupleUnsupportedError(`${this.path}: ${what} of ${nbytes} bytes is split over several keys (max key size ${this.maxKeySize})`, { file: this.path, branch: name }, 'pages above the maximum key size are not supported yet');
+    }
     const raw = await this.src.read(offset, end);
     const stored = raw.subarray(0, nbytes);
     if (page.hasChecksum) {
@@ -379,5 +384,5 @@ export async function openRNTupleAt(src: ByteSource, key: AnchorKey): Promise<RN
   const footer = parseFooter(f.payload, header, h.checksum);
   const schema = combineSchema(header, footer);
   const clusters = await readClusters(src, footer.clusterGroups, h.checksum, schema.columns.length, anchor.maxKeySize);
-  return new RNTupleReader(src, key.fName, header, schema, clusters, planBranches(schema));
+  return new RNTupleReader(src, key.fName, header, schema, clusters, planBranches(schema), anchor.maxKeySize);
 }
