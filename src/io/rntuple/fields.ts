@@ -182,7 +182,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
         for (const m of kids(item)) {
           const name = m.name.startsWith(`${f.name}_`) ? m.name : `${f.name}_${m.name}`;
           const e = leafEntry(name, m);
-          add(e.plan?.kind === 'flat' ? { name, type: e.type, plan: { kind: 'jagged', name, dtype: e.plan.dtype, index, value: e.plan.value } } : { ...e, unsupported: m.role === ROLE.leaf ? e.unsupported : 'nested collections or records inside a collection are not implemented' });
+          add(e.plan?.kind === 'flat' ? { name, type: e.type, plan: { kind: 'jagged', name, dtype: e.plan.dtype, index, value: e.plan.value } } : { name, type: e.type, unsupported: e.plan ? 'fixed-size arrays inside a collection are not implemented' : m.role === ROLE.leaf ? (e.unsupported ?? 'unsupported member type') : 'nested collections or records inside a collection are not implemented' });
         }
         continue;
       }

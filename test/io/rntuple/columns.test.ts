@@ -330,6 +330,26 @@ describe('fields to branches, read over clusters and pages', () => {
     expect([Array.from(lv.offsets), Array.from(lv.content.offsets), Array.from(lv.content.content)]).toEqual([[0, 2], [0, 2, 3], [5, 6, 7]]);
   });
 
+  it('lists what it cannot read inside collections with the reason', () => {
+    const fields = [
+      field(0, 0, 1, 'Jet', 'std::vector<JetRec>'),
+      field(1, 0, 2, '_0', 'JetRec'),
+      field(2, 1, 0, 'p4', 'std::array<float,4>', 1, { arraySize: 4 }),
+      field(3, 2, 0, '_0', 'float'),
+      field(4, 1, 1, 'tracks', 'std::vector<float>'),
+      field(5, 4, 0, '_0', 'float'),
+      field(6, 1, 0, 'pt', 'float'),
+    ];
+    const columns = [column(0, 0, COLUMN.SplitIndex64, 64), column(1, 3, COLUMN.SplitReal32, 32), column(2, 4, COLUMN.SplitIndex64, 64), column(3, 5, COLUMN.SplitReal32, 32), column(4, 6, COLUMN.SplitReal32, 32)];
+    const plan = planBranches({ fields, columns, aliases: [] });
+    const by = Object.fromEntries(plan.map((e) => [e.name, e]));
+    expect(by.Jet_p4?.plan).toBeUndefined();
+    expect(by.Jet_p4?.unsupported).toMatch(/fixed-size arrays inside a collection/);
+    expect(by.Jet_tracks?.plan).toBeUndefined();
+    expect(by.Jet_tracks?.unsupported).toMatch(/nested collections/);
+    expect(by.Jet_pt?.info).toEqual({ name: 'Jet_pt', kind: 'jagged', dtype: 'float32', countBranch: 'nJet' });
+  });
+
   it('refuses an unsupported encoding by name, with a typed error', async () => {
     const r = syntheticReader();
     await expect(r.read(['bad'], 0, 5)).rejects.toBeInstanceOf(RNTupleUnsupportedError);
