@@ -24,6 +24,7 @@ import {
   type ServiceTextMessage,
   type TaskErrorInfo,
   TERMINAL_STATES,
+  isUuid,
 } from '../protocol.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
@@ -265,6 +266,7 @@ export class AgentHub {
     const { capacity, prefetch } = msg;
     const sharing = resolveSharing(this.store, msg.sharing);
     const allowed = msg.allowed_functions;
+    if (allowed?.some((id) => !isUuid(id))) throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
     const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
 
     const old = this.conns.get(row.id);
@@ -341,7 +343,15 @@ export class AgentHub {
   private dispatchPending(): void {
     const ids = [...this.pending];
     this.pending.clear();
-    for (const id of ids) this.dispatch(id);
+    for (const id of ids) {
+      // Runs outside any message handler: a failure here must not reach the event loop (and end the
+      // service); the endpoint is kicked again by its next result or heartbeat.
+      try {
+        this.dispatch(id);
+      } catch (e) {
+        this.opts.log(`dispatch to endpoint ${id} failed: ${(e as Error)?.stack ?? e}`);
+      }
+    }
   }
 
   private dispatch(endpointId: string): void {
