@@ -103,100 +103,113 @@ export function makeInterpTable(code: InterpCode, lo: ArrayLike<number>, nom: Ar
 /**
  * Evaluates the table at `alpha`: `form` 'shift' gives Δ (added to the nominal), 'factor' gives f
  * (multiplying it). Values go to `val[off..off+n)`, derivatives d/dα to `der[off..off+n)`.
+ * The code is chosen once per call; each code has its own loop over the values.
  */
 export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'factor', val: Float64Array, der: Float64Array, off: number): void {
-  const { n, c, nom } = t;
-  const mult = isMultiplicative(t.code);
-  for (let i = 0; i < n; i++) {
-    let v: number;
-    let d: number;
-    switch (t.code) {
-      case 'code0':
-        // The slope at α = 0 is the upper one, as a forward difference (pyhf's default numpy backend) sees it.
-        if (alpha >= 0) {
-          v = alpha * c[2 * i]!;
-          d = c[2 * i]!;
-        } else {
-          v = alpha * c[2 * i + 1]!;
-          d = c[2 * i + 1]!;
-        }
-        break;
-      case 'code1':
-        if (alpha >= 0) {
-          v = Math.exp(alpha * c[2 * i]!);
-          d = v * c[2 * i]!;
-        } else {
-          v = Math.exp(-alpha * c[2 * i + 1]!);
-          d = -v * c[2 * i + 1]!;
-        }
-        break;
-      case 'code2': {
+  const { n, c } = t;
+  switch (t.code) {
+    case 'code0': {
+      // The slope at α = 0 is the upper one, as a forward difference (pyhf's default numpy backend) sees it.
+      const j = alpha >= 0 ? 0 : 1;
+      for (let i = 0; i < n; i++) {
+        const k = c[2 * i + j]!;
+        val[off + i] = alpha * k;
+        der[off + i] = k;
+      }
+      break;
+    }
+    case 'code1': {
+      const up = alpha >= 0;
+      const e = up ? alpha : -alpha;
+      const j = up ? 0 : 1;
+      const sign = up ? 1 : -1;
+      for (let i = 0; i < n; i++) {
+        const l = c[2 * i + j]!;
+        const v = Math.exp(e * l);
+        val[off + i] = v;
+        der[off + i] = sign * v * l;
+      }
+      break;
+    }
+    case 'code2': {
+      // Quadratic inside [-1, 1], continued linearly with matching value and slope outside.
+      // (pyhf's code 2 drops the value at ±1 outside, which makes the likelihood jump there.)
+      for (let i = 0; i < n; i++) {
         const a = c[2 * i]!;
         const b = c[2 * i + 1]!;
-        // Quadratic inside [-1, 1], continued linearly with matching value and slope outside.
-        // (pyhf's code 2 drops the value at ±1 outside, which makes the likelihood jump there.)
         if (alpha > 1) {
-          v = a + b + (b + 2 * a) * (alpha - 1);
-          d = b + 2 * a;
+          val[off + i] = a + b + (b + 2 * a) * (alpha - 1);
+          der[off + i] = b + 2 * a;
         } else if (alpha >= -1) {
-          v = a * alpha * alpha + b * alpha;
-          d = 2 * a * alpha + b;
+          val[off + i] = a * alpha * alpha + b * alpha;
+          der[off + i] = 2 * a * alpha + b;
         } else {
-          v = a - b + (b - 2 * a) * (alpha + 1);
-          d = b - 2 * a;
+          val[off + i] = a - b + (b - 2 * a) * (alpha + 1);
+          der[off + i] = b - 2 * a;
         }
-        break;
       }
-      case 'code4p': {
-        const o = 4 * i;
-        if (alpha > 1) {
-          v = alpha * c[o]!;
-          d = c[o]!;
-        } else if (alpha < -1) {
-          v = alpha * c[o + 1]!;
-          d = c[o + 1]!;
-        } else {
-          const S = c[o + 2]!;
-          const A = c[o + 3]!;
-          const a2 = alpha * alpha;
-          v = alpha * S + A * a2 * (15 + a2 * (3 * a2 - 10));
-          d = S + A * alpha * (30 + a2 * (18 * a2 - 40));
-        }
-        break;
-      }
-      case 'code4': {
-        const o = 8 * i;
-        if (alpha >= 1) {
-          v = Math.exp(alpha * c[o]!);
-          d = v * c[o]!;
-        } else if (alpha <= -1) {
-          v = Math.exp(-alpha * c[o + 1]!);
-          d = -v * c[o + 1]!;
-        } else {
-          const a1 = c[o + 2]!, a2 = c[o + 3]!, a3 = c[o + 4]!, a4 = c[o + 5]!, a5 = c[o + 6]!, a6 = c[o + 7]!;
-          const x = alpha;
-          v = 1 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))));
-          d = a1 + x * (2 * a2 + x * (3 * a3 + x * (4 * a4 + x * (5 * a5 + x * 6 * a6))));
-        }
-        break;
-      }
+      break;
     }
-    const m = nom[i]!;
-    if (form === 'shift') {
-      if (mult) {
-        // Δ = nom (f − 1); a zero nominal stays zero.
-        val[off + i] = m === 0 ? 0 : m * (v - 1);
-        der[off + i] = m === 0 ? 0 : m * d;
+    case 'code4p': {
+      if (alpha > 1 || alpha < -1) {
+        const j = alpha > 1 ? 0 : 1;
+        for (let i = 0; i < n; i++) {
+          const k = c[4 * i + j]!;
+          val[off + i] = alpha * k;
+          der[off + i] = k;
+        }
       } else {
-        val[off + i] = v;
-        der[off + i] = d;
+        const a2 = alpha * alpha;
+        const pv = a2 * (15 + a2 * (3 * a2 - 10));
+        const pd = alpha * (30 + a2 * (18 * a2 - 40));
+        for (let i = 0; i < n; i++) {
+          const S = c[4 * i + 2]!;
+          const A = c[4 * i + 3]!;
+          val[off + i] = alpha * S + A * pv;
+          der[off + i] = S + A * pd;
+        }
       }
-    } else if (mult) {
-      val[off + i] = v;
-      der[off + i] = d;
-    } else {
-      val[off + i] = 1 + v / m;
-      der[off + i] = d / m;
+      break;
+    }
+    case 'code4': {
+      if (alpha >= 1 || alpha <= -1) {
+        const up = alpha >= 1;
+        const e = up ? alpha : -alpha;
+        const j = up ? 0 : 1;
+        const sign = up ? 1 : -1;
+        for (let i = 0; i < n; i++) {
+          const l = c[8 * i + j]!;
+          const v = Math.exp(e * l);
+          val[off + i] = v;
+          der[off + i] = sign * v * l;
+        }
+      } else {
+        const x = alpha;
+        for (let i = 0; i < n; i++) {
+          const o = 8 * i;
+          const a1 = c[o + 2]!, a2 = c[o + 3]!, a3 = c[o + 4]!, a4 = c[o + 5]!, a5 = c[o + 6]!, a6 = c[o + 7]!;
+          val[off + i] = 1 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))));
+          der[off + i] = a1 + x * (2 * a2 + x * (3 * a3 + x * (4 * a4 + x * (5 * a5 + x * 6 * a6))));
+        }
+      }
+      break;
+    }
+  }
+  const mult = isMultiplicative(t.code);
+  if (form === 'shift' && mult) {
+    // Δ = nom (f − 1); a zero nominal stays zero.
+    const nom = t.nom;
+    for (let i = 0; i < n; i++) {
+      const m = nom[i]!;
+      val[off + i] = m === 0 ? 0 : m * (val[off + i]! - 1);
+      der[off + i] = m === 0 ? 0 : m * der[off + i]!;
+    }
+  } else if (form === 'factor' && !mult) {
+    const nom = t.nom;
+    for (let i = 0; i < n; i++) {
+      const m = nom[i]!;
+      val[off + i] = 1 + val[off + i]! / m;
+      der[off + i] = der[off + i]! / m;
     }
   }
 }
