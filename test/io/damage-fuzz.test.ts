@@ -28,6 +28,7 @@ import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RistrettoError } from '../../src/errors/index.ts';
+import { openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import { writeParquet } from '../../src/io/parquet/write.ts';
 import type { AnyColumn, Column, EventReader } from '../../src/io/reader.ts';
@@ -323,19 +324,21 @@ const ROOT_FILES = [
 ];
 const PARQUET_FILES = ['Run2012B_SingleMu-1000.parquet', 'Run2012B_SingleMu-restructured-1000.parquet', 'nano_dimuon.parquet', 'nano_dy.parquet'];
 
-const ONLY = process.env.RISTRETTO_DAMAGE_ONLY;
+/** Debugging aids: RISTRETTO_DAMAGE_COPIES=n, RISTRETTO_DAMAGE_ONLY=regex of file names, RISTRETTO_DAMAGE_LOG=1. */
+const ONLY = process.env.RISTRETTO_DAMAGE_ONLY ? new RegExp(process.env.RISTRETTO_DAMAGE_ONLY) : undefined;
+const TIMEOUT = 120_000 * Math.max(1, COPIES / 20);
 const openRootQuiet: Open = (p) => openRoot(p, { warnDuplicates: false });
 
 describe('damaged copies of the shared files: typed error or identical result', () => {
-  it('ROOT files', { timeout: 120_000 }, async () => {
+  it('ROOT files', { timeout: TIMEOUT }, async () => {
     const problems: string[] = [];
-    for (const [k, f] of ROOT_FILES.entries()) if (!ONLY || f.includes(ONLY)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openRootQuiet, rootRegions, 1000 + k, 200)));
+    for (const [k, f] of ROOT_FILES.entries()) if (!ONLY || ONLY.test(f)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openRootQuiet, rootRegions, 1000 + k, 200)));
     expect(problems).toEqual([]);
   });
 
-  it('Parquet files, and a copy written by Ristretto (DATA_PAGE_V2: levels stored uncompressed)', { timeout: 120_000 }, async () => {
+  it('Parquet files, and a copy written by Ristretto (DATA_PAGE_V2: levels stored uncompressed)', { timeout: TIMEOUT }, async () => {
     const problems: string[] = [];
-    for (const [k, f] of PARQUET_FILES.entries()) if (!ONLY || f.includes(ONLY)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openParquet, parquetRegions, 2000 + k, 400)));
+    for (const [k, f] of PARQUET_FILES.entries()) if (!ONLY || ONLY.test(f)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openParquet, parquetRegions, 2000 + k, 400)));
     // Our writer's pages keep levels outside the compressed data, so level damage can be aimed at.
     const src = await openParquet(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'));
     const cols = await src.read(
@@ -349,6 +352,25 @@ describe('damaged copies of the shared files: typed error or identical result', 
     await writeParquet(cols, written, { dtypes });
     problems.push(...(await fuzzFile('written-SingleMu.parquet', written, openParquet, parquetRegions, 3000, 400)));
     expect(problems).toEqual([]);
+  });
+
+  it('Arrow IPC (a copy written by Ristretto): truncation is caught, flips anywhere give no untyped error', { timeout: TIMEOUT }, async () => {
+    // Arrow IPC has no checksums and its buffers may legitimately sit anywhere in a message body, so a
+    // flipped value or buffer offset can read as other valid values: only truncation is asserted
+    // "typed error or identical"; for flips, the reader's offset and buffer-length checks must turn
+    // damage into typed errors rather than RangeErrors or garbage offsets.
+    const src = await openParquet(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'));
+    const cols = await src.read(
+      src.branches().map((b) => b.name),
+      0,
+      src.numEntries,
+    );
+    const dtypes = Object.fromEntries(src.branches().map((b) => [b.name, b.dtype]));
+    await src.close();
+    const written = join(tmp, 'written-SingleMu.arrow');
+    await writeArrowIPC(cols, written, { dtypes });
+    const anywhere = (b: Uint8Array): Regions => ({ anywhere: { ranges: [[0, b.length]], structural: false } });
+    expect(await fuzzFile('written-SingleMu.arrow', written, (p) => openArrow(p), anywhere, 4000, 400)).toEqual([]);
   });
 
   afterAll(() => {

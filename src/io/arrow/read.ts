@@ -61,6 +61,8 @@ class ArrowReader implements EventReader {
   private readonly table = new Map<string, ArrowBranch>();
   private readonly skipped = new Map<string, string>();
   private readonly infos: BranchInfo[] = [];
+  /** Column pieces whose buffers and offsets were checked (once each, on first read). */
+  private readonly checked = new WeakSet<Data>();
 
   constructor(
     readonly path: string,
@@ -116,6 +118,10 @@ class ArrowReader implements EventReader {
         const e = this.starts[g + 1]!;
         if (e <= entryStart || s >= entryStop) continue;
         const data = this.batches[g]!.data.children[b.index]!;
+        if (!this.checked.has(data)) {
+          checkData(data, b.info, this.path, g);
+          this.checked.add(data);
+        }
         pieces.push(slice(data, b.info, Math.max(entryStart, s) - s, Math.min(entryStop, e) - s));
       }
       out[name] = pieces.length === 1 ? pieces[0]! : concat(pieces, b.info);
@@ -152,8 +158,40 @@ function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray
   return out;
 }
 
+/**
+ * Structure checks of one column piece (a record batch's column): buffers long enough for its rows, list
+ * offsets monotone and inside the child's values. One O(n) pass over the offsets; values are not read.
+ */
+function checkData(d: Data, info: BranchInfo, path: string, batch: number): void {
+  const fail = (what: string) =>
+    new ArrowFormatError(`column ${info.name} in record batch ${batch} of ${path} is damaged: ${what}`, { file: path, column: info.name, batch }, 'the file looks corrupt or truncated; copy it again');
+  if (d.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} of ${path} has ${d.nullCount} nulls`, { file: path, column: info.name }, 'write it without nulls (Ristretto columns have none)');
+  const enough = (v: Data, n: number): boolean => {
+    const values = v.values as ArrayLike<unknown> | undefined;
+    if (!values) return n === 0;
+    return v.typeId === Type.Bool ? values.length * 8 >= v.offset + n : values.length >= v.offset + n;
+  };
+  if (info.kind === 'flat') {
+    if (!enough(d, d.length)) throw fail(`its values buffer is shorter than its ${d.length} rows`);
+    return;
+  }
+  const vo = d.valueOffsets as Int32Array | undefined;
+  const child = d.children[0];
+  if (!vo || !child || vo.length < d.offset + d.length + 1) throw fail(`its offsets buffer is shorter than its ${d.length} rows`);
+  if (child.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} of ${path} has null list elements`, { file: path, column: info.name }, 'write it without nulls (Ristretto columns have none)');
+  let prev = vo[d.offset]!;
+  if (prev < 0) throw fail(`offset ${prev} is negative`);
+  let bad = false;
+  for (let i = d.offset + 1; i <= d.offset + d.length; i++) {
+    const o = vo[i]!;
+    bad ||= o < prev;
+    prev = o;
+  }
+  if (bad) throw fail('its list offsets decrease');
+  if (prev > child.length || !enough(child, prev)) throw fail(`its list offsets end at ${prev}, beyond the ${Math.min(child.length, (child.values as ArrayLike<unknown> | undefined)?.length ?? 0)} values stored`);
+}
+
 function slice(d: Data, info: BranchInfo, a: number, b: number): Column {
-  if (d.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} has ${d.nullCount} nulls`, { column: info.name }, 'write it without nulls (Ristretto columns have none)');
   if (info.kind === 'flat') return valuesOf(d, info.dtype, a, b);
   const vo = d.valueOffsets as Int32Array;
   const child = d.children[0]!;
