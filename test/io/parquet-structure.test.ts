@@ -1,0 +1,115 @@
+/**
+ * Parquet structure checks that the random damage test cannot aim at precisely: page CRCs (absent from
+ * the shared files), a count column that disagrees with its lists, and how the runner classifies such
+ * damage (a file error, skippable, not a processor failure).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { parquetMetadata } from 'hyparquet';
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
+import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeChunk } from '../../src/io/parquet/chunk.ts';
+import { ParquetChecksumError, ParquetFormatError, openParquet } from '../../src/io/parquet/index.ts';
+import { mapSchema, type LeafColumn } from '../../src/io/parquet/schema.ts';
+import { writeParquet } from '../../src/io/parquet/write.ts';
+import { FileReadError } from '../../src/runner/errors.ts';
+import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
+import { defineProcessor, type Processor } from '../../src/processor/types.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-pq-structure-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const jets = { offsets: new Int32Array([0, 2, 2, 5, 6]), content: new Float32Array([1, 2, 3, 4, 5, 6]) };
+
+/** The column chunk of `name` with a CRC-32 added to every page header (as a writer that sets them would). */
+function withCrcs(file: string, name: string): { bytes: Uint8Array; plain: Uint8Array; leaf: LeafColumn; meta: NonNullable<ReturnType<typeof parquetMetadata>['row_groups'][0]['columns'][0]['meta_data']>; rows: number } {
+  const buf = readFileSync(file);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const md = parquetMetadata(ab);
+  const leaf = mapSchema(md).branches.get(name) as LeafColumn;
+  const meta = md.row_groups[0]!.columns[leaf.columnIndex]!.meta_data!;
+  const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+  const end = start + Number(meta.total_compressed_size);
+  const plain = new Uint8Array(ab, start, end - start);
+  const out = new ByteWriter();
+  const reader = { view: new DataView(ab), offset: start };
+  while (reader.offset < end) {
+    const header = deserializeTCompactProtocol(reader) as Record<string, unknown>;
+    const size = header.field_3 as number;
+    const page = new Uint8Array(ab, reader.offset, size);
+    reader.offset += size;
+    const fields: Record<string, unknown> = {};
+    for (const k of Object.keys(header).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)))) {
+      if (Number(k.slice(6)) > 4 && !('field_4' in fields)) fields.field_4 = crc32(page) | 0;
+      fields[k] = header[k];
+    }
+    serializeTCompactProtocol(out, fields);
+    out.appendBytes(page);
+  }
+  return { bytes: new Uint8Array(out.getBytes()), plain, leaf, meta, rows: Number(md.row_groups[0]!.num_rows) };
+}
+
+describe('Parquet structure checks', () => {
+  it('verifies page CRCs where the header carries one, and refuses a page that fails it', async () => {
+    const file = join(dir, 'crc.parquet');
+    await writeParquet({ Jet_pt: jets, nJet: new Int32Array([2, 0, 3, 1]), MET_pt: new Float32Array([5, 6, 7, 8]) }, file);
+    for (const name of ['Jet_pt', 'MET_pt']) {
+      const c = withCrcs(file, name);
+      expect(c.bytes.length).toBeGreaterThan(c.plain.length); // the CRC fields are there
+      const good = decodeChunk(c.bytes, c.meta, c.leaf, c.rows);
+      expect(good).toEqual(decodeChunk(c.plain, c.meta, c.leaf, c.rows));
+      const bad = c.bytes.slice();
+      bad[bad.length - 1]! ^= 0x10; // a value byte: invisible without the CRC
+      expect(() => decodeChunk(bad, c.meta, c.leaf, c.rows)).toThrow(ParquetChecksumError);
+      expect(() => decodeChunk(bad, c.meta, c.leaf, c.rows)).toThrow(/CRC-32/);
+    }
+  });
+
+  it('a list column whose lengths disagree with its count column is a format error on every read', async () => {
+    const file = join(dir, 'counts.parquet');
+    await writeParquet({ Jet_pt: jets, Jet_eta: jets, nJet: new Int32Array([2, 0, 2, 2]) }, file);
+    const r = await openParquet(file);
+    try {
+      // Alone, with its count column, or with a sibling: always checked against nJet.
+      for (const names of [['Jet_pt'], ['Jet_eta', 'nJet'], ['nJet', 'Jet_pt', 'Jet_eta']]) {
+        const err = await r.read(names, 0, 4).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ParquetFormatError);
+        expect((err as Error).message).toMatch(/disagree with nJet/);
+        expect((err as Error).message).toContain(file);
+      }
+      // Columns outside the collection still read.
+      expect(Array.from((await r.read(['nJet'], 0, 4)).nJet as Int32Array)).toEqual([2, 0, 2, 2]);
+    } finally {
+      await r.close();
+    }
+    // Consistent counts read as before.
+    const ok = join(dir, 'counts-ok.parquet');
+    await writeParquet({ Jet_pt: jets, nJet: new Int32Array([2, 0, 3, 1]) }, ok);
+    const r2 = await openParquet(ok);
+    expect(Array.from(((await r2.read(['Jet_pt'], 1, 4)).Jet_pt as { offsets: Int32Array }).offsets)).toEqual([0, 0, 3, 4]);
+    await r2.close();
+  });
+
+  it('the runner reports such damage as a file read failure (skippable), not a processor failure', async () => {
+    const file = join(dir, 'counts-runner.parquet');
+    await writeParquet({ Jet_pt: jets, nJet: new Int32Array([2, 0, 2, 2]) }, file);
+    const processor = defineProcessor<{ n: number }>({
+      accumulator: () => ({ n: 0 }),
+      process(events) {
+        return { n: events.Jet.pt.content.length };
+      },
+    });
+    const state = createChunkState();
+    try {
+      const err = await processChunk({ dataset: 'd', file, tree: 'Events', entryStart: 0, entryStop: 4, fileId: 'f' }, processor as Processor<unknown>, state).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FileReadError);
+      expect((err as Error).message).toMatch(/disagree with nJet/);
+    } finally {
+      await state.readers.closeAll();
+    }
+  });
+});
