@@ -120,7 +120,14 @@ export function planBranches(schema: Schema): FieldEntry[] {
   for (const f of topLevel) {
     const own = subtreeColumns(f);
     if (!(f.flags & 0x02) && own.length && own.every((c) => aliased.has(c))) {
-      add({ name: f.name, type: label(f, [columnsOf(f)]), hidden: true, unsupported: 'read through its projected fields' });
+      const ids = new Set<number>();
+      const walk = (x: FieldDesc): void => {
+        ids.add(x.id);
+        kids(x).forEach(walk);
+      };
+      walk(f);
+      const through = topLevel.filter((p) => p.flags & 0x02 && p.sourceFieldId !== undefined && ids.has(p.sourceFieldId)).map((p) => p.name);
+      add({ name: f.name, type: label(f, [columnsOf(f)]), hidden: true, unsupported: `read through its projected fields${through.length ? ` (${through.join(', ')})` : ''}` });
       continue;
     }
     const card = CARDINALITY.exec(f.typeName);
