@@ -12,6 +12,8 @@
  *   result batches are binary frames whose blobs are the packed arguments / results.
  * - `GET /v1/stream` (WebSocket): clients send `watch` text frames and receive `results` binary
  *   frames, so they never poll task by task.
+ * - Every body and message here has a JSON schema in protocol-schemas.ts (checked against these types
+ *   at compile time). Receivers bound the size and depth of the text, then validate, before using it.
  */
 
 export const API_PREFIX = '/v1';
