@@ -20,7 +20,7 @@ import { asAsyncBuffer, readRanges } from './fetch.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
-export { ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
+export { ParquetChecksumError, ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
 
 /** Options of `openParquet`: the common reader options plus HTTP settings for remote files. */
 export interface ParquetOpenOptions extends OpenOptions, HttpOptions {}
