@@ -124,12 +124,15 @@ export class FaasClient {
     this.http.close();
   }
 
-  /** The user the token belongs to. */
-  whoami(): Promise<{ user: string; user_id: string }> {
+  /** The user the token belongs to, and whether it is a service admin. */
+  whoami(): Promise<{ user: string; user_id: string; admin: boolean }> {
     return this.http.request('GET', ROUTES.whoami);
   }
 
-  /** Service counters and limits. */
+  /**
+   * Limits, and the caller's own tasks by state and endpoints online; for admins
+   * (`ristretto faas user add --admin`) the service-wide counters instead.
+   */
   metrics(): Promise<Record<string, unknown>> {
     return this.http.request('GET', ROUTES.metrics);
   }
