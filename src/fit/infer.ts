@@ -236,7 +236,8 @@ function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: n
 
 /**
  * Upper limits on the POI at CLs = `level` (default 0.05): observed and the expected band, each by
- * Brent root finding on CLs(μ) − level inside [lo, hi] (default: the POI's bounds).
+ * Brent root finding on CLs(μ) − level inside [lo, hi] (default: the POI's bounds). A limit that is
+ * not reached inside the range is NaN (widen `range` or the POI's bounds).
  *
  * @example
  * ```ts

@@ -104,7 +104,11 @@ function describe(e: ErrorObject): string {
  * @example
  * ```ts
  * import { validateAgainstSchema } from 'ristretto/fit';
- * validateAgainstSchema({ channels: [] }, 'workspace'); // throws: at /channels: must NOT have fewer than 1 items
+ * try {
+ *   validateAgainstSchema({ channels: [] }, 'workspace');
+ * } catch (e) {
+ *   console.log((e as Error).message); // at /: not a valid pyhf workspace (1.0.0): missing property "measurements"
+ * }
  * ```
  */
 export function validateAgainstSchema(doc: unknown, name: PyhfSchemaName, opts: { schemaDir?: string; source?: string } = {}): boolean {
