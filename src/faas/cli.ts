@@ -204,7 +204,7 @@ export function registerFaasCommands(program: Command): void {
       action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string }) => {
         if (o.allowBundle) {
           const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
-          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run prints its processor bundle hash; see `ristretto faas endpoint start --help`');
+          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
         }
         const { resolveToken } = await import('./token.ts');
         const { EndpointAgent } = await import('./endpoint/agent.ts');
