@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
 import { registerInitCommand } from './init.ts';
+import { registerFitCommands } from '../fit/cli.ts';
 import { registerConvertCommand } from '../io/convert.ts';
 import { registerLsCommand } from '../io/ls.ts';
 import { openReader } from '../io/open.ts';
@@ -14,6 +15,7 @@ registerConvertCommand(program, (path, opts) => openReader(path, opts));
 registerLsCommand(program);
 registerFaasCommands(program);
 registerInitCommand(program);
+registerFitCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
