@@ -4,7 +4,7 @@
  * This module only turns such a payload into exactly the declared number of bytes, or throws.
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
-import { inflateRawSync, inflateSync } from 'node:zlib';
+import { crc32, inflateRawSync, inflateSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { lz4DecodeBlock } from './lz4.ts';
 import { xxh64 } from './xxhash64.ts';
@@ -67,6 +67,7 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
       } else if (tag === 'XZ') {
         out ??= new Uint8Array(size);
         got = (await loadLzma())(body, out.subarray(d, d + usize), usize);
+        if (got === usize) checkXzCrc(body, out.subarray(d, d + usize), s);
       } else {
         throw new DecompressionError(`unknown compression algorithm '${tag}' (bytes ${a}, ${b}) in block at byte ${s}`);
       }
@@ -87,4 +88,22 @@ function checkLz4Checksum(body: Uint8Array, at: number): void {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const [hi, lo] = xxh64(body.subarray(LZ4_CHECKSUM));
   if (dv.getUint32(0) !== hi || dv.getUint32(4) !== lo) throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
+}
+
+/**
+ * jsroot's LZMA decoder skips the xz container, so its check is verified here: for the single-block
+ * streams ROOT writes with a CRC-32 check (stream flags check type 1), the 4 bytes before the index hold
+ * the CRC-32 of the block's uncompressed data. Other check types and multi-block streams are left alone.
+ */
+function checkXzCrc(xz: Uint8Array, data: Uint8Array, at: number): void {
+  const n = xz.length;
+  // Stream header: magic FD 37 7A 58 5A 00, flags 00 <check>; footer: CRC32, backward size, flags, 'YZ'.
+  if (n < 32 || xz[0] !== 0xfd || xz[1] !== 0x37 || xz[n - 2] !== 0x59 || xz[n - 1] !== 0x5a) return;
+  if ((xz[7]! & 0x0f) !== 1) return;
+  const dv = new DataView(xz.buffer, xz.byteOffset, n);
+  const indexSize = (dv.getUint32(n - 8, true) + 1) * 4;
+  const index = n - 12 - indexSize;
+  // Index: indicator 0x00, then the number of records (a varint): check only one-block streams.
+  if (index < 16 || xz[index] !== 0 || xz[index + 1] !== 1) return;
+  if (dv.getUint32(index - 4, true) !== crc32(data)) throw new DecompressionError(`LZMA block at byte ${at} fails its CRC-32 check`);
 }

@@ -146,9 +146,9 @@ export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
   // jsroot inflates metadata objects without checking the codecs' checksums (zlib's adler-32, ROOT's
   // LZ4 xxhash64), so a damaged TTree could parse into nonsense (or into gigabytes of arrays). Check the
   // streamer infos and every top-level TTree with Ristretto's own checked decompressor first.
-  if (file.fSeekInfo && file.fNbytesInfo) await verifyRecord(src, file.fSeekInfo, file.fNbytesInfo, 'the streamer infos');
+  if (file.fSeekInfo && file.fNbytesInfo) await verifyRecord(src, file.fSeekInfo, file.fNbytesInfo, 'streamer infos');
   for (const k of file.fKeys) {
-    if (k.fClassName === 'TTree' && k.fSeekKey !== undefined && k.fNbytes !== undefined) await verifyRecord(src, k.fSeekKey, k.fNbytes, `the metadata of tree '${k.fName}'`);
+    if (k.fClassName === 'TTree' && k.fSeekKey !== undefined && k.fNbytes !== undefined) await verifyRecord(src, k.fSeekKey, k.fNbytes, `metadata of tree '${k.fName}'`);
   }
   return file;
 }
@@ -166,6 +166,6 @@ async function verifyRecord(src: ByteSource, seek: number, nbytes: number, what:
   try {
     await rootDecompress(b.subarray(keylen), objlen);
   } catch (e) {
-    throw new Error(`damaged ${what}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`damaged record (${what}): ${(e as Error).message}`, { cause: e });
   }
 }
