@@ -80,13 +80,15 @@ export interface Validator<V> {
   check(v: unknown, what: string): V;
 }
 
+/** Compiled on first use: each process compiles only the schemas of the messages it receives. */
 export function validator<S extends TSchema<unknown>>(schema: S): Validator<Static<S>> {
-  const fn: ValidateFunction = ajv.compile(schema);
+  let compiled: ValidateFunction | undefined;
+  const fn = (v: unknown) => (compiled ??= ajv.compile(schema))(v);
   return {
     is: (v): v is Static<S> => fn(v) === true,
     check(v, what) {
       if (fn(v)) return v as Static<S>;
-      const e = fn.errors![0]!;
+      const e = compiled!.errors![0]!;
       throw new SchemaError(`${what}: ${describe(e)}`, e.instancePath);
     },
   };

@@ -1,6 +1,6 @@
 /** The message schemas and the depth/size scan that runs before JSON.parse. */
 import { describe, expect, it } from 'vitest';
-import { agentText, byType, streamClientText, validate } from '../../src/faas/protocol-schemas.ts';
+import { agentText, byType, serviceText, streamClientText, streamServiceText, validate } from '../../src/faas/protocol-schemas.ts';
 import { JsonLimitError, parseJson, scanJson } from '../../src/faas/schema.ts';
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -23,6 +23,12 @@ describe('scanJson', () => {
 });
 
 describe('protocol schemas', () => {
+  it('all compile (they are compiled lazily, on first use)', () => {
+    for (const table of [validate, agentText, serviceText, streamClientText, streamServiceText]) {
+      for (const [name, v] of Object.entries(table)) expect(v.is(undefined), name).toBe(false);
+    }
+  });
+
   it('name the offending place in a message', () => {
     const msg = (v: unknown) => {
       try {
