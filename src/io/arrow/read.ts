@@ -4,6 +4,7 @@
  * Record batches play the role of row groups for `boundaries()`.
  */
 import { tableFromIPC, Type, type Data, type DataType, type Field, type RecordBatch } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
@@ -11,6 +12,19 @@ import { closestNames } from '../../errors/suggest.ts';
 import { arrayTypeOf, isDType } from '../parquet/dtype.ts';
 import { openSource } from '../source.ts';
 import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
+
+/**
+ * apache-arrow loops over flatbuffer vectors up to their stored length: one damaged length in a schema
+ * (found by the damage fuzz test: a custom-metadata vector of ~2^31 entries) kept tableFromIPC busy for
+ * hours. A vector cannot hold more elements than bytes remain in its buffer, so such a length is refused
+ * (apache-arrow and Ristretto share Node's single instance of the flatbuffers package).
+ */
+const vectorLen = ByteBuffer.prototype.__vector_len;
+ByteBuffer.prototype.__vector_len = function (this: ByteBuffer, offset: number): number {
+  const n = vectorLen.call(this, offset);
+  if (n < 0 || offset + this.readInt32(offset) + 4 + n > this.capacity()) throw new RangeError(`flatbuffer vector of ${n} elements runs past its ${this.capacity()}-byte buffer`);
+  return n;
+};
 
 export class ArrowError extends RistrettoError {}
 export class ArrowFormatError extends ArrowError {}
