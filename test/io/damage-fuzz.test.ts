@@ -6,6 +6,7 @@
  * different result fails the test.
  *
  * Where damage CAN be detected, and so where flips are asserted "typed error or identical":
+ *  - RNTuple: anywhere (the anchor, envelopes and pages carry xxhash3 checksums).
  *  - ROOT: the file header, the key header of every record (baskets, TTree, streamer infos, directory),
  *    and compressed payloads of codecs that carry a checksum: zlib (adler-32 of the stream), LZ4
  *    (ROOT's xxhash64 of the block), ZSTD frames written with a content checksum, and LZMA (xz block
@@ -360,6 +361,12 @@ describe('damaged copies of the shared files: typed error or identical result', 
     await writeParquet(cols, written, { dtypes });
     problems.push(...(await fuzzFile('written-SingleMu.parquet', written, openParquet, parquetRegions, 3000, 400)));
     expect(problems).toEqual([]);
+  });
+
+  it('RNTuple: every byte is covered by a checksum (xxhash3 of envelopes and pages), so flips anywhere are asserted', { timeout: TIMEOUT }, async () => {
+    const f = 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root';
+    const anywhere = (b: Uint8Array): Regions => ({ anywhere: { ranges: [[0, b.length]], structural: true } });
+    expect(await fuzzFile(f, sharedPath('data', f), (p) => openRoot(p, { rntuple: true }), anywhere, 5000, 400)).toEqual([]);
   });
 
   it('Arrow IPC (a copy written by Ristretto): truncation is caught, flips anywhere give no untyped error', { timeout: TIMEOUT }, async () => {
