@@ -25,7 +25,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parquetMetadata } from 'hyparquet';
+import { parquetMetadata, type SchemaElement } from 'hyparquet';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RistrettoError } from '../../src/errors/index.ts';
@@ -33,6 +34,7 @@ import { openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import { writeParquet } from '../../src/io/parquet/write.ts';
 import type { AnyColumn, Column, EventReader } from '../../src/io/reader.ts';
+import type { Jagged } from '../../src/columnar/types.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { sharedPath } from '../shared.ts';
 
@@ -360,6 +362,32 @@ describe('damaged copies of the shared files: typed error or identical result', 
     const written = join(tmp, 'written-SingleMu.parquet');
     await writeParquet(cols, written, { dtypes });
     problems.push(...(await fuzzFile('written-SingleMu.parquet', written, openParquet, parquetRegions, 3000, 400)));
+    // The nested layout (Jet list<struct>, every field its own levels), written with v2 pages as well.
+    const f = (name: string): SchemaElement => ({ name, type: 'FLOAT', repetition_type: 'OPTIONAL' });
+    const schema: SchemaElement[] = [
+      { name: 'schema', num_children: 2 },
+      { name: 'MET', repetition_type: 'REQUIRED', num_children: 2 },
+      f('pt'),
+      f('phi'),
+      { name: 'Jet', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', repetition_type: 'OPTIONAL', num_children: 3 },
+      f('pt'),
+      f('eta'),
+      f('phi'),
+    ];
+    const jet = (k: string) => cols[`Jet_${k}`] as Jagged;
+    const rows = (cols.MET_pt as Float32Array).length;
+    const met = Array.from({ length: rows }, (_, i) => ({ pt: (cols.MET_pt as Float32Array)[i], phi: (cols.MET_phi as Float32Array)[i] }));
+    const jets = Array.from({ length: rows }, (_, i) =>
+      Array.from({ length: jet('pt').offsets[i + 1]! - jet('pt').offsets[i]! }, (_, k) => {
+        const d = jet('pt').offsets[i]! + k;
+        return { pt: jet('pt').content[d], eta: jet('eta').content[d], phi: jet('phi').content[d] };
+      }),
+    );
+    const nested = join(tmp, 'written-nested.parquet');
+    parquetWriteFile({ filename: nested, schema, columnData: [{ name: 'MET', data: met }, { name: 'Jet', data: jets }] });
+    problems.push(...(await fuzzFile('written-nested.parquet', nested, openParquet, parquetRegions, 3500, 400)));
     expect(problems).toEqual([]);
   });
 

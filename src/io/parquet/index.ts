@@ -38,7 +38,9 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
   try {
     let metadata: FileMetaData;
     try {
-      metadata = await parquetMetadataAsync(asAsyncBuffer(source), { initialFetchSize: Math.min(source.size, 64 * 1024) });
+      // geoparquet: off. Ristretto maps numbers only, and hyparquet's GeoParquet pass walks the schema by
+      // `i += num_children`, which a damaged (negative) count turns into an endless loop.
+      metadata = await parquetMetadataAsync(asAsyncBuffer(source), { initialFetchSize: Math.min(source.size, 64 * 1024), geoparquet: false });
     } catch (e) {
       if (e instanceof RistrettoError) throw e;
       throw new ParquetFormatError(
