@@ -75,10 +75,6 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
   if (entries.length === 0) bad('', 'contains no datasets');
 
   const out: Dataset[] = [];
-  // Every file once in the whole fileset, by identity (device and inode for local files, so that
-  // `/a/./f.root`, `/a//f.root`, symlinks and hard links are one file): processing a file twice
-  // would double its events in the result without any error.
-  const seenAt = new Map<string, string>();
   for (const [name, spec] of entries) {
     let tree = defaultTree;
     let metadata: Record<string, unknown> = {};
@@ -116,13 +112,18 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
     }
     if (raw.length === 0) bad(name, 'lists no files');
 
+    // Every file once per dataset, by identity (device and inode for local files, so that
+    // `/a/./f.root`, `/a//f.root`, symlinks and hard links are one file): processing a file twice
+    // would double its events in the dataset without any error. Two datasets may share a file (the
+    // same events under other metadata); their results stay apart.
+    const seenAt = new Map<string, string>();
     const files: FileSpec[] = [];
     for (const [p, t, key] of raw) {
       for (const path of await expand(p, baseDir, key, bad)) {
         const id = await fileKey(path);
         const earlier = seenAt.get(id);
         if (earlier !== undefined) {
-          bad(key, `is the same file as ${earlier} (${path}); each file may appear once in a fileset, or its events would be counted twice`);
+          bad(key, `is the same file as ${earlier} (${path}); each file may appear once per dataset, or its events would be counted twice`);
         }
         seenAt.set(id, key);
         files.push(t === undefined ? { path } : { path, tree: t });
