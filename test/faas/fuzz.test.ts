@@ -13,6 +13,7 @@ import { encodeFrame, encodeFrameRaw } from '../../src/faas/codec.ts';
 import { FaasClient } from '../../src/faas/client/index.ts';
 import { streamClientText } from '../../src/faas/protocol-schemas.ts';
 import { Procs } from './helpers.ts';
+import { rng } from '../helpers/rng.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -23,17 +24,6 @@ const N_ARGS = Math.round(40 * SCALE);
 
 // ---------------------------------------------------------------- seeded generators
 
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(SEED);
 const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;

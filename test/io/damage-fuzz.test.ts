@@ -37,22 +37,12 @@ import type { AnyColumn, Column, EventReader } from '../../src/io/reader.ts';
 import type { Jagged } from '../../src/columnar/types.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { sharedPath } from '../shared.ts';
+import { rng } from '../helpers/rng.ts';
 
 const COPIES = Number(process.env.RISTRETTO_DAMAGE_COPIES ?? 20);
 const tmp = mkdtempSync(join(tmpdir(), 'ristretto-damage-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** mulberry32: small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Region = readonly [number, number];
 /** Named sets of byte ranges; `structural` ones must give "typed error or identical". */

@@ -1,6 +1,6 @@
 /**
- * Ristretto dtypes ↔ typed-array constructors (shared by the Parquet and Arrow modules; type-only import of
- * hyparquet, so Arrow code pulls in no Parquet code), and Parquet physical/logical types → dtypes.
+ * Ristretto dtypes ↔ typed-array constructors (shared by the Parquet, Arrow and RNTuple modules; type-only
+ * import of hyparquet, so the others pull in no Parquet code), and Parquet physical/logical types → dtypes.
  */
 import type { SchemaElement } from 'hyparquet';
 import type { NumericArray } from '../../columnar/types.ts';

@@ -16,24 +16,12 @@ import { planBranches, type BranchPlan, type ColumnSet, type FieldEntry } from '
 import { readClusters, type ClusterDesc } from './pages.ts';
 import { combineSchema, parseFooter, parseHeader, type ColumnDesc, type Header, type Schema } from './schema.ts';
 import { xxh3 } from './xxh3.ts';
+import { arrayTypeOf } from '../parquet/dtype.ts';
 
-const ARRAYS: Record<DType, new (n: number) => NumericArray> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: Float64Array,
-  uint64: Float64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 /** Copy `parts` into one array of the branch's dtype (converting when the column type differs). */
 function concat(parts: readonly NumericArray[], dtype: DType): NumericArray {
-  const Ctor = ARRAYS[dtype];
+  const Ctor = arrayTypeOf(dtype);
   if (parts.length === 1 && parts[0]!.constructor === Ctor) return parts[0]!;
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Ctor(n);
@@ -229,7 +217,7 @@ export class RNTupleReader implements EventReader {
     );
     if (p.kind === 'count') {
       const total = lists.reduce((s, l) => s + l.outer.rel.length, 0);
-      const out = new ARRAYS[p.dtype](total);
+      const out = new (arrayTypeOf(p.dtype))(total);
       let at = 0;
       for (const { outer } of lists) {
         let prev = outer.first;
