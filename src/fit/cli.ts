@@ -5,13 +5,16 @@
  * `--json` one JSON object on stdout.
  */
 import type { Command } from 'commander';
-import { WorkspaceError } from './errors.ts';
+import { ScanError, WorkspaceError } from './errors.ts';
 import { hypotest, upperLimit, type TestStatistic } from './infer.ts';
 import { INTERP_CODES, type InterpCode } from './interpolation.ts';
 import { fitWithErrors } from './mle.ts';
 import { buildModel, type InterpSettings, type Model } from './model.ts';
 import { loadWorkspace, readPatches } from './patchset.ts';
-import { testPatch } from './scan.ts';
+import { basename } from 'node:path';
+import { writeScanPlot } from './plot-scan.ts';
+import type { FaasScanOptions } from './scan-faas.ts';
+import { scan, type ScanExecutor } from './scan-run.ts';
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -37,6 +40,31 @@ function finite(name: string) {
     if (!Number.isFinite(n)) throw new WorkspaceError(`${name} must be a number, got "${v}"`, '');
     return n;
   };
+}
+
+/** Checked in the action (not as a commander parser) so the error is one line like the others. */
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ScanError(`${name} must be a positive integer, got "${v}"`, {});
+  return n;
+}
+
+interface ScanCliOptions {
+  patchset: string;
+  measurement?: string;
+  interp?: string;
+  poiTest: number;
+  testStat: string;
+  executor: string;
+  workers?: string;
+  service?: string;
+  endpoints?: string;
+  out?: string;
+  resume?: boolean;
+  plot: string;
+  labels?: string;
+  json?: boolean;
 }
 
 interface CommonOpts {
@@ -72,6 +100,22 @@ function action<A extends unknown[]>(fn: (...args: A) => void) {
   return (...args: A): void => {
     try {
       fn(...args);
+    } catch (e) {
+      if (e instanceof Error && e.name !== 'Error') {
+        process.stderr.write(`ristretto fit: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+  };
+}
+
+/** As `action`, for async bodies (commander awaits them with parseAsync). */
+function asyncAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
     } catch (e) {
       if (e instanceof Error && e.name !== 'Error') {
         process.stderr.write(`ristretto fit: ${e.message}\n`);
@@ -146,29 +190,62 @@ export function registerFitCommands(program: Command): void {
 
   fitCmd
     .command('scan <workspace>')
-    .description('one hypotest per signal patch, in this process, one after the other (JSON lines with --json)')
+    .description('one hypotest per signal patch, results streamed as they finish (JSON lines with --json)')
     .requiredOption('--patchset <fileOrDir>', 'pyhf patch set file, or a directory of patch.*.json files')
     .option('--measurement <name>', 'measurement to use (default: the first)')
     .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
     .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
     .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .option('--executor <name>', 'iterative (this process), threads or faas', 'iterative')
+    .option('--workers <n>', 'threads for --executor threads (default: the number of cores)')
+    .option('--service <url>', 'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN)')
+    .option('--endpoints <names>', 'FaaS endpoints for --executor faas, comma-separated')
+    .option('--out <dir>', 'write results.json (after every patch) and the scan plot there')
+    .option('--resume', 'keep the finished patches of --out/results.json and test only the rest')
+    .option('--plot <format>', 'scan plot format with --out: svg, png or none', 'svg')
+    .option('--labels <names>', 'axis titles of the patch parameters, comma-separated (e.g. "m(b1) [GeV],m(chi2) [GeV]")')
     .option('--json', 'one JSON object per patch, then a summary object')
     .action(
-      action((file: string, o: CommonOpts & { patchset: string; poiTest: number; testStat: string }) => {
+      asyncAction(async (file: string, o: ScanCliOptions) => {
+        if (!['iterative', 'threads', 'faas'].includes(o.executor)) throw new ScanError(`unknown --executor "${o.executor}"`, {}, 'use iterative, threads or faas');
+        const workers = positiveInt('--workers', o.workers);
+        if (o.resume && !o.out) throw new ScanError('--resume needs --out DIR (the folder of the earlier results.json)', {});
+        if (!['svg', 'png', 'none'].includes(o.plot)) throw new ScanError(`unknown --plot "${o.plot}"`, {}, 'use svg, png or none');
+        let faas: FaasScanOptions | undefined;
+        if (o.executor === 'faas') {
+          const endpoints = (o.endpoints ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+          if (!o.service || endpoints.length === 0) throw new ScanError('--executor faas needs --service URL and --endpoints A,B', {});
+          faas = { serviceUrl: o.service, endpoints, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) };
+        } else if (o.service || o.endpoints) throw new ScanError('--service and --endpoints go with --executor faas', {});
         const bkg = loadWorkspace(file);
         const { patches, errors } = readPatches(o.patchset);
-        const t0 = performance.now();
-        let failed = errors.length;
         for (const e of errors) out(o.json ? JSON.stringify({ name: e.file, ok: false, error: e.error.message }) : `${e.file}: ${e.error.message}`);
-        const opts = { poiTest: o.poiTest, testStat: o.testStat as TestStatistic, model: { measurement: o.measurement, interp: parseInterp(o.interp) } };
-        patches.forEach((p, i) => {
-          const r = testPatch(bkg, p, opts);
-          if (!r.ok) failed++;
-          if (o.json) return out(JSON.stringify(r));
-          out(`[${i + 1}/${patches.length}] ${r.name}: ${r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2]!)})` : `failed: ${r.error}`}`);
+        const summary = await scan(bkg, patches, {
+          poiTest: o.poiTest,
+          testStat: o.testStat as TestStatistic,
+          model: { measurement: o.measurement, interp: parseInterp(o.interp) },
+          executor: o.executor as ScanExecutor,
+          workers,
+          faas,
+          out: o.out,
+          resume: o.resume,
+          workspaceName: basename(file),
+          onResult: (r, p) => {
+            if (o.json) out(JSON.stringify(r));
+            const what = r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2]!)})` : `failed: ${r.error}`;
+            const eta = p.etaSeconds === undefined ? '' : `, ETA ${p.etaSeconds.toFixed(0)} s`;
+            const line = `[${p.done}/${p.total}] ${r.name}: ${what}${eta}`;
+            if (o.json) process.stderr.write(line + '\n');
+            else out(line);
+          },
         });
-        const summary = { patches: patches.length + errors.length, failed, seconds: (performance.now() - t0) / 1000 };
-        out(o.json ? JSON.stringify({ summary }) : `${summary.patches} patches, ${summary.failed} failed, ${summary.seconds.toFixed(1)} s`);
+        const failed = [...errors.map((e) => ({ name: e.file, error: e.error.message })), ...summary.failed.map((r) => ({ name: r.name, error: r.ok ? '' : r.error }))];
+        let plotFile: string | undefined;
+        if (o.out && o.plot !== 'none') plotFile = await writeScanPlot(summary.results, o.out, o.plot as 'svg' | 'png', { poiTest: o.poiTest, labels: o.labels?.split(',').map((x) => x.trim()) });
+        const s = { patches: patches.length + errors.length, tested: summary.results.length - summary.skipped, skipped: summary.skipped, failed: failed.length, seconds: summary.seconds, results: summary.file ?? null, plot: plotFile ?? null };
+        if (o.json) return out(JSON.stringify({ summary: s, failures: failed }));
+        for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
+        out(`${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}`);
       }),
     );
 

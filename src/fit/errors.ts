@@ -38,3 +38,10 @@ export class FitConvergenceError extends RistrettoError {
     super(message, context, 'try other initial values or bounds (measurement parameter config), or check the data');
   }
 }
+
+/** A scan that cannot start or go on as asked: a results file that belongs to another scan, no endpoint left... */
+export class ScanError extends RistrettoError {
+  constructor(message: string, context: Record<string, unknown> = {}, hint?: string) {
+    super(message, context, hint);
+  }
+}

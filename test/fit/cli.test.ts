@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -55,6 +56,37 @@ describe('ristretto fit', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ name: 'patch_channel1_signal_syst1', ok: true });
     expect(lines[1]).toMatchObject({ summary: { patches: 1, failed: 0 } });
+  });
+
+  it('scan refuses options that do not fit together, with one line saying what to pass', async () => {
+    const ws = sharedPath('fit', 'example-patchset-bkgonly.json');
+    const ps = sharedPath('fit', 'example-patchset.json');
+    const cases: [string[], RegExp][] = [
+      [['--executor', 'cluster'], /unknown --executor "cluster".*iterative, threads or faas/],
+      [['--executor', 'faas'], /--executor faas needs --service URL and --endpoints A,B/],
+      [['--service', 'http://127.0.0.1:1'], /--service and --endpoints go with --executor faas/],
+      [['--resume'], /--resume needs --out DIR/],
+      [['--plot', 'gif'], /unknown --plot "gif"/],
+      [['--executor', 'threads', '--workers', '0'], /--workers must be a positive integer, got "0"/],
+    ];
+    for (const [extra, re] of cases) {
+      const { err, code } = await run(['fit', 'scan', ws, '--patchset', ps, ...extra]);
+      expect(code, extra.join(' ')).toBe(1);
+      expect(err).toMatch(re);
+    }
+  });
+
+  it('scan --out writes results.json and a plot, and lists failed patches', async () => {
+    const out = join(dir, 'cli-scan');
+    const { out: text, code } = await run(['fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'), '--out', out]);
+    // A single patch file is not a patch set: a clear error, not a crash.
+    expect(code).toBe(1);
+    expect(text).toBe('');
+    const ok = await run(['fit', 'scan', sharedPath('fit', 'example-patchset-bkgonly.json'), '--patchset', sharedPath('fit', 'example-patchset.json'), '--out', out, '--executor', 'threads', '--workers', '1']);
+    expect(ok.code).toBeUndefined();
+    expect(ok.out).toMatch(/\[1\/1\] patch_channel1_signal_syst1: CLs [\d.e-]+ \(expected [\d.e-]+\), ETA 0 s/);
+    expect(ok.out).toMatch(/1 patches, 1 tested, 0 resumed, 0 failed, .*results in .*results\.json/);
+    expect(existsSync(join(out, 'results.json'))).toBe(true);
   });
 
   it('parses --interp and refuses unknown codes', () => {
