@@ -14,6 +14,8 @@ import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
 import { progressReporter } from './progress.ts';
 import { runAnalysis, RunInterruptedError } from './run.ts';
 import { formatSummary } from './summary.ts';
+import { LiveView } from '../view/live.ts';
+import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 
 interface CliOptions {
   executor: string;
@@ -32,6 +34,7 @@ interface CliOptions {
   cache: boolean;
   quiet?: boolean;
   debug?: boolean;
+  serve?: string | true;
 }
 
 function integer(name: string, min: number) {
@@ -70,6 +73,7 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'write a checkpoint after this many chunks ...', integer('--checkpoint-every', 1), 20)
     .option('--checkpoint-seconds <s>', '... or after this many seconds, whichever comes first', positive('--checkpoint-seconds'), 30)
     .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
+    .option('--serve [host:port]', 'live view: serve a web page with the histograms as they fill and the progress, during the run and after it until Ctrl-C (default 127.0.0.1 and a free port)')
     .option('-q, --quiet', 'no progress output')
     .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
     .showHelpAfterError('(run-analysis --help lists every option)'));
@@ -80,6 +84,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const program = buildProgram().exitOverride();
   let debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
   const reporter = progressReporter({});
+  let view: LiveView | undefined;
   try {
     program.parse([...argv], { from: 'user' });
     const [dataset, processor] = program.processedArgs as [string, string];
@@ -97,8 +102,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     if (o.workers !== undefined && o.executor === 'iterative') reporterQ.onNote?.('--workers only applies to --executor threads; running in process');
+    // The view needs the data datasets (drawn as points over stacks) before the run starts.
+    const fileset = o.serve !== undefined ? await loadFileset(dataset, { treeName: o.treename }) : dataset;
+    if (o.serve !== undefined) {
+      const data = (fileset as Dataset[]).filter((d) => d.metadata.isData === true).map((d) => d.name);
+      view = await LiveView.start({ listen: o.serve === true ? undefined : o.serve, title: processor, data });
+      process.stderr.write(`live view: ${view.url}\n`);
+    }
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
-      fileset: dataset,
+      fileset,
       processor,
       executor: o.executor,
       workers: o.workers,
@@ -116,15 +128,31 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       hooks: reporterQ,
       signal: abort.signal,
       ...faas,
+      ...(view ? { hooks: view.hooks(faas.hooks ?? reporterQ, faas.executor) } : {}),
     })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
     const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets });
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
     if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
+    if (view) {
+      view.finished(result.accumulator, `${result.metrics.chunks} chunks, ${result.metrics.events} events in ${result.metrics.wallSeconds.toFixed(1)} s`);
+      process.stderr.write(`live view: ${view.url} stays up; press Ctrl-C to stop\n`);
+      await view.untilInterrupted();
+      await view.close();
+    }
     return 0;
   } catch (e) {
     reporter.finish();
+    if (view && !(e instanceof RunInterruptedError)) {
+      // the page keeps the last merged state and shows why the run stopped
+      view.failed(e);
+      process.stderr.write(`run-analysis: ${describeError(e)}\nlive view: ${view.url} stays up; press Ctrl-C to stop\n`);
+      await view.untilInterrupted();
+      await view.close();
+      return 1;
+    }
+    await view?.close();
     if (e instanceof CommanderError) {
       // Commander already printed the message (or the help / version text).
       return e.exitCode;

@@ -71,11 +71,16 @@ export interface RunProgress {
 }
 
 export interface RunHooks {
-  onPlan?(info: { chunks: number; files: number; skipped: number; cacheHits: number; opened: number }): void;
+  onPlan?(info: { chunks: number; files: number; skipped: number; cacheHits: number; opened: number; items: readonly WorkItem[] }): void;
   onProgress?(p: RunProgress): void;
   onRetry?(item: WorkItem, attempt: number, error: unknown): void;
   onSkip?(item: WorkItem, reason: string): void;
   onCheckpoint?(done: number, total: number): void;
+  /**
+   * A chunk's result was merged; `accumulator` is the merged total so far (not a copy: read it before
+   * the next merge, e.g. the live view snapshots it at most once a second).
+   */
+  onMerged?(chunk: { item: WorkItem; events: number; accumulator: unknown }): void;
   /** Informational messages (resume state, stale checkpoints). */
   onNote?(message: string): void;
 }
@@ -115,7 +120,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   });
   const preprocessSeconds = (performance.now() - tPre) / 1000;
   const items = plan.items;
-  hooks.onPlan?.({ chunks: items.length, files: plan.files.length, skipped: plan.skipped.length, cacheHits: plan.cacheHits, opened: plan.opened });
+  hooks.onPlan?.({ chunks: items.length, files: plan.files.length, skipped: plan.skipped.length, cacheHits: plan.cacheHits, opened: plan.opened, items });
 
   const metadata = Object.fromEntries(datasets.map((d) => [d.name, d.metadata]));
   const key = jobKey(bundle.hash, items, metadata);
@@ -283,6 +288,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         }
         fileStart?.merged.push(it);
         events += m.events;
+        hooks.onMerged?.({ item: it, events: m.events, accumulator: acc });
         bytesRead += m.bytesRead;
         processSeconds += m.seconds;
         chunkSeconds.push(m.seconds);

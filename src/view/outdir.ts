@@ -1,0 +1,100 @@
+/**
+ * `ristretto view OUTDIR`: the finished outputs of a run as a ViewState. Reads every UHI histogram
+ * document (`<key>.json`, as run-analysis writes them), metrics.json for the summary, and fit scan
+ * results (`*.jsonl`: the lines of `ristretto fit scan --json`). A file that cannot be read is listed
+ * on the page and skipped; the others still show.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { fromUHIDocument, parseUHI, type Hist } from '../hist/index.ts';
+import { ViewError } from './errors.ts';
+import { ViewState, type ScanResult } from './state.ts';
+
+/** Files run-analysis writes that are not histograms. */
+const NOT_HISTS = new Set(['metrics.json', 'accumulator.json']);
+
+async function walk(dir: string, out: string[] = []): Promise<string[]> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.')) continue; // .ristretto-cache, editors' files
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out.sort();
+}
+
+function isScanLine(v: unknown): v is ScanResult {
+  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && ('clsObs' in v || 'ok' in v);
+}
+
+/**
+ * Load an output folder.
+ *
+ * @example
+ * const state = await loadOutputs('out');
+ * const server = await startViewServer(state, { listen: '8080' });
+ */
+export async function loadOutputs(outDir: string): Promise<ViewState> {
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory())
+    throw new ViewError(`no output folder ${outDir}`, { dir: outDir }, 'give the --out folder of a run-analysis run');
+  const state = new ViewState({ title: outDir });
+  const hists: Record<string, Hist> = {};
+  for (const file of await walk(outDir)) {
+    const rel = relative(outDir, file).split(sep).join('/');
+    try {
+      if (rel.endsWith('.jsonl')) {
+        const results: ScanResult[] = [];
+        for (const line of (await readFile(file, 'utf8')).split('\n')) {
+          if (!line.trim()) continue;
+          const v = JSON.parse(line) as unknown;
+          if (isScanLine(v)) results.push(v);
+        }
+        if (results.length) state.scans.push({ file: rel, results });
+        continue;
+      }
+      if (!rel.endsWith('.json') || rel.endsWith('.root.json') || NOT_HISTS.has(rel)) continue;
+      const doc = fromUHIDocument(parseUHI(await readFile(file, 'utf8')));
+      const names = Object.keys(doc);
+      const stem = rel.slice(0, -'.json'.length);
+      // run-analysis writes one histogram per file, named after the last key segment
+      for (const n of names) hists[names.length === 1 ? stem : `${stem}/${n}`] = doc[n]!;
+    } catch (e) {
+      state.notes.push(`${rel}: not shown (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  let metrics: Record<string, unknown> | undefined;
+  const metricsFile = join(outDir, 'metrics.json');
+  if (existsSync(metricsFile)) {
+    try {
+      metrics = JSON.parse(await readFile(metricsFile, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      state.notes.push(`metrics.json: not read (${(e as Error).message})`);
+    }
+  }
+  if (!Object.keys(hists).length && !state.scans.length) {
+    throw new ViewError(
+      `${outDir} holds no histogram JSON and no fit scan results`,
+      { dir: outDir, notes: state.notes },
+      'run-analysis writes <key>.json files with --format json (the default); fit scans: ristretto fit scan --json > OUTDIR/scan.jsonl',
+    );
+  }
+  const num = (k: string) => (typeof metrics?.[k] === 'number' ? (metrics[k] as number) : undefined);
+  const faas = metrics?.['faas'] as Record<string, unknown> | undefined;
+  state.setProgress({
+    state: 'finished',
+    done: num('chunks'),
+    total: num('chunksTotal'),
+    events: num('events'),
+    eventsPerSecond: num('eventsPerSecond'),
+    elapsedSeconds: num('wallSeconds'),
+    retries: num('retries'),
+    executor: typeof metrics?.['executor'] === 'string' ? (metrics['executor'] as string) : undefined,
+    ...(faas && Array.isArray(faas['endpoints'])
+      ? { endpoints: faas['endpoints'] as Array<Record<string, unknown>>, faas: Object.fromEntries(Object.entries(faas).filter(([, v]) => typeof v === 'number')) }
+      : {}),
+  });
+  state.setAccumulator(hists);
+  state.flush();
+  return state;
+}
