@@ -7,6 +7,7 @@ import { registerConvertCommand } from '../io/convert.ts';
 import { registerLsCommand } from '../io/ls.ts';
 import { openReader } from '../io/open.ts';
 import { packageVersion } from './version.ts';
+import { registerViewCommand } from '../view/cli.ts';
 
 const program = new Command('ristretto')
   .description('Ristretto: columnar HEP analysis and federated execution')
@@ -16,6 +17,7 @@ registerLsCommand(program);
 registerFaasCommands(program);
 registerInitCommand(program);
 registerFitCommands(program);
+registerViewCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
