@@ -2,7 +2,8 @@
  * Writing a run's results: every histogram in the accumulator to `<out>/<key path>.json` (a UHI
  * document `{ "<key>": histogram }` that validates against the UHI schema as a whole, flow bins
  * included, labels in mathtext; nested keys become folders), optionally `<key path>.root.json` (ROOT JSON, as
- * jsroot's toJSON writes it), `.svg` and `.png` beside it, the
+ * jsroot's toJSON writes it), `.svg` and `.png` beside it, with `root` all histograms in one
+ * `<out>/histograms.root` (TH1D/TH2D/TH3D, a TDirectory per key level and per category), the
  * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, and `<out>/metrics.json`.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -10,12 +11,13 @@ import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
 import { isCategory, stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
 import { plotSVG, stackSVG, svgToPNG, toROOTJSON } from '../hist/render.ts';
+import { writeHistogramsROOT } from '../io/root-write/hist.ts';
 import type { RunMetrics } from './metrics.ts';
 
-export const OUTPUT_FORMATS = ['json', 'root-json', 'svg', 'png'] as const;
+export const OUTPUT_FORMATS = ['json', 'root-json', 'root', 'svg', 'png'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-const EXTENSIONS: Record<OutputFormat, string> = { json: '.json', 'root-json': '.root.json', svg: '.svg', png: '.png' };
+const EXTENSIONS: Record<Exclude<OutputFormat, 'root'>, string> = { json: '.json', 'root-json': '.root.json', svg: '.svg', png: '.png' };
 
 export class OutputError extends RistrettoError {}
 
@@ -88,6 +90,7 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
   };
   for (const [name, h] of hists) {
     for (const f of formats) {
+      if (f === 'root') continue; // one file for all histograms, below
       if (f === 'json') {
         // A UHI document (name → histogram, the form histogram.schema.json validates), keyed by the
         // histogram's own key in the accumulator; labels in mathtext for Python readers.
@@ -108,6 +111,11 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
       }
       await put(`${name}${EXTENSIONS[f]}`, data);
     }
+  }
+  if (formats.includes('root') && hists.size) {
+    await mkdir(outDir, { recursive: true });
+    writeHistogramsROOT(join(outDir, 'histograms.root'), hists, { onSkip: (name, e) => warnings.push(`${name}: no root output: ${e.message}`) });
+    files.push('histograms.root');
   }
   if (rest !== undefined) await put('accumulator.json', JSON.stringify(rest, null, 1));
   await put('metrics.json', JSON.stringify(metrics, null, 1));

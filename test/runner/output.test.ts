@@ -57,6 +57,6 @@ describe('outputs', () => {
   });
 
   it('rejects unknown formats with the list of known ones', () => {
-    expect(() => parseFormats('json,pdf')).toThrow(/unknown output format "pdf".*choose from: json, root-json, svg, png/);
+    expect(() => parseFormats('json,pdf')).toThrow(/unknown output format "pdf".*choose from: json, root-json, root, svg, png/);
   });
 });
