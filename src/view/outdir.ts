@@ -39,7 +39,14 @@ export async function loadOutputs(outDir: string): Promise<ViewState> {
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())
     throw new ViewError(`no output folder ${outDir}`, { dir: outDir }, 'give the --out folder of a run-analysis run');
   const state = new ViewState({ title: outDir });
-  const hists: Record<string, Hist> = {};
+  // nested like the accumulator was, so the keys come back as the same paths (`muons/mass`)
+  const hists: Record<string, unknown> = {};
+  const put = (path: string, h: Hist) => {
+    const parts = path.split('/');
+    let node = hists;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = h;
+  };
   for (const file of await walk(outDir)) {
     const rel = relative(outDir, file).split(sep).join('/');
     try {
@@ -58,7 +65,7 @@ export async function loadOutputs(outDir: string): Promise<ViewState> {
       const names = Object.keys(doc);
       const stem = rel.slice(0, -'.json'.length);
       // run-analysis writes one histogram per file, named after the last key segment
-      for (const n of names) hists[names.length === 1 ? stem : `${stem}/${n}`] = doc[n]!;
+      for (const n of names) put(names.length === 1 ? stem : `${stem}/${n}`, doc[n]!);
     } catch (e) {
       state.notes.push(`${rel}: not shown (${(e as Error).message.split('\n')[0]})`);
     }
