@@ -140,28 +140,24 @@ export const AgentHelloSchema = T.object(
     sharing,
     agent_version: T.string({ maxLength: 100 }),
     hostname: T.string({ maxLength: 1000 }),
-    release_cancelled: T.boolean(),
-    hand_back: T.boolean(),
   },
-  ['allowed_functions', 'sharing', 'release_cancelled', 'hand_back'],
+  ['allowed_functions', 'sharing'],
 );
-export const AgentHeartbeatSchema = T.object(
-  {
-    type: T.literal('heartbeat'),
-    capacity: T.integer(1, MAX_CAPACITY),
-    prefetch: T.integer(0, MAX_PREFETCH),
-    busy: T.integer(0, BIG),
-    queued: T.integer(0, BIG),
-  },
-  ['prefetch'],
-);
-export const AgentStartedSchema = T.object(
-  { type: T.literal('started'), task_ids: T.array(id, MAX_HOLDING), at: MS, started_at: T.array(MS, MAX_HOLDING) },
-  ['started_at'],
-);
+export const AgentHeartbeatSchema = T.object({
+  type: T.literal('heartbeat'),
+  capacity: T.integer(1, MAX_CAPACITY),
+  prefetch: T.integer(0, MAX_PREFETCH),
+  busy: T.integer(0, BIG),
+  queued: T.integer(0, BIG),
+});
+export const AgentStartedSchema = T.object({
+  type: T.literal('started'),
+  task_ids: T.array(id, MAX_HOLDING),
+  started_at: T.array(MS, MAX_HOLDING),
+});
 export const AgentLostSchema = T.object({
   type: T.literal('lost'),
-  tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }, ['started_at']), MAX_HOLDING),
+  tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }), MAX_HOLDING),
 });
 export const AgentReleasedSchema = T.object({ type: T.literal('released'), task_ids: T.array(id, MAX_HOLDING) });
 export const AgentReturnedSchema = T.object({ type: T.literal('returned'), seq: T.integer(0, Number.MAX_SAFE_INTEGER), task_ids: T.array(id, MAX_HOLDING) });

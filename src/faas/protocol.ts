@@ -254,20 +254,13 @@ export interface AgentHello {
   sharing?: Sharing;
   agent_version: string;
   hostname: string;
-  /**
-   * The agent answers every "cancel" with "released" once the task no longer takes a slot (a running
-   * task may run on for a while after its cancel); until then the service counts the slot as taken.
-   */
-  release_cancelled?: boolean;
-  /** The agent answers "recall" with "returned", giving back held tasks it has not started. */
-  hand_back?: boolean;
 }
 
 export interface AgentHeartbeat {
   type: 'heartbeat';
   capacity: number;
   /** Updated prefetch (the agent adapts it to the observed task duration). */
-  prefetch?: number;
+  prefetch: number;
   busy: number;
   queued: number;
 }
@@ -279,14 +272,11 @@ export interface AgentHeartbeat {
 export interface AgentStarted {
   type: 'started';
   task_ids: string[];
-  /** When the notice was sent (agent clock, ms). */
-  at: number;
   /**
-   * When each task started (agent clock, ms), parallel to `task_ids`. Notices wait until a task has run
-   * a while (short tasks never need one), so `at` is later than the start; agents before this field
-   * sent only `at`, which then stands for every task.
+   * When each task started (agent clock, ms), parallel to `task_ids` (same length). Notices wait until
+   * a task has run a while (short tasks never need one), so the time of the notice is not the start.
    */
-  started_at?: number[];
+  started_at: number[];
 }
 
 /** Agent → service: tasks whose worker died; the service retries them or fails them. */
@@ -296,7 +286,7 @@ export interface AgentLost {
    * `started_at` (ms since epoch) when the task had started running: the attempt counts even if no
    * `started` notice was sent for it (agents skip the notice for tasks that end quickly).
    */
-  tasks: { task_id: string; reason: string; started_at?: number }[];
+  tasks: { task_id: string; reason: string; started_at: number }[];
 }
 
 /** One finished task inside an `AgentResults` binary frame. */
@@ -316,7 +306,10 @@ export interface AgentResults {
   results: ResultEntry[];
 }
 
-/** Agent → service: cancelled tasks that no longer take a slot (see AgentHello.release_cancelled). */
+/**
+ * Agent → service, the answer to every "cancel": tasks that no longer take a slot (a running task may
+ * run on for a while after its cancel; until then the service counts its slot as taken).
+ */
 export interface AgentReleased {
   type: 'released';
   task_ids: string[];
@@ -383,7 +376,7 @@ export interface ServiceError {
 }
 
 /**
- * Service → agent (only to agents announcing AgentHello.hand_back): give back up to `max` of these
+ * Service → agent: give back up to `max` of these
  * held tasks that have not started — another endpoint has an idle slot and nothing else to run. Ids
  * come newest first, the ones the agent would start last. Answered with "returned".
  */

@@ -349,12 +349,10 @@ describe(`fuzz (seed ${SEED})`, () => {
       holding: [randomString()],
       agent_version: '1',
       hostname: 'fuzz',
-      release_cancelled: true,
-      hand_back: true,
     });
     const agentTemplates = [
       () => ({ type: 'heartbeat', capacity: 2, prefetch: 1, busy: 0, queued: 0 }),
-      () => ({ type: 'started', task_ids: [randomString()], at: Date.now(), started_at: [Date.now()] }),
+      () => ({ type: 'started', task_ids: [randomString()], started_at: [Date.now()] }),
       () => ({ type: 'lost', tasks: [{ task_id: randomString(), reason: 'x', started_at: 1 }] }),
       () => ({ type: 'released', task_ids: [randomString()] }),
       () => ({ type: 'returned', seq: int(5), task_ids: [randomString()] }),

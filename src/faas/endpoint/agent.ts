@@ -173,8 +173,6 @@ export class EndpointAgent {
         ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
         agent_version: PROTOCOL_VERSION,
-        release_cancelled: true,
-        hand_back: true,
         hostname: hostname(),
       };
       ws.send(JSON.stringify(hello));
@@ -399,7 +397,7 @@ export class EndpointAgent {
     if (this.started.length) {
       // A task that already finished needs no "running" notice: its result says when it started.
       const due = this.started.filter((t) => !this.unacked.has(t.id));
-      if (due.length) this.sendText({ type: 'started', task_ids: due.map((t) => t.id), at: Date.now(), started_at: due.map((t) => t.at) });
+      if (due.length) this.sendText({ type: 'started', task_ids: due.map((t) => t.id), started_at: due.map((t) => t.at) });
       this.started = [];
     }
     if (this.lost.length) {

@@ -83,10 +83,6 @@ class AgentConn {
   queueEmpty = false;
   /** Fair-share group that got the last claimed task: the next claim starts with the group after it. */
   lastGroup: string | undefined;
-  /** The agent reports when cancelled tasks leave their slots (AgentHello.release_cancelled). */
-  releasesCancelled = false;
-  /** The agent gives back unstarted tasks when asked (AgentHello.hand_back). */
-  handsBack = false;
   /** The recall sent to this agent and not yet answered. */
   recall: Recall | undefined;
   /** Tasks this agent kept when recalled (started or handed to a worker): never asked for again. */
@@ -202,7 +198,6 @@ export class AgentHub {
       if (!c || !c.inflight.has(r.id)) continue;
       // A running task may run on after its cancel (a worker with other tasks keeps going): its slot
       // stays taken until the agent says "released", or new work would queue behind it there.
-      if (!c.releasesCancelled) c.inflight.delete(r.id);
       let list = byEndpoint.get(r.endpoint_id);
       if (!list) byEndpoint.set(r.endpoint_id, (list = []));
       list.push(r.id);
@@ -242,7 +237,7 @@ export class AgentHub {
       case 'heartbeat':
         conn.busy = msg.busy;
         conn.capacity = msg.capacity;
-        if (msg.prefetch !== undefined) conn.prefetch = msg.prefetch;
+        conn.prefetch = msg.prefetch;
         this.kick(conn.endpointId);
         this.store.heartbeat(conn.endpointId, msg.capacity);
         return;
@@ -282,8 +277,6 @@ export class AgentHub {
     conn.capacity = capacity;
     conn.prefetch = prefetch;
     conn.attached = true;
-    conn.releasesCancelled = msg.release_cancelled === true;
-    conn.handsBack = msg.hand_back === true;
     for (const h of msg.cached_hashes) conn.hashes.add(h);
     this.conns.set(row.id, conn);
 
@@ -403,7 +396,7 @@ export class AgentHub {
     let waiting = false;
     for (const h of this.conns.values()) {
       if (n <= 0) return;
-      if (h === conn || !h.handsBack) continue;
+      if (h === conn) continue;
       if (h.recall && now - h.recall.at < RECALL_PATIENCE_MS) {
         waiting = true;
         continue;
@@ -504,8 +497,13 @@ export class AgentHub {
   }
 
   private started(conn: AgentConn, msg: AgentStarted): void {
-    const times = Array.isArray(msg.started_at) && msg.started_at.length === msg.task_ids.length ? msg.started_at : undefined;
-    const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.at, times);
+    if (msg.started_at.length !== msg.task_ids.length) {
+      throw new ApiError(
+        'BadRequest',
+        `"started" message has ${msg.task_ids.length} task ids but ${msg.started_at.length} start times`,
+      );
+    }
+    const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.started_at);
     if (running.length) this.sink.publishRunning(running, conn.endpointId);
   }
 
@@ -517,7 +515,7 @@ export class AgentHub {
         task_id: t.task_id,
         reason: t.reason,
         type: 'WorkerLost' as const,
-        ...(typeof t.started_at === 'number' ? { started_at: t.started_at } : {}),
+        started_at: t.started_at,
       })),
     );
     this.kick(conn.endpointId);

@@ -657,13 +657,12 @@ export class Store {
    * Mark dispatched tasks running, each at `times[i]` when given (a finite number), else at `at`;
    * returns the ids that were dispatched (and now run).
    */
-  markRunning(endpointId: string, ids: string[], at: number, times?: readonly unknown[]): string[] {
+  markRunning(endpointId: string, ids: string[], startedAt: readonly number[]): string[] {
     const st = this.st.markRunning!;
     const changed: string[] = [];
     this.db.transaction(() => {
       ids.forEach((id, i) => {
-        const t = times?.[i];
-        if (st.run(typeof t === 'number' && Number.isFinite(t) ? t : at, id, endpointId).changes > 0) changed.push(id);
+        if (st.run(startedAt[i], id, endpointId).changes > 0) changed.push(id);
       });
     })();
     return changed;
