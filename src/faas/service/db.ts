@@ -9,50 +9,7 @@ import { uuidv7 } from './ids.ts';
 import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } from '../protocol.ts';
 import { generateToken, hashToken } from './auth.ts';
 import { MAX_NAME_LENGTH, USER_NAME_PATTERN } from '../protocol-schemas.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), hash TEXT NOT NULL UNIQUE,
-  label TEXT, created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
-CREATE TABLE IF NOT EXISTS functions (
-  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, hash TEXT NOT NULL, code TEXT NOT NULL,
-  name TEXT, description TEXT, visibility TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS functions_owner_hash ON functions(owner_id, hash);
-CREATE TABLE IF NOT EXISTS function_shares (
-  function_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (function_id, user_id));
-CREATE TABLE IF NOT EXISTS endpoints (
-  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL, visibility TEXT NOT NULL,
-  allowed_functions TEXT NOT NULL DEFAULT '[]', status TEXT NOT NULL DEFAULT 'offline',
-  last_heartbeat INTEGER, capacity INTEGER NOT NULL DEFAULT 0, prefetch INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL, UNIQUE (owner_id, name));
-CREATE TABLE IF NOT EXISTS endpoint_shares (
-  endpoint_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (endpoint_id, user_id));
-CREATE TABLE IF NOT EXISTS batches (
-  id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, size INTEGER NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS tasks (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL,
-  owner_id TEXT NOT NULL, function_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, args BLOB NOT NULL,
-  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
-  timeout_ms INTEGER NOT NULL, submitted_at INTEGER NOT NULL, dispatched_at INTEGER,
-  started_at INTEGER, completed_at INTEGER, result BLOB, result_size INTEGER, error TEXT, grp TEXT);
-CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id);
--- Partial indexes: a task enters the waiting index once and the active index once, so the state
--- changes of a finishing task (dispatched -> running -> success) touch at most one small index
--- instead of moving an (endpoint, state, seq) entry on every transition.
-DROP INDEX IF EXISTS tasks_queue;
-CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(endpoint_id, seq) WHERE state = 'waiting-for-endpoint';
-CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('dispatched', 'running');
-`;
-
-/** Created after the grp and alts columns exist (older databases get them by migration first). */
-const GROUP_INDEX = `
--- Fair-share claims: the groups waiting at an endpoint (a loose index scan) and each one's oldest.
-CREATE INDEX IF NOT EXISTS tasks_waiting_grp ON tasks(endpoint_id, grp, seq) WHERE state = 'waiting-for-endpoint';
--- Late binding: waiting tasks that another endpoint may take, oldest first.
-CREATE INDEX IF NOT EXISTS tasks_movable ON tasks(seq) WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL;
-`;
+import { migrate } from './migrations.ts';
 
 export interface UserRow {
   id: string;
@@ -188,17 +145,8 @@ export class Store {
     // NORMAL in WAL mode is durable across process crashes (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    // Databases from before fair-share groups: add the column (NULL = the owner's default group).
-    const cols = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('tasks') as { name: string }[];
-    if (!cols.some((c) => c.name === 'grp')) {
-      this.db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
-      this.db.exec('UPDATE tasks SET grp = owner_id WHERE grp IS NULL');
-    }
-    if (!cols.some((c) => c.name === 'alts')) this.db.exec('ALTER TABLE tasks ADD COLUMN alts TEXT');
-    const userCols = this.db.prepare('SELECT name FROM pragma_table_info(?)').all('users') as { name: string }[];
-    if (!userCols.some((c) => c.name === 'admin')) this.db.exec('ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
-    this.db.exec(GROUP_INDEX);
+    // Numbered migrations (PRAGMA user_version): see migrations.ts.
+    migrate(this.db, file);
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       userByName: p('SELECT * FROM users WHERE name = ?'),
