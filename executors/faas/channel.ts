@@ -4,11 +4,12 @@
  * cancellations are batched too.
  *
  * While the service is unreachable (restarting), submissions and cancellations are retried with
- * backoff for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
+ * jittered backoff (src/faas/retry.ts) for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
  * tasks that finished meanwhile, so nothing is lost across a restart.
  */
 import { FaasConnectionError, FaasRequestError, type FaasClient, type TaskOutcome } from '../../src/faas/client/index.ts';
 import { ERROR_STATUS } from '../../src/faas/protocol.ts';
+import { retry } from '../../src/faas/retry.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import type { TaskArgs } from './wire.ts';
 
@@ -158,28 +159,23 @@ export class TaskChannel {
 
   /** Run a request, retrying connection failures (and 5xx answers) for up to the patience window. */
   async withPatience<T>(request: () => Promise<T>): Promise<T> {
-    let firstFailure = 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const r = await request();
-        this.lastContact = Date.now();
-        return r;
-      } catch (e) {
-        const transient = e instanceof FaasConnectionError || (e instanceof FaasRequestError && e.status >= 500);
-        if (!transient || this.closed) throw e;
-        firstFailure ||= Date.now();
-        const waited = Date.now() - firstFailure;
-        if (waited > this.opts.patienceMs) {
-          throw new ServiceUnavailableError(
-            `the FaaS service has been unreachable for ${Math.round(waited / 1000)} s: ${(e as Error).message}`,
-            { waitedSeconds: Math.round(waited / 1000) },
-            'restart the service and rerun with --resume (finished chunks are kept in the checkpoint)',
-            { cause: e },
-          );
-        }
-        if (attempt === 0) this.opts.note?.(`FaaS service unreachable (${(e as Error).message.split(':')[0]}); retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * 2 ** Math.min(attempt, 4))));
-      }
-    }
+    const r = await retry(request, {
+      baseMs: 200,
+      maxMs: 2000,
+      maxElapsedMs: this.opts.patienceMs,
+      retryable: (e) => !this.closed && (e instanceof FaasConnectionError || (e instanceof FaasRequestError && e.status >= 500)),
+      onRetry: (e, failures) => {
+        if (failures === 1) this.opts.note?.(`FaaS service unreachable (${(e as Error).message.split(':')[0]}); retrying`);
+      },
+      giveUp: (e, { elapsedMs }) =>
+        new ServiceUnavailableError(
+          `the FaaS service has been unreachable for ${Math.round(elapsedMs / 1000)} s: ${(e as Error).message}`,
+          { waitedSeconds: Math.round(elapsedMs / 1000) },
+          'restart the service and rerun with --resume (finished chunks are kept in the checkpoint)',
+          { cause: e },
+        ),
+    });
+    this.lastContact = Date.now();
+    return r;
   }
 }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { FaasConnectionError, FaasRequestError } from '../errors.ts';
 import type { ErrorBody } from '../protocol.ts';
+import { retry } from '../retry.ts';
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
@@ -30,27 +31,28 @@ export class HttpApi {
 
   /**
    * Send a request; `body` is an already-serialized JSON text. Connection refusals are retried a few
-   * times (the request never reached the service); resets only for GET (a POST may have been applied).
+   * times with jittered backoff (the request never reached the service); resets only for GET (a POST
+   * may have been applied).
    */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once<T>(method, path, body);
-      } catch (e) {
+  request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+    return retry(() => this.once<T>(method, path, body), {
+      baseMs: 100,
+      maxMs: 2000,
+      maxAttempts: 6,
+      retryable: (e) => {
         const code = (e as NodeJS.ErrnoException).code ?? '';
-        const retry = RETRYABLE.has(code) && (code === 'ECONNREFUSED' || method === 'GET') && attempt < 4;
-        if (!retry) {
-          if (e instanceof FaasRequestError) throw e;
-          throw new FaasConnectionError(
-            `cannot reach the FaaS service at ${this.base.origin} (${method} ${path}): ${(e as Error).message}`,
-            { service: this.base.origin, code },
-            'check that `ristretto faas serve` is running and the URL is right',
-            { cause: e },
-          );
-        }
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
-    }
+        return RETRYABLE.has(code) && (code === 'ECONNREFUSED' || method === 'GET');
+      },
+      giveUp: (e) => e,
+    }).catch((e: unknown) => {
+      if (e instanceof FaasRequestError) throw e;
+      throw new FaasConnectionError(
+        `cannot reach the FaaS service at ${this.base.origin} (${method} ${path}): ${(e as Error).message}`,
+        { service: this.base.origin, code: (e as NodeJS.ErrnoException).code ?? '' },
+        'check that `ristretto faas serve` is running and the URL is right',
+        { cause: e },
+      );
+    });
   }
 
   private once<T>(method: string, path: string, body?: string): Promise<T> {

@@ -9,6 +9,7 @@ import { decodeFrameRaw, unpackValue } from '../codec.ts';
 import { byType, streamServiceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { FaasConnectionError, FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
+import { Backoff } from '../retry.ts';
 import { ERROR_STATUS, ROUTES, type StreamResults, type StreamServiceTextMessage, type SubmitResponse, type TaskState } from '../protocol.ts';
 
 /** What a finished (or unknown) task turned into. */
@@ -42,7 +43,8 @@ export class ResultStream {
   private readonly runningListeners = new Map<string, Set<RunningListener>>();
   private toWatch: string[] = [];
   private flushScheduled = false;
-  private failures = 0;
+  /** Reconnects: the shared policy (full jitter), 100 ms doubling up to 5 s. */
+  private readonly backoff = new Backoff({ baseMs: 100, maxMs: 5000 });
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly submits = new Map<number, PendingSubmit>();
@@ -123,7 +125,7 @@ export class ResultStream {
     });
     ws.on('open', () => {
       this.open = true;
-      this.failures = 0;
+      this.backoff.reset();
       // Re-watch everything still pending (all of it on a reconnect).
       this.toWatch = [...this.listeners.keys()];
       this.scheduleFlush();
@@ -166,9 +168,7 @@ export class ResultStream {
       this.open = false;
       this.failSubmits();
       if (this.closed || this.listeners.size === 0) return;
-      this.failures++;
-      const delay = Math.min(5000, 100 * 2 ** Math.min(this.failures - 1, 8));
-      this.reconnectTimer = setTimeout(() => this.ensureConnected(), delay);
+      this.reconnectTimer = setTimeout(() => this.ensureConnected(), this.backoff.next());
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * The endpoint agent: connects OUT to the service over a WebSocket (so sites need no inbound ports),
  * registers or re-attaches by name, runs dispatched tasks on a worker-process pool, returns results
- * batched per event-loop turn, heartbeats with its capacity, and reconnects with exponential backoff.
+ * batched per event-loop turn, heartbeats with its capacity, and reconnects with jittered backoff.
  *
  * Results stay in memory until the service acknowledges them, so a service restart or a dropped
  * connection loses nothing: the agent re-sends them after re-attaching.
@@ -26,6 +26,7 @@ import {
   type TaskErrorInfo,
 } from '../protocol.ts';
 import { Coalescer } from '../coalesce.ts';
+import { Backoff } from '../retry.ts';
 import { FunctionCache } from './function-cache.ts';
 import { WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
@@ -100,7 +101,8 @@ export class EndpointAgent {
   private advertisedPrefetch = 0;
   private attached = false;
   private stopped = false;
-  private failures = 0;
+  /** Reconnects: the shared policy (full jitter), 100 ms doubling up to maxBackoffMs. */
+  private readonly backoff: Backoff;
   private heartbeat: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private maxResultBytes = Infinity;
@@ -116,6 +118,7 @@ export class EndpointAgent {
       throw new FaasConfigError(`workers must be a positive integer, got ${opts.workers}`, { workers: opts.workers });
     }
     this.cache = new FunctionCache(opts.cacheDir);
+    this.backoff = new Backoff({ baseMs: 100, maxMs: opts.maxBackoffMs ?? 5000 });
     this.log = opts.log ?? ((m) => process.stderr.write(`[faas-endpoint ${opts.name}] ${m}\n`));
   }
 
@@ -194,7 +197,7 @@ export class EndpointAgent {
       ws.terminate();
     });
     ws.on('error', (e) => {
-      if (this.failures === 0 || this.failures % 10 === 0) this.log(`connection error: ${e.message}`);
+      if (this.backoff.failures % 10 === 0) this.log(`connection error: ${e.message}`);
     });
     ws.on('close', () => this.onClose(ws));
   }
@@ -208,10 +211,7 @@ export class EndpointAgent {
     this.lost = [];
     this.started = [];
     if (this.stopped) return;
-    this.failures++;
-    const base = Math.min(this.opts.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(this.failures - 1, 10));
-    const delay = base / 2 + Math.random() * (base / 2);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.reconnectTimer = setTimeout(() => this.connect(), this.backoff.next());
   }
 
   private fatal(e: FaasError): void {
@@ -228,7 +228,7 @@ export class EndpointAgent {
     switch (msg.type) {
       case 'welcome': {
         this.attached = true;
-        this.failures = 0;
+        this.backoff.reset();
         this.endpointId = msg.endpoint_id;
         this.maxResultBytes = msg.limits.max_result_bytes;
         const hb = msg.heartbeat_ms || DEFAULT_HEARTBEAT_MS;
@@ -397,7 +397,8 @@ export class EndpointAgent {
     if (this.started.length) {
       // A task that already finished needs no "running" notice: its result says when it started.
       const due = this.started.filter((t) => !this.unacked.has(t.id));
-      if (due.length) this.sendText({ type: 'started', task_ids: due.map((t) => t.id), started_at: due.map((t) => t.at) });
+      if (due.length)
+        this.sendText({ type: 'started', task_ids: due.map((t) => t.id), started_at: due.map((t) => t.at) });
       this.started = [];
     }
     if (this.lost.length) {
