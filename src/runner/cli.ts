@@ -4,7 +4,7 @@
  * --debug or RISTRETTO_DEBUG=1.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXECUTOR_NAMES } from '../../executors/index.ts';
 import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-options.ts';
@@ -106,7 +106,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const fileset = o.serve !== undefined ? await loadFileset(dataset, { treeName: o.treename }) : dataset;
     if (o.serve !== undefined) {
       const data = (fileset as Dataset[]).filter((d) => d.metadata.isData === true).map((d) => d.name);
-      view = await LiveView.start({ listen: o.serve === true ? undefined : o.serve, title: processor, data });
+      view = await LiveView.start({ listen: o.serve === true ? undefined : o.serve, title: `${basename(processor)} · ${basename(dataset)}`, data });
       process.stderr.write(`live view: ${view.url}\n`);
     }
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({

@@ -60,7 +60,8 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   if (!allowed.includes(mode)) throw new ViewError(`draw mode "${mode}" does not fit this histogram`, { mode }, `use one of: ${allowed.join(', ')}`);
   const log = Boolean(opts.log);
   if (mode === 'hist' || mode === 'colz') {
-    const r = toROOT(h, { valueTitle: h.ndim === 1 ? 'Entries' : '' });
+    // the card's header names the histogram: no title band inside the plot
+    const r = toROOT(h, { title: '', valueTitle: h.ndim === 1 ? 'Entries' : '' });
     r.fBits |= kNoStats;
     r.fYaxis.fTitleOffset = 1.4;
     const c = canvas(log && mode === 'hist', log && mode === 'colz');

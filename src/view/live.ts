@@ -76,9 +76,14 @@ export class LiveView {
     if (executor) {
       state.beforePublish = () => {
         const f = executor.faas as Record<string, unknown> | undefined;
+        const endpoints = executor.progress().map((e) => ({ ...e }) as Record<string, unknown>);
+        // chunks not yet placed on any endpoint (the executor counts running and done per endpoint)
+        const p = state.progress;
+        const running = endpoints.reduce((s, e) => s + (typeof e['running'] === 'number' ? e['running'] : 0), 0);
+        const queued = p.total !== undefined ? Math.max(0, p.total - (p.done ?? 0) - running) : undefined;
         state.setProgress({
-          endpoints: executor.progress().map((e) => ({ ...e }) as Record<string, unknown>),
-          ...(f ? { faas: Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v === 'number')) } : {}),
+          endpoints,
+          faas: { ...(queued !== undefined ? { queued } : {}), ...(f ? Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v === 'number')) : {}) },
         });
       };
     }
