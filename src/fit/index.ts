@@ -28,7 +28,7 @@ export { scanPatches, testPatch, type ScanItem, type ScanOptions } from './scan.
 export { uncorrelatedBackground } from './simplemodels.ts';
 export { scan, type ScanRunOptions, type ScanSummary, type ScanProgress, type ScanExecutor } from './scan-run.ts';
 export { readResults, ResultsWriter, RESULTS_FORMAT, type ScanResultsFile, type ScanRecord, type ScanIdentity } from './scan-results.ts';
-export { FaasRunner, FIT_TASK_MODULE, type FaasScanOptions } from './scan-faas.ts';
+export { FaasRunner, FIT_TASK_MODULE, type FaasScanOptions, type FaasScanStats } from './scan-faas.ts';
 export { ThreadPoolRunner, type PatchRunner } from './pool.ts';
 export { workspaceHash, FIT_TASK_VERSION, type FitTaskArgs, type FitTaskReply } from './task.ts';
 export { massPlaneSVG, brazilSVG, scanPlotSVG, writeScanPlot, niceTicks, type ScanPlotOptions } from './plot-scan.ts';

@@ -43,8 +43,21 @@ export interface FaasScanOptions {
   tailFactor?: number;
   /** ... but never before it has run this long, ms (default 5000). */
   tailMinMs?: number;
+  /** Called once at the end with what the scan cost in transfers and copies. */
+  onStats?: (stats: FaasScanStats) => void;
   /** Warnings (an endpoint that refused the workspace...); default: none. */
   onWarning?: (message: string) => void;
+}
+
+export interface FaasScanStats {
+  /** Endpoints that confirmed the staged workspace (`cached`: they had it already). */
+  staged: number;
+  stagedCached: number;
+  /** Patches sent again with the workspace because a worker did not have it. */
+  workspaceResends: number;
+  /** Tail copies submitted, and failed tasks retried on another endpoint. */
+  tailCopies: number;
+  retries: number;
 }
 
 interface PatchState {
@@ -73,6 +86,7 @@ export class FaasRunner implements PatchRunner {
     if (patches.length === 0) return;
     const fx = new FaasClient({ serviceUrl: this.o.serviceUrl, token: this.o.token, tokenFile: this.o.tokenFile });
     const timers: NodeJS.Timeout[] = [];
+    const stats: FaasScanStats = { staged: 0, stagedCached: 0, workspaceResends: 0, tailCopies: 0, retries: 0 };
     try {
       const eps = this.o.endpoints;
       const names = new Map<string, string>();
@@ -89,6 +103,10 @@ export class FaasRunner implements PatchRunner {
       const stageTasks: TaskRequest[] = eps.map((endpoint) => ({ functionId, endpoint, args: stage, ...run }));
       await fx.submitWatched(stageTasks, (o) => {
         const r = o.result as FitTaskReply | undefined;
+        if (!o.error && r?.kind === 'staged') {
+          stats.staged++;
+          if (r.cached) stats.stagedCached++;
+        }
         if (o.error || r?.kind !== 'staged') this.o.onWarning?.(`${where(o)} did not stage the workspace: ${o.error?.message ?? JSON.stringify(r)}; its tasks will carry the workspace`);
       });
 
@@ -155,12 +173,14 @@ export class FaasRunner implements PatchRunner {
         const reply = o.result as FitTaskReply | undefined;
         if (!o.error && reply?.kind === 'missing-workspace' && !s.resentWorkspace) {
           s.resentWorkspace = true;
+          stats.workspaceResends++;
           return submit([{ s, endpoint: names.get(o.endpointId) ?? endpoint ?? eps[0]!, withWorkspace: true }]);
         }
         if (o.error) {
           if (s.copies.size > 0) return; // another copy is still running
           if (!s.retried && eps.length > 1) {
             s.retried = true;
+            stats.retries++;
             const other = eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0]!;
             this.o.onWarning?.(`${s.patch.name}: ${o.error.message}; trying endpoint ${other}`);
             return submit([{ s, endpoint: other, withWorkspace: true }]);
@@ -188,7 +208,10 @@ export class FaasRunner implements PatchRunner {
               s.tailed = true;
               copies.push({ s, endpoint: other });
             }
-            if (copies.length) submit(copies);
+            if (copies.length) {
+              stats.tailCopies += copies.length;
+              submit(copies);
+            }
           }, 250),
         );
       }
@@ -196,6 +219,7 @@ export class FaasRunner implements PatchRunner {
       submit(states.map((s, i) => ({ s, endpoint: eps[i % eps.length]! })));
       await allDone;
       if (fatal) throw fatal;
+      this.o.onStats?.(stats);
     } finally {
       for (const t of timers) clearInterval(t);
       await fx.close();

@@ -1,0 +1,103 @@
+/**
+ * Fit scans on a real FaaS service on loopback with two real endpoint processes: results equal the
+ * in-process scan exactly, the workspace is staged once per endpoint (cached by hash in the endpoint's
+ * function cache folder), and a lost endpoint costs no patch.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkspace, readPatches, scan, testPatch, workspaceHash, type FaasScanStats, type NamedPatch, type ScanRecord, type WorkspaceSpec } from '../../src/fit/index.ts';
+import { Procs } from '../faas/helpers.ts';
+import { extractAtlas, removeDir } from './helpers.ts';
+
+let dir = '';
+let bkg: WorkspaceSpec;
+let patches: NamedPatch[];
+const procs = new Procs();
+let url = '';
+let token = '';
+
+beforeAll(async () => {
+  dir = extractAtlas();
+  bkg = loadWorkspace(join(dir, 'RegionA', 'BkgOnly.json'));
+  patches = readPatches(join(dir, 'RegionA')).patches.filter((_, i) => i % 25 === 0);
+  token = await procs.addUser('fitter');
+  ({ url } = await procs.startService());
+  await procs.startEndpoint(url, token, 'site-a', ['--workers', '1']);
+  await procs.startEndpoint(url, token, 'site-b', ['--workers', '1']);
+}, 120_000);
+afterAll(async () => {
+  await procs.cleanup();
+  removeDir(dir);
+});
+
+function essence(r: ScanRecord): unknown {
+  const { seconds: _s, where: _w, ...rest } = r;
+  return rest;
+}
+
+const broken: NamedPatch = { name: 'sbottom_broken_1', values: [1], patch: [{ op: 'remove', path: '/channels/0/samples/42' }] };
+
+describe('fit scan on two FaaS endpoints', () => {
+  it('equals the in-process scan exactly; the workspace is cached by hash on each endpoint', async () => {
+    const all = [...patches, broken];
+    const expected = new Map(all.map((p) => [p.name, testPatch(bkg, p)]));
+    const warnings: string[] = [];
+    let stats: FaasScanStats | undefined;
+    const summary = await scan(bkg, all, { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, onWarning: (m) => warnings.push(m), onStats: (s) => (stats = s) } });
+    expect(warnings).toEqual([]);
+    expect(stats).toMatchObject({ staged: 2, stagedCached: 0 });
+    // Tasks carry only their patch: at most one worker per endpoint (one each here) can start a
+    // patch before its endpoint's stage task and ask for the workspace.
+    expect(stats!.workspaceResends).toBeLessThanOrEqual(2);
+    expect(summary.results).toHaveLength(all.length);
+    for (const r of summary.results) expect(essence(r)).toEqual(essence(expected.get(r.name)!));
+    expect(summary.failed.map((r) => r.name)).toEqual(['sbottom_broken_1']);
+    const where = new Set(summary.results.map((r) => r.where));
+    expect([...where].every((w) => w === 'endpoint site-a' || w === 'endpoint site-b')).toBe(true);
+    // Staged on both endpoints, in the function cache folder, under the workspace's hash.
+    const hash = workspaceHash(bkg);
+    for (const site of ['site-a', 'site-b']) {
+      const cache = join(procs.dir, `cache-${site}`);
+      const files = readdirSync(cache, { recursive: true }) as string[];
+      expect(files.some((f) => f.endsWith(join('fit-workspaces', `${hash}.json`))), `${site}: ${files.join(', ')}`).toBe(true);
+    }
+  }, 240_000);
+
+  it('a second scan of the same workspace still equals the in-process results (cached workspace reused)', async () => {
+    const some = patches.slice(0, 3);
+    let stats: FaasScanStats | undefined;
+    const summary = await scan(bkg, some, { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, tailFactor: 0, tailMinMs: 0, onStats: (s) => (stats = s) } });
+    // Staged in an earlier scan: both endpoints answer from their cache.
+    expect(stats).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
+    // With tail copies of every running patch, still exactly one result per patch.
+    expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
+    for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+  }, 240_000);
+
+  it('an unknown endpoint is a clear error before anything runs', async () => {
+    await expect(scan(bkg, patches.slice(0, 1), { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-zz'], token } })).rejects.toThrow(
+      /unknown endpoint site-zz at http:\/\/127\.0\.0\.1:\d+.*ristretto faas endpoint list/,
+    );
+  });
+
+  it('an endpoint killed mid-scan costs no patch: its tasks finish elsewhere, results unchanged', async () => {
+    const { proc } = await procs.startEndpoint(url, token, 'site-c', ['--workers', '1']);
+    const some = patches.slice(0, 6);
+    let killed = false;
+    const summary = await scan(bkg, some, {
+      executor: 'faas',
+      faas: { serviceUrl: url, endpoints: ['site-c', 'site-b'], token },
+      onResult: () => {
+        if (!killed) {
+          killed = true;
+          void procs.kill(proc);
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(summary.failed).toEqual([]);
+    expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
+    for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+  }, 240_000);
+});
