@@ -174,7 +174,7 @@ function mergeInto(a: unknown, b: unknown, path: Path): unknown {
     if (!isPlainObject(ob)) throw mismatch(a, b, path);
     for (const k of Object.keys(ob)) {
       path.push(k);
-      const had = Object.prototype.hasOwnProperty.call(oa, k);
+      const had = Object.hasOwn(oa, k);
       setOwn(oa, k, mergeInto(had ? oa[k] : undefined, ob[k], path));
       path.pop();
     }

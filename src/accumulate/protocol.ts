@@ -18,6 +18,7 @@ export interface Addable<T> {
  */
 export interface InPlaceAddable<T> extends Addable<T> {
   /** Add `other` into `this` and return `this`. Must not mutate `other`. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an iadd written as a void method must still satisfy the interface
   iadd(other: T): T | void;
 }
 

@@ -55,7 +55,7 @@ export function typedArrayName(v: ArrayBufferView): string {
 
 /** The constructor for a kind name, or undefined for an unknown name. */
 export function typedArrayConstructor(name: string): TypedArrayConstructor | undefined {
-  return Object.prototype.hasOwnProperty.call(constructors, name) ? constructors[name] : undefined;
+  return Object.hasOwn(constructors, name) ? constructors[name] : undefined;
 }
 
 /** All kind names this runtime supports. */

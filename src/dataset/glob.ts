@@ -56,12 +56,12 @@ export function segmentRegExp(segment: string): RegExp {
         continue;
       }
       let body = segment.slice(i + 1, end);
-      if (body.startsWith('!') || body.startsWith('^')) body = '^' + body.slice(1);
-      re += '[' + body.replace(/\\/g, '\\\\') + ']';
+      if (body.startsWith('!') || body.startsWith('^')) body = `^${body.slice(1)}`;
+      re += `[${body.replace(/\\/g, '\\\\')}]`;
       i = end;
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
-  return new RegExp('^' + re + '$');
+  return new RegExp(`^${re}$`);
 }
 
 /**

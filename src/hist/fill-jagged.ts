@@ -128,7 +128,7 @@ export function flattenJaggedFill<V, O extends Options>(values: V[], opts: O, ax
     return out;
   };
 
-  const outValues = values.map((v, i) => convert(args[i]!) as V);
+  const outValues = values.map((_, i) => convert(args[i]!) as V);
   const outOpts = { ...opts };
   let k = values.length;
   for (const key of ['weight', 'sample'] as const) {

@@ -346,7 +346,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       }
     }
     if (fused && tmp) this.flushFused(fused.n, tmp, tmp2, mode === 'count');
-    if (fused2 && fused2.flush) fused2.flush();
+    fused2?.flush?.();
     this.entries += n;
     return this;
   }

@@ -43,7 +43,7 @@ export {
   type FlowOption,
   type HistOptions,
 } from './hist.ts';
-export { type JaggedInput } from './fill-jagged.ts';
+export type { JaggedInput } from './fill-jagged.ts';
 export {
   toUHI,
   fromUHI,

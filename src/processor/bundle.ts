@@ -185,8 +185,7 @@ async function buildBundle(path: string, abs: string): Promise<CachedBundle> {
   const bundle: ProcessorBundle = { code, hash: createHash('sha256').update(code).digest('hex'), source: abs };
   // Stamps taken after the build; an input modified since the build started may not be in the code.
   const now = stamps(inputs);
-  const fresh = now !== undefined && now.every((st) => mtimeOf(st) < started);
-  return { bundle, inputs, stamps: fresh ? now : [] };
+  return { bundle, inputs, stamps: now?.every((st) => mtimeOf(st) < started) ? now : [] };
 }
 
 /** Write `code` to `dir/name` unless it exists (names are content hashes, so an existing file is the same). */

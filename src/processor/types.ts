@@ -41,6 +41,7 @@ export interface Processor<A> {
   /** Process one chunk of events and return its accumulator. */
   process(events: Events, ctx: ProcessContext): A | Promise<A>;
   /** Optional final step on the merged accumulator (scaling, derived quantities); return a replacement or mutate in place. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a postprocess that mutates in place and returns nothing must type-check
   postprocess?(acc: A): A | void | Promise<A | void>;
 }
 
@@ -51,6 +52,7 @@ export interface Processor<A> {
 export interface ProcessorDefinition<A> {
   accumulator(): A;
   process(events: Events, ctx: ProcessContext): NoInfer<A> | Promise<NoInfer<A>>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: as in Processor, a mutate-in-place postprocess returns nothing
   postprocess?(acc: NoInfer<A>): NoInfer<A> | void | Promise<NoInfer<A> | void>;
 }
 

@@ -34,7 +34,7 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
   };
   const line = (msg: string) => {
     clear();
-    out.write(msg + '\n');
+    out.write(`${msg}\n`);
   };
 
   let baseEvents: number | undefined; // events already in the checkpoint when resuming
@@ -63,7 +63,7 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
         const filled = p.total ? Math.round((p.done / p.total) * width) : width;
         const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
         const text = `[${bar}] ${p.done}/${p.total} chunks  ${si(p.events)} ev  ${si(rate)} ev/s  ETA ${p.done >= p.total ? '0 s' : duration(eta)}`;
-        out.write('\r\x1b[2K' + text.slice(0, (out.columns ?? 120) - 1));
+        out.write(`\r\x1b[2K${text.slice(0, (out.columns ?? 120) - 1)}`);
         drawn = true;
       } else {
         const frac = p.total ? p.done / p.total : 1;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ak from '../../src/columnar/index.ts';
-import { type Lists, expectSameLists, listsArb, listsLike, toCollection, toLists, valueArb } from './naive.ts';
+import { type Lists, expectSameLists, listsLike, toCollection, toLists, valueArb } from './naive.ts';
 
 const caseArb = fc
   .tuple(fc.integer({ min: 0, max: 12 }), fc.constantFrom(0, 3))

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convert } from '../../src/io/convert.ts';
-import { formatLs, inspectFile, LsError, type LsBranch } from '../../src/io/ls.ts';
+import { formatLs, inspectFile, type LsBranch } from '../../src/io/ls.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import { openRoot, TreeNotFoundError } from '../../src/io/root/index.ts';
 import { tempDir } from '../helpers/files.ts';
