@@ -64,3 +64,13 @@ await build({
 });
 copyFileSync(join(jsrootDir, 'LICENSE'), join(out, 'LICENSE'));
 writeFileSync(join(out, 'VERSION'), `jsroot ${version}\n`);
+
+// vendor/fonts: the DejaVu Sans faces the plots use. PNGs are rendered by resvg from these files
+// only (never the system's fonts), so a plot looks the same on every machine. From the
+// dejavu-fonts-ttf devDependency; free licence (Bitstream Vera derivative), LICENSE copied along.
+const fontsOut = join(root, 'vendor', 'fonts');
+const fontsDir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+rmSync(fontsOut, { recursive: true, force: true });
+mkdirSync(fontsOut, { recursive: true });
+for (const face of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf']) copyFileSync(join(fontsDir, face), join(fontsOut, face));
+copyFileSync(join(fontsDir, '..', 'LICENSE'), join(fontsOut, 'LICENSE'));
