@@ -200,8 +200,23 @@ export function registerFaasCommands(program: Command): void {
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .addOption(new Option('--provider <name>', 'get workers from elastic blocks: slurm = sbatch jobs, local = process groups here (default: --workers forked processes)').choices(['local', 'slurm']))
+    .option('--partition <p>', 'Slurm partition of the blocks')
+    .option('--account <a>', 'Slurm account of the blocks')
+    .option('--walltime <HH:MM:SS>', 'time limit of each block (Slurm --time); a block that reaches it is replaced')
+    .option('--sbatch-option <opt>', 'extra #SBATCH option for each block, e.g. --mem=8G (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--min-blocks <n>', 'blocks kept even when idle', int('--min-blocks'), 0)
+    .option('--init-blocks <n>', 'blocks submitted at start (default: --min-blocks)', int('--init-blocks'))
+    .option('--max-blocks <n>', 'most blocks at once', int('--max-blocks', 1), 1)
+    .option('--workers-per-block <w>', 'worker processes per block (one core each)', int('--workers-per-block', 1), 1)
+    .option('--cores-per-worker <c>', 'cores requested per worker', int('--cores-per-worker', 1), 1)
+    .option('--idle-timeout <seconds>', 'release a block whose workers held no task this long', Number, 120)
+    .option('--worker-init <commands>', 'shell commands run in each block before its workers start (module load, conda activate, ...)')
+    .option('--block-dir <dir>', 'block scripts, their output and the worker secret; must be readable on the compute nodes (default: beside the function cache)')
+    .option('--agent-address <host>', 'host name or address block workers use to reach this agent (default: this host name)')
+    .option('--listen-port <port>', 'TCP port for block workers (default: any free port)', int('--listen-port', 1))
     .action(
-      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string }) => {
+      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string } & BlockCliOptions) => {
         if (o.allowBundle) {
           const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
           if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
@@ -209,6 +224,13 @@ export function registerFaasCommands(program: Command): void {
         const { resolveToken } = await import('./token.ts');
         const { EndpointAgent } = await import('./endpoint/agent.ts');
         const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
+        const cacheDir = resolve(o.cacheDir ?? defaultCacheDir());
+        // Checked before the agent starts: a missing sbatch is an error now, not a log line later.
+        const blocks = await blockOptions(o, cacheDir);
+        if (blocks) {
+          const { useBlocksFor } = await import('./endpoint/pool.ts');
+          useBlocksFor(o.name, blocks);
+        }
         const agent = new EndpointAgent({
           serviceUrl: o.service,
           token: resolveToken({ tokenFile: o.tokenFile }),
@@ -219,7 +241,7 @@ export function registerFaasCommands(program: Command): void {
           ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
           ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
           ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
-          cacheDir: resolve(o.cacheDir ?? defaultCacheDir()),
+          cacheDir,
           onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
         });
         const stop = async () => {
@@ -290,6 +312,66 @@ export function registerFaasCommands(program: Command): void {
         }
       }),
     );
+}
+
+interface BlockCliOptions {
+  name: string;
+  provider?: 'local' | 'slurm';
+  partition?: string;
+  account?: string;
+  walltime?: string;
+  sbatchOption?: string[];
+  minBlocks: number;
+  initBlocks?: number;
+  maxBlocks: number;
+  workersPerBlock: number;
+  coresPerWorker: number;
+  idleTimeout: number;
+  workerInit?: string;
+  blockDir?: string;
+  agentAddress?: string;
+  listenPort?: number;
+}
+
+/** Block settings of `endpoint start --provider ...`, with the provider checked; undefined without --provider. */
+async function blockOptions(o: BlockCliOptions, cacheDir: string) {
+  const slurmOnly = (['partition', 'account', 'walltime', 'sbatchOption'] as const).filter((k) => o[k] !== undefined);
+  if (o.provider !== 'slurm' && slurmOnly.length) {
+    throw new RistrettoError(`--${slurmOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`, { endpoint: o.name });
+  }
+  if (!o.provider) return undefined;
+  if (!(o.idleTimeout >= 0)) throw new RistrettoError(`--idle-timeout must be a number of seconds >= 0, got ${o.idleTimeout}`);
+  if (o.minBlocks > o.maxBlocks) throw new RistrettoError(`--min-blocks (${o.minBlocks}) exceeds --max-blocks (${o.maxBlocks})`, { endpoint: o.name });
+  let provider;
+  if (o.provider === 'slurm') {
+    const { SlurmProvider } = await import('./endpoint/providers/slurm.ts');
+    provider = new SlurmProvider({
+      endpoint: o.name,
+      coresPerWorker: o.coresPerWorker,
+      ...(o.partition ? { partition: o.partition } : {}),
+      ...(o.account ? { account: o.account } : {}),
+      ...(o.walltime ? { walltime: o.walltime } : {}),
+      ...(o.sbatchOption ? { sbatchOptions: o.sbatchOption } : {}),
+    });
+  } else {
+    const { LocalProvider } = await import('./endpoint/providers/local.ts');
+    provider = new LocalProvider();
+  }
+  await provider.check();
+  const { dirname, join } = await import('node:path');
+  return {
+    provider,
+    workersPerBlock: o.workersPerBlock,
+    minBlocks: o.minBlocks,
+    maxBlocks: o.maxBlocks,
+    ...(o.initBlocks !== undefined ? { initBlocks: o.initBlocks } : {}),
+    idleTimeoutMs: Math.round(o.idleTimeout * 1000),
+    ...(o.workerInit ? { workerInit: o.workerInit } : {}),
+    dir: resolve(o.blockDir ?? join(dirname(cacheDir), 'endpoints', o.name)),
+    agentHost: o.agentAddress ?? (o.provider === 'local' ? '127.0.0.1' : (await import('node:os')).hostname()),
+    ...(o.listenPort ? { listenPort: o.listenPort } : {}),
+    ...(o.provider === 'local' ? { listenHost: '127.0.0.1' } : {}),
+  };
 }
 
 /** A task record for people: local ISO times, durations between the steps, the endpoint by name. */

@@ -1,19 +1,23 @@
 /**
- * A pool of worker processes (child_process.fork). Each worker runs `concurrency` tasks at a time
+ * A pool of worker processes: forked children (`size` of them, replaced when they die), or, with
+ * `blocks`, workers of batch jobs that a provider starts and that connect back over TCP (blocks.ts
+ * decides how many; a block's dead worker is not replaced here, its block restarts or ends it). Each
+ * worker runs `concurrency` tasks at a time
  * (default 1); when every worker is busy and tasks are short, `depth` more tasks are queued inside each
  * worker so it never waits for an IPC round trip.
  * A worker that dies is replaced; its running task is reported lost (the service retries it), its
  * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation aborts the task's
  * signal and kills the worker only if the task is still running after a grace period (see `cancel`).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { DoneFrameHeader, FromWorker, RunFrameHeader, ToWorker, WorkerDone } from './worker-messages.ts';
+import { type BlockOptions, BlockScaler } from './blocks.ts';
+import type { DoneFrameHeader, FromWorker, RunFrameHeader, WorkerDone } from './worker-messages.ts';
+import { ForkLink, type SocketLink, type WorkerLink } from './worker-link.ts';
 
 export interface PoolTask {
   task_id: string;
@@ -36,7 +40,10 @@ export interface PoolEvents {
 }
 
 export interface PoolOptions {
+  /** Forked worker processes (ignored with `blocks`). */
   size: number;
+  /** Get workers from batch-job blocks instead of forking them (see blocks.ts). */
+  blocks?: BlockOptions;
   endpointName: string;
   maxResultBytes: () => number;
   log: (msg: string) => void;
@@ -58,7 +65,9 @@ interface Running {
 
 interface Slot {
   index: number;
-  proc: ChildProcess;
+  link: WorkerLink;
+  /** A block's worker that is being let go: no new tasks. */
+  retiring: boolean;
   ready: boolean;
   /** Mirrors the worker: tasks running now, and tasks sent but not started (they start in order). */
   running: Map<string, Running>;
@@ -195,6 +204,24 @@ function workerExecArgv(): string[] {
   return ['--import', tsx];
 }
 
+/** Command that starts one block worker: this Node, able to load TypeScript, running worker.ts. */
+function workerCommand(): string[] {
+  return [process.execPath, ...workerExecArgv(), WORKER_ENTRY];
+}
+
+/**
+ * Block settings by endpoint name, for pools whose creator does not pass `blocks` itself (the endpoint
+ * agent builds its pool from its own options; `ristretto faas endpoint start --provider` registers the
+ * blocks of its endpoint here before starting the agent).
+ */
+const registeredBlocks = new Map<string, BlockOptions>();
+
+/** Make pools of endpoint `name` get their workers from blocks (see PoolOptions.blocks). */
+export function useBlocksFor(name: string, blocks: BlockOptions | undefined): void {
+  if (blocks) registeredBlocks.set(name, blocks);
+  else registeredBlocks.delete(name);
+}
+
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue = new FairQueue();
@@ -220,18 +247,81 @@ export class WorkerPool {
     private readonly opts: PoolOptions,
     private readonly events: PoolEvents,
   ) {
-    if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`workers must be a positive integer, got ${opts.size}`);
     this.concurrency = opts.concurrency ?? 1;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
+      throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
     // With C tasks running per worker, C more wait inside it, so a whole next wave starts without an IPC round trip.
     this.depth = opts.depth ?? this.concurrency;
     this.depthGiven = opts.depth !== undefined;
     this.cancelGraceMs = opts.cancelGraceMs ?? 5000;
-    for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
+    const blocks = opts.blocks ?? registeredBlocks.get(opts.endpointName);
+    if (blocks) {
+      const self = this;
+      this.scaler = new BlockScaler(
+        { ...blocks, workerCommand: blocks.workerCommand ?? workerCommand() },
+        {
+          endpointName: opts.endpointName,
+          concurrency: this.concurrency,
+          env: opts.env ?? {},
+          demand: () => this.busy() + this.queued(),
+          blockLoad: () => this.blockLoad(),
+          addLink: (link) => this.addLink(link),
+          retire: (block) => this.retireBlock(block, false),
+          drop: (block) => this.retireBlock(block, true),
+          log: (m) => self.opts.log(m),
+        },
+      );
+      this.scalerStarted = this.scaler.start().catch((e) => {
+        this.opts.log(`cannot start blocks: ${(e as Error).message}`);
+        throw e;
+      });
+    } else {
+      if (!Number.isInteger(opts.size) || opts.size < 1)
+        throw new RangeError(`workers must be a positive integer, got ${opts.size}`);
+      for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
+    }
+  }
+
+  /** The block strategy, when workers come from blocks. */
+  readonly scaler: BlockScaler | undefined;
+  /** Settles once the worker listener is open and the initial blocks are submitted (blocks only). */
+  readonly scalerStarted: Promise<void> | undefined;
+  private nextIndex = 0;
+
+  /** A worker of a block connected (called by the strategy). */
+  private addLink(link: SocketLink): void {
+    const slot = this.slotFor(link, this.nextIndex++);
+    this.slots.push(slot);
+  }
+
+  /** Per block: connected workers and whether any holds a task. */
+  private blockLoad(): Map<string, { workers: number; busy: boolean }> {
+    const m = new Map<string, { workers: number; busy: boolean }>();
+    for (const s of this.slots) {
+      const b = s.link.block;
+      if (b === undefined) continue;
+      const l = m.get(b) ?? { workers: 0, busy: false };
+      l.workers++;
+      if (s.running.size > 0 || s.waiting.length > 0) l.busy = true;
+      m.set(b, l);
+    }
+    return m;
+  }
+
+  /** Stop giving the block's workers tasks; let them go (idle), or drop them at once (block ended). */
+  private retireBlock(block: string, now: boolean): void {
+    for (const s of this.slots) {
+      if (s.link.block !== block) continue;
+      s.retiring = true;
+      if (now) s.link.kill();
+      else s.link.bye();
+    }
   }
 
   /** Resolves once every worker has started (or after `timeoutMs`, so one broken worker cannot block the endpoint). */
   whenReady(timeoutMs = 15_000): Promise<void> {
+    // Blocks start when the scheduler gets to them: the endpoint attaches at once, tasks wait for them.
+    if (this.scalerStarted) return this.scalerStarted;
     if (this.slots.every((s) => s.ready)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -243,8 +333,13 @@ export class WorkerPool {
     });
   }
 
-  /** Tasks that can run at once (workers x concurrency): the capacity advertised to the service. */
+  /**
+   * Tasks that can run at once (workers x concurrency): the capacity advertised to the service. With
+   * blocks, the slots of the blocks held or starting, and at least one block's worth (so that work
+   * arrives and makes the strategy submit the first block).
+   */
   get capacity(): number {
+    if (this.scaler) return this.scaler.capacity();
     return this.slots.length * this.concurrency;
   }
 
@@ -300,9 +395,9 @@ export class WorkerPool {
         this.discarded.add(taskId);
         if (r.timer) clearTimeout(r.timer);
         r.timer = setTimeout(() => {
-          if (this.slots[s.index] === s && s.running.has(taskId)) this.kill(s, taskId, 'cancel');
+          if (this.slots.includes(s) && s.running.has(taskId)) this.kill(s, taskId, 'cancel');
         }, this.cancelGraceMs);
-        s.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
+        s.link.cancel(taskId);
         return true;
       }
       const i = s.waiting.findIndex((t) => t.task_id === taskId);
@@ -310,7 +405,7 @@ export class WorkerPool {
         // Inside the worker but not started: the worker drops it from its queue. (Should it have
         // started meanwhile, its signal is aborted and its outcome, unknown to this mirror, ignored.)
         s.waiting.splice(i, 1);
-        s.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
+        s.link.cancel(taskId);
         this.events.released?.(taskId);
         return true;
       }
@@ -318,60 +413,71 @@ export class WorkerPool {
     return false;
   }
 
+  /** Stop every worker; with blocks, cancel them all first (no job is left in the scheduler). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.scaler) await this.scalerStarted?.catch(() => {});
+    await this.scaler?.stop();
     await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            if (s.proc.exitCode !== null || s.proc.signalCode !== null) return resolve();
-            s.proc.once('exit', () => resolve());
-            s.proc.kill('SIGKILL');
-          }),
-      ),
+      this.slots.map((s) => {
+        s.link.kill();
+        return s.link.closed;
+      }),
     );
   }
 
   // ---------------------------------------------------------------- internals
 
   private spawn(index: number): Slot {
-    const proc = fork(WORKER_ENTRY, [], {
-      execArgv: this.execArgv,
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: {
-        ...process.env,
-        ...this.opts.env,
-        RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,
-        RISTRETTO_WORKER_INDEX: String(index),
-        RISTRETTO_WORKER_CONCURRENCY: String(this.concurrency),
-      },
+    const link = new ForkLink(`worker ${index}`, WORKER_ENTRY, this.execArgv, {
+      ...process.env,
+      ...this.opts.env,
+      RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,
+      RISTRETTO_WORKER_INDEX: String(index),
+      RISTRETTO_WORKER_CONCURRENCY: String(this.concurrency),
     });
-    const slot: Slot = { index, proc, ready: false, running: new Map(), waiting: [], killedFor: undefined, spawnedAt: Date.now() };
-    proc.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
-    proc.on('exit', (code, signal) => this.onExit(slot, code, signal));
-    proc.on('error', (e) => this.opts.log(`worker ${index}: ${e.message}`));
+    return this.slotFor(link, index);
+  }
+
+  private slotFor(link: WorkerLink, index: number): Slot {
+    const slot: Slot = {
+      index,
+      link,
+      retiring: false,
+      ready: false,
+      running: new Map(),
+      waiting: [],
+      killedFor: undefined,
+      spawnedAt: Date.now(),
+    };
+    link.setHandlers({
+      message: (msg: FromWorker) => this.onMessage(slot, msg),
+      exit: (how) => this.onExit(slot, how),
+      error: (e) => this.opts.log(`${link.label}: ${e.message}`),
+    });
     return slot;
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
     if (msg.type === 'ready') {
       slot.ready = true;
-      if (this.readyWaiters.length && this.slots.every((s) => s.ready)) for (const w of this.readyWaiters.splice(0)) w();
+      if (this.readyWaiters.length && this.slots.every((s) => s.ready))
+        for (const w of this.readyWaiters.splice(0)) w();
       this.assign();
       return;
     }
     let header: DoneFrameHeader;
     let blobs: Uint8Array[];
     try {
-      if (msg?.type !== 'done' || !(msg.frame instanceof Uint8Array)) throw new Error(`unknown message type ${JSON.stringify((msg as { type?: unknown })?.type ?? null)}`);
+      if (msg?.type !== 'done' || !(msg.frame instanceof Uint8Array))
+        throw new Error(`unknown message type ${JSON.stringify((msg as { type?: unknown })?.type ?? null)}`);
       const frame = decodeFrameRaw(msg.frame);
       header = validate.doneFrame.check(parseJson(frame.json), 'done frame');
       blobs = frame.blobs;
     } catch (e) {
       // Its tasks' results are lost with the message: restart the worker, so they count as lost (retried).
-      this.opts.log(`worker ${slot.index}: malformed message (${(e as Error).message}); restarting it`);
-      slot.proc.kill('SIGKILL');
+      this.opts.log(`${slot.link.label}: malformed message (${(e as Error).message}); restarting it`);
+      slot.link.kill();
       return;
     }
     for (const entry of header.results) {
@@ -422,7 +528,7 @@ export class WorkerPool {
     return true;
   }
 
-  private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(slot: Slot, how: string): void {
     const killed = slot.killedFor;
     // Until its replacement is spawned the dead slot stays in the list: it must not be given tasks.
     slot.ready = false;
@@ -442,18 +548,32 @@ export class WorkerPool {
       } else if (killed?.taskId === id && killed.why === 'cancel') {
         // Cancelled: the service already knows; nothing to report.
       } else {
-        const how = killed ? `stopped because task ${killed.taskId} ${killed.why === 'timeout' ? 'timed out' : 'was cancelled'} on the same worker` : signal ? `signal ${signal}` : `exit code ${code}`;
-        if (!killed) this.opts.log(`worker ${slot.index} died (${how}) while running task ${id}`);
-        this.events.lost(id, `worker process died (${how})`, r.at);
+        const why = killed
+          ? `stopped because task ${killed.taskId} ${killed.why === 'timeout' ? 'timed out' : 'was cancelled'} on the same worker`
+          : how;
+        if (!killed) this.opts.log(`${slot.link.label} died (${why}) while running task ${id}`);
+        this.events.lost(id, `worker process died (${why})`, r.at);
       }
     }
     slot.running.clear();
+    const block = slot.link.block;
+    if (block !== undefined) {
+      // A block's worker is restarted by its block script (it connects again as a new slot) or ends with it.
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      if (!this.closed) {
+        this.scaler?.workerGone(block);
+        this.assign();
+      }
+      return;
+    }
     if (this.closed) return;
     // Back off when a worker dies right after starting (broken environment), instead of spinning.
     const delay = !killed && Date.now() - slot.spawnedAt < 1000 ? 1000 : 0;
     setTimeout(() => {
       if (this.closed) return;
-      this.slots[slot.index] = this.spawn(slot.index);
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = this.spawn(slot.index);
     }, delay).unref();
   }
 
@@ -471,20 +591,32 @@ export class WorkerPool {
     // Fill free run slots across all workers first, then queue more per worker, level by level.
     for (const s of this.slots) {
       // Not into a worker still running a cancelled task: it is killed if the task outlives its grace.
-      while (this.queue.length > 0 && s.ready && !s.killedFor && s.running.size < this.concurrency && !this.draining(s)) give(s);
+      while (
+        this.queue.length > 0 &&
+        s.ready &&
+        !s.retiring &&
+        !s.killedFor &&
+        s.running.size < this.concurrency &&
+        !this.draining(s)
+      )
+        give(s);
     }
     // A worker's share never exceeds an even split of the pending tasks over all workers (ready or
     // not), so a worker that is still starting still gets work when it is ready.
     let pending = this.queue.length;
     for (const s of this.slots) pending += s.waiting.length;
-    const depth = Math.min(this.effectiveDepth(), Math.ceil(pending / this.slots.length));
+    const depth = this.slots.length === 0 ? 0 : Math.min(this.effectiveDepth(), Math.ceil(pending / this.slots.length));
     for (let level = 0; level < depth && this.queue.length > 0; level++) {
       for (const s of this.slots) {
         if (this.queue.length === 0) break;
-        if (s.ready && !s.killedFor && s.waiting.length === level && !this.draining(s)) give(s);
+        if (s.ready && !s.retiring && !s.killedFor && s.waiting.length === level && !this.draining(s)) give(s);
       }
     }
-    for (const [s, tasks] of batches) s.proc.send({ type: 'run', frame: this.runFrame(tasks) } satisfies ToWorker);
+    for (const [s, tasks] of batches) {
+      const paths: Record<string, string> = {};
+      for (const t of tasks) paths[t.hash] ??= t.path;
+      s.link.run(this.runFrame(tasks), paths);
+    }
   }
 
   /** The worker still runs a cancelled task: queue nothing behind it (it may run out its grace period). */
@@ -495,7 +627,11 @@ export class WorkerPool {
   }
 
   private runFrame(tasks: PoolTask[]): Buffer {
-    const header: RunFrameHeader = { paths: {}, max_result_bytes: this.opts.maxResultBytes(), tasks: new Array(tasks.length) };
+    const header: RunFrameHeader = {
+      paths: {},
+      max_result_bytes: this.opts.maxResultBytes(),
+      tasks: new Array(tasks.length),
+    };
     const blobs: Uint8Array[] = new Array(tasks.length);
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i]!;
@@ -520,6 +656,6 @@ export class WorkerPool {
   private kill(slot: Slot, taskId: string, why: 'timeout' | 'cancel'): void {
     if (slot.killedFor) return;
     slot.killedFor = { taskId, why };
-    slot.proc.kill('SIGKILL');
+    slot.link.kill();
   }
 }

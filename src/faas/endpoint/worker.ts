@@ -1,14 +1,25 @@
 /**
- * Worker process entry (forked by the pool). Runs one task at a time; imported function modules and
- * `ctx.state` stay in memory between tasks, so a function is compiled once per worker and its JIT
- * state survives.
+ * Worker process entry: forked by the pool (IPC), or started by a batch-job block and connected back
+ * to the agent over TCP (worker-connect.ts; chosen when `RISTRETTO_AGENT` is set). Runs `concurrency`
+ * tasks at a time; imported function modules and `ctx.state` stay in memory between tasks, so a
+ * function is compiled once per worker and its JIT state survives.
  */
 import { pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame, packValue, unpackValue } from '../codec.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
-import type { DoneFrameHeader, FromWorker, RunFrameHeader, TaskContext, ToWorker, WorkerDone, WorkerRun } from './worker-messages.ts';
+import type {
+  DoneFrameHeader,
+  RunFrameHeader,
+  TaskContext,
+  ToWorker,
+  WorkerDone,
+  WorkerRun,
+} from './worker-messages.ts';
+import { ipcTransport, socketTransport } from './worker-connect.ts';
+
+const transport = process.env.RISTRETTO_AGENT ? await socketTransport() : ipcTransport();
 
 type Fn = (args: unknown, ctx: TaskContext) => unknown;
 
@@ -22,7 +33,12 @@ let flushScheduled = false;
 /** Results finished in the same turn go back in one message. */
 function finish(r: WorkerDone): void {
   // Messages and stacks are capped (protocol-schemas.ts refuses longer ones): keep the start.
-  if (r.error) r.error = { ...r.error, message: clip(r.error.message), ...(r.error.stack !== undefined ? { stack: clip(r.error.stack) } : {}) };
+  if (r.error)
+    r.error = {
+      ...r.error,
+      message: clip(r.error.message),
+      ...(r.error.stack !== undefined ? { stack: clip(r.error.stack) } : {}),
+    };
   done.push(r);
   if (flushScheduled) return;
   flushScheduled = true;
@@ -35,19 +51,19 @@ function finish(r: WorkerDone): void {
       header.results[i] = result ? { ...entry, blob: blobs.push(result) - 1 } : entry;
     }
     done = [];
-    process.send!({ type: 'done', frame: encodeFrame(header, blobs) } satisfies FromWorker);
+    transport.send({ type: 'done', frame: encodeFrame(header, blobs) });
   });
 }
 
 const MAX_ERROR_TEXT = 64 * 1024;
 function clip(text: string): string {
-  return text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}... (${text.length - MAX_ERROR_TEXT} more characters)`;
+  return text.length <= MAX_ERROR_TEXT
+    ? text
+    : `${text.slice(0, MAX_ERROR_TEXT)}... (${text.length - MAX_ERROR_TEXT} more characters)`;
 }
 
 class StepError extends Error {
-  constructor(
-    readonly info: TaskErrorInfo,
-  ) {
+  constructor(readonly info: TaskErrorInfo) {
     super(info.message);
   }
 }
@@ -59,10 +75,17 @@ async function load(msg: WorkerRun): Promise<Fn> {
   try {
     mod = await import(pathToFileURL(msg.path).href);
   } catch (e) {
-    throw new StepError({ type: 'FunctionLoadFailed', message: `importing the function module failed: ${(e as Error).message}`, stack: (e as Error).stack });
+    throw new StepError({
+      type: 'FunctionLoadFailed',
+      message: `importing the function module failed: ${(e as Error).message}`,
+      stack: (e as Error).stack,
+    });
   }
   if (typeof mod.default !== 'function') {
-    throw new StepError({ type: 'FunctionLoadFailed', message: `the function module's default export is ${typeof mod.default}, not a function` });
+    throw new StepError({
+      type: 'FunctionLoadFailed',
+      message: `the function module's default export is ${typeof mod.default}, not a function`,
+    });
   }
   fn = mod.default as Fn;
   loaded.set(msg.hash, fn);
@@ -83,11 +106,21 @@ async function run(msg: WorkerRun): Promise<void> {
       // Decoders of BinarySerializable types live in the function's bundle, not here: hand the parts over.
       args = unpackValue(msg.args, { serializable: (tag, header, buffers) => ({ binaryTag: tag, header, buffers }) });
     } catch (e) {
-      throw new StepError({ type: 'SerializationError', message: `decoding the arguments failed: ${(e as Error).message}` });
+      throw new StepError({
+        type: 'SerializationError',
+        message: `decoding the arguments failed: ${(e as Error).message}`,
+      });
     }
     let value: unknown;
     try {
-      value = await fn(args, { taskId: msg.task_id, attempt: msg.attempt, endpoint, worker: workerIndex, state, signal: abort.signal });
+      value = await fn(args, {
+        taskId: msg.task_id,
+        attempt: msg.attempt,
+        endpoint,
+        worker: workerIndex,
+        state,
+        signal: abort.signal,
+      });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       throw new StepError({ type: 'FunctionError', message: `${err.name}: ${err.message}`, stack: err.stack });
@@ -96,7 +129,10 @@ async function run(msg: WorkerRun): Promise<void> {
     try {
       packed = packValue(value);
     } catch (e) {
-      throw new StepError({ type: 'SerializationError', message: `encoding the result failed: ${(e as Error).message}` });
+      throw new StepError({
+        type: 'SerializationError',
+        message: `encoding the result failed: ${(e as Error).message}`,
+      });
     }
     if (packed.byteLength > msg.max_result_bytes) {
       throw new StepError({
@@ -108,7 +144,9 @@ async function run(msg: WorkerRun): Promise<void> {
     finish({ task_id: msg.task_id, ok: true, result: packed, started_at: started, completed_at: Date.now() });
   } catch (e) {
     const info: TaskErrorInfo =
-      e instanceof StepError ? e.info : { type: 'FunctionError', message: String((e as Error)?.message ?? e), stack: (e as Error)?.stack };
+      e instanceof StepError
+        ? e.info
+        : { type: 'FunctionError', message: String((e as Error)?.message ?? e), stack: (e as Error)?.stack };
     finish({ task_id: msg.task_id, ok: false, error: info, started_at: started, completed_at: Date.now() });
   } finally {
     controllers.delete(msg.task_id);
@@ -130,7 +168,7 @@ function startNext(): void {
     });
   }
 }
-process.on('message', (msg: ToWorker) => {
+transport.onMessage((msg: ToWorker) => {
   if (msg?.type === 'run' && msg.frame instanceof Uint8Array) {
     let header: RunFrameHeader;
     let blobs: Uint8Array[];
@@ -145,14 +183,27 @@ process.on('message', (msg: ToWorker) => {
     }
     for (let i = 0; i < header.tasks.length; i++) {
       const t = header.tasks[i]!;
-      const path = header.paths[t.hash];
+      const path = transport.localPath(t.hash) ?? header.paths[t.hash];
       const args = blobs[i];
       if (path === undefined || args === undefined) {
         const now = Date.now();
-        finish({ task_id: t.task_id, ok: false, error: { type: 'SerializationError', message: 'the run frame has no module path or arguments for this task' }, started_at: now, completed_at: now });
+        finish({
+          task_id: t.task_id,
+          ok: false,
+          error: { type: 'SerializationError', message: 'the run frame has no module path or arguments for this task' },
+          started_at: now,
+          completed_at: now,
+        });
         continue;
       }
-      waiting.push({ task_id: t.task_id, hash: t.hash, path, args, attempt: t.attempt, max_result_bytes: header.max_result_bytes });
+      waiting.push({
+        task_id: t.task_id,
+        hash: t.hash,
+        path,
+        args,
+        attempt: t.attempt,
+        max_result_bytes: header.max_result_bytes,
+      });
     }
     startNext();
   } else if (msg?.type === 'cancel' && typeof msg.task_id === 'string') {
@@ -161,5 +212,4 @@ process.on('message', (msg: ToWorker) => {
     else controllers.get(msg.task_id)?.abort(new Error(`task ${msg.task_id} was cancelled`));
   }
 });
-process.on('disconnect', () => process.exit(0));
-process.send!({ type: 'ready' } satisfies FromWorker);
+transport.send({ type: 'ready' });

@@ -1,0 +1,263 @@
+/**
+ * The pool's view of one worker process, whatever carries its messages: a forked child (IPC, the
+ * `local` pool) or a worker of a batch-job block that connected back over TCP (`WorkerListener`).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { FromWorker, ToWorker } from './worker-messages.ts';
+import {
+  checkAnswer,
+  KIND_CONTROL,
+  KIND_DONE,
+  KIND_RUN,
+  MessageReader,
+  newNonce,
+  type SocketControl,
+  writeControl,
+  writeMessage,
+} from './worker-socket.ts';
+
+export interface LinkHandlers {
+  message(msg: FromWorker): void;
+  /** The worker is gone; `how` says why (exit code, signal, connection closed). */
+  exit(how: string): void;
+  error?(e: Error): void;
+}
+
+export interface WorkerLink {
+  /** For logs: "worker 3", "block 12 worker 0 on node7". */
+  readonly label: string;
+  /** Block the worker belongs to (undefined for forked workers). */
+  readonly block: string | undefined;
+  /** Send a run frame; `paths` maps the frame's function hashes to their module files here. */
+  run(frame: Uint8Array, paths: Record<string, string>): void;
+  cancel(taskId: string): void;
+  /** Stop the worker now: its running tasks are lost (a block restarts it, a pool replaces a forked one). */
+  kill(): void;
+  /** Ask the worker to exit for good (scale-in, shutdown). */
+  bye(): void;
+  /** Resolves once the worker is gone. */
+  readonly closed: Promise<void>;
+  setHandlers(h: LinkHandlers): void;
+}
+
+/** A worker forked by the agent, talking over Node IPC. */
+export class ForkLink implements WorkerLink {
+  readonly block = undefined;
+  readonly closed: Promise<void>;
+  private readonly proc: ChildProcess;
+  private handlers: LinkHandlers | undefined;
+
+  constructor(
+    readonly label: string,
+    entry: string,
+    execArgv: string[],
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.proc = fork(entry, [], {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env,
+    });
+    this.closed = new Promise((resolve) => this.proc.once('exit', () => resolve()));
+    this.proc.on('message', (m: FromWorker) => this.handlers?.message(m));
+    this.proc.on('exit', (code, signal) => this.handlers?.exit(signal ? `signal ${signal}` : `exit code ${code}`));
+    this.proc.on('error', (e) => this.handlers?.error?.(e));
+  }
+
+  setHandlers(h: LinkHandlers): void {
+    this.handlers = h;
+  }
+
+  run(frame: Uint8Array): void {
+    this.proc.send({ type: 'run', frame } satisfies ToWorker);
+  }
+
+  cancel(taskId: string): void {
+    this.proc.send({ type: 'cancel', task_id: taskId } satisfies ToWorker);
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+  }
+
+  bye(): void {
+    this.kill();
+  }
+}
+
+/** A worker of a block, connected back over TCP and authenticated (see WorkerListener). */
+export class SocketLink implements WorkerLink {
+  readonly closed: Promise<void>;
+  private handlers: LinkHandlers | undefined;
+  /** Function hashes whose code this worker already has. */
+  private readonly sent = new Set<string>();
+  private why: string | undefined;
+
+  constructor(
+    readonly label: string,
+    readonly block: string,
+    private readonly sock: Socket,
+    reader: MessageReader,
+    setSink: (sink: (kind: number, payload: Buffer) => void) => void,
+  ) {
+    void reader;
+    setSink((kind, payload) => {
+      if (kind === KIND_DONE) return this.handlers?.message({ type: 'done', frame: payload });
+      if (kind === KIND_CONTROL) {
+        let msg: SocketControl;
+        try {
+          msg = JSON.parse(payload.toString('utf8')) as SocketControl;
+        } catch {
+          return this.fail('a control message that is not JSON');
+        }
+        if (msg.type === 'ready') return this.handlers?.message({ type: 'ready' });
+        return this.fail(`an unexpected message "${String((msg as { type?: unknown }).type).slice(0, 40)}"`);
+      }
+      this.fail(`a message of unknown kind ${kind}`);
+    });
+    this.closed = new Promise((resolve) => sock.once('close', () => resolve()));
+    sock.once('close', () => this.handlers?.exit(this.why ?? 'connection closed'));
+    sock.on('error', (e) => {
+      this.why ??= `connection error: ${e.message}`;
+    });
+  }
+
+  setHandlers(h: LinkHandlers): void {
+    this.handlers = h;
+  }
+
+  run(frame: Uint8Array, paths: Record<string, string>): void {
+    // Compute nodes need not share the agent's disk: each worker gets the code once, by hash.
+    for (const [hash, path] of Object.entries(paths)) {
+      if (this.sent.has(hash)) continue;
+      writeControl(this.sock, { type: 'fn', hash, code: readFileSync(path, 'utf8') });
+      this.sent.add(hash);
+    }
+    writeMessage(this.sock, KIND_RUN, frame);
+  }
+
+  cancel(taskId: string): void {
+    writeControl(this.sock, { type: 'cancel', task_id: taskId });
+  }
+
+  kill(): void {
+    this.why ??= 'stopped by the agent';
+    this.sock.destroy();
+  }
+
+  bye(): void {
+    this.why ??= 'released by the agent';
+    if (!this.sock.destroyed) writeControl(this.sock, { type: 'bye' });
+    this.sock.end();
+    // A worker busy in a synchronous loop reads the goodbye late; the connection is closed either way.
+    setTimeout(() => this.sock.destroy(), 2000).unref();
+  }
+
+  private fail(what: string): void {
+    this.why = `protocol error: the worker sent ${what}`;
+    this.sock.destroy();
+  }
+}
+
+export interface ListenerOptions {
+  /** Interface to bind (default all interfaces, so compute nodes can reach the agent). */
+  host?: string;
+  /** Port (default 0 = any free port). */
+  port?: number;
+  /** Per-endpoint secret the workers prove they know. */
+  secret: string;
+  onWorker(link: SocketLink, info: { block: string; worker: number; host: string; pid: number }): void;
+  log(msg: string): void;
+}
+
+/** Longest a connection may take to authenticate. */
+const HANDSHAKE_MS = 10_000;
+/** Largest message before authentication (a hello is ~200 bytes). */
+const MAX_HELLO = 4096;
+
+/** TCP listener of the agent: block workers connect here and prove they know the endpoint secret. */
+export class WorkerListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly opts: ListenerOptions) {
+    this.server = createServer((sock) => this.onConnection(sock));
+  }
+
+  static async open(opts: ListenerOptions): Promise<WorkerListener> {
+    const l = new WorkerListener(opts);
+    await new Promise<void>((resolve, reject) => {
+      l.server.once('error', reject);
+      l.server.listen(opts.port ?? 0, opts.host ?? '0.0.0.0', () => resolve());
+    });
+    return l;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(sock: Socket): void {
+    this.sockets.add(sock);
+    sock.once('close', () => this.sockets.delete(sock));
+    sock.setNoDelay(true);
+    const peer = `${sock.remoteAddress}:${sock.remotePort}`;
+    const nonce = newNonce();
+    let sink: ((kind: number, payload: Buffer) => void) | undefined;
+    let authed = false;
+    const timer = setTimeout(() => {
+      this.opts.log(`worker connection from ${peer} did not authenticate within ${HANDSHAKE_MS / 1000} s; closed`);
+      sock.destroy();
+    }, HANDSHAKE_MS);
+    timer.unref();
+    const reject = (why: string) => {
+      clearTimeout(timer);
+      this.opts.log(`refused worker connection from ${peer}: ${why}`);
+      sock.destroy();
+    };
+    const reader = new MessageReader((kind, payload) => {
+      if (authed) return sink?.(kind, payload);
+      if (kind !== KIND_CONTROL || payload.byteLength > MAX_HELLO) return reject('it did not start with a hello');
+      let hello: SocketControl;
+      try {
+        hello = JSON.parse(payload.toString('utf8')) as SocketControl;
+      } catch {
+        return reject('its hello is not JSON');
+      }
+      if (hello.type !== 'hello') return reject('it did not start with a hello');
+      if (!checkAnswer(this.opts.secret, nonce, hello.mac))
+        return reject('wrong endpoint secret (a worker of another endpoint, or a stale block?)');
+      if (typeof hello.block !== 'string' || !Number.isInteger(hello.worker))
+        return reject('its hello has no block id or worker index');
+      clearTimeout(timer);
+      authed = true;
+      const host = String(hello.host ?? '?').slice(0, 200);
+      const link = new SocketLink(
+        `block ${hello.block.slice(0, 100)} worker ${hello.worker} on ${host}`,
+        hello.block,
+        sock,
+        reader,
+        (s) => (sink = s),
+      );
+      this.opts.onWorker(link, { block: hello.block, worker: hello.worker, host, pid: Number(hello.pid) });
+    });
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (e) {
+        reject((e as Error).message);
+      }
+    });
+    sock.on('error', () => {});
+    writeControl(sock, { type: 'challenge', nonce });
+  }
+}

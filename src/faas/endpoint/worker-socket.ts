@@ -1,0 +1,99 @@
+/**
+ * Messages between the endpoint agent and a worker that connected back over TCP (a worker of a batch
+ * job "block", see providers/). The same messages as the IPC of forked workers (worker-messages.ts),
+ * plus a handshake and function code, framed as `[u32 length][u8 kind][payload]` (little-endian):
+ * kind 1 = JSON control message, 2 = run frame, 3 = done frame (codec.ts frames, never re-encoded).
+ *
+ * Handshake: the agent sends `{type:"challenge", nonce}`; the worker answers with HMAC-SHA256 of the
+ * nonce under the endpoint's secret, so the secret itself never crosses the network and a recorded
+ * answer is useless for the next connection.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
+
+/** JSON control messages on a worker socket. */
+export type SocketControl =
+  | { type: 'challenge'; nonce: string }
+  | { type: 'hello'; mac: string; block: string; worker: number; host: string; pid: number }
+  | { type: 'ready' }
+  | { type: 'cancel'; task_id: string }
+  /** Code of a function, sent once per worker before the first task that uses it. */
+  | { type: 'fn'; hash: string; code: string }
+  /** The agent no longer needs the worker: exit without being restarted. */
+  | { type: 'bye' };
+
+export const KIND_CONTROL = 1;
+export const KIND_RUN = 2;
+export const KIND_DONE = 3;
+
+/** Largest message accepted (a frame length is a u32; results are capped far lower by the service). */
+export const MAX_SOCKET_MESSAGE = 0xffff_fff0;
+
+/** Write one message. */
+export function writeMessage(sock: Socket, kind: number, payload: Uint8Array | string): boolean {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const head = Buffer.allocUnsafe(5);
+  head.writeUInt32LE(body.byteLength + 1, 0);
+  head.writeUInt8(kind, 4);
+  // Two writes, no copy of a large frame; the socket coalesces them.
+  sock.write(head);
+  return sock.write(body);
+}
+
+export function writeControl(sock: Socket, msg: SocketControl): boolean {
+  return writeMessage(sock, KIND_CONTROL, JSON.stringify(msg));
+}
+
+/**
+ * Splits a byte stream into messages. Chunks are kept as a list and joined only once a whole message
+ * is there, so a large frame arriving in many chunks is copied once.
+ */
+export class MessageReader {
+  private chunks: Buffer[] = [];
+  private have = 0;
+
+  constructor(private readonly onMessage: (kind: number, payload: Buffer) => void) {}
+
+  /** Feed bytes; throws on a message longer than MAX_SOCKET_MESSAGE or of length 0. */
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.have += chunk.byteLength;
+    for (;;) {
+      if (this.have < 4) return;
+      const first = this.chunks[0]!.byteLength >= 4 ? this.chunks[0]! : this.join();
+      const len = first.readUInt32LE(0);
+      if (len === 0 || len > MAX_SOCKET_MESSAGE) throw new Error(`bad message length ${len}`);
+      if (this.have < 4 + len) return;
+      const all = this.join();
+      const kind = all.readUInt8(4);
+      const payload = all.subarray(5, 4 + len);
+      const rest = all.subarray(4 + len);
+      this.chunks = rest.byteLength ? [rest] : [];
+      this.have = rest.byteLength;
+      this.onMessage(kind, payload);
+    }
+  }
+
+  private join(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+}
+
+/** A fresh challenge nonce. */
+export function newNonce(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** The worker's answer to a challenge. */
+export function answer(secret: string, nonce: string): string {
+  return createHmac('sha256', secret).update(nonce).digest('base64url');
+}
+
+/** Constant-time check of an answer. */
+export function checkAnswer(secret: string, nonce: string, mac: unknown): boolean {
+  if (typeof mac !== 'string') return false;
+  const want = Buffer.from(answer(secret, nonce));
+  const got = Buffer.from(mac);
+  return want.byteLength === got.byteLength && timingSafeEqual(want, got);
+}
