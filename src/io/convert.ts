@@ -1,7 +1,7 @@
 /**
  * Format converter: streams an EventReader's branches, chunk by chunk, into Parquet (list<T> for
- * jagged branches) or Arrow IPC (List<T>, zero-copy), keeping counts branches. Also defines the
- * `ristretto convert IN OUT` subcommand.
+ * jagged branches), Arrow IPC (List<T>, zero-copy) or a ROOT TTree (NanoAOD-style `x[nX]/F` leaves
+ * with counter branches), keeping counts branches. Also defines the `ristretto convert IN OUT` subcommand.
  */
 import { realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -11,12 +11,14 @@ import { RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { ArrowFileWriter } from './arrow/write.ts';
 import { ParquetFileWriter } from './parquet/write.ts';
-import type { Column, DType, EventReader } from './reader.ts';
+import type { RootCodec } from './root-write/compress.ts';
+import { RootTreeWriter } from './root-write/tree.ts';
+import type { BranchInfo, Column, DType, EventReader } from './reader.ts';
 import { isUrl } from './source.ts';
 
 export class ConvertError extends RistrettoError {}
 
-export type ConvertFormat = 'parquet' | 'arrow';
+export type ConvertFormat = 'parquet' | 'arrow' | 'root';
 
 export interface ConvertOptions {
   /**
@@ -29,8 +31,13 @@ export interface ConvertOptions {
   entryStop?: number;
   /** Output format; default from the extension of `outPath` (.parquet, .arrow, .feather). */
   format?: ConvertFormat;
-  /** Target entries per chunk (one Parquet row group / Arrow record batch each); default 100,000. */
+  /** Target entries per chunk (one Parquet row group / Arrow record batch / ROOT cluster each); default 100,000. */
   chunkSize?: number;
+  /** ROOT output: basket codec (default zlib) and level (default 1 for zlib, 4 for LZ4). */
+  compression?: RootCodec;
+  compressionLevel?: number;
+  /** ROOT output: tree name (default: the input's tree name for ROOT input, else `Events`). */
+  treeName?: string;
 }
 
 export interface ConvertResult {
@@ -48,6 +55,7 @@ export function formatOfPath(path: string): ConvertFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
   if (ext === '.arrow' || ext === '.feather' || ext === '.ipc') return 'arrow';
+  if (ext === '.root') return 'root';
   return undefined;
 }
 
@@ -77,7 +85,7 @@ export function chunkEdges(boundaries: readonly number[], start: number, stop: n
 export async function convert(reader: EventReader, outPath: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
   const format = opts.format ?? formatOfPath(outPath);
   if (!format) {
-    throw new ConvertError(`cannot tell the output format of ${outPath}`, { file: outPath }, 'name the output *.parquet, *.arrow or *.feather, or pass format');
+    throw new ConvertError(`cannot tell the output format of ${outPath}`, { file: outPath }, 'name the output *.parquet, *.arrow, *.feather or *.root, or pass format');
   }
   const start = opts.entryStart ?? 0;
   const stop = opts.entryStop ?? reader.numEntries;
@@ -120,9 +128,14 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   const tmpPath = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Date.now().toString(36)}.partial`);
   const edges = chunkEdges(reader.boundaries(), start, stop, target);
   let chunks = 0;
+  let writer: { write(c: Record<string, Column>): void; close(): Promise<void>; abort?(): void } | undefined;
   try {
-    const writer: { write(c: Record<string, Column>): void; close(): Promise<void> } =
-      format === 'parquet' ? new ParquetFileWriter(tmpPath, dtypes) : new ArrowFileWriter(tmpPath, dtypes);
+    writer =
+      format === 'parquet'
+        ? new ParquetFileWriter(tmpPath, dtypes)
+        : format === 'arrow'
+          ? new ArrowFileWriter(tmpPath, dtypes)
+          : rootWriter(tmpPath, outPath, reader, names, infos, opts);
     if (start === stop) writer.write(await reader.read(names, start, stop));
     for (let i = 0; i + 1 < edges.length; i++) {
       const cols = await reader.read(names, edges[i]!, edges[i + 1]!);
@@ -133,10 +146,26 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     refuseSameFile(reader.path, outPath); // OUT may have been re-pointed at IN meanwhile (a symlink)
     renameSync(tmpPath, outPath);
   } catch (e) {
+    writer?.abort?.(); // a ROOT file keeps its descriptor open until close
     rmSync(tmpPath, { force: true });
     throw e;
   }
   return { path: outPath, format, entries: stop - start, branches: names, chunks, ...(skipped.length ? { skipped } : {}) };
+}
+
+/** The TTree writer for `names`: kinds and counters from the reader's branch metadata. */
+function rootWriter(tmpPath: string, outPath: string, reader: EventReader, names: readonly string[], infos: ReadonlyMap<string, BranchInfo>, opts: ConvertOptions): RootTreeWriter {
+  const codec = opts.compression ?? 'zlib';
+  if (!['zlib', 'lz4', 'none'].includes(codec)) throw new ConvertError(`unknown ROOT compression '${codec}'`, { compression: codec }, 'choose zlib, lz4 or none');
+  const level = opts.compressionLevel ?? (codec === 'lz4' ? 4 : 1);
+  if (!(Number.isInteger(level) && level >= 0 && level <= 9)) throw new ConvertError(`compression level must be 0..9, got ${level}`, { level }, 'pass e.g. 1 (fast) to 9 (small)');
+  const columns = names.map((n) => {
+    const info = infos.get(n);
+    if (!info) throw new ConvertError(`no branch '${n}' in ${reader.path}`, { file: reader.path, branch: n }, '`ristretto ls FILE` lists every branch');
+    return { name: n, dtype: info.dtype, kind: info.kind as 'flat' | 'jagged', ...(info.countBranch ? { countBranch: info.countBranch } : {}) };
+  });
+  const treeName = opts.treeName ?? (reader.treeName && /\.root$/i.test(reader.path) ? reader.treeName : 'Events');
+  return new RootTreeWriter(tmpPath, columns, { treeName, compression: { codec, level } }, basename(outPath));
 }
 
 /** `p` with symlinks resolved; for a file that does not exist yet, its resolved directory + name. */
@@ -236,6 +265,13 @@ function orderColumns(cols: Record<string, Column>, names: readonly string[]): R
   return out;
 }
 
+/** Parse `zlib`, `lz4:4`, `none` (the --compression option). */
+export function parseCompression(text: string): { compression: RootCodec; compressionLevel?: number } {
+  const m = /^\s*(zlib|lz4|none)\s*(?::\s*(\d))?\s*$/i.exec(text);
+  if (!m) throw new ConvertError(`cannot parse compression "${text}"`, { compression: text }, 'use zlib, lz4 or none, optionally with a level: zlib:6, lz4:4');
+  return { compression: m[1]!.toLowerCase() as RootCodec, ...(m[2] ? { compressionLevel: Number(m[2]) } : {}) };
+}
+
 /** Parse `START:STOP` (either side may be empty). */
 export function parseEntryRange(text: string): { entryStart?: number; entryStop?: number } {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
@@ -250,17 +286,20 @@ export function parseEntryRange(text: string): { entryStart?: number; entryStop?
 export function registerConvertCommand(program: Command, openReader: (path: string, opts: { treeName?: string }) => Promise<EventReader>): void {
   program
     .command('convert')
-    .description('convert events to Parquet or Arrow IPC (format from the OUT extension: .parquet, .arrow, .feather)')
+    .description('convert events to Parquet, Arrow IPC or a ROOT TTree (format from the OUT extension: .parquet, .arrow, .feather, .root)')
     .argument('<in>', 'input file or URL')
-    .argument('<out>', 'output file (.parquet, .arrow or .feather)')
+    .argument('<out>', 'output file (.parquet, .arrow, .feather or .root)')
     .option('--branches <list>', "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)")
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
     .option('--treename <name>', "tree inside a ROOT file (default: Events, or the file's only tree)")
-    .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string }) => {
+    .option('--compression <codec[:level]>', 'ROOT output: basket compression zlib, lz4 or none, optionally with a level 1-9 (default zlib:1)')
+    .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string; compression?: string }) => {
       refuseSameFile(input, output); // before opening anything
       if (!formatOfPath(output)) {
-        throw new ConvertError(`cannot tell the output format of ${output}`, { file: output }, 'name the output *.parquet, *.arrow or *.feather');
+        throw new ConvertError(`cannot tell the output format of ${output}`, { file: output }, 'name the output *.parquet, *.arrow, *.feather or *.root');
       }
+      const comp = o.compression ? parseCompression(o.compression) : {};
+      if (o.compression && formatOfPath(output) !== 'root') throw new ConvertError('--compression applies to ROOT output only', { compression: o.compression }, 'name the output *.root or leave --compression out');
       const range = o.entries ? parseEntryRange(o.entries) : {};
       const branches = o.branches
         ?.split(',')
@@ -269,7 +308,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
       const reader = await openReader(input, o.treename ? { treeName: o.treename } : {});
       try {
         const t0 = performance.now();
-        const res = await convert(reader, output, { ...range, ...(branches ? { branches } : {}) });
+        const res = await convert(reader, output, { ...range, ...comp, ...(branches ? { branches } : {}) });
         const s = (performance.now() - t0) / 1000;
         process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
         if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists, strings) the writer cannot hold yet: ${res.skipped.join(', ')}\n`);
