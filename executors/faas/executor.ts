@@ -16,6 +16,9 @@
  *   merged).
  * - Large results are staged out by the worker and fetched, checked and deleted here.
  *
+ * The thresholds and their measurements live with the rest of the scheduling policy in
+ * src/faas/scheduling.ts.
+ *
  * It implements the same `Executor` contract as the local executors, so the runner's ordered streaming
  * merge, checkpoints, --resume, --retries and --skipbadfiles work unchanged.
  */
@@ -23,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TaskOutcome } from '../../src/faas/client/index.ts';
 import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
+import { pushRecent, stragglerMs, TAIL_MOVABLE_PATIENCE } from '../../src/faas/scheduling.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
 import { TaskChannel } from './channel.ts';
@@ -58,12 +62,6 @@ export interface FaasStats {
   /** Chunks the service started on an alternate endpoint instead of the one they were sent to. */
   lateBound: number;
 }
-
-/** A movable copy not yet running gets a tail retry only after this many times the usual threshold. */
-const MOVABLE_PATIENCE = 4;
-
-/** Completed chunks whose times set the straggler thresholds (a sliding window). */
-const RECENT_CHUNKS = 16;
 
 /** Per-endpoint progress, for the TTY and metrics. */
 export interface EndpointProgress {
@@ -634,7 +632,7 @@ export class FaasExecutor extends BaseExecutor {
       // A movable copy that has not started waits for the first free slot on any of its endpoints: a
       // copy elsewhere would wait in the same queues. Only one stuck far longer (an endpoint holding
       // it without starting it) gets one.
-      const patience = !running && c.movable ? MOVABLE_PATIENCE * threshold : threshold;
+      const patience = !running && c.movable ? TAIL_MOVABLE_PATIENCE * threshold : threshold;
       if (now - since < patience) continue;
       const site = this.pick(run);
       if (!site) continue;
@@ -644,17 +642,9 @@ export class FaasExecutor extends BaseExecutor {
     }
   }
 
-  /** ms after which an outstanding copy counts as a straggler: the tail timeout, or k × the median of `recent` (s). */
+  /** ms after which an outstanding copy counts as a straggler (see stragglerMs in src/faas/scheduling.ts). */
   private stragglerMs(recent: number[]): number | undefined {
-    let t = this.o.tailTimeoutMs;
-    // Even one finished chunk is a yardstick: with none stuck chunks would wait for --tail-timeout, and
-    // a runner whose in-order merge window is held by them hands out no more work meanwhile.
-    if (recent.length >= 1) {
-      const sorted = [...recent].sort((a, b) => a - b);
-      const k = this.o.stragglerFactor * sorted[sorted.length >> 1]! * 1000;
-      t = t === undefined ? k : Math.min(t, k);
-    }
-    return t === undefined ? undefined : Math.max(this.o.minStragglerMs, t);
+    return stragglerMs(recent, this.o.stragglerFactor, this.o.tailTimeoutMs, this.o.minStragglerMs);
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -715,9 +705,4 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-function pushRecent(window: number[], value: number): void {
-  window.push(value);
-  if (window.length > RECENT_CHUNKS) window.splice(0, window.length - RECENT_CHUNKS);
 }

@@ -27,6 +27,7 @@ import {
 } from '../protocol.ts';
 import { Coalescer } from '../coalesce.ts';
 import { Backoff } from '../retry.ts';
+import { noticeDelayMs, prefetchFor } from '../scheduling.ts';
 import { FunctionCache } from './function-cache.ts';
 import { WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
@@ -39,7 +40,7 @@ export interface AgentOptions {
   workers: number;
   /** Tasks running at once per worker process (default 1; raise for I/O-bound or sleeping functions). */
   concurrency?: number;
-  /** Tasks the service may send beyond the capacity (workers x concurrency). Default: 2 x capacity + 16. */
+  /** Tasks the service may send beyond the capacity (workers x concurrency). Default: about 25 ms of work (prefetchFor in ../scheduling.ts). */
   prefetch?: number;
   /** Functions this endpoint accepts (ids); undefined keeps what the service has. */
   allowedFunctions?: string[];
@@ -56,18 +57,6 @@ export interface AgentOptions {
   /** Called on every successful (re-)attach. */
   onAttached?: (endpointId: string) => void;
 }
-
-/**
- * A task gets a "started" notice only once it has run this long: a shorter task's result says when it
- * started, and the service saves one database write per task. Long tasks still show as running.
- */
-const STARTED_NOTICE_MS = 20;
-/**
- * Tasks shorter than this on average get their notice only at twice the average: the ones that still
- * run then are the stragglers a client wants to hear about. A notice costs a message to the service,
- * a database write and a message to the client; for ~25 ms chunks that was about every chunk.
- */
-const SHORT_TASK_MS = 50;
 
 /** Environment variable listing the processor bundle hashes workers may run (comma-separated). */
 export const ALLOWED_BUNDLES_ENV = 'RISTRETTO_ALLOWED_BUNDLES';
@@ -335,10 +324,9 @@ export class EndpointAgent {
     this.startedTimer ??= setTimeout(() => this.noticeStarted(), this.noticeDelay());
   }
 
-  /** How long a task runs before its "started" notice (see STARTED_NOTICE_MS, SHORT_TASK_MS). */
+  /** How long a task runs before its "started" notice (see noticeDelayMs in ../scheduling.ts). */
   private noticeDelay(): number {
-    const avg = this.pool?.averageTaskMs;
-    return avg !== undefined && avg < SHORT_TASK_MS ? Math.max(STARTED_NOTICE_MS, 2 * avg) : STARTED_NOTICE_MS;
+    return noticeDelayMs(this.pool?.averageTaskMs);
   }
 
   /** Report tasks that are still running noticeDelay() after they started. */
@@ -374,19 +362,10 @@ export class EndpointAgent {
     this.flusher.schedule();
   }
 
-  /**
-   * Tasks the service may send beyond the capacity: enough to cover ~25 ms of work at the observed
-   * task duration (a dispatch round trip with room to spare), so short tasks stream at full speed
-   * while long ones are not hoarded — a task held here cannot be started by another endpoint that
-   * frees a slot first (late binding), nor by another group's share.
-   */
+  /** Tasks the service may send beyond the capacity: --prefetch, else prefetchFor in ../scheduling.ts. */
   private prefetch(): number {
     if (this.opts.prefetch !== undefined) return this.opts.prefetch;
-    const cap = this.pool!.capacity;
-    const avg = this.pool!.averageTaskMs;
-    // Until a task has finished its length is unknown: hold one, as if tasks were long.
-    if (avg === undefined) return 1;
-    return Math.min(4000, Math.max(1, Math.ceil((cap * 25) / Math.max(avg, 0.01))));
+    return prefetchFor(this.pool!.capacity, this.pool!.averageTaskMs);
   }
 
   /** Send everything produced since the last flush: started notices, lost tasks, one results frame. */

@@ -3,6 +3,9 @@
  * control (at most capacity + prefetch tasks in flight per endpoint), store results once, re-queue
  * tasks lost with a worker or an endpoint, heartbeats.
  *
+ * The placement rules' constants (recall patience and window) are in ../scheduling.ts with the rest
+ * of the scheduling policy.
+ *
  * Dispatch and outgoing frames are coalesced per event-loop turn, so a burst of submissions or results
  * turns into a few large frames, while a lone task is still sent at once.
  */
@@ -26,6 +29,7 @@ import {
   TERMINAL_STATES,
   isUuid,
 } from '../protocol.ts';
+import { RECALL_PATIENCE_MS, recallWindow } from '../scheduling.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
 import { ApiError, toApiError } from './http.ts';
@@ -38,8 +42,6 @@ const MAX_DISPATCH = 2000;
 const ACK_DELAY_MS = 10;
 /** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
-/** A recall unanswered this long is written off (its tasks stay where they are). */
-const RECALL_PATIENCE_MS = 2000;
 
 /** A "recall" sent to an agent: up to `max` of its unstarted tasks, for `target`'s idle slots. */
 interface Recall {
@@ -406,7 +408,7 @@ export class AgentHub {
       if (queued <= 0) continue;
       for (const id of h.kept) if (!h.inflight.has(id)) h.kept.delete(id);
       // Newest first: an agent starts its tasks about in the order they came, so the newest still wait.
-      const newest = [...h.inflight.keys()].slice(-Math.min(h.inflight.size, 2 * queued + 16)).reverse();
+      const newest = [...h.inflight.keys()].slice(-Math.min(h.inflight.size, recallWindow(queued))).reverse();
       const ids = this.store.recallable(h.endpointId, conn.endpointId, newest.filter((id) => !h.kept.has(id)));
       if (ids.length === 0) continue;
       const max = Math.min(n, queued, ids.length);
