@@ -4,7 +4,7 @@
  * Expected values come from hyparquet's public row API (an independent decoding path) mapped to
  * NanoAOD-flat names by a naive per-row walk written below, or from the arrays the test itself wrote.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { parquetMetadata, parquetReadObjects, parquetSchema, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -258,10 +258,85 @@ describe('entry ranges across row groups', () => {
     });
   }
 
+  // readSync: the same decoding with synchronous reads of the local file (no helper thread).
+  for (const [a, b] of [
+    [0, N],
+    [100, 700],
+    [127, 129],
+    [500, 500],
+  ] as const) {
+    it(`readSync [${a}, ${b}) equals the written arrays`, () => {
+      const names = Object.keys(expected);
+      const cols = r.readSync!(names, a, b);
+      for (const n of names) expect(firstMismatch(columnRows(cols[n]!), expected[n]!.slice(a, b)), n).toBe(-1);
+    });
+  }
+
+  it('readSync counts its bytes: exactly the compressed size of the chunks it needed', async () => {
+    const own = await openParquet(file);
+    const md = parquetMetadata(new Uint8Array(readFileSync(file)).buffer);
+    let want = 0;
+    for (const rg of md.row_groups.slice(0, 2)) {
+      want += Number(rg.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!.meta_data!.total_compressed_size);
+    }
+    const before = own.bytesRead;
+    own.readSync!(['MET_pt'], 0, 2 * GROUP);
+    expect(own.bytesRead - before).toBe(want);
+    await own.close();
+  });
+
+  it('readSync on a file truncated after opening → SourceError naming it', async () => {
+    const copy = join(dir, 'shrinks.parquet');
+    writeFileSync(copy, readFileSync(file));
+    const own = await openParquet(copy);
+    truncateSync(copy, 64);
+    let err: unknown;
+    try {
+      own.readSync!(['Jet_pt'], 0, N);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as Error).message).toContain(copy);
+    await own.close();
+  });
+
+  it('readSync rejects entry ranges outside the file', () => {
+    expect(() => r.readSync!(['MET_pt'], 0, N + 1)).toThrow(ParquetRangeError);
+  });
+
   it('rejects entry ranges outside the file', async () => {
     await expect(r.read(['MET_pt'], -1, 5)).rejects.toBeInstanceOf(ParquetRangeError);
     await expect(r.read(['MET_pt'], 0, N + 1)).rejects.toBeInstanceOf(ParquetRangeError);
     await expect(r.read(['MET_pt'], 5, 4)).rejects.toBeInstanceOf(ParquetRangeError);
+  });
+});
+
+// INT64 → float64 goes through two 32-bit halves; the expected numbers come from Number(BigInt) here.
+describe('INT64 and UINT64 columns at the edges of the double range', () => {
+  const dir = tempDir('pq64');
+  const signed = [0n, -1n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345n, -987654321098765n, 2n ** 32n, -(2n ** 32n) - 1n];
+  const unsigned = [0n, 1n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 3n, 2n ** 32n - 1n, 2n ** 32n, 4242n, 2n ** 62n + 2n ** 11n + 1n, 7n, 99n];
+
+  it('every value equals Number() of the BigInt that was written', async () => {
+    const file = join(dir, 'int64.parquet');
+    const buf = parquetWriteBuffer({
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: 's', type: 'INT64', repetition_type: 'REQUIRED' },
+        { name: 'u', type: 'INT64', repetition_type: 'REQUIRED', converted_type: 'UINT_64' },
+      ],
+      columnData: [
+        { name: 's', data: BigInt64Array.from(signed) },
+        { name: 'u', data: BigUint64Array.from(unsigned) },
+      ],
+    });
+    writeFileSync(file, new Uint8Array(buf));
+    const r = await openParquet(file);
+    const cols = await r.read(['s', 'u'], 0, signed.length);
+    expect(Array.from(cols.s as Float64Array)).toEqual(signed.map(Number));
+    expect(Array.from(cols.u as Float64Array)).toEqual(unsigned.map(Number));
+    await r.close();
   });
 });
 
@@ -342,6 +417,9 @@ describe('remote Parquet over HTTP range requests', () => {
     for (const n of names) expect(firstMismatch(columnRows(a[n]!), columnRows(b[n]!)), n).toBe(-1);
     expect(remote.bytesRead).toBeGreaterThan(0);
     expect(remote.bytesRead).toBeLessThan(readFileSync(FLAT).length);
+    // Only local files read synchronously; a remote one goes through the sync-read helper thread.
+    expect(local.readSync).toBeTypeOf('function');
+    expect(remote.readSync).toBeUndefined();
     await local.close();
     await remote.close();
   });

@@ -156,9 +156,9 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
     const rep = repScratch;
     const def = defScratch;
 
-    // Count elements and present values of this page.
+    // Count present values of this page (jagged pages count them in their one pass over the levels below).
     let present = n;
-    if (maxDef) {
+    if (maxDef && !jagged) {
       present = 0;
       let top = 0;
       for (let k = 0; k < n; k++) {
@@ -187,18 +187,37 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       continue;
     }
 
-    // Jagged: a repetition level 0 starts a row; a definition level >= listDef is an element.
-    // A continuation (level 1) must follow a row start and be an element; levels above 1 cannot occur.
+    // Jagged: a repetition level 0 starts a row; a definition level >= listDef is an element, and a
+    // present value at maxDef. A continuation (level 1) must follow a row start and be an element;
+    // levels above 1 cannot occur. One pass over the levels builds the offsets and counts both.
     const elemStart = elem;
     const rowStart = row;
     let bad = row === 0 && n > 0 && rep[0] !== 0;
-    for (let k = 0; k < n; k++) {
-      const r = rep[k]!;
-      const d = def[k]!;
-      if (r === 0) offsets![row++] = elem;
-      else bad ||= r !== 1 || d < listDef;
-      if (d >= listDef) elem++;
+    let top = 0;
+    present = 0;
+    if (maxDef === listDef) {
+      // Every element is present (no null elements can be encoded): elements and values coincide.
+      const o = offsets!;
+      for (let k = 0; k < n; k++) {
+        const d = def[k]!;
+        if (rep[k] === 0) o[row++] = elem;
+        else bad ||= rep[k] !== 1 || d < listDef;
+        if (d > top) top = d;
+        elem += d === maxDef ? 1 : 0;
+      }
+      present = elem - elemStart;
+    } else {
+      for (let k = 0; k < n; k++) {
+        const r = rep[k]!;
+        const d = def[k]!;
+        if (r === 0) offsets![row++] = elem;
+        else bad ||= r !== 1 || d < listDef;
+        if (d >= listDef) elem++;
+        if (d === maxDef) present++;
+        if (d > top) top = d;
+      }
     }
+    if (top > maxDef) throw new ParquetFormatError(`definition level ${top} beyond the column's maximum ${maxDef}`);
     if (bad) throw new ParquetFormatError('repetition levels are inconsistent (a list continues where none started, or a level is out of range)');
     if (row > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
     if (v2Rows >= 0 && v2Rows !== row - rowStart) throw new ParquetFormatError(`page holds ${row - rowStart} rows, its header announces ${v2Rows}`);

@@ -37,7 +37,20 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
       const nBytes = (nValues * bitWidth) >> 3;
       if (pos + ((take * bitWidth + 7) >> 3) > end) throw new ParquetFormatError('bit-packed run overruns its buffer');
       if (bitWidth === 1) {
-        for (let i = 0; i < take; i++) out[seen + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+        // Levels of lists and optional fields: eight values a byte, unrolled.
+        const whole = take >> 3;
+        for (let b = 0, o = seen; b < whole; b++, o += 8) {
+          const x = bytes[pos + b]!;
+          out[o] = x & 1;
+          out[o + 1] = (x >> 1) & 1;
+          out[o + 2] = (x >> 2) & 1;
+          out[o + 3] = (x >> 3) & 1;
+          out[o + 4] = (x >> 4) & 1;
+          out[o + 5] = (x >> 5) & 1;
+          out[o + 6] = (x >> 6) & 1;
+          out[o + 7] = x >> 7;
+        }
+        for (let i = whole << 3; i < take; i++) out[seen + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
       } else {
         let bitPos = 0;
         for (let i = 0; i < take; i++) {

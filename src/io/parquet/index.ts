@@ -11,12 +11,12 @@ import { parquetMetadataAsync } from 'hyparquet';
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
-import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
+import { isUrl, openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
 import { decodeChunk, type DecodedChunk } from './chunk.ts';
 import { arrayTypeOf } from './dtype.ts';
 import { ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
-import { asAsyncBuffer, readRanges } from './fetch.ts';
+import { asAsyncBuffer, readRanges, SyncFile } from './fetch.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
@@ -81,10 +81,11 @@ class ParquetReader implements EventReader {
     for (const rg of metadata.row_groups) this.starts.push(this.starts[this.starts.length - 1]! + Number(rg.num_rows));
     this.numEntries = this.starts[this.starts.length - 1]!;
     this.infos = [...table.branches.values()].map((b) => b.info);
+    if (!isUrl(path)) this.readSync = (names, entryStart, entryStop) => this.readLocal(names, entryStart, entryStop);
   }
 
   get bytesRead(): number {
-    return this.source.bytesRead;
+    return this.source.bytesRead + (this.syncFile?.bytesRead ?? 0);
   }
 
   branches(): readonly BranchInfo[] {
@@ -96,6 +97,45 @@ class ParquetReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    const job = this.plan(names, entryStart, entryStop);
+    const { groups, wanted } = job;
+    // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
+    const fetch = async (i: number): Promise<Fetched> => {
+      const ranges = this.rangesOf(groups[i]!, wanted[i]!);
+      return { ranges, bytes: await readRanges(this.source, ranges) };
+    };
+    let next = groups.length ? fetch(0) : undefined;
+    for (let i = 0; i < groups.length; i++) {
+      const fetched = await next!;
+      next = i + 1 < groups.length ? fetch(i + 1) : undefined;
+      next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
+      this.consume(job, i, fetched);
+    }
+    return this.finish(job);
+  }
+
+  /**
+   * Local files read synchronously on their own (a second, synchronous file descriptor, opened on the
+   * first call): a column a processor touches without prefetch is then read on the spot, on this thread,
+   * instead of through the sync-read helper thread, whose start-up (loading the readers in a new thread)
+   * cost 0.5–2.5 s on the first chunk of every run and every pool worker. Remote files have no `readSync`.
+   */
+  readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
+
+  private syncFile: SyncFile | undefined;
+
+  private readLocal(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    const job = this.plan(names, entryStart, entryStop);
+    this.syncFile ??= SyncFile.open(this.path);
+    for (let i = 0; i < job.groups.length; i++) {
+      const ranges = this.rangesOf(job.groups[i]!, job.wanted[i]!);
+      this.consume(job, i, { ranges, bytes: this.syncFile.readRanges(ranges) });
+    }
+    return this.finish(job);
+  }
+
+  /** Which leaves of which row groups a read needs (the per-row-group lists include reference columns). */
+  private plan(names: readonly string[], entryStart: number, entryStop: number): ReadJob {
     this.checkRange(entryStart, entryStop);
     const mapped = names.map((n) => this.resolve(n));
 
@@ -112,7 +152,7 @@ class ParquetReader implements EventReader {
 
     const pieces = new Map<number, DecodedChunk[]>();
     for (const k of leaves.keys()) pieces.set(k, []);
-    const wanted = [...leaves.values()];
+    const requested = [...leaves.values()];
     const groups: number[] = [];
     for (let g = 0; g < this.metadata.row_groups.length; g++) {
       const gStart = this.starts[g]!;
@@ -120,23 +160,25 @@ class ParquetReader implements EventReader {
       if (gStop > entryStart && gStart < entryStop && gStop > gStart) groups.push(g);
     }
     // Each row group's leaves, plus the reference columns of collections not yet checked in that group.
-    const plan = groups.map((g) => this.withReferences(g, wanted));
-    // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
-    let next = groups.length ? this.fetchGroup(groups[0]!, plan[0]!) : undefined;
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i]!;
-      const fetched = await next!;
-      next = i + 1 < groups.length ? this.fetchGroup(groups[i + 1]!, plan[i + 1]!) : undefined;
-      next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
-      const decoded = this.decodeGroup(g, plan[i]!, fetched);
-      this.checkCollections(g, plan[i]!, decoded);
-      for (const k of decoded.keys()) if (!leaves.has(k)) decoded.delete(k);
-      const gStart = this.starts[g]!;
-      const a = Math.max(entryStart, gStart) - gStart;
-      const b = Math.min(entryStop, this.starts[g + 1]!) - gStart;
-      for (const [k, chunk] of decoded) pieces.get(k)!.push(trimChunk(chunk, a, b));
-    }
+    const wanted = groups.map((g) => this.withReferences(g, requested));
+    return { mapped, leaves, countSource, pieces, groups, wanted, entryStart, entryStop };
+  }
 
+  /** Decode the `i`-th row group of a read from its fetched bytes and keep the requested rows. */
+  private consume(job: ReadJob, i: number, fetched: Fetched): void {
+    const g = job.groups[i]!;
+    const decoded = this.decodeGroup(g, job.wanted[i]!, fetched);
+    this.checkCollections(g, job.wanted[i]!, decoded);
+    for (const k of decoded.keys()) if (!job.leaves.has(k)) decoded.delete(k);
+    const gStart = this.starts[g]!;
+    const a = Math.max(job.entryStart, gStart) - gStart;
+    const b = Math.min(job.entryStop, this.starts[g + 1]!) - gStart;
+    for (const [k, chunk] of decoded) job.pieces.get(k)!.push(trimChunk(chunk, a, b));
+  }
+
+  /** The columns of a read from its decoded pieces. */
+  private finish(job: ReadJob): Record<string, Column> {
+    const { mapped, leaves, countSource, pieces } = job;
     const columns = new Map<number, DecodedChunk>();
     for (const [k, { leaf }] of leaves) {
       const p = pieces.get(k)!;
@@ -167,6 +209,7 @@ class ParquetReader implements EventReader {
   }
 
   async close(): Promise<void> {
+    this.syncFile?.close();
     await this.source.close();
   }
 
@@ -229,9 +272,10 @@ class ParquetReader implements EventReader {
     }
   }
 
-  private async fetchGroup(g: number, wanted: readonly Wanted[]): Promise<{ ranges: [number, number][]; bytes: Uint8Array[] }> {
+  /** Byte ranges of the column chunks of `wanted` in row group `g`, checked against the file size. */
+  private rangesOf(g: number, wanted: readonly Wanted[]): [number, number][] {
     const rg = this.metadata.row_groups[g]!;
-    const ranges: [number, number][] = wanted.map(({ leaf }) => {
+    return wanted.map(({ leaf }) => {
       const meta = rg.columns[leaf.columnIndex]?.meta_data;
       if (!meta) throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
       const dict = meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? Number(meta.dictionary_page_offset) : Infinity;
@@ -242,10 +286,9 @@ class ParquetReader implements EventReader {
       }
       return [start, end];
     });
-    return { ranges, bytes: await readRanges(this.source, ranges) };
   }
 
-  private decodeGroup(g: number, wanted: readonly Wanted[], fetched: { ranges: [number, number][]; bytes: Uint8Array[] }): Map<number, DecodedChunk> {
+  private decodeGroup(g: number, wanted: readonly Wanted[], fetched: Fetched): Map<number, DecodedChunk> {
     const rg = this.metadata.row_groups[g]!;
     const numRows = Number(rg.num_rows);
     const out = new Map<number, DecodedChunk>();
@@ -294,6 +337,19 @@ class ParquetReader implements EventReader {
 }
 
 type Wanted = { readonly leaf: LeafColumn; readonly levelsOnly: boolean };
+type Fetched = { readonly ranges: readonly (readonly [number, number])[]; readonly bytes: readonly Uint8Array[] };
+
+/** One `read` in progress: the plan, and the decoded pieces collected per leaf. */
+interface ReadJob {
+  readonly mapped: readonly MappedBranch[];
+  readonly leaves: ReadonlyMap<number, Wanted>;
+  readonly countSource: ReadonlyMap<string, number>;
+  readonly pieces: Map<number, DecodedChunk[]>;
+  readonly groups: readonly number[];
+  readonly wanted: readonly (readonly Wanted[])[];
+  readonly entryStart: number;
+  readonly entryStop: number;
+}
 
 /** A 32-bit digest of the list lengths of a jagged chunk, or of the values of a count column. */
 function lengthsDigest(c: DecodedChunk): number {

@@ -41,9 +41,12 @@ export function decodePlain(bytes: Uint8Array, pos: number, count: number, type:
     case 'INT32':
       return alignedView(bytes, pos, count, 4, (b, o, n) => new Int32Array(b, o, n));
     case 'INT64': {
-      const big = alignedView(bytes, pos, count, 8, (b, o, n) => (unsigned64 ? new BigUint64Array(b, o, n) : new BigInt64Array(b, o, n)));
+      // Two 32-bit halves instead of a BigInt per value: hi · 2^32 is exact in a double and the one
+      // rounding of the sum gives the same nearest double as Number(BigInt) (exact below 2^53).
+      const words = alignedView(bytes, pos, 2 * count, 4, (b, o, n) => new Uint32Array(b, o, n));
       const out = new Float64Array(count);
-      for (let i = 0; i < count; i++) out[i] = Number(big[i]!);
+      if (unsigned64) for (let i = 0; i < count; i++) out[i] = words[2 * i + 1]! * 4294967296 + words[2 * i]!;
+      else for (let i = 0; i < count; i++) out[i] = (words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!;
       return out;
     }
     case 'BOOLEAN': {
