@@ -7,7 +7,7 @@
  * already built, a helper loads in a fraction of the time the TypeScript sources take through tsx.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { setSyncReadHelperEntry, startSyncReads, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
+import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { toChunkFailure } from '../../src/runner/errors.ts';
@@ -32,9 +32,10 @@ else poolWorker();
 function poolWorker(): void {
   const port = parentPort!;
   if (data.runtime) setSyncReadHelperEntry(data.runtime);
-  // A new worker knows no processor's columns: its first chunk will read them on first access. Start the
-  // helper now, while this worker loads the processor and opens the file.
-  startSyncReads();
+  // No helper thread up front: local Parquet files read misses synchronously themselves, and for other
+  // readers processChunk starts the helper as it opens the file of a processor's first chunk. Started
+  // here unconditionally it cost each worker ~0.3–0.5 s of CPU (loading the readers a second time) that
+  // the other worker needed, on a machine with as many cores as workers.
   const state = createChunkState({ maxReaders: data.maxReaders });
   const bundles = new Map<string, ProcessorBundle>();
 
