@@ -1,11 +1,11 @@
-/** Executor registry for the CLI and runner: build an executor by name. */
+/** Executor registry for the composition root (src/cli) and benchmarks: build an executor by name. */
 import { RistrettoError } from '../src/errors/index.ts';
 import type { Processor } from '../src/processor/types.ts';
-import type { Executor, ExecutorOptions } from './base.ts';
+import type { Executor, ExecutorFactory, ExecutorOptions } from './base.ts';
 import { IterativeExecutor } from './iterative.ts';
 import { ThreadsExecutor } from './threads/index.ts';
 
-export { BaseExecutor, type Executor, type ExecutorOptions, type ExecutorStats, type JobSpec } from './base.ts';
+export { BaseExecutor, type Executor, type ExecutorContext, type ExecutorFactory, type ExecutorOptions, type ExecutorStats, type JobSpec } from './base.ts';
 export { IterativeExecutor } from './iterative.ts';
 export { ThreadsExecutor } from './threads/index.ts';
 
@@ -29,4 +29,18 @@ export function createExecutor(name: string, opts: CreateExecutorOptions = {}): 
     default:
       throw new RistrettoError(`unknown executor "${name}"`, { executor: name }, `choose one of: ${EXECUTOR_NAMES.join(', ')}`);
   }
+}
+
+/**
+ * The factory `runAnalysis` takes for an executor name: the runner builds (and closes) it once the processor
+ * is loaded. An unknown name throws here, before any work starts.
+ *
+ * @example
+ * ```ts
+ * await runAnalysis({ fileset: 'datasets.json', processor: 'zmumu.ts', executor: executorFactory('threads'), workers: 4 });
+ * ```
+ */
+export function executorFactory(name: string): ExecutorFactory {
+  if (!(EXECUTOR_NAMES as readonly string[]).includes(name)) createExecutor(name); // throws the listing error
+  return (ctx) => createExecutor(name, ctx);
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/runner/cli.ts';
+import { main } from '../src/cli/analysis.ts';
 import { generateSample } from './generate.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -6,14 +6,14 @@
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXECUTOR_NAMES } from '../../executors/index.ts';
+import { EXECUTOR_NAMES, executorFactory } from '../../executors/index.ts';
 import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-options.ts';
-import { packageVersion } from '../cli/version.ts';
+import { packageVersion } from './version.ts';
 import { RistrettoError } from '../errors/index.ts';
-import { OUTPUT_FORMATS, parseFormats, writeOutputs } from './output.ts';
-import { progressReporter } from './progress.ts';
-import { runAnalysis, RunInterruptedError } from './run.ts';
-import { formatSummary } from './summary.ts';
+import { OUTPUT_FORMATS, parseFormats, writeOutputs } from '../runner/output.ts';
+import { progressReporter } from '../runner/progress.ts';
+import { runAnalysis, RunInterruptedError } from '../runner/run.ts';
+import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 
@@ -112,7 +112,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
       fileset,
       processor,
-      executor: o.executor,
+      // `--executor faas` arrives through `faas` below (withFaasExecutor builds and closes it).
+      ...(o.executor === 'faas' ? {} : { executor: executorFactory(o.executor) }),
       workers: o.workers,
       chunksize: o.chunksize,
       maxchunks: o.maxchunks,

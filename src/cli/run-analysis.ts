@@ -1,4 +1,4 @@
 /** Entry point of `run-analysis` (launched by bin/run-analysis.mjs under tsx). */
-import { main } from '../runner/cli.ts';
+import { main } from './analysis.ts';
 
 process.exitCode = await main();

@@ -15,9 +15,10 @@ import { RistrettoError } from '../errors/index.ts';
 import { bundleProcessor } from '../processor/bundle.ts';
 import { loadProcessor } from '../processor/load.ts';
 import type { Processor } from '../processor/types.ts';
-import { createExecutor, type Executor, type JobSpec } from '../../executors/index.ts';
 import { checkpointPath, CheckpointError, jobKey, readCheckpoint, removeCheckpoint, writeCheckpoint, type CarriedMetrics } from './checkpoint.ts';
 import { describeItem, FileReadError } from './errors.ts';
+import type { Executor, ExecutorFactory, JobSpec } from './executor.ts';
+import { InProcessExecutor } from './in-process.ts';
 import type { RunMetrics } from './metrics.ts';
 import type { ChunkResult } from './process-chunk.ts';
 
@@ -26,9 +27,13 @@ export interface RunOptions {
   fileset: string | readonly Dataset[];
   /** Processor module path (.ts or .js). */
   processor: string;
-  /** Executor name (`iterative`, `threads`) or an executor instance (which the caller closes). Default `iterative`. */
-  executor?: string | Executor;
-  /** Worker threads for `threads`. */
+  /**
+   * Where chunks run: an executor instance (which the caller closes), a factory the runner calls once the
+   * processor is loaded (and closes what it built; see `executorFactory` in executors/), or `'iterative'`,
+   * the default: one chunk at a time in this process.
+   */
+  executor?: 'iterative' | Executor | ExecutorFactory;
+  /** Worker count handed to an executor factory (threads: worker threads). */
   workers?: number;
   /** Entries per chunk (default 100000). */
   chunksize?: number;
@@ -104,6 +109,12 @@ export class RunInterruptedError extends RistrettoError {}
 export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunResult<A>> {
   const t0 = performance.now();
   const hooks = opts.hooks ?? {};
+  if (typeof opts.executor === 'string' && opts.executor !== 'iterative')
+    throw new RistrettoError(
+      `runAnalysis takes an executor object or factory, not the name "${opts.executor}"`,
+      { executor: opts.executor },
+      "pass executorFactory('threads') from ristretto's executors (or an executor instance); only 'iterative' is built in",
+    );
   const datasets = typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
   const processor = (await loadProcessor(opts.processor)) as Processor<A>;
   const bundle = await bundleProcessor(opts.processor);
@@ -149,11 +160,10 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   }
   const resumed = done;
 
-  const ownExecutor = typeof opts.executor !== 'object';
-  const executor: Executor =
-    typeof opts.executor === 'object'
-      ? opts.executor
-      : createExecutor(opts.executor ?? 'iterative', { workers: opts.workers, retries: opts.retries, processor: processor as Processor<unknown>, onRetry: hooks.onRetry });
+  const given = opts.executor ?? 'iterative';
+  const ownExecutor = typeof given !== 'object';
+  const context = { workers: opts.workers, retries: opts.retries, processor: processor as Processor<unknown>, onRetry: hooks.onRetry };
+  const executor: Executor = typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
   const retriesBefore = executor.stats.retries;
 
   // Running totals (carried over from the checkpoint when resuming).

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import type { Hist } from '../../src/hist/hist.ts';
+import { executorFactory } from '../../executors/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
@@ -21,7 +22,7 @@ export async function runQuery(
   const out = await runAnalysis<Record<string, Hist>>({
     fileset: dataset(file),
     processor: processorPath(query),
-    executor: opts.executor ?? 'iterative',
+    executor: opts.executor === 'threads' ? executorFactory('threads') : 'iterative',
     workers: opts.executor === 'threads' ? 2 : undefined,
     chunksize: opts.chunksize,
     maxchunks: opts.maxchunks,

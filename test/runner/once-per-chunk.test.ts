@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { executorFactory } from '../../executors/index.ts';
 import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import type { Jagged } from '../../src/columnar/types.ts';
 import { runOnEvents } from '../../src/events/index.ts';
@@ -103,7 +104,7 @@ describe('process() exactly once per chunk', () => {
   it('a misspelled branch fails the chunk with the closest names, on both executors', async () => {
     const ds = await writeJson(join(dir, 'typo.json'), { single: [ROOT_FILE()] });
     for (const kind of ['iterative', 'threads'] as const) {
-      const err = await runAnalysis({ fileset: ds, processor: fixture('typo.ts'), chunksize: 5000, executor: kind, workers: 1 }).catch((e: unknown) => e);
+      const err = await runAnalysis({ fileset: ds, processor: fixture('typo.ts'), chunksize: 5000, executor: kind === 'threads' ? executorFactory('threads') : kind, workers: 1 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ChunkError);
       expect((err as Error).message).toMatch(/no branch Muon_ptt in .*Run2012B_SingleMu_10000\.root tree Events; closest: Muon_pt/);
     }

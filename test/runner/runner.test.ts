@@ -1,6 +1,7 @@
 import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executorFactory } from '../../executors/index.ts';
 import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import { PreprocessError } from '../../src/dataset/preprocess.ts';
 import { toUHI } from '../../src/hist/uhi.ts';
@@ -118,10 +119,10 @@ describe('runner', () => {
     await mkdir(join(markers, 'a'), { recursive: true });
     await mkdir(join(markers, 'b'), { recursive: true });
     const ds = (sub: string) => writeJson(join(dir, `crash-${sub}.json`), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } } });
-    const err = await runAnalysis({ fileset: await ds('a'), processor: fixture('crash.ts'), chunksize: 250, executor: 'threads', workers: 1 }).catch((e: unknown) => e);
+    const err = await runAnalysis({ fileset: await ds('a'), processor: fixture('crash.ts'), chunksize: 250, executor: executorFactory('threads'), workers: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerLostError);
     expect((err as Error).message).toMatch(/entries \[0, 250\).*exited with code 3/);
-    const r = await runAnalysis<{ n: number }>({ fileset: await ds('b'), processor: fixture('crash.ts'), chunksize: 250, executor: 'threads', workers: 1, retries: 1 });
+    const r = await runAnalysis<{ n: number }>({ fileset: await ds('b'), processor: fixture('crash.ts'), chunksize: 250, executor: executorFactory('threads'), workers: 1, retries: 1 });
     expect(r.accumulator.n).toBe(1000);
     expect(r.metrics.retries).toBe(1);
   });

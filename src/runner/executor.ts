@@ -1,0 +1,129 @@
+/**
+ * The executor contract the runner is written against, and the base class that owns the bookkeeping
+ * shared by every executor (retries, counters, cancellation). It lives in src/ so that the runner does not
+ * depend on any executor: `executors/` implements it, and the composition root (src/cli) picks one.
+ * A concrete executor implements one method, `runOnce`: run one work item once, somewhere, and return its
+ * ChunkResult or throw a typed error (ChunkError, FileReadError, WorkerLostError, CancelledError from ./errors.ts).
+ *
+ * The same contract is what the FaaS executor implements: it ships `job.processor` (a content-hashed
+ * bundle) to endpoints once and submits work items that run `processChunk` remotely.
+ */
+import type { WorkItem } from '../dataset/chunking.ts';
+import type { ProcessorBundle } from '../processor/bundle.ts';
+import type { Processor } from '../processor/types.ts';
+import { CancelledError } from './errors.ts';
+import type { ChunkResult } from './process-chunk.ts';
+
+export type { WorkItem } from '../dataset/chunking.ts';
+export type { ChunkMetrics, ChunkResult } from './process-chunk.ts';
+
+/** Everything a worker needs besides the work item. Plain data (structured-clone and JSON safe). */
+export interface JobSpec {
+  /** The processor bundle; executors ship it once per hash and workers keep it loaded. */
+  readonly processor: ProcessorBundle;
+  /** Dataset metadata by dataset name, handed to `process` as `ctx.metadata`. */
+  readonly metadata: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Columns already known to be needed (read by earlier chunks); read up front, before process() runs. */
+  readonly prefetch?: readonly string[];
+}
+
+/** Counters every executor keeps. */
+export interface ExecutorStats {
+  /** submit() calls. */
+  submitted: number;
+  /** Attempts made (first tries plus retries). */
+  attempts: number;
+  /** Attempts that were retries. */
+  retries: number;
+  succeeded: number;
+  /** Work items that failed after all retries. */
+  failed: number;
+}
+
+/** Runs work items. Implementations: IterativeExecutor, ThreadsExecutor, and the FaaS executor. */
+export interface Executor {
+  readonly name: string;
+  /** Work items worth keeping in flight at once (e.g. the number of workers). */
+  readonly concurrency: number;
+  readonly stats: Readonly<ExecutorStats>;
+  /** Run one work item (with retries); resolves with its result or rejects with a typed error. */
+  submit(item: WorkItem, job: JobSpec): Promise<ChunkResult>;
+  /** Stop: queued and running items reject with CancelledError. */
+  cancel(): void;
+  /** Release workers and connections. */
+  close(): Promise<void>;
+}
+
+export interface ExecutorOptions {
+  /** Extra attempts for a failed chunk (default 0). Every kind of failure is retried. */
+  retries?: number;
+  /** Called before each retry (for progress output). */
+  onRetry?: (item: WorkItem, attempt: number, error: unknown) => void;
+}
+
+/** What the runner knows when it builds an executor through an {@link ExecutorFactory}. */
+export interface ExecutorContext extends ExecutorOptions {
+  /** Worker count the caller asked for (`--workers`); executors without workers ignore it. */
+  workers?: number;
+  /** The processor, already loaded on this thread (an in-process executor need not load the bundle again). */
+  processor: Processor<unknown>;
+}
+
+/**
+ * Builds the executor for one run; the runner calls it once the processor is loaded and closes what it built.
+ *
+ * @example
+ * ```ts
+ * const r = await runAnalysis({ fileset, processor, executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 4 }) });
+ * ```
+ */
+export type ExecutorFactory = (ctx: ExecutorContext) => Executor;
+
+export abstract class BaseExecutor implements Executor {
+  abstract readonly name: string;
+  abstract readonly concurrency: number;
+  readonly stats: ExecutorStats = { submitted: 0, attempts: 0, retries: 0, succeeded: 0, failed: 0 };
+  protected readonly retries: number;
+  protected cancelled = false;
+  private readonly onRetry: ExecutorOptions['onRetry'];
+
+  constructor(opts: ExecutorOptions = {}) {
+    const r = opts.retries ?? 0;
+    if (!Number.isInteger(r) || r < 0) throw new RangeError(`retries must be a non-negative integer, got ${r}`);
+    this.retries = r;
+    this.onRetry = opts.onRetry;
+  }
+
+  /** Run the item once. Throw a typed error on failure; the base decides about retrying. */
+  protected abstract runOnce(item: WorkItem, job: JobSpec, attempt: number): Promise<ChunkResult>;
+
+  async submit(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    this.stats.submitted++;
+    for (let attempt = 0; ; attempt++) {
+      if (this.cancelled) throw new CancelledError(item);
+      this.stats.attempts++;
+      if (attempt > 0) this.stats.retries++;
+      try {
+        const r = await this.runOnce(item, job, attempt);
+        this.stats.succeeded++;
+        return r;
+      } catch (e) {
+        if (this.cancelled || e instanceof CancelledError || attempt >= this.retries) {
+          this.stats.failed++;
+          throw e;
+        }
+        this.onRetry?.(item, attempt + 1, e);
+      }
+    }
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.onCancel();
+  }
+
+  /** Hook for executors with queued or running work. */
+  protected onCancel(): void {}
+
+  abstract close(): Promise<void>;
+}

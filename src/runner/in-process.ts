@@ -1,0 +1,59 @@
+/**
+ * In-process executor: runs one chunk at a time on the main thread, through the same `processChunk` as
+ * every other executor. The runner's default, so that `runAnalysis` works without `executors/`. By default it
+ * loads the job's processor bundle (exactly what workers load); a preloaded processor can be given instead.
+ */
+import type { WorkItem } from '../dataset/chunking.ts';
+import { setSyncReadHelperEntry, startSyncReads } from '../io/sync-read.ts';
+import { loadBundle } from '../processor/bundle.ts';
+import type { Processor } from '../processor/types.ts';
+import { CancelledError } from './errors.ts';
+import { BaseExecutor, type ExecutorOptions, type JobSpec } from './executor.ts';
+import { createChunkState, processChunk, type ChunkResult, type ChunkState } from './process-chunk.ts';
+
+export interface InProcessOptions extends ExecutorOptions {
+  /** Use this processor instead of loading the job's bundle. */
+  processor?: Processor<unknown>;
+  /**
+   * A prebuilt entry for the sync-read helper thread. Without it the helper starts from the TypeScript
+   * sources on the first miss, which is slower; the CLI passes the threads executor's bundled runtime.
+   */
+  helperEntry?: () => Promise<URL>;
+}
+
+export class InProcessExecutor extends BaseExecutor {
+  readonly name = 'iterative';
+  readonly concurrency = 1;
+  private readonly state: ChunkState = createChunkState();
+  private readonly processor: Processor<unknown> | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closing = false;
+
+  constructor(opts: InProcessOptions = {}) {
+    super(opts);
+    this.processor = opts.processor;
+    // The first chunks read the processor's columns on first access through the sync-read helper thread:
+    // start it now rather than on the first miss.
+    opts.helperEntry?.().then((url) => {
+      setSyncReadHelperEntry(url);
+      if (!this.closing) startSyncReads();
+    }, () => undefined);
+  }
+
+  protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    // One chunk at a time, in submission order, even if the caller submits several.
+    const run = this.tail.then(async () => {
+      if (this.cancelled) throw new CancelledError(item);
+      const processor = this.processor ?? (await loadBundle(job.processor));
+      return processChunk(item, processor, this.state, { metadata: job.metadata[item.dataset], prefetch: job.prefetch, processorKey: job.processor.hash });
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.tail;
+    await this.state.readers.closeAll();
+  }
+}
