@@ -5,7 +5,7 @@
  *
  *     run-analysis samples/datasets/zmumu.json processors/zmumu.ts
  */
-import { defineProcessor, Hist, Regular } from 'ristretto';
+import { defineProcessor, filterEvents, Hist, Regular } from 'ristretto';
 import { CUTS, MASS_HI, MASS_LO, selectDimuons } from './zmumu-selection.ts';
 
 /** Event counts keyed by `initial` and the cut names. */
@@ -33,11 +33,7 @@ export default defineProcessor({
       cutflow[label] = flow.cutflow[i]!;
       onecut[label] = flow.onecut[i]!;
     });
-    const selected = selection.all(...CUTS);
-    let k = 0;
-    const m = new Float64Array(selected.length);
-    for (let e = 0; e < selected.length; e++) if (selected[e]) m[k++] = mass[e]!;
-    out.mass.fill(m.subarray(0, k));
+    out.mass.fill(filterEvents(mass, selection.all(...CUTS)));
     return out;
   },
 });

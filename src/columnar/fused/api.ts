@@ -121,6 +121,15 @@ export class Expr {
   between(lo: ExprLike, hi: ExprLike): Expr {
     return this.ge(lo).and(this.le(hi));
   }
+  /**
+   * This value, with `value` where it was filtered out (awkward's `ak.fill_none`): a filtered expression becomes
+   * one with an entry for every event (or object) again.
+   */
+  fillNone(value: ExprLike): Expr {
+    const n = this.node;
+    if (n.k !== 'where') return this;
+    return new Expr(op('select', [n.c, n.x, nodeOf(value, 'fillNone')]));
+  }
   /** This value where `cond` holds; elsewhere nothing (reductions skip it, `compute` drops it). */
   where(cond: ExprLike): Expr {
     return new Expr(where(this.node, nodeOf(cond, 'where')));
@@ -210,6 +219,10 @@ export class LazyObjects {
   /** Position of each object in its event's list (awkward's `local_index`); for a concatenation, in the concatenation. */
   get index(): Expr {
     return this.field('@index');
+  }
+  /** Index of each object in the collection's contents (for gathering from the eager columns later). */
+  get globalIndex(): Expr {
+    return this.field('@global');
   }
   /** Which input of `concat` each object came from (0, 1, …); 0 for a plain collection. */
   get source(): Expr {

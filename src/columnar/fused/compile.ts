@@ -245,6 +245,7 @@ class Generator {
           this.domains.add(node.v.dom);
           const idx = this.index(node.v, block);
           if (node.name === '@index') return this.local(node.v.dom, idx);
+          if (node.name === '@global') return idx;
           return `${this.param(this.column(node.v.dom, node.name)[0]!)}[${idx}]`;
         }
         break;
@@ -264,6 +265,13 @@ class Generator {
       const child = new Block(t, t.frame);
       const rhs = this.bool(node.args[1]!, child);
       t.lines.push(`if (${node.op === 'and' ? name : `!${name}`}) {`, ...child.lines, `${name} = ${rhs};`, '}');
+    } else if (node.k === 'op' && node.op === 'select') {
+      // Only the chosen branch runs: the other may read a winner that does not exist (index −1).
+      name = this.fresh('t');
+      t.lines.push(`let ${name} = ${this.num(node.args[2]!, t)};`);
+      const child = new Block(t, t.frame);
+      const value = this.num(node.args[1]!, child);
+      t.lines.push(`if (${this.bool(node.args[0]!, t)}) {`, ...child.lines, `${name} = ${value};`, '}');
     } else {
       name = this.fresh('t');
       t.lines.push(`const ${name} = ${this.expression(node, t)};`);
@@ -279,6 +287,7 @@ class Generator {
       const l = this.index(node.v, t);
       if (dom.kind === 'list') return '0'; // '@part' of a plain list
       if (node.name === '@index') return l;
+      if (node.name === '@global') fail('globalIndex of a concatenation', 'Use .index (the position in the concatenation), or the global index of each input collection.');
       // l is the position in the concatenation: part p holds positions [n0 + … + n(p−1), n0 + … + np).
       const cols = node.name === '@part' ? undefined : this.column(dom, node.name);
       const lens = dom.parts.map((q) => this.bases(q).n);

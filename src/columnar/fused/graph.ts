@@ -148,6 +148,30 @@ export interface FoundNode extends NodeBase {
 }
 export type Node = ConstNode | EventNode | FieldNode | LenNode | OpNode | WhereNode | ReduceNode | FoundNode;
 
+/**
+ * A short structural key: the text (an operation and its operands' keys) hashed to ~106 bits. Keys made by
+ * concatenating operand keys grow with every shared subexpression (x·x doubles x's key, a winner's fields embed
+ * the whole argmin) and cost milliseconds per chunk; hashed, each key is a few dozen characters.
+ */
+function hashKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  let h3 = 0x9e3779b9;
+  let h4 = 0x85ebca6b;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+    h3 = Math.imul(h3 ^ c, 2246822507);
+    h4 = Math.imul(h4 ^ c, 3266489909);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  h3 = Math.imul(h3 ^ (h3 >>> 16), 2654435761) ^ Math.imul(h4 ^ (h4 >>> 13), 1597334677);
+  h4 = Math.imul(h4 ^ (h4 >>> 16), 2654435761) ^ Math.imul(h3 ^ (h3 >>> 13), 1597334677);
+  return `#${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}.${(h3 >>> 0).toString(36)}.${(h4 >>> 0).toString(36)}`;
+}
+
 function union(...lists: (readonly Var[])[]): readonly Var[] {
   const out: Var[] = [];
   for (const l of lists) for (const v of l) if (!out.includes(v)) out.push(v);
@@ -209,13 +233,13 @@ export function allOf(conds: readonly Node[]): Node {
 }
 
 function andNode(a: Node, b: Node): Node {
-  return { k: 'op', op: 'and', args: [a, b], key: `and(${a.key},${b.key})`, fv: union(a.fv, b.fv), type: 'bool' };
+  return { k: 'op', op: 'and', args: [a, b], key: hashKey(`and(${a.key},${b.key})`), fv: union(a.fv, b.fv), type: 'bool' };
 }
 
 export function where(x: Node, c: Node): Node {
   const cond = allOf([c]);
   if (x.k === 'where') return where(x.x, allOf([cond, x.c]));
-  return { k: 'where', x, c: cond, key: `w(${x.key};${cond.key})`, fv: union(x.fv, cond.fv), type: x.type };
+  return { k: 'where', x, c: cond, key: hashKey(`w(${x.key};${cond.key})`), fv: union(x.fv, cond.fv), type: x.type };
 }
 
 export function op(name: OpName, args: readonly Node[]): Node {
@@ -226,7 +250,7 @@ export function op(name: OpName, args: readonly Node[]): Node {
     return where(inner, allOf(conds.map((w) => w.c)));
   }
   const type = OPS[name][1];
-  return { k: 'op', op: name, args, key: `${name}(${args.map((a) => a.key).join(',')})`, fv: union(...args.map((a) => a.fv)), type };
+  return { k: 'op', op: name, args, key: hashKey(`${name}(${args.map((a) => a.key).join(',')})`), fv: union(...args.map((a) => a.fv)), type };
 }
 
 export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: Node | undefined): ReduceNode {
@@ -238,12 +262,12 @@ export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: No
   const inner = union(body.fv, cond ? cond.fv : []);
   const fv = inner.filter((v) => !vars.includes(v));
   const type = r === 'any' || r === 'all' ? 'bool' : 'num';
-  const key = `${r}[${vars.map(varKey).join(',')}](${body.key};${cond ? cond.key : ''})`;
+  const key = hashKey(`${r}[${vars.map(varKey).join(',')}](${body.key};${cond ? cond.key : ''})`);
   return { k: 'reduce', r, vars, body, cond, key, fv, type };
 }
 
 export function found(red: ReduceNode): FoundNode {
-  return { k: 'found', red, key: `found(${red.key})`, fv: red.fv, type: 'bool' };
+  return { k: 'found', red, key: hashKey(`found(${red.key})`), fv: red.fv, type: 'bool' };
 }
 
 /** `node` with variable `from` replaced by `to` (used to give combination members their own variables). */
