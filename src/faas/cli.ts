@@ -227,10 +227,6 @@ export function registerFaasCommands(program: Command): void {
         const cacheDir = resolve(o.cacheDir ?? defaultCacheDir());
         // Checked before the agent starts: a missing sbatch is an error now, not a log line later.
         const blocks = await blockOptions(o, cacheDir);
-        if (blocks) {
-          const { useBlocksFor } = await import('./endpoint/pool.ts');
-          useBlocksFor(o.name, blocks);
-        }
         const agent = new EndpointAgent({
           serviceUrl: o.service,
           token: resolveToken({ tokenFile: o.tokenFile }),
@@ -242,6 +238,7 @@ export function registerFaasCommands(program: Command): void {
           ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
           ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
           cacheDir,
+          ...(blocks ? { blocks } : {}),
           onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
         });
         const stop = async () => {

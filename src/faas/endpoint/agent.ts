@@ -29,6 +29,7 @@ import { Coalescer } from '../coalesce.ts';
 import { Backoff } from '../retry.ts';
 import { noticeDelayMs, prefetchFor } from '../scheduling.ts';
 import { FunctionCache } from './function-cache.ts';
+import type { BlockOptions } from './blocks.ts';
 import { WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
 
@@ -51,6 +52,8 @@ export interface AgentOptions {
   allowedBundles?: string[];
   sharing?: Sharing;
   cacheDir: string;
+  /** Get workers from batch-job blocks (`--provider`) instead of forking `workers` processes. */
+  blocks?: BlockOptions;
   log?: (msg: string) => void;
   /** Longest wait between reconnection attempts. */
   maxBackoffMs?: number;
@@ -116,6 +119,7 @@ export class EndpointAgent {
     this.pool = new WorkerPool(
       {
         size: this.opts.workers,
+        ...(this.opts.blocks ? { blocks: this.opts.blocks } : {}),
         concurrency: this.opts.concurrency ?? 1,
         endpointName: this.opts.name,
         maxResultBytes: () => this.maxResultBytes,

@@ -209,19 +209,6 @@ function workerCommand(): string[] {
   return [process.execPath, ...workerExecArgv(), WORKER_ENTRY];
 }
 
-/**
- * Block settings by endpoint name, for pools whose creator does not pass `blocks` itself (the endpoint
- * agent builds its pool from its own options; `ristretto faas endpoint start --provider` registers the
- * blocks of its endpoint here before starting the agent).
- */
-const registeredBlocks = new Map<string, BlockOptions>();
-
-/** Make pools of endpoint `name` get their workers from blocks (see PoolOptions.blocks). */
-export function useBlocksFor(name: string, blocks: BlockOptions | undefined): void {
-  if (blocks) registeredBlocks.set(name, blocks);
-  else registeredBlocks.delete(name);
-}
-
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue = new FairQueue();
@@ -254,7 +241,7 @@ export class WorkerPool {
     this.depth = opts.depth ?? this.concurrency;
     this.depthGiven = opts.depth !== undefined;
     this.cancelGraceMs = opts.cancelGraceMs ?? 5000;
-    const blocks = opts.blocks ?? registeredBlocks.get(opts.endpointName);
+    const blocks = opts.blocks;
     if (blocks) {
       const self = this;
       this.scaler = new BlockScaler(
