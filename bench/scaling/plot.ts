@@ -1,12 +1,11 @@
-/// <reference path="../../src/types/jsroot-vendor.d.ts" />
 /**
- * Makespan plots of a scaling study through jsroot: one TGraphErrors per series (mean ± standard
- * deviation over repeats) in a TMultiGraph with a legend, written as SVG and PNG.
+ * Makespan plots of a scaling study: one line per series (mean ± standard deviation over repeats) on
+ * log-log axes, the ideal as a dashed line, the legend in the corner that covers the fewest points.
+ * Drawn by ristretto/plot's line plots (bundled fonts, so the PNGs look the same on every machine).
  */
-import * as core from '#jsroot/core';
-import { loadPainter } from '../../src/hist/jsroot.ts';
+import { linePlotSVG, svgToPNGBundled, type LineSeries } from '../../src/hist/render.ts';
 
-/** One line of a plot: points with symmetric y errors. */
+/** One line of a plot: points with symmetric y errors. A series labelled `ideal` is drawn dashed. */
 export interface Series {
   readonly label: string;
   readonly x: readonly number[];
@@ -20,59 +19,29 @@ export interface GraphPlotOptions {
   yTitle: string;
   width?: number;
   height?: number;
-  /** Logarithmic x axis (worker counts doubling). */
+  /** Logarithmic axes (default both: worker counts double, makespans halve). */
   logX?: boolean;
+  logY?: boolean;
+  /**
+   * Add the ideal when no series is labelled `ideal`, from the first point of the first series:
+   * `strong` makespan ∝ 1 / x, `weak` constant makespan.
+   */
+  ideal?: 'strong' | 'weak';
 }
-
-const COLORS = [4, 2, 8, 6, 9, 46];
-const MARKERS = [20, 21, 22, 23, 33, 34];
-
-type RootObj = Record<string, any>; // jsroot objects are untyped
 
 /** SVG text of the series as lines with error bars. */
 export async function seriesSVG(series: readonly Series[], o: GraphPlotOptions): Promise<string> {
-  const painter = await loadPainter();
-  const graphs = series.map((s, i) => {
-    const g: RootObj = core.createTGraph(s.x.length, [...s.x], [...s.y]);
-    Object.assign(g, {
-      _typename: 'TGraphErrors',
-      fEX: s.x.map(() => 0),
-      fEY: [...s.ey],
-      fName: `g${i}`,
-      fTitle: s.label,
-      fLineColor: COLORS[i % COLORS.length],
-      fLineWidth: 2,
-      fMarkerColor: COLORS[i % COLORS.length],
-      fMarkerStyle: MARKERS[i % MARKERS.length],
-      fMarkerSize: 1.2,
-    });
-    return g;
-  });
-  const mg: RootObj = core.createTMultiGraph(...graphs);
-  mg.fTitle = `${o.title};${o.xTitle};${o.yTitle}`;
-  mg.fMinimum = 0; // makespans compare against zero, not against each other
-  // Headroom above the highest error bar: jsroot's automatic range can clip the top point's bar.
-  let top = 0;
-  for (const s of series) for (let i = 0; i < s.y.length; i++) top = Math.max(top, s.y[i]! + (s.ey[i] ?? 0));
-  if (top > 0) mg.fMaximum = top * 1.08;
-  const legend: RootObj = core.create('TLegend');
-  // Bottom left: makespan curves start high on the left (strong) or stay high (weak).
-  const bottom = 0.16;
-  Object.assign(legend, { fX1NDC: 0.16, fY1NDC: bottom, fX2NDC: 0.42, fY2NDC: bottom + 0.06 * series.length, fTextSize: 0.035, fTextFont: 42, fBorderSize: 0 });
-  Object.assign(legend, { fX1: legend.fX1NDC, fY1: legend.fY1NDC, fX2: legend.fX2NDC, fY2: legend.fY2NDC });
-  for (const g of graphs) {
-    const e: RootObj = core.create('TLegendEntry');
-    Object.assign(e, { fLabel: g.fTitle, fObject: g, fOption: 'lp' });
-    legend.fPrimitives.Add(e);
+  const lines: LineSeries[] = series.map((s) => ({ label: s.label, x: s.x, y: s.y, ey: s.ey, reference: /^ideal/i.test(s.label) }));
+  const first = series.find((s) => s.x.length && !/^ideal/i.test(s.label));
+  if (o.ideal && first && !lines.some((l) => l.reference)) {
+    const xs = [...new Set(series.flatMap((s) => [...s.x]))].sort((a, b) => a - b);
+    const [x0, y0] = [first.x[0]!, first.y[0]!];
+    lines.push({ label: 'ideal', x: xs, y: xs.map((x) => (o.ideal === 'strong' ? (y0 * x0) / x : y0)), reference: true });
   }
-  const canvas: RootObj = core.create('TCanvas');
-  if (o.logX) canvas.fLogx = 1;
-  canvas.fPrimitives.Add(mg, 'apl');
-  canvas.fPrimitives.Add(legend, '');
-  return painter.makeSVG({ object: canvas, width: o.width ?? 700, height: o.height ?? 450 });
+  return linePlotSVG(lines, { xlabel: o.xTitle, ylabel: o.yTitle, title: o.title, logx: o.logX ?? true, logy: o.logY ?? true, width: o.width ?? 700, height: o.height ?? 480 });
 }
 
-/** PNG bytes of an SVG made by jsroot. */
+/** PNG bytes of a plot's SVG (resvg with the bundled fonts). */
 export async function svgPNG(svg: string): Promise<Uint8Array> {
-  return (await loadPainter()).svgToImage(svg, 'png', { as_buffer: true });
+  return svgToPNGBundled(svg);
 }

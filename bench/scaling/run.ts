@@ -272,9 +272,9 @@ lines.push(`\nresults identical to the first run: ${mismatches === 0 ? 'yes, all
 writeFileSync(join(outDir, 'runs.json'), JSON.stringify(records, null, 1));
 writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 1));
 
-async function plot(file: string, series: Series[], title: string, xTitle: string): Promise<void> {
+async function plot(file: string, series: Series[], title: string, xTitle: string, ideal?: 'strong' | 'weak'): Promise<void> {
   if (series.length === 0) return;
-  const svg = await seriesSVG(series, { title, xTitle, yTitle: 'makespan [s]' });
+  const svg = await seriesSVG(series, { title, xTitle, yTitle: 'makespan [s]', ideal });
   writeFileSync(join(outDir, `${file}.svg`), svg);
   writeFileSync(join(outDir, `${file}.png`), await svgPNG(svg));
 }
@@ -296,11 +296,11 @@ if (cfg.strong) {
   }
   const id = cfg.strong.workers.map((n) => ideal({ mode: 'strong', workers: n, concurrent: 1 }));
   if (id.every((v) => v !== null)) series.push({ label: 'ideal', x: cfg.strong.workers, y: id as number[], ey: id.map(() => 0) });
-  await plot('strong', series, `Strong scaling (${cfg.name})`, 'workers');
+  await plot('strong', series, `Strong scaling (${cfg.name})`, 'workers', 'strong');
 }
 if (cfg.weak) {
   const w = cfg.weak.workersPerAnalysis;
-  await plot('weak', seriesFor('weak', cfg.weak.concurrent.map((k) => ({ x: k, workers: k * w, concurrent: k })), ''), `Weak scaling, ${w} workers per analysis (${cfg.name})`, 'concurrent analyses');
+  await plot('weak', seriesFor('weak', cfg.weak.concurrent.map((k) => ({ x: k, workers: k * w, concurrent: k })), ''), `Weak scaling, ${w} workers per analysis (${cfg.name})`, 'concurrent analyses', 'weak');
 }
 
 lines.push(`\nwritten to ${outDir}`);

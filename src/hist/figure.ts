@@ -66,6 +66,8 @@ export function logTicks(lo: number, hi: number): Ticks {
     if (d >= lo * (1 - 1e-9) && d <= hi * (1 + 1e-9) && (k - a) % every === 0) major.push(d);
     if (every === 1) for (let m = 2; m <= 9; m++) if (m * d >= lo && m * d <= hi) minor.push(m * d);
   }
+  // less than a decade in view: nice linear values as labelled ticks (3.2, 3.4 ... rather than none)
+  if (major.length < 2) return { major: linearTicks(lo, hi, 4).major.filter((v) => v > 0), minor: [] };
   return { major, minor };
 }
 

@@ -13,9 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isCategory } from '../hist/axes.ts';
+import { isCategory, isContinuous } from '../hist/axes.ts';
 import { toJSON } from '../hist/jsroot.ts';
-import { plotPNG, stackPNG, toROOTJSON } from '../hist/render.ts';
+import { figurePNG, plotPNG, toROOTJSON } from '../hist/render.ts';
 import { stringifyUHI, toUHI } from '../hist/uhi.ts';
 import { DRAW_MODES, drawable, type DrawMode } from './drawable.ts';
 import { ViewError } from './errors.ts';
@@ -172,8 +172,10 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
         if (format === 'uhi') return attach(`${stem}.json`, 'application/json', stringifyUHI({ [key.slice(key.lastIndexOf('/') + 1)]: toUHI(h) }, 1));
         if (format === 'root') return attach(`${stem}.root.json`, 'application/json', toROOTJSON(h));
         if (format === 'png') {
+          // 1-D and (category × axis): the slide-ready figure; other 2-D: jsroot's colour map
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
-          const png = k >= 0 && !isCategory(h.axes[1 - k]!) ? await stackPNG(h, k, { data: opts.data ?? [] }) : await plotPNG(h);
+          const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]!));
+          const png = figure ? figurePNG(h, { data: opts.data ?? [], logy: url.searchParams.get('log') === '1' }) : await plotPNG(h);
           return attach(`${stem}.png`, 'image/png', png);
         }
       } catch (e) {

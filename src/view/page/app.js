@@ -99,7 +99,7 @@ function makeCard(key) {
     el('span', { text: 'download:' }),
     el('a', { href: `/api/download?${q}&format=uhi`, download: '', text: 'UHI JSON' }),
     el('a', { href: `/api/download?${q}&format=root`, download: '', text: 'ROOT JSON' }),
-    el('a', { href: `/api/download?${q}&format=png`, download: '', text: 'PNG' }),
+    el('a', { href: `/api/download?${q}&format=png`, download: '', text: 'PNG', class: 'png' }),
   );
   if (modes.length < 2) select.hidden = true;
   const total = el('span', { class: 'total' });
@@ -112,6 +112,7 @@ function makeCard(key) {
   });
   log.addEventListener('change', () => {
     c.log = log.checked;
+    controls.querySelector('a.png').href = `/api/download?${q}&format=png${c.log ? '&log=1' : ''}`;
     c.version = -1;
     refreshCard(key);
   });
