@@ -2,8 +2,8 @@
  * Maximum-likelihood fits of a {@link Model}: free fits, fits with the POI fixed, and parameter
  * uncertainties and correlations from the Hessian (central differences of the analytic gradient).
  */
-import { inv } from 'mathjs';
 import { FitConvergenceError } from './errors.ts';
+import { invert } from './linalg.ts';
 import type { Model, ModelData } from './model.ts';
 import { nll, NllWorkspace } from './nll.ts';
 import { minimizeBounded } from './optimize.ts';
@@ -160,7 +160,8 @@ export function fitWithErrors(model: Model, data: ModelData, opts: FitOptions = 
       H[a]![b] = v;
       H[b]![a] = v;
     }
-  const C = inv(H) as number[][];
+  const C = invert(H);
+  if (!C) throw new FitConvergenceError('the Hessian at the best fit is singular: some parameter is not constrained by the data or its constraint', { parameters: model.parNames().length });
   const n = model.npars;
   const covariance = new Float64Array(n * n);
   const errors = new Float64Array(n);

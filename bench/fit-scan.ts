@@ -1,0 +1,61 @@
+/**
+ * The whole ATLAS sbottom RegionA scan (every signal patch, q̃, μ = 1) on each executor: this process
+ * (iterative), 2 worker threads, and 2 FaaS endpoints (1 worker each) of a loopback service. The
+ * executors alternate in rounds, so load changes on this shared machine hit them alike.
+ *
+ *   npx tsx bench/fit-scan.ts [rounds=1] [--only iterative,threads,faas]
+ *
+ * One JSON line per run: wall seconds of the scan (from the first submission to the last result;
+ * FaaS service and endpoint start-up excluded, function registration and workspace staging
+ * included), failures, and whether the results equal the first run's exactly.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadWorkspace, readPatches, scan, type FaasScanStats, type ScanExecutor, type ScanRecord } from '../src/fit/index.ts';
+import { Procs } from '../test/faas/helpers.ts';
+
+const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
+const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1);
+const onlyArg = process.argv.indexOf('--only');
+const executors = (onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['iterative', 'threads', 'faas']) as ScanExecutor[];
+
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-fit-scan-bench-'));
+const procs = new Procs();
+try {
+  execFileSync('tar', ['-xzf', join(shared, 'atlas-sbottom-multib-likelihoods.tar.gz'), '-C', dir]);
+  const bkg = loadWorkspace(join(dir, 'RegionA', 'BkgOnly.json'));
+  const { patches } = readPatches(join(dir, 'RegionA'));
+  let url = '';
+  let token = '';
+  if (executors.includes('faas')) {
+    token = await procs.addUser('bench');
+    ({ url } = await procs.startService());
+    await procs.startEndpoint(url, token, 'ep-a', ['--workers', '1']);
+    await procs.startEndpoint(url, token, 'ep-b', ['--workers', '1']);
+  }
+  const key = (r: ScanRecord) => JSON.stringify({ ...r, seconds: 0, where: '' });
+  let reference: Map<string, string> | undefined;
+  for (let round = 0; round < rounds; round++) {
+    for (const executor of executors) {
+      let stats: FaasScanStats | undefined;
+      const load = loadavg()[0]!.toFixed(1);
+      const t0 = performance.now();
+      const s = await scan(bkg, patches, {
+        executor,
+        workers: 2,
+        faas: { serviceUrl: url, endpoints: ['ep-a', 'ep-b'], token, onStats: (x) => (stats = x) },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      const mine = new Map(s.results.map((r) => [r.name, key(r)]));
+      reference ??= mine;
+      const same = [...reference].every(([n, k]) => mine.get(n) === k);
+      console.log(JSON.stringify({ round, executor, workers: 2, patches: patches.length, seconds: Number(seconds.toFixed(2)), perPatchMs: Number(((seconds * 1000) / patches.length).toFixed(1)), failed: s.failed.length, identicalToFirst: same, load1min: load, ...(stats ? { faas: stats } : {}) }));
+    }
+  }
+} finally {
+  await procs.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+}
