@@ -35,6 +35,10 @@ interface CliOptions {
   quiet?: boolean;
   debug?: boolean;
   serve?: string | true;
+  label?: string;
+  lumi?: number;
+  sqrts?: number;
+  logy?: boolean;
 }
 
 function integer(name: string, min: number) {
@@ -73,6 +77,10 @@ export function buildProgram(): Command {
     .option('--checkpoint-every <n>', 'write a checkpoint after this many chunks ...', integer('--checkpoint-every', 1), 20)
     .option('--checkpoint-seconds <s>', '... or after this many seconds, whichever comes first', positive('--checkpoint-seconds'), 30)
     .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
+    .option('--label <text>', 'experiment label on svg/png plots, first word bold (e.g. "CMS Open Data")')
+    .option('--lumi <fb-1>', 'integrated luminosity in fb⁻¹ written on svg/png plots', positive('--lumi'))
+    .option('--sqrts <TeV>', 'centre-of-mass energy in TeV written on svg/png plots', positive('--sqrts'))
+    .option('--logy', 'logarithmic value axis on svg/png plots')
     .option('--serve [host:port]', 'live view: serve a web page with the histograms as they fill and the progress, during the run and after it until Ctrl-C (default 127.0.0.1 and a free port)')
     .option('-q, --quiet', 'no progress output')
     .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
@@ -133,7 +141,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
-    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets });
+    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets, plot: { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy } });
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
     if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
     if (view) {

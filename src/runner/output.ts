@@ -10,7 +10,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
 import { isCategory, stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
-import { plotSVG, stackSVG, svgToPNG, toROOTJSON } from '../hist/render.ts';
+import { figureSVG, plotSVG, svgToPNG, svgToPNGBundled, toROOTJSON } from '../hist/render.ts';
 import { writeHistogramsROOT } from '../io/root-write/hist.ts';
 import type { RunMetrics } from './metrics.ts';
 
@@ -77,6 +77,8 @@ export interface WriteOptions {
    * datasets stacked, instead of as a colour map.
    */
   dataDatasets?: readonly string[];
+  /** Style of the svg/png figures: experiment label, luminosity (fb⁻¹), √s (TeV), log-y. */
+  plot?: { label?: string; lumi?: number; sqrts?: number; logy?: boolean };
 }
 
 /** Write histograms, leftover leaves and metrics into `outDir`. */
@@ -102,8 +104,14 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
       try {
         if (f === 'root-json') data = toROOTJSON(h);
         else {
-          const svg = byDataset(h) ? await stackSVG(h, 'dataset', { data: opts.dataDatasets ?? [] }) : await plotSVG(h);
-          data = f === 'svg' ? svg : await svgToPNG(svg);
+          // 1-D and (dataset × axis): the slide-ready figure (bundled fonts); other 2-D: jsroot's colour map
+          if (h.ndim === 1 || byDataset(h)) {
+            const svg = figureSVG(h, { ...opts.plot, data: opts.dataDatasets ?? [], ...(byDataset(h) ? { by: 'dataset' } : {}) });
+            data = f === 'svg' ? svg : svgToPNGBundled(svg);
+          } else {
+            const svg = await plotSVG(h);
+            data = f === 'svg' ? svg : await svgToPNG(svg);
+          }
         }
       } catch (e) {
         warnings.push(`${name}: no ${f} output: ${(e as Error).message}`);
