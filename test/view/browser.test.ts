@@ -83,7 +83,7 @@ const num = async (page: Page, selector: string, attr: string) => Number(await p
 /** The page while the run waits at the gate, then after it: drawn, numbers moving, final numbers right. */
 async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
   // SingleMu's chunks are merged, MC waits at the gate: the page shows the half-way state
-  await page.waitForFunction(() => Number(document.querySelector('#summary')?.getAttribute('data-events')) > 0, null, { timeout: 90_000 });
+  await page.waitForFunction(() => Number(document.querySelector('#summary')?.getAttribute('data-events')) > 0, null, { timeout: 180_000 });
   for (const key of ['met', 'muon_pt', 'muon_etaphi']) {
     // JSROOT draws into an SVG canvas with the histogram as paths
     await page.locator(`.card[data-key="${key}"] .plot svg.root_canvas path`).first().waitFor({ timeout: 60_000 });
@@ -134,7 +134,9 @@ suite('live view in a browser', () => {
   it('a local run: histograms drawn by JSROOT, numbers that move with the run, no page errors', async () => {
     const run = await startRun('local', []);
     const { page, errors } = await openPage(run.url);
-    await watchRun(page, run.gate, 'local-run.png');
+    await watchRun(page, run.gate, 'local-run.png').catch((e: Error) => {
+      throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
+    });
     expect(errors).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { __ristrettoView: { errors: string[] } }).__ristrettoView.errors)).toEqual([]);
     await page.close();
@@ -150,7 +152,9 @@ suite('live view in a browser', () => {
       const { page, errors } = await openPage(run.url);
       await page.locator('#endpoints tbody tr[data-endpoint="site-a"]').waitFor({ timeout: 90_000 });
       await page.locator('#endpoints tbody tr[data-endpoint="site-b"]').waitFor({ timeout: 30_000 });
-      await watchRun(page, run.gate, 'faas-run.png');
+      await watchRun(page, run.gate, 'faas-run.png').catch((e: Error) => {
+        throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
+      });
       const head = await page.locator('#endpoints thead th').allTextContents();
       expect(head.slice(0, 4)).toEqual(['endpoint', 'state', 'done', 'running']);
       // every chunk was won by one of the two endpoints
