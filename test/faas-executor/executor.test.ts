@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasExecutor, mapPath } from '../../executors/faas/index.ts';
 import { startBlobStore } from '../../executors/faas/blob-store.ts';
 import { LocalCluster } from '../../executors/faas/local-cluster.ts';
@@ -18,6 +18,10 @@ import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
+
+// Real processes on a machine that may be busy (tests must pass with both cores taken): generous
+// limits, never timing assertions. The limits only bound a hang.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const ROOT_FILE = () => sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const PARQUET_FILE = () => sharedPath('data', 'Run2012B_SingleMu-1000.parquet');
@@ -36,7 +40,7 @@ beforeAll(async () => {
   const r = await openRoot(ROOT_FILE(), { treeName: 'Events' });
   entries = r.numEntries;
   await r.close();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await threads?.close();
@@ -271,7 +275,7 @@ describe('FaaS executor', () => {
       await restarted;
       await ex.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('run-analysis --executor faas: a corrupt file with --skipbadfiles is reported in the summary and metrics.json', async () => {
     const dir = join(cluster.dir, 'cli');

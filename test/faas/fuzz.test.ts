@@ -7,13 +7,17 @@
  * FUZZ_SEED=<n> replays a run; FUZZ_SCALE=<x> multiplies the message counts (default 1).
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
 import { encodeFrame, encodeFrameRaw } from '../../src/faas/codec.ts';
 import { FaasClient } from '../../src/faas/client/index.ts';
 import { streamClientText } from '../../src/faas/protocol-schemas.ts';
 import { Procs } from './helpers.ts';
 import { rng } from '../helpers/rng.ts';
+
+// Real processes on a machine that may be busy (tests must pass with both cores taken): generous
+// limits, never timing assertions. The limits only bound a hang.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -167,7 +171,7 @@ beforeAll(async () => {
   mallory = new FaasClient({ serviceUrl: url, token: malloryToken });
   bobFn = await bob.registerFunction((x: number) => x + 1);
   malFn = await mallory.registerFunction((x: unknown) => x);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await bob?.close();

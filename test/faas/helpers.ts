@@ -26,8 +26,8 @@ export class Procs {
     return p;
   }
 
-  /** Resolve with the first stdout line matching `re`; reject if the process exits first. */
-  waitLine(p: ChildProcess, re: RegExp, timeoutMs = 45_000): Promise<RegExpMatchArray> {
+  /** Resolve with the first stdout line matching `re`; reject if the process exits first (or, stuck, after `timeoutMs`: generous, for loaded machines). */
+  waitLine(p: ChildProcess, re: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const rl = createInterface({ input: p.stdout! });
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}\n${this.log.slice(-2000)}`)), timeoutMs);
@@ -82,7 +82,7 @@ export class Procs {
 }
 
 /** Poll until `check` returns a value (for waiting on observable state, never for timing asserts). */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

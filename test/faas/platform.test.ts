@@ -3,7 +3,7 @@
  * driven through the SDK and raw HTTP.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   FaasClient,
   FaasRequestError,
@@ -14,6 +14,10 @@ import {
 } from '../../src/faas/client/index.ts';
 import { ResultStream } from '../../src/faas/client/stream.ts';
 import { Procs, until } from './helpers.ts';
+
+// Real processes on a machine that may be busy (tests must pass with both cores taken): generous
+// limits, never timing assertions. The limits only bound a hang.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const LIMIT = 200_000;
 const procs = new Procs();
@@ -34,7 +38,9 @@ beforeAll(async () => {
   ep2 = b.id;
   alice = new FaasClient({ serviceUrl: url, token: ta });
   bob = new FaasClient({ serviceUrl: url, token: tb });
-}, 120_000);
+  // Starting a service and two endpoints (each a CLI process with workers) takes seconds on an idle
+  // machine and much longer when both cores are busy.
+}, 300_000);
 
 afterAll(async () => {
   await alice?.close();
@@ -338,23 +344,25 @@ describe('late binding', () => {
   });
 
   it('tasks waiting for an endpoint that dies run on an alternate; an unknown alternate is refused', async () => {
-    const a = await procs.startEndpoint(url, aliceToken, 'lb-c', ['--workers', '1', '--prefetch', '0']);
+    const [a, d] = await Promise.all([
+      procs.startEndpoint(url, aliceToken, 'lb-c', ['--workers', '1', '--prefetch', '0']),
+      procs.startEndpoint(url, aliceToken, 'lb-d', ['--workers', '1', '--prefetch', '0']),
+    ]);
     const sleep = await alice.registerFunction(sleepSource);
-    // Occupy lb-b so nothing goes there at submission; lb-c holds one long task, three wait for it.
-    const [blocker] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-b', args: 1500 }]);
+    // Occupy lb-d so nothing goes there at submission; lb-c holds one long task, three wait for it.
+    const [blocker] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1500 }]);
     const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-c', args: 60_000 }]);
     await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'long task running');
-    const ids = await alice.batchRun(Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-b'] })));
+    const ids = await alice.batchRun(Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-d'] })));
     await procs.kill(a.proc);
     const ran: string[] = [];
     for await (const o of alice.results(ids)) {
       expect(o.error).toBeUndefined();
       ran.push(o.endpointId);
     }
-    const lbB = (await alice.listEndpoints()).find((e) => e.name === 'lb-b')!.endpoint_id;
-    expect(ran).toEqual([lbB, lbB, lbB]);
+    expect(ran).toEqual([d.id, d.id, d.id]);
     for await (const o of alice.results([blocker!])) expect(o.error).toBeUndefined();
-    await expect(alice.batchRun([{ functionId: sleep, endpoint: 'lb-b', args: 1, alternates: ['no-such-endpoint'] }])).rejects.toThrow(/no-such-endpoint/);
+    await expect(alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1, alternates: ['no-such-endpoint'] }])).rejects.toThrow(/no-such-endpoint/);
   });
 });
 
@@ -387,9 +395,10 @@ describe('cancellation', () => {
       procs.startEndpoint(url, aliceToken, 'rel-b', ['--workers', '1', '--prefetch', '0']),
     ]);
     const deaf = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    // Long enough that the cancelled one still runs when the next task is placed, even on a loaded machine.
     const [cancelled, other] = await alice.batchRun([
-      { functionId: deaf, endpoint: 'rel-a', args: 1200 },
-      { functionId: deaf, endpoint: 'rel-a', args: 3000 },
+      { functionId: deaf, endpoint: 'rel-a', args: 4000 },
+      { functionId: deaf, endpoint: 'rel-a', args: 8000 },
     ]);
     for (const id of [cancelled!, other!]) await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
     expect((await alice.cancel([cancelled!])).cancelled).toEqual([cancelled]);
@@ -434,7 +443,7 @@ describe('cancellation', () => {
     const [busyB] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-b', args: 800 }]);
     await until(async () => ((await alice.getTask(busyB!)).state === 'running' ? true : undefined), 'hb-b busy');
     const [long, t1, t2] = await alice.batchRun([
-      { functionId: nap, endpoint: 'hb-a', args: 5000, alternates: ['hb-b'] },
+      { functionId: nap, endpoint: 'hb-a', args: 10_000, alternates: ['hb-b'] },
       { functionId: nap, endpoint: 'hb-a', args: 20, alternates: ['hb-b'] },
       { functionId: nap, endpoint: 'hb-a', args: 30, alternates: ['hb-b'] },
     ]);
@@ -454,7 +463,7 @@ describe('cancellation', () => {
       expect(t.state).toBe('success');
       expect(t.attempts).toBe(1);
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('running notices', () => {
@@ -477,8 +486,11 @@ describe('running notices', () => {
       // The first submission goes over HTTP (the stream is not open yet), the second over the stream.
       expect(await runOne(400)).toEqual(['running', 'done']);
       expect(await runOne(400)).toEqual(['running', 'done']);
-      // A task that ends before the notice is due gets none.
-      expect(await runOne(1)).toEqual(['done']);
+      // A task that ends before the notice is due gets none. On a loaded machine one of them may be
+      // delayed past the notice; not all of them.
+      const quick: string[][] = [];
+      for (let i = 0; i < 5; i++) quick.push(await runOne(1));
+      expect(quick).toContainEqual(['done']);
 
       // Watching a task that is already running reports it at once.
       const [id] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep2', args: 1500 }]);
@@ -517,8 +529,10 @@ describe('running notices', () => {
     for await (const o of alice.results([id!])) workerStart = o.result as number;
     const done = await alice.getTask(id!);
     expect(done.started_at).toBe(whileRunning);
+    // Between the submission and the function's own clock reading (no upper bound in time: a loaded
+    // machine may take long to start the worker's function; a notice time would still come after it).
     expect(whileRunning).toBeLessThanOrEqual(workerStart);
-    expect(workerStart - whileRunning).toBeLessThan(1000);
+    expect(whileRunning).toBeGreaterThanOrEqual(done.submitted_at);
   });
 
   it('for short tasks come only once a task runs twice the usual length', async () => {
@@ -537,9 +551,12 @@ describe('running notices', () => {
             .submitWatched([{ functionId: nap, endpoint: 'short-ep', args: ms }], (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])), () => events.push('running'))
             .catch(reject);
         });
-      expect(await runOne(30)).toEqual(['done']);
-      expect(await runOne(30)).toEqual(['done']);
-      expect(await runOne(600)).toEqual(['running', 'done']);
+      // Tasks of about the usual length, past the 20 ms a long task waits: a loaded machine may stretch
+      // one beyond twice the average, not all of them.
+      const usual: string[][] = [];
+      for (let i = 0; i < 5; i++) usual.push(await runOne(30));
+      expect(usual).toContainEqual(['done']);
+      expect(await runOne(1500)).toEqual(['running', 'done']);
     } finally {
       await fresh.close();
     }
