@@ -11,7 +11,7 @@
  * code0 (pyhf's default at the time): those two cases are run with code0.
  */
 import { describe, expect, it } from 'vitest';
-import { buildModel, hypotest, type InterpCode } from '../../src/fit/index.ts';
+import { buildModel, hypotest, normalCdf, type InterpCode } from '../../src/fit/index.ts';
 import { validationCases } from './helpers.ts';
 
 interface Known {
@@ -57,6 +57,46 @@ describe('pyhf validation cases', () => {
       const r = hypotest(model, c.poi_test, model.observedData(), { testStat: c.test_stat });
       const dev = relDev([r.reported.obs, ...r.reported.exp], [c.expected.cls_obs, ...c.expected.cls_exp]);
       expect(dev).toBeLessThanOrEqual(known ? known.bound : c.rel_tolerance);
+    });
+  }
+});
+
+/**
+ * Where the expected band misses the file's tolerance, is that a convention (Asimov data, bounds,
+ * inits) or optimizer noise? For q_μ (the file's eight CLs cases) the asymptotic expected CLs at nσ is Φ(n − √q_A)/Φ(n), so a change
+ * δ in √q_A alone moves each value by −δ·φ(n − √q_A)/Φ(n − √q_A) (relative): a fixed, steep shape
+ * across the band. Fitting δ to the median and predicting the other four leaves residuals at the
+ * file's print precision in every case, with δ of either sign (5e-6…4e-5): the whole expected-band
+ * deviation is one slightly different Asimov fit per case (ΔNLL ~1e-5, SLSQP's ftol), not a convention
+ * that would shift every case the same way.
+ */
+describe('pyhf validation: the expected-band deviation is one √q_A offset per case', () => {
+  const phi = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+  // Two −2σ entries of the file do not follow their own band (see the residual bound below).
+  const OFF_BAND: Record<string, number> = { '2bin_histosys': 1e-4, '2bin_2channel_couplednorm': 1e-6 };
+  for (const c of validationCases().filter((c) => c.test_stat !== 'q0')) {
+    it(c.name, () => {
+      const known = KNOWN_DEVIATIONS[c.name];
+      const interp = { ...c.interpolation, ...(known?.histosys ? { histosys: known.histosys } : {}) } as { normsys: InterpCode; histosys: InterpCode };
+      const model = buildModel(c.workspace, { interp });
+      const ours = hypotest(model, c.poi_test, model.observedData(), { testStat: c.test_stat }).reported.exp;
+      // √q_A from our median, CLs(0) = Φ(−√q_A)/Φ(0), by bisection.
+      let lo = 0;
+      let hi = 40;
+      for (let i = 0; i < 200; i++) {
+        const mid = (lo + hi) / 2;
+        if (normalCdf(-mid) / 0.5 > ours[2]!) lo = mid;
+        else hi = mid;
+      }
+      const a = (lo + hi) / 2;
+      const mills = (n: number) => phi(n - a) / normalCdf(n - a);
+      const rel = ours.map((x, i) => (x - c.expected.cls_exp[i]!) / c.expected.cls_exp[i]!);
+      const delta = -rel[2]! / mills(0);
+      expect(Math.abs(delta)).toBeLessThan(5e-5);
+      [-2, -1, 0, 1, 2].forEach((n, i) => {
+        const bound = i === 0 && OFF_BAND[c.name] !== undefined ? OFF_BAND[c.name]! : 1e-8;
+        expect(Math.abs(rel[i]! + delta * mills(n)), `${n}σ`).toBeLessThan(bound);
+      });
     });
   }
 });
