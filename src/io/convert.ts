@@ -46,7 +46,7 @@ export interface ConvertResult {
   readonly entries: number;
   readonly branches: readonly string[];
   readonly chunks: number;
-  /** Branches left out of an all-branches conversion because the writer cannot hold them yet (lists of lists, strings). */
+  /** Branches left out of an all-branches conversion to ROOT because the TTree writer cannot hold them yet (lists of lists, strings). */
   readonly skipped?: readonly string[];
 }
 
@@ -100,11 +100,11 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   }
   refuseSameFile(reader.path, outPath);
   const infos = new Map(reader.branches().map((b) => [b.name, b]));
-  // Lists of lists (ROOT vector<vector<T>>) and strings have no Parquet/Arrow mapping here yet: left
-  // out of "all", refused when asked for by name.
+  // Lists of lists (ROOT vector<vector<T>>) and strings go to Parquet (list<list<T>>, UTF8) and Arrow
+  // (List<List<T>>, Utf8); the TTree writer has no leaf for them yet: left out of "all", refused by name.
   const nested = (n: string) => {
     const k = infos.get(n)?.kind;
-    return k !== undefined && k !== 'flat' && k !== 'jagged';
+    return format === 'root' && k !== undefined && k !== 'flat' && k !== 'jagged';
   };
   const skipped = opts.branches ? [] : [...infos.keys()].filter(nested);
   const requested = expandBranchPatterns(opts.branches ?? [...infos.keys()].filter((n) => !nested(n)), [...infos.keys()], reader);
@@ -118,9 +118,11 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   }
   const names = selectBranches(requested, infos);
   const dtypes: Record<string, DType> = {};
+  const kinds: Record<string, 'string' | 'jagged2'> = {};
   for (const n of names) {
     const info = infos.get(n);
     if (info) dtypes[n] = info.dtype;
+    if (info?.kind === 'string' || info?.kind === 'jagged2') kinds[n] = info.kind;
   }
 
   // Written beside the output under a temporary name and renamed at the end: a failed conversion
@@ -132,9 +134,9 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   try {
     writer =
       format === 'parquet'
-        ? new ParquetFileWriter(tmpPath, dtypes)
+        ? new ParquetFileWriter(tmpPath, dtypes, kinds)
         : format === 'arrow'
-          ? new ArrowFileWriter(tmpPath, dtypes)
+          ? new ArrowFileWriter(tmpPath, dtypes, kinds)
           : rootWriter(tmpPath, outPath, reader, names, infos, opts);
     if (start === stop) writer.write(await reader.read(names, start, stop));
     for (let i = 0; i + 1 < edges.length; i++) {
@@ -311,7 +313,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
         const res = await convert(reader, output, { ...range, ...comp, ...(branches ? { branches } : {}) });
         const s = (performance.now() - t0) / 1000;
         process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
-        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists, strings) the writer cannot hold yet: ${res.skipped.join(', ')}\n`);
+        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists, strings) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`);
       } finally {
         await reader.close();
       }

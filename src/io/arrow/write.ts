@@ -3,13 +3,15 @@
  * primitive vectors, jagged columns as List<T> whose offsets and child values are the very arrays of
  * the Ristretto column. The exceptions keep the declared type for other readers (pyarrow): `bool` is
  * bit-packed into Arrow Bool, `int64` / `uint64` values become Int64 / Uint64 (one converting copy).
+ * Strings (bytes + offsets) become Utf8 over the same two arrays, lists of lists List<List<T>>.
  * Several chunks become several record batches of one file.
  */
 import { createWriteStream } from 'node:fs';
-import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Type, type Data, type DataType, type Int } from 'apache-arrow';
+import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Type, Utf8, type Data, type DataType, type Int } from 'apache-arrow';
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
-import type { Column, DType } from '../reader.ts';
+import { isDoublyJagged, type AnyColumn, type Column, type DType } from '../reader.ts';
+import type { ColumnKinds } from '../parquet/write.ts';
 import { dtypeOfArray } from '../parquet/dtype.ts';
 import { arrowTypeOf, DTYPE_KEY } from './types.ts';
 
@@ -19,24 +21,28 @@ function isJagged(c: Column): c is Extract<Column, { offsets: Int32Array }> {
   return !ArrayBuffer.isView(c);
 }
 
-function lengthOf(c: Column): number {
-  return isJagged(c) ? c.offsets.length - 1 : c.length;
+function lengthOf(c: AnyColumn): number {
+  return ArrayBuffer.isView(c) ? c.length : c.offsets.length - 1;
 }
 
 /** The Arrow schema for columns with the given dtypes (taken from the arrays when not given). */
-export function arrowSchemaOf(columns: Record<string, Column>, dtypes: Readonly<Record<string, DType>> = {}): Schema {
+export function arrowSchemaOf(columns: Record<string, AnyColumn>, dtypes: Readonly<Record<string, DType>> = {}, kinds: ColumnKinds = {}): Schema {
   const fields = Object.entries(columns).map(([name, c]) => {
-    const dtype = dtypes[name] ?? dtypeOfArray(isJagged(c) ? c.content : c);
+    if (kinds[name] === 'string') return new Field(name, new Utf8(), false);
+    const two = isDoublyJagged(c);
+    const inner = two ? c.content.content : isJagged(c as Column) ? (c as Extract<Column, { offsets: Int32Array }>).content : (c as NumericArray);
+    const dtype = dtypes[name] ?? dtypeOfArray(inner);
     const t = arrowTypeOf(dtype);
     const meta = new Map([[DTYPE_KEY, dtype]]);
-    const type: DataType = isJagged(c) ? new List(new Field('item', t, false)) : t;
+    const list = (x: DataType) => new List(new Field('item', x, false));
+    const type: DataType = two ? list(list(t)) : isJagged(c as Column) ? list(t) : t;
     return new Field(name, type, false, meta);
   });
   return new Schema(fields);
 }
 
 /** One record batch over the columns, sharing their memory. */
-export function recordBatchOf(schema: Schema, columns: Record<string, Column>, file: string): RecordBatch {
+export function recordBatchOf(schema: Schema, columns: Record<string, AnyColumn>, file: string): RecordBatch {
   const names = schema.fields.map((f) => f.name);
   const length = names.length ? lengthOf(columns[names[0]!]!) : 0;
   const children: Data[] = schema.fields.map((f) => {
@@ -45,12 +51,24 @@ export function recordBatchOf(schema: Schema, columns: Record<string, Column>, f
     if (lengthOf(c) !== length) {
       throw new ArrowWriteError(`column ${f.name} has ${lengthOf(c)} entries, ${names[0]} has ${length}`, { file, column: f.name }, 'all columns of a chunk must cover the same entries');
     }
-    if (!isJagged(c)) return makeData({ type: f.type, length, nullCount: 0, data: storedValues(f.type, c, file, f.name) } as never);
+    if (f.type.typeId === Type.Utf8) {
+      if (!isJagged(c as Column)) throw new ArrowWriteError(`string column ${f.name} is not bytes with offsets`, { file, column: f.name });
+      const s = c as Extract<Column, { offsets: Int32Array }>;
+      return makeData({ type: f.type, length, nullCount: 0, valueOffsets: s.offsets, data: s.content as Uint8Array } as never);
+    }
+    if (isDoublyJagged(c)) {
+      const listType = (f.type as List).valueType as List;
+      const leaf = makeData({ type: listType.valueType, length: c.content.content.length, nullCount: 0, data: storedValues(listType.valueType, c.content.content, file, f.name) } as never);
+      const mid = makeData({ type: listType, length: c.content.offsets.length - 1, nullCount: 0, valueOffsets: c.content.offsets, child: leaf } as never);
+      return makeData({ type: f.type, length, nullCount: 0, valueOffsets: c.offsets, child: mid } as never);
+    }
+    if (!isJagged(c as Column)) return makeData({ type: f.type, length, nullCount: 0, data: storedValues(f.type, c as NumericArray, file, f.name) } as never);
+    const j = c as Extract<Column, { offsets: Int32Array }>;
     const itemType = (f.type as List).valueType;
     // A column whose offsets do not start at 0 is a window into a larger content array; Arrow offsets
     // index the child directly, so pass them unchanged with the full content as child.
-    const child = makeData({ type: itemType, length: c.content.length, nullCount: 0, data: storedValues(itemType, c.content, file, f.name) } as never);
-    return makeData({ type: f.type, length, nullCount: 0, valueOffsets: c.offsets, child } as never);
+    const child = makeData({ type: itemType, length: j.content.length, nullCount: 0, data: storedValues(itemType, j.content, file, f.name) } as never);
+    return makeData({ type: f.type, length, nullCount: 0, valueOffsets: j.offsets, child } as never);
   });
   const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
   return new RecordBatch(schema, data);
@@ -91,12 +109,13 @@ export class ArrowFileWriter {
   constructor(
     readonly path: string,
     private readonly dtypes: Readonly<Record<string, DType>> = {},
+    private readonly kinds: ColumnKinds = {},
   ) {}
 
   /** Append one chunk (all columns the same length); the first chunk fixes the schema. */
-  write(columns: Record<string, Column>): void {
+  write(columns: Record<string, AnyColumn>): void {
     if (!this.writer) {
-      this.schema = arrowSchemaOf(columns, this.dtypes);
+      this.schema = arrowSchemaOf(columns, this.dtypes, this.kinds);
       this.writer = new RecordBatchFileWriter();
       const out = createWriteStream(this.path);
       const stream = this.writer.toNodeStream();

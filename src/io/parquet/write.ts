@@ -1,6 +1,7 @@
 /**
  * Parquet writer for Ristretto columns: each chunk of columns becomes one row group. Jagged columns are
- * written as list<T> (3-level LIST, required elements), flat and counts columns as required leaves,
+ * written as list<T> (3-level LIST, required elements), lists of lists (`jagged2`) as list<list<T>>,
+ * strings as UTF8 byte arrays, flat and counts columns as required leaves,
  * SNAPPY-compressed. Repetition/definition levels are built straight from the offsets (hyparquet-writer's
  * public API wants one JS array per event); pages, statistics and the footer are hyparquet-writer's.
  */
@@ -8,7 +9,7 @@ import type { ColumnChunk, SchemaElement } from 'hyparquet';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { writeColumn } from 'hyparquet-writer/src/column.js';
 import type { NumericArray } from '../../columnar/types.ts';
-import type { Column, DType } from '../reader.ts';
+import { isDoublyJagged, type AnyColumn, type Column, type DType, type DoublyJagged } from '../reader.ts';
 import { dtypeOfArray } from './dtype.ts';
 import { ParquetError } from './errors.ts';
 
@@ -70,10 +71,14 @@ function physicalValues(v: NumericArray, dtype: DType): ArrayLike<unknown> & Ite
   }
 }
 
+/** Columns whose shape the arrays alone do not tell: strings (bytes + offsets) and lists of lists. */
+export type ColumnKinds = Readonly<Record<string, 'string' | 'jagged2'>>;
+
 interface ColumnPlan {
   name: string;
   dtype: DType;
   jagged: boolean;
+  kind: 'flat' | 'jagged' | 'string' | 'jagged2';
   /** Schema elements of this column (one leaf, or the LIST group, its repeated node and the leaf). */
   elements: SchemaElement[];
 }
@@ -86,10 +91,11 @@ export class ParquetFileWriter {
   constructor(
     readonly path: string,
     private readonly dtypes: Readonly<Record<string, DType>> = {},
+    private readonly kinds: ColumnKinds = {},
   ) {}
 
   /** Append one chunk (all columns covering the same entries); the first chunk fixes the schema. */
-  write(columns: Record<string, Column>): void {
+  write(columns: Record<string, AnyColumn>): void {
     if (!this.pq) this.start(columns);
     const names = this.plans.map((p) => p.name);
     const numRows = names.length ? rowsOf(columns[names[0]!]!) : 0;
@@ -99,7 +105,7 @@ export class ParquetFileWriter {
     const groupStart = pq.writer.offset;
     for (const plan of this.plans) {
       const c = columns[plan.name];
-      if (!c || isJagged(c) !== plan.jagged) {
+      if (!c || isJagged(c as Column) !== plan.jagged || (plan.kind === 'jagged2') !== isDoublyJagged(c)) {
         throw new ParquetWriteError(`chunk lacks ${plan.jagged ? 'jagged' : 'flat'} column ${plan.name}`, { file: this.path, column: plan.name }, 'write the same columns in every chunk');
       }
       if (rowsOf(c) !== numRows) {
@@ -113,12 +119,19 @@ export class ParquetFileWriter {
         schemaPath,
         codec: pq.codec,
         compressors: pq.compressors,
-        stats: true,
+        stats: plan.kind !== 'string',
         pageSize: 1 << 20,
         columnIndex: false,
         offsetIndex: true,
       };
-      const pageData = isJagged(c) ? listPageData(c.offsets, c.content, plan.dtype) : { values: physicalValues(c, plan.dtype), definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 };
+      const pageData =
+        plan.kind === 'string'
+          ? stringPageData(c as Extract<Column, { offsets: Int32Array }>)
+          : plan.kind === 'jagged2'
+            ? list2PageData(c as DoublyJagged, plan.dtype)
+            : isJagged(c as Column)
+              ? listPageData((c as Extract<Column, { offsets: Int32Array }>).offsets, (c as Extract<Column, { offsets: Int32Array }>).content, plan.dtype)
+              : { values: physicalValues(c as NumericArray, plan.dtype), definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 };
       const result = writeColumn({ writer: pq.writer, column, pageData: pageData as PageData });
       chunks.push(result.chunk);
       pq.pendingIndexes.push(result);
@@ -136,18 +149,26 @@ export class ParquetFileWriter {
     await this.pq!.finish();
   }
 
-  private start(columns: Record<string, Column>): void {
+  private start(columns: Record<string, AnyColumn>): void {
     this.plans = Object.entries(columns).map(([name, c]) => {
-      const jagged = isJagged(c);
-      const dtype = this.dtypes[name] ?? dtypeOfArray(jagged ? c.content : c);
-      const elements: SchemaElement[] = jagged
-        ? [
-            { name, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
-            { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-            leafElement('element', dtype),
-          ]
-        : [leafElement(name, dtype)];
-      return { name, dtype, jagged, elements };
+      const jagged = isJagged(c as Column);
+      const kind = this.kinds[name] ?? (isDoublyJagged(c) ? 'jagged2' : jagged ? 'jagged' : 'flat');
+      const innermost = isDoublyJagged(c) ? c.content.content : jagged ? (c as Extract<Column, { offsets: Int32Array }>).content : (c as NumericArray);
+      const dtype = this.dtypes[name] ?? dtypeOfArray(innermost);
+      const list = (n: string, child: SchemaElement[]): SchemaElement[] => [
+        { name: n, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        ...child,
+      ];
+      const elements: SchemaElement[] =
+        kind === 'string'
+          ? [{ name, repetition_type: 'REQUIRED', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }]
+          : kind === 'jagged2'
+            ? list(name, list('element', [leafElement('element', dtype)]))
+            : jagged
+              ? list(name, [leafElement('element', dtype)])
+              : [leafElement(name, dtype)];
+      return { name, dtype, jagged, kind, elements };
     });
     const schema: SchemaElement[] = [{ name: 'schema', num_children: this.plans.length }, ...this.plans.flatMap((p) => p.elements)];
     try {
@@ -158,8 +179,8 @@ export class ParquetFileWriter {
   }
 }
 
-function rowsOf(c: Column): number {
-  return isJagged(c) ? c.offsets.length - 1 : c.length;
+function rowsOf(c: AnyColumn): number {
+  return ArrayBuffer.isView(c) ? c.length : c.offsets.length - 1;
 }
 
 /**
@@ -193,6 +214,51 @@ function listPageData(offsets: Int32Array, content: NumericArray, dtype: DType):
     }
   }
   return { values, definitionLevels: def, repetitionLevels: rep, maxDefinitionLevel: 1 } as PageData;
+}
+
+/** A string column (UTF-8 bytes + offsets) as one byte array per row. */
+function stringPageData(c: Extract<Column, { offsets: Int32Array }>): PageData {
+  const bytes = c.content as Uint8Array;
+  const n = c.offsets.length - 1;
+  const values = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) values[i] = bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!);
+  return { values, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData;
+}
+
+/**
+ * Levels of list<list<T>> with required lists and elements: definition 0 = empty outer list, 1 = empty
+ * inner list, 2 = a value; repetition 0 starts a row, 1 a new inner list, 2 the next value of one.
+ */
+function list2PageData(c: DoublyJagged, dtype: DType): PageData {
+  const outer = c.offsets;
+  const inner = c.content.offsets;
+  const physical = physicalValues(c.content.content, dtype);
+  const def: number[] = [];
+  const rep: number[] = [];
+  const values: unknown[] = [];
+  for (let i = 0; i + 1 < outer.length; i++) {
+    if (outer[i] === outer[i + 1]) {
+      def.push(0);
+      rep.push(0);
+      values.push(undefined);
+      continue;
+    }
+    for (let j = outer[i]!; j < outer[i + 1]!; j++) {
+      const r = j === outer[i] ? 0 : 1;
+      if (inner[j] === inner[j + 1]) {
+        def.push(1);
+        rep.push(r);
+        values.push(undefined);
+        continue;
+      }
+      for (let k = inner[j]!; k < inner[j + 1]!; k++) {
+        def.push(2);
+        rep.push(k === inner[j] ? r : 2);
+        values.push(physical[k]);
+      }
+    }
+  }
+  return { values, definitionLevels: def, repetitionLevels: rep, maxDefinitionLevel: 2 } as PageData;
 }
 
 /** Write columns to a Parquet file as one row group (list<T> for jagged columns, counts kept as columns). */

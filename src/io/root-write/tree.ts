@@ -72,10 +72,13 @@ interface BranchState {
   countsFrom?: string | undefined;
 }
 
-/** `n` + the collection name (`Muon_pt` → `nMuon`), NanoAOD's counter naming. */
+/**
+ * `n` + the collection name (`Muon_pt` → `nMuon`), NanoAOD's counter naming; characters other than
+ * letters, digits and `_` become `_`, since ROOT parses the counter name out of leaf titles (`x[nX]`).
+ */
 export function defaultCounterName(column: string): string {
   const i = column.indexOf('_');
-  return `n${i > 0 ? column.slice(0, i) : column}`;
+  return `n${i > 0 ? column.slice(0, i) : column}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
 /**
