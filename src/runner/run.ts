@@ -62,6 +62,8 @@ export interface RunOptions {
   preprocessConcurrency?: number;
   /** Progress and notices. */
   hooks?: RunHooks;
+  /** Run the processor's postprocess on the result (default true; watch mode merges raw results first). */
+  postprocess?: boolean;
   /** Stops the run: running chunks are abandoned, the merged prefix is checkpointed, RunInterruptedError is thrown. */
   signal?: AbortSignal;
 }
@@ -345,7 +347,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   await writing;
   if (ownExecutor) await executor.close();
 
-  const post = await processor.postprocess?.(acc);
+  const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);
   if (post !== undefined) acc = post as A;
   if (ckptFile) await removeCheckpoint(ckptFile);
 
