@@ -1,6 +1,7 @@
 /**
  * Reading and converting event files outside a processor: open a ROOT, Parquet or Arrow file as an
- * `EventReader`, list its branches, read columns for an entry range, run a function over its events.
+ * `EventReader`, list its branches, read columns for an entry range, run a function over its events;
+ * write ROOT files (a TTree with `RootTreeWriter` or `convert`, histograms with `writeHistogramsROOT`).
  *
  * @example
  * ```ts
@@ -13,4 +14,8 @@
 export { openReader, registerFormat, registeredFormats, UnsupportedFormatError, type FormatOpener } from './open.ts';
 export type { EventReader, BranchInfo, Column, DType, OpenOptions } from './reader.ts';
 export { convert, type ConvertOptions, type ConvertResult, type ConvertFormat } from './convert.ts';
+export { writeHistogramsROOT, type WriteHistogramsOptions, type WrittenHistogram } from './root-write/hist.ts';
+export { RootTreeWriter, defaultCounterName, type TreeColumn, type TreeWriterOptions } from './root-write/tree.ts';
+export { RootWriteError } from './root-write/file.ts';
+export type { Compression, RootCodec } from './root-write/compress.ts';
 export { runOnEvents, type RunOptions, type RunResult } from '../events/run.ts';
