@@ -3,11 +3,13 @@
  * in-process scan exactly, the workspace is staged once per endpoint (cached by hash in the endpoint's
  * function cache folder), and a lost endpoint costs no patch.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadWorkspace, readPatches, scan, testPatch, workspaceHash, type FaasScanStats, type NamedPatch, type ScanRecord, type WorkspaceSpec } from '../../src/fit/index.ts';
+import { loadWorkspace, readPatches, readResults, scan, testPatch, workspaceHash, type FaasScanStats, type NamedPatch, type ScanRecord, type WorkspaceSpec } from '../../src/fit/index.ts';
 import { Procs } from '../faas/helpers.ts';
+import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
 
 let dir = '';
@@ -73,6 +75,28 @@ describe('fit scan on two FaaS endpoints', () => {
     // With tail copies of every running patch, still exactly one result per patch.
     expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
     for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+  }, 240_000);
+
+  it('ristretto fit scan --executor faas: the CLI streams results and writes results.json', async () => {
+    const patchDir = join(dir, 'cli-faas');
+    mkdirSync(patchDir, { recursive: true });
+    for (const p of patches.slice(0, 2)) copyFileSync(p.file!, join(patchDir, basename(p.file!)));
+    const out = join(dir, 'cli-faas-out');
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'ristretto.mjs'), 'fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', patchDir, '--executor', 'faas', '--service', url, '--endpoints', 'site-a,site-b', '--out', out, '--plot', 'none', '--json'],
+      { env: { ...process.env, RISTRETTO_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await new Promise((r) => child.once('exit', r)), stderr).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ summary: { patches: 2, tested: 2, failed: 0 } });
+    const file = readResults(join(out, 'results.json'));
+    for (const r of file.results) expect(essence(r)).toEqual(essence(testPatch(bkg, patches.find((p) => p.name === r.name)!)));
+    expect(stderr).toMatch(/\[2\/2\] .*ETA 0 s/);
   }, 240_000);
 
   it('an unknown endpoint is a clear error before anything runs', async () => {
