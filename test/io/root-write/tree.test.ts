@@ -108,6 +108,32 @@ describe('convert to ROOT TTrees', () => {
     }
   });
 
+  it('edge cases: a collection empty in every entry, an empty entry range', async () => {
+    const path = join(dir, 'edges.root');
+    const w = new RootTreeWriter(path, [
+      { name: 'A_x', dtype: 'float32', kind: 'jagged' },
+      { name: 'y', dtype: 'int16', kind: 'flat' },
+    ]);
+    w.write({ A_x: { offsets: new Int32Array(4), content: new Float32Array(0) }, y: Int16Array.of(-1, 2, -3) });
+    await w.close();
+    const trees = await jsrootTrees(path);
+    const got = new Map<string, Plain[] | Error>();
+    for (const c of jsrootColumns(trees.get('Events')!)) got.set(c.name, await jsrootBranch(trees.get('Events')!, c));
+    expect(Object.fromEntries(got)).toEqual({ nA: [0, 0, 0], A_x: [[], [], []], y: [-1, 2, -3] });
+
+    const input = await openRoot(NANO);
+    try {
+      const res = await convert(input, join(dir, 'empty.root'), { entryStart: 5, entryStop: 5, branches: ['Muon_pt', 'MET_pt'] });
+      expect(res.entries).toBe(0);
+      const r = await openRoot(join(dir, 'empty.root'));
+      expect(r.numEntries).toBe(0);
+      expect(plainOfColumn((await r.read(['Muon_pt'], 0, 0))['Muon_pt']!)).toEqual([]);
+      await r.close();
+    } finally {
+      await input.close();
+    }
+  });
+
   it('refuses jagged columns that disagree with their shared counter, naming branch and entry; leaves no file', async () => {
     const path = join(dir, 'bad-counts.root');
     const w = new RootTreeWriter(path, [
