@@ -123,11 +123,16 @@ export function migrate(db: Database.Database, file: string, log?: (msg: string)
   }
   for (const m of MIGRATIONS) {
     if (m.version <= from) continue;
+    let applied = false;
     try {
+      // IMMEDIATE: take the write lock first, then look again. Two processes opening the same database
+      // at once (the service and `ristretto faas user add`) both saw the old version; only one applies.
       db.transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
         m.up(db);
         db.pragma(`user_version = ${m.version}`);
-      })();
+        applied = true;
+      }).immediate();
     } catch (e) {
       throw new ServiceDatabaseError(
         `migrating the service database ${file} to schema version ${m.version} (${m.what}) failed: ${(e as Error).message}`,
@@ -136,7 +141,7 @@ export function migrate(db: Database.Database, file: string, log?: (msg: string)
         { cause: e },
       );
     }
-    if (from > 0) log?.(`service database ${file}: schema version ${m.version} (${m.what})`);
+    if (applied && from > 0) log?.(`service database ${file}: schema version ${m.version} (${m.what})`);
   }
   return { from, to: Math.max(from, SCHEMA_VERSION) };
 }
