@@ -10,7 +10,10 @@ export class AccumulateError extends RistrettoError {}
 /** Two accumulators could not be merged (mismatched types, unequal strings, an Addable's own failure). */
 export class MergeError extends AccumulateError {}
 
-/** A value could not be encoded, or bytes could not be decoded, by the binary accumulator codec. */
+/**
+ * A value could not be encoded, or bytes could not be decoded: by the binary accumulator codec, or by the FaaS
+ * frame and value codec (src/faas/codec.ts), which throws this same class.
+ */
 export class CodecError extends AccumulateError {}
 
 /** A binary type tag has no registered decoder on this side. */

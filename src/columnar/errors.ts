@@ -1,5 +1,5 @@
 /** Typed errors of the columnar kernels: each names the operation and the sizes or names involved. */
-import { RistrettoError } from '../errors/index.ts';
+import { joinErrorFamily, MissingColumnError, RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 
 /** Base of every error raised by a columnar kernel. */
@@ -34,7 +34,7 @@ export class OffsetsMismatchError extends ColumnarError {
   }
 }
 
-/** A field a kernel needs is not in the collection. */
+/** A field a kernel needs is not in the collection. Also a {@link MissingColumnError}. */
 export class FieldNotFoundError extends ColumnarError {
   readonly field: string;
   readonly available: readonly string[];
@@ -52,6 +52,8 @@ export class FieldNotFoundError extends ColumnarError {
     this.available = available;
   }
 }
+
+joinErrorFamily(MissingColumnError, FieldNotFoundError);
 
 /** An argument is outside what the kernel supports (a combination size, a dtype, an index). */
 export class InvalidArgumentError extends ColumnarError {}

@@ -3,6 +3,7 @@
  * file's tree. Items come out in a fixed order (dataset, file, entry) so that results merge in the same
  * order on every run, which makes resumed and uninterrupted runs bit-identical.
  */
+import { RistrettoError } from '../errors/index.ts';
 
 /** One chunk of work: entries [entryStart, entryStop) of `tree` in `file`. Plain data (structured-clone and JSON safe). */
 export interface WorkItem {
@@ -45,7 +46,7 @@ export function itemKey(item: WorkItem): string {
  */
 export function chunkRanges(info: Pick<FileInfo, 'numEntries' | 'boundaries'>, opts: ChunkOptions = {}): Array<[number, number]> {
   const chunksize = opts.chunksize ?? 100_000;
-  if (!Number.isInteger(chunksize) || chunksize < 1) throw new RangeError(`chunksize must be a positive integer, got ${chunksize}`);
+  if (!Number.isInteger(chunksize) || chunksize < 1) throw new RistrettoError(`chunksize must be a positive integer, got ${chunksize}`, { chunksize }, 'pass --chunksize N (entries per chunk), e.g. 100000');
   const n = info.numEntries;
   if (n <= 0) return [];
   const out: Array<[number, number]> = [];

@@ -16,3 +16,57 @@ export class RistrettoError extends Error {
     this.hint = hint;
   }
 }
+
+const plainInstanceOf = Function.prototype[Symbol.hasInstance];
+const members = new WeakMap<object, Set<abstract new (...args: never[]) => Error>>();
+
+/**
+ * Make `cls` (which keeps its own base, e.g. ParquetError) a member of `family`: `e instanceof family` is
+ * then true for its instances too. JavaScript has single inheritance, and a Parquet column that is not there
+ * is both a ParquetError and a missing column.
+ */
+export function joinErrorFamily(family: typeof MissingColumnError | typeof EntryRangeError, ...classes: (abstract new (...args: never[]) => Error)[]): void {
+  let set = members.get(family);
+  if (!set) members.set(family, (set = new Set()));
+  for (const c of classes) set.add(c);
+}
+
+function inFamily(family: object, x: unknown): boolean {
+  if (plainInstanceOf.call(family, x)) return true;
+  for (const c of members.get(family) ?? []) if (plainInstanceOf.call(c, x)) return true;
+  return false;
+}
+
+/**
+ * A branch, column or field that was asked for is not there. One family across the readers (ROOT
+ * `BranchNotFoundError`, `ParquetColumnNotFoundError`, `ArrowColumnNotFoundError`), the events layer and the
+ * columnar kernels (`FieldNotFoundError`): `e instanceof MissingColumnError` catches all of them. Each
+ * names what is missing and where, and lists the closest names in its context where it knows them.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await reader.read(['Muon_ptt'], 0, 100);
+ * } catch (e) {
+ *   if (e instanceof MissingColumnError) console.error(e.message); // "... closest: Muon_pt ..."
+ *   else throw e;
+ * }
+ * ```
+ */
+export class MissingColumnError extends RistrettoError {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    // Only the family class itself looks at members; its subclasses test plainly.
+    return this === MissingColumnError ? inFamily(this, x) : plainInstanceOf.call(this, x);
+  }
+}
+
+/**
+ * An entry range outside a file, tree or table, or not a valid range (start > stop, negative, not integer).
+ * One family across ROOT and RNTuple, Parquet (`ParquetRangeError`), Arrow (`ArrowRangeError`) and the events
+ * layer: `e instanceof EntryRangeError` catches all of them.
+ */
+export class EntryRangeError extends RistrettoError {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return this === EntryRangeError ? inFamily(this, x) : plainInstanceOf.call(this, x);
+  }
+}

@@ -1,11 +1,11 @@
 /** Errors raised by the events layer. All carry the file, tree and branch they concern. */
-import { RistrettoError } from '../errors/index.ts';
+import { EntryRangeError, MissingColumnError, RistrettoError } from '../errors/index.ts';
 
 /**
  * A column was touched on an events object after its `runOnEvents` call returned (kept in a closure):
  * the chunk is over and its reader may be closed, so columns not loaded by then are not read any more.
  */
-export class ColumnNotLoaded extends RistrettoError {
+export class ColumnNotLoadedError extends RistrettoError {
   readonly branch: string;
   constructor(branch: string) {
     super(
@@ -18,7 +18,7 @@ export class ColumnNotLoaded extends RistrettoError {
 }
 
 /** A column that was not prefetched was touched, and the reader can neither read synchronously nor be reopened by the helper thread. */
-export class SyncReadUnavailable extends RistrettoError {
+export class SyncReadUnavailableError extends RistrettoError {
   readonly branch: string;
   constructor(branch: string, path: string, treeName: string) {
     super(
@@ -31,12 +31,12 @@ export class SyncReadUnavailable extends RistrettoError {
 }
 
 /** The processor asked for a branch (or collection field) the file does not have. */
-export class BranchNotFound extends RistrettoError {
+export class MissingBranchError extends MissingColumnError {
   readonly branch: string;
   readonly closest: readonly string[];
   constructor(branch: string, path: string, treeName: string, closest: readonly string[], what = 'branch') {
     super(
-      `no ${what} ${branch} in ${path} tree ${treeName}` + (closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''),
+      `no ${what} ${branch} in ${path} tree ${treeName}${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}`,
       { path, tree: treeName, branch, closest },
       'check the spelling against the names listed; `Object.keys(events)` and `Object.keys(events.<Collection>.fields)` list what exists',
     );
@@ -46,7 +46,7 @@ export class BranchNotFound extends RistrettoError {
 }
 
 /** A reader returned a column whose shape contradicts its branch metadata or its collection's offsets. */
-export class ColumnShapeMismatch extends RistrettoError {
+export class ColumnShapeMismatchError extends RistrettoError {
   constructor(branch: string, path: string, treeName: string, detail: string) {
     super(
       `column ${branch} from ${path} tree ${treeName} has an unexpected shape: ${detail}`,
@@ -57,7 +57,7 @@ export class ColumnShapeMismatch extends RistrettoError {
 }
 
 /** `runOnEvents` was asked for entries outside the file. */
-export class InvalidEntryRange extends RistrettoError {
+export class InvalidEntryRangeError extends EntryRangeError {
   constructor(entryStart: number, entryStop: number, numEntries: number, path: string) {
     super(
       `entry range [${entryStart}, ${entryStop}) is not within [0, ${numEntries}] of ${path}`,

@@ -10,7 +10,7 @@
  */
 import type { EventReader } from '../io/reader.ts';
 import { ensureSyncReads } from '../io/sync-read.ts';
-import { InvalidEntryRange } from './errors.ts';
+import { InvalidEntryRangeError } from './errors.ts';
 import { nanoSchemaOf } from './nanoaod.ts';
 import { ColumnStore } from './store.ts';
 import type { Events } from './types.ts';
@@ -38,7 +38,7 @@ export interface RunResult<R> {
  * Call `fn` once on the events of `[entryStart, entryStop)`, loading the columns it touches.
  *
  * `fn` runs exactly once per call, so it may print, count and have side effects. Do not keep `events`
- * beyond the call: columns not loaded by then are no longer read (`ColumnNotLoaded`). Errors `fn` throws
+ * beyond the call: columns not loaded by then are no longer read (`ColumnNotLoadedError`). Errors `fn` throws
  * are rethrown untouched; a failed read of a column it touched surfaces as the reader's error.
  *
  * The reader should implement `readSync`, or be a file `openReader` can open again (misses are then read
@@ -52,7 +52,7 @@ export async function runOnEvents<R>(
   opts: RunOptions = {},
 ): Promise<RunResult<R>> {
   if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > reader.numEntries) {
-    throw new InvalidEntryRange(entryStart, entryStop, reader.numEntries, reader.path);
+    throw new InvalidEntryRangeError(entryStart, entryStop, reader.numEntries, reader.path);
   }
   const r = ensureSyncReads(reader);
   const schema = nanoSchemaOf(r);

@@ -5,7 +5,7 @@
  * a processor really used.
  */
 import type { Column, EventReader } from '../io/reader.ts';
-import { ColumnNotLoaded, ColumnShapeMismatch, SyncReadUnavailable } from './errors.ts';
+import { ColumnNotLoadedError, ColumnShapeMismatchError, SyncReadUnavailableError } from './errors.ts';
 
 export class ColumnStore {
   private readonly columns = new Map<string, Column>();
@@ -24,8 +24,8 @@ export class ColumnStore {
     this.accessed.add(name);
     const c = this.columns.get(name);
     if (c !== undefined) return c;
-    if (this.sealed) throw new ColumnNotLoaded(name);
-    if (!this.reader.readSync) throw new SyncReadUnavailable(name, this.reader.path, this.reader.treeName);
+    if (this.sealed) throw new ColumnNotLoadedError(name);
+    if (!this.reader.readSync) throw new SyncReadUnavailableError(name, this.reader.path, this.reader.treeName);
     this.loadedLate.add(name);
     this.accept([name], this.reader.readSync([name], this.entryStart, this.entryStop));
     return this.columns.get(name)!;
@@ -73,11 +73,11 @@ export class ColumnStore {
     for (const name of names) {
       const c = got[name];
       if (c === undefined) {
-        throw new ColumnShapeMismatch(name, this.reader.path, this.reader.treeName, 'the reader returned no column for it');
+        throw new ColumnShapeMismatchError(name, this.reader.path, this.reader.treeName, 'the reader returned no column for it');
       }
       const len = ArrayBuffer.isView(c) ? c.length : c.offsets.length - 1;
       if (len !== n) {
-        throw new ColumnShapeMismatch(name, this.reader.path, this.reader.treeName, `${len} entries for a range of ${n}`);
+        throw new ColumnShapeMismatchError(name, this.reader.path, this.reader.treeName, `${len} entries for a range of ${n}`);
       }
       this.columns.set(name, c);
     }

@@ -59,6 +59,6 @@ export type EventsEntry = CollectionView & FlatRecord & NumericArray;
 
 /**
  * A chunk of events, columns loaded lazily. Accessing a branch that does not exist throws
- * `BranchNotFound` naming the closest branches; use `'x' in events.Muon` to probe optional fields.
+ * `MissingBranchError` naming the closest branches; use `'x' in events.Muon` to probe optional fields.
  */
 export type Events = EventsBase & { readonly [name: string]: EventsEntry };

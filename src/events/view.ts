@@ -8,7 +8,7 @@ import type { Jagged, NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { countsFromOffsets, globalIndex, offsetsFromCounts } from './crossref.ts';
-import { BranchNotFound, ColumnShapeMismatch } from './errors.ts';
+import { MissingBranchError, ColumnShapeMismatchError } from './errors.ts';
 import type { CollectionSchema, NanoSchema, RecordSchema } from './nanoaod.ts';
 import type { ColumnStore } from './store.ts';
 import type { CollectionView, Events, FlatRecord } from './types.ts';
@@ -48,7 +48,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   const { reader } = store;
   const path = reader.path;
   const tree = reader.treeName;
-  const mismatch = (branch: string, detail: string) => new ColumnShapeMismatch(branch, path, tree, detail);
+  const mismatch = (branch: string, detail: string) => new ColumnShapeMismatchError(branch, path, tree, detail);
 
   const flat = (name: string): NumericArray => {
     const c = store.get(name);
@@ -132,7 +132,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     const fields = {};
     for (const f of cs.fields.keys()) defineGetter(fields, f, () => field(f).content);
     const unknownField = (key: string): never => {
-      throw new BranchNotFound(`${cs.name}_${key}`, path, tree, closestNames(`${cs.name}_${key}`, [...cs.fields.values()].map((b) => b.name)));
+      throw new MissingBranchError(`${cs.name}_${key}`, path, tree, closestNames(`${cs.name}_${key}`, [...cs.fields.values()].map((b) => b.name)));
     };
 
     const links: Record<string, string> = Object.fromEntries(cs.links);
@@ -167,7 +167,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     for (const [f, b] of rs.fields) defineGetter(target, f, () => flat(b.name));
     Object.defineProperty(target, INSPECT, { value: () => `Record ${rs.name} {${[...rs.fields.keys()].join(', ')}}` });
     v = strict(target, (key) => {
-      throw new BranchNotFound(`${rs.name}_${key}`, path, tree, closestNames(`${rs.name}_${key}`, [...rs.fields.values()].map((b) => b.name)));
+      throw new MissingBranchError(`${rs.name}_${key}`, path, tree, closestNames(`${rs.name}_${key}`, [...rs.fields.values()].map((b) => b.name)));
     }) as FlatRecord;
     recordViews.set(rs.name, v);
     return v;
@@ -181,7 +181,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     entryStop: { value: store.entryStop },
     column: {
       value: (name: string): Column => {
-        if (!schema.branches.has(name)) throw new BranchNotFound(name, path, tree, closestNames(name, schema.branches.keys()));
+        if (!schema.branches.has(name)) throw new MissingBranchError(name, path, tree, closestNames(name, schema.branches.keys()));
         return store.get(name);
       },
     },
@@ -201,7 +201,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
 
   const topLevel = [...new Set([...schema.collections.keys(), ...schema.records.keys(), ...schema.plain.keys()])];
   return strict(events, (key) => {
-    throw new BranchNotFound(key, path, tree, closestNames(key, [...topLevel, ...schema.branches.keys()]), 'branch or collection');
+    throw new MissingBranchError(key, path, tree, closestNames(key, [...topLevel, ...schema.branches.keys()]), 'branch or collection');
   }) as Events;
 }
 

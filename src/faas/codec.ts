@@ -16,14 +16,12 @@
  * A user object's own keys `$type`, `$$type`, ... are escaped by one extra `$` and unescaped on decode.
  * Byte order is the host's (little-endian on every platform Node supports in practice).
  */
+import { CodecError } from '../accumulate/errors.ts';
 import { binaryDecoder } from '../accumulate/protocol.ts';
 import { typedArrayConstructor } from '../accumulate/typed.ts';
 
-
-/** Thrown when bytes are not a valid frame or a value cannot be encoded. */
-export class CodecError extends Error {
-  override name = 'CodecError';
-}
+/** Thrown when bytes are not a valid frame or a value cannot be encoded: the one codec error of Ristretto. */
+export { CodecError };
 
 // ---------------------------------------------------------------- frames
 

@@ -11,6 +11,7 @@
 import type { WorkItem } from '../dataset/chunking.ts';
 import type { ProcessorBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
+import { RistrettoError } from '../errors/index.ts';
 import { CancelledError } from './errors.ts';
 import type { ChunkResult } from './process-chunk.ts';
 
@@ -89,7 +90,7 @@ export abstract class BaseExecutor implements Executor {
 
   constructor(opts: ExecutorOptions = {}) {
     const r = opts.retries ?? 0;
-    if (!Number.isInteger(r) || r < 0) throw new RangeError(`retries must be a non-negative integer, got ${r}`);
+    if (!Number.isInteger(r) || r < 0) throw new RistrettoError(`retries must be a non-negative integer, got ${r}`, { retries: r }, 'pass --retries N with N >= 0');
     this.retries = r;
     this.onRetry = opts.onRetry;
   }

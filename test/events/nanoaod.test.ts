@@ -130,7 +130,7 @@ describe('inconsistent readers', () => {
     data.Muon_eta = { ...data.Muon_eta!, values: eta };
     const r = new MemoryReader('mem://bad', data);
     const err = await runOnEvents(r, 0, 100, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length).catch((x: unknown) => x);
-    expect((err as Error).name).toBe('ColumnShapeMismatch');
+    expect((err as Error).name).toBe('ColumnShapeMismatchError');
     expect((err as Error).message).toMatch(/column Muon_eta from mem:\/\/bad tree Events .*differ from collection Muon's \(from Muon_pt\) at entry 42/);
   });
 });

@@ -1,6 +1,6 @@
 /** The events layer over the real Parquet files (flat and nested layouts of the same 1,000 events). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BranchNotFound, runOnEvents } from '../../src/events/index.ts';
+import { MissingBranchError, runOnEvents } from '../../src/events/index.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import type { EventReader } from '../../src/io/reader.ts';
 import { sharedPath } from '../shared.ts';
@@ -51,7 +51,7 @@ describe('Run2012B SingleMu, Parquet', () => {
 
   it('names the file and the closest branches for a misspelt field', async () => {
     const err = await runOnEvents(flat, 0, 10, (e) => e.Muon.ptt).catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(BranchNotFound);
+    expect(err).toBeInstanceOf(MissingBranchError);
     expect((err as Error).message).toContain(`no branch Muon_ptt in ${FLAT} tree Events; closest: Muon_pt, `);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BranchNotFound, ColumnNotLoaded, InvalidEntryRange, SyncReadUnavailable, runOnEvents } from '../../src/events/index.ts';
+import { MissingBranchError, ColumnNotLoadedError, InvalidEntryRangeError, SyncReadUnavailableError, runOnEvents } from '../../src/events/index.ts';
 import type { Events } from '../../src/events/index.ts';
 import { MemoryReader, toyBranches, toyEvents } from './memory-reader.ts';
 import type { ToyEvent } from './memory-reader.ts';
@@ -150,7 +150,7 @@ describe('runOnEvents: lazy loading', () => {
     const r = reader();
     Object.assign(r, { readSync: undefined });
     const err = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length).catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(SyncReadUnavailable);
+    expect(err).toBeInstanceOf(SyncReadUnavailableError);
     expect((err as Error).message).toMatch(/column MET_pt of mem:\/\/toy tree Events was not prefetched.*readSync.*prefetch/);
     const ok = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length, { prefetch: ['MET_pt'] });
     expect(ok.result).toBe(10);
@@ -158,9 +158,9 @@ describe('runOnEvents: lazy loading', () => {
 
   it('validates the entry range', async () => {
     const r = reader();
-    await expect(runOnEvents(r, 5, 4, () => 0)).rejects.toBeInstanceOf(InvalidEntryRange);
+    await expect(runOnEvents(r, 5, 4, () => 0)).rejects.toBeInstanceOf(InvalidEntryRangeError);
     await expect(runOnEvents(r, 0, r.numEntries + 1, () => 0)).rejects.toThrow(/not within \[0, 200\]/);
-    await expect(runOnEvents(r, 0.5, 3, () => 0)).rejects.toBeInstanceOf(InvalidEntryRange);
+    await expect(runOnEvents(r, 0.5, 3, () => 0)).rejects.toBeInstanceOf(InvalidEntryRangeError);
   });
 
   it('works on a sub-range and on an empty range', async () => {
@@ -194,9 +194,9 @@ describe('runOnEvents: missing branches', () => {
   it('names the branch, the file, the tree and the closest branches for a collection field', async () => {
     const r = reader();
     const err = await runOnEvents(r, 0, 10, (e) => e.Muon.ptt).catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(BranchNotFound);
+    expect(err).toBeInstanceOf(MissingBranchError);
     expect((err as Error).message).toMatch(/^no branch Muon_ptt in mem:\/\/toy tree Events; closest: Muon_pt, /);
-    expect((err as BranchNotFound).closest[0]).toBe('Muon_pt');
+    expect((err as MissingBranchError).closest[0]).toBe('Muon_pt');
     expect(r.reads).toEqual([]);
   });
 
@@ -218,7 +218,7 @@ describe('runOnEvents: missing branches', () => {
   it('explains itself when events are used after runOnEvents returned', async () => {
     const r = reader();
     const { result: kept } = await runOnEvents(r, 0, 10, (e) => e);
-    expect(() => kept.Jet.pt).toThrow(ColumnNotLoaded);
+    expect(() => kept.Jet.pt).toThrow(ColumnNotLoadedError);
     expect(() => kept.Jet.pt).toThrow(/only inside the function given to runOnEvents/);
     expect(r.reads).toEqual([]);
   });

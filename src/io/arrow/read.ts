@@ -6,7 +6,7 @@
 import { tableFromIPC, Type, type Data, type DataType, type Field, type RecordBatch } from 'apache-arrow';
 import { ByteBuffer } from 'flatbuffers';
 import type { NumericArray } from '../../columnar/types.ts';
-import { RistrettoError } from '../../errors/index.ts';
+import { EntryRangeError, joinErrorFamily, MissingColumnError, RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import { arrayTypeOf, isDType } from '../parquet/dtype.ts';
@@ -28,9 +28,14 @@ ByteBuffer.prototype.__vector_len = function (this: ByteBuffer, offset: number):
 
 export class ArrowError extends RistrettoError {}
 export class ArrowFormatError extends ArrowError {}
+/** A requested column is not in the table. Also a {@link MissingColumnError}. */
 export class ArrowColumnNotFoundError extends ArrowError {}
 export class ArrowUnsupportedError extends ArrowError {}
+/** An entry range outside the table or not a valid range. Also an {@link EntryRangeError}. */
 export class ArrowRangeError extends ArrowError {}
+
+joinErrorFamily(MissingColumnError, ArrowColumnNotFoundError);
+joinErrorFamily(EntryRangeError, ArrowRangeError);
 
 interface ArrowBranch {
   info: BranchInfo;

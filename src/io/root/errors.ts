@@ -2,7 +2,7 @@
  * Typed errors of the ROOT reader. Each carries the file, tree, branch and (where it applies) the basket
  * and entry range, so a message is enough to find the faulty bytes again.
  */
-import { RistrettoError } from '../../errors/index.ts';
+import { EntryRangeError, joinErrorFamily, MissingColumnError, RistrettoError } from '../../errors/index.ts';
 
 /** Base of every error the ROOT reader throws. */
 export class RootError extends RistrettoError {}
@@ -31,5 +31,7 @@ export class CorruptBasketError extends RootError {}
 /** Fetching basket bytes failed (I/O or network, after the source's retries); the cause says why. */
 export class BasketReadError extends RootError {}
 
-/** The entry range passed to `read` is outside the tree or not a valid range. */
-export class EntryRangeError extends RootError {}
+/** The entry range passed to `read` is outside the tree or not a valid range: the family class itself, shared by every reader. */
+export { EntryRangeError };
+
+joinErrorFamily(MissingColumnError, BranchNotFoundError);

@@ -1,0 +1,150 @@
+/**
+ * One error family for "missing branch/column/field" and one for "entry range", whatever raised them: real
+ * files through each reader, the events layer and the columnar kernels. Also: every exported error class
+ * name ends in `Error`, and the FaaS codec throws the one CodecError.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CodecError } from '../../src/accumulate/errors.ts';
+import * as ak from '../../src/columnar/index.ts';
+import { EntryRangeError, MissingColumnError, RistrettoError } from '../../src/errors/index.ts';
+import { runOnEvents } from '../../src/events/index.ts';
+import { decodeFrame, encodeFrameRaw } from '../../src/faas/codec.ts';
+import { ArrowColumnNotFoundError, ArrowError, ArrowRangeError, openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
+import type { EventReader } from '../../src/io/reader.ts';
+import { openParquet } from '../../src/io/parquet/index.ts';
+import { ParquetColumnNotFoundError, ParquetError, ParquetRangeError } from '../../src/io/parquet/errors.ts';
+import { BranchNotFoundError, RootError } from '../../src/io/root/errors.ts';
+import { openReader } from '../../src/io/open.ts';
+import { sharedPath } from '../shared.ts';
+
+const ROOT = sharedPath('data', 'Run2012B_SingleMu_10000.root');
+const PARQUET = sharedPath('data', 'Run2012B_SingleMu-1000.parquet');
+
+let dir: string;
+let arrowPath: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ristretto-families-'));
+  arrowPath = join(dir, 'small.arrow');
+  await writeArrowIPC({ Mu_pt: Float32Array.of(1, 2, 3, 4) }, arrowPath);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+async function withReader(path: string, fn: (r: EventReader) => Promise<void>): Promise<void> {
+  const r = path.endsWith('.arrow') ? await openArrow(path) : path.endsWith('.parquet') ? await openParquet(path) : await openReader(path);
+  try {
+    await fn(r);
+  } finally {
+    await r.close();
+  }
+}
+
+describe('missing column family', () => {
+  it('ROOT, Parquet and Arrow readers: a misspelled column is a MissingColumnError and keeps its own class', async () => {
+    const cases: [string, string, abstract new (...a: never[]) => Error, abstract new (...a: never[]) => Error][] = [
+      [ROOT, 'MET_ptt', BranchNotFoundError, RootError],
+      [PARQUET, 'MET_ptt', ParquetColumnNotFoundError, ParquetError],
+      ['arrow', 'Mu_ptt', ArrowColumnNotFoundError, ArrowError],
+    ];
+    for (const [file, name, own, base] of cases) {
+      await withReader(file === 'arrow' ? arrowPath : file, async (r) => {
+        const e = await caught(r.read([name], 0, 1));
+        expect(e, file).toBeInstanceOf(own);
+        expect(e, file).toBeInstanceOf(base);
+        expect(e, file).toBeInstanceOf(MissingColumnError);
+        expect(e, file).not.toBeInstanceOf(EntryRangeError);
+        expect((e as Error).message, file).toContain(name);
+      });
+    }
+  });
+
+  it('the events layer and the columnar kernels join the same family', async () => {
+    await withReader(ROOT, async (r) => {
+      const e = await caught(runOnEvents(r, 0, 10, (ev) => (ev as unknown as Record<string, unknown>).MET_ptt));
+      expect(e).toBeInstanceOf(MissingColumnError);
+      expect((e as Error).message).toMatch(/MET_ptt.*closest: MET_pt/);
+    });
+    const muons = { offsets: Int32Array.of(0, 1), fields: { pt: Float32Array.of(5) } };
+    let e: unknown;
+    try {
+      ak.field(muons as never, 'Pt');
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(ak.FieldNotFoundError);
+    expect(e).toBeInstanceOf(MissingColumnError);
+  });
+
+  it('other errors are not members', () => {
+    expect(new RistrettoError('x')).not.toBeInstanceOf(MissingColumnError);
+    expect(new ParquetError('x')).not.toBeInstanceOf(MissingColumnError);
+    expect(new Error('x')).not.toBeInstanceOf(MissingColumnError);
+    expect(null).not.toBeInstanceOf(MissingColumnError);
+    // Membership does not leak into the member classes: a Parquet column error is no Arrow one.
+    expect(new ParquetColumnNotFoundError('x')).not.toBeInstanceOf(ArrowColumnNotFoundError);
+  });
+});
+
+describe('entry range family', () => {
+  it('ROOT, Parquet, Arrow and runOnEvents: entries past the end are an EntryRangeError', async () => {
+    const cases: [string, abstract new (...a: never[]) => Error][] = [
+      [ROOT, EntryRangeError],
+      [PARQUET, ParquetRangeError],
+      [arrowPath, ArrowRangeError],
+    ];
+    for (const [file, own] of cases) {
+      await withReader(file, async (r) => {
+        const col = r.branches()[0]!.name;
+        const e = await caught(r.read([col], 0, r.numEntries + 1));
+        expect(e, file).toBeInstanceOf(own);
+        expect(e, file).toBeInstanceOf(EntryRangeError);
+        expect(e, file).not.toBeInstanceOf(MissingColumnError);
+        const ev = await caught(runOnEvents(r, 5, 2, () => 0));
+        expect(ev, file).toBeInstanceOf(EntryRangeError);
+        expect((ev as Error).message, file).toMatch(/entry range \[5, 2\)/);
+      });
+    }
+  });
+});
+
+describe('error classes', () => {
+  it('the FaaS frame codec throws the accumulate CodecError', () => {
+    const frame = encodeFrameRaw('{"a":1}', [Uint8Array.of(1, 2, 3)]);
+    let e: unknown;
+    try {
+      decodeFrame(frame.subarray(0, frame.length - 1));
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(CodecError);
+    expect(e).toBeInstanceOf(RistrettoError);
+    expect((e as Error).name).toBe('CodecError');
+  });
+
+  it('every exported error class of the library entry points is named ...Error', async () => {
+    const modules = await Promise.all([
+      import('../../src/index.ts'),
+      import('../../src/io/index.ts'),
+      import('../../src/events/index.ts'),
+      import('../../src/accumulate/index.ts'),
+      import('../../src/errors/index.ts'),
+      import('../../src/io/root/errors.ts'),
+      import('../../src/io/parquet/errors.ts'),
+      import('../../src/io/arrow/index.ts'),
+    ]);
+    const bad: string[] = [];
+    let seen = 0;
+    for (const m of modules)
+      for (const [key, v] of Object.entries(m)) {
+        if (typeof v !== 'function' || !(v.prototype instanceof Error)) continue;
+        seen++;
+        if (!key.endsWith('Error') || !v.name.endsWith('Error')) bad.push(key);
+      }
+    expect(seen).toBeGreaterThan(20);
+    expect(bad).toEqual([]);
+  });
+});
