@@ -12,7 +12,8 @@
  * - DuckDB, `threads=1`, in a fresh process: instance, view, query and result rows;
  * - Ristretto, 2 threads: `run-analysis --executor threads --workers 2` (pool start-up included);
  * - DuckDB, `threads=2`.
- * Each side runs under `/usr/bin/time -f %M` for its peak RSS (worker threads share the process). The
+ * Each side runs under `/usr/bin/time` for its peak RSS (worker threads share the process) and the CPU
+ * seconds of the whole process (less sensitive than wall time to a loaded machine). The
  * "floor" is the time to only read and decompress the column chunks the query reads (the columns from
  * Ristretto's metrics.json), on one thread: what is left once decoding and the analysis cost nothing.
  * Histograms are checked: Ristretto 1 vs 2 threads identical bin for bin, DuckDB's total equal to Ristretto's.
@@ -78,23 +79,28 @@ interface Timed {
   seconds: number;
   /** Peak RSS in MB (undefined without /usr/bin/time). */
   rssMB: number | undefined;
+  /** User + system CPU seconds of the whole process (undefined without /usr/bin/time). */
+  cpu: number | undefined;
   load: number;
 }
 
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Run `cmd args` (under /usr/bin/time when present), fail loudly on a non-zero exit; peak RSS in MB. */
-function runMeasured(cmd: string, args: string[]): { stdout: string; rssMB: number | undefined } {
+function runMeasured(cmd: string, args: string[]): { stdout: string; rssMB: number | undefined; cpu: number | undefined } {
   const rssFile = join(tmpdir(), `ristretto-e2e-rss-${process.pid}.txt`);
-  const [bin, argv] = TIME ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [bin, argv] = TIME ? [TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const r = spawnSync(bin, argv, { cwd: repo, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   let rssMB: number | undefined;
+  let cpu: number | undefined;
   if (TIME) {
-    rssMB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+    const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    rssMB = kb! / 1024;
+    cpu = user! + sys!;
     rmSync(rssFile, { force: true });
   }
-  return { stdout: r.stdout, rssMB };
+  return { stdout: r.stdout, rssMB, cpu };
 }
 
 /** Flow-inclusive counts per histogram. */
@@ -107,28 +113,28 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   if (workers > 1) args.push('--executor', 'threads', '--workers', String(workers));
   if (a.chunksize) args.push('--chunksize', String(a.chunksize));
   args.push(dataset, join(root, 'processors', 'adl', `query-${q.id}.ts`));
-  const { rssMB } = runMeasured(process.execPath, args);
+  const { rssMB, cpu } = runMeasured(process.execPath, args);
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { wallSeconds: number; columns: string[]; chunks: number; events: number };
   const counts: Counts = {};
   for (const s of q.hists) {
     const file = JSON.parse(readFileSync(join(out, `${s.name}.json`), 'utf8')) as Record<string, { storage: { values: number[] } }>;
     counts[s.name] = file[s.name]!.storage.values;
   }
-  return { seconds: metrics.wallSeconds, rssMB, load, counts, columns: metrics.columns, chunks: metrics.chunks, events: metrics.events };
+  return { seconds: metrics.wallSeconds, rssMB, cpu, load, counts, columns: metrics.columns, chunks: metrics.chunks, events: metrics.events };
 }
 
 function duckdb(q: Query, a: Args, threads: number): Timed & { counts: Counts } {
   const load = loadavg()[0]!;
-  const { stdout, rssMB } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', a.file, '--query', String(q.id), '--threads', String(threads)]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', a.file, '--query', String(q.id), '--threads', String(threads)]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
-  return { seconds: r.seconds, rssMB, load, counts: r.counts };
+  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
 }
 
 function floor(a: Args, columns: string[]): Timed & { bytes: number } {
   const load = loadavg()[0]!;
-  const { stdout, rssMB } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'floor', '--file', a.file, '--columns', columns.join(',')]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'floor', '--file', a.file, '--columns', columns.join(',')]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
-  return { seconds: r.seconds, rssMB, load, bytes: r.bytes };
+  return { seconds: r.seconds, rssMB, cpu, load, bytes: r.bytes };
 }
 
 /** Child: one DuckDB run in a fresh instance, the fastest SQL formulation of the query (bench/adl.ts picks it). */
@@ -241,6 +247,17 @@ async function main(): Promise<void> {
   for (const id of a.queries) {
     const q = QUERIES.find((x) => x.id === id);
     if (!q) throw new Error(`no query ${id}`);
+    try {
+      rows.push(measure(q));
+    } catch (e) {
+      // One failed run (a checkout being rebuilt, a crash) loses its query, not the whole table.
+      console.error(`Q${id} failed: ${(e as Error).message}`);
+      rows.push([`Q${id}`, `failed: ${(e as Error).message.split('\n')[0]}`]);
+    }
+  }
+
+  function measure(q: Query): string[] {
+    const id = q.id;
     const r1: ReturnType<typeof ristretto>[] = [];
     const r2: ReturnType<typeof ristretto>[] = [];
     const d1: ReturnType<typeof duckdb>[] = [];
@@ -277,17 +294,18 @@ async function main(): Promise<void> {
       rate(b1.events / b1.seconds),
       COFFEA[id] ? rate(COFFEA[id]) : '—',
       f2(bf?.seconds),
+      `${f2(b1.cpu)} / ${a.baseline ? f2(best(p1).cpu) : '—'} / ${f2(e1?.cpu)}`,
       `${(maxRss(r1) ?? NaN).toFixed(0)} / ${(maxRss(r2) ?? NaN).toFixed(0)}`,
       e1 ? `${(maxRss(d1) ?? NaN).toFixed(0)} / ${(maxRss(d2) ?? NaN).toFixed(0)}` : '—',
       `${threadsAgree ? 'yes' : 'NO'} / ${duckAgree === undefined ? '—' : duckAgree ? 'yes' : 'NO'}`,
       load.toFixed(1),
     ];
-    rows.push(row);
     console.log(row.join('  '));
     results.push({ query: id, ristretto1: r1, ristretto2: r2, baseline1: p1, baseline2: p2, duckdb1: d1, duckdb2: d2, floor: fl, threadsAgree, duckAgree, columns: b1.columns, chunks: b1.chunks });
+    return row;
   }
   console.log(`\nload after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-  const header = ['query', ...(a.baseline ? ['before 1 thr [s]', `before ${a.workers} thr [s]`] : []), 'R 1 thr [s]', 'DuckDB 1 [s]', 'DuckDB/R 1', `R ${a.workers} thr [s]`, `DuckDB ${a.workers} [s]`, `DuckDB/R ${a.workers}`, 'efficiency', 'R ev/s 1 thr', 'coffea ev/s/core', 'floor [s]', 'R RSS 1/2 [MB]', 'DuckDB RSS 1/2 [MB]', 'hists: threads / DuckDB agree', 'load'];
+  const header = ['query', ...(a.baseline ? ['before 1 thr [s]', `before ${a.workers} thr [s]`] : []), 'R 1 thr [s]', 'DuckDB 1 [s]', 'DuckDB/R 1', `R ${a.workers} thr [s]`, `DuckDB ${a.workers} [s]`, `DuckDB/R ${a.workers}`, 'efficiency', 'R ev/s 1 thr', 'coffea ev/s/core', 'floor [s]', 'CPU s 1 thr: R / before / DuckDB', 'R RSS 1/2 [MB]', 'DuckDB RSS 1/2 [MB]', 'hists: threads / DuckDB agree', 'load'];
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => ' ---: ').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
