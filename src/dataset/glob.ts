@@ -73,9 +73,10 @@ export async function glob(pattern: string, cwd = process.cwd()): Promise<string
   for (const p of expandBraces(pattern)) {
     const abs = isAbsolute(p) ? p : resolve(cwd, p);
     const parts = abs.split(/[\\/]+/);
-    // Start at the longest literal prefix.
+    // Start at the longest literal prefix; an alternative that is all literal (`{a,b}.root`) is checked
+    // as a name in its directory.
     let i = 0;
-    while (i < parts.length && !hasGlob(parts[i]!)) i++;
+    while (i < parts.length - 1 && !hasGlob(parts[i]!)) i++;
     const root = parts.slice(0, i).join(sep) || sep;
     await walk(root, parts.slice(i), found);
   }

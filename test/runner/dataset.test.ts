@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkRanges } from '../../src/dataset/chunking.ts';
 import { DatasetError, loadFileset } from '../../src/dataset/fileset.ts';
-import { expandBraces, glob } from '../../src/dataset/glob.ts';
+import { glob } from '../../src/dataset/glob.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -50,8 +50,25 @@ describe('the same file twice', () => {
 });
 
 describe('glob', () => {
+  it('returns hidden files and symlinked files, and does not follow a symlinked directory under **', async () => {
+    const { symlink } = await import('node:fs/promises');
+    const root = await mkdtemp(join(tmpdir(), 'ristretto-glob-'));
+    try {
+      await mkdir(join(root, 'd', 'real'), { recursive: true });
+      await writeFile(join(root, 'd', 'real', 'x.root'), '');
+      await writeFile(join(root, 'd', '.hidden.root'), '');
+      await symlink(join(root, 'd', 'real', 'x.root'), join(root, 'd', 'x-link.root'));
+      await symlink(join(root, 'd'), join(root, 'd', 'real', 'loop')); // a cycle for a naive walker
+      expect(await glob('d/**/*.root', root)).toEqual([join(root, 'd', '.hidden.root'), join(root, 'd', 'real', 'x.root'), join(root, 'd', 'x-link.root')]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('expands braces, *, ? and **', async () => {
-    expect(expandBraces('x{a,b{c,d}}y')).toEqual(['xay', 'xbcy', 'xbdy']);
+    expect(await glob('data/{a1,sub/{c,d}}.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/sub/c.root')]);
+    expect(await glob(join(dir, 'data', '*.parquet'))).toEqual([join(dir, 'data/b.parquet')]); // absolute pattern
+    expect(await glob('nothing/*.root', dir)).toEqual([]);
     expect(await glob('data/a?.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root')]);
     expect(await glob('data/**/*.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root'), join(dir, 'data/sub/c.root')]);
     expect(await glob('data/*.{parquet,txt}', dir)).toEqual([join(dir, 'data/b.parquet')]);
