@@ -15,6 +15,8 @@ import { progressReporter } from '../runner/progress.ts';
 import { runAnalysis, RunInterruptedError } from '../runner/run.ts';
 import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
+import { watchAnalysis } from '../watch/watch.ts';
+import type { RunMetrics } from '../runner/metrics.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 
 interface CliOptions {
@@ -39,6 +41,8 @@ interface CliOptions {
   lumi?: number;
   sqrts?: number;
   logy?: boolean;
+  watch?: boolean;
+  watchInterval: number;
 }
 
 function integer(name: string, min: number) {
@@ -81,6 +85,8 @@ export function buildProgram(): Command {
     .option('--lumi <fb-1>', 'integrated luminosity in fb⁻¹ written on svg/png plots', positive('--lumi'))
     .option('--sqrts <TeV>', 'centre-of-mass energy in TeV written on svg/png plots', positive('--sqrts'))
     .option('--logy', 'logarithmic value axis on svg/png plots')
+    .option('--watch', 'keep running: process files that appear under the dataset globs (and files that change) as they come, rewriting the outputs; Ctrl-C stops, rerunning continues')
+    .option('--watch-interval <s>', 'seconds between looks for new files with --watch', positive('--watch-interval'), 5)
     .option('--serve [host:port]', 'live view: serve a web page with the histograms as they fill and the progress, during the run and after it until Ctrl-C (default 127.0.0.1 and a free port)')
     .option('-q, --quiet', 'no progress output')
     .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
@@ -116,6 +122,40 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const data = (fileset as Dataset[]).filter((d) => d.metadata.isData === true).map((d) => d.name);
       view = await LiveView.start({ listen: o.serve === true ? undefined : o.serve, title: `${basename(processor)} · ${basename(dataset)}`, data });
       process.stderr.write(`live view: ${view.url}\n`);
+    }
+    if (o.watch) {
+      const plot = { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy };
+      await withFaasExecutor(program.opts(), reporterQ, async (faas) => {
+        await watchAnalysis({
+          datasetFile: dataset,
+          processor,
+          ...(o.executor === 'faas' ? {} : { executor: executorFactory(o.executor) }),
+          workers: o.workers,
+          chunksize: o.chunksize,
+          align: o.align,
+          retries: o.retries,
+          skipBadFiles: o.skipbadfiles,
+          treeName: o.treename,
+          outDir,
+          intervalSeconds: o.watchInterval,
+          signal: abort.signal,
+          ...faas,
+          hooks: view ? view.hooks(faas.hooks ?? reporterQ, faas.executor) : (faas.hooks ?? reporterQ),
+          onNote: (m) => reporterQ.onNote?.(m),
+          onCycle: async (c) => {
+            const dataDatasets = c.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
+            const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, { dataDatasets, plot });
+            for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
+            view?.finished(c.accumulator, `watching: ${c.files} files, ${c.metrics.events} events`, 'watching');
+            reporterQ.onNote?.(`watch: ${c.processed.length} new or changed file(s); ${c.files} files, ${c.metrics.events} events in ${o.out}`);
+          },
+        });
+        return { metrics: {} as RunMetrics };
+      }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+      reporterQ.finish();
+      reporterQ.onNote?.(`watch stopped; outputs and state are in ${o.out}; rerun with --watch to continue`);
+      await view?.close();
+      return 0;
     }
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
       fileset,

@@ -130,9 +130,9 @@ export class LiveView {
   }
 
   /** The run ended: show the final (postprocessed) accumulator now. */
-  finished(accumulator: unknown, message = 'run finished'): void {
+  finished(accumulator: unknown, message = 'run finished', state = 'done'): void {
     this.state.setAccumulator(accumulator);
-    this.state.setProgress({ state: 'done', message });
+    this.state.setProgress({ state, message });
     this.state.flush();
   }
 
