@@ -10,12 +10,14 @@
  * signal and kills the worker only if the task is still running after a grace period (see `cancel`).
  */
 import { createRequire } from 'node:module';
+import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
 import { type BlockOptions, BlockScaler } from './blocks.ts';
+import { SEA_ROLE_ENV } from './sea-role.ts';
 import type { DoneFrameHeader, FromWorker, RunFrameHeader, WorkerDone } from './worker-messages.ts';
 import { ForkLink, type SocketLink, type WorkerLink } from './worker-link.ts';
 
@@ -196,16 +198,20 @@ const QUEUED_WORK_MS = 20;
 /** Tasks this long (ms, observed average) and longer are not queued inside workers (see effectiveDepth). */
 const HOLD_BACK_MS = 100;
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// In the single-executable endpoint (sea-main.ts) the executable itself is the worker: no entry file, no tsx.
+const SEA = isSea();
+const WORKER_ENTRY = SEA ? process.execPath : fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 /** Node flags that make a forked worker able to load TypeScript sources. */
 function workerExecArgv(): string[] {
+  if (SEA) return [];
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsx];
 }
 
 /** Command that starts one block worker: this Node, able to load TypeScript, running worker.ts. */
 function workerCommand(): string[] {
+  if (SEA) return ['/usr/bin/env', `${SEA_ROLE_ENV}=worker`, process.execPath];
   return [process.execPath, ...workerExecArgv(), WORKER_ENTRY];
 }
 
@@ -422,6 +428,7 @@ export class WorkerPool {
       RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,
       RISTRETTO_WORKER_INDEX: String(index),
       RISTRETTO_WORKER_CONCURRENCY: String(this.concurrency),
+      ...(SEA ? { [SEA_ROLE_ENV]: 'worker' } : {}),
     });
     return this.slotFor(link, index);
   }

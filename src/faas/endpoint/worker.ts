@@ -17,9 +17,11 @@ import type {
   WorkerDone,
   WorkerRun,
 } from './worker-messages.ts';
-import { ipcTransport, socketTransport } from './worker-connect.ts';
+import { ipcTransport, socketTransport, type WorkerTransport } from './worker-connect.ts';
+import { importModule } from './import-module.ts';
 
-const transport = process.env.RISTRETTO_AGENT ? await socketTransport() : ipcTransport();
+/** Set before the first message is handled (see the end of this file). */
+let transport: WorkerTransport;
 
 type Fn = (args: unknown, ctx: TaskContext) => unknown;
 
@@ -73,7 +75,7 @@ async function load(msg: WorkerRun): Promise<Fn> {
   if (fn) return fn;
   let mod: { default?: unknown };
   try {
-    mod = await import(pathToFileURL(msg.path).href);
+    mod = (await importModule(pathToFileURL(msg.path).href)) as { default?: unknown };
   } catch (e) {
     throw new StepError({
       type: 'FunctionLoadFailed',
@@ -168,7 +170,7 @@ function startNext(): void {
     });
   }
 }
-transport.onMessage((msg: ToWorker) => {
+function onMessage(msg: ToWorker): void {
   if (msg?.type === 'run' && msg.frame instanceof Uint8Array) {
     let header: RunFrameHeader;
     let blobs: Uint8Array[];
@@ -211,5 +213,10 @@ transport.onMessage((msg: ToWorker) => {
     if (i >= 0) waiting.splice(i, 1);
     else controllers.get(msg.task_id)?.abort(new Error(`task ${msg.task_id} was cancelled`));
   }
+}
+// No top-level await: the single-executable endpoint bundles this file as CommonJS.
+void (process.env.RISTRETTO_AGENT ? socketTransport() : Promise.resolve(ipcTransport())).then((t) => {
+  transport = t;
+  t.onMessage(onMessage);
+  t.send({ type: 'ready' });
 });
-transport.send({ type: 'ready' });
