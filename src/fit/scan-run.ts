@@ -114,10 +114,11 @@ export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], o
     measurement: opts.model?.measurement ?? null,
     interp: { ...(opts.model?.interp ?? {}) } as Record<string, string>,
   };
+  // Before results.json is touched: a bad executor setting leaves no file behind.
+  const runner = runnerFor(opts);
   const writer = opts.out ? new ResultsWriter(opts.out, identity, { resume: opts.resume, workspace: opts.workspaceName, total: patches.length }) : undefined;
   const finished = writer?.finished() ?? new Set<string>();
   const todo = patches.filter((p) => !finished.has(p.name));
-  const runner = runnerFor(opts);
   const results: ScanRecord[] = writer ? [...writer.results.filter((r) => finished.has(r.name))] : [];
   const failed: ScanRecord[] = [];
   let done = 0;
