@@ -1,7 +1,7 @@
 /**
- * The histogram: axes + a storage tag + the bin arrays (row-major, flow bins included). `fill` checks and
- * converts its inputs chunk by chunk into Float64 scratch arrays, then hands each chunk to the binning and
- * storage kernels; operations (merge, project, slice, rebin) go through one re-layout routine.
+ * The histogram: axes + a storage tag + the bin arrays (row-major, flow bins included). `fill` parses its
+ * arguments and hands them to ./fill.ts (checks, kernel choice, category growth, flushing); operations
+ * (merge, project, slice, rebin) go through one re-layout routine.
  */
 import type { NumericArray } from '../columnar/types.ts';
 import { registerBinaryType, type Addable, type BinarySerializable } from '../accumulate/protocol.ts';
@@ -30,27 +30,15 @@ import {
 import { axisFromUHI, axisToUHI, type UHIAxis } from './axis-spec.ts';
 import {
   AxisNotFoundError,
-  FillError,
   HistFormatError,
   IncompatibleHistogramsError,
   UnsupportedHistError,
   closest,
 } from './errors.ts';
-import {
-  applyCount,
-  applyMean,
-  applySumw2,
-  applyWeighted,
-  applyWeightedMean,
-  firstNonInteger,
-  regular1DCount,
-  regular1DSumw2,
-  regular1DWeighted,
-  regular2DWeighted,
-} from './fill-kernels.ts';
-import { describeFillArg, fillArgAdvice, flattenJaggedFill, isFillOptions, type JaggedInput } from './fill-jagged.ts';
-import { identityMap, remap, sizeOf, stridesOf } from './layout.ts';
-import { Double, STORAGE_KINDS, isMeanKind, storageOf, type Storage, type StorageKind } from './storage.ts';
+import { describeAxis, fillEntries, relayoutAxis, type FillTarget } from './fill.ts';
+import { isFillOptions, type JaggedInput } from './fill-jagged.ts';
+import { identityMap, remap, sizeOf } from './layout.ts';
+import { Double, STORAGE_KINDS, storageOf, type Storage, type StorageKind } from './storage.ts';
 
 /**
  * A value or array of values for one axis; scalars broadcast. Strings only for StrCategory axes.
@@ -117,17 +105,6 @@ interface BinaryHeader {
   varianceKnown: boolean;
 }
 
-/** Entries converted and binned per step; small enough that the scratch arrays stay in L1/L2. */
-const CHUNK = 8192;
-/** The fused 1-D kernels keep a private n+2 (×2) bin copy; beyond this size they would thrash the cache. */
-const FUSED_MAX_BINS = 1 << 16;
-
-const scratchValues = new Float64Array(CHUNK);
-const scratchWeights = new Float64Array(CHUNK);
-const scratchSamples = new Float64Array(CHUNK);
-const scratchIdx = new Int32Array(CHUNK);
-const ones = new Float64Array(CHUNK).fill(1);
-
 function isAxis(x: unknown): x is Axis {
   return (
     x instanceof Regular ||
@@ -137,25 +114,6 @@ function isAxis(x: unknown): x is Axis {
     x instanceof StrCategory ||
     x instanceof BooleanAxis
   );
-}
-
-function isArrayInput(v: unknown): v is ArrayLike<unknown> {
-  return Array.isArray(v) || ArrayBuffer.isView(v);
-}
-
-/** Copy entries [start, start+len) of a fill input into `out` as float64; scalars broadcast. */
-function load(v: FillValue | FillWeights, start: number, len: number, out: Float64Array): void {
-  if (typeof v === 'number') out.fill(v, 0, len);
-  else if (typeof v === 'boolean') out.fill(v ? 1 : 0, 0, len);
-  else if (ArrayBuffer.isView(v)) out.set((v as NumericArray).subarray(start, start + len));
-  else {
-    const a = v as readonly (number | boolean)[];
-    for (let i = 0; i < len; i++) out[i] = +a[start + i]!;
-  }
-}
-
-function describeAxis(a: Axis, i: number): string {
-  return `axis ${i}${a.name ? ` '${a.name}'` : ''}`;
 }
 
 /**
@@ -273,247 +231,18 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   fill(...args: [...FillValue[], FillOptions] | FillValue[]): this {
     const last = args[args.length - 1];
     const hasOpts = isFillOptions(last);
-    const opts0 = (hasOpts ? last : {}) as FillOptions;
-    const values0 = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
-    if (values0.length !== this.axes.length) this.checkFill(values0, opts0); // throws, describing the arguments as passed
-    const { values, opts } = flattenJaggedFill(values0, opts0, (i) => (i < this.axes.length ? describeAxis(this.axes[i]!, i) : `argument ${i}`));
-    const n = this.checkFill(values, opts);
-    const kind = this.storage.kind;
-    if (opts.weight !== undefined && (kind === 'double' || kind === 'int64')) this.varianceKnown = false;
-
-    // the fused 1-D path: 'count' (unweighted, two interleaved copies), 'weighted' (Σw), 'sumw2' (Σw, Σw²)
-    const fused = this.fusedPlan();
-    const mode = opts.weight === undefined ? 'count' : kind === 'weight' ? 'sumw2' : 'weighted';
-    let tmp: Float64Array | undefined;
-    let tmp2: Float64Array | undefined;
-    if (fused) {
-      const e = fused.n + 2;
-      tmp = new Float64Array(mode === 'count' ? 2 * e : e);
-      if (mode === 'sumw2') tmp2 = new Float64Array(e);
+    const opts = (hasOpts ? last : {}) as FillOptions;
+    const values = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
+    const target: FillTarget = { axes: this.axes, storage: this.storage, arrays: this.arrays, varianceKnown: this.varianceKnown };
+    try {
+      this.entries += fillEntries(target, values, opts);
+    } finally {
+      // a growing category axis may have replaced the axes and arrays, even if a later chunk failed
+      this.axes = target.axes;
+      this.arrays = target.arrays;
+      this.varianceKnown = target.varianceKnown;
     }
-
-    const fused2 = this.fused2DPlan();
-
-    for (let start = 0; start < n; start += CHUNK) {
-      const len = Math.min(CHUNK, n - start);
-      const w = opts.weight === undefined ? ones : scratchWeights;
-      if (opts.weight !== undefined) {
-        load(opts.weight, start, len, scratchWeights);
-        if (kind === 'int64') {
-          const bad = firstNonInteger(scratchWeights, len);
-          if (bad >= 0)
-            throw new FillError(
-              `Int64 storage takes integer weights; entry ${start + bad} has weight ${scratchWeights[bad]}`,
-              { entry: start + bad },
-              'use Double or Weight storage for fractional weights',
-            );
-        }
-      }
-      if (fused && tmp) {
-        load(values[0]!, start, len, scratchValues);
-        if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
-        else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
-        else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
-        continue;
-      }
-      if (fused2) {
-        load(values[0]!, start, len, scratchValues);
-        load(values[1]!, start, len, scratchSamples);
-        const [x, y] = fused2.axes;
-        regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.width, x.n, y.lo, y.scale, y.width, y.n);
-        continue;
-      }
-      this.growFor(values, start, len);
-      this.binChunk(values, start, len);
-      const a = this.arrays;
-      switch (kind) {
-        case 'double':
-        case 'int64':
-          if (opts.weight === undefined) applyCount(scratchIdx, len, a[0]!);
-          else applyWeighted(scratchIdx, len, w, a[0]!);
-          break;
-        case 'weight':
-          applySumw2(scratchIdx, len, w, a[0]!, a[1]!);
-          break;
-        case 'mean':
-          load(opts.sample!, start, len, scratchSamples);
-          applyMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!);
-          break;
-        case 'weighted_mean':
-          load(opts.sample!, start, len, scratchSamples);
-          applyWeightedMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!, a[3]!);
-          break;
-      }
-    }
-    if (fused && tmp) this.flushFused(fused.n, tmp, tmp2, mode === 'count');
-    fused2?.flush?.();
-    this.entries += n;
     return this;
-  }
-
-  /** Validates the fill arguments once per batch and returns the number of entries. */
-  private checkFill(values: FillValue[], opts: FillOptions): number {
-    const axes = this.axes;
-    if (values.length !== axes.length) {
-      const names = axes.map((a, i) => (a.name ? `'${a.name}'` : `#${i}`)).join(', ');
-      const passed = values.map(describeFillArg).join(', ');
-      const advice = values.map(fillArgAdvice).find((x) => x !== undefined);
-      throw new FillError(
-        `fill got ${values.length} value argument${values.length === 1 ? '' : 's'}${passed ? ` (${passed})` : ''} for ${axes.length} ax${axes.length === 1 ? 'is' : 'es'} (${names || 'none'})`,
-        { got: values.length, axes: axes.length, passed: values.map(describeFillArg) },
-        advice ?? 'pass one value or array per axis, in axis order, then an optional { weight, sample } object',
-      );
-    }
-    let n = -1;
-    let lengthFrom = '';
-    const take = (len: number, what: string): void => {
-      if (n < 0) {
-        n = len;
-        lengthFrom = what;
-      } else if (len !== n)
-        throw new FillError(`${what} has ${len} entries but ${lengthFrom} has ${n}`, { [what]: len, [lengthFrom]: n }, 'fill arrays of one length, or scalars');
-    };
-    values.forEach((v, i) => {
-      const a = axes[i]!;
-      const where = describeAxis(a, i);
-      const isStr = typeof v === 'string' || (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string');
-      if (a.kind === 'str_category') {
-        if (!(typeof v === 'string' || Array.isArray(v)) || (Array.isArray(v) && v.length > 0 && !isStr))
-          throw new FillError(`${where} is a string category axis and takes strings, got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, 'pass a string or an array of strings');
-      } else if (isStr) {
-        throw new FillError(`${where} (${a.kind}) takes numbers, got strings`, { axis: i }, 'use a StrCategory axis for string values');
-      } else if (!(typeof v === 'number' || typeof v === 'boolean' || isArrayInput(v))) {
-        throw new FillError(`${where} got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, fillArgAdvice(v) ?? 'pass a number, boolean, array or jagged array');
-      }
-      if (isArrayInput(v)) take(v.length, where);
-    });
-    const mean = isMeanKind(this.storage.kind);
-    if (mean && opts.sample === undefined)
-      throw new FillError(`${this.storage.kind} storage needs a sample per entry`, { storage: this.storage.kind }, 'call fill(x, { sample: y })');
-    if (!mean && opts.sample !== undefined)
-      throw new FillError(
-        `${this.storage.kind} storage takes no sample`,
-        { storage: this.storage.kind },
-        'use a Mean or WeightedMean storage to average a sample per bin',
-      );
-    for (const key of ['weight', 'sample'] as const) {
-      const v = opts[key];
-      if (v === undefined) continue;
-      if (isArrayInput(v)) take(v.length, key);
-      else if (typeof v !== 'number') throw new FillError(`${key} must be a number, numeric array or jagged array, got ${describeFillArg(v)}`, { [key]: describeFillArg(v) }, fillArgAdvice(v));
-    }
-    return n < 0 ? 1 : n;
-  }
-
-  /** The fused 1-D plan for this histogram, or null when the generic path applies. */
-  private fusedPlan(): { lo: number; scale: number; width: number; n: number } | null {
-    if (this.axes.length !== 1) return null;
-    const a = this.axes[0]!;
-    const kind = this.storage.kind;
-    if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
-    if (a.size + 2 > FUSED_MAX_BINS) return null;
-    if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size };
-    if (a.kind === 'integer') return { lo: a.lower, scale: 1, width: 0, n: a.size };
-    return null;
-  }
-
-  /**
-   * The fused 2-D plan (two Regular/Integer axes, Double/Int64/Weight storage): kernel targets and, when an
-   * axis lacks a flow bin, a full-flow scratch plus the flush that folds it into the storage layout.
-   */
-  private fused2DPlan(): {
-    axes: [{ lo: number; scale: number; width: number; n: number }, { lo: number; scale: number; width: number; n: number }];
-    sumw: Float64Array;
-    sumw2: Float64Array | null;
-    flush: (() => void) | null;
-  } | null {
-    if (this.axes.length !== 2) return null;
-    const kind = this.storage.kind;
-    if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
-    const lin = (a: Axis): { lo: number; scale: number; width: number; n: number } | null =>
-      a.kind === 'regular' && a.transform === undefined
-        ? { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size }
-        : a.kind === 'integer'
-          ? { lo: a.lower, scale: 1, width: 0, n: a.size }
-          : null;
-    const x = lin(this.axes[0]!);
-    const y = lin(this.axes[1]!);
-    if (!x || !y) return null;
-    const [v, v2] = this.arrays as [Float64Array, Float64Array | undefined];
-    if (this.axes.every((a) => a.underflow && a.overflow)) return { axes: [x, y], sumw: v, sumw2: v2 ?? null, flush: null };
-    // some flow bins are missing: bin into the full layout, then drop what the axes do not keep
-    const full = [x.n + 2, y.n + 2];
-    const sumw = new Float64Array(full[0]! * full[1]!);
-    const sumw2 = v2 ? new Float64Array(sumw.length) : null;
-    const flush = (): void => {
-      const maps = this.axes.map((a) => {
-        const m = new Int32Array(a.size + 2);
-        for (let b = 0; b < m.length; b++) m[b] = b === 0 ? (a.underflow ? 0 : -1) : b === a.size + 1 ? (a.overflow ? a.size + a.offset : -1) : b - 1 + a.offset;
-        return m;
-      });
-      remap(sumw2 ? [sumw, sumw2] : [sumw], full, maps, [0, 1], this.arrays, this.extents(), binMerger('double'));
-    };
-    return { axes: [x, y], sumw, sumw2, flush };
-  }
-
-  /**
-   * Adds the fused kernels' full-flow bins into the storage, dropping flow bins the axis lacks. For an
-   * unweighted fill into Weight storage the counts are both Σw and Σw² (every weight is 1).
-   */
-  private flushFused(n: number, tmp: Float64Array, tmp2: Float64Array | undefined, twoCopies: boolean): void {
-    const a = this.axes[0]!;
-    const e = n + 2;
-    const off = a.offset;
-    const [v, v2] = this.arrays as [Float64Array, Float64Array | undefined];
-    for (let b = 0; b < e; b++) {
-      const local = b === 0 ? (a.underflow ? 0 : -1) : b === n + 1 ? (a.overflow ? n + off : -1) : b - 1 + off;
-      if (local < 0) continue;
-      const c = twoCopies ? tmp[b]! + tmp[e + b]! : tmp[b]!;
-      v[local]! += c;
-      if (v2) v2[local]! += tmp2 ? tmp2[b]! : c;
-    }
-  }
-
-  /** Lets growing category axes take the chunk's new categories, re-laying out the bins once per growth. */
-  private growFor(values: FillValue[], start: number, len: number): void {
-    this.axes.forEach((a, k) => {
-      if (!a.growth) return;
-      let grown: IntCategory | StrCategory | null = null;
-      if (a.kind === 'str_category') grown = a.grow(values[k] as readonly string[] | string, start, len);
-      else if (a.kind === 'int_category') {
-        load(values[k]!, start, len, scratchValues);
-        grown = a.grow(scratchValues, len);
-      }
-      if (grown) this.relayoutAxis(k, grown);
-    });
-  }
-
-  /** Global bin index of every entry of the chunk into `scratchIdx` (-1 = dropped). */
-  private binChunk(values: FillValue[], start: number, len: number): void {
-    scratchIdx.fill(0, 0, len);
-    const strides = stridesOf(this.extents());
-    this.axes.forEach((a, k) => {
-      const v = values[k]!;
-      if (a.kind === 'str_category') {
-        a.accumulateStrings(v as readonly string[] | string, start, len, scratchIdx, strides[k]!);
-        return;
-      }
-      load(v, start, len, scratchValues);
-      a.accumulate(scratchValues, len, scratchIdx, strides[k]!);
-    });
-  }
-
-  /** Replace axis k by a grown copy (categories appended) and move the bins to the new layout. */
-  private relayoutAxis(k: number, grown: IntCategory | StrCategory): void {
-    const old = this.axes[k]!;
-    const maps = this.axes.map((a) => identityMap(a.extent));
-    if (old.overflow) maps[k]![old.size] = grown.size; // the "other" bin stays last
-    const axes = [...this.axes];
-    axes[k] = grown;
-    const dst = this.storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent))));
-    remap(this.arrays, this.extents(), maps, axes.map((_, i) => i), dst, axes.map((a) => a.extent), binMerger(this.storage.kind));
-    this.axes = Object.freeze(axes);
-    this.arrays = dst;
   }
 
   // ---------------------------------------------------------------- merge and arithmetic
@@ -575,7 +304,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       const mine = a.categories as readonly (string | number)[];
       const theirs = (b as typeof a).categories as readonly (string | number)[];
       const extra = theirs.filter((c) => !mine.includes(c));
-      if (extra.length) this.relayoutAxis(k, (a as StrCategory).withCategories([...mine, ...extra] as string[]));
+      if (!extra.length) return;
+      const t: FillTarget = { axes: this.axes, storage: this.storage, arrays: this.arrays, varianceKnown: this.varianceKnown };
+      relayoutAxis(t, k, (a as StrCategory).withCategories([...mine, ...extra] as string[]));
+      this.axes = t.axes;
+      this.arrays = t.arrays;
     });
     if (this.axes.some((a, k) => a.extent !== other.axes[k]!.extent || (isCategory(a) && a.growth))) {
       // bring `other` into this layout: its categories may be in another order or a subset
