@@ -46,7 +46,7 @@ export interface ConvertResult {
   readonly entries: number;
   readonly branches: readonly string[];
   readonly chunks: number;
-  /** Branches left out of an all-branches conversion to ROOT because the TTree writer cannot hold them yet (lists of lists, strings). */
+  /** Branches left out of an all-branches conversion to ROOT because the TTree writer cannot hold them yet (lists of lists). */
   readonly skipped?: readonly string[];
 }
 
@@ -101,17 +101,15 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   refuseSameFile(reader.path, outPath);
   const infos = new Map(reader.branches().map((b) => [b.name, b]));
   // Lists of lists (ROOT vector<vector<T>>) and strings go to Parquet (list<list<T>>, UTF8) and Arrow
-  // (List<List<T>>, Utf8); the TTree writer has no leaf for them yet: left out of "all", refused by name.
-  const nested = (n: string) => {
-    const k = infos.get(n)?.kind;
-    return format === 'root' && k !== undefined && k !== 'flat' && k !== 'jagged';
-  };
+  // (List<List<T>>, Utf8); the TTree writer writes strings (TLeafC) but has no leaf for lists of lists
+  // yet: left out of "all", refused by name.
+  const nested = (n: string) => format === 'root' && infos.get(n)?.kind === 'jagged2';
   const skipped = opts.branches ? [] : [...infos.keys()].filter(nested);
   const requested = expandBranchPatterns(opts.branches ?? [...infos.keys()].filter((n) => !nested(n)), [...infos.keys()], reader);
   const refusedNested = requested.filter(nested);
   if (refusedNested.length) {
     throw new ConvertError(
-      `cannot convert ${refusedNested.join(', ')} of ${reader.path}: lists of lists (std::vector<std::vector<T>>) and strings are not written to ${format} yet`,
+      `cannot convert ${refusedNested.join(', ')} of ${reader.path}: lists of lists (std::vector<std::vector<T>>) are not written to ${format} yet`,
       { file: reader.path, branches: refusedNested },
       'leave these branches out of --branches',
     );
@@ -164,7 +162,7 @@ function rootWriter(tmpPath: string, outPath: string, reader: EventReader, names
   const columns = names.map((n) => {
     const info = infos.get(n);
     if (!info) throw new ConvertError(`no branch '${n}' in ${reader.path}`, { file: reader.path, branch: n }, '`ristretto ls FILE` lists every branch');
-    return { name: n, dtype: info.dtype, kind: info.kind as 'flat' | 'jagged', ...(info.countBranch ? { countBranch: info.countBranch } : {}) };
+    return { name: n, dtype: info.dtype, kind: info.kind as 'flat' | 'jagged' | 'string', ...(info.countBranch ? { countBranch: info.countBranch } : {}) };
   });
   const treeName = opts.treeName ?? (reader.treeName && /\.root$/i.test(reader.path) ? reader.treeName : 'Events');
   return new RootTreeWriter(tmpPath, columns, { treeName, compression: { codec, level } }, basename(outPath));
@@ -313,7 +311,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
         const res = await convert(reader, output, { ...range, ...comp, ...(branches ? { branches } : {}) });
         const s = (performance.now() - t0) / 1000;
         process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
-        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists, strings) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`);
+        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`);
       } finally {
         await reader.close();
       }

@@ -276,6 +276,7 @@ export const CLASSES: Record<string, ClassDef> = {
   TLeafL: { version: 1, elems: [base('TLeaf'), basic('fMinimum', 'long64'), basic('fMaximum', 'long64')] },
   TLeafF: { version: 1, elems: [base('TLeaf'), basic('fMinimum', 'float'), basic('fMaximum', 'float')] },
   TLeafD: { version: 1, elems: [base('TLeaf'), basic('fMinimum', 'double'), basic('fMaximum', 'double')] },
+  TLeafC: { version: 1, elems: [base('TLeaf'), basic('fMinimum', 'int'), basic('fMaximum', 'int')] },
 };
 
 /** Counted-array titles (`[fN] ...`) enter the checksum; ROOT's member comments do too for these. */

@@ -1,7 +1,7 @@
 /**
  * A flat TTree in NanoAOD style, written chunk by chunk: one TBranch with one leaf per column
  * (`MET_pt/F`), jagged columns as `Muon_pt[nMuon]/F` with a counter branch `nMuon/i` shared by the
- * columns of one collection, and baskets written as soon as a chunk arrives (so memory is bounded by a
+ * columns of one collection, strings as `name/C` (TLeafC, one length-prefixed string per entry), and baskets written as soon as a chunk arrives (so memory is bounded by a
  * chunk, not the file). Jagged baskets carry ROOT's entry-offset table. Each chunk is one cluster: all
  * branches start a basket at the chunk's first entry. The TTree metadata and the streamer information
  * are written at `close()`.
@@ -18,7 +18,8 @@ import { streamObject } from './streamers.ts';
 export interface TreeColumn {
   readonly name: string;
   readonly dtype: DType;
-  readonly kind: 'flat' | 'jagged';
+  /** `string`: a Jagged column of the string's bytes (as the readers return strings), written as a C string. */
+  readonly kind: 'flat' | 'jagged' | 'string';
   /** For jagged columns, the counter branch name (default `n` + the part before the first `_`). */
   readonly countBranch?: string;
 }
@@ -48,6 +49,8 @@ const LEAF: Record<DType, { cls: string; code: string; size: number; unsigned: b
   float64: { cls: 'TLeafD', code: 'D', size: 8, unsigned: false },
 };
 
+const STRING_LEAF = { cls: 'TLeafC', code: 'C', size: 1, unsigned: false };
+
 const ENTRY_OFFSET_LEN = 1000; // ROOT's default fEntryOffsetLen for variable-size branches
 const BASKET_VERSION = 3;
 /** TBasket's own header after the key strings: version, fBufferSize, fNevBufSize, fNevBuf, fLast, flag. */
@@ -56,7 +59,7 @@ const BASKET_HEADER = 2 + 4 + 4 + 4 + 4 + 1;
 interface BranchState {
   readonly name: string;
   readonly dtype: DType;
-  readonly kind: 'flat' | 'jagged' | 'counter';
+  readonly kind: 'flat' | 'jagged' | 'counter' | 'string';
   /** The counter of a jagged branch. */
   readonly counter?: BranchState;
   readonly leaf: Record<string, unknown>;
@@ -129,13 +132,14 @@ export class RootTreeWriter {
         throw new RootWriteError(`${path}: two columns named '${c.name}'`, { file: path, branch: c.name }, 'write each column once');
       if (c.kind === 'flat' && counterNames.has(c.name)) counter(c.name);
       else if (c.kind === 'flat') this.add(c.name, c.dtype, 'flat');
+      else if (c.kind === 'string') this.add(c.name, 'uint8', 'string');
       else this.add(c.name, c.dtype, 'jagged', counter(c.countBranch ?? defaultCounterName(c.name)));
     }
     this.file = new RootFileWriter(path, opts.compression ? { compression: opts.compression } : {}, fileName);
   }
 
   private add(name: string, dtype: DType, kind: BranchState['kind'], counter?: BranchState): BranchState {
-    const t = LEAF[dtype];
+    const t = kind === 'string' ? STRING_LEAF : LEAF[dtype];
     const leaf: Record<string, unknown> = {
       _typename: t.cls,
       fName: name,
@@ -211,9 +215,10 @@ export class RootTreeWriter {
         if (!b.counts) throw new RootWriteError(`${this.path}: no column gives the counts of '${b.name}'`, { file: this.path, branch: b.name });
       }
       for (const b of this.branches) {
-        if (b.kind !== 'flat') continue;
+        if (b.kind !== 'flat' && b.kind !== 'string') continue;
         const c = cols[b.name];
-        if (!c || isJagged(c)) throw new RootWriteError(`${this.path}: flat column '${b.name}' is missing from the chunk or jagged`, { file: this.path, branch: b.name }, 'pass every column the writer was opened with');
+        if (!c || isJagged(c) !== (b.kind === 'string'))
+          throw new RootWriteError(`${this.path}: ${b.kind} column '${b.name}' is missing from the chunk or of another shape`, { file: this.path, branch: b.name }, 'pass every column the writer was opened with');
         size(b.name, c);
       }
       if (n < 0) n = 0;
@@ -222,6 +227,7 @@ export class RootTreeWriter {
       for (const b of this.branches) {
         if (b.kind === 'counter') this.writeFlat(b, b.counts!, n);
         else if (b.kind === 'flat') this.writeFlat(b, cols[b.name] as NumericArray, n);
+        else if (b.kind === 'string') this.writeStrings(b, cols[b.name] as Jagged, n);
         else this.writeJagged(b, cols[b.name] as Jagged, n);
       }
       this.entries += n;
@@ -251,6 +257,41 @@ export class RootTreeWriter {
       while (e < n && (off[e + 1]! - off[s]!) * t.size + 4 * (e + 1 - s) <= this.basketTarget) e++;
       const data = bigEndian(c.content, b.dtype, off[s]!, off[e]!);
       this.writeBasket(b, data, e - s, { offsets: off, start: s, stop: e, size: t.size });
+      s = e;
+    }
+  }
+
+  /** Strings as ROOT's TLeafC stores them: a length byte (255 + int32 from 255 bytes on), then the bytes. */
+  private writeStrings(b: BranchState, c: Jagged, n: number): void {
+    const off = c.offsets;
+    const bytes = c.content as Uint8Array;
+    const stored = (i: number) => {
+      const len = off[i + 1]! - off[i]!;
+      return len + (len < 255 ? 1 : 5);
+    };
+    let s = 0;
+    while (s < n) {
+      let size = stored(s);
+      let e = s + 1;
+      while (e < n && size + stored(e) + 4 * (e + 1 - s) <= this.basketTarget) size += stored(e++);
+      const data = new Uint8Array(size);
+      const starts = new Int32Array(e - s + 1);
+      let p = 0;
+      for (let i = s; i < e; i++) {
+        starts[i - s] = p;
+        const len = off[i + 1]! - off[i]!;
+        if (len > b.maxCount) b.maxCount = len;
+        if (len < 255) data[p++] = len;
+        else {
+          data[p++] = 255;
+          new DataView(data.buffer).setInt32(p, len);
+          p += 4;
+        }
+        data.set(bytes.subarray(off[i]!, off[i + 1]!), p);
+        p += len;
+      }
+      starts[e - s] = p;
+      this.writeBasket(b, data, e - s, { offsets: starts, start: 0, stop: e - s, size: 1 });
       s = e;
     }
   }
@@ -295,17 +336,17 @@ export class RootTreeWriter {
     try {
       const compress = compressSetting(this.file.compression);
       const branchObjs = this.branches.map((b) => {
-        if (b.kind === 'counter') b.leaf['fMaximum'] = b.maxCount;
+        if (b.kind === 'counter' || b.kind === 'string') b.leaf['fMaximum'] = b.maxCount;
         const nb = b.basketBytes.length;
         return {
           _typename: 'TBranch',
           fName: b.name,
-          fTitle: `${b.leaf['fTitle'] as string}/${LEAF[b.dtype].code}`,
+          fTitle: `${b.leaf['fTitle'] as string}/${b.kind === 'string' ? 'C' : LEAF[b.dtype].code}`,
           fFillColor: 0,
           fFillStyle: 1001,
           fCompress: compress,
           fBasketSize: Math.max(32000, this.basketTarget),
-          fEntryOffsetLen: b.kind === 'jagged' ? ENTRY_OFFSET_LEN : 0,
+          fEntryOffsetLen: b.kind === 'jagged' || b.kind === 'string' ? ENTRY_OFFSET_LEN : 0,
           fWriteBasket: nb,
           fEntryNumber: b.entries,
           fIOFeatures: {},
@@ -364,7 +405,7 @@ export class RootTreeWriter {
         fBranchRef: null,
       };
       this.file.writeObject(this.file.root, this.treeName, this.title, 'TTree', (b) => streamObject(b, 'TTree', tree));
-      this.file.close(['TTree', 'TBranch', ...new Set(this.branches.map((b) => LEAF[b.dtype].cls))]);
+      this.file.close(['TTree', 'TBranch', ...new Set(this.branches.map((b) => (b.kind === 'string' ? 'TLeafC' : LEAF[b.dtype].cls)))]);
     } catch (e) {
       this.file.abort();
       throw e;
