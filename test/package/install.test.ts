@@ -164,6 +164,28 @@ describe('the packed package in a new project', () => {
     expect(readFileSync(join(out, 'met.json'), 'utf8')).toBe(readFileSync(join(project, 'out-threads', 'met.json'), 'utf8'));
   }, 10 * 60_000);
 
+  it('ristretto view serves the page with JSROOT and figures drawn with the packaged fonts', async () => {
+    if (!existsSync(join(project, 'out', 'mass.json'))) {
+      ok('npx', ['ristretto', 'init', '.'], project);
+      ok('npm', ['run', 'analysis'], project);
+    }
+    const view = spawn('npx', ['ristretto', 'view', 'out', '--serve', '127.0.0.1:0'], { cwd: project, env: { ...process.env, NODE_OPTIONS: '' } });
+    children.push(view);
+    const url = await waitFor(view, /ristretto view: (http:\/\/\S+)/);
+    try {
+      expect(await (await fetch(url)).text()).toContain('/app.js');
+      const jsroot = await fetch(new URL('/jsroot/main.mjs', url));
+      expect(jsroot.status).toBe(200); // from the installed package's vendor/, no CDN
+      const state = (await (await fetch(new URL('/api/state', url))).json()) as { hists: Array<{ key: string }> };
+      expect(state.hists.map((h) => h.key)).toContain('mass');
+      const png = new Uint8Array(await (await fetch(new URL('/api/download?key=mass&format=png', url))).arrayBuffer());
+      expect(Array.from(png.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
+      for (const f of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']) expect(existsSync(join(project, 'node_modules', 'ristretto', 'vendor', 'fonts', f)), f).toBe(true);
+    } finally {
+      view.kill('SIGINT');
+    }
+  }, 5 * 60_000);
+
   it('a CommonJS project gets one message saying what to change', () => {
     const cjs = join(work, 'cjs-project');
     mkdirSync(cjs, { recursive: true });
