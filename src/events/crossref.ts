@@ -1,5 +1,6 @@
 /** Turning NanoAOD per-event local indices (`Jet_muonIdx1`) into indices usable on a whole chunk. */
 import type { Jagged, NumericArray } from '../columnar/types.ts';
+import { LengthMismatchError } from '../columnar/errors.ts';
 
 /**
  * Convert local indices into global indices of the target collection's content.
@@ -14,7 +15,13 @@ export function globalIndex(local: Jagged, targetOffsets: Int32Array): Int32Arra
   const off = local.offsets;
   const n = off.length - 1;
   if (targetOffsets.length - 1 !== n) {
-    throw new RangeError(`globalIndex: index field covers ${n} events but target offsets cover ${targetOffsets.length - 1}`);
+    throw new LengthMismatchError(
+      'globalIndex',
+      'the target collection (events)',
+      n,
+      targetOffsets.length - 1,
+      'the index field and its target collection must come from the same chunk of events',
+    );
   }
   const idx: NumericArray = local.content;
   const out = new Int32Array(idx.length);
