@@ -17,8 +17,8 @@
 import type { NumericArray } from '../types.ts';
 import { wrapPhi } from '../vector.ts';
 import { InvalidArgumentError, LengthMismatchError } from '../errors.ts';
-import type { Domain, Node, ReduceNode, Var } from './graph.ts';
-import { COSTLY, OPS, columnsOf, newVar, op, subst } from './graph.ts';
+import type { Domain, ListDomain, Node, ReduceNode, Var } from './graph.ts';
+import { COSTLY, OPS, columnsOf, newVar, op, shortKey, subst } from './graph.ts';
 
 interface Frame {
   readonly v: Var | null;
@@ -491,6 +491,11 @@ export function run(outputs: readonly Node[]): CompiledSink {
   }
   const v = fv[0];
   const flat = v !== undefined && v.dom.kind === 'list' && ![...values, ...(cond ? [cond] : [])].some((x) => hasEventParts(x));
+  const roots = [...values, ...(cond ? [cond] : [])];
+  const shape = shapeOf(roots);
+  const planKey = `${values.length}:${cond ? 'c' : ''}:${shape.key}`;
+  const cached = plans.get(planKey);
+  if (cached) return execute(cached, shape.leaves);
   const g = new Generator(flat ? v : undefined);
   g.siblings = collectSiblings([...values, ...(cond ? [cond] : [])]);
   const root = g.root.preamble;
@@ -519,18 +524,30 @@ export function run(outputs: readonly Node[]): CompiledSink {
     }
     loop = `for (let e = 0; e < n; e++) {\n${root.lines.join('\n')}\n}`;
   }
-  const n = eventCount(g);
-  const capacity = v === undefined ? n : objectCount(v.dom, n);
-  const outs = values.map((x) => {
-    if (x.type === 'bool') return new Uint8Array(capacity);
+  // The plan: the compiled loop and where each of its inputs sits among the graph's leaves, so that the next
+  // chunk with the same structure skips the code generation.
+  const leafOf = (arr: object): number => {
+    const i = shape.index.get(arr);
+    if (i === undefined) fail('internal: a loop input is not a leaf of the graph', 'Report this as a bug.');
+    return i;
+  };
+  const lists = new Set<ListDomain>();
+  for (const d of g.domains) for (const q of d.kind === 'list' ? [d] : d.parts) lists.add(q);
+  const fieldChecks: [number, number, string][] = [];
+  for (const [d, cols] of g.fieldColumns) {
+    if (d.kind !== 'list') continue;
+    for (const [name, col] of cols) fieldChecks.push([leafOf(d.offsets), leafOf(col), `${d.name}.${name}`]);
+  }
+  const outKinds = values.map((x) => {
+    if (x.type === 'bool') return -2;
     // A column read as is keeps its dtype (the same values, and half the bytes for Float32 inputs).
     const src = x.k === 'event' ? x.col : x.k === 'field' && x.v.dom.kind === 'list' && !x.name.startsWith('@') ? x.v.dom.columns[x.name] : undefined;
-    return src ? new (src.constructor as new (n: number) => NumericArray)(capacity) : new Float64Array(capacity);
+    return src ? leafOf(src) : -1;
   });
-  const dtypes = g.params.map((p) => p.constructor.name).join(',');
+  const dtypes = g.params.map((q) => q.constructor.name).join(',');
   const src =
-    `"use strict"; /* ${dtypes} */\n${g.scratch.map((s) => `let ${s} = new Float64Array(16);`).join('\n')}\n` +
-    `return function fused(n, ${[...g.params.map((_, i) => `p${i}`), ...outs.map((_, i) => `o${i}`)].join(', ')}) {\nlet k = 0;\n${loop}\nreturn k;\n};`;
+    `"use strict"; /* ${dtypes} */\n${g.scratch.map((q) => `let ${q} = new Float64Array(16);`).join('\n')}\n` +
+    `return function fused(n, ${[...g.params.map((_, i) => `p${i}`), ...values.map((_, i) => `o${i}`)].join(', ')}) {\nlet k = 0;\n${loop}\nreturn k;\n};`;
   let fn = compiled.get(src);
   if (fn === undefined) {
     try {
@@ -545,12 +562,142 @@ export function run(outputs: readonly Node[]): CompiledSink {
     // Diagnostics: the generated loop, once per new source (RISTRETTO_FUSED_SOURCE=1).
     if (typeof process !== 'undefined' && process.env?.RISTRETTO_FUSED_SOURCE) process.stderr.write(`fused loop:\n${src}\n`);
   }
-  const k = fn(n, ...g.params, ...outs);
+  const plan: Plan = {
+    fn,
+    params: g.params.map(leafOf),
+    eventColumns: g.eventColumns.map(leafOf),
+    lists: [...lists].map((d) => [leafOf(d.offsets), d.name] as [number, string]),
+    fieldChecks,
+    capacity: v === undefined ? null : (v.dom.kind === 'list' ? [v.dom] : v.dom.parts).map((d) => leafOf(d.offsets)),
+    outs: outKinds,
+  };
+  if (plans.size > 10_000) plans.clear(); // many distinct analyses in one process: recompile rather than grow
+  plans.set(planKey, plan);
+  return execute(plan, shape.leaves);
+}
+
+interface Plan {
+  readonly fn: (n: number, ...arrays: NumericArray[]) => number;
+  /** Leaf index of each loop parameter. */
+  readonly params: readonly number[];
+  readonly eventColumns: readonly number[];
+  /** Offsets leaf and collection name of every list read. */
+  readonly lists: readonly (readonly [number, string])[];
+  /** Offsets leaf, column leaf and name of every column read. */
+  readonly fieldChecks: readonly (readonly [number, number, string])[];
+  /** Offsets leaves of the sink's list(s) (capacity = their objects); null for an event-level sink. */
+  readonly capacity: readonly number[] | null;
+  /** Per output: −2 Uint8Array, −1 Float64Array, else the leaf whose dtype it keeps. */
+  readonly outs: readonly number[];
+}
+
+const plans = new Map<string, Plan>();
+
+function execute(plan: Plan, leaves: readonly NumericArray[]): CompiledSink {
+  const n = eventCount(plan, leaves);
+  let capacity = n;
+  if (plan.capacity) {
+    capacity = 0;
+    for (const i of plan.capacity) capacity += (leaves[i] as Int32Array)[n]! - (leaves[i] as Int32Array)[0]!;
+  }
+  const outs = plan.outs.map((o) =>
+    o === -2 ? new Uint8Array(capacity) : o === -1 ? new Float64Array(capacity) : new (leaves[o]!.constructor as new (n: number) => NumericArray)(capacity),
+  );
+  const k = plan.fn(n, ...plan.params.map((i) => leaves[i]!), ...outs);
   return { values: outs.map((o) => (k === capacity ? o : o.subarray(0, k))) };
 }
 
+/**
+ * Structure of a graph with its inputs abstracted: every array (event column, offsets, field column) becomes
+ * its position in first-visit order, every collection and variable too. Equal shapes (the same processor on
+ * the next chunk) generate the same loop, with the inputs at the same positions.
+ */
+interface Shape {
+  readonly key: string;
+  readonly leaves: NumericArray[];
+  readonly index: Map<object, number>;
+}
+
+function shapeOf(roots: readonly Node[]): Shape {
+  const leaves: NumericArray[] = [];
+  const index = new Map<object, number>();
+  const leaf = (a: NumericArray): string => {
+    let i = index.get(a);
+    if (i === undefined) {
+      i = leaves.length;
+      leaves.push(a);
+      index.set(a, i);
+    }
+    return `L${i}`;
+  };
+  const doms = new Map<Domain, string>();
+  const dom = (d: Domain): string => {
+    let t = doms.get(d);
+    if (t === undefined) {
+      t = `D${doms.size}`;
+      doms.set(d, t);
+      return `${t}=${d.kind === 'list' ? leaf(d.offsets) : `(${d.parts.map(dom).join(',')})`}`;
+    }
+    return t;
+  };
+  const vars = new Map<Var, string>();
+  const variable = (v: Var): string => {
+    if (v.bound) return `B${v.bound.slot}(${visit(v.bound.red)})`;
+    let t = vars.get(v);
+    if (t === undefined) {
+      t = `V${vars.size}`;
+      vars.set(v, t);
+      return `${t}=${dom(v.dom)}`;
+    }
+    return t;
+  };
+  const memo = new Map<Node, string>();
+  const visit = (x: Node): string => {
+    const hit = memo.get(x);
+    if (hit !== undefined) return hit;
+    let t: string;
+    switch (x.k) {
+      case 'const':
+        t = `K${x.key}`;
+        break;
+      case 'event':
+        t = `E${leaf(x.col)}`;
+        break;
+      case 'len':
+        t = `N${dom(x.dom)}`;
+        break;
+      case 'field': {
+        const vt = variable(x.v);
+        const cols = x.name.startsWith('@') ? [] : columnsOf(x.v.dom, x.name);
+        t = `F${vt}.${x.name}${cols.map(leaf).join('')}`;
+        break;
+      }
+      case 'op':
+        t = `${x.op}(${x.args.map(visit).join(',')})`;
+        break;
+      case 'where':
+        t = `W(${visit(x.x)};${visit(x.c)})`;
+        break;
+      case 'reduce': {
+        const vs = x.vars.map(variable).join(',');
+        t = `R${x.r}[${vs}](${visit(x.body)};${x.cond ? visit(x.cond) : ''})`;
+        break;
+      }
+      case 'found':
+        t = `Q(${visit(x.red)})`;
+        break;
+    }
+    // Long tokens are hashed so parents stay short (the same reason node keys are).
+    if (t.length > 64) t = shortKey(t);
+    memo.set(x, t);
+    return t;
+  };
+  const key = roots.map(visit).join('|');
+  return { key: `${key}|${leaves.map((l) => l.constructor.name).join(',')}`, leaves, index };
+}
+
 /** Number of events all inputs agree on; every column is checked to cover the objects it is read for. */
-function eventCount(g: Generator): number {
+function eventCount(plan: Plan, leaves: readonly NumericArray[]): number {
   let n = -1;
   let what = '';
   const agree = (m: number, name: string): void => {
@@ -559,33 +706,15 @@ function eventCount(g: Generator): number {
       what = name;
     } else if (m !== n) throw new LengthMismatchError('compute', `${name} (events)`, n, m, `All inputs must come from one chunk; ${what} has ${n} events.`);
   };
-  for (const c of g.eventColumns) agree(c.length, 'an event-level column');
-  const lists = new Set<Domain>();
-  for (const d of g.domains) for (const p of d.kind === 'list' ? [d] : d.parts) lists.add(p);
-  for (const d of lists) {
-    if (d.kind !== 'list') continue;
-    agree(d.offsets.length - 1, `${d.name} offsets`);
-  }
+  for (const i of plan.eventColumns) agree(leaves[i]!.length, 'an event-level column');
+  for (const [i, name] of plan.lists) agree(leaves[i]!.length - 1, `${name} offsets`);
   if (n < 0) fail('the expressions read no column', 'Build expressions from events or collections (fused(events)).');
-  for (const d of lists) {
-    if (d.kind !== 'list') continue;
-    const end = d.offsets[n]!;
-    for (const name of Object.keys(d.columns)) {
-      // Only the columns the loop reads (reading the others would load them from the file).
-      const col = g.fieldColumns.get(d)?.get(name);
-      if (col !== undefined && col.length < end) {
-        throw new LengthMismatchError('compute', `${d.name}.${name}`, end, col.length, `The offsets of ${d.name} need ${end} objects.`);
-      }
-    }
+  for (const [o, c, name] of plan.fieldChecks) {
+    const end = (leaves[o] as Int32Array)[n]!;
+    if (leaves[c]!.length < end) throw new LengthMismatchError('compute', name, end, leaves[c]!.length, `The offsets of ${name.split('.')[0]} need ${end} objects.`);
   }
   return n;
 }
 
-function objectCount(dom: Domain, n: number): number {
-  const parts = dom.kind === 'list' ? [dom] : dom.parts;
-  let total = 0;
-  for (const p of parts) total += p.offsets[n]! - p.offsets[0]!;
-  return total;
-}
 
 export { op };
