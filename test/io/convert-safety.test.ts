@@ -124,6 +124,15 @@ describe.skipIf(!haveShared)('ROOT files beyond NanoAOD', () => {
       const toRoot = await convert(reader, join(dir, 'evnt.root'));
       expect(toRoot.skipped).toBeUndefined();
       expect(toRoot.branches).toEqual(res.branches);
+      const rootBack = await openRoot(join(dir, 'evnt.root'));
+      try {
+        const names = ['ArrayI16[10]', 'P3.Py', 'StlVecF32', 'Str'];
+        const want = await reader.read(names, 0, 100);
+        const got = await rootBack.read(names, 0, 100);
+        for (const n of names) expect(columnEvents(got[n]!), n).toEqual(columnEvents(want[n]!));
+      } finally {
+        await rootBack.close();
+      }
       expect(res.branches).toContain('ArrayI16[10]');
       const back = await openParquet(out);
       try {

@@ -143,7 +143,9 @@ export class RootTreeWriter {
     const leaf: Record<string, unknown> = {
       _typename: t.cls,
       fName: name,
-      fTitle: counter ? `${name}[${counter.name}]` : name,
+      // ROOT and uproot read array dimensions out of leaf titles: brackets of the name itself (a fixed
+      // array `a[10]` read as a list) must not look like one there
+      fTitle: counter ? `${titleName(name)}[${counter.name}]` : titleName(name),
       fLen: 1,
       fLenType: t.size,
       fOffset: 0,
@@ -417,6 +419,11 @@ export class RootTreeWriter {
     this.closed = true;
     this.file.abort();
   }
+}
+
+/** A name as it may appear in a leaf title: brackets become `_`. */
+function titleName(name: string): string {
+  return name.replace(/[[\]]/g, '_');
 }
 
 function isJagged(c: Column): c is Jagged {
