@@ -535,9 +535,10 @@ describe('running notices', () => {
     expect(whileRunning).toBeGreaterThanOrEqual(done.submitted_at);
   });
 
-  it('for short tasks come only once a task runs twice the usual length', async () => {
-    // A fresh endpoint whose tasks take ~40 ms: a 30 ms task (past the 20 ms a long task waits for
-    // its notice) gets none; one that runs far longer than usual still does.
+  it('for short tasks still come for one that runs far longer than usual', async () => {
+    // A fresh endpoint whose tasks take ~40 ms waits twice the average before a notice (the rule and
+    // its numbers are tested in scheduling.test.ts: whether a 30 ms task here gets one depends on how
+    // busy the machine is, so it is not asserted); a task far past that is still reported running.
     await procs.startEndpoint(url, aliceToken, 'short-ep', ['--workers', '1']);
     const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
     const warm = await alice.batchRun(Array.from({ length: 8 }, () => ({ functionId: nap, endpoint: 'short-ep', args: 40 })));
@@ -551,11 +552,6 @@ describe('running notices', () => {
             .submitWatched([{ functionId: nap, endpoint: 'short-ep', args: ms }], (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])), () => events.push('running'))
             .catch(reject);
         });
-      // Tasks of about the usual length, past the 20 ms a long task waits: a loaded machine may stretch
-      // one beyond twice the average, not all of them.
-      const usual: string[][] = [];
-      for (let i = 0; i < 5; i++) usual.push(await runOne(30));
-      expect(usual).toContainEqual(['done']);
       expect(await runOne(1500)).toEqual(['running', 'done']);
     } finally {
       await fresh.close();
