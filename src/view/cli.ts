@@ -3,7 +3,7 @@
  * (and fit scan results), served until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { loadOutputs } from './outdir.ts';
+import { followOutputs, loadOutputs } from './outdir.ts';
 import { startViewServer } from './server.ts';
 
 /** Add `view` to the ristretto program. */
@@ -17,6 +17,8 @@ export function registerViewCommand(program: Command): void {
       const state = await loadOutputs(outdir);
       for (const n of state.notes) process.stderr.write(`note: ${n}\n`);
       const server = await startViewServer(state, { listen: o.serve, data: o.data ?? [] });
+      // outputs rewritten meanwhile (run-analysis --watch, a rerun) show up on open pages
+      const unfollow = followOutputs(outdir, state);
       process.stderr.write(`ristretto view: ${server.url}  (${state.snapshot().hists.length} histograms; Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -25,6 +27,7 @@ export function registerViewCommand(program: Command): void {
         };
         process.on('SIGINT', stop).on('SIGTERM', stop);
       });
+      unfollow();
       await server.close();
     });
 }

@@ -35,10 +35,12 @@ function isScanLine(v: unknown): v is ScanResult {
  * const state = await loadOutputs('out');
  * const server = await startViewServer(state, { listen: '8080' });
  */
-export async function loadOutputs(outDir: string): Promise<ViewState> {
+export async function loadOutputs(outDir: string, into?: ViewState): Promise<ViewState> {
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())
     throw new ViewError(`no output folder ${outDir}`, { dir: outDir }, 'give the --out folder of a run-analysis run');
-  const state = new ViewState({ title: outDir });
+  const state = into ?? new ViewState({ title: outDir });
+  state.notes = [];
+  state.scans = [];
   // nested like the accumulator was, so the keys come back as the same paths (`muons/mass`)
   const hists: Record<string, unknown> = {};
   const put = (path: string, h: Hist) => {
@@ -104,4 +106,32 @@ export async function loadOutputs(outDir: string): Promise<ViewState> {
   state.setAccumulator(hists);
   state.flush();
   return state;
+}
+
+/**
+ * Reload the outputs into `state` whenever metrics.json (which run-analysis writes last) changes, e.g.
+ * while `run-analysis --watch` rewrites them; open pages get the changed histograms. Returns a stop
+ * function.
+ *
+ * @example
+ * const state = await loadOutputs('out');
+ * const stop = followOutputs('out', state);
+ */
+export function followOutputs(outDir: string, state: ViewState, intervalMs = 2000): () => void {
+  const metricsFile = join(outDir, 'metrics.json');
+  const stamp = () => (existsSync(metricsFile) ? statSync(metricsFile).mtimeMs : 0);
+  let last = stamp();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    const now = stamp();
+    if (now === last) return;
+    last = now;
+    busy = true;
+    loadOutputs(outDir, state)
+      .catch((e: unknown) => state.notes.push(`reload failed: ${(e as Error).message}`))
+      .finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,5 +1,5 @@
 /** `ristretto view OUTDIR`: reading what run-analysis wrote (written here by the real output writer). */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { Hist, Regular, StrCategory } from '../../src/hist/index.ts';
 import type { RunMetrics } from '../../src/runner/metrics.ts';
 import { writeOutputs } from '../../src/runner/output.ts';
 import { ViewError } from '../../src/view/errors.ts';
-import { loadOutputs } from '../../src/view/outdir.ts';
+import { followOutputs, loadOutputs } from '../../src/view/outdir.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -54,5 +54,31 @@ describe('loadOutputs', () => {
     const empty = await loadOutputs(dir).catch((e: unknown) => e);
     expect(empty).toBeInstanceOf(ViewError);
     expect((empty as Error).message).toMatch(/holds no histogram JSON.*--format json/);
+  });
+});
+
+describe('followOutputs', () => {
+  it('reloads when run-analysis rewrites the folder, and open pages hear only what changed', async () => {
+    const dir = await temp();
+    const met = new Hist(new Regular(3, 0, 30, { name: 'met' }));
+    const eta = new Hist(new Regular(2, -1, 1, { name: 'eta' }));
+    met.fill(Float64Array.of(1));
+    eta.fill(Float64Array.of(0.5));
+    await writeOutputs({ met, eta }, metrics, dir, ['json']);
+    const state = await loadOutputs(dir);
+    const stop = followOutputs(dir, state, 20);
+    try {
+      const update = new Promise<string[]>((resolve) => state.subscribe((u) => resolve(u.hists.map((h) => h.key))));
+      met.fill(Float64Array.of(25, 25));
+      // metrics.json is written last: its new mtime triggers the reload of the whole new state
+      await writeOutputs({ met, eta }, { ...metrics, events: 3 } as RunMetrics, dir, ['json']);
+      const later = new Date(Date.now() + 10_000); // distinct even on file systems with coarse mtimes
+      await utimes(join(dir, 'metrics.json'), later, later);
+      expect(await update).toEqual(['met']);
+      expect(Array.from(state.hist('met')!.values())).toEqual([1, 0, 2]);
+      expect(state.progress.events).toBe(3);
+    } finally {
+      stop();
+    }
   });
 });
