@@ -1,7 +1,7 @@
 /**
  * `ristretto view OUTDIR`: the finished outputs of a run as a ViewState. Reads every UHI histogram
  * document (`<key>.json`, as run-analysis writes them), metrics.json for the summary, and fit scan
- * results (`*.jsonl`: the lines of `ristretto fit scan --json`). A file that cannot be read is listed
+ * results (`results.json` of `ristretto fit scan --out DIR`, or `*.jsonl`: the lines of `--json`). A file that cannot be read is listed
  * on the page and skipped; the others still show.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -63,7 +63,14 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
         continue;
       }
       if (!rel.endsWith('.json') || rel.endsWith('.root.json') || NOT_HISTS.has(rel)) continue;
-      const doc = fromUHIDocument(parseUHI(await readFile(file, 'utf8')));
+      const text = await readFile(file, 'utf8');
+      const raw = parseUHI(text) as { format?: unknown; results?: unknown };
+      // `ristretto fit scan --out DIR` writes results.json in this format
+      if (raw && raw.format === 'ristretto-fit-scan' && Array.isArray(raw.results)) {
+        state.scans.push({ file: rel, results: raw.results.filter(isScanLine) });
+        continue;
+      }
+      const doc = fromUHIDocument(raw);
       const names = Object.keys(doc);
       const stem = rel.slice(0, -'.json'.length);
       // run-analysis writes one histogram per file, named after the last key segment
@@ -85,7 +92,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
     throw new ViewError(
       `${outDir} holds no histogram JSON and no fit scan results`,
       { dir: outDir, notes: state.notes },
-      'run-analysis writes <key>.json files with --format json (the default); fit scans: ristretto fit scan --json > OUTDIR/scan.jsonl',
+      'run-analysis writes <key>.json files with --format json (the default); fit scans: ristretto fit scan --out OUTDIR',
     );
   }
   const num = (k: string) => (typeof metrics?.[k] === 'number' ? (metrics[k] as number) : undefined);

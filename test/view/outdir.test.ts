@@ -31,6 +31,8 @@ describe('loadOutputs', () => {
     await writeOutputs({ met, muons: { mass }, cutflow: { all: 4 } }, metrics, dir, ['json', 'root-json']);
     await writeFile(join(dir, 'broken.json'), '{"x": ');
     await writeFile(join(dir, 'scan.jsonl'), ['{"name":"m1000","ok":true,"clsObs":0.03,"clsExp":[0.01,0.02,0.05,0.1,0.2],"muHat":0.1}', '{"name":"m1200","ok":false,"error":"did not converge"}', '{"summary":{"patches":2}}'].join('\n'));
+    await mkdir(join(dir, 'fit'));
+    await writeFile(join(dir, 'fit', 'results.json'), JSON.stringify({ format: 'ristretto-fit-scan', version: 1, identity: {}, total: 1, results: [{ name: 'm900', ok: true, clsObs: 0.2, clsExp: [0.1, 0.2, 0.3, 0.4, 0.5], muHat: 0 }] }));
     await mkdir(join(dir, '.ristretto-cache'));
     await writeFile(join(dir, '.ristretto-cache', 'preprocess.json'), '{}');
 
@@ -42,7 +44,10 @@ describe('loadOutputs', () => {
     expect(snap.progress).toMatchObject({ state: 'finished', events: 1234, done: 3, total: 3, retries: 1, executor: 'threads' });
     expect(state.notes).toHaveLength(1);
     expect(state.notes[0]).toMatch(/^broken\.json: not shown/);
-    expect(state.scans).toEqual([{ file: 'scan.jsonl', results: [expect.objectContaining({ name: 'm1000', clsObs: 0.03 }), expect.objectContaining({ name: 'm1200', ok: false })] }]);
+    expect(state.scans).toEqual([
+      { file: 'fit/results.json', results: [expect.objectContaining({ name: 'm900', clsObs: 0.2 })] },
+      { file: 'scan.jsonl', results: [expect.objectContaining({ name: 'm1000', clsObs: 0.03 }), expect.objectContaining({ name: 'm1200', ok: false })] },
+    ]);
   });
 
   it('refuses a missing folder and one without histograms, saying what to give', async () => {
@@ -53,7 +58,7 @@ describe('loadOutputs', () => {
     await writeFile(join(dir, 'metrics.json'), JSON.stringify(metrics));
     const empty = await loadOutputs(dir).catch((e: unknown) => e);
     expect(empty).toBeInstanceOf(ViewError);
-    expect((empty as Error).message).toMatch(/holds no histogram JSON.*--format json/);
+    expect((empty as Error).message).toMatch(/holds no histogram JSON.*--format json.*fit scan --out/);
   });
 });
 
