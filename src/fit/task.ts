@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NamedPatch } from './patchset.ts';
 import { testPatch, type ScanItem, type ScanOptions } from './scan.ts';
@@ -54,11 +54,17 @@ export function workspaceHash(ws: WorkspaceSpec): string {
 
 const workspaces = new Map<string, WorkspaceSpec>();
 
-/** Folder for staged workspaces: next to this module (a FaaS endpoint's function cache), else none. */
+/**
+ * Folder for staged workspaces: next to this module when it runs from a FaaS endpoint's function
+ * cache (a file named by its sha256), where the endpoint's other workers look. Anywhere else (worker
+ * threads, this module imported from the source tree) memory only, so nothing lands in a source tree.
+ */
 function cacheDir(): string | undefined {
   try {
     const url = import.meta.url;
-    return url.startsWith('file:') ? join(dirname(fileURLToPath(url)), 'fit-workspaces') : undefined;
+    if (!url.startsWith('file:')) return undefined;
+    const file = fileURLToPath(url);
+    return /^[0-9a-f]{64}\.mjs$/.test(basename(file)) ? join(dirname(file), 'fit-workspaces') : undefined;
   } catch {
     return undefined;
   }
