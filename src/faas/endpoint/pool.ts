@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
+import { HOLD_BACK_MS, QUEUED_WORK_MS } from '../scheduling.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
 import { type BlockOptions, BlockScaler } from './blocks.ts';
 import { SEA_ROLE_ENV } from './sea-role.ts';
@@ -193,10 +194,6 @@ class FairQueue {
 
 /** Deepest queue inside one worker, for very short tasks. */
 const MAX_DEPTH = 512;
-/** For short tasks, queue about this much work (ms, at the observed average) inside each worker. */
-const QUEUED_WORK_MS = 20;
-/** Tasks this long (ms, observed average) and longer are not queued inside workers (see effectiveDepth). */
-const HOLD_BACK_MS = 100;
 
 // In the single-executable endpoint (sea-main.ts) the executable itself is the worker: no entry file, no tsx.
 const SEA = isSea();
