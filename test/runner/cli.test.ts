@@ -109,6 +109,6 @@ describe('run-analysis CLI', () => {
     expect(r.stderr).toMatch(/--workers must be an integer ≥ 1, got "0"/);
     const f = await cli([join(dir, 'slow.json'), fixture('met-muons.ts'), '--format', 'json,pdf', '-o', join(dir, 'fmt')]);
     expect(f.code).toBe(1);
-    expect(f.stderr).toMatch(/unknown output format "pdf".*json, root-json, svg, png/);
+    expect(f.stderr).toMatch(/unknown output format "pdf".*json, root-json, root, svg, png/);
   });
 });
