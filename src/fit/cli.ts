@@ -95,18 +95,23 @@ function withCommon(cmd: Command): Command {
     .option('--json', 'print one JSON object');
 }
 
-/** Run a command body; our errors become one readable line and exit code 1. */
+/** Our errors (named subclasses) become one readable line and exit code 1; anything else is a bug and rethrown. */
+function reportError(e: unknown): void {
+  if (e instanceof Error && e.name !== 'Error') {
+    process.stderr.write(`ristretto fit: ${e.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  throw e;
+}
+
+/** Run a command body through `reportError`. */
 function action<A extends unknown[]>(fn: (...args: A) => void) {
   return (...args: A): void => {
     try {
       fn(...args);
     } catch (e) {
-      if (e instanceof Error && e.name !== 'Error') {
-        process.stderr.write(`ristretto fit: ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw e;
+      reportError(e);
     }
   };
 }
@@ -117,12 +122,7 @@ function asyncAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (e) {
-      if (e instanceof Error && e.name !== 'Error') {
-        process.stderr.write(`ristretto fit: ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw e;
+      reportError(e);
     }
   };
 }
