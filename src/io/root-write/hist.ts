@@ -1,9 +1,11 @@
 /**
  * Histograms into one ROOT file: each histogram becomes a TH1D / TH2D / TH3D (sum of weights² in
  * fSumw2 for Weight storage, variable edges, axis titles), key paths (`muon/pt`) become TDirectories.
- * Category axes are split into a TDirectory per category (`pt/DY`, `pt/DY/signal` for two), so every
- * sample is a plain TH1 a ROOT user can draw; a histogram of category axes only keeps them as labelled
- * bins. Written to a temporary file and renamed, so the output is whole or absent.
+ * Category axes become axes with labelled bins (a dataset × mass histogram is a TH2D whose x bins are
+ * named DY, ttbar, …), as uproot and hist read them back; `categories: 'split'` instead writes a
+ * TDirectory per category (`pt/DY`, `pt/DY/signal` for two), so every sample is a plain TH1 a ROOT user
+ * can draw. A histogram with more than three axes is split over its category axes until three are left.
+ * Written to a temporary file and renamed, so the output is whole or absent.
  */
 import { renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -22,6 +24,11 @@ export interface WriteHistogramsOptions {
    * left out; without it such a histogram throws before anything is written.
    */
   onSkip?: (key: string, error: Error) => void;
+  /**
+   * Category axes as labelled bins of the histogram (`'labels'`, default; split only as far as needed to
+   * get down to three axes) or as one TDirectory per category holding plain histograms (`'split'`).
+   */
+  categories?: 'labels' | 'split';
 }
 
 export interface WrittenHistogram {
@@ -54,7 +61,7 @@ export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, His
     const parts = key.split('/').map(keyName);
     const name = parts.pop()!;
     try {
-      const pieces = splitCategories(h, name).map((piece) => {
+      const pieces = splitCategories(h, name, '', opts.categories === 'split' ? 1 : 3).map((piece) => {
         const obj = toROOT(piece.hist, { name: piece.name, ...(piece.title ? { title: piece.title } : {}) });
         if (piece.dirs.length) obj.fEntries = entriesOf(obj); // the whole histogram's count would be wrong
         return { dir: [...parts, ...piece.dirs], name: piece.name, obj };
@@ -90,13 +97,15 @@ export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, His
 }
 
 /**
- * The pieces of a histogram as ROOT objects: itself when it has no category axis (or nothing but
- * category axes), else one histogram per combination of categories, under one directory level per
- * category axis (the histogram's name, then the category labels).
+ * The pieces of a histogram as ROOT objects: itself when it has at most `keepAxes` axes, no category
+ * axis, or nothing but category axes; else one histogram per category of its first category axis, under
+ * a directory level (the histogram's name, then the category labels), split further as needed.
+ * `keepAxes` 1 splits every category axis off a histogram that has other axes.
  */
-export function splitCategories(h: Hist, name: string, title = ''): { dirs: string[]; name: string; title: string; hist: Hist }[] {
+export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1): { dirs: string[]; name: string; title: string; hist: Hist }[] {
   const k = h.axes.findIndex((a) => isCategory(a));
   if (k < 0 || h.axes.every((a) => isCategory(a))) return [{ dirs: [], name, title, hist: h }];
+  if (keepAxes > 1 && h.axes.length <= keepAxes) return [{ dirs: [], name, title, hist: h }];
   const a = h.axes[k]! as CategoryAxisType;
   if (a.size === 0) return [{ dirs: [], name, title, hist: h }]; // nothing to split over: keep the (empty) axis
   const labels = binLabels(a);
@@ -105,7 +114,7 @@ export function splitCategories(h: Hist, name: string, title = ''): { dirs: stri
   (a.categories as readonly (string | number)[]).forEach((c, i) => {
     const sub = h.select(k, c);
     const t = `${base}, ${a.name || `axis ${k}`} = ${labels[i]}`;
-    for (const p of splitCategories(sub, keyName(labels[i]!), t)) out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
+    for (const p of splitCategories(sub, keyName(labels[i]!), t, keepAxes)) out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
   });
   return out;
 }

@@ -92,11 +92,32 @@ describe('histograms to ROOT files', () => {
     expect(Array.from(rc.fArray).slice(1, 4)).toEqual([3, 2, 1]);
   });
 
-  it('a category axis becomes a TDirectory with one histogram per category', async () => {
+  it('category axes are labelled bins by default (dataset × mass → TH2D)', async () => {
+    const h = new Hist(new StrCategory(['DY', 'ttbar'], { name: 'dataset' }), new Regular(2, 0, 2, { name: 'm' }));
+    h.fill(['DY', 'DY', 'ttbar'], [0.5, 1.5, 1.5]);
+    const path = join(dir, 'labels.root');
+    const written = writeHistogramsROOT(path, new Map([['mass', h]]));
+    expect(written).toEqual([{ path: 'mass', className: 'TH2D' }]);
+    const f = await open(path);
+    const r = (await f.readObject('mass')) as JsHist;
+    expect(r.fXaxis.fLabels!.arr.map((s) => s.fString)).toEqual(['DY', 'ttbar']);
+    // TH2 cells: ix + (nx + 2) · iy with nx = 2 (bins 1..2, flow 0 and 3)
+    const cells = Array.from(r.fArray);
+    expect(cells[1 + 4 * 1]).toBe(1); // DY, m in [0, 1)
+    expect(cells[1 + 4 * 2]).toBe(1); // DY, m in [1, 2)
+    expect(cells[2 + 4 * 2]).toBe(1); // ttbar, m in [1, 2)
+    expect(cells.reduce((a, b) => a + b, 0)).toBe(3);
+    // four axes cannot be a TH3: split over the first category axis only
+    const h4 = new Hist(new StrCategory(['DY'], { name: 'dataset' }), new StrCategory(['SR'], { name: 'region' }), new Regular(2, 0, 2, { name: 'x' }), new Regular(2, 0, 2, { name: 'y' }));
+    h4.fill(['DY'], ['SR'], [0.5], [1.5]);
+    expect(writeHistogramsROOT(join(dir, 'four.root'), new Map([['h', h4]]))).toEqual([{ path: 'h/DY', className: 'TH3D' }]);
+  });
+
+  it("categories: 'split' writes a TDirectory with one histogram per category", async () => {
     const h = new Hist(new StrCategory(['DY', 'ttbar'], { name: 'dataset' }), new StrCategory(['SR', 'CR'], { name: 'region' }), new Regular(2, 0, 2, { name: 'm' }));
     h.fill(['DY', 'DY', 'ttbar'], ['SR', 'CR', 'CR'], [0.5, 1.5, 1.5]);
     const path = join(dir, 'split.root');
-    const written = writeHistogramsROOT(path, new Map([['mass', h]]));
+    const written = writeHistogramsROOT(path, new Map([['mass', h]]), { categories: 'split' });
     expect(written.map((w) => w.path)).toEqual(['mass/DY/SR', 'mass/DY/CR', 'mass/ttbar/SR', 'mass/ttbar/CR']);
     const f = await open(path);
     expect(Array.from(((await f.readObject('mass/DY/SR')) as JsHist).fArray)).toEqual([0, 1, 0, 0]);
