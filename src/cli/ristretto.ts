@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerFaasCommands } from '../faas/cli.ts';
 import { registerInitCommand } from './init.ts';
+import { registerDrawCommand } from './draw.ts';
 import { registerFitCommands } from '../fit/cli.ts';
 import { registerConvertCommand } from '../io/convert.ts';
 import { registerLsCommand } from '../io/ls.ts';
@@ -18,6 +19,7 @@ registerFaasCommands(program);
 registerInitCommand(program);
 registerFitCommands(program);
 registerViewCommand(program);
+registerDrawCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -3,8 +3,10 @@
  * as the method API, so a string and the equivalent method chain compile to the same loop. This is the
  * groundwork of `events.define(name, text)` (RDataFrame's `Define`).
  *
- * Grammar (mathjs syntax): numbers; names of the events' entries (`Jet`, `MET`); `.field`; `x[condition]`
- * (a filter); `+ - * / ^`, unary `-`; `< <= > >= == !=`; `and or not`; and the functions `sum count any all min
+ * Grammar (mathjs syntax): numbers; names of the events' entries (`Jet`, `MET`); `.field`; NanoAOD branch
+ * names as TTree::Draw writes them (`Jet_pt` is `Jet.pt`, `MET_pt` is `MET.pt`); `x[condition]` (a filter);
+ * `x[k]` with an integer k: the k-th object's value (0-based, as in TTree::Draw; events with fewer objects
+ * are dropped); `+ - * / ^`, unary `-`; `< <= > >= == !=`; `and or not`; and the functions `sum count any all min
  * max` (over a collection's objects), `abs sqrt exp log sin cos sinh cosh`, `deltaPhi(a, b)`.
  */
 import { parse, type MathNode } from 'mathjs';
@@ -32,8 +34,35 @@ const BINARY: Record<string, (a: Expr, b: ExprLike) => Expr> = {
 const UNARY = ['abs', 'sqrt', 'exp', 'log', 'sin', 'cos', 'sinh', 'cosh'] as const;
 const REDUCTIONS = ['sum', 'count', 'any', 'all', 'min', 'max'] as const;
 
-/** Thrown for text that does not parse or names something the events do not have. */
-export class ExpressionError extends InvalidArgumentError {}
+/**
+ * Thrown for text that does not parse or names something the events do not have. `position` is the 0-based
+ * offset of the offending token in `text` when it is known (for a caret under it).
+ */
+export class ExpressionError extends InvalidArgumentError {
+  readonly text: string;
+  readonly position: number | undefined;
+  constructor(message: string, text: string, hint: string, position?: number, cause?: unknown) {
+    super(message, { text, position }, hint);
+    this.text = text;
+    this.position = position;
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
+/** The text with a caret line under offset `position` (for error messages of one-line expressions). */
+export function caretLine(text: string, position: number): string {
+  return `  ${text}\n  ${' '.repeat(Math.max(0, Math.min(position, text.length)))}^`;
+}
+
+/** Offset of the first whole-word occurrence of `name` in `text` (-1 if absent). */
+function tokenAt(text: string, name: string): number {
+  const re = new RegExp(`(?<![\\w.])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\w)`);
+  const m = re.exec(text);
+  return m ? m.index : -1;
+}
+
+/** Where the fields of a collection came from, so `Muon_pt[0]` can pick the first muon's pt. */
+const fieldOrigin = new WeakMap<Expr, { objects: Objects; field: string }>();
 
 /**
  * Builds the expression `text` over the events `ev` (from `fused(events)`).
@@ -50,16 +79,58 @@ export function parseExpr(text: string, ev: FusedEvents): Expr {
   try {
     tree = parse(text);
   } catch (e) {
-    throw new ExpressionError(`cannot parse '${text}': ${(e as Error).message}`, { text }, 'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]).');
+    // mathjs reports the offset as "(char N)", 1-based.
+    const m = /\(char (\d+)\)/.exec((e as Error).message);
+    const position = m ? Math.max(0, Number(m[1]) - 1) : undefined;
+    throw new ExpressionError(`cannot parse '${text}': ${(e as Error).message}`, text, 'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]); use and/or/not for &&/||/!.', position, e);
   }
   const v = build(tree, text, ev);
   if (v instanceof Expr) return v;
-  if (typeof v === 'number') throw new ExpressionError(`'${text}' is a constant`, { text }, 'Refer to at least one column.');
-  throw new ExpressionError(`'${text}' is a collection or record, not a value`, { text }, 'Pick a field (Jet.pt) or reduce it (count(Jet)).');
+  if (typeof v === 'number') throw new ExpressionError(`'${text}' is a constant`, text, 'Refer to at least one column.');
+  throw new ExpressionError(`'${text}' is a collection or record, not a value`, text, 'Pick a field (Jet.pt) or reduce it (count(Jet)).');
 }
 
-function fail(text: string, what: string): never {
-  throw new ExpressionError(`in '${text}': ${what}`, { text }, 'Known: entries of the events, .field, x[cond], + - * / ^, comparisons, and/or/not, sum count any all min max, abs sqrt exp log sin cos sinh cosh, deltaPhi.');
+function fail(text: string, what: string, token?: string): never {
+  const at = token === undefined ? -1 : tokenAt(text, token);
+  throw new ExpressionError(
+    `in '${text}': ${what}`,
+    text,
+    'Known: entries of the events, .field, Collection_field, x[cond], x[k], + - * / ^, comparisons, and/or/not, sum count any all min max, abs sqrt exp log sin cos sinh cosh, deltaPhi.',
+    at >= 0 ? at : undefined,
+  );
+}
+
+/** `ev[name]`, or for a NanoAOD branch name `Jet_pt` the field `pt` of `ev.Jet`; the first lookup's error otherwise. */
+function resolveName(name: string, text: string, ev: FusedEvents): Value {
+  let first: unknown;
+  try {
+    const v = (ev as Record<string, unknown>)[name];
+    if (v !== undefined) return v as Value;
+  } catch (e) {
+    first = e;
+  }
+  const cut = name.indexOf('_');
+  if (cut > 0 && cut < name.length - 1) {
+    const head = name.slice(0, cut);
+    const field = name.slice(cut + 1);
+    try {
+      const parent = (ev as Record<string, unknown>)[head];
+      if (parent instanceof LazyObjects) {
+        const x = (parent as Objects).field(field);
+        fieldOrigin.set(x, { objects: parent as Objects, field });
+        return x;
+      }
+      if (typeof parent === 'object' && parent !== null && !(parent instanceof Expr)) {
+        const x = (parent as Record<string, Value>)[field];
+        if (x !== undefined) return x;
+      }
+    } catch {
+      // fall through to the error of the whole name, which lists the closest branch names
+    }
+  }
+  const at = tokenAt(text, name);
+  const detail = first instanceof Error ? first.message : `no entry '${name}' in the events`;
+  throw new ExpressionError(`in '${text}': ${detail}`, text, 'Use a branch name (MET_pt, Jet_pt) or an entry and field (Jet.pt).', at >= 0 ? at : undefined, first);
 }
 
 function asExpr(v: Value, text: string): ExprLike {
@@ -78,21 +149,41 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
     case 'ParenthesisNode':
       return build(n.content as MathNode, text, ev);
     case 'SymbolNode': {
-      const name = n.name as string;
-      const v = (ev as Record<string, unknown>)[name];
-      if (v === undefined) fail(text, `no entry '${name}' in the events`);
-      return v as Value;
+      return resolveName(n.name as string, text, ev);
     }
     case 'AccessorNode': {
       const object = build(n.object as MathNode, text, ev);
       const index = n.index as MathNode & { dotNotation: boolean; dimensions: MathNode[] };
       if (index.dotNotation) {
         const name = (index.dimensions[0] as MathNode & { value: unknown }).value as string;
-        if (object instanceof LazyObjects) return (object as Objects).field(name);
-        if (typeof object === 'object' && object !== null && !(object instanceof Expr)) return (object as Record<string, Value>)[name]!;
-        return fail(text, `.${name} of something that has no fields`);
+        if (object instanceof LazyObjects) {
+          let x: Expr;
+          try {
+            x = (object as Objects).field(name);
+          } catch (e) {
+            const at = tokenAt(text, name);
+            throw new ExpressionError(`in '${text}': ${(e as Error).message}`, text, 'Use a field the collection has.', at >= 0 ? at : undefined, e);
+          }
+          fieldOrigin.set(x, { objects: object as Objects, field: name });
+          return x;
+        }
+        if (typeof object === 'object' && object !== null && !(object instanceof Expr)) {
+          const x = (object as Record<string, Value>)[name];
+          if (x === undefined) fail(text, `no field '${name}'`, name);
+          return x;
+        }
+        return fail(text, `.${name} of something that has no fields`, name);
       }
       if (index.dimensions.length !== 1) fail(text, 'a filter takes one condition: x[cond]');
+      const dim = index.dimensions[0]! as MathNode & { value?: unknown };
+      if (dim.type === 'ConstantNode' && typeof dim.value === 'number') {
+        // x[k]: the k-th object's value (0-based, as TTree::Draw); events with fewer objects give nothing.
+        const k = dim.value;
+        const origin = object instanceof Expr ? fieldOrigin.get(object) : undefined;
+        if (!origin || !Number.isInteger(k) || k < 0) return fail(text, `[${String(k)}]: an index needs a collection's field (Muon_pt[0]) and an integer ≥ 0`);
+        const { objects, field } = origin;
+        return objects.where((o) => o.index.eq(k)).argmin((o) => o.index).get((o) => o.field(field));
+      }
       const cond = asExpr(build(index.dimensions[0]!, text, ev), text);
       if (object instanceof LazyObjects) return (object as Objects).where(cond);
       if (object instanceof Expr) return object.where(cond);
@@ -136,7 +227,7 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
         return x[name as (typeof UNARY)[number]]();
       }
       if (name === 'deltaPhi' && args.length === 2) return deltaPhi(asExpr(args[0]!, text), asExpr(args[1]!, text));
-      return fail(text, `unknown function ${name}()`);
+      return fail(text, `unknown function ${name}()`, name);
     }
     default:
       return fail(text, `unsupported syntax (${node.type})`);

@@ -1,0 +1,265 @@
+/**
+ * `ristretto draw`: TTree::Draw for quick looks. An expression (mathjs text, NanoAOD branch names or dotted
+ * names) is parsed into the fused graph (columnar/fused/parse.ts) and runs as one generated loop per chunk;
+ * the chunks come from the events layer (`runOnEvents`), so only the branches the expression names are read.
+ *
+ * @example
+ * ```ts
+ * import { draw } from './draw.ts';
+ * const r = await draw('data.parquet', 'sum(Jet_pt[Jet_pt > 30])', { cut: 'count(Muon_pt > 20) >= 1', bins: [50, 0, 500] });
+ * console.log(r.hist.values(), r.entries, r.mean);
+ * ```
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { compute, fused } from '../columnar/fused/api.ts';
+import { caretLine, ExpressionError, parseExpr } from '../columnar/fused/parse.ts';
+import { loadFileset } from '../dataset/fileset.ts';
+import { runOnEvents } from '../events/run.ts';
+import { MissingBranchError } from '../events/errors.ts';
+import { RistrettoError } from '../errors/index.ts';
+import { Hist } from '../hist/hist.ts';
+import { Regular } from '../hist/axes.ts';
+import { Weight } from '../hist/storage.ts';
+import { stringifyUHI, toUHI } from '../hist/uhi.ts';
+import { figurePNG, figureSVG } from '../hist/publication.ts';
+import { openReader } from '../io/open.ts';
+import type { NumericArray } from '../columnar/types.ts';
+
+/** Bad command-line input to `draw` (bins, entry range, output type). */
+export class DrawError extends RistrettoError {}
+
+export interface DrawOptions {
+  /** Event selection, e.g. `count(Jet_pt > 40) >= 2`. */
+  cut?: string;
+  /** Weight per entry, e.g. `genWeight`. */
+  weight?: string;
+  /** `[bins, lo, hi]`; default: 100 bins over the first chunk's range. */
+  bins?: [number, number, number];
+  /** ROOT tree name (default `Events`). */
+  treename?: string;
+  /** Global entry range `[start, stop)` over the files in order. */
+  entries?: [number, number];
+  /** Entries per chunk (default 100,000). */
+  chunksize?: number;
+}
+
+export interface DrawResult {
+  hist: Hist;
+  /** Values filled (incl. under/overflow). */
+  entries: number;
+  /** Weighted mean and standard deviation of all values filled (incl. under/overflow). */
+  mean: number;
+  std: number;
+  underflow: number;
+  overflow: number;
+  /** True when the binning was chosen from the first chunk's range. */
+  autoBins: boolean;
+  events: number;
+}
+
+/** Files of a dataset JSON (all datasets, in order), or the one file given. */
+async function inputsOf(input: string, treename: string | undefined): Promise<{ path: string; tree?: string }[]> {
+  if (input.toLowerCase().endsWith('.json')) {
+    const ds = await loadFileset(input);
+    return ds.flatMap((d) => d.files.map((f) => ({ path: f.path, tree: treename ?? f.tree })));
+  }
+  return [{ path: input, tree: treename }];
+}
+
+/** Wraps an expression error with the expression and a caret under the offending token. */
+function explain(e: unknown, what: string): never {
+  if (e instanceof ExpressionError) {
+    const where = e.position !== undefined ? `\n${caretLine(e.text, e.position)}` : '';
+    throw new ExpressionError(`${what}: ${e.message}${where}`, e.text, '', e.position, e);
+  }
+  throw e;
+}
+
+/** A branch missing from the file, with a caret under the expression token that named it. */
+function pointAtBranch(e: MissingBranchError, texts: readonly (string | undefined)[]): never {
+  const dot = e.branch.indexOf('_');
+  const tokens = [e.branch, dot > 0 ? `${e.branch.slice(0, dot)}.${e.branch.slice(dot + 1)}` : e.branch];
+  for (const text of texts) {
+    if (text === undefined) continue;
+    for (const t of tokens) {
+      const m = new RegExp(`(?<![\\w.])${t.replace(/\./g, '\\.')}(?!\\w)`).exec(text);
+      if (m) throw new ExpressionError(`${e.message}\n${caretLine(text, m.index)}`, text, '', m.index, e);
+    }
+  }
+  throw e;
+}
+
+/** Chooses `[lo, hi)` covering `values` so the largest value lands in the last bin, not in the overflow. */
+function autoRange(values: NumericArray): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo > hi) return [0, 1];
+  if (lo === hi) return [lo - 0.5, hi + 0.5];
+  return [lo, hi + (hi - lo) * 1e-3];
+}
+
+/**
+ * Histogram `expr` over a file or a dataset JSON, TTree::Draw style.
+ *
+ * @example
+ * ```ts
+ * const { hist, entries } = await draw('data.root', 'MET_pt', { cut: 'count(Jet_pt > 40) >= 2', bins: [100, 0, 2000] });
+ * ```
+ */
+export async function draw(input: string, expr: string, opts: DrawOptions = {}): Promise<DrawResult> {
+  const chunksize = opts.chunksize ?? 100_000;
+  if (!Number.isInteger(chunksize) || chunksize <= 0) throw new DrawError(`draw: chunksize ${chunksize} is not a positive integer`, { chunksize }, 'Pass a whole number of entries.');
+  const files = await inputsOf(input, opts.treename);
+  const [start, stop] = opts.entries ?? [0, Infinity];
+  let hist: Hist | undefined;
+  let autoBins = false;
+  let sw = 0;
+  let swx = 0;
+  let swxx = 0;
+  let n = 0;
+  let events = 0;
+  let prefetch: string[] | undefined;
+  let offset = 0; // global entry number of the current file's first entry
+  for (const f of files) {
+    const reader = await openReader(f.path, f.tree ? { treeName: f.tree } : {});
+    try {
+      const a = Math.max(0, start - offset);
+      const b = Math.min(reader.numEntries, stop - offset);
+      for (let lo = a; lo < b; lo += chunksize) {
+        const hi = Math.min(b, lo + chunksize);
+        const { result, columnsRead } = await runOnEvents(reader, lo, hi, (ev) => {
+          const fe = fused(ev);
+          let x;
+          try {
+            x = parseExpr(expr, fe);
+          } catch (e) {
+            explain(e, 'expression');
+          }
+          let c;
+          if (opts.cut !== undefined) {
+            try {
+              c = parseExpr(opts.cut, fe);
+            } catch (e) {
+              explain(e, '--cut');
+            }
+            x = x.where(c);
+          }
+          if (opts.weight === undefined) return { x: compute(x), w: undefined };
+          let w;
+          try {
+            w = parseExpr(opts.weight, fe);
+          } catch (e) {
+            explain(e, '--weight');
+          }
+          const out = compute({ x, w: c ? w.where(c) : w });
+          return { x: out.x, w: out.w };
+        }, prefetch ? { prefetch } : {}).catch((e: unknown) => {
+          if (e instanceof MissingBranchError) pointAtBranch(e, [expr, opts.cut, opts.weight]);
+          throw e;
+        });
+        prefetch ??= columnsRead;
+        events += hi - lo;
+        if (!hist) {
+          const [nb, blo, bhi] = opts.bins ?? [100, ...autoRange(result.x)];
+          if (!opts.bins) autoBins = true;
+          hist = new Hist(new Regular(nb, blo, bhi, { name: 'x', label: expr }), opts.weight !== undefined ? { storage: new Weight() } : {});
+        }
+        if (result.w) hist.fill(result.x, { weight: result.w });
+        else hist.fill(result.x);
+        for (let i = 0; i < result.x.length; i++) {
+          const v = Number(result.x[i]);
+          const wt = result.w ? Number(result.w[i]) : 1;
+          sw += wt;
+          swx += wt * v;
+          swxx += wt * v * v;
+        }
+        n += result.x.length;
+      }
+      offset += reader.numEntries;
+    } finally {
+      await reader.close();
+    }
+    if (offset >= stop) break;
+  }
+  if (!hist) {
+    const [nb, blo, bhi] = opts.bins ?? [100, 0, 1];
+    autoBins = !opts.bins;
+    hist = new Hist(new Regular(nb, blo, bhi, { name: 'x', label: expr }));
+  }
+  const flow = hist.values({ flow: true });
+  const mean = sw > 0 ? swx / sw : NaN;
+  const std = sw > 0 ? Math.sqrt(Math.max(0, swxx / sw - mean * mean)) : NaN;
+  return { hist, entries: n, mean, std, underflow: flow[0]!, overflow: flow[flow.length - 1]!, autoBins, events };
+}
+
+/** `N,LO,HI` → `[N, LO, HI]`. */
+export function parseBins(text: string): [number, number, number] {
+  const p = text.split(',').map((s) => Number(s.trim()));
+  if (p.length !== 3 || !Number.isInteger(p[0]) || p[0]! <= 0 || !Number.isFinite(p[1]) || !Number.isFinite(p[2]) || p[2]! <= p[1]!) {
+    throw new DrawError(`--bins '${text}' is not N,LO,HI`, { bins: text }, 'Write e.g. --bins 100,0,200 (N a positive integer, LO < HI).');
+  }
+  return p as [number, number, number];
+}
+
+/** `A:B` → `[A, B)`; either side may be empty. */
+export function parseEntries(text: string): [number, number] {
+  const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
+  const a = m?.[1] ? Number(m[1]) : 0;
+  const b = m?.[2] ? Number(m[2]) : Infinity;
+  if (!m || b < a) throw new DrawError(`--entries '${text}' is not A:B`, { entries: text }, 'Write e.g. --entries 0:10000 (A ≤ B; either may be left out).');
+  return [a, b];
+}
+
+/** The text summary `ristretto draw` prints. */
+export function summary(expr: string, r: DrawResult): string {
+  const ax = r.hist.axes[0] as Regular;
+  const fmt = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(6)).toString() : String(v));
+  const lines = [
+    `${expr}: ${r.entries} entries from ${r.events} events`,
+    `  mean ${fmt(r.mean)}  std ${fmt(r.std)}  underflow ${fmt(r.underflow)}  overflow ${fmt(r.overflow)}`,
+    `  bins ${ax.size},${fmt(ax.edges[0]!)},${fmt(ax.edges[ax.size]!)}${r.autoBins ? " (chosen from the first chunk's range; pass --bins N,LO,HI to fix them)" : ''}`,
+  ];
+  return lines.join('\n');
+}
+
+/** Registers `ristretto draw`. */
+export function registerDrawCommand(program: Command): void {
+  program
+    .command('draw <input> <expr>')
+    .description('histogram an expression over a file or dataset JSON, like TTree::Draw (e.g. "sum(Jet_pt[Jet_pt > 30])")')
+    .option('--cut <expr>', 'event/object selection, e.g. "count(Jet_pt > 40) >= 2"')
+    .option('--weight <expr>', 'weight per entry, e.g. genWeight')
+    .option('--bins <N,LO,HI>', "binning (default: 100 bins over the first chunk's range)")
+    .option('--treename <name>', 'ROOT tree name (default Events)')
+    .option('--entries <A:B>', 'global entry range over the input files')
+    .option('--chunksize <n>', 'entries per chunk', '100000')
+    .option('--out <file>', 'write .json (UHI), .svg or .png; default: print a summary only')
+    .action(async (input: string, expr: string, o: { cut?: string; weight?: string; bins?: string; treename?: string; entries?: string; chunksize: string; out?: string }) => {
+      const out = o.out;
+      const ext = out?.toLowerCase().split('.').pop();
+      if (out !== undefined && ext !== 'json' && ext !== 'svg' && ext !== 'png') {
+        throw new DrawError(`--out ${out}: unknown output type`, { out }, 'Use a .json (UHI), .svg or .png file name.');
+      }
+      const r = await draw(input, expr, {
+        cut: o.cut,
+        weight: o.weight,
+        bins: o.bins !== undefined ? parseBins(o.bins) : undefined,
+        treename: o.treename,
+        entries: o.entries !== undefined ? parseEntries(o.entries) : undefined,
+        chunksize: Number(o.chunksize),
+      });
+      process.stdout.write(`${summary(expr, r)}\n`);
+      if (out === undefined) return;
+      if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
+      else if (ext === 'svg') await writeFile(out, figureSVG(r.hist));
+      else await writeFile(out, figurePNG(r.hist));
+      process.stdout.write(`wrote ${out}\n`);
+    });
+}
