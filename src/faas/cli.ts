@@ -200,6 +200,8 @@ export function registerFaasCommands(program: Command): void {
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .option('--tag <tag>', 'capability tag advertised to clients, a word or key=value (repeatable): --tag gpu --tag site=T2_US --tag cost=3; clients select with --endpoints tag:site=T2_US', (v: string, p: string[] = []) => [...p, v])
+    .option('--local-path <prefix>', 'path prefix the workers read locally (repeatable); the FaaS executor sends chunks of files under it here first', (v: string, p: string[] = []) => [...p, v])
     .addOption(new Option('--provider <name>', 'get workers from elastic blocks: slurm = sbatch jobs, local = process groups here (default: --workers forked processes)').choices(['local', 'slurm']))
     .option('--partition <p>', 'Slurm partition of the blocks')
     .option('--account <a>', 'Slurm account of the blocks')
@@ -216,7 +218,10 @@ export function registerFaasCommands(program: Command): void {
     .option('--agent-address <host>', 'host name or address block workers use to reach this agent (default: this host name)')
     .option('--listen-port <port>', 'TCP port for block workers (default: any free port)', int('--listen-port', 1))
     .action(
-      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string } & BlockCliOptions) => {
+      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string; tag?: string[]; localPath?: string[] } & BlockCliOptions) => {
+        const { checkTags, checkLocalPaths } = await import('./capabilities.ts');
+        const tags = checkTags(o.tag ?? []);
+        const localPaths = checkLocalPaths(o.localPath ?? []);
         if (o.allowBundle) {
           const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
           if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
@@ -238,6 +243,8 @@ export function registerFaasCommands(program: Command): void {
           ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
           ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
           cacheDir,
+          ...(tags.length ? { tags } : {}),
+          ...(localPaths.length ? { localPaths } : {}),
           ...(blocks ? { blocks } : {}),
           onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
         });
@@ -258,9 +265,11 @@ export function registerFaasCommands(program: Command): void {
     .action(
       action(async (o: { service: string; tokenFile?: string }) => {
         const fx = await client(o);
-        process.stdout.write('id\tname\towner\tstatus\tcapacity\tbusy\tin_flight\twaiting\n');
+        process.stdout.write('id\tname\towner\tstatus\tcapacity\tbusy\tin_flight\twaiting\ttags\tlocal_paths\n');
         for (const e of await fx.listEndpoints()) {
-          process.stdout.write(`${e.endpoint_id}\t${e.name}\t${e.owner}\t${e.status}\t${e.capacity}\t${e.busy}\t${e.in_flight}\t${e.waiting}\n`);
+          const tags = e.tags?.join(',') || '-';
+          const local = e.local_paths?.join(',') || '-';
+          process.stdout.write(`${e.endpoint_id}\t${e.name}\t${e.owner}\t${e.status}\t${e.capacity}\t${e.busy}\t${e.in_flight}\t${e.waiting}\t${tags}\t${local}\n`);
         }
         await fx.close();
       }),

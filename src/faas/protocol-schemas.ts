@@ -57,6 +57,16 @@ export const MAX_CAPACITY = 10_000;
 export const MAX_PREFETCH = 10_000;
 /** Tasks an agent may report holding (queued, running or unacknowledged) in its hello. */
 export const MAX_HOLDING = 1_000_000;
+/**
+ * Capability tags: at most MAX_TAGS, each a word or `key=value` of at most MAX_TAG_LENGTH characters
+ * (letters, digits, "_", ".", "-", "/", ":" and one "="), so they print unquoted and parse in selectors.
+ */
+export const MAX_TAGS = 32;
+export const MAX_TAG_LENGTH = 100;
+export const TAG_PATTERN = `^[A-Za-z0-9_][\\w.:/-]*(=[\\w.:/-]+)?$`;
+/** Local path prefixes an endpoint advertises: at most this many, each at most this long. */
+export const MAX_LOCAL_PATHS = 64;
+export const MAX_LOCAL_PATH_LENGTH = 4096;
 /** Error messages and remote stack traces: generous, a refused result frame would be sent again. */
 const MAX_TEXT = 1024 * 1024;
 const MAX_CODE = 256 * 1024 * 1024;
@@ -140,8 +150,10 @@ export const AgentHelloSchema = T.object(
     sharing,
     agent_version: T.string({ maxLength: 100 }),
     hostname: T.string({ maxLength: 1000 }),
+    tags: T.array(T.string({ minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: TAG_PATTERN }), MAX_TAGS),
+    local_paths: T.array(T.string({ minLength: 1, maxLength: MAX_LOCAL_PATH_LENGTH }), MAX_LOCAL_PATHS),
   },
-  ['allowed_functions', 'sharing'],
+  ['allowed_functions', 'sharing', 'tags', 'local_paths'],
 );
 export const AgentHeartbeatSchema = T.object({
   type: T.literal('heartbeat'),

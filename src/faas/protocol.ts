@@ -132,6 +132,13 @@ export interface EndpointInfo {
   allowed_functions: string[];
   sharing: Sharing;
   created_at: number;
+  /**
+   * Capability tags the agent advertised at its last hello (`cpu`, `gpu`, `site=T2_US`, `cost=3`): a
+   * bare word or `key=value`. Selected with `tag:site=T2_US` in the FaaS executor's endpoint list.
+   */
+  tags: string[];
+  /** Path prefixes the endpoint's workers read locally (data locality); empty when none advertised. */
+  local_paths: string[];
 }
 
 export type TaskState = 'waiting-for-endpoint' | 'dispatched' | 'running' | 'success' | 'failed' | 'cancelled';
@@ -254,6 +261,10 @@ export interface AgentHello {
   sharing?: Sharing;
   agent_version: string;
   hostname: string;
+  /** Capability tags (replace the stored ones; absent = none). See {@link EndpointInfo.tags}. */
+  tags?: string[];
+  /** Path prefixes workers read locally (replace the stored ones; absent = none). */
+  local_paths?: string[];
 }
 
 export interface AgentHeartbeat {

@@ -26,6 +26,7 @@ function versionOneDatabase(file: string): void {
   raw.exec(`
     DROP INDEX tasks_waiting_grp; DROP INDEX tasks_movable;
     ALTER TABLE tasks DROP COLUMN grp; ALTER TABLE tasks DROP COLUMN alts; ALTER TABLE users DROP COLUMN admin;
+    ALTER TABLE endpoints DROP COLUMN tags; ALTER TABLE endpoints DROP COLUMN local_paths;
     INSERT INTO users (id, name, created_at) VALUES ('owner-1', 'alice', 1);
     INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
       VALUES ('t-old', 'b', 'owner-1', 'f', 'ep', x'00', 'waiting-for-endpoint', 3, 0, 1);
@@ -57,8 +58,9 @@ describe('service database migrations', () => {
     }
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.pragma('user_version', { simple: true })).toBe(4);
+      expect(raw.pragma('user_version', { simple: true })).toBe(5);
       expect(columns(raw, 'tasks')).toEqual(expect.arrayContaining(['grp', 'alts']));
+      expect(columns(raw, 'endpoints')).toEqual(expect.arrayContaining(['tags', 'local_paths']));
       expect(columns(raw, 'users')).toContain('admin');
       expect(indexes(raw)).toEqual(expect.arrayContaining(['tasks_waiting_grp', 'tasks_movable']));
     } finally {
@@ -76,7 +78,7 @@ describe('service database migrations', () => {
     const store = new Store(file);
     try {
       expect(store.userByName('root')).toMatchObject({ id: 'u1', admin: 1 });
-      expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(5);
     } finally {
       store.close();
     }
@@ -97,7 +99,7 @@ describe('service database migrations', () => {
     }
     expect(caught).toBeInstanceOf(ServiceDatabaseError);
     expect((caught as Error).message).toContain(file);
-    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(4\)/);
+    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(5\)/);
     const after = new Database(file, { readonly: true });
     try {
       expect(after.pragma('user_version', { simple: true })).toBe(99);

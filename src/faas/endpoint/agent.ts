@@ -51,6 +51,10 @@ export interface AgentOptions {
    */
   allowedBundles?: string[];
   sharing?: Sharing;
+  /** Capability tags sent in every hello (`gpu`, `site=T2_US`); checked with checkTags in ../capabilities.ts. */
+  tags?: string[];
+  /** Path prefixes the workers read locally, sent in every hello; the FaaS executor sends chunks of such files here first. */
+  localPaths?: string[];
   cacheDir: string;
   /** Get workers from batch-job blocks (`--provider`) instead of forking `workers` processes. */
   blocks?: BlockOptions;
@@ -170,6 +174,8 @@ export class EndpointAgent {
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
         agent_version: PROTOCOL_VERSION,
         hostname: hostname(),
+        ...(this.opts.tags?.length ? { tags: this.opts.tags } : {}),
+        ...(this.opts.localPaths?.length ? { local_paths: this.opts.localPaths } : {}),
       };
       ws.send(JSON.stringify(hello));
     });

@@ -87,7 +87,20 @@ export function endpointInfo(
     allowed_functions: allowedFunctions(e),
     sharing: sharingOf(e.visibility, () => store.endpointShareNames(e.id)),
     created_at: e.created_at,
+    tags: jsonList(e.tags),
+    local_paths: jsonList(e.local_paths),
   };
+}
+
+/** A stored JSON list of strings; a row written before migration 5 or damaged reads as empty. */
+function jsonList(text: string | null | undefined): string[] {
+  if (!text) return [];
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function sharingOf(visibility: Sharing['visibility'], names: () => string[]): Sharing {

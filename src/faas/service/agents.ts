@@ -297,6 +297,8 @@ export class AgentHub {
       else drop.push(id);
     }
     this.store.setEndpointOnline(row.id, capacity, prefetch);
+    // Tags describe the agent as it runs now: a hello without them clears the old ones.
+    this.store.setEndpointCapabilities(row.id, [...new Set(msg.tags ?? [])], [...new Set(msg.local_paths ?? [])]);
     conn.send({ type: 'welcome', endpoint_id: row.id, name: row.name, heartbeat_ms: this.opts.heartbeatMs, limits: this.opts.limits });
     if (drop.length) conn.send({ type: 'cancel', task_ids: drop });
     this.opts.log(`endpoint ${row.name} (${row.id}) online: capacity ${capacity}, prefetch ${prefetch}, holding ${conn.inflight.size}`);

@@ -53,6 +53,10 @@ export interface EndpointRow {
   capacity: number;
   prefetch: number;
   created_at: number;
+  /** JSON list of capability tags. */
+  tags: string;
+  /** JSON list of locally readable path prefixes. */
+  local_paths: string;
 }
 
 export interface TaskRow {
@@ -198,6 +202,7 @@ export class Store {
       setEndpointVisibility: p('UPDATE endpoints SET visibility = ? WHERE id = ?'),
       setEndpointAllowed: p('UPDATE endpoints SET allowed_functions = ? WHERE id = ?'),
       setEndpointOnline: p("UPDATE endpoints SET status = 'online', last_heartbeat = ?, capacity = ?, prefetch = ? WHERE id = ?"),
+      setEndpointCapabilities: p('UPDATE endpoints SET tags = ?, local_paths = ? WHERE id = ?'),
       setEndpointOffline: p("UPDATE endpoints SET status = 'offline' WHERE id = ?"),
       heartbeat: p('UPDATE endpoints SET last_heartbeat = ?, capacity = ? WHERE id = ?'),
       allOffline: p("UPDATE endpoints SET status = 'offline'"),
@@ -424,6 +429,11 @@ export class Store {
 
   setEndpointOnline(id: string, capacity: number, prefetch: number): void {
     this.st.setEndpointOnline!.run(Date.now(), capacity, prefetch, id);
+  }
+
+  /** Replace the endpoint's advertised tags and local path prefixes (each agent hello does). */
+  setEndpointCapabilities(id: string, tags: readonly string[], localPaths: readonly string[]): void {
+    this.st.setEndpointCapabilities!.run(JSON.stringify(tags), JSON.stringify(localPaths), id);
   }
 
   setEndpointOffline(id: string): void {

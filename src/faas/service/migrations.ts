@@ -34,7 +34,7 @@ function hasColumn(db: Database.Database, table: string, column: string): boolea
 
 /**
  * Databases from before the numbering have user_version 0 and may already have some of the columns
- * that migrations 2-4 add: those steps check first, later ones need not.
+ * that migrations 2-5 add: those steps check first.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -101,6 +101,15 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
     what: 'service admins: users.admin',
     up: (db) => {
       if (!hasColumn(db, 'users', 'admin')) db.exec('ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
+    version: 5,
+    what: 'capability routing: endpoints.tags and endpoints.local_paths (JSON lists from the agent hello)',
+    up: (db) => {
+      // Checked: a database numbered from 0 that already had every column skips to here.
+      if (!hasColumn(db, 'endpoints', 'tags')) db.exec("ALTER TABLE endpoints ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
+      if (!hasColumn(db, 'endpoints', 'local_paths')) db.exec("ALTER TABLE endpoints ADD COLUMN local_paths TEXT NOT NULL DEFAULT '[]'");
     },
   },
 ];
