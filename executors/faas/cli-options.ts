@@ -60,7 +60,7 @@ function seconds(name: string) {
 export function addFaasOptions(cmd: Command): Command {
   return cmd
     .option('--service <url>', 'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN or ~/.config/ristretto/token)')
-    .option('--endpoints <list>', 'comma-separated endpoint names or UUIDs for --executor faas', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--endpoints <list>', 'comma-separated endpoint names, UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--tail-timeout <s>', 'resubmit chunks outstanding longer than this elsewhere once only stragglers remain (default: 3 x the median chunk time)', seconds('--tail-timeout'))
     .option('--stageout <dir|url>', 'large results go through this shared directory or http(s) object store instead of the service')
     .option('--stageout-threshold <bytes>', 'stage out results of at least this size (default 1048576)', (v: string) => {

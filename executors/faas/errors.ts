@@ -18,3 +18,6 @@ export class ServiceUnavailableError extends FaasExecutorError {}
 
 /** An endpoint cannot run the chunk function (missing Ristretto installation, allowlist, other revision). */
 export class EndpointSetupError extends FaasExecutorError {}
+
+/** A `tag:` selector in --endpoints matches no endpoint visible to the user; lists the endpoints and their tags. */
+export class EndpointSelectorError extends FaasExecutorError {}

@@ -27,10 +27,11 @@ import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type 
 import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { pushRecent, stragglerMs, TAIL_MOVABLE_PATIENCE } from '../../src/faas/scheduling.ts';
+import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
 import { TaskChannel } from './channel.ts';
-import { EndpointNotFoundError, EndpointSetupError, FaasExecutorError, NoEndpointOnlineError } from './errors.ts';
+import { EndpointNotFoundError, EndpointSelectorError, EndpointSetupError, FaasExecutorError, NoEndpointOnlineError } from './errors.ts';
 import { CHUNK_FUNCTION_NAME, CHUNK_FUNCTION_SOURCE } from './function.ts';
 import { resolveFaasOptions, type FaasExecutorOptions, type ResolvedFaasOptions } from './options.ts';
 import { mapPath, mappingFor } from './paths.ts';
@@ -109,7 +110,10 @@ export class FaasExecutor extends BaseExecutor {
   readonly name = 'faas';
   readonly concurrency: number;
   readonly faas: FaasStats = { tailRetries: 0, steals: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0, lateBound: 0 };
-  readonly sites: readonly Site[];
+  /** The endpoints in use; grows when an endpoint matching a `tag:` selector comes online later. */
+  readonly sites: Site[];
+  /** The `tag:` selectors of --endpoints (without the prefix). */
+  private readonly tagSelectors: readonly string[];
   private readonly queue: Run[] = [];
   private readonly active = new Set<Run>();
   /** Recent chunks: submission to result (s), and running notice to result (s). */
@@ -133,6 +137,7 @@ export class FaasExecutor extends BaseExecutor {
   ) {
     super(o);
     this.sites = sites;
+    this.tagSelectors = splitSelectors(o.endpoints).tags;
     this.concurrency = sites.reduce((n, s) => n + Math.max(1, s.capacity), 0);
     this.stageoutTarget = o.stageout ? { location: o.stageout, thresholdBytes: o.stageoutThreshold, runId } : undefined;
     this.timers.push(setInterval(() => void this.poll(), o.pollMs));
@@ -149,7 +154,7 @@ export class FaasExecutor extends BaseExecutor {
     const fx = opts.client ?? new FaasClient({ serviceUrl: o.service, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     try {
       const infos = await waitForEndpoints(fx, o);
-      const sites = infos.map((e) => new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id)));
+      const sites = infos.map((e) => siteOf(e, o));
       const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, { name: CHUNK_FUNCTION_NAME, description: 'Ristretto: run a processor on one work item' });
       // Each executor is its own fair-share group: analyses sharing endpoints get their slots in turn.
       const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote, group: `analysis-${randomUUID()}` });
@@ -196,23 +201,53 @@ export class FaasExecutor extends BaseExecutor {
   // ---------------------------------------------------------------- placing copies
 
   private pump(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      const run = this.queue[0]!;
+    // In queue order, except that a chunk waiting for a full data-local endpoint lets the chunks behind
+    // it go to the other endpoints: only such a chunk is skipped, the first other one that finds no
+    // room ends the pass (no endpoint has any).
+    let i = 0;
+    while (i < this.queue.length && !this.closed) {
+      const run = this.queue[i]!;
       if (run.settled) {
-        this.queue.shift();
+        this.queue.splice(i, 1);
         continue;
       }
-      const site = this.pick(run);
-      if (!site) return;
-      this.queue.shift();
+      const local = this.localSitesFor(run);
+      const site = this.pick(run, local);
+      if (!site) {
+        if (local) {
+          i++;
+          continue;
+        }
+        break;
+      }
+      this.queue.splice(i, 1);
       this.launch(run, site);
     }
     if (this.queue.length === 0) this.scheduleSteal();
   }
 
-  private pick(run: Run): Site | undefined {
+  /**
+   * Data locality: the online, healthy endpoints that read the chunk's file locally (its path, mapped
+   * for the endpoint, lies under one of its advertised local paths), when the chunk has no live copy
+   * yet; undefined when there are none, so the chunk goes anywhere and is read over the network.
+   * Copies beyond the first (tail retries, moves) go anywhere.
+   */
+  private localSitesFor(run: Run): Set<Site> | undefined {
+    if (run.copies.some((c) => c.live)) return undefined;
+    let out: Set<Site> | undefined;
+    for (const s of this.sites) {
+      if (!s.online || s.slowByRate || s.localPaths.length === 0) continue;
+      if (!isLocalPath(s.mapping ? mapPath(run.item.file, s.mapping) : run.item.file, s.localPaths)) continue;
+      (out ??= new Set()).add(s);
+    }
+    return out;
+  }
+
+  private pick(run: Run, local?: ReadonlySet<Site>): Site | undefined {
     const exclude = new Set<Site>();
     for (const c of run.copies) if (c.live) exclude.add(c.site);
+    // A chunk with a data-local endpoint waits for a slot there rather than reading over the network.
+    if (local) for (const s of this.sites) if (!local.has(s)) exclude.add(s);
     // The bundle goes to every online site at once; chunks go only where it has arrived, once it has
     // arrived anywhere. A stage task queued behind other users' work at a busy endpoint would
     // otherwise park chunks there until it ran.
@@ -350,8 +385,11 @@ export class FaasExecutor extends BaseExecutor {
   private alternatesFor(copy: Copy): string[] | undefined {
     const hash = copy.run.job.processor.hash;
     const out: string[] = [];
+    // A chunk placed for locality may start only on another endpoint that reads it locally too.
+    const local = copy.run.copies.length === 1 && copy.site.localPaths.length > 0 ? this.localSitesFor(copy.run) : undefined;
     for (const s of this.sites) {
       if (s === copy.site || !s.online || s.slowByRate || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
+      if (local && !local.has(s)) continue;
       if (copy.run.copies.some((c) => c !== copy && c.live && c.site === s)) continue;
       out.push(s.id);
     }
@@ -567,6 +605,15 @@ export class FaasExecutor extends BaseExecutor {
       return; // the service is restarting: submissions wait for it, nothing to decide here
     }
     const now = Date.now();
+    // Endpoints matching a tag selector that appeared (or were shared) since the start join the run.
+    if (this.tagSelectors.length) {
+      for (const e of infos) {
+        if (e.status !== 'online' || this.sites.some((s) => s.id === e.endpoint_id)) continue;
+        if (!this.tagSelectors.some((t) => matchesTag(e.tags ?? [], t))) continue;
+        this.sites.push(siteOf(e, this.o));
+        this.o.onNote?.(`endpoint ${e.name} (tags ${e.tags.join(',')}) came online and joins the run`);
+      }
+    }
     for (const s of this.sites) {
       const info = infos.find((e) => e.endpoint_id === s.id);
       const online = info?.status === 'online';
@@ -676,13 +723,39 @@ export class FaasExecutor extends BaseExecutor {
   }
 }
 
-/** Resolve endpoint names/ids and wait (up to the connect timeout) until at least one is online. */
+function siteOf(e: EndpointInfo, o: ResolvedFaasOptions): Site {
+  return new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id), e.local_paths ?? []);
+}
+
+/** `name [tags]` of each endpoint, for errors about selectors. */
+function describeEndpoints(all: readonly EndpointInfo[]): string {
+  if (all.length === 0) return 'no endpoints are visible to you';
+  return all.map((e) => `${e.name} [${(e.tags ?? []).join(', ') || 'no tags'}]${e.status === 'online' ? '' : ' (offline)'}`).join('; ');
+}
+
+/**
+ * Resolve endpoint names/ids and `tag:` selectors, and wait (up to the connect timeout) until at least
+ * one is online. A selector matches every visible endpoint with that tag, online or not; one that
+ * matches none is an error listing the endpoints and their tags.
+ */
 async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise<EndpointInfo[]> {
   const deadline = Date.now() + o.connectTimeoutMs;
+  const { names, tags } = splitSelectors(o.endpoints);
   for (;;) {
     const all = await fx.listEndpoints();
     const found: EndpointInfo[] = [];
-    for (const want of o.endpoints) {
+    for (const want of tags) {
+      const matched = all.filter((e) => matchesTag(e.tags ?? [], want));
+      if (matched.length === 0) {
+        throw new EndpointSelectorError(
+          `no endpoint has the tag "${want}" (--endpoints tag:${want}); endpoints and their tags: ${describeEndpoints(all)}`,
+          { selector: `tag:${want}`, service: o.service, endpoints: all.map((e) => ({ name: e.name, tags: e.tags ?? [] })) },
+          'pick a tag from the list, or start an endpoint with `ristretto faas endpoint start ... --tag TAG`',
+        );
+      }
+      for (const e of matched) if (!found.some((f) => f.endpoint_id === e.endpoint_id)) found.push(e);
+    }
+    for (const want of names) {
       const e = all.find((x) => x.endpoint_id === want) ?? all.find((x) => x.name === want);
       if (!e) {
         const near = closestNames(want, all.map((x) => x.name), 3);
@@ -692,7 +765,11 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
           near.length ? `closest endpoint names: ${near.join(', ')}` : `no endpoints are visible to you; start one with \`ristretto faas endpoint start --service ${o.service} --name NAME\``,
         );
       }
-      if (found.some((f) => f.endpoint_id === e.endpoint_id)) throw new FaasExecutorError(`endpoint "${want}" is listed twice in --endpoints`, { endpoint: want }, 'name each endpoint once');
+      if (found.some((f) => f.endpoint_id === e.endpoint_id)) {
+        // Named and also matched by a tag selector: once is enough.
+        if (tags.length) continue;
+        throw new FaasExecutorError(`endpoint "${want}" is listed twice in --endpoints`, { endpoint: want }, 'name each endpoint once');
+      }
       found.push(e);
     }
     if (found.some((e) => e.status === 'online')) return found;

@@ -24,6 +24,10 @@ export interface LocalEndpointOptions {
   allowFunctions?: string[];
   /** Tasks held beyond the worker slots (`--prefetch`); default: the agent's adaptive choice. */
   prefetch?: number;
+  /** Capability tags (`--tag`). */
+  tags?: string[];
+  /** Locally readable path prefixes (`--local-path`). */
+  localPaths?: string[];
 }
 
 export interface LocalClusterOptions {
@@ -98,6 +102,8 @@ export class LocalCluster {
     const args = ['endpoint', 'start', '--service', this.url, '--name', name, '--workers', String(o.workers ?? 1), '--concurrency', String(o.concurrency ?? 1), '--cache-dir', join(this.dir, `cache-${name}`)];
     for (const f of o.allowFunctions ?? []) args.push('--allow-function', f);
     if (o.prefetch !== undefined) args.push('--prefetch', String(o.prefetch));
+    for (const t of o.tags ?? []) args.push('--tag', t);
+    for (const p of o.localPaths ?? []) args.push('--local-path', p);
     const p = this.spawn(args, { ...this.env, ...o.env }, true);
     this.endpoints.set(name, p);
     await firstLine(p, /attached id=/);

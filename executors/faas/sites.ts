@@ -39,6 +39,8 @@ export class Site {
     online: boolean,
     /** Prefix → local path mapping of this site's storage mounts. */
     readonly mapping: Readonly<Record<string, string>> | undefined,
+    /** Path prefixes its workers read locally (as the site sees paths, after `mapping`). */
+    readonly localPaths: readonly string[] = [],
   ) {
     this.capacity = capacity;
     this.online = online;
