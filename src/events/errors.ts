@@ -66,3 +66,6 @@ export class InvalidEntryRangeError extends EntryRangeError {
     );
   }
 }
+
+/** `events.define(name, text)` was given a name already in use or an expression without one value per event. */
+export class DefineError extends RistrettoError {}

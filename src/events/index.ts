@@ -23,5 +23,5 @@ export type { Events, EventsBase, EventsEntry, EventCollection, CollectionView, 
 export { buildNanoSchema, nanoSchemaOf, linkTarget } from './nanoaod.ts';
 export type { NanoSchema, CollectionSchema, RecordSchema } from './nanoaod.ts';
 export { globalIndex, offsetsFromCounts, countsFromOffsets } from './crossref.ts';
-export { ColumnNotLoadedError, MissingBranchError, SyncReadUnavailableError, ColumnShapeMismatchError, InvalidEntryRangeError } from './errors.ts';
+export { ColumnNotLoadedError, MissingBranchError, SyncReadUnavailableError, ColumnShapeMismatchError, InvalidEntryRangeError, DefineError } from './errors.ts';
 export { closestNames } from '../errors/suggest.ts';

@@ -18,6 +18,21 @@ export interface EventsBase {
    * hatch for generic code and for names the schema groups differently.
    */
   column(name: string): Column;
+  /**
+   * Adds an event-level column computed from an expression (RDataFrame's `Define`), e.g.
+   * `events.define('ht', 'sum(Jet.pt[Jet.pt > 30])')`; then `events.ht` is a Float64Array with one value
+   * per event, usable in later expressions too. The text is mathjs syntax with the names `ristretto draw` takes
+   * (`Jet.pt` or `Jet_pt`, `Muon_pt[0]`), run as one fused loop. It must give one value per event: reduce
+   * collections (`sum`, `count`, `max`); an expression that drops events (`Muon_pt[0]` with no muon) is rejected.
+   * The expression parser (mathjs) is loaded on the first call only.
+   *
+   * @example
+   * ```ts
+   * const ht = events.define('ht', 'sum(Jet_pt[Jet_pt > 30])');   // also events.ht from now on
+   * out.ht.fill(ht);
+   * ```
+   */
+  define(name: string, text: string): Float64Array;
 }
 
 /**

@@ -6,9 +6,11 @@
  */
 import type { Jagged, NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
+import { compute, fused } from '../columnar/fused/api.ts';
+import { parseExpr } from '../columnar/fused/parse.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { countsFromOffsets, globalIndex, offsetsFromCounts } from './crossref.ts';
-import { MissingBranchError, ColumnShapeMismatchError } from './errors.ts';
+import { MissingBranchError, ColumnShapeMismatchError, DefineError } from './errors.ts';
 import type { CollectionSchema, NanoSchema, RecordSchema } from './nanoaod.ts';
 import type { ColumnStore } from './store.ts';
 import type { CollectionView, Events, FlatRecord } from './types.ts';
@@ -185,6 +187,25 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
         return store.get(name);
       },
     },
+    define: {
+      value: (name: string, text: string): Float64Array => {
+        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || Reflect.has(events, name)) {
+          throw new DefineError(`define('${name}', ...): the name must be letters and digits, and not a branch, collection or earlier define`, { name, text }, 'Pick a new name without underscores, e.g. ht.');
+        }
+        // parseExpr loads mathjs on its first call, so views whose processor never defines a column do not.
+        const col = compute(parseExpr(text, fused(view)));
+        if (col.length !== numEvents) {
+          throw new DefineError(
+            `define('${name}', '${text}'): gives ${col.length} values for ${numEvents} events of ${path}`,
+            { name, text, values: col.length, events: numEvents },
+            'A defined column needs one value per event: reduce collections (sum, count, max) and do not filter events.',
+          );
+        }
+        const values = col instanceof Float64Array ? col : Float64Array.from(col as ArrayLike<number>);
+        Object.defineProperty(events, name, { value: values, enumerable: true });
+        return values;
+      },
+    },
     [INSPECT]: {
       value: () =>
         `Events [${store.entryStart}, ${store.entryStop}) of ${path}: ` +
@@ -200,9 +221,10 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   for (const name of schema.collections.keys()) if (!base.has(name)) redefine(events, name, () => collection(name));
 
   const topLevel = [...new Set([...schema.collections.keys(), ...schema.records.keys(), ...schema.plain.keys()])];
-  return strict(events, (key) => {
+  const view = strict(events, (key) => {
     throw new MissingBranchError(key, path, tree, closestNames(key, [...topLevel, ...schema.branches.keys()]), 'branch or collection');
   }) as Events;
+  return view;
 }
 
 function redefine(obj: object, name: string, get: () => unknown): void {

@@ -143,7 +143,7 @@ describe('errors', () => {
   });
 
   it('an unknown function and a bad index are named', async () => {
-    await expect(draw(FLAT, 'median(Jet_pt)')).rejects.toThrow(/unknown function median\(\)[^]*\n {2}\^/);
+    await expect(draw(FLAT, 'median(Jet_pt)')).rejects.toThrow(/unknown function median\(\)[\s\S]*\n {2}\^/);
     await expect(draw(FLAT, 'MET_pt[0]')).rejects.toThrow(/an index needs a collection's field/);
   });
 

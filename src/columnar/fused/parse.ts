@@ -9,10 +9,22 @@
  * are dropped); `+ - * / ^`, unary `-`; `< <= > >= == !=`; `and or not`; and the functions `sum count any all min
  * max` (over a collection's objects), `abs sqrt exp log sin cos sinh cosh`, `deltaPhi(a, b)`.
  */
-import { parse, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathNode } from 'mathjs';
 import { InvalidArgumentError } from '../errors.ts';
 import { constant } from './graph.ts';
 import { deltaPhi, Expr, type ExprLike, type FusedEvents, LazyObjects, type Objects } from './api.ts';
+
+/**
+ * mathjs is required on the first parse, not imported: modules that merely can reach this one (the events view
+ * behind `events.define`, the bundled thread-worker runtime) do not pay its load time (seconds on a busy machine)
+ * unless an expression is actually parsed. Resolved like a bare import, from the installing project's node_modules.
+ */
+let mathjsParse: ((text: string) => MathNode) | undefined;
+function parse(text: string): MathNode {
+  mathjsParse ??= (createRequire(import.meta.url)('mathjs') as typeof import('mathjs')).parse;
+  return mathjsParse(text);
+}
 
 type Value = Expr | Objects | number | Readonly<Record<string, unknown>>;
 
