@@ -11,7 +11,7 @@ import { RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { ArrowFileWriter } from './arrow/write.ts';
 import { ParquetFileWriter } from './parquet/write.ts';
-import type { RootCodec } from './root-write/compress.ts';
+import { prepareCompression, type RootCodec } from './root-write/compress.ts';
 import { RootTreeWriter } from './root-write/tree.ts';
 import type { BranchInfo, Column, DType, EventReader } from './reader.ts';
 import { isUrl } from './source.ts';
@@ -33,7 +33,7 @@ export interface ConvertOptions {
   format?: ConvertFormat;
   /** Target entries per chunk (one Parquet row group / Arrow record batch / ROOT cluster each); default 100,000. */
   chunkSize?: number;
-  /** ROOT output: basket codec (default zlib) and level (default 1 for zlib, 4 for LZ4). */
+  /** ROOT output: basket codec (default zlib) and level (default 1 for zlib, 4 for LZ4, 5 for ZSTD). */
   compression?: RootCodec;
   compressionLevel?: number;
   /** ROOT output: tree name (default: the input's tree name for ROOT input, else `Events`). */
@@ -129,6 +129,8 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   const edges = chunkEdges(reader.boundaries(), start, stop, target);
   let chunks = 0;
   let writer: { write(c: Record<string, Column>): void; close(): Promise<void>; abort?(): void } | undefined;
+  // the zstd wasm loads asynchronously, once, before anything is written (basket compression is sync)
+  if (format === 'root' && opts.compression === 'zstd') await prepareCompression({ codec: 'zstd', level: opts.compressionLevel ?? DEFAULT_LEVEL.zstd });
   try {
     writer =
       format === 'parquet'
@@ -153,11 +155,14 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   return { path: outPath, format, entries: stop - start, branches: names, chunks, ...(skipped.length ? { skipped } : {}) };
 }
 
+/** ROOT's defaults per codec (fCompress 101, 404, 505). */
+const DEFAULT_LEVEL: Record<RootCodec, number> = { zlib: 1, lz4: 4, zstd: 5, none: 0 };
+
 /** The TTree writer for `names`: kinds and counters from the reader's branch metadata. */
 function rootWriter(tmpPath: string, outPath: string, reader: EventReader, names: readonly string[], infos: ReadonlyMap<string, BranchInfo>, opts: ConvertOptions): RootTreeWriter {
   const codec = opts.compression ?? 'zlib';
-  if (!['zlib', 'lz4', 'none'].includes(codec)) throw new ConvertError(`unknown ROOT compression '${codec}'`, { compression: codec }, 'choose zlib, lz4 or none');
-  const level = opts.compressionLevel ?? (codec === 'lz4' ? 4 : 1);
+  if (!['zlib', 'lz4', 'zstd', 'none'].includes(codec)) throw new ConvertError(`unknown ROOT compression '${codec}'`, { compression: codec }, 'choose zlib, lz4, zstd or none');
+  const level = opts.compressionLevel ?? DEFAULT_LEVEL[codec];
   if (!(Number.isInteger(level) && level >= 0 && level <= 9)) throw new ConvertError(`compression level must be 0..9, got ${level}`, { level }, 'pass e.g. 1 (fast) to 9 (small)');
   const columns = names.map((n) => {
     const info = infos.get(n);
@@ -265,10 +270,10 @@ function orderColumns(cols: Record<string, Column>, names: readonly string[]): R
   return out;
 }
 
-/** Parse `zlib`, `lz4:4`, `none` (the --compression option). */
+/** Parse `zlib`, `lz4:4`, `zstd:5`, `none` (the --compression option). */
 export function parseCompression(text: string): { compression: RootCodec; compressionLevel?: number } {
-  const m = /^\s*(zlib|lz4|none)\s*(?::\s*(\d))?\s*$/i.exec(text);
-  if (!m) throw new ConvertError(`cannot parse compression "${text}"`, { compression: text }, 'use zlib, lz4 or none, optionally with a level: zlib:6, lz4:4');
+  const m = /^\s*(zlib|lz4|zstd|none)\s*(?::\s*(\d))?\s*$/i.exec(text);
+  if (!m) throw new ConvertError(`cannot parse compression "${text}"`, { compression: text }, 'use zlib, lz4, zstd or none, optionally with a level: zlib:6, lz4:4, zstd:5');
   return { compression: m[1]!.toLowerCase() as RootCodec, ...(m[2] ? { compressionLevel: Number(m[2]) } : {}) };
 }
 
@@ -292,7 +297,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
     .option('--branches <list>', "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)")
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
     .option('--treename <name>', "tree inside a ROOT file (default: Events, or the file's only tree)")
-    .option('--compression <codec[:level]>', 'ROOT output: basket compression zlib, lz4 or none, optionally with a level 1-9 (default zlib:1)')
+    .option('--compression <codec[:level]>', 'ROOT output: basket compression zlib, lz4, zstd or none, optionally with a level 1-9 (default zlib:1; lz4:4, zstd:5 as in ROOT)')
     .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string; compression?: string }) => {
       refuseSameFile(input, output); // before opening anything
       if (!formatOfPath(output)) {

@@ -17,5 +17,6 @@ export { convert, type ConvertOptions, type ConvertResult, type ConvertFormat } 
 export { writeHistogramsROOT, type WriteHistogramsOptions, type WrittenHistogram } from './root-write/hist.ts';
 export { RootTreeWriter, defaultCounterName, type TreeColumn, type TreeWriterOptions } from './root-write/tree.ts';
 export { RootWriteError } from './root-write/file.ts';
-export type { Compression, RootCodec } from './root-write/compress.ts';
+export { prepareCompression, type Compression, type RootCodec } from './root-write/compress.ts';
+export { ZstdUnavailableError } from './root-write/zstd.ts';
 export { runOnEvents, type RunOptions, type RunResult } from '../events/run.ts';

@@ -2,29 +2,51 @@
  * ROOT's compression framing for writing: the payload is cut into blocks of at most 0xffffff bytes,
  * each compressed on its own behind a 9-byte header (algorithm tag, method, 3-byte compressed and
  * uncompressed sizes, little-endian). zlib blocks hold a zlib stream; LZ4 blocks the XXH64 of the
- * compressed bytes (big-endian) and a raw LZ4 block. When compression does not make the payload
+ * compressed bytes (big-endian) and a raw LZ4 block; ZSTD blocks one zstd frame (tag 'ZS', method 1,
+ * as ROOT writes them; the zstd wasm must be loaded first, see `prepareCompression`). When compression does not make the payload
  * smaller, it is stored as is (readers tell by the sizes), as ROOT does.
  */
 import { deflateSync } from 'node:zlib';
 import { xxh64 } from '../root/xxhash64.ts';
+import { loadZstd, zstdCompress } from './zstd.ts';
 
 /** Codecs the writer offers. */
-export type RootCodec = 'zlib' | 'lz4' | 'none';
+export type RootCodec = 'zlib' | 'lz4' | 'zstd' | 'none';
 
 export interface Compression {
   readonly codec: RootCodec;
-  /** 1..9 (zlib levels; for LZ4 only recorded in fCompress). */
+  /** 1..9 (zlib levels; ROOT's ZSTD levels, zstd level 2×L; for LZ4 only recorded in fCompress). */
   readonly level: number;
 }
 
-/** ROOT's fCompress number: algorithm × 100 + level (zlib 1, LZ4 4; 0 for none). */
+/** ROOT's algorithm numbers (ROOT::RCompressionSetting::EAlgorithm). */
+const ALGORITHM: Record<Exclude<RootCodec, 'none'>, number> = { zlib: 1, lz4: 4, zstd: 5 };
+
+/** ROOT's fCompress number: algorithm × 100 + level (zlib 1, LZ4 4, ZSTD 5; 0 for none). */
 export function compressSetting(c: Compression): number {
   if (c.codec === 'none') return 0;
-  return (c.codec === 'zlib' ? 1 : 4) * 100 + c.level;
+  return ALGORITHM[c.codec] * 100 + c.level;
+}
+
+/**
+ * Load what `rootCompress` needs for `c` before the first (synchronous) call: the zstd wasm for
+ * 'zstd', nothing otherwise. Rejects with ZstdUnavailableError when the wasm cannot load.
+ *
+ * @example
+ * const c = { codec: 'zstd', level: 5 } as const;
+ * await prepareCompression(c);
+ * const framed = rootCompress(new Uint8Array(1000), c);
+ */
+export async function prepareCompression(c: Compression): Promise<void> {
+  if (c.codec === 'zstd') await loadZstd();
 }
 
 const MAX_BLOCK = 0xffffff;
 const HEADER = 9;
+/** Block header bytes 0..2: algorithm tag and method ('ZL' deflate 8, 'L4' LZ4 version 1, 'ZS' zstd major version 1). */
+const TAG = { zlib: [0x5a, 0x4c, 8], lz4: [0x4c, 0x34, 1], zstd: [0x5a, 0x53, 1] } as const;
+/** ROOT's R__zipZSTD hands zstd twice its own level (ROOT 5 → zstd 10), so level 9 reaches zstd 18. */
+const ZSTD_LEVEL_FACTOR = 2;
 
 /** `data` compressed with ROOT framing, or `data` itself when that is not smaller. */
 export function rootCompress(data: Uint8Array, c: Compression): Uint8Array {
@@ -33,12 +55,10 @@ export function rootCompress(data: Uint8Array, c: Compression): Uint8Array {
   let total = 0;
   for (let s = 0; s < data.length; s += MAX_BLOCK) {
     const block = data.subarray(s, Math.min(data.length, s + MAX_BLOCK));
-    const body = c.codec === 'zlib' ? deflateSync(block, { level: c.level }) : lz4Framed(block);
+    const body = c.codec === 'zlib' ? deflateSync(block, { level: c.level }) : c.codec === 'lz4' ? lz4Framed(block) : zstdCompress(block, ZSTD_LEVEL_FACTOR * c.level);
     if (body.length > MAX_BLOCK) return data;
     const h = new Uint8Array(HEADER);
-    h[0] = c.codec === 'zlib' ? 0x5a : 0x4c; // 'Z' / 'L'
-    h[1] = c.codec === 'zlib' ? 0x4c : 0x34; // 'L' / '4'
-    h[2] = c.codec === 'zlib' ? 8 : 1; // deflate method / LZ4 format version
+    h.set(TAG[c.codec]);
     h[3] = body.length & 0xff;
     h[4] = (body.length >>> 8) & 0xff;
     h[5] = (body.length >>> 16) & 0xff;

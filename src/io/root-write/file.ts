@@ -1,6 +1,6 @@
 /**
  * A ROOT file written front to back: the file header, the top directory (the TFile key with its
- * TNamed and TDirectory record), subdirectories, object keys (zlib/LZ4-compressed), baskets, and at
+ * TNamed and TDirectory record), subdirectories, object keys (zlib/LZ4/ZSTD-compressed), baskets, and at
  * `close()` the StreamerInfo record, one keys list per directory, the free-segments record and the
  * final header. Always the "large file" flavour (64-bit seeks in header, keys and directories), which
  * every ROOT since 4 reads, so files past 2 GB need no second code path. Bytes go straight to the file
@@ -12,6 +12,7 @@ import { RistrettoError } from '../../errors/index.ts';
 import { WBuffer } from './buffer.ts';
 import { type Compression, compressSetting, rootCompress } from './compress.ts';
 import { writeStreamerInfoList } from './streamers.ts';
+import { zstdReady } from './zstd.ts';
 
 /** A problem while writing a ROOT file (names the file and the object). */
 export class RootWriteError extends RistrettoError {}
@@ -108,6 +109,10 @@ export class RootFileWriter {
     readonly fileName = basename(path),
   ) {
     this.compression = opts.compression ?? { codec: 'zlib', level: 1 };
+    if (this.compression.codec === 'zstd' && !zstdReady()) {
+      // refused before the file exists: the first basket would fail half-way through the file
+      throw new RootWriteError(`cannot write ${path} with zstd: the zstd wasm is not loaded`, { file: path, compression: 'zstd' }, 'await prepareCompression(compression) before opening the writer');
+    }
     this.fd = openSync(path, 'w');
     try {
       // header placeholder; the top directory: TFile key, TNamed (name, title), TDirectory record

@@ -1,9 +1,9 @@
 /**
- * TTrees written by `convert` (flat and jagged branches, counters, zlib / LZ4 / uncompressed baskets),
+ * TTrees written by `convert` (flat and jagged branches, counters, zlib / LZ4 / ZSTD / uncompressed baskets),
  * read back entry by entry by jsroot's TSelector (independent of Ristretto) and by Ristretto's reader,
  * compared with the input as Ristretto reads it (whose reader the corpus tests check against jsroot).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NumericArray } from '../../../src/columnar/types.ts';
@@ -20,6 +20,7 @@ import { jsrootBranch, jsrootColumns, jsrootTrees, latin1Strings, plainOfColumn,
 const NANO = sharedPath('data', 'nano_dy.root');
 const NESTED = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet');
 const dir = tempDir('root-write-tree');
+const ZS_HEADER = Buffer.from([0x5a, 0x53, 1]);
 
 /** First entry where two per-entry value lists differ, or -1. */
 function firstDiff(a: Plain[], b: Plain[]): number {
@@ -60,11 +61,11 @@ async function checkAgainstInput(input: EventReader, outPath: string, names: rea
 }
 
 describe('convert to ROOT TTrees', () => {
-  it('NanoAOD → ROOT in several clusters, zlib / LZ4 / none: jsroot and Ristretto read the input values', async () => {
+  it('NanoAOD → ROOT in several clusters, zlib / LZ4 / ZSTD / none: jsroot and Ristretto read the input values', async () => {
     const input = await openRoot(NANO);
     try {
       const branches = ['run', 'event', 'luminosityBlock', 'MET_pt', 'MET_phi', 'Muon_*', 'Jet_pt', 'Jet_jetId', 'HLT_IsoMu24', 'Electron_charge', 'PV_npvs', 'GenPart_pdgId'];
-      for (const compression of ['zlib', 'lz4', 'none'] as const) {
+      for (const compression of ['zlib', 'lz4', 'zstd', 'none'] as const) {
         const out = join(dir, `nano-${compression}.root`);
         const res = await convert(input, out, { branches, chunkSize: 7, compression });
         expect(res.format).toBe('root');
@@ -82,6 +83,75 @@ describe('convert to ROOT TTrees', () => {
       await input.close();
     }
   });
+
+  it('ZSTD baskets: fCompress 500 + level as jsroot reads it, ZS blocks, every entry equal to the generator', async () => {
+    const N = 300_000;
+    // x = i / 8 (float32), k = i % 1000 (int32), L lists of i % 3 values i, i+1, ...
+    const gen: EventReader = {
+      path: 'generated',
+      treeName: 'Events',
+      numEntries: N,
+      bytesRead: 0,
+      branches: () => [
+        { name: 'x', kind: 'flat', dtype: 'float32' },
+        { name: 'k', kind: 'flat', dtype: 'int32' },
+        { name: 'L_v', kind: 'jagged', dtype: 'float64', countBranch: 'nL' },
+        { name: 'nL', kind: 'flat', dtype: 'int32' },
+      ],
+      boundaries: () => [],
+      read: async (names, s, e) => {
+        const n = e - s;
+        const offsets = new Int32Array(n + 1);
+        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + ((s + i) % 3);
+        const content = new Float64Array(offsets[n]!);
+        for (let i = 0; i < n; i++) for (let j = offsets[i]!; j < offsets[i + 1]!; j++) content[j] = s + i + j - offsets[i]!;
+        const all: Record<string, Column> = {
+          x: Float32Array.from({ length: n }, (_, i) => (s + i) / 8),
+          k: Int32Array.from({ length: n }, (_, i) => (s + i) % 1000),
+          L_v: { offsets, content },
+          nL: Int32Array.from({ length: n }, (_, i) => (s + i) % 3),
+        };
+        return Object.fromEntries(names.map((b) => [b, all[b]!]));
+      },
+      close: async () => {},
+    };
+    for (const level of [1, 9]) {
+      const out = join(dir, `zstd-${level}.root`);
+      const res = await convert(gen, out, { chunkSize: 70_000, compression: 'zstd', compressionLevel: level });
+      expect(res.chunks).toBe(5);
+      const bytes = readFileSync(out);
+      // zstd blocks as ROOT frames them: 'Z' 'S' 1, 3+3 size bytes, then the zstd frame magic
+      let zs = 0;
+      for (let at = bytes.indexOf(ZS_HEADER); at >= 0; at = bytes.indexOf(ZS_HEADER, at + 1)) if (bytes.readUInt32LE(at + 9) === 0xfd2fb528) zs++;
+      expect(zs, 'ZSTD blocks in the file').toBeGreaterThanOrEqual(4 * 5);
+      expect(bytes.length, 'compressed well below the 7.2 MB of column data').toBeLessThan(3e6);
+      const jsFile = (await (await import('jsroot')).openFile(out)) as { fCompress: number };
+      expect(jsFile.fCompress).toBe(500 + level);
+      const r = await openRoot(out);
+      try {
+        expect(r.numEntries).toBe(N);
+        const c = await r.read(['x', 'k', 'L_v', 'nL'], 0, N);
+        const x = c['x'] as Float32Array;
+        const k = c['k'] as Int32Array;
+        const l = c['L_v'] as { offsets: Int32Array; content: Float64Array };
+        for (let e = 0; e < N; e++) {
+          if (x[e] !== Math.fround(e / 8) || k[e] !== e % 1000 || l.offsets[e + 1]! - l.offsets[e]! !== e % 3) throw new Error(`zstd:${level} entry ${e} differs`);
+          for (let j = 0; j < e % 3; j++) if (l.content[l.offsets[e]! + j] !== e + j) throw new Error(`zstd:${level} entry ${e} L_v[${j}] differs`);
+        }
+      } finally {
+        await r.close();
+      }
+      // jsroot, entry by entry, on a branch from each kind
+      const trees = await jsrootTrees(out);
+      const cols = new Map(jsrootColumns(trees.get('Events')!).map((col) => [col.name, col]));
+      const jsK = await jsrootBranch(trees.get('Events')!, cols.get('k')!);
+      if (jsK instanceof Error) throw jsK;
+      expect(firstDiff(jsK, Array.from({ length: N }, (_, e) => e % 1000)), 'jsroot k differs at entry').toBe(-1);
+      const jsL = await jsrootBranch(trees.get('Events')!, cols.get('L_v')!);
+      if (jsL instanceof Error) throw jsL;
+      expect(firstDiff(jsL, Array.from({ length: N }, (_, e) => Array.from({ length: e % 3 }, (_, j) => e + j))), 'jsroot L_v differs at entry').toBe(-1);
+    }
+  }, 300_000);
 
   it('every branch of a NanoAOD file survives a round trip', async () => {
     const input = await openRoot(NANO);
