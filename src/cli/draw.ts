@@ -257,9 +257,11 @@ export function registerDrawCommand(program: Command): void {
       });
       process.stdout.write(`${summary(expr, r)}\n`);
       if (out === undefined) return;
+      // Figure titles are TLatex, where `_` subscripts: show branch names' underscores as a look-alike (ˍ).
+      const xlabel = (o.cut ? `${expr} {${o.cut}}` : expr).replace(/_/g, '\u02cd');
       if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
-      else if (ext === 'svg') await writeFile(out, figureSVG(r.hist));
-      else await writeFile(out, figurePNG(r.hist));
+      else if (ext === 'svg') await writeFile(out, figureSVG(r.hist, { xlabel }));
+      else await writeFile(out, figurePNG(r.hist, { xlabel }));
       process.stdout.write(`wrote ${out}\n`);
     });
 }

@@ -171,6 +171,21 @@ describe('the ristretto draw command', () => {
     expect(uhi.storage.values.reduce((a, b) => a + b, 0)).toBe(116);
   });
 
+  it('writes an SVG figure titled with the expression (underscores kept visible, not subscripts)', () => {
+    const out = join(dir, 'jets.svg');
+    const r = cli(FLAT, 'Jet_pt', '--bins', '20,0,200', '--out', out);
+    expect(r.status).toBe(0);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg.startsWith('<svg') || svg.startsWith('<?xml')).toBe(true);
+    expect(svg).toContain('Jet\u02cdpt');
+  });
+
+  it('rejects an unknown output type before reading anything', () => {
+    const r = cli(FLAT, 'MET_pt', '--out', join(dir, 'x.txt'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--out .*x\.txt: unknown output type/);
+  });
+
   it('exits 1 with the caret on stderr for a bad expression', () => {
     const r = cli(FLAT, 'Jet_ptt');
     expect(r.status).toBe(1);
