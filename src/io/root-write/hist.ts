@@ -17,7 +17,7 @@ import { RootFileWriter, RootWriteError, type RootDirectory } from './file.ts';
 import { streamObject } from './streamers.ts';
 
 export interface WriteHistogramsOptions {
-  /** Compression (default zlib level 1). */
+  /** Compression (default zlib level 1). For zstd, `await prepareCompression(c)` first. */
   compression?: Compression;
   /**
    * Called for a histogram that has no TH1/TH2/TH3 form (mean storage, too many axes), which is then

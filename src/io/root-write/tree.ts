@@ -29,7 +29,7 @@ export interface TreeWriterOptions {
   treeName?: string;
   /** Tree title (default empty). */
   title?: string;
-  /** Basket compression (default zlib level 1). */
+  /** Basket compression (default zlib level 1). For zstd, `await prepareCompression(c)` first. */
   compression?: Compression;
   /** Target uncompressed bytes of one basket (default 512 KiB); a chunk's column is cut into baskets of about this size. */
   basketBytes?: number;
