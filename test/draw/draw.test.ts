@@ -114,6 +114,15 @@ describe('draw equals a naive loop over the raw columns', () => {
   });
 });
 
+it('reads TTree::Draw operators && || ! as and or not', async () => {
+  const bins: [number, number, number] = [50, 0, 200];
+  const c = await draw(FLAT, 'MET_pt', { cut: 'MET_pt > 10 && count(Jet_pt > 30) > 0 || !(MET_pt < 50) && MET_pt != 0', bins });
+  const w = await draw(FLAT, 'MET_pt', { cut: 'MET_pt > 10 and count(Jet_pt > 30) > 0 or not (MET_pt < 50) and MET_pt != 0', bins });
+  expect(c.entries).toBeGreaterThan(100);
+  expect(c.entries).toBeLessThan(1000);
+  expect(Array.from(c.hist.values({ flow: true }))).toEqual(Array.from(w.hist.values({ flow: true })));
+});
+
 it('a weight multiplies each entry; default bins come from the first chunk and are reported', async () => {
   const unweighted = await draw(FLAT, 'MET_pt', { bins: [10, 0, 100] });
   const weighted = await draw(FLAT, 'MET_pt', { weight: '2 * MET_pt / MET_pt', bins: [10, 0, 100] });
@@ -140,6 +149,12 @@ describe('errors', () => {
     expect(e).toBeInstanceOf(ExpressionError);
     expect((e as ExpressionError).position).toBe(20);
     expect((e as Error).message).toContain('\n  sum(Jet_pt[Jet_pt > ])\n                      ^');
+  });
+
+  it('a syntax error after a C operator points into the text as typed', async () => {
+    const e = await draw(FLAT, 'MET_pt', { cut: 'MET_pt > 10 && < 3' }).catch((x: unknown) => x);
+    expect((e as ExpressionError).position).toBe(15);
+    expect((e as Error).message).toContain('\n  MET_pt > 10 && < 3\n                 ^');
   });
 
   it('an unknown function and a bad index are named', async () => {

@@ -7,7 +7,8 @@
  * names as TTree::Draw writes them (`Jet_pt` is `Jet.pt`, `MET_pt` is `MET.pt`); `x[condition]` (a filter);
  * `x[k]` with an integer k: the k-th object's value (0-based, as in TTree::Draw; events with fewer objects
  * are dropped); `+ - * / ^`, unary `-`; `< <= > >= == !=`; `and or not`; and the functions `sum count any all min
- * max` (over a collection's objects), `abs sqrt exp log sin cos sinh cosh`, `deltaPhi(a, b)`.
+ * max` (over a collection's objects), `abs sqrt exp log sin cos sinh cosh`, `deltaPhi(a, b)`. TTree::Draw's `&&`,
+ * `||` and `!` are read as and, or, not.
  */
 import { createRequire } from 'node:module';
 import type { MathNode } from 'mathjs';
@@ -45,6 +46,26 @@ const BINARY: Record<string, (a: Expr, b: ExprLike) => Expr> = {
 };
 const UNARY = ['abs', 'sqrt', 'exp', 'log', 'sin', 'cos', 'sinh', 'cosh'] as const;
 const REDUCTIONS = ['sum', 'count', 'any', 'all', 'min', 'max'] as const;
+
+/**
+ * TTree::Draw's C operators as mathjs words: `&&` → and, `||` → or, `!x` → not x (`!=` stays). Returns the
+ * translated text and, per offset in it, the offset in the original, so parse errors point into what was typed.
+ */
+function fromCOperators(text: string): { text: string; origin: number[] } {
+  let out = '';
+  const origin: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const two = text.slice(i, i + 2);
+    const [word, len] = two === '&&' ? [' and ', 2] : two === '||' ? [' or ', 2] : text[i] === '!' && text[i + 1] !== '=' ? [' not ', 1] : [text[i]!, 1];
+    for (const c of word) {
+      out += c;
+      origin.push(i);
+    }
+    i += len;
+  }
+  origin.push(text.length);
+  return { text: out, origin };
+}
 
 /**
  * Thrown for text that does not parse or names something the events do not have. `position` is the 0-based
@@ -88,13 +109,15 @@ const fieldOrigin = new WeakMap<Expr, { objects: Objects; field: string }>();
  */
 export function parseExpr(text: string, ev: FusedEvents): Expr {
   let tree: MathNode;
+  const c = fromCOperators(text);
   try {
-    tree = parse(text);
+    tree = parse(c.text);
   } catch (e) {
-    // mathjs reports the offset as "(char N)", 1-based.
+    // mathjs reports the offset as "(char N)", 1-based, in the translated text.
     const m = /\(char (\d+)\)/.exec((e as Error).message);
-    const position = m ? Math.max(0, Number(m[1]) - 1) : undefined;
-    throw new ExpressionError(`cannot parse '${text}': ${(e as Error).message}`, text, 'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]); use and/or/not for &&/||/!.', position, e);
+    const position = m ? c.origin[Math.min(c.origin.length - 1, Math.max(0, Number(m[1]) - 1))] : undefined;
+    const why = (e as Error).message.replace(/\s*\(char \d+\)/, position !== undefined ? ` at offset ${position}` : '');
+    throw new ExpressionError(`cannot parse '${text}': ${why}`, text, 'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]) (and/or/not or &&/||/!).', position, e);
   }
   const v = build(tree, text, ev);
   if (v instanceof Expr) return v;
