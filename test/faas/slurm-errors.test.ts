@@ -4,6 +4,7 @@
  * Runs without Slurm: the commands are hidden by an empty PATH.
  */
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Procs } from './helpers.ts';
@@ -45,5 +46,19 @@ describe('Slurm provider: start-up errors', () => {
     expect(b.stderr).toContain('endpoint hpc: invalid --walltime "1 hour" — use HH:MM:SS or D-HH:MM:SS');
     expect(c.code).toBe(1);
     expect(c.stderr).toContain('error: --min-blocks (3) exceeds --max-blocks (2)');
+  }, 240_000);
+
+  it('a --listen-port in use: exits 1 saying so, no crash', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const r = await start(['--name', 'hpc', '--provider', 'local', '--listen-port', String(port), '--block-dir', join(procs.dir, 'blocks')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot listen for block workers on 127.0.0.1:${port}: the port is in use — choose another --listen-port`);
+      expect(r.stderr).not.toMatch(/unhandled|UnhandledPromiseRejection|at .*\.ts:\d+/i);
+    } finally {
+      taken.close();
+    }
   }, 240_000);
 });

@@ -142,7 +142,14 @@ export class EndpointAgent {
     );
     const p = new Promise<string>((resolve, reject) => (this.firstAttach = { resolve, reject }));
     // Attach once the workers are up: tasks sent earlier would all land on the first worker to start.
-    void this.pool.whenReady().then(() => this.connect());
+    // A pool that cannot start (blocks: the worker listener's port is taken) fails start() with its reason.
+    void this.pool.whenReady().then(
+      () => this.connect(),
+      (e: unknown) => {
+        this.firstAttach?.reject(e instanceof Error ? e : new Error(String(e)));
+        void this.stop();
+      },
+    );
     return p;
   }
 

@@ -189,8 +189,15 @@ export class WorkerListener {
 
   static async open(opts: ListenerOptions): Promise<WorkerListener> {
     const l = new WorkerListener(opts);
+    const where = `${opts.host ?? '0.0.0.0'}:${opts.port ?? 0}`;
     await new Promise<void>((resolve, reject) => {
-      l.server.once('error', reject);
+      l.server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cannot listen for block workers on ${where}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message} — choose another --listen-port (or leave it out for any free port)`,
+          ),
+        ),
+      );
       l.server.listen(opts.port ?? 0, opts.host ?? '0.0.0.0', () => resolve());
     });
     return l;
