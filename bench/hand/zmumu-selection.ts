@@ -4,29 +4,15 @@
  *
  * Good muon: pt > 15 GeV, |η| < 2.4, tight ID, pfRelIso04_all < 0.15. The cuts, in order: the single-muon
  * trigger; ≥ 2 muons in acceptance; ≥ 2 of them with tight ID; ≥ 2 of those isolated; the two leading good
- * muons of opposite charge; their invariant mass in [60, 120] GeV.
+ * muons of opposite charge; their invariant mass in [60, 120] GeV. The speed reference for
+ * processors/zmumu-selection.ts (same cuts, imported from it), written as a hand loop.
  */
 import { PackedSelection } from 'ristretto';
 import type { Events } from 'ristretto';
+// The cuts and the result shape are the processor's own, so both versions select the same events.
+import { CUTS, type DimuonSelection, MASS_HI, MASS_LO, MUON_ETA, MUON_ISO, MUON_PT } from '../../processors/zmumu-selection.ts';
 
-export const MUON_PT = 15;
-export const MUON_ETA = 2.4;
-export const MUON_ISO = 0.15;
-export const MASS_LO = 60;
-export const MASS_HI = 120;
-
-/** Selection names in cutflow order. */
-export const CUTS = ['trigger', 'twoMuons', 'tightId', 'isolated', 'oppositeCharge', 'massWindow'] as const;
-
-export interface DimuonSelection {
-  /** One bit per cut of `CUTS`, per event. */
-  readonly selection: PackedSelection;
-  /** Global indices (into the Muon contents) of the leading and subleading good muon; −1 without two good muons. */
-  readonly lead: Int32Array;
-  readonly sublead: Int32Array;
-  /** Invariant mass of the two leading good muons (NaN without two). */
-  readonly mass: Float64Array;
-}
+export { CUTS, type DimuonSelection };
 
 /** Evaluate the selection on a chunk. */
 export function selectDimuons(events: Events): DimuonSelection {
