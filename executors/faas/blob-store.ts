@@ -39,7 +39,7 @@ const MAX_SEGMENT_LENGTH = 200;
 const MAX_SEGMENTS = 16;
 
 /** A refusal with its HTTP status; its message never contains a server path. */
-class Refused extends Error {
+class BlobRequestError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -49,7 +49,7 @@ class Refused extends Error {
 }
 
 /**
- * The key of a request path, or a Refused (400) saying what is wrong with it: bad %-escapes, characters
+ * The key of a request path, or a BlobRequestError (400) saying what is wrong with it: bad %-escapes, characters
  * outside the key alphabet, "." or ".." segments, too long.
  */
 export function parseKey(urlPath: string): string {
@@ -57,24 +57,24 @@ export function parseKey(urlPath: string): string {
   try {
     decoded = decodeURIComponent(urlPath.split('?')[0]!);
   } catch {
-    throw new Refused(400, 'malformed %-escape in the key');
+    throw new BlobRequestError(400, 'malformed %-escape in the key');
   }
-  if (decoded.length > MAX_KEY_LENGTH + 1) throw new Refused(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
+  if (decoded.length > MAX_KEY_LENGTH + 1) throw new BlobRequestError(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
   const m = KEY.exec(decoded);
   const parts = m ? m[1]!.split('/') : [];
-  if (!m || parts.some((p) => p === '.' || p === '..')) throw new Refused(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
+  if (!m || parts.some((p) => p === '.' || p === '..')) throw new BlobRequestError(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
   if (parts.length > MAX_SEGMENTS || parts.some((p) => p.length > MAX_SEGMENT_LENGTH)) {
-    throw new Refused(400, `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`);
+    throw new BlobRequestError(400, `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`);
   }
   return m[1]!;
 }
 
 /** File-system errors a key can cause (a folder where a blob is meant, a blob where a folder is). */
-function refusedFor(e: unknown): Refused | undefined {
-  if (e instanceof Refused) return e;
+function refusedFor(e: unknown): BlobRequestError | undefined {
+  if (e instanceof BlobRequestError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') return new Refused(400, 'the key names a folder, or a blob stands where the key needs a folder');
-  if (code === 'ENAMETOOLONG') return new Refused(400, 'key too long for this store');
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') return new BlobRequestError(400, 'the key names a folder, or a blob stands where the key needs a folder');
+  if (code === 'ENAMETOOLONG') return new BlobRequestError(400, 'key too long for this store');
   return undefined;
 }
 
@@ -95,7 +95,7 @@ function receive(req: IncomingMessage, tmp: string, max: number): Promise<void> 
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) return fail(new Refused(413, `blob larger than ${max} bytes`));
+      if (size > max) return fail(new BlobRequestError(413, `blob larger than ${max} bytes`));
       if (!out.write(chunk)) {
         req.pause();
         out.once('drain', () => req.resume());
@@ -105,7 +105,7 @@ function receive(req: IncomingMessage, tmp: string, max: number): Promise<void> 
     req.once('end', () => {
       if (!failed) out.end();
     });
-    req.once('aborted', () => fail(new Refused(400, 'upload aborted')));
+    req.once('aborted', () => fail(new BlobRequestError(400, 'upload aborted')));
     req.once('error', (e) => fail(e));
     out.once('error', (e) => fail(e));
     out.once('finish', () => {
@@ -139,7 +139,7 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           if (len > max) return fail(413, `blob larger than ${max} bytes`);
           const gone = () => fail(410, `${key.split('/')[0]} was closed (its run has ended)`);
           if (isClosed(key)) return gone();
-          if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new Refused(400, 'the key names a folder');
+          if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new BlobRequestError(400, 'the key names a folder');
           await mkdir(dirname(file), { recursive: true });
           tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
           await receive(req, tmp, max);

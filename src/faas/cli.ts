@@ -101,12 +101,12 @@ export function registerFaasCommands(program: Command): void {
         if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RistrettoError(`invalid user name "${name.slice(0, 200)}"`, {}, 'use 1-100 letters, digits, ".", "_", "@" or "-"');
         const store = await openStore(o.db);
         try {
-          const { StoreConflict } = await import('./service/db.ts');
+          const { StoreConflictError } = await import('./service/db.ts');
           let u;
           try {
             u = store.createUser(name, o.admin === true);
           } catch (e) {
-            if (e instanceof StoreConflict) throw new RistrettoError(e.message, { user: name }, `create another token with \`ristretto faas token create ${name}\``);
+            if (e instanceof StoreConflictError) throw new RistrettoError(e.message, { user: name }, `create another token with \`ristretto faas token create ${name}\``);
             throw e;
           }
           const t = store.createToken(u.id, o.label);

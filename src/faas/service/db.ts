@@ -131,7 +131,7 @@ const TASK_COLS =
 const WAITING_GROUPS_LIMIT = 1000;
 
 /** Thrown for constraint violations the caller can report as a conflict (e.g. duplicate user). */
-export class StoreConflict extends Error {}
+export class StoreConflictError extends Error {}
 
 export class Store {
   readonly db: Database.Database;
@@ -307,7 +307,7 @@ export class Store {
 
   createUser(name: string, admin = false): UserRow {
     if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RangeError(`invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`);
-    if (this.st.userByName!.get(name)) throw new StoreConflict(`user "${name}" already exists`);
+    if (this.st.userByName!.get(name)) throw new StoreConflictError(`user "${name}" already exists`);
     const row = { id: randomUUID(), name, created_at: Date.now(), admin: admin ? 1 : 0 };
     this.st.insertUser!.run(row.id, row.name, row.created_at, row.admin);
     return row;
