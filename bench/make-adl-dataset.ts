@@ -4,11 +4,18 @@
  *
  *     npx tsx bench/make-adl-dataset.ts                       # → bench/data/adl-2M.parquet (200 copies, uncompressed)
  *     npx tsx bench/make-adl-dataset.ts --copies 20 --codec SNAPPY --out bench/data/adl-200k-snappy.parquet
+ *     npx tsx bench/make-adl-dataset.ts --copies 2000 --codec ZSTD --out /data/adl-20M-zstd.parquet
+ *     npx tsx bench/make-adl-dataset.ts --copies 2000 --codec SNAPPY --layout flat --out /data/adl-20M-flat-snappy.parquet
  *
- * Layout (what DuckDB, coffea and Ristretto's reader all understand):
- *   MET struct<pt float, phi float>
- *   Jet list<struct<pt, eta, phi, mass, btag: float>>
- *   Muon, Electron list<struct<pt, eta, phi, mass: float, charge: int32>>
+ * Layouts (what DuckDB, coffea and Ristretto's reader all understand):
+ * - `--layout nested` (default, the IRIS-HEP "restructured" ADL file):
+ *     MET struct<pt float, phi float>
+ *     Jet list<struct<pt, eta, phi, mass, btag: float>>
+ *     Muon, Electron list<struct<pt, eta, phi, mass: float, charge: int32>>
+ * - `--layout flat` (NanoAOD style, as the original ADL `Run2012B_SingleMu.parquet`): `MET_pt`, `MET_phi`
+ *   float; per collection a count `nJet` int64 and one list<float|int32> column per field (`Jet_pt`, ...).
+ *   The same events as the nested file of the same seed and copies, value for value.
+ * `--codec ZSTD[:LEVEL]` compresses with libzstd (WebAssembly, level 1 by default, Arrow's default).
  * Row groups of `--rowgroup` events (default 100,000). Copy 0 is the original data, bit for bit; every other copy
  * scales pt and mass by a per-object factor in [0.97, 1.03] and shifts η, φ by up to ±0.02 (φ wrapped), from a
  * seeded RNG, so copies neither compress away nor fill histograms identically.
@@ -24,6 +31,7 @@ import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { writeColumn } from 'hyparquet-writer/src/column.js';
 import type { Jagged, NumericArray } from '../src/columnar/types.ts';
 import { openReader } from '../src/io/open.ts';
+import { loadZstd, zstdCompress } from '../src/io/root-write/zstd.ts';
 import { Rng } from '../samples/rng.ts';
 
 type ColumnEncoder = Parameters<typeof writeColumn>[0]['column'];
@@ -37,7 +45,10 @@ interface Options {
   out: string;
   copies: number;
   rowgroup: number;
-  codec: 'UNCOMPRESSED' | 'SNAPPY';
+  codec: 'UNCOMPRESSED' | 'SNAPPY' | 'ZSTD';
+  /** ZSTD level. */
+  level: number;
+  layout: 'nested' | 'flat';
   seed: number;
 }
 
@@ -48,6 +59,8 @@ function parseArgs(argv: string[]): Options {
     copies: 200,
     rowgroup: 100_000,
     codec: 'UNCOMPRESSED',
+    level: 1,
+    layout: 'nested',
     seed: 2012,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,11 +72,18 @@ function parseArgs(argv: string[]): Options {
     else if (k === '--copies') o.copies = Number(v);
     else if (k === '--rowgroup') o.rowgroup = Number(v);
     else if (k === '--seed') o.seed = Number(v);
-    else if (k === '--codec') {
-      const c = v.toUpperCase();
-      if (c !== 'UNCOMPRESSED' && c !== 'SNAPPY') throw new Error('--codec is UNCOMPRESSED or SNAPPY');
+    else if (k === '--layout') {
+      if (v !== 'nested' && v !== 'flat') throw new Error('--layout is nested or flat');
+      o.layout = v;
+    } else if (k === '--codec') {
+      const [c, level] = v.toUpperCase().split(':');
+      if (c !== 'UNCOMPRESSED' && c !== 'SNAPPY' && c !== 'ZSTD') throw new Error('--codec is UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL]');
       o.codec = c;
-    } else throw new Error(`unknown option ${k} (known: --input --out --copies --rowgroup --codec --seed)`);
+      if (level !== undefined) {
+        o.level = Number(level);
+        if (c !== 'ZSTD' || !Number.isInteger(o.level) || o.level < 1 || o.level > 22) throw new Error('a codec level is ZSTD:1 … ZSTD:22');
+      }
+    } else throw new Error(`unknown option ${k} (known: --input --out --copies --rowgroup --codec --layout --seed)`);
   }
   if (!Number.isInteger(o.copies) || o.copies < 1) throw new Error('--copies must be a positive integer');
   if (!Number.isInteger(o.rowgroup) || o.rowgroup < 1) throw new Error('--rowgroup must be a positive integer');
@@ -82,6 +102,21 @@ const COLLECTIONS: CollectionSpec[] = [
   { name: 'Electron', fields: [...['pt', 'eta', 'phi', 'mass'].map((name) => ({ name, type: 'FLOAT' as const })), { name: 'charge', type: 'INT32' as const }] },
 ];
 const MET_FIELDS = ['pt', 'phi'];
+
+/** The flat (NanoAOD-style) schema: top-level scalars, counts and one list column per collection field. */
+function flatSchemaOf(): SchemaElement[] {
+  const s: SchemaElement[] = [{ name: 'schema', num_children: MET_FIELDS.length + COLLECTIONS.reduce((n, c) => n + 1 + c.fields.length, 0) }];
+  for (const f of MET_FIELDS) s.push({ name: `MET_${f}`, repetition_type: 'REQUIRED', type: 'FLOAT' });
+  for (const c of COLLECTIONS) {
+    s.push({ name: `n${c.name}`, repetition_type: 'REQUIRED', type: 'INT64' });
+    for (const f of c.fields) {
+      s.push({ name: `${c.name}_${f.name}`, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 });
+      s.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
+      s.push({ name: 'element', repetition_type: 'REQUIRED', type: f.type });
+    }
+  }
+  return s;
+}
 
 function schemaOf(): SchemaElement[] {
   const s: SchemaElement[] = [{ name: 'schema', num_children: 1 + COLLECTIONS.length }];
@@ -222,7 +257,7 @@ function listLevels(offsets: Int32Array): { def: number[]; rep: number[]; slotOf
   return { def, rep, slotOf };
 }
 
-function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source): void {
+function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, layout: Options['layout']): void {
   const chunks: ColumnChunk[] = [];
   const groupStart = pq.writer.offset;
   const put = (path: string[], element: SchemaElement, pageData: PageData): void => {
@@ -241,18 +276,26 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source): v
     chunks.push(result.chunk);
     pq.pendingIndexes.push(result);
   };
+  const flat = layout === 'flat';
   for (const f of MET_FIELDS) {
-    const el = elementsOf(schema, ['MET', f]).at(-1)!;
-    put(['MET', f], el, { values: g.met[f]!, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
+    const path = flat ? [`MET_${f}`] : ['MET', f];
+    put(path, elementsOf(schema, path).at(-1)!, { values: g.met[f]!, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
   }
   for (const c of COLLECTIONS) {
     const cc = g.coll[c.name]!;
+    if (flat) {
+      // nJet: the flat layout's count column (int64, as in the original ADL Parquet file).
+      const counts = new BigInt64Array(g.n);
+      for (let i = 0; i < g.n; i++) counts[i] = BigInt(cc.offsets[i + 1]! - cc.offsets[i]!);
+      const path = [`n${c.name}`];
+      put(path, elementsOf(schema, path).at(-1)!, { values: counts, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
+    }
     const { def, rep, slotOf } = listLevels(cc.offsets);
     for (const f of c.fields) {
       const content = cc.fields[f.name]!;
       const values = new Array<number | undefined>(slotOf.length);
       for (let s = 0; s < slotOf.length; s++) values[s] = slotOf[s]! >= 0 ? content[slotOf[s]!] : undefined;
-      const path = [c.name, 'list', 'element', f.name];
+      const path = flat ? [`${c.name}_${f.name}`, 'list', 'element'] : [c.name, 'list', 'element', f.name];
       put(path, elementsOf(schema, path).at(-1)!, { values, definitionLevels: def, repetitionLevels: rep, maxDefinitionLevel: 1 } as unknown as PageData);
     }
   }
@@ -298,15 +341,20 @@ async function main(): Promise<void> {
   const src = await readSource(o.input);
   const rng = new Rng(o.seed);
   mkdirSync(dirname(o.out), { recursive: true });
-  const schema = schemaOf();
-  const pq = new ParquetWriter({ writer: fileWriter(o.out), schema, codec: o.codec, createdBy: 'ristretto bench/make-adl-dataset.ts' });
+  const schema = o.layout === 'flat' ? flatSchemaOf() : schemaOf();
+  const compressors: Record<string, (input: Uint8Array) => Uint8Array> = {};
+  if (o.codec === 'ZSTD') {
+    await loadZstd();
+    compressors.ZSTD = (input) => zstdCompress(input, o.level);
+  }
+  const pq = new ParquetWriter({ writer: fileWriter(o.out), schema, codec: o.codec, compressors, createdBy: 'ristretto bench/make-adl-dataset.ts' });
   const total = src.n * o.copies;
   let pending: Source[] = [];
   let pendingRows = 0;
   let written = 0;
   const flush = (): void => {
     if (!pendingRows) return;
-    writeRowGroup(pq, schema, concatCopies(pending));
+    writeRowGroup(pq, schema, concatCopies(pending), o.layout);
     written += pendingRows;
     pending = [];
     pendingRows = 0;
@@ -327,7 +375,7 @@ async function main(): Promise<void> {
   flush();
   await pq.finish();
   process.stderr.write('\n');
-  console.log(`wrote ${o.out}: ${total.toLocaleString()} events, ${Math.ceil(total / o.rowgroup)} row groups, ${o.codec}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`wrote ${o.out}: ${total.toLocaleString()} events, ${Math.ceil(total / o.rowgroup)} row groups, ${o.layout}, ${o.codec}${o.codec === 'ZSTD' ? `:${o.level}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 function splitSource(s: Source, k: number): [Source, Source] {
