@@ -71,11 +71,25 @@ export interface EndpointProgress {
   readonly capacity: number;
   readonly online: boolean;
   readonly slow: boolean;
+  /** Copies in flight there: `started` plus `queued`. */
   readonly running: number;
+  /** Copies the endpoint reported started. */
+  readonly started: number;
+  /** Copies sent there and not (yet) reported started; chunks shorter than its notice delay go from here to done. */
+  readonly queued: number;
   readonly done: number;
   readonly events: number;
   readonly eventsPerSecond: number;
+  /** Reruns of chunks lost there (worker or endpoint died): by the service (task attempts) or moved by us. */
+  readonly retries: number;
+  /** Stragglers there that got a second copy on another endpoint. */
+  readonly tailCopies: number;
+  /** Copies that failed there (processor error, unreadable file, setup), or chunks lost there too often. */
+  readonly failures: number;
 }
+
+/** Per-endpoint counters behind EndpointProgress's retries, tailCopies and failures. */
+type EndpointCounter = 'retries' | 'tailCopies' | 'failures';
 
 interface Copy {
   readonly run: Run;
@@ -126,6 +140,8 @@ export class FaasExecutor extends BaseExecutor {
   private readonly stageoutTarget: StageOutTarget | undefined;
   private readonly deletions = new Set<Promise<unknown>>();
   private closed = false;
+  /** Per-endpoint counters (by site id: a site may be re-created when it rejoins via a tag). */
+  private readonly counters = new Map<string, Record<EndpointCounter, number>>();
 
   private constructor(
     private readonly fx: FaasClient,
@@ -170,17 +186,33 @@ export class FaasExecutor extends BaseExecutor {
   /** Per-endpoint progress (chunks running and done, events/s since the start). */
   progress(): EndpointProgress[] {
     const secs = (performance.now() - this.started) / 1000;
-    return this.sites.map((s) => ({
-      name: s.name,
-      id: s.id,
-      capacity: s.capacity,
-      online: s.online,
-      slow: s.slowByRate || s.hasStraggler(),
-      running: s.inflight.size,
-      done: s.done,
-      events: s.events,
-      eventsPerSecond: secs > 0 ? s.events / secs : 0,
-    }));
+    return this.sites.map((s) => {
+      let started = 0;
+      for (const c of s.inflight as Set<Copy>) if (c.runningAt !== undefined) started++;
+      const n = this.counters.get(s.id);
+      return {
+        name: s.name,
+        id: s.id,
+        capacity: s.capacity,
+        online: s.online,
+        slow: s.slowByRate || s.hasStraggler(),
+        running: s.inflight.size,
+        started,
+        queued: s.inflight.size - started,
+        done: s.done,
+        events: s.events,
+        eventsPerSecond: secs > 0 ? s.events / secs : 0,
+        retries: n?.retries ?? 0,
+        tailCopies: n?.tailCopies ?? 0,
+        failures: n?.failures ?? 0,
+      };
+    });
+  }
+
+  private count(site: Site, what: EndpointCounter, n = 1): void {
+    let c = this.counters.get(site.id);
+    if (!c) this.counters.set(site.id, (c = { retries: 0, tailCopies: 0, failures: 0 }));
+    c[what] += n;
   }
 
   /** The `faas` section of metrics.json. */
@@ -450,6 +482,8 @@ export class FaasExecutor extends BaseExecutor {
   // ---------------------------------------------------------------- outcomes
 
   private onOutcome(copy: Copy, o: TaskOutcome): void {
+    // The service reran the task after losing its worker: count that where it last ran (before rebinding).
+    if (o.attempts > 1) this.count(copy.site, 'retries', o.attempts - 1);
     this.rebind(copy, o.endpointId);
     copy.site.inflight.delete(copy);
     const { run } = copy;
@@ -537,6 +571,7 @@ export class FaasExecutor extends BaseExecutor {
 
   /** The chunk failed on this copy. It fails for good only when no other copy of it is still running. */
   private copyFailed(copy: Copy, error: unknown): void {
+    this.count(copy.site, 'failures');
     copy.live = false;
     copy.site.inflight.delete(copy);
     const { run } = copy;
@@ -552,12 +587,14 @@ export class FaasExecutor extends BaseExecutor {
     copy.site.inflight.delete(copy);
     const { run } = copy;
     if (run.settled || run.copies.some((c) => c.live)) return this.pump();
-    this.requeue(run, error);
+    this.requeue(run, error, copy.site);
     this.pump();
   }
 
-  private requeue(run: Run, error: unknown): void {
-    if (++run.moves > this.o.maxMoves) {
+  private requeue(run: Run, error: unknown, lostOn?: Site): void {
+    if (lostOn) this.count(lostOn, ++run.moves > this.o.maxMoves ? 'failures' : 'retries');
+    else ++run.moves;
+    if (run.moves > this.o.maxMoves) {
       const detail = error instanceof Error ? error.message : String(error);
       return this.settleFailed(run, new WorkerLostError(run.item, `lost ${run.moves} times (last: ${detail})`));
     }
@@ -642,12 +679,13 @@ export class FaasExecutor extends BaseExecutor {
         c.live = false;
         site.inflight.delete(c);
         if (c.taskId) this.channel.cancel(c.taskId);
-        if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`));
+        if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`), site);
       } else if (!run.settled && run.copies.filter((x) => x.live).length === 1) {
         const other = this.pick(run);
         if (other && other !== site) {
           c.straggler = true;
           this.faas.tailRetries++;
+          this.count(site, 'tailCopies');
           this.launch(run, other);
         }
       }
@@ -685,6 +723,7 @@ export class FaasExecutor extends BaseExecutor {
       if (!site) continue;
       c.straggler = true;
       this.faas.tailRetries++;
+      this.count(c.site, 'tailCopies');
       this.launch(run, site);
     }
   }

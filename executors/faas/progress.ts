@@ -14,12 +14,21 @@ export interface FaasProgressOptions {
   quiet?: boolean;
 }
 
-/** One line per endpoint. */
+/**
+ * One line per endpoint: chunks started and queued there, done, events/s, and the retries, tail copies
+ * and failures it caused when there were any.
+ *
+ * @example
+ * endpointLines(executor.progress());
+ * // ['  site-a    2 running    1 queued     14 done  1.2 M ev/s', '  site-b    0 running    0 queued      3 done  300 k ev/s  1 retry  offline']
+ */
 export function endpointLines(eps: readonly EndpointProgress[]): string[] {
   const w = Math.max(...eps.map((e) => e.name.length));
+  const plural = (n: number, one: string, many: string) => (n ? `  ${count(n)} ${n === 1 ? one : many}` : '');
   return eps.map((e) => {
     const state = !e.online ? '  offline' : e.slow ? '  slow' : '';
-    return `  ${e.name.padEnd(w)}  ${String(e.running).padStart(3)} running  ${String(e.done).padStart(5)} done  ${si(e.eventsPerSecond)} ev/s${state}`;
+    const extra = plural(e.retries, 'retry', 'retries') + plural(e.tailCopies, 'tail copy', 'tail copies') + plural(e.failures, 'failure', 'failures');
+    return `  ${e.name.padEnd(w)}  ${String(e.started).padStart(3)} running  ${String(e.queued).padStart(3)} queued  ${String(e.done).padStart(5)} done  ${si(e.eventsPerSecond)} ev/s${extra}${state}`;
   });
 }
 
