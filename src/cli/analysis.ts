@@ -144,7 +144,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           onNote: (m) => reporterQ.onNote?.(m),
           onCycle: async (c) => {
             const dataDatasets = c.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
-            const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, { dataDatasets, plot });
+            const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, { dataDatasets, datasets: c.datasets, plot });
             for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
             view?.finished(c.accumulator, `watching: ${c.files} files, ${c.metrics.events} events`, 'watching');
             reporterQ.onNote?.(`watch: ${c.processed.length} new or changed file(s); ${c.files} files, ${c.metrics.events} events in ${o.out}`);
@@ -181,7 +181,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
-    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets, plot: { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy } });
+    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets, datasets: result.datasets, plot: { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy } });
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
     if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
     if (view) {

@@ -4,7 +4,8 @@
  * included, labels in mathtext; nested keys become folders), optionally `<key path>.root.json` (ROOT JSON, as
  * jsroot's toJSON writes it), `.svg` and `.png` beside it, with `root` all histograms in one
  * `<out>/histograms.root` (TH1D/TH2D/TH3D, a TDirectory per key level and per category), the
- * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, and `<out>/metrics.json`.
+ * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, the datasets (names, isData, metadata) to `<out>/datasets.meta.json` when
+ * given, and `<out>/metrics.json` last.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -79,7 +80,15 @@ export interface WriteOptions {
   dataDatasets?: readonly string[];
   /** Style of the svg/png figures: experiment label, luminosity (fb⁻¹), √s (TeV), log-y. */
   plot?: { label?: string; lumi?: number; sqrts?: number; logy?: boolean };
+  /**
+   * The run's datasets: written to `<out>/datasets.meta.json` (name → `{ isData, files, metadata }`), so
+   * `ristretto view OUTDIR` knows which ones are data without being told.
+   */
+  datasets?: ReadonlyArray<{ readonly name: string; readonly files: readonly unknown[]; readonly metadata: Readonly<Record<string, unknown>> }>;
 }
+
+/** `<out>/datasets.meta.json`: what `ristretto view` reads to draw data as points. */
+export const DATASETS_FILE = 'datasets.meta.json';
 
 /** Write histograms, leftover leaves and metrics into `outDir`. */
 export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: string, formats: readonly OutputFormat[] = ['json'], opts: WriteOptions = {}): Promise<WrittenOutputs> {
@@ -126,6 +135,11 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
     files.push('histograms.root');
   }
   if (rest !== undefined) await put('accumulator.json', JSON.stringify(rest, null, 1));
+  if (opts.datasets) {
+    const entries = opts.datasets.map((d) => [d.name, { isData: d.metadata['isData'] === true, files: d.files.length, metadata: d.metadata }]);
+    await put(DATASETS_FILE, JSON.stringify(Object.fromEntries(entries), null, 1));
+  }
+  // last: `ristretto view` reloads an output folder when metrics.json changes
   await put('metrics.json', JSON.stringify(metrics, null, 1));
   return { histograms: [...hists.keys()], files, warnings };
 }

@@ -1,6 +1,7 @@
 /**
  * `ristretto view OUTDIR`: the finished outputs of a run as a ViewState. Reads every UHI histogram
- * document (`<key>.json`, as run-analysis writes them), metrics.json for the summary, and fit scan
+ * document (`<key>.json`, as run-analysis writes them), metrics.json for the summary, datasets.meta.json for which datasets are data (drawn as points
+ * over stacks), and fit scan
  * results (`results.json` of `ristretto fit scan --out DIR`, or `*.jsonl`: the lines of `--json`). A file that cannot be read is listed
  * on the page and skipped; the others still show.
  */
@@ -8,11 +9,12 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fromUHIDocument, parseUHI, type Hist } from '../hist/index.ts';
+import { DATASETS_FILE } from '../runner/output.ts';
 import { ViewError } from './errors.ts';
 import { ViewState, type ScanResult } from './state.ts';
 
 /** Files run-analysis writes that are not histograms. */
-const NOT_HISTS = new Set(['metrics.json', 'accumulator.json']);
+const NOT_HISTS = new Set(['metrics.json', 'accumulator.json', DATASETS_FILE]);
 
 async function walk(dir: string, out: string[] = []): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -29,6 +31,26 @@ function isScanLine(v: unknown): v is ScanResult {
 }
 
 /**
+ * The datasets marked `"isData": true` in `<out>/datasets.meta.json` (run-analysis writes it beside the
+ * histograms); none when the file is missing (outputs of an older version: `ristretto view --data`).
+ * A damaged file becomes a note on the page, never a failure.
+ */
+async function dataDatasets(outDir: string, notes: string[]): Promise<string[]> {
+  const file = join(outDir, DATASETS_FILE);
+  if (!existsSync(file)) return [];
+  try {
+    const v = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object of datasets');
+    return Object.entries(v as Record<string, unknown>)
+      .filter(([, d]) => typeof d === 'object' && d !== null && (d as { isData?: unknown }).isData === true)
+      .map(([name]) => name);
+  } catch (e) {
+    notes.push(`${DATASETS_FILE}: not read (${(e as Error).message}); data datasets are drawn like the others unless given with --data`);
+    return [];
+  }
+}
+
+/**
  * Load an output folder.
  *
  * @example
@@ -41,6 +63,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
   const state = into ?? new ViewState({ title: outDir });
   state.notes = [];
   state.scans = [];
+  state.data = await dataDatasets(outDir, state.notes);
   // nested like the accumulator was, so the keys come back as the same paths (`muons/mass`)
   const hists: Record<string, unknown> = {};
   const put = (path: string, h: Hist) => {

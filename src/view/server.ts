@@ -55,7 +55,7 @@ export function parseListen(spec: string | true): ListenAddress {
 export interface ViewServerOptions {
   /** `[HOST:]PORT` or a parsed address (default 127.0.0.1, any free port). */
   listen?: string | ListenAddress;
-  /** Categories drawn as data points in stacks (datasets with `"isData": true`). */
+  /** Categories drawn as data points in stacks (datasets with `"isData": true`); default: the state's `data`. */
   data?: readonly string[];
 }
 
@@ -99,6 +99,8 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
   if (!existsSync(join(JSROOT_DIR, 'main.mjs')))
     throw new ViewError(`JSROOT is missing from this installation (${JSROOT_DIR})`, { dir: JSROOT_DIR }, 'run `node scripts/build-vendor.mjs` in the ristretto repository, or reinstall ristretto');
   const streams = new Set<ServerResponse>();
+  // read per request: `ristretto view` learns the data datasets again when the outputs are rewritten
+  const data = (): readonly string[] => opts.data ?? state.data;
   const unsubscribe = state.subscribe((u: ViewUpdate) => {
     const msg = `event: update\ndata: ${JSON.stringify(u)}\n\n`;
     for (const s of streams) s.write(msg);
@@ -136,7 +138,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
       return;
     }
     if (path === '/api/state') {
-      return sendJSON(res, 200, { title: state.title, ...state.snapshot(), scans: state.scans, notes: state.notes, data: opts.data ?? [] });
+      return sendJSON(res, 200, { title: state.title, ...state.snapshot(), scans: state.scans, notes: state.notes, data: data() });
     }
     if (path === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -154,7 +156,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
         if (!(DRAW_MODES as readonly string[]).includes(mode)) return fail(res, 400, `unknown mode "${mode}" (${DRAW_MODES.join(', ')})`);
         let obj: object;
         try {
-          obj = drawable(h, { mode, log: url.searchParams.get('log') === '1', data: opts.data });
+          obj = drawable(h, { mode, log: url.searchParams.get('log') === '1', data: data() });
         } catch (e) {
           return fail(res, 400, e);
         }
@@ -175,7 +177,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
           // 1-D and (category × axis): the slide-ready figure; other 2-D: jsroot's colour map
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
           const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]!));
-          const png = figure ? figurePNG(h, { data: opts.data ?? [], logy: url.searchParams.get('log') === '1' }) : await plotPNG(h);
+          const png = figure ? figurePNG(h, { data: data(), logy: url.searchParams.get('log') === '1' }) : await plotPNG(h);
           return attach(`${stem}.png`, 'image/png', png);
         }
       } catch (e) {

@@ -135,6 +135,11 @@ export class ViewState {
   scans: Array<{ file: string; results: ScanResult[] }> = [];
   /** Notes for the page (files that could not be read...). */
   notes: string[] = [];
+  /**
+   * Datasets that are collision data (drawn as points over stacks), as the outputs tell
+   * (`datasets.meta.json`); a server's own `data` option overrides it.
+   */
+  data: string[] = [];
   /** Called before each publication, e.g. to poll the FaaS executor's per-endpoint counters. */
   beforePublish: (() => void) | undefined;
 

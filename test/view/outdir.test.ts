@@ -1,5 +1,9 @@
-/** `ristretto view OUTDIR`: reading what run-analysis wrote (written here by the real output writer). */
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+/**
+ * `ristretto view OUTDIR`: reading what run-analysis wrote (written here by the real output writer, or
+ * by a real run-analysis process).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +12,11 @@ import type { RunMetrics } from '../../src/runner/metrics.ts';
 import { writeOutputs } from '../../src/runner/output.ts';
 import { ViewError } from '../../src/view/errors.ts';
 import { followOutputs, loadOutputs } from '../../src/view/outdir.ts';
+import { startViewServer } from '../../src/view/server.ts';
+import { ROOT_FILE } from '../runner/helpers.ts';
+import { repoRoot } from '../shared.ts';
+
+const PROCESSOR = join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts');
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -85,5 +94,79 @@ describe('followOutputs', () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe('which datasets are data', () => {
+  /** Run the real run-analysis CLI into a folder: SingleMu is data, MC simulation (same file twice). */
+  async function runAnalysisInto(dir: string): Promise<string> {
+    const ds = join(dir, 'datasets.json');
+    await writeFile(ds, JSON.stringify({
+      SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
+      MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { xsec: 1.5 } },
+    }));
+    const out = join(dir, 'out');
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, PROCESSOR, '--chunksize', '5000', '-o', out, '-q'], { encoding: 'utf8', timeout: 180_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  }
+
+  /** The stack of `muon_pt` as /api/draw sends it: titles of the stacked layers and of the point sets. */
+  async function stackOf(url: string): Promise<{ stacked: string[]; points: string[] }> {
+    const c = (await (await fetch(new URL('/api/draw?key=muon_pt&mode=stack', url))).json()) as { fPrimitives: { arr: Array<{ _typename: string; fTitle?: string; fHists?: { arr: Array<{ fTitle: string }> } }>; opt: string[] } };
+    const prims = c.fPrimitives.arr;
+    return {
+      stacked: prims.filter((p) => p._typename === 'THStack').flatMap((p) => p.fHists!.arr.map((h) => h.fTitle)),
+      points: prims.filter((p, i) => p._typename.startsWith('TH1') && /\bp\b/.test(c.fPrimitives.opt[i]!)).map((p) => p.fTitle!),
+    };
+  }
+
+  it('ristretto view learns isData from the datasets.meta.json run-analysis wrote; --data overrides it', async () => {
+    const out = await runAnalysisInto(await temp());
+    const meta = JSON.parse(await readFile(join(out, 'datasets.meta.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta).toEqual({ SingleMu: { isData: true, files: 1, metadata: { isData: true } }, MC: { isData: false, files: 1, metadata: { xsec: 1.5 } } });
+
+    const state = await loadOutputs(out);
+    expect(state.data).toEqual(['SingleMu']);
+    expect(state.notes).toEqual([]);
+    expect(state.snapshot().hists.map((h) => h.key)).not.toContain('datasets.meta');
+    const plain = await startViewServer(state, { listen: '127.0.0.1:0' });
+    const told = await startViewServer(state, { listen: '127.0.0.1:0', data: ['MC'] });
+    try {
+      expect(((await (await fetch(new URL('/api/state', plain.url))).json()) as { data: string[] }).data).toEqual(['SingleMu']);
+      expect(await stackOf(plain.url)).toEqual({ stacked: ['MC'], points: ['SingleMu'] });
+      expect(await stackOf(told.url)).toEqual({ stacked: ['SingleMu'], points: ['MC'] });
+    } finally {
+      await plain.close();
+      await told.close();
+    }
+
+    // the CLI says which datasets it draws as data
+    const view = spawn(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'view', out, '--serve', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        view.stderr!.on('data', (d: Buffer) => {
+          log += d.toString();
+          if (/ristretto view: http/.test(log)) resolve();
+        });
+        view.once('exit', (code) => reject(new Error(`ristretto view exited with ${code}:\n${log}`)));
+      });
+      expect(log).toMatch(/\(3 histograms; data: SingleMu; Ctrl-C to stop\)/);
+    } finally {
+      view.kill('SIGINT');
+    }
+  }, 240_000);
+
+  it('a damaged datasets.meta.json is a note on the page, not a failure', async () => {
+    const dir = await temp();
+    const met = new Hist(new Regular(3, 0, 30, { name: 'met' }));
+    await writeOutputs({ met }, metrics, dir, ['json'], { datasets: [{ name: 'A', files: [], metadata: { isData: true } }] });
+    expect((await loadOutputs(dir)).data).toEqual(['A']);
+    await writeFile(join(dir, 'datasets.meta.json'), '[1, 2');
+    const state = await loadOutputs(dir);
+    expect(state.data).toEqual([]);
+    expect(state.notes).toEqual([expect.stringMatching(/^datasets\.meta\.json: not read \(.*\); data datasets are drawn like the others unless given with --data$/)]);
+    expect(state.snapshot().hists.map((h) => h.key)).toEqual(['met']);
   });
 });
