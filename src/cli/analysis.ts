@@ -147,7 +147,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, { dataDatasets, datasets: c.datasets, plot });
             for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
             view?.finished(c.accumulator, `watching: ${c.files} files, ${c.metrics.events} events`, 'watching');
-            reporterQ.onNote?.(`watch: ${c.processed.length} new or changed file(s); ${c.files} files, ${c.metrics.events} events in ${o.out}`);
+            reporterQ.onNote?.(`watch: ${c.processed.length} new or changed file(s)${c.removed.length ? `, ${c.removed.length} removed` : ''}; ${c.files} files, ${c.metrics.events} events in ${o.out}`);
           },
         });
         return { metrics: {} as RunMetrics };

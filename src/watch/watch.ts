@@ -5,8 +5,12 @@
  * Each file's raw result (before postprocess) is kept, encoded, in `<out>/.ristretto-watch/state.bin`
  * with the file's size and mtime, written atomically after every file. The total is the merge of the
  * per-file results in a fixed (sorted) order, so it is the same however the files arrived, and a
- * replaced file replaces its contribution instead of adding to it. Ctrl-C stops between or during a
- * file; rerunning with --watch picks up where it stopped.
+ * replaced file replaces its contribution instead of adding to it, and a deleted file (or one the
+ * dataset JSON no longer lists) takes its contribution out of the total. Ctrl-C stops between or during
+ * a file; rerunning with --watch picks up where it stopped.
+ *
+ * Remote files (http(s):// and other URLs) are read once: the first time they are listed, never
+ * re-checked for changes (their contribution goes only when the dataset JSON stops listing them).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -44,6 +48,8 @@ export interface WatchCycle {
   datasets: readonly Dataset[];
   /** Files processed in this cycle (`dataset: path`). */
   processed: string[];
+  /** Files whose contribution left the total in this cycle: deleted, or no longer listed (`dataset: path (N events)`). */
+  removed: string[];
   /** Files in the total. */
   files: number;
 }
@@ -64,6 +70,25 @@ export interface WatchOptions extends Omit<RunOptions, 'fileset' | 'resume' | 'c
 }
 
 const keyOf = (d: Dataset, f: FileSpec) => `${d.name}\u0000${f.path}\u0000${f.tree ?? ''}`;
+/** `dataset: path` of a state key, for notes. */
+const describeKey = (key: string) => key.split('\u0000').slice(0, 2).join(': ');
+const isRemote = (path: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
+
+/**
+ * Take out of `state` the files that are gone: local files that no longer exist, and (when the dataset
+ * JSON could be read) any file it no longer lists. Returns their `dataset: path` descriptions.
+ */
+async function dropGone(state: WatchState, listed: ReadonlySet<string> | undefined): Promise<string[]> {
+  const gone: string[] = [];
+  for (const key of Object.keys(state.files)) {
+    const path = key.split('\u0000')[1]!;
+    const missing = (listed !== undefined && !listed.has(key)) || (!isRemote(path) && !(await stat(path).then(() => true, () => false)));
+    if (!missing) continue;
+    gone.push(`${describeKey(key)} (${state.files[key]!.events} events)`);
+    delete state.files[key];
+  }
+  return gone;
+}
 
 async function readState(file: string, hash: string, note: (m: string) => void): Promise<WatchState> {
   if (!existsSync(file)) return { processorHash: hash, files: {} };
@@ -118,25 +143,35 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
   const state = await readState(stateFile, hash, note);
   const notReady = new Map<string, string>(); // key → "size:mtime" last refused, to note it once
   let lastMetrics: RunMetrics | undefined;
+  let lastDatasets: Dataset[] = [];
   let first = true;
   const { datasetFile, outDir: _o, intervalSeconds, signal, onCycle, onNote: _n, ...runOpts } = opts;
   while (!signal.aborted) {
-    let datasets: Dataset[];
+    let datasets: Dataset[] | undefined;
     try {
       datasets = await loadFileset(datasetFile, { treeName: opts.treeName });
+      lastDatasets = datasets;
     } catch (e) {
-      // a glob that matches nothing yet is normal while waiting for the first files
+      // a glob that matches nothing yet is normal while waiting for the first files (or after the
+      // last one was deleted: deleted files still leave the total, below)
       if (first) note(`waiting for files: ${(e as Error).message}`);
-      first = false;
-      await sleep((intervalSeconds ?? 5) * 1000, signal);
-      continue;
+    }
+    const listed = datasets ? new Set(datasets.flatMap((d) => d.files.map((f) => keyOf(d, f)))) : undefined;
+    const gone = await dropGone(state, listed);
+    if (gone.length) {
+      await writeState(stateFile, state);
+      for (const g of gone) note(`${g} is gone: its contribution is removed from the total`);
     }
     const processed: string[] = [];
     const todo: Array<{ d: Dataset; f: FileSpec; key: string; size: number; mtimeMs: number }> = [];
-    for (const d of datasets)
+    for (const d of datasets ?? [])
       for (const f of d.files) {
-        if (/^https?:/.test(f.path)) continue; // remote files: processed once, never re-checked
         const key = keyOf(d, f);
+        if (isRemote(f.path)) {
+          // read once: a URL has no cheap size and mtime to compare
+          if (!state.files[key] && !notReady.has(key)) todo.push({ d, f, key, size: -1, mtimeMs: -1 });
+          continue;
+        }
         const st = await stat(f.path).catch(() => undefined);
         if (!st) continue;
         const old = state.files[key];
@@ -153,7 +188,7 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
         if (e instanceof RunInterruptedError) break;
         // a file still being copied fails to open or read: try again once it changes
         notReady.set(t.key, `${t.size}:${t.mtimeMs}`);
-        note(`${t.d.name}: ${t.f.path} not processed (${(e as Error).message.split('\n')[0]}); retried when it changes`);
+        note(`${t.d.name}: ${t.f.path} not processed (${(e as Error).message.split('\n')[0]}); ${isRemote(t.f.path) ? 'retried when --watch is started again' : 'retried when it changes'}`);
         continue;
       }
       state.files[t.key] = { size: t.size, mtimeMs: t.mtimeMs, events: r.metrics.events, result: encode(r.accumulator) };
@@ -161,7 +196,7 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
       lastMetrics = r.metrics;
       processed.push(`${t.d.name}: ${t.f.path}`);
     }
-    if (processed.length || (first && Object.keys(state.files).length)) {
+    if (processed.length || gone.length || (first && Object.keys(state.files).length)) {
       // the total from the stored results, in key order: independent of arrival order
       let total = processor.accumulator();
       let events = 0;
@@ -173,7 +208,7 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
       if (post !== undefined) total = post;
       const n = Object.keys(state.files).length;
       const metrics = { ...(lastMetrics ?? ({} as RunMetrics)), events, files: n } as RunMetrics;
-      await onCycle({ accumulator: total, metrics, datasets, processed, files: n });
+      await onCycle({ accumulator: total, metrics, datasets: lastDatasets, processed, removed: gone, files: n });
     }
     first = false;
     if (!signal.aborted) await sleep((intervalSeconds ?? 5) * 1000, signal);
