@@ -129,8 +129,17 @@ const taskSpecProps = {
   max_attempts: T.integer(1, 10),
   group: T.string({ minLength: 1, maxLength: 200 }),
   alternates: T.array(endpointRef, 100),
+  tail: T.object(
+    {
+      factor: T.number({ minimum: 1, maximum: 1000 }),
+      timeout_ms: T.integer(0, 7 * 24 * 3600 * 1000),
+      min_ms: T.integer(0, 7 * 24 * 3600 * 1000),
+      max_copies: T.integer(1, 10),
+    },
+    ['timeout_ms'],
+  ),
 };
-const taskSpecOptional = ['function_id', 'endpoint', 'args', 'timeout_ms', 'max_attempts', 'group', 'alternates'] as const;
+const taskSpecOptional = ['function_id', 'endpoint', 'args', 'timeout_ms', 'max_attempts', 'group', 'alternates', 'tail'] as const;
 export const TaskSpecSchema = T.object(taskSpecProps, taskSpecOptional);
 export const SubmitSchema = T.object({ ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) }, taskSpecOptional);
 export const TaskIdsSchema = T.object({ task_ids: ids });
@@ -238,8 +247,8 @@ export const StreamResultsSchema = T.object(
     type: T.literal('results'),
     results: T.array(
       T.object(
-        { task_id: id, state: T.enum('success', 'failed', 'cancelled'), endpoint_id: T.string({ maxLength: 100 }), attempts: T.integer(0, 1000), blob: blobIndex, error: taskError, not_found: T.boolean() },
-        ['blob', 'error', 'not_found'],
+        { task_id: id, state: T.enum('success', 'failed', 'cancelled'), endpoint_id: T.string({ maxLength: 100 }), attempts: T.integer(0, 1000), blob: blobIndex, error: taskError, not_found: T.boolean(), copies: T.array(id, 10), by_copy: T.boolean() },
+        ['blob', 'error', 'not_found', 'copies', 'by_copy'],
       ),
       BIG,
     ),

@@ -202,6 +202,24 @@ export interface TaskSpec {
    * Unknown endpoints are refused; ones whose allowlist excludes the function are left out.
    */
   alternates?: string[];
+  /**
+   * Tail copies: when the task runs much longer than its group's recent tasks, the service starts a
+   * copy on one of its alternates with an idle slot; the first result wins and the others are
+   * cancelled. Only for tasks whose result does not depend on where or how often they run.
+   */
+  tail?: TailPolicy;
+}
+
+/** When the service calls a task a straggler and copies it (see src/faas/service/scheduler.ts). */
+export interface TailPolicy {
+  /** A task running longer than `factor` × the median of recent run times of its group is a straggler. */
+  factor: number;
+  /** ms: a task running longer than this is a straggler even before any other has finished. */
+  timeout_ms?: number;
+  /** ms: never a straggler before this. */
+  min_ms: number;
+  /** Most runs of the task at once, itself included (2 = one copy at a time). */
+  max_copies: number;
 }
 
 /** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */
@@ -449,6 +467,10 @@ export interface StreamEntry {
   error?: TaskErrorInfo;
   /** Set when the id is unknown or not the caller's. */
   not_found?: boolean;
+  /** Endpoints the service started tail copies on, in order (see TaskSpec.tail); absent when none. */
+  copies?: string[];
+  /** The result came from a tail copy (running on `endpoint_id`), not from the task's own run. */
+  by_copy?: boolean;
 }
 
 /** Service → client, binary frame header; blobs are packed results. */

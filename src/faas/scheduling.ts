@@ -97,7 +97,13 @@ export const QUEUED_WORK_MS = 20;
  */
 export const HOLD_BACK_MS = 100;
 
-// ---------------------------------------------------------------- executor (tail copies)
+// ---------------------------------------------------------------- service (tail copies)
+
+/**
+ * How often (ms) the service looks for stragglers to copy (src/faas/service/scheduler.ts): the
+ * executor looked every 250 ms; stragglers are at least `min_ms` (200 ms by default) late anyway.
+ */
+export const TAIL_TICK_MS = 100;
 
 /**
  * Completed chunks whose times set the straggler thresholds (a sliding window): when other analyses

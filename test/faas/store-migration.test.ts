@@ -24,8 +24,9 @@ function versionOneDatabase(file: string): void {
   new Store(file).close();
   const raw = new Database(file);
   raw.exec(`
-    DROP INDEX tasks_waiting_grp; DROP INDEX tasks_movable;
+    DROP INDEX tasks_waiting_grp; DROP INDEX tasks_movable; DROP INDEX tasks_copy_of;
     ALTER TABLE tasks DROP COLUMN grp; ALTER TABLE tasks DROP COLUMN alts; ALTER TABLE users DROP COLUMN admin;
+    ALTER TABLE tasks DROP COLUMN copy_of; ALTER TABLE tasks DROP COLUMN copies; ALTER TABLE tasks DROP COLUMN tail;
     ALTER TABLE endpoints DROP COLUMN tags; ALTER TABLE endpoints DROP COLUMN local_paths;
     INSERT INTO users (id, name, created_at) VALUES ('owner-1', 'alice', 1);
     INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
@@ -58,11 +59,11 @@ describe('service database migrations', () => {
     }
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.pragma('user_version', { simple: true })).toBe(5);
-      expect(columns(raw, 'tasks')).toEqual(expect.arrayContaining(['grp', 'alts']));
+      expect(raw.pragma('user_version', { simple: true })).toBe(6);
+      expect(columns(raw, 'tasks')).toEqual(expect.arrayContaining(['grp', 'alts', 'copy_of', 'copies', 'tail']));
       expect(columns(raw, 'endpoints')).toEqual(expect.arrayContaining(['tags', 'local_paths']));
       expect(columns(raw, 'users')).toContain('admin');
-      expect(indexes(raw)).toEqual(expect.arrayContaining(['tasks_waiting_grp', 'tasks_movable']));
+      expect(indexes(raw)).toEqual(expect.arrayContaining(['tasks_waiting_grp', 'tasks_movable', 'tasks_copy_of']));
     } finally {
       raw.close();
     }
@@ -78,7 +79,7 @@ describe('service database migrations', () => {
     const store = new Store(file);
     try {
       expect(store.userByName('root')).toMatchObject({ id: 'u1', admin: 1 });
-      expect(store.db.pragma('user_version', { simple: true })).toBe(5);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(6);
     } finally {
       store.close();
     }
@@ -99,7 +100,7 @@ describe('service database migrations', () => {
     }
     expect(caught).toBeInstanceOf(ServiceDatabaseError);
     expect((caught as Error).message).toContain(file);
-    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(5\)/);
+    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(6\)/);
     const after = new Database(file, { readonly: true });
     try {
       expect(after.pragma('user_version', { simple: true })).toBe(99);

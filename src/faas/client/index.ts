@@ -26,6 +26,7 @@ import {
   type TaskInfo,
   type TaskSpec,
   TERMINAL_STATES,
+  type TailPolicy,
 } from '../protocol.ts';
 import { resolveToken } from '../token.ts';
 import { moduleSource, type FunctionSource } from './functions.ts';
@@ -36,7 +37,7 @@ export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
 export type { RunningListener, TaskOutcome } from './stream.ts';
 export * from '../errors.ts';
-export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
+export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TailPolicy, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
 
 export interface FaasClientOptions {
   /** e.g. `http://127.0.0.1:8470`. */
@@ -81,6 +82,8 @@ export interface TaskRequest extends RunOptions {
   group?: string;
   /** Late binding: other endpoints the task may run on if one of them frees a slot first. */
   alternates?: string[];
+  /** Tail copies on the alternates, decided by the service (see TaskSpec.tail). */
+  tail?: TailPolicy;
 }
 
 /** Submissions up to this size go over the result stream (its frame limit is the request limit). */
@@ -285,6 +288,7 @@ export class FaasClient {
       if (t.maxAttempts !== first.maxAttempts && t.maxAttempts !== undefined) spec.max_attempts = t.maxAttempts;
       if (t.group !== first.group && t.group !== undefined) spec.group = t.group;
       if (t.alternates?.length) spec.alternates = t.alternates;
+      if (t.tail) spec.tail = t.tail;
       body.tasks[i] = spec;
     }
     return body;

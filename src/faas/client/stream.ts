@@ -22,6 +22,10 @@ export interface TaskOutcome {
   result?: unknown;
   /** Set when the task failed, was cancelled, or is unknown to this user. */
   error?: TaskFailedError | FaasError;
+  /** Endpoints the service started tail copies on (tasks submitted with a tail policy). */
+  copies?: string[];
+  /** The result came from a tail copy, which ran on `endpointId`. */
+  byCopy?: boolean;
 }
 
 export type OutcomeListener = (o: TaskOutcome) => void;
@@ -248,6 +252,8 @@ export class ResultStream {
       this.listeners.delete(e.task_id);
       this.runningListeners.delete(e.task_id);
       const outcome: TaskOutcome = { taskId: e.task_id, state: e.state, endpointId: e.endpoint_id, attempts: e.attempts };
+      if (e.copies) outcome.copies = e.copies;
+      if (e.by_copy) outcome.byCopy = true;
       if (e.not_found) {
         outcome.error = new FaasRequestError(404, 'NotFound', `task ${e.task_id} does not exist or belongs to another user`, { taskId: e.task_id });
       } else if (e.state === 'success') {

@@ -29,12 +29,13 @@ import {
   TERMINAL_STATES,
   isUuid,
 } from '../protocol.ts';
-import { RECALL_PATIENCE_MS, recallWindow } from '../scheduling.ts';
+import { RECALL_PATIENCE_MS, TAIL_TICK_MS, recallWindow } from '../scheduling.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
 import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome } from './streams.ts';
+import { TailScheduler } from './scheduler.ts';
 
 /** Most tasks per dispatch frame. */
 const MAX_DISPATCH = 2000;
@@ -119,6 +120,9 @@ export class AgentHub {
   /** Dispatch frames sent: held tasks change only with new dispatches (see AgentConn.recallLook). */
   private dispatches = 0;
   private recalls = 0;
+  /** Tail copies: which straggler gets a copy where (see scheduler.ts). */
+  readonly tails: TailScheduler;
+  private readonly tailTimer: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -129,10 +133,22 @@ export class AgentHub {
     this.movableWaiting = store.countMovableWaiting();
     this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
     this.timer.unref();
+    this.tails = new TailScheduler(store, { idleSlots: (id) => this.idleSlots(id), sendCopy: (id, t) => this.sendCopy(id, t) });
+    this.tailTimer = setInterval(() => {
+      if (this.tails.size === 0) return;
+      // Outside any message handler: a failure must not reach the event loop (and end the service).
+      try {
+        this.tails.tick(Date.now());
+      } catch (e) {
+        this.opts.log(`tail copies: ${(e as Error)?.stack ?? e}`);
+      }
+    }, TAIL_TICK_MS);
+    this.tailTimer.unref();
   }
 
   close(): void {
     clearInterval(this.timer);
+    clearInterval(this.tailTimer);
     for (const c of this.conns.values()) c.ws.terminate();
   }
 
@@ -163,6 +179,18 @@ export class AgentHub {
     // Gone since directSlots (cannot happen within one turn, but never lose tasks): queue them again.
     if (!conn) return this.requeue(endpointId, tasks.map((t) => ({ task_id: t.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' as const })));
     this.send(conn, tasks);
+  }
+
+  /** A tail copy stored as dispatched: to the agent, or (endpoint gone meanwhile) dropped as lost. */
+  private sendCopy(endpointId: string, task: ClaimedTask): boolean {
+    const conn = this.conns.get(endpointId);
+    if (!conn) {
+      this.requeue(endpointId, [{ task_id: task.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' }]);
+      return false;
+    }
+    this.metrics.tailCopies++;
+    this.send(conn, [task]);
+    return true;
   }
 
   /** Free worker slots of a connected endpoint with nothing of its own waiting (late binding), else 0. */
@@ -465,7 +493,9 @@ export class AgentHub {
   private send(conn: AgentConn, claimed: ClaimedTask[]): void {
     const header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
     const blobs: Uint8Array[] = [];
+    const now = Date.now();
     for (const t of claimed) {
+      this.tails.dispatched(t.id, conn.endpointId, now);
       const fn = this.fn(t.function_id);
       if (!conn.hashes.has(fn.hash)) {
         conn.hashes.add(fn.hash);
@@ -508,6 +538,8 @@ export class AgentHub {
       );
     }
     const running = this.store.markRunning(conn.endpointId, msg.task_ids, msg.started_at);
+    const now = Date.now();
+    for (const id of running) this.tails.started(id, now);
     if (running.length) this.sink.publishRunning(running, conn.endpointId);
   }
 
@@ -527,7 +559,11 @@ export class AgentHub {
 
   private requeue(endpointId: string, lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[]): void {
     if (lost.length === 0) return;
-    const { failed, requeued } = this.store.requeueLost(endpointId, lost);
+    const { failed, requeued, dropped, losers } = this.store.requeueLost(endpointId, lost);
+    for (const id of requeued) this.tails.lost(id);
+    for (const id of dropped) this.tails.lost(id);
+    for (const id of failed.keys()) this.tails.forget(id);
+    if (losers.length) this.cancelled(losers);
     const conn = this.conns.get(endpointId);
     if (conn && requeued.length) conn.queueEmpty = false;
     // Requeued tasks with alternates may start elsewhere (their endpoint may be the one that is gone).
@@ -580,11 +616,13 @@ export class AgentHub {
         completed_at: r.completed_at,
       });
     }
-    const accepted = this.store.complete(conn.endpointId, completions);
+    const { accepted, groups } = this.store.complete(conn.endpointId, completions);
     const outcomes: Outcome[] = [];
+    const now = Date.now();
     for (const c of completions) {
       const attempts = conn.inflight.get(c.task_id);
       conn.inflight.delete(c.task_id);
+      if (this.tails.size) this.tails.finished(c.task_id, now, c.state === 'success' ? (c.completed_at - c.started_at) / 1000 : undefined, accepted.has(c.task_id));
       if (!accepted.has(c.task_id)) {
         this.metrics.duplicateResults++;
         continue;
@@ -593,13 +631,22 @@ export class AgentHub {
         this.metrics.tasksSucceeded++;
         this.metrics.resultBytes += c.result!.byteLength;
       } else this.metrics.tasksFailed++;
+      const group = groups?.get(c.task_id);
+      if (group) {
+        // First result of a group: the client hears of it once, under the id it knows.
+        if (group.by_copy) this.metrics.tailCopyWins++;
+        if (group.losers.length) this.cancelled(group.losers);
+        this.tails.forget(group.task_id);
+      }
       outcomes.push({
-        task_id: c.task_id,
+        task_id: group?.task_id ?? c.task_id,
         state: c.state,
         endpoint_id: conn.endpointId,
-        attempts: attempts ?? this.store.task(c.task_id)?.attempts ?? 0,
+        attempts: group?.attempts ?? attempts ?? this.store.task(c.task_id)?.attempts ?? 0,
         ...(c.result ? { result: c.result } : {}),
         ...(c.error ? { error: c.error } : {}),
+        ...(group?.copies.length ? { copies: group.copies } : {}),
+        ...(group?.by_copy ? { by_copy: true } : {}),
       });
     }
     if (outcomes.length) this.sink.publish(outcomes);

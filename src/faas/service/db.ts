@@ -76,6 +76,10 @@ export interface TaskRow {
   completed_at: number | null;
   result_size: number | null;
   error: string | null;
+  /** A tail copy: the id of the task it copies (the one the client knows); else null. */
+  copy_of: string | null;
+  /** Tail copies made of this task. */
+  copies: number;
 }
 
 export interface NewTask {
@@ -90,6 +94,29 @@ export interface NewTask {
   grp: string;
   /** Late binding: every endpoint id the task may run on (its own included), space-separated; or null. */
   alts?: string | null;
+  /** Tail policy (JSON of a TailPolicy), or null: no tail copies. */
+  tail?: string | null;
+}
+
+/** A task group decided by a result that ended a task with tail copies, or by one of its copies. */
+export interface GroupResult {
+  /** The id the client knows (the original's). */
+  task_id: string;
+  /** The result came from a copy. */
+  by_copy: boolean;
+  /** Endpoints the copies were sent to, in order. */
+  copies: string[];
+  /** Attempts of the original. */
+  attempts: number;
+  /** The other runs of the group, now cancelled: their agents are to drop them. */
+  losers: { id: string; endpoint_id: string }[];
+}
+
+/** What `complete` accepted: reported ids, and the groups among them. */
+export interface CompleteResult {
+  accepted: Set<string>;
+  /** By reported id (a copy's own id when a copy won); undefined when no result touched a group. */
+  groups: Map<string, GroupResult> | undefined;
 }
 
 export interface TaskOutcomeRow {
@@ -125,7 +152,7 @@ export interface Completion {
 }
 
 const TASK_COLS =
-  'seq, id, batch_id, owner_id, function_id, endpoint_id, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, started_at, completed_at, result_size, error';
+  'seq, id, batch_id, owner_id, function_id, endpoint_id, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, started_at, completed_at, result_size, error, copy_of, copies';
 
 /** Most fair-share groups one claim considers. */
 const WAITING_GROUPS_LIMIT = 1000;
@@ -208,15 +235,41 @@ export class Store {
       allOffline: p("UPDATE endpoints SET status = 'offline'"),
       insertBatch: p('INSERT INTO batches (id, owner_id, size, created_at) VALUES (?, ?, ?, ?)'),
       batchById: p('SELECT * FROM batches WHERE id = ?'),
-      batchCounts: p('SELECT state, COUNT(*) AS n FROM tasks WHERE batch_id = ? GROUP BY state'),
-      batchTaskIds: p('SELECT id FROM tasks WHERE batch_id = ?'),
+      // Copies are the service's business: a batch counts and lists the tasks the client submitted.
+      batchCounts: p('SELECT state, COUNT(*) AS n FROM tasks WHERE batch_id = ? AND copy_of IS NULL GROUP BY state'),
+      batchTaskIds: p('SELECT id FROM tasks WHERE batch_id = ? AND copy_of IS NULL'),
       insertTask: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at, grp, alts)
-         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at, grp, alts, tail)
+         VALUES (?, ?, ?, ?, ?, ?, 'waiting-for-endpoint', ?, ?, ?, ?, ?, ?)`,
       ),
       insertDispatched: p(
-        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp, alts)
-         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp, alts, tail)
+         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      // A tail copy: dispatched at once to an idle slot, pinned there (no alternates), one attempt.
+      copySource: p(
+        "SELECT batch_id, owner_id, function_id, args, timeout_ms, COALESCE(grp, '') AS grp FROM tasks WHERE id = ? AND copy_of IS NULL AND state IN ('dispatched', 'running')",
+      ),
+      insertCopy: p(
+        `INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, attempts, max_attempts, timeout_ms, submitted_at, dispatched_at, grp, copy_of)
+         VALUES (?, ?, ?, ?, ?, ?, 'dispatched', 1, 1, ?, ?, ?, ?, ?)`,
+      ),
+      countCopy: p('UPDATE tasks SET copies = copies + 1 WHERE id = ?'),
+      // The runs of a group still going, ended because another run decided it.
+      cancelCopies: p(
+        "UPDATE tasks SET state = 'cancelled', completed_at = @now, error = @error WHERE copy_of = @id AND state IN ('waiting-for-endpoint', 'dispatched', 'running') RETURNING id, endpoint_id",
+      ),
+      copyEndpoints: p('SELECT endpoint_id FROM tasks WHERE copy_of = ? ORDER BY seq'),
+      // A copy won: its outcome becomes the original's, which now says where it ran.
+      winOriginal: p(
+        `UPDATE tasks SET state = @state, result = @result, result_size = @size, error = @error, started_at = @started, completed_at = @completed, endpoint_id = @endpoint
+         WHERE id = @id AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
+      ),
+      dropCopy: p(
+        "UPDATE tasks SET state = 'cancelled', completed_at = ?, error = ? WHERE id = ? AND copy_of IS NOT NULL AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
+      ),
+      tailTasks: p(
+        "SELECT id, function_id, COALESCE(grp, '') AS grp, alts, tail, copies FROM tasks WHERE tail IS NOT NULL AND copy_of IS NULL AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
       // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
       claim: p(
@@ -247,7 +300,7 @@ export class Store {
       // Held by an agent, not known to run, and allowed on `target` (the agent alone knows whether it started).
       recallable: p(
         `SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(@ids)) AND endpoint_id = @holder
-         AND state = 'dispatched' AND alts IS NOT NULL AND instr(alts, @target) > 0`,
+         AND state = 'dispatched' AND alts IS NOT NULL AND instr(alts, @target) > 0 AND copies = 0`,
       ),
       // A task the holder gave back unstarted: dispatched to `to` instead (the attempt it used is kept, not added to).
       handOver: p(
@@ -266,9 +319,11 @@ export class Store {
         `SELECT id, owner_id, state, endpoint_id, attempts, error, CASE WHEN state = 'success' THEN result END AS result
          FROM tasks WHERE id IN (SELECT value FROM json_each(?))`,
       ),
+      // RETURNING tells whether the task is part of a group (a copy, or an original with copies).
       complete: p(
         `UPDATE tasks SET state = ?, result = ?, result_size = ?, error = ?, started_at = COALESCE(started_at, ?), completed_at = ?
-         WHERE id = ? AND endpoint_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')`,
+         WHERE id = ? AND endpoint_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')
+         RETURNING copy_of, copies, attempts`,
       ),
       taskById: p(`SELECT ${TASK_COLS} FROM tasks WHERE id = ?`),
       taskResult: p('SELECT result FROM tasks WHERE id = ?'),
@@ -464,9 +519,10 @@ export class Store {
         const id = uuidv7(now);
         taskIds[i] = id;
         const alts = t.alts ?? null;
-        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp, alts);
+        const tail = t.tail ?? null;
+        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp, alts, tail);
         else {
-          ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts);
+          ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts, tail);
           this.groupWaits(t.endpoint_id, t.grp);
         }
       }
@@ -639,18 +695,86 @@ export class Store {
     return this.st.taskOutcomes!.all(JSON.stringify(ids)) as TaskOutcomeRow[];
   }
 
-  /** Store results; returns the ids actually accepted (a task accepts one result; later ones are ignored). */
-  complete(endpointId: string, results: Completion[]): Set<string> {
+  /**
+   * Store results; returns the ids actually accepted (a task accepts one result; later ones are
+   * ignored). In a task group (a task with tail copies) the first result wins for the whole group:
+   * an original's result ends its copies; a copy's success becomes the original's result (its
+   * endpoint now the copy's) and ends the original and the other copies. A copy's failure ends only
+   * that copy (the original runs on), and is not accepted.
+   */
+  complete(endpointId: string, results: Completion[]): CompleteResult {
     const accepted = new Set<string>();
+    let groups: Map<string, GroupResult> | undefined;
     this.db.transaction(() => {
       const st = this.st.complete!;
       for (const r of results) {
         const error = r.error ? JSON.stringify(r.error) : null;
         const size = r.result ? r.result.byteLength : null;
-        if (st.run(r.state, r.result, size, error, r.started_at, r.completed_at, r.task_id, endpointId).changes === 1) accepted.add(r.task_id);
+        const row = st.get(r.state, r.result, size, error, r.started_at, r.completed_at, r.task_id, endpointId) as
+          | { copy_of: string | null; copies: number; attempts: number }
+          | undefined;
+        if (!row) continue;
+        if (row.copy_of === null) {
+          accepted.add(r.task_id);
+          if (row.copies > 0) {
+            const losers = this.endCopies(r.task_id);
+            (groups ??= new Map()).set(r.task_id, { task_id: r.task_id, by_copy: false, copies: this.copyEndpoints(r.task_id), attempts: row.attempts, losers });
+          }
+          continue;
+        }
+        if (r.state !== 'success') continue;
+        const orig = this.st.taskById!.get(row.copy_of) as TaskRow | undefined;
+        if (!orig || (orig.state !== 'waiting-for-endpoint' && orig.state !== 'dispatched' && orig.state !== 'running')) continue;
+        this.st.winOriginal!.run({ state: r.state, result: r.result, size, error, started: r.started_at, completed: r.completed_at, endpoint: endpointId, id: orig.id });
+        const losers = this.endCopies(orig.id).filter((l) => l.id !== r.task_id);
+        if (orig.state !== 'waiting-for-endpoint') losers.push({ id: orig.id, endpoint_id: orig.endpoint_id });
+        accepted.add(r.task_id);
+        (groups ??= new Map()).set(r.task_id, { task_id: orig.id, by_copy: true, copies: this.copyEndpoints(orig.id), attempts: orig.attempts, losers });
       }
     })();
-    return accepted;
+    return { accepted, groups };
+  }
+
+  /** Cancel the unfinished copies of `id`; returns them. */
+  private endCopies(id: string): { id: string; endpoint_id: string }[] {
+    const error = JSON.stringify({ type: 'Cancelled', message: 'another run of the task finished first' } satisfies TaskErrorInfo);
+    return this.st.cancelCopies!.all({ now: Date.now(), error, id }) as { id: string; endpoint_id: string }[];
+  }
+
+  private copyEndpoints(id: string): string[] {
+    return (this.st.copyEndpoints!.all(id) as { endpoint_id: string }[]).map((r) => r.endpoint_id);
+  }
+
+  /**
+   * A tail copy of `originalId` dispatched to `endpointId` (pinned there, one attempt); undefined when
+   * the original is no longer in flight or is itself a copy.
+   */
+  insertCopy(originalId: string, endpointId: string): ClaimedTask | undefined {
+    return this.db.transaction(() => {
+      const src = this.st.copySource!.get(originalId) as
+        | { batch_id: string; owner_id: string; function_id: string; args: Uint8Array; timeout_ms: number; grp: string }
+        | undefined;
+      if (!src) return undefined;
+      const now = Date.now();
+      const id = uuidv7(now);
+      this.st.insertCopy!.run(id, src.batch_id, src.owner_id, src.function_id, endpointId, src.args, src.timeout_ms, now, now, src.grp || null, originalId);
+      this.st.countCopy!.run(originalId);
+      return { id, function_id: src.function_id, grp: src.grp, args: src.args, attempts: 1, timeout_ms: src.timeout_ms };
+    })();
+  }
+
+  /** Cancel the unfinished copies of these tasks (the user cancelled them); returns the copies. */
+  cancelCopiesOf(ids: string[]): { id: string; endpoint_id: string }[] {
+    const out: { id: string; endpoint_id: string }[] = [];
+    this.db.transaction(() => {
+      for (const id of ids) out.push(...this.endCopies(id));
+    })();
+    return out;
+  }
+
+  /** Unfinished tasks with a tail policy (for the scheduler after a restart). */
+  tailTasks(): { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[] {
+    return this.st.tailTasks!.all() as { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[];
   }
 
   /**
@@ -660,14 +784,23 @@ export class Store {
   requeueLost(
     endpointId: string,
     lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[],
-  ): { failed: Map<string, TaskErrorInfo>; requeued: string[] } {
+  ): { failed: Map<string, TaskErrorInfo>; requeued: string[]; dropped: string[]; losers: { id: string; endpoint_id: string }[] } {
     const failed = new Map<string, TaskErrorInfo>();
     const requeued: string[] = [];
+    /** Copies lost (not run again), and copies of tasks that failed for good (cancelled). */
+    const dropped: string[] = [];
+    const losers: { id: string; endpoint_id: string }[] = [];
     this.db.transaction(() => {
       const now = Date.now();
       for (const l of lost) {
         const row = this.st.taskById!.get(l.task_id) as TaskRow | undefined;
         if (!row || row.endpoint_id !== endpointId || (row.state !== 'dispatched' && row.state !== 'running')) continue;
+        // A lost copy is not run again: the original still runs (or waits), and the scheduler may copy it anew.
+        if (row.copy_of !== null) {
+          this.st.dropCopy!.run(now, JSON.stringify({ type: l.type, message: l.reason } satisfies TaskErrorInfo), l.task_id);
+          dropped.push(l.task_id);
+          continue;
+        }
         const error: TaskErrorInfo = {
           type: l.type,
           message: `${l.reason} (attempt ${row.attempts} of ${row.max_attempts})`,
@@ -678,6 +811,7 @@ export class Store {
         if (row.attempts >= row.max_attempts && startedAt !== null) {
           this.st.failLost!.run(JSON.stringify(error), now, startedAt, l.task_id);
           failed.set(l.task_id, error);
+          if (row.copies > 0) losers.push(...this.endCopies(l.task_id));
         } else {
           this.st.requeue!.run(JSON.stringify(error), startedAt === null ? 1 : 0, startedAt, l.task_id);
           requeued.push(l.task_id);
@@ -686,7 +820,7 @@ export class Store {
     })();
     // Their groups wait here again: reload the list when next needed.
     if (requeued.length) this.waitingGroupsOf.delete(endpointId);
-    return { failed, requeued };
+    return { failed, requeued, dropped, losers };
   }
 
   /** Task ids of an endpoint currently dispatched or running. */

@@ -14,6 +14,9 @@ export class Metrics {
   /** Tasks an agent gave back unstarted (recalled) and that were dispatched to an idle endpoint. */
   tasksHandedOver = 0;
   duplicateResults = 0;
+  /** Tail copies the service started for stragglers, and those that delivered the result. */
+  tailCopies = 0;
+  tailCopyWins = 0;
   resultBytes = 0;
   agentConnects = 0;
   streamConnects = 0;
@@ -33,6 +36,8 @@ export class Metrics {
       tasks_moved: this.tasksMoved,
       tasks_handed_over: this.tasksHandedOver,
       duplicate_results: this.duplicateResults,
+      tail_copies: this.tailCopies,
+      tail_copy_wins: this.tailCopyWins,
       result_bytes: this.resultBytes,
       agent_connects: this.agentConnects,
       stream_connects: this.streamConnects,

@@ -34,7 +34,7 @@ function hasColumn(db: Database.Database, table: string, column: string): boolea
 
 /**
  * Databases from before the numbering have user_version 0 and may already have some of the columns
- * that migrations 2-5 add: those steps check first.
+ * that migrations 2-6 add: those steps check first.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -110,6 +110,18 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
       // Checked: a database numbered from 0 that already had every column skips to here.
       if (!hasColumn(db, 'endpoints', 'tags')) db.exec("ALTER TABLE endpoints ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
       if (!hasColumn(db, 'endpoints', 'local_paths')) db.exec("ALTER TABLE endpoints ADD COLUMN local_paths TEXT NOT NULL DEFAULT '[]'");
+    },
+  },
+  {
+    version: 6,
+    what: 'service-side tail copies: tasks.copy_of, tasks.copies and tasks.tail (the task group and its policy)',
+    up: (db) => {
+      // A copy row has copy_of = its original's id; the original counts its copies and holds the
+      // client's tail policy (JSON), so a restarted service still judges its stragglers.
+      if (!hasColumn(db, 'tasks', 'copy_of')) db.exec('ALTER TABLE tasks ADD COLUMN copy_of TEXT');
+      if (!hasColumn(db, 'tasks', 'copies')) db.exec('ALTER TABLE tasks ADD COLUMN copies INTEGER NOT NULL DEFAULT 0');
+      if (!hasColumn(db, 'tasks', 'tail')) db.exec('ALTER TABLE tasks ADD COLUMN tail TEXT');
+      db.exec('CREATE INDEX IF NOT EXISTS tasks_copy_of ON tasks(copy_of) WHERE copy_of IS NOT NULL');
     },
   },
 ];

@@ -274,10 +274,13 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
       direct.set(e.id, 0);
       if (candidates) for (const alt of candidates) if (alt !== e.id) takers.add(alt);
     }
+    const tail = spec.tail ?? body.tail;
     tasks[i] = {
       function_id: f.id,
       endpoint_id: target,
       ...(candidates ? { alts: candidates.join(' ') } : {}),
+      // A tail policy means something only with somewhere else to run.
+      ...(candidates && tail && tail.max_copies > 1 ? { tail: JSON.stringify(tail) } : {}),
       args,
       max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
       timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
@@ -287,6 +290,11 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
   }
   const { batchId, taskIds } = ctx.store.insertTasks(user.id, tasks);
   ctx.metrics.tasksSubmitted += tasks.length;
+  // Before any is sent: the scheduler times them from their dispatch.
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    if (t.tail) ctx.hub.tails.track(taskIds[i]!, t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i]!.tail ?? body.tail)!, 0);
+  }
   const sendNow = new Map<string, ClaimedTask[]>();
   const queuedFor = new Set<string>();
   for (let i = 0; i < tasks.length; i++) {
@@ -352,7 +360,9 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
   const cancelled = ctx.store.cancel(user.id, ids);
   ctx.metrics.tasksCancelled += cancelled.length;
   const rows = cancelled.map((id) => ctx.store.task(id)!);
-  ctx.hub.cancelled(rows);
+  for (const id of cancelled) ctx.hub.tails.forget(id);
+  // Their tail copies go too.
+  ctx.hub.cancelled([...rows, ...ctx.store.cancelCopiesOf(rows.filter((r) => r.copies > 0).map((r) => r.id))]);
   const outcomes: Outcome[] = rows.map((r) => ({
     task_id: r.id,
     state: 'cancelled',

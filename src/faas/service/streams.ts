@@ -35,6 +35,10 @@ export interface Outcome {
   attempts: number;
   result?: Uint8Array;
   error?: TaskErrorInfo;
+  /** Endpoints the service started tail copies on (see StreamEntry.copies). */
+  copies?: string[];
+  /** The result came from a tail copy. */
+  by_copy?: boolean;
 }
 
 /** Flush a frame early once this many result bytes are queued for one client. */
@@ -63,6 +67,8 @@ class StreamConn {
       this.bytes += o.result.byteLength;
     }
     if (o.error) e.error = o.error;
+    if (o.copies) e.copies = o.copies;
+    if (o.by_copy) e.by_copy = true;
     this.entries.push(e);
     if (this.bytes >= FRAME_BYTES) this.flush();
     else this.flusher.schedule();
