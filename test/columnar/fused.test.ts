@@ -261,6 +261,39 @@ describe('compilation and errors', () => {
     expect(compiledLoops()).toBe(after + 1);
   });
 
+  it('a reused plan binds each chunk by position: aliased columns, swapped members and nested pairs stay apart', () => {
+    const jets = (pt: Float32Array, eta: Float32Array, offsets = [0, 3]) => lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt, eta } }, 'Jet');
+    const diff = (o: ReturnType<typeof jets>) => compute(o.pt.sub(o.eta));
+    const a = Float32Array.from([5, 6, 7]);
+    expectSameValues(diff(jets(a, a)), [0, 0, 0]); // pt and eta are one array here ...
+    expectSameValues(diff(jets(a, Float32Array.from([1, 2, 3]))), [4, 4, 4]); // ... and two here
+    // The same members in the other order, alternating on one chunk: pairs (5,6), (5,7), (6,7).
+    const o = jets(a, Float32Array.from([0, 0, 0]));
+    for (let rep = 0; rep < 2; rep++) {
+      expectSameValues(compute(o.pairs().count((x, y) => x.pt.gt(y.pt))), [0]);
+      expectSameValues(compute(o.pairs().count((x, y) => y.pt.gt(x.pt))), [3]);
+      // A pair loop inside a pair loop: its members are other variables than the outer ones.
+      expectSameValues(compute(o.pairs().count((x, y) => o.pairs().any((u, v) => u.pt.add(v.pt).gt(x.pt.add(y.pt))))), [2]);
+      // Only v.pt > y.pt matters here: v is 6, 7 or 7, so only the pair (5, 6) has one.
+      expectSameValues(compute(o.pairs().count((x, y) => o.pairs().any((u, v) => x.pt.add(v.pt).gt(x.pt.add(y.pt))))), [1]);
+    }
+  });
+
+  it('results are exact-size arrays of their own: a later chunk through the same loop leaves them alone', () => {
+    const jets = (pt: number[], offsets: number[]) => lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt: Float64Array.from(pt) } }, 'Jet');
+    const central = (o: ReturnType<typeof jets>) => compute(o.pt.where(o.pt.gt(2)));
+    const first = central(jets([1, 3, 5, 0], [0, 2, 4]));
+    expectSameValues(first, [3, 5]);
+    expect(first.buffer.byteLength).toBe(first.byteLength);
+    const second = central(jets([9, 8, 7, 6, 1], [0, 5]));
+    expectSameValues(second, [9, 8, 7, 6]);
+    expectSameValues(first, [3, 5]);
+    const all = compute(jets([4, 5], [0, 1, 2]).pt.mul(2));
+    expectSameValues(all, [8, 10]);
+    expectSameValues(compute(jets([1, 1], [0, 1, 2]).pt.mul(2)), [2, 2]);
+    expectSameValues(all, [8, 10]);
+  });
+
   it('typed errors: mixed collections in one output, inputs of different chunks, unknown fields', () => {
     const a = lazyObjects({ offsets: Int32Array.from([0, 1, 2]), fields: { pt: Float32Array.from([1, 2]) } }, 'Jet');
     const b = lazyObjects({ offsets: Int32Array.from([0, 2, 2]), fields: { pt: Float32Array.from([1, 2]) } }, 'Muon');

@@ -18,7 +18,8 @@ import type { NumericArray } from '../types.ts';
 import { wrapPhi } from '../vector.ts';
 import { InvalidArgumentError, LengthMismatchError } from '../errors.ts';
 import type { Domain, ListDomain, Node, ReduceNode, Var } from './graph.ts';
-import { COSTLY, OPS, columnsOf, newVar, op, shortKey, subst } from './graph.ts';
+import { COSTLY, OPS, columnsOf, newVar, op, subst } from './graph.ts';
+import { shapeOf } from './shape.ts';
 
 interface Frame {
   readonly v: Var | null;
@@ -266,12 +267,14 @@ class Generator {
       const rhs = this.bool(node.args[1]!, child);
       t.lines.push(`if (${node.op === 'and' ? name : `!${name}`}) {`, ...child.lines, `${name} = ${rhs};`, '}');
     } else if (node.k === 'op' && node.op === 'select') {
-      // Only the chosen branch runs: the other may read a winner that does not exist (index −1).
+      // Only the chosen branch runs: the other may read a winner that does not exist (index −1). The condition
+      // is emitted first, so the branch reuses what it computed (m² > 0 ? √m² : 0 takes m² once).
+      const test = this.bool(node.args[0]!, t);
       name = this.fresh('t');
       t.lines.push(`let ${name} = ${this.num(node.args[2]!, t)};`);
       const child = new Block(t, t.frame);
       const value = this.num(node.args[1]!, child);
-      t.lines.push(`if (${this.bool(node.args[0]!, t)}) {`, ...child.lines, `${name} = ${value};`, '}');
+      t.lines.push(`if (${test}) {`, ...child.lines, `${name} = ${value};`, '}');
     } else {
       name = this.fresh('t');
       t.lines.push(`const ${name} = ${this.expression(node, t)};`);
@@ -477,7 +480,7 @@ export function run(outputs: readonly Node[]): CompiledSink {
   const values = outputs.map((o, i) => {
     const c = o.k === 'where' ? o.c : undefined;
     if (i === 0) cond = c;
-    else if ((c?.key ?? '') !== (cond?.key ?? '')) {
+    else if (c !== cond && (c?.key ?? '') !== (cond?.key ?? '')) {
       fail(`output ${i} is filtered differently from output 0`, 'Compute differently filtered values in separate calls.');
     }
     return o.k === 'where' ? o.x : o;
@@ -593,6 +596,22 @@ interface Plan {
 
 const plans = new Map<string, Plan>();
 
+/**
+ * Output buffers, reused by every sink: a sink fills up to `capacity` entries (all events or objects) but keeps
+ * only those that pass, often a few percent. Allocating (and zeroing) full-capacity arrays per chunk and
+ * collecting them again cost more than the loop of a small query; the entries kept are copied out instead.
+ * Per dtype, one buffer per output position (outputs of one sink need distinct buffers).
+ */
+const outPool = new Map<new (n: number) => NumericArray, NumericArray[]>();
+
+function outBuffer(ctor: new (n: number) => NumericArray, position: number, capacity: number): NumericArray {
+  let list = outPool.get(ctor);
+  if (!list) outPool.set(ctor, (list = []));
+  let buf = list[position];
+  if (buf === undefined || buf.length < capacity) list[position] = buf = new ctor(Math.max(capacity, 1024));
+  return buf;
+}
+
 function execute(plan: Plan, leaves: readonly NumericArray[]): CompiledSink {
   const n = eventCount(plan, leaves);
   let capacity = n;
@@ -600,100 +619,12 @@ function execute(plan: Plan, leaves: readonly NumericArray[]): CompiledSink {
     capacity = 0;
     for (const i of plan.capacity) capacity += (leaves[i] as Int32Array)[n]! - (leaves[i] as Int32Array)[0]!;
   }
-  const outs = plan.outs.map((o) =>
-    o === -2 ? new Uint8Array(capacity) : o === -1 ? new Float64Array(capacity) : new (leaves[o]!.constructor as new (n: number) => NumericArray)(capacity),
+  const outs = plan.outs.map((o, position) =>
+    outBuffer(o === -2 ? Uint8Array : o === -1 ? Float64Array : (leaves[o]!.constructor as new (n: number) => NumericArray), position, capacity),
   );
   const k = plan.fn(n, ...plan.params.map((i) => leaves[i]!), ...outs);
-  return { values: outs.map((o) => (k === capacity ? o : o.subarray(0, k))) };
-}
-
-/**
- * Structure of a graph with its inputs abstracted: every array (event column, offsets, field column) becomes
- * its position in first-visit order, every collection and variable too. Equal shapes (the same processor on
- * the next chunk) generate the same loop, with the inputs at the same positions.
- */
-interface Shape {
-  readonly key: string;
-  readonly leaves: NumericArray[];
-  readonly index: Map<object, number>;
-}
-
-function shapeOf(roots: readonly Node[]): Shape {
-  const leaves: NumericArray[] = [];
-  const index = new Map<object, number>();
-  const leaf = (a: NumericArray): string => {
-    let i = index.get(a);
-    if (i === undefined) {
-      i = leaves.length;
-      leaves.push(a);
-      index.set(a, i);
-    }
-    return `L${i}`;
-  };
-  const doms = new Map<Domain, string>();
-  const dom = (d: Domain): string => {
-    let t = doms.get(d);
-    if (t === undefined) {
-      t = `D${doms.size}`;
-      doms.set(d, t);
-      return `${t}=${d.kind === 'list' ? leaf(d.offsets) : `(${d.parts.map(dom).join(',')})`}`;
-    }
-    return t;
-  };
-  const vars = new Map<Var, string>();
-  const variable = (v: Var): string => {
-    if (v.bound) return `B${v.bound.slot}(${visit(v.bound.red)})`;
-    let t = vars.get(v);
-    if (t === undefined) {
-      t = `V${vars.size}`;
-      vars.set(v, t);
-      return `${t}=${dom(v.dom)}`;
-    }
-    return t;
-  };
-  const memo = new Map<Node, string>();
-  const visit = (x: Node): string => {
-    const hit = memo.get(x);
-    if (hit !== undefined) return hit;
-    let t: string;
-    switch (x.k) {
-      case 'const':
-        t = `K${x.key}`;
-        break;
-      case 'event':
-        t = `E${leaf(x.col)}`;
-        break;
-      case 'len':
-        t = `N${dom(x.dom)}`;
-        break;
-      case 'field': {
-        const vt = variable(x.v);
-        const cols = x.name.startsWith('@') ? [] : columnsOf(x.v.dom, x.name);
-        t = `F${vt}.${x.name}${cols.map(leaf).join('')}`;
-        break;
-      }
-      case 'op':
-        t = `${x.op}(${x.args.map(visit).join(',')})`;
-        break;
-      case 'where':
-        t = `W(${visit(x.x)};${visit(x.c)})`;
-        break;
-      case 'reduce': {
-        const vs = x.vars.map(variable).join(',');
-        t = `R${x.r}[${vs}](${visit(x.body)};${x.cond ? visit(x.cond) : ''})`;
-        break;
-      }
-      case 'found':
-        t = `Q(${visit(x.red)})`;
-        break;
-    }
-    // Long tokens are hashed so parents stay short (the same reason node keys are).
-    if (t.length > 64) t = shortKey(t);
-    memo.set(x, t);
-    return t;
-  };
-  const key = roots.map(visit).join('|');
-  return { key: `${key}|${leaves.map((l) => l.constructor.name).join(',')}`, leaves, index };
+  // Each result gets its own exact-size copy: callers keep results across chunks, the buffers are reused.
+  return { values: outs.map((o) => o.slice(0, k)) };
 }
 
 /** Number of events all inputs agree on; every column is checked to cover the objects it is read for. */

@@ -177,6 +177,134 @@ function hashKey(text: string): string {
   return `#${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}.${(h3 >>> 0).toString(36)}.${(h4 >>> 0).toString(36)}`;
 }
 
+/**
+ * Node keys are computed on first use, not at construction: they matter only when a sink's loop is generated
+ * (memoization, sibling reductions), which the plan cache skips after the first chunk. Building them eagerly
+ * (text plus hash per node) was the largest per-chunk cost of small queries.
+ */
+abstract class Keyed {
+  private cachedKey: string | undefined;
+  get key(): string {
+    return (this.cachedKey ??= this.makeKey());
+  }
+  protected abstract makeKey(): string;
+}
+
+class ConstImpl extends Keyed implements ConstNode {
+  readonly k = 'const';
+  readonly fv: readonly Var[] = [];
+  readonly type = 'num';
+  constructor(readonly value: number) {
+    super();
+  }
+  protected makeKey(): string {
+    return `${Object.is(this.value, -0) ? '-0' : this.value}`;
+  }
+}
+
+class EventImpl extends Keyed implements EventNode {
+  readonly k = 'event';
+  readonly fv: readonly Var[] = [];
+  readonly type = 'num';
+  constructor(
+    readonly col: NumericArray,
+    readonly name: string,
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return `e${idOf(this.col)}`;
+  }
+}
+
+class FieldImpl extends Keyed implements FieldNode {
+  readonly k = 'field';
+  readonly type = 'num';
+  constructor(
+    readonly v: Var,
+    readonly name: string,
+    readonly fv: readonly Var[],
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return `f${this.v.dom.id}.${this.name}@${varKey(this.v)}`;
+  }
+}
+
+class LenImpl extends Keyed implements LenNode {
+  readonly k = 'len';
+  readonly fv: readonly Var[] = [];
+  readonly type = 'num';
+  constructor(readonly dom: Domain) {
+    super();
+  }
+  protected makeKey(): string {
+    return `n${this.dom.id}`;
+  }
+}
+
+class OpImpl extends Keyed implements OpNode {
+  readonly k = 'op';
+  constructor(
+    readonly op: OpName,
+    readonly args: readonly Node[],
+    readonly fv: readonly Var[],
+    readonly type: 'num' | 'bool',
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return hashKey(`${this.op}(${this.args.map((a) => a.key).join(',')})`);
+  }
+}
+
+class WhereImpl extends Keyed implements WhereNode {
+  readonly k = 'where';
+  constructor(
+    readonly x: Node,
+    readonly c: Node,
+    readonly fv: readonly Var[],
+    readonly type: 'num' | 'bool',
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return hashKey(`w(${this.x.key};${this.c.key})`);
+  }
+}
+
+class ReduceImpl extends Keyed implements ReduceNode {
+  readonly k = 'reduce';
+  constructor(
+    readonly r: ReduceKind,
+    readonly vars: readonly Var[],
+    readonly body: Node,
+    readonly cond: Node | undefined,
+    readonly fv: readonly Var[],
+    readonly type: 'num' | 'bool',
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return hashKey(`${this.r}[${this.vars.map(varKey).join(',')}](${this.body.key};${this.cond ? this.cond.key : ''})`);
+  }
+}
+
+class FoundImpl extends Keyed implements FoundNode {
+  readonly k = 'found';
+  readonly type = 'bool';
+  constructor(
+    readonly red: ReduceNode,
+    readonly fv: readonly Var[],
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return hashKey(`found(${this.red.key})`);
+  }
+}
+
 function union(...lists: (readonly Var[])[]): readonly Var[] {
   const out: Var[] = [];
   for (const l of lists) for (const v of l) if (!out.includes(v)) out.push(v);
@@ -201,20 +329,20 @@ export function boundVar(red: ReduceNode, slot: number): Var {
 }
 
 export function constant(value: number): ConstNode {
-  return { k: 'const', value, key: `${Object.is(value, -0) ? '-0' : value}`, fv: [], type: 'num' };
+  return new ConstImpl(value);
 }
 
 export function eventColumn(col: NumericArray, name: string): EventNode {
-  return { k: 'event', col, name, key: `e${idOf(col)}`, fv: [], type: 'num' };
+  return new EventImpl(col, name);
 }
 
 export function field(v: Var, name: string): FieldNode {
   const fv = v.bound ? v.bound.red.fv : [v];
-  return { k: 'field', v, name, key: `f${v.dom.id}.${name}@${varKey(v)}`, fv, type: 'num' };
+  return new FieldImpl(v, name, fv);
 }
 
 export function len(dom: Domain): LenNode {
-  return { k: 'len', dom, key: `n${dom.id}`, fv: [], type: 'num' };
+  return new LenImpl(dom);
 }
 
 /** Boolean view of a (possibly filtered) node: a filtered condition holds only where its filter does. */
@@ -222,29 +350,29 @@ function asCondition(n: Node): Node {
   return n.k === 'where' ? op('and', [asCondition(n.c), n.x]) : n;
 }
 
-/** Conjunction of conditions, each conjunct once, in order (a filtered operand repeats its filter per field). */
+/**
+ * Conjunction of conditions, each conjunct once, in order (a filtered operand repeats its filter per field).
+ * Repeats are found by identity (filters propagate as the same node); a structurally equal copy stays and costs
+ * one memoized test in the loop, where comparing keys here would compute every key on every chunk.
+ */
 export function allOf(conds: readonly Node[]): Node {
   const parts: Node[] = [];
-  const keys = new Set<string>();
   const add = (c: Node): void => {
     if (c.k === 'op' && c.op === 'and') c.args.forEach(add);
-    else if (!keys.has(c.key)) {
-      keys.add(c.key);
-      parts.push(c);
-    }
+    else if (!parts.includes(c)) parts.push(c);
   };
   conds.forEach((c) => add(asCondition(c)));
   return parts.reduce((a, b) => andNode(a, b));
 }
 
 function andNode(a: Node, b: Node): Node {
-  return { k: 'op', op: 'and', args: [a, b], key: hashKey(`and(${a.key},${b.key})`), fv: union(a.fv, b.fv), type: 'bool' };
+  return new OpImpl('and', [a, b], union(a.fv, b.fv), 'bool');
 }
 
 export function where(x: Node, c: Node): Node {
   const cond = allOf([c]);
   if (x.k === 'where') return where(x.x, allOf([cond, x.c]));
-  return { k: 'where', x, c: cond, key: hashKey(`w(${x.key};${cond.key})`), fv: union(x.fv, cond.fv), type: x.type };
+  return new WhereImpl(x, cond, union(x.fv, cond.fv), x.type);
 }
 
 export function op(name: OpName, args: readonly Node[]): Node {
@@ -255,7 +383,7 @@ export function op(name: OpName, args: readonly Node[]): Node {
     return where(inner, allOf(conds.map((w) => w.c)));
   }
   const type = OPS[name][1];
-  return { k: 'op', op: name, args, key: hashKey(`${name}(${args.map((a) => a.key).join(',')})`), fv: union(...args.map((a) => a.fv)), type };
+  return new OpImpl(name, args, union(...args.map((a) => a.fv)), type);
 }
 
 export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: Node | undefined): ReduceNode {
@@ -267,12 +395,16 @@ export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: No
   const inner = union(body.fv, cond ? cond.fv : []);
   const fv = inner.filter((v) => !vars.includes(v));
   const type = r === 'any' || r === 'all' ? 'bool' : 'num';
-  const key = hashKey(`${r}[${vars.map(varKey).join(',')}](${body.key};${cond ? cond.key : ''})`);
-  return { k: 'reduce', r, vars, body, cond, key, fv, type };
+  return new ReduceImpl(r, vars, body, cond, fv, type);
 }
 
+const founds = new WeakMap<ReduceNode, FoundNode>();
+
+/** Whether an argmin/argmax has a winner; one node per reduction, so filters on it compare by identity. */
 export function found(red: ReduceNode): FoundNode {
-  return { k: 'found', red, key: hashKey(`found(${red.key})`), fv: red.fv, type: 'bool' };
+  let f = founds.get(red);
+  if (!f) founds.set(red, (f = new FoundImpl(red, red.fv)));
+  return f;
 }
 
 /** `node` with variable `from` replaced by `to` (used to give combination members their own variables). */
