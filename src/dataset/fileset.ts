@@ -6,7 +6,7 @@
  *     { "name": { "files": ["a.root"], "treename": "events", "metadata": { ... } } }
  *     { "name": { "files": { "a.root": { "object_path": "Events" } } } }     coffea 2024 form
  *
- * Relative paths are relative to the JSON file; globs are expanded; http(s) URLs pass through.
+ * Relative paths are relative to the JSON file; globs are expanded; http(s) and root:// URLs pass through.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -16,7 +16,7 @@ import { glob, hasGlob } from './glob.ts';
 
 /** One input file of a dataset. */
 export interface FileSpec {
-  /** Absolute local path or http(s) URL. */
+  /** Absolute local path, http(s) or root:// URL. */
   readonly path: string;
   /**
    * Tree (ROOT) name; Parquet/Arrow readers ignore it. Absent when neither the JSON nor the caller
@@ -147,7 +147,7 @@ async function fileKey(path: string): Promise<string> {
 
 async function expand(p: string, baseDir: string, key: string, bad: (k: string, w: string) => never): Promise<string[]> {
   if (isUrl(p)) return [p];
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) bad(key, `uses an unsupported URL scheme (${p.split(':')[0]}); use a local path or http(s)`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) bad(key, `uses an unsupported URL scheme (${p.split(':')[0]}); use a local path, http(s) or root://`);
   const abs = isAbsolute(p) ? p : resolve(baseDir, p);
   if (!hasGlob(p)) return [abs];
   const matches = await glob(abs);

@@ -1,11 +1,12 @@
 /**
  * File identity for caches and checkpoints: a local file is its absolute path + size + mtime, a URL is
- * the URL + ETag (or length + Last-Modified). Any change to the file changes its id, so stale entry
+ * the URL + ETag (or length + Last-Modified), a root:// URL its XRootD id, size and mtime. Any change to the file changes its id, so stale entry
  * counts are never reused.
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isUrl, SourceError } from '../io/source.ts';
+import { isXrootdUrl, statXrootd } from '../io/xrootd/index.ts';
 
 /** Short stable id (16 hex chars) of the file's current version. Throws SourceError when it cannot be reached. */
 export async function fileIdentity(pathOrUrl: string): Promise<string> {
@@ -13,6 +14,10 @@ export async function fileIdentity(pathOrUrl: string): Promise<string> {
 }
 
 async function identityText(p: string): Promise<string> {
+  if (isXrootdUrl(p)) {
+    const st = await statXrootd(p);
+    return `url:${p}:xrd:${st.id}:${st.size}:${st.mtime}`;
+  }
   if (isUrl(p)) {
     let r: Response;
     try {

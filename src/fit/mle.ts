@@ -5,8 +5,16 @@
 import { FitConvergenceError } from './errors.ts';
 import { invert } from './linalg.ts';
 import type { Model, ModelData } from './model.ts';
-import { nll, NllWorkspace } from './nll.ts';
+import { nll, NllWorkspace, twiceNllPyhfOrder } from './nll.ts';
 import { minimizeBounded } from './optimize.ts';
+import { minimizeSlsqp } from './slsqp.ts';
+
+/**
+ * 'lbfgsb' (default): projected L-BFGS on the analytic gradient, converged to the optimum.
+ * 'slsqp': scipy's SLSQP as pyhf's default numpy backend runs it (finite differences, ftol 1e-6),
+ * which reproduces pyhf's published numbers, including where they stop short of the optimum.
+ */
+export type FitOptimizer = 'lbfgsb' | 'slsqp';
 
 export interface FitOptions {
   /** Starting values (default the model's suggested init). */
@@ -22,6 +30,8 @@ export interface FitOptions {
   workspace?: NllWorkspace;
   /** Throw FitConvergenceError when the minimizer does not converge (default true). */
   strict?: boolean;
+  /** Minimizer (default 'lbfgsb'); 'slsqp' reproduces pyhf's numbers, see {@link FitOptimizer}. */
+  optimizer?: FitOptimizer;
 }
 
 export interface FitResult {
@@ -93,11 +103,23 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
     for (let i = 0; i < nf; i++) g[i] = gFull[freeIdx[i]!]!;
     return v;
   };
-  const r = minimizeBounded(objective, z0, { lower: lo, upper: hi, scale: sc, gtol: opts.gtol ?? 1e-9, maxIter: opts.maxIter });
+  let r: { x: Float64Array; fun: number; converged: boolean; iterations: number; evaluations: number; message: string; pgNorm?: number };
+  if (opts.optimizer === 'slsqp') {
+    // pyhf minimizes twice the NLL; SLSQP's stopping rule is absolute in the objective, so the factor 2 matters.
+    const twice = (z: Float64Array): number => {
+      for (let i = 0; i < nf; i++) full[freeIdx[i]!] = z[i]!;
+      return twiceNllPyhfOrder(ws, data, full);
+    };
+    const s = minimizeSlsqp(twice, z0, { lower: lo, upper: hi, maxIter: opts.maxIter });
+    r = { ...s, fun: s.fun / 2 };
+  } else {
+    r = minimizeBounded(objective, z0, { lower: lo, upper: hi, scale: sc, gtol: opts.gtol ?? 1e-9, maxIter: opts.maxIter });
+  }
   const pars = Float64Array.from(x0);
   for (let i = 0; i < nf; i++) pars[freeIdx[i]!] = r.x[i]!;
   if (!r.converged && opts.strict !== false) {
-    throw new FitConvergenceError(`the fit did not converge: ${r.message} after ${r.iterations} iterations (largest projected gradient ${r.pgNorm.toExponential(2)})`, {
+    const detail = r.pgNorm === undefined ? '' : ` (largest projected gradient ${r.pgNorm.toExponential(2)})`;
+    throw new FitConvergenceError(`the fit did not converge: ${r.message} after ${r.iterations} iterations${detail}`, {
       iterations: r.iterations,
     });
   }

@@ -1,13 +1,14 @@
 /**
  * Byte sources: the bottom layer of every reader. A source knows only how to fetch byte ranges from a
- * local file or an http(s) URL (range requests, bounded concurrency, retry with backoff) and counts
- * what it fetched. No format knowledge lives here.
+ * local file, an http(s) URL (range requests, bounded concurrency, retry with backoff) or a root://
+ * URL (XRootD, src/io/xrootd) and counts what it fetched. No format knowledge lives here.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import PQueue from 'p-queue';
-import { RistrettoError } from '../errors/index.ts';
+import { SourceError } from './source-error.ts';
+import { isXrootdUrl, XrootdSource } from './xrootd/index.ts';
 
-export class SourceError extends RistrettoError {}
+export { SourceError };
 
 export interface ByteSource {
   /** The path or URL, for messages. */
@@ -16,17 +17,21 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes fetched so far. */
   readonly bytesRead: number;
+  /** Round trips for data so far, where the source counts them (XRootD). */
+  readonly requests?: number;
   /** Bytes [start, end). Throws SourceError naming the source when the range is outside the file. */
   read(start: number, end: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
+/** True for remote files: http(s):// and root:// (XRootD) URLs. */
 export function isUrl(pathOrUrl: string): boolean {
-  return /^https?:\/\//i.test(pathOrUrl);
+  return /^https?:\/\//i.test(pathOrUrl) || isXrootdUrl(pathOrUrl);
 }
 
-/** Open a local path or an http(s) URL. */
+/** Open a local path, an http(s) URL or a root:// URL (concurrency, retries and backoff apply to both). */
 export async function openSource(pathOrUrl: string, opts: HttpOptions = {}): Promise<ByteSource> {
+  if (isXrootdUrl(pathOrUrl)) return XrootdSource.open(pathOrUrl, opts);
   return isUrl(pathOrUrl) ? HttpSource.open(pathOrUrl, opts) : FileSource.open(pathOrUrl);
 }
 

@@ -1,0 +1,260 @@
+/**
+ * One logged-in XRootD connection (node:net): handshake, kXR_protocol, kXR_login, then any number of
+ * requests in flight at once, told apart by their 2-byte stream id. `request` resolves with the final
+ * response (kXR_ok, kXR_error or kXR_redirect): partial kXR_oksofar bodies are joined, kXR_wait is
+ * honoured by sending the request again after the wait, kXR_waitresp by waiting for the kXR_attn
+ * (kXR_asynresp) that carries the real answer. Anything that breaks the connection — refused, reset,
+ * closed, timed out — rejects every request in flight with XrootdConnectionError, the one error worth
+ * retrying on a new connection.
+ */
+import { connect, type Socket } from 'node:net';
+import { SourceError } from '../source-error.ts';
+import {
+  encodeRequest,
+  handshake,
+  kXR_asynresp,
+  kXR_attn,
+  kXR_authmore,
+  kXR_login,
+  kXR_oksofar,
+  kXR_protocol,
+  kXR_wait,
+  kXR_waitresp,
+  loginParams,
+  protocolParams,
+  RESPONSE_HEADER_BYTES,
+} from './protocol.ts';
+
+/** The connection broke (or never came up): retry on a new one. */
+export class XrootdConnectionError extends SourceError {}
+
+/** A final response. */
+export interface Response {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+export interface ConnectionOptions {
+  /** Give up on connecting, and on any one request, after this long (ms). */
+  timeoutMs: number;
+  /** Longest server-requested wait (kXR_wait, kXR_waitresp) honoured, in seconds. */
+  maxWaitSeconds?: number;
+}
+
+interface Pending {
+  readonly requestId: number;
+  readonly params: Buffer;
+  readonly body: Buffer | undefined;
+  readonly parts: Buffer[];
+  readonly resolve: (r: Response) => void;
+  readonly reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class XrootdConnection {
+  /** Set once the connection is unusable; every later request fails with it. */
+  broken: XrootdConnectionError | undefined;
+  /** The session id from kXR_login. */
+  sessionId = Buffer.alloc(0);
+
+  private readonly pending = new Map<number, Pending>();
+  private nextStream = 1;
+  // Incoming-response state: the 8-byte header, then a body buffer of exactly dlen bytes that socket
+  // chunks are copied into (no growing concatenation, which is quadratic on multi-megabyte reads).
+  private readonly head = Buffer.alloc(RESPONSE_HEADER_BYTES);
+  private headFill = 0;
+  private bodyBuf: Buffer | undefined;
+  private bodyFill = 0;
+  private handshakeWaiter: ((r: Response) => void) | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    /** "host:port", for messages. */
+    readonly endpoint: string,
+    private readonly opts: ConnectionOptions,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e) => this.fail(`connection to ${endpoint} failed: ${e.message}`, e));
+    socket.on('close', () => this.fail(`connection to ${endpoint} closed by the server`));
+  }
+
+  /** Connect, handshake, kXR_protocol and kXR_login. Throws XrootdConnectionError or SourceError. */
+  static async connect(host: string, port: number, opts: ConnectionOptions): Promise<XrootdConnection> {
+    const endpoint = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const socket = connect({ host, port });
+    const conn = new XrootdConnection(socket, endpoint, opts);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint })), opts.timeoutMs);
+        socket.once('connect', () => (clearTimeout(t), resolve()));
+        socket.once('close', () => (clearTimeout(t), reject(conn.broken ?? new XrootdConnectionError(`connection to ${endpoint} closed`, { endpoint }))));
+      });
+      // The handshake is answered on stream 0; kXR_protocol goes in the same packet, as xrootd clients do.
+      const shake = new Promise<Response>((resolve) => (conn.handshakeWaiter = resolve));
+      socket.write(handshake());
+      const proto = conn.request(kXR_protocol, protocolParams());
+      const hs = await Promise.race([shake, proto.then(() => shake)]);
+      if (hs.body.length < 8) throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
+      await proto;
+      const login = await conn.request(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto'));
+      if (login.status !== 0) throw conn.unexpected('kXR_login', login);
+      conn.sessionId = login.body.subarray(0, 16);
+      const sec = login.body.subarray(16).toString('latin1');
+      if (sec.includes('&P=')) {
+        const protocols = [...sec.matchAll(/&P=([a-z0-9]+)/g)].map((m) => m[1]).join(', ');
+        throw new SourceError(
+          `${endpoint} requires authentication (${protocols}), which Ristretto's XRootD client does not implement`,
+          { endpoint, protocols },
+          'read the file through a server that allows anonymous reads, over https, or copy it locally with xrdcp',
+        );
+      }
+      return conn;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  /** Send a request; resolves with the final response (status kXR_ok, kXR_error or kXR_redirect). */
+  request(requestId: number, params: Buffer, body?: Buffer): Promise<Response> {
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise<Response>((resolve, reject) => {
+      const id = this.streamId();
+      const p: Pending = { requestId, params, body, parts: [], resolve, reject, timer: undefined };
+      this.pending.set(id, p);
+      this.send(id, p);
+    });
+  }
+
+  close(): void {
+    this.fail('connection closed by the client');
+    this.socket.destroy();
+  }
+
+  private send(id: number, p: Pending): void {
+    this.arm(id, p, this.opts.timeoutMs);
+    this.socket.write(encodeRequest(id, p.requestId, p.params, p.body));
+  }
+
+  /** (Re)start the request's deadline. */
+  private arm(id: number, p: Pending, ms: number): void {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      // A request that never completes leaves the stream in an unknown state: drop the connection.
+      this.fail(`no answer from ${this.endpoint} within ${Math.round(ms / 1000)} s (request ${p.requestId})`);
+      this.socket.destroy();
+    }, ms);
+    p.timer.unref?.();
+    void id;
+  }
+
+  private streamId(): number {
+    for (;;) {
+      const id = this.nextStream;
+      this.nextStream = id >= 0xffff ? 1 : id + 1;
+      if (!this.pending.has(id)) return id;
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (!this.bodyBuf) {
+        const n = Math.min(RESPONSE_HEADER_BYTES - this.headFill, chunk.length - at);
+        chunk.copy(this.head, this.headFill, at, at + n);
+        this.headFill += n;
+        at += n;
+        if (this.headFill < RESPONSE_HEADER_BYTES) return;
+        const dlen = this.head.readInt32BE(4);
+        if (dlen < 0) {
+          this.fail(`${this.endpoint} sent a response with a negative length`);
+          this.socket.destroy();
+          return;
+        }
+        this.bodyBuf = Buffer.allocUnsafe(dlen);
+        this.bodyFill = 0;
+      }
+      const n = Math.min(this.bodyBuf.length - this.bodyFill, chunk.length - at);
+      chunk.copy(this.bodyBuf, this.bodyFill, at, at + n);
+      this.bodyFill += n;
+      at += n;
+      if (this.bodyFill === this.bodyBuf.length) {
+        const stream = this.head.readUInt16BE(0);
+        const status = this.head.readUInt16BE(2);
+        const body = this.bodyBuf;
+        this.bodyBuf = undefined;
+        this.headFill = 0;
+        this.dispatch(stream, status, body);
+      }
+    }
+  }
+
+  private dispatch(stream: number, status: number, body: Buffer): void {
+    if (status === kXR_attn) {
+      // kXR_asynresp: action (4), reserved (4), then a whole response (header + body) for some stream.
+      if (body.length >= 16 && body.readInt32BE(0) === kXR_asynresp) {
+        const inner = body.subarray(8);
+        this.dispatch(inner.readUInt16BE(0), inner.readUInt16BE(2), inner.subarray(RESPONSE_HEADER_BYTES, RESPONSE_HEADER_BYTES + inner.readInt32BE(4)));
+      }
+      return; // other attention codes are advisory
+    }
+    if (stream === 0 && this.handshakeWaiter) {
+      const w = this.handshakeWaiter;
+      this.handshakeWaiter = undefined;
+      w({ status, body });
+      return;
+    }
+    const p = this.pending.get(stream);
+    if (!p) return; // a late answer to a request already given up on
+    const max = (this.opts.maxWaitSeconds ?? 600) * 1000;
+    switch (status) {
+      case kXR_oksofar:
+        p.parts.push(body);
+        this.arm(stream, p, this.opts.timeoutMs);
+        return;
+      case kXR_wait: {
+        // The server is busy (file staging, too many clients): send the same request again later.
+        const ms = Math.min(max, Math.max(0, body.readInt32BE(0)) * 1000);
+        p.parts.length = 0;
+        clearTimeout(p.timer);
+        p.timer = setTimeout(() => !this.broken && this.send(stream, p), ms);
+        return;
+      }
+      case kXR_waitresp: {
+        // The answer comes later in a kXR_attn; keep the stream and wait that long plus the usual limit.
+        const ms = Math.min(max, Math.max(0, body.readInt32BE(0)) * 1000);
+        this.arm(stream, p, ms + this.opts.timeoutMs);
+        return;
+      }
+      case kXR_authmore:
+        this.finish(stream, p);
+        p.reject(new SourceError(`${this.endpoint} asked for authentication in the middle of a request`, { endpoint: this.endpoint }, 'use a server that allows anonymous reads'));
+        return;
+      default: {
+        this.finish(stream, p);
+        const full = p.parts.length ? Buffer.concat([...p.parts, body]) : body;
+        p.resolve({ status, body: full });
+      }
+    }
+  }
+
+  private finish(stream: number, p: Pending): void {
+    clearTimeout(p.timer);
+    this.pending.delete(stream);
+  }
+
+  private fail(message: string, cause?: Error): void {
+    if (!this.broken) this.broken = new XrootdConnectionError(message, { endpoint: this.endpoint }, undefined, { cause });
+    for (const [id, p] of this.pending) {
+      this.finish(id, p);
+      p.reject(this.broken);
+    }
+    if (this.handshakeWaiter) this.handshakeWaiter = undefined;
+  }
+
+  /** A response a step did not expect (kXR_error handled by the caller; this is for the rest). */
+  unexpected(step: string, r: Response): SourceError {
+    return new XrootdConnectionError(`${this.endpoint} answered ${step} with status ${r.status}`, { endpoint: this.endpoint, status: r.status });
+  }
+}
