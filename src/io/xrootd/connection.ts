@@ -55,7 +55,7 @@ export class XrootdConnection {
   /** Set once the connection is unusable; every later request fails with it. */
   broken: XrootdConnectionError | undefined;
   /** The session id from kXR_login. */
-  sessionId = Buffer.alloc(0);
+  sessionId: Buffer = Buffer.alloc(0);
 
   private readonly pending = new Map<number, Pending>();
   private nextStream = 1;
@@ -133,12 +133,12 @@ export class XrootdConnection {
   }
 
   private send(id: number, p: Pending): void {
-    this.arm(id, p, this.opts.timeoutMs);
+    this.arm(p, this.opts.timeoutMs);
     this.socket.write(encodeRequest(id, p.requestId, p.params, p.body));
   }
 
   /** (Re)start the request's deadline. */
-  private arm(id: number, p: Pending, ms: number): void {
+  private arm(p: Pending, ms: number): void {
     clearTimeout(p.timer);
     p.timer = setTimeout(() => {
       // A request that never completes leaves the stream in an unknown state: drop the connection.
@@ -146,7 +146,6 @@ export class XrootdConnection {
       this.socket.destroy();
     }, ms);
     p.timer.unref?.();
-    void id;
   }
 
   private streamId(): number {
@@ -211,7 +210,7 @@ export class XrootdConnection {
     switch (status) {
       case kXR_oksofar:
         p.parts.push(body);
-        this.arm(stream, p, this.opts.timeoutMs);
+        this.arm(p, this.opts.timeoutMs);
         return;
       case kXR_wait: {
         // The server is busy (file staging, too many clients): send the same request again later.
@@ -224,7 +223,7 @@ export class XrootdConnection {
       case kXR_waitresp: {
         // The answer comes later in a kXR_attn; keep the stream and wait that long plus the usual limit.
         const ms = Math.min(max, Math.max(0, body.readInt32BE(0)) * 1000);
-        this.arm(stream, p, ms + this.opts.timeoutMs);
+        this.arm(p, ms + this.opts.timeoutMs);
         return;
       }
       case kXR_authmore:
