@@ -1,79 +1,159 @@
 /**
- * ADL end to end: the whole `run-analysis` command against DuckDB, on one file, at 1 and 2 threads.
+ * ADL end to end: the whole `run-analysis` command against DuckDB (and, for ROOT files, against the same
+ * events' Parquet time and jsroot's TSelector), over a list of files, at 1 and 2 threads.
  *
  *     npx tsx bench/make-adl-dataset.ts --copies 2000 --codec SNAPPY --out /data/adl-20M-snappy.parquet   # once
- *     npx tsx bench/adl-e2e.ts --file /data/adl-20M-snappy.parquet                # Q1–Q8, best of 2
- *     npx tsx bench/adl-e2e.ts --file F --queries 3,8 --reps 1 --no-floor --json out.json
- *     npx tsx bench/adl-e2e.ts --file F --repo /tmp/after --baseline /tmp/before   # A/B of two checkouts
+ *     npx tsx bench/adl-e2e.ts --files /data/adl-20M-snappy.parquet                  # Q1–Q8, best of 2
+ *     npx tsx bench/adl-e2e.ts --files A.parquet,B.parquet,C.root --queries 3,8 --reps 1 --out res.json
+ *     npx tsx bench/adl-e2e.ts --report res.json                                     # tables from a JSON only
+ *     npx tsx bench/adl-e2e.ts --file F --repo /tmp/after --baseline /tmp/before     # A/B of two checkouts
  *
- * For each query and repetition, interleaved so that load changes hit both sides alike:
+ * Files may be Parquet in the nested or the flat (NanoAOD-style) layout, any codec, or ROOT TTrees (tree
+ * `Events`). For each query and repetition, interleaved over the files so that load changes hit all alike:
  * - Ristretto, 1 thread: `run-analysis --executor iterative` in a fresh process (default chunk size);
  *   the time is `wallSeconds` of its metrics.json (preprocessing, every chunk, merge, output);
- * - DuckDB, `threads=1`, in a fresh process: instance, view, query and result rows;
+ * - DuckDB, `threads=1`, in a fresh process: instance, view, query and result rows (Parquet only; for the
+ *   flat layout the view rebuilds the nested structs from the columns the query needs, see duckdbChild);
  * - Ristretto, 2 threads: `run-analysis --executor threads --workers 2` (pool start-up included);
- * - DuckDB, `threads=2`.
+ * - DuckDB, `threads=2`;
+ * - jsroot (ROOT files with at most `--jsroot-max` events): jsroot's TSelector reads the query's branches
+ *   entry by entry in chunks of 100 k (`treeProcess` with firstentry/numentries), the values are copied into
+ *   columns and the same processor (processors/adl/query-N.ts) runs on them; its histograms must equal
+ *   Ristretto's bin for bin.
  * Each side runs under `/usr/bin/time` for its peak RSS (worker threads share the process) and the CPU
- * seconds of the whole process (less sensitive than wall time to a loaded machine). The
- * "floor" is the time to only read and decompress the column chunks the query reads (the columns from
- * Ristretto's metrics.json), on one thread: what is left once decoding and the analysis cost nothing.
+ * seconds of the whole process. The "floor" is the time to only read and decompress the column chunks
+ * (Parquet) or baskets (ROOT) the query reads (the columns from Ristretto's metrics.json), on one thread.
  * Histograms are checked: Ristretto 1 vs 2 threads identical bin for bin, DuckDB's total equal to Ristretto's.
- * The 1-minute load average is sampled before every run and reported (mean over the query's runs).
- * `--repo DIR` runs Ristretto from another checkout (its bin/ and processors/adl/, e.g. a `git worktree` of
- * one commit, so that files being edited in this tree do not leak in); `--baseline DIR` adds that
- * checkout's 1- and 2-thread runs to the same interleaved loop, for before/after tables.
+ * A ROOT file is compared with the Parquet file of the same events (`--ref`, or else the first Parquet file
+ * of the list with the same event count): the issue's goal is ROOT within 1.2× of Parquet.
+ *
+ * `--out FILE.json` is written after every (file, query) cell; started again with the same `--out`, cells
+ * already in it are skipped (resume; `--fresh` starts over). The tables are printed at the end, and
+ * `--report A.json,B.json` prints them from JSON files alone (merged: runs made apart show as one table). When the list holds files of the same format, layout
+ * and codec but different event counts, a cost-vs-size table follows (time and CPU per event).
+ * `--modes r1,r2,duckdb,floor,jsroot` picks the columns (default: all). `--repo DIR` runs Ristretto from
+ * another checkout; `--baseline DIR` adds that checkout's 1- and 2-thread runs to the interleaved loop.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { parquetMetadataAsync, type FileMetaData } from 'hyparquet';
+import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
-import { compressors } from 'hyparquet-compressors';
-import { gunzipSync } from 'node:zlib';
+import { accumulate } from '../src/accumulate/index.ts';
+import type { Jagged } from '../src/columnar/types.ts';
+import { runOnEvents } from '../src/events/index.ts';
+import type { Hist } from '../src/hist/hist.ts';
 import { mapSchema } from '../src/io/parquet/schema.ts';
+import type { BranchInfo, Column, EventReader } from '../src/io/reader.ts';
+import { decodeBasket } from '../src/io/root/basket.ts';
+import { openRoot } from '../src/io/root/index.ts';
+import { loadProcessor } from '../src/processor/load.ts';
+import type { ProcessContext, Processor } from '../src/processor/types.ts';
 import { binnedSql, COFFEA, MACROS, QUERIES, type Query } from './adl-queries.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
 
+const MODES = ['r1', 'r2', 'duckdb', 'floor', 'jsroot'] as const;
+type Mode = (typeof MODES)[number];
+
 interface Args {
-  file: string;
+  files: string[];
   queries: number[];
   reps: number;
   workers: number;
   chunksize: number | undefined;
-  duckdb: boolean;
-  floor: boolean;
-  json: string | undefined;
+  modes: Set<Mode>;
+  jsrootMax: number;
+  ref: string | undefined;
+  out: string | undefined;
+  fresh: boolean;
+  report: string | undefined;
   repo: string;
   baseline: string | undefined;
 }
 
+const USAGE = 'known: --files A,B,… --file F --queries 1,2 --reps N --workers N --chunksize N --modes r1,r2,duckdb,floor,jsroot --jsroot-max N --ref PARQUET --out JSON --fresh --report JSON --repo DIR --baseline DIR --no-duckdb --no-floor';
+
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'), queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 2, workers: 2, chunksize: undefined, duckdb: true, floor: true, json: undefined, repo, baseline: undefined };
+  const a: Args = { files: [], queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 2, workers: 2, chunksize: undefined, modes: new Set(MODES), jsrootMax: 2_000_000, ref: undefined, out: undefined, fresh: false, report: undefined, repo, baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
-    if (k === '--no-duckdb') a.duckdb = false;
-    else if (k === '--no-floor') a.floor = false;
+    if (k === '--no-duckdb') a.modes.delete('duckdb');
+    else if (k === '--no-floor') a.modes.delete('floor');
+    else if (k === '--fresh') a.fresh = true;
     else {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${k} needs a value`);
-      if (k === '--file') a.file = resolve(v);
+      if (v === undefined) throw new Error(`${k} needs a value (${USAGE})`);
+      if (k === '--file') a.files.push(resolve(v));
+      else if (k === '--files') a.files.push(...v.split(',').filter(Boolean).map((f) => resolve(f)));
       else if (k === '--queries') a.queries = v.split(',').map(Number);
       else if (k === '--reps') a.reps = Number(v);
       else if (k === '--workers') a.workers = Number(v);
       else if (k === '--chunksize') a.chunksize = Number(v);
-      else if (k === '--json') a.json = resolve(v);
+      else if (k === '--modes') {
+        const m = v.split(',');
+        const bad = m.filter((x) => !(MODES as readonly string[]).includes(x));
+        if (bad.length) throw new Error(`--modes: unknown ${bad.join(', ')} (known: ${MODES.join(', ')})`);
+        a.modes = new Set(m as Mode[]);
+      } else if (k === '--jsroot-max') a.jsrootMax = Number(v);
+      else if (k === '--ref') a.ref = resolve(v);
+      else if (k === '--out' || k === '--json') a.out = resolve(v);
+      else if (k === '--report') a.report = v;
       else if (k === '--repo') a.repo = resolve(v);
       else if (k === '--baseline') a.baseline = resolve(v);
-      else throw new Error(`unknown option ${k} (known: --file --queries --reps --workers --chunksize --json --repo --baseline --no-duckdb --no-floor)`);
+      else throw new Error(`unknown option ${k} (${USAGE})`);
     }
   }
+  if (!a.files.length && !a.report) a.files.push(resolve(repo, 'bench', 'data', 'adl-2M.parquet'));
+  for (const q of a.queries) if (!QUERIES.some((x) => x.id === q)) throw new Error(`--queries: no query ${q} (1–8)`);
   return a;
 }
+
+/** What a file is: format, layout, codec, events; found from its metadata only. */
+interface FileInfo {
+  path: string;
+  format: 'parquet' | 'root';
+  layout: 'nested' | 'flat' | 'ttree';
+  codec: string;
+  events: number;
+  bytes: number;
+}
+
+async function describeFile(path: string): Promise<FileInfo> {
+  const bytes = statSync(path).size;
+  if (path.endsWith('.root')) {
+    const r = await openRoot(path);
+    const first = r.branchMeta('MET_pt').baskets[0];
+    let codec = 'none';
+    if (first) {
+      // TKey header: fNbytes(4) fVersion(2) fObjlen(4) fDatime(4) fKeylen(2) …; the payload starts at fKeylen
+      // with a 2-byte algorithm tag when compressed.
+      const head = Buffer.alloc(first.bytes);
+      const fd = openSync(path, 'r');
+      readSync(fd, head, 0, head.length, first.seek);
+      closeSync(fd);
+      const keylen = head.readInt16BE(14);
+      const tag = head.toString('latin1', keylen, keylen + 2);
+      codec = ({ ZL: 'zlib', L4: 'lz4', ZS: 'zstd', XZ: 'lzma', CS: 'zlib' } as Record<string, string>)[tag] ?? 'none';
+    }
+    const events = r.numEntries;
+    await r.close();
+    return { path, format: 'root', layout: 'ttree', codec, events, bytes };
+  }
+  const md = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  const top = new Set(md.schema.slice(1).map((s) => s.name));
+  const codec = md.row_groups[0]?.columns[0]?.meta_data?.codec ?? 'UNCOMPRESSED';
+  return { path, format: 'parquet', layout: top.has('MET') ? 'nested' : 'flat', codec: codec.toLowerCase(), events: Number(md.num_rows), bytes };
+}
+
+const label = (f: FileInfo): string => `${basename(f.path)} (${f.format === 'root' ? 'ROOT' : f.layout}, ${f.codec})`;
 
 interface Timed {
   seconds: number;
@@ -106,7 +186,9 @@ function runMeasured(cmd: string, args: string[]): { stdout: string; rssMB: numb
 /** Flow-inclusive counts per histogram. */
 type Counts = Record<string, number[]>;
 
-function ristretto(q: Query, a: Args, dataset: string, out: string, workers: number, root = a.repo): Timed & { counts: Counts; columns: string[]; chunks: number; events: number } {
+type RistrettoRun = Timed & { counts: Counts; columns: string[]; chunks: number; events: number };
+
+function ristretto(q: Query, a: Args, dataset: string, out: string, workers: number, root = a.repo): RistrettoRun {
   rmSync(out, { recursive: true, force: true });
   const load = loadavg()[0]!;
   const args = [join(root, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
@@ -123,32 +205,88 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   return { seconds: metrics.wallSeconds, rssMB, cpu, load, counts, columns: metrics.columns, chunks: metrics.chunks, events: metrics.events };
 }
 
-function duckdb(q: Query, a: Args, threads: number): Timed & { counts: Counts } {
+type DuckRun = Timed & { counts: Counts; view: string };
+
+function duckdb(q: Query, f: FileInfo, threads: number, columns: string[]): DuckRun {
   const load = loadavg()[0]!;
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', a.file, '--query', String(q.id), '--threads', String(threads)]);
-  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
-  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', f.path, '--layout', f.layout, '--columns', columns.join(','), '--query', String(q.id), '--threads', String(threads)]);
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts; view: string };
+  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts, view: r.view };
 }
 
-function floor(a: Args, columns: string[]): Timed & { bytes: number } {
+type FloorRun = Timed & { bytes: number };
+
+function floor(f: FileInfo, columns: string[]): FloorRun {
   const load = loadavg()[0]!;
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'floor', '--file', a.file, '--columns', columns.join(',')]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', f.format === 'root' ? 'floor-root' : 'floor', '--file', f.path, '--columns', columns.join(',')]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
   return { seconds: r.seconds, rssMB, cpu, load, bytes: r.bytes };
 }
 
+type JsrootRun = Timed & { counts: Counts };
+
+function jsroot(q: Query, f: FileInfo, columns: string[], root: string): JsrootRun {
+  const load = loadavg()[0]!;
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'jsroot', '--file', f.path, '--columns', columns.join(','), '--query', String(q.id), '--processor', join(root, 'processors', 'adl', `query-${q.id}.ts`)]);
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
+  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
+}
+
+const COLLECTIONS: Record<string, string[]> = {
+  Jet: ['pt', 'eta', 'phi', 'mass', 'btag'],
+  Muon: ['pt', 'eta', 'phi', 'mass', 'charge'],
+  Electron: ['pt', 'eta', 'phi', 'mass', 'charge'],
+};
+
+/**
+ * The DuckDB view over a flat-layout file: the queries' SQL is written against the nested layout
+ * (`MET.pt`, `Jet` list of structs), so the view zips `Jet_pt`, `Jet_eta`, … back into structs. Only the
+ * fields in `columns` (what Ristretto read for the query) go in, so DuckDB reads no more columns than we
+ * do; `all` puts every field in (the fallback when the SQL touches a field Ristretto did not need).
+ */
+function flatView(source: string, columns: string[], all: boolean): string {
+  const need = new Set(columns);
+  const parts = ['file_row_number'];
+  const met = ['pt', 'phi'].filter((x) => all || need.has(`MET_${x}`));
+  if (met.length) parts.push(`{${met.map((x) => `${x}: MET_${x}`).join(', ')}} AS MET`);
+  for (const [c, fields] of Object.entries(COLLECTIONS)) {
+    const used = fields.filter((x) => all || need.has(`${c}_${x}`));
+    if (!used.length && !need.has(`n${c}`)) continue;
+    if (!used.length) used.push(fields[0]!);
+    parts.push(`list_transform(range(1, len(${c}_${used[0]}) + 1), lambda i: {${used.map((x) => `${x}: ${c}_${x}[i]`).join(', ')}}) AS ${c}`);
+  }
+  return `CREATE VIEW events AS SELECT ${parts.join(', ')} FROM ${source}`;
+}
+
 /** Child: one DuckDB run in a fresh instance, the fastest SQL formulation of the query (bench/adl.ts picks it). */
-async function duckdbChild(file: string, id: number, threads: number): Promise<void> {
+async function duckdbChild(file: string, layout: string, columns: string[], id: number, threads: number): Promise<void> {
   const q = QUERIES.find((x) => x.id === id)!;
   // The 'lists' form is the fastest at 2 M events for every query but Q6 and Q7 (bench/RESULTS.md).
   const sql = q.sql[id === 6 || id === 7 ? 'joins' : 'lists'] ?? q.sql.lists!;
+  const source = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   await conn.run(`SET threads = ${threads}`);
   for (const m of MACROS) await conn.run(m);
-  await conn.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`);
-  const rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
+  let view = 'nested';
+  let rows: unknown[][];
+  if (layout !== 'flat') {
+    await conn.run(`CREATE VIEW events AS SELECT * FROM ${source}`);
+    rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
+  } else {
+    view = 'flat: needed fields';
+    await conn.run(flatView(source, columns, false));
+    try {
+      rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
+    } catch (e) {
+      if (!/Binder|not found|does not exist/i.test((e as Error).message)) throw e;
+      view = 'flat: all fields';
+      await conn.run('DROP VIEW events');
+      await conn.run(flatView(source, columns, true));
+      rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
+    }
+  }
   const seconds = (performance.now() - t0) / 1000;
   const counts: Counts = {};
   for (const s of q.hists) counts[s.name] = new Array<number>(s.bins + 2).fill(0);
@@ -157,17 +295,16 @@ async function duckdbChild(file: string, id: number, threads: number): Promise<v
     q.hists.forEach((s, i) => (counts[s.name]![Number(row[i])]! += n));
   }
   conn.closeSync();
-  console.log(JSON.stringify({ seconds, counts }));
+  console.log(JSON.stringify({ seconds, counts, view }));
 }
 
 /**
  * Child: read and decompress every page of the column chunks behind `columns` (Ristretto branch names),
- * row group by row group, without decoding levels or values. Counts (nJet) read their collection's
- * first leaf, as the reader does.
+ * row group by row group, without decoding levels or values. Counts (nJet) of the nested layout read their
+ * collection's first leaf, as the reader does.
  */
 async function floorChild(file: string, columns: string[]): Promise<void> {
   const t0 = performance.now();
-  const { openSync, readSync, fstatSync, closeSync } = await import('node:fs');
   const fd = openSync(file, 'r');
   const size = fstatSync(fd).size;
   const tail = Buffer.alloc(Math.min(size, 1 << 20));
@@ -210,106 +347,402 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
   console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }));
 }
 
+/**
+ * Child: the ROOT floor. Read every basket of the branches behind `columns` (one read per basket, as
+ * stored) and decompress it with Ristretto's codec layer (`decodeBasket`: key header, ROOT block framing,
+ * zlib/LZ4/ZSTD), without turning bytes into values. Basket locations come from the tree's metadata.
+ */
+async function floorRootChild(file: string, columns: string[]): Promise<void> {
+  const t0 = performance.now();
+  const reader = await openRoot(file);
+  const fd = openSync(file, 'r');
+  let bytes = 0;
+  for (const c of columns) {
+    const m = reader.branchMeta(c);
+    for (const b of m.baskets) {
+      const raw = new Uint8Array(b.bytes);
+      readSync(fd, raw, 0, b.bytes, b.seek);
+      bytes += b.bytes;
+      await decodeBasket(raw, { branch: m.branchName, bytes: b.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: m.hasEntryOffsets });
+    }
+  }
+  closeSync(fd);
+  await reader.close();
+  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }));
+}
+
+// jsroot is imported through variables so that tsc does not try to type its modules (its typings are `any`).
+const JSROOT: string = 'jsroot';
+const JSROOT_TREE: string = 'jsroot/tree';
+
+interface JsSelector {
+  addBranch(name: string): number;
+  tgtobj: Record<string, unknown>;
+  Process(entry: number): void;
+}
+
+/** Growable typed buffer for one column of one chunk. */
+class Buf {
+  data: Float32Array | Int32Array | Float64Array;
+  n = 0;
+  constructor(readonly ctor: Float32ArrayConstructor | Int32ArrayConstructor | Float64ArrayConstructor) {
+    this.data = new ctor(1 << 16);
+  }
+  push(v: number): void {
+    if (this.n === this.data.length) {
+      const d = new this.ctor(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.n++] = v;
+  }
+  take(): Float32Array | Int32Array | Float64Array {
+    const out = this.data.slice(0, this.n);
+    this.n = 0;
+    return out;
+  }
+}
+
+/**
+ * Child: jsroot's TSelector reads the query's branches entry by entry (its own basket reading and
+ * streaming, `treeProcess`), in chunks of 100 k entries; each entry's values are appended to typed
+ * buffers, and each chunk's columns go to the same ADL processor Ristretto runs (through an in-memory
+ * EventReader), so the histograms can be compared bin for bin. Measured: open, every chunk, merge.
+ */
+async function jsrootChild(file: string, columns: string[], processorPath: string): Promise<void> {
+  const t0 = performance.now();
+  const { openFile } = (await import(JSROOT)) as { openFile(p: string): Promise<{ readObject(n: string): Promise<unknown> }> };
+  const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as { TSelector: new () => JsSelector; treeProcess(tree: unknown, sel: unknown, args?: object): Promise<unknown> };
+  // Branch metadata (names, dtypes, count branches) from Ristretto; the data below come from jsroot only.
+  const meta = await openRoot(file);
+  const infos = new Map(meta.branches().map((b) => [b.name, b]));
+  const numEntries = meta.numEntries;
+  await meta.close();
+  const wanted = new Set(columns);
+  for (const c of columns) {
+    const b = infos.get(c);
+    if (!b) throw new Error(`no branch ${c} in ${file}`);
+    if (b.countBranch) wanted.add(b.countBranch);
+  }
+  // Count branches first: jsroot needs them to size the jagged ones.
+  const names = [...wanted].sort((x, y) => Number(!x.startsWith('n')) - Number(!y.startsWith('n')));
+  const ctorOf = (b: BranchInfo) => (b.dtype === 'float32' ? Float32Array : b.dtype === 'float64' ? Float64Array : Int32Array);
+  const bufs = new Map(names.map((n) => [n, new Buf(ctorOf(infos.get(n)!))]));
+  const offs = new Map(names.filter((n) => infos.get(n)!.kind === 'jagged').map((n) => [n, new Buf(Int32Array)]));
+  for (const o of offs.values()) o.push(0);
+
+  const jf = await openFile(file);
+  const tree = await jf.readObject('Events');
+  const proc = (await loadProcessor(processorPath)) as Processor<Record<string, Hist>>;
+  let acc: Record<string, Hist> | undefined;
+  const CHUNK = 100_000;
+  for (let start = 0; start < numEntries; start += CHUNK) {
+    const stop = Math.min(numEntries, start + CHUNK);
+    const sel = new TSelector();
+    for (const n of names) sel.addBranch(n);
+    const flat = names.filter((n) => !offs.has(n)).map((n) => [n, bufs.get(n)!] as const);
+    const jag = names.filter((n) => offs.has(n)).map((n) => [n, bufs.get(n)!, offs.get(n)!] as const);
+    sel.Process = function (this: JsSelector) {
+      const t = this.tgtobj;
+      for (const [n, b] of flat) b.push(Number(t[n]));
+      for (const [n, b, o] of jag) {
+        const v = t[n] as ArrayLike<number>;
+        for (let i = 0; i < v.length; i++) b.push(v[i]!);
+        o.push(b.n);
+      }
+    };
+    await treeProcess(tree, sel, { firstentry: start, numentries: stop - start });
+    const cols: Record<string, Column> = {};
+    for (const [n, b] of bufs) {
+      const o = offs.get(n);
+      if (o) {
+        const offsets = o.take() as Int32Array;
+        o.push(0);
+        cols[n] = { offsets, content: b.take() } as Jagged;
+      } else cols[n] = b.take() as Column;
+    }
+    if ((cols[names[0]!] as { length?: number; offsets?: Int32Array }).offsets?.length === undefined && (cols[names[0]!] as ArrayLike<number>).length !== stop - start) {
+      throw new Error(`jsroot returned ${(cols[names[0]!] as ArrayLike<number>).length} entries for [${start}, ${stop}) of ${file}`);
+    }
+    const mem = memoryReader(file, [...infos.values()], stop - start, cols);
+    const ctx = { dataset: 'adl', file, tree: 'Events', entryStart: start, entryStop: stop, metadata: {} } as ProcessContext;
+    const r = await runOnEvents(mem, 0, stop - start, (events) => proc.process.call(proc, events, ctx) as Record<string, Hist>, { prefetch: names });
+    acc = acc ? accumulate(acc, r.result) : r.result;
+  }
+  const counts: Counts = {};
+  for (const [k, h] of Object.entries(acc ?? {})) counts[k] = [...h.values({ flow: true })];
+  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, counts }));
+}
+
+/** An EventReader over one chunk of columns already in memory (the jsroot child's). */
+function memoryReader(path: string, infos: BranchInfo[], n: number, cols: Record<string, Column>): EventReader {
+  const pick = (names: readonly string[], s: number, e: number): Record<string, Column> => {
+    if (s !== 0 || e !== n) throw new Error(`in-memory chunk holds [0, ${n}), asked for [${s}, ${e})`);
+    const out: Record<string, Column> = {};
+    for (const k of names) {
+      const c = cols[k];
+      if (!c) throw new Error(`branch ${k} was not read by jsroot (add it to --columns)`);
+      out[k] = c;
+    }
+    return out;
+  };
+  return {
+    path,
+    treeName: 'Events',
+    numEntries: n,
+    branches: () => infos,
+    boundaries: () => [0, n],
+    read: async (names, s, e) => pick(names, s, e),
+    readSync: pick,
+    bytesRead: 0,
+    close: async () => {},
+  };
+}
+
 const best = <T extends { seconds: number }>(xs: T[]): T => xs.reduce((m, x) => (x.seconds < m.seconds ? x : m));
-const maxRss = (xs: Timed[]): number | undefined => (xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!)));
+const maxRss = (xs: Timed[]): number | undefined => (xs.length === 0 || xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!)));
 const total = (c: Counts): number => Object.values(c).reduce((s, v) => s + v.reduce((a, b) => a + b, 0), 0);
-const same = (a: Counts, b: Counts): boolean => Object.keys(a).every((k) => a[k]!.length === b[k]!.length && a[k]!.every((v, i) => v === b[k]![i]));
+const same = (a: Counts, b: Counts): boolean => Object.keys(a).every((k) => a[k]!.length === b[k]?.length && a[k]!.every((v, i) => v === b[k]![i]));
 const f2 = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
 const rate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
+
+/** One (file, query) cell of the JSON: every run, kept so the tables can be rebuilt (`--report`). */
+interface Cell {
+  file: FileInfo;
+  query: number;
+  at: string;
+  commit: string;
+  r1: RistrettoRun[];
+  r2: RistrettoRun[];
+  baseline1: RistrettoRun[];
+  baseline2: RistrettoRun[];
+  d1: DuckRun[];
+  d2: DuckRun[];
+  floor: FloorRun[];
+  jsroot: JsrootRun[];
+  /** Ristretto 1 vs 2 threads (and baseline) bin for bin. */
+  threadsAgree: boolean | undefined;
+  /** DuckDB's histogram total equals Ristretto's. */
+  duckAgree: boolean | undefined;
+  /** jsroot + the same processor gives Ristretto's histograms bin for bin. */
+  jsrootAgree: boolean | undefined;
+  failed?: string;
+}
+
+interface Results {
+  machine: string;
+  cells: Cell[];
+}
+
+function loadResults(path: string | undefined, fresh: boolean): Results {
+  if (path && existsSync(path) && !fresh) {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as Results;
+    if (!Array.isArray(r.cells)) throw new Error(`${path} is not an adl-e2e result file (no "cells"); use another --out or --fresh`);
+    return r;
+  }
+  return { machine: `${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}`, cells: [] };
+}
+
+/** The Parquet file a ROOT file is compared with: `--ref`, else the first Parquet file of as many events. */
+function refOf(f: FileInfo, files: FileInfo[], ref: string | undefined): FileInfo | undefined {
+  if (f.format !== 'root') return undefined;
+  if (ref) return files.find((x) => x.path === ref);
+  return files.find((x) => x.format === 'parquet' && x.events === f.events);
+}
+
+function report(res: Results, workers: number, ref: string | undefined): void {
+  const ok = res.cells.filter((c) => !c.failed && c.r1.length);
+  const files: FileInfo[] = [];
+  for (const c of ok) if (!files.some((f) => f.path === c.file.path)) files.push(c.file);
+  const cell = (path: string, q: number) => ok.find((c) => c.file.path === path && c.query === q);
+  console.log(`machine: ${res.machine}`);
+  for (const f of files) console.log(`- ${label(f)}: ${f.events.toLocaleString()} events, ${(f.bytes / 1e9).toFixed(2)} GB`);
+  const withBaseline = ok.some((c) => c.baseline1.length > 0);
+  const header = ['query', 'file', ...(withBaseline ? ['before 1 / 2 thr [s]'] : []), 'R 1 thr [s]', `R ${workers} thr [s]`, 'efficiency', 'DuckDB 1 / 2 [s]', 'DuckDB/R 1', `DuckDB/R ${workers}`, 'ROOT/Parquet 1 / 2', 'floor [s]', 'jsroot [s]', 'jsroot/R 1', 'R ev/s/core 1 / 2', 'coffea ev/s/core', 'CPU s R 1 / DuckDB 1', 'RSS R 1 / 2 [MB]', 'agree: thr / DuckDB / jsroot', 'load'];
+  console.log(`\n| ${header.join(' | ')} |`);
+  console.log(`|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+  const queries = [...new Set(ok.map((c) => c.query))].sort((x, y) => x - y);
+  for (const q of queries) {
+    for (const f of files) {
+      const c = cell(f.path, q);
+      if (!c) continue;
+      const b1 = best(c.r1);
+      const b2 = c.r2.length ? best(c.r2) : undefined;
+      const e1 = c.d1.length ? best(c.d1) : undefined;
+      const e2 = c.d2.length ? best(c.d2) : undefined;
+      const fl = c.floor.length ? best(c.floor) : undefined;
+      const js = c.jsroot.length ? best(c.jsroot) : undefined;
+      const rf = refOf(f, files, ref);
+      const rc = rf ? cell(rf.path, q) : undefined;
+      const rr1 = rc?.r1.length ? best(rc.r1) : undefined;
+      const rr2 = rc?.r2.length ? best(rc.r2) : undefined;
+      const all: Timed[] = [...c.r1, ...c.r2, ...c.baseline1, ...c.baseline2, ...c.d1, ...c.d2, ...c.floor, ...c.jsroot];
+      const load = all.reduce((s, x) => s + x.load, 0) / all.length;
+      const yn = (x: boolean | undefined) => (x === undefined ? '—' : x ? 'yes' : 'NO');
+      const row = [
+        `Q${q}`,
+        label(f),
+        ...(withBaseline ? [`${f2(c.baseline1.length ? best(c.baseline1).seconds : undefined)} / ${f2(c.baseline2.length ? best(c.baseline2).seconds : undefined)}`] : []),
+        f2(b1.seconds),
+        f2(b2?.seconds),
+        b2 ? (b1.seconds / (workers * b2.seconds)).toFixed(2) : '—',
+        e1 || e2 ? `${f2(e1?.seconds)} / ${f2(e2?.seconds)}` : '—',
+        e1 ? `${(e1.seconds / b1.seconds).toFixed(2)}×` : '—',
+        e2 && b2 ? `${(e2.seconds / b2.seconds).toFixed(2)}×` : '—',
+        rr1 ? `${(b1.seconds / rr1.seconds).toFixed(2)}× / ${b2 && rr2 ? `${(b2.seconds / rr2.seconds).toFixed(2)}×` : '—'}` : '—',
+        f2(fl?.seconds),
+        f2(js?.seconds),
+        js ? `${(js.seconds / b1.seconds).toFixed(1)}×` : '—',
+        `${rate(b1.events / b1.seconds)} / ${b2 ? rate(b1.events / b2.seconds / workers) : '—'}`,
+        COFFEA[q] ? rate(COFFEA[q]) : '—',
+        `${f2(b1.cpu)} / ${f2(e1?.cpu)}`,
+        `${(maxRss(c.r1) ?? NaN).toFixed(0)} / ${(maxRss(c.r2) ?? NaN).toFixed(0)}`,
+        `${yn(c.threadsAgree)} / ${yn(c.duckAgree)} / ${yn(c.jsrootAgree)}`,
+        load.toFixed(1),
+      ];
+      console.log(`| ${row.join(' | ')} |`);
+    }
+  }
+  const failed = res.cells.filter((c) => c.failed);
+  for (const c of failed) console.log(`\nQ${c.query} on ${label(c.file)} failed: ${c.failed}`);
+
+  // Cost vs size: files of one kind (format, layout, codec) with different event counts.
+  const kinds = new Map<string, FileInfo[]>();
+  for (const f of files) {
+    const k = `${f.format}/${f.layout}/${f.codec}`;
+    kinds.set(k, [...(kinds.get(k) ?? []), f]);
+  }
+  for (const [k, fs] of kinds) {
+    const sizes = [...new Set(fs.map((f) => f.events))];
+    if (sizes.length < 2) continue;
+    fs.sort((x, y) => x.events - y.events);
+    console.log(`\nCost vs size (${k}, 1 thread):\n`);
+    console.log('| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | per event vs smallest (wall / CPU) | RSS [MB] | load |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const q of queries) {
+      let base: { wall: number; cpu: number | undefined } | undefined;
+      for (const f of fs) {
+        const c = cell(f.path, q);
+        if (!c) continue;
+        const b = best(c.r1);
+        const wall = (b.seconds / f.events) * 1e9;
+        const cpu = b.cpu === undefined ? undefined : (b.cpu / f.events) * 1e9;
+        base ??= { wall, cpu };
+        const load = c.r1.reduce((s, x) => s + x.load, 0) / c.r1.length;
+        console.log(
+          `| Q${q} | ${(f.events / 1e6).toFixed(0)} M | ${f2(b.seconds)} | ${wall.toFixed(0)} | ${f2(b.cpu)} | ${cpu === undefined ? '—' : cpu.toFixed(0)} | ${(wall / base.wall).toFixed(2)} / ${cpu !== undefined && base.cpu !== undefined ? (cpu / base.cpu).toFixed(2) : '—'} | ${(maxRss(c.r1) ?? NaN).toFixed(0)} | ${load.toFixed(1)} |`,
+        );
+      }
+    }
+  }
+}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const child = argv.indexOf('--child');
   if (child >= 0) {
     const get = (k: string) => argv[argv.indexOf(k) + 1]!;
-    if (argv[child + 1] === 'duckdb') return duckdbChild(get('--file'), Number(get('--query')), Number(get('--threads')));
-    return floorChild(get('--file'), get('--columns').split(','));
+    const cols = () => get('--columns').split(',').filter(Boolean);
+    const kind = argv[child + 1];
+    if (kind === 'duckdb') return duckdbChild(get('--file'), get('--layout'), cols(), Number(get('--query')), Number(get('--threads')));
+    if (kind === 'floor-root') return floorRootChild(get('--file'), cols());
+    if (kind === 'jsroot') return jsrootChild(get('--file'), cols(), get('--processor'));
+    return floorChild(get('--file'), cols());
   }
   const a = parseArgs(argv);
-  if (!existsSync(a.file)) {
-    console.error(`${a.file} is missing: build it with  npx tsx bench/make-adl-dataset.ts --copies N --codec SNAPPY --out FILE`);
-    process.exit(1);
+  if (a.report) {
+    // Several result files (runs made apart, e.g. 20 M and 1 M) are shown as one; later files win a cell.
+    const parts = a.report.split(',').map((p) => loadResults(resolve(p), false));
+    const res: Results = { machine: parts[0]!.machine, cells: [] };
+    for (const p of parts) for (const c of p.cells) res.cells = [...res.cells.filter((x) => !(x.file.path === c.file.path && x.query === c.query)), c];
+    report(res, a.workers, a.ref);
+    return;
   }
+  for (const f of a.files) {
+    if (!existsSync(f)) {
+      console.error(`${f} is missing: build it with  npx tsx bench/make-adl-dataset.ts --copies N --codec SNAPPY --out FILE  (ROOT: ristretto convert IN.parquet OUT.root --compression zlib|lz4)`);
+      process.exit(1);
+    }
+  }
+  const infos = await Promise.all(a.files.map(describeFile));
+  if (a.ref && !infos.some((f) => f.path === a.ref)) infos.push(await describeFile(a.ref));
+  for (const f of infos) {
+    const r = refOf(f, infos, a.ref);
+    if (f.format === 'root' && r && r.events !== f.events) throw new Error(`--ref ${r.path} has ${r.events} events, ${f.path} has ${f.events}: compare files of the same events`);
+  }
+  const res = loadResults(a.out, a.fresh);
+  const save = () => a.out && writeFileSync(a.out, JSON.stringify(res, null, 1));
   const work = mkdtempSync(join(tmpdir(), 'ristretto-e2e-'));
-  const dataset = join(work, 'dataset.json');
-  writeFileSync(dataset, JSON.stringify({ adl: { files: { [a.file]: 'Events' } } }));
+  const datasets = new Map(
+    infos.map((f, i) => {
+      const p = join(work, `dataset-${i}.json`);
+      writeFileSync(p, JSON.stringify({ adl: { files: { [f.path]: 'Events' } } }));
+      return [f.path, p] as const;
+    }),
+  );
   const describe = (dir: string): string => {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--short', '--', 'src', 'executors', 'processors'], { cwd: dir, encoding: 'utf8' }).trim();
     return `${commit}${dirty ? ' + uncommitted changes' : ''}`;
   };
   const commit = describe(a.repo);
-  console.log(`${a.file}; Ristretto at ${commit}${a.baseline ? `, baseline at ${describe(a.baseline)}` : ''}; ${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}; best of ${a.reps}, interleaved`);
+  console.log(`Ristretto at ${commit}${a.baseline ? `, baseline at ${describe(a.baseline)}` : ''}; ${res.machine}; best of ${a.reps}, interleaved over ${infos.length} file(s)`);
+  for (const f of infos) console.log(`- ${label(f)}: ${f.events.toLocaleString()} events`);
   console.log(`load before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 
-  const results: unknown[] = [];
-  const rows: string[][] = [];
+  const has = (m: Mode) => a.modes.has(m);
   for (const id of a.queries) {
-    const q = QUERIES.find((x) => x.id === id);
-    if (!q) throw new Error(`no query ${id}`);
-    try {
-      rows.push(measure(q));
-    } catch (e) {
-      // One failed run (a checkout being rebuilt, a crash) loses its query, not the whole table.
-      console.error(`Q${id} failed: ${(e as Error).message}`);
-      rows.push([`Q${id}`, `failed: ${(e as Error).message.split('\n')[0]}`]);
-    }
-  }
-
-  function measure(q: Query): string[] {
-    const id = q.id;
-    const r1: ReturnType<typeof ristretto>[] = [];
-    const r2: ReturnType<typeof ristretto>[] = [];
-    const d1: ReturnType<typeof duckdb>[] = [];
-    const d2: ReturnType<typeof duckdb>[] = [];
-    const p1: ReturnType<typeof ristretto>[] = [];
-    const p2: ReturnType<typeof ristretto>[] = [];
+    const q = QUERIES.find((x) => x.id === id)!;
+    // Resume: cells already in --out are not run again.
+    const todo = infos.filter((f) => !res.cells.some((c) => c.file.path === f.path && c.query === id && !c.failed));
+    if (!todo.length) continue;
+    const cells = new Map<string, Cell>(todo.map((f) => [f.path, { file: f, query: id, at: new Date().toISOString(), commit, r1: [], r2: [], baseline1: [], baseline2: [], d1: [], d2: [], floor: [], jsroot: [], threadsAgree: undefined, duckAgree: undefined, jsrootAgree: undefined }]));
     for (let rep = 0; rep < a.reps; rep++) {
-      r1.push(ristretto(q, a, dataset, join(work, 'out1'), 1));
-      if (a.baseline) p1.push(ristretto(q, a, dataset, join(work, 'out3'), 1, a.baseline));
-      if (a.duckdb) d1.push(duckdb(q, a, 1));
-      r2.push(ristretto(q, a, dataset, join(work, 'out2'), a.workers));
-      if (a.baseline) p2.push(ristretto(q, a, dataset, join(work, 'out4'), a.workers, a.baseline));
-      if (a.duckdb) d2.push(duckdb(q, a, a.workers));
+      for (const f of todo) {
+        const c = cells.get(f.path)!;
+        if (c.failed) continue;
+        try {
+          const ds = datasets.get(f.path)!;
+          // r1 always runs (once at least): it gives the columns for DuckDB's flat view, the floor and jsroot.
+          if (has('r1') || c.r1.length === 0) c.r1.push(ristretto(q, a, ds, join(work, 'out1'), 1));
+          const columns = c.r1[0]!.columns;
+          if (a.baseline) c.baseline1.push(ristretto(q, a, ds, join(work, 'out3'), 1, a.baseline));
+          if (has('duckdb') && f.format === 'parquet') c.d1.push(duckdb(q, f, 1, columns));
+          if (has('r2')) c.r2.push(ristretto(q, a, ds, join(work, 'out2'), a.workers));
+          if (a.baseline) c.baseline2.push(ristretto(q, a, ds, join(work, 'out4'), a.workers, a.baseline));
+          if (has('duckdb') && f.format === 'parquet') c.d2.push(duckdb(q, f, a.workers, columns));
+          if (has('jsroot') && f.format === 'root' && f.events <= a.jsrootMax) c.jsroot.push(jsroot(q, f, columns, a.repo));
+        } catch (e) {
+          // One failed run (a checkout being rebuilt, a crash) loses its cell, not the whole table.
+          c.failed = (e as Error).message.split('\n').slice(0, 3).join(' ');
+          console.error(`Q${id} on ${label(f)} failed: ${(e as Error).message}`);
+        }
+      }
     }
-    const fl: ReturnType<typeof floor>[] = [];
-    if (a.floor) for (let rep = 0; rep < a.reps; rep++) fl.push(floor(a, r1[0]!.columns));
-    const [b1, b2] = [best(r1), best(r2)];
-    const [e1, e2] = [d1.length ? best(d1) : undefined, d2.length ? best(d2) : undefined];
-    const bf = fl.length ? best(fl) : undefined;
-    const all: Timed[] = [...r1, ...r2, ...p1, ...p2, ...d1, ...d2, ...fl];
-    const load = all.reduce((s, x) => s + x.load, 0) / all.length;
-    const threadsAgree = same(b1.counts, b2.counts) && [...p1, ...p2].every((x) => same(b1.counts, x.counts));
-    const duckAgree = e1 ? total(e1.counts) === total(b1.counts) && total(e2!.counts) === total(b1.counts) : undefined;
-    const row = [
-      `Q${id}`,
-      ...(a.baseline ? [f2(best(p1).seconds), f2(best(p2).seconds)] : []),
-      f2(b1.seconds),
-      f2(e1?.seconds),
-      e1 ? `${(e1.seconds / b1.seconds).toFixed(2)}×` : '—',
-      f2(b2.seconds),
-      f2(e2?.seconds),
-      e2 ? `${(e2.seconds / b2.seconds).toFixed(2)}×` : '—',
-      (b1.seconds / (a.workers * b2.seconds)).toFixed(2),
-      rate(b1.events / b1.seconds),
-      COFFEA[id] ? rate(COFFEA[id]) : '—',
-      f2(bf?.seconds),
-      `${f2(b1.cpu)} / ${a.baseline ? f2(best(p1).cpu) : '—'} / ${f2(e1?.cpu)}`,
-      `${(maxRss(r1) ?? NaN).toFixed(0)} / ${(maxRss(r2) ?? NaN).toFixed(0)}`,
-      e1 ? `${(maxRss(d1) ?? NaN).toFixed(0)} / ${(maxRss(d2) ?? NaN).toFixed(0)}` : '—',
-      `${threadsAgree ? 'yes' : 'NO'} / ${duckAgree === undefined ? '—' : duckAgree ? 'yes' : 'NO'}`,
-      load.toFixed(1),
-    ];
-    console.log(row.join('  '));
-    results.push({ query: id, ristretto1: r1, ristretto2: r2, baseline1: p1, baseline2: p2, duckdb1: d1, duckdb2: d2, floor: fl, threadsAgree, duckAgree, columns: b1.columns, chunks: b1.chunks });
-    return row;
+    for (const f of todo) {
+      const c = cells.get(f.path)!;
+      if (!c.failed && has('floor')) {
+        try {
+          for (let rep = 0; rep < a.reps; rep++) c.floor.push(floor(f, c.r1[0]!.columns));
+        } catch (e) {
+          console.error(`Q${id} floor on ${label(f)} failed: ${(e as Error).message}`);
+        }
+      }
+      if (!c.failed) {
+        const b1 = best(c.r1);
+        c.threadsAgree = c.r2.length || c.baseline1.length ? [...c.r2, ...c.baseline1, ...c.baseline2].every((x) => same(b1.counts, x.counts)) : undefined;
+        c.duckAgree = c.d1.length ? [...c.d1, ...c.d2].every((x) => total(x.counts) === total(b1.counts)) : undefined;
+        c.jsrootAgree = c.jsroot.length ? c.jsroot.every((x) => same(b1.counts, x.counts)) : undefined;
+        const b2 = c.r2.length ? best(c.r2) : undefined;
+        console.log(`Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0]!.toFixed(1)}`);
+      }
+      res.cells = res.cells.filter((x) => !(x.file.path === f.path && x.query === id));
+      res.cells.push(c);
+      save();
+    }
   }
   console.log(`\nload after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-  const header = ['query', ...(a.baseline ? ['before 1 thr [s]', `before ${a.workers} thr [s]`] : []), 'R 1 thr [s]', 'DuckDB 1 [s]', 'DuckDB/R 1', `R ${a.workers} thr [s]`, `DuckDB ${a.workers} [s]`, `DuckDB/R ${a.workers}`, 'efficiency', 'R ev/s 1 thr', 'coffea ev/s/core', 'floor [s]', 'CPU s 1 thr: R / before / DuckDB', 'R RSS 1/2 [MB]', 'DuckDB RSS 1/2 [MB]', 'hists: threads / DuckDB agree', 'load'];
-  console.log(`| ${header.join(' | ')} |`);
-  console.log(`|${header.map(() => ' ---: ').join('|')}|`);
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  if (a.json) writeFileSync(a.json, JSON.stringify({ file: a.file, commit, repo: a.repo, baseline: a.baseline, results }, null, 1));
+  report(res, a.workers, a.ref);
   rmSync(work, { recursive: true, force: true });
 }
 
