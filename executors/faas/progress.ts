@@ -20,7 +20,7 @@ export interface FaasProgressOptions {
  *
  * @example
  * endpointLines(executor.progress());
- * // ['  site-a    2 running    1 queued     14 done  1.2 M ev/s', '  site-b    0 running    0 queued      3 done  300 k ev/s  1 retry  offline']
+ * // ['  site-a    2 running    1 queued     14 done  1.23 M ev/s', '  site-b    0 running    0 queued      3 done  300 k ev/s  1 retry  offline']
  */
 export function endpointLines(eps: readonly EndpointProgress[]): string[] {
   const w = Math.max(...eps.map((e) => e.name.length));

@@ -6,7 +6,7 @@
 import type { WorkItem } from '../dataset/chunking.ts';
 import type { RunHooks, RunProgress } from '../runner/run.ts';
 import { startViewServer, type ViewServer } from './server.ts';
-import { ViewState, type DatasetProgress } from './state.ts';
+import { ViewState, type DatasetProgress, type ViewProgress } from './state.ts';
 
 /** What the runner reports after merging a chunk (see RunHooks.onMerged). */
 export interface MergedChunk {
@@ -33,6 +33,19 @@ export interface LiveViewOptions {
   throttleMs?: number;
 }
 
+/**
+ * The per-endpoint rows and FaaS counters as the page shows them. `waitingForEndpoint`: chunks of the
+ * run not yet sent to any endpoint (not done, no copy in flight; approximate while tail copies run).
+ */
+export function endpointProgress(executor: EndpointSource, p: Readonly<ViewProgress>): Pick<ViewProgress, 'endpoints' | 'faas'> {
+  const f = executor.faas as Record<string, unknown> | undefined;
+  const endpoints = executor.progress().map((e) => ({ ...e }) as Record<string, unknown>);
+  const inFlight = endpoints.reduce((s, e) => s + (typeof e['running'] === 'number' ? e['running'] : 0), 0);
+  const waiting = p.total !== undefined && p.state === 'running' ? Math.max(0, p.total - (p.done ?? 0) - inFlight) : undefined;
+  const counters = f ? Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v === 'number')) : {};
+  return { endpoints, faas: { ...(waiting !== undefined ? { waitingForEndpoint: waiting } : {}), ...counters } };
+}
+
 /** Hooks the runner calls, plus the merge hook the view needs. */
 export type LiveHooks = RunHooks & { onMerged(c: MergedChunk): void; finish?(): void };
 
@@ -52,10 +65,12 @@ export class LiveView {
   private datasets = new Map<string, DatasetProgress>();
   private retries = 0;
   private skipped = 0;
+  private endpointTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     state: ViewState,
     private readonly server: ViewServer,
+    private readonly throttleMs: number,
   ) {
     this.state = state;
   }
@@ -63,7 +78,7 @@ export class LiveView {
   static async start(opts: LiveViewOptions = {}): Promise<LiveView> {
     const state = new ViewState({ title: opts.title, throttleMs: opts.throttleMs });
     const server = await startViewServer(state, { listen: opts.listen, data: opts.data });
-    return new LiveView(state, server);
+    return new LiveView(state, server, opts.throttleMs ?? 1000);
   }
 
   get url(): string {
@@ -74,18 +89,20 @@ export class LiveView {
   hooks<H extends RunHooks>(base: H, executor?: EndpointSource): H & LiveHooks {
     const state = this.state;
     if (executor) {
-      state.beforePublish = () => {
-        const f = executor.faas as Record<string, unknown> | undefined;
-        const endpoints = executor.progress().map((e) => ({ ...e }) as Record<string, unknown>);
-        // chunks not yet placed on any endpoint (the executor counts running and done per endpoint)
-        const p = state.progress;
-        const running = endpoints.reduce((s, e) => s + (typeof e['running'] === 'number' ? e['running'] : 0), 0);
-        const queued = p.total !== undefined ? Math.max(0, p.total - (p.done ?? 0) - running) : undefined;
-        state.setProgress({
-          endpoints,
-          faas: { ...(queued !== undefined ? { queued } : {}), ...(f ? Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v === 'number')) : {}) },
-        });
+      // Per-endpoint rows: read at every publication, and once per throttle interval on their own, so
+      // the rows move while no chunk merges (all slots busy with long chunks); sent only when changed.
+      let last = '';
+      const poll = () => {
+        const p = endpointProgress(executor, state.progress);
+        const text = JSON.stringify(p);
+        if (text === last) return;
+        last = text;
+        state.setProgress(p);
       };
+      state.beforePublish = poll;
+      if (this.endpointTimer) clearInterval(this.endpointTimer);
+      this.endpointTimer = setInterval(poll, this.throttleMs);
+      this.endpointTimer.unref();
     }
     const wrapped: LiveHooks = {
       ...base,
@@ -154,6 +171,7 @@ export class LiveView {
   }
 
   async close(): Promise<void> {
+    if (this.endpointTimer) clearInterval(this.endpointTimer);
     this.state.close();
     await this.server.close();
   }

@@ -47,9 +47,13 @@ export interface ViewProgress {
   executor?: string;
   message?: string;
   datasets?: DatasetProgress[];
-  /** Per FaaS endpoint: whatever the executor reports (name, running, done, queued, events/s, online...). */
+  /**
+   * Per FaaS endpoint, as the executor reports it (see EndpointProgress in executors/faas/executor.ts):
+   * name, online, slow, done, started, queued, running (= started + queued), eventsPerSecond, retries,
+   * tailCopies, failures.
+   */
   endpoints?: Array<Record<string, unknown>>;
-  /** FaaS counters (tail retries, duplicates, moved chunks, failures...). */
+  /** FaaS counters (tail retries, duplicates, moved chunks, chunks waiting for an endpoint...). */
   faas?: Record<string, unknown>;
 }
 

@@ -1,13 +1,13 @@
 /**
  * The live view in a real browser (Debian's chromium driven by playwright-core; scripts/ci/setup-
  * chromium.sh installs it): real `run-analysis --serve` processes, local and on a FaaS cluster with two
- * endpoints. The runs are held at a gate file (see fixtures/view-processor.ts) so the test, not a clock,
- * decides when the numbers move. Screenshots go to out/test-artifacts/view/ (gitignored).
+ * endpoints (one of whose worker processes is killed mid-run). The runs are held at a gate file (see
+ * fixtures/view-processor.ts) so the test, not a clock, decides when the numbers move. Screenshots go to out/test-artifacts/view/ (gitignored).
  * Without /usr/bin/chromium the tests are skipped, except under CI=true, where they fail.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -123,6 +123,32 @@ async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
   expect(await page.locator('.card').getAttribute('data-key')).toBe('muon_etaphi');
 }
 
+/**
+ * The worker process of an endpoint started with one worker: the descendant of the endpoint's process
+ * running src/faas/endpoint/worker.ts (read from /proc: parent ids and command lines).
+ */
+function workerOf(endpointPid: number): number {
+  const parent = new Map<number, number>();
+  const cmd = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      cmd.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === endpointPid) return true;
+    return false;
+  };
+  const workers = [...cmd].filter(([pid, c]) => /endpoint\/worker\.ts/.test(c) && descends(pid)).map(([pid]) => pid);
+  if (workers.length !== 1) throw new Error(`expected one worker process under endpoint pid ${endpointPid}, found ${workers.length}`);
+  return workers[0]!;
+}
+
 async function stop(proc: ChildProcess): Promise<number | null> {
   if (proc.exitCode !== null) return proc.exitCode;
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
@@ -144,25 +170,53 @@ suite('live view in a browser', () => {
     expect(await stop(run.proc)).toBe(0);
   }, 240_000);
 
-  it('a FaaS run on two endpoints: per-endpoint progress beside the histograms', async () => {
+  it('a FaaS run on two endpoints: per-endpoint rows, a killed worker counted as a retry where it died', async () => {
     const cluster = await LocalCluster.start();
     try {
       await Promise.all([cluster.startEndpoint('site-a'), cluster.startEndpoint('site-b')]);
-      const run = await startRun('faas', ['--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b'], cluster.env);
+      // One attempt per task at the service: a task lost with its worker comes back to the executor,
+      // which moves it and counts the retry on the endpoint it was lost on, at once. (With the
+      // service's own reruns the retry is counted when the rerun's result arrives.)
+      const config = join(dir, 'faas-config.json');
+      await writeFile(config, JSON.stringify({ maxAttempts: 1 }));
+      const run = await startRun('faas', ['--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--faas-config', config], cluster.env);
       const { page, errors } = await openPage(run.url);
+      const fail = (e: Error) => {
+        throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
+      };
       await page.locator('#endpoints tbody tr[data-endpoint="site-a"]').waitFor({ timeout: 90_000 });
       await page.locator('#endpoints tbody tr[data-endpoint="site-b"]').waitFor({ timeout: 30_000 });
-      await watchRun(page, run.gate, 'faas-run.png').catch((e: Error) => {
-        throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
-      });
-      const head = await page.locator('#endpoints thead th').allTextContents();
-      expect(head.slice(0, 4)).toEqual(['endpoint', 'state', 'done', 'running']);
-      // every chunk was won by one of the two endpoints
-      const done = await page.locator('#endpoints tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.children[2]?.textContent)));
-      expect(done.reduce((a, b) => a + b, 0)).toBe(8);
+      expect(await page.locator('#endpoints thead th').allTextContents()).toEqual(['endpoint', 'state', 'done', 'running', 'queued', 'events/s', 'retries', 'tail copies', 'failures']);
+      // SingleMu's 4 chunks are merged; MC's wait at the gate, so whatever site-a runs now is an MC
+      // chunk that cannot finish: kill its worker process (the endpoint agent forks a new one)
+      await page
+        .waitForFunction(() => /^SingleMu\s*4\/4/.test(document.querySelector('#datasets tbody tr')?.textContent ?? ''), null, { timeout: 180_000 })
+        .catch(fail);
+      await page.waitForFunction(() => Number(document.querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="running"]')?.getAttribute('data-value')) >= 1, null, { timeout: 120_000 }).catch(fail);
+      const worker = workerOf(cluster.endpoints.get('site-a')!.pid!);
+      process.kill(worker, 'SIGKILL');
+      // the page shows the retry on site-a while the run still waits at the gate
+      await page.waitForFunction(() => document.querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="retries"]')?.getAttribute('data-value') === '1', null, { timeout: 60_000 }).catch(fail);
+      await page.screenshot({ path: join(ARTIFACTS, 'faas-worker-killed.png'), fullPage: true });
+      await watchRun(page, run.gate, 'faas-run.png').catch(fail);
+      const cell = (ep: string, col: string) => page.locator(`#endpoints tr[data-endpoint="${ep}"] td[data-col="${col}"]`).getAttribute('data-value').then(Number);
+      expect(await cell('site-a', 'retries')).toBe(1);
+      expect(await cell('site-b', 'retries')).toBe(0);
+      // every chunk was won by exactly one of the two endpoints; nothing failed, nothing left in flight
+      expect((await cell('site-a', 'done')) + (await cell('site-b', 'done'))).toBe(8);
+      for (const ep of ['site-a', 'site-b']) for (const col of ['failures', 'running', 'queued']) expect(await cell(ep, col)).toBe(0);
+      await page.locator('#search').fill('');
+      await page.locator('.card[data-key="met"] .plot svg.root_canvas').first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'faas-run-endpoints.png'), fullPage: true });
       expect(errors).toEqual([]);
       await page.close();
       expect(await stop(run.proc)).toBe(0);
+      // the same table in metrics.json
+      const metrics = JSON.parse(await readFile(join(dir, 'faas-out', 'metrics.json'), 'utf8')) as { faas: { endpoints: Array<{ name: string; done: number; retries: number; failures: number; tailCopies: number }> } };
+      const rows = Object.fromEntries(metrics.faas.endpoints.map((e) => [e.name, e]));
+      expect(rows['site-a']!.done + rows['site-b']!.done).toBe(8);
+      expect([rows['site-a']!.retries, rows['site-b']!.retries]).toEqual([1, 0]);
+      expect([rows['site-a']!.failures, rows['site-b']!.failures]).toEqual([0, 0]);
     } finally {
       await cluster.close();
     }

@@ -169,16 +169,19 @@ function table(tbl, head, rows) {
   tbl.tBodies[0].replaceChildren(...rows.map((r) => el('tr', {}, ...r.map((x) => el('td', { text: String(x) })))));
 }
 
+// [header, value of an endpoint row (undefined: not reported)]. `running` of the executor counts the
+// copies in flight there (started + queued); the page shows started and queued apart, and falls back
+// to `running` for outputs of versions that reported no `started`.
 const ENDPOINT_COLUMNS = [
-  ['name', 'endpoint'],
-  ['online', 'state'],
-  ['done', 'done'],
-  ['running', 'running'],
-  ['queued', 'queued'],
-  ['eventsPerSecond', 'events/s'],
-  ['retries', 'retries'],
-  ['tailCopies', 'tail copies'],
-  ['failures', 'failures'],
+  ['endpoint', (e) => e.name ?? ''],
+  ['state', (e) => (e.online === false ? 'offline' : e.slow ? 'slow' : 'online')],
+  ['done', (e) => e.done],
+  ['running', (e) => e.started ?? e.running],
+  ['queued', (e) => e.queued],
+  ['events/s', (e) => e.eventsPerSecond],
+  ['retries', (e) => e.retries],
+  ['tail copies', (e) => e.tailCopies],
+  ['failures', (e) => e.failures],
 ];
 
 function renderProgress(p) {
@@ -199,13 +202,25 @@ function renderProgress(p) {
   $('summary').dataset.done = String(p.done ?? 0);
   table($('datasets'), null, (p.datasets ?? []).map((d) => [d.name, `${d.done}/${d.total}`, si(d.events)]));
   const eps = p.endpoints ?? [];
-  const cols = ENDPOINT_COLUMNS.filter(([k]) => k === 'name' || eps.some((e) => e[k] !== undefined));
+  const cols = ENDPOINT_COLUMNS.filter(([, get]) => eps.some((e) => get(e) !== undefined));
   table(
     $('endpoints'),
-    cols.map(([, h]) => h),
-    eps.map((e) => cols.map(([k]) => (k === 'online' ? (e.online === false ? 'offline' : e.slow ? 'slow' : 'online') : typeof e[k] === 'number' ? si(e[k]) : (e[k] ?? '')))),
+    cols.map(([h]) => h),
+    eps.map((e) => cols.map(([, get]) => {
+      const v = get(e);
+      return typeof v === 'number' ? si(v) : (v ?? '');
+    })),
   );
-  [...$('endpoints').tBodies[0].rows].forEach((r, i) => (r.dataset.endpoint = String(eps[i]?.name ?? '')));
+  // exact numbers for tests and tooltips (the cells are rounded for reading)
+  [...$('endpoints').tBodies[0].rows].forEach((r, i) => {
+    const e = eps[i] ?? {};
+    r.dataset.endpoint = String(e.name ?? '');
+    cols.forEach(([h, get], j) => {
+      const v = get(e);
+      if (typeof v === 'number') r.cells[j].dataset.value = String(v);
+      r.cells[j].dataset.col = h;
+    });
+  });
   const f = p.faas;
   $('faas').hidden = !f;
   if (f) $('faas').textContent = Object.entries(f).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${si(v)}`).join(' · ');
