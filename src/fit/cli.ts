@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ScanError, WorkspaceError } from './errors.ts';
 import { hypotest, upperLimit, type TestStatistic } from './infer.ts';
 import { INTERP_CODES, type InterpCode } from './interpolation.ts';
-import { fitWithErrors } from './mle.ts';
+import { fitWithErrors, type FitOptimizer } from './mle.ts';
 import { buildModel, type InterpSettings, type Model } from './model.ts';
 import { loadWorkspace, readPatches } from './patchset.ts';
 import { basename } from 'node:path';
@@ -56,6 +56,7 @@ interface ScanCliOptions {
   interp?: string;
   poiTest: number;
   testStat: string;
+  optimizer?: string;
   executor: string;
   workers?: string;
   service?: string;
@@ -71,12 +72,22 @@ interface CommonOpts {
   patch?: string[];
   measurement?: string;
   interp?: string;
+  optimizer?: string;
   json?: boolean;
 }
 
 function modelFrom(file: string, o: CommonOpts): Model {
   const ws = loadWorkspace(file, { patches: o.patch ?? [] });
   return buildModel(ws, { measurement: o.measurement, interp: parseInterp(o.interp), source: file });
+}
+
+const OPTIMIZERS: readonly FitOptimizer[] = ['lbfgsb', 'slsqp'];
+
+/** `--optimizer`: lbfgsb (default, exact optimum) or slsqp (pyhf's numbers). */
+function optimizerOf(name: string | undefined): FitOptimizer {
+  const v = (name ?? 'lbfgsb') as FitOptimizer;
+  if (!OPTIMIZERS.includes(v)) throw new WorkspaceError(`unknown --optimizer "${name}" (lbfgsb: converged optimum, default; slsqp: pyhf's SLSQP, reproduces pyhf's numbers)`, '');
+  return v;
 }
 
 function out(text: string): void {
@@ -92,6 +103,7 @@ function withCommon(cmd: Command): Command {
     .option('-p, --patch <file>', 'JSON Patch file applied to the workspace (repeatable, in order)', collect)
     .option('--measurement <name>', 'measurement to use (default: the first)')
     .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
+    .option('--optimizer <name>', "lbfgsb (converged optimum) or slsqp (pyhf's SLSQP: pyhf's numbers to ~1e-6)", 'lbfgsb')
     .option('--json', 'print one JSON object');
 }
 
@@ -151,7 +163,7 @@ export function registerFitCommands(program: Command): void {
         const model = modelFrom(file, o);
         const poi = o.poiValue ?? o.poiTest;
         const t0 = performance.now();
-        const r = hypotest(model, poi, model.observedData(), { testStat: o.testStat as TestStatistic });
+        const r = hypotest(model, poi, model.observedData(), { testStat: o.testStat as TestStatistic, optimizer: optimizerOf(o.optimizer) });
         const seconds = (performance.now() - t0) / 1000;
         const result = {
           poi: model.poiName,
@@ -180,7 +192,7 @@ export function registerFitCommands(program: Command): void {
       action((file: string, o: CommonOpts & { level: number; testStat: string }) => {
         const model = modelFrom(file, o);
         const t0 = performance.now();
-        const r = upperLimit(model, model.observedData(), { level: o.level, testStat: o.testStat as TestStatistic });
+        const r = upperLimit(model, model.observedData(), { level: o.level, testStat: o.testStat as TestStatistic, optimizer: optimizerOf(o.optimizer) });
         const seconds = (performance.now() - t0) / 1000;
         if (o.json) return out(JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }));
         out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${fmt(r.obs)}`);
@@ -196,6 +208,7 @@ export function registerFitCommands(program: Command): void {
     .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
     .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
     .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .option('--optimizer <name>', "lbfgsb (converged optimum) or slsqp (pyhf's SLSQP: pyhf's numbers to ~1e-6)", 'lbfgsb')
     .option('--executor <name>', 'iterative (this process), threads or faas', 'iterative')
     .option('--workers <n>', 'threads for --executor threads (default: the number of cores)')
     .option('--service <url>', 'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN)')
@@ -223,6 +236,7 @@ export function registerFitCommands(program: Command): void {
         const summary = await scan(bkg, patches, {
           poiTest: o.poiTest,
           testStat: o.testStat as TestStatistic,
+          optimizer: optimizerOf(o.optimizer),
           model: { measurement: o.measurement, interp: parseInterp(o.interp) },
           executor: o.executor as ScanExecutor,
           workers,
@@ -253,7 +267,7 @@ export function registerFitCommands(program: Command): void {
     .action(
       action((file: string, o: CommonOpts) => {
         const model = modelFrom(file, o);
-        const r = fitWithErrors(model, model.observedData());
+        const r = fitWithErrors(model, model.observedData(), { optimizer: optimizerOf(o.optimizer) });
         const n = model.npars;
         if (o.json) {
           const correlation: number[][] = [];

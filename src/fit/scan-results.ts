@@ -19,6 +19,8 @@ export interface ScanIdentity {
   testStat: string;
   measurement: string | null;
   interp: Record<string, string>;
+  /** Fit optimizer when not the default 'lbfgsb'. */
+  optimizer?: string;
 }
 
 /** One finished patch, plus where it ran. */
@@ -56,6 +58,7 @@ function sameIdentity(a: ScanIdentity, b: ScanIdentity): string | undefined {
   if (a.testStat !== b.testStat) return `test statistic ${a.testStat}, not ${b.testStat}`;
   if ((a.measurement ?? null) !== (b.measurement ?? null)) return `measurement ${a.measurement ?? '(first)'}, not ${b.measurement ?? '(first)'}`;
   if (JSON.stringify(a.interp) !== JSON.stringify(b.interp)) return `interpolation ${JSON.stringify(a.interp)}, not ${JSON.stringify(b.interp)}`;
+  if ((a.optimizer ?? 'lbfgsb') !== (b.optimizer ?? 'lbfgsb')) return `optimizer ${a.optimizer ?? 'lbfgsb'}, not ${b.optimizer ?? 'lbfgsb'}`;
   return undefined;
 }
 

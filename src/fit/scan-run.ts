@@ -106,13 +106,15 @@ export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], o
     names.add(p.name);
   }
   const hash = workspaceHash(bkg);
-  const options: ScanOptions = { poiTest: opts.poiTest ?? 1, testStat: opts.testStat ?? 'qtilde', model: opts.model, warmStart: opts.warmStart };
+  const options: ScanOptions = { poiTest: opts.poiTest ?? 1, testStat: opts.testStat ?? 'qtilde', model: opts.model, warmStart: opts.warmStart, optimizer: opts.optimizer };
   const identity: ScanIdentity = {
     workspaceHash: hash,
     poiTest: options.poiTest!,
     testStat: options.testStat!,
     measurement: opts.model?.measurement ?? null,
     interp: { ...(opts.model?.interp ?? {}) } as Record<string, string>,
+    // Only recorded when not the default, so results files of earlier scans still resume.
+    ...(opts.optimizer && opts.optimizer !== 'lbfgsb' ? { optimizer: opts.optimizer } : {}),
   };
   // Before results.json is touched: a bad executor setting leaves no file behind.
   const runner = runnerFor(opts);

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerFitCommands, parseInterp } from '../../src/fit/cli.ts';
-import { extractAtlas, removeDir } from './helpers.ts';
+import { extractAtlas, removeDir, validationCases } from './helpers.ts';
 import { sharedPath } from '../shared.ts';
 
 let dir = '';
@@ -41,6 +42,26 @@ describe('ristretto fit', () => {
     expect(r.poi).toBe('mu_SIG');
     expect(r.cls_exp).toHaveLength(5);
     expect(r.cls_obs).toBeCloseTo(0.000912254, 8);
+  });
+
+  it("cls --optimizer slsqp gives pyhf's validation numbers; a bad --optimizer is a clear error", async () => {
+    const c = validationCases().find((x) => x.name === '2bin_2channel')!;
+    const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
+    try {
+      const file = join(tmp, 'ws.json');
+      writeFileSync(file, JSON.stringify(c.workspace));
+      const args = ['fit', 'cls', file, '--test-stat', 'q', '--interp', 'normsys=code1,histosys=code0', '--json'];
+      const { out, code } = await run([...args, '--optimizer', 'slsqp']);
+      expect(code).toBeUndefined();
+      const r = JSON.parse(out) as { cls_obs: number; cls_exp: number[] };
+      const ref = [c.expected.cls_obs, ...c.expected.cls_exp];
+      [r.cls_obs, ...r.cls_exp].forEach((v, i) => expect(Math.abs(v - ref[i]!) / ref[i]!).toBeLessThanOrEqual(c.rel_tolerance));
+      const bad = await run([...args, '--optimizer', 'minuit']);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/unknown --optimizer "minuit" \(lbfgsb.*slsqp/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('reports a bad workspace in one line with the JSON path', async () => {

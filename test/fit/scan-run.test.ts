@@ -80,6 +80,7 @@ describe('results.json and resume', () => {
     await expect(scan(simple, [sig(1)], { out, resume: true, poiTest: 2 })).rejects.toThrow(/belongs to another scan \(POI test value 1, not 2\)/);
     const other = uncorrelatedBackground([0, 0], [50, 52], [3, 7], [51, 49]);
     await expect(scan(other, [sig(1)], { out, resume: true })).rejects.toThrow(/another background-only workspace/);
+    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'slsqp' })).rejects.toThrow(/belongs to another scan \(optimizer lbfgsb, not slsqp\)/);
     writeFileSync(join(out, 'results.json'), '{"format": "something else"}');
     await expect(scan(simple, [sig(1)], { out, resume: true })).rejects.toThrow(/not a ristretto fit scan results file/);
   });
