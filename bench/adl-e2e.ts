@@ -130,24 +130,36 @@ async function describeFile(path: string): Promise<FileInfo> {
   const bytes = statSync(path).size;
   if (path.endsWith('.root')) {
     const r = await openRoot(path);
-    const first = r.branchMeta('MET_pt').baskets[0];
+    // The codec of the first basket of each branch that has one: ROOT stores a basket uncompressed when
+    // compression would not shrink it (LZ4 on random-looking floats), so one basket does not tell.
     let codec = 'none';
-    if (first) {
-      // TKey header: fNbytes(4) fVersion(2) fObjlen(4) fDatime(4) fKeylen(2) …; the payload starts at fKeylen
-      // with a 2-byte algorithm tag when compressed.
-      const head = Buffer.alloc(first.bytes);
-      const fd = openSync(path, 'r');
+    const fd = openSync(path, 'r');
+    for (const br of r.branches()) {
+      const first = r.branchMeta(br.name).baskets[0];
+      if (!first) continue;
+      // TKey header: fNbytes(4) fVersion(2) fObjlen(4) fDatime(4) fKeylen(2) …; a compressed payload starts
+      // at fKeylen with a 2-byte algorithm tag.
+      const head = Buffer.alloc(Math.min(first.bytes, 4096));
       readSync(fd, head, 0, head.length, first.seek);
-      closeSync(fd);
       const keylen = head.readInt16BE(14);
       const tag = head.toString('latin1', keylen, keylen + 2);
-      codec = ({ ZL: 'zlib', L4: 'lz4', ZS: 'zstd', XZ: 'lzma', CS: 'zlib' } as Record<string, string>)[tag] ?? 'none';
+      const c = ({ ZL: 'zlib', L4: 'lz4', ZS: 'zstd', XZ: 'lzma', CS: 'zlib' } as Record<string, string>)[tag];
+      if (c && head.readInt32BE(6) !== first.bytes - keylen) {
+        codec = c;
+        break;
+      }
     }
+    closeSync(fd);
     const events = r.numEntries;
     await r.close();
     return { path, format: 'root', layout: 'ttree', codec, events, bytes };
   }
-  const md = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  let md: FileMetaData;
+  try {
+    md = await parquetMetadataAsync(await asyncBufferFromFile(path));
+  } catch (e) {
+    throw new Error(`${path}: not a readable Parquet file (${(e as Error).message}); is it still being written? Rebuild it with bench/make-adl-dataset.ts`);
+  }
   const top = new Set(md.schema.slice(1).map((s) => s.name));
   const codec = md.row_groups[0]?.columns[0]?.meta_data?.codec ?? 'UNCOMPRESSED';
   return { path, format: 'parquet', layout: top.has('MET') ? 'nested' : 'flat', codec: codec.toLowerCase(), events: Number(md.num_rows), bytes };

@@ -23,7 +23,7 @@
  * Writes with hyparquet-writer's column writer: levels are built straight from offsets (its row API wants one
  * JS object per event, far too slow for millions of events).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ColumnChunk, SchemaElement } from 'hyparquet';
@@ -347,7 +347,9 @@ async function main(): Promise<void> {
     await loadZstd();
     compressors.ZSTD = (input) => zstdCompress(input, o.level);
   }
-  const pq = new ParquetWriter({ writer: fileWriter(o.out), schema, codec: o.codec, compressors, createdBy: 'ristretto bench/make-adl-dataset.ts' });
+  // Written under a temporary name and renamed at the end: a half-written file never carries the final name.
+  const partial = `${o.out}.partial`;
+  const pq = new ParquetWriter({ writer: fileWriter(partial), schema, codec: o.codec, compressors, createdBy: 'ristretto bench/make-adl-dataset.ts' });
   const total = src.n * o.copies;
   let pending: Source[] = [];
   let pendingRows = 0;
@@ -374,6 +376,7 @@ async function main(): Promise<void> {
   }
   flush();
   await pq.finish();
+  renameSync(partial, o.out);
   process.stderr.write('\n');
   console.log(`wrote ${o.out}: ${total.toLocaleString()} events, ${Math.ceil(total / o.rowgroup)} row groups, ${o.layout}, ${o.codec}${o.codec === 'ZSTD' ? `:${o.level}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
