@@ -19,18 +19,22 @@ import { FIT_TASK_VERSION, type FitTaskReply, type FitTestArgs } from './task.ts
 
 const ENTRY = fileURLToPath(new URL('./thread-worker.ts', import.meta.url));
 
-let runtime: Promise<URL> | undefined;
+const runtimes = new Map<string, Promise<URL>>();
 
-/** URL of the bundled thread entry (built once per process). */
-export function fitWorkerRuntime(): Promise<URL> {
-  runtime ??= (async () => {
-    const code = await bundleESM(ENTRY, 'runtime');
-    const hash = createHash('sha256').update(code).digest('hex');
-    return pathToFileURL(await writeContentAddressed(bundleDir, `fit-worker-${hash}.mjs`, code));
-  })().catch((e: unknown) => {
-    runtime = undefined;
-    throw e;
-  });
+/** URL of the bundled thread entry `entry` (default thread-worker.ts; built once per process). */
+export function fitWorkerRuntime(entry: string = ENTRY): Promise<URL> {
+  let runtime = runtimes.get(entry);
+  if (!runtime) {
+    runtime = (async () => {
+      const code = await bundleESM(entry, 'runtime');
+      const hash = createHash('sha256').update(code).digest('hex');
+      return pathToFileURL(await writeContentAddressed(bundleDir, `fit-worker-${hash}.mjs`, code));
+    })().catch((e: unknown) => {
+      runtimes.delete(entry);
+      throw e;
+    });
+    runtimes.set(entry, runtime);
+  }
   return runtime;
 }
 
@@ -65,15 +69,18 @@ interface Slot {
 /** `--executor threads`: a pool of worker threads for the duration of one scan. */
 export class ThreadPoolRunner implements PatchRunner {
   readonly workers: number;
+  /** Source file of the thread entry (default thread-worker.ts); another one answers the same messages, e.g. an instrumented copy. */
+  readonly entry: string;
 
-  constructor(workers: number) {
+  constructor(workers: number, opts: { entry?: string } = {}) {
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
     this.workers = workers;
+    this.entry = opts.entry ?? ENTRY;
   }
 
   async run(bkg: WorkspaceSpec, wsHash: string, patches: readonly NamedPatch[], options: ScanOptions, emit: (r: ScanRecord) => void): Promise<void> {
     if (patches.length === 0) return;
-    const entry = await fitWorkerRuntime();
+    const entry = await fitWorkerRuntime(this.entry);
     const queue: { patch: NamedPatch; attempt: number }[] = patches.map((patch) => ({ patch, attempt: 1 }));
     const slots: Slot[] = [];
     let remaining = patches.length;

@@ -69,11 +69,22 @@ describe('fit scan on two FaaS endpoints', () => {
   it('a second scan of the same workspace still equals the in-process results (cached workspace reused)', async () => {
     const some = patches.slice(0, 3);
     let stats: FaasScanStats | undefined;
-    const summary = await scan(bkg, some, { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, tailFactor: 0, tailMinMs: 0, onStats: (s) => (stats = s) } });
+    const out = join(dir, 'tail-copies');
+    const emitted: string[] = [];
+    const summary = await scan(bkg, some, {
+      executor: 'faas',
+      faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, tailFactor: 0, tailMinMs: 0, onStats: (s) => (stats = s) },
+      out,
+      onResult: (r) => emitted.push(r.name),
+    });
     // Staged in an earlier scan: both endpoints answer from their cache.
     expect(stats).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
-    // With tail copies of every running patch, still exactly one result per patch.
+    // Forced tail copies (every running patch gets one on the other endpoint) really ran...
+    expect(stats!.tailCopies).toBeGreaterThan(0);
+    // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
+    expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
     expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
+    expect(readResults(join(out, 'results.json')).results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
     for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
   }, 240_000);
 
