@@ -6,7 +6,7 @@
  * Without /usr/bin/chromium the tests are skipped, except under CI=true, where they fail.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../executors/faas/local-cluster.ts';
 import { readDirect, ROOT_FILE } from '../runner/helpers.ts';
 import { repoRoot } from '../shared.ts';
+import { workerOf } from './fixtures/processes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(repoRoot, 'out', 'test-artifacts', 'view');
@@ -121,32 +122,6 @@ async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
   await page.locator('#search').fill('etaphi');
   await page.waitForFunction(() => document.querySelectorAll('#list li').length === 1 && document.querySelectorAll('.card').length === 1);
   expect(await page.locator('.card').getAttribute('data-key')).toBe('muon_etaphi');
-}
-
-/**
- * The worker process of an endpoint started with one worker: the descendant of the endpoint's process
- * running src/faas/endpoint/worker.ts (read from /proc: parent ids and command lines).
- */
-function workerOf(endpointPid: number): number {
-  const parent = new Map<number, number>();
-  const cmd = new Map<number, string>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      cmd.set(Number(name), readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' '));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const descends = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === endpointPid) return true;
-    return false;
-  };
-  const workers = [...cmd].filter(([pid, c]) => /endpoint\/worker\.ts/.test(c) && descends(pid)).map(([pid]) => pid);
-  if (workers.length !== 1) throw new Error(`expected one worker process under endpoint pid ${endpointPid}, found ${workers.length}`);
-  return workers[0]!;
 }
 
 async function stop(proc: ChildProcess): Promise<number | null> {
