@@ -36,6 +36,11 @@ export interface LiveViewOptions {
 /**
  * The per-endpoint rows and FaaS counters as the page shows them. `waitingForEndpoint`: chunks of the
  * run not yet sent to any endpoint (not done, no copy in flight; approximate while tail copies run).
+ *
+ * @example
+ * const { endpoints, faas } = endpointProgress(executor, { state: 'running', total: 40, done: 12 });
+ * // endpoints: [{ name: 'site-a', done: 7, started: 2, queued: 1, retries: 1, ... }, ...]
+ * // faas: { waitingForEndpoint: 22, tailRetries: 0, ... }
  */
 export function endpointProgress(executor: EndpointSource, p: Readonly<ViewProgress>): Pick<ViewProgress, 'endpoints' | 'faas'> {
   const f = executor.faas as Record<string, unknown> | undefined;
