@@ -2,6 +2,7 @@
  * The `--executor faas` option group of run-analysis, kept here so the runner's CLI needs only a hook:
  *
  *   run-analysis DATASET PROCESSOR --executor faas --service URL --endpoints A,B [--tail-timeout S]
+ *                [--endpoint-policy data-local|fastest|cheapest]
  *                [--stageout DIR|URL] [--stageout-threshold BYTES] [--faas-config FILE]
  *
  * The token comes from RISTRETTO_TOKEN or ~/.config/ristretto/token, never from the command line.
@@ -10,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { checkEndpointPolicy, ENDPOINT_POLICIES, type EndpointPolicy } from '../../src/faas/endpoint-policy.ts';
 import type { ProgressReporter } from '../../src/runner/progress.ts';
 import type { RunMetrics } from '../../src/runner/metrics.ts';
 import { FaasExecutor, type FaasExecutorOptions } from './executor.ts';
@@ -40,6 +42,7 @@ export interface FaasCliValues {
   executor?: string;
   service?: string;
   endpoints?: string[];
+  endpointPolicy?: EndpointPolicy;
   tailTimeout?: number;
   stageout?: string;
   stageoutThreshold?: number;
@@ -61,6 +64,13 @@ export function addFaasOptions(cmd: Command): Command {
   return cmd
     .option('--service <url>', 'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN or ~/.config/ristretto/token)')
     .option('--endpoints <list>', 'comma-separated endpoint names, UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--endpoint-policy <name>', `which endpoint gets a chunk when several could: ${ENDPOINT_POLICIES.join(' | ')} (default data-local: files read locally first; fastest: where it finishes first; cheapest: lowest cost= tag only)`, (v: string) => {
+      try {
+        return checkEndpointPolicy(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    })
     .option('--tail-timeout <s>', 'resubmit chunks outstanding longer than this elsewhere once only stragglers remain (default: 3 x the median chunk time)', seconds('--tail-timeout'))
     .option('--stageout <dir|url>', 'large results go through this shared directory or http(s) object store instead of the service')
     .option('--stageout-threshold <bytes>', 'stage out results of at least this size (default 1048576)', (v: string) => {
@@ -75,6 +85,7 @@ export function addFaasOptions(cmd: Command): Command {
 const FAAS_ONLY: ReadonlyArray<[keyof FaasCliValues, string]> = [
   ['service', '--service'],
   ['endpoints', '--endpoints'],
+  ['endpointPolicy', '--endpoint-policy'],
   ['tailTimeout', '--tail-timeout'],
   ['stageout', '--stageout'],
   ['stageoutThreshold', '--stageout-threshold'],
@@ -123,6 +134,7 @@ export async function withFaasExecutor<R extends { metrics: RunMetrics }>(o: Faa
     service: o.service,
     endpoints: o.endpoints,
     ...(o.tailTimeout !== undefined ? { tailTimeout: o.tailTimeout } : {}),
+    ...(o.endpointPolicy !== undefined ? { endpointPolicy: o.endpointPolicy } : {}),
     ...(o.stageout !== undefined ? { stageout: o.stageout } : {}),
     ...(o.stageoutThreshold !== undefined ? { stageoutThreshold: o.stageoutThreshold } : {}),
     ...(o.tokenFile !== undefined ? { tokenFile: o.tokenFile } : {}),

@@ -28,6 +28,7 @@ import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { pushRecent, stragglerMs, TAIL_MOVABLE_PATIENCE } from '../../src/faas/scheduling.ts';
 import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
+import { outsidePolicy, pickFastest, slowerThan } from '../../src/faas/endpoint-policy.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
 import { TaskChannel } from './channel.ts';
@@ -216,8 +217,8 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   /** The `faas` section of metrics.json. */
-  report(): FaasStats & { endpoints: EndpointProgress[]; stageout: string | null; tailTimeoutSeconds: number | null; stragglerFactor: number } {
-    return { ...this.faas, endpoints: this.progress(), stageout: this.o.stageout ?? null, tailTimeoutSeconds: this.o.tailTimeoutMs === undefined ? null : this.o.tailTimeoutMs / 1000, stragglerFactor: this.o.stragglerFactor };
+  report(): FaasStats & { endpoints: EndpointProgress[]; endpointPolicy: string; stageout: string | null; tailTimeoutSeconds: number | null; stragglerFactor: number } {
+    return { ...this.faas, endpoints: this.progress(), endpointPolicy: this.o.endpointPolicy, stageout: this.o.stageout ?? null, tailTimeoutSeconds: this.o.tailTimeoutMs === undefined ? null : this.o.tailTimeoutMs / 1000, stragglerFactor: this.o.stragglerFactor };
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
@@ -244,9 +245,10 @@ export class FaasExecutor extends BaseExecutor {
         continue;
       }
       const local = this.localSitesFor(run);
-      const site = this.pick(run, local);
+      const site = this.pick(run, local, i);
       if (!site) {
-        if (local) {
+        // Under `fastest` a chunk may wait for a busy fast endpoint while later ones start elsewhere.
+        if (local || this.o.endpointPolicy === 'fastest') {
           i++;
           continue;
         }
@@ -265,7 +267,7 @@ export class FaasExecutor extends BaseExecutor {
    * Copies beyond the first (tail retries, moves) go anywhere.
    */
   private localSitesFor(run: Run): Set<Site> | undefined {
-    if (run.copies.some((c) => c.live)) return undefined;
+    if (this.o.endpointPolicy !== 'data-local' || run.copies.some((c) => c.live)) return undefined;
     let out: Set<Site> | undefined;
     for (const s of this.sites) {
       if (!s.online || s.slowByRate || s.localPaths.length === 0) continue;
@@ -275,8 +277,9 @@ export class FaasExecutor extends BaseExecutor {
     return out;
   }
 
-  private pick(run: Run, local?: ReadonlySet<Site>): Site | undefined {
-    const exclude = new Set<Site>();
+  /** The endpoint for the next copy of `run` under the endpoint policy; `waiting`: chunks waiting before it. */
+  private pick(run: Run, local?: ReadonlySet<Site>, waiting = 0): Site | undefined {
+    const exclude = this.outsidePolicy(run);
     for (const c of run.copies) if (c.live) exclude.add(c.site);
     // A chunk with a data-local endpoint waits for a slot there rather than reading over the network.
     if (local) for (const s of this.sites) if (!local.has(s)) exclude.add(s);
@@ -297,6 +300,7 @@ export class FaasExecutor extends BaseExecutor {
     if (anyReady) for (const s of this.sites) if (!s.ready.has(hash)) exclude.add(s);
     // Endpoints that refused the bundle get no chunks while another may still take it.
     if (this.sites.some((s) => s.online && !s.stageFailed.has(hash))) for (const s of this.sites) if (s.stageFailed.has(hash)) exclude.add(s);
+    if (this.o.endpointPolicy === 'fastest') return pickFastest(this.sites, exclude, this.o.ahead, waiting);
     return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
   }
 
@@ -368,7 +372,7 @@ export class FaasExecutor extends BaseExecutor {
 
   /** A site with a free slot (not just room to queue ahead) for another copy of `run`. */
   private pickFree(run: Run): Site | undefined {
-    const exclude = new Set<Site>();
+    const exclude = this.outsidePolicy(run);
     for (const c of run.copies) if (c.live) exclude.add(c.site);
     const site = pickSite(this.sites, { ahead: 0, slowFactor: this.o.slowFactor, probeMs: Infinity, now: Date.now(), exclude });
     return site && !site.slowByRate ? site : undefined;
@@ -419,13 +423,21 @@ export class FaasExecutor extends BaseExecutor {
     const out: string[] = [];
     // A chunk placed for locality may start only on another endpoint that reads it locally too.
     const local = copy.run.copies.length === 1 && copy.site.localPaths.length > 0 ? this.localSitesFor(copy.run) : undefined;
+    const offPolicy = this.outsidePolicy(copy.run);
     for (const s of this.sites) {
       if (s === copy.site || !s.online || s.slowByRate || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
       if (local && !local.has(s)) continue;
+      if (offPolicy.has(s) || (this.o.endpointPolicy === 'fastest' && slowerThan(s, copy.site))) continue;
       if (copy.run.copies.some((c) => c !== copy && c.live && c.site === s)) continue;
       out.push(s.id);
     }
     return out.length ? out : undefined;
+  }
+
+  /** Endpoints the policy rules out for `run` whatever their load (`cheapest`: all but the cheapest able tier). */
+  private outsidePolicy(run: Run): Set<Site> {
+    const hash = run.job.processor.hash;
+    return outsidePolicy(this.o.endpointPolicy, this.sites, (s) => !s.stageFailed.has(hash));
   }
 
   /** The service started a copy on another endpoint than the one it was sent to: account it there. */
@@ -763,7 +775,7 @@ export class FaasExecutor extends BaseExecutor {
 }
 
 function siteOf(e: EndpointInfo, o: ResolvedFaasOptions): Site {
-  return new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id), e.local_paths ?? []);
+  return new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id), e.local_paths ?? [], e.tags ?? []);
 }
 
 /** `name [tags]` of each endpoint, for errors about selectors. */

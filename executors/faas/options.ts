@@ -1,5 +1,6 @@
 /** Options of the FaaS executor, checked up front; every message names the option. */
 import type { FaasClient } from '../../src/faas/client/index.ts';
+import { checkEndpointPolicy, type EndpointPolicy } from '../../src/faas/endpoint-policy.ts';
 import type { ExecutorOptions } from '../base.ts';
 import { FaasOptionError } from './errors.ts';
 import type { PathMap } from './paths.ts';
@@ -9,6 +10,12 @@ export interface FaasExecutorOptions extends ExecutorOptions {
   service: string;
   /** Endpoint names or UUIDs. */
   endpoints: readonly string[];
+  /**
+   * Which endpoint gets a chunk when several could (default `data-local`): `fastest` where it is
+   * expected to finish first (speed learnt during the run), `cheapest` only the endpoints with the
+   * lowest `cost=` tag (the others when those leave). See src/faas/endpoint-policy.ts.
+   */
+  endpointPolicy?: EndpointPolicy;
   /** Token file; by default the token comes from RISTRETTO_TOKEN or ~/.config/ristretto/token (never a CLI argument). */
   tokenFile?: string;
   /** An existing client to use (the caller closes it). */
@@ -52,6 +59,7 @@ export interface FaasExecutorOptions extends ExecutorOptions {
 export interface ResolvedFaasOptions extends ExecutorOptions {
   service: string;
   endpoints: string[];
+  endpointPolicy: EndpointPolicy;
   tailTimeoutMs: number | undefined;
   stragglerFactor: number;
   minStragglerMs: number;
@@ -101,6 +109,7 @@ export function resolveFaasOptions(o: FaasExecutorOptions): ResolvedFaasOptions 
     onRetry: o.onRetry,
     service: o.service.replace(/\/+$/, ''),
     endpoints,
+    endpointPolicy: o.endpointPolicy === undefined ? 'data-local' : checkEndpointPolicy(o.endpointPolicy, 'endpointPolicy'),
     tailTimeoutMs: o.tailTimeout === undefined ? undefined : num('tailTimeout', o.tailTimeout, 0, 0) * 1000,
     stragglerFactor: num('stragglerFactor', o.stragglerFactor, 3, 1),
     minStragglerMs: num('minStraggler', o.minStraggler, 0.2, 0) * 1000,

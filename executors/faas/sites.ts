@@ -23,6 +23,8 @@ export class Site {
   /** Moving average of round-trip seconds per event; undefined before the first result. */
   secPerEvent: number | undefined;
   samples = 0;
+  /** Seconds per event of its last few won chunks, oldest first (the `fastest` policy takes their median). */
+  readonly recentSecPerEvent: number[] = [];
   /** Marked slow by its observed speed; it gets no new work except an occasional probe. */
   slowByRate = false;
   lastProbe = 0;
@@ -41,6 +43,8 @@ export class Site {
     readonly mapping: Readonly<Record<string, string>> | undefined,
     /** Path prefixes its workers read locally (as the site sees paths, after `mapping`). */
     readonly localPaths: readonly string[] = [],
+    /** Capability tags it advertised (`cost=3` is read by the `cheapest` endpoint policy). */
+    readonly tags: readonly string[] = [],
   ) {
     this.capacity = capacity;
     this.online = online;
@@ -68,6 +72,8 @@ export class Site {
     const spe = seconds / Math.max(1, events);
     this.secPerEvent = this.secPerEvent === undefined ? spe : 0.7 * this.secPerEvent + 0.3 * spe;
     this.samples++;
+    this.recentSecPerEvent.push(spe);
+    if (this.recentSecPerEvent.length > 5) this.recentSecPerEvent.shift();
   }
 }
 

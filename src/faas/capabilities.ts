@@ -34,6 +34,10 @@ export function checkTags(tags: readonly string[]): string[] {
         `a tag is a word or key=value of letters, digits, "_", ".", ":", "/", "-" (at most ${MAX_TAG_LENGTH} characters), e.g. --tag gpu --tag site=T2_US`,
       );
     }
+    // The `cheapest` endpoint policy compares cost tags as numbers: a typo must not rank an endpoint last.
+    if (t.startsWith('cost=') && !/^cost=\d+(\.\d+)?$/.test(t)) {
+      throw new CapabilityError(`tag "${t.slice(0, 120)}" needs a number ≥ 0 after cost=`, { tag: t.slice(0, 120) }, 'e.g. --tag cost=3 or --tag cost=0.5 (the cheapest endpoint policy prefers the lowest)');
+    }
   }
   return out;
 }

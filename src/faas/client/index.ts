@@ -37,6 +37,7 @@ export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
 export type { RunningListener, TaskOutcome } from './stream.ts';
 export * from '../errors.ts';
+export { checkEndpointPolicy, costOf, ENDPOINT_POLICIES, EndpointPolicyError, rankEndpoints, type EndpointPolicy, type RankableEndpoint } from '../endpoint-policy.ts';
 export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TailPolicy, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
 
 export interface FaasClientOptions {
