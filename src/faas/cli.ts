@@ -8,6 +8,7 @@ import { Option } from 'commander';
 import { resolve } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
 import type { TaskInfo } from './protocol.ts';
+import type { BlockCliOptions } from './endpoint/providers/block-options.ts';
 
 const DEFAULT_DB = 'ristretto-faas.db';
 const DEFAULT_PORT = 8470;
@@ -231,6 +232,7 @@ export function registerFaasCommands(program: Command): void {
         const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
         const cacheDir = resolve(o.cacheDir ?? defaultCacheDir());
         // Checked before the agent starts: a missing sbatch is an error now, not a log line later.
+        const { blockOptions } = await import('./endpoint/providers/block-options.ts');
         const blocks = await blockOptions(o, cacheDir);
         const agent = new EndpointAgent({
           serviceUrl: o.service,
@@ -318,66 +320,6 @@ export function registerFaasCommands(program: Command): void {
         }
       }),
     );
-}
-
-interface BlockCliOptions {
-  name: string;
-  provider?: 'local' | 'slurm';
-  partition?: string;
-  account?: string;
-  walltime?: string;
-  sbatchOption?: string[];
-  minBlocks: number;
-  initBlocks?: number;
-  maxBlocks: number;
-  workersPerBlock: number;
-  coresPerWorker: number;
-  idleTimeout: number;
-  workerInit?: string;
-  blockDir?: string;
-  agentAddress?: string;
-  listenPort?: number;
-}
-
-/** Block settings of `endpoint start --provider ...`, with the provider checked; undefined without --provider. */
-async function blockOptions(o: BlockCliOptions, cacheDir: string) {
-  const slurmOnly = (['partition', 'account', 'walltime', 'sbatchOption'] as const).filter((k) => o[k] !== undefined);
-  if (o.provider !== 'slurm' && slurmOnly.length) {
-    throw new RistrettoError(`--${slurmOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`, { endpoint: o.name });
-  }
-  if (!o.provider) return undefined;
-  if (!(o.idleTimeout >= 0)) throw new RistrettoError(`--idle-timeout must be a number of seconds >= 0, got ${o.idleTimeout}`);
-  if (o.minBlocks > o.maxBlocks) throw new RistrettoError(`--min-blocks (${o.minBlocks}) exceeds --max-blocks (${o.maxBlocks})`, { endpoint: o.name });
-  let provider;
-  if (o.provider === 'slurm') {
-    const { SlurmProvider } = await import('./endpoint/providers/slurm.ts');
-    provider = new SlurmProvider({
-      endpoint: o.name,
-      coresPerWorker: o.coresPerWorker,
-      ...(o.partition ? { partition: o.partition } : {}),
-      ...(o.account ? { account: o.account } : {}),
-      ...(o.walltime ? { walltime: o.walltime } : {}),
-      ...(o.sbatchOption ? { sbatchOptions: o.sbatchOption } : {}),
-    });
-  } else {
-    const { LocalProvider } = await import('./endpoint/providers/local.ts');
-    provider = new LocalProvider();
-  }
-  await provider.check();
-  const { dirname, join } = await import('node:path');
-  return {
-    provider,
-    workersPerBlock: o.workersPerBlock,
-    minBlocks: o.minBlocks,
-    maxBlocks: o.maxBlocks,
-    ...(o.initBlocks !== undefined ? { initBlocks: o.initBlocks } : {}),
-    idleTimeoutMs: Math.round(o.idleTimeout * 1000),
-    ...(o.workerInit ? { workerInit: o.workerInit } : {}),
-    dir: resolve(o.blockDir ?? join(dirname(cacheDir), 'endpoints', o.name)),
-    agentHost: o.agentAddress ?? (o.provider === 'local' ? '127.0.0.1' : (await import('node:os')).hostname()),
-    ...(o.listenPort ? { listenPort: o.listenPort } : {}),
-    ...(o.provider === 'local' ? { listenHost: '127.0.0.1' } : {}),
-  };
 }
 
 /** A task record for people: local ISO times, durations between the steps, the endpoint by name. */

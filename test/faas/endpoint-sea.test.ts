@@ -1,10 +1,12 @@
 /**
  * The zero-install endpoint: `npm run build:endpoint` (scripts/build-endpoint.mjs) makes one
  * executable with Node inside; copied into an empty folder and started with a PATH that has no node,
- * it attaches to a real service and its workers (the same executable) run tasks.
+ * it attaches to a real service and its workers (the same executable) run tasks — forked workers, and
+ * with `--provider slurm` block workers that the real Slurm scheduler starts (skipped without Slurm,
+ * failing under CI=true).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
@@ -15,20 +17,30 @@ const procs = new Procs();
 let url = '';
 let token = '';
 
+let build = '';
+
+function slurmDown(): string | undefined {
+  try {
+    const s = execFileSync('sinfo', ['-h', '-o', '%t'], { encoding: 'utf8', timeout: 20_000 });
+    return /idle|mix|alloc|comp/.test(s) ? undefined : `sinfo shows no usable node (${s.trim() || 'no output'})`;
+  } catch (e) {
+    return `Slurm is not running here (sinfo: ${(e as Error).message.split('\n')[0]})`;
+  }
+}
+const noSlurm = slurmDown();
+const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
 beforeAll(async () => {
   token = await procs.addUser('zero');
   url = (await procs.startService()).url;
-}, 240_000);
+  build = join(procs.dir, 'build');
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-endpoint.mjs'), build], { stdio: 'ignore', timeout: 600_000 });
+}, 900_000);
 
 afterAll(() => procs.cleanup());
 
 describe('single-executable endpoint', () => {
   it('runs agent and workers from one file with no node on PATH', async () => {
-    const build = join(procs.dir, 'build');
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-endpoint.mjs'), build], {
-      stdio: 'ignore',
-      timeout: 600_000,
-    });
     const clean = join(procs.dir, 'clean');
     mkdirSync(clean);
     const exe = join(clean, 'ristretto-endpoint');
@@ -73,6 +85,76 @@ describe('single-executable endpoint', () => {
       await procs.kill(ep, 'SIGTERM');
     }
     // Node's notice that the embedded module loader is experimental may appear; failures may not.
+    expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught/i);
+  }, 900_000);
+
+  it.skipIf(noSlurm !== undefined && !inCI)(`takes the provider options: Slurm blocks run the same executable${noSlurm ? ` (skipped: ${noSlurm})` : ''}`, async () => {
+    expect(noSlurm, 'CI needs a running Slurm: scripts/ci/setup-slurm.sh').toBeUndefined();
+    const clean = join(procs.dir, 'clean-slurm');
+    const bin = join(clean, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const exe = join(clean, 'ristretto-endpoint');
+    copyFileSync(join(build, 'ristretto-endpoint'), exe);
+    // A PATH with the Slurm client commands and nothing else: no node anywhere.
+    for (const c of ['sbatch', 'squeue', 'scancel', 'sinfo']) {
+      const found = execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+      symlinkSync(found, join(bin, c));
+    }
+    expect(existsSync(join(bin, 'node'))).toBe(false);
+    const jobs = () => execFileSync('squeue', ['-h', '--name', 'ristretto-zero-slurm', '-o', '%i'], { encoding: 'utf8' }).trim();
+    // An unknown provider and a Slurm-only option without --provider slurm: refused before attaching.
+    for (const [args, msg] of [
+      [['--provider', 'pbs'], /--provider must be one of local, slurm, got "pbs"/],
+      [['--partition', 'debug'], /--partition needs --provider slurm/],
+      [['--provider', 'slurm', '--max-blocks', 'x'], /--max-blocks must be an integer >= 1, got "x"/],
+    ] as const) {
+      const bad = spawn(exe, ['start', '--service', url, '--name', 'zero-bad', ...args], { cwd: clean, env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((r) => bad.once('exit', r));
+      expect(code).not.toBe(0);
+      expect(err).toMatch(msg);
+    }
+    const ep = spawn(
+      exe,
+      ['start', '--service', url, '--name', 'zero-slurm', '--cache-dir', join(clean, 'cache'), '--provider', 'slurm', '--partition', 'debug', '--min-blocks', '0', '--max-blocks', '1', '--workers-per-block', '2', '--idle-timeout', '600', '--block-dir', join(clean, 'blocks'), '--tag', 'site=zero'],
+      { cwd: clean, env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    ep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ep.stdout.on('data', (d: Buffer) => /attached id=/.test(d.toString()) && resolve());
+        ep.once('exit', (c) => reject(new Error(`endpoint exited with ${c}: ${stderr}`)));
+      });
+      // min-blocks 0: no job until work arrives.
+      expect(jobs()).toBe('');
+      const fx = new FaasClient({ serviceUrl: url, token });
+      try {
+        expect((await fx.getEndpoint('zero-slurm')).tags).toEqual(['site=zero']);
+        const fn = await fx.registerFunction((x: number) => ({ y: x * 3, exe: process.execPath, block: process.env.RISTRETTO_BLOCK_ID ?? null, path: process.env.PATH }));
+        const ids = await fx.batchRun([1, 2, 3, 4].map((x) => ({ functionId: fn, endpoint: 'zero-slurm', args: x })));
+        const got = new Map<string, { y: number; exe: string; block: string | null; path: string }>();
+        for await (const o of fx.results(ids)) {
+          expect(o.error, stderr).toBeUndefined();
+          got.set(o.taskId, o.result as { y: number; exe: string; block: string | null; path: string });
+        }
+        expect(ids.map((id) => got.get(id)!.y)).toEqual([3, 6, 9, 12]);
+        for (const r of got.values()) {
+          expect(r.exe).toBe(exe); // the block's workers are this executable
+          expect(r.block).toMatch(/\S/); // ... started by a block, not forked by the agent
+          expect(r.path).toBe(bin);
+        }
+        expect(jobs()).toMatch(/^\d+$/);
+      } finally {
+        await fx.close();
+      }
+    } finally {
+      await procs.kill(ep, 'SIGTERM');
+    }
+    // Stopping the endpoint cancels its block.
+    for (let i = 0; i < 100 && jobs() !== ''; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(jobs()).toBe('');
     expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught/i);
   }, 900_000);
 });
