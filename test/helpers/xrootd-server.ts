@@ -50,7 +50,10 @@ function nobody(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-/** Start xrootd serving copies of `files`; resolves once it accepts connections. */
+/**
+ * Start xrootd serving copies of `files` (any readable path can be served in place too: `url` of an
+ * absolute path); resolves once it accepts connections.
+ */
 export async function startXrootd(files: readonly string[]): Promise<XrootdServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ristretto-xrootd-'));
   chmodSync(dir, 0o755);

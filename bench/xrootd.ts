@@ -1,0 +1,176 @@
+/**
+ * root:// vs the local file: events/s of ADL queries read through a real xrootd on loopback, and the
+ * round trips (kXR_read + kXR_readv requests) per chunk.
+ *
+ *     npx tsx bench/xrootd.ts                                   # 1M snappy Parquet + 1M zlib ROOT, Q1 Q6, 3 reps
+ *     npx tsx bench/xrootd.ts --files /work/bench-data/adl-5M-snappy.parquet --queries 1,3,6 --reps 2
+ *     npx tsx bench/xrootd.ts --chunksize 200000 --out res.json
+ *
+ * Starts its own xrootd (as root: `-R nobody`; the files must be readable by nobody) on a free loopback
+ * port, serving the files in place. Each (query, file) cell runs `runAnalysis` in this process with the
+ * iterative executor (one thread, default chunk size, no postprocess, no entry-count cache), local and
+ * root:// interleaved with the order alternating per repetition, so load changes hit both alike; the
+ * time is the run's `wallSeconds` (preprocessing, every chunk, merge). The histograms of the two runs
+ * must be identical. Reported: best events/s of each side, their ratio (goal ≥ 0.8), the same ratio
+ * for the chunks after the first ("steady": the first chunk of a run over a URL starts the sync-read
+ * helper thread, which local Parquet files do without), a read-only ratio (the query's columns read
+ * chunk by chunk, no processor), and round trips and MiB per chunk over root://. Machine, load
+ * (before and after) and the command are printed.
+ */
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { openReader } from '../src/io/open.ts';
+import { xrootdCounters } from '../src/io/xrootd/index.ts';
+import { runAnalysis } from '../src/runner/run.ts';
+import { startXrootd } from '../test/helpers/xrootd-server.ts';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Args {
+  files: string[];
+  queries: number[];
+  reps: number;
+  chunksize: number | undefined;
+  out: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON)`);
+    if (k === '--files') a.files = v.split(',').filter(Boolean).map((f) => resolve(f));
+    else if (k === '--queries') a.queries = v.split(',').map(Number);
+    else if (k === '--reps') a.reps = Number(v);
+    else if (k === '--chunksize') a.chunksize = Number(v);
+    else if (k === '--out') a.out = resolve(v);
+    else throw new Error(`unknown option ${k}`);
+  }
+  if (!a.files.length) a.files = ['/work/bench-data/adl-1M-snappy.parquet', '/work/bench-data/adl-1M-zlib.root'];
+  return a;
+}
+
+interface Run {
+  seconds: number;
+  /** Chunk times after the first (which pays for the sync-read helper thread and opening the file). */
+  steadySeconds: number;
+  columns: string[];
+  events: number;
+  chunks: number;
+  requests: number;
+  bytes: number;
+  accumulator: unknown;
+}
+
+async function run(file: string, query: number, chunksize: number | undefined, tmp: string): Promise<Run> {
+  const json = join(tmp, `ds-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
+  const r0 = xrootdCounters.requests;
+  const b0 = xrootdCounters.bytes;
+  const r = await runAnalysis({
+    fileset: json,
+    processor: join(repo, 'processors', 'adl', `query-${query}.ts`),
+    ...(chunksize ? { chunksize } : {}),
+    postprocess: false,
+    cacheFile: false,
+  });
+  return {
+    seconds: r.metrics.wallSeconds,
+    steadySeconds: r.metrics.chunkSeconds.slice(1).reduce((a, b) => a + b, 0),
+    columns: r.metrics.columns,
+    events: r.metrics.events,
+    chunks: r.metrics.chunks,
+    requests: xrootdCounters.requests - r0,
+    bytes: xrootdCounters.bytes - b0,
+    accumulator: r.accumulator,
+  };
+}
+
+/** Only read (and decode) the query's columns chunk by chunk: the byte source without the processor. */
+async function readOnly(file: string, columns: readonly string[], chunksize: number): Promise<{ seconds: number; requests: number }> {
+  const r0 = xrootdCounters.requests;
+  const t = performance.now();
+  const r = await openReader(file, { treeName: 'Events' });
+  for (let a = 0; a < r.numEntries; a += chunksize) await r.read(columns, a, Math.min(r.numEntries, a + chunksize));
+  await r.close();
+  return { seconds: (performance.now() - t) / 1000, requests: xrootdCounters.requests - r0 };
+}
+
+const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const tmp = mkdtempSync(join(tmpdir(), 'ristretto-bench-xrootd-'));
+  const server = await startXrootd([]);
+  const load0 = loadavg();
+  console.log(`command: npx tsx bench/xrootd.ts ${process.argv.slice(2).join(' ')}`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load before ${load0.map((l) => l.toFixed(1)).join(' ')}`);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const q of args.queries) {
+      for (const file of args.files) {
+        const url = server.url(file);
+        const local: Run[] = [];
+        const remote: Run[] = [];
+        for (let rep = 0; rep < args.reps; rep++) {
+          // alternate which side goes first, so a load change does not always favour one
+          const order = rep % 2 === 0 ? ['local', 'root'] : ['root', 'local'];
+          for (const side of order) {
+            const r = await run(side === 'local' ? file : url, q, args.chunksize, tmp);
+            (side === 'local' ? local : remote).push(r);
+            console.log(`  Q${q} ${basename(file)} ${side.padEnd(5)} rep ${rep + 1}: ${r.seconds.toFixed(2)} s, ${fmt(r.events / r.seconds)} events/s${side === 'root' ? `, ${r.requests} round trips / ${r.chunks} chunks` : ''}`);
+          }
+        }
+        // the reads alone, interleaved the same way
+        const readL: number[] = [];
+        const readR: number[] = [];
+        let readTrips = 0;
+        for (let rep = 0; rep < args.reps; rep++) {
+          for (const side of rep % 2 === 0 ? ['local', 'root'] : ['root', 'local']) {
+            const x = await readOnly(side === 'local' ? file : url, local[0]!.columns, args.chunksize ?? 100_000);
+            if (side === 'local') readL.push(x.seconds);
+            else {
+              readR.push(x.seconds);
+              readTrips = x.requests;
+            }
+            console.log(`  Q${q} ${basename(file)} read-only ${side.padEnd(5)} rep ${rep + 1}: ${x.seconds.toFixed(2)} s${side === 'root' ? `, ${x.requests} round trips` : ''}`);
+          }
+        }
+        if (!isDeepStrictEqual(local[0]!.accumulator, remote[0]!.accumulator)) throw new Error(`Q${q} ${file}: histograms over root:// differ from the local run`);
+        const bestL = Math.min(...local.map((r) => r.seconds));
+        const bestR = Math.min(...remote.map((r) => r.seconds));
+        const r0 = remote[0]!;
+        rows.push({
+          query: `Q${q}`,
+          file: basename(file),
+          events: r0.events,
+          chunks: r0.chunks,
+          'local ev/s': fmt(r0.events / bestL),
+          'root:// ev/s': fmt(r0.events / bestR),
+          'root/local': (bestL / bestR).toFixed(2),
+          'steady root/local': (Math.min(...local.map((r) => r.steadySeconds)) / Math.min(...remote.map((r) => r.steadySeconds))).toFixed(2),
+          'round trips/chunk': (r0.requests / r0.chunks).toFixed(1),
+          'MiB/chunk': (r0.bytes / r0.chunks / 2 ** 20).toFixed(1),
+          'read-only root/local': (Math.min(...readL) / Math.min(...readR)).toFixed(2),
+          'read-only trips': readTrips,
+          'local s': local.map((r) => r.seconds.toFixed(2)).join(' '),
+          'root:// s': remote.map((r) => r.seconds.toFixed(2)).join(' '),
+        });
+      }
+    }
+  } finally {
+    await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const load1 = loadavg();
+  console.log(`load after ${load1.map((l) => l.toFixed(1)).join(' ')}`);
+  console.table(rows);
+  if (args.out) writeFileSync(args.out, JSON.stringify({ argv: process.argv.slice(2), load: [load0, load1], rows }, null, 2));
+  process.exit(0);
+}
+
+await main();
