@@ -143,6 +143,8 @@ export class FaasExecutor extends BaseExecutor {
   private closed = false;
   /** Per-endpoint counters (by site id: a site may be re-created when it rejoins via a tag). */
   private readonly counters = new Map<string, Record<EndpointCounter, number>>();
+  /** Where each copy was first reported running: a worker lost there is that endpoint's retry, wherever the rerun went. */
+  private readonly firstRanOn = new WeakMap<Copy, Site>();
 
   private constructor(
     private readonly fx: FaasClient,
@@ -357,6 +359,7 @@ export class FaasExecutor extends BaseExecutor {
    */
   private onRunning(copy: Copy, endpointId?: string): void {
     this.rebind(copy, endpointId);
+    if (!this.firstRanOn.has(copy)) this.firstRanOn.set(copy, copy.site);
     copy.runningAt ??= Date.now();
     let freed = false;
     for (const other of copy.run.copies) {
@@ -494,8 +497,9 @@ export class FaasExecutor extends BaseExecutor {
   // ---------------------------------------------------------------- outcomes
 
   private onOutcome(copy: Copy, o: TaskOutcome): void {
-    // The service reran the task after losing its worker: count that where it last ran (before rebinding).
-    if (o.attempts > 1) this.count(copy.site, 'retries', o.attempts - 1);
+    // The service reran the task after losing its worker: a retry of the endpoint it first ran on (a
+    // rerun may start on an alternate endpoint). Several losses are all counted there.
+    if (o.attempts > 1) this.count(this.firstRanOn.get(copy) ?? copy.site, 'retries', o.attempts - 1);
     this.rebind(copy, o.endpointId);
     copy.site.inflight.delete(copy);
     const { run } = copy;
