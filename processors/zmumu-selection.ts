@@ -8,7 +8,7 @@
  * generated loop per chunk); the hand-written loop it replaced is bench/hand/zmumu-selection.ts.
  */
 import { compute, fused, PackedSelection } from 'ristretto';
-import type { Events } from 'ristretto';
+import type { Events, Expr, FusedEvents, Objects } from 'ristretto';
 
 export const MUON_PT = 15;
 export const MUON_ETA = 2.4;
@@ -29,9 +29,21 @@ export interface DimuonSelection {
   readonly mass: Float64Array;
 }
 
-/** Evaluate the selection on a chunk. */
-export function selectDimuons(events: Events): DimuonSelection {
-  const ev = fused(events);
+/** The selection as fused expressions: one condition per cut, the two leading good muons and their mass. */
+export interface DimuonExprs {
+  /** One condition per cut of `CUTS`, per event. */
+  readonly cuts: Readonly<Record<(typeof CUTS)[number], Expr>>;
+  /** The leading and subleading good muon (defined where `found` holds). */
+  readonly mu1: Objects;
+  readonly mu2: Objects;
+  /** True where the event has two good muons. */
+  readonly found: Expr;
+  /** Invariant mass of the two leading good muons. */
+  readonly mass: Expr;
+}
+
+/** The selection on the events of a chunk, as expressions (nothing runs until `compute`). */
+export function dimuons(ev: FusedEvents): DimuonExprs {
   const inAcceptance = ev.Muon.where((m) => m.pt.gt(MUON_PT).and(m.eta.abs().lt(MUON_ETA)));
   const tight = inAcceptance.where((m) => m.tightId.ne(0));
   const good = tight.where((m) => m.pfRelIso04_all.lt(MUON_ISO));
@@ -39,16 +51,26 @@ export function selectDimuons(events: Events): DimuonSelection {
   const second = good.where((m) => m.index.ne(mu1.index)).argmax((m) => m.pt);
   const [mu2] = second.objects;
   const mass = mu1.p4.add(mu2.p4).mass;
-  const c = compute({
+  const found = second.exists;
+  const cuts = {
     trigger: ev.HLT.IsoMu24.ne(0),
     twoMuons: inAcceptance.count().ge(2),
     tightId: tight.count().ge(2),
     isolated: good.count().ge(2),
-    oppositeCharge: second.exists.and(mu1.charge.mul(mu2.charge).lt(0)),
-    massWindow: second.exists.and(mass.between(MASS_LO, MASS_HI)),
-    lead: mu1.globalIndex.where(second.exists).fillNone(-1),
-    sublead: mu2.globalIndex.where(second.exists).fillNone(-1),
-    mass: mass.where(second.exists).fillNone(NaN),
+    oppositeCharge: found.and(mu1.charge.mul(mu2.charge).lt(0)),
+    massWindow: found.and(mass.between(MASS_LO, MASS_HI)),
+  };
+  return { cuts, mu1, mu2, found, mass };
+}
+
+/** Evaluate the selection on a chunk. */
+export function selectDimuons(events: Events): DimuonSelection {
+  const { cuts, mu1, mu2, found, mass } = dimuons(fused(events));
+  const c = compute({
+    ...cuts,
+    lead: mu1.globalIndex.where(found).fillNone(-1),
+    sublead: mu2.globalIndex.where(found).fillNone(-1),
+    mass: mass.where(found).fillNone(NaN),
   });
   const selection = new PackedSelection();
   for (const cut of CUTS) selection.add(cut, c[cut] as Uint8Array);

@@ -8,8 +8,9 @@
  *
  *     run-analysis samples/datasets/zmumu.json processors/zmumu-weighted.ts
  */
-import { defineProcessor, Hist, Regular, StrCategory, Weight, Weights } from 'ristretto';
-import { CUTS, MASS_HI, MASS_LO, selectDimuons } from './zmumu-selection.ts';
+import { BinnedLookup, compute, defineProcessor, fused, Hist, Regular, StrCategory, Weight, Weights } from 'ristretto';
+import type { Expr, ExprLike } from 'ristretto';
+import { CUTS, MASS_HI, MASS_LO, dimuons } from './zmumu-selection.ts';
 
 /** Muon ID+isolation scale factors: rows |η| bins, columns pt bins; value and absolute uncertainty. */
 export const SF_ETA_EDGES = [0, 0.9, 1.2, 2.1, 2.4];
@@ -27,25 +28,21 @@ export const SF_ERROR = [
   [0.015, 0.01, 0.008, 0.012],
 ];
 
-/** Index b with edges[b] ≤ x < edges[b + 1]; 0 below the first edge, the last index above the last edge. */
-function lowerEdgeIndex(edges: readonly number[], x: number): number {
-  let b = 0;
-  while (b + 1 < edges.length && x >= edges[b + 1]!) b++;
-  return b;
-}
+// The last pt bin is open-ended; values beyond the table take its first or last bin (|η| ≥ 2.4: the last row).
+const SF_BINS = [SF_ETA_EDGES, [...SF_PT_EDGES, Infinity]];
+/** Scale factor per (|η|, pt) bin, and its absolute uncertainty. */
+export const MUON_SF = new BinnedLookup(SF_VALUE, SF_BINS, 'muonSF');
+export const MUON_SF_ERROR = new BinnedLookup(SF_ERROR, SF_BINS, 'muonSFError');
 
 /** Scale factor of one muon and its uncertainty. */
 export function muonSF(pt: number, eta: number): [number, number] {
-  // |η| beyond the table uses its last row; pt above the last edge, its last column.
-  const i = Math.min(lowerEdgeIndex(SF_ETA_EDGES, Math.abs(eta)), SF_VALUE.length - 1);
-  const j = lowerEdgeIndex(SF_PT_EDGES, pt);
-  return [SF_VALUE[i]![j]!, SF_ERROR[i]![j]!];
+  return [MUON_SF.value(Math.abs(eta), pt), MUON_SF_ERROR.value(Math.abs(eta), pt)];
 }
 
 /** Pileup weight: ratio of the data and simulation true-interaction profiles (Gaussians), data mean ±5 % for the variations. */
-export function pileupWeight(nTrue: number, dataMean: number): number {
-  const g = (x: number, mu: number, sigma: number) => Math.exp(-0.5 * ((x - mu) / sigma) ** 2) / sigma;
-  return g(nTrue, dataMean, 9) / g(nTrue, 32, 11);
+export function pileupWeight(nTrue: Expr, dataMean: ExprLike): Expr {
+  const g = (mu: ExprLike, sigma: number) => nTrue.sub(mu).div(sigma).pow(2).mul(-0.5).exp().div(sigma);
+  return g(dataMean, 9).div(g(32, 11));
 }
 export const PILEUP_DATA_MEAN = 30;
 
@@ -61,65 +58,45 @@ export default defineProcessor({
   }),
   process(events, ctx) {
     const out = this.accumulator();
-    const { selection, lead, sublead, mass } = selectDimuons(events);
-    const passed = selection.all(...CUTS);
+    const ev = fused(events);
+    const { cuts, mu1, mu2, mass } = dimuons(ev);
+    const passed = CUTS.map((c) => cuts[c]).reduce((x, y) => x.and(y));
     const isMC = 'genWeight' in events;
-    const gen = isMC ? events.genWeight : undefined;
-
-    let sumw = 0;
-    if (gen) for (let e = 0; e < events.numEvents; e++) sumw += gen[e]!;
-    else sumw = events.numEvents;
+    let sumw = isMC ? 0 : events.numEvents; // Σ genWeight over all events, for the normalization
+    if (isMC) for (const w of events.genWeight) sumw += w;
     out.sumw[ctx.dataset] = sumw;
-
-    // Compact the selected events: mass, genWeight and the per-event factors with their variations.
-    let n = 0;
-    for (let e = 0; e < passed.length; e++) n += passed[e]!;
-    const m = new Float64Array(n);
-    const idx = new Int32Array(n);
-    for (let e = 0, k = 0; e < passed.length; e++) {
-      if (passed[e]) {
-        m[k] = mass[e]!;
-        idx[k++] = e;
-      }
-    }
-    if (!gen) {
-      out.mass.fill(ctx.dataset, 'nominal', m);
+    if (!isMC) {
+      out.mass.fill(ctx.dataset, 'nominal', compute(mass.where(passed)));
       return out;
     }
 
-    const pt = events.Muon.pt.content;
-    const eta = events.Muon.eta.content;
-    const genw = new Float64Array(n);
-    const sf = new Float64Array(n);
-    const sfUp = new Float64Array(n);
-    const sfDown = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const e = idx[k]!;
-      genw[k] = gen[e]!;
-      const [s1, u1] = muonSF(pt[lead[e]!]!, eta[lead[e]!]!);
-      const [s2, u2] = muonSF(pt[sublead[e]!]!, eta[sublead[e]!]!);
-      sf[k] = s1 * s2;
-      sfUp[k] = (s1 + u1) * (s2 + u2);
-      sfDown[k] = (s1 - u1) * (s2 - u2);
+    // Per selected event: genWeight, the product of the two muons' scale factors (shifted by their
+    // uncertainties for the variations) and, where the file has it, the pileup weight.
+    const s1 = MUON_SF.at(mu1.eta.abs(), mu1.pt);
+    const u1 = MUON_SF_ERROR.at(mu1.eta.abs(), mu1.pt);
+    const s2 = MUON_SF.at(mu2.eta.abs(), mu2.pt);
+    const u2 = MUON_SF_ERROR.at(mu2.eta.abs(), mu2.pt);
+    const columns: Record<string, Expr> = {
+      mass,
+      genWeight: ev.genWeight,
+      sf: s1.mul(s2),
+      sfUp: s1.add(u1).mul(s2.add(u2)),
+      sfDown: s1.sub(u1).mul(s2.sub(u2)),
+    };
+    const hasPileup = 'Pileup' in events && 'nTrueInt' in events.Pileup;
+    if (hasPileup) {
+      const nTrue = ev.Pileup.nTrueInt;
+      columns.pu = pileupWeight(nTrue, PILEUP_DATA_MEAN);
+      columns.puUp = pileupWeight(nTrue, PILEUP_DATA_MEAN * 1.05);
+      columns.puDown = pileupWeight(nTrue, PILEUP_DATA_MEAN * 0.95);
     }
-    const weights = new Weights(n);
-    weights.add('genWeight', genw);
-    weights.add('muonSF', sf, { up: sfUp, down: sfDown });
-    if ('Pileup' in events && 'nTrueInt' in events.Pileup) {
-      const nTrue = events.Pileup.nTrueInt;
-      const pu = new Float64Array(n);
-      const puUp = new Float64Array(n);
-      const puDown = new Float64Array(n);
-      for (let k = 0; k < n; k++) {
-        const t = nTrue[idx[k]!]!;
-        pu[k] = pileupWeight(t, PILEUP_DATA_MEAN);
-        puUp[k] = pileupWeight(t, PILEUP_DATA_MEAN * 1.05);
-        puDown[k] = pileupWeight(t, PILEUP_DATA_MEAN * 0.95);
-      }
-      weights.add('pileup', pu, { up: puUp, down: puDown });
-    }
-    out.mass.fill(ctx.dataset, 'nominal', m, { weight: weights.weight() });
-    for (const v of weights.variations) out.mass.fill(ctx.dataset, v, m, { weight: weights.weight(v) });
+    const c = compute(Object.fromEntries(Object.entries(columns).map(([k, x]) => [k, x.where(passed)])));
+    const weights = new Weights(c.mass.length);
+    weights.add('genWeight', c.genWeight);
+    weights.add('muonSF', c.sf, { up: c.sfUp, down: c.sfDown });
+    if (hasPileup) weights.add('pileup', c.pu, { up: c.puUp, down: c.puDown });
+    out.mass.fill(ctx.dataset, 'nominal', c.mass, { weight: weights.weight() });
+    for (const v of weights.variations) out.mass.fill(ctx.dataset, v, c.mass, { weight: weights.weight(v) });
     return out;
   },
 });

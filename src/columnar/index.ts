@@ -51,7 +51,7 @@ export {
 } from './vector.ts';
 export type { VectorResult } from './vector.ts';
 export { toArrow, flatToArrow, jaggedToArrow, collectionToArrow, fromArrow, fromArrowBatch, ArrowConversionError } from './arrow.ts';
-export { fused, compute, concat, Expr, LazyObjects, LorentzVector, Candidates, Best, lazyObjects, lazyColumn } from './fused/index.ts';
-export type { ExprLike, Objects, FusedEvents } from './fused/index.ts';
+export { fused, compute, concat, Expr, LazyObjects, LorentzVector, Candidates, Best, lazyObjects, lazyColumn, BinnedLookup } from './fused/index.ts';
+export type { ExprLike, Objects, FusedEvents, NestedNumbers } from './fused/index.ts';
 /** The fused layer's free functions (`fx.deltaR`, `fx.transverseMass`, `fx.maximum`, …), apart from the eager kernels of the same names. */
 export * as fx from './fused/index.ts';

@@ -21,7 +21,8 @@ import { run } from './compile.ts';
 /** A number or an expression: what every operand slot accepts. */
 export type ExprLike = Expr | number;
 
-function nodeOf(x: ExprLike, operation: string): Node {
+/** @internal The graph node of an operand (numbers become constants); a typed error for anything else. */
+export function nodeOf(x: ExprLike, operation: string): Node {
   if (typeof x === 'number') return constant(x);
   if (x instanceof Expr) return x.node;
   throw new InvalidArgumentError(

@@ -20,6 +20,7 @@ import { InvalidArgumentError, LengthMismatchError } from '../errors.ts';
 import type { Domain, ListDomain, Node, ReduceNode, Var } from './graph.ts';
 import { COSTLY, OPS, columnsOf, newVar, op, subst } from './graph.ts';
 import { shapeOf } from './shape.ts';
+import { binIndex } from './bins.ts';
 
 interface Frame {
   readonly v: Var | null;
@@ -79,6 +80,7 @@ function collectSiblings(roots: readonly Node[]): Map<string, ReduceNode[]> {
         if (x.v.bound) visit(x.v.bound.red);
         break;
       case 'op':
+      case 'lookup':
         x.args.forEach(visit);
         break;
       case 'where':
@@ -300,6 +302,16 @@ class Generator {
       for (let p = dom.parts.length - 2; p >= 0; p--) expr = `(${l} < ${lens.slice(0, p + 1).join(' + ')} ? ${value(p)} : ${expr})`;
       return expr;
     }
+    if (node.k === 'lookup') {
+      // Bin per dimension (clamped; −1 for NaN), then the row-major value; NaN when any argument is NaN.
+      const { edges, values } = node.table;
+      const bins = node.args.map((a, d) => `binIndex(${this.param(edges[d]!)}, ${this.num(a, t)})`);
+      const names = bins.map(() => this.fresh('t'));
+      bins.forEach((b, d) => t.lines.push(`const ${names[d]} = ${b};`));
+      let flat = names[0]!;
+      for (let d = 1; d < names.length; d++) flat = `(${flat} * ${edges[d]!.length - 1} + ${names[d]})`;
+      return `(${names.map((b) => `${b} < 0`).join(' || ')} ? NaN : ${this.param(values)}[${flat}])`;
+    }
     if (node.k !== 'op') fail(`internal: cannot emit ${node.k}`, 'Report this as a bug.');
     const [template] = OPS[node.op];
     const args = node.args.map((a, i) => {
@@ -411,7 +423,7 @@ class Generator {
         g.members.push([x, v]);
         return;
       }
-      if (x.k === 'op') x.args.forEach(visit);
+      if (x.k === 'op' || x.k === 'lookup') x.args.forEach(visit);
       else if (x.k === 'where') {
         visit(x.x);
         visit(x.c);
@@ -462,6 +474,7 @@ function hasEventParts(node: Node, seen = new Set<Node>()): boolean {
     case 'field':
       return node.v.bound !== undefined || node.name.startsWith('@');
     case 'op':
+    case 'lookup':
       return node.args.some((a) => hasEventParts(a, seen));
     case 'where':
       return hasEventParts(node.x, seen) || hasEventParts(node.c, seen);
@@ -554,7 +567,7 @@ export function run(outputs: readonly Node[]): CompiledSink {
   let fn = compiled.get(src);
   if (fn === undefined) {
     try {
-      fn = new Function('wrapPhi', src)(wrapPhi) as (n: number, ...arrays: NumericArray[]) => number;
+      fn = new Function('wrapPhi', 'binIndex', src)(wrapPhi, binIndex) as (n: number, ...arrays: NumericArray[]) => number;
     } catch (e) {
       fail(
         `could not compile the fused loop (${(e as Error).message})`,

@@ -146,7 +146,21 @@ export interface FoundNode extends NodeBase {
   readonly k: 'found';
   readonly red: ReduceNode;
 }
-export type Node = ConstNode | EventNode | FieldNode | LenNode | OpNode | WhereNode | ReduceNode | FoundNode;
+/** A binned table (edges per dimension, values in row-major order), read by a `lookup` node. */
+export interface Table {
+  readonly name: string;
+  /** Bin edges per dimension, increasing. */
+  readonly edges: readonly Float64Array[];
+  /** Values, row-major: the last dimension varies fastest. */
+  readonly values: Float64Array;
+}
+/** The value of a table at the bins of its arguments (one per dimension), clamped to the first and last bin. */
+export interface LookupNode extends NodeBase {
+  readonly k: 'lookup';
+  readonly table: Table;
+  readonly args: readonly Node[];
+}
+export type Node = ConstNode | EventNode | FieldNode | LenNode | OpNode | WhereNode | ReduceNode | FoundNode | LookupNode;
 
 /**
  * A short structural key: the text (an operation and its operands' keys) hashed to ~106 bits. Keys made by
@@ -305,6 +319,21 @@ class FoundImpl extends Keyed implements FoundNode {
   }
 }
 
+class LookupImpl extends Keyed implements LookupNode {
+  readonly k = 'lookup';
+  readonly type = 'num';
+  constructor(
+    readonly table: Table,
+    readonly args: readonly Node[],
+    readonly fv: readonly Var[],
+  ) {
+    super();
+  }
+  protected makeKey(): string {
+    return hashKey(`lookup${idOf(this.table)}(${this.args.map((a) => a.key).join(',')})`);
+  }
+}
+
 function union(...lists: (readonly Var[])[]): readonly Var[] {
   const out: Var[] = [];
   for (const l of lists) for (const v of l) if (!out.includes(v)) out.push(v);
@@ -398,6 +427,13 @@ export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: No
   return new ReduceImpl(r, vars, body, cond, fv, type);
 }
 
+/** A table lookup; filtered arguments filter the result, as for operations. */
+export function lookup(table: Table, args: readonly Node[]): Node {
+  const conds = args.filter((a): a is WhereNode => a.k === 'where');
+  if (conds.length > 0) return where(lookup(table, args.map((a) => (a.k === 'where' ? a.x : a))), allOf(conds.map((w) => w.c)));
+  return new LookupImpl(table, args, union(...args.map((a) => a.fv)));
+}
+
 const founds = new WeakMap<ReduceNode, FoundNode>();
 
 /** Whether an argmin/argmax has a winner; one node per reduction, so filters on it compare by identity. */
@@ -442,6 +478,11 @@ export function subst(node: Node, from: Var, to: Var, memo = new Map<Node, Node>
       const body = subst(node.body, from, to, memo);
       const cond = node.cond && subst(node.cond, from, to, memo);
       out = body === node.body && cond === node.cond ? node : reduce(node.r, node.vars, body, cond);
+      break;
+    }
+    case 'lookup': {
+      const args = node.args.map((a) => subst(a, from, to, memo));
+      out = args.every((a, i) => a === node.args[i]) ? node : lookup(node.table, args);
       break;
     }
     case 'found': {

@@ -14,3 +14,5 @@
 export { Expr, LazyObjects, LorentzVector, Candidates, Best, fused, compute, concat, lazyObjects, lazyColumn, deltaPhi, deltaR, transverseMass, maximum, minimum } from './api.ts';
 export type { ExprLike, Objects, FusedEvents } from './api.ts';
 export { compiledLoops } from './compile.ts';
+export { BinnedLookup } from './lookup.ts';
+export type { NestedNumbers } from './lookup.ts';

@@ -29,7 +29,7 @@ function nameHash(s: string): number {
   return x ^ s.length;
 }
 
-const TAG = { const: 1, event: 2, len: 3, field: 4, op: 5, where: 6, reduce: 7, found: 8, dom: 9, list: 10, concat: 11, var: 12, bound: 13, leaf: 14, end: 15, ref: 16 } as const;
+const TAG = { const: 1, event: 2, len: 3, field: 4, op: 5, where: 6, reduce: 7, found: 8, lookup: 17, dom: 9, list: 10, concat: 11, var: 12, bound: 13, leaf: 14, end: 15, ref: 16 } as const;
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 
@@ -152,6 +152,16 @@ export function shapeOf(roots: readonly Node[]): Shape {
         break;
       case 'found':
         visit(x.red);
+        break;
+      case 'lookup':
+        // The bins per dimension are literals of the generated loop (strides), so they are part of the shape.
+        h.mix(x.args.length);
+        for (const e of x.table.edges) {
+          h.mix(e.length);
+          leaf(e);
+        }
+        leaf(x.table.values);
+        for (const a of x.args) visit(a);
         break;
     }
     h.mix(TAG.end);
