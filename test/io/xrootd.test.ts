@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileIdentity } from '../../src/dataset/identity.ts';
@@ -15,7 +16,7 @@ import { convert } from '../../src/io/convert.ts';
 import { openReader } from '../../src/io/open.ts';
 import { BasketReadError, openRoot, RootFileError } from '../../src/io/root/index.ts';
 import { openSource, SourceError } from '../../src/io/source.ts';
-import { XrootdSource } from '../../src/io/xrootd/index.ts';
+import { parseXrootdUrl, XrootdSource } from '../../src/io/xrootd/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { caught } from '../helpers/caught.ts';
 import { tempDir } from '../helpers/files.ts';
@@ -234,4 +235,133 @@ describe.skipIf(missing !== undefined)('root:// when the server dies', () => {
       await remote.close();
     }
   }, 120_000);
+});
+
+describe('root:// URLs', () => {
+  it('parses host, port, absolute path and opaque CGI', () => {
+    expect(parseXrootdUrl('root://eos.cern.ch//eos/a/b.root')).toEqual({ host: 'eos.cern.ch', port: 1094, path: '/eos/a/b.root', opaque: '' });
+    expect(parseXrootdUrl('root://u@h:2000/data/f.root?authz=x&y=1')).toEqual({ host: 'h', port: 2000, path: '/data/f.root', opaque: 'authz=x&y=1' });
+    expect(parseXrootdUrl('xroot://[::1]:1095//f')).toMatchObject({ host: '::1', port: 1095, path: '/f' });
+  });
+
+  it('refuses what it cannot read with a SourceError saying what to write instead', () => {
+    for (const [url, says] of [
+      ['root://host', 'root://host[:port]//absolute/path'],
+      ['root://host:99999//f', 'out of range'],
+      ['roots://host//f', 'not supported'],
+    ] as const) {
+      const e = (() => {
+        try {
+          parseXrootdUrl(url);
+        } catch (err) {
+          return err as Error;
+        }
+        throw new Error(`${url} parsed`);
+      })();
+      expect(e).toBeInstanceOf(SourceError);
+      expect(e.message).toContain(says);
+    }
+  });
+});
+
+/**
+ * A minimal redirector on loopback in front of the real xrootd: it answers the handshake, kXR_protocol
+ * and kXR_login itself, then answers kXR_stat with kXR_wait (0 s), then kXR_waitresp followed by a
+ * kXR_attn/kXR_asynresp carrying a kXR_redirect to the data server, as a busy manager would.
+ */
+function redirector(target: () => { port: number }): { server: Server; log: string[]; port: () => number } {
+  const log: string[] = [];
+  const reply = (sock: Socket, stream: number, status: number, body: Buffer) => {
+    const h = Buffer.alloc(8);
+    h.writeUInt16BE(stream, 0);
+    h.writeUInt16BE(status, 2);
+    h.writeInt32BE(body.length, 4);
+    sock.write(Buffer.concat([h, body]));
+  };
+  const int = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  let stats = 0;
+  const server = createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    let shaken = false;
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!shaken && buf.length >= 20) {
+        shaken = true;
+        buf = buf.subarray(20);
+        reply(sock, 0, 0, Buffer.concat([int(0x520), int(1)]));
+      }
+      while (shaken && buf.length >= 24 && buf.length >= 24 + buf.readInt32BE(20)) {
+        const stream = buf.readUInt16BE(0);
+        const req = buf.readUInt16BE(2);
+        const body = buf.subarray(24, 24 + buf.readInt32BE(20));
+        buf = buf.subarray(24 + body.length);
+        log.push(`${req}`);
+        if (req === 3006) reply(sock, stream, 0, Buffer.concat([int(0x520), int(1)]));
+        else if (req === 3007) reply(sock, stream, 0, Buffer.alloc(16, 7));
+        else if (req === 3017 && stats++ % 2 === 0) reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\0')]));
+        else if (req === 3017) {
+          reply(sock, stream, 4006, int(1));
+          const inner = Buffer.alloc(8);
+          inner.writeUInt16BE(stream, 0);
+          inner.writeUInt16BE(4004, 2);
+          const redirect = Buffer.concat([int(target().port), Buffer.from('127.0.0.1?ristretto.test=1')]);
+          inner.writeInt32BE(redirect.length, 4);
+          reply(sock, 0, 4001, Buffer.concat([int(5008), int(0), inner, redirect]));
+        } else reply(sock, stream, 4003, Buffer.concat([int(3006), Buffer.from('redirector serves no data\0')]));
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  return { server, log, port: () => (server.address() as { port: number }).port };
+}
+
+describe.skipIf(missing !== undefined)('root:// redirects', () => {
+  let server: XrootdServer;
+  beforeAll(async () => {
+    server = await startXrootd([RANDOM]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('follows kXR_wait, kXR_waitresp + kXR_attn and kXR_redirect to the data server', async () => {
+    const r = redirector(() => server);
+    try {
+      await new Promise((ok) => r.server.once('listening', ok));
+      const path = join(server.dataDir, 'random.bin');
+      const src = await openSource(`root://127.0.0.1:${r.port()}/${path}`, FAST);
+      try {
+        const local = readFileSync(RANDOM);
+        expect(src.size).toBe(local.length);
+        const got = await Promise.all([src.read(0, 1000), src.read(3 << 20, (3 << 20) + 5000)]);
+        expect(Buffer.compare(Buffer.from(got[0]!), local.subarray(0, 1000))).toBe(0);
+        expect(Buffer.compare(Buffer.from(got[1]!), local.subarray(3 << 20, (3 << 20) + 5000))).toBe(0);
+        // protocol, login, stat (→ wait), stat again (→ waitresp, attn with the redirect); data went elsewhere
+        expect(r.log).toEqual(['3006', '3007', '3017', '3017']);
+      } finally {
+        await src.close();
+      }
+    } finally {
+      r.server.close();
+    }
+  });
+
+  it('a redirect loop ends in a SourceError naming the URL', async () => {
+    // a redirector that sends every client back to itself
+    const r = redirector(() => ({ port: r.port() }));
+    try {
+      await new Promise((ok) => r.server.once('listening', ok));
+      const url = `root://127.0.0.1:${r.port()}//some/file.root`;
+      const e = await caught(openSource(url, FAST));
+      expect(e).toBeInstanceOf(SourceError);
+      expect(e.message).toContain(url);
+      expect(e.message).toContain('more than 8 redirects');
+    } finally {
+      r.server.close();
+    }
+  });
 });
