@@ -12,7 +12,9 @@
  * variables: pyhf holds them with equality constraints, which in exact arithmetic give the same
  * iterates (their step is 0 and they leave the free block of the BFGS matrix untouched).
  *
- * Reimplemented from the algorithm's description (D. Kraft, DFVLR-FB 88-28, 1988), not translated.
+ * Written after the algorithm (D. Kraft, DFVLR-FB 88-28, 1988) and the control flow and constants of
+ * scipy's implementation, not translated: a dense BFGS matrix instead of LDLᵀ factors and an
+ * active-set solver for the box QP instead of LSQ/NNLS (same iterates up to rounding).
  */
 
 export interface SlsqpOptions {
