@@ -181,6 +181,8 @@ suite('live view in a browser', () => {
       expect((await cell('site-a', 'done')) + (await cell('site-b', 'done'))).toBe(8);
       for (const ep of ['site-a', 'site-b']) for (const col of ['failures', 'running', 'queued']) expect(await cell(ep, col)).toBe(0);
       await page.locator('#search').fill('');
+      await page.locator('.card[data-key="muon_pt"] select.mode').selectOption('stack');
+      await page.waitForFunction(() => [...document.querySelectorAll('.card[data-key="muon_pt"] svg text')].some((t) => t.textContent === 'SingleMu'), null, { timeout: 30_000 });
       await page.locator('.card[data-key="met"] .plot svg.root_canvas').first().waitFor({ timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, 'faas-run-endpoints.png'), fullPage: true });
       expect(errors).toEqual([]);
