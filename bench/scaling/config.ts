@@ -35,6 +35,12 @@ export interface StudyConfig {
   weak?: { concurrent: number[]; workersPerAnalysis: number };
   /** FaaS endpoints the workers are split across. */
   endpoints: number;
+  /**
+   * Where each endpoint gets its workers (default all `local`: forked processes): `slurm` makes that
+   * endpoint hold one warm Slurm block (`--provider slurm --min-blocks 1 --max-blocks 1`) whose worker
+   * runs the endpoint's slots. Needs a running Slurm (scripts/ci/setup-slurm.sh).
+   */
+  providers?: Array<'local' | 'slurm'>;
   repeats: number;
   /** Output folder (default bench/scaling/out, gitignored). */
   out?: string;
@@ -71,5 +77,8 @@ export function readStudyConfig(file: string): StudyConfig {
   if (c.weak && (!ints(c.weak.concurrent) || !Number.isInteger(c.weak.workersPerAnalysis) || c.weak.workersPerAnalysis < 1)) throw bad('weak', '{concurrent: [k, ...], workersPerAnalysis: n} of positive integers');
   if (!Number.isInteger(c.endpoints) || c.endpoints < 1) throw bad('endpoints', 'a positive integer');
   if (!Number.isInteger(c.repeats) || c.repeats < 1) throw bad('repeats', 'a positive integer');
+  if (c.providers !== undefined && (!Array.isArray(c.providers) || c.providers.length !== c.endpoints || c.providers.some((p) => p !== 'local' && p !== 'slurm'))) {
+    throw bad('providers', `a list of ${c.endpoints} entries "local" or "slurm" (one per endpoint)`);
+  }
   return c;
 }

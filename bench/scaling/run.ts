@@ -108,12 +108,28 @@ async function ensureEndpoints(slots: number): Promise<void> {
   const profDir = process.env.RISTRETTO_CPU_PROF;
   cluster ??= await LocalCluster.start(profDir ? { cpuProfileDir: profDir } : {});
   process.env.RISTRETTO_TOKEN = cluster.token;
-  for (const name of [...cluster.endpoints.keys()]) await cluster.killEndpoint(name, profDir ? 'SIGTERM' : 'SIGKILL');
+  await stopEndpoints(profDir ? 'SIGTERM' : 'SIGKILL');
   endpointNames = sizes.map((_, i) => `ep${i}`);
-  // Sleep chunks: one process per endpoint with async slots; CPU chunks: one process per slot.
+  // Sleep chunks: one process per endpoint with async slots; CPU chunks: one process per slot. A Slurm
+  // endpoint holds one warm block with the same worker layout.
   const sleep = cfg.chunks.kind === 'sleep';
-  await Promise.all(sizes.map((s, i) => cluster!.startEndpoint(endpointNames[i]!, sleep ? { workers: 1, concurrency: s } : { workers: s })));
+  await Promise.all(
+    sizes.map((s, i) => {
+      const slurm = cfg.providers?.[i] === 'slurm';
+      const extra = slurm ? { args: ['--provider', 'slurm', '--min-blocks', '1', '--max-blocks', '1', '--workers-per-block', String(sleep ? 1 : s), '--idle-timeout', '3600'] } : {};
+      return cluster!.startEndpoint(endpointNames[i]!, sleep ? { workers: 1, concurrency: s, ...extra } : { workers: s, ...extra });
+    }),
+  );
   layout = key;
+}
+
+/** Stop the endpoints; Slurm ones with SIGTERM, so they cancel their blocks. */
+async function stopEndpoints(signal: NodeJS.Signals): Promise<void> {
+  if (!cluster) return;
+  for (const name of [...cluster.endpoints.keys()]) {
+    const slurm = cfg.providers?.[Number(name.slice(2))] === 'slurm';
+    await cluster.killEndpoint(name, slurm ? 'SIGTERM' : signal);
+  }
 }
 
 async function makeExecutors(kind: 'threads' | 'faas', cell: Cell): Promise<Executor[]> {
@@ -187,6 +203,7 @@ for (const cell of cells(cfg)) {
     for (const exs of sets.values()) await Promise.all(exs.map((e) => e.close()));
   }
 }
+await stopEndpoints('SIGKILL');
 await cluster?.close();
 
 // ---------------------------------------------------------------- summary, tables, plots

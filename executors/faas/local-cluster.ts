@@ -28,6 +28,8 @@ export interface LocalEndpointOptions {
   tags?: string[];
   /** Locally readable path prefixes (`--local-path`). */
   localPaths?: string[];
+  /** More `endpoint start` arguments, e.g. `['--provider', 'slurm', '--min-blocks', '1']`. */
+  args?: string[];
 }
 
 export interface LocalClusterOptions {
@@ -104,6 +106,7 @@ export class LocalCluster {
     if (o.prefetch !== undefined) args.push('--prefetch', String(o.prefetch));
     for (const t of o.tags ?? []) args.push('--tag', t);
     for (const p of o.localPaths ?? []) args.push('--local-path', p);
+    args.push(...(o.args ?? []));
     const p = this.spawn(args, { ...this.env, ...o.env }, true);
     this.endpoints.set(name, p);
     await firstLine(p, /attached id=/);

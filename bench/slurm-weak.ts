@@ -1,0 +1,150 @@
+/**
+ * Weak scaling on an elastic Slurm endpoint whose blocks appear during the run: an endpoint with
+ * `--min-blocks 0 --max-blocks N --workers-per-block 1` gets `perBlock × N` sleep tasks at once, with
+ * no block running. The strategy submits blocks while tasks wait; each block's worker connects and
+ * takes tasks. Reported per run: when each block's job was submitted (first seen in `squeue`) and
+ * started running, relative to the first task's submission; tasks finished per second; makespan; and
+ * the weak-scaling efficiency T(N=1) / T(N). Rounds are interleaved (N = 1, 2, 4, 1, 2, 4, ...), and
+ * each waits until the previous blocks were released (idle timeout), so every run starts cold.
+ * Needs a running Slurm (scripts/ci/setup-slurm.sh).
+ *
+ *     npx tsx bench/slurm-weak.ts [--reps 2] [--per-block 8] [--task-ms 1000] [--blocks 1,2,4]
+ *
+ * On a one-node test cluster Slurm runs at most as many 1-CPU blocks as the node has CPUs; blocks
+ * beyond that stay pending (reported as such), which is what a full cluster does too.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FaasClient } from '../src/faas/client/index.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const cli = join(repo, 'bin', 'ristretto.mjs');
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+};
+const reps = Number(arg('reps', '2'));
+const perBlock = Number(arg('per-block', '8'));
+const taskMs = Number(arg('task-ms', '1000'));
+const sizes = arg('blocks', '1,2,4').split(',').map(Number);
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-weak-'));
+const procs: ChildProcess[] = [];
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const p = spawn(process.execPath, [cli, 'faas', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  procs.push(p);
+  return p;
+}
+
+function line(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((res, rej) => {
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => {
+      const m = re.exec(l);
+      if (m) {
+        rl.close();
+        res(m);
+      }
+    });
+    p.once('exit', (c) => rej(new Error(`exited with ${c} before ${re}`)));
+  });
+}
+
+/** Jobs of an endpoint: id → state (PENDING, RUNNING, ...). */
+function jobs(name: string): Map<string, string> {
+  const out = execFileSync('squeue', ['-h', '--name', `ristretto-${name}`, '-o', '%i %T'], { encoding: 'utf8' }).trim();
+  return new Map(out ? out.split('\n').map((l) => l.trim().split(/\s+/) as [string, string]) : []);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface RunResult {
+  blocks: number;
+  rep: number;
+  tasks: number;
+  makespan: number;
+  /** Per job: seconds from the first submission to first seen pending and running (null: never ran). */
+  jobs: Array<{ id: string; seen: number; running: number | null }>;
+  /** Tasks finished in each second of the run. */
+  perSecond: number[];
+}
+
+async function main() {
+  const db = join(dir, 'faas.db');
+  const [, token] = await line(run(['user', 'add', 'bench', '--db', db]), /^(rst_\S+)$/);
+  const [, url] = await line(run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']), /^listening on (\S+)$/);
+  const env = { RISTRETTO_TOKEN: token! };
+  await Promise.all(
+    sizes.map((n) =>
+      line(
+        run(['endpoint', 'start', '--service', url!, '--name', `weak${n}`, '--cache-dir', join(dir, 'cache'), '--provider', 'slurm', '--min-blocks', '0', '--max-blocks', String(n), '--workers-per-block', '1', '--idle-timeout', '2', '--block-dir', join(dir, `blocks-${n}`)], env),
+        /attached id=/,
+      ),
+    ),
+  );
+  const fx = new FaasClient({ serviceUrl: url!, token: token! });
+  const fn = await fx.registerFunction(async (ms: number) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return ms;
+  });
+  const results: RunResult[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const n of sizes) {
+      const name = `weak${n}`;
+      while (jobs(name).size > 0) await sleep(250); // the previous blocks were released: a cold start
+      const tasks = perBlock * n;
+      const t0 = performance.now();
+      const ids = await fx.batchRun(Array.from({ length: tasks }, () => ({ functionId: fn, endpoint: name, args: taskMs })));
+      const seen = new Map<string, { seen: number; running: number | null }>();
+      let finished = false;
+      const watch = (async () => {
+        while (!finished) {
+          const now = (performance.now() - t0) / 1000;
+          for (const [id, state] of jobs(name)) {
+            const j = seen.get(id) ?? { seen: now, running: null };
+            if (state === 'RUNNING' && j.running === null) j.running = now;
+            seen.set(id, j);
+          }
+          await sleep(200);
+        }
+      })();
+      const done: number[] = [];
+      for await (const o of fx.results(ids)) {
+        if (o.result !== taskMs) throw new Error(`task ${o.taskId}: ${o.error?.message ?? `wrong result ${String(o.result)}`}`);
+        done.push((performance.now() - t0) / 1000);
+      }
+      finished = true;
+      await watch;
+      const makespan = Math.max(...done);
+      const perSecond = Array.from({ length: Math.ceil(makespan) }, (_, s) => done.filter((t) => t >= s && t < s + 1).length);
+      const r: RunResult = { blocks: n, rep, tasks, makespan, jobs: [...seen].map(([id, j]) => ({ id, ...j })), perSecond };
+      results.push(r);
+      process.stderr.write(`max-blocks ${n} rep ${rep}: ${tasks} tasks in ${makespan.toFixed(2)} s; jobs ${r.jobs.map((j) => `${j.id}: seen ${j.seen.toFixed(1)} s, running ${j.running === null ? 'never' : `${j.running.toFixed(1)} s`}`).join('; ')}\n`);
+    }
+  }
+  await fx.close();
+  const cpu = cpus()[0]?.model ?? '?';
+  console.log(`${reps} interleaved rounds; ${perBlock} tasks of ${taskMs} ms per block; node ${process.version}; ${cpus().length} × ${cpu}; load at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log('| max blocks | tasks | makespan s (each rep) | ideal s | efficiency T(1)/T(N) | blocks started at s (first rep) | tasks/s per second (first rep) |');
+  console.log('| ---: | ---: | --- | ---: | ---: | --- | --- |');
+  const mean = (n: number) => {
+    const xs = results.filter((r) => r.blocks === n).map((r) => r.makespan);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  for (const n of sizes) {
+    const rs = results.filter((r) => r.blocks === n);
+    const first = rs[0]!;
+    const starts = first.jobs.map((j) => (j.running === null ? 'pending' : j.running.toFixed(1))).join(', ');
+    console.log(`| ${n} | ${first.tasks} | ${rs.map((r) => r.makespan.toFixed(2)).join(', ')} | ${((perBlock * taskMs) / 1000).toFixed(1)} | ${(mean(sizes[0]!) / mean(n)).toFixed(3)} | ${starts} | ${first.perSecond.join(' ')} |`);
+  }
+}
+
+try {
+  await main();
+} finally {
+  // SIGTERM: the Slurm endpoints cancel their blocks before exiting.
+  await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))) : undefined)));
+  rmSync(dir, { recursive: true, force: true });
+}
