@@ -292,7 +292,7 @@ export function registerConvertCommand(program: Command, openReader: (path: stri
   program
     .command('convert')
     .description('convert events to Parquet, Arrow IPC or a ROOT TTree (format from the OUT extension: .parquet, .arrow, .feather, .root)')
-    .argument('<in>', 'input file or URL')
+    .argument('<in>', 'input file or URL (http(s):// or root://)')
     .argument('<out>', 'output file (.parquet, .arrow, .feather or .root)')
     .option('--branches <list>', "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)")
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')

@@ -110,7 +110,7 @@ export interface LsOptions {
 
 const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
 
-/** Describe a ROOT, Parquet or Arrow IPC file (path or http(s) URL); reads metadata only (Arrow: the whole file). */
+/** Describe a ROOT, Parquet or Arrow IPC file (path, http(s) or root:// URL); reads metadata only (Arrow: the whole file). */
 export async function inspectFile(pathOrUrl: string, opts: LsOptions = {}): Promise<LsReport> {
   const ext = extensionOf(pathOrUrl);
   if (ext === '.root') return inspectRoot(pathOrUrl, opts);
@@ -543,7 +543,7 @@ export function registerLsCommand(program: Command): void {
   program
     .command('ls')
     .description("list a file's trees and branches (types, entries, compressed and uncompressed sizes), or a Parquet/Arrow file's columns")
-    .argument('<file>', 'ROOT, Parquet or Arrow IPC file, or an http(s) URL')
+    .argument('<file>', 'ROOT, Parquet or Arrow IPC file, or an http(s) or root:// URL')
     .option('-t, --tree <name>', "ROOT tree to list (default: Events, or the file's only tree)")
     .option('--treename <name>', 'same as --tree')
     .option('--json', 'print the listing as JSON (sizes in bytes)')

@@ -137,7 +137,7 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
       const local = await runAnalysis({ fileset: localJson, processor: proc, chunksize: 300 });
       expect(remote.accumulator, q).toStrictEqual(local.accumulator);
     }
-  }, 120_000);
+  }, 240_000);
 
   it('`ristretto ls root://…` lists what the local file does', () => {
     const ls = (p: string) =>
@@ -148,7 +148,7 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
     expect(r.status).toBe(0);
     const l = ls(DIMUON);
     expect(JSON.parse(r.stdout.replaceAll(url, 'FILE'))).toEqual(JSON.parse(l.stdout.replaceAll(DIMUON, 'FILE')));
-  });
+  }, 180_000);
 
   it('a missing file is a SourceError naming the URL, not retried into a timeout', async () => {
     const url = server.url('nope.root');

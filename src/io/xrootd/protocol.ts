@@ -171,7 +171,8 @@ export function splitReadv(body: Buffer, segments: readonly Segment[]): Uint8Arr
     }
     at += READV_ELEMENT_BYTES;
     if (at + len > body.length) throw new Error(`vector read response is cut inside the segment at ${s.offset}`);
-    out.push(body.subarray(at, at + len));
+    // A plain Uint8Array view: readers expect Uint8Array semantics (Buffer's slice does not copy).
+    out.push(new Uint8Array(body.buffer, body.byteOffset + at, len));
     at += len;
   }
   return out;

@@ -239,7 +239,7 @@ export class XrootdSource {
       if (r.body.length !== pieces[0]!.length) {
         throw new SourceError(`${this.name}: asked for ${pieces[0]!.length} bytes at ${pieces[0]!.offset}, got ${r.body.length}; the file may have changed or been truncated on the server`, { url: this.name }, 'check the file on the server');
       }
-      parts = [r.body];
+      parts = [new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length)];
     } else {
       try {
         parts = splitReadv(r.body, pieces);
