@@ -381,7 +381,12 @@ class Generator {
     for (let i = frames.length - 1; i >= 0; i--) {
       const f = frames[i]!;
       const start = i === 0 ? a : `${frames[i - 1]!.idx} + 1`;
-      text = `for (let ${f.idx} = ${start}; ${f.idx} < ${z}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n${text}}\n`;
+      // Member i of k stops k − 1 − i objects before the end: later members need objects after it. Without
+      // this, a triple loop computes the pair sums of (i, j) pairs that have no third object, as many as
+      // there are triples in the 3–5-jet events that dominate.
+      const rest = frames.length - 1 - i;
+      const end = rest > 0 ? `${z} - ${rest}` : z;
+      text = `for (let ${f.idx} = ${start}; ${f.idx} < ${end}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n${text}}\n`;
     }
     group.forEach((r, gi) => outer.lines.push(`let ${accs[gi]} = ${INIT[r.r]};${bests[gi]!.map((b) => ` let ${b} = -1;`).join('')}`));
     t.lines.push(`${label}: ${text}`);
