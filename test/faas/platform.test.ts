@@ -3,7 +3,8 @@
  * driven through the SDK and raw HTTP.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   FaasClient,
   FaasRequestError,
@@ -25,22 +26,41 @@ let url = '';
 let alice: FaasClient;
 let bob: FaasClient;
 let aliceToken = '';
+/** The endpoints of the running test (see ownEndpoints). */
 let ep1 = '';
 let ep2 = '';
+let ep1Name = '';
+let ep2Name = '';
+let pairs = 0;
+const ownProcs: ChildProcess[] = [];
+
+/**
+ * Start a pair of endpoints for the calling test alone (ep1: 2 workers, ep2: 1), stopped after it:
+ * no test sees another's workers, module state, queued or cancelled tasks. Starting them takes
+ * seconds on an idle machine and much longer when both cores are busy.
+ */
+async function ownEndpoints(): Promise<void> {
+  const n = ++pairs;
+  ep1Name = `ep1-${n}`;
+  ep2Name = `ep2-${n}`;
+  const [a, b] = await Promise.all([procs.startEndpoint(url, aliceToken, ep1Name, ['--workers', '2']), procs.startEndpoint(url, aliceToken, ep2Name, ['--workers', '1'])]);
+  ep1 = a.id;
+  ep2 = b.id;
+  ownProcs.push(a.proc, b.proc);
+}
 
 beforeAll(async () => {
   // alice is an admin: some tests read service-wide counters from /v1/metrics.
   const [ta, tb] = [await procs.addUser('alice', ['--admin']), await procs.addUser('bob')];
   aliceToken = ta;
   ({ url } = await procs.startService(['--max-payload-bytes', String(LIMIT), '--max-result-bytes', String(LIMIT)]));
-  const [a, b] = await Promise.all([procs.startEndpoint(url, ta, 'ep1', ['--workers', '2']), procs.startEndpoint(url, ta, 'ep2', ['--workers', '1'])]);
-  ep1 = a.id;
-  ep2 = b.id;
   alice = new FaasClient({ serviceUrl: url, token: ta });
   bob = new FaasClient({ serviceUrl: url, token: tb });
-  // Starting a service and two endpoints (each a CLI process with workers) takes seconds on an idle
-  // machine and much longer when both cores are busy.
 }, 300_000);
+
+afterEach(async () => {
+  await Promise.all(ownProcs.splice(0).map((p) => procs.kill(p)));
+});
 
 afterAll(async () => {
   await alice?.close();
@@ -62,6 +82,7 @@ function rawGet(path: string, headers: Record<string, string>): Promise<{ status
 
 describe('FaaS service + two endpoints', () => {
   it('runs a batch across both endpoints and streams every result', async () => {
+    await ownEndpoints();
     const fn = await alice.registerFunction((xs: number[]) => {
       let s = 0;
       for (const x of xs) s += x * x;
@@ -69,7 +90,7 @@ describe('FaaS service + two endpoints', () => {
     });
     const n = 300;
     const args = Array.from({ length: n }, (_, i) => [i, i + 1, -i]);
-    const ids = await alice.batchRun(args.map((a, i) => ({ functionId: fn, endpoint: i % 2 ? 'ep2' : 'ep1', args: a })));
+    const ids = await alice.batchRun(args.map((a, i) => ({ functionId: fn, endpoint: i % 2 ? ep2Name : ep1Name, args: a })));
     expect(new Set(ids).size).toBe(n);
     const byId = new Map(ids.map((id, i) => [id, i]));
     const endpoints = new Set<string>();
@@ -99,12 +120,13 @@ describe('FaaS service + two endpoints', () => {
   });
 
   it('executor-style submit returns results and typed errors; binary data round-trips', async () => {
+    await ownEndpoints();
     const scale = await alice.registerFunction((a: { v: Float32Array; k: number }) => ({ v: a.v.map((x) => x * a.k), n: a.v.length }));
     const out = (await alice.submit(scale, ep1, { v: new Float32Array([1, 2, 3.5]), k: 2 })) as { v: Float32Array; n: number };
     expect(out.v).toBeInstanceOf(Float32Array);
     expect([...out.v]).toEqual([2, 4, 7]);
     // The same result through the HTTP batch fetch (tagged JSON instead of binary frames).
-    const [id] = await alice.batchRun([{ functionId: scale, endpoint: 'ep2', args: { v: new Float32Array([4]), k: 0.5 } }]);
+    const [id] = await alice.batchRun([{ functionId: scale, endpoint: ep2Name, args: { v: new Float32Array([4]), k: 0.5 } }]);
     for await (const _ of alice.results([id!])) void _;
     const fetched = (await alice.getBatchResult([id!])).get(id!)!;
     expect([...(fetched.result as { v: Float32Array }).v]).toEqual([2]);
@@ -112,32 +134,34 @@ describe('FaaS service + two endpoints', () => {
     const boom = await alice.registerFunction((x: string) => {
       throw new RangeError(`bad input ${x}`);
     });
-    const err: any = await alice.submit(boom, 'ep1', 'q').catch((e: any) => e);
+    const err: any = await alice.submit(boom, ep1Name, 'q').catch((e: any) => e);
     expect(err).toBeInstanceOf(TaskFailedError);
     expect(err.remoteType).toBe('FunctionError');
     expect(err.remoteMessage).toBe('RangeError: bad input q');
     expect(err.endpointId).toBe(ep1);
-    expect(err.endpointName).toBe('ep1');
-    expect(err.message).toContain(`on endpoint ep1 (${ep1})`);
+    expect(err.endpointName).toBe(ep1Name);
+    expect(err.message).toContain(`on endpoint ${ep1Name} (${ep1})`);
     expect(err.attempts).toBe(1);
     expect(err.taskId).toMatch(/^[0-9a-f-]{36}$/);
     // The same failure fetched later by id names the endpoint too.
     const later = (await alice.getBatchResult([err.taskId])).get(err.taskId)!;
-    expect(later.error!.message).toContain('on endpoint ep1');
+    expect(later.error!.message).toContain(`on endpoint ${ep1Name}`);
   });
 
   it('warm workers keep module state between tasks', async () => {
+    await ownEndpoints();
     const counter = await alice.registerFunction(
       'let calls = 0;\nexport default (_args, ctx) => { calls++; const n = (ctx.state.get("n") ?? 0) + 1; ctx.state.set("n", n); return { calls, n, worker: ctx.worker }; };',
     );
     const seen: { calls: number; n: number }[] = [];
-    for (let i = 0; i < 4; i++) seen.push((await alice.submit(counter, 'ep2')) as { calls: number; n: number });
+    for (let i = 0; i < 4; i++) seen.push((await alice.submit(counter, ep2Name)) as { calls: number; n: number });
     // ep2 has one worker: the module is imported once, so both counters grow 1, 2, 3, 4.
     expect(seen.map((s) => s.calls)).toEqual([1, 2, 3, 4]);
     expect(seen.map((s) => s.n)).toEqual([1, 2, 3, 4]);
   });
 
   it('bundles a module path and re-registering the same code returns the same id', async () => {
+    await ownEndpoints();
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     writeFileSync(join(procs.dir, 'helper.ts'), 'export const square = (x: number): number => x * x;\n');
@@ -145,7 +169,7 @@ describe('FaaS service + two endpoints', () => {
     const id1 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
     const id2 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
     expect(id2).toBe(id1);
-    expect(await alice.submit(id1, 'ep1', 7)).toBe(50);
+    expect(await alice.submit(id1, ep1Name, 7)).toBe(50);
   });
 
   it('refuses requests without a token or with a wrong one, with the one error-body shape', async () => {
@@ -167,6 +191,7 @@ describe('FaaS service + two endpoints', () => {
   });
 
   it("refuses another user's private function and endpoints the user cannot see", async () => {
+    await ownEndpoints();
     const secret = await alice.registerFunction(() => 'secret');
     // bob may not run alice's private function, not even on his own endpoint record.
     await bob.registerEndpoint('bob-ep');
@@ -176,7 +201,7 @@ describe('FaaS service + two endpoints', () => {
     expect(e1.message).toContain(secret);
     // ...nor see alice's endpoint, by name or by id.
     const pub = await bob.registerFunction(() => 'hi', { public: true });
-    const e2 = await bob.run(pub, 'ep1').catch((x: any) => x);
+    const e2 = await bob.run(pub, ep1Name).catch((x: any) => x);
     expect(e2.status).toBe(404);
     expect(e2.message).toContain('bob-ep'); // closest alternatives are listed
     const e3 = await bob.run(pub, ep1).catch((x: any) => x);
@@ -187,6 +212,7 @@ describe('FaaS service + two endpoints', () => {
   });
 
   it('refuses a function that the endpoint does not allow', async () => {
+    await ownEndpoints();
     const f1 = await alice.registerFunction(() => 1);
     const f2 = await alice.registerFunction(() => 2);
     await alice.registerEndpoint('strict', { allowedFunctions: [f1] });
@@ -197,7 +223,7 @@ describe('FaaS service + two endpoints', () => {
     expect(e.message).toContain(f2);
     // Empty allowlist = functions owned by the endpoint owner: bob's public function is refused on ep1
     // even once ep1 is shared with bob.
-    await alice.registerEndpoint('ep1', { sharedWith: ['bob'] });
+    await alice.registerEndpoint(ep1Name, { sharedWith: ['bob'] });
     const bobs = await bob.registerFunction(() => 'from bob', { public: true });
     const e2 = await bob.run(bobs, ep1).catch((x: any) => x);
     expect(e2.status).toBe(403);
@@ -208,8 +234,9 @@ describe('FaaS service + two endpoints', () => {
   });
 
   it('refuses oversize arguments at submission and oversize results with both sizes', async () => {
+    await ownEndpoints();
     const echo = await alice.registerFunction((x: unknown) => x);
-    const e = await alice.run(echo, 'ep1', new Uint8Array(LIMIT + 1)).catch((x: any) => x);
+    const e = await alice.run(echo, ep1Name, new Uint8Array(LIMIT + 1)).catch((x: any) => x);
     expect(e).toBeInstanceOf(FaasRequestError);
     expect(e.status).toBe(413);
     expect(e.code).toBe('PayloadTooLarge');
@@ -217,44 +244,45 @@ describe('FaaS service + two endpoints', () => {
     expect(e.details.payload_size).toBeGreaterThan(LIMIT);
 
     const big = await alice.registerFunction((n: number) => new Uint8Array(n));
-    const r: any = await alice.submit(big, 'ep1', LIMIT * 2).catch((x: any) => x);
+    const r: any = await alice.submit(big, ep1Name, LIMIT * 2).catch((x: any) => x);
     expect(r).toBeInstanceOf(MaxResultSizeExceededError);
     expect(r.limit).toBe(LIMIT);
     expect(r.resultSize).toBeGreaterThan(LIMIT * 2);
     expect(r.message).toContain(String(r.resultSize));
     // Just under the limit passes.
-    expect(((await alice.submit(big, 'ep1', LIMIT - 1000)) as Uint8Array).byteLength).toBe(LIMIT - 1000);
+    expect(((await alice.submit(big, ep1Name, LIMIT - 1000)) as Uint8Array).byteLength).toBe(LIMIT - 1000);
   });
 
   it('re-runs a task whose worker died, and enforces per-task timeouts and cancellation', async () => {
+    await ownEndpoints();
     const flaky = await alice.registerFunction((_: unknown, ctx: { attempt: number }) => {
       if (ctx.attempt === 1) process.exit(3);
       return ctx.attempt;
     });
-    const [id] = await alice.batchRun([{ functionId: flaky, endpoint: 'ep2' }]);
+    const [id] = await alice.batchRun([{ functionId: flaky, endpoint: ep2Name }]);
     for await (const o of alice.results([id!])) {
       expect(o.error).toBeUndefined();
       expect(o.result).toBe(2);
       expect(o.attempts).toBe(2);
     }
     const always = await alice.registerFunction(() => process.exit(1));
-    const lost: any = await alice.submit(always, 'ep2', null, { maxAttempts: 2 }).catch((x: any) => x);
+    const lost: any = await alice.submit(always, ep2Name, null, { maxAttempts: 2 }).catch((x: any) => x);
     expect(lost).toBeInstanceOf(TaskFailedError);
     expect(lost.remoteType).toBe('WorkerLost');
     expect(lost.attempts).toBe(2);
 
     const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));
-    const t = await alice.submit(sleep, 'ep1', 60_000, { timeoutMs: 300 }).catch((x: any) => x);
+    const t = await alice.submit(sleep, ep1Name, 60_000, { timeoutMs: 300 }).catch((x: any) => x);
     expect(t).toBeInstanceOf(TaskTimeoutError);
 
-    const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep1', args: 60_000 }]);
+    const [long] = await alice.batchRun([{ functionId: sleep, endpoint: ep1Name, args: 60_000 }]);
     await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
     const c = await alice.cancel([long!]);
     expect(c.cancelled).toEqual([long]);
     for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
     // The endpoint is still healthy afterwards.
-    expect(await alice.submit(sleep, 'ep1', 1)).toBe(1);
-    const status = await alice.getEndpoint('ep1');
+    expect(await alice.submit(sleep, ep1Name, 1)).toBe(1);
+    const status = await alice.getEndpoint(ep1Name);
     expect(status.status).toBe('online');
     expect(status.capacity).toBe(2);
   });
@@ -368,6 +396,7 @@ describe('late binding', () => {
 
 describe('cancellation', () => {
   it('aborts a running task through ctx.signal and keeps its worker warm', async () => {
+    await ownEndpoints();
     const polite = await alice.registerFunction(
       (ms: number, ctx: { signal: AbortSignal }) =>
         new Promise((resolve, reject) => {
@@ -378,13 +407,13 @@ describe('cancellation', () => {
           });
         }),
     );
-    const pid = await alice.submit(polite, 'ep2', 1);
-    const [long] = await alice.batchRun([{ functionId: polite, endpoint: 'ep2', args: 60_000 }]);
+    const pid = await alice.submit(polite, ep2Name, 1);
+    const [long] = await alice.batchRun([{ functionId: polite, endpoint: ep2Name, args: 60_000 }]);
     await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
     expect((await alice.cancel([long!])).cancelled).toEqual([long]);
     for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
     // ep2 has one worker: the same process runs the next task, so it was not restarted.
-    expect(await alice.submit(polite, 'ep2', 1)).toBe(pid);
+    expect(await alice.submit(polite, ep2Name, 1)).toBe(pid);
   });
 
   it('a cancelled task that runs on keeps its slot until it ends, so new work goes where a slot is free', async () => {
@@ -468,6 +497,7 @@ describe('cancellation', () => {
 
 describe('running notices', () => {
   it('report a task as running before its outcome, on submission and on a later watch', async () => {
+    await ownEndpoints();
     const sleep = await alice.registerFunction((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)));
     const fresh = new FaasClient({ serviceUrl: url, token: aliceToken });
     const stream = new ResultStream(url, aliceToken);
@@ -477,7 +507,7 @@ describe('running notices', () => {
           const events: string[] = [];
           fresh
             .submitWatched(
-              [{ functionId: sleep, endpoint: 'ep2', args: ms }],
+              [{ functionId: sleep, endpoint: ep2Name, args: ms }],
               (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])),
               () => events.push('running'),
             )
@@ -493,7 +523,7 @@ describe('running notices', () => {
       expect(quick).toContainEqual(['done']);
 
       // Watching a task that is already running reports it at once.
-      const [id] = await alice.batchRun([{ functionId: sleep, endpoint: 'ep2', args: 1500 }]);
+      const [id] = await alice.batchRun([{ functionId: sleep, endpoint: ep2Name, args: 1500 }]);
       await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
       const seen: string[] = [];
       await new Promise<void>((resolve) =>
@@ -514,6 +544,7 @@ describe('running notices', () => {
   });
 
   it('record when the task started, not when the notice was sent', async () => {
+    await ownEndpoints();
     // The function reports its own start time; the service's started_at must not be later (the agent
     // takes its time when it hands the task to the worker). Notices are sent only after a task has run
     // a while, so a started_at taken from the notice would be tens of ms late.
@@ -522,7 +553,7 @@ describe('running notices', () => {
       await new Promise((r) => setTimeout(r, ms));
       return started;
     });
-    const [id] = await alice.batchRun([{ functionId: timed, endpoint: 'ep2', args: 400 }]);
+    const [id] = await alice.batchRun([{ functionId: timed, endpoint: ep2Name, args: 400 }]);
     await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
     const whileRunning = (await alice.getTask(id!)).started_at!;
     let workerStart = 0;
@@ -561,14 +592,15 @@ describe('running notices', () => {
 
 describe('submissions over the result stream', () => {
   it('go over the open stream with the same checks as HTTP, and a revoked token is refused there', async () => {
+    await ownEndpoints();
     const double = await alice.registerFunction((x: number) => 2 * x);
     // The first submit opens the stream (over HTTP); later ones travel on it.
-    expect(await alice.submit(double, 'ep1', 1)).toBe(2);
+    expect(await alice.submit(double, ep1Name, 1)).toBe(2);
     await until(async () => ((await alice.metrics()).stream_connects as number) > 0 || undefined, 'stream connected');
     const before = (await alice.metrics()).stream_submits as number;
-    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => alice.submit(double, i % 2 ? 'ep1' : 'ep2', i)));
+    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => alice.submit(double, i % 2 ? ep1Name : ep2Name, i)));
     expect(outs).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
-    for (let i = 0; i < 5; i++) expect(await alice.submit(double, 'ep2', i + 0.5)).toBe(2 * i + 1);
+    for (let i = 0; i < 5; i++) expect(await alice.submit(double, ep2Name, i + 0.5)).toBe(2 * i + 1);
     const after = (await alice.metrics()).stream_submits as number;
     expect(after - before).toBeGreaterThanOrEqual(6); // one for the burst of 20 (one tick), five sequential
 
@@ -591,11 +623,11 @@ describe('submissions over the result stream', () => {
     const tokenId = [...procs.log.matchAll(/token id (\S+) for alice; shown only once/g)].at(-1)![1]!;
     const carol = new FaasClient({ serviceUrl: url, token: token! });
     try {
-      expect(await carol.submit(double, 'ep1', 4)).toBe(8);
-      await until(async () => (await carol.submit(double, 'ep1', 5)) === 10 || undefined, 'second submit');
+      expect(await carol.submit(double, ep1Name, 4)).toBe(8);
+      await until(async () => (await carol.submit(double, ep1Name, 5)) === 10 || undefined, 'second submit');
       const revoke = procs.spawnCli(['token', 'revoke', tokenId, '--db', procs.db]);
       await procs.waitLine(revoke, /^revoked /);
-      const refused: any = await carol.submit(double, 'ep1', 6).catch((e: any) => e);
+      const refused: any = await carol.submit(double, ep1Name, 6).catch((e: any) => e);
       expect(refused).toBeInstanceOf(FaasRequestError);
       expect(refused.status).toBe(401);
       expect(refused.message).not.toContain(token!);
