@@ -105,6 +105,11 @@ export class XrootdSource {
   private flushScheduled = false;
   private session: Promise<Session>;
   private closed = false;
+  // Batches numbered as flushed; when one gives up (the server stayed unreachable through all retries),
+  // the batches queued behind it fail with the same error instead of each retrying from the start.
+  private batchSeq = 0;
+  private abandonUpTo = 0;
+  private abandonError: unknown;
 
   private constructor(
     readonly name: string,
@@ -195,7 +200,19 @@ export class XrootdSource {
     }
     if (batch.length) batches.push(batch);
     for (const b of batches) {
-      this.queue.add(() => withRetry(this.name, this.opts, 'read', () => this.fetch(b))).then(
+      const seq = ++this.batchSeq;
+      this.queue.add(async () => {
+        if (seq <= this.abandonUpTo) throw this.abandonError;
+        try {
+          return await withRetry(this.name, this.opts, 'read', () => this.fetch(b));
+        } catch (e) {
+          if ((e as Error).cause instanceof XrootdConnectionError && this.abandonUpTo < this.batchSeq) {
+            this.abandonUpTo = this.batchSeq;
+            this.abandonError = e;
+          }
+          throw e;
+        }
+      }).then(
         (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i]!)),
         (e) => b.forEach((p) => fail(p.wanted, e)),
       );
