@@ -65,7 +65,7 @@ export function buildProgram(): Command {
   return addFaasOptions(new Command('run-analysis')
     .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
     .version(packageVersion(), '-V, --version', 'print the Ristretto version')
-    .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) URLs pass through')
+    .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) and root:// URLs pass through')
     .argument('<processor>', 'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })')
     .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES, 'faas']).default('iterative'))
     .option('-w, --workers <n>', `worker threads for --executor threads (default: ${availableParallelism()}, the available cores)`, integer('--workers', 1))
