@@ -570,7 +570,7 @@ function report(res: Results, workers: number, ref: string | undefined): void {
   console.log(`machine: ${res.machine}`);
   for (const f of files) console.log(`- ${label(f)}: ${f.events.toLocaleString()} events, ${(f.bytes / 1e9).toFixed(2)} GB`);
   const withBaseline = ok.some((c) => c.baseline1.length > 0);
-  const header = ['query', 'file', ...(withBaseline ? ['before 1 / 2 thr [s]'] : []), 'R 1 thr [s]', `R ${workers} thr [s]`, 'efficiency', 'DuckDB 1 / 2 [s]', 'DuckDB/R 1', `DuckDB/R ${workers}`, 'ROOT/Parquet 1 / 2', 'floor [s]', 'jsroot [s]', 'jsroot/R 1', 'R ev/s/core 1 / 2', 'coffea ev/s/core', 'CPU s R 1 / DuckDB 1', 'RSS R 1 / 2 [MB]', 'agree: thr / DuckDB / jsroot', 'load'];
+  const header = ['query', 'file', ...(withBaseline ? ['before 1 / 2 thr [s]'] : []), 'R 1 thr [s]', `R ${workers} thr [s]`, 'efficiency', 'DuckDB 1 / 2 [s]', 'DuckDB/R 1', `DuckDB/R ${workers}`, 'ROOT/Parquet 1 / 2 (CPU 1)', 'floor [s]', 'jsroot [s]', 'jsroot/R 1', 'R ev/s/core 1 / 2', 'coffea ev/s/core', 'CPU s R 1 / DuckDB 1', 'RSS R 1 / 2 [MB]', 'agree: thr / DuckDB / jsroot', 'load'];
   console.log(`\n| ${header.join(' | ')} |`);
   console.log(`|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
   const queries = [...new Set(ok.map((c) => c.query))].sort((x, y) => x - y);
@@ -601,7 +601,9 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         e1 || e2 ? `${f2(e1?.seconds)} / ${f2(e2?.seconds)}` : '—',
         e1 ? `${(e1.seconds / b1.seconds).toFixed(2)}×` : '—',
         e2 && b2 ? `${(e2.seconds / b2.seconds).toFixed(2)}×` : '—',
-        rr1 ? `${(b1.seconds / rr1.seconds).toFixed(2)}× / ${b2 && rr2 ? `${(b2.seconds / rr2.seconds).toFixed(2)}×` : '—'}` : '—',
+        rr1
+          ? `${(b1.seconds / rr1.seconds).toFixed(2)}× / ${b2 && rr2 ? `${(b2.seconds / rr2.seconds).toFixed(2)}×` : '—'}${b1.cpu !== undefined && rr1.cpu !== undefined ? ` (CPU ${(b1.cpu / rr1.cpu).toFixed(2)}×)` : ''}`
+          : '—',
         f2(fl?.seconds),
         f2(js?.seconds),
         js ? `${(js.seconds / b1.seconds).toFixed(1)}×` : '—',
@@ -629,10 +631,12 @@ function report(res: Results, workers: number, ref: string | undefined): void {
     if (sizes.length < 2) continue;
     fs.sort((x, y) => x.events - y.events);
     console.log(`\nCost vs size (${k}, 1 thread):\n`);
-    console.log('| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | per event vs smallest (wall / CPU) | RSS [MB] | load |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    // Linear means cost = fixed + k · events: the marginal CPU per event between sizes should stay put.
+    console.log('| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | marginal CPU ns/event vs previous size | per event vs smallest (wall / CPU) | RSS [MB] | load |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const q of queries) {
       let base: { wall: number; cpu: number | undefined } | undefined;
+      let prev: { events: number; cpu: number | undefined } | undefined;
       for (const f of fs) {
         const c = cell(f.path, q);
         if (!c) continue;
@@ -640,9 +644,11 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         const wall = (b.seconds / f.events) * 1e9;
         const cpu = b.cpu === undefined ? undefined : (b.cpu / f.events) * 1e9;
         base ??= { wall, cpu };
+        const marginal = prev?.cpu !== undefined && b.cpu !== undefined ? `${(((b.cpu - prev.cpu) / (f.events - prev.events)) * 1e9).toFixed(0)}` : '—';
+        prev = { events: f.events, cpu: b.cpu };
         const load = c.r1.reduce((s, x) => s + x.load, 0) / c.r1.length;
         console.log(
-          `| Q${q} | ${(f.events / 1e6).toFixed(0)} M | ${f2(b.seconds)} | ${wall.toFixed(0)} | ${f2(b.cpu)} | ${cpu === undefined ? '—' : cpu.toFixed(0)} | ${(wall / base.wall).toFixed(2)} / ${cpu !== undefined && base.cpu !== undefined ? (cpu / base.cpu).toFixed(2) : '—'} | ${(maxRss(c.r1) ?? NaN).toFixed(0)} | ${load.toFixed(1)} |`,
+          `| Q${q} | ${(f.events / 1e6).toFixed(0)} M | ${f2(b.seconds)} | ${wall.toFixed(0)} | ${f2(b.cpu)} | ${cpu === undefined ? '—' : cpu.toFixed(0)} | ${marginal} | ${(wall / base.wall).toFixed(2)} / ${cpu !== undefined && base.cpu !== undefined ? (cpu / base.cpu).toFixed(2) : '—'} | ${(maxRss(c.r1) ?? NaN).toFixed(0)} | ${load.toFixed(1)} |`,
         );
       }
     }
