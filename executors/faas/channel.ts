@@ -7,7 +7,7 @@
  * jittered backoff (src/faas/retry.ts) for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
  * tasks that finished meanwhile, so nothing is lost across a restart.
  */
-import { FaasConnectionError, FaasRequestError, type FaasClient, type TaskOutcome } from '../../src/faas/client/index.ts';
+import { FaasConnectionError, FaasRequestError, type FaasClient, type TailPolicy, type TaskOutcome } from '../../src/faas/client/index.ts';
 import { ERROR_STATUS } from '../../src/faas/protocol.ts';
 import { retry } from '../../src/faas/retry.ts';
 import { ServiceUnavailableError } from './errors.ts';
@@ -37,6 +37,7 @@ interface Pending {
   args: TaskArgs;
   handlers: TaskHandlers;
   alternates: string[] | undefined;
+  tail: TailPolicy | undefined;
 }
 
 export interface ChannelOptions {
@@ -69,9 +70,13 @@ export class TaskChannel {
     return this.byTask.size;
   }
 
-  /** Submit a task for `endpointId`; with `alternates`, the service may run it on one of those instead. */
-  submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers, alternates?: string[]): void {
-    this.pending.push({ endpointId, args, handlers, alternates: alternates?.length ? alternates : undefined });
+  /**
+   * Submit a task for `endpointId`; with `alternates`, the service may run it on one of those instead,
+   * and with `tail` also copy it there when it straggles (the first result wins).
+   */
+  submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers, alternates?: string[], tail?: TailPolicy): void {
+    const alts = alternates?.length ? alternates : undefined;
+    this.pending.push({ endpointId, args, handlers, alternates: alts, tail: alts ? tail : undefined });
     this.schedule();
   }
 
@@ -117,7 +122,7 @@ export class TaskChannel {
     try {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
-          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group, alternates: p.alternates })),
+          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group, alternates: p.alternates, tail: p.tail })),
           onOutcome,
           onRunning,
         ),

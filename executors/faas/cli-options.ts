@@ -71,7 +71,7 @@ export function addFaasOptions(cmd: Command): Command {
         throw new InvalidArgumentError((e as Error).message);
       }
     })
-    .option('--tail-timeout <s>', 'resubmit chunks outstanding longer than this elsewhere once only stragglers remain (default: 3 x the median chunk time)', seconds('--tail-timeout'))
+    .option('--tail-timeout <s>', 'the service copies a chunk running longer than this to an idle alternate endpoint; the first result wins (default: 3 x the median recent chunk time)', seconds('--tail-timeout'))
     .option('--stageout <dir|url>', 'large results go through this shared directory or http(s) object store instead of the service')
     .option('--stageout-threshold <bytes>', 'stage out results of at least this size (default 1048576)', (v: string) => {
       const n = Number(v);

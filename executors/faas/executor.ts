@@ -4,29 +4,26 @@
  * - One generic function (executors/faas/function.ts) runs every chunk; the processor bundle is shipped
  *   to each endpoint once (a `stage` task, content-addressed) and workers keep it loaded by hash.
  * - Chunks go to the endpoint with the most free share of its advertised capacity, weighted by its
- *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint; a chunk queued
- *   ahead at one endpoint is copied to another that has a free slot (work stealing).
+ *   observed speed. We keep at most capacity + `ahead` tasks in flight per endpoint. Each chunk is
+ *   submitted with its candidate endpoints (alternates) and a tail policy; the service decides the
+ *   rest: it starts a chunk on whichever candidate frees a slot first, has an agent give back unstarted
+ *   chunks when another endpoint idles, and copies stragglers into idle slots (the first result wins;
+ *   the others are cancelled there). Here we only account results: one outcome per chunk, with the
+ *   endpoint that produced it and the endpoints that got tail copies.
  * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
- *   no new work; its outstanding chunks are resubmitted elsewhere.
- * - Tail retry: when nothing is queued, a chunk running longer than the tail timeout (or k times the
- *   median recent run time) gets a second copy on another endpoint. Run time counts from the
- *   endpoint's "running" report, so time spent queued behind other analyses is not slowness; a chunk
- *   not yet reported running is judged by its round trip since submission. The first result wins;
- *   later copies are cancelled and their results, if they still arrive, are discarded (counted, never
- *   merged).
+ *   no new work; chunks of an endpoint gone offline are resubmitted elsewhere.
  * - Large results are staged out by the worker and fetched, checked and deleted here.
  *
- * The thresholds and their measurements live with the rest of the scheduling policy in
- * src/faas/scheduling.ts.
+ * The placement constants and their measurements live in src/faas/scheduling.ts, the tail copies in
+ * src/faas/service/scheduler.ts.
  *
  * It implements the same `Executor` contract as the local executors, so the runner's ordered streaming
  * merge, checkpoints, --resume, --retries and --skipbadfiles work unchanged.
  */
 import { randomUUID } from 'node:crypto';
-import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TaskOutcome } from '../../src/faas/client/index.ts';
+import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TailPolicy, type TaskOutcome } from '../../src/faas/client/index.ts';
 import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
-import { pushRecent, stragglerMs, TAIL_MOVABLE_PATIENCE } from '../../src/faas/scheduling.ts';
 import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
 import { outsidePolicy, pickFastest, slowerThan } from '../../src/faas/endpoint-policy.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
@@ -44,13 +41,16 @@ export type { FaasExecutorOptions } from './options.ts';
 
 /** Counters of the FaaS executor, written to metrics.json under `faas`. */
 export interface FaasStats {
-  /** Copies submitted beyond the first for stragglers. */
+  /** Tail copies the service started for our stragglers (each on an alternate with an idle slot). */
   tailRetries: number;
-  /** Copies of chunks queued ahead at a busy endpoint, started on one with a free slot. */
+  /**
+   * Always 0: the executor no longer copies chunks queued ahead at a busy endpoint; the service has the
+   * agent give them back for an idle one (recalls). Kept while metrics readers still show it.
+   */
   steals: number;
   /** Results of losing copies that arrived after the winner and were dropped unmerged. */
   duplicatesDiscarded: number;
-  /** Losing copies cancelled before they finished. */
+  /** Losing runs of a chunk (the original or a tail copy) cancelled by the service or by us. */
   duplicatesCancelled: number;
   /** Chunks resubmitted elsewhere because their endpoint went offline or lost the task. */
   moved: number;
@@ -97,17 +97,12 @@ interface Copy {
   /** Where it runs: the endpoint it was sent to, until the service reports it placed on an alternate. */
   site: Site;
   readonly startedAt: number;
-  /** Launch order (startedAt has ties within a millisecond). */
-  readonly seq: number;
-  /** When the service accepted the task (after the bundle was staged at the site). */
-  submittedAt: number | undefined;
   /** When the endpoint reported the task running (local clock: sites' clocks may differ). */
   runningAt: number | undefined;
   taskId: string | undefined;
   live: boolean;
+  /** Never set here: stragglers are the service's to judge (see SiteCopy). */
   straggler: boolean;
-  /** Sent with alternates: while it waits, the service starts it on whichever of them frees a slot first. */
-  movable: boolean;
 }
 
 interface Run {
@@ -132,10 +127,6 @@ export class FaasExecutor extends BaseExecutor {
   private readonly queue: Run[] = [];
   private readonly active = new Set<Run>();
   /** Recent chunks: submission to result (s), and running notice to result (s). */
-  private readonly roundTrips: number[] = [];
-  private readonly runTimes: number[] = [];
-  private stealScheduled = false;
-  private launches = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly started = performance.now();
   private readonly stageoutTarget: StageOutTarget | undefined;
@@ -160,7 +151,6 @@ export class FaasExecutor extends BaseExecutor {
     this.concurrency = sites.reduce((n, s) => n + Math.max(1, s.capacity), 0);
     this.stageoutTarget = o.stageout ? { location: o.stageout, thresholdBytes: o.stageoutThreshold, runId } : undefined;
     this.timers.push(setInterval(() => void this.poll(), o.pollMs));
-    this.timers.push(setInterval(() => this.tail(), Math.min(250, o.pollMs)));
     for (const t of this.timers) t.unref();
   }
 
@@ -259,7 +249,6 @@ export class FaasExecutor extends BaseExecutor {
       this.queue.splice(i, 1);
       this.launch(run, site);
     }
-    if (this.queue.length === 0) this.scheduleSteal();
   }
 
   /**
@@ -306,83 +295,15 @@ export class FaasExecutor extends BaseExecutor {
     return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
   }
 
-  /**
-   * Work stealing: a chunk we queued ahead at an endpoint (more of our chunks there than it has
-   * slots) gets a copy on an endpoint with a free slot. The results of one wave arrive endpoint by
-   * endpoint, so the first endpoint to report takes new chunks into its queue that the next one could
-   * have started at once; left there they wait a whole chunk (measured: 16 chunks of 150 ms on 2 x 4
-   * slots took 3 waves, 0.49 s, instead of 2). The first result wins as in tail retries; the queued
-   * copy is then cancelled, which costs nothing while it has not started.
-   *
-   * Runs a turn after the pump that freed the slot, once the runner has handed over its next chunks:
-   * a slot that new work fills anyway is not free.
-   */
-  private scheduleSteal(): void {
-    if (this.stealScheduled || this.closed) return;
-    this.stealScheduled = true;
-    setImmediate(() => {
-      this.stealScheduled = false;
-      this.steal();
-    });
-  }
-
-  private steal(): void {
-    // Only chunks long enough to be reported running are worth a second copy: a short one queued
-    // ahead starts within moments anyway, and with no "running" report a copy that already started
-    // could not be told from a queued one (both would run).
-    if (this.closed || this.queue.length > 0 || this.runTimes.length < 3) return;
-    for (const site of this.sites) {
-      let excess = site.inflight.size - Math.max(1, site.capacity);
-      if (excess <= 0) continue;
-      // The endpoint starts our copies oldest first, so the newest are the ones still waiting. Copies
-      // sent with alternates need no steal: the service starts them wherever a slot frees first, and
-      // has an agent give back one it holds unstarted when another endpoint idles. A stolen copy is
-      // pinned (its twin holds the other endpoint) and, should both start, costs a slot.
-      const queued = ([...site.inflight] as Copy[]).filter((c) => c.live && !c.movable && c.runningAt === undefined && !c.run.settled).sort((a, b) => b.seq - a.seq);
-      for (const c of queued) {
-        if (excess <= 0) break;
-        const run = c.run;
-        if (run.copies.length >= this.o.maxCopies || run.copies.some((x) => x.live && x !== c)) continue;
-        const target = this.pickFree(run);
-        if (!target) return;
-        excess--;
-        this.faas.steals++;
-        this.launch(run, target);
-      }
-    }
-  }
-
-  /**
-   * A copy started: other copies of its chunk that have not started are redundant (the queued copy a
-   * steal was made for, or the steal itself) and are cancelled before they take a slot. Copies already
-   * running (a straggler and its tail retry) race to the end as before.
-   */
+  /** The endpoint reports the chunk running (on an alternate, when the service placed it there). */
   private onRunning(copy: Copy, endpointId?: string): void {
     this.rebind(copy, endpointId);
     if (!this.firstRanOn.has(copy)) this.firstRanOn.set(copy, copy.site);
     copy.runningAt ??= Date.now();
-    let freed = false;
-    for (const other of copy.run.copies) {
-      if (other === copy || !other.live || other.runningAt !== undefined) continue;
-      other.live = false;
-      other.site.inflight.delete(other);
-      this.faas.duplicatesCancelled++;
-      if (other.taskId) this.channel.cancel(other.taskId);
-      freed = true;
-    }
-    if (freed) this.pump();
-  }
-
-  /** A site with a free slot (not just room to queue ahead) for another copy of `run`. */
-  private pickFree(run: Run): Site | undefined {
-    const exclude = this.outsidePolicy(run);
-    for (const c of run.copies) if (c.live) exclude.add(c.site);
-    const site = pickSite(this.sites, { ahead: 0, slowFactor: this.o.slowFactor, probeMs: Infinity, now: Date.now(), exclude });
-    return site && !site.slowByRate ? site : undefined;
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), seq: this.launches++, submittedAt: undefined, runningAt: undefined, taskId: undefined, live: true, straggler: false, movable: false };
+    const copy: Copy = { run, site, startedAt: Date.now(), runningAt: undefined, taskId: undefined, live: true, straggler: false };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(
@@ -398,17 +319,15 @@ export class FaasExecutor extends BaseExecutor {
           ...(this.stageoutTarget ? { stageout: this.siteStageout(site) } : {}),
         };
         const alternates = this.alternatesFor(copy);
-        copy.movable = alternates !== undefined && alternates.length > 0;
         this.channel.submit(site.id, args, {
           submitted: (id) => {
             copy.taskId = id;
-            copy.submittedAt = Date.now();
             if (!copy.live) this.channel.cancel(id);
           },
           outcome: (o) => this.onOutcome(copy, o),
           running: (endpointId) => this.onRunning(copy, endpointId),
           refused: (e) => this.copyFailed(copy, e),
-        }, alternates);
+        }, alternates, alternates ? this.tailPolicy : undefined);
       },
       // The bundle could not be shipped there: run the chunk on another endpoint that may take it.
       (e) => (this.sites.some((s) => s !== site && s.online && !s.stageFailed.has(run.job.processor.hash)) ? this.copyLost(copy, e) : this.copyFailed(copy, e)),
@@ -417,9 +336,12 @@ export class FaasExecutor extends BaseExecutor {
 
   /**
    * Late binding: endpoints the service may start this copy on instead of its own, should one of them
-   * free a slot first — those that are online, not slow, see storage as this one does (the chunk's
-   * paths are mapped for it), hold the bundle or have it on the way (a copy that arrives first is
-   * answered "missing bundle" and placed again) and hold no other live copy of the chunk.
+   * free a slot first — those that are online, see storage as this one does (the chunk's paths are
+   * mapped for it), hold the bundle or have it on the way (a copy that arrives first is answered
+   * "missing bundle" and placed again) and hold no other live copy of the chunk. Slow endpoints too:
+   * the service uses an alternate only when it has an idle slot and the chunk's own endpoint has
+   * none, and copies a straggler back to a faster candidate when one idles; left out, a chunk held
+   * behind another user's long tasks had nowhere else to go (the executor no longer copies chunks).
    */
   private alternatesFor(copy: Copy): string[] | undefined {
     const hash = copy.run.job.processor.hash;
@@ -428,7 +350,7 @@ export class FaasExecutor extends BaseExecutor {
     const local = copy.run.copies.length === 1 && copy.site.localPaths.length > 0 ? this.localSitesFor(copy.run) : undefined;
     const offPolicy = this.outsidePolicy(copy.run);
     for (const s of this.sites) {
-      if (s === copy.site || !s.online || s.slowByRate || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
+      if (s === copy.site || !s.online || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
       if (local && !local.has(s)) continue;
       if (offPolicy.has(s) || (this.o.endpointPolicy === 'fastest' && slowerThan(s, copy.site))) continue;
       if (copy.run.copies.some((c) => c !== copy && c.live && c.site === s)) continue;
@@ -443,14 +365,27 @@ export class FaasExecutor extends BaseExecutor {
     return outsidePolicy(this.o.endpointPolicy, this.sites, (s) => !s.stageFailed.has(hash));
   }
 
-  /** The service started a copy on another endpoint than the one it was sent to: account it there. */
-  private rebind(copy: Copy, endpointId: string | undefined): void {
+  /**
+   * The service started the chunk on another endpoint than the one it was sent to (late binding), or
+   * its result came from a tail copy there (`byCopy`): account it there.
+   */
+  private rebind(copy: Copy, endpointId: string | undefined, byCopy = false): void {
     if (!endpointId || copy.site.id === endpointId) return;
     const site = this.sites.find((s) => s.id === endpointId);
     if (!site) return;
     if (copy.site.inflight.delete(copy)) site.inflight.add(copy);
     copy.site = site;
-    this.faas.lateBound++;
+    if (!byCopy) this.faas.lateBound++;
+  }
+
+  /** The tail policy every chunk is submitted with: the service copies stragglers by it. */
+  private get tailPolicy(): TailPolicy {
+    return {
+      factor: this.o.stragglerFactor,
+      min_ms: Math.round(this.o.minStragglerMs),
+      max_copies: this.o.maxCopies,
+      ...(this.o.tailTimeoutMs !== undefined ? { timeout_ms: Math.round(this.o.tailTimeoutMs) } : {}),
+    };
   }
 
   /** Delete a staged blob in the background; close() waits for these. */
@@ -500,7 +435,14 @@ export class FaasExecutor extends BaseExecutor {
     // The service reran the task after losing its worker: a retry of the endpoint it first ran on (a
     // rerun may start on an alternate endpoint). Several losses are all counted there.
     if (o.attempts > 1) this.count(this.firstRanOn.get(copy) ?? copy.site, 'retries', o.attempts - 1);
-    this.rebind(copy, o.endpointId);
+    if (o.copies?.length) {
+      // Service-side tail copies: counted at the endpoint the chunk straggled on (before rebinding).
+      // Of the original and its copies one delivered; the service cancelled the others.
+      this.faas.tailRetries += o.copies.length;
+      this.faas.duplicatesCancelled += o.copies.length;
+      this.count(copy.site, 'tailCopies', o.copies.length);
+    }
+    this.rebind(copy, o.endpointId, o.byCopy === true);
     copy.site.inflight.delete(copy);
     const { run } = copy;
     const reply = o.result as TaskReply | undefined;
@@ -561,17 +503,10 @@ export class FaasExecutor extends BaseExecutor {
     }
     run.settled = true;
     this.active.delete(run);
-    const now = Date.now();
-    const seconds = (now - copy.startedAt) / 1000;
     // Speed is the worker's own time for the chunk: a round trip also holds the wait in the endpoint's
     // queue, which grows when other analyses share it, and would mark a busy endpoint slow (its
     // chunks then all get tail copies, which take its slots and those of the others).
     copy.site.record(result.metrics.events, result.metrics.seconds);
-    // Only recent chunks: when other analyses start sharing the endpoints, a chunk's round trip grows
-    // by its wait in the service queue, and a median over the whole run would still describe the idle
-    // start and call every queued chunk a straggler.
-    pushRecent(this.roundTrips, seconds);
-    if (copy.runningAt !== undefined) pushRecent(this.runTimes, (now - copy.runningAt) / 1000);
     for (const other of run.copies) {
       if (!other.live) continue;
       other.live = false;
@@ -581,7 +516,6 @@ export class FaasExecutor extends BaseExecutor {
     }
     updateSlowness(this.sites, this.o.slowFactor);
     run.resolve(result);
-    this.moveFromSlowSites();
     this.pump();
   }
 
@@ -645,7 +579,7 @@ export class FaasExecutor extends BaseExecutor {
     return new EndpointSetupError(`${what}: ${e?.message ?? `unexpected reply ${JSON.stringify(r)?.slice(0, 200)}`}`, { endpoint: site.name }, undefined, { cause: e });
   }
 
-  // ---------------------------------------------------------------- health and tail
+  // ---------------------------------------------------------------- health
 
   /** Poll endpoint status; move chunks off endpoints offline for longer than the grace period. */
   private async poll(): Promise<void> {
@@ -681,72 +615,24 @@ export class FaasExecutor extends BaseExecutor {
         s.online = false;
         this.faas.endpointsLost++;
         this.o.onNote?.(`endpoint ${s.name} is offline; moving its ${s.inflight.size} chunk(s) elsewhere`);
-        this.evacuate(s, true);
+        this.evacuate(s);
       }
     }
     this.pump();
   }
 
-  /** Give every chunk running on `site` another copy elsewhere; when the site is gone, also abandon its copies. */
-  private evacuate(site: Site, gone: boolean): void {
+  /**
+   * The endpoint is gone (offline past the grace period): abandon its copies and run their chunks
+   * elsewhere. The service would keep them waiting for it when they have no alternates.
+   */
+  private evacuate(site: Site): void {
     for (const c of [...site.inflight] as Copy[]) {
       const run = c.run;
-      if (gone) {
-        c.live = false;
-        site.inflight.delete(c);
-        if (c.taskId) this.channel.cancel(c.taskId);
-        if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`), site);
-      } else if (!run.settled && run.copies.filter((x) => x.live).length === 1) {
-        const other = this.pick(run);
-        if (other && other !== site) {
-          c.straggler = true;
-          this.faas.tailRetries++;
-          this.count(site, 'tailCopies');
-          this.launch(run, other);
-        }
-      }
+      c.live = false;
+      site.inflight.delete(c);
+      if (c.taskId) this.channel.cancel(c.taskId);
+      if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`), site);
     }
-  }
-
-  private moveFromSlowSites(): void {
-    for (const s of this.sites) if (s.slowByRate && s.inflight.size > 0) this.evacuate(s, false);
-  }
-
-  /**
-   * Tail retry: only when nothing waits for a slot, duplicate chunks outstanding longer than the
-   * threshold. A chunk the endpoint reports running is timed from that report against recent run
-   * times, so waiting behind other analyses' tasks is not mistaken for slowness; a chunk with no
-   * report yet is timed from its submission against recent round trips.
-   */
-  private tail(): void {
-    if (this.closed || this.queue.length > 0 || this.active.size === 0) return;
-    const sinceRunning = this.stragglerMs(this.runTimes);
-    const sinceSubmit = this.stragglerMs(this.roundTrips);
-    const now = Date.now();
-    for (const run of this.active) {
-      const live = run.copies.filter((c) => c.live);
-      if (live.length !== 1 || run.copies.length >= this.o.maxCopies) continue;
-      const c = live[0]!;
-      const running = c.runningAt !== undefined && sinceRunning !== undefined;
-      const [threshold, since] = running ? [sinceRunning, c.runningAt!] : [sinceSubmit, c.submittedAt ?? c.startedAt];
-      if (threshold === undefined) continue;
-      // A movable copy that has not started waits for the first free slot on any of its endpoints: a
-      // copy elsewhere would wait in the same queues. Only one stuck far longer (an endpoint holding
-      // it without starting it) gets one.
-      const patience = !running && c.movable ? TAIL_MOVABLE_PATIENCE * threshold : threshold;
-      if (now - since < patience) continue;
-      const site = this.pick(run);
-      if (!site) continue;
-      c.straggler = true;
-      this.faas.tailRetries++;
-      this.count(c.site, 'tailCopies');
-      this.launch(run, site);
-    }
-  }
-
-  /** ms after which an outstanding copy counts as a straggler (see stragglerMs in src/faas/scheduling.ts). */
-  private stragglerMs(recent: number[]): number | undefined {
-    return stragglerMs(recent, this.o.stragglerFactor, this.o.tailTimeoutMs, this.o.minStragglerMs);
   }
 
   // ---------------------------------------------------------------- shutdown

@@ -20,9 +20,12 @@ export interface FaasExecutorOptions extends ExecutorOptions {
   tokenFile?: string;
   /** An existing client to use (the caller closes it). */
   client?: FaasClient;
-  /** Seconds after which an outstanding chunk gets a second copy elsewhere, once nothing is queued. */
+  /**
+   * Tail policy sent with every chunk (the service decides, src/faas/service/scheduler.ts): seconds
+   * after which a running chunk gets a copy in an idle slot of one of its alternate endpoints.
+   */
   tailTimeout?: number;
-  /** ... or after this many times the median chunk round trip, whichever is shorter (default 3). */
+  /** ... or after this many times the median recent chunk run time, whichever is shorter (default 3). */
   stragglerFactor?: number;
   /** Never call a chunk a straggler before this many seconds (default 0.2). */
   minStraggler?: number;

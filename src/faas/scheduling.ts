@@ -1,21 +1,26 @@
 /**
  * The FaaS scheduling policy in one place: every hand-tuned number that decides where and when a
  * task runs, with the measurement behind it, and the pure functions that apply them. The processes
- * that act on them — the service (dispatch, recalls), the endpoint agent (prefetch, running notices),
- * the worker pool (queue inside a worker) and the FaaS executor (tail copies) — import them from here,
- * so a change to the policy is a change to this file.
+ * that act on them — the service (dispatch, recalls, tail copies), the endpoint agent (prefetch,
+ * running notices) and the worker pool (queue inside a worker) — import them from here, so a change
+ * to the policy is a change to this file.
  *
  * Who decides what (the service is the scheduler; the others report and obey):
  * - **Service** (src/faas/service/agents.ts): which endpoint a task starts on. It dispatches a task to
  *   its endpoint while that endpoint has free slots + prefetch; a task submitted with alternates
  *   (late binding) starts on whichever of them frees a slot first; an endpoint with idle slots and
  *   nothing waiting recalls unstarted tasks from agents that hold more than they can run.
+ * - **Service** (src/faas/service/scheduler.ts): tail copies. A task submitted with a tail policy and
+ *   alternates that straggles (`stragglerMs` over its group's recent run times, `TAIL_RECENT_CHUNKS`,
+ *   `TAIL_MOVABLE_PATIENCE`, looked at every `TAIL_TICK_MS`) gets a copy in an idle slot of an
+ *   alternate; the first result wins, the other runs are cancelled.
  * - **Agent** (src/faas/endpoint/agent.ts): how much it asks for (prefetch, `prefetchFor`) and when it
  *   reports a task running (`noticeDelayMs`).
  * - **Pool** (src/faas/endpoint/pool.ts): how many tasks wait inside a busy worker (`QUEUED_WORK_MS`,
  *   `HOLD_BACK_MS`).
- * - **Executor** (executors/faas/executor.ts): straggler copies (tail retry) from the run times it sees
- *   (`TAIL_RECENT_CHUNKS`, `TAIL_MOVABLE_PATIENCE`). Still client-side: see bench/RESULTS.md.
+ * - **Executor** (executors/faas/executor.ts): which endpoint a chunk is sent to first and its
+ *   alternates, its tail policy (`--straggler-factor`, `--tail-timeout`, `--max-copies`), and chunks
+ *   moved off an endpoint that went offline. It makes no copies itself.
  *
  * @example
  * ```ts
@@ -106,21 +111,22 @@ export const HOLD_BACK_MS = 100;
 export const TAIL_TICK_MS = 100;
 
 /**
- * Completed chunks whose times set the straggler thresholds (a sliding window): when other analyses
- * start sharing the endpoints, a median over the whole run would still describe the idle start and
- * call every queued chunk a straggler.
+ * Finished tasks of a group whose times set its straggler thresholds (a sliding window): when other
+ * analyses start sharing the endpoints, a median over the whole run would still describe the idle
+ * start and call every queued task a straggler.
  */
 export const TAIL_RECENT_CHUNKS = 16;
 
 /**
- * A copy sent with alternates and not yet running waits for the first free slot on any of them, so a
- * second copy elsewhere would wait in the same queues: it gets one only after this many times the
- * usual threshold (an endpoint holding it without starting it).
+ * A task with alternates dispatched to an agent and not yet reported running is started by the first
+ * endpoint with a free slot anyway (late binding, recalls), so a copy elsewhere would wait in the same
+ * queues: it gets one only after this many times the usual threshold over recent round trips (an
+ * agent holding it without starting it — stopped, or stuck).
  */
 export const TAIL_MOVABLE_PATIENCE = 4;
 
 /**
- * ms after which an outstanding copy is a straggler: the smaller of `tailTimeoutMs` and `factor` × the
+ * ms after which an outstanding task is a straggler: the smaller of `tailTimeoutMs` and `factor` × the
  * median of `recentSeconds`, never below `minMs`; undefined while neither is known.
  */
 export function stragglerMs(recentSeconds: readonly number[], factor: number, tailTimeoutMs: number | undefined, minMs: number): number | undefined {
