@@ -19,7 +19,7 @@ export { INTERP_CODES, makeInterpTable, interpolate, isMultiplicative, type Inte
 export { buildModel, Model, DEFAULT_INTERP, type ModelData, type ModelOptions, type InterpSettings, type ParameterSet } from './model.ts';
 export { nll, NllWorkspace, expectedData, expectedMain, expectedAux } from './nll.ts';
 export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optimize.ts';
-export { fit, fixedPoiFit, fitWithErrors, type FitOptions, type FitOptimizer, type FitResult, type FitWithErrors } from './mle.ts';
+export { DEFAULT_OPTIMIZER, DEFAULT_SCAN_OPTIMIZER, FIT_OPTIMIZERS, fit, fixedPoiFit, fitWithErrors, type FitOptions, type FitOptimizer, type FitResult, type FitWithErrors } from './mle.ts';
 export { minimizeSlsqp, type SlsqpOptions, type SlsqpResult } from './slsqp.ts';
 export { hypotest, testStatistic, asimovData, upperLimit, type HypotestResult, type HypotestOptions, type TestStatistic, type UpperLimitResult } from './infer.ts';
 export { normalCdf, lgamma } from './special.ts';

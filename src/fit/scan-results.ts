@@ -19,7 +19,7 @@ export interface ScanIdentity {
   testStat: string;
   measurement: string | null;
   interp: Record<string, string>;
-  /** Fit optimizer when not the default 'lbfgsb'. */
+  /** Fit optimizer, absent for 'lbfgsb' (files written before the field existed used lbfgsb). */
   optimizer?: string;
 }
 
@@ -84,7 +84,12 @@ export class ResultsWriter {
       const old = readResults(this.path);
       const differs = sameIdentity(old.identity, identity);
       if (differs) {
-        throw new ScanError(`${this.path} belongs to another scan (${differs})`, { path: this.path }, 'choose another --out folder for this scan');
+        // Scans from before 'slsqp' became the scan default were made with lbfgsb: say how to continue them.
+        const oldOptimizer = old.identity.optimizer ?? 'lbfgsb';
+        const hint = differs.startsWith('optimizer')
+          ? `pass --optimizer ${oldOptimizer} to continue it, or choose another --out folder for this scan`
+          : 'choose another --out folder for this scan';
+        throw new ScanError(`${this.path} belongs to another scan (${differs})`, { path: this.path }, hint);
       }
       kept = old.results.filter((r) => r.ok);
     }

@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ScanError } from './errors.ts';
+import { DEFAULT_SCAN_OPTIMIZER } from './mle.ts';
 import type { NamedPatch } from './patchset.ts';
 import { ThreadPoolRunner, type PatchRunner } from './pool.ts';
 import { testPatch, type ScanOptions } from './scan.ts';
@@ -106,15 +107,17 @@ export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], o
     names.add(p.name);
   }
   const hash = workspaceHash(bkg);
-  const options: ScanOptions = { poiTest: opts.poiTest ?? 1, testStat: opts.testStat ?? 'qtilde', model: opts.model, warmStart: opts.warmStart, optimizer: opts.optimizer };
+  const optimizer = opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER;
+  const options: ScanOptions = { poiTest: opts.poiTest ?? 1, testStat: opts.testStat ?? 'qtilde', model: opts.model, warmStart: opts.warmStart, optimizer };
   const identity: ScanIdentity = {
     workspaceHash: hash,
     poiTest: options.poiTest!,
     testStat: options.testStat!,
     measurement: opts.model?.measurement ?? null,
     interp: { ...(opts.model?.interp ?? {}) } as Record<string, string>,
-    // Only recorded when not the default, so results files of earlier scans still resume.
-    ...(opts.optimizer && opts.optimizer !== 'lbfgsb' ? { optimizer: opts.optimizer } : {}),
+    // Recorded unless lbfgsb: results files from before the field existed were made with lbfgsb
+    // (then the default) and still resume under --optimizer lbfgsb.
+    ...(optimizer !== 'lbfgsb' ? { optimizer } : {}),
   };
   // Before results.json is touched: a bad executor setting leaves no file behind.
   const runner = runnerFor(opts);

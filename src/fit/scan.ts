@@ -4,6 +4,7 @@
  * (does not apply, bad model, no convergence) yields its error; the scan goes on.
  */
 import { hypotest, type HypotestOptions } from './infer.ts';
+import { DEFAULT_SCAN_OPTIMIZER } from './mle.ts';
 import { buildModel, type ModelOptions } from './model.ts';
 import { patchWorkspace, type NamedPatch } from './patchset.ts';
 import type { WorkspaceSpec } from './spec.ts';
@@ -17,14 +18,14 @@ export type ScanItem =
   | { name: string; values: number[]; ok: true; clsObs: number; clsExp: number[]; muHat: number; seconds: number }
   | { name: string; values: number[]; ok: false; error: string; seconds: number };
 
-/** Tests one patch; never throws. */
+/** Tests one patch (optimizer default 'slsqp', the scans' default); never throws. */
 export function testPatch(bkgOnly: WorkspaceSpec, patch: NamedPatch, opts: ScanOptions = {}): ScanItem {
   const t0 = performance.now();
   try {
     const ws = patchWorkspace(bkgOnly, patch);
     // The background-only workspace was validated once; patched copies get the structural checks.
     const model = buildModel(ws, { ...opts.model, validate: opts.model?.validate ?? false, source: patch.name });
-    const r = hypotest(model, opts.poiTest ?? 1, model.observedData(), opts);
+    const r = hypotest(model, opts.poiTest ?? 1, model.observedData(), { ...opts, optimizer: opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER });
     return { name: patch.name, values: patch.values, ok: true, clsObs: r.clsObs, clsExp: r.clsExp, muHat: r.muHat, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     return { name: patch.name, values: patch.values, ok: false, error: e instanceof Error ? e.message : String(e), seconds: (performance.now() - t0) / 1000 };

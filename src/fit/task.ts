@@ -18,8 +18,11 @@ import type { NamedPatch } from './patchset.ts';
 import { testPatch, type ScanItem, type ScanOptions } from './scan.ts';
 import type { WorkspaceSpec } from './spec.ts';
 
-/** Revision of the task messages; client and worker must agree. */
-export const FIT_TASK_VERSION = 1;
+/**
+ * Revision of the task messages; client and worker must agree. 2: optimizer 'slsqp' means the
+ * analytic gradient (1: finite differences, now 'slsqp-fd').
+ */
+export const FIT_TASK_VERSION = 2;
 
 export interface FitStageArgs {
   v: number;
