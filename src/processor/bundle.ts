@@ -16,7 +16,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
 import type { Processor } from './types.ts';
 
@@ -93,6 +93,9 @@ export async function bundleESM(entry: string, kind: BundleKind = 'processor'): 
 
 /** The bundle and the files it was built from (absolute paths). */
 async function buildESM(entry: string, kind: BundleKind): Promise<{ code: string; inputs: string[] }> {
+  // Imported here, not at the top: workers only load bundles, and the single-executable endpoint
+  // (scripts/build-endpoint.mjs) carries the loading side without esbuild and its native binary.
+  const { build } = await import('esbuild');
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -205,13 +208,18 @@ const loaded = new Map<string, Promise<Processor<unknown>>>();
 export interface LoadBundleOptions {
   /** Folder for the bundle file; must lie inside a Ristretto installation's node_modules (default `bundleDir`). */
   dir?: string;
+  /**
+   * How to import the written file (default: `import()`). The single-executable endpoint passes its
+   * own (`src/faas/endpoint/import-module.ts`): its embedded script has no module loader.
+   */
+  importer?: (url: string) => Promise<unknown>;
 }
 
 /** Import a bundle (once per hash per thread) and return its processor. */
 export function loadBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }, opts: LoadBundleOptions = {}): Promise<Processor<unknown>> {
   let p = loaded.get(bundle.hash);
   if (!p) {
-    p = importBundle(bundle, opts.dir ?? bundleDir);
+    p = importBundle(bundle, opts.dir ?? bundleDir, opts.importer);
     loaded.set(bundle.hash, p);
     p.catch(() => loaded.delete(bundle.hash));
   }
@@ -223,7 +231,11 @@ export function isBundleLoaded(hash: string): boolean {
   return loaded.has(hash);
 }
 
-async function importBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }, dir: string): Promise<Processor<unknown>> {
+async function importBundle(
+  bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string },
+  dir: string,
+  importer?: (url: string) => Promise<unknown>,
+): Promise<Processor<unknown>> {
   const actual = createHash('sha256').update(bundle.code).digest('hex');
   if (actual !== bundle.hash) {
     throw new ProcessorLoadError(`processor bundle hash mismatch (expected ${bundle.hash}, got ${actual})`, { hash: bundle.hash }, 'the bundle was corrupted in transit; rerun');
@@ -232,7 +244,7 @@ async function importBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { s
   const source = bundle.source ?? `bundle ${bundle.hash.slice(0, 12)}`;
   let mod: unknown;
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = await (importer ? importer(pathToFileURL(file).href) : import(pathToFileURL(file).href));
   } catch (e) {
     throw new ProcessorLoadError(`cannot load processor bundle of ${source}: ${(e as Error).message}`, { file: source, hash: bundle.hash }, 'check that the packages the processor imports are installed', { cause: e });
   }

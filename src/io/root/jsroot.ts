@@ -12,7 +12,14 @@ interface JsrootIo {
   FileProxy: new () => object;
   openFile(arg: object): Promise<unknown>;
 }
-const { FileProxy, openFile } = (await import('#jsroot/io')) as JsrootIo;
+// Loaded on first use, not at the top level: a top-level await cannot go into the CommonJS bundle of
+// the single-executable endpoint (scripts/build-endpoint.mjs), and modules that only name the types
+// need not load jsroot at all. After the first file the promise is settled: no cost per open.
+let io: Promise<{ openFile: JsrootIo['openFile']; SourceProxy: new (src: ByteSource) => object }> | undefined;
+function jsroot() {
+  io ??= (import('#jsroot/io') as Promise<JsrootIo>).then((m) => ({ openFile: m.openFile, SourceProxy: sourceProxyClass(m.FileProxy) }));
+  return io;
+}
 
 export interface JsObjArray<T> {
   readonly arr: readonly (T | null | undefined)[];
@@ -110,8 +117,9 @@ export interface JsFile {
   delete?(): void;
 }
 
-/** Serves jsroot's reads from a ByteSource. */
-class SourceProxy extends FileProxy {
+/** Serves jsroot's reads from a ByteSource (a subclass of jsroot's FileProxy, made once it is loaded). */
+const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
+  class SourceProxy extends FileProxy {
   constructor(private readonly src: ByteSource) {
     super();
   }
@@ -141,6 +149,7 @@ class SourceProxy extends FileProxy {
 
 /** Open the ROOT file structure (header, keys, streamer infos) through `src`. */
 export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
+  const { openFile, SourceProxy } = await jsroot();
   const file = (await openFile(new SourceProxy(src))) as (JsFile & { fSeekInfo?: number; fNbytesInfo?: number }) | null;
   if (!file) throw new Error('jsroot could not parse the file header or key list');
   // jsroot inflates metadata objects without checking the codecs' checksums (zlib's adler-32, ROOT's
