@@ -22,8 +22,9 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // Optional native speed-ups of ws: it falls back to JavaScript without them.
-  external: ['bufferutil', 'utf-8-validate'],
+  // Optional native speed-ups of ws: it falls back to JavaScript without them. esbuild only builds
+  // processor bundles (src/processor/bundle.ts imports it lazily); the endpoint only loads them.
+  external: ['bufferutil', 'utf-8-validate', 'esbuild'],
   // A CommonJS bundle has no import.meta; the modules only use it to find files beside themselves.
   define: { 'import.meta.url': '__ristrettoModuleUrl' },
   banner: { js: "const __ristrettoModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -5,12 +5,17 @@
  * The shim does not carry Ristretto inside it. Like the coffea function of the funcX paper, it imports
  * the analysis framework installed at the endpoint (the endpoint agent runs from a Ristretto checkout
  * or package): it finds that installation from `RISTRETTO_HOME`, or else by walking up from the worker
- * process's entry script, and calls `executors/faas/remote/run-task.ts` there. Client and endpoint must
+ * process's entry script, and calls `executors/faas/remote/run-task.ts` there. The single-executable
+ * endpoint carries that module itself and offers it as `globalThis[Symbol.for(BUILT_IN_RUN_TASK)]`,
+ * which the shim prefers (no installation needed there). Client and endpoint must
  * agree on the message revision (`CHUNK_WIRE_VERSION`); a mismatch comes back as a clear error.
  */
 
 /** Path of the worker-side module inside a Ristretto installation. */
 export const REMOTE_MODULE = 'executors/faas/remote/run-task.ts';
+
+/** Symbol key (`Symbol.for`) under which an endpoint that carries run-task.ts offers its `runTask`. */
+export const BUILT_IN_RUN_TASK = 'ristretto.runTask';
 
 /** Name under which the function is registered. */
 export const CHUNK_FUNCTION_NAME = 'ristretto-process-chunk';
@@ -38,6 +43,9 @@ function locate() {
 }
 
 export default async function ristrettoProcessChunk(args, ctx) {
+  // The single-executable endpoint has run-task.ts built in.
+  const builtIn = globalThis[Symbol.for(${JSON.stringify(BUILT_IN_RUN_TASK)})];
+  if (typeof builtIn === 'function') return builtIn(args, ctx);
   remote ??= import(pathToFileURL(locate()).href).catch((e) => {
     remote = undefined;
     throw e;

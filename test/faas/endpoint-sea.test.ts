@@ -3,14 +3,20 @@
  * executable with Node inside; copied into an empty folder and started with a PATH that has no node,
  * it attaches to a real service and its workers (the same executable) run tasks — forked workers, and
  * with `--provider slurm` block workers that the real Slurm scheduler starts (skipped without Slurm,
- * failing under CI=true).
+ * failing under CI=true). Ristretto's own chunk function runs there too: `run-analysis --executor faas`
+ * of an ADL query on Parquet and ROOT files gives the iterative executor's histograms, with no
+ * Ristretto installation (no RISTRETTO_HOME) beside the executable.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaasExecutor } from '../../executors/faas/index.ts';
+import { encode } from '../../src/accumulate/index.ts';
+import type { Dataset } from '../../src/dataset/fileset.ts';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { repoRoot } from '../shared.ts';
+import { runAnalysis } from '../../src/runner/run.ts';
+import { repoRoot, sharedPath } from '../shared.ts';
 import { Procs } from './helpers.ts';
 
 const procs = new Procs();
@@ -86,6 +92,56 @@ describe('single-executable endpoint', () => {
     }
     // Node's notice that the embedded module loader is experimental may appear; failures may not.
     expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught/i);
+  }, 900_000);
+
+  it('runs the Ristretto chunk function (ADL query on Parquet and ROOT) without a Ristretto installation', async () => {
+    const clean = join(procs.dir, 'clean-analysis');
+    mkdirSync(clean);
+    const exe = join(clean, 'ristretto-endpoint');
+    copyFileSync(join(build, 'ristretto-endpoint'), exe);
+    const cache = join(clean, 'cache');
+    const ep = spawn(exe, ['start', '--service', url, '--name', 'zero-ana', '--workers', '2', '--cache-dir', cache], {
+      cwd: clean,
+      // No node on PATH, no RISTRETTO_HOME, and nothing of Ristretto above the folder (a temp dir).
+      env: { PATH: join(clean, 'no-such-bin'), RISTRETTO_TOKEN: token, HOME: clean },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    ep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const processor = join(repoRoot, 'processors', 'adl', 'query-5.ts');
+    const cases: [string, Dataset[], number, number][] = [
+      ['Parquet', [{ name: 'SingleMu', files: [{ path: sharedPath('data', 'Run2012B_SingleMu-1000.parquet') }], metadata: { isData: true } }], 400, 1_000],
+      ['ROOT', [{ name: 'SingleMu', files: [{ path: sharedPath('data', 'Run2012B_SingleMu_10000.root'), tree: 'Events' }], metadata: { isData: true } }], 2_500, 10_000],
+    ];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ep.stdout.on('data', (d: Buffer) => /attached id=/.test(d.toString()) && resolve());
+        ep.once('exit', (c) => reject(new Error(`endpoint exited with ${c}: ${stderr}`)));
+      });
+      const client = new FaasClient({ serviceUrl: url, token });
+      const ex = await FaasExecutor.connect({ service: url, endpoints: ['zero-ana'], client, pollSeconds: 0.25 });
+      try {
+        for (const [what, fileset, chunksize, events] of cases) {
+          const ref = await runAnalysis({ fileset, processor, executor: 'iterative', chunksize, cacheFile: false });
+          const got = await runAnalysis({ fileset, processor, executor: ex, chunksize, cacheFile: false });
+          expect(got.metrics.events, what).toBe(events);
+          expect(got.metrics.chunks, what).toBe(Math.ceil(events / chunksize));
+          // Same histograms, bin for bin and byte for byte, as the in-process run.
+          expect(Buffer.from(encode(got.accumulator)).equals(Buffer.from(encode(ref.accumulator))), `${what}: ${stderr}`).toBe(true);
+          // ... and not an empty one: events pass the selection.
+          const h = (got.accumulator as Record<string, { values(): Float64Array }>)['query-5']!;
+          expect(h.values().reduce((x, y) => x + y, 0), what).toBeGreaterThan(0);
+        }
+      } finally {
+        await ex.close();
+        await client.close();
+      }
+      // The processor bundle was kept beside the function cache, not in an installation.
+      expect(readdirSync(join(cache, 'bundles')).some((f) => /^[0-9a-f]{64}\.mjs$/.test(f))).toBe(true);
+    } finally {
+      await procs.kill(ep, 'SIGTERM');
+    }
+    expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught|RISTRETTO_HOME/i);
   }, 900_000);
 
   it.skipIf(noSlurm !== undefined && !inCI)(`takes the provider options: Slurm blocks run the same executable${noSlurm ? ` (skipped: ${noSlurm})` : ''}`, async () => {

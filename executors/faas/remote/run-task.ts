@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { importModule } from '../../../src/faas/endpoint/import-module.ts';
 import { bundleDir, isBundleLoaded, loadBundle } from '../../../src/processor/bundle.ts';
 import type { Processor } from '../../../src/processor/types.ts';
 import { CancelledError, toChunkFailure } from '../../../src/runner/errors.ts';
@@ -25,6 +26,12 @@ export interface RemoteContext {
 }
 
 const state = createChunkState();
+
+/**
+ * Where this endpoint keeps bundles: the installation's bundle cache, or `RISTRETTO_BUNDLE_DIR` (set by
+ * the single-executable endpoint, which has no installation to hold them).
+ */
+const remoteBundleDir = process.env.RISTRETTO_BUNDLE_DIR || bundleDir;
 
 /**
  * `ristretto faas endpoint start --allow-bundle HASH`: the processor bundles this endpoint's admin
@@ -57,7 +64,7 @@ async function stage(args: StageArgs): Promise<TaskReply> {
   const cached = isBundleLoaded(args.hash) || existsSync(bundleFile(args.hash));
   try {
     // Loading here (not only writing) reports a bundle that cannot load at this site once, up front.
-    await loadBundle({ hash: args.hash, code: args.code });
+    await loadBundle({ hash: args.hash, code: args.code }, { dir: remoteBundleDir, importer: importModule });
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
   }
@@ -100,13 +107,13 @@ async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
 }
 
 function bundleFile(hash: string): string {
-  return join(bundleDir, `${hash}.mjs`);
+  return join(remoteBundleDir, `${hash}.mjs`);
 }
 
 async function processorFor(hash: string): Promise<Processor<unknown> | undefined> {
   if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid processor bundle hash "${hash}"`);
-  if (isBundleLoaded(hash)) return loadBundle({ hash, code: '' });
+  if (isBundleLoaded(hash)) return loadBundle({ hash, code: '' }, { dir: remoteBundleDir, importer: importModule });
   const file = bundleFile(hash);
   if (!existsSync(file)) return undefined;
-  return loadBundle({ hash, code: await readFile(file, 'utf8') });
+  return loadBundle({ hash, code: await readFile(file, 'utf8') }, { dir: remoteBundleDir, importer: importModule });
 }
