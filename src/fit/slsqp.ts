@@ -105,14 +105,26 @@ function choleskySolve(a: Float64Array, idx: number[], ld: number, b: Float64Arr
  * method. B is positive definite, so the solution is unique and equals the one SLSQP's LSQ/NNLS
  * route finds. Returns false when B is not positive definite on the free set (caller resets B).
  */
-function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Array, d: Float64Array): boolean {
+/** Scratch memory of {@link boxQp}, allocated once per minimization (the QP runs every iteration). */
+class QpScratch {
+  readonly state: Int8Array;
+  readonly rhs: Float64Array;
+  readonly z: Float64Array;
+  readonly work: Float64Array;
+  readonly free: number[] = [];
+  constructor(n: number) {
+    this.state = new Int8Array(n);
+    this.rhs = new Float64Array(n);
+    this.z = new Float64Array(n);
+    this.work = new Float64Array(n * n);
+  }
+}
+
+function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Array, d: Float64Array, scratch: QpScratch): boolean {
   const n = g.length;
-  const state = new Int8Array(n); // 0 free, -1 at lower, +1 at upper
+  const { state, rhs, z, work, free } = scratch; // state: 0 free, -1 at lower, +1 at upper
+  state.fill(0);
   for (let i = 0; i < n; i++) d[i] = lo[i]! > 0 ? lo[i]! : hi[i]! < 0 ? hi[i]! : 0;
-  const rhs = new Float64Array(n);
-  const z = new Float64Array(n);
-  const work = new Float64Array(n * n);
-  const free: number[] = [];
   for (let it = 0; it < 10 * n + 20; it++) {
     free.length = 0;
     for (let i = 0; i < n; i++) if (state[i] === 0) free.push(i);
@@ -217,6 +229,7 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
   const lo = new Float64Array(n);
   const hi = new Float64Array(n);
   const B = new Float64Array(n * n);
+  const qp = new QpScratch(n);
   let evaluations = 0;
   const done = (converged: boolean, iterations: number, message: string, fun: number): SlsqpResult => ({ x, fun, converged, iterations, evaluations, message });
 
@@ -253,7 +266,7 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
       lo[i] = lower[i]! - x[i]!;
       hi[i] = upper[i]! - x[i]!;
     }
-    if (!boxQp(B, g, lo, hi, s)) {
+    if (!boxQp(B, g, lo, hi, s, qp)) {
       if (!reset()) return relaxed();
       continue;
     }
