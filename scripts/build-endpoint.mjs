@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build:endpoint`: the endpoint agent and its workers as one executable with Node built in
-// (Node's single-executable applications): esbuild bundles src/faas/endpoint/sea-main.ts into one
+// (Node's single-executable applications): esbuild bundles executors/faas/sea-entry.ts (the agent and
+// worker of src/faas/endpoint/sea-main.ts plus the Ristretto chunk function's worker side) into one
 // CommonJS file, `node --experimental-sea-config` turns it into a blob and postject injects the blob
 // into a copy of this Node binary. Output: out/endpoint/ristretto-endpoint (same OS and CPU as here).
 import { execFileSync } from 'node:child_process';
@@ -16,7 +17,7 @@ const exe = join(out, 'ristretto-endpoint');
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: [join(repo, 'src', 'faas', 'endpoint', 'sea-main.ts')],
+  entryPoints: [join(repo, 'executors', 'faas', 'sea-entry.ts')],
   outfile: join(out, 'main.cjs'),
   bundle: true,
   platform: 'node',

@@ -12,16 +12,14 @@
  * The provider options mean what they mean for `ristretto faas endpoint start` (one shared module,
  * providers/block-options.ts); block workers run this same executable (`env RISTRETTO_SEA_ROLE=worker
  * ristretto-endpoint`), so compute nodes need the file at the same path, and no Node.
- * Functions arrive through the function cache as before. The worker side of the Ristretto chunk
- * function (executors/faas/remote/run-task.ts: ROOT and Parquet reading, processor bundles) is built
- * in, so `run-analysis --executor faas` needs no Ristretto installation on the machine either; its
- * processor bundles are kept under `<cache-dir>/bundles`.
+ * Functions arrive through the function cache as before. The executable's entry is
+ * executors/faas/sea-entry.ts, which adds the worker side of the Ristretto chunk function (ROOT and
+ * Parquet reading, processor bundles kept under `<cache-dir>/bundles`), so `run-analysis --executor
+ * faas` needs no Ristretto installation on the machine either.
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUILT_IN_RUN_TASK } from '../../../executors/faas/function.ts';
 import { RistrettoError } from '../../errors/index.ts';
-import { provideSeaPackages } from './import-module.ts';
 import { SEA_ROLE_ENV } from './sea-role.ts';
 
 // ws would try to require its optional native add-ons, which an embedded script cannot load (a warning).
@@ -124,15 +122,6 @@ async function agent(): Promise<void> {
 }
 
 if (process.env[SEA_ROLE_ENV] === 'worker') {
-  // The chunk function's shim (executors/faas/function.ts) calls this instead of looking for an
-  // installation; run-task.ts and the readers load on the first chunk task, not for plain functions.
-  (globalThis as Record<symbol, unknown>)[Symbol.for(BUILT_IN_RUN_TASK)] = async (args: never, ctx: never) => {
-    process.env.RISTRETTO_BUNDLE_DIR ||= join((await import('./function-cache.ts')).defaultCacheDir(), 'bundles');
-    return (await import('../../../executors/faas/remote/run-task.ts')).runTask(args, ctx);
-  };
-  // Processor bundles import apache-arrow by name (src/columnar/arrow.ts); the executable has no
-  // node_modules, so it lends its own copy (import-module.ts).
-  provideSeaPackages({ 'apache-arrow': () => import('apache-arrow') });
   void import('./worker.ts');
 } else {
   agent().catch((e: unknown) => {
