@@ -132,6 +132,12 @@ describe('single-executable endpoint', () => {
           const h = (got.accumulator as Record<string, { values(): Float64Array }>)['query-5']!;
           expect(h.values().reduce((x, y) => x + y, 0), what).toBeGreaterThan(0);
         }
+        // A processor importing an npm package the executable does not carry: one error naming the
+        // endpoint and the package, not a hang or a crashed worker.
+        const err = await runAnalysis({ fileset: cases[0]![1], processor: join(repoRoot, 'test', 'faas', 'fixtures', 'uses-mathjs.ts'), executor: ex, chunksize: 400, cacheFile: false }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message).toMatch(/zero-ana/);
+        expect((err as Error).message).toMatch(/Cannot find package 'mathjs'/);
       } finally {
         await ex.close();
         await client.close();
