@@ -84,7 +84,7 @@ const USAGE = 'known: --files A,B,… --file F --queries 1,2 --reps N --workers 
 function parseArgs(argv: string[]): Args {
   const a: Args = { files: [], queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 2, workers: 2, chunksize: undefined, modes: new Set(MODES), jsrootMax: 2_000_000, ref: undefined, out: undefined, fresh: false, report: undefined, repo, baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
+    const k = argv[i];
     if (k === '--no-duckdb') a.modes.delete('duckdb');
     else if (k === '--no-floor') a.modes.delete('floor');
     else if (k === '--fresh') a.fresh = true;
@@ -188,8 +188,8 @@ function runMeasured(cmd: string, args: string[]): { stdout: string; rssMB: numb
   let cpu: number | undefined;
   if (TIME) {
     const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    rssMB = kb! / 1024;
-    cpu = user! + sys!;
+    rssMB = kb / 1024;
+    cpu = user + sys;
     rmSync(rssFile, { force: true });
   }
   return { stdout: r.stdout, rssMB, cpu };
@@ -202,7 +202,7 @@ type RistrettoRun = Timed & { counts: Counts; columns: string[]; chunks: number;
 
 function ristretto(q: Query, a: Args, dataset: string, out: string, workers: number, root = a.repo): RistrettoRun {
   rmSync(out, { recursive: true, force: true });
-  const load = loadavg()[0]!;
+  const load = loadavg()[0];
   const args = [join(root, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
   if (workers > 1) args.push('--executor', 'threads', '--workers', String(workers));
   if (a.chunksize) args.push('--chunksize', String(a.chunksize));
@@ -212,7 +212,7 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   const counts: Counts = {};
   for (const s of q.hists) {
     const file = JSON.parse(readFileSync(join(out, `${s.name}.json`), 'utf8')) as Record<string, { storage: { values: number[] } }>;
-    counts[s.name] = file[s.name]!.storage.values;
+    counts[s.name] = file[s.name].storage.values;
   }
   return { seconds: metrics.wallSeconds, rssMB, cpu, load, counts, columns: metrics.columns, chunks: metrics.chunks, events: metrics.events };
 }
@@ -220,7 +220,7 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
 type DuckRun = Timed & { counts: Counts; view: string };
 
 function duckdb(q: Query, f: FileInfo, threads: number, columns: string[]): DuckRun {
-  const load = loadavg()[0]!;
+  const load = loadavg()[0];
   const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', f.path, '--layout', f.layout, '--columns', columns.join(','), '--query', String(q.id), '--threads', String(threads)]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts; view: string };
   return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts, view: r.view };
@@ -229,7 +229,7 @@ function duckdb(q: Query, f: FileInfo, threads: number, columns: string[]): Duck
 type FloorRun = Timed & { bytes: number };
 
 function floor(f: FileInfo, columns: string[]): FloorRun {
-  const load = loadavg()[0]!;
+  const load = loadavg()[0];
   const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', f.format === 'root' ? 'floor-root' : 'floor', '--file', f.path, '--columns', columns.join(',')]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
   return { seconds: r.seconds, rssMB, cpu, load, bytes: r.bytes };
@@ -238,7 +238,7 @@ function floor(f: FileInfo, columns: string[]): FloorRun {
 type JsrootRun = Timed & { counts: Counts };
 
 function jsroot(q: Query, f: FileInfo, columns: string[], root: string): JsrootRun {
-  const load = loadavg()[0]!;
+  const load = loadavg()[0];
   const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'jsroot', '--file', f.path, '--columns', columns.join(','), '--query', String(q.id), '--processor', join(root, 'processors', 'adl', `query-${q.id}.ts`)]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
   return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
@@ -264,7 +264,7 @@ function flatView(source: string, columns: string[], all: boolean): string {
   for (const [c, fields] of Object.entries(COLLECTIONS)) {
     const used = fields.filter((x) => all || need.has(`${c}_${x}`));
     if (!used.length && !need.has(`n${c}`)) continue;
-    if (!used.length) used.push(fields[0]!);
+    if (!used.length) used.push(fields[0]);
     parts.push(`list_transform(range(1, len(${c}_${used[0]}) + 1), lambda i: {${used.map((x) => `${x}: ${c}_${x}[i]`).join(', ')}}) AS ${c}`);
   }
   return `CREATE VIEW events AS SELECT ${parts.join(', ')} FROM ${source}`;
@@ -274,7 +274,7 @@ function flatView(source: string, columns: string[], all: boolean): string {
 async function duckdbChild(file: string, layout: string, columns: string[], id: number, threads: number): Promise<void> {
   const q = QUERIES.find((x) => x.id === id)!;
   // The 'lists' form is the fastest at 2 M events for every query but Q6 and Q7 (bench/RESULTS.md).
-  const sql = q.sql[id === 6 || id === 7 ? 'joins' : 'lists'] ?? q.sql.lists!;
+  const sql = q.sql[id === 6 || id === 7 ? 'joins' : 'lists'] ?? q.sql.lists;
   const source = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:');
@@ -304,7 +304,7 @@ async function duckdbChild(file: string, layout: string, columns: string[], id: 
   for (const s of q.hists) counts[s.name] = new Array<number>(s.bins + 2).fill(0);
   for (const row of rows) {
     const n = Number(row[q.hists.length]);
-    q.hists.forEach((s, i) => (counts[s.name]![Number(row[i])]! += n));
+    q.hists.forEach((s, i) => (counts[s.name][Number(row[i])] += n));
   }
   conn.closeSync();
   console.log(JSON.stringify({ seconds, counts, view }));
@@ -331,13 +331,13 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
   for (const c of columns) {
     const b = table.branches.get(c);
     if (!b) throw new Error(`no branch ${c} in ${file}`);
-    leaves.add(b.kind === 'count' ? b.leaves[0]!.columnIndex : b.columnIndex);
+    leaves.add(b.kind === 'count' ? b.leaves[0].columnIndex : b.columnIndex);
   }
   const codecs = { ...compressors, GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
   let bytes = 0;
   for (const rg of md.row_groups) {
     for (const k of leaves) {
-      const meta = rg.columns[k]!.meta_data!;
+      const meta = rg.columns[k].meta_data!;
       const dict = meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? Number(meta.dictionary_page_offset) : Infinity;
       const start = Math.min(dict, Number(meta.data_page_offset));
       const buf = new Uint8Array(Number(meta.total_compressed_size));
@@ -459,7 +459,7 @@ async function jsrootChild(file: string, columns: string[], processorPath: strin
       for (const [n, b] of flat) b.push(Number(t[n]));
       for (const [n, b, o] of jag) {
         const v = t[n] as ArrayLike<number>;
-        for (let i = 0; i < v.length; i++) b.push(v[i]!);
+        for (let i = 0; i < v.length; i++) b.push(v[i]);
         o.push(b.n);
       }
     };
@@ -473,8 +473,8 @@ async function jsrootChild(file: string, columns: string[], processorPath: strin
         cols[n] = { offsets, content: b.take() } as Jagged;
       } else cols[n] = b.take() as Column;
     }
-    if ((cols[names[0]!] as { length?: number; offsets?: Int32Array }).offsets?.length === undefined && (cols[names[0]!] as ArrayLike<number>).length !== stop - start) {
-      throw new Error(`jsroot returned ${(cols[names[0]!] as ArrayLike<number>).length} entries for [${start}, ${stop}) of ${file}`);
+    if ((cols[names[0]] as { length?: number; offsets?: Int32Array }).offsets?.length === undefined && (cols[names[0]] as ArrayLike<number>).length !== stop - start) {
+      throw new Error(`jsroot returned ${(cols[names[0]] as ArrayLike<number>).length} entries for [${start}, ${stop}) of ${file}`);
     }
     const mem = memoryReader(file, [...infos.values()], stop - start, cols);
     const ctx = { dataset: 'adl', file, tree: 'Events', entryStart: start, entryStop: stop, metadata: {} } as ProcessContext;
@@ -514,7 +514,7 @@ function memoryReader(path: string, infos: BranchInfo[], n: number, cols: Record
 const best = <T extends { seconds: number }>(xs: T[]): T => xs.reduce((m, x) => (x.seconds < m.seconds ? x : m));
 const maxRss = (xs: Timed[]): number | undefined => (xs.length === 0 || xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!)));
 const total = (c: Counts): number => Object.values(c).reduce((s, v) => s + v.reduce((a, b) => a + b, 0), 0);
-const same = (a: Counts, b: Counts): boolean => Object.keys(a).every((k) => a[k]!.length === b[k]?.length && a[k]!.every((v, i) => v === b[k]![i]));
+const same = (a: Counts, b: Counts): boolean => Object.keys(a).every((k) => a[k].length === b[k]?.length && a[k].every((v, i) => v === b[k][i]));
 const f2 = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
 const rate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
 
@@ -659,7 +659,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const child = argv.indexOf('--child');
   if (child >= 0) {
-    const get = (k: string) => argv[argv.indexOf(k) + 1]!;
+    const get = (k: string) => argv[argv.indexOf(k) + 1];
     const cols = () => get('--columns').split(',').filter(Boolean);
     const kind = argv[child + 1];
     if (kind === 'duckdb') return duckdbChild(get('--file'), get('--layout'), cols(), Number(get('--query')), Number(get('--threads')));
@@ -671,7 +671,7 @@ async function main(): Promise<void> {
   if (a.report) {
     // Several result files (runs made apart, e.g. 20 M and 1 M) are shown as one; later files win a cell.
     const parts = a.report.split(',').map((p) => loadResults(resolve(p), false));
-    const res: Results = { machine: parts[0]!.machine, cells: [] };
+    const res: Results = { machine: parts[0].machine, cells: [] };
     for (const p of parts) for (const c of p.cells) res.cells = [...res.cells.filter((x) => !(x.file.path === c.file.path && x.query === c.query)), c];
     report(res, a.workers, a.ref);
     return;
@@ -723,7 +723,7 @@ async function main(): Promise<void> {
           const ds = datasets.get(f.path)!;
           // r1 always runs (once at least): it gives the columns for DuckDB's flat view, the floor and jsroot.
           if (has('r1') || c.r1.length === 0) c.r1.push(ristretto(q, a, ds, join(work, 'out1'), 1));
-          const columns = c.r1[0]!.columns;
+          const columns = c.r1[0].columns;
           if (a.baseline) c.baseline1.push(ristretto(q, a, ds, join(work, 'out3'), 1, a.baseline));
           if (has('duckdb') && f.format === 'parquet') c.d1.push(duckdb(q, f, 1, columns));
           if (has('r2')) c.r2.push(ristretto(q, a, ds, join(work, 'out2'), a.workers));
@@ -741,7 +741,7 @@ async function main(): Promise<void> {
       const c = cells.get(f.path)!;
       if (!c.failed && has('floor')) {
         try {
-          for (let rep = 0; rep < a.reps; rep++) c.floor.push(floor(f, c.r1[0]!.columns));
+          for (let rep = 0; rep < a.reps; rep++) c.floor.push(floor(f, c.r1[0].columns));
         } catch (e) {
           console.error(`Q${id} floor on ${label(f)} failed: ${(e as Error).message}`);
         }
@@ -752,7 +752,7 @@ async function main(): Promise<void> {
         c.duckAgree = c.d1.length ? [...c.d1, ...c.d2].every((x) => total(x.counts) === total(b1.counts)) : undefined;
         c.jsrootAgree = c.jsroot.length ? c.jsroot.every((x) => same(b1.counts, x.counts)) : undefined;
         const b2 = c.r2.length ? best(c.r2) : undefined;
-        console.log(`Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0]!.toFixed(1)}`);
+        console.log(`Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0].toFixed(1)}`);
       }
       res.cells = res.cells.filter((x) => !(x.file.path === f.path && x.query === id));
       res.cells.push(c);

@@ -41,7 +41,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = { file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'), queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 3, threads: true, duckdb: true, chunksize: 100_000 };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
+    const k = argv[i];
     if (k === '--no-threads') a.threads = false;
     else if (k === '--no-duckdb') a.duckdb = false;
     else {
@@ -73,7 +73,7 @@ async function time<T>(reps: number, run: () => Promise<T>): Promise<{ seconds: 
 
 function countsOf(acc: Record<string, Hist>, specs: HistSpec[]): Counts {
   const out: Counts = {};
-  for (const s of specs) out[s.name] = acc[s.name]!.values({ flow: true });
+  for (const s of specs) out[s.name] = acc[s.name].values({ flow: true });
   return out;
 }
 
@@ -128,7 +128,7 @@ async function duckdbRun(conn: DuckDBConnection, q: Query, reps: number): Promis
     for (const s of q.hists) c[s.name] = new Float64Array(s.bins + 2);
     for (const row of run.result) {
       const n = Number(row[q.hists.length]);
-      q.hists.forEach((s, i) => (c[s.name]![Number(row[i])]! += n));
+      q.hists.forEach((s, i) => (c[s.name][Number(row[i])] += n));
     }
     counts[name] = c;
   }
@@ -139,13 +139,13 @@ function compare(a: Counts, b: Counts): { totalsAgree: boolean; binsDiffer: numb
   let totalsAgree = true;
   let binsDiffer = 0;
   for (const k of Object.keys(a)) {
-    const x = a[k]!;
-    const y = b[k]!;
+    const x = a[k];
+    const y = b[k];
     let sx = 0;
     let sy = 0;
     for (let i = 0; i < x.length; i++) {
-      sx += x[i]!;
-      sy += y[i]!;
+      sx += x[i];
+      sy += y[i];
       if (x[i] !== y[i]) binsDiffer++;
     }
     if (sx !== sy) totalsAgree = false;
@@ -197,11 +197,11 @@ async function main(): Promise<void> {
     }
     if (threads && compare(single.counts, threads.counts).binsDiffer !== 0) agree += ' (threads ≠ 1 thread!)';
     rows.push([`Q${q.id}`, fmt(r1), fmt(r2), fmt(rd), duck?.style ?? '—', rd ? `${(r1 / rd).toFixed(2)}×` : '—', fmt(COFFEA[q.id]), agree, differ]);
-    console.log(rows[rows.length - 1]!.join('  '));
+    console.log(rows[rows.length - 1].join('  '));
   }
   console.log();
-  const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(header));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of rows) console.log(line(r));

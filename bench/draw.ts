@@ -12,7 +12,7 @@ import type { Hist } from '../src/hist/hist.ts';
 import { runAnalysis } from '../src/runner/run.ts';
 
 const { values: a } = parseArgs({ options: { file: { type: 'string', default: 'bench/data/adl-2M.parquet' }, reps: { type: 'string', default: '3' }, chunksize: { type: 'string', default: '200000' } } });
-const file = resolve(a.file!);
+const file = resolve(a.file);
 const reps = Number(a.reps);
 const chunksize = Number(a.chunksize);
 
@@ -23,7 +23,7 @@ const QUERIES = [
   { q: 'query-4', expr: 'MET_pt', cut: 'count(Jet_pt > 40) >= 2', bins: [100, 0, 2000] },
 ] as const;
 
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(`file ${a.file}, chunksize ${chunksize}, reps ${reps}, ${cpus().length} cores ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log('| query | expression | draw (s, median) | processor (s, median) | entries |');
 console.log('| --- | --- | --- | --- | --- |');
@@ -46,7 +46,7 @@ for (const { q, expr, bins, ...rest } of QUERIES) {
     });
     tp.push((performance.now() - t) / 1000);
     const dv = Array.from(d.hist.values({ flow: true }));
-    const pv = Array.from(p.accumulator[q]!.values({ flow: true }));
+    const pv = Array.from(p.accumulator[q].values({ flow: true }));
     if (dv.join() !== pv.join()) throw new Error(`${q}: draw and processor histograms differ`);
     entries = d.entries;
   }

@@ -32,13 +32,13 @@ function zmumuMetSum(c: Cols, n: number): { events: number; sumMet: number } {
   let sumMet = 0;
   for (let i = 0; i < n; i++) {
     let found = false;
-    for (let a = c.off[i]!; a < c.off[i + 1]! && !found; a++) {
-      for (let b = a + 1; b < c.off[i + 1]!; b++) {
+    for (let a = c.off[i]; a < c.off[i + 1] && !found; a++) {
+      for (let b = a + 1; b < c.off[i + 1]; b++) {
         if (c.q[a] === c.q[b]) continue;
-        const px = c.pt[a]! * Math.cos(c.phi[a]!) + c.pt[b]! * Math.cos(c.phi[b]!);
-        const py = c.pt[a]! * Math.sin(c.phi[a]!) + c.pt[b]! * Math.sin(c.phi[b]!);
-        const pz = c.pt[a]! * Math.sinh(c.eta[a]!) + c.pt[b]! * Math.sinh(c.eta[b]!);
-        const e = Math.hypot(c.pt[a]! * Math.cosh(c.eta[a]!), c.mass[a]!) + Math.hypot(c.pt[b]! * Math.cosh(c.eta[b]!), c.mass[b]!);
+        const px = c.pt[a] * Math.cos(c.phi[a]) + c.pt[b] * Math.cos(c.phi[b]);
+        const py = c.pt[a] * Math.sin(c.phi[a]) + c.pt[b] * Math.sin(c.phi[b]);
+        const pz = c.pt[a] * Math.sinh(c.eta[a]) + c.pt[b] * Math.sinh(c.eta[b]);
+        const e = Math.hypot(c.pt[a] * Math.cosh(c.eta[a]), c.mass[a]) + Math.hypot(c.pt[b] * Math.cosh(c.eta[b]), c.mass[b]);
         const m = Math.sqrt(Math.max(e * e - px * px - py * py - pz * pz, 0));
         if (m >= 60 && m <= 120) {
           found = true;
@@ -48,7 +48,7 @@ function zmumuMetSum(c: Cols, n: number): { events: number; sumMet: number } {
     }
     if (found) {
       events++;
-      sumMet += c.met[i]!;
+      sumMet += c.met[i];
     }
   }
   return { events, sumMet };
@@ -80,7 +80,7 @@ async function viaEvents(prefetch?: string[], newHelper = false) {
   return { ms, result: out.result, onAccess: out.columnsReadOnAccess.length, columns: out.columnsRead.length, columnsRead: out.columnsRead };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const discovered = (await viaEvents()).columnsRead;
 const modes: [string, () => Promise<{ ms: number; result: unknown; onAccess: number; columns: number }>][] = [
   ['peer: hand-written reads', handWritten],
@@ -94,12 +94,12 @@ for (const [name, run] of modes) {
   const times: number[] = [];
   let last: Awaited<ReturnType<typeof run>> | undefined = await run(); // warm-up, untimed
   for (let k = 0; k < reps; k++) times.push((last = await run()).ms);
-  const key = JSON.stringify(last!.result);
+  const key = JSON.stringify(last.result);
   reference ??= key;
   if (key !== reference) throw new Error(`${name} disagrees: ${key} vs ${reference}`);
-  rows.push([name, median(times).toFixed(1), (10_000 / median(times) / 1000).toFixed(2), String(last!.onAccess), String(last!.columns)]);
+  rows.push([name, median(times).toFixed(1), (10_000 / median(times) / 1000).toFixed(2), String(last.onAccess), String(last.columns)]);
 }
 console.log(`events-overhead: ${file.split('/').pop()}, 10,000 events, ${reps} reps, result ${reference}`);
 const head = ['mode', 'median ms', 'M ev/s', 'read on access', 'columns'];
-const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-for (const r of [head, ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+for (const r of [head, ...rows]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));

@@ -34,7 +34,7 @@ const LAT_N = quick ? 200 : 1000;
 const TP_REPS = 3;
 const SLOTS = quick ? [1, 16, 64] : [1, 4, 16, 64, 256];
 const onlyArg = argv.indexOf('--only');
-const only = new Set(onlyArg >= 0 ? argv[onlyArg + 1]!.split(',') : ['latency', 'throughput', 'scaling']);
+const only = new Set(onlyArg >= 0 ? argv[onlyArg + 1].split(',') : ['latency', 'throughput', 'scaling']);
 
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-bench-'));
@@ -120,7 +120,7 @@ function treeCpuUs(root: number): number {
 
 function pct(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 /** Floor: one message to a forked process and back, same structured-clone IPC as the worker pool. */
@@ -145,14 +145,14 @@ async function main(): Promise<void> {
   const [, token] = (await waitLine(add, /^(rst_\S+)$/)) as RegExpMatchArray;
   const svc = runCli(['serve', '--port', '0', '--db', db, '--quiet']);
   const [, url] = (await waitLine(svc, /listening on (\S+)/)) as RegExpMatchArray;
-  const fx = new FaasClient({ serviceUrl: url!, token: token! });
+  const fx = new FaasClient({ serviceUrl: url, token: token });
   const noop = await fx.registerFunction(() => null, { name: 'noop' });
   const sleep = await fx.registerFunction((ms: number) => new Promise((r) => setTimeout(r, ms)), { name: 'sleep' });
   const rows: [string, string, string][] = [];
 
   // 1. latency
   if (only.has('latency')) {
-    const lat1 = await startEndpoint(url!, token!, 'lat', 1);
+    const lat1 = await startEndpoint(url, token, 'lat', 1);
     const echo = ipcEcho();
     // Warm: enough round trips for V8 to optimize the hot paths in every process (funcX's "warm" figure is the comparison).
     for (let i = 0; i < 500; i++) await fx.submit(noop, 'lat'), await echo.roundTrip();
@@ -184,11 +184,11 @@ async function main(): Promise<void> {
 
   // 2. throughput
   for (const nEp of only.has('throughput') ? [1, 4] : []) {
-    const eps = await Promise.all(Array.from({ length: nEp }, (_, i) => startEndpoint(url!, token!, `tp${nEp}-${i}`, 2)));
+    const eps = await Promise.all(Array.from({ length: nEp }, (_, i) => startEndpoint(url, token, `tp${nEp}-${i}`, 2)));
     const names = eps.map((_, i) => `tp${nEp}-${i}`);
     // Warm-up: function import and JIT in every process, and the agents' adaptive prefetch (it grows
     // with the observed task time): one untimed run of the same size.
-    for await (const _ of fx.results(await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp]! }))))) void _;
+    for await (const _ of fx.results(await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] }))))) void _;
     const svc0 = procCpuUs(svc.pid!);
     const ep0 = eps.map((p) => treeCpuUs(p.pid!));
     const me0 = process.cpuUsage();
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     const submits: number[] = [];
     for (let rep = 0; rep < TP_REPS; rep++) {
       const t0 = performance.now();
-      const ids = await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp]! })));
+      const ids = await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] })));
       submits.push(performance.now() - t0);
       let ok = 0;
       for await (const o of fx.results(ids)) if (o.state === 'success') ok++;
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     }
     const all = TP_REPS * N_TASKS;
     const svcUs = (procCpuUs(svc.pid!) - svc0) / all;
-    const epUs = eps.reduce((a, p, i) => a + treeCpuUs(p.pid!) - ep0[i]!, 0) / all;
+    const epUs = eps.reduce((a, p, i) => a + treeCpuUs(p.pid!) - ep0[i], 0) / all;
     const me = process.cpuUsage(me0);
     const clientUs = (me.user + me.system) / all;
     rows.push([
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   for (const slots of only.has('scaling') ? SLOTS : []) {
     const procs = slots === 1 ? 1 : 2;
     const name = `ws${slots}`;
-    const ep = await startEndpoint(url!, token!, name, procs, slots / procs);
+    const ep = await startEndpoint(url, token, name, procs, slots / procs);
     for await (const _ of fx.results(await fx.batchRun(Array.from({ length: slots }, () => ({ functionId: sleep, endpoint: name, args: 1 }))))) void _;
     const n = 10 * slots;
     const t0 = performance.now();
@@ -236,8 +236,8 @@ async function main(): Promise<void> {
   await fx.close();
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(`\nRistretto FaaS on loopback (${quick ? 'quick' : 'full'} run)\n`);
-  console.log(`${'measure'.padEnd(w[0]!)}  ${'value'.padStart(w[1]!)}  reference`);
-  for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}`);
+  console.log(`${'measure'.padEnd(w[0])}  ${'value'.padStart(w[1])}  reference`);
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0])}  ${b.padStart(w[1])}  ${c}`);
 }
 
 try {

@@ -25,7 +25,7 @@ import { workerRuntime } from '../executors/threads/runtime.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
+const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const file = resolve(opt('--file', resolve(repo, 'bench', 'data', 'adl-2M.parquet')));
 const queries = opt('--queries', '1,2,3,4,5,6,7,8').split(',').map(Number);
 const reps = Number(opt('--reps', '1'));

@@ -25,7 +25,7 @@ const perOpt = (f: (o: FitOptimizer) => number): Record<string, number> => Objec
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 interface Case {
@@ -48,13 +48,13 @@ for (const c of cases) {
     for (const optimizer of OPTS) {
       const t0 = performance.now();
       const r = hypotest(model, c.poi_test, model.observedData(), { testStat: c.test_stat, optimizer });
-      if (rep > 0) times[optimizer]!.push(performance.now() - t0);
+      if (rep > 0) times[optimizer].push(performance.now() - t0);
       const ours = [r.reported.obs, ...r.reported.exp];
       const ref = [c.expected.cls_obs, ...c.expected.cls_exp];
-      dev[optimizer] = Math.max(...ours.map((x, i) => Math.abs(x - ref[i]!) / ref[i]!));
+      dev[optimizer] = Math.max(...ours.map((x, i) => Math.abs(x - ref[i]) / ref[i]));
     }
   }
-  rows.push({ case: c.name, tolerance: c.rel_tolerance, ms: perOpt((o) => round(median(times[o]!), 3)), maxRelDev: perOpt((o) => Number(dev[o]!.toExponential(2))) });
+  rows.push({ case: c.name, tolerance: c.rel_tolerance, ms: perOpt((o) => round(median(times[o]), 3)), maxRelDev: perOpt((o) => Number(dev[o].toExponential(2))) });
 }
 console.log(JSON.stringify({ section: 'validation', rows }));
 
@@ -73,16 +73,16 @@ try {
     for (const optimizer of OPTS) {
       const r = testPatch(bkg, p, { optimizer });
       if (!r.ok) throw new Error(`${p.name} (${optimizer}): ${r.error}`);
-      times[optimizer]!.push(r.seconds * 1000);
+      times[optimizer].push(r.seconds * 1000);
       got[optimizer] = [r.clsObs, ...r.clsExp];
     }
-    const ref = got['slsqp-fd']!;
+    const ref = got['slsqp-fd'];
     for (const o of OPTS)
-      got[o]!.forEach((v, i) => {
-        const d = Math.abs(v - ref[i]!) / Math.abs(ref[i]!);
-        if (d > maxRel[o]!) {
+      got[o].forEach((v, i) => {
+        const d = Math.abs(v - ref[i]) / Math.abs(ref[i]);
+        if (d > maxRel[o]) {
           maxRel[o] = d;
-          worst[o] = `${p.name} ${i === 0 ? 'obs' : `exp[${i - 1}]`}: ${v.toExponential(6)} vs ${ref[i]!.toExponential(6)}`;
+          worst[o] = `${p.name} ${i === 0 ? 'obs' : `exp[${i - 1}]`}: ${v.toExponential(6)} vs ${ref[i].toExponential(6)}`;
         }
       });
   }
@@ -90,9 +90,9 @@ try {
     JSON.stringify({
       section: 'atlas-regionA',
       patches: chosen.length,
-      parameters: buildModel(patchWorkspace(bkg, chosen[0]!)).npars,
-      msMedian: perOpt((o) => round(median(times[o]!), 1)),
-      maxRelDiffVsSlsqpFd: perOpt((o) => Number(maxRel[o]!.toExponential(2))),
+      parameters: buildModel(patchWorkspace(bkg, chosen[0])).npars,
+      msMedian: perOpt((o) => round(median(times[o]), 1)),
+      maxRelDiffVsSlsqpFd: perOpt((o) => Number(maxRel[o].toExponential(2))),
       worst,
       load: loadavg().map((x) => x.toFixed(1)).join(' '),
     }),

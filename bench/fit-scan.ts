@@ -23,9 +23,9 @@ import { Procs } from '../test/faas/helpers.ts';
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
 const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1);
 const onlyArg = process.argv.indexOf('--only');
-const executors = (onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['iterative', 'threads', 'faas']) as ScanExecutor[];
+const executors = (onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['iterative', 'threads', 'faas']) as ScanExecutor[];
 const optArg = process.argv.indexOf('--optimizers');
-const optimizers = (optArg > 0 ? process.argv[optArg + 1]!.split(',') : [DEFAULT_SCAN_OPTIMIZER]) as FitOptimizer[];
+const optimizers = (optArg > 0 ? process.argv[optArg + 1].split(',') : [DEFAULT_SCAN_OPTIMIZER]) as FitOptimizer[];
 
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-fit-scan-bench-'));
 const procs = new Procs();
@@ -47,7 +47,7 @@ try {
     for (const executor of executors)
     for (const optimizer of optimizers) {
       let stats: FaasScanStats | undefined;
-      const load = loadavg()[0]!.toFixed(1);
+      const load = loadavg()[0].toFixed(1);
       const t0 = performance.now();
       const s = await scan(bkg, patches, {
         executor,

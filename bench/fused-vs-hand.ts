@@ -32,7 +32,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = { file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'), queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 3, chunksize: 100_000 };
   for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i]!;
+    const k = argv[i];
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`${k} needs a value`);
     if (k === '--file') a.file = resolve(v);
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
             bestFused = Math.min(bestFused, performance.now() - t0);
           }
           for (const k of Object.keys(a)) {
-            const x = a[k]!.values({ flow: true });
-            const y = b[k]!.values({ flow: true });
+            const x = a[k].values({ flow: true });
+            const y = b[k].values({ flow: true });
             if (x.length !== y.length || x.some((v, i) => v !== y[i])) same = false;
           }
           return [bestHand, bestFused] as const;

@@ -33,28 +33,28 @@ const w = spectrum(N, 3, 1, false);
 function handCount(v: Float32Array, counts: Float64Array, lo: number, hi: number, n: number): void {
   const scale = n / (hi - lo);
   for (let i = 0; i < v.length; i++) {
-    const z = (v[i]! - lo) * scale;
+    const z = (v[i] - lo) * scale;
     const b = z < 0 ? 0 : z < n ? (z | 0) + 1 : n + 1; // NaN: z < n false → overflow
-    counts[b]! += 1;
+    counts[b] += 1;
   }
 }
 
 function handBare(v: Float32Array, counts: Float64Array, lo: number, hi: number, n: number): void {
   const scale = n / (hi - lo);
   for (let i = 0; i < v.length; i++) {
-    const b = ((v[i]! - lo) * scale) | 0;
-    if (b >= 0 && b < n) counts[b]! += 1;
+    const b = ((v[i] - lo) * scale) | 0;
+    if (b >= 0 && b < n) counts[b] += 1;
   }
 }
 
 function handWeighted(v: Float32Array, wt: Float32Array, sumw: Float64Array, sumw2: Float64Array, lo: number, hi: number, n: number): void {
   const scale = n / (hi - lo);
   for (let i = 0; i < v.length; i++) {
-    const z = (v[i]! - lo) * scale;
+    const z = (v[i] - lo) * scale;
     const b = z < 0 ? 0 : z < n ? (z | 0) + 1 : n + 1;
-    const wi = wt[i]!;
-    sumw[b]! += wi;
-    sumw2[b]! += wi * wi;
+    const wi = wt[i];
+    sumw[b] += wi;
+    sumw2[b] += wi * wi;
   }
 }
 
@@ -62,11 +62,11 @@ function hand2D(a: Float32Array, b: Float32Array, counts: Float64Array, n: numbe
   const scale = n / (hi - lo);
   const e = n + 2;
   for (let i = 0; i < a.length; i++) {
-    const za = (a[i]! - lo) * scale;
-    const zb = (b[i]! - lo) * scale;
+    const za = (a[i] - lo) * scale;
+    const zb = (b[i] - lo) * scale;
     const ba = za < 0 ? 0 : za < n ? (za | 0) + 1 : n + 1;
     const bb = zb < 0 ? 0 : zb < n ? (zb | 0) + 1 : n + 1;
-    counts[ba * e + bb]! += 1;
+    counts[ba * e + bb] += 1;
   }
 }
 
@@ -79,7 +79,7 @@ function exactBin(v: number, lo: number, hi: number, n: number): number {
 
 function refCount(v: Float32Array, lo: number, hi: number, n: number): Float64Array {
   const c = new Float64Array(n + 2);
-  for (let i = 0; i < v.length; i++) c[exactBin(v[i]!, lo, hi, n)]! += 1;
+  for (let i = 0; i < v.length; i++) c[exactBin(v[i], lo, hi, n)] += 1;
   return c;
 }
 
@@ -87,23 +87,23 @@ function refWeighted(v: Float32Array, wt: Float32Array, lo: number, hi: number, 
   const sw = new Float64Array(n + 2);
   const sw2 = new Float64Array(n + 2);
   for (let i = 0; i < v.length; i++) {
-    const b = exactBin(v[i]!, lo, hi, n);
-    sw[b]! += wt[i]!;
-    sw2[b]! += wt[i]! * wt[i]!;
+    const b = exactBin(v[i], lo, hi, n);
+    sw[b] += wt[i];
+    sw2[b] += wt[i] * wt[i];
   }
   return [sw, sw2];
 }
 
 function ref2D(a: Float32Array, b: Float32Array, n: number, lo: number, hi: number): Float64Array {
   const c = new Float64Array((n + 2) * (n + 2));
-  for (let i = 0; i < a.length; i++) c[exactBin(a[i]!, lo, hi, n) * (n + 2) + exactBin(b[i]!, lo, hi, n)]! += 1;
+  for (let i = 0; i < a.length; i++) c[exactBin(a[i], lo, hi, n) * (n + 2) + exactBin(b[i], lo, hi, n)] += 1;
   return c;
 }
 
 /** Entries the one-multiply hand loop bins differently from the exact formula. */
 function offByRounding(hand: Float64Array, exact: Float64Array): number {
   let d = 0;
-  for (let i = 0; i < hand.length; i++) d += Math.abs(hand[i]! - exact[i]!);
+  for (let i = 0; i < hand.length; i++) d += Math.abs(hand[i] - exact[i]);
   return d / 2;
 }
 
@@ -122,14 +122,14 @@ function medians(a: () => void, b: () => void): [number, number] {
     ta.push(time(a));
     tb.push(time(b));
   }
-  const mid = (t: number[]): number => t.sort((x, y) => x - y)[t.length >> 1]!;
+  const mid = (t: number[]): number => t.sort((x, y) => x - y)[t.length >> 1];
   return [mid(ta), mid(tb)];
 }
 
 function check(name: string, got: Float64Array, want: Float64Array, rel = 0): void {
   if (got.length !== want.length) throw new Error(`${name}: ${got.length} bins vs ${want.length}`);
   for (let i = 0; i < got.length; i++) {
-    const ok = rel === 0 ? got[i] === want[i] : Math.abs(got[i]! - want[i]!) <= rel * Math.max(1, Math.abs(want[i]!));
+    const ok = rel === 0 ? got[i] === want[i] : Math.abs(got[i] - want[i]) <= rel * Math.max(1, Math.abs(want[i]));
     if (!ok) throw new Error(`${name}: bin ${i} is ${got[i]}, the exact reference has ${want[i]}`);
   }
 }

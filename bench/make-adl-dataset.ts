@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): Options {
     seed: 2012,
   };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
+    const k = argv[i];
     const v = argv[++i];
     if (v === undefined) throw new Error(`${k} needs a value`);
     if (k === '--input') o.input = resolve(v);
@@ -147,7 +147,7 @@ async function readSource(path: string): Promise<Source> {
   for (const f of MET_FIELDS) met[f] = Float32Array.from(cols[`MET_${f}`] as NumericArray);
   const coll: Source['coll'] = {};
   for (const c of COLLECTIONS) {
-    const first = cols[`${c.name}_${c.fields[0]!.name}`] as Jagged;
+    const first = cols[`${c.name}_${c.fields[0].name}`] as Jagged;
     const fields: Record<string, NumericArray> = {};
     for (const f of c.fields) {
       const j = cols[`${c.name}_${f.name}`] as Jagged;
@@ -167,24 +167,24 @@ function makeCopy(src: Source, copy: number, rng: Rng): Source {
   if (copy === 0) return src;
   const met = { pt: new Float32Array(src.n), phi: new Float32Array(src.n) };
   for (let i = 0; i < src.n; i++) {
-    met.pt[i] = src.met.pt![i]! * (0.97 + 0.06 * rng.uniform());
-    met.phi[i] = wrap(src.met.phi![i]! + 0.04 * (rng.uniform() - 0.5));
+    met.pt[i] = src.met.pt[i] * (0.97 + 0.06 * rng.uniform());
+    met.phi[i] = wrap(src.met.phi[i] + 0.04 * (rng.uniform() - 0.5));
   }
   const coll: Source['coll'] = {};
   for (const c of COLLECTIONS) {
-    const s = src.coll[c.name]!;
-    const pt = s.fields.pt!;
-    const eta = s.fields.eta!;
-    const phi = s.fields.phi!;
-    const mass = s.fields.mass!;
+    const s = src.coll[c.name];
+    const pt = s.fields.pt;
+    const eta = s.fields.eta;
+    const phi = s.fields.phi;
+    const mass = s.fields.mass;
     const m = pt.length;
     const out = { pt: new Float32Array(m), eta: new Float32Array(m), phi: new Float32Array(m), mass: new Float32Array(m) };
     for (let k = 0; k < m; k++) {
       const scale = 0.97 + 0.06 * rng.uniform();
-      out.pt[k] = pt[k]! * scale;
-      out.mass[k] = mass[k]! * scale;
-      out.eta[k] = eta[k]! + 0.04 * (rng.uniform() - 0.5);
-      out.phi[k] = wrap(phi[k]! + 0.04 * (rng.uniform() - 0.5));
+      out.pt[k] = pt[k] * scale;
+      out.mass[k] = mass[k] * scale;
+      out.eta[k] = eta[k] + 0.04 * (rng.uniform() - 0.5);
+      out.phi[k] = wrap(phi[k] + 0.04 * (rng.uniform() - 0.5));
     }
     coll[c.name] = { offsets: s.offsets, fields: { ...s.fields, ...out } };
   }
@@ -198,7 +198,7 @@ function concatCopies(parts: Source[]): Source {
   for (const f of MET_FIELDS) {
     const a = new Float32Array(n);
     let at = 0;
-    for (const p of parts) (a.set(p.met[f]!, at), (at += p.n));
+    for (const p of parts) (a.set(p.met[f], at), (at += p.n));
     met[f] = a;
   }
   const coll: Source['coll'] = {};
@@ -207,18 +207,18 @@ function concatCopies(parts: Source[]): Source {
     let ev = 0;
     let base = 0;
     for (const p of parts) {
-      const o = p.coll[c.name]!.offsets;
-      for (let i = 1; i <= p.n; i++) offsets[ev + i] = base + o[i]! - o[0]!;
+      const o = p.coll[c.name].offsets;
+      for (let i = 1; i <= p.n; i++) offsets[ev + i] = base + o[i] - o[0];
       ev += p.n;
-      base = offsets[ev]!;
+      base = offsets[ev];
     }
     const fields: Record<string, NumericArray> = {};
     for (const f of c.fields) {
       const a = f.type === 'FLOAT' ? new Float32Array(base) : new Int32Array(base);
       let at = 0;
       for (const p of parts) {
-        const pc = p.coll[c.name]!;
-        const v = pc.fields[f.name]!.subarray(pc.offsets[0]!, pc.offsets[p.n]!);
+        const pc = p.coll[c.name];
+        const v = pc.fields[f.name].subarray(pc.offsets[0], pc.offsets[p.n]);
         a.set(v, at);
         at += v.length;
       }
@@ -233,15 +233,15 @@ function concatCopies(parts: Source[]): Source {
 function listLevels(offsets: Int32Array): { def: number[]; rep: number[]; slotOf: Int32Array } {
   const n = offsets.length - 1;
   let slots = 0;
-  for (let i = 0; i < n; i++) slots += Math.max(1, offsets[i + 1]! - offsets[i]!);
+  for (let i = 0; i < n; i++) slots += Math.max(1, offsets[i + 1] - offsets[i]);
   const def = new Array<number>(slots);
   const rep = new Array<number>(slots);
   // Index into content for each slot, −1 for an empty list.
   const slotOf = new Int32Array(slots);
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const a = offsets[i]!;
-    const b = offsets[i + 1]!;
+    const a = offsets[i];
+    const b = offsets[i + 1];
     if (a === b) {
       def[s] = 0;
       rep[s] = 0;
@@ -264,7 +264,7 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, la
     const column: ColumnEncoder = {
       columnName: path.join('.'),
       element,
-      schemaPath: [schema[0]!, ...elementsOf(schema, path)],
+      schemaPath: [schema[0], ...elementsOf(schema, path)],
       codec: pq.codec,
       compressors: pq.compressors,
       stats: true,
@@ -279,22 +279,22 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, la
   const flat = layout === 'flat';
   for (const f of MET_FIELDS) {
     const path = flat ? [`MET_${f}`] : ['MET', f];
-    put(path, elementsOf(schema, path).at(-1)!, { values: g.met[f]!, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
+    put(path, elementsOf(schema, path).at(-1)!, { values: g.met[f], definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
   }
   for (const c of COLLECTIONS) {
-    const cc = g.coll[c.name]!;
+    const cc = g.coll[c.name];
     if (flat) {
       // nJet: the flat layout's count column (int64, as in the original ADL Parquet file).
       const counts = new BigInt64Array(g.n);
-      for (let i = 0; i < g.n; i++) counts[i] = BigInt(cc.offsets[i + 1]! - cc.offsets[i]!);
+      for (let i = 0; i < g.n; i++) counts[i] = BigInt(cc.offsets[i + 1] - cc.offsets[i]);
       const path = [`n${c.name}`];
       put(path, elementsOf(schema, path).at(-1)!, { values: counts, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
     }
     const { def, rep, slotOf } = listLevels(cc.offsets);
     for (const f of c.fields) {
-      const content = cc.fields[f.name]!;
+      const content = cc.fields[f.name];
       const values = new Array<number | undefined>(slotOf.length);
-      for (let s = 0; s < slotOf.length; s++) values[s] = slotOf[s]! >= 0 ? content[slotOf[s]!] : undefined;
+      for (let s = 0; s < slotOf.length; s++) values[s] = slotOf[s] >= 0 ? content[slotOf[s]] : undefined;
       const path = flat ? [`${c.name}_${f.name}`, 'list', 'element'] : [c.name, 'list', 'element', f.name];
       put(path, elementsOf(schema, path).at(-1)!, { values, definitionLevels: def, repetitionLevels: rep, maxDefinitionLevel: 1 } as unknown as PageData);
     }
@@ -315,13 +315,13 @@ function elementsOf(schema: SchemaElement[], path: string[]): SchemaElement[] {
     // Scan the children of the current group (skipping grandchildren) for `name`.
     let found = -1;
     for (let j = i; j < end; j = skip(schema, j)) {
-      if (schema[j]!.name === name) {
+      if (schema[j].name === name) {
         found = j;
         break;
       }
     }
     if (found < 0) throw new Error(`schema has no ${path.join('.')}`);
-    out.push(schema[found]!);
+    out.push(schema[found]);
     i = found + 1;
     end = skip(schema, found);
   }
@@ -331,7 +331,7 @@ function elementsOf(schema: SchemaElement[], path: string[]): SchemaElement[] {
 /** Index just past the subtree rooted at `j`. */
 function skip(schema: SchemaElement[], j: number): number {
   let k = j + 1;
-  for (let c = 0; c < (schema[j]!.num_children ?? 0); c++) k = skip(schema, k);
+  for (let c = 0; c < (schema[j].num_children ?? 0); c++) k = skip(schema, k);
   return k;
 }
 
@@ -385,10 +385,10 @@ function splitSource(s: Source, k: number): [Source, Source] {
   if (k >= s.n) return [s, { n: 0, met: {}, coll: {} }];
   const part = (lo: number, hi: number): Source => {
     const met: Source['met'] = {};
-    for (const f of MET_FIELDS) met[f] = s.met[f]!.subarray(lo, hi);
+    for (const f of MET_FIELDS) met[f] = s.met[f].subarray(lo, hi);
     const coll: Source['coll'] = {};
     for (const c of COLLECTIONS) {
-      const sc = s.coll[c.name]!;
+      const sc = s.coll[c.name];
       coll[c.name] = { offsets: sc.offsets.subarray(lo, hi + 1), fields: sc.fields };
     }
     return { n: hi - lo, met, coll };

@@ -74,7 +74,7 @@ function child(mode: Mode, n: number, nh: number): Result {
     pool.push(out);
   }
   const rawPool = pool.map((o) => Object.fromEntries(Object.entries(o).map(([k, h]) => [k, bins(h).slice()])));
-  const bytesPerOutput = Object.values(rawPool[0]!).reduce((s, a) => s + a.byteLength, 0);
+  const bytesPerOutput = Object.values(rawPool[0]).reduce((s, a) => s + a.byteLength, 0);
   global.gc?.();
   const baselineRss = process.memoryUsage().rss;
   let peakHeapArrays = 0;
@@ -90,7 +90,7 @@ function child(mode: Mode, n: number, nh: number): Result {
   let total: unknown = null;
   let rawTotal: Record<string, Float64Array> | null = null;
   for (let i = 0; i < n; i++) {
-    const out = pool[i % POOL]!;
+    const out = pool[i % POOL];
     if (mode === 'in-place' || mode === 'copying') {
       const t = process.hrtime.bigint();
       total = mode === 'in-place' ? accumulate(total, out) : merged(total, out);
@@ -116,9 +116,9 @@ function child(mode: Mode, n: number, nh: number): Result {
       if (rawTotal === null) rawTotal = back;
       else {
         for (const k of Object.keys(back)) {
-          const a = rawTotal[k]!;
-          const b = back[k]!;
-          for (let j = 0; j < a.length; j++) a[j]! += b[j]!;
+          const a = rawTotal[k];
+          const b = back[k];
+          for (let j = 0; j < a.length; j++) a[j] += b[j];
         }
       }
       mergeNs += process.hrtime.bigint() - t;
@@ -132,13 +132,13 @@ function child(mode: Mode, n: number, nh: number): Result {
   let ok = true;
   for (let k = 0; k < nh; k++) {
     const key = `h${k}`;
-    const expected = new Float64Array(rawPool[0]![key]!.length);
+    const expected = new Float64Array(rawPool[0][key].length);
     for (let p = 0; p < POOL; p++) {
       const times = Math.floor(n / POOL) + (p < n % POOL ? 1 : 0);
-      const src = rawPool[p]![key]!;
-      for (let j = 0; j < expected.length; j++) expected[j]! += times * src[j]!;
+      const src = rawPool[p][key];
+      for (let j = 0; j < expected.length; j++) expected[j] += times * src[j];
     }
-    const got = mode === 'v8-serialize' ? rawTotal![key]! : bins((total as Output)[key]);
+    const got = mode === 'v8-serialize' ? rawTotal![key] : bins((total as Output)[key]);
     for (let j = 0; j < expected.length; j++) if (got[j] !== expected[j]) ok = false;
   }
   const MB = 1024 * 1024;
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     rows.push(JSON.parse(line.slice(7)) as Result);
   }
   console.log(`merge ${n} outputs × ${nh} src/hist Hists of ${NX}×${NY} bins (+flow, Double storage)`);
-  console.log(`data merged per mode: ${(rows[0]!.bytesMerged / 1e9).toFixed(2)} GB`);
+  console.log(`data merged per mode: ${(rows[0].bytesMerged / 1e9).toFixed(2)} GB`);
   const fmt = (x: number, d = 2) => x.toFixed(d);
   const table = rows.map((r) => ({
     mode: r.mode,

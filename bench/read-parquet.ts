@@ -64,39 +64,39 @@ async function makeSynthetic(): Promise<void> {
   // Replicate events with pt/mass scaled by [0.97, 1.03] and eta/phi shifted by ±0.02 (copy 0 unchanged).
   const nJet = new Int32Array(rows);
   let total = 0;
-  for (let i = 0; i < rows; i++) total += nJet[i] = o[(i % n0) + 1]! - o[i % n0]!;
+  for (let i = 0; i < rows; i++) total += nJet[i] = o[(i % n0) + 1] - o[i % n0];
   const offsets = new Int32Array(rows + 1);
-  for (let i = 0; i < rows; i++) offsets[i + 1] = offsets[i]! + nJet[i]!;
+  for (let i = 0; i < rows; i++) offsets[i + 1] = offsets[i] + nJet[i];
   const out: Record<string, Float32Array> = {};
   for (const n of names) out[n] = new Float32Array(n.startsWith('Jet') ? total : rows);
   for (let i = 0; i < rows; i++) {
     const e = i % n0;
     const copy = Math.floor(i / n0);
     const jit = (scale: boolean) => (copy === 0 ? (scale ? 1 : 0) : scale ? 0.97 + 0.06 * rng() : 0.04 * (rng() - 0.5));
-    out.MET_pt![i] = (c.MET_pt as Float32Array)[e]! * jit(true);
-    out.MET_phi![i] = (c.MET_phi as Float32Array)[e]! + jit(false);
-    for (let k = 0; k < nJet[i]!; k++) {
-      const s = o[e]! + k;
-      const d = offsets[i]! + k;
-      out.Jet_pt![d] = jet.content[s]! * jit(true);
-      out.Jet_eta![d] = (c.Jet_eta as { content: Float32Array }).content[s]! + jit(false);
-      out.Jet_phi![d] = (c.Jet_phi as { content: Float32Array }).content[s]! + jit(false);
-      out.Jet_mass![d] = (c.Jet_mass as { content: Float32Array }).content[s]! * jit(true);
+    out.MET_pt[i] = (c.MET_pt as Float32Array)[e] * jit(true);
+    out.MET_phi[i] = (c.MET_phi as Float32Array)[e] + jit(false);
+    for (let k = 0; k < nJet[i]; k++) {
+      const s = o[e] + k;
+      const d = offsets[i] + k;
+      out.Jet_pt[d] = jet.content[s] * jit(true);
+      out.Jet_eta[d] = (c.Jet_eta as { content: Float32Array }).content[s] + jit(false);
+      out.Jet_phi[d] = (c.Jet_phi as { content: Float32Array }).content[s] + jit(false);
+      out.Jet_mass[d] = (c.Jet_mass as { content: Float32Array }).content[s] * jit(true);
     }
   }
   const w = new ParquetFileWriter(SYN_FLAT, { nJet: 'int32' });
   for (let a = 0; a < rows; a += 50_000) {
     const b = Math.min(rows, a + 50_000);
-    const lo = offsets[a]!;
-    const jagged = (x: Float32Array): Column => ({ offsets: offsets.subarray(a, b + 1).map((v) => v - lo), content: x.subarray(lo, offsets[b]!) });
+    const lo = offsets[a];
+    const jagged = (x: Float32Array): Column => ({ offsets: offsets.subarray(a, b + 1).map((v) => v - lo), content: x.subarray(lo, offsets[b]) });
     w.write({
-      MET_pt: out.MET_pt!.subarray(a, b),
-      MET_phi: out.MET_phi!.subarray(a, b),
+      MET_pt: out.MET_pt.subarray(a, b),
+      MET_phi: out.MET_phi.subarray(a, b),
       nJet: nJet.subarray(a, b),
-      Jet_pt: jagged(out.Jet_pt!),
-      Jet_eta: jagged(out.Jet_eta!),
-      Jet_phi: jagged(out.Jet_phi!),
-      Jet_mass: jagged(out.Jet_mass!),
+      Jet_pt: jagged(out.Jet_pt),
+      Jet_eta: jagged(out.Jet_eta),
+      Jet_phi: jagged(out.Jet_phi),
+      Jet_mass: jagged(out.Jet_mass),
     });
   }
   await w.close();
@@ -115,11 +115,11 @@ async function makeSynthetic(): Promise<void> {
     f('phi'),
     f('mass'),
   ];
-  const met = Array.from({ length: rows }, (_, i) => ({ pt: out.MET_pt![i], phi: out.MET_phi![i] }));
+  const met = Array.from({ length: rows }, (_, i) => ({ pt: out.MET_pt[i], phi: out.MET_phi[i] }));
   const jets = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: nJet[i]! }, (_, k) => {
-      const d = offsets[i]! + k;
-      return { pt: out.Jet_pt![d], eta: out.Jet_eta![d], phi: out.Jet_phi![d], mass: out.Jet_mass![d] };
+    Array.from({ length: nJet[i] }, (_, k) => {
+      const d = offsets[i] + k;
+      return { pt: out.Jet_pt[d], eta: out.Jet_eta[d], phi: out.Jet_phi[d], mass: out.Jet_mass[d] };
     }),
   );
   parquetWriteFile({ filename: SYN_NESTED, schema, rowGroupSize: 50_000, columnData: [{ name: 'MET', data: met }, { name: 'Jet', data: jets }] });
@@ -128,7 +128,7 @@ async function makeSynthetic(): Promise<void> {
 function sumOf(c: Column): number {
   const v = ArrayBuffer.isView(c) ? (c as Float32Array) : c.content;
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]!;
+  for (let i = 0; i < v.length; i++) s += v[i];
   return s;
 }
 
@@ -149,7 +149,7 @@ async function ristretto(path: string, branch: string): Promise<{ n: number; sum
   const r = await openParquet(path);
   const c = await r.read([branch], 0, r.numEntries);
   await r.close();
-  return { n: r.numEntries, sum: sumOf(c[branch]!) };
+  return { n: r.numEntries, sum: sumOf(c[branch]) };
 }
 
 async function hyparquet(path: string, column: string, field: string): Promise<{ n: number; sum: number }> {
@@ -178,7 +178,7 @@ async function time(fn: () => Promise<{ n: number; sum: number }>): Promise<{ ms
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, ...last };
+  return { ms: times[Math.floor(times.length / 2)], ...last };
 }
 
 await makeSynthetic();

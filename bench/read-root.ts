@@ -24,7 +24,7 @@ const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
@@ -44,7 +44,7 @@ function checksum(cols: Record<string, Column>): number {
   for (const c of Object.values(cols)) {
     const arr = 'offsets' in c ? c.content : c;
     for (let i = 0; i < arr.length; i++) {
-      const v = arr[i]!;
+      const v = arr[i];
       if (v === v) s += v;
     }
   }

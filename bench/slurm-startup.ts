@@ -47,7 +47,7 @@ function line(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
 const jobs = (name: string) =>
   execFileSync('squeue', ['-h', '--name', `ristretto-${name}`, '-o', '%i'], { encoding: 'utf8' }).trim();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const db = join(dir, 'faas.db');
@@ -56,10 +56,10 @@ async function main() {
     run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']),
     /^listening on (\S+)$/,
   );
-  const env = { RISTRETTO_TOKEN: token! };
+  const env = { RISTRETTO_TOKEN: token };
   const ep = (name: string, extra: string[]) =>
     line(
-      run(['endpoint', 'start', '--service', url!, '--name', name, '--cache-dir', join(dir, 'cache'), ...extra], env),
+      run(['endpoint', 'start', '--service', url, '--name', name, '--cache-dir', join(dir, 'cache'), ...extra], env),
       /attached id=/,
     );
   await Promise.all([
@@ -67,12 +67,12 @@ async function main() {
     ep('warm', ['--provider', 'slurm', '--min-blocks', '1', '--max-blocks', '1']),
     ep('local', []),
   ]);
-  const fx = new FaasClient({ serviceUrl: url!, token: token! });
+  const fx = new FaasClient({ serviceUrl: url, token: token });
   const fn = await fx.registerFunction((x: number) => x + 1);
   const once = async (endpoint: string) => {
     const [id] = await fx.batchRun([{ functionId: fn, endpoint, args: 1 }]);
-    for await (const o of fx.results([id!])) if (o.result !== 2) throw new Error(`wrong result ${String(o.result)}`);
-    const t = await fx.getTask(id!);
+    for await (const o of fx.results([id])) if (o.result !== 2) throw new Error(`wrong result ${String(o.result)}`);
+    const t = await fx.getTask(id);
     return t.started_at! - t.submitted_at;
   };
   // Warm-up: the warm block is up and every endpoint has the function cached.
@@ -82,9 +82,9 @@ async function main() {
   const times: Record<string, number[]> = { cold: [], warm: [], local: [] };
   for (let r = 0; r < reps; r++) {
     while (jobs('cold')) await sleep(200); // the cold endpoint's block was released (idle 1 s)
-    times.cold!.push(await once('cold'));
-    times.warm!.push(await once('warm'));
-    times.local!.push(await once('local'));
+    times.cold.push(await once('cold'));
+    times.warm.push(await once('warm'));
+    times.local.push(await once('local'));
   }
   await fx.close();
   const cpu = execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], {

@@ -24,7 +24,7 @@ const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'bin', 'ristretto.mjs');
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
 };
 const reps = Number(arg('reps', '2'));
 const perBlock = Number(arg('per-block', '8'));
@@ -75,16 +75,16 @@ async function main() {
   const db = join(dir, 'faas.db');
   const [, token] = await line(run(['user', 'add', 'bench', '--db', db]), /^(rst_\S+)$/);
   const [, url] = await line(run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']), /^listening on (\S+)$/);
-  const env = { RISTRETTO_TOKEN: token! };
+  const env = { RISTRETTO_TOKEN: token };
   await Promise.all(
     sizes.map((n) =>
       line(
-        run(['endpoint', 'start', '--service', url!, '--name', `weak${n}`, '--cache-dir', join(dir, 'cache'), '--provider', 'slurm', '--min-blocks', '0', '--max-blocks', String(n), '--workers-per-block', '1', '--idle-timeout', '2', '--block-dir', join(dir, `blocks-${n}`)], env),
+        run(['endpoint', 'start', '--service', url, '--name', `weak${n}`, '--cache-dir', join(dir, 'cache'), '--provider', 'slurm', '--min-blocks', '0', '--max-blocks', String(n), '--workers-per-block', '1', '--idle-timeout', '2', '--block-dir', join(dir, `blocks-${n}`)], env),
         /attached id=/,
       ),
     ),
   );
-  const fx = new FaasClient({ serviceUrl: url!, token: token! });
+  const fx = new FaasClient({ serviceUrl: url, token: token });
   const fn = await fx.registerFunction(async (ms: number) => {
     await new Promise((r) => setTimeout(r, ms));
     return ms;
@@ -135,9 +135,9 @@ async function main() {
   };
   for (const n of sizes) {
     const rs = results.filter((r) => r.blocks === n);
-    const first = rs[0]!;
+    const first = rs[0];
     const starts = first.jobs.map((j) => (j.running === null ? 'pending' : j.running.toFixed(1))).join(', ');
-    console.log(`| ${n} | ${first.tasks} | ${rs.map((r) => r.makespan.toFixed(2)).join(', ')} | ${((perBlock * taskMs) / 1000).toFixed(1)} | ${(mean(sizes[0]!) / mean(n)).toFixed(3)} | ${starts} | ${first.perSecond.join(' ')} |`);
+    console.log(`| ${n} | ${first.tasks} | ${rs.map((r) => r.makespan.toFixed(2)).join(', ')} | ${((perBlock * taskMs) / 1000).toFixed(1)} | ${(mean(sizes[0]) / mean(n)).toFixed(3)} | ${starts} | ${first.perSecond.join(' ')} |`);
   }
 }
 

@@ -12,7 +12,7 @@ import { ViewState } from '../src/view/state.ts';
 import { Rng } from '../samples/rng.ts';
 
 const rng = new Rng(1);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 process.stdout.write(`machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 
 const acc: Record<string, Hist> = {};
@@ -27,7 +27,7 @@ acc['big'] = big;
 const state = new ViewState({ throttleMs: 1e9 });
 const pub: number[] = [];
 for (let r = 0; r < 21; r++) {
-  acc['h0']!.fill(Float64Array.of(r)); // one histogram changes per publication, as between two merges
+  acc['h0'].fill(Float64Array.of(r)); // one histogram changes per publication, as between two merges
   state.setAccumulator(acc);
   const t = performance.now();
   state.flush();

@@ -40,7 +40,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
+    const k = argv[i];
     const v = argv[++i];
     if (v === undefined) throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON)`);
     if (k === '--files') a.files = v.split(',').filter(Boolean).map((f) => resolve(f));
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
         let readTrips = 0;
         for (let rep = 0; rep < args.reps; rep++) {
           for (const side of rep % 2 === 0 ? ['local', 'root'] : ['root', 'local']) {
-            const x = await readOnly(side === 'local' ? file : url, local[0]!.columns, args.chunksize ?? 100_000);
+            const x = await readOnly(side === 'local' ? file : url, local[0].columns, args.chunksize ?? 100_000);
             if (side === 'local') readL.push(x.seconds);
             else {
               readR.push(x.seconds);
@@ -140,10 +140,10 @@ async function main(): Promise<void> {
             console.log(`  Q${q} ${basename(file)} read-only ${side.padEnd(5)} rep ${rep + 1}: ${x.seconds.toFixed(2)} s${side === 'root' ? `, ${x.requests} round trips` : ''}`);
           }
         }
-        if (!isDeepStrictEqual(local[0]!.accumulator, remote[0]!.accumulator)) throw new Error(`Q${q} ${file}: histograms over root:// differ from the local run`);
+        if (!isDeepStrictEqual(local[0].accumulator, remote[0].accumulator)) throw new Error(`Q${q} ${file}: histograms over root:// differ from the local run`);
         const bestL = Math.min(...local.map((r) => r.seconds));
         const bestR = Math.min(...remote.map((r) => r.seconds));
-        const r0 = remote[0]!;
+        const r0 = remote[0];
         rows.push({
           query: `Q${q}`,
           file: basename(file),

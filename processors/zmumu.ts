@@ -30,8 +30,8 @@ export default defineProcessor({
     const cutflow = (out.cutflow[ctx.dataset] = emptyCounts());
     const onecut = (out.onecut[ctx.dataset] = emptyCounts());
     flow.labels.forEach((label, i) => {
-      cutflow[label] = flow.cutflow[i]!;
-      onecut[label] = flow.onecut[i]!;
+      cutflow[label] = flow.cutflow[i];
+      onecut[label] = flow.onecut[i];
     });
     out.mass.fill(filterEvents(mass, selection.all(...CUTS)));
     return out;

@@ -31,7 +31,7 @@ export interface GenerateOptions {
 export async function generateSample(o: GenerateOptions): Promise<string[]> {
   await mkdir(dirname(o.out) || '.', { recursive: true });
   const paths = o.formats.map((f) => `${o.out}.${f}`);
-  const writers = o.formats.map((f, i) => (f === 'parquet' ? new ParquetFileWriter(paths[i]!, DTYPES) : new ArrowFileWriter(paths[i]!, DTYPES)));
+  const writers = o.formats.map((f, i) => (f === 'parquet' ? new ParquetFileWriter(paths[i], DTYPES) : new ArrowFileWriter(paths[i], DTYPES)));
   const chunk = o.chunk ?? 100_000;
   for (let first = 0; first < o.events; first += chunk) {
     const cols = generateEvents(Math.min(chunk, o.events - first), { seed: o.seed, firstEvent: first, zFraction: o.zFraction });

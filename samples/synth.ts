@@ -61,7 +61,7 @@ function collection(nEvents: number, names: Record<string, () => Builder<Float32
 
 function finishCollection(prefix: string, c: ObjectColumns, out: SampleColumns): void {
   const offsets = new Int32Array(c.n.length + 1);
-  for (let i = 0; i < c.n.length; i++) offsets[i + 1] = offsets[i]! + c.n[i]!;
+  for (let i = 0; i < c.n.length; i++) offsets[i + 1] = offsets[i] + c.n[i];
   out[`n${prefix}`] = c.n;
   for (const [k, b] of Object.entries(c.fields)) out[`${prefix}_${k}`] = { offsets, content: b.finish() };
 }
@@ -129,13 +129,13 @@ export function generateEvents(nEvents: number, opts: SynthOptions = {}): Sample
   const lep = new Float64Array(6);
   const pushMuon = (pt: number, eta: number, phi: number, charge: number, iso: number): boolean => {
     if (pt < 3 || Math.abs(eta) > 2.4) return false;
-    muon.fields.pt!.push(pt);
-    muon.fields.eta!.push(eta);
-    muon.fields.phi!.push(phi);
-    muon.fields.mass!.push(MUON_MASS);
-    muon.fields.charge!.push(charge);
-    muon.fields.pfRelIso04_all!.push(iso);
-    muon.fields.tightId!.push(rng.uniform() < 0.92 ? 1 : 0);
+    muon.fields.pt.push(pt);
+    muon.fields.eta.push(eta);
+    muon.fields.phi.push(phi);
+    muon.fields.mass.push(MUON_MASS);
+    muon.fields.charge.push(charge);
+    muon.fields.pfRelIso04_all.push(iso);
+    muon.fields.tightId.push(rng.uniform() < 0.92 ? 1 : 0);
     return true;
   };
 
@@ -160,11 +160,11 @@ export function generateEvents(nEvents: number, opts: SynthOptions = {}): Sample
       const q = rng.uniform() < 0.5 ? 1 : -1;
       for (let k = 0; k < 2; k++) {
         // Muon momentum resolution of ~1.5 %.
-        const pt = lep[3 * k]! * (1 + 0.015 * rng.normal());
-        if (pushMuon(pt, lep[3 * k + 1]!, lep[3 * k + 2]!, k === 0 ? q : -q, rng.exponential(0.03))) {
+        const pt = lep[3 * k] * (1 + 0.015 * rng.normal());
+        if (pushMuon(pt, lep[3 * k + 1], lep[3 * k + 2], k === 0 ? q : -q, rng.exponential(0.03))) {
           nMu++;
-          sumPx += pt * Math.cos(lep[3 * k + 2]!);
-          sumPy += pt * Math.sin(lep[3 * k + 2]!);
+          sumPx += pt * Math.cos(lep[3 * k + 2]);
+          sumPy += pt * Math.sin(lep[3 * k + 2]);
         }
       }
     }
@@ -186,12 +186,12 @@ export function generateEvents(nEvents: number, opts: SynthOptions = {}): Sample
     for (let k = 0; k < nEl; k++) {
       const pt = 5 + rng.exponential(12);
       const phi = 2 * Math.PI * rng.uniform() - Math.PI;
-      electron.fields.pt!.push(pt);
-      electron.fields.eta!.push(Math.max(-2.5, Math.min(2.5, rng.normal() * 1.2)));
-      electron.fields.phi!.push(phi);
-      electron.fields.mass!.push(ELECTRON_MASS);
-      electron.fields.charge!.push(rng.uniform() < 0.5 ? 1 : -1);
-      electron.fields.cutBased!.push(Math.floor(rng.uniform() * 5));
+      electron.fields.pt.push(pt);
+      electron.fields.eta.push(Math.max(-2.5, Math.min(2.5, rng.normal() * 1.2)));
+      electron.fields.phi.push(phi);
+      electron.fields.mass.push(ELECTRON_MASS);
+      electron.fields.charge.push(rng.uniform() < 0.5 ? 1 : -1);
+      electron.fields.cutBased.push(Math.floor(rng.uniform() * 5));
       sumPx += pt * Math.cos(phi);
       sumPy += pt * Math.sin(phi);
     }
@@ -201,12 +201,12 @@ export function generateEvents(nEvents: number, opts: SynthOptions = {}): Sample
     for (let k = 0; k < nJ; k++) {
       const pt = 15 + rng.exponential(25);
       const phi = 2 * Math.PI * rng.uniform() - Math.PI;
-      jet.fields.pt!.push(pt);
-      jet.fields.eta!.push(Math.max(-4.7, Math.min(4.7, rng.normal() * 1.8)));
-      jet.fields.phi!.push(phi);
-      jet.fields.mass!.push(pt * (0.05 + 0.1 * rng.uniform()));
-      jet.fields.btag!.push(rng.uniform() < 0.15 ? 0.5 + 0.5 * rng.uniform() : 0.5 * rng.uniform() * rng.uniform());
-      jet.fields.puId!.push(Math.floor(rng.uniform() * 8));
+      jet.fields.pt.push(pt);
+      jet.fields.eta.push(Math.max(-4.7, Math.min(4.7, rng.normal() * 1.8)));
+      jet.fields.phi.push(phi);
+      jet.fields.mass.push(pt * (0.05 + 0.1 * rng.uniform()));
+      jet.fields.btag.push(rng.uniform() < 0.15 ? 0.5 + 0.5 * rng.uniform() : 0.5 * rng.uniform() * rng.uniform());
+      jet.fields.puId.push(Math.floor(rng.uniform() * 8));
       sumPx += pt * Math.cos(phi);
       sumPy += pt * Math.sin(phi);
     }

@@ -15,7 +15,7 @@ import { runAnalysis } from '../src/runner/run.ts';
 import { generateSample } from '../samples/generate.ts';
 import { repoRoot } from './shared.ts';
 
-const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 const dir = join(repoRoot, 'out', `readme-test-${process.pid}`);
 
 beforeAll(async () => {

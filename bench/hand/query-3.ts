@@ -17,8 +17,8 @@ export default defineProcessor({
     const central = new Float32Array(pt.length);
     let k = 0;
     for (let j = 0; j < pt.length; j++) {
-      const e = eta[j]!;
-      if (e < 1 && e > -1) central[k++] = pt[j]!;
+      const e = eta[j];
+      if (e < 1 && e > -1) central[k++] = pt[j];
     }
     out['query-3'].fill(central.subarray(0, k));
     return out;

@@ -32,8 +32,8 @@ export default defineProcessor({
     const selected = new Float64Array(n);
     let filled = 0;
     for (let e = 0; e < n; e++) {
-      const a = off[e]!;
-      const m = off[e + 1]! - a;
+      const a = off[e];
+      const m = off[e + 1] - a;
       if (m < 2) continue;
       if (m > px.length) {
         px = atLeast(px, m);
@@ -42,12 +42,12 @@ export default defineProcessor({
         en = atLeast(en, m);
       }
       for (let i = 0; i < m; i++) {
-        const pt = ptC[a + i]!;
-        const phi = phiC[a + i]!;
+        const pt = ptC[a + i];
+        const phi = phiC[a + i];
         const x = pt * Math.cos(phi);
         const y = pt * Math.sin(phi);
-        const z = pt * Math.sinh(etaC[a + i]!);
-        const mass = massC[a + i]!;
+        const z = pt * Math.sinh(etaC[a + i]);
+        const mass = massC[a + i];
         px[i] = x;
         py[i] = y;
         pz[i] = z;
@@ -55,13 +55,13 @@ export default defineProcessor({
       }
       let found = false;
       for (let i = 0; i < m - 1 && !found; i++) {
-        const qi = q[a + i]!;
+        const qi = q[a + i];
         for (let k = i + 1; k < m; k++) {
-          if (qi * q[a + k]! >= 0) continue;
-          const t = en[i]! + en[k]!;
-          const x = px[i]! + px[k]!;
-          const y = py[i]! + py[k]!;
-          const z = pz[i]! + pz[k]!;
+          if (qi * q[a + k] >= 0) continue;
+          const t = en[i] + en[k];
+          const x = px[i] + px[k];
+          const y = py[i] + py[k];
+          const z = pz[i] + pz[k];
           const m2 = t * t - x * x - y * y - z * z;
           const mass = m2 > 0 ? Math.sqrt(m2) : 0;
           if (mass >= MASS_LO && mass <= MASS_HI) {
@@ -70,7 +70,7 @@ export default defineProcessor({
           }
         }
       }
-      if (found) selected[filled++] = met[e]!;
+      if (found) selected[filled++] = met[e];
     }
     out['query-5'].fill(selected.subarray(0, filled));
     return out;

@@ -28,26 +28,26 @@ export default defineProcessor({
     const n = events.numEvents;
 
     // Cartesian components only for jets of events that have three or more (most events have fewer).
-    const base = off[0]!;
-    const size = off[n]! - base;
+    const base = off[0];
+    const size = off[n] - base;
     const px = new Float64Array(size);
     const py = new Float64Array(size);
     const pz = new Float64Array(size);
     const en = new Float64Array(size);
     let candidates = 0;
     for (let e = 0; e < n; e++) {
-      const a = off[e]!;
-      const b = off[e + 1]!;
+      const a = off[e];
+      const b = off[e + 1];
       if (b - a < 3) continue;
       candidates++;
       for (let j = a; j < b; j++) {
-        const pt = ptC[j]!;
-        const phi = phiC[j]!;
+        const pt = ptC[j];
+        const phi = phiC[j];
         const k = j - base;
         const x = pt * Math.cos(phi);
         const y = pt * Math.sin(phi);
-        const z = pt * Math.sinh(etaC[j]!);
-        const m = massC[j]!;
+        const z = pt * Math.sinh(etaC[j]);
+        const m = massC[j];
         px[k] = x;
         py[k] = y;
         pz[k] = z;
@@ -59,8 +59,8 @@ export default defineProcessor({
     const maxBtag = new Float64Array(candidates);
     let filled = 0;
     for (let e = 0; e < n; e++) {
-      const a = off[e]! - base;
-      const b = off[e + 1]! - base;
+      const a = off[e] - base;
+      const b = off[e + 1] - base;
       if (b - a < 3) continue;
       let best = Infinity;
       let bi = -1;
@@ -68,15 +68,15 @@ export default defineProcessor({
       let bk = -1;
       for (let i = a; i < b - 2; i++) {
         for (let j = i + 1; j < b - 1; j++) {
-          const sx = px[i]! + px[j]!;
-          const sy = py[i]! + py[j]!;
-          const sz = pz[i]! + pz[j]!;
-          const se = en[i]! + en[j]!;
+          const sx = px[i] + px[j];
+          const sy = py[i] + py[j];
+          const sz = pz[i] + pz[j];
+          const se = en[i] + en[j];
           for (let k = j + 1; k < b; k++) {
-            const x = sx + px[k]!;
-            const y = sy + py[k]!;
-            const z = sz + pz[k]!;
-            const t = se + en[k]!;
+            const x = sx + px[k];
+            const y = sy + py[k];
+            const z = sz + pz[k];
+            const t = se + en[k];
             const m2 = t * t - x * x - y * y - z * z;
             const d = Math.abs((m2 > 0 ? Math.sqrt(m2) : 0) - TOP_MASS);
             if (d < best) {
@@ -89,10 +89,10 @@ export default defineProcessor({
         }
       }
       if (bi < 0) continue; // every triple had a NaN mass
-      const x = px[bi]! + px[bj]! + px[bk]!;
-      const y = py[bi]! + py[bj]! + py[bk]!;
+      const x = px[bi] + px[bj] + px[bk];
+      const y = py[bi] + py[bj] + py[bk];
       trijetPt[filled] = Math.sqrt(x * x + y * y);
-      maxBtag[filled] = Math.max(btagC[bi + base]!, btagC[bj + base]!, btagC[bk + base]!);
+      maxBtag[filled] = Math.max(btagC[bi + base], btagC[bj + base], btagC[bk + base]);
       filled++;
     }
     out['query-6-1'].fill(trijetPt.subarray(0, filled));

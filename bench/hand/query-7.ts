@@ -39,13 +39,13 @@ export default defineProcessor({
     const sums = new Float64Array(n);
     let filled = 0;
     for (let e = 0; e < n; e++) {
-      const ja = jo[e]!;
-      const jb = jo[e + 1]!;
+      const ja = jo[e];
+      const jb = jo[e + 1];
       if (ja === jb) continue;
-      const ma = mo[e]!;
-      const mb = mo[e + 1]!;
-      const ea = eo[e]!;
-      const eb = eo[e + 1]!;
+      const ma = mo[e];
+      const mb = mo[e + 1];
+      const ea = eo[e];
+      const eb = eo[e + 1];
       const maxLeptons = mb - ma + eb - ea;
       if (maxLeptons > lepEta.length) {
         lepEta = atLeast(lepEta, maxLeptons);
@@ -53,28 +53,28 @@ export default defineProcessor({
       }
       let nl = 0;
       for (let j = ma; j < mb; j++) {
-        if (mpt[j]! > LEPTON_PT) {
-          lepEta[nl] = meta[j]!;
-          lepPhi[nl++] = mphi[j]!;
+        if (mpt[j] > LEPTON_PT) {
+          lepEta[nl] = meta[j];
+          lepPhi[nl++] = mphi[j];
         }
       }
       for (let j = ea; j < eb; j++) {
-        if (ept[j]! > LEPTON_PT) {
-          lepEta[nl] = eeta[j]!;
-          lepPhi[nl++] = ephi[j]!;
+        if (ept[j] > LEPTON_PT) {
+          lepEta[nl] = eeta[j];
+          lepPhi[nl++] = ephi[j];
         }
       }
       let sum = 0;
       let any = false;
       for (let j = ja; j < jb; j++) {
-        const pt = jpt[j]!;
+        const pt = jpt[j];
         if (!(pt > JET_PT)) continue;
-        const eta = jeta[j]!;
-        const phi = jphi[j]!;
+        const eta = jeta[j];
+        const phi = jphi[j];
         let isolated = true;
         for (let l = 0; l < nl; l++) {
-          const deta = eta - lepEta[l]!;
-          const dphi = wrapPhi(phi - lepPhi[l]!);
+          const deta = eta - lepEta[l];
+          const dphi = wrapPhi(phi - lepPhi[l]);
           if (deta * deta + dphi * dphi < MIN_DR2) {
             isolated = false;
             break;

@@ -46,10 +46,10 @@ export default defineProcessor({
     let filled = 0;
 
     for (let ev = 0; ev < n; ev++) {
-      const ma = mo[ev]!;
-      const nm = mo[ev + 1]! - ma;
-      const ea = eo[ev]!;
-      const ne = eo[ev + 1]! - ea;
+      const ma = mo[ev];
+      const nm = mo[ev + 1] - ma;
+      const ea = eo[ev];
+      const ne = eo[ev + 1] - ea;
       const nl = nm + ne;
       if (nl < 3) continue;
       if (nl > lpt.length) {
@@ -64,16 +64,16 @@ export default defineProcessor({
       for (let l = 0; l < nl; l++) {
         const mu = l < nm;
         const j = mu ? ma + l : ea + l - nm;
-        const pt = mu ? mpt[j]! : ept[j]!;
-        const eta = mu ? meta[j]! : eeta[j]!;
-        const phi = mu ? mphi[j]! : ephi[j]!;
-        const m = mu ? mmass[j]! : emass[j]!;
+        const pt = mu ? mpt[j] : ept[j];
+        const eta = mu ? meta[j] : eeta[j];
+        const phi = mu ? mphi[j] : ephi[j];
+        const m = mu ? mmass[j] : emass[j];
         const x = pt * Math.cos(phi);
         const y = pt * Math.sin(phi);
         const z = pt * Math.sinh(eta);
         lpt[l] = pt;
         lphi[l] = phi;
-        lq[l] = mu ? mq[j]! : eq[j]!;
+        lq[l] = mu ? mq[j] : eq[j];
         lx[l] = x;
         ly[l] = y;
         lz[l] = z;
@@ -86,11 +86,11 @@ export default defineProcessor({
       for (let a = 0; a < nl - 1; a++) {
         const end = a < nm ? nm : nl;
         for (let b = a + 1; b < end; b++) {
-          if (lq[a]! * lq[b]! >= 0) continue;
-          const t = le[a]! + le[b]!;
-          const x = lx[a]! + lx[b]!;
-          const y = ly[a]! + ly[b]!;
-          const z = lz[a]! + lz[b]!;
+          if (lq[a] * lq[b] >= 0) continue;
+          const t = le[a] + le[b];
+          const x = lx[a] + lx[b];
+          const y = ly[a] + ly[b];
+          const z = lz[a] + lz[b];
           const m2 = t * t - x * x - y * y - z * z;
           const d = Math.abs((m2 > 0 ? Math.sqrt(m2) : 0) - Z_MASS);
           if (d < best) {
@@ -104,10 +104,10 @@ export default defineProcessor({
       let lead = -1;
       for (let l = 0; l < nl; l++) {
         if (l === p0 || l === p1) continue;
-        if (lead < 0 || lpt[l]! > lpt[lead]!) lead = l;
+        if (lead < 0 || lpt[l] > lpt[lead]) lead = l;
       }
-      const met = metPt[ev]!;
-      mt[filled++] = Math.sqrt(2 * met * lpt[lead]! * (1 - Math.cos(metPhi[ev]! - lphi[lead]!)));
+      const met = metPt[ev];
+      mt[filled++] = Math.sqrt(2 * met * lpt[lead] * (1 - Math.cos(metPhi[ev] - lphi[lead])));
     }
     out['query-8'].fill(mt.subarray(0, filled));
     return out;

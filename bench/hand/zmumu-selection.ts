@@ -45,17 +45,17 @@ export function selectDimuons(events: Events): DimuonSelection {
     let nGood = 0;
     let i1 = -1;
     let i2 = -1;
-    for (let j = off[e]!, hi = off[e + 1]!; j < hi; j++) {
-      if (!(pt[j]! > MUON_PT && Math.abs(eta[j]!) < MUON_ETA)) continue;
+    for (let j = off[e], hi = off[e + 1]; j < hi; j++) {
+      if (!(pt[j] > MUON_PT && Math.abs(eta[j]) < MUON_ETA)) continue;
       nAcc++;
       if (!tight[j]) continue;
       nTight++;
-      if (!(iso[j]! < MUON_ISO)) continue;
+      if (!(iso[j] < MUON_ISO)) continue;
       nGood++;
-      if (i1 < 0 || pt[j]! > pt[i1]!) {
+      if (i1 < 0 || pt[j] > pt[i1]) {
         i2 = i1;
         i1 = j;
-      } else if (i2 < 0 || pt[j]! > pt[i2]!) {
+      } else if (i2 < 0 || pt[j] > pt[i2]) {
         i2 = j;
       }
     }
@@ -65,8 +65,8 @@ export function selectDimuons(events: Events): DimuonSelection {
     if (nGood < 2) continue;
     lead[e] = i1;
     sublead[e] = i2;
-    opposite[e] = q[i1]! * q[i2]! < 0 ? 1 : 0;
-    const mll = pairMass(pt[i1]!, eta[i1]!, phi[i1]!, m[i1]!, pt[i2]!, eta[i2]!, phi[i2]!, m[i2]!);
+    opposite[e] = q[i1] * q[i2] < 0 ? 1 : 0;
+    const mll = pairMass(pt[i1], eta[i1], phi[i1], m[i1], pt[i2], eta[i2], phi[i2], m[i2]);
     mass[e] = mll;
     window[e] = mll >= MASS_LO && mll <= MASS_HI ? 1 : 0;
   }

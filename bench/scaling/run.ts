@@ -117,7 +117,7 @@ async function ensureEndpoints(slots: number): Promise<void> {
     sizes.map((s, i) => {
       const slurm = cfg.providers?.[i] === 'slurm';
       const extra = slurm ? { args: ['--provider', 'slurm', '--min-blocks', '1', '--max-blocks', '1', '--workers-per-block', String(sleep ? 1 : s), '--idle-timeout', '3600'] } : {};
-      return cluster!.startEndpoint(endpointNames[i]!, sleep ? { workers: 1, concurrency: s, ...extra } : { workers: s, ...extra });
+      return cluster!.startEndpoint(endpointNames[i], sleep ? { workers: 1, concurrency: s, ...extra } : { workers: s, ...extra });
     }),
   );
   layout = key;
@@ -185,7 +185,7 @@ for (const cell of cells(cfg)) {
           identical,
           cpu,
           analyses: results.map((r, i) => {
-            const ex = exs[i]!;
+            const ex = exs[i];
             const f = ex instanceof FaasExecutor ? ex.faas : undefined;
             return {
               wallSeconds: r.metrics.wallSeconds,
@@ -271,7 +271,7 @@ if (cfg.weak) {
   const cpuRows: unknown[] = [];
   lines.push('\nCPU seconds per run (mean), by process; FaaS overhead = client + service + agents per chunk', 'mode    workers  analyses  executor  client  service  agents  workers   total  overhead ms/chunk');
   for (const rs of rows.values()) {
-    const r0 = rs[0]!;
+    const r0 = rs[0];
     const m = (f: (c: CpuByRole) => number) => rs.reduce((a, r) => a + f(r.cpu), 0) / rs.length;
     const c: CpuByRole = { client: m((c) => c.client), service: m((c) => c.service), agents: m((c) => c.agents), workers: m((c) => c.workers) };
     const total = c.client + c.service + c.agents + c.workers;

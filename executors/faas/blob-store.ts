@@ -55,18 +55,18 @@ class BlobRequestError extends Error {
 export function parseKey(urlPath: string): string {
   let decoded: string;
   try {
-    decoded = decodeURIComponent(urlPath.split('?')[0]!);
+    decoded = decodeURIComponent(urlPath.split('?')[0]);
   } catch {
     throw new BlobRequestError(400, 'malformed %-escape in the key');
   }
   if (decoded.length > MAX_KEY_LENGTH + 1) throw new BlobRequestError(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
   const m = KEY.exec(decoded);
-  const parts = m ? m[1]!.split('/') : [];
+  const parts = m ? m[1].split('/') : [];
   if (!m || parts.some((p) => p === '.' || p === '..')) throw new BlobRequestError(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
   if (parts.length > MAX_SEGMENTS || parts.some((p) => p.length > MAX_SEGMENT_LENGTH)) {
     throw new BlobRequestError(400, `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`);
   }
-  return m[1]!;
+  return m[1];
 }
 
 /** File-system errors a key can cause (a folder where a blob is meant, a blob where a folder is). */
@@ -121,7 +121,7 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
   const max = o.maxBytes ?? 1024 ** 3;
   // Closed run prefixes, oldest first; bounded so a long-lived store does not grow without end.
   const closed = new Set<string>();
-  const isClosed = (key: string) => closed.has(key.split('/')[0]!);
+  const isClosed = (key: string) => closed.has(key.split('/')[0]);
   const server: Server = createServer(async (req, res) => {
     const fail = (status: number, msg: string) => {
       // A refused upload's body may still be arriving: close the connection after the answer.

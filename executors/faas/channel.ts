@@ -143,7 +143,7 @@ export class TaskChannel {
       return;
     }
     ids.forEach((id, i) => {
-      const h = batch[i]!.handlers;
+      const h = batch[i].handlers;
       this.byTask.set(id, h);
       h.submitted(id);
     });

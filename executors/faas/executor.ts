@@ -231,7 +231,7 @@ export class FaasExecutor extends BaseExecutor {
     // room ends the pass (no endpoint has any).
     let i = 0;
     while (i < this.queue.length && !this.closed) {
-      const run = this.queue[i]!;
+      const run = this.queue[i];
       if (run.settled) {
         this.queue.splice(i, 1);
         continue;

@@ -89,7 +89,7 @@ export class LocalCluster {
     const p = this.spawn(['serve', '--port', String(this.port), '--db', this.db, '--heartbeat', String(this.opts.heartbeatSeconds ?? 1), ...(this.opts.verbose ? [] : ['--quiet'])], {}, false);
     this.service = p;
     const [, url] = await firstLine(p, /listening on (\S+)/);
-    this.url = url!;
+    this.url = url;
     this.port = Number(new URL(this.url).port);
   }
 

@@ -13,7 +13,7 @@ export function mapPath(path: string, mapping: Readonly<Record<string, string>> 
   if (!mapping) return path;
   let best = '';
   for (const prefix of Object.keys(mapping)) if (prefix.length > best.length && path.startsWith(prefix)) best = prefix;
-  return best ? mapping[best]! + path.slice(best.length) : path;
+  return best ? mapping[best] + path.slice(best.length) : path;
 }
 
 /** The mapping for an endpoint, looked up by its name first, then by its id. */

@@ -78,10 +78,10 @@ export function encode(acc: unknown): Uint8Array<ArrayBuffer> {
   out.set(json, HEADER_BYTES);
   out.fill(0, HEADER_BYTES + json.length, dataStart);
   for (let i = 0; i < views.length; i++) {
-    const v = views[i]!;
-    const at = dataStart + table[i]![0];
+    const v = views[i];
+    const at = dataStart + table[i][0];
     out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
-    out.fill(0, at + v.byteLength, i + 1 < views.length ? dataStart + table[i + 1]![0] : total);
+    out.fill(0, at + v.byteLength, i + 1 < views.length ? dataStart + table[i + 1][0] : total);
   }
   return out;
 }
@@ -155,7 +155,7 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown 
   const dataStart = bytes.byteOffset + align8(HEADER_BYTES + jsonLength);
   const table = parsed.b;
   for (let i = 0; i < table.length; i++) {
-    const [off, len] = Array.isArray(table[i]) ? table[i]! : [NaN, NaN];
+    const [off, len] = Array.isArray(table[i]) ? table[i] : [NaN, NaN];
     if (!(off >= 0 && len >= 0 && dataStart + off + len <= bytes.byteOffset + bytes.length)) {
       throw new CodecError(`array ${i} lies outside the buffer`, { index: i, offset: dataStart - bytes.byteOffset + off, length: len }, 'the bytes were corrupted in transit');
     }
@@ -237,8 +237,8 @@ function describe(v: unknown, views: ArrayBufferView[], path: Path): Node {
     const keys = Object.keys(o);
     const vals = new Array<Node>(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      path.push(keys[i]!);
-      vals[i] = describe(o[keys[i]!], views, path);
+      path.push(keys[i]);
+      vals[i] = describe(o[keys[i]], views, path);
       path.pop();
     }
     return proto === null ? { t: 'o', k: keys, v: vals, np: 1 } : { t: 'o', k: keys, v: vals };
@@ -316,8 +316,8 @@ function build(n: Node, src: Source, path: Path): unknown {
       const vals = n.v as Node[];
       const out: Record<string, unknown> = n.np ? Object.create(null) : {};
       for (let i = 0; i < keys.length; i++) {
-        path.push(keys[i]!);
-        setOwn(out, keys[i]!, build(vals[i]!, src, path));
+        path.push(keys[i]);
+        setOwn(out, keys[i], build(vals[i]!, src, path));
         path.pop();
       }
       return out;
@@ -327,7 +327,7 @@ function build(n: Node, src: Source, path: Path): unknown {
       const decoder = binaryDecoder(tag);
       const idx = n.b as number[];
       const kinds = n.k as string[];
-      const buffers = idx.map((b, i) => view(kinds[i]!, b, src, path));
+      const buffers = idx.map((b, i) => view(kinds[i], b, src, path));
       path.push('(header)');
       const header = build(n.h as Node, src, path);
       path.pop();

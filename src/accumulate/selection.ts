@@ -119,7 +119,7 @@ export class PackedSelection {
     const word = bit >>> 5;
     const flag = (1 << (bit & 31)) >>> 0;
     const n = mask.length;
-    for (let i = 0, j = word; i < n; i++, j += stride) if (mask[i] !== 0) w[j] = (w[j]! | flag) >>> 0;
+    for (let i = 0, j = word; i < n; i++, j += stride) if (mask[i] !== 0) w[j] = (w[j] | flag) >>> 0;
     return this;
   }
 
@@ -136,9 +136,9 @@ export class PackedSelection {
     const out = new Uint8Array(this.length);
     const w = this.words;
     if (this.wordsPerEvent === 1) {
-      for (let i = 0; i < out.length; i++) out[i] = (w[i]! & m0) !== 0 ? 1 : 0;
+      for (let i = 0; i < out.length; i++) out[i] = (w[i] & m0) !== 0 ? 1 : 0;
     } else {
-      for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (w[j]! & m0) !== 0 || (w[j + 1]! & m1) !== 0 ? 1 : 0;
+      for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (w[j] & m0) !== 0 || (w[j + 1] & m1) !== 0 ? 1 : 0;
     }
     return out;
   }
@@ -151,10 +151,10 @@ export class PackedSelection {
     const out = new Uint8Array(this.length);
     const w = this.words;
     if (this.wordsPerEvent === 1) {
-      for (let i = 0; i < out.length; i++) out[i] = ((w[i]! & m0) >>> 0) === v0 ? 1 : 0;
+      for (let i = 0; i < out.length; i++) out[i] = ((w[i] & m0) >>> 0) === v0 ? 1 : 0;
     } else {
       for (let i = 0, j = 0; i < out.length; i++, j += 2) {
-        out[i] = ((w[j]! & m0) >>> 0) === v0 && ((w[j + 1]! & m1) >>> 0) === v1 ? 1 : 0;
+        out[i] = ((w[j] & m0) >>> 0) === v0 && ((w[j + 1] & m1) >>> 0) === v1 ? 1 : 0;
       }
     }
     return out;
@@ -190,20 +190,20 @@ export class PackedSelection {
     const n = this.length;
     let total = 0;
     for (let i = 0, base = 0; i < n; i++, base += stride) {
-      const wi = weight === undefined ? 1 : weight[i]!;
+      const wi = weight === undefined ? 1 : weight[i];
       total += wi;
       let lead = k;
       for (let c = 0; c < k; c++) {
-        if ((w[base + wordOf[c]!]! & flagOf[c]!) !== 0) onecut[c + 1]! += wi;
+        if ((w[base + wordOf[c]] & flagOf[c]) !== 0) onecut[c + 1] += wi;
         else if (lead === k) lead = c;
       }
-      passedLeading[lead]! += wi;
+      passedLeading[lead] += wi;
     }
     onecut[0] = total;
     const cutflow = new Array<number>(k + 1);
     let running = 0;
     for (let c = k; c >= 1; c--) {
-      running += passedLeading[c]!;
+      running += passedLeading[c];
       cutflow[c] = running;
     }
     cutflow[0] = total;
@@ -225,7 +225,7 @@ export class PackedSelection {
       let failed = 0;
       let which = -1;
       for (let c = 0; c < k && failed < 2; c++) {
-        if ((w[base + wordOf[c]!]! & flagOf[c]!) === 0) {
+        if ((w[base + wordOf[c]] & flagOf[c]) === 0) {
           failed++;
           which = c;
         }
@@ -233,7 +233,7 @@ export class PackedSelection {
       if (failed === 0) {
         passAll++;
       } else if (failed === 1) {
-        allButOne[which]!++;
+        allButOne[which]++;
       }
     }
     // An event passing all cuts also passes every "all but one" combination.

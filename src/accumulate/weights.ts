@@ -35,7 +35,7 @@ export class WeightStatistics
     let min = this.min;
     let max = this.max;
     for (let i = 0; i < w.length; i++) {
-      const x = w[i]!;
+      const x = w[i];
       sum += x;
       sumw2 += x * x;
       if (x < min) min = x;
@@ -80,11 +80,11 @@ export class WeightStatistics
 
   private static fromArray(a: Float64Array): WeightStatistics {
     const s = new WeightStatistics();
-    s.sum = a[0]!;
-    s.sumw2 = a[1]!;
-    s.min = a[2]!;
-    s.max = a[3]!;
-    s.n = a[4]!;
+    s.sum = a[0];
+    s.sumw2 = a[1];
+    s.min = a[2];
+    s.max = a[3];
+    s.n = a[4];
     return s;
   }
 
@@ -159,7 +159,7 @@ export class Weights {
    */
   get statistics(): Record<string, WeightStatistics> {
     const out: Record<string, WeightStatistics> = {};
-    for (const k of Object.keys(this.stats)) out[k] = this.stats[k]!.copy();
+    for (const k of Object.keys(this.stats)) out[k] = this.stats[k].copy();
     return out;
   }
 
@@ -186,7 +186,7 @@ export class Weights {
     let swap: Float64Array | undefined;
     if (modifier !== undefined) {
       const m = /^(.*)(Up|Down)$/.exec(modifier);
-      const f = m ? this.factors.get(m[1]!) : undefined;
+      const f = m ? this.factors.get(m[1]) : undefined;
       swap = f ? (m![2] === 'Up' ? f.up : f.down) : undefined;
       if (!swap) {
         const known = this.variations;
@@ -201,7 +201,7 @@ export class Weights {
     const out = new Float64Array(this.length).fill(1);
     for (const [name, f] of this.factors) {
       const src = name === swapName ? swap! : f.nominal;
-      for (let i = 0; i < out.length; i++) out[i]! *= src[i]!;
+      for (let i = 0; i < out.length; i++) out[i] *= src[i];
     }
     return out;
   }
@@ -217,7 +217,7 @@ export class Weights {
     }
     const out = new Float64Array(values.length);
     if (ArrayBuffer.isView(values)) out.set(values as unknown as Float64Array);
-    else for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+    else for (let i = 0; i < values.length; i++) out[i] = values[i];
     return out;
   }
 }

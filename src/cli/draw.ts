@@ -196,13 +196,13 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
   const flow = hist.values({ flow: true });
   const mean = sw > 0 ? swx / sw : NaN;
   const std = sw > 0 ? Math.sqrt(Math.max(0, swxx / sw - mean * mean)) : NaN;
-  return { hist, entries: n, mean, std, underflow: flow[0]!, overflow: flow[flow.length - 1]!, autoBins, events };
+  return { hist, entries: n, mean, std, underflow: flow[0], overflow: flow[flow.length - 1], autoBins, events };
 }
 
 /** `N,LO,HI` → `[N, LO, HI]`. */
 export function parseBins(text: string): [number, number, number] {
   const p = text.split(',').map((s) => Number(s.trim()));
-  if (p.length !== 3 || !Number.isInteger(p[0]) || p[0]! <= 0 || !Number.isFinite(p[1]) || !Number.isFinite(p[2]) || p[2]! <= p[1]!) {
+  if (p.length !== 3 || !Number.isInteger(p[0]) || p[0] <= 0 || !Number.isFinite(p[1]) || !Number.isFinite(p[2]) || p[2] <= p[1]) {
     throw new DrawError(`--bins '${text}' is not N,LO,HI`, { bins: text }, 'Write e.g. --bins 100,0,200 (N a positive integer, LO < HI).');
   }
   return p as [number, number, number];
@@ -224,7 +224,7 @@ export function summary(expr: string, r: DrawResult): string {
   const lines = [
     `${expr}: ${r.entries} entries from ${r.events} events`,
     `  mean ${fmt(r.mean)}  std ${fmt(r.std)}  underflow ${fmt(r.underflow)}  overflow ${fmt(r.overflow)}`,
-    `  bins ${ax.size},${fmt(ax.edges[0]!)},${fmt(ax.edges[ax.size]!)}${r.autoBins ? " (chosen from the first chunk's range; pass --bins N,LO,HI to fix them)" : ''}`,
+    `  bins ${ax.size},${fmt(ax.edges[0])},${fmt(ax.edges[ax.size])}${r.autoBins ? " (chosen from the first chunk's range; pass --bins N,LO,HI to fix them)" : ''}`,
   ];
   return lines.join('\n');
 }

@@ -141,7 +141,7 @@ async function writePackageJson(dir: string, opts: InitOptions, result: InitResu
   const scripts = { ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };
   for (const [k, v] of Object.entries(SCRIPTS)) {
     // npm init's placeholder test script is replaced; a real one is kept.
-    if (scripts[k] === undefined || (k === 'test' && scripts[k]!.includes('no test specified'))) scripts[k] = v;
+    if (scripts[k] === undefined || (k === 'test' && scripts[k].includes('no test specified'))) scripts[k] = v;
     else if (scripts[k] !== v) result.notes.push(`kept your "${k}" script; Ristretto's would be: ${v}`);
   }
   pkg.scripts = scripts;

@@ -59,7 +59,7 @@ export function chunkRanges(info: Pick<FileInfo, 'numEntries' | 'boundaries'>, o
   const cuts = normalizeBoundaries(info.boundaries, n);
   let start = 0;
   for (let k = 1; k < cuts.length; k++) {
-    const stop = cuts[k]!;
+    const stop = cuts[k];
     const next = cuts[k + 1];
     // Close the chunk here if the next cluster would push it past chunksize (or this is the end).
     if (next === undefined || next - start > chunksize) {

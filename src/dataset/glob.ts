@@ -37,7 +37,7 @@ export function expandBraces(pattern: string): string[] {
   const cuts = [open, ...commas, close];
   const out: string[] = [];
   for (let k = 0; k + 1 < cuts.length; k++) {
-    for (const alt of expandBraces(pre + pattern.slice(cuts[k]! + 1, cuts[k + 1]) + post)) out.push(alt);
+    for (const alt of expandBraces(pre + pattern.slice(cuts[k] + 1, cuts[k + 1]) + post)) out.push(alt);
   }
   return out;
 }
@@ -46,7 +46,7 @@ export function expandBraces(pattern: string): string[] {
 export function segmentRegExp(segment: string): RegExp {
   let re = '';
   for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
+    const c = segment[i];
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
@@ -76,7 +76,7 @@ export async function glob(pattern: string, cwd = process.cwd()): Promise<string
     // Start at the longest literal prefix; an alternative that is all literal (`{a,b}.root`) is checked
     // as a name in its directory.
     let i = 0;
-    while (i < parts.length - 1 && !hasGlob(parts[i]!)) i++;
+    while (i < parts.length - 1 && !hasGlob(parts[i])) i++;
     const root = parts.slice(0, i).join(sep) || sep;
     await walk(root, parts.slice(i), found);
   }

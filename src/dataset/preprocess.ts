@@ -98,7 +98,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       if (r === undefined) break;
-      if (!('error' in r)) n += chunkFile(jobs[i]!.dataset, r, opts).length;
+      if (!('error' in r)) n += chunkFile(jobs[i].dataset, r, opts).length;
       if (n >= maxchunks) break;
     }
     return n;
@@ -109,7 +109,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
   const task = (i: number) => async () => {
     if (failed) return; // fail fast: leave the rest unopened
     try {
-      results[i] = await one(jobs[i]!);
+      results[i] = await one(jobs[i]);
     } catch (error) {
       results[i] = { error };
       if (!opts.skipBadFiles) failed = true;
@@ -137,7 +137,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < jobs.length; i++) {
     const r = results[i];
-    const j = jobs[i]!;
+    const j = jobs[i];
     if (r === undefined) continue;
     if ('error' in r) {
       const msg = r.error instanceof Error ? r.error.message : String(r.error);

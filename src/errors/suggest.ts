@@ -17,12 +17,12 @@ export function editDistance(a: string, b: string): number {
     cur[0] = i;
     const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const sub = prev[j - 1]! + (ca === b.charCodeAt(j - 1) ? 0 : 1);
-      cur[j] = Math.min(sub, prev[j]! + 1, cur[j - 1]! + 1);
+      const sub = prev[j - 1] + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      cur[j] = Math.min(sub, prev[j] + 1, cur[j - 1] + 1);
     }
     [prev, cur] = [cur, prev];
   }
-  return prev[b.length]!;
+  return prev[b.length];
 }
 
 /** Options of {@link closestNames}. */

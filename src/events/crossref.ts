@@ -27,13 +27,13 @@ export function globalIndex(local: Jagged, targetOffsets: Int32Array): Int32Arra
   const out = new Int32Array(idx.length);
   if (n < 0) return out;
   // Elements outside [off[0], off[n]) belong to no event of this range; they must not look like matches.
-  if (off[0]! > 0 || off[n]! < idx.length) out.fill(-1);
+  if (off[0] > 0 || off[n] < idx.length) out.fill(-1);
   for (let i = 0; i < n; i++) {
-    const base = targetOffsets[i]!;
-    const count = targetOffsets[i + 1]! - base;
-    const stop = off[i + 1]!;
-    for (let j = off[i]!; j < stop; j++) {
-      const k = idx[j]!;
+    const base = targetOffsets[i];
+    const count = targetOffsets[i + 1] - base;
+    const stop = off[i + 1];
+    for (let j = off[i]; j < stop; j++) {
+      const k = idx[j];
       out[j] = k >= 0 && k < count ? base + k : -1;
     }
   }
@@ -45,7 +45,7 @@ export function offsetsFromCounts(counts: NumericArray): Int32Array {
   const out = new Int32Array(counts.length + 1);
   let acc = 0;
   for (let i = 0; i < counts.length; i++) {
-    acc += counts[i]!;
+    acc += counts[i];
     out[i + 1] = acc;
   }
   return out;
@@ -55,6 +55,6 @@ export function offsetsFromCounts(counts: NumericArray): Int32Array {
 export function countsFromOffsets(offsets: Int32Array): Int32Array {
   const n = offsets.length - 1;
   const out = new Int32Array(Math.max(n, 0));
-  for (let i = 0; i < n; i++) out[i] = offsets[i + 1]! - offsets[i]!;
+  for (let i = 0; i < n; i++) out[i] = offsets[i + 1] - offsets[i];
   return out;
 }

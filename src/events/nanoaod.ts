@@ -56,8 +56,8 @@ export function linkTarget(field: string, dtype: DType, collections: ReadonlySet
   if (!INTEGER_DTYPES.has(dtype)) return undefined;
   const m = LINK_FIELD.exec(field);
   if (!m) return undefined;
-  const prefix = m[1]!;
-  const target = LINK_TARGET_OVERRIDES[prefix] ?? prefix[0]!.toUpperCase() + prefix.slice(1);
+  const prefix = m[1];
+  const target = LINK_TARGET_OVERRIDES[prefix] ?? prefix[0].toUpperCase() + prefix.slice(1);
   return collections.has(target) ? target : undefined;
 }
 

@@ -112,14 +112,14 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
       const own = c.offsets;
       if (own === off) return c.content;
       if (own.length !== off.length) throw mismatch(branch, `${own.length - 1} events, collection ${cs.name} has ${off.length - 1}`);
-      const shift = own[0]! - off[0]!;
+      const shift = own[0] - off[0];
       for (let i = 0; i < own.length; i++) {
-        if (own[i]! - off[i]! !== shift) {
+        if (own[i] - off[i] !== shift) {
           throw mismatch(branch, `its counts differ from collection ${cs.name}'s (from ${canonical!.source}) at entry ${store.entryStart + i - 1}`);
         }
       }
       const content = shift === 0 ? c.content : c.content.subarray(shift);
-      if (content.length < off[off.length - 1]!) throw mismatch(branch, `content shorter than its offsets`);
+      if (content.length < off[off.length - 1]) throw mismatch(branch, `content shorter than its offsets`);
       return content;
     };
 

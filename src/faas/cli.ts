@@ -225,7 +225,7 @@ export function registerFaasCommands(program: Command): void {
         const localPaths = checkLocalPaths(o.localPath ?? []);
         if (o.allowBundle) {
           const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
-          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0]!.slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
+          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0].slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
         }
         const { resolveToken } = await import('./token.ts');
         const { EndpointAgent } = await import('./endpoint/agent.ts');
@@ -339,7 +339,7 @@ export function formatTask(t: TaskInfo, endpointName?: string): string {
   ];
   if (t.result_size !== null) lines.push(['result size', `${t.result_size} bytes`]);
   if (t.error) lines.push(['error', `${t.error.type}: ${t.error.message}`]);
-  return lines.map(([k, v]) => `${k!.padEnd(12)}${v}\n`).join('');
+  return lines.map(([k, v]) => `${k.padEnd(12)}${v}\n`).join('');
 }
 
 async function client(o: { service: string; tokenFile?: string }) {

@@ -104,7 +104,7 @@ export function fastestIndex(sites: readonly SpeedView[], waiting = 0): number {
   let bestFinish = Infinity;
   let bestFree = -1;
   for (let i = 0; i < sites.length; i++) {
-    const s = sites[i]!;
+    const s = sites[i];
     const slots = Math.max(1, s.capacity);
     const full = s.queued >= s.limit;
     const ahead = s.queued + (full ? waiting : 0);
@@ -117,7 +117,7 @@ export function fastestIndex(sites: readonly SpeedView[], waiting = 0): number {
       bestFree = free;
     }
   }
-  return best >= 0 && sites[best]!.queued < sites[best]!.limit ? best : -1;
+  return best >= 0 && sites[best].queued < sites[best].limit ? best : -1;
 }
 
 /** The parts of an endpoint listing {@link rankEndpoints} looks at (an `EndpointInfo` has them). */
@@ -175,7 +175,7 @@ export function speedOf(s: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>
   if (!r || r.length === 0) return s.secPerEvent;
   const sorted = [...r].sort((a, b) => a - b);
   const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
 }
 
 /**

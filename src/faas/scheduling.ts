@@ -135,7 +135,7 @@ export function stragglerMs(recentSeconds: readonly number[], factor: number, ta
   // a runner whose in-order merge window is held by them hands out no more work meanwhile.
   if (recentSeconds.length >= 1) {
     const sorted = [...recentSeconds].sort((a, b) => a - b);
-    const k = factor * sorted[sorted.length >> 1]! * 1000;
+    const k = factor * sorted[sorted.length >> 1] * 1000;
     t = t === undefined ? k : Math.min(t, k);
   }
   return t === undefined ? undefined : Math.max(minMs, t);

@@ -88,7 +88,7 @@ export function validator<S extends TSchema<unknown>>(schema: S): Validator<Stat
     is: (v): v is Static<S> => fn(v) === true,
     check(v, what) {
       if (fn(v)) return v as Static<S>;
-      const e = compiled!.errors![0]!;
+      const e = compiled!.errors![0];
       throw new SchemaError(`${what}: ${describe(e)}`, e.instancePath);
     },
   };

@@ -251,7 +251,7 @@ export function registerFitCommands(program: Command): void {
           workspaceName: basename(file),
           onResult: (r, p) => {
             if (o.json) out(JSON.stringify(r));
-            const what = r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2]!)})` : `failed: ${r.error}`;
+            const what = r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2])})` : `failed: ${r.error}`;
             const eta = p.etaSeconds === undefined ? '' : `, ETA ${p.etaSeconds.toFixed(0)} s`;
             const line = `[${p.done}/${p.total}] ${r.name}: ${what}${eta}`;
             if (o.json) process.stderr.write(line + '\n');
@@ -280,7 +280,7 @@ export function registerFitCommands(program: Command): void {
           return out(JSON.stringify({ names: r.names, values: Array.from(r.pars), errors: Array.from(r.errors), nll: r.nll, twice_nll: 2 * r.nll, correlation }));
         }
         const width = Math.max(...r.names.map((s) => s.length));
-        for (let i = 0; i < n; i++) out(`${r.names[i]!.padEnd(width)}  ${fmt(r.pars[i]!).padStart(12)} ± ${fmt(r.errors[i]!)}`);
+        for (let i = 0; i < n; i++) out(`${r.names[i].padEnd(width)}  ${fmt(r.pars[i]).padStart(12)} ± ${fmt(r.errors[i])}`);
         out(`twice NLL at the best fit: ${fmt(2 * r.nll)}`);
       }),
     );

@@ -48,7 +48,7 @@ export function testStatistic(kind: TestStatistic, poiTest: number, model: Model
   const freeRes = fit(model, data, { ...opts, init: opts.freeInit ?? opts.init });
   let t = 2 * (fixedRes.nll - freeRes.nll);
   if (!(t > 0)) t = 0;
-  const muHat = freeRes.pars[model.poiIndex]!;
+  const muHat = freeRes.pars[model.poiIndex];
   if (kind === 'q0') {
     if (muHat < 0) t = 0;
   } else if (muHat > poiTest) t = 0;
@@ -161,7 +161,7 @@ export function hypotest(model: Model, poiTest: number, data: ModelData = model.
     q: obs.value,
     qA: asi.value,
     teststat,
-    muHat: obs.free.pars[model.poiIndex]!,
+    muHat: obs.free.pars[model.poiIndex],
     fits: { freeData: obs.free, fixedData: obs.fixed, asimov: asimov.pars, freeAsimov: asi.free, fixedAsimov: asi.fixed },
   };
 }
@@ -253,8 +253,8 @@ export function upperLimit(
 ): UpperLimitResult {
   const level = opts.level ?? 0.05;
   const b = model.suggestedBounds();
-  const lo0 = opts.range?.[0] ?? Math.max(b.lower[model.poiIndex]!, 0);
-  const hi0 = opts.range?.[1] ?? b.upper[model.poiIndex]!;
+  const lo0 = opts.range?.[0] ?? Math.max(b.lower[model.poiIndex], 0);
+  const hi0 = opts.range?.[1] ?? b.upper[model.poiIndex];
   const xtol = opts.xtol ?? 1e-6;
   const cache = new Map<number, HypotestResult>();
   const test = (mu: number): HypotestResult => {
@@ -283,6 +283,6 @@ export function upperLimit(
     return brent(g, a, bb, fa, fb, xtol);
   };
   const obs = solve((r) => r.clsObs);
-  const exp = [0, 1, 2, 3, 4].map((i) => solve((r) => r.clsExp[i]!));
+  const exp = [0, 1, 2, 3, 4].map((i) => solve((r) => r.clsExp[i]));
   return { obs, exp, level, tests: cache.size };
 }

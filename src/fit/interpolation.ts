@@ -64,9 +64,9 @@ export function makeInterpTable(code: InterpCode, lo: ArrayLike<number>, nom: Ar
   const c = new Float64Array(n * s);
   const nomArr = Float64Array.from(nom);
   for (let i = 0; i < n; i++) {
-    const l = lo[i]!;
-    const m = nom[i]!;
-    const h = hi[i]!;
+    const l = lo[i];
+    const m = nom[i];
+    const h = hi[i];
     const o = i * s;
     switch (code) {
       case 'code0':
@@ -112,7 +112,7 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
       // The slope at α = 0 is the upper one, as a forward difference (pyhf's default numpy backend) sees it.
       const j = alpha >= 0 ? 0 : 1;
       for (let i = 0; i < n; i++) {
-        const k = c[2 * i + j]!;
+        const k = c[2 * i + j];
         val[off + i] = alpha * k;
         der[off + i] = k;
       }
@@ -124,7 +124,7 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
       const j = up ? 0 : 1;
       const sign = up ? 1 : -1;
       for (let i = 0; i < n; i++) {
-        const l = c[2 * i + j]!;
+        const l = c[2 * i + j];
         const v = Math.exp(e * l);
         val[off + i] = v;
         der[off + i] = sign * v * l;
@@ -135,8 +135,8 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
       // Quadratic inside [-1, 1], continued linearly with matching value and slope outside.
       // (pyhf's code 2 drops the value at ±1 outside, which makes the likelihood jump there.)
       for (let i = 0; i < n; i++) {
-        const a = c[2 * i]!;
-        const b = c[2 * i + 1]!;
+        const a = c[2 * i];
+        const b = c[2 * i + 1];
         if (alpha > 1) {
           val[off + i] = a + b + (b + 2 * a) * (alpha - 1);
           der[off + i] = b + 2 * a;
@@ -154,7 +154,7 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
       if (alpha > 1 || alpha < -1) {
         const j = alpha > 1 ? 0 : 1;
         for (let i = 0; i < n; i++) {
-          const k = c[4 * i + j]!;
+          const k = c[4 * i + j];
           val[off + i] = alpha * k;
           der[off + i] = k;
         }
@@ -163,8 +163,8 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
         const pv = a2 * (15 + a2 * (3 * a2 - 10));
         const pd = alpha * (30 + a2 * (18 * a2 - 40));
         for (let i = 0; i < n; i++) {
-          const S = c[4 * i + 2]!;
-          const A = c[4 * i + 3]!;
+          const S = c[4 * i + 2];
+          const A = c[4 * i + 3];
           val[off + i] = alpha * S + A * pv;
           der[off + i] = S + A * pd;
         }
@@ -178,7 +178,7 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
         const j = up ? 0 : 1;
         const sign = up ? 1 : -1;
         for (let i = 0; i < n; i++) {
-          const l = c[8 * i + j]!;
+          const l = c[8 * i + j];
           const v = Math.exp(e * l);
           val[off + i] = v;
           der[off + i] = sign * v * l;
@@ -187,7 +187,7 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
         const x = alpha;
         for (let i = 0; i < n; i++) {
           const o = 8 * i;
-          const a1 = c[o + 2]!, a2 = c[o + 3]!, a3 = c[o + 4]!, a4 = c[o + 5]!, a5 = c[o + 6]!, a6 = c[o + 7]!;
+          const a1 = c[o + 2], a2 = c[o + 3], a3 = c[o + 4], a4 = c[o + 5], a5 = c[o + 6], a6 = c[o + 7];
           val[off + i] = 1 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))));
           der[off + i] = a1 + x * (2 * a2 + x * (3 * a3 + x * (4 * a4 + x * (5 * a5 + x * 6 * a6))));
         }
@@ -200,16 +200,16 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
     // Δ = nom (f − 1); a zero nominal stays zero.
     const nom = t.nom;
     for (let i = 0; i < n; i++) {
-      const m = nom[i]!;
-      val[off + i] = m === 0 ? 0 : m * (val[off + i]! - 1);
-      der[off + i] = m === 0 ? 0 : m * der[off + i]!;
+      const m = nom[i];
+      val[off + i] = m === 0 ? 0 : m * (val[off + i] - 1);
+      der[off + i] = m === 0 ? 0 : m * der[off + i];
     }
   } else if (form === 'factor' && !mult) {
     const nom = t.nom;
     for (let i = 0; i < n; i++) {
-      const m = nom[i]!;
-      val[off + i] = 1 + val[off + i]! / m;
-      der[off + i] = der[off + i]! / m;
+      const m = nom[i];
+      val[off + i] = 1 + val[off + i] / m;
+      der[off + i] = der[off + i] / m;
     }
   }
 }

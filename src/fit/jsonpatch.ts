@@ -37,14 +37,14 @@ function arrayIndex(arr: Json[], token: string, forInsert: boolean): number {
 function locate(doc: Json, tokens: string[]): { parent: Container; key: string } {
   let node = doc;
   for (let i = 0; i < tokens.length - 1; i++) {
-    const t = tokens[i]!;
+    const t = tokens[i];
     if (!isContainer(node)) throw new Error(`"${tokens.slice(0, i).join('/')}" is not an object or array`);
     if (Array.isArray(node)) node = node[arrayIndex(node, t, false)];
     else if (Object.prototype.hasOwnProperty.call(node, t)) node = node[t];
     else throw new Error(`no member "${t}" at /${tokens.slice(0, i).join('/')}`);
   }
   if (!isContainer(node)) throw new Error('parent is not an object or array');
-  return { parent: node, key: tokens[tokens.length - 1]! };
+  return { parent: node, key: tokens[tokens.length - 1] };
 }
 
 function getAt(doc: Json, tokens: string[]): Json {

@@ -13,31 +13,31 @@ export function invert(a: readonly (readonly number[])[]): number[][] | undefine
   let scale = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      m[i * w + j] = a[i]![j]!;
-      scale = Math.max(scale, Math.abs(a[i]![j]!));
+      m[i * w + j] = a[i][j];
+      scale = Math.max(scale, Math.abs(a[i][j]));
     }
     m[i * w + n + i] = 1;
   }
   const tiny = scale * n * Number.EPSILON;
   for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * w + c]!) > Math.abs(m[p * w + c]!)) p = r;
-    const pivot = m[p * w + c]!;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * w + c]) > Math.abs(m[p * w + c])) p = r;
+    const pivot = m[p * w + c];
     if (!(Math.abs(pivot) > tiny)) return undefined;
     if (p !== c) {
       for (let j = 0; j < w; j++) {
-        const t = m[c * w + j]!;
-        m[c * w + j] = m[p * w + j]!;
+        const t = m[c * w + j];
+        m[c * w + j] = m[p * w + j];
         m[p * w + j] = t;
       }
     }
     const inv = 1 / pivot;
-    for (let j = 0; j < w; j++) m[c * w + j] = m[c * w + j]! * inv;
+    for (let j = 0; j < w; j++) m[c * w + j] = m[c * w + j] * inv;
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
-      const f = m[r * w + c]!;
+      const f = m[r * w + c];
       if (f === 0) continue;
-      for (let j = 0; j < w; j++) m[r * w + j] = m[r * w + j]! - f * m[c * w + j]!;
+      for (let j = 0; j < w; j++) m[r * w + j] = m[r * w + j] - f * m[c * w + j];
     }
   }
   const out: number[][] = [];

@@ -65,8 +65,8 @@ export interface FitResult {
 function parameterScales(model: Model): Float64Array {
   const s = new Float64Array(model.npars).fill(1);
   for (let j = 0; j < model.auxPar.length; j++) {
-    const p = model.auxPar[j]!;
-    const v = model.auxType[j] === 0 ? model.auxScale[j]! : 1 / Math.sqrt(model.auxScale[j]!);
+    const p = model.auxPar[j];
+    const v = model.auxType[j] === 0 ? model.auxScale[j] : 1 / Math.sqrt(model.auxScale[j]);
     if (Number.isFinite(v) && v > 0) s[p] = Math.min(1, v);
   }
   return s;
@@ -108,15 +108,15 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
   const hi = new Float64Array(nf);
   const sc = new Float64Array(nf);
   freeIdx.forEach((p, i) => {
-    z0[i] = x0[p]!;
-    lo[i] = lower[p]!;
-    hi[i] = upper[p]!;
-    sc[i] = scales![p]!;
+    z0[i] = x0[p];
+    lo[i] = lower[p];
+    hi[i] = upper[p];
+    sc[i] = scales[p];
   });
   const objective = (z: Float64Array, g: Float64Array): number => {
-    for (let i = 0; i < nf; i++) full[freeIdx[i]!] = z[i]!;
+    for (let i = 0; i < nf; i++) full[freeIdx[i]] = z[i];
     const v = nll(ws, data, full, gFull);
-    for (let i = 0; i < nf; i++) g[i] = gFull[freeIdx[i]!]!;
+    for (let i = 0; i < nf; i++) g[i] = gFull[freeIdx[i]];
     return v;
   };
   let r: { x: Float64Array; fun: number; converged: boolean; iterations: number; evaluations: number; message: string; pgNorm?: number };
@@ -124,15 +124,15 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
   if (optimizer === 'slsqp' || optimizer === 'slsqp-fd') {
     // pyhf minimizes twice the NLL; SLSQP's stopping rule is absolute in the objective, so the factor 2 matters.
     const twice = (z: Float64Array): number => {
-      for (let i = 0; i < nf; i++) full[freeIdx[i]!] = z[i]!;
+      for (let i = 0; i < nf; i++) full[freeIdx[i]] = z[i];
       return twiceNllPyhfOrder(ws, data, full);
     };
     const grad =
       optimizer === 'slsqp'
         ? (z: Float64Array, g: Float64Array): void => {
-            for (let i = 0; i < nf; i++) full[freeIdx[i]!] = z[i]!;
+            for (let i = 0; i < nf; i++) full[freeIdx[i]] = z[i];
             nll(ws, data, full, gFull);
-            for (let i = 0; i < nf; i++) g[i] = 2 * gFull[freeIdx[i]!]!;
+            for (let i = 0; i < nf; i++) g[i] = 2 * gFull[freeIdx[i]];
           }
         : undefined;
     const s = minimizeSlsqp(twice, z0, { lower: lo, upper: hi, maxIter: opts.maxIter, grad });
@@ -143,7 +143,7 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
     throw new RangeError(`unknown optimizer "${String(optimizer)}" (one of ${FIT_OPTIMIZERS.join(', ')})`);
   }
   const pars = Float64Array.from(x0);
-  for (let i = 0; i < nf; i++) pars[freeIdx[i]!] = r.x[i]!;
+  for (let i = 0; i < nf; i++) pars[freeIdx[i]] = r.x[i];
   if (!r.converged && opts.strict !== false) {
     const detail = r.pgNorm === undefined ? '' : ` (largest projected gradient ${r.pgNorm.toExponential(2)})`;
     throw new FitConvergenceError(`the fit did not converge: ${r.message} after ${r.iterations} iterations${detail}`, {
@@ -190,24 +190,24 @@ export function fitWithErrors(model: Model, data: ModelData, opts: FitOptions = 
   const gm = new Float64Array(model.npars);
   const x = Float64Array.from(best.pars);
   for (let a = 0; a < nf; a++) {
-    const p = freeIdx[a]!;
-    const h = 1e-5 * Math.max(1, Math.abs(x[p]!));
+    const p = freeIdx[a];
+    const h = 1e-5 * Math.max(1, Math.abs(x[p]));
     // One-sided near a bound, central otherwise.
-    const up = Math.min(x[p]! + h, upper[p]!);
-    const dn = Math.max(x[p]! - h, lower[p]!);
+    const up = Math.min(x[p] + h, upper[p]);
+    const dn = Math.max(x[p] - h, lower[p]);
     const xp = Float64Array.from(x);
     xp[p] = up;
     nll(ws, data, xp, gp);
     const xm = Float64Array.from(x);
     xm[p] = dn;
     nll(ws, data, xm, gm);
-    for (let b = 0; b < nf; b++) H[a]![b] = (gp[freeIdx[b]!]! - gm[freeIdx[b]!]!) / (up - dn);
+    for (let b = 0; b < nf; b++) H[a][b] = (gp[freeIdx[b]] - gm[freeIdx[b]]) / (up - dn);
   }
   for (let a = 0; a < nf; a++)
     for (let b = 0; b < a; b++) {
-      const v = 0.5 * (H[a]![b]! + H[b]![a]!);
-      H[a]![b] = v;
-      H[b]![a] = v;
+      const v = 0.5 * (H[a][b] + H[b][a]);
+      H[a][b] = v;
+      H[b][a] = v;
     }
   const C = invert(H);
   if (!C) throw new FitConvergenceError('the Hessian at the best fit is singular: some parameter is not constrained by the data or its constraint', { parameters: model.parNames().length });
@@ -215,14 +215,14 @@ export function fitWithErrors(model: Model, data: ModelData, opts: FitOptions = 
   const covariance = new Float64Array(n * n);
   const errors = new Float64Array(n);
   for (let a = 0; a < nf; a++) {
-    for (let b = 0; b < nf; b++) covariance[freeIdx[a]! * n + freeIdx[b]!] = C[a]![b]!;
-    errors[freeIdx[a]!] = Math.sqrt(Math.max(0, C[a]![a]!));
+    for (let b = 0; b < nf; b++) covariance[freeIdx[a] * n + freeIdx[b]] = C[a][b];
+    errors[freeIdx[a]] = Math.sqrt(Math.max(0, C[a][a]));
   }
   const correlation = new Float64Array(n * n);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) {
-      const d = errors[i]! * errors[j]!;
-      correlation[i * n + j] = d > 0 ? covariance[i * n + j]! / d : i === j ? 1 : 0;
+      const d = errors[i] * errors[j];
+      correlation[i * n + j] = d > 0 ? covariance[i * n + j] / d : i === j ? 1 : 0;
     }
   return { ...best, names: model.parNames(), errors, covariance, correlation };
 }

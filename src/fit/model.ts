@@ -176,7 +176,7 @@ export class Model {
   /** Index of a parameter by its pyhf name (`name` or `name[i]`). */
   parIndex(name: string): number {
     const m = /^(.*)\[(\d+)\]$/.exec(name);
-    const base = m ? m[1]! : name;
+    const base = m ? m[1] : name;
     const set = this.parSets.find((s) => s.name === base);
     if (!set) throw new WorkspaceError(`no parameter named "${name}"`, '');
     const i = m ? Number(m[2]) : 0;
@@ -228,7 +228,7 @@ export interface ModelData {
 
 function pickMeasurement(ws: WorkspaceSpec, name: string | undefined, source?: string): MeasurementSpec {
   if (!ws.measurements || ws.measurements.length === 0) throw new WorkspaceError('the workspace has no measurement', '/measurements', source);
-  if (name === undefined) return ws.measurements[0]!;
+  if (name === undefined) return ws.measurements[0];
   const m = ws.measurements.find((x) => x.name === name);
   if (!m) {
     throw new WorkspaceError(
@@ -249,7 +249,7 @@ function checkWorkspace(ws: WorkspaceSpec, source?: string): void {
     if (names.has(ch.name)) throw new WorkspaceError(`duplicate channel name "${ch.name}"`, `${p}/name`, source);
     names.add(ch.name);
     if (!Array.isArray(ch.samples) || ch.samples.length === 0) throw new WorkspaceError(`channel "${ch.name}" has no sample`, `${p}/samples`, source);
-    const nb = ch.samples[0]!.data?.length ?? 0;
+    const nb = ch.samples[0].data?.length ?? 0;
     if (nb === 0) throw new WorkspaceError(`channel "${ch.name}" has no bins`, `${p}/samples/0/data`, source);
     const snames = new Set<string>();
     ch.samples.forEach((s, si) => {
@@ -281,9 +281,9 @@ function checkWorkspace(ws: WorkspaceSpec, source?: string): void {
   ws.channels.forEach((ch, ci) => {
     const oi = obs.get(ch.name);
     if (oi === undefined) throw new WorkspaceError(`no observation for channel "${ch.name}"`, '/observations', source);
-    const o = ws.observations[oi]!;
+    const o = ws.observations[oi];
     checkNumbers(o.data, `/observations/${oi}/data`, source, 'observed counts', true);
-    const nb = ch.samples[0]!.data.length;
+    const nb = ch.samples[0].data.length;
     if (o.data.length !== nb) throw new WorkspaceError(`observation "${ch.name}" has ${o.data.length} bins, the channel has ${nb}`, `/observations/${oi}/data`, source);
   });
 }
@@ -301,8 +301,8 @@ function defaultsFor(m: ModifierSpec, nom: number[]): Omit<RawSet, 'name' | 'typ
     case 'histosys':
       return { n: 1, scalar: true, inits: [0], bounds: [[-5, 5]], fixed: [false], constraint: 'normal', auxdata: [0], sigmas: [1], factors: [] };
     case 'shapesys': {
-      const valid = nom.map((v, i) => v > 0 && m.data[i]! > 0);
-      const factors = nom.map((v, i) => (valid[i] ? (v * v) / (m.data[i]! * m.data[i]!) : 1));
+      const valid = nom.map((v, i) => v > 0 && m.data[i] > 0);
+      const factors = nom.map((v, i) => (valid[i] ? (v * v) / (m.data[i] * m.data[i]) : 1));
       return {
         n,
         scalar: false,
@@ -377,7 +377,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const channels: ChannelInfo[] = [];
   let nbins = 0;
   for (const { c, i } of chOrder) {
-    const nb = c.samples[0]!.data.length;
+    const nb = c.samples[0].data.length;
     channels.push({ name: c.name, nbins: nb, offset: nbins, specIndex: i });
     nbins += nb;
   }
@@ -395,7 +395,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const blocks: Block[] = [];
   let nsb = 0;
   for (const info of channels) {
-    const ch = ws.channels[info.specIndex]!;
+    const ch = ws.channels[info.specIndex];
     const present = new Map(ch.samples.map((s) => [s.name, s] as const));
     for (const sname of samples) {
       const s = present.get(sname);
@@ -433,7 +433,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
         if (m.type !== 'staterror' || m.name !== set.name) continue;
         found = true;
         for (let i = 0; i < set.n; i++) {
-          nom[i] += b.sample.data[i]!;
+          nom[i] += b.sample.data[i];
         }
       }
     }
@@ -442,13 +442,13 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
       for (const m of b.sample.modifiers ?? []) {
         if (m.type !== 'staterror' || m.name !== set.name) continue;
         for (let i = 0; i < set.n; i++) {
-          const rel = nom[i]! > 0 ? m.data[i]! / nom[i]! : 0;
+          const rel = nom[i] > 0 ? m.data[i] / nom[i] : 0;
           unc2[i] += rel * rel;
         }
       }
     }
     for (let i = 0; i < set.n; i++) {
-      const s = Math.sqrt(unc2[i]!);
+      const s = Math.sqrt(unc2[i]);
       set.fixed[i] = s === 0;
       set.sigmas[i] = s === 0 ? 1 : s;
     }
@@ -502,7 +502,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     const nb = b.chInfo.nbins;
     for (let i = 0; i < nb; i++) {
       sbBin[b.k0 + i] = b.chInfo.offset + i;
-      sbNom[b.k0 + i] = b.sample.data[i]!;
+      sbNom[b.k0 + i] = b.sample.data[i];
     }
     for (const m of b.sample.modifiers ?? []) {
       const set = setByName.get(m.name)!;
@@ -524,7 +524,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
           break;
         case 'histosys':
           if (isMultiplicative(interp.histosys)) {
-            const bad = b.sample.data.findIndex((v, i) => v > 0 && !(m.data.hi_data[i]! > 0 && m.data.lo_data[i]! > 0));
+            const bad = b.sample.data.findIndex((v, i) => v > 0 && !(m.data.hi_data[i] > 0 && m.data.lo_data[i] > 0));
             if (bad >= 0) {
               throw new WorkspaceError(
                 `histosys "${m.name}" has a non-positive variation in bin ${bad}; interpolation ${interp.histosys} needs positive hi/lo (use code0, code2 or code4p)`,
@@ -541,7 +541,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
           const pars = new Int32Array(nb);
           for (let i = 0; i < nb; i++) {
             // shapesys bins without yield or uncertainty have no effect (their parameter is fixed at 1).
-            const active = m.type !== 'shapesys' || (b.sample.data[i]! > 0 && m.data[i]! > 0);
+            const active = m.type !== 'shapesys' || (b.sample.data[i] > 0 && m.data[i] > 0);
             pars[i] = active ? p + i : -1;
           }
           binFactors.push({ k0: b.k0, pars });
@@ -560,8 +560,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     for (let i = 0; i < s.n; i++) {
       auxPar.push(s.offset + i);
       auxType.push(s.constraint === 'normal' ? 0 : 1);
-      auxScale.push(s.constraint === 'normal' ? s.sigmas[i]! : s.factors[i]!);
-      auxDefault.push(s.auxdata[i]!);
+      auxScale.push(s.constraint === 'normal' ? s.sigmas[i] : s.factors[i]);
+      auxDefault.push(s.auxdata[i]);
     }
   }
 

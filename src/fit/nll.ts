@@ -61,22 +61,22 @@ function forward(ws: NllWorkspace, pars: Float64Array): void {
   zeros.fill(0);
   const st = m.shiftTerms;
   for (let t = 0; t < st.length; t++) {
-    const term = st[t]!;
-    const off = ws.shiftOff[t]!;
-    interpolate(term.table, pars[term.par]!, 'shift', shiftVal, shiftDer, off);
+    const term = st[t];
+    const off = ws.shiftOff[t];
+    interpolate(term.table, pars[term.par], 'shift', shiftVal, shiftDer, off);
     const n = term.table.n;
     const k0 = term.k0;
-    for (let i = 0; i < n; i++) base[k0 + i] += shiftVal[off + i]!;
+    for (let i = 0; i < n; i++) base[k0 + i] += shiftVal[off + i];
   }
   const sf = m.scalarFactors;
   for (let t = 0; t < sf.length; t++) {
-    const term = sf[t]!;
+    const term = sf[t];
     let v: number;
     if (term.table) {
-      interpolate(term.table, pars[term.par]!, 'factor', factVal, factDer, t);
-      v = factVal[t]!;
+      interpolate(term.table, pars[term.par], 'factor', factVal, factDer, t);
+      v = factVal[t];
     } else {
-      v = pars[term.par]!;
+      v = pars[term.par];
       factDer[t] = 1;
     }
     factVal[t] = v;
@@ -86,11 +86,11 @@ function forward(ws: NllWorkspace, pars: Float64Array): void {
   }
   const bf = m.binFactors;
   for (let t = 0; t < bf.length; t++) {
-    const { k0, pars: idx } = bf[t]!;
+    const { k0, pars: idx } = bf[t];
     for (let i = 0; i < idx.length; i++) {
-      const p = idx[i]!;
+      const p = idx[i];
       if (p < 0) continue;
-      const v = pars[p]!;
+      const v = pars[p];
       if (v === 0) zeros[k0 + i]++;
       else prodNZ[k0 + i] *= v;
     }
@@ -98,7 +98,7 @@ function forward(ws: NllWorkspace, pars: Float64Array): void {
   lambda.fill(0);
   const sbBin = m.sbBin;
   for (let k = 0; k < sbBin.length; k++) {
-    if (zeros[k] === 0) lambda[sbBin[k]!] += base[k]! * prodNZ[k]!;
+    if (zeros[k] === 0) lambda[sbBin[k]] += base[k] * prodNZ[k];
   }
 }
 
@@ -112,8 +112,8 @@ export function expectedMain(model: Model, pars: Float64Array, ws = new NllWorks
 export function expectedAux(model: Model, pars: Float64Array): Float64Array {
   const out = new Float64Array(model.auxPar.length);
   for (let j = 0; j < out.length; j++) {
-    const th = pars[model.auxPar[j]!]!;
-    out[j] = model.auxType[j] === 0 ? th : th * model.auxScale[j]!;
+    const th = pars[model.auxPar[j]];
+    out[j] = model.auxType[j] === 0 ? th : th * model.auxScale[j];
   }
   return out;
 }
@@ -148,14 +148,14 @@ export function nll(ws: NllWorkspace, data: ModelData, pars: Float64Array, grad?
   const n = data.main;
   if (ws.constFor !== n) {
     let c = 0;
-    for (let b = 0; b < n.length; b++) c += lgamma(n[b]! + 1);
+    for (let b = 0; b < n.length; b++) c += lgamma(n[b] + 1);
     ws.constMain = c;
     ws.constFor = n;
   }
   let f = ws.constMain;
   for (let b = 0; b < lambda.length; b++) {
-    const l = lambda[b]!;
-    const nb = n[b]!;
+    const l = lambda[b];
+    const nb = n[b];
     if (l < 0 || (l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
     f += l - xlogy(nb, l);
     w[b] = l === 0 ? 1 : 1 - nb / l;
@@ -164,7 +164,7 @@ export function nll(ws: NllWorkspace, data: ModelData, pars: Float64Array, grad?
   if (ws.constAuxFor !== aux) {
     let c = 0;
     for (let j = 0; j < aux.length; j++) {
-      c += m.auxType[j] === 0 ? Math.log(m.auxScale[j]!) + LOG_SQRT_2PI : lgamma(aux[j]! + 1);
+      c += m.auxType[j] === 0 ? Math.log(m.auxScale[j]) + LOG_SQRT_2PI : lgamma(aux[j] + 1);
     }
     ws.constAux = c;
     ws.constAuxFor = aux;
@@ -172,13 +172,13 @@ export function nll(ws: NllWorkspace, data: ModelData, pars: Float64Array, grad?
   f += ws.constAux;
   const { auxPar, auxType, auxScale } = m;
   for (let j = 0; j < auxPar.length; j++) {
-    const th = pars[auxPar[j]!]!;
-    const a = aux[j]!;
+    const th = pars[auxPar[j]];
+    const a = aux[j];
     if (auxType[j] === 0) {
-      const z = (a - th) / auxScale[j]!;
+      const z = (a - th) / auxScale[j];
       f += 0.5 * z * z;
     } else {
-      const r = th * auxScale[j]!;
+      const r = th * auxScale[j];
       if (r <= 0) return Infinity;
       f += r - xlogy(a, r);
     }
@@ -201,8 +201,8 @@ export function twiceNllPyhfOrder(ws: NllWorkspace, data: ModelData, pars: Float
   const n = data.main;
   let main = 0;
   for (let b = 0; b < lambda.length; b++) {
-    const l = lambda[b]!;
-    const nb = n[b]!;
+    const l = lambda[b];
+    const nb = n[b];
     if (l < 0 || (l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
     main += xlogy(nb, l) - l - lgamma(nb + 1);
   }
@@ -211,14 +211,14 @@ export function twiceNllPyhfOrder(ws: NllWorkspace, data: ModelData, pars: Float
   let normal = 0;
   let poisson = 0;
   for (let j = 0; j < auxPar.length; j++) {
-    const th = pars[auxPar[j]!]!;
-    const a = aux[j]!;
+    const th = pars[auxPar[j]];
+    const a = aux[j];
     if (auxType[j] === 0) {
-      const sg = auxScale[j]!;
+      const sg = auxScale[j];
       const z = (a - th) / (Math.SQRT2 * sg);
       normal += -Math.log(sg * SQRT_2PI) - z * z;
     } else {
-      const r = th * auxScale[j]!;
+      const r = th * auxScale[j];
       if (r <= 0) return Infinity;
       poisson += xlogy(a, r) - r - lgamma(a + 1);
     }
@@ -234,58 +234,58 @@ function gradient(ws: NllWorkspace, data: ModelData, pars: Float64Array, grad: F
   // histosys: dλ/dα = (product of factors) × dΔ/dα
   const st = m.shiftTerms;
   for (let t = 0; t < st.length; t++) {
-    const term = st[t]!;
-    const off = ws.shiftOff[t]!;
+    const term = st[t];
+    const off = ws.shiftOff[t];
     const k0 = term.k0;
     let g = 0;
     for (let i = 0; i < term.table.n; i++) {
       const k = k0 + i;
       if (zeros[k] !== 0) continue;
-      g += w[sbBin[k]!]! * prodNZ[k]! * shiftDer[off + i]!;
+      g += w[sbBin[k]] * prodNZ[k] * shiftDer[off + i];
     }
     grad[term.par] += g;
   }
   // scalar factors: dλ/dθ = base × (product of the other factors) × df/dθ
   const sf = m.scalarFactors;
   for (let t = 0; t < sf.length; t++) {
-    const term = sf[t]!;
-    const v = factVal[t]!;
+    const term = sf[t];
+    const v = factVal[t];
     let g = 0;
     const end = term.k0 + term.n;
     for (let k = term.k0; k < end; k++) {
-      const z = zeros[k]!;
+      const z = zeros[k];
       let others: number;
-      if (v !== 0) others = z === 0 ? prodNZ[k]! / v : 0;
-      else others = z === 1 ? prodNZ[k]! : 0;
-      g += w[sbBin[k]!]! * base[k]! * others;
+      if (v !== 0) others = z === 0 ? prodNZ[k] / v : 0;
+      else others = z === 1 ? prodNZ[k] : 0;
+      g += w[sbBin[k]] * base[k] * others;
     }
-    grad[term.par] += g * factDer[t]!;
+    grad[term.par] += g * factDer[t];
   }
   const bf = m.binFactors;
   for (let t = 0; t < bf.length; t++) {
-    const { k0, pars: idx } = bf[t]!;
+    const { k0, pars: idx } = bf[t];
     for (let i = 0; i < idx.length; i++) {
-      const p = idx[i]!;
+      const p = idx[i];
       if (p < 0) continue;
       const k = k0 + i;
-      const v = pars[p]!;
-      const z = zeros[k]!;
+      const v = pars[p];
+      const z = zeros[k];
       let others: number;
-      if (v !== 0) others = z === 0 ? prodNZ[k]! / v : 0;
-      else others = z === 1 ? prodNZ[k]! : 0;
-      grad[p] += w[sbBin[k]!]! * base[k]! * others;
+      if (v !== 0) others = z === 0 ? prodNZ[k] / v : 0;
+      else others = z === 1 ? prodNZ[k] : 0;
+      grad[p] += w[sbBin[k]] * base[k] * others;
     }
   }
   const { auxPar, auxType, auxScale } = m;
   const aux = data.aux;
   for (let j = 0; j < auxPar.length; j++) {
-    const p = auxPar[j]!;
-    const th = pars[p]!;
+    const p = auxPar[j];
+    const th = pars[p];
     if (auxType[j] === 0) {
-      const s = auxScale[j]!;
-      grad[p] += (th - aux[j]!) / (s * s);
+      const s = auxScale[j];
+      grad[p] += (th - aux[j]) / (s * s);
     } else {
-      grad[p] += auxScale[j]! - (aux[j] === 0 ? 0 : aux[j]! / th);
+      grad[p] += auxScale[j] - (aux[j] === 0 ? 0 : aux[j] / th);
     }
   }
 }

@@ -59,26 +59,26 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
   const lo = new Float64Array(n);
   const hi = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    lo[i] = opts.lower[i]! / sc[i]!;
-    hi[i] = opts.upper[i]! / sc[i]!;
+    lo[i] = opts.lower[i] / sc[i];
+    hi[i] = opts.upper[i] / sc[i];
   }
   const xs = new Float64Array(n);
   const gx = new Float64Array(n);
   let evaluations = 0;
   const evalZ = (z: Float64Array, gz: Float64Array): number => {
-    for (let i = 0; i < n; i++) xs[i] = z[i]! * sc[i]!;
+    for (let i = 0; i < n; i++) xs[i] = z[i] * sc[i];
     evaluations++;
     const v = f(xs, gx);
-    for (let i = 0; i < n; i++) gz[i] = gx[i]! * sc[i]!;
+    for (let i = 0; i < n; i++) gz[i] = gx[i] * sc[i];
     return v;
   };
 
   let z = new Float64Array(n);
-  for (let i = 0; i < n; i++) z[i] = clip(x0[i]! / sc[i]!, lo[i]!, hi[i]!);
+  for (let i = 0; i < n; i++) z[i] = clip(x0[i] / sc[i], lo[i], hi[i]);
   let g = new Float64Array(n);
   let fz = evalZ(z, g);
   if (!Number.isFinite(fz)) {
-    return { x: Float64Array.from(z, (v, i) => v * sc[i]!), fun: fz, grad: gx.slice(), iterations: 0, evaluations, converged: false, pgNorm: Infinity, message: 'objective is not finite at the starting point' };
+    return { x: Float64Array.from(z, (v, i) => v * sc[i]), fun: fz, grad: gx.slice(), iterations: 0, evaluations, converged: false, pgNorm: Infinity, message: 'objective is not finite at the starting point' };
   }
 
   const S: Float64Array[] = [];
@@ -98,10 +98,10 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
   for (; iterations < maxIter; iterations++) {
     pgNorm = 0;
     for (let i = 0; i < n; i++) {
-      const pg = z[i]! - clip(z[i]! - g[i]!, lo[i]!, hi[i]!);
+      const pg = z[i] - clip(z[i] - g[i], lo[i], hi[i]);
       pgNorm = Math.max(pgNorm, Math.abs(pg));
-      const atLo = z[i]! <= lo[i]! && g[i]! > 0;
-      const atHi = z[i]! >= hi[i]! && g[i]! < 0;
+      const atLo = z[i] <= lo[i] && g[i] > 0;
+      const atHi = z[i] >= hi[i] && g[i] < 0;
       free[i] = atLo || atHi || lo[i] === hi[i] ? 0 : 1;
     }
     if (pgNorm <= gtol) {
@@ -110,51 +110,51 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
       break;
     }
     // Two-loop recursion restricted to the free variables.
-    for (let i = 0; i < n; i++) d[i] = free[i] ? -g[i]! : 0;
+    for (let i = 0; i < n; i++) d[i] = free[i] ? -g[i] : 0;
     const k = S.length;
     for (let j = k - 1; j >= 0; j--) {
       let a = 0;
-      const s = S[j]!;
-      for (let i = 0; i < n; i++) if (free[i]) a += s[i]! * d[i]!;
-      a *= RHO[j]!;
+      const s = S[j];
+      for (let i = 0; i < n; i++) if (free[i]) a += s[i] * d[i];
+      a *= RHO[j];
       alpha[j] = a;
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) if (free[i]) d[i] -= a * y[i]!;
+      const y = Y[j];
+      for (let i = 0; i < n; i++) if (free[i]) d[i] -= a * y[i];
     }
     if (k > 0) {
-      const s = S[k - 1]!;
-      const y = Y[k - 1]!;
+      const s = S[k - 1];
+      const y = Y[k - 1];
       let sy = 0;
       let yy = 0;
       for (let i = 0; i < n; i++) {
-        sy += s[i]! * y[i]!;
-        yy += y[i]! * y[i]!;
+        sy += s[i] * y[i];
+        yy += y[i] * y[i];
       }
       const gamma = sy / yy;
       for (let i = 0; i < n; i++) d[i] *= gamma;
     }
     for (let j = 0; j < k; j++) {
       let b = 0;
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) if (free[i]) b += y[i]! * d[i]!;
-      b *= RHO[j]!;
-      const s = S[j]!;
-      for (let i = 0; i < n; i++) if (free[i]) d[i] += (alpha[j]! - b) * s[i]!;
+      const y = Y[j];
+      for (let i = 0; i < n; i++) if (free[i]) b += y[i] * d[i];
+      b *= RHO[j];
+      const s = S[j];
+      for (let i = 0; i < n; i++) if (free[i]) d[i] += (alpha[j] - b) * s[i];
     }
     let dg = 0;
-    for (let i = 0; i < n; i++) dg += d[i]! * g[i]!;
+    for (let i = 0; i < n; i++) dg += d[i] * g[i];
     if (!(dg < 0)) {
       // Not a descent direction: drop the memory and use steepest descent.
       S.length = 0;
       Y.length = 0;
       RHO.length = 0;
-      for (let i = 0; i < n; i++) d[i] = free[i] ? -g[i]! : 0;
+      for (let i = 0; i < n; i++) d[i] = free[i] ? -g[i] : 0;
     }
     // First step of a fresh memory: keep it modest.
     let t = 1;
     if (S.length === 0) {
       let dn = 0;
-      for (let i = 0; i < n; i++) dn = Math.max(dn, Math.abs(d[i]!));
+      for (let i = 0; i < n; i++) dn = Math.max(dn, Math.abs(d[i]));
       t = Math.min(1, 1 / Math.max(dn, 1e-300));
     }
     // Backtracking along the projected path.
@@ -163,8 +163,8 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
     for (let ls = 0; ls < 60; ls++) {
       let decrease = 0;
       for (let i = 0; i < n; i++) {
-        zNew[i] = clip(z[i]! + t * d[i]!, lo[i]!, hi[i]!);
-        decrease += g[i]! * (zNew[i]! - z[i]!);
+        zNew[i] = clip(z[i] + t * d[i], lo[i], hi[i]);
+        decrease += g[i] * (zNew[i] - z[i]);
       }
       fNew = evalZ(zNew, gNew);
       if (Number.isFinite(fNew) && fNew <= fz + 1e-4 * decrease) {
@@ -198,11 +198,11 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
     let ss = 0;
     let yy = 0;
     for (let i = 0; i < n; i++) {
-      s[i] = zNew[i]! - z[i]!;
-      y[i] = gNew[i]! - g[i]!;
-      sy += s[i]! * y[i]!;
-      ss += s[i]! * s[i]!;
-      yy += y[i]! * y[i]!;
+      s[i] = zNew[i] - z[i];
+      y[i] = gNew[i] - g[i];
+      sy += s[i] * y[i];
+      ss += s[i] * s[i];
+      yy += y[i] * y[i];
     }
     const fOld = fz;
     [z, zNew] = [zNew, z];
@@ -240,8 +240,8 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
   const x = new Float64Array(n);
   const grad = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    x[i] = z[i]! * sc[i]!;
-    grad[i] = g[i]! / sc[i]!;
+    x[i] = z[i] * sc[i];
+    grad[i] = g[i] / sc[i];
   }
   return { x, fun: fz, grad, iterations, evaluations, converged, pgNorm, message };
 }

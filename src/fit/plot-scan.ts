@@ -50,7 +50,7 @@ function colour(t: number): string {
   const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  const c = stops[i]!.map((a, k) => Math.round(a + f * (stops[i + 1]![k]! - a)));
+  const c = stops[i].map((a, k) => Math.round(a + f * (stops[i + 1][k] - a)));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
@@ -80,8 +80,8 @@ function plane(results: Ok[]): { points: Ok[]; fixed: { index: number; value: nu
   let points = results;
   for (let k = 2; k < nv; k++) {
     const counts = new Map<number, number>();
-    for (const r of points) counts.set(r.values[k]!, (counts.get(r.values[k]!) ?? 0) + 1);
-    const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+    for (const r of points) counts.set(r.values[k], (counts.get(r.values[k]) ?? 0) + 1);
+    const mode = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
     points = points.filter((r) => r.values[k] === mode);
     fixed.push({ index: k, value: mode });
   }
@@ -96,9 +96,9 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
   const level = opts.level ?? 0.05;
   const { points, fixed } = plane(okResults(results));
   if (points.length < 3) throw new ScanError(`a mass-plane plot needs at least 3 successful points with two parameters; got ${points.length}`, {});
-  const labels = opts.labels ?? points[0]!.values.map((_, i) => `m${i + 1}`);
-  const xs = points.map((r) => r.values[0]!);
-  const ys = points.map((r) => r.values[1]!);
+  const labels = opts.labels ?? points[0].values.map((_, i) => `m${i + 1}`);
+  const xs = points.map((r) => r.values[0]);
+  const ys = points.map((r) => r.values[1]);
   const lg = (c: number) => Math.log10(Math.max(c, 1e-300));
   const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
   const [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
@@ -112,18 +112,18 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
   const s = frame(title, labels[0] ?? 'm1', labels[1] ?? 'm2', niceTicks(xmin - padx, xmax + padx), niceTicks(ymin - pady, ymax + pady), sx, sy);
   const tris = delaunay(xs, ys);
   for (let t = 0; t < tris.length; t += 3) {
-    const [a, b, c] = [tris[t]!, tris[t + 1]!, tris[t + 2]!];
-    const z = (tz(points[a]!.clsObs) + tz(points[b]!.clsObs) + tz(points[c]!.clsObs)) / 3;
-    s.push(`<polygon points="${sx(xs[a]!)},${sy(ys[a]!)} ${sx(xs[b]!)},${sy(ys[b]!)} ${sx(xs[c]!)},${sy(ys[c]!)}" fill="${colour(z)}" stroke="${colour(z)}" stroke-width="0.5"/>`);
+    const [a, b, c] = [tris[t], tris[t + 1], tris[t + 2]];
+    const z = (tz(points[a].clsObs) + tz(points[b].clsObs) + tz(points[c].clsObs)) / 3;
+    s.push(`<polygon points="${sx(xs[a])},${sy(ys[a])} ${sx(xs[b])},${sy(ys[b])} ${sx(xs[c])},${sy(ys[c])}" fill="${colour(z)}" stroke="${colour(z)}" stroke-width="0.5"/>`);
   }
   // CLs is close to exponential in the masses, so it is interpolated in log10.
   const lines = (values: number[], cls: string, style: string) =>
-    contourSegments(tris, xs, ys, values.map(lg), lg(level)).map((g) => `<line class="${cls}" x1="${sx(g[0]!)}" y1="${sy(g[1]!)}" x2="${sx(g[2]!)}" y2="${sy(g[3]!)}" ${style}/>`);
-  s.push(...lines(points.map((r) => r.clsExp[1]!), 'exp-1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
-  s.push(...lines(points.map((r) => r.clsExp[3]!), 'exp+1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
-  s.push(...lines(points.map((r) => r.clsExp[2]!), 'exp', 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
+    contourSegments(tris, xs, ys, values.map(lg), lg(level)).map((g) => `<line class="${cls}" x1="${sx(g[0])}" y1="${sy(g[1])}" x2="${sx(g[2])}" y2="${sy(g[3])}" ${style}/>`);
+  s.push(...lines(points.map((r) => r.clsExp[1]), 'exp-1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
+  s.push(...lines(points.map((r) => r.clsExp[3]), 'exp+1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
+  s.push(...lines(points.map((r) => r.clsExp[2]), 'exp', 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
   s.push(...lines(points.map((r) => r.clsObs), 'obs', 'stroke="#d00000" stroke-width="3"'));
-  for (let i = 0; i < points.length; i++) s.push(`<circle cx="${sx(xs[i]!)}" cy="${sy(ys[i]!)}" r="2" fill="#fff" stroke="#000" stroke-width="0.5"/>`);
+  for (let i = 0; i < points.length; i++) s.push(`<circle cx="${sx(xs[i])}" cy="${sy(ys[i])}" r="2" fill="#fff" stroke="#000" stroke-width="0.5"/>`);
   // Colour bar and legend.
   const bx = W - R + 20, bh = H - T - B - 120;
   for (let k = 0; k < 50; k++) s.push(`<rect x="${bx}" y="${(T + bh - ((k + 1) / 50) * bh).toFixed(2)}" width="16" height="${(bh / 50 + 0.5).toFixed(2)}" fill="${colour(k / 49)}"/>`);
@@ -142,28 +142,28 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
 /** CLs against the one scanned parameter: observed line, expected median, ±1σ (green) and ±2σ (yellow). */
 export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const level = opts.level ?? 0.05;
-  const points = okResults(results).sort((a, b) => a.values[0]! - b.values[0]!);
+  const points = okResults(results).sort((a, b) => a.values[0] - b.values[0]);
   if (points.length < 2) throw new ScanError(`a Brazil-band plot needs at least 2 successful points; got ${points.length}`, {});
-  const xs = points.map((r) => r.values[0]!);
+  const xs = points.map((r) => r.values[0]);
   const lg = (c: number) => Math.log10(Math.max(c, 1e-300));
   const all = points.flatMap((r) => [r.clsObs, ...r.clsExp]).filter((c) => c > 0);
   const ylo = Math.max(-8, Math.floor(Math.min(lg(level), ...all.map(lg))));
-  const [xmin, xmax] = [xs[0]!, xs[xs.length - 1]!];
+  const [xmin, xmax] = [xs[0], xs[xs.length - 1]];
   const sx = (v: number) => Number((L + ((v - xmin) / (xmax - xmin || 1)) * (W - L - R)).toFixed(2));
   const sy = (c: number) => Number((H - B - ((Math.max(lg(c), ylo) - ylo) / -ylo) * (H - T - B)).toFixed(2));
   const yt: number[] = [];
   for (let z = ylo; z <= 0; z++) yt.push(10 ** z);
   const s = frame(opts.title ?? `CLs, μ = ${opts.poiTest ?? 1}`, opts.labels?.[0] ?? 'm1', 'CLs', niceTicks(xmin, xmax), yt, sx, sy, (v) => `1e${Math.round(Math.log10(v))}`);
   const band = (lo: number, hi: number, fill: string) => {
-    const up = points.map((r) => `${sx(r.values[0]!)},${sy(r.clsExp[hi]!)}`);
-    const down = points.map((r) => `${sx(r.values[0]!)},${sy(r.clsExp[lo]!)}`).reverse();
+    const up = points.map((r) => `${sx(r.values[0])},${sy(r.clsExp[hi])}`);
+    const down = points.map((r) => `${sx(r.values[0])},${sy(r.clsExp[lo])}`).reverse();
     return `<polygon points="${[...up, ...down].join(' ')}" fill="${fill}" stroke="none"/>`;
   };
   s.push(band(0, 4, '#ffe000'), band(1, 3, '#00c000'));
-  const line = (vals: number[], style: string) => `<polyline points="${points.map((r, i) => `${sx(r.values[0]!)},${sy(vals[i]!)}`).join(' ')}" fill="none" ${style}/>`;
-  s.push(line(points.map((r) => r.clsExp[2]!), 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
+  const line = (vals: number[], style: string) => `<polyline points="${points.map((r, i) => `${sx(r.values[0])},${sy(vals[i])}`).join(' ')}" fill="none" ${style}/>`;
+  s.push(line(points.map((r) => r.clsExp[2]), 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
   s.push(line(points.map((r) => r.clsObs), 'stroke="#000" stroke-width="2"'));
-  for (const r of points) s.push(`<circle cx="${sx(r.values[0]!)}" cy="${sy(r.clsObs)}" r="3" fill="#000"/>`);
+  for (const r of points) s.push(`<circle cx="${sx(r.values[0])}" cy="${sy(r.clsObs)}" r="3" fill="#000"/>`);
   s.push(`<line x1="${L}" y1="${sy(level)}" x2="${W - R}" y2="${sy(level)}" stroke="#d00000" stroke-width="1.5"/>`);
   const bx = W - R + 15;
   const legend: [string, string][] = [

@@ -138,7 +138,7 @@ export class FaasRunner implements PatchRunner {
         const now = performance.now();
         fx.submitWatched(tasks, onOutcome, onRunning).then(
           (ids) => ids.forEach((id, i) => {
-            const { s, endpoint } = items[i]!;
+            const { s, endpoint } = items[i];
             s.submitted = now;
             if (s.done) return void fx.cancel([id]).catch(() => undefined);
             s.copies.set(id, endpoint);
@@ -174,14 +174,14 @@ export class FaasRunner implements PatchRunner {
         if (!o.error && reply?.kind === 'missing-workspace' && !s.resentWorkspace) {
           s.resentWorkspace = true;
           stats.workspaceResends++;
-          return submit([{ s, endpoint: names.get(o.endpointId) ?? endpoint ?? eps[0]!, withWorkspace: true }]);
+          return submit([{ s, endpoint: names.get(o.endpointId) ?? endpoint ?? eps[0], withWorkspace: true }]);
         }
         if (o.error) {
           if (s.copies.size > 0) return; // another copy is still running
           if (!s.retried && eps.length > 1) {
             s.retried = true;
             stats.retries++;
-            const other = eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0]!;
+            const other = eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0];
             this.o.onWarning?.(`${s.patch.name}: ${o.error.message}; trying endpoint ${other}`);
             return submit([{ s, endpoint: other, withWorkspace: true }]);
           }
@@ -216,7 +216,7 @@ export class FaasRunner implements PatchRunner {
         );
       }
 
-      submit(states.map((s, i) => ({ s, endpoint: eps[i % eps.length]! })));
+      submit(states.map((s, i) => ({ s, endpoint: eps[i % eps.length] })));
       await allDone;
       if (fatal) throw fatal;
       this.o.onStats?.(stats);

@@ -118,6 +118,6 @@ export function validateAgainstSchema(doc: unknown, name: PyhfSchemaName, opts: 
   if (validate(doc)) return true;
   const err = pickError(validate.errors ?? []);
   const mod = /^(\/channels\/\d+\/samples\/\d+\/modifiers\/\d+)(\/|$)/.exec(err.instancePath);
-  if (mod && (name === 'workspace' || name === 'model')) modifierError(dir, doc, mod[1]!, opts.source);
+  if (mod && (name === 'workspace' || name === 'model')) modifierError(dir, doc, mod[1], opts.source);
   throw new WorkspaceError(`not a valid pyhf ${name} (1.0.0): ${describe(err)}`, err.instancePath || '/', opts.source);
 }

@@ -54,10 +54,10 @@ function fdGradient(f: (x: Float64Array) => number, x: Float64Array, fx: number,
   const n = x.length;
   let evals = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[i]!;
+    const xi = x[i];
     let h = xi + h0 - xi === 0 ? SQRT_EPS * (xi >= 0 ? 1 : -1) * Math.max(1, Math.abs(xi)) : h0;
-    const lo = lower[i]!;
-    const hi = upper[i]!;
+    const lo = lower[i];
+    const hi = upper[i];
     const t = xi + h;
     const below = xi - lo;
     const above = hi - xi;
@@ -66,7 +66,7 @@ function fdGradient(f: (x: Float64Array) => number, x: Float64Array, fx: number,
     else if (!fits) h = above >= below ? above : -below;
     xt.set(x);
     xt[i] = xi + h;
-    const dx = xt[i]! - xi;
+    const dx = xt[i] - xi;
     out[i] = (f(xt) - fx) / dx;
     evals++;
   }
@@ -79,23 +79,23 @@ function choleskySolve(a: Float64Array, idx: number[], ld: number, b: Float64Arr
   // work holds the m×m factor L (row-major).
   for (let i = 0; i < m; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = a[idx[i]! * ld + idx[j]!]!;
-      for (let k = 0; k < j; k++) s -= work[i * m + k]! * work[j * m + k]!;
+      let s = a[idx[i] * ld + idx[j]];
+      for (let k = 0; k < j; k++) s -= work[i * m + k] * work[j * m + k];
       if (i === j) {
         if (!(s > 0)) return false;
         work[i * m + i] = Math.sqrt(s);
-      } else work[i * m + j] = s / work[j * m + j]!;
+      } else work[i * m + j] = s / work[j * m + j];
     }
   }
   for (let i = 0; i < m; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= work[i * m + k]! * z[k]!;
-    z[i] = s / work[i * m + i]!;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= work[i * m + k] * z[k];
+    z[i] = s / work[i * m + i];
   }
   for (let i = m - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < m; k++) s -= work[k * m + i]! * z[k]!;
-    z[i] = s / work[i * m + i]!;
+    let s = z[i];
+    for (let k = i + 1; k < m; k++) s -= work[k * m + i] * z[k];
+    z[i] = s / work[i * m + i];
   }
   return true;
 }
@@ -124,15 +124,15 @@ function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Ar
   const n = g.length;
   const { state, rhs, z, work, free } = scratch; // state: 0 free, -1 at lower, +1 at upper
   state.fill(0);
-  for (let i = 0; i < n; i++) d[i] = lo[i]! > 0 ? lo[i]! : hi[i]! < 0 ? hi[i]! : 0;
+  for (let i = 0; i < n; i++) d[i] = lo[i] > 0 ? lo[i] : hi[i] < 0 ? hi[i] : 0;
   for (let it = 0; it < 10 * n + 20; it++) {
     free.length = 0;
     for (let i = 0; i < n; i++) if (state[i] === 0) free.push(i);
     // Newton step in the free variables from the current point.
     for (let a = 0; a < free.length; a++) {
-      const i = free[a]!;
-      let r = g[i]!;
-      for (let j = 0; j < n; j++) r += B[i * n + j]! * d[j]!;
+      const i = free[a];
+      let r = g[i];
+      for (let j = 0; j < n; j++) r += B[i * n + j] * d[j];
       rhs[a] = -r;
     }
     if (free.length > 0 && !choleskySolve(B, free, n, rhs, z, work)) return false;
@@ -140,17 +140,17 @@ function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Ar
     let block = -1;
     let blockSide = 0;
     for (let a = 0; a < free.length; a++) {
-      const i = free[a]!;
-      const p = z[a]!;
-      if (p < 0 && d[i]! + p < lo[i]!) {
-        const t = (lo[i]! - d[i]!) / p;
+      const i = free[a];
+      const p = z[a];
+      if (p < 0 && d[i] + p < lo[i]) {
+        const t = (lo[i] - d[i]) / p;
         if (t < alpha) {
           alpha = t;
           block = i;
           blockSide = -1;
         }
-      } else if (p > 0 && d[i]! + p > hi[i]!) {
-        const t = (hi[i]! - d[i]!) / p;
+      } else if (p > 0 && d[i] + p > hi[i]) {
+        const t = (hi[i] - d[i]) / p;
         if (t < alpha) {
           alpha = t;
           block = i;
@@ -158,10 +158,10 @@ function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Ar
         }
       }
     }
-    for (let a = 0; a < free.length; a++) d[free[a]!] += alpha * z[a]!;
+    for (let a = 0; a < free.length; a++) d[free[a]] += alpha * z[a];
     if (block >= 0) {
       state[block] = blockSide;
-      d[block] = blockSide < 0 ? lo[block]! : hi[block]!;
+      d[block] = blockSide < 0 ? lo[block] : hi[block];
       continue;
     }
     // Full step: optimal on this working set. Release the bound whose multiplier has the wrong sign.
@@ -169,8 +169,8 @@ function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Ar
     let worstV = 0;
     for (let i = 0; i < n; i++) {
       if (state[i] === 0) continue;
-      let r = g[i]!;
-      for (let j = 0; j < n; j++) r += B[i * n + j]! * d[j]!;
+      let r = g[i];
+      for (let j = 0; j < n; j++) r += B[i * n + j] * d[j];
       const v = state[i] < 0 ? -r : r; // > 0: the gradient pulls the variable off its bound
       if (v > worstV) {
         worstV = v;
@@ -190,7 +190,7 @@ function setIdentity(B: Float64Array, n: number): void {
 
 function norm2(v: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   return Math.sqrt(s);
 }
 
@@ -216,8 +216,8 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
   const h0 = opts.eps ?? 1.4901161193847656e-8;
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const v = x0[i]!;
-    x[i] = v < lower[i]! ? lower[i]! : v > upper[i]! ? upper[i]! : v;
+    const v = x0[i];
+    x[i] = v < lower[i] ? lower[i] : v > upper[i] ? upper[i] : v;
   }
   const xt = new Float64Array(n);
   const xPrev = new Float64Array(n);
@@ -263,18 +263,18 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
     iter++;
     if (iter > maxIter) return done(false, iter - 1, 'iteration limit reached', fx);
     for (let i = 0; i < n; i++) {
-      lo[i] = lower[i]! - x[i]!;
-      hi[i] = upper[i]! - x[i]!;
+      lo[i] = lower[i] - x[i];
+      hi[i] = upper[i] - x[i];
     }
     if (!boxQp(B, g, lo, hi, s, qp)) {
       if (!reset()) return relaxed();
       continue;
     }
-    for (let i = 0; i < n; i++) s[i] = s[i]! < lo[i]! ? lo[i]! : s[i]! > hi[i]! ? hi[i]! : s[i]!;
+    for (let i = 0; i < n; i++) s[i] = s[i] < lo[i] ? lo[i] : s[i] > hi[i] ? hi[i] : s[i];
     f0 = fx;
     xPrev.set(x);
     let gs = 0;
-    for (let i = 0; i < n; i++) gs += g[i]! * s[i]!;
+    for (let i = 0; i < n; i++) gs += g[i] * s[i];
     if (Math.abs(gs) < acc) return done(true, iter, 'optimization terminated successfully', fx);
     let h3 = gs;
     if (h3 >= 0) {
@@ -288,8 +288,8 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
       line++;
       h3 *= alpha;
       for (let i = 0; i < n; i++) {
-        s[i] = alpha * s[i]!;
-        x[i] = xPrev[i]! + s[i]!;
+        s[i] = alpha * s[i];
+        x[i] = xPrev[i] + s[i];
       }
       fx = f(x);
       evaluations++;
@@ -304,20 +304,20 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
     let h1 = 0;
     let h2 = 0;
     for (let i = 0; i < n; i++) {
-      u[i] = gNew[i]! - g[i]!;
+      u[i] = gNew[i] - g[i];
       let bs = 0;
-      for (let j = 0; j < n; j++) bs += B[i * n + j]! * s[j]!;
+      for (let j = 0; j < n; j++) bs += B[i * n + j] * s[j];
       v[i] = bs;
     }
     for (let i = 0; i < n; i++) {
-      h1 += s[i]! * u[i]!;
-      h2 += s[i]! * v[i]!;
+      h1 += s[i] * u[i];
+      h2 += s[i] * v[i];
     }
     const h3b = 0.2 * h2;
     if (h1 < h3b) {
       const h4 = (h2 - h3b) / (h2 - h1);
       h1 = h3b;
-      for (let i = 0; i < n; i++) u[i] = h4 * u[i]! + (1 - h4) * v[i]!;
+      for (let i = 0; i < n; i++) u[i] = h4 * u[i] + (1 - h4) * v[i];
     }
     g.set(gNew);
     if (h1 === 0 || h2 === 0) {
@@ -325,6 +325,6 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
       continue;
     }
     for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) B[i * n + j] += (u[i]! * u[j]!) / h1 - (v[i]! * v[j]!) / h2;
+      for (let j = 0; j < n; j++) B[i * n + j] += (u[i] * u[j]) / h1 - (v[i] * v[j]) / h2;
   }
 }

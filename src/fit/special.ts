@@ -6,7 +6,7 @@ const LANCZOS = [
 ];
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const LOG_FACT: number[] = [0];
-for (let i = 1; i <= 256; i++) LOG_FACT.push(LOG_FACT[i - 1]! + Math.log(i));
+for (let i = 1; i <= 256; i++) LOG_FACT.push(LOG_FACT[i - 1] + Math.log(i));
 
 /**
  * log Γ(x) for x > 0 (Lanczos, g = 7; exact table for small integers).
@@ -18,12 +18,12 @@ for (let i = 1; i <= 256; i++) LOG_FACT.push(LOG_FACT[i - 1]! + Math.log(i));
  * ```
  */
 export function lgamma(x: number): number {
-  if (Number.isInteger(x) && x >= 1 && x <= 257) return LOG_FACT[x - 1]!;
+  if (Number.isInteger(x) && x >= 1 && x <= 257) return LOG_FACT[x - 1];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   const z = x - 1;
-  let a = LANCZOS[0]!;
+  let a = LANCZOS[0];
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i]! / (z + i);
+  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
   return HALF_LOG_2PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 

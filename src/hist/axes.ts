@@ -127,7 +127,7 @@ abstract class ContinuousAxis extends AxisBase {
   centers(): Float64Array {
     const e = this.edges;
     const c = new Float64Array(this.size);
-    for (let i = 0; i < c.length; i++) c[i] = 0.5 * (e[i]! + e[i + 1]!);
+    for (let i = 0; i < c.length; i++) c[i] = 0.5 * (e[i] + e[i + 1]);
     return c;
   }
 
@@ -135,7 +135,7 @@ abstract class ContinuousAxis extends AxisBase {
   widths(): Float64Array {
     const e = this.edges;
     const w = new Float64Array(this.size);
-    for (let i = 0; i < w.length; i++) w[i] = e[i + 1]! - e[i]!;
+    for (let i = 0; i < w.length; i++) w[i] = e[i + 1] - e[i];
     return w;
   }
 
@@ -244,8 +244,8 @@ export class Regular extends ContinuousAxis {
     const z = (Math.log(x) - this.kernelLower) * this.kernelScale;
     let b = z < n ? (z >= 0 ? z | 0 : -1) : n;
     if (z === z) {
-      if (b >= 0 && x < this.edges[b]!) b--;
-      else if (b < n && x >= this.edges[b + 1]!) b++;
+      if (b >= 0 && x < this.edges[b]) b--;
+      else if (b < n && x >= this.edges[b + 1]) b++;
     }
     return b;
   }
@@ -293,9 +293,9 @@ export class Variable extends ContinuousAxis {
       throw new InvalidAxisError(`Variable axis needs at least 2 edges, got ${edges.length}`, { name: opts.name });
     const e = Float64Array.from(edges);
     for (let i = 0; i < e.length; i++) {
-      if (!Number.isFinite(e[i]!))
+      if (!Number.isFinite(e[i]))
         throw new InvalidAxisError(`Variable axis edge ${i} is not finite (${e[i]})`, { name: opts.name });
-      if (i > 0 && !(e[i]! > e[i - 1]!))
+      if (i > 0 && !(e[i] > e[i - 1]))
         throw new InvalidAxisError(
           `Variable axis edges must increase strictly: edge ${i - 1} = ${e[i - 1]} >= edge ${i} = ${e[i]}`,
           { name: opts.name },
@@ -310,13 +310,13 @@ export class Variable extends ContinuousAxis {
 
   bin(x: number): number {
     const e = this.edges;
-    if (!(x < e[this.size]!)) return this.size;
-    if (x < e[0]!) return -1;
+    if (!(x < e[this.size])) return this.size;
+    if (x < e[0]) return -1;
     let lo = 0;
     let hi = this.size;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (x >= e[mid]!) lo = mid;
+      if (x >= e[mid]) lo = mid;
       else hi = mid;
     }
     return lo;

@@ -105,7 +105,7 @@ export function richText(label: string, size: number): string {
   let i = 0;
   let shift = 0; // current baseline offset, to return to it
   while (i < s.length) {
-    const c = s[i]!;
+    const c = s[i];
     if ((c === '_' || c === '^') && i + 1 < s.length) {
       let body: string;
       if (s[i + 1] === '{') {
@@ -113,7 +113,7 @@ export function richText(label: string, size: number): string {
         body = s.slice(i + 2, end < 0 ? s.length : end);
         i = end < 0 ? s.length : end + 1;
       } else {
-        body = s[i + 1]!;
+        body = s[i + 1];
         i += 2;
       }
       const dy = c === '_' ? size * 0.3 : -size * 0.4;
@@ -253,7 +253,7 @@ export function experimentLabels(f: Frame, o: { label?: string; lumi?: number; s
   const out: string[] = [];
   if (o.label) {
     const [first, ...rest] = o.label.split(' ');
-    out.push(text(f.x0, f.y0 - 8, `<tspan font-weight="bold">${esc(first!)}</tspan>${rest.length ? `<tspan font-style="italic" font-size="${(size * 1.1).toFixed(1)}"> ${esc(rest.join(' '))}</tspan>` : ''}`, { size: size * 1.4 }));
+    out.push(text(f.x0, f.y0 - 8, `<tspan font-weight="bold">${esc(first)}</tspan>${rest.length ? `<tspan font-style="italic" font-size="${(size * 1.1).toFixed(1)}"> ${esc(rest.join(' '))}</tspan>` : ''}`, { size: size * 1.4 }));
   }
   const right: string[] = [];
   if (o.lumi !== undefined) right.push(`${+o.lumi.toPrecision(4)} fb<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">−1</tspan><tspan dy="${(size * 0.4).toFixed(1)}"> </tspan>`);

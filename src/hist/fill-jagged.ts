@@ -39,7 +39,7 @@ export function describeFillArg(v: unknown): string {
   }
   if (isJaggedInput(v)) {
     const n = v.offsets.length - 1;
-    return `jagged array (${n} event${n === 1 ? '' : 's'}, ${n >= 0 ? v.offsets[n]! - v.offsets[0]! : 0} values of ${v.content.constructor.name})`;
+    return `jagged array (${n} event${n === 1 ? '' : 's'}, ${n >= 0 ? v.offsets[n] - v.offsets[0] : 0} values of ${v.content.constructor.name})`;
   }
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -95,13 +95,13 @@ export function flattenJaggedFill<V, O extends Options>(values: V[], opts: O, ax
   if (!ref) return { values, opts };
   const r = ref.v as JaggedInput;
   const nEvents = r.offsets.length - 1;
-  const base = r.offsets[0]!;
-  const nValues = r.offsets[nEvents]! - base;
+  const base = r.offsets[0];
+  const nValues = r.offsets[nEvents] - base;
 
   const convert = ({ where, v }: { where: string; v: unknown }): unknown => {
     if (isJaggedInput(v)) {
       if (v !== r) checkSameStructure(v, where, r, ref.where);
-      return v.content.subarray(v.offsets[0]!, v.offsets[nEvents]!);
+      return v.content.subarray(v.offsets[0], v.offsets[nEvents]);
     }
     if (!(Array.isArray(v) || ArrayBuffer.isView(v))) return v; // scalars broadcast; anything else is left to the usual checks
     const a = v as ArrayLike<unknown>;
@@ -115,11 +115,11 @@ export function flattenJaggedFill<V, O extends Options>(values: V[], opts: O, ax
           : `pass one ${where === 'weight' || where === 'sample' ? where : 'value'} per event (it is repeated for every element of the event), a jagged array with the same offsets, or a scalar`,
       );
     }
-    const counts = (e: number) => r.offsets[e + 1]! - r.offsets[e]!;
+    const counts = (e: number) => r.offsets[e + 1] - r.offsets[e];
     if (ArrayBuffer.isView(v)) {
       const src = v as unknown as ArrayLike<number>;
       const out = new Float64Array(nValues);
-      for (let e = 0, j = 0; e < nEvents; e++) for (let k = counts(e); k > 0; k--) out[j++] = src[e]!;
+      for (let e = 0, j = 0; e < nEvents; e++) for (let k = counts(e); k > 0; k--) out[j++] = src[e];
       return out;
     }
     const src = v as readonly unknown[];
@@ -128,12 +128,12 @@ export function flattenJaggedFill<V, O extends Options>(values: V[], opts: O, ax
     return out;
   };
 
-  const outValues = values.map((_, i) => convert(args[i]!) as V);
+  const outValues = values.map((_, i) => convert(args[i]) as V);
   const outOpts = { ...opts };
   let k = values.length;
   for (const key of ['weight', 'sample'] as const) {
     if (opts[key] === undefined) continue;
-    outOpts[key] = convert(args[k++]!) as O[typeof key];
+    outOpts[key] = convert(args[k++]) as O[typeof key];
   }
   return { values: outValues, opts: outOpts };
 }
@@ -150,8 +150,8 @@ function checkSameStructure(v: JaggedInput, where: string, r: JaggedInput, refWh
   const a = v.offsets;
   const b = r.offsets;
   for (let e = 0; e < n; e++) {
-    const ca = a[e + 1]! - a[e]!;
-    const cb = b[e + 1]! - b[e]!;
+    const ca = a[e + 1] - a[e];
+    const cb = b[e + 1] - b[e];
     if (ca !== cb) {
       throw new FillError(
         `${where} and ${refWhere} are jagged arrays of different structure: event ${e} has ${ca} value(s) in ${where} but ${cb} in ${refWhere}`,

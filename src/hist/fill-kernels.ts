@@ -11,27 +11,27 @@ import { edgeSafe } from './index-kernels.ts';
 /** value[j] += 1 */
 export function applyCount(idx: Int32Array, len: number, value: Float64Array): void {
   for (let i = 0; i < len; i++) {
-    const j = idx[i]!;
-    if (j >= 0) value[j]! += 1;
+    const j = idx[i];
+    if (j >= 0) value[j] += 1;
   }
 }
 
 /** value[j] += w */
 export function applyWeighted(idx: Int32Array, len: number, w: Float64Array, value: Float64Array): void {
   for (let i = 0; i < len; i++) {
-    const j = idx[i]!;
-    if (j >= 0) value[j]! += w[i]!;
+    const j = idx[i];
+    if (j >= 0) value[j] += w[i];
   }
 }
 
 /** Σw += w, Σw² += w² */
 export function applySumw2(idx: Int32Array, len: number, w: Float64Array, sumw: Float64Array, sumw2: Float64Array): void {
   for (let i = 0; i < len; i++) {
-    const j = idx[i]!;
+    const j = idx[i];
     if (j < 0) continue;
-    const wi = w[i]!;
-    sumw[j]! += wi;
-    sumw2[j]! += wi * wi;
+    const wi = w[i];
+    sumw[j] += wi;
+    sumw2[j] += wi * wi;
   }
 }
 
@@ -46,17 +46,17 @@ export function applyMean(
   ssd: Float64Array,
 ): void {
   for (let i = 0; i < len; i++) {
-    const j = idx[i]!;
+    const j = idx[i];
     if (j < 0) continue;
-    const wi = w[i]!;
-    const xi = x[i]!;
-    const n = count[j]! + wi;
+    const wi = w[i];
+    const xi = x[i];
+    const n = count[j] + wi;
     count[j] = n;
     if (n === 0) continue; // zero weight into an empty bin: nothing to average (0/0 would poison the mean)
-    const delta = xi - mean[j]!;
-    const m = mean[j]! + (wi * delta) / n;
+    const delta = xi - mean[j];
+    const m = mean[j] + (wi * delta) / n;
     mean[j] = m;
-    ssd[j]! += wi * delta * (xi - m);
+    ssd[j] += wi * delta * (xi - m);
   }
 }
 
@@ -72,18 +72,18 @@ export function applyWeightedMean(
   ssd: Float64Array,
 ): void {
   for (let i = 0; i < len; i++) {
-    const j = idx[i]!;
+    const j = idx[i];
     if (j < 0) continue;
-    const wi = w[i]!;
-    const xi = x[i]!;
-    const n = sumw[j]! + wi;
+    const wi = w[i];
+    const xi = x[i];
+    const n = sumw[j] + wi;
     sumw[j] = n;
-    sumw2[j]! += wi * wi;
+    sumw2[j] += wi * wi;
     if (n === 0) continue; // zero weight into an empty bin: nothing to average (0/0 would poison the mean)
-    const delta = xi - mean[j]!;
-    const m = mean[j]! + (wi * delta) / n;
+    const delta = xi - mean[j];
+    const m = mean[j] + (wi * delta) / n;
     mean[j] = m;
-    ssd[j]! += wi * delta * (xi - m);
+    ssd[j] += wi * delta * (xi - m);
   }
 }
 
@@ -99,23 +99,23 @@ export function regular1DCount(src: Float64Array, len: number, tmp: Float64Array
   const end2 = len - (len & 1);
   let i = 0;
   for (; i < end2; i += 2) {
-    const z0 = edgeSafe(src[i]!, lo, scale, width, n);
-    const z1 = edgeSafe(src[i + 1]!, lo, scale, width, n);
+    const z0 = edgeSafe(src[i], lo, scale, width, n);
+    const z1 = edgeSafe(src[i + 1], lo, scale, width, n);
     let b0: number;
     let b1: number;
     if (z0 < n) b0 = z0 >= 0 ? (z0 | 0) + 1 : 0;
     else b0 = over;
     if (z1 < n) b1 = z1 >= 0 ? (z1 | 0) + 1 + stride : stride;
     else b1 = over + stride;
-    tmp[b0]! += 1;
-    tmp[b1]! += 1;
+    tmp[b0] += 1;
+    tmp[b1] += 1;
   }
   for (; i < len; i++) {
-    const z = edgeSafe(src[i]!, lo, scale, width, n);
+    const z = edgeSafe(src[i], lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
-    tmp[b]! += 1;
+    tmp[b] += 1;
   }
 }
 
@@ -132,11 +132,11 @@ export function regular1DWeighted(
 ): void {
   const over = n + 1;
   for (let i = 0; i < len; i++) {
-    const z = edgeSafe(src[i]!, lo, scale, width, n);
+    const z = edgeSafe(src[i], lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
-    sumw[b]! += w[i]!;
+    sumw[b] += w[i];
   }
 }
 
@@ -154,20 +154,20 @@ export function regular1DSumw2(
 ): void {
   const over = n + 1;
   for (let i = 0; i < len; i++) {
-    const z = edgeSafe(src[i]!, lo, scale, width, n);
+    const z = edgeSafe(src[i], lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + 1 : 0;
     else b = over;
-    const wi = w[i]!;
-    sumw[b]! += wi;
-    sumw2[b]! += wi * wi;
+    const wi = w[i];
+    sumw[b] += wi;
+    sumw2[b] += wi * wi;
   }
 }
 
 /** Position of the first non-integer weight in the chunk, or -1 (Int64 storage takes integer weights only). */
 export function firstNonInteger(w: Float64Array, len: number): number {
   for (let i = 0; i < len; i++) {
-    const v = w[i]!;
+    const v = w[i];
     if (v !== Math.trunc(v)) return i;
   }
   return -1;
@@ -199,35 +199,35 @@ export function regular2DWeighted(
   if (w === null) {
     // unweighted counts: no weight stream to read (Weight storage passes ones instead)
     for (let i = 0; i < len; i++) {
-      const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
-      const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
+      const zx = edgeSafe(xs[i], xlo, xscale, xwidth, nx);
+      const zy = edgeSafe(ys[i], ylo, yscale, ywidth, ny);
       let bx: number;
       let by: number;
       if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;
       else bx = xover;
       if (zy < ny) by = zy >= 0 ? (zy | 0) + 1 : 0;
       else by = yover;
-      sumw[bx * ey + by]! += 1;
+      sumw[bx * ey + by] += 1;
     }
     return;
   }
   if (sumw2 === null) {
     for (let i = 0; i < len; i++) {
-      const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
-      const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
+      const zx = edgeSafe(xs[i], xlo, xscale, xwidth, nx);
+      const zy = edgeSafe(ys[i], ylo, yscale, ywidth, ny);
       let bx: number;
       let by: number;
       if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;
       else bx = xover;
       if (zy < ny) by = zy >= 0 ? (zy | 0) + 1 : 0;
       else by = yover;
-      sumw[bx * ey + by]! += w[i]!;
+      sumw[bx * ey + by] += w[i];
     }
     return;
   }
   for (let i = 0; i < len; i++) {
-    const zx = edgeSafe(xs[i]!, xlo, xscale, xwidth, nx);
-    const zy = edgeSafe(ys[i]!, ylo, yscale, ywidth, ny);
+    const zx = edgeSafe(xs[i], xlo, xscale, xwidth, nx);
+    const zy = edgeSafe(ys[i], ylo, yscale, ywidth, ny);
     let bx: number;
     let by: number;
     if (zx < nx) bx = zx >= 0 ? (zx | 0) + 1 : 0;
@@ -235,8 +235,8 @@ export function regular2DWeighted(
     if (zy < ny) by = zy >= 0 ? (zy | 0) + 1 : 0;
     else by = yover;
     const j = bx * ey + by;
-    const wi = w[i]!;
-    sumw[j]! += wi;
-    sumw2[j]! += wi * wi;
+    const wi = w[i];
+    sumw[j] += wi;
+    sumw2[j] += wi * wi;
   }
 }

@@ -62,7 +62,7 @@ function load(v: FillValue | FillWeights, start: number, len: number, out: Float
   else if (ArrayBuffer.isView(v)) out.set((v as NumericArray).subarray(start, start + len));
   else {
     const a = v as readonly (number | boolean)[];
-    for (let i = 0; i < len; i++) out[i] = +a[start + i]!;
+    for (let i = 0; i < len; i++) out[i] = +a[start + i];
   }
 }
 
@@ -77,7 +77,7 @@ export function describeAxis(a: Axis, i: number): string {
  */
 export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOptions): number {
   if (values0.length !== t.axes.length) checkFill(t, values0, opts0); // throws, describing the arguments as passed
-  const { values, opts } = flattenJaggedFill(values0, opts0, (i) => (i < t.axes.length ? describeAxis(t.axes[i]!, i) : `argument ${i}`));
+  const { values, opts } = flattenJaggedFill(values0, opts0, (i) => (i < t.axes.length ? describeAxis(t.axes[i], i) : `argument ${i}`));
   const n = checkFill(t, values, opts);
   const kind = t.storage.kind;
   if (opts.weight !== undefined && (kind === 'double' || kind === 'int64')) t.varianceKnown = false;
@@ -111,15 +111,15 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
       }
     }
     if (fused && tmp) {
-      load(values[0]!, start, len, scratchValues);
+      load(values[0], start, len, scratchValues);
       if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
       else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
       else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
       continue;
     }
     if (fused2) {
-      load(values[0]!, start, len, scratchValues);
-      load(values[1]!, start, len, scratchSamples);
+      load(values[0], start, len, scratchValues);
+      load(values[1], start, len, scratchSamples);
       const [x, y] = fused2.axes;
       regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.width, x.n, y.lo, y.scale, y.width, y.n);
       continue;
@@ -130,19 +130,19 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
     switch (kind) {
       case 'double':
       case 'int64':
-        if (opts.weight === undefined) applyCount(scratchIdx, len, a[0]!);
-        else applyWeighted(scratchIdx, len, w, a[0]!);
+        if (opts.weight === undefined) applyCount(scratchIdx, len, a[0]);
+        else applyWeighted(scratchIdx, len, w, a[0]);
         break;
       case 'weight':
-        applySumw2(scratchIdx, len, w, a[0]!, a[1]!);
+        applySumw2(scratchIdx, len, w, a[0], a[1]);
         break;
       case 'mean':
         load(opts.sample!, start, len, scratchSamples);
-        applyMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!);
+        applyMean(scratchIdx, len, w, scratchSamples, a[0], a[1], a[2]);
         break;
       case 'weighted_mean':
         load(opts.sample!, start, len, scratchSamples);
-        applyWeightedMean(scratchIdx, len, w, scratchSamples, a[0]!, a[1]!, a[2]!, a[3]!);
+        applyWeightedMean(scratchIdx, len, w, scratchSamples, a[0], a[1], a[2], a[3]);
         break;
     }
   }
@@ -174,7 +174,7 @@ function checkFill(t: FillTarget, values: FillValue[], opts: FillOptions): numbe
       throw new FillError(`${what} has ${len} entries but ${lengthFrom} has ${n}`, { [what]: len, [lengthFrom]: n }, 'fill arrays of one length, or scalars');
   };
   values.forEach((v, i) => {
-    const a = axes[i]!;
+    const a = axes[i];
     const where = describeAxis(a, i);
     const isStr = typeof v === 'string' || (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string');
     if (a.kind === 'str_category') {
@@ -208,7 +208,7 @@ function checkFill(t: FillTarget, values: FillValue[], opts: FillOptions): numbe
 /** The fused 1-D plan for this histogram, or null when the generic path applies. */
 function fusedPlan(t: FillTarget): { lo: number; scale: number; width: number; n: number } | null {
   if (t.axes.length !== 1) return null;
-  const a = t.axes[0]!;
+  const a = t.axes[0];
   const kind = t.storage.kind;
   if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
   if (a.size + 2 > FUSED_MAX_BINS) return null;
@@ -236,14 +236,14 @@ function fused2DPlan(t: FillTarget): {
       : a.kind === 'integer'
         ? { lo: a.lower, scale: 1, width: 0, n: a.size }
         : null;
-  const x = lin(t.axes[0]!);
-  const y = lin(t.axes[1]!);
+  const x = lin(t.axes[0]);
+  const y = lin(t.axes[1]);
   if (!x || !y) return null;
   const [v, v2] = t.arrays as [Float64Array, Float64Array | undefined];
   if (t.axes.every((a) => a.underflow && a.overflow)) return { axes: [x, y], sumw: v, sumw2: v2 ?? null, flush: null };
   // some flow bins are missing: bin into the full layout, then drop what the axes do not keep
   const full = [x.n + 2, y.n + 2];
-  const sumw = new Float64Array(full[0]! * full[1]!);
+  const sumw = new Float64Array(full[0] * full[1]);
   const sumw2 = v2 ? new Float64Array(sumw.length) : null;
   const flush = (): void => {
     const maps = t.axes.map((a) => {
@@ -261,16 +261,16 @@ function fused2DPlan(t: FillTarget): {
  * unweighted fill into Weight storage the counts are both Σw and Σw² (every weight is 1).
  */
 function flushFused(t: FillTarget, n: number, tmp: Float64Array, tmp2: Float64Array | undefined, twoCopies: boolean): void {
-  const a = t.axes[0]!;
+  const a = t.axes[0];
   const e = n + 2;
   const off = a.offset;
   const [v, v2] = t.arrays as [Float64Array, Float64Array | undefined];
   for (let b = 0; b < e; b++) {
     const local = b === 0 ? (a.underflow ? 0 : -1) : b === n + 1 ? (a.overflow ? n + off : -1) : b - 1 + off;
     if (local < 0) continue;
-    const c = twoCopies ? tmp[b]! + tmp[e + b]! : tmp[b]!;
-    v[local]! += c;
-    if (v2) v2[local]! += tmp2 ? tmp2[b]! : c;
+    const c = twoCopies ? tmp[b] + tmp[e + b] : tmp[b];
+    v[local] += c;
+    if (v2) v2[local] += tmp2 ? tmp2[b] : c;
   }
 }
 
@@ -281,7 +281,7 @@ function growFor(t: FillTarget, values: FillValue[], start: number, len: number)
     let grown: IntCategory | StrCategory | null = null;
     if (a.kind === 'str_category') grown = a.grow(values[k] as readonly string[] | string, start, len);
     else if (a.kind === 'int_category') {
-      load(values[k]!, start, len, scratchValues);
+      load(values[k], start, len, scratchValues);
       grown = a.grow(scratchValues, len);
     }
     if (grown) relayoutAxis(t, k, grown);
@@ -293,21 +293,21 @@ function binChunk(t: FillTarget, values: FillValue[], start: number, len: number
   scratchIdx.fill(0, 0, len);
   const strides = stridesOf(extentsOf(t));
   t.axes.forEach((a, k) => {
-    const v = values[k]!;
+    const v = values[k];
     if (a.kind === 'str_category') {
-      a.accumulateStrings(v as readonly string[] | string, start, len, scratchIdx, strides[k]!);
+      a.accumulateStrings(v as readonly string[] | string, start, len, scratchIdx, strides[k]);
       return;
     }
     load(v, start, len, scratchValues);
-    a.accumulate(scratchValues, len, scratchIdx, strides[k]!);
+    a.accumulate(scratchValues, len, scratchIdx, strides[k]);
   });
 }
 
 /** Replace axis k by a grown copy (categories appended) and move the bins to the new layout. */
 export function relayoutAxis(t: FillTarget, k: number, grown: IntCategory | StrCategory): void {
-  const old = t.axes[k]!;
+  const old = t.axes[k];
   const maps = t.axes.map((a) => identityMap(a.extent));
-  if (old.overflow) maps[k]![old.size] = grown.size; // the "other" bin stays last
+  if (old.overflow) maps[k][old.size] = grown.size; // the "other" bin stays last
   const axes = [...t.axes];
   axes[k] = grown;
   const dst = t.storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent))));

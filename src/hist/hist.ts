@@ -193,7 +193,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 
   /** The axis at a position or with a name. */
   axis(ref: AxisRef): Axis {
-    return this.axes[this.axisIndex(ref)]!;
+    return this.axes[this.axisIndex(ref)];
   }
 
   /** The raw array of one storage field (e.g. 'sum_of_weights_squared'), flow bins included; a live view. */
@@ -201,7 +201,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const i = (this.storage.fields as readonly string[]).indexOf(name);
     if (i < 0)
       throw new UnsupportedHistError(`storage '${this.storage.kind}' has no field '${name}'`, { field: name }, `fields: ${this.storage.fields.join(', ')}`);
-    return this.arrays[i]!;
+    return this.arrays[i];
   }
 
   // ---------------------------------------------------------------- fill
@@ -269,8 +269,8 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     if (other.storage.kind !== this.storage.kind) return `storages differ (${this.storage.kind} vs ${other.storage.kind})`;
     if (other.axes.length !== this.axes.length) return `axis counts differ (${this.axes.length} vs ${other.axes.length})`;
     for (let i = 0; i < this.axes.length; i++) {
-      const a = this.axes[i]!;
-      const b = other.axes[i]!;
+      const a = this.axes[i];
+      const b = other.axes[i];
       if (a.growth && b.growth && a.kind === b.kind && isCategory(a)) {
         const d = (a as StrCategory).difference((b as StrCategory).withCategories((a as StrCategory).categories));
         if (d) return `${describeAxis(a, i)}: ${d}`;
@@ -299,7 +299,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       );
     let src = other.arrays;
     this.axes.forEach((a, k) => {
-      const b = other.axes[k]!;
+      const b = other.axes[k];
       if (!a.growth || !isCategory(a)) return;
       const mine = a.categories as readonly (string | number)[];
       const theirs = (b as typeof a).categories as readonly (string | number)[];
@@ -310,19 +310,19 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       this.axes = t.axes;
       this.arrays = t.arrays;
     });
-    if (this.axes.some((a, k) => a.extent !== other.axes[k]!.extent || (isCategory(a) && a.growth))) {
+    if (this.axes.some((a, k) => a.extent !== other.axes[k].extent || (isCategory(a) && a.growth))) {
       // bring `other` into this layout: its categories may be in another order or a subset
       const maps = other.axes.map((b, k) => {
-        const a = this.axes[k]!;
+        const a = this.axes[k];
         if (!isCategory(a)) return identityMap(b.extent);
         const m = new Int32Array(b.extent);
         const bc = (b as typeof a).categories as readonly (string | number)[];
         const ac = a.categories as readonly (string | number)[];
-        for (let i = 0; i < bc.length; i++) m[i] = ac.indexOf(bc[i]!);
+        for (let i = 0; i < bc.length; i++) m[i] = ac.indexOf(bc[i]);
         if (b.overflow) m[bc.length] = a.size;
         return m;
       });
-      const dst = this.storage.fields.map(() => new Float64Array(this.arrays[0]!.length));
+      const dst = this.storage.fields.map(() => new Float64Array(this.arrays[0].length));
       remap(other.arrays, other.extents(), maps, maps.map((_, i) => i), dst, this.extents(), binMerger(this.storage.kind));
       src = dst;
     }
@@ -350,7 +350,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const keep = refs.map((r) => this.axisIndex(r));
     if (new Set(keep).size !== keep.length) throw new UnsupportedHistError(`project got an axis twice (${refs.join(', ')})`, { axes: refs });
     const target = this.axes.map((_, k) => keep.indexOf(k));
-    const axes = keep.map((k) => this.axes[k]!);
+    const axes = keep.map((k) => this.axes[k]);
     return this.rebuilt(axes, this.axes.map((a) => identityMap(a.extent)), target);
   }
 
@@ -366,7 +366,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
    */
   slice(ref: AxisRef, start?: number, stop?: number, opts: { by?: 'bin' | 'value'; crop?: boolean } = {}): Hist {
     const k = this.axisIndex(ref);
-    const a = this.axes[k]!;
+    const a = this.axes[k];
     if (a.kind === 'boolean') throw new UnsupportedHistError(`${describeAxis(a, k)} is boolean and cannot be sliced`, { axis: k }, 'use project or sumOver');
     let lo = start ?? 0;
     let hi = stop ?? a.size;
@@ -381,7 +381,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     let na: Axis;
     switch (a.kind) {
       case 'regular':
-        na = new Regular(hi - lo, a.edges[lo]!, a.edges[hi]!, { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow, ...(a.transform ? { transform: a.transform } : {}) });
+        na = new Regular(hi - lo, a.edges[lo], a.edges[hi], { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow, ...(a.transform ? { transform: a.transform } : {}) });
         break;
       case 'integer':
         na = new Integer(a.lower + lo, a.lower + hi, { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow });
@@ -420,7 +420,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
    */
   select(ref: AxisRef, bin: number | string | boolean): Hist {
     const k = this.axisIndex(ref);
-    const a = this.axes[k]!;
+    const a = this.axes[k];
     let local: number;
     if ((a.kind === 'str_category' && typeof bin === 'string') || a.kind === 'int_category') {
       local = (a.categories as readonly (string | number)[]).indexOf(bin as string | number);
@@ -444,7 +444,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   /** Merge every `factor` adjacent bins of a continuous axis; the bin count must divide (slice first). */
   rebin(ref: AxisRef, factor: number): Hist {
     const k = this.axisIndex(ref);
-    const a = this.axes[k]!;
+    const a = this.axes[k];
     if (a.kind !== 'regular' && a.kind !== 'variable' && a.kind !== 'integer')
       throw new UnsupportedHistError(`${describeAxis(a, k)} is ${a.kind}; only continuous axes can be rebinned`, { axis: k });
     if (!Number.isInteger(factor) || factor < 1 || a.size % factor !== 0)
@@ -457,7 +457,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const flow = { underflow: a.underflow, overflow: a.overflow };
     const na: Axis =
       a.kind === 'variable'
-        ? new Variable(Array.from({ length: m + 1 }, (_, i) => a.edges[i * factor]!), { ...this.axisOptions(a), ...flow })
+        ? new Variable(Array.from({ length: m + 1 }, (_, i) => a.edges[i * factor]), { ...this.axisOptions(a), ...flow })
         : new Regular(m, a.lower, a.upper, {
             ...this.axisOptions(a),
             ...flow,
@@ -479,8 +479,8 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const dst = this.storage.fields.map(() => new Float64Array(1));
     remap(this.arrays, this.extents(), maps, this.axes.map(() => -1), dst, [], binMerger(this.storage.kind));
     const kind = this.storage.kind;
-    const variance = kind === 'double' || kind === 'int64' ? (this.varianceKnown ? dst[0]![0]! : null) : variancesOf(kind, dst)[0]!;
-    return { value: valuesOf(kind, dst)[0]!, variance, count: countsOf(kind, dst)[0]! };
+    const variance = kind === 'double' || kind === 'int64' ? (this.varianceKnown ? dst[0][0] : null) : variancesOf(kind, dst)[0];
+    return { value: valuesOf(kind, dst)[0], variance, count: countsOf(kind, dst)[0] };
   }
 
   // ---------------------------------------------------------------- views
@@ -541,7 +541,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     });
     if (buffers.length !== storage.fields.length)
       throw new HistFormatError(`expected ${storage.fields.length} buffers for ${storage.kind} storage, got ${buffers.length}`, { storage: storage.kind });
-    const n = hist.arrays[0]!.length;
+    const n = hist.arrays[0].length;
     hist.arrays = buffers.map((b, i) => {
       if (b.byteLength !== n * 8)
         throw new HistFormatError(`buffer ${i} has ${b.byteLength} bytes, expected ${n * 8} (${n} bins)`, { buffer: i });
@@ -558,9 +558,9 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   /** Build a histogram from axes and raw field arrays (flow bins included, row-major); the arrays are adopted. */
   static fromArrays(axes: readonly Axis[], opts: HistOptions & { entries?: number; varianceKnown?: boolean }, arrays: Float64Array[]): Hist {
     const h = new Hist(...axes, opts);
-    if (arrays.length !== h.arrays.length || arrays.some((a) => a.length !== h.arrays[0]!.length))
+    if (arrays.length !== h.arrays.length || arrays.some((a) => a.length !== h.arrays[0].length))
       throw new HistFormatError(
-        `expected ${h.arrays.length} arrays of ${h.arrays[0]!.length} bins for ${h.storage.kind} storage`,
+        `expected ${h.arrays.length} arrays of ${h.arrays[0].length} bins for ${h.storage.kind} storage`,
         { storage: h.storage.kind },
       );
     h.arrays = arrays;
@@ -599,12 +599,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     if (flow || this.axes.every((a) => !a.underflow && !a.overflow)) return full;
     const maps = this.axes.map((a) => {
       const m = this.flowMap(a, false);
-      for (let i = 0; i < m.length; i++) if (m[i]! >= 0) m[i] = m[i]! - a.offset;
+      for (let i = 0; i < m.length; i++) if (m[i] >= 0) m[i] = m[i] - a.offset;
       return m;
     });
     const out = new Float64Array(sizeOf(this.shape()));
     const copy: BinMerger = (d, di, s, si) => {
-      d[0]![di] = s[0]![si]!;
+      d[0][di] = s[0][si];
     };
     remap([full], this.extents(), maps, this.axes.map((_, i) => i), [out], this.shape(), copy);
     return out;

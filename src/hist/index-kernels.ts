@@ -45,9 +45,9 @@ export function regularIndex(
   over: number,
 ): void {
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
-    const z = edgeSafe(src[i]!, lo, scale, width, n);
+    const z = edgeSafe(src[i], lo, scale, width, n);
     let b: number;
     if (z < n) b = z >= 0 ? (z | 0) + offset : under;
     else b = over;
@@ -67,12 +67,12 @@ export function variableIndex(
   over: number,
 ): void {
   const n = edges.length - 1;
-  const first = edges[0]!;
-  const last = edges[n]!;
+  const first = edges[0];
+  const last = edges[n];
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
-    const v = src[i]!;
+    const v = src[i];
     let b: number;
     if (v < last) {
       if (v >= first) {
@@ -80,7 +80,7 @@ export function variableIndex(
         let hi = n;
         while (hi - lo > 1) {
           const mid = (lo + hi) >> 1;
-          if (v >= edges[mid]!) lo = mid;
+          if (v >= edges[mid]) lo = mid;
           else hi = mid;
         }
         b = lo + offset;
@@ -100,9 +100,9 @@ export function intCategoryIndex(
   over: number,
 ): void {
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
-    const b = lookup.get(src[i]!);
+    const b = lookup.get(src[i]);
     const local = b === undefined ? over : b;
     idx[i] = local < 0 ? -1 : cur + local * stride;
   }
@@ -122,16 +122,16 @@ export function strCategoryIndex(
     const b = lookup.get(values);
     const local = b === undefined ? over : b;
     for (let i = 0; i < len; i++) {
-      const cur = idx[i]!;
+      const cur = idx[i];
       if (cur < 0) continue;
       idx[i] = local < 0 ? -1 : cur + local * stride;
     }
     return;
   }
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
-    const b = lookup.get(values[start + i]!);
+    const b = lookup.get(values[start + i]);
     const local = b === undefined ? over : b;
     idx[i] = local < 0 ? -1 : cur + local * stride;
   }
@@ -140,7 +140,7 @@ export function strCategoryIndex(
 /** Boolean binning: 0 → bin 0, anything else (NaN included, as C++'s bool conversion) → bin 1. */
 export function booleanIndex(src: Float64Array, len: number, idx: Int32Array, stride: number): void {
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
     idx[i] = src[i] !== 0 ? cur + stride : cur;
   }
@@ -165,14 +165,14 @@ export function regularLogIndex(
 ): void {
   const n = edges.length - 1;
   for (let i = 0; i < len; i++) {
-    const cur = idx[i]!;
+    const cur = idx[i];
     if (cur < 0) continue;
-    const v = src[i]!;
+    const v = src[i];
     const z = (Math.log(v) - tlo) * scale;
     let b = z < n ? (z >= 0 ? z | 0 : -1) : n;
     if (z === z) {
-      if (b >= 0 && v < edges[b]!) b--;
-      else if (b < n && v >= edges[b + 1]!) b++;
+      if (b >= 0 && v < edges[b]) b--;
+      else if (b < n && v >= edges[b + 1]) b++;
     }
     const local = b < 0 ? under : b >= n ? over : b + offset;
     idx[i] = local < 0 ? -1 : cur + local * stride;

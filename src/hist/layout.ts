@@ -10,7 +10,7 @@ export function stridesOf(extents: readonly number[]): number[] {
   let acc = 1;
   for (let k = extents.length - 1; k >= 0; k--) {
     s[k] = acc;
-    acc *= extents[k]!;
+    acc *= extents[k];
   }
   return s;
 }
@@ -44,18 +44,18 @@ export function remap(
     let d = 0;
     let keep = true;
     for (let k = 0; k < nAxes; k++) {
-      const m = maps[k]![local[k]!]!;
+      const m = maps[k][local[k]];
       if (m < 0) {
         keep = false;
         break;
       }
-      const t = target[k]!;
-      if (t >= 0) d += m * dstStrides[t]!;
+      const t = target[k];
+      if (t >= 0) d += m * dstStrides[t];
     }
     if (keep) merge(dst, d, src, s);
     // odometer: advance the multi-index, last axis fastest
     for (let k = nAxes - 1; k >= 0; k--) {
-      if (++local[k]! < srcExtents[k]!) break;
+      if (++local[k] < srcExtents[k]) break;
       local[k] = 0;
     }
   }

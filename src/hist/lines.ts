@@ -80,15 +80,15 @@ export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): 
   const samples: Array<[number, number]> = [];
   let ci = 0;
   for (const s of series) {
-    const color = s.reference ? '#555' : PALETTE[ci++ % PALETTE.length]!;
-    const pts = s.x.map((x, i) => [xs.px(x), ys.px(s.y[i]!)] as [number, number]);
+    const color = s.reference ? '#555' : PALETTE[ci++ % PALETTE.length];
+    const pts = s.x.map((x, i) => [xs.px(x), ys.px(s.y[i])] as [number, number]);
     const d = pts.map(([px, py], i) => `${i ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`).join('');
     let g = `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.reference ? ' stroke-dasharray="6 4"' : ''}/>`;
     if (!s.reference) {
       let bars = '';
       s.x.forEach((x, i) => {
         const e = s.ey?.[i] ?? 0;
-        if (e > 0) bars += `M${xs.px(x).toFixed(1)},${ys.px(s.y[i]! + e).toFixed(1)}V${ys.px(Math.max(s.y[i]! - e, o.logy ? ylo : -Infinity)).toFixed(1)}`;
+        if (e > 0) bars += `M${xs.px(x).toFixed(1)},${ys.px(s.y[i] + e).toFixed(1)}V${ys.px(Math.max(s.y[i] - e, o.logy ? ylo : -Infinity)).toFixed(1)}`;
       });
       g += `<path d="${bars}" stroke="${color}" stroke-width="1.5"/>`;
       g += pts.map(([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="4" fill="${color}"/>`).join('');
@@ -97,8 +97,8 @@ export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): 
     entries.push({ label: s.label, kind: s.reference ? 'line' : 'points', color, ...(s.reference ? { dash: '6 4' } : {}) });
     // sample the polyline densely: the legend must avoid lines as well as markers
     for (let i = 0; i < pts.length; i++) {
-      samples.push(pts[i]!);
-      if (i + 1 < pts.length) for (let t = 1; t < 20; t++) samples.push([pts[i]![0] + ((pts[i + 1]![0] - pts[i]![0]) * t) / 20, pts[i]![1] + ((pts[i + 1]![1] - pts[i]![1]) * t) / 20]);
+      samples.push(pts[i]);
+      if (i + 1 < pts.length) for (let t = 1; t < 20; t++) samples.push([pts[i][0] + ((pts[i + 1][0] - pts[i][0]) * t) / 20, pts[i][1] + ((pts[i + 1][1] - pts[i][1]) * t) / 20]);
     }
   }
   body.push(axes(f, { xScale: xs, yScale: ys, xTicks, yTicks, xTitle: o.xlabel, yTitle: o.ylabel, size }));

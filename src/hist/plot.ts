@@ -73,7 +73,7 @@ export async function plotPNG(h: Hist, opts: PlotOptions = {}): Promise<Uint8Arr
 }
 
 function otherAxis(h: Hist, by: number): Axis {
-  return h.axes[by === 0 ? 1 : 0]!;
+  return h.axes[by === 0 ? 1 : 0];
 }
 
 /**
@@ -89,7 +89,7 @@ function otherAxis(h: Hist, by: number): Axis {
 export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): Promise<string> {
   const p = await loadPainter();
   const k = h.axisIndex(by);
-  const cat = h.axes[k]!;
+  const cat = h.axes[k];
   if (h.ndim !== 2 || !(isCategory(cat) || cat.kind === 'boolean'))
     throw new UnsupportedHistError(
       `stacked plots need a 2-D histogram with a category axis to stack by; axis ${k} is ${cat.kind} and there are ${h.ndim} axes`,
@@ -109,7 +109,7 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): P
       data.push({ label, hist: r });
       return;
     }
-    const color = STACK_COLORS[layers.length % STACK_COLORS.length]!;
+    const color = STACK_COLORS[layers.length % STACK_COLORS.length];
     Object.assign(r, { fFillColor: color, fFillStyle: 1001, fLineColor: 1 });
     layers.push({ label, hist: r });
   });
@@ -149,7 +149,7 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): P
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const e = create('TLegendEntry');
-    Object.assign(e, { fLabel: layers[i]!.label, fObject: layers[i]!.hist, fOption: 'f' });
+    Object.assign(e, { fLabel: layers[i].label, fObject: layers[i].hist, fOption: 'f' });
     (legend['fPrimitives'] as RootList).Add(e);
   }
   const canvas = create('TCanvas');

@@ -63,8 +63,8 @@ function sum(a: readonly Series[], n: number): Series {
   const s: Series = { label: a.map((x) => x.label).join(' + '), values: new Float64Array(n), variances: new Float64Array(n) };
   for (const x of a)
     for (let i = 0; i < n; i++) {
-      s.values[i]! += x.values[i]!;
-      s.variances[i]! += x.variances[i]!;
+      s.values[i] += x.values[i];
+      s.variances[i] += x.variances[i];
     }
   return s;
 }
@@ -72,18 +72,18 @@ function sum(a: readonly Series[], n: number): Series {
 /** What to draw: the x axis, the stacked series, the data series. */
 function decompose(h: Hist, opts: FigureOptions): { x: Axis; stack: Series[]; data: Series | undefined; single: Series | undefined } {
   if (h.ndim === 1) {
-    const x = h.axes[0]!;
+    const x = h.axes[0];
     return { x, stack: [], data: undefined, single: seriesOf(h, h.label || h.name || 'histogram') };
   }
   const k = opts.by !== undefined ? h.axisIndex(opts.by) : h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean');
-  if (h.ndim !== 2 || k < 0 || !(isCategory(h.axes[k]!) || h.axes[k]!.kind === 'boolean'))
+  if (h.ndim !== 2 || k < 0 || !(isCategory(h.axes[k]) || h.axes[k].kind === 'boolean'))
     throw new UnsupportedHistError(
       `figures draw a 1-D histogram or a (category × axis) one; this one has ${h.ndim} axes (${h.axes.map((a) => a.kind).join(', ')})`,
       { ndim: h.ndim },
       'project onto one axis, or onto (category, axis), first; 2-D maps: plotSVG draws them as colz',
     );
-  const cat = h.axes[k]!;
-  const x = h.axes[1 - k]!;
+  const cat = h.axes[k];
+  const x = h.axes[1 - k];
   const labels = cat.kind === 'boolean' ? ['false', 'true'] : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
   const isData = new Set(opts.data ?? []);
   const stack: Series[] = [];
@@ -110,11 +110,11 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   if (!isContinuous(x)) throw new UnsupportedHistError(`the plotted axis "${x.name}" is ${x.kind}; figures need a continuous axis`, { axis: x.name }, 'plot a Regular, Variable or Integer axis');
   const n = x.size;
   const edges = x.edges;
-  const widths = Float64Array.from({ length: n }, (_, i) => edges[i + 1]! - edges[i]!);
-  const uniform = widths.every((w) => Math.abs(w - widths[0]!) <= 1e-9 * Math.abs(widths[0]!));
+  const widths = Float64Array.from({ length: n }, (_, i) => edges[i + 1] - edges[i]);
+  const uniform = widths.every((w) => Math.abs(w - widths[0]) <= 1e-9 * Math.abs(widths[0]));
   const density = opts.density ?? !uniform;
   const scaleSeries = (s: Series | undefined): Series | undefined =>
-    s && density ? { label: s.label, values: s.values.map((v, i) => v / widths[i]!), variances: s.variances.map((v, i) => v / (widths[i]! * widths[i]!)) } : s;
+    s && density ? { label: s.label, values: s.values.map((v, i) => v / widths[i]), variances: s.variances.map((v, i) => v / (widths[i] * widths[i])) } : s;
   const st = stack.map((s) => scaleSeries(s)!);
   const dt = scaleSeries(data);
   const one = scaleSeries(single);
@@ -133,7 +133,7 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   // legend entries and size decide the headroom
   const entries: LegendEntry[] = [];
   if (dt) entries.push({ label: data!.label, kind: 'points', color: 'black' });
-  for (let i = st.length - 1; i >= 0; i--) entries.push({ label: st[i]!.label, kind: 'fill', color: PALETTE[i % PALETTE.length]! });
+  for (let i = st.length - 1; i >= 0; i--) entries.push({ label: st[i].label, kind: 'fill', color: PALETTE[i % PALETTE.length] });
   if (total && st.length) entries.push({ label: 'Stat. unc.', kind: 'band', color: '#555' });
   const lsize = legendSize(entries, size);
 
@@ -143,8 +143,8 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const scan = (s: Series | undefined, withErr: boolean) => {
     if (!s) return;
     for (let i = 0; i < n; i++) {
-      const v = s.values[i]!;
-      ymax = Math.max(ymax, v + (withErr ? Math.sqrt(s.variances[i]!) : 0));
+      const v = s.values[i];
+      ymax = Math.max(ymax, v + (withErr ? Math.sqrt(s.variances[i]) : 0));
       if (v > 0) yminPos = Math.min(yminPos, v);
     }
   };
@@ -171,13 +171,13 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const yTicks = opts.logy ? logTicks(ylo, yhi) : linearTicks(ylo, yhi, 6, integer);
   const maxTick = Math.max(...yTicks.major);
   const yExponent = !opts.logy && maxTick >= 1e5 ? Math.floor(Math.log10(maxTick)) : 0;
-  const xs = new Scale(edges[0]!, edges[n]!, main.x0, main.x1);
+  const xs = new Scale(edges[0], edges[n], main.x0, main.x1);
   const ys = new Scale(ylo, yhi, main.y1, main.y0, Boolean(opts.logy));
-  const xTicks = x.kind === 'integer' && n <= 20 ? { major: Array.from({ length: n + 1 }, (_, i) => edges[i]!).filter((_, i) => n <= 10 || i % 2 === 0), minor: [] } : linearTicks(edges[0]!, edges[n]!, 7);
+  const xTicks = x.kind === 'integer' && n <= 20 ? { major: Array.from({ length: n + 1 }, (_, i) => edges[i]).filter((_, i) => n <= 10 || i % 2 === 0), minor: [] } : linearTicks(edges[0], edges[n], 7);
 
   const xTitle = opts.xlabel ?? x.title;
   const unit = unitOf(xTitle);
-  const w0 = +widths[0]!.toPrecision(3);
+  const w0 = +widths[0].toPrecision(3);
   const yTitle = opts.ylabel ?? (density ? (unit ? `Events / ${unit}` : 'Events / bin width') : unit ? `Events / ${w0} ${unit}` : 'Events');
 
   const body: string[] = [];
@@ -190,36 +190,36 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
     let top = '';
     let bottom = '';
     for (let i = 0; i < n; i++) {
-      const y = ys.px(below[i]! + s.values[i]!);
-      top += `${i ? 'L' : 'M'}${xs.px(edges[i]!).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i + 1]!).toFixed(1)},${y.toFixed(1)}`;
+      const y = ys.px(below[i] + s.values[i]);
+      top += `${i ? 'L' : 'M'}${xs.px(edges[i]).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i + 1]).toFixed(1)},${y.toFixed(1)}`;
     }
     for (let i = n - 1; i >= 0; i--) {
-      const y = ys.px(li === 0 ? yBottom : below[i]!);
-      bottom += `L${xs.px(edges[i + 1]!).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i]!).toFixed(1)},${y.toFixed(1)}`;
+      const y = ys.px(li === 0 ? yBottom : below[i]);
+      bottom += `L${xs.px(edges[i + 1]).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i]).toFixed(1)},${y.toFixed(1)}`;
     }
     plot.push(`<path d="${top}${bottom}Z" fill="${PALETTE[li % PALETTE.length]}" stroke="none"/>`);
-    for (let i = 0; i < n; i++) below[i]! += s.values[i]!;
+    for (let i = 0; i < n; i++) below[i] += s.values[i];
   });
   if (total) {
     let d = '';
     for (let i = 0; i < n; i++) {
-      const e = Math.sqrt(total.variances[i]!);
+      const e = Math.sqrt(total.variances[i]);
       if (!(e > 0)) continue;
-      const y0 = ys.px(total.values[i]! + e);
-      const y1 = ys.px(Math.max(total.values[i]! - e, opts.logy ? ylo : 0));
-      d += `M${xs.px(edges[i]!).toFixed(1)},${y0.toFixed(1)}H${xs.px(edges[i + 1]!).toFixed(1)}V${y1.toFixed(1)}H${xs.px(edges[i]!).toFixed(1)}Z`;
+      const y0 = ys.px(total.values[i] + e);
+      const y1 = ys.px(Math.max(total.values[i] - e, opts.logy ? ylo : 0));
+      d += `M${xs.px(edges[i]).toFixed(1)},${y0.toFixed(1)}H${xs.px(edges[i + 1]).toFixed(1)}V${y1.toFixed(1)}H${xs.px(edges[i]).toFixed(1)}Z`;
     }
     plot.push(`<path class="stat-band" d="${d}" fill="url(#hatch)" stroke="none"/>`);
   }
   if (one) {
     let d = '';
     for (let i = 0; i < n; i++) {
-      const y = ys.px(one.values[i]!);
-      d += `${i ? 'L' : `M${xs.px(edges[0]!).toFixed(1)},${ys.px(yBottom).toFixed(1)}L`}${xs.px(edges[i]!).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i + 1]!).toFixed(1)},${y.toFixed(1)}`;
+      const y = ys.px(one.values[i]);
+      d += `${i ? 'L' : `M${xs.px(edges[0]).toFixed(1)},${ys.px(yBottom).toFixed(1)}L`}${xs.px(edges[i]).toFixed(1)},${y.toFixed(1)}L${xs.px(edges[i + 1]).toFixed(1)},${y.toFixed(1)}`;
     }
-    d += `L${xs.px(edges[n]!).toFixed(1)},${ys.px(yBottom).toFixed(1)}`;
+    d += `L${xs.px(edges[n]).toFixed(1)},${ys.px(yBottom).toFixed(1)}`;
     plot.push(`<path class="hist" d="${d}" fill="none" stroke="${PALETTE[0]}" stroke-width="2"/>`);
-    plot.push(errorBars(one, edges, xs, ys, PALETTE[0]!, false));
+    plot.push(errorBars(one, edges, xs, ys, PALETTE[0], false));
   }
   if (dt) plot.push(errorBars(dt, edges, xs, ys, 'black', true));
   body.push(`<g clip-path="url(#main)">${plot.join('\n')}</g>`);
@@ -232,28 +232,28 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
     let lo = 0.5;
     let hi = 1.5;
     for (let i = 0; i < n; i++) {
-      const m = total.values[i]!;
-      if (!(m > 0) || !(dt.values[i]! > 0)) continue;
-      r.values[i] = dt.values[i]! / m;
-      r.variances[i] = dt.variances[i]! / (m * m);
-      const e = Math.sqrt(r.variances[i]!);
-      lo = Math.min(lo, r.values[i]! - e);
-      hi = Math.max(hi, r.values[i]! + e);
+      const m = total.values[i];
+      if (!(m > 0) || !(dt.values[i] > 0)) continue;
+      r.values[i] = dt.values[i] / m;
+      r.variances[i] = dt.variances[i] / (m * m);
+      const e = Math.sqrt(r.variances[i]);
+      lo = Math.min(lo, r.values[i] - e);
+      hi = Math.max(hi, r.values[i] + e);
     }
     lo = Math.max(0, Math.floor(lo * 4) / 4);
     hi = Math.min(3, Math.ceil(hi * 4) / 4);
     const rs = new Scale(lo, hi, lower.y1, lower.y0);
-    const rxs = new Scale(edges[0]!, edges[n]!, lower.x0, lower.x1);
+    const rxs = new Scale(edges[0], edges[n], lower.x0, lower.x1);
     const rTicks = linearTicks(lo, hi, 3);
     // keep the top tick label from touching the main panel's bottom label
     rTicks.major = rTicks.major.filter((v) => v < hi - 1e-9 || hi - lo < 0.3);
     const rp: string[] = [`<clipPath id="lower"><rect x="${lower.x0}" y="${lower.y0}" width="${lower.x1 - lower.x0}" height="${lower.y1 - lower.y0}"/></clipPath>`];
     let band = '';
     for (let i = 0; i < n; i++) {
-      const m = total.values[i]!;
+      const m = total.values[i];
       if (!(m > 0)) continue;
-      const e = Math.sqrt(total.variances[i]!) / m;
-      band += `M${rxs.px(edges[i]!).toFixed(1)},${rs.px(1 + e).toFixed(1)}H${rxs.px(edges[i + 1]!).toFixed(1)}V${rs.px(1 - e).toFixed(1)}H${rxs.px(edges[i]!).toFixed(1)}Z`;
+      const e = Math.sqrt(total.variances[i]) / m;
+      band += `M${rxs.px(edges[i]).toFixed(1)},${rs.px(1 + e).toFixed(1)}H${rxs.px(edges[i + 1]).toFixed(1)}V${rs.px(1 - e).toFixed(1)}H${rxs.px(edges[i]).toFixed(1)}Z`;
     }
     rp.push(`<g clip-path="url(#lower)"><path class="ratio-band" d="${band}" fill="url(#hatch)" stroke="none"/><path d="M${lower.x0},${rs.px(1).toFixed(1)}H${lower.x1}" stroke="#666" stroke-dasharray="4 3"/>${errorBars(r, edges, rxs, rs, 'black', true, 'ratio')}</g>`);
     rp.push(axes(lower, { xScale: rxs, yScale: rs, xTicks, yTicks: rTicks, xTitle, yTitle: 'Data / Sim.', size }));
@@ -267,14 +267,14 @@ function errorBars(s: Series, edges: Float64Array, xs: Scale, ys: Scale, color: 
   let bars = '';
   let dots = '';
   for (let i = 0; i < s.values.length; i++) {
-    const v = s.values[i]!;
+    const v = s.values[i];
     if (!(v > 0)) continue;
-    const e = Math.sqrt(s.variances[i]!);
-    const cx = xs.px(0.5 * (edges[i]! + edges[i + 1]!));
+    const e = Math.sqrt(s.variances[i]);
+    const cx = xs.px(0.5 * (edges[i] + edges[i + 1]));
     const lo = ys.log ? Math.max(v - e, ys.lo) : v - e;
     bars += `M${cx.toFixed(1)},${ys.px(v + e).toFixed(1)}V${ys.px(lo).toFixed(1)}`;
     if (points) {
-      bars += `M${xs.px(edges[i]!).toFixed(1)},${ys.px(v).toFixed(1)}H${xs.px(edges[i + 1]!).toFixed(1)}`;
+      bars += `M${xs.px(edges[i]).toFixed(1)},${ys.px(v).toFixed(1)}H${xs.px(edges[i + 1]).toFixed(1)}`;
       dots += `<circle cx="${cx.toFixed(1)}" cy="${ys.px(v).toFixed(1)}" r="3.2"/>`;
     }
   }

@@ -24,8 +24,8 @@ function setAxis(t: RootAxis, a: Axis): void {
   t.fTitle = a.title;
   t.fNbins = a.size;
   if (isContinuous(a)) {
-    t.fXmin = a.edges[0]!;
-    t.fXmax = a.edges[a.size]!;
+    t.fXmin = a.edges[0];
+    t.fXmax = a.edges[a.size];
     const uniform = a.kind === 'integer' || (a.kind === 'regular' && a.transform === undefined);
     t.fXbins = uniform ? [] : Array.from(a.edges);
     return;
@@ -48,7 +48,7 @@ function setAxis(t: RootAxis, a: Axis): void {
 function coordinates(a: Axis): Float64Array {
   const x = new Float64Array(a.extent).fill(NaN);
   const e = isContinuous(a) ? a.edges : undefined;
-  for (let i = 0; i < a.size; i++) x[i + a.offset] = e ? 0.5 * (e[i]! + e[i + 1]!) : i + 0.5;
+  for (let i = 0; i < a.size; i++) x[i + a.offset] = e ? 0.5 * (e[i] + e[i + 1]) : i + 0.5;
   return x;
 }
 
@@ -74,22 +74,22 @@ export function toROOT(h: Hist, opts: ToROOTOptions = {}): RootHist {
     );
   const axes = h.axes;
   const n = axes.map((a) => a.size);
-  const type = (['TH1D', 'TH2D', 'TH3D'] as const)[nd - 1]!;
-  const r = createHistogram(type, n[0]!, n[1], n[2]);
+  const type = (['TH1D', 'TH2D', 'TH3D'] as const)[nd - 1];
+  const r = createHistogram(type, n[0], n[1], n[2]);
   r.fName = opts.name ?? (h.name || 'h');
   r.fTitle = opts.title ?? (h.label || h.name);
   const rootAxes = [r.fXaxis, r.fYaxis, r.fZaxis];
   axes.forEach((a, k) => {
-    setAxis(rootAxes[k]!, a);
-    rootAxes[k]!.fName = ['xaxis', 'yaxis', 'zaxis'][k]!;
+    setAxis(rootAxes[k], a);
+    rootAxes[k].fName = ['xaxis', 'yaxis', 'zaxis'][k];
   });
-  if (opts.valueTitle !== undefined) rootAxes[nd]!.fTitle = opts.valueTitle;
+  if (opts.valueTitle !== undefined) rootAxes[nd].fTitle = opts.valueTitle;
 
   const sumw = h.field(kind === 'weight' ? 'sum_of_weights' : 'value');
   const sumw2 = kind === 'weight' ? h.field('sum_of_weights_squared') : undefined;
   if (sumw2) r.fSumw2 = new Array<number>(r.fNcells).fill(0);
   // ROOT strides: x fastest, each axis with both flow cells
-  const rootStride = [1, n[0]! + 2, (n[0]! + 2) * ((n[1] ?? 0) + 2)];
+  const rootStride = [1, n[0] + 2, (n[0] + 2) * ((n[1] ?? 0) + 2)];
   const strides = stridesOf(h.extents());
   const coords = axes.map(coordinates);
   const s = { w: 0, w2: 0, x: [0, 0, 0], x2: [0, 0, 0], xy: 0, xz: 0, yz: 0 };
@@ -100,42 +100,42 @@ export function toROOT(h: Hist, opts: ToROOTOptions = {}): RootHist {
     let cell = 0;
     let inRange = true;
     for (let k = 0; k < nd; k++) {
-      const l = Math.floor(rest / strides[k]!);
-      rest -= l * strides[k]!;
+      const l = Math.floor(rest / strides[k]);
+      rest -= l * strides[k];
       local[k] = l;
-      const a = axes[k]!;
-      cell += (l + (a.underflow ? 0 : 1)) * rootStride[k]!;
-      if (Number.isNaN(coords[k]![l]!)) inRange = false;
+      const a = axes[k];
+      cell += (l + (a.underflow ? 0 : 1)) * rootStride[k];
+      if (Number.isNaN(coords[k][l])) inRange = false;
     }
-    const w = sumw[i]!;
+    const w = sumw[i];
     r.fArray[cell] = w;
-    const w2 = sumw2 ? sumw2[i]! : w;
+    const w2 = sumw2 ? sumw2[i] : w;
     if (sumw2) r.fSumw2[cell] = w2;
     if (!inRange || w === 0) continue;
-    const c = [0, 1, 2].map((k) => (k < nd ? coords[k]![local[k]!]! : 0));
+    const c = [0, 1, 2].map((k) => (k < nd ? coords[k][local[k]] : 0));
     s.w += w;
     s.w2 += w2;
     for (let k = 0; k < nd; k++) {
-      s.x[k]! += w * c[k]!;
-      s.x2[k]! += w * c[k]! * c[k]!;
+      s.x[k] += w * c[k];
+      s.x2[k] += w * c[k] * c[k];
     }
-    s.xy += w * c[0]! * c[1]!;
-    s.xz += w * c[0]! * c[2]!;
-    s.yz += w * c[1]! * c[2]!;
+    s.xy += w * c[0] * c[1];
+    s.xz += w * c[0] * c[2];
+    s.yz += w * c[1] * c[2];
   }
   r.fEntries = h.entries;
   r.fTsumw = s.w;
   r.fTsumw2 = s.w2;
-  r.fTsumwx = s.x[0]!;
-  r.fTsumwx2 = s.x2[0]!;
+  r.fTsumwx = s.x[0];
+  r.fTsumwx2 = s.x2[0];
   if (nd >= 2) {
-    r.fTsumwy = s.x[1]!;
-    r.fTsumwy2 = s.x2[1]!;
+    r.fTsumwy = s.x[1];
+    r.fTsumwy2 = s.x2[1];
     r.fTsumwxy = s.xy;
   }
   if (nd === 3) {
-    r.fTsumwz = s.x[2]!;
-    r.fTsumwz2 = s.x2[2]!;
+    r.fTsumwz = s.x[2];
+    r.fTsumwz2 = s.x2[2];
     r.fTsumwxz = s.xz;
     r.fTsumwyz = s.yz;
   }

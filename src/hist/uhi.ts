@@ -46,13 +46,13 @@ const WRITER = 'ristretto';
 const VERSION = '0.1.0';
 
 function nest(flat: Float64Array, shape: readonly number[]): NDArray {
-  if (shape.length === 0) return [flat[0]!];
+  if (shape.length === 0) return [flat[0]];
   const strides = stridesOf(shape);
   const build = (k: number, base: number): NDArray => {
-    const out: NDArray = new Array(shape[k]!);
-    for (let i = 0; i < shape[k]!; i++) {
-      const at = base + i * strides[k]!;
-      out[i] = k === shape.length - 1 ? flat[at]! : build(k + 1, at);
+    const out: NDArray = new Array(shape[k]);
+    for (let i = 0; i < shape[k]; i++) {
+      const at = base + i * strides[k];
+      out[i] = k === shape.length - 1 ? flat[at] : build(k + 1, at);
     }
     return out;
   };
@@ -126,7 +126,7 @@ export function tlatexToMathtext(label: string): string {
   const isMath = (w: string) => /#[A-Za-z]|[_^]\{/.test(w);
   const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {
-    const w = parts[i]!;
+    const w = parts[i];
     if (!isMath(w)) {
       out.push(w);
       continue;
@@ -134,8 +134,8 @@ export function tlatexToMathtext(label: string): string {
     // join math words separated only by spaces into one $...$ (a space is kept as `\ `)
     let j = i;
     const words = [w];
-    while (j + 2 < parts.length && /^\s$/.test(parts[j + 1]!) && isMath(parts[j + 2]!)) {
-      words.push(parts[j + 2]!);
+    while (j + 2 < parts.length && /^\s$/.test(parts[j + 1]) && isMath(parts[j + 2])) {
+      words.push(parts[j + 2]);
       j += 2;
     }
     i = j;
@@ -270,15 +270,15 @@ export function fromUHI(raw: unknown): Hist {
   if (st['index'] !== undefined) cols = sparseToDense(st, fields, shape);
   else cols = fields.map((f) => flatten(st[f], shape, f));
   // UHI profiles carry variances; the storage keeps the sum of squared deltas
-  if (kind === 'mean') cols[2] = deltasFromVariance(cols[2]!, cols[0]!, (c) => c - 1);
-  if (kind === 'weighted_mean') cols[3] = deltasFromVariance(cols[3]!, cols[0]!, (w, i) => w - cols[1]![i]! / w);
+  if (kind === 'mean') cols[2] = deltasFromVariance(cols[2], cols[0], (c) => c - 1);
+  if (kind === 'weighted_mean') cols[3] = deltasFromVariance(cols[3], cols[0], (w, i) => w - cols[1][i] / w);
   return withEntries(Hist.fromArrays(axes, { storage, name, label, metadata: meta, varianceKnown }, cols), d);
 }
 
 function deltasFromVariance(v: Float64Array, n: Float64Array, dof: (x: number, i: number) => number): Float64Array {
   const out = new Float64Array(v.length);
   for (let i = 0; i < v.length; i++) {
-    const s = v[i]! * dof(n[i]!, i);
+    const s = v[i] * dof(n[i], i);
     out[i] = Number.isFinite(s) ? s : 0; // NaN/Inf variance: at most one entry, no spread
   }
   return out;
@@ -296,11 +296,11 @@ function sparseToDense(st: Record<string, unknown>, fields: string[], shape: num
     vals.forEach((v, j) => {
       let at = 0;
       for (let k = 0; k < shape.length; k++) {
-        const b = (index[k] as number[])[j]!;
-        if (!(b >= 0 && b < shape[k]!)) throw new HistFormatError(`sparse storage: index ${b} out of range on axis ${k}`, { axis: k });
-        at += b * strides[k]!;
+        const b = (index[k] as number[])[j];
+        if (!(b >= 0 && b < shape[k])) throw new HistFormatError(`sparse storage: index ${b} out of range on axis ${k}`, { axis: k });
+        at += b * strides[k];
       }
-      cols[c]![at] = v === null ? NaN : (v as number);
+      cols[c][at] = v === null ? NaN : (v as number);
     });
   });
   return cols;
@@ -349,7 +349,7 @@ export function parseUHI(text: string): unknown {
   let i = 0;
   let from = 0;
   while (i < text.length) {
-    const ch = text[i]!;
+    const ch = text[i];
     if (ch === '"') {
       i++;
       while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;

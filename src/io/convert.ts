@@ -68,7 +68,7 @@ export function chunkEdges(boundaries: readonly number[], start: number, stop: n
   let prev = start; // last boundary seen since the current chunk started
   const cuts = [...boundaries.filter((b) => b > start && b < stop), stop];
   for (const b of cuts) {
-    let last = edges[edges.length - 1]!;
+    let last = edges[edges.length - 1];
     if (b - last > target && prev > last) edges.push((last = prev));
     while (b - last > target) edges.push((last += target));
     prev = b;
@@ -140,7 +140,7 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
           : rootWriter(tmpPath, outPath, reader, names, infos, opts);
     if (start === stop) writer.write(await reader.read(names, start, stop));
     for (let i = 0; i + 1 < edges.length; i++) {
-      const cols = await reader.read(names, edges[i]!, edges[i + 1]!);
+      const cols = await reader.read(names, edges[i], edges[i + 1]);
       writer.write(orderColumns(cols, names));
       chunks++;
     }
@@ -266,7 +266,7 @@ function selectBranches(requested: readonly string[], infos: ReadonlyMap<string,
 
 function orderColumns(cols: Record<string, Column>, names: readonly string[]): Record<string, Column> {
   const out: Record<string, Column> = {};
-  for (const n of names) out[n] = cols[n]!;
+  for (const n of names) out[n] = cols[n];
   return out;
 }
 
@@ -274,7 +274,7 @@ function orderColumns(cols: Record<string, Column>, names: readonly string[]): R
 export function parseCompression(text: string): { compression: RootCodec; compressionLevel?: number } {
   const m = /^\s*(zlib|lz4|zstd|none)\s*(?::\s*(\d))?\s*$/i.exec(text);
   if (!m) throw new ConvertError(`cannot parse compression "${text}"`, { compression: text }, 'use zlib, lz4, zstd or none, optionally with a level: zlib:6, lz4:4, zstd:5');
-  return { compression: m[1]!.toLowerCase() as RootCodec, ...(m[2] ? { compressionLevel: Number(m[2]) } : {}) };
+  return { compression: m[1].toLowerCase() as RootCodec, ...(m[2] ? { compressionLevel: Number(m[2]) } : {}) };
 }
 
 /** Parse `START:STOP` (either side may be empty). */

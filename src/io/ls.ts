@@ -339,7 +339,7 @@ function leafListMember(name: string, sized: ReadonlyMap<string, readonly SizedB
   for (const [bname, list] of sized) {
     if (!name.startsWith(`${bname}_`) && !name.startsWith(`${bname}.`)) continue;
     const rest = name.slice(bname.length + 1);
-    const b = list[0]!;
+    const b = list[0];
     const leaf = b.fLeaves.arr.find((l) => l?.fName === rest);
     if (!leaf) continue;
     const code = LEAF_CODES[leaf._typename];
@@ -433,7 +433,7 @@ async function inspectArrow(path: string): Promise<LsReport> {
   const batches = table.batches;
   const branches: LsBranch[] = table.schema.fields.map((f, i) => {
     const info = infos.get(f.name);
-    const size = batches.reduce((s, b) => s + dataBytes(b.data.children[i]!), 0);
+    const size = batches.reduce((s, b) => s + dataBytes(b.data.children[i]), 0);
     return {
       name: f.name,
       type: info ? typeOf(info) : '-',
@@ -477,11 +477,11 @@ export function formatBytes(n: number | undefined): string {
 }
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
     .map((r) =>
       r
-        .map((cell, c) => (c === r.length - 1 ? cell : rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+        .map((cell, c) => (c === r.length - 1 ? cell : rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
         .join('  ')
         .trimEnd(),
     )

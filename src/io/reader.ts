@@ -49,7 +49,7 @@ export function stringsOf(c: Jagged): string[] {
   const dec = new TextDecoder('utf-8');
   const out: string[] = [];
   const bytes = c.content as Uint8Array;
-  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(dec.decode(bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!)));
+  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(dec.decode(bytes.subarray(c.offsets[i], c.offsets[i + 1])));
   return out;
 }
 

@@ -124,8 +124,8 @@ export class HttpSource implements ByteSource {
         return b;
       }),
     );
-    this.bytesRead += buf!.length;
-    return buf!;
+    this.bytesRead += buf.length;
+    return buf;
   }
 
   async close(): Promise<void> {

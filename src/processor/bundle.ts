@@ -110,7 +110,7 @@ async function buildESM(entry: string, kind: BundleKind): Promise<{ code: string
     logLevel: 'silent',
     metafile: true,
   });
-  return { code: out.outputFiles[0]!.text, inputs: Object.keys(out.metafile!.inputs).map((f) => resolve(ristrettoRoot, f)) };
+  return { code: out.outputFiles[0].text, inputs: Object.keys(out.metafile.inputs).map((f) => resolve(ristrettoRoot, f)) };
 }
 
 /** Size and modification time of each file ("size:mtime"), or undefined when one is gone. */

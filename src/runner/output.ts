@@ -148,7 +148,7 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
 function byDataset(h: Hist): boolean {
   if (h.ndim !== 2) return false;
   const k = h.axes.findIndex((a) => a.name === 'dataset');
-  return k >= 0 && isCategory(h.axes[k]!) && !isCategory(h.axes[1 - k]!) && h.axes[1 - k]!.kind !== 'boolean';
+  return k >= 0 && isCategory(h.axes[k]) && !isCategory(h.axes[1 - k]) && h.axes[1 - k].kind !== 'boolean';
 }
 
 async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {

@@ -207,8 +207,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     merged: WorkItem[];
   }
   let fileStart: FileStart | undefined;
-  const startsFile = (i: number) => i === 0 || fileKey(items[i]!) !== fileKey(items[i - 1]!);
-  const endsFile = (i: number) => i === items.length - 1 || fileKey(items[i]!) !== fileKey(items[i + 1]!);
+  const startsFile = (i: number) => i === 0 || fileKey(items[i]) !== fileKey(items[i - 1]);
+  const endsFile = (i: number) => i === items.length - 1 || fileKey(items[i]) !== fileKey(items[i + 1]);
 
   type Outcome = { kind: 'ok'; result: ChunkResult } | { kind: 'skip'; reason: string } | { kind: 'fatal' };
   let fail!: (e: unknown) => void;
@@ -282,12 +282,12 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   try {
     while (done < items.length) {
       while (next < items.length && next < done + window) {
-        inflight.set(next, submit(items[next]!));
+        inflight.set(next, submit(items[next]));
         next++;
       }
       const out = await Promise.race([inflight.get(done)!, fatal]);
       inflight.delete(done);
-      const it = items[done]!;
+      const it = items[done];
       if (opts.skipBadFiles && startsFile(done)) {
         fileStart = { key: fileKey(it), done, acc: copyAccumulator(acc), events, bytesRead, processSeconds, chunks, chunkSeconds: chunkSeconds.length, merged: [] };
       }

@@ -29,7 +29,7 @@ function categoryIndex(h: Hist): number {
   if (h.ndim !== 2) return -1;
   const k = h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean');
   if (k < 0) return -1;
-  const o = h.axes[1 - k]!;
+  const o = h.axes[1 - k];
   return isCategory(o) || o.kind === 'boolean' ? -1 : k;
 }
 
@@ -56,7 +56,7 @@ export function modesFor(h: Hist): DrawMode[] {
 export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   const allowed = modesFor(h);
   if (!allowed.length) throw new ViewError(`the page draws 1-D and 2-D histograms; this one has ${h.ndim} axes`, { ndim: h.ndim }, 'download it as JSON instead');
-  const mode = !opts.mode || opts.mode === 'auto' ? allowed[0]! : opts.mode;
+  const mode = !opts.mode || opts.mode === 'auto' ? allowed[0] : opts.mode;
   if (!allowed.includes(mode)) throw new ViewError(`draw mode "${mode}" does not fit this histogram`, { mode }, `use one of: ${allowed.join(', ')}`);
   const log = Boolean(opts.log);
   if (mode === 'hist' || mode === 'colz') {
@@ -69,7 +69,7 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
     return c;
   }
   const k = categoryIndex(h);
-  const cat = h.axes[k]!;
+  const cat = h.axes[k];
   const labels = cat.kind === 'boolean' ? ['false', 'true'] : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
   const isData = new Set(mode === 'stack' ? (opts.data ?? []) : []);
   const layers: RootHist[] = [];
@@ -82,7 +82,7 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
       points.push(r);
       return;
     }
-    const color = COLORS[layers.length % COLORS.length]!;
+    const color = COLORS[layers.length % COLORS.length];
     Object.assign(r, mode === 'stack' ? { fFillColor: color, fFillStyle: 1001, fLineColor: 1 } : { fLineColor: color, fLineWidth: 2 });
     layers.push(r);
   });
@@ -96,7 +96,7 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   Object.assign(legend, { fX1NDC: 0.7, fY1NDC: Math.max(0.1, 0.9 - 0.05 * n), fX2NDC: 0.93, fY2NDC: 0.9, fBorderSize: 0, fTextSize: 0.035, fFillStyle: 0 });
   for (const p of points) (legend['fPrimitives'] as RootList).Add(Object.assign(create('TLegendEntry'), { fLabel: p.fTitle, fObject: p, fOption: 'lep' }));
   for (let i = layers.length - 1; i >= 0; i--)
-    (legend['fPrimitives'] as RootList).Add(Object.assign(create('TLegendEntry'), { fLabel: layers[i]!.fTitle, fObject: layers[i], fOption: mode === 'stack' ? 'f' : 'l' }));
+    (legend['fPrimitives'] as RootList).Add(Object.assign(create('TLegendEntry'), { fLabel: layers[i].fTitle, fObject: layers[i], fOption: mode === 'stack' ? 'f' : 'l' }));
   c.fPrimitives.Add(legend, '');
   return c;
 }

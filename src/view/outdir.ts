@@ -70,7 +70,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
     const parts = path.split('/');
     let node = hists;
     for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]!] = h;
+    node[parts[parts.length - 1]] = h;
   };
   for (const file of await walk(outDir)) {
     const rel = relative(outDir, file).split(sep).join('/');
@@ -97,7 +97,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
       const names = Object.keys(doc);
       const stem = rel.slice(0, -'.json'.length);
       // run-analysis writes one histogram per file, named after the last key segment
-      for (const n of names) put(names.length === 1 ? stem : `${stem}/${n}`, doc[n]!);
+      for (const n of names) put(names.length === 1 ? stem : `${stem}/${n}`, doc[n]);
     } catch (e) {
       state.notes.push(`${rel}: not shown (${(e as Error).message.split('\n')[0]})`);
     }

@@ -176,7 +176,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
         if (format === 'png') {
           // 1-D and (category × axis): the slide-ready figure; other 2-D: jsroot's colour map
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
-          const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]!));
+          const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]));
           const png = figure ? figurePNG(h, { data: data(), logy: url.searchParams.get('log') === '1' }) : await plotPNG(h);
           return attach(`${stem}.png`, 'image/png', png);
         }

@@ -85,11 +85,11 @@ function fingerprint(h: Hist): string {
     // whole 32-bit words, then the tail bytes: a second lane with another seed lowers collisions
     const words = new Uint32Array(v.buffer, v.byteOffset, v.byteLength >>> 2);
     for (let i = 0; i < words.length; i++) {
-      a = Math.imul(a ^ words[i]!, 0x01000193);
-      b = Math.imul(b ^ words[i]!, 0x5bd1e995);
+      a = Math.imul(a ^ words[i], 0x01000193);
+      b = Math.imul(b ^ words[i], 0x5bd1e995);
     }
     const bytes = new Uint8Array(v.buffer, v.byteOffset + (words.length << 2), v.byteLength & 3);
-    for (let i = 0; i < bytes.length; i++) a = Math.imul(a ^ bytes[i]!, 0x01000193);
+    for (let i = 0; i < bytes.length; i++) a = Math.imul(a ^ bytes[i], 0x01000193);
     a ^= v.byteLength;
   }
   return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
@@ -97,10 +97,10 @@ function fingerprint(h: Hist): string {
 
 function infoOf(key: string, h: Hist, version: number): HistInfo {
   const cat = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
-  const other = cat >= 0 ? h.axes[1 - cat]! : undefined;
+  const other = cat >= 0 ? h.axes[1 - cat] : undefined;
   const values = h.values({ flow: true });
   let total = 0;
-  for (let i = 0; i < values.length; i++) total += values[i]!;
+  for (let i = 0; i < values.length; i++) total += values[i];
   return {
     key,
     title: h.label || h.name || key,

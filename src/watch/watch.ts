@@ -81,10 +81,10 @@ const isRemote = (path: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 async function dropGone(state: WatchState, listed: ReadonlySet<string> | undefined): Promise<string[]> {
   const gone: string[] = [];
   for (const key of Object.keys(state.files)) {
-    const path = key.split('\u0000')[1]!;
+    const path = key.split('\u0000')[1];
     const missing = (listed !== undefined && !listed.has(key)) || (!isRemote(path) && !(await stat(path).then(() => true, () => false)));
     if (!missing) continue;
-    gone.push(`${describeKey(key)} (${state.files[key]!.events} events)`);
+    gone.push(`${describeKey(key)} (${state.files[key].events} events)`);
     delete state.files[key];
   }
   return gone;
@@ -201,8 +201,8 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
       let total = processor.accumulator();
       let events = 0;
       for (const k of Object.keys(state.files).sort()) {
-        total = accumulate(total, decode(state.files[k]!.result));
-        events += state.files[k]!.events;
+        total = accumulate(total, decode(state.files[k].result));
+        events += state.files[k].events;
       }
       const post = await processor.postprocess?.(total);
       if (post !== undefined) total = post;

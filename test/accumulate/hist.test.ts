@@ -49,9 +49,9 @@ function naive(seeds: number[], n: number): { sumw: Float64Array; sumw2: Float64
   for (const s of seeds) {
     const e = events(s, n);
     for (let i = 0; i < n; i++) {
-      const b = Math.floor(e.x[i]!) * NY + Math.floor(e.y[i]!);
-      sumw[b]! += e.w[i]!;
-      sumw2[b]! += e.w[i]! * e.w[i]!;
+      const b = Math.floor(e.x[i]) * NY + Math.floor(e.y[i]);
+      sumw[b] += e.w[i];
+      sumw2[b] += e.w[i] * e.w[i];
     }
   }
   return { sumw, sumw2 };
@@ -71,7 +71,7 @@ describe('src/hist Hist through accumulate and encode/decode', () => {
     expect(t.muons.mass.variances()).toEqual(ref.sumw2);
     expect(t.muons.mass.entries).toBe(2000);
     // The first output was copied into the total, not adopted: inputs are unchanged.
-    expect(inputs[0]!.muons.mass.values()).toEqual(naive([1], 500).sumw);
+    expect(inputs[0].muons.mass.values()).toEqual(naive([1], 500).sumw);
   });
 
   it('round-trips a Hist exactly and merges decoded chunk outputs like the threads path does', () => {

@@ -31,7 +31,7 @@ describe('PackedSelection against naive per-event loops', () => {
           masksArb(capacity).chain((m) => fc.tuple(fc.constant(m), pickArb(m.masks.length))),
           ([{ n, masks }, [idx, want]]) => {
             const sel = build(masks, capacity);
-            const names = idx.map((i) => masks[i]!.name);
+            const names = idx.map((i) => masks[i].name);
             const all = new Uint8Array(n);
             const any = new Uint8Array(n);
             const req = new Uint8Array(n);
@@ -40,7 +40,7 @@ describe('PackedSelection against naive per-event loops', () => {
               let o = 0;
               let r = 1;
               idx.forEach((i, j) => {
-                const pass = masks[i]!.mask[e] === 1;
+                const pass = masks[i].mask[e] === 1;
                 if (!pass) a = 0;
                 if (pass) o = 1;
                 if (pass !== want[j]) r = 0;
@@ -51,7 +51,7 @@ describe('PackedSelection against naive per-event loops', () => {
             }
             expect(sel.all(...names)).toEqual(all);
             expect(sel.any(...names)).toEqual(any);
-            expect(sel.require(Object.fromEntries(names.map((nm, j) => [nm, want[j]!])))).toEqual(req);
+            expect(sel.require(Object.fromEntries(names.map((nm, j) => [nm, want[j]])))).toEqual(req);
           },
         ),
         { numRuns: 80 },
@@ -64,16 +64,16 @@ describe('PackedSelection against naive per-event loops', () => {
           masksArb(capacity).chain((m) => fc.tuple(fc.constant(m), pickArb(m.masks.length))),
           ([{ n, masks }, [idx]]) => {
             const sel = build(masks, capacity);
-            const names = idx.map((i) => masks[i]!.name);
+            const names = idx.map((i) => masks[i].name);
             const onecut = [n];
             const flow = [n];
             for (let c = 0; c < idx.length; c++) {
               let alone = 0;
               let seq = 0;
               for (let e = 0; e < n; e++) {
-                if (masks[idx[c]!]!.mask[e]) alone++;
+                if (masks[idx[c]].mask[e]) alone++;
                 let ok = true;
-                for (let d = 0; d <= c; d++) if (!masks[idx[d]!]!.mask[e]) ok = false;
+                for (let d = 0; d <= c; d++) if (!masks[idx[d]].mask[e]) ok = false;
                 if (ok) seq++;
               }
               onecut.push(alone);
@@ -87,11 +87,11 @@ describe('PackedSelection against naive per-event loops', () => {
             const counts = [n];
             for (let skip = 0; skip < idx.length; skip++) {
               let c = 0;
-              for (let e = 0; e < n; e++) if (idx.every((i, d) => d === skip || masks[i]!.mask[e])) c++;
+              for (let e = 0; e < n; e++) if (idx.every((i, d) => d === skip || masks[i].mask[e])) c++;
               counts.push(c);
             }
             let passAll = 0;
-            for (let e = 0; e < n; e++) if (idx.every((i) => masks[i]!.mask[e])) passAll++;
+            for (let e = 0; e < n; e++) if (idx.every((i) => masks[i].mask[e])) passAll++;
             counts.push(passAll);
             const nm1 = sel.nminusone(...names);
             expect(nm1.labels).toEqual(['initial', ...names.map((x) => `N - ${x}`), 'N']);

@@ -40,7 +40,7 @@ describe('Weights against naive per-event loops', () => {
           const out = new Float64Array(n);
           for (let e = 0; e < n; e++) {
             let p = 1;
-            for (const f of factors) p *= val(swap && swap.name === f.name ? swap.arr[e]! : f.w[e]!);
+            for (const f of factors) p *= val(swap && swap.name === f.name ? swap.arr[e] : f.w[e]);
             out[e] = p;
           }
           return out;
@@ -74,12 +74,12 @@ describe('Weights against naive per-event loops', () => {
           let min = Infinity;
           let max = -Infinity;
           for (let e = 0; e < n; e++) {
-            sum += f.w[e]!;
-            sumw2 += f.w[e]! * f.w[e]!;
-            min = Math.min(min, f.w[e]!);
-            max = Math.max(max, f.w[e]!);
+            sum += f.w[e];
+            sumw2 += f.w[e] * f.w[e];
+            min = Math.min(min, f.w[e]);
+            max = Math.max(max, f.w[e]);
           }
-          const s = stats[f.name]!;
+          const s = stats[f.name];
           expect([s.sum, s.sumw2, s.min, s.max, s.n]).toEqual([sum, sumw2, min, max, n]);
         }
       }),
@@ -91,7 +91,7 @@ describe('Weights against naive per-event loops', () => {
     const chunk1 = new Weights().add('gen', [1, -2, 3]).statistics;
     const chunk2 = new Weights().add('gen', [0.5, 7]).statistics;
     const total = accumulate(chunk1, decode(encode(chunk2)) as typeof chunk2);
-    const g = total.gen!;
+    const g = total.gen;
     expect([g.sum, g.sumw2, g.min, g.max, g.n]).toEqual([1 - 2 + 3 + 0.5 + 7, 1 + 4 + 9 + 0.25 + 49, -2, 7, 5]);
     const empty = decode(encode(new WeightStatistics())) as WeightStatistics;
     expect([empty.min, empty.max, empty.n]).toEqual([Infinity, -Infinity, 0]);

@@ -39,10 +39,10 @@ export interface Row {
 /** `adl/refs/<query>.csv`: one row per non-empty bin (x = bin centre, y = count). */
 export function readRef(query: string): Row[] {
   const text = readFileSync(sharedPath('adl', 'refs', `${query}.csv`), 'utf8').trim().split(/\r?\n/);
-  if (text[0]!.trim() !== 'x,y') throw new Error(`unexpected header in ${query}.csv: ${text[0]}`);
+  if (text[0].trim() !== 'x,y') throw new Error(`unexpected header in ${query}.csv: ${text[0]}`);
   return text.slice(1).map((line) => {
     const [x, y] = line.split(',').map(Number);
-    return { x: x!, y: y! };
+    return { x: x, y: y };
   });
 }
 
@@ -55,7 +55,7 @@ export function refRows(flowValues: Float64Array, bins: number, lo: number, hi: 
   const w = (hi - lo) / bins;
   const rows: Row[] = [];
   for (let b = 0; b < bins + 2; b++) {
-    const y = flowValues[b]!;
+    const y = flowValues[b];
     if (y !== 0) rows.push({ x: lo + (b - 1) * w + w / 2, y });
   }
   return rows;

@@ -24,7 +24,7 @@ const make = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx',
 function numbers(c: Column): { values: number[]; offsets?: number[] } {
   if ('offsets' in c) {
     const j = c as Jagged;
-    return { values: Array.from(j.content as NumericArray, Number), offsets: Array.from(j.offsets, (o) => o - j.offsets[0]!) };
+    return { values: Array.from(j.content as NumericArray, Number), offsets: Array.from(j.offsets, (o) => o - j.offsets[0]) };
   }
   return { values: Array.from(c as NumericArray, Number) };
 }
@@ -56,7 +56,7 @@ describe('bench/make-adl-dataset.ts', () => {
       await r.close();
       for (const b of BRANCHES) {
         // Float32 on both sides (the source branches are Float_t), so equality is exact.
-        expect(numbers(got[b]!), `${b} of ${file}`).toEqual(numbers(want[b]!));
+        expect(numbers(got[b]), `${b} of ${file}`).toEqual(numbers(want[b]));
       }
     }
   }, 120_000);
@@ -82,8 +82,8 @@ describe('bench/make-adl-dataset.ts', () => {
     const rows = (await conn.runAndReadAll(`SELECT count(*), sum(nJet), sum(len(Jet_pt)) FROM read_parquet('${flat}')`)).getRows();
     const nestedRows = (await conn.runAndReadAll(`SELECT count(*), sum(len(Jet)) FROM read_parquet('${nested}')`)).getRows();
     conn.closeSync();
-    expect(rows[0]!.map(Number)).toEqual([10_000, jets, jets]);
-    expect(nestedRows[0]!.map(Number)).toEqual([10_000, jets]);
+    expect(rows[0].map(Number)).toEqual([10_000, jets, jets]);
+    expect(nestedRows[0].map(Number)).toEqual([10_000, jets]);
   }, 60_000);
 
   it('refuses a bad codec level with a message naming the option', () => {

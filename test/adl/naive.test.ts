@@ -61,9 +61,9 @@ function deltaR(a: { eta: number; phi: number }, b: { eta: number; phi: number }
 function histogram(values: number[], bins: number, lo: number, hi: number): number[] {
   const out = new Array<number>(bins + 2).fill(0);
   for (const v of values) {
-    if (v < lo) out[0]!++;
-    else if (v >= hi) out[bins + 1]!++;
-    else out[1 + Math.floor(((v - lo) / (hi - lo)) * bins)]!++;
+    if (v < lo) out[0]++;
+    else if (v >= hi) out[bins + 1]++;
+    else out[1 + Math.floor(((v - lo) / (hi - lo)) * bins)]++;
   }
   return out;
 }
@@ -79,7 +79,7 @@ function naiveQuery6(events: Event[]): { pt: number[]; btag: number[] } {
     for (let i = 0; i < jets.length; i++)
       for (let j = i + 1; j < jets.length; j++)
         for (let k = j + 1; k < jets.length; k++) {
-          const triple = [jets[i]!, jets[j]!, jets[k]!];
+          const triple = [jets[i], jets[j], jets[k]];
           const diff = Math.abs(invariantMass(triple) - 172.5);
           if (diff < bestDiff) {
             bestDiff = diff;
@@ -115,8 +115,8 @@ function naiveQuery8(events: Event[]): number[] {
     let bestDiff = Infinity;
     for (let i = 0; i < leptons.length; i++)
       for (let j = i + 1; j < leptons.length; j++) {
-        const a = leptons[i]!;
-        const b = leptons[j]!;
+        const a = leptons[i];
+        const b = leptons[j];
         if (a.flavour !== b.flavour || a.charge === b.charge) continue;
         const diff = Math.abs(invariantMass([a, b]) - 91.2);
         if (diff < bestDiff) {
@@ -125,7 +125,7 @@ function naiveQuery8(events: Event[]): number[] {
         }
       }
     if (!pair) continue;
-    const others = leptons.filter((_, i) => i !== pair![0] && i !== pair![1]);
+    const others = leptons.filter((_, i) => i !== pair[0] && i !== pair[1]);
     const lead = others.reduce((a, b) => (b.pt > a.pt ? b : a));
     out.push(Math.sqrt(2 * ev.MET.pt * lead.pt * (1 - Math.cos(ev.MET.phi - lead.phi))));
   }
@@ -150,22 +150,22 @@ describe.each(INPUTS)('ADL queries 6–8 on $label equal a naive per-event loop'
     const h = await runQuery('query-6', file, { chunksize, maxchunks });
     const naive = naiveQuery6(events);
     expect(naive.pt.length).toBeGreaterThan(50);
-    expect([...h['query-6-1']!.values({ flow: true })]).toEqual(histogram(naive.pt, 100, 15, 40));
-    expect([...h['query-6-2']!.values({ flow: true })]).toEqual(histogram(naive.btag, 100, 0, 1));
+    expect([...h['query-6-1'].values({ flow: true })]).toEqual(histogram(naive.pt, 100, 15, 40));
+    expect([...h['query-6-2'].values({ flow: true })]).toEqual(histogram(naive.btag, 100, 0, 1));
   });
 
   it('query-7: scalar sum of isolated jet pt', async () => {
     const h = await runQuery('query-7', file, { chunksize, maxchunks });
     const naive = naiveQuery7(events);
     expect(naive.length).toBeGreaterThan(50);
-    expect([...h['query-7']!.values({ flow: true })]).toEqual(histogram(naive, 100, 15, 200));
+    expect([...h['query-7'].values({ flow: true })]).toEqual(histogram(naive, 100, 15, 200));
   });
 
   it('query-8: transverse mass of MET and the lepton outside the Z candidate', async () => {
     const h = await runQuery('query-8', file, { chunksize, maxchunks });
     const naive = naiveQuery8(events);
     expect(naive.length).toBeGreaterThan(0);
-    expect([...h['query-8']!.values({ flow: true })]).toEqual(histogram(naive, 100, 15, 250));
+    expect([...h['query-8'].values({ flow: true })]).toEqual(histogram(naive, 100, 15, 250));
   });
 });
 
@@ -173,7 +173,7 @@ describe('threads executor', () => {
   it('query-6 on two worker threads equals the naive loop', async () => {
     const h = await runQuery('query-6', 'Run2012B_SingleMu-restructured-1000.parquet', { chunksize: 250, executor: 'threads' });
     const naive = naiveQuery6(events);
-    expect([...h['query-6-1']!.values({ flow: true })]).toEqual(histogram(naive.pt, 100, 15, 40));
-    expect([...h['query-6-2']!.values({ flow: true })]).toEqual(histogram(naive.btag, 100, 0, 1));
+    expect([...h['query-6-1'].values({ flow: true })]).toEqual(histogram(naive.pt, 100, 15, 40));
+    expect([...h['query-6-2'].values({ flow: true })]).toEqual(histogram(naive.btag, 100, 0, 1));
   });
 });

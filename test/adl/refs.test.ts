@@ -29,10 +29,10 @@ function expectRowsEqual(actual: Row[], expected: Row[]): void {
 
 describe.each(INPUTS)('ADL queries 1–5 on $label', ({ file, chunksize, maxchunks }) => {
   it.each(Object.keys(BINNING))('%s matches the reference bin for bin', async (query) => {
-    const [bins, lo, hi] = BINNING[query]!;
+    const [bins, lo, hi] = BINNING[query];
     const hists = await runQuery(query, file, { chunksize, maxchunks });
     expect(Object.keys(hists)).toEqual([query]);
-    const h = hists[query]!;
+    const h = hists[query];
     const ref = readRef(query);
     expect(ref.length).toBeGreaterThan(3);
     expectRowsEqual(refRows(h.values({ flow: true }), bins, lo, hi), ref);

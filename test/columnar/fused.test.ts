@@ -80,10 +80,10 @@ describe('fused = unfused (eager kernels), random jagged inputs', () => {
         const pt = field(col, 'pt');
         const keep = ak.gt(field(col, 'eta'), c.cut / 5);
         const selPt = ak.selectObjects(pt, keep);
-        expectSameValues(s!, Array.from(ak.sum(selPt)));
-        expectSameValues(n!, Array.from(ak.count(keep)));
-        expectSameValues(mn!, Array.from(ak.min(selPt)));
-        expectSameValues(mx!, Array.from(ak.max(selPt)));
+        expectSameValues(s, Array.from(ak.sum(selPt)));
+        expectSameValues(n, Array.from(ak.count(keep)));
+        expectSameValues(mn, Array.from(ak.min(selPt)));
+        expectSameValues(mx, Array.from(ak.max(selPt)));
         expectSameValues(any, Array.from(ak.any(ak.gt(pt, c.cut))));
         expectSameValues(all, Array.from(ak.all(ak.gt(pt, c.cut))));
       }),
@@ -160,31 +160,31 @@ describe('fused combinatorics = naive per-event loops', () => {
         const expPt: number[] = [];
         const expMax: number[] = [];
         c.pt.forEach((pts, e) => {
-          const v = pts.map((pt, i) => p4(f32(pt), c.eta[e]![i]!, f32(c.phi[e]![i]!), f32(c.mass[e]![i]!)));
+          const v = pts.map((pt, i) => p4(f32(pt), c.eta[e][i], f32(c.phi[e][i]), f32(c.mass[e][i])));
           let found = false;
           for (let i = 0; i < v.length && !found; i++)
             for (let k = i + 1; k < v.length && !found; k++) {
-              const m = massOf(v[i]!, v[k]!);
-              if (c.charge[e]![i] !== c.charge[e]![k] && m >= lo && m <= lo + 20) found = true;
+              const m = massOf(v[i], v[k]);
+              if (c.charge[e][i] !== c.charge[e][k] && m >= lo && m <= lo + 20) found = true;
             }
-          if (found) expPair.push(c.met[e]!);
+          if (found) expPair.push(c.met[e]);
           let bestD = Infinity;
           let bt: number[] | undefined;
           for (let i = 0; i < v.length; i++)
             for (let j = i + 1; j < v.length; j++)
               for (let k = j + 1; k < v.length; k++) {
-                const d = Math.abs(massOf(v[i]!, v[j]!, v[k]!) - 10);
+                const d = Math.abs(massOf(v[i], v[j], v[k]) - 10);
                 if (d < bestD) [bestD, bt] = [d, [i, j, k]];
               }
           if (bt) {
-            const [x, y] = [0, 1].map((q) => v[bt![0]!]![q]! + v[bt![1]!]![q]! + v[bt![2]!]![q]!) as [number, number];
+            const [x, y] = [0, 1].map((q) => v[bt[0]][q] + v[bt[1]][q] + v[bt[2]][q]) as [number, number];
             expPt.push(Math.sqrt(x * x + y * y));
-            expMax.push(Math.max(...bt.map((i) => f32(pts[i]!))));
+            expMax.push(Math.max(...bt.map((i) => f32(pts[i]))));
           }
         });
         expectSameValues(hasPair, expPair);
-        expectSameValues(bpt!, expPt);
-        expectSameValues(bmax!, expMax);
+        expectSameValues(bpt, expPt);
+        expectSameValues(bmax, expMax);
       }),
       { numRuns: 150 },
     );
@@ -212,7 +212,7 @@ describe('fused combinatorics = naive per-event loops', () => {
         for (let e = 0; e < n; e++) {
           type L = { pt: number; eta: number; phi: number; mass: number; src: number };
           const objs = (c: Chunk, src: number): L[] =>
-            c.pt[e]!.map((pt, i) => ({ pt: f32(pt), eta: c.eta[e]![i]!, phi: f32(c.phi[e]![i]!), mass: f32(c.mass[e]![i]!), src }));
+            c.pt[e].map((pt, i) => ({ pt: f32(pt), eta: c.eta[e][i], phi: f32(c.phi[e][i]), mass: f32(c.mass[e][i]), src }));
           const all = [...objs(c1, 0), ...objs(c2n, 1)];
           const dr = (p: L, q: L) => {
             const dphi = ak.wrapPhi(p.phi - q.phi);
@@ -225,16 +225,16 @@ describe('fused combinatorics = naive per-event loops', () => {
           let pair: [number, number] | undefined;
           for (let i = 0; i < all.length; i++)
             for (let k = i + 1; k < all.length; k++) {
-              if (all[i]!.src !== all[k]!.src) continue;
-              const d = Math.abs(massOf(p4(all[i]!.pt, all[i]!.eta, all[i]!.phi, all[i]!.mass), p4(all[k]!.pt, all[k]!.eta, all[k]!.phi, all[k]!.mass)) - 5);
+              if (all[i].src !== all[k].src) continue;
+              const d = Math.abs(massOf(p4(all[i].pt, all[i].eta, all[i].phi, all[i].mass), p4(all[k].pt, all[k].eta, all[k].phi, all[k].mass)) - 5);
               if (d < bestD) [bestD, pair] = [d, [i, k]];
             }
           if (!pair) continue;
           let li = -1;
           all.forEach((l, i) => {
-            if (i !== pair![0] && i !== pair![1] && l.pt > (li < 0 ? -Infinity : all[li]!.pt)) li = i;
+            if (i !== pair[0] && i !== pair[1] && l.pt > (li < 0 ? -Infinity : all[li].pt)) li = i;
           });
-          if (li >= 0) expLead.push(all[li]!.pt * (all[li]!.src + 1));
+          if (li >= 0) expLead.push(all[li].pt * (all[li].src + 1));
         }
         expectSameValues(sums, expSums);
         expectSameValues(leadPt, expLead);
@@ -314,7 +314,7 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
   const naiveBin = (edges: number[], x: number): number => {
     if (Number.isNaN(x)) return -1;
     let b = 0;
-    for (let i = 1; i < edges.length - 1; i++) if (x >= edges[i]!) b = i;
+    for (let i = 1; i < edges.length - 1; i++) if (x >= edges[i]) b = i;
     return b;
   };
   const edgesArb = fc.uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: 2, maxLength: 7 }).map((xs) => xs.sort((a, b) => a - b).map((x) => x / 8));
@@ -324,7 +324,7 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
       fc.property(chunkArb, edgesArb, edgesArb, fc.integer(), (c, ex, ey, seed) => {
         const vals = Array.from({ length: ex.length - 1 }, (_, i) => Array.from({ length: ey.length - 1 }, (_, j) => ((seed % 97) + 13 * i + 7 * j) / 10));
         const table = new ak.BinnedLookup(vals, [ex, ey], 'sf');
-        const table1 = new ak.BinnedLookup(vals.map((r) => r[0]!), [ex], 'sf1');
+        const table1 = new ak.BinnedLookup(vals.map((r) => r[0]), [ex], 'sf1');
         const jets = lazyObjects(collection(c), 'Jet');
         const met = lazyColumn(toFlat(c.met, 'f64'), 'MET_pt');
         const got = compute(table.at(jets.eta, jets.pt));
@@ -332,9 +332,9 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
         const exp: number[] = [];
         c.pt.forEach((l, e) =>
           l.forEach((pt, i) => {
-            const bx = naiveBin(ex, c.eta[e]![i]!);
+            const bx = naiveBin(ex, c.eta[e][i]);
             const by = naiveBin(ey, stored(pt, 'f32'));
-            exp.push(bx < 0 || by < 0 ? NaN : vals[bx]![by]!);
+            exp.push(bx < 0 || by < 0 ? NaN : vals[bx][by]);
           }),
         );
         expectSameValues(got, exp);
@@ -342,11 +342,11 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
           got1,
           c.met.map((m) => {
             const b = naiveBin(ex, m);
-            return b < 0 ? NaN : m * vals[b]![0]!;
+            return b < 0 ? NaN : m * vals[b][0];
           }),
         );
         // The scalar form agrees, and an event-level reduction over looked-up values works too.
-        c.pt.forEach((l, e) => l.forEach((pt, i) => expect(Object.is(table.value(c.eta[e]![i]!, stored(pt, 'f32')), exp[c.pt.slice(0, e).flat().length + i])).toBe(true)));
+        c.pt.forEach((l, e) => l.forEach((pt, i) => expect(Object.is(table.value(c.eta[e][i], stored(pt, 'f32')), exp[c.pt.slice(0, e).flat().length + i])).toBe(true)));
         const sums = compute(jets.sum((j) => table.at(j.eta, j.pt).where(j.pt.gt(c.cut))));
         expect(sums.length).toBe(c.pt.length);
       }),

@@ -72,7 +72,7 @@ describe('default tree', () => {
 
   it('dataset files without a tree: preprocessing records the tree the reader took, also from the cache', async () => {
     const ds = await resolveFileset({ hzz: [ONE_TREE], dy: { files: [sharedPath('data', 'nano_dy.root')] } }, dir);
-    expect(ds[0]!.files).toEqual([{ path: ONE_TREE }]);
+    expect(ds[0].files).toEqual([{ path: ONE_TREE }]);
     const cacheFile = join(dir, 'cache.json');
     const first = await planWork(ds, { cacheFile, chunksize: 1000 });
     expect(first.files.map((f) => f.tree)).toEqual(['events', 'Events']);
@@ -82,7 +82,7 @@ describe('default tree', () => {
     expect(again.files.map((f) => f.tree)).toEqual(['events', 'Events']);
     // --treename (the caller's default) still applies to files that name none
     const named = await resolveFileset({ hzz: [ONE_TREE] }, dir, { treeName: 'events' });
-    expect(named[0]!.files).toEqual([{ path: ONE_TREE, tree: 'events' }]);
+    expect(named[0].files).toEqual([{ path: ONE_TREE, tree: 'events' }]);
   });
 
   it('run-analysis needs no --treename for a one-tree file, and names the flag for a file with several', () => {

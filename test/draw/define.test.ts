@@ -23,7 +23,7 @@ async function naive(): Promise<{ ht: number[]; met: number[] }> {
     const met = Array.from(c.MET_pt as Float32Array);
     const ht = met.map((_, e) => {
       let s = 0;
-      for (let i = jet.offsets[e]!; i < jet.offsets[e + 1]!; i++) if (jet.content[i]! > 30) s += jet.content[i]!;
+      for (let i = jet.offsets[e]; i < jet.offsets[e + 1]; i++) if (jet.content[i] > 30) s += jet.content[i];
       return s;
     });
     return { ht, met };
@@ -44,7 +44,7 @@ describe('events.define', () => {
       });
       expect(result.byName).toBe(result.h);
       expect(Array.from(result.h)).toEqual(ht.slice(100, 600).map((v) => expect.closeTo(v, 9)));
-      expect(Array.from(result.r)).toEqual(ht.slice(100, 600).map((v, i) => expect.closeTo(2 * v + met[100 + i]!, 9)));
+      expect(Array.from(result.r)).toEqual(ht.slice(100, 600).map((v, i) => expect.closeTo(2 * v + met[100 + i], 9)));
     } finally {
       await reader.close();
     }
@@ -73,10 +73,10 @@ describe('events.define', () => {
     });
     const count = (vals: number[], n: number, lo: number, hi: number) => {
       const c = new Array<number>(n + 2).fill(0);
-      for (const v of vals) c[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]!++;
+      for (const v of vals) c[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]++;
       return c;
     };
-    expect(Array.from(out.accumulator.ht!.values({ flow: true }))).toEqual(count(ht, 40, 0, 400));
-    expect(Array.from(out.accumulator.htOverMet!.values({ flow: true }))).toEqual(count(ht.map((h, i) => h / met[i]!), 40, 0, 20));
+    expect(Array.from(out.accumulator.ht.values({ flow: true }))).toEqual(count(ht, 40, 0, 400));
+    expect(Array.from(out.accumulator.htOverMet.values({ flow: true }))).toEqual(count(ht.map((h, i) => h / met[i]), 40, 0, 20));
   });
 });

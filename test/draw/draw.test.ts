@@ -52,7 +52,7 @@ it('reads a dataset JSON (files relative to the JSON) like a file', async () => 
 type Cols = Record<string, Column>;
 const jag = (c: Column, e: number): number[] => {
   const j = c as { offsets: Int32Array; content: ArrayLike<number> };
-  return Array.from({ length: j.offsets[e + 1]! - j.offsets[e]! }, (_, i) => Number(j.content[j.offsets[e]! + i]));
+  return Array.from({ length: j.offsets[e + 1] - j.offsets[e] }, (_, i) => Number(j.content[j.offsets[e] + i]));
 };
 const flat = (c: Column, e: number): number => Number((c as ArrayLike<number>)[e]);
 
@@ -60,16 +60,16 @@ const NAIVE: { expr: string; cut?: string; branches: string[]; values: (c: Cols,
   {
     expr: 'sum(Jet_pt[Jet_pt > 30])',
     branches: ['Jet_pt'],
-    values: (c, e) => [jag(c.Jet_pt!, e).filter((p) => p > 30).reduce((a, b) => a + b, 0)],
+    values: (c, e) => [jag(c.Jet_pt, e).filter((p) => p > 30).reduce((a, b) => a + b, 0)],
   },
   {
     expr: 'sqrt(2*MET_pt*Muon_pt[0]*(1-cos(MET_phi-Muon_phi[0])))',
     branches: ['MET_pt', 'MET_phi', 'Muon_pt', 'Muon_phi'],
     values: (c, e) => {
-      const pt = jag(c.Muon_pt!, e);
-      const phi = jag(c.Muon_phi!, e);
+      const pt = jag(c.Muon_pt, e);
+      const phi = jag(c.Muon_phi, e);
       if (pt.length === 0) return [];
-      return [Math.sqrt(2 * flat(c.MET_pt!, e) * pt[0]! * (1 - Math.cos(flat(c.MET_phi!, e) - phi[0]!)))];
+      return [Math.sqrt(2 * flat(c.MET_pt, e) * pt[0] * (1 - Math.cos(flat(c.MET_phi, e) - phi[0])))];
     },
   },
   {
@@ -77,17 +77,17 @@ const NAIVE: { expr: string; cut?: string; branches: string[]; values: (c: Cols,
     cut: 'MET_pt > 20',
     branches: ['Muon_pt', 'MET_pt'],
     values: (c, e) => {
-      const pt = jag(c.Muon_pt!, e);
-      return flat(c.MET_pt!, e) > 20 && pt.length > 1 ? [pt[1]!] : [];
+      const pt = jag(c.Muon_pt, e);
+      return flat(c.MET_pt, e) > 20 && pt.length > 1 ? [pt[1]] : [];
     },
   },
   {
     expr: 'Jet_pt[abs(Jet_eta) < 1 and Jet_pt > 20] * 2 - 1',
     branches: ['Jet_pt', 'Jet_eta'],
     values: (c, e) => {
-      const pt = jag(c.Jet_pt!, e);
-      const eta = jag(c.Jet_eta!, e);
-      return pt.filter((p, i) => Math.abs(eta[i]!) < 1 && p > 20).map((p) => p * 2 - 1);
+      const pt = jag(c.Jet_pt, e);
+      const eta = jag(c.Jet_eta, e);
+      return pt.filter((p, i) => Math.abs(eta[i]) < 1 && p > 20).map((p) => p * 2 - 1);
     },
   },
 ];
@@ -104,7 +104,7 @@ describe('draw equals a naive loop over the raw columns', () => {
     }
     const [n, lo, hi] = [40, 0, 200];
     const expected = new Array<number>(n + 2).fill(0);
-    for (const v of vals) expected[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]!++;
+    for (const v of vals) expected[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]++;
     const r = await draw(FLAT, expr, { cut, bins: [n, lo, hi], chunksize: 170 });
     expect(vals.length).toBeGreaterThan(20);
     expect(r.entries).toBe(vals.length);

@@ -98,7 +98,7 @@ describe('entry range family', () => {
     ];
     for (const [file, own] of cases) {
       await withReader(file, async (r) => {
-        const col = r.branches()[0]!.name;
+        const col = r.branches()[0].name;
         const e = await caught(r.read([col], 0, r.numEntries + 1));
         expect(e, file).toBeInstanceOf(own);
         expect(e, file).toBeInstanceOf(EntryRangeError);

@@ -122,7 +122,7 @@ export function toyEvents(n: number, seed = 7): ToyEvent[] {
       pt: f32(15 + r() * 100), eta: f32(r() * 6 - 3), phi: f32(r() * 6.28 - 3.14), mass: f32(r() * 20),
       muonIdx1: Math.floor(r() * (nMu + 2)) - 1,
     }));
-    const gen = Array.from({ length: nGen }, (_, k) => ({ pdgId: [1, -1, 13, -13, 23, 21][Math.floor(r() * 6)]!, mother: k === 0 ? -1 : Math.floor(r() * k) }));
+    const gen = Array.from({ length: nGen }, (_, k) => ({ pdgId: [1, -1, 13, -13, 23, 21][Math.floor(r() * 6)], mother: k === 0 ? -1 : Math.floor(r() * k) }));
     events.push({
       run: 194000 + Math.floor(i / 10), event: 1000 + i, metPt: f32(r() * 80), metPhi: f32(r() * 6.28 - 3.14), isoMu24: r() < 0.3 ? 1 : 0,
       muons, jets, gen, pdfWeights: Array.from({ length: 3 }, () => f32(r())),

@@ -90,7 +90,7 @@ describe('collections', () => {
     expect(result.pt.offsets[0]).toBe(0);
     expect(Array.from(result.pt.content.subarray(0, result.pt.offsets[75]))).toEqual(EVENTS.slice(5, 80).flatMap((e) => e.muons.map((m) => m.pt)));
     expect(result.jetPt.offsets[0]).toBe(3);
-    expect(result.jetPt.content[result.jetPt.offsets[0]!]).toBe(EVENTS.slice(5, 80).flatMap((e) => e.jets.map((j) => j.pt))[0]);
+    expect(result.jetPt.content[result.jetPt.offsets[0]]).toBe(EVENTS.slice(5, 80).flatMap((e) => e.jets.map((j) => j.pt))[0]);
   });
 
   it('gives global indices for links: Jet → matched muon pt, GenPart → mother pdgId', async () => {
@@ -100,19 +100,19 @@ describe('collections', () => {
       const g = e.Jet.muonIdx1G.content;
       const muPt = e.Muon.pt.content;
       const matched = new Float64Array(g.length);
-      for (let j = 0; j < g.length; j++) matched[j] = g[j]! >= 0 ? muPt[g[j]!]! : NaN;
+      for (let j = 0; j < g.length; j++) matched[j] = g[j] >= 0 ? muPt[g[j]] : NaN;
       const m = e.GenPart.genPartIdxMotherG.content;
       const pdg = e.GenPart.pdgId.content;
       const motherPdg = new Float64Array(m.length);
-      for (let k = 0; k < m.length; k++) motherPdg[k] = m[k]! >= 0 ? pdg[m[k]!]! : 0;
+      for (let k = 0; k < m.length; k++) motherPdg[k] = m[k] >= 0 ? pdg[m[k]] : 0;
       return { matched: Array.from(matched), motherPdg: Array.from(motherPdg), links: e.Jet.links };
     });
     // Naive: per event, per jet, look up the muon list of the same event.
     const naiveMatched: number[] = [];
     const naiveMother: number[] = [];
     for (const ev of EVENTS.slice(start, stop)) {
-      for (const j of ev.jets) naiveMatched.push(j.muonIdx1 >= 0 && j.muonIdx1 < ev.muons.length ? ev.muons[j.muonIdx1]!.pt : NaN);
-      for (const gp of ev.gen) naiveMother.push(gp.mother >= 0 ? ev.gen[gp.mother]!.pdgId : 0);
+      for (const j of ev.jets) naiveMatched.push(j.muonIdx1 >= 0 && j.muonIdx1 < ev.muons.length ? ev.muons[j.muonIdx1].pt : NaN);
+      for (const gp of ev.gen) naiveMother.push(gp.mother >= 0 ? ev.gen[gp.mother].pdgId : 0);
     }
     expect(result.matched).toEqual(naiveMatched);
     expect(result.motherPdg).toEqual(naiveMother);
@@ -125,9 +125,9 @@ describe('collections', () => {
 describe('inconsistent readers', () => {
   it('refuses fields of one collection whose counts disagree, naming the branch and the entry', async () => {
     const data = toyBranches(EVENTS);
-    const eta = (data.Muon_eta!.values as number[][]).map((l) => [...l]);
-    eta[42]!.push(0.5);
-    data.Muon_eta = { ...data.Muon_eta!, values: eta };
+    const eta = (data.Muon_eta.values as number[][]).map((l) => [...l]);
+    eta[42].push(0.5);
+    data.Muon_eta = { ...data.Muon_eta, values: eta };
     const r = new MemoryReader('mem://bad', data);
     const err = await runOnEvents(r, 0, 100, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length).catch((x: unknown) => x);
     expect((err as Error).name).toBe('ColumnShapeMismatchError');

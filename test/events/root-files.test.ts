@@ -79,7 +79,7 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
 
   /** Jet → pt of muonIdx1's muon, GenPart → pdgId of its mother, Electron → its GenPart's pdgId. */
   const linked = (e: Events) => {
-    const gather = (idx: NumericArray, values: NumericArray, none: number) => Array.from(idx, (g) => (g >= 0 ? values[g]! : none));
+    const gather = (idx: NumericArray, values: NumericArray, none: number) => Array.from(idx, (g) => (g >= 0 ? values[g] : none));
     return {
       jetMuonPt: gather(e.Jet.muonIdx1G.content, e.Muon.pt.content, NaN),
       motherPdg: gather(e.GenPart.genPartIdxMotherG.content, e.GenPart.pdgId.content, 0),
@@ -96,13 +96,13 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
     const cnt = (b: string) => raw[b] as NumericArray;
     const jag = (b: string) => raw[b] as Jagged;
     // Walk events with running cursors built from the counts branches only.
-    const at = (b: string, k: number) => jag(b).content[jag(b).offsets[0]! + k]!;
+    const at = (b: string, k: number) => jag(b).content[jag(b).offsets[0] + k];
     const naiveJetMuonPt: number[] = [];
     const naiveMother: number[] = [];
     const naiveElGen: number[] = [];
     let j0 = 0, m0 = 0, g0 = 0, e0 = 0;
     for (let i = 0; i < n; i++) {
-      const nj = cnt('nJet')[i]!, nm = cnt('nMuon')[i]!, ng = cnt('nGenPart')[i]!, ne = cnt('nElectron')[i]!;
+      const nj = cnt('nJet')[i], nm = cnt('nMuon')[i], ng = cnt('nGenPart')[i], ne = cnt('nElectron')[i];
       for (let j = 0; j < nj; j++) {
         const k = at('Jet_muonIdx1', j0 + j);
         naiveJetMuonPt.push(k >= 0 && k < nm ? at('Muon_pt', m0 + k) : NaN);

@@ -16,10 +16,10 @@ function leadingMuon(events: Events): { n: number; sumPt: number; sumMet: number
   let sumPt = 0;
   let sumMet = 0;
   for (let i = 0; i < events.numEvents; i++) {
-    if (off[i + 1]! - off[i]! < 2) continue;
+    if (off[i + 1] - off[i] < 2) continue;
     n++;
-    sumPt += pt[off[i]!]!;
-    sumMet += met[i]!;
+    sumPt += pt[off[i]];
+    sumMet += met[i];
   }
   return { n, sumPt, sumMet };
 }
@@ -31,7 +31,7 @@ function naiveLeadingMuon(evs: ToyEvent[]) {
   for (const e of evs) {
     if (e.muons.length < 2) continue;
     n++;
-    sumPt += e.muons[0]!.pt;
+    sumPt += e.muons[0].pt;
     sumMet += e.metPt;
   }
   return { n, sumPt, sumMet };
@@ -101,7 +101,7 @@ describe('runOnEvents: lazy loading', () => {
   it('ignores prefetch names the file lacks and still reads nothing untouched', async () => {
     const r = reader();
     const out = await runOnEvents(r, 0, 10, (e) => e.run[0], { prefetch: ['run', 'Muon_ptt'] });
-    expect(out.result).toBe(EVENTS[0]!.run);
+    expect(out.result).toBe(EVENTS[0].run);
     expect(out.columnsReadOnAccess).toEqual([]);
     expect(out.columnsRead).toEqual(['run']);
   });
@@ -109,7 +109,7 @@ describe('runOnEvents: lazy loading', () => {
   it('reports prefetched-but-unused branches in columnsRead but not in columnsAccessed', async () => {
     const r = reader();
     const out = await runOnEvents(r, 0, 10, (e) => e.MET.pt[1], { prefetch: ['MET_pt', 'Jet_pt'] });
-    expect(out.result).toBe(EVENTS[1]!.metPt);
+    expect(out.result).toBe(EVENTS[1].metPt);
     expect(out.columnsRead).toEqual(['Jet_pt', 'MET_pt']);
     expect(out.columnsAccessed).toEqual(['MET_pt']);
   });

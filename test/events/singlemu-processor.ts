@@ -46,25 +46,25 @@ export function singleMu(e: Events): SingleMuResult {
   const mjet = e.Muon.jetIdxG.content;
   const r: SingleMuResult = { sumMet: 0, eventsTwoJets40: 0, sumCentralJetPt: 0, eventsZmumu: 0, eventsIsoMu24: 0, matchedJetPtSum: 0, matchedMuons: 0, maxJetsPerEvent: 0 };
   for (let i = 0; i < e.numEvents; i++) {
-    r.sumMet += met[i]!;
+    r.sumMet += met[i];
     if (hlt[i]) r.eventsIsoMu24++;
     let n40 = 0;
-    r.maxJetsPerEvent = Math.max(r.maxJetsPerEvent, joff[i + 1]! - joff[i]!);
-    for (let j = joff[i]!; j < joff[i + 1]!; j++) {
-      if (jpt[j]! > 40) n40++;
-      if (Math.abs(jeta[j]!) < 1) r.sumCentralJetPt += jpt[j]!;
+    r.maxJetsPerEvent = Math.max(r.maxJetsPerEvent, joff[i + 1] - joff[i]);
+    for (let j = joff[i]; j < joff[i + 1]; j++) {
+      if (jpt[j] > 40) n40++;
+      if (Math.abs(jeta[j]) < 1) r.sumCentralJetPt += jpt[j];
     }
     if (n40 >= 2) r.eventsTwoJets40++;
     let z = false;
-    for (let a = moff[i]!; a < moff[i + 1]!; a++) {
-      const g = mjet[a]!;
+    for (let a = moff[i]; a < moff[i + 1]; a++) {
+      const g = mjet[a];
       if (g >= 0) {
         r.matchedMuons++;
-        r.matchedJetPtSum += jpt[g]!;
+        r.matchedJetPtSum += jpt[g];
       }
-      for (let b = a + 1; b < moff[i + 1]!; b++) {
+      for (let b = a + 1; b < moff[i + 1]; b++) {
         if (mq[a] === mq[b]) continue;
-        const m = pairMass(mpt[a]!, meta[a]!, mphi[a]!, mmass[a]!, mpt[b]!, meta[b]!, mphi[b]!, mmass[b]!);
+        const m = pairMass(mpt[a], meta[a], mphi[a], mmass[a], mpt[b], meta[b], mphi[b], mmass[b]);
         if (m >= 60 && m <= 120) z = true;
       }
     }
@@ -88,9 +88,9 @@ export function naiveSingleMu(rows: Row[]): SingleMuResult {
   const r: SingleMuResult = { sumMet: 0, eventsTwoJets40: 0, sumCentralJetPt: 0, eventsZmumu: 0, eventsIsoMu24: 0, matchedJetPtSum: 0, matchedMuons: 0, maxJetsPerEvent: 0 };
   for (const row of rows) {
     const list = (k: string) => Array.from(row[k] as ArrayLike<number>, Number);
-    const jets = list('Jet_pt').map((pt, k) => ({ pt, eta: list('Jet_eta')[k]! }));
+    const jets = list('Jet_pt').map((pt, k) => ({ pt, eta: list('Jet_eta')[k] }));
     const mus = list('Muon_pt').map((pt, k) => ({
-      pt, eta: list('Muon_eta')[k]!, phi: list('Muon_phi')[k]!, mass: list('Muon_mass')[k]!, q: list('Muon_charge')[k]!, jet: list('Muon_jetIdx')[k]!,
+      pt, eta: list('Muon_eta')[k], phi: list('Muon_phi')[k], mass: list('Muon_mass')[k], q: list('Muon_charge')[k], jet: list('Muon_jetIdx')[k],
     }));
     r.sumMet += Number(row.MET_pt);
     if (row.HLT_IsoMu24) r.eventsIsoMu24++;
@@ -101,7 +101,7 @@ export function naiveSingleMu(rows: Row[]): SingleMuResult {
     mus.forEach((a, ia) => {
       if (a.jet >= 0 && a.jet < jets.length) {
         r.matchedMuons++;
-        r.matchedJetPtSum += jets[a.jet]!.pt;
+        r.matchedJetPtSum += jets[a.jet].pt;
       }
       for (const b of mus.slice(ia + 1)) {
         if (a.q === b.q) continue;

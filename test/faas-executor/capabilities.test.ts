@@ -79,7 +79,7 @@ describe('capability routing', () => {
     const { code, stdout } = await cli([join(repoRoot, 'bin', 'ristretto.mjs'), 'faas', 'endpoint', 'list', '--service', cluster.url]);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n').map((l) => l.split('\t'));
-    expect(lines[0]!.slice(-2)).toEqual(['tags', 'local_paths']);
+    expect(lines[0].slice(-2)).toEqual(['tags', 'local_paths']);
     expect(lines.find((l) => l[1] === 'near')!.slice(-2)).toEqual(['cpu,site=T2_US,cost=3', `${join(cluster.dir, 'near-mount')}/`]);
     expect(lines.find((l) => l[1] === 'far')!.slice(-2)).toEqual(['gpu,site=T1_DE', '-']);
   });
@@ -163,10 +163,10 @@ describe('capability routing', () => {
       expect(r.metrics.chunks).toBe(20);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const done = Object.fromEntries(ex.progress().map((e) => [e.name, e.done]));
-      expect(done.near! + done.far!).toBe(20);
+      expect(done.near + done.far).toBe(20);
       // Without locality the two equal endpoints split the chunks about evenly (measured 10/10, and 19/1
       // with it); only work stealing at the very end may hand a few queued ones to "far".
-      expect(done.near!).toBeGreaterThanOrEqual(15);
+      expect(done.near).toBeGreaterThanOrEqual(15);
     } finally {
       await ex.close();
     }
@@ -178,7 +178,7 @@ describe('capability routing', () => {
       const r = await runAnalysis({ fileset: dataset(other, { sleepMs: 200 }), processor: SLEEPY, executor: ex2, chunksize: 500, cacheFile: false });
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const done = Object.fromEntries(ex2.progress().map((e) => [e.name, e.done]));
-      expect(done.far!).toBeGreaterThan(0);
+      expect(done.far).toBeGreaterThan(0);
     } finally {
       await ex2.close();
     }

@@ -133,11 +133,11 @@ describe('endpoint policy on real endpoints', () => {
     // Warm both endpoints first: a worker's first chunk imports the processor (seconds on a loaded
     // machine), and a cold "quick" would rightly look slow to a run this short.
     const warm = await placements('data-local');
-    expect(warm.quick! + warm.cheap!).toBe(CHUNKS);
+    expect(warm.quick + warm.cheap).toBe(CHUNKS);
     const done = await placements('fastest');
     // Same endpoints, the opposite choice: "quick" finishes a chunk in a fraction of the time.
-    expect(done.quick!).toBeGreaterThan(done.cheap!);
-    expect(done.quick!).toBeGreaterThanOrEqual(12);
+    expect(done.quick).toBeGreaterThan(done.cheap);
+    expect(done.quick).toBeGreaterThanOrEqual(12);
   });
 
   it('cheapest falls back to the next cost when the cheap endpoint leaves mid-run; results exact', async () => {
@@ -152,9 +152,9 @@ describe('endpoint policy on real endpoints', () => {
       expect(r.metrics.events).toBe(ENTRIES);
       expect(bytesOf(r.accumulator).equals(reference)).toBe(true);
       const done = Object.fromEntries(ex.progress().map((e) => [e.name, e.done]));
-      expect(done.cheap2! + done.quick!).toBe(CHUNKS);
-      expect(done.cheap2!).toBeGreaterThanOrEqual(2);
-      expect(done.quick!).toBeGreaterThan(0);
+      expect(done.cheap2 + done.quick).toBe(CHUNKS);
+      expect(done.cheap2).toBeGreaterThanOrEqual(2);
+      expect(done.quick).toBeGreaterThan(0);
       expect(ex.faas.endpointsLost).toBe(1);
     } finally {
       await ex.close();

@@ -146,8 +146,8 @@ describe('FaaS executor', () => {
       // Every retried chunk had a losing copy: cancelled before it finished or discarded when it arrived.
       expect(ex.faas.duplicatesCancelled + ex.faas.duplicatesDiscarded).toBeGreaterThanOrEqual(ex.faas.tailRetries);
       const [a, b] = ex.progress();
-      expect(a!.done + b!.done).toBe(10);
-      expect(b!.done).toBe(0); // 20 s per chunk there: the run could only finish this way
+      expect(a.done + b.done).toBe(10);
+      expect(b.done).toBe(0); // 20 s per chunk there: the run could only finish this way
     } finally {
       await ex.close();
     }
@@ -177,9 +177,9 @@ describe('FaaS executor', () => {
       // them on site-b, and the executor counted them there.
       expect(ex.faas.lateBound).toBeGreaterThanOrEqual(1);
       const [a, b] = ex.progress();
-      expect(a!.done).toBe(doneBefore[0]);
-      expect(b!.done - doneBefore[1]!).toBe(10);
-      expect(a!.running + b!.running).toBe(0);
+      expect(a.done).toBe(doneBefore[0]);
+      expect(b.done - doneBefore[1]).toBe(10);
+      expect(a.running + b.running).toBe(0);
     } finally {
       await ex.close();
       if (blockers.length) await fx.cancel(blockers);
@@ -201,8 +201,8 @@ describe('FaaS executor', () => {
       expect(r.metrics.events).toBe(entries);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const [siteR, siteA] = ex.progress();
-      expect(siteR!.done).toBe(0);
-      expect(siteA!.done).toBe(10);
+      expect(siteR.done).toBe(0);
+      expect(siteA.done).toBe(10);
       expect(notes.some((n) => /endpoint site-r did not take the processor bundle .*does not allow function/.test(n))).toBe(true);
     } finally {
       await ex.close();

@@ -129,12 +129,12 @@ describe('single-executable endpoint', () => {
           // Same histograms, bin for bin and byte for byte, as the in-process run.
           expect(Buffer.from(encode(got.accumulator)).equals(Buffer.from(encode(ref.accumulator))), `${what}: ${stderr}`).toBe(true);
           // ... and not an empty one: events pass the selection.
-          const h = (got.accumulator as Record<string, { values(): Float64Array }>)['query-5']!;
+          const h = (got.accumulator as Record<string, { values(): Float64Array }>)['query-5'];
           expect(h.values().reduce((x, y) => x + y, 0), what).toBeGreaterThan(0);
         }
         // A processor importing an npm package the executable does not carry: one error naming the
         // endpoint and the package, not a hang or a crashed worker.
-        const err = await runAnalysis({ fileset: cases[0]![1], processor: join(repoRoot, 'test', 'faas', 'fixtures', 'uses-mathjs.ts'), executor: ex, chunksize: 400, cacheFile: false }).catch((e: unknown) => e);
+        const err = await runAnalysis({ fileset: cases[0][1], processor: join(repoRoot, 'test', 'faas', 'fixtures', 'uses-mathjs.ts'), executor: ex, chunksize: 400, cacheFile: false }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(Error);
         expect((err as Error).message).toMatch(/zero-ana/);
         expect((err as Error).message).toMatch(/Cannot find package 'mathjs'/);

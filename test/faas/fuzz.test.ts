@@ -229,7 +229,7 @@ class Sock {
     const timeout = Date.now() + 30_000;
     for (;;) {
       const i = this.inbox.findIndex(match);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
+      if (i >= 0) return this.inbox.splice(i, 1)[0];
       if (this.closed) throw new Error(`socket closed while waiting for ${what}`);
       if (Date.now() > timeout) throw new Error(`timed out waiting for ${what}`);
       await new Promise<void>((r) => {
@@ -291,7 +291,7 @@ describe(`fuzz (seed ${SEED})`, () => {
         r = await http(pick(['GET', 'POST', 'PUT', 'DELETE']), `${pick(['/v1/tasks/', '/v1/functions/', '/v1/endpoints/', '/v1/batches/', '/v1/', '/'])}${seg}`);
       } else {
         const route = pick(routes);
-        r = await http('POST', route, fuzzText(templates[route]!()).text);
+        r = await http('POST', route, fuzzText(templates[route]()).text);
       }
       count(`http ${r.status}`);
       expect(r.status, JSON.stringify(r.body)?.slice(0, 300)).toBeLessThan(500);

@@ -21,7 +21,7 @@ export class Procs {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.children.add(p);
-    p.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (this.log += d.toString()));
     p.once('exit', () => this.children.delete(p));
     return p;
   }
@@ -50,13 +50,13 @@ export class Procs {
   async addUser(name: string, extra: string[] = []): Promise<string> {
     const p = this.spawnCli(['user', 'add', name, '--db', this.db, ...extra]);
     const [, token] = await this.waitLine(p, /^(rst_\S+)$/);
-    return token!;
+    return token;
   }
 
   async startService(extra: string[] = [], port = 0): Promise<{ proc: ChildProcess; url: string; port: number }> {
     const proc = this.spawnCli(['serve', '--port', String(port), '--db', this.db, '--heartbeat', '1', ...extra]);
     const [, url] = await this.waitLine(proc, /^listening on (http:\/\/\S+)$/);
-    return { proc, url: url!, port: Number(new URL(url!).port) };
+    return { proc, url: url, port: Number(new URL(url).port) };
   }
 
   async startEndpoint(url: string, token: string, name: string, extra: string[] = []): Promise<{ proc: ChildProcess; id: string }> {
@@ -64,7 +64,7 @@ export class Procs {
       RISTRETTO_TOKEN: token,
     });
     const [, id] = await this.waitLine(proc, /attached id=(\S+)/);
-    return { proc, id: id! };
+    return { proc, id: id };
   }
 
   async kill(p: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -152,7 +152,7 @@ describe('hostile input', () => {
     const { inbox, closed } = await socket('/v1/stream', token);
     const list = procs.spawnCli(['token', 'list', '--user', 'carol', '--db', procs.db]);
     const [, id] = await procs.waitLine(list, /^([0-9a-f]{12})\tcarol/);
-    await procs.waitLine(procs.spawnCli(['token', 'revoke', id!, '--db', procs.db]), /^revoked/);
+    await procs.waitLine(procs.spawnCli(['token', 'revoke', id, '--db', procs.db]), /^revoked/);
     expect(await closed).toBe(1008);
     expect(inbox).toContainEqual({ type: 'error', code: 'Unauthorized', message: 'token revoked' });
   });

@@ -19,7 +19,7 @@ describe('uuidv7 task ids', () => {
     const fixed = Date.now() + 10_000; // a millisecond no earlier call has used
     const ids = Array.from({ length: 20_000 }, () => uuidv7(fixed));
     expect(new Set(ids).size).toBe(ids.length);
-    for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+    for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1]).toBe(true);
     // The counter overflowed into later milliseconds instead of wrapping around.
     const lastMs = parseInt(ids.at(-1)!.slice(0, 8) + ids.at(-1)!.slice(9, 13), 16);
     expect(lastMs).toBeGreaterThan(fixed);

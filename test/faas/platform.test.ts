@@ -111,12 +111,12 @@ describe('FaaS service + two endpoints', () => {
     // ep1 has two worker processes, ep2 one: at least three distinct worker processes ran tasks.
     expect(pids.size).toBeGreaterThanOrEqual(3);
 
-    const info = await alice.getTask(ids[0]!);
+    const info = await alice.getTask(ids[0]);
     expect(info.state).toBe('success');
     expect(info.attempts).toBe(1);
     expect(info.submitted_at).toBeLessThanOrEqual(info.dispatched_at!);
     expect(info.dispatched_at).toBeLessThanOrEqual(info.completed_at!);
-    expect((await alice.getResult(ids[5]!)) as { s: number }).toMatchObject({ s: 25 + 36 + 25 });
+    expect((await alice.getResult(ids[5])) as { s: number }).toMatchObject({ s: 25 + 36 + 25 });
   });
 
   it('executor-style submit returns results and typed errors; binary data round-trips', async () => {
@@ -127,8 +127,8 @@ describe('FaaS service + two endpoints', () => {
     expect([...out.v]).toEqual([2, 4, 7]);
     // The same result through the HTTP batch fetch (tagged JSON instead of binary frames).
     const [id] = await alice.batchRun([{ functionId: scale, endpoint: ep2Name, args: { v: new Float32Array([4]), k: 0.5 } }]);
-    for await (const _ of alice.results([id!])) void _;
-    const fetched = (await alice.getBatchResult([id!])).get(id!)!;
+    for await (const _ of alice.results([id])) void _;
+    const fetched = (await alice.getBatchResult([id])).get(id)!;
     expect([...(fetched.result as { v: Float32Array }).v]).toEqual([2]);
 
     const boom = await alice.registerFunction((x: string) => {
@@ -260,7 +260,7 @@ describe('FaaS service + two endpoints', () => {
       return ctx.attempt;
     });
     const [id] = await alice.batchRun([{ functionId: flaky, endpoint: ep2Name }]);
-    for await (const o of alice.results([id!])) {
+    for await (const o of alice.results([id])) {
       expect(o.error).toBeUndefined();
       expect(o.result).toBe(2);
       expect(o.attempts).toBe(2);
@@ -276,10 +276,10 @@ describe('FaaS service + two endpoints', () => {
     expect(t).toBeInstanceOf(TaskTimeoutError);
 
     const [long] = await alice.batchRun([{ functionId: sleep, endpoint: ep1Name, args: 60_000 }]);
-    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
-    const c = await alice.cancel([long!]);
+    await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'task running');
+    const c = await alice.cancel([long]);
     expect(c.cancelled).toEqual([long]);
-    for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
+    for await (const o of alice.results([long])) expect(o.error).toBeInstanceOf(TaskCancelledError);
     // The endpoint is still healthy afterwards.
     expect(await alice.submit(sleep, ep1Name, 1)).toBe(1);
     const status = await alice.getEndpoint(ep1Name);
@@ -380,7 +380,7 @@ describe('late binding', () => {
     // Occupy lb-d so nothing goes there at submission; lb-c holds one long task, three wait for it.
     const [blocker] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1500 }]);
     const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-c', args: 60_000 }]);
-    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'long task running');
+    await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'long task running');
     const ids = await alice.batchRun(Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-d'] })));
     await procs.kill(a.proc);
     const ran: string[] = [];
@@ -389,7 +389,7 @@ describe('late binding', () => {
       ran.push(o.endpointId);
     }
     expect(ran).toEqual([d.id, d.id, d.id]);
-    for await (const o of alice.results([blocker!])) expect(o.error).toBeUndefined();
+    for await (const o of alice.results([blocker])) expect(o.error).toBeUndefined();
     await expect(alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1, alternates: ['no-such-endpoint'] }])).rejects.toThrow(/no-such-endpoint/);
   });
 });
@@ -409,9 +409,9 @@ describe('cancellation', () => {
     );
     const pid = await alice.submit(polite, ep2Name, 1);
     const [long] = await alice.batchRun([{ functionId: polite, endpoint: ep2Name, args: 60_000 }]);
-    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'task running');
-    expect((await alice.cancel([long!])).cancelled).toEqual([long]);
-    for await (const o of alice.results([long!])) expect(o.error).toBeInstanceOf(TaskCancelledError);
+    await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'task running');
+    expect((await alice.cancel([long])).cancelled).toEqual([long]);
+    for await (const o of alice.results([long])) expect(o.error).toBeInstanceOf(TaskCancelledError);
     // ep2 has one worker: the same process runs the next task, so it was not restarted.
     expect(await alice.submit(polite, ep2Name, 1)).toBe(pid);
   });
@@ -429,16 +429,16 @@ describe('cancellation', () => {
       { functionId: deaf, endpoint: 'rel-a', args: 4000 },
       { functionId: deaf, endpoint: 'rel-a', args: 8000 },
     ]);
-    for (const id of [cancelled!, other!]) await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
-    expect((await alice.cancel([cancelled!])).cancelled).toEqual([cancelled]);
+    for (const id of [cancelled, other]) await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
+    expect((await alice.cancel([cancelled])).cancelled).toEqual([cancelled]);
     // Both slots of rel-a are still taken: a task that may also run on rel-b starts there at once.
     const [c] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
-    for await (const o of alice.results([c!])) expect(o.endpointId).toBe(b.id);
+    for await (const o of alice.results([c])) expect(o.endpointId).toBe(b.id);
     // Once the cancelled task has ended its slot is free again (not lost): the next such task stays on rel-a.
     await until(async () => ((await alice.getEndpoint('rel-a')).in_flight === 1 ? true : undefined), 'cancelled task released');
     const [d] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
-    for await (const o of alice.results([d!])) expect(o.endpointId).not.toBe(b.id);
-    for await (const o of alice.results([other!])) expect(o.error).toBeUndefined();
+    for await (const o of alice.results([d])) expect(o.endpointId).not.toBe(b.id);
+    for await (const o of alice.results([other])) expect(o.error).toBeUndefined();
   });
 
   it('a new task goes to an idle alternate before it is held behind a busy worker', async () => {
@@ -449,11 +449,11 @@ describe('cancellation', () => {
     ]);
     const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
     const [long] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 1500 }]);
-    await until(async () => ((await alice.getTask(long!)).state === 'running' ? true : undefined), 'pf-a busy');
+    await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'pf-a busy');
     const [t] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 20, alternates: ['pf-b'] }]);
     // Placed at submission, before any later move could happen.
-    expect((await alice.getTask(t!)).endpoint_id).toBe(b.id);
-    for await (const o of alice.results([t!, long!])) expect(o.error).toBeUndefined();
+    expect((await alice.getTask(t)).endpoint_id).toBe(b.id);
+    for await (const o of alice.results([t, long])) expect(o.error).toBeUndefined();
   });
 
   it('an endpoint that idles gets the unstarted tasks another one holds (given back on recall)', async () => {
@@ -466,28 +466,28 @@ describe('cancellation', () => {
     const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
     // Tasks of 100 ms and more are not queued inside hb-a's worker (where they could not be given back).
     const [warm] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-a', args: 300 }]);
-    for await (const o of alice.results([warm!])) expect(o.result).toBe(300);
+    for await (const o of alice.results([warm])) expect(o.result).toBe(300);
     const before = (await rawGet('/v1/metrics', { authorization: `Bearer ${aliceToken}` })).body;
 
     const [busyB] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-b', args: 800 }]);
-    await until(async () => ((await alice.getTask(busyB!)).state === 'running' ? true : undefined), 'hb-b busy');
+    await until(async () => ((await alice.getTask(busyB)).state === 'running' ? true : undefined), 'hb-b busy');
     const [long, t1, t2] = await alice.batchRun([
       { functionId: nap, endpoint: 'hb-a', args: 10_000, alternates: ['hb-b'] },
       { functionId: nap, endpoint: 'hb-a', args: 20, alternates: ['hb-b'] },
       { functionId: nap, endpoint: 'hb-a', args: 30, alternates: ['hb-b'] },
     ]);
-    expect((await alice.getTask(t1!)).endpoint_id).toBe(a.id);
-    for await (const o of alice.results([t1!, t2!])) {
+    expect((await alice.getTask(t1)).endpoint_id).toBe(a.id);
+    for await (const o of alice.results([t1, t2])) {
       expect(o.error).toBeUndefined();
       expect(o.endpointId).toBe(b.id);
     }
     // They did not wait for the long task in front of them at hb-a.
-    expect((await alice.getTask(long!)).state).toBe('running');
+    expect((await alice.getTask(long)).state).toBe('running');
     const after = (await rawGet('/v1/metrics', { authorization: `Bearer ${aliceToken}` })).body;
     expect(after.tasks_handed_over - before.tasks_handed_over).toBe(2);
     // Nothing lost or run twice: the long task ends where it started, each task succeeded once.
-    for await (const o of alice.results([long!, busyB!])) expect(o.error).toBeUndefined();
-    for (const id of [t1!, t2!]) {
+    for await (const o of alice.results([long, busyB])) expect(o.error).toBeUndefined();
+    for (const id of [t1, t2]) {
       const t = await alice.getTask(id);
       expect(t.state).toBe('success');
       expect(t.attempts).toBe(1);
@@ -524,11 +524,11 @@ describe('running notices', () => {
 
       // Watching a task that is already running reports it at once.
       const [id] = await alice.batchRun([{ functionId: sleep, endpoint: ep2Name, args: 1500 }]);
-      await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
+      await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'task running');
       const seen: string[] = [];
       await new Promise<void>((resolve) =>
         stream.watch(
-          [id!],
+          [id],
           () => {
             seen.push('done');
             resolve();
@@ -554,11 +554,11 @@ describe('running notices', () => {
       return started;
     });
     const [id] = await alice.batchRun([{ functionId: timed, endpoint: ep2Name, args: 400 }]);
-    await until(async () => ((await alice.getTask(id!)).state === 'running' ? true : undefined), 'task running');
-    const whileRunning = (await alice.getTask(id!)).started_at!;
+    await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'task running');
+    const whileRunning = (await alice.getTask(id)).started_at!;
     let workerStart = 0;
-    for await (const o of alice.results([id!])) workerStart = o.result as number;
-    const done = await alice.getTask(id!);
+    for await (const o of alice.results([id])) workerStart = o.result as number;
+    const done = await alice.getTask(id);
     expect(done.started_at).toBe(whileRunning);
     // Between the submission and the function's own clock reading (no upper bound in time: a loaded
     // machine may take long to start the worker's function; a notice time would still come after it).
@@ -620,8 +620,8 @@ describe('submissions over the result stream', () => {
     const create = procs.spawnCli(['token', 'create', 'alice', '--db', procs.db]);
     const [, token] = await procs.waitLine(create, /^(rst_\S+)$/);
     await until(async () => /token id (\S+) for alice; shown only once/.exec(procs.log.split('\n').reverse().join('\n')) ?? undefined, 'token id');
-    const tokenId = [...procs.log.matchAll(/token id (\S+) for alice; shown only once/g)].at(-1)![1]!;
-    const carol = new FaasClient({ serviceUrl: url, token: token! });
+    const tokenId = [...procs.log.matchAll(/token id (\S+) for alice; shown only once/g)].at(-1)![1];
+    const carol = new FaasClient({ serviceUrl: url, token: token });
     try {
       expect(await carol.submit(double, ep1Name, 4)).toBe(8);
       await until(async () => (await carol.submit(double, ep1Name, 5)) === 10 || undefined, 'second submit');
@@ -630,7 +630,7 @@ describe('submissions over the result stream', () => {
       const refused: any = await carol.submit(double, ep1Name, 6).catch((e: any) => e);
       expect(refused).toBeInstanceOf(FaasRequestError);
       expect(refused.status).toBe(401);
-      expect(refused.message).not.toContain(token!);
+      expect(refused.message).not.toContain(token);
     } finally {
       await carol.close();
     }

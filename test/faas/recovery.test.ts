@@ -29,7 +29,7 @@ describe('FaaS recovery', () => {
     const fn = await submitter.registerFunction((x: number) => x * 3);
     await submitter.registerEndpoint('late');
     const ids = await submitter.batchRun([1, 2, 3].map((x) => ({ functionId: fn, endpoint: 'late', args: x })));
-    const status = await submitter.getTask(ids[0]!);
+    const status = await submitter.getTask(ids[0]);
     expect(status.state).toBe('waiting-for-endpoint');
     expect((await submitter.getEndpoint('late')).waiting).toBe(3);
     await submitter.close(); // the submitting client goes away
@@ -51,13 +51,13 @@ describe('FaaS recovery', () => {
       return a.v + 1;
     });
     const [id] = await fx.batchRun([{ functionId: slow, endpoint: 'crashy', args: { ms: 1500, v: 41 } }]);
-    await until(async () => ((await fx.getTask(id!)).state === 'running' ? true : undefined), 'task running');
+    await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running');
     await procs.kill(ep.proc, 'SIGKILL');
     // The service notices the dropped connection and puts the task back in the queue.
-    await until(async () => ((await fx.getTask(id!)).state === 'waiting-for-endpoint' ? true : undefined), 'task re-queued');
+    await until(async () => ((await fx.getTask(id)).state === 'waiting-for-endpoint' ? true : undefined), 'task re-queued');
     const again = await procs.startEndpoint(svc.url, token, 'crashy');
     expect(again.id).toBe(ep.id); // re-attached by name
-    for await (const o of fx.results([id!])) {
+    for await (const o of fx.results([id])) {
       expect(o.error).toBeUndefined();
       expect(o.result).toBe(42);
       expect(o.attempts).toBe(2);
@@ -70,7 +70,7 @@ describe('FaaS recovery', () => {
     let fx = new FaasClient({ serviceUrl: svc.url, token });
     const fn = await fx.registerFunction((s: string) => s.toUpperCase());
     const ep = await procs.startEndpoint(svc.url, token, 'survivor');
-    const done = await fx.submit(fn, 'survivor', 'before').then(async () => (await fx.batchRun([{ functionId: fn, endpoint: 'survivor', args: 'stored' }]))[0]!);
+    const done = await fx.submit(fn, 'survivor', 'before').then(async () => (await fx.batchRun([{ functionId: fn, endpoint: 'survivor', args: 'stored' }]))[0]);
     for await (const _ of fx.results([done])) void _;
     await procs.kill(ep.proc, 'SIGTERM');
     const queued = await fx.batchRun(['a', 'b'].map((s) => ({ functionId: fn, endpoint: 'survivor', args: s })));
@@ -81,7 +81,7 @@ describe('FaaS recovery', () => {
 
     fx = new FaasClient({ serviceUrl: svc.url, token });
     expect(await fx.getResult(done)).toBe('STORED');
-    expect((await fx.getTask(queued[0]!)).state).toBe('waiting-for-endpoint');
+    expect((await fx.getTask(queued[0])).state).toBe('waiting-for-endpoint');
     const ep2 = await procs.startEndpoint(svc.url, token, 'survivor');
     const got: unknown[] = [];
     for await (const o of fx.results(queued)) got.push(o.result);
@@ -98,12 +98,12 @@ describe('FaaS recovery', () => {
       return 'finished';
     });
     const [id] = await fx.batchRun([{ functionId: slow, endpoint: 'steady', args: 2500 }]);
-    await until(async () => ((await fx.getTask(id!)).state === 'running' ? true : undefined), 'task running');
+    await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running');
     await fx.close();
     await procs.kill(svc.proc, 'SIGKILL');
     svc = await procs.startService([], svc.port);
     const fx2 = new FaasClient({ serviceUrl: svc.url, token });
-    for await (const o of fx2.results([id!])) {
+    for await (const o of fx2.results([id])) {
       expect(o.result).toBe('finished');
       // The agent still held the task when it re-attached: it was not run a second time.
       expect(o.attempts).toBe(1);

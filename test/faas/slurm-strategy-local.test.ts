@@ -82,7 +82,7 @@ describe('elastic blocks with the local provider', () => {
       // New work brings a block back; SIGTERM of the endpoint ends it.
       const [again] = await fx.batchRun([{ functionId: fn, endpoint: 'elastic', args: 7 }]);
       // ...in a block started for it: every earlier block is gone.
-      for await (const o of fx.results([again!])) {
+      for await (const o of fx.results([again])) {
         const r = o.result as { y: number; block: string };
         expect(r.y).toBe(107);
         expect([...got.values()].map((x) => x.block)).not.toContain(r.block);

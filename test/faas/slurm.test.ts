@@ -68,7 +68,7 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
     await procs.cleanup();
     // Whatever a failed case left behind must not hold the node for the next one.
     for (const name of ['hpc-a', 'hpc-b', 'hpc-c', 'hpc-d']) {
-      const ids = jobs(name).map((l) => l.split(' ')[0]!);
+      const ids = jobs(name).map((l) => l.split(' ')[0]);
       if (ids.length) execFileSync('scancel', ids);
     }
   });
@@ -92,7 +92,7 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
     });
     const seen = new Set<string>();
     const watch = setInterval(() => {
-      for (const l of jobs('hpc-a')) seen.add(l.split(' ')[0]!);
+      for (const l of jobs('hpc-a')) seen.add(l.split(' ')[0]);
     }, 200);
     let out: { sq: number; job: string | null }[];
     try {
@@ -154,7 +154,7 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
       const p = ex.progress().find((e) => e.name === 'hpc-b');
       const running = jobs('hpc-b').find((l) => l.endsWith('RUNNING'));
       if (p && p.done >= 5 && p.running >= 1 && running) {
-        cancelled = running.split(' ')[0]!;
+        cancelled = running.split(' ')[0];
         execFileSync('scancel', [cancelled]);
       }
     }, 100);
@@ -198,7 +198,7 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
       'a task running in a block',
       120_000,
     );
-    const job = first.split(' ')[0]!;
+    const job = first.split(' ')[0];
     execFileSync('scancel', [job]);
     const got = new Map<string, { v: number; job: string | null }>();
     const attempts: number[] = [];

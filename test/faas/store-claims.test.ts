@@ -45,8 +45,8 @@ describe('service queue claims', () => {
     let last = 'b';
     for (let i = 0; i < 5; i++) {
       const [t] = store.claimWaiting('ep', 1, last);
-      order.push(t!.args[0]!);
-      last = t!.grp;
+      order.push(t.args[0]);
+      last = t.grp;
     }
     expect(order).toEqual([21, 1, 12, 2, 13]);
     expect(store.claimWaiting('ep', 1, last)).toEqual([]);
@@ -66,11 +66,11 @@ describe('service queue claims', () => {
     queue('ep', 'c', [21, 22, 23, 24]);
     // Four slots for three groups: one each, then the fourth goes round again and finds "a" empty.
     expect(labels(store.claimWaiting('ep', 4))).toEqual([1, 11, 21, 12]);
-    const { requeued } = store.requeueLost('ep', [{ task_id: first!, reason: 'worker died', type: 'WorkerLost' }]);
+    const { requeued } = store.requeueLost('ep', [{ task_id: first, reason: 'worker died', type: 'WorkerLost' }]);
     expect(requeued).toEqual([first]);
     const again = store.claimWaiting('ep', 10);
     expect(labels(again)).toEqual([1, 13, 22, 14, 23, 24]);
-    expect(again[0]!.attempts).toBe(1); // lost before it started: the attempt is given back, then taken again
+    expect(again[0].attempts).toBe(1); // lost before it started: the attempt is given back, then taken again
   });
 
   it('keep endpoints apart', () => {
@@ -88,15 +88,15 @@ describe('tasks an agent gives back unstarted', () => {
       { function_id: 'f', endpoint_id: 'a', args: new Uint8Array([2]), max_attempts: 1, timeout_ms: 0, grp: 'g' },
     ]).taskIds;
     expect(labels(store.claimWaiting('a', 2))).toEqual([1, 2]);
-    expect(store.recallable('a', 'b', [pinned!, movable!])).toEqual([movable]);
+    expect(store.recallable('a', 'b', [pinned, movable])).toEqual([movable]);
     // To an endpoint not among its alternates it does not move; to one that is, it does, as attempt 1.
-    expect(store.handOver('a', 'c', [movable!])).toEqual([]);
-    const [moved] = store.handOver('a', 'b', [movable!]);
+    expect(store.handOver('a', 'c', [movable])).toEqual([]);
+    const [moved] = store.handOver('a', 'b', [movable]);
     expect(moved).toMatchObject({ id: movable, attempts: 1 });
-    expect(store.task(movable!)).toMatchObject({ endpoint_id: 'b', state: 'dispatched', attempts: 1 });
+    expect(store.task(movable)).toMatchObject({ endpoint_id: 'b', state: 'dispatched', attempts: 1 });
     // Given back with nowhere to go: waiting again at its endpoint, its one attempt still unused.
-    expect(store.unhold('a', [pinned!])).toEqual([pinned]);
-    expect(store.task(pinned!)).toMatchObject({ endpoint_id: 'a', state: 'waiting-for-endpoint', attempts: 0 });
+    expect(store.unhold('a', [pinned])).toEqual([pinned]);
+    expect(store.task(pinned)).toMatchObject({ endpoint_id: 'a', state: 'waiting-for-endpoint', attempts: 0 });
     expect(labels(store.claimWaiting('a', 1))).toEqual([2]);
   });
 });

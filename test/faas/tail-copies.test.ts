@@ -73,8 +73,8 @@ describe('tail copies in the service', () => {
     // Only stragglers were copied: most tasks ran on tail-fast directly (late binding), not as copies.
     expect(byCopy.length).toBeLessThan(n);
     const after = await metrics();
-    expect(after.tail_copies! - before.tail_copies!).toBeGreaterThanOrEqual(byCopy.length);
-    expect(after.tail_copy_wins! - before.tail_copy_wins!).toBe(byCopy.length);
+    expect(after.tail_copies - before.tail_copies).toBeGreaterThanOrEqual(byCopy.length);
+    expect(after.tail_copy_wins - before.tail_copy_wins).toBe(byCopy.length);
     // The losing run was cancelled at tail-slow: its worker frees up (busy back to 0).
     await until(async () => ((await fx.getEndpoint('tail-slow')).busy === 0 ? true : undefined), 'tail-slow idle');
   });

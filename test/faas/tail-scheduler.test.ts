@@ -40,9 +40,9 @@ const POLICY: TailPolicy = { factor: 3, min_ms: 200, max_copies: 3 };
 /** A task of group g submitted to `a` with alternates b and c, tracked and dispatched to `a` at `t`. */
 function task(t: number, policy = POLICY, alts = 'a b c'): string {
   const [id] = store.insertTasks('owner', [{ function_id: 'f', endpoint_id: 'a', args: new Uint8Array([1]), max_attempts: 3, timeout_ms: 0, grp: 'g', alts, tail: JSON.stringify(policy), dispatch: true }]).taskIds;
-  tails.track(id!, 'f', 'g', alts.split(' '), policy, 0);
-  tails.dispatched(id!, 'a', t);
-  return id!;
+  tails.track(id, 'f', 'g', alts.split(' '), policy, 0);
+  tails.dispatched(id, 'a', t);
+  return id;
 }
 
 /** Three finished tasks of the group that ran 0.1, 0.2 and 0.5 s (median 0.2 s: threshold 600 ms). */
@@ -63,7 +63,7 @@ describe('tail scheduler', () => {
     expect(tails.tick(10_599)).toBe(0); // 599 ms < 3 × 0.2 s
     expect(tails.tick(10_601)).toBe(1);
     expect(sent.map((s) => s.endpoint)).toEqual(['c']); // not its own endpoint a, though a has most
-    expect(store.task(sent[0]!.task.id)).toMatchObject({ copy_of: id, endpoint_id: 'c', state: 'dispatched' });
+    expect(store.task(sent[0].task.id)).toMatchObject({ copy_of: id, endpoint_id: 'c', state: 'dispatched' });
     // One live copy at a time.
     expect(tails.tick(20_000)).toBe(0);
   });
@@ -76,10 +76,10 @@ describe('tail scheduler', () => {
     idle = { a: 0, b: 1, c: 0 };
     expect(tails.tick(11_000)).toBe(1);
     // The copy is lost: another may be made (max_copies 3 = the task and two copies over the run).
-    tails.lost(sent[0]!.task.id);
+    tails.lost(sent[0].task.id);
     idle = { a: 0, b: 0, c: 1 };
     expect(tails.tick(11_001)).toBe(1);
-    tails.lost(sent[1]!.task.id);
+    tails.lost(sent[1].task.id);
     expect(tails.tick(12_000)).toBe(0);
     expect(sent.map((s) => s.endpoint)).toEqual(['b', 'c']);
   });

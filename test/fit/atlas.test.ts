@@ -46,7 +46,7 @@ describe('ATLAS sbottom archive', () => {
     // Recorded with this implementation (see the report of issue 16); a change beyond 1e-6 needs a look.
     expect(r.clsObs).toBeCloseTo(0.0009122537547160662, 9);
     const recordedExp = [0.00004388735402318695, 0.0005490399395635327, 0.005891870197779592, 0.04723106058869309, 0.23075257795099036];
-    r.clsExp.forEach((v, i) => expect(Math.abs(v - recordedExp[i]!) / recordedExp[i]!).toBeLessThan(1e-6));
+    r.clsExp.forEach((v, i) => expect(Math.abs(v - recordedExp[i]) / recordedExp[i]).toBeLessThan(1e-6));
     // The warm-started variant reaches the same optimum.
     const warm = hypotest(model, 1.0, model.observedData(), { warmStart: true, optimizer: 'lbfgsb' });
     expect(Math.abs(warm.clsObs - r.clsObs) / r.clsObs).toBeLessThan(1e-8);
@@ -68,8 +68,8 @@ describe('pyhf patch set file', () => {
     expect(metadata.references.hepdata).toBe('ins1234567');
     expect(patches.map((p) => p.name)).toEqual(['patch_channel1_signal_syst1']);
     const bkg = loadWorkspace(sharedPath('fit', 'example-patchset-bkgonly.json'));
-    const ws = patchWorkspace(bkg, patches[0]!);
-    const syst1 = ws.channels[0]!.samples[0]!.modifiers[0] as { data: { hi: number; lo: number } };
+    const ws = patchWorkspace(bkg, patches[0]);
+    const syst1 = ws.channels[0].samples[0].modifiers[0] as { data: { hi: number; lo: number } };
     expect(syst1.data).toEqual({ hi: 1.2, lo: 0.8 });
     const model = buildModel(ws);
     expect(model.parSets.find((s) => s.name === 'lumi')!.fixed).toEqual([true]);

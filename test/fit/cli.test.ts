@@ -57,7 +57,7 @@ describe('ristretto fit', () => {
         const { out, code } = await run([...args, ...extra]);
         expect(code).toBeUndefined();
         const r = JSON.parse(out) as { cls_obs: number; cls_exp: number[] };
-        [r.cls_obs, ...r.cls_exp].forEach((v, i) => expect(Math.abs(v - ref[i]!) / ref[i]!, extra.join(' ')).toBeLessThanOrEqual(c.rel_tolerance));
+        [r.cls_obs, ...r.cls_exp].forEach((v, i) => expect(Math.abs(v - ref[i]) / ref[i], extra.join(' ')).toBeLessThanOrEqual(c.rel_tolerance));
       }
       const bad = await run([...args, '--optimizer', 'minuit']);
       expect(bad.code).toBe(1);

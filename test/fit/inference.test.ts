@@ -46,7 +46,7 @@ describe('asymptotic CLs', () => {
     const clb = normalCdf(sqA - sq);
     expect(r.clsObs).toBeCloseTo(clsb / clb, 9);
     expect(r.clsExp[2]).toBeCloseTo(normalCdf(-sqA) / 0.5, 9);
-    for (let i = 1; i < 5; i++) expect(r.clsExp[i]!).toBeGreaterThan(r.clsExp[i - 1]!);
+    for (let i = 1; i < 5; i++) expect(r.clsExp[i]).toBeGreaterThan(r.clsExp[i - 1]);
   });
 
   it('reports the discovery p-value for q0', () => {
@@ -62,8 +62,8 @@ describe('asymptotic CLs', () => {
     const ul = upperLimit(m, m.observedData(), { range: [0, 10] });
     const at = hypotest(m, ul.obs);
     expect(at.clsObs).toBeCloseTo(0.05, 5);
-    for (let i = 0; i < 5; i++) expect(hypotest(m, ul.exp[i]!).clsExp[i]).toBeCloseTo(0.05, 5);
-    for (let i = 1; i < 5; i++) expect(ul.exp[i]!).toBeGreaterThan(ul.exp[i - 1]!);
+    for (let i = 0; i < 5; i++) expect(hypotest(m, ul.exp[i]).clsExp[i]).toBeCloseTo(0.05, 5);
+    for (let i = 1; i < 5; i++) expect(ul.exp[i]).toBeGreaterThan(ul.exp[i - 1]);
   });
 });
 
@@ -87,6 +87,6 @@ describe('ROOT HistFactory reference', () => {
     const root = { obs: 0.004360634405484502, exp: [2.702197937866914e-5, 0.00037099917612576155, 0.004360634386335687, 0.03815031509701916, 0.20203027564155074] };
     const r = hypotest(buildModel(spec), 1.0, undefined, { optimizer: 'lbfgsb' });
     expect(Math.abs(r.clsObs - root.obs) / root.obs).toBeLessThan(1e-7);
-    r.clsExp.forEach((v, i) => expect(Math.abs(v - root.exp[i]!) / root.exp[i]!).toBeLessThan(1e-7));
+    r.clsExp.forEach((v, i) => expect(Math.abs(v - root.exp[i]) / root.exp[i]).toBeLessThan(1e-7));
   });
 });

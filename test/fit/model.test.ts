@@ -93,7 +93,7 @@ describe('NLL gradient', () => {
           xp[i] += h;
           xm[i] -= h;
           const fd = (nll(ws, d, xp) - nll(ws, d, xm)) / (2 * h);
-          expect(Math.abs(fd - g[i]!), `${m.parNames()[i]} at shift ${shift}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(g[i]!)));
+          expect(Math.abs(fd - g[i]), `${m.parNames()[i]} at shift ${shift}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(g[i])));
         }
       }
     });
@@ -108,7 +108,7 @@ describe('NLL gradient', () => {
     expect(Number.isFinite(f)).toBe(true);
     // dNLL/dμ = Σ_b (1 − n_b/λ_b) s_b
     const lam = expectedData(m, x).main;
-    const expected = (1 - 60 / lam[1]!) * 5 + (1 - 45 / lam[2]!) * 8;
+    const expected = (1 - 60 / lam[1]) * 5 + (1 - 45 / lam[2]) * 8;
     expect(g[m.poiIndex]).toBeCloseTo(expected, 10);
   });
 });
@@ -121,9 +121,9 @@ describe('interpolation codes', () => {
       const d = new Float64Array(1);
       for (const a of [-1, 1]) {
         interpolate(t, a - 1e-9, 'factor', v, d, 0);
-        const left = v[0]!;
+        const left = v[0];
         interpolate(t, a + 1e-9, 'factor', v, d, 0);
-        expect(Math.abs(v[0]! - left), `${code} at ${a}`).toBeLessThan(1e-7);
+        expect(Math.abs(v[0] - left), `${code} at ${a}`).toBeLessThan(1e-7);
       }
     }
     const t4 = makeInterpTable('code4', [0.8], [1], [1.3]);
@@ -139,13 +139,13 @@ describe('interpolation codes', () => {
 
 describe('bad input is refused with the JSON path', () => {
   const cases: [string, (w: WorkspaceSpec) => void, RegExp][] = [
-    ['NaN data', (w) => ((w.observations[0]!.data[1] as number) = NaN), /observations\/0\/data\/1: .*finite/],
-    ['negative data', (w) => (w.observations[1]!.data[0] = -3), /observations\/1\/data\/0: observed counts must not be negative/],
-    ['an empty channel', (w) => (w.channels[1]!.samples = []), /channels\/1\/samples: channel "cr" has no sample/],
-    ['an unknown modifier', (w) => ((w.channels[0]!.samples[0]!.modifiers[0] as { type: string }).type = 'magic'), /modifiers\/0\/type: unknown modifier type "magic"/],
-    ['a POI that does not exist', (w) => (w.measurements[0]!.config.poi = 'nope'), /config\/poi: the POI "nope" is not a parameter/],
+    ['NaN data', (w) => ((w.observations[0].data[1] as number) = NaN), /observations\/0\/data\/1: .*finite/],
+    ['negative data', (w) => (w.observations[1].data[0] = -3), /observations\/1\/data\/0: observed counts must not be negative/],
+    ['an empty channel', (w) => (w.channels[1].samples = []), /channels\/1\/samples: channel "cr" has no sample/],
+    ['an unknown modifier', (w) => ((w.channels[0].samples[0].modifiers[0] as { type: string }).type = 'magic'), /modifiers\/0\/type: unknown modifier type "magic"/],
+    ['a POI that does not exist', (w) => (w.measurements[0].config.poi = 'nope'), /config\/poi: the POI "nope" is not a parameter/],
     ['a missing observation', (w) => w.observations.pop(), /no observation for channel "cr"/],
-    ['mismatched bins', (w) => w.channels[0]!.samples[1]!.data.push(1), /samples\/1\/data: sample "bkg" has 3 bins/],
+    ['mismatched bins', (w) => w.channels[0].samples[1].data.push(1), /samples\/1\/data: sample "bkg" has 3 bins/],
   ];
   for (const [what, mutate, message] of cases) {
     it(what, () => {
@@ -158,7 +158,7 @@ describe('bad input is refused with the JSON path', () => {
 
   it('schema errors name the path too', () => {
     const w = simple() as unknown as { channels: { samples: { modifiers: { data: unknown }[] }[] }[] };
-    w.channels[0]!.samples[1]!.modifiers[2]!.data = { hi: 1.1 };
+    w.channels[0].samples[1].modifiers[2].data = { hi: 1.1 };
     expect(() => buildModel(w as unknown as WorkspaceSpec)).toThrow(/normsys data must be \{hi, lo\}|samples\/1\/modifiers\/2\/data/);
   });
 });

@@ -12,7 +12,7 @@ function inCircle(ax: number, ay: number, bx: number, by: number, cx: number, cy
     [bx - dx, by - dy, (bx - dx) ** 2 + (by - dy) ** 2],
     [cx - dx, cy - dy, (cx - dx) ** 2 + (cy - dy) ** 2],
   ];
-  const det = m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) - m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) + m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
   const orient = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
   return orient > 0 ? det : -det;
 }
@@ -37,18 +37,18 @@ describe('Delaunay triangulation', () => {
       let extreme = false;
       for (let k = 0; k < 360 && !extreme; k++) {
         const a = (k * Math.PI) / 180;
-        const v = xs[i]! * Math.cos(a) + ys[i]! * Math.sin(a) * 3;
-        extreme = xs.every((x, j) => x * Math.cos(a) + ys[j]! * Math.sin(a) * 3 <= v);
+        const v = xs[i] * Math.cos(a) + ys[i] * Math.sin(a) * 3;
+        extreme = xs.every((x, j) => x * Math.cos(a) + ys[j] * Math.sin(a) * 3 <= v);
       }
       if (extreme) hull++;
     }
     expect(t.length / 3).toBe(2 * n - 2 - hull);
     for (let k = 0; k < t.length; k += 3) {
-      const [a, b, c] = [t[k]!, t[k + 1]!, t[k + 2]!];
+      const [a, b, c] = [t[k], t[k + 1], t[k + 2]];
       for (let d = 0; d < n; d++) {
         if (d === a || d === b || d === c) continue;
         // Scaled to the unit box as the triangulation works there.
-        expect(inCircle(xs[a]! / 1000, ys[a]! / 300, xs[b]! / 1000, ys[b]! / 300, xs[c]! / 1000, ys[c]! / 300, xs[d]! / 1000, ys[d]! / 300)).toBeLessThan(1e-9);
+        expect(inCircle(xs[a] / 1000, ys[a] / 300, xs[b] / 1000, ys[b] / 300, xs[c] / 1000, ys[c] / 300, xs[d] / 1000, ys[d] / 300)).toBeLessThan(1e-9);
       }
     }
   });
@@ -64,7 +64,7 @@ describe('contours', () => {
     for (const [x1, y1, x2, y2] of segs) {
       expect(x1).toBeCloseTo(0.3, 12);
       expect(x2).toBeCloseTo(0.3, 12);
-      length += Math.hypot(x2! - x1!, y2! - y1!);
+      length += Math.hypot(x2 - x1, y2 - y1);
     }
     expect(length).toBeCloseTo(1, 12);
   });

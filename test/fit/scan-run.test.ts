@@ -47,7 +47,7 @@ describe('scan on worker threads', () => {
     const byName = new Map(summary.results.map((r) => [r.name, r]));
     for (const e of expected) expect(essence(byName.get(e.name)!)).toEqual(essence(e));
     expect(summary.failed.map((r) => r.name)).toEqual(['sbottom_broken_1']);
-    const f = summary.failed[0]!;
+    const f = summary.failed[0];
     expect(!f.ok && f.error).toMatch(/patch sbottom_broken_1: operation 0 at \/channels\/99\/samples\/0\/data/);
     expect(summary.results.filter((r) => r.ok).every((r) => r.where?.startsWith('thread '))).toBe(true);
   }, 180_000);

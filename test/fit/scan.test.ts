@@ -18,7 +18,7 @@ describe('per-patch scan', () => {
       ['sig_20', true],
     ]);
     const [a, b, c, d] = out;
-    if (!a!.ok || !d!.ok || b!.ok || c!.ok) throw new Error('unexpected');
+    if (!a.ok || !d.ok || b.ok || c.ok) throw new Error('unexpected');
     expect(d.clsObs).toBeLessThan(a.clsObs);
     expect(b.error).toMatch(/broken.*operation 0 at \/channels\/3\/samples\/0\/data/);
     expect(c.error).toMatch(/at \/observations\/0\/data\/1: observed counts must not be negative/);
@@ -43,8 +43,8 @@ describe('pyhf documentation example (uncorrelated background, qtilde, mu = 1)',
     // pyhf's docstring: CLs 0.05251497 with expected band 0.00260626 … 0.57303621, free fit to data
     // at (0, 1.0030512, 0.96266961).
     expect(Math.abs(r.clsObs - 0.05251497) / 0.05251497).toBeLessThan(1e-4);
-    expect(Math.abs(r.clsExp[0]! - 0.00260626) / 0.00260626).toBeLessThan(1e-4);
-    expect(Math.abs(r.clsExp[4]! - 0.57303621) / 0.57303621).toBeLessThan(1e-4);
+    expect(Math.abs(r.clsExp[0] - 0.00260626) / 0.00260626).toBeLessThan(1e-4);
+    expect(Math.abs(r.clsExp[4] - 0.57303621) / 0.57303621).toBeLessThan(1e-4);
     const ws = new NllWorkspace(m);
     expect(r.fits.freeData.nll).toBeLessThanOrEqual(nll(ws, m.observedData(), Float64Array.of(0, 1.0030512, 0.96266961)));
   });

@@ -29,7 +29,7 @@ function modelOf(c: ValidationCase, histosys?: InterpCode): Model {
 function relDev(r: HypotestResult, c: ValidationCase): number {
   const ours = [r.reported.obs, ...r.reported.exp];
   const ref = [c.expected.cls_obs, ...c.expected.cls_exp];
-  return Math.max(...ours.map((x, i) => Math.abs(x - ref[i]!) / Math.abs(ref[i]!)));
+  return Math.max(...ours.map((x, i) => Math.abs(x - ref[i]) / Math.abs(ref[i])));
 }
 
 describe("pyhf validation cases with the default optimizer (slsqp-fd, pyhf's)", () => {

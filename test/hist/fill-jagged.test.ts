@@ -11,8 +11,8 @@ import { sharedPath } from '../shared.ts';
 
 const jag = (lists: number[][], T: new (n: number) => NumericArray = Float64Array): Jagged => {
   const offsets = new Int32Array(lists.length + 1);
-  lists.forEach((l, i) => (offsets[i + 1] = offsets[i]! + l.length));
-  const content = new T(offsets[lists.length]!);
+  lists.forEach((l, i) => (offsets[i + 1] = offsets[i] + l.length));
+  const content = new T(offsets[lists.length]);
   content.set(lists.flat());
   return { offsets, content };
 };
@@ -120,8 +120,8 @@ describe('fill with jagged arrays', () => {
     const naive = new Hist(new Regular(20, 0, 100, { name: 'pt' }), { storage: new Weight() });
     let n = 0;
     for (let e = 0; e < r.numEntries; e++) {
-      for (let j = mpt.offsets[e]!; j < mpt.offsets[e + 1]!; j++) {
-        naive.fill(mpt.content[j]!, { weight: gw[e]! });
+      for (let j = mpt.offsets[e]; j < mpt.offsets[e + 1]; j++) {
+        naive.fill(mpt.content[j], { weight: gw[e] });
         n++;
       }
     }

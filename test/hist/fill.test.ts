@@ -22,7 +22,7 @@ function values(n: number, lo: number, hi: number, seed: number): Float64Array {
   const span = hi - lo;
   for (let i = 0; i < n; i++) out[i] = lo - 0.2 * span + 1.4 * span * r();
   const specials = [NaN, Infinity, -Infinity, lo, hi, lo + span / 2, -0];
-  for (let i = 0; i < n; i += 97) out[i] = specials[(i / 97) % specials.length]!;
+  for (let i = 0; i < n; i += 97) out[i] = specials[(i / 97) % specials.length];
   return out;
 }
 
@@ -33,7 +33,7 @@ describe('1-D fill against a naive per-entry loop', () => {
     h.fill(x);
     const edges = linspace(100, 0, 200);
     const expected = new Array<number>(102).fill(0);
-    for (const v of x) expected[naiveLocal(naiveBin(v, edges), 100)!]! += 1;
+    for (const v of x) expected[naiveLocal(naiveBin(v, edges), 100)!] += 1;
     expect(Array.from(h.values({ flow: true }))).toEqual(expected);
     expect(Array.from(h.values())).toEqual(expected.slice(1, 101));
     expect(h.entries).toBe(x.length);
@@ -48,7 +48,7 @@ describe('1-D fill against a naive per-entry loop', () => {
     h.fill(x);
     const edges = linspace(100, 15, 60);
     const expected = new Array<number>(102).fill(0);
-    for (const v of x) expected[naiveLocal(naiveBin(v, edges), 100)!]! += 1;
+    for (const v of x) expected[naiveLocal(naiveBin(v, edges), 100)!] += 1;
     expect(Array.from(h.values({ flow: true }))).toEqual(expected);
   });
 
@@ -61,7 +61,7 @@ describe('1-D fill against a naive per-entry loop', () => {
       const expected = new Array<number>(10 + (underflow ? 1 : 0) + (overflow ? 1 : 0)).fill(0);
       for (const v of x) {
         const l = naiveLocal(naiveBin(v, edges), 10, underflow, overflow);
-        if (l !== null) expected[l]! += 1;
+        if (l !== null) expected[l] += 1;
       }
       expect(Array.from(h.values({ flow: true }))).toEqual(expected);
     }
@@ -78,9 +78,9 @@ describe('1-D fill against a naive per-entry loop', () => {
     edges[20] = 1000;
     const expected = new Array<number>(22).fill(0);
     // log(negative) is NaN: boost-histogram sends those to overflow too
-    for (const v of x) expected[naiveLocal(naiveBin(v < 0 ? NaN : v, edges), 20)!]! += 1;
+    for (const v of x) expected[naiveLocal(naiveBin(v < 0 ? NaN : v, edges), 20)!] += 1;
     expect(Array.from(h.values({ flow: true }))).toEqual(expected);
-    expect(h.axes[0]!.kind === 'regular' && Array.from(h.axes[0].edges).every((e, i) => close(e, edges[i]!))).toBe(true);
+    expect(h.axes[0].kind === 'regular' && Array.from(h.axes[0].edges).every((e, i) => close(e, edges[i]))).toBe(true);
   });
 
   it('log axes bin every edge value into the bin it opens, as the published edges say', () => {
@@ -100,7 +100,7 @@ describe('1-D fill against a naive per-entry loop', () => {
     const hv = new Hist(new Variable(edges));
     hv.fill(x);
     const ev = new Array<number>(7).fill(0);
-    for (const v of x) ev[naiveLocal(naiveBin(v, edges), 5)!]! += 1;
+    for (const v of x) ev[naiveLocal(naiveBin(v, edges), 5)!] += 1;
     expect(Array.from(hv.values({ flow: true }))).toEqual(ev);
 
     const hi = new Hist(new Integer(-2, 5));
@@ -108,7 +108,7 @@ describe('1-D fill against a naive per-entry loop', () => {
     hi.fill(xi);
     const ie = [-2, -1, 0, 1, 2, 3, 4, 5];
     const ei = new Array<number>(9).fill(0);
-    for (const v of xi) ei[naiveLocal(naiveBin(Math.floor(v), ie), 7)!]! += 1;
+    for (const v of xi) ei[naiveLocal(naiveBin(Math.floor(v), ie), 7)!] += 1;
     expect(Array.from(hi.values({ flow: true }))).toEqual(ei);
   });
 
@@ -121,22 +121,22 @@ describe('1-D fill against a naive per-entry loop', () => {
     const sw2 = new Array<number>(12).fill(0);
     x.forEach((v, i) => {
       const l = naiveLocal(naiveBin(v, edges), 10)!;
-      sw[l]! += w[i]!;
-      sw2[l]! += w[i]! * w[i]!;
+      sw[l] += w[i];
+      sw2[l] += w[i] * w[i];
     });
     const hd = new Hist(new Regular(10, 0, 10)).fill(x, { weight: w });
     const hw = new Hist(new Regular(10, 0, 10), { storage: new Weight() }).fill(x, { weight: w });
-    hd.values({ flow: true }).forEach((v, i) => expect(close(v, sw[i]!)).toBe(true));
-    hw.values({ flow: true }).forEach((v, i) => expect(close(v, sw[i]!)).toBe(true));
-    hw.variances({ flow: true })!.forEach((v, i) => expect(close(v, sw2[i]!)).toBe(true));
+    hd.values({ flow: true }).forEach((v, i) => expect(close(v, sw[i])).toBe(true));
+    hw.values({ flow: true }).forEach((v, i) => expect(close(v, sw[i])).toBe(true));
+    hw.variances({ flow: true })!.forEach((v, i) => expect(close(v, sw2[i])).toBe(true));
     expect(hd.variances()).toBeNull();
     // effective counts (Σw)²/Σw²
-    hw.counts({ flow: true }).forEach((c, i) => expect(close(c, sw2[i]! > 0 ? (sw[i]! * sw[i]!) / sw2[i]! : 0)).toBe(true));
+    hw.counts({ flow: true }).forEach((c, i) => expect(close(c, sw2[i] > 0 ? (sw[i] * sw[i]) / sw2[i] : 0)).toBe(true));
     // scalar weight broadcasts; unweighted Weight storage has Σw² = Σw
     const hs = new Hist(new Regular(10, 0, 10), { storage: new Weight() }).fill(x, { weight: 2 });
     const hu = new Hist(new Regular(10, 0, 10), { storage: new Weight() }).fill(x);
     const counts = new Array<number>(12).fill(0);
-    for (const v of x) counts[naiveLocal(naiveBin(v, edges), 10)!]! += 1;
+    for (const v of x) counts[naiveLocal(naiveBin(v, edges), 10)!] += 1;
     expect(Array.from(hs.values({ flow: true }))).toEqual(counts.map((c) => 2 * c));
     expect(Array.from(hs.variances({ flow: true })!)).toEqual(counts.map((c) => 4 * c));
     expect(Array.from(hu.variances({ flow: true })!)).toEqual(counts);
@@ -148,7 +148,7 @@ describe('1-D fill against a naive per-entry loop', () => {
     h.fill(x, { weight: 3 });
     const edges = linspace(4, 0, 1);
     const e = new Array<number>(6).fill(0);
-    for (const v of x) e[naiveLocal(naiveBin(v, edges), 4)!]! += 3;
+    for (const v of x) e[naiveLocal(naiveBin(v, edges), 4)!] += 3;
     expect(Array.from(h.values({ flow: true }))).toEqual(e);
     expect(() => h.fill([0.5, 0.2], { weight: [1, 0.5] })).toThrow(/Int64 storage takes integer weights; entry 1 has weight 0.5/);
   });
@@ -172,11 +172,11 @@ describe('N-D and category fills against a naive loop', () => {
     const shape = [7, 4, 5];
     const expected = new Array<number>(7 * 4 * 5).fill(0);
     for (let i = 0; i < n; i++) {
-      const a = naiveLocal(naiveBin(x[i]!, ex), 5);
-      const b = naiveLocal(naiveBin(y[i]!, ey), 3, false, true);
-      const c = naiveLocal(naiveBin(Math.floor(z[i]!), ez), 4, true, false);
+      const a = naiveLocal(naiveBin(x[i], ex), 5);
+      const b = naiveLocal(naiveBin(y[i], ey), 3, false, true);
+      const c = naiveLocal(naiveBin(Math.floor(z[i]), ez), 4, true, false);
       if (a === null || b === null || c === null) continue;
-      expected[(a * shape[1]! + b) * shape[2]! + c]! += w[i]!;
+      expected[(a * shape[1] + b) * shape[2] + c] += w[i];
     }
     expect(h.shape({ flow: true })).toEqual(shape);
     expect(Array.from(h.values({ flow: true }))).toEqual(expected);
@@ -197,17 +197,17 @@ describe('N-D and category fills against a naive loop', () => {
     for (const [ux, oy] of [[true, true], [false, false]] as const) {
       const axes = () => [new Regular(10, 0, 10, { underflow: ux }), new Integer(-2, 3, { overflow: oy })] as const;
       const shape = [10 + (ux ? 1 : 0) + 1, 5 + 1 + (oy ? 1 : 0)];
-      const counts = new Array<number>(shape[0]! * shape[1]!).fill(0);
+      const counts = new Array<number>(shape[0] * shape[1]).fill(0);
       const sumw = counts.slice();
       const sumw2 = counts.slice();
       for (let i = 0; i < n; i++) {
-        const a = naiveLocal(naiveBin(x[i]!, ex), 10, ux, true);
-        const b = naiveLocal(naiveBin(Math.floor(y[i]!), ey), 5, true, oy);
+        const a = naiveLocal(naiveBin(x[i], ex), 10, ux, true);
+        const b = naiveLocal(naiveBin(Math.floor(y[i]), ey), 5, true, oy);
         if (a === null || b === null) continue;
-        const j = a * shape[1]! + b;
-        counts[j]! += 1;
-        sumw[j]! += w[i]!;
-        sumw2[j]! += w[i]! * w[i]!;
+        const j = a * shape[1] + b;
+        counts[j] += 1;
+        sumw[j] += w[i];
+        sumw2[j] += w[i] * w[i];
       }
       expect(Array.from(new Hist(...axes()).fill(x, y).values({ flow: true }))).toEqual(counts);
       const hw = new Hist(...axes(), { storage: new Weight() }).fill(x, y, { weight: w });
@@ -225,11 +225,11 @@ describe('N-D and category fills against a naive loop', () => {
     const h = new Hist(new StrCategory([], { name: 'ds', growth: true }), new BooleanAxis({ name: 'pass' }), new Regular(2, 0, 100));
     h.fill(ds, pass, pt);
     h.fill('W', Uint8Array.from([1, 1]), [99, 150]);
-    const cat = h.axes[0]!;
+    const cat = h.axes[0];
     expect(cat.kind === 'str_category' && cat.categories).toEqual(['DY', 'tt', 'W']);
     const naive: Record<string, number> = {};
     const key = (d: string, p: boolean, v: number): string => `${d}/${p}/${v < 0 ? 'u' : v >= 100 ? 'o' : Math.floor(v / 50)}`;
-    ds.forEach((d, i) => (naive[key(d, pass[i]!, pt[i]!)] = (naive[key(d, pass[i]!, pt[i]!)] ?? 0) + 1));
+    ds.forEach((d, i) => (naive[key(d, pass[i], pt[i])] = (naive[key(d, pass[i], pt[i])] ?? 0) + 1));
     naive[key('W', true, 99)] = (naive[key('W', true, 99)] ?? 0) + 1;
     naive[key('W', true, 150)] = (naive[key('W', true, 150)] ?? 0) + 1;
     const v = h.values({ flow: true });
@@ -249,7 +249,7 @@ describe('N-D and category fills against a naive loop', () => {
     expect(Array.from(g.values({ flow: true }))).toEqual([1]);
     const grow = new Hist(new IntCategory([], { growth: true }));
     grow.fill(Int32Array.from([5, 3, 5, 7]));
-    expect(grow.axes[0]!.kind === 'int_category' && grow.axes[0].categories).toEqual([5, 3, 7]);
+    expect(grow.axes[0].kind === 'int_category' && grow.axes[0].categories).toEqual([5, 3, 7]);
     expect(Array.from(grow.values())).toEqual([2, 1, 1]);
   });
 
@@ -264,8 +264,8 @@ describe('N-D and category fills against a naive loop', () => {
     const perBinW: { w: number; x: number }[][] = Array.from({ length: 5 }, () => []);
     x.forEach((v, i) => {
       const l = naiveLocal(naiveBin(v, edges), 3)!;
-      perBin[l]!.push({ w: 1, x: s[i]! });
-      perBinW[l]!.push({ w: w[i]!, x: s[i]! });
+      perBin[l].push({ w: 1, x: s[i] });
+      perBinW[l].push({ w: w[i], x: s[i] });
     });
     const hm = new Hist(new Regular(3, 0, 3), { storage: new Mean() }).fill(x, { sample: s });
     const hw = new Hist(new Regular(3, 0, 3), { storage: new WeightedMean() }).fill(x, { sample: s, weight: w });
@@ -276,9 +276,9 @@ describe('N-D and category fills against a naive loop', () => {
     perBin.forEach((entries, b) => {
       const ref = naiveMean(entries);
       expect(mc[b]).toBe(ref.sumw);
-      expect(close(mv[b]!, ref.mean)).toBe(true);
-      expect(close(msv[b]!, ref.ssd / (ref.sumw - 1), 1e-8)).toBe(true);
-      expect(close(mvar[b]!, ref.ssd / (ref.sumw - 1) / ref.sumw, 1e-8)).toBe(true);
+      expect(close(mv[b], ref.mean)).toBe(true);
+      expect(close(msv[b], ref.ssd / (ref.sumw - 1), 1e-8)).toBe(true);
+      expect(close(mvar[b], ref.ssd / (ref.sumw - 1) / ref.sumw, 1e-8)).toBe(true);
     });
     const wv = hw.values({ flow: true });
     const wsw = hw.field('sum_of_weights');
@@ -286,10 +286,10 @@ describe('N-D and category fills against a naive loop', () => {
     const wsv = hw.sampleVariances({ flow: true });
     perBinW.forEach((entries, b) => {
       const ref = naiveMean(entries);
-      expect(close(wsw[b]!, ref.sumw)).toBe(true);
-      expect(close(wsw2[b]!, ref.sumw2)).toBe(true);
-      expect(close(wv[b]!, ref.mean)).toBe(true);
-      expect(close(wsv[b]!, ref.ssd / (ref.sumw - ref.sumw2 / ref.sumw), 1e-8)).toBe(true);
+      expect(close(wsw[b], ref.sumw)).toBe(true);
+      expect(close(wsw2[b], ref.sumw2)).toBe(true);
+      expect(close(wv[b], ref.mean)).toBe(true);
+      expect(close(wsv[b], ref.ssd / (ref.sumw - ref.sumw2 / ref.sumw), 1e-8)).toBe(true);
     });
   });
 });

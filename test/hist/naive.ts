@@ -6,9 +6,9 @@
 /** Where a value falls on an axis given by its edges: 'under', 'over' (also NaN) or the bin number. */
 export function naiveBin(v: number, edges: readonly number[]): number | 'under' | 'over' {
   if (Number.isNaN(v)) return 'over';
-  if (v < edges[0]!) return 'under';
-  if (v >= edges[edges.length - 1]!) return 'over';
-  for (let i = 0; i < edges.length - 1; i++) if (v >= edges[i]! && v < edges[i + 1]!) return i;
+  if (v < edges[0]) return 'under';
+  if (v >= edges[edges.length - 1]) return 'over';
+  for (let i = 0; i < edges.length - 1; i++) if (v >= edges[i] && v < edges[i + 1]) return i;
   throw new Error(`unreachable for ${v}`);
 }
 

@@ -38,7 +38,7 @@ function build(kind: string, entries: { ds: string; x: number; y: number; w: num
     new StrCategory([], { name: 'ds', growth: true }),
     new Regular(5, 0, 5, { name: 'x' }),
     new Variable([-3, -1, 0, 3], { name: 'y', overflow: false }),
-    { storage: storages[kind]!() },
+    { storage: storages[kind]() },
   );
   if (entries.length === 0) return h;
   const opts: { weight: number[]; sample?: number[] } = { weight: entries.map((e) => e.w) };
@@ -55,9 +55,9 @@ function build(kind: string, entries: { ds: string; x: number; y: number; w: num
 /** Bin contents keyed by category, so histograms whose categories grew in another order compare. */
 function byCategory(h: Hist): Record<string, number[][]> {
   const out: Record<string, number[][]> = {};
-  const cat = h.axes[0]!;
+  const cat = h.axes[0];
   if (cat.kind !== 'str_category') throw new Error('expected a category axis first');
-  const per = h.field(h.storage.fields[0]!).length / Math.max(1, cat.size);
+  const per = h.field(h.storage.fields[0]).length / Math.max(1, cat.size);
   cat.categories.forEach((c, i) => {
     out[c] = h.storage.fields.map((f) => Array.from(h.field(f).subarray(i * per, (i + 1) * per)));
   });
@@ -69,7 +69,7 @@ function sameContents(a: Hist, b: Hist, exact: boolean): boolean {
   const B = byCategory(b);
   const keys = Object.keys(A).sort();
   if (keys.join() !== Object.keys(B).sort().join()) return false;
-  return keys.every((k) => A[k]!.every((field, f) => field.every((v, i) => (exact ? Object.is(v, B[k]![f]![i]) || v === B[k]![f]![i] : close(v, B[k]![f]![i]!, 1e-9, 1e-9)))));
+  return keys.every((k) => A[k].every((field, f) => field.every((v, i) => (exact ? Object.is(v, B[k][f][i]) || v === B[k][f][i] : close(v, B[k][f][i], 1e-9, 1e-9)))));
 }
 
 describe('add is a commutative, associative merge', () => {
@@ -98,10 +98,10 @@ describe('add is a commutative, associative merge', () => {
     const sum = a.add(b);
     expect(a.values({ flow: true })).toEqual(before[0]);
     expect(b.values({ flow: true })).toEqual(before[1]);
-    expect(a.axes[0]!.size).toBe(1);
-    expect(sum.axes[0]!.size).toBe(2);
+    expect(a.axes[0].size).toBe(1);
+    expect(sum.axes[0].size).toBe(2);
     expect(a.iadd(b)).toBe(a);
-    expect(a.axes[0]!.size).toBe(2);
+    expect(a.axes[0].size).toBe(2);
     expect(b.values({ flow: true })).toEqual(before[1]);
     expect(sameContents(a, sum, true)).toBe(true);
   });
@@ -168,11 +168,11 @@ describe('reductions', () => {
   it('slice moves the cut bins into the flow bins; crop drops them', () => {
     const h = grid().project('x');
     const s = h.slice('x', 1, 3);
-    expect(s.axes[0]!.kind === 'regular' && [s.axes[0].lower, s.axes[0].upper, s.axes[0].size]).toEqual([1, 3, 2]);
+    expect(s.axes[0].kind === 'regular' && [s.axes[0].lower, s.axes[0].upper, s.axes[0].size]).toEqual([1, 3, 2]);
     const v = h.values({ flow: true });
-    expect(Array.from(s.values({ flow: true }))).toEqual([v[0]! + v[1]!, v[2]!, v[3]!, v[4]! + v[5]!]);
-    expect(Array.from(h.slice('x', 1, 3, { crop: true }).values({ flow: true }))).toEqual([0, v[2]!, v[3]!, 0]);
-    expect(Array.from(h.slice('x', 1.2, 3, { by: 'value' }).values())).toEqual([v[2]!, v[3]!]);
+    expect(Array.from(s.values({ flow: true }))).toEqual([v[0] + v[1], v[2], v[3], v[4] + v[5]]);
+    expect(Array.from(h.slice('x', 1, 3, { crop: true }).values({ flow: true }))).toEqual([0, v[2], v[3], 0]);
+    expect(Array.from(h.slice('x', 1.2, 3, { by: 'value' }).values())).toEqual([v[2], v[3]]);
     expect(h.slice('x', 1, 3).sum({ flow: true }).value).toBe(h.sum({ flow: true }).value);
   });
 
@@ -180,8 +180,8 @@ describe('reductions', () => {
     const h = grid().project('x');
     const v = h.values({ flow: true });
     const r = h.rebin('x', 2);
-    expect(Array.from(r.values({ flow: true }))).toEqual([v[0]!, v[1]! + v[2]!, v[3]! + v[4]!, v[5]!]);
-    expect(r.axes[0]!.kind === 'regular' && Array.from(r.axes[0].edges)).toEqual([0, 2, 4]);
+    expect(Array.from(r.values({ flow: true }))).toEqual([v[0], v[1] + v[2], v[3] + v[4], v[5]]);
+    expect(r.axes[0].kind === 'regular' && Array.from(r.axes[0].edges)).toEqual([0, 2, 4]);
     expect(() => h.rebin('x', 3)).toThrow("axis 0 'x' has 4 bins, not divisible by rebin factor 3 — slice the axis to a multiple of the factor first");
   });
 

@@ -30,7 +30,7 @@ it('writes slide-ready figures: data over the stacked simulation, ratio panel, l
   expect(stack).toMatch(/>MC<\/text>/);
   // the same file twice: data / simulation is exactly 1 in every filled bin → every ratio point on the line at 1
   const one = Number(/<path d="M[\d.]+,([\d.]+)H[\d.]+" stroke="#666" stroke-dasharray/.exec(stack)![1]);
-  const ratio = /<g class="ratio"[^>]*>(.*?)<\/g>/s.exec(stack)![1]!;
+  const ratio = /<g class="ratio"[^>]*>(.*?)<\/g>/s.exec(stack)![1];
   const ys = [...ratio.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
   expect(ys.length).toBeGreaterThan(10);
   for (const y of ys) expect(y).toBeCloseTo(one, 1);

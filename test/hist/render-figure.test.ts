@@ -8,13 +8,13 @@ import { figurePNG, figureSVG, linePlotSVG, svgToPNGBundled } from '../../src/hi
 function bars(svg: string, cls: string): Array<{ x: number; top: number; bottom: number }> {
   const g = new RegExp(`<g class="${cls}"[^>]*><path d="([^"]*)"`).exec(svg);
   if (!g) throw new Error(`no group ${cls}`);
-  return [...g[1]!.matchAll(/M([\d.]+),([\d.]+)V([\d.]+)/g)].map((m) => ({ x: Number(m[1]), top: Number(m[2]), bottom: Number(m[3]) }));
+  return [...g[1].matchAll(/M([\d.]+),([\d.]+)V([\d.]+)/g)].map((m) => ({ x: Number(m[1]), top: Number(m[2]), bottom: Number(m[3]) }));
 }
 function circles(svg: string, cls: string): Array<{ x: number; y: number }> {
   const g = new RegExp(`<g class="${cls}"[^>]*>(.*?)</g>`, 's').exec(svg);
   return [...(g?.[1] ?? '').matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
 }
-const texts = (svg: string) => [...svg.matchAll(/<text [^>]*>(.*?)<\/text>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+const texts = (svg: string) => [...svg.matchAll(/<text [^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, ''));
 
 describe('figureSVG', () => {
   it('error bars are √N for counts: half-lengths 2 and 3 for bins with 4 and 9 entries', () => {
@@ -23,7 +23,7 @@ describe('figureSVG', () => {
     const b = bars(figureSVG(h), 'errors');
     expect(b).toHaveLength(2); // the empty bin has no bar
     const half = b.map((x) => (x.bottom - x.top) / 2);
-    expect(half[1]! / half[0]!).toBeCloseTo(3 / 2, 2);
+    expect(half[1] / half[0]).toBeCloseTo(3 / 2, 2);
   });
 
   it('error bars are √Σw² for weighted fills', () => {
@@ -32,9 +32,9 @@ describe('figureSVG', () => {
     h.fill(Float64Array.of(0.5, 0.5, 1.5), { weight: Float64Array.of(1, 2, 3) });
     const b = bars(figureSVG(h), 'errors');
     const half = b.map((x) => (x.bottom - x.top) / 2);
-    expect(half[1]! / half[0]!).toBeCloseTo(3 / Math.sqrt(5), 2);
+    expect(half[1] / half[0]).toBeCloseTo(3 / Math.sqrt(5), 2);
     // same value in both bins: the bars are centred on the same height
-    expect((b[0]!.top + b[0]!.bottom) / 2).toBeCloseTo((b[1]!.top + b[1]!.bottom) / 2, 0);
+    expect((b[0].top + b[0].bottom) / 2).toBeCloseTo((b[1].top + b[1].bottom) / 2, 0);
   });
 
   const stackHist = () => {
@@ -51,13 +51,13 @@ describe('figureSVG', () => {
     const r = circles(svg, 'ratio');
     expect(r).toHaveLength(2);
     const one = Number(/<path d="M[\d.]+,([\d.]+)H[\d.]+" stroke="#666" stroke-dasharray/.exec(svg)![1]);
-    expect(r[0]!.y).toBeCloseTo(one, 0);
-    const zero = 2 * one - r[1]!.y; // the ratio axis is linear: y(0) = 2·y(1) − y(2)
+    expect(r[0].y).toBeCloseTo(one, 0);
+    const zero = 2 * one - r[1].y; // the ratio axis is linear: y(0) = 2·y(1) − y(2)
     expect(zero).toBeGreaterThan(one);
     // relative error of the data: 1/√10 and 1/√20 of the value → half-bars (1/√10)·1 and (1/√20)·2 in ratio units
     const rb = bars(svg, 'ratio');
     const unit = zero - one;
-    expect((rb[0]!.bottom - rb[0]!.top) / 2 / unit).toBeCloseTo(1 / Math.sqrt(10), 2);
+    expect((rb[0].bottom - rb[0].top) / 2 / unit).toBeCloseTo(1 / Math.sqrt(10), 2);
     // legend: data first, then the stack from the top layer down, then the band
     const t = texts(svg);
     const ttbar = t.findIndex((x) => x === 'tt\u0305');
@@ -88,13 +88,13 @@ describe('figureSVG', () => {
     const svg = figureSVG(v);
     expect(texts(svg)).toContain('Events / GeV');
     const b = bars(svg, 'errors');
-    expect((b[0]!.top + b[0]!.bottom) / 2).toBeCloseTo((b[1]!.top + b[1]!.bottom) / 2, 0);
+    expect((b[0].top + b[0].bottom) / 2).toBeCloseTo((b[1].top + b[1].bottom) / 2, 0);
   });
 
   it('puts integer ticks on small counts and 10^k ticks on log axes', () => {
     const h = new Hist(new Regular(4, 0, 4, { name: 'n' }));
     h.fill(Float64Array.of(1, 2, 2, 3, 3, 3));
-    const yLabels = [...figureSVG(h).matchAll(/<text x="86\.0" y="[\d.]+" font-size="15" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]!);
+    const yLabels = [...figureSVG(h).matchAll(/<text x="86\.0" y="[\d.]+" font-size="15" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
     expect(yLabels.length).toBeGreaterThan(2);
     for (const l of yLabels) expect(l).toMatch(/^\d+$/);
     const big = new Hist(new Regular(2, 0, 2, { name: 'x' }));
@@ -138,13 +138,13 @@ describe('linePlotSVG', () => {
     expect(svg).toContain('stroke-dasharray="6 4"');
     const xLabels = [...svg.matchAll(/text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]);
     expect(xLabels).toEqual(['1', '2', '4', '8', '16']);
-    const g = /<g class="legend">(.*?)<\/g>/s.exec(svg)![1]!;
+    const g = /<g class="legend">(.*?)<\/g>/s.exec(svg)![1];
     const ys = [...g.matchAll(/y="([\d.]+)"/g)].map((m) => Number(m[1]));
     const xs = [...g.matchAll(/x="([\d.]+)"/g)].map((m) => Number(m[1]));
     const box = { x0: Math.min(...xs), x1: Math.max(...xs) + 100, y0: Math.min(...ys) - 10, y1: Math.max(...ys) + 10 };
     const plotted = svg.replace(/<g class="legend">.*?<\/g>/s, '');
     expect(plotted.match(/<circle/g)).toHaveLength(5);
     for (const c of [...plotted.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]))
-      expect(c[0]! >= box.x0 && c[0]! <= box.x1 && c[1]! >= box.y0 && c[1]! <= box.y1).toBe(false);
+      expect(c[0] >= box.x0 && c[0] <= box.x1 && c[1] >= box.y0 && c[1] <= box.y1).toBe(false);
   });
 });

@@ -35,11 +35,11 @@ describe('ROOT histogram objects', () => {
     const edges = linspace(100, 0, 200);
     x.forEach((v, i) => {
       const c = rootCell(naiveBin(v, edges), 100);
-      sumw[c]! += w[i]!;
-      sumw2[c]! += w[i]! * w[i]!;
+      sumw[c] += w[i];
+      sumw2[c] += w[i] * w[i];
     });
-    Array.from(th.fArray).forEach((v, i) => expect(v).toBeCloseTo(sumw[i]!, 9));
-    th.fSumw2.forEach((v, i) => expect(v).toBeCloseTo(sumw2[i]!, 9));
+    Array.from(th.fArray).forEach((v, i) => expect(v).toBeCloseTo(sumw[i], 9));
+    th.fSumw2.forEach((v, i) => expect(v).toBeCloseTo(sumw2[i], 9));
     expect(th.fEntries).toBe(5000);
     // fTsumw excludes the flow cells, as ROOT's
     expect(th.fTsumw).toBeCloseTo(sumw.slice(1, 101).reduce((a, b) => a + b, 0), 8);
@@ -62,7 +62,7 @@ describe('ROOT histogram objects', () => {
       const bx = naiveBin(v, [0, 1, 3, 10]);
       if (bx === 'under') return; // no underflow bin on this axis: dropped at fill
       const by = f[i] === 'e' ? 0 : f[i] === 'mu' ? 1 : 'over';
-      expected[rootCell(bx, nx) + (nx + 2) * rootCell(by, ny)]! += 1;
+      expected[rootCell(bx, nx) + (nx + 2) * rootCell(by, ny)] += 1;
     });
     expect(Array.from(th.fArray)).toEqual(expected);
     expect(th.fSumw2).toEqual([]);

@@ -58,12 +58,12 @@ const storages: Record<string, () => Storage> = {
 function filled(axisKind: keyof ReturnType<typeof axes>, storage: string): Hist {
   const a = axes()[axisKind];
   const second = new Regular(3, 0, 3, { name: 'y' });
-  const h = new Hist(a, second, { storage: storages[storage]!(), name: `${axisKind}_${storage}`, label: 'test', metadata: { year: 2012 } });
+  const h = new Hist(a, second, { storage: storages[storage](), name: `${axisKind}_${storage}`, label: 'test', metadata: { year: 2012 } });
   const n = 50;
   const first =
     a.kind === 'str_category'
-      ? Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!)
-      : Array.from({ length: n }, (_, i) => (a.kind === 'int_category' ? [11, 13, 22][i % 3]! : (i * 7.3) % 12 - 1.5));
+      ? Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3])
+      : Array.from({ length: n }, (_, i) => (a.kind === 'int_category' ? [11, 13, 22][i % 3] : (i * 7.3) % 12 - 1.5));
   const y = Array.from({ length: n }, (_, i) => (i * 1.7) % 4 - 0.5);
   const opts: { weight?: number[]; sample?: number[] } = {};
   if (storage !== 'int64') opts.weight = y.map((_, i) => 1 + (i % 4));
@@ -85,7 +85,7 @@ describe('UHI JSON validates against the shared schema', () => {
         const doc = uhiDocument({ h });
         expect(valid(doc)).toBe(true);
         // through text too (NaN variances become Python-style tokens)
-        const back = fromUHIDocument(parseUHI(stringifyUHI(doc)))['h']!;
+        const back = fromUHIDocument(parseUHI(stringifyUHI(doc)))['h'];
         expect(back.axes.map((a) => [a.kind, a.name, a.label, a.size, a.underflow, a.overflow])).toEqual(
           h.axes.map((a) => [a.kind, a.name, a.label, a.size, a.underflow, a.overflow]),
         );
@@ -99,7 +99,7 @@ describe('UHI JSON validates against the shared schema', () => {
           const b = back.field(f);
           // profiles rebuild Σ(x-mean)² from the variance: equal up to rounding
           const exact = !f.includes('deltas');
-          a.forEach((v, i) => (exact ? expect(b[i]).toBe(v) : expect(Math.abs(b[i]! - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v)))));
+          a.forEach((v, i) => (exact ? expect(b[i]).toBe(v) : expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v)))));
         }
       });
 });
@@ -130,34 +130,34 @@ describe('UHI shape and conventions', () => {
     expect(u.axes[1]).toMatchObject({ type: 'variable', writer_info: { 'boost-histogram': { transform: 'log', bins: 2, lower: 1, upper: 100 } } });
     expect(u.storage.type).toBe('weighted');
     const s = u.storage as { values: number[][]; variances: number[][] };
-    expect(s.values[2]![2]).toBe(3); // x=1 → local 2 (underflow first); 20 → second bin, local 2
-    expect(s.variances[2]![2]).toBe(9);
+    expect(s.values[2][2]).toBe(3); // x=1 → local 2 (underflow first); 20 → second bin, local 2
+    expect(s.variances[2][2]).toBe(9);
     expect(u.metadata).toMatchObject({ _variance_known: true });
   });
 
   it('reads the schema examples written by boost-histogram (dense, sparse, empty, 0-D, mean)', () => {
     const read = (f: string) => fromUHIDocument(parseUHI(readFileSync(join(schemaDir, 'valid', f), 'utf8')));
-    const two = read('2d.json')['main']!;
+    const two = read('2d.json')['main'];
     expect(two.shape({ flow: true })).toEqual([4, 3]);
     expect(Array.from(two.values({ flow: true }))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(Array.from(two.values())).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    const sparse = read('sparse.json')['first']!;
+    const sparse = read('sparse.json')['first'];
     expect(Array.from(sparse.values({ flow: true }))).toEqual([0, 3, 5, 0, 0]);
-    expect(sparse.axes[0]!.name).toBe('');
-    expect(sparse.axes[0]!.metadata).toEqual({ simple: 1 });
+    expect(sparse.axes[0].name).toBe('');
+    expect(sparse.axes[0].metadata).toEqual({ simple: 1 });
     const reg = read('reg.json');
-    expect(reg['one']!.storage.kind).toBe('int64');
-    expect(Array.from(reg['two']!.values({ flow: true }))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(reg['one'].storage.kind).toBe('int64');
+    expect(Array.from(reg['two'].values({ flow: true }))).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const empty = read('empty_storage.json');
     expect(Object.values(empty).map((h) => h.storage.kind)).toEqual(['int64', 'double', 'weight', 'mean', 'weighted_mean']);
-    expect(empty['empty_weighted']!.sum({ flow: true }).value).toBe(0);
-    expect(read('noaxes.json')['one']!.sum().value).toBe(1);
+    expect(empty['empty_weighted'].sum({ flow: true }).value).toBe(0);
+    expect(read('noaxes.json')['one'].sum().value).toBe(1);
     const mean = read('mean.json');
-    const m = mean['mean']!;
+    const m = mean['mean'];
     expect(Array.from(m.counts({ flow: true }))).toEqual([0, 3.9000000000000004, 0.6, 0, 0, 0]);
     expect(m.values({ flow: true })[1]).toBe(5.6923076923076925);
     expect(m.sampleVariances({ flow: true })[1]).toBeCloseTo(0.28647214854111386, 14);
-    const wm = mean['weighted_mean']!;
+    const wm = mean['weighted_mean'];
     expect(wm.sampleVariances({ flow: true })[1]).toBeCloseTo(0.4999999999999996, 13);
   });
 

@@ -25,7 +25,7 @@ describe('damaged Arrow IPC metadata', () => {
     for (const x of [0x80, 0x5a]) {
       for (let at = pristine.length - 10 - footer; at < pristine.length - 10; at++) {
         const b = pristine.slice();
-        b[at]! ^= x;
+        b[at] ^= x;
         writeFileSync(copy, b);
         try {
           const r = await openArrow(copy);

@@ -27,9 +27,9 @@ function typeName(t: DataType): string {
       return `${isSigned ? '' : 'u'}int${bitWidth}`;
     }
     case Type.Float:
-      return ['float16', 'float32', 'float64'][(t as unknown as { precision: number }).precision]!;
+      return ['float16', 'float32', 'float64'][(t as unknown as { precision: number }).precision];
     case Type.List:
-      return `list<${typeName(t.children[0]!.type as DataType)}>`;
+      return `list<${typeName(t.children[0].type as DataType)}>`;
     default:
       return String(t);
   }
@@ -81,13 +81,13 @@ describe('Arrow output types', () => {
       ['Muon_pt', 'float32', 'jagged'],
     ]);
     const back = await r.read(Object.keys(cols), 0, 4);
-    for (const [name, col] of Object.entries(cols)) expect(events(back[name]!), name).toEqual(events(col));
+    for (const [name, col] of Object.entries(cols)) expect(events(back[name]), name).toEqual(events(col));
     expect(back.event).toBeInstanceOf(Float64Array);
     expect(back.pass).toBeInstanceOf(Uint8Array);
     // a sub-range that does not start on a byte boundary of the bit-packed booleans
     const part = await r.read(['pass', 'Muon_tight'], 1, 4);
     expect(Array.from(part.pass as Uint8Array)).toEqual([0, 0, 1]);
-    expect(events(part.Muon_tight!)).toEqual([[], [1], [1, 0]]);
+    expect(events(part.Muon_tight)).toEqual([[], [1], [1, 0]]);
   });
 
   it('refuses a value an int64 column cannot hold, naming column and entry', async () => {
@@ -113,13 +113,13 @@ describe('Arrow output types', () => {
     const want = await r.read(names, 0, 3000);
     const a = await openArrow(out);
     const got = await a.read(names, 0, 3000);
-    for (const n of names) expect(events(got[n]!), n).toEqual(events(want[n]!));
+    for (const n of names) expect(events(got[n]), n).toEqual(events(want[n]));
     // event numbers as apache-arrow reads them equal the ROOT values
     const t = tableFromIPC(readFileSync(out));
     const ev = t.getChild('event')!.toArray() as BigUint64Array;
     expect(ev.length).toBe(3000);
     const wantEv = want.event as Float64Array;
-    for (let i = 0; i < 3000; i += 97) expect(ev[i]).toBe(BigInt(wantEv[i]!));
+    for (let i = 0; i < 3000; i += 97) expect(ev[i]).toBe(BigInt(wantEv[i]));
     await r.close();
   });
 });

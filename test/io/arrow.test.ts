@@ -33,9 +33,9 @@ describe('Arrow IPC', () => {
     expect(r.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch])).toEqual(infos.map((b) => [b.name, b.kind, b.dtype, b.countBranch]));
     const back = await r.read(infos.map((b) => b.name), 0, 1000);
     for (const b of infos) {
-      expect(events(back[b.name]!), b.name).toEqual(events(cols[b.name]!));
-      const want = isJagged(cols[b.name]!) ? (cols[b.name] as { content: object }).content : cols[b.name]!;
-      const got = isJagged(back[b.name]!) ? (back[b.name] as { content: object }).content : back[b.name]!;
+      expect(events(back[b.name]), b.name).toEqual(events(cols[b.name]));
+      const want = isJagged(cols[b.name]) ? (cols[b.name] as { content: object }).content : cols[b.name];
+      const got = isJagged(back[b.name]) ? (back[b.name] as { content: object }).content : back[b.name];
       expect(got.constructor, b.name).toBe(want.constructor);
     }
     await pq.close();
@@ -72,10 +72,10 @@ describe('Arrow IPC', () => {
     const offsets = new Int32Array([0, 1, 3]);
     const cols = { Jet_pt: { offsets, content }, MET_pt: new Float64Array([5, 6]) };
     const batch = recordBatchOf(arrowSchemaOf(cols), cols, 'mem');
-    const list = batch.data.children[0]!;
+    const list = batch.data.children[0];
     expect(list.valueOffsets).toBe(offsets);
-    expect(list.children[0]!.values).toBe(content);
-    expect(batch.data.children[1]!.values).toBe(cols.MET_pt);
+    expect(list.children[0].values).toBe(content);
+    expect(batch.data.children[1].values).toBe(cols.MET_pt);
   });
 
   it('several chunks become record batches; ranges spanning them are stitched', async () => {
@@ -86,9 +86,9 @@ describe('Arrow IPC', () => {
     for (let chunk = 0; chunk < 3; chunk++) {
       const counts = [1, 0, 2, 3].map((c) => (c + chunk) % 4);
       const offsets = new Int32Array(counts.length + 1);
-      counts.forEach((c, i) => (offsets[i + 1] = offsets[i]! + c));
-      const content = Float32Array.from({ length: offsets[counts.length]! }, (_, i) => chunk * 100 + i);
-      for (let i = 0; i < counts.length; i++) all.push(Array.from(content.subarray(offsets[i]!, offsets[i + 1]!)));
+      counts.forEach((c, i) => (offsets[i + 1] = offsets[i] + c));
+      const content = Float32Array.from({ length: offsets[counts.length] }, (_, i) => chunk * 100 + i);
+      for (let i = 0; i < counts.length; i++) all.push(Array.from(content.subarray(offsets[i], offsets[i + 1])));
       const flag = Uint8Array.from(counts.map((c) => (c > 1 ? 1 : 0)));
       flags.push(...flag);
       w.write({ Mu_pt: { offsets, content }, flag });
@@ -98,7 +98,7 @@ describe('Arrow IPC', () => {
     expect(r.boundaries()).toEqual([0, 4, 8, 12]);
     expect(r.branches().find((b) => b.name === 'flag')!.dtype).toBe('bool');
     const c = await r.read(['Mu_pt', 'flag'], 2, 11);
-    expect(events(c.Mu_pt!)).toEqual(all.slice(2, 11));
+    expect(events(c.Mu_pt)).toEqual(all.slice(2, 11));
     expect(Array.from(c.flag as Uint8Array)).toEqual(flags.slice(2, 11));
     await expect(r.read(['Mu_pt'], 0, 13)).rejects.toBeInstanceOf(ArrowRangeError);
     const e = await r.read(['Mu_PT'], 0, 1).catch((x: unknown) => x);

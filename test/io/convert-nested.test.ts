@@ -56,7 +56,7 @@ describe.each(CASES)('$file: strings and lists of lists to Parquet and Arrow', (
       try {
         for (const c of columns) {
           const rows = (await conn.runAndReadAll(`SELECT "${c}" FROM '${pq}'`)).getRows().map((r) => plain(r[0] && typeof r[0] === 'object' && 'items' in r[0] ? deep(r[0]) : r[0]));
-          expect(rows, `${c} via DuckDB`).toEqual(expected(want[c]!, kinds.get(c)!));
+          expect(rows, `${c} via DuckDB`).toEqual(expected(want[c], kinds.get(c)!));
         }
       } finally {
         conn.closeSync();
@@ -66,7 +66,7 @@ describe.each(CASES)('$file: strings and lists of lists to Parquet and Arrow', (
       for (const c of columns) {
         const vec = table.getChild(c)!;
         const got = Array.from({ length: vec.length }, (_, i) => plain(vec.get(i)));
-        expect(got, `${c} via apache-arrow`).toEqual(expected(want[c]!, kinds.get(c)!));
+        expect(got, `${c} via apache-arrow`).toEqual(expected(want[c], kinds.get(c)!));
       }
     } finally {
       await input.close();

@@ -129,7 +129,7 @@ describe.skipIf(!haveShared)('ROOT files beyond NanoAOD', () => {
         const names = ['ArrayI16[10]', 'P3.Py', 'StlVecF32', 'Str'];
         const want = await reader.read(names, 0, 100);
         const got = await rootBack.read(names, 0, 100);
-        for (const n of names) expect(columnEvents(got[n]!), n).toEqual(columnEvents(want[n]!));
+        for (const n of names) expect(columnEvents(got[n]), n).toEqual(columnEvents(want[n]));
       } finally {
         await rootBack.close();
       }
@@ -139,7 +139,7 @@ describe.skipIf(!haveShared)('ROOT files beyond NanoAOD', () => {
         const names = ['I32', 'P3.Py', 'StlVecF32', 'SliceU64', 'ArrayF64[10]'];
         const want = await reader.read(names, 0, 100);
         const got = await back.read(names, 0, 100);
-        for (const n of names) expect(columnEvents(got[n]!), n).toEqual(columnEvents(want[n]!));
+        for (const n of names) expect(columnEvents(got[n]), n).toEqual(columnEvents(want[n]));
       } finally {
         await back.close();
       }

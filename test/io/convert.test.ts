@@ -26,7 +26,7 @@ const dir = tempDir('convert');
 async function sameEvents(a: EventReader, b: EventReader, names: readonly string[], start: number, stop: number, offset = 0): Promise<string[]> {
   const x = await a.read(names, start, stop);
   const y = await b.read(names, start - offset, stop - offset);
-  return names.filter((n) => JSON.stringify(events(x[n]!)) !== JSON.stringify(events(y[n]!)));
+  return names.filter((n) => JSON.stringify(events(x[n])) !== JSON.stringify(events(y[n])));
 }
 
 async function duck(sql: string): Promise<unknown[][]> {

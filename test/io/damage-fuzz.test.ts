@@ -79,7 +79,7 @@ function rootRecords(b: Uint8Array): { begin: number; records: RootRecord[] } {
     const objlen = dv.getInt32(p + 6);
     const keylen = dv.getInt16(p + 14);
     const cls = p + 18 + (kv > 1000 ? 16 : 8);
-    const className = String.fromCharCode(...b.subarray(cls + 1, cls + 1 + b[cls]!));
+    const className = String.fromCharCode(...b.subarray(cls + 1, cls + 1 + b[cls]));
     records.push({ start: p, nbytes, keylen, objlen, className });
     p += nbytes;
   }
@@ -88,10 +88,10 @@ function rootRecords(b: Uint8Array): { begin: number; records: RootRecord[] } {
 
 /** Whether a ROOT-compressed payload's codec verifies its data (see the header comment). */
 function checksummed(payload: Uint8Array): boolean {
-  const tag = String.fromCharCode(payload[0]!, payload[1]!);
+  const tag = String.fromCharCode(payload[0], payload[1]);
   if (tag === 'ZL' || tag === 'L4' || tag === 'XZ') return true;
   // ZSTD frame header descriptor after the 4-byte magic: bit 2 = content checksum.
-  if (tag === 'ZS') return (payload[9 + 4]! & 0x04) !== 0;
+  if (tag === 'ZS') return (payload[9 + 4] & 0x04) !== 0;
   return false;
 }
 
@@ -163,7 +163,7 @@ function pick(ranges: readonly Region[], r: () => number): number {
     if (k < b - a) return a + k;
     k -= b - a;
   }
-  return ranges[ranges.length - 1]![1] - 1;
+  return ranges[ranges.length - 1][1] - 1;
 }
 
 /** Copy `i` of `pristine`: kinds take turns (truncation being one of them), positions are random. */
@@ -174,14 +174,14 @@ function damage(pristine: Uint8Array, regions: Regions, i: number, r: () => numb
     const at = Math.floor(r() * pristine.length);
     return { bytes: pristine.slice(0, at), what: `truncated to ${at} bytes`, structural: true };
   }
-  const [kind, { ranges, structural }] = kinds[turn]!;
+  const [kind, { ranges, structural }] = kinds[turn];
   const bytes = pristine.slice();
   const flips: string[] = [];
   const n = 1 + Math.floor(r() * 3);
   for (let k = 0; k < n; k++) {
     const at = pick(ranges, r);
     const x = 1 + Math.floor(r() * 255);
-    bytes[at]! ^= x;
+    bytes[at] ^= x;
     flips.push(`${at}^${x}`);
   }
   return { bytes, what: `${kind} flips ${flips.join(',')}`, structural };
@@ -370,8 +370,8 @@ describe('damaged copies of the shared files: typed error or identical result', 
     const rows = (cols.MET_pt as Float32Array).length;
     const met = Array.from({ length: rows }, (_, i) => ({ pt: (cols.MET_pt as Float32Array)[i], phi: (cols.MET_phi as Float32Array)[i] }));
     const jets = Array.from({ length: rows }, (_, i) =>
-      Array.from({ length: jet('pt').offsets[i + 1]! - jet('pt').offsets[i]! }, (_, k) => {
-        const d = jet('pt').offsets[i]! + k;
+      Array.from({ length: jet('pt').offsets[i + 1] - jet('pt').offsets[i] }, (_, k) => {
+        const d = jet('pt').offsets[i] + k;
         return { pt: jet('pt').content[d], eta: jet('eta').content[d], phi: jet('phi').content[d] };
       }),
     );

@@ -27,8 +27,8 @@ describe('ROOT vs Parquet (Run2012B_SingleMu, first 1000 events)', () => {
         const r = rootInfo.get(info.name)!;
         expect(info.kind, info.name).toBe(r.kind);
         if (info.dtype !== r.dtype) expect(INTEGER.has(info.dtype) && INTEGER.has(r.dtype), `${info.name}: ${info.dtype} vs ${r.dtype}`).toBe(true);
-        const x = events(a[info.name]!);
-        const y = events(b[info.name]!);
+        const x = events(a[info.name]);
+        const y = events(b[info.name]);
         if (JSON.stringify(x) !== JSON.stringify(y)) bad.push(info.name);
       }
       expect(bad).toEqual([]);

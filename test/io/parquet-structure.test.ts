@@ -33,7 +33,7 @@ function withCrcs(file: string, name: string): { bytes: Uint8Array; plain: Uint8
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const md = parquetMetadata(ab);
   const leaf = mapSchema(md).branches.get(name) as LeafColumn;
-  const meta = md.row_groups[0]!.columns[leaf.columnIndex]!.meta_data!;
+  const meta = md.row_groups[0].columns[leaf.columnIndex].meta_data!;
   const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
   const end = start + Number(meta.total_compressed_size);
   const plain = new Uint8Array(ab, start, end - start);
@@ -52,7 +52,7 @@ function withCrcs(file: string, name: string): { bytes: Uint8Array; plain: Uint8
     serializeTCompactProtocol(out, fields);
     out.appendBytes(page);
   }
-  return { bytes: new Uint8Array(out.getBytes()), plain, leaf, meta, rows: Number(md.row_groups[0]!.num_rows) };
+  return { bytes: new Uint8Array(out.getBytes()), plain, leaf, meta, rows: Number(md.row_groups[0].num_rows) };
 }
 
 describe('Parquet structure checks', () => {
@@ -65,7 +65,7 @@ describe('Parquet structure checks', () => {
       const good = decodeChunk(c.bytes, c.meta, c.leaf, c.rows);
       expect(good).toEqual(decodeChunk(c.plain, c.meta, c.leaf, c.rows));
       const bad = c.bytes.slice();
-      bad[bad.length - 1]! ^= 0x10; // a value byte: invisible without the CRC
+      bad[bad.length - 1] ^= 0x10; // a value byte: invisible without the CRC
       expect(() => decodeChunk(bad, c.meta, c.leaf, c.rows)).toThrow(ParquetChecksumError);
       expect(() => decodeChunk(bad, c.meta, c.leaf, c.rows)).toThrow(/CRC-32/);
     }
@@ -115,7 +115,7 @@ describe('Parquet structure checks', () => {
     let typed = 0;
     for (let at = 0; at < pristine.length; at++) {
       const b = pristine.slice();
-      b[at]! ^= at % 2 ? 0x80 : 0x01;
+      b[at] ^= at % 2 ? 0x80 : 0x01;
       writeFileSync(copy, b);
       let r;
       try {

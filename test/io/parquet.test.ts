@@ -42,7 +42,7 @@ function expectedBranchNames(path: string): string[] {
     const name = f.element.name;
     if (!f.children.length) names.push(name);
     else if (f.element.converted_type === 'LIST') {
-      const elem = f.children[0]!.children[0]!;
+      const elem = f.children[0].children[0];
       if (!elem.children.length) names.push(name);
       else {
         for (const c of elem.children) names.push(`${name}_${c.element.name}`);
@@ -83,12 +83,12 @@ function firstMismatch(a: (number | number[])[], b: (number | number[])[]): numb
   if (a.length !== b.length) return Math.min(a.length, b.length);
   const same = (x: number, y: number) => x === y || (x !== x && y !== y);
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
+    const x = a[i];
+    const y = b[i];
     if (Array.isArray(x) !== Array.isArray(y)) return i;
     if (Array.isArray(x)) {
       const yy = y as number[];
-      if (x.length !== yy.length || x.some((v, k) => !same(v, yy[k]!))) return i;
+      if (x.length !== yy.length || x.some((v, k) => !same(v, yy[k]))) return i;
     } else if (!same(x, y as number)) return i;
   }
   return -1;
@@ -109,7 +109,7 @@ describe('openParquet on real NanoAOD files', () => {
         const cols = await readAll(r);
         const bad: string[] = [];
         for (const b of r.branches()) {
-          const got = columnRows(cols[b.name]!);
+          const got = columnRows(cols[b.name]);
           const want = rows.map((row) => branchValue(row, b.name));
           const at = firstMismatch(got, want);
           if (at >= 0) bad.push(`${b.name}@${at}: ${JSON.stringify(got[at])} vs ${JSON.stringify(want[at])}`);
@@ -129,7 +129,7 @@ describe('openParquet on real NanoAOD files', () => {
     expect(common.length).toBeGreaterThan(80);
     const a = await flat.read(common, 0, 1000);
     const b = await nested.read(common, 0, 1000);
-    for (const n of common) expect(firstMismatch(columnRows(a[n]!), columnRows(b[n]!)), n).toBe(-1);
+    for (const n of common) expect(firstMismatch(columnRows(a[n]), columnRows(b[n])), n).toBe(-1);
     // dtypes agree except the counts: int64 stored in the flat file, int32 synthesized in the nested one
     for (const info of flat.branches()) {
       const other = nested.branches().find((x) => x.name === info.name)!;
@@ -149,7 +149,7 @@ describe('openParquet on real NanoAOD files', () => {
       const pt = c.Jet_pt as { offsets: Int32Array };
       expect((c.Jet_eta as { offsets: Int32Array }).offsets).toBe(pt.offsets);
       const n = c.nJet as ArrayLike<number>;
-      for (let i = 0; i < 490; i++) expect(pt.offsets[i + 1]! - pt.offsets[i]!).toBe(n[i]);
+      for (let i = 0; i < 490; i++) expect(pt.offsets[i + 1] - pt.offsets[i]).toBe(n[i]);
       await r.close();
     }
   });
@@ -157,7 +157,7 @@ describe('openParquet on real NanoAOD files', () => {
   it('reads only the requested column chunk: bytesRead grows by its compressed size', async () => {
     const r = await openParquet(FLAT);
     const md = parquetMetadata(new Uint8Array(readFileSync(FLAT)).buffer);
-    const chunk = md.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!;
+    const chunk = md.row_groups[0].columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!;
     const before = r.bytesRead;
     await r.read(['MET_pt'], 0, 1000);
     expect(r.bytesRead - before).toBe(Number(chunk.meta_data!.total_compressed_size));
@@ -253,7 +253,7 @@ describe('entry ranges across row groups', () => {
     it(`[${a}, ${b}) equals the written arrays`, async () => {
       const names = Object.keys(expected);
       const cols = await r.read(names, a, b);
-      for (const n of names) expect(firstMismatch(columnRows(cols[n]!), expected[n]!.slice(a, b)), n).toBe(-1);
+      for (const n of names) expect(firstMismatch(columnRows(cols[n]), expected[n].slice(a, b)), n).toBe(-1);
       expect(r.branches().find((x) => x.name === 'Mu_pt')!.countBranch).toBe('nMu');
     });
   }
@@ -268,7 +268,7 @@ describe('entry ranges across row groups', () => {
     it(`readSync [${a}, ${b}) equals the written arrays`, () => {
       const names = Object.keys(expected);
       const cols = r.readSync!(names, a, b);
-      for (const n of names) expect(firstMismatch(columnRows(cols[n]!), expected[n]!.slice(a, b)), n).toBe(-1);
+      for (const n of names) expect(firstMismatch(columnRows(cols[n]), expected[n].slice(a, b)), n).toBe(-1);
     });
   }
 
@@ -372,9 +372,9 @@ describe('errors carry the file and column', () => {
     const p = editedCopy(FLAT, join(dir, 'flipped.parquet'), (b) => {
       const bytes = new Uint8Array(b);
       const md = parquetMetadata(bytes.slice().buffer);
-      const meta = md.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'Jet_pt')!.meta_data!;
+      const meta = md.row_groups[0].columns.find((c) => c.meta_data!.path_in_schema[0] === 'Jet_pt')!.meta_data!;
       const at = Number(meta.data_page_offset);
-      for (let i = 0; i < 12; i++) bytes[at + i] = 0xff - bytes[at + i]!;
+      for (let i = 0; i < 12; i++) bytes[at + i] = 0xff - bytes[at + i];
       return bytes;
     });
     const r = await openParquet(p);
@@ -414,7 +414,7 @@ describe('remote Parquet over HTTP range requests', () => {
     const a = await local.read(names, 0, 1000);
     const b = await remote.read(names, 0, 1000);
     expect(server.requests).toBeGreaterThan(before);
-    for (const n of names) expect(firstMismatch(columnRows(a[n]!), columnRows(b[n]!)), n).toBe(-1);
+    for (const n of names) expect(firstMismatch(columnRows(a[n]), columnRows(b[n])), n).toBe(-1);
     expect(remote.bytesRead).toBeGreaterThan(0);
     expect(remote.bytesRead).toBeLessThan(readFileSync(FLAT).length);
     // Only local files read synchronously; a remote one goes through the sync-read helper thread.

@@ -59,7 +59,7 @@ function prints(output: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const line of output.split('\n')) {
     const hit = /PROCESS (\S+ \d+-\d+)/.exec(line);
-    if (hit) m.set(hit[1]!, (m.get(hit[1]!) ?? 0) + 1);
+    if (hit) m.set(hit[1], (m.get(hit[1]) ?? 0) + 1);
   }
   return m;
 }
@@ -148,8 +148,8 @@ describe('the packed package in a new project', () => {
     });
     children.push(endpoint);
     let endpointOut = '';
-    endpoint.stdout!.on('data', (d: Buffer) => (endpointOut += d.toString()));
-    endpoint.stderr!.on('data', (d: Buffer) => (endpointOut += d.toString()));
+    endpoint.stdout.on('data', (d: Buffer) => (endpointOut += d.toString()));
+    endpoint.stderr.on('data', (d: Buffer) => (endpointOut += d.toString()));
     await waitFor(endpoint, /attached|connected|registered/i);
 
     const out = join(project, 'out-faas');

@@ -15,7 +15,7 @@ describe('samples/datasets', () => {
     const ds = await loadFileset(json(name));
     expect(ds.map((d) => d.name)).toEqual([dataset]);
     // files listed without a tree name: the reader takes Events (or the file's only tree)
-    expect(ds[0]!.files.map((f) => [f.path, f.tree])).toEqual(files.map((f) => [sharedPath('data', f), name.endsWith('root') ? 'Events' : undefined]));
+    expect(ds[0].files.map((f) => [f.path, f.tree])).toEqual(files.map((f) => [sharedPath('data', f), name.endsWith('root') ? 'Events' : undefined]));
   });
 
   it('zmumu.json has the dimuon data and the Drell-Yan simulation as two datasets', async () => {
@@ -28,8 +28,8 @@ describe('samples/datasets', () => {
 
   it('demo.json and adl-bench.json point at the generated (gitignored) files inside the repository', async () => {
     const [demo] = await loadFileset(json('demo'));
-    expect(demo!.files.map((f) => f.path)).toEqual([resolve(repoRoot, 'samples', 'data', 'demo.parquet')]);
+    expect(demo.files.map((f) => f.path)).toEqual([resolve(repoRoot, 'samples', 'data', 'demo.parquet')]);
     const [bench] = await loadFileset(json('adl-bench'));
-    expect(bench!.files.map((f) => f.path)).toEqual([resolve(repoRoot, 'bench', 'data', 'adl-2M.parquet')]);
+    expect(bench.files.map((f) => f.path)).toEqual([resolve(repoRoot, 'bench', 'data', 'adl-2M.parquet')]);
   });
 });

@@ -71,9 +71,9 @@ function naiveCutflow(events: Event[]): { cutflow: Record<string, number>; onecu
     const { pass, mass } = naiveSelect(ev);
     let all = true;
     for (const c of CUTS) {
-      if (pass[c]) onecut[c]!++;
-      all = all && pass[c]!;
-      if (all) cutflow[c]!++;
+      if (pass[c]) onecut[c]++;
+      all = all && pass[c];
+      if (all) cutflow[c]++;
     }
     if (all) masses.push(mass);
   }
@@ -82,11 +82,11 @@ function naiveCutflow(events: Event[]): { cutflow: Record<string, number>; onecu
 
 function sf(m: Muon): [number, number] {
   const a = Math.abs(m.eta);
-  let i = SF_ETA_EDGES.findIndex((lo, k) => a >= lo && (k === SF_ETA_EDGES.length - 1 || a < SF_ETA_EDGES[k + 1]!));
+  let i = SF_ETA_EDGES.findIndex((lo, k) => a >= lo && (k === SF_ETA_EDGES.length - 1 || a < SF_ETA_EDGES[k + 1]));
   if (i < 0 || i >= SF_VALUE.length) i = SF_VALUE.length - 1;
   let j = 0;
-  for (let k = 0; k < SF_PT_EDGES.length; k++) if (m.pt >= SF_PT_EDGES[k]!) j = k;
-  return [SF_VALUE[i]![j]!, SF_ERROR[i]![j]!];
+  for (let k = 0; k < SF_PT_EDGES.length; k++) if (m.pt >= SF_PT_EDGES[k]) j = k;
+  return [SF_VALUE[i][j], SF_ERROR[i][j]];
 }
 
 function pileup(n: number, mean: number): number {
@@ -114,13 +114,13 @@ function naiveWeighted(events: Event[]): Record<string, { sumw: number[]; sumw2:
     const [s2, u2] = sf(sub!);
     const pu = ev.nTrueInt === undefined ? undefined : [pileup(ev.nTrueInt, 30), pileup(ev.nTrueInt, 31.5), pileup(ev.nTrueInt, 28.5)];
     const g = ev.genWeight;
-    const p = pu ? pu[0]! : 1;
+    const p = pu ? pu[0] : 1;
     add('nominal', mass, g * s1 * s2 * p);
     add('muonSFUp', mass, g * (s1 + u1) * (s2 + u2) * p);
     add('muonSFDown', mass, g * (s1 - u1) * (s2 - u2) * p);
     if (pu) {
-      add('pileupUp', mass, g * s1 * s2 * pu[1]!);
-      add('pileupDown', mass, g * s1 * s2 * pu[2]!);
+      add('pileupUp', mass, g * s1 * s2 * pu[1]);
+      add('pileupDown', mass, g * s1 * s2 * pu[2]);
     }
   }
   return out;
@@ -131,7 +131,7 @@ async function parquetEvents(file: string): Promise<Event[]> {
   const buf = await asyncBufferFromFile(sharedPath('data', file));
   const cols = ['HLT_IsoMu24', 'Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'Muon_tightId', 'Muon_pfRelIso04_all'];
   const probe = await parquetReadObjects({ file: buf, compressors, rowStart: 0, rowEnd: 1 });
-  const mc = 'genWeight' in probe[0]!;
+  const mc = 'genWeight' in probe[0];
   const rows = (await parquetReadObjects({ file: buf, compressors, columns: mc ? [...cols, 'genWeight', 'Pileup_nTrueInt'] : cols })) as Array<Record<string, unknown>>;
   return rows.map((r) => {
     const arr = (k: string) => r[k] as number[];
@@ -139,12 +139,12 @@ async function parquetEvents(file: string): Promise<Event[]> {
       trigger: Boolean(r.HLT_IsoMu24),
       muons: arr('Muon_pt').map((pt, i) => ({
         pt,
-        eta: arr('Muon_eta')[i]!,
-        phi: arr('Muon_phi')[i]!,
-        mass: arr('Muon_mass')[i]!,
-        charge: arr('Muon_charge')[i]!,
+        eta: arr('Muon_eta')[i],
+        phi: arr('Muon_phi')[i],
+        mass: arr('Muon_mass')[i],
+        charge: arr('Muon_charge')[i],
         tightId: Boolean(arr('Muon_tightId')[i]),
-        iso: arr('Muon_pfRelIso04_all')[i]!,
+        iso: arr('Muon_pfRelIso04_all')[i],
       })),
       ...(mc ? { genWeight: r.genWeight as number, nTrueInt: r.Pileup_nTrueInt as number } : {}),
     };
@@ -159,18 +159,18 @@ function synthEvents(cols: Record<string, NumericArray | Jagged>): Event[] {
   const off = j('Muon_pt').offsets;
   for (let e = 0; e < off.length - 1; e++) {
     const muons: Muon[] = [];
-    for (let k = off[e]!; k < off[e + 1]!; k++) {
+    for (let k = off[e]; k < off[e + 1]; k++) {
       muons.push({
-        pt: j('Muon_pt').content[k]!,
-        eta: j('Muon_eta').content[k]!,
-        phi: j('Muon_phi').content[k]!,
-        mass: j('Muon_mass').content[k]!,
-        charge: j('Muon_charge').content[k]!,
+        pt: j('Muon_pt').content[k],
+        eta: j('Muon_eta').content[k],
+        phi: j('Muon_phi').content[k],
+        mass: j('Muon_mass').content[k],
+        charge: j('Muon_charge').content[k],
         tightId: j('Muon_tightId').content[k] !== 0,
-        iso: j('Muon_pfRelIso04_all').content[k]!,
+        iso: j('Muon_pfRelIso04_all').content[k],
       });
     }
-    out.push({ trigger: flat('HLT_IsoMu24')[e] !== 0, muons, genWeight: flat('genWeight')[e]! });
+    out.push({ trigger: flat('HLT_IsoMu24')[e] !== 0, muons, genWeight: flat('genWeight')[e] });
   }
   return out;
 }
@@ -189,7 +189,7 @@ type Weighted = { mass: Hist; sumw: Record<string, number> };
 
 function massCounts(masses: number[]): number[] {
   const out = new Array<number>(62).fill(0);
-  for (const m of masses) out[m < 60 ? 0 : m >= 120 ? 61 : 1 + Math.floor(((m - 60) / 60) * 60)]!++;
+  for (const m of masses) out[m < 60 ? 0 : m >= 120 ? 61 : 1 + Math.floor(((m - 60) / 60) * 60)]++;
   return out;
 }
 
@@ -204,8 +204,8 @@ function expectWeighted(h: Hist, dataset: string, naive: ReturnType<typeof naive
     const sumw2 = [...s.variances({ flow: true })!];
     // Same products summed in another order: equal to rounding.
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-    sumw.forEach((v, i) => expect(close(v, want.sumw[i]!), `${syst} bin ${i}: Σw ${v} vs ${want.sumw[i]}`).toBe(true));
-    sumw2.forEach((v, i) => expect(close(v, want.sumw2[i]!), `${syst} bin ${i}: Σw² ${v} vs ${want.sumw2[i]}`).toBe(true));
+    sumw.forEach((v, i) => expect(close(v, want.sumw[i]), `${syst} bin ${i}: Σw ${v} vs ${want.sumw[i]}`).toBe(true));
+    sumw2.forEach((v, i) => expect(close(v, want.sumw2[i]), `${syst} bin ${i}: Σw² ${v} vs ${want.sumw2[i]}`).toBe(true));
   }
 }
 

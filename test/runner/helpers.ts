@@ -28,7 +28,7 @@ export async function readDirect(path: string): Promise<{ met: Float32Array | Fl
   await r.close();
   const mu = cols.Muon_pt as Jagged;
   const counts: number[] = [];
-  for (let i = 0; i + 1 < mu.offsets.length; i++) counts.push(mu.offsets[i + 1]! - mu.offsets[i]!);
+  for (let i = 0; i + 1 < mu.offsets.length; i++) counts.push(mu.offsets[i + 1] - mu.offsets[i]);
   return { met: cols.MET_pt as Float32Array, muonCounts: counts, muonPt: mu.content };
 }
 
@@ -42,9 +42,9 @@ export function naiveMetMuons(files: Array<{ dataset: string; met: ArrayLike<num
   for (const f of files) {
     for (let i = 0; i < f.met.length; i++) {
       nevents++;
-      nmuons += f.muonCounts[i]!;
-      sumMet += f.met[i]!;
-      const b = String(Math.min(20, Math.floor(f.met[i]! / 10)));
+      nmuons += f.muonCounts[i];
+      sumMet += f.met[i];
+      const b = String(Math.min(20, Math.floor(f.met[i] / 10)));
       metBins[b] = (metBins[b] ?? 0) + 1;
     }
     perDataset[f.dataset] = (perDataset[f.dataset] ?? 0) + f.met.length;

@@ -71,7 +71,7 @@ describe('process() exactly once per chunk', () => {
     const jets = ((await r.read(['Jet_pt'], 5000, 10000)).Jet_pt as Jagged).content;
     await r.close();
     const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
-    const got = results[0]!;
+    const got = results[0];
     expect(got.nevents).toBe(11000);
     expect(got.nmuons).toBe(root.muonPt.length + pq.muonPt.length);
     expect(got.sumMet).toBeCloseTo(sum(root.met) + sum(pq.met), 6);

@@ -67,9 +67,9 @@ describe('runner', () => {
     for (const f of [ROOT_FILE(), PARQUET_FILE()]) {
       const d = await readDirect(f);
       for (let i = 0; i < d.met.length; i++) {
-        const v = d.met[i]!;
+        const v = d.met[i];
         counts[v < 0 ? 0 : v >= 200 ? 41 : 1 + Math.floor(v / 5)]++;
-        if (d.muonCounts[i]! > 0) withMuon++;
+        if (d.muonCounts[i] > 0) withMuon++;
       }
     }
     expect(Array.from(a.accumulator.met.values({ flow: true }))).toEqual(counts);
@@ -149,9 +149,9 @@ describe('runner', () => {
       expect(r.accumulator.perDataset).toEqual({ good: 1000 });
       const skipped = r.metrics.skippedFiles;
       expect(skipped.map((s) => [s.file, s.stage])).toEqual([[truncated, 'preprocess'], [corrupt, 'process']]);
-      expect(skipped[0]!.reason).toMatch(/Parquet/);
-      expect(skipped[1]!.reason).toMatch(/MET_pt|basket/);
-      expect(skipped[1]!.entries).toEqual([[0, 3334], [3334, 6668], [6668, 10000]]);
+      expect(skipped[0].reason).toMatch(/Parquet/);
+      expect(skipped[1].reason).toMatch(/MET_pt|basket/);
+      expect(skipped[1].entries).toEqual([[0, 3334], [3334, 6668], [6668, 10000]]);
       expect(r.metrics.events).toBe(1000);
     }
   });
@@ -163,12 +163,12 @@ describe('runner', () => {
     const { parquetMetadata } = await import('hyparquet');
     const [good] = await generateSample({ events: 20_000, seed: 3, out: join(dir, 'partial-good'), formats: ['parquet'], chunk: 10_000 });
     const [partial] = await generateSample({ events: 30_000, seed: 4, out: join(dir, 'partial-bad'), formats: ['parquet'], chunk: 10_000 });
-    const bytes = Buffer.from(await readFile(partial!));
+    const bytes = Buffer.from(await readFile(partial));
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-    const lastGroup = meta.row_groups[2]!;
+    const lastGroup = meta.row_groups[2];
     const met = lastGroup.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!.meta_data!;
     bytes.fill(0xff, Number(met.data_page_offset), Number(met.data_page_offset) + 24);
-    await writeFile(partial!, bytes);
+    await writeFile(partial, bytes);
     const ds = await writeJson(join(dir, 'partial.json'), { good: [good], partial: [partial] });
     const alone = await writeJson(join(dir, 'partial-alone.json'), { good: [good] });
 
@@ -179,7 +179,7 @@ describe('runner', () => {
       expect(r.metrics.events).toBe(20_000);
       const skipped = r.metrics.skippedFiles;
       expect(skipped.map((x) => [x.file, x.stage])).toEqual([[partial, 'process']]);
-      expect(skipped[0]!.entries).toEqual([[0, 10_000], [10_000, 20_000], [20_000, 30_000]]);
+      expect(skipped[0].entries).toEqual([[0, 10_000], [10_000, 20_000], [20_000, 30_000]]);
     }
   });
 
@@ -202,7 +202,7 @@ describe('runner', () => {
     const ds = await writeJson(join(dir, 'max.json'), { a: [PARQUET_FILE(), ROOT_FILE()], b: [join(dir, 'does-not-exist.root')] });
     const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), maxchunks: 1, chunksize: 600 });
     expect(r.metrics.preprocess.opened).toBe(1);
-    expect(r.items).toEqual([{ dataset: 'a', file: PARQUET_FILE(), tree: 'Events', entryStart: 0, entryStop: 500, fileId: r.items[0]!.fileId }]);
+    expect(r.items).toEqual([{ dataset: 'a', file: PARQUET_FILE(), tree: 'Events', entryStart: 0, entryStop: 500, fileId: r.items[0].fileId }]);
     expect(r.accumulator.nevents).toBe(500);
   });
 

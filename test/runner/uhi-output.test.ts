@@ -69,16 +69,16 @@ describe('run-analysis UHI output', () => {
       expect(Object.keys(doc), f).toEqual([key]);
       expect(errorsOf(doc), f).toBe('');
       // no TLatex left anywhere in the labels
-      const labels = [doc[key]!.metadata?.['label'], ...doc[key]!.axes.map((a) => a.metadata?.['label'])].filter((x) => typeof x === 'string') as string[];
+      const labels = [doc[key].metadata?.['label'], ...doc[key].axes.map((a) => a.metadata?.['label'])].filter((x) => typeof x === 'string') as string[];
       for (const l of labels) expect(l, f).not.toMatch(/#[A-Za-z]/);
     }
     const met = parseUHI(readFileSync(join(out, 'met.json'), 'utf8')) as Record<string, { metadata: Record<string, unknown>; axes: { metadata: Record<string, unknown> }[] }>;
-    expect(met.met!.axes[0]!.metadata['label']).toBe('$E_{T}^{\\mathrm{miss}}$ [GeV]');
-    expect(met.met!.metadata['label']).toBe('Missing $E_{T}$');
+    expect(met.met.axes[0].metadata['label']).toBe('$E_{T}^{\\mathrm{miss}}$ [GeV]');
+    expect(met.met.metadata['label']).toBe('Missing $E_{T}$');
     const pt = parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8')) as Record<string, { axes: { metadata: Record<string, unknown> }[] }>;
-    expect(pt.pt!.axes[1]!.metadata['label']).toBe('$p_{T}^{\\mu}$ [GeV]');
+    expect(pt.pt.axes[1].metadata['label']).toBe('$p_{T}^{\\mu}$ [GeV]');
     // the documents read back as histograms: both datasets present, half-weighted muons
-    const back = fromUHIDocument(parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8'))).pt!;
+    const back = fromUHIDocument(parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8'))).pt;
     expect([...(back.axes[0] as unknown as { categories: string[] }).categories].sort()).toEqual(['Again', 'SingleMu']);
     expect(back.select('dataset', 'SingleMu').sum({ flow: true }).value).toBeCloseTo(back.select('dataset', 'Again').sum({ flow: true }).value, 9);
     // ROOT JSON keeps the TLatex label for ROOT
@@ -99,9 +99,9 @@ describe('tlatexToMathtext', () => {
 
   it('toUHI converts labels by default and keeps them with { labels: "keep" }', () => {
     const h = new Hist(new Regular(2, 0, 1, { name: 'm', label: 'm_{#mu#mu}' }), { label: '#mu pairs' });
-    expect(toUHI(h).axes[0]!.metadata?.['label']).toBe('$m_{\\mu\\mu}$');
+    expect(toUHI(h).axes[0].metadata?.['label']).toBe('$m_{\\mu\\mu}$');
     expect(toUHI(h).metadata?.['label']).toBe('$\\mu$ pairs');
-    expect(toUHI(h, { labels: 'keep' }).axes[0]!.metadata?.['label']).toBe('m_{#mu#mu}');
+    expect(toUHI(h, { labels: 'keep' }).axes[0].metadata?.['label']).toBe('m_{#mu#mu}');
     expect(h.label).toBe('#mu pairs'); // the histogram itself is untouched
   });
 });

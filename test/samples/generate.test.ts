@@ -17,8 +17,8 @@ describe('synthetic sample', () => {
     await generateSample({ events: 3000, seed: 7, out: join(dir, 'b'), formats: ['parquet'], chunk: 1000 });
     await generateSample({ events: 3000, seed: 8, out: join(dir, 'c'), formats: ['parquet'], chunk: 1000 });
     const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => readFile(join(dir, `${n}.parquet`))));
-    expect(a!.equals(b!)).toBe(true);
-    expect(a!.equals(c!)).toBe(false);
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(c)).toBe(false);
   });
 
   it('has a Z peak: most opposite-sign leading dimuon masses fall in 81-101 GeV', () => {
@@ -26,9 +26,9 @@ describe('synthetic sample', () => {
     const pt = cols.Muon_pt as Jagged, eta = cols.Muon_eta as Jagged, phi = cols.Muon_phi as Jagged, q = cols.Muon_charge as Jagged;
     let inWindow = 0, pairs = 0;
     for (let i = 0; i < 20000; i++) {
-      const a = pt.offsets[i]!;
-      if (pt.offsets[i + 1]! - a < 2 || q.content[a]! === q.content[a + 1]!) continue;
-      const m = Math.sqrt(2 * pt.content[a]! * pt.content[a + 1]! * (Math.cosh(eta.content[a]! - eta.content[a + 1]!) - Math.cos(phi.content[a]! - phi.content[a + 1]!)));
+      const a = pt.offsets[i];
+      if (pt.offsets[i + 1] - a < 2 || q.content[a] === q.content[a + 1]) continue;
+      const m = Math.sqrt(2 * pt.content[a] * pt.content[a + 1] * (Math.cosh(eta.content[a] - eta.content[a + 1]) - Math.cos(phi.content[a] - phi.content[a + 1])));
       pairs++;
       if (m > 81 && m < 101) inWindow++;
     }
@@ -51,10 +51,10 @@ describe('synthetic sample', () => {
     }
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const rows = (await db.runAndReadAll(`select count(*)::double, sum(list_sum(Muon_pt))::double, sum(event)::double, sum(nMuon)::double from '${out}.parquet'`)).getRows();
-    expect(rows[0]![0]).toBe(n);
-    expect(rows[0]![1]).toBeCloseTo(sumPt, 2);
-    expect(rows[0]![2]).toBe(sumEvent);
-    expect(rows[0]![3]).toBe(nMuon);
+    expect(rows[0][0]).toBe(n);
+    expect(rows[0][1]).toBeCloseTo(sumPt, 2);
+    expect(rows[0][2]).toBe(sumEvent);
+    expect(rows[0][3]).toBe(nMuon);
     for (const ext of ['parquet', 'arrow']) {
       const r = await openReader(`${out}.${ext}`);
       expect(r.numEntries).toBe(n);

@@ -57,10 +57,10 @@ async function startRun(name: string, extra: string[], env: NodeJS.ProcessEnv = 
   proc.once('exit', () => children.delete(proc));
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /live view: (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]!);
+      if (m) resolve(m[1]);
     });
     proc.once('exit', (code) => reject(new Error(`run-analysis exited with ${code} before serving:\n${log}`)));
   });
@@ -191,9 +191,9 @@ suite('live view in a browser', () => {
       // the same table in metrics.json
       const metrics = JSON.parse(await readFile(join(dir, 'faas-out', 'metrics.json'), 'utf8')) as { faas: { endpoints: Array<{ name: string; done: number; retries: number; failures: number; tailCopies: number }> } };
       const rows = Object.fromEntries(metrics.faas.endpoints.map((e) => [e.name, e]));
-      expect(rows['site-a']!.done + rows['site-b']!.done).toBe(8);
-      expect([rows['site-a']!.retries, rows['site-b']!.retries]).toEqual([1, 0]);
-      expect([rows['site-a']!.failures, rows['site-b']!.failures]).toEqual([0, 0]);
+      expect(rows['site-a'].done + rows['site-b'].done).toBe(8);
+      expect([rows['site-a'].retries, rows['site-b'].retries]).toEqual([1, 0]);
+      expect([rows['site-a'].failures, rows['site-b'].failures]).toEqual([0, 0]);
     } finally {
       await cluster.close();
     }

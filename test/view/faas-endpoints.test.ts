@@ -57,10 +57,10 @@ it('a killed worker is a retry of its endpoint, wherever the service reruns the 
     const r = await run;
     expect(r.metrics.chunks).toBe(1);
     const rows = Object.fromEntries(ex.progress().map((e) => [e.name, e]));
-    expect(rows[died]!.retries).toBe(1);
-    expect(rows[other]!.retries).toBe(0);
-    expect(rows[died]!.done + rows[other]!.done).toBe(1);
-    expect(rows[died]!.failures + rows[other]!.failures).toBe(0);
+    expect(rows[died].retries).toBe(1);
+    expect(rows[other].retries).toBe(0);
+    expect(rows[died].done + rows[other].done).toBe(1);
+    expect(rows[died].failures + rows[other].failures).toBe(0);
     expect(ex.report().endpoints.map((e) => [e.name, e.retries])).toEqual(ex.progress().map((e) => [e.name, e.retries]));
   } finally {
     await ex.close();

@@ -117,7 +117,7 @@ describe('which datasets are data', () => {
     const prims = c.fPrimitives.arr;
     return {
       stacked: prims.filter((p) => p._typename === 'THStack').flatMap((p) => p.fHists!.arr.map((h) => h.fTitle)),
-      points: prims.filter((p, i) => p._typename.startsWith('TH1') && /\bp\b/.test(c.fPrimitives.opt[i]!)).map((p) => p.fTitle!),
+      points: prims.filter((p, i) => p._typename.startsWith('TH1') && /\bp\b/.test(c.fPrimitives.opt[i])).map((p) => p.fTitle!),
     };
   }
 
@@ -146,7 +146,7 @@ describe('which datasets are data', () => {
     let log = '';
     try {
       await new Promise<void>((resolve, reject) => {
-        view.stderr!.on('data', (d: Buffer) => {
+        view.stderr.on('data', (d: Buffer) => {
           log += d.toString();
           if (/ristretto view: http/.test(log)) resolve();
         });

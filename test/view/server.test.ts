@@ -93,16 +93,16 @@ describe('view server', () => {
     const stack = await (await get('/api/draw?key=jets%2FbyDataset&mode=stack')).json();
     const prims = primitives(stack);
     expect(prims.map((x) => x.p._typename)).toEqual(['THStack', 'TH1D', 'TLegend']);
-    expect(prims[0]!.p.fHists!.arr.map((h) => [h.fTitle, h.fArray])).toEqual([['DY', [0, 0, 0, 2, 0]]]);
-    expect(prims[1]!.p.fTitle).toBe('data');
-    expect(prims[1]!.p.fArray).toEqual([0, 1, 2, 0, 0]);
-    expect(prims[1]!.opt).toContain('e1 p');
+    expect(prims[0].p.fHists!.arr.map((h) => [h.fTitle, h.fArray])).toEqual([['DY', [0, 0, 0, 2, 0]]]);
+    expect(prims[1].p.fTitle).toBe('data');
+    expect(prims[1].p.fArray).toEqual([0, 1, 2, 0, 0]);
+    expect(prims[1].opt).toContain('e1 p');
     const overlay = await (await get('/api/draw?key=jets%2FbyDataset&mode=overlay')).json();
     // overlays draw every category as a line, data included
-    expect(primitives(overlay)[0]!.opt).toBe('nostack hist');
-    expect(primitives(overlay)[0]!.p.fHists!.arr).toHaveLength(2);
+    expect(primitives(overlay)[0].opt).toBe('nostack hist');
+    expect(primitives(overlay)[0].p.fHists!.arr).toHaveLength(2);
     const colz = await (await get('/api/draw?key=jets%2FbyDataset&mode=colz')).json();
-    expect(primitives(colz)[0]!.p._typename).toBe('TH2D');
+    expect(primitives(colz)[0].p._typename).toBe('TH2D');
   });
 
   it('answers bad requests with a message', async () => {
@@ -121,7 +121,7 @@ describe('view server', () => {
     const uhi = await get('/api/download?key=met&format=uhi');
     expect(uhi.headers.get('content-disposition')).toBe('attachment; filename="met.json"');
     const back = fromUHIDocument(await uhi.json());
-    expect(Array.from(back['met']!.values())).toEqual([1, 2.5, 0, 3]);
+    expect(Array.from(back['met'].values())).toEqual([1, 2.5, 0, 3]);
     const root = await (await get('/api/download?key=jets%2FbyDataset&format=root')).json();
     expect(root._typename).toBe('TH2D');
     const png = new Uint8Array(await (await get('/api/download?key=met&format=png')).arrayBuffer());

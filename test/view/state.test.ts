@@ -20,17 +20,17 @@ describe('ViewState', () => {
     state.setAccumulator(acc);
     state.flush();
     expect(got).toHaveLength(1);
-    expect(got[0]!.hists.map((h) => h.key).sort()).toEqual(['a', 'nested/b']);
-    const va = got[0]!.hists.find((h) => h.key === 'a')!.version;
-    const vb = got[0]!.hists.find((h) => h.key === 'nested/b')!.version;
+    expect(got[0].hists.map((h) => h.key).sort()).toEqual(['a', 'nested/b']);
+    const va = got[0].hists.find((h) => h.key === 'a')!.version;
+    const vb = got[0].hists.find((h) => h.key === 'nested/b')!.version;
 
     a.fill(Float64Array.of(1.5, 2.5));
     state.setAccumulator(acc);
     state.flush();
     expect(got).toHaveLength(2);
-    expect(got[1]!.hists.map((h) => h.key)).toEqual(['a']);
-    expect(got[1]!.hists[0]!.version).toBeGreaterThan(va);
-    expect(got[1]!.hists[0]!.total).toBe(2);
+    expect(got[1].hists.map((h) => h.key)).toEqual(['a']);
+    expect(got[1].hists[0].version).toBeGreaterThan(va);
+    expect(got[1].hists[0].total).toBe(2);
 
     // same contents again: nothing to publish
     state.setAccumulator(acc);
@@ -41,8 +41,8 @@ describe('ViewState', () => {
     // a histogram that disappears is listed as removed
     state.setAccumulator({ a });
     state.flush();
-    expect(got[2]!.removed).toEqual(['nested/b']);
-    expect(got[2]!.hists).toEqual([]);
+    expect(got[2].removed).toEqual(['nested/b']);
+    expect(got[2].hists).toEqual([]);
   });
 
   it('coalesces updates within the interval into one publication of what changed', () => {
@@ -60,8 +60,8 @@ describe('ViewState', () => {
     expect(got).toHaveLength(1);
     state.flush();
     expect(got).toHaveLength(2);
-    expect(got[1]!.hists.map((h) => h.key)).toEqual(['a']);
-    expect(got[1]!.hists[0]!.total).toBe(50);
+    expect(got[1].hists.map((h) => h.key)).toEqual(['a']);
+    expect(got[1].hists[0].total).toBe(50);
   });
 
   it('changes seen by a page snapshot between publications still reach the listeners', () => {
@@ -72,9 +72,9 @@ describe('ViewState', () => {
     state.flush();
     a.fill(Float64Array.of(0.5));
     state.setAccumulator({ a });
-    expect(state.snapshot().hists[0]!.total).toBe(1); // a new page reads the fresh state...
+    expect(state.snapshot().hists[0].total).toBe(1); // a new page reads the fresh state...
     state.flush();
-    expect(got[1]!.hists.map((h) => h.key)).toEqual(['a']); // ...and open pages still hear of it
+    expect(got[1].hists.map((h) => h.key)).toEqual(['a']); // ...and open pages still hear of it
   });
 
   it('describes histograms: category axes for overlays, growth counts as a change', () => {
@@ -86,14 +86,14 @@ describe('ViewState', () => {
     byCat.fill('DY', Float64Array.of(1, 2, 3));
     state.setAccumulator({ byCat, map, table });
     state.flush();
-    const info = Object.fromEntries(got[0]!.hists.map((h) => [h.key, h]));
-    expect(info['byCat']!.categoryAxis).toBe(0);
-    expect(info['byCat']!.total).toBe(3);
-    expect(info['map']!.categoryAxis).toBe(-1);
-    expect(info['table']!.categoryAxis).toBe(-1);
+    const info = Object.fromEntries(got[0].hists.map((h) => [h.key, h]));
+    expect(info['byCat'].categoryAxis).toBe(0);
+    expect(info['byCat'].total).toBe(3);
+    expect(info['map'].categoryAxis).toBe(-1);
+    expect(info['table'].categoryAxis).toBe(-1);
     byCat.fill('ttbar', Float64Array.of(9)); // overflow bin of a new category
     state.setAccumulator({ byCat, map, table });
     state.flush();
-    expect(got[1]!.hists.map((h) => [h.key, h.total])).toEqual([['byCat', 4]]);
+    expect(got[1].hists.map((h) => [h.key, h.total])).toEqual([['byCat', 4]]);
   });
 });

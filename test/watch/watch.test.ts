@@ -43,7 +43,7 @@ function start(args: string[]): { proc: ChildProcess; waitFor(re: RegExp): Promi
       }
     }
   };
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     log += d.toString();
     check();
   });
@@ -75,7 +75,7 @@ async function drop(src: string, dest: string): Promise<void> {
 }
 
 async function metTotal(out: string): Promise<number> {
-  const h = fromUHIDocument(JSON.parse(await readFile(join(out, 'met.json'), 'utf8')))['met']!;
+  const h = fromUHIDocument(JSON.parse(await readFile(join(out, 'met.json'), 'utf8')))['met'];
   return h.values({ flow: true }).reduce((a, b) => a + b, 0);
 }
 

@@ -173,7 +173,7 @@ function ownVar(node: Node, operation: string): Var {
       'Reduce through the collection instead, e.g. leptons.all((l) => deltaR(jets, l).ge(0.4)).',
     );
   }
-  return node.fv[0]!;
+  return node.fv[0];
 }
 
 /** A four-vector expression in cartesian components (px, py, pz, E), the way the ADL tasks sum objects. */
@@ -359,7 +359,7 @@ export class Candidates<M extends Objects[]> {
   where(pred: (...o: M) => ExprLike): Candidates<M> {
     const c = nodeOf(pred(...this.members), 'where');
     const [first, ...rest] = this.members;
-    return new Candidates([objects(first!.dom, first!.v, first!.cond ? op('and', [first!.cond, c]) : c), ...rest] as M);
+    return new Candidates([objects(first.dom, first.v, first.cond ? op('and', [first.cond, c]) : c), ...rest] as M);
   }
 }
 
@@ -424,7 +424,7 @@ export function concat(...inputs: Objects[]): Objects {
     }
     return o.dom;
   });
-  const fields = Object.keys(parts[0]!.columns).filter((f) => parts.every((p) => f in p.columns));
+  const fields = Object.keys(parts[0].columns).filter((f) => parts.every((p) => f in p.columns));
   const dom = { kind: 'concat', id: idOf({}), name: parts.map((p) => p.name).join('+'), parts, fields } as Omit<ConcatDomain, 'v'> as ConcatDomain;
   (dom as { v: Var }).v = newVar(dom);
   return objects(dom, dom.v, undefined);

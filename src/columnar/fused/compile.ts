@@ -125,7 +125,7 @@ class Generator {
     parts.forEach((p, i) => {
       let m = this.fieldColumns.get(p);
       if (!m) this.fieldColumns.set(p, (m = new Map()));
-      m.set(name, cols[i]!);
+      m.set(name, cols[i]);
     });
     return cols;
   }
@@ -187,7 +187,7 @@ class Generator {
   /** Index expression of a variable: its loop counter, or the stored winner of an argmin/argmax. */
   private index(v: Var, block: Block): string {
     if (!v.bound) return this.frameOf(v, block).idx;
-    return this.winners(v.bound.red, block)[v.bound.slot + 1]!;
+    return this.winners(v.bound.red, block)[v.bound.slot + 1];
   }
 
   /** Accumulator and winner indices of a reduction, emitting it first if needed. */
@@ -249,7 +249,7 @@ class Generator {
           const idx = this.index(node.v, block);
           if (node.name === '@index') return this.local(node.v.dom, idx);
           if (node.name === '@global') return idx;
-          return `${this.param(this.column(node.v.dom, node.name)[0]!)}[${idx}]`;
+          return `${this.param(this.column(node.v.dom, node.name)[0])}[${idx}]`;
         }
         break;
       case 'where':
@@ -264,18 +264,18 @@ class Generator {
     if (node.k === 'reduce') name = this.reduce(node, t);
     else if (node.k === 'op' && (node.op === 'and' || node.op === 'or')) {
       name = this.fresh('t');
-      t.lines.push(`let ${name} = ${this.bool(node.args[0]!, t)};`);
+      t.lines.push(`let ${name} = ${this.bool(node.args[0], t)};`);
       const child = new Block(t, t.frame);
-      const rhs = this.bool(node.args[1]!, child);
+      const rhs = this.bool(node.args[1], child);
       t.lines.push(`if (${node.op === 'and' ? name : `!${name}`}) {`, ...child.lines, `${name} = ${rhs};`, '}');
     } else if (node.k === 'op' && node.op === 'select') {
       // Only the chosen branch runs: the other may read a winner that does not exist (index −1). The condition
       // is emitted first, so the branch reuses what it computed (m² > 0 ? √m² : 0 takes m² once).
-      const test = this.bool(node.args[0]!, t);
+      const test = this.bool(node.args[0], t);
       name = this.fresh('t');
-      t.lines.push(`let ${name} = ${this.num(node.args[2]!, t)};`);
+      t.lines.push(`let ${name} = ${this.num(node.args[2], t)};`);
       const child = new Block(t, t.frame);
-      const value = this.num(node.args[1]!, child);
+      const value = this.num(node.args[1], child);
       t.lines.push(`if (${test}) {`, ...child.lines, `${name} = ${value};`, '}');
     } else {
       name = this.fresh('t');
@@ -297,7 +297,7 @@ class Generator {
       const cols = node.name === '@part' ? undefined : this.column(dom, node.name);
       const lens = dom.parts.map((q) => this.bases(q).n);
       const before = (p: number): string => (p === 0 ? '' : ` - (${lens.slice(0, p).join(' + ')})`);
-      const value = (p: number): string => (cols ? `${this.param(cols[p]!)}[${this.bases(dom.parts[p]!).a} + ${l}${before(p)}]` : `${p}`);
+      const value = (p: number): string => (cols ? `${this.param(cols[p])}[${this.bases(dom.parts[p]).a} + ${l}${before(p)}]` : `${p}`);
       let expr = value(dom.parts.length - 1);
       for (let p = dom.parts.length - 2; p >= 0; p--) expr = `(${l} < ${lens.slice(0, p + 1).join(' + ')} ? ${value(p)} : ${expr})`;
       return expr;
@@ -305,11 +305,11 @@ class Generator {
     if (node.k === 'lookup') {
       // Bin per dimension (clamped; −1 for NaN), then the row-major value; NaN when any argument is NaN.
       const { edges, values } = node.table;
-      const bins = node.args.map((a, d) => `binIndex(${this.param(edges[d]!)}, ${this.num(a, t)})`);
+      const bins = node.args.map((a, d) => `binIndex(${this.param(edges[d])}, ${this.num(a, t)})`);
       const names = bins.map(() => this.fresh('t'));
       bins.forEach((b, d) => t.lines.push(`const ${names[d]} = ${b};`));
-      let flat = names[0]!;
-      for (let d = 1; d < names.length; d++) flat = `(${flat} * ${edges[d]!.length - 1} + ${names[d]})`;
+      let flat = names[0];
+      for (let d = 1; d < names.length; d++) flat = `(${flat} * ${edges[d].length - 1} + ${names[d]})`;
       return `(${names.map((b) => `${b} < 0`).join(' || ')} ? NaN : ${this.param(values)}[${flat}])`;
     }
     if (node.k !== 'op') fail(`internal: cannot emit ${node.k}`, 'Report this as a bug.');
@@ -318,7 +318,7 @@ class Generator {
       const wantsBool = node.op === 'not' || (node.op === 'select' && i === 0);
       return wantsBool ? this.bool(a, t) : this.num(a, t);
     });
-    return template.replace(/\$(\d)/g, (_, d: string) => args[Number(d)]!);
+    return template.replace(/\$(\d)/g, (_, d: string) => args[Number(d)]);
   }
 
   /**
@@ -326,7 +326,7 @@ class Generator {
    * objects with the same filter (the sum and the count of the same selected jets) share one loop.
    */
   private reduce(red: ReduceNode, t: Block): string {
-    const dom = red.vars[0]!.dom;
+    const dom = red.vars[0].dom;
     const { a, z } = this.bases(dom);
     const label = this.fresh('L');
     const group = EARLY_EXIT.has(red.r) ? [red] : (this.siblings.get(siblingKey(red)) ?? [red]).filter((r) => r === red || this.lookup(r.key, t) === undefined);
@@ -350,13 +350,13 @@ class Generator {
     const conjuncts = red.cond ? conjunctsOf(red.cond) : [];
     const level = (c: Node): number => Math.max(0, ...c.fv.map((v) => red.vars.indexOf(v)));
     for (let i = 0; i < frames.length; i++) {
-      const pre = frames[i]!.preamble;
+      const pre = frames[i].preamble;
       for (const c of conjuncts) if (level(c) === i) pre.lines.push(`if (!${this.bool(c, pre)}) continue;`);
     }
-    const inner = frames[frames.length - 1]!.preamble;
+    const inner = frames[frames.length - 1].preamble;
     const idxs = frames.map((f) => f.idx);
     group.forEach((r, gi) => {
-      const acc = accs[gi]!;
+      const acc = accs[gi];
       switch (r.r) {
         case 'sum':
           inner.lines.push(`${acc} += ${this.num(r.body, inner)};`);
@@ -373,14 +373,14 @@ class Generator {
         default: {
           const cmp = r.r === 'argmin' || r.r === 'min' ? '<' : '>';
           const v = this.num(r.body, inner);
-          inner.lines.push(`if (${v} ${cmp} ${acc}) { ${acc} = ${v}; ${bests[gi]!.map((b, i) => `${b} = ${idxs[i]};`).join(' ')} }`);
+          inner.lines.push(`if (${v} ${cmp} ${acc}) { ${acc} = ${v}; ${bests[gi].map((b, i) => `${b} = ${idxs[i]};`).join(' ')} }`);
         }
       }
     });
     let text = '';
     for (let i = frames.length - 1; i >= 0; i--) {
-      const f = frames[i]!;
-      const start = i === 0 ? a : `${frames[i - 1]!.idx} + 1`;
+      const f = frames[i];
+      const start = i === 0 ? a : `${frames[i - 1].idx} + 1`;
       // Member i of k stops k − 1 − i objects before the end: later members need objects after it. Without
       // this, a triple loop computes the pair sums of (i, j) pairs that have no third object, as many as
       // there are triples in the 3–5-jet events that dominate.
@@ -388,15 +388,15 @@ class Generator {
       const end = rest > 0 ? `${z} - ${rest}` : z;
       text = `for (let ${f.idx} = ${start}; ${f.idx} < ${end}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n${text}}\n`;
     }
-    group.forEach((r, gi) => outer.lines.push(`let ${accs[gi]} = ${INIT[r.r]};${bests[gi]!.map((b) => ` let ${b} = -1;`).join('')}`));
+    group.forEach((r, gi) => outer.lines.push(`let ${accs[gi]} = ${INIT[r.r]};${bests[gi].map((b) => ` let ${b} = -1;`).join('')}`));
     t.lines.push(`${label}: ${text}`);
     if (t !== outer) outer.lines.push(`if (${this.bases(dom).n} >= ${red.vars.length}) {`, ...t.lines, '}');
     group.forEach((r, gi) => {
-      if (r.r === 'min' || r.r === 'max') outer.lines.push(`if (${bests[gi]![0]} < 0) ${accs[gi]} = NaN;`);
-      outer.reds.set(r.key, [accs[gi]!, ...bests[gi]!]);
-      if (r !== red) outer.memo.set(r.key, accs[gi]!);
+      if (r.r === 'min' || r.r === 'max') outer.lines.push(`if (${bests[gi][0]} < 0) ${accs[gi]} = NaN;`);
+      outer.reds.set(r.key, [accs[gi], ...bests[gi]]);
+      if (r !== red) outer.memo.set(r.key, accs[gi]);
     });
-    return accs[group.indexOf(red)]!;
+    return accs[group.indexOf(red)];
   }
 
   /**
@@ -404,7 +404,7 @@ class Generator {
    * into scratch arrays before the combinations loop, instead of once per candidate.
    */
   private prepass(red: ReduceNode, bodies: readonly Node[], t: Block, frames: readonly Frame[]): void {
-    const dom = red.vars[0]!.dom;
+    const dom = red.vars[0].dom;
     const costly = new Map<Node, boolean>();
     const isCostly = (x: Node): boolean => {
       let c = costly.get(x);
@@ -447,7 +447,7 @@ class Generator {
       const ls = this.fresh('S');
       t.lines.push(`if (${s}.length < ${n}) ${s} = new Float64Array(2 * ${n});`, `const ${ls} = ${s};`);
       f.preamble.lines.push(`${ls}[${this.local(dom, f.idx)}] = ${this.num(g.canon, f.preamble)};`);
-      for (const [x, v] of g.members) this.cache.set(x.key, `${ls}[${this.local(dom, frames[red.vars.indexOf(v)]!.idx)}]`);
+      for (const [x, v] of g.members) this.cache.set(x.key, `${ls}[${this.local(dom, frames[red.vars.indexOf(v)].idx)}]`);
     }
     t.lines.push(`for (let ${f.idx} = ${a}; ${f.idx} < ${z}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n}`);
   }
@@ -535,12 +535,12 @@ export function run(outputs: readonly Node[]): CompiledSink {
 
   let loop: string;
   if (flat) {
-    const off = g.param((v!.dom as Extract<Domain, { kind: 'list' }>).offsets);
-    g.domains.add(v!.dom);
+    const off = g.param((v.dom as Extract<Domain, { kind: 'list' }>).offsets);
+    g.domains.add(v.dom);
     loop = `for (let g = ${off}[0], end = ${off}[n]; g < end; g++) {\n${root.lines.join('\n')}\n}`;
   } else {
     if (sinkFrame) {
-      const { a, z } = g.bases(v!.dom);
+      const { a, z } = g.bases(v.dom);
       root.lines.push(`for (let g = ${a}; g < ${z}; g++) {\n${sinkFrame.preamble.lines.join('\n')}\n}`);
     }
     loop = `for (let e = 0; e < n; e++) {\n${root.lines.join('\n')}\n}`;
@@ -635,12 +635,12 @@ function execute(plan: Plan, leaves: readonly NumericArray[]): CompiledSink {
   let capacity = n;
   if (plan.capacity) {
     capacity = 0;
-    for (const i of plan.capacity) capacity += (leaves[i] as Int32Array)[n]! - (leaves[i] as Int32Array)[0]!;
+    for (const i of plan.capacity) capacity += (leaves[i] as Int32Array)[n] - (leaves[i] as Int32Array)[0];
   }
   const outs = plan.outs.map((o, position) =>
-    outBuffer(o === -2 ? Uint8Array : o === -1 ? Float64Array : (leaves[o]!.constructor as new (n: number) => NumericArray), position, capacity),
+    outBuffer(o === -2 ? Uint8Array : o === -1 ? Float64Array : (leaves[o].constructor as new (n: number) => NumericArray), position, capacity),
   );
-  const k = plan.fn(n, ...plan.params.map((i) => leaves[i]!), ...outs);
+  const k = plan.fn(n, ...plan.params.map((i) => leaves[i]), ...outs);
   // Each result gets its own exact-size copy: callers keep results across chunks, the buffers are reused.
   return { values: outs.map((o) => o.slice(0, k)) };
 }
@@ -655,12 +655,12 @@ function eventCount(plan: Plan, leaves: readonly NumericArray[]): number {
       what = name;
     } else if (m !== n) throw new LengthMismatchError('compute', `${name} (events)`, n, m, `All inputs must come from one chunk; ${what} has ${n} events.`);
   };
-  for (const i of plan.eventColumns) agree(leaves[i]!.length, 'an event-level column');
-  for (const [i, name] of plan.lists) agree(leaves[i]!.length - 1, `${name} offsets`);
+  for (const i of plan.eventColumns) agree(leaves[i].length, 'an event-level column');
+  for (const [i, name] of plan.lists) agree(leaves[i].length - 1, `${name} offsets`);
   if (n < 0) fail('the expressions read no column', 'Build expressions from events or collections (fused(events)).');
   for (const [o, c, name] of plan.fieldChecks) {
-    const end = (leaves[o] as Int32Array)[n]!;
-    if (leaves[c]!.length < end) throw new LengthMismatchError('compute', name, end, leaves[c]!.length, `The offsets of ${name.split('.')[0]} need ${end} objects.`);
+    const end = (leaves[o] as Int32Array)[n];
+    if (leaves[c].length < end) throw new LengthMismatchError('compute', name, end, leaves[c].length, `The offsets of ${name.split('.')[0]} need ${end} objects.`);
   }
   return n;
 }

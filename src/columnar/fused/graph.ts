@@ -354,7 +354,7 @@ const boundVars = new WeakMap<ReduceNode, Var[]>();
 export function boundVar(red: ReduceNode, slot: number): Var {
   let list = boundVars.get(red);
   if (!list) boundVars.set(red, (list = []));
-  return (list[slot] ??= { id: nextId++, dom: red.vars[slot]!.dom, bound: { red, slot } });
+  return (list[slot] ??= { id: nextId++, dom: red.vars[slot].dom, bound: { red, slot } });
 }
 
 export function constant(value: number): ConstNode {

@@ -43,7 +43,7 @@ export class BinnedLookup {
     const e = edges.map((d, i) => {
       if (d.length < 2) fail(`dimension ${i} has ${d.length} edge(s)`, 'Each dimension needs at least two edges (one bin).');
       for (let j = 1; j < d.length; j++) {
-        if (!(d[j]! > d[j - 1]!)) fail(`edges of dimension ${i} are not increasing at position ${j} (${d[j - 1]} then ${d[j]})`, 'Give strictly increasing edges without NaN.');
+        if (!(d[j] > d[j - 1])) fail(`edges of dimension ${i} are not increasing at position ${j} (${d[j - 1]} then ${d[j]})`, 'Give strictly increasing edges without NaN.');
       }
       return Float64Array.from(d);
     });
@@ -54,7 +54,7 @@ export class BinnedLookup {
         flat.push(v as number);
         return;
       }
-      const bins = e[d]!.length - 1;
+      const bins = e[d].length - 1;
       if (!Array.isArray(v) || v.length !== bins) {
         fail(`values${at} has ${Array.isArray(v) ? v.length : 'no'} entries, dimension ${d} has ${bins} bin(s)`, 'Give one value per bin: edges[d].length − 1 entries at nesting level d.');
       }
@@ -80,11 +80,11 @@ export class BinnedLookup {
     this.arity(xs.length);
     let flat = 0;
     for (let d = 0; d < xs.length; d++) {
-      const b = binIndex(this.table.edges[d]!, xs[d]!);
+      const b = binIndex(this.table.edges[d], xs[d]);
       if (b < 0) return NaN;
-      flat = flat * (this.table.edges[d]!.length - 1) + b;
+      flat = flat * (this.table.edges[d].length - 1) + b;
     }
-    return this.table.values[flat]!;
+    return this.table.values[flat];
   }
 
   private arity(n: number): void {

@@ -56,7 +56,7 @@ function fromCOperators(text: string): { text: string; origin: number[] } {
   const origin: number[] = [];
   for (let i = 0; i < text.length; ) {
     const two = text.slice(i, i + 2);
-    const [word, len] = two === '&&' ? [' and ', 2] : two === '||' ? [' or ', 2] : text[i] === '!' && text[i + 1] !== '=' ? [' not ', 1] : [text[i]!, 1];
+    const [word, len] = two === '&&' ? [' and ', 2] : two === '||' ? [' or ', 2] : text[i] === '!' && text[i + 1] !== '=' ? [' not ', 1] : [text[i], 1];
     for (const c of word) {
       out += c;
       origin.push(i);
@@ -210,7 +210,7 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
         return fail(text, `.${name} of something that has no fields`, name);
       }
       if (index.dimensions.length !== 1) fail(text, 'a filter takes one condition: x[cond]');
-      const dim = index.dimensions[0]! as MathNode & { value?: unknown };
+      const dim = index.dimensions[0] as MathNode & { value?: unknown };
       if (dim.type === 'ConstantNode' && typeof dim.value === 'number') {
         // x[k]: the k-th object's value (0-based, as TTree::Draw); events with fewer objects give nothing.
         const k = dim.value;
@@ -219,7 +219,7 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
         const { objects, field } = origin;
         return objects.where((o) => o.index.eq(k)).argmin((o) => o.index).get((o) => o.field(field));
       }
-      const cond = asExpr(build(index.dimensions[0]!, text, ev), text);
+      const cond = asExpr(build(index.dimensions[0], text, ev), text);
       if (object instanceof LazyObjects) return (object as Objects).where(cond);
       if (object instanceof Expr) return object.where(cond);
       return fail(text, 'only collections and values can be filtered');
@@ -228,7 +228,7 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
       const fn = n.fn as string;
       const args = (n.args as MathNode[]).map((a) => build(a, text, ev));
       if (args.length === 1) {
-        const a = args[0]!;
+        const a = args[0];
         if (fn === 'unaryMinus') return typeof a === 'number' ? -a : (asExpr(a, text) as Expr).neg();
         if (fn === 'unaryPlus') return a;
         if (fn === 'not' && a instanceof Expr) return a.not();
@@ -236,8 +236,8 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
       }
       const f = BINARY[fn];
       if (!f || args.length !== 2) return fail(text, `operator ${n.op as string}`);
-      const a = asExpr(args[0]!, text);
-      const b = asExpr(args[1]!, text);
+      const a = asExpr(args[0], text);
+      const b = asExpr(args[1], text);
       if (typeof a === 'number' && typeof b === 'number') fail(text, 'an operation on two constants');
       // A constant on the left stays on the left (2 - x is not -x + 2 in floating point).
       return f(typeof a === 'number' ? new Expr(constant(a)) : a, b);
@@ -247,7 +247,7 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
       const args = (n.args as MathNode[]).map((a) => build(a, text, ev));
       if ((REDUCTIONS as readonly string[]).includes(name)) {
         if (args.length !== 1) fail(text, `${name}() takes one argument`);
-        const x = args[0]!;
+        const x = args[0];
         if (x instanceof LazyObjects) {
           if (name === 'count') return (x as Objects).count();
           return fail(text, `${name}() of a collection: pick a field, e.g. ${name}(Jet.pt)`);
@@ -257,11 +257,11 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
       }
       if ((UNARY as readonly string[]).includes(name)) {
         if (args.length !== 1) fail(text, `${name}() takes one argument`);
-        const x = asExpr(args[0]!, text);
+        const x = asExpr(args[0], text);
         if (typeof x === 'number') return fail(text, `${name}() of a constant`);
         return x[name as (typeof UNARY)[number]]();
       }
-      if (name === 'deltaPhi' && args.length === 2) return deltaPhi(asExpr(args[0]!, text), asExpr(args[1]!, text));
+      if (name === 'deltaPhi' && args.length === 2) return deltaPhi(asExpr(args[0], text), asExpr(args[1], text));
       return fail(text, `unknown function ${name}()`, name);
     }
     default:

@@ -120,8 +120,8 @@ export function shapeOf(roots: readonly Node[]): Shape {
     switch (x.k) {
       case 'const':
         bits[0] = x.value;
-        h.mix(words[0]!);
-        h.mix(words[1]!);
+        h.mix(words[0]);
+        h.mix(words[1]);
         break;
       case 'event':
         leaf(x.col);

@@ -216,7 +216,7 @@ export class FaasClient {
   /** Submit one task; returns its id (fire and forget: collect the result later by id). */
   async run(functionId: string, endpoint: string, args?: unknown, opts: RunOptions = {}): Promise<string> {
     const [id] = await this.batchRun([{ functionId, endpoint, args, ...opts }]);
-    return id!;
+    return id;
   }
 
   /** Submit many tasks in as few requests as possible; returns task ids in order. */
@@ -275,13 +275,13 @@ export class FaasClient {
 
   private submitBody(tasks: readonly TaskRequest[]): SubmitRequest {
     // Fields shared by the whole chunk go once at the top level.
-    const first = tasks[0]!;
+    const first = tasks[0];
     const body: SubmitRequest = { function_id: first.functionId, endpoint: first.endpoint, tasks: new Array(tasks.length) };
     if (first.timeoutMs !== undefined) body.timeout_ms = first.timeoutMs;
     if (first.maxAttempts !== undefined) body.max_attempts = first.maxAttempts;
     if (first.group !== undefined) body.group = first.group;
     for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i]!;
+      const t = tasks[i];
       const spec: TaskSpec = { args: t.args };
       if (t.functionId !== first.functionId) spec.function_id = t.functionId;
       if (t.endpoint !== first.endpoint) spec.endpoint = t.endpoint;
@@ -388,7 +388,7 @@ export class FaasClient {
           else early.set(o.taskId, o);
         },
       );
-      byId = new Map(ids.map((id, i) => [id, batch[i]!]));
+      byId = new Map(ids.map((id, i) => [id, batch[i]]));
       for (const [id, o] of early) settle(byId.get(id)!, o);
     } catch (e) {
       for (const p of batch) p.reject(e);

@@ -245,7 +245,7 @@ export class ResultStream {
 
   private onResults(header: StreamResults, blobs: Uint8Array[]): void {
     const running = header.running ?? [];
-    for (let i = 0; i < running.length; i++) for (const l of this.runningListeners.get(running[i]!) ?? []) l(running[i]!, header.running_on?.[i]);
+    for (let i = 0; i < running.length; i++) for (const l of this.runningListeners.get(running[i]) ?? []) l(running[i], header.running_on?.[i]);
     for (const e of header.results) {
       const set = this.listeners.get(e.task_id);
       if (!set) continue;

@@ -352,12 +352,12 @@ export class EndpointAgent {
     const q = this.startedQueue;
     const cutoff = Date.now() - this.noticeDelay();
     let i = 0;
-    for (; i < q.length && q[i]!.at <= cutoff; i++) {
-      const id = q[i]!.id;
-      if (this.held.has(id) && !this.unacked.has(id)) this.started.push(q[i]!);
+    for (; i < q.length && q[i].at <= cutoff; i++) {
+      const id = q[i].id;
+      if (this.held.has(id) && !this.unacked.has(id)) this.started.push(q[i]);
     }
     this.startedQueue = i === q.length ? [] : q.slice(i);
-    if (this.startedQueue.length) this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0]!.at - cutoff);
+    if (this.startedQueue.length) this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0].at - cutoff);
     if (this.started.length) this.scheduleFlush();
   }
 

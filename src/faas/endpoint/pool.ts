@@ -95,7 +95,7 @@ class TaskQueue {
 
   shift(): PoolTask | undefined {
     if (this.head >= this.items.length) return undefined;
-    const t = this.items[this.head]!;
+    const t = this.items[this.head];
     this.items[this.head++] = undefined as unknown as PoolTask;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -114,7 +114,7 @@ class TaskQueue {
   /** Remove a task by id; false if absent. */
   remove(taskId: string): boolean {
     for (let i = this.head; i < this.items.length; i++) {
-      if (this.items[i]!.task_id === taskId) {
+      if (this.items[i].task_id === taskId) {
         this.items.splice(i, 1);
         return true;
       }
@@ -625,7 +625,7 @@ export class WorkerPool {
     };
     const blobs: Uint8Array[] = new Array(tasks.length);
     for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i]!;
+      const t = tasks[i];
       header.paths[t.hash] ??= t.path;
       header.tasks[i] = { task_id: t.task_id, hash: t.hash, attempt: t.attempt };
       blobs[i] = t.args;

@@ -78,7 +78,7 @@ export function socketTransport(env: NodeJS.ProcessEnv = process.env): Promise<W
   let released = false;
 
   return new Promise((resolve) => {
-    const sock = connect({ host: m![1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m![2]) });
+    const sock = connect({ host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) });
     sock.setNoDelay(true);
     let connected = false;
     const transport: WorkerTransport = {

@@ -60,7 +60,7 @@ export class MessageReader {
     this.have += chunk.byteLength;
     for (;;) {
       if (this.have < 4) return;
-      const first = this.chunks[0]!.byteLength >= 4 ? this.chunks[0]! : this.join();
+      const first = this.chunks[0].byteLength >= 4 ? this.chunks[0] : this.join();
       const len = first.readUInt32LE(0);
       if (len === 0 || len > MAX_SOCKET_MESSAGE) throw new Error(`bad message length ${len}`);
       if (this.have < 4 + len) return;
@@ -76,7 +76,7 @@ export class MessageReader {
 
   private join(): Buffer {
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
+    return this.chunks[0];
   }
 }
 

@@ -49,7 +49,7 @@ function finish(r: WorkerDone): void {
     const header: DoneFrameHeader = { results: new Array(done.length) };
     const blobs: Uint8Array[] = [];
     for (let i = 0; i < done.length; i++) {
-      const { result, ...entry } = done[i]!;
+      const { result, ...entry } = done[i];
       header.results[i] = result ? { ...entry, blob: blobs.push(result) - 1 } : entry;
     }
     done = [];
@@ -184,7 +184,7 @@ function onMessage(msg: ToWorker): void {
       return;
     }
     for (let i = 0; i < header.tasks.length; i++) {
-      const t = header.tasks[i]!;
+      const t = header.tasks[i];
       const path = transport.localPath(t.hash) ?? header.paths[t.hash];
       const args = blobs[i];
       if (path === undefined || args === undefined) {

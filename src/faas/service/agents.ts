@@ -395,7 +395,7 @@ export class AgentHub {
       conn.queueEmpty = claimed.length < want;
       if (claimed.length > 0) {
         for (const t of claimed) if (t.movable) this.movableWaiting--;
-        conn.lastGroup = claimed[claimed.length - 1]!.grp;
+        conn.lastGroup = claimed[claimed.length - 1].grp;
         this.send(conn, claimed);
       }
       if (claimed.length === free || claimed.length === MAX_DISPATCH) return this.kick(endpointId);

@@ -349,8 +349,8 @@ export class Store {
     // After a restart no agent is connected: everything in flight goes back to the queue (attempts are
     // kept; a re-attaching agent reclaims the tasks it still holds).
     this.db.transaction(() => {
-      this.st.allOffline!.run();
-      this.st.resetActive!.run();
+      this.st.allOffline.run();
+      this.st.resetActive.run();
     })();
   }
 
@@ -362,55 +362,55 @@ export class Store {
 
   createUser(name: string, admin = false): UserRow {
     if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RangeError(`invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`);
-    if (this.st.userByName!.get(name)) throw new StoreConflictError(`user "${name}" already exists`);
+    if (this.st.userByName.get(name)) throw new StoreConflictError(`user "${name}" already exists`);
     const row = { id: randomUUID(), name, created_at: Date.now(), admin: admin ? 1 : 0 };
-    this.st.insertUser!.run(row.id, row.name, row.created_at, row.admin);
+    this.st.insertUser.run(row.id, row.name, row.created_at, row.admin);
     return row;
   }
 
   userByName(name: string): UserRow | undefined {
-    return this.st.userByName!.get(name) as UserRow | undefined;
+    return this.st.userByName.get(name) as UserRow | undefined;
   }
 
   userById(id: string): UserRow | undefined {
-    return this.st.userById!.get(id) as UserRow | undefined;
+    return this.st.userById.get(id) as UserRow | undefined;
   }
 
   listUsers(): UserRow[] {
-    return this.st.listUsers!.all() as UserRow[];
+    return this.st.listUsers.all() as UserRow[];
   }
 
   /** Create a token for a user; returns the token itself (shown once) and its id. */
   createToken(userId: string, label?: string): { id: string; token: string } {
     const token = generateToken();
     const id = randomBytes(6).toString('hex');
-    this.st.insertToken!.run(id, userId, hashToken(token), label ?? null, Date.now());
+    this.st.insertToken.run(id, userId, hashToken(token), label ?? null, Date.now());
     return { id, token };
   }
 
   /** The user a token belongs to, or undefined if unknown or revoked. */
   authenticate(token: string): (UserRow & { token_id: string }) | undefined {
-    const row = this.st.tokenByHash!.get(hashToken(token)) as (UserRow & { token_id: string; revoked_at: number | null }) | undefined;
+    const row = this.st.tokenByHash.get(hashToken(token)) as (UserRow & { token_id: string; revoked_at: number | null }) | undefined;
     if (!row || row.revoked_at !== null) return undefined;
     return { id: row.id, name: row.name, created_at: row.created_at, admin: row.admin, token_id: row.token_id };
   }
 
   touchToken(tokenId: string, at: number): void {
-    this.st.touchToken!.run(at, tokenId);
+    this.st.touchToken.run(at, tokenId);
   }
 
   /** False once the token was revoked (checked periodically for long-lived WebSocket sessions). */
   tokenActive(tokenId: string): boolean {
-    return this.st.tokenActive!.get(tokenId) !== undefined;
+    return this.st.tokenActive.get(tokenId) !== undefined;
   }
 
   listTokens(): TokenRow[] {
-    return this.st.listTokens!.all() as TokenRow[];
+    return this.st.listTokens.all() as TokenRow[];
   }
 
   /** True if the token existed and was active. */
   revokeToken(id: string): boolean {
-    return this.st.revokeToken!.run(Date.now(), id).changes === 1;
+    return this.st.revokeToken.run(Date.now(), id).changes === 1;
   }
 
   // ---------------------------------------------------------------- functions
@@ -418,30 +418,30 @@ export class Store {
   /** Register a function; the same code registered again by the same owner returns the same id. */
   registerFunction(ownerId: string, hash: string, code: string, name: string | null, description: string | null, sharing: ResolvedSharing): string {
     return this.db.transaction(() => {
-      const existing = this.st.functionByOwnerHash!.get(ownerId, hash) as { id: string } | undefined;
+      const existing = this.st.functionByOwnerHash.get(ownerId, hash) as { id: string } | undefined;
       const id = existing?.id ?? randomUUID();
-      if (existing) this.st.updateFunctionMeta!.run(name, description, sharing.visibility, id);
-      else this.st.insertFunction!.run(id, ownerId, hash, code, name, description, sharing.visibility, Date.now());
-      this.st.clearFunctionShares!.run(id);
-      for (const u of sharing.userIds) this.st.addFunctionShare!.run(id, u);
+      if (existing) this.st.updateFunctionMeta.run(name, description, sharing.visibility, id);
+      else this.st.insertFunction.run(id, ownerId, hash, code, name, description, sharing.visibility, Date.now());
+      this.st.clearFunctionShares.run(id);
+      for (const u of sharing.userIds) this.st.addFunctionShare.run(id, u);
       return id;
     })();
   }
 
   functionById(id: string): FunctionRow | undefined {
-    return this.st.functionById!.get(id) as FunctionRow | undefined;
+    return this.st.functionById.get(id) as FunctionRow | undefined;
   }
 
   visibleFunctions(userId: string): FunctionRow[] {
-    return this.st.visibleFunctions!.all({ user: userId }) as FunctionRow[];
+    return this.st.visibleFunctions.all({ user: userId }) as FunctionRow[];
   }
 
   functionSharedWith(functionId: string, userId: string): boolean {
-    return this.st.functionShared!.get(functionId, userId) !== undefined;
+    return this.st.functionShared.get(functionId, userId) !== undefined;
   }
 
   functionShareNames(functionId: string): string[] {
-    return (this.st.functionShares!.all(functionId) as { name: string }[]).map((r) => r.name);
+    return (this.st.functionShares.all(functionId) as { name: string }[]).map((r) => r.name);
   }
 
   // ---------------------------------------------------------------- endpoints
@@ -449,58 +449,58 @@ export class Store {
   /** Create the endpoint (owner, name) if new, else update what was given; returns its row. */
   upsertEndpoint(ownerId: string, name: string, allowed: string[] | undefined, sharing: ResolvedSharing | undefined): EndpointRow {
     return this.db.transaction(() => {
-      let row = this.st.endpointByOwnerName!.get(ownerId, name) as EndpointRow | undefined;
+      let row = this.st.endpointByOwnerName.get(ownerId, name) as EndpointRow | undefined;
       if (!row) {
         const id = randomUUID();
-        this.st.insertEndpoint!.run(id, ownerId, name, sharing?.visibility ?? 'private', JSON.stringify(allowed ?? []), Date.now());
-        row = this.st.endpointById!.get(id) as EndpointRow;
+        this.st.insertEndpoint.run(id, ownerId, name, sharing?.visibility ?? 'private', JSON.stringify(allowed ?? []), Date.now());
+        row = this.st.endpointById.get(id) as EndpointRow;
       } else {
-        if (allowed) this.st.setEndpointAllowed!.run(JSON.stringify(allowed), row.id);
-        if (sharing) this.st.setEndpointVisibility!.run(sharing.visibility, row.id);
+        if (allowed) this.st.setEndpointAllowed.run(JSON.stringify(allowed), row.id);
+        if (sharing) this.st.setEndpointVisibility.run(sharing.visibility, row.id);
       }
       if (sharing) {
-        this.st.clearEndpointShares!.run(row.id);
-        for (const u of sharing.userIds) this.st.addEndpointShare!.run(row.id, u);
+        this.st.clearEndpointShares.run(row.id);
+        for (const u of sharing.userIds) this.st.addEndpointShare.run(row.id, u);
       }
-      return this.st.endpointById!.get(row.id) as EndpointRow;
+      return this.st.endpointById.get(row.id) as EndpointRow;
     })();
   }
 
   endpointById(id: string): EndpointRow | undefined {
-    return this.st.endpointById!.get(id) as EndpointRow | undefined;
+    return this.st.endpointById.get(id) as EndpointRow | undefined;
   }
 
   visibleEndpoints(userId: string): EndpointRow[] {
-    return this.st.visibleEndpoints!.all({ user: userId }) as EndpointRow[];
+    return this.st.visibleEndpoints.all({ user: userId }) as EndpointRow[];
   }
 
   endpointSharedWith(endpointId: string, userId: string): boolean {
-    return this.st.endpointShared!.get(endpointId, userId) !== undefined;
+    return this.st.endpointShared.get(endpointId, userId) !== undefined;
   }
 
   endpointShareNames(endpointId: string): string[] {
-    return (this.st.endpointShares!.all(endpointId) as { name: string }[]).map((r) => r.name);
+    return (this.st.endpointShares.all(endpointId) as { name: string }[]).map((r) => r.name);
   }
 
   setEndpointOnline(id: string, capacity: number, prefetch: number): void {
-    this.st.setEndpointOnline!.run(Date.now(), capacity, prefetch, id);
+    this.st.setEndpointOnline.run(Date.now(), capacity, prefetch, id);
   }
 
   /** Replace the endpoint's advertised tags and local path prefixes (each agent hello does). */
   setEndpointCapabilities(id: string, tags: readonly string[], localPaths: readonly string[]): void {
-    this.st.setEndpointCapabilities!.run(JSON.stringify(tags), JSON.stringify(localPaths), id);
+    this.st.setEndpointCapabilities.run(JSON.stringify(tags), JSON.stringify(localPaths), id);
   }
 
   setEndpointOffline(id: string): void {
-    this.st.setEndpointOffline!.run(id);
+    this.st.setEndpointOffline.run(id);
   }
 
   heartbeat(id: string, capacity: number): void {
-    this.st.heartbeat!.run(Date.now(), capacity, id);
+    this.st.heartbeat.run(Date.now(), capacity, id);
   }
 
   countWaiting(endpointId: string): number {
-    return (this.st.countWaiting!.get(endpointId) as { n: number }).n;
+    return (this.st.countWaiting.get(endpointId) as { n: number }).n;
   }
 
   // ---------------------------------------------------------------- tasks
@@ -511,11 +511,11 @@ export class Store {
     const now = Date.now();
     const taskIds = new Array<string>(tasks.length);
     this.db.transaction(() => {
-      this.st.insertBatch!.run(batchId, ownerId, tasks.length, now);
-      const ins = this.st.insertTask!;
-      const insDispatched = this.st.insertDispatched!;
+      this.st.insertBatch.run(batchId, ownerId, tasks.length, now);
+      const ins = this.st.insertTask;
+      const insDispatched = this.st.insertDispatched;
       for (let i = 0; i < tasks.length; i++) {
-        const t = tasks[i]!;
+        const t = tasks[i];
         const id = uuidv7(now);
         taskIds[i] = id;
         const alts = t.alts ?? null;
@@ -545,7 +545,7 @@ export class Store {
     const turn = after === undefined ? 0 : sorted.findIndex((g) => g > after);
     const groups = turn <= 0 ? sorted : [...sorted.slice(turn), ...sorted.slice(0, turn)];
     if (groups.length === 1) {
-      const rows = this.st.claim!.all({ now, endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+      const rows = this.st.claim.all({ now, endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
       if (rows.length < limit) this.waitingGroupsOf.delete(endpointId);
       // RETURNING gives no order guarantee; dispatch oldest first.
       return rows.sort((a, b) => a.seq - b.seq);
@@ -561,7 +561,7 @@ export class Store {
         for (const grp of open) {
           if (left <= 0) break;
           const n = Math.min(share, left);
-          const rows = this.st.claimGroup!.all({ now, endpoint: endpointId, grp, limit: n }) as (ClaimedTask & { seq: number })[];
+          const rows = this.st.claimGroup.all({ now, endpoint: endpointId, grp, limit: n }) as (ClaimedTask & { seq: number })[];
           left -= rows.length;
           let list = perGroup.get(grp);
           if (!list) perGroup.set(grp, (list = []));
@@ -585,7 +585,7 @@ export class Store {
       let any = false;
       for (const l of lists) {
         if (i < l.length) {
-          out.push(l[i]!);
+          out.push(l[i]);
           any = true;
         }
       }
@@ -598,7 +598,7 @@ export class Store {
   private waitingGroups(endpointId: string): string[] {
     let groups = this.waitingGroupsOf.get(endpointId);
     if (!groups) {
-      groups = (this.st.waitingGroups!.all({ endpoint: endpointId }) as { grp: string }[]).map((r) => r.grp);
+      groups = (this.st.waitingGroups.all({ endpoint: endpointId }) as { grp: string }[]).map((r) => r.grp);
       // A list cut at the statement's limit is not a superset: look again next time.
       if (groups.length > 0 && groups.length < WAITING_GROUPS_LIMIT) this.waitingGroupsOf.set(endpointId, groups);
     }
@@ -613,7 +613,7 @@ export class Store {
     let hi = groups.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (groups[mid]! < grp) lo = mid + 1;
+      if (groups[mid] < grp) lo = mid + 1;
       else hi = mid;
     }
     if (groups[lo] !== grp) groups.splice(lo, 0, grp);
@@ -625,7 +625,7 @@ export class Store {
    */
   stealWaiting(endpointId: string, limit: number): ClaimedTask[] {
     if (limit <= 0) return [];
-    const rows = this.st.steal!.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+    const rows = this.st.steal.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
     return rows.sort((a, b) => a.seq - b.seq);
   }
 
@@ -635,7 +635,7 @@ export class Store {
    */
   recallable(holder: string, target: string, ids: string[]): string[] {
     if (ids.length === 0) return [];
-    const found = new Set((this.st.recallable!.all({ ids: JSON.stringify(ids), holder, target }) as { id: string }[]).map((r) => r.id));
+    const found = new Set((this.st.recallable.all({ ids: JSON.stringify(ids), holder, target }) as { id: string }[]).map((r) => r.id));
     return ids.filter((id) => found.has(id));
   }
 
@@ -645,7 +645,7 @@ export class Store {
     this.db.transaction(() => {
       const now = Date.now();
       for (const id of ids) {
-        const row = this.st.handOver!.get({ id, from, to, now }) as ClaimedTask | undefined;
+        const row = this.st.handOver.get({ id, from, to, now }) as ClaimedTask | undefined;
         if (row) out.push(row);
       }
     })();
@@ -656,7 +656,7 @@ export class Store {
   unhold(endpointId: string, ids: string[]): string[] {
     const back: string[] = [];
     this.db.transaction(() => {
-      for (const id of ids) if (this.st.unhold!.run(id, endpointId).changes > 0) back.push(id);
+      for (const id of ids) if (this.st.unhold.run(id, endpointId).changes > 0) back.push(id);
     })();
     if (back.length) this.waitingGroupsOf.delete(endpointId);
     return back;
@@ -664,7 +664,7 @@ export class Store {
 
   /** Waiting tasks that have alternates. */
   countMovableWaiting(): number {
-    return (this.st.countMovable!.get() as { n: number }).n;
+    return (this.st.countMovable.get() as { n: number }).n;
   }
 
   /**
@@ -672,7 +672,7 @@ export class Store {
    * returns the ids that were dispatched (and now run).
    */
   markRunning(endpointId: string, ids: string[], startedAt: readonly number[]): string[] {
-    const st = this.st.markRunning!;
+    const st = this.st.markRunning;
     const changed: string[] = [];
     this.db.transaction(() => {
       ids.forEach((id, i) => {
@@ -684,7 +684,7 @@ export class Store {
 
   /** Rows for many ids in one statement (missing ids are absent). */
   tasks(ids: string[]): TaskRow[] {
-    return this.st.tasksByIds!.all(JSON.stringify(ids)) as TaskRow[];
+    return this.st.tasksByIds.all(JSON.stringify(ids)) as TaskRow[];
   }
 
   /**
@@ -692,7 +692,7 @@ export class Store {
    * Far cheaper than full rows (no arguments) and than one lookup per finished task.
    */
   taskOutcomes(ids: string[]): TaskOutcomeRow[] {
-    return this.st.taskOutcomes!.all(JSON.stringify(ids)) as TaskOutcomeRow[];
+    return this.st.taskOutcomes.all(JSON.stringify(ids)) as TaskOutcomeRow[];
   }
 
   /**
@@ -706,7 +706,7 @@ export class Store {
     const accepted = new Set<string>();
     let groups: Map<string, GroupResult> | undefined;
     this.db.transaction(() => {
-      const st = this.st.complete!;
+      const st = this.st.complete;
       for (const r of results) {
         const error = r.error ? JSON.stringify(r.error) : null;
         const size = r.result ? r.result.byteLength : null;
@@ -723,9 +723,9 @@ export class Store {
           continue;
         }
         if (r.state !== 'success') continue;
-        const orig = this.st.taskById!.get(row.copy_of) as TaskRow | undefined;
+        const orig = this.st.taskById.get(row.copy_of) as TaskRow | undefined;
         if (!orig || (orig.state !== 'waiting-for-endpoint' && orig.state !== 'dispatched' && orig.state !== 'running')) continue;
-        this.st.winOriginal!.run({ state: r.state, result: r.result, size, error, started: r.started_at, completed: r.completed_at, endpoint: endpointId, id: orig.id });
+        this.st.winOriginal.run({ state: r.state, result: r.result, size, error, started: r.started_at, completed: r.completed_at, endpoint: endpointId, id: orig.id });
         const losers = this.endCopies(orig.id).filter((l) => l.id !== r.task_id);
         if (orig.state !== 'waiting-for-endpoint') losers.push({ id: orig.id, endpoint_id: orig.endpoint_id });
         accepted.add(r.task_id);
@@ -738,11 +738,11 @@ export class Store {
   /** Cancel the unfinished copies of `id`; returns them. */
   private endCopies(id: string): { id: string; endpoint_id: string }[] {
     const error = JSON.stringify({ type: 'Cancelled', message: 'another run of the task finished first' } satisfies TaskErrorInfo);
-    return this.st.cancelCopies!.all({ now: Date.now(), error, id }) as { id: string; endpoint_id: string }[];
+    return this.st.cancelCopies.all({ now: Date.now(), error, id }) as { id: string; endpoint_id: string }[];
   }
 
   private copyEndpoints(id: string): string[] {
-    return (this.st.copyEndpoints!.all(id) as { endpoint_id: string }[]).map((r) => r.endpoint_id);
+    return (this.st.copyEndpoints.all(id) as { endpoint_id: string }[]).map((r) => r.endpoint_id);
   }
 
   /**
@@ -751,14 +751,14 @@ export class Store {
    */
   insertCopy(originalId: string, endpointId: string): ClaimedTask | undefined {
     return this.db.transaction(() => {
-      const src = this.st.copySource!.get(originalId) as
+      const src = this.st.copySource.get(originalId) as
         | { batch_id: string; owner_id: string; function_id: string; args: Uint8Array; timeout_ms: number; grp: string }
         | undefined;
       if (!src) return undefined;
       const now = Date.now();
       const id = uuidv7(now);
-      this.st.insertCopy!.run(id, src.batch_id, src.owner_id, src.function_id, endpointId, src.args, src.timeout_ms, now, now, src.grp || null, originalId);
-      this.st.countCopy!.run(originalId);
+      this.st.insertCopy.run(id, src.batch_id, src.owner_id, src.function_id, endpointId, src.args, src.timeout_ms, now, now, src.grp || null, originalId);
+      this.st.countCopy.run(originalId);
       return { id, function_id: src.function_id, grp: src.grp, args: src.args, attempts: 1, timeout_ms: src.timeout_ms };
     })();
   }
@@ -774,7 +774,7 @@ export class Store {
 
   /** Unfinished tasks with a tail policy (for the scheduler after a restart). */
   tailTasks(): { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[] {
-    return this.st.tailTasks!.all() as { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[];
+    return this.st.tailTasks.all() as { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[];
   }
 
   /**
@@ -793,11 +793,11 @@ export class Store {
     this.db.transaction(() => {
       const now = Date.now();
       for (const l of lost) {
-        const row = this.st.taskById!.get(l.task_id) as TaskRow | undefined;
+        const row = this.st.taskById.get(l.task_id) as TaskRow | undefined;
         if (!row || row.endpoint_id !== endpointId || (row.state !== 'dispatched' && row.state !== 'running')) continue;
         // A lost copy is not run again: the original still runs (or waits), and the scheduler may copy it anew.
         if (row.copy_of !== null) {
-          this.st.dropCopy!.run(now, JSON.stringify({ type: l.type, message: l.reason } satisfies TaskErrorInfo), l.task_id);
+          this.st.dropCopy.run(now, JSON.stringify({ type: l.type, message: l.reason } satisfies TaskErrorInfo), l.task_id);
           dropped.push(l.task_id);
           continue;
         }
@@ -809,11 +809,11 @@ export class Store {
         // The agent reports `started_at` for tasks that ran but never got a "started" notice.
         const startedAt = row.started_at ?? l.started_at ?? null;
         if (row.attempts >= row.max_attempts && startedAt !== null) {
-          this.st.failLost!.run(JSON.stringify(error), now, startedAt, l.task_id);
+          this.st.failLost.run(JSON.stringify(error), now, startedAt, l.task_id);
           failed.set(l.task_id, error);
           if (row.copies > 0) losers.push(...this.endCopies(l.task_id));
         } else {
-          this.st.requeue!.run(JSON.stringify(error), startedAt === null ? 1 : 0, startedAt, l.task_id);
+          this.st.requeue.run(JSON.stringify(error), startedAt === null ? 1 : 0, startedAt, l.task_id);
           requeued.push(l.task_id);
         }
       }
@@ -825,13 +825,13 @@ export class Store {
 
   /** Task ids of an endpoint currently dispatched or running. */
   activeTasks(endpointId: string): string[] {
-    return (this.st.endpointActive!.all(endpointId) as { id: string }[]).map((r) => r.id);
+    return (this.st.endpointActive.all(endpointId) as { id: string }[]).map((r) => r.id);
   }
 
   /** A re-attaching agent still holds these tasks: mark them in flight again (no new attempt). */
   reclaim(endpointId: string, ids: string[]): void {
     this.db.transaction(() => {
-      for (const id of ids) this.st.reclaim!.run(id, endpointId);
+      for (const id of ids) this.st.reclaim.run(id, endpointId);
     })();
   }
 
@@ -841,39 +841,39 @@ export class Store {
     const err = JSON.stringify({ type: 'Cancelled', message: 'cancelled by the user' } satisfies TaskErrorInfo);
     this.db.transaction(() => {
       const now = Date.now();
-      for (const id of ids) if (this.st.cancel!.run(now, err, id, ownerId).changes === 1) done.push(id);
+      for (const id of ids) if (this.st.cancel.run(now, err, id, ownerId).changes === 1) done.push(id);
     })();
     return done;
   }
 
   task(id: string): TaskRow | undefined {
-    return this.st.taskById!.get(id) as TaskRow | undefined;
+    return this.st.taskById.get(id) as TaskRow | undefined;
   }
 
   result(id: string): Buffer | null {
-    const row = this.st.taskResult!.get(id) as { result: Buffer | null } | undefined;
+    const row = this.st.taskResult.get(id) as { result: Buffer | null } | undefined;
     return row?.result ?? null;
   }
 
   batch(id: string): { id: string; owner_id: string; size: number; created_at: number } | undefined {
-    return this.st.batchById!.get(id) as { id: string; owner_id: string; size: number; created_at: number } | undefined;
+    return this.st.batchById.get(id) as { id: string; owner_id: string; size: number; created_at: number } | undefined;
   }
 
   batchCounts(id: string): { state: TaskState; n: number }[] {
-    return this.st.batchCounts!.all(id) as { state: TaskState; n: number }[];
+    return this.st.batchCounts.all(id) as { state: TaskState; n: number }[];
   }
 
   batchTaskIds(id: string): string[] {
-    return (this.st.batchTaskIds!.all(id) as { id: string }[]).map((r) => r.id);
+    return (this.st.batchTaskIds.all(id) as { id: string }[]).map((r) => r.id);
   }
 
   stateCounts(): { state: TaskState; n: number }[] {
-    return this.st.stateCounts!.all() as { state: TaskState; n: number }[];
+    return this.st.stateCounts.all() as { state: TaskState; n: number }[];
   }
 
   /** Task counts by state of one user's tasks. */
   stateCountsOf(ownerId: string): { state: TaskState; n: number }[] {
-    return this.st.stateCountsOf!.all(ownerId) as { state: TaskState; n: number }[];
+    return this.st.stateCountsOf.all(ownerId) as { state: TaskState; n: number }[];
   }
 }
 

@@ -31,7 +31,7 @@ export function uuidv7(now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
     // A random start in the lower half of the counter leaves room to count up within the millisecond.
-    counter = ((pool[at]! << 8) | pool[at + 1]!) & 0x7ff;
+    counter = ((pool[at] << 8) | pool[at + 1]) & 0x7ff;
   } else if (++counter > 0xfff) {
     // 4096 ids in one millisecond: borrow the next millisecond (RFC 9562, section 6.2).
     lastMs++;
@@ -42,25 +42,25 @@ export function uuidv7(now = Date.now()): string {
   const lo = ms % 0x10000;
   const b = pool;
   return (
-    HEX[(hi >>> 24) & 0xff]! +
-    HEX[(hi >>> 16) & 0xff]! +
-    HEX[(hi >>> 8) & 0xff]! +
-    HEX[hi & 0xff]! +
+    HEX[(hi >>> 24) & 0xff] +
+    HEX[(hi >>> 16) & 0xff] +
+    HEX[(hi >>> 8) & 0xff] +
+    HEX[hi & 0xff] +
     '-' +
-    HEX[lo >>> 8]! +
-    HEX[lo & 0xff]! +
+    HEX[lo >>> 8] +
+    HEX[lo & 0xff] +
     '-' +
-    HEX[0x70 | (counter >>> 8)]! +
-    HEX[counter & 0xff]! +
+    HEX[0x70 | (counter >>> 8)] +
+    HEX[counter & 0xff] +
     '-' +
-    HEX[0x80 | (b[at + 2]! & 0x3f)]! +
-    HEX[b[at + 3]!]! +
+    HEX[0x80 | (b[at + 2] & 0x3f)] +
+    HEX[b[at + 3]] +
     '-' +
-    HEX[b[at + 4]!]! +
-    HEX[b[at + 5]!]! +
-    HEX[b[at + 6]!]! +
-    HEX[b[at + 7]!]! +
-    HEX[b[at + 8]!]! +
-    HEX[b[at + 9]!]!
+    HEX[b[at + 4]] +
+    HEX[b[at + 5]] +
+    HEX[b[at + 6]] +
+    HEX[b[at + 7]] +
+    HEX[b[at + 8]] +
+    HEX[b[at + 9]]
   );
 }

@@ -127,7 +127,7 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
 ];
 
 /** The version a database has after `migrate`. */
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /**
  * Bring `db` to SCHEMA_VERSION. Throws ServiceDatabaseError, naming `file`, for a database of a newer

@@ -105,7 +105,7 @@ function listFunctions(ctx: RouteContext, user: UserRow, _req: IncomingMessage, 
 }
 
 function getFunction(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
-  sendJson(res, 200, functionInfo(ctx.store, usableFunction(ctx, user, id!, 'NotFound'), true));
+  sendJson(res, 200, functionInfo(ctx.store, usableFunction(ctx, user, id, 'NotFound'), true));
 }
 
 function usableFunction(ctx: RouteContext, user: UserRow, id: string, code: 'NotFound' | 'Forbidden'): FunctionRow {
@@ -130,7 +130,7 @@ function listEndpoints(ctx: RouteContext, user: UserRow, _req: IncomingMessage, 
 }
 
 function getEndpoint(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [ref]: string[]): void {
-  const e = resolveEndpoint(ctx, user, ref!);
+  const e = resolveEndpoint(ctx, user, ref);
   sendJson(res, 200, endpointInfo(ctx.store, e, ctx.hub.live(e.id)));
 }
 
@@ -148,8 +148,8 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
       ? visible.filter((e) => e.owner_name === ref.slice(0, slash) && e.name === ref.slice(slash + 1))
       : visible.filter((e) => e.name === ref);
   const own = matches.filter((e) => e.owner_id === user.id);
-  if (own.length === 1) return own[0]!;
-  if (matches.length === 1) return matches[0]!;
+  if (own.length === 1) return own[0];
+  if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
     throw new ApiError('Conflict', `endpoint name "${ref}" is ambiguous: use one of ${matches.map((e) => `${e.owner_name}/${e.name}`).join(', ')} or an id`);
   }
@@ -213,7 +213,7 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
   };
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
-    const spec: TaskSpec = body.tasks[i]!;
+    const spec: TaskSpec = body.tasks[i];
     const functionId = spec.function_id ?? body.function_id;
     const endpointRef = spec.endpoint ?? body.endpoint;
     if (typeof functionId !== 'string') throw new ApiError('BadRequest', `task ${i}: function_id is missing`);
@@ -292,20 +292,20 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
   ctx.metrics.tasksSubmitted += tasks.length;
   // Before any is sent: the scheduler times them from their dispatch.
   for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
-    if (t.tail) ctx.hub.tails.track(taskIds[i]!, t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i]!.tail ?? body.tail)!, 0);
+    const t = tasks[i];
+    if (t.tail) ctx.hub.tails.track(taskIds[i], t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i].tail ?? body.tail)!, 0);
   }
   const sendNow = new Map<string, ClaimedTask[]>();
   const queuedFor = new Set<string>();
   for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
+    const t = tasks[i];
     if (!t.dispatch) {
       queuedFor.add(t.endpoint_id);
       continue;
     }
     let list = sendNow.get(t.endpoint_id);
     if (!list) sendNow.set(t.endpoint_id, (list = []));
-    list.push({ id: taskIds[i]!, function_id: t.function_id, grp: t.grp, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
+    list.push({ id: taskIds[i], function_id: t.function_id, grp: t.grp, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
   }
   for (const [endpointId, list] of sendNow) ctx.hub.sendDirect(endpointId, list);
   for (const endpointId of queuedFor) ctx.hub.queued(endpointId);
@@ -324,7 +324,7 @@ function groupOf(group: unknown, user: UserRow, i: number): string {
 }
 
 function getTask(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
-  sendJson(res, 200, taskInfo(ownTask(ctx, user, id!)));
+  sendJson(res, 200, taskInfo(ownTask(ctx, user, id)));
 }
 
 function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
@@ -377,7 +377,7 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
 }
 
 function getBatch(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
-  const b = isUuid(id!) ? ctx.store.batch(id!) : undefined;
+  const b = isUuid(id) ? ctx.store.batch(id) : undefined;
   if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${id} does not exist or belongs to another user`, { batch_id: id });
   const counts = { 'waiting-for-endpoint': 0, dispatched: 0, running: 0, success: 0, failed: 0, cancelled: 0 } as Record<TaskState, number>;
   for (const c of ctx.store.batchCounts(b.id)) counts[c.state] = c.n;

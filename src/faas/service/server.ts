@@ -90,7 +90,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const server: Server = createServer(async (req, res) => {
     metrics.httpRequests++;
     try {
-      const path = (req.url ?? '/').split('?')[0]!;
+      const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === ROUTES.health) {
         sendJson(res, 200, { status: 'ok', version: SERVICE_VERSION, uptime_s: (Date.now() - metrics.startedAt) / 1000 });
         return;

@@ -91,9 +91,9 @@ class ArrowReader implements EventReader {
     readonly bytesRead: number,
   ) {
     this.starts = [0];
-    for (const b of batches) if (b.numRows) this.starts.push(this.starts[this.starts.length - 1]! + b.numRows);
+    for (const b of batches) if (b.numRows) this.starts.push(this.starts[this.starts.length - 1] + b.numRows);
     this.batches = batches.filter((b) => b.numRows > 0);
-    this.numEntries = this.starts[this.starts.length - 1]!;
+    this.numEntries = this.starts[this.starts.length - 1];
     const names = new Set(fields.map((f) => f.name));
     fields.forEach((f, index) => {
       const list = f.type.typeId === Type.List;
@@ -103,7 +103,7 @@ class ArrowReader implements EventReader {
         this.skipped.set(f.name, `type ${String(f.type)} is not a numeric column or list of numbers`);
         return;
       }
-      const prefix = f.name.split('_')[0]!;
+      const prefix = f.name.split('_')[0];
       const countBranch = list && names.has(`n${prefix}`) ? `n${prefix}` : undefined;
       const info: BranchInfo = { name: f.name, kind: list ? 'jagged' : 'flat', dtype, ...(countBranch ? { countBranch } : {}) };
       this.table.set(f.name, { info, index });
@@ -133,17 +133,17 @@ class ArrowReader implements EventReader {
       if (!b) throw this.notFound(name);
       const pieces: Column[] = [];
       for (let g = 0; g < this.batches.length; g++) {
-        const s = this.starts[g]!;
-        const e = this.starts[g + 1]!;
+        const s = this.starts[g];
+        const e = this.starts[g + 1];
         if (e <= entryStart || s >= entryStop) continue;
-        const data = this.batches[g]!.data.children[b.index]!;
+        const data = this.batches[g].data.children[b.index];
         if (!this.checked.has(data)) {
           checkData(data, b.info, this.path, g);
           this.checked.add(data);
         }
         pieces.push(slice(data, b.info, Math.max(entryStart, s) - s, Math.min(entryStop, e) - s));
       }
-      out[name] = pieces.length === 1 ? pieces[0]! : concat(pieces, b.info);
+      out[name] = pieces.length === 1 ? pieces[0] : concat(pieces, b.info);
     }
     return out;
   }
@@ -167,13 +167,13 @@ function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray
   if (d.typeId === Type.Bool) {
     const out = new Uint8Array(to - from);
     const bits = v as Uint8Array;
-    for (let i = a; i < b; i++) out[i - a] = (bits[i >> 3]! >> (i & 7)) & 1;
+    for (let i = a; i < b; i++) out[i - a] = (bits[i >> 3] >> (i & 7)) & 1;
     return out;
   }
   if (v.constructor === Out) return (v as NumericArray).subarray(a, b);
   // Stored in another representation (e.g. BigInt64 from a foreign writer): one converting copy.
   const out = new Out(to - from);
-  for (let i = a; i < b; i++) out[i - a] = Number(v[i]!);
+  for (let i = a; i < b; i++) out[i - a] = Number(v[i]);
   return out;
 }
 
@@ -198,11 +198,11 @@ function checkData(d: Data, info: BranchInfo, path: string, batch: number): void
   const child = d.children[0];
   if (!vo || !child || vo.length < d.offset + d.length + 1) throw fail(`its offsets buffer is shorter than its ${d.length} rows`);
   if (child.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} of ${path} has null list elements`, { file: path, column: info.name }, 'write it without nulls (Ristretto columns have none)');
-  let prev = vo[d.offset]!;
+  let prev = vo[d.offset];
   if (prev < 0) throw fail(`offset ${prev} is negative`);
   let bad = false;
   for (let i = d.offset + 1; i <= d.offset + d.length; i++) {
-    const o = vo[i]!;
+    const o = vo[i];
     bad ||= o < prev;
     prev = o;
   }
@@ -213,9 +213,9 @@ function checkData(d: Data, info: BranchInfo, path: string, batch: number): void
 function slice(d: Data, info: BranchInfo, a: number, b: number): Column {
   if (info.kind === 'flat') return valuesOf(d, info.dtype, a, b);
   const vo = d.valueOffsets as Int32Array;
-  const child = d.children[0]!;
-  const o0 = vo[d.offset + a]!;
-  const o1 = vo[d.offset + b]!;
+  const child = d.children[0];
+  const o0 = vo[d.offset + a];
+  const o1 = vo[d.offset + b];
   const content = valuesOf(child, info.dtype, o0, o1);
   let offsets = vo.subarray(d.offset + a, d.offset + b + 1);
   if (o0 !== 0) offsets = offsets.map((x) => x - o0);
@@ -242,7 +242,7 @@ function concat(pieces: Column[], info: BranchInfo): Column {
   let base = 0;
   for (const x of js) {
     content.set(x.content, base);
-    for (let i = 0; i < x.offsets.length - 1; i++) offsets[r++] = x.offsets[i]! + base;
+    for (let i = 0; i < x.offsets.length - 1; i++) offsets[r++] = x.offsets[i] + base;
     base += x.content.length;
   }
   offsets[nRows] = base;

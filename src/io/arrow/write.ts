@@ -44,7 +44,7 @@ export function arrowSchemaOf(columns: Record<string, AnyColumn>, dtypes: Readon
 /** One record batch over the columns, sharing their memory. */
 export function recordBatchOf(schema: Schema, columns: Record<string, AnyColumn>, file: string): RecordBatch {
   const names = schema.fields.map((f) => f.name);
-  const length = names.length ? lengthOf(columns[names[0]!]!) : 0;
+  const length = names.length ? lengthOf(columns[names[0]]) : 0;
   const children: Data[] = schema.fields.map((f) => {
     const c = columns[f.name];
     if (!c) throw new ArrowWriteError(`chunk lacks column ${f.name} of the schema`, { file, column: f.name }, 'write the same columns in every chunk');
@@ -78,14 +78,14 @@ export function recordBatchOf(schema: Schema, columns: Record<string, AnyColumn>
 function storedValues(type: DataType, values: NumericArray, file: string, column: string): ArrayBufferView {
   if (type.typeId === Type.Bool) {
     const bits = new Uint8Array((values.length + 7) >> 3);
-    for (let i = 0; i < values.length; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
+    for (let i = 0; i < values.length; i++) if (values[i]) bits[i >> 3] |= 1 << (i & 7);
     return bits;
   }
   if (type.typeId === Type.Int && (type as Int).bitWidth === 64) {
     const signed = (type as Int).isSigned;
     const out = signed ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
     for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
+      const v = values[i];
       if (!Number.isInteger(v) || (!signed && v < 0)) {
         throw new ArrowWriteError(
           `column ${column} is declared ${signed ? 'int64' : 'uint64'} but entry ${i} holds ${v}`,

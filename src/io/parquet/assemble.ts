@@ -7,18 +7,18 @@ import type { DecodedChunk } from './chunk.ts';
 export function trimChunk(c: DecodedChunk, a: number, b: number): DecodedChunk {
   if (!c.offsets) return { values: c.values.subarray(a, b) };
   const o = c.offsets;
-  const base = o[a]!;
+  const base = o[a];
   if (a === 0 && b === o.length - 1) return c;
   const offsets = new Int32Array(b - a + 1);
-  for (let i = 0; i <= b - a; i++) offsets[i] = o[a + i]! - base;
+  for (let i = 0; i <= b - a; i++) offsets[i] = o[a + i] - base;
   // Content may be empty when only levels were decoded.
-  const values = c.values.length ? c.values.subarray(base, o[b]!) : c.values;
+  const values = c.values.length ? c.values.subarray(base, o[b]) : c.values;
   return { offsets, values };
 }
 
 /** Join row-group pieces of one column. A single piece is returned as is. */
 export function concatChunks(pieces: readonly DecodedChunk[], make: new (n: number) => NumericArray): DecodedChunk {
-  if (pieces.length === 1) return pieces[0]!;
+  if (pieces.length === 1) return pieces[0];
   let nValues = 0;
   let nRows = 0;
   for (const p of pieces) {
@@ -31,15 +31,15 @@ export function concatChunks(pieces: readonly DecodedChunk[], make: new (n: numb
     values.set(p.values, v);
     v += p.values.length;
   }
-  if (!pieces[0]!.offsets) return { values };
+  if (!pieces[0].offsets) return { values };
   const offsets = new Int32Array(nRows + 1);
   let r = 0;
   let base = 0;
   for (const p of pieces) {
     const o = p.offsets!;
-    const first = o[0]!;
-    for (let i = 0; i < o.length - 1; i++) offsets[r++] = o[i]! - first + base;
-    base += o[o.length - 1]! - first;
+    const first = o[0];
+    for (let i = 0; i < o.length - 1; i++) offsets[r++] = o[i] - first + base;
+    base += o[o.length - 1] - first;
   }
   offsets[nRows] = base;
   return { offsets, values };
@@ -49,7 +49,7 @@ export function concatChunks(pieces: readonly DecodedChunk[], make: new (n: numb
 export function countsOf(offsets: Int32Array): Int32Array {
   const n = offsets.length - 1;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = offsets[i + 1]! - offsets[i]!;
+  for (let i = 0; i < n; i++) out[i] = offsets[i + 1] - offsets[i];
   return out;
 }
 

@@ -162,7 +162,7 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       present = 0;
       let top = 0;
       for (let k = 0; k < n; k++) {
-        const d = def[k]!;
+        const d = def[k];
         if (d === maxDef) present++;
         if (d > top) top = d;
       }
@@ -180,7 +180,7 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
         } else {
           const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
           if (present === n) values.set(vals, row);
-          else for (let k = 0, vi = 0; k < n; k++) values[row + k] = def[k] === maxDef ? vals[vi++]! : nullValue;
+          else for (let k = 0, vi = 0; k < n; k++) values[row + k] = def[k] === maxDef ? vals[vi++] : nullValue;
         }
       }
       row += n;
@@ -199,7 +199,7 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       // Every element is present (no null elements can be encoded): elements and values coincide.
       const o = offsets!;
       for (let k = 0; k < n; k++) {
-        const d = def[k]!;
+        const d = def[k];
         if (rep[k] === 0) o[row++] = elem;
         else bad ||= rep[k] !== 1 || d < listDef;
         if (d > top) top = d;
@@ -208,8 +208,8 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       present = elem - elemStart;
     } else {
       for (let k = 0; k < n; k++) {
-        const r = rep[k]!;
-        const d = def[k]!;
+        const r = rep[k];
+        const d = def[k];
         if (r === 0) offsets![row++] = elem;
         else bad ||= r !== 1 || d < listDef;
         if (d >= listDef) elem++;
@@ -233,8 +233,8 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       else {
         let e = elemStart;
         for (let k = 0, vi = 0; k < n; k++) {
-          const d = def[k]!;
-          if (d >= listDef) values[e++] = d === maxDef ? vals[vi++]! : nullValue;
+          const d = def[k];
+          if (d >= listDef) values[e++] = d === maxDef ? vals[vi++] : nullValue;
         }
       }
     }
@@ -251,5 +251,5 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
 
 function view32(b: Uint8Array, pos: number): number {
   if (pos + 4 > b.length) throw new ParquetFormatError('page ends inside its level header');
-  return (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0;
+  return (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
 }

@@ -26,7 +26,7 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
     let shift = 0;
     let b: number;
     do {
-      b = bytes[pos++]!;
+      b = bytes[pos++];
       header |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
@@ -40,7 +40,7 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
         // Levels of lists and optional fields: eight values a byte, unrolled.
         const whole = take >> 3;
         for (let b = 0, o = seen; b < whole; b++, o += 8) {
-          const x = bytes[pos + b]!;
+          const x = bytes[pos + b];
           out[o] = x & 1;
           out[o + 1] = (x >> 1) & 1;
           out[o + 2] = (x >> 2) & 1;
@@ -50,15 +50,15 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
           out[o + 6] = (x >> 6) & 1;
           out[o + 7] = x >> 7;
         }
-        for (let i = whole << 3; i < take; i++) out[seen + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+        for (let i = whole << 3; i < take; i++) out[seen + i] = (bytes[pos + (i >> 3)] >> (i & 7)) & 1;
       } else {
         let bitPos = 0;
         for (let i = 0; i < take; i++) {
           const byte = pos + (bitPos >> 3);
           const bit = bitPos & 7;
           // up to 32-bit values spanning at most 5 bytes; read 4 bytes and a possible fifth
-          let v = (bytes[byte]! | (bytes[byte + 1]! << 8) | (bytes[byte + 2]! << 16) | (bytes[byte + 3]! << 24)) >>> bit;
-          if (bit + bitWidth > 32) v |= bytes[byte + 4]! << (32 - bit);
+          let v = (bytes[byte] | (bytes[byte + 1] << 8) | (bytes[byte + 2] << 16) | (bytes[byte + 3] << 24)) >>> bit;
+          if (bit + bitWidth > 32) v |= bytes[byte + 4] << (32 - bit);
           out[seen + i] = v & mask;
           bitPos += bitWidth;
         }
@@ -69,7 +69,7 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
       const n = header >>> 1;
       if (pos + byteWidth > end) throw new ParquetFormatError('RLE run overruns its buffer');
       let v = 0;
-      for (let i = 0; i < byteWidth; i++) v |= bytes[pos++]! << (i * 8);
+      for (let i = 0; i < byteWidth; i++) v |= bytes[pos++] << (i * 8);
       const stop = Math.min(count, seen + n);
       out.fill(v, seen, stop);
       seen = stop;

@@ -78,8 +78,8 @@ class ParquetReader implements EventReader {
     readonly treeName: string,
   ) {
     this.starts = [0];
-    for (const rg of metadata.row_groups) this.starts.push(this.starts[this.starts.length - 1]! + Number(rg.num_rows));
-    this.numEntries = this.starts[this.starts.length - 1]!;
+    for (const rg of metadata.row_groups) this.starts.push(this.starts[this.starts.length - 1] + Number(rg.num_rows));
+    this.numEntries = this.starts[this.starts.length - 1];
     this.infos = [...table.branches.values()].map((b) => b.info);
     if (!isUrl(path)) this.readSync = (names, entryStart, entryStop) => this.readLocal(names, entryStart, entryStop);
   }
@@ -101,7 +101,7 @@ class ParquetReader implements EventReader {
     const { groups, wanted } = job;
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
     const fetch = async (i: number): Promise<Fetched> => {
-      const ranges = this.rangesOf(groups[i]!, wanted[i]!);
+      const ranges = this.rangesOf(groups[i], wanted[i]);
       return { ranges, bytes: await readRanges(this.source, ranges) };
     };
     let next = groups.length ? fetch(0) : undefined;
@@ -128,7 +128,7 @@ class ParquetReader implements EventReader {
     const job = this.plan(names, entryStart, entryStop);
     this.syncFile ??= SyncFile.open(this.path);
     for (let i = 0; i < job.groups.length; i++) {
-      const ranges = this.rangesOf(job.groups[i]!, job.wanted[i]!);
+      const ranges = this.rangesOf(job.groups[i], job.wanted[i]);
       this.consume(job, i, { ranges, bytes: this.syncFile.readRanges(ranges) });
     }
     return this.finish(job);
@@ -145,7 +145,7 @@ class ParquetReader implements EventReader {
     const countSource = new Map<string, number>();
     for (const b of mapped) {
       if (b.kind !== 'count') continue;
-      const sibling = b.leaves.find((l) => leaves.has(l.columnIndex)) ?? b.leaves[0]!;
+      const sibling = b.leaves.find((l) => leaves.has(l.columnIndex)) ?? b.leaves[0];
       if (!leaves.has(sibling.columnIndex)) leaves.set(sibling.columnIndex, { leaf: sibling, levelsOnly: true });
       countSource.set(b.info.name, sibling.columnIndex);
     }
@@ -155,8 +155,8 @@ class ParquetReader implements EventReader {
     const requested = [...leaves.values()];
     const groups: number[] = [];
     for (let g = 0; g < this.metadata.row_groups.length; g++) {
-      const gStart = this.starts[g]!;
-      const gStop = this.starts[g + 1]!;
+      const gStart = this.starts[g];
+      const gStop = this.starts[g + 1];
       if (gStop > entryStart && gStart < entryStop && gStop > gStart) groups.push(g);
     }
     // Each row group's leaves, plus the reference columns of collections not yet checked in that group.
@@ -166,13 +166,13 @@ class ParquetReader implements EventReader {
 
   /** Decode the `i`-th row group of a read from its fetched bytes and keep the requested rows. */
   private consume(job: ReadJob, i: number, fetched: Fetched): void {
-    const g = job.groups[i]!;
-    const decoded = this.decodeGroup(g, job.wanted[i]!, fetched);
-    this.checkCollections(g, job.wanted[i]!, decoded);
+    const g = job.groups[i];
+    const decoded = this.decodeGroup(g, job.wanted[i], fetched);
+    this.checkCollections(g, job.wanted[i], decoded);
     for (const k of decoded.keys()) if (!job.leaves.has(k)) decoded.delete(k);
-    const gStart = this.starts[g]!;
+    const gStart = this.starts[g];
     const a = Math.max(job.entryStart, gStart) - gStart;
-    const b = Math.min(job.entryStop, this.starts[g + 1]!) - gStart;
+    const b = Math.min(job.entryStop, this.starts[g + 1]) - gStart;
     for (const [k, chunk] of decoded) job.pieces.get(k)!.push(trimChunk(chunk, a, b));
   }
 
@@ -237,7 +237,7 @@ class ParquetReader implements EventReader {
   private referenceOf(countName: string): Wanted | undefined {
     const c = this.table.branches.get(countName);
     if (!c) return undefined;
-    if (c.kind === 'count') return { leaf: c.leaves[0]!, levelsOnly: true };
+    if (c.kind === 'count') return { leaf: c.leaves[0], levelsOnly: true };
     return c.info.kind === 'flat' ? { leaf: c, levelsOnly: false } : undefined;
   }
 
@@ -274,7 +274,7 @@ class ParquetReader implements EventReader {
 
   /** Byte ranges of the column chunks of `wanted` in row group `g`, checked against the file size. */
   private rangesOf(g: number, wanted: readonly Wanted[]): [number, number][] {
-    const rg = this.metadata.row_groups[g]!;
+    const rg = this.metadata.row_groups[g];
     return wanted.map(({ leaf }) => {
       const meta = rg.columns[leaf.columnIndex]?.meta_data;
       if (!meta) throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
@@ -289,13 +289,13 @@ class ParquetReader implements EventReader {
   }
 
   private decodeGroup(g: number, wanted: readonly Wanted[], fetched: Fetched): Map<number, DecodedChunk> {
-    const rg = this.metadata.row_groups[g]!;
+    const rg = this.metadata.row_groups[g];
     const numRows = Number(rg.num_rows);
     const out = new Map<number, DecodedChunk>();
     wanted.forEach(({ leaf, levelsOnly }, i) => {
-      const meta = rg.columns[leaf.columnIndex]!.meta_data!;
+      const meta = rg.columns[leaf.columnIndex].meta_data!;
       try {
-        out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i]!, meta, leaf, numRows, levelsOnly));
+        out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly));
       } catch (e) {
         const where = `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path}`;
         const ctx = { file: this.path, column: leaf.info.name, pathInSchema: leaf.pathInSchema.join('.'), rowGroup: g, byteRange: fetched.ranges[i] };
@@ -356,11 +356,11 @@ function lengthsDigest(c: DecodedChunk): number {
   let h = 0x811c9dc5;
   const o = c.offsets;
   if (o) {
-    for (let i = 0; i + 1 < o.length; i++) h = Math.imul(h ^ (o[i + 1]! - o[i]!), 0x01000193);
+    for (let i = 0; i + 1 < o.length; i++) h = Math.imul(h ^ (o[i + 1] - o[i]), 0x01000193);
     return (h ^ (o.length - 1)) >>> 0;
   }
   const v = c.values;
-  for (let i = 0; i < v.length; i++) h = Math.imul(h ^ (v[i]! | 0), 0x01000193);
+  for (let i = 0; i < v.length; i++) h = Math.imul(h ^ (v[i] | 0), 0x01000193);
   return (h ^ v.length) >>> 0;
 }
 

@@ -51,7 +51,7 @@ export interface BranchTable {
 function buildTree(schema: SchemaElement[]): SchemaTree {
   let i = 0;
   const visit = (path: string[]): SchemaTree => {
-    const element = schema[i++]!;
+    const element = schema[i++];
     const children: SchemaTree[] = [];
     for (let c = 0; c < (element.num_children ?? 0); c++) {
       const childEl = schema[i];
@@ -79,7 +79,7 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
   (rg0?.columns ?? []).forEach((c, i) => columnIndexOf.set((c.meta_data?.path_in_schema ?? []).join('\u0000'), i));
 
   const addLeaf = (name: string, chain: SchemaTree[], collection: string | undefined): void => {
-    const leaf = chain[chain.length - 1]!;
+    const leaf = chain[chain.length - 1];
     const el = leaf.element;
     const pathInSchema = leaf.path;
     let maxDef = 0;
@@ -139,12 +139,12 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
       return;
     }
     // A list: the group (LIST-annotated or not) holding a single repeated child, or a repeated group itself.
-    const rep = isRepeated(node) ? node : node.children.length === 1 && isRepeated(node.children[0]!) ? node.children[0]! : undefined;
+    const rep = isRepeated(node) ? node : node.children.length === 1 && isRepeated(node.children[0]) ? node.children[0] : undefined;
     if (rep) {
       const repChain = rep === node ? chain : [...chain, rep];
       // Three-level list: repeated group with one child ('element'/'item') that is the element itself.
       const threeLevel = rep.children.length === 1 && (node.element.converted_type === 'LIST' || node.element.logical_type?.type === 'LIST');
-      const elem = threeLevel ? rep.children[0]! : rep;
+      const elem = threeLevel ? rep.children[0] : rep;
       const elemChain = threeLevel ? [...repChain, elem] : repChain;
       if (!elem.children.length) {
         addLeaf(name, elemChain, undefined);
@@ -171,7 +171,7 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
   // Attach countBranch to jagged leaves: the collection's count, or `nX` for a flat-layout `X_y`.
   for (const [name, b] of branches) {
     if (b.kind !== 'leaf' || b.info.kind !== 'jagged') continue;
-    const prefix = b.collection ?? name.split('_')[0]!;
+    const prefix = b.collection ?? name.split('_')[0];
     const countName = `n${prefix}`;
     const count = branches.get(countName);
     if (count && count.info.kind === 'flat') branches.set(name, { ...b, info: { ...b.info, countBranch: countName } });

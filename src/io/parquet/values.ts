@@ -45,14 +45,14 @@ export function decodePlain(bytes: Uint8Array, pos: number, count: number, type:
       // rounding of the sum gives the same nearest double as Number(BigInt) (exact below 2^53).
       const words = alignedView(bytes, pos, 2 * count, 4, (b, o, n) => new Uint32Array(b, o, n));
       const out = new Float64Array(count);
-      if (unsigned64) for (let i = 0; i < count; i++) out[i] = words[2 * i + 1]! * 4294967296 + words[2 * i]!;
-      else for (let i = 0; i < count; i++) out[i] = (words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!;
+      if (unsigned64) for (let i = 0; i < count; i++) out[i] = words[2 * i + 1] * 4294967296 + words[2 * i];
+      else for (let i = 0; i < count; i++) out[i] = (words[2 * i + 1] | 0) * 4294967296 + words[2 * i];
       return out;
     }
     case 'BOOLEAN': {
       if (pos + ((count + 7) >> 3) > bytes.length) throw new ParquetFormatError(`page holds fewer than the ${count} booleans its header announces`);
       const out = new Uint8Array(count);
-      for (let i = 0; i < count; i++) out[i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+      for (let i = 0; i < count; i++) out[i] = (bytes[pos + (i >> 3)] >> (i & 7)) & 1;
       return out;
     }
     default:
@@ -81,7 +81,7 @@ export function decodeValues(
     case 'PLAIN_DICTIONARY':
     case 'RLE_DICTIONARY': {
       if (!dictionary) throw new ParquetFormatError('dictionary-encoded page without a dictionary page');
-      const bitWidth = bytes[pos]!;
+      const bitWidth = bytes[pos];
       if (indexScratch.length < count) indexScratch = new Int32Array(count * 2);
       const idx = indexScratch;
       decodeHybrid(bytes, pos + 1, bytes.length, bitWidth, idx, count);
@@ -90,9 +90,9 @@ export function decodeValues(
       if (pos >= bytes.length && count) throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
       let max = 0;
       for (let i = 0; i < count; i++) {
-        const k = idx[i]! >>> 0; // a negative index (32-bit width) compares as huge
+        const k = idx[i] >>> 0; // a negative index (32-bit width) compares as huge
         if (k > max) max = k;
-        out[i] = dictionary[k]!;
+        out[i] = dictionary[k];
       }
       if (count && max >= dictionary.length) throw new ParquetFormatError(`dictionary index ${max} beyond dictionary of ${dictionary.length} values`);
       return out;
@@ -100,7 +100,7 @@ export function decodeValues(
     case 'RLE': {
       if (type !== 'BOOLEAN') throw new ParquetUnsupportedError(`RLE encoding of ${type} values`);
       if (pos + 4 > bytes.length) throw new ParquetFormatError('RLE booleans end before their length');
-      const len = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
+      const len = (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)) >>> 0;
       if (pos + 4 + len > bytes.length) throw new ParquetFormatError(`RLE booleans of ${len} bytes run past the page`);
       const out = new Uint8Array(count);
       decodeHybrid(bytes, pos + 4, pos + 4 + len, 1, out, count);
@@ -118,7 +118,7 @@ export function decodeValues(
       }
       if (decoded instanceof BigInt64Array || decoded instanceof BigUint64Array) {
         const out = new Float64Array(count);
-        for (let i = 0; i < count; i++) out[i] = Number(unsigned64 ? BigInt.asUintN(64, decoded[i]!) : decoded[i]!);
+        for (let i = 0; i < count; i++) out[i] = Number(unsigned64 ? BigInt.asUintN(64, decoded[i]) : decoded[i]);
         return out;
       }
       return decoded as NumericArray;

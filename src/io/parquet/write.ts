@@ -98,7 +98,7 @@ export class ParquetFileWriter {
   write(columns: Record<string, AnyColumn>): void {
     if (!this.pq) this.start(columns);
     const names = this.plans.map((p) => p.name);
-    const numRows = names.length ? rowsOf(columns[names[0]!]!) : 0;
+    const numRows = names.length ? rowsOf(columns[names[0]]) : 0;
     if (numRows === 0) return;
     const pq = this.pq!;
     const chunks: ColumnChunk[] = [];
@@ -111,8 +111,8 @@ export class ParquetFileWriter {
       if (rowsOf(c) !== numRows) {
         throw new ParquetWriteError(`column ${plan.name} has ${rowsOf(c)} entries, ${names[0]} has ${numRows}`, { file: this.path, column: plan.name }, 'all columns of a chunk must cover the same entries');
       }
-      const schemaPath = [pq.schema[0]!, ...plan.elements];
-      const element = plan.elements[plan.elements.length - 1]!;
+      const schemaPath = [pq.schema[0], ...plan.elements];
+      const element = plan.elements[plan.elements.length - 1];
       const column: ColumnEncoder = {
         columnName: plan.elements.map((e) => e.name).join('.'),
         element,
@@ -191,16 +191,16 @@ function rowsOf(c: AnyColumn): number {
 function listPageData(offsets: Int32Array, content: NumericArray, dtype: DType): PageData {
   const n = offsets.length - 1;
   let slots = 0;
-  for (let i = 0; i < n; i++) slots += Math.max(1, offsets[i + 1]! - offsets[i]!);
+  for (let i = 0; i < n; i++) slots += Math.max(1, offsets[i + 1] - offsets[i]);
   const def = new Array<number>(slots);
   const rep = new Array<number>(slots);
-  const physical = physicalValues(content.subarray(offsets[0]!, offsets[n]!), dtype);
+  const physical = physicalValues(content.subarray(offsets[0], offsets[n]), dtype);
   const values = new Array<unknown>(slots);
   let s = 0;
-  const base = offsets[0]!;
+  const base = offsets[0];
   for (let i = 0; i < n; i++) {
-    const a = offsets[i]!;
-    const b = offsets[i + 1]!;
+    const a = offsets[i];
+    const b = offsets[i + 1];
     if (a === b) {
       def[s] = 0;
       rep[s] = 0;
@@ -221,7 +221,7 @@ function stringPageData(c: Extract<Column, { offsets: Int32Array }>): PageData {
   const bytes = c.content as Uint8Array;
   const n = c.offsets.length - 1;
   const values = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) values[i] = bytes.subarray(c.offsets[i]!, c.offsets[i + 1]!);
+  for (let i = 0; i < n; i++) values[i] = bytes.subarray(c.offsets[i], c.offsets[i + 1]);
   return { values, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData;
 }
 
@@ -243,7 +243,7 @@ function list2PageData(c: DoublyJagged, dtype: DType): PageData {
       values.push(undefined);
       continue;
     }
-    for (let j = outer[i]!; j < outer[i + 1]!; j++) {
+    for (let j = outer[i]; j < outer[i + 1]; j++) {
       const r = j === outer[i] ? 0 : 1;
       if (inner[j] === inner[j + 1]) {
         def.push(1);
@@ -251,7 +251,7 @@ function list2PageData(c: DoublyJagged, dtype: DType): PageData {
         values.push(undefined);
         continue;
       }
-      for (let k = inner[j]!; k < inner[j + 1]!; k++) {
+      for (let k = inner[j]; k < inner[j + 1]; k++) {
         def.push(2);
         rep.push(k === inner[j] ? r : 2);
         values.push(physical[k]);

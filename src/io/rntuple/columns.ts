@@ -108,7 +108,7 @@ export function isIndexColumn(type: number): boolean {
 
 /** Bytes of an uncompressed page of `n` elements. */
 export function pageBytes(type: number, n: number): number {
-  const s = SPECS[type]!;
+  const s = SPECS[type];
   return Math.ceil((n * s.bits) / 8);
 }
 
@@ -117,7 +117,7 @@ export function unsplit(src: Uint8Array, n: number, width: number): Uint8Array {
   const out = new Uint8Array(n * width);
   for (let b = 0; b < width; b++) {
     const base = b * n;
-    for (let i = 0; i < n; i++) out[i * width + b] = src[base + i]!;
+    for (let i = 0; i < n; i++) out[i * width + b] = src[base + i];
   }
   return out;
 }
@@ -141,7 +141,7 @@ export function decodePage(type: number, bytes: Uint8Array, n: number): NumericA
   const width = s.bits / 8;
   if (s.bits === 1) {
     const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = (bytes[i >> 3]! >> (i & 7)) & 1;
+    for (let i = 0; i < n; i++) out[i] = (bytes[i >> 3] >> (i & 7)) & 1;
     return out;
   }
   const raw = s.split && width > 1 ? unsplit(bytes, n, width) : bytes.subarray(0, n * width);

@@ -57,7 +57,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
   const kids = (f: FieldDesc): FieldDesc[] => children.get(f.id) ?? [];
 
   const columnsOf = (f: FieldDesc): ColumnSet => {
-    const cols = f.flags & 0x02 ? schema.aliases.filter((a) => a.fieldId === f.id).map((a) => schema.columns[a.physicalColumnId]!) : schema.columns.filter((c) => c.fieldId === f.id);
+    const cols = f.flags & 0x02 ? schema.aliases.filter((a) => a.fieldId === f.id).map((a) => schema.columns[a.physicalColumnId]) : schema.columns.filter((c) => c.fieldId === f.id);
     const reps: ColumnDesc[][] = [];
     for (const c of cols) (reps[c.representationIndex] ??= []).push(c);
     return reps.filter(Boolean);
@@ -71,7 +71,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
     if (!set.length) return 'the field has no columns';
     for (const rep of set) {
       if (rep.length !== 1) return `${rep.length} columns per representation`;
-      const c = rep[0]!;
+      const c = rep[0];
       const why = unsupportedColumn(c.type, c.bitsOnStorage);
       if (why) return why;
       if (isIndexColumn(c.type) !== wantIndex) return `unexpected column type ${columnTypeName(c.type)}`;
@@ -93,13 +93,13 @@ export function planBranches(schema: Schema): FieldEntry[] {
   const leafEntry = (name: string, f: FieldDesc): FieldEntry => {
     const sub = kids(f);
     // std::atomic<T> and enums: a column-less field over one subfield `_0` holding the value
-    if (sub.length === 1 && !(f.flags & 0x01) && columnsOf(f).length === 0 && sub[0]!.role === ROLE.leaf) {
-      const e = leafEntry(name, sub[0]!);
+    if (sub.length === 1 && !(f.flags & 0x01) && columnsOf(f).length === 0 && sub[0].role === ROLE.leaf) {
+      const e = leafEntry(name, sub[0]);
       return { ...e, type: `${f.typeName} of ${e.type}` };
     }
     // std::array<T, N> (subfield `_0`) and std::bitset<N> (own Bit column): N values per entry
     if (f.flags & 0x01 && f.arraySize !== undefined) {
-      const item = sub.length === 1 ? sub[0]! : f;
+      const item = sub.length === 1 ? sub[0] : f;
       const set = columnsOf(item);
       const dtype = item === f ? (set[0]?.[0]?.type === 0x00 ? 'bool' : undefined) : DTYPES[item.typeName];
       const type = label(f, [set]);
@@ -141,10 +141,10 @@ export function planBranches(schema: Schema): FieldEntry[] {
     if (f.role === ROLE.leaf && f.typeName === 'std::string') {
       const set = columnsOf(f);
       const type = label(f, [set]);
-      const ok = set.length > 0 && set.every((rep) => rep.length === 2 && isIndexColumn(rep[0]!.type) && rep[1]!.type === 0x02 && !unsupportedColumn(rep[0]!.type, rep[0]!.bitsOnStorage));
+      const ok = set.length > 0 && set.every((rep) => rep.length === 2 && isIndexColumn(rep[0].type) && rep[1].type === 0x02 && !unsupportedColumn(rep[0].type, rep[0].bitsOnStorage));
       add(
         ok
-          ? { name: f.name, type, plan: { kind: 'string', name: f.name, dtype: 'uint8', index: set.map((r) => [r[0]!]), value: set.map((r) => [r[1]!]) } }
+          ? { name: f.name, type, plan: { kind: 'string', name: f.name, dtype: 'uint8', index: set.map((r) => [r[0]]), value: set.map((r) => [r[1]]) } }
           : { name: f.name, type, unsupported: 'string columns not in the (Split)Index + Char layout' },
       );
       continue;
@@ -166,14 +166,14 @@ export function planBranches(schema: Schema): FieldEntry[] {
         add({ name: f.name, type, unsupported: `collection with ${sub.length} subfields` });
         continue;
       }
-      const item = sub[0]!;
+      const item = sub[0];
       // std::vector<std::vector<T>>: a list of lists per entry
       const inner = item.role === ROLE.collection ? kids(item) : [];
-      if (inner.length === 1 && inner[0]!.role === ROLE.leaf && !kids(inner[0]!).length) {
+      if (inner.length === 1 && inner[0].role === ROLE.leaf && !kids(inner[0]).length) {
         const innerIndex = columnsOf(item);
-        const e = leafEntry(f.name, inner[0]!);
+        const e = leafEntry(f.name, inner[0]);
         const why = checkSet(innerIndex, true) ?? e.unsupported;
-        const t = label(f, [index, innerIndex, columnsOf(inner[0]!)]);
+        const t = label(f, [index, innerIndex, columnsOf(inner[0])]);
         add(e.plan?.kind === 'flat' && !why ? { name: f.name, type: t, plan: { kind: 'jagged2', name: f.name, dtype: e.plan.dtype, index, inner: innerIndex, value: e.plan.value } } : { name: f.name, type: t, unsupported: why ?? 'unsupported element type' });
         continue;
       }
@@ -207,7 +207,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
 
   // BranchInfo, with the counts branch of each jagged branch: the count field over the same index column.
   const countByColumn = new Map<number, string>();
-  for (const e of out) if (e.plan?.kind === 'count') countByColumn.set(e.plan.index[0]![0]!.id, e.plan.name);
+  for (const e of out) if (e.plan?.kind === 'count') countByColumn.set(e.plan.index[0][0].id, e.plan.name);
   const seen = new Set<string>();
   return out.map((e) => {
     if (!e.plan) return e;
@@ -221,7 +221,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
           ? { name: p.name, kind: 'string', dtype: 'uint8' }
           : p.kind === 'fixed'
             ? { name: p.name, kind: 'jagged', dtype: p.dtype }
-            : { name: p.name, kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged', dtype: p.dtype, ...(countByColumn.has(p.index[0]![0]!.id) ? { countBranch: countByColumn.get(p.index[0]![0]!.id)! } : {}) };
+            : { name: p.name, kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged', dtype: p.dtype, ...(countByColumn.has(p.index[0][0].id) ? { countBranch: countByColumn.get(p.index[0][0].id)! } : {}) };
     return { ...e, info };
   });
 }

@@ -50,7 +50,7 @@ export async function openRNTuple(pathOrUrl: string, opts: RNTupleOpenOptions = 
       throw new RootFileError(`${pathOrUrl} is not a readable ROOT file: ${(e as Error).message}`, { file: pathOrUrl }, 'check that it is a complete ROOT file', { cause: e });
     }
     const names = [...new Set(keys.filter(isRNTupleKey).map((k) => k.fName))];
-    const name = opts.treeName || (names.includes('Events') ? 'Events' : names.length === 1 ? names[0]! : undefined);
+    const name = opts.treeName || (names.includes('Events') ? 'Events' : names.length === 1 ? names[0] : undefined);
     const key = name === undefined ? undefined : keys.find((k) => k.fName === name && isRNTupleKey(k));
     if (!key) {
       throw new TreeNotFoundError(

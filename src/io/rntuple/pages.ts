@@ -56,7 +56,7 @@ export async function readClusters(src: ByteSource, groups: readonly ClusterGrou
         return { firstEntry, numEntries: Number(word & ((1n << 56n) - 1n)) };
       }),
     );
-    if (summaries.length !== groups[gi]!.numClusters) fail(`${summaries.length} cluster summaries, the footer announces ${groups[gi]!.numClusters}`);
+    if (summaries.length !== groups[gi].numClusters) fail(`${summaries.length} cluster summaries, the footer announces ${groups[gi].numClusters}`);
     const perCluster = c.list((fc) =>
       fc.list((fcol) =>
         fcol.listWithTail(
@@ -83,7 +83,7 @@ export async function readClusters(src: ByteSource, groups: readonly ClusterGrou
         pages: items,
         numElements: items.reduce((s, p) => s + p.numElements, 0),
       }));
-      clusters.push({ id: clusters.length, ...summaries[ci]!, columns });
+      clusters.push({ id: clusters.length, ...summaries[ci], columns });
     });
   });
   clusters.sort((a, b) => a.firstEntry - b.firstEntry);

@@ -22,14 +22,14 @@ import { arrayTypeOf } from '../parquet/dtype.ts';
 /** Copy `parts` into one array of the branch's dtype (converting when the column type differs). */
 function concat(parts: readonly NumericArray[], dtype: DType): NumericArray {
   const Ctor = arrayTypeOf(dtype);
-  if (parts.length === 1 && parts[0]!.constructor === Ctor) return parts[0]!;
+  if (parts.length === 1 && parts[0].constructor === Ctor) return parts[0];
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Ctor(n);
   let at = 0;
   for (const p of parts) {
     if (p.constructor === Ctor) out.set(p as never, at);
     else if (dtype === 'bool') for (let i = 0; i < p.length; i++) out[at + i] = p[i] ? 1 : 0;
-    else for (let i = 0; i < p.length; i++) out[at + i] = p[i]!;
+    else for (let i = 0; i < p.length; i++) out[at + i] = p[i];
     at += p.length;
   }
   return out;
@@ -50,8 +50,8 @@ function joinOffsets(ranges: readonly ListRange[]): Int32Array {
   let at = 0;
   let base = 0;
   for (const r of ranges) {
-    for (let i = 0; i < r.rel.length; i++) out[++at] = base + (r.rel[i]! - r.first);
-    base = out[at]!;
+    for (let i = 0; i < r.rel.length; i++) out[++at] = base + (r.rel[i] - r.first);
+    base = out[at];
   }
   return out;
 }
@@ -181,7 +181,7 @@ export class RNTupleReader implements EventReader {
     const cols = await Promise.all(plans.map((p) => this.readBranch(p, entryStart, entryStop)));
     const out: Record<string, Column> = {};
     // jagged2 branches give DoublyJagged columns, as the ROOT reader's do (the EventReader contract types them as Column)
-    plans.forEach((p, i) => (out[p.name] = cols[i]! as Column));
+    plans.forEach((p, i) => (out[p.name] = cols[i] as Column));
     return out;
   }
 
@@ -222,8 +222,8 @@ export class RNTupleReader implements EventReader {
       for (const { outer } of lists) {
         let prev = outer.first;
         for (let i = 0; i < outer.rel.length; i++) {
-          out[at++] = outer.rel[i]! - prev;
-          prev = outer.rel[i]!;
+          out[at++] = outer.rel[i] - prev;
+          prev = outer.rel[i];
         }
       }
       return out;
@@ -255,11 +255,11 @@ export class RNTupleReader implements EventReader {
     const idx = this.active(name, set, c);
     if (b <= a) return { first: 0, rel: new Float64Array(0), last: 0 };
     const ends = await this.elements(name, idx, c, a > 0 ? a - 1 : 0, b, expected);
-    const first = a > 0 ? ends[0]! : 0;
+    const first = a > 0 ? ends[0] : 0;
     const rel = a > 0 ? ends.subarray(1) : ends;
     let prev = first;
     for (let i = 0; i < rel.length; i++) {
-      const v = rel[i]!;
+      const v = rel[i];
       if (!(v >= prev)) this.corrupt(name, c, `collection offsets of column ${idx.id} decrease at item ${a + i} (${prev} then ${v})`);
       prev = v;
     }
@@ -269,7 +269,7 @@ export class RNTupleReader implements EventReader {
   /** The column of `set` that is the primary representation in cluster `c`. */
   private active(name: string, set: ColumnSet, c: ClusterDesc): ColumnDesc {
     for (const rep of set) {
-      const col = rep[0]!;
+      const col = rep[0];
       const range = c.columns[col.id];
       if (range && !range.suppressed) return col;
     }
@@ -291,7 +291,7 @@ export class RNTupleReader implements EventReader {
    * of top-level fields), or null.
    */
   private async elements(name: string, col: ColumnDesc, c: ClusterDesc, from: number, to: number, expected: number | null): Promise<NumericArray> {
-    const range = c.columns[col.id]!;
+    const range = c.columns[col.id];
     if (expected !== null && range.numElements !== expected) this.corrupt(name, c, `column ${col.id} has ${range.numElements} elements, expected ${expected}`);
     if (to > range.numElements) this.corrupt(name, c, `needs elements up to ${to} of column ${col.id}, which has ${range.numElements}`);
     // the pages covering [from, to), fetched and decoded concurrently
@@ -309,9 +309,9 @@ export class RNTupleReader implements EventReader {
     }
     const parts = await Promise.all(wanted);
     if (!parts.length) return decodePage(col.type, new Uint8Array(0), 0);
-    if (parts.length === 1) return parts[0]!;
+    if (parts.length === 1) return parts[0];
     const n = parts.reduce((s, p) => s + p.length, 0);
-    const out = new (parts[0]!.constructor as new (n: number) => NumericArray)(n);
+    const out = new (parts[0].constructor as new (n: number) => NumericArray)(n);
     let at = 0;
     for (const p of parts) {
       out.set(p as never, at);
@@ -321,7 +321,7 @@ export class RNTupleReader implements EventReader {
   }
 
   private page(name: string, col: ColumnDesc, c: ClusterDesc, pi: number): Promise<NumericArray> {
-    const page = c.columns[col.id]!.pages[pi]!;
+    const page = c.columns[col.id].pages[pi];
     const key = `${col.id}:${page.locator.offset}:${page.locator.nbytes}`;
     let p = this.pageCache.get(key);
     if (!p) {
@@ -334,7 +334,7 @@ export class RNTupleReader implements EventReader {
   }
 
   private async loadPage(name: string, col: ColumnDesc, c: ClusterDesc, pi: number): Promise<NumericArray> {
-    const page = c.columns[col.id]!.pages[pi]!;
+    const page = c.columns[col.id].pages[pi];
     const { offset, nbytes } = page.locator;
     const end = offset + nbytes + (page.hasChecksum ? 8 : 0);
     const what = `page ${pi} of column ${col.id} (field '${name}') in cluster ${c.id}`;

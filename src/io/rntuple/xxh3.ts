@@ -81,7 +81,7 @@ export function xxh3(data: Uint8Array): bigint {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (n === 0) return avalancheXxh64(s64(56) ^ s64(64));
   if (n <= 3) {
-    const combined = BigInt((data[n - 1]! | (n << 8) | (data[0]! << 16) | (data[n >> 1]! << 24)) >>> 0);
+    const combined = BigInt((data[n - 1] | (n << 8) | (data[0] << 16) | (data[n >> 1] << 24)) >>> 0);
     return avalancheXxh64((s32(0) ^ s32(4)) ^ combined);
   }
   if (n <= 8) {
@@ -134,8 +134,8 @@ function accumulate(A: Uint32Array, dv: DataView, at: number, so: number): void 
     const vh = (dh ^ SDV.getUint32(so + 8 * i + 4, true)) >>> 0;
     // acc[i ^ 1] += lane
     const j = i ^ 1;
-    let l = A[2 * j + 1]! + dl;
-    A[2 * j] = A[2 * j]! + dh + (l > 0xffffffff ? 1 : 0);
+    let l = A[2 * j + 1] + dl;
+    A[2 * j] = A[2 * j] + dh + (l > 0xffffffff ? 1 : 0);
     A[2 * j + 1] = l;
     // acc[i] += vl * vh (full 64-bit product of two uint32)
     const a0 = vl & 0xffff, a1 = vl >>> 16, b0 = vh & 0xffff, b1 = vh >>> 16;
@@ -143,8 +143,8 @@ function accumulate(A: Uint32Array, dv: DataView, at: number, so: number): void 
     const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
     const plo = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
     const phi = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
-    l = A[2 * i + 1]! + plo;
-    A[2 * i] = A[2 * i]! + phi + (l > 0xffffffff ? 1 : 0);
+    l = A[2 * i + 1] + plo;
+    A[2 * i] = A[2 * i] + phi + (l > 0xffffffff ? 1 : 0);
     A[2 * i + 1] = l;
   }
 }
@@ -152,7 +152,7 @@ function accumulate(A: Uint32Array, dv: DataView, at: number, so: number): void 
 function scramble(A: Uint32Array): void {
   const so = SECRET_LEN - 64;
   for (let i = 0; i < 8; i++) {
-    let a = (BigInt(A[2 * i]!) << 32n) | BigInt(A[2 * i + 1]!);
+    let a = (BigInt(A[2 * i]) << 32n) | BigInt(A[2 * i + 1]);
     a ^= a >> 47n;
     a ^= s64(so + 8 * i);
     a = (a * P32_1) & M64;
@@ -183,8 +183,8 @@ function xxh3Long(data: Uint8Array, dv: DataView): bigint {
   // final merge
   let result = (BigInt(n) * P64_1) & M64;
   for (let i = 0; i < 4; i++) {
-    const a0 = (BigInt(A[4 * i]!) << 32n) | BigInt(A[4 * i + 1]!);
-    const a1 = (BigInt(A[4 * i + 2]!) << 32n) | BigInt(A[4 * i + 3]!);
+    const a0 = (BigInt(A[4 * i]) << 32n) | BigInt(A[4 * i + 1]);
+    const a1 = (BigInt(A[4 * i + 2]) << 32n) | BigInt(A[4 * i + 3]);
     result += mulFold(a0 ^ s64(11 + 16 * i), a1 ^ s64(11 + 16 * i + 8));
   }
   return avalanche(result & M64);

@@ -112,7 +112,7 @@ export function lz4EncodeBlock(src: Uint8Array): Uint8Array {
   while (i < limit) {
     const seq = dv.getUint32(i, true);
     const h = Math.imul(seq, 2654435761) >>> (32 - HASH_BITS);
-    const ref = table[h]!;
+    const ref = table[h];
     table[h] = i;
     if (ref < 0 || i - ref > 0xffff || dv.getUint32(ref, true) !== seq) {
       i++;

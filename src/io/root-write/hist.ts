@@ -106,7 +106,7 @@ export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1)
   const k = h.axes.findIndex((a) => isCategory(a));
   if (k < 0 || h.axes.every((a) => isCategory(a))) return [{ dirs: [], name, title, hist: h }];
   if (keepAxes > 1 && h.axes.length <= keepAxes) return [{ dirs: [], name, title, hist: h }];
-  const a = h.axes[k]! as CategoryAxisType;
+  const a = h.axes[k] as CategoryAxisType;
   if (a.size === 0) return [{ dirs: [], name, title, hist: h }]; // nothing to split over: keep the (empty) axis
   const labels = binLabels(a);
   const out: { dirs: string[]; name: string; title: string; hist: Hist }[] = [];
@@ -114,7 +114,7 @@ export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1)
   (a.categories as readonly (string | number)[]).forEach((c, i) => {
     const sub = h.select(k, c);
     const t = `${base}, ${a.name || `axis ${k}`} = ${labels[i]}`;
-    for (const p of splitCategories(sub, keyName(labels[i]!), t, keepAxes)) out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
+    for (const p of splitCategories(sub, keyName(labels[i]), t, keepAxes)) out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
   });
   return out;
 }
@@ -126,8 +126,8 @@ export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1)
 function entriesOf(obj: ReturnType<typeof toROOT>): number {
   let w = 0;
   let w2 = 0;
-  for (let i = 0; i < obj.fArray.length; i++) w += obj.fArray[i]!;
+  for (let i = 0; i < obj.fArray.length; i++) w += obj.fArray[i];
   if (obj.fSumw2.length === 0) return w;
-  for (let i = 0; i < obj.fSumw2.length; i++) w2 += obj.fSumw2[i]!;
+  for (let i = 0; i < obj.fSumw2.length; i++) w2 += obj.fSumw2[i];
   return w2 > 0 ? (w * w) / w2 : 0;
 }

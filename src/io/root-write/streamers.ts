@@ -105,8 +105,8 @@ function writeTArray(kind: 'D' | 'I') {
   return (b: WBuffer, o: Record<string, unknown>): void => {
     const a = (o['fArray'] ?? []) as ArrayLike<number>;
     b.i32(a.length);
-    if (kind === 'D') for (let i = 0; i < a.length; i++) b.f64(a[i]!);
-    else for (let i = 0; i < a.length; i++) b.i32(a[i]!);
+    if (kind === 'D') for (let i = 0; i < a.length; i++) b.f64(a[i]);
+    else for (let i = 0; i < a.length; i++) b.i32(a[i]);
   };
 }
 
@@ -431,7 +431,7 @@ export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>
         }
         if (a.length < n) throw new Error(`${cls}::${e.name} holds ${a.length} values, ${e.count} says ${n}`);
         b.u8(1);
-        for (let i = 0; i < n; i++) writeBasicValue(b, e.t, a[i]!);
+        for (let i = 0; i < n; i++) writeBasicValue(b, e.t, a[i]);
         break;
       }
     }
@@ -453,7 +453,7 @@ export function withDependencies(classes: readonly string[]): string[] {
     if (seen.has(c) || !CLASSES[c]) return;
     seen.add(c);
     out.push(c);
-    for (const e of CLASSES[c]!.elems) {
+    for (const e of CLASSES[c].elems) {
       if (e.k === 'base') visit(e.name);
       else if ('cls' in e) visit(e.cls);
     }
@@ -474,8 +474,8 @@ function writeElement(b: WBuffer, owner: string, e: Elem): void {
     bb.i32(0).u32(e.k === 'base' ? checksumOf(e.name) : 0).i32(0).i32(0).i32(0);
     bb.tstring(d.typeName);
     bb.endVersion(inner);
-    if (e.k === 'base') bb.i32(CLASSES[e.name]!.version);
-    if (e.k === 'array') bb.i32(CLASSES[owner]!.version).tstring(e.count).tstring(e.countClass);
+    if (e.k === 'base') bb.i32(CLASSES[e.name].version);
+    if (e.k === 'array') bb.i32(CLASSES[owner].version).tstring(e.count).tstring(e.countClass);
     bb.endVersion(outer);
   });
 }
@@ -494,12 +494,12 @@ export function writeStreamerInfoList(b: WBuffer, classes: readonly string[]): v
     b.objectAny({}, 'TStreamerInfo', (bb) => {
       const m = bb.startVersion(9);
       streamObject(bb, 'TNamed', { fName: cls, fTitle: '' });
-      bb.u32(checksumOf(cls)).u32(CLASSES[cls]!.version);
+      bb.u32(checksumOf(cls)).u32(CLASSES[cls].version);
       bb.objectAny({}, 'TObjArray', (ob) => {
         const am = ob.startVersion(3);
         writeTObject(ob, {});
         ob.tstring('');
-        const elems = CLASSES[cls]!.elems;
+        const elems = CLASSES[cls].elems;
         ob.i32(elems.length).i32(0);
         for (const e of elems) writeElement(ob, cls, e);
         ob.endVersion(am);

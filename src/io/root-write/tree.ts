@@ -241,7 +241,7 @@ export class RootTreeWriter {
 
   private writeFlat(b: BranchState, values: NumericArray, n: number): void {
     const t = LEAF[b.dtype];
-    if (b.kind === 'counter') for (let i = 0; i < n; i++) if (values[i]! > b.maxCount) b.maxCount = values[i]!;
+    if (b.kind === 'counter') for (let i = 0; i < n; i++) if (values[i] > b.maxCount) b.maxCount = values[i];
     const per = Math.max(1, Math.floor(this.basketTarget / t.size));
     for (let s = 0; s < n; s += per) {
       const e = Math.min(n, s + per);
@@ -256,8 +256,8 @@ export class RootTreeWriter {
     while (s < n) {
       // entries until the basket holds about basketTarget bytes (at least one entry)
       let e = s + 1;
-      while (e < n && (off[e + 1]! - off[s]!) * t.size + 4 * (e + 1 - s) <= this.basketTarget) e++;
-      const data = bigEndian(c.content, b.dtype, off[s]!, off[e]!);
+      while (e < n && (off[e + 1] - off[s]) * t.size + 4 * (e + 1 - s) <= this.basketTarget) e++;
+      const data = bigEndian(c.content, b.dtype, off[s], off[e]);
       this.writeBasket(b, data, e - s, { offsets: off, start: s, stop: e, size: t.size });
       s = e;
     }
@@ -268,7 +268,7 @@ export class RootTreeWriter {
     const off = c.offsets;
     const bytes = c.content as Uint8Array;
     const stored = (i: number) => {
-      const len = off[i + 1]! - off[i]!;
+      const len = off[i + 1] - off[i];
       return len + (len < 255 ? 1 : 5);
     };
     let s = 0;
@@ -281,7 +281,7 @@ export class RootTreeWriter {
       let p = 0;
       for (let i = s; i < e; i++) {
         starts[i - s] = p;
-        const len = off[i + 1]! - off[i]!;
+        const len = off[i + 1] - off[i];
         if (len > b.maxCount) b.maxCount = len;
         if (len < 255) data[p++] = len;
         else {
@@ -289,7 +289,7 @@ export class RootTreeWriter {
           new DataView(data.buffer).setInt32(p, len);
           p += 4;
         }
-        data.set(bytes.subarray(off[i]!, off[i + 1]!), p);
+        data.set(bytes.subarray(off[i], off[i + 1]), p);
         p += len;
       }
       starts[e - s] = p;
@@ -308,8 +308,8 @@ export class RootTreeWriter {
       payload.set(data);
       const dv = new DataView(payload.buffer, data.length);
       dv.setInt32(0, nev + 1);
-      const base = jag.offsets[jag.start]!;
-      for (let i = 0; i < nev; i++) dv.setInt32(4 + 4 * i, keylen + (jag.offsets[jag.start + i]! - base) * jag.size);
+      const base = jag.offsets[jag.start];
+      for (let i = 0; i < nev; i++) dv.setInt32(4 + 4 * i, keylen + (jag.offsets[jag.start + i] - base) * jag.size);
       dv.setInt32(4 + 4 * nev, 0);
     }
     const last = keylen + data.length;
@@ -433,7 +433,7 @@ function isJagged(c: Column): c is Jagged {
 function countsOf(offsets: Int32Array): Int32Array {
   const n = offsets.length - 1;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = offsets[i + 1]! - offsets[i]!;
+  for (let i = 0; i < n; i++) out[i] = offsets[i + 1] - offsets[i];
   return out;
 }
 
@@ -459,7 +459,7 @@ export function bigEndian(values: NumericArray, dtype: DType, s: number, e: numb
     const out = new Uint8Array(8 * n);
     const dv = new DataView(out.buffer);
     for (let i = 0; i < n; i++) {
-      const v = values[s + i]!;
+      const v = values[s + i];
       const hi = Math.floor(v / 4294967296);
       dv.setInt32(8 * i, hi);
       dv.setUint32(8 * i + 4, v - hi * 4294967296);

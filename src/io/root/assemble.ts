@@ -50,7 +50,7 @@ export function assembleJagged(dtype: DType, itemSize: number, slices: readonly 
     const o = basket.offsets;
     if (!o) throw new BasketFormatError('variable-length basket has no entry offsets');
     for (let i = from; i < to; i++) {
-      const bytes = o[i + 1]! - o[i]!;
+      const bytes = o[i + 1] - o[i];
       if (bytes & mask) throw new BasketFormatError(`entry ${i} of the basket has ${bytes} bytes, not a multiple of ${itemSize}`);
       total += bytes >>> shift;
       offsets[++j] = total;
@@ -62,7 +62,7 @@ export function assembleJagged(dtype: DType, itemSize: number, slices: readonly 
   let pos = 0;
   for (const { basket, from, to } of slices) {
     const o = basket.offsets!;
-    const bytes = basket.data.subarray(o[from]!, o[to]!);
+    const bytes = basket.data.subarray(o[from], o[to]);
     const count = bytes.length >>> shift;
     decode(bytes, content, pos, count);
     pos += count;
@@ -79,7 +79,7 @@ export function offsetsFromCounts(counts: NumericArray, itemSize: number, dataBy
   const offsets = new Int32Array(counts.length + 1);
   let b = 0;
   for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!;
+    const c = counts[i];
     if (!(c >= 0) || c !== Math.floor(c)) throw new BasketFormatError(`count branch holds ${c} at basket entry ${i}`);
     b += header + c * itemSize;
     offsets[i + 1] = b;

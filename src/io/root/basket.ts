@@ -64,7 +64,7 @@ export function embeddedBasket(b: { fKeylen: number; fNevBuf: number; fLast: num
   if (border === 0) return { data, entries: b.fNevBuf, offsets }; // every entry is empty
   const src = b.fEntryOffset;
   if (!src || src.length < b.fNevBuf) return { data, entries: b.fNevBuf, offsets: null }; // sizes from the count branch
-  for (let i = 0; i < b.fNevBuf; i++) offsets[i] = src[i]! - b.fKeylen;
+  for (let i = 0; i < b.fNevBuf; i++) offsets[i] = src[i] - b.fKeylen;
   offsets[b.fNevBuf] = border;
   checkOffsets(offsets, border);
   return { data, entries: b.fNevBuf, offsets };
@@ -82,7 +82,7 @@ function parseHeader(raw: Uint8Array, want: BasketExpectation): Header {
   let p = 18 + (version > 1000 ? 16 : 8);
   const readString = (): string => {
     if (p >= keylen) throw new BasketFormatError('key header strings run past the key length');
-    let n = raw[p++]!;
+    let n = raw[p++];
     if (n === 255) {
       n = dv.getInt32(p);
       p += 4;
@@ -132,6 +132,6 @@ function readEntryOffsets(payload: Uint8Array, border: number, h: Header): Int32
 function checkOffsets(offsets: Int32Array, border: number): void {
   if (offsets[0] !== 0) throw new BasketFormatError(`first entry starts at data byte ${offsets[0]}, not 0`);
   for (let i = 1; i < offsets.length; i++) {
-    if (offsets[i]! < offsets[i - 1]! || offsets[i]! > border) throw new BasketFormatError(`entry offsets are not increasing within the data at entry ${i - 1}`);
+    if (offsets[i] < offsets[i - 1] || offsets[i] > border) throw new BasketFormatError(`entry offsets are not increasing within the data at entry ${i - 1}`);
   }
 }

@@ -181,12 +181,12 @@ export function containerLayout(typeName: string): { layout: Layout; dtype: DTyp
   const seq = '(?:vector|list|deque|set|multiset|unordered_set|unordered_multiset)';
   const m2 = new RegExp(`^${seq}<${seq}<([^<>]+)>>$`).exec(t);
   if (m2) {
-    const e = CXX_TYPES[m2[1]!];
+    const e = CXX_TYPES[m2[1]];
     return e && { layout: { kind: 'vector2', itemSize: e[1] }, dtype: e[0], depth: 2 };
   }
   const m1 = new RegExp(`^${seq}<([^<>]+)>$`).exec(t);
   if (m1) {
-    const e = CXX_TYPES[m1[1]!];
+    const e = CXX_TYPES[m1[1]];
     return e && { layout: { kind: 'vector', itemSize: e[1] }, dtype: e[0], depth: 1 };
   }
   return undefined;
@@ -415,10 +415,10 @@ function describeTruncatedLeaf(
   let dtype: DType = 'float32';
   if (!m) packed = double32 ? { mode: 'float' } : { mode: 'nbits', nbits: 12 };
   else {
-    const parts = m[1]!.split(',');
-    const min = parseRangeValue(parts[0]!);
-    const max = parseRangeValue(parts[1]!);
-    let nbits = parts.length > 2 ? Number.parseInt(parts[2]!, 10) : 32;
+    const parts = m[1].split(',');
+    const min = parseRangeValue(parts[0]);
+    const max = parseRangeValue(parts[1]);
+    let nbits = parts.length > 2 ? Number.parseInt(parts[2], 10) : 32;
     if (!Number.isInteger(nbits) || nbits < 2 || nbits > 32) nbits = 32;
     if (parts.length > 3 || min === undefined || max === undefined) return unsupported(`cannot parse the ${what} range '${m[0]}' of leaf ${leaf.fName}`);
     if (min < max) {
@@ -452,7 +452,7 @@ function parseRangeValue(text: string): number | undefined {
   const sign = t.startsWith('-') ? -1 : 1;
   const u = t.replace(/^[-+]/, '');
   const table: Record<string, number> = { pi: Math.PI, '2pi': 2 * Math.PI, '2*pi': 2 * Math.PI, twopi: 2 * Math.PI, 'pi/2': Math.PI / 2, 'pi/4': Math.PI / 4 };
-  return table[u] === undefined ? undefined : sign * table[u]!;
+  return table[u] === undefined ? undefined : sign * table[u];
 }
 
 function describeField(
@@ -464,15 +464,15 @@ function describeField(
   let recordBytes = 0;
   let offset = 0;
   for (let i = 0; i < leaves.length; i++) {
-    const l = leaves[i]!;
-    const t = LEAF_TYPES[l._typename]!;
+    const l = leaves[i];
+    const t = LEAF_TYPES[l._typename];
     if (l.fLeafCount) return unsupported(`leaf lists with variable-length leaves ('${c.branch.fTitle}') are not supported`);
     if (l.fLenType !== t[2]) return unsupported(`leaf ${l.fName} (${l._typename}) declares ${l.fLenType} bytes per value, expected ${t[2]}`);
     if (i === c.field!.index) offset = recordBytes;
     recordBytes += t[2] * Math.max(1, l.fLen);
   }
   const leaf = c.field!.leaf;
-  const t = LEAF_TYPES[leaf._typename]!;
+  const t = LEAF_TYPES[leaf._typename];
   const perEntry = Math.max(1, leaf.fLen);
   return ok({ kind: 'field', itemSize: t[2], perEntry, recordBytes, offset }, perEntry > 1 ? 'jagged' : 'flat', leaf.fIsUnsigned ? t[1] : t[0]);
 }

@@ -27,7 +27,7 @@ function loadLzma(): Promise<LzmaDecompress> {
 /** The codec names found in a payload's block headers (for benchmarks and messages). */
 export function codecOf(payload: Uint8Array): string {
   if (payload.length < HEADER) return 'none';
-  const tag = String.fromCharCode(payload[0]!, payload[1]!);
+  const tag = String.fromCharCode(payload[0], payload[1]);
   return ({ ZL: 'zlib', CS: 'zlib-old', L4: 'lz4', XZ: 'lzma', ZS: 'zstd' } as Record<string, string>)[tag] ?? `unknown(${tag})`;
 }
 
@@ -41,10 +41,10 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
   let d = 0;
   while (d < size) {
     if (s + HEADER > payload.length) throw new DecompressionError(`block header at byte ${s} runs past the payload (${payload.length} bytes) after ${d} of ${size} bytes`);
-    const a = payload[s]!;
-    const b = payload[s + 1]!;
-    const csize = payload[s + 3]! | (payload[s + 4]! << 8) | (payload[s + 5]! << 16);
-    const usize = payload[s + 6]! | (payload[s + 7]! << 8) | (payload[s + 8]! << 16);
+    const a = payload[s];
+    const b = payload[s + 1];
+    const csize = payload[s + 3] | (payload[s + 4] << 8) | (payload[s + 5] << 16);
+    const usize = payload[s + 6] | (payload[s + 7] << 8) | (payload[s + 8] << 16);
     const bodyStart = s + HEADER;
     const bodyEnd = bodyStart + csize;
     if (bodyEnd > payload.length) throw new DecompressionError(`block at byte ${s} declares ${csize} compressed bytes, only ${payload.length - bodyStart} remain`);
@@ -99,7 +99,7 @@ function checkXzCrc(xz: Uint8Array, data: Uint8Array, at: number): void {
   const n = xz.length;
   // Stream header: magic FD 37 7A 58 5A 00, flags 00 <check>; footer: CRC32, backward size, flags, 'YZ'.
   if (n < 32 || xz[0] !== 0xfd || xz[1] !== 0x37 || xz[n - 2] !== 0x59 || xz[n - 1] !== 0x5a) return;
-  if ((xz[7]! & 0x0f) !== 1) return;
+  if ((xz[7] & 0x0f) !== 1) return;
   const dv = new DataView(xz.buffer, xz.byteOffset, n);
   const indexSize = (dv.getUint32(n - 8, true) + 1) * 4;
   const index = n - 12 - indexSize;

@@ -59,9 +59,9 @@ function int64ToFloat64(unsigned: boolean): Decoder {
     const hiS = new Int32Array(out.buffer, base, count * 2);
     const f = new Float64Array(out.buffer, base, count);
     if (unsigned) {
-      for (let i = 0; i < count; i++) f[i] = lo[2 * i + 1]! * 4294967296 + lo[2 * i]!;
+      for (let i = 0; i < count; i++) f[i] = lo[2 * i + 1] * 4294967296 + lo[2 * i];
     } else {
-      for (let i = 0; i < count; i++) f[i] = hiS[2 * i + 1]! * 4294967296 + lo[2 * i]!;
+      for (let i = 0; i < count; i++) f[i] = hiS[2 * i + 1] * 4294967296 + lo[2 * i];
     }
   };
 }
@@ -110,7 +110,7 @@ export function packedDecoder(p: { mode: 'factor'; factor: number; min: number }
   return (src, out, outStart, count) => {
     const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
     for (let i = 0; i < count; i++) {
-      const exp = src[3 * i]!;
+      const exp = src[3 * i];
       const man = dv.getUint16(3 * i + 1);
       tmp.setUint32(0, ((exp << 23) | ((man & manMask) << (23 - nbits))) >>> 0);
       const v = tmp.getFloat32(0);

@@ -79,14 +79,14 @@ export function assembleVariable(
       o = walkByteCounts(basket);
     }
     for (let i = from; i < to; i++, j++) {
-      const s = o[i]!;
-      const e = o[i + 1]!;
+      const s = o[i];
+      const e = o[i + 1];
       if (!(s >= 0 && e >= s && e <= d.length)) throw new BasketFormatError(`entry ${i} bytes [${s}, ${e}) lie outside the basket's ${d.length} data bytes`);
       if (kind === 'counted') {
         const len = e - s - header;
         if (len < 0 || len % itemSize) throw new BasketFormatError(`entry ${i} has ${e - s} bytes, not ${header} + a multiple of ${itemSize}`);
         if (header === 1) {
-          const flag = d[s]!;
+          const flag = d[s];
           if (flag > 1 || (flag === 0 && len > 0)) throw new BasketFormatError(`entry ${i}: array flag byte ${flag} with ${len / itemSize} values`);
         }
         seg.counts[j] = len / itemSize;
@@ -132,7 +132,7 @@ export function assembleVariable(
 
 function countsToOffsets(counts: ArrayLike<number>): Int32Array {
   const o = new Int32Array(counts.length + 1);
-  for (let i = 0; i < counts.length; i++) o[i + 1] = o[i]! + counts[i]!;
+  for (let i = 0; i < counts.length; i++) o[i + 1] = o[i] + counts[i];
   return o;
 }
 
@@ -181,7 +181,7 @@ export function assembleStrings(header: 0 | 6, slices: readonly BasketSlice[], n
       }
     }
     for (let i = slice.from; i < slice.to; i++) {
-      const [a, b] = found[i]!;
+      const [a, b] = found[i];
       ranges.push([slice.basket.data, a, b]);
       counts[j++] = b - a;
       total += b - a;
@@ -229,7 +229,7 @@ function stringRanges(header: 0 | 6, { basket, to }: BasketSlice): [number, numb
 
 function readString(d: Uint8Array, dv: DataView, p: number, i: number): [number, number] {
   if (p + 1 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);
-  let len = d[p]!;
+  let len = d[p];
   p += 1;
   if (len === 255) {
     if (p + 4 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);

@@ -59,10 +59,10 @@ export function treeNamesOf(keys: readonly { readonly fName: string; readonly fC
 export function defaultTreeName(keys: readonly { readonly fName: string; readonly fClassName: string }[], path: string): string {
   const trees = treeNamesOf(keys);
   if (keys.some((k) => k.fName === 'Events')) return 'Events'; // a TTree or an RNTuple
-  if (trees.length === 1) return trees[0]!;
+  if (trees.length === 1) return trees[0];
   const others = [...new Set(keys.filter((k) => !TREE_CLASSES.has(k.fClassName) && k.fClassName.includes('RNTuple')).map((k) => k.fName))];
   const readable = [...new Set(keys.filter(isRNTupleKey).map((k) => k.fName))];
-  if (trees.length === 0 && readable.length === 1) return readable[0]!; // the file's only RNTuple
+  if (trees.length === 0 && readable.length === 1) return readable[0]; // the file's only RNTuple
   if (trees.length === 0) {
     throw new TreeNotFoundError(
       `${path} holds no TTree${others.length ? ` (RNTuples: ${others.join(', ')})` : ''}`,

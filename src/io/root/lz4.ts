@@ -16,20 +16,20 @@ export function lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart = 0): 
   let s = 0;
   let d = dstStart;
   while (s < srcEnd) {
-    const token = src[s++]!;
+    const token = src[s++];
     let litLen = token >>> 4;
     if (litLen === 15) {
       let b: number;
       do {
         if (s >= srcEnd) throw new Lz4FormatError('literal length runs past the end of the block');
-        b = src[s++]!;
+        b = src[s++];
         litLen += b;
       } while (b === 255);
     }
     if (s + litLen > srcEnd) throw new Lz4FormatError(`literals of ${litLen} bytes run past the end of the block`);
     if (d + litLen > dstEnd) throw new Lz4FormatError('output larger than the declared uncompressed size');
     if (litLen < 16) {
-      for (let i = 0; i < litLen; i++) dst[d + i] = src[s + i]!;
+      for (let i = 0; i < litLen; i++) dst[d + i] = src[s + i];
     } else {
       dst.set(src.subarray(s, s + litLen), d);
     }
@@ -37,7 +37,7 @@ export function lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart = 0): 
     d += litLen;
     if (s === srcEnd) break; // last sequence has literals only
     if (s + 2 > srcEnd) throw new Lz4FormatError('match offset runs past the end of the block');
-    const offset = src[s]! | (src[s + 1]! << 8);
+    const offset = src[s] | (src[s + 1] << 8);
     s += 2;
     if (offset === 0 || offset > d - dstStart) throw new Lz4FormatError(`match offset ${offset} points before the start of the output`);
     let matchLen = token & 15;
@@ -45,7 +45,7 @@ export function lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart = 0): 
       let b: number;
       do {
         if (s >= srcEnd) throw new Lz4FormatError('match length runs past the end of the block');
-        b = src[s++]!;
+        b = src[s++];
         matchLen += b;
       } while (b === 255);
     }
@@ -58,7 +58,7 @@ export function lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart = 0): 
     } else {
       // Short or overlapping match (an overlap repeats the last `offset` bytes): byte by byte.
       const end = d + matchLen;
-      while (d < end) dst[d++] = dst[m++]!;
+      while (d < end) dst[d++] = dst[m++];
     }
   }
   return d - dstStart;

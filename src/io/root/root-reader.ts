@@ -237,12 +237,12 @@ export class RootReader implements EventReader {
     let hi = all.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (all[mid]!.entryStop <= start) lo = mid + 1;
+      if (all[mid].entryStop <= start) lo = mid + 1;
       else hi = mid;
     }
     let next = start;
-    for (let k = lo; k < all.length && all[k]!.entryStart < stop; k++) {
-      const b = all[k]!;
+    for (let k = lo; k < all.length && all[k].entryStart < stop; k++) {
+      const b = all[k];
       if (b.entryStart > next) break;
       out.push({ ...b, from: next - b.entryStart, to: Math.min(stop, b.entryStop) - b.entryStart });
       next = Math.min(stop, b.entryStop);

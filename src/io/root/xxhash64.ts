@@ -37,9 +37,9 @@ function rotl(h: number, l: number, r: number): void {
 /** round(acc, input) = rotl(acc + input * P2, 31) * P1, result in R. */
 function round(acch: number, accl: number, inh: number, inl: number): void {
   mul(inh, inl, P2H, P2L);
-  add(acch, accl, R[0]!, R[1]!);
-  rotl(R[0]!, R[1]!, 31);
-  mul(R[0]!, R[1]!, P1H, P1L);
+  add(acch, accl, R[0], R[1]);
+  rotl(R[0], R[1], 31);
+  mul(R[0], R[1], P1H, P1L);
 }
 
 /** In place on V[2i], V[2i+1]: round(v, input), with every intermediate in locals (the hot loop). */
@@ -51,9 +51,9 @@ function lane(V: Uint32Array, i: number, inh: number, inl: number): void {
   let th = (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(inh, P2L) + Math.imul(inl, P2H)) >>> 0;
   let tl = Math.imul(inl, P2L) >>> 0;
   // t += v
-  const l = tl + V[2 * i + 1]!;
+  const l = tl + V[2 * i + 1];
   tl = l >>> 0;
-  th = (th + V[2 * i]! + (l > 0xffffffff ? 1 : 0)) >>> 0;
+  th = (th + V[2 * i] + (l > 0xffffffff ? 1 : 0)) >>> 0;
   // t = rotl(t, 31)
   const rh = ((th << 31) | (tl >>> 1)) >>> 0;
   const rl = ((tl << 31) | (th >>> 1)) >>> 0;
@@ -74,7 +74,7 @@ export function xxh64(data: Uint8Array): [number, number] {
   let hl: number;
   if (len >= 32) {
     add(P1H, P1L, P2H, P2L);
-    const V = new Uint32Array([R[0]!, R[1]!, P2H, P2L, 0, 0, ~P1H >>> 0, -P1L >>> 0]); // v4 = -P1 mod 2^64 (P1L is not 0: no borrow)
+    const V = new Uint32Array([R[0], R[1], P2H, P2L, 0, 0, ~P1H >>> 0, -P1L >>> 0]); // v4 = -P1 mod 2^64 (P1L is not 0: no borrow)
     for (const limit = len - 32; p <= limit; p += 32) {
       lane(V, 0, dv.getUint32(p + 4, true), dv.getUint32(p, true));
       lane(V, 1, dv.getUint32(p + 12, true), dv.getUint32(p + 8, true));
@@ -83,56 +83,56 @@ export function xxh64(data: Uint8Array): [number, number] {
     }
     const [v1h, v1l, v2h, v2l, v3h, v3l, v4h, v4l] = V as unknown as number[];
     rotl(v1h, v1l, 1);
-    hh = R[0]!; hl = R[1]!;
+    hh = R[0]; hl = R[1];
     rotl(v2h, v2l, 7);
-    add(hh, hl, R[0]!, R[1]!);
-    hh = R[0]!; hl = R[1]!;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0]; hl = R[1];
     rotl(v3h, v3l, 12);
-    add(hh, hl, R[0]!, R[1]!);
-    hh = R[0]!; hl = R[1]!;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0]; hl = R[1];
     rotl(v4h, v4l, 18);
-    add(hh, hl, R[0]!, R[1]!);
-    hh = R[0]!; hl = R[1]!;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0]; hl = R[1];
     for (const [vh, vl] of [[v1h, v1l], [v2h, v2l], [v3h, v3l], [v4h, v4l]] as const) {
       round(0, 0, vh, vl);
-      mul((hh ^ R[0]!) >>> 0, (hl ^ R[1]!) >>> 0, P1H, P1L);
-      add(R[0]!, R[1]!, P4H, P4L);
-      hh = R[0]!; hl = R[1]!;
+      mul((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, P1H, P1L);
+      add(R[0], R[1], P4H, P4L);
+      hh = R[0]; hl = R[1];
     }
   } else {
     hh = P5H; hl = P5L;
   }
   add(hh, hl, Math.floor(len / 4294967296), len >>> 0);
-  hh = R[0]!; hl = R[1]!;
+  hh = R[0]; hl = R[1];
   for (; p + 8 <= len; p += 8) {
     round(0, 0, dv.getUint32(p + 4, true), dv.getUint32(p, true));
-    rotl((hh ^ R[0]!) >>> 0, (hl ^ R[1]!) >>> 0, 27);
-    mul(R[0]!, R[1]!, P1H, P1L);
-    add(R[0]!, R[1]!, P4H, P4L);
-    hh = R[0]!; hl = R[1]!;
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 27);
+    mul(R[0], R[1], P1H, P1L);
+    add(R[0], R[1], P4H, P4L);
+    hh = R[0]; hl = R[1];
   }
   if (p + 4 <= len) {
     mul(0, dv.getUint32(p, true), P1H, P1L);
-    rotl((hh ^ R[0]!) >>> 0, (hl ^ R[1]!) >>> 0, 23);
-    mul(R[0]!, R[1]!, P2H, P2L);
-    add(R[0]!, R[1]!, P3H, P3L);
-    hh = R[0]!; hl = R[1]!;
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 23);
+    mul(R[0], R[1], P2H, P2L);
+    add(R[0], R[1], P3H, P3L);
+    hh = R[0]; hl = R[1];
     p += 4;
   }
   for (; p < len; p++) {
-    mul(0, data[p]!, P5H, P5L);
-    rotl((hh ^ R[0]!) >>> 0, (hl ^ R[1]!) >>> 0, 11);
-    mul(R[0]!, R[1]!, P1H, P1L);
-    hh = R[0]!; hl = R[1]!;
+    mul(0, data[p], P5H, P5L);
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 11);
+    mul(R[0], R[1], P1H, P1L);
+    hh = R[0]; hl = R[1];
   }
   // Avalanche.
   hl = (hl ^ (hh >>> 1)) >>> 0;
   mul(hh, hl, P2H, P2L);
-  hh = R[0]!; hl = R[1]!;
+  hh = R[0]; hl = R[1];
   hl = (hl ^ ((hl >>> 29) | (hh << 3))) >>> 0;
   hh = (hh ^ (hh >>> 29)) >>> 0;
   mul(hh, hl, P3H, P3L);
-  hh = R[0]!; hl = R[1]!;
+  hh = R[0]; hl = R[1];
   hl = (hl ^ hh) >>> 0;
   return [hh, hl];
 }

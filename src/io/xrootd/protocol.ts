@@ -148,8 +148,8 @@ export function readvBody(fh: Buffer, segments: readonly Segment[]): Buffer {
   for (let i = 0; i < segments.length; i++) {
     const at = i * READV_ELEMENT_BYTES;
     fh.copy(b, at, 0, 4);
-    b.writeInt32BE(segments[i]!.length, at + 4);
-    b.writeBigInt64BE(BigInt(segments[i]!.offset), at + 8);
+    b.writeInt32BE(segments[i].length, at + 4);
+    b.writeBigInt64BE(BigInt(segments[i].offset), at + 8);
   }
   return b;
 }
@@ -191,7 +191,7 @@ export function parseStat(text: string): StatInfo {
   const parts = text.replace(/\0.*$/s, '').trim().split(/\s+/);
   const size = Number(parts[1]);
   if (parts.length < 4 || !Number.isSafeInteger(size)) throw new Error(`unreadable stat response ${JSON.stringify(text.slice(0, 80))}`);
-  return { id: parts[0]!, size, flags: Number(parts[2]), mtime: Number(parts[3]) };
+  return { id: parts[0], size, flags: Number(parts[2]), mtime: Number(parts[3]) };
 }
 
 /** Body of kXR_error: error number then a NUL-terminated message. */
@@ -206,5 +206,5 @@ export function parseRedirect(body: Buffer): { port: number; host: string; opaqu
   const text = body.subarray(4).toString('utf8').replace(/\0.*$/s, '');
   const q = text.indexOf('?');
   const hostPart = q < 0 ? text : text.slice(0, q);
-  return { port, host: hostPart, opaque: q < 0 ? '' : text.slice(q + 1).split('\t')[0]! };
+  return { port, host: hostPart, opaque: q < 0 ? '' : text.slice(q + 1).split('\t')[0] };
 }

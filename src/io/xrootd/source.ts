@@ -213,7 +213,7 @@ export class XrootdSource {
           throw e;
         }
       }).then(
-        (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i]!)),
+        (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i])),
         (e) => b.forEach((p) => fail(p.wanted, e)),
       );
     }
@@ -243,7 +243,7 @@ export class XrootdSource {
     xrootdCounters.requests++;
     const single = pieces.length === 1;
     const r = single
-      ? await s.conn.request(kXR_read, readParams(s.fh, pieces[0]!.offset, pieces[0]!.length))
+      ? await s.conn.request(kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length))
       : await s.conn.request(kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces));
     if (r.status === kXR_redirect) {
       // A data server handing the file elsewhere mid-read: start over from the URL's host.
@@ -253,8 +253,8 @@ export class XrootdSource {
     if (r.status !== kXR_ok) throw serverError(this.name, s.conn, single ? 'kXR_read' : 'kXR_readv', r);
     let parts: Uint8Array[];
     if (single) {
-      if (r.body.length !== pieces[0]!.length) {
-        throw new SourceError(`${this.name}: asked for ${pieces[0]!.length} bytes at ${pieces[0]!.offset}, got ${r.body.length}; the file may have changed or been truncated on the server`, { url: this.name }, 'check the file on the server');
+      if (r.body.length !== pieces[0].length) {
+        throw new SourceError(`${this.name}: asked for ${pieces[0].length} bytes at ${pieces[0].offset}, got ${r.body.length}; the file may have changed or been truncated on the server`, { url: this.name }, 'check the file on the server');
       }
       parts = [new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length)];
     } else {

@@ -47,7 +47,7 @@ const le = (bytes: number[]) => new Uint8Array(bytes);
 /** Split a little-endian byte image of n elements of `width` bytes (the writer's transformation). */
 function split(img: Uint8Array, n: number, width: number): Uint8Array {
   const out = new Uint8Array(n * width);
-  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[b * n + i] = img[i * width + b]!;
+  for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[b * n + i] = img[i * width + b];
   return out;
 }
 

@@ -21,16 +21,16 @@ export default defineProcessor<Dimuon>({
     const { pt, eta, phi, mass, charge } = mu.fields as Record<string, ArrayLike<number>>;
     out.nevents = events.numEvents;
     for (let e = 0; e < events.numEvents; e++) {
-      const n = off[e + 1]! - off[e]!;
+      const n = off[e + 1] - off[e];
       out.nmuons += n;
       out.multiplicity[n] = (out.multiplicity[n] ?? 0) + 1;
       if (n !== 2) continue;
-      const a = off[e]!, b = a + 1;
+      const a = off[e], b = a + 1;
       if (charge[a] === charge[b]) continue;
       let E = 0, px = 0, py = 0, pz = 0;
       for (const i of [a, b]) {
-        const x = pt[i]! * Math.cos(phi[i]!), y = pt[i]! * Math.sin(phi[i]!), z = pt[i]! * Math.sinh(eta[i]!);
-        E += Math.sqrt(x * x + y * y + z * z + mass[i]! * mass[i]!);
+        const x = pt[i] * Math.cos(phi[i]), y = pt[i] * Math.sin(phi[i]), z = pt[i] * Math.sinh(eta[i]);
+        E += Math.sqrt(x * x + y * y + z * z + mass[i] * mass[i]);
         px += x;
         py += y;
         pz += z;

@@ -43,17 +43,17 @@ describe('RNTuple through openReader and runAnalysis', () => {
     const masses: number[] = [];
     const mult: Record<string, number> = {};
     for (let e = 0; e < 1000; e++) {
-      const a = pt!.offsets[e]!;
-      const n = pt!.offsets[e + 1]! - a;
+      const a = pt.offsets[e];
+      const n = pt.offsets[e + 1] - a;
       mult[n] = (mult[n] ?? 0) + 1;
-      if (n !== 2 || q!.content[a] === q!.content[a + 1]) continue;
+      if (n !== 2 || q.content[a] === q.content[a + 1]) continue;
       const p4 = (i: number) => {
-        const x = pt!.content[i]! * Math.cos(phi!.content[i]!), y = pt!.content[i]! * Math.sin(phi!.content[i]!), z = pt!.content[i]! * Math.sinh(eta!.content[i]!);
-        return [Math.sqrt(x * x + y * y + z * z + mass!.content[i]! ** 2), x, y, z];
+        const x = pt.content[i] * Math.cos(phi.content[i]), y = pt.content[i] * Math.sin(phi.content[i]), z = pt.content[i] * Math.sinh(eta.content[i]);
+        return [Math.sqrt(x * x + y * y + z * z + mass.content[i] ** 2), x, y, z];
       };
       const [e1, x1, y1, z1] = p4(a);
       const [e2, x2, y2, z2] = p4(a + 1);
-      masses.push(Math.sqrt(Math.max(0, (e1! + e2!) ** 2 - (x1! + x2!) ** 2 - (y1! + y2!) ** 2 - (z1! + z2!) ** 2)));
+      masses.push(Math.sqrt(Math.max(0, (e1 + e2) ** 2 - (x1 + x2) ** 2 - (y1 + y2) ** 2 - (z1 + z2) ** 2)));
     }
     expect(acc.nevents).toBe(1000);
     expect(acc.nmuons).toBe(2372);

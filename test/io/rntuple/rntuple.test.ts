@@ -42,14 +42,14 @@ const PAGES = {
 function rawPage(file: Buffer, p: { offset: number; nbytes: number }, size: number): Buffer {
   const blk = file.subarray(p.offset, p.offset + p.nbytes);
   expect(blk.toString('latin1', 0, 2)).toBe('ZS');
-  const usize = blk[6]! + blk[7]! * 256 + blk[8]! * 65536;
+  const usize = blk[6] + blk[7] * 256 + blk[8] * 65536;
   expect(usize).toBe(size);
   return Buffer.from(zstd(blk.subarray(9)));
 }
 
 /** Element i of a byte-split page: byte k of it lives at k * n + i. */
 function gather(page: Buffer, n: number, width: number, i: number): Buffer {
-  return Buffer.from(Array.from({ length: width }, (_, k) => page[k * n + i]!));
+  return Buffer.from(Array.from({ length: width }, (_, k) => page[k * n + i]));
 }
 
 function expectedByHand(): { ends: number[]; values: Record<string, number[]> } {
@@ -95,10 +95,10 @@ describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
       expect(hidden?.hidden).toBe(true);
       expect(r.describe().find((d) => d.name === 'Muon_pt')?.type).toBe('ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]');
       // the page list says what the hand decoding below assumes
-      const cl = r.clusters[0]!;
+      const cl = r.clusters[0];
       expect(r.clusters).toHaveLength(1);
-      expect(cl.columns[0]!.pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES.index]);
-      MUON.forEach((name, i) => expect(cl.columns[i + 1]!.pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES[name]]));
+      expect(cl.columns[0].pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES.index]);
+      MUON.forEach((name, i) => expect(cl.columns[i + 1].pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES[name]]));
       expect(cl.columns.every((c) => c.pages.every((p) => p.hasChecksum))).toBe(true);
     } finally {
       await r.close();
@@ -119,7 +119,7 @@ describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
         expect(j.offsets.length).toBe(1001);
         expect(j.content.length).toBe(total);
         expect(j.offsets[1000]).toBe(total);
-        for (let i = 0; i < 1000; i++) expect(j.offsets[i + 1]! - j.offsets[i]!).toBe(n[i]);
+        for (let i = 0; i < 1000; i++) expect(j.offsets[i + 1] - j.offsets[i]).toBe(n[i]);
       }
       expect((c.Muon_pt as Jagged).content).toBeInstanceOf(Float32Array);
       expect((c.Muon_charge as Jagged).content).toBeInstanceOf(Int32Array);
@@ -175,8 +175,8 @@ describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
         expect(Array.from(part.nMuon)).toEqual(Array.from(full.nMuon.subarray(a, b)));
         const fo = (full.Muon_eta as Jagged).offsets;
         const pj = part.Muon_eta as Jagged;
-        expect(Array.from(pj.offsets)).toEqual(Array.from(fo.subarray(a, b + 1)).map((o) => o - fo[a]!));
-        expect(Array.from(pj.content)).toEqual(Array.from((full.Muon_eta as Jagged).content.subarray(fo[a]!, fo[b]!)));
+        expect(Array.from(pj.offsets)).toEqual(Array.from(fo.subarray(a, b + 1)).map((o) => o - fo[a]));
+        expect(Array.from(pj.content)).toEqual(Array.from((full.Muon_eta as Jagged).content.subarray(fo[a], fo[b])));
       }
     } finally {
       await r.close();
@@ -200,7 +200,7 @@ describe('RNTuple damage gives typed errors', () => {
     const path = join(dir, name);
     copyFileSync(FILE, path);
     const b = readFileSync(path);
-    b[at] = b[at]! ^ 0x10;
+    b[at] = b[at] ^ 0x10;
     writeFileSync(path, b);
     return path;
   };
@@ -252,7 +252,7 @@ describe('RNTuple: seeded random damage never changes values silently', () => {
       if (k % 10 === 9) damaged = bytes.subarray(0, Math.floor(rand() * bytes.length));
       else {
         const at = Math.floor(rand() * bytes.length);
-        bytes[at] = bytes[at]! ^ (1 + Math.floor(rand() * 255));
+        bytes[at] = bytes[at] ^ (1 + Math.floor(rand() * 255));
       }
       const path = join(dir, `fuzz-${k}.root`);
       writeFileSync(path, damaged);

@@ -52,13 +52,13 @@ describe('ADL on nested Parquet converted to ROOT', () => {
     const fromParquet = await run(query, NESTED);
     expect(Object.keys(fromRoot).sort()).toEqual(Object.keys(fromParquet).sort());
     for (const [k, h] of Object.entries(fromParquet)) {
-      expect(Array.from(fromRoot[k]!.values({ flow: true })), `${query} ${k}`).toEqual(Array.from(h.values({ flow: true })));
-      expect(fromRoot[k]!.entries).toBe(h.entries);
+      expect(Array.from(fromRoot[k].values({ flow: true })), `${query} ${k}`).toEqual(Array.from(h.values({ flow: true })));
+      expect(fromRoot[k].entries).toBe(h.entries);
     }
     const binning = BINNING[query];
     if (binning) {
       const [bins, lo, hi] = binning;
-      const rows = refRows(fromRoot[query]!.values({ flow: true }), bins, lo, hi);
+      const rows = refRows(fromRoot[query].values({ flow: true }), bins, lo, hi);
       const ref = readRef(query);
       expect(rows.map((r) => r.y)).toEqual(ref.map((r) => r.y));
       expect(rows.map((r) => r.x)).toEqual(ref.map((r) => expect.closeTo(r.x, 6)));

@@ -49,7 +49,7 @@ describe('ROOT compression framing', () => {
   it('payloads over 16 MiB are cut into blocks that each fit the 3-byte sizes', async () => {
     const data = new Uint8Array(0xffffff + 100_000).map((_, i) => (i * 31) & 0x3f);
     const stored = rootCompress(data, { codec: 'lz4', level: 1 });
-    expect(String.fromCharCode(stored[0]!, stored[1]!)).toBe('L4');
+    expect(String.fromCharCode(stored[0], stored[1])).toBe('L4');
     const back = await rootDecompress(stored, data.length);
     expect(Buffer.from(back).equals(Buffer.from(data))).toBe(true);
   });
@@ -64,8 +64,8 @@ describe('ROOT compression framing', () => {
     let s = 0;
     while (s < stored.length) {
       expect([stored[s], stored[s + 1], stored[s + 2]], `header at ${s}`).toEqual([0x5a, 0x53, 1]);
-      const c = stored[s + 3]! | (stored[s + 4]! << 8) | (stored[s + 5]! << 16);
-      const u = stored[s + 6]! | (stored[s + 7]! << 8) | (stored[s + 8]! << 16);
+      const c = stored[s + 3] | (stored[s + 4] << 8) | (stored[s + 5] << 16);
+      const u = stored[s + 6] | (stored[s + 7] << 8) | (stored[s + 8] << 16);
       const frame = stored.subarray(s + 9, s + 9 + c);
       expect([frame[0], frame[1], frame[2], frame[3]], 'zstd frame magic').toEqual([0x28, 0xb5, 0x2f, 0xfd]);
       expect(fzstdDecompress(frame).length).toBe(u);

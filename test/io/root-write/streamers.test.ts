@@ -54,7 +54,7 @@ describe('streamer layouts match ROOT-written files', () => {
         const ours = def.elems.map((e) => e.name);
         expect(ours, `${si.fName} members`).toEqual(si.fElements!.arr.map((e) => e.fName));
         si.fElements!.arr.forEach((e, i) => {
-          const mine = def.elems[i]!;
+          const mine = def.elems[i];
           if (mine.k === 'base') expect(e._typename, `${si.fName}.${e.fName}`).toBe('TStreamerBase');
           if (mine.k === 'base') expect(CLASSES[mine.name]?.version, `${si.fName} base ${e.fName} version`).toBe(e.fBaseVersion);
           if (mine.k === 'array') expect(mine.count, `${si.fName}.${e.fName} counter`).toBe(e.fCountName);

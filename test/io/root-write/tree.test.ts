@@ -25,7 +25,7 @@ const ZS_HEADER = Buffer.from([0x5a, 0x53, 1]);
 /** First entry where two per-entry value lists differ, or -1. */
 function firstDiff(a: Plain[], b: Plain[]): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (!samePlain(a[i]!, b[i]!)) return i;
+  for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return i;
   return -1;
 }
 
@@ -46,8 +46,8 @@ async function checkAgainstInput(input: EventReader, outPath: string, names: rea
     for (const n of names) {
       // strings as jsroot gives them (one character per byte), so both readings compare alike
       const asPlain = (c: Column): Plain[] => (stringCols.has(n) ? latin1Strings(c) : plainOfColumn(c));
-      const w = asPlain(want[n]!);
-      expect(firstDiff(asPlain(got[n]!), w), `${n}: Ristretto reading of the written file differs at entry`).toBe(-1);
+      const w = asPlain(want[n]);
+      expect(firstDiff(asPlain(got[n]), w), `${n}: Ristretto reading of the written file differs at entry`).toBe(-1);
       if (!trees) continue;
       const col = jsCols!.get(n);
       expect(col, `jsroot does not list ${n}`).toBeDefined();
@@ -102,16 +102,16 @@ describe('convert to ROOT TTrees', () => {
       read: async (names, s, e) => {
         const n = e - s;
         const offsets = new Int32Array(n + 1);
-        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + ((s + i) % 3);
-        const content = new Float64Array(offsets[n]!);
-        for (let i = 0; i < n; i++) for (let j = offsets[i]!; j < offsets[i + 1]!; j++) content[j] = s + i + j - offsets[i]!;
+        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + ((s + i) % 3);
+        const content = new Float64Array(offsets[n]);
+        for (let i = 0; i < n; i++) for (let j = offsets[i]; j < offsets[i + 1]; j++) content[j] = s + i + j - offsets[i];
         const all: Record<string, Column> = {
           x: Float32Array.from({ length: n }, (_, i) => (s + i) / 8),
           k: Int32Array.from({ length: n }, (_, i) => (s + i) % 1000),
           L_v: { offsets, content },
           nL: Int32Array.from({ length: n }, (_, i) => (s + i) % 3),
         };
-        return Object.fromEntries(names.map((b) => [b, all[b]!]));
+        return Object.fromEntries(names.map((b) => [b, all[b]]));
       },
       close: async () => {},
     };
@@ -135,8 +135,8 @@ describe('convert to ROOT TTrees', () => {
         const k = c['k'] as Int32Array;
         const l = c['L_v'] as { offsets: Int32Array; content: Float64Array };
         for (let e = 0; e < N; e++) {
-          if (x[e] !== Math.fround(e / 8) || k[e] !== e % 1000 || l.offsets[e + 1]! - l.offsets[e]! !== e % 3) throw new Error(`zstd:${level} entry ${e} differs`);
-          for (let j = 0; j < e % 3; j++) if (l.content[l.offsets[e]! + j] !== e + j) throw new Error(`zstd:${level} entry ${e} L_v[${j}] differs`);
+          if (x[e] !== Math.fround(e / 8) || k[e] !== e % 1000 || l.offsets[e + 1] - l.offsets[e] !== e % 3) throw new Error(`zstd:${level} entry ${e} differs`);
+          for (let j = 0; j < e % 3; j++) if (l.content[l.offsets[e] + j] !== e + j) throw new Error(`zstd:${level} entry ${e} L_v[${j}] differs`);
         }
       } finally {
         await r.close();
@@ -225,7 +225,7 @@ describe('convert to ROOT TTrees', () => {
       expect(res.entries).toBe(0);
       const r = await openRoot(join(dir, 'empty.root'));
       expect(r.numEntries).toBe(0);
-      expect(plainOfColumn((await r.read(['Muon_pt'], 0, 0))['Muon_pt']!)).toEqual([]);
+      expect(plainOfColumn((await r.read(['Muon_pt'], 0, 0))['Muon_pt'])).toEqual([]);
       await r.close();
     } finally {
       await input.close();
@@ -282,9 +282,9 @@ describe('convert to ROOT TTrees', () => {
       read: async (names, s, e) => {
         const n = e - s;
         const offsets = new Int32Array(n + 1);
-        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + ((s + i) % 4);
-        const content = new Float32Array(offsets[n]!);
-        for (let i = 0; i < n; i++) for (let k = offsets[i]!; k < offsets[i + 1]!; k++) content[k] = (s + i) + k - offsets[i]!;
+        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + ((s + i) % 4);
+        const content = new Float32Array(offsets[n]);
+        for (let i = 0; i < n; i++) for (let k = offsets[i]; k < offsets[i + 1]; k++) content[k] = (s + i) + k - offsets[i];
         const all: Record<string, Column> = {
           x: Float32Array.from({ length: n }, (_, i) => (s + i) / 4),
           id: Float64Array.from({ length: n }, (_, i) => (s + i) * 1e6),
@@ -292,7 +292,7 @@ describe('convert to ROOT TTrees', () => {
           nObj: Int32Array.from({ length: n }, (_, i) => (s + i) % 4),
           ...Object.fromEntries([2, 3, 4].map((k) => [`x${k}`, Float64Array.from({ length: n }, (_, i) => (s + i) * k)])),
         };
-        return Object.fromEntries(names.map((k) => [k, all[k]!]));
+        return Object.fromEntries(names.map((k) => [k, all[k]]));
       },
       close: async () => {},
     };
@@ -308,7 +308,7 @@ describe('convert to ROOT TTrees', () => {
     // ~50 MB of column data went through; the heap must not hold it (a writer that kept every chunk
     // would grow by ~5 MB per chunk, i.e. ≥ 40 MB between the second and the last).
     if (process.env['RISTRETTO_DEBUG_HEAP']) console.log(heap.map((h) => (h / 1e6).toFixed(1)).join(' '));
-    expect(Math.max(...heap.slice(1)) - heap[1]!).toBeLessThan(20e6);
+    expect(Math.max(...heap.slice(1)) - heap[1]).toBeLessThan(20e6);
 
     const r = await openRoot(out);
     try {
@@ -321,8 +321,8 @@ describe('convert to ROOT TTrees', () => {
         const j = c['Obj_pt'] as { offsets: Int32Array; content: Float32Array };
         for (let i = 0; i < x.length; i++) {
           const e = s + i;
-          if (x[i] !== Math.fround(e / 4) || id[i] !== e * 1e6 || j.offsets[i + 1]! - j.offsets[i]! !== e % 4) throw new Error(`entry ${e} differs`);
-          for (let k = 0; k < e % 4; k++) if (j.content[j.offsets[i]! + k] !== Math.fround(e + k)) throw new Error(`entry ${e} Obj_pt[${k}] differs`);
+          if (x[i] !== Math.fround(e / 4) || id[i] !== e * 1e6 || j.offsets[i + 1] - j.offsets[i] !== e % 4) throw new Error(`entry ${e} differs`);
+          for (let k = 0; k < e % 4; k++) if (j.content[j.offsets[i] + k] !== Math.fround(e + k)) throw new Error(`entry ${e} Obj_pt[${k}] differs`);
           checked++;
         }
       }

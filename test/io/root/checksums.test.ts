@@ -44,14 +44,14 @@ describe('ROOT codec checks', () => {
       const m = xz.length;
       const index = m - 12 - (new DataView(xz.buffer, xz.byteOffset, m).getUint32(m - 8, true) + 1) * 4;
       const bad = r.payload.slice();
-      bad[9 + index - 4]! ^= 0x01; // the check itself: the data decodes fine, the CRC disagrees
+      bad[9 + index - 4] ^= 0x01; // the check itself: the data decodes fine, the CRC disagrees
       await expect(rootDecompress(bad, r.objlen)).rejects.toThrow(/CRC-32/);
     }
   });
 
   it('a flipped byte in the zlib-compressed TTree is refused at open (it used to exhaust the heap)', async () => {
     const b = new Uint8Array(readFileSync(sharedPath('data', 'nano_dimuon.root')));
-    b[309354]! ^= 217; // inside the TTree record's deflate stream (found by test/io/damage-fuzz.test.ts)
+    b[309354] ^= 217; // inside the TTree record's deflate stream (found by test/io/damage-fuzz.test.ts)
     const copy = join(dir, 'tree-flip.root');
     writeFileSync(copy, b);
     const err = await openRoot(copy).catch((e: unknown) => e);

@@ -35,7 +35,7 @@ describe('uproot-HZZ under every codec', () => {
       for (const [a, b] of [[0, 2421], [2000, 2300], [2231, 2232], [2230, 2231]] as const) {
         const want = await jsrootRead(path, 'events', names, a, b);
         const got = await r.read(names, a, b);
-        for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, `${n} [${a}, ${b})`);
+        for (const n of names) expectSameEntries(columnEvents(got[n]), want[n], `${n} [${a}, ${b})`);
       }
     } finally {
       await r.close();
@@ -47,14 +47,14 @@ describe('uproot-HZZ under every codec', () => {
       const want = await readAll(fileOf('uncompressed'), 0, 2421);
       const got = await readAll(fileOf(v), 0, 2421);
       expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-      for (const n of Object.keys(want)) expectSameColumn(got[n]!, want[n]!, `${v} ${n}`);
+      for (const n of Object.keys(want)) expectSameColumn(got[n], want[n], `${v} ${n}`);
     });
   }
 
   it('a range cutting through both Muon baskets equals the whole read, sliced (lz4)', async () => {
     const all = await readAll(fileOf('lz4'), 0, 2421);
     const part = await readAll(fileOf('lz4'), 1500, 2400);
-    for (const n of Object.keys(all)) expectSameEntries(columnEvents(part[n]!), sliceEntries(all[n]!, 1500, 2400), n);
+    for (const n of Object.keys(all)) expectSameEntries(columnEvents(part[n]), sliceEntries(all[n], 1500, 2400), n);
   });
 
   it('reads only the second Muon_Px basket for a range inside it', async () => {
@@ -80,7 +80,7 @@ describe('uproot-HZZ under every codec', () => {
       const jagged = a.branches().filter((x) => x.kind === 'jagged').map((x) => x.name);
       const x = await a.read(jagged, 17, 2400);
       const y = await b.read(jagged, 17, 2400);
-      for (const n of jagged) expectSameColumn(y[n]!, x[n]!, n);
+      for (const n of jagged) expectSameColumn(y[n], x[n], n);
     } finally {
       await a.close();
       await b.close();

@@ -16,8 +16,8 @@ export function sliceEntries(c: Column, a: number, b: number): (number | number[
 export function expectSameEntries(got: (number | number[])[], want: (number | number[])[], label: string): void {
   expect(got.length, `${label}: number of entries`).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
+    const g = got[i];
+    const w = want[i];
     const same = Array.isArray(w)
       ? Array.isArray(g) && g.length === w.length && w.every((x, j) => Object.is(x, g[j]))
       : !Array.isArray(g) && Object.is(g, w);

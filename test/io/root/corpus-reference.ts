@@ -33,7 +33,7 @@ export function plainOfColumn(c: Column): Plain[] {
   if (!('offsets' in c)) return Array.from(c as ArrayLike<number>);
   const inner: Plain[] = 'offsets' in (c.content as object) ? plainOfColumn(c.content as unknown as Column) : Array.from(c.content as ArrayLike<number>);
   const out: Plain[] = [];
-  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(inner.slice(c.offsets[i]!, c.offsets[i + 1]!));
+  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(inner.slice(c.offsets[i], c.offsets[i + 1]));
   return out;
 }
 
@@ -41,7 +41,7 @@ export function plainOfColumn(c: Column): Plain[] {
 export function latin1Strings(c: Column): string[] {
   const j = c as { offsets: Int32Array; content: Uint8Array };
   const out: string[] = [];
-  for (let i = 0; i + 1 < j.offsets.length; i++) out.push(String.fromCharCode(...j.content.subarray(j.offsets[i]!, j.offsets[i + 1]!)));
+  for (let i = 0; i + 1 < j.offsets.length; i++) out.push(String.fromCharCode(...j.content.subarray(j.offsets[i], j.offsets[i + 1])));
   return out;
 }
 
@@ -50,12 +50,12 @@ export function samePlain(a: Plain, b: Plain): boolean {
   if (typeof a === 'number' || typeof b === 'number' || typeof a === 'string' || typeof b === 'string') return Object.is(a, b);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!samePlain(a[i]!, b[i]!)) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
     return true;
   }
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => k in b && samePlain(a[k]!, b[k]!));
+  return ka.every((k) => k in b && samePlain(a[k], b[k]));
 }
 
 interface JsTreeLike {
@@ -147,7 +147,7 @@ export type Outcome =
 export async function compareBranch(reader: RootReader, name: string, want: Plain[] | Error): Promise<Outcome> {
   let col: Column;
   try {
-    col = (await reader.read([name], 0, reader.numEntries))[name]!;
+    col = (await reader.read([name], 0, reader.numEntries))[name];
   } catch (e) {
     if (e instanceof UnsupportedBranchError) return { kind: 'refused', message: (e as Error).message };
     return { kind: 'failed', message: `${(e as Error).constructor.name}: ${(e as Error).message}` };
@@ -157,7 +157,7 @@ export async function compareBranch(reader: RootReader, name: string, want: Plai
   if (want instanceof Error) return { kind: 'no-reference', message: want.message, values: got };
   if (got.length !== want.length) return { kind: 'different', message: `${got.length} entries, jsroot ${want.length}` };
   for (let i = 0; i < got.length; i++) {
-    if (!samePlain(got[i]!, want[i]!)) return { kind: 'different', message: `entry ${i}: got ${JSON.stringify(got[i])}, jsroot ${JSON.stringify(want[i])}` };
+    if (!samePlain(got[i], want[i])) return { kind: 'different', message: `entry ${i}: got ${JSON.stringify(got[i])}, jsroot ${JSON.stringify(want[i])}` };
   }
   return { kind: 'identical' };
 }

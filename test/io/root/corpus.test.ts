@@ -107,7 +107,7 @@ describe.skipIf(!haveShared)('every branch of every shared ROOT file: jsroot-ide
           expect(desc.map((d) => d.name), `${base}:${treeName} column order`).toEqual(cols.map((c) => c.name));
           const readable = new Set(reader.branches().map((b) => b.name));
           for (const [i, col] of cols.entries()) {
-            const d = desc[i]!;
+            const d = desc[i];
             if (d.shadowed) continue; // a later branch of a repeated name; the first one is checked
             if (!d.info) {
               const e = await caught(reader.read([col.name], 0, reader.numEntries));
@@ -180,7 +180,7 @@ describe.skipIf(!haveShared)('sizes from the count branch instead of the offset 
         ] as const) {
           const x = await a.read(names, s, e);
           const y = await b.read(names, s, e);
-          for (const n of names) expect(plainOfColumn(y[n]!), `${n} [${s}, ${e})`).toEqual(plainOfColumn(x[n]!));
+          for (const n of names) expect(plainOfColumn(y[n]), `${n} [${s}, ${e})`).toEqual(plainOfColumn(x[n]));
         }
       } finally {
         await a.close();

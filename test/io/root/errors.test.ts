@@ -90,7 +90,7 @@ describe('reading', () => {
     const r = await openRoot(RUN2012);
     try {
       for (const [typo, best] of [['Jet_Pt', 'Jet_pt'], ['nJets', 'nJet'], ['MET_pT', 'MET_pt'], ['Muon_ptt', 'Muon_pt']]) {
-        const e = await caught(r.read(['MET_pt', typo!], 0, 10));
+        const e = await caught(r.read(['MET_pt', typo], 0, 10));
         expect(e).toBeInstanceOf(BranchNotFoundError);
         expect(e.message).toContain(`'${typo}'`);
         expect((e as RootError).context).toMatchObject({ file: RUN2012, tree: 'Events', branch: typo });
@@ -105,7 +105,7 @@ describe('reading', () => {
     const r = await openRoot(RUN2012);
     try {
       for (const [a, b] of [[-1, 5], [0, 10001], [6, 5], [0.5, 3], [0, NaN]]) {
-        const e = await caught(r.read(['MET_pt'], a!, b!));
+        const e = await caught(r.read(['MET_pt'], a, b));
         expect(e).toBeInstanceOf(EntryRangeError);
         expect((e as RootError).context).toMatchObject({ tree: 'Events', numEntries: 10000 });
       }
@@ -115,7 +115,7 @@ describe('reading', () => {
   });
 
   it('a flipped byte inside a zlib basket names branch, basket and entries; other branches still read', async () => {
-    const seek = (await jsrootBaskets(RUN2012, 'Events')).get('Jet_pt')!.seeks[0]!;
+    const seek = (await jsrootBaskets(RUN2012, 'Events')).get('Jet_pt')!.seeks[0];
     const path = corruptCopy(RUN2012, (b) => {
       b[seek + 200] ^= 0x5a; // well inside the compressed payload
       return b;
@@ -134,7 +134,7 @@ describe('reading', () => {
   });
 
   it("a flipped byte in a basket's key header", async () => {
-    const seek = (await jsrootBaskets(RUN2012, 'Events')).get('MET_pt')!.seeks[0]!;
+    const seek = (await jsrootBaskets(RUN2012, 'Events')).get('MET_pt')!.seeks[0];
     const path = corruptCopy(RUN2012, (b) => {
       b[seek + 1] ^= 0x01; // fNbytes
       return b;
@@ -153,9 +153,9 @@ describe('reading', () => {
     // Basket 0 of Muon_Px is LZ4-compressed; basket 1 is stored raw (ROOT keeps a basket uncompressed
     // when compression does not pay), so flipping there could not be detected.
     const layout = (await jsrootBaskets(HZZ_LZ4, 'events')).get('Muon_Px')!;
-    const seek = layout.seeks[0]!;
+    const seek = layout.seeks[0];
     const path = corruptCopy(HZZ_LZ4, (b) => {
-      b[seek + layout.bytes[0]! - 20] ^= 0x10;
+      b[seek + layout.bytes[0] - 20] ^= 0x10;
       return b;
     });
     const r = await openRoot(path, { treeName: 'events' });
@@ -172,7 +172,7 @@ describe('reading', () => {
 
   it("a damaged entry-offset table in an uncompressed basket", async () => {
     const layout = (await jsrootBaskets(HZZ_RAW, 'events')).get('Muon_Px')!;
-    const [seek, bytes] = [layout.seeks[0]!, layout.bytes[0]!];
+    const [seek, bytes] = [layout.seeks[0], layout.bytes[0]];
     const path = corruptCopy(HZZ_RAW, (b) => {
       // The table sits at the end of the basket: 4-byte length, then one offset per entry.
       b[seek + bytes - 4 * 100] = 0x7f;
@@ -191,12 +191,12 @@ describe('reading', () => {
       // Only compressed baskets carry a checksum (zlib adler32, LZ4 XXH64); raw ones cannot be checked.
       const isCompressed = (seek: number, bytes: number): boolean => original.readInt32BE(seek + 6) !== bytes - original.readInt16BE(seek + 14);
       const layout = [...(await jsrootBaskets(file, 'events')).values()]
-        .flatMap((l) => l.seeks.map((s, i) => [s, l.bytes[i]!] as const))
+        .flatMap((l) => l.seeks.map((s, i) => [s, l.bytes[i]] as const))
         .filter(([s, n]) => isCompressed(s, n));
       expect(layout.length).toBeGreaterThan(40);
       await fc.assert(
         fc.asyncProperty(fc.nat(layout.length - 1), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), async (k, where, mask) => {
-          const [seek, bytes] = layout[k]!;
+          const [seek, bytes] = layout[k];
           const pos = seek + Math.floor(where * bytes);
           const path = join(dir, `flip-${label}.root`);
           const copy = Buffer.from(original);
@@ -209,7 +209,7 @@ describe('reading', () => {
             expect(e, `flip at ${pos}`).toBeInstanceOf(CorruptBasketError);
             return;
           }
-          for (const n of Object.keys(pristine)) expectSameColumn(got[n]!, pristine[n]!, `${n} after flip at ${pos}`);
+          for (const n of Object.keys(pristine)) expectSameColumn(got[n], pristine[n], `${n} after flip at ${pos}`);
         }),
         { numRuns: 60, seed: 20240611 },
       );

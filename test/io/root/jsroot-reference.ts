@@ -26,12 +26,12 @@ export async function jsrootRead(path: string, treeName: string, branches: reado
   sel.Process = function (this: { tgtobj: Record<string, unknown> }) {
     for (const b of branches) {
       const v = this.tgtobj[b];
-      out[b]!.push(typeof v === 'object' && v !== null ? Array.from(v as ArrayLike<number | boolean | bigint>, Number) : Number(v as number | boolean | bigint));
+      out[b].push(typeof v === 'object' && v !== null ? Array.from(v as ArrayLike<number | boolean | bigint>, Number) : Number(v as number | boolean | bigint));
     }
   };
   if (stop > start) await treeProcess(tree, sel, { firstentry: start, numentries: stop - start });
   for (const b of branches) {
-    if (out[b]!.length !== stop - start) throw new Error(`jsroot gave ${out[b]!.length} entries of ${b}, expected ${stop - start}`);
+    if (out[b].length !== stop - start) throw new Error(`jsroot gave ${out[b].length} entries of ${b}, expected ${stop - start}`);
   }
   return out;
 }

@@ -80,7 +80,7 @@ describe('damaged bytes in variable-size layouts', () => {
         const t = tree();
         const b = t.fBranches.arr[Math.min(which, 3)]!;
         const kept = b.fBaskets!.arr[0]! as unknown as { fBufferRef: { arr: DataView }; fEntryOffset: number[] };
-        if (hitOffsets) kept.fEntryOffset[at % 4] = kept.fEntryOffset[at % 4]! ^ xor;
+        if (hitOffsets) kept.fEntryOffset[at % 4] = kept.fEntryOffset[at % 4] ^ xor;
         else {
           const dv = kept.fBufferRef.arr;
           const i = at % dv.byteLength;
@@ -89,7 +89,7 @@ describe('damaged bytes in variable-size layouts', () => {
         const r = new RootReader({ name: 'm', size: 0, bytesRead: 0, read: async () => new Uint8Array(0), close: async () => {} }, {} as JsFile, 't', 4, describeBranches(t), 'basket');
         for (const n of names) {
           try {
-            const c = (await r.read([n], 0, 4))[n]!;
+            const c = (await r.read([n], 0, 4))[n];
             expect('offsets' in c ? c.offsets.length - 1 : c.length).toBe(4);
           } catch (e) {
             if (!(e instanceof RootError)) throw e;

@@ -19,7 +19,7 @@ const basket = (nev: number, data: Uint8Array, entryBytes?: number[]): JsEmbedde
   fKeylen: 50,
   fNevBuf: nev,
   fLast: 50 + data.length,
-  ...(entryBytes ? { fEntryOffset: entryBytes.reduce<number[]>((a, x) => [...a, a[a.length - 1]! + x], [50]).slice(0, nev) } : {}),
+  ...(entryBytes ? { fEntryOffset: entryBytes.reduce<number[]>((a, x) => [...a, a[a.length - 1] + x], [50]).slice(0, nev) } : {}),
   fBufferRef: { arr: new DataView(data.buffer) },
 });
 
@@ -55,7 +55,7 @@ const lookup: StreamerLookup = (cls, _v, _c, id) => (cls === 'Ev' ? (ELEMENTS[id
 
 const leafEl = (name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: 'TLeafElement', fName: name, fTitle: name, fLen: 1, fLenType: 0, fIsUnsigned: false, fLeafCount: null, ...extra });
 function member(id: number, leaf: JsLeaf, kept: JsEmbeddedBasket, offsets = false): JsBranch {
-  const el = ELEMENTS[id]!;
+  const el = ELEMENTS[id];
   return {
     _typename: 'TBranchElement',
     fName: el.fName,
@@ -115,13 +115,13 @@ describe('Double32_t and Float16_t members', () => {
     expect(Array.from(got.d32r as Float64Array)).toEqual([-1, 0.5, 3]);
     // 0.1 = 1.6 × 2^-4; 12 mantissa bits: round(0.6 × 4096) = 2458 → (1 + 2458/4096) / 16
     expect(Array.from(got.f16 as Float32Array)).toEqual([1.5, -1.5, (1 + 2458 / 4096) / 16]);
-    expect(columnEvents(got.f16a!)).toEqual([
+    expect(columnEvents(got.f16a)).toEqual([
       [1, 2],
       [-3, 4],
       [0.5, -0.25],
     ]);
     // n = 2, 0, 1: u = (1, 2), (), (4) → (-0.75, -0.5), (), (0)
-    expect(columnEvents(got.d32p!)).toEqual([[-0.75, -0.5], [], [0]]);
+    expect(columnEvents(got.d32p)).toEqual([[-0.75, -0.5], [], [0]]);
   });
 });
 
@@ -173,7 +173,7 @@ describe('TLeafD32 and TLeafF16 leaves (x/d, x/f)', () => {
     // [0, 4] in 2^4 steps of 0.25: u = 0, 2, 16 → 0, 0.5, 4
     expect(Array.from(got.b as Float64Array)).toEqual([0, 0.5, 4]);
     expect(Array.from(got.c as Float32Array)).toEqual([1.5, -1.5, (1 + 2458 / 4096) / 16]);
-    expect(columnEvents(got.e!)).toEqual([[-0.75, -0.5], [], [0]]);
+    expect(columnEvents(got.e)).toEqual([[-0.75, -0.5], [], [0]]);
     expect(reader.branches().find((b) => b.name === 'e')).toEqual({ name: 'e', kind: 'jagged', dtype: 'float64', countBranch: 'n' });
   });
 

@@ -54,7 +54,7 @@ describe('Run2012B_SingleMu_10000.root', () => {
       const names = [...JET, ...MUON, ...OTHER];
       const want = await jsrootRead(RUN2012, 'Events', names, a, b);
       const got = await reader.read(names, a, b);
-      for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, n);
+      for (const n of names) expectSameEntries(columnEvents(got[n]), want[n], n);
     });
   }
 
@@ -69,8 +69,8 @@ describe('Run2012B_SingleMu_10000.root', () => {
     const all = await reader.read(names, 0, 10000);
     const first = await reader.read(names, 0, 1000);
     for (const n of names) {
-      expectSameEntries(columnEvents(first[n]!), sliceEntries(all[n]!, 0, 1000), n);
-      expect(first[n]!.constructor).toBe(all[n]!.constructor);
+      expectSameEntries(columnEvents(first[n]), sliceEntries(all[n], 0, 1000), n);
+      expect(first[n].constructor).toBe(all[n].constructor);
     }
   });
 
@@ -80,7 +80,7 @@ describe('Run2012B_SingleMu_10000.root', () => {
       const jagged = reader.branches().filter((b) => b.kind === 'jagged').map((b) => b.name);
       const a = await reader.read(jagged, 321, 9876);
       const b = await counted.read(jagged, 321, 9876);
-      for (const n of jagged) expectSameColumn(b[n]!, a[n]!, n);
+      for (const n of jagged) expectSameColumn(b[n], a[n], n);
     } finally {
       await counted.close();
     }
@@ -121,7 +121,7 @@ describe('nano_dy.root (full NanoAOD branch set)', () => {
       for (const [a, b] of [[0, 40], [7, 33]] as const) {
         const want = await jsrootRead(NANO_DY, 'Events', names, a, b);
         const got = await reader.read(names, a, b);
-        for (const n of names) expectSameEntries(columnEvents(got[n]!), want[n]!, `${n} [${a}, ${b})`);
+        for (const n of names) expectSameEntries(columnEvents(got[n]), want[n], `${n} [${a}, ${b})`);
       }
     } finally {
       await reader.close();
@@ -137,7 +137,7 @@ describe('nano_dy.root (full NanoAOD branch set)', () => {
       const ordered = [...names.filter((n) => counts.has(n)), ...names.filter((n) => !counts.has(n))];
       const want = await jsrootRead(NANO_DY, 'Runs', ordered, 0, 1);
       const got = await reader.read(ordered, 0, 1);
-      for (const n of ordered) expectSameEntries(columnEvents(got[n]!), want[n]!, n);
+      for (const n of ordered) expectSameEntries(columnEvents(got[n]), want[n], n);
     } finally {
       await reader.close();
     }

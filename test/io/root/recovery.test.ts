@@ -34,7 +34,7 @@ function be(values: number[], type: 'i4' | 'f4'): Uint8Array {
 /** An embedded basket as jsroot presents it: data after the key, offsets counted from the key start. */
 function embedded(nev: number, data: Uint8Array, entryBytes?: number[]): JsEmbeddedBasket {
   const keylen = 60;
-  const offs = entryBytes ? entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1]! + b], [keylen]).slice(0, nev) : undefined;
+  const offs = entryBytes ? entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev) : undefined;
   return {
     fKeylen: keylen,
     fNevBuf: nev,
@@ -49,7 +49,7 @@ function diskBasket(branch: string, nev: number, data: Uint8Array, entryBytes?: 
   const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   const strings = [...str('TBasket'), ...str(branch), ...str('t')];
   const keylen = 26 + strings.length + 2 + 4 + 4 + 4 + 4 + 1;
-  const table = entryBytes ? [nev + 1, ...entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1]! + b], [keylen]).slice(0, nev), 0] : [];
+  const table = entryBytes ? [nev + 1, ...entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev), 0] : [];
   const objlen = data.length + table.length * 4;
   const out = new Uint8Array(keylen + objlen);
   const dv = new DataView(out.buffer);
@@ -84,7 +84,7 @@ function memorySource(bytes: Uint8Array): ByteSource {
 const fakeFile = { fKeys: [], readObject: async () => null, findStreamerInfo: () => null } as unknown as JsFile;
 
 function branch(name: string, title: string, leaves: JsLeaf[], baskets: { entries: number[]; seeks?: number[]; bytes?: number[]; kept: (JsEmbeddedBasket | null)[]; writeBasket: number; offsets?: boolean }): JsBranch {
-  const n = baskets.entries[baskets.entries.length - 1]!;
+  const n = baskets.entries[baskets.entries.length - 1];
   return {
     _typename: 'TBranch',
     fName: name,
@@ -139,9 +139,9 @@ describe('baskets kept in the branch object', () => {
   it('reads every embedded basket, in entry order, together with the ones on disk', async () => {
     const got = await reader.read(['n', 'x'], 0, 5);
     expect(Array.from(got.n as Int32Array)).toEqual([2, 0, 1, 3, 1]);
-    expect(columnEvents(got.x!)).toEqual([[1, 2], [], [3], [4, 5, 6], [7]]);
+    expect(columnEvents(got.x)).toEqual([[1, 2], [], [3], [4, 5, 6], [7]]);
     const mid = await reader.read(['x'], 1, 4);
-    expect(columnEvents(mid.x!)).toEqual([[], [3], [4, 5, 6]]);
+    expect(columnEvents(mid.x)).toEqual([[], [3], [4, 5, 6]]);
     expect(reader.boundaries()).toEqual([0, 2, 4, 5]);
     expect(Array.from((await reader.read(['y'], 0, 5)).y as Int32Array)).toEqual([10, 11, 12, 13, 14]);
     expect(Array.from((await reader.read(['y'], 3, 5)).y as Int32Array)).toEqual([13, 14]);
@@ -149,9 +149,9 @@ describe('baskets kept in the branch object', () => {
 
   it('an embedded basket with 0 data bytes reads as empty lists, not as damage', async () => {
     const got = await reader.read(['z', 'm'], 0, 5);
-    expect(columnEvents(got.z!)).toEqual([[], [], [], [], []]);
+    expect(columnEvents(got.z)).toEqual([[], [], [], [], []]);
     const counted = new RootReader(memorySource(file), fakeFile, 't', 5, describeBranches(tree), 'count-branch');
-    expect(columnEvents((await counted.read(['z', 'x'], 0, 5)).z!)).toEqual([[], [], [], [], []]);
+    expect(columnEvents((await counted.read(['z', 'x'], 0, 5)).z)).toEqual([[], [], [], [], []]);
   });
 });
 
@@ -176,7 +176,7 @@ describe('repeated branch names', () => {
   it('the ambiguity is visible in branches(), describe() and duplicateNames()', () => {
     expect(reader.branches().map((b) => b.name)).toEqual(['a', 'b']);
     expect(reader.branches()[0]).toMatchObject({ name: 'a', duplicate: true });
-    expect(reader.branches()[1]!.duplicate).toBeUndefined();
+    expect(reader.branches()[1].duplicate).toBeUndefined();
     expect(reader.describe().map((d) => [d.name, d.duplicate ?? false, d.shadowed ?? false])).toEqual([
       ['a', true, false],
       ['a', true, true],

@@ -34,7 +34,7 @@ describe('reading ROOT over HTTP', () => {
         const [a, b] = range;
         const want = await local.read(names, a, b);
         const got = await remote.read(names, a, b);
-        for (const n of names) expectSameColumn(got[n]!, want[n]!, n);
+        for (const n of names) expectSameColumn(got[n], want[n], n);
         expect(remote.bytesRead).toBeGreaterThan(0);
       } finally {
         await local.close();
@@ -64,7 +64,7 @@ describe('reading ROOT over HTTP', () => {
       const got = await remote.read(['MET_pt'], 0, 10000);
       expect(server.failures - before).toBe(4);
       const local = await openRoot(RUN2012);
-      expectSameColumn(got.MET_pt!, (await local.read(['MET_pt'], 0, 10000)).MET_pt!, 'MET_pt');
+      expectSameColumn(got.MET_pt, (await local.read(['MET_pt'], 0, 10000)).MET_pt, 'MET_pt');
       await local.close();
     } finally {
       await remote.close();

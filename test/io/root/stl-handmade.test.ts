@@ -83,9 +83,9 @@ describe('std::vector branches, hand-built', () => {
         { name: 'vv', kind: 'jagged2', dtype: 'float32' },
       ]);
       const got = await reader.read(['flags', 'vv'], 0, 3);
-      expect(columnEvents(got.flags!)).toEqual([[1, 0, 1], [], [1]]);
-      expect(plainOfColumn(got.vv!)).toEqual([[[1.5, -2], []], [], [[0.25]]]);
-      expect(plainOfColumn((await reader.read(['vv'], 1, 3)).vv!)).toEqual([[], [[0.25]]]);
+      expect(columnEvents(got.flags)).toEqual([[1, 0, 1], [], [1]]);
+      expect(plainOfColumn(got.vv)).toEqual([[[1.5, -2], []], [], [[0.25]]]);
+      expect(plainOfColumn((await reader.read(['vv'], 1, 3)).vv)).toEqual([[], [[0.25]]]);
     });
   }
 

@@ -50,8 +50,8 @@ describe('XXH64', () => {
     let h: bigint;
     if (d.length >= 32) {
       const v = [(P1 + P2) & M, P2, 0n, -P1 & M];
-      for (; p + 32 <= d.length; p += 32) for (let i = 0; i < 4; i++) v[i] = round(v[i]!, dv.getBigUint64(p + 8 * i, true));
-      h = (rotl(v[0]!, 1n) + rotl(v[1]!, 7n) + rotl(v[2]!, 12n) + rotl(v[3]!, 18n)) & M;
+      for (; p + 32 <= d.length; p += 32) for (let i = 0; i < 4; i++) v[i] = round(v[i], dv.getBigUint64(p + 8 * i, true));
+      h = (rotl(v[0], 1n) + rotl(v[1], 7n) + rotl(v[2], 12n) + rotl(v[3], 18n)) & M;
       for (const x of v) h = (((h ^ round(0n, x)) * P1) + P4) & M;
     } else h = P5;
     h = (h + BigInt(d.length)) & M;
@@ -60,7 +60,7 @@ describe('XXH64', () => {
       h = (rotl(h ^ ((BigInt(dv.getUint32(p, true)) * P1) & M), 23n) * P2 + P3) & M;
       p += 4;
     }
-    for (; p < d.length; p++) h = (rotl(h ^ ((BigInt(d[p]!) * P5) & M), 11n) * P1) & M;
+    for (; p < d.length; p++) h = (rotl(h ^ ((BigInt(d[p]) * P5) & M), 11n) * P1) & M;
     h = ((h ^ (h >> 33n)) * P2) & M;
     h = ((h ^ (h >> 29n)) * P3) & M;
     return h ^ (h >> 32n);

@@ -43,7 +43,7 @@ export interface BlockCliOptions {
 export async function blockOptions(o: BlockCliOptions, cacheDir: string): Promise<Omit<BlockOptions, 'workerCommand'> | undefined> {
   const slurmOnly = (['partition', 'account', 'walltime', 'sbatchOption'] as const).filter((k) => o[k] !== undefined);
   if (o.provider !== 'slurm' && slurmOnly.length) {
-    throw new RistrettoError(`--${slurmOnly[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`, { endpoint: o.name });
+    throw new RistrettoError(`--${slurmOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`, { endpoint: o.name });
   }
   if (o.provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(o.provider)) {
     throw new RistrettoError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${String(o.provider).slice(0, 100)}"`, { endpoint: o.name });

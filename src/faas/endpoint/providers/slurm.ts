@@ -110,7 +110,7 @@ export class SlurmProvider implements ExecutionProvider {
     writeFileSync(path, `${header.join('\n')}\n${block.script}`, { mode: 0o700 });
     const stdout = await this.run('sbatch', ['--parsable', path]);
     // "<jobid>" or "<jobid>;<cluster>"
-    const id = stdout.trim().split(';')[0]!;
+    const id = stdout.trim().split(';')[0];
     if (!/^\d+(_\d+)?$/.test(id))
       throw new FaasError(
         `endpoint ${o.endpoint}: sbatch printed "${stdout.trim().slice(0, 200)}", not a job id (command: sbatch --parsable ${shellQuote(path)})`,
