@@ -35,7 +35,18 @@
  * another checkout; `--baseline DIR` adds that checkout's 1- and 2-thread runs to the interleaved loop.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,10 +90,25 @@ interface Args {
   baseline: string | undefined;
 }
 
-const USAGE = 'known: --files A,B,… --file F --queries 1,2 --reps N --workers N --chunksize N --modes r1,r2,duckdb,floor,jsroot --jsroot-max N --ref PARQUET --out JSON --fresh --report JSON --repo DIR --baseline DIR --no-duckdb --no-floor';
+const USAGE =
+  'known: --files A,B,… --file F --queries 1,2 --reps N --workers N --chunksize N --modes r1,r2,duckdb,floor,jsroot --jsroot-max N --ref PARQUET --out JSON --fresh --report JSON --repo DIR --baseline DIR --no-duckdb --no-floor';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { files: [], queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 2, workers: 2, chunksize: undefined, modes: new Set(MODES), jsrootMax: 2_000_000, ref: undefined, out: undefined, fresh: false, report: undefined, repo, baseline: undefined };
+  const a: Args = {
+    files: [],
+    queries: [1, 2, 3, 4, 5, 6, 7, 8],
+    reps: 2,
+    workers: 2,
+    chunksize: undefined,
+    modes: new Set(MODES),
+    jsrootMax: 2_000_000,
+    ref: undefined,
+    out: undefined,
+    fresh: false,
+    report: undefined,
+    repo,
+    baseline: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--no-duckdb') a.modes.delete('duckdb');
@@ -92,7 +118,13 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${k} needs a value (${USAGE})`);
       if (k === '--file') a.files.push(resolve(v));
-      else if (k === '--files') a.files.push(...v.split(',').filter(Boolean).map((f) => resolve(f)));
+      else if (k === '--files')
+        a.files.push(
+          ...v
+            .split(',')
+            .filter(Boolean)
+            .map((f) => resolve(f)),
+        );
       else if (k === '--queries') a.queries = v.split(',').map(Number);
       else if (k === '--reps') a.reps = Number(v);
       else if (k === '--workers') a.workers = Number(v);
@@ -158,11 +190,20 @@ async function describeFile(path: string): Promise<FileInfo> {
   try {
     md = await parquetMetadataAsync(await asyncBufferFromFile(path));
   } catch (e) {
-    throw new Error(`${path}: not a readable Parquet file (${(e as Error).message}); is it still being written? Rebuild it with bench/make-adl-dataset.ts`);
+    throw new Error(
+      `${path}: not a readable Parquet file (${(e as Error).message}); is it still being written? Rebuild it with bench/make-adl-dataset.ts`,
+    );
   }
   const top = new Set(md.schema.slice(1).map((s) => s.name));
   const codec = md.row_groups[0]?.columns[0]?.meta_data?.codec ?? 'UNCOMPRESSED';
-  return { path, format: 'parquet', layout: top.has('MET') ? 'nested' : 'flat', codec: codec.toLowerCase(), events: Number(md.num_rows), bytes };
+  return {
+    path,
+    format: 'parquet',
+    layout: top.has('MET') ? 'nested' : 'flat',
+    codec: codec.toLowerCase(),
+    events: Number(md.num_rows),
+    bytes,
+  };
 }
 
 const label = (f: FileInfo): string => `${basename(f.path)} (${f.format === 'root' ? 'ROOT' : f.layout}, ${f.codec})`;
@@ -179,7 +220,10 @@ interface Timed {
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Run `cmd args` (under /usr/bin/time when present), fail loudly on a non-zero exit; peak RSS in MB. */
-function runMeasured(cmd: string, args: string[]): { stdout: string; rssMB: number | undefined; cpu: number | undefined } {
+function runMeasured(
+  cmd: string,
+  args: string[],
+): { stdout: string; rssMB: number | undefined; cpu: number | undefined } {
   const rssFile = join(tmpdir(), `ristretto-e2e-rss-${process.pid}.txt`);
   const [bin, argv] = TIME ? [TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const r = spawnSync(bin, argv, { cwd: repo, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -208,20 +252,53 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   if (a.chunksize) args.push('--chunksize', String(a.chunksize));
   args.push(dataset, join(root, 'processors', 'adl', `query-${q.id}.ts`));
   const { rssMB, cpu } = runMeasured(process.execPath, args);
-  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { wallSeconds: number; columns: string[]; chunks: number; events: number };
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
+    wallSeconds: number;
+    columns: string[];
+    chunks: number;
+    events: number;
+  };
   const counts: Counts = {};
   for (const s of q.hists) {
-    const file = JSON.parse(readFileSync(join(out, `${s.name}.json`), 'utf8')) as Record<string, { storage: { values: number[] } }>;
+    const file = JSON.parse(readFileSync(join(out, `${s.name}.json`), 'utf8')) as Record<
+      string,
+      { storage: { values: number[] } }
+    >;
     counts[s.name] = file[s.name].storage.values;
   }
-  return { seconds: metrics.wallSeconds, rssMB, cpu, load, counts, columns: metrics.columns, chunks: metrics.chunks, events: metrics.events };
+  return {
+    seconds: metrics.wallSeconds,
+    rssMB,
+    cpu,
+    load,
+    counts,
+    columns: metrics.columns,
+    chunks: metrics.chunks,
+    events: metrics.events,
+  };
 }
 
 type DuckRun = Timed & { counts: Counts; view: string };
 
 function duckdb(q: Query, f: FileInfo, threads: number, columns: string[]): DuckRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'duckdb', '--file', f.path, '--layout', f.layout, '--columns', columns.join(','), '--query', String(q.id), '--threads', String(threads)]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
+    '--import',
+    'tsx',
+    self,
+    '--child',
+    'duckdb',
+    '--file',
+    f.path,
+    '--layout',
+    f.layout,
+    '--columns',
+    columns.join(','),
+    '--query',
+    String(q.id),
+    '--threads',
+    String(threads),
+  ]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts; view: string };
   return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts, view: r.view };
 }
@@ -230,7 +307,17 @@ type FloorRun = Timed & { bytes: number };
 
 function floor(f: FileInfo, columns: string[]): FloorRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', f.format === 'root' ? 'floor-root' : 'floor', '--file', f.path, '--columns', columns.join(',')]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
+    '--import',
+    'tsx',
+    self,
+    '--child',
+    f.format === 'root' ? 'floor-root' : 'floor',
+    '--file',
+    f.path,
+    '--columns',
+    columns.join(','),
+  ]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
   return { seconds: r.seconds, rssMB, cpu, load, bytes: r.bytes };
 }
@@ -239,7 +326,21 @@ type JsrootRun = Timed & { counts: Counts };
 
 function jsroot(q: Query, f: FileInfo, columns: string[], root: string): JsrootRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, ['--import', 'tsx', self, '--child', 'jsroot', '--file', f.path, '--columns', columns.join(','), '--query', String(q.id), '--processor', join(root, 'processors', 'adl', `query-${q.id}.ts`)]);
+  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
+    '--import',
+    'tsx',
+    self,
+    '--child',
+    'jsroot',
+    '--file',
+    f.path,
+    '--columns',
+    columns.join(','),
+    '--query',
+    String(q.id),
+    '--processor',
+    join(root, 'processors', 'adl', `query-${q.id}.ts`),
+  ]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
   return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
 }
@@ -265,13 +366,21 @@ function flatView(source: string, columns: string[], all: boolean): string {
     const used = fields.filter((x) => all || need.has(`${c}_${x}`));
     if (!used.length && !need.has(`n${c}`)) continue;
     if (!used.length) used.push(fields[0]);
-    parts.push(`list_transform(range(1, len(${c}_${used[0]}) + 1), lambda i: {${used.map((x) => `${x}: ${c}_${x}[i]`).join(', ')}}) AS ${c}`);
+    parts.push(
+      `list_transform(range(1, len(${c}_${used[0]}) + 1), lambda i: {${used.map((x) => `${x}: ${c}_${x}[i]`).join(', ')}}) AS ${c}`,
+    );
   }
   return `CREATE VIEW events AS SELECT ${parts.join(', ')} FROM ${source}`;
 }
 
 /** Child: one DuckDB run in a fresh instance, the fastest SQL formulation of the query (bench/adl.ts picks it). */
-async function duckdbChild(file: string, layout: string, columns: string[], id: number, threads: number): Promise<void> {
+async function duckdbChild(
+  file: string,
+  layout: string,
+  columns: string[],
+  id: number,
+  threads: number,
+): Promise<void> {
   const q = QUERIES.find((x) => x.id === id)!;
   // The 'lists' form is the fastest at 2 M events for every query but Q6 and Q7 (bench/RESULTS.md).
   const sql = q.sql[id === 6 || id === 7 ? 'joins' : 'lists'] ?? q.sql.lists;
@@ -325,7 +434,10 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
   const foot = Buffer.alloc(footerLen + 8);
   readSync(fd, foot, 0, foot.length, size - foot.length);
   const ab = foot.buffer.slice(foot.byteOffset, foot.byteOffset + foot.byteLength);
-  const md: FileMetaData = await parquetMetadataAsync({ byteLength: foot.length, slice: async (s, e) => ab.slice(s, e) });
+  const md: FileMetaData = await parquetMetadataAsync({
+    byteLength: foot.length,
+    slice: async (s, e) => ab.slice(s, e),
+  });
   const table = mapSchema(md);
   const leaves = new Set<number>();
   for (const c of columns) {
@@ -338,7 +450,10 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
   for (const rg of md.row_groups) {
     for (const k of leaves) {
       const meta = rg.columns[k].meta_data!;
-      const dict = meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? Number(meta.dictionary_page_offset) : Infinity;
+      const dict =
+        meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n
+          ? Number(meta.dictionary_page_offset)
+          : Infinity;
       const start = Math.min(dict, Number(meta.data_page_offset));
       const buf = new Uint8Array(Number(meta.total_compressed_size));
       readSync(fd, buf, 0, buf.length, start);
@@ -375,7 +490,12 @@ async function floorRootChild(file: string, columns: string[]): Promise<void> {
       const raw = new Uint8Array(b.bytes);
       readSync(fd, raw, 0, b.bytes, b.seek);
       bytes += b.bytes;
-      await decodeBasket(raw, { branch: m.branchName, bytes: b.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: m.hasEntryOffsets });
+      await decodeBasket(raw, {
+        branch: m.branchName,
+        bytes: b.bytes,
+        entries: b.entryStop - b.entryStart,
+        hasEntryOffsets: m.hasEntryOffsets,
+      });
     }
   }
   closeSync(fd);
@@ -423,8 +543,13 @@ class Buf {
  */
 async function jsrootChild(file: string, columns: string[], processorPath: string): Promise<void> {
   const t0 = performance.now();
-  const { openFile } = (await import(JSROOT)) as { openFile(p: string): Promise<{ readObject(n: string): Promise<unknown> }> };
-  const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as { TSelector: new () => JsSelector; treeProcess(tree: unknown, sel: unknown, args?: object): Promise<unknown> };
+  const { openFile } = (await import(JSROOT)) as {
+    openFile(p: string): Promise<{ readObject(n: string): Promise<unknown> }>;
+  };
+  const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as {
+    TSelector: new () => JsSelector;
+    treeProcess(tree: unknown, sel: unknown, args?: object): Promise<unknown>;
+  };
   // Branch metadata (names, dtypes, count branches) from Ristretto; the data below come from jsroot only.
   const meta = await openRoot(file);
   const infos = new Map(meta.branches().map((b) => [b.name, b]));
@@ -438,7 +563,8 @@ async function jsrootChild(file: string, columns: string[], processorPath: strin
   }
   // Count branches first: jsroot needs them to size the jagged ones.
   const names = [...wanted].sort((x, y) => Number(!x.startsWith('n')) - Number(!y.startsWith('n')));
-  const ctorOf = (b: BranchInfo) => (b.dtype === 'float32' ? Float32Array : b.dtype === 'float64' ? Float64Array : Int32Array);
+  const ctorOf = (b: BranchInfo) =>
+    b.dtype === 'float32' ? Float32Array : b.dtype === 'float64' ? Float64Array : Int32Array;
   const bufs = new Map(names.map((n) => [n, new Buf(ctorOf(infos.get(n)!))]));
   const offs = new Map(names.filter((n) => infos.get(n)!.kind === 'jagged').map((n) => [n, new Buf(Int32Array)]));
   for (const o of offs.values()) o.push(0);
@@ -473,12 +599,30 @@ async function jsrootChild(file: string, columns: string[], processorPath: strin
         cols[n] = { offsets, content: b.take() } as Jagged;
       } else cols[n] = b.take() as Column;
     }
-    if ((cols[names[0]] as { length?: number; offsets?: Int32Array }).offsets?.length === undefined && (cols[names[0]] as ArrayLike<number>).length !== stop - start) {
-      throw new Error(`jsroot returned ${(cols[names[0]] as ArrayLike<number>).length} entries for [${start}, ${stop}) of ${file}`);
+    if (
+      (cols[names[0]] as { length?: number; offsets?: Int32Array }).offsets?.length === undefined &&
+      (cols[names[0]] as ArrayLike<number>).length !== stop - start
+    ) {
+      throw new Error(
+        `jsroot returned ${(cols[names[0]] as ArrayLike<number>).length} entries for [${start}, ${stop}) of ${file}`,
+      );
     }
     const mem = memoryReader(file, [...infos.values()], stop - start, cols);
-    const ctx = { dataset: 'adl', file, tree: 'Events', entryStart: start, entryStop: stop, metadata: {} } as ProcessContext;
-    const r = await runOnEvents(mem, 0, stop - start, (events) => proc.process.call(proc, events, ctx) as Record<string, Hist>, { prefetch: names });
+    const ctx = {
+      dataset: 'adl',
+      file,
+      tree: 'Events',
+      entryStart: start,
+      entryStop: stop,
+      metadata: {},
+    } as ProcessContext;
+    const r = await runOnEvents(
+      mem,
+      0,
+      stop - start,
+      (events) => proc.process.call(proc, events, ctx) as Record<string, Hist>,
+      { prefetch: names },
+    );
     acc = acc ? accumulate(acc, r.result) : r.result;
   }
   const counts: Counts = {};
@@ -512,9 +656,11 @@ function memoryReader(path: string, infos: BranchInfo[], n: number, cols: Record
 }
 
 const best = <T extends { seconds: number }>(xs: T[]): T => xs.reduce((m, x) => (x.seconds < m.seconds ? x : m));
-const maxRss = (xs: Timed[]): number | undefined => (xs.length === 0 || xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!)));
+const maxRss = (xs: Timed[]): number | undefined =>
+  xs.length === 0 || xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!));
 const total = (c: Counts): number => Object.values(c).reduce((s, v) => s + v.reduce((a, b) => a + b, 0), 0);
-const same = (a: Counts, b: Counts): boolean => Object.keys(a).every((k) => a[k].length === b[k]?.length && a[k].every((v, i) => v === b[k][i]));
+const same = (a: Counts, b: Counts): boolean =>
+  Object.keys(a).every((k) => a[k].length === b[k]?.length && a[k].every((v, i) => v === b[k][i]));
 const f2 = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
 const rate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
 
@@ -549,7 +695,8 @@ interface Results {
 function loadResults(path: string | undefined, fresh: boolean): Results {
   if (path && existsSync(path) && !fresh) {
     const r = JSON.parse(readFileSync(path, 'utf8')) as Results;
-    if (!Array.isArray(r.cells)) throw new Error(`${path} is not an adl-e2e result file (no "cells"); use another --out or --fresh`);
+    if (!Array.isArray(r.cells))
+      throw new Error(`${path} is not an adl-e2e result file (no "cells"); use another --out or --fresh`);
     return r;
   }
   return { machine: `${cpus().length} × ${cpus()[0]?.model}; Node ${process.version}`, cells: [] };
@@ -568,9 +715,30 @@ function report(res: Results, workers: number, ref: string | undefined): void {
   for (const c of ok) if (!files.some((f) => f.path === c.file.path)) files.push(c.file);
   const cell = (path: string, q: number) => ok.find((c) => c.file.path === path && c.query === q);
   console.log(`machine: ${res.machine}`);
-  for (const f of files) console.log(`- ${label(f)}: ${f.events.toLocaleString()} events, ${(f.bytes / 1e9).toFixed(2)} GB`);
+  for (const f of files)
+    console.log(`- ${label(f)}: ${f.events.toLocaleString()} events, ${(f.bytes / 1e9).toFixed(2)} GB`);
   const withBaseline = ok.some((c) => c.baseline1.length > 0);
-  const header = ['query', 'file', ...(withBaseline ? ['before 1 / 2 thr [s]'] : []), 'R 1 thr [s]', `R ${workers} thr [s]`, 'efficiency', 'DuckDB 1 / 2 [s]', 'DuckDB/R 1', `DuckDB/R ${workers}`, 'ROOT/Parquet 1 / 2 (CPU 1)', 'floor [s]', 'jsroot [s]', 'jsroot/R 1', 'R ev/s/core 1 / 2', 'coffea ev/s/core', 'CPU s R 1 / DuckDB 1', 'RSS R 1 / 2 [MB]', 'agree: thr / DuckDB / jsroot', 'load'];
+  const header = [
+    'query',
+    'file',
+    ...(withBaseline ? ['before 1 / 2 thr [s]'] : []),
+    'R 1 thr [s]',
+    `R ${workers} thr [s]`,
+    'efficiency',
+    'DuckDB 1 / 2 [s]',
+    'DuckDB/R 1',
+    `DuckDB/R ${workers}`,
+    'ROOT/Parquet 1 / 2 (CPU 1)',
+    'floor [s]',
+    'jsroot [s]',
+    'jsroot/R 1',
+    'R ev/s/core 1 / 2',
+    'coffea ev/s/core',
+    'CPU s R 1 / DuckDB 1',
+    'RSS R 1 / 2 [MB]',
+    'agree: thr / DuckDB / jsroot',
+    'load',
+  ];
   console.log(`\n| ${header.join(' | ')} |`);
   console.log(`|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
   const queries = [...new Set(ok.map((c) => c.query))].sort((x, y) => x - y);
@@ -588,13 +756,26 @@ function report(res: Results, workers: number, ref: string | undefined): void {
       const rc = rf ? cell(rf.path, q) : undefined;
       const rr1 = rc?.r1.length ? best(rc.r1) : undefined;
       const rr2 = rc?.r2.length ? best(rc.r2) : undefined;
-      const all: Timed[] = [...c.r1, ...c.r2, ...c.baseline1, ...c.baseline2, ...c.d1, ...c.d2, ...c.floor, ...c.jsroot];
+      const all: Timed[] = [
+        ...c.r1,
+        ...c.r2,
+        ...c.baseline1,
+        ...c.baseline2,
+        ...c.d1,
+        ...c.d2,
+        ...c.floor,
+        ...c.jsroot,
+      ];
       const load = all.reduce((s, x) => s + x.load, 0) / all.length;
       const yn = (x: boolean | undefined) => (x === undefined ? '—' : x ? 'yes' : 'NO');
       const row = [
         `Q${q}`,
         label(f),
-        ...(withBaseline ? [`${f2(c.baseline1.length ? best(c.baseline1).seconds : undefined)} / ${f2(c.baseline2.length ? best(c.baseline2).seconds : undefined)}`] : []),
+        ...(withBaseline
+          ? [
+              `${f2(c.baseline1.length ? best(c.baseline1).seconds : undefined)} / ${f2(c.baseline2.length ? best(c.baseline2).seconds : undefined)}`,
+            ]
+          : []),
         f2(b1.seconds),
         f2(b2?.seconds),
         b2 ? (b1.seconds / (workers * b2.seconds)).toFixed(2) : '—',
@@ -632,7 +813,9 @@ function report(res: Results, workers: number, ref: string | undefined): void {
     fs.sort((x, y) => x.events - y.events);
     console.log(`\nCost vs size (${k}, 1 thread):\n`);
     // Linear means cost = fixed + k · events: the marginal CPU per event between sizes should stay put.
-    console.log('| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | marginal CPU ns/event vs previous size | per event vs smallest (wall / CPU) | RSS [MB] | load |');
+    console.log(
+      '| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | marginal CPU ns/event vs previous size | per event vs smallest (wall / CPU) | RSS [MB] | load |',
+    );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const q of queries) {
       let base: { wall: number; cpu: number | undefined } | undefined;
@@ -644,7 +827,10 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         const wall = (b.seconds / f.events) * 1e9;
         const cpu = b.cpu === undefined ? undefined : (b.cpu / f.events) * 1e9;
         base ??= { wall, cpu };
-        const marginal = prev?.cpu !== undefined && b.cpu !== undefined ? `${(((b.cpu - prev.cpu) / (f.events - prev.events)) * 1e9).toFixed(0)}` : '—';
+        const marginal =
+          prev?.cpu !== undefined && b.cpu !== undefined
+            ? `${(((b.cpu - prev.cpu) / (f.events - prev.events)) * 1e9).toFixed(0)}`
+            : '—';
         prev = { events: f.events, cpu: b.cpu };
         const load = c.r1.reduce((s, x) => s + x.load, 0) / c.r1.length;
         console.log(
@@ -662,7 +848,8 @@ async function main(): Promise<void> {
     const get = (k: string) => argv[argv.indexOf(k) + 1];
     const cols = () => get('--columns').split(',').filter(Boolean);
     const kind = argv[child + 1];
-    if (kind === 'duckdb') return duckdbChild(get('--file'), get('--layout'), cols(), Number(get('--query')), Number(get('--threads')));
+    if (kind === 'duckdb')
+      return duckdbChild(get('--file'), get('--layout'), cols(), Number(get('--query')), Number(get('--threads')));
     if (kind === 'floor-root') return floorRootChild(get('--file'), cols());
     if (kind === 'jsroot') return jsrootChild(get('--file'), cols(), get('--processor'));
     return floorChild(get('--file'), cols());
@@ -672,13 +859,17 @@ async function main(): Promise<void> {
     // Several result files (runs made apart, e.g. 20 M and 1 M) are shown as one; later files win a cell.
     const parts = a.report.split(',').map((p) => loadResults(resolve(p), false));
     const res: Results = { machine: parts[0].machine, cells: [] };
-    for (const p of parts) for (const c of p.cells) res.cells = [...res.cells.filter((x) => !(x.file.path === c.file.path && x.query === c.query)), c];
+    for (const p of parts)
+      for (const c of p.cells)
+        res.cells = [...res.cells.filter((x) => !(x.file.path === c.file.path && x.query === c.query)), c];
     report(res, a.workers, a.ref);
     return;
   }
   for (const f of a.files) {
     if (!existsSync(f)) {
-      console.error(`${f} is missing: build it with  npx tsx bench/make-adl-dataset.ts --copies N --codec SNAPPY --out FILE  (ROOT: ristretto convert IN.parquet OUT.root --compression zlib|lz4)`);
+      console.error(
+        `${f} is missing: build it with  npx tsx bench/make-adl-dataset.ts --copies N --codec SNAPPY --out FILE  (ROOT: ristretto convert IN.parquet OUT.root --compression zlib|lz4)`,
+      );
       process.exit(1);
     }
   }
@@ -686,7 +877,10 @@ async function main(): Promise<void> {
   if (a.ref && !infos.some((f) => f.path === a.ref)) infos.push(await describeFile(a.ref));
   for (const f of infos) {
     const r = refOf(f, infos, a.ref);
-    if (f.format === 'root' && r && r.events !== f.events) throw new Error(`--ref ${r.path} has ${r.events} events, ${f.path} has ${f.events}: compare files of the same events`);
+    if (f.format === 'root' && r && r.events !== f.events)
+      throw new Error(
+        `--ref ${r.path} has ${r.events} events, ${f.path} has ${f.events}: compare files of the same events`,
+      );
   }
   const res = loadResults(a.out, a.fresh);
   const save = () => a.out && writeFileSync(a.out, JSON.stringify(res, null, 1));
@@ -700,13 +894,22 @@ async function main(): Promise<void> {
   );
   const describe = (dir: string): string => {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--short', '--', 'src', 'executors', 'processors'], { cwd: dir, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--short', '--', 'src', 'executors', 'processors'], {
+      cwd: dir,
+      encoding: 'utf8',
+    }).trim();
     return `${commit}${dirty ? ' + uncommitted changes' : ''}`;
   };
   const commit = describe(a.repo);
-  console.log(`Ristretto at ${commit}${a.baseline ? `, baseline at ${describe(a.baseline)}` : ''}; ${res.machine}; best of ${a.reps}, interleaved over ${infos.length} file(s)`);
+  console.log(
+    `Ristretto at ${commit}${a.baseline ? `, baseline at ${describe(a.baseline)}` : ''}; ${res.machine}; best of ${a.reps}, interleaved over ${infos.length} file(s)`,
+  );
   for (const f of infos) console.log(`- ${label(f)}: ${f.events.toLocaleString()} events`);
-  console.log(`load before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `load before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
 
   const has = (m: Mode) => a.modes.has(m);
   for (const id of a.queries) {
@@ -714,7 +917,28 @@ async function main(): Promise<void> {
     // Resume: cells already in --out are not run again.
     const todo = infos.filter((f) => !res.cells.some((c) => c.file.path === f.path && c.query === id && !c.failed));
     if (!todo.length) continue;
-    const cells = new Map<string, Cell>(todo.map((f) => [f.path, { file: f, query: id, at: new Date().toISOString(), commit, r1: [], r2: [], baseline1: [], baseline2: [], d1: [], d2: [], floor: [], jsroot: [], threadsAgree: undefined, duckAgree: undefined, jsrootAgree: undefined }]));
+    const cells = new Map<string, Cell>(
+      todo.map((f) => [
+        f.path,
+        {
+          file: f,
+          query: id,
+          at: new Date().toISOString(),
+          commit,
+          r1: [],
+          r2: [],
+          baseline1: [],
+          baseline2: [],
+          d1: [],
+          d2: [],
+          floor: [],
+          jsroot: [],
+          threadsAgree: undefined,
+          duckAgree: undefined,
+          jsrootAgree: undefined,
+        },
+      ]),
+    );
     for (let rep = 0; rep < a.reps; rep++) {
       for (const f of todo) {
         const c = cells.get(f.path)!;
@@ -729,7 +953,8 @@ async function main(): Promise<void> {
           if (has('r2')) c.r2.push(ristretto(q, a, ds, join(work, 'out2'), a.workers));
           if (a.baseline) c.baseline2.push(ristretto(q, a, ds, join(work, 'out4'), a.workers, a.baseline));
           if (has('duckdb') && f.format === 'parquet') c.d2.push(duckdb(q, f, a.workers, columns));
-          if (has('jsroot') && f.format === 'root' && f.events <= a.jsrootMax) c.jsroot.push(jsroot(q, f, columns, a.repo));
+          if (has('jsroot') && f.format === 'root' && f.events <= a.jsrootMax)
+            c.jsroot.push(jsroot(q, f, columns, a.repo));
         } catch (e) {
           // One failed run (a checkout being rebuilt, a crash) loses its cell, not the whole table.
           c.failed = (e as Error).message.split('\n').slice(0, 3).join(' ');
@@ -748,18 +973,27 @@ async function main(): Promise<void> {
       }
       if (!c.failed) {
         const b1 = best(c.r1);
-        c.threadsAgree = c.r2.length || c.baseline1.length ? [...c.r2, ...c.baseline1, ...c.baseline2].every((x) => same(b1.counts, x.counts)) : undefined;
+        c.threadsAgree =
+          c.r2.length || c.baseline1.length
+            ? [...c.r2, ...c.baseline1, ...c.baseline2].every((x) => same(b1.counts, x.counts))
+            : undefined;
         c.duckAgree = c.d1.length ? [...c.d1, ...c.d2].every((x) => total(x.counts) === total(b1.counts)) : undefined;
         c.jsrootAgree = c.jsroot.length ? c.jsroot.every((x) => same(b1.counts, x.counts)) : undefined;
         const b2 = c.r2.length ? best(c.r2) : undefined;
-        console.log(`Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0].toFixed(1)}`);
+        console.log(
+          `Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0].toFixed(1)}`,
+        );
       }
       res.cells = res.cells.filter((x) => !(x.file.path === f.path && x.query === id));
       res.cells.push(c);
       save();
     }
   }
-  console.log(`\nload after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `\nload after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   report(res, a.workers, a.ref);
   rmSync(work, { recursive: true, force: true });
 }

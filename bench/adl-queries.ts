@@ -29,11 +29,17 @@ const h = (name: string, bins: number, lo: number, hi: number): HistSpec => ({ n
 // (DuckDB's `lambda x: ...` form); `joins` unnests objects to rows keyed by file_row_number and self-joins.
 export const QUERIES: Query[] = [
   { id: 1, hists: [h('query-1', 100, 0, 2000)], sql: { lists: `SELECT MET.pt AS x1 FROM events` } },
-  { id: 2, hists: [h('query-2', 100, 15, 60)], sql: { lists: `SELECT unnest(list_transform(Jet, lambda j: j.pt)) AS x1 FROM events` } },
+  {
+    id: 2,
+    hists: [h('query-2', 100, 15, 60)],
+    sql: { lists: `SELECT unnest(list_transform(Jet, lambda j: j.pt)) AS x1 FROM events` },
+  },
   {
     id: 3,
     hists: [h('query-3', 100, 15, 60)],
-    sql: { lists: `SELECT unnest(list_transform(list_filter(Jet, lambda j: abs(j.eta) < 1), lambda j: j.pt)) AS x1 FROM events` },
+    sql: {
+      lists: `SELECT unnest(list_transform(list_filter(Jet, lambda j: abs(j.eta) < 1), lambda j: j.pt)) AS x1 FROM events`,
+    },
   },
   {
     id: 4,

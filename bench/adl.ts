@@ -39,7 +39,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'), queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 3, threads: true, duckdb: true, chunksize: 100_000 };
+  const a: Args = {
+    file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'),
+    queries: [1, 2, 3, 4, 5, 6, 7, 8],
+    reps: 3,
+    threads: true,
+    duckdb: true,
+    chunksize: 100_000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--no-threads') a.threads = false;
@@ -77,7 +84,11 @@ function countsOf(acc: Record<string, Hist>, specs: HistSpec[]): Counts {
   return out;
 }
 
-async function ristrettoSingle(q: Query, items: WorkItem[], reps: number): Promise<{ seconds: number; counts: Counts; columns: string[] }> {
+async function ristrettoSingle(
+  q: Query,
+  items: WorkItem[],
+  reps: number,
+): Promise<{ seconds: number; counts: Counts; columns: string[] }> {
   const path = resolve(repo, 'processors', 'adl', `query-${q.id}.ts`);
   const processor = (await loadProcessor(path)) as Processor<Record<string, Hist>>;
   const state = createChunkState();
@@ -94,7 +105,12 @@ async function ristrettoSingle(q: Query, items: WorkItem[], reps: number): Promi
   return { seconds, counts: countsOf(result, q.hists), columns };
 }
 
-async function ristrettoThreads(q: Query, items: WorkItem[], reps: number, prefetch: string[]): Promise<{ seconds: number; counts: Counts }> {
+async function ristrettoThreads(
+  q: Query,
+  items: WorkItem[],
+  reps: number,
+  prefetch: string[],
+): Promise<{ seconds: number; counts: Counts }> {
   const path = resolve(repo, 'processors', 'adl', `query-${q.id}.ts`);
   const processor = (await loadProcessor(path)) as Processor<Record<string, Hist>>;
   const job: JobSpec = { processor: await bundleProcessor(path), metadata: { adl: {} }, prefetch };
@@ -113,7 +129,11 @@ async function ristrettoThreads(q: Query, items: WorkItem[], reps: number, prefe
 }
 
 /** Every SQL formulation of the query, timed; the fastest one's time, with each formulation's histograms for the checks. */
-async function duckdbRun(conn: DuckDBConnection, q: Query, reps: number): Promise<{ seconds: number; style: string; counts: Record<string, Counts> }> {
+async function duckdbRun(
+  conn: DuckDBConnection,
+  q: Query,
+  reps: number,
+): Promise<{ seconds: number; style: string; counts: Record<string, Counts> }> {
   let seconds = Infinity;
   let style = '';
   const counts: Record<string, Counts> = {};
@@ -153,7 +173,8 @@ function compare(a: Counts, b: Counts): { totalsAgree: boolean; binsDiffer: numb
   return { totalsAgree, binsDiffer };
 }
 
-const fmt = (r: number | undefined): string => (r === undefined ? '—' : r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
+const fmt = (r: number | undefined): string =>
+  r === undefined ? '—' : r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -161,10 +182,15 @@ async function main(): Promise<void> {
     console.error(`${args.file} is missing: build it first with  npx tsx bench/make-adl-dataset.ts`);
     process.exit(1);
   }
-  const plan = await planWork([{ name: 'adl', files: [{ path: args.file, tree: 'Events' }], metadata: {} }], { chunksize: args.chunksize, align: true });
+  const plan = await planWork([{ name: 'adl', files: [{ path: args.file, tree: 'Events' }], metadata: {} }], {
+    chunksize: args.chunksize,
+    align: true,
+  });
   const items = plan.items;
   const events = items.reduce((n, it) => n + it.entryStop - it.entryStart, 0);
-  console.log(`${args.file}: ${events.toLocaleString()} events, ${items.length} chunks; best of ${args.reps} after a warm-up\n`);
+  console.log(
+    `${args.file}: ${events.toLocaleString()} events, ${items.length} chunks; best of ${args.reps} after a warm-up\n`,
+  );
 
   let conn: DuckDBConnection | undefined;
   if (args.duckdb) {
@@ -172,11 +198,23 @@ async function main(): Promise<void> {
     conn = await db.connect();
     await conn.run(`SET threads = 1`);
     for (const m of MACROS) await conn.run(m);
-    await conn.run(`CREATE VIEW events AS SELECT * FROM read_parquet('${args.file.replaceAll("'", "''")}', file_row_number = true)`);
+    await conn.run(
+      `CREATE VIEW events AS SELECT * FROM read_parquet('${args.file.replaceAll("'", "''")}', file_row_number = true)`,
+    );
   }
 
   const rows: string[][] = [];
-  const header = ['query', 'Ristretto 1 thread', '2 threads (per core)', 'DuckDB 1 thread', 'DuckDB SQL', 'Ristretto / DuckDB', 'coffea per core', 'totals agree', 'bins differ'];
+  const header = [
+    'query',
+    'Ristretto 1 thread',
+    '2 threads (per core)',
+    'DuckDB 1 thread',
+    'DuckDB SQL',
+    'Ristretto / DuckDB',
+    'coffea per core',
+    'totals agree',
+    'bins differ',
+  ];
   for (const id of args.queries) {
     const q = QUERIES.find((x) => x.id === id);
     if (!q) throw new Error(`no query ${id}`);
@@ -196,7 +234,17 @@ async function main(): Promise<void> {
       differ = checks.map(([, c]) => c.binsDiffer).join('/');
     }
     if (threads && compare(single.counts, threads.counts).binsDiffer !== 0) agree += ' (threads ≠ 1 thread!)';
-    rows.push([`Q${q.id}`, fmt(r1), fmt(r2), fmt(rd), duck?.style ?? '—', rd ? `${(r1 / rd).toFixed(2)}×` : '—', fmt(COFFEA[q.id]), agree, differ]);
+    rows.push([
+      `Q${q.id}`,
+      fmt(r1),
+      fmt(r2),
+      fmt(rd),
+      duck?.style ?? '—',
+      rd ? `${(r1 / rd).toFixed(2)}×` : '—',
+      fmt(COFFEA[q.id]),
+      agree,
+      differ,
+    ]);
     console.log(rows[rows.length - 1].join('  '));
   }
   console.log();

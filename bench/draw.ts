@@ -11,7 +11,13 @@ import { draw } from '../src/cli/draw.ts';
 import type { Hist } from '../src/hist/hist.ts';
 import { runAnalysis } from '../src/runner/run.ts';
 
-const { values: a } = parseArgs({ options: { file: { type: 'string', default: 'bench/data/adl-2M.parquet' }, reps: { type: 'string', default: '3' }, chunksize: { type: 'string', default: '200000' } } });
+const { values: a } = parseArgs({
+  options: {
+    file: { type: 'string', default: 'bench/data/adl-2M.parquet' },
+    reps: { type: 'string', default: '3' },
+    chunksize: { type: 'string', default: '200000' },
+  },
+});
 const file = resolve(a.file);
 const reps = Number(a.reps);
 const chunksize = Number(a.chunksize);
@@ -24,7 +30,11 @@ const QUERIES = [
 ] as const;
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-console.log(`file ${a.file}, chunksize ${chunksize}, reps ${reps}, ${cpus().length} cores ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `file ${a.file}, chunksize ${chunksize}, reps ${reps}, ${cpus().length} cores ${cpus()[0]?.model}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log('| query | expression | draw (s, median) | processor (s, median) | entries |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const { q, expr, bins, ...rest } of QUERIES) {
@@ -50,6 +60,12 @@ for (const { q, expr, bins, ...rest } of QUERIES) {
     if (dv.join() !== pv.join()) throw new Error(`${q}: draw and processor histograms differ`);
     entries = d.entries;
   }
-  console.log(`| ${q} | \`${expr}\`${cut ? ` --cut \`${cut}\`` : ''} | ${median(td).toFixed(2)} (${td.map((x) => x.toFixed(2)).join(', ')}) | ${median(tp).toFixed(2)} (${tp.map((x) => x.toFixed(2)).join(', ')}) | ${entries} |`);
+  console.log(
+    `| ${q} | \`${expr}\`${cut ? ` --cut \`${cut}\`` : ''} | ${median(td).toFixed(2)} (${td.map((x) => x.toFixed(2)).join(', ')}) | ${median(tp).toFixed(2)} (${tp.map((x) => x.toFixed(2)).join(', ')}) | ${entries} |`,
+  );
 }
-console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

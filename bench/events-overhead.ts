@@ -22,10 +22,25 @@ import { closeSyncReads } from '../src/io/sync-read.ts';
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1] ?? 5) || 5;
-const file = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'Run2012B_SingleMu_10000.root');
+const file = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'shared',
+  'data',
+  'Run2012B_SingleMu_10000.root',
+);
 if (!existsSync(file)) throw new Error(`bench input missing: ${file} (needs ../shared beside the repository)`);
 
-interface Cols { met: NumericArray; off: Int32Array; pt: NumericArray; eta: NumericArray; phi: NumericArray; mass: NumericArray; q: NumericArray }
+interface Cols {
+  met: NumericArray;
+  off: Int32Array;
+  pt: NumericArray;
+  eta: NumericArray;
+  phi: NumericArray;
+  mass: NumericArray;
+  q: NumericArray;
+}
 
 function zmumuMetSum(c: Cols, n: number): { events: number; sumMet: number } {
   let events = 0;
@@ -38,7 +53,8 @@ function zmumuMetSum(c: Cols, n: number): { events: number; sumMet: number } {
         const px = c.pt[a] * Math.cos(c.phi[a]) + c.pt[b] * Math.cos(c.phi[b]);
         const py = c.pt[a] * Math.sin(c.phi[a]) + c.pt[b] * Math.sin(c.phi[b]);
         const pz = c.pt[a] * Math.sinh(c.eta[a]) + c.pt[b] * Math.sinh(c.eta[b]);
-        const e = Math.hypot(c.pt[a] * Math.cosh(c.eta[a]), c.mass[a]) + Math.hypot(c.pt[b] * Math.cosh(c.eta[b]), c.mass[b]);
+        const e =
+          Math.hypot(c.pt[a] * Math.cosh(c.eta[a]), c.mass[a]) + Math.hypot(c.pt[b] * Math.cosh(c.eta[b]), c.mass[b]);
         const m = Math.sqrt(Math.max(e * e - px * px - py * py - pz * pz, 0));
         if (m >= 60 && m <= 120) {
           found = true;
@@ -55,7 +71,18 @@ function zmumuMetSum(c: Cols, n: number): { events: number; sumMet: number } {
 }
 
 const processor = (e: Events) =>
-  zmumuMetSum({ met: e.MET.pt, off: e.Muon.offsets, pt: e.Muon.pt.content, eta: e.Muon.eta.content, phi: e.Muon.phi.content, mass: e.Muon.mass.content, q: e.Muon.charge.content }, e.numEvents);
+  zmumuMetSum(
+    {
+      met: e.MET.pt,
+      off: e.Muon.offsets,
+      pt: e.Muon.pt.content,
+      eta: e.Muon.eta.content,
+      phi: e.Muon.phi.content,
+      mass: e.Muon.mass.content,
+      q: e.Muon.charge.content,
+    },
+    e.numEvents,
+  );
 
 const BRANCHES = ['MET_pt', 'Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'];
 
@@ -64,7 +91,18 @@ async function handWritten() {
   const t0 = performance.now();
   const c = await r.read(BRANCHES, 0, r.numEntries);
   const mu = (b: string) => (c[b] as Jagged).content;
-  const result = zmumuMetSum({ met: c.MET_pt as NumericArray, off: (c.Muon_pt as Jagged).offsets, pt: mu('Muon_pt'), eta: mu('Muon_eta'), phi: mu('Muon_phi'), mass: mu('Muon_mass'), q: mu('Muon_charge') }, r.numEntries);
+  const result = zmumuMetSum(
+    {
+      met: c.MET_pt as NumericArray,
+      off: (c.Muon_pt as Jagged).offsets,
+      pt: mu('Muon_pt'),
+      eta: mu('Muon_eta'),
+      phi: mu('Muon_phi'),
+      mass: mu('Muon_mass'),
+      q: mu('Muon_charge'),
+    },
+    r.numEntries,
+  );
   const ms = performance.now() - t0;
   await r.close();
   return { ms, result, onAccess: 0, columns: BRANCHES.length };
@@ -77,7 +115,13 @@ async function viaEvents(prefetch?: string[], newHelper = false) {
   const out = await runOnEvents(r, 0, r.numEntries, processor, prefetch ? { prefetch } : {});
   const ms = performance.now() - t0;
   await r.close();
-  return { ms, result: out.result, onAccess: out.columnsReadOnAccess.length, columns: out.columnsRead.length, columnsRead: out.columnsRead };
+  return {
+    ms,
+    result: out.result,
+    onAccess: out.columnsReadOnAccess.length,
+    columns: out.columnsRead.length,
+    columnsRead: out.columnsRead,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -97,7 +141,13 @@ for (const [name, run] of modes) {
   const key = JSON.stringify(last.result);
   reference ??= key;
   if (key !== reference) throw new Error(`${name} disagrees: ${key} vs ${reference}`);
-  rows.push([name, median(times).toFixed(1), (10_000 / median(times) / 1000).toFixed(2), String(last.onAccess), String(last.columns)]);
+  rows.push([
+    name,
+    median(times).toFixed(1),
+    (10_000 / median(times) / 1000).toFixed(2),
+    String(last.onAccess),
+    String(last.columns),
+  ]);
 }
 console.log(`events-overhead: ${file.split('/').pop()}, 10,000 events, ${reps} reps, result ${reference}`);
 const head = ['mode', 'median ms', 'M ev/s', 'read on access', 'columns'];

@@ -41,7 +41,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-bench-'));
 const db = join(dir, 'faas.db');
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [cli, 'faas', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(p);
   return p;
 }
@@ -60,10 +63,32 @@ function waitLine(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
   });
 }
 
-async function startEndpoint(url: string, token: string, name: string, workers: number, concurrency = 1): Promise<ChildProcess> {
-  const p = runCli(['endpoint', 'start', '--service', url, '--name', name, '--workers', String(workers), '--concurrency', String(concurrency), '--cache-dir', join(dir, 'cache')], {
-    RISTRETTO_TOKEN: token,
-  });
+async function startEndpoint(
+  url: string,
+  token: string,
+  name: string,
+  workers: number,
+  concurrency = 1,
+): Promise<ChildProcess> {
+  const p = runCli(
+    [
+      'endpoint',
+      'start',
+      '--service',
+      url,
+      '--name',
+      name,
+      '--workers',
+      String(workers),
+      '--concurrency',
+      String(concurrency),
+      '--cache-dir',
+      join(dir, 'cache'),
+    ],
+    {
+      RISTRETTO_TOKEN: token,
+    },
+  );
   await waitLine(p, /attached id=/);
   return p;
 }
@@ -177,7 +202,11 @@ async function main(): Promise<void> {
     }
     echo.close();
     await stop(lat1);
-    rows.push(['no-op round trip p50 (ms)', pct(lat, 0.5).toFixed(2), `IPC floor ${pct(floor, 0.5).toFixed(3)}; goal <= 2`]);
+    rows.push([
+      'no-op round trip p50 (ms)',
+      pct(lat, 0.5).toFixed(2),
+      `IPC floor ${pct(floor, 0.5).toFixed(3)}; goal <= 2`,
+    ]);
     rows.push(['no-op round trip p99 (ms)', pct(lat, 0.99).toFixed(2), `IPC floor ${pct(floor, 0.99).toFixed(3)}`]);
     rows.push(['  p50 per round, task/IPC floor (ms)', '', roundP50s.join('  ')]);
   }
@@ -188,7 +217,10 @@ async function main(): Promise<void> {
     const names = eps.map((_, i) => `tp${nEp}-${i}`);
     // Warm-up: function import and JIT in every process, and the agents' adaptive prefetch (it grows
     // with the observed task time): one untimed run of the same size.
-    for await (const _ of fx.results(await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] }))))) void _;
+    for await (const _ of fx.results(
+      await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] }))),
+    ))
+      void _;
     const svc0 = procCpuUs(svc.pid!);
     const ep0 = eps.map((p) => treeCpuUs(p.pid!));
     const me0 = process.cpuUsage();
@@ -196,7 +228,9 @@ async function main(): Promise<void> {
     const submits: number[] = [];
     for (let rep = 0; rep < TP_REPS; rep++) {
       const t0 = performance.now();
-      const ids = await fx.batchRun(Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] })));
+      const ids = await fx.batchRun(
+        Array.from({ length: N_TASKS }, (_, i) => ({ functionId: noop, endpoint: names[i % nEp] })),
+      );
       submits.push(performance.now() - t0);
       let ok = 0;
       for await (const o of fx.results(ids)) if (o.state === 'success') ok++;
@@ -213,7 +247,11 @@ async function main(): Promise<void> {
       pct(rates, 0.5).toFixed(0),
       `median of ${TP_REPS} runs of ${N_TASKS} (${rates.map((r) => r.toFixed(0)).join(', ')}), submit ${pct(submits, 0.5).toFixed(0)} ms; goal >= 10000`,
     ]);
-    rows.push([`  CPU µs/task: service | endpoints (agent+workers) | client`, `${svcUs.toFixed(0)} | ${epUs.toFixed(0)} | ${clientUs.toFixed(0)}`, `${nEp} endpoint(s)`]);
+    rows.push([
+      `  CPU µs/task: service | endpoints (agent+workers) | client`,
+      `${svcUs.toFixed(0)} | ${epUs.toFixed(0)} | ${clientUs.toFixed(0)}`,
+      `${nEp} endpoint(s)`,
+    ]);
     await Promise.all(eps.map(stop));
   }
 
@@ -222,14 +260,24 @@ async function main(): Promise<void> {
     const procs = slots === 1 ? 1 : 2;
     const name = `ws${slots}`;
     const ep = await startEndpoint(url, token, name, procs, slots / procs);
-    for await (const _ of fx.results(await fx.batchRun(Array.from({ length: slots }, () => ({ functionId: sleep, endpoint: name, args: 1 }))))) void _;
+    for await (const _ of fx.results(
+      await fx.batchRun(Array.from({ length: slots }, () => ({ functionId: sleep, endpoint: name, args: 1 }))),
+    ))
+      void _;
     const n = 10 * slots;
     const t0 = performance.now();
-    const ids = await fx.batchRun(Array.from({ length: n }, () => ({ functionId: sleep, endpoint: name, args: SLEEP_MS })));
-    for await (const o of fx.results(ids)) if (o.state !== 'success') throw new Error(`sleep task failed: ${o.error?.message}`);
+    const ids = await fx.batchRun(
+      Array.from({ length: n }, () => ({ functionId: sleep, endpoint: name, args: SLEEP_MS })),
+    );
+    for await (const o of fx.results(ids))
+      if (o.state !== 'success') throw new Error(`sleep task failed: ${o.error?.message}`);
     const dt = performance.now() - t0;
     const eff = (10 * SLEEP_MS) / dt;
-    rows.push([`weak scaling, ${slots} async slot(s) (${procs} proc), 10 x ${SLEEP_MS} ms each`, `${(eff * 100).toFixed(1)} %`, `${n} tasks in ${dt.toFixed(0)} ms; goal >= 95 %`]);
+    rows.push([
+      `weak scaling, ${slots} async slot(s) (${procs} proc), 10 x ${SLEEP_MS} ms each`,
+      `${(eff * 100).toFixed(1)} %`,
+      `${n} tasks in ${dt.toFixed(0)} ms; goal >= 95 %`,
+    ]);
     await stop(ep);
   }
 

@@ -33,10 +33,15 @@ const chunksize = Number(opt('--chunksize', '100000'));
 const threads = !argv.includes('--no-threads');
 if (!existsSync(file)) throw new Error(`${file} is missing: npx tsx bench/make-adl-dataset.ts`);
 // As the iterative executor does: a sync-read helper (trees that have one) starts from the bundled runtime.
-const syncRead = (await import('../src/io/sync-read.ts').catch(() => undefined)) as { setSyncReadHelperEntry?: (u: URL) => void } | undefined;
+const syncRead = (await import('../src/io/sync-read.ts').catch(() => undefined)) as
+  | { setSyncReadHelperEntry?: (u: URL) => void }
+  | undefined;
 syncRead?.setSyncReadHelperEntry?.(await workerRuntime());
 
-const plan = await planWork([{ name: 'adl', files: [{ path: file, tree: 'Events' }], metadata: {} }], { chunksize, align: true });
+const plan = await planWork([{ name: 'adl', files: [{ path: file, tree: 'Events' }], metadata: {} }], {
+  chunksize,
+  align: true,
+});
 const items = plan.items;
 const events = items.reduce((n, it) => n + it.entryStop - it.entryStart, 0);
 console.log(`${file}: ${events.toLocaleString()} events, ${items.length} chunks; reps ${reps}`);
@@ -84,5 +89,7 @@ for (const q of queries) {
       await ex.close();
     }
   }
-  console.log(`Q${q}  ${first.toFixed(0).padStart(6)}  ${cold.toFixed(2).padStart(6)}  ${warm.toFixed(2).padStart(6)}  ${th.toFixed(2).padStart(6)}  ${String(passes).padStart(3)}  ${total}`);
+  console.log(
+    `Q${q}  ${first.toFixed(0).padStart(6)}  ${cold.toFixed(2).padStart(6)}  ${warm.toFixed(2).padStart(6)}  ${th.toFixed(2).padStart(6)}  ${String(passes).padStart(3)}  ${total}`,
+  );
 }

@@ -24,7 +24,11 @@ function median(xs: number[]): number {
 }
 
 // Validation cases: median of 7 runs each, after one warm-up.
-const cases = (JSON.parse(readFileSync(join(shared, 'pyhf-validation.json'), 'utf8')) as { cases: { name: string; workspace: WorkspaceSpec; poi_test: number; test_stat: 'q' | 'qtilde' | 'q0' }[] }).cases;
+const cases = (
+  JSON.parse(readFileSync(join(shared, 'pyhf-validation.json'), 'utf8')) as {
+    cases: { name: string; workspace: WorkspaceSpec; poi_test: number; test_stat: 'q' | 'qtilde' | 'q0' }[];
+  }
+).cases;
 const perCase: Record<string, number> = {};
 for (const c of cases) {
   const model = buildModel(c.workspace);
@@ -64,7 +68,11 @@ try {
       patches: chosen.length,
       failed,
       totalSeconds: Number(total.toFixed(2)),
-      msPerPatch: { median: Number(median(times).toFixed(1)), max: Number(Math.max(...times).toFixed(1)), first: Number(times[0].toFixed(1)) },
+      msPerPatch: {
+        median: Number(median(times).toFixed(1)),
+        max: Number(Math.max(...times).toFixed(1)),
+        first: Number(times[0].toFixed(1)),
+      },
       sbottom_1300_850_60: first,
     }),
   );

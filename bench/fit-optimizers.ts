@@ -15,13 +15,24 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, hypotest, loadWorkspace, patchWorkspace, readPatches, testPatch, type FitOptimizer, type InterpCode, type WorkspaceSpec } from '../src/fit/index.ts';
+import {
+  buildModel,
+  hypotest,
+  loadWorkspace,
+  patchWorkspace,
+  readPatches,
+  testPatch,
+  type FitOptimizer,
+  type InterpCode,
+  type WorkspaceSpec,
+} from '../src/fit/index.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
 const nAtlas = Number(process.argv[2] ?? 10);
 const OPTS: FitOptimizer[] = ['slsqp', 'slsqp-fd', 'lbfgsb'];
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
-const perOpt = (f: (o: FitOptimizer) => number): Record<string, number> => Object.fromEntries(OPTS.map((o) => [o, f(o)]));
+const perOpt = (f: (o: FitOptimizer) => number): Record<string, number> =>
+  Object.fromEntries(OPTS.map((o) => [o, f(o)]));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,7 +52,12 @@ const cases = (JSON.parse(readFileSync(join(shared, 'pyhf-validation.json'), 'ut
 const rows: Record<string, unknown>[] = [];
 for (const c of cases) {
   // The file's histosys numbers were made with code0 (see test/fit/validation.test.ts).
-  const model = buildModel(c.workspace, { interp: { normsys: c.interpolation.normsys, histosys: c.name.includes('histosys') ? 'code0' : c.interpolation.histosys } });
+  const model = buildModel(c.workspace, {
+    interp: {
+      normsys: c.interpolation.normsys,
+      histosys: c.name.includes('histosys') ? 'code0' : c.interpolation.histosys,
+    },
+  });
   const times: Record<string, number[]> = Object.fromEntries(OPTS.map((o) => [o, []]));
   const dev: Record<string, number> = {};
   for (let rep = 0; rep < 6; rep++) {
@@ -54,7 +70,12 @@ for (const c of cases) {
       dev[optimizer] = Math.max(...ours.map((x, i) => Math.abs(x - ref[i]) / ref[i]));
     }
   }
-  rows.push({ case: c.name, tolerance: c.rel_tolerance, ms: perOpt((o) => round(median(times[o]), 3)), maxRelDev: perOpt((o) => Number(dev[o].toExponential(2))) });
+  rows.push({
+    case: c.name,
+    tolerance: c.rel_tolerance,
+    ms: perOpt((o) => round(median(times[o]), 3)),
+    maxRelDev: perOpt((o) => Number(dev[o].toExponential(2))),
+  });
 }
 console.log(JSON.stringify({ section: 'validation', rows }));
 
@@ -82,7 +103,8 @@ try {
         const d = Math.abs(v - ref[i]) / Math.abs(ref[i]);
         if (d > maxRel[o]) {
           maxRel[o] = d;
-          worst[o] = `${p.name} ${i === 0 ? 'obs' : `exp[${i - 1}]`}: ${v.toExponential(6)} vs ${ref[i].toExponential(6)}`;
+          worst[o] =
+            `${p.name} ${i === 0 ? 'obs' : `exp[${i - 1}]`}: ${v.toExponential(6)} vs ${ref[i].toExponential(6)}`;
         }
       });
   }
@@ -94,7 +116,9 @@ try {
       msMedian: perOpt((o) => round(median(times[o]), 1)),
       maxRelDiffVsSlsqpFd: perOpt((o) => Number(maxRel[o].toExponential(2))),
       worst,
-      load: loadavg().map((x) => x.toFixed(1)).join(' '),
+      load: loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
     }),
   );
 } finally {

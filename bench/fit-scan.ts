@@ -17,13 +17,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SCAN_OPTIMIZER, loadWorkspace, readPatches, scan, type FaasScanStats, type FitOptimizer, type ScanExecutor, type ScanRecord } from '../src/fit/index.ts';
+import {
+  DEFAULT_SCAN_OPTIMIZER,
+  loadWorkspace,
+  readPatches,
+  scan,
+  type FaasScanStats,
+  type FitOptimizer,
+  type ScanExecutor,
+  type ScanRecord,
+} from '../src/fit/index.ts';
 import { Procs } from '../test/faas/helpers.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
 const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1);
 const onlyArg = process.argv.indexOf('--only');
-const executors = (onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['iterative', 'threads', 'faas']) as ScanExecutor[];
+const executors = (
+  onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['iterative', 'threads', 'faas']
+) as ScanExecutor[];
 const optArg = process.argv.indexOf('--optimizers');
 const optimizers = (optArg > 0 ? process.argv[optArg + 1].split(',') : [DEFAULT_SCAN_OPTIMIZER]) as FitOptimizer[];
 
@@ -45,22 +56,36 @@ try {
   const reference = new Map<FitOptimizer, Map<string, string>>();
   for (let round = 0; round < rounds; round++) {
     for (const executor of executors)
-    for (const optimizer of optimizers) {
-      let stats: FaasScanStats | undefined;
-      const load = loadavg()[0].toFixed(1);
-      const t0 = performance.now();
-      const s = await scan(bkg, patches, {
-        executor,
-        workers: 2,
-        optimizer,
-        faas: { serviceUrl: url, endpoints: ['ep-a', 'ep-b'], token, onStats: (x) => (stats = x) },
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      const mine = new Map(s.results.map((r) => [r.name, key(r)]));
-      if (!reference.has(optimizer)) reference.set(optimizer, mine);
-      const same = [...reference.get(optimizer)!].every(([n, k]) => mine.get(n) === k);
-      console.log(JSON.stringify({ round, executor, optimizer, workers: 2, patches: patches.length, seconds: Number(seconds.toFixed(2)), perPatchMs: Number(((seconds * 1000) / patches.length).toFixed(1)), failed: s.failed.length, identicalToFirst: same, load1min: load, ...(stats ? { faas: stats } : {}) }));
-    }
+      for (const optimizer of optimizers) {
+        let stats: FaasScanStats | undefined;
+        const load = loadavg()[0].toFixed(1);
+        const t0 = performance.now();
+        const s = await scan(bkg, patches, {
+          executor,
+          workers: 2,
+          optimizer,
+          faas: { serviceUrl: url, endpoints: ['ep-a', 'ep-b'], token, onStats: (x) => (stats = x) },
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        const mine = new Map(s.results.map((r) => [r.name, key(r)]));
+        if (!reference.has(optimizer)) reference.set(optimizer, mine);
+        const same = [...reference.get(optimizer)!].every(([n, k]) => mine.get(n) === k);
+        console.log(
+          JSON.stringify({
+            round,
+            executor,
+            optimizer,
+            workers: 2,
+            patches: patches.length,
+            seconds: Number(seconds.toFixed(2)),
+            perPatchMs: Number(((seconds * 1000) / patches.length).toFixed(1)),
+            failed: s.failed.length,
+            identicalToFirst: same,
+            load1min: load,
+            ...(stats ? { faas: stats } : {}),
+          }),
+        );
+      }
   }
 } finally {
   await procs.cleanup();

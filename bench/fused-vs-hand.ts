@@ -30,7 +30,12 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'), queries: [1, 2, 3, 4, 5, 6, 7, 8], reps: 3, chunksize: 100_000 };
+  const a: Args = {
+    file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'),
+    queries: [1, 2, 3, 4, 5, 6, 7, 8],
+    reps: 3,
+    chunksize: 100_000,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -48,11 +53,18 @@ type Hists = Record<string, Hist>;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (!existsSync(args.file)) throw new Error(`${args.file} is missing: build it with  npx tsx bench/make-adl-dataset.ts`);
+  if (!existsSync(args.file))
+    throw new Error(`${args.file} is missing: build it with  npx tsx bench/make-adl-dataset.ts`);
   const reader = await openReader(args.file);
   const n = reader.numEntries;
-  console.log(`${args.file}: ${n.toLocaleString()} events, chunks of ${args.chunksize.toLocaleString()}, best of ${args.reps} per chunk`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `${args.file}: ${n.toLocaleString()} events, chunks of ${args.chunksize.toLocaleString()}, best of ${args.reps} per chunk`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   const rows: string[] = [];
   for (const q of args.queries) {
     const hand = (await loadProcessor(resolve(repo, 'bench', 'hand', `query-${q}.ts`))) as Processor<Hists>;
@@ -63,7 +75,14 @@ async function main(): Promise<void> {
     let prefetch: string[] | undefined;
     for (let start = 0; start < n; start += args.chunksize) {
       const stop = Math.min(n, start + args.chunksize);
-      const ctx: ProcessContext = { dataset: 'adl', file: args.file, tree: 'Events', entryStart: start, entryStop: stop, metadata: {} } as ProcessContext;
+      const ctx: ProcessContext = {
+        dataset: 'adl',
+        file: args.file,
+        tree: 'Events',
+        entryStart: start,
+        entryStop: stop,
+        metadata: {},
+      } as ProcessContext;
       const r = await runOnEvents(
         reader,
         start,
@@ -98,7 +117,9 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(row);
   }
-  console.log(`\n| query | hand loop (process only) | idiomatic, fused | fused / hand | same histograms |\n|---|---|---|---|---|\n${rows.join('\n')}`);
+  console.log(
+    `\n| query | hand loop (process only) | idiomatic, fused | fused / hand | same histograms |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+  );
   await reader.close?.();
 }
 

@@ -47,7 +47,15 @@ function handBare(v: Float32Array, counts: Float64Array, lo: number, hi: number,
   }
 }
 
-function handWeighted(v: Float32Array, wt: Float32Array, sumw: Float64Array, sumw2: Float64Array, lo: number, hi: number, n: number): void {
+function handWeighted(
+  v: Float32Array,
+  wt: Float32Array,
+  sumw: Float64Array,
+  sumw2: Float64Array,
+  lo: number,
+  hi: number,
+  n: number,
+): void {
   const scale = n / (hi - lo);
   for (let i = 0; i < v.length; i++) {
     const z = (v[i] - lo) * scale;
@@ -83,7 +91,13 @@ function refCount(v: Float32Array, lo: number, hi: number, n: number): Float64Ar
   return c;
 }
 
-function refWeighted(v: Float32Array, wt: Float32Array, lo: number, hi: number, n: number): [Float64Array, Float64Array] {
+function refWeighted(
+  v: Float32Array,
+  wt: Float32Array,
+  lo: number,
+  hi: number,
+  n: number,
+): [Float64Array, Float64Array] {
   const sw = new Float64Array(n + 2);
   const sw2 = new Float64Array(n + 2);
   for (let i = 0; i < v.length; i++) {
@@ -142,7 +156,9 @@ const rows: { name: string; hist: number; hand: number }[] = [];
   check('1-D', new Hist(new Regular(100, 0, 200)).fill(x).values({ flow: true }), ref);
   const hand1 = new Float64Array(102);
   handCount(x, hand1, 0, 200, 100);
-  console.log(`1-D: the hand loop bins ${offByRounding(hand1, ref)} of ${N} entries differently from the exact formula`);
+  console.log(
+    `1-D: the hand loop bins ${offByRounding(hand1, ref)} of ${N} entries differently from the exact formula`,
+  );
   const [hist, hand] = medians(
     () => void new Hist(new Regular(100, 0, 200)).fill(x),
     () => handCount(x, new Float64Array(102), 0, 200, 100),
@@ -180,6 +196,9 @@ const rows: { name: string; hist: number; hand: number }[] = [];
 }
 
 const M = (s: number): string => (N / s / 1e6).toFixed(0).padStart(9);
-console.log(`hist fill, ${(N / 1e6).toFixed(1)} M float32 values, median of ${REPEATS} alternating runs (results checked against the exact reference)\n`);
+console.log(
+  `hist fill, ${(N / 1e6).toFixed(1)} M float32 values, median of ${REPEATS} alternating runs (results checked against the exact reference)\n`,
+);
 console.log(`${'case'.padEnd(42)} ${'hist M/s'.padStart(9)} ${'hand M/s'.padStart(9)} ${'hist/hand'.padStart(9)}`);
-for (const r of rows) console.log(`${r.name.padEnd(42)} ${M(r.hist)} ${M(r.hand)} ${(r.hand / r.hist).toFixed(2).padStart(9)}`);
+for (const r of rows)
+  console.log(`${r.name.padEnd(42)} ${M(r.hist)} ${M(r.hand)} ${(r.hand / r.hist).toFixed(2).padStart(9)}`);

@@ -84,11 +84,18 @@ function handAllPairs(mu: Collection): Result {
     for (let a = offsets[e]; a < hi; a++) {
       for (let b = a + 1; b < hi; b++) {
         if (q[a] * q[b] >= 0) continue;
-        const px1 = pt[a] * Math.cos(phi[a]), py1 = pt[a] * Math.sin(phi[a]), pz1 = pt[a] * Math.sinh(eta[a]);
-        const px2 = pt[b] * Math.cos(phi[b]), py2 = pt[b] * Math.sin(phi[b]), pz2 = pt[b] * Math.sinh(eta[b]);
+        const px1 = pt[a] * Math.cos(phi[a]),
+          py1 = pt[a] * Math.sin(phi[a]),
+          pz1 = pt[a] * Math.sinh(eta[a]);
+        const px2 = pt[b] * Math.cos(phi[b]),
+          py2 = pt[b] * Math.sin(phi[b]),
+          pz2 = pt[b] * Math.sinh(eta[b]);
         const e1 = Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m[a] * m[a]);
         const e2 = Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m[b] * m[b]);
-        const x = px1 + px2, y = py1 + py2, z = pz1 + pz2, en = e1 + e2;
+        const x = px1 + px2,
+          y = py1 + py2,
+          z = pz1 + pz2,
+          en = e1 + e2;
         out[k++] = Math.sqrt(Math.max(0, en * en - x * x - y * y - z * z));
       }
     }
@@ -112,11 +119,18 @@ function handExactlyTwo(mu: Collection): Result {
     if (offsets[e + 1] - a !== 2) continue;
     const b = a + 1;
     if (q[a] * q[b] >= 0) continue;
-    const px1 = pt[a] * Math.cos(phi[a]), py1 = pt[a] * Math.sin(phi[a]), pz1 = pt[a] * Math.sinh(eta[a]);
-    const px2 = pt[b] * Math.cos(phi[b]), py2 = pt[b] * Math.sin(phi[b]), pz2 = pt[b] * Math.sinh(eta[b]);
+    const px1 = pt[a] * Math.cos(phi[a]),
+      py1 = pt[a] * Math.sin(phi[a]),
+      pz1 = pt[a] * Math.sinh(eta[a]);
+    const px2 = pt[b] * Math.cos(phi[b]),
+      py2 = pt[b] * Math.sin(phi[b]),
+      pz2 = pt[b] * Math.sinh(eta[b]);
     const e1 = Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m[a] * m[a]);
     const e2 = Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m[b] * m[b]);
-    const x = px1 + px2, y = py1 + py2, z = pz1 + pz2, en = e1 + e2;
+    const x = px1 + px2,
+      y = py1 + py2,
+      z = pz1 + pz2,
+      en = e1 + e2;
     out[k++] = Math.sqrt(Math.max(0, en * en - x * x - y * y - z * z));
   }
   return summarize(out.subarray(0, k));
@@ -244,7 +258,10 @@ function handQ5({ mu, met }: Q5Input): Result {
   const massC = mu.fields.mass as Float32Array;
   const q = mu.fields.charge as Int32Array;
   const n = off.length - 1;
-  let px = new Float64Array(16), py = new Float64Array(16), pz = new Float64Array(16), en = new Float64Array(16);
+  let px = new Float64Array(16),
+    py = new Float64Array(16),
+    pz = new Float64Array(16),
+    en = new Float64Array(16);
   const selected = new Float64Array(n);
   let filled = 0;
   for (let e = 0; e < n; e++) {
@@ -258,8 +275,11 @@ function handQ5({ mu, met }: Q5Input): Result {
       en = new Float64Array(2 * m);
     }
     for (let i = 0; i < m; i++) {
-      const pt = ptC[a + i], phi = phiC[a + i];
-      const x = pt * Math.cos(phi), y = pt * Math.sin(phi), z = pt * Math.sinh(etaC[a + i]);
+      const pt = ptC[a + i],
+        phi = phiC[a + i];
+      const x = pt * Math.cos(phi),
+        y = pt * Math.sin(phi),
+        z = pt * Math.sinh(etaC[a + i]);
       const mass = massC[a + i];
       px[i] = x;
       py[i] = y;
@@ -271,7 +291,10 @@ function handQ5({ mu, met }: Q5Input): Result {
       const qi = q[a + i];
       for (let k = i + 1; k < m; k++) {
         if (qi * q[a + k] >= 0) continue;
-        const t = en[i] + en[k], x = px[i] + px[k], y = py[i] + py[k], z = pz[i] + pz[k];
+        const t = en[i] + en[k],
+          x = px[i] + px[k],
+          y = py[i] + py[k],
+          z = pz[i] + pz[k];
         const m2 = t * t - x * x - y * y - z * z;
         const mass = m2 > 0 ? Math.sqrt(m2) : 0;
         if (mass >= 60 && mass <= 120) {
@@ -307,7 +330,13 @@ function mixTypeFeedback(): void {
       const flat = C.from([1, 0, 1]) as NumericArray;
       const c: Collection = {
         offsets,
-        fields: { pt: content, eta: content, phi: content, mass: content, charge: C.from([1, 0, 1, 1, 0]) as NumericArray },
+        fields: {
+          pt: content,
+          eta: content,
+          phi: content,
+          mass: content,
+          charge: C.from([1, 0, 1, 1, 0]) as NumericArray,
+        },
       };
       const m = ak.gt(j, 0);
       ak.selectObjects(j, m);
@@ -438,7 +467,9 @@ for (const { title, input, paths, parts = [] } of scenarios) {
     const ok = !checked || agree(t.result, hand.result);
     failed ||= !ok;
     console.log(
-      `  ${name.padEnd(72)} ${t.ms.toFixed(1).padStart(8)} ${(EVENTS / t.ms / 1e3).toFixed(1).padStart(8)} ${(t.ms / hand.ms)
+      `  ${name.padEnd(72)} ${t.ms.toFixed(1).padStart(8)} ${(EVENTS / t.ms / 1e3).toFixed(1).padStart(8)} ${(
+        t.ms / hand.ms
+      )
         .toFixed(2)
         .padStart(7)}  ${checked ? t.result.pairs : ''}${ok ? '' : '  MISMATCH vs hand loop'}`,
     );

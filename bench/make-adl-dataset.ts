@@ -77,11 +77,13 @@ function parseArgs(argv: string[]): Options {
       o.layout = v;
     } else if (k === '--codec') {
       const [c, level] = v.toUpperCase().split(':');
-      if (c !== 'UNCOMPRESSED' && c !== 'SNAPPY' && c !== 'ZSTD') throw new Error('--codec is UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL]');
+      if (c !== 'UNCOMPRESSED' && c !== 'SNAPPY' && c !== 'ZSTD')
+        throw new Error('--codec is UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL]');
       o.codec = c;
       if (level !== undefined) {
         o.level = Number(level);
-        if (c !== 'ZSTD' || !Number.isInteger(o.level) || o.level < 1 || o.level > 22) throw new Error('a codec level is ZSTD:1 … ZSTD:22');
+        if (c !== 'ZSTD' || !Number.isInteger(o.level) || o.level < 1 || o.level > 22)
+          throw new Error('a codec level is ZSTD:1 … ZSTD:22');
       }
     } else throw new Error(`unknown option ${k} (known: --input --out --copies --rowgroup --codec --layout --seed)`);
   }
@@ -98,19 +100,39 @@ interface CollectionSpec {
 
 const COLLECTIONS: CollectionSpec[] = [
   { name: 'Jet', fields: ['pt', 'eta', 'phi', 'mass', 'btag'].map((name) => ({ name, type: 'FLOAT' as const })) },
-  { name: 'Muon', fields: [...['pt', 'eta', 'phi', 'mass'].map((name) => ({ name, type: 'FLOAT' as const })), { name: 'charge', type: 'INT32' as const }] },
-  { name: 'Electron', fields: [...['pt', 'eta', 'phi', 'mass'].map((name) => ({ name, type: 'FLOAT' as const })), { name: 'charge', type: 'INT32' as const }] },
+  {
+    name: 'Muon',
+    fields: [
+      ...['pt', 'eta', 'phi', 'mass'].map((name) => ({ name, type: 'FLOAT' as const })),
+      { name: 'charge', type: 'INT32' as const },
+    ],
+  },
+  {
+    name: 'Electron',
+    fields: [
+      ...['pt', 'eta', 'phi', 'mass'].map((name) => ({ name, type: 'FLOAT' as const })),
+      { name: 'charge', type: 'INT32' as const },
+    ],
+  },
 ];
 const MET_FIELDS = ['pt', 'phi'];
 
 /** The flat (NanoAOD-style) schema: top-level scalars, counts and one list column per collection field. */
 function flatSchemaOf(): SchemaElement[] {
-  const s: SchemaElement[] = [{ name: 'schema', num_children: MET_FIELDS.length + COLLECTIONS.reduce((n, c) => n + 1 + c.fields.length, 0) }];
+  const s: SchemaElement[] = [
+    { name: 'schema', num_children: MET_FIELDS.length + COLLECTIONS.reduce((n, c) => n + 1 + c.fields.length, 0) },
+  ];
   for (const f of MET_FIELDS) s.push({ name: `MET_${f}`, repetition_type: 'REQUIRED', type: 'FLOAT' });
   for (const c of COLLECTIONS) {
     s.push({ name: `n${c.name}`, repetition_type: 'REQUIRED', type: 'INT64' });
     for (const f of c.fields) {
-      s.push({ name: `${c.name}_${f.name}`, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 });
+      s.push({
+        name: `${c.name}_${f.name}`,
+        repetition_type: 'REQUIRED',
+        converted_type: 'LIST',
+        logical_type: { type: 'LIST' },
+        num_children: 1,
+      });
       s.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
       s.push({ name: 'element', repetition_type: 'REQUIRED', type: f.type });
     }
@@ -123,7 +145,13 @@ function schemaOf(): SchemaElement[] {
   s.push({ name: 'MET', repetition_type: 'REQUIRED', num_children: MET_FIELDS.length });
   for (const f of MET_FIELDS) s.push({ name: f, repetition_type: 'REQUIRED', type: 'FLOAT' });
   for (const c of COLLECTIONS) {
-    s.push({ name: c.name, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 });
+    s.push({
+      name: c.name,
+      repetition_type: 'REQUIRED',
+      converted_type: 'LIST',
+      logical_type: { type: 'LIST' },
+      num_children: 1,
+    });
     s.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
     s.push({ name: 'element', repetition_type: 'REQUIRED', num_children: c.fields.length });
     for (const f of c.fields) s.push({ name: f.name, repetition_type: 'REQUIRED', type: f.type });
@@ -140,7 +168,10 @@ interface Source {
 
 async function readSource(path: string): Promise<Source> {
   const reader = await openReader(path);
-  const names = [...MET_FIELDS.map((f) => `MET_${f}`), ...COLLECTIONS.flatMap((c) => c.fields.map((f) => `${c.name}_${f.name}`))];
+  const names = [
+    ...MET_FIELDS.map((f) => `MET_${f}`),
+    ...COLLECTIONS.flatMap((c) => c.fields.map((f) => `${c.name}_${f.name}`)),
+  ];
   const cols = await reader.read(names, 0, reader.numEntries);
   await reader.close();
   const met: Source['met'] = {};
@@ -178,7 +209,12 @@ function makeCopy(src: Source, copy: number, rng: Rng): Source {
     const phi = s.fields.phi;
     const mass = s.fields.mass;
     const m = pt.length;
-    const out = { pt: new Float32Array(m), eta: new Float32Array(m), phi: new Float32Array(m), mass: new Float32Array(m) };
+    const out = {
+      pt: new Float32Array(m),
+      eta: new Float32Array(m),
+      phi: new Float32Array(m),
+      mass: new Float32Array(m),
+    };
     for (let k = 0; k < m; k++) {
       const scale = 0.97 + 0.06 * rng.uniform();
       out.pt[k] = pt[k] * scale;
@@ -198,7 +234,7 @@ function concatCopies(parts: Source[]): Source {
   for (const f of MET_FIELDS) {
     const a = new Float32Array(n);
     let at = 0;
-    for (const p of parts) (a.set(p.met[f], at), (at += p.n));
+    for (const p of parts) a.set(p.met[f], at), (at += p.n);
     met[f] = a;
   }
   const coll: Source['coll'] = {};
@@ -279,7 +315,12 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, la
   const flat = layout === 'flat';
   for (const f of MET_FIELDS) {
     const path = flat ? [`MET_${f}`] : ['MET', f];
-    put(path, elementsOf(schema, path).at(-1)!, { values: g.met[f], definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
+    put(path, elementsOf(schema, path).at(-1)!, {
+      values: g.met[f],
+      definitionLevels: [],
+      repetitionLevels: [],
+      maxDefinitionLevel: 0,
+    } as unknown as PageData);
   }
   for (const c of COLLECTIONS) {
     const cc = g.coll[c.name];
@@ -288,7 +329,12 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, la
       const counts = new BigInt64Array(g.n);
       for (let i = 0; i < g.n; i++) counts[i] = BigInt(cc.offsets[i + 1] - cc.offsets[i]);
       const path = [`n${c.name}`];
-      put(path, elementsOf(schema, path).at(-1)!, { values: counts, definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 } as unknown as PageData);
+      put(path, elementsOf(schema, path).at(-1)!, {
+        values: counts,
+        definitionLevels: [],
+        repetitionLevels: [],
+        maxDefinitionLevel: 0,
+      } as unknown as PageData);
     }
     const { def, rep, slotOf } = listLevels(cc.offsets);
     for (const f of c.fields) {
@@ -296,13 +342,23 @@ function writeRowGroup(pq: ParquetWriter, schema: SchemaElement[], g: Source, la
       const values = new Array<number | undefined>(slotOf.length);
       for (let s = 0; s < slotOf.length; s++) values[s] = slotOf[s] >= 0 ? content[slotOf[s]] : undefined;
       const path = flat ? [`${c.name}_${f.name}`, 'list', 'element'] : [c.name, 'list', 'element', f.name];
-      put(path, elementsOf(schema, path).at(-1)!, { values, definitionLevels: def, repetitionLevels: rep, maxDefinitionLevel: 1 } as unknown as PageData);
+      put(path, elementsOf(schema, path).at(-1)!, {
+        values,
+        definitionLevels: def,
+        repetitionLevels: rep,
+        maxDefinitionLevel: 1,
+      } as unknown as PageData);
     }
   }
   let total = 0n;
   for (const ch of chunks) total += ch.meta_data?.total_uncompressed_size ?? 0n;
   pq.num_rows += BigInt(g.n);
-  pq.row_groups.push({ columns: chunks, total_byte_size: total, num_rows: BigInt(g.n), total_compressed_size: BigInt(pq.writer.offset - groupStart) });
+  pq.row_groups.push({
+    columns: chunks,
+    total_byte_size: total,
+    num_rows: BigInt(g.n),
+    total_compressed_size: BigInt(pq.writer.offset - groupStart),
+  });
   pq.writer.flush?.();
 }
 
@@ -349,7 +405,13 @@ async function main(): Promise<void> {
   }
   // Written under a temporary name and renamed at the end: a half-written file never carries the final name.
   const partial = `${o.out}.partial`;
-  const pq = new ParquetWriter({ writer: fileWriter(partial), schema, codec: o.codec, compressors, createdBy: 'ristretto bench/make-adl-dataset.ts' });
+  const pq = new ParquetWriter({
+    writer: fileWriter(partial),
+    schema,
+    codec: o.codec,
+    compressors,
+    createdBy: 'ristretto bench/make-adl-dataset.ts',
+  });
   const total = src.n * o.copies;
   let pending: Source[] = [];
   let pendingRows = 0;
@@ -378,7 +440,9 @@ async function main(): Promise<void> {
   await pq.finish();
   renameSync(partial, o.out);
   process.stderr.write('\n');
-  console.log(`wrote ${o.out}: ${total.toLocaleString()} events, ${Math.ceil(total / o.rowgroup)} row groups, ${o.layout}, ${o.codec}${o.codec === 'ZSTD' ? `:${o.level}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${o.out}: ${total.toLocaleString()} events, ${Math.ceil(total / o.rowgroup)} row groups, ${o.layout}, ${o.codec}${o.codec === 'ZSTD' ? `:${o.level}` : ''}, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 function splitSource(s: Source, k: number): [Source, Source] {

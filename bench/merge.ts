@@ -168,10 +168,14 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const rows: Result[] = [];
   for (const mode of MODES) {
-    const p = spawnSync(process.execPath, [...process.execArgv, self, '--mode', mode, '--accumulators', String(n), '--hists', String(nh)], {
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const p = spawnSync(
+      process.execPath,
+      [...process.execArgv, self, '--mode', mode, '--accumulators', String(n), '--hists', String(nh)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const line = p.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (p.stderr.trim()) process.stderr.write(p.stderr);
     if (!line) throw new Error(`mode ${mode} failed (exit ${p.status})`);

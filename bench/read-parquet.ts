@@ -88,7 +88,10 @@ async function makeSynthetic(): Promise<void> {
   for (let a = 0; a < rows; a += 50_000) {
     const b = Math.min(rows, a + 50_000);
     const lo = offsets[a];
-    const jagged = (x: Float32Array): Column => ({ offsets: offsets.subarray(a, b + 1).map((v) => v - lo), content: x.subarray(lo, offsets[b]) });
+    const jagged = (x: Float32Array): Column => ({
+      offsets: offsets.subarray(a, b + 1).map((v) => v - lo),
+      content: x.subarray(lo, offsets[b]),
+    });
     w.write({
       MET_pt: out.MET_pt.subarray(a, b),
       MET_phi: out.MET_phi.subarray(a, b),
@@ -122,7 +125,15 @@ async function makeSynthetic(): Promise<void> {
       return { pt: out.Jet_pt[d], eta: out.Jet_eta[d], phi: out.Jet_phi[d], mass: out.Jet_mass[d] };
     }),
   );
-  parquetWriteFile({ filename: SYN_NESTED, schema, rowGroupSize: 50_000, columnData: [{ name: 'MET', data: met }, { name: 'Jet', data: jets }] });
+  parquetWriteFile({
+    filename: SYN_NESTED,
+    schema,
+    rowGroupSize: 50_000,
+    columnData: [
+      { name: 'MET', data: met },
+      { name: 'Jet', data: jets },
+    ],
+  });
 }
 
 function sumOf(c: Column): number {
@@ -193,13 +204,17 @@ const cases: [label: string, path: string, branch: string, hyColumn: string, fie
   [`synthetic nested ${rows / 1000}k`, SYN_NESTED, 'Jet_pt', 'Jet', 'pt'],
 ];
 const fmt = (evs: number) => `${(evs / 1e6).toFixed(2)} M/s`;
-console.log(`reps ${reps} (median), file sizes: ${[SYN_FLAT, SYN_NESTED].map((p) => `${(readFileSync(p).length / 1e6).toFixed(1)} MB`).join(', ')}`);
+console.log(
+  `reps ${reps} (median), file sizes: ${[SYN_FLAT, SYN_NESTED].map((p) => `${(readFileSync(p).length / 1e6).toFixed(1)} MB`).join(', ')}`,
+);
 console.log('| file | branch | ristretto ev/s | hyparquet onChunk ev/s | speed-up | sums agree |');
 console.log('| --- | --- | ---: | ---: | ---: | --- |');
 for (const [label, path, branch, col, field] of cases) {
   const a = await time(() => ristretto(path, branch));
   const b = await time(() => hyparquet(path, col, field));
   const agree = a.n === b.n && Math.abs(a.sum - b.sum) <= 1e-9 * Math.abs(b.sum);
-  console.log(`| ${label} | ${branch} | ${fmt((a.n / a.ms) * 1e3)} | ${fmt((b.n / b.ms) * 1e3)} | ${(b.ms / a.ms).toFixed(1)}× | ${agree ? 'yes' : `NO (${a.sum} vs ${b.sum})`} |`);
+  console.log(
+    `| ${label} | ${branch} | ${fmt((a.n / a.ms) * 1e3)} | ${fmt((b.n / b.ms) * 1e3)} | ${(b.ms / a.ms).toFixed(1)}× | ${agree ? 'yes' : `NO (${a.sum} vs ${b.sum})`} |`,
+  );
   if (!agree) process.exitCode = 1;
 }

@@ -16,9 +16,15 @@ const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 5);
 
 const JSROOT: string = 'jsroot';
 const JSROOT_TREE: string = 'jsroot/tree';
-const { openFile } = (await import(JSROOT)) as { openFile(p: string): Promise<{ readObject(n: string): Promise<unknown> }> };
+const { openFile } = (await import(JSROOT)) as {
+  openFile(p: string): Promise<{ readObject(n: string): Promise<unknown> }>;
+};
 const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as {
-  TSelector: new () => { addBranch(name: string): number; tgtobj: Record<string, unknown>; Process(entry: number): void };
+  TSelector: new () => {
+    addBranch(name: string): number;
+    tgtobj: Record<string, unknown>;
+    Process(entry: number): void;
+  };
   treeProcess(tree: unknown, sel: unknown): Promise<unknown>;
 };
 
@@ -95,7 +101,8 @@ async function bench(label: string, file: string, treeName: string, pick: (r: Ro
 
   const ours = checksum(await reader.read(names, 0, reader.numEntries));
   const theirs = await jsrootSum(tree, ordered);
-  if (Math.abs(ours - theirs) > 1e-6 * Math.max(1, Math.abs(theirs))) throw new Error(`${label}: checksums differ (ristretto ${ours}, jsroot ${theirs})`);
+  if (Math.abs(ours - theirs) > 1e-6 * Math.max(1, Math.abs(theirs)))
+    throw new Error(`${label}: checksums differ (ristretto ${ours}, jsroot ${theirs})`);
 
   const ristrettoMs = await time(() => reader.read(names, 0, reader.numEntries));
   const jsrootMs = await time(() => jsrootSum(tree, ordered));
@@ -108,9 +115,21 @@ async function bench(label: string, file: string, treeName: string, pick: (r: Ro
 const rows: Row[] = [];
 const RUN = 'Run2012B_SingleMu_10000.root';
 rows.push(await bench('Run2012B flat MET_pt', RUN, 'Events', () => ['MET_pt']));
-rows.push(await bench('Run2012B jets (nJet + 4 Jet_*)', RUN, 'Events', () => ['nJet', 'Jet_pt', 'Jet_eta', 'Jet_phi', 'Jet_mass']));
+rows.push(
+  await bench('Run2012B jets (nJet + 4 Jet_*)', RUN, 'Events', () => [
+    'nJet',
+    'Jet_pt',
+    'Jet_eta',
+    'Jet_phi',
+    'Jet_mass',
+  ]),
+);
 for (const codec of ['uncompressed', 'zlib', 'lz4', 'lzma', 'zstd']) {
-  rows.push(await bench(`uproot-HZZ-${codec}, all 51 branches`, `uproot-HZZ-${codec}.root`, 'events', (r) => r.branches().map((b) => b.name)));
+  rows.push(
+    await bench(`uproot-HZZ-${codec}, all 51 branches`, `uproot-HZZ-${codec}.root`, 'events', (r) =>
+      r.branches().map((b) => b.name),
+    ),
+  );
 }
 
 const fmt = (x: number, d = 1): string => x.toFixed(d);

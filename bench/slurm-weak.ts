@@ -34,7 +34,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-weak-'));
 const procs: ChildProcess[] = [];
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const p = spawn(process.execPath, [cli, 'faas', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   procs.push(p);
   return p;
 }
@@ -74,12 +77,39 @@ interface RunResult {
 async function main() {
   const db = join(dir, 'faas.db');
   const [, token] = await line(run(['user', 'add', 'bench', '--db', db]), /^(rst_\S+)$/);
-  const [, url] = await line(run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']), /^listening on (\S+)$/);
+  const [, url] = await line(
+    run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']),
+    /^listening on (\S+)$/,
+  );
   const env = { RISTRETTO_TOKEN: token };
   await Promise.all(
     sizes.map((n) =>
       line(
-        run(['endpoint', 'start', '--service', url, '--name', `weak${n}`, '--cache-dir', join(dir, 'cache'), '--provider', 'slurm', '--min-blocks', '0', '--max-blocks', String(n), '--workers-per-block', '1', '--idle-timeout', '2', '--block-dir', join(dir, `blocks-${n}`)], env),
+        run(
+          [
+            'endpoint',
+            'start',
+            '--service',
+            url,
+            '--name',
+            `weak${n}`,
+            '--cache-dir',
+            join(dir, 'cache'),
+            '--provider',
+            'slurm',
+            '--min-blocks',
+            '0',
+            '--max-blocks',
+            String(n),
+            '--workers-per-block',
+            '1',
+            '--idle-timeout',
+            '2',
+            '--block-dir',
+            join(dir, `blocks-${n}`),
+          ],
+          env,
+        ),
         /attached id=/,
       ),
     ),
@@ -96,7 +126,9 @@ async function main() {
       while (jobs(name).size > 0) await sleep(250); // the previous blocks were released: a cold start
       const tasks = perBlock * n;
       const t0 = performance.now();
-      const ids = await fx.batchRun(Array.from({ length: tasks }, () => ({ functionId: fn, endpoint: name, args: taskMs })));
+      const ids = await fx.batchRun(
+        Array.from({ length: tasks }, () => ({ functionId: fn, endpoint: name, args: taskMs })),
+      );
       const seen = new Map<string, { seen: number; running: number | null }>();
       let finished = false;
       const watch = (async () => {
@@ -112,22 +144,41 @@ async function main() {
       })();
       const done: number[] = [];
       for await (const o of fx.results(ids)) {
-        if (o.result !== taskMs) throw new Error(`task ${o.taskId}: ${o.error?.message ?? `wrong result ${String(o.result)}`}`);
+        if (o.result !== taskMs)
+          throw new Error(`task ${o.taskId}: ${o.error?.message ?? `wrong result ${String(o.result)}`}`);
         done.push((performance.now() - t0) / 1000);
       }
       finished = true;
       await watch;
       const makespan = Math.max(...done);
-      const perSecond = Array.from({ length: Math.ceil(makespan) }, (_, s) => done.filter((t) => t >= s && t < s + 1).length);
-      const r: RunResult = { blocks: n, rep, tasks, makespan, jobs: [...seen].map(([id, j]) => ({ id, ...j })), perSecond };
+      const perSecond = Array.from(
+        { length: Math.ceil(makespan) },
+        (_, s) => done.filter((t) => t >= s && t < s + 1).length,
+      );
+      const r: RunResult = {
+        blocks: n,
+        rep,
+        tasks,
+        makespan,
+        jobs: [...seen].map(([id, j]) => ({ id, ...j })),
+        perSecond,
+      };
       results.push(r);
-      process.stderr.write(`max-blocks ${n} rep ${rep}: ${tasks} tasks in ${makespan.toFixed(2)} s; jobs ${r.jobs.map((j) => `${j.id}: seen ${j.seen.toFixed(1)} s, running ${j.running === null ? 'never' : `${j.running.toFixed(1)} s`}`).join('; ')}\n`);
+      process.stderr.write(
+        `max-blocks ${n} rep ${rep}: ${tasks} tasks in ${makespan.toFixed(2)} s; jobs ${r.jobs.map((j) => `${j.id}: seen ${j.seen.toFixed(1)} s, running ${j.running === null ? 'never' : `${j.running.toFixed(1)} s`}`).join('; ')}\n`,
+      );
     }
   }
   await fx.close();
   const cpu = cpus()[0]?.model ?? '?';
-  console.log(`${reps} interleaved rounds; ${perBlock} tasks of ${taskMs} ms per block; node ${process.version}; ${cpus().length} × ${cpu}; load at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log('| max blocks | tasks | makespan s (each rep) | ideal s | efficiency T(1)/T(N) | blocks started at s (first rep) | tasks/s per second (first rep) |');
+  console.log(
+    `${reps} interleaved rounds; ${perBlock} tasks of ${taskMs} ms per block; node ${process.version}; ${cpus().length} × ${cpu}; load at end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    '| max blocks | tasks | makespan s (each rep) | ideal s | efficiency T(1)/T(N) | blocks started at s (first rep) | tasks/s per second (first rep) |',
+  );
   console.log('| ---: | ---: | --- | ---: | ---: | --- | --- |');
   const mean = (n: number) => {
     const xs = results.filter((r) => r.blocks === n).map((r) => r.makespan);
@@ -137,7 +188,9 @@ async function main() {
     const rs = results.filter((r) => r.blocks === n);
     const first = rs[0];
     const starts = first.jobs.map((j) => (j.running === null ? 'pending' : j.running.toFixed(1))).join(', ');
-    console.log(`| ${n} | ${first.tasks} | ${rs.map((r) => r.makespan.toFixed(2)).join(', ')} | ${((perBlock * taskMs) / 1000).toFixed(1)} | ${(mean(sizes[0]) / mean(n)).toFixed(3)} | ${starts} | ${first.perSecond.join(' ')} |`);
+    console.log(
+      `| ${n} | ${first.tasks} | ${rs.map((r) => r.makespan.toFixed(2)).join(', ')} | ${((perBlock * taskMs) / 1000).toFixed(1)} | ${(mean(sizes[0]) / mean(n)).toFixed(3)} | ${starts} | ${first.perSecond.join(' ')} |`,
+    );
   }
 }
 
@@ -145,6 +198,8 @@ try {
   await main();
 } finally {
   // SIGTERM: the Slurm endpoints cancel their blocks before exiting.
-  await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))) : undefined)));
+  await Promise.all(
+    procs.map((p) => (p.exitCode === null ? new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))) : undefined)),
+  );
   rmSync(dir, { recursive: true, force: true });
 }

@@ -13,7 +13,11 @@ import { Rng } from '../samples/rng.ts';
 
 const rng = new Rng(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-process.stdout.write(`machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+process.stdout.write(
+  `machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
 
 const acc: Record<string, Hist> = {};
 for (let i = 0; i < 50; i++) {
@@ -22,7 +26,10 @@ for (let i = 0; i < 50; i++) {
   acc[`h${i}`] = h;
 }
 const big = new Hist(new Regular(500, 0, 1, { name: 'x' }), new Regular(500, 0, 1, { name: 'y' }));
-big.fill(Float64Array.from({ length: 100_000 }, () => rng.uniform()), Float64Array.from({ length: 100_000 }, () => rng.uniform()));
+big.fill(
+  Float64Array.from({ length: 100_000 }, () => rng.uniform()),
+  Float64Array.from({ length: 100_000 }, () => rng.uniform()),
+);
 acc['big'] = big;
 const state = new ViewState({ throttleMs: 1e9 });
 const pub: number[] = [];
@@ -33,10 +40,21 @@ for (let r = 0; r < 21; r++) {
   state.flush();
   pub.push(performance.now() - t);
 }
-process.stdout.write(`ViewState publication, 51 histograms (50 x 1000 bins + 500 x 500): median ${median(pub).toFixed(2)} ms of 21\n`);
+process.stdout.write(
+  `ViewState publication, 51 histograms (50 x 1000 bins + 500 x 500): median ${median(pub).toFixed(2)} ms of 21\n`,
+);
 
-const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(60, 60, 120, { name: 'm', label: 'm_{#mu#mu} [GeV]' }));
-h.fill('DY', Float64Array.from({ length: 10_000 }, () => 91 + 2.5 * rng.normal())).fill('data', Float64Array.from({ length: 10_000 }, () => 91 + 2.5 * rng.normal()));
+const h = new Hist(
+  new StrCategory([], { name: 'dataset', growth: true }),
+  new Regular(60, 60, 120, { name: 'm', label: 'm_{#mu#mu} [GeV]' }),
+);
+h.fill(
+  'DY',
+  Float64Array.from({ length: 10_000 }, () => 91 + 2.5 * rng.normal()),
+).fill(
+  'data',
+  Float64Array.from({ length: 10_000 }, () => 91 + 2.5 * rng.normal()),
+);
 const svg: number[] = [];
 for (let i = 0; i < 21; i++) {
   const t = performance.now();
@@ -50,5 +68,11 @@ for (let i = 0; i < 7; i++) {
   figurePNG(h, { data: ['data'], label: 'CMS Open Data', lumi: 11.6, sqrts: 8 });
   png.push(performance.now() - t);
 }
-process.stdout.write(`figureSVG stack + ratio: median ${median(svg).toFixed(2)} ms of 21; figurePNG: median ${median(png).toFixed(1)} ms of 7\n`);
-process.stdout.write(`load after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+process.stdout.write(
+  `figureSVG stack + ratio: median ${median(svg).toFixed(2)} ms of 21; figurePNG: median ${median(png).toFixed(1)} ms of 7\n`,
+);
+process.stdout.write(
+  `load after: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);

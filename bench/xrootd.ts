@@ -42,8 +42,13 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[++i];
-    if (v === undefined) throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON)`);
-    if (k === '--files') a.files = v.split(',').filter(Boolean).map((f) => resolve(f));
+    if (v === undefined)
+      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON)`);
+    if (k === '--files')
+      a.files = v
+        .split(',')
+        .filter(Boolean)
+        .map((f) => resolve(f));
     else if (k === '--queries') a.queries = v.split(',').map(Number);
     else if (k === '--reps') a.reps = Number(v);
     else if (k === '--chunksize') a.chunksize = Number(v);
@@ -91,7 +96,11 @@ async function run(file: string, query: number, chunksize: number | undefined, t
 }
 
 /** Only read (and decode) the query's columns chunk by chunk: the byte source without the processor. */
-async function readOnly(file: string, columns: readonly string[], chunksize: number): Promise<{ seconds: number; requests: number }> {
+async function readOnly(
+  file: string,
+  columns: readonly string[],
+  chunksize: number,
+): Promise<{ seconds: number; requests: number }> {
   const r0 = xrootdCounters.requests;
   const t = performance.now();
   const r = await openReader(file, { treeName: 'Events' });
@@ -108,7 +117,9 @@ async function main(): Promise<void> {
   const server = await startXrootd([]);
   const load0 = loadavg();
   console.log(`command: npx tsx bench/xrootd.ts ${process.argv.slice(2).join(' ')}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load before ${load0.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}; load before ${load0.map((l) => l.toFixed(1)).join(' ')}`,
+  );
   const rows: Record<string, unknown>[] = [];
   try {
     for (const q of args.queries) {
@@ -122,7 +133,9 @@ async function main(): Promise<void> {
           for (const side of order) {
             const r = await run(side === 'local' ? file : url, q, args.chunksize, tmp);
             (side === 'local' ? local : remote).push(r);
-            console.log(`  Q${q} ${basename(file)} ${side.padEnd(5)} rep ${rep + 1}: ${r.seconds.toFixed(2)} s, ${fmt(r.events / r.seconds)} events/s${side === 'root' ? `, ${r.requests} round trips / ${r.chunks} chunks` : ''}`);
+            console.log(
+              `  Q${q} ${basename(file)} ${side.padEnd(5)} rep ${rep + 1}: ${r.seconds.toFixed(2)} s, ${fmt(r.events / r.seconds)} events/s${side === 'root' ? `, ${r.requests} round trips / ${r.chunks} chunks` : ''}`,
+            );
           }
         }
         // the reads alone, interleaved the same way
@@ -137,10 +150,13 @@ async function main(): Promise<void> {
               readR.push(x.seconds);
               readTrips = x.requests;
             }
-            console.log(`  Q${q} ${basename(file)} read-only ${side.padEnd(5)} rep ${rep + 1}: ${x.seconds.toFixed(2)} s${side === 'root' ? `, ${x.requests} round trips` : ''}`);
+            console.log(
+              `  Q${q} ${basename(file)} read-only ${side.padEnd(5)} rep ${rep + 1}: ${x.seconds.toFixed(2)} s${side === 'root' ? `, ${x.requests} round trips` : ''}`,
+            );
           }
         }
-        if (!isDeepStrictEqual(local[0].accumulator, remote[0].accumulator)) throw new Error(`Q${q} ${file}: histograms over root:// differ from the local run`);
+        if (!isDeepStrictEqual(local[0].accumulator, remote[0].accumulator))
+          throw new Error(`Q${q} ${file}: histograms over root:// differ from the local run`);
         const bestL = Math.min(...local.map((r) => r.seconds));
         const bestR = Math.min(...remote.map((r) => r.seconds));
         const r0 = remote[0];
@@ -152,7 +168,9 @@ async function main(): Promise<void> {
           'local ev/s': fmt(r0.events / bestL),
           'root:// ev/s': fmt(r0.events / bestR),
           'root/local': (bestL / bestR).toFixed(2),
-          'steady root/local': (Math.min(...local.map((r) => r.steadySeconds)) / Math.min(...remote.map((r) => r.steadySeconds))).toFixed(2),
+          'steady root/local': (
+            Math.min(...local.map((r) => r.steadySeconds)) / Math.min(...remote.map((r) => r.steadySeconds))
+          ).toFixed(2),
           'round trips/chunk': (r0.requests / r0.chunks).toFixed(1),
           'MiB/chunk': (r0.bytes / r0.chunks / 2 ** 20).toFixed(1),
           'read-only root/local': (Math.min(...readL) / Math.min(...readR)).toFixed(2),
@@ -169,7 +187,8 @@ async function main(): Promise<void> {
   const load1 = loadavg();
   console.log(`load after ${load1.map((l) => l.toFixed(1)).join(' ')}`);
   console.table(rows);
-  if (args.out) writeFileSync(args.out, JSON.stringify({ argv: process.argv.slice(2), load: [load0, load1], rows }, null, 2));
+  if (args.out)
+    writeFileSync(args.out, JSON.stringify({ argv: process.argv.slice(2), load: [load0, load1], rows }, null, 2));
   process.exit(0);
 }
 

@@ -5,7 +5,15 @@ import type { Executor, ExecutorFactory, ExecutorOptions } from './base.ts';
 import { IterativeExecutor } from './iterative.ts';
 import { ThreadsExecutor } from './threads/index.ts';
 
-export { BaseExecutor, type Executor, type ExecutorContext, type ExecutorFactory, type ExecutorOptions, type ExecutorStats, type JobSpec } from './base.ts';
+export {
+  BaseExecutor,
+  type Executor,
+  type ExecutorContext,
+  type ExecutorFactory,
+  type ExecutorOptions,
+  type ExecutorStats,
+  type JobSpec,
+} from './base.ts';
 export { IterativeExecutor } from './iterative.ts';
 export { ThreadsExecutor } from './threads/index.ts';
 
@@ -27,7 +35,11 @@ export function createExecutor(name: string, opts: CreateExecutorOptions = {}): 
     case 'threads':
       return new ThreadsExecutor(opts);
     default:
-      throw new RistrettoError(`unknown executor "${name}"`, { executor: name }, `choose one of: ${EXECUTOR_NAMES.join(', ')}`);
+      throw new RistrettoError(
+        `unknown executor "${name}"`,
+        { executor: name },
+        `choose one of: ${EXECUTOR_NAMES.join(', ')}`,
+      );
   }
 }
 

@@ -74,11 +74,25 @@ export function selectDimuons(events: Events): DimuonSelection {
   });
   const selection = new PackedSelection();
   for (const cut of CUTS) selection.add(cut, c[cut] as Uint8Array);
-  return { selection, lead: Int32Array.from(c.lead), sublead: Int32Array.from(c.sublead), mass: c.mass as Float64Array };
+  return {
+    selection,
+    lead: Int32Array.from(c.lead),
+    sublead: Int32Array.from(c.sublead),
+    mass: c.mass as Float64Array,
+  };
 }
 
 /** Invariant mass of two (pt, η, φ, m) four-vectors. */
-export function pairMass(pt1: number, eta1: number, phi1: number, m1: number, pt2: number, eta2: number, phi2: number, m2: number): number {
+export function pairMass(
+  pt1: number,
+  eta1: number,
+  phi1: number,
+  m1: number,
+  pt2: number,
+  eta2: number,
+  phi2: number,
+  m2: number,
+): number {
   const x1 = pt1 * Math.cos(phi1);
   const y1 = pt1 * Math.sin(phi1);
   const z1 = pt1 * Math.sinh(eta1);

@@ -21,7 +21,10 @@ export default defineProcessor({
     cutflow: {} as Record<string, CutCounts>,
     /** Per dataset: events passing each cut on its own. */
     onecut: {} as Record<string, CutCounts>,
-    mass: new Hist(new Regular(60, MASS_LO, MASS_HI, { name: 'mass', label: 'm_{#mu#mu} [GeV]' }), { name: 'mass', label: 'Z→μμ candidates' }),
+    mass: new Hist(new Regular(60, MASS_LO, MASS_HI, { name: 'mass', label: 'm_{#mu#mu} [GeV]' }), {
+      name: 'mass',
+      label: 'Z→μμ candidates',
+    }),
   }),
   process(events, ctx) {
     const out = this.accumulator();

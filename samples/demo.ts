@@ -18,11 +18,16 @@ if (!existsSync(`${sample}.parquet`)) {
 const code = await main([
   resolve(root, 'samples/datasets/demo.json'),
   resolve(root, 'processors/zmumu.ts'),
-  '--executor', 'threads',
-  '--workers', '2',
-  '--chunksize', '50000',
-  '--out', resolve(root, 'out/demo'),
-  '--format', 'json,png',
+  '--executor',
+  'threads',
+  '--workers',
+  '2',
+  '--chunksize',
+  '50000',
+  '--out',
+  resolve(root, 'out/demo'),
+  '--format',
+  'json,png',
 ]);
 if (code === 0) console.log(`\nZ peak plot and histograms: ${resolve(root, 'out/demo')}`);
 process.exitCode = code;

@@ -31,10 +31,16 @@ export interface GenerateOptions {
 export async function generateSample(o: GenerateOptions): Promise<string[]> {
   await mkdir(dirname(o.out) || '.', { recursive: true });
   const paths = o.formats.map((f) => `${o.out}.${f}`);
-  const writers = o.formats.map((f, i) => (f === 'parquet' ? new ParquetFileWriter(paths[i], DTYPES) : new ArrowFileWriter(paths[i], DTYPES)));
+  const writers = o.formats.map((f, i) =>
+    f === 'parquet' ? new ParquetFileWriter(paths[i], DTYPES) : new ArrowFileWriter(paths[i], DTYPES),
+  );
   const chunk = o.chunk ?? 100_000;
   for (let first = 0; first < o.events; first += chunk) {
-    const cols = generateEvents(Math.min(chunk, o.events - first), { seed: o.seed, firstEvent: first, zFraction: o.zFraction });
+    const cols = generateEvents(Math.min(chunk, o.events - first), {
+      seed: o.seed,
+      firstEvent: first,
+      zFraction: o.zFraction,
+    });
     for (const w of writers) w.write(cols);
   }
   for (const w of writers) await w.close();
@@ -44,7 +50,8 @@ export async function generateSample(o: GenerateOptions): Promise<string[]> {
 function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
     return n;
   };
 }
@@ -59,7 +66,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .parse();
   const o = program.opts<{ events: number; seed: number; out: string; format: string }>();
   const formats = o.format.split(',').map((s) => s.trim()) as Array<'parquet' | 'arrow'>;
-  for (const f of formats) if (f !== 'parquet' && f !== 'arrow') program.error(`--format: unknown format "${f}" (use parquet, arrow)`);
+  for (const f of formats)
+    if (f !== 'parquet' && f !== 'arrow') program.error(`--format: unknown format "${f}" (use parquet, arrow)`);
   const t0 = performance.now();
   const paths = await generateSample({ events: o.events, seed: o.seed, out: o.out, formats });
   console.log(`wrote ${o.events} events to ${paths.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -53,7 +53,10 @@ interface ObjectColumns {
   fields: Record<string, Builder<Float32Array | Int32Array | Uint8Array>>;
 }
 
-function collection(nEvents: number, names: Record<string, () => Builder<Float32Array | Int32Array | Uint8Array>>): ObjectColumns {
+function collection(
+  nEvents: number,
+  names: Record<string, () => Builder<Float32Array | Int32Array | Uint8Array>>,
+): ObjectColumns {
   const fields: ObjectColumns['fields'] = {};
   for (const [k, mk] of Object.entries(names)) fields[k] = mk();
   return { n: new Int32Array(nEvents), fields };
@@ -122,7 +125,15 @@ export function generateEvents(nEvents: number, opts: SynthOptions = {}): Sample
   const genWeight = new Float32Array(nEvents);
   const hlt = new Uint8Array(nEvents);
 
-  const muon = collection(nEvents, { pt: f32, eta: f32, phi: f32, mass: f32, charge: i32, pfRelIso04_all: f32, tightId: u8 });
+  const muon = collection(nEvents, {
+    pt: f32,
+    eta: f32,
+    phi: f32,
+    mass: f32,
+    charge: i32,
+    pfRelIso04_all: f32,
+    tightId: u8,
+  });
   const electron = collection(nEvents, { pt: f32, eta: f32, phi: f32, mass: f32, charge: i32, cutBased: i32 });
   const jet = collection(nEvents, { pt: f32, eta: f32, phi: f32, mass: f32, btag: f32, puId: i32 });
 

@@ -25,7 +25,9 @@ try {
 } catch {
   // A consumer's install of the packed package ships vendor/ already and has no jsroot.
   if (readdirSafe(out).length) process.exit(0);
-  console.error('build-vendor: the jsroot package is not installed (it is a devDependency of ristretto); run npm install in the ristretto repository');
+  console.error(
+    'build-vendor: the jsroot package is not installed (it is a devDependency of ristretto); run npm install in the ristretto repository',
+  );
   process.exit(1);
 }
 function readdirSafe(d) {
@@ -55,7 +57,9 @@ await build({
     {
       name: 'zstd-shim',
       setup(b) {
-        b.onResolve({ filter: /^@oneidentity\/zstd-js$/ }, () => ({ path: join(root, 'scripts', 'jsroot-zstd-shim.mjs') }));
+        b.onResolve({ filter: /^@oneidentity\/zstd-js$/ }, () => ({
+          path: join(root, 'scripts', 'jsroot-zstd-shim.mjs'),
+        }));
       },
     },
   ],
@@ -72,5 +76,6 @@ const fontsOut = join(root, 'vendor', 'fonts');
 const fontsDir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 rmSync(fontsOut, { recursive: true, force: true });
 mkdirSync(fontsOut, { recursive: true });
-for (const face of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf']) copyFileSync(join(fontsDir, face), join(fontsOut, face));
+for (const face of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf'])
+  copyFileSync(join(fontsDir, face), join(fontsOut, face));
 copyFileSync(join(fontsDir, '..', 'LICENSE'), join(fontsOut, 'LICENSE'));

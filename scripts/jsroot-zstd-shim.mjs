@@ -4,5 +4,8 @@
 import { decompress } from 'fzstd';
 
 export async function ZstdInit() {
-  return { ZstdStream: { decompress: (bytes) => decompress(bytes) }, ZstdSimple: { decompress: (bytes) => decompress(bytes) } };
+  return {
+    ZstdStream: { decompress: (bytes) => decompress(bytes) },
+    ZstdSimple: { decompress: (bytes) => decompress(bytes) },
+  };
 }

@@ -29,7 +29,15 @@
  * ```
  */
 export { defineProcessor, type Processor, type ProcessContext, type ProcessorDefinition } from './processor/types.ts';
-export type { Events, EventsBase, EventsEntry, EventCollection, CollectionView, FlatRecord, VectorKind } from './events/types.ts';
+export type {
+  Events,
+  EventsBase,
+  EventsEntry,
+  EventCollection,
+  CollectionView,
+  FlatRecord,
+  VectorKind,
+} from './events/types.ts';
 export * from './columnar/index.ts';
 export * as ak from './columnar/index.ts';
 export * from './hist/index.ts';

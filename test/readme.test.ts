@@ -15,13 +15,21 @@ import { runAnalysis } from '../src/runner/run.ts';
 import { generateSample } from '../samples/generate.ts';
 import { repoRoot } from './shared.ts';
 
-const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const blocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => m[1],
+);
 const dir = join(repoRoot, 'out', `readme-test-${process.pid}`);
 
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   await generateSample({ events: 20_000, seed: 42, out: join(dir, 'samples', 'data', 'demo'), formats: ['parquet'] });
-  await generateSample({ events: 20_000, seed: 7, zFraction: 0.5, out: join(dir, 'samples', 'data', 'data'), formats: ['parquet'] });
+  await generateSample({
+    events: 20_000,
+    seed: 7,
+    zFraction: 0.5,
+    out: join(dir, 'samples', 'data', 'data'),
+    formats: ['parquet'],
+  });
   writeFileSync(
     join(dir, 'datasets.json'),
     JSON.stringify({
@@ -43,7 +51,11 @@ describe('README code blocks', () => {
       const file = join(dir, `block-${i + 1}.ts`);
       writeFileSync(file, code);
       if (isProcessor) {
-        const { accumulator } = await runAnalysis<Record<string, unknown>>({ fileset: join(dir, 'datasets.json'), processor: file, chunksize: 5_000 });
+        const { accumulator } = await runAnalysis<Record<string, unknown>>({
+          fileset: join(dir, 'datasets.json'),
+          processor: file,
+          chunksize: 5_000,
+        });
         // Whatever it fills, a histogram of a processor in the README must have entries for every dataset.
         const hists = Object.values(accumulator).filter((v): v is Hist => v instanceof Hist);
         expect(hists.length).toBeGreaterThan(0);
@@ -54,7 +66,11 @@ describe('README code blocks', () => {
         }
       } else {
         const register = pathToFileURL(join(repoRoot, 'bin', 'register.mjs')).href;
-        const r = spawnSync(process.execPath, ['--import', register, file], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+        const r = spawnSync(process.execPath, ['--import', register, file], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
         expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       }
     }, 180_000);

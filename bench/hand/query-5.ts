@@ -12,7 +12,9 @@ const MASS_LO = 60;
 const MASS_HI = 120;
 
 export default defineProcessor({
-  accumulator: () => ({ 'query-5': adlHist('query-5', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], OS #mu#mu with 60 < m < 120 GeV') }),
+  accumulator: () => ({
+    'query-5': adlHist('query-5', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], OS #mu#mu with 60 < m < 120 GeV'),
+  }),
   process(events) {
     const out = this.accumulator();
     const muons = events.Muon;

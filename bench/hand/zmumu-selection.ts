@@ -10,7 +10,15 @@
 import { PackedSelection } from 'ristretto';
 import type { Events } from 'ristretto';
 // The cuts and the result shape are the processor's own, so both versions select the same events.
-import { CUTS, type DimuonSelection, MASS_HI, MASS_LO, MUON_ETA, MUON_ISO, MUON_PT } from '../../processors/zmumu-selection.ts';
+import {
+  CUTS,
+  type DimuonSelection,
+  MASS_HI,
+  MASS_LO,
+  MUON_ETA,
+  MUON_ISO,
+  MUON_PT,
+} from '../../processors/zmumu-selection.ts';
 
 export { CUTS, type DimuonSelection };
 
@@ -81,7 +89,16 @@ export function selectDimuons(events: Events): DimuonSelection {
 }
 
 /** Invariant mass of two (pt, η, φ, m) four-vectors. */
-export function pairMass(pt1: number, eta1: number, phi1: number, m1: number, pt2: number, eta2: number, phi2: number, m2: number): number {
+export function pairMass(
+  pt1: number,
+  eta1: number,
+  phi1: number,
+  m1: number,
+  pt2: number,
+  eta2: number,
+  phi2: number,
+  m2: number,
+): number {
   const x1 = pt1 * Math.cos(phi1);
   const y1 = pt1 * Math.sin(phi1);
   const z1 = pt1 * Math.sinh(eta1);

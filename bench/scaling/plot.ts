@@ -31,14 +31,33 @@ export interface GraphPlotOptions {
 
 /** SVG text of the series as lines with error bars. */
 export async function seriesSVG(series: readonly Series[], o: GraphPlotOptions): Promise<string> {
-  const lines: LineSeries[] = series.map((s) => ({ label: s.label, x: s.x, y: s.y, ey: s.ey, reference: /^ideal/i.test(s.label) }));
+  const lines: LineSeries[] = series.map((s) => ({
+    label: s.label,
+    x: s.x,
+    y: s.y,
+    ey: s.ey,
+    reference: /^ideal/i.test(s.label),
+  }));
   const first = series.find((s) => s.x.length && !/^ideal/i.test(s.label));
   if (o.ideal && first && !lines.some((l) => l.reference)) {
     const xs = [...new Set(series.flatMap((s) => [...s.x]))].sort((a, b) => a - b);
     const [x0, y0] = [first.x[0], first.y[0]];
-    lines.push({ label: 'ideal', x: xs, y: xs.map((x) => (o.ideal === 'strong' ? (y0 * x0) / x : y0)), reference: true });
+    lines.push({
+      label: 'ideal',
+      x: xs,
+      y: xs.map((x) => (o.ideal === 'strong' ? (y0 * x0) / x : y0)),
+      reference: true,
+    });
   }
-  return linePlotSVG(lines, { xlabel: o.xTitle, ylabel: o.yTitle, title: o.title, logx: o.logX ?? true, logy: o.logY ?? true, width: o.width ?? 700, height: o.height ?? 480 });
+  return linePlotSVG(lines, {
+    xlabel: o.xTitle,
+    ylabel: o.yTitle,
+    title: o.title,
+    logx: o.logX ?? true,
+    logy: o.logY ?? true,
+    width: o.width ?? 700,
+    height: o.height ?? 480,
+  });
 }
 
 /** PNG bytes of a plot's SVG (resvg with the bundled fonts). */

@@ -19,7 +19,11 @@ if (!file) {
   process.stderr.write('usage: replot.ts SUMMARY.json [OUTPUT-PREFIX]\n');
   process.exit(2);
 }
-const s = JSON.parse(readFileSync(file, 'utf8')) as { config: { name: string; executors: string[]; weak?: { workersPerAnalysis: number } }; strong?: Row[]; weak?: Row[] };
+const s = JSON.parse(readFileSync(file, 'utf8')) as {
+  config: { name: string; executors: string[]; weak?: { workersPerAnalysis: number } };
+  strong?: Row[];
+  weak?: Row[];
+};
 const executors = s.config.executors;
 
 function series(rows: Row[], x: (r: Row) => number, suffix: (r: Row) => string): Series[] {
@@ -45,12 +49,45 @@ async function write(name: string, svg: string): Promise<void> {
 
 if (s.strong?.length) {
   const many = new Set(s.strong.map((r) => r.concurrent)).size > 1;
-  const lines = series(s.strong, (r) => r.workers, (r) => (many ? `, ${r.concurrent} analyses` : ''));
+  const lines = series(
+    s.strong,
+    (r) => r.workers,
+    (r) => (many ? `, ${r.concurrent} analyses` : ''),
+  );
   const ideal = s.strong.filter((r) => r.concurrent === 1 && typeof r.idealSeconds === 'number');
-  if (ideal.length) lines.push({ label: 'ideal', x: ideal.map((r) => r.workers), y: ideal.map((r) => r.idealSeconds!), ey: ideal.map(() => 0) });
-  await write('strong', await seriesSVG(lines, { title: `Strong scaling (${s.config.name})`, xTitle: 'workers', yTitle: 'makespan [s]', ideal: 'strong' }));
+  if (ideal.length)
+    lines.push({
+      label: 'ideal',
+      x: ideal.map((r) => r.workers),
+      y: ideal.map((r) => r.idealSeconds!),
+      ey: ideal.map(() => 0),
+    });
+  await write(
+    'strong',
+    await seriesSVG(lines, {
+      title: `Strong scaling (${s.config.name})`,
+      xTitle: 'workers',
+      yTitle: 'makespan [s]',
+      ideal: 'strong',
+    }),
+  );
 }
 if (s.weak?.length) {
   const w = s.config.weak?.workersPerAnalysis ?? 1;
-  await write('weak', await seriesSVG(series(s.weak, (r) => r.concurrent, () => ''), { title: `Weak scaling, ${w} workers per analysis (${s.config.name})`, xTitle: 'concurrent analyses', yTitle: 'makespan [s]', ideal: 'weak' }));
+  await write(
+    'weak',
+    await seriesSVG(
+      series(
+        s.weak,
+        (r) => r.concurrent,
+        () => '',
+      ),
+      {
+        title: `Weak scaling, ${w} workers per analysis (${s.config.name})`,
+        xTitle: 'concurrent analyses',
+        yTitle: 'makespan [s]',
+        ideal: 'weak',
+      },
+    ),
+  );
 }

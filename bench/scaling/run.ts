@@ -48,7 +48,19 @@ interface RunRecord extends Cell {
   identical: boolean;
   /** CPU seconds by process role during the run (Linux; zeros elsewhere). */
   cpu: CpuByRole;
-  analyses: Array<{ wallSeconds: number; events: number; chunks: number; faas?: { tailRetries: number; steals: number; lateBound: number; duplicatesDiscarded: number; duplicatesCancelled: number; moved: number } }>;
+  analyses: Array<{
+    wallSeconds: number;
+    events: number;
+    chunks: number;
+    faas?: {
+      tailRetries: number;
+      steals: number;
+      lateBound: number;
+      duplicatesDiscarded: number;
+      duplicatesCancelled: number;
+      moved: number;
+    };
+  }>;
 }
 
 const cfgFile = process.argv[2];
@@ -71,17 +83,41 @@ function analysisOf(c: StudyConfig) {
     const file = resolve(repo, '..', 'shared', 'data', 'Run2012B_SingleMu_10000.root');
     const perFile = Math.floor(10_000 / k.eventsPerChunk);
     const copies = Math.ceil(k.perAnalysis / perFile);
-    const ds: Dataset[] = Array.from({ length: copies }, (_, i) => ({ name: `d${i}`, files: [{ path: file, tree: 'Events' }], metadata: { sleepMs: k.sleepMs } }));
-    return { fileset: ds, processor: resolve(repo, 'bench', 'scaling', 'processors', 'sleep-met.ts'), chunksize: k.eventsPerChunk, maxchunks: k.perAnalysis, perChunkMs: k.sleepMs, chunksPerAnalysis: k.perAnalysis };
+    const ds: Dataset[] = Array.from({ length: copies }, (_, i) => ({
+      name: `d${i}`,
+      files: [{ path: file, tree: 'Events' }],
+      metadata: { sleepMs: k.sleepMs },
+    }));
+    return {
+      fileset: ds,
+      processor: resolve(repo, 'bench', 'scaling', 'processors', 'sleep-met.ts'),
+      chunksize: k.eventsPerChunk,
+      maxchunks: k.perAnalysis,
+      perChunkMs: k.sleepMs,
+      chunksPerAnalysis: k.perAnalysis,
+    };
   }
-  const ds: Dataset[] = Array.from({ length: k.copies }, (_, i) => ({ name: `d${i}`, files: k.files.map((f) => ({ path: resolve(repo, f), tree: 'Events' })), metadata: {} }));
-  return { fileset: ds, processor: resolve(repo, k.processor), chunksize: k.chunksize, maxchunks: undefined, perChunkMs: undefined, chunksPerAnalysis: undefined };
+  const ds: Dataset[] = Array.from({ length: k.copies }, (_, i) => ({
+    name: `d${i}`,
+    files: k.files.map((f) => ({ path: resolve(repo, f), tree: 'Events' })),
+    metadata: {},
+  }));
+  return {
+    fileset: ds,
+    processor: resolve(repo, k.processor),
+    chunksize: k.chunksize,
+    maxchunks: undefined,
+    perChunkMs: undefined,
+    chunksPerAnalysis: undefined,
+  };
 }
 
 function cells(c: StudyConfig): Cell[] {
   const out: Cell[] = [];
-  for (const n of c.strong?.workers ?? []) for (const k of c.strong?.concurrent ?? [1]) out.push({ mode: 'strong', workers: n, concurrent: k });
-  for (const k of c.weak?.concurrent ?? []) out.push({ mode: 'weak', workers: k * c.weak!.workersPerAnalysis, concurrent: k });
+  for (const n of c.strong?.workers ?? [])
+    for (const k of c.strong?.concurrent ?? [1]) out.push({ mode: 'strong', workers: n, concurrent: k });
+  for (const k of c.weak?.concurrent ?? [])
+    out.push({ mode: 'weak', workers: k * c.weak!.workersPerAnalysis, concurrent: k });
   // Grouped by total workers, so FaaS endpoints restart only when their size changes.
   return out.sort((a, b) => a.workers - b.workers || a.concurrent - b.concurrent);
 }
@@ -116,8 +152,26 @@ async function ensureEndpoints(slots: number): Promise<void> {
   await Promise.all(
     sizes.map((s, i) => {
       const slurm = cfg.providers?.[i] === 'slurm';
-      const extra = slurm ? { args: ['--provider', 'slurm', '--min-blocks', '1', '--max-blocks', '1', '--workers-per-block', String(sleep ? 1 : s), '--idle-timeout', '3600'] } : {};
-      return cluster!.startEndpoint(endpointNames[i], sleep ? { workers: 1, concurrency: s, ...extra } : { workers: s, ...extra });
+      const extra = slurm
+        ? {
+            args: [
+              '--provider',
+              'slurm',
+              '--min-blocks',
+              '1',
+              '--max-blocks',
+              '1',
+              '--workers-per-block',
+              String(sleep ? 1 : s),
+              '--idle-timeout',
+              '3600',
+            ],
+          }
+        : {};
+      return cluster!.startEndpoint(
+        endpointNames[i],
+        sleep ? { workers: 1, concurrency: s, ...extra } : { workers: s, ...extra },
+      );
     }),
   );
   layout = key;
@@ -137,7 +191,14 @@ async function makeExecutors(kind: 'threads' | 'faas', cell: Cell): Promise<Exec
   if (kind === 'threads') return Array.from({ length: cell.concurrent }, () => new ThreadsExecutor({ workers: per }));
   await ensureEndpoints(cell.workers);
   const exs: Executor[] = [];
-  for (let i = 0; i < cell.concurrent; i++) exs.push(await FaasExecutor.connect({ service: cluster!.url, endpoints: endpointNames, ...(cfg.tailTimeout ? { tailTimeout: cfg.tailTimeout } : {}) }));
+  for (let i = 0; i < cell.concurrent; i++)
+    exs.push(
+      await FaasExecutor.connect({
+        service: cluster!.url,
+        endpoints: endpointNames,
+        ...(cfg.tailTimeout ? { tailTimeout: cfg.tailTimeout } : {}),
+      }),
+    );
   return exs;
 }
 
@@ -149,7 +210,11 @@ let reference: Buffer | undefined;
 async function once(exs: Executor[], limit?: number) {
   const c0 = snapshot();
   const t0 = performance.now();
-  const results = await Promise.all(exs.map((executor) => runAnalysis({ fileset, processor, executor, chunksize, maxchunks: limit ?? maxchunks, cacheFile })));
+  const results = await Promise.all(
+    exs.map((executor) =>
+      runAnalysis({ fileset, processor, executor, chunksize, maxchunks: limit ?? maxchunks, cacheFile }),
+    ),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, results, cpu: cpuBetween(c0, snapshot()) };
 }
@@ -191,12 +256,25 @@ for (const cell of cells(cfg)) {
               wallSeconds: r.metrics.wallSeconds,
               events: r.metrics.events,
               chunks: r.metrics.chunks,
-              ...(f ? { faas: { tailRetries: f.tailRetries, steals: f.steals, lateBound: f.lateBound, duplicatesDiscarded: f.duplicatesDiscarded, duplicatesCancelled: f.duplicatesCancelled, moved: f.moved } } : {}),
+              ...(f
+                ? {
+                    faas: {
+                      tailRetries: f.tailRetries,
+                      steals: f.steals,
+                      lateBound: f.lateBound,
+                      duplicatesDiscarded: f.duplicatesDiscarded,
+                      duplicatesCancelled: f.duplicatesCancelled,
+                      moved: f.moved,
+                    },
+                  }
+                : {}),
             };
           }),
         };
         records.push(rec);
-        process.stderr.write(`${kind.padEnd(7)} ${cell.mode.padEnd(6)} workers ${String(cell.workers).padStart(3)}  analyses ${cell.concurrent}  repeat ${rep}: ${seconds.toFixed(3)} s${identical ? '' : '  RESULT MISMATCH'}\n`);
+        process.stderr.write(
+          `${kind.padEnd(7)} ${cell.mode.padEnd(6)} workers ${String(cell.workers).padStart(3)}  analyses ${cell.concurrent}  repeat ${rep}: ${seconds.toFixed(3)} s${identical ? '' : '  RESULT MISMATCH'}\n`,
+        );
       }
     }
   } finally {
@@ -218,7 +296,8 @@ const stat = (xs: number[]): Stat => {
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, sd, n: xs.length };
 };
-const groupKey = (r: { mode: string; executor: string; workers: number; concurrent: number }) => `${r.mode}|${r.executor}|${r.workers}|${r.concurrent}`;
+const groupKey = (r: { mode: string; executor: string; workers: number; concurrent: number }) =>
+  `${r.mode}|${r.executor}|${r.workers}|${r.concurrent}`;
 const groups = new Map<string, number[]>();
 for (const r of records) {
   const k = groupKey(r);
@@ -231,33 +310,65 @@ const get = (mode: string, executor: string, workers: number, concurrent: number
 };
 const fmt = (s: Stat | undefined) => (s ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : '-');
 
-const summary: Record<string, unknown> = { config: cfg, measures: cfg.chunks.kind === 'sleep' ? 'scaling (sleep-padded chunks)' : 'overhead (CPU-bound chunks on this machine)', strong: [], weak: [] };
-const lines: string[] = [`\nstudy ${cfg.name}: ${summary.measures}; makespan in seconds, mean ± sd over ${cfg.repeats} repeats`];
+const summary: Record<string, unknown> = {
+  config: cfg,
+  measures:
+    cfg.chunks.kind === 'sleep' ? 'scaling (sleep-padded chunks)' : 'overhead (CPU-bound chunks on this machine)',
+  strong: [],
+  weak: [],
+};
+const lines: string[] = [
+  `\nstudy ${cfg.name}: ${summary.measures}; makespan in seconds, mean ± sd over ${cfg.repeats} repeats`,
+];
 
 if (cfg.strong) {
-  lines.push('\nstrong scaling (fixed work per analysis)', 'workers  analyses  threads            faas               faas/threads  ideal');
+  lines.push(
+    '\nstrong scaling (fixed work per analysis)',
+    'workers  analyses  threads            faas               faas/threads  ideal',
+  );
   for (const k of cfg.strong.concurrent ?? [1]) {
     for (const n of cfg.strong.workers) {
       const t = get('strong', 'threads', n, k);
       const f = get('strong', 'faas', n, k);
       const ratio = t && f ? f.mean / t.mean : undefined;
       const id = ideal({ mode: 'strong', workers: n, concurrent: k });
-      (summary.strong as unknown[]).push({ workers: n, concurrent: k, threads: t, faas: f, faasOverThreads: ratio ?? null, idealSeconds: id });
-      lines.push(`${String(n).padStart(7)}  ${String(k).padStart(8)}  ${fmt(t).padEnd(17)}  ${fmt(f).padEnd(17)}  ${ratio ? ratio.toFixed(3).padStart(12) : '           -'}  ${id?.toFixed(2) ?? '-'}`);
+      (summary.strong as unknown[]).push({
+        workers: n,
+        concurrent: k,
+        threads: t,
+        faas: f,
+        faasOverThreads: ratio ?? null,
+        idealSeconds: id,
+      });
+      lines.push(
+        `${String(n).padStart(7)}  ${String(k).padStart(8)}  ${fmt(t).padEnd(17)}  ${fmt(f).padEnd(17)}  ${ratio ? ratio.toFixed(3).padStart(12) : '           -'}  ${id?.toFixed(2) ?? '-'}`,
+      );
     }
   }
 }
 if (cfg.weak) {
   const w = cfg.weak.workersPerAnalysis;
-  lines.push(`\nweak scaling (${w} workers per analysis)`, 'analyses  workers  threads            faas               eff threads  eff faas');
+  lines.push(
+    `\nweak scaling (${w} workers per analysis)`,
+    'analyses  workers  threads            faas               eff threads  eff faas',
+  );
   const base = { threads: get('weak', 'threads', w, 1), faas: get('weak', 'faas', w, 1) };
   for (const k of cfg.weak.concurrent) {
     const t = get('weak', 'threads', k * w, k);
     const f = get('weak', 'faas', k * w, k);
     const et = t && base.threads ? base.threads.mean / t.mean : undefined;
     const ef = f && base.faas ? base.faas.mean / f.mean : undefined;
-    (summary.weak as unknown[]).push({ concurrent: k, workers: k * w, threads: t, faas: f, efficiencyThreads: et ?? null, efficiencyFaas: ef ?? null });
-    lines.push(`${String(k).padStart(8)}  ${String(k * w).padStart(7)}  ${fmt(t).padEnd(17)}  ${fmt(f).padEnd(17)}  ${et ? et.toFixed(3).padStart(11) : '          -'}  ${ef ? ef.toFixed(3).padStart(8) : '       -'}`);
+    (summary.weak as unknown[]).push({
+      concurrent: k,
+      workers: k * w,
+      threads: t,
+      faas: f,
+      efficiencyThreads: et ?? null,
+      efficiencyFaas: ef ?? null,
+    });
+    lines.push(
+      `${String(k).padStart(8)}  ${String(k * w).padStart(7)}  ${fmt(t).padEnd(17)}  ${fmt(f).padEnd(17)}  ${et ? et.toFixed(3).padStart(11) : '          -'}  ${ef ? ef.toFixed(3).padStart(8) : '       -'}`,
+    );
   }
 }
 {
@@ -269,38 +380,75 @@ if (cfg.weak) {
     rows.get(k)!.push(r);
   }
   const cpuRows: unknown[] = [];
-  lines.push('\nCPU seconds per run (mean), by process; FaaS overhead = client + service + agents per chunk', 'mode    workers  analyses  executor  client  service  agents  workers   total  overhead ms/chunk');
+  lines.push(
+    '\nCPU seconds per run (mean), by process; FaaS overhead = client + service + agents per chunk',
+    'mode    workers  analyses  executor  client  service  agents  workers   total  overhead ms/chunk',
+  );
   for (const rs of rows.values()) {
     const r0 = rs[0];
     const m = (f: (c: CpuByRole) => number) => rs.reduce((a, r) => a + f(r.cpu), 0) / rs.length;
-    const c: CpuByRole = { client: m((c) => c.client), service: m((c) => c.service), agents: m((c) => c.agents), workers: m((c) => c.workers) };
+    const c: CpuByRole = {
+      client: m((c) => c.client),
+      service: m((c) => c.service),
+      agents: m((c) => c.agents),
+      workers: m((c) => c.workers),
+    };
     const total = c.client + c.service + c.agents + c.workers;
     const chunks = r0.analyses.reduce((a, x) => a + x.chunks, 0);
     const overhead = r0.executor === 'faas' ? ((c.client + c.service + c.agents) / chunks) * 1000 : null;
-    cpuRows.push({ mode: r0.mode, workers: r0.workers, concurrent: r0.concurrent, executor: r0.executor, cpuSeconds: c, totalSeconds: total, chunks, overheadMsPerChunk: overhead });
+    cpuRows.push({
+      mode: r0.mode,
+      workers: r0.workers,
+      concurrent: r0.concurrent,
+      executor: r0.executor,
+      cpuSeconds: c,
+      totalSeconds: total,
+      chunks,
+      overheadMsPerChunk: overhead,
+    });
     const f2 = (x: number) => x.toFixed(2).padStart(6);
-    lines.push(`${r0.mode.padEnd(6)}  ${String(r0.workers).padStart(7)}  ${String(r0.concurrent).padStart(8)}  ${r0.executor.padEnd(8)}  ${f2(c.client)}  ${f2(c.service).padStart(7)}  ${f2(c.agents)}  ${f2(c.workers).padStart(7)}  ${f2(total)}  ${overhead === null ? '                -' : overhead.toFixed(2).padStart(17)}`);
+    lines.push(
+      `${r0.mode.padEnd(6)}  ${String(r0.workers).padStart(7)}  ${String(r0.concurrent).padStart(8)}  ${r0.executor.padEnd(8)}  ${f2(c.client)}  ${f2(c.service).padStart(7)}  ${f2(c.agents)}  ${f2(c.workers).padStart(7)}  ${f2(total)}  ${overhead === null ? '                -' : overhead.toFixed(2).padStart(17)}`,
+    );
   }
   summary.cpu = cpuRows;
 }
 const mismatches = records.filter((r) => !r.identical).length;
-lines.push(`\nresults identical to the first run: ${mismatches === 0 ? 'yes, all runs' : `NO, ${mismatches} run(s) differ`}`);
+lines.push(
+  `\nresults identical to the first run: ${mismatches === 0 ? 'yes, all runs' : `NO, ${mismatches} run(s) differ`}`,
+);
 
 writeFileSync(join(outDir, 'runs.json'), JSON.stringify(records, null, 1));
 writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 1));
 
-async function plot(file: string, series: Series[], title: string, xTitle: string, ideal?: 'strong' | 'weak'): Promise<void> {
+async function plot(
+  file: string,
+  series: Series[],
+  title: string,
+  xTitle: string,
+  ideal?: 'strong' | 'weak',
+): Promise<void> {
   if (series.length === 0) return;
   const svg = await seriesSVG(series, { title, xTitle, yTitle: 'makespan [s]', ideal });
   writeFileSync(join(outDir, `${file}.svg`), svg);
   writeFileSync(join(outDir, `${file}.png`), await svgPNG(svg));
 }
 
-function seriesFor(mode: 'strong' | 'weak', xs: Array<{ x: number; workers: number; concurrent: number }>, suffix: string): Series[] {
+function seriesFor(
+  mode: 'strong' | 'weak',
+  xs: Array<{ x: number; workers: number; concurrent: number }>,
+  suffix: string,
+): Series[] {
   const out: Series[] = [];
   for (const executor of cfg.executors) {
     const pts = xs.map((p) => ({ x: p.x, s: get(mode, executor, p.workers, p.concurrent) })).filter((p) => p.s);
-    if (pts.length) out.push({ label: `${executor}${suffix}`, x: pts.map((p) => p.x), y: pts.map((p) => p.s!.mean), ey: pts.map((p) => p.s!.sd) });
+    if (pts.length)
+      out.push({
+        label: `${executor}${suffix}`,
+        x: pts.map((p) => p.x),
+        y: pts.map((p) => p.s!.mean),
+        ey: pts.map((p) => p.s!.sd),
+      });
   }
   return out;
 }
@@ -309,15 +457,32 @@ if (cfg.strong) {
   const series: Series[] = [];
   for (const k of cfg.strong.concurrent ?? [1]) {
     const suffix = (cfg.strong.concurrent ?? [1]).length > 1 ? `, ${k} analyses` : '';
-    series.push(...seriesFor('strong', cfg.strong.workers.map((n) => ({ x: n, workers: n, concurrent: k })), suffix));
+    series.push(
+      ...seriesFor(
+        'strong',
+        cfg.strong.workers.map((n) => ({ x: n, workers: n, concurrent: k })),
+        suffix,
+      ),
+    );
   }
   const id = cfg.strong.workers.map((n) => ideal({ mode: 'strong', workers: n, concurrent: 1 }));
-  if (id.every((v) => v !== null)) series.push({ label: 'ideal', x: cfg.strong.workers, y: id as number[], ey: id.map(() => 0) });
+  if (id.every((v) => v !== null))
+    series.push({ label: 'ideal', x: cfg.strong.workers, y: id as number[], ey: id.map(() => 0) });
   await plot('strong', series, `Strong scaling (${cfg.name})`, 'workers', 'strong');
 }
 if (cfg.weak) {
   const w = cfg.weak.workersPerAnalysis;
-  await plot('weak', seriesFor('weak', cfg.weak.concurrent.map((k) => ({ x: k, workers: k * w, concurrent: k })), ''), `Weak scaling, ${w} workers per analysis (${cfg.name})`, 'concurrent analyses', 'weak');
+  await plot(
+    'weak',
+    seriesFor(
+      'weak',
+      cfg.weak.concurrent.map((k) => ({ x: k, workers: k * w, concurrent: k })),
+      '',
+    ),
+    `Weak scaling, ${w} workers per analysis (${cfg.name})`,
+    'concurrent analyses',
+    'weak',
+  );
 }
 
 lines.push(`\nwritten to ${outDir}`);

@@ -59,12 +59,17 @@ export function parseKey(urlPath: string): string {
   } catch {
     throw new BlobRequestError(400, 'malformed %-escape in the key');
   }
-  if (decoded.length > MAX_KEY_LENGTH + 1) throw new BlobRequestError(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
+  if (decoded.length > MAX_KEY_LENGTH + 1)
+    throw new BlobRequestError(400, `keys are at most ${MAX_KEY_LENGTH} characters`);
   const m = KEY.exec(decoded);
   const parts = m ? m[1].split('/') : [];
-  if (!m || parts.some((p) => p === '.' || p === '..')) throw new BlobRequestError(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
+  if (!m || parts.some((p) => p === '.' || p === '..'))
+    throw new BlobRequestError(400, 'keys are /segment/... of letters, digits, ".", "_", "-"');
   if (parts.length > MAX_SEGMENTS || parts.some((p) => p.length > MAX_SEGMENT_LENGTH)) {
-    throw new BlobRequestError(400, `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`);
+    throw new BlobRequestError(
+      400,
+      `keys have at most ${MAX_SEGMENTS} segments of at most ${MAX_SEGMENT_LENGTH} characters`,
+    );
   }
   return m[1];
 }
@@ -73,7 +78,8 @@ export function parseKey(urlPath: string): string {
 function refusedFor(e: unknown): BlobRequestError | undefined {
   if (e instanceof BlobRequestError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') return new BlobRequestError(400, 'the key names a folder, or a blob stands where the key needs a folder');
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY')
+    return new BlobRequestError(400, 'the key names a folder, or a blob stands where the key needs a folder');
   if (code === 'ENAMETOOLONG') return new BlobRequestError(400, 'key too long for this store');
   return undefined;
 }
@@ -125,12 +131,14 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
   const server: Server = createServer(async (req, res) => {
     const fail = (status: number, msg: string) => {
       // A refused upload's body may still be arriving: close the connection after the answer.
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain', ...(req.complete ? {} : { connection: 'close' }) });
+      if (!res.headersSent)
+        res.writeHead(status, { 'content-type': 'text/plain', ...(req.complete ? {} : { connection: 'close' }) });
       res.end(msg + '\n');
     };
     let tmp: string | undefined;
     try {
-      if (o.token && req.headers.authorization !== `Bearer ${o.token}`) return fail(401, 'missing or wrong bearer token');
+      if (o.token && req.headers.authorization !== `Bearer ${o.token}`)
+        return fail(401, 'missing or wrong bearer token');
       const key = parseKey(req.url ?? '/');
       const file = join(root, ...key.split('/'));
       switch (req.method) {
@@ -139,7 +147,8 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           if (len > max) return fail(413, `blob larger than ${max} bytes`);
           const gone = () => fail(410, `${key.split('/')[0]} was closed (its run has ended)`);
           if (isClosed(key)) return gone();
-          if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new BlobRequestError(400, 'the key names a folder');
+          if ((await stat(file).catch(() => undefined))?.isDirectory())
+            throw new BlobRequestError(400, 'the key names a folder');
           await mkdir(dirname(file), { recursive: true });
           tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
           await receive(req, tmp, max);
@@ -181,7 +190,11 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
       const r = refusedFor(e);
       // Anything else is the store's own problem: say so without file names.
       if (r) fail(r.status, r.message);
-      else fail(500, `blob store error${(e as NodeJS.ErrnoException)?.code ? ` (${(e as NodeJS.ErrnoException).code})` : ''}`);
+      else
+        fail(
+          500,
+          `blob store error${(e as NodeJS.ErrnoException)?.code ? ` (${(e as NodeJS.ErrnoException).code})` : ''}`,
+        );
     }
   });
   await new Promise<void>((r, j) => {
@@ -210,7 +223,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.stderr.write('usage: npx tsx executors/faas/blob-store.ts --dir DIR [--port 8480] [--host 127.0.0.1]\n');
     process.exit(2);
   }
-  const store = await startBlobStore({ dir, port: Number(arg('--port') ?? 8480), host: arg('--host'), token: process.env[STAGEOUT_TOKEN_ENV]?.trim() || undefined });
+  const store = await startBlobStore({
+    dir,
+    port: Number(arg('--port') ?? 8480),
+    host: arg('--host'),
+    token: process.env[STAGEOUT_TOKEN_ENV]?.trim() || undefined,
+  });
   process.stdout.write(`blob store listening on ${store.url}\n`);
   const stop = () => void store.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

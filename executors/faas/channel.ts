@@ -7,14 +7,25 @@
  * jittered backoff (src/faas/retry.ts) for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
  * tasks that finished meanwhile, so nothing is lost across a restart.
  */
-import { FaasConnectionError, FaasRequestError, type FaasClient, type TailPolicy, type TaskOutcome } from '../../src/faas/client/index.ts';
+import {
+  FaasConnectionError,
+  FaasRequestError,
+  type FaasClient,
+  type TailPolicy,
+  type TaskOutcome,
+} from '../../src/faas/client/index.ts';
 import { ERROR_STATUS } from '../../src/faas/protocol.ts';
 import { retry } from '../../src/faas/retry.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import type { TaskArgs } from './wire.ts';
 
 /** HTTP statuses with which the service may refuse a submission for one of its tasks. */
-const PER_TASK_REFUSALS = new Set([ERROR_STATUS.BadRequest, ERROR_STATUS.Forbidden, ERROR_STATUS.NotFound, ERROR_STATUS.PayloadTooLarge]);
+const PER_TASK_REFUSALS = new Set([
+  ERROR_STATUS.BadRequest,
+  ERROR_STATUS.Forbidden,
+  ERROR_STATUS.NotFound,
+  ERROR_STATUS.PayloadTooLarge,
+]);
 
 export interface TaskHandlers {
   /** The service accepted the task. */
@@ -92,7 +103,8 @@ export class TaskChannel {
     this.closed = true;
     const out = [...this.byTask.keys(), ...this.cancels];
     this.byTask.clear();
-    for (const p of this.pending.splice(0)) p.handlers.refused(new ServiceUnavailableError('the executor was closed before the task was submitted'));
+    for (const p of this.pending.splice(0))
+      p.handlers.refused(new ServiceUnavailableError('the executor was closed before the task was submitted'));
     if (out.length) await this.fx.cancel(out).catch(() => undefined);
   }
 
@@ -117,12 +129,21 @@ export class TaskChannel {
     // be read from the socket together with the submission's answer), so it waits for them.
     let early: (TaskOutcome | RunningNotice)[] | undefined = [];
     const onOutcome = (o: TaskOutcome) => (early ? early.push(o) : this.route(o));
-    const onRunning = (id: string, endpointId: string | undefined) => (early ? early.push({ id, endpointId }) : this.route({ id, endpointId }));
+    const onRunning = (id: string, endpointId: string | undefined) =>
+      early ? early.push({ id, endpointId }) : this.route({ id, endpointId });
     let ids: string[];
     try {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
-          batch.map((p) => ({ functionId: this.functionId, endpoint: p.endpointId, args: p.args, maxAttempts: this.opts.maxAttempts, group: this.opts.group, alternates: p.alternates, tail: p.tail })),
+          batch.map((p) => ({
+            functionId: this.functionId,
+            endpoint: p.endpointId,
+            args: p.args,
+            maxAttempts: this.opts.maxAttempts,
+            group: this.opts.group,
+            alternates: p.alternates,
+            tail: p.tail,
+          })),
           onOutcome,
           onRunning,
         ),
@@ -168,9 +189,11 @@ export class TaskChannel {
       baseMs: 200,
       maxMs: 2000,
       maxElapsedMs: this.opts.patienceMs,
-      retryable: (e) => !this.closed && (e instanceof FaasConnectionError || (e instanceof FaasRequestError && e.status >= 500)),
+      retryable: (e) =>
+        !this.closed && (e instanceof FaasConnectionError || (e instanceof FaasRequestError && e.status >= 500)),
       onRetry: (e, failures) => {
-        if (failures === 1) this.opts.note?.(`FaaS service unreachable (${(e as Error).message.split(':')[0]}); retrying`);
+        if (failures === 1)
+          this.opts.note?.(`FaaS service unreachable (${(e as Error).message.split(':')[0]}); retrying`);
       },
       giveUp: (e, { elapsedMs }) =>
         new ServiceUnavailableError(

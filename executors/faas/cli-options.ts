@@ -54,7 +54,8 @@ export interface FaasCliValues {
 function seconds(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number of seconds, got "${v}"`);
+    if (!v.trim() || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number of seconds, got "${v}"`);
     return n;
   };
 }
@@ -62,23 +63,53 @@ function seconds(name: string) {
 /** Add the FaaS options to a run-analysis command. */
 export function addFaasOptions(cmd: Command): Command {
   return cmd
-    .option('--service <url>', 'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN or ~/.config/ristretto/token)')
-    .option('--endpoints <list>', 'comma-separated endpoint names, UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .option('--endpoint-policy <name>', `which endpoint gets a chunk when several could: ${ENDPOINT_POLICIES.join(' | ')} (default data-local: files read locally first; fastest: where it finishes first; cheapest: lowest cost= tag only)`, (v: string) => {
-      try {
-        return checkEndpointPolicy(v);
-      } catch (e) {
-        throw new InvalidArgumentError((e as Error).message);
-      }
-    })
-    .option('--tail-timeout <s>', 'the service copies a chunk running longer than this to an idle alternate endpoint; the first result wins (default: 3 x the median recent chunk time)', seconds('--tail-timeout'))
-    .option('--stageout <dir|url>', 'large results go through this shared directory or http(s) object store instead of the service')
-    .option('--stageout-threshold <bytes>', 'stage out results of at least this size (default 1048576)', (v: string) => {
-      const n = Number(v);
-      if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError(`--stageout-threshold must be a byte count, got "${v}"`);
-      return n;
-    })
-    .option('--token-file <file>', 'read the FaaS API token from this file instead of RISTRETTO_TOKEN / ~/.config/ristretto/token')
+    .option(
+      '--service <url>',
+      'FaaS service URL for --executor faas (token from RISTRETTO_TOKEN or ~/.config/ristretto/token)',
+    )
+    .option(
+      '--endpoints <list>',
+      'comma-separated endpoint names, UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas',
+      (v: string) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+    )
+    .option(
+      '--endpoint-policy <name>',
+      `which endpoint gets a chunk when several could: ${ENDPOINT_POLICIES.join(' | ')} (default data-local: files read locally first; fastest: where it finishes first; cheapest: lowest cost= tag only)`,
+      (v: string) => {
+        try {
+          return checkEndpointPolicy(v);
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+    )
+    .option(
+      '--tail-timeout <s>',
+      'the service copies a chunk running longer than this to an idle alternate endpoint; the first result wins (default: 3 x the median recent chunk time)',
+      seconds('--tail-timeout'),
+    )
+    .option(
+      '--stageout <dir|url>',
+      'large results go through this shared directory or http(s) object store instead of the service',
+    )
+    .option(
+      '--stageout-threshold <bytes>',
+      'stage out results of at least this size (default 1048576)',
+      (v: string) => {
+        const n = Number(v);
+        if (!/^\s*\d+\s*$/.test(v))
+          throw new InvalidArgumentError(`--stageout-threshold must be a byte count, got "${v}"`);
+        return n;
+      },
+    )
+    .option(
+      '--token-file <file>',
+      'read the FaaS API token from this file instead of RISTRETTO_TOKEN / ~/.config/ristretto/token',
+    )
     .option('--faas-config <file>', `JSON file with further FaaS executor options (${FAAS_CONFIG_KEYS.join(', ')})`);
 }
 
@@ -99,12 +130,21 @@ export function readFaasConfig(file: string): Partial<FaasExecutorOptions> {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new FaasOptionError(`cannot read --faas-config ${file}: ${(e as Error).message}`, { option: '--faas-config', file }, 'give a JSON object file');
+    throw new FaasOptionError(
+      `cannot read --faas-config ${file}: ${(e as Error).message}`,
+      { option: '--faas-config', file },
+      'give a JSON object file',
+    );
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new FaasOptionError(`--faas-config ${file} must hold a JSON object`, { option: '--faas-config', file });
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new FaasOptionError(`--faas-config ${file} must hold a JSON object`, { option: '--faas-config', file });
   const unknown = Object.keys(value).filter((k) => !(FAAS_CONFIG_KEYS as readonly string[]).includes(k));
   if (unknown.length) {
-    throw new FaasOptionError(`--faas-config ${file} has unknown key(s) ${unknown.join(', ')}`, { option: '--faas-config', file, unknown }, `known keys: ${FAAS_CONFIG_KEYS.join(', ')}`);
+    throw new FaasOptionError(
+      `--faas-config ${file} has unknown key(s) ${unknown.join(', ')}`,
+      { option: '--faas-config', file, unknown },
+      `known keys: ${FAAS_CONFIG_KEYS.join(', ')}`,
+    );
   }
   return value as Partial<FaasExecutorOptions>;
 }
@@ -120,14 +160,33 @@ export interface FaasRunExtras {
  * counters to `metrics.faas` and printing the per-endpoint table), or plainly otherwise. Refuses FaaS
  * options given without `--executor faas`.
  */
-export async function withFaasExecutor<R extends { metrics: RunMetrics }>(o: FaasCliValues & { quiet?: boolean }, reporter: ProgressReporter, run: (extras: FaasRunExtras) => Promise<R>): Promise<R> {
+export async function withFaasExecutor<R extends { metrics: RunMetrics }>(
+  o: FaasCliValues & { quiet?: boolean },
+  reporter: ProgressReporter,
+  run: (extras: FaasRunExtras) => Promise<R>,
+): Promise<R> {
   if (o.executor !== 'faas') {
     const stray = FAAS_ONLY.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag);
-    if (stray.length) throw new FaasOptionError(`${stray.join(', ')} only apply to --executor faas`, { options: stray }, 'add --executor faas, or drop them');
+    if (stray.length)
+      throw new FaasOptionError(
+        `${stray.join(', ')} only apply to --executor faas`,
+        { options: stray },
+        'add --executor faas, or drop them',
+      );
     return run({});
   }
-  if (!o.service) throw new FaasOptionError('--executor faas needs --service URL', { option: '--service' }, 'e.g. --service http://127.0.0.1:8470');
-  if (!o.endpoints?.length) throw new FaasOptionError('--executor faas needs --endpoints A,B', { option: '--endpoints' }, 'names or UUIDs, see `ristretto faas endpoint list`');
+  if (!o.service)
+    throw new FaasOptionError(
+      '--executor faas needs --service URL',
+      { option: '--service' },
+      'e.g. --service http://127.0.0.1:8470',
+    );
+  if (!o.endpoints?.length)
+    throw new FaasOptionError(
+      '--executor faas needs --endpoints A,B',
+      { option: '--endpoints' },
+      'names or UUIDs, see `ristretto faas endpoint list`',
+    );
   const config = o.faasConfig ? readFaasConfig(o.faasConfig) : {};
   const executor = await FaasExecutor.connect({
     ...config,

@@ -21,7 +21,14 @@
  * merge, checkpoints, --resume, --retries and --skipbadfiles work unchanged.
  */
 import { randomUUID } from 'node:crypto';
-import { FaasClient, FaasRequestError, TaskFailedError, type EndpointInfo, type TailPolicy, type TaskOutcome } from '../../src/faas/client/index.ts';
+import {
+  FaasClient,
+  FaasRequestError,
+  TaskFailedError,
+  type EndpointInfo,
+  type TailPolicy,
+  type TaskOutcome,
+} from '../../src/faas/client/index.ts';
 import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
@@ -29,7 +36,13 @@ import { outsidePolicy, pickFastest, slowerThan } from '../../src/faas/endpoint-
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
 import { TaskChannel } from './channel.ts';
-import { EndpointNotFoundError, EndpointSelectorError, EndpointSetupError, FaasExecutorError, NoEndpointOnlineError } from './errors.ts';
+import {
+  EndpointNotFoundError,
+  EndpointSelectorError,
+  EndpointSetupError,
+  FaasExecutorError,
+  NoEndpointOnlineError,
+} from './errors.ts';
 import { CHUNK_FUNCTION_NAME, CHUNK_FUNCTION_SOURCE } from './function.ts';
 import { resolveFaasOptions, type FaasExecutorOptions, type ResolvedFaasOptions } from './options.ts';
 import { mapPath, mappingFor } from './paths.ts';
@@ -119,7 +132,18 @@ interface Run {
 export class FaasExecutor extends BaseExecutor {
   readonly name = 'faas';
   readonly concurrency: number;
-  readonly faas: FaasStats = { tailRetries: 0, steals: 0, duplicatesDiscarded: 0, duplicatesCancelled: 0, moved: 0, bundleShipments: 0, stagedResults: 0, stagedBytes: 0, endpointsLost: 0, lateBound: 0 };
+  readonly faas: FaasStats = {
+    tailRetries: 0,
+    steals: 0,
+    duplicatesDiscarded: 0,
+    duplicatesCancelled: 0,
+    moved: 0,
+    bundleShipments: 0,
+    stagedResults: 0,
+    stagedBytes: 0,
+    endpointsLost: 0,
+    lateBound: 0,
+  };
   /** The endpoints in use; grows when an endpoint matching a `tag:` selector comes online later. */
   readonly sites: Site[];
   /** The `tag:` selectors of --endpoints (without the prefix). */
@@ -160,13 +184,23 @@ export class FaasExecutor extends BaseExecutor {
    */
   static async connect(opts: FaasExecutorOptions): Promise<FaasExecutor> {
     const o = resolveFaasOptions(opts);
-    const fx = opts.client ?? new FaasClient({ serviceUrl: o.service, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+    const fx =
+      opts.client ??
+      new FaasClient({ serviceUrl: o.service, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     try {
       const infos = await waitForEndpoints(fx, o);
       const sites = infos.map((e) => siteOf(e, o));
-      const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, { name: CHUNK_FUNCTION_NAME, description: 'Ristretto: run a processor on one work item' });
+      const functionId = await fx.registerFunction(CHUNK_FUNCTION_SOURCE, {
+        name: CHUNK_FUNCTION_NAME,
+        description: 'Ristretto: run a processor on one work item',
+      });
       // Each executor is its own fair-share group: analyses sharing endpoints get their slots in turn.
-      const channel = new TaskChannel(fx, functionId, { patienceMs: o.servicePatienceMs, maxAttempts: o.maxAttempts, note: o.onNote, group: `analysis-${randomUUID()}` });
+      const channel = new TaskChannel(fx, functionId, {
+        patienceMs: o.servicePatienceMs,
+        maxAttempts: o.maxAttempts,
+        note: o.onNote,
+        group: `analysis-${randomUUID()}`,
+      });
       const runId = `run-${randomUUID()}`;
       if (o.stageout) await openRun(o.stageout, runId);
       return new FaasExecutor(fx, channel, sites, o, !opts.client, runId);
@@ -209,8 +243,21 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   /** The `faas` section of metrics.json. */
-  report(): FaasStats & { endpoints: EndpointProgress[]; endpointPolicy: string; stageout: string | null; tailTimeoutSeconds: number | null; stragglerFactor: number } {
-    return { ...this.faas, endpoints: this.progress(), endpointPolicy: this.o.endpointPolicy, stageout: this.o.stageout ?? null, tailTimeoutSeconds: this.o.tailTimeoutMs === undefined ? null : this.o.tailTimeoutMs / 1000, stragglerFactor: this.o.stragglerFactor };
+  report(): FaasStats & {
+    endpoints: EndpointProgress[];
+    endpointPolicy: string;
+    stageout: string | null;
+    tailTimeoutSeconds: number | null;
+    stragglerFactor: number;
+  } {
+    return {
+      ...this.faas,
+      endpoints: this.progress(),
+      endpointPolicy: this.o.endpointPolicy,
+      stageout: this.o.stageout ?? null,
+      tailTimeoutSeconds: this.o.tailTimeoutMs === undefined ? null : this.o.tailTimeoutMs / 1000,
+      stragglerFactor: this.o.stragglerFactor,
+    };
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
@@ -283,16 +330,26 @@ export class FaasExecutor extends BaseExecutor {
       if (s.online && !s.staged.has(hash) && !s.stageFailed.has(hash)) {
         this.stage(s, run.job.processor).then(
           () => this.pump(),
-          (e) => this.o.onNote?.(`endpoint ${s.name} did not take the processor bundle (${(e as Error).message}); its chunks go to the other endpoints`),
+          (e) =>
+            this.o.onNote?.(
+              `endpoint ${s.name} did not take the processor bundle (${(e as Error).message}); its chunks go to the other endpoints`,
+            ),
         );
       }
       if (s.ready.has(hash) && !exclude.has(s)) anyReady = true;
     }
     if (anyReady) for (const s of this.sites) if (!s.ready.has(hash)) exclude.add(s);
     // Endpoints that refused the bundle get no chunks while another may still take it.
-    if (this.sites.some((s) => s.online && !s.stageFailed.has(hash))) for (const s of this.sites) if (s.stageFailed.has(hash)) exclude.add(s);
+    if (this.sites.some((s) => s.online && !s.stageFailed.has(hash)))
+      for (const s of this.sites) if (s.stageFailed.has(hash)) exclude.add(s);
     if (this.o.endpointPolicy === 'fastest') return pickFastest(this.sites, exclude, this.o.ahead, waiting);
-    return pickSite(this.sites, { ahead: this.o.ahead, slowFactor: this.o.slowFactor, probeMs: this.o.probeMs, now: Date.now(), exclude });
+    return pickSite(this.sites, {
+      ahead: this.o.ahead,
+      slowFactor: this.o.slowFactor,
+      probeMs: this.o.probeMs,
+      now: Date.now(),
+      exclude,
+    });
   }
 
   /** The endpoint reports the chunk running (on an alternate, when the service placed it there). */
@@ -303,7 +360,15 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   private launch(run: Run, site: Site): void {
-    const copy: Copy = { run, site, startedAt: Date.now(), runningAt: undefined, taskId: undefined, live: true, straggler: false };
+    const copy: Copy = {
+      run,
+      site,
+      startedAt: Date.now(),
+      runningAt: undefined,
+      taskId: undefined,
+      live: true,
+      straggler: false,
+    };
     run.copies.push(copy);
     site.inflight.add(copy);
     this.stage(site, run.job.processor).then(
@@ -319,18 +384,27 @@ export class FaasExecutor extends BaseExecutor {
           ...(this.stageoutTarget ? { stageout: this.siteStageout(site) } : {}),
         };
         const alternates = this.alternatesFor(copy);
-        this.channel.submit(site.id, args, {
-          submitted: (id) => {
-            copy.taskId = id;
-            if (!copy.live) this.channel.cancel(id);
+        this.channel.submit(
+          site.id,
+          args,
+          {
+            submitted: (id) => {
+              copy.taskId = id;
+              if (!copy.live) this.channel.cancel(id);
+            },
+            outcome: (o) => this.onOutcome(copy, o),
+            running: (endpointId) => this.onRunning(copy, endpointId),
+            refused: (e) => this.copyFailed(copy, e),
           },
-          outcome: (o) => this.onOutcome(copy, o),
-          running: (endpointId) => this.onRunning(copy, endpointId),
-          refused: (e) => this.copyFailed(copy, e),
-        }, alternates, alternates ? this.tailPolicy : undefined);
+          alternates,
+          alternates ? this.tailPolicy : undefined,
+        );
       },
       // The bundle could not be shipped there: run the chunk on another endpoint that may take it.
-      (e) => (this.sites.some((s) => s !== site && s.online && !s.stageFailed.has(run.job.processor.hash)) ? this.copyLost(copy, e) : this.copyFailed(copy, e)),
+      (e) =>
+        this.sites.some((s) => s !== site && s.online && !s.stageFailed.has(run.job.processor.hash))
+          ? this.copyLost(copy, e)
+          : this.copyFailed(copy, e),
     );
   }
 
@@ -347,7 +421,8 @@ export class FaasExecutor extends BaseExecutor {
     const hash = copy.run.job.processor.hash;
     const out: string[] = [];
     // A chunk placed for locality may start only on another endpoint that reads it locally too.
-    const local = copy.run.copies.length === 1 && copy.site.localPaths.length > 0 ? this.localSitesFor(copy.run) : undefined;
+    const local =
+      copy.run.copies.length === 1 && copy.site.localPaths.length > 0 ? this.localSitesFor(copy.run) : undefined;
     const offPolicy = this.outsidePolicy(copy.run);
     for (const s of this.sites) {
       if (s === copy.site || !s.online || !s.staged.has(hash) || !s.sameStorage(copy.site)) continue;
@@ -405,15 +480,26 @@ export class FaasExecutor extends BaseExecutor {
     if (p) return p;
     p = new Promise<void>((resolve, reject) => {
       this.faas.bundleShipments++;
-      this.channel.submit(site.id, { v: CHUNK_WIRE_VERSION, op: 'stage', hash: bundle.hash, code: bundle.code }, {
-        submitted: () => undefined,
-        refused: reject,
-        outcome: (o) => {
-          const r = o.result as TaskReply | undefined;
-          if (r?.kind === 'staged-bundle') return resolve();
-          reject(this.setupError(site, o, r, `shipping the processor bundle of ${bundle.source} to endpoint ${site.name} failed`));
+      this.channel.submit(
+        site.id,
+        { v: CHUNK_WIRE_VERSION, op: 'stage', hash: bundle.hash, code: bundle.code },
+        {
+          submitted: () => undefined,
+          refused: reject,
+          outcome: (o) => {
+            const r = o.result as TaskReply | undefined;
+            if (r?.kind === 'staged-bundle') return resolve();
+            reject(
+              this.setupError(
+                site,
+                o,
+                r,
+                `shipping the processor bundle of ${bundle.source} to endpoint ${site.name} failed`,
+              ),
+            );
+          },
         },
-      });
+      );
     });
     site.staged.set(bundle.hash, p);
     p.then(
@@ -459,9 +545,13 @@ export class FaasExecutor extends BaseExecutor {
     if (o.error) {
       const e = o.error;
       const type = e instanceof TaskFailedError ? e.remoteType : undefined;
-      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout' || type === 'Cancelled') return this.copyLost(copy, e);
+      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout' || type === 'Cancelled')
+        return this.copyLost(copy, e);
       if (e instanceof FaasRequestError && e.status === 404) return this.copyLost(copy, e);
-      return this.copyFailed(copy, this.setupError(copy.site, o, undefined, `the chunk function failed on endpoint ${copy.site.name}`));
+      return this.copyFailed(
+        copy,
+        this.setupError(copy.site, o, undefined, `the chunk function failed on endpoint ${copy.site.name}`),
+      );
     }
     const r = o.result as TaskReply;
     switch (r?.kind) {
@@ -490,7 +580,10 @@ export class FaasExecutor extends BaseExecutor {
         this.queue.unshift(run);
         return this.pump();
       default:
-        return this.copyFailed(copy, this.setupError(copy.site, o, r, `endpoint ${copy.site.name} cannot run Ristretto chunks`));
+        return this.copyFailed(
+          copy,
+          this.setupError(copy.site, o, r, `endpoint ${copy.site.name} cannot run Ristretto chunks`),
+        );
     }
   }
 
@@ -561,9 +654,18 @@ export class FaasExecutor extends BaseExecutor {
 
   private setupError(site: Site, o: TaskOutcome, r: TaskReply | undefined, what: string): Error {
     if (r?.kind === 'version-mismatch') {
-      return new EndpointSetupError(`${what}: it speaks chunk-message revision ${r.endpointVersion}, this client ${CHUNK_WIRE_VERSION}`, { endpoint: site.name }, 'install the same Ristretto version at the endpoint and here');
+      return new EndpointSetupError(
+        `${what}: it speaks chunk-message revision ${r.endpointVersion}, this client ${CHUNK_WIRE_VERSION}`,
+        { endpoint: site.name },
+        'install the same Ristretto version at the endpoint and here',
+      );
     }
-    if (r?.kind === 'failed') return new EndpointSetupError(`${what}: ${r.failure.name}: ${r.failure.message}`, { endpoint: site.name }, 'check that the endpoint runs from a Ristretto installation with the packages the processor imports');
+    if (r?.kind === 'failed')
+      return new EndpointSetupError(
+        `${what}: ${r.failure.name}: ${r.failure.message}`,
+        { endpoint: site.name },
+        'check that the endpoint runs from a Ristretto installation with the packages the processor imports',
+      );
     const e = o.error;
     if (e instanceof TaskFailedError) {
       const hint =
@@ -574,9 +676,19 @@ export class FaasExecutor extends BaseExecutor {
             : e.remoteType === 'FunctionLoadFailed' || /Ristretto installation|RISTRETTO_HOME/.test(e.remoteMessage)
               ? 'run the endpoint from a Ristretto installation, or set RISTRETTO_HOME for it'
               : undefined;
-      return new EndpointSetupError(`${what}: ${e.remoteMessage}`, { endpoint: site.name, taskId: e.taskId, remoteType: e.remoteType, remoteStack: e.remoteStack }, hint, { cause: e });
+      return new EndpointSetupError(
+        `${what}: ${e.remoteMessage}`,
+        { endpoint: site.name, taskId: e.taskId, remoteType: e.remoteType, remoteStack: e.remoteStack },
+        hint,
+        { cause: e },
+      );
     }
-    return new EndpointSetupError(`${what}: ${e?.message ?? `unexpected reply ${JSON.stringify(r)?.slice(0, 200)}`}`, { endpoint: site.name }, undefined, { cause: e });
+    return new EndpointSetupError(
+      `${what}: ${e?.message ?? `unexpected reply ${JSON.stringify(r)?.slice(0, 200)}`}`,
+      { endpoint: site.name },
+      undefined,
+      { cause: e },
+    );
   }
 
   // ---------------------------------------------------------------- health
@@ -631,7 +743,8 @@ export class FaasExecutor extends BaseExecutor {
       c.live = false;
       site.inflight.delete(c);
       if (c.taskId) this.channel.cancel(c.taskId);
-      if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run)) this.requeue(run, new Error(`endpoint ${site.name} went offline`), site);
+      if (!run.settled && !run.copies.some((x) => x.live) && !this.queue.includes(run))
+        this.requeue(run, new Error(`endpoint ${site.name} went offline`), site);
     }
   }
 
@@ -665,13 +778,23 @@ export class FaasExecutor extends BaseExecutor {
 }
 
 function siteOf(e: EndpointInfo, o: ResolvedFaasOptions): Site {
-  return new Site(e.endpoint_id, e.name, e.capacity, e.status === 'online', mappingFor(o.pathMap, e.name, e.endpoint_id), e.local_paths ?? [], e.tags ?? []);
+  return new Site(
+    e.endpoint_id,
+    e.name,
+    e.capacity,
+    e.status === 'online',
+    mappingFor(o.pathMap, e.name, e.endpoint_id),
+    e.local_paths ?? [],
+    e.tags ?? [],
+  );
 }
 
 /** `name [tags]` of each endpoint, for errors about selectors. */
 function describeEndpoints(all: readonly EndpointInfo[]): string {
   if (all.length === 0) return 'no endpoints are visible to you';
-  return all.map((e) => `${e.name} [${(e.tags ?? []).join(', ') || 'no tags'}]${e.status === 'online' ? '' : ' (offline)'}`).join('; ');
+  return all
+    .map((e) => `${e.name} [${(e.tags ?? []).join(', ') || 'no tags'}]${e.status === 'online' ? '' : ' (offline)'}`)
+    .join('; ');
 }
 
 /**
@@ -690,7 +813,11 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
       if (matched.length === 0) {
         throw new EndpointSelectorError(
           `no endpoint has the tag "${want}" (--endpoints tag:${want}); endpoints and their tags: ${describeEndpoints(all)}`,
-          { selector: `tag:${want}`, service: o.service, endpoints: all.map((e) => ({ name: e.name, tags: e.tags ?? [] })) },
+          {
+            selector: `tag:${want}`,
+            service: o.service,
+            endpoints: all.map((e) => ({ name: e.name, tags: e.tags ?? [] })),
+          },
           'pick a tag from the list, or start an endpoint with `ristretto faas endpoint start ... --tag TAG`',
         );
       }
@@ -699,17 +826,27 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
     for (const want of names) {
       const e = all.find((x) => x.endpoint_id === want) ?? all.find((x) => x.name === want);
       if (!e) {
-        const near = closestNames(want, all.map((x) => x.name), 3);
+        const near = closestNames(
+          want,
+          all.map((x) => x.name),
+          3,
+        );
         throw new EndpointNotFoundError(
           `endpoint "${want}" does not exist or is not shared with you`,
           { endpoint: want, service: o.service },
-          near.length ? `closest endpoint names: ${near.join(', ')}` : `no endpoints are visible to you; start one with \`ristretto faas endpoint start --service ${o.service} --name NAME\``,
+          near.length
+            ? `closest endpoint names: ${near.join(', ')}`
+            : `no endpoints are visible to you; start one with \`ristretto faas endpoint start --service ${o.service} --name NAME\``,
         );
       }
       if (found.some((f) => f.endpoint_id === e.endpoint_id)) {
         // Named and also matched by a tag selector: once is enough.
         if (tags.length) continue;
-        throw new FaasExecutorError(`endpoint "${want}" is listed twice in --endpoints`, { endpoint: want }, 'name each endpoint once');
+        throw new FaasExecutorError(
+          `endpoint "${want}" is listed twice in --endpoints`,
+          { endpoint: want },
+          'name each endpoint once',
+        );
       }
       found.push(e);
     }

@@ -86,7 +86,20 @@ export class LocalCluster {
 
   /** Start (or restart, on the same port and database) the service. */
   async startService(): Promise<void> {
-    const p = this.spawn(['serve', '--port', String(this.port), '--db', this.db, '--heartbeat', String(this.opts.heartbeatSeconds ?? 1), ...(this.opts.verbose ? [] : ['--quiet'])], {}, false);
+    const p = this.spawn(
+      [
+        'serve',
+        '--port',
+        String(this.port),
+        '--db',
+        this.db,
+        '--heartbeat',
+        String(this.opts.heartbeatSeconds ?? 1),
+        ...(this.opts.verbose ? [] : ['--quiet']),
+      ],
+      {},
+      false,
+    );
     this.service = p;
     const [, url] = await firstLine(p, /listening on (\S+)/);
     this.url = url;
@@ -101,7 +114,20 @@ export class LocalCluster {
 
   /** Start an endpoint agent; resolves once it is attached. */
   async startEndpoint(name: string, o: LocalEndpointOptions = {}): Promise<ChildProcess> {
-    const args = ['endpoint', 'start', '--service', this.url, '--name', name, '--workers', String(o.workers ?? 1), '--concurrency', String(o.concurrency ?? 1), '--cache-dir', join(this.dir, `cache-${name}`)];
+    const args = [
+      'endpoint',
+      'start',
+      '--service',
+      this.url,
+      '--name',
+      name,
+      '--workers',
+      String(o.workers ?? 1),
+      '--concurrency',
+      String(o.concurrency ?? 1),
+      '--cache-dir',
+      join(this.dir, `cache-${name}`),
+    ];
     for (const f of o.allowFunctions ?? []) args.push('--allow-function', f);
     if (o.prefetch !== undefined) args.push('--prefetch', String(o.prefetch));
     for (const t of o.tags ?? []) args.push('--tag', t);
@@ -116,7 +142,12 @@ export class LocalCluster {
   /** Kill an endpoint and its worker processes (SIGKILL: no goodbye to the service). */
   async killEndpoint(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.endpoints.get(name);
-    if (!p) throw new FaasExecutorError(`no endpoint "${name}" in this cluster`, { endpoint: name }, `endpoints: ${[...this.endpoints.keys()].join(', ')}`);
+    if (!p)
+      throw new FaasExecutorError(
+        `no endpoint "${name}" in this cluster`,
+        { endpoint: name },
+        `endpoints: ${[...this.endpoints.keys()].join(', ')}`,
+      );
     this.endpoints.delete(name);
     await kill(p, signal, true);
   }
@@ -145,13 +176,27 @@ export class LocalCluster {
 const LIVE = new Set<LocalCluster>();
 // Do not leave detached endpoint groups behind if the owner exits without close().
 process.once('exit', () => {
-  for (const c of LIVE) for (const p of c.endpoints.values()) if (p.pid) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const c of LIVE)
+    for (const p of c.endpoints.values())
+      if (p.pid)
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
 });
 
 function firstLine(p: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
   return new Promise((res, rej) => {
     const rl = createInterface({ input: p.stdout! });
-    const onExit = (code: number | null) => rej(new FaasExecutorError(`process "${p.spawnargs.slice(2, 5).join(' ')}" exited (${code}) before printing ${re}`, {}, 'rerun with verbose: true to see its log'));
+    const onExit = (code: number | null) =>
+      rej(
+        new FaasExecutorError(
+          `process "${p.spawnargs.slice(2, 5).join(' ')}" exited (${code}) before printing ${re}`,
+          {},
+          'rerun with verbose: true to see its log',
+        ),
+      );
     rl.on('line', (l) => {
       const m = re.exec(l.trim());
       if (!m) return;

@@ -85,7 +85,10 @@ export interface ResolvedFaasOptions extends ExecutorOptions {
 function num(name: string, v: number | undefined, dflt: number, min: number, integer = false): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
-    throw new FaasOptionError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(v)}`, { option: name, value: v });
+    throw new FaasOptionError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(v)}`,
+      { option: name, value: v },
+    );
   }
   return v;
 }
@@ -93,17 +96,34 @@ function num(name: string, v: number | undefined, dflt: number, min: number, int
 /** Check options and fill in defaults. */
 export function resolveFaasOptions(o: FaasExecutorOptions): ResolvedFaasOptions {
   if (!o || typeof o.service !== 'string' || !/^https?:\/\/[^/]/.test(o.service)) {
-    throw new FaasOptionError(`service must be the FaaS service URL, got ${JSON.stringify(o?.service)}`, { option: 'service' }, 'e.g. --service http://127.0.0.1:8470');
+    throw new FaasOptionError(
+      `service must be the FaaS service URL, got ${JSON.stringify(o?.service)}`,
+      { option: 'service' },
+      'e.g. --service http://127.0.0.1:8470',
+    );
   }
   const endpoints = [...(o.endpoints ?? [])].map((e) => String(e).trim()).filter(Boolean);
-  if (endpoints.length === 0) throw new FaasOptionError('endpoints must name at least one endpoint', { option: 'endpoints' }, 'e.g. --endpoints site-a,site-b (names or UUIDs; `ristretto faas endpoint list` shows them)');
+  if (endpoints.length === 0)
+    throw new FaasOptionError(
+      'endpoints must name at least one endpoint',
+      { option: 'endpoints' },
+      'e.g. --endpoints site-a,site-b (names or UUIDs; `ristretto faas endpoint list` shows them)',
+    );
   if (o.stageout !== undefined && (typeof o.stageout !== 'string' || !o.stageout.trim())) {
-    throw new FaasOptionError('stageout must be a directory or an http(s) URL', { option: 'stageout' }, 'e.g. --stageout /shared/scratch/ristretto or --stageout http://store:8480/blobs');
+    throw new FaasOptionError(
+      'stageout must be a directory or an http(s) URL',
+      { option: 'stageout' },
+      'e.g. --stageout /shared/scratch/ristretto or --stageout http://store:8480/blobs',
+    );
   }
   if (o.pathMap !== undefined) {
     for (const [ep, m] of Object.entries(o.pathMap)) {
       if (!m || typeof m !== 'object' || Object.values(m).some((v) => typeof v !== 'string')) {
-        throw new FaasOptionError(`pathMap.${ep} must map path prefixes to path prefixes`, { option: 'pathMap', endpoint: ep }, 'e.g. {"site-a": {"/mnt/shared/": "/hadoop/store/"}}');
+        throw new FaasOptionError(
+          `pathMap.${ep} must map path prefixes to path prefixes`,
+          { option: 'pathMap', endpoint: ep },
+          'e.g. {"site-a": {"/mnt/shared/": "/hadoop/store/"}}',
+        );
       }
     }
   }
@@ -112,7 +132,8 @@ export function resolveFaasOptions(o: FaasExecutorOptions): ResolvedFaasOptions 
     onRetry: o.onRetry,
     service: o.service.replace(/\/+$/, ''),
     endpoints,
-    endpointPolicy: o.endpointPolicy === undefined ? 'data-local' : checkEndpointPolicy(o.endpointPolicy, 'endpointPolicy'),
+    endpointPolicy:
+      o.endpointPolicy === undefined ? 'data-local' : checkEndpointPolicy(o.endpointPolicy, 'endpointPolicy'),
     tailTimeoutMs: o.tailTimeout === undefined ? undefined : num('tailTimeout', o.tailTimeout, 0, 0) * 1000,
     stragglerFactor: num('stragglerFactor', o.stragglerFactor, 3, 1),
     minStragglerMs: num('minStraggler', o.minStraggler, 0.2, 0) * 1000,

@@ -17,6 +17,10 @@ export function mapPath(path: string, mapping: Readonly<Record<string, string>> 
 }
 
 /** The mapping for an endpoint, looked up by its name first, then by its id. */
-export function mappingFor(map: PathMap | undefined, name: string, id: string): Readonly<Record<string, string>> | undefined {
+export function mappingFor(
+  map: PathMap | undefined,
+  name: string,
+  id: string,
+): Readonly<Record<string, string>> | undefined {
   return map?.[name] ?? map?.[id];
 }

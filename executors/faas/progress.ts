@@ -27,13 +27,20 @@ export function endpointLines(eps: readonly EndpointProgress[]): string[] {
   const plural = (n: number, one: string, many: string) => (n ? `  ${count(n)} ${n === 1 ? one : many}` : '');
   return eps.map((e) => {
     const state = !e.online ? '  offline' : e.slow ? '  slow' : '';
-    const extra = plural(e.retries, 'retry', 'retries') + plural(e.tailCopies, 'tail copy', 'tail copies') + plural(e.failures, 'failure', 'failures');
+    const extra =
+      plural(e.retries, 'retry', 'retries') +
+      plural(e.tailCopies, 'tail copy', 'tail copies') +
+      plural(e.failures, 'failure', 'failures');
     return `  ${e.name.padEnd(w)}  ${String(e.started).padStart(3)} running  ${String(e.queued).padStart(3)} queued  ${String(e.done).padStart(5)} done  ${si(e.eventsPerSecond)} ev/s${extra}${state}`;
   });
 }
 
 /** Wrap the runner's reporter so it also shows per-endpoint progress. */
-export function faasProgress(base: ProgressReporter, executor: FaasExecutor, opts: FaasProgressOptions = {}): ProgressReporter {
+export function faasProgress(
+  base: ProgressReporter,
+  executor: FaasExecutor,
+  opts: FaasProgressOptions = {},
+): ProgressReporter {
   const out = opts.stream ?? process.stderr;
   const tty = opts.tty ?? Boolean(out.isTTY);
   if (opts.quiet || !tty) return base;
@@ -84,7 +91,11 @@ export function faasProgress(base: ProgressReporter, executor: FaasExecutor, opt
 /** The end-of-run note: chunks per endpoint and what tail retry and fault tolerance did. */
 export function faasSummary(executor: FaasExecutor): string {
   const f = executor.faas;
-  const parts = [`${count(f.tailRetries)} tail retries`, `${count(f.duplicatesDiscarded)} late duplicates discarded`, `${count(f.moved)} chunks moved`];
+  const parts = [
+    `${count(f.tailRetries)} tail retries`,
+    `${count(f.duplicatesDiscarded)} late duplicates discarded`,
+    `${count(f.moved)} chunks moved`,
+  ];
   if (f.steals) parts.push(`${count(f.steals)} queued chunks stolen by idle endpoints`);
   if (f.stagedResults) parts.push(`${count(f.stagedResults)} results staged out`);
   return ['faas endpoints:', ...endpointLines(executor.progress()), `  ${parts.join(', ')}`].join('\n');

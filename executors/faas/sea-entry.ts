@@ -15,7 +15,10 @@ if (process.env[SEA_ROLE_ENV] === 'worker') {
   // run-task.ts and the readers load on the first chunk task, not for plain functions.
   (globalThis as Record<symbol, unknown>)[Symbol.for(BUILT_IN_RUN_TASK)] = async (args: never, ctx: never) => {
     // The agent sets it to <cache-dir>/bundles; a worker started some other way uses the default cache.
-    process.env.RISTRETTO_BUNDLE_DIR ||= join((await import('../../src/faas/endpoint/function-cache.ts')).defaultCacheDir(), 'bundles');
+    process.env.RISTRETTO_BUNDLE_DIR ||= join(
+      (await import('../../src/faas/endpoint/function-cache.ts')).defaultCacheDir(),
+      'bundles',
+    );
     return (await import('./remote/run-task.ts')).runTask(args, ctx);
   };
   // Processor bundles import apache-arrow by name (src/columnar/arrow.ts); the executable has no

@@ -45,7 +45,11 @@ function authHeaders(): Record<string, string> {
 
 function checkKey(key: string): void {
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
-    throw new StageOutError(`invalid stage-out key "${key}"`, { key }, 'keys are <runId>/<name>.bin made of letters, digits, ".", "_" and "-"');
+    throw new StageOutError(
+      `invalid stage-out key "${key}"`,
+      { key },
+      'keys are <runId>/<name>.bin made of letters, digits, ".", "_" and "-"',
+    );
   }
 }
 
@@ -57,11 +61,25 @@ export async function stageOut(location: string, key: string, bytes: Uint8Array)
     const url = blobUrl(location, key);
     let res: Response;
     try {
-      res = await fetch(url, { method: 'PUT', body: new Blob([bytes as Uint8Array<ArrayBuffer>]), headers: { 'content-type': 'application/octet-stream', ...authHeaders() } });
+      res = await fetch(url, {
+        method: 'PUT',
+        body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+        headers: { 'content-type': 'application/octet-stream', ...authHeaders() },
+      });
     } catch (e) {
-      throw new StageOutError(`cannot PUT the result to ${url}: ${(e as Error).message}`, { location, key }, 'check that the stage-out store is reachable from the endpoint', { cause: e });
+      throw new StageOutError(
+        `cannot PUT the result to ${url}: ${(e as Error).message}`,
+        { location, key },
+        'check that the stage-out store is reachable from the endpoint',
+        { cause: e },
+      );
     }
-    if (!res.ok) throw new StageOutError(`stage-out store answered ${res.status} to PUT ${url}`, { location, key, status: res.status }, 'check the store URL and RISTRETTO_STAGEOUT_TOKEN at the endpoint');
+    if (!res.ok)
+      throw new StageOutError(
+        `stage-out store answered ${res.status} to PUT ${url}`,
+        { location, key, status: res.status },
+        'check the store URL and RISTRETTO_STAGEOUT_TOKEN at the endpoint',
+      );
     await res.arrayBuffer();
   } else {
     const file = join(directoryOf(location), ...key.split('/'));
@@ -70,7 +88,12 @@ export async function stageOut(location: string, key: string, bytes: Uint8Array)
       // fetch this result, so writing it would leave an orphan.
       await access(dirname(file));
     } catch (e) {
-      throw new StageOutError(`cannot write the result to ${file}: its run folder does not exist (the run has ended, or the stage-out directory is not the same storage as the client's)`, { location, key }, 'check that the stage-out directory is mounted at the endpoint (see pathMap)', { cause: e });
+      throw new StageOutError(
+        `cannot write the result to ${file}: its run folder does not exist (the run has ended, or the stage-out directory is not the same storage as the client's)`,
+        { location, key },
+        'check that the stage-out directory is mounted at the endpoint (see pathMap)',
+        { cause: e },
+      );
     }
     try {
       // Write then rename: the client never reads a half-written result.
@@ -78,7 +101,12 @@ export async function stageOut(location: string, key: string, bytes: Uint8Array)
       await writeFile(tmp, bytes);
       await rename(tmp, file);
     } catch (e) {
-      throw new StageOutError(`cannot write the result to ${file}: ${(e as Error).message}`, { location, key }, 'check that the stage-out directory is mounted and writable at the endpoint (see pathMap)', { cause: e });
+      throw new StageOutError(
+        `cannot write the result to ${file}: ${(e as Error).message}`,
+        { location, key },
+        'check that the stage-out directory is mounted and writable at the endpoint (see pathMap)',
+        { cause: e },
+      );
     }
   }
   return { key, size: bytes.byteLength, sha256 };
@@ -94,9 +122,19 @@ export async function fetchStaged(location: string, ref: StagedRef): Promise<Uin
     try {
       res = await fetch(url, { headers: authHeaders() });
     } catch (e) {
-      throw new StageOutError(`cannot GET the staged result ${url}: ${(e as Error).message}`, { location, key: ref.key }, 'check that the stage-out store is reachable from here', { cause: e });
+      throw new StageOutError(
+        `cannot GET the staged result ${url}: ${(e as Error).message}`,
+        { location, key: ref.key },
+        'check that the stage-out store is reachable from here',
+        { cause: e },
+      );
     }
-    if (!res.ok) throw new StageOutError(`stage-out store answered ${res.status} to GET ${url}`, { location, key: ref.key, status: res.status }, 'the blob may have been deleted or the store restarted without its data');
+    if (!res.ok)
+      throw new StageOutError(
+        `stage-out store answered ${res.status} to GET ${url}`,
+        { location, key: ref.key, status: res.status },
+        'the blob may have been deleted or the store restarted without its data',
+      );
     bytes = new Uint8Array(await res.arrayBuffer());
   } else {
     const file = join(directoryOf(location), ...ref.key.split('/'));
@@ -104,12 +142,21 @@ export async function fetchStaged(location: string, ref: StagedRef): Promise<Uin
       const buf = await readFile(file);
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
     } catch (e) {
-      throw new StageOutError(`cannot read the staged result ${file}: ${(e as Error).message}`, { location, key: ref.key }, 'check that the stage-out directory is the same storage here as at the endpoint', { cause: e });
+      throw new StageOutError(
+        `cannot read the staged result ${file}: ${(e as Error).message}`,
+        { location, key: ref.key },
+        'check that the stage-out directory is the same storage here as at the endpoint',
+        { cause: e },
+      );
     }
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (bytes.byteLength !== ref.size || sha !== ref.sha256) {
-    throw new StageOutError(`staged result ${ref.key} is corrupt: ${bytes.byteLength} bytes with sha256 ${sha.slice(0, 12)}…, expected ${ref.size} bytes with ${ref.sha256.slice(0, 12)}…`, { location, key: ref.key }, 'rerun; if it persists, check the stage-out storage');
+    throw new StageOutError(
+      `staged result ${ref.key} is corrupt: ${bytes.byteLength} bytes with sha256 ${sha.slice(0, 12)}…, expected ${ref.size} bytes with ${ref.sha256.slice(0, 12)}…`,
+      { location, key: ref.key },
+      'rerun; if it persists, check the stage-out storage',
+    );
   }
   return bytes;
 }
@@ -143,7 +190,12 @@ export async function openRun(location: string, runId: string): Promise<void> {
     await access(dir);
     await mkdir(join(dir, runId));
   } catch (e) {
-    throw new StageOutError(`cannot use the stage-out directory ${dir}: ${(e as Error).message}`, { location }, 'create the directory (shared with the endpoints) or pass another --stageout', { cause: e });
+    throw new StageOutError(
+      `cannot use the stage-out directory ${dir}: ${(e as Error).message}`,
+      { location },
+      'create the directory (shared with the endpoints) or pass another --stageout',
+      { cause: e },
+    );
   }
 }
 
@@ -155,7 +207,11 @@ export async function openRun(location: string, runId: string): Promise<void> {
  */
 export async function cleanupRun(location: string, runId: string): Promise<void> {
   // One plain segment only: "" or ".." would remove the whole location or what is above it.
-  if (!/^[\w.-]{1,200}$/.test(runId) || runId === '.' || runId === '..') throw new StageOutError(`invalid run id ${JSON.stringify(runId.slice(0, 200))}: use letters, digits, ".", "_" or "-"`, { runId: runId.slice(0, 200) });
+  if (!/^[\w.-]{1,200}$/.test(runId) || runId === '.' || runId === '..')
+    throw new StageOutError(
+      `invalid run id ${JSON.stringify(runId.slice(0, 200))}: use letters, digits, ".", "_" or "-"`,
+      { runId: runId.slice(0, 200) },
+    );
   if (isHttpLocation(location)) {
     await fetch(blobUrl(location, runId), { method: 'DELETE', headers: authHeaders() })
       .then((r) => r.arrayBuffer())
@@ -167,6 +223,12 @@ export async function cleanupRun(location: string, runId: string): Promise<void>
   // is gone no worker can write into it again.
   for (let i = 0; i < 5; i++) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    if (!(await access(dir).then(() => true, () => false))) return;
+    if (
+      !(await access(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
   }
 }

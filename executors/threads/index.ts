@@ -90,7 +90,9 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.entry!, { workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href } });
+    const worker = new Worker(this.entry!, {
+      workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href },
+    });
     const slot: Slot = { worker, shipped: new Set(), busy: undefined, alive: true };
     worker.on('message', (m: ReplyMessage) => {
       const task = slot.busy;
@@ -112,7 +114,10 @@ export class ThreadsExecutor extends BaseExecutor {
     this.slots.splice(this.slots.indexOf(slot), 1);
     const task = slot.busy;
     slot.busy = undefined;
-    if (task) task.reject(this.closed || this.cancelled ? new CancelledError(task.item) : new WorkerLostError(task.item, detail));
+    if (task)
+      task.reject(
+        this.closed || this.cancelled ? new CancelledError(task.item) : new WorkerLostError(task.item, detail),
+      );
     this.pump();
   }
 

@@ -46,7 +46,11 @@ function poolWorker(): void {
       if (!bundle) throw new Error(`processor bundle ${m.hash} was never sent to this worker`);
       // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
       const processor = await loadBundle(bundle, { dir: data.bundleDir });
-      const result = await processChunk(m.item, processor, state, { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash });
+      const result = await processChunk(m.item, processor, state, {
+        metadata: m.metadata,
+        prefetch: m.prefetch,
+        processorKey: m.hash,
+      });
       const reply: ReplyMessage = { type: 'done', id: m.id, result };
       port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);
     } catch (e) {

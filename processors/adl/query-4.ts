@@ -3,7 +3,9 @@ import { compute, defineProcessor, fused } from 'ristretto';
 import { adlHist } from './common.ts';
 
 export default defineProcessor({
-  accumulator: () => ({ 'query-4': adlHist('query-4', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], #geq 2 jets p_{T} > 40 GeV') }),
+  accumulator: () => ({
+    'query-4': adlHist('query-4', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], #geq 2 jets p_{T} > 40 GeV'),
+  }),
   process(events) {
     const out = this.accumulator();
     const ev = fused(events);

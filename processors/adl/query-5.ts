@@ -3,7 +3,9 @@ import { compute, defineProcessor, fused } from 'ristretto';
 import { adlHist } from './common.ts';
 
 export default defineProcessor({
-  accumulator: () => ({ 'query-5': adlHist('query-5', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], OS #mu#mu with 60 < m < 120 GeV') }),
+  accumulator: () => ({
+    'query-5': adlHist('query-5', 100, 0, 2000, 'met', 'E_{T}^{miss} [GeV], OS #mu#mu with 60 < m < 120 GeV'),
+  }),
   process(events) {
     const out = this.accumulator();
     const ev = fused(events);

@@ -12,8 +12,13 @@ export default defineProcessor({
   }),
   process(events) {
     const out = this.accumulator();
-    const top = fused(events).Jet.triples().argmin((a, b, c) => a.p4.add(b.p4).add(c.p4).mass.sub(172.5).abs());
-    const [pt, btag] = compute([top.get((a, b, c) => a.p4.add(b.p4).add(c.p4).pt), top.get((a, b, c) => fx.maximum(a.btag, b.btag, c.btag))]);
+    const top = fused(events)
+      .Jet.triples()
+      .argmin((a, b, c) => a.p4.add(b.p4).add(c.p4).mass.sub(172.5).abs());
+    const [pt, btag] = compute([
+      top.get((a, b, c) => a.p4.add(b.p4).add(c.p4).pt),
+      top.get((a, b, c) => fx.maximum(a.btag, b.btag, c.btag)),
+    ]);
     out['query-6-1'].fill(pt);
     out['query-6-2'].fill(btag);
     return out;

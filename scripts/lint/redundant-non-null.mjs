@@ -9,12 +9,16 @@ import { relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const fix = process.argv.includes('--fix');
-const config = ts.getParsedCommandLineOfConfigFile(resolve('tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const config = ts.getParsedCommandLineOfConfigFile(
+  resolve('tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-});
+);
 const program = ts.createProgram(config.fileNames, config.options);
 const checker = program.getTypeChecker();
 const F = ts.TypeFlags;
@@ -27,7 +31,8 @@ for (const sf of program.getSourceFiles()) {
   if (sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
   const cuts = [];
   const visit = (node) => {
-    if (ts.isNonNullExpression(node) && !mayBeNullish(checker.getTypeAtLocation(node.expression))) cuts.push(node.end - 1);
+    if (ts.isNonNullExpression(node) && !mayBeNullish(checker.getTypeAtLocation(node.expression)))
+      cuts.push(node.end - 1);
     ts.forEachChild(node, visit);
   };
   visit(sf);
@@ -48,7 +53,9 @@ for (const sf of program.getSourceFiles()) {
 }
 if (fix) console.log(`removed ${findings.length} redundant non-null assertions`);
 else if (findings.length > 0) {
-  console.error(findings.map((f) => `${f}  redundant non-null assertion: the operand cannot be null or undefined`).join('\n'));
+  console.error(
+    findings.map((f) => `${f}  redundant non-null assertion: the operand cannot be null or undefined`).join('\n'),
+  );
   console.error(`${findings.length} redundant '!' — run \`npm run lint:fix-non-null\` to remove them`);
   process.exit(1);
 }

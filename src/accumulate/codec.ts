@@ -50,7 +50,11 @@ const align8 = (n: number): number => (n + 7) & ~7;
  */
 export function encode(acc: unknown): Uint8Array<ArrayBuffer> {
   if (!LITTLE_ENDIAN) {
-    throw new CodecError('big-endian hosts are not supported by the accumulator codec', {}, 'run workers on little-endian machines');
+    throw new CodecError(
+      'big-endian hosts are not supported by the accumulator codec',
+      {},
+      'run workers on little-endian machines',
+    );
   }
   const views: ArrayBufferView[] = [];
   const root = describe(acc, views, []);
@@ -110,7 +114,11 @@ export interface DecodeOptions {
  */
 export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown {
   if (!(bytes instanceof Uint8Array)) {
-    throw new CodecError(`decode expects a Uint8Array, got ${describeType(bytes)}`, {}, 'pass the bytes returned by encode()');
+    throw new CodecError(
+      `decode expects a Uint8Array, got ${describeType(bytes)}`,
+      {},
+      'pass the bytes returned by encode()',
+    );
   }
   if (bytes.length < HEADER_BYTES || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new CodecError(
@@ -130,7 +138,11 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown 
     );
   }
   if (dv.getUint8(6) !== 1 || !LITTLE_ENDIAN) {
-    throw new CodecError('accumulator bytes have a byte order this host cannot view', { offset: 6 }, 'use little-endian hosts');
+    throw new CodecError(
+      'accumulator bytes have a byte order this host cannot view',
+      { offset: 6 },
+      'use little-endian hosts',
+    );
   }
   const jsonLength = dv.getUint32(8, true);
   const total = dv.getFloat64(16, true);
@@ -143,11 +155,18 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown 
   }
   let parsed: { v: Node; b: [number, number][] };
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonLength)));
+    parsed = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonLength)),
+    );
   } catch (e) {
-    throw new CodecError('accumulator structure is not valid JSON', { offset: HEADER_BYTES, length: jsonLength }, 'the bytes were corrupted in transit', {
-      cause: e,
-    });
+    throw new CodecError(
+      'accumulator structure is not valid JSON',
+      { offset: HEADER_BYTES, length: jsonLength },
+      'the bytes were corrupted in transit',
+      {
+        cause: e,
+      },
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || !Array.isArray(parsed.b) || !('v' in parsed)) {
     throw malformed('the structure must be an object with "v" and "b"', []);
@@ -157,7 +176,11 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): unknown 
   for (let i = 0; i < table.length; i++) {
     const [off, len] = Array.isArray(table[i]) ? table[i] : [NaN, NaN];
     if (!(off >= 0 && len >= 0 && dataStart + off + len <= bytes.byteOffset + bytes.length)) {
-      throw new CodecError(`array ${i} lies outside the buffer`, { index: i, offset: dataStart - bytes.byteOffset + off, length: len }, 'the bytes were corrupted in transit');
+      throw new CodecError(
+        `array ${i} lies outside the buffer`,
+        { index: i, offset: dataStart - bytes.byteOffset + off, length: len },
+        'the bytes were corrupted in transit',
+      );
     }
   }
   return build(parsed.v, { buffer: bytes.buffer, dataStart, table }, []);
@@ -262,13 +285,18 @@ function view(kind: string, index: unknown, src: Source, path: Path): ArrayBuffe
   if (kind === 'DataView') return new DataView(src.buffer, src.dataStart + off, len);
   const ctor = typedArrayConstructor(kind);
   if (!ctor) throw malformed(`unknown typed array kind "${kind}"`, path);
-  if (len % ctor.BYTES_PER_ELEMENT !== 0) throw malformed(`${len} bytes is not a whole number of ${kind} elements`, path);
+  if (len % ctor.BYTES_PER_ELEMENT !== 0)
+    throw malformed(`${len} bytes is not a whole number of ${kind} elements`, path);
   return new ctor(src.buffer, src.dataStart + off, len / ctor.BYTES_PER_ELEMENT);
 }
 
 function malformed(what: string, path: Path): CodecError {
   const where = path.length ? JSON.stringify(path.join('/')) : 'top level';
-  return new CodecError(`malformed accumulator structure at ${where}: ${what}`, { path: path.join('/') }, 'the bytes were corrupted or written by an incompatible version');
+  return new CodecError(
+    `malformed accumulator structure at ${where}: ${what}`,
+    { path: path.join('/') },
+    'the bytes were corrupted or written by an incompatible version',
+  );
 }
 
 const SPECIAL_NUMBERS: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };

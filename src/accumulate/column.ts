@@ -36,7 +36,11 @@ export class ColumnAccumulator<T extends AnyTypedArray = Float64Array>
   constructor(kind: TypedArrayConstructor<T> | string, capacity = 0) {
     const ctor = typeof kind === 'string' ? typedArrayConstructor(kind) : kind;
     if (!ctor) {
-      throw new MergeError(`unknown typed array kind "${String(kind)}"`, { kind }, `use one of ${typedArrayNames().join(', ')}`);
+      throw new MergeError(
+        `unknown typed array kind "${String(kind)}"`,
+        { kind },
+        `use one of ${typedArrayNames().join(', ')}`,
+      );
     }
     this.buf = new ctor(capacity) as T;
     this.len = 0;
@@ -111,7 +115,10 @@ export class ColumnAccumulator<T extends AnyTypedArray = Float64Array>
     // Read the source length before reserving: appending a column to itself must copy the old contents.
     const n = src.length;
     this.reserve(n);
-    (this.buf as Uint8Array).set((values instanceof ColumnAccumulator ? values.buf.subarray(0, n) : src) as Uint8Array, this.len);
+    (this.buf as Uint8Array).set(
+      (values instanceof ColumnAccumulator ? values.buf.subarray(0, n) : src) as Uint8Array,
+      this.len,
+    );
     this.len += n;
     return this;
   }

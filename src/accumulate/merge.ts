@@ -100,7 +100,8 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 
 /** Assign an own property even when the key is "__proto__" (a plain assignment would set the prototype). */
 export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
   else o[k] = v;
 }
 
@@ -132,7 +133,11 @@ function mergeInto(a: unknown, b: unknown, path: Path): unknown {
         'strings and booleans in an accumulator are labels and must agree across chunks; use a Set to collect distinct values',
       );
     }
-    throw new MergeError(`at ${formatPath(path)}: cannot merge values of type ${ta}`, { path: path.join('/') }, SUPPORTED);
+    throw new MergeError(
+      `at ${formatPath(path)}: cannot merge values of type ${ta}`,
+      { path: path.join('/') },
+      SUPPORTED,
+    );
   }
 
   const oa = a as object;
@@ -207,7 +212,11 @@ function mergeInto(a: unknown, b: unknown, path: Path): unknown {
 /** Deep copy for values that will be merged into later; immutable leaves are shared. */
 function copyValue(v: unknown, path: Path): unknown {
   if (typeof v === 'function' || typeof v === 'symbol') {
-    throw new MergeError(`at ${formatPath(path)}: cannot merge a ${typeof v}`, { path: path.join('/'), type: typeof v }, SUPPORTED);
+    throw new MergeError(
+      `at ${formatPath(path)}: cannot merge a ${typeof v}`,
+      { path: path.join('/'), type: typeof v },
+      SUPPORTED,
+    );
   }
   if (v === null || typeof v !== 'object') return v;
   if (isTypedArray(v)) return copyTyped(v as AnyTypedArray);

@@ -55,7 +55,9 @@ const decoders = new Map<string, BinaryDecoder>();
  * ```
  */
 export function isAddable(v: unknown): v is Addable<unknown> {
-  return typeof v === 'object' && v !== null && !(v instanceof Set) && typeof (v as { add?: unknown }).add === 'function';
+  return (
+    typeof v === 'object' && v !== null && !(v instanceof Set) && typeof (v as { add?: unknown }).add === 'function'
+  );
 }
 
 /**

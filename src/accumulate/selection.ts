@@ -56,7 +56,11 @@ export class PackedSelection {
    */
   constructor(capacity: 32 | 64 = 32) {
     if (capacity !== 32 && capacity !== 64) {
-      throw new SelectionError(`PackedSelection capacity must be 32 or 64, got ${String(capacity)}`, { capacity }, 'pass 32 or 64');
+      throw new SelectionError(
+        `PackedSelection capacity must be 32 or 64, got ${String(capacity)}`,
+        { capacity },
+        'pass 32 or 64',
+      );
     }
     this.wordsPerEvent = capacity === 64 ? 2 : 1;
   }
@@ -78,7 +82,9 @@ export class PackedSelection {
 
   /** The packed bits: a Uint32Array per event (capacity 32) or a BigUint64Array per event (capacity 64). */
   get packed(): Uint32Array | BigUint64Array {
-    return this.wordsPerEvent === 1 ? this.words : new BigUint64Array(this.words.buffer, this.words.byteOffset, this.length);
+    return this.wordsPerEvent === 1
+      ? this.words
+      : new BigUint64Array(this.words.buffer, this.words.byteOffset, this.length);
   }
 
   /** True if a selection of that name was added. */
@@ -89,17 +95,27 @@ export class PackedSelection {
   /** Add a selection: `mask[i]` non-zero means event i passes. All masks must have the same length. */
   add(name: string, mask: Uint8Array): this {
     if (this.index.has(name)) {
-      throw new SelectionError(`selection "${name}" was already added`, { name }, 'use a distinct name for each selection');
+      throw new SelectionError(
+        `selection "${name}" was already added`,
+        { name },
+        'use a distinct name for each selection',
+      );
     }
     if (this.names.length >= this.capacity) {
       throw new SelectionError(
         `cannot add selection "${name}": this PackedSelection holds at most ${this.capacity}`,
         { name, capacity: this.capacity },
-        this.capacity === 32 ? 'construct it with new PackedSelection(64)' : 'split the selections over two PackedSelection objects',
+        this.capacity === 32
+          ? 'construct it with new PackedSelection(64)'
+          : 'split the selections over two PackedSelection objects',
       );
     }
     if (!(mask instanceof Uint8Array)) {
-      throw new SelectionError(`selection "${name}" must be a Uint8Array mask`, { name }, 'convert booleans to a Uint8Array of 0/1');
+      throw new SelectionError(
+        `selection "${name}" must be a Uint8Array mask`,
+        { name },
+        'convert booleans to a Uint8Array of 0/1',
+      );
     }
     if (this.nevents < 0) {
       this.nevents = mask.length;
@@ -151,10 +167,10 @@ export class PackedSelection {
     const out = new Uint8Array(this.length);
     const w = this.words;
     if (this.wordsPerEvent === 1) {
-      for (let i = 0; i < out.length; i++) out[i] = ((w[i] & m0) >>> 0) === v0 ? 1 : 0;
+      for (let i = 0; i < out.length; i++) out[i] = (w[i] & m0) >>> 0 === v0 ? 1 : 0;
     } else {
       for (let i = 0, j = 0; i < out.length; i++, j += 2) {
-        out[i] = ((w[j] & m0) >>> 0) === v0 && ((w[j + 1] & m1) >>> 0) === v1 ? 1 : 0;
+        out[i] = (w[j] & m0) >>> 0 === v0 && (w[j + 1] & m1) >>> 0 === v1 ? 1 : 0;
       }
     }
     return out;
@@ -177,7 +193,11 @@ export class PackedSelection {
     const bits = this.bitIndices(names);
     const weight = options?.weight;
     if (weight !== undefined && weight.length !== this.length) {
-      throw new SelectionError(`cutflow weight has ${weight.length} entries for ${this.length} events`, { expected: this.length, got: weight.length }, 'pass one weight per event (e.g. weights.weight())');
+      throw new SelectionError(
+        `cutflow weight has ${weight.length} entries for ${this.length} events`,
+        { expected: this.length, got: weight.length },
+        'pass one weight per event (e.g. weights.weight())',
+      );
     }
     const k = bits.length;
     const onecut = new Float64Array(k + 1);
@@ -252,7 +272,8 @@ export class PackedSelection {
           `add it first; closest: ${closestNames(name, this.names, 3).join(', ') || 'no selections added yet'}`,
         );
       }
-      if (unique && seen.has(name)) throw new SelectionError(`selection "${name}" is named twice`, { name }, 'name each selection once');
+      if (unique && seen.has(name))
+        throw new SelectionError(`selection "${name}" is named twice`, { name }, 'name each selection once');
       seen.add(name);
       return b;
     });

@@ -92,7 +92,11 @@ export class WeightStatistics
   static fromBinaryParts(_header: unknown, buffers: ArrayBufferView[]): WeightStatistics {
     const b = buffers[0];
     if (!(b instanceof Float64Array) || b.length !== 5) {
-      throw new WeightsError('malformed WeightStatistics binary parts', {}, 'the bytes were corrupted or written by an incompatible version');
+      throw new WeightsError(
+        'malformed WeightStatistics binary parts',
+        {},
+        'the bytes were corrupted or written by an incompatible version',
+      );
     }
     return WeightStatistics.fromArray(b);
   }
@@ -166,7 +170,11 @@ export class Weights {
   /** Add a factor (and optionally its absolute up/down variations). Arrays are copied as Float64. */
   add(name: string, weight: ArrayLike<number>, variations: WeightVariations = {}): this {
     if (this.factors.has(name)) {
-      throw new WeightsError(`weight "${name}" was already added`, { name }, 'use a distinct name for each weight factor');
+      throw new WeightsError(
+        `weight "${name}" was already added`,
+        { name },
+        'use a distinct name for each weight factor',
+      );
     }
     const nominal = this.column(name, 'weight', weight);
     const f: Factor = { nominal };

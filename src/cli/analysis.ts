@@ -48,7 +48,8 @@ interface CliOptions {
 function integer(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
     return n;
   };
 }
@@ -62,35 +63,83 @@ function positive(name: string) {
 }
 
 export function buildProgram(): Command {
-  return addFaasOptions(new Command('run-analysis')
-    .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
-    .version(packageVersion(), '-V, --version', 'print the Ristretto version')
-    .argument('<dataset>', 'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) and root:// URLs pass through')
-    .argument('<processor>', 'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })')
-    .addOption(new Option('-e, --executor <name>', 'where chunks run').choices([...EXECUTOR_NAMES, 'faas']).default('iterative'))
-    .option('-w, --workers <n>', `worker threads for --executor threads (default: ${availableParallelism()}, the available cores)`, integer('--workers', 1))
-    .option('--chunksize <n>', 'entries per chunk', integer('--chunksize', 1), 100_000)
-    .option('--maxchunks <n>', 'process only the first N chunks (and preprocess only the files they need)', integer('--maxchunks', 1))
-    .option('--align', 'cut chunks only at basket/row-group boundaries')
-    .option('--retries <n>', 'retry a failed chunk up to N more times (any failure)', integer('--retries', 0), 0)
-    .option('--skipbadfiles', 'leave out files that cannot be opened or read (processor errors still fail); they are listed in the summary and metrics.json')
-    .option('--treename <name>', "tree for dataset entries that name none (default: Events, or the file's only tree)")
-    .option('-o, --out <dir>', 'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache)', 'out')
-    .option('--format <list>', `comma-separated histogram formats: ${OUTPUT_FORMATS.join(', ')}`, 'json')
-    .option('--resume', 'continue from the checkpoint in --out without redoing finished chunks')
-    .option('--checkpoint-every <n>', 'write a checkpoint after this many chunks ...', integer('--checkpoint-every', 1), 20)
-    .option('--checkpoint-seconds <s>', '... or after this many seconds, whichever comes first', positive('--checkpoint-seconds'), 30)
-    .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
-    .option('--label <text>', 'experiment label on svg/png plots, first word bold (e.g. "CMS Open Data")')
-    .option('--lumi <fb-1>', 'integrated luminosity in fb⁻¹ written on svg/png plots', positive('--lumi'))
-    .option('--sqrts <TeV>', 'centre-of-mass energy in TeV written on svg/png plots', positive('--sqrts'))
-    .option('--logy', 'logarithmic value axis on svg/png plots')
-    .option('--watch', 'keep running: process files that appear under the dataset globs (and files that change) as they come, rewriting the outputs; Ctrl-C stops, rerunning continues')
-    .option('--watch-interval <s>', 'seconds between looks for new files with --watch', positive('--watch-interval'), 5)
-    .option('--serve [host:port]', 'live view: serve a web page with the histograms as they fill and the progress, during the run and after it until Ctrl-C (default 127.0.0.1 and a free port)')
-    .option('-q, --quiet', 'no progress output')
-    .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
-    .showHelpAfterError('(run-analysis --help lists every option)'));
+  return addFaasOptions(
+    new Command('run-analysis')
+      .description('Run a processor over the files of a dataset JSON and write its histograms and metrics.')
+      .version(packageVersion(), '-V, --version', 'print the Ristretto version')
+      .argument(
+        '<dataset>',
+        'dataset JSON: {"name": ["file", ...]} or {"name": {"files": {"file": "tree"}, "metadata": {...}}}; paths relative to the JSON, globs allowed, http(s) and root:// URLs pass through',
+      )
+      .argument(
+        '<processor>',
+        'processor module (.ts or .js) default-exporting defineProcessor({ accumulator, process, postprocess? })',
+      )
+      .addOption(
+        new Option('-e, --executor <name>', 'where chunks run')
+          .choices([...EXECUTOR_NAMES, 'faas'])
+          .default('iterative'),
+      )
+      .option(
+        '-w, --workers <n>',
+        `worker threads for --executor threads (default: ${availableParallelism()}, the available cores)`,
+        integer('--workers', 1),
+      )
+      .option('--chunksize <n>', 'entries per chunk', integer('--chunksize', 1), 100_000)
+      .option(
+        '--maxchunks <n>',
+        'process only the first N chunks (and preprocess only the files they need)',
+        integer('--maxchunks', 1),
+      )
+      .option('--align', 'cut chunks only at basket/row-group boundaries')
+      .option('--retries <n>', 'retry a failed chunk up to N more times (any failure)', integer('--retries', 0), 0)
+      .option(
+        '--skipbadfiles',
+        'leave out files that cannot be opened or read (processor errors still fail); they are listed in the summary and metrics.json',
+      )
+      .option('--treename <name>', "tree for dataset entries that name none (default: Events, or the file's only tree)")
+      .option(
+        '-o, --out <dir>',
+        'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache)',
+        'out',
+      )
+      .option('--format <list>', `comma-separated histogram formats: ${OUTPUT_FORMATS.join(', ')}`, 'json')
+      .option('--resume', 'continue from the checkpoint in --out without redoing finished chunks')
+      .option(
+        '--checkpoint-every <n>',
+        'write a checkpoint after this many chunks ...',
+        integer('--checkpoint-every', 1),
+        20,
+      )
+      .option(
+        '--checkpoint-seconds <s>',
+        '... or after this many seconds, whichever comes first',
+        positive('--checkpoint-seconds'),
+        30,
+      )
+      .option('--no-cache', 'do not read or write the preprocessing cache (entry counts per file)')
+      .option('--label <text>', 'experiment label on svg/png plots, first word bold (e.g. "CMS Open Data")')
+      .option('--lumi <fb-1>', 'integrated luminosity in fb⁻¹ written on svg/png plots', positive('--lumi'))
+      .option('--sqrts <TeV>', 'centre-of-mass energy in TeV written on svg/png plots', positive('--sqrts'))
+      .option('--logy', 'logarithmic value axis on svg/png plots')
+      .option(
+        '--watch',
+        'keep running: process files that appear under the dataset globs (and files that change) as they come, rewriting the outputs; Ctrl-C stops, rerunning continues',
+      )
+      .option(
+        '--watch-interval <s>',
+        'seconds between looks for new files with --watch',
+        positive('--watch-interval'),
+        5,
+      )
+      .option(
+        '--serve [host:port]',
+        'live view: serve a web page with the histograms as they fill and the progress, during the run and after it until Ctrl-C (default 127.0.0.1 and a free port)',
+      )
+      .option('-q, --quiet', 'no progress output')
+      .option('--debug', 'print stack traces on errors (also RISTRETTO_DEBUG=1)')
+      .showHelpAfterError('(run-analysis --help lists every option)'),
+  );
 }
 
 /** Run the CLI; resolves with the process exit code. */
@@ -115,12 +164,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       abort.abort();
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-    if (o.workers !== undefined && o.executor === 'iterative') reporterQ.onNote?.('--workers only applies to --executor threads; running in process');
+    if (o.workers !== undefined && o.executor === 'iterative')
+      reporterQ.onNote?.('--workers only applies to --executor threads; running in process');
     // The view needs the data datasets (drawn as points over stacks) before the run starts.
     const fileset = o.serve !== undefined ? await loadFileset(dataset, { treeName: o.treename }) : dataset;
     if (o.serve !== undefined) {
       const data = (fileset as Dataset[]).filter((d) => d.metadata.isData === true).map((d) => d.name);
-      view = await LiveView.start({ listen: o.serve === true ? undefined : o.serve, title: `${basename(processor)} · ${basename(dataset)}`, data });
+      view = await LiveView.start({
+        listen: o.serve === true ? undefined : o.serve,
+        title: `${basename(processor)} · ${basename(dataset)}`,
+        data,
+      });
       process.stderr.write(`live view: ${view.url}\n`);
     }
     if (o.watch) {
@@ -144,10 +198,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           onNote: (m) => reporterQ.onNote?.(m),
           onCycle: async (c) => {
             const dataDatasets = c.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
-            const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, { dataDatasets, datasets: c.datasets, plot });
+            const written = await writeOutputs(c.accumulator, c.metrics, outDir, formats, {
+              dataDatasets,
+              datasets: c.datasets,
+              plot,
+            });
             for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
             view?.finished(c.accumulator, `watching: ${c.files} files, ${c.metrics.events} events`, 'watching');
-            reporterQ.onNote?.(`watch: ${c.processed.length} new or changed file(s)${c.removed.length ? `, ${c.removed.length} removed` : ''}; ${c.files} files, ${c.metrics.events} events in ${o.out}`);
+            reporterQ.onNote?.(
+              `watch: ${c.processed.length} new or changed file(s)${c.removed.length ? `, ${c.removed.length} removed` : ''}; ${c.files} files, ${c.metrics.events} events in ${o.out}`,
+            );
           },
         });
         return { metrics: {} as RunMetrics };
@@ -157,35 +217,51 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await view?.close();
       return 0;
     }
-    const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => runAnalysis({
-      fileset,
-      processor,
-      // `--executor faas` arrives through `faas` below (withFaasExecutor builds and closes it).
-      ...(o.executor === 'faas' ? {} : { executor: executorFactory(o.executor) }),
-      workers: o.workers,
-      chunksize: o.chunksize,
-      maxchunks: o.maxchunks,
-      align: o.align,
-      retries: o.retries,
-      skipBadFiles: o.skipbadfiles,
-      treeName: o.treename,
-      outDir,
-      cacheFile: o.cache ? undefined : false,
-      checkpointEvery: o.checkpointEvery,
-      checkpointSeconds: o.checkpointSeconds,
-      resume: o.resume,
-      hooks: reporterQ,
-      signal: abort.signal,
-      ...faas,
-      ...(view ? { hooks: view.hooks(faas.hooks ?? reporterQ, faas.executor) } : {}),
-    })).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+    const result = await withFaasExecutor(program.opts(), reporterQ, (faas) =>
+      runAnalysis({
+        fileset,
+        processor,
+        // `--executor faas` arrives through `faas` below (withFaasExecutor builds and closes it).
+        ...(o.executor === 'faas' ? {} : { executor: executorFactory(o.executor) }),
+        workers: o.workers,
+        chunksize: o.chunksize,
+        maxchunks: o.maxchunks,
+        align: o.align,
+        retries: o.retries,
+        skipBadFiles: o.skipbadfiles,
+        treeName: o.treename,
+        outDir,
+        cacheFile: o.cache ? undefined : false,
+        checkpointEvery: o.checkpointEvery,
+        checkpointSeconds: o.checkpointSeconds,
+        resume: o.resume,
+        hooks: reporterQ,
+        signal: abort.signal,
+        ...faas,
+        ...(view ? { hooks: view.hooks(faas.hooks ?? reporterQ, faas.executor) } : {}),
+      }),
+    ).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
-    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, { dataDatasets, datasets: result.datasets, plot: { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy } });
+    const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, {
+      dataDatasets,
+      datasets: result.datasets,
+      plot: { label: o.label, lumi: o.lumi, sqrts: o.sqrts, logy: o.logy },
+    });
     for (const w of written.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (!o.quiet) process.stderr.write(formatSummary(result.metrics, { outDir: o.out, histograms: written.histograms.length, files: written.files.length }) + '\n');
+    if (!o.quiet)
+      process.stderr.write(
+        formatSummary(result.metrics, {
+          outDir: o.out,
+          histograms: written.histograms.length,
+          files: written.files.length,
+        }) + '\n',
+      );
     if (view) {
-      view.finished(result.accumulator, `${result.metrics.chunks} chunks, ${result.metrics.events} events in ${result.metrics.wallSeconds.toFixed(1)} s`);
+      view.finished(
+        result.accumulator,
+        `${result.metrics.chunks} chunks, ${result.metrics.events} events in ${result.metrics.wallSeconds.toFixed(1)} s`,
+      );
       process.stderr.write(`live view: ${view.url} stays up; press Ctrl-C to stop\n`);
       await view.untilInterrupted();
       await view.close();
@@ -196,7 +272,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (view && !(e instanceof RunInterruptedError)) {
       // the page keeps the last merged state and shows why the run stopped
       view.failed(e);
-      process.stderr.write(`run-analysis: ${describeError(e)}\nlive view: ${view.url} stays up; press Ctrl-C to stop\n`);
+      process.stderr.write(
+        `run-analysis: ${describeError(e)}\nlive view: ${view.url} stays up; press Ctrl-C to stop\n`,
+      );
       await view.untilInterrupted();
       await view.close();
       return 1;

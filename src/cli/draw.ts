@@ -115,7 +115,12 @@ function autoRange(values: NumericArray): [number, number] {
  */
 export async function draw(input: string, expr: string, opts: DrawOptions = {}): Promise<DrawResult> {
   const chunksize = opts.chunksize ?? 100_000;
-  if (!Number.isInteger(chunksize) || chunksize <= 0) throw new DrawError(`draw: chunksize ${chunksize} is not a positive integer`, { chunksize }, 'Pass a whole number of entries.');
+  if (!Number.isInteger(chunksize) || chunksize <= 0)
+    throw new DrawError(
+      `draw: chunksize ${chunksize} is not a positive integer`,
+      { chunksize },
+      'Pass a whole number of entries.',
+    );
   const files = await inputsOf(input, opts.treename);
   const [start, stop] = opts.entries ?? [0, Infinity];
   let hist: Hist | undefined;
@@ -134,33 +139,39 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
       const b = Math.min(reader.numEntries, stop - offset);
       for (let lo = a; lo < b; lo += chunksize) {
         const hi = Math.min(b, lo + chunksize);
-        const { result, columnsRead } = await runOnEvents(reader, lo, hi, (ev) => {
-          const fe = fused(ev);
-          let x;
-          try {
-            x = parseExpr(expr, fe);
-          } catch (e) {
-            explain(e, 'expression');
-          }
-          let c;
-          if (opts.cut !== undefined) {
+        const { result, columnsRead } = await runOnEvents(
+          reader,
+          lo,
+          hi,
+          (ev) => {
+            const fe = fused(ev);
+            let x;
             try {
-              c = parseExpr(opts.cut, fe);
+              x = parseExpr(expr, fe);
             } catch (e) {
-              explain(e, '--cut');
+              explain(e, 'expression');
             }
-            x = x.where(c);
-          }
-          if (opts.weight === undefined) return { x: compute(x), w: undefined };
-          let w;
-          try {
-            w = parseExpr(opts.weight, fe);
-          } catch (e) {
-            explain(e, '--weight');
-          }
-          const out = compute({ x, w: c ? w.where(c) : w });
-          return { x: out.x, w: out.w };
-        }, prefetch ? { prefetch } : {}).catch((e: unknown) => {
+            let c;
+            if (opts.cut !== undefined) {
+              try {
+                c = parseExpr(opts.cut, fe);
+              } catch (e) {
+                explain(e, '--cut');
+              }
+              x = x.where(c);
+            }
+            if (opts.weight === undefined) return { x: compute(x), w: undefined };
+            let w;
+            try {
+              w = parseExpr(opts.weight, fe);
+            } catch (e) {
+              explain(e, '--weight');
+            }
+            const out = compute({ x, w: c ? w.where(c) : w });
+            return { x: out.x, w: out.w };
+          },
+          prefetch ? { prefetch } : {},
+        ).catch((e: unknown) => {
           if (e instanceof MissingBranchError) pointAtBranch(e, [expr, opts.cut, opts.weight]);
           throw e;
         });
@@ -169,7 +180,10 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
         if (!hist) {
           const [nb, blo, bhi] = opts.bins ?? [100, ...autoRange(result.x)];
           if (!opts.bins) autoBins = true;
-          hist = new Hist(new Regular(nb, blo, bhi, { name: 'x', label: expr }), opts.weight !== undefined ? { storage: new Weight() } : {});
+          hist = new Hist(
+            new Regular(nb, blo, bhi, { name: 'x', label: expr }),
+            opts.weight !== undefined ? { storage: new Weight() } : {},
+          );
         }
         if (result.w) hist.fill(result.x, { weight: result.w });
         else hist.fill(result.x);
@@ -202,8 +216,19 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
 /** `N,LO,HI` → `[N, LO, HI]`. */
 export function parseBins(text: string): [number, number, number] {
   const p = text.split(',').map((s) => Number(s.trim()));
-  if (p.length !== 3 || !Number.isInteger(p[0]) || p[0] <= 0 || !Number.isFinite(p[1]) || !Number.isFinite(p[2]) || p[2] <= p[1]) {
-    throw new DrawError(`--bins '${text}' is not N,LO,HI`, { bins: text }, 'Write e.g. --bins 100,0,200 (N a positive integer, LO < HI).');
+  if (
+    p.length !== 3 ||
+    !Number.isInteger(p[0]) ||
+    p[0] <= 0 ||
+    !Number.isFinite(p[1]) ||
+    !Number.isFinite(p[2]) ||
+    p[2] <= p[1]
+  ) {
+    throw new DrawError(
+      `--bins '${text}' is not N,LO,HI`,
+      { bins: text },
+      'Write e.g. --bins 100,0,200 (N a positive integer, LO < HI).',
+    );
   }
   return p as [number, number, number];
 }
@@ -213,7 +238,12 @@ export function parseEntries(text: string): [number, number] {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
   const a = m?.[1] ? Number(m[1]) : 0;
   const b = m?.[2] ? Number(m[2]) : Infinity;
-  if (!m || b < a) throw new DrawError(`--entries '${text}' is not A:B`, { entries: text }, 'Write e.g. --entries 0:10000 (A ≤ B; either may be left out).');
+  if (!m || b < a)
+    throw new DrawError(
+      `--entries '${text}' is not A:B`,
+      { entries: text },
+      'Write e.g. --entries 0:10000 (A ≤ B; either may be left out).',
+    );
   return [a, b];
 }
 
@@ -233,7 +263,9 @@ export function summary(expr: string, r: DrawResult): string {
 export function registerDrawCommand(program: Command): void {
   program
     .command('draw <input> <expr>')
-    .description('histogram an expression over a file or dataset JSON, like TTree::Draw (e.g. "sum(Jet_pt[Jet_pt > 30])")')
+    .description(
+      'histogram an expression over a file or dataset JSON, like TTree::Draw (e.g. "sum(Jet_pt[Jet_pt > 30])")',
+    )
     .option('--cut <expr>', 'event/object selection, e.g. "count(Jet_pt > 40) >= 2"')
     .option('--weight <expr>', 'weight per entry, e.g. genWeight')
     .option('--bins <N,LO,HI>', "binning (default: 100 bins over the first chunk's range)")
@@ -241,27 +273,45 @@ export function registerDrawCommand(program: Command): void {
     .option('--entries <A:B>', 'global entry range over the input files')
     .option('--chunksize <n>', 'entries per chunk', '100000')
     .option('--out <file>', 'write .json (UHI), .svg or .png; default: print a summary only')
-    .action(async (input: string, expr: string, o: { cut?: string; weight?: string; bins?: string; treename?: string; entries?: string; chunksize: string; out?: string }) => {
-      const out = o.out;
-      const ext = out?.toLowerCase().split('.').pop();
-      if (out !== undefined && ext !== 'json' && ext !== 'svg' && ext !== 'png') {
-        throw new DrawError(`--out ${out}: unknown output type`, { out }, 'Use a .json (UHI), .svg or .png file name.');
-      }
-      const r = await draw(input, expr, {
-        cut: o.cut,
-        weight: o.weight,
-        bins: o.bins !== undefined ? parseBins(o.bins) : undefined,
-        treename: o.treename,
-        entries: o.entries !== undefined ? parseEntries(o.entries) : undefined,
-        chunksize: Number(o.chunksize),
-      });
-      process.stdout.write(`${summary(expr, r)}\n`);
-      if (out === undefined) return;
-      // Figure titles are TLatex, where `_` subscripts: show branch names' underscores as a look-alike (ˍ).
-      const xlabel = (o.cut ? `${expr} {${o.cut}}` : expr).replace(/_/g, '\u02cd');
-      if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
-      else if (ext === 'svg') await writeFile(out, figureSVG(r.hist, { xlabel }));
-      else await writeFile(out, figurePNG(r.hist, { xlabel }));
-      process.stdout.write(`wrote ${out}\n`);
-    });
+    .action(
+      async (
+        input: string,
+        expr: string,
+        o: {
+          cut?: string;
+          weight?: string;
+          bins?: string;
+          treename?: string;
+          entries?: string;
+          chunksize: string;
+          out?: string;
+        },
+      ) => {
+        const out = o.out;
+        const ext = out?.toLowerCase().split('.').pop();
+        if (out !== undefined && ext !== 'json' && ext !== 'svg' && ext !== 'png') {
+          throw new DrawError(
+            `--out ${out}: unknown output type`,
+            { out },
+            'Use a .json (UHI), .svg or .png file name.',
+          );
+        }
+        const r = await draw(input, expr, {
+          cut: o.cut,
+          weight: o.weight,
+          bins: o.bins !== undefined ? parseBins(o.bins) : undefined,
+          treename: o.treename,
+          entries: o.entries !== undefined ? parseEntries(o.entries) : undefined,
+          chunksize: Number(o.chunksize),
+        });
+        process.stdout.write(`${summary(expr, r)}\n`);
+        if (out === undefined) return;
+        // Figure titles are TLatex, where `_` subscripts: show branch names' underscores as a look-alike (ˍ).
+        const xlabel = (o.cut ? `${expr} {${o.cut}}` : expr).replace(/_/g, '\u02cd');
+        if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
+        else if (ext === 'svg') await writeFile(out, figureSVG(r.hist, { xlabel }));
+        else await writeFile(out, figurePNG(r.hist, { xlabel }));
+        process.stdout.write(`wrote ${out}\n`);
+      },
+    );
 }

@@ -60,7 +60,12 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   const dir = resolve(opts.dir);
   const result: InitResult = { dir, written: [], kept: [], notes: [] };
   const nData = opts.events ?? 40_000;
-  if (!Number.isInteger(nData) || nData < 100) throw new InitError(`--events must be an integer of at least 100, got ${opts.events}`, { events: opts.events }, 'pass e.g. --events 40000');
+  if (!Number.isInteger(nData) || nData < 100)
+    throw new InitError(
+      `--events must be an integer of at least 100, got ${opts.events}`,
+      { events: opts.events },
+      'pass e.g. --events 40000',
+    );
   await mkdir(dir, { recursive: true });
 
   if (!opts.dataOnly) {
@@ -81,7 +86,13 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
 
   for (const s of SAMPLES) {
     const out = join(dir, 'data', s.file);
-    await generateSample({ events: Math.round(nData * s.scale), seed: s.seed, zFraction: s.zFraction, out, formats: ['parquet'] });
+    await generateSample({
+      events: Math.round(nData * s.scale),
+      seed: s.seed,
+      zFraction: s.zFraction,
+      out,
+      formats: ['parquet'],
+    });
     result.written.push(relative(dir, `${out}.parquet`));
   }
   return result;
@@ -110,8 +121,14 @@ function datasetsJson(nData: number): string {
   const lumi = 1;
   const fileset = {
     Data: { files: { 'data/data.parquet': 'Events' }, metadata: { isData: true } },
-    DY: { files: { 'data/dy.parquet': 'Events' }, metadata: { isData: false, xsec: nData * 0.55, lumi, nGenerated: nSim, label: 'Z/#gamma*#rightarrow#mu#mu' } },
-    Background: { files: { 'data/background.parquet': 'Events' }, metadata: { isData: false, xsec: nData * 0.5, lumi, nGenerated: nSim, label: 'non-resonant' } },
+    DY: {
+      files: { 'data/dy.parquet': 'Events' },
+      metadata: { isData: false, xsec: nData * 0.55, lumi, nGenerated: nSim, label: 'Z/#gamma*#rightarrow#mu#mu' },
+    },
+    Background: {
+      files: { 'data/background.parquet': 'Events' },
+      metadata: { isData: false, xsec: nData * 0.5, lumi, nGenerated: nSim, label: 'non-resonant' },
+    },
   };
   return `${JSON.stringify(fileset, null, 2)}\n`;
 }
@@ -129,13 +146,27 @@ async function writePackageJson(dir: string, opts: InitOptions, result: InitResu
     try {
       pkg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new InitError(`${path} is not valid JSON: ${(e as Error).message}`, { file: path }, 'fix or remove package.json, then run ristretto init again');
+      throw new InitError(
+        `${path} is not valid JSON: ${(e as Error).message}`,
+        { file: path },
+        'fix or remove package.json, then run ristretto init again',
+      );
     }
   } else {
-    pkg = { name: basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '-') || 'my-analysis', version: '0.1.0', private: true };
+    pkg = {
+      name:
+        basename(dir)
+          .toLowerCase()
+          .replace(/[^a-z0-9._-]+/g, '-') || 'my-analysis',
+      version: '0.1.0',
+      private: true,
+    };
   }
   if (pkg.type !== 'module') {
-    if (pkg.type !== undefined) result.notes.push(`package.json "type" was ${JSON.stringify(pkg.type)}; set to "module" (Ristretto processors are ES modules)`);
+    if (pkg.type !== undefined)
+      result.notes.push(
+        `package.json "type" was ${JSON.stringify(pkg.type)}; set to "module" (Ristretto processors are ES modules)`,
+      );
     pkg.type = 'module';
   }
   const scripts = { ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };
@@ -165,14 +196,24 @@ export function registerInitCommand(program: Command): void {
     .option('--force', 'overwrite template files that exist')
     .option('--data-only', 'only regenerate the samples under data/')
     .option('--ristretto-spec <spec>', 'dependency spec for ristretto when package.json has none')
-    .action(async (dirArg: string, o: { events: number; force?: boolean; dataOnly?: boolean; ristrettoSpec?: string }) => {
-      const r = await initProject({ dir: dirArg, events: o.events, force: o.force, dataOnly: o.dataOnly, ristrettoSpec: o.ristrettoSpec });
-      const where = relative(process.cwd(), r.dir) || '.';
-      for (const f of r.written) console.log(`  wrote ${join(where, f)}`);
-      for (const f of r.kept) console.log(`  kept  ${join(where, f)} (exists; --force overwrites)`);
-      for (const n of r.notes) console.log(`note: ${n}`);
-      if (!o.dataOnly) {
-        console.log(`\nnext:${where === '.' ? '' : `\n  cd ${where}`}\n  npm install        # if ristretto is not installed yet\n  npm run analysis   # histograms, plots and the cutflow into out/\n  npm test`);
-      }
-    });
+    .action(
+      async (dirArg: string, o: { events: number; force?: boolean; dataOnly?: boolean; ristrettoSpec?: string }) => {
+        const r = await initProject({
+          dir: dirArg,
+          events: o.events,
+          force: o.force,
+          dataOnly: o.dataOnly,
+          ristrettoSpec: o.ristrettoSpec,
+        });
+        const where = relative(process.cwd(), r.dir) || '.';
+        for (const f of r.written) console.log(`  wrote ${join(where, f)}`);
+        for (const f of r.kept) console.log(`  kept  ${join(where, f)} (exists; --force overwrites)`);
+        for (const n of r.notes) console.log(`note: ${n}`);
+        if (!o.dataOnly) {
+          console.log(
+            `\nnext:${where === '.' ? '' : `\n  cd ${where}`}\n  npm install        # if ristretto is not installed yet\n  npm run analysis   # histograms, plots and the cutflow into out/\n  npm test`,
+          );
+        }
+      },
+    );
 }

@@ -25,7 +25,9 @@ try {
 } catch (e) {
   // Users get the message (which names the file/endpoint and what to do); stacks only on request.
   const debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
-  process.stderr.write(`ristretto: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(
+    `ristretto: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`,
+  );
   if (!debug) process.stderr.write('(set RISTRETTO_DEBUG=1 for a stack trace)\n');
   process.exitCode = 1;
 }

@@ -154,7 +154,12 @@ export function oppositeChargePairs(c: Collection, chargeField = 'charge'): Comb
 }
 
 /** Offsets of the opposite-charge pairs (`out[e + 1]`); returns their total. One copy per charge dtype. */
-const countOppositePairs = perDtype(function countOppositePairs(src: Int32Array, q: ArrayLike<number>, events: number, out: Int32Array): number {
+const countOppositePairs = perDtype(function countOppositePairs(
+  src: Int32Array,
+  q: ArrayLike<number>,
+  events: number,
+  out: Int32Array,
+): number {
   let total = 0;
   for (let e = 0; e < events; e++) {
     // Pairs = positives × negatives, so counting needs no pair loop.
@@ -171,7 +176,13 @@ const countOppositePairs = perDtype(function countOppositePairs(src: Int32Array,
   return total;
 });
 
-const fillOppositePairs = perDtype(function fillOppositePairs(src: Int32Array, q: ArrayLike<number>, events: number, i0: Int32Array, i1: Int32Array): void {
+const fillOppositePairs = perDtype(function fillOppositePairs(
+  src: Int32Array,
+  q: ArrayLike<number>,
+  events: number,
+  i0: Int32Array,
+  i1: Int32Array,
+): void {
   let k = 0;
   for (let e = 0; e < events; e++) {
     const hi = src[e + 1];
@@ -202,7 +213,10 @@ const fillOppositePairs = perDtype(function fillOppositePairs(src: Int32Array, q
 export function combinationField<T extends NumericArray>(c: Combinations, slot: 0 | 1 | 2, content: T): Jagged<T> {
   const idx = slot === 0 ? c.i0 : slot === 1 ? c.i1 : c.i2;
   if (idx === undefined) {
-    throw new InvalidArgumentError(`combinationField: slot ${slot} does not exist in pairs`, { operation: 'combinationField', slot });
+    throw new InvalidArgumentError(`combinationField: slot ${slot} does not exist in pairs`, {
+      operation: 'combinationField',
+      slot,
+    });
   }
   checkContent('combinationField', 'index list', c.offsets, idx);
   return { offsets: c.offsets, content: gather(content, idx) };

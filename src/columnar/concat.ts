@@ -51,7 +51,11 @@ export function concatenate(a: Collection, b: Collection, options: ConcatenateOp
     offsets[e + 1] = total;
   }
   if (total > 0x7fffffff) {
-    throw new InvalidArgumentError(`${op}: ${total} objects exceed Int32 offsets`, { operation: op, total }, 'Process smaller chunks.');
+    throw new InvalidArgumentError(
+      `${op}: ${total} objects exceed Int32 offsets`,
+      { operation: op, total },
+      'Process smaller chunks.',
+    );
   }
 
   const build = (name: string): NumericArray => {

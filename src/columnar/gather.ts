@@ -28,7 +28,12 @@ export function gatherInto(content: ArrayLike<number>, index: Int32Array, out: N
 }
 
 /** Gathers until the first index outside `[0, len)`; returns its position, or -1 when all were in range. */
-const gatherLoop = perDtype(function gather(content: ArrayLike<number>, index: Int32Array, out: NumericArray, len: number): number {
+const gatherLoop = perDtype(function gather(
+  content: ArrayLike<number>,
+  index: Int32Array,
+  out: NumericArray,
+  len: number,
+): number {
   for (let k = 0; k < index.length; k++) {
     const j = index[k];
     // One unsigned compare rejects both negative and too-large indices.

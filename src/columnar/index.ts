@@ -16,9 +16,34 @@
 export type { NumericArray, Mask, FlatColumn, Jagged, Collection, Column, Optional, Combinations } from './types.ts';
 export { lengthOf } from './types.ts';
 export type { Operand, BinaryResult, UnaryResult, BinaryKernel, UnaryKernel } from './elementwise.ts';
-export { ColumnarError, LengthMismatchError, OffsetsMismatchError, FieldNotFoundError, InvalidArgumentError } from './errors.ts';
+export {
+  ColumnarError,
+  LengthMismatchError,
+  OffsetsMismatchError,
+  FieldNotFoundError,
+  InvalidArgumentError,
+} from './errors.ts';
 export { isFlat, isJagged, isCollection, isCombinations } from './shape.ts';
-export { add, sub, mul, div, pow, atan2, minimum, maximum, abs, neg, sqrt, square, exp, log, sin, cos, sinh, cosh } from './math.ts';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  atan2,
+  minimum,
+  maximum,
+  abs,
+  neg,
+  sqrt,
+  square,
+  exp,
+  log,
+  sin,
+  cos,
+  sinh,
+  cosh,
+} from './math.ts';
 export { gt, lt, ge, le, eq, ne } from './compare.ts';
 export { and, or, xor, not } from './mask.ts';
 export { filterEvents, selectObjects } from './select.ts';
@@ -50,8 +75,28 @@ export {
   sumCharge,
 } from './vector.ts';
 export type { VectorResult } from './vector.ts';
-export { toArrow, flatToArrow, jaggedToArrow, collectionToArrow, fromArrow, fromArrowBatch, ArrowConversionError } from './arrow.ts';
-export { fused, compute, concat, Expr, LazyObjects, LorentzVector, Candidates, Best, lazyObjects, lazyColumn, BinnedLookup } from './fused/index.ts';
+export {
+  toArrow,
+  flatToArrow,
+  jaggedToArrow,
+  collectionToArrow,
+  fromArrow,
+  fromArrowBatch,
+  ArrowConversionError,
+} from './arrow.ts';
+export {
+  fused,
+  compute,
+  concat,
+  Expr,
+  LazyObjects,
+  LorentzVector,
+  Candidates,
+  Best,
+  lazyObjects,
+  lazyColumn,
+  BinnedLookup,
+} from './fused/index.ts';
 export type { ExprLike, Objects, FusedEvents, NestedNumbers } from './fused/index.ts';
 /** The fused layer's free functions (`fx.deltaR`, `fx.transverseMass`, `fx.maximum`, …), apart from the eager kernels of the same names. */
 export * as fx from './fused/index.ts';

@@ -84,17 +84,34 @@ function validity(operation: string, offsets: Int32Array, index: Int32Array | nu
   return valid;
 }
 
-function pickValues(offsets: Int32Array, content: ArrayLike<number>, index: Int32Array | number, valid: Mask): Float64Array {
+function pickValues(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  index: Int32Array | number,
+  valid: Mask,
+): Float64Array {
   const out = new Float64Array(valid.length);
   if (typeof index === 'number') pickAtLoop(content)(offsets, content, index, valid, out);
   else pickByLoop(content)(offsets, content, index, valid, out);
   return out;
 }
 
-const pickAtLoop = perDtype(function pickAt(offsets: Int32Array, content: ArrayLike<number>, index: number, valid: Mask, out: Float64Array): void {
+const pickAtLoop = perDtype(function pickAt(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  index: number,
+  valid: Mask,
+  out: Float64Array,
+): void {
   for (let e = 0; e < out.length; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index] : NaN;
 });
 
-const pickByLoop = perDtype(function pickBy(offsets: Int32Array, content: ArrayLike<number>, index: Int32Array, valid: Mask, out: Float64Array): void {
+const pickByLoop = perDtype(function pickBy(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  index: Int32Array,
+  valid: Mask,
+  out: Float64Array,
+): void {
   for (let e = 0; e < out.length; e++) out[e] = valid[e] !== 0 ? content[offsets[e] + index[e]] : NaN;
 });

@@ -24,7 +24,12 @@ export function sum(x: Jagged): Float64Array {
   return out;
 }
 
-const sumLoop = perDtype(function sum(offsets: Int32Array, content: ArrayLike<number>, out: Float64Array, n: number): void {
+const sumLoop = perDtype(function sum(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Float64Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     let s = 0;
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) s += content[j];
@@ -41,7 +46,12 @@ export function count(x: Jagged): Int32Array {
   return out;
 }
 
-const countLoop = perDtype(function count(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
+const countLoop = perDtype(function count(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Int32Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     let c = 0;
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) if (content[j] !== 0) c++;
@@ -58,7 +68,12 @@ export function any(x: Jagged): Mask {
   return out;
 }
 
-const anyLoop = perDtype(function any(offsets: Int32Array, content: ArrayLike<number>, out: Uint8Array, n: number): void {
+const anyLoop = perDtype(function any(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Uint8Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
       if (content[j] !== 0) {
@@ -78,7 +93,12 @@ export function all(x: Jagged): Mask {
   return out;
 }
 
-const allLoop = perDtype(function all(offsets: Int32Array, content: ArrayLike<number>, out: Uint8Array, n: number): void {
+const allLoop = perDtype(function all(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Uint8Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) {
       if (content[j] === 0) {
@@ -98,7 +118,12 @@ export function argmin(x: Jagged): Int32Array {
   return out;
 }
 
-const argminLoop = perDtype(function argmin(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
+const argminLoop = perDtype(function argmin(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Int32Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     const lo = offsets[e];
     let best = -1;
@@ -123,7 +148,12 @@ export function argmax(x: Jagged): Int32Array {
   return out;
 }
 
-const argmaxLoop = perDtype(function argmax(offsets: Int32Array, content: ArrayLike<number>, out: Int32Array, n: number): void {
+const argmaxLoop = perDtype(function argmax(
+  offsets: Int32Array,
+  content: ArrayLike<number>,
+  out: Int32Array,
+  n: number,
+): void {
   for (let e = 0; e < n; e++) {
     const lo = offsets[e];
     let best = -1;

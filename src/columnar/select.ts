@@ -4,7 +4,18 @@
  * lazily, on first access, so unused fields cost nothing.
  */
 import type { Collection, Column, Combinations, Jagged, Mask, NumericArray } from './types.ts';
-import { checkContent, checkFlat, checkJagged, checkSameOffsets, ctorOf, eventsOf, isCollection, isCombinations, isFlat, isJagged } from './shape.ts';
+import {
+  checkContent,
+  checkFlat,
+  checkJagged,
+  checkSameOffsets,
+  ctorOf,
+  eventsOf,
+  isCollection,
+  isCombinations,
+  isFlat,
+  isJagged,
+} from './shape.ts';
 import { lazyRecord } from './lazy.ts';
 import { perDtype } from './specialize.ts';
 import { gatherInto } from './gather.ts';
@@ -67,7 +78,12 @@ const countNonZero = perDtype(function countNonZero(m: ArrayLike<number>, lo: nu
 });
 
 /** Writes the positions `j` in `[lo, hi)` where `m[j]` is non-zero into `out`, in order. */
-const indicesOfNonZero = perDtype(function indicesOfNonZero(m: ArrayLike<number>, lo: number, hi: number, out: Int32Array): void {
+const indicesOfNonZero = perDtype(function indicesOfNonZero(
+  m: ArrayLike<number>,
+  lo: number,
+  hi: number,
+  out: Int32Array,
+): void {
   let pos = 0;
   for (let j = lo; j < hi; j++) if (m[j] !== 0) out[pos++] = j;
 });
@@ -105,7 +121,9 @@ function filterColumn(x: Filterable, kept: Int32Array, events: number, name = 'c
     const offsets = keptOffsets(op, name, x.offsets, kept);
     const i0 = copyRanges(x.i0, x.offsets, kept, offsets);
     const i1 = copyRanges(x.i1, x.offsets, kept, offsets);
-    return x.i2 === undefined ? { offsets, i0, i1 } : { offsets, i0, i1, i2: copyRanges(x.i2, x.offsets, kept, offsets) };
+    return x.i2 === undefined
+      ? { offsets, i0, i1 }
+      : { offsets, i0, i1, i2: copyRanges(x.i2, x.offsets, kept, offsets) };
   }
   throw new InvalidArgumentError(
     `${op}: '${name}' is not a column (typed array, jagged, collection or combinations)`,
@@ -126,13 +144,23 @@ function keptOffsets(op: string, name: string, offsets: Int32Array, kept: Int32A
   return out;
 }
 
-function copyRanges<T extends NumericArray>(content: T, offsets: Int32Array, kept: Int32Array, newOffsets: Int32Array): T {
+function copyRanges<T extends NumericArray>(
+  content: T,
+  offsets: Int32Array,
+  kept: Int32Array,
+  newOffsets: Int32Array,
+): T {
   const out = new (ctorOf(content))(newOffsets[kept.length]);
   copyRangesLoop(content, out)(content, offsets, kept, out);
   return out;
 }
 
-const copyRangesLoop = perDtype(function copyRanges(content: ArrayLike<number>, offsets: Int32Array, kept: Int32Array, out: NumericArray): void {
+const copyRangesLoop = perDtype(function copyRanges(
+  content: ArrayLike<number>,
+  offsets: Int32Array,
+  kept: Int32Array,
+  out: NumericArray,
+): void {
   let pos = 0;
   for (let k = 0; k < kept.length; k++) {
     const e = kept[k];
@@ -154,7 +182,10 @@ const copyRangesLoop = perDtype(function copyRanges(content: ArrayLike<number>, 
 export function selectObjects<T extends NumericArray>(x: Jagged<T>, mask: Jagged<Mask>): Jagged<T>;
 export function selectObjects(x: Collection, mask: Jagged<Mask>): Collection;
 export function selectObjects(x: Combinations, mask: Jagged<Mask>): Combinations;
-export function selectObjects(x: Jagged | Collection | Combinations, mask: Jagged<Mask>): Jagged | Collection | Combinations {
+export function selectObjects(
+  x: Jagged | Collection | Combinations,
+  mask: Jagged<Mask>,
+): Jagged | Collection | Combinations {
   const op = 'selectObjects';
   if (!isJagged(mask)) {
     throw new InvalidArgumentError(
@@ -199,13 +230,22 @@ export function selectObjects(x: Jagged | Collection | Combinations, mask: Jagge
       gatherInto(a, index, out, op);
       return out;
     };
-    return x.i2 === undefined ? { offsets, i0: pick(x.i0), i1: pick(x.i1) } : { offsets, i0: pick(x.i0), i1: pick(x.i1), i2: pick(x.i2) };
+    return x.i2 === undefined
+      ? { offsets, i0: pick(x.i0), i1: pick(x.i1) }
+      : { offsets, i0: pick(x.i0), i1: pick(x.i1), i2: pick(x.i2) };
   }
-  throw new InvalidArgumentError(`${op}: first argument must be a jagged column, a collection or combinations`, { operation: op });
+  throw new InvalidArgumentError(`${op}: first argument must be a jagged column, a collection or combinations`, {
+    operation: op,
+  });
 }
 
 /** Offsets of the selected objects (`out[e + 1]` = kept so far); returns the total kept. */
-const selectedOffsets = perDtype(function selectedOffsets(offsets: Int32Array, m: ArrayLike<number>, n: number, out: Int32Array): number {
+const selectedOffsets = perDtype(function selectedOffsets(
+  offsets: Int32Array,
+  m: ArrayLike<number>,
+  n: number,
+  out: Int32Array,
+): number {
   let total = 0;
   let j = offsets[0];
   for (let e = 0; e < n; e++) {
@@ -217,7 +257,13 @@ const selectedOffsets = perDtype(function selectedOffsets(offsets: Int32Array, m
 });
 
 /** `out` = the elements of `c[lo..hi)` whose mask byte is non-zero, in order. */
-const compress = perDtype(function compress(c: ArrayLike<number>, m: ArrayLike<number>, lo: number, hi: number, out: NumericArray): void {
+const compress = perDtype(function compress(
+  c: ArrayLike<number>,
+  m: ArrayLike<number>,
+  lo: number,
+  hi: number,
+  out: NumericArray,
+): void {
   let pos = 0;
   for (let j = lo; j < hi; j++) if (m[j] !== 0) out[pos++] = c[j];
 });

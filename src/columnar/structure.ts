@@ -77,7 +77,12 @@ export function broadcast<T extends NumericArray>(values: T, like: HasOffsets): 
   return { offsets, content: out };
 }
 
-const broadcastLoop = perDtype(function broadcast(values: ArrayLike<number>, offsets: Int32Array, n: number, out: NumericArray): void {
+const broadcastLoop = perDtype(function broadcast(
+  values: ArrayLike<number>,
+  offsets: Int32Array,
+  n: number,
+  out: NumericArray,
+): void {
   for (let e = 0; e < n; e++) {
     const v = values[e];
     for (let j = offsets[e], hi = offsets[e + 1]; j < hi; j++) out[j] = v;

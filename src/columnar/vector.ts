@@ -30,9 +30,8 @@ export function wrapPhi(d: number): number {
 }
 
 /** Float64Array if no operand is jagged, Jagged<Float64Array> otherwise. */
-export type VectorResult<T extends readonly Operand[]> = Extract<T[number], Jagged> extends never
-  ? Float64Array
-  : Jagged<Float64Array>;
+export type VectorResult<T extends readonly Operand[]> =
+  Extract<T[number], Jagged> extends never ? Float64Array : Jagged<Float64Array>;
 
 /**
  * φ_a − φ_b wrapped to [−π, π), with broadcasting (scalar, flat, jagged).
@@ -100,7 +99,12 @@ function p4Fields(operation: string, c: Collection): PtEtaPhiM {
 
 type PerObjectLoop = (fs: NumericArray[], out: Float64Array, lo: number, hi: number) => void;
 
-function perObject(operation: string, c: Collection, names: readonly string[], loop: (...arrays: NumericArray[]) => PerObjectLoop): Jagged<Float64Array> {
+function perObject(
+  operation: string,
+  c: Collection,
+  names: readonly string[],
+  loop: (...arrays: NumericArray[]) => PerObjectLoop,
+): Jagged<Float64Array> {
   const n = eventsOf(operation, 'collection', c.offsets);
   const fs = names.map((f) => fieldOf(operation, c, f));
   const out = new Float64Array(c.offsets[n]);
@@ -153,7 +157,12 @@ interface Candidates {
   triples: boolean;
 }
 
-function candidates(operation: string, combos: Combinations, sources: readonly Collection[], fieldNames: readonly string[]): Candidates {
+function candidates(
+  operation: string,
+  combos: Combinations,
+  sources: readonly Collection[],
+  fieldNames: readonly string[],
+): Candidates {
   const n = eventsOf(operation, 'combinations', combos.offsets);
   const lo = combos.offsets[0];
   const hi = combos.offsets[n];
@@ -198,7 +207,12 @@ function checkIndices(operation: string, slot: number, idx: Int32Array, lo: numb
  * const m3 = sumMass(combinations(jets, 3), jets);
  * ```
  */
-export function sumMass(combos: Combinations, a: Collection, b: Collection = a, c: Collection = b): Jagged<Float64Array> {
+export function sumMass(
+  combos: Combinations,
+  a: Collection,
+  b: Collection = a,
+  c: Collection = b,
+): Jagged<Float64Array> {
   const op = 'sumMass';
   const { lo, hi, triples } = candidates(op, combos, [a, b, c], ['pt', 'eta', 'phi', 'mass']);
   const out = new Float64Array(hi);
@@ -206,7 +220,20 @@ export function sumMass(combos: Combinations, a: Collection, b: Collection = a, 
   const B = p4Fields(op, b);
   if (triples) {
     const C = p4Fields(op, c);
-    massTriplesLoop(A.pt, A.eta, A.phi, A.mass, B.pt, B.eta, B.phi, B.mass, C.pt, C.eta, C.phi, C.mass)(combos, A, B, C, out, lo, hi);
+    massTriplesLoop(
+      A.pt,
+      A.eta,
+      A.phi,
+      A.mass,
+      B.pt,
+      B.eta,
+      B.phi,
+      B.mass,
+      C.pt,
+      C.eta,
+      C.phi,
+      C.mass,
+    )(combos, A, B, C, out, lo, hi);
   } else massPairsLoop(A.pt, A.eta, A.phi, A.mass, B.pt, B.eta, B.phi, B.mass)(combos.i0, combos.i1, A, B, out, lo, hi);
   return { offsets: combos.offsets, content: out };
 }
@@ -236,7 +263,8 @@ const massPairsLoop = perDtype(function massPairs(
     const pz2 = pt2 * Math.sinh(eb[y]);
     const m1 = ma[x];
     const m2 = mb[y];
-    const e = Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m1 * m1) + Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m2 * m2);
+    const e =
+      Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m1 * m1) + Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m2 * m2);
     const sx = px1 + px2;
     const sy = py1 + py2;
     const sz = pz1 + pz2;
@@ -263,10 +291,18 @@ const massTriplesLoop = perDtype(function massTriples(
     const x = i0[k];
     const y = i1[k];
     const z = i2[k];
-    const px1 = pa[x] * Math.cos(fa[x]), py1 = pa[x] * Math.sin(fa[x]), pz1 = pa[x] * Math.sinh(ea[x]);
-    const px2 = pb[y] * Math.cos(fb[y]), py2 = pb[y] * Math.sin(fb[y]), pz2 = pb[y] * Math.sinh(eb[y]);
-    const px3 = pc[z] * Math.cos(fc[z]), py3 = pc[z] * Math.sin(fc[z]), pz3 = pc[z] * Math.sinh(ec[z]);
-    const m1 = ma[x], m2 = mb[y], m3 = mc[z];
+    const px1 = pa[x] * Math.cos(fa[x]),
+      py1 = pa[x] * Math.sin(fa[x]),
+      pz1 = pa[x] * Math.sinh(ea[x]);
+    const px2 = pb[y] * Math.cos(fb[y]),
+      py2 = pb[y] * Math.sin(fb[y]),
+      pz2 = pb[y] * Math.sinh(eb[y]);
+    const px3 = pc[z] * Math.cos(fc[z]),
+      py3 = pc[z] * Math.sin(fc[z]),
+      pz3 = pc[z] * Math.sinh(ec[z]);
+    const m1 = ma[x],
+      m2 = mb[y],
+      m3 = mc[z];
     const e =
       Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m1 * m1) +
       Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m2 * m2) +
@@ -291,20 +327,47 @@ export function sumPt(combos: Combinations, a: Collection, b: Collection = a, c:
   const op = 'sumPt';
   const { lo, hi, triples } = candidates(op, combos, [a, b, c], ['pt', 'phi']);
   const out = new Float64Array(hi);
-  const pa = fieldOf(op, a, 'pt'), fa = fieldOf(op, a, 'phi');
-  const pb = fieldOf(op, b, 'pt'), fb = fieldOf(op, b, 'phi');
+  const pa = fieldOf(op, a, 'pt'),
+    fa = fieldOf(op, a, 'phi');
+  const pb = fieldOf(op, b, 'pt'),
+    fb = fieldOf(op, b, 'phi');
   if (triples) {
-    const pc = fieldOf(op, c, 'pt'), fc = fieldOf(op, c, 'phi');
-    sumPtTriplesLoop(pa, fa, pb, fb, pc, fc)(combos.i0, combos.i1, combos.i2 as Int32Array, pa, fa, pb, fb, pc, fc, out, lo, hi);
+    const pc = fieldOf(op, c, 'pt'),
+      fc = fieldOf(op, c, 'phi');
+    sumPtTriplesLoop(pa, fa, pb, fb, pc, fc)(
+      combos.i0,
+      combos.i1,
+      combos.i2 as Int32Array,
+      pa,
+      fa,
+      pb,
+      fb,
+      pc,
+      fc,
+      out,
+      lo,
+      hi,
+    );
   } else sumPtPairsLoop(pa, fa, pb, fb)(combos.i0, combos.i1, pa, fa, pb, fb, out, lo, hi);
   return { offsets: combos.offsets, content: out };
 }
 
 type Arr = ArrayLike<number>;
 
-const sumPtPairsLoop = perDtype(function sumPtPairs(i0: Int32Array, i1: Int32Array, pa: Arr, fa: Arr, pb: Arr, fb: Arr, out: Float64Array, lo: number, hi: number): void {
+const sumPtPairsLoop = perDtype(function sumPtPairs(
+  i0: Int32Array,
+  i1: Int32Array,
+  pa: Arr,
+  fa: Arr,
+  pb: Arr,
+  fb: Arr,
+  out: Float64Array,
+  lo: number,
+  hi: number,
+): void {
   for (let k = lo; k < hi; k++) {
-    const x = i0[k], y = i1[k];
+    const x = i0[k],
+      y = i1[k];
     const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]);
     const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]);
     out[k] = Math.sqrt(sx * sx + sy * sy);
@@ -326,7 +389,9 @@ const sumPtTriplesLoop = perDtype(function sumPtTriples(
   hi: number,
 ): void {
   for (let k = lo; k < hi; k++) {
-    const x = i0[k], y = i1[k], z = i2[k];
+    const x = i0[k],
+      y = i1[k],
+      z = i2[k];
     const sx = pa[x] * Math.cos(fa[x]) + pb[y] * Math.cos(fb[y]) + pc[z] * Math.cos(fc[z]);
     const sy = pa[x] * Math.sin(fa[x]) + pb[y] * Math.sin(fb[y]) + pc[z] * Math.sin(fc[z]);
     out[k] = Math.sqrt(sx * sx + sy * sy);
@@ -354,13 +419,19 @@ export function sumP4(combos: Combinations, a: Collection, b: Collection = a, c:
   const slots = triples ? [p4Fields(op, a), p4Fields(op, b), p4Fields(op, c)] : [p4Fields(op, a), p4Fields(op, b)];
   const idx = triples ? [combos.i0, combos.i1, combos.i2 as Int32Array] : [combos.i0, combos.i1];
   // Accumulate the Cartesian sums slot by slot (one tight loop per slot), then convert once.
-  const sx = new Float64Array(hi), sy = new Float64Array(hi), sz = new Float64Array(hi), se = new Float64Array(hi);
+  const sx = new Float64Array(hi),
+    sy = new Float64Array(hi),
+    sz = new Float64Array(hi),
+    se = new Float64Array(hi);
   for (let s = 0; s < slots.length; s++) {
     const { pt: P, eta: H, phi: F, mass: M } = slots[s];
     addP4Loop(P, H, F, M)(idx[s], P, H, F, M, sx, sy, sz, se, lo, hi);
   }
   for (let k = lo; k < hi; k++) {
-    const x = sx[k], y = sy[k], z = sz[k], e = se[k];
+    const x = sx[k],
+      y = sy[k],
+      z = sz[k],
+      e = se[k];
     const t = Math.sqrt(x * x + y * y);
     pt[k] = t;
     eta[k] = Math.asinh(z / t);
@@ -386,8 +457,11 @@ const addP4Loop = perDtype(function addP4(
 ): void {
   for (let k = lo; k < hi; k++) {
     const x = I[k];
-    const p = P[x], m = M[x];
-    const qx = p * Math.cos(F[x]), qy = p * Math.sin(F[x]), qz = p * Math.sinh(H[x]);
+    const p = P[x],
+      m = M[x];
+    const qx = p * Math.cos(F[x]),
+      qy = p * Math.sin(F[x]),
+      qz = p * Math.sinh(H[x]);
     sx[k] += qx;
     sy[k] += qy;
     sz[k] += qz;
@@ -401,7 +475,8 @@ const addP4Loop = perDtype(function addP4(
 export function pairDeltaPhi(pairs: Combinations, a: Collection, b: Collection = a): Jagged<Float64Array> {
   const op = 'pairDeltaPhi';
   const { lo, hi } = candidates(op, pairs, [a, b], ['phi']);
-  const fa = fieldOf(op, a, 'phi'), fb = fieldOf(op, b, 'phi');
+  const fa = fieldOf(op, a, 'phi'),
+    fb = fieldOf(op, b, 'phi');
   const { i0, i1 } = pairs;
   const out = new Float64Array(hi);
   pairDeltaPhiLoop(fa, fb)(i0, i1, fa, fb, out, lo, hi, wrapPhi);
@@ -435,8 +510,10 @@ const pairDeltaPhiLoop = perDtype(function pairDeltaPhi(
 export function pairDeltaR(pairs: Combinations, a: Collection, b: Collection = a): Jagged<Float64Array> {
   const op = 'pairDeltaR';
   const { lo, hi } = candidates(op, pairs, [a, b], ['eta', 'phi']);
-  const ea = fieldOf(op, a, 'eta'), fa = fieldOf(op, a, 'phi');
-  const eb = fieldOf(op, b, 'eta'), fb = fieldOf(op, b, 'phi');
+  const ea = fieldOf(op, a, 'eta'),
+    fa = fieldOf(op, a, 'phi');
+  const eb = fieldOf(op, b, 'eta'),
+    fb = fieldOf(op, b, 'phi');
   const { i0, i1 } = pairs;
   const out = new Float64Array(hi);
   pairDeltaRLoop(ea, fa, eb, fb)(i0, i1, ea, fa, eb, fb, out, lo, hi, wrapPhi);
@@ -456,7 +533,8 @@ const pairDeltaRLoop = perDtype(function pairDeltaR(
   wrap: (d: number) => number,
 ): void {
   for (let k = lo; k < hi; k++) {
-    const x = i0[k], y = i1[k];
+    const x = i0[k],
+      y = i1[k];
     const de = ea[x] - eb[y];
     const dp = wrap(fa[x] - fb[y]);
     out[k] = Math.sqrt(de * de + dp * dp);
@@ -481,7 +559,8 @@ export function sumCharge(
 ): Jagged<Int32Array> {
   const op = 'sumCharge';
   const { lo, hi, triples } = candidates(op, combos, [a, b, c], [field]);
-  const qa = fieldOf(op, a, field), qb = fieldOf(op, b, field);
+  const qa = fieldOf(op, a, field),
+    qb = fieldOf(op, b, field);
   const { i0, i1 } = combos;
   const out = new Int32Array(hi);
   if (triples) {
@@ -491,7 +570,15 @@ export function sumCharge(
   return { offsets: combos.offsets, content: out };
 }
 
-const sumChargePairsLoop = perDtype(function sumChargePairs(i0: Int32Array, i1: Int32Array, qa: Arr, qb: Arr, out: Int32Array, lo: number, hi: number): void {
+const sumChargePairsLoop = perDtype(function sumChargePairs(
+  i0: Int32Array,
+  i1: Int32Array,
+  qa: Arr,
+  qb: Arr,
+  out: Int32Array,
+  lo: number,
+  hi: number,
+): void {
   for (let k = lo; k < hi; k++) out[k] = qa[i0[k]] + qb[i1[k]];
 });
 

@@ -28,11 +28,18 @@ export class PreprocessCache {
     const map = new Map<string, CachedFile>();
     if (file) {
       try {
-        const j = JSON.parse(await readFile(file, 'utf8')) as { version?: number; entries?: Record<string, CachedFile> };
+        const j = JSON.parse(await readFile(file, 'utf8')) as {
+          version?: number;
+          entries?: Record<string, CachedFile>;
+        };
         if (j.version === VERSION && j.entries && typeof j.entries === 'object') {
           for (const [k, v] of Object.entries(j.entries)) {
             if (Number.isInteger(v?.numEntries) && Array.isArray(v.boundaries)) {
-              map.set(k, { numEntries: v.numEntries, boundaries: v.boundaries, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}) });
+              map.set(k, {
+                numEntries: v.numEntries,
+                boundaries: v.boundaries,
+                ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+              });
             }
           }
         }
@@ -52,7 +59,11 @@ export class PreprocessCache {
   }
 
   set(fileId: string, tree: string, v: CachedFile): void {
-    this.entries.set(key(fileId, tree), { numEntries: v.numEntries, boundaries: [...v.boundaries], ...(v.tree !== undefined ? { tree: v.tree } : {}) });
+    this.entries.set(key(fileId, tree), {
+      numEntries: v.numEntries,
+      boundaries: [...v.boundaries],
+      ...(v.tree !== undefined ? { tree: v.tree } : {}),
+    });
     this.dirty = true;
   }
 

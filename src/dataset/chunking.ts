@@ -44,9 +44,17 @@ export function itemKey(item: WorkItem): string {
  * chunks (no tiny tail chunk). With alignment, consecutive clusters are grouped greedily while the
  * group stays within chunksize; a cluster larger than chunksize becomes a chunk of its own.
  */
-export function chunkRanges(info: Pick<FileInfo, 'numEntries' | 'boundaries'>, opts: ChunkOptions = {}): Array<[number, number]> {
+export function chunkRanges(
+  info: Pick<FileInfo, 'numEntries' | 'boundaries'>,
+  opts: ChunkOptions = {},
+): Array<[number, number]> {
   const chunksize = opts.chunksize ?? 100_000;
-  if (!Number.isInteger(chunksize) || chunksize < 1) throw new RistrettoError(`chunksize must be a positive integer, got ${chunksize}`, { chunksize }, 'pass --chunksize N (entries per chunk), e.g. 100000');
+  if (!Number.isInteger(chunksize) || chunksize < 1)
+    throw new RistrettoError(
+      `chunksize must be a positive integer, got ${chunksize}`,
+      { chunksize },
+      'pass --chunksize N (entries per chunk), e.g. 100000',
+    );
   const n = info.numEntries;
   if (n <= 0) return [];
   const out: Array<[number, number]> = [];
@@ -72,7 +80,14 @@ export function chunkRanges(info: Pick<FileInfo, 'numEntries' | 'boundaries'>, o
 
 /** Work items of one file, in entry order. */
 export function chunkFile(dataset: string, info: FileInfo, opts: ChunkOptions = {}): WorkItem[] {
-  return chunkRanges(info, opts).map(([entryStart, entryStop]) => ({ dataset, file: info.path, tree: info.tree, entryStart, entryStop, fileId: info.fileId }));
+  return chunkRanges(info, opts).map(([entryStart, entryStop]) => ({
+    dataset,
+    file: info.path,
+    tree: info.tree,
+    entryStart,
+    entryStop,
+    fileId: info.fileId,
+  }));
 }
 
 function normalizeBoundaries(b: readonly number[], n: number): number[] {

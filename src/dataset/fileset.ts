@@ -49,13 +49,23 @@ export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): 
   try {
     text = await readFile(jsonPath, 'utf8');
   } catch (e) {
-    throw new DatasetError(`cannot read dataset file ${jsonPath}: ${(e as Error).message}`, { file: jsonPath }, 'check the path to the dataset JSON', { cause: e });
+    throw new DatasetError(
+      `cannot read dataset file ${jsonPath}: ${(e as Error).message}`,
+      { file: jsonPath },
+      'check the path to the dataset JSON',
+      { cause: e },
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new DatasetError(`dataset file ${jsonPath} is not valid JSON: ${(e as Error).message}`, { file: jsonPath }, SHAPES, { cause: e });
+    throw new DatasetError(
+      `dataset file ${jsonPath} is not valid JSON: ${(e as Error).message}`,
+      { file: jsonPath },
+      SHAPES,
+      { cause: e },
+    );
   }
   return resolveFileset(value, dirname(resolve(jsonPath)), { ...opts, source: jsonPath });
 }
@@ -64,13 +74,18 @@ export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): 
  * Validate and resolve an already-parsed fileset. `baseDir` anchors relative paths; `source` names the
  * JSON in messages.
  */
-export async function resolveFileset(value: unknown, baseDir: string, opts: FilesetOptions & { source?: string } = {}): Promise<Dataset[]> {
+export async function resolveFileset(
+  value: unknown,
+  baseDir: string,
+  opts: FilesetOptions & { source?: string } = {},
+): Promise<Dataset[]> {
   const source = opts.source ?? '<fileset>';
   const defaultTree: string | undefined = opts.treeName || undefined;
   const bad = (key: string, what: string): never => {
     throw new DatasetError(`${source}: ${key ? `"${key}" ` : ''}${what}`, { file: source, key }, SHAPES);
   };
-  if (!isPlainObject(value)) bad('', `top level must be an object mapping dataset names to files, got ${describe(value)}`);
+  if (!isPlainObject(value))
+    bad('', `top level must be an object mapping dataset names to files, got ${describe(value)}`);
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 0) bad('', 'contains no datasets');
 
@@ -84,10 +99,12 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
     } else if (isPlainObject(spec)) {
       const s = spec as Record<string, unknown>;
       for (const k of Object.keys(s)) {
-        if (k !== 'files' && k !== 'metadata' && k !== 'treename') bad(`${name}.${k}`, `is not a known key (known: files, treename, metadata)`);
+        if (k !== 'files' && k !== 'metadata' && k !== 'treename')
+          bad(`${name}.${k}`, `is not a known key (known: files, treename, metadata)`);
       }
       if (s.treename !== undefined) {
-        if (typeof s.treename !== 'string' || !s.treename) bad(`${name}.treename`, `must be a non-empty string, got ${describe(s.treename)}`);
+        if (typeof s.treename !== 'string' || !s.treename)
+          bad(`${name}.treename`, `must be a non-empty string, got ${describe(s.treename)}`);
         tree = s.treename as string;
       }
       if (s.metadata !== undefined) {
@@ -103,7 +120,8 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
           const key = `${name}.files["${f}"]`;
           if (!f) bad(key, 'is an empty file name');
           if (typeof t === 'string' && t) return [f, t, key];
-          if (isPlainObject(t) && typeof (t as Record<string, unknown>).object_path === 'string') return [f, (t as { object_path: string }).object_path, key];
+          if (isPlainObject(t) && typeof (t as Record<string, unknown>).object_path === 'string')
+            return [f, (t as { object_path: string }).object_path, key];
           return bad(key, `must map to a tree name (string) or {"object_path": "..."}, got ${describe(t)}`);
         });
       } else bad(`${name}.files`, `must be a list of files or an object {"file": "tree"}, got ${describe(files)}`);
@@ -123,7 +141,10 @@ export async function resolveFileset(value: unknown, baseDir: string, opts: File
         const id = await fileKey(path);
         const earlier = seenAt.get(id);
         if (earlier !== undefined) {
-          bad(key, `is the same file as ${earlier} (${path}); each file may appear once per dataset, or its events would be counted twice`);
+          bad(
+            key,
+            `is the same file as ${earlier} (${path}); each file may appear once per dataset, or its events would be counted twice`,
+          );
         }
         seenAt.set(id, key);
         files.push(t === undefined ? { path } : { path, tree: t });
@@ -145,9 +166,15 @@ async function fileKey(path: string): Promise<string> {
   }
 }
 
-async function expand(p: string, baseDir: string, key: string, bad: (k: string, w: string) => never): Promise<string[]> {
+async function expand(
+  p: string,
+  baseDir: string,
+  key: string,
+  bad: (k: string, w: string) => never,
+): Promise<string[]> {
   if (isUrl(p)) return [p];
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) bad(key, `uses an unsupported URL scheme (${p.split(':')[0]}); use a local path, http(s) or root://`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p))
+    bad(key, `uses an unsupported URL scheme (${p.split(':')[0]}); use a local path, http(s) or root://`);
   const abs = isAbsolute(p) ? p : resolve(baseDir, p);
   if (!hasGlob(p)) return [abs];
   const matches = await glob(abs);

@@ -109,4 +109,3 @@ async function walk(dir: string, rest: string[], found: Set<string>): Promise<vo
     } else if (e.isDirectory()) await walk(join(dir, e.name), tail, found);
   }
 }
-

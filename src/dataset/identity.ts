@@ -23,7 +23,12 @@ async function identityText(p: string): Promise<string> {
     try {
       r = await fetch(p, { method: 'HEAD' });
     } catch (e) {
-      throw new SourceError(`cannot reach ${p}: ${(e as Error).message}`, { url: p }, 'check that the server is up and reachable', { cause: e });
+      throw new SourceError(
+        `cannot reach ${p}: ${(e as Error).message}`,
+        { url: p },
+        'check that the server is up and reachable',
+        { cause: e },
+      );
     }
     if (!r.ok) throw new SourceError(`HTTP ${r.status} for ${p}`, { url: p, status: r.status }, 'check the URL');
     const etag = r.headers.get('etag');

@@ -84,7 +84,13 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
     const reader = await open(j.path, j.tree === undefined ? {} : { treeName: j.tree });
     try {
       // Without a tree name the reader chose one (Events, or the only tree): later opens name it.
-      const info = { path: j.path, tree: j.tree ?? reader.treeName, fileId, numEntries: reader.numEntries, boundaries: [...reader.boundaries()] };
+      const info = {
+        path: j.path,
+        tree: j.tree ?? reader.treeName,
+        fileId,
+        numEntries: reader.numEntries,
+        boundaries: [...reader.boundaries()],
+      };
       cache.set(fileId, j.tree ?? '', info);
       return info;
     } finally {

@@ -25,7 +25,12 @@ const members = new WeakMap<object, Set<abstract new (...args: never[]) => Error
  * then true for its instances too. JavaScript has single inheritance, and a Parquet column that is not there
  * is both a ParquetError and a missing column.
  */
-export function joinErrorFamily(family: typeof MissingColumnError | typeof EntryRangeError, ...classes: (abstract new (...args: never[]) => Error)[]): void {
+export function joinErrorFamily(
+  family: typeof MissingColumnError | typeof EntryRangeError,
+  ...classes: (abstract new (
+    ...args: never[]
+  ) => Error)[]
+): void {
   let set = members.get(family);
   if (!set) members.set(family, (set = new Set()));
   for (const c of classes) set.add(c);

@@ -19,9 +19,24 @@
  */
 export { runOnEvents } from './run.ts';
 export type { RunOptions, RunResult } from './run.ts';
-export type { Events, EventsBase, EventsEntry, EventCollection, CollectionView, FlatRecord, VectorKind } from './types.ts';
+export type {
+  Events,
+  EventsBase,
+  EventsEntry,
+  EventCollection,
+  CollectionView,
+  FlatRecord,
+  VectorKind,
+} from './types.ts';
 export { buildNanoSchema, nanoSchemaOf, linkTarget } from './nanoaod.ts';
 export type { NanoSchema, CollectionSchema, RecordSchema } from './nanoaod.ts';
 export { globalIndex, offsetsFromCounts, countsFromOffsets } from './crossref.ts';
-export { ColumnNotLoadedError, MissingBranchError, SyncReadUnavailableError, ColumnShapeMismatchError, InvalidEntryRangeError, DefineError } from './errors.ts';
+export {
+  ColumnNotLoadedError,
+  MissingBranchError,
+  SyncReadUnavailableError,
+  ColumnShapeMismatchError,
+  InvalidEntryRangeError,
+  DefineError,
+} from './errors.ts';
 export { closestNames } from '../errors/suggest.ts';

@@ -49,10 +49,23 @@ const LINK_TARGET_OVERRIDES: Readonly<Record<string, string>> = {};
 
 const LINK_FIELD = /^([a-z][A-Za-z0-9]*?)Idx(?:Mother|\d*)$/;
 
-const INTEGER_DTYPES: ReadonlySet<DType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
+const INTEGER_DTYPES: ReadonlySet<DType> = new Set([
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+]);
 
 /** The collection a field like `muonIdx1` points into, or undefined when it is not a link or the target is absent. */
-export function linkTarget(field: string, dtype: DType, collections: ReadonlySet<string> | ReadonlyMap<string, unknown>): string | undefined {
+export function linkTarget(
+  field: string,
+  dtype: DType,
+  collections: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): string | undefined {
   if (!INTEGER_DTYPES.has(dtype)) return undefined;
   const m = LINK_FIELD.exec(field);
   if (!m) return undefined;

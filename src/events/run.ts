@@ -51,7 +51,13 @@ export async function runOnEvents<R>(
   fn: (events: Events) => R | Promise<R>,
   opts: RunOptions = {},
 ): Promise<RunResult<R>> {
-  if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > reader.numEntries) {
+  if (
+    !Number.isInteger(entryStart) ||
+    !Number.isInteger(entryStop) ||
+    entryStart < 0 ||
+    entryStop < entryStart ||
+    entryStop > reader.numEntries
+  ) {
     throw new InvalidEntryRangeError(entryStart, entryStop, reader.numEntries, reader.path);
   }
   const r = ensureSyncReads(reader);

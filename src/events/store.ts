@@ -73,11 +73,21 @@ export class ColumnStore {
     for (const name of names) {
       const c = got[name];
       if (c === undefined) {
-        throw new ColumnShapeMismatchError(name, this.reader.path, this.reader.treeName, 'the reader returned no column for it');
+        throw new ColumnShapeMismatchError(
+          name,
+          this.reader.path,
+          this.reader.treeName,
+          'the reader returned no column for it',
+        );
       }
       const len = ArrayBuffer.isView(c) ? c.length : c.offsets.length - 1;
       if (len !== n) {
-        throw new ColumnShapeMismatchError(name, this.reader.path, this.reader.treeName, `${len} entries for a range of ${n}`);
+        throw new ColumnShapeMismatchError(
+          name,
+          this.reader.path,
+          this.reader.treeName,
+          `${len} entries for a range of ${n}`,
+        );
       }
       this.columns.set(name, c);
     }

@@ -21,7 +21,9 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const PROBES: ReadonlySet<string> = new Set(['then', 'toJSON', 'asymmetricMatch', 'nodeType', 'tagName', 'inspect']);
 
 function isProbe(key: string | symbol): boolean {
-  return typeof key === 'symbol' || PROBES.has(key) || key.startsWith('_') || key.startsWith('@@') || key.startsWith('$$');
+  return (
+    typeof key === 'symbol' || PROBES.has(key) || key.startsWith('_') || key.startsWith('@@') || key.startsWith('$$')
+  );
 }
 
 /** Wrap `target` so that reading an unknown (non-probe) name throws instead of yielding `undefined`. */
@@ -111,11 +113,15 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     const alignContent = (branch: string, c: Jagged, off: Int32Array): NumericArray => {
       const own = c.offsets;
       if (own === off) return c.content;
-      if (own.length !== off.length) throw mismatch(branch, `${own.length - 1} events, collection ${cs.name} has ${off.length - 1}`);
+      if (own.length !== off.length)
+        throw mismatch(branch, `${own.length - 1} events, collection ${cs.name} has ${off.length - 1}`);
       const shift = own[0] - off[0];
       for (let i = 0; i < own.length; i++) {
         if (own[i] - off[i] !== shift) {
-          throw mismatch(branch, `its counts differ from collection ${cs.name}'s (from ${canonical!.source}) at entry ${store.entryStart + i - 1}`);
+          throw mismatch(
+            branch,
+            `its counts differ from collection ${cs.name}'s (from ${canonical!.source}) at entry ${store.entryStart + i - 1}`,
+          );
         }
       }
       const content = shift === 0 ? c.content : c.content.subarray(shift);
@@ -134,7 +140,15 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     const fields = {};
     for (const f of cs.fields.keys()) defineGetter(fields, f, () => field(f).content);
     const unknownField = (key: string): never => {
-      throw new MissingBranchError(`${cs.name}_${key}`, path, tree, closestNames(`${cs.name}_${key}`, [...cs.fields.values()].map((b) => b.name)));
+      throw new MissingBranchError(
+        `${cs.name}_${key}`,
+        path,
+        tree,
+        closestNames(
+          `${cs.name}_${key}`,
+          [...cs.fields.values()].map((b) => b.name),
+        ),
+      );
     };
 
     const links: Record<string, string> = Object.fromEntries(cs.links);
@@ -169,7 +183,15 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     for (const [f, b] of rs.fields) defineGetter(target, f, () => flat(b.name));
     Object.defineProperty(target, INSPECT, { value: () => `Record ${rs.name} {${[...rs.fields.keys()].join(', ')}}` });
     v = strict(target, (key) => {
-      throw new MissingBranchError(`${rs.name}_${key}`, path, tree, closestNames(`${rs.name}_${key}`, [...rs.fields.values()].map((b) => b.name)));
+      throw new MissingBranchError(
+        `${rs.name}_${key}`,
+        path,
+        tree,
+        closestNames(
+          `${rs.name}_${key}`,
+          [...rs.fields.values()].map((b) => b.name),
+        ),
+      );
     }) as FlatRecord;
     recordViews.set(rs.name, v);
     return v;
@@ -183,14 +205,19 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     entryStop: { value: store.entryStop },
     column: {
       value: (name: string): Column => {
-        if (!schema.branches.has(name)) throw new MissingBranchError(name, path, tree, closestNames(name, schema.branches.keys()));
+        if (!schema.branches.has(name))
+          throw new MissingBranchError(name, path, tree, closestNames(name, schema.branches.keys()));
         return store.get(name);
       },
     },
     define: {
       value: (name: string, text: string): Float64Array => {
         if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || Reflect.has(events, name)) {
-          throw new DefineError(`define('${name}', ...): the name must be letters and digits, and not a branch, collection or earlier define`, { name, text }, 'Pick a new name without underscores, e.g. ht.');
+          throw new DefineError(
+            `define('${name}', ...): the name must be letters and digits, and not a branch, collection or earlier define`,
+            { name, text },
+            'Pick a new name without underscores, e.g. ht.',
+          );
         }
         // parseExpr loads mathjs on its first call, so views whose processor never defines a column do not.
         const col = compute(parseExpr(text, fused(view)));
@@ -222,7 +249,13 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
 
   const topLevel = [...new Set([...schema.collections.keys(), ...schema.records.keys(), ...schema.plain.keys()])];
   const view = strict(events, (key) => {
-    throw new MissingBranchError(key, path, tree, closestNames(key, [...topLevel, ...schema.branches.keys()]), 'branch or collection');
+    throw new MissingBranchError(
+      key,
+      path,
+      tree,
+      closestNames(key, [...topLevel, ...schema.branches.keys()]),
+      'branch or collection',
+    );
   }) as Events;
   return view;
 }

@@ -25,7 +25,12 @@ export const TAG_SELECTOR_PREFIX = 'tag:';
 /** Validate `--tag` values (deduplicated, order kept); throws CapabilityError naming the bad one. */
 export function checkTags(tags: readonly string[]): string[] {
   const out = [...new Set(tags)];
-  if (out.length > MAX_TAGS) throw new CapabilityError(`${out.length} tags given, at most ${MAX_TAGS} are allowed`, { tags: out.length }, 'advertise fewer --tag values');
+  if (out.length > MAX_TAGS)
+    throw new CapabilityError(
+      `${out.length} tags given, at most ${MAX_TAGS} are allowed`,
+      { tags: out.length },
+      'advertise fewer --tag values',
+    );
   for (const t of out) {
     if (t.length > MAX_TAG_LENGTH || !TAG_RE.test(t)) {
       throw new CapabilityError(
@@ -36,7 +41,11 @@ export function checkTags(tags: readonly string[]): string[] {
     }
     // The `cheapest` endpoint policy compares cost tags as numbers: a typo must not rank an endpoint last.
     if (t.startsWith('cost=') && !/^cost=\d+(\.\d+)?$/.test(t)) {
-      throw new CapabilityError(`tag "${t.slice(0, 120)}" needs a number ≥ 0 after cost=`, { tag: t.slice(0, 120) }, 'e.g. --tag cost=3 or --tag cost=0.5 (the cheapest endpoint policy prefers the lowest)');
+      throw new CapabilityError(
+        `tag "${t.slice(0, 120)}" needs a number ≥ 0 after cost=`,
+        { tag: t.slice(0, 120) },
+        'e.g. --tag cost=3 or --tag cost=0.5 (the cheapest endpoint policy prefers the lowest)',
+      );
     }
   }
   return out;
@@ -45,10 +54,19 @@ export function checkTags(tags: readonly string[]): string[] {
 /** Validate `--local-path` prefixes: absolute, at most MAX_LOCAL_PATHS of at most MAX_LOCAL_PATH_LENGTH. */
 export function checkLocalPaths(paths: readonly string[]): string[] {
   const out = [...new Set(paths)];
-  if (out.length > MAX_LOCAL_PATHS) throw new CapabilityError(`${out.length} local paths given, at most ${MAX_LOCAL_PATHS} are allowed`, { localPaths: out.length }, 'advertise a common parent folder instead');
+  if (out.length > MAX_LOCAL_PATHS)
+    throw new CapabilityError(
+      `${out.length} local paths given, at most ${MAX_LOCAL_PATHS} are allowed`,
+      { localPaths: out.length },
+      'advertise a common parent folder instead',
+    );
   for (const p of out) {
     if (!p.startsWith('/') || p.length > MAX_LOCAL_PATH_LENGTH) {
-      throw new CapabilityError(`local path "${p.slice(0, 200)}" must be an absolute path prefix of at most ${MAX_LOCAL_PATH_LENGTH} characters`, { localPath: p.slice(0, 200) }, 'e.g. --local-path /data/store/');
+      throw new CapabilityError(
+        `local path "${p.slice(0, 200)}" must be an absolute path prefix of at most ${MAX_LOCAL_PATH_LENGTH} characters`,
+        { localPath: p.slice(0, 200) },
+        'e.g. --local-path /data/store/',
+      );
     }
   }
   return out;
@@ -73,7 +91,12 @@ export function splitSelectors(entries: readonly string[]): { names: string[]; t
       continue;
     }
     const t = e.slice(TAG_SELECTOR_PREFIX.length);
-    if (!t || !TAG_RE.test(t)) throw new CapabilityError(`endpoint selector "${e}" needs a tag after "tag:"`, { selector: e }, 'e.g. --endpoints tag:site=T2_US or --endpoints site-a,tag:gpu');
+    if (!t || !TAG_RE.test(t))
+      throw new CapabilityError(
+        `endpoint selector "${e}" needs a tag after "tag:"`,
+        { selector: e },
+        'e.g. --endpoints tag:site=T2_US or --endpoints site-a,tag:gpu',
+      );
     tags.push(t);
   }
   return { names, tags };

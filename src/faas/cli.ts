@@ -62,29 +62,41 @@ export function registerFaasCommands(program: Command): void {
     .option('--heartbeat <seconds>', 'endpoint heartbeat interval', Number, 5)
     .option('--quiet', 'no log lines on stderr')
     .action(
-      action(async (o: { port: number; host: string; db: string; maxPayloadBytes?: number; maxResultBytes?: number; maxAttempts: number; taskTimeout: number; heartbeat: number; quiet?: boolean }) => {
-        const { startService } = await import('./service/server.ts');
-        const svc = await startService({
-          dbFile: resolve(o.db),
-          port: o.port,
-          host: o.host,
-          limits: {
-            ...(o.maxPayloadBytes ? { max_payload_bytes: o.maxPayloadBytes } : {}),
-            ...(o.maxResultBytes ? { max_result_bytes: o.maxResultBytes } : {}),
-          },
-          maxAttempts: o.maxAttempts,
-          taskTimeoutMs: Math.round(o.taskTimeout * 1000),
-          heartbeatMs: Math.round(o.heartbeat * 1000),
-          ...(o.quiet ? { log: () => {} } : {}),
-        });
-        process.stdout.write(`listening on ${svc.url}\n`);
-        const stop = async () => {
-          await svc.close();
-          process.exit(0);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      }),
+      action(
+        async (o: {
+          port: number;
+          host: string;
+          db: string;
+          maxPayloadBytes?: number;
+          maxResultBytes?: number;
+          maxAttempts: number;
+          taskTimeout: number;
+          heartbeat: number;
+          quiet?: boolean;
+        }) => {
+          const { startService } = await import('./service/server.ts');
+          const svc = await startService({
+            dbFile: resolve(o.db),
+            port: o.port,
+            host: o.host,
+            limits: {
+              ...(o.maxPayloadBytes ? { max_payload_bytes: o.maxPayloadBytes } : {}),
+              ...(o.maxResultBytes ? { max_result_bytes: o.maxResultBytes } : {}),
+            },
+            maxAttempts: o.maxAttempts,
+            taskTimeoutMs: Math.round(o.taskTimeout * 1000),
+            heartbeatMs: Math.round(o.heartbeat * 1000),
+            ...(o.quiet ? { log: () => {} } : {}),
+          });
+          process.stdout.write(`listening on ${svc.url}\n`);
+          const stop = async () => {
+            await svc.close();
+            process.exit(0);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        },
+      ),
     );
 
   // ---------------------------------------------------------------- admin
@@ -99,7 +111,12 @@ export function registerFaasCommands(program: Command): void {
     .action(
       action(async (name: string, o: { db: string; label?: string; admin?: boolean }) => {
         const { USER_NAME_PATTERN } = await import('./protocol-schemas.ts');
-        if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RistrettoError(`invalid user name "${name.slice(0, 200)}"`, {}, 'use 1-100 letters, digits, ".", "_", "@" or "-"');
+        if (!new RegExp(USER_NAME_PATTERN).test(name))
+          throw new RistrettoError(
+            `invalid user name "${name.slice(0, 200)}"`,
+            {},
+            'use 1-100 letters, digits, ".", "_", "@" or "-"',
+          );
         const store = await openStore(o.db);
         try {
           const { StoreConflictError } = await import('./service/db.ts');
@@ -107,11 +124,18 @@ export function registerFaasCommands(program: Command): void {
           try {
             u = store.createUser(name, o.admin === true);
           } catch (e) {
-            if (e instanceof StoreConflictError) throw new RistrettoError(e.message, { user: name }, `create another token with \`ristretto faas token create ${name}\``);
+            if (e instanceof StoreConflictError)
+              throw new RistrettoError(
+                e.message,
+                { user: name },
+                `create another token with \`ristretto faas token create ${name}\``,
+              );
             throw e;
           }
           const t = store.createToken(u.id, o.label);
-          process.stderr.write(`created ${o.admin ? 'admin ' : ''}user ${name} (${u.id}); token id ${t.id}. The token below is shown only once:\n`);
+          process.stderr.write(
+            `created ${o.admin ? 'admin ' : ''}user ${name} (${u.id}); token id ${t.id}. The token below is shown only once:\n`,
+          );
           process.stdout.write(`${t.token}\n`);
         } finally {
           store.close();
@@ -124,7 +148,10 @@ export function registerFaasCommands(program: Command): void {
     .action(
       action(async (o: { db: string }) => {
         const store = await openStore(o.db);
-        for (const u of store.listUsers()) process.stdout.write(`${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}${u.admin ? '\tadmin' : ''}\n`);
+        for (const u of store.listUsers())
+          process.stdout.write(
+            `${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}${u.admin ? '\tadmin' : ''}\n`,
+          );
         store.close();
       }),
     );
@@ -140,7 +167,17 @@ export function registerFaasCommands(program: Command): void {
         const store = await openStore(o.db);
         try {
           const u = store.userByName(name);
-          if (!u) throw new RistrettoError(`no user "${name}"`, { user: name }, `known users: ${store.listUsers().map((x) => x.name).join(', ') || 'none'}`);
+          if (!u)
+            throw new RistrettoError(
+              `no user "${name}"`,
+              { user: name },
+              `known users: ${
+                store
+                  .listUsers()
+                  .map((x) => x.name)
+                  .join(', ') || 'none'
+              }`,
+            );
           const t = store.createToken(u.id, o.label);
           process.stderr.write(`token id ${t.id} for ${name}; shown only once:\n`);
           process.stdout.write(`${t.token}\n`);
@@ -161,7 +198,9 @@ export function registerFaasCommands(program: Command): void {
         process.stdout.write('id\tuser\tcreated\tlast_used\trevoked\tlabel\n');
         for (const t of store.listTokens()) {
           if (o.user && t.user_name !== o.user) continue;
-          process.stdout.write(`${t.id}\t${t.user_name}\t${iso(t.created_at)}\t${iso(t.last_used_at)}\t${iso(t.revoked_at)}\t${t.label ?? ''}\n`);
+          process.stdout.write(
+            `${t.id}\t${t.user_name}\t${iso(t.created_at)}\t${iso(t.last_used_at)}\t${iso(t.revoked_at)}\t${t.label ?? ''}\n`,
+          );
         }
         store.close();
       }),
@@ -175,7 +214,17 @@ export function registerFaasCommands(program: Command): void {
         const store = await openStore(o.db);
         try {
           if (!store.revokeToken(id)) {
-            throw new RistrettoError(`no active token with id "${id}"`, { id }, `active ids: ${store.listTokens().filter((t) => !t.revoked_at).map((t) => t.id).join(', ') || 'none'}`);
+            throw new RistrettoError(
+              `no active token with id "${id}"`,
+              { id },
+              `active ids: ${
+                store
+                  .listTokens()
+                  .filter((t) => !t.revoked_at)
+                  .map((t) => t.id)
+                  .join(', ') || 'none'
+              }`,
+            );
           }
           process.stdout.write(`revoked ${id}\n`);
         } finally {
@@ -193,71 +242,141 @@ export function registerFaasCommands(program: Command): void {
     .requiredOption('--service <url>', 'service URL, e.g. http://127.0.0.1:8470')
     .requiredOption('--name <name>', 'endpoint name (re-attaches to the existing endpoint of that name)')
     .option('--workers <k>', 'worker processes', int('--workers', 1), 1)
-    .option('--concurrency <c>', 'tasks running at once per worker process (for I/O-bound or sleeping functions)', int('--concurrency', 1), 1)
-    .option('--prefetch <n>', 'tasks accepted beyond the capacity, workers x concurrency (default: about 25 ms of work at the observed task length, at least 1)', int('--prefetch'))
-    .option('--allow-function <id>', 'accept only these function ids (repeatable or comma-separated); default: functions you own', collect)
-    .option('--allow-bundle <hash>', "run only these Ristretto processor bundles (sha256, repeatable or comma-separated) in the chunk function: allowlisting a user's chunk function runs that user's processor code here", collect)
+    .option(
+      '--concurrency <c>',
+      'tasks running at once per worker process (for I/O-bound or sleeping functions)',
+      int('--concurrency', 1),
+      1,
+    )
+    .option(
+      '--prefetch <n>',
+      'tasks accepted beyond the capacity, workers x concurrency (default: about 25 ms of work at the observed task length, at least 1)',
+      int('--prefetch'),
+    )
+    .option(
+      '--allow-function <id>',
+      'accept only these function ids (repeatable or comma-separated); default: functions you own',
+      collect,
+    )
+    .option(
+      '--allow-bundle <hash>',
+      "run only these Ristretto processor bundles (sha256, repeatable or comma-separated) in the chunk function: allowlisting a user's chunk function runs that user's processor code here",
+      collect,
+    )
     .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
-    .option('--tag <tag>', 'capability tag advertised to clients, a word or key=value (repeatable): --tag gpu --tag site=T2_US --tag cost=3; clients select with --endpoints tag:site=T2_US', (v: string, p: string[] = []) => [...p, v])
-    .option('--local-path <prefix>', 'path prefix the workers read locally (repeatable); the FaaS executor sends chunks of files under it here first', (v: string, p: string[] = []) => [...p, v])
-    .addOption(new Option('--provider <name>', 'get workers from elastic blocks: slurm = sbatch jobs, local = process groups here (default: --workers forked processes)').choices(['local', 'slurm']))
+    .option(
+      '--tag <tag>',
+      'capability tag advertised to clients, a word or key=value (repeatable): --tag gpu --tag site=T2_US --tag cost=3; clients select with --endpoints tag:site=T2_US',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option(
+      '--local-path <prefix>',
+      'path prefix the workers read locally (repeatable); the FaaS executor sends chunks of files under it here first',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .addOption(
+      new Option(
+        '--provider <name>',
+        'get workers from elastic blocks: slurm = sbatch jobs, local = process groups here (default: --workers forked processes)',
+      ).choices(['local', 'slurm']),
+    )
     .option('--partition <p>', 'Slurm partition of the blocks')
     .option('--account <a>', 'Slurm account of the blocks')
     .option('--walltime <HH:MM:SS>', 'time limit of each block (Slurm --time); a block that reaches it is replaced')
-    .option('--sbatch-option <opt>', 'extra #SBATCH option for each block, e.g. --mem=8G (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option(
+      '--sbatch-option <opt>',
+      'extra #SBATCH option for each block, e.g. --mem=8G (repeatable)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
     .option('--min-blocks <n>', 'blocks kept even when idle', int('--min-blocks'), 0)
     .option('--init-blocks <n>', 'blocks submitted at start (default: --min-blocks)', int('--init-blocks'))
     .option('--max-blocks <n>', 'most blocks at once', int('--max-blocks', 1), 1)
     .option('--workers-per-block <w>', 'worker processes per block (one core each)', int('--workers-per-block', 1), 1)
     .option('--cores-per-worker <c>', 'cores requested per worker', int('--cores-per-worker', 1), 1)
     .option('--idle-timeout <seconds>', 'release a block whose workers held no task this long', Number, 120)
-    .option('--worker-init <commands>', 'shell commands run in each block before its workers start (module load, conda activate, ...)')
-    .option('--block-dir <dir>', 'block scripts, their output and the worker secret; must be readable on the compute nodes (default: beside the function cache)')
-    .option('--agent-address <host>', 'host name or address block workers use to reach this agent (default: this host name)')
+    .option(
+      '--worker-init <commands>',
+      'shell commands run in each block before its workers start (module load, conda activate, ...)',
+    )
+    .option(
+      '--block-dir <dir>',
+      'block scripts, their output and the worker secret; must be readable on the compute nodes (default: beside the function cache)',
+    )
+    .option(
+      '--agent-address <host>',
+      'host name or address block workers use to reach this agent (default: this host name)',
+    )
     .option('--listen-port <port>', 'TCP port for block workers (default: any free port)', int('--listen-port', 1))
     .action(
-      action(async (o: { service: string; name: string; workers: number; concurrency: number; prefetch?: number; allowFunction?: string[]; allowBundle?: string[]; public?: boolean; shareWith?: string[]; cacheDir?: string; tokenFile?: string; tag?: string[]; localPath?: string[] } & BlockCliOptions) => {
-        const { checkTags, checkLocalPaths } = await import('./capabilities.ts');
-        const tags = checkTags(o.tag ?? []);
-        const localPaths = checkLocalPaths(o.localPath ?? []);
-        if (o.allowBundle) {
-          const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
-          if (bad.length) throw new RistrettoError(`--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0].slice(0, 100)}"`, {}, 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")');
-        }
-        const { resolveToken } = await import('./token.ts');
-        const { EndpointAgent } = await import('./endpoint/agent.ts');
-        const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
-        const cacheDir = resolve(o.cacheDir ?? defaultCacheDir());
-        // Checked before the agent starts: a missing sbatch is an error now, not a log line later.
-        const { blockOptions } = await import('./endpoint/providers/block-options.ts');
-        const blocks = await blockOptions(o, cacheDir);
-        const agent = new EndpointAgent({
-          serviceUrl: o.service,
-          token: resolveToken({ tokenFile: o.tokenFile }),
-          name: o.name,
-          workers: o.workers,
-          concurrency: o.concurrency,
-          ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
-          ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
-          ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
-          ...(o.public ? { sharing: { visibility: 'public' as const } } : o.shareWith ? { sharing: { visibility: 'users' as const, users: o.shareWith } } : {}),
-          cacheDir,
-          ...(tags.length ? { tags } : {}),
-          ...(localPaths.length ? { localPaths } : {}),
-          ...(blocks ? { blocks } : {}),
-          onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
-        });
-        const stop = async () => {
-          await agent.stop();
-          process.exit(0);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        await agent.start();
-      }),
+      action(
+        async (
+          o: {
+            service: string;
+            name: string;
+            workers: number;
+            concurrency: number;
+            prefetch?: number;
+            allowFunction?: string[];
+            allowBundle?: string[];
+            public?: boolean;
+            shareWith?: string[];
+            cacheDir?: string;
+            tokenFile?: string;
+            tag?: string[];
+            localPath?: string[];
+          } & BlockCliOptions,
+        ) => {
+          const { checkTags, checkLocalPaths } = await import('./capabilities.ts');
+          const tags = checkTags(o.tag ?? []);
+          const localPaths = checkLocalPaths(o.localPath ?? []);
+          if (o.allowBundle) {
+            const bad = o.allowBundle.filter((h) => !/^[0-9a-f]{64}$/.test(h));
+            if (bad.length)
+              throw new RistrettoError(
+                `--allow-bundle takes sha256 hashes (64 hex digits), got "${bad[0].slice(0, 100)}"`,
+                {},
+                'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")',
+              );
+          }
+          const { resolveToken } = await import('./token.ts');
+          const { EndpointAgent } = await import('./endpoint/agent.ts');
+          const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
+          const cacheDir = resolve(o.cacheDir ?? defaultCacheDir());
+          // Checked before the agent starts: a missing sbatch is an error now, not a log line later.
+          const { blockOptions } = await import('./endpoint/providers/block-options.ts');
+          const blocks = await blockOptions(o, cacheDir);
+          const agent = new EndpointAgent({
+            serviceUrl: o.service,
+            token: resolveToken({ tokenFile: o.tokenFile }),
+            name: o.name,
+            workers: o.workers,
+            concurrency: o.concurrency,
+            ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
+            ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
+            ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
+            ...(o.public
+              ? { sharing: { visibility: 'public' as const } }
+              : o.shareWith
+                ? { sharing: { visibility: 'users' as const, users: o.shareWith } }
+                : {}),
+            cacheDir,
+            ...(tags.length ? { tags } : {}),
+            ...(localPaths.length ? { localPaths } : {}),
+            ...(blocks ? { blocks } : {}),
+            onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
+          });
+          const stop = async () => {
+            await agent.stop();
+            process.exit(0);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          await agent.start();
+        },
+      ),
     );
   endpoint
     .command('list')
@@ -271,7 +390,9 @@ export function registerFaasCommands(program: Command): void {
         for (const e of await fx.listEndpoints()) {
           const tags = e.tags?.join(',') || '-';
           const local = e.local_paths?.join(',') || '-';
-          process.stdout.write(`${e.endpoint_id}\t${e.name}\t${e.owner}\t${e.status}\t${e.capacity}\t${e.busy}\t${e.in_flight}\t${e.waiting}\t${tags}\t${local}\n`);
+          process.stdout.write(
+            `${e.endpoint_id}\t${e.name}\t${e.owner}\t${e.status}\t${e.capacity}\t${e.busy}\t${e.in_flight}\t${e.waiting}\t${tags}\t${local}\n`,
+          );
         }
         await fx.close();
       }),
@@ -289,12 +410,27 @@ export function registerFaasCommands(program: Command): void {
     .option('--share-with <user>', 'let these users run it (repeatable or comma-separated)', collect)
     .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
     .action(
-      action(async (path: string, o: { service: string; name?: string; description?: string; public?: boolean; shareWith?: string[]; tokenFile?: string }) => {
-        const fx = await client(o);
-        const id = await fx.registerFunction({ path }, { name: o.name, description: o.description, public: o.public, sharedWith: o.shareWith });
-        process.stdout.write(`${id}\n`);
-        await fx.close();
-      }),
+      action(
+        async (
+          path: string,
+          o: {
+            service: string;
+            name?: string;
+            description?: string;
+            public?: boolean;
+            shareWith?: string[];
+            tokenFile?: string;
+          },
+        ) => {
+          const fx = await client(o);
+          const id = await fx.registerFunction(
+            { path },
+            { name: o.name, description: o.description, public: o.public, sharedWith: o.shareWith },
+          );
+          process.stdout.write(`${id}\n`);
+          await fx.close();
+        },
+      ),
     );
 
   const task = faas.command('task').description('inspect tasks');
@@ -314,7 +450,10 @@ export function registerFaasCommands(program: Command): void {
             const endpoints = await fx.listEndpoints().catch(() => []);
             process.stdout.write(formatTask(info, endpoints.find((e) => e.endpoint_id === info.endpoint_id)?.name));
           }
-          if (info.state === 'success') process.stdout.write(`${o.json ? '' : 'result      '}${JSON.stringify((await fx.getBatchResult([id])).get(id)?.result)}\n`);
+          if (info.state === 'success')
+            process.stdout.write(
+              `${o.json ? '' : 'result      '}${JSON.stringify((await fx.getBatchResult([id])).get(id)?.result)}\n`,
+            );
         } finally {
           await fx.close();
         }
@@ -324,8 +463,10 @@ export function registerFaasCommands(program: Command): void {
 
 /** A task record for people: local ISO times, durations between the steps, the endpoint by name. */
 export function formatTask(t: TaskInfo, endpointName?: string): string {
-  const at = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC'));
-  const after = (ms: number | null, from: number | null) => (ms === null || from === null ? '' : `  (+${((ms - from) / 1000).toFixed(3)} s)`);
+  const at = (ms: number | null) =>
+    ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  const after = (ms: number | null, from: number | null) =>
+    ms === null || from === null ? '' : `  (+${((ms - from) / 1000).toFixed(3)} s)`;
   const lines = [
     ['task', t.task_id],
     ['state', t.state],

@@ -109,7 +109,8 @@ function makeReplacer(binary: BinaryOut) {
     const orig = this[key];
     if (typeof orig === 'object' && orig !== null) {
       if (ArrayBuffer.isView(orig)) {
-        if (orig instanceof DataView) throw new CodecError('DataView values are not supported; send a Uint8Array instead');
+        if (orig instanceof DataView)
+          throw new CodecError('DataView values are not supported; send a Uint8Array instead');
         return binary(orig);
       }
       if (orig instanceof Map) return { $type: 'Map', entries: [...orig.entries()] };
@@ -172,7 +173,8 @@ function makeTyped(name: string, bytes: Uint8Array): ArrayBufferView {
   const Ctor = typedArrayConstructor(name);
   if (!Ctor) throw new CodecError(`unknown typed array type "${name}" in value`);
   const size = Ctor.BYTES_PER_ELEMENT;
-  if (bytes.byteLength % size !== 0) throw new CodecError(`${name} payload of ${bytes.byteLength} bytes is not a multiple of ${size}`);
+  if (bytes.byteLength % size !== 0)
+    throw new CodecError(`${name} payload of ${bytes.byteLength} bytes is not a multiple of ${size}`);
   // Copy: the result must not pin the (possibly large, possibly pooled) frame it arrived in.
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);

@@ -42,7 +42,8 @@ export class EndpointPolicyError extends FaasError {}
 
 /** Check a policy name (from `--endpoint-policy` or the SDK); throws EndpointPolicyError naming the choices. */
 export function checkEndpointPolicy(name: unknown, option = '--endpoint-policy'): EndpointPolicy {
-  if (typeof name === 'string' && (ENDPOINT_POLICIES as readonly string[]).includes(name)) return name as EndpointPolicy;
+  if (typeof name === 'string' && (ENDPOINT_POLICIES as readonly string[]).includes(name))
+    return name as EndpointPolicy;
   throw new EndpointPolicyError(
     `${option} must be one of ${ENDPOINT_POLICIES.join(', ')}, got ${JSON.stringify(name)}`,
     { option, value: typeof name === 'string' ? name.slice(0, 100) : String(name) },
@@ -136,7 +137,11 @@ export interface RankableEndpoint {
  * the others after them by free slots; `data-local` (which needs a file) orders by free slots. Submit
  * to the first and pass the rest as `alternates` (for `cheapest`, only those of the same cost).
  */
-export function rankEndpoints<E extends RankableEndpoint>(endpoints: readonly E[], policy: EndpointPolicy, secondsPerTask: Readonly<Record<string, number>> = {}): E[] {
+export function rankEndpoints<E extends RankableEndpoint>(
+  endpoints: readonly E[],
+  policy: EndpointPolicy,
+  secondsPerTask: Readonly<Record<string, number>> = {},
+): E[] {
   const free = (e: E) => Math.max(0, e.capacity - e.in_flight);
   const online = endpoints.filter((e) => e.status === 'online');
   return online.sort((a, b) => {
@@ -182,7 +187,10 @@ export function speedOf(s: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>
  * `fastest` and late binding: whether `alt` is expected to be slower per chunk than `site` (then a
  * copy sent to `site` must not be started on `alt` by the service). Unmeasured sites are not slower.
  */
-export function slowerThan(alt: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>, site: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>): boolean {
+export function slowerThan(
+  alt: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>,
+  site: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEvent'>,
+): boolean {
   const a = speedOf(alt);
   const b = speedOf(site);
   return a !== undefined && b !== undefined && a > b;
@@ -194,7 +202,11 @@ export function slowerThan(alt: Pick<PolicySite, 'secPerEvent' | 'recentSecPerEv
  * none under the other policies. Recomputed per decision, so when the cheap sites leave, the next tier
  * takes over, and when they come back, they get the work again.
  */
-export function outsidePolicy<S extends PolicySite>(policy: EndpointPolicy, sites: readonly S[], able: (s: S) => boolean): Set<S> {
+export function outsidePolicy<S extends PolicySite>(
+  policy: EndpointPolicy,
+  sites: readonly S[],
+  able: (s: S) => boolean,
+): Set<S> {
   if (policy !== 'cheapest') return new Set();
   const tier = cheapestTier(
     sites.filter((s) => s.online && able(s)),
@@ -207,10 +219,20 @@ export function outsidePolicy<S extends PolicySite>(policy: EndpointPolicy, site
  * `fastest` over the executor's sites: the online, not excluded site where the chunk is expected to
  * finish first, or undefined when that site is full (wait for it) or none is left.
  */
-export function pickFastest<S extends PolicySite>(sites: readonly S[], exclude: ReadonlySet<S>, ahead: number, waiting: number): S | undefined {
+export function pickFastest<S extends PolicySite>(
+  sites: readonly S[],
+  exclude: ReadonlySet<S>,
+  ahead: number,
+  waiting: number,
+): S | undefined {
   const usable = sites.filter((s) => s.online && !exclude.has(s));
   const i = fastestIndex(
-    usable.map((s) => ({ capacity: s.capacity, queued: s.inflight.size, limit: s.limit(ahead), secPerEvent: speedOf(s) })),
+    usable.map((s) => ({
+      capacity: s.capacity,
+      queued: s.inflight.size,
+      limit: s.limit(ahead),
+      secPerEvent: speedOf(s),
+    })),
     waiting,
   );
   return i < 0 ? undefined : usable[i];

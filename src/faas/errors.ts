@@ -16,7 +16,13 @@ export class FaasRequestError extends FaasError {
   readonly status: number;
   readonly code: ErrorCode | string;
   readonly details: Record<string, unknown> | undefined;
-  constructor(status: number, code: string, message: string, context: Record<string, unknown> = {}, details?: Record<string, unknown>) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    context: Record<string, unknown> = {},
+    details?: Record<string, unknown>,
+  ) {
     super(`${code}: ${message}`, { ...context, status, code, ...(details ?? {}) }, hintFor(code));
     this.status = status;
     this.code = code;
@@ -62,7 +68,14 @@ export class TaskFailedError extends FaasError {
     const where = ctx.endpointName ? `${ctx.endpointName} (${ctx.endpointId})` : ctx.endpointId;
     super(
       `task ${ctx.taskId} on endpoint ${where} failed (${info.type}, attempt ${ctx.attempts}): ${info.message}`,
-      { taskId: ctx.taskId, endpointId: ctx.endpointId, ...(ctx.endpointName ? { endpointName: ctx.endpointName } : {}), attempts: ctx.attempts, remoteType: info.type, ...(info.details ?? {}) },
+      {
+        taskId: ctx.taskId,
+        endpointId: ctx.endpointId,
+        ...(ctx.endpointName ? { endpointName: ctx.endpointName } : {}),
+        attempts: ctx.attempts,
+        remoteType: info.type,
+        ...(info.details ?? {}),
+      },
       hint ?? taskHint(info),
     );
     this.taskId = ctx.taskId;
@@ -115,7 +128,11 @@ export class TaskPendingError extends FaasError {
   readonly taskId: string;
   readonly state: TaskState;
   constructor(taskId: string, state: TaskState) {
-    super(`task ${taskId} has not finished (state: ${state})`, { taskId, state }, 'wait with client.results([id]) or client.submit(...)');
+    super(
+      `task ${taskId} has not finished (state: ${state})`,
+      { taskId, state },
+      'wait with client.results([id]) or client.submit(...)',
+    );
     this.taskId = taskId;
     this.state = state;
   }

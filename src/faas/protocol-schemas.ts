@@ -79,7 +79,15 @@ const hash = T.string({ maxLength: 64, pattern: '^[0-9a-f]{64}$' });
 const endpointName = T.string({ maxLength: MAX_NAME_LENGTH, pattern: NAME_PATTERN });
 /** An endpoint reference: UUID, name or "owner/name". */
 const endpointRef = T.string({ minLength: 1, maxLength: 2 * MAX_NAME_LENGTH + 1 });
-const errorCode = T.enum('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'InternalError');
+const errorCode = T.enum(
+  'BadRequest',
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'Conflict',
+  'PayloadTooLarge',
+  'InternalError',
+);
 const details = T.record(T.unknown(), 1000);
 
 const sharing = T.object(
@@ -92,7 +100,17 @@ const sharing = T.object(
 
 const taskError = T.object(
   {
-    type: T.enum('FunctionError', 'FunctionLoadFailed', 'SerializationError', 'MaxResultSizeExceeded', 'TaskTimeout', 'WorkerLost', 'EndpointLost', 'Forbidden', 'Cancelled'),
+    type: T.enum(
+      'FunctionError',
+      'FunctionLoadFailed',
+      'SerializationError',
+      'MaxResultSizeExceeded',
+      'TaskTimeout',
+      'WorkerLost',
+      'EndpointLost',
+      'Forbidden',
+      'Cancelled',
+    ),
     message: T.string({ maxLength: MAX_TEXT }),
     stack: T.string({ maxLength: MAX_TEXT }),
     details,
@@ -139,9 +157,21 @@ const taskSpecProps = {
     ['timeout_ms'],
   ),
 };
-const taskSpecOptional = ['function_id', 'endpoint', 'args', 'timeout_ms', 'max_attempts', 'group', 'alternates', 'tail'] as const;
+const taskSpecOptional = [
+  'function_id',
+  'endpoint',
+  'args',
+  'timeout_ms',
+  'max_attempts',
+  'group',
+  'alternates',
+  'tail',
+] as const;
 export const TaskSpecSchema = T.object(taskSpecProps, taskSpecOptional);
-export const SubmitSchema = T.object({ ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) }, taskSpecOptional);
+export const SubmitSchema = T.object(
+  { ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) },
+  taskSpecOptional,
+);
 export const TaskIdsSchema = T.object({ task_ids: ids });
 export const CancelSchema = T.object({ task_ids: ids, batch_id: id }, ['task_ids', 'batch_id']);
 
@@ -181,12 +211,19 @@ export const AgentLostSchema = T.object({
   tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }), MAX_HOLDING),
 });
 export const AgentReleasedSchema = T.object({ type: T.literal('released'), task_ids: T.array(id, MAX_HOLDING) });
-export const AgentReturnedSchema = T.object({ type: T.literal('returned'), seq: T.integer(0, Number.MAX_SAFE_INTEGER), task_ids: T.array(id, MAX_HOLDING) });
+export const AgentReturnedSchema = T.object({
+  type: T.literal('returned'),
+  seq: T.integer(0, Number.MAX_SAFE_INTEGER),
+  task_ids: T.array(id, MAX_HOLDING),
+});
 const blobIndex = T.integer(0, 2 ** 32 - 1);
 export const AgentResultsSchema = T.object({
   type: T.literal('results'),
   results: T.array(
-    T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, ['blob', 'error']),
+    T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, [
+      'blob',
+      'error',
+    ]),
     MAX_HOLDING,
   ),
 });
@@ -214,12 +251,24 @@ export const ServiceRecallSchema = T.object({
   task_ids: T.array(id, MAX_HOLDING),
   max: T.integer(0, MAX_HOLDING),
 });
-export const ServiceErrorSchema = T.object({ type: T.literal('error'), code: errorCode, message: T.string({ maxLength: MAX_TEXT }) });
+export const ServiceErrorSchema = T.object({
+  type: T.literal('error'),
+  code: errorCode,
+  message: T.string({ maxLength: MAX_TEXT }),
+});
 export const ServiceTasksSchema = T.object({
   type: T.literal('tasks'),
   tasks: T.array(
     T.object(
-      { task_id: id, function_id: id, hash, blob: blobIndex, attempt: T.integer(0, 1000), timeout_ms: T.integer(0, Number.MAX_SAFE_INTEGER), group: T.string({ maxLength: 400 }) },
+      {
+        task_id: id,
+        function_id: id,
+        hash,
+        blob: blobIndex,
+        attempt: T.integer(0, 1000),
+        timeout_ms: T.integer(0, Number.MAX_SAFE_INTEGER),
+        group: T.string({ maxLength: 400 }),
+      },
       ['group'],
     ),
     1_000_000,
@@ -229,17 +278,36 @@ export const ServiceTasksSchema = T.object({
 
 // ---------------------------------------------------------------- client stream
 
-export const StreamWatchSchema = T.object({ type: T.literal('watch'), task_ids: ids, running: T.boolean() }, ['running']);
+export const StreamWatchSchema = T.object({ type: T.literal('watch'), task_ids: ids, running: T.boolean() }, [
+  'running',
+]);
 export const StreamUnwatchSchema = T.object({ type: T.literal('unwatch'), task_ids: ids });
 /** The request is checked by SubmitSchema afterwards, so a bad one is answered with the submit's `req`. */
 const StreamSubmitEnvelope = T.object(
-  { type: T.literal('submit'), req: T.integer(0, Number.MAX_SAFE_INTEGER), watch: T.boolean(), running: T.boolean(), request: SubmitSchema },
+  {
+    type: T.literal('submit'),
+    req: T.integer(0, Number.MAX_SAFE_INTEGER),
+    watch: T.boolean(),
+    running: T.boolean(),
+    request: SubmitSchema,
+  },
   ['running'],
 );
 export const StreamSubmitSchema = StreamSubmitEnvelope;
-export const StreamSubmittedSchema = T.object({ type: T.literal('submitted'), req: T.integer(0, Number.MAX_SAFE_INTEGER), batch_id: id, task_ids: T.array(id, BIG) });
+export const StreamSubmittedSchema = T.object({
+  type: T.literal('submitted'),
+  req: T.integer(0, Number.MAX_SAFE_INTEGER),
+  batch_id: id,
+  task_ids: T.array(id, BIG),
+});
 export const StreamErrorSchema = T.object(
-  { type: T.literal('error'), code: errorCode, message: T.string({ maxLength: MAX_TEXT }), req: T.integer(0, Number.MAX_SAFE_INTEGER), details },
+  {
+    type: T.literal('error'),
+    code: errorCode,
+    message: T.string({ maxLength: MAX_TEXT }),
+    req: T.integer(0, Number.MAX_SAFE_INTEGER),
+    details,
+  },
   ['req', 'details'],
 );
 export const StreamResultsSchema = T.object(
@@ -247,7 +315,17 @@ export const StreamResultsSchema = T.object(
     type: T.literal('results'),
     results: T.array(
       T.object(
-        { task_id: id, state: T.enum('success', 'failed', 'cancelled'), endpoint_id: T.string({ maxLength: 100 }), attempts: T.integer(0, 1000), blob: blobIndex, error: taskError, not_found: T.boolean(), copies: T.array(id, 10), by_copy: T.boolean() },
+        {
+          task_id: id,
+          state: T.enum('success', 'failed', 'cancelled'),
+          endpoint_id: T.string({ maxLength: 100 }),
+          attempts: T.integer(0, 1000),
+          blob: blobIndex,
+          error: taskError,
+          not_found: T.boolean(),
+          copies: T.array(id, 10),
+          by_copy: T.boolean(),
+        },
         ['blob', 'error', 'not_found', 'copies', 'by_copy'],
       ),
       BIG,
@@ -266,7 +344,13 @@ export const RunFrameSchema = T.object({
   tasks: T.array(T.object({ task_id: id, hash, attempt: T.integer(0, 1000) }), 1_000_000),
 });
 export const DoneFrameSchema = T.object({
-  results: T.array(T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, ['blob', 'error']), 1_000_000),
+  results: T.array(
+    T.object({ task_id: id, ok: T.boolean(), blob: blobIndex, error: taskError, started_at: MS, completed_at: MS }, [
+      'blob',
+      'error',
+    ]),
+    1_000_000,
+  ),
 });
 
 // ---------------------------------------------------------------- validators
@@ -311,8 +395,12 @@ export const streamServiceText = {
 };
 
 /** The validator for a message's `type` in one of the tables above, or undefined for an unknown type. */
-export function byType<M extends Record<string, { check(v: unknown, what: string): unknown }>>(table: M, msg: unknown): M[keyof M] | undefined {
-  const t = typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? (msg as { type?: unknown }).type : undefined;
+export function byType<M extends Record<string, { check(v: unknown, what: string): unknown }>>(
+  table: M,
+  msg: unknown,
+): M[keyof M] | undefined {
+  const t =
+    typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? (msg as { type?: unknown }).type : undefined;
   return typeof t === 'string' && Object.hasOwn(table, t) ? table[t as keyof M] : undefined;
 }
 

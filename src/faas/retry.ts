@@ -77,7 +77,10 @@ export async function retry<T>(request: (attempt: number) => Promise<T>, o: Retr
       if (!o.retryable(e)) throw e;
       firstFailure ||= Date.now();
       const elapsedMs = Date.now() - firstFailure;
-      if ((o.maxAttempts !== undefined && attempt >= o.maxAttempts) || (o.maxElapsedMs !== undefined && elapsedMs > o.maxElapsedMs)) {
+      if (
+        (o.maxAttempts !== undefined && attempt >= o.maxAttempts) ||
+        (o.maxElapsedMs !== undefined && elapsedMs > o.maxElapsedMs)
+      ) {
         throw o.giveUp ? o.giveUp(e, { attempts: attempt, elapsedMs }) : e;
       }
       const delay = backoff.next();

@@ -66,7 +66,9 @@ export const SHORT_TASK_MS = 50;
 
 /** How long a task runs before its agent reports it running, given the endpoint's average task length. */
 export function noticeDelayMs(averageTaskMs: number | undefined): number {
-  return averageTaskMs !== undefined && averageTaskMs < SHORT_TASK_MS ? Math.max(STARTED_NOTICE_MS, 2 * averageTaskMs) : STARTED_NOTICE_MS;
+  return averageTaskMs !== undefined && averageTaskMs < SHORT_TASK_MS
+    ? Math.max(STARTED_NOTICE_MS, 2 * averageTaskMs)
+    : STARTED_NOTICE_MS;
 }
 
 /**
@@ -82,7 +84,10 @@ export const MAX_AGENT_PREFETCH = 4000;
 /** Tasks an agent asks for beyond `capacity`; one before any task has finished (as if tasks were long). */
 export function prefetchFor(capacity: number, averageTaskMs: number | undefined): number {
   if (averageTaskMs === undefined) return 1;
-  return Math.min(MAX_AGENT_PREFETCH, Math.max(1, Math.ceil((capacity * PREFETCH_WORK_MS) / Math.max(averageTaskMs, 0.01))));
+  return Math.min(
+    MAX_AGENT_PREFETCH,
+    Math.max(1, Math.ceil((capacity * PREFETCH_WORK_MS) / Math.max(averageTaskMs, 0.01))),
+  );
 }
 
 // ---------------------------------------------------------------- worker pool
@@ -129,7 +134,12 @@ export const TAIL_MOVABLE_PATIENCE = 4;
  * ms after which an outstanding task is a straggler: the smaller of `tailTimeoutMs` and `factor` × the
  * median of `recentSeconds`, never below `minMs`; undefined while neither is known.
  */
-export function stragglerMs(recentSeconds: readonly number[], factor: number, tailTimeoutMs: number | undefined, minMs: number): number | undefined {
+export function stragglerMs(
+  recentSeconds: readonly number[],
+  factor: number,
+  tailTimeoutMs: number | undefined,
+  minMs: number,
+): number | undefined {
   let t = tailTimeoutMs;
   // Even one finished chunk is a yardstick: with none stuck chunks would wait for --tail-timeout, and
   // a runner whose in-order merge window is held by them hands out no more work meanwhile.

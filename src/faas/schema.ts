@@ -20,7 +20,9 @@ export type Static<S> = S extends TSchema<infer T> ? T : never;
 
 type Props = Record<string, TSchema<unknown>>;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-type ObjectOf<P extends Props, O extends keyof P> = Simplify<{ [K in Exclude<keyof P, O>]: Static<P[K]> } & { [K in O]?: Static<P[K]> }>;
+type ObjectOf<P extends Props, O extends keyof P> = Simplify<
+  { [K in Exclude<keyof P, O>]: Static<P[K]> } & { [K in O]?: Static<P[K]> }
+>;
 
 /** Structural identity of two types (deep, optional and required properties included). */
 type Deep<T> = T extends (infer U)[] ? Deep<U>[] : T extends object ? { [K in keyof T]: Deep<T[K]> } : T;
@@ -41,9 +43,17 @@ export const T = {
   boolean: (): TSchema<boolean> => ({ type: 'boolean' }),
   literal: <const L extends string>(value: L): TSchema<L> => ({ const: value }),
   enum: <const L extends string>(...values: L[]): TSchema<L> => ({ enum: values }),
-  array: <S extends TSchema<unknown>>(items: S, maxItems: number, minItems = 0): TSchema<Static<S>[]> => ({ type: 'array', items, maxItems, ...(minItems ? { minItems } : {}) }),
+  array: <S extends TSchema<unknown>>(items: S, maxItems: number, minItems = 0): TSchema<Static<S>[]> => ({
+    type: 'array',
+    items,
+    maxItems,
+    ...(minItems ? { minItems } : {}),
+  }),
   /** A closed object; `optional` names the properties that may be left out. */
-  object: <P extends Props, O extends keyof P = never>(properties: P, optional: readonly O[] = []): TSchema<ObjectOf<P, O>> => ({
+  object: <P extends Props, O extends keyof P = never>(
+    properties: P,
+    optional: readonly O[] = [],
+  ): TSchema<ObjectOf<P, O>> => ({
     type: 'object',
     properties,
     required: Object.keys(properties).filter((k) => !optional.includes(k as O)),
@@ -96,12 +106,17 @@ export function validator<S extends TSchema<unknown>>(schema: S): Validator<Stat
 
 /** "tasks[0].args must be object", "unknown property "foo" in tasks[0]", "capacity must be <= 10000". */
 function describe(e: ErrorObject): string {
-  const path = e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.').replace(/^\./, '');
+  const path = e.instancePath
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/\//g, '.')
+    .replace(/^\./, '');
   const at = path || 'the message';
-  if (e.keyword === 'additionalProperties') return `unknown property "${String(e.params.additionalProperty).slice(0, 100)}" in ${path || 'the message'}`;
+  if (e.keyword === 'additionalProperties')
+    return `unknown property "${String(e.params.additionalProperty).slice(0, 100)}" in ${path || 'the message'}`;
   if (e.keyword === 'required') return `${path ? `${path}.` : ''}${String(e.params.missingProperty)} is missing`;
   if (e.keyword === 'const') return `${at} must be ${JSON.stringify(e.params.allowedValue)}`;
-  if (e.keyword === 'enum') return `${at} must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
+  if (e.keyword === 'enum')
+    return `${at} must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
   return `${at} ${e.message ?? 'is invalid'}`;
 }
 
@@ -126,7 +141,8 @@ export const MAX_JSON_DEPTH = 100;
  * characters, strings skipped). Throws JsonLimitError.
  */
 export function scanJson(text: string, maxDepth: number = MAX_JSON_DEPTH, maxChars: number = Infinity): void {
-  if (text.length > maxChars) throw new JsonLimitError(`${text.length} characters long, over the limit of ${maxChars}`, 'size');
+  if (text.length > maxChars)
+    throw new JsonLimitError(`${text.length} characters long, over the limit of ${maxChars}`, 'size');
   // A plain character loop (strings skipped): measured faster than regex jumps and a fraction of
   // JSON.parse (2,000-entry results frame: ~2 ms vs ~4 ms; 20,000-task submit: ~8 ms vs ~30 ms).
   let depth = 0;

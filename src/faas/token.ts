@@ -39,7 +39,10 @@ function readTokenFile(path: string, required: boolean): string | undefined {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if (!required) return undefined;
-    throw new FaasConfigError(`cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { path });
+    throw new FaasConfigError(
+      `cannot read token file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { path },
+    );
   }
   const token = text.trim();
   if (!token) {

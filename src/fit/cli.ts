@@ -27,7 +27,10 @@ export function parseInterp(spec: string | undefined): Partial<InterpSettings> {
   for (const part of spec.split(',').filter(Boolean)) {
     const [k, v] = part.split('=').map((s) => s.trim());
     if ((k !== 'normsys' && k !== 'histosys') || !INTERP_CODES.includes(v as InterpCode)) {
-      throw new WorkspaceError(`--interp expects normsys=CODE,histosys=CODE with CODE one of ${INTERP_CODES.join(', ')}; got "${part}"`, '');
+      throw new WorkspaceError(
+        `--interp expects normsys=CODE,histosys=CODE with CODE one of ${INTERP_CODES.join(', ')}; got "${part}"`,
+        '',
+      );
     }
     out[k] = v as InterpCode;
   }
@@ -93,7 +96,8 @@ function optimizerOf(name: string | undefined, fallback: FitOptimizer = DEFAULT_
   return v;
 }
 
-const OPTIMIZER_HELP = "slsqp-fd (pyhf's SLSQP, finite differences: pyhf's numbers), slsqp (the same, analytic gradient: ~5x faster) or lbfgsb (converged optimum)";
+const OPTIMIZER_HELP =
+  "slsqp-fd (pyhf's SLSQP, finite differences: pyhf's numbers), slsqp (the same, analytic gradient: ~5x faster) or lbfgsb (converged optimum)";
 
 function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -157,9 +161,13 @@ function asyncAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
  * ```
  */
 export function registerFitCommands(program: Command): void {
-  const fitCmd = program.command('fit').description('statistical inference on pyhf JSON workspaces (CLs, limits, best fits)');
+  const fitCmd = program
+    .command('fit')
+    .description('statistical inference on pyhf JSON workspaces (CLs, limits, best fits)');
 
-  withCommon(fitCmd.command('cls <workspace>').description('asymptotic CLs for one POI value (observed and expected band)'))
+  withCommon(
+    fitCmd.command('cls <workspace>').description('asymptotic CLs for one POI value (observed and expected band)'),
+  )
     .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
     .option('--poi-value <value>', 'alias of --poi-test', finite('--poi-value'))
     .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
@@ -168,7 +176,10 @@ export function registerFitCommands(program: Command): void {
         const model = modelFrom(file, o);
         const poi = o.poiValue ?? o.poiTest;
         const t0 = performance.now();
-        const r = hypotest(model, poi, model.observedData(), { testStat: o.testStat as TestStatistic, optimizer: optimizerOf(o.optimizer) });
+        const r = hypotest(model, poi, model.observedData(), {
+          testStat: o.testStat as TestStatistic,
+          optimizer: optimizerOf(o.optimizer),
+        });
         const seconds = (performance.now() - t0) / 1000;
         const result = {
           poi: model.poiName,
@@ -190,16 +201,27 @@ export function registerFitCommands(program: Command): void {
       }),
     );
 
-  withCommon(fitCmd.command('limit <workspace>').description('upper limits on the POI (observed and expected band) at CLs = level'))
+  withCommon(
+    fitCmd
+      .command('limit <workspace>')
+      .description('upper limits on the POI (observed and expected band) at CLs = level'),
+  )
     .option('--level <alpha>', 'CLs level', finite('--level'), 0.05)
     .option('--test-stat <name>', 'qtilde or q', 'qtilde')
     .action(
       action((file: string, o: CommonOpts & { level: number; testStat: string }) => {
         const model = modelFrom(file, o);
         const t0 = performance.now();
-        const r = upperLimit(model, model.observedData(), { level: o.level, testStat: o.testStat as TestStatistic, optimizer: optimizerOf(o.optimizer) });
+        const r = upperLimit(model, model.observedData(), {
+          level: o.level,
+          testStat: o.testStat as TestStatistic,
+          optimizer: optimizerOf(o.optimizer),
+        });
         const seconds = (performance.now() - t0) / 1000;
-        if (o.json) return out(JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }));
+        if (o.json)
+          return out(
+            JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }),
+          );
         out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${fmt(r.obs)}`);
         out(`expected (−2σ, −1σ, median, +1σ, +2σ): ${r.exp.map(fmt).join(', ')}`);
       }),
@@ -221,23 +243,39 @@ export function registerFitCommands(program: Command): void {
     .option('--out <dir>', 'write results.json (after every patch) and the scan plot there')
     .option('--resume', 'keep the finished patches of --out/results.json and test only the rest')
     .option('--plot <format>', 'scan plot format with --out: svg, png or none', 'svg')
-    .option('--labels <names>', 'axis titles of the patch parameters, comma-separated (e.g. "m(b1) [GeV],m(chi2) [GeV]")')
+    .option(
+      '--labels <names>',
+      'axis titles of the patch parameters, comma-separated (e.g. "m(b1) [GeV],m(chi2) [GeV]")',
+    )
     .option('--json', 'one JSON object per patch, then a summary object')
     .action(
       asyncAction(async (file: string, o: ScanCliOptions) => {
-        if (!['iterative', 'threads', 'faas'].includes(o.executor)) throw new ScanError(`unknown --executor "${o.executor}"`, {}, 'use iterative, threads or faas');
+        if (!['iterative', 'threads', 'faas'].includes(o.executor))
+          throw new ScanError(`unknown --executor "${o.executor}"`, {}, 'use iterative, threads or faas');
         const workers = positiveInt('--workers', o.workers);
-        if (o.resume && !o.out) throw new ScanError('--resume needs --out DIR (the folder of the earlier results.json)', {});
-        if (!['svg', 'png', 'none'].includes(o.plot)) throw new ScanError(`unknown --plot "${o.plot}"`, {}, 'use svg, png or none');
+        if (o.resume && !o.out)
+          throw new ScanError('--resume needs --out DIR (the folder of the earlier results.json)', {});
+        if (!['svg', 'png', 'none'].includes(o.plot))
+          throw new ScanError(`unknown --plot "${o.plot}"`, {}, 'use svg, png or none');
         let faas: FaasScanOptions | undefined;
         if (o.executor === 'faas') {
-          const endpoints = (o.endpoints ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-          if (!o.service || endpoints.length === 0) throw new ScanError('--executor faas needs --service URL and --endpoints A,B', {});
+          const endpoints = (o.endpoints ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          if (!o.service || endpoints.length === 0)
+            throw new ScanError('--executor faas needs --service URL and --endpoints A,B', {});
           faas = { serviceUrl: o.service, endpoints, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) };
-        } else if (o.service || o.endpoints) throw new ScanError('--service and --endpoints go with --executor faas', {});
+        } else if (o.service || o.endpoints)
+          throw new ScanError('--service and --endpoints go with --executor faas', {});
         const bkg = loadWorkspace(file);
         const { patches, errors } = readPatches(o.patchset);
-        for (const e of errors) out(o.json ? JSON.stringify({ name: e.file, ok: false, error: e.error.message }) : `${e.file}: ${e.error.message}`);
+        for (const e of errors)
+          out(
+            o.json
+              ? JSON.stringify({ name: e.file, ok: false, error: e.error.message })
+              : `${e.file}: ${e.error.message}`,
+          );
         const summary = await scan(bkg, patches, {
           poiTest: o.poiTest,
           testStat: o.testStat as TestStatistic,
@@ -258,30 +296,56 @@ export function registerFitCommands(program: Command): void {
             else out(line);
           },
         });
-        const failed = [...errors.map((e) => ({ name: e.file, error: e.error.message })), ...summary.failed.map((r) => ({ name: r.name, error: r.ok ? '' : r.error }))];
+        const failed = [
+          ...errors.map((e) => ({ name: e.file, error: e.error.message })),
+          ...summary.failed.map((r) => ({ name: r.name, error: r.ok ? '' : r.error })),
+        ];
         let plotFile: string | undefined;
-        if (o.out && o.plot !== 'none') plotFile = await writeScanPlot(summary.results, o.out, o.plot as 'svg' | 'png', { poiTest: o.poiTest, labels: o.labels?.split(',').map((x) => x.trim()) });
-        const s = { patches: patches.length + errors.length, tested: summary.results.length - summary.skipped, skipped: summary.skipped, failed: failed.length, seconds: summary.seconds, results: summary.file ?? null, plot: plotFile ?? null };
+        if (o.out && o.plot !== 'none')
+          plotFile = await writeScanPlot(summary.results, o.out, o.plot as 'svg' | 'png', {
+            poiTest: o.poiTest,
+            labels: o.labels?.split(',').map((x) => x.trim()),
+          });
+        const s = {
+          patches: patches.length + errors.length,
+          tested: summary.results.length - summary.skipped,
+          skipped: summary.skipped,
+          failed: failed.length,
+          seconds: summary.seconds,
+          results: summary.file ?? null,
+          plot: plotFile ?? null,
+        };
         if (o.json) return out(JSON.stringify({ summary: s, failures: failed }));
         for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
-        out(`${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}`);
+        out(
+          `${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}`,
+        );
       }),
     );
 
-  withCommon(fitCmd.command('mle <workspace>').description('best fit with uncertainties and correlations'))
-    .action(
-      action((file: string, o: CommonOpts) => {
-        const model = modelFrom(file, o);
-        const r = fitWithErrors(model, model.observedData(), { optimizer: optimizerOf(o.optimizer) });
-        const n = model.npars;
-        if (o.json) {
-          const correlation: number[][] = [];
-          for (let i = 0; i < n; i++) correlation.push(Array.from(r.correlation.subarray(i * n, (i + 1) * n)));
-          return out(JSON.stringify({ names: r.names, values: Array.from(r.pars), errors: Array.from(r.errors), nll: r.nll, twice_nll: 2 * r.nll, correlation }));
-        }
-        const width = Math.max(...r.names.map((s) => s.length));
-        for (let i = 0; i < n; i++) out(`${r.names[i].padEnd(width)}  ${fmt(r.pars[i]).padStart(12)} ± ${fmt(r.errors[i])}`);
-        out(`twice NLL at the best fit: ${fmt(2 * r.nll)}`);
-      }),
-    );
+  withCommon(fitCmd.command('mle <workspace>').description('best fit with uncertainties and correlations')).action(
+    action((file: string, o: CommonOpts) => {
+      const model = modelFrom(file, o);
+      const r = fitWithErrors(model, model.observedData(), { optimizer: optimizerOf(o.optimizer) });
+      const n = model.npars;
+      if (o.json) {
+        const correlation: number[][] = [];
+        for (let i = 0; i < n; i++) correlation.push(Array.from(r.correlation.subarray(i * n, (i + 1) * n)));
+        return out(
+          JSON.stringify({
+            names: r.names,
+            values: Array.from(r.pars),
+            errors: Array.from(r.errors),
+            nll: r.nll,
+            twice_nll: 2 * r.nll,
+            correlation,
+          }),
+        );
+      }
+      const width = Math.max(...r.names.map((s) => s.length));
+      for (let i = 0; i < n; i++)
+        out(`${r.names[i].padEnd(width)}  ${fmt(r.pars[i]).padStart(12)} ± ${fmt(r.errors[i])}`);
+      out(`twice NLL at the best fit: ${fmt(2 * r.nll)}`);
+    }),
+  );
 }

@@ -10,10 +10,15 @@ export function delaunay(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint32Ar
   const n = xs.length;
   if (n < 3) return new Uint32Array(0);
   // Work in the unit box: mass axes of different ranges would otherwise give slivers.
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < n; i++) {
-    x0 = Math.min(x0, xs[i]); x1 = Math.max(x1, xs[i]);
-    y0 = Math.min(y0, ys[i]); y1 = Math.max(y1, ys[i]);
+    x0 = Math.min(x0, xs[i]);
+    x1 = Math.max(x1, xs[i]);
+    y0 = Math.min(y0, ys[i]);
+    y1 = Math.max(y1, ys[i]);
   }
   const sx = x1 > x0 ? x1 - x0 : 1;
   const sy = y1 > y0 ? y1 - y0 : 1;
@@ -24,14 +29,24 @@ export function delaunay(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint32Ar
     py[i] = (ys[i] - y0) / sy;
   }
   // A super-triangle well outside the unit box.
-  px[n] = -10; py[n] = -10;
-  px[n + 1] = 12; py[n + 1] = -10;
-  px[n + 2] = 0.5; py[n + 2] = 12;
+  px[n] = -10;
+  py[n] = -10;
+  px[n + 1] = 12;
+  py[n + 1] = -10;
+  px[n + 2] = 0.5;
+  py[n + 2] = 12;
   type Tri = { a: number; b: number; c: number; cx: number; cy: number; r2: number };
   const make = (a: number, b: number, c: number): Tri => {
-    const ax = px[a], ay = py[a], bx = px[b], by = py[b], cx = px[c], cy = py[c];
+    const ax = px[a],
+      ay = py[a],
+      bx = px[b],
+      by = py[b],
+      cx = px[c],
+      cy = py[c];
     const d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by));
-    const a2 = ax * ax + ay * ay, b2 = bx * bx + by * by, c2 = cx * cx + cy * cy;
+    const a2 = ax * ax + ay * ay,
+      b2 = bx * bx + by * by,
+      c2 = cx * cx + cy * cy;
     const ux = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d;
     const uy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d;
     return { a, b, c, cx: ux, cy: uy, r2: (ax - ux) ** 2 + (ay - uy) ** 2 };
@@ -42,14 +57,19 @@ export function delaunay(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint32Ar
     const key = `${px[i]},${py[i]}`;
     if (seen.has(key)) continue; // a duplicate point adds nothing
     seen.add(key);
-    const x = px[i], y = py[i];
+    const x = px[i],
+      y = py[i];
     const bad: Tri[] = [];
     const keep: Tri[] = [];
     for (const t of tris) ((x - t.cx) ** 2 + (y - t.cy) ** 2 < t.r2 * (1 + 1e-12) ? bad : keep).push(t);
     // The cavity's boundary: edges of bad triangles not shared by two of them.
     const edges = new Map<string, [number, number]>();
     for (const t of bad) {
-      for (const [p, q] of [[t.a, t.b], [t.b, t.c], [t.c, t.a]] as const) {
+      for (const [p, q] of [
+        [t.a, t.b],
+        [t.b, t.c],
+        [t.c, t.a],
+      ] as const) {
         const k = p < q ? `${p},${q}` : `${q},${p}`;
         if (edges.has(k)) edges.delete(k);
         else edges.set(k, [p, q]);
@@ -71,15 +91,23 @@ export function delaunay(xs: ArrayLike<number>, ys: ArrayLike<number>): Uint32Ar
  * passes through: [x1, y1, x2, y2] each. Vertices exactly at the level count as above it, so a
  * contour never has zero-length pieces.
  */
-export function contourSegments(tris: Uint32Array, xs: ArrayLike<number>, ys: ArrayLike<number>, v: ArrayLike<number>, level: number): number[][] {
+export function contourSegments(
+  tris: Uint32Array,
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  v: ArrayLike<number>,
+  level: number,
+): number[][] {
   const segs: number[][] = [];
   for (let t = 0; t < tris.length; t += 3) {
     const idx = [tris[t], tris[t + 1], tris[t + 2]];
     if (idx.some((i) => !Number.isFinite(v[i]))) continue;
     const pts: number[] = [];
     for (let e = 0; e < 3; e++) {
-      const i = idx[e], j = idx[(e + 1) % 3];
-      const a = v[i] >= level, b = v[j] >= level;
+      const i = idx[e],
+        j = idx[(e + 1) % 3];
+      const a = v[i] >= level,
+        b = v[j] >= level;
       if (a === b) continue;
       const f = (level - v[i]) / (v[j] - v[i]);
       pts.push(xs[i] + f * (xs[j] - xs[i]), ys[i] + f * (ys[j] - ys[i]));

@@ -15,20 +15,62 @@ export * from './errors.ts';
 export type * from './spec.ts';
 export { applyPatch, parsePointer } from './jsonpatch.ts';
 export { validateAgainstSchema, findSchemaDir } from './schema.ts';
-export { INTERP_CODES, makeInterpTable, interpolate, isMultiplicative, type InterpCode, type InterpTable } from './interpolation.ts';
-export { buildModel, Model, DEFAULT_INTERP, type ModelData, type ModelOptions, type InterpSettings, type ParameterSet } from './model.ts';
+export {
+  INTERP_CODES,
+  makeInterpTable,
+  interpolate,
+  isMultiplicative,
+  type InterpCode,
+  type InterpTable,
+} from './interpolation.ts';
+export {
+  buildModel,
+  Model,
+  DEFAULT_INTERP,
+  type ModelData,
+  type ModelOptions,
+  type InterpSettings,
+  type ParameterSet,
+} from './model.ts';
 export { nll, NllWorkspace, expectedData, expectedMain, expectedAux } from './nll.ts';
 export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optimize.ts';
-export { DEFAULT_OPTIMIZER, DEFAULT_SCAN_OPTIMIZER, FIT_OPTIMIZERS, fit, fixedPoiFit, fitWithErrors, type FitOptions, type FitOptimizer, type FitResult, type FitWithErrors } from './mle.ts';
+export {
+  DEFAULT_OPTIMIZER,
+  DEFAULT_SCAN_OPTIMIZER,
+  FIT_OPTIMIZERS,
+  fit,
+  fixedPoiFit,
+  fitWithErrors,
+  type FitOptions,
+  type FitOptimizer,
+  type FitResult,
+  type FitWithErrors,
+} from './mle.ts';
 export { minimizeSlsqp, type SlsqpOptions, type SlsqpResult } from './slsqp.ts';
-export { hypotest, testStatistic, asimovData, upperLimit, type HypotestResult, type HypotestOptions, type TestStatistic, type UpperLimitResult } from './infer.ts';
+export {
+  hypotest,
+  testStatistic,
+  asimovData,
+  upperLimit,
+  type HypotestResult,
+  type HypotestOptions,
+  type TestStatistic,
+  type UpperLimitResult,
+} from './infer.ts';
 export { normalCdf, lgamma } from './special.ts';
 export * from './patchset.ts';
 export { registerFitCommands, parseInterp } from './cli.ts';
 export { scanPatches, testPatch, type ScanItem, type ScanOptions } from './scan.ts';
 export { uncorrelatedBackground } from './simplemodels.ts';
 export { scan, type ScanRunOptions, type ScanSummary, type ScanProgress, type ScanExecutor } from './scan-run.ts';
-export { readResults, ResultsWriter, RESULTS_FORMAT, type ScanResultsFile, type ScanRecord, type ScanIdentity } from './scan-results.ts';
+export {
+  readResults,
+  ResultsWriter,
+  RESULTS_FORMAT,
+  type ScanResultsFile,
+  type ScanRecord,
+  type ScanIdentity,
+} from './scan-results.ts';
 export { FaasRunner, FIT_TASK_MODULE, type FaasScanOptions, type FaasScanStats } from './scan-faas.ts';
 export { ThreadPoolRunner, type PatchRunner } from './pool.ts';
 export { workspaceHash, FIT_TASK_VERSION, type FitTaskArgs, type FitTaskReply } from './task.ts';

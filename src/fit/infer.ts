@@ -26,8 +26,10 @@ export interface InferenceOptions extends Omit<FitOptions, 'init' | 'workspace'>
 }
 
 function checkTestStat(kind: TestStatistic, poiTest: number): void {
-  if (!['qtilde', 'q', 'q0'].includes(kind)) throw new WorkspaceError(`unknown test statistic "${kind}" (qtilde, q or q0)`, '');
-  if (!Number.isFinite(poiTest)) throw new WorkspaceError(`the POI test value must be a finite number, got ${poiTest}`, '');
+  if (!['qtilde', 'q', 'q0'].includes(kind))
+    throw new WorkspaceError(`unknown test statistic "${kind}" (qtilde, q or q0)`, '');
+  if (!Number.isFinite(poiTest))
+    throw new WorkspaceError(`the POI test value must be a finite number, got ${poiTest}`, '');
 }
 
 /**
@@ -42,7 +44,13 @@ function checkTestStat(kind: TestStatistic, poiTest: number): void {
  * testStatistic('qtilde', 1.0, model, model.observedData()).value;
  * ```
  */
-export function testStatistic(kind: TestStatistic, poiTest: number, model: Model, data: ModelData, opts: InferenceOptions & { workspace?: NllWorkspace; freeInit?: Float64Array } = {}): TestStatResult {
+export function testStatistic(
+  kind: TestStatistic,
+  poiTest: number,
+  model: Model,
+  data: ModelData,
+  opts: InferenceOptions & { workspace?: NllWorkspace; freeInit?: Float64Array } = {},
+): TestStatResult {
   checkTestStat(kind, poiTest);
   const fixedRes = fixedPoiFit(model, data, poiTest, { ...opts, init: opts.init });
   const freeRes = fit(model, data, { ...opts, init: opts.freeInit ?? opts.init });
@@ -56,7 +64,12 @@ export function testStatistic(kind: TestStatistic, poiTest: number, model: Model
 }
 
 /** pyhf's `generate_asimov_data`: expected data at the best fit with the POI fixed at `asimovMu`. */
-export function asimovData(model: Model, data: ModelData, asimovMu: number, opts: InferenceOptions & { workspace?: NllWorkspace } = {}): { data: ModelData; pars: Float64Array } {
+export function asimovData(
+  model: Model,
+  data: ModelData,
+  asimovMu: number,
+  opts: InferenceOptions & { workspace?: NllWorkspace } = {},
+): { data: ModelData; pars: Float64Array } {
   const r = fixedPoiFit(model, data, asimovMu, opts);
   return { data: expectedData(model, r.pars), pars: r.pars };
 }
@@ -83,7 +96,13 @@ export interface HypotestResult {
   /** The asymptotic test statistic compared with the distributions (pyhf's `teststat`). */
   teststat: number;
   muHat: number;
-  fits: { freeData: FitResult; fixedData: FitResult; asimov: Float64Array; freeAsimov: FitResult; fixedAsimov: FitResult };
+  fits: {
+    freeData: FitResult;
+    fixedData: FitResult;
+    asimov: Float64Array;
+    freeAsimov: FitResult;
+    fixedAsimov: FitResult;
+  };
 }
 
 export interface HypotestOptions extends InferenceOptions {
@@ -113,7 +132,12 @@ function pvalue(value: number, shift: number, cutoff: number): number {
  * r.clsObs; r.clsExp; // observed CLs and the expected band
  * ```
  */
-export function hypotest(model: Model, poiTest: number, data: ModelData = model.observedData(), opts: HypotestOptions = {}): HypotestResult {
+export function hypotest(
+  model: Model,
+  poiTest: number,
+  data: ModelData = model.observedData(),
+  opts: HypotestOptions = {},
+): HypotestResult {
   const kind = opts.testStat ?? 'qtilde';
   const workspace = new NllWorkspace(model);
   const o = { ...opts, workspace };
@@ -162,7 +186,13 @@ export function hypotest(model: Model, poiTest: number, data: ModelData = model.
     qA: asi.value,
     teststat,
     muHat: obs.free.pars[model.poiIndex],
-    fits: { freeData: obs.free, fixedData: obs.fixed, asimov: asimov.pars, freeAsimov: asi.free, fixedAsimov: asi.fixed },
+    fits: {
+      freeData: obs.free,
+      fixedData: obs.fixed,
+      asimov: asimov.pars,
+      freeAsimov: asi.free,
+      fixedAsimov: asi.fixed,
+    },
   };
 }
 

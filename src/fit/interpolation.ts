@@ -58,7 +58,12 @@ function code4Coefficients(up: number, dn: number, out: Float64Array, o: number)
  * interpolate(t, 1.5, 'shift', v, d, 0); // v[0] = 4.5 (linear beyond α = 1)
  * ```
  */
-export function makeInterpTable(code: InterpCode, lo: ArrayLike<number>, nom: ArrayLike<number>, hi: ArrayLike<number>): InterpTable {
+export function makeInterpTable(
+  code: InterpCode,
+  lo: ArrayLike<number>,
+  nom: ArrayLike<number>,
+  hi: ArrayLike<number>,
+): InterpTable {
   const n = nom.length;
   const s = STRIDE[code];
   const c = new Float64Array(n * s);
@@ -105,7 +110,14 @@ export function makeInterpTable(code: InterpCode, lo: ArrayLike<number>, nom: Ar
  * (multiplying it). Values go to `val[off..off+n)`, derivatives d/dα to `der[off..off+n)`.
  * The code is chosen once per call; each code has its own loop over the values.
  */
-export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'factor', val: Float64Array, der: Float64Array, off: number): void {
+export function interpolate(
+  t: InterpTable,
+  alpha: number,
+  form: 'shift' | 'factor',
+  val: Float64Array,
+  der: Float64Array,
+  off: number,
+): void {
   const { n, c } = t;
   switch (t.code) {
     case 'code0': {
@@ -187,7 +199,12 @@ export function interpolate(t: InterpTable, alpha: number, form: 'shift' | 'fact
         const x = alpha;
         for (let i = 0; i < n; i++) {
           const o = 8 * i;
-          const a1 = c[o + 2], a2 = c[o + 3], a3 = c[o + 4], a4 = c[o + 5], a5 = c[o + 6], a6 = c[o + 7];
+          const a1 = c[o + 2],
+            a2 = c[o + 3],
+            a3 = c[o + 4],
+            a4 = c[o + 5],
+            a5 = c[o + 6],
+            a6 = c[o + 7];
           val[off + i] = 1 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))));
           der[off + i] = a1 + x * (2 * a2 + x * (3 * a3 + x * (4 * a4 + x * (5 * a5 + x * 6 * a6))));
         }

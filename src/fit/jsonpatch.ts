@@ -64,7 +64,10 @@ function deepEqual(a: Json, b: Json): boolean {
   }
   const ka = Object.keys(a);
   const bo = b as Record<string, Json>;
-  return ka.length === Object.keys(bo).length && ka.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual(a[k], bo[k]));
+  return (
+    ka.length === Object.keys(bo).length &&
+    ka.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual(a[k], bo[k]))
+  );
 }
 
 function add(doc: Json, tokens: string[], value: Json): Json {
@@ -109,10 +112,14 @@ export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], patchName?:
           break;
         case 'replace':
           getAt(out, tokens);
-          out = tokens.length === 0 ? structuredClone(op.value) : add(remove(out, tokens), tokens, structuredClone(op.value));
+          out =
+            tokens.length === 0
+              ? structuredClone(op.value)
+              : add(remove(out, tokens), tokens, structuredClone(op.value));
           break;
         case 'test':
-          if (!deepEqual(getAt(out, tokens), op.value)) throw new Error(`test failed: value is not ${JSON.stringify(op.value)}`);
+          if (!deepEqual(getAt(out, tokens), op.value))
+            throw new Error(`test failed: value is not ${JSON.stringify(op.value)}`);
           break;
         case 'move': {
           const from = parsePointer(op.from);

@@ -119,7 +119,15 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
     for (let i = 0; i < nf; i++) g[i] = gFull[freeIdx[i]];
     return v;
   };
-  let r: { x: Float64Array; fun: number; converged: boolean; iterations: number; evaluations: number; message: string; pgNorm?: number };
+  let r: {
+    x: Float64Array;
+    fun: number;
+    converged: boolean;
+    iterations: number;
+    evaluations: number;
+    message: string;
+    pgNorm?: number;
+  };
   const optimizer = opts.optimizer ?? DEFAULT_OPTIMIZER;
   if (optimizer === 'slsqp' || optimizer === 'slsqp-fd') {
     // pyhf minimizes twice the NLL; SLSQP's stopping rule is absolute in the objective, so the factor 2 matters.
@@ -138,7 +146,13 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
     const s = minimizeSlsqp(twice, z0, { lower: lo, upper: hi, maxIter: opts.maxIter, grad });
     r = { ...s, fun: s.fun / 2 };
   } else if (optimizer === 'lbfgsb') {
-    r = minimizeBounded(objective, z0, { lower: lo, upper: hi, scale: sc, gtol: opts.gtol ?? 1e-9, maxIter: opts.maxIter });
+    r = minimizeBounded(objective, z0, {
+      lower: lo,
+      upper: hi,
+      scale: sc,
+      gtol: opts.gtol ?? 1e-9,
+      maxIter: opts.maxIter,
+    });
   } else {
     throw new RangeError(`unknown optimizer "${String(optimizer)}" (one of ${FIT_OPTIMIZERS.join(', ')})`);
   }
@@ -150,7 +164,14 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
       iterations: r.iterations,
     });
   }
-  return { pars, nll: r.fun, converged: r.converged, iterations: r.iterations, evaluations: r.evaluations, message: r.message };
+  return {
+    pars,
+    nll: r.fun,
+    converged: r.converged,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    message: r.message,
+  };
 }
 
 /** Fit with the POI held at `poiValue` (pyhf's `fixed_poi_fit`). */
@@ -210,7 +231,11 @@ export function fitWithErrors(model: Model, data: ModelData, opts: FitOptions = 
       H[b][a] = v;
     }
   const C = invert(H);
-  if (!C) throw new FitConvergenceError('the Hessian at the best fit is singular: some parameter is not constrained by the data or its constraint', { parameters: model.parNames().length });
+  if (!C)
+    throw new FitConvergenceError(
+      'the Hessian at the best fit is singular: some parameter is not constrained by the data or its constraint',
+      { parameters: model.parNames().length },
+    );
   const n = model.npars;
   const covariance = new Float64Array(n * n);
   const errors = new Float64Array(n);

@@ -10,7 +10,14 @@
 import { WorkspaceError } from './errors.ts';
 import { INTERP_CODES, isMultiplicative, makeInterpTable, type InterpCode, type InterpTable } from './interpolation.ts';
 import { validateAgainstSchema } from './schema.ts';
-import type { ChannelSpec, MeasurementSpec, ModifierSpec, ModifierType, ParameterConfigSpec, WorkspaceSpec } from './spec.ts';
+import type {
+  ChannelSpec,
+  MeasurementSpec,
+  ModifierSpec,
+  ModifierType,
+  ParameterConfigSpec,
+  WorkspaceSpec,
+} from './spec.ts';
 
 /** Interpolation codes per modifier type; pyhf's defaults are normsys code4, histosys code4p. */
 export interface InterpSettings {
@@ -82,17 +89,33 @@ export interface ChannelInfo {
   readonly specIndex: number;
 }
 
-const TYPE_ORDER: readonly ModifierType[] = ['histosys', 'lumi', 'normfactor', 'normsys', 'shapefactor', 'shapesys', 'staterror'];
+const TYPE_ORDER: readonly ModifierType[] = [
+  'histosys',
+  'lumi',
+  'normfactor',
+  'normsys',
+  'shapefactor',
+  'shapesys',
+  'staterror',
+];
 
 function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function checkNumbers(values: unknown, path: string, source: string | undefined, what: string, nonNegative: boolean): void {
+function checkNumbers(
+  values: unknown,
+  path: string,
+  source: string | undefined,
+  what: string,
+  nonNegative: boolean,
+): void {
   if (!Array.isArray(values)) throw new WorkspaceError(`${what} must be an array of numbers`, path, source);
   values.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new WorkspaceError(`${what} must be finite numbers, got ${String(v)}`, `${path}/${i}`, source);
-    if (nonNegative && v < 0) throw new WorkspaceError(`${what} must not be negative, got ${v}`, `${path}/${i}`, source);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new WorkspaceError(`${what} must be finite numbers, got ${String(v)}`, `${path}/${i}`, source);
+    if (nonNegative && v < 0)
+      throw new WorkspaceError(`${what} must not be negative, got ${v}`, `${path}/${i}`, source);
   });
 }
 
@@ -141,7 +164,12 @@ export class Model {
   readonly observed: Float64Array;
 
   /** @internal use {@link buildModel}. */
-  constructor(fields: Omit<Model, 'parNames' | 'suggestedInit' | 'suggestedBounds' | 'suggestedFixed' | 'parIndex' | 'observedData' | 'channelSlice'>) {
+  constructor(
+    fields: Omit<
+      Model,
+      'parNames' | 'suggestedInit' | 'suggestedBounds' | 'suggestedFixed' | 'parIndex' | 'observedData' | 'channelSlice'
+    >,
+  ) {
     this.channels = fields.channels;
     this.samples = fields.samples;
     this.nbins = fields.nbins;
@@ -227,7 +255,8 @@ export interface ModelData {
 }
 
 function pickMeasurement(ws: WorkspaceSpec, name: string | undefined, source?: string): MeasurementSpec {
-  if (!ws.measurements || ws.measurements.length === 0) throw new WorkspaceError('the workspace has no measurement', '/measurements', source);
+  if (!ws.measurements || ws.measurements.length === 0)
+    throw new WorkspaceError('the workspace has no measurement', '/measurements', source);
   if (name === undefined) return ws.measurements[0];
   const m = ws.measurements.find((x) => x.name === name);
   if (!m) {
@@ -242,37 +271,56 @@ function pickMeasurement(ws: WorkspaceSpec, name: string | undefined, source?: s
 
 /** Structural checks that pyhf makes while building the model (the schema cannot express them). */
 function checkWorkspace(ws: WorkspaceSpec, source?: string): void {
-  if (!Array.isArray(ws.channels) || ws.channels.length === 0) throw new WorkspaceError('the workspace has no channel', '/channels', source);
+  if (!Array.isArray(ws.channels) || ws.channels.length === 0)
+    throw new WorkspaceError('the workspace has no channel', '/channels', source);
   const names = new Set<string>();
   ws.channels.forEach((ch, ci) => {
     const p = `/channels/${ci}`;
     if (names.has(ch.name)) throw new WorkspaceError(`duplicate channel name "${ch.name}"`, `${p}/name`, source);
     names.add(ch.name);
-    if (!Array.isArray(ch.samples) || ch.samples.length === 0) throw new WorkspaceError(`channel "${ch.name}" has no sample`, `${p}/samples`, source);
+    if (!Array.isArray(ch.samples) || ch.samples.length === 0)
+      throw new WorkspaceError(`channel "${ch.name}" has no sample`, `${p}/samples`, source);
     const nb = ch.samples[0].data?.length ?? 0;
     if (nb === 0) throw new WorkspaceError(`channel "${ch.name}" has no bins`, `${p}/samples/0/data`, source);
     const snames = new Set<string>();
     ch.samples.forEach((s, si) => {
       const sp = `${p}/samples/${si}`;
-      if (snames.has(s.name)) throw new WorkspaceError(`duplicate sample "${s.name}" in channel "${ch.name}"`, `${sp}/name`, source);
+      if (snames.has(s.name))
+        throw new WorkspaceError(`duplicate sample "${s.name}" in channel "${ch.name}"`, `${sp}/name`, source);
       snames.add(s.name);
       checkNumbers(s.data, `${sp}/data`, source, 'sample yields', false);
-      if (s.data.length !== nb) throw new WorkspaceError(`sample "${s.name}" has ${s.data.length} bins, channel "${ch.name}" has ${nb}`, `${sp}/data`, source);
+      if (s.data.length !== nb)
+        throw new WorkspaceError(
+          `sample "${s.name}" has ${s.data.length} bins, channel "${ch.name}" has ${nb}`,
+          `${sp}/data`,
+          source,
+        );
       (s.modifiers ?? []).forEach((m, mi) => {
         const mp = `${sp}/modifiers/${mi}`;
         if (!TYPE_ORDER.includes(m.type)) {
-          throw new WorkspaceError(`unknown modifier type ${JSON.stringify(m.type)} (pyhf knows ${TYPE_ORDER.join(', ')})`, `${mp}/type`, source);
+          throw new WorkspaceError(
+            `unknown modifier type ${JSON.stringify(m.type)} (pyhf knows ${TYPE_ORDER.join(', ')})`,
+            `${mp}/type`,
+            source,
+          );
         }
         if (m.type === 'histosys') {
           checkNumbers(m.data?.hi_data, `${mp}/data/hi_data`, source, 'histosys hi_data', false);
           checkNumbers(m.data?.lo_data, `${mp}/data/lo_data`, source, 'histosys lo_data', false);
-          if (m.data.hi_data.length !== nb || m.data.lo_data.length !== nb) throw new WorkspaceError(`histosys "${m.name}" data do not have ${nb} bins`, `${mp}/data`, source);
+          if (m.data.hi_data.length !== nb || m.data.lo_data.length !== nb)
+            throw new WorkspaceError(`histosys "${m.name}" data do not have ${nb} bins`, `${mp}/data`, source);
         } else if (m.type === 'shapesys' || m.type === 'staterror') {
           checkNumbers(m.data, `${mp}/data`, source, `${m.type} uncertainties`, true);
-          if (m.data.length !== nb) throw new WorkspaceError(`${m.type} "${m.name}" has ${m.data.length} values, the sample has ${nb} bins`, `${mp}/data`, source);
+          if (m.data.length !== nb)
+            throw new WorkspaceError(
+              `${m.type} "${m.name}" has ${m.data.length} values, the sample has ${nb} bins`,
+              `${mp}/data`,
+              source,
+            );
         } else if (m.type === 'normsys') {
           const d = m.data;
-          if (!d || !Number.isFinite(d.hi) || !Number.isFinite(d.lo)) throw new WorkspaceError('normsys data must be {hi, lo} numbers', `${mp}/data`, source);
+          if (!d || !Number.isFinite(d.hi) || !Number.isFinite(d.lo))
+            throw new WorkspaceError('normsys data must be {hi, lo} numbers', `${mp}/data`, source);
         }
       });
     });
@@ -284,7 +332,12 @@ function checkWorkspace(ws: WorkspaceSpec, source?: string): void {
     const o = ws.observations[oi];
     checkNumbers(o.data, `/observations/${oi}/data`, source, 'observed counts', true);
     const nb = ch.samples[0].data.length;
-    if (o.data.length !== nb) throw new WorkspaceError(`observation "${ch.name}" has ${o.data.length} bins, the channel has ${nb}`, `/observations/${oi}/data`, source);
+    if (o.data.length !== nb)
+      throw new WorkspaceError(
+        `observation "${ch.name}" has ${o.data.length} bins, the channel has ${nb}`,
+        `/observations/${oi}/data`,
+        source,
+      );
   });
 }
 
@@ -292,14 +345,54 @@ function defaultsFor(m: ModifierSpec, nom: number[]): Omit<RawSet, 'name' | 'typ
   const n = nom.length;
   switch (m.type) {
     case 'normfactor':
-      return { n: 1, scalar: true, inits: [1], bounds: [[0, 10]], fixed: [false], constraint: null, auxdata: [], sigmas: [], factors: [] };
+      return {
+        n: 1,
+        scalar: true,
+        inits: [1],
+        bounds: [[0, 10]],
+        fixed: [false],
+        constraint: null,
+        auxdata: [],
+        sigmas: [],
+        factors: [],
+      };
     case 'shapefactor':
-      return { n, scalar: false, inits: Array(n).fill(1), bounds: Array.from({ length: n }, () => [0, 10] as [number, number]), fixed: Array(n).fill(false), constraint: null, auxdata: [], sigmas: [], factors: [] };
+      return {
+        n,
+        scalar: false,
+        inits: Array(n).fill(1),
+        bounds: Array.from({ length: n }, () => [0, 10] as [number, number]),
+        fixed: Array(n).fill(false),
+        constraint: null,
+        auxdata: [],
+        sigmas: [],
+        factors: [],
+      };
     case 'lumi':
-      return { n: 1, scalar: true, inits: [1], bounds: [[0, 10]], fixed: [false], constraint: 'normal', auxdata: [1], sigmas: [NaN], factors: [] };
+      return {
+        n: 1,
+        scalar: true,
+        inits: [1],
+        bounds: [[0, 10]],
+        fixed: [false],
+        constraint: 'normal',
+        auxdata: [1],
+        sigmas: [NaN],
+        factors: [],
+      };
     case 'normsys':
     case 'histosys':
-      return { n: 1, scalar: true, inits: [0], bounds: [[-5, 5]], fixed: [false], constraint: 'normal', auxdata: [0], sigmas: [1], factors: [] };
+      return {
+        n: 1,
+        scalar: true,
+        inits: [0],
+        bounds: [[-5, 5]],
+        fixed: [false],
+        constraint: 'normal',
+        auxdata: [0],
+        sigmas: [1],
+        factors: [],
+      };
     case 'shapesys': {
       const valid = nom.map((v, i) => v > 0 && m.data[i] > 0);
       const factors = nom.map((v, i) => (valid[i] ? (v * v) / (m.data[i] * m.data[i]) : 1));
@@ -317,14 +410,29 @@ function defaultsFor(m: ModifierSpec, nom: number[]): Omit<RawSet, 'name' | 'typ
     }
     case 'staterror':
       // sigmas are filled in once every sample sharing the parameter is known.
-      return { n, scalar: false, inits: Array(n).fill(1), bounds: Array.from({ length: n }, () => [1e-10, 10] as [number, number]), fixed: Array(n).fill(false), constraint: 'normal', auxdata: Array(n).fill(1), sigmas: Array(n).fill(NaN), factors: [] };
+      return {
+        n,
+        scalar: false,
+        inits: Array(n).fill(1),
+        bounds: Array.from({ length: n }, () => [1e-10, 10] as [number, number]),
+        fixed: Array(n).fill(false),
+        constraint: 'normal',
+        auxdata: Array(n).fill(1),
+        sigmas: Array(n).fill(NaN),
+        factors: [],
+      };
   }
 }
 
 function applyUserConfig(set: RawSet, cfg: ParameterConfigSpec, path: string, source?: string): void {
   const sized = <T>(v: T[] | undefined, what: string): T[] | undefined => {
     if (v === undefined) return undefined;
-    if (v.length !== set.n) throw new WorkspaceError(`parameter "${set.name}" has ${set.n} components but ${what} has ${v.length}`, `${path}/${what}`, source);
+    if (v.length !== set.n)
+      throw new WorkspaceError(
+        `parameter "${set.name}" has ${set.n} components but ${what} has ${v.length}`,
+        `${path}/${what}`,
+        source,
+      );
     return v.slice();
   };
   set.inits = sized(cfg.inits, 'inits') ?? set.inits;
@@ -336,7 +444,8 @@ function applyUserConfig(set: RawSet, cfg: ParameterConfigSpec, path: string, so
     else set.factors = sized(cfg.factors, 'factors') ?? set.factors;
   }
   set.bounds.forEach(([lo, hi], i) => {
-    if (!(lo <= hi)) throw new WorkspaceError(`bounds of "${set.name}" are empty: [${lo}, ${hi}]`, `${path}/bounds/${i}`, source);
+    if (!(lo <= hi))
+      throw new WorkspaceError(`bounds of "${set.name}" are empty: [${lo}, ${hi}]`, `${path}/bounds/${i}`, source);
   });
 }
 
@@ -367,7 +476,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   } else checkWorkspace(ws, source);
   const interp: InterpSettings = { ...DEFAULT_INTERP, ...(opts.interp ?? {}) };
   for (const [k, v] of Object.entries(interp)) {
-    if (!INTERP_CODES.includes(v)) throw new WorkspaceError(`unknown interpolation code "${v}" for ${k} (one of ${INTERP_CODES.join(', ')})`, '');
+    if (!INTERP_CODES.includes(v))
+      throw new WorkspaceError(`unknown interpolation code "${v}" for ${k} (one of ${INTERP_CODES.join(', ')})`, '');
   }
   const meas = pickMeasurement(ws, opts.measurement, source);
   const measIndex = ws.measurements.indexOf(meas);
@@ -406,10 +516,15 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
       for (const m of mods) {
         const existing = allSets.get(m.name);
         if (existing) {
-          const scalarNew = m.type === 'normfactor' || m.type === 'lumi' || m.type === 'normsys' || m.type === 'histosys';
+          const scalarNew =
+            m.type === 'normfactor' || m.type === 'lumi' || m.type === 'normsys' || m.type === 'histosys';
           const nNew = scalarNew ? 1 : s.data.length;
           if (existing.n !== nNew) {
-            throw new WorkspaceError(`parameter "${m.name}" is used with ${existing.n} and with ${nNew} components`, `/channels/${info.specIndex}/samples`, source);
+            throw new WorkspaceError(
+              `parameter "${m.name}" is used with ${existing.n} and with ${nNew} components`,
+              `/channels/${info.specIndex}/samples`,
+              source,
+            );
           }
           continue;
         }
@@ -458,7 +573,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const cfgPath = `/measurements/${measIndex}/config/parameters`;
   const seen = new Set<string>();
   (meas.config.parameters ?? []).forEach((cfg, i) => {
-    if (seen.has(cfg.name)) throw new WorkspaceError(`parameter "${cfg.name}" is configured twice`, `${cfgPath}/${i}`, source);
+    if (seen.has(cfg.name))
+      throw new WorkspaceError(`parameter "${cfg.name}" is configured twice`, `${cfgPath}/${i}`, source);
     seen.add(cfg.name);
     const set = allSets.get(cfg.name);
     if (!set) return; // pyhf ignores configs of parameters the model does not have
@@ -466,7 +582,11 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   });
   for (const set of perType.get('lumi')!) {
     if (!Number.isFinite(set.sigmas[0])) {
-      throw new WorkspaceError(`lumi parameter "${set.name}" needs "sigmas" (and auxdata) in the measurement's parameter configs`, cfgPath, source);
+      throw new WorkspaceError(
+        `lumi parameter "${set.name}" needs "sigmas" (and auxdata) in the measurement's parameter configs`,
+        cfgPath,
+        source,
+      );
     }
   }
 
@@ -485,12 +605,20 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const poiSet = setByName.get(poiName);
   if (!poiSet) {
     throw new WorkspaceError(
-      `the POI "${poiName}" is not a parameter of the model (parameters: ${parSets.slice(0, 12).map((s) => s.name).join(', ')}${parSets.length > 12 ? ', ...' : ''})`,
+      `the POI "${poiName}" is not a parameter of the model (parameters: ${parSets
+        .slice(0, 12)
+        .map((s) => s.name)
+        .join(', ')}${parSets.length > 12 ? ', ...' : ''})`,
       `/measurements/${measIndex}/config/poi`,
       source,
     );
   }
-  if (poiSet.n !== 1) throw new WorkspaceError(`the POI "${poiName}" has ${poiSet.n} components; it must be a scalar`, `/measurements/${measIndex}/config/poi`, source);
+  if (poiSet.n !== 1)
+    throw new WorkspaceError(
+      `the POI "${poiName}" has ${poiSet.n} components; it must be a scalar`,
+      `/measurements/${measIndex}/config/poi`,
+      source,
+    );
 
   // Sample-bins and the terms acting on them.
   const sbBin = new Int32Array(nsb);
@@ -520,7 +648,12 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
               source,
             );
           }
-          scalarFactors.push({ par: p, k0: b.k0, n: nb, table: makeInterpTable(interp.normsys, [m.data.lo], [1], [m.data.hi]) });
+          scalarFactors.push({
+            par: p,
+            k0: b.k0,
+            n: nb,
+            table: makeInterpTable(interp.normsys, [m.data.lo], [1], [m.data.hi]),
+          });
           break;
         case 'histosys':
           if (isMultiplicative(interp.histosys)) {
@@ -533,7 +666,11 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
               );
             }
           }
-          shiftTerms.push({ par: p, k0: b.k0, table: makeInterpTable(interp.histosys, m.data.lo_data, b.sample.data, m.data.hi_data) });
+          shiftTerms.push({
+            par: p,
+            k0: b.k0,
+            table: makeInterpTable(interp.histosys, m.data.lo_data, b.sample.data, m.data.hi_data),
+          });
           break;
         case 'shapefactor':
         case 'staterror':

@@ -78,7 +78,16 @@ export function minimizeBounded(f: Objective, x0: Float64Array, opts: MinimizeOp
   let g = new Float64Array(n);
   let fz = evalZ(z, g);
   if (!Number.isFinite(fz)) {
-    return { x: Float64Array.from(z, (v, i) => v * sc[i]), fun: fz, grad: gx.slice(), iterations: 0, evaluations, converged: false, pgNorm: Infinity, message: 'objective is not finite at the starting point' };
+    return {
+      x: Float64Array.from(z, (v, i) => v * sc[i]),
+      fun: fz,
+      grad: gx.slice(),
+      iterations: 0,
+      evaluations,
+      converged: false,
+      pgNorm: Infinity,
+      message: 'objective is not finite at the starting point',
+    };
   }
 
   const S: Float64Array[] = [];

@@ -62,7 +62,9 @@ export function loadWorkspace(path: string, opts: { patches?: string[] } = {}): 
 export function readPatchFile(path: string): NamedPatch {
   const doc = readJson(path);
   validateAgainstSchema(doc, 'jsonpatch', { source: path });
-  const name = basename(path).replace(/^patch\./, '').replace(/\.json$/, '');
+  const name = basename(path)
+    .replace(/^patch\./, '')
+    .replace(/\.json$/, '');
   return { name, values: valuesFromName(name), patch: doc as JsonPatchOp[], file: path };
 }
 
@@ -72,7 +74,8 @@ export function readPatchSet(path: string): { metadata: PatchSetSpec['metadata']
   validateAgainstSchema(doc, 'patchset', { source: path });
   const names = new Set<string>();
   const patches = doc.patches.map((p, i) => {
-    if (names.has(p.metadata.name)) throw new WorkspaceError(`duplicate patch name "${p.metadata.name}"`, `/patches/${i}/metadata/name`, path);
+    if (names.has(p.metadata.name))
+      throw new WorkspaceError(`duplicate patch name "${p.metadata.name}"`, `/patches/${i}/metadata/name`, path);
     names.add(p.metadata.name);
     const values = p.metadata.values.map((v) => Number(v));
     return { name: p.metadata.name, values, patch: p.patch, file: path };

@@ -27,7 +27,12 @@ export interface ScanPlotOptions {
 
 type Ok = Extract<ScanRecord, { ok: true }>;
 
-const W = 720, H = 560, L = 80, R = 150, T = 50, B = 60;
+const W = 720,
+  H = 560,
+  L = 80,
+  R = 150,
+  T = 50,
+  B = 60;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -46,7 +51,13 @@ export function niceTicks(lo: number, hi: number, n = 6): number[] {
 
 /** Viridis-like colour for t in [0, 1] (a few stops, linearly interpolated). */
 function colour(t: number): string {
-  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const stops = [
+    [68, 1, 84],
+    [59, 82, 139],
+    [33, 145, 140],
+    [94, 201, 98],
+    [253, 231, 37],
+  ];
   const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
@@ -54,13 +65,30 @@ function colour(t: number): string {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
-function frame(title: string, xl: string, yl: string, xt: number[], yt: number[], sx: (v: number) => number, sy: (v: number) => number, yfmt: (v: number) => string = String): string[] {
+function frame(
+  title: string,
+  xl: string,
+  yl: string,
+  xt: number[],
+  yt: number[],
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+  yfmt: (v: number) => string = String,
+): string[] {
   const s: string[] = [];
   s.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#000"/>`);
-  for (const v of xt) s.push(`<line x1="${sx(v)}" y1="${H - B}" x2="${sx(v)}" y2="${H - B + 6}" stroke="#000"/><text x="${sx(v)}" y="${H - B + 20}" text-anchor="middle" font-size="12">${v}</text>`);
-  for (const v of yt) s.push(`<line x1="${L - 6}" y1="${sy(v)}" x2="${L}" y2="${sy(v)}" stroke="#000"/><text x="${L - 9}" y="${sy(v) + 4}" text-anchor="end" font-size="12">${yfmt(v)}</text>`);
+  for (const v of xt)
+    s.push(
+      `<line x1="${sx(v)}" y1="${H - B}" x2="${sx(v)}" y2="${H - B + 6}" stroke="#000"/><text x="${sx(v)}" y="${H - B + 20}" text-anchor="middle" font-size="12">${v}</text>`,
+    );
+  for (const v of yt)
+    s.push(
+      `<line x1="${L - 6}" y1="${sy(v)}" x2="${L}" y2="${sy(v)}" stroke="#000"/><text x="${L - 9}" y="${sy(v) + 4}" text-anchor="end" font-size="12">${yfmt(v)}</text>`,
+    );
   s.push(`<text x="${(L + W - R) / 2}" y="${H - 15}" text-anchor="middle" font-size="14">${esc(xl)}</text>`);
-  s.push(`<text transform="translate(20 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="14">${esc(yl)}</text>`);
+  s.push(
+    `<text transform="translate(20 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="14">${esc(yl)}</text>`,
+  );
   s.push(`<text x="${L}" y="${T - 15}" font-size="14">${esc(title)}</text>`);
   return s;
 }
@@ -95,39 +123,90 @@ function plane(results: Ok[]): { points: Ok[]; fixed: { index: number; value: nu
 export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const level = opts.level ?? 0.05;
   const { points, fixed } = plane(okResults(results));
-  if (points.length < 3) throw new ScanError(`a mass-plane plot needs at least 3 successful points with two parameters; got ${points.length}`, {});
+  if (points.length < 3)
+    throw new ScanError(
+      `a mass-plane plot needs at least 3 successful points with two parameters; got ${points.length}`,
+      {},
+    );
   const labels = opts.labels ?? points[0].values.map((_, i) => `m${i + 1}`);
   const xs = points.map((r) => r.values[0]);
   const ys = points.map((r) => r.values[1]);
   const lg = (c: number) => Math.log10(Math.max(c, 1e-300));
   const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
   const [ymin, ymax] = [Math.min(...ys), Math.max(...ys)];
-  const padx = (xmax - xmin || 1) * 0.04, pady = (ymax - ymin || 1) * 0.04;
+  const padx = (xmax - xmin || 1) * 0.04,
+    pady = (ymax - ymin || 1) * 0.04;
   const sx = (v: number) => Number((L + ((v - xmin + padx) / (xmax - xmin + 2 * padx)) * (W - L - R)).toFixed(2));
   const sy = (v: number) => Number((H - B - ((v - ymin + pady) / (ymax - ymin + 2 * pady)) * (H - T - B)).toFixed(2));
   // Colour scale: log10 CLs from -4 (or the smallest) to 0.
   const zlo = Math.max(-6, Math.min(-2, ...points.map((r) => lg(r.clsObs))));
   const tz = (c: number) => (lg(c) - zlo) / -zlo;
-  const title = opts.title ?? `CLs, μ = ${opts.poiTest ?? 1}${fixed.length ? `, ${fixed.map((f) => `${labels[f.index] ?? `m${f.index + 1}`} = ${f.value}`).join(', ')}` : ''}`;
-  const s = frame(title, labels[0] ?? 'm1', labels[1] ?? 'm2', niceTicks(xmin - padx, xmax + padx), niceTicks(ymin - pady, ymax + pady), sx, sy);
+  const title =
+    opts.title ??
+    `CLs, μ = ${opts.poiTest ?? 1}${fixed.length ? `, ${fixed.map((f) => `${labels[f.index] ?? `m${f.index + 1}`} = ${f.value}`).join(', ')}` : ''}`;
+  const s = frame(
+    title,
+    labels[0] ?? 'm1',
+    labels[1] ?? 'm2',
+    niceTicks(xmin - padx, xmax + padx),
+    niceTicks(ymin - pady, ymax + pady),
+    sx,
+    sy,
+  );
   const tris = delaunay(xs, ys);
   for (let t = 0; t < tris.length; t += 3) {
     const [a, b, c] = [tris[t], tris[t + 1], tris[t + 2]];
     const z = (tz(points[a].clsObs) + tz(points[b].clsObs) + tz(points[c].clsObs)) / 3;
-    s.push(`<polygon points="${sx(xs[a])},${sy(ys[a])} ${sx(xs[b])},${sy(ys[b])} ${sx(xs[c])},${sy(ys[c])}" fill="${colour(z)}" stroke="${colour(z)}" stroke-width="0.5"/>`);
+    s.push(
+      `<polygon points="${sx(xs[a])},${sy(ys[a])} ${sx(xs[b])},${sy(ys[b])} ${sx(xs[c])},${sy(ys[c])}" fill="${colour(z)}" stroke="${colour(z)}" stroke-width="0.5"/>`,
+    );
   }
   // CLs is close to exponential in the masses, so it is interpolated in log10.
   const lines = (values: number[], cls: string, style: string) =>
-    contourSegments(tris, xs, ys, values.map(lg), lg(level)).map((g) => `<line class="${cls}" x1="${sx(g[0])}" y1="${sy(g[1])}" x2="${sx(g[2])}" y2="${sy(g[3])}" ${style}/>`);
-  s.push(...lines(points.map((r) => r.clsExp[1]), 'exp-1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
-  s.push(...lines(points.map((r) => r.clsExp[3]), 'exp+1sigma', 'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"'));
-  s.push(...lines(points.map((r) => r.clsExp[2]), 'exp', 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
-  s.push(...lines(points.map((r) => r.clsObs), 'obs', 'stroke="#d00000" stroke-width="3"'));
-  for (let i = 0; i < points.length; i++) s.push(`<circle cx="${sx(xs[i])}" cy="${sy(ys[i])}" r="2" fill="#fff" stroke="#000" stroke-width="0.5"/>`);
+    contourSegments(tris, xs, ys, values.map(lg), lg(level)).map(
+      (g) => `<line class="${cls}" x1="${sx(g[0])}" y1="${sy(g[1])}" x2="${sx(g[2])}" y2="${sy(g[3])}" ${style}/>`,
+    );
+  s.push(
+    ...lines(
+      points.map((r) => r.clsExp[1]),
+      'exp-1sigma',
+      'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"',
+    ),
+  );
+  s.push(
+    ...lines(
+      points.map((r) => r.clsExp[3]),
+      'exp+1sigma',
+      'stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"',
+    ),
+  );
+  s.push(
+    ...lines(
+      points.map((r) => r.clsExp[2]),
+      'exp',
+      'stroke="#000" stroke-width="2" stroke-dasharray="7 4"',
+    ),
+  );
+  s.push(
+    ...lines(
+      points.map((r) => r.clsObs),
+      'obs',
+      'stroke="#d00000" stroke-width="3"',
+    ),
+  );
+  for (let i = 0; i < points.length; i++)
+    s.push(`<circle cx="${sx(xs[i])}" cy="${sy(ys[i])}" r="2" fill="#fff" stroke="#000" stroke-width="0.5"/>`);
   // Colour bar and legend.
-  const bx = W - R + 20, bh = H - T - B - 120;
-  for (let k = 0; k < 50; k++) s.push(`<rect x="${bx}" y="${(T + bh - ((k + 1) / 50) * bh).toFixed(2)}" width="16" height="${(bh / 50 + 0.5).toFixed(2)}" fill="${colour(k / 49)}"/>`);
-  for (let z = Math.ceil(zlo); z <= 0; z++) s.push(`<text x="${bx + 22}" y="${(T + bh - ((z - zlo) / -zlo) * bh + 4).toFixed(2)}" font-size="11">1e${z}</text>`);
+  const bx = W - R + 20,
+    bh = H - T - B - 120;
+  for (let k = 0; k < 50; k++)
+    s.push(
+      `<rect x="${bx}" y="${(T + bh - ((k + 1) / 50) * bh).toFixed(2)}" width="16" height="${(bh / 50 + 0.5).toFixed(2)}" fill="${colour(k / 49)}"/>`,
+    );
+  for (let z = Math.ceil(zlo); z <= 0; z++)
+    s.push(
+      `<text x="${bx + 22}" y="${(T + bh - ((z - zlo) / -zlo) * bh + 4).toFixed(2)}" font-size="11">1e${z}</text>`,
+    );
   s.push(`<text x="${bx}" y="${T - 5}" font-size="12">CLs obs</text>`);
   const ly = T + bh + 25;
   const legend: [string, string][] = [
@@ -135,7 +214,11 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
     ['stroke="#000" stroke-width="2" stroke-dasharray="7 4"', `expected ${level}`],
     ['stroke="#f0a000" stroke-width="2" stroke-dasharray="2 3"', 'expected ±1σ'],
   ];
-  legend.forEach(([style, text], i) => s.push(`<line x1="${bx - 10}" y1="${ly + i * 20}" x2="${bx + 15}" y2="${ly + i * 20}" ${style}/><text x="${bx + 20}" y="${ly + i * 20 + 4}" font-size="11">${esc(text)}</text>`));
+  legend.forEach(([style, text], i) =>
+    s.push(
+      `<line x1="${bx - 10}" y1="${ly + i * 20}" x2="${bx + 15}" y2="${ly + i * 20}" ${style}/><text x="${bx + 20}" y="${ly + i * 20 + 4}" font-size="11">${esc(text)}</text>`,
+    ),
+  );
   return svg(s);
 }
 
@@ -143,7 +226,8 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
 export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const level = opts.level ?? 0.05;
   const points = okResults(results).sort((a, b) => a.values[0] - b.values[0]);
-  if (points.length < 2) throw new ScanError(`a Brazil-band plot needs at least 2 successful points; got ${points.length}`, {});
+  if (points.length < 2)
+    throw new ScanError(`a Brazil-band plot needs at least 2 successful points; got ${points.length}`, {});
   const xs = points.map((r) => r.values[0]);
   const lg = (c: number) => Math.log10(Math.max(c, 1e-300));
   const all = points.flatMap((r) => [r.clsObs, ...r.clsExp]).filter((c) => c > 0);
@@ -153,16 +237,36 @@ export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions 
   const sy = (c: number) => Number((H - B - ((Math.max(lg(c), ylo) - ylo) / -ylo) * (H - T - B)).toFixed(2));
   const yt: number[] = [];
   for (let z = ylo; z <= 0; z++) yt.push(10 ** z);
-  const s = frame(opts.title ?? `CLs, μ = ${opts.poiTest ?? 1}`, opts.labels?.[0] ?? 'm1', 'CLs', niceTicks(xmin, xmax), yt, sx, sy, (v) => `1e${Math.round(Math.log10(v))}`);
+  const s = frame(
+    opts.title ?? `CLs, μ = ${opts.poiTest ?? 1}`,
+    opts.labels?.[0] ?? 'm1',
+    'CLs',
+    niceTicks(xmin, xmax),
+    yt,
+    sx,
+    sy,
+    (v) => `1e${Math.round(Math.log10(v))}`,
+  );
   const band = (lo: number, hi: number, fill: string) => {
     const up = points.map((r) => `${sx(r.values[0])},${sy(r.clsExp[hi])}`);
     const down = points.map((r) => `${sx(r.values[0])},${sy(r.clsExp[lo])}`).reverse();
     return `<polygon points="${[...up, ...down].join(' ')}" fill="${fill}" stroke="none"/>`;
   };
   s.push(band(0, 4, '#ffe000'), band(1, 3, '#00c000'));
-  const line = (vals: number[], style: string) => `<polyline points="${points.map((r, i) => `${sx(r.values[0])},${sy(vals[i])}`).join(' ')}" fill="none" ${style}/>`;
-  s.push(line(points.map((r) => r.clsExp[2]), 'stroke="#000" stroke-width="2" stroke-dasharray="7 4"'));
-  s.push(line(points.map((r) => r.clsObs), 'stroke="#000" stroke-width="2"'));
+  const line = (vals: number[], style: string) =>
+    `<polyline points="${points.map((r, i) => `${sx(r.values[0])},${sy(vals[i])}`).join(' ')}" fill="none" ${style}/>`;
+  s.push(
+    line(
+      points.map((r) => r.clsExp[2]),
+      'stroke="#000" stroke-width="2" stroke-dasharray="7 4"',
+    ),
+  );
+  s.push(
+    line(
+      points.map((r) => r.clsObs),
+      'stroke="#000" stroke-width="2"',
+    ),
+  );
   for (const r of points) s.push(`<circle cx="${sx(r.values[0])}" cy="${sy(r.clsObs)}" r="3" fill="#000"/>`);
   s.push(`<line x1="${L}" y1="${sy(level)}" x2="${W - R}" y2="${sy(level)}" stroke="#d00000" stroke-width="1.5"/>`);
   const bx = W - R + 15;
@@ -173,7 +277,11 @@ export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions 
     ['stroke="#ffe000" stroke-width="8"', 'expected ±2σ'],
     ['stroke="#d00000" stroke-width="1.5"', `CLs = ${level}`],
   ];
-  legend.forEach(([style, text], i) => s.push(`<line x1="${bx}" y1="${T + 10 + i * 20}" x2="${bx + 25}" y2="${T + 10 + i * 20}" ${style}/><text x="${bx + 30}" y="${T + 14 + i * 20}" font-size="11">${esc(text)}</text>`));
+  legend.forEach(([style, text], i) =>
+    s.push(
+      `<line x1="${bx}" y1="${T + 10 + i * 20}" x2="${bx + 25}" y2="${T + 10 + i * 20}" ${style}/><text x="${bx + 30}" y="${T + 14 + i * 20}" font-size="11">${esc(text)}</text>`,
+    ),
+  );
   return svg(s);
 }
 
@@ -181,7 +289,12 @@ export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions 
 export function scanPlotSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const ok = okResults(results);
   const nv = ok.length ? Math.min(...ok.map((r) => r.values.length)) : 0;
-  if (nv === 0) throw new ScanError('the patches carry no parameter values (masses) to plot against', {}, 'name patches like patch.signal_1300_850.json, or give values in the patch set metadata');
+  if (nv === 0)
+    throw new ScanError(
+      'the patches carry no parameter values (masses) to plot against',
+      {},
+      'name patches like patch.signal_1300_850.json, or give values in the patch set metadata',
+    );
   return nv >= 2 ? massPlaneSVG(results, opts) : brazilSVG(results, opts);
 }
 
@@ -198,7 +311,12 @@ export function scanPlotSVG(results: readonly ScanRecord[], opts: ScanPlotOption
  * await writeScanPlot(results, 'out', 'svg');   // out/scan.svg: a Brazil-band plot
  * ```
  */
-export async function writeScanPlot(results: readonly ScanRecord[], dir: string, format: 'svg' | 'png', opts: ScanPlotOptions = {}): Promise<string | undefined> {
+export async function writeScanPlot(
+  results: readonly ScanRecord[],
+  dir: string,
+  format: 'svg' | 'png',
+  opts: ScanPlotOptions = {},
+): Promise<string | undefined> {
   let text: string;
   try {
     text = scanPlotSVG(results, opts);

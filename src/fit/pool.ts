@@ -40,18 +40,38 @@ export function fitWorkerRuntime(entry: string = ENTRY): Promise<URL> {
 
 /** Something that tests patches and reports each result as it finishes. */
 export interface PatchRunner {
-  run(bkg: WorkspaceSpec, wsHash: string, patches: readonly NamedPatch[], options: ScanOptions, emit: (r: ScanRecord) => void): Promise<void>;
+  run(
+    bkg: WorkspaceSpec,
+    wsHash: string,
+    patches: readonly NamedPatch[],
+    options: ScanOptions,
+    emit: (r: ScanRecord) => void,
+  ): Promise<void>;
 }
 
 /** Turns a worker's reply into a result for `patch` (errors name the patch and the place). */
-export function recordFromReply(patch: NamedPatch, reply: FitTaskReply | undefined, where: string, seconds: number): ScanRecord {
-  const fail = (error: string): ScanRecord => ({ name: patch.name, values: patch.values, ok: false, error, seconds, where });
+export function recordFromReply(
+  patch: NamedPatch,
+  reply: FitTaskReply | undefined,
+  where: string,
+  seconds: number,
+): ScanRecord {
+  const fail = (error: string): ScanRecord => ({
+    name: patch.name,
+    values: patch.values,
+    ok: false,
+    error,
+    seconds,
+    where,
+  });
   if (!reply || typeof reply !== 'object') return fail(`${where} returned no reply`);
   switch (reply.kind) {
     case 'result':
       return { ...reply.item, where };
     case 'version-mismatch':
-      return fail(`${where} runs fit task revision ${reply.workerVersion}, this client ${FIT_TASK_VERSION}; update Ristretto on one side`);
+      return fail(
+        `${where} runs fit task revision ${reply.workerVersion}, this client ${FIT_TASK_VERSION}; update Ristretto on one side`,
+      );
     case 'bad-request':
       return fail(`${where} refused the task: ${reply.message}`);
     default:
@@ -73,12 +93,19 @@ export class ThreadPoolRunner implements PatchRunner {
   readonly entry: string;
 
   constructor(workers: number, opts: { entry?: string } = {}) {
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new RangeError(`workers must be a positive integer, got ${workers}`);
     this.workers = workers;
     this.entry = opts.entry ?? ENTRY;
   }
 
-  async run(bkg: WorkspaceSpec, wsHash: string, patches: readonly NamedPatch[], options: ScanOptions, emit: (r: ScanRecord) => void): Promise<void> {
+  async run(
+    bkg: WorkspaceSpec,
+    wsHash: string,
+    patches: readonly NamedPatch[],
+    options: ScanOptions,
+    emit: (r: ScanRecord) => void,
+  ): Promise<void> {
     if (patches.length === 0) return;
     const entry = await fitWorkerRuntime(this.entry);
     const queue: { patch: NamedPatch; attempt: number }[] = patches.map((patch) => ({ patch, attempt: 1 }));
@@ -125,7 +152,15 @@ export class ThreadPoolRunner implements PatchRunner {
           const fresh = start(index);
           slots[index] = fresh;
           if (b && b.attempt < 2) queue.unshift({ patch: b.patch, attempt: b.attempt + 1 });
-          else if (b) return finish(fresh, { name: b.patch.name, values: b.patch.values, ok: false, error: `thread ${index} was lost twice while testing ${b.patch.name} (${why})`, seconds: (performance.now() - b.started) / 1000, where: `thread ${index}` });
+          else if (b)
+            return finish(fresh, {
+              name: b.patch.name,
+              values: b.patch.values,
+              ok: false,
+              error: `thread ${index} was lost twice while testing ${b.patch.name} (${why})`,
+              seconds: (performance.now() - b.started) / 1000,
+              where: `thread ${index}`,
+            });
           pump(fresh);
         };
         slot.worker.on('error', (e) => lost(e.message));

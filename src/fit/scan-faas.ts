@@ -79,10 +79,17 @@ function median(xs: number[]): number {
 
 export class FaasRunner implements PatchRunner {
   constructor(private readonly o: FaasScanOptions) {
-    if (!o.endpoints?.length) throw new ScanError('the faas executor needs at least one endpoint', {}, 'pass --endpoints A,B');
+    if (!o.endpoints?.length)
+      throw new ScanError('the faas executor needs at least one endpoint', {}, 'pass --endpoints A,B');
   }
 
-  async run(bkg: WorkspaceSpec, wsHash: string, patches: readonly NamedPatch[], options: ScanOptions, emit: (r: ScanRecord) => void): Promise<void> {
+  async run(
+    bkg: WorkspaceSpec,
+    wsHash: string,
+    patches: readonly NamedPatch[],
+    options: ScanOptions,
+    emit: (r: ScanRecord) => void,
+  ): Promise<void> {
     if (patches.length === 0) return;
     const fx = new FaasClient({ serviceUrl: this.o.serviceUrl, token: this.o.token, tokenFile: this.o.tokenFile });
     const timers: NodeJS.Timeout[] = [];
@@ -93,8 +100,16 @@ export class FaasRunner implements PatchRunner {
       for (const e of await fx.listEndpoints()) names.set(e.endpoint_id, e.name);
       const known = new Set([...names.keys(), ...names.values()]);
       const unknown = eps.filter((e) => !known.has(e));
-      if (unknown.length) throw new ScanError(`unknown endpoint${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} at ${this.o.serviceUrl}`, { endpoints: unknown }, 'check the names with `ristretto faas endpoint list`');
-      const functionId = await fx.registerFunction({ path: FIT_TASK_MODULE }, { name: 'ristretto-fit-task', description: 'one pyhf-compatible hypotest per signal patch' });
+      if (unknown.length)
+        throw new ScanError(
+          `unknown endpoint${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} at ${this.o.serviceUrl}`,
+          { endpoints: unknown },
+          'check the names with `ristretto faas endpoint list`',
+        );
+      const functionId = await fx.registerFunction(
+        { path: FIT_TASK_MODULE },
+        { name: 'ristretto-fit-task', description: 'one pyhf-compatible hypotest per signal patch' },
+      );
       const run = { timeoutMs: this.o.timeoutMs, maxAttempts: this.o.maxAttempts };
       const where = (o: TaskOutcome) => `endpoint ${names.get(o.endpointId) ?? o.endpointId}`;
 
@@ -107,10 +122,23 @@ export class FaasRunner implements PatchRunner {
           stats.staged++;
           if (r.cached) stats.stagedCached++;
         }
-        if (o.error || r?.kind !== 'staged') this.o.onWarning?.(`${where(o)} did not stage the workspace: ${o.error?.message ?? JSON.stringify(r)}; its tasks will carry the workspace`);
+        if (o.error || r?.kind !== 'staged')
+          this.o.onWarning?.(
+            `${where(o)} did not stage the workspace: ${o.error?.message ?? JSON.stringify(r)}; its tasks will carry the workspace`,
+          );
       });
 
-      const states = patches.map((patch): PatchState => ({ patch, copies: new Map(), tailed: false, retried: false, resentWorkspace: false, submitted: 0, done: false }));
+      const states = patches.map(
+        (patch): PatchState => ({
+          patch,
+          copies: new Map(),
+          tailed: false,
+          retried: false,
+          resentWorkspace: false,
+          submitted: 0,
+          done: false,
+        }),
+      );
       const byTask = new Map<string, PatchState>();
       const durations: number[] = [];
       let remaining = states.length;
@@ -137,18 +165,19 @@ export class FaasRunner implements PatchRunner {
         });
         const now = performance.now();
         fx.submitWatched(tasks, onOutcome, onRunning).then(
-          (ids) => ids.forEach((id, i) => {
-            const { s, endpoint } = items[i];
-            s.submitted = now;
-            if (s.done) return void fx.cancel([id]).catch(() => undefined);
-            s.copies.set(id, endpoint);
-            byTask.set(id, s);
-            const early = pending.get(id);
-            if (early) {
-              pending.delete(id);
-              early.kind === 'outcome' ? onOutcome(early.o) : onRunning(id);
-            }
-          }),
+          (ids) =>
+            ids.forEach((id, i) => {
+              const { s, endpoint } = items[i];
+              s.submitted = now;
+              if (s.done) return void fx.cancel([id]).catch(() => undefined);
+              s.copies.set(id, endpoint);
+              byTask.set(id, s);
+              const early = pending.get(id);
+              if (early) {
+                pending.delete(id);
+                early.kind === 'outcome' ? onOutcome(early.o) : onRunning(id);
+              }
+            }),
           (e: unknown) => {
             fatal = e;
             resolveAll();
@@ -181,12 +210,20 @@ export class FaasRunner implements PatchRunner {
           if (!s.retried && eps.length > 1) {
             s.retried = true;
             stats.retries++;
-            const other = eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0];
+            const other =
+              eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0];
             this.o.onWarning?.(`${s.patch.name}: ${o.error.message}; trying endpoint ${other}`);
             return submit([{ s, endpoint: other, withWorkspace: true }]);
           }
           const seconds = s.submitted ? (performance.now() - s.submitted) / 1000 : 0;
-          return finish(s, { name: s.patch.name, values: s.patch.values, ok: false, error: o.error.message, seconds, where: where(o) });
+          return finish(s, {
+            name: s.patch.name,
+            values: s.patch.values,
+            ok: false,
+            error: o.error.message,
+            seconds,
+            where: where(o),
+          });
         }
         finish(s, recordFromReply(s.patch, reply, where(o), reply?.kind === 'result' ? reply.item.seconds : 0));
       };

@@ -44,10 +44,18 @@ export function readResults(path: string): ScanResultsFile {
   try {
     doc = JSON.parse(readFileSync(path, 'utf8')) as ScanResultsFile;
   } catch (e) {
-    throw new ScanError(`${path}: not a readable results file (${(e as Error).message})`, { path }, 'remove it, or choose another --out folder');
+    throw new ScanError(
+      `${path}: not a readable results file (${(e as Error).message})`,
+      { path },
+      'remove it, or choose another --out folder',
+    );
   }
   if (!doc || doc.format !== RESULTS_FORMAT || doc.version !== 1 || !Array.isArray(doc.results) || !doc.identity) {
-    throw new ScanError(`${path}: not a ristretto fit scan results file (format ${RESULTS_FORMAT}, version 1)`, { path }, 'remove it, or choose another --out folder');
+    throw new ScanError(
+      `${path}: not a ristretto fit scan results file (format ${RESULTS_FORMAT}, version 1)`,
+      { path },
+      'remove it, or choose another --out folder',
+    );
   }
   return doc;
 }
@@ -56,9 +64,12 @@ function sameIdentity(a: ScanIdentity, b: ScanIdentity): string | undefined {
   if (a.workspaceHash !== b.workspaceHash) return 'another background-only workspace';
   if (a.poiTest !== b.poiTest) return `POI test value ${a.poiTest}, not ${b.poiTest}`;
   if (a.testStat !== b.testStat) return `test statistic ${a.testStat}, not ${b.testStat}`;
-  if ((a.measurement ?? null) !== (b.measurement ?? null)) return `measurement ${a.measurement ?? '(first)'}, not ${b.measurement ?? '(first)'}`;
-  if (JSON.stringify(a.interp) !== JSON.stringify(b.interp)) return `interpolation ${JSON.stringify(a.interp)}, not ${JSON.stringify(b.interp)}`;
-  if ((a.optimizer ?? 'lbfgsb') !== (b.optimizer ?? 'lbfgsb')) return `optimizer ${a.optimizer ?? 'lbfgsb'}, not ${b.optimizer ?? 'lbfgsb'}`;
+  if ((a.measurement ?? null) !== (b.measurement ?? null))
+    return `measurement ${a.measurement ?? '(first)'}, not ${b.measurement ?? '(first)'}`;
+  if (JSON.stringify(a.interp) !== JSON.stringify(b.interp))
+    return `interpolation ${JSON.stringify(a.interp)}, not ${JSON.stringify(b.interp)}`;
+  if ((a.optimizer ?? 'lbfgsb') !== (b.optimizer ?? 'lbfgsb'))
+    return `optimizer ${a.optimizer ?? 'lbfgsb'}, not ${b.optimizer ?? 'lbfgsb'}`;
   return undefined;
 }
 
@@ -79,7 +90,11 @@ export class ResultsWriter {
     let kept: ScanRecord[] = [];
     if (existsSync(this.path)) {
       if (!opts.resume) {
-        throw new ScanError(`${this.path} exists (an earlier scan)`, { path: this.path }, 'pass --resume to continue it, or choose another --out folder');
+        throw new ScanError(
+          `${this.path} exists (an earlier scan)`,
+          { path: this.path },
+          'pass --resume to continue it, or choose another --out folder',
+        );
       }
       const old = readResults(this.path);
       const differs = sameIdentity(old.identity, identity);
@@ -93,7 +108,14 @@ export class ResultsWriter {
       }
       kept = old.results.filter((r) => r.ok);
     }
-    this.doc = { format: RESULTS_FORMAT, version: 1, identity, workspace: opts.workspace, total: opts.total, results: [] };
+    this.doc = {
+      format: RESULTS_FORMAT,
+      version: 1,
+      identity,
+      workspace: opts.workspace,
+      total: opts.total,
+      results: [],
+    };
     for (const r of kept) this.add(r, false);
     this.flush();
   }

@@ -58,7 +58,13 @@ export interface ScanSummary {
 
 /** `--executor iterative`: this process, one patch after the other. */
 class IterativeRunner implements PatchRunner {
-  async run(bkg: WorkspaceSpec, _hash: string, patches: readonly NamedPatch[], options: ScanOptions, emit: (r: ScanRecord) => void): Promise<void> {
+  async run(
+    bkg: WorkspaceSpec,
+    _hash: string,
+    patches: readonly NamedPatch[],
+    options: ScanOptions,
+    emit: (r: ScanRecord) => void,
+  ): Promise<void> {
     for (const p of patches) {
       emit({ ...testPatch(bkg, p, options), where: 'this process' });
       // Lets progress output and signals through between fits.
@@ -74,7 +80,12 @@ function runnerFor(opts: ScanRunOptions): PatchRunner {
     case 'threads':
       return new ThreadPoolRunner(opts.workers ?? availableParallelism());
     case 'faas':
-      if (!opts.faas) throw new ScanError('the faas executor needs a service URL and endpoints', {}, 'pass --service URL --endpoints A,B (SDK: faas: { serviceUrl, endpoints })');
+      if (!opts.faas)
+        throw new ScanError(
+          'the faas executor needs a service URL and endpoints',
+          {},
+          'pass --service URL --endpoints A,B (SDK: faas: { serviceUrl, endpoints })',
+        );
       return new FaasRunner(opts.faas);
     default:
       throw new ScanError(`unknown executor "${String(opts.executor)}"`, {}, 'use iterative, threads or faas');
@@ -99,16 +110,31 @@ function runnerFor(opts: ScanRunOptions): PatchRunner {
  * console.log(summary.failed.length, 'failed');
  * ```
  */
-export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], opts: ScanRunOptions = {}): Promise<ScanSummary> {
+export async function scan(
+  bkg: WorkspaceSpec,
+  patches: readonly NamedPatch[],
+  opts: ScanRunOptions = {},
+): Promise<ScanSummary> {
   const t0 = performance.now();
   const names = new Set<string>();
   for (const p of patches) {
-    if (names.has(p.name)) throw new ScanError(`two patches are named "${p.name}"`, { patch: p.name }, 'patch names identify results; rename one');
+    if (names.has(p.name))
+      throw new ScanError(
+        `two patches are named "${p.name}"`,
+        { patch: p.name },
+        'patch names identify results; rename one',
+      );
     names.add(p.name);
   }
   const hash = workspaceHash(bkg);
   const optimizer = opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER;
-  const options: ScanOptions = { poiTest: opts.poiTest ?? 1, testStat: opts.testStat ?? 'qtilde', model: opts.model, warmStart: opts.warmStart, optimizer };
+  const options: ScanOptions = {
+    poiTest: opts.poiTest ?? 1,
+    testStat: opts.testStat ?? 'qtilde',
+    model: opts.model,
+    warmStart: opts.warmStart,
+    optimizer,
+  };
   const identity: ScanIdentity = {
     workspaceHash: hash,
     poiTest: options.poiTest!,
@@ -121,7 +147,13 @@ export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], o
   };
   // Before results.json is touched: a bad executor setting leaves no file behind.
   const runner = runnerFor(opts);
-  const writer = opts.out ? new ResultsWriter(opts.out, identity, { resume: opts.resume, workspace: opts.workspaceName, total: patches.length }) : undefined;
+  const writer = opts.out
+    ? new ResultsWriter(opts.out, identity, {
+        resume: opts.resume,
+        workspace: opts.workspaceName,
+        total: patches.length,
+      })
+    : undefined;
   const finished = writer?.finished() ?? new Set<string>();
   const todo = patches.filter((p) => !finished.has(p.name));
   const results: ScanRecord[] = writer ? [...writer.results.filter((r) => finished.has(r.name))] : [];
@@ -134,7 +166,19 @@ export async function scan(bkg: WorkspaceSpec, patches: readonly NamedPatch[], o
     if (!r.ok) failed.push(r);
     writer?.add(r);
     const elapsed = (performance.now() - started) / 1000;
-    opts.onResult?.(r, { done, total: todo.length, failed: failed.length, elapsedSeconds: elapsed, etaSeconds: (elapsed / done) * (todo.length - done) });
+    opts.onResult?.(r, {
+      done,
+      total: todo.length,
+      failed: failed.length,
+      elapsedSeconds: elapsed,
+      etaSeconds: (elapsed / done) * (todo.length - done),
+    });
   });
-  return { results, failed, skipped: patches.length - todo.length, seconds: (performance.now() - t0) / 1000, file: writer?.path };
+  return {
+    results,
+    failed,
+    skipped: patches.length - todo.length,
+    seconds: (performance.now() - t0) / 1000,
+    file: writer?.path,
+  };
 }

@@ -25,10 +25,27 @@ export function testPatch(bkgOnly: WorkspaceSpec, patch: NamedPatch, opts: ScanO
     const ws = patchWorkspace(bkgOnly, patch);
     // The background-only workspace was validated once; patched copies get the structural checks.
     const model = buildModel(ws, { ...opts.model, validate: opts.model?.validate ?? false, source: patch.name });
-    const r = hypotest(model, opts.poiTest ?? 1, model.observedData(), { ...opts, optimizer: opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER });
-    return { name: patch.name, values: patch.values, ok: true, clsObs: r.clsObs, clsExp: r.clsExp, muHat: r.muHat, seconds: (performance.now() - t0) / 1000 };
+    const r = hypotest(model, opts.poiTest ?? 1, model.observedData(), {
+      ...opts,
+      optimizer: opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER,
+    });
+    return {
+      name: patch.name,
+      values: patch.values,
+      ok: true,
+      clsObs: r.clsObs,
+      clsExp: r.clsExp,
+      muHat: r.muHat,
+      seconds: (performance.now() - t0) / 1000,
+    };
   } catch (e) {
-    return { name: patch.name, values: patch.values, ok: false, error: e instanceof Error ? e.message : String(e), seconds: (performance.now() - t0) / 1000 };
+    return {
+      name: patch.name,
+      values: patch.values,
+      ok: false,
+      error: e instanceof Error ? e.message : String(e),
+      seconds: (performance.now() - t0) / 1000,
+    };
   }
 }
 
@@ -43,6 +60,10 @@ export function testPatch(bkgOnly: WorkspaceSpec, patch: NamedPatch, opts: ScanO
  * for (const r of scanPatches(bkg, patches)) console.log(r.name, r.ok ? r.clsObs : r.error);
  * ```
  */
-export function* scanPatches(bkgOnly: WorkspaceSpec, patches: Iterable<NamedPatch>, opts: ScanOptions = {}): Generator<ScanItem> {
+export function* scanPatches(
+  bkgOnly: WorkspaceSpec,
+  patches: Iterable<NamedPatch>,
+  opts: ScanOptions = {},
+): Generator<ScanItem> {
   for (const p of patches) yield testPatch(bkgOnly, p, opts);
 }

@@ -111,7 +111,11 @@ function describe(e: ErrorObject): string {
  * }
  * ```
  */
-export function validateAgainstSchema(doc: unknown, name: PyhfSchemaName, opts: { schemaDir?: string; source?: string } = {}): boolean {
+export function validateAgainstSchema(
+  doc: unknown,
+  name: PyhfSchemaName,
+  opts: { schemaDir?: string; source?: string } = {},
+): boolean {
   const dir = findSchemaDir(opts.schemaDir);
   if (!dir) return false;
   const validate = compiled(dir, name);

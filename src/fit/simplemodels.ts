@@ -13,7 +13,12 @@ import type { WorkspaceSpec } from './spec.ts';
  * console.log(r.clsObs.toFixed(4), r.clsExp.map((x) => x.toFixed(4)));
  * ```
  */
-export function uncorrelatedBackground(signal: number[], bkg: number[], bkgUncertainty: number[], observed: number[]): WorkspaceSpec {
+export function uncorrelatedBackground(
+  signal: number[],
+  bkg: number[],
+  bkgUncertainty: number[],
+  observed: number[],
+): WorkspaceSpec {
   return {
     version: '1.0.0',
     channels: [
@@ -21,7 +26,11 @@ export function uncorrelatedBackground(signal: number[], bkg: number[], bkgUncer
         name: 'singlechannel',
         samples: [
           { name: 'signal', data: signal, modifiers: [{ name: 'mu', type: 'normfactor', data: null }] },
-          { name: 'background', data: bkg, modifiers: [{ name: 'uncorr_bkguncrt', type: 'shapesys', data: bkgUncertainty }] },
+          {
+            name: 'background',
+            data: bkg,
+            modifiers: [{ name: 'uncorr_bkguncrt', type: 'shapesys', data: bkgUncertainty }],
+          },
         ],
       },
     ],

@@ -50,7 +50,16 @@ const SQRT_EPS = Math.sqrt(2 ** -52);
  * Forward-difference gradient as scipy's `approx_derivative` (2-point, absolute step `h`) computes
  * it: the step flips sign when x + h leaves the box, and the divisor is the representable step.
  */
-function fdGradient(f: (x: Float64Array) => number, x: Float64Array, fx: number, lower: Float64Array, upper: Float64Array, h0: number, out: Float64Array, xt: Float64Array): number {
+function fdGradient(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  fx: number,
+  lower: Float64Array,
+  upper: Float64Array,
+  h0: number,
+  out: Float64Array,
+  xt: Float64Array,
+): number {
   const n = x.length;
   let evals = 0;
   for (let i = 0; i < n; i++) {
@@ -74,7 +83,14 @@ function fdGradient(f: (x: Float64Array) => number, x: Float64Array, fx: number,
 }
 
 /** Solves A z = b for symmetric positive definite A (m×m, row stride `ld`); false if not PD. */
-function choleskySolve(a: Float64Array, idx: number[], ld: number, b: Float64Array, z: Float64Array, work: Float64Array): boolean {
+function choleskySolve(
+  a: Float64Array,
+  idx: number[],
+  ld: number,
+  b: Float64Array,
+  z: Float64Array,
+  work: Float64Array,
+): boolean {
   const m = idx.length;
   // work holds the m×m factor L (row-major).
   for (let i = 0; i < m; i++) {
@@ -120,7 +136,14 @@ class QpScratch {
   }
 }
 
-function boxQp(B: Float64Array, g: Float64Array, lo: Float64Array, hi: Float64Array, d: Float64Array, scratch: QpScratch): boolean {
+function boxQp(
+  B: Float64Array,
+  g: Float64Array,
+  lo: Float64Array,
+  hi: Float64Array,
+  d: Float64Array,
+  scratch: QpScratch,
+): boolean {
   const n = g.length;
   const { state, rhs, z, work, free } = scratch; // state: 0 free, -1 at lower, +1 at upper
   state.fill(0);
@@ -231,7 +254,14 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
   const B = new Float64Array(n * n);
   const qp = new QpScratch(n);
   let evaluations = 0;
-  const done = (converged: boolean, iterations: number, message: string, fun: number): SlsqpResult => ({ x, fun, converged, iterations, evaluations, message });
+  const done = (converged: boolean, iterations: number, message: string, fun: number): SlsqpResult => ({
+    x,
+    fun,
+    converged,
+    iterations,
+    evaluations,
+    message,
+  });
 
   const grad = opts.grad;
   // scipy counts gradient calls apart (njev); evaluations here counts calls of f only.
@@ -324,7 +354,6 @@ export function minimizeSlsqp(f: (x: Float64Array) => number, x0: ArrayLike<numb
       if (!reset()) return relaxed();
       continue;
     }
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) B[i * n + j] += (u[i] * u[j]) / h1 - (v[i] * v[j]) / h2;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) B[i * n + j] += (u[i] * u[j]) / h1 - (v[i] * v[j]) / h2;
   }
 }

@@ -199,7 +199,10 @@ export class Regular extends ContinuousAxis {
   constructor(bins: number, lower: number, upper: number, opts: RegularOptions = {}) {
     super(opts);
     if (!Number.isInteger(bins) || bins < 1)
-      throw new InvalidAxisError(`Regular axis needs a positive integer number of bins, got ${bins}`, { name: opts.name, bins });
+      throw new InvalidAxisError(`Regular axis needs a positive integer number of bins, got ${bins}`, {
+        name: opts.name,
+        bins,
+      });
     if (!Number.isFinite(lower) || !Number.isFinite(upper) || !(lower < upper))
       throw new InvalidAxisError(
         `Regular axis needs finite lower < upper, got [${lower}, ${upper})`,
@@ -207,7 +210,11 @@ export class Regular extends ContinuousAxis {
         'swap the edges or check the units',
       );
     if (opts.transform !== undefined && opts.transform !== 'log')
-      throw new InvalidAxisError(`unknown transform '${String(opts.transform)}'`, { name: opts.name }, "use transform: 'log' or none");
+      throw new InvalidAxisError(
+        `unknown transform '${String(opts.transform)}'`,
+        { name: opts.name },
+        "use transform: 'log' or none",
+      );
     if (opts.transform === 'log' && !(lower > 0))
       throw new InvalidAxisError(`a log Regular axis needs lower > 0, got ${lower}`, { name: opts.name, lower });
     this.size = bins;
@@ -255,7 +262,20 @@ export class Regular extends ContinuousAxis {
     const [under, over] = this.flowLocals();
     if (this.transform === 'log')
       regularLogIndex(src, len, idx, stride, this.edges, this.kernelLower, this.kernelScale, this.offset, under, over);
-    else regularIndex(src, len, idx, stride, this.kernelLower, this.kernelScale, this.kernelWidth, this.size, this.offset, under, over);
+    else
+      regularIndex(
+        src,
+        len,
+        idx,
+        stride,
+        this.kernelLower,
+        this.kernelScale,
+        this.kernelWidth,
+        this.size,
+        this.offset,
+        under,
+        over,
+      );
   }
 
   describe(): string {
@@ -334,7 +354,12 @@ export class Variable extends ContinuousAxis {
   }
 
   with(opts: AxisOptions & FlowOptions): Variable {
-    return new Variable(this.edges, { ...this.baseOptions(), underflow: this.underflow, overflow: this.overflow, ...opts });
+    return new Variable(this.edges, {
+      ...this.baseOptions(),
+      underflow: this.underflow,
+      overflow: this.overflow,
+      ...opts,
+    });
   }
 }
 
@@ -356,7 +381,9 @@ export class Integer extends ContinuousAxis {
   constructor(lower: number, upper: number, opts: AxisOptions & FlowOptions = {}) {
     super(opts);
     if (!Number.isInteger(lower) || !Number.isInteger(upper) || !(lower < upper))
-      throw new InvalidAxisError(`Integer axis needs integers lower < upper, got [${lower}, ${upper})`, { name: opts.name });
+      throw new InvalidAxisError(`Integer axis needs integers lower < upper, got [${lower}, ${upper})`, {
+        name: opts.name,
+      });
     this.lower = lower;
     this.upper = upper;
     this.size = upper - lower;
@@ -382,7 +409,12 @@ export class Integer extends ContinuousAxis {
   }
 
   with(opts: AxisOptions & FlowOptions): Integer {
-    return new Integer(this.lower, this.upper, { ...this.baseOptions(), underflow: this.underflow, overflow: this.overflow, ...opts });
+    return new Integer(this.lower, this.upper, {
+      ...this.baseOptions(),
+      underflow: this.underflow,
+      overflow: this.overflow,
+      ...opts,
+    });
   }
 }
 
@@ -444,7 +476,11 @@ abstract class CategoryAxis<T extends number | string> extends AxisBase {
   protected unseen(values: Iterable<T>): T[] {
     const fresh: T[] = [];
     const seen = new Set<T>();
-    for (const v of values) if (!this.lookup.has(v) && !seen.has(v)) { seen.add(v); fresh.push(v); }
+    for (const v of values)
+      if (!this.lookup.has(v) && !seen.has(v)) {
+        seen.add(v);
+        fresh.push(v);
+      }
     return fresh;
   }
 
@@ -501,7 +537,13 @@ export class StrCategory extends CategoryAxis<string> {
     super(categories, opts);
   }
 
-  accumulateStrings(values: readonly string[] | string, start: number, len: number, idx: Int32Array, stride: number): void {
+  accumulateStrings(
+    values: readonly string[] | string,
+    start: number,
+    len: number,
+    idx: Int32Array,
+    stride: number,
+  ): void {
     strCategoryIndex(values, start, len, idx, stride, this.lookup, this.overflow ? this.size : -1);
   }
 

@@ -30,8 +30,22 @@ interface UHIAxisCommon {
 
 /** One axis of a UHI histogram. */
 export type UHIAxis =
-  | (UHIAxisCommon & { type: 'regular'; lower: number; upper: number; bins: number; underflow: boolean; overflow: boolean; circular: boolean })
-  | (UHIAxisCommon & { type: 'variable'; edges: number[] | string; underflow: boolean; overflow: boolean; circular: boolean })
+  | (UHIAxisCommon & {
+      type: 'regular';
+      lower: number;
+      upper: number;
+      bins: number;
+      underflow: boolean;
+      overflow: boolean;
+      circular: boolean;
+    })
+  | (UHIAxisCommon & {
+      type: 'variable';
+      edges: number[] | string;
+      underflow: boolean;
+      overflow: boolean;
+      circular: boolean;
+    })
   | (UHIAxisCommon & { type: 'category_str'; categories: string[]; flow: boolean })
   | (UHIAxisCommon & { type: 'category_int'; categories: number[]; flow: boolean })
   | (UHIAxisCommon & { type: 'boolean' });
@@ -59,31 +73,67 @@ export function axisToUHI(a: Axis): UHIAxis {
     case 'regular':
       if (a.transform === 'log')
         return withCommon(
-          { type: 'variable' as const, edges: Array.from(a.edges), underflow: a.underflow, overflow: a.overflow, circular: false },
+          {
+            type: 'variable' as const,
+            edges: Array.from(a.edges),
+            underflow: a.underflow,
+            overflow: a.overflow,
+            circular: false,
+          },
           a,
           { transform: 'log', bins: a.size, lower: a.lower, upper: a.upper },
         );
       return withCommon(
-        { type: 'regular' as const, lower: a.lower, upper: a.upper, bins: a.size, underflow: a.underflow, overflow: a.overflow, circular: false },
+        {
+          type: 'regular' as const,
+          lower: a.lower,
+          upper: a.upper,
+          bins: a.size,
+          underflow: a.underflow,
+          overflow: a.overflow,
+          circular: false,
+        },
         a,
         {},
       );
     case 'integer':
       return withCommon(
-        { type: 'regular' as const, lower: a.lower, upper: a.upper, bins: a.size, underflow: a.underflow, overflow: a.overflow, circular: false },
+        {
+          type: 'regular' as const,
+          lower: a.lower,
+          upper: a.upper,
+          bins: a.size,
+          underflow: a.underflow,
+          overflow: a.overflow,
+          circular: false,
+        },
         a,
         { orig_type: 'Integer' },
       );
     case 'variable':
       return withCommon(
-        { type: 'variable' as const, edges: Array.from(a.edges), underflow: a.underflow, overflow: a.overflow, circular: false },
+        {
+          type: 'variable' as const,
+          edges: Array.from(a.edges),
+          underflow: a.underflow,
+          overflow: a.overflow,
+          circular: false,
+        },
         a,
         {},
       );
     case 'int_category':
-      return withCommon({ type: 'category_int' as const, categories: [...a.categories], flow: a.overflow }, a, a.growth ? { growth: true } : {});
+      return withCommon(
+        { type: 'category_int' as const, categories: [...a.categories], flow: a.overflow },
+        a,
+        a.growth ? { growth: true } : {},
+      );
     case 'str_category':
-      return withCommon({ type: 'category_str' as const, categories: [...a.categories], flow: a.overflow }, a, a.growth ? { growth: true } : {});
+      return withCommon(
+        { type: 'category_str' as const, categories: [...a.categories], flow: a.overflow },
+        a,
+        a.growth ? { growth: true } : {},
+      );
     case 'boolean':
       return withCommon({ type: 'boolean' as const }, a, {});
   }
@@ -100,7 +150,10 @@ function optionsFrom(d: UHIAxisCommon): AxisOptions {
 
 function need<T>(d: Record<string, unknown>, key: string, check: (v: unknown) => boolean, where: string): T {
   const v = d[key];
-  if (!check(v)) throw new HistFormatError(`${where}: field '${key}' is missing or has the wrong type (${JSON.stringify(v)})`, { field: key });
+  if (!check(v))
+    throw new HistFormatError(`${where}: field '${key}' is missing or has the wrong type (${JSON.stringify(v)})`, {
+      field: key,
+    });
   return v as T;
 }
 
@@ -117,29 +170,60 @@ export function axisFromUHI(raw: unknown, where = 'axis'): Axis {
   switch (d['type']) {
     case 'regular': {
       if (d['circular'] === true)
-        throw new UnsupportedHistError(`${where}: circular axes are not supported`, { where }, 'convert it to a non-circular axis before export');
+        throw new UnsupportedHistError(
+          `${where}: circular axes are not supported`,
+          { where },
+          'convert it to a non-circular axis before export',
+        );
       const lower = need<number>(d, 'lower', isNum, where);
       const upper = need<number>(d, 'upper', isNum, where);
       const bins = need<number>(d, 'bins', isNum, where);
-      const flow = { underflow: need<boolean>(d, 'underflow', isBool, where), overflow: need<boolean>(d, 'overflow', isBool, where) };
+      const flow = {
+        underflow: need<boolean>(d, 'underflow', isBool, where),
+        overflow: need<boolean>(d, 'overflow', isBool, where),
+      };
       if (bh['orig_type'] === 'Integer') return new Integer(lower, upper, { ...opts, ...flow });
       return new Regular(bins, lower, upper, { ...opts, ...flow });
     }
     case 'variable': {
       if (d['circular'] === true)
-        throw new UnsupportedHistError(`${where}: circular axes are not supported`, { where }, 'convert it to a non-circular axis before export');
-      const flow = { underflow: need<boolean>(d, 'underflow', isBool, where), overflow: need<boolean>(d, 'overflow', isBool, where) };
-      if (bh['transform'] === 'log' && typeof bh['bins'] === 'number' && typeof bh['lower'] === 'number' && typeof bh['upper'] === 'number')
+        throw new UnsupportedHistError(
+          `${where}: circular axes are not supported`,
+          { where },
+          'convert it to a non-circular axis before export',
+        );
+      const flow = {
+        underflow: need<boolean>(d, 'underflow', isBool, where),
+        overflow: need<boolean>(d, 'overflow', isBool, where),
+      };
+      if (
+        bh['transform'] === 'log' &&
+        typeof bh['bins'] === 'number' &&
+        typeof bh['lower'] === 'number' &&
+        typeof bh['upper'] === 'number'
+      )
         return new Regular(bh['bins'], bh['lower'], bh['upper'], { ...opts, ...flow, transform: 'log' });
       const edges = d['edges'];
       if (!Array.isArray(edges))
-        throw new UnsupportedHistError(`${where}: edges given as a path (${JSON.stringify(edges)}) are not supported`, { where }, 'inline the edges as a number array');
+        throw new UnsupportedHistError(
+          `${where}: edges given as a path (${JSON.stringify(edges)}) are not supported`,
+          { where },
+          'inline the edges as a number array',
+        );
       return new Variable(edges as number[], { ...opts, ...flow });
     }
     case 'category_int':
-      return new IntCategory(need<number[]>(d, 'categories', Array.isArray, where), { ...opts, growth, overflow: need<boolean>(d, 'flow', isBool, where) });
+      return new IntCategory(need<number[]>(d, 'categories', Array.isArray, where), {
+        ...opts,
+        growth,
+        overflow: need<boolean>(d, 'flow', isBool, where),
+      });
     case 'category_str':
-      return new StrCategory(need<string[]>(d, 'categories', Array.isArray, where), { ...opts, growth, overflow: need<boolean>(d, 'flow', isBool, where) });
+      return new StrCategory(need<string[]>(d, 'categories', Array.isArray, where), {
+        ...opts,
+        growth,
+        overflow: need<boolean>(d, 'flow', isBool, where),
+      });
     case 'boolean':
       return new BooleanAxis(opts);
     default:

@@ -7,7 +7,18 @@
 import { FONT_FAMILY, textWidth } from './fonts.ts';
 
 /** Colours of stacked processes and lines (the colour-blind-safe 10-colour set of mplhep's CMS style). */
-export const PALETTE = ['#3f90da', '#ffa90e', '#bd1f01', '#94a4a2', '#832db6', '#a96b59', '#e76300', '#b9ac70', '#717581', '#92dadd'];
+export const PALETTE = [
+  '#3f90da',
+  '#ffa90e',
+  '#bd1f01',
+  '#94a4a2',
+  '#832db6',
+  '#a96b59',
+  '#e76300',
+  '#b9ac70',
+  '#717581',
+  '#92dadd',
+];
 
 /** A numeric axis mapping data to pixels. */
 export class Scale {
@@ -45,12 +56,15 @@ export function linearTicks(lo: number, hi: number, target = 6, integer = false)
   const mag = 10 ** Math.floor(Math.log10(raw));
   let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   if (integer) step = Math.max(1, Math.round(step));
-  const minorStep = integer && step === 1 ? 0 : step / (String(step / mag).startsWith('2.5') ? 5 : step / mag === 2 ? 4 : 5);
+  const minorStep =
+    integer && step === 1 ? 0 : step / (String(step / mag).startsWith('2.5') ? 5 : step / mag === 2 ? 4 : 5);
   const major: number[] = [];
   const first = Math.ceil(lo / step - 1e-9) * step;
   for (let v = first; v <= hi + step * 1e-9; v += step) major.push(Math.abs(v) < step * 1e-9 ? 0 : +v.toPrecision(12));
   const minor: number[] = [];
-  if (minorStep > 0) for (let v = Math.ceil(lo / minorStep - 1e-9) * minorStep; v <= hi + minorStep * 1e-9; v += minorStep) if (!major.some((m) => Math.abs(m - v) < minorStep * 1e-6)) minor.push(+v.toPrecision(12));
+  if (minorStep > 0)
+    for (let v = Math.ceil(lo / minorStep - 1e-9) * minorStep; v <= hi + minorStep * 1e-9; v += minorStep)
+      if (!major.some((m) => Math.abs(m - v) < minorStep * 1e-6)) minor.push(+v.toPrecision(12));
   return { major, minor };
 }
 
@@ -72,9 +86,39 @@ export function logTicks(lo: number, hi: number): Ticks {
 }
 
 const GREEK: Record<string, string> = {
-  alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', eta: 'η', theta: 'θ', lambda: 'λ', mu: 'μ', nu: 'ν', pi: 'π', rho: 'ρ',
-  sigma: 'σ', tau: 'τ', phi: 'φ', chi: 'χ', psi: 'ψ', omega: 'ω', Delta: 'Δ', Gamma: 'Γ', Sigma: 'Σ', Omega: 'Ω', Phi: 'Φ', ell: 'ℓ', pm: '±', to: '→',
-  rightarrow: '→', times: '×', sqrt: '√', gamma_: 'γ', infty: '∞', geq: '≥', leq: '≤',
+  alpha: 'α',
+  beta: 'β',
+  gamma: 'γ',
+  delta: 'δ',
+  epsilon: 'ε',
+  eta: 'η',
+  theta: 'θ',
+  lambda: 'λ',
+  mu: 'μ',
+  nu: 'ν',
+  pi: 'π',
+  rho: 'ρ',
+  sigma: 'σ',
+  tau: 'τ',
+  phi: 'φ',
+  chi: 'χ',
+  psi: 'ψ',
+  omega: 'ω',
+  Delta: 'Δ',
+  Gamma: 'Γ',
+  Sigma: 'Σ',
+  Omega: 'Ω',
+  Phi: 'Φ',
+  ell: 'ℓ',
+  pm: '±',
+  to: '→',
+  rightarrow: '→',
+  times: '×',
+  sqrt: '√',
+  gamma_: 'γ',
+  infty: '∞',
+  geq: '≥',
+  leq: '≤',
 };
 
 export function esc(s: string): string {
@@ -100,7 +144,9 @@ export function plainLabel(label: string): string {
  * Greek letters become characters, `_{}`/`^{}` become smaller shifted text.
  */
 export function richText(label: string, size: number): string {
-  const s = bars(label).replace(/\$/g, '').replace(/[#\\]([A-Za-z]+)/g, (m, w: string) => GREEK[w] ?? m);
+  const s = bars(label)
+    .replace(/\$/g, '')
+    .replace(/[#\\]([A-Za-z]+)/g, (m, w: string) => GREEK[w] ?? m);
   let out = '';
   let i = 0;
   let shift = 0; // current baseline offset, to return to it
@@ -146,7 +192,19 @@ export function tickLabel(v: number, log: boolean, size: number): string {
 }
 
 /** Text element. */
-export function text(x: number, y: number, body: string, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; weight?: string; style?: string; rotate?: boolean; fill?: string } = {}): string {
+export function text(
+  x: number,
+  y: number,
+  body: string,
+  o: {
+    size?: number;
+    anchor?: 'start' | 'middle' | 'end';
+    weight?: string;
+    style?: string;
+    rotate?: boolean;
+    fill?: string;
+  } = {},
+): string {
   const size = o.size ?? 14;
   const attrs = [
     `x="${x.toFixed(1)}"`,
@@ -186,23 +244,38 @@ export interface AxesOptions {
 /** Frame with inward ticks on all four sides, tick labels and axis titles (mplhep's look). */
 export function axes(f: Frame, o: AxesOptions): string {
   const size = o.size ?? 14;
-  const parts: string[] = [`<rect x="${f.x0}" y="${f.y0}" width="${f.x1 - f.x0}" height="${f.y1 - f.y0}" fill="none" stroke="black" stroke-width="1.2"/>`];
-  const tick = (x1: number, y1: number, x2: number, y2: number) => `M${x1.toFixed(1)},${y1.toFixed(1)}L${x2.toFixed(1)},${y2.toFixed(1)}`;
+  const parts: string[] = [
+    `<rect x="${f.x0}" y="${f.y0}" width="${f.x1 - f.x0}" height="${f.y1 - f.y0}" fill="none" stroke="black" stroke-width="1.2"/>`,
+  ];
+  const tick = (x1: number, y1: number, x2: number, y2: number) =>
+    `M${x1.toFixed(1)},${y1.toFixed(1)}L${x2.toFixed(1)},${y2.toFixed(1)}`;
   let d = '';
-  const inX = (v: number) => v >= Math.min(o.xScale.lo, o.xScale.hi) - 1e-12 && v <= Math.max(o.xScale.lo, o.xScale.hi) + 1e-12;
+  const inX = (v: number) =>
+    v >= Math.min(o.xScale.lo, o.xScale.hi) - 1e-12 && v <= Math.max(o.xScale.lo, o.xScale.hi) + 1e-12;
   const inY = (v: number) => v >= o.yScale.lo * (1 - 1e-12) - 1e-12 && v <= o.yScale.hi * (1 + 1e-12) + 1e-12;
-  for (const [vals, len] of [[o.xTicks.major, 8], [o.xTicks.minor, 4]] as const)
-    for (const v of vals) if (inX(v)) {
-      const x = o.xScale.px(v);
-      d += tick(x, f.y1, x, f.y1 - len) + tick(x, f.y0, x, f.y0 + len);
-    }
-  for (const [vals, len] of [[o.yTicks.major, 8], [o.yTicks.minor, 4]] as const)
-    for (const v of vals) if (inY(v)) {
-      const y = o.yScale.px(v);
-      d += tick(f.x0, y, f.x0 + len, y) + tick(f.x1, y, f.x1 - len, y);
-    }
+  for (const [vals, len] of [
+    [o.xTicks.major, 8],
+    [o.xTicks.minor, 4],
+  ] as const)
+    for (const v of vals)
+      if (inX(v)) {
+        const x = o.xScale.px(v);
+        d += tick(x, f.y1, x, f.y1 - len) + tick(x, f.y0, x, f.y0 + len);
+      }
+  for (const [vals, len] of [
+    [o.yTicks.major, 8],
+    [o.yTicks.minor, 4],
+  ] as const)
+    for (const v of vals)
+      if (inY(v)) {
+        const y = o.yScale.px(v);
+        d += tick(f.x0, y, f.x0 + len, y) + tick(f.x1, y, f.x1 - len, y);
+      }
   parts.push(`<path d="${d}" stroke="black" stroke-width="1"/>`);
-  if (o.xLabels !== false) for (const v of o.xTicks.major) if (inX(v)) parts.push(text(o.xScale.px(v), f.y1 + size + 4, tickLabel(v, o.xScale.log, size), { size, anchor: 'middle' }));
+  if (o.xLabels !== false)
+    for (const v of o.xTicks.major)
+      if (inX(v))
+        parts.push(text(o.xScale.px(v), f.y1 + size + 4, tickLabel(v, o.xScale.log, size), { size, anchor: 'middle' }));
   const div = 10 ** (o.yExponent ?? 0);
   let widest = 0;
   for (const v of o.yTicks.major)
@@ -211,9 +284,21 @@ export function axes(f: Frame, o: AxesOptions): string {
       widest = Math.max(widest, textWidth(label.replace(/<[^>]+>/g, ''), size));
       parts.push(text(f.x0 - 6, o.yScale.px(v) + size * 0.35, label, { size, anchor: 'end' }));
     }
-  if (o.yExponent) parts.push(text(f.x0, f.y0 - 4, `×10<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">${o.yExponent}</tspan>`, { size: size * 0.9 }));
-  if (o.xTitle && o.xLabels !== false) parts.push(text(f.x1, f.y1 + 2 * size + 12, richText(o.xTitle, size * 1.1), { size: size * 1.1, anchor: 'end' }));
-  if (o.yTitle) parts.push(text(f.x0 - widest - 16, f.y0, richText(o.yTitle, size * 1.1), { size: size * 1.1, anchor: 'end', rotate: true }));
+  if (o.yExponent)
+    parts.push(
+      text(
+        f.x0,
+        f.y0 - 4,
+        `×10<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">${o.yExponent}</tspan>`,
+        { size: size * 0.9 },
+      ),
+    );
+  if (o.xTitle && o.xLabels !== false)
+    parts.push(text(f.x1, f.y1 + 2 * size + 12, richText(o.xTitle, size * 1.1), { size: size * 1.1, anchor: 'end' }));
+  if (o.yTitle)
+    parts.push(
+      text(f.x0 - widest - 16, f.y0, richText(o.yTitle, size * 1.1), { size: size * 1.1, anchor: 'end', rotate: true }),
+    );
   return parts.join('\n');
 }
 
@@ -238,25 +323,42 @@ export function legend(entries: readonly LegendEntry[], x: number, y: number, si
     .map((e, i) => {
       const cy = y + row * i + row / 2;
       let key: string;
-      if (e.kind === 'fill') key = `<rect x="${x}" y="${(cy - size * 0.4).toFixed(1)}" width="22" height="${(size * 0.8).toFixed(1)}" fill="${e.color}" stroke="none"/>`;
-      else if (e.kind === 'band') key = `<rect x="${x}" y="${(cy - size * 0.4).toFixed(1)}" width="22" height="${(size * 0.8).toFixed(1)}" fill="url(#hatch)" stroke="none"/>`;
-      else if (e.kind === 'line') key = `<path d="M${x},${cy.toFixed(1)}h22" stroke="${e.color}" stroke-width="2"${e.dash ? ` stroke-dasharray="${e.dash}"` : ''}/>`;
-      else key = `<path d="M${x + 11},${(cy - size * 0.45).toFixed(1)}v${(size * 0.9).toFixed(1)}" stroke="black" stroke-width="1.2"/><circle cx="${x + 11}" cy="${cy.toFixed(1)}" r="3.2" fill="${e.color}"/>`;
+      if (e.kind === 'fill')
+        key = `<rect x="${x}" y="${(cy - size * 0.4).toFixed(1)}" width="22" height="${(size * 0.8).toFixed(1)}" fill="${e.color}" stroke="none"/>`;
+      else if (e.kind === 'band')
+        key = `<rect x="${x}" y="${(cy - size * 0.4).toFixed(1)}" width="22" height="${(size * 0.8).toFixed(1)}" fill="url(#hatch)" stroke="none"/>`;
+      else if (e.kind === 'line')
+        key = `<path d="M${x},${cy.toFixed(1)}h22" stroke="${e.color}" stroke-width="2"${e.dash ? ` stroke-dasharray="${e.dash}"` : ''}/>`;
+      else
+        key = `<path d="M${x + 11},${(cy - size * 0.45).toFixed(1)}v${(size * 0.9).toFixed(1)}" stroke="black" stroke-width="1.2"/><circle cx="${x + 11}" cy="${cy.toFixed(1)}" r="3.2" fill="${e.color}"/>`;
       return key + text(x + 30, cy + size * 0.35, richText(e.label, size), { size });
     })
     .join('\n');
 }
 
 /** `CMS Open Data` → bold first word + italic rest above the frame's left; lumi and √s at its right. */
-export function experimentLabels(f: Frame, o: { label?: string; lumi?: number; sqrts?: number; size?: number }): string {
+export function experimentLabels(
+  f: Frame,
+  o: { label?: string; lumi?: number; sqrts?: number; size?: number },
+): string {
   const size = o.size ?? 14;
   const out: string[] = [];
   if (o.label) {
     const [first, ...rest] = o.label.split(' ');
-    out.push(text(f.x0, f.y0 - 8, `<tspan font-weight="bold">${esc(first)}</tspan>${rest.length ? `<tspan font-style="italic" font-size="${(size * 1.1).toFixed(1)}"> ${esc(rest.join(' '))}</tspan>` : ''}`, { size: size * 1.4 }));
+    out.push(
+      text(
+        f.x0,
+        f.y0 - 8,
+        `<tspan font-weight="bold">${esc(first)}</tspan>${rest.length ? `<tspan font-style="italic" font-size="${(size * 1.1).toFixed(1)}"> ${esc(rest.join(' '))}</tspan>` : ''}`,
+        { size: size * 1.4 },
+      ),
+    );
   }
   const right: string[] = [];
-  if (o.lumi !== undefined) right.push(`${+o.lumi.toPrecision(4)} fb<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">−1</tspan><tspan dy="${(size * 0.4).toFixed(1)}"> </tspan>`);
+  if (o.lumi !== undefined)
+    right.push(
+      `${+o.lumi.toPrecision(4)} fb<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">−1</tspan><tspan dy="${(size * 0.4).toFixed(1)}"> </tspan>`,
+    );
   if (o.sqrts !== undefined) right.push(`(${+o.sqrts.toPrecision(4)} TeV)`);
   if (right.length) out.push(text(f.x1, f.y0 - 8, right.join(''), { size: size * 1.1, anchor: 'end' }));
   return out.join('\n');

@@ -34,7 +34,9 @@ export function describeFillArg(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 30 ? `${v.slice(0, 27)}...` : v)}`;
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`;
   if (Array.isArray(v)) {
-    const kinds = [...new Set(v.slice(0, 50).map((x) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x)))];
+    const kinds = [
+      ...new Set(v.slice(0, 50).map((x) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x))),
+    ];
     return `array(${v.length}${kinds.length ? ` of ${kinds.join('/')}` : ''})`;
   }
   if (isJaggedInput(v)) {
@@ -47,8 +49,10 @@ export function describeFillArg(v: unknown): string {
       const f = Object.keys(o.fields);
       return `a collection of ${o.offsets.length - 1} events with fields ${f.slice(0, 6).join(', ')}${f.length > 6 ? ', ...' : ''}`;
     }
-    if (ArrayBuffer.isView(o.values) && ArrayBuffer.isView(o.valid)) return `an optional column (values + valid, ${(o.values as unknown as ArrayLike<number>).length} events)`;
-    if (o.offsets instanceof Int32Array && isJaggedInput(o.content)) return `a doubly jagged array (${o.offsets.length - 1} events, lists of lists)`;
+    if (ArrayBuffer.isView(o.values) && ArrayBuffer.isView(o.valid))
+      return `an optional column (values + valid, ${(o.values as unknown as ArrayLike<number>).length} events)`;
+    if (o.offsets instanceof Int32Array && isJaggedInput(o.content))
+      return `a doubly jagged array (${o.offsets.length - 1} events, lists of lists)`;
     const keys = Object.keys(o);
     return `an object with keys ${keys.slice(0, 6).join(', ') || '(none)'}${keys.length > 6 ? ', ...' : ''}`;
   }
@@ -86,10 +90,16 @@ interface Options {
  *
  * Returns the arguments unchanged when none is jagged.
  */
-export function flattenJaggedFill<V, O extends Options>(values: V[], opts: O, axisName: (i: number) => string): { values: V[]; opts: O } {
+export function flattenJaggedFill<V, O extends Options>(
+  values: V[],
+  opts: O,
+  axisName: (i: number) => string,
+): { values: V[]; opts: O } {
   const args: { where: string; v: unknown }[] = [
     ...values.map((v, i) => ({ where: axisName(i), v: v as unknown })),
-    ...(['weight', 'sample'] as const).filter((k) => opts[k] !== undefined).map((k) => ({ where: k as string, v: opts[k] as unknown })),
+    ...(['weight', 'sample'] as const)
+      .filter((k) => opts[k] !== undefined)
+      .map((k) => ({ where: k as string, v: opts[k] as unknown })),
   ];
   const ref = args.find((a) => isJaggedInput(a.v));
   if (!ref) return { values, opts };

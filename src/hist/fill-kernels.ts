@@ -25,7 +25,13 @@ export function applyWeighted(idx: Int32Array, len: number, w: Float64Array, val
 }
 
 /** Σw += w, Σw² += w² */
-export function applySumw2(idx: Int32Array, len: number, w: Float64Array, sumw: Float64Array, sumw2: Float64Array): void {
+export function applySumw2(
+  idx: Int32Array,
+  len: number,
+  w: Float64Array,
+  sumw: Float64Array,
+  sumw2: Float64Array,
+): void {
   for (let i = 0; i < len; i++) {
     const j = idx[i];
     if (j < 0) continue;
@@ -93,7 +99,15 @@ export function applyWeightedMean(
  * dependency when consecutive entries hit the same bin (peaked spectra), worth ~1.3× there.
  * NaN fails `z < n` and lands in overflow; no NaN index is ever formed.
  */
-export function regular1DCount(src: Float64Array, len: number, tmp: Float64Array, lo: number, scale: number, width: number, n: number): void {
+export function regular1DCount(
+  src: Float64Array,
+  len: number,
+  tmp: Float64Array,
+  lo: number,
+  scale: number,
+  width: number,
+  n: number,
+): void {
   const over = n + 1;
   const stride = n + 2;
   const end2 = len - (len & 1);

@@ -77,7 +77,9 @@ export function describeAxis(a: Axis, i: number): string {
  */
 export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOptions): number {
   if (values0.length !== t.axes.length) checkFill(t, values0, opts0); // throws, describing the arguments as passed
-  const { values, opts } = flattenJaggedFill(values0, opts0, (i) => (i < t.axes.length ? describeAxis(t.axes[i], i) : `argument ${i}`));
+  const { values, opts } = flattenJaggedFill(values0, opts0, (i) =>
+    i < t.axes.length ? describeAxis(t.axes[i], i) : `argument ${i}`,
+  );
   const n = checkFill(t, values, opts);
   const kind = t.storage.kind;
   if (opts.weight !== undefined && (kind === 'double' || kind === 'int64')) t.varianceKnown = false;
@@ -113,7 +115,8 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
     if (fused && tmp) {
       load(values[0], start, len, scratchValues);
       if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
-      else if (mode === 'sumw2') regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
+      else if (mode === 'sumw2')
+        regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
       else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
       continue;
     }
@@ -121,7 +124,22 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
       load(values[0], start, len, scratchValues);
       load(values[1], start, len, scratchSamples);
       const [x, y] = fused2.axes;
-      regular2DWeighted(scratchValues, scratchSamples, opts.weight === undefined && !fused2.sumw2 ? null : w, len, fused2.sumw, fused2.sumw2, x.lo, x.scale, x.width, x.n, y.lo, y.scale, y.width, y.n);
+      regular2DWeighted(
+        scratchValues,
+        scratchSamples,
+        opts.weight === undefined && !fused2.sumw2 ? null : w,
+        len,
+        fused2.sumw,
+        fused2.sumw2,
+        x.lo,
+        x.scale,
+        x.width,
+        x.n,
+        y.lo,
+        y.scale,
+        y.width,
+        y.n,
+      );
       continue;
     }
     growFor(t, values, start, len);
@@ -171,7 +189,11 @@ function checkFill(t: FillTarget, values: FillValue[], opts: FillOptions): numbe
       n = len;
       lengthFrom = what;
     } else if (len !== n)
-      throw new FillError(`${what} has ${len} entries but ${lengthFrom} has ${n}`, { [what]: len, [lengthFrom]: n }, 'fill arrays of one length, or scalars');
+      throw new FillError(
+        `${what} has ${len} entries but ${lengthFrom} has ${n}`,
+        { [what]: len, [lengthFrom]: n },
+        'fill arrays of one length, or scalars',
+      );
   };
   values.forEach((v, i) => {
     const a = axes[i];
@@ -179,17 +201,33 @@ function checkFill(t: FillTarget, values: FillValue[], opts: FillOptions): numbe
     const isStr = typeof v === 'string' || (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string');
     if (a.kind === 'str_category') {
       if (!(typeof v === 'string' || Array.isArray(v)) || (Array.isArray(v) && v.length > 0 && !isStr))
-        throw new FillError(`${where} is a string category axis and takes strings, got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, 'pass a string or an array of strings');
+        throw new FillError(
+          `${where} is a string category axis and takes strings, got ${describeFillArg(v)}`,
+          { axis: i, passed: describeFillArg(v) },
+          'pass a string or an array of strings',
+        );
     } else if (isStr) {
-      throw new FillError(`${where} (${a.kind}) takes numbers, got strings`, { axis: i }, 'use a StrCategory axis for string values');
+      throw new FillError(
+        `${where} (${a.kind}) takes numbers, got strings`,
+        { axis: i },
+        'use a StrCategory axis for string values',
+      );
     } else if (!(typeof v === 'number' || typeof v === 'boolean' || isArrayInput(v))) {
-      throw new FillError(`${where} got ${describeFillArg(v)}`, { axis: i, passed: describeFillArg(v) }, fillArgAdvice(v) ?? 'pass a number, boolean, array or jagged array');
+      throw new FillError(
+        `${where} got ${describeFillArg(v)}`,
+        { axis: i, passed: describeFillArg(v) },
+        fillArgAdvice(v) ?? 'pass a number, boolean, array or jagged array',
+      );
     }
     if (isArrayInput(v)) take(v.length, where);
   });
   const mean = isMeanKind(t.storage.kind);
   if (mean && opts.sample === undefined)
-    throw new FillError(`${t.storage.kind} storage needs a sample per entry`, { storage: t.storage.kind }, 'call fill(x, { sample: y })');
+    throw new FillError(
+      `${t.storage.kind} storage needs a sample per entry`,
+      { storage: t.storage.kind },
+      'call fill(x, { sample: y })',
+    );
   if (!mean && opts.sample !== undefined)
     throw new FillError(
       `${t.storage.kind} storage takes no sample`,
@@ -200,7 +238,12 @@ function checkFill(t: FillTarget, values: FillValue[], opts: FillOptions): numbe
     const v = opts[key];
     if (v === undefined) continue;
     if (isArrayInput(v)) take(v.length, key);
-    else if (typeof v !== 'number') throw new FillError(`${key} must be a number, numeric array or jagged array, got ${describeFillArg(v)}`, { [key]: describeFillArg(v) }, fillArgAdvice(v));
+    else if (typeof v !== 'number')
+      throw new FillError(
+        `${key} must be a number, numeric array or jagged array, got ${describeFillArg(v)}`,
+        { [key]: describeFillArg(v) },
+        fillArgAdvice(v),
+      );
   }
   return n < 0 ? 1 : n;
 }
@@ -212,7 +255,8 @@ function fusedPlan(t: FillTarget): { lo: number; scale: number; width: number; n
   const kind = t.storage.kind;
   if (kind !== 'double' && kind !== 'int64' && kind !== 'weight') return null;
   if (a.size + 2 > FUSED_MAX_BINS) return null;
-  if (a.kind === 'regular' && a.transform === undefined) return { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size };
+  if (a.kind === 'regular' && a.transform === undefined)
+    return { lo: a.kernelLower, scale: a.kernelScale, width: a.kernelWidth, n: a.size };
   if (a.kind === 'integer') return { lo: a.lower, scale: 1, width: 0, n: a.size };
   return null;
 }
@@ -222,7 +266,10 @@ function fusedPlan(t: FillTarget): { lo: number; scale: number; width: number; n
  * axis lacks a flow bin, a full-flow scratch plus the flush that folds it into the storage layout.
  */
 function fused2DPlan(t: FillTarget): {
-  axes: [{ lo: number; scale: number; width: number; n: number }, { lo: number; scale: number; width: number; n: number }];
+  axes: [
+    { lo: number; scale: number; width: number; n: number },
+    { lo: number; scale: number; width: number; n: number },
+  ];
   sumw: Float64Array;
   sumw2: Float64Array | null;
   flush: (() => void) | null;
@@ -248,7 +295,17 @@ function fused2DPlan(t: FillTarget): {
   const flush = (): void => {
     const maps = t.axes.map((a) => {
       const m = new Int32Array(a.size + 2);
-      for (let b = 0; b < m.length; b++) m[b] = b === 0 ? (a.underflow ? 0 : -1) : b === a.size + 1 ? (a.overflow ? a.size + a.offset : -1) : b - 1 + a.offset;
+      for (let b = 0; b < m.length; b++)
+        m[b] =
+          b === 0
+            ? a.underflow
+              ? 0
+              : -1
+            : b === a.size + 1
+              ? a.overflow
+                ? a.size + a.offset
+                : -1
+              : b - 1 + a.offset;
       return m;
     });
     remap(sumw2 ? [sumw, sumw2] : [sumw], full, maps, [0, 1], t.arrays, extentsOf(t), binMerger('double'));
@@ -260,7 +317,13 @@ function fused2DPlan(t: FillTarget): {
  * Adds the fused kernels' full-flow bins into the storage, dropping flow bins the axis lacks. For an
  * unweighted fill into Weight storage the counts are both Σw and Σw² (every weight is 1).
  */
-function flushFused(t: FillTarget, n: number, tmp: Float64Array, tmp2: Float64Array | undefined, twoCopies: boolean): void {
+function flushFused(
+  t: FillTarget,
+  n: number,
+  tmp: Float64Array,
+  tmp2: Float64Array | undefined,
+  twoCopies: boolean,
+): void {
   const a = t.axes[0];
   const e = n + 2;
   const off = a.offset;
@@ -311,7 +374,15 @@ export function relayoutAxis(t: FillTarget, k: number, grown: IntCategory | StrC
   const axes = [...t.axes];
   axes[k] = grown;
   const dst = t.storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent))));
-  remap(t.arrays, extentsOf(t), maps, axes.map((_, i) => i), dst, axes.map((a) => a.extent), binMerger(t.storage.kind));
+  remap(
+    t.arrays,
+    extentsOf(t),
+    maps,
+    axes.map((_, i) => i),
+    dst,
+    axes.map((a) => a.extent),
+    binMerger(t.storage.kind),
+  );
   t.axes = Object.freeze(axes);
   t.arrays = dst;
 }

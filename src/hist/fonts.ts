@@ -20,7 +20,11 @@ export function fontFiles(): string[] {
   const files = FACES.map((f) => join(FONT_DIR, f));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length)
-    throw new UnsupportedHistError(`the plot fonts are missing: ${missing.join(', ')}`, { missing }, 'run `node scripts/build-vendor.mjs` in the ristretto repository, or reinstall ristretto');
+    throw new UnsupportedHistError(
+      `the plot fonts are missing: ${missing.join(', ')}`,
+      { missing },
+      'run `node scripts/build-vendor.mjs` in the ristretto repository, or reinstall ristretto',
+    );
   return files;
 }
 
@@ -32,7 +36,12 @@ export function fontFiles(): string[] {
  */
 export function svgToPNGBundled(svg: string, opts: { scale?: number } = {}): Uint8Array {
   const r = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: fontFiles(),
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+    },
     fitTo: { mode: 'zoom', value: opts.scale ?? 1 },
     background: 'white',
   });
@@ -41,10 +50,12 @@ export function svgToPNGBundled(svg: string, opts: { scale?: number } = {}): Uin
 
 // Advance widths of DejaVu Sans in em (2048 units per em), ASCII 32..126; others count as 0.62.
 const WIDTHS = [
-  0.318, 0.401, 0.46, 0.838, 0.636, 0.95, 0.78, 0.275, 0.39, 0.39, 0.5, 0.838, 0.318, 0.361, 0.318, 0.337, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636,
-  0.636, 0.337, 0.337, 0.838, 0.838, 0.838, 0.531, 1.0, 0.684, 0.686, 0.698, 0.77, 0.632, 0.575, 0.775, 0.752, 0.295, 0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603,
-  0.787, 0.695, 0.635, 0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685, 0.39, 0.337, 0.39, 0.838, 0.5, 0.5, 0.613, 0.635, 0.55, 0.635, 0.615, 0.352, 0.635, 0.634, 0.278,
-  0.278, 0.579, 0.278, 0.974, 0.634, 0.612, 0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525, 0.636, 0.337, 0.636, 0.838,
+  0.318, 0.401, 0.46, 0.838, 0.636, 0.95, 0.78, 0.275, 0.39, 0.39, 0.5, 0.838, 0.318, 0.361, 0.318, 0.337, 0.636, 0.636,
+  0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.337, 0.337, 0.838, 0.838, 0.838, 0.531, 1.0, 0.684, 0.686,
+  0.698, 0.77, 0.632, 0.575, 0.775, 0.752, 0.295, 0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603, 0.787, 0.695, 0.635,
+  0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685, 0.39, 0.337, 0.39, 0.838, 0.5, 0.5, 0.613, 0.635, 0.55, 0.635, 0.615,
+  0.352, 0.635, 0.634, 0.278, 0.278, 0.579, 0.278, 0.974, 0.634, 0.612, 0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592,
+  0.818, 0.592, 0.592, 0.525, 0.636, 0.337, 0.636, 0.838,
 ];
 
 /** Width in px of plain text at a font size (bold is about 8 % wider). */

@@ -147,12 +147,20 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const axes = (last !== undefined && !isAxis(last) ? args.slice(0, -1) : args) as Axis[];
     axes.forEach((a, i) => {
       if (!isAxis(a))
-        throw new UnsupportedHistError(`argument ${i} is not an axis`, { index: i }, 'pass axes first and the options object last');
+        throw new UnsupportedHistError(
+          `argument ${i} is not an axis`,
+          { index: i },
+          'pass axes first and the options object last',
+        );
     });
     this.axes = Object.freeze([...axes]);
     this.storage = opts.storage ?? new Double();
     if (!STORAGE_KINDS.includes(this.storage.kind))
-      throw new UnsupportedHistError(`unknown storage ${JSON.stringify(this.storage)}`, {}, 'use Double, Int64, Weight, Mean or WeightedMean');
+      throw new UnsupportedHistError(
+        `unknown storage ${JSON.stringify(this.storage)}`,
+        {},
+        'use Double, Int64, Weight, Mean or WeightedMean',
+      );
     this.name = opts.name ?? '';
     this.label = opts.label ?? '';
     this.metadata = { ...(opts.metadata ?? {}) };
@@ -179,7 +187,10 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   axisIndex(ref: AxisRef): number {
     if (typeof ref === 'number') {
       if (Number.isInteger(ref) && ref >= 0 && ref < this.axes.length) return ref;
-      throw new AxisNotFoundError(`no axis ${ref}: the histogram has ${this.axes.length}`, { axis: ref, ndim: this.axes.length });
+      throw new AxisNotFoundError(`no axis ${ref}: the histogram has ${this.axes.length}`, {
+        axis: ref,
+        ndim: this.axes.length,
+      });
     }
     const i = this.axes.findIndex((a) => a.name === ref);
     if (i >= 0) return i;
@@ -187,7 +198,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     throw new AxisNotFoundError(
       `no axis named '${ref}'`,
       { axis: ref, available: names },
-      names.length ? `closest: ${closest(ref, names).map((n) => `'${n}'`).join(', ')}` : 'the axes have no names; refer to them by position',
+      names.length
+        ? `closest: ${closest(ref, names)
+            .map((n) => `'${n}'`)
+            .join(', ')}`
+        : 'the axes have no names; refer to them by position',
     );
   }
 
@@ -200,7 +215,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   field(name: string): Float64Array {
     const i = (this.storage.fields as readonly string[]).indexOf(name);
     if (i < 0)
-      throw new UnsupportedHistError(`storage '${this.storage.kind}' has no field '${name}'`, { field: name }, `fields: ${this.storage.fields.join(', ')}`);
+      throw new UnsupportedHistError(
+        `storage '${this.storage.kind}' has no field '${name}'`,
+        { field: name },
+        `fields: ${this.storage.fields.join(', ')}`,
+      );
     return this.arrays[i];
   }
 
@@ -233,7 +252,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const hasOpts = isFillOptions(last);
     const opts = (hasOpts ? last : {}) as FillOptions;
     const values = (hasOpts ? args.slice(0, -1) : args) as FillValue[];
-    const target: FillTarget = { axes: this.axes, storage: this.storage, arrays: this.arrays, varianceKnown: this.varianceKnown };
+    const target: FillTarget = {
+      axes: this.axes,
+      storage: this.storage,
+      arrays: this.arrays,
+      varianceKnown: this.varianceKnown,
+    };
     try {
       this.entries += fillEntries(target, values, opts);
     } finally {
@@ -249,7 +273,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 
   /** Empty histogram with the same axes, storage and metadata. */
   empty(): Hist {
-    return new Hist(...this.axes, { storage: this.storage, name: this.name, label: this.label, metadata: { ...this.metadata } });
+    return new Hist(...this.axes, {
+      storage: this.storage,
+      name: this.name,
+      label: this.label,
+      metadata: { ...this.metadata },
+    });
   }
 
   /** Deep copy. */
@@ -266,8 +295,10 @@ export class Hist implements Addable<Hist>, BinarySerializable {
    * categories are compatible (they merge into the union).
    */
   incompatibility(other: Hist): string | null {
-    if (other.storage.kind !== this.storage.kind) return `storages differ (${this.storage.kind} vs ${other.storage.kind})`;
-    if (other.axes.length !== this.axes.length) return `axis counts differ (${this.axes.length} vs ${other.axes.length})`;
+    if (other.storage.kind !== this.storage.kind)
+      return `storages differ (${this.storage.kind} vs ${other.storage.kind})`;
+    if (other.axes.length !== this.axes.length)
+      return `axis counts differ (${this.axes.length} vs ${other.axes.length})`;
     for (let i = 0; i < this.axes.length; i++) {
       const a = this.axes[i];
       const b = other.axes[i];
@@ -305,7 +336,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       const theirs = (b as typeof a).categories as readonly (string | number)[];
       const extra = theirs.filter((c) => !mine.includes(c));
       if (!extra.length) return;
-      const t: FillTarget = { axes: this.axes, storage: this.storage, arrays: this.arrays, varianceKnown: this.varianceKnown };
+      const t: FillTarget = {
+        axes: this.axes,
+        storage: this.storage,
+        arrays: this.arrays,
+        varianceKnown: this.varianceKnown,
+      };
       relayoutAxis(t, k, (a as StrCategory).withCategories([...mine, ...extra] as string[]));
       this.axes = t.axes;
       this.arrays = t.arrays;
@@ -323,7 +359,15 @@ export class Hist implements Addable<Hist>, BinarySerializable {
         return m;
       });
       const dst = this.storage.fields.map(() => new Float64Array(this.arrays[0].length));
-      remap(other.arrays, other.extents(), maps, maps.map((_, i) => i), dst, this.extents(), binMerger(this.storage.kind));
+      remap(
+        other.arrays,
+        other.extents(),
+        maps,
+        maps.map((_, i) => i),
+        dst,
+        this.extents(),
+        binMerger(this.storage.kind),
+      );
       src = dst;
     }
     mergeArrays(this.storage.kind, this.arrays, src);
@@ -334,9 +378,14 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 
   /** A new histogram with every bin multiplied by `factor` (weights × f, squared weights × f²). */
   scale(factor: number): Hist {
-    if (!Number.isFinite(factor)) throw new UnsupportedHistError(`scale factor must be finite, got ${factor}`, { factor });
+    if (!Number.isFinite(factor))
+      throw new UnsupportedHistError(`scale factor must be finite, got ${factor}`, { factor });
     if (this.storage.kind === 'int64' && !Number.isInteger(factor))
-      throw new UnsupportedHistError(`Int64 storage can only be scaled by integers, got ${factor}`, { factor }, 'build the histogram with Double or Weight storage');
+      throw new UnsupportedHistError(
+        `Int64 storage can only be scaled by integers, got ${factor}`,
+        { factor },
+        'build the histogram with Double or Weight storage',
+      );
     const h = this.clone();
     scaleArrays(this.storage.kind, h.arrays, factor);
     if ((this.storage.kind === 'double' || this.storage.kind === 'int64') && factor !== 1) h.varianceKnown = false;
@@ -348,10 +397,15 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   /** Keep only the given axes (in the given order); every other axis is summed over, flow bins included. */
   project(...refs: AxisRef[]): Hist {
     const keep = refs.map((r) => this.axisIndex(r));
-    if (new Set(keep).size !== keep.length) throw new UnsupportedHistError(`project got an axis twice (${refs.join(', ')})`, { axes: refs });
+    if (new Set(keep).size !== keep.length)
+      throw new UnsupportedHistError(`project got an axis twice (${refs.join(', ')})`, { axes: refs });
     const target = this.axes.map((_, k) => keep.indexOf(k));
     const axes = keep.map((k) => this.axes[k]);
-    return this.rebuilt(axes, this.axes.map((a) => identityMap(a.extent)), target);
+    return this.rebuilt(
+      axes,
+      this.axes.map((a) => identityMap(a.extent)),
+      target,
+    );
   }
 
   /** Sum over the given axes, keeping the others in order. */
@@ -367,27 +421,55 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   slice(ref: AxisRef, start?: number, stop?: number, opts: { by?: 'bin' | 'value'; crop?: boolean } = {}): Hist {
     const k = this.axisIndex(ref);
     const a = this.axes[k];
-    if (a.kind === 'boolean') throw new UnsupportedHistError(`${describeAxis(a, k)} is boolean and cannot be sliced`, { axis: k }, 'use project or sumOver');
+    if (a.kind === 'boolean')
+      throw new UnsupportedHistError(
+        `${describeAxis(a, k)} is boolean and cannot be sliced`,
+        { axis: k },
+        'use project or sumOver',
+      );
     let lo = start ?? 0;
     let hi = stop ?? a.size;
     if (opts.by === 'value') {
-      if (isCategory(a)) throw new UnsupportedHistError(`slicing ${describeAxis(a, k)} by value is not supported`, { axis: k }, 'slice categories by bin number');
+      if (isCategory(a))
+        throw new UnsupportedHistError(
+          `slicing ${describeAxis(a, k)} by value is not supported`,
+          { axis: k },
+          'slice categories by bin number',
+        );
       lo = start === undefined ? 0 : a.bin(start);
       hi = stop === undefined ? a.size : a.bin(stop);
     }
     lo = Math.max(0, Math.min(a.size, Math.trunc(lo)));
     hi = Math.max(lo, Math.min(a.size, Math.trunc(hi)));
-    if (hi === lo) throw new UnsupportedHistError(`slice [${start}, ${stop}) of ${describeAxis(a, k)} keeps no bins`, { axis: k, start, stop });
+    if (hi === lo)
+      throw new UnsupportedHistError(`slice [${start}, ${stop}) of ${describeAxis(a, k)} keeps no bins`, {
+        axis: k,
+        start,
+        stop,
+      });
     let na: Axis;
     switch (a.kind) {
       case 'regular':
-        na = new Regular(hi - lo, a.edges[lo], a.edges[hi], { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow, ...(a.transform ? { transform: a.transform } : {}) });
+        na = new Regular(hi - lo, a.edges[lo], a.edges[hi], {
+          ...this.axisOptions(a),
+          underflow: a.underflow,
+          overflow: a.overflow,
+          ...(a.transform ? { transform: a.transform } : {}),
+        });
         break;
       case 'integer':
-        na = new Integer(a.lower + lo, a.lower + hi, { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow });
+        na = new Integer(a.lower + lo, a.lower + hi, {
+          ...this.axisOptions(a),
+          underflow: a.underflow,
+          overflow: a.overflow,
+        });
         break;
       case 'variable':
-        na = new Variable(a.edges.subarray(lo, hi + 1), { ...this.axisOptions(a), underflow: a.underflow, overflow: a.overflow });
+        na = new Variable(a.edges.subarray(lo, hi + 1), {
+          ...this.axisOptions(a),
+          underflow: a.underflow,
+          overflow: a.overflow,
+        });
         break;
       case 'int_category':
         na = a.withCategories(a.categories.slice(lo, hi));
@@ -410,7 +492,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const maps = this.axes.map((x, i) => (i === k ? m : identityMap(x.extent)));
     const axes = [...this.axes];
     axes[k] = na;
-    return this.rebuilt(axes, maps, axes.map((_, i) => i));
+    return this.rebuilt(
+      axes,
+      maps,
+      axes.map((_, i) => i),
+    );
   }
 
   /**
@@ -428,17 +514,27 @@ export class Hist implements Addable<Hist>, BinarySerializable {
         throw new AxisNotFoundError(
           `${describeAxis(a, k)} has no category ${JSON.stringify(bin)}`,
           { axis: k, category: bin },
-          a.size ? `closest: ${closest(String(bin), a.categories.map(String)).join(', ')}` : 'the axis has no categories yet',
+          a.size
+            ? `closest: ${closest(String(bin), a.categories.map(String)).join(', ')}`
+            : 'the axis has no categories yet',
         );
     } else if (a.kind === 'boolean') local = bin === true || bin === 1 ? 1 : 0;
     else local = Number(bin) + a.offset;
     if (!(local >= 0 && local < a.extent))
-      throw new AxisNotFoundError(`${describeAxis(a, k)} has no bin ${String(bin)}`, { axis: k, bin }, `bins are 0..${a.size - 1}`);
+      throw new AxisNotFoundError(
+        `${describeAxis(a, k)} has no bin ${String(bin)}`,
+        { axis: k, bin },
+        `bins are 0..${a.size - 1}`,
+      );
     const m = new Int32Array(a.extent).fill(-1);
     m[local] = 0;
     const maps = this.axes.map((x, i) => (i === k ? m : identityMap(x.extent)));
     const target = this.axes.map((_, i) => (i === k ? -1 : i < k ? i : i - 1));
-    return this.rebuilt(this.axes.filter((_, i) => i !== k), maps, target);
+    return this.rebuilt(
+      this.axes.filter((_, i) => i !== k),
+      maps,
+      target,
+    );
   }
 
   /** Merge every `factor` adjacent bins of a continuous axis; the bin count must divide (slice first). */
@@ -446,7 +542,9 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const k = this.axisIndex(ref);
     const a = this.axes[k];
     if (a.kind !== 'regular' && a.kind !== 'variable' && a.kind !== 'integer')
-      throw new UnsupportedHistError(`${describeAxis(a, k)} is ${a.kind}; only continuous axes can be rebinned`, { axis: k });
+      throw new UnsupportedHistError(`${describeAxis(a, k)} is ${a.kind}; only continuous axes can be rebinned`, {
+        axis: k,
+      });
     if (!Number.isInteger(factor) || factor < 1 || a.size % factor !== 0)
       throw new UnsupportedHistError(
         `${describeAxis(a, k)} has ${a.size} bins, not divisible by rebin factor ${factor}`,
@@ -457,7 +555,10 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const flow = { underflow: a.underflow, overflow: a.overflow };
     const na: Axis =
       a.kind === 'variable'
-        ? new Variable(Array.from({ length: m + 1 }, (_, i) => a.edges[i * factor]), { ...this.axisOptions(a), ...flow })
+        ? new Variable(
+            Array.from({ length: m + 1 }, (_, i) => a.edges[i * factor]),
+            { ...this.axisOptions(a), ...flow },
+          )
         : new Regular(m, a.lower, a.upper, {
             ...this.axisOptions(a),
             ...flow,
@@ -470,16 +571,29 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const maps = this.axes.map((x, i) => (i === k ? map : identityMap(x.extent)));
     const axes = [...this.axes];
     axes[k] = na;
-    return this.rebuilt(axes, maps, axes.map((_, i) => i));
+    return this.rebuilt(
+      axes,
+      maps,
+      axes.map((_, i) => i),
+    );
   }
 
   /** The merged accumulator over all bins (flow bins too when `flow`). */
   sum(opts: FlowOption = {}): BinSum {
     const maps = this.axes.map((a) => this.flowMap(a, opts.flow ?? false));
     const dst = this.storage.fields.map(() => new Float64Array(1));
-    remap(this.arrays, this.extents(), maps, this.axes.map(() => -1), dst, [], binMerger(this.storage.kind));
+    remap(
+      this.arrays,
+      this.extents(),
+      maps,
+      this.axes.map(() => -1),
+      dst,
+      [],
+      binMerger(this.storage.kind),
+    );
     const kind = this.storage.kind;
-    const variance = kind === 'double' || kind === 'int64' ? (this.varianceKnown ? dst[0][0] : null) : variancesOf(kind, dst)[0];
+    const variance =
+      kind === 'double' || kind === 'int64' ? (this.varianceKnown ? dst[0][0] : null) : variancesOf(kind, dst)[0];
     return { value: valuesOf(kind, dst)[0], variance, count: countsOf(kind, dst)[0] };
   }
 
@@ -506,7 +620,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   sampleVariances(opts: FlowOption = {}): Float64Array {
     const k = this.storage.kind;
     if (k !== 'mean' && k !== 'weighted_mean')
-      throw new UnsupportedHistError(`sampleVariances needs a Mean or WeightedMean storage, not ${k}`, { storage: k }, 'use variances()');
+      throw new UnsupportedHistError(
+        `sampleVariances needs a Mean or WeightedMean storage, not ${k}`,
+        { storage: k },
+        'use variances()',
+      );
     return this.inner(sampleVariancesOf(k, this.arrays), opts.flow ?? false);
   }
 
@@ -530,8 +648,16 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   /** Rebuild from `toBinaryParts` output (also registered as the 'ristretto.Hist' binary decoder). */
   static fromBinaryParts(header: unknown, buffers: ArrayBufferView[]): Hist {
     const h = header as Partial<BinaryHeader>;
-    if (typeof h !== 'object' || h === null || h.format !== 1 || !Array.isArray(h.axes) || !STORAGE_KINDS.includes(h.storage as StorageKind))
-      throw new HistFormatError('not a ristretto.Hist binary header (format 1)', { header: JSON.stringify(header)?.slice(0, 200) });
+    if (
+      typeof h !== 'object' ||
+      h === null ||
+      h.format !== 1 ||
+      !Array.isArray(h.axes) ||
+      !STORAGE_KINDS.includes(h.storage as StorageKind)
+    )
+      throw new HistFormatError('not a ristretto.Hist binary header (format 1)', {
+        header: JSON.stringify(header)?.slice(0, 200),
+      });
     const storage = storageOf(h.storage!);
     const hist = new Hist(...h.axes.map((a, i) => axisFromUHI(a, `axis ${i}`)), {
       storage,
@@ -540,11 +666,16 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       metadata: h.metadata ?? {},
     });
     if (buffers.length !== storage.fields.length)
-      throw new HistFormatError(`expected ${storage.fields.length} buffers for ${storage.kind} storage, got ${buffers.length}`, { storage: storage.kind });
+      throw new HistFormatError(
+        `expected ${storage.fields.length} buffers for ${storage.kind} storage, got ${buffers.length}`,
+        { storage: storage.kind },
+      );
     const n = hist.arrays[0].length;
     hist.arrays = buffers.map((b, i) => {
       if (b.byteLength !== n * 8)
-        throw new HistFormatError(`buffer ${i} has ${b.byteLength} bytes, expected ${n * 8} (${n} bins)`, { buffer: i });
+        throw new HistFormatError(`buffer ${i} has ${b.byteLength} bytes, expected ${n * 8} (${n} bins)`, {
+          buffer: i,
+        });
       // copy: the transport's buffer may be shared or unaligned
       const out = new Float64Array(n);
       new Uint8Array(out.buffer).set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
@@ -556,7 +687,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   }
 
   /** Build a histogram from axes and raw field arrays (flow bins included, row-major); the arrays are adopted. */
-  static fromArrays(axes: readonly Axis[], opts: HistOptions & { entries?: number; varianceKnown?: boolean }, arrays: Float64Array[]): Hist {
+  static fromArrays(
+    axes: readonly Axis[],
+    opts: HistOptions & { entries?: number; varianceKnown?: boolean },
+    arrays: Float64Array[],
+  ): Hist {
     const h = new Hist(...axes, opts);
     if (arrays.length !== h.arrays.length || arrays.some((a) => a.length !== h.arrays[0].length))
       throw new HistFormatError(
@@ -577,7 +712,12 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 
   /** New histogram from a re-layout of this one's bins. */
   private rebuilt(axes: Axis[], maps: Int32Array[], target: number[]): Hist {
-    const h = new Hist(...axes, { storage: this.storage, name: this.name, label: this.label, metadata: { ...this.metadata } });
+    const h = new Hist(...axes, {
+      storage: this.storage,
+      name: this.name,
+      label: this.label,
+      metadata: { ...this.metadata },
+    });
     remap(this.arrays, this.extents(), maps, target, h.arrays, h.extents(), binMerger(this.storage.kind));
     h.entries = this.entries;
     h.varianceKnown = this.varianceKnown;
@@ -606,7 +746,15 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     const copy: BinMerger = (d, di, s, si) => {
       d[0][di] = s[0][si];
     };
-    remap([full], this.extents(), maps, this.axes.map((_, i) => i), [out], this.shape(), copy);
+    remap(
+      [full],
+      this.extents(),
+      maps,
+      this.axes.map((_, i) => i),
+      [out],
+      this.shape(),
+      copy,
+    );
     return out;
   }
 }

@@ -117,8 +117,8 @@ export function loadPainter(): Promise<Painter> {
     // ROOT's default 10 % left margin clips the value-axis title next to five-digit tick labels.
     (core as unknown as { gStyle: { fPadLeftMargin: number } }).gStyle.fPadLeftMargin = 0.13;
     return {
-    makeSVG: m['makeSVG'] as Painter['makeSVG'],
-    svgToImage: m['svgToImage'] as Painter['svgToImage'],
+      makeSVG: m['makeSVG'] as Painter['makeSVG'],
+      svgToImage: m['svgToImage'] as Painter['svgToImage'],
     };
   });
   return painter;

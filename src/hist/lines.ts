@@ -3,7 +3,19 @@
  * lines such as ideal scaling, and the legend placed in the corner where it covers the least data.
  * The scaling study's makespan/speed-up plots use it.
  */
-import { axes, legend, legendSize, linearTicks, logTicks, PALETTE, Scale, svgDocument, text, type Frame, type LegendEntry } from './figure.ts';
+import {
+  axes,
+  legend,
+  legendSize,
+  linearTicks,
+  logTicks,
+  PALETTE,
+  Scale,
+  svgDocument,
+  text,
+  type Frame,
+  type LegendEntry,
+} from './figure.ts';
 import { svgToPNGBundled } from './fonts.ts';
 import { UnsupportedHistError } from './errors.ts';
 
@@ -57,7 +69,12 @@ function range(vals: number[], log: boolean): [number, number] {
  * );
  */
 export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): string {
-  if (!series.length || series.every((s) => !s.x.length)) throw new UnsupportedHistError('a line plot needs at least one series with points', {}, 'give series with x and y values');
+  if (!series.length || series.every((s) => !s.x.length))
+    throw new UnsupportedHistError(
+      'a line plot needs at least one series with points',
+      {},
+      'give series with x and y values',
+    );
   const size = o.fontSize ?? 15;
   const width = o.width ?? 640;
   const height = o.height ?? 480;
@@ -75,7 +92,9 @@ export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): 
     xTicks.major = [...new Set(xsAll)].sort((a, b) => a - b);
     xTicks.minor = [];
   }
-  const body: string[] = [`<clipPath id="frame"><rect x="${f.x0}" y="${f.y0}" width="${f.x1 - f.x0}" height="${f.y1 - f.y0}"/></clipPath>`];
+  const body: string[] = [
+    `<clipPath id="frame"><rect x="${f.x0}" y="${f.y0}" width="${f.x1 - f.x0}" height="${f.y1 - f.y0}"/></clipPath>`,
+  ];
   const entries: LegendEntry[] = [];
   const samples: Array<[number, number]> = [];
   let ci = 0;
@@ -88,17 +107,30 @@ export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): 
       let bars = '';
       s.x.forEach((x, i) => {
         const e = s.ey?.[i] ?? 0;
-        if (e > 0) bars += `M${xs.px(x).toFixed(1)},${ys.px(s.y[i] + e).toFixed(1)}V${ys.px(Math.max(s.y[i] - e, o.logy ? ylo : -Infinity)).toFixed(1)}`;
+        if (e > 0)
+          bars += `M${xs.px(x).toFixed(1)},${ys.px(s.y[i] + e).toFixed(1)}V${ys.px(Math.max(s.y[i] - e, o.logy ? ylo : -Infinity)).toFixed(1)}`;
       });
       g += `<path d="${bars}" stroke="${color}" stroke-width="1.5"/>`;
-      g += pts.map(([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="4" fill="${color}"/>`).join('');
+      g += pts
+        .map(([px, py]) => `<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="4" fill="${color}"/>`)
+        .join('');
     }
     body.push(`<g class="series" clip-path="url(#frame)">${g}</g>`);
-    entries.push({ label: s.label, kind: s.reference ? 'line' : 'points', color, ...(s.reference ? { dash: '6 4' } : {}) });
+    entries.push({
+      label: s.label,
+      kind: s.reference ? 'line' : 'points',
+      color,
+      ...(s.reference ? { dash: '6 4' } : {}),
+    });
     // sample the polyline densely: the legend must avoid lines as well as markers
     for (let i = 0; i < pts.length; i++) {
       samples.push(pts[i]);
-      if (i + 1 < pts.length) for (let t = 1; t < 20; t++) samples.push([pts[i][0] + ((pts[i + 1][0] - pts[i][0]) * t) / 20, pts[i][1] + ((pts[i + 1][1] - pts[i][1]) * t) / 20]);
+      if (i + 1 < pts.length)
+        for (let t = 1; t < 20; t++)
+          samples.push([
+            pts[i][0] + ((pts[i + 1][0] - pts[i][0]) * t) / 20,
+            pts[i][1] + ((pts[i + 1][1] - pts[i][1]) * t) / 20,
+          ]);
     }
   }
   body.push(axes(f, { xScale: xs, yScale: ys, xTicks, yTicks, xTitle: o.xlabel, yTitle: o.ylabel, size }));
@@ -110,10 +142,12 @@ export function linePlotSVG(series: readonly LineSeries[], o: LinePlotOptions): 
     [f.x1 - ls.w - pad, f.y1 - ls.h - pad],
     [f.x0 + pad + 8, f.y1 - ls.h - pad],
   ];
-  const cover = ([x, y]: [number, number]) => samples.filter(([px, py]) => px >= x - 6 && px <= x + ls.w + 6 && py >= y - 6 && py <= y + ls.h + 6).length;
+  const cover = ([x, y]: [number, number]) =>
+    samples.filter(([px, py]) => px >= x - 6 && px <= x + ls.w + 6 && py >= y - 6 && py <= y + ls.h + 6).length;
   const best = corners.reduce((a, b) => (cover(b) < cover(a) ? b : a));
   body.push(`<g class="legend">${legend(entries, best[0], best[1], size)}</g>`);
-  if (o.title) body.push(text(f.x0, f.y0 - 10, o.title.replace(/&/g, '&amp;').replace(/</g, '&lt;'), { size: size * 1.1 }));
+  if (o.title)
+    body.push(text(f.x0, f.y0 - 10, o.title.replace(/&/g, '&amp;').replace(/</g, '&lt;'), { size: size * 1.1 }));
   return svgDocument(width, height, body.join('\n'));
 }
 

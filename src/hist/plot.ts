@@ -6,7 +6,15 @@
 import { isCategory, type Axis } from './axes.ts';
 import { UnsupportedHistError } from './errors.ts';
 import type { AxisRef, Hist } from './hist.ts';
-import { create, createHistogram, createTHStack, kNoStats, loadPainter, type RootHist, type RootList } from './jsroot.ts';
+import {
+  create,
+  createHistogram,
+  createTHStack,
+  kNoStats,
+  loadPainter,
+  type RootHist,
+  type RootList,
+} from './jsroot.ts';
 import { toROOT } from './root.ts';
 
 /** Options of the plot functions. */
@@ -40,7 +48,11 @@ function defaultOption(h: Hist): string {
 
 function rootFor(h: Hist, opts: PlotOptions): RootHist {
   if (h.ndim !== 1 && h.ndim !== 2)
-    throw new UnsupportedHistError(`plots need a 1-D or 2-D histogram, this one has ${h.ndim} axes`, { ndim: h.ndim }, 'project first');
+    throw new UnsupportedHistError(
+      `plots need a 1-D or 2-D histogram, this one has ${h.ndim} axes`,
+      { ndim: h.ndim },
+      'project first',
+    );
   const r = toROOT(h, { title: opts.title ?? h.label, valueTitle: opts.valueTitle ?? (h.ndim === 1 ? 'Entries' : '') });
   r.fBits |= kNoStats;
   r.fYaxis.fTitleOffset = 1.5; // keep the value-axis title clear of the tick labels
@@ -55,7 +67,12 @@ function rootFor(h: Hist, opts: PlotOptions): RootHist {
  */
 export async function plotSVG(h: Hist, opts: PlotOptions = {}): Promise<string> {
   const p = await loadPainter();
-  return p.makeSVG({ object: rootFor(h, opts), option: `${opts.option ?? defaultOption(h)};nostat`, width: opts.width ?? 800, height: opts.height ?? 500 });
+  return p.makeSVG({
+    object: rootFor(h, opts),
+    option: `${opts.option ?? defaultOption(h)};nostat`,
+    width: opts.width ?? 800,
+    height: opts.height ?? 500,
+  });
 }
 
 /** PNG bytes of an SVG made by jsroot (rendered by jsroot's resvg path). */
@@ -99,7 +116,8 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): P
   const x = otherAxis(h, k);
   const labels = cat.kind === 'boolean' ? ['false', 'true'] : cat.categories.map(String);
   const isData = new Set(opts.data ?? []);
-  const slice = (i: number, label: string): RootHist => toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), { name: `${h.name || 'h'}_${i}`, title: label });
+  const slice = (i: number, label: string): RootHist =>
+    toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), { name: `${h.name || 'h'}_${i}`, title: label });
   const layers: Array<{ label: string; hist: RootHist }> = [];
   const data: Array<{ label: string; hist: RootHist }> = [];
   labels.forEach((label, i) => {
@@ -130,7 +148,8 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): P
     let sum = 0;
     for (const l of layers) sum += l.hist.fArray[b] ?? 0;
     top = Math.max(top, sum);
-    for (const d of data) top = Math.max(top, (d.hist.fArray[b] ?? 0) + Math.sqrt(d.hist.fSumw2?.[b] ?? d.hist.fArray[b] ?? 0));
+    for (const d of data)
+      top = Math.max(top, (d.hist.fArray[b] ?? 0) + Math.sqrt(d.hist.fSumw2?.[b] ?? d.hist.fArray[b] ?? 0));
   }
   if (top > 0) {
     frame.fMaximum = top * 1.3;
@@ -140,7 +159,15 @@ export async function stackSVG(h: Hist, by: AxisRef, opts: StackOptions = {}): P
 
   const entries = data.length + layers.length;
   const legend = create('TLegend');
-  Object.assign(legend, { fX1NDC: 0.68, fY1NDC: 0.88 - 0.06 * entries, fX2NDC: 0.88, fY2NDC: 0.88, fTextSize: 0.035, fTextFont: 42, fBorderSize: 0 });
+  Object.assign(legend, {
+    fX1NDC: 0.68,
+    fY1NDC: 0.88 - 0.06 * entries,
+    fX2NDC: 0.88,
+    fY2NDC: 0.88,
+    fTextSize: 0.035,
+    fTextFont: 42,
+    fBorderSize: 0,
+  });
   Object.assign(legend, { fX1: legend['fX1NDC'], fY1: legend['fY1NDC'], fX2: legend['fX2NDC'], fY2: legend['fY2NDC'] });
   for (const d of data) {
     const e = create('TLegendEntry');

@@ -9,7 +9,20 @@
  */
 import { isCategory, isContinuous, type Axis } from './axes.ts';
 import { UnsupportedHistError } from './errors.ts';
-import { axes, esc, experimentLabels, legend, legendSize, linearTicks, logTicks, PALETTE, Scale, svgDocument, type Frame, type LegendEntry } from './figure.ts';
+import {
+  axes,
+  esc,
+  experimentLabels,
+  legend,
+  legendSize,
+  linearTicks,
+  logTicks,
+  PALETTE,
+  Scale,
+  svgDocument,
+  type Frame,
+  type LegendEntry,
+} from './figure.ts';
 import { svgToPNGBundled } from './fonts.ts';
 import type { AxisRef, Hist } from './hist.ts';
 
@@ -60,7 +73,11 @@ function seriesOf(h: Hist, label: string): Series {
 }
 
 function sum(a: readonly Series[], n: number): Series {
-  const s: Series = { label: a.map((x) => x.label).join(' + '), values: new Float64Array(n), variances: new Float64Array(n) };
+  const s: Series = {
+    label: a.map((x) => x.label).join(' + '),
+    values: new Float64Array(n),
+    variances: new Float64Array(n),
+  };
   for (const x of a)
     for (let i = 0; i < n; i++) {
       s.values[i] += x.values[i];
@@ -70,12 +87,16 @@ function sum(a: readonly Series[], n: number): Series {
 }
 
 /** What to draw: the x axis, the stacked series, the data series. */
-function decompose(h: Hist, opts: FigureOptions): { x: Axis; stack: Series[]; data: Series | undefined; single: Series | undefined } {
+function decompose(
+  h: Hist,
+  opts: FigureOptions,
+): { x: Axis; stack: Series[]; data: Series | undefined; single: Series | undefined } {
   if (h.ndim === 1) {
     const x = h.axes[0];
     return { x, stack: [], data: undefined, single: seriesOf(h, h.label || h.name || 'histogram') };
   }
-  const k = opts.by !== undefined ? h.axisIndex(opts.by) : h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean');
+  const k =
+    opts.by !== undefined ? h.axisIndex(opts.by) : h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean');
   if (h.ndim !== 2 || k < 0 || !(isCategory(h.axes[k]) || h.axes[k].kind === 'boolean'))
     throw new UnsupportedHistError(
       `figures draw a 1-D histogram or a (category × axis) one; this one has ${h.ndim} axes (${h.axes.map((a) => a.kind).join(', ')})`,
@@ -84,7 +105,10 @@ function decompose(h: Hist, opts: FigureOptions): { x: Axis; stack: Series[]; da
     );
   const cat = h.axes[k];
   const x = h.axes[1 - k];
-  const labels = cat.kind === 'boolean' ? ['false', 'true'] : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
+  const labels =
+    cat.kind === 'boolean'
+      ? ['false', 'true']
+      : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
   const isData = new Set(opts.data ?? []);
   const stack: Series[] = [];
   const data: Series[] = [];
@@ -107,14 +131,25 @@ function decompose(h: Hist, opts: FigureOptions): { x: Axis; stack: Series[]; da
  */
 export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const { x, stack, data, single } = decompose(h, opts);
-  if (!isContinuous(x)) throw new UnsupportedHistError(`the plotted axis "${x.name}" is ${x.kind}; figures need a continuous axis`, { axis: x.name }, 'plot a Regular, Variable or Integer axis');
+  if (!isContinuous(x))
+    throw new UnsupportedHistError(
+      `the plotted axis "${x.name}" is ${x.kind}; figures need a continuous axis`,
+      { axis: x.name },
+      'plot a Regular, Variable or Integer axis',
+    );
   const n = x.size;
   const edges = x.edges;
   const widths = Float64Array.from({ length: n }, (_, i) => edges[i + 1] - edges[i]);
   const uniform = widths.every((w) => Math.abs(w - widths[0]) <= 1e-9 * Math.abs(widths[0]));
   const density = opts.density ?? !uniform;
   const scaleSeries = (s: Series | undefined): Series | undefined =>
-    s && density ? { label: s.label, values: s.values.map((v, i) => v / widths[i]), variances: s.variances.map((v, i) => v / (widths[i] * widths[i])) } : s;
+    s && density
+      ? {
+          label: s.label,
+          values: s.values.map((v, i) => v / widths[i]),
+          variances: s.variances.map((v, i) => v / (widths[i] * widths[i])),
+        }
+      : s;
   const st = stack.map((s) => scaleSeries(s)!);
   const dt = scaleSeries(data);
   const one = scaleSeries(single);
@@ -133,7 +168,8 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   // legend entries and size decide the headroom
   const entries: LegendEntry[] = [];
   if (dt) entries.push({ label: data!.label, kind: 'points', color: 'black' });
-  for (let i = st.length - 1; i >= 0; i--) entries.push({ label: st[i].label, kind: 'fill', color: PALETTE[i % PALETTE.length] });
+  for (let i = st.length - 1; i >= 0; i--)
+    entries.push({ label: st[i].label, kind: 'fill', color: PALETTE[i % PALETTE.length] });
   if (total && st.length) entries.push({ label: 'Stat. unc.', kind: 'band', color: '#555' });
   const lsize = legendSize(entries, size);
 
@@ -173,15 +209,22 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const yExponent = !opts.logy && maxTick >= 1e5 ? Math.floor(Math.log10(maxTick)) : 0;
   const xs = new Scale(edges[0], edges[n], main.x0, main.x1);
   const ys = new Scale(ylo, yhi, main.y1, main.y0, Boolean(opts.logy));
-  const xTicks = x.kind === 'integer' && n <= 20 ? { major: Array.from({ length: n + 1 }, (_, i) => edges[i]).filter((_, i) => n <= 10 || i % 2 === 0), minor: [] } : linearTicks(edges[0], edges[n], 7);
+  const xTicks =
+    x.kind === 'integer' && n <= 20
+      ? { major: Array.from({ length: n + 1 }, (_, i) => edges[i]).filter((_, i) => n <= 10 || i % 2 === 0), minor: [] }
+      : linearTicks(edges[0], edges[n], 7);
 
   const xTitle = opts.xlabel ?? x.title;
   const unit = unitOf(xTitle);
   const w0 = +widths[0].toPrecision(3);
-  const yTitle = opts.ylabel ?? (density ? (unit ? `Events / ${unit}` : 'Events / bin width') : unit ? `Events / ${w0} ${unit}` : 'Events');
+  const yTitle =
+    opts.ylabel ??
+    (density ? (unit ? `Events / ${unit}` : 'Events / bin width') : unit ? `Events / ${w0} ${unit}` : 'Events');
 
   const body: string[] = [];
-  body.push(`<clipPath id="main"><rect x="${main.x0}" y="${main.y0}" width="${main.x1 - main.x0}" height="${main.y1 - main.y0}"/></clipPath>`);
+  body.push(
+    `<clipPath id="main"><rect x="${main.x0}" y="${main.y0}" width="${main.x1 - main.x0}" height="${main.y1 - main.y0}"/></clipPath>`,
+  );
   const plot: string[] = [];
   const yBottom = opts.logy ? ylo : 0;
   // stacked simulation: each layer a filled band between the running sums
@@ -224,7 +267,8 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   if (dt) plot.push(errorBars(dt, edges, xs, ys, 'black', true));
   body.push(`<g clip-path="url(#main)">${plot.join('\n')}</g>`);
   body.push(axes(main, { xScale: xs, yScale: ys, xTicks, yTicks, xLabels: !ratio, xTitle, yTitle, size, yExponent }));
-  if (entries.length > 1 || (entries.length === 1 && opts.label)) body.push(legend(entries, main.x1 - lsize.w - 14, main.y0 + 10, size));
+  if (entries.length > 1 || (entries.length === 1 && opts.label))
+    body.push(legend(entries, main.x1 - lsize.w - 14, main.y0 + 10, size));
   body.push(experimentLabels(frame, { label: opts.label, lumi: opts.lumi, sqrts: opts.sqrts, size }));
 
   if (ratio && lower && dt && total) {
@@ -247,7 +291,9 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
     const rTicks = linearTicks(lo, hi, 3);
     // keep the top tick label from touching the main panel's bottom label
     rTicks.major = rTicks.major.filter((v) => v < hi - 1e-9 || hi - lo < 0.3);
-    const rp: string[] = [`<clipPath id="lower"><rect x="${lower.x0}" y="${lower.y0}" width="${lower.x1 - lower.x0}" height="${lower.y1 - lower.y0}"/></clipPath>`];
+    const rp: string[] = [
+      `<clipPath id="lower"><rect x="${lower.x0}" y="${lower.y0}" width="${lower.x1 - lower.x0}" height="${lower.y1 - lower.y0}"/></clipPath>`,
+    ];
     let band = '';
     for (let i = 0; i < n; i++) {
       const m = total.values[i];
@@ -255,7 +301,9 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
       const e = Math.sqrt(total.variances[i]) / m;
       band += `M${rxs.px(edges[i]).toFixed(1)},${rs.px(1 + e).toFixed(1)}H${rxs.px(edges[i + 1]).toFixed(1)}V${rs.px(1 - e).toFixed(1)}H${rxs.px(edges[i]).toFixed(1)}Z`;
     }
-    rp.push(`<g clip-path="url(#lower)"><path class="ratio-band" d="${band}" fill="url(#hatch)" stroke="none"/><path d="M${lower.x0},${rs.px(1).toFixed(1)}H${lower.x1}" stroke="#666" stroke-dasharray="4 3"/>${errorBars(r, edges, rxs, rs, 'black', true, 'ratio')}</g>`);
+    rp.push(
+      `<g clip-path="url(#lower)"><path class="ratio-band" d="${band}" fill="url(#hatch)" stroke="none"/><path d="M${lower.x0},${rs.px(1).toFixed(1)}H${lower.x1}" stroke="#666" stroke-dasharray="4 3"/>${errorBars(r, edges, rxs, rs, 'black', true, 'ratio')}</g>`,
+    );
     rp.push(axes(lower, { xScale: rxs, yScale: rs, xTicks, yTicks: rTicks, xTitle, yTitle: 'Data / Sim.', size }));
     body.push(rp.join('\n'));
   }
@@ -263,7 +311,15 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
 }
 
 /** Points with vertical error bars (and half-bin horizontal bars for data); empty bins are left out. */
-function errorBars(s: Series, edges: Float64Array, xs: Scale, ys: Scale, color: string, points: boolean, cls = points ? 'data' : 'errors'): string {
+function errorBars(
+  s: Series,
+  edges: Float64Array,
+  xs: Scale,
+  ys: Scale,
+  color: string,
+  points: boolean,
+  cls = points ? 'data' : 'errors',
+): string {
   let bars = '';
   let dots = '';
   for (let i = 0; i < s.values.length; i++) {
@@ -285,5 +341,3 @@ function errorBars(s: Series, edges: Float64Array, xs: Scale, ys: Scale, color: 
 export function figurePNG(h: Hist, opts: FigureOptions & { scale?: number } = {}): Uint8Array {
   return svgToPNGBundled(figureSVG(h, opts), { scale: opts.scale });
 }
-
-

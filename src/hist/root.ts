@@ -64,7 +64,11 @@ function coordinates(a: Axis): Float64Array {
 export function toROOT(h: Hist, opts: ToROOTOptions = {}): RootHist {
   const nd = h.ndim;
   if (nd < 1 || nd > 3)
-    throw new UnsupportedHistError(`ROOT histograms have 1 to 3 axes, this one has ${nd}`, { ndim: nd }, 'project onto at most three axes first');
+    throw new UnsupportedHistError(
+      `ROOT histograms have 1 to 3 axes, this one has ${nd}`,
+      { ndim: nd },
+      'project onto at most three axes first',
+    );
   const kind = h.storage.kind;
   if (kind === 'mean' || kind === 'weighted_mean')
     throw new UnsupportedHistError(

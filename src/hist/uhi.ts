@@ -66,10 +66,13 @@ function flatten(nd: unknown, shape: readonly number[], field: string): Float64A
   const walk = (x: unknown, depth: number): void => {
     if (Array.isArray(x)) {
       if (depth < shape.length && x.length !== shape[depth])
-        throw new HistFormatError(`storage '${field}': axis ${depth} has ${x.length} entries, expected ${shape[depth]} (flow bins included)`, {
-          field,
-          depth,
-        });
+        throw new HistFormatError(
+          `storage '${field}': axis ${depth} has ${x.length} entries, expected ${shape[depth]} (flow bins included)`,
+          {
+            field,
+            depth,
+          },
+        );
       for (const y of x) walk(y, depth + 1);
     } else if (typeof x === 'number' || x === null) {
       if (pos >= n) throw new HistFormatError(`storage '${field}' has more than ${n} bins`, { field });
@@ -77,9 +80,14 @@ function flatten(nd: unknown, shape: readonly number[], field: string): Float64A
     } else throw new HistFormatError(`storage '${field}' holds a ${typeof x}, expected numbers`, { field });
   };
   if (typeof nd === 'string')
-    throw new UnsupportedHistError(`storage '${field}' is a path (${nd}); external bin data is not supported`, { field }, 'inline the arrays');
+    throw new UnsupportedHistError(
+      `storage '${field}' is a path (${nd}); external bin data is not supported`,
+      { field },
+      'inline the arrays',
+    );
   walk(nd, 0);
-  if (pos !== n) throw new HistFormatError(`storage '${field}' has ${pos} bins, expected ${n}`, { field, got: pos, expected: n });
+  if (pos !== n)
+    throw new HistFormatError(`storage '${field}' has ${pos} bins, expected ${n}`, { field, got: pos, expected: n });
   return out;
 }
 
@@ -186,7 +194,13 @@ export function toUHI(h: Hist, opts: UHIOptions = {}): UHIHistogram {
         type: 'mean',
         counts: f('count'),
         values: f('value'),
-        variances: nest(sampleVariancesOf('mean', h.storage.fields.map((x) => h.field(x))), shape),
+        variances: nest(
+          sampleVariancesOf(
+            'mean',
+            h.storage.fields.map((x) => h.field(x)),
+          ),
+          shape,
+        ),
       };
       break;
     case 'weighted_mean':
@@ -195,7 +209,13 @@ export function toUHI(h: Hist, opts: UHIOptions = {}): UHIHistogram {
         sum_of_weights: f('sum_of_weights'),
         sum_of_weights_squared: f('sum_of_weights_squared'),
         values: f('value'),
-        variances: nest(sampleVariancesOf('weighted_mean', h.storage.fields.map((x) => h.field(x))), shape),
+        variances: nest(
+          sampleVariancesOf(
+            'weighted_mean',
+            h.storage.fields.map((x) => h.field(x)),
+          ),
+          shape,
+        ),
       };
       break;
   }
@@ -252,7 +272,11 @@ export function fromUHI(raw: unknown): Hist {
   const st = d.storage as Record<string, unknown> | undefined;
   const kind = st ? STORAGE_FROM_UHI[String(st['type'])] : undefined;
   if (!st || !kind)
-    throw new HistFormatError(`unknown UHI storage type ${JSON.stringify(st?.['type'])}`, {}, 'expected int, double, weighted, mean or weighted_mean');
+    throw new HistFormatError(
+      `unknown UHI storage type ${JSON.stringify(st?.['type'])}`,
+      {},
+      'expected int, double, weighted, mean or weighted_mean',
+    );
   const axes = d.axes.map((a, i) => axisFromUHI(a, `axis ${i}`));
   const meta: UHIMetadata = { ...(d.metadata ?? {}) };
   const varianceKnown = meta['_variance_known'] !== false;
@@ -262,7 +286,11 @@ export function fromUHI(raw: unknown): Hist {
   delete meta['name'];
   delete meta['label'];
   const storage = storageOf(kind);
-  const empty = Hist.fromArrays(axes, { storage, name, label, metadata: meta, varianceKnown }, storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent)))));
+  const empty = Hist.fromArrays(
+    axes,
+    { storage, name, label, metadata: meta, varianceKnown },
+    storage.fields.map(() => new Float64Array(sizeOf(axes.map((a) => a.extent)))),
+  );
   const fields = UHI_FIELDS[kind];
   if (!fields.some((f) => f in st)) return withEntries(empty, d);
   const shape = axes.map((a) => a.extent);
@@ -292,12 +320,14 @@ function sparseToDense(st: Record<string, unknown>, fields: string[], shape: num
   const cols = fields.map(() => new Float64Array(sizeOf(shape)));
   fields.forEach((f, c) => {
     const vals = st[f];
-    if (!Array.isArray(vals)) throw new HistFormatError(`sparse storage: '${f}' must be a flat number array`, { field: f });
+    if (!Array.isArray(vals))
+      throw new HistFormatError(`sparse storage: '${f}' must be a flat number array`, { field: f });
     vals.forEach((v, j) => {
       let at = 0;
       for (let k = 0; k < shape.length; k++) {
         const b = (index[k] as number[])[j];
-        if (!(b >= 0 && b < shape[k])) throw new HistFormatError(`sparse storage: index ${b} out of range on axis ${k}`, { axis: k });
+        if (!(b >= 0 && b < shape[k]))
+          throw new HistFormatError(`sparse storage: index ${b} out of range on axis ${k}`, { axis: k });
         at += b * strides[k];
       }
       cols[c][at] = v === null ? NaN : (v as number);
@@ -320,7 +350,8 @@ function withEntries(h: Hist, d: UHIHistogram): Hist {
 
 /** Every histogram of a UHI document. */
 export function fromUHIDocument(doc: unknown): Record<string, Hist> {
-  if (typeof doc !== 'object' || doc === null) throw new HistFormatError('a UHI document is an object of name → histogram', {});
+  if (typeof doc !== 'object' || doc === null)
+    throw new HistFormatError('a UHI document is an object of name → histogram', {});
   const out: Record<string, Hist> = {};
   for (const [k, v] of Object.entries(doc)) out[k] = fromUHI(v);
   return out;
@@ -334,7 +365,8 @@ const NINF = '\u0000-Infinity\u0000';
 export function stringifyUHI(value: unknown, space?: number): string {
   const text = JSON.stringify(
     value,
-    (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? NAN : v > 0 ? INF : NINF) : v),
+    (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? NAN : v > 0 ? INF : NINF) : v,
     space,
   );
   return text
@@ -358,15 +390,19 @@ export function parseUHI(text: string): unknown {
     }
     let matched = false;
     if (ch === 'N' || ch === 'I' || ch === '-')
-      for (const [tok, rep] of [['-Infinity', NINF], ['Infinity', INF], ['NaN', NAN]] as const) {
-      if (text.startsWith(tok, i)) {
-        out += text.slice(from, i) + JSON.stringify(rep);
-        i += tok.length;
-        from = i;
-        matched = true;
-        break;
+      for (const [tok, rep] of [
+        ['-Infinity', NINF],
+        ['Infinity', INF],
+        ['NaN', NAN],
+      ] as const) {
+        if (text.startsWith(tok, i)) {
+          out += text.slice(from, i) + JSON.stringify(rep);
+          i += tok.length;
+          from = i;
+          matched = true;
+          break;
+        }
       }
-    }
     if (!matched) i++;
   }
   out += text.slice(from);

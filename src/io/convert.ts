@@ -85,12 +85,21 @@ export function chunkEdges(boundaries: readonly number[], start: number, stop: n
 export async function convert(reader: EventReader, outPath: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
   const format = opts.format ?? formatOfPath(outPath);
   if (!format) {
-    throw new ConvertError(`cannot tell the output format of ${outPath}`, { file: outPath }, 'name the output *.parquet, *.arrow, *.feather or *.root, or pass format');
+    throw new ConvertError(
+      `cannot tell the output format of ${outPath}`,
+      { file: outPath },
+      'name the output *.parquet, *.arrow, *.feather or *.root, or pass format',
+    );
   }
   const start = opts.entryStart ?? 0;
   const stop = opts.entryStop ?? reader.numEntries;
   const target = opts.chunkSize ?? 100_000;
-  if (!(Number.isInteger(target) && target > 0)) throw new ConvertError(`chunkSize must be a positive integer, got ${target}`, { chunkSize: target }, 'pass e.g. 100000');
+  if (!(Number.isInteger(target) && target > 0))
+    throw new ConvertError(
+      `chunkSize must be a positive integer, got ${target}`,
+      { chunkSize: target },
+      'pass e.g. 100000',
+    );
   if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > reader.numEntries) {
     throw new ConvertError(
       `entry range [${start}, ${stop}) is outside [0, ${reader.numEntries}] of ${reader.path}`,
@@ -105,7 +114,11 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   // yet: left out of "all", refused by name.
   const nested = (n: string) => format === 'root' && infos.get(n)?.kind === 'jagged2';
   const skipped = opts.branches ? [] : [...infos.keys()].filter(nested);
-  const requested = expandBranchPatterns(opts.branches ?? [...infos.keys()].filter((n) => !nested(n)), [...infos.keys()], reader);
+  const requested = expandBranchPatterns(
+    opts.branches ?? [...infos.keys()].filter((n) => !nested(n)),
+    [...infos.keys()],
+    reader,
+  );
   const refusedNested = requested.filter(nested);
   if (refusedNested.length) {
     throw new ConvertError(
@@ -130,7 +143,8 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   let chunks = 0;
   let writer: { write(c: Record<string, Column>): void; close(): Promise<void>; abort?(): void } | undefined;
   // the zstd wasm loads asynchronously, once, before anything is written (basket compression is sync)
-  if (format === 'root' && opts.compression === 'zstd') await prepareCompression({ codec: 'zstd', level: opts.compressionLevel ?? DEFAULT_LEVEL.zstd });
+  if (format === 'root' && opts.compression === 'zstd')
+    await prepareCompression({ codec: 'zstd', level: opts.compressionLevel ?? DEFAULT_LEVEL.zstd });
   try {
     writer =
       format === 'parquet'
@@ -152,22 +166,56 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     rmSync(tmpPath, { force: true });
     throw e;
   }
-  return { path: outPath, format, entries: stop - start, branches: names, chunks, ...(skipped.length ? { skipped } : {}) };
+  return {
+    path: outPath,
+    format,
+    entries: stop - start,
+    branches: names,
+    chunks,
+    ...(skipped.length ? { skipped } : {}),
+  };
 }
 
 /** ROOT's defaults per codec (fCompress 101, 404, 505). */
 const DEFAULT_LEVEL: Record<RootCodec, number> = { zlib: 1, lz4: 4, zstd: 5, none: 0 };
 
 /** The TTree writer for `names`: kinds and counters from the reader's branch metadata. */
-function rootWriter(tmpPath: string, outPath: string, reader: EventReader, names: readonly string[], infos: ReadonlyMap<string, BranchInfo>, opts: ConvertOptions): RootTreeWriter {
+function rootWriter(
+  tmpPath: string,
+  outPath: string,
+  reader: EventReader,
+  names: readonly string[],
+  infos: ReadonlyMap<string, BranchInfo>,
+  opts: ConvertOptions,
+): RootTreeWriter {
   const codec = opts.compression ?? 'zlib';
-  if (!['zlib', 'lz4', 'zstd', 'none'].includes(codec)) throw new ConvertError(`unknown ROOT compression '${codec}'`, { compression: codec }, 'choose zlib, lz4, zstd or none');
+  if (!['zlib', 'lz4', 'zstd', 'none'].includes(codec))
+    throw new ConvertError(
+      `unknown ROOT compression '${codec}'`,
+      { compression: codec },
+      'choose zlib, lz4, zstd or none',
+    );
   const level = opts.compressionLevel ?? DEFAULT_LEVEL[codec];
-  if (!(Number.isInteger(level) && level >= 0 && level <= 9)) throw new ConvertError(`compression level must be 0..9, got ${level}`, { level }, 'pass e.g. 1 (fast) to 9 (small)');
+  if (!(Number.isInteger(level) && level >= 0 && level <= 9))
+    throw new ConvertError(
+      `compression level must be 0..9, got ${level}`,
+      { level },
+      'pass e.g. 1 (fast) to 9 (small)',
+    );
   const columns = names.map((n) => {
     const info = infos.get(n);
-    if (!info) throw new ConvertError(`no branch '${n}' in ${reader.path}`, { file: reader.path, branch: n }, '`ristretto ls FILE` lists every branch');
-    return { name: n, dtype: info.dtype, kind: info.kind as 'flat' | 'jagged' | 'string', ...(info.countBranch ? { countBranch: info.countBranch } : {}) };
+    if (!info)
+      throw new ConvertError(
+        `no branch '${n}' in ${reader.path}`,
+        { file: reader.path, branch: n },
+        '`ristretto ls FILE` lists every branch',
+      );
+    return {
+      name: n,
+      dtype: info.dtype,
+      kind: info.kind as 'flat' | 'jagged' | 'string',
+      ...(info.countBranch ? { countBranch: info.countBranch } : {}),
+    };
   });
   const treeName = opts.treeName ?? (reader.treeName && /\.root$/i.test(reader.path) ? reader.treeName : 'Events');
   return new RootTreeWriter(tmpPath, columns, { treeName, compression: { codec, level } }, basename(outPath));
@@ -219,7 +267,11 @@ export function isBranchPattern(name: string): boolean {
  * Replace each glob pattern in `requested` by the names it matches (in the order of `available`);
  * plain names pass through. A pattern matching nothing throws ConvertError listing close names.
  */
-export function expandBranchPatterns(requested: readonly string[], available: readonly string[], where?: { path: string; treeName: string }): string[] {
+export function expandBranchPatterns(
+  requested: readonly string[],
+  available: readonly string[],
+  where?: { path: string; treeName: string },
+): string[] {
   const out: string[] = [];
   const exact = new Set(available);
   for (const r of requested) {
@@ -233,12 +285,16 @@ export function expandBranchPatterns(requested: readonly string[], available: re
     if (hits.length === 0) {
       const ci = new RegExp(re.source, 'i');
       const caseOnly = available.filter((n) => ci.test(n));
-      const near = caseOnly.length ? caseOnly.slice(0, 5) : closestNames(r.replace(/[*?]|\[[^\]]*\]/g, ''), available, 5);
+      const near = caseOnly.length
+        ? caseOnly.slice(0, 5)
+        : closestNames(r.replace(/[*?]|\[[^\]]*\]/g, ''), available, 5);
       const inFile = where ? ` in tree '${where.treeName}' of ${where.path}` : '';
       throw new ConvertError(
         `branch pattern '${r}' matches no branch${inFile}; closest: ${near.join(', ') || '(none)'}`,
         { pattern: r, closest: near, ...(where ? { file: where.path, tree: where.treeName } : {}) },
-        caseOnly.length ? 'names are case-sensitive' : '`ristretto ls FILE` lists every branch; * matches any run of characters, ? one character',
+        caseOnly.length
+          ? 'names are case-sensitive'
+          : '`ristretto ls FILE` lists every branch; * matches any run of characters, ? one character',
       );
     }
     out.push(...hits);
@@ -273,14 +329,24 @@ function orderColumns(cols: Record<string, Column>, names: readonly string[]): R
 /** Parse `zlib`, `lz4:4`, `zstd:5`, `none` (the --compression option). */
 export function parseCompression(text: string): { compression: RootCodec; compressionLevel?: number } {
   const m = /^\s*(zlib|lz4|zstd|none)\s*(?::\s*(\d))?\s*$/i.exec(text);
-  if (!m) throw new ConvertError(`cannot parse compression "${text}"`, { compression: text }, 'use zlib, lz4, zstd or none, optionally with a level: zlib:6, lz4:4, zstd:5');
+  if (!m)
+    throw new ConvertError(
+      `cannot parse compression "${text}"`,
+      { compression: text },
+      'use zlib, lz4, zstd or none, optionally with a level: zlib:6, lz4:4, zstd:5',
+    );
   return { compression: m[1].toLowerCase() as RootCodec, ...(m[2] ? { compressionLevel: Number(m[2]) } : {}) };
 }
 
 /** Parse `START:STOP` (either side may be empty). */
 export function parseEntryRange(text: string): { entryStart?: number; entryStop?: number } {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
-  if (!m) throw new ConvertError(`cannot parse entry range "${text}"`, { entries: text }, 'use START:STOP, e.g. 0:1000 or 500: (either side may be empty)');
+  if (!m)
+    throw new ConvertError(
+      `cannot parse entry range "${text}"`,
+      { entries: text },
+      'use START:STOP, e.g. 0:1000 or 500: (either side may be empty)',
+    );
   return { ...(m[1] ? { entryStart: Number(m[1]) } : {}), ...(m[2] ? { entryStop: Number(m[2]) } : {}) };
 }
 
@@ -288,37 +354,68 @@ export function parseEntryRange(text: string): { entryStart?: number; entryStop?
  * Define `convert IN OUT [--branches a,b] [--entries START:STOP] [--treename T]` on `program`.
  * `openReader` opens IN (any format the caller supports); the output format comes from OUT's extension.
  */
-export function registerConvertCommand(program: Command, openReader: (path: string, opts: { treeName?: string }) => Promise<EventReader>): void {
+export function registerConvertCommand(
+  program: Command,
+  openReader: (path: string, opts: { treeName?: string }) => Promise<EventReader>,
+): void {
   program
     .command('convert')
-    .description('convert events to Parquet, Arrow IPC or a ROOT TTree (format from the OUT extension: .parquet, .arrow, .feather, .root)')
+    .description(
+      'convert events to Parquet, Arrow IPC or a ROOT TTree (format from the OUT extension: .parquet, .arrow, .feather, .root)',
+    )
     .argument('<in>', 'input file or URL (http(s):// or root://)')
     .argument('<out>', 'output file (.parquet, .arrow, .feather or .root)')
-    .option('--branches <list>', "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)")
+    .option(
+      '--branches <list>',
+      "comma-separated branches or glob patterns to write, e.g. 'Muon_*,MET_pt,HLT_IsoMu2?' (default: all; counts of jagged branches are added)",
+    )
     .option('--entries <START:STOP>', 'entry range to write, e.g. 0:1000')
     .option('--treename <name>', "tree inside a ROOT file (default: Events, or the file's only tree)")
-    .option('--compression <codec[:level]>', 'ROOT output: basket compression zlib, lz4, zstd or none, optionally with a level 1-9 (default zlib:1; lz4:4, zstd:5 as in ROOT)')
-    .action(async (input: string, output: string, o: { branches?: string; entries?: string; treename?: string; compression?: string }) => {
-      refuseSameFile(input, output); // before opening anything
-      if (!formatOfPath(output)) {
-        throw new ConvertError(`cannot tell the output format of ${output}`, { file: output }, 'name the output *.parquet, *.arrow, *.feather or *.root');
-      }
-      const comp = o.compression ? parseCompression(o.compression) : {};
-      if (o.compression && formatOfPath(output) !== 'root') throw new ConvertError('--compression applies to ROOT output only', { compression: o.compression }, 'name the output *.root or leave --compression out');
-      const range = o.entries ? parseEntryRange(o.entries) : {};
-      const branches = o.branches
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const reader = await openReader(input, o.treename ? { treeName: o.treename } : {});
-      try {
-        const t0 = performance.now();
-        const res = await convert(reader, output, { ...range, ...comp, ...(branches ? { branches } : {}) });
-        const s = (performance.now() - t0) / 1000;
-        process.stdout.write(`wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`);
-        if (res.skipped?.length) process.stdout.write(`left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`);
-      } finally {
-        await reader.close();
-      }
-    });
+    .option(
+      '--compression <codec[:level]>',
+      'ROOT output: basket compression zlib, lz4, zstd or none, optionally with a level 1-9 (default zlib:1; lz4:4, zstd:5 as in ROOT)',
+    )
+    .action(
+      async (
+        input: string,
+        output: string,
+        o: { branches?: string; entries?: string; treename?: string; compression?: string },
+      ) => {
+        refuseSameFile(input, output); // before opening anything
+        if (!formatOfPath(output)) {
+          throw new ConvertError(
+            `cannot tell the output format of ${output}`,
+            { file: output },
+            'name the output *.parquet, *.arrow, *.feather or *.root',
+          );
+        }
+        const comp = o.compression ? parseCompression(o.compression) : {};
+        if (o.compression && formatOfPath(output) !== 'root')
+          throw new ConvertError(
+            '--compression applies to ROOT output only',
+            { compression: o.compression },
+            'name the output *.root or leave --compression out',
+          );
+        const range = o.entries ? parseEntryRange(o.entries) : {};
+        const branches = o.branches
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const reader = await openReader(input, o.treename ? { treeName: o.treename } : {});
+        try {
+          const t0 = performance.now();
+          const res = await convert(reader, output, { ...range, ...comp, ...(branches ? { branches } : {}) });
+          const s = (performance.now() - t0) / 1000;
+          process.stdout.write(
+            `wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`,
+          );
+          if (res.skipped?.length)
+            process.stdout.write(
+              `left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`,
+            );
+        } finally {
+          await reader.close();
+        }
+      },
+    );
 }

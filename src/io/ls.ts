@@ -75,7 +75,11 @@ export interface LsTable {
   /** ROOT: the table is an RNTuple (its fields as NanoAOD-flat branches), not a TTree. */
   readonly rntuple?: boolean;
   /** Parquet row groups / Arrow record batches. */
-  readonly rowGroups?: readonly { readonly entries: number; readonly compressedBytes: number; readonly uncompressedBytes: number }[];
+  readonly rowGroups?: readonly {
+    readonly entries: number;
+    readonly compressedBytes: number;
+    readonly uncompressedBytes: number;
+  }[];
 }
 
 /** An object among a ROOT file's top-level keys. */
@@ -165,14 +169,21 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
   try {
     src = await openSource(path);
   } catch (e) {
-    throw new RootFileError(`cannot open ROOT file ${path}: ${(e as Error).message}`, { file: path }, undefined, { cause: e });
+    throw new RootFileError(`cannot open ROOT file ${path}: ${(e as Error).message}`, { file: path }, undefined, {
+      cause: e,
+    });
   }
   let file: JsFile;
   try {
     file = await openJsrootFile(src);
   } catch (e) {
     await src.close();
-    throw new RootFileError(`${path} is not a readable ROOT file: ${(e as Error).message}`, { file: path }, 'check that it is a complete ROOT file', { cause: e });
+    throw new RootFileError(
+      `${path} is not a readable ROOT file: ${(e as Error).message}`,
+      { file: path },
+      'check that it is a complete ROOT file',
+      { cause: e },
+    );
   }
   try {
     const keys = file.fKeys.filter((k) => k.fClassName !== 'TList' || k.fName !== 'StreamerInfo');
@@ -255,14 +266,20 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
         type: d.info ? typeOf(d.info) : '-',
         ...(d.info ? { dtype: d.info.dtype, kind: d.info.kind } : {}),
         stored,
-        ...(jb && jb.fTitle && jb.fTitle !== stored && jb.fTitle !== d.name && jb._typename === 'TBranch' ? { title: jb.fTitle } : {}),
+        ...(jb && jb.fTitle && jb.fTitle !== stored && jb.fTitle !== d.name && jb._typename === 'TBranch'
+          ? { title: jb.fTitle }
+          : {}),
         ...(jb ? { entries: jb.fEntries } : {}),
         ...(jb && Number.isFinite(jb.fZipBytes) ? { compressedBytes: jb.fZipBytes } : {}),
         ...(jb && Number.isFinite(jb.fTotBytes) ? { uncompressedBytes: jb.fTotBytes } : {}),
         ...(d.info?.countBranch ? { countBranch: d.info.countBranch } : {}),
         ...(d.duplicate ? { duplicate: true, shadowed: Boolean(d.shadowed) } : {}),
         readable: Boolean(d.info) && !d.shadowed,
-        ...(d.unsupported ? { unsupported: d.unsupported } : d.shadowed ? { unsupported: 'another branch of the same name comes first; reads get that one' } : {}),
+        ...(d.unsupported
+          ? { unsupported: d.unsupported }
+          : d.shadowed
+            ? { unsupported: 'another branch of the same name comes first; reads get that one' }
+            : {}),
       };
     });
     const sum = (f: (b: LsBranch) => number | undefined) => branches.reduce((s, b) => s + (f(b) ?? 0), 0);
@@ -270,8 +287,10 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
       name: treeName,
       entries: tree.fEntries,
       branches: withCounters(branches),
-      compressedBytes: Number.isFinite(tree.fZipBytes) && tree.fZipBytes! > 0 ? tree.fZipBytes! : sum((b) => b.compressedBytes),
-      uncompressedBytes: Number.isFinite(tree.fTotBytes) && tree.fTotBytes! > 0 ? tree.fTotBytes! : sum((b) => b.uncompressedBytes),
+      compressedBytes:
+        Number.isFinite(tree.fZipBytes) && tree.fZipBytes! > 0 ? tree.fZipBytes! : sum((b) => b.compressedBytes),
+      uncompressedBytes:
+        Number.isFinite(tree.fTotBytes) && tree.fTotBytes! > 0 ? tree.fTotBytes! : sum((b) => b.uncompressedBytes),
       duplicates: [...new Set(branches.filter((b) => b.duplicate).map((b) => b.name))],
     };
     return { ...base, tree: table };
@@ -299,7 +318,15 @@ async function rntupleTable(src: ByteSource, key: AnchorKey): Promise<LsTable> {
     };
   });
   const total = reader.totalBytes();
-  return { name: key.fName, entries: reader.numEntries, branches: withCounters(branches), compressedBytes: total.compressed, uncompressedBytes: total.uncompressed, duplicates: [], rntuple: true };
+  return {
+    name: key.fName,
+    entries: reader.numEntries,
+    branches: withCounters(branches),
+    compressedBytes: total.compressed,
+    uncompressedBytes: total.uncompressed,
+    duplicates: [],
+    rntuple: true,
+  };
 }
 
 /**
@@ -335,7 +362,10 @@ function storedOf(b: JsBranch, file: JsFile): string {
 }
 
 /** The leaf-list branch and leaf a reader column like `leaflist_x` comes from. */
-function leafListMember(name: string, sized: ReadonlyMap<string, readonly SizedBranch[]>): { branch: SizedBranch; stored: string } | undefined {
+function leafListMember(
+  name: string,
+  sized: ReadonlyMap<string, readonly SizedBranch[]>,
+): { branch: SizedBranch; stored: string } | undefined {
   for (const [bname, list] of sized) {
     if (!name.startsWith(`${bname}_`) && !name.startsWith(`${bname}.`)) continue;
     const rest = name.slice(bname.length + 1);
@@ -343,13 +373,28 @@ function leafListMember(name: string, sized: ReadonlyMap<string, readonly SizedB
     const leaf = b.fLeaves.arr.find((l) => l?.fName === rest);
     if (!leaf) continue;
     const code = LEAF_CODES[leaf._typename];
-    return { branch: b, stored: code ? `${leaf.fTitle || leaf.fName}/${leaf.fIsUnsigned ? code.toLowerCase() : code}` : leaf._typename };
+    return {
+      branch: b,
+      stored: code ? `${leaf.fTitle || leaf.fName}/${leaf.fIsUnsigned ? code.toLowerCase() : code}` : leaf._typename,
+    };
   }
   return undefined;
 }
 
 /** ROOT's leaf type letters (lower case for unsigned). */
-const LEAF_CODES: Record<string, string> = { TLeafO: 'O', TLeafB: 'B', TLeafS: 'S', TLeafI: 'I', TLeafL: 'L', TLeafG: 'G', TLeafF: 'F', TLeafD: 'D', TLeafC: 'C', TLeafF16: 'f', TLeafD32: 'd' };
+const LEAF_CODES: Record<string, string> = {
+  TLeafO: 'O',
+  TLeafB: 'B',
+  TLeafS: 'S',
+  TLeafI: 'I',
+  TLeafL: 'L',
+  TLeafG: 'G',
+  TLeafF: 'F',
+  TLeafD: 'D',
+  TLeafC: 'C',
+  TLeafF16: 'f',
+  TLeafD32: 'd',
+};
 
 // ---------------------------------------------------------------------------------------- Parquet
 
@@ -367,10 +412,22 @@ async function inspectParquet(path: string): Promise<LsReport> {
     const branches: LsBranch[] = [];
     for (const [name, m] of table.branches) {
       const info = infos.get(name) ?? m.info;
-      const common = { name, type: typeOf(info), dtype: info.dtype, kind: info.kind, entries: rows, readable: true, ...(info.countBranch ? { countBranch: info.countBranch } : {}) };
+      const common = {
+        name,
+        type: typeOf(info),
+        dtype: info.dtype,
+        kind: info.kind,
+        entries: rows,
+        readable: true,
+        ...(info.countBranch ? { countBranch: info.countBranch } : {}),
+      };
       if (m.kind === 'leaf') {
         const el = m.element;
-        const logical = el.logical_type ? (el.logical_type.type === 'INTEGER' ? `INT(${el.logical_type.bitWidth}, ${el.logical_type.isSigned ? 'signed' : 'unsigned'})` : el.logical_type.type) : el.converted_type;
+        const logical = el.logical_type
+          ? el.logical_type.type === 'INTEGER'
+            ? `INT(${el.logical_type.bitWidth}, ${el.logical_type.isSigned ? 'signed' : 'unsigned'})`
+            : el.logical_type.type
+          : el.converted_type;
         branches.push({
           ...common,
           stored: `${m.pathInSchema.join('.')}: ${el.type}${logical ? ` (${logical})` : ''}${m.maxRep > 0 ? ', repeated' : ''}`,
@@ -381,7 +438,8 @@ async function inspectParquet(path: string): Promise<LsReport> {
         branches.push({ ...common, stored: `counts of ${m.collection} (from its list offsets)`, synthesized: true });
       }
     }
-    for (const s of table.skipped.values()) branches.push({ name: s.name, type: '-', stored: s.name, entries: rows, readable: false, unsupported: s.reason });
+    for (const s of table.skipped.values())
+      branches.push({ name: s.name, type: '-', stored: s.name, entries: rows, readable: false, unsupported: s.reason });
     const rowGroups = md.row_groups.map((rg) => ({
       entries: Number(rg.num_rows),
       compressedBytes: rg.columns.reduce((s, c) => s + Number(c.meta_data?.total_compressed_size ?? 0), 0),
@@ -410,7 +468,11 @@ async function inspectParquet(path: string): Promise<LsReport> {
 
 function dataBytes(d: Data): number {
   let n = 0;
-  for (const b of [d.values, d.valueOffsets, d.nullBitmap, (d as { typeIds?: ArrayBufferView }).typeIds] as (ArrayBufferView | undefined)[]) if (b) n += b.byteLength;
+  for (const b of [d.values, d.valueOffsets, d.nullBitmap, (d as { typeIds?: ArrayBufferView }).typeIds] as (
+    | ArrayBufferView
+    | undefined
+  )[])
+    if (b) n += b.byteLength;
   for (const c of d.children) n += dataBytes(c);
   return n;
 }
@@ -456,7 +518,15 @@ async function inspectArrow(path: string): Promise<LsReport> {
     path,
     format: 'arrow',
     fileBytes: bytes.byteLength,
-    tree: { name: 'Events', entries: rows, branches: withCounters(branches), compressedBytes: total, uncompressedBytes: total, duplicates: [], rowGroups },
+    tree: {
+      name: 'Events',
+      entries: rows,
+      branches: withCounters(branches),
+      compressedBytes: total,
+      uncompressedBytes: total,
+      duplicates: [],
+      rowGroups,
+    },
   };
 }
 
@@ -481,7 +551,9 @@ function table(rows: string[][], rightAligned: ReadonlySet<number>): string {
   return rows
     .map((r) =>
       r
-        .map((cell, c) => (c === r.length - 1 ? cell : rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .map((cell, c) =>
+          c === r.length - 1 ? cell : rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]),
+        )
         .join('  ')
         .trimEnd(),
     )
@@ -496,10 +568,14 @@ function ratio(c: number, u: number): string {
 export function formatLs(r: LsReport): string {
   const out: string[] = [];
   const fmtN = (n: number) => n.toLocaleString('en-US');
-  out.push(`${r.path}: ${r.format === 'root' ? 'ROOT' : r.format === 'parquet' ? 'Parquet' : 'Arrow IPC'} file, ${formatBytes(r.fileBytes)}`);
+  out.push(
+    `${r.path}: ${r.format === 'root' ? 'ROOT' : r.format === 'parquet' ? 'Parquet' : 'Arrow IPC'} file, ${formatBytes(r.fileBytes)}`,
+  );
   if (r.format === 'root') {
     const objs = r.objects ?? [];
-    out.push(`objects: ${objs.length ? objs.map((o) => `${o.name};${o.cycle} (${o.className}${o.entries !== undefined ? `, ${fmtN(o.entries)} entries` : ''})`).join(', ') : '(none)'}`);
+    out.push(
+      `objects: ${objs.length ? objs.map((o) => `${o.name};${o.cycle} (${o.className}${o.entries !== undefined ? `, ${fmtN(o.entries)} entries` : ''})`).join(', ') : '(none)'}`,
+    );
     if (r.rntuples?.length) out.push(`RNTuples: ${r.rntuples.join(', ')}`);
     if (!r.tree) {
       out.push(r.trees?.length ? '' : 'no TTree in this file');
@@ -516,24 +592,42 @@ export function formatLs(r: LsReport): string {
   if (t.rowGroups) {
     const label = r.format === 'parquet' ? 'row groups' : 'record batches';
     const shown = t.rowGroups.slice(0, 8).map((g) => `${fmtN(g.entries)} rows / ${formatBytes(g.compressedBytes)}`);
-    out.push(`${label}: ${t.rowGroups.length}${shown.length ? ` (${shown.join(', ')}${t.rowGroups.length > shown.length ? ', ...' : ''})` : ''}`);
+    out.push(
+      `${label}: ${t.rowGroups.length}${shown.length ? ` (${shown.join(', ')}${t.rowGroups.length > shown.length ? ', ...' : ''})` : ''}`,
+    );
   }
   out.push('');
-  const rows: string[][] = [['name', 'type', r.format === 'root' ? 'stored as' : 'stored as', 'entries', 'compressed', 'uncompressed', 'notes']];
+  const rows: string[][] = [
+    ['name', 'type', r.format === 'root' ? 'stored as' : 'stored as', 'entries', 'compressed', 'uncompressed', 'notes'],
+  ];
   for (const b of t.branches) {
     const notes: string[] = [];
     if (b.countBranch) notes.push(`counts: ${b.countBranch}`);
-    if (b.counterOf) notes.push(`counter of ${b.counterOf.length} branch${b.counterOf.length === 1 ? '' : 'es'} (${b.counterOf.slice(0, 3).join(', ')}${b.counterOf.length > 3 ? ', ...' : ''})`);
+    if (b.counterOf)
+      notes.push(
+        `counter of ${b.counterOf.length} branch${b.counterOf.length === 1 ? '' : 'es'} (${b.counterOf.slice(0, 3).join(', ')}${b.counterOf.length > 3 ? ', ...' : ''})`,
+      );
     if (b.synthesized) notes.push('synthesized');
-    if (b.duplicate) notes.push(b.shadowed ? 'DUPLICATE name (shadowed: not readable by name)' : 'DUPLICATE name (this one is read)');
+    if (b.duplicate)
+      notes.push(b.shadowed ? 'DUPLICATE name (shadowed: not readable by name)' : 'DUPLICATE name (this one is read)');
     if (!b.readable && b.unsupported && !b.shadowed) notes.push(`not readable: ${b.unsupported}`);
-    rows.push([b.name, b.type, b.stored.length > 48 ? `${b.stored.slice(0, 47)}…` : b.stored, b.entries === undefined ? '-' : String(b.entries), formatBytes(b.compressedBytes), formatBytes(b.uncompressedBytes), notes.join('; ')]);
+    rows.push([
+      b.name,
+      b.type,
+      b.stored.length > 48 ? `${b.stored.slice(0, 47)}…` : b.stored,
+      b.entries === undefined ? '-' : String(b.entries),
+      formatBytes(b.compressedBytes),
+      formatBytes(b.uncompressedBytes),
+      notes.join('; '),
+    ]);
   }
   rows.push(['total', '', '', String(t.entries), formatBytes(t.compressedBytes), formatBytes(t.uncompressedBytes), '']);
   out.push(table(rows, new Set([3, 4, 5])));
   if (t.duplicates.length) {
     out.push('');
-    out.push(`duplicate branch names: ${t.duplicates.join(', ')} — reads get the first branch of each name (like ROOT's TTree::GetBranch)`);
+    out.push(
+      `duplicate branch names: ${t.duplicates.join(', ')} — reads get the first branch of each name (like ROOT's TTree::GetBranch)`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -542,7 +636,9 @@ export function formatLs(r: LsReport): string {
 export function registerLsCommand(program: Command): void {
   program
     .command('ls')
-    .description("list a file's trees and branches (types, entries, compressed and uncompressed sizes), or a Parquet/Arrow file's columns")
+    .description(
+      "list a file's trees and branches (types, entries, compressed and uncompressed sizes), or a Parquet/Arrow file's columns",
+    )
     .argument('<file>', 'ROOT, Parquet or Arrow IPC file, or an http(s) or root:// URL')
     .option('-t, --tree <name>', "ROOT tree to list (default: Events, or the file's only tree)")
     .option('--treename <name>', 'same as --tree')

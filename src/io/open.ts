@@ -47,7 +47,9 @@ export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Pro
     const have = registeredFormats();
     const known = KNOWN.includes(ext);
     throw new UnsupportedFormatError(
-      known ? `the ${ext} reader is not available in this build (cannot open ${pathOrUrl})` : `no reader for ${ext ? `extension ${ext}` : 'a file without extension'}: ${pathOrUrl}`,
+      known
+        ? `the ${ext} reader is not available in this build (cannot open ${pathOrUrl})`
+        : `no reader for ${ext ? `extension ${ext}` : 'a file without extension'}: ${pathOrUrl}`,
       { file: pathOrUrl, extension: ext, available: have },
       `supported extensions: ${have.join(', ') || 'none registered'}`,
     );

@@ -7,7 +7,18 @@
 import type { Jagged, NumericArray } from '../columnar/types.ts';
 
 /** Element type of a branch after decoding. 64-bit integers decode to float64 (exact up to 2^53). */
-export type DType = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
+export type DType =
+  | 'bool'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'float32'
+  | 'float64';
 
 export interface BranchInfo {
   /** NanoAOD-flat name: `Jet_pt`, `nJet`, `MET_pt`, `run`. */

@@ -52,7 +52,9 @@ export class FileSource implements ByteSource {
       throw new SourceError(
         code === 'ENOENT' ? `file not found: ${path}` : `cannot open ${path}: ${(e as Error).message}`,
         { file: path, code },
-        code === 'ENOENT' ? 'check the path (relative paths in a dataset JSON are relative to the JSON file)' : undefined,
+        code === 'ENOENT'
+          ? 'check the path (relative paths in a dataset JSON are relative to the JSON file)'
+          : undefined,
         { cause: e },
       );
     }
@@ -66,7 +68,8 @@ export class FileSource implements ByteSource {
     let done = 0;
     while (done < out.length) {
       const { bytesRead } = await this.fh.read(out, done, out.length - done, start + done);
-      if (bytesRead === 0) throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
+      if (bytesRead === 0)
+        throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
       done += bytesRead;
     }
     this.bytesRead += out.length;
@@ -99,7 +102,12 @@ export class HttpSource implements ByteSource {
   ) {}
 
   static async open(url: string, o: HttpOptions = {}): Promise<HttpSource> {
-    const opts = { concurrency: o.concurrency ?? 4, retries: o.retries ?? 3, backoffMs: o.backoffMs ?? 100, headers: o.headers ?? {} };
+    const opts = {
+      concurrency: o.concurrency ?? 4,
+      retries: o.retries ?? 3,
+      backoffMs: o.backoffMs ?? 100,
+      headers: o.headers ?? {},
+    };
     const queue = new PQueue({ concurrency: opts.concurrency });
     const res = await withRetry(url, opts, async () => {
       const r = await fetch(url, { method: 'HEAD', headers: opts.headers });
@@ -107,7 +115,12 @@ export class HttpSource implements ByteSource {
       return r;
     });
     const len = Number(res.headers.get('content-length'));
-    if (!Number.isFinite(len)) throw new SourceError(`server gave no content-length for ${url}`, { url }, 'serve the file from a server that supports HEAD and range requests');
+    if (!Number.isFinite(len))
+      throw new SourceError(
+        `server gave no content-length for ${url}`,
+        { url },
+        'serve the file from a server that supports HEAD and range requests',
+      );
     return new HttpSource(url, len, queue, opts);
   }
 
@@ -142,7 +155,11 @@ function httpStatusError(url: string, status: number): Error {
   return permanent ? new PermanentHttpError(msg, { url, status }) : new Error(msg);
 }
 
-async function withRetry<T>(url: string, opts: { retries: number; backoffMs: number }, fn: () => Promise<T>): Promise<T> {
+async function withRetry<T>(
+  url: string,
+  opts: { retries: number; backoffMs: number },
+  fn: () => Promise<T>,
+): Promise<T> {
   let lastErr: unknown;
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     try {
@@ -153,12 +170,26 @@ async function withRetry<T>(url: string, opts: { retries: number; backoffMs: num
       if (attempt < opts.retries) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** attempt));
     }
   }
-  const cause = lastErr instanceof Error ? (lastErr.cause instanceof Error ? `${lastErr.message} (${lastErr.cause.message})` : lastErr.message) : String(lastErr);
-  throw new SourceError(`cannot read ${url} after ${opts.retries + 1} attempts: ${cause}`, { url, attempts: opts.retries + 1 }, 'check that the server is up and reachable', { cause: lastErr });
+  const cause =
+    lastErr instanceof Error
+      ? lastErr.cause instanceof Error
+        ? `${lastErr.message} (${lastErr.cause.message})`
+        : lastErr.message
+      : String(lastErr);
+  throw new SourceError(
+    `cannot read ${url} after ${opts.retries + 1} attempts: ${cause}`,
+    { url, attempts: opts.retries + 1 },
+    'check that the server is up and reachable',
+    { cause: lastErr },
+  );
 }
 
 function checkRange(src: ByteSource, start: number, end: number): void {
   if (start < 0 || end < start || end > src.size) {
-    throw new SourceError(`byte range [${start}, ${end}) is outside ${src.name} (size ${src.size}); the file may be truncated`, { file: src.name, start, end, size: src.size }, 'check that the file was copied completely');
+    throw new SourceError(
+      `byte range [${start}, ${end}) is outside ${src.name} (size ${src.size}); the file may be truncated`,
+      { file: src.name, start, end, size: src.size },
+      'check that the file was copied completely',
+    );
   }
 }

@@ -10,7 +10,14 @@ try {
   const { serve } = await import('./sync-read-helper.ts');
   serve(port, flag);
 } catch (e) {
-  port.postMessage({ type: 'fatal', error: { name: 'SyncReadHelperError', message: `the sync-read helper thread could not start: ${e && e.message ? e.message : String(e)}`, stack: e && e.stack } });
+  port.postMessage({
+    type: 'fatal',
+    error: {
+      name: 'SyncReadHelperError',
+      message: `the sync-read helper thread could not start: ${e && e.message ? e.message : String(e)}`,
+      stack: e && e.stack,
+    },
+  });
   Atomics.add(flag, 0, 1);
   Atomics.notify(flag, 0);
 }

@@ -73,10 +73,20 @@ export function serve(port: MessagePort, flag: Int32Array): void {
     }
   }
 
-  const die = (e: unknown) => reply({ type: 'fatal', error: { ...toWireError(e), name: 'SyncReadHelperError', message: `the sync-read helper thread failed: ${e instanceof Error ? e.message : String(e)}` } });
+  const die = (e: unknown) =>
+    reply({
+      type: 'fatal',
+      error: {
+        ...toWireError(e),
+        name: 'SyncReadHelperError',
+        message: `the sync-read helper thread failed: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    });
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
-  process.on('exit', () => reply({ type: 'fatal', error: { name: 'SyncReadHelperError', message: 'the sync-read helper thread exited' } }));
+  process.on('exit', () =>
+    reply({ type: 'fatal', error: { name: 'SyncReadHelperError', message: 'the sync-read helper thread exited' } }),
+  );
 }
 
 /**
@@ -87,7 +97,8 @@ export function serve(port: MessagePort, flag: Int32Array): void {
 function transferable(columns: Record<string, Column>): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const add = (a: ArrayBufferView) => {
-    if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+    if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
+      out.add(a.buffer);
   };
   for (const c of Object.values(columns)) {
     if (ArrayBuffer.isView(c)) add(c);

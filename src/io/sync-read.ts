@@ -21,16 +21,46 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { RistrettoError } from '../errors/index.ts';
-import { ArrowColumnNotFoundError, ArrowError, ArrowFormatError, ArrowRangeError, ArrowUnsupportedError } from './arrow/read.ts';
+import {
+  ArrowColumnNotFoundError,
+  ArrowError,
+  ArrowFormatError,
+  ArrowRangeError,
+  ArrowUnsupportedError,
+} from './arrow/read.ts';
 import { extensionOf, registeredFormats, UnsupportedFormatError } from './open.ts';
-import { ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './parquet/errors.ts';
+import {
+  ParquetColumnNotFoundError,
+  ParquetError,
+  ParquetFormatError,
+  ParquetRangeError,
+  ParquetUnsupportedError,
+} from './parquet/errors.ts';
 import type { BranchInfo, Column, EventReader } from './reader.ts';
-import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, RootError, RootFileError, TreeNotFoundError, UnsupportedBranchError } from './root/errors.ts';
+import {
+  BasketReadError,
+  BranchNotFoundError,
+  CorruptBasketError,
+  EntryRangeError,
+  RootError,
+  RootFileError,
+  TreeNotFoundError,
+  UnsupportedBranchError,
+} from './root/errors.ts';
 import { SourceError } from './source.ts';
 
 /** Messages to the helper. */
 export type HelperRequest =
-  | { type: 'read'; id: number; file: string; tree: string; version: string; names: string[]; entryStart: number; entryStop: number }
+  | {
+      type: 'read';
+      id: number;
+      file: string;
+      tree: string;
+      version: string;
+      names: string[];
+      entryStart: number;
+      entryStop: number;
+    }
   | { type: 'open'; file: string; tree: string; version: string }
   | { type: 'evict'; file: string; tree: string; version: string };
 
@@ -95,7 +125,14 @@ class SyncReadBridge {
   private idle: NodeJS.Timeout | undefined;
 
   /** Read synchronously through the helper. */
-  read(file: string, tree: string, version: string, names: readonly string[], entryStart: number, entryStop: number): { columns: Record<string, Column>; bytes: number } {
+  read(
+    file: string,
+    tree: string,
+    version: string,
+    names: readonly string[],
+    entryStart: number,
+    entryStop: number,
+  ): { columns: Record<string, Column>; bytes: number } {
     const h = this.ensure();
     const id = ++this.nextId;
     let seen = Atomics.load(h.flag, 0);
@@ -173,12 +210,18 @@ class SyncReadBridge {
     }
     const { port1, port2 } = new MessageChannel();
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(helperEntry, { workerData: { role: SYNC_READ_HELPER_ROLE, port: port2, flag }, transferList: [port2] });
+    const worker = new Worker(helperEntry, {
+      workerData: { role: SYNC_READ_HELPER_ROLE, port: port2, flag },
+      transferList: [port2],
+    });
     // Never keep the process (or a pool worker) alive for the helper's sake.
     worker.unref();
     port1.unref();
     const h: Helper = { worker, port: port1, flag, dead: undefined };
-    worker.on('error', (e) => (h.dead ??= { name: 'SyncReadHelperError', message: `the sync-read helper thread failed: ${e.message}` }));
+    worker.on(
+      'error',
+      (e) => (h.dead ??= { name: 'SyncReadHelperError', message: `the sync-read helper thread failed: ${e.message}` }),
+    );
     worker.on('exit', () => {
       h.dead ??= { name: 'SyncReadHelperError', message: 'the sync-read helper thread exited' };
       if (this.helper === h) this.helper = undefined;
@@ -269,7 +312,14 @@ class HelperBackedReader implements EventReader {
     return this.inner.read(names, entryStart, entryStop);
   }
   readSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
-    const { columns, bytes } = syncReadBridge().read(this.path, this.treeName, this.version, names, entryStart, entryStop);
+    const { columns, bytes } = syncReadBridge().read(
+      this.path,
+      this.treeName,
+      this.version,
+      names,
+      entryStart,
+      entryStop,
+    );
     this.helperBytes += bytes;
     return columns;
   }
@@ -286,11 +336,31 @@ class HelperBackedReader implements EventReader {
 /** Error classes a reader may throw, by name, so a helper's error arrives as the same class. */
 const CLASSES: Record<string, abstract new (...args: never[]) => Error> = Object.fromEntries(
   [
-    RistrettoError, SourceError, UnsupportedFormatError, SyncReadHelperError,
-    RootError, RootFileError, TreeNotFoundError, BranchNotFoundError, UnsupportedBranchError, CorruptBasketError, BasketReadError, EntryRangeError,
-    ParquetError, ParquetFormatError, ParquetColumnNotFoundError, ParquetUnsupportedError, ParquetRangeError,
-    ArrowError, ArrowFormatError, ArrowColumnNotFoundError, ArrowUnsupportedError, ArrowRangeError,
-    Error, TypeError, RangeError,
+    RistrettoError,
+    SourceError,
+    UnsupportedFormatError,
+    SyncReadHelperError,
+    RootError,
+    RootFileError,
+    TreeNotFoundError,
+    BranchNotFoundError,
+    UnsupportedBranchError,
+    CorruptBasketError,
+    BasketReadError,
+    EntryRangeError,
+    ParquetError,
+    ParquetFormatError,
+    ParquetColumnNotFoundError,
+    ParquetUnsupportedError,
+    ParquetRangeError,
+    ArrowError,
+    ArrowFormatError,
+    ArrowColumnNotFoundError,
+    ArrowUnsupportedError,
+    ArrowRangeError,
+    Error,
+    TypeError,
+    RangeError,
   ].map((c) => [c.name, c]),
 );
 
@@ -316,7 +386,11 @@ export function revive(w: WireError): Error {
   Object.defineProperty(e, 'message', { value: w.message, writable: true, configurable: true });
   Object.defineProperty(e, 'name', { value: w.name, writable: true, configurable: true });
   const here = new Error().stack?.split('\n').slice(1).join('\n') ?? '';
-  Object.defineProperty(e, 'stack', { value: `${w.stack ?? `${w.name}: ${w.message}`}\n    --- read in the sync-read helper thread, for:\n${here}`, writable: true, configurable: true });
+  Object.defineProperty(e, 'stack', {
+    value: `${w.stack ?? `${w.name}: ${w.message}`}\n    --- read in the sync-read helper thread, for:\n${here}`,
+    writable: true,
+    configurable: true,
+  });
   if (cls.prototype instanceof RistrettoError || cls === RistrettoError) {
     Object.defineProperty(e, 'context', { value: w.context ?? {}, enumerable: true });
     Object.defineProperty(e, 'hint', { value: w.hint, enumerable: true });

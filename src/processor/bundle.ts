@@ -53,7 +53,9 @@ export type BundleKind = 'processor' | 'runtime';
 /** The `exports` map of this installation's package.json: subpath ('.', './hist') → file. */
 let exportsMap: Record<string, string> | undefined;
 function ristrettoExport(subpath: string): string | undefined {
-  exportsMap ??= (JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string> }).exports;
+  exportsMap ??= (
+    JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string> }
+  ).exports;
   const target = exportsMap[subpath];
   return typeof target === 'string' ? resolve(ristrettoRoot, target) : undefined;
 }
@@ -66,11 +68,25 @@ function ristrettoPlugin(kind: BundleKind): Plugin {
       b.onResolve({ filter: /^ristretto(\/.*)?$/ }, (args) => {
         const subpath = args.path === 'ristretto' ? '.' : `.${args.path.slice('ristretto'.length)}`;
         const file = ristrettoExport(subpath);
-        if (!file) return { errors: [{ text: `"${args.path}" is not a module of Ristretto (its entry points: ${Object.keys(exportsMap ?? {}).map((k) => (k === '.' ? 'ristretto' : `ristretto/${k.slice(2)}`)).join(', ')})` }] };
+        if (!file)
+          return {
+            errors: [
+              {
+                text: `"${args.path}" is not a module of Ristretto (its entry points: ${Object.keys(exportsMap ?? {})
+                  .map((k) => (k === '.' ? 'ristretto' : `ristretto/${k.slice(2)}`))
+                  .join(', ')})`,
+              },
+            ],
+          };
         return { path: file };
       });
       b.onResolve({ filter: /^#jsroot\// }, (args) => {
-        if (kind === 'runtime') return { path: pathToFileURL(join(ristrettoRoot, 'vendor', 'jsroot', `${args.path.slice('#jsroot/'.length)}.mjs`)).href, external: true };
+        if (kind === 'runtime')
+          return {
+            path: pathToFileURL(join(ristrettoRoot, 'vendor', 'jsroot', `${args.path.slice('#jsroot/'.length)}.mjs`))
+              .href,
+            external: true,
+          };
         return {
           errors: [
             {
@@ -110,7 +126,10 @@ async function buildESM(entry: string, kind: BundleKind): Promise<{ code: string
     logLevel: 'silent',
     metafile: true,
   });
-  return { code: out.outputFiles[0].text, inputs: Object.keys(out.metafile.inputs).map((f) => resolve(ristrettoRoot, f)) };
+  return {
+    code: out.outputFiles[0].text,
+    inputs: Object.keys(out.metafile.inputs).map((f) => resolve(ristrettoRoot, f)),
+  };
 }
 
 /** Size and modification time of each file ("size:mtime"), or undefined when one is gone. */
@@ -146,7 +165,12 @@ const bundles = new Map<string, Promise<CachedBundle>>();
 /** Bundle a processor file (.ts or .js) with everything it imports except npm packages. */
 export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new ProcessorLoadError(`processor file not found: ${path}`, { file: abs }, 'check the path to the processor (.ts or .js)');
+  if (!existsSync(abs))
+    throw new ProcessorLoadError(
+      `processor file not found: ${path}`,
+      { file: abs },
+      'check the path to the processor (.ts or .js)',
+    );
   assertESMProcessor(abs);
   const known = bundles.get(abs);
   if (known) {
@@ -216,7 +240,10 @@ export interface LoadBundleOptions {
 }
 
 /** Import a bundle (once per hash per thread) and return its processor. */
-export function loadBundle(bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string }, opts: LoadBundleOptions = {}): Promise<Processor<unknown>> {
+export function loadBundle(
+  bundle: Pick<ProcessorBundle, 'code' | 'hash'> & { source?: string },
+  opts: LoadBundleOptions = {},
+): Promise<Processor<unknown>> {
   let p = loaded.get(bundle.hash);
   if (!p) {
     p = importBundle(bundle, opts.dir ?? bundleDir, opts.importer);
@@ -238,7 +265,11 @@ async function importBundle(
 ): Promise<Processor<unknown>> {
   const actual = createHash('sha256').update(bundle.code).digest('hex');
   if (actual !== bundle.hash) {
-    throw new ProcessorLoadError(`processor bundle hash mismatch (expected ${bundle.hash}, got ${actual})`, { hash: bundle.hash }, 'the bundle was corrupted in transit; rerun');
+    throw new ProcessorLoadError(
+      `processor bundle hash mismatch (expected ${bundle.hash}, got ${actual})`,
+      { hash: bundle.hash },
+      'the bundle was corrupted in transit; rerun',
+    );
   }
   const file = await writeContentAddressed(dir, `${bundle.hash}.mjs`, bundle.code);
   const source = bundle.source ?? `bundle ${bundle.hash.slice(0, 12)}`;
@@ -246,7 +277,12 @@ async function importBundle(
   try {
     mod = await (importer ? importer(pathToFileURL(file).href) : import(pathToFileURL(file).href));
   } catch (e) {
-    throw new ProcessorLoadError(`cannot load processor bundle of ${source}: ${(e as Error).message}`, { file: source, hash: bundle.hash }, 'check that the packages the processor imports are installed', { cause: e });
+    throw new ProcessorLoadError(
+      `cannot load processor bundle of ${source}: ${(e as Error).message}`,
+      { file: source, hash: bundle.hash },
+      'check that the packages the processor imports are installed',
+      { cause: e },
+    );
   }
   return asProcessor(mod, source);
 }

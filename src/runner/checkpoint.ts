@@ -60,8 +60,14 @@ export function jobKey(processorHash: string, items: readonly WorkItem[], metada
 }
 
 /** Write a checkpoint atomically. `accumulator` is already encoded (a snapshot taken between merges). */
-export async function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'version' | 'writtenAt'>, accumulator: Uint8Array): Promise<void> {
-  const json = new TextEncoder().encode(JSON.stringify({ ...header, version: VERSION, writtenAt: new Date().toISOString() }));
+export async function writeCheckpoint(
+  file: string,
+  header: Omit<CheckpointHeader, 'version' | 'writtenAt'>,
+  accumulator: Uint8Array,
+): Promise<void> {
+  const json = new TextEncoder().encode(
+    JSON.stringify({ ...header, version: VERSION, writtenAt: new Date().toISOString() }),
+  );
   const start = (8 + json.length + 7) & ~7;
   const out = new Uint8Array(start + accumulator.length);
   out.set(MAGIC, 0);
@@ -81,21 +87,38 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
     buf = await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(`cannot read checkpoint ${file}: ${(e as Error).message}`, { file }, 'check permissions, or rerun without --resume');
+    throw new CheckpointError(
+      `cannot read checkpoint ${file}: ${(e as Error).message}`,
+      { file },
+      'check permissions, or rerun without --resume',
+    );
   }
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice(); // own, 8-aligned buffer
   if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m)) {
-    throw new CheckpointError(`${file} is not a Ristretto checkpoint`, { file }, 'delete it, or rerun without --resume');
+    throw new CheckpointError(
+      `${file} is not a Ristretto checkpoint`,
+      { file },
+      'delete it, or rerun without --resume',
+    );
   }
   const n = new DataView(bytes.buffer).getUint32(4, true);
   let header: CheckpointHeader;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as CheckpointHeader;
   } catch (e) {
-    throw new CheckpointError(`checkpoint ${file} is corrupt: ${(e as Error).message}`, { file }, 'delete it, or rerun without --resume', { cause: e });
+    throw new CheckpointError(
+      `checkpoint ${file} is corrupt: ${(e as Error).message}`,
+      { file },
+      'delete it, or rerun without --resume',
+      { cause: e },
+    );
   }
   if (header.version !== VERSION) {
-    throw new CheckpointError(`checkpoint ${file} has version ${header.version}, this Ristretto reads ${VERSION}`, { file }, 'rerun without --resume to start over');
+    throw new CheckpointError(
+      `checkpoint ${file} has version ${header.version}, this Ristretto reads ${VERSION}`,
+      { file },
+      'rerun without --resume to start over',
+    );
   }
   const start = (8 + n + 7) & ~7;
   return { header, accumulator: decode(bytes.subarray(start)) };

@@ -7,7 +7,13 @@ import type { WorkItem } from '../dataset/chunking.ts';
 
 /** Context fields every chunk error carries. */
 export function chunkContext(item: WorkItem): Record<string, unknown> {
-  return { dataset: item.dataset, file: item.file, tree: item.tree, entryStart: item.entryStart, entryStop: item.entryStop };
+  return {
+    dataset: item.dataset,
+    file: item.file,
+    tree: item.tree,
+    entryStart: item.entryStart,
+    entryStop: item.entryStop,
+  };
 }
 
 /** "dataset zmm, file /x/a.root (tree Events), entries [0, 1000)". */
@@ -19,8 +25,18 @@ export function describeItem(item: WorkItem): string {
 export class ChunkError extends RistrettoError {
   /** The processor's own message. */
   readonly processorMessage: string;
-  constructor(readonly item: WorkItem, processorMessage: string, remoteStack?: string, options?: { cause?: unknown }) {
-    super(`processor failed on ${describeItem(item)}: ${processorMessage}`, { ...chunkContext(item), remoteStack }, 'fix the processor (rerun with --debug for the stack trace)', options);
+  constructor(
+    readonly item: WorkItem,
+    processorMessage: string,
+    remoteStack?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `processor failed on ${describeItem(item)}: ${processorMessage}`,
+      { ...chunkContext(item), remoteStack },
+      'fix the processor (rerun with --debug for the stack trace)',
+      options,
+    );
     this.processorMessage = processorMessage;
   }
 }
@@ -28,16 +44,32 @@ export class ChunkError extends RistrettoError {
 /** The file could not be opened or read (truncated, missing, corrupt, unreachable). Skippable with --skipbadfiles. */
 export class FileReadError extends RistrettoError {
   readonly readerMessage: string;
-  constructor(readonly item: WorkItem, readerMessage: string, options?: { cause?: unknown }) {
-    super(`cannot read ${describeItem(item)}: ${readerMessage}`, chunkContext(item), 'check the file, or pass --skipbadfiles to leave unreadable files out', options);
+  constructor(
+    readonly item: WorkItem,
+    readerMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `cannot read ${describeItem(item)}: ${readerMessage}`,
+      chunkContext(item),
+      'check the file, or pass --skipbadfiles to leave unreadable files out',
+      options,
+    );
     this.readerMessage = readerMessage;
   }
 }
 
 /** The worker running a chunk died (crash, out of memory, process.exit in the processor). Retryable. */
 export class WorkerLostError extends RistrettoError {
-  constructor(readonly item: WorkItem, detail: string) {
-    super(`worker lost while running ${describeItem(item)}: ${detail}`, chunkContext(item), 'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize');
+  constructor(
+    readonly item: WorkItem,
+    detail: string,
+  ) {
+    super(
+      `worker lost while running ${describeItem(item)}: ${detail}`,
+      chunkContext(item),
+      'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize',
+    );
   }
 }
 
@@ -59,8 +91,15 @@ export interface ChunkFailure {
 
 /** Turn an error raised by processChunk into its wire form. */
 export function toChunkFailure(err: unknown): ChunkFailure {
-  if (err instanceof ChunkError) return { kind: 'process', message: err.processorMessage, name: err.name, stack: (err.context.remoteStack as string | undefined) ?? causeStack(err) };
-  if (err instanceof FileReadError) return { kind: 'read', message: err.readerMessage, name: err.name, stack: causeStack(err) };
+  if (err instanceof ChunkError)
+    return {
+      kind: 'process',
+      message: err.processorMessage,
+      name: err.name,
+      stack: (err.context.remoteStack as string | undefined) ?? causeStack(err),
+    };
+  if (err instanceof FileReadError)
+    return { kind: 'read', message: err.readerMessage, name: err.name, stack: causeStack(err) };
   if (err instanceof WorkerLostError) return { kind: 'lost', message: err.message, name: err.name };
   if (err instanceof CancelledError) return { kind: 'cancelled', message: err.message, name: err.name };
   const e = err instanceof Error ? err : new Error(String(err));
@@ -79,7 +118,10 @@ export function fromChunkFailure(item: WorkItem, f: ChunkFailure): Error {
     case 'cancelled':
       return new CancelledError(item);
     default: {
-      const e = new RistrettoError(`${f.name}: ${f.message} (${describeItem(item)})`, { ...chunkContext(item), remoteStack: f.stack });
+      const e = new RistrettoError(`${f.name}: ${f.message} (${describeItem(item)})`, {
+        ...chunkContext(item),
+        remoteStack: f.stack,
+      });
       return e;
     }
   }

@@ -90,7 +90,12 @@ export abstract class BaseExecutor implements Executor {
 
   constructor(opts: ExecutorOptions = {}) {
     const r = opts.retries ?? 0;
-    if (!Number.isInteger(r) || r < 0) throw new RistrettoError(`retries must be a non-negative integer, got ${r}`, { retries: r }, 'pass --retries N with N >= 0');
+    if (!Number.isInteger(r) || r < 0)
+      throw new RistrettoError(
+        `retries must be a non-negative integer, got ${r}`,
+        { retries: r },
+        'pass --retries N with N >= 0',
+      );
     this.retries = r;
     this.onRetry = opts.onRetry;
   }

@@ -4,7 +4,12 @@
 export function si(n: number, digits = 3): string {
   if (!Number.isFinite(n)) return String(n);
   const a = Math.abs(n);
-  const units: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: Array<[number, string]> = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [f, u] of units) if (a >= f) return `${(n / f).toPrecision(digits)} ${u}`;
   return Number.isInteger(n) ? String(n) : n.toPrecision(digits);
 }

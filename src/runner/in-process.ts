@@ -35,7 +35,10 @@ export class InProcessExecutor extends BaseExecutor {
     // columns through the sync-read helper thread, which processChunk starts when it opens such a file.
     // Only its prebuilt entry is prepared here: starting the helper up front cost ~0.3–0.5 s of CPU per
     // run (loading the readers a second time) even for local Parquet, which never uses it.
-    opts.helperEntry?.().then((url) => setSyncReadHelperEntry(url), () => undefined);
+    opts.helperEntry?.().then(
+      (url) => setSyncReadHelperEntry(url),
+      () => undefined,
+    );
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
@@ -43,7 +46,11 @@ export class InProcessExecutor extends BaseExecutor {
     const run = this.tail.then(async () => {
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
-      return processChunk(item, processor, this.state, { metadata: job.metadata[item.dataset], prefetch: job.prefetch, processorKey: job.processor.hash });
+      return processChunk(item, processor, this.state, {
+        metadata: job.metadata[item.dataset],
+        prefetch: job.prefetch,
+        processorKey: job.processor.hash,
+      });
     });
     this.tail = run.catch(() => undefined);
     return run;

@@ -18,7 +18,12 @@ import type { RunMetrics } from './metrics.ts';
 export const OUTPUT_FORMATS = ['json', 'root-json', 'root', 'svg', 'png'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-const EXTENSIONS: Record<Exclude<OutputFormat, 'root'>, string> = { json: '.json', 'root-json': '.root.json', svg: '.svg', png: '.png' };
+const EXTENSIONS: Record<Exclude<OutputFormat, 'root'>, string> = {
+  json: '.json',
+  'root-json': '.root.json',
+  svg: '.svg',
+  png: '.png',
+};
 
 export class OutputError extends RistrettoError {}
 
@@ -34,9 +39,16 @@ export interface WrittenOutputs {
 /** Parse `json,svg` into formats; an unknown name lists the known ones. */
 export function parseFormats(list: string): OutputFormat[] {
   const out: OutputFormat[] = [];
-  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(OUTPUT_FORMATS as readonly string[]).includes(raw)) {
-      throw new OutputError(`unknown output format "${raw}"`, { format: raw }, `choose from: ${OUTPUT_FORMATS.join(', ')}`);
+      throw new OutputError(
+        `unknown output format "${raw}"`,
+        { format: raw },
+        `choose from: ${OUTPUT_FORMATS.join(', ')}`,
+      );
     }
     if (!out.includes(raw as OutputFormat)) out.push(raw as OutputFormat);
   }
@@ -84,14 +96,24 @@ export interface WriteOptions {
    * The run's datasets: written to `<out>/datasets.meta.json` (name → `{ isData, files, metadata }`), so
    * `ristretto view OUTDIR` knows which ones are data without being told.
    */
-  datasets?: ReadonlyArray<{ readonly name: string; readonly files: readonly unknown[]; readonly metadata: Readonly<Record<string, unknown>> }>;
+  datasets?: ReadonlyArray<{
+    readonly name: string;
+    readonly files: readonly unknown[];
+    readonly metadata: Readonly<Record<string, unknown>>;
+  }>;
 }
 
 /** `<out>/datasets.meta.json`: what `ristretto view` reads to draw data as points. */
 export const DATASETS_FILE = 'datasets.meta.json';
 
 /** Write histograms, leftover leaves and metrics into `outDir`. */
-export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: string, formats: readonly OutputFormat[] = ['json'], opts: WriteOptions = {}): Promise<WrittenOutputs> {
+export async function writeOutputs(
+  acc: unknown,
+  metrics: RunMetrics,
+  outDir: string,
+  formats: readonly OutputFormat[] = ['json'],
+  opts: WriteOptions = {},
+): Promise<WrittenOutputs> {
   const { hists, rest } = splitAccumulator(acc);
   const files: string[] = [];
   const warnings: string[] = [];
@@ -115,7 +137,11 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
         else {
           // 1-D and (dataset × axis): the slide-ready figure (bundled fonts); other 2-D: jsroot's colour map
           if (h.ndim === 1 || byDataset(h)) {
-            const svg = figureSVG(h, { ...opts.plot, data: opts.dataDatasets ?? [], ...(byDataset(h) ? { by: 'dataset' } : {}) });
+            const svg = figureSVG(h, {
+              ...opts.plot,
+              data: opts.dataDatasets ?? [],
+              ...(byDataset(h) ? { by: 'dataset' } : {}),
+            });
             data = f === 'svg' ? svg : svgToPNGBundled(svg);
           } else {
             const svg = await plotSVG(h);
@@ -131,12 +157,17 @@ export async function writeOutputs(acc: unknown, metrics: RunMetrics, outDir: st
   }
   if (formats.includes('root') && hists.size) {
     await mkdir(outDir, { recursive: true });
-    writeHistogramsROOT(join(outDir, 'histograms.root'), hists, { onSkip: (name, e) => warnings.push(`${name}: no root output: ${e.message}`) });
+    writeHistogramsROOT(join(outDir, 'histograms.root'), hists, {
+      onSkip: (name, e) => warnings.push(`${name}: no root output: ${e.message}`),
+    });
     files.push('histograms.root');
   }
   if (rest !== undefined) await put('accumulator.json', JSON.stringify(rest, null, 1));
   if (opts.datasets) {
-    const entries = opts.datasets.map((d) => [d.name, { isData: d.metadata['isData'] === true, files: d.files.length, metadata: d.metadata }]);
+    const entries = opts.datasets.map((d) => [
+      d.name,
+      { isData: d.metadata['isData'] === true, files: d.files.length, metadata: d.metadata },
+    ]);
     await put(DATASETS_FILE, JSON.stringify(Object.fromEntries(entries), null, 1));
   }
   // last: `ristretto view` reloads an output folder when metrics.json changes

@@ -61,7 +61,12 @@ export interface ProcessChunkOptions {
 }
 
 /** Run `processor` on one work item. */
-export async function processChunk(item: WorkItem, processor: Processor<unknown>, state: ChunkState, opts: ProcessChunkOptions = {}): Promise<ChunkResult> {
+export async function processChunk(
+  item: WorkItem,
+  processor: Processor<unknown>,
+  state: ChunkState,
+  opts: ProcessChunkOptions = {},
+): Promise<ChunkResult> {
   const t0 = performance.now();
   let reader: EventReader;
   try {
@@ -70,7 +75,10 @@ export async function processChunk(item: WorkItem, processor: Processor<unknown>
     throw new FileReadError(item, messageOf(e), { cause: e });
   }
   if (item.entryStop > reader.numEntries || item.entryStart < 0 || item.entryStart > item.entryStop) {
-    throw new FileReadError(item, `entry range is outside the file's ${reader.numEntries} entries (the file changed since preprocessing?)`);
+    throw new FileReadError(
+      item,
+      `entry range is outside the file's ${reader.numEntries} entries (the file changed since preprocessing?)`,
+    );
   }
 
   const key = opts.processorKey ?? '';
@@ -82,11 +90,20 @@ export async function processChunk(item: WorkItem, processor: Processor<unknown>
   // thread start and open the file while this thread opens the chunk.
   if (prefetch.size === 0) warmSyncReads(reader);
 
-  const ctx: ProcessContext = { dataset: item.dataset, file: item.file, tree: item.tree, entryStart: item.entryStart, entryStop: item.entryStop, metadata: opts.metadata ?? {} };
+  const ctx: ProcessContext = {
+    dataset: item.dataset,
+    file: item.file,
+    tree: item.tree,
+    entryStart: item.entryStart,
+    entryStop: item.entryStop,
+    metadata: opts.metadata ?? {},
+  };
   const guarded = new ReadGuard(reader, item, opts.signal);
   let run: Awaited<ReturnType<typeof runOnEvents<unknown>>>;
   try {
-    run = await runOnEvents(guarded, item.entryStart, item.entryStop, (events) => processor.process(events, ctx), { prefetch });
+    run = await runOnEvents(guarded, item.entryStart, item.entryStop, (events) => processor.process(events, ctx), {
+      prefetch,
+    });
   } catch (e) {
     if (e instanceof CancelledError) throw e;
     if (guarded.failure) {
@@ -104,7 +121,12 @@ export async function processChunk(item: WorkItem, processor: Processor<unknown>
   try {
     bytes = transferable(encode(run.result));
   } catch (e) {
-    throw new ChunkError(item, `the accumulator returned by process() cannot be encoded: ${messageOf(e)}`, e instanceof Error ? e.stack : undefined, { cause: e });
+    throw new ChunkError(
+      item,
+      `the accumulator returned by process() cannot be encoded: ${messageOf(e)}`,
+      e instanceof Error ? e.stack : undefined,
+      { cause: e },
+    );
   }
   return {
     accumulator: bytes,

@@ -49,7 +49,12 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
   return {
     onPlan(info) {
       if (opts.quiet) return;
-      const extra = [info.cacheHits ? `${info.cacheHits} from cache` : '', info.skipped ? `${info.skipped} skipped` : ''].filter(Boolean).join(', ');
+      const extra = [
+        info.cacheHits ? `${info.cacheHits} from cache` : '',
+        info.skipped ? `${info.skipped} skipped` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       line(`${info.chunks} chunks from ${info.files} files${extra ? ` (${extra})` : ''}`);
     },
     onProgress(p) {
@@ -71,7 +76,9 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
         if (p.done < p.total && frac - lastPlainFrac < 0.1 && now - lastPlainAt < 10_000) return;
         lastPlainFrac = frac;
         lastPlainAt = now;
-        line(`progress: ${p.done}/${p.total} chunks, ${count(p.events)} events, ${si(rate)} events/s${p.done < p.total ? `, ETA ${duration(eta)}` : ''}`);
+        line(
+          `progress: ${p.done}/${p.total} chunks, ${count(p.events)} events, ${si(rate)} events/s${p.done < p.total ? `, ETA ${duration(eta)}` : ''}`,
+        );
       }
     },
     onRetry(item: WorkItem, attempt: number, error: unknown) {

@@ -15,7 +15,15 @@ import { RistrettoError } from '../errors/index.ts';
 import { bundleProcessor } from '../processor/bundle.ts';
 import { loadProcessor } from '../processor/load.ts';
 import type { Processor } from '../processor/types.ts';
-import { checkpointPath, CheckpointError, jobKey, readCheckpoint, removeCheckpoint, writeCheckpoint, type CarriedMetrics } from './checkpoint.ts';
+import {
+  checkpointPath,
+  CheckpointError,
+  jobKey,
+  readCheckpoint,
+  removeCheckpoint,
+  writeCheckpoint,
+  type CarriedMetrics,
+} from './checkpoint.ts';
 import { describeItem, FileReadError } from './errors.ts';
 import type { Executor, ExecutorFactory, JobSpec } from './executor.ts';
 import { InProcessExecutor } from './in-process.ts';
@@ -78,7 +86,14 @@ export interface RunProgress {
 }
 
 export interface RunHooks {
-  onPlan?(info: { chunks: number; files: number; skipped: number; cacheHits: number; opened: number; items: readonly WorkItem[] }): void;
+  onPlan?(info: {
+    chunks: number;
+    files: number;
+    skipped: number;
+    cacheHits: number;
+    opened: number;
+    items: readonly WorkItem[];
+  }): void;
   onProgress?(p: RunProgress): void;
   onRetry?(item: WorkItem, attempt: number, error: unknown): void;
   onSkip?(item: WorkItem, reason: string): void;
@@ -117,12 +132,16 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       { executor: opts.executor },
       "pass executorFactory('threads') from ristretto's executors (or an executor instance); only 'iterative' is built in",
     );
-  const datasets = typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
+  const datasets =
+    typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
   const processor = (await loadProcessor(opts.processor)) as Processor<A>;
   const bundle = await bundleProcessor(opts.processor);
 
   const tPre = performance.now();
-  const cacheFile = opts.cacheFile === false ? undefined : (opts.cacheFile ?? (opts.outDir ? join(opts.outDir, '.ristretto-cache', 'preprocess.json') : undefined));
+  const cacheFile =
+    opts.cacheFile === false
+      ? undefined
+      : (opts.cacheFile ?? (opts.outDir ? join(opts.outDir, '.ristretto-cache', 'preprocess.json') : undefined));
   const plan = await planWork(datasets, {
     chunksize: opts.chunksize,
     align: opts.align,
@@ -133,17 +152,36 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   });
   const preprocessSeconds = (performance.now() - tPre) / 1000;
   const items = plan.items;
-  hooks.onPlan?.({ chunks: items.length, files: plan.files.length, skipped: plan.skipped.length, cacheHits: plan.cacheHits, opened: plan.opened, items });
+  hooks.onPlan?.({
+    chunks: items.length,
+    files: plan.files.length,
+    skipped: plan.skipped.length,
+    cacheHits: plan.cacheHits,
+    opened: plan.opened,
+    items,
+  });
 
   const metadata = Object.fromEntries(datasets.map((d) => [d.name, d.metadata]));
   const key = jobKey(bundle.hash, items, metadata);
   const ckptFile = opts.outDir && opts.checkpoint !== false ? checkpointPath(opts.outDir) : undefined;
   let acc: A;
   let done = 0;
-  let carried: CarriedMetrics = { events: 0, bytesRead: 0, columns: [], processSeconds: 0, chunkSeconds: [], retries: 0, skipped: [] };
+  let carried: CarriedMetrics = {
+    events: 0,
+    bytesRead: 0,
+    columns: [],
+    processSeconds: 0,
+    chunkSeconds: [],
+    retries: 0,
+    skipped: [],
+  };
   const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile) : undefined;
-  if (!opts.resume && ckptFile && existsSync(ckptFile)) hooks.onNote?.(`starting over; the unfinished run's checkpoint in ${opts.outDir} will be replaced (--resume continues it instead)`);
-  if (opts.resume && !ckptFile) hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
+  if (!opts.resume && ckptFile && existsSync(ckptFile))
+    hooks.onNote?.(
+      `starting over; the unfinished run's checkpoint in ${opts.outDir} will be replaced (--resume continues it instead)`,
+    );
+  if (opts.resume && !ckptFile)
+    hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
   else if (opts.resume && !prior) hooks.onNote?.(`no checkpoint in ${opts.outDir}; starting from the beginning`);
   if (prior) {
     if (prior.header.jobKey !== key) {
@@ -164,8 +202,14 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
 
   const given = opts.executor ?? 'iterative';
   const ownExecutor = typeof given !== 'object';
-  const context = { workers: opts.workers, retries: opts.retries, processor: processor as Processor<unknown>, onRetry: hooks.onRetry };
-  const executor: Executor = typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
+  const context = {
+    workers: opts.workers,
+    retries: opts.retries,
+    processor: processor as Processor<unknown>,
+    onRetry: hooks.onRetry,
+  };
+  const executor: Executor =
+    typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
   const retriesBefore = executor.stats.retries;
 
   // Running totals (carried over from the checkpoint when resuming).
@@ -175,7 +219,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const chunkSeconds = [...carried.chunkSeconds];
   const columns = new Set(carried.columns);
   const skippedByFile = new Map<string, SkippedFile>();
-  for (const s of carried.skipped) if (s.stage === 'process') skippedByFile.set(`${s.dataset}\u0000${s.file}\u0000${s.tree}`, { ...s, entries: [...(s.entries ?? [])] });
+  for (const s of carried.skipped)
+    if (s.stage === 'process')
+      skippedByFile.set(`${s.dataset}\u0000${s.file}\u0000${s.tree}`, { ...s, entries: [...(s.entries ?? [])] });
   let chunks = chunkSeconds.length;
 
   const snapshotMetrics = (): CarriedMetrics => ({
@@ -219,7 +265,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       new RunInterruptedError(
         `interrupted after ${done} of ${items.length} chunks`,
         { done, total: items.length },
-        ckptFile ? 'rerun the same command with --resume to continue' : 'rerun to start over (give an output folder to keep checkpoints)',
+        ckptFile
+          ? 'rerun the same command with --resume to continue'
+          : 'rerun to start over (give an output folder to keep checkpoints)',
       ),
     );
   if (opts.signal?.aborted) interrupt();
@@ -270,7 +318,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     lastCkptDone = done;
     lastCkptAt = performance.now();
     const d = done;
-    writing = writing.then(() => writeCheckpoint(ckptFile, header, bytes)).then(() => hooks.onCheckpoint?.(d, items.length));
+    writing = writing
+      .then(() => writeCheckpoint(ckptFile, header, bytes))
+      .then(() => hooks.onCheckpoint?.(d, items.length));
   };
 
   const window = Math.max(2, executor.concurrency * 2);
@@ -289,14 +339,29 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       inflight.delete(done);
       const it = items[done];
       if (opts.skipBadFiles && startsFile(done)) {
-        fileStart = { key: fileKey(it), done, acc: copyAccumulator(acc), events, bytesRead, processSeconds, chunks, chunkSeconds: chunkSeconds.length, merged: [] };
+        fileStart = {
+          key: fileKey(it),
+          done,
+          acc: copyAccumulator(acc),
+          events,
+          bytesRead,
+          processSeconds,
+          chunks,
+          chunkSeconds: chunkSeconds.length,
+          merged: [],
+        };
       }
       if (out.kind === 'ok') {
         const m = out.result.metrics;
         try {
           acc = accumulate(acc, decode(out.result.accumulator) as A);
         } catch (e) {
-          throw new MergeChunkError(`cannot merge the result of ${describeItem(it)}: ${(e as Error).message}`, { dataset: it.dataset, file: it.file, entryStart: it.entryStart, entryStop: it.entryStop }, 'process() must return the same shape as accumulator()', { cause: e });
+          throw new MergeChunkError(
+            `cannot merge the result of ${describeItem(it)}: ${(e as Error).message}`,
+            { dataset: it.dataset, file: it.file, entryStart: it.entryStart, entryStop: it.entryStop },
+            'process() must return the same shape as accumulator()',
+            { cause: e },
+          );
         }
         fileStart?.merged.push(it);
         events += m.events;
@@ -306,12 +371,23 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         chunkSeconds.push(m.seconds);
         chunks++;
         let grew = false;
-        for (const c of m.columnsRead) if (!columns.has(c)) (columns.add(c), (grew = true));
+        for (const c of m.columnsRead) if (!columns.has(c)) columns.add(c), (grew = true);
         if (grew) job = { ...job, prefetch: [...columns] };
       } else if (out.kind === 'skip') {
         const k = fileKey(it);
         let s = skippedByFile.get(k);
-        if (!s) skippedByFile.set(k, (s = { dataset: it.dataset, file: it.file, tree: it.tree, reason: out.reason, stage: 'process', entries: [] }));
+        if (!s)
+          skippedByFile.set(
+            k,
+            (s = {
+              dataset: it.dataset,
+              file: it.file,
+              tree: it.tree,
+              reason: out.reason,
+              stage: 'process',
+              entries: [],
+            }),
+          );
         const entries = s.entries as Array<readonly [number, number]>;
         // Chunks of this file merged before the failure are taken back out: the file contributes nothing.
         if (fileStart?.key === k && fileStart.merged.length) {

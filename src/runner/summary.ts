@@ -11,15 +11,24 @@ export interface SummaryOutputs {
 export function formatSummary(m: RunMetrics, outputs?: SummaryOutputs): string {
   const rows: Array<[string, string]> = [];
   rows.push(['executor', m.executor === 'iterative' ? 'iterative' : `${m.executor} (${m.workers} workers)`]);
-  rows.push(['chunks', `${count(m.chunks)} of ${count(m.chunksTotal)}${m.resumedChunks ? ` (${count(m.resumedChunks)} from checkpoint)` : ''}`]);
-  rows.push(['files', `${count(m.files)}${m.preprocess.cacheHits ? ` (${m.preprocess.cacheHits} entry counts from cache)` : ''}`]);
+  rows.push([
+    'chunks',
+    `${count(m.chunks)} of ${count(m.chunksTotal)}${m.resumedChunks ? ` (${count(m.resumedChunks)} from checkpoint)` : ''}`,
+  ]);
+  rows.push([
+    'files',
+    `${count(m.files)}${m.preprocess.cacheHits ? ` (${m.preprocess.cacheHits} entry counts from cache)` : ''}`,
+  ]);
   rows.push(['events', count(m.events)]);
   rows.push(['bytes read', bytes(m.bytesRead)]);
   rows.push(['columns', `${m.columns.length}${m.columns.length ? ` (${abbreviate(m.columns, 6)})` : ''}`]);
   rows.push(['wall time', duration(m.wallSeconds)]);
   const times = m.chunkSeconds;
   const max = times.reduce((a, b) => Math.max(a, b), 0);
-  rows.push(['process time', `${duration(m.processSeconds)} summed over chunks${times.length ? ` (mean ${duration(m.processSeconds / times.length)}, max ${duration(max)})` : ''}`]);
+  rows.push([
+    'process time',
+    `${duration(m.processSeconds)} summed over chunks${times.length ? ` (mean ${duration(m.processSeconds / times.length)}, max ${duration(max)})` : ''}`,
+  ]);
   rows.push(['throughput', `${si(m.eventsPerSecond)} events/s`]);
   if (m.retries) rows.push(['retries', count(m.retries)]);
   rows.push(['skipped files', String(m.skippedFiles.length)]);

@@ -35,7 +35,13 @@ function categoryIndex(h: Hist): number {
 
 function canvas(log: boolean, logz: boolean): RootObject & { fPrimitives: RootList } {
   const c = create('TCanvas') as RootObject & { fPrimitives: RootList };
-  Object.assign(c, { fLogy: log ? 1 : 0, fLogz: logz ? 1 : 0, fLeftMargin: 0.13, fRightMargin: logz ? 0.13 : 0.05, fTopMargin: 0.06 });
+  Object.assign(c, {
+    fLogy: log ? 1 : 0,
+    fLogz: logz ? 1 : 0,
+    fLeftMargin: 0.13,
+    fRightMargin: logz ? 0.13 : 0.05,
+    fTopMargin: 0.06,
+  });
   return c;
 }
 
@@ -55,9 +61,19 @@ export function modesFor(h: Hist): DrawMode[] {
  */
 export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   const allowed = modesFor(h);
-  if (!allowed.length) throw new ViewError(`the page draws 1-D and 2-D histograms; this one has ${h.ndim} axes`, { ndim: h.ndim }, 'download it as JSON instead');
+  if (!allowed.length)
+    throw new ViewError(
+      `the page draws 1-D and 2-D histograms; this one has ${h.ndim} axes`,
+      { ndim: h.ndim },
+      'download it as JSON instead',
+    );
   const mode = !opts.mode || opts.mode === 'auto' ? allowed[0] : opts.mode;
-  if (!allowed.includes(mode)) throw new ViewError(`draw mode "${mode}" does not fit this histogram`, { mode }, `use one of: ${allowed.join(', ')}`);
+  if (!allowed.includes(mode))
+    throw new ViewError(
+      `draw mode "${mode}" does not fit this histogram`,
+      { mode },
+      `use one of: ${allowed.join(', ')}`,
+    );
   const log = Boolean(opts.log);
   if (mode === 'hist' || mode === 'colz') {
     // the card's header names the histogram: no title band inside the plot
@@ -70,12 +86,19 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   }
   const k = categoryIndex(h);
   const cat = h.axes[k];
-  const labels = cat.kind === 'boolean' ? ['false', 'true'] : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
+  const labels =
+    cat.kind === 'boolean'
+      ? ['false', 'true']
+      : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
   const isData = new Set(mode === 'stack' ? (opts.data ?? []) : []);
   const layers: RootHist[] = [];
   const points: RootHist[] = [];
   labels.forEach((label, i) => {
-    const r = toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), { name: `c${i}`, title: label, valueTitle: 'Entries' });
+    const r = toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), {
+      name: `c${i}`,
+      title: label,
+      valueTitle: 'Entries',
+    });
     r.fBits |= kNoStats;
     if (isData.has(label)) {
       Object.assign(r, { fMarkerStyle: 20, fMarkerColor: 1, fLineColor: 1 });
@@ -83,7 +106,10 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
       return;
     }
     const color = COLORS[layers.length % COLORS.length];
-    Object.assign(r, mode === 'stack' ? { fFillColor: color, fFillStyle: 1001, fLineColor: 1 } : { fLineColor: color, fLineWidth: 2 });
+    Object.assign(
+      r,
+      mode === 'stack' ? { fFillColor: color, fFillStyle: 1001, fLineColor: 1 } : { fLineColor: color, fLineWidth: 2 },
+    );
     layers.push(r);
   });
   const c = canvas(log, false);
@@ -93,10 +119,27 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   for (const [i, p] of points.entries()) c.fPrimitives.Add(p, layers.length || i ? 'e1 p same' : 'e1 p');
   const legend = create('TLegend');
   const n = layers.length + points.length;
-  Object.assign(legend, { fX1NDC: 0.7, fY1NDC: Math.max(0.1, 0.9 - 0.05 * n), fX2NDC: 0.93, fY2NDC: 0.9, fBorderSize: 0, fTextSize: 0.035, fFillStyle: 0 });
-  for (const p of points) (legend['fPrimitives'] as RootList).Add(Object.assign(create('TLegendEntry'), { fLabel: p.fTitle, fObject: p, fOption: 'lep' }));
+  Object.assign(legend, {
+    fX1NDC: 0.7,
+    fY1NDC: Math.max(0.1, 0.9 - 0.05 * n),
+    fX2NDC: 0.93,
+    fY2NDC: 0.9,
+    fBorderSize: 0,
+    fTextSize: 0.035,
+    fFillStyle: 0,
+  });
+  for (const p of points)
+    (legend['fPrimitives'] as RootList).Add(
+      Object.assign(create('TLegendEntry'), { fLabel: p.fTitle, fObject: p, fOption: 'lep' }),
+    );
   for (let i = layers.length - 1; i >= 0; i--)
-    (legend['fPrimitives'] as RootList).Add(Object.assign(create('TLegendEntry'), { fLabel: layers[i].fTitle, fObject: layers[i], fOption: mode === 'stack' ? 'f' : 'l' }));
+    (legend['fPrimitives'] as RootList).Add(
+      Object.assign(create('TLegendEntry'), {
+        fLabel: layers[i].fTitle,
+        fObject: layers[i],
+        fOption: mode === 'stack' ? 'f' : 'l',
+      }),
+    );
   c.fPrimitives.Add(legend, '');
   return c;
 }

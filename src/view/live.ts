@@ -42,11 +42,15 @@ export interface LiveViewOptions {
  * // endpoints: [{ name: 'site-a', done: 7, started: 2, queued: 1, retries: 1, ... }, ...]
  * // faas: { waitingForEndpoint: 22, tailRetries: 0, ... }
  */
-export function endpointProgress(executor: EndpointSource, p: Readonly<ViewProgress>): Pick<ViewProgress, 'endpoints' | 'faas'> {
+export function endpointProgress(
+  executor: EndpointSource,
+  p: Readonly<ViewProgress>,
+): Pick<ViewProgress, 'endpoints' | 'faas'> {
   const f = executor.faas as Record<string, unknown> | undefined;
   const endpoints = executor.progress().map((e) => ({ ...e }) as Record<string, unknown>);
   const inFlight = endpoints.reduce((s, e) => s + (typeof e['running'] === 'number' ? e['running'] : 0), 0);
-  const waiting = p.total !== undefined && p.state === 'running' ? Math.max(0, p.total - (p.done ?? 0) - inFlight) : undefined;
+  const waiting =
+    p.total !== undefined && p.state === 'running' ? Math.max(0, p.total - (p.done ?? 0) - inFlight) : undefined;
   const counters = f ? Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v === 'number')) : {};
   return { endpoints, faas: { ...(waiting !== undefined ? { waitingForEndpoint: waiting } : {}), ...counters } };
 }
@@ -127,7 +131,13 @@ export class LiveView {
       onProgress: (p: RunProgress) => {
         base.onProgress?.(p);
         const fresh = p.elapsedSeconds > 0 ? p.events / p.elapsedSeconds : 0;
-        state.setProgress({ done: p.done, total: p.total, events: p.events, elapsedSeconds: p.elapsedSeconds, eventsPerSecond: fresh });
+        state.setProgress({
+          done: p.done,
+          total: p.total,
+          events: p.events,
+          elapsedSeconds: p.elapsedSeconds,
+          eventsPerSecond: fresh,
+        });
       },
       onRetry: (item, attempt, error) => {
         base.onRetry?.(item, attempt, error);
@@ -160,7 +170,10 @@ export class LiveView {
 
   /** The run failed or was interrupted: the page keeps the last merged state and says why. */
   failed(error: unknown, interrupted = false): void {
-    this.state.setProgress({ state: interrupted ? 'interrupted' : 'failed', message: error instanceof Error ? error.message : String(error) });
+    this.state.setProgress({
+      state: interrupted ? 'interrupted' : 'failed',
+      message: error instanceof Error ? error.message : String(error),
+    });
     this.state.flush();
   }
 

@@ -27,7 +27,12 @@ async function walk(dir: string, out: string[] = []): Promise<string[]> {
 }
 
 function isScanLine(v: unknown): v is ScanResult {
-  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && ('clsObs' in v || 'ok' in v);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name === 'string' &&
+    ('clsObs' in v || 'ok' in v)
+  );
 }
 
 /**
@@ -45,7 +50,9 @@ async function dataDatasets(outDir: string, notes: string[]): Promise<string[]> 
       .filter(([, d]) => typeof d === 'object' && d !== null && (d as { isData?: unknown }).isData === true)
       .map(([name]) => name);
   } catch (e) {
-    notes.push(`${DATASETS_FILE}: not read (${(e as Error).message}); data datasets are drawn like the others unless given with --data`);
+    notes.push(
+      `${DATASETS_FILE}: not read (${(e as Error).message}); data datasets are drawn like the others unless given with --data`,
+    );
     return [];
   }
 }
@@ -130,7 +137,10 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
     retries: num('retries'),
     executor: typeof metrics?.['executor'] === 'string' ? (metrics['executor'] as string) : undefined,
     ...(faas && Array.isArray(faas['endpoints'])
-      ? { endpoints: faas['endpoints'] as Array<Record<string, unknown>>, faas: Object.fromEntries(Object.entries(faas).filter(([, v]) => typeof v === 'number')) }
+      ? {
+          endpoints: faas['endpoints'] as Array<Record<string, unknown>>,
+          faas: Object.fromEntries(Object.entries(faas).filter(([, v]) => typeof v === 'number')),
+        }
       : {}),
   });
   state.setAccumulator(hists);

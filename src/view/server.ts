@@ -48,7 +48,11 @@ export function parseListen(spec: string | true): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(spec) ?? /^()()(\d+)$/.exec(spec);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port > 65535)
-    throw new ViewError(`cannot listen on "${spec}"`, { listen: spec }, 'give PORT or HOST:PORT, e.g. --serve 8080 or --serve 0.0.0.0:8080 (port 0: any free port)');
+    throw new ViewError(
+      `cannot listen on "${spec}"`,
+      { listen: spec },
+      'give PORT or HOST:PORT, e.g. --serve 8080 or --serve 0.0.0.0:8080 (port 0: any free port)',
+    );
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
@@ -97,7 +101,11 @@ function fileStem(key: string): string {
 export async function startViewServer(state: ViewState, opts: ViewServerOptions = {}): Promise<ViewServer> {
   const addr = typeof opts.listen === 'object' ? opts.listen : parseListen(opts.listen ?? '127.0.0.1:0');
   if (!existsSync(join(JSROOT_DIR, 'main.mjs')))
-    throw new ViewError(`JSROOT is missing from this installation (${JSROOT_DIR})`, { dir: JSROOT_DIR }, 'run `node scripts/build-vendor.mjs` in the ristretto repository, or reinstall ristretto');
+    throw new ViewError(
+      `JSROOT is missing from this installation (${JSROOT_DIR})`,
+      { dir: JSROOT_DIR },
+      'run `node scripts/build-vendor.mjs` in the ristretto repository, or reinstall ristretto',
+    );
   const streams = new Set<ServerResponse>();
   // read per request: `ristretto view` learns the data datasets again when the outputs are rewritten
   const data = (): readonly string[] => opts.data ?? state.data;
@@ -132,16 +140,27 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
     if (path.startsWith('/jsroot/')) {
       const name = path.slice('/jsroot/'.length);
       // only plain module names of the vendor folder: no traversal, no other files
-      if (!/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.mjs$/.test(name) || !existsSync(join(JSROOT_DIR, name))) return fail(res, 404, `no JSROOT module ${name}`);
+      if (!/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.mjs$/.test(name) || !existsSync(join(JSROOT_DIR, name)))
+        return fail(res, 404, `no JSROOT module ${name}`);
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
       res.end(await readFile(join(JSROOT_DIR, name)));
       return;
     }
     if (path === '/api/state') {
-      return sendJSON(res, 200, { title: state.title, ...state.snapshot(), scans: state.scans, notes: state.notes, data: data() });
+      return sendJSON(res, 200, {
+        title: state.title,
+        ...state.snapshot(),
+        scans: state.scans,
+        notes: state.notes,
+        data: data(),
+      });
     }
     if (path === '/api/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
       res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(state.snapshot())}\n\n`);
       streams.add(res);
       req.on('close', () => streams.delete(res));
@@ -153,7 +172,8 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
       if (!h) return fail(res, 404, `no histogram "${key}"`);
       if (path === '/api/draw') {
         const mode = (url.searchParams.get('mode') ?? 'auto') as DrawMode;
-        if (!(DRAW_MODES as readonly string[]).includes(mode)) return fail(res, 400, `unknown mode "${mode}" (${DRAW_MODES.join(', ')})`);
+        if (!(DRAW_MODES as readonly string[]).includes(mode))
+          return fail(res, 400, `unknown mode "${mode}" (${DRAW_MODES.join(', ')})`);
         let obj: object;
         try {
           obj = drawable(h, { mode, log: url.searchParams.get('log') === '1', data: data() });
@@ -167,17 +187,28 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
       const format = url.searchParams.get('format') ?? 'uhi';
       const stem = fileStem(key);
       const attach = (name: string, type: string, body: string | Uint8Array) => {
-        res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': type,
+          'content-disposition': `attachment; filename="${name}"`,
+          'cache-control': 'no-store',
+        });
         res.end(body);
       };
       try {
-        if (format === 'uhi') return attach(`${stem}.json`, 'application/json', stringifyUHI({ [key.slice(key.lastIndexOf('/') + 1)]: toUHI(h) }, 1));
+        if (format === 'uhi')
+          return attach(
+            `${stem}.json`,
+            'application/json',
+            stringifyUHI({ [key.slice(key.lastIndexOf('/') + 1)]: toUHI(h) }, 1),
+          );
         if (format === 'root') return attach(`${stem}.root.json`, 'application/json', toROOTJSON(h));
         if (format === 'png') {
           // 1-D and (category × axis): the slide-ready figure; other 2-D: jsroot's colour map
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
           const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]));
-          const png = figure ? figurePNG(h, { data: data(), logy: url.searchParams.get('log') === '1' }) : await plotPNG(h);
+          const png = figure
+            ? figurePNG(h, { data: data(), logy: url.searchParams.get('log') === '1' })
+            : await plotPNG(h);
           return attach(`${stem}.png`, 'image/png', png);
         }
       } catch (e) {
@@ -200,9 +231,30 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
       unsubscribe();
       clearInterval(ping);
       const where = `${addr.host}:${addr.port}`;
-      if (e.code === 'EADDRINUSE') reject(new ViewError(`port ${addr.port} on ${addr.host} is already in use`, { listen: where }, 'choose another port with --serve PORT (0 picks a free one)'));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new ViewError(`cannot listen on ${where}: no such local address`, { listen: where }, 'use 127.0.0.1, 0.0.0.0 or an address of this machine'));
-      else if (e.code === 'EACCES') reject(new ViewError(`not allowed to listen on ${where}`, { listen: where }, 'ports below 1024 need privileges; choose a higher one'));
+      if (e.code === 'EADDRINUSE')
+        reject(
+          new ViewError(
+            `port ${addr.port} on ${addr.host} is already in use`,
+            { listen: where },
+            'choose another port with --serve PORT (0 picks a free one)',
+          ),
+        );
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+        reject(
+          new ViewError(
+            `cannot listen on ${where}: no such local address`,
+            { listen: where },
+            'use 127.0.0.1, 0.0.0.0 or an address of this machine',
+          ),
+        );
+      else if (e.code === 'EACCES')
+        reject(
+          new ViewError(
+            `not allowed to listen on ${where}`,
+            { listen: where },
+            'ports below 1024 need privileges; choose a higher one',
+          ),
+        );
       else reject(new ViewError(`cannot listen on ${where}: ${e.message}`, { listen: where }));
     });
     server.listen(addr.port, addr.host, () => resolve());

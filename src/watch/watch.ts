@@ -54,7 +54,8 @@ export interface WatchCycle {
   files: number;
 }
 
-export interface WatchOptions extends Omit<RunOptions, 'fileset' | 'resume' | 'checkpoint' | 'outDir' | 'postprocess' | 'cacheFile' | 'maxchunks'> {
+export interface WatchOptions
+  extends Omit<RunOptions, 'fileset' | 'resume' | 'checkpoint' | 'outDir' | 'postprocess' | 'cacheFile' | 'maxchunks'> {
   /** Dataset JSON; its globs are expanded again on every poll. */
   datasetFile: string;
   /** Output folder: the watch state lives in `<outDir>/.ristretto-watch/`. */
@@ -82,7 +83,13 @@ async function dropGone(state: WatchState, listed: ReadonlySet<string> | undefin
   const gone: string[] = [];
   for (const key of Object.keys(state.files)) {
     const path = key.split('\u0000')[1];
-    const missing = (listed !== undefined && !listed.has(key)) || (!isRemote(path) && !(await stat(path).then(() => true, () => false)));
+    const missing =
+      (listed !== undefined && !listed.has(key)) ||
+      (!isRemote(path) &&
+        !(await stat(path).then(
+          () => true,
+          () => false,
+        )));
     if (!missing) continue;
     gone.push(`${describeKey(key)} (${state.files[key].events} events)`);
     delete state.files[key];
@@ -96,7 +103,11 @@ async function readState(file: string, hash: string, note: (m: string) => void):
   try {
     s = decode(await readFile(file)) as WatchState;
   } catch (e) {
-    throw new WatchStateError(`the watch state ${file} cannot be read: ${(e as Error).message}`, { file }, 'delete it to process every file again');
+    throw new WatchStateError(
+      `the watch state ${file} cannot be read: ${(e as Error).message}`,
+      { file },
+      'delete it to process every file again',
+    );
   }
   if (s.processorHash !== hash) {
     note(`the processor changed since ${file} was written: processing every file again`);
@@ -183,15 +194,29 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
       if (signal.aborted) break;
       let r;
       try {
-        r = await runAnalysis({ ...runOpts, fileset: [{ ...t.d, files: [t.f] }], postprocess: false, checkpoint: false, cacheFile: false, signal });
+        r = await runAnalysis({
+          ...runOpts,
+          fileset: [{ ...t.d, files: [t.f] }],
+          postprocess: false,
+          checkpoint: false,
+          cacheFile: false,
+          signal,
+        });
       } catch (e) {
         if (e instanceof RunInterruptedError) break;
         // a file still being copied fails to open or read: try again once it changes
         notReady.set(t.key, `${t.size}:${t.mtimeMs}`);
-        note(`${t.d.name}: ${t.f.path} not processed (${(e as Error).message.split('\n')[0]}); ${isRemote(t.f.path) ? 'retried when --watch is started again' : 'retried when it changes'}`);
+        note(
+          `${t.d.name}: ${t.f.path} not processed (${(e as Error).message.split('\n')[0]}); ${isRemote(t.f.path) ? 'retried when --watch is started again' : 'retried when it changes'}`,
+        );
         continue;
       }
-      state.files[t.key] = { size: t.size, mtimeMs: t.mtimeMs, events: r.metrics.events, result: encode(r.accumulator) };
+      state.files[t.key] = {
+        size: t.size,
+        mtimeMs: t.mtimeMs,
+        events: r.metrics.events,
+        result: encode(r.accumulator),
+      };
       await writeState(stateFile, state);
       lastMetrics = r.metrics;
       processed.push(`${t.d.name}: ${t.f.path}`);

@@ -48,10 +48,15 @@ const { anything } = fc.letrec((tie) => ({
       })
       .map((entries) => {
         const o: Record<string, unknown> = {};
-        for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        for (const [k, v] of entries)
+          Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
         return o;
       }),
-    fc.array(fc.tuple(fc.oneof(fc.string(), fc.double(), fc.bigInt(), fc.constant(null)), tie('anything')), { maxLength: 4 }).map((e) => new Map(e)),
+    fc
+      .array(fc.tuple(fc.oneof(fc.string(), fc.double(), fc.bigInt(), fc.constant(null)), tie('anything')), {
+        maxLength: 4,
+      })
+      .map((e) => new Map(e)),
     fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(NaN)), { maxLength: 4 }).map((e) => new Set(e)),
   ),
 }));
@@ -70,7 +75,18 @@ describe('encode/decode', () => {
   });
 
   it('keeps NaN, ±Infinity and -0 as numbers, Map keys and object prototypes', () => {
-    const x = { nan: NaN, inf: Infinity, ninf: -Infinity, nz: -0, big: -(2n ** 100n), m: new Map<unknown, unknown>([[-Infinity, 1], [NaN, 2], [10n, 3]]) };
+    const x = {
+      nan: NaN,
+      inf: Infinity,
+      ninf: -Infinity,
+      nz: -0,
+      big: -(2n ** 100n),
+      m: new Map<unknown, unknown>([
+        [-Infinity, 1],
+        [NaN, 2],
+        [10n, 3],
+      ]),
+    };
     const back = decode(encode(x)) as typeof x;
     expect(Object.is(back.nz, -0)).toBe(true);
     expect(back).toEqual(x);
@@ -119,7 +135,11 @@ describe('encode/decode', () => {
   });
 
   it('rebuilds registered types through their decoders, and merging the result works', () => {
-    const acc = { h: TestHist.of('mass', 1, 2, 3), stats: new WeightStatistics().fill([0.5, 2]), col: ColumnAccumulator.from(Float32Array.of(4)) };
+    const acc = {
+      h: TestHist.of('mass', 1, 2, 3),
+      stats: new WeightStatistics().fill([0.5, 2]),
+      col: ColumnAccumulator.from(Float32Array.of(4)),
+    };
     const back = decode(encode(acc)) as typeof acc;
     expect(back.h).toBeInstanceOf(TestHist);
     expect(back.stats).toBeInstanceOf(WeightStatistics);
@@ -138,7 +158,9 @@ describe('encode/decode', () => {
 
   it('reports bad magic, truncation, a newer version and an unknown tag clearly', () => {
     const bytes = encode({ t: Float64Array.of(1, 2, 3) });
-    expect(() => decode(new TextEncoder().encode('{"not": "ours"}....................'))).toThrow(/not an encoded Ristretto accumulator/);
+    expect(() => decode(new TextEncoder().encode('{"not": "ours"}....................'))).toThrow(
+      /not an encoded Ristretto accumulator/,
+    );
     expect(() => decode(bytes.subarray(0, bytes.length - 8))).toThrow(/truncated/);
     const future = bytes.slice();
     future[4] = 9;
@@ -202,7 +224,8 @@ function normalizeForCodec(v: unknown): unknown {
   if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, normalizeForCodec(x)]));
   if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !(v instanceof Set)) {
     const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(v));
-    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: normalizeForCodec((v as Record<string, unknown>)[k]), enumerable: true });
+    for (const k of Object.keys(v))
+      Object.defineProperty(out, k, { value: normalizeForCodec((v as Record<string, unknown>)[k]), enumerable: true });
     return out;
   }
   return v;

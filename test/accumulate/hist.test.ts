@@ -106,17 +106,23 @@ describe('src/hist Hist through accumulate and encode/decode', () => {
     const cats = total.h.axes[0] as StrCategory;
     expect([...cats.categories].sort()).toEqual(['DY', 'TT']);
     const v = total.h.values();
-    const row = (name: string) => Array.from(v.subarray(cats.categories.indexOf(name) * NX, (cats.categories.indexOf(name) + 1) * NX));
+    const row = (name: string) =>
+      Array.from(v.subarray(cats.categories.indexOf(name) * NX, (cats.categories.indexOf(name) + 1) * NX));
     expect(row('DY')).toEqual([0, 2, 1, 0, 0, 0, 0, 0, 0, 0]);
     expect(row('TT')).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
   });
 
   it('reports an incompatible Hist or a type mismatch with the key path', () => {
-    const other = new Hist(new Regular(NX + 1, 0, NX, { name: 'x' }), new Regular(NY, 0, NY, { name: 'y' }), { storage: new Weight(), name: 'mass' });
+    const other = new Hist(new Regular(NX + 1, 0, NX, { name: 'x' }), new Regular(NY, 0, NY, { name: 'y' }), {
+      storage: new Weight(),
+      name: 'mass',
+    });
     expect(() => merged({ muons: { mass: filled(1, 10) } }, { muons: { mass: other } })).toThrow(
       /at "muons\/mass": cannot merge Hist with Hist: cannot merge histograms: axis 0 'x'/,
     );
     expect(() => merged<unknown>({ muons: { pt: filled(1, 10) } }, { muons: { pt: 3 } })).toThrow(MergeError);
-    expect(() => merged<unknown>({ muons: { pt: filled(1, 10) } }, { muons: { pt: 3 } })).toThrow(/^at "muons\/pt": cannot merge Hist with number/);
+    expect(() => merged<unknown>({ muons: { pt: filled(1, 10) } }, { muons: { pt: 3 } })).toThrow(
+      /^at "muons\/pt": cannot merge Hist with number/,
+    );
   });
 });

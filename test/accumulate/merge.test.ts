@@ -26,10 +26,28 @@ describe('accumulate: semantics per kind', () => {
   });
 
   it('merges Maps key-wise and unions Sets', () => {
-    const a = { m: new Map<unknown, number>([['DY', 1], [3, 2]]), s: new Set(['mc', 1]) };
-    const b = { m: new Map<unknown, number>([['DY', 10], ['tt', 5]]), s: new Set(['data', 1]) };
+    const a = {
+      m: new Map<unknown, number>([
+        ['DY', 1],
+        [3, 2],
+      ]),
+      s: new Set(['mc', 1]),
+    };
+    const b = {
+      m: new Map<unknown, number>([
+        ['DY', 10],
+        ['tt', 5],
+      ]),
+      s: new Set(['data', 1]),
+    };
     const r = merged(a, b);
-    expect(r.m).toEqual(new Map<unknown, number>([['DY', 11], [3, 2], ['tt', 5]]));
+    expect(r.m).toEqual(
+      new Map<unknown, number>([
+        ['DY', 11],
+        [3, 2],
+        ['tt', 5],
+      ]),
+    );
     expect(r.s).toEqual(new Set(['mc', 1, 'data']));
   });
 
@@ -66,7 +84,9 @@ describe('accumulate: semantics per kind', () => {
 
   it('keeps equal strings and booleans and refuses different ones', () => {
     expect(merged({ era: '2012B', mc: false }, { era: '2012B', mc: false })).toEqual({ era: '2012B', mc: false });
-    expect(() => merged({ era: '2012B' }, { era: '2012C' })).toThrow(/at "era": cannot merge strings "2012B" and "2012C"/);
+    expect(() => merged({ era: '2012B' }, { era: '2012C' })).toThrow(
+      /at "era": cannot merge strings "2012B" and "2012C"/,
+    );
     expect(() => merged({ mc: true }, { mc: false })).toThrow(MergeError);
   });
 
@@ -83,9 +103,15 @@ describe('accumulate: semantics per kind', () => {
     expect(err).toBeInstanceOf(RistrettoError);
     expect((err as MergeError).message).toMatch(/^at "muons\/pt": cannot merge TestHist with number — /);
     expect((err as MergeError).context).toMatchObject({ path: 'muons/pt', left: 'TestHist', right: 'number' });
-    expect(() => merged<unknown>(new Map([['k', { x: 1 }]]), new Map([['k', { x: 1n }]]))).toThrow(/at "k\/x": cannot merge number with bigint/);
-    expect(() => merged<unknown>(Float32Array.of(1), Float64Array.of(1))).toThrow(/at top level: cannot merge Float32Array with Float64Array/);
-    expect(() => merged(ColumnAccumulator.from(Float32Array.of(1)), Float32Array.of(1) as never)).toThrow(/ColumnAccumulator\.from/);
+    expect(() => merged<unknown>(new Map([['k', { x: 1 }]]), new Map([['k', { x: 1n }]]))).toThrow(
+      /at "k\/x": cannot merge number with bigint/,
+    );
+    expect(() => merged<unknown>(Float32Array.of(1), Float64Array.of(1))).toThrow(
+      /at top level: cannot merge Float32Array with Float64Array/,
+    );
+    expect(() => merged(ColumnAccumulator.from(Float32Array.of(1)), Float32Array.of(1) as never)).toThrow(
+      /ColumnAccumulator\.from/,
+    );
     expect(() => merged([1], new Set([1]) as never)).toThrow(/cannot merge array with Set/);
   });
 
@@ -101,7 +127,9 @@ describe('accumulate: semantics per kind', () => {
   });
 
   it('refuses values that are not accumulators', () => {
-    expect(() => merged({ when: new Date(0) }, { when: new Date(1) })).toThrow(/at "when": cannot merge Date: not an accumulator type/);
+    expect(() => merged({ when: new Date(0) }, { when: new Date(1) })).toThrow(
+      /at "when": cannot merge Date: not an accumulator type/,
+    );
     expect(() => merged({}, { f: () => 1 } as never)).toThrow(MergeError);
   });
 
@@ -123,7 +151,9 @@ describe('accumulate: semantics per kind', () => {
   });
 
   it('refuses to copy an in-place Addable that has no copy() and no binary parts', () => {
-    expect(() => accumulate({} as { u?: Uncopyable }, { u: new Uncopyable(1) })).toThrow(/at "u": cannot copy Uncopyable: .*no copy\(\)/);
+    expect(() => accumulate({} as { u?: Uncopyable }, { u: new Uncopyable(1) })).toThrow(
+      /at "u": cannot copy Uncopyable: .*no copy\(\)/,
+    );
     // Immutable Addables (no iadd) may be shared, so this works.
     expect(accumulate({} as { c?: Counter }, { c: new Counter(1) }).c?.n).toBe(1);
   });
@@ -170,7 +200,9 @@ describe('ColumnAccumulator', () => {
   it('pushes scalars, including bigints, and rejects another kind', () => {
     const c = new ColumnAccumulator(BigInt64Array).push(1n).push(-2n);
     expect(c.toArray()).toEqual(BigInt64Array.of(1n, -2n));
-    expect(() => new ColumnAccumulator(Int32Array).append(Float32Array.of(1) as never)).toThrow(/cannot append Float32Array to a ColumnAccumulator of Int32Array/);
+    expect(() => new ColumnAccumulator(Int32Array).append(Float32Array.of(1) as never)).toThrow(
+      /cannot append Float32Array to a ColumnAccumulator of Int32Array/,
+    );
     expect(() => new ColumnAccumulator('Float128Array')).toThrow(/unknown typed array kind/);
   });
 

@@ -6,7 +6,10 @@ import { PackedSelection, SelectionError } from '../../src/accumulate/index.ts';
 const masksArb = (maxK: number) =>
   fc.integer({ min: 0, max: 300 }).chain((n) =>
     fc
-      .array(fc.tuple(fc.integer({ min: 1, max: 9 }), fc.array(fc.nat(9), { minLength: n, maxLength: n })), { minLength: 1, maxLength: maxK })
+      .array(fc.tuple(fc.integer({ min: 1, max: 9 }), fc.array(fc.nat(9), { minLength: n, maxLength: n })), {
+        minLength: 1,
+        maxLength: maxK,
+      })
       .map((specs) => ({
         n,
         masks: specs.map(([keep, r], j) => ({ name: `cut${j}`, mask: Uint8Array.from(r, (x) => (x < keep ? 1 : 0)) })),
@@ -21,7 +24,11 @@ function build(masks: { name: string; mask: Uint8Array }[], capacity: 32 | 64): 
 
 /** A random subset of the names, in random order, plus random required values. */
 const pickArb = (k: number) =>
-  fc.shuffledSubarray([...Array(k).keys()]).chain((idx) => fc.tuple(fc.constant(idx), fc.array(fc.boolean(), { minLength: idx.length, maxLength: idx.length })));
+  fc
+    .shuffledSubarray([...Array(k).keys()])
+    .chain((idx) =>
+      fc.tuple(fc.constant(idx), fc.array(fc.boolean(), { minLength: idx.length, maxLength: idx.length })),
+    );
 
 describe('PackedSelection against naive per-event loops', () => {
   for (const capacity of [32, 64] as const) {

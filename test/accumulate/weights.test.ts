@@ -16,7 +16,9 @@ const factorsArb = fc.integer({ min: 0, max: 200 }).chain((n) => {
     .chain((names) =>
       fc.tuple(
         ...names.map((name) =>
-          fc.record({ w: col, up: fc.option(col, { nil: undefined }), down: fc.option(col, { nil: undefined }) }).map((f) => ({ name, ...f }) as Factor),
+          fc
+            .record({ w: col, up: fc.option(col, { nil: undefined }), down: fc.option(col, { nil: undefined }) })
+            .map((f) => ({ name, ...f }) as Factor),
         ),
       ),
     )
@@ -25,7 +27,8 @@ const factorsArb = fc.integer({ min: 0, max: 200 }).chain((n) => {
 
 function build(factors: Factor[], asFloat32: boolean): Weights {
   const w = new Weights();
-  const conv = (x: number[] | undefined) => (x === undefined ? undefined : asFloat32 ? Float32Array.from(x) : Float64Array.from(x));
+  const conv = (x: number[] | undefined) =>
+    x === undefined ? undefined : asFloat32 ? Float32Array.from(x) : Float64Array.from(x);
   for (const f of factors) w.add(f.name, conv(f.w)!, { up: conv(f.up), down: conv(f.down) });
   return w;
 }

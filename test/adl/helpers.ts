@@ -38,7 +38,9 @@ export interface Row {
 
 /** `adl/refs/<query>.csv`: one row per non-empty bin (x = bin centre, y = count). */
 export function readRef(query: string): Row[] {
-  const text = readFileSync(sharedPath('adl', 'refs', `${query}.csv`), 'utf8').trim().split(/\r?\n/);
+  const text = readFileSync(sharedPath('adl', 'refs', `${query}.csv`), 'utf8')
+    .trim()
+    .split(/\r?\n/);
   if (text[0].trim() !== 'x,y') throw new Error(`unexpected header in ${query}.csv: ${text[0]}`);
   return text.slice(1).map((line) => {
     const [x, y] = line.split(',').map(Number);
@@ -51,7 +53,8 @@ export function readRef(query: string): Row[] {
  * histogram's own axis): underflow at lo − width/2, overflow at hi + width/2, empty bins left out.
  */
 export function refRows(flowValues: Float64Array, bins: number, lo: number, hi: number): Row[] {
-  if (flowValues.length !== bins + 2) throw new Error(`expected ${bins + 2} values with flow, got ${flowValues.length}`);
+  if (flowValues.length !== bins + 2)
+    throw new Error(`expected ${bins + 2} values with flow, got ${flowValues.length}`);
   const w = (hi - lo) / bins;
   const rows: Row[] = [];
   for (let b = 0; b < bins + 2; b++) {

@@ -16,15 +16,32 @@ import type { Column } from '../../src/io/reader.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
 const SCRIPT = resolve(repoRoot, 'bench', 'make-adl-dataset.ts');
-const BRANCHES = ['MET_pt', 'MET_phi', 'nJet', 'Jet_pt', 'Jet_eta', 'Jet_btag', 'nMuon', 'Muon_mass', 'Muon_charge', 'nElectron', 'Electron_phi', 'Electron_charge'];
+const BRANCHES = [
+  'MET_pt',
+  'MET_phi',
+  'nJet',
+  'Jet_pt',
+  'Jet_eta',
+  'Jet_btag',
+  'nMuon',
+  'Muon_mass',
+  'Muon_charge',
+  'nElectron',
+  'Electron_phi',
+  'Electron_charge',
+];
 
-const make = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: repoRoot, encoding: 'utf8' });
+const make = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: repoRoot, encoding: 'utf8' });
 
 /** Values of a column as plain numbers (content for jagged), and offsets rebased to 0. */
 function numbers(c: Column): { values: number[]; offsets?: number[] } {
   if ('offsets' in c) {
     const j = c as Jagged;
-    return { values: Array.from(j.content as NumericArray, Number), offsets: Array.from(j.offsets, (o) => o - j.offsets[0]) };
+    return {
+      values: Array.from(j.content as NumericArray, Number),
+      offsets: Array.from(j.offsets, (o) => o - j.offsets[0]),
+    };
   }
   return { values: Array.from(c as NumericArray, Number) };
 }
@@ -40,8 +57,30 @@ describe('bench/make-adl-dataset.ts', () => {
     flat = join(dir, 'flat-zstd.parquet');
     nested = join(dir, 'nested-snappy.parquet');
     // One copy = the source events unjittered; 4,000-event row groups → 3 groups for 10,000 events.
-    execFileSync(process.execPath, ['--import', 'tsx', SCRIPT, '--copies', '1', '--rowgroup', '4000', '--layout', 'flat', '--codec', 'ZSTD', '--out', flat], { cwd: repoRoot, stdio: 'pipe' });
-    execFileSync(process.execPath, ['--import', 'tsx', SCRIPT, '--copies', '1', '--rowgroup', '4000', '--codec', 'SNAPPY', '--out', nested], { cwd: repoRoot, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        SCRIPT,
+        '--copies',
+        '1',
+        '--rowgroup',
+        '4000',
+        '--layout',
+        'flat',
+        '--codec',
+        'ZSTD',
+        '--out',
+        flat,
+      ],
+      { cwd: repoRoot, stdio: 'pipe' },
+    );
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', SCRIPT, '--copies', '1', '--rowgroup', '4000', '--codec', 'SNAPPY', '--out', nested],
+      { cwd: repoRoot, stdio: 'pipe' },
+    );
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,8 +118,12 @@ describe('bench/make-adl-dataset.ts', () => {
     for (let i = 0; i < nJet.length; i++) jets += Number(nJet[i]);
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
-    const rows = (await conn.runAndReadAll(`SELECT count(*), sum(nJet), sum(len(Jet_pt)) FROM read_parquet('${flat}')`)).getRows();
-    const nestedRows = (await conn.runAndReadAll(`SELECT count(*), sum(len(Jet)) FROM read_parquet('${nested}')`)).getRows();
+    const rows = (
+      await conn.runAndReadAll(`SELECT count(*), sum(nJet), sum(len(Jet_pt)) FROM read_parquet('${flat}')`)
+    ).getRows();
+    const nestedRows = (
+      await conn.runAndReadAll(`SELECT count(*), sum(len(Jet)) FROM read_parquet('${nested}')`)
+    ).getRows();
     conn.closeSync();
     expect(rows[0].map(Number)).toEqual([10_000, jets, jets]);
     expect(nestedRows[0].map(Number)).toEqual([10_000, jets]);

@@ -140,7 +140,12 @@ beforeAll(async () => {
 });
 
 const INPUTS = [
-  { label: 'nested Parquet', file: 'Run2012B_SingleMu-restructured-1000.parquet', chunksize: 400, maxchunks: undefined },
+  {
+    label: 'nested Parquet',
+    file: 'Run2012B_SingleMu-restructured-1000.parquet',
+    chunksize: 400,
+    maxchunks: undefined,
+  },
   { label: 'flat Parquet', file: 'Run2012B_SingleMu-1000.parquet', chunksize: 1000, maxchunks: undefined },
   { label: 'ROOT (first 1,000 entries)', file: 'Run2012B_SingleMu_10000.root', chunksize: 500, maxchunks: 2 },
 ];
@@ -171,7 +176,10 @@ describe.each(INPUTS)('ADL queries 6–8 on $label equal a naive per-event loop'
 
 describe('threads executor', () => {
   it('query-6 on two worker threads equals the naive loop', async () => {
-    const h = await runQuery('query-6', 'Run2012B_SingleMu-restructured-1000.parquet', { chunksize: 250, executor: 'threads' });
+    const h = await runQuery('query-6', 'Run2012B_SingleMu-restructured-1000.parquet', {
+      chunksize: 250,
+      executor: 'threads',
+    });
     const naive = naiveQuery6(events);
     expect([...h['query-6-1'].values({ flow: true })]).toEqual(histogram(naive.pt, 100, 15, 40));
     expect([...h['query-6-2'].values({ flow: true })]).toEqual(histogram(naive.btag, 100, 0, 1));

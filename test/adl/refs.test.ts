@@ -17,7 +17,12 @@ const BINNING: Record<string, [number, number, number]> = {
 
 const INPUTS = [
   { label: 'flat Parquet', file: 'Run2012B_SingleMu-1000.parquet', chunksize: 300, maxchunks: undefined },
-  { label: 'nested Parquet', file: 'Run2012B_SingleMu-restructured-1000.parquet', chunksize: 1000, maxchunks: undefined },
+  {
+    label: 'nested Parquet',
+    file: 'Run2012B_SingleMu-restructured-1000.parquet',
+    chunksize: 1000,
+    maxchunks: undefined,
+  },
   // Chunks of 250 and only the first four: exactly the first 1,000 of the 10,000 entries.
   { label: 'ROOT (first 1,000 entries)', file: 'Run2012B_SingleMu_10000.root', chunksize: 250, maxchunks: 4 },
 ];

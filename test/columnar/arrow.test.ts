@@ -20,7 +20,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ak from '../../src/columnar/index.ts';
 import type { Collection, Jagged } from '../../src/columnar/types.ts';
-import { type Dtype, expectSameLists, listsArb, listsLike, toCollection, toJagged, toLists, valueArb } from './naive.ts';
+import {
+  type Dtype,
+  expectSameLists,
+  listsArb,
+  listsLike,
+  toCollection,
+  toJagged,
+  toLists,
+  valueArb,
+} from './naive.ts';
 
 /** Same memory: the same object, or (Arrow re-wraps Uint8Array) a view of the same bytes. */
 function expectSameMemory(a: ArrayBufferView, b: ArrayBufferView): void {
@@ -41,13 +50,18 @@ describe('Arrow conversion is zero-copy', () => {
   it('jagged ↔ List<T> shares the very same offsets and content arrays', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom<Dtype>('f64', 'f32', 'i32', 'u8', 'i8', 'u16').chain((d) => fc.tuple(fc.constant(d), listsArb(valueArb(d, { nan: true })))),
+        fc
+          .constantFrom<Dtype>('f64', 'f32', 'i32', 'u8', 'i8', 'u16')
+          .chain((d) => fc.tuple(fc.constant(d), listsArb(valueArb(d, { nan: true })))),
         ([dtype, lists]) => {
           const j = toJagged(lists, dtype);
           const v = ak.jaggedToArrow(j);
           expect(v.data[0].valueOffsets).toBe(j.offsets);
           expectSameMemory(v.data[0].children[0].values, j.content);
-          expectSameLists(arrowLists(v), lists.map((l) => Array.from(j.content.constructor === Float32Array ? l.map(Math.fround) : l)));
+          expectSameLists(
+            arrowLists(v),
+            lists.map((l) => Array.from(j.content.constructor === Float32Array ? l.map(Math.fround) : l)),
+          );
           const back = ak.fromArrow(v) as Jagged;
           expect(back.offsets).toBe(j.offsets);
           expectSameMemory(back.content, j.content);
@@ -93,7 +107,10 @@ describe('Arrow conversion is zero-copy', () => {
   });
 
   it('survives an IPC round trip (views into the IPC buffer)', () => {
-    const c = toCollection({ pt: { lists: [[1, 2], [], [3]], dtype: 'f32' }, q: { lists: [[1, -1], [], [1]], dtype: 'i8' } });
+    const c = toCollection({
+      pt: { lists: [[1, 2], [], [3]], dtype: 'f32' },
+      q: { lists: [[1, -1], [], [1]], dtype: 'i8' },
+    });
     const table = new Table({ Muon: ak.collectionToArrow(c), MET: ak.flatToArrow(Float64Array.of(5, 6, 7)) });
     const read = tableFromIPC(tableToIPC(table, 'file'));
     const chunk = ak.fromArrowBatch(read.batches[0]);
@@ -143,18 +160,26 @@ describe('Arrow conversion: copies and refusals', () => {
     expect(() => ak.fromArrow(nullList)).toThrowError(/nulls/);
     const two = makeVector(Float32Array.of(1)).concat(makeVector(Float32Array.of(2)));
     expect(() => ak.fromArrow(two)).toThrowError(/2 chunks/);
-    const struct = makeData({ type: new Struct([new Field('a', new Int32())]), length: 2, nullCount: 0, children: [child] });
+    const struct = makeData({
+      type: new Struct([new Field('a', new Int32())]),
+      length: 2,
+      nullCount: 0,
+      children: [child],
+    });
     expect(() => ak.fromArrow(struct)).toThrowError(/Struct without a List/);
     expect(() => ak.fromArrow(vectorFromArray(['a', 'b']))).toThrowError(/has no Ristretto column equivalent/);
   });
 
   it('fromArrowBatch names the failing column', () => {
-    const batch = new RecordBatch(new Schema([new Field('s', vectorFromArray(['x']).type)]), makeData({
-      type: new Struct([new Field('s', vectorFromArray(['x']).type)]),
-      length: 1,
-      nullCount: 0,
-      children: [vectorFromArray(['x']).data[0]],
-    }));
+    const batch = new RecordBatch(
+      new Schema([new Field('s', vectorFromArray(['x']).type)]),
+      makeData({
+        type: new Struct([new Field('s', vectorFromArray(['x']).type)]),
+        length: 1,
+        nullCount: 0,
+        children: [vectorFromArray(['x']).data[0]],
+      }),
+    );
     expect(() => ak.fromArrowBatch(batch)).toThrowError(/fromArrow: s has Arrow type Dictionary/);
   });
 });

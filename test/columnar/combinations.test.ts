@@ -18,7 +18,8 @@ import {
 function naivePairs(offsets: Int32Array, lists: Lists): number[][][] {
   return lists.map((l, e) => {
     const out: number[][] = [];
-    for (let a = 0; a < l.length; a++) for (let b = a + 1; b < l.length; b++) out.push([offsets[e] + a, offsets[e] + b]);
+    for (let a = 0; a < l.length; a++)
+      for (let b = a + 1; b < l.length; b++) out.push([offsets[e] + a, offsets[e] + b]);
     return out;
   });
 }
@@ -36,14 +37,19 @@ function asTuples(c: ak.Combinations): number[][][] {
   const out: number[][][] = [];
   for (let e = 0; e + 1 < c.offsets.length; e++) {
     const ev: number[][] = [];
-    for (let k = c.offsets[e]; k < c.offsets[e + 1]; k++) ev.push(c.i2 ? [c.i0[k], c.i1[k], c.i2[k]] : [c.i0[k], c.i1[k]]);
+    for (let k = c.offsets[e]; k < c.offsets[e + 1]; k++)
+      ev.push(c.i2 ? [c.i0[k], c.i1[k], c.i2[k]] : [c.i0[k], c.i1[k]]);
     out.push(ev);
   }
   return out;
 }
 
 const twoCollections = fc.tuple(listsArb(fc.constantFrom(-1, 1), 15, 7), fc.constantFrom(0, 2)).chain(([q, base]) =>
-  fc.record({ q: fc.constant(q), base: fc.constant(base), other: fc.tuple(...q.map(() => fc.array(valueArb('f32'), { maxLength: 4 }))) }),
+  fc.record({
+    q: fc.constant(q),
+    base: fc.constant(base),
+    other: fc.tuple(...q.map(() => fc.array(valueArb('f32'), { maxLength: 4 }))),
+  }),
 );
 
 describe('combinations, cartesian, oppositeChargePairs', () => {
@@ -63,7 +69,8 @@ describe('combinations, cartesian, oppositeChargePairs', () => {
         const x = ak.cartesian(muons, jets);
         const naiveCart = q.map((l, e) => {
           const out: number[][] = [];
-          for (let a = 0; a < l.length; a++) for (let b = 0; b < (other as Lists)[e].length; b++) out.push([muons.offsets[e] + a, jets.offsets[e] + b]);
+          for (let a = 0; a < l.length; a++)
+            for (let b = 0; b < (other as Lists)[e].length; b++) out.push([muons.offsets[e] + a, jets.offsets[e] + b]);
           return out;
         });
         expect(asTuples(x)).toEqual(naiveCart);
@@ -74,7 +81,10 @@ describe('combinations, cartesian, oppositeChargePairs', () => {
         );
         expect(asTuples(os)).toEqual(naiveOs);
         // The fused path equals the general one.
-        const general = ak.selectObjects(p, ak.ne(ak.combinationField(p, 0, muons.fields.charge), ak.combinationField(p, 1, muons.fields.charge)));
+        const general = ak.selectObjects(
+          p,
+          ak.ne(ak.combinationField(p, 0, muons.fields.charge), ak.combinationField(p, 1, muons.fields.charge)),
+        );
         expect(asTuples(general)).toEqual(naiveOs);
       }),
       { numRuns: 150 },
@@ -84,7 +94,12 @@ describe('combinations, cartesian, oppositeChargePairs', () => {
   it('oppositeChargePairs ignores neutral objects and reads the named field', () => {
     const c = toCollection({ q: { lists: [[1, 0, -1, -1]], dtype: 'f32' } });
     const os = ak.oppositeChargePairs(c, 'q');
-    expect(asTuples(os)).toEqual([[[0, 2], [0, 3]]]);
+    expect(asTuples(os)).toEqual([
+      [
+        [0, 2],
+        [0, 3],
+      ],
+    ]);
     expect(() => ak.oppositeChargePairs(c)).toThrowError(ak.FieldNotFoundError);
   });
 
@@ -108,21 +123,31 @@ describe('gather and combinationField', () => {
   it('gather reads content at global indices, keeping the dtype', () => {
     fc.assert(
       fc.property(
-        fc.array(valueArb('f32', { nan: true }), { minLength: 1, maxLength: 20 }).chain((content) =>
-          fc.tuple(fc.constant(content), fc.array(fc.integer({ min: 0, max: content.length - 1 }), { maxLength: 30 })),
-        ),
+        fc
+          .array(valueArb('f32', { nan: true }), { minLength: 1, maxLength: 20 })
+          .chain((content) =>
+            fc.tuple(
+              fc.constant(content),
+              fc.array(fc.integer({ min: 0, max: content.length - 1 }), { maxLength: 30 }),
+            ),
+          ),
         ([content, idx]) => {
           const c = toFlat(content, 'f32');
           const g = ak.gather(c, toFlat(idx, 'i32'));
           expect(g).toBeInstanceOf(Float32Array);
-          expectSameValues(g, idx.map((i) => c[i]));
+          expectSameValues(
+            g,
+            idx.map((i) => c[i]),
+          );
         },
       ),
     );
   });
 
   it('gather rejects indices outside the content, naming the position', () => {
-    expect(() => ak.gather(Float32Array.of(1, 2), Int32Array.of(0, 2))).toThrowError(/index 2 at position 1 is outside the content \(length 2\)/);
+    expect(() => ak.gather(Float32Array.of(1, 2), Int32Array.of(0, 2))).toThrowError(
+      /index 2 at position 1 is outside the content \(length 2\)/,
+    );
     expect(() => ak.gather(Float32Array.of(1, 2), Int32Array.of(-1))).toThrowError(ak.InvalidArgumentError);
   });
 
@@ -135,8 +160,13 @@ describe('gather and combinationField', () => {
           const t = ak.combinations(c, 3);
           const f2 = ak.combinationField(t, 2, c.fields.pt);
           expect(f2.offsets).toBe(t.offsets);
-          expectSameLists(toLists(f2), naiveTriples(c.offsets, pt).map((ev) => ev.map(([, , k]) => c.fields.pt[k])));
-          expect(() => ak.combinationField(ak.combinations(c, 2), 2, c.fields.pt)).toThrowError(/slot 2 does not exist/);
+          expectSameLists(
+            toLists(f2),
+            naiveTriples(c.offsets, pt).map((ev) => ev.map(([, , k]) => c.fields.pt[k])),
+          );
+          expect(() => ak.combinationField(ak.combinations(c, 2), 2, c.fields.pt)).toThrowError(
+            /slot 2 does not exist/,
+          );
         },
       ),
       { numRuns: 50 },

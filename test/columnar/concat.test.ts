@@ -31,16 +31,29 @@ describe('concatenate', () => {
     fc.assert(
       fc.property(caseArb, ({ base, muPt, elPt, muQ, elQ }) => {
         const mu = toCollection(
-          { pt: { lists: muPt, dtype: 'f32' }, charge: { lists: muQ, dtype: 'i32' }, iso: { lists: muQ, dtype: 'f32' } },
+          {
+            pt: { lists: muPt, dtype: 'f32' },
+            charge: { lists: muQ, dtype: 'i32' },
+            iso: { lists: muQ, dtype: 'f32' },
+          },
           base,
         );
         const el = toCollection({ pt: { lists: elPt, dtype: 'f32' }, charge: { lists: elQ, dtype: 'i8' } });
         const lep = ak.concatenate(mu, el, { tag: { name: 'flavour', a: 13, b: 11 } });
         expect(Object.keys(lep.fields)).toEqual(['pt', 'charge', 'flavour']);
         const at = (f: string) => toLists({ offsets: lep.offsets, content: lep.fields[f] });
-        expectSameLists(at('pt'), naiveConcat(toLists({ offsets: mu.offsets, content: mu.fields.pt }), elPt.map((l) => l.map(Math.fround))));
+        expectSameLists(
+          at('pt'),
+          naiveConcat(
+            toLists({ offsets: mu.offsets, content: mu.fields.pt }),
+            elPt.map((l) => l.map(Math.fround)),
+          ),
+        );
         expectSameLists(at('charge'), naiveConcat(muQ, elQ));
-        expectSameLists(at('flavour'), muQ.map((l, i) => [...l.map(() => 13), ...elQ[i].map(() => 11)]));
+        expectSameLists(
+          at('flavour'),
+          muQ.map((l, i) => [...l.map(() => 13), ...elQ[i].map(() => 11)]),
+        );
         expect(lep.fields.pt).toBeInstanceOf(Float32Array); // both Float32
         expect(lep.fields.charge).toBeInstanceOf(Float64Array); // Int32 ∪ Int8 → Float64
         expect(lep.fields.flavour).toBeInstanceOf(Int32Array);

@@ -88,14 +88,38 @@ describe('binary element-wise kernels with broadcasting', () => {
           const FA = Array.from(flatA);
           const FB = Array.from(flatB);
 
-          expectSameLists(resultLists(kernel(ja, jb)), A.map((l, i) => l.map((x, j) => ref(x, B[i][j]))));
-          expectSameLists(resultLists(kernel(ja, flatB)), A.map((l, i) => l.map((x) => ref(x, FB[i]))));
-          expectSameLists(resultLists(kernel(flatA, jb)), B.map((l, i) => l.map((y) => ref(FA[i], y))));
-          expectSameLists(resultLists(kernel(ja, s)), A.map((l) => l.map((x) => ref(x, s))));
-          expectSameLists(resultLists(kernel(s, jb)), B.map((l) => l.map((y) => ref(s, y))));
-          expectSameValues(kernel(flatA, flatB) as ArrayLike<number>, FA.map((x, i) => ref(x, FB[i])));
-          expectSameValues(kernel(flatA, s) as ArrayLike<number>, FA.map((x) => ref(x, s)));
-          expectSameValues(kernel(s, flatB) as ArrayLike<number>, FB.map((y) => ref(s, y)));
+          expectSameLists(
+            resultLists(kernel(ja, jb)),
+            A.map((l, i) => l.map((x, j) => ref(x, B[i][j]))),
+          );
+          expectSameLists(
+            resultLists(kernel(ja, flatB)),
+            A.map((l, i) => l.map((x) => ref(x, FB[i]))),
+          );
+          expectSameLists(
+            resultLists(kernel(flatA, jb)),
+            B.map((l, i) => l.map((y) => ref(FA[i], y))),
+          );
+          expectSameLists(
+            resultLists(kernel(ja, s)),
+            A.map((l) => l.map((x) => ref(x, s))),
+          );
+          expectSameLists(
+            resultLists(kernel(s, jb)),
+            B.map((l) => l.map((y) => ref(s, y))),
+          );
+          expectSameValues(
+            kernel(flatA, flatB) as ArrayLike<number>,
+            FA.map((x, i) => ref(x, FB[i])),
+          );
+          expectSameValues(
+            kernel(flatA, s) as ArrayLike<number>,
+            FA.map((x) => ref(x, s)),
+          );
+          expectSameValues(
+            kernel(s, flatB) as ArrayLike<number>,
+            FB.map((y) => ref(s, y)),
+          );
         }),
         { numRuns: 60 },
       );
@@ -150,7 +174,9 @@ describe('binary element-wise kernels with broadcasting', () => {
     expect(() => ak.abs(bad)).toThrowError(/content has length 3, expected 5/);
     expect(() => (ak.add as (a: unknown, b: unknown) => unknown)(1, 2)).toThrowError(ak.InvalidArgumentError);
     const coll = { offsets: Int32Array.of(0), fields: {} };
-    expect(() => (ak.add as (a: unknown, b: unknown) => unknown)(coll, 1)).toThrowError(/collection \(pick one of its fields\)/);
+    expect(() => (ak.add as (a: unknown, b: unknown) => unknown)(coll, 1)).toThrowError(
+      /collection \(pick one of its fields\)/,
+    );
     expect(() => (ak.add as (a: unknown, b: unknown) => unknown)([1, 2], 1)).toThrowError(ak.InvalidArgumentError);
   });
 });
@@ -167,7 +193,10 @@ describe('unary element-wise kernels', () => {
           const L = toLists(j);
           const r = kernel(j) as Jagged;
           expect(r.offsets).toBe(j.offsets);
-          expectSameLists(toLists(r), L.map((l) => l.map(ref)));
+          expectSameLists(
+            toLists(r),
+            L.map((l) => l.map(ref)),
+          );
           const flat = toFlat(L.flat(), dtype);
           expectSameValues(kernel(flat) as Float64Array, Array.from(flat).map(ref));
         }),
@@ -183,7 +212,11 @@ describe('mask combination', () => {
     fc.assert(
       fc.property(
         listsArb(fc.integer({ min: 0, max: 3 })).chain((a) =>
-          fc.tuple(fc.constant(a), listsLike(a, fc.integer({ min: 0, max: 1 })), flatArb(a.length, fc.integer({ min: 0, max: 1 }))),
+          fc.tuple(
+            fc.constant(a),
+            listsLike(a, fc.integer({ min: 0, max: 1 })),
+            flatArb(a.length, fc.integer({ min: 0, max: 1 })),
+          ),
         ),
         ([a, b, ev]) => {
           const ja = toJagged(a, 'u8');
@@ -195,12 +228,27 @@ describe('mask combination', () => {
             [(x, y) => truth(x) !== truth(y), ak.xor],
           ];
           for (const [ref, k] of refs) {
-            expectSameLists(toLists(k(ja, jb) as Jagged), a.map((l, i) => l.map((x, j) => (ref(x, b[i][j]) ? 1 : 0))));
-            expectSameLists(toLists(k(fev, ja) as Jagged), a.map((l, i) => l.map((x) => (ref(ev[i], x) ? 1 : 0))));
-            expectSameValues(k(fev, fev) as Uint8Array, ev.map((x) => (ref(x, x) ? 1 : 0)));
+            expectSameLists(
+              toLists(k(ja, jb) as Jagged),
+              a.map((l, i) => l.map((x, j) => (ref(x, b[i][j]) ? 1 : 0))),
+            );
+            expectSameLists(
+              toLists(k(fev, ja) as Jagged),
+              a.map((l, i) => l.map((x) => (ref(ev[i], x) ? 1 : 0))),
+            );
+            expectSameValues(
+              k(fev, fev) as Uint8Array,
+              ev.map((x) => (ref(x, x) ? 1 : 0)),
+            );
           }
-          expectSameLists(toLists(ak.not(ja)), a.map((l) => l.map((x) => (truth(x) ? 0 : 1))));
-          expectSameValues(ak.not(fev), ev.map((x) => (truth(x) ? 0 : 1)));
+          expectSameLists(
+            toLists(ak.not(ja)),
+            a.map((l) => l.map((x) => (truth(x) ? 0 : 1))),
+          );
+          expectSameValues(
+            ak.not(fev),
+            ev.map((x) => (truth(x) ? 0 : 1)),
+          );
         },
       ),
       { numRuns: 80 },

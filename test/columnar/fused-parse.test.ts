@@ -29,7 +29,10 @@ describe('parseExpr', () => {
         const ev = ak.fused(events);
         const jets = ev.Jet;
         const ht = ak.compute(parseExpr('sum(Jet.pt[Jet.pt > 30 and abs(Jet.eta) < 2.4])', ev));
-        expectSameValues(ht, Array.from(ak.compute(jets.where((j) => j.pt.gt(30).and(j.eta.abs().lt(2.4))).sum((j) => j.pt))));
+        expectSameValues(
+          ht,
+          Array.from(ak.compute(jets.where((j) => j.pt.gt(30).and(j.eta.abs().lt(2.4))).sum((j) => j.pt))),
+        );
         const pt = ak.field(events.Jet, 'pt');
         const keep = ak.and(ak.gt(pt, 30), ak.lt(ak.abs(ak.field(events.Jet, 'eta')), 2.4));
         expectSameValues(ht, Array.from(ak.sum(ak.selectObjects(pt, keep))));

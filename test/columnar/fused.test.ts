@@ -10,7 +10,17 @@ import * as ak from '../../src/columnar/index.ts';
 import { compiledLoops } from '../../src/columnar/fused/index.ts';
 import type { Collection, NumericArray } from '../../src/columnar/types.ts';
 import { InvalidArgumentError, LengthMismatchError } from '../../src/columnar/errors.ts';
-import { type Lists, expectSameValues, flatArb, listsArb, listsLike, stored, toCollection, toFlat, valueArb } from './naive.ts';
+import {
+  type Lists,
+  expectSameValues,
+  flatArb,
+  listsArb,
+  listsLike,
+  stored,
+  toCollection,
+  toFlat,
+  valueArb,
+} from './naive.ts';
 
 const { compute, concat, fx, lazyColumn, lazyObjects } = ak;
 
@@ -30,7 +40,16 @@ const chunkArb = fc.integer({ min: 0, max: 4 }).chain((base) =>
   ),
 );
 
-type Chunk = { base: number; pt: Lists; eta: Lists; phi: Lists; mass: Lists; charge: Lists; met: number[]; cut: number };
+type Chunk = {
+  base: number;
+  pt: Lists;
+  eta: Lists;
+  phi: Lists;
+  mass: Lists;
+  charge: Lists;
+  met: number[];
+  cut: number;
+};
 
 function collection(c: Chunk): Collection {
   return toCollection(
@@ -53,7 +72,13 @@ describe('fused = unfused (eager kernels), random jagged inputs', () => {
       fc.property(chunkArb, (c) => {
         const col = collection(c);
         const o = lazyObjects(col, 'Obj');
-        const fused = compute(o.pt.mul(2).add(o.eta).sub(o.phi.abs()).where(o.eta.abs().lt(1).and(o.pt.gt(c.cut))));
+        const fused = compute(
+          o.pt
+            .mul(2)
+            .add(o.eta)
+            .sub(o.phi.abs())
+            .where(o.eta.abs().lt(1).and(o.pt.gt(c.cut))),
+        );
         const pt = field(col, 'pt');
         const eta = field(col, 'eta');
         const values = ak.sub(ak.add(ak.mul(pt, 2), eta), ak.abs(field(col, 'phi')));
@@ -152,9 +177,16 @@ describe('fused combinatorics = naive per-event loops', () => {
         const o = lazyObjects(col, 'Obj');
         const met = toFlat(c.met, 'f64');
         const lo = Math.abs(c.cut) * 3;
-        const hasPair = compute(lazyColumn(met, 'met').where(o.pairs().any((a, b) => a.charge.ne(b.charge).and(a.p4.add(b.p4).mass.between(lo, lo + 20)))));
+        const hasPair = compute(
+          lazyColumn(met, 'met').where(
+            o.pairs().any((a, b) => a.charge.ne(b.charge).and(a.p4.add(b.p4).mass.between(lo, lo + 20))),
+          ),
+        );
         const best = o.triples().argmin((a, b, d) => a.p4.add(b.p4).add(d.p4).mass.sub(10).abs());
-        const [bpt, bmax] = compute([best.get((a, b, d) => a.p4.add(b.p4).add(d.p4).pt), best.get((a, b, d) => fx.maximum(a.pt, b.pt, d.pt))]);
+        const [bpt, bmax] = compute([
+          best.get((a, b, d) => a.p4.add(b.p4).add(d.p4).pt),
+          best.get((a, b, d) => fx.maximum(a.pt, b.pt, d.pt)),
+        ]);
 
         const expPair: number[] = [];
         const expPt: number[] = [];
@@ -196,13 +228,23 @@ describe('fused combinatorics = naive per-event loops', () => {
         // Two collections over the same events: the second one's lists are cut to the first's event count.
         const n = c1.pt.length;
         const pad = <T>(xs: T[][]): T[][] => Array.from({ length: n }, (_, e) => xs[e] ?? []);
-        const c2n: Chunk = { ...c2, pt: pad(c2.pt), eta: pad(c2.eta), phi: pad(c2.phi), mass: pad(c2.mass), charge: pad(c2.charge) };
+        const c2n: Chunk = {
+          ...c2,
+          pt: pad(c2.pt),
+          eta: pad(c2.eta),
+          phi: pad(c2.phi),
+          mass: pad(c2.mass),
+          charge: pad(c2.charge),
+        };
         const a = lazyObjects(collection(c1), 'A');
         const b = lazyObjects(collection(c2n), 'B');
         const both = concat(a, b);
         const jets = a.where((j) => j.pt.gt(c1.cut).and(both.where((l) => l.pt.gt(0)).all((l) => j.deltaR(l).ge(0.5))));
         const sums = compute(jets.sum((j) => j.pt).where(jets.count().gt(0)));
-        const z = both.pairs().where((p, q) => p.source.eq(q.source)).argmin((p, q) => p.p4.add(q.p4).mass.sub(5).abs());
+        const z = both
+          .pairs()
+          .where((p, q) => p.source.eq(q.source))
+          .argmin((p, q) => p.p4.add(q.p4).mass.sub(5).abs());
         const [l1, l2] = z.objects;
         const lead = both.where((l) => l.index.ne(l1.index).and(l.index.ne(l2.index))).argmax((l) => l.pt);
         const leadPt = compute(lead.get((l) => l.pt.mul(l.source.add(1))).where(both.count().ge(3).and(z.exists)));
@@ -212,13 +254,21 @@ describe('fused combinatorics = naive per-event loops', () => {
         for (let e = 0; e < n; e++) {
           type L = { pt: number; eta: number; phi: number; mass: number; src: number };
           const objs = (c: Chunk, src: number): L[] =>
-            c.pt[e].map((pt, i) => ({ pt: f32(pt), eta: c.eta[e][i], phi: f32(c.phi[e][i]), mass: f32(c.mass[e][i]), src }));
+            c.pt[e].map((pt, i) => ({
+              pt: f32(pt),
+              eta: c.eta[e][i],
+              phi: f32(c.phi[e][i]),
+              mass: f32(c.mass[e][i]),
+              src,
+            }));
           const all = [...objs(c1, 0), ...objs(c2n, 1)];
           const dr = (p: L, q: L) => {
             const dphi = ak.wrapPhi(p.phi - q.phi);
             return Math.sqrt((p.eta - q.eta) ** 2 + dphi * dphi);
           };
-          const good = objs(c1, 0).filter((j) => j.pt > c1.cut && all.filter((l) => l.pt > 0).every((l) => dr(j, l) >= 0.5));
+          const good = objs(c1, 0).filter(
+            (j) => j.pt > c1.cut && all.filter((l) => l.pt > 0).every((l) => dr(j, l) >= 0.5),
+          );
           if (good.length > 0) expSums.push(good.reduce((s, j) => s + j.pt, 0));
           if (all.length < 3) continue;
           let bestD = Infinity;
@@ -226,7 +276,12 @@ describe('fused combinatorics = naive per-event loops', () => {
           for (let i = 0; i < all.length; i++)
             for (let k = i + 1; k < all.length; k++) {
               if (all[i].src !== all[k].src) continue;
-              const d = Math.abs(massOf(p4(all[i].pt, all[i].eta, all[i].phi, all[i].mass), p4(all[k].pt, all[k].eta, all[k].phi, all[k].mass)) - 5);
+              const d = Math.abs(
+                massOf(
+                  p4(all[i].pt, all[i].eta, all[i].phi, all[i].mass),
+                  p4(all[k].pt, all[k].eta, all[k].phi, all[k].mass),
+                ) - 5,
+              );
               if (d < bestD) [bestD, pair] = [d, [i, k]];
             }
           if (!pair) continue;
@@ -246,7 +301,10 @@ describe('fused combinatorics = naive per-event loops', () => {
 
 describe('compilation and errors', () => {
   it('chunks with the same structure and dtypes reuse one compiled loop', () => {
-    const make = (offsets: number[], pt: number[]) => ({ offsets: Int32Array.from(offsets), fields: { pt: Float32Array.from(pt), eta: Float32Array.from(pt) } });
+    const make = (offsets: number[], pt: number[]) => ({
+      offsets: Int32Array.from(offsets),
+      fields: { pt: Float32Array.from(pt), eta: Float32Array.from(pt) },
+    });
     const query = (col: Collection) => {
       const o = lazyObjects(col, 'Jet');
       return compute(o.where(o.pt.gt(1)).sum((j) => j.pt));
@@ -256,13 +314,17 @@ describe('compilation and errors', () => {
     expectSameValues(query(make([0, 0, 1, 4], [5, 0.5, 2, 7])), [0, 5, 9]);
     expect(compiledLoops()).toBe(after);
     // Another dtype is another loop.
-    const col = { offsets: Int32Array.from([0, 1]), fields: { pt: Float64Array.from([4]), eta: Float64Array.from([0]) } };
+    const col = {
+      offsets: Int32Array.from([0, 1]),
+      fields: { pt: Float64Array.from([4]), eta: Float64Array.from([0]) },
+    };
     expectSameValues(query(col), [4]);
     expect(compiledLoops()).toBe(after + 1);
   });
 
   it('a reused plan binds each chunk by position: aliased columns, swapped members and nested pairs stay apart', () => {
-    const jets = (pt: Float32Array, eta: Float32Array, offsets = [0, 3]) => lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt, eta } }, 'Jet');
+    const jets = (pt: Float32Array, eta: Float32Array, offsets = [0, 3]) =>
+      lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt, eta } }, 'Jet');
     const diff = (o: ReturnType<typeof jets>) => compute(o.pt.sub(o.eta));
     const a = Float32Array.from([5, 6, 7]);
     expectSameValues(diff(jets(a, a)), [0, 0, 0]); // pt and eta are one array here ...
@@ -273,14 +335,21 @@ describe('compilation and errors', () => {
       expectSameValues(compute(o.pairs().count((x, y) => x.pt.gt(y.pt))), [0]);
       expectSameValues(compute(o.pairs().count((x, y) => y.pt.gt(x.pt))), [3]);
       // A pair loop inside a pair loop: its members are other variables than the outer ones.
-      expectSameValues(compute(o.pairs().count((x, y) => o.pairs().any((u, v) => u.pt.add(v.pt).gt(x.pt.add(y.pt))))), [2]);
+      expectSameValues(
+        compute(o.pairs().count((x, y) => o.pairs().any((u, v) => u.pt.add(v.pt).gt(x.pt.add(y.pt))))),
+        [2],
+      );
       // Only v.pt > y.pt matters here: v is 6, 7 or 7, so only the pair (5, 6) has one.
-      expectSameValues(compute(o.pairs().count((x, y) => o.pairs().any((_u, v) => x.pt.add(v.pt).gt(x.pt.add(y.pt))))), [1]);
+      expectSameValues(
+        compute(o.pairs().count((x, y) => o.pairs().any((_u, v) => x.pt.add(v.pt).gt(x.pt.add(y.pt))))),
+        [1],
+      );
     }
   });
 
   it('results are exact-size arrays of their own: a later chunk through the same loop leaves them alone', () => {
-    const jets = (pt: number[], offsets: number[]) => lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt: Float64Array.from(pt) } }, 'Jet');
+    const jets = (pt: number[], offsets: number[]) =>
+      lazyObjects({ offsets: Int32Array.from(offsets), fields: { pt: Float64Array.from(pt) } }, 'Jet');
     const central = (o: ReturnType<typeof jets>) => compute(o.pt.where(o.pt.gt(2)));
     const first = central(jets([1, 3, 5, 0], [0, 2, 4]));
     expectSameValues(first, [3, 5]);
@@ -317,14 +386,22 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
     for (let i = 1; i < edges.length - 1; i++) if (x >= edges[i]) b = i;
     return b;
   };
-  const edgesArb = fc.uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: 2, maxLength: 7 }).map((xs) => xs.sort((a, b) => a - b).map((x) => x / 8));
+  const edgesArb = fc
+    .uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: 2, maxLength: 7 })
+    .map((xs) => xs.sort((a, b) => a - b).map((x) => x / 8));
 
   it('per object and per event, 1-D and 2-D, equal a naive scan over the edges (clamped; NaN gives NaN)', () => {
     fc.assert(
       fc.property(chunkArb, edgesArb, edgesArb, fc.integer(), (c, ex, ey, seed) => {
-        const vals = Array.from({ length: ex.length - 1 }, (_, i) => Array.from({ length: ey.length - 1 }, (_, j) => ((seed % 97) + 13 * i + 7 * j) / 10));
+        const vals = Array.from({ length: ex.length - 1 }, (_, i) =>
+          Array.from({ length: ey.length - 1 }, (_, j) => ((seed % 97) + 13 * i + 7 * j) / 10),
+        );
         const table = new ak.BinnedLookup(vals, [ex, ey], 'sf');
-        const table1 = new ak.BinnedLookup(vals.map((r) => r[0]), [ex], 'sf1');
+        const table1 = new ak.BinnedLookup(
+          vals.map((r) => r[0]),
+          [ex],
+          'sf1',
+        );
         const jets = lazyObjects(collection(c), 'Jet');
         const met = lazyColumn(toFlat(c.met, 'f64'), 'MET_pt');
         const got = compute(table.at(jets.eta, jets.pt));
@@ -346,7 +423,13 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
           }),
         );
         // The scalar form agrees, and an event-level reduction over looked-up values works too.
-        c.pt.forEach((l, e) => l.forEach((pt, i) => expect(Object.is(table.value(c.eta[e][i], stored(pt, 'f32')), exp[c.pt.slice(0, e).flat().length + i])).toBe(true)));
+        c.pt.forEach((l, e) =>
+          l.forEach((pt, i) =>
+            expect(
+              Object.is(table.value(c.eta[e][i], stored(pt, 'f32')), exp[c.pt.slice(0, e).flat().length + i]),
+            ).toBe(true),
+          ),
+        );
         const sums = compute(jets.sum((j) => table.at(j.eta, j.pt).where(j.pt.gt(c.cut))));
         expect(sums.length).toBe(c.pt.length);
       }),
@@ -355,11 +438,20 @@ describe('BinnedLookup (binned corrections in fused expressions)', () => {
   });
 
   it('bad tables and wrong arity are typed errors naming the table', () => {
-    expect(() => new ak.BinnedLookup([1, 2], [[0, 1]], 'muonSF')).toThrow(/'muonSF': values has 2 entries, dimension 0 has 1 bin/);
+    expect(() => new ak.BinnedLookup([1, 2], [[0, 1]], 'muonSF')).toThrow(
+      /'muonSF': values has 2 entries, dimension 0 has 1 bin/,
+    );
     expect(() => new ak.BinnedLookup([1, 2], [[0, 2, 1]], 'muonSF')).toThrow(/not increasing at position 2/);
     expect(() => new ak.BinnedLookup([[1], [2]], [[0, 1, 2]], 'muonSF')).toThrow(/values\[0\] is an array/);
     expect(() => new ak.BinnedLookup(1, [], 'muonSF')).toThrow(InvalidArgumentError);
-    const t = new ak.BinnedLookup([[1, 2]], [[0, 1], [0, 1, Infinity]], 'muonSF');
+    const t = new ak.BinnedLookup(
+      [[1, 2]],
+      [
+        [0, 1],
+        [0, 1, Infinity],
+      ],
+      'muonSF',
+    );
     expect(() => t.at(1)).toThrow(/'muonSF': 1 argument\(s\) for 2 dimension/);
     expect(t.value(-5, 1e9)).toBe(2);
   });

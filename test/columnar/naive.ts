@@ -53,7 +53,9 @@ export function listsArb(values: fc.Arbitrary<number>, maxEvents = 12, maxLen = 
 
 /** Lists with the same list lengths as `shape`, values from `values`. */
 export function listsLike(shape: Lists, values: fc.Arbitrary<number>): fc.Arbitrary<Lists> {
-  return fc.tuple(...shape.map((l) => fc.array(values, { minLength: l.length, maxLength: l.length }))) as fc.Arbitrary<Lists>;
+  return fc.tuple(
+    ...shape.map((l) => fc.array(values, { minLength: l.length, maxLength: l.length })),
+  ) as fc.Arbitrary<Lists>;
 }
 
 /** Random lists of 0/1 bytes with the given shape. */

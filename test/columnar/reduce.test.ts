@@ -79,12 +79,17 @@ describe('per-list reductions', () => {
 
   it('empty chunk and single event', () => {
     const empty = toJagged([], 'f32');
-    for (const k of [ak.sum, ak.count, ak.any, ak.all, ak.argmin, ak.argmax, ak.min, ak.max]) expect(k(empty).length).toBe(0);
+    for (const k of [ak.sum, ak.count, ak.any, ak.all, ak.argmin, ak.argmax, ak.min, ak.max])
+      expect(k(empty).length).toBe(0);
     expectSameValues(ak.sum(toJagged([[1.5, 2]], 'f64')), [3.5]);
   });
 
   it('rejects content shorter than the offsets', () => {
-    expect(() => ak.sum({ offsets: Int32Array.of(0, 4), content: new Float32Array(2) })).toThrowError(ak.LengthMismatchError);
-    expect(() => ak.sum({ offsets: new Int32Array(0), content: new Float32Array(2) })).toThrowError(ak.InvalidArgumentError);
+    expect(() => ak.sum({ offsets: Int32Array.of(0, 4), content: new Float32Array(2) })).toThrowError(
+      ak.LengthMismatchError,
+    );
+    expect(() => ak.sum({ offsets: new Int32Array(0), content: new Float32Array(2) })).toThrowError(
+      ak.InvalidArgumentError,
+    );
   });
 });

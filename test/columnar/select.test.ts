@@ -96,7 +96,10 @@ describe('filterEvents', () => {
     Object.defineProperty(fields, 'pt', { enumerable: true, get: () => (reads.push('Muon.pt'), pt.content) });
     Object.defineProperty(fields, 'eta', { enumerable: true, get: () => (reads.push('Muon.eta'), pt.content) });
     const chunk = {} as { Muon: Collection; MET: Float32Array };
-    Object.defineProperty(chunk, 'Muon', { enumerable: true, get: () => (reads.push('Muon'), { offsets: pt.offsets, fields }) });
+    Object.defineProperty(chunk, 'Muon', {
+      enumerable: true,
+      get: () => (reads.push('Muon'), { offsets: pt.offsets, fields }),
+    });
     Object.defineProperty(chunk, 'MET', { enumerable: true, get: () => (reads.push('MET'), Float32Array.of(5, 6)) });
 
     const sel = ak.filterEvents(chunk, Uint8Array.of(0, 1));
@@ -164,7 +167,9 @@ describe('selectObjects', () => {
 
   it('rejects a flat mask and a mask of another structure', () => {
     const j = toJagged([[1, 2], [3]], 'f32');
-    expect(() => ak.selectObjects(j, Uint8Array.of(1, 0) as unknown as Jagged<Uint8Array>)).toThrowError(/must be jagged/);
+    expect(() => ak.selectObjects(j, Uint8Array.of(1, 0) as unknown as Jagged<Uint8Array>)).toThrowError(
+      /must be jagged/,
+    );
     expect(() => ak.selectObjects(j, toJagged([[1], [1, 0]], 'u8'))).toThrowError(ak.OffsetsMismatchError);
   });
 });

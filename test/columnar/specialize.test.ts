@@ -3,7 +3,16 @@ import * as ak from '../../src/columnar/index.ts';
 import { perDtype } from '../../src/columnar/specialize.ts';
 import type { NumericArray } from '../../src/columnar/types.ts';
 
-const CTORS = [Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array] as const;
+const CTORS = [
+  Float64Array,
+  Float32Array,
+  Int32Array,
+  Uint32Array,
+  Int16Array,
+  Uint16Array,
+  Int8Array,
+  Uint8Array,
+] as const;
 
 describe('perDtype', () => {
   it('hands out one compiled copy per combination of constructors, computing what the loop computes', () => {
@@ -37,14 +46,19 @@ describe('kernels after every dtype went through them', () => {
         const sel = ak.selectObjects({ offsets, content }, mask);
         expect(sel.content).toBeInstanceOf(C);
         const kept: number[] = [0];
-        for (let e = 0; e < 3; e++) kept.push(kept[e] + stored.slice(offsets[e], offsets[e + 1]).filter((v) => v > 0).length);
+        for (let e = 0; e < 3; e++)
+          kept.push(kept[e] + stored.slice(offsets[e], offsets[e + 1]).filter((v) => v > 0).length);
         expect(Array.from(sel.offsets)).toEqual(kept);
         expect(Array.from(sel.content)).toEqual(stored.filter((v) => v > 0));
         const coll = ak.selectObjects({ offsets, fields: { x: content } }, mask);
         expect(Array.from(coll.fields.x)).toEqual(stored.filter((v) => v > 0));
         expect(Array.from(ak.gather(content, Int32Array.of(4, 0)))).toEqual([stored[4], stored[0]]);
         expect(() => ak.gather(content, Int32Array.of(0, 5))).toThrow(/index 5 at position 1/);
-        expect(Array.from(ak.sum({ offsets, content }))).toEqual([stored[0] + stored[1] + stored[2], 0, stored[3] + stored[4]]);
+        expect(Array.from(ak.sum({ offsets, content }))).toEqual([
+          stored[0] + stored[1] + stored[2],
+          0,
+          stored[3] + stored[4],
+        ]);
         expect(Array.from(ak.any(mask))).toEqual([1, 0, 1]);
       }
     }

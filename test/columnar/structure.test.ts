@@ -30,13 +30,22 @@ describe('structure kernels', () => {
       fc.property(caseArb, ({ lists, perEvent, base }) => {
         const j = toJagged(lists, 'f32', base);
         const L = toLists(j);
-        expectSameValues(ak.counts(j), L.map((l) => l.length));
+        expectSameValues(
+          ak.counts(j),
+          L.map((l) => l.length),
+        );
         expectSameValues(ak.flatten(j), L.flat());
-        expectSameLists(toLists(ak.localIndex(j)), L.map((l) => l.map((_, k) => k)));
+        expectSameLists(
+          toLists(ak.localIndex(j)),
+          L.map((l) => l.map((_, k) => k)),
+        );
         const b = ak.broadcast(toFlat(perEvent, 'i32'), j);
         expect(b.content).toBeInstanceOf(Int32Array);
         expect(b.offsets).toBe(j.offsets);
-        expectSameLists(toLists(b), L.map((l, i) => l.map(() => perEvent[i])));
+        expectSameLists(
+          toLists(b),
+          L.map((l, i) => l.map(() => perEvent[i])),
+        );
         const c = { offsets: j.offsets, fields: { pt: j.content } };
         expect(ak.field(c, 'pt').content).toBe(j.content);
       }),
@@ -71,21 +80,39 @@ describe('take, firsts, takeFields', () => {
         const L = toLists(j);
         const r = ak.take(j, toFlat(idx, 'i32'));
         const ok = L.map((l, i) => idx[i] >= 0 && idx[i] < l.length);
-        expectSameValues(r.valid, ok.map((v) => (v ? 1 : 0)));
-        expectSameValues(r.values, L.map((l, i) => (ok[i] ? l[idx[i]] : NaN)));
+        expectSameValues(
+          r.valid,
+          ok.map((v) => (v ? 1 : 0)),
+        );
+        expectSameValues(
+          r.values,
+          L.map((l, i) => (ok[i] ? l[idx[i]] : NaN)),
+        );
 
         const f = ak.firsts(j);
-        expectSameValues(f.values, L.map((l) => (l.length > 0 ? l[0] : NaN)));
-        expectSameValues(f.valid, L.map((l) => (l.length > 0 ? 1 : 0)));
+        expectSameValues(
+          f.values,
+          L.map((l) => (l.length > 0 ? l[0] : NaN)),
+        );
+        expectSameValues(
+          f.valid,
+          L.map((l) => (l.length > 0 ? 1 : 0)),
+        );
 
         const second = ak.take(j, 1);
-        expectSameValues(second.values, L.map((l) => (l.length > 1 ? l[1] : NaN)));
+        expectSameValues(
+          second.values,
+          L.map((l) => (l.length > 1 ? l[1] : NaN)),
+        );
 
         const c = toCollection({ pt: { lists, dtype: 'f32' }, eta: { lists: eta, dtype: 'f64' } }, base);
         const t = ak.takeFields(c, toFlat(idx, 'i32'));
         expectSameValues(t.valid, Array.from(r.valid));
         expectSameValues(t.fields.pt, Array.from(r.values));
-        expectSameValues(t.fields.eta, eta.map((l, i) => (ok[i] ? l[idx[i]] : NaN)));
+        expectSameValues(
+          t.fields.eta,
+          eta.map((l, i) => (ok[i] ? l[idx[i]] : NaN)),
+        );
       }),
       { numRuns: 150 },
     );

@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as ak from '../../src/columnar/index.ts';
 import type { Collection, Jagged } from '../../src/columnar/types.ts';
-import { type Lists, expectClose, expectSameValues, flatArb, listsLike, toCollection, toFlat, toJagged, toLists } from './naive.ts';
+import {
+  type Lists,
+  expectClose,
+  expectSameValues,
+  flatArb,
+  listsLike,
+  toCollection,
+  toFlat,
+  toJagged,
+  toLists,
+} from './naive.ts';
 
 const f32 = (min: number, max: number) => fc.float({ min: Math.fround(min), max: Math.fround(max), noNaN: true });
 
@@ -144,7 +154,10 @@ describe('candidate kernels', () => {
           expectClose(toLists(ak.sumPt(combos, c)).flat(), tuples.flat().map(naiveSumPt), 1e-9);
           const q = ak.sumCharge(combos, c);
           expect(q.content).toBeInstanceOf(Int32Array);
-          expectSameValues(toLists(q).flat(), tuples.flat().map((t) => t.reduce((s, o) => s + o.q, 0)));
+          expectSameValues(
+            toLists(q).flat(),
+            tuples.flat().map((t) => t.reduce((s, o) => s + o.q, 0)),
+          );
 
           const p4 = ak.sumP4(combos, c);
           const at = (f: string) => toLists({ offsets: p4.offsets, content: p4.fields[f] }).flat();
@@ -156,7 +169,10 @@ describe('candidate kernels', () => {
           // η = −ln tan(θ/2), written differently from the kernel's asinh(pz/pt).
           const eta = pz.map((z, i) => -Math.log(Math.tan(Math.atan2(Math.hypot(px[i], py[i]), z) / 2)));
           expectClose(at('eta'), eta, 1e-6);
-          expectWrapped(at('phi').map((v, i) => v - Math.atan2(py[i], px[i])), at('phi').map(() => 0));
+          expectWrapped(
+            at('phi').map((v, i) => v - Math.atan2(py[i], px[i])),
+            at('phi').map(() => 0),
+          );
         }
       }),
       { numRuns: 60 },
@@ -169,7 +185,14 @@ describe('candidate kernels', () => {
         // Align event counts by cutting b to a's length (padding with empty events).
         const n = pa.pt.length;
         const pad = (l: Lists) => Array.from({ length: n }, (_, i) => l[i] ?? []);
-        const pb: P = { base: 0, pt: pad(pb0.pt), eta: pad(pb0.eta), phi: pad(pb0.phi), mass: pad(pb0.mass), charge: pad(pb0.charge) };
+        const pb: P = {
+          base: 0,
+          pt: pad(pb0.pt),
+          eta: pad(pb0.eta),
+          phi: pad(pb0.phi),
+          mass: pad(pb0.mass),
+          charge: pad(pb0.charge),
+        };
         const a = collection(pa);
         const b = collection(pb);
         const x = ak.cartesian(a, b);
@@ -197,7 +220,14 @@ describe('candidate kernels', () => {
   });
 
   it('rejects collections the combinations were not built from', () => {
-    const p: P = { base: 0, pt: [[10, 20, 30]], eta: [[0, 0, 0]], phi: [[0, 1, 2]], mass: [[0, 0, 0]], charge: [[1, -1, 1]] };
+    const p: P = {
+      base: 0,
+      pt: [[10, 20, 30]],
+      eta: [[0, 0, 0]],
+      phi: [[0, 1, 2]],
+      mass: [[0, 0, 0]],
+      charge: [[1, -1, 1]],
+    };
     const big = collection(p);
     const small = collection({ ...p, pt: [[10]], eta: [[0]], phi: [[0]], mass: [[0]], charge: [[1]] });
     const pairs = ak.combinations(big, 2);
@@ -232,7 +262,14 @@ describe('candidate kernels', () => {
   it('empty chunk and events without candidates', () => {
     const empty = collection({ base: 0, pt: [], eta: [], phi: [], mass: [], charge: [] });
     expect(ak.sumMass(ak.combinations(empty, 2), empty).content.length).toBe(0);
-    const one = collection({ base: 0, pt: [[5], []], eta: [[0], []], phi: [[0], []], mass: [[1], []], charge: [[1], []] });
+    const one = collection({
+      base: 0,
+      pt: [[5], []],
+      eta: [[0], []],
+      phi: [[0], []],
+      mass: [[1], []],
+      charge: [[1], []],
+    });
     const r = ak.sumMass(ak.combinations(one, 2), one);
     expectSameValues(r.offsets, [0, 0, 0]);
   });
@@ -250,23 +287,31 @@ describe('candidate kernels', () => {
 });
 
 describe('broadcasting Δφ, ΔR, transverse mass', () => {
-  const caseArb = fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { maxLength: 4 }), { maxLength: 10 }).chain((a) =>
-    fc.record({
-      phi: fc.constant(a),
-      eta: listsLike(a, fc.double({ min: -3, max: 3, noNaN: true })),
-      pt: listsLike(a, fc.double({ min: 0, max: 100, noNaN: true })),
-      evPhi: flatArb(a.length, fc.double({ min: -10, max: 10, noNaN: true })),
-      evEta: flatArb(a.length, fc.double({ min: -3, max: 3, noNaN: true })),
-      evPt: flatArb(a.length, fc.double({ min: 0, max: 100, noNaN: true })),
-    }),
-  );
+  const caseArb = fc
+    .array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { maxLength: 4 }), { maxLength: 10 })
+    .chain((a) =>
+      fc.record({
+        phi: fc.constant(a),
+        eta: listsLike(a, fc.double({ min: -3, max: 3, noNaN: true })),
+        pt: listsLike(a, fc.double({ min: 0, max: 100, noNaN: true })),
+        evPhi: flatArb(a.length, fc.double({ min: -10, max: 10, noNaN: true })),
+        evEta: flatArb(a.length, fc.double({ min: -3, max: 3, noNaN: true })),
+        evPt: flatArb(a.length, fc.double({ min: 0, max: 100, noNaN: true })),
+      }),
+    );
 
   it('deltaPhi is wrapped to [−π, π) for jagged-vs-flat and flat-vs-flat', () => {
     fc.assert(
       fc.property(caseArb, ({ phi, evPhi }) => {
         const r = ak.deltaPhi(toJagged(phi, 'f64'), toFlat(evPhi, 'f64'));
-        expectWrapped(toLists(r).flat(), phi.flatMap((l, i) => l.map((x) => x - evPhi[i])));
-        expectWrapped(ak.deltaPhi(toFlat(evPhi, 'f64'), 1), evPhi.map((x) => x - 1));
+        expectWrapped(
+          toLists(r).flat(),
+          phi.flatMap((l, i) => l.map((x) => x - evPhi[i])),
+        );
+        expectWrapped(
+          ak.deltaPhi(toFlat(evPhi, 'f64'), 1),
+          evPhi.map((x) => x - 1),
+        );
       }),
     );
   });
@@ -281,7 +326,16 @@ describe('broadcasting Δφ, ΔR, transverse mass', () => {
     expect(r[4]).toBeNaN();
     expect(r[5]).toBeNaN();
     // -12563.229021705583 is near an odd multiple of π where the modulo step alone rounds to just below −π.
-    for (const d of [Math.PI, -Math.PI, Math.PI * (1 + 1e-16), -Math.PI * (1 + 1e-16), 1e10, -1e10, 7 * Math.PI, -12563.229021705583]) {
+    for (const d of [
+      Math.PI,
+      -Math.PI,
+      Math.PI * (1 + 1e-16),
+      -Math.PI * (1 + 1e-16),
+      1e10,
+      -1e10,
+      7 * Math.PI,
+      -12563.229021705583,
+    ]) {
       const w = ak.wrapPhi(d);
       expect(w).toBeGreaterThanOrEqual(-Math.PI);
       expect(w).toBeLessThan(Math.PI);
@@ -300,7 +354,12 @@ describe('broadcasting Δφ, ΔR, transverse mass', () => {
         );
         expectClose(toLists(dr).flat(), naiveDr, 1e-9);
 
-        const mt = ak.transverseMass(toJagged(pt, 'f64'), toJagged(phi, 'f64'), toFlat(evPt, 'f64'), toFlat(evPhi, 'f64'));
+        const mt = ak.transverseMass(
+          toJagged(pt, 'f64'),
+          toJagged(phi, 'f64'),
+          toFlat(evPt, 'f64'),
+          toFlat(evPhi, 'f64'),
+        );
         const naiveMt = pt.flatMap((l, i) =>
           l.map((x, j) => {
             // (E_T,a + E_T,b)² − |p⃗_T,a + p⃗_T,b|² for massless objects.
@@ -309,10 +368,18 @@ describe('broadcasting Δφ, ΔR, transverse mass', () => {
             return Math.sqrt(Math.max(0, (x + evPt[i]) ** 2 - sx * sx - sy * sy));
           }),
         );
-        expectMassClose(toLists(mt).flat(), naiveMt, pt.flatMap((l, i) => l.map((x) => x + evPt[i])));
+        expectMassClose(
+          toLists(mt).flat(),
+          naiveMt,
+          pt.flatMap((l, i) => l.map((x) => x + evPt[i])),
+        );
         const flatMt = ak.transverseMass(toFlat(evPt, 'f64'), toFlat(evPhi, 'f64'), 30, 0.5);
         expect(flatMt).toBeInstanceOf(Float64Array);
-        expectClose(flatMt, evPt.map((x, i) => Math.sqrt(2 * x * 30 * (1 - Math.cos(evPhi[i] - 0.5)))), 1e-9);
+        expectClose(
+          flatMt,
+          evPt.map((x, i) => Math.sqrt(2 * x * 30 * (1 - Math.cos(evPhi[i] - 0.5)))),
+          1e-9,
+        );
       }),
     );
   });

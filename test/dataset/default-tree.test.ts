@@ -36,7 +36,11 @@ async function caught(p: Promise<unknown>): Promise<Error> {
 }
 
 function runAnalysis(args: string[]) {
-  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, RISTRETTO_DEBUG: '' } });
+  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, RISTRETTO_DEBUG: '' },
+  });
 }
 
 describe('default tree', () => {
@@ -44,7 +48,9 @@ describe('default tree', () => {
     const k = (fName: string, fClassName = 'TTree') => ({ fName, fClassName });
     expect(defaultTreeName([k('Runs'), k('Events'), k('StreamerInfo', 'TList')], 'f.root')).toBe('Events');
     expect(defaultTreeName([k('events'), k('StreamerInfo', 'TList'), k('h', 'TH1F')], 'f.root')).toBe('events');
-    expect(() => defaultTreeName([k('a'), k('b')], 'f.root')).toThrow(/f\.root holds 2 trees and none is named Events: a, b — choose one with --treename, e.g. --treename a/);
+    expect(() => defaultTreeName([k('a'), k('b')], 'f.root')).toThrow(
+      /f\.root holds 2 trees and none is named Events: a, b — choose one with --treename, e.g. --treename a/,
+    );
     expect(() => defaultTreeName([k('h', 'TH1F')], 'f.root')).toThrow(/holds no TTree/);
   });
 
@@ -76,7 +82,9 @@ describe('default tree', () => {
     const cacheFile = join(dir, 'cache.json');
     const first = await planWork(ds, { cacheFile, chunksize: 1000 });
     expect(first.files.map((f) => f.tree)).toEqual(['events', 'Events']);
-    expect(new Set(first.items.map((i) => `${i.file}:${i.tree}`))).toEqual(new Set([`${ONE_TREE}:events`, `${sharedPath('data', 'nano_dy.root')}:Events`]));
+    expect(new Set(first.items.map((i) => `${i.file}:${i.tree}`))).toEqual(
+      new Set([`${ONE_TREE}:events`, `${sharedPath('data', 'nano_dy.root')}:Events`]),
+    );
     const again = await planWork(ds, { cacheFile, chunksize: 1000 });
     expect(again.cacheHits).toBe(2);
     expect(again.files.map((f) => f.tree)).toEqual(['events', 'Events']);
@@ -96,12 +104,26 @@ describe('default tree', () => {
 
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ two: [TWO_TREES] }));
-    const r = runAnalysis([bad, join(repoRoot, 'test', 'fixtures', 'processors', 'count-events.ts'), '-o', join(dir, 'out2'), '-q']);
+    const r = runAnalysis([
+      bad,
+      join(repoRoot, 'test', 'fixtures', 'processors', 'count-events.ts'),
+      '-o',
+      join(dir, 'out2'),
+      '-q',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('none is named Events: Evxnts, Runs');
     expect(r.stderr).toContain('--treename Evxnts');
     expect(r.stderr).not.toContain('treeName');
-    const ok2 = runAnalysis([bad, join(repoRoot, 'test', 'fixtures', 'processors', 'count-events.ts'), '-o', join(dir, 'out3'), '-q', '--treename', 'Evxnts']);
+    const ok2 = runAnalysis([
+      bad,
+      join(repoRoot, 'test', 'fixtures', 'processors', 'count-events.ts'),
+      '-o',
+      join(dir, 'out3'),
+      '-q',
+      '--treename',
+      'Evxnts',
+    ]);
     expect(ok2.status, ok2.stderr).toBe(0);
   });
 

@@ -53,30 +53,46 @@ describe('events.define', () => {
   it('rejects a used name and an expression without one value per event', async () => {
     const reader = await openReader(FLAT);
     try {
-      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('Jet', 'MET_pt'))).rejects.toThrow(DefineError);
-      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('jets', 'Jet_pt'))).rejects.toThrow(/gives \d+ values for 50 events/);
-      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('x', 'Jet_ptt'))).rejects.toThrow(/closest: Jet_pt/);
+      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('Jet', 'MET_pt'))).rejects.toThrow(
+        DefineError,
+      );
+      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('jets', 'Jet_pt'))).rejects.toThrow(
+        /gives \d+ values for 50 events/,
+      );
+      await expect(runOnEvents(reader, 0, 50, async (events) => events.define('x', 'Jet_ptt'))).rejects.toThrow(
+        /closest: Jet_pt/,
+      );
     } finally {
       await reader.close();
     }
   });
 
-  it.each(['iterative', 'threads'] as const)('works in a bundled processor run by runAnalysis (%s executor)', async (executor) => {
-    const { ht, met } = await naive();
-    const out = await runAnalysis<Record<string, Hist>>({
-      fileset: [{ name: 'singlemu', files: [{ path: FLAT, tree: 'Events' }], metadata: {} }],
-      processor: join(repoRoot, 'test', 'draw', 'fixtures', 'define-ht.ts'),
-      executor: executor === 'threads' ? executorFactory('threads') : 'iterative',
-      workers: executor === 'threads' ? 2 : undefined,
-      chunksize: 300,
-      cacheFile: false,
-    });
-    const count = (vals: number[], n: number, lo: number, hi: number) => {
-      const c = new Array<number>(n + 2).fill(0);
-      for (const v of vals) c[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]++;
-      return c;
-    };
-    expect(Array.from(out.accumulator.ht.values({ flow: true }))).toEqual(count(ht, 40, 0, 400));
-    expect(Array.from(out.accumulator.htOverMet.values({ flow: true }))).toEqual(count(ht.map((h, i) => h / met[i]), 40, 0, 20));
-  });
+  it.each(['iterative', 'threads'] as const)(
+    'works in a bundled processor run by runAnalysis (%s executor)',
+    async (executor) => {
+      const { ht, met } = await naive();
+      const out = await runAnalysis<Record<string, Hist>>({
+        fileset: [{ name: 'singlemu', files: [{ path: FLAT, tree: 'Events' }], metadata: {} }],
+        processor: join(repoRoot, 'test', 'draw', 'fixtures', 'define-ht.ts'),
+        executor: executor === 'threads' ? executorFactory('threads') : 'iterative',
+        workers: executor === 'threads' ? 2 : undefined,
+        chunksize: 300,
+        cacheFile: false,
+      });
+      const count = (vals: number[], n: number, lo: number, hi: number) => {
+        const c = new Array<number>(n + 2).fill(0);
+        for (const v of vals) c[v < lo ? 0 : v >= hi ? n + 1 : 1 + Math.floor(((v - lo) / (hi - lo)) * n)]++;
+        return c;
+      };
+      expect(Array.from(out.accumulator.ht.values({ flow: true }))).toEqual(count(ht, 40, 0, 400));
+      expect(Array.from(out.accumulator.htOverMet.values({ flow: true }))).toEqual(
+        count(
+          ht.map((h, i) => h / met[i]),
+          40,
+          0,
+          20,
+        ),
+      );
+    },
+  );
 });

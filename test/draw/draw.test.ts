@@ -43,7 +43,11 @@ describe.each([
 });
 
 it('reads a dataset JSON (files relative to the JSON) like a file', async () => {
-  const r = await draw(join(repoRoot, 'samples', 'datasets', 'adl-singlemu-root.json'), 'MET_pt', { cut: 'count(Jet_pt > 40) >= 2', bins: [100, 0, 2000], entries: [0, 1000] });
+  const r = await draw(join(repoRoot, 'samples', 'datasets', 'adl-singlemu-root.json'), 'MET_pt', {
+    cut: 'count(Jet_pt > 40) >= 2',
+    bins: [100, 0, 2000],
+    entries: [0, 1000],
+  });
   expectRowsEqual(refRows(r.hist.values({ flow: true }), 100, 0, 2000), readRef('query-4'));
 });
 
@@ -60,7 +64,11 @@ const NAIVE: { expr: string; cut?: string; branches: string[]; values: (c: Cols,
   {
     expr: 'sum(Jet_pt[Jet_pt > 30])',
     branches: ['Jet_pt'],
-    values: (c, e) => [jag(c.Jet_pt, e).filter((p) => p > 30).reduce((a, b) => a + b, 0)],
+    values: (c, e) => [
+      jag(c.Jet_pt, e)
+        .filter((p) => p > 30)
+        .reduce((a, b) => a + b, 0),
+    ],
   },
   {
     expr: 'sqrt(2*MET_pt*Muon_pt[0]*(1-cos(MET_phi-Muon_phi[0])))',
@@ -116,8 +124,14 @@ describe('draw equals a naive loop over the raw columns', () => {
 
 it('reads TTree::Draw operators && || ! as and or not', async () => {
   const bins: [number, number, number] = [50, 0, 200];
-  const c = await draw(FLAT, 'MET_pt', { cut: 'MET_pt > 10 && count(Jet_pt > 30) > 0 || !(MET_pt < 50) && MET_pt != 0', bins });
-  const w = await draw(FLAT, 'MET_pt', { cut: 'MET_pt > 10 and count(Jet_pt > 30) > 0 or not (MET_pt < 50) and MET_pt != 0', bins });
+  const c = await draw(FLAT, 'MET_pt', {
+    cut: 'MET_pt > 10 && count(Jet_pt > 30) > 0 || !(MET_pt < 50) && MET_pt != 0',
+    bins,
+  });
+  const w = await draw(FLAT, 'MET_pt', {
+    cut: 'MET_pt > 10 and count(Jet_pt > 30) > 0 or not (MET_pt < 50) and MET_pt != 0',
+    bins,
+  });
   expect(c.entries).toBeGreaterThan(100);
   expect(c.entries).toBeLessThan(1000);
   expect(Array.from(c.hist.values({ flow: true }))).toEqual(Array.from(w.hist.values({ flow: true })));
@@ -174,7 +188,11 @@ describe('errors', () => {
 describe('the ristretto draw command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ristretto-draw-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'draw', ...args], { cwd: repoRoot, encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'draw', ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
 
   it('prints a summary and writes UHI JSON', () => {
     const out = join(dir, 'q4.json');
@@ -182,7 +200,10 @@ describe('the ristretto draw command', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^MET_pt: 116 entries from 1000 events\n {2}mean /);
-    const uhi = JSON.parse(readFileSync(out, 'utf8')) as { axes: { edges?: number[]; lower?: number; upper?: number; bins?: number }[]; storage: { values: number[] } };
+    const uhi = JSON.parse(readFileSync(out, 'utf8')) as {
+      axes: { edges?: number[]; lower?: number; upper?: number; bins?: number }[];
+      storage: { values: number[] };
+    };
     expect(uhi.storage.values.reduce((a, b) => a + b, 0)).toBe(116);
   });
 

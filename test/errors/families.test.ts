@@ -12,7 +12,13 @@ import * as ak from '../../src/columnar/index.ts';
 import { EntryRangeError, MissingColumnError, RistrettoError } from '../../src/errors/index.ts';
 import { runOnEvents } from '../../src/events/index.ts';
 import { decodeFrame, encodeFrameRaw } from '../../src/faas/codec.ts';
-import { ArrowColumnNotFoundError, ArrowError, ArrowRangeError, openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
+import {
+  ArrowColumnNotFoundError,
+  ArrowError,
+  ArrowRangeError,
+  openArrow,
+  writeArrowIPC,
+} from '../../src/io/arrow/index.ts';
 import type { EventReader } from '../../src/io/reader.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import { ParquetColumnNotFoundError, ParquetError, ParquetRangeError } from '../../src/io/parquet/errors.ts';
@@ -32,10 +38,18 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const caught = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 async function withReader(path: string, fn: (r: EventReader) => Promise<void>): Promise<void> {
-  const r = path.endsWith('.arrow') ? await openArrow(path) : path.endsWith('.parquet') ? await openParquet(path) : await openReader(path);
+  const r = path.endsWith('.arrow')
+    ? await openArrow(path)
+    : path.endsWith('.parquet')
+      ? await openParquet(path)
+      : await openReader(path);
   try {
     await fn(r);
   } finally {

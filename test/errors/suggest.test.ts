@@ -22,7 +22,10 @@ function referenceDistance(a: string, b: string): number {
 describe('editDistance', () => {
   it('matches the recursive definition', () => {
     const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'A', '_'), maxLength: 9 });
-    fc.assert(fc.property(word, word, (a, b) => editDistance(a, b) === referenceDistance(a, b)), { numRuns: 400 });
+    fc.assert(
+      fc.property(word, word, (a, b) => editDistance(a, b) === referenceDistance(a, b)),
+      { numRuns: 400 },
+    );
   });
 
   it('known values; case counts', () => {

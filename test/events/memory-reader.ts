@@ -16,8 +16,17 @@ export interface MemBranch {
 }
 
 const CTORS: Record<DType, new (n: number) => NumericArray> = {
-  bool: Uint8Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: Float64Array, uint64: Float64Array, float32: Float32Array, float64: Float64Array,
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: Float64Array,
+  uint64: Float64Array,
+  float32: Float32Array,
+  float64: Float64Array,
 };
 
 export class MemoryReader implements EventReader {
@@ -97,12 +106,35 @@ export class MemoryReader implements EventReader {
   async close(): Promise<void> {}
 }
 
-export interface ToyMuon { pt: number; eta: number; phi: number; mass: number; charge: number; jetIdx: number }
-export interface ToyJet { pt: number; eta: number; phi: number; mass: number; muonIdx1: number }
-export interface ToyGen { pdgId: number; mother: number }
+export interface ToyMuon {
+  pt: number;
+  eta: number;
+  phi: number;
+  mass: number;
+  charge: number;
+  jetIdx: number;
+}
+export interface ToyJet {
+  pt: number;
+  eta: number;
+  phi: number;
+  mass: number;
+  muonIdx1: number;
+}
+export interface ToyGen {
+  pdgId: number;
+  mother: number;
+}
 export interface ToyEvent {
-  run: number; event: number; metPt: number; metPhi: number; isoMu24: number;
-  muons: ToyMuon[]; jets: ToyJet[]; gen: ToyGen[]; pdfWeights: number[];
+  run: number;
+  event: number;
+  metPt: number;
+  metPhi: number;
+  isoMu24: number;
+  muons: ToyMuon[];
+  jets: ToyJet[];
+  gen: ToyGen[];
+  pdfWeights: number[];
 }
 
 /** A small NanoAOD-like sample; some link indices are deliberately stale (≥ target count). */
@@ -115,17 +147,34 @@ export function toyEvents(n: number, seed = 7): ToyEvent[] {
     const nJet = Math.floor(r() * 5);
     const nGen = Math.floor(r() * 6);
     const muons = Array.from({ length: nMu }, () => ({
-      pt: f32(5 + r() * 60), eta: f32(r() * 5 - 2.5), phi: f32(r() * 6.28 - 3.14), mass: f32(0.1057),
-      charge: r() < 0.5 ? -1 : 1, jetIdx: Math.floor(r() * (nJet + 2)) - 1,
+      pt: f32(5 + r() * 60),
+      eta: f32(r() * 5 - 2.5),
+      phi: f32(r() * 6.28 - 3.14),
+      mass: f32(0.1057),
+      charge: r() < 0.5 ? -1 : 1,
+      jetIdx: Math.floor(r() * (nJet + 2)) - 1,
     }));
     const jets = Array.from({ length: nJet }, () => ({
-      pt: f32(15 + r() * 100), eta: f32(r() * 6 - 3), phi: f32(r() * 6.28 - 3.14), mass: f32(r() * 20),
+      pt: f32(15 + r() * 100),
+      eta: f32(r() * 6 - 3),
+      phi: f32(r() * 6.28 - 3.14),
+      mass: f32(r() * 20),
       muonIdx1: Math.floor(r() * (nMu + 2)) - 1,
     }));
-    const gen = Array.from({ length: nGen }, (_, k) => ({ pdgId: [1, -1, 13, -13, 23, 21][Math.floor(r() * 6)], mother: k === 0 ? -1 : Math.floor(r() * k) }));
+    const gen = Array.from({ length: nGen }, (_, k) => ({
+      pdgId: [1, -1, 13, -13, 23, 21][Math.floor(r() * 6)],
+      mother: k === 0 ? -1 : Math.floor(r() * k),
+    }));
     events.push({
-      run: 194000 + Math.floor(i / 10), event: 1000 + i, metPt: f32(r() * 80), metPhi: f32(r() * 6.28 - 3.14), isoMu24: r() < 0.3 ? 1 : 0,
-      muons, jets, gen, pdfWeights: Array.from({ length: 3 }, () => f32(r())),
+      run: 194000 + Math.floor(i / 10),
+      event: 1000 + i,
+      metPt: f32(r() * 80),
+      metPhi: f32(r() * 6.28 - 3.14),
+      isoMu24: r() < 0.3 ? 1 : 0,
+      muons,
+      jets,
+      gen,
+      pdfWeights: Array.from({ length: 3 }, () => f32(r())),
     });
   }
   return events;
@@ -156,7 +205,11 @@ export function toyBranches(ev: ToyEvent[]): Record<string, MemBranch> {
     Jet_muonIdx1: { dtype: 'int32', values: jet('muonIdx1'), countBranch: 'nJet' },
     nGenPart: { dtype: 'int32', values: ev.map((e) => e.gen.length) },
     GenPart_pdgId: { dtype: 'int32', values: ev.map((e) => e.gen.map((g) => g.pdgId)), countBranch: 'nGenPart' },
-    GenPart_genPartIdxMother: { dtype: 'int32', values: ev.map((e) => e.gen.map((g) => g.mother)), countBranch: 'nGenPart' },
+    GenPart_genPartIdxMother: {
+      dtype: 'int32',
+      values: ev.map((e) => e.gen.map((g) => g.mother)),
+      countBranch: 'nGenPart',
+    },
     nLHEPdfWeight: { dtype: 'int32', values: ev.map((e) => e.pdfWeights.length) },
     LHEPdfWeight: { dtype: 'float32', values: ev.map((e) => e.pdfWeights), countBranch: 'nLHEPdfWeight' },
   };

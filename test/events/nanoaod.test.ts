@@ -11,9 +11,24 @@ describe('NanoAOD schema', () => {
   it('groups collections, records and plain branches', () => {
     expect([...schema.collections.keys()].sort()).toEqual(['GenPart', 'Jet', 'Muon']);
     expect([...schema.records.keys()].sort()).toEqual(['HLT', 'MET']);
-    expect([...schema.plain.keys()].sort()).toEqual(['LHEPdfWeight', 'event', 'nGenPart', 'nJet', 'nLHEPdfWeight', 'nMuon', 'run']);
+    expect([...schema.plain.keys()].sort()).toEqual([
+      'LHEPdfWeight',
+      'event',
+      'nGenPart',
+      'nJet',
+      'nLHEPdfWeight',
+      'nMuon',
+      'run',
+    ]);
     expect(schema.collections.get('Muon')!.countBranch).toBe('nMuon');
-    expect([...schema.collections.get('Muon')!.fields.keys()]).toEqual(['pt', 'eta', 'phi', 'mass', 'charge', 'jetIdx']);
+    expect([...schema.collections.get('Muon')!.fields.keys()]).toEqual([
+      'pt',
+      'eta',
+      'phi',
+      'mass',
+      'charge',
+      'jetIdx',
+    ]);
   });
 
   it('marks four-vector collections and resolves links', () => {
@@ -24,12 +39,24 @@ describe('NanoAOD schema', () => {
   });
 
   it('uses a jagged branch’s countBranch when there is no nX, and leaves unknown link targets unlinked', () => {
-    const b = (name: string, kind: 'flat' | 'jagged', dtype: BranchInfo['dtype'], countBranch?: string): BranchInfo => ({
-      name, kind, dtype, ...(countBranch ? { countBranch } : {}),
+    const b = (
+      name: string,
+      kind: 'flat' | 'jagged',
+      dtype: BranchInfo['dtype'],
+      countBranch?: string,
+    ): BranchInfo => ({
+      name,
+      kind,
+      dtype,
+      ...(countBranch ? { countBranch } : {}),
     });
     const s = buildNanoSchema([
-      b('NMuon', 'flat', 'int32'), b('Muon_Px', 'jagged', 'float32', 'NMuon'), b('Muon_Py', 'jagged', 'float32', 'NMuon'),
-      b('Muon_Pz', 'jagged', 'float32', 'NMuon'), b('Muon_E', 'jagged', 'float32', 'NMuon'), b('Muon_genPartIdx', 'jagged', 'int32', 'NMuon'),
+      b('NMuon', 'flat', 'int32'),
+      b('Muon_Px', 'jagged', 'float32', 'NMuon'),
+      b('Muon_Py', 'jagged', 'float32', 'NMuon'),
+      b('Muon_Pz', 'jagged', 'float32', 'NMuon'),
+      b('Muon_E', 'jagged', 'float32', 'NMuon'),
+      b('Muon_genPartIdx', 'jagged', 'int32', 'NMuon'),
       b('Muon_ptIdx', 'jagged', 'float32', 'NMuon'),
     ]);
     const mu = s.collections.get('Muon')!;
@@ -56,7 +83,16 @@ describe('collections', () => {
   it('exposes fields as Jagged sharing the collection offsets, and as Collection fields', async () => {
     const { result } = await runOnEvents(reader(), 0, EVENTS.length, (e) => {
       const mu = e.Muon;
-      return { offsets: mu.offsets, pt: mu.pt, eta: mu.eta, fieldsPt: mu.fields.pt, counts: mu.counts, kind: mu.kind, four: mu.isFourVector, names: mu.fieldNames };
+      return {
+        offsets: mu.offsets,
+        pt: mu.pt,
+        eta: mu.eta,
+        fieldsPt: mu.fields.pt,
+        counts: mu.counts,
+        kind: mu.kind,
+        four: mu.isFourVector,
+        names: mu.fieldNames,
+      };
     });
     expect(result.pt.offsets).toBe(result.offsets);
     expect(result.eta.offsets).toBe(result.offsets);
@@ -70,11 +106,16 @@ describe('collections', () => {
 
   it('reads counts alone from the counts branch, and plain jagged branches as they are', async () => {
     const r = reader();
-    const out = await runOnEvents(r, 10, 60, (e) => ({ counts: Array.from(e.Jet.counts), pdf: e.column('LHEPdfWeight') }));
+    const out = await runOnEvents(r, 10, 60, (e) => ({
+      counts: Array.from(e.Jet.counts),
+      pdf: e.column('LHEPdfWeight'),
+    }));
     expect(out.columnsRead).toEqual(['LHEPdfWeight', 'nJet']);
     expect(out.result.counts).toEqual(EVENTS.slice(10, 60).map((e) => e.jets.length));
     const pdf = out.result.pdf as { offsets: Int32Array; content: Float32Array };
-    expect(Array.from(pdf.content.subarray(pdf.offsets[0], pdf.offsets[50]))).toEqual(EVENTS.slice(10, 60).flatMap((e) => e.pdfWeights));
+    expect(Array.from(pdf.content.subarray(pdf.offsets[0], pdf.offsets[50]))).toEqual(
+      EVENTS.slice(10, 60).flatMap((e) => e.pdfWeights),
+    );
   });
 
   it('absorbs readers whose offsets point into a larger buffer', async () => {
@@ -88,9 +129,13 @@ describe('collections', () => {
       return { counts, pt, jetPt };
     });
     expect(result.pt.offsets[0]).toBe(0);
-    expect(Array.from(result.pt.content.subarray(0, result.pt.offsets[75]))).toEqual(EVENTS.slice(5, 80).flatMap((e) => e.muons.map((m) => m.pt)));
+    expect(Array.from(result.pt.content.subarray(0, result.pt.offsets[75]))).toEqual(
+      EVENTS.slice(5, 80).flatMap((e) => e.muons.map((m) => m.pt)),
+    );
     expect(result.jetPt.offsets[0]).toBe(3);
-    expect(result.jetPt.content[result.jetPt.offsets[0]]).toBe(EVENTS.slice(5, 80).flatMap((e) => e.jets.map((j) => j.pt))[0]);
+    expect(result.jetPt.content[result.jetPt.offsets[0]]).toBe(
+      EVENTS.slice(5, 80).flatMap((e) => e.jets.map((j) => j.pt))[0],
+    );
   });
 
   it('gives global indices for links: Jet → matched muon pt, GenPart → mother pdgId', async () => {
@@ -111,7 +156,8 @@ describe('collections', () => {
     const naiveMatched: number[] = [];
     const naiveMother: number[] = [];
     for (const ev of EVENTS.slice(start, stop)) {
-      for (const j of ev.jets) naiveMatched.push(j.muonIdx1 >= 0 && j.muonIdx1 < ev.muons.length ? ev.muons[j.muonIdx1].pt : NaN);
+      for (const j of ev.jets)
+        naiveMatched.push(j.muonIdx1 >= 0 && j.muonIdx1 < ev.muons.length ? ev.muons[j.muonIdx1].pt : NaN);
       for (const gp of ev.gen) naiveMother.push(gp.mother >= 0 ? ev.gen[gp.mother].pdgId : 0);
     }
     expect(result.matched).toEqual(naiveMatched);
@@ -129,9 +175,13 @@ describe('inconsistent readers', () => {
     eta[42].push(0.5);
     data.Muon_eta = { ...data.Muon_eta, values: eta };
     const r = new MemoryReader('mem://bad', data);
-    const err = await runOnEvents(r, 0, 100, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length).catch((x: unknown) => x);
+    const err = await runOnEvents(r, 0, 100, (e) => e.Muon.pt.content.length + e.Muon.eta.content.length).catch(
+      (x: unknown) => x,
+    );
     expect((err as Error).name).toBe('ColumnShapeMismatchError');
-    expect((err as Error).message).toMatch(/column Muon_eta from mem:\/\/bad tree Events .*differ from collection Muon's \(from Muon_pt\) at entry 42/);
+    expect((err as Error).message).toMatch(
+      /column Muon_eta from mem:\/\/bad tree Events .*differ from collection Muon's \(from Muon_pt\) at entry 42/,
+    );
   });
 });
 
@@ -143,6 +193,8 @@ describe('globalIndex', () => {
   });
 
   it('refuses offsets over different event counts', () => {
-    expect(() => globalIndex({ offsets: Int32Array.from([0, 1]), content: Int32Array.from([0]) }, Int32Array.from([0, 1, 2]))).toThrow(/globalIndex: the target collection \(events\) has length 2, expected 1/);
+    expect(() =>
+      globalIndex({ offsets: Int32Array.from([0, 1]), content: Int32Array.from([0]) }, Int32Array.from([0, 1, 2])),
+    ).toThrow(/globalIndex: the target collection \(events\) has length 2, expected 1/);
   });
 });

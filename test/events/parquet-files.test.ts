@@ -30,7 +30,11 @@ describe('Run2012B SingleMu, Parquet', () => {
     expect(naive.eventsTwoJets40).toBeGreaterThan(0);
     // Muon_jetIdx is −1 throughout this 2012 sample; real links are checked on nano_dy.
     // Muon.jetIdxG needs the Jet offsets, taken from Jet_pt/Jet_eta when loaded or from nJet.
-    expect(out.columnsRead.every((c) => /^(MET_pt|HLT_IsoMu24|Jet_(pt|eta)|Muon_(pt|eta|phi|mass|charge|jetIdx)|nJet|nMuon)$/.test(c))).toBe(true);
+    expect(
+      out.columnsRead.every((c) =>
+        /^(MET_pt|HLT_IsoMu24|Jet_(pt|eta)|Muon_(pt|eta|phi|mass|charge|jetIdx)|nJet|nMuon)$/.test(c),
+      ),
+    ).toBe(true);
     expect(out.columnsRead.length).toBeLessThan(flat.branches().length / 5);
     expect(out.columnsReadOnAccess).toEqual(out.columnsRead);
     expect(out.bytesRead).toBeGreaterThan(0);

@@ -28,12 +28,18 @@ describe('Run2012B SingleMu: ROOT vs Parquet', () => {
     const fromNested = await runOnEvents(nested, 0, 1000, singleMu);
     expect(fromRoot.result).toEqual(fromFlat.result);
     expect(fromRoot.result).toEqual(fromNested.result);
-    expect(fromRoot.result).toEqual(naiveSingleMu(await flatRows(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'), 0, 1000)));
+    expect(fromRoot.result).toEqual(
+      naiveSingleMu(await flatRows(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'), 0, 1000)),
+    );
     expect(fromRoot.columnsRead).toEqual(fromFlat.columnsRead);
   });
 
   it('does not link indices to a collection the file lacks', async () => {
-    const { result } = await runOnEvents(root, 0, 10, (e) => ['jetIdxG' in e.Muon, 'genPartIdxG' in e.Muon, e.Muon.links]);
+    const { result } = await runOnEvents(root, 0, 10, (e) => [
+      'jetIdxG' in e.Muon,
+      'genPartIdxG' in e.Muon,
+      e.Muon.links,
+    ]);
     expect(result).toEqual([true, false, { jetIdx: 'Jet' }]);
   });
 
@@ -59,13 +65,33 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
 
   it('maps the real branch names to collections, records, plain columns and links', () => {
     const s = nanoSchemaOf(root);
-    for (const c of ['Jet', 'Muon', 'Electron', 'Photon', 'Tau', 'GenPart', 'FatJet', 'SubJet', 'FsrPhoton', 'GenJet', 'GenVisTau', 'TrigObj']) {
+    for (const c of [
+      'Jet',
+      'Muon',
+      'Electron',
+      'Photon',
+      'Tau',
+      'GenPart',
+      'FatJet',
+      'SubJet',
+      'FsrPhoton',
+      'GenJet',
+      'GenVisTau',
+      'TrigObj',
+    ]) {
       expect(s.collections.has(c), c).toBe(true);
     }
     for (const r of ['MET', 'HLT', 'Flag', 'PV', 'L1', 'Generator']) expect(s.records.has(r), r).toBe(true);
-    for (const p of ['run', 'event', 'luminosityBlock', 'nJet', 'genWeight', 'LHEPdfWeight']) expect(s.plain.has(p), p).toBe(true);
+    for (const p of ['run', 'event', 'luminosityBlock', 'nJet', 'genWeight', 'LHEPdfWeight'])
+      expect(s.plain.has(p), p).toBe(true);
     const links = (c: string) => Object.fromEntries(s.collections.get(c)!.links);
-    expect(links('Jet')).toEqual({ electronIdx1: 'Electron', electronIdx2: 'Electron', muonIdx1: 'Muon', muonIdx2: 'Muon', genJetIdx: 'GenJet' });
+    expect(links('Jet')).toEqual({
+      electronIdx1: 'Electron',
+      electronIdx2: 'Electron',
+      muonIdx1: 'Muon',
+      muonIdx2: 'Muon',
+      genJetIdx: 'GenJet',
+    });
     expect(links('GenPart')).toEqual({ genPartIdxMother: 'GenPart' });
     expect(links('Muon')).toEqual({ jetIdx: 'Jet', fsrPhotonIdx: 'FsrPhoton', genPartIdx: 'GenPart' });
     expect(links('Electron')).toEqual({ jetIdx: 'Jet', photonIdx: 'Photon', genPartIdx: 'GenPart' });
@@ -79,7 +105,8 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
 
   /** Jet → pt of muonIdx1's muon, GenPart → pdgId of its mother, Electron → its GenPart's pdgId. */
   const linked = (e: Events) => {
-    const gather = (idx: NumericArray, values: NumericArray, none: number) => Array.from(idx, (g) => (g >= 0 ? values[g] : none));
+    const gather = (idx: NumericArray, values: NumericArray, none: number) =>
+      Array.from(idx, (g) => (g >= 0 ? values[g] : none));
     return {
       jetMuonPt: gather(e.Jet.muonIdx1G.content, e.Muon.pt.content, NaN),
       motherPdg: gather(e.GenPart.genPartIdxMotherG.content, e.GenPart.pdgId.content, 0),
@@ -92,7 +119,21 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
   it('cross-references agree with a naive per-event loop over the raw branches', async () => {
     const n = root.numEntries;
     const { result } = await runOnEvents(root, 0, n, linked);
-    const raw = await root.read(['nJet', 'Jet_muonIdx1', 'nMuon', 'Muon_pt', 'nGenPart', 'GenPart_genPartIdxMother', 'GenPart_pdgId', 'nElectron', 'Electron_genPartIdx'], 0, n);
+    const raw = await root.read(
+      [
+        'nJet',
+        'Jet_muonIdx1',
+        'nMuon',
+        'Muon_pt',
+        'nGenPart',
+        'GenPart_genPartIdxMother',
+        'GenPart_pdgId',
+        'nElectron',
+        'Electron_genPartIdx',
+      ],
+      0,
+      n,
+    );
     const cnt = (b: string) => raw[b] as NumericArray;
     const jag = (b: string) => raw[b] as Jagged;
     // Walk events with running cursors built from the counts branches only.
@@ -100,9 +141,15 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
     const naiveJetMuonPt: number[] = [];
     const naiveMother: number[] = [];
     const naiveElGen: number[] = [];
-    let j0 = 0, m0 = 0, g0 = 0, e0 = 0;
+    let j0 = 0,
+      m0 = 0,
+      g0 = 0,
+      e0 = 0;
     for (let i = 0; i < n; i++) {
-      const nj = cnt('nJet')[i], nm = cnt('nMuon')[i], ng = cnt('nGenPart')[i], ne = cnt('nElectron')[i];
+      const nj = cnt('nJet')[i],
+        nm = cnt('nMuon')[i],
+        ng = cnt('nGenPart')[i],
+        ne = cnt('nElectron')[i];
       for (let j = 0; j < nj; j++) {
         const k = at('Jet_muonIdx1', j0 + j);
         naiveJetMuonPt.push(k >= 0 && k < nm ? at('Muon_pt', m0 + k) : NaN);
@@ -115,7 +162,10 @@ describe('nano_dy.root: full NanoAOD schema and cross-references', () => {
         const k = at('Electron_genPartIdx', e0 + el);
         naiveElGen.push(k >= 0 && k < ng ? at('GenPart_pdgId', g0 + k) : 0);
       }
-      j0 += nj; m0 += nm; g0 += ng; e0 += ne;
+      j0 += nj;
+      m0 += nm;
+      g0 += ng;
+      e0 += ne;
     }
     expect(result.jetMuonPt).toEqual(naiveJetMuonPt);
     expect(result.motherPdg).toEqual(naiveMother);

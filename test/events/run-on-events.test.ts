@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MissingBranchError, ColumnNotLoadedError, InvalidEntryRangeError, SyncReadUnavailableError, runOnEvents } from '../../src/events/index.ts';
+import {
+  MissingBranchError,
+  ColumnNotLoadedError,
+  InvalidEntryRangeError,
+  SyncReadUnavailableError,
+  runOnEvents,
+} from '../../src/events/index.ts';
 import type { Events } from '../../src/events/index.ts';
 import { MemoryReader, toyBranches, toyEvents } from './memory-reader.ts';
 import type { ToyEvent } from './memory-reader.ts';
@@ -91,8 +97,10 @@ describe('runOnEvents: lazy loading', () => {
     const first = await runOnEvents(r, 0, 40, fn);
     const second = await runOnEvents(r, 41, 80, fn, { prefetch: first.columnsRead });
     expect(log).toEqual([
-      'chunk 0', `  muons ${EVENTS.slice(0, 40).reduce((s, e) => s + e.muons.length, 0)}`,
-      'chunk 41', `  muons ${EVENTS.slice(41, 80).reduce((s, e) => s + e.muons.length, 0)}`,
+      'chunk 0',
+      `  muons ${EVENTS.slice(0, 40).reduce((s, e) => s + e.muons.length, 0)}`,
+      'chunk 41',
+      `  muons ${EVENTS.slice(41, 80).reduce((s, e) => s + e.muons.length, 0)}`,
     ]);
     expect(second.columnsReadOnAccess).toEqual(['Jet_pt']);
     expect(second.result).toBe(39 + EVENTS.slice(41, 80).reduce((s, e) => s + e.jets.length, 0));
@@ -117,7 +125,11 @@ describe('runOnEvents: lazy loading', () => {
   it('rethrows the processor’s own error untouched, also after reading on access', async () => {
     const r = reader();
     const mine = new TypeError('processor bug');
-    await expect(runOnEvents(r, 0, 10, () => { throw mine; })).rejects.toBe(mine);
+    await expect(
+      runOnEvents(r, 0, 10, () => {
+        throw mine;
+      }),
+    ).rejects.toBe(mine);
     await expect(
       runOnEvents(r, 0, 10, (e) => {
         if (e.MET.pt.length > 0) throw mine;
@@ -151,7 +163,9 @@ describe('runOnEvents: lazy loading', () => {
     Object.assign(r, { readSync: undefined });
     const err = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(SyncReadUnavailableError);
-    expect((err as Error).message).toMatch(/column MET_pt of mem:\/\/toy tree Events was not prefetched.*readSync.*prefetch/);
+    expect((err as Error).message).toMatch(
+      /column MET_pt of mem:\/\/toy tree Events was not prefetched.*readSync.*prefetch/,
+    );
     const ok = await runOnEvents(r, 0, 10, (e) => e.MET.pt.length, { prefetch: ['MET_pt'] });
     expect(ok.result).toBe(10);
   });
@@ -202,8 +216,11 @@ describe('runOnEvents: missing branches', () => {
 
   it('does the same through fields, records and top-level names', async () => {
     const r = reader();
-    const msg = async (fn: (e: Events) => unknown) => ((await runOnEvents(r, 0, 10, fn).catch((x: unknown) => x)) as Error).message;
-    expect(await msg((e) => e.Jet.fields.etaa)).toMatch(/^no branch Jet_etaa in mem:\/\/toy tree Events; closest: Jet_eta,/);
+    const msg = async (fn: (e: Events) => unknown) =>
+      ((await runOnEvents(r, 0, 10, fn).catch((x: unknown) => x)) as Error).message;
+    expect(await msg((e) => e.Jet.fields.etaa)).toMatch(
+      /^no branch Jet_etaa in mem:\/\/toy tree Events; closest: Jet_eta,/,
+    );
     expect(await msg((e) => e.HLT.IsoMu2)).toMatch(/^no branch HLT_IsoMu2 in .*; closest: HLT_IsoMu24/);
     expect(await msg((e) => e.Muons)).toMatch(/^no branch or collection Muons in .*; closest: Muon,/);
     expect(await msg((e) => e.column('MET_ptt'))).toMatch(/^no branch MET_ptt in .*; closest: MET_pt,/);

@@ -20,7 +20,16 @@ export interface SingleMuResult {
 }
 
 /** Invariant mass of two (pt, eta, phi, m) objects. */
-export function pairMass(pt1: number, eta1: number, phi1: number, m1: number, pt2: number, eta2: number, phi2: number, m2: number): number {
+export function pairMass(
+  pt1: number,
+  eta1: number,
+  phi1: number,
+  m1: number,
+  pt2: number,
+  eta2: number,
+  phi2: number,
+  m2: number,
+): number {
   const px = pt1 * Math.cos(phi1) + pt2 * Math.cos(phi2);
   const py = pt1 * Math.sin(phi1) + pt2 * Math.sin(phi2);
   const pz = pt1 * Math.sinh(eta1) + pt2 * Math.sinh(eta2);
@@ -44,7 +53,16 @@ export function singleMu(e: Events): SingleMuResult {
   const mmass = e.Muon.mass.content;
   const mq = e.Muon.charge.content;
   const mjet = e.Muon.jetIdxG.content;
-  const r: SingleMuResult = { sumMet: 0, eventsTwoJets40: 0, sumCentralJetPt: 0, eventsZmumu: 0, eventsIsoMu24: 0, matchedJetPtSum: 0, matchedMuons: 0, maxJetsPerEvent: 0 };
+  const r: SingleMuResult = {
+    sumMet: 0,
+    eventsTwoJets40: 0,
+    sumCentralJetPt: 0,
+    eventsZmumu: 0,
+    eventsIsoMu24: 0,
+    matchedJetPtSum: 0,
+    matchedMuons: 0,
+    maxJetsPerEvent: 0,
+  };
   for (let i = 0; i < e.numEvents; i++) {
     r.sumMet += met[i];
     if (hlt[i]) r.eventsIsoMu24++;
@@ -79,18 +97,43 @@ type Row = Record<string, unknown>;
 export async function flatRows(path: string, start: number, stop: number): Promise<Row[]> {
   const b = readFileSync(path);
   const file = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  const columns = ['MET_pt', 'HLT_IsoMu24', 'Jet_pt', 'Jet_eta', 'Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'Muon_jetIdx'];
+  const columns = [
+    'MET_pt',
+    'HLT_IsoMu24',
+    'Jet_pt',
+    'Jet_eta',
+    'Muon_pt',
+    'Muon_eta',
+    'Muon_phi',
+    'Muon_mass',
+    'Muon_charge',
+    'Muon_jetIdx',
+  ];
   return (await parquetReadObjects({ file, columns, rowStart: start, rowEnd: stop, compressors })) as Row[];
 }
 
 /** The same quantities by a naive loop over row objects. */
 export function naiveSingleMu(rows: Row[]): SingleMuResult {
-  const r: SingleMuResult = { sumMet: 0, eventsTwoJets40: 0, sumCentralJetPt: 0, eventsZmumu: 0, eventsIsoMu24: 0, matchedJetPtSum: 0, matchedMuons: 0, maxJetsPerEvent: 0 };
+  const r: SingleMuResult = {
+    sumMet: 0,
+    eventsTwoJets40: 0,
+    sumCentralJetPt: 0,
+    eventsZmumu: 0,
+    eventsIsoMu24: 0,
+    matchedJetPtSum: 0,
+    matchedMuons: 0,
+    maxJetsPerEvent: 0,
+  };
   for (const row of rows) {
     const list = (k: string) => Array.from(row[k] as ArrayLike<number>, Number);
     const jets = list('Jet_pt').map((pt, k) => ({ pt, eta: list('Jet_eta')[k] }));
     const mus = list('Muon_pt').map((pt, k) => ({
-      pt, eta: list('Muon_eta')[k], phi: list('Muon_phi')[k], mass: list('Muon_mass')[k], q: list('Muon_charge')[k], jet: list('Muon_jetIdx')[k],
+      pt,
+      eta: list('Muon_eta')[k],
+      phi: list('Muon_phi')[k],
+      mass: list('Muon_mass')[k],
+      q: list('Muon_charge')[k],
+      jet: list('Muon_jetIdx')[k],
     }));
     r.sumMet += Number(row.MET_pt);
     if (row.HLT_IsoMu24) r.eventsIsoMu24++;
@@ -115,4 +158,17 @@ export function naiveSingleMu(rows: Row[]): SingleMuResult {
 }
 
 /** Branches `singleMu` touches (Muon.jetIdxG also touches the Jet offsets source). */
-export const SINGLEMU_BRANCHES = ['HLT_IsoMu24', 'Jet_eta', 'Jet_pt', 'MET_pt', 'Muon_charge', 'Muon_eta', 'Muon_jetIdx', 'Muon_mass', 'Muon_phi', 'Muon_pt', 'nJet', 'nMuon'];
+export const SINGLEMU_BRANCHES = [
+  'HLT_IsoMu24',
+  'Jet_eta',
+  'Jet_pt',
+  'MET_pt',
+  'Muon_charge',
+  'Muon_eta',
+  'Muon_jetIdx',
+  'Muon_mass',
+  'Muon_phi',
+  'Muon_pt',
+  'nJet',
+  'nMuon',
+];

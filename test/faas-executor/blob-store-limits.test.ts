@@ -25,10 +25,17 @@ afterEach(async () => {
 });
 
 /** One request; `chunks` are written one by one without a content-length (chunked encoding). */
-function send(method: string, path: string, chunks: Buffer[] = [], chunked = true): Promise<{ status: number; text: string }> {
+function send(
+  method: string,
+  path: string,
+  chunks: Buffer[] = [],
+  chunked = true,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(store.url);
-    const headers: Record<string, string | number> = chunked ? {} : { 'content-length': chunks.reduce((n, c) => n + c.length, 0) };
+    const headers: Record<string, string | number> = chunked
+      ? {}
+      : { 'content-length': chunks.reduce((n, c) => n + c.length, 0) };
     const req = request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
@@ -40,7 +47,10 @@ function send(method: string, path: string, chunks: Buffer[] = [], chunked = tru
   });
 }
 
-const leftovers = async () => (await readdir(join(dir, 'blobs'), { recursive: true }).catch(() => [] as string[])).filter((f) => f.endsWith('.tmp'));
+const leftovers = async () =>
+  (await readdir(join(dir, 'blobs'), { recursive: true }).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.tmp'),
+  );
 
 describe('blob store limits', () => {
   it('a chunked upload over the size limit is 413 and leaves nothing', async () => {

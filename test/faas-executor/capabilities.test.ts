@@ -42,7 +42,10 @@ beforeAll(async () => {
   // "near" sees the store under another name (its mount point): the executor maps paths first.
   await symlink(storeDir, join(cluster.dir, 'near-mount'));
   await Promise.all([
-    cluster.startEndpoint('near', { tags: ['cpu', 'site=T2_US', 'cost=3'], localPaths: [`${join(cluster.dir, 'near-mount')}/`] }),
+    cluster.startEndpoint('near', {
+      tags: ['cpu', 'site=T2_US', 'cost=3'],
+      localPaths: [`${join(cluster.dir, 'near-mount')}/`],
+    }),
     cluster.startEndpoint('far', { tags: ['gpu', 'site=T1_DE'] }),
   ]);
   threads = new ThreadsExecutor({ workers: 2 });
@@ -55,7 +58,9 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const dataset = (file: string, metadata: Record<string, unknown> = {}): Dataset[] => [{ name: 'singlemu', files: [{ path: file, tree: 'Events' }], metadata }];
+const dataset = (file: string, metadata: Record<string, unknown> = {}): Dataset[] => [
+  { name: 'singlemu', files: [{ path: file, tree: 'Events' }], metadata },
+];
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -76,11 +81,24 @@ describe('capability routing', () => {
     expect(near.local_paths).toEqual([`${join(cluster.dir, 'near-mount')}/`]);
     const listed = await fx.listEndpoints();
     expect(listed.find((e) => e.name === 'far')).toMatchObject({ tags: ['gpu', 'site=T1_DE'], local_paths: [] });
-    const { code, stdout } = await cli([join(repoRoot, 'bin', 'ristretto.mjs'), 'faas', 'endpoint', 'list', '--service', cluster.url]);
+    const { code, stdout } = await cli([
+      join(repoRoot, 'bin', 'ristretto.mjs'),
+      'faas',
+      'endpoint',
+      'list',
+      '--service',
+      cluster.url,
+    ]);
     expect(code).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => l.split('\t'));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(lines[0].slice(-2)).toEqual(['tags', 'local_paths']);
-    expect(lines.find((l) => l[1] === 'near')!.slice(-2)).toEqual(['cpu,site=T2_US,cost=3', `${join(cluster.dir, 'near-mount')}/`]);
+    expect(lines.find((l) => l[1] === 'near')!.slice(-2)).toEqual([
+      'cpu,site=T2_US,cost=3',
+      `${join(cluster.dir, 'near-mount')}/`,
+    ]);
     expect(lines.find((l) => l[1] === 'far')!.slice(-2)).toEqual(['gpu,site=T1_DE', '-']);
   });
 
@@ -88,16 +106,41 @@ describe('capability routing', () => {
     expect(() => checkTags(['site=T2 US'])).toThrow(CapabilityError);
     expect(() => checkTags(Array.from({ length: 33 }, (_, i) => `t${i}`))).toThrow(/at most 32/);
     expect(() => splitSelectors(['tag:'])).toThrow(/needs a tag/);
-    const r = await cli([join(repoRoot, 'bin', 'ristretto.mjs'), 'faas', 'endpoint', 'start', '--service', cluster.url, '--name', 'bad', '--tag', 'a b']);
+    const r = await cli([
+      join(repoRoot, 'bin', 'ristretto.mjs'),
+      'faas',
+      'endpoint',
+      'start',
+      '--service',
+      cluster.url,
+      '--name',
+      'bad',
+      '--tag',
+      'a b',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/tag "a b" is not a valid tag/);
     // A hand-made hello with too many tags: refused, the endpoint is not created, the service lives on.
-    const ws = new WebSocket(`${cluster.url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${cluster.token}` } });
+    const ws = new WebSocket(`${cluster.url.replace(/^http/, 'ws')}/v1/agent`, {
+      headers: { authorization: `Bearer ${cluster.token}` },
+    });
     const inbox: { type: string; message?: string }[] = [];
     ws.on('message', (d) => inbox.push(JSON.parse(String(d))));
     const closed = new Promise<number>((r2) => ws.once('close', (c) => r2(c)));
     await new Promise<void>((ok, fail) => (ws.once('open', () => ok()), ws.once('error', fail)));
-    ws.send(JSON.stringify({ type: 'hello', name: 'tagged', capacity: 1, prefetch: 0, cached_hashes: [], holding: [], agent_version: '1', hostname: 'h', tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        name: 'tagged',
+        capacity: 1,
+        prefetch: 0,
+        cached_hashes: [],
+        holding: [],
+        agent_version: '1',
+        hostname: 'h',
+        tags: Array.from({ length: 33 }, (_, i) => `t${i}`),
+      }),
+    );
     const msg = await until(async () => inbox[0], 'hello answer');
     expect(msg).toMatchObject({ type: 'error', message: expect.stringMatching(/tags/) });
     expect(await closed).toBe(1008);
@@ -106,7 +149,9 @@ describe('capability routing', () => {
   });
 
   it('a selector that matches nothing is an error listing the endpoints and their tags', async () => {
-    const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['near', 'tag:site=T3_XX'] }).catch((e: unknown) => e);
+    const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['near', 'tag:site=T3_XX'] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(EndpointSelectorError);
     const m = (err as Error).message;
     expect(m).toContain('no endpoint has the tag "site=T3_XX"');
@@ -123,7 +168,21 @@ describe('capability routing', () => {
       ['far,tag:cost=3', ['near', 'far']],
     ] as const) {
       const out = join(cluster.dir, `out-${sel.replace(/\W/g, '_')}`);
-      const r = await cli([join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--executor', 'faas', '--service', cluster.url, '--endpoints', sel, '--chunksize', '2000', '-o', out]);
+      const r = await cli([
+        join(repoRoot, 'bin', 'run-analysis.mjs'),
+        ds,
+        SLEEPY,
+        '--executor',
+        'faas',
+        '--service',
+        cluster.url,
+        '--endpoints',
+        sel,
+        '--chunksize',
+        '2000',
+        '-o',
+        out,
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
       expect(m.events).toBe(ENTRIES);
@@ -136,7 +195,12 @@ describe('capability routing', () => {
   it('an endpoint matching the selector that comes online later joins the run; results exact', async () => {
     const fileset = dataset(localFile, { sleepMs: 20 });
     const ref = await runAnalysis({ fileset, processor: SLEEPY, executor: threads, chunksize: 1000, cacheFile: false });
-    const ex = await FaasExecutor.connect({ service: cluster.url, endpoints: ['tag:site=T2_US'], pollSeconds: 0.25, offlineGraceSeconds: 0.5 });
+    const ex = await FaasExecutor.connect({
+      service: cluster.url,
+      endpoints: ['tag:site=T2_US'],
+      pollSeconds: 0.25,
+      offlineGraceSeconds: 0.5,
+    });
     try {
       expect(ex.sites.map((s) => s.name)).toEqual(['near']);
       await cluster.startEndpoint('late', { tags: ['site=T2_US'] });
@@ -156,7 +220,13 @@ describe('capability routing', () => {
     const fileset = dataset(localFile, { sleepMs: 200 });
     const ref = await runAnalysis({ fileset, processor: SLEEPY, executor: threads, chunksize: 500, cacheFile: false });
     const pathMap = { near: { [`${storeDir}/`]: `${join(cluster.dir, 'near-mount')}/` } };
-    const ex = await FaasExecutor.connect({ service: cluster.url, endpoints: ['near', 'far'], pollSeconds: 0.25, offlineGraceSeconds: 0.5, pathMap });
+    const ex = await FaasExecutor.connect({
+      service: cluster.url,
+      endpoints: ['near', 'far'],
+      pollSeconds: 0.25,
+      offlineGraceSeconds: 0.5,
+      pathMap,
+    });
     try {
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
       expect(r.metrics.events).toBe(ENTRIES);
@@ -173,9 +243,21 @@ describe('capability routing', () => {
     // Control: a file outside the local path is shared between both endpoints as before.
     const other = join(cluster.dir, 'elsewhere.root');
     await copyFile(localFile, other);
-    const ex2 = await FaasExecutor.connect({ service: cluster.url, endpoints: ['near', 'far'], pollSeconds: 0.25, offlineGraceSeconds: 0.5, pathMap });
+    const ex2 = await FaasExecutor.connect({
+      service: cluster.url,
+      endpoints: ['near', 'far'],
+      pollSeconds: 0.25,
+      offlineGraceSeconds: 0.5,
+      pathMap,
+    });
     try {
-      const r = await runAnalysis({ fileset: dataset(other, { sleepMs: 200 }), processor: SLEEPY, executor: ex2, chunksize: 500, cacheFile: false });
+      const r = await runAnalysis({
+        fileset: dataset(other, { sleepMs: 200 }),
+        processor: SLEEPY,
+        executor: ex2,
+        chunksize: 500,
+        cacheFile: false,
+      });
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const done = Object.fromEntries(ex2.progress().map((e) => [e.name, e.done]));
       expect(done.far).toBeGreaterThan(0);

@@ -14,7 +14,14 @@ import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import { encode } from '../../src/accumulate/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { checkTags } from '../../src/faas/capabilities.ts';
-import { checkEndpointPolicy, cheapestTier, costOf, EndpointPolicyError, fastestIndex, rankEndpoints } from '../../src/faas/endpoint-policy.ts';
+import {
+  checkEndpointPolicy,
+  cheapestTier,
+  costOf,
+  EndpointPolicyError,
+  fastestIndex,
+  rankEndpoints,
+} from '../../src/faas/endpoint-policy.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 import { until } from '../faas/helpers.ts';
@@ -32,7 +39,9 @@ describe('endpoint policy: pure parts', () => {
   it('checks policy names and reads cost tags', () => {
     expect(checkEndpointPolicy('fastest')).toBe('fastest');
     expect(() => checkEndpointPolicy('fastes')).toThrow(EndpointPolicyError);
-    expect(() => checkEndpointPolicy('fastes')).toThrow(/--endpoint-policy must be one of data-local, fastest, cheapest, got "fastes"/);
+    expect(() => checkEndpointPolicy('fastes')).toThrow(
+      /--endpoint-policy must be one of data-local, fastest, cheapest, got "fastes"/,
+    );
     expect(costOf(['gpu', 'cost=2.5'])).toBe(2.5);
     expect(costOf(['cost=0'])).toBe(0);
     expect(costOf(['cost=cheap', 'site=x'])).toBeUndefined();
@@ -40,7 +49,9 @@ describe('endpoint policy: pure parts', () => {
     // Endpoints are refused such a tag at start.
     expect(() => checkTags(['cost=cheap'])).toThrow(/tag "cost=cheap" needs a number ≥ 0 after cost=/);
     expect(checkTags(['cost=0.5', 'costly'])).toEqual(['cost=0.5', 'costly']);
-    const tier = cheapestTier(['a:3', 'b:1', 'c:', 'd:1'], (s) => (s.endsWith(':') ? undefined : Number(s.split(':')[1])));
+    const tier = cheapestTier(['a:3', 'b:1', 'c:', 'd:1'], (s) =>
+      s.endsWith(':') ? undefined : Number(s.split(':')[1]),
+    );
     expect([...tier]).toEqual(['b:1', 'd:1']);
     expect([...cheapestTier(['x', 'y'], () => undefined)]).toEqual(['x', 'y']);
   });
@@ -62,7 +73,12 @@ describe('endpoint policy: pure parts', () => {
     // full fast one at wave 2, and the one with room wins).
     expect(fastestIndex([slow(0), fast(3), { capacity: 2, queued: 0, limit: 3, secPerEvent: undefined }])).toBe(2);
     // Nothing measured: all alike; the one with most room wins.
-    expect(fastestIndex([{ capacity: 1, queued: 1, limit: 2, secPerEvent: undefined }, { capacity: 4, queued: 1, limit: 5, secPerEvent: undefined }])).toBe(1);
+    expect(
+      fastestIndex([
+        { capacity: 1, queued: 1, limit: 2, secPerEvent: undefined },
+        { capacity: 4, queued: 1, limit: 5, secPerEvent: undefined },
+      ]),
+    ).toBe(1);
     expect(fastestIndex([])).toBe(-1);
   });
 
@@ -75,7 +91,11 @@ describe('endpoint policy: pure parts', () => {
     ];
     expect(rankEndpoints(eps, 'cheapest').map((e) => e.name)).toEqual(['campus', 'cloud', 'laptop']);
     expect(rankEndpoints(eps, 'data-local').map((e) => e.name)).toEqual(['cloud', 'campus', 'laptop']);
-    expect(rankEndpoints(eps, 'fastest', { laptop: 0.1, campus: 0.5 }).map((e) => e.name)).toEqual(['laptop', 'campus', 'cloud']);
+    expect(rankEndpoints(eps, 'fastest', { laptop: 0.1, campus: 0.5 }).map((e) => e.name)).toEqual([
+      'laptop',
+      'campus',
+      'cloud',
+    ]);
   });
 });
 
@@ -84,7 +104,9 @@ let threads: ThreadsExecutor;
 let file: string;
 let reference: Buffer;
 
-const dataset = (metadata: Record<string, unknown>): Dataset[] => [{ name: 'singlemu', files: [{ path: file, tree: 'Events' }], metadata }];
+const dataset = (metadata: Record<string, unknown>): Dataset[] => [
+  { name: 'singlemu', files: [{ path: file, tree: 'Events' }], metadata },
+];
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
 
 beforeAll(async () => {
@@ -98,7 +120,17 @@ beforeAll(async () => {
     cluster.startEndpoint('quick', { workers: 2, tags: ['cost=5', 'site=cloud'] }),
   ]);
   threads = new ThreadsExecutor({ workers: 2 });
-  reference = bytesOf((await runAnalysis({ fileset: dataset(META), processor: SLEEPY, executor: threads, chunksize: 500, cacheFile: false })).accumulator);
+  reference = bytesOf(
+    (
+      await runAnalysis({
+        fileset: dataset(META),
+        processor: SLEEPY,
+        executor: threads,
+        chunksize: 500,
+        cacheFile: false,
+      })
+    ).accumulator,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -106,10 +138,25 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-async function placements(policy: 'fastest' | 'cheapest' | 'data-local', endpoints = ['cheap', 'quick']): Promise<Record<string, number>> {
-  const ex = await FaasExecutor.connect({ service: cluster.url, endpoints, endpointPolicy: policy, pollSeconds: 0.25, offlineGraceSeconds: 0.5 });
+async function placements(
+  policy: 'fastest' | 'cheapest' | 'data-local',
+  endpoints = ['cheap', 'quick'],
+): Promise<Record<string, number>> {
+  const ex = await FaasExecutor.connect({
+    service: cluster.url,
+    endpoints,
+    endpointPolicy: policy,
+    pollSeconds: 0.25,
+    offlineGraceSeconds: 0.5,
+  });
   try {
-    const r = await runAnalysis({ fileset: dataset(META), processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
+    const r = await runAnalysis({
+      fileset: dataset(META),
+      processor: SLEEPY,
+      executor: ex,
+      chunksize: 500,
+      cacheFile: false,
+    });
     expect(r.metrics.events).toBe(ENTRIES);
     expect(r.metrics.chunks).toBe(CHUNKS);
     expect(bytesOf(r.accumulator).equals(reference)).toBe(true);
@@ -142,11 +189,26 @@ describe('endpoint policy on real endpoints', () => {
 
   it('cheapest falls back to the next cost when the cheap endpoint leaves mid-run; results exact', async () => {
     await cluster.startEndpoint('cheap2', { workers: 2, tags: ['cost=1'] });
-    const ex = await FaasExecutor.connect({ service: cluster.url, endpoints: ['cheap2', 'quick'], endpointPolicy: 'cheapest', pollSeconds: 0.25, offlineGraceSeconds: 0.5 });
+    const ex = await FaasExecutor.connect({
+      service: cluster.url,
+      endpoints: ['cheap2', 'quick'],
+      endpointPolicy: 'cheapest',
+      pollSeconds: 0.25,
+      offlineGraceSeconds: 0.5,
+    });
     try {
       // Long chunks (300 ms everywhere), so the run is far from over when "cheap2" has done two.
-      const run = runAnalysis({ fileset: dataset({ sleepMs: 300 }), processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
-      await until(async () => ((ex.progress().find((e) => e.name === 'cheap2')?.done ?? 0) >= 2 ? true : undefined), 'cheap2 finished two chunks');
+      const run = runAnalysis({
+        fileset: dataset({ sleepMs: 300 }),
+        processor: SLEEPY,
+        executor: ex,
+        chunksize: 500,
+        cacheFile: false,
+      });
+      await until(
+        async () => ((ex.progress().find((e) => e.name === 'cheap2')?.done ?? 0) >= 2 ? true : undefined),
+        'cheap2 finished two chunks',
+      );
       await cluster.killEndpoint('cheap2');
       const r = await run;
       expect(r.metrics.events).toBe(ENTRIES);
@@ -165,22 +227,68 @@ describe('endpoint policy on real endpoints', () => {
     const ds = join(cluster.dir, 'ds.json');
     await writeFile(ds, JSON.stringify({ singlemu: { files: [file], metadata: META } }));
     const out = join(cluster.dir, 'out-cli');
-    const ok = await cli([join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--executor', 'faas', '--service', cluster.url, '--endpoints', 'tag:cost', '--endpoint-policy', 'cheapest', '--chunksize', '500', '-o', out]);
+    const ok = await cli([
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      ds,
+      SLEEPY,
+      '--executor',
+      'faas',
+      '--service',
+      cluster.url,
+      '--endpoints',
+      'tag:cost',
+      '--endpoint-policy',
+      'cheapest',
+      '--chunksize',
+      '500',
+      '-o',
+      out,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(m.events).toBe(ENTRIES);
     expect(m.faas.endpointPolicy).toBe('cheapest');
-    const done = Object.fromEntries((m.faas.endpoints as { name: string; done: number }[]).map((e) => [e.name, e.done]));
+    const done = Object.fromEntries(
+      (m.faas.endpoints as { name: string; done: number }[]).map((e) => [e.name, e.done]),
+    );
     expect(done.cheap).toBe(CHUNKS);
-    const bad = await cli([join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--executor', 'faas', '--service', cluster.url, '--endpoints', 'quick', '--endpoint-policy', 'cheap', '-o', out]);
+    const bad = await cli([
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      ds,
+      SLEEPY,
+      '--executor',
+      'faas',
+      '--service',
+      cluster.url,
+      '--endpoints',
+      'quick',
+      '--endpoint-policy',
+      'cheap',
+      '-o',
+      out,
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--endpoint-policy must be one of data-local, fastest, cheapest, got "cheap"/);
-    const stray = await cli([join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--endpoint-policy', 'fastest', '-o', out]);
+    const stray = await cli([
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      ds,
+      SLEEPY,
+      '--endpoint-policy',
+      'fastest',
+      '-o',
+      out,
+    ]);
     expect(stray.code).not.toBe(0);
     expect(stray.stderr).toMatch(/--endpoint-policy only appl(y|ies) to --executor faas/);
-    const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['quick'], endpointPolicy: 'slowest' as never }).catch((e: unknown) => e);
+    const err = await FaasExecutor.connect({
+      service: cluster.url,
+      endpoints: ['quick'],
+      endpointPolicy: 'slowest' as never,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EndpointPolicyError);
-    expect((err as Error).message).toMatch(/endpointPolicy must be one of data-local, fastest, cheapest, got "slowest"/);
+    expect((err as Error).message).toMatch(
+      /endpointPolicy must be one of data-local, fastest, cheapest, got "slowest"/,
+    );
   });
 });
 

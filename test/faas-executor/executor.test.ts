@@ -47,7 +47,9 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [{ name: 'singlemu', files: [{ path: ROOT_FILE(), tree: 'Events' }], metadata }];
+const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [
+  { name: 'singlemu', files: [{ path: ROOT_FILE(), tree: 'Events' }], metadata },
+];
 
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
 
@@ -68,7 +70,13 @@ function childPids(pid: number): number[] {
 }
 
 async function connect(extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
-  return FaasExecutor.connect({ service: cluster.url, endpoints: ['site-a', 'site-b'], pollSeconds: 0.25, offlineGraceSeconds: 0.5, ...extra });
+  return FaasExecutor.connect({
+    service: cluster.url,
+    endpoints: ['site-a', 'site-b'],
+    pollSeconds: 0.25,
+    offlineGraceSeconds: 0.5,
+    ...extra,
+  });
 }
 
 async function reference(processor: string, fileset: Dataset[], chunksize: number) {
@@ -85,7 +93,13 @@ describe('FaaS executor', () => {
       for (const stageout of [undefined, stageDir, store.url]) {
         const ex = await connect(stageout ? { stageout, stageoutThreshold: 0 } : {});
         try {
-          const r = await runAnalysis({ fileset: rootDataset(), processor: QUERY, executor: ex, chunksize: 1000, cacheFile: false });
+          const r = await runAnalysis({
+            fileset: rootDataset(),
+            processor: QUERY,
+            executor: ex,
+            chunksize: 1000,
+            cacheFile: false,
+          });
           expect(r.metrics.events).toBe(entries);
           expect(r.metrics.chunks).toBe(10);
           expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
@@ -97,7 +111,9 @@ describe('FaaS executor', () => {
       }
       // Fetched results were deleted and the run folders removed.
       expect(await readdir(stageDir)).toEqual([]);
-      expect((await readdir(join(cluster.dir, 'blobs'), { recursive: true })).filter((f) => f.endsWith('.bin'))).toEqual([]);
+      expect(
+        (await readdir(join(cluster.dir, 'blobs'), { recursive: true })).filter((f) => f.endsWith('.bin')),
+      ).toEqual([]);
     } finally {
       await store.close();
     }
@@ -166,10 +182,20 @@ describe('FaaS executor', () => {
       const doneBefore = ex.progress().map((p) => p.done);
       expect(doneBefore[0]).toBeGreaterThan(0);
       // Then another user fills site-a: its slot and the one task its agent takes ahead.
-      const sleep = await fx.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+      const sleep = await fx.registerFunction(
+        'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
+      );
       const capacity = (await fx.getEndpoint('site-a')).capacity;
-      blockers = await fx.batchRun(Array.from({ length: capacity + 1 }, () => ({ functionId: sleep, endpoint: 'site-a', args: 60_000, group: 'other' })));
-      for (let i = 0; i < 200 && (await fx.getEndpoint('site-a')).busy < capacity; i++) await new Promise((res) => setTimeout(res, 50));
+      blockers = await fx.batchRun(
+        Array.from({ length: capacity + 1 }, () => ({
+          functionId: sleep,
+          endpoint: 'site-a',
+          args: 60_000,
+          group: 'other',
+        })),
+      );
+      for (let i = 0; i < 200 && (await fx.getEndpoint('site-a')).busy < capacity; i++)
+        await new Promise((res) => setTimeout(res, 50));
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
       expect(r.metrics.events).toBe(entries);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
@@ -197,13 +223,21 @@ describe('FaaS executor', () => {
     const ex = await connect({ endpoints: ['site-r', 'site-a'], onNote: (m) => notes.push(m) });
     try {
       const ref = await reference(QUERY, rootDataset(), 1000);
-      const r = await runAnalysis({ fileset: rootDataset(), processor: QUERY, executor: ex, chunksize: 1000, cacheFile: false });
+      const r = await runAnalysis({
+        fileset: rootDataset(),
+        processor: QUERY,
+        executor: ex,
+        chunksize: 1000,
+        cacheFile: false,
+      });
       expect(r.metrics.events).toBe(entries);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const [siteR, siteA] = ex.progress();
       expect(siteR.done).toBe(0);
       expect(siteA.done).toBe(10);
-      expect(notes.some((n) => /endpoint site-r did not take the processor bundle .*does not allow function/.test(n))).toBe(true);
+      expect(
+        notes.some((n) => /endpoint site-r did not take the processor bundle .*does not allow function/.test(n)),
+      ).toBe(true);
     } finally {
       await ex.close();
       await cluster.killEndpoint('site-r');
@@ -219,7 +253,8 @@ describe('FaaS executor', () => {
     // until the cancel grace period ends, when its worker is killed and replaced: wait for site-b to be
     // idle with its one replacement worker up (right after the kill there are briefly 0 or 2).
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
-    const settled = async () => (await fx.getEndpoint('site-b')).busy === 0 && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1;
+    const settled = async () =>
+      (await fx.getEndpoint('site-b')).busy === 0 && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1;
     try {
       for (let i = 0; i < 200 && !(await settled()); i++) await new Promise((res) => setTimeout(res, 100));
       expect((await fx.getEndpoint('site-b')).busy).toBe(0);
@@ -240,7 +275,9 @@ describe('FaaS executor', () => {
       await ex.close();
       // Let every losing copy on site-b run to its end (1.5 s per chunk, well within the 5 s grace).
       await new Promise((res) => setTimeout(res, 2500));
-      expect((await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin'))).toEqual([]);
+      expect(
+        (await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin')),
+      ).toEqual([]);
       // Cancelled copies were not stopped by killing their worker: site-b still has the same one.
       expect(childPids(cluster.endpoints.get('site-b')!.pid!)).toEqual(workersBefore);
     } finally {
@@ -287,7 +324,22 @@ describe('FaaS executor', () => {
     const ds = join(dir, 'ds.json');
     await writeFile(ds, JSON.stringify({ good: [PARQUET_FILE()], bad: [corrupt] }));
     const out = join(dir, 'out');
-    const args = [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, SLEEPY, '--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--chunksize', '4000', '--skipbadfiles', '-o', out];
+    const args = [
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      ds,
+      SLEEPY,
+      '--executor',
+      'faas',
+      '--service',
+      cluster.url,
+      '--endpoints',
+      'site-a,site-b',
+      '--chunksize',
+      '4000',
+      '--skipbadfiles',
+      '-o',
+      out,
+    ];
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res) => {
       const p = spawn(process.execPath, args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
       let err = '';
@@ -301,7 +353,9 @@ describe('FaaS executor', () => {
     const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(m.executor).toBe('faas');
     expect(m.events).toBe(1000);
-    expect(m.skippedFiles.map((s: { file: string; stage: string }) => [s.file, s.stage])).toEqual([[corrupt, 'process']]);
+    expect(m.skippedFiles.map((s: { file: string; stage: string }) => [s.file, s.stage])).toEqual([
+      [corrupt, 'process'],
+    ]);
     expect(m.faas.endpoints.map((e: { name: string }) => e.name)).toEqual(['site-a', 'site-b']);
   });
 
@@ -309,12 +363,20 @@ describe('FaaS executor', () => {
     const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['site-aa'] }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/endpoint "site-aa" does not exist.*closest endpoint names: site-a/);
     const { withFaasExecutor } = await import('../../executors/faas/cli-options.ts');
-    const refused = await withFaasExecutor({ executor: 'threads', service: cluster.url }, { finish() {} }, async () => ({ metrics: {} as never })).catch((e: unknown) => e);
+    const refused = await withFaasExecutor(
+      { executor: 'threads', service: cluster.url },
+      { finish() {} },
+      async () => ({ metrics: {} as never }),
+    ).catch((e: unknown) => e);
     expect((refused as Error).message).toMatch(/--service only apply to --executor faas/);
   });
 
-  it('maps client paths to each endpoint\'s mount, longest prefix first', () => {
-    const m = { '/mnt/data/': '/hadoop/store/', '/mnt/data/special/': '/fast/', 'root://xrd.example.org//store/': '/hadoop/store/' };
+  it("maps client paths to each endpoint's mount, longest prefix first", () => {
+    const m = {
+      '/mnt/data/': '/hadoop/store/',
+      '/mnt/data/special/': '/fast/',
+      'root://xrd.example.org//store/': '/hadoop/store/',
+    };
     expect(mapPath('/mnt/data/x.root', m)).toBe('/hadoop/store/x.root');
     expect(mapPath('/mnt/data/special/y.root', m)).toBe('/fast/y.root');
     expect(mapPath('root://xrd.example.org//store/z.root', m)).toBe('/hadoop/store/z.root');

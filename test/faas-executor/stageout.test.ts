@@ -25,7 +25,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const files = async (root: string) => (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.bin') || f.endsWith('.tmp'));
+const files = async (root: string) =>
+  (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.bin') || f.endsWith('.tmp'));
 
 describe('stage-out runs', () => {
   it('a directory: results are written only into an open run; after the close a write fails and leaves nothing', async () => {
@@ -69,7 +70,12 @@ describe('stage-out runs', () => {
       for (let round = 0; round < 5; round++) {
         const runId = `run-${round}`;
         await openRun(location, runId);
-        const writes = Array.from({ length: 40 }, (_, i) => stageOut(location, `${runId}/t${i}.bin`, randomBytes(20_000 + i)).then(() => true, () => false));
+        const writes = Array.from({ length: 40 }, (_, i) =>
+          stageOut(location, `${runId}/t${i}.bin`, randomBytes(20_000 + i)).then(
+            () => true,
+            () => false,
+          ),
+        );
         // Close while the writes are in flight, part way through them.
         await new Promise((r) => setTimeout(r, round));
         await cleanupRun(location, runId);

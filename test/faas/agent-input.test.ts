@@ -40,7 +40,17 @@ describe('endpoint agent input', () => {
           const msg = JSON.parse(String(data));
           if (msg.type !== 'hello') return;
           // Garbage of every kind before the real welcome.
-          for (const bad of ['nope', 'null', '[]', '{"type":"welcome"}', '{"type":"ack","task_ids":[1]}', '{"type":"cancel"}', '{"type":"x"}', '['.repeat(100_000)]) ws.send(bad);
+          for (const bad of [
+            'nope',
+            'null',
+            '[]',
+            '{"type":"welcome"}',
+            '{"type":"ack","task_ids":[1]}',
+            '{"type":"cancel"}',
+            '{"type":"x"}',
+            '['.repeat(100_000),
+          ])
+            ws.send(bad);
           ws.send(Buffer.from([1, 2, 3]), { binary: true });
           ws.send(encodeFrameRaw('{"type":"tasks","tasks":[{"task_id":5}],"functions":[]}', []), { binary: true });
           ws.send(encodeFrameRaw('['.repeat(50_000), []), { binary: true });
@@ -66,7 +76,14 @@ describe('endpoint agent input', () => {
       });
     });
     const logs: string[] = [];
-    const agent = new EndpointAgent({ serviceUrl: `http://127.0.0.1:${port}`, token: 't', name: 'fake', workers: 1, cacheDir: join(dir, 'cache'), log: (m) => logs.push(m) });
+    const agent = new EndpointAgent({
+      serviceUrl: `http://127.0.0.1:${port}`,
+      token: 't',
+      name: 'fake',
+      workers: 1,
+      cacheDir: join(dir, 'cache'),
+      log: (m) => logs.push(m),
+    });
     try {
       await agent.start();
       await bothDone;
@@ -84,11 +101,25 @@ describe('endpoint agent input', () => {
     process.env.RISTRETTO_ALLOWED_BUNDLES = allowed;
     const { runTask } = await import('../../executors/faas/remote/run-task.ts');
     const other = 'b'.repeat(64);
-    const stage = await runTask({ v: CHUNK_WIRE_VERSION, op: 'stage', hash: other, code: 'throw new Error("must not run")' }, { taskId: 't1' });
-    expect(stage).toMatchObject({ kind: 'failed', failure: { name: 'BundleNotAllowedError', message: expect.stringContaining('--allow-bundle') } });
-    const chunk = await runTask({ v: CHUNK_WIRE_VERSION, op: 'chunk', hash: other, item: {} as never, metadata: {}, prefetch: [] }, { taskId: 't2' });
+    const stage = await runTask(
+      { v: CHUNK_WIRE_VERSION, op: 'stage', hash: other, code: 'throw new Error("must not run")' },
+      { taskId: 't1' },
+    );
+    expect(stage).toMatchObject({
+      kind: 'failed',
+      failure: { name: 'BundleNotAllowedError', message: expect.stringContaining('--allow-bundle') },
+    });
+    const chunk = await runTask(
+      { v: CHUNK_WIRE_VERSION, op: 'chunk', hash: other, item: {} as never, metadata: {}, prefetch: [] },
+      { taskId: 't2' },
+    );
     expect(chunk).toMatchObject({ kind: 'failed', failure: { name: 'BundleNotAllowedError' } });
     // An allowed hash goes on to the bundle cache (here: not staged, so the client is asked to stage it).
-    expect(await runTask({ v: CHUNK_WIRE_VERSION, op: 'chunk', hash: allowed, item: {} as never, metadata: {}, prefetch: [] }, { taskId: 't3' })).toEqual({ kind: 'missing-bundle', hash: allowed });
+    expect(
+      await runTask(
+        { v: CHUNK_WIRE_VERSION, op: 'chunk', hash: allowed, item: {} as never, metadata: {}, prefetch: [] },
+        { taskId: 't3' },
+      ),
+    ).toEqual({ kind: 'missing-bundle', hash: allowed });
   });
 });

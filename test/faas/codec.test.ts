@@ -20,7 +20,10 @@ describe('FaaS value codec', () => {
     i32: Int32Array.from([0, -7, 2 ** 31 - 1]),
     bytes: Buffer.from('hello'),
     nested: [{ u8: new Uint8Array([1, 2, 3]) }, null, 'x'],
-    map: new Map<string, unknown>([['a', 1], ['b', new Set([1, 2])]]),
+    map: new Map<string, unknown>([
+      ['a', 1],
+      ['b', new Set([1, 2])],
+    ]),
     weird: [NaN, Infinity, -Infinity, 12345678901234567890n],
     user: { $type: 'mine', $$type: 'also mine', plain: 1 },
   });
@@ -72,7 +75,10 @@ describe('FaaS value codec', () => {
   it('round-trips BinarySerializable objects through the accumulate registry', () => {
     class Counts {
       readonly binaryTag = 'test.faas.Counts';
-      constructor(readonly label: string, readonly values: Float64Array) {}
+      constructor(
+        readonly label: string,
+        readonly values: Float64Array,
+      ) {}
       toBinaryParts() {
         return { header: { label: this.label }, buffers: [this.values] };
       }

@@ -40,7 +40,10 @@ beforeAll(async () => {
   token = await procs.addUser('zero');
   url = (await procs.startService()).url;
   build = join(procs.dir, 'build');
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-endpoint.mjs'), build], { stdio: 'ignore', timeout: 600_000 });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-endpoint.mjs'), build], {
+    stdio: 'ignore',
+    timeout: 600_000,
+  });
 }, 900_000);
 
 afterAll(() => procs.cleanup());
@@ -110,8 +113,30 @@ describe('single-executable endpoint', () => {
     ep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const processor = join(repoRoot, 'processors', 'adl', 'query-5.ts');
     const cases: [string, Dataset[], number, number][] = [
-      ['Parquet', [{ name: 'SingleMu', files: [{ path: sharedPath('data', 'Run2012B_SingleMu-1000.parquet') }], metadata: { isData: true } }], 400, 1_000],
-      ['ROOT', [{ name: 'SingleMu', files: [{ path: sharedPath('data', 'Run2012B_SingleMu_10000.root'), tree: 'Events' }], metadata: { isData: true } }], 2_500, 10_000],
+      [
+        'Parquet',
+        [
+          {
+            name: 'SingleMu',
+            files: [{ path: sharedPath('data', 'Run2012B_SingleMu-1000.parquet') }],
+            metadata: { isData: true },
+          },
+        ],
+        400,
+        1_000,
+      ],
+      [
+        'ROOT',
+        [
+          {
+            name: 'SingleMu',
+            files: [{ path: sharedPath('data', 'Run2012B_SingleMu_10000.root'), tree: 'Events' }],
+            metadata: { isData: true },
+          },
+        ],
+        2_500,
+        10_000,
+      ],
     ];
     try {
       await new Promise<void>((resolve, reject) => {
@@ -127,14 +152,26 @@ describe('single-executable endpoint', () => {
           expect(got.metrics.events, what).toBe(events);
           expect(got.metrics.chunks, what).toBe(Math.ceil(events / chunksize));
           // Same histograms, bin for bin and byte for byte, as the in-process run.
-          expect(Buffer.from(encode(got.accumulator)).equals(Buffer.from(encode(ref.accumulator))), `${what}: ${stderr}`).toBe(true);
+          expect(
+            Buffer.from(encode(got.accumulator)).equals(Buffer.from(encode(ref.accumulator))),
+            `${what}: ${stderr}`,
+          ).toBe(true);
           // ... and not an empty one: events pass the selection.
           const h = (got.accumulator as Record<string, { values(): Float64Array }>)['query-5'];
-          expect(h.values().reduce((x, y) => x + y, 0), what).toBeGreaterThan(0);
+          expect(
+            h.values().reduce((x, y) => x + y, 0),
+            what,
+          ).toBeGreaterThan(0);
         }
         // A processor importing an npm package the executable does not carry: one error naming the
         // endpoint and the package, not a hang or a crashed worker.
-        const err = await runAnalysis({ fileset: cases[0][1], processor: join(repoRoot, 'test', 'faas', 'fixtures', 'uses-mathjs.ts'), executor: ex, chunksize: 400, cacheFile: false }).catch((e: unknown) => e);
+        const err = await runAnalysis({
+          fileset: cases[0][1],
+          processor: join(repoRoot, 'test', 'faas', 'fixtures', 'uses-mathjs.ts'),
+          executor: ex,
+          chunksize: 400,
+          cacheFile: false,
+        }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(Error);
         expect((err as Error).message).toMatch(/zero-ana/);
         expect((err as Error).message).toMatch(/Cannot find package 'mathjs'/);
@@ -150,73 +187,111 @@ describe('single-executable endpoint', () => {
     expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught|RISTRETTO_HOME/i);
   }, 900_000);
 
-  it.skipIf(noSlurm !== undefined && !inCI)(`takes the provider options: Slurm blocks run the same executable${noSlurm ? ` (skipped: ${noSlurm})` : ''}`, async () => {
-    expect(noSlurm, 'CI needs a running Slurm: scripts/ci/setup-slurm.sh').toBeUndefined();
-    const clean = join(procs.dir, 'clean-slurm');
-    const bin = join(clean, 'bin');
-    mkdirSync(bin, { recursive: true });
-    const exe = join(clean, 'ristretto-endpoint');
-    copyFileSync(join(build, 'ristretto-endpoint'), exe);
-    // A PATH with the Slurm client commands and nothing else: no node anywhere.
-    for (const c of ['sbatch', 'squeue', 'scancel', 'sinfo']) {
-      const found = execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
-      symlinkSync(found, join(bin, c));
-    }
-    expect(existsSync(join(bin, 'node'))).toBe(false);
-    const jobs = () => execFileSync('squeue', ['-h', '--name', 'ristretto-zero-slurm', '-o', '%i'], { encoding: 'utf8' }).trim();
-    // An unknown provider and a Slurm-only option without --provider slurm: refused before attaching.
-    for (const [args, msg] of [
-      [['--provider', 'pbs'], /--provider must be one of local, slurm, got "pbs"/],
-      [['--partition', 'debug'], /--partition needs --provider slurm/],
-      [['--provider', 'slurm', '--max-blocks', 'x'], /--max-blocks must be an integer >= 1, got "x"/],
-    ] as const) {
-      const bad = spawn(exe, ['start', '--service', url, '--name', 'zero-bad', ...args], { cwd: clean, env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const code = await new Promise<number | null>((r) => bad.once('exit', r));
-      expect(code).not.toBe(0);
-      expect(err).toMatch(msg);
-    }
-    const ep = spawn(
-      exe,
-      ['start', '--service', url, '--name', 'zero-slurm', '--cache-dir', join(clean, 'cache'), '--provider', 'slurm', '--partition', 'debug', '--min-blocks', '0', '--max-blocks', '1', '--workers-per-block', '2', '--idle-timeout', '600', '--block-dir', join(clean, 'blocks'), '--tag', 'site=zero'],
-      { cwd: clean, env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    ep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        ep.stdout.on('data', (d: Buffer) => /attached id=/.test(d.toString()) && resolve());
-        ep.once('exit', (c) => reject(new Error(`endpoint exited with ${c}: ${stderr}`)));
-      });
-      // min-blocks 0: no job until work arrives.
-      expect(jobs()).toBe('');
-      const fx = new FaasClient({ serviceUrl: url, token });
-      try {
-        expect((await fx.getEndpoint('zero-slurm')).tags).toEqual(['site=zero']);
-        const fn = await fx.registerFunction((x: number) => ({ y: x * 3, exe: process.execPath, block: process.env.RISTRETTO_BLOCK_ID ?? null, path: process.env.PATH }));
-        const ids = await fx.batchRun([1, 2, 3, 4].map((x) => ({ functionId: fn, endpoint: 'zero-slurm', args: x })));
-        const got = new Map<string, { y: number; exe: string; block: string | null; path: string }>();
-        for await (const o of fx.results(ids)) {
-          expect(o.error, stderr).toBeUndefined();
-          got.set(o.taskId, o.result as { y: number; exe: string; block: string | null; path: string });
-        }
-        expect(ids.map((id) => got.get(id)!.y)).toEqual([3, 6, 9, 12]);
-        for (const r of got.values()) {
-          expect(r.exe).toBe(exe); // the block's workers are this executable
-          expect(r.block).toMatch(/\S/); // ... started by a block, not forked by the agent
-          expect(r.path).toBe(bin);
-        }
-        expect(jobs()).toMatch(/^\d+$/);
-      } finally {
-        await fx.close();
+  it.skipIf(noSlurm !== undefined && !inCI)(
+    `takes the provider options: Slurm blocks run the same executable${noSlurm ? ` (skipped: ${noSlurm})` : ''}`,
+    async () => {
+      expect(noSlurm, 'CI needs a running Slurm: scripts/ci/setup-slurm.sh').toBeUndefined();
+      const clean = join(procs.dir, 'clean-slurm');
+      const bin = join(clean, 'bin');
+      mkdirSync(bin, { recursive: true });
+      const exe = join(clean, 'ristretto-endpoint');
+      copyFileSync(join(build, 'ristretto-endpoint'), exe);
+      // A PATH with the Slurm client commands and nothing else: no node anywhere.
+      for (const c of ['sbatch', 'squeue', 'scancel', 'sinfo']) {
+        const found = execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+        symlinkSync(found, join(bin, c));
       }
-    } finally {
-      await procs.kill(ep, 'SIGTERM');
-    }
-    // Stopping the endpoint cancels its block.
-    for (let i = 0; i < 100 && jobs() !== ''; i++) await new Promise((r) => setTimeout(r, 200));
-    expect(jobs()).toBe('');
-    expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught/i);
-  }, 900_000);
+      expect(existsSync(join(bin, 'node'))).toBe(false);
+      const jobs = () =>
+        execFileSync('squeue', ['-h', '--name', 'ristretto-zero-slurm', '-o', '%i'], { encoding: 'utf8' }).trim();
+      // An unknown provider and a Slurm-only option without --provider slurm: refused before attaching.
+      for (const [args, msg] of [
+        [['--provider', 'pbs'], /--provider must be one of local, slurm, got "pbs"/],
+        [['--partition', 'debug'], /--partition needs --provider slurm/],
+        [['--provider', 'slurm', '--max-blocks', 'x'], /--max-blocks must be an integer >= 1, got "x"/],
+      ] as const) {
+        const bad = spawn(exe, ['start', '--service', url, '--name', 'zero-bad', ...args], {
+          cwd: clean,
+          env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let err = '';
+        bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const code = await new Promise<number | null>((r) => bad.once('exit', r));
+        expect(code).not.toBe(0);
+        expect(err).toMatch(msg);
+      }
+      const ep = spawn(
+        exe,
+        [
+          'start',
+          '--service',
+          url,
+          '--name',
+          'zero-slurm',
+          '--cache-dir',
+          join(clean, 'cache'),
+          '--provider',
+          'slurm',
+          '--partition',
+          'debug',
+          '--min-blocks',
+          '0',
+          '--max-blocks',
+          '1',
+          '--workers-per-block',
+          '2',
+          '--idle-timeout',
+          '600',
+          '--block-dir',
+          join(clean, 'blocks'),
+          '--tag',
+          'site=zero',
+        ],
+        { cwd: clean, env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      ep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          ep.stdout.on('data', (d: Buffer) => /attached id=/.test(d.toString()) && resolve());
+          ep.once('exit', (c) => reject(new Error(`endpoint exited with ${c}: ${stderr}`)));
+        });
+        // min-blocks 0: no job until work arrives.
+        expect(jobs()).toBe('');
+        const fx = new FaasClient({ serviceUrl: url, token });
+        try {
+          expect((await fx.getEndpoint('zero-slurm')).tags).toEqual(['site=zero']);
+          const fn = await fx.registerFunction((x: number) => ({
+            y: x * 3,
+            exe: process.execPath,
+            block: process.env.RISTRETTO_BLOCK_ID ?? null,
+            path: process.env.PATH,
+          }));
+          const ids = await fx.batchRun([1, 2, 3, 4].map((x) => ({ functionId: fn, endpoint: 'zero-slurm', args: x })));
+          const got = new Map<string, { y: number; exe: string; block: string | null; path: string }>();
+          for await (const o of fx.results(ids)) {
+            expect(o.error, stderr).toBeUndefined();
+            got.set(o.taskId, o.result as { y: number; exe: string; block: string | null; path: string });
+          }
+          expect(ids.map((id) => got.get(id)!.y)).toEqual([3, 6, 9, 12]);
+          for (const r of got.values()) {
+            expect(r.exe).toBe(exe); // the block's workers are this executable
+            expect(r.block).toMatch(/\S/); // ... started by a block, not forked by the agent
+            expect(r.path).toBe(bin);
+          }
+          expect(jobs()).toMatch(/^\d+$/);
+        } finally {
+          await fx.close();
+        }
+      } finally {
+        await procs.kill(ep, 'SIGTERM');
+      }
+      // Stopping the endpoint cancels its block.
+      for (let i = 0; i < 100 && jobs() !== ''; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(jobs()).toBe('');
+      expect(stderr).not.toMatch(/TypeError|ReferenceError|ERR_[A-Z_]+|Cannot find|uncaught/i);
+    },
+    900_000,
+  );
 });

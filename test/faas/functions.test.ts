@@ -28,7 +28,14 @@ describe('function serialization', () => {
   it.each([
     ['arrow', (x: number) => x + 10, 1, 11],
     ['async arrow', async (x: number) => x + 20, 1, 21],
-    ['function expression', function named(x: number) { return x - 1; }, 1, 0],
+    [
+      'function expression',
+      function named(x: number) {
+        return x - 1;
+      },
+      1,
+      0,
+    ],
     ['async method shorthand', obj.method, 1, 2],
     ['method shorthand', obj.plain, 4, 8],
   ])('serializes a %s into a module whose default export runs', async (_kind, fn, arg, expected) => {
@@ -37,7 +44,10 @@ describe('function serialization', () => {
 
   it('bundles module strings and module files with their imports', async () => {
     writeFileSync(join(dir, 'dep.ts'), 'export const twice = (x: number): number => 2 * x;\n');
-    writeFileSync(join(dir, 'main.ts'), "import { twice } from './dep.ts';\nexport default (x: number) => twice(x) + 1;\n");
+    writeFileSync(
+      join(dir, 'main.ts'),
+      "import { twice } from './dep.ts';\nexport default (x: number) => twice(x) + 1;\n",
+    );
     expect(await call(await moduleSource({ path: join(dir, 'main.ts') }), 5)).toBe(11);
     expect(await call(await moduleSource('export default (x) => x.length;'), 'abc')).toBe(3);
   });

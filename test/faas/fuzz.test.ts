@@ -33,7 +33,24 @@ const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 const chance = (p: number) => rand() < p;
 
-const WEIRD_STRINGS = ['', ' ', '%', '%zz', '..', '../..', '\u0000', '\ud800', 'é', '$type', '__proto__', 'constructor', 'null', '💥', 'a/b', 'x'.repeat(300)];
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  '%',
+  '%zz',
+  '..',
+  '../..',
+  '\u0000',
+  '\ud800',
+  'é',
+  '$type',
+  '__proto__',
+  'constructor',
+  'null',
+  '💥',
+  'a/b',
+  'x'.repeat(300),
+];
 const WEIRD_NUMBERS = [0, -0, -1, 1.5, 1e12, -1e12, 2 ** 53, 2 ** 32, Number.MAX_VALUE, Number.MIN_VALUE, 4294967295];
 
 function randomString(): string {
@@ -120,10 +137,15 @@ function nest(n: number, inner: unknown): unknown {
 function fuzzText(template: unknown): { text: string; mutated: unknown } {
   const r = int(20);
   if (r >= 17) return { text: JSON.stringify(template), mutated: template };
-  if (r === 0) return { text: JSON.stringify(template).slice(0, int(JSON.stringify(template).length)), mutated: undefined };
+  if (r === 0)
+    return { text: JSON.stringify(template).slice(0, int(JSON.stringify(template).length)), mutated: undefined };
   if (r === 1) return { text: '['.repeat(100_000) + ']'.repeat(100_000), mutated: undefined };
   if (r === 2) return { text: `"${'y'.repeat(2_000_000 + int(1_000_000))}"`, mutated: undefined };
-  if (r === 3) return { text: pick(['null', '0', '"x"', '[]', 'true', '{', '}', '', 'nul', '{"type":', '\u0000']), mutated: undefined };
+  if (r === 3)
+    return {
+      text: pick(['null', '0', '"x"', '[]', 'true', '{', '}', '', 'nul', '{"type":', '\u0000']),
+      mutated: undefined,
+    };
   let m = template;
   for (let i = 1 + int(3); i > 0; i--) m = mutate(m);
   if (m === undefined) m = {};
@@ -166,7 +188,10 @@ beforeAll(async () => {
   const svc = await procs.startService();
   url = svc.url;
   serviceProc = svc.proc;
-  await Promise.all([procs.startEndpoint(url, bobToken, 'bob-ep', ['--workers', '1']), procs.startEndpoint(url, malloryToken, 'mal-ep', ['--workers', '1'])]);
+  await Promise.all([
+    procs.startEndpoint(url, bobToken, 'bob-ep', ['--workers', '1']),
+    procs.startEndpoint(url, malloryToken, 'mal-ep', ['--workers', '1']),
+  ]);
   bob = new FaasClient({ serviceUrl: url, token: bobToken });
   mallory = new FaasClient({ serviceUrl: url, token: malloryToken });
   bobFn = await bob.registerFunction((x: number) => x + 1);
@@ -181,19 +206,23 @@ afterAll(async () => {
 
 function http(method: string, path: string, body?: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(url), { method, path, headers: { authorization: `Bearer ${malloryToken}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = text;
-        }
-        resolve({ status: res.statusCode!, body: parsed });
-      });
-    });
+    const req = request(
+      new URL(url),
+      { method, path, headers: { authorization: `Bearer ${malloryToken}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = text;
+          }
+          resolve({ status: res.statusCode!, body: parsed });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -206,7 +235,10 @@ class Sock {
   closed = false;
   private wake: (() => void) | undefined;
   private constructor(path: string) {
-    this.ws = new WebSocket(url.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${malloryToken}` }, maxPayload: 512 * 1024 * 1024 });
+    this.ws = new WebSocket(url.replace(/^http/, 'ws') + path, {
+      headers: { authorization: `Bearer ${malloryToken}` },
+      maxPayload: 512 * 1024 * 1024,
+    });
     this.ws.on('message', (d, binary) => {
       this.inbox.push(binary ? { binary: d as Buffer } : { text: JSON.parse(String(d)) });
       this.wake?.();
@@ -225,7 +257,10 @@ class Sock {
     });
     return s;
   }
-  async next(match: (m: { text?: any; binary?: Buffer }) => boolean, what: string): Promise<{ text?: any; binary?: Buffer }> {
+  async next(
+    match: (m: { text?: any; binary?: Buffer }) => boolean,
+    what: string,
+  ): Promise<{ text?: any; binary?: Buffer }> {
     const timeout = Date.now() + 30_000;
     for (;;) {
       const i = this.inbox.findIndex(match);
@@ -246,7 +281,12 @@ class Sock {
 }
 
 function submitTemplate(): Record<string, unknown> {
-  return { function_id: malFn, endpoint: pick(['mal-ep', 'bob-ep', 'nowhere', malFn]), tasks: [{ args: randomValue() }], ...(chance(0.3) ? { max_attempts: 1 } : {}) };
+  return {
+    function_id: malFn,
+    endpoint: pick(['mal-ep', 'bob-ep', 'nowhere', malFn]),
+    tasks: [{ args: randomValue() }],
+    ...(chance(0.3) ? { max_attempts: 1 } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- the fuzz run
@@ -279,16 +319,32 @@ describe(`fuzz (seed ${SEED})`, () => {
     const routes = ['/v1/tasks', '/v1/functions', '/v1/endpoints', '/v1/tasks/results', '/v1/tasks/cancel'];
     const templates: Record<string, () => unknown> = {
       '/v1/tasks': submitTemplate,
-      '/v1/functions': () => ({ code: 'export default (x) => x', name: 'f', description: 'd', sharing: { visibility: 'private' } }),
-      '/v1/endpoints': () => ({ name: `fz-${int(5)}`, allowed_functions: [malFn], sharing: { visibility: 'users', users: ['bob'] } }),
+      '/v1/functions': () => ({
+        code: 'export default (x) => x',
+        name: 'f',
+        description: 'd',
+        sharing: { visibility: 'private' },
+      }),
+      '/v1/endpoints': () => ({
+        name: `fz-${int(5)}`,
+        allowed_functions: [malFn],
+        sharing: { visibility: 'users', users: ['bob'] },
+      }),
       '/v1/tasks/results': () => ({ task_ids: [malFn, randomString()] }),
       '/v1/tasks/cancel': () => (chance(0.5) ? { task_ids: [randomString()] } : { batch_id: randomString() }),
     };
     for (let i = 0; i < N_HTTP; i++) {
       let r: { status: number; body: any };
       if (chance(0.15)) {
-        const seg = [...Buffer.from(randomString())].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('').slice(0, 900) + pick(['', '%', '%E0%A4%A', '%zz', '%C0%80']);
-        r = await http(pick(['GET', 'POST', 'PUT', 'DELETE']), `${pick(['/v1/tasks/', '/v1/functions/', '/v1/endpoints/', '/v1/batches/', '/v1/', '/'])}${seg}`);
+        const seg =
+          [...Buffer.from(randomString())]
+            .map((b) => `%${b.toString(16).padStart(2, '0')}`)
+            .join('')
+            .slice(0, 900) + pick(['', '%', '%E0%A4%A', '%zz', '%C0%80']);
+        r = await http(
+          pick(['GET', 'POST', 'PUT', 'DELETE']),
+          `${pick(['/v1/tasks/', '/v1/functions/', '/v1/endpoints/', '/v1/batches/', '/v1/', '/'])}${seg}`,
+        );
       } else {
         const route = pick(routes);
         r = await http('POST', route, fuzzText(templates[route]()).text);
@@ -320,18 +376,26 @@ describe(`fuzz (seed ${SEED})`, () => {
             : kind === 'unwatch'
               ? { type: 'unwatch', task_ids: [randomString()] }
               : randomValue();
-      const { text, mutated } = chance(0.8) ? fuzzText(template) : { text: JSON.stringify(template), mutated: template };
+      const { text, mutated } = chance(0.8)
+        ? fuzzText(template)
+        : { text: JSON.stringify(template), mutated: template };
       stream.ws.send(text);
       const valid = mutated !== undefined && Object.values(streamClientText).some((v) => v.is(mutated));
       const m = mutated as { type?: string; task_ids?: unknown[] };
       if (valid && (m.type === 'unwatch' || (m.type === 'watch' && m.task_ids!.length === 0))) {
         // Not answered by design: a probe behind it is, so the service has read it and lives.
         stream.ws.send(JSON.stringify({ type: `probe-${i}` }));
-        await stream.next((x) => x.text?.type === 'error' && String(x.text.message).includes(`probe-${i}`), 'probe answer');
+        await stream.next(
+          (x) => x.text?.type === 'error' && String(x.text.message).includes(`probe-${i}`),
+          'probe answer',
+        );
         count(`stream ${m.type} (no answer by design)`);
       } else if (valid && m.type === 'watch') {
         const ids = new Set(m.task_ids as string[]);
-        await stream.next((x) => x.binary !== undefined && [...ids].some((id) => x.binary!.includes(Buffer.from(JSON.stringify(id)))), 'watch results');
+        await stream.next(
+          (x) => x.binary !== undefined && [...ids].some((id) => x.binary!.includes(Buffer.from(JSON.stringify(id)))),
+          'watch results',
+        );
         count('stream watch results');
       } else {
         const a = await stream.next((x) => x.text !== undefined, 'stream answer');
@@ -383,7 +447,11 @@ describe(`fuzz (seed ${SEED})`, () => {
     const ids: string[] = [];
     for (let i = 0; i < N_ARGS; i++) {
       const args = chance(0.3) ? nest(90, randomValue()) : randomValue();
-      const r = await http('POST', '/v1/tasks', JSON.stringify({ function_id: malFn, endpoint: 'mal-ep', max_attempts: 1, tasks: [{ args }] }));
+      const r = await http(
+        'POST',
+        '/v1/tasks',
+        JSON.stringify({ function_id: malFn, endpoint: 'mal-ep', max_attempts: 1, tasks: [{ args }] }),
+      );
       count(`args ${r.status}`);
       expect(r.status).toBeLessThan(500);
       if (r.status === 200) ids.push(...r.body.task_ids);

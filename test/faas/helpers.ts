@@ -30,7 +30,10 @@ export class Procs {
   waitLine(p: ChildProcess, re: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const rl = createInterface({ input: p.stdout! });
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}\n${this.log.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${re}\n${this.log.slice(-2000)}`)),
+        timeoutMs,
+      );
       rl.on('line', (line) => {
         const m = re.exec(line);
         if (m) {
@@ -59,10 +62,18 @@ export class Procs {
     return { proc, url: url, port: Number(new URL(url).port) };
   }
 
-  async startEndpoint(url: string, token: string, name: string, extra: string[] = []): Promise<{ proc: ChildProcess; id: string }> {
-    const proc = this.spawnCli(['endpoint', 'start', '--service', url, '--name', name, '--cache-dir', join(this.dir, `cache-${name}`), ...extra], {
-      RISTRETTO_TOKEN: token,
-    });
+  async startEndpoint(
+    url: string,
+    token: string,
+    name: string,
+    extra: string[] = [],
+  ): Promise<{ proc: ChildProcess; id: string }> {
+    const proc = this.spawnCli(
+      ['endpoint', 'start', '--service', url, '--name', name, '--cache-dir', join(this.dir, `cache-${name}`), ...extra],
+      {
+        RISTRETTO_TOKEN: token,
+      },
+    );
     const [, id] = await this.waitLine(proc, /attached id=(\S+)/);
     return { proc, id: id };
   }

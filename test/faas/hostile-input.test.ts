@@ -41,20 +41,32 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-function http(method: string, path: string, body: string | undefined, token = malloryToken): Promise<{ status: number; body: any }> {
+function http(
+  method: string,
+  path: string,
+  body: string | undefined,
+  token = malloryToken,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(url), { method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = request(
+      new URL(url),
+      { method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** Open a WebSocket on `path`; resolves once open. Messages are collected in `inbox`. */
-async function socket(path: string, token = malloryToken): Promise<{ ws: WebSocket; inbox: unknown[]; closed: Promise<number> }> {
+async function socket(
+  path: string,
+  token = malloryToken,
+): Promise<{ ws: WebSocket; inbox: unknown[]; closed: Promise<number> }> {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${token}` } });
   const inbox: unknown[] = [];
   ws.on('message', (d, binary) => inbox.push(binary ? d : JSON.parse(String(d))));
@@ -92,7 +104,9 @@ describe('hostile input', () => {
 
   it('a stream submit with arguments 100,000 arrays deep is refused before parsing', async () => {
     const { ws, inbox } = await socket('/v1/stream');
-    ws.send(`{"type":"submit","req":1,"watch":false,"request":{"function_id":"${target.function_id}","endpoint":"mallory-ep","tasks":[{"args":${deep(100_000)}}]}}`);
+    ws.send(
+      `{"type":"submit","req":1,"watch":false,"request":{"function_id":"${target.function_id}","endpoint":"mallory-ep","tasks":[{"args":${deep(100_000)}}]}}`,
+    );
     const a = await next(inbox, 1);
     expect(a).toMatchObject({ type: 'error', code: 'BadRequest' });
     expect(a.message).toMatch(/nested deeper than/);
@@ -110,7 +124,15 @@ describe('hostile input', () => {
 
   it('HTTP: null bodies, bad tasks, deep arguments and bad %-escapes are 400, not 500', async () => {
     const t = JSON.stringify(target).slice(1, -1);
-    for (const body of ['null', `{${t},"tasks":[null,"x"]}`, `{${t},"tasks":[5]}`, `{${t},"tasks":[{"args":${deep(100_000)}}]}`, '[]', '"x"', `{${t},"tasks":[{}],"bogus":1}`]) {
+    for (const body of [
+      'null',
+      `{${t},"tasks":[null,"x"]}`,
+      `{${t},"tasks":[5]}`,
+      `{${t},"tasks":[{"args":${deep(100_000)}}]}`,
+      '[]',
+      '"x"',
+      `{${t},"tasks":[{}],"bogus":1}`,
+    ]) {
       const r = await http('POST', '/v1/tasks', body);
       expect(r.status, body.slice(0, 40)).toBe(400);
       expect(r.body.error.code).toBe('BadRequest');
@@ -128,19 +150,42 @@ describe('hostile input', () => {
   });
 
   it('names have length limits', async () => {
-    const f = await http('POST', '/v1/functions', JSON.stringify({ code: 'export default () => 1', name: 'n'.repeat(201) }));
+    const f = await http(
+      'POST',
+      '/v1/functions',
+      JSON.stringify({ code: 'export default () => 1', name: 'n'.repeat(201) }),
+    );
     expect(f.status).toBe(400);
     expect(f.body.error.message).toMatch(/name must NOT have more than 200 characters/);
     const e = await http('POST', '/v1/endpoints', JSON.stringify({ name: 'e'.repeat(101) }));
     expect(e.status).toBe(400);
-    const s = await http('POST', '/v1/functions', JSON.stringify({ code: 'export default () => 1', sharing: { visibility: 'users', users: ['u'.repeat(101)] } }));
+    const s = await http(
+      'POST',
+      '/v1/functions',
+      JSON.stringify({ code: 'export default () => 1', sharing: { visibility: 'users', users: ['u'.repeat(101)] } }),
+    );
     expect(s.status).toBe(400);
   });
 
   it('an agent hello announcing capacity 1e12 is refused', async () => {
     const { ws, inbox, closed } = await socket('/v1/agent');
-    ws.send(JSON.stringify({ type: 'hello', name: 'huge', capacity: 1e12, prefetch: 0, cached_hashes: [], holding: [], agent_version: '1', hostname: 'h' }));
-    expect(await next(inbox, 1)).toMatchObject({ type: 'error', code: 'BadRequest', message: expect.stringMatching(/capacity must be <= /) });
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        name: 'huge',
+        capacity: 1e12,
+        prefetch: 0,
+        cached_hashes: [],
+        holding: [],
+        agent_version: '1',
+        hostname: 'h',
+      }),
+    );
+    expect(await next(inbox, 1)).toMatchObject({
+      type: 'error',
+      code: 'BadRequest',
+      message: expect.stringMatching(/capacity must be <= /),
+    });
     expect(await closed).toBe(1008);
     const eps = await new FaasClient({ serviceUrl: url, token: malloryToken }).listEndpoints();
     expect(eps.find((x) => x.name === 'huge')).toBeUndefined();

@@ -43,7 +43,10 @@ async function ownEndpoints(): Promise<void> {
   const n = ++pairs;
   ep1Name = `ep1-${n}`;
   ep2Name = `ep2-${n}`;
-  const [a, b] = await Promise.all([procs.startEndpoint(url, aliceToken, ep1Name, ['--workers', '2']), procs.startEndpoint(url, aliceToken, ep2Name, ['--workers', '1'])]);
+  const [a, b] = await Promise.all([
+    procs.startEndpoint(url, aliceToken, ep1Name, ['--workers', '2']),
+    procs.startEndpoint(url, aliceToken, ep2Name, ['--workers', '1']),
+  ]);
   ep1 = a.id;
   ep2 = b.id;
   ownProcs.push(a.proc, b.proc);
@@ -90,7 +93,9 @@ describe('FaaS service + two endpoints', () => {
     });
     const n = 300;
     const args = Array.from({ length: n }, (_, i) => [i, i + 1, -i]);
-    const ids = await alice.batchRun(args.map((a, i) => ({ functionId: fn, endpoint: i % 2 ? ep2Name : ep1Name, args: a })));
+    const ids = await alice.batchRun(
+      args.map((a, i) => ({ functionId: fn, endpoint: i % 2 ? ep2Name : ep1Name, args: a })),
+    );
     expect(new Set(ids).size).toBe(n);
     const byId = new Map(ids.map((id, i) => [id, i]));
     const endpoints = new Set<string>();
@@ -121,12 +126,20 @@ describe('FaaS service + two endpoints', () => {
 
   it('executor-style submit returns results and typed errors; binary data round-trips', async () => {
     await ownEndpoints();
-    const scale = await alice.registerFunction((a: { v: Float32Array; k: number }) => ({ v: a.v.map((x) => x * a.k), n: a.v.length }));
-    const out = (await alice.submit(scale, ep1, { v: new Float32Array([1, 2, 3.5]), k: 2 })) as { v: Float32Array; n: number };
+    const scale = await alice.registerFunction((a: { v: Float32Array; k: number }) => ({
+      v: a.v.map((x) => x * a.k),
+      n: a.v.length,
+    }));
+    const out = (await alice.submit(scale, ep1, { v: new Float32Array([1, 2, 3.5]), k: 2 })) as {
+      v: Float32Array;
+      n: number;
+    };
     expect(out.v).toBeInstanceOf(Float32Array);
     expect([...out.v]).toEqual([2, 4, 7]);
     // The same result through the HTTP batch fetch (tagged JSON instead of binary frames).
-    const [id] = await alice.batchRun([{ functionId: scale, endpoint: ep2Name, args: { v: new Float32Array([4]), k: 0.5 } }]);
+    const [id] = await alice.batchRun([
+      { functionId: scale, endpoint: ep2Name, args: { v: new Float32Array([4]), k: 0.5 } },
+    ]);
     for await (const _ of alice.results([id])) void _;
     const fetched = (await alice.getBatchResult([id])).get(id)!;
     expect([...(fetched.result as { v: Float32Array }).v]).toEqual([2]);
@@ -165,7 +178,10 @@ describe('FaaS service + two endpoints', () => {
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     writeFileSync(join(procs.dir, 'helper.ts'), 'export const square = (x: number): number => x * x;\n');
-    writeFileSync(join(procs.dir, 'fn.ts'), "import { square } from './helper.ts';\nexport default (x: number) => square(x) + 1;\n");
+    writeFileSync(
+      join(procs.dir, 'fn.ts'),
+      "import { square } from './helper.ts';\nexport default (x: number) => square(x) + 1;\n",
+    );
     const id1 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
     const id2 = await alice.registerFunction({ path: join(procs.dir, 'fn.ts') });
     expect(id2).toBe(id1);
@@ -296,10 +312,14 @@ describe('fair shares', () => {
       const results = new Map<string, (v: Ran) => void>();
       const tasks = Array.from({ length: n }, (_, i) => ({ functionId: fn, endpoint, args: `${group}${i}`, group }));
       for (const t of tasks) outs.push(new Promise((r) => results.set(t.args, r)));
-      alice.submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as Ran).tag)!(o.result as Ran))).then(() => done(), fail);
+      alice
+        .submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as Ran).tag)!(o.result as Ran)))
+        .then(() => done(), fail);
     });
-  const orderOf = async (outs: Promise<Ran>[]) => (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
-  const stepSource = 'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };';
+  const orderOf = async (outs: Promise<Ran>[]) =>
+    (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
+  const stepSource =
+    'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };';
 
   it('an endpoint starts queued tasks of different groups in turn, not in arrival order', async () => {
     await procs.startEndpoint(url, aliceToken, 'fair', ['--workers', '1']);
@@ -313,7 +333,8 @@ describe('fair shares', () => {
     // it has tasks waiting (a's first tasks were already started or queued inside the worker).
     expect(ran.slice(0, 12).filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(4);
     // Within a group, tasks still run in submission order.
-    for (const g of ['a', 'b']) expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 10 }, (_, i) => `${g}${i}`));
+    for (const g of ['a', 'b'])
+      expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 10 }, (_, i) => `${g}${i}`));
   });
 
   it('tasks waiting in the service are handed out in turns across groups too', async () => {
@@ -326,7 +347,8 @@ describe('fair shares', () => {
     const ran = await orderOf(outs);
     // Oldest first would run all of a before b0; in turns b0..b2 are among the first seven.
     expect(ran.slice(0, 7).filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(3);
-    for (const g of ['a', 'b']) expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 6 }, (_, i) => `${g}${i}`));
+    for (const g of ['a', 'b'])
+      expect(ran.filter((t) => t.startsWith(g))).toEqual(Array.from({ length: 6 }, (_, i) => `${g}${i}`));
   });
 });
 
@@ -359,7 +381,9 @@ describe('late binding', () => {
     };
     // Four 300 ms tasks for lb-a (one worker), lb-b listed as alternate: the second goes to idle lb-b at
     // once, and of the two left waiting, lb-b takes one when it frees up.
-    const moved = await where(Array.from({ length: 4 }, () => ({ functionId: sleep, endpoint: 'lb-a', args: 300, alternates: ['lb-b'] })));
+    const moved = await where(
+      Array.from({ length: 4 }, () => ({ functionId: sleep, endpoint: 'lb-a', args: 300, alternates: ['lb-b'] })),
+    );
     expect(moved.filter((t) => t.ran === b.id).length).toBeGreaterThanOrEqual(2);
     expect(moved.filter((t) => t.ran === a.id).length).toBeGreaterThanOrEqual(1);
     // Running notices name the endpoint the task actually runs on.
@@ -381,7 +405,9 @@ describe('late binding', () => {
     const [blocker] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1500 }]);
     const [long] = await alice.batchRun([{ functionId: sleep, endpoint: 'lb-c', args: 60_000 }]);
     await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'long task running');
-    const ids = await alice.batchRun(Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-d'] })));
+    const ids = await alice.batchRun(
+      Array.from({ length: 3 }, () => ({ functionId: sleep, endpoint: 'lb-c', args: 50, alternates: ['lb-d'] })),
+    );
     await procs.kill(a.proc);
     const ran: string[] = [];
     for await (const o of alice.results(ids)) {
@@ -390,7 +416,9 @@ describe('late binding', () => {
     }
     expect(ran).toEqual([d.id, d.id, d.id]);
     for await (const o of alice.results([blocker])) expect(o.error).toBeUndefined();
-    await expect(alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1, alternates: ['no-such-endpoint'] }])).rejects.toThrow(/no-such-endpoint/);
+    await expect(
+      alice.batchRun([{ functionId: sleep, endpoint: 'lb-d', args: 1, alternates: ['no-such-endpoint'] }]),
+    ).rejects.toThrow(/no-such-endpoint/);
   });
 });
 
@@ -423,19 +451,25 @@ describe('cancellation', () => {
       procs.startEndpoint(url, aliceToken, 'rel-a', ['--workers', '1', '--concurrency', '2', '--prefetch', '0']),
       procs.startEndpoint(url, aliceToken, 'rel-b', ['--workers', '1', '--prefetch', '0']),
     ]);
-    const deaf = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const deaf = await alice.registerFunction(
+      'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
+    );
     // Long enough that the cancelled one still runs when the next task is placed, even on a loaded machine.
     const [cancelled, other] = await alice.batchRun([
       { functionId: deaf, endpoint: 'rel-a', args: 4000 },
       { functionId: deaf, endpoint: 'rel-a', args: 8000 },
     ]);
-    for (const id of [cancelled, other]) await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
+    for (const id of [cancelled, other])
+      await until(async () => ((await alice.getTask(id)).state === 'running' ? true : undefined), 'tasks running');
     expect((await alice.cancel([cancelled])).cancelled).toEqual([cancelled]);
     // Both slots of rel-a are still taken: a task that may also run on rel-b starts there at once.
     const [c] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
     for await (const o of alice.results([c])) expect(o.endpointId).toBe(b.id);
     // Once the cancelled task has ended its slot is free again (not lost): the next such task stays on rel-a.
-    await until(async () => ((await alice.getEndpoint('rel-a')).in_flight === 1 ? true : undefined), 'cancelled task released');
+    await until(
+      async () => ((await alice.getEndpoint('rel-a')).in_flight === 1 ? true : undefined),
+      'cancelled task released',
+    );
     const [d] = await alice.batchRun([{ functionId: deaf, endpoint: 'rel-a', args: 10, alternates: ['rel-b'] }]);
     for await (const o of alice.results([d])) expect(o.endpointId).not.toBe(b.id);
     for await (const o of alice.results([other])) expect(o.error).toBeUndefined();
@@ -447,7 +481,9 @@ describe('cancellation', () => {
       procs.startEndpoint(url, aliceToken, 'pf-a', ['--workers', '1', '--prefetch', '2']),
       procs.startEndpoint(url, aliceToken, 'pf-b', ['--workers', '1', '--prefetch', '0']),
     ]);
-    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const nap = await alice.registerFunction(
+      'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
+    );
     const [long] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 1500 }]);
     await until(async () => ((await alice.getTask(long)).state === 'running' ? true : undefined), 'pf-a busy');
     const [t] = await alice.batchRun([{ functionId: nap, endpoint: 'pf-a', args: 20, alternates: ['pf-b'] }]);
@@ -463,7 +499,9 @@ describe('cancellation', () => {
       procs.startEndpoint(url, aliceToken, 'hb-a', ['--workers', '1', '--prefetch', '2']),
       procs.startEndpoint(url, aliceToken, 'hb-b', ['--workers', '1', '--prefetch', '0']),
     ]);
-    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
+    const nap = await alice.registerFunction(
+      'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
+    );
     // Tasks of 100 ms and more are not queued inside hb-a's worker (where they could not be given back).
     const [warm] = await alice.batchRun([{ functionId: nap, endpoint: 'hb-a', args: 300 }]);
     for await (const o of alice.results([warm])) expect(o.result).toBe(300);
@@ -571,8 +609,12 @@ describe('running notices', () => {
     // its numbers are tested in scheduling.test.ts: whether a 30 ms task here gets one depends on how
     // busy the machine is, so it is not asserted); a task far past that is still reported running.
     await procs.startEndpoint(url, aliceToken, 'short-ep', ['--workers', '1']);
-    const nap = await alice.registerFunction('export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };');
-    const warm = await alice.batchRun(Array.from({ length: 8 }, () => ({ functionId: nap, endpoint: 'short-ep', args: 40 })));
+    const nap = await alice.registerFunction(
+      'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
+    );
+    const warm = await alice.batchRun(
+      Array.from({ length: 8 }, () => ({ functionId: nap, endpoint: 'short-ep', args: 40 })),
+    );
     for await (const o of alice.results(warm)) expect(o.error).toBeUndefined();
     const fresh = new FaasClient({ serviceUrl: url, token: aliceToken });
     try {
@@ -580,7 +622,11 @@ describe('running notices', () => {
         new Promise<string[]>((resolve, reject) => {
           const events: string[] = [];
           fresh
-            .submitWatched([{ functionId: nap, endpoint: 'short-ep', args: ms }], (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])), () => events.push('running'))
+            .submitWatched(
+              [{ functionId: nap, endpoint: 'short-ep', args: ms }],
+              (o) => (o.error ? reject(o.error) : resolve([...events, 'done'])),
+              () => events.push('running'),
+            )
             .catch(reject);
         });
       expect(await runOne(1500)).toEqual(['running', 'done']);
@@ -598,7 +644,9 @@ describe('submissions over the result stream', () => {
     expect(await alice.submit(double, ep1Name, 1)).toBe(2);
     await until(async () => ((await alice.metrics()).stream_connects as number) > 0 || undefined, 'stream connected');
     const before = (await alice.metrics()).stream_submits as number;
-    const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => alice.submit(double, i % 2 ? ep1Name : ep2Name, i)));
+    const outs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => alice.submit(double, i % 2 ? ep1Name : ep2Name, i)),
+    );
     expect(outs).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
     for (let i = 0; i < 5; i++) expect(await alice.submit(double, ep2Name, i + 0.5)).toBe(2 * i + 1);
     const after = (await alice.metrics()).stream_submits as number;
@@ -619,7 +667,11 @@ describe('submissions over the result stream', () => {
     // A token revoked after the stream opened is refused on the next stream submission.
     const create = procs.spawnCli(['token', 'create', 'alice', '--db', procs.db]);
     const [, token] = await procs.waitLine(create, /^(rst_\S+)$/);
-    await until(async () => /token id (\S+) for alice; shown only once/.exec(procs.log.split('\n').reverse().join('\n')) ?? undefined, 'token id');
+    await until(
+      async () =>
+        /token id (\S+) for alice; shown only once/.exec(procs.log.split('\n').reverse().join('\n')) ?? undefined,
+      'token id',
+    );
     const tokenId = [...procs.log.matchAll(/token id (\S+) for alice; shown only once/g)].at(-1)![1];
     const carol = new FaasClient({ serviceUrl: url, token: token });
     try {
@@ -662,7 +714,9 @@ describe('submissions over the result stream', () => {
     // Under load, slots free up between a results frame and the next dispatch: a new submission must
     // not take such a slot ahead of tasks still waiting in the queue.
     const tick = await alice.registerFunction('let order = 0;\nexport default (tag) => ({ tag, order: order++ });');
-    const queued = alice.batchRun(Array.from({ length: 400 }, (_, i) => ({ functionId: tick, endpoint: 'fifo', args: `q${i}` })));
+    const queued = alice.batchRun(
+      Array.from({ length: 400 }, (_, i) => ({ functionId: tick, endpoint: 'fifo', args: `q${i}` })),
+    );
     const ids = await queued;
     const late: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) {

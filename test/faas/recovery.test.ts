@@ -54,7 +54,10 @@ describe('FaaS recovery', () => {
     await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running');
     await procs.kill(ep.proc, 'SIGKILL');
     // The service notices the dropped connection and puts the task back in the queue.
-    await until(async () => ((await fx.getTask(id)).state === 'waiting-for-endpoint' ? true : undefined), 'task re-queued');
+    await until(
+      async () => ((await fx.getTask(id)).state === 'waiting-for-endpoint' ? true : undefined),
+      'task re-queued',
+    );
     const again = await procs.startEndpoint(svc.url, token, 'crashy');
     expect(again.id).toBe(ep.id); // re-attached by name
     for await (const o of fx.results([id])) {
@@ -70,7 +73,9 @@ describe('FaaS recovery', () => {
     let fx = new FaasClient({ serviceUrl: svc.url, token });
     const fn = await fx.registerFunction((s: string) => s.toUpperCase());
     const ep = await procs.startEndpoint(svc.url, token, 'survivor');
-    const done = await fx.submit(fn, 'survivor', 'before').then(async () => (await fx.batchRun([{ functionId: fn, endpoint: 'survivor', args: 'stored' }]))[0]);
+    const done = await fx
+      .submit(fn, 'survivor', 'before')
+      .then(async () => (await fx.batchRun([{ functionId: fn, endpoint: 'survivor', args: 'stored' }]))[0]);
     for await (const _ of fx.results([done])) void _;
     await procs.kill(ep.proc, 'SIGTERM');
     const queued = await fx.batchRun(['a', 'b'].map((s) => ({ functionId: fn, endpoint: 'survivor', args: s })));

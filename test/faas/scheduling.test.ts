@@ -1,6 +1,13 @@
 /** The scheduling policy's pure rules, with hand-computed expectations. */
 import { describe, expect, it } from 'vitest';
-import { noticeDelayMs, prefetchFor, pushRecent, recallWindow, stragglerMs, TAIL_RECENT_CHUNKS } from '../../src/faas/scheduling.ts';
+import {
+  noticeDelayMs,
+  prefetchFor,
+  pushRecent,
+  recallWindow,
+  stragglerMs,
+  TAIL_RECENT_CHUNKS,
+} from '../../src/faas/scheduling.ts';
 
 describe('scheduling policy', () => {
   it('agents ask for about 25 ms of work beyond their slots, one task before any finished, at most 4000', () => {

@@ -1,6 +1,13 @@
 /** The message schemas and the depth/size scan that runs before JSON.parse. */
 import { describe, expect, it } from 'vitest';
-import { agentText, byType, serviceText, streamClientText, streamServiceText, validate } from '../../src/faas/protocol-schemas.ts';
+import {
+  agentText,
+  byType,
+  serviceText,
+  streamClientText,
+  streamServiceText,
+  validate,
+} from '../../src/faas/protocol-schemas.ts';
 import { JsonLimitError, parseJson, scanJson } from '../../src/faas/schema.ts';
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -55,7 +62,16 @@ describe('protocol schemas', () => {
   });
 
   it('bound what an agent may announce', () => {
-    const hello = { type: 'hello', name: 'ep', capacity: 4, prefetch: 1, cached_hashes: [], holding: [], agent_version: '1', hostname: 'h' };
+    const hello = {
+      type: 'hello',
+      name: 'ep',
+      capacity: 4,
+      prefetch: 1,
+      cached_hashes: [],
+      holding: [],
+      agent_version: '1',
+      hostname: 'h',
+    };
     expect(agentText.hello.is(hello)).toBe(true);
     expect(agentText.hello.is({ ...hello, capacity: 1e12 })).toBe(false);
     expect(agentText.hello.is({ ...hello, capacity: 1.5 })).toBe(false);

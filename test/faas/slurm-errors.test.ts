@@ -53,9 +53,20 @@ describe('Slurm provider: start-up errors', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     try {
       const port = (taken.address() as AddressInfo).port;
-      const r = await start(['--name', 'hpc', '--provider', 'local', '--listen-port', String(port), '--block-dir', join(procs.dir, 'blocks')]);
+      const r = await start([
+        '--name',
+        'hpc',
+        '--provider',
+        'local',
+        '--listen-port',
+        String(port),
+        '--block-dir',
+        join(procs.dir, 'blocks'),
+      ]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`cannot listen for block workers on 127.0.0.1:${port}: the port is in use — choose another --listen-port`);
+      expect(r.stderr).toContain(
+        `cannot listen for block workers on 127.0.0.1:${port}: the port is in use — choose another --listen-port`,
+      );
       expect(r.stderr).not.toMatch(/unhandled|UnhandledPromiseRejection|at .*\.ts:\d+/i);
     } finally {
       taken.close();

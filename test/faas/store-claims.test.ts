@@ -22,7 +22,17 @@ afterEach(() => store.close());
 
 /** Queue tasks of one group at an endpoint; each task's argument byte is its label. */
 function queue(endpoint: string, grp: string, labels: number[]): string[] {
-  return store.insertTasks('owner', labels.map((l) => ({ function_id: 'f', endpoint_id: endpoint, args: new Uint8Array([l]), max_attempts: 3, timeout_ms: 0, grp }))).taskIds;
+  return store.insertTasks(
+    'owner',
+    labels.map((l) => ({
+      function_id: 'f',
+      endpoint_id: endpoint,
+      args: new Uint8Array([l]),
+      max_attempts: 3,
+      timeout_ms: 0,
+      grp,
+    })),
+  ).taskIds;
 }
 const labels = (claimed: { args: Uint8Array }[]) => claimed.map((t) => t.args[0]);
 
@@ -84,7 +94,15 @@ describe('service queue claims', () => {
 describe('tasks an agent gives back unstarted', () => {
   it('move only to an endpoint among their alternates, keep their attempt, and otherwise wait again', () => {
     const [movable, pinned] = store.insertTasks('owner', [
-      { function_id: 'f', endpoint_id: 'a', args: new Uint8Array([1]), max_attempts: 1, timeout_ms: 0, grp: 'g', alts: 'a b' },
+      {
+        function_id: 'f',
+        endpoint_id: 'a',
+        args: new Uint8Array([1]),
+        max_attempts: 1,
+        timeout_ms: 0,
+        grp: 'g',
+        alts: 'a b',
+      },
       { function_id: 'f', endpoint_id: 'a', args: new Uint8Array([2]), max_attempts: 1, timeout_ms: 0, grp: 'g' },
     ]).taskIds;
     expect(labels(store.claimWaiting('a', 2))).toEqual([1, 2]);

@@ -25,13 +25,37 @@ const TAIL = JSON.stringify({ factor: 3, min_ms: 200, max_copies: 3 });
 /** One task dispatched to ep-a with ep-b and ep-c as alternates; returns its id. */
 function original(): string {
   const { taskIds } = store.insertTasks('owner', [
-    { function_id: 'f', endpoint_id: 'ep-a', args: new Uint8Array([7]), max_attempts: 2, timeout_ms: 0, grp: 'g', alts: 'ep-a ep-b ep-c', tail: TAIL, dispatch: true },
+    {
+      function_id: 'f',
+      endpoint_id: 'ep-a',
+      args: new Uint8Array([7]),
+      max_attempts: 2,
+      timeout_ms: 0,
+      grp: 'g',
+      alts: 'ep-a ep-b ep-c',
+      tail: TAIL,
+      dispatch: true,
+    },
   ]);
   return taskIds[0];
 }
 
-const ok = (id: string, byte: number): Completion => ({ task_id: id, state: 'success', result: new Uint8Array([byte]), error: null, started_at: 1, completed_at: 2 });
-const bad = (id: string): Completion => ({ task_id: id, state: 'failed', result: null, error: { type: 'FunctionError', message: 'boom' }, started_at: 1, completed_at: 2 });
+const ok = (id: string, byte: number): Completion => ({
+  task_id: id,
+  state: 'success',
+  result: new Uint8Array([byte]),
+  error: null,
+  started_at: 1,
+  completed_at: 2,
+});
+const bad = (id: string): Completion => ({
+  task_id: id,
+  state: 'failed',
+  result: null,
+  error: { type: 'FunctionError', message: 'boom' },
+  started_at: 1,
+  completed_at: 2,
+});
 
 describe('tail copies in the store', () => {
   it('a copy that finishes first gives the original its result and endpoint; the original and other copies are cancelled', () => {
@@ -46,7 +70,12 @@ describe('tail copies in the store', () => {
     expect([...r.accepted]).toEqual([c1.id]);
     const g = r.groups!.get(c1.id)!;
     expect(g).toMatchObject({ task_id: id, by_copy: true, copies: ['ep-b', 'ep-c'], attempts: 1 });
-    expect(g.losers).toEqual(expect.arrayContaining([{ id, endpoint_id: 'ep-a' }, { id: c2.id, endpoint_id: 'ep-c' }]));
+    expect(g.losers).toEqual(
+      expect.arrayContaining([
+        { id, endpoint_id: 'ep-a' },
+        { id: c2.id, endpoint_id: 'ep-c' },
+      ]),
+    );
     expect(g.losers).toHaveLength(2);
     expect(store.task(id)).toMatchObject({ state: 'success', endpoint_id: 'ep-b' });
     expect([...store.result(id)!]).toEqual([42]);
@@ -68,7 +97,12 @@ describe('tail copies in the store', () => {
 
     const r = store.complete('ep-a', [ok(id, 9)]);
     expect([...r.accepted]).toEqual([id]);
-    expect(r.groups!.get(id)).toMatchObject({ task_id: id, by_copy: false, copies: ['ep-b', 'ep-c'], losers: [{ id: c2.id, endpoint_id: 'ep-c' }] });
+    expect(r.groups!.get(id)).toMatchObject({
+      task_id: id,
+      by_copy: false,
+      copies: ['ep-b', 'ep-c'],
+      losers: [{ id: c2.id, endpoint_id: 'ep-c' }],
+    });
     expect(store.task(c2.id)!.state).toBe('cancelled');
     expect(store.task(id)).toMatchObject({ state: 'success', endpoint_id: 'ep-a' });
   });
@@ -86,7 +120,9 @@ describe('tail copies in the store', () => {
   it('a lost copy is dropped, not requeued; an original lost for good cancels its copies', () => {
     const id = original();
     const c1 = store.insertCopy(id, 'ep-b')!;
-    const lostCopy = store.requeueLost('ep-b', [{ task_id: c1.id, reason: 'worker died', type: 'WorkerLost', started_at: 5 }]);
+    const lostCopy = store.requeueLost('ep-b', [
+      { task_id: c1.id, reason: 'worker died', type: 'WorkerLost', started_at: 5 },
+    ]);
     expect(lostCopy).toMatchObject({ requeued: [], dropped: [c1.id], losers: [] });
     expect(lostCopy.failed.size).toBe(0);
     expect(store.task(c1.id)!.state).toBe('cancelled');
@@ -94,7 +130,9 @@ describe('tail copies in the store', () => {
 
     // The original's first loss requeues it (attempt 1 of 2); the second, after it started, fails it.
     const c2 = store.insertCopy(id, 'ep-c')!;
-    expect(store.requeueLost('ep-a', [{ task_id: id, reason: 'worker died', type: 'WorkerLost', started_at: 5 }]).requeued).toEqual([id]);
+    expect(
+      store.requeueLost('ep-a', [{ task_id: id, reason: 'worker died', type: 'WorkerLost', started_at: 5 }]).requeued,
+    ).toEqual([id]);
     expect(store.claimWaiting('ep-a', 1).map((t) => t.id)).toEqual([id]);
     const end = store.requeueLost('ep-a', [{ task_id: id, reason: 'worker died', type: 'WorkerLost', started_at: 6 }]);
     expect([...end.failed.keys()]).toEqual([id]);
@@ -115,6 +153,8 @@ describe('tail copies in the store', () => {
     expect(store.insertCopy(id, 'ep-c')).toBeUndefined();
     // After a restart the policy of unfinished tasks is there for the scheduler.
     const live = original();
-    expect(store.tailTasks().map((t) => [t.id, t.alts, JSON.parse(t.tail).max_copies])).toEqual([[live, 'ep-a ep-b ep-c', 3]]);
+    expect(store.tailTasks().map((t) => [t.id, t.alts, JSON.parse(t.tail).max_copies])).toEqual([
+      [live, 'ep-a ep-b ep-c', 3],
+    ]);
   });
 });

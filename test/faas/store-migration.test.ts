@@ -13,8 +13,10 @@ import { ServiceDatabaseError } from '../../src/faas/service/migrations.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const columns = (raw: Database.Database, table: string) => (raw.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name);
-const indexes = (raw: Database.Database) => (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map((c) => c.name);
+const columns = (raw: Database.Database, table: string) =>
+  (raw.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name);
+const indexes = (raw: Database.Database) =>
+  (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map((c) => c.name);
 
 /**
  * A database as schema version 1 wrote it (before fair-share groups, late binding and admins), with
@@ -46,7 +48,16 @@ describe('service database migrations', () => {
     const store = new Store(file);
     try {
       // A newer task of another group queued behind the old one: both are handed out, in turns.
-      store.insertTasks('owner-2', [{ function_id: 'f', endpoint_id: 'ep', args: new Uint8Array([1]), max_attempts: 3, timeout_ms: 0, grp: 'owner-2/x' }]);
+      store.insertTasks('owner-2', [
+        {
+          function_id: 'f',
+          endpoint_id: 'ep',
+          args: new Uint8Array([1]),
+          max_attempts: 3,
+          timeout_ms: 0,
+          grp: 'owner-2/x',
+        },
+      ]);
       const claimed = store.claimWaiting('ep', 10);
       expect(claimed.map((t) => [t.id === 't-old' ? 't-old' : 'new', t.grp])).toEqual([
         ['t-old', 'owner-1'],

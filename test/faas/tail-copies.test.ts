@@ -19,7 +19,10 @@ let fast = '';
 beforeAll(async () => {
   token = await procs.addUser('tailor', ['--admin']);
   ({ url } = await procs.startService());
-  const [, f] = await Promise.all([procs.startEndpoint(url, token, 'tail-slow', ['--workers', '1']), procs.startEndpoint(url, token, 'tail-fast', ['--workers', '1'])]);
+  const [, f] = await Promise.all([
+    procs.startEndpoint(url, token, 'tail-slow', ['--workers', '1']),
+    procs.startEndpoint(url, token, 'tail-fast', ['--workers', '1']),
+  ]);
   fast = f.id;
   fx = new FaasClient({ serviceUrl: url, token });
 }, 300_000);
@@ -51,7 +54,16 @@ describe('tail copies in the service', () => {
     const before = await metrics();
     const tail = { factor: 3, min_ms: 200, max_copies: 2 };
     const n = 8;
-    const ids = await fx.batchRun(Array.from({ length: n }, (_, i) => ({ functionId: fn, endpoint: 'tail-slow', alternates: ['tail-fast'], args: i + 1, group: 'tails', tail })));
+    const ids = await fx.batchRun(
+      Array.from({ length: n }, (_, i) => ({
+        functionId: fn,
+        endpoint: 'tail-slow',
+        alternates: ['tail-fast'],
+        args: i + 1,
+        group: 'tails',
+        tail,
+      })),
+    );
     const seen = new Map<string, number>();
     const byCopy: string[] = [];
     for await (const o of fx.results(ids)) {
@@ -86,10 +98,24 @@ describe('tail copies in the service', () => {
     });
     const before = await metrics();
     // Enough history for a threshold, then one longer task without alternates and one without a policy.
-    const warm = await fx.batchRun(Array.from({ length: 4 }, () => ({ functionId: fn, endpoint: 'tail-fast', args: 50, group: 'plain', tail: { factor: 2, min_ms: 100, max_copies: 2 } })));
+    const warm = await fx.batchRun(
+      Array.from({ length: 4 }, () => ({
+        functionId: fn,
+        endpoint: 'tail-fast',
+        args: 50,
+        group: 'plain',
+        tail: { factor: 2, min_ms: 100, max_copies: 2 },
+      })),
+    );
     for await (const o of fx.results(warm)) expect(o.result).toBe(50);
     const ids = await fx.batchRun([
-      { functionId: fn, endpoint: 'tail-fast', args: 1500, group: 'plain', tail: { factor: 2, min_ms: 100, max_copies: 2 } },
+      {
+        functionId: fn,
+        endpoint: 'tail-fast',
+        args: 1500,
+        group: 'plain',
+        tail: { factor: 2, min_ms: 100, max_copies: 2 },
+      },
       { functionId: fn, endpoint: 'tail-slow', alternates: ['tail-fast'], args: 1500, group: 'plain' },
     ]);
     for await (const o of fx.results(ids)) {

@@ -39,7 +39,19 @@ const POLICY: TailPolicy = { factor: 3, min_ms: 200, max_copies: 3 };
 
 /** A task of group g submitted to `a` with alternates b and c, tracked and dispatched to `a` at `t`. */
 function task(t: number, policy = POLICY, alts = 'a b c'): string {
-  const [id] = store.insertTasks('owner', [{ function_id: 'f', endpoint_id: 'a', args: new Uint8Array([1]), max_attempts: 3, timeout_ms: 0, grp: 'g', alts, tail: JSON.stringify(policy), dispatch: true }]).taskIds;
+  const [id] = store.insertTasks('owner', [
+    {
+      function_id: 'f',
+      endpoint_id: 'a',
+      args: new Uint8Array([1]),
+      max_attempts: 3,
+      timeout_ms: 0,
+      grp: 'g',
+      alts,
+      tail: JSON.stringify(policy),
+      dispatch: true,
+    },
+  ]).taskIds;
   tails.track(id, 'f', 'g', alts.split(' '), policy, 0);
   tails.dispatched(id, 'a', t);
   return id;
@@ -49,7 +61,16 @@ function task(t: number, policy = POLICY, alts = 'a b c'): string {
 function history(): void {
   for (const s of [0.1, 0.2, 0.5]) {
     const id = task(0);
-    store.complete('a', [{ task_id: id, state: 'success', result: new Uint8Array([1]), error: null, started_at: 0, completed_at: s * 1000 }]);
+    store.complete('a', [
+      {
+        task_id: id,
+        state: 'success',
+        result: new Uint8Array([1]),
+        error: null,
+        started_at: 0,
+        completed_at: s * 1000,
+      },
+    ]);
     tails.finished(id, 1000, s, true);
   }
 }

@@ -28,6 +28,8 @@ describe('ristretto faas task get', () => {
     expect(text).toContain('completed   2026-12-06 04:30:01.540 UTC  (+1.500 s)');
     expect(text).toContain('attempts    2 of 3');
     expect(text).toContain('error       FunctionError: RangeError: bad input');
-    expect(formatTask({ ...task, started_at: null, completed_at: null, error: null, state: 'dispatched' })).toContain('started     -');
+    expect(formatTask({ ...task, started_at: null, completed_at: null, error: null, state: 'dispatched' })).toContain(
+      'started     -',
+    );
   });
 });

@@ -36,7 +36,9 @@ describe('ATLAS sbottom archive', () => {
   });
 
   it('gives CLs for sbottom_1300_850_60 in RegionA (regression: our recorded value, no published reference)', () => {
-    const ws = loadWorkspace(join(dir, 'RegionA', 'BkgOnly.json'), { patches: [join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json')] });
+    const ws = loadWorkspace(join(dir, 'RegionA', 'BkgOnly.json'), {
+      patches: [join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json')],
+    });
     const model = buildModel(ws);
     expect(model.poiName).toBe('mu_SIG');
     expect(model.channels.map((c) => c.name)).toEqual(['CRtt_meff', 'SR_meff']);
@@ -45,7 +47,9 @@ describe('ATLAS sbottom archive', () => {
     expect(r.muHat).toBe(0);
     // Recorded with this implementation (see the report of issue 16); a change beyond 1e-6 needs a look.
     expect(r.clsObs).toBeCloseTo(0.0009122537547160662, 9);
-    const recordedExp = [0.00004388735402318695, 0.0005490399395635327, 0.005891870197779592, 0.04723106058869309, 0.23075257795099036];
+    const recordedExp = [
+      0.00004388735402318695, 0.0005490399395635327, 0.005891870197779592, 0.04723106058869309, 0.23075257795099036,
+    ];
     r.clsExp.forEach((v, i) => expect(Math.abs(v - recordedExp[i]) / recordedExp[i]).toBeLessThan(1e-6));
     // The warm-started variant reaches the same optimum.
     const warm = hypotest(model, 1.0, model.observedData(), { warmStart: true, optimizer: 'lbfgsb' });
@@ -80,6 +84,8 @@ describe('pyhf patch set file', () => {
 
   it('refuses a file that is not a patch set, naming the path', () => {
     expect(() => readPatchSet(sharedPath('fit', 'example-patchset-bkgonly.json'))).toThrow(WorkspaceError);
-    expect(() => readPatchSet(sharedPath('fit', 'example-patchset-bkgonly.json'))).toThrow(/example-patchset-bkgonly\.json: at \/: .*unexpected property|missing property/);
+    expect(() => readPatchSet(sharedPath('fit', 'example-patchset-bkgonly.json'))).toThrow(
+      /example-patchset-bkgonly\.json: at \/: .*unexpected property|missing property/,
+    );
   });
 });

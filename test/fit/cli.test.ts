@@ -36,7 +36,16 @@ async function run(args: string[]): Promise<{ out: string; err: string; code: nu
 describe('ristretto fit', () => {
   it('cls --json prints one object with the observed CLs and the expected band', async () => {
     const ws = join(dir, 'RegionA', 'BkgOnly.json');
-    const { out, code } = await run(['fit', 'cls', ws, '-p', join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'), '--poi-test', '1', '--json']);
+    const { out, code } = await run([
+      'fit',
+      'cls',
+      ws,
+      '-p',
+      join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'),
+      '--poi-test',
+      '1',
+      '--json',
+    ]);
     expect(code).toBeUndefined();
     const r = JSON.parse(out) as { cls_obs: number; cls_exp: number[]; poi: string };
     expect(r.poi).toBe('mu_SIG');
@@ -57,7 +66,9 @@ describe('ristretto fit', () => {
         const { out, code } = await run([...args, ...extra]);
         expect(code).toBeUndefined();
         const r = JSON.parse(out) as { cls_obs: number; cls_exp: number[] };
-        [r.cls_obs, ...r.cls_exp].forEach((v, i) => expect(Math.abs(v - ref[i]) / ref[i], extra.join(' ')).toBeLessThanOrEqual(c.rel_tolerance));
+        [r.cls_obs, ...r.cls_exp].forEach((v, i) =>
+          expect(Math.abs(v - ref[i]) / ref[i], extra.join(' ')).toBeLessThanOrEqual(c.rel_tolerance),
+        );
       }
       const bad = await run([...args, '--optimizer', 'minuit']);
       expect(bad.code).toBe(1);
@@ -68,15 +79,31 @@ describe('ristretto fit', () => {
   });
 
   it('reports a bad workspace in one line with the JSON path', async () => {
-    const { err, code } = await run(['fit', 'cls', join(dir, 'RegionA', 'BkgOnly.json'), '-p', join(dir, 'RegionB', 'patch.sbottom_1000_131_1.json')]);
+    const { err, code } = await run([
+      'fit',
+      'cls',
+      join(dir, 'RegionA', 'BkgOnly.json'),
+      '-p',
+      join(dir, 'RegionB', 'patch.sbottom_1000_131_1.json'),
+    ]);
     expect(code).toBe(1);
     expect(err).toMatch(/^ristretto fit: .*at \/channels\/\d+\/samples\/\d+\/data: /);
   });
 
   it('scan --json streams one line per patch and a summary', async () => {
-    const { out, code } = await run(['fit', 'scan', sharedPath('fit', 'example-patchset-bkgonly.json'), '--patchset', sharedPath('fit', 'example-patchset.json'), '--json']);
+    const { out, code } = await run([
+      'fit',
+      'scan',
+      sharedPath('fit', 'example-patchset-bkgonly.json'),
+      '--patchset',
+      sharedPath('fit', 'example-patchset.json'),
+      '--json',
+    ]);
     expect(code).toBeUndefined();
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ name: 'patch_channel1_signal_syst1', ok: true });
     expect(lines[1]).toMatchObject({ summary: { patches: 1, failed: 0 } });
@@ -102,11 +129,31 @@ describe('ristretto fit', () => {
 
   it('scan --out writes results.json and a plot, and lists failed patches', async () => {
     const out = join(dir, 'cli-scan');
-    const { out: text, code } = await run(['fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'), '--out', out]);
+    const { out: text, code } = await run([
+      'fit',
+      'scan',
+      join(dir, 'RegionA', 'BkgOnly.json'),
+      '--patchset',
+      join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'),
+      '--out',
+      out,
+    ]);
     // A single patch file is not a patch set: a clear error, not a crash.
     expect(code).toBe(1);
     expect(text).toBe('');
-    const ok = await run(['fit', 'scan', sharedPath('fit', 'example-patchset-bkgonly.json'), '--patchset', sharedPath('fit', 'example-patchset.json'), '--out', out, '--executor', 'threads', '--workers', '1']);
+    const ok = await run([
+      'fit',
+      'scan',
+      sharedPath('fit', 'example-patchset-bkgonly.json'),
+      '--patchset',
+      sharedPath('fit', 'example-patchset.json'),
+      '--out',
+      out,
+      '--executor',
+      'threads',
+      '--workers',
+      '1',
+    ]);
     expect(ok.code).toBeUndefined();
     expect(ok.out).toMatch(/\[1\/1\] patch_channel1_signal_syst1: CLs [\d.e-]+ \(expected [\d.e-]+\), ETA 0 s/);
     expect(ok.out).toMatch(/1 patches, 1 tested, 0 resumed, 0 failed, .*results in .*results\.json/);

@@ -33,5 +33,6 @@ export interface ValidationCase {
 }
 
 export function validationCases(): ValidationCase[] {
-  return (JSON.parse(readFileSync(sharedPath('fit', 'pyhf-validation.json'), 'utf8')) as { cases: ValidationCase[] }).cases;
+  return (JSON.parse(readFileSync(sharedPath('fit', 'pyhf-validation.json'), 'utf8')) as { cases: ValidationCase[] })
+    .cases;
 }

@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel, fit, fitWithErrors, hypotest, upperLimit, normalCdf, type WorkspaceSpec } from '../../src/fit/index.ts';
+import {
+  buildModel,
+  fit,
+  fitWithErrors,
+  hypotest,
+  upperLimit,
+  normalCdf,
+  type WorkspaceSpec,
+} from '../../src/fit/index.ts';
 
 /** One bin, s·μ + b with b known exactly: μ̂ = (n − b)/s, σ(μ̂) = √n / s. */
 function counting(n: number, s = 10, b = 50): WorkspaceSpec {
   return {
     version: '1.0.0',
-    channels: [{ name: 'c', samples: [{ name: 's', data: [s], modifiers: [{ name: 'mu', type: 'normfactor', data: null }] }, { name: 'b', data: [b], modifiers: [] }] }],
+    channels: [
+      {
+        name: 'c',
+        samples: [
+          { name: 's', data: [s], modifiers: [{ name: 'mu', type: 'normfactor', data: null }] },
+          { name: 'b', data: [b], modifiers: [] },
+        ],
+      },
+    ],
     observations: [{ name: 'c', data: [n] }],
     measurements: [{ name: 'm', config: { poi: 'mu', parameters: [{ name: 'mu', bounds: [[-5, 10]] }] } }],
   };
@@ -82,9 +98,22 @@ describe('ROOT HistFactory reference', () => {
         },
       ],
       observations: [{ name: 'channel1', data: [100, 10] }],
-      measurements: [{ name: 'GaussExample', config: { poi: 'SigXsecOverSM', parameters: [{ name: 'lumi', auxdata: [1], bounds: [[0.5, 1.5]], inits: [1], sigmas: [0.1] }] } }],
+      measurements: [
+        {
+          name: 'GaussExample',
+          config: {
+            poi: 'SigXsecOverSM',
+            parameters: [{ name: 'lumi', auxdata: [1], bounds: [[0.5, 1.5]], inits: [1], sigmas: [0.1] }],
+          },
+        },
+      ],
     };
-    const root = { obs: 0.004360634405484502, exp: [2.702197937866914e-5, 0.00037099917612576155, 0.004360634386335687, 0.03815031509701916, 0.20203027564155074] };
+    const root = {
+      obs: 0.004360634405484502,
+      exp: [
+        2.702197937866914e-5, 0.00037099917612576155, 0.004360634386335687, 0.03815031509701916, 0.20203027564155074,
+      ],
+    };
     const r = hypotest(buildModel(spec), 1.0, undefined, { optimizer: 'lbfgsb' });
     expect(Math.abs(r.clsObs - root.obs) / root.obs).toBeLessThan(1e-7);
     r.clsExp.forEach((v, i) => expect(Math.abs(v - root.exp[i]) / root.exp[i]).toBeLessThan(1e-7));

@@ -24,10 +24,20 @@ describe('JSON Patch (RFC 6902)', () => {
   });
 
   it('names the path and the operation that does not apply', () => {
-    const bad = () => applyPatch(doc, [{ op: 'add', path: '/a/b/1', value: 0 }, { op: 'remove', path: '/channels/7/samples/0' }], 'patch.x.json');
+    const bad = () =>
+      applyPatch(
+        doc,
+        [
+          { op: 'add', path: '/a/b/1', value: 0 },
+          { op: 'remove', path: '/channels/7/samples/0' },
+        ],
+        'patch.x.json',
+      );
     expect(bad).toThrow(PatchError);
     expect(bad).toThrow(/patch patch\.x\.json: operation 1 at \/channels\/7\/samples\/0/);
-    expect(() => applyPatch(doc, [{ op: 'replace', path: '/a/b/3', value: 0 }])).toThrow(/at \/a\/b\/3: index 3 is out of range/);
+    expect(() => applyPatch(doc, [{ op: 'replace', path: '/a/b/3', value: 0 }])).toThrow(
+      /at \/a\/b\/3: index 3 is out of range/,
+    );
     expect(() => applyPatch(doc, [{ op: 'test', path: '/a/b/0', value: 2 }])).toThrow(/test failed/);
     expect(() => applyPatch(doc, [{ op: 'replace', path: '/nope', value: 0 }])).toThrow(/no member "nope"/);
   });

@@ -32,10 +32,12 @@ describe('invert', () => {
   });
 
   it('returns undefined for a singular matrix', () => {
-    expect(invert([
-      [1, 2],
-      [2, 4],
-    ])).toBeUndefined();
+    expect(
+      invert([
+        [1, 2],
+        [2, 4],
+      ]),
+    ).toBeUndefined();
     expect(invert([[0]])).toBeUndefined();
   });
 });

@@ -30,16 +30,43 @@ function simple(): WorkspaceSpec {
               { name: 'stat_sr', type: 'staterror', data: [2, 3] },
             ],
           },
-          { name: 'other', data: [10, 0], modifiers: [{ name: 'stat_sr', type: 'staterror', data: [1, 0] }, { name: 'lumi', type: 'lumi', data: null }] },
+          {
+            name: 'other',
+            data: [10, 0],
+            modifiers: [
+              { name: 'stat_sr', type: 'staterror', data: [1, 0] },
+              { name: 'lumi', type: 'lumi', data: null },
+            ],
+          },
         ],
       },
-      { name: 'cr', samples: [{ name: 'bkg', data: [100], modifiers: [{ name: 'jes', type: 'histosys', data: { hi_data: [104], lo_data: [97] } }, { name: 'sf', type: 'shapefactor', data: null }] }] },
+      {
+        name: 'cr',
+        samples: [
+          {
+            name: 'bkg',
+            data: [100],
+            modifiers: [
+              { name: 'jes', type: 'histosys', data: { hi_data: [104], lo_data: [97] } },
+              { name: 'sf', type: 'shapefactor', data: null },
+            ],
+          },
+        ],
+      },
     ],
     observations: [
       { name: 'sr', data: [60, 45] },
       { name: 'cr', data: [103] },
     ],
-    measurements: [{ name: 'm', config: { poi: 'mu', parameters: [{ name: 'lumi', auxdata: [1], sigmas: [0.02], bounds: [[0.5, 1.5]], inits: [1] }] } }],
+    measurements: [
+      {
+        name: 'm',
+        config: {
+          poi: 'mu',
+          parameters: [{ name: 'lumi', auxdata: [1], sigmas: [0.02], bounds: [[0.5, 1.5]], inits: [1] }],
+        },
+      },
+    ],
   };
 }
 
@@ -93,7 +120,9 @@ describe('NLL gradient', () => {
           xp[i] += h;
           xm[i] -= h;
           const fd = (nll(ws, d, xp) - nll(ws, d, xm)) / (2 * h);
-          expect(Math.abs(fd - g[i]), `${m.parNames()[i]} at shift ${shift}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(g[i])));
+          expect(Math.abs(fd - g[i]), `${m.parNames()[i]} at shift ${shift}`).toBeLessThan(
+            1e-5 * Math.max(1, Math.abs(g[i])),
+          );
         }
       }
     });
@@ -140,10 +169,22 @@ describe('interpolation codes', () => {
 describe('bad input is refused with the JSON path', () => {
   const cases: [string, (w: WorkspaceSpec) => void, RegExp][] = [
     ['NaN data', (w) => ((w.observations[0].data[1] as number) = NaN), /observations\/0\/data\/1: .*finite/],
-    ['negative data', (w) => (w.observations[1].data[0] = -3), /observations\/1\/data\/0: observed counts must not be negative/],
+    [
+      'negative data',
+      (w) => (w.observations[1].data[0] = -3),
+      /observations\/1\/data\/0: observed counts must not be negative/,
+    ],
     ['an empty channel', (w) => (w.channels[1].samples = []), /channels\/1\/samples: channel "cr" has no sample/],
-    ['an unknown modifier', (w) => ((w.channels[0].samples[0].modifiers[0] as { type: string }).type = 'magic'), /modifiers\/0\/type: unknown modifier type "magic"/],
-    ['a POI that does not exist', (w) => (w.measurements[0].config.poi = 'nope'), /config\/poi: the POI "nope" is not a parameter/],
+    [
+      'an unknown modifier',
+      (w) => ((w.channels[0].samples[0].modifiers[0] as { type: string }).type = 'magic'),
+      /modifiers\/0\/type: unknown modifier type "magic"/,
+    ],
+    [
+      'a POI that does not exist',
+      (w) => (w.measurements[0].config.poi = 'nope'),
+      /config\/poi: the POI "nope" is not a parameter/,
+    ],
     ['a missing observation', (w) => w.observations.pop(), /no observation for channel "cr"/],
     ['mismatched bins', (w) => w.channels[0].samples[1].data.push(1), /samples\/1\/data: sample "bkg" has 3 bins/],
   ];
@@ -159,6 +200,8 @@ describe('bad input is refused with the JSON path', () => {
   it('schema errors name the path too', () => {
     const w = simple() as unknown as { channels: { samples: { modifiers: { data: unknown }[] }[] }[] };
     w.channels[0].samples[1].modifiers[2].data = { hi: 1.1 };
-    expect(() => buildModel(w as unknown as WorkspaceSpec)).toThrow(/normsys data must be \{hi, lo\}|samples\/1\/modifiers\/2\/data/);
+    expect(() => buildModel(w as unknown as WorkspaceSpec)).toThrow(
+      /normsys data must be \{hi, lo\}|samples\/1\/modifiers\/2\/data/,
+    );
   });
 });

@@ -2,17 +2,37 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brazilSVG, contourSegments, delaunay, massPlaneSVG, niceTicks, writeScanPlot, type ScanRecord } from '../../src/fit/index.ts';
+import {
+  brazilSVG,
+  contourSegments,
+  delaunay,
+  massPlaneSVG,
+  niceTicks,
+  writeScanPlot,
+  type ScanRecord,
+} from '../../src/fit/index.ts';
 import { rng as seeded } from '../helpers/rng.ts';
 
 /** Independent check: no point strictly inside any triangle's circumcircle (the Delaunay property). */
-function inCircle(ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number): number {
+function inCircle(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+): number {
   const m = [
     [ax - dx, ay - dy, (ax - dx) ** 2 + (ay - dy) ** 2],
     [bx - dx, by - dy, (bx - dx) ** 2 + (by - dy) ** 2],
     [cx - dx, cy - dy, (cx - dx) ** 2 + (cy - dy) ** 2],
   ];
-  const det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const det =
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
   const orient = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
   return orient > 0 ? det : -det;
 }
@@ -48,7 +68,18 @@ describe('Delaunay triangulation', () => {
       for (let d = 0; d < n; d++) {
         if (d === a || d === b || d === c) continue;
         // Scaled to the unit box as the triangulation works there.
-        expect(inCircle(xs[a] / 1000, ys[a] / 300, xs[b] / 1000, ys[b] / 300, xs[c] / 1000, ys[c] / 300, xs[d] / 1000, ys[d] / 300)).toBeLessThan(1e-9);
+        expect(
+          inCircle(
+            xs[a] / 1000,
+            ys[a] / 300,
+            xs[b] / 1000,
+            ys[b] / 300,
+            xs[c] / 1000,
+            ys[c] / 300,
+            xs[d] / 1000,
+            ys[d] / 300,
+          ),
+        ).toBeLessThan(1e-9);
       }
     }
   });
@@ -58,7 +89,7 @@ describe('contours', () => {
   it('follow x = 0.3 for the field v = x on a grid, with total length the grid height', () => {
     const xs: number[] = [];
     const ys: number[] = [];
-    for (let i = 0; i <= 4; i++) for (let j = 0; j <= 4; j++) (xs.push(i / 4), ys.push(j / 4));
+    for (let i = 0; i <= 4; i++) for (let j = 0; j <= 4; j++) xs.push(i / 4), ys.push(j / 4);
     const segs = contourSegments(delaunay(xs, ys), xs, ys, xs, 0.3);
     let length = 0;
     for (const [x1, y1, x2, y2] of segs) {
@@ -75,7 +106,15 @@ describe('contours', () => {
 });
 
 describe('scan plots', () => {
-  const ok = (values: number[], clsObs: number, clsExp: number[]): ScanRecord => ({ name: values.join('_'), values, ok: true, clsObs, clsExp, muHat: 0, seconds: 0 });
+  const ok = (values: number[], clsObs: number, clsExp: number[]): ScanRecord => ({
+    name: values.join('_'),
+    values,
+    ok: true,
+    clsObs,
+    clsExp,
+    muHat: 0,
+    seconds: 0,
+  });
 
   it('niceTicks gives round values covering the range', () => {
     expect(niceTicks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
@@ -85,10 +124,13 @@ describe('scan plots', () => {
   it('mass plane: the observed 0.05 contour sits where log-linear CLs crosses 0.05', () => {
     // CLs = 10^(−2.6·x/1000) on a 1000 × 1000 grid: crosses 0.05 at x = 1000·log10(20)/2.6 = 500.4.
     const results: ScanRecord[] = [];
-    for (let i = 0; i <= 10; i++) for (let j = 0; j <= 10; j++) {
-      const x = i * 100, y = j * 100, c = 10 ** ((-2.6 * x) / 1000);
-      results.push(ok([x, y, 60], c, [c / 4, c / 2, c, c * 2, c * 4]));
-    }
+    for (let i = 0; i <= 10; i++)
+      for (let j = 0; j <= 10; j++) {
+        const x = i * 100,
+          y = j * 100,
+          c = 10 ** ((-2.6 * x) / 1000);
+        results.push(ok([x, y, 60], c, [c / 4, c / 2, c, c * 2, c * 4]));
+      }
     results.push({ name: 'bad', values: [1, 2, 60], ok: false, error: 'x', seconds: 0 });
     const svg = massPlaneSVG(results, { labels: ['m(b)', 'm(χ)'] });
     const obs = [...svg.matchAll(/<line class="obs" x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"/g)];
@@ -100,7 +142,9 @@ describe('scan plots', () => {
       expect(Number(m[2])).toBeCloseTo(px, 0);
     }
     // The expected median (c itself) crosses at the same x; the ±1σ contours (c/2, 2c) to either side.
-    expect([...svg.matchAll(/<line class="exp" x1="([\d.]+)"/g)].every((m) => Math.abs(Number(m[1]) - px) < 0.5)).toBe(true);
+    expect([...svg.matchAll(/<line class="exp" x1="([\d.]+)"/g)].every((m) => Math.abs(Number(m[1]) - px) < 0.5)).toBe(
+      true,
+    );
     expect(svg).toContain('m3 = 60');
     expect(svg).toContain('m(χ)');
   });

@@ -7,7 +7,18 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadWorkspace, readPatches, readResults, scan, testPatch, workspaceHash, type FaasScanStats, type NamedPatch, type ScanRecord, type WorkspaceSpec } from '../../src/fit/index.ts';
+import {
+  loadWorkspace,
+  readPatches,
+  readResults,
+  scan,
+  testPatch,
+  workspaceHash,
+  type FaasScanStats,
+  type NamedPatch,
+  type ScanRecord,
+  type WorkspaceSpec,
+} from '../../src/fit/index.ts';
 import { Procs } from '../faas/helpers.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
@@ -38,7 +49,11 @@ function essence(r: ScanRecord): unknown {
   return rest;
 }
 
-const broken: NamedPatch = { name: 'sbottom_broken_1', values: [1], patch: [{ op: 'remove', path: '/channels/0/samples/42' }] };
+const broken: NamedPatch = {
+  name: 'sbottom_broken_1',
+  values: [1],
+  patch: [{ op: 'remove', path: '/channels/0/samples/42' }],
+};
 
 describe('fit scan on two FaaS endpoints', () => {
   it('equals the in-process scan exactly; the workspace is cached by hash on each endpoint', async () => {
@@ -46,7 +61,16 @@ describe('fit scan on two FaaS endpoints', () => {
     const expected = new Map(all.map((p) => [p.name, testPatch(bkg, p)]));
     const warnings: string[] = [];
     let stats: FaasScanStats | undefined;
-    const summary = await scan(bkg, all, { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, onWarning: (m) => warnings.push(m), onStats: (s) => (stats = s) } });
+    const summary = await scan(bkg, all, {
+      executor: 'faas',
+      faas: {
+        serviceUrl: url,
+        endpoints: ['site-a', 'site-b'],
+        token,
+        onWarning: (m) => warnings.push(m),
+        onStats: (s) => (stats = s),
+      },
+    });
     expect(warnings).toEqual([]);
     expect(stats).toMatchObject({ staged: 2, stagedCached: 0 });
     // Tasks carry only their patch: at most one worker per endpoint (one each here) can start a
@@ -62,7 +86,10 @@ describe('fit scan on two FaaS endpoints', () => {
     for (const site of ['site-a', 'site-b']) {
       const cache = join(procs.dir, `cache-${site}`);
       const files = readdirSync(cache, { recursive: true }) as string[];
-      expect(files.some((f) => f.endsWith(join('fit-workspaces', `${hash}.json`))), `${site}: ${files.join(', ')}`).toBe(true);
+      expect(
+        files.some((f) => f.endsWith(join('fit-workspaces', `${hash}.json`))),
+        `${site}: ${files.join(', ')}`,
+      ).toBe(true);
     }
   }, 240_000);
 
@@ -74,7 +101,14 @@ describe('fit scan on two FaaS endpoints', () => {
     const emitted: string[] = [];
     const summary = await scan(bkg, some, {
       executor: 'faas',
-      faas: { serviceUrl: url, endpoints: ['site-a', 'site-b'], token, tailFactor: 0, tailMinMs: 0, onStats: (s) => (stats = s) },
+      faas: {
+        serviceUrl: url,
+        endpoints: ['site-a', 'site-b'],
+        token,
+        tailFactor: 0,
+        tailMinMs: 0,
+        onStats: (s) => (stats = s),
+      },
       out,
       onResult: (r) => emitted.push(r.name),
     });
@@ -85,8 +119,13 @@ describe('fit scan on two FaaS endpoints', () => {
     // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
     expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
     expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
-    expect(readResults(join(out, 'results.json')).results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
-    for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+    expect(
+      readResults(join(out, 'results.json'))
+        .results.map((r) => r.name)
+        .sort(),
+    ).toEqual(some.map((p) => p.name).sort());
+    for (const r of summary.results)
+      expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
   }, 240_000);
 
   it('ristretto fit scan --executor faas: the CLI streams results and writes results.json', async () => {
@@ -96,7 +135,25 @@ describe('fit scan on two FaaS endpoints', () => {
     const out = join(dir, 'cli-faas-out');
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'bin', 'ristretto.mjs'), 'fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', patchDir, '--executor', 'faas', '--service', url, '--endpoints', 'site-a,site-b', '--out', out, '--plot', 'none', '--json'],
+      [
+        join(repoRoot, 'bin', 'ristretto.mjs'),
+        'fit',
+        'scan',
+        join(dir, 'RegionA', 'BkgOnly.json'),
+        '--patchset',
+        patchDir,
+        '--executor',
+        'faas',
+        '--service',
+        url,
+        '--endpoints',
+        'site-a,site-b',
+        '--out',
+        out,
+        '--plot',
+        'none',
+        '--json',
+      ],
       { env: { ...process.env, RISTRETTO_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -104,17 +161,24 @@ describe('fit scan on two FaaS endpoints', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     expect(await new Promise((r) => child.once('exit', r)), stderr).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ summary: { patches: 2, tested: 2, failed: 0 } });
     const file = readResults(join(out, 'results.json'));
-    for (const r of file.results) expect(essence(r)).toEqual(essence(testPatch(bkg, patches.find((p) => p.name === r.name)!)));
+    for (const r of file.results)
+      expect(essence(r)).toEqual(essence(testPatch(bkg, patches.find((p) => p.name === r.name)!)));
     expect(stderr).toMatch(/\[2\/2\] .*ETA 0 s/);
   }, 240_000);
 
   it('an unknown endpoint is a clear error before anything runs', async () => {
-    await expect(scan(bkg, patches.slice(0, 1), { executor: 'faas', faas: { serviceUrl: url, endpoints: ['site-a', 'site-zz'], token } })).rejects.toThrow(
-      /unknown endpoint site-zz at http:\/\/127\.0\.0\.1:\d+.*ristretto faas endpoint list/,
-    );
+    await expect(
+      scan(bkg, patches.slice(0, 1), {
+        executor: 'faas',
+        faas: { serviceUrl: url, endpoints: ['site-a', 'site-zz'], token },
+      }),
+    ).rejects.toThrow(/unknown endpoint site-zz at http:\/\/127\.0\.0\.1:\d+.*ristretto faas endpoint list/);
   });
 
   it('an endpoint killed mid-scan costs no patch: its tasks finish elsewhere, results unchanged', async () => {
@@ -134,6 +198,7 @@ describe('fit scan on two FaaS endpoints', () => {
     expect(killed).toBe(true);
     expect(summary.failed).toEqual([]);
     expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
-    for (const r of summary.results) expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+    for (const r of summary.results)
+      expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
   }, 240_000);
 });

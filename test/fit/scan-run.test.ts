@@ -34,14 +34,22 @@ function essence(r: ScanRecord): unknown {
   return rest;
 }
 
-const broken: NamedPatch = { name: 'sbottom_broken_1', values: [1], patch: [{ op: 'replace', path: '/channels/99/samples/0/data', value: [1] }] };
+const broken: NamedPatch = {
+  name: 'sbottom_broken_1',
+  values: [1],
+  patch: [{ op: 'replace', path: '/channels/99/samples/0/data', value: [1] }],
+};
 
 describe('scan on worker threads', () => {
   it('gives exactly the in-process results, and an error entry naming a broken patch', async () => {
     const patches = [...atlasPatches, broken];
     const expected = patches.map((p) => testPatch(bkg, p));
     const seen: string[] = [];
-    const summary = await scan(bkg, patches, { executor: 'threads', workers: 2, onResult: (r, p) => seen.push(`${r.name} ${p.done}/${p.total}`) });
+    const summary = await scan(bkg, patches, {
+      executor: 'threads',
+      workers: 2,
+      onResult: (r, p) => seen.push(`${r.name} ${p.done}/${p.total}`),
+    });
     expect(summary.results).toHaveLength(patches.length);
     expect(seen).toHaveLength(patches.length);
     const byName = new Map(summary.results.map((r) => [r.name, r]));
@@ -55,16 +63,27 @@ describe('scan on worker threads', () => {
 
 describe('results.json and resume', () => {
   const simple = uncorrelatedBackground([0, 0], [50, 52], [3, 7], [51, 48]);
-  const sig = (s: number): NamedPatch => ({ name: `sig_${s}`, values: [s], patch: [{ op: 'replace', path: '/channels/0/samples/0/data', value: [s, s / 2] }] });
+  const sig = (s: number): NamedPatch => ({
+    name: `sig_${s}`,
+    values: [s],
+    patch: [{ op: 'replace', path: '/channels/0/samples/0/data', value: [s, s / 2] }],
+  });
 
   it('is rewritten after every patch; resume tests only what is missing or failed', async () => {
     const out = join(dir, 'resume-simple');
     const sizes: number[] = [];
-    await scan(simple, [sig(1), sig(5), broken], { out, onResult: () => sizes.push(readResults(join(out, 'results.json')).results.length) });
+    await scan(simple, [sig(1), sig(5), broken], {
+      out,
+      onResult: () => sizes.push(readResults(join(out, 'results.json')).results.length),
+    });
     // The file already holds the result being reported, every time.
     expect(sizes).toEqual([1, 2, 3]);
     const tested: string[] = [];
-    const again = await scan(simple, [sig(1), sig(5), sig(10), broken], { out, resume: true, onResult: (r) => tested.push(r.name) });
+    const again = await scan(simple, [sig(1), sig(5), sig(10), broken], {
+      out,
+      resume: true,
+      onResult: (r) => tested.push(r.name),
+    });
     expect(tested.sort()).toEqual(['sbottom_broken_1', 'sig_10']);
     expect(again.skipped).toBe(2);
     const file = readResults(join(out, 'results.json'));
@@ -77,20 +96,30 @@ describe('results.json and resume', () => {
     await scan(simple, [sig(1)], { out });
     await expect(scan(simple, [sig(1)], { out })).rejects.toThrow(/results\.json exists.*pass --resume/);
     await expect(scan(simple, [sig(1)], { out, resume: true, poiTest: 2 })).rejects.toThrow(ScanError);
-    await expect(scan(simple, [sig(1)], { out, resume: true, poiTest: 2 })).rejects.toThrow(/belongs to another scan \(POI test value 1, not 2\)/);
+    await expect(scan(simple, [sig(1)], { out, resume: true, poiTest: 2 })).rejects.toThrow(
+      /belongs to another scan \(POI test value 1, not 2\)/,
+    );
     const other = uncorrelatedBackground([0, 0], [50, 52], [3, 7], [51, 49]);
     await expect(scan(other, [sig(1)], { out, resume: true })).rejects.toThrow(/another background-only workspace/);
     // The scan default is 'slsqp' and is recorded; lbfgsb scans (and files from before the field) are not mixed in.
     expect(readResults(join(out, 'results.json')).identity.optimizer).toBe('slsqp');
-    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'lbfgsb' })).rejects.toThrow(/belongs to another scan \(optimizer slsqp, not lbfgsb\)/);
-    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'slsqp-fd' })).rejects.toThrow(/optimizer slsqp, not slsqp-fd/);
+    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'lbfgsb' })).rejects.toThrow(
+      /belongs to another scan \(optimizer slsqp, not lbfgsb\)/,
+    );
+    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'slsqp-fd' })).rejects.toThrow(
+      /optimizer slsqp, not slsqp-fd/,
+    );
     const old = join(dir, 'resume-lbfgsb');
     await scan(simple, [sig(1)], { out: old, optimizer: 'lbfgsb' });
     expect(readResults(join(old, 'results.json')).identity.optimizer).toBeUndefined();
-    await expect(scan(simple, [sig(1), sig(5)], { out: old, resume: true })).rejects.toThrow(/optimizer lbfgsb, not slsqp\).*pass --optimizer lbfgsb to continue it/s);
+    await expect(scan(simple, [sig(1), sig(5)], { out: old, resume: true })).rejects.toThrow(
+      /optimizer lbfgsb, not slsqp\).*pass --optimizer lbfgsb to continue it/s,
+    );
     expect((await scan(simple, [sig(1), sig(5)], { out: old, resume: true, optimizer: 'lbfgsb' })).skipped).toBe(1);
     writeFileSync(join(out, 'results.json'), '{"format": "something else"}');
-    await expect(scan(simple, [sig(1)], { out, resume: true })).rejects.toThrow(/not a ristretto fit scan results file/);
+    await expect(scan(simple, [sig(1)], { out, resume: true })).rejects.toThrow(
+      /not a ristretto fit scan results file/,
+    );
   });
 
   it('refuses two patches of the same name', async () => {
@@ -100,11 +129,24 @@ describe('results.json and resume', () => {
   it('resumes a CLI scan whose process was killed, ending with the same results as an uninterrupted scan', async () => {
     const patchDir = join(dir, 'subset');
     mkdirSync(patchDir, { recursive: true });
-    const files = readdirSync(join(dir, 'RegionA')).filter((f) => f.startsWith('patch.')).filter((_, i) => i % 9 === 0);
+    const files = readdirSync(join(dir, 'RegionA'))
+      .filter((f) => f.startsWith('patch.'))
+      .filter((_, i) => i % 9 === 0);
     for (const f of files) copyFileSync(join(dir, 'RegionA', f), join(patchDir, f));
     const out = join(dir, 'killed');
     const results = join(out, 'results.json');
-    const args = [join(repoRoot, 'bin', 'ristretto.mjs'), 'fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', patchDir, '--out', out, '--plot', 'none'];
+    const args = [
+      join(repoRoot, 'bin', 'ristretto.mjs'),
+      'fit',
+      'scan',
+      join(dir, 'RegionA', 'BkgOnly.json'),
+      '--patchset',
+      patchDir,
+      '--out',
+      out,
+      '--plot',
+      'none',
+    ];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     // Kill it once at least two patches are on disk.
@@ -121,7 +163,10 @@ describe('results.json and resume', () => {
     let stdout = '';
     resumed.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     expect(await new Promise((r) => resumed.once('exit', r))).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { summary?: { tested: number; skipped: number; failed: number } });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { summary?: { tested: number; skipped: number; failed: number } });
     const summary = lines.at(-1)!.summary!;
     expect(summary.skipped).toBe(before.filter((r) => r.ok).length);
     expect(summary.tested + summary.skipped).toBe(files.length);

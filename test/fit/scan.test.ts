@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel, FitConvergenceError, fit, hypotest, nll, NllWorkspace, scanPatches, uncorrelatedBackground, type NamedPatch } from '../../src/fit/index.ts';
+import {
+  buildModel,
+  FitConvergenceError,
+  fit,
+  hypotest,
+  nll,
+  NllWorkspace,
+  scanPatches,
+  uncorrelatedBackground,
+  type NamedPatch,
+} from '../../src/fit/index.ts';
 
 describe('per-patch scan', () => {
   it('yields a result per patch and an error for the one that fails, without stopping', () => {
@@ -29,7 +39,9 @@ describe('non-convergence', () => {
   it('is a FitConvergenceError that says what to do', () => {
     const m = buildModel(uncorrelatedBackground([12, 11], [50, 52], [3, 7], [51, 48]));
     expect(() => fit(m, m.observedData(), { maxIter: 1 })).toThrow(FitConvergenceError);
-    expect(() => fit(m, m.observedData(), { maxIter: 1 })).toThrow(/did not converge.*try other initial values or bounds/);
+    expect(() => fit(m, m.observedData(), { maxIter: 1 })).toThrow(
+      /did not converge.*try other initial values or bounds/,
+    );
     const loose = fit(m, m.observedData(), { maxIter: 1, strict: false });
     expect(loose.converged).toBe(false);
   });
@@ -46,6 +58,8 @@ describe('pyhf documentation example (uncorrelated background, qtilde, mu = 1)',
     expect(Math.abs(r.clsExp[0] - 0.00260626) / 0.00260626).toBeLessThan(1e-4);
     expect(Math.abs(r.clsExp[4] - 0.57303621) / 0.57303621).toBeLessThan(1e-4);
     const ws = new NllWorkspace(m);
-    expect(r.fits.freeData.nll).toBeLessThanOrEqual(nll(ws, m.observedData(), Float64Array.of(0, 1.0030512, 0.96266961)));
+    expect(r.fits.freeData.nll).toBeLessThanOrEqual(
+      nll(ws, m.observedData(), Float64Array.of(0, 1.0030512, 0.96266961)),
+    );
   });
 });

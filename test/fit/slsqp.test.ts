@@ -23,7 +23,10 @@ describe('minimizeSlsqp follows scipy SLSQP', () => {
 
   it('three variables, two bounds active at the end: as scipy', () => {
     const f = (x: Float64Array) => (x[0] - 1) ** 2 + 10 * (x[1] - x[0] ** 2) ** 2 + Math.exp(x[2]) - x[2] + x[0] * x[2];
-    const r = minimizeSlsqp(f, [3, -2, 1], { lower: new Float64Array([-5, 0.5, -1]), upper: new Float64Array([5, 4, 1]) });
+    const r = minimizeSlsqp(f, [3, -2, 1], {
+      lower: new Float64Array([-5, 0.5, -1]),
+      upper: new Float64Array([5, 4, 1]),
+    });
     // scipy: x = [1.4999216280545906, 2.249659814358685, -0.9999999999999983], nit 21, nfev 87.
     // Same path; the end point differs by rounding (dense BFGS matrix here, LDL factors in scipy).
     expect(r.iterations).toBe(21);
@@ -57,7 +60,11 @@ describe('minimizeSlsqp with an analytic gradient follows scipy SLSQP with jac='
       g[0] = -400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0]);
       g[1] = 200 * (x[1] - x[0] ** 2);
     };
-    const r = minimizeSlsqp(f, [-1.2, 1], { lower: new Float64Array([-2, -2]), upper: new Float64Array([0.8, 2]), grad });
+    const r = minimizeSlsqp(f, [-1.2, 1], {
+      lower: new Float64Array([-2, -2]),
+      upper: new Float64Array([0.8, 2]),
+      grad,
+    });
     // scipy: x = [0.8, 0.6400000000000001], nit 28, nfev 35, njev 28, status 0.
     expect(r.converged).toBe(true);
     expect(r.iterations).toBe(28);
@@ -74,7 +81,11 @@ describe('minimizeSlsqp with an analytic gradient follows scipy SLSQP with jac='
       g[1] = 20 * (x[1] - x[0] ** 2);
       g[2] = Math.exp(x[2]) - 1 + x[0];
     };
-    const r = minimizeSlsqp(f, [3, -2, 1], { lower: new Float64Array([-5, 0.5, -1]), upper: new Float64Array([5, 4, 1]), grad });
+    const r = minimizeSlsqp(f, [3, -2, 1], {
+      lower: new Float64Array([-5, 0.5, -1]),
+      upper: new Float64Array([5, 4, 1]),
+      grad,
+    });
     // scipy: x = [1.499918681041466, 2.2496440895386183, -0.9999999999999997], nit 21, nfev 24, njev 21.
     expect(r.iterations).toBe(21);
     expect(r.evaluations).toBe(24);
@@ -99,7 +110,8 @@ describe("optimizer 'slsqp-fd' reproduces pyhf's documented numbers", () => {
   it('q̃ test, its five fits and CLs (pyhf.infer.calculators.AsymptoticCalculator docstrings)', () => {
     const r = hypotest(model, 1, data, { optimizer: 'slsqp-fd' });
     expect(Math.abs(r.teststat - 0.14043184) / 0.14043184).toBeLessThan(1e-6);
-    const close = (got: Float64Array, ref: number[]) => ref.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1.5e-7));
+    const close = (got: Float64Array, ref: number[]) =>
+      ref.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1.5e-7));
     close(r.fits.asimov, [0, 1.0030482, 0.96264534]);
     close(r.fits.freeData.pars, [0, 1.0030512, 0.96266961]);
     close(r.fits.freeAsimov.pars, [0, 1.00304893, 0.96263365]);
@@ -109,7 +121,9 @@ describe("optimizer 'slsqp-fd' reproduces pyhf's documented numbers", () => {
     expect(rel(r.clsbObs, 0.02332502)).toBeLessThan(1e-6);
     expect(rel(r.clbObs, 0.4441594)).toBeLessThan(1e-6);
     expect(rel(r.clsObs, 0.05251497)).toBeLessThan(1e-6);
-    [0.00260626, 0.01382005, 0.06445321, 0.23525644, 0.57303621].forEach((v, i) => expect(rel(r.clsExp[i], v), `exp[${i}]`).toBeLessThan(1e-6));
+    [0.00260626, 0.01382005, 0.06445321, 0.23525644, 0.57303621].forEach((v, i) =>
+      expect(rel(r.clsExp[i], v), `exp[${i}]`).toBeLessThan(1e-6),
+    );
     // The converged optimizer sits at the true optimum, 1e-4 away from these in q̃.
     const conv = hypotest(model, 1, data, { optimizer: 'lbfgsb' });
     expect(Math.abs(conv.teststat - 0.14043184) / 0.14043184).toBeGreaterThan(5e-5);
@@ -129,7 +143,9 @@ describe("optimizer 'slsqp' (analytic gradient, the scans' default) against pyhf
     expect(hypotest(model, 1, data).clsObs).not.toBe(r.clsObs);
     const rel = (x: number, v: number) => Math.abs(x - v) / v;
     expect(rel(r.clsObs, 0.05251497)).toBeLessThan(1e-5);
-    [0.00260626, 0.01382005, 0.06445321, 0.23525644, 0.57303621].forEach((v, i) => expect(rel(r.clsExp[i], v), `exp[${i}]`).toBeLessThan(1e-5));
+    [0.00260626, 0.01382005, 0.06445321, 0.23525644, 0.57303621].forEach((v, i) =>
+      expect(rel(r.clsExp[i], v), `exp[${i}]`).toBeLessThan(1e-5),
+    );
     // Fewer NLL evaluations than the finite-difference route (3 parameters: 4 per gradient there).
     const fd = fit(model, data, { optimizer: 'slsqp-fd' });
     const an = fit(model, data, { optimizer: 'slsqp' });

@@ -16,13 +16,24 @@
  * (pyhf's default at the time); with code4p they are off by 1e-2 and 80×, with code0 they agree.
  */
 import { describe, expect, it } from 'vitest';
-import { buildModel, hypotest, nll, NllWorkspace, type InterpCode, type HypotestResult, type Model } from '../../src/fit/index.ts';
+import {
+  buildModel,
+  hypotest,
+  nll,
+  NllWorkspace,
+  type InterpCode,
+  type HypotestResult,
+  type Model,
+} from '../../src/fit/index.ts';
 import { validationCases, type ValidationCase } from './helpers.ts';
 
 const HISTOSYS_CODE0 = new Set(['2bin_histosys', '2bin_2channel_coupledhistosys']);
 
 function modelOf(c: ValidationCase, histosys?: InterpCode): Model {
-  const interp = { normsys: c.interpolation.normsys as InterpCode, histosys: histosys ?? (HISTOSYS_CODE0.has(c.name) ? 'code0' : (c.interpolation.histosys as InterpCode)) };
+  const interp = {
+    normsys: c.interpolation.normsys as InterpCode,
+    histosys: histosys ?? (HISTOSYS_CODE0.has(c.name) ? 'code0' : (c.interpolation.histosys as InterpCode)),
+  };
   return buildModel(c.workspace, { interp });
 }
 
@@ -43,7 +54,8 @@ describe("pyhf validation cases with the default optimizer (slsqp-fd, pyhf's)", 
     it(`${c.name}: within the file tolerance ${c.rel_tolerance}`, () => {
       const model = modelOf(c);
       expect(model.npars).toBe(c.parameters_expected.init_pars);
-      if (c.parameters_expected.auxdata !== undefined) expect(model.auxDefault.length).toBe(c.parameters_expected.auxdata);
+      if (c.parameters_expected.auxdata !== undefined)
+        expect(model.auxDefault.length).toBe(c.parameters_expected.auxdata);
       const r = hypotest(model, c.poi_test, model.observedData(), { testStat: c.test_stat });
       expect(relDev(r, c)).toBeLessThanOrEqual(c.rel_tolerance);
     });

@@ -8,6 +8,7 @@ import type { Column } from '../../src/io/reader.ts';
 export function columnEvents(c: Column): (number | number[])[] {
   if (!('offsets' in c)) return Array.from(c as ArrayLike<number>);
   const out: number[][] = [];
-  for (let i = 0; i + 1 < c.offsets.length; i++) out.push(Array.from(c.content.subarray(c.offsets[i], c.offsets[i + 1])));
+  for (let i = 0; i + 1 < c.offsets.length; i++)
+    out.push(Array.from(c.content.subarray(c.offsets[i], c.offsets[i + 1])));
   return out;
 }

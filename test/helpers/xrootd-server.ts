@@ -4,7 +4,17 @@
  * with `-R nobody`: its admin/pid/log folders belong to nobody and the data copies are world-readable.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -86,8 +96,10 @@ export async function startXrootd(files: readonly string[]): Promise<XrootdServe
     for (;;) {
       const text = existsSync(log) ? readFileSync(log, 'utf8').slice(seen) : '';
       if (text.includes('initialization completed')) return;
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`xrootd exited (${proc.exitCode ?? proc.signalCode}): ${output}${text}`.slice(-2000));
-      if (Date.now() - started > 60_000) throw new Error(`xrootd did not start within 60 s: ${output}${text}`.slice(-2000));
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`xrootd exited (${proc.exitCode ?? proc.signalCode}): ${output}${text}`.slice(-2000));
+      if (Date.now() - started > 60_000)
+        throw new Error(`xrootd did not start within 60 s: ${output}${text}`.slice(-2000));
       await new Promise((r) => setTimeout(r, 100));
     }
   };

@@ -12,7 +12,13 @@ function boostBin(x: number, n: number, lo: number, hi: number): number {
 describe('Regular axis binning on and next to bin edges', () => {
   // Axes where the one-multiply shortcut (x - lo) * (n / (hi - lo)) disagrees with the formula above
   // for some edge values (found by scanning float32 edges).
-  const axes: Array<[number, number, number]> = [[100, 0, 2000], [100, 15, 40], [50, 0, 200], [100, 15, 60], [7, -1.3, 2.9]];
+  const axes: Array<[number, number, number]> = [
+    [100, 0, 2000],
+    [100, 15, 40],
+    [50, 0, 200],
+    [100, 15, 60],
+    [7, -1.3, 2.9],
+  ];
   for (const [n, lo, hi] of axes) {
     it(`matches boost-histogram bin for bin at every edge of (${n}, ${lo}, ${hi})`, () => {
       const xs: number[] = [];

@@ -39,7 +39,10 @@ describe('fill with jagged arrays', () => {
   });
 
   it('uses only the window its offsets describe (offsets need not start at 0)', () => {
-    const window: Jagged = { offsets: Int32Array.from([2, 2, 5]), content: Float32Array.from([8, 8, 2.5, 7.5, 9.5, 8]) };
+    const window: Jagged = {
+      offsets: Int32Array.from([2, 2, 5]),
+      content: Float32Array.from([8, 8, 2.5, 7.5, 9.5, 8]),
+    };
     const h = new Hist(axis()).fill(window);
     expect(h.entries).toBe(3);
     expect(h.values()[8]).toBe(0);
@@ -49,7 +52,9 @@ describe('fill with jagged arrays', () => {
   it('broadcasts a per-event weight to the elements of its event', () => {
     const w = Float64Array.from([2, 100, 0.5, 3]);
     const h = new Hist(axis(), { storage: new Weight() }).fill(pt, { weight: w });
-    const want = new Hist(axis(), { storage: new Weight() }).fill([1.5, 2.5, 2.5, 7.5, 9.5, 0.5], { weight: [2, 2, 0.5, 0.5, 0.5, 3] });
+    const want = new Hist(axis(), { storage: new Weight() }).fill([1.5, 2.5, 2.5, 7.5, 9.5, 0.5], {
+      weight: [2, 2, 0.5, 0.5, 0.5, 3],
+    });
     expect(Array.from(h.values())).toEqual(Array.from(want.values()));
     expect(Array.from(h.variances()!)).toEqual(Array.from(want.variances()!));
   });
@@ -61,7 +66,10 @@ describe('fill with jagged arrays', () => {
     expect(Array.from(h.values())).toEqual(Array.from(want.values()));
     const eta = jag([[-1, 1], [], [0.5, -0.5, 2], [0]]);
     const h2 = new Hist(axis(), new Regular(4, -2, 2, { name: 'eta' })).fill(pt, eta);
-    const want2 = new Hist(axis(), new Regular(4, -2, 2, { name: 'eta' })).fill([1.5, 2.5, 2.5, 7.5, 9.5, 0.5], [-1, 1, 0.5, -0.5, 2, 0]);
+    const want2 = new Hist(axis(), new Regular(4, -2, 2, { name: 'eta' })).fill(
+      [1.5, 2.5, 2.5, 7.5, 9.5, 0.5],
+      [-1, 1, 0.5, -0.5, 2, 0],
+    );
     expect(Array.from(h2.values({ flow: true }))).toEqual(Array.from(want2.values({ flow: true })));
     const prof = new Hist(axis(), { storage: new Mean() }).fill(pt, { sample: w });
     expect(prof.values()[2]).toBe((2 + 3) / 2);
@@ -79,7 +87,9 @@ describe('fill with jagged arrays', () => {
   it('refuses a flat array that is neither per event nor jagged, saying which it is and what to do', () => {
     const e = caught(() => new Hist(axis()).fill(pt, { weight: new Float64Array(6) }));
     expect(e).toBeInstanceOf(FillError);
-    expect(e.message).toContain('weight is Float64Array(6) but axis 0 \'pt\' is a jagged array (4 events, 6 values of Float64Array)');
+    expect(e.message).toContain(
+      "weight is Float64Array(6) but axis 0 'pt' is a jagged array (4 events, 6 values of Float64Array)",
+    );
     expect(e.message).toContain('flattened already');
     const e2 = caught(() => new Hist(axis()).fill(pt, { weight: [1, 2, 3] }));
     expect(e2.message).toContain('one entry per event (4)');
@@ -97,7 +107,10 @@ describe('fill with jagged arrays', () => {
     expect(caught(() => two.fill(pt)).message).toContain(
       "fill got 1 value argument (jagged array (4 events, 6 values of Float64Array)) for 2 axes ('pt', 'eta')",
     );
-    const collection = { offsets: Int32Array.from([0, 1]), fields: { pt: Float32Array.from([1]), eta: Float32Array.from([0]) } };
+    const collection = {
+      offsets: Int32Array.from([0, 1]),
+      fields: { pt: Float32Array.from([1]), eta: Float32Array.from([0]) },
+    };
     const e = caught(() => new Hist(axis()).fill(collection as never));
     expect(e.message).toContain('a collection of 1 events with fields pt, eta');
     expect(e.message).toContain('fill one of them');
@@ -106,9 +119,13 @@ describe('fill with jagged arrays', () => {
     expect(d.message).toContain('a doubly jagged array (1 events, lists of lists)');
     expect(d.message).toContain('fill its .content');
     const typo = caught(() => new Hist(axis()).fill([1, 2], { weights: [1, 1] } as never));
-    expect(typo.message).toContain("fill got 2 value arguments (array(2 of number), an object with keys weights) for 1 axis ('pt')");
+    expect(typo.message).toContain(
+      "fill got 2 value arguments (array(2 of number), an object with keys weights) for 1 axis ('pt')",
+    );
     expect(typo.message).toContain('fill options are { weight, sample }');
-    expect(caught(() => new Hist(axis()).fill(pt, { weight: 'x' as never })).message).toContain('weight must be a number, numeric array or jagged array, got string "x"');
+    expect(caught(() => new Hist(axis()).fill(pt, { weight: 'x' as never })).message).toContain(
+      'weight must be a number, numeric array or jagged array, got string "x"',
+    );
   });
 
   it('on a real NanoAOD file: muon pt weighted by genWeight equals a loop over the events', async () => {
@@ -129,7 +146,11 @@ describe('fill with jagged arrays', () => {
     expect(h.entries).toBe(n);
     expect(Array.from(h.values({ flow: true }))).toEqual(Array.from(naive.values({ flow: true })));
     // the events layer hands processors the same jagged form
-    const { result } = await runOnEvents(r, 0, r.numEntries, (ev) => new Hist(new Regular(20, 0, 100), { storage: new Weight() }).fill(ev.Muon.pt, { weight: ev.genWeight }).values({ flow: true }));
+    const { result } = await runOnEvents(r, 0, r.numEntries, (ev) =>
+      new Hist(new Regular(20, 0, 100), { storage: new Weight() })
+        .fill(ev.Muon.pt, { weight: ev.genWeight })
+        .values({ flow: true }),
+    );
     expect(Array.from(result)).toEqual(Array.from(naive.values({ flow: true })));
     await r.close();
   });

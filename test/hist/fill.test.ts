@@ -54,7 +54,11 @@ describe('1-D fill against a naive per-entry loop', () => {
 
   it('axes without flow bins drop out-of-range entries (and NaN)', () => {
     const x = values(4000, -1, 1, 3);
-    for (const [underflow, overflow] of [[false, false], [true, false], [false, true]] as const) {
+    for (const [underflow, overflow] of [
+      [false, false],
+      [true, false],
+      [false, true],
+    ] as const) {
       const h = new Hist(new Regular(10, -1, 1, { underflow, overflow }));
       h.fill(x);
       const edges = linspace(10, -1, 1);
@@ -74,7 +78,9 @@ describe('1-D fill against a naive per-entry loop', () => {
     x[1] = -5;
     const h = new Hist(new Regular(20, 1, 1000, { transform: 'log' }));
     h.fill(x);
-    const edges = Array.from({ length: 21 }, (_, i) => Math.exp(Math.log(1) + ((Math.log(1000) - Math.log(1)) * i) / 20));
+    const edges = Array.from({ length: 21 }, (_, i) =>
+      Math.exp(Math.log(1) + ((Math.log(1000) - Math.log(1)) * i) / 20),
+    );
     edges[20] = 1000;
     const expected = new Array<number>(22).fill(0);
     // log(negative) is NaN: boost-histogram sends those to overflow too
@@ -150,7 +156,9 @@ describe('1-D fill against a naive per-entry loop', () => {
     const e = new Array<number>(6).fill(0);
     for (const v of x) e[naiveLocal(naiveBin(v, edges), 4)!] += 3;
     expect(Array.from(h.values({ flow: true }))).toEqual(e);
-    expect(() => h.fill([0.5, 0.2], { weight: [1, 0.5] })).toThrow(/Int64 storage takes integer weights; entry 1 has weight 0.5/);
+    expect(() => h.fill([0.5, 0.2], { weight: [1, 0.5] })).toThrow(
+      /Int64 storage takes integer weights; entry 1 has weight 0.5/,
+    );
   });
 });
 
@@ -165,9 +173,14 @@ describe('N-D and category fills against a naive loop', () => {
     const ex = linspace(5, 0, 1);
     const ey = [-2, -0.5, 0, 2];
     const ez = [0, 1, 2, 3, 4];
-    const h = new Hist(new Regular(5, 0, 1), new Variable(ey, { underflow: false }), new Integer(0, 4, { overflow: false }), {
-      storage: new Weight(),
-    });
+    const h = new Hist(
+      new Regular(5, 0, 1),
+      new Variable(ey, { underflow: false }),
+      new Integer(0, 4, { overflow: false }),
+      {
+        storage: new Weight(),
+      },
+    );
     h.fill(x, y, z, { weight: w });
     const shape = [7, 4, 5];
     const expected = new Array<number>(7 * 4 * 5).fill(0);
@@ -194,7 +207,10 @@ describe('N-D and category fills against a naive loop', () => {
     const w = Float64Array.from({ length: n }, () => Math.round(4 * r()) - 1);
     const ex = linspace(10, 0, 10);
     const ey = [-2, -1, 0, 1, 2, 3];
-    for (const [ux, oy] of [[true, true], [false, false]] as const) {
+    for (const [ux, oy] of [
+      [true, true],
+      [false, false],
+    ] as const) {
       const axes = () => [new Regular(10, 0, 10, { underflow: ux }), new Integer(-2, 3, { overflow: oy })] as const;
       const shape = [10 + (ux ? 1 : 0) + 1, 5 + 1 + (oy ? 1 : 0)];
       const counts = new Array<number>(shape[0] * shape[1]).fill(0);
@@ -222,13 +238,18 @@ describe('N-D and category fills against a naive loop', () => {
     const ds = ['DY', 'tt', 'DY', 'W', 'tt', 'DY'];
     const pass = [true, false, true, true, false, false];
     const pt = [10, 20, 30, 40, 50, 60];
-    const h = new Hist(new StrCategory([], { name: 'ds', growth: true }), new BooleanAxis({ name: 'pass' }), new Regular(2, 0, 100));
+    const h = new Hist(
+      new StrCategory([], { name: 'ds', growth: true }),
+      new BooleanAxis({ name: 'pass' }),
+      new Regular(2, 0, 100),
+    );
     h.fill(ds, pass, pt);
     h.fill('W', Uint8Array.from([1, 1]), [99, 150]);
     const cat = h.axes[0];
     expect(cat.kind === 'str_category' && cat.categories).toEqual(['DY', 'tt', 'W']);
     const naive: Record<string, number> = {};
-    const key = (d: string, p: boolean, v: number): string => `${d}/${p}/${v < 0 ? 'u' : v >= 100 ? 'o' : Math.floor(v / 50)}`;
+    const key = (d: string, p: boolean, v: number): string =>
+      `${d}/${p}/${v < 0 ? 'u' : v >= 100 ? 'o' : Math.floor(v / 50)}`;
     ds.forEach((d, i) => (naive[key(d, pass[i], pt[i])] = (naive[key(d, pass[i], pt[i])] ?? 0) + 1));
     naive[key('W', true, 99)] = (naive[key('W', true, 99)] ?? 0) + 1;
     naive[key('W', true, 150)] = (naive[key('W', true, 150)] ?? 0) + 1;
@@ -236,7 +257,9 @@ describe('N-D and category fills against a naive loop', () => {
     expect(h.shape({ flow: true })).toEqual([3, 2, 4]);
     const labels = ['u', '0', '1', 'o'];
     ['DY', 'tt', 'W'].forEach((d, i) =>
-      [false, true].forEach((p, j) => labels.forEach((l, k) => expect(v[(i * 2 + j) * 4 + k]).toBe(naive[`${d}/${p}/${l}`] ?? 0))),
+      [false, true].forEach((p, j) =>
+        labels.forEach((l, k) => expect(v[(i * 2 + j) * 4 + k]).toBe(naive[`${d}/${p}/${l}`] ?? 0)),
+      ),
     );
   });
 
@@ -306,11 +329,15 @@ describe('fill argument checks', () => {
   });
   it('refuses samples without a Mean storage and requires them with one', () => {
     expect(() => h.fill(1, 1, { sample: 2 })).toThrow('double storage takes no sample');
-    expect(() => new Hist(new Regular(2, 0, 1), { storage: new Mean() }).fill([0.5])).toThrow('mean storage needs a sample per entry');
+    expect(() => new Hist(new Regular(2, 0, 1), { storage: new Mean() }).fill([0.5])).toThrow(
+      'mean storage needs a sample per entry',
+    );
   });
   it('refuses strings on numeric axes and numbers on string axes', () => {
     expect(() => h.fill(['a'], [1])).toThrow("axis 0 'pt' (regular) takes numbers, got strings");
-    expect(() => new Hist(new StrCategory(['a'], { name: 'ds' })).fill([1])).toThrow("axis 0 'ds' is a string category axis and takes strings");
+    expect(() => new Hist(new StrCategory(['a'], { name: 'ds' })).fill([1])).toThrow(
+      "axis 0 'ds' is a string category axis and takes strings",
+    );
   });
   it('scalars alone fill one entry', () => {
     const g = new Hist(new Regular(2, 0, 2)).fill(1.5);

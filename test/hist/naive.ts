@@ -51,7 +51,12 @@ export class NaiveBins {
 }
 
 /** Two-pass mean and sample variance per bin, from the list of (weight, sample) pairs. */
-export function naiveMean(entries: { w: number; x: number }[]): { sumw: number; sumw2: number; mean: number; ssd: number } {
+export function naiveMean(entries: { w: number; x: number }[]): {
+  sumw: number;
+  sumw2: number;
+  mean: number;
+  ssd: number;
+} {
   let sumw = 0;
   let sumw2 = 0;
   let swx = 0;

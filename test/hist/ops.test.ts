@@ -69,7 +69,11 @@ function sameContents(a: Hist, b: Hist, exact: boolean): boolean {
   const B = byCategory(b);
   const keys = Object.keys(A).sort();
   if (keys.join() !== Object.keys(B).sort().join()) return false;
-  return keys.every((k) => A[k].every((field, f) => field.every((v, i) => (exact ? Object.is(v, B[k][f][i]) || v === B[k][f][i] : close(v, B[k][f][i], 1e-9, 1e-9)))));
+  return keys.every((k) =>
+    A[k].every((field, f) =>
+      field.every((v, i) => (exact ? Object.is(v, B[k][f][i]) || v === B[k][f][i] : close(v, B[k][f][i], 1e-9, 1e-9))),
+    ),
+  );
 }
 
 describe('add is a commutative, associative merge', () => {
@@ -77,15 +81,20 @@ describe('add is a commutative, associative merge', () => {
     const exact = kind !== 'mean' && kind !== 'weighted_mean';
     it(`${kind}: a+b = b+a and (a+b)+c = a+(b+c), growth categories unioned`, () => {
       fc.assert(
-        fc.property(fc.array(entry, { maxLength: 30 }), fc.array(entry, { maxLength: 30 }), fc.array(entry, { maxLength: 30 }), (ea, eb, ec) => {
-          const [a, b, c] = [build(kind, ea), build(kind, eb), build(kind, ec)];
-          const ab = a.add(b);
-          expect(sameContents(ab, b.add(a), exact)).toBe(true);
-          expect(sameContents(ab.add(c), a.add(b.add(c)), exact)).toBe(true);
-          // merging equals filling everything into one histogram
-          expect(sameContents(ab.add(c), build(kind, [...ea, ...eb, ...ec]), exact)).toBe(true);
-          expect(ab.entries).toBe(a.entries + b.entries);
-        }),
+        fc.property(
+          fc.array(entry, { maxLength: 30 }),
+          fc.array(entry, { maxLength: 30 }),
+          fc.array(entry, { maxLength: 30 }),
+          (ea, eb, ec) => {
+            const [a, b, c] = [build(kind, ea), build(kind, eb), build(kind, ec)];
+            const ab = a.add(b);
+            expect(sameContents(ab, b.add(a), exact)).toBe(true);
+            expect(sameContents(ab.add(c), a.add(b.add(c)), exact)).toBe(true);
+            // merging equals filling everything into one histogram
+            expect(sameContents(ab.add(c), build(kind, [...ea, ...eb, ...ec]), exact)).toBe(true);
+            expect(ab.entries).toBe(a.entries + b.entries);
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -115,26 +124,36 @@ describe('merge refusal names the difference', () => {
   });
   it('different kinds, names, flow, storage, dimensionality, categories', () => {
     const a = new Hist(new Regular(2, 0, 1, { name: 'x' }));
-    expect(() => a.add(new Hist(new Variable([0, 0.5, 1], { name: 'x' })))).toThrow("axis 0 'x': kinds differ (regular vs variable)");
+    expect(() => a.add(new Hist(new Variable([0, 0.5, 1], { name: 'x' })))).toThrow(
+      "axis 0 'x': kinds differ (regular vs variable)",
+    );
     expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'y' })))).toThrow("axis 0 'x': names differ ('x' vs 'y')");
     expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'x', underflow: false })))).toThrow(
       "axis 0 'x': flow bins differ (underflow+overflow vs overflow only)",
     );
-    expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'x' }), { storage: new Weight() }))).toThrow('storages differ (double vs weight)');
-    expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'x' }), new Regular(2, 0, 1)))).toThrow('axis counts differ (1 vs 2)');
+    expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'x' }), { storage: new Weight() }))).toThrow(
+      'storages differ (double vs weight)',
+    );
+    expect(() => a.add(new Hist(new Regular(2, 0, 1, { name: 'x' }), new Regular(2, 0, 1)))).toThrow(
+      'axis counts differ (1 vs 2)',
+    );
     const c1 = new Hist(new StrCategory(['a', 'b'], { name: 'ds' }));
     const c2 = new Hist(new StrCategory(['a', 'c'], { name: 'ds' }));
     expect(() => c1.add(c2)).toThrow(`axis 0 'ds': categories differ (categories ["a", "b"] vs categories ["a", "c"])`);
-    expect(() => new Hist(new Regular(2, 0, 1, { name: 'x', label: 'p_T' })).add(new Hist(new Regular(2, 0, 1, { name: 'x', label: 'pT' })))).toThrow(
-      "labels differ ('p_T' vs 'pT')",
-    );
+    expect(() =>
+      new Hist(new Regular(2, 0, 1, { name: 'x', label: 'p_T' })).add(
+        new Hist(new Regular(2, 0, 1, { name: 'x', label: 'pT' })),
+      ),
+    ).toThrow("labels differ ('p_T' vs 'pT')");
   });
 });
 
 describe('reductions', () => {
   // a 2-D histogram with known contents: x in 4 bins over [0,4), y in 3 bins over [0,3)
   function grid(): Hist {
-    const h = new Hist(new Regular(4, 0, 4, { name: 'x' }), new Regular(3, 0, 3, { name: 'y' }), { storage: new Weight() });
+    const h = new Hist(new Regular(4, 0, 4, { name: 'x' }), new Regular(3, 0, 3, { name: 'y' }), {
+      storage: new Weight(),
+    });
     const xs: number[] = [];
     const ys: number[] = [];
     const ws: number[] = [];
@@ -156,7 +175,9 @@ describe('reductions', () => {
       for (let y = -1; y <= 3; y++) s += cell(x, y);
       expect(px.values({ flow: true })[x + 1]).toBe(s);
     }
-    expect(Array.from(h.sumOver('x').values({ flow: true }))).toEqual(Array.from(h.project('y').values({ flow: true })));
+    expect(Array.from(h.sumOver('x').values({ flow: true }))).toEqual(
+      Array.from(h.project('y').values({ flow: true })),
+    );
     // transposed projection
     const yx = h.project('y', 'x');
     expect(yx.shape({ flow: true })).toEqual([5, 6]);
@@ -182,7 +203,9 @@ describe('reductions', () => {
     const r = h.rebin('x', 2);
     expect(Array.from(r.values({ flow: true }))).toEqual([v[0], v[1] + v[2], v[3] + v[4], v[5]]);
     expect(r.axes[0].kind === 'regular' && Array.from(r.axes[0].edges)).toEqual([0, 2, 4]);
-    expect(() => h.rebin('x', 3)).toThrow("axis 0 'x' has 4 bins, not divisible by rebin factor 3 — slice the axis to a multiple of the factor first");
+    expect(() => h.rebin('x', 3)).toThrow(
+      "axis 0 'x' has 4 bins, not divisible by rebin factor 3 — slice the axis to a multiple of the factor first",
+    );
   });
 
   it('sum integrates with or without flow; variances follow', () => {
@@ -206,7 +229,10 @@ describe('reductions', () => {
     const row = h.select('x', 2);
     expect(row.ndim).toBe(1);
     expect(Array.from(row.values({ flow: true }))).toEqual([-1, 0, 1, 2, 3].map((y) => cell(2, y)));
-    const c = new Hist(new StrCategory(['a', 'b'], { name: 'ds' }), new Regular(2, 0, 2)).fill(['a', 'b', 'b'], [0.5, 0.5, 1.5]);
+    const c = new Hist(new StrCategory(['a', 'b'], { name: 'ds' }), new Regular(2, 0, 2)).fill(
+      ['a', 'b', 'b'],
+      [0.5, 0.5, 1.5],
+    );
     expect(Array.from(c.select('ds', 'b').values())).toEqual([1, 1]);
     expect(() => c.select('ds', 'c')).toThrow(/has no category "c"/);
   });
@@ -218,6 +244,8 @@ describe('reductions', () => {
     h.variances({ flow: true })!.forEach((v, i) => expect(s.variances({ flow: true })![i]).toBe(v * 0.25));
     const d = new Hist(new Regular(2, 0, 2)).fill([0.5]);
     expect(d.scale(2).variances()).toBeNull();
-    expect(() => new Hist(new Regular(2, 0, 2), { storage: new Int64() }).scale(0.5)).toThrow(/Int64 storage can only be scaled by integers/);
+    expect(() => new Hist(new Regular(2, 0, 2), { storage: new Int64() }).scale(0.5)).toThrow(
+      /Int64 storage can only be scaled by integers/,
+    );
   });
 });

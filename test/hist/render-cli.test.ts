@@ -15,9 +15,30 @@ afterAll(async () => {
 it('writes slide-ready figures: data over the stacked simulation, ratio panel, labels; colz for 2-D maps', async () => {
   dir = await mkdtemp(join(tmpdir(), 'ristretto-figures-'));
   const ds = join(dir, 'ds.json');
-  await writeFile(ds, JSON.stringify({ SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } }, MC: { files: { [ROOT_FILE()]: 'Events' } } }));
+  await writeFile(
+    ds,
+    JSON.stringify({
+      SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
+      MC: { files: { [ROOT_FILE()]: 'Events' } },
+    }),
+  );
   const out = join(dir, 'out');
-  const args = [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'), '-o', out, '--format', 'json,svg,png', '--label', 'CMS Open Data', '--lumi', '11.6', '--sqrts', '8', '-q'];
+  const args = [
+    join(repoRoot, 'bin', 'run-analysis.mjs'),
+    ds,
+    join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'),
+    '-o',
+    out,
+    '--format',
+    'json,svg,png',
+    '--label',
+    'CMS Open Data',
+    '--lumi',
+    '11.6',
+    '--sqrts',
+    '8',
+    '-q',
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 240_000 });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
@@ -25,7 +46,9 @@ it('writes slide-ready figures: data over the stacked simulation, ratio panel, l
   // the data dataset as points, the other stacked, a ratio panel, the labels
   expect(stack).toContain('<g class="data"');
   expect(stack).toContain('<g class="ratio"');
-  expect(stack).toContain('<tspan font-weight="bold">CMS</tspan><tspan font-style="italic" font-size="16.5"> Open Data</tspan>');
+  expect(stack).toContain(
+    '<tspan font-weight="bold">CMS</tspan><tspan font-style="italic" font-size="16.5"> Open Data</tspan>',
+  );
   expect(stack).toMatch(/>11\.6 fb<tspan[^>]*>−1<\/tspan>.*\(8 TeV\)</);
   expect(stack).toMatch(/>MC<\/text>/);
   // the same file twice: data / simulation is exactly 1 in every filled bin → every ratio point on the line at 1

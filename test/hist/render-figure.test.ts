@@ -8,11 +8,18 @@ import { figurePNG, figureSVG, linePlotSVG, svgToPNGBundled } from '../../src/hi
 function bars(svg: string, cls: string): Array<{ x: number; top: number; bottom: number }> {
   const g = new RegExp(`<g class="${cls}"[^>]*><path d="([^"]*)"`).exec(svg);
   if (!g) throw new Error(`no group ${cls}`);
-  return [...g[1].matchAll(/M([\d.]+),([\d.]+)V([\d.]+)/g)].map((m) => ({ x: Number(m[1]), top: Number(m[2]), bottom: Number(m[3]) }));
+  return [...g[1].matchAll(/M([\d.]+),([\d.]+)V([\d.]+)/g)].map((m) => ({
+    x: Number(m[1]),
+    top: Number(m[2]),
+    bottom: Number(m[3]),
+  }));
 }
 function circles(svg: string, cls: string): Array<{ x: number; y: number }> {
   const g = new RegExp(`<g class="${cls}"[^>]*>(.*?)</g>`, 's').exec(svg);
-  return [...(g?.[1] ?? '').matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+  return [...(g?.[1] ?? '').matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => ({
+    x: Number(m[1]),
+    y: Number(m[2]),
+  }));
 }
 const texts = (svg: string) => [...svg.matchAll(/<text [^>]*>(.*?)<\/text>/g)].map((m) => m[1].replace(/<[^>]+>/g, ''));
 
@@ -38,7 +45,10 @@ describe('figureSVG', () => {
   });
 
   const stackHist = () => {
-    const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(2, 80, 100, { name: 'mll', label: 'm_{#mu#mu} [GeV]' }));
+    const h = new Hist(
+      new StrCategory([], { name: 'dataset', growth: true }),
+      new Regular(2, 80, 100, { name: 'mll', label: 'm_{#mu#mu} [GeV]' }),
+    );
     h.fill('DY', Float64Array.from([...Array(6).fill(85), ...Array(8).fill(95)]));
     h.fill('t#bar{t}', Float64Array.from([...Array(4).fill(85), ...Array(2).fill(95)]));
     h.fill('data', Float64Array.from([...Array(10).fill(85), ...Array(20).fill(95)]));
@@ -63,14 +73,26 @@ describe('figureSVG', () => {
     const ttbar = t.findIndex((x) => x === 'tt\u0305');
     expect(ttbar).toBeGreaterThan(t.indexOf('data'));
     expect(ttbar).toBeLessThan(t.indexOf('DY'));
-    expect(t).toEqual(expect.arrayContaining(['data', 'DY', 'Stat. unc.', 'CMS Open Data', '11.6 fb−1 (8 TeV)', 'Events / 10 GeV', 'Data / Sim.']));
+    expect(t).toEqual(
+      expect.arrayContaining([
+        'data',
+        'DY',
+        'Stat. unc.',
+        'CMS Open Data',
+        '11.6 fb−1 (8 TeV)',
+        'Events / 10 GeV',
+        'Data / Sim.',
+      ]),
+    );
     expect(svg).toContain('<tspan font-weight="bold">CMS</tspan><tspan font-style="italic"');
     expect(t.some((x) => x.includes('t\u0305'))).toBe(true); // #bar{t}
   });
 
   it('keeps the data below the legend and leaves no title band without labels', () => {
     const svg = figureSVG(stackHist(), { data: ['data'] });
-    const legendRows = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" font-size="15">(data|DY|t̄t|Stat\. unc\.)<\/text>/gu)].map((m) => Number(m[1]));
+    const legendRows = [
+      ...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" font-size="15">(data|DY|t̄t|Stat\. unc\.)<\/text>/gu),
+    ].map((m) => Number(m[1]));
     const legendBottom = Math.max(...legendRows);
     for (const p of circles(svg, 'data')) expect(p.y - 3.2).toBeGreaterThan(legendBottom);
     const frame = /<rect x="92" y="([\d.]+)"/.exec(svg);
@@ -94,7 +116,9 @@ describe('figureSVG', () => {
   it('puts integer ticks on small counts and 10^k ticks on log axes', () => {
     const h = new Hist(new Regular(4, 0, 4, { name: 'n' }));
     h.fill(Float64Array.of(1, 2, 2, 3, 3, 3));
-    const yLabels = [...figureSVG(h).matchAll(/<text x="86\.0" y="[\d.]+" font-size="15" text-anchor="end">([^<]*)<\/text>/g)].map((m) => m[1]);
+    const yLabels = [
+      ...figureSVG(h).matchAll(/<text x="86\.0" y="[\d.]+" font-size="15" text-anchor="end">([^<]*)<\/text>/g),
+    ].map((m) => m[1]);
     expect(yLabels.length).toBeGreaterThan(2);
     for (const l of yLabels) expect(l).toMatch(/^\d+$/);
     const big = new Hist(new Regular(2, 0, 2, { name: 'x' }));
@@ -104,7 +128,11 @@ describe('figureSVG', () => {
   });
 
   it('refuses what it cannot draw, saying what to do', () => {
-    const three = new Hist(new Regular(2, 0, 1, { name: 'a' }), new Regular(2, 0, 1, { name: 'b' }), new Regular(2, 0, 1, { name: 'c' }));
+    const three = new Hist(
+      new Regular(2, 0, 1, { name: 'a' }),
+      new Regular(2, 0, 1, { name: 'b' }),
+      new Regular(2, 0, 1, { name: 'c' }),
+    );
     expect(() => figureSVG(three)).toThrow(UnsupportedHistError);
     expect(() => figureSVG(three)).toThrow(/project onto one axis/);
     const cats = new Hist(new StrCategory(['a'], { name: 'c' }), new StrCategory(['u'], { name: 'd' }));
@@ -118,7 +146,9 @@ describe('figureSVG', () => {
     expect(Array.from(a.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     // text is drawn (the fonts loaded): a text-only SVG differs from an empty one
-    const withText = svgToPNGBundled('<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"><text x="2" y="15" font-family="DejaVu Sans" font-size="14">CMS</text></svg>');
+    const withText = svgToPNGBundled(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"><text x="2" y="15" font-family="DejaVu Sans" font-size="14">CMS</text></svg>',
+    );
     const empty = svgToPNGBundled('<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"></svg>');
     expect(Buffer.from(withText).equals(Buffer.from(empty))).toBe(false);
   });
@@ -144,7 +174,10 @@ describe('linePlotSVG', () => {
     const box = { x0: Math.min(...xs), x1: Math.max(...xs) + 100, y0: Math.min(...ys) - 10, y1: Math.max(...ys) + 10 };
     const plotted = svg.replace(/<g class="legend">.*?<\/g>/s, '');
     expect(plotted.match(/<circle/g)).toHaveLength(5);
-    for (const c of [...plotted.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]))
+    for (const c of [...plotted.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ]))
       expect(c[0] >= box.x0 && c[0] <= box.x1 && c[1] >= box.y0 && c[1] <= box.y1).toBe(false);
   });
 });

@@ -1,15 +1,7 @@
 /// <reference path="../../src/types/jsroot-vendor.d.ts" />
 import { describe, expect, it } from 'vitest';
 import { parse } from '#jsroot/core';
-import {
-  Hist,
-  Mean,
-  Regular,
-  StrCategory,
-  Variable,
-  Weight,
-  UnsupportedHistError,
-} from '../../src/hist/index.ts';
+import { Hist, Mean, Regular, StrCategory, Variable, Weight, UnsupportedHistError } from '../../src/hist/index.ts';
 import { toROOT, toROOTJSON } from '../../src/hist/render.ts';
 import { linspace, naiveBin, rng } from './naive.ts';
 
@@ -24,11 +16,20 @@ describe('ROOT histogram objects', () => {
     const x = Float64Array.from({ length: 5000 }, () => -20 + 240 * r());
     x[3] = NaN;
     const w = Float64Array.from(x, () => 0.5 + r());
-    const h = new Hist(new Regular(100, 0, 200, { name: 'pt', label: 'p_{T} [GeV]' }), { storage: new Weight(), name: 'jet_pt', label: 'Jet p_{T}' });
+    const h = new Hist(new Regular(100, 0, 200, { name: 'pt', label: 'p_{T} [GeV]' }), {
+      storage: new Weight(),
+      name: 'jet_pt',
+      label: 'Jet p_{T}',
+    });
     h.fill(x, { weight: w });
     const th = toROOT(h, { valueTitle: 'Jets' });
     expect(th._typename).toBe('TH1D');
-    expect([th.fName, th.fTitle, th.fXaxis.fTitle, th.fYaxis.fTitle]).toEqual(['jet_pt', 'Jet p_{T}', 'p_{T} [GeV]', 'Jets']);
+    expect([th.fName, th.fTitle, th.fXaxis.fTitle, th.fYaxis.fTitle]).toEqual([
+      'jet_pt',
+      'Jet p_{T}',
+      'p_{T} [GeV]',
+      'Jets',
+    ]);
     expect([th.fXaxis.fNbins, th.fXaxis.fXmin, th.fXaxis.fXmax, th.fXaxis.fXbins.length]).toEqual([100, 0, 200, 0]);
     const sumw = new Array<number>(102).fill(0);
     const sumw2 = new Array<number>(102).fill(0);
@@ -42,11 +43,17 @@ describe('ROOT histogram objects', () => {
     th.fSumw2.forEach((v, i) => expect(v).toBeCloseTo(sumw2[i], 9));
     expect(th.fEntries).toBe(5000);
     // fTsumw excludes the flow cells, as ROOT's
-    expect(th.fTsumw).toBeCloseTo(sumw.slice(1, 101).reduce((a, b) => a + b, 0), 8);
+    expect(th.fTsumw).toBeCloseTo(
+      sumw.slice(1, 101).reduce((a, b) => a + b, 0),
+      8,
+    );
   });
 
   it('TH2D with variable edges (fXbins), axes without underflow, labelled category bins', () => {
-    const h = new Hist(new Variable([0, 1, 3, 10], { name: 'm', label: 'm [GeV]', underflow: false }), new StrCategory(['e', 'mu'], { name: 'flavour' }));
+    const h = new Hist(
+      new Variable([0, 1, 3, 10], { name: 'm', label: 'm [GeV]', underflow: false }),
+      new StrCategory(['e', 'mu'], { name: 'flavour' }),
+    );
     const m = [0.5, 2, 2, 50, -1, 5];
     const f = ['e', 'mu', 'mu', 'e', 'e', 'tau'];
     h.fill(m, f);
@@ -69,7 +76,12 @@ describe('ROOT histogram objects', () => {
   });
 
   it('ROOT JSON reads back through jsroot with the same bins', () => {
-    const h = new Hist(new Regular(4, 0, 4, { name: 'x' }), new Regular(2, 0, 2, { name: 'y' }), new Regular(2, 0, 2, { name: 'z' }), { storage: new Weight() });
+    const h = new Hist(
+      new Regular(4, 0, 4, { name: 'x' }),
+      new Regular(2, 0, 2, { name: 'y' }),
+      new Regular(2, 0, 2, { name: 'z' }),
+      { storage: new Weight() },
+    );
     h.fill([0.5, 3.5, 5], [1.5, 0.5, 0.5], [0.5, 1.5, 1.5], { weight: [1, 2, 3] });
     const json = toROOTJSON(h);
     const back = parse(json) as { _typename: string; fArray: number[]; fSumw2: number[]; fEntries: number };
@@ -86,6 +98,8 @@ describe('ROOT histogram objects', () => {
   it('refuses what ROOT histograms cannot hold', () => {
     expect(() => toROOT(new Hist(new Regular(2, 0, 1), { storage: new Mean() }))).toThrow(UnsupportedHistError);
     const four = new Hist(new Regular(2, 0, 1), new Regular(2, 0, 1), new Regular(2, 0, 1), new Regular(2, 0, 1));
-    expect(() => toROOT(four)).toThrow('ROOT histograms have 1 to 3 axes, this one has 4 — project onto at most three axes first');
+    expect(() => toROOT(four)).toThrow(
+      'ROOT histograms have 1 to 3 axes, this one has 4 — project onto at most three axes first',
+    );
   });
 });

@@ -58,13 +58,18 @@ const storages: Record<string, () => Storage> = {
 function filled(axisKind: keyof ReturnType<typeof axes>, storage: string): Hist {
   const a = axes()[axisKind];
   const second = new Regular(3, 0, 3, { name: 'y' });
-  const h = new Hist(a, second, { storage: storages[storage](), name: `${axisKind}_${storage}`, label: 'test', metadata: { year: 2012 } });
+  const h = new Hist(a, second, {
+    storage: storages[storage](),
+    name: `${axisKind}_${storage}`,
+    label: 'test',
+    metadata: { year: 2012 },
+  });
   const n = 50;
   const first =
     a.kind === 'str_category'
       ? Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3])
-      : Array.from({ length: n }, (_, i) => (a.kind === 'int_category' ? [11, 13, 22][i % 3] : (i * 7.3) % 12 - 1.5));
-  const y = Array.from({ length: n }, (_, i) => (i * 1.7) % 4 - 0.5);
+      : Array.from({ length: n }, (_, i) => (a.kind === 'int_category' ? [11, 13, 22][i % 3] : ((i * 7.3) % 12) - 1.5));
+  const y = Array.from({ length: n }, (_, i) => ((i * 1.7) % 4) - 0.5);
   const opts: { weight?: number[]; sample?: number[] } = {};
   if (storage !== 'int64') opts.weight = y.map((_, i) => 1 + (i % 4));
   if (storage === 'mean' || storage === 'weighted_mean') opts.sample = y.map((_, i) => (i % 5) * 1.5);
@@ -74,8 +79,10 @@ function filled(axisKind: keyof ReturnType<typeof axes>, storage: string): Hist 
 
 describe('UHI JSON validates against the shared schema', () => {
   it('the validator accepts the schema examples and rejects the invalid ones', () => {
-    for (const f of readdirSync(join(schemaDir, 'valid'))) expect(valid(parseUHI(readFileSync(join(schemaDir, 'valid', f), 'utf8')))).toBe(true);
-    for (const f of readdirSync(join(schemaDir, 'invalid'))) expect(validate(JSON.parse(readFileSync(join(schemaDir, 'invalid', f), 'utf8')))).toBe(false);
+    for (const f of readdirSync(join(schemaDir, 'valid')))
+      expect(valid(parseUHI(readFileSync(join(schemaDir, 'valid', f), 'utf8')))).toBe(true);
+    for (const f of readdirSync(join(schemaDir, 'invalid')))
+      expect(validate(JSON.parse(readFileSync(join(schemaDir, 'invalid', f), 'utf8')))).toBe(false);
   });
 
   for (const axisKind of Object.keys(axes()) as (keyof ReturnType<typeof axes>)[])
@@ -99,14 +106,21 @@ describe('UHI JSON validates against the shared schema', () => {
           const b = back.field(f);
           // profiles rebuild Σ(x-mean)² from the variance: equal up to rounding
           const exact = !f.includes('deltas');
-          a.forEach((v, i) => (exact ? expect(b[i]).toBe(v) : expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v)))));
+          a.forEach((v, i) =>
+            exact
+              ? expect(b[i]).toBe(v)
+              : expect(Math.abs(b[i] - v)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(v))),
+          );
         }
       });
 });
 
 describe('UHI shape and conventions', () => {
   it('dense values carry flow bins, nested per axis, first axis outermost', () => {
-    const h = new Hist(new Regular(2, 0, 2, { name: 'x' }), new StrCategory(['a', 'b', 'c'], { name: 'c', overflow: false }));
+    const h = new Hist(
+      new Regular(2, 0, 2, { name: 'x' }),
+      new StrCategory(['a', 'b', 'c'], { name: 'c', overflow: false }),
+    );
     h.fill([-1, 0.5, 0.5, 1.5, 3], ['a', 'b', 'b', 'c', 'a']);
     const u = toUHI(h);
     expect(u.storage).toEqual({
@@ -118,16 +132,39 @@ describe('UHI shape and conventions', () => {
         [1, 0, 0],
       ],
     });
-    expect(u.axes[0]).toEqual({ type: 'regular', lower: 0, upper: 2, bins: 2, underflow: true, overflow: true, circular: false, metadata: { name: 'x' } });
-    expect(u.axes[1]).toEqual({ type: 'category_str', categories: ['a', 'b', 'c'], flow: false, metadata: { name: 'c' } });
+    expect(u.axes[0]).toEqual({
+      type: 'regular',
+      lower: 0,
+      upper: 2,
+      bins: 2,
+      underflow: true,
+      overflow: true,
+      circular: false,
+      metadata: { name: 'x' },
+    });
+    expect(u.axes[1]).toEqual({
+      type: 'category_str',
+      categories: ['a', 'b', 'c'],
+      flow: false,
+      metadata: { name: 'c' },
+    });
   });
 
   it('Integer and log axes carry boost-histogram writer_info; weights map to weighted/values/variances', () => {
     const h = new Hist(new Integer(0, 3), new Regular(2, 1, 100, { transform: 'log' }), { storage: new Weight() });
     h.fill(1, 20, { weight: 3 });
     const u = toUHI(h);
-    expect(u.axes[0]).toMatchObject({ type: 'regular', lower: 0, upper: 3, bins: 3, writer_info: { 'boost-histogram': { orig_type: 'Integer' } } });
-    expect(u.axes[1]).toMatchObject({ type: 'variable', writer_info: { 'boost-histogram': { transform: 'log', bins: 2, lower: 1, upper: 100 } } });
+    expect(u.axes[0]).toMatchObject({
+      type: 'regular',
+      lower: 0,
+      upper: 3,
+      bins: 3,
+      writer_info: { 'boost-histogram': { orig_type: 'Integer' } },
+    });
+    expect(u.axes[1]).toMatchObject({
+      type: 'variable',
+      writer_info: { 'boost-histogram': { transform: 'log', bins: 2, lower: 1, upper: 100 } },
+    });
     expect(u.storage.type).toBe('weighted');
     const s = u.storage as { values: number[][]; variances: number[][] };
     expect(s.values[2][2]).toBe(3); // x=1 → local 2 (underflow first); 20 → second bin, local 2
@@ -149,7 +186,13 @@ describe('UHI shape and conventions', () => {
     expect(reg['one'].storage.kind).toBe('int64');
     expect(Array.from(reg['two'].values({ flow: true }))).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const empty = read('empty_storage.json');
-    expect(Object.values(empty).map((h) => h.storage.kind)).toEqual(['int64', 'double', 'weight', 'mean', 'weighted_mean']);
+    expect(Object.values(empty).map((h) => h.storage.kind)).toEqual([
+      'int64',
+      'double',
+      'weight',
+      'mean',
+      'weighted_mean',
+    ]);
     expect(empty['empty_weighted'].sum({ flow: true }).value).toBe(0);
     expect(read('noaxes.json')['one'].sum().value).toBe(1);
     const mean = read('mean.json');
@@ -169,12 +212,18 @@ describe('UHI shape and conventions', () => {
 
   it('rejects what it cannot rebuild, saying what to do', () => {
     expect(() => fromUHI({ axes: [], storage: { type: 'bogus' } })).toThrow(/unknown UHI storage type "bogus"/);
-    expect(() => fromUHI({ axes: [{ type: 'regular', lower: 0, upper: 1, bins: 2, underflow: true, overflow: true, circular: true }], storage: { type: 'double' } })).toThrow(
-      /circular axes are not supported/,
-    );
-    expect(() => fromUHI({ axes: [{ type: 'regular', lower: 0, upper: 1, bins: 2, underflow: true, overflow: true, circular: false }], storage: { type: 'double', values: [1, 2] } })).toThrow(
-      "storage 'values': axis 0 has 2 entries, expected 4 (flow bins included)",
-    );
+    expect(() =>
+      fromUHI({
+        axes: [{ type: 'regular', lower: 0, upper: 1, bins: 2, underflow: true, overflow: true, circular: true }],
+        storage: { type: 'double' },
+      }),
+    ).toThrow(/circular axes are not supported/);
+    expect(() =>
+      fromUHI({
+        axes: [{ type: 'regular', lower: 0, upper: 1, bins: 2, underflow: true, overflow: true, circular: false }],
+        storage: { type: 'double', values: [1, 2] },
+      }),
+    ).toThrow("storage 'values': axis 0 has 2 entries, expected 4 (flow bins included)");
     expect(() => fromUHI({ one: {} })).toThrow(/fromUHIDocument/);
   });
 });
@@ -194,8 +243,15 @@ describe('binary form', () => {
         const back = binaryDecoder(h.binaryTag)(JSON.parse(JSON.stringify(header)), moved) as Hist;
         expect(back).toBeInstanceOf(Hist);
         expect(back.incompatibility(h)).toBeNull();
-        expect([back.entries, back.varianceKnown, back.name, back.label, back.metadata]).toEqual([h.entries, h.varianceKnown, h.name, h.label, h.metadata]);
-        for (const f of h.storage.fields) expect(Buffer.from(back.field(f).buffer).equals(Buffer.from(h.field(f).buffer))).toBe(true);
+        expect([back.entries, back.varianceKnown, back.name, back.label, back.metadata]).toEqual([
+          h.entries,
+          h.varianceKnown,
+          h.name,
+          h.label,
+          h.metadata,
+        ]);
+        for (const f of h.storage.fields)
+          expect(Buffer.from(back.field(f).buffer).equals(Buffer.from(h.field(f).buffer))).toBe(true);
         // the decoded histogram merges with the original
         expect(back.add(h).sum({ flow: true }).count).toBeGreaterThan(0);
       }
@@ -204,6 +260,8 @@ describe('binary form', () => {
   it('refuses buffers of the wrong size', () => {
     const h = new Hist(new Regular(3, 0, 1));
     const { header } = h.toBinaryParts();
-    expect(() => Hist.fromBinaryParts(header, [new Float64Array(4)])).toThrow('buffer 0 has 32 bytes, expected 40 (5 bins)');
+    expect(() => Hist.fromBinaryParts(header, [new Float64Array(4)])).toThrow(
+      'buffer 0 has 32 bytes, expected 40 (5 bins)',
+    );
   });
 });

@@ -14,9 +14,19 @@ const dir = mkdtempSync(join(tmpdir(), 'ristretto-arrow-damage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('damaged Arrow IPC metadata', () => {
-  it('every footer byte flipped: values or a typed error naming the file, never a hang or a RangeError', { timeout: 60_000 }, async () => {
+  it('every footer byte flipped: values or a typed error naming the file, never a hang or a RangeError', {
+    timeout: 60_000,
+  }, async () => {
     const file = join(dir, 'small.arrow');
-    await writeArrowIPC({ Jet_pt: { offsets: new Int32Array([0, 2, 2, 3]), content: new Float32Array([1, 2, 3]) }, nJet: new Int32Array([2, 0, 1]), MET_pt: new Float64Array([4, 5, 6]) }, file, { dtypes: { nJet: 'int32' } });
+    await writeArrowIPC(
+      {
+        Jet_pt: { offsets: new Int32Array([0, 2, 2, 3]), content: new Float32Array([1, 2, 3]) },
+        nJet: new Int32Array([2, 0, 1]),
+        MET_pt: new Float64Array([4, 5, 6]),
+      },
+      file,
+      { dtypes: { nJet: 'int32' } },
+    );
     const pristine = new Uint8Array(readFileSync(file));
     const footer = new DataView(pristine.buffer).getInt32(pristine.length - 10, true); // ... footer, int32 length, "ARROW1"
     expect(footer).toBeGreaterThan(0);

@@ -52,7 +52,16 @@ describe('Arrow output types', () => {
       Muon_tight: { offsets: Int32Array.from([0, 2, 2, 3, 5]), content: Uint8Array.from([1, 0, 1, 1, 0]) },
       Muon_pt: { offsets: Int32Array.from([0, 2, 2, 3, 5]), content: Float32Array.from([10, 20, 30, 40, 50]) },
     };
-    await writeArrowIPC(cols, path, { dtypes: { event: 'uint64', delta: 'int64', pass: 'bool', Muon_id: 'int64', Muon_tight: 'bool', Muon_pt: 'float32' } });
+    await writeArrowIPC(cols, path, {
+      dtypes: {
+        event: 'uint64',
+        delta: 'int64',
+        pass: 'bool',
+        Muon_id: 'int64',
+        Muon_tight: 'bool',
+        Muon_pt: 'float32',
+      },
+    });
 
     expect(arrowTypes(path)).toEqual({
       event: 'uint64',
@@ -68,7 +77,12 @@ describe('Arrow output types', () => {
     expect(Array.from(t.getChild('delta')!.toArray() as BigInt64Array)).toEqual([BigInt(-big), -1n, 0n, 7n]);
     expect(t.getChild('pass')!.toArray().length).toBe(4);
     expect([...t.getChild('pass')!].map(Boolean)).toEqual([true, false, false, true]);
-    expect([...t.getChild('Muon_tight')!].map((l) => [...(l as Iterable<boolean>)])).toEqual([[true, false], [], [true], [true, false]]);
+    expect([...t.getChild('Muon_tight')!].map((l) => [...(l as Iterable<boolean>)])).toEqual([
+      [true, false],
+      [],
+      [true],
+      [true, false],
+    ]);
 
     // and back into Ristretto's in-memory form
     const r = await openArrow(path);
@@ -91,8 +105,12 @@ describe('Arrow output types', () => {
   });
 
   it('refuses a value an int64 column cannot hold, naming column and entry', async () => {
-    await expect(writeArrowIPC({ n: Float64Array.from([1, 2.5]) }, join(dir, 'bad.arrow'), { dtypes: { n: 'int64' } })).rejects.toThrow(/column n is declared int64 but entry 1 holds 2\.5/);
-    await expect(writeArrowIPC({ n: Float64Array.from([-1]) }, join(dir, 'bad2.arrow'), { dtypes: { n: 'uint64' } })).rejects.toThrow(/uint64 but entry 0 holds -1/);
+    await expect(
+      writeArrowIPC({ n: Float64Array.from([1, 2.5]) }, join(dir, 'bad.arrow'), { dtypes: { n: 'int64' } }),
+    ).rejects.toThrow(/column n is declared int64 but entry 1 holds 2\.5/);
+    await expect(
+      writeArrowIPC({ n: Float64Array.from([-1]) }, join(dir, 'bad2.arrow'), { dtypes: { n: 'uint64' } }),
+    ).rejects.toThrow(/uint64 but entry 0 holds -1/);
   });
 
   it('converting a NanoAOD ROOT file keeps uint64 event, uint32 run, bool triggers and bool lists', async () => {

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { tableFromIPC, tableToIPC, tableFromArrays } from 'apache-arrow';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ArrowColumnNotFoundError, ArrowFileWriter, ArrowRangeError, openArrow, writeArrowIPC } from '../../src/io/arrow/index.ts';
+import {
+  ArrowColumnNotFoundError,
+  ArrowFileWriter,
+  ArrowRangeError,
+  openArrow,
+  writeArrowIPC,
+} from '../../src/io/arrow/index.ts';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import type { Column, DType } from '../../src/io/reader.ts';
 import { columnEvents as events } from '../helpers/columns.ts';
@@ -24,14 +30,24 @@ describe('Arrow IPC', () => {
   it('round-trips every branch of the flat NanoAOD Parquet file exactly, dtypes included', async () => {
     const pq = await openParquet(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'));
     const infos = pq.branches();
-    const cols = await pq.read(infos.map((b) => b.name), 0, pq.numEntries);
+    const cols = await pq.read(
+      infos.map((b) => b.name),
+      0,
+      pq.numEntries,
+    );
     const dtypes: Record<string, DType> = Object.fromEntries(infos.map((b) => [b.name, b.dtype]));
     const path = join(dir, 'flat.arrow');
     await writeArrowIPC(cols, path, { dtypes });
     const r = await openArrow(path);
     expect(r.numEntries).toBe(1000);
-    expect(r.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch])).toEqual(infos.map((b) => [b.name, b.kind, b.dtype, b.countBranch]));
-    const back = await r.read(infos.map((b) => b.name), 0, 1000);
+    expect(r.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch])).toEqual(
+      infos.map((b) => [b.name, b.kind, b.dtype, b.countBranch]),
+    );
+    const back = await r.read(
+      infos.map((b) => b.name),
+      0,
+      1000,
+    );
     for (const b of infos) {
       expect(events(back[b.name]), b.name).toEqual(events(cols[b.name]));
       const want = isJagged(cols[b.name]) ? (cols[b.name] as { content: object }).content : cols[b.name];
@@ -45,7 +61,14 @@ describe('Arrow IPC', () => {
     const path = join(dir, 'views.arrow');
     const pt = Float32Array.from({ length: 20 }, (_, i) => i * 1.5);
     const offsets = Int32Array.from([0, 3, 3, 8, 20]);
-    await writeArrowIPC({ Jet_pt: { offsets, content: pt }, nJet: Int32Array.from([3, 0, 5, 12]), MET_pt: Float32Array.from([1, 2, 3, 4]) }, path);
+    await writeArrowIPC(
+      {
+        Jet_pt: { offsets, content: pt },
+        nJet: Int32Array.from([3, 0, 5, 12]),
+        MET_pt: Float32Array.from([1, 2, 3, 4]),
+      },
+      path,
+    );
     const fileSize = readFileSync(path).length;
     const r = await openArrow(path);
     const all = await r.read(['Jet_pt', 'MET_pt', 'nJet'], 0, 4);

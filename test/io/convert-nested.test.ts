@@ -19,7 +19,11 @@ import { plainOfColumn, type Plain } from './root/corpus-reference.ts';
 const dir = tempDir('convert-nested');
 
 const CASES = [
-  { file: 'uproot-stl_containers.root', tree: undefined, columns: ['string', 'tstring', 'vector_vector_int32', 'vector_set_int32'] },
+  {
+    file: 'uproot-stl_containers.root',
+    tree: undefined,
+    columns: ['string', 'tstring', 'vector_vector_int32', 'vector_set_int32'],
+  },
   { file: 'uproot-vectorVectorDouble.root', tree: undefined, columns: ['x'] },
   { file: 'uproot-sample-6.20.04-zlib.root', tree: 'sample', columns: ['str'] },
 ];
@@ -33,7 +37,8 @@ function plain(v: unknown): Plain {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'number' || typeof v === 'string') return v;
   if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object' && 'toArray' in v) return plain(Array.from((v as { toArray(): ArrayLike<unknown> }).toArray()));
+  if (v && typeof v === 'object' && 'toArray' in v)
+    return plain(Array.from((v as { toArray(): ArrayLike<unknown> }).toArray()));
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
   throw new Error(`unexpected value ${String(v)}`);
 }
@@ -55,7 +60,9 @@ describe.each(CASES)('$file: strings and lists of lists to Parquet and Arrow', (
       const conn = await inst.connect();
       try {
         for (const c of columns) {
-          const rows = (await conn.runAndReadAll(`SELECT "${c}" FROM '${pq}'`)).getRows().map((r) => plain(r[0] && typeof r[0] === 'object' && 'items' in r[0] ? deep(r[0]) : r[0]));
+          const rows = (await conn.runAndReadAll(`SELECT "${c}" FROM '${pq}'`))
+            .getRows()
+            .map((r) => plain(r[0] && typeof r[0] === 'object' && 'items' in r[0] ? deep(r[0]) : r[0]));
           expect(rows, `${c} via DuckDB`).toEqual(expected(want[c], kinds.get(c)!));
         }
       } finally {
@@ -76,6 +83,6 @@ describe.each(CASES)('$file: strings and lists of lists to Parquet and Arrow', (
 
 /** DuckDB's list values ({ items: [...] }) as nested arrays. */
 function deep(v: unknown): unknown {
-  if (v && typeof v === 'object' && 'items' in v) return ((v as { items: unknown[] }).items).map(deep);
+  if (v && typeof v === 'object' && 'items' in v) return (v as { items: unknown[] }).items.map(deep);
   return v;
 }

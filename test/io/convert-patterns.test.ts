@@ -32,7 +32,9 @@ describe('branch patterns', () => {
       }
     })();
     expect(e).toBeInstanceOf(ConvertError);
-    expect(e!.message).toMatch(/pattern 'muon_\*' matches no branch; closest: Muon_pt, Muon_eta — names are case-sensitive$/);
+    expect(e!.message).toMatch(
+      /pattern 'muon_\*' matches no branch; closest: Muon_pt, Muon_eta — names are case-sensitive$/,
+    );
     expect(() => expandBranchPatterns(['Muonn_*'], names)).toThrow(/closest: .*Muon_/);
   });
 
@@ -40,10 +42,15 @@ describe('branch patterns', () => {
     const r = await openRoot(ROOT);
     const out = join(dir, 'muons.parquet');
     const res = await convert(r, out, { branches: ['Muon_*', 'MET_pt'], entryStop: 100 });
-    const muon = r.branches().filter((b) => b.name.startsWith('Muon_')).map((b) => b.name);
+    const muon = r
+      .branches()
+      .filter((b) => b.name.startsWith('Muon_'))
+      .map((b) => b.name);
     expect(muon.length).toBeGreaterThan(10);
     expect(res.branches).toEqual(['nMuon', ...muon, 'MET_pt']);
-    await expect(convert(r, join(dir, 'none.parquet'), { branches: ['Muon_*', 'Moun_*'] })).rejects.toThrow(/'Moun_\*' matches no branch in tree 'Events' of .*; closest: /);
+    await expect(convert(r, join(dir, 'none.parquet'), { branches: ['Muon_*', 'Moun_*'] })).rejects.toThrow(
+      /'Moun_\*' matches no branch in tree 'Events' of .*; closest: /,
+    );
     expect(existsSync(join(dir, 'none.parquet'))).toBe(false);
     await r.close();
   });
@@ -51,7 +58,11 @@ describe('branch patterns', () => {
   it('ristretto convert --branches with a wildcard, and its error', async () => {
     const bin = join(repoRoot, 'bin', 'ristretto.mjs');
     const out = join(dir, 'cli.arrow');
-    const ok = spawnSync(process.execPath, [bin, 'convert', ROOT, out, '--branches', 'Muon_p*,HLT_IsoMu2?', '--entries', '0:50'], { encoding: 'utf8' });
+    const ok = spawnSync(
+      process.execPath,
+      [bin, 'convert', ROOT, out, '--branches', 'Muon_p*,HLT_IsoMu2?', '--entries', '0:50'],
+      { encoding: 'utf8' },
+    );
     expect(ok.status, ok.stderr).toBe(0);
     const a = await openArrow(out);
     const root = await openRoot(ROOT);
@@ -63,7 +74,9 @@ describe('branch patterns', () => {
     expect(want).toContain('HLT_IsoMu24');
     expect(a.branches().map((b) => b.name)).toEqual(['nMuon', ...want]);
     expect(a.numEntries).toBe(50);
-    const bad = spawnSync(process.execPath, [bin, 'convert', ROOT, join(dir, 'bad.arrow'), '--branches', 'Moun_*'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [bin, 'convert', ROOT, join(dir, 'bad.arrow'), '--branches', 'Moun_*'], {
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/branch pattern 'Moun_\*' matches no branch .*closest: /);
   });

@@ -23,7 +23,14 @@ const NESTED = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet')
 const ROOT = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const dir = tempDir('convert');
 
-async function sameEvents(a: EventReader, b: EventReader, names: readonly string[], start: number, stop: number, offset = 0): Promise<string[]> {
+async function sameEvents(
+  a: EventReader,
+  b: EventReader,
+  names: readonly string[],
+  start: number,
+  stop: number,
+  offset = 0,
+): Promise<string[]> {
   const x = await a.read(names, start, stop);
   const y = await b.read(names, start - offset, stop - offset);
   return names.filter((n) => JSON.stringify(events(x[n])) !== JSON.stringify(events(y[n])));
@@ -53,7 +60,17 @@ describe('convert', () => {
       await convert(b, pqPath);
       const c = await openParquet(pqPath);
       const names = a.branches().map((x) => x.name);
-      expect(c.branches().map((x) => [x.name, x.kind, x.dtype, x.countBranch]).sort()).toEqual(a.branches().map((x) => [x.name, x.kind, x.dtype, x.countBranch]).sort());
+      expect(
+        c
+          .branches()
+          .map((x) => [x.name, x.kind, x.dtype, x.countBranch])
+          .sort(),
+      ).toEqual(
+        a
+          .branches()
+          .map((x) => [x.name, x.kind, x.dtype, x.countBranch])
+          .sort(),
+      );
       expect(await sameEvents(a, c, names, 0, 1000)).toEqual([]);
       await a.close();
       await b.close();
@@ -64,12 +81,22 @@ describe('convert', () => {
   it('DuckDB reads the Parquet output; its sums match a naive loop over the source rows', async () => {
     const out = join(dir, 'duck.parquet');
     const r = await openParquet(FLAT);
-    const res = await convert(r, out, { branches: ['Jet_pt', 'MET_pt', 'HLT_IsoMu24', 'event'], entryStart: 100, entryStop: 600, chunkSize: 128 });
+    const res = await convert(r, out, {
+      branches: ['Jet_pt', 'MET_pt', 'HLT_IsoMu24', 'event'],
+      entryStart: 100,
+      entryStop: 600,
+      chunkSize: 128,
+    });
     expect(res.branches).toEqual(['nJet', 'Jet_pt', 'MET_pt', 'HLT_IsoMu24', 'event']);
     await r.close();
 
     const b = readFileSync(FLAT);
-    const rows = (await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), compressors, rowStart: 100, rowEnd: 600 })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({
+      file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength),
+      compressors,
+      rowStart: 100,
+      rowEnd: 600,
+    })) as Record<string, unknown>[];
     let nJet = 0;
     let jetPt = 0;
     let met = 0;
@@ -112,8 +139,18 @@ describe('convert', () => {
     expect(pq.boundaries()).toEqual([0, 1500, 3000, 4000]);
     expect(chunkEdges(root.boundaries(), 0, 4000, 1500)).toEqual([0, 1500, 3000, 4000]);
     expect(res.chunks).toBe(pq.boundaries().length - 1);
-    expect(pq.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch])).toEqual(root.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch]));
-    expect(await sameEvents(root, pq, root.branches().map((b) => b.name), 0, 4000)).toEqual([]);
+    expect(pq.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch])).toEqual(
+      root.branches().map((b) => [b.name, b.kind, b.dtype, b.countBranch]),
+    );
+    expect(
+      await sameEvents(
+        root,
+        pq,
+        root.branches().map((b) => b.name),
+        0,
+        4000,
+      ),
+    ).toEqual([]);
     await root.close();
     await pq.close();
   });
@@ -129,7 +166,9 @@ describe('convert', () => {
   it('rejects unknown formats, bad ranges and unknown branches without leaving output', async () => {
     const r = await openParquet(FLAT);
     await expect(convert(r, join(dir, 'x.csv'))).rejects.toBeInstanceOf(ConvertError);
-    await expect(convert(r, join(dir, 'x.parquet'), { entryStart: 10, entryStop: 5 })).rejects.toBeInstanceOf(ConvertError);
+    await expect(convert(r, join(dir, 'x.parquet'), { entryStart: 10, entryStop: 5 })).rejects.toBeInstanceOf(
+      ConvertError,
+    );
     const e = await convert(r, join(dir, 'y.parquet'), { branches: ['Jet_pT'] }).catch((x: unknown) => x);
     expect((e as Error).message).toContain('Jet_pt');
     expect(existsSync(join(dir, 'y.parquet'))).toBe(false);
@@ -140,13 +179,18 @@ describe('convert', () => {
 describe('ristretto convert', () => {
   const program = () => {
     const p = new Command('ristretto').exitOverride();
-    registerConvertCommand(p, (path, opts) => (path.endsWith('.root') ? openRoot(path, opts) : openParquet(path, opts)));
+    registerConvertCommand(p, (path, opts) =>
+      path.endsWith('.root') ? openRoot(path, opts) : openParquet(path, opts),
+    );
     return p;
   };
 
   it('writes the selected branches and entries, format from the extension', async () => {
     const out = join(dir, 'cli.feather');
-    await program().parseAsync(['convert', ROOT, out, '--branches', 'Muon_pt,MET_pt', '--entries', '10:20', '--treename', 'Events'], { from: 'user' });
+    await program().parseAsync(
+      ['convert', ROOT, out, '--branches', 'Muon_pt,MET_pt', '--entries', '10:20', '--treename', 'Events'],
+      { from: 'user' },
+    );
     const a = await openArrow(out);
     expect(a.numEntries).toBe(10);
     expect(a.branches().map((b) => b.name)).toEqual(['nMuon', 'Muon_pt', 'MET_pt']);
@@ -156,6 +200,8 @@ describe('ristretto convert', () => {
   });
 
   it('reports a malformed --entries as a ConvertError', async () => {
-    await expect(program().parseAsync(['convert', FLAT, join(dir, 'bad.parquet'), '--entries', '10-20'], { from: 'user' })).rejects.toBeInstanceOf(ConvertError);
+    await expect(
+      program().parseAsync(['convert', FLAT, join(dir, 'bad.parquet'), '--entries', '10-20'], { from: 'user' }),
+    ).rejects.toBeInstanceOf(ConvertError);
   });
 });

@@ -43,7 +43,6 @@ const COPIES = Number(process.env.RISTRETTO_DAMAGE_COPIES ?? 20);
 const tmp = mkdtempSync(join(tmpdir(), 'ristretto-damage-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-
 type Region = readonly [number, number];
 /** Named sets of byte ranges; `structural` ones must give "typed error or identical". */
 interface Regions {
@@ -124,7 +123,10 @@ function parquetRegions(b: Uint8Array): Regions {
   for (const rg of md.row_groups) {
     for (const c of rg.columns) {
       const m = c.meta_data!;
-      const dict = m.dictionary_page_offset !== undefined && m.dictionary_page_offset > 0n ? Number(m.dictionary_page_offset) : Infinity;
+      const dict =
+        m.dictionary_page_offset !== undefined && m.dictionary_page_offset > 0n
+          ? Number(m.dictionary_page_offset)
+          : Infinity;
       const start = Math.min(dict, Number(m.data_page_offset));
       const end = start + Number(m.total_compressed_size);
       const r = { view, offset: start };
@@ -206,7 +208,11 @@ function sameColumn(a: AnyColumn, b: AnyColumn): boolean {
 type Open = (path: string) => Promise<EventReader>;
 
 /** Read `names` in batches; each batch's values or its error. */
-async function readBatches(reader: EventReader, names: readonly string[], batch: number): Promise<({ columns: Record<string, Column> } | { error: unknown })[]> {
+async function readBatches(
+  reader: EventReader,
+  names: readonly string[],
+  batch: number,
+): Promise<({ columns: Record<string, Column> } | { error: unknown })[]> {
   const out: ({ columns: Record<string, Column> } | { error: unknown })[] = [];
   for (let i = 0; i < names.length; i += batch) {
     const some = names.slice(i, i + batch);
@@ -228,19 +234,36 @@ interface Tally {
 const totals: Record<string, Tally> = {};
 
 function typedFor(e: unknown, file: string): string | undefined {
-  if (!(e instanceof RistrettoError)) return `untyped ${(e as Error)?.name}: ${(e as Error)?.message}\n${(e as Error)?.stack?.split('\n').slice(0, 4).join('\n')}`;
+  if (!(e instanceof RistrettoError))
+    return `untyped ${(e as Error)?.name}: ${(e as Error)?.message}\n${(e as Error)?.stack?.split('\n').slice(0, 4).join('\n')}`;
   if (!e.message.includes(basename(file))) return `typed ${e.name} without the file name: ${e.message}`;
   return undefined;
 }
 
-async function fuzzFile(label: string, path: string, open: Open, regionsOf: (b: Uint8Array) => Regions, seed: number, batch: number): Promise<string[]> {
+async function fuzzFile(
+  label: string,
+  path: string,
+  open: Open,
+  regionsOf: (b: Uint8Array) => Regions,
+  seed: number,
+  batch: number,
+): Promise<string[]> {
   const pristine = new Uint8Array(readFileSync(path));
   const reader = await open(path);
   // Readable branches: those the pristine file reads (unsupported types are refused there too).
   const names: string[] = [];
   const ref = new Map<string, Column>();
-  for (const [i, res] of (await readBatches(reader, reader.branches().filter((b) => !b.duplicate).map((b) => b.name), 1)).entries()) {
-    if ('columns' in res) for (const [k, v] of Object.entries(res.columns)) (names.push(k), ref.set(k, v));
+  for (const [i, res] of (
+    await readBatches(
+      reader,
+      reader
+        .branches()
+        .filter((b) => !b.duplicate)
+        .map((b) => b.name),
+      1,
+    )
+  ).entries()) {
+    if ('columns' in res) for (const [k, v] of Object.entries(res.columns)) names.push(k), ref.set(k, v);
     void i;
   }
   const numEntries = reader.numEntries;
@@ -323,7 +346,12 @@ const ROOT_FILES = [
     'uproot-vectorVectorDouble.root',
   ].map((f) => `root-corpus/${f}`),
 ];
-const PARQUET_FILES = ['Run2012B_SingleMu-1000.parquet', 'Run2012B_SingleMu-restructured-1000.parquet', 'nano_dimuon.parquet', 'nano_dy.parquet'];
+const PARQUET_FILES = [
+  'Run2012B_SingleMu-1000.parquet',
+  'Run2012B_SingleMu-restructured-1000.parquet',
+  'nano_dimuon.parquet',
+  'nano_dy.parquet',
+];
 
 /** Debugging aids: RISTRETTO_DAMAGE_COPIES=n, RISTRETTO_DAMAGE_ONLY=regex of file names, RISTRETTO_DAMAGE_LOG=1. */
 const ONLY = process.env.RISTRETTO_DAMAGE_ONLY ? new RegExp(process.env.RISTRETTO_DAMAGE_ONLY) : undefined;
@@ -333,13 +361,19 @@ const openRootQuiet: Open = (p) => openRoot(p, { warnDuplicates: false });
 describe('damaged copies of the shared files: typed error or identical result', () => {
   it('ROOT files', { timeout: TIMEOUT }, async () => {
     const problems: string[] = [];
-    for (const [k, f] of ROOT_FILES.entries()) if (!ONLY || ONLY.test(f)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openRootQuiet, rootRegions, 1000 + k, 200)));
+    for (const [k, f] of ROOT_FILES.entries())
+      if (!ONLY || ONLY.test(f))
+        problems.push(...(await fuzzFile(f, sharedPath('data', f), openRootQuiet, rootRegions, 1000 + k, 200)));
     expect(problems).toEqual([]);
   });
 
-  it('Parquet files, and a copy written by Ristretto (DATA_PAGE_V2: levels stored uncompressed)', { timeout: TIMEOUT }, async () => {
+  it('Parquet files, and a copy written by Ristretto (DATA_PAGE_V2: levels stored uncompressed)', {
+    timeout: TIMEOUT,
+  }, async () => {
     const problems: string[] = [];
-    for (const [k, f] of PARQUET_FILES.entries()) if (!ONLY || ONLY.test(f)) problems.push(...(await fuzzFile(f, sharedPath('data', f), openParquet, parquetRegions, 2000 + k, 400)));
+    for (const [k, f] of PARQUET_FILES.entries())
+      if (!ONLY || ONLY.test(f))
+        problems.push(...(await fuzzFile(f, sharedPath('data', f), openParquet, parquetRegions, 2000 + k, 400)));
     // Our writer's pages keep levels outside the compressed data, so level damage can be aimed at.
     const src = await openParquet(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'));
     const cols = await src.read(
@@ -368,7 +402,10 @@ describe('damaged copies of the shared files: typed error or identical result', 
     ];
     const jet = (k: string) => cols[`Jet_${k}`] as Jagged;
     const rows = (cols.MET_pt as Float32Array).length;
-    const met = Array.from({ length: rows }, (_, i) => ({ pt: (cols.MET_pt as Float32Array)[i], phi: (cols.MET_phi as Float32Array)[i] }));
+    const met = Array.from({ length: rows }, (_, i) => ({
+      pt: (cols.MET_pt as Float32Array)[i],
+      phi: (cols.MET_phi as Float32Array)[i],
+    }));
     const jets = Array.from({ length: rows }, (_, i) =>
       Array.from({ length: jet('pt').offsets[i + 1] - jet('pt').offsets[i] }, (_, k) => {
         const d = jet('pt').offsets[i] + k;
@@ -376,18 +413,31 @@ describe('damaged copies of the shared files: typed error or identical result', 
       }),
     );
     const nested = join(tmp, 'written-nested.parquet');
-    parquetWriteFile({ filename: nested, schema, columnData: [{ name: 'MET', data: met }, { name: 'Jet', data: jets }] });
+    parquetWriteFile({
+      filename: nested,
+      schema,
+      columnData: [
+        { name: 'MET', data: met },
+        { name: 'Jet', data: jets },
+      ],
+    });
     problems.push(...(await fuzzFile('written-nested.parquet', nested, openParquet, parquetRegions, 3500, 400)));
     expect(problems).toEqual([]);
   });
 
-  it('RNTuple: every byte is covered by a checksum (xxhash3 of envelopes and pages), so flips anywhere are asserted', { timeout: TIMEOUT }, async () => {
+  it('RNTuple: every byte is covered by a checksum (xxhash3 of envelopes and pages), so flips anywhere are asserted', {
+    timeout: TIMEOUT,
+  }, async () => {
     const f = 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root';
     const anywhere = (b: Uint8Array): Regions => ({ anywhere: { ranges: [[0, b.length]], structural: true } });
-    expect(await fuzzFile(f, sharedPath('data', f), (p) => openRoot(p, { rntuple: true }), anywhere, 5000, 400)).toEqual([]);
+    expect(
+      await fuzzFile(f, sharedPath('data', f), (p) => openRoot(p, { rntuple: true }), anywhere, 5000, 400),
+    ).toEqual([]);
   });
 
-  it('Arrow IPC (a copy written by Ristretto): truncation is caught, flips anywhere give no untyped error', { timeout: TIMEOUT }, async () => {
+  it('Arrow IPC (a copy written by Ristretto): truncation is caught, flips anywhere give no untyped error', {
+    timeout: TIMEOUT,
+  }, async () => {
     // Arrow IPC has no checksums and its buffers may legitimately sit anywhere in a message body, so a
     // flipped value or buffer offset can read as other valid values: only truncation is asserted
     // "typed error or identical"; for flips, the reader's offset and buffer-length checks must turn
@@ -408,6 +458,7 @@ describe('damaged copies of the shared files: typed error or identical result', 
 
   afterAll(() => {
     console.log('damage fuzz (copies / typed error / identical / silently different):');
-    for (const [f, t] of Object.entries(totals)) console.log(`  ${f}: ${t.copies} / ${t.typedErrors} / ${t.identical} / ${t.silent}`);
+    for (const [f, t] of Object.entries(totals))
+      console.log(`  ${f}: ${t.copies} / ${t.typedErrors} / ${t.identical} / ${t.silent}`);
   });
 });

@@ -27,10 +27,20 @@ const DUP = join(dir, 'dup.root');
 writeFileSync(DUP, Buffer.from(readFileSync(HZZ_RAW).toString('latin1').replaceAll('Jet_Py', 'Jet_Px'), 'latin1'));
 // nano_dimuon with Events renamed: two trees (Evxnts, Runs), none called Events
 const TWO = join(dir, 'two.root');
-writeFileSync(TWO, Buffer.from(readFileSync(sharedPath('data', 'nano_dimuon.root')).toString('latin1').replaceAll('Events', 'Evxnts'), 'latin1'));
+writeFileSync(
+  TWO,
+  Buffer.from(
+    readFileSync(sharedPath('data', 'nano_dimuon.root')).toString('latin1').replaceAll('Events', 'Evxnts'),
+    'latin1',
+  ),
+);
 
 function ls(...args: string[]) {
-  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'ls', ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, RISTRETTO_DEBUG: '' } });
+  return spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'ls', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, RISTRETTO_DEBUG: '' },
+  });
 }
 
 const byName = (bs: readonly LsBranch[]) => new Map(bs.map((b) => [b.name, b]));
@@ -48,7 +58,15 @@ describe('ls ROOT', () => {
     expect(t.branches.map((b) => b.name)).toEqual(reader.describe().map((d) => d.name));
     await reader.close();
     const b = byName(t.branches);
-    expect(b.get('Muon_pt')).toMatchObject({ type: 'var * float32', dtype: 'float32', kind: 'jagged', countBranch: 'nMuon', stored: 'Muon_pt[nMuon]/F', entries: 10000, readable: true });
+    expect(b.get('Muon_pt')).toMatchObject({
+      type: 'var * float32',
+      dtype: 'float32',
+      kind: 'jagged',
+      countBranch: 'nMuon',
+      stored: 'Muon_pt[nMuon]/F',
+      entries: 10000,
+      readable: true,
+    });
     expect(b.get('event')).toMatchObject({ type: 'uint64', stored: 'event/l' });
     expect(b.get('HLT_IsoMu24')).toMatchObject({ type: 'bool' });
     expect(b.get('nMuon')!.counterOf).toContain('Muon_pt');
@@ -71,7 +89,9 @@ describe('ls ROOT', () => {
     const raw = (await inspectFile(HZZ_RAW)).tree!;
     for (const b of raw.branches) expect(b.compressedBytes, b.name).toBe(b.uncompressedBytes);
     const zlib = (await inspectFile(sharedPath('data', 'uproot-HZZ-zlib.root'))).tree!;
-    expect(zlib.branches.map((b) => [b.name, b.type, b.uncompressedBytes])).toEqual(raw.branches.map((b) => [b.name, b.type, b.uncompressedBytes]));
+    expect(zlib.branches.map((b) => [b.name, b.type, b.uncompressedBytes])).toEqual(
+      raw.branches.map((b) => [b.name, b.type, b.uncompressedBytes]),
+    );
     expect(zlib.compressedBytes).toBeLessThan(raw.compressedBytes);
   });
 
@@ -113,7 +133,11 @@ describe('ls ROOT', () => {
   it('NanoAOD: types from the leaves (the branch title holds the documentation), leaf lists as columns', async () => {
     const t = (await inspectFile(sharedPath('data', 'nano_dimuon.root'))).tree!;
     const b = byName(t.branches);
-    expect(b.get('TrigObj_filterBits')).toMatchObject({ type: 'var * int32', stored: 'TrigObj_filterBits[nTrigObj]/I', countBranch: 'nTrigObj' });
+    expect(b.get('TrigObj_filterBits')).toMatchObject({
+      type: 'var * int32',
+      stored: 'TrigObj_filterBits[nTrigObj]/I',
+      countBranch: 'nTrigObj',
+    });
     expect(b.get('TrigObj_filterBits')!.title).toMatch(/^extra bits of associated information/);
     expect(b.get('run')).toMatchObject({ stored: 'run/i', type: 'uint32' });
     const leaves = (await inspectFile(sharedPath('data', 'root-corpus', 'uproot-leaflist.root'))).tree!.branches;
@@ -131,7 +155,12 @@ describe('ls ROOT', () => {
     expect(r.tree?.rntuple).toBe(true);
     expect(r.tree?.entries).toBe(1000);
     const pt = r.tree?.branches.find((b) => b.name === 'Muon_pt');
-    expect(pt).toMatchObject({ type: 'var * float32', countBranch: 'nMuon', readable: true, stored: 'ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]' });
+    expect(pt).toMatchObject({
+      type: 'var * float32',
+      countBranch: 'nMuon',
+      readable: true,
+      stored: 'ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]',
+    });
     expect(r.tree?.branches.find((b) => b.name === 'nMuon')?.counterOf).toHaveLength(5);
     const text = formatLs(r);
     expect(text).toContain('RNTuples: Events');
@@ -143,8 +172,12 @@ describe('ls ROOT', () => {
     const text = ls(SINGLEMU);
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^.*Run2012B_SingleMu_10000\.root: ROOT file, [\d.]+ MB\n/);
-    expect(text.stdout).toMatch(/tree Events: 10,000 entries, \d+ branches, [\d.]+ MB compressed, [\d.]+ MB uncompressed/);
-    expect(text.stdout).toMatch(/\nMuon_pt +var \* float32 +Muon_pt\[nMuon\]\/F +10000 +[\d.]+ kB +[\d.]+ kB +counts: nMuon\n/);
+    expect(text.stdout).toMatch(
+      /tree Events: 10,000 entries, \d+ branches, [\d.]+ MB compressed, [\d.]+ MB uncompressed/,
+    );
+    expect(text.stdout).toMatch(
+      /\nMuon_pt +var \* float32 +Muon_pt\[nMuon\]\/F +10000 +[\d.]+ kB +[\d.]+ kB +counts: nMuon\n/,
+    );
     expect(text.stdout).toMatch(/\ntotal +10000 /);
     const json = ls(SINGLEMU, '--json');
     expect(json.status, json.stderr).toBe(0);
@@ -161,7 +194,9 @@ describe('ls Parquet and Arrow', () => {
     expect(t.rowGroups!.reduce((s, g) => s + g.entries, 0)).toBe(1000);
     const reader = await openParquet(FLAT_PQ);
     const readable = t.branches.filter((b) => b.readable);
-    expect(readable.map((b) => [b.name, b.dtype, b.kind])).toEqual(reader.branches().map((b) => [b.name, b.dtype, b.kind]));
+    expect(readable.map((b) => [b.name, b.dtype, b.kind])).toEqual(
+      reader.branches().map((b) => [b.name, b.dtype, b.kind]),
+    );
     await reader.close();
     expect(byName(t.branches).get('Muon_pt')).toMatchObject({ type: 'var * float32', countBranch: 'nMuon' });
     expect(byName(t.branches).get('Muon_pt')!.stored).toMatch(/^Muon_pt\..*: FLOAT, repeated$/);
@@ -202,6 +237,8 @@ describe('ls Parquet and Arrow', () => {
   });
 
   it('unknown extensions are an LsError naming the formats', async () => {
-    await expect(inspectFile(join(dir, 'x.csv'))).rejects.toThrow(/ristretto ls reads \.root, \.parquet, \.arrow and \.feather/);
+    await expect(inspectFile(join(dir, 'x.csv'))).rejects.toThrow(
+      /ristretto ls reads \.root, \.parquet, \.arrow and \.feather/,
+    );
   });
 });

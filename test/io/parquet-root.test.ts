@@ -26,7 +26,10 @@ describe('ROOT vs Parquet (Run2012B_SingleMu, first 1000 events)', () => {
       for (const info of common) {
         const r = rootInfo.get(info.name)!;
         expect(info.kind, info.name).toBe(r.kind);
-        if (info.dtype !== r.dtype) expect(INTEGER.has(info.dtype) && INTEGER.has(r.dtype), `${info.name}: ${info.dtype} vs ${r.dtype}`).toBe(true);
+        if (info.dtype !== r.dtype)
+          expect(INTEGER.has(info.dtype) && INTEGER.has(r.dtype), `${info.name}: ${info.dtype} vs ${r.dtype}`).toBe(
+            true,
+          );
         const x = events(a[info.name]);
         const y = events(b[info.name]);
         if (JSON.stringify(x) !== JSON.stringify(y)) bad.push(info.name);

@@ -28,7 +28,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const jets = { offsets: new Int32Array([0, 2, 2, 5, 6]), content: new Float32Array([1, 2, 3, 4, 5, 6]) };
 
 /** The column chunk of `name` with a CRC-32 added to every page header (as a writer that sets them would). */
-function withCrcs(file: string, name: string): { bytes: Uint8Array; plain: Uint8Array; leaf: LeafColumn; meta: NonNullable<ReturnType<typeof parquetMetadata>['row_groups'][0]['columns'][0]['meta_data']>; rows: number } {
+function withCrcs(
+  file: string,
+  name: string,
+): {
+  bytes: Uint8Array;
+  plain: Uint8Array;
+  leaf: LeafColumn;
+  meta: NonNullable<ReturnType<typeof parquetMetadata>['row_groups'][0]['columns'][0]['meta_data']>;
+  rows: number;
+} {
   const buf = readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const md = parquetMetadata(ab);
@@ -58,7 +67,10 @@ function withCrcs(file: string, name: string): { bytes: Uint8Array; plain: Uint8
 describe('Parquet structure checks', () => {
   it('verifies page CRCs where the header carries one, and refuses a page that fails it', async () => {
     const file = join(dir, 'crc.parquet');
-    await writeParquet({ Jet_pt: jets, nJet: new Int32Array([2, 0, 3, 1]), MET_pt: new Float32Array([5, 6, 7, 8]) }, file);
+    await writeParquet(
+      { Jet_pt: jets, nJet: new Int32Array([2, 0, 3, 1]), MET_pt: new Float32Array([5, 6, 7, 8]) },
+      file,
+    );
     for (const name of ['Jet_pt', 'MET_pt']) {
       const c = withCrcs(file, name);
       expect(c.bytes.length).toBeGreaterThan(c.plain.length); // the CRC fields are there
@@ -92,11 +104,15 @@ describe('Parquet structure checks', () => {
     const ok = join(dir, 'counts-ok.parquet');
     await writeParquet({ Jet_pt: jets, nJet: new Int32Array([2, 0, 3, 1]) }, ok);
     const r2 = await openParquet(ok);
-    expect(Array.from(((await r2.read(['Jet_pt'], 1, 4)).Jet_pt as { offsets: Int32Array }).offsets)).toEqual([0, 0, 3, 4]);
+    expect(Array.from(((await r2.read(['Jet_pt'], 1, 4)).Jet_pt as { offsets: Int32Array }).offsets)).toEqual([
+      0, 0, 3, 4,
+    ]);
     await r2.close();
   });
 
-  it('every byte of a small nested-layout file flipped: values or a typed error, never a hang', { timeout: 60_000 }, async () => {
+  it('every byte of a small nested-layout file flipped: values or a typed error, never a hang', {
+    timeout: 60_000,
+  }, async () => {
     // Byte 438 ^ 1 of this file once made a schema num_children negative, and hyparquet's GeoParquet pass
     // (i += num_children) looped forever; every other byte is swept too.
     const f = (name: string) => ({ name, type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const });
@@ -109,7 +125,16 @@ describe('Parquet structure checks', () => {
       f('eta'),
     ];
     const file = join(dir, 'nested-small.parquet');
-    parquetWriteFile({ filename: file, schema, columnData: [{ name: 'Jet', data: Array.from({ length: 50 }, (_, i) => Array.from({ length: i % 4 }, (_, k) => ({ pt: i + k, eta: -k }))) }] });
+    parquetWriteFile({
+      filename: file,
+      schema,
+      columnData: [
+        {
+          name: 'Jet',
+          data: Array.from({ length: 50 }, (_, i) => Array.from({ length: i % 4 }, (_, k) => ({ pt: i + k, eta: -k }))),
+        },
+      ],
+    });
     const pristine = new Uint8Array(readFileSync(file));
     const copy = join(dir, 'nested-damaged.parquet');
     let typed = 0;
@@ -142,7 +167,11 @@ describe('Parquet structure checks', () => {
     });
     const state = createChunkState();
     try {
-      const err = await processChunk({ dataset: 'd', file, tree: 'Events', entryStart: 0, entryStop: 4, fileId: 'f' }, processor as Processor<unknown>, state).catch((e: unknown) => e);
+      const err = await processChunk(
+        { dataset: 'd', file, tree: 'Events', entryStart: 0, entryStop: 4, fileId: 'f' },
+        processor as Processor<unknown>,
+        state,
+      ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FileReadError);
       expect((err as Error).message).toMatch(/disagree with nJet/);
     } finally {

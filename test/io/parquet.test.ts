@@ -10,7 +10,12 @@ import { parquetMetadata, parquetReadObjects, parquetSchema, type SchemaElement 
 import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openParquet, ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError } from '../../src/io/parquet/index.ts';
+import {
+  openParquet,
+  ParquetColumnNotFoundError,
+  ParquetFormatError,
+  ParquetRangeError,
+} from '../../src/io/parquet/index.ts';
 import type { Column, EventReader } from '../../src/io/reader.ts';
 import { SourceError } from '../../src/io/source.ts';
 import { columnEvents as columnRows } from '../helpers/columns.ts';
@@ -95,7 +100,11 @@ function firstMismatch(a: (number | number[])[], b: (number | number[])[]): numb
 }
 
 async function readAll(r: EventReader): Promise<Record<string, Column>> {
-  return r.read(r.branches().map((b) => b.name), 0, r.numEntries);
+  return r.read(
+    r.branches().map((b) => b.name),
+    0,
+    r.numEntries,
+  );
 }
 
 describe('openParquet on real NanoAOD files', () => {
@@ -103,7 +112,12 @@ describe('openParquet on real NanoAOD files', () => {
     it(`${basename(path)}: every branch equals hyparquet's row API`, async () => {
       const r = await openParquet(path);
       try {
-        expect(r.branches().map((b) => b.name).sort()).toEqual(expectedBranchNames(path));
+        expect(
+          r
+            .branches()
+            .map((b) => b.name)
+            .sort(),
+        ).toEqual(expectedBranchNames(path));
         const rows = await referenceRows(path);
         expect(r.numEntries).toBe(rows.length);
         const cols = await readAll(r);
@@ -125,7 +139,10 @@ describe('openParquet on real NanoAOD files', () => {
   it('flat and nested layouts give identical first 1000 events for every common branch', async () => {
     const flat = await openParquet(FLAT);
     const nested = await openParquet(NESTED);
-    const common = flat.branches().map((b) => b.name).filter((n) => nested.branches().some((b) => b.name === n));
+    const common = flat
+      .branches()
+      .map((b) => b.name)
+      .filter((n) => nested.branches().some((b) => b.name === n));
     expect(common.length).toBeGreaterThan(80);
     const a = await flat.read(common, 0, 1000);
     const b = await nested.read(common, 0, 1000);
@@ -172,11 +189,18 @@ describe('entry ranges across row groups', () => {
   const N = 1000;
   const GROUP = 128;
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const metPt = Array.from({ length: N }, () => Math.fround(rand() * 100));
-  const jets = Array.from({ length: N }, () => Array.from({ length: Math.floor(rand() * 5) }, () => Math.fround(rand() * 50)));
+  const jets = Array.from({ length: N }, () =>
+    Array.from({ length: Math.floor(rand() * 5) }, () => Math.fround(rand() * 50)),
+  );
   const mus = Array.from({ length: N }, (_, i) =>
-    i % 17 === 0 ? null : Array.from({ length: Math.floor(rand() * 3) }, () => ({ pt: Math.fround(rand() * 30), id: Math.floor(rand() * 4) })),
+    i % 17 === 0
+      ? null
+      : Array.from({ length: Math.floor(rand() * 3) }, () => ({
+          pt: Math.fround(rand() * 30),
+          id: Math.floor(rand() * 4),
+        })),
   );
   const weight = Array.from({ length: N }, (_, i) => (i % 7 === 0 ? null : rand()));
   const flag = Array.from({ length: N }, () => rand() < 0.3);
@@ -277,7 +301,9 @@ describe('entry ranges across row groups', () => {
     const md = parquetMetadata(new Uint8Array(readFileSync(file)).buffer);
     let want = 0;
     for (const rg of md.row_groups.slice(0, 2)) {
-      want += Number(rg.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!.meta_data!.total_compressed_size);
+      want += Number(
+        rg.columns.find((c) => c.meta_data!.path_in_schema.join('.') === 'MET_pt')!.meta_data!.total_compressed_size,
+      );
     }
     const before = own.bytesRead;
     own.readSync!(['MET_pt'], 0, 2 * GROUP);
@@ -315,8 +341,32 @@ describe('entry ranges across row groups', () => {
 // INT64 → float64 goes through two 32-bit halves; the expected numbers come from Number(BigInt) here.
 describe('INT64 and UINT64 columns at the edges of the double range', () => {
   const dir = tempDir('pq64');
-  const signed = [0n, -1n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345n, -987654321098765n, 2n ** 32n, -(2n ** 32n) - 1n];
-  const unsigned = [0n, 1n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 3n, 2n ** 32n - 1n, 2n ** 32n, 4242n, 2n ** 62n + 2n ** 11n + 1n, 7n, 99n];
+  const signed = [
+    0n,
+    -1n,
+    1n,
+    2n ** 53n + 1n,
+    -(2n ** 53n) - 1n,
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+    123456789012345n,
+    -987654321098765n,
+    2n ** 32n,
+    -(2n ** 32n) - 1n,
+  ];
+  const unsigned = [
+    0n,
+    1n,
+    2n ** 64n - 1n,
+    2n ** 63n,
+    2n ** 53n + 3n,
+    2n ** 32n - 1n,
+    2n ** 32n,
+    4242n,
+    2n ** 62n + 2n ** 11n + 1n,
+    7n,
+    99n,
+  ];
 
   it('every value equals Number() of the BigInt that was written', async () => {
     const file = join(dir, 'int64.parquet');

@@ -73,7 +73,9 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
       const ranges: [number, number][] = [[100, 100 + (5 << 20)]];
       for (let i = 0; i < 1500; i++) ranges.push([i * 4000 + 7, i * 4000 + 7 + 1 + (i % 97)]);
       const got = await Promise.all(ranges.map(([a, b]) => src.read(a, b)));
-      ranges.forEach(([a, b], i) => expect(Buffer.compare(Buffer.from(got[i]), local.subarray(a, b)), `[${a}, ${b})`).toBe(0));
+      ranges.forEach(([a, b], i) =>
+        expect(Buffer.compare(Buffer.from(got[i]), local.subarray(a, b)), `[${a}, ${b})`).toBe(0),
+      );
       // 1500 + 3 pieces need two vector reads of ≤ 1024 pieces; 5 MiB + small ones fit 32 MiB.
       expect(src.requests).toBe(2);
       expect(src.bytesRead).toBe(ranges.reduce((s, [a, b]) => s + b - a, 0));
@@ -141,7 +143,11 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
 
   it('`ristretto ls root://…` lists what the local file does', () => {
     const ls = (p: string) =>
-      spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'ls', p, '--json'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, RISTRETTO_DEBUG: '' } });
+      spawnSync(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'ls', p, '--json'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...process.env, RISTRETTO_DEBUG: '' },
+      });
     const url = server.url('nano_dimuon.root');
     const r = ls(url);
     expect(r.stderr).toBe('');
@@ -210,7 +216,8 @@ describe.skipIf(missing !== undefined)('root:// when the server dies', () => {
       // what did arrive is right
       const local = readFileSync(RANDOM);
       results.forEach((r, i) => {
-        if (r.status === 'fulfilled') expect(Buffer.compare(Buffer.from(r.value), local.subarray(i * PIECE, i * PIECE + r.value.length))).toBe(0);
+        if (r.status === 'fulfilled')
+          expect(Buffer.compare(Buffer.from(r.value), local.subarray(i * PIECE, i * PIECE + r.value.length))).toBe(0);
       });
     } finally {
       await src.close();
@@ -244,8 +251,18 @@ describe.skipIf(missing !== undefined)('root:// when the server dies', () => {
 
 describe('root:// URLs', () => {
   it('parses host, port, absolute path and opaque CGI', () => {
-    expect(parseXrootdUrl('root://eos.cern.ch//eos/a/b.root')).toEqual({ host: 'eos.cern.ch', port: 1094, path: '/eos/a/b.root', opaque: '' });
-    expect(parseXrootdUrl('root://u@h:2000/data/f.root?authz=x&y=1')).toEqual({ host: 'h', port: 2000, path: '/data/f.root', opaque: 'authz=x&y=1' });
+    expect(parseXrootdUrl('root://eos.cern.ch//eos/a/b.root')).toEqual({
+      host: 'eos.cern.ch',
+      port: 1094,
+      path: '/eos/a/b.root',
+      opaque: '',
+    });
+    expect(parseXrootdUrl('root://u@h:2000/data/f.root?authz=x&y=1')).toEqual({
+      host: 'h',
+      port: 2000,
+      path: '/data/f.root',
+      opaque: 'authz=x&y=1',
+    });
     expect(parseXrootdUrl('xroot://[::1]:1095//f')).toMatchObject({ host: '::1', port: 1095, path: '/f' });
   });
 
@@ -307,7 +324,8 @@ function redirector(target: () => { port: number }): { server: Server; log: stri
         log.push(`${req}`);
         if (req === 3006) reply(sock, stream, 0, Buffer.concat([int(0x520), int(1)]));
         else if (req === 3007) reply(sock, stream, 0, Buffer.alloc(16, 7));
-        else if (req === 3017 && stats++ % 2 === 0) reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\0')]));
+        else if (req === 3017 && stats++ % 2 === 0)
+          reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\0')]));
         else if (req === 3017) {
           reply(sock, stream, 4006, int(1));
           const inner = Buffer.alloc(8);

@@ -15,7 +15,9 @@ describe('samples/datasets', () => {
     const ds = await loadFileset(json(name));
     expect(ds.map((d) => d.name)).toEqual([dataset]);
     // files listed without a tree name: the reader takes Events (or the file's only tree)
-    expect(ds[0].files.map((f) => [f.path, f.tree])).toEqual(files.map((f) => [sharedPath('data', f), name.endsWith('root') ? 'Events' : undefined]));
+    expect(ds[0].files.map((f) => [f.path, f.tree])).toEqual(
+      files.map((f) => [sharedPath('data', f), name.endsWith('root') ? 'Events' : undefined]),
+    );
   });
 
   it('zmumu.json has the dimuon data and the Drell-Yan simulation as two datasets', async () => {

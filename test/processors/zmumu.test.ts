@@ -62,7 +62,11 @@ function naiveSelect(ev: Event): { pass: Record<string, boolean>; mass: number; 
   return { pass, mass, lead: a, sub: b };
 }
 
-function naiveCutflow(events: Event[]): { cutflow: Record<string, number>; onecut: Record<string, number>; masses: number[] } {
+function naiveCutflow(events: Event[]): {
+  cutflow: Record<string, number>;
+  onecut: Record<string, number>;
+  masses: number[];
+} {
   const cutflow: Record<string, number> = { initial: events.length };
   const onecut: Record<string, number> = { initial: events.length };
   for (const c of CUTS) cutflow[c] = onecut[c] = 0;
@@ -112,7 +116,10 @@ function naiveWeighted(events: Event[]): Record<string, { sumw: number[]; sumw2:
     }
     const [s1, u1] = sf(lead!);
     const [s2, u2] = sf(sub!);
-    const pu = ev.nTrueInt === undefined ? undefined : [pileup(ev.nTrueInt, 30), pileup(ev.nTrueInt, 31.5), pileup(ev.nTrueInt, 28.5)];
+    const pu =
+      ev.nTrueInt === undefined
+        ? undefined
+        : [pileup(ev.nTrueInt, 30), pileup(ev.nTrueInt, 31.5), pileup(ev.nTrueInt, 28.5)];
     const g = ev.genWeight;
     const p = pu ? pu[0] : 1;
     add('nominal', mass, g * s1 * s2 * p);
@@ -129,10 +136,23 @@ function naiveWeighted(events: Event[]): Record<string, { sumw: number[]; sumw2:
 /** Rows of a NanoAOD Parquet file as Events (hyparquet's row API: one JS object per event). */
 async function parquetEvents(file: string): Promise<Event[]> {
   const buf = await asyncBufferFromFile(sharedPath('data', file));
-  const cols = ['HLT_IsoMu24', 'Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'Muon_tightId', 'Muon_pfRelIso04_all'];
+  const cols = [
+    'HLT_IsoMu24',
+    'Muon_pt',
+    'Muon_eta',
+    'Muon_phi',
+    'Muon_mass',
+    'Muon_charge',
+    'Muon_tightId',
+    'Muon_pfRelIso04_all',
+  ];
   const probe = await parquetReadObjects({ file: buf, compressors, rowStart: 0, rowEnd: 1 });
   const mc = 'genWeight' in probe[0];
-  const rows = (await parquetReadObjects({ file: buf, compressors, columns: mc ? [...cols, 'genWeight', 'Pileup_nTrueInt'] : cols })) as Array<Record<string, unknown>>;
+  const rows = (await parquetReadObjects({
+    file: buf,
+    compressors,
+    columns: mc ? [...cols, 'genWeight', 'Pileup_nTrueInt'] : cols,
+  })) as Array<Record<string, unknown>>;
   return rows.map((r) => {
     const arr = (k: string) => r[k] as number[];
     return {
@@ -180,11 +200,20 @@ function ds(name: string, path: string): Dataset {
 }
 
 async function run<A>(processor: string, datasets: Dataset[], chunksize?: number): Promise<A> {
-  const r = await runAnalysis<A>({ fileset: datasets, processor: resolve(repoRoot, 'processors', processor), chunksize, cacheFile: false });
+  const r = await runAnalysis<A>({
+    fileset: datasets,
+    processor: resolve(repoRoot, 'processors', processor),
+    chunksize,
+    cacheFile: false,
+  });
   return r.accumulator;
 }
 
-type Cutflow = { cutflow: Record<string, Record<string, number>>; onecut: Record<string, Record<string, number>>; mass: Hist };
+type Cutflow = {
+  cutflow: Record<string, Record<string, number>>;
+  onecut: Record<string, Record<string, number>>;
+  mass: Hist;
+};
 type Weighted = { mass: Hist; sumw: Record<string, number> };
 
 function massCounts(masses: number[]): number[] {
@@ -205,13 +234,19 @@ function expectWeighted(h: Hist, dataset: string, naive: ReturnType<typeof naive
     // Same products summed in another order: equal to rounding.
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
     sumw.forEach((v, i) => expect(close(v, want.sumw[i]), `${syst} bin ${i}: Σw ${v} vs ${want.sumw[i]}`).toBe(true));
-    sumw2.forEach((v, i) => expect(close(v, want.sumw2[i]), `${syst} bin ${i}: Σw² ${v} vs ${want.sumw2[i]}`).toBe(true));
+    sumw2.forEach((v, i) =>
+      expect(close(v, want.sumw2[i]), `${syst} bin ${i}: Σw² ${v} vs ${want.sumw2[i]}`).toBe(true),
+    );
   }
 }
 
 describe('zmumu on the CMS NanoAOD files', () => {
   it('cutflow per dataset and mass histogram equal a naive loop', async () => {
-    const out = await run<Cutflow>('zmumu.ts', [ds('DoubleMuon', sharedPath('data', 'nano_dimuon.root')), ds('DYJetsToLL', sharedPath('data', 'nano_dy.root'))], 15);
+    const out = await run<Cutflow>(
+      'zmumu.ts',
+      [ds('DoubleMuon', sharedPath('data', 'nano_dimuon.root')), ds('DYJetsToLL', sharedPath('data', 'nano_dy.root'))],
+      15,
+    );
     const dimuon = naiveCutflow(await parquetEvents('nano_dimuon.parquet'));
     const dy = naiveCutflow(await parquetEvents('nano_dy.parquet'));
     expect(out.cutflow.DoubleMuon).toEqual(dimuon.cutflow);
@@ -223,16 +258,26 @@ describe('zmumu on the CMS NanoAOD files', () => {
   });
 
   it('weighted sums (nominal, muon SF and pileup variations) equal a naive loop', async () => {
-    const out = await run<Weighted>('zmumu-weighted.ts', [ds('DoubleMuon', sharedPath('data', 'nano_dimuon.root')), ds('DYJetsToLL', sharedPath('data', 'nano_dy.root'))], 15);
+    const out = await run<Weighted>(
+      'zmumu-weighted.ts',
+      [ds('DoubleMuon', sharedPath('data', 'nano_dimuon.root')), ds('DYJetsToLL', sharedPath('data', 'nano_dy.root'))],
+      15,
+    );
     const dimuonEvents = await parquetEvents('nano_dimuon.parquet');
     const dyEvents = await parquetEvents('nano_dy.parquet');
-    expect((out.mass.axis('dataset') as unknown as { categories: string[] }).categories).toEqual(['DoubleMuon', 'DYJetsToLL']);
+    expect((out.mass.axis('dataset') as unknown as { categories: string[] }).categories).toEqual([
+      'DoubleMuon',
+      'DYJetsToLL',
+    ]);
     const dyNaive = naiveWeighted(dyEvents);
     expect(Object.keys(dyNaive)).toContain('pileupUp');
     expectWeighted(out.mass, 'DoubleMuon', naiveWeighted(dimuonEvents));
     expectWeighted(out.mass, 'DYJetsToLL', dyNaive);
     expect(out.sumw.DoubleMuon).toBe(dimuonEvents.length);
-    expect(out.sumw.DYJetsToLL).toBeCloseTo(dyEvents.reduce((a, e) => a + e.genWeight!, 0), 3);
+    expect(out.sumw.DYJetsToLL).toBeCloseTo(
+      dyEvents.reduce((a, e) => a + e.genWeight!, 0),
+      3,
+    );
   });
 });
 

@@ -19,7 +19,10 @@ interface Ran {
 /** Run the CLI; `killWhen` is polled and the child SIGKILLed once it returns true. */
 function cli(args: string[], killWhen?: () => boolean): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, env: { ...process.env, RISTRETTO_DEBUG: '' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, RISTRETTO_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -57,7 +60,9 @@ afterAll(() => cleanup());
 
 describe('run-analysis CLI', () => {
   it('after SIGKILL past the first checkpoint, --resume gives exactly the uninterrupted result', async () => {
-    const ds = await writeJson(join(dir, 'slow.json'), { single: { files: [ROOT_FILE()], metadata: { sleepMs: 250 } } });
+    const ds = await writeJson(join(dir, 'slow.json'), {
+      single: { files: [ROOT_FILE()], metadata: { sleepMs: 250 } },
+    });
     const common = [ds, fixture('slow.ts'), '--chunksize', '1000', '--checkpoint-every', '2', '-q'];
 
     const full = await cli([...common, '-o', join(dir, 'full')]);
@@ -84,12 +89,19 @@ describe('run-analysis CLI', () => {
     const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(m.resumedChunks).toBeGreaterThanOrEqual(2);
     expect(m.resumedChunks).toBeLessThan(10);
-    expect(m).toMatchObject({ chunks: 10, chunksTotal: 10, events: 10_000, executor: 'threads', columns: ['MET_pt', 'Muon_pt'] });
+    expect(m).toMatchObject({
+      chunks: 10,
+      chunksTotal: 10,
+      events: 10_000,
+      executor: 'threads',
+      columns: ['MET_pt', 'Muon_pt'],
+    });
     expect(m.chunkSeconds).toHaveLength(10);
     const mFull = JSON.parse(await readFile(join(dir, 'full', 'metrics.json'), 'utf8'));
     expect(m.bytesRead).toBeGreaterThan(0);
     expect(mFull).toMatchObject({ chunks: 10, events: 10_000, resumedChunks: 0 });
-    for (const k of ['wallSeconds', 'processSeconds', 'eventsPerSecond', 'bytesRead']) expect(typeof mFull[k]).toBe('number');
+    for (const k of ['wallSeconds', 'processSeconds', 'eventsPerSecond', 'bytesRead'])
+      expect(typeof mFull[k]).toBe('number');
   });
 
   it('a malformed dataset JSON fails with a short message naming the key, a stack trace only with --debug', async () => {
@@ -107,7 +119,14 @@ describe('run-analysis CLI', () => {
     const r = await cli(['x.json', 'p.ts', '--workers', '0']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--workers must be an integer ≥ 1, got "0"/);
-    const f = await cli([join(dir, 'slow.json'), fixture('met-muons.ts'), '--format', 'json,pdf', '-o', join(dir, 'fmt')]);
+    const f = await cli([
+      join(dir, 'slow.json'),
+      fixture('met-muons.ts'),
+      '--format',
+      'json,pdf',
+      '-o',
+      join(dir, 'fmt'),
+    ]);
     expect(f.code).toBe(1);
     expect(f.stderr).toMatch(/unknown output format "pdf".*json, root-json, root, svg, png/);
   });

@@ -10,7 +10,8 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ristretto-ds-'));
   await mkdir(join(dir, 'data', 'sub'), { recursive: true });
-  for (const f of ['data/a1.root', 'data/a2.root', 'data/b.parquet', 'data/sub/c.root', 'data/sub/d.txt']) await writeFile(join(dir, f), '');
+  for (const f of ['data/a1.root', 'data/a2.root', 'data/b.parquet', 'data/sub/c.root', 'data/sub/d.txt'])
+    await writeFile(join(dir, f), '');
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -37,15 +38,25 @@ describe('the same file twice', () => {
     await mkdir(join(dir, 'links'), { recursive: true });
     await symlink(join(dir, 'data', 'a1.root'), join(dir, 'links', 'a1-link.root')).catch(() => undefined);
     await link(join(dir, 'data', 'a1.root'), join(dir, 'links', 'a1-hard.root')).catch(() => undefined);
-    for (const second of ['data/./a1.root', 'data//a1.root', 'links/a1-link.root', 'links/a1-hard.root', join(dir, 'data', 'sub', '..', 'a1.root')]) {
+    for (const second of [
+      'data/./a1.root',
+      'data//a1.root',
+      'links/a1-link.root',
+      'links/a1-hard.root',
+      join(dir, 'data', 'sub', '..', 'a1.root'),
+    ]) {
       const e = await errorOf({ A: ['data/a1.root', second] });
       expect(e.message).toContain('same file as A[0]');
       expect(e.message).toContain('counted twice');
     }
     const inOne = await errorOf({ A: { files: { 'data/a1.root': 'Events', 'links/a1-link.root': 'Events' } } });
-    expect(inOne.message).toMatch(/"A\.files\["links\/a1-link\.root"\]" is the same file as A\.files\["data\/a1\.root"\]/);
+    expect(inOne.message).toMatch(
+      /"A\.files\["links\/a1-link\.root"\]" is the same file as A\.files\["data\/a1\.root"\]/,
+    );
     // Two datasets may share a file: their results stay apart.
-    expect((await fileset({ A: ['data/a1.root'], B: ['links/a1-link.root'] })).map((d) => d.files.length)).toEqual([1, 1]);
+    expect((await fileset({ A: ['data/a1.root'], B: ['links/a1-link.root'] })).map((d) => d.files.length)).toEqual([
+      1, 1,
+    ]);
   });
 });
 
@@ -59,18 +70,29 @@ describe('glob', () => {
       await writeFile(join(root, 'd', '.hidden.root'), '');
       await symlink(join(root, 'd', 'real', 'x.root'), join(root, 'd', 'x-link.root'));
       await symlink(join(root, 'd'), join(root, 'd', 'real', 'loop')); // a cycle for a naive walker
-      expect(await glob('d/**/*.root', root)).toEqual([join(root, 'd', '.hidden.root'), join(root, 'd', 'real', 'x.root'), join(root, 'd', 'x-link.root')]);
+      expect(await glob('d/**/*.root', root)).toEqual([
+        join(root, 'd', '.hidden.root'),
+        join(root, 'd', 'real', 'x.root'),
+        join(root, 'd', 'x-link.root'),
+      ]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
   });
 
   it('expands braces, *, ? and **', async () => {
-    expect(await glob('data/{a1,sub/{c,d}}.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/sub/c.root')]);
+    expect(await glob('data/{a1,sub/{c,d}}.root', dir)).toEqual([
+      join(dir, 'data/a1.root'),
+      join(dir, 'data/sub/c.root'),
+    ]);
     expect(await glob(join(dir, 'data', '*.parquet'))).toEqual([join(dir, 'data/b.parquet')]); // absolute pattern
     expect(await glob('nothing/*.root', dir)).toEqual([]);
     expect(await glob('data/a?.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root')]);
-    expect(await glob('data/**/*.root', dir)).toEqual([join(dir, 'data/a1.root'), join(dir, 'data/a2.root'), join(dir, 'data/sub/c.root')]);
+    expect(await glob('data/**/*.root', dir)).toEqual([
+      join(dir, 'data/a1.root'),
+      join(dir, 'data/a2.root'),
+      join(dir, 'data/sub/c.root'),
+    ]);
     expect(await glob('data/*.{parquet,txt}', dir)).toEqual([join(dir, 'data/b.parquet')]);
     expect(await glob('data/[!a]*', dir)).toEqual([join(dir, 'data/b.parquet')]);
   });
@@ -79,7 +101,16 @@ describe('glob', () => {
 describe('dataset JSON', () => {
   it('accepts the list form with the default tree and resolves relative paths against the JSON file', async () => {
     const ds = await fileset({ mc: ['data/a1.root', 'https://example.org/x.root'] }, 'events');
-    expect(ds).toEqual([{ name: 'mc', metadata: {}, files: [{ path: join(dir, 'data/a1.root'), tree: 'events' }, { path: 'https://example.org/x.root', tree: 'events' }] }]);
+    expect(ds).toEqual([
+      {
+        name: 'mc',
+        metadata: {},
+        files: [
+          { path: join(dir, 'data/a1.root'), tree: 'events' },
+          { path: 'https://example.org/x.root', tree: 'events' },
+        ],
+      },
+    ]);
   });
 
   it('accepts the files-object form with metadata, treename and coffea object_path', async () => {
@@ -87,7 +118,14 @@ describe('dataset JSON', () => {
       a: { files: { 'data/a1.root': 'Events', 'data/a2.root': { object_path: 'T' } }, metadata: { xsec: 2.5 } },
       b: { files: ['data/sub/*.root'], treename: 'tree' },
     });
-    expect(ds[0]).toEqual({ name: 'a', metadata: { xsec: 2.5 }, files: [{ path: join(dir, 'data/a1.root'), tree: 'Events' }, { path: join(dir, 'data/a2.root'), tree: 'T' }] });
+    expect(ds[0]).toEqual({
+      name: 'a',
+      metadata: { xsec: 2.5 },
+      files: [
+        { path: join(dir, 'data/a1.root'), tree: 'Events' },
+        { path: join(dir, 'data/a2.root'), tree: 'T' },
+      ],
+    });
     expect(ds[1]).toEqual({ name: 'b', metadata: {}, files: [{ path: join(dir, 'data/sub/c.root'), tree: 'tree' }] });
   });
 
@@ -117,13 +155,22 @@ describe('dataset JSON', () => {
 
 describe('chunking', () => {
   it('cuts a file into nearly equal chunks covering every entry once', () => {
-    expect(chunkRanges({ numEntries: 10, boundaries: [0, 10] }, { chunksize: 4 })).toEqual([[0, 4], [4, 8], [8, 10]]);
+    expect(chunkRanges({ numEntries: 10, boundaries: [0, 10] }, { chunksize: 4 })).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
     expect(chunkRanges({ numEntries: 10_000, boundaries: [] }, { chunksize: 100_000 })).toEqual([[0, 10_000]]);
     expect(chunkRanges({ numEntries: 0, boundaries: [0] }, { chunksize: 5 })).toEqual([]);
   });
 
   it('aligns to cluster boundaries when asked', () => {
     const b = [0, 3, 6, 9, 20, 22];
-    expect(chunkRanges({ numEntries: 22, boundaries: b }, { chunksize: 7, align: true })).toEqual([[0, 6], [6, 9], [9, 20], [20, 22]]);
+    expect(chunkRanges({ numEntries: 22, boundaries: b }, { chunksize: 7, align: true })).toEqual([
+      [0, 6],
+      [6, 9],
+      [9, 20],
+      [20, 22],
+    ]);
   });
 });

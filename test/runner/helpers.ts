@@ -22,7 +22,9 @@ export async function writeJson(file: string, value: unknown): Promise<string> {
 }
 
 /** MET_pt and muon pt of a whole file, read in one go straight from the format's reader (no runner, no events layer). */
-export async function readDirect(path: string): Promise<{ met: Float32Array | Float64Array; muonCounts: number[]; muonPt: ArrayLike<number> }> {
+export async function readDirect(
+  path: string,
+): Promise<{ met: Float32Array | Float64Array; muonCounts: number[]; muonPt: ArrayLike<number> }> {
   const r = path.endsWith('.root') ? await openRoot(path, { treeName: 'Events' }) : await openParquet(path);
   const cols = await r.read(['MET_pt', 'Muon_pt'], 0, r.numEntries);
   await r.close();

@@ -67,10 +67,22 @@ describe('HTTP inputs', () => {
     expect(r1.metrics.preprocess).toMatchObject({ opened: 1, cacheHits: 0 });
     expect((await tell()).some((q) => q.startsWith('GET bytes='))).toBe(true);
 
-    const r2 = await runAnalysis({ fileset: remote, processor: fixture('met-muons.ts'), chunksize: 300, outDir: out, maxchunks: 1 });
+    const r2 = await runAnalysis({
+      fileset: remote,
+      processor: fixture('met-muons.ts'),
+      chunksize: 300,
+      outDir: out,
+      maxchunks: 1,
+    });
     expect(r2.metrics.preprocess).toMatchObject({ opened: 0, cacheHits: 1 });
     await tell({ etag: '"v2"' }); // the server's copy changed
-    const r3 = await runAnalysis({ fileset: remote, processor: fixture('met-muons.ts'), chunksize: 300, outDir: out, maxchunks: 1 });
+    const r3 = await runAnalysis({
+      fileset: remote,
+      processor: fixture('met-muons.ts'),
+      chunksize: 300,
+      outDir: out,
+      maxchunks: 1,
+    });
     expect(r3.metrics.preprocess).toMatchObject({ opened: 1, cacheHits: 0 });
   });
 });

@@ -26,11 +26,11 @@ function specifiers(text: string): string[] {
 
 describe('layering', () => {
   it('finds the imports it looks for (the scanner is not blind)', () => {
-    expect(specifiers("import { a } from '../../executors/index.ts';\nexport * from './x.ts';\nconst m = await import('../y.ts');")).toEqual([
-      '../../executors/index.ts',
-      './x.ts',
-      '../y.ts',
-    ]);
+    expect(
+      specifiers(
+        "import { a } from '../../executors/index.ts';\nexport * from './x.ts';\nconst m = await import('../y.ts');",
+      ),
+    ).toEqual(['../../executors/index.ts', './x.ts', '../y.ts']);
     // src/cli does import executors: the scan sees it.
     const cli = sources(join(repoRoot, 'src', 'cli')).flatMap((f) => specifiers(readFileSync(f, 'utf8')));
     expect(cli.some((s) => s.includes('executors/'))).toBe(true);
@@ -41,7 +41,8 @@ describe('layering', () => {
     for (const file of sources(join(repoRoot, 'src'))) {
       const rel = relative(repoRoot, file);
       if (rel.startsWith(join('src', 'cli'))) continue;
-      for (const s of specifiers(readFileSync(file, 'utf8'))) if (/(^|\/)executors\//.test(s)) offenders.push(`${rel} imports ${s}`);
+      for (const s of specifiers(readFileSync(file, 'utf8')))
+        if (/(^|\/)executors\//.test(s)) offenders.push(`${rel} imports ${s}`);
     }
     expect(offenders).toEqual([]);
   });

@@ -47,16 +47,24 @@ describe('process() exactly once per chunk', () => {
       // A new pool per run: its workers have seen no chunk of this processor.
       const executor = kind === 'threads' ? new ThreadsExecutor({ workers: 2 }) : 'iterative';
       try {
-        const r = await runAnalysis<OncePerChunk>({ fileset: ds, processor: fixture('once-per-chunk.ts'), chunksize: 2500, executor });
+        const r = await runAnalysis<OncePerChunk>({
+          fileset: ds,
+          processor: fixture('once-per-chunk.ts'),
+          chunksize: 2500,
+          executor,
+        });
         expect(logLines(log)).toEqual(
-          ['single 0-2500', 'single 2500-5000', 'single 5000-7500', 'single 7500-10000', 'pq 0-1000'].map((l) => `once-per-chunk ${l}`).sort(),
+          ['single 0-2500', 'single 2500-5000', 'single 5000-7500', 'single 7500-10000', 'pq 0-1000']
+            .map((l) => `once-per-chunk ${l}`)
+            .sort(),
         );
         expect(r.accumulator.calls).toBe(5);
         expect(r.metrics.chunks).toBe(5);
         expect(r.metrics).not.toHaveProperty('passes');
         expect(r.metrics.columns).toEqual(expect.arrayContaining(['Jet_pt', 'MET_pt', 'Muon_pt']));
         // In process, the prints are this process's own: one per chunk.
-        if (kind === 'iterative') expect(spy.mock.calls.filter(([m]) => String(m).startsWith('once-per-chunk')).length).toBe(5);
+        if (kind === 'iterative')
+          expect(spy.mock.calls.filter(([m]) => String(m).startsWith('once-per-chunk')).length).toBe(5);
         results.push(r.accumulator);
       } finally {
         spy.mockRestore();
@@ -104,9 +112,17 @@ describe('process() exactly once per chunk', () => {
   it('a misspelled branch fails the chunk with the closest names, on both executors', async () => {
     const ds = await writeJson(join(dir, 'typo.json'), { single: [ROOT_FILE()] });
     for (const kind of ['iterative', 'threads'] as const) {
-      const err = await runAnalysis({ fileset: ds, processor: fixture('typo.ts'), chunksize: 5000, executor: kind === 'threads' ? executorFactory('threads') : kind, workers: 1 }).catch((e: unknown) => e);
+      const err = await runAnalysis({
+        fileset: ds,
+        processor: fixture('typo.ts'),
+        chunksize: 5000,
+        executor: kind === 'threads' ? executorFactory('threads') : kind,
+        workers: 1,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ChunkError);
-      expect((err as Error).message).toMatch(/no branch Muon_ptt in .*Run2012B_SingleMu_10000\.root tree Events; closest: Muon_pt/);
+      expect((err as Error).message).toMatch(
+        /no branch Muon_ptt in .*Run2012B_SingleMu_10000\.root tree Events; closest: Muon_pt/,
+      );
     }
   });
 
@@ -114,9 +130,14 @@ describe('process() exactly once per chunk', () => {
     const body = await readFile(PARQUET_FILE());
     const server = createServer((req, res) => {
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (!m) return void res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' }).end(req.method === 'HEAD' ? undefined : body);
+      if (!m)
+        return void res
+          .writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' })
+          .end(req.method === 'HEAD' ? undefined : body);
       const [start, end] = [Number(m[1]), Math.min(Number(m[2]), body.length - 1)];
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1 }).end(body.subarray(start, end + 1));
+      res
+        .writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1 })
+        .end(body.subarray(start, end + 1));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const before = process.env.RISTRETTO_SYNC_READ_TIMEOUT;

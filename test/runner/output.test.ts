@@ -29,12 +29,28 @@ describe('outputs', () => {
     };
     const { hists, rest } = splitAccumulator(acc);
     expect([...hists.keys()]).toEqual(['met', 'byDataset/DY_50/pt', 'h3']);
-    expect(rest).toEqual({ byDataset: { 'DY/50': { n: 2 } }, cutflow: { all: 10, pass: 3 }, tags: ['a'], arr: [1.5, 2] });
+    expect(rest).toEqual({
+      byDataset: { 'DY/50': { n: 2 } },
+      cutflow: { all: 10, pass: 3 },
+      tags: ['a'],
+      arr: [1.5, 2],
+    });
 
     const out = join(dir, 'o1');
     const w = await writeOutputs(acc, metrics, out, parseFormats('json,root-json,svg'));
     expect(w.files.sort()).toEqual(
-      ['accumulator.json', 'byDataset/DY_50/pt.json', 'byDataset/DY_50/pt.root.json', 'byDataset/DY_50/pt.svg', 'h3.json', 'h3.root.json', 'met.json', 'met.root.json', 'met.svg', 'metrics.json'].sort(),
+      [
+        'accumulator.json',
+        'byDataset/DY_50/pt.json',
+        'byDataset/DY_50/pt.root.json',
+        'byDataset/DY_50/pt.svg',
+        'h3.json',
+        'h3.root.json',
+        'met.json',
+        'met.root.json',
+        'met.svg',
+        'metrics.json',
+      ].sort(),
     );
     expect(w.warnings).toEqual([expect.stringMatching(/^h3: no svg output: .*3 axes/)]);
     const doc = JSON.parse(await readFile(join(out, 'met.json'), 'utf8'));
@@ -42,7 +58,14 @@ describe('outputs', () => {
     const met = doc.met;
     // underflow, 4 bins, overflow: 0.5 → bin 0, 1.5 ×2 → bin 1, 9 → overflow.
     expect(met.storage.values).toEqual([0, 1, 2, 0, 0, 1]);
-    expect(met.axes[0]).toMatchObject({ type: 'regular', lower: 0, upper: 4, bins: 4, underflow: true, overflow: true });
+    expect(met.axes[0]).toMatchObject({
+      type: 'regular',
+      lower: 0,
+      upper: 4,
+      bins: 4,
+      underflow: true,
+      overflow: true,
+    });
     const root = JSON.parse(await readFile(join(out, 'met.root.json'), 'utf8'));
     expect(root._typename).toBe('TH1D');
     expect(root.fArray).toEqual([0, 1, 2, 0, 0, 1]);
@@ -57,6 +80,8 @@ describe('outputs', () => {
   });
 
   it('rejects unknown formats with the list of known ones', () => {
-    expect(() => parseFormats('json,pdf')).toThrow(/unknown output format "pdf".*choose from: json, root-json, root, svg, png/);
+    expect(() => parseFormats('json,pdf')).toThrow(
+      /unknown output format "pdf".*choose from: json, root-json, root, svg, png/,
+    );
   });
 });

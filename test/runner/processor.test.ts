@@ -67,7 +67,10 @@ describe('processor API', () => {
       const entry = join(dir, 'proc.ts');
       const helper = join(dir, 'scale.ts');
       writeFileSync(helper, 'export const SCALE = 2;\n');
-      writeFileSync(entry, "import { SCALE } from './scale.ts';\nexport default { accumulator: () => ({ n: 0 }), process: () => ({ n: SCALE }) };\n");
+      writeFileSync(
+        entry,
+        "import { SCALE } from './scale.ts';\nexport default { accumulator: () => ({ n: 0 }), process: () => ({ n: SCALE }) };\n",
+      );
       // Files written just now are too fresh to trust (they may change while esbuild reads them): age them.
       const past = new Date(Date.now() - 60_000);
       for (const f of [entry, helper]) utimesSync(f, past, past);

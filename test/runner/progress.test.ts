@@ -24,7 +24,9 @@ describe('progress and summary', () => {
     const r = progressReporter({ stream: tty.stream });
     r.onProgress!({ done: 5, total: 10, events: 50_000, elapsedSeconds: 2, resumed: 0 });
     r.finish();
-    expect(tty.text()).toMatch(/^\r\x1b\[2K\[#{12}\.{12}\] 5\/10 chunks {2}50\.0 k ev {2}25\.0 k ev\/s {2}ETA 2\.00 s\r\x1b\[2K$/);
+    expect(tty.text()).toMatch(
+      /^\r\x1b\[2K\[#{12}\.{12}\] 5\/10 chunks {2}50\.0 k ev {2}25\.0 k ev\/s {2}ETA 2\.00 s\r\x1b\[2K$/,
+    );
 
     const plain = sink(false);
     const p = progressReporter({ stream: plain.stream });
@@ -35,8 +37,20 @@ describe('progress and summary', () => {
 
   it('lists skipped files with their reason in the summary', () => {
     const m: RunMetrics = {
-      events: 1000, chunks: 2, chunksTotal: 3, resumedChunks: 1, bytesRead: 2_500_000, columns: ['MET_pt'], processSeconds: 1, chunkSeconds: [0.25, 0.75],
-      wallSeconds: 2, eventsPerSecond: 500, retries: 1, executor: 'threads', workers: 2, files: 2,
+      events: 1000,
+      chunks: 2,
+      chunksTotal: 3,
+      resumedChunks: 1,
+      bytesRead: 2_500_000,
+      columns: ['MET_pt'],
+      processSeconds: 1,
+      chunkSeconds: [0.25, 0.75],
+      wallSeconds: 2,
+      eventsPerSecond: 500,
+      retries: 1,
+      executor: 'threads',
+      workers: 2,
+      files: 2,
       preprocess: { cacheHits: 1, opened: 1, seconds: 0.1 },
       skippedFiles: [{ dataset: 'd', file: '/x/bad.root', tree: 'Events', reason: 'truncated', stage: 'preprocess' }],
     };

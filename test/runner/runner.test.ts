@@ -20,7 +20,10 @@ let dataset: string;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   threads = new ThreadsExecutor({ workers: 2 });
-  dataset = await writeJson(join(dir, 'ds.json'), { single: [ROOT_FILE()], pq: { files: { [PARQUET_FILE()]: 'Events' }, metadata: { kind: 'parquet' } } });
+  dataset = await writeJson(join(dir, 'ds.json'), {
+    single: [ROOT_FILE()],
+    pq: { files: { [PARQUET_FILE()]: 'Events' }, metadata: { kind: 'parquet' } },
+  });
 });
 afterAll(async () => {
   await threads.close();
@@ -30,13 +33,21 @@ afterAll(async () => {
 async function reference() {
   const root = await readDirect(ROOT_FILE());
   const pq = await readDirect(PARQUET_FILE());
-  return naiveMetMuons([{ dataset: 'single', ...root }, { dataset: 'pq', ...pq }]);
+  return naiveMetMuons([
+    { dataset: 'single', ...root },
+    { dataset: 'pq', ...pq },
+  ]);
 }
 
 describe('runner', () => {
   it('iterative and threads give identical accumulators, equal to a naive loop over the branches', async () => {
     const it = await runAnalysis<MetMuons>({ fileset: dataset, processor: fixture('met-muons.ts'), chunksize: 1500 });
-    const th = await runAnalysis<MetMuons>({ fileset: dataset, processor: fixture('met-muons.ts'), chunksize: 1500, executor: threads });
+    const th = await runAnalysis<MetMuons>({
+      fileset: dataset,
+      processor: fixture('met-muons.ts'),
+      chunksize: 1500,
+      executor: threads,
+    });
     expect(th.accumulator).toStrictEqual(it.accumulator); // bit-identical, sumMet included
     const ref = await reference();
     const { sumMet, ...exact } = ref;
@@ -52,13 +63,26 @@ describe('runner', () => {
   });
 
   it('histograms merge identically on both executors and match naive binning', async () => {
-    const a = await runAnalysis<{ met: Hist; muon: { pt: Hist; ptWeighted: Hist }; cutflow: { all: number; withMuon: number } }>({
+    const a = await runAnalysis<{
+      met: Hist;
+      muon: { pt: Hist; ptWeighted: Hist };
+      cutflow: { all: number; withMuon: number };
+    }>({
       fileset: dataset,
       processor: fixture('hists.ts'),
       chunksize: 1100,
     });
-    const b = await runAnalysis<typeof a.accumulator>({ fileset: dataset, processor: fixture('hists.ts'), chunksize: 1100, executor: threads });
-    for (const h of [(x: typeof a.accumulator) => x.met, (x: typeof a.accumulator) => x.muon.pt, (x: typeof a.accumulator) => x.muon.ptWeighted]) {
+    const b = await runAnalysis<typeof a.accumulator>({
+      fileset: dataset,
+      processor: fixture('hists.ts'),
+      chunksize: 1100,
+      executor: threads,
+    });
+    for (const h of [
+      (x: typeof a.accumulator) => x.met,
+      (x: typeof a.accumulator) => x.muon.pt,
+      (x: typeof a.accumulator) => x.muon.ptWeighted,
+    ]) {
       expect(JSON.stringify(toUHI(h(b.accumulator)))).toBe(JSON.stringify(toUHI(h(a.accumulator))));
     }
     // Naive: 40 bins over [0, 200) plus flow bins.
@@ -78,14 +102,25 @@ describe('runner', () => {
 
   it('a processor that throws yields a ChunkError naming dataset, file, entry range and its message', async () => {
     for (const executor of ['iterative', threads] as const) {
-      const err = await runAnalysis({ fileset: dataset, processor: fixture('throws.ts'), chunksize: 400, executor }).catch((e: unknown) => e);
+      const err = await runAnalysis({
+        fileset: dataset,
+        processor: fixture('throws.ts'),
+        chunksize: 400,
+        executor,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ChunkError);
       const e = err as ChunkError;
       expect(e.message).toContain('dataset single');
       expect(e.message).toContain(ROOT_FILE());
       expect(e.message).toContain('entries [400, 800)');
       expect(e.message).toMatch(/MET out of range: \d/);
-      expect(e.context).toMatchObject({ dataset: 'single', file: ROOT_FILE(), tree: 'Events', entryStart: 400, entryStop: 800 });
+      expect(e.context).toMatchObject({
+        dataset: 'single',
+        file: ROOT_FILE(),
+        tree: 'Events',
+        entryStart: 400,
+        entryStop: 800,
+      });
     }
   });
 
@@ -95,10 +130,21 @@ describe('runner', () => {
     // Retries belong to the executor: the runner passes them to executors it creates.
     const retrying = new ThreadsExecutor({ workers: 1, retries: 2 });
     try {
-      for (const [executor, sub] of [['iterative', 'a'], [retrying, 'b']] as const) {
+      for (const [executor, sub] of [
+        ['iterative', 'a'],
+        [retrying, 'b'],
+      ] as const) {
         await mkdir(join(markers, sub), { recursive: true });
-        const ds = await writeJson(join(dir, `flaky-${sub}.json`), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } } });
-        const r = await runAnalysis<{ n: number }>({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100, retries: 2, executor });
+        const ds = await writeJson(join(dir, `flaky-${sub}.json`), {
+          pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } },
+        });
+        const r = await runAnalysis<{ n: number }>({
+          fileset: ds,
+          processor: fixture('flaky.ts'),
+          chunksize: 100,
+          retries: 2,
+          executor,
+        });
         expect(r.accumulator.n).toBe(1000);
         // Chunks start at 0, 100, ..., 900; those at multiples of 200 fail once.
         expect(r.metrics.retries).toBe(5);
@@ -107,8 +153,12 @@ describe('runner', () => {
       await retrying.close();
     }
     await mkdir(join(markers, 'c'), { recursive: true });
-    const ds = await writeJson(join(dir, 'flaky-c.json'), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, 'c') } } });
-    const err = await runAnalysis({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100 }).catch((e: unknown) => e);
+    const ds = await writeJson(join(dir, 'flaky-c.json'), {
+      pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, 'c') } },
+    });
+    const err = await runAnalysis({ fileset: ds, processor: fixture('flaky.ts'), chunksize: 100 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChunkError);
     expect((err as Error).message).toContain('transient failure at 0');
   });
@@ -118,11 +168,27 @@ describe('runner', () => {
     const markers = join(dir, 'crash-markers');
     await mkdir(join(markers, 'a'), { recursive: true });
     await mkdir(join(markers, 'b'), { recursive: true });
-    const ds = (sub: string) => writeJson(join(dir, `crash-${sub}.json`), { pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } } });
-    const err = await runAnalysis({ fileset: await ds('a'), processor: fixture('crash.ts'), chunksize: 250, executor: executorFactory('threads'), workers: 1 }).catch((e: unknown) => e);
+    const ds = (sub: string) =>
+      writeJson(join(dir, `crash-${sub}.json`), {
+        pq: { files: [PARQUET_FILE()], metadata: { markerDir: join(markers, sub) } },
+      });
+    const err = await runAnalysis({
+      fileset: await ds('a'),
+      processor: fixture('crash.ts'),
+      chunksize: 250,
+      executor: executorFactory('threads'),
+      workers: 1,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerLostError);
     expect((err as Error).message).toMatch(/entries \[0, 250\).*exited with code 3/);
-    const r = await runAnalysis<{ n: number }>({ fileset: await ds('b'), processor: fixture('crash.ts'), chunksize: 250, executor: executorFactory('threads'), workers: 1, retries: 1 });
+    const r = await runAnalysis<{ n: number }>({
+      fileset: await ds('b'),
+      processor: fixture('crash.ts'),
+      chunksize: 250,
+      executor: executorFactory('threads'),
+      workers: 1,
+      retries: 1,
+    });
     expect(r.accumulator.n).toBe(1000);
     expect(r.metrics.retries).toBe(1);
   });
@@ -143,15 +209,28 @@ describe('runner', () => {
     expect((err as Error).message).toContain(truncated);
 
     for (const executor of ['iterative', threads] as const) {
-      const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), chunksize: 4000, skipBadFiles: true, executor });
+      const r = await runAnalysis<MetMuons>({
+        fileset: ds,
+        processor: fixture('met-muons.ts'),
+        chunksize: 4000,
+        skipBadFiles: true,
+        executor,
+      });
       const pq = await readDirect(PARQUET_FILE());
       expect(r.accumulator.nevents).toBe(pq.met.length);
       expect(r.accumulator.perDataset).toEqual({ good: 1000 });
       const skipped = r.metrics.skippedFiles;
-      expect(skipped.map((s) => [s.file, s.stage])).toEqual([[truncated, 'preprocess'], [corrupt, 'process']]);
+      expect(skipped.map((s) => [s.file, s.stage])).toEqual([
+        [truncated, 'preprocess'],
+        [corrupt, 'process'],
+      ]);
       expect(skipped[0].reason).toMatch(/Parquet/);
       expect(skipped[1].reason).toMatch(/MET_pt|basket/);
-      expect(skipped[1].entries).toEqual([[0, 3334], [3334, 6668], [6668, 10000]]);
+      expect(skipped[1].entries).toEqual([
+        [0, 3334],
+        [3334, 6668],
+        [6668, 10000],
+      ]);
       expect(r.metrics.events).toBe(1000);
     }
   });
@@ -161,8 +240,20 @@ describe('runner', () => {
     // the first two chunks of the file read fine and the third fails.
     const { generateSample } = await import('../../samples/generate.ts');
     const { parquetMetadata } = await import('hyparquet');
-    const [good] = await generateSample({ events: 20_000, seed: 3, out: join(dir, 'partial-good'), formats: ['parquet'], chunk: 10_000 });
-    const [partial] = await generateSample({ events: 30_000, seed: 4, out: join(dir, 'partial-bad'), formats: ['parquet'], chunk: 10_000 });
+    const [good] = await generateSample({
+      events: 20_000,
+      seed: 3,
+      out: join(dir, 'partial-good'),
+      formats: ['parquet'],
+      chunk: 10_000,
+    });
+    const [partial] = await generateSample({
+      events: 30_000,
+      seed: 4,
+      out: join(dir, 'partial-bad'),
+      formats: ['parquet'],
+      chunk: 10_000,
+    });
     const bytes = Buffer.from(await readFile(partial));
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     const lastGroup = meta.row_groups[2];
@@ -172,14 +263,28 @@ describe('runner', () => {
     const ds = await writeJson(join(dir, 'partial.json'), { good: [good], partial: [partial] });
     const alone = await writeJson(join(dir, 'partial-alone.json'), { good: [good] });
 
-    const expected = await runAnalysis<MetMuons>({ fileset: alone, processor: fixture('met-muons.ts'), chunksize: 10_000 });
+    const expected = await runAnalysis<MetMuons>({
+      fileset: alone,
+      processor: fixture('met-muons.ts'),
+      chunksize: 10_000,
+    });
     for (const executor of ['iterative', threads] as const) {
-      const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), chunksize: 10_000, skipBadFiles: true, executor });
+      const r = await runAnalysis<MetMuons>({
+        fileset: ds,
+        processor: fixture('met-muons.ts'),
+        chunksize: 10_000,
+        skipBadFiles: true,
+        executor,
+      });
       expect(r.accumulator).toStrictEqual(expected.accumulator);
       expect(r.metrics.events).toBe(20_000);
       const skipped = r.metrics.skippedFiles;
       expect(skipped.map((x) => [x.file, x.stage])).toEqual([[partial, 'process']]);
-      expect(skipped[0].entries).toEqual([[0, 10_000], [10_000, 20_000], [20_000, 30_000]]);
+      expect(skipped[0].entries).toEqual([
+        [0, 10_000],
+        [10_000, 20_000],
+        [20_000, 30_000],
+      ]);
     }
   });
 
@@ -199,10 +304,20 @@ describe('runner', () => {
   });
 
   it('--maxchunks preprocesses only the files it needs', async () => {
-    const ds = await writeJson(join(dir, 'max.json'), { a: [PARQUET_FILE(), ROOT_FILE()], b: [join(dir, 'does-not-exist.root')] });
-    const r = await runAnalysis<MetMuons>({ fileset: ds, processor: fixture('met-muons.ts'), maxchunks: 1, chunksize: 600 });
+    const ds = await writeJson(join(dir, 'max.json'), {
+      a: [PARQUET_FILE(), ROOT_FILE()],
+      b: [join(dir, 'does-not-exist.root')],
+    });
+    const r = await runAnalysis<MetMuons>({
+      fileset: ds,
+      processor: fixture('met-muons.ts'),
+      maxchunks: 1,
+      chunksize: 600,
+    });
     expect(r.metrics.preprocess.opened).toBe(1);
-    expect(r.items).toEqual([{ dataset: 'a', file: PARQUET_FILE(), tree: 'Events', entryStart: 0, entryStop: 500, fileId: r.items[0].fileId }]);
+    expect(r.items).toEqual([
+      { dataset: 'a', file: PARQUET_FILE(), tree: 'Events', entryStart: 0, entryStop: 500, fileId: r.items[0].fileId },
+    ]);
     expect(r.accumulator.nevents).toBe(500);
   });
 
@@ -211,7 +326,15 @@ describe('runner', () => {
     const ds = await writeJson(join(dir, 'pq-only.json'), { pq: [PARQUET_FILE()] });
     const notes: string[] = [];
     const run = (processor: string, resume: boolean) =>
-      runAnalysis({ fileset: ds, processor: fixture(processor), chunksize: 100, outDir: out, resume, checkpointEvery: 1000, hooks: { onNote: (m) => notes.push(m) } });
+      runAnalysis({
+        fileset: ds,
+        processor: fixture(processor),
+        chunksize: 100,
+        outDir: out,
+        resume,
+        checkpointEvery: 1000,
+        hooks: { onNote: (m) => notes.push(m) },
+      });
     await expect(run('throws.ts', false)).rejects.toThrow(/entries \[500, 600\)/);
     // Chunks [0, 500) merged before the failure were saved.
     await expect(run('throws.ts', true)).rejects.toThrow(ChunkError);
@@ -224,7 +347,11 @@ describe('runner', () => {
     const out = join(dir, 'aborted');
     const abort = new AbortController();
     const opts = { fileset: ds, processor: fixture('slow.ts'), chunksize: 100, outDir: out };
-    const err = await runAnalysis({ ...opts, signal: abort.signal, hooks: { onProgress: (p) => p.done === 3 && abort.abort() } }).catch((e: unknown) => e);
+    const err = await runAnalysis({
+      ...opts,
+      signal: abort.signal,
+      hooks: { onProgress: (p) => p.done === 3 && abort.abort() },
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunInterruptedError);
     expect((err as Error).message).toMatch(/interrupted after 3 of 10 chunks .*--resume/);
     const resumed = await runAnalysis<{ met: Hist }>({ ...opts, resume: true });
@@ -235,7 +362,9 @@ describe('runner', () => {
   });
 
   it('rejects a module that is not a processor, saying what is missing', async () => {
-    const err = await runAnalysis({ fileset: dataset, processor: fixture('not-a-processor.ts') }).catch((e: unknown) => e);
+    const err = await runAnalysis({ fileset: dataset, processor: fixture('not-a-processor.ts') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProcessorLoadError);
     expect((err as Error).message).toMatch(/has no process method/);
   });

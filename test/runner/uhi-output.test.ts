@@ -23,7 +23,9 @@ function errorsOf(doc: unknown): string {
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 let dir: string;
@@ -38,7 +40,8 @@ describe('UHI schema', () => {
     expect(valid.length).toBeGreaterThan(0);
     expect(invalid.length).toBeGreaterThan(0);
     for (const f of valid) expect(errorsOf(parseUHI(readFileSync(join(schemaDir, 'valid', f), 'utf8'))), f).toBe('');
-    for (const f of invalid) expect(validate(parseUHI(readFileSync(join(schemaDir, 'invalid', f), 'utf8'))), f).toBe(false);
+    for (const f of invalid)
+      expect(validate(parseUHI(readFileSync(join(schemaDir, 'invalid', f), 'utf8'))), f).toBe(false);
   });
 
   it('a bare histogram object (not a document) is rejected, so the check is meaningful', () => {
@@ -53,34 +56,72 @@ describe('run-analysis UHI output', () => {
     const ds = join(dir, 'ds.json');
     const out = join(dir, 'out');
     writeFileSync(ds, JSON.stringify({ SingleMu: [PARQUET_FILE()], Again: { files: [PARQUET_FILE()] } }));
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, fixture('uhi-hists.ts'), '-o', out, '--format', 'json,root-json', '-q', '--chunksize', '400'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      env: { ...process.env, RISTRETTO_DEBUG: '' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'run-analysis.mjs'),
+        ds,
+        fixture('uhi-hists.ts'),
+        '-o',
+        out,
+        '--format',
+        'json,root-json',
+        '-q',
+        '--chunksize',
+        '400',
+      ],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...process.env, RISTRETTO_DEBUG: '' },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
 
-    const files = walk(out).map((f) => relative(out, f)).filter((f) => f.endsWith('.json') && !f.endsWith('.root.json') && !['metrics.json', 'accumulator.json'].includes(f) && !f.includes('checkpoint') && !f.includes('cache'));
+    const files = walk(out)
+      .map((f) => relative(out, f))
+      .filter(
+        (f) =>
+          f.endsWith('.json') &&
+          !f.endsWith('.root.json') &&
+          !['metrics.json', 'accumulator.json'].includes(f) &&
+          !f.includes('checkpoint') &&
+          !f.includes('cache'),
+      );
     expect(files.sort()).toEqual(['met.json', 'muon/charge.json', 'muon/etaPhi.json', 'muon/pt.json', 'ptVsEta.json']);
     for (const f of files) {
       const text = readFileSync(join(out, f), 'utf8');
-      const doc = parseUHI(text) as Record<string, { metadata?: Record<string, unknown>; axes: { metadata?: Record<string, unknown> }[] }>;
+      const doc = parseUHI(text) as Record<
+        string,
+        { metadata?: Record<string, unknown>; axes: { metadata?: Record<string, unknown> }[] }
+      >;
       const key = f.slice(f.lastIndexOf('/') + 1, -'.json'.length);
       expect(Object.keys(doc), f).toEqual([key]);
       expect(errorsOf(doc), f).toBe('');
       // no TLatex left anywhere in the labels
-      const labels = [doc[key].metadata?.['label'], ...doc[key].axes.map((a) => a.metadata?.['label'])].filter((x) => typeof x === 'string') as string[];
+      const labels = [doc[key].metadata?.['label'], ...doc[key].axes.map((a) => a.metadata?.['label'])].filter(
+        (x) => typeof x === 'string',
+      ) as string[];
       for (const l of labels) expect(l, f).not.toMatch(/#[A-Za-z]/);
     }
-    const met = parseUHI(readFileSync(join(out, 'met.json'), 'utf8')) as Record<string, { metadata: Record<string, unknown>; axes: { metadata: Record<string, unknown> }[] }>;
+    const met = parseUHI(readFileSync(join(out, 'met.json'), 'utf8')) as Record<
+      string,
+      { metadata: Record<string, unknown>; axes: { metadata: Record<string, unknown> }[] }
+    >;
     expect(met.met.axes[0].metadata['label']).toBe('$E_{T}^{\\mathrm{miss}}$ [GeV]');
     expect(met.met.metadata['label']).toBe('Missing $E_{T}$');
-    const pt = parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8')) as Record<string, { axes: { metadata: Record<string, unknown> }[] }>;
+    const pt = parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8')) as Record<
+      string,
+      { axes: { metadata: Record<string, unknown> }[] }
+    >;
     expect(pt.pt.axes[1].metadata['label']).toBe('$p_{T}^{\\mu}$ [GeV]');
     // the documents read back as histograms: both datasets present, half-weighted muons
     const back = fromUHIDocument(parseUHI(readFileSync(join(out, 'muon', 'pt.json'), 'utf8'))).pt;
     expect([...(back.axes[0] as unknown as { categories: string[] }).categories].sort()).toEqual(['Again', 'SingleMu']);
-    expect(back.select('dataset', 'SingleMu').sum({ flow: true }).value).toBeCloseTo(back.select('dataset', 'Again').sum({ flow: true }).value, 9);
+    expect(back.select('dataset', 'SingleMu').sum({ flow: true }).value).toBeCloseTo(
+      back.select('dataset', 'Again').sum({ flow: true }).value,
+      9,
+    );
     // ROOT JSON keeps the TLatex label for ROOT
     const root = JSON.parse(readFileSync(join(out, 'met.root.json'), 'utf8'));
     expect(JSON.stringify(root)).toContain('E_{T}^{miss} [GeV]');
@@ -94,7 +135,8 @@ describe('tlatexToMathtext', () => {
     expect(tlatexToMathtext('#Delta R(j, #mu)')).toBe('$\\Delta\\ R(j,\\ \\mu)$');
     expect(tlatexToMathtext('#it{p}_{T} [GeV]')).toBe('$\\mathit{p}_{T}$ [GeV]');
     expect(tlatexToMathtext('#sqrt{s} = 13 TeV')).toBe('$\\sqrt{s}$ = 13 TeV');
-    for (const plain of ['MET [GeV]', 'Muon_pt', 'n_jets', '$m_{\\mu\\mu}$ [GeV]', '']) expect(tlatexToMathtext(plain)).toBe(plain);
+    for (const plain of ['MET [GeV]', 'Muon_pt', 'n_jets', '$m_{\\mu\\mu}$ [GeV]', ''])
+      expect(tlatexToMathtext(plain)).toBe(plain);
   });
 
   it('toUHI converts labels by default and keeps them with { labels: "keep" }', () => {

@@ -23,12 +23,21 @@ describe('synthetic sample', () => {
 
   it('has a Z peak: most opposite-sign leading dimuon masses fall in 81-101 GeV', () => {
     const cols = generateEvents(20000, { seed: 3 });
-    const pt = cols.Muon_pt as Jagged, eta = cols.Muon_eta as Jagged, phi = cols.Muon_phi as Jagged, q = cols.Muon_charge as Jagged;
-    let inWindow = 0, pairs = 0;
+    const pt = cols.Muon_pt as Jagged,
+      eta = cols.Muon_eta as Jagged,
+      phi = cols.Muon_phi as Jagged,
+      q = cols.Muon_charge as Jagged;
+    let inWindow = 0,
+      pairs = 0;
     for (let i = 0; i < 20000; i++) {
       const a = pt.offsets[i];
       if (pt.offsets[i + 1] - a < 2 || q.content[a] === q.content[a + 1]) continue;
-      const m = Math.sqrt(2 * pt.content[a] * pt.content[a + 1] * (Math.cosh(eta.content[a] - eta.content[a + 1]) - Math.cos(phi.content[a] - phi.content[a + 1])));
+      const m = Math.sqrt(
+        2 *
+          pt.content[a] *
+          pt.content[a + 1] *
+          (Math.cosh(eta.content[a] - eta.content[a + 1]) - Math.cos(phi.content[a] - phi.content[a + 1])),
+      );
       pairs++;
       if (m > 81 && m < 101) inWindow++;
     }
@@ -40,7 +49,10 @@ describe('synthetic sample', () => {
     const out = join(dir, 'rt');
     await generateSample({ events: 2500, seed: 11, out, formats: ['parquet', 'arrow'], chunk: 1000 });
     // The generator is the truth: regenerate the same chunks and sum them here.
-    let n = 0, sumPt = 0, sumEvent = 0, nMuon = 0;
+    let n = 0,
+      sumPt = 0,
+      sumEvent = 0,
+      nMuon = 0;
     for (let first = 0; first < 2500; first += 1000) {
       const c = generateEvents(Math.min(1000, 2500 - first), { seed: 11, firstEvent: first });
       const pt = c.Muon_pt as Jagged;
@@ -50,7 +62,11 @@ describe('synthetic sample', () => {
       n += (c.MET_pt as Float32Array).length;
     }
     const db = await (await DuckDBInstance.create(':memory:')).connect();
-    const rows = (await db.runAndReadAll(`select count(*)::double, sum(list_sum(Muon_pt))::double, sum(event)::double, sum(nMuon)::double from '${out}.parquet'`)).getRows();
+    const rows = (
+      await db.runAndReadAll(
+        `select count(*)::double, sum(list_sum(Muon_pt))::double, sum(event)::double, sum(nMuon)::double from '${out}.parquet'`,
+      )
+    ).getRows();
     expect(rows[0][0]).toBe(n);
     expect(rows[0][1]).toBeCloseTo(sumPt, 2);
     expect(rows[0][2]).toBe(sumEvent);

@@ -28,7 +28,8 @@ let expected: { events: number; muons: number };
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci/setup-chromium.sh (apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run scripts/ci/setup-chromium.sh (apt-get install -y chromium)`);
   browser = await chromium.launch({ executablePath: CHROMIUM });
   dir = await mkdtemp(join(tmpdir(), 'ristretto-view-browser-'));
   await mkdir(ARTIFACTS, { recursive: true });
@@ -44,14 +45,32 @@ afterAll(async () => {
 });
 
 /** Start run-analysis with --serve; resolves with the view's URL once it is printed. */
-async function startRun(name: string, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; url: string; gate: string; log: () => string }> {
+async function startRun(
+  name: string,
+  extra: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ proc: ChildProcess; url: string; gate: string; log: () => string }> {
   const gate = join(dir, `${name}.go`);
   const ds = join(dir, `${name}.json`);
-  await writeFile(ds, JSON.stringify({
-    SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
-    MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { gate, sleepMs: 100 } },
-  }));
-  const args = [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, PROCESSOR, '--chunksize', '2500', '-o', join(dir, `${name}-out`), '--serve', '127.0.0.1:0', ...extra];
+  await writeFile(
+    ds,
+    JSON.stringify({
+      SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
+      MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { gate, sleepMs: 100 } },
+    }),
+  );
+  const args = [
+    join(repoRoot, 'bin', 'run-analysis.mjs'),
+    ds,
+    PROCESSOR,
+    '--chunksize',
+    '2500',
+    '-o',
+    join(dir, `${name}-out`),
+    '--serve',
+    '127.0.0.1:0',
+    ...extra,
+  ];
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
@@ -75,16 +94,23 @@ async function openPage(url: string): Promise<{ page: Page; errors: string[] }> 
     if (m.type() === 'error') errors.push(m.text());
   });
   await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __ristrettoView?: { ready?: boolean } }).__ristrettoView?.ready === true, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { __ristrettoView?: { ready?: boolean } }).__ristrettoView?.ready === true,
+    null,
+    { timeout: 60_000 },
+  );
   return { page, errors };
 }
 
-const num = async (page: Page, selector: string, attr: string) => Number(await page.locator(selector).getAttribute(attr));
+const num = async (page: Page, selector: string, attr: string) =>
+  Number(await page.locator(selector).getAttribute(attr));
 
 /** The page while the run waits at the gate, then after it: drawn, numbers moving, final numbers right. */
 async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
   // SingleMu's chunks are merged, MC waits at the gate: the page shows the half-way state
-  await page.waitForFunction(() => Number(document.querySelector('#summary')?.getAttribute('data-events')) > 0, null, { timeout: 180_000 });
+  await page.waitForFunction(() => Number(document.querySelector('#summary')?.getAttribute('data-events')) > 0, null, {
+    timeout: 180_000,
+  });
   for (const key of ['met', 'muon_pt', 'muon_etaphi']) {
     // JSROOT draws into an SVG canvas with the histogram as paths
     await page.locator(`.card[data-key="${key}"] .plot svg.root_canvas path`).first().waitFor({ timeout: 60_000 });
@@ -97,12 +123,22 @@ async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
   expect(await page.locator('#state').textContent()).toBe('running');
 
   await writeFile(gate, 'go');
-  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'done', null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'done', null, {
+    timeout: 120_000,
+  });
   // the merged state of the whole run, as read from the file by a plain loop
-  await page.waitForFunction((n) => Number(document.querySelector('.card[data-key="met"]')?.getAttribute('data-total')) === n, 2 * expected.events, { timeout: 30_000 });
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('.card[data-key="met"]')?.getAttribute('data-total')) === n,
+    2 * expected.events,
+    { timeout: 30_000 },
+  );
   expect(await num(page, '#summary', 'data-events')).toBe(2 * expected.events);
   expect(await num(page, '.card[data-key="met"]', 'data-version')).toBeGreaterThan(versionBefore);
-  await page.waitForFunction((n) => Number(document.querySelector('.card[data-key="muon_pt"]')?.getAttribute('data-total')) === n, 2 * expected.muons, { timeout: 30_000 });
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('.card[data-key="muon_pt"]')?.getAttribute('data-total')) === n,
+    2 * expected.muons,
+    { timeout: 30_000 },
+  );
   const rows = await page.locator('#datasets tbody tr').allTextContents();
   expect(rows).toHaveLength(2);
   expect(rows[0]).toMatch(/^SingleMu/);
@@ -110,17 +146,28 @@ async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
 
   // stack the datasets: data as points, legend with both
   await page.locator('.card[data-key="muon_pt"] select.mode').selectOption('stack');
-  await page.waitForFunction(() => {
-    const texts = [...document.querySelectorAll('.card[data-key="muon_pt"] svg text')].map((t) => t.textContent);
-    return texts.includes('SingleMu') && texts.includes('MC');
-  }, null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => {
+      const texts = [...document.querySelectorAll('.card[data-key="muon_pt"] svg text')].map((t) => t.textContent);
+      return texts.includes('SingleMu') && texts.includes('MC');
+    },
+    null,
+    { timeout: 30_000 },
+  );
   await page.locator('.card[data-key="met"] input.log').check();
-  await page.waitForFunction(() => [...document.querySelectorAll('.card[data-key="met"] svg text')].some((t) => /^10$/.test(t.textContent ?? '')), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('.card[data-key="met"] svg text')].some((t) => /^10$/.test(t.textContent ?? '')),
+    null,
+    { timeout: 30_000 },
+  );
   await page.screenshot({ path: join(ARTIFACTS, shot), fullPage: true });
 
   // search narrows list and cards
   await page.locator('#search').fill('etaphi');
-  await page.waitForFunction(() => document.querySelectorAll('#list li').length === 1 && document.querySelectorAll('.card').length === 1);
+  await page.waitForFunction(
+    () => document.querySelectorAll('#list li').length === 1 && document.querySelectorAll('.card').length === 1,
+  );
   expect(await page.locator('.card').getAttribute('data-key')).toBe('muon_etaphi');
 }
 
@@ -139,7 +186,11 @@ suite('live view in a browser', () => {
       throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
     });
     expect(errors).toEqual([]);
-    expect(await page.evaluate(() => (window as unknown as { __ristrettoView: { errors: string[] } }).__ristrettoView.errors)).toEqual([]);
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { __ristrettoView: { errors: string[] } }).__ristrettoView.errors,
+      ),
+    ).toEqual([]);
     await page.close();
     expect(run.log()).toContain('stays up; press Ctrl-C to stop');
     expect(await stop(run.proc)).toBe(0);
@@ -154,42 +205,96 @@ suite('live view in a browser', () => {
       // service's own reruns the retry is counted when the rerun's result arrives.)
       const config = join(dir, 'faas-config.json');
       await writeFile(config, JSON.stringify({ maxAttempts: 1 }));
-      const run = await startRun('faas', ['--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--faas-config', config], cluster.env);
+      const run = await startRun(
+        'faas',
+        ['--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--faas-config', config],
+        cluster.env,
+      );
       const { page, errors } = await openPage(run.url);
       const fail = (e: Error) => {
         throw new Error(`${e.message}\n--- run-analysis stderr\n${run.log()}\n--- page errors\n${errors.join('\n')}`);
       };
       await page.locator('#endpoints tbody tr[data-endpoint="site-a"]').waitFor({ timeout: 90_000 });
       await page.locator('#endpoints tbody tr[data-endpoint="site-b"]').waitFor({ timeout: 30_000 });
-      expect(await page.locator('#endpoints thead th').allTextContents()).toEqual(['endpoint', 'state', 'done', 'running', 'queued', 'events/s', 'retries', 'tail copies', 'failures']);
+      expect(await page.locator('#endpoints thead th').allTextContents()).toEqual([
+        'endpoint',
+        'state',
+        'done',
+        'running',
+        'queued',
+        'events/s',
+        'retries',
+        'tail copies',
+        'failures',
+      ]);
       // SingleMu's 4 chunks are merged; MC's wait at the gate, so whatever site-a runs now is an MC
       // chunk that cannot finish: kill its worker process (the endpoint agent forks a new one)
       await page
-        .waitForFunction(() => /^SingleMu\s*4\/4/.test(document.querySelector('#datasets tbody tr')?.textContent ?? ''), null, { timeout: 180_000 })
+        .waitForFunction(
+          () => /^SingleMu\s*4\/4/.test(document.querySelector('#datasets tbody tr')?.textContent ?? ''),
+          null,
+          { timeout: 180_000 },
+        )
         .catch(fail);
-      await page.waitForFunction(() => Number(document.querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="running"]')?.getAttribute('data-value')) >= 1, null, { timeout: 120_000 }).catch(fail);
+      await page
+        .waitForFunction(
+          () =>
+            Number(
+              document
+                .querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="running"]')
+                ?.getAttribute('data-value'),
+            ) >= 1,
+          null,
+          { timeout: 120_000 },
+        )
+        .catch(fail);
       const worker = workerOf(cluster.endpoints.get('site-a')!.pid!);
       process.kill(worker, 'SIGKILL');
       // the page shows the retry on site-a while the run still waits at the gate
-      await page.waitForFunction(() => document.querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="retries"]')?.getAttribute('data-value') === '1', null, { timeout: 60_000 }).catch(fail);
+      await page
+        .waitForFunction(
+          () =>
+            document
+              .querySelector('#endpoints tr[data-endpoint="site-a"] td[data-col="retries"]')
+              ?.getAttribute('data-value') === '1',
+          null,
+          { timeout: 60_000 },
+        )
+        .catch(fail);
       await page.screenshot({ path: join(ARTIFACTS, 'faas-worker-killed.png'), fullPage: true });
       await watchRun(page, run.gate, 'faas-run.png').catch(fail);
-      const cell = (ep: string, col: string) => page.locator(`#endpoints tr[data-endpoint="${ep}"] td[data-col="${col}"]`).getAttribute('data-value').then(Number);
+      const cell = (ep: string, col: string) =>
+        page
+          .locator(`#endpoints tr[data-endpoint="${ep}"] td[data-col="${col}"]`)
+          .getAttribute('data-value')
+          .then(Number);
       expect(await cell('site-a', 'retries')).toBe(1);
       expect(await cell('site-b', 'retries')).toBe(0);
       // every chunk was won by exactly one of the two endpoints; nothing failed, nothing left in flight
       expect((await cell('site-a', 'done')) + (await cell('site-b', 'done'))).toBe(8);
-      for (const ep of ['site-a', 'site-b']) for (const col of ['failures', 'running', 'queued']) expect(await cell(ep, col)).toBe(0);
+      for (const ep of ['site-a', 'site-b'])
+        for (const col of ['failures', 'running', 'queued']) expect(await cell(ep, col)).toBe(0);
       await page.locator('#search').fill('');
       await page.locator('.card[data-key="muon_pt"] select.mode').selectOption('stack');
-      await page.waitForFunction(() => [...document.querySelectorAll('.card[data-key="muon_pt"] svg text')].some((t) => t.textContent === 'SingleMu'), null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('.card[data-key="muon_pt"] svg text')].some(
+            (t) => t.textContent === 'SingleMu',
+          ),
+        null,
+        { timeout: 30_000 },
+      );
       await page.locator('.card[data-key="met"] .plot svg.root_canvas').first().waitFor({ timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, 'faas-run-endpoints.png'), fullPage: true });
       expect(errors).toEqual([]);
       await page.close();
       expect(await stop(run.proc)).toBe(0);
       // the same table in metrics.json
-      const metrics = JSON.parse(await readFile(join(dir, 'faas-out', 'metrics.json'), 'utf8')) as { faas: { endpoints: Array<{ name: string; done: number; retries: number; failures: number; tailCopies: number }> } };
+      const metrics = JSON.parse(await readFile(join(dir, 'faas-out', 'metrics.json'), 'utf8')) as {
+        faas: {
+          endpoints: Array<{ name: string; done: number; retries: number; failures: number; tailCopies: number }>;
+        };
+      };
       const rows = Object.fromEntries(metrics.faas.endpoints.map((e) => [e.name, e]));
       expect(rows['site-a'].done + rows['site-b'].done).toBe(8);
       expect([rows['site-a'].retries, rows['site-b'].retries]).toEqual([1, 0]);

@@ -50,7 +50,10 @@ it('a killed worker is a retry of its endpoint, wherever the service reruns the 
     const other = died === 'site-a' ? 'site-b' : 'site-a';
     const worker = workerOf(cluster.endpoints.get(died)!.pid!);
     process.kill(worker, 'SIGKILL');
-    await until('the worker to be gone', () => !existsSync(`/proc/${worker}`) || /\) Z /.test(readFileSync(`/proc/${worker}/stat`, 'utf8')));
+    await until(
+      'the worker to be gone',
+      () => !existsSync(`/proc/${worker}`) || /\) Z /.test(readFileSync(`/proc/${worker}/stat`, 'utf8')),
+    );
     // the service reruns the task (its default attempts): on the other, idle endpoint or on the
     // killed worker's replacement, whichever takes it first
     await writeFile(gate, 'go');
@@ -61,7 +64,9 @@ it('a killed worker is a retry of its endpoint, wherever the service reruns the 
     expect(rows[other].retries).toBe(0);
     expect(rows[died].done + rows[other].done).toBe(1);
     expect(rows[died].failures + rows[other].failures).toBe(0);
-    expect(ex.report().endpoints.map((e) => [e.name, e.retries])).toEqual(ex.progress().map((e) => [e.name, e.retries]));
+    expect(ex.report().endpoints.map((e) => [e.name, e.retries])).toEqual(
+      ex.progress().map((e) => [e.name, e.retries]),
+    );
   } finally {
     await ex.close();
   }

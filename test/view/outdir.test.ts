@@ -28,20 +28,56 @@ async function temp(): Promise<string> {
   return d;
 }
 
-const metrics = { events: 1234, chunks: 3, chunksTotal: 3, resumedChunks: 0, bytesRead: 0, columns: [], processSeconds: 1, chunkSeconds: [0.3, 0.3, 0.4], wallSeconds: 2, eventsPerSecond: 617, retries: 1, skippedFiles: [], executor: 'threads', workers: 2, files: 1, preprocess: { cacheHits: 0, opened: 1, seconds: 0 } } as unknown as RunMetrics;
+const metrics = {
+  events: 1234,
+  chunks: 3,
+  chunksTotal: 3,
+  resumedChunks: 0,
+  bytesRead: 0,
+  columns: [],
+  processSeconds: 1,
+  chunkSeconds: [0.3, 0.3, 0.4],
+  wallSeconds: 2,
+  eventsPerSecond: 617,
+  retries: 1,
+  skippedFiles: [],
+  executor: 'threads',
+  workers: 2,
+  files: 1,
+  preprocess: { cacheHits: 0, opened: 1, seconds: 0 },
+} as unknown as RunMetrics;
 
 describe('loadOutputs', () => {
   it('shows the histograms, the summary and fit scans of an output folder; unreadable files become notes', async () => {
     const dir = await temp();
     const met = new Hist(new Regular(3, 0, 30, { name: 'met' }));
     met.fill(Float64Array.of(1, 11, 12, 29));
-    const mass = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(2, 80, 100, { name: 'm' }));
+    const mass = new Hist(
+      new StrCategory([], { name: 'dataset', growth: true }),
+      new Regular(2, 80, 100, { name: 'm' }),
+    );
     mass.fill('DY', Float64Array.of(85, 95, 96));
     await writeOutputs({ met, muons: { mass }, cutflow: { all: 4 } }, metrics, dir, ['json', 'root-json']);
     await writeFile(join(dir, 'broken.json'), '{"x": ');
-    await writeFile(join(dir, 'scan.jsonl'), ['{"name":"m1000","ok":true,"clsObs":0.03,"clsExp":[0.01,0.02,0.05,0.1,0.2],"muHat":0.1}', '{"name":"m1200","ok":false,"error":"did not converge"}', '{"summary":{"patches":2}}'].join('\n'));
+    await writeFile(
+      join(dir, 'scan.jsonl'),
+      [
+        '{"name":"m1000","ok":true,"clsObs":0.03,"clsExp":[0.01,0.02,0.05,0.1,0.2],"muHat":0.1}',
+        '{"name":"m1200","ok":false,"error":"did not converge"}',
+        '{"summary":{"patches":2}}',
+      ].join('\n'),
+    );
     await mkdir(join(dir, 'fit'));
-    await writeFile(join(dir, 'fit', 'results.json'), JSON.stringify({ format: 'ristretto-fit-scan', version: 1, identity: {}, total: 1, results: [{ name: 'm900', ok: true, clsObs: 0.2, clsExp: [0.1, 0.2, 0.3, 0.4, 0.5], muHat: 0 }] }));
+    await writeFile(
+      join(dir, 'fit', 'results.json'),
+      JSON.stringify({
+        format: 'ristretto-fit-scan',
+        version: 1,
+        identity: {},
+        total: 1,
+        results: [{ name: 'm900', ok: true, clsObs: 0.2, clsExp: [0.1, 0.2, 0.3, 0.4, 0.5], muHat: 0 }],
+      }),
+    );
     await mkdir(join(dir, '.ristretto-cache'));
     await writeFile(join(dir, '.ristretto-cache', 'preprocess.json'), '{}');
 
@@ -50,12 +86,25 @@ describe('loadOutputs', () => {
     expect(snap.hists.map((h) => h.key).sort()).toEqual(['met', 'muons/mass']);
     expect(Array.from(state.hist('met')!.values())).toEqual([1, 2, 1]);
     expect(Array.from(state.hist('muons/mass')!.values())).toEqual([1, 2]);
-    expect(snap.progress).toMatchObject({ state: 'finished', events: 1234, done: 3, total: 3, retries: 1, executor: 'threads' });
+    expect(snap.progress).toMatchObject({
+      state: 'finished',
+      events: 1234,
+      done: 3,
+      total: 3,
+      retries: 1,
+      executor: 'threads',
+    });
     expect(state.notes).toHaveLength(1);
     expect(state.notes[0]).toMatch(/^broken\.json: not shown/);
     expect(state.scans).toEqual([
       { file: 'fit/results.json', results: [expect.objectContaining({ name: 'm900', clsObs: 0.2 })] },
-      { file: 'scan.jsonl', results: [expect.objectContaining({ name: 'm1000', clsObs: 0.03 }), expect.objectContaining({ name: 'm1200', ok: false })] },
+      {
+        file: 'scan.jsonl',
+        results: [
+          expect.objectContaining({ name: 'm1000', clsObs: 0.03 }),
+          expect.objectContaining({ name: 'm1200', ok: false }),
+        ],
+      },
     ]);
   });
 
@@ -101,30 +150,47 @@ describe('which datasets are data', () => {
   /** Run the real run-analysis CLI into a folder: SingleMu is data, MC simulation (same file twice). */
   async function runAnalysisInto(dir: string): Promise<string> {
     const ds = join(dir, 'datasets.json');
-    await writeFile(ds, JSON.stringify({
-      SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
-      MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { xsec: 1.5 } },
-    }));
+    await writeFile(
+      ds,
+      JSON.stringify({
+        SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
+        MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { xsec: 1.5 } },
+      }),
+    );
     const out = join(dir, 'out');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, PROCESSOR, '--chunksize', '5000', '-o', out, '-q'], { encoding: 'utf8', timeout: 180_000 });
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'bin', 'run-analysis.mjs'), ds, PROCESSOR, '--chunksize', '5000', '-o', out, '-q'],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     return out;
   }
 
   /** The stack of `muon_pt` as /api/draw sends it: titles of the stacked layers and of the point sets. */
   async function stackOf(url: string): Promise<{ stacked: string[]; points: string[] }> {
-    const c = (await (await fetch(new URL('/api/draw?key=muon_pt&mode=stack', url))).json()) as { fPrimitives: { arr: Array<{ _typename: string; fTitle?: string; fHists?: { arr: Array<{ fTitle: string }> } }>; opt: string[] } };
+    const c = (await (await fetch(new URL('/api/draw?key=muon_pt&mode=stack', url))).json()) as {
+      fPrimitives: {
+        arr: Array<{ _typename: string; fTitle?: string; fHists?: { arr: Array<{ fTitle: string }> } }>;
+        opt: string[];
+      };
+    };
     const prims = c.fPrimitives.arr;
     return {
       stacked: prims.filter((p) => p._typename === 'THStack').flatMap((p) => p.fHists!.arr.map((h) => h.fTitle)),
-      points: prims.filter((p, i) => p._typename.startsWith('TH1') && /\bp\b/.test(c.fPrimitives.opt[i])).map((p) => p.fTitle!),
+      points: prims
+        .filter((p, i) => p._typename.startsWith('TH1') && /\bp\b/.test(c.fPrimitives.opt[i]))
+        .map((p) => p.fTitle!),
     };
   }
 
   it('ristretto view learns isData from the datasets.meta.json run-analysis wrote; --data overrides it', async () => {
     const out = await runAnalysisInto(await temp());
     const meta = JSON.parse(await readFile(join(out, 'datasets.meta.json'), 'utf8')) as Record<string, unknown>;
-    expect(meta).toEqual({ SingleMu: { isData: true, files: 1, metadata: { isData: true } }, MC: { isData: false, files: 1, metadata: { xsec: 1.5 } } });
+    expect(meta).toEqual({
+      SingleMu: { isData: true, files: 1, metadata: { isData: true } },
+      MC: { isData: false, files: 1, metadata: { xsec: 1.5 } },
+    });
 
     const state = await loadOutputs(out);
     expect(state.data).toEqual(['SingleMu']);
@@ -133,7 +199,9 @@ describe('which datasets are data', () => {
     const plain = await startViewServer(state, { listen: '127.0.0.1:0' });
     const told = await startViewServer(state, { listen: '127.0.0.1:0', data: ['MC'] });
     try {
-      expect(((await (await fetch(new URL('/api/state', plain.url))).json()) as { data: string[] }).data).toEqual(['SingleMu']);
+      expect(((await (await fetch(new URL('/api/state', plain.url))).json()) as { data: string[] }).data).toEqual([
+        'SingleMu',
+      ]);
       expect(await stackOf(plain.url)).toEqual({ stacked: ['MC'], points: ['SingleMu'] });
       expect(await stackOf(told.url)).toEqual({ stacked: ['SingleMu'], points: ['MC'] });
     } finally {
@@ -142,7 +210,11 @@ describe('which datasets are data', () => {
     }
 
     // the CLI says which datasets it draws as data
-    const view = spawn(process.execPath, [join(repoRoot, 'bin', 'ristretto.mjs'), 'view', out, '--serve', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const view = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'ristretto.mjs'), 'view', out, '--serve', '127.0.0.1:0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let log = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -161,12 +233,18 @@ describe('which datasets are data', () => {
   it('a damaged datasets.meta.json is a note on the page, not a failure', async () => {
     const dir = await temp();
     const met = new Hist(new Regular(3, 0, 30, { name: 'met' }));
-    await writeOutputs({ met }, metrics, dir, ['json'], { datasets: [{ name: 'A', files: [], metadata: { isData: true } }] });
+    await writeOutputs({ met }, metrics, dir, ['json'], {
+      datasets: [{ name: 'A', files: [], metadata: { isData: true } }],
+    });
     expect((await loadOutputs(dir)).data).toEqual(['A']);
     await writeFile(join(dir, 'datasets.meta.json'), '[1, 2');
     const state = await loadOutputs(dir);
     expect(state.data).toEqual([]);
-    expect(state.notes).toEqual([expect.stringMatching(/^datasets\.meta\.json: not read \(.*\); data datasets are drawn like the others unless given with --data$/)]);
+    expect(state.notes).toEqual([
+      expect.stringMatching(
+        /^datasets\.meta\.json: not read \(.*\); data datasets are drawn like the others unless given with --data$/,
+      ),
+    ]);
     expect(state.snapshot().hists.map((h) => h.key)).toEqual(['met']);
   });
 });

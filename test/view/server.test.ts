@@ -28,7 +28,8 @@ afterAll(async () => {
 const get = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init);
 
 type Prim = { _typename: string; fArray?: number[]; fSumw2?: number[]; fHists?: { arr: Prim[] }; fTitle?: string };
-const primitives = (c: { fPrimitives: { arr: Prim[]; opt: string[] } }) => c.fPrimitives.arr.map((p, i) => ({ p, opt: c.fPrimitives.opt[i] }));
+const primitives = (c: { fPrimitives: { arr: Prim[]; opt: string[] } }) =>
+  c.fPrimitives.arr.map((p, i) => ({ p, opt: c.fPrimitives.opt[i] }));
 
 describe('view server', () => {
   it('listens on 127.0.0.1 by default and parses [HOST:]PORT', () => {

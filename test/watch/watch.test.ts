@@ -27,7 +27,9 @@ async function tempDir(): Promise<string> {
 }
 
 function start(args: string[]): { proc: ChildProcess; waitFor(re: RegExp): Promise<string>; log(): string } {
-  const proc = spawn(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   let log = '';
@@ -88,7 +90,15 @@ it('processes files as they appear, replaces changed ones, and continues after C
   const ds = join(dir, 'ds.json');
   await writeFile(ds, JSON.stringify({ SingleMu: ['in/*.parquet'] }));
   const out = join(dir, 'out');
-  const args = [ds, join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'), '--watch', '--watch-interval', '0.2', '-o', out];
+  const args = [
+    ds,
+    join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'),
+    '--watch',
+    '--watch-interval',
+    '0.2',
+    '-o',
+    out,
+  ];
 
   const run = start(args);
   await run.waitFor(new RegExp(`1 files, ${n} events`));
@@ -132,14 +142,24 @@ it('a deleted file leaves the total, with a note; a remote file is read once', a
     const ds = join(dir, 'ds.json');
     await writeFile(ds, JSON.stringify({ SingleMu: ['in/*.parquet'], Remote: [`${http.url}/r.parquet`] }));
     const out = join(dir, 'out');
-    const run = start([ds, join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'), '--watch', '--watch-interval', '0.2', '-o', out]);
+    const run = start([
+      ds,
+      join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'),
+      '--watch',
+      '--watch-interval',
+      '0.2',
+      '-o',
+      out,
+    ]);
     await run.waitFor(new RegExp(`3 new or changed file\\(s\\); 3 files, ${3 * n} events`));
     expect(await metTotal(out)).toBe(3 * n);
     const requestsAfterFirstRead = http.requests;
     expect(requestsAfterFirstRead).toBeGreaterThan(0);
 
     await unlink(join(input, 'b.parquet'));
-    await run.waitFor(new RegExp(`SingleMu: \\S*b\\.parquet \\(${n} events\\) is gone: its contribution is removed from the total`));
+    await run.waitFor(
+      new RegExp(`SingleMu: \\S*b\\.parquet \\(${n} events\\) is gone: its contribution is removed from the total`),
+    );
     await run.waitFor(new RegExp(`0 new or changed file\\(s\\), 1 removed; 2 files, ${2 * n} events`));
     expect(await metTotal(out)).toBe(2 * n);
 
@@ -153,7 +173,15 @@ it('a deleted file leaves the total, with a note; a remote file is read once', a
 
     // and a rerun starts from the state without the deleted files
     await drop(PARQUET_FILE(), join(input, 'c.parquet'));
-    const again = start([ds, join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'), '--watch', '--watch-interval', '0.2', '-o', out]);
+    const again = start([
+      ds,
+      join(repoRoot, 'test', 'view', 'fixtures', 'view-processor.ts'),
+      '--watch',
+      '--watch-interval',
+      '0.2',
+      '-o',
+      out,
+    ]);
     await again.waitFor(/resuming: 1 files already processed/);
     await again.waitFor(new RegExp(`1 new or changed file\\(s\\); 2 files, ${2 * n} events`));
     expect(await metTotal(out)).toBe(2 * n);

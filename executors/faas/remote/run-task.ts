@@ -83,7 +83,12 @@ async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
   const cancelled = (): TaskReply => ({ kind: 'failed', failure: toChunkFailure(new CancelledError(args.item)) });
   let result;
   try {
-    result = await processChunk(args.item, processor, state, { metadata: args.metadata, prefetch: args.prefetch, processorKey: args.hash, signal: ctx.signal });
+    result = await processChunk(args.item, processor, state, {
+      metadata: args.metadata,
+      prefetch: args.prefetch,
+      processorKey: args.hash,
+      signal: ctx.signal,
+    });
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
   }

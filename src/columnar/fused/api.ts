@@ -256,7 +256,8 @@ export class LazyObjects {
   private red(r: ReduceKind, f: ((o: Objects) => ExprLike) | undefined): Expr {
     const body = f ? nodeOf(f(this as unknown as Objects), r) : constant(1);
     if (r === 'count' && !f && !this.cond) return new Expr(len(this.dom));
-    if (r === 'count' && f) return new Expr(reduce('count', [this.v], constant(1), this.cond ? op('and', [this.cond, body]) : body));
+    if (r === 'count' && f)
+      return new Expr(reduce('count', [this.v], constant(1), this.cond ? op('and', [this.cond, body]) : body));
     return new Expr(reduce(r, [this.v], body, this.cond));
   }
   /** Objects per event (passing `pred`, if given). */
@@ -316,7 +317,12 @@ function members(o: LazyObjects, k: number): Objects[] {
 function best<M extends Objects[]>(r: 'argmin' | 'argmax', ms: M, key: (...o: Objects[]) => ExprLike): Best<M> {
   const conds = ms.map((m) => m.cond).filter((c): c is Node => c !== undefined);
   const cond = conds.length ? conds.reduce((a, b) => op('and', [a, b])) : undefined;
-  const red = reduce(r, ms.map((m) => m.v), nodeOf(key(...ms), r), cond);
+  const red = reduce(
+    r,
+    ms.map((m) => m.v),
+    nodeOf(key(...ms), r),
+    cond,
+  );
   return new Best<M>(red, ms.map((m, slot) => objects(m.dom, boundVar(red, slot), undefined)) as M);
 }
 
@@ -333,7 +339,14 @@ export class Candidates<M extends Objects[]> {
       cond = cond ? op('and', [cond, body]) : body;
       body = constant(1);
     }
-    return new Expr(reduce(r, this.members.map((m) => m.v), body, cond));
+    return new Expr(
+      reduce(
+        r,
+        this.members.map((m) => m.v),
+        body,
+        cond,
+      ),
+    );
   }
   /** True where some candidate satisfies `pred`; stops at the first one. */
   any(pred: (...o: M) => ExprLike): Expr {
@@ -383,7 +396,12 @@ export class Best<M extends Objects[]> {
 
 const listDomains = new WeakMap<object, ListDomain>();
 
-function listDomain(name: string, offsets: Int32Array, columns: Readonly<Record<string, NumericArray>>, owner: object): ListDomain {
+function listDomain(
+  name: string,
+  offsets: Int32Array,
+  columns: Readonly<Record<string, NumericArray>>,
+  owner: object,
+): ListDomain {
   let d = listDomains.get(owner);
   if (!d || d.offsets !== offsets) {
     const id = idOf(owner);
@@ -425,7 +443,10 @@ export function concat(...inputs: Objects[]): Objects {
     return o.dom;
   });
   const fields = Object.keys(parts[0].columns).filter((f) => parts.every((p) => f in p.columns));
-  const dom = { kind: 'concat', id: idOf({}), name: parts.map((p) => p.name).join('+'), parts, fields } as Omit<ConcatDomain, 'v'> as ConcatDomain;
+  const dom = { kind: 'concat', id: idOf({}), name: parts.map((p) => p.name).join('+'), parts, fields } as Omit<
+    ConcatDomain,
+    'v'
+  > as ConcatDomain;
   (dom as { v: Var }).v = newVar(dom);
   return objects(dom, dom.v, undefined);
 }
@@ -470,20 +491,32 @@ function wrap(x: unknown, name: string): unknown {
     // A record of event-level columns (MET): wrap each field on first access, so only the fields read are loaded.
     const rec = x as Record<string, unknown>;
     const cache = new Map<string, Expr>();
-    return new Proxy({}, {
-      get(_, prop) {
-        if (typeof prop !== 'string') return undefined;
-        let e = cache.get(prop);
-        if (e === undefined) {
-          const col = rec[prop];
-          if (!ArrayBuffer.isView(col)) throw new InvalidArgumentError(`fused: ${name}.${prop} is not a column`, { name, field: prop }, 'Read a numeric field of the record.');
-          cache.set(prop, (e = lazyColumn(col as NumericArray, `${name}.${prop}`)));
-        }
-        return e;
+    return new Proxy(
+      {},
+      {
+        get(_, prop) {
+          if (typeof prop !== 'string') return undefined;
+          let e = cache.get(prop);
+          if (e === undefined) {
+            const col = rec[prop];
+            if (!ArrayBuffer.isView(col))
+              throw new InvalidArgumentError(
+                `fused: ${name}.${prop} is not a column`,
+                { name, field: prop },
+                'Read a numeric field of the record.',
+              );
+            cache.set(prop, (e = lazyColumn(col as NumericArray, `${name}.${prop}`)));
+          }
+          return e;
+        },
       },
-    });
+    );
   }
-  throw new InvalidArgumentError(`fused: events.${name} is not a column`, { name }, 'Read columns, collections or records of columns.');
+  throw new InvalidArgumentError(
+    `fused: events.${name} is not a column`,
+    { name },
+    'Read columns, collections or records of columns.',
+  );
 }
 
 /**
@@ -526,7 +559,11 @@ export function deltaR(a: Objects, b: Objects): Expr {
 export function transverseMass(ptA: ExprLike, phiA: ExprLike, ptB: ExprLike, phiB: ExprLike): Expr {
   const a = new Expr(nodeOf(ptA, 'transverseMass'));
   const phi = new Expr(nodeOf(phiA, 'transverseMass'));
-  return new Expr(constant(2)).mul(a).mul(ptB).mul(new Expr(constant(1)).sub(phi.sub(phiB).cos())).sqrt();
+  return new Expr(constant(2))
+    .mul(a)
+    .mul(ptB)
+    .mul(new Expr(constant(1)).sub(phi.sub(phiB).cos()))
+    .sqrt();
 }
 
 /** Largest of several values (NaN if any is NaN). */

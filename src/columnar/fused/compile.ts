@@ -61,7 +61,16 @@ function fail(message: string, hint: string): never {
 
 const EARLY_EXIT: ReadonlySet<string> = new Set(['any', 'all']);
 const KEEPS_INDEX: ReadonlySet<string> = new Set(['argmin', 'argmax', 'min', 'max']);
-const INIT: Readonly<Record<string, string>> = { sum: '0', count: '0', any: 'false', all: 'true', min: 'Infinity', argmin: 'Infinity', max: '-Infinity', argmax: '-Infinity' };
+const INIT: Readonly<Record<string, string>> = {
+  sum: '0',
+  count: '0',
+  any: 'false',
+  all: 'true',
+  min: 'Infinity',
+  argmin: 'Infinity',
+  max: '-Infinity',
+  argmax: '-Infinity',
+};
 
 /** Reductions with this key can share a loop: same variables, same filter, same outer dependencies. */
 function siblingKey(r: ReduceNode): string {
@@ -132,7 +141,13 @@ class Generator {
   readonly root: Frame;
 
   constructor(flatVar: Var | undefined) {
-    const root: Frame = { v: flatVar ?? null, idx: flatVar ? 'g' : 'e', depth: 0, parent: null, preamble: undefined as unknown as Block };
+    const root: Frame = {
+      v: flatVar ?? null,
+      idx: flatVar ? 'g' : 'e',
+      depth: 0,
+      parent: null,
+      preamble: undefined as unknown as Block,
+    };
     root.preamble = new Block(null, root);
     this.root = root;
   }
@@ -292,14 +307,20 @@ class Generator {
       const l = this.index(node.v, t);
       if (dom.kind === 'list') return '0'; // '@part' of a plain list
       if (node.name === '@index') return l;
-      if (node.name === '@global') fail('globalIndex of a concatenation', 'Use .index (the position in the concatenation), or the global index of each input collection.');
+      if (node.name === '@global')
+        fail(
+          'globalIndex of a concatenation',
+          'Use .index (the position in the concatenation), or the global index of each input collection.',
+        );
       // l is the position in the concatenation: part p holds positions [n0 + … + n(p−1), n0 + … + np).
       const cols = node.name === '@part' ? undefined : this.column(dom, node.name);
       const lens = dom.parts.map((q) => this.bases(q).n);
       const before = (p: number): string => (p === 0 ? '' : ` - (${lens.slice(0, p).join(' + ')})`);
-      const value = (p: number): string => (cols ? `${this.param(cols[p])}[${this.bases(dom.parts[p]).a} + ${l}${before(p)}]` : `${p}`);
+      const value = (p: number): string =>
+        cols ? `${this.param(cols[p])}[${this.bases(dom.parts[p]).a} + ${l}${before(p)}]` : `${p}`;
       let expr = value(dom.parts.length - 1);
-      for (let p = dom.parts.length - 2; p >= 0; p--) expr = `(${l} < ${lens.slice(0, p + 1).join(' + ')} ? ${value(p)} : ${expr})`;
+      for (let p = dom.parts.length - 2; p >= 0; p--)
+        expr = `(${l} < ${lens.slice(0, p + 1).join(' + ')} ? ${value(p)} : ${expr})`;
       return expr;
     }
     if (node.k === 'lookup') {
@@ -329,7 +350,9 @@ class Generator {
     const dom = red.vars[0].dom;
     const { a, z } = this.bases(dom);
     const label = this.fresh('L');
-    const group = EARLY_EXIT.has(red.r) ? [red] : (this.siblings.get(siblingKey(red)) ?? [red]).filter((r) => r === red || this.lookup(r.key, t) === undefined);
+    const group = EARLY_EXIT.has(red.r)
+      ? [red]
+      : (this.siblings.get(siblingKey(red)) ?? [red]).filter((r) => r === red || this.lookup(r.key, t) === undefined);
     const accs = group.map(() => this.fresh('r'));
     const bests = group.map((r) => (KEEPS_INDEX.has(r.r) ? red.vars.map(() => this.fresh('b')) : []));
     // Combinations: events with fewer objects than members have no candidate, so they skip the per-object
@@ -339,12 +362,24 @@ class Generator {
     const frames: Frame[] = [];
     let parent = t;
     for (const v of red.vars) {
-      const f: Frame = { v, idx: this.fresh('i'), depth: parent.frame.depth + 1, parent: parent.frame, preamble: undefined as unknown as Block };
+      const f: Frame = {
+        v,
+        idx: this.fresh('i'),
+        depth: parent.frame.depth + 1,
+        parent: parent.frame,
+        preamble: undefined as unknown as Block,
+      };
       f.preamble = new Block(parent, f);
       frames.push(f);
       parent = f.preamble;
     }
-    if (red.vars.length >= 2) this.prepass(red, group.map((r) => r.body), t, frames);
+    if (red.vars.length >= 2)
+      this.prepass(
+        red,
+        group.map((r) => r.body),
+        t,
+        frames,
+      );
     // Each condition is tested in the outermost loop that knows all of its variables, so a failing object
     // skips every candidate built on it.
     const conjuncts = red.cond ? conjunctsOf(red.cond) : [];
@@ -373,7 +408,9 @@ class Generator {
         default: {
           const cmp = r.r === 'argmin' || r.r === 'min' ? '<' : '>';
           const v = this.num(r.body, inner);
-          inner.lines.push(`if (${v} ${cmp} ${acc}) { ${acc} = ${v}; ${bests[gi].map((b, i) => `${b} = ${idxs[i]};`).join(' ')} }`);
+          inner.lines.push(
+            `if (${v} ${cmp} ${acc}) { ${acc} = ${v}; ${bests[gi].map((b, i) => `${b} = ${idxs[i]};`).join(' ')} }`,
+          );
         }
       }
     });
@@ -388,7 +425,9 @@ class Generator {
       const end = rest > 0 ? `${z} - ${rest}` : z;
       text = `for (let ${f.idx} = ${start}; ${f.idx} < ${end}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n${text}}\n`;
     }
-    group.forEach((r, gi) => outer.lines.push(`let ${accs[gi]} = ${INIT[r.r]};${bests[gi].map((b) => ` let ${b} = -1;`).join('')}`));
+    group.forEach((r, gi) =>
+      outer.lines.push(`let ${accs[gi]} = ${INIT[r.r]};${bests[gi].map((b) => ` let ${b} = -1;`).join('')}`),
+    );
     t.lines.push(`${label}: ${text}`);
     if (t !== outer) outer.lines.push(`if (${this.bases(dom).n} >= ${red.vars.length}) {`, ...t.lines, '}');
     group.forEach((r, gi) => {
@@ -421,7 +460,15 @@ class Generator {
       if (seen.has(x)) return;
       seen.add(x);
       const v = x.fv[0];
-      if (x.k === 'op' && x.fv.length === 1 && v && !v.bound && red.vars.includes(v) && x.type === 'num' && isCostly(x)) {
+      if (
+        x.k === 'op' &&
+        x.fv.length === 1 &&
+        v &&
+        !v.bound &&
+        red.vars.includes(v) &&
+        x.type === 'num' &&
+        isCostly(x)
+      ) {
         const canon = subst(x, v, cv);
         let g = groups.get(canon.key);
         if (!g) groups.set(canon.key, (g = { canon, members: [] }));
@@ -438,7 +485,13 @@ class Generator {
     if (red.cond) visit(red.cond);
     if (groups.size === 0) return;
     const { a, z, n } = this.bases(dom);
-    const f: Frame = { v: cv, idx: this.fresh('u'), depth: t.frame.depth + 1, parent: t.frame, preamble: undefined as unknown as Block };
+    const f: Frame = {
+      v: cv,
+      idx: this.fresh('u'),
+      depth: t.frame.depth + 1,
+      parent: t.frame,
+      preamble: undefined as unknown as Block,
+    };
     f.preamble = new Block(t, f);
     for (const g of groups.values()) {
       const s = this.fresh('s');
@@ -447,11 +500,11 @@ class Generator {
       const ls = this.fresh('S');
       t.lines.push(`if (${s}.length < ${n}) ${s} = new Float64Array(2 * ${n});`, `const ${ls} = ${s};`);
       f.preamble.lines.push(`${ls}[${this.local(dom, f.idx)}] = ${this.num(g.canon, f.preamble)};`);
-      for (const [x, v] of g.members) this.cache.set(x.key, `${ls}[${this.local(dom, frames[red.vars.indexOf(v)].idx)}]`);
+      for (const [x, v] of g.members)
+        this.cache.set(x.key, `${ls}[${this.local(dom, frames[red.vars.indexOf(v)].idx)}]`);
     }
     t.lines.push(`for (let ${f.idx} = ${a}; ${f.idx} < ${z}; ${f.idx}++) {\n${f.preamble.lines.join('\n')}\n}`);
   }
-
 }
 
 function conjunctsOf(c: Node): Node[] {
@@ -499,7 +552,10 @@ export function run(outputs: readonly Node[]): CompiledSink {
     const c = o.k === 'where' ? o.c : undefined;
     if (i === 0) cond = c;
     else if (c !== cond && (c?.key ?? '') !== (cond?.key ?? '')) {
-      fail(`output ${i} is filtered differently from output 0`, 'Compute differently filtered values in separate calls.');
+      fail(
+        `output ${i} is filtered differently from output 0`,
+        'Compute differently filtered values in separate calls.',
+      );
     }
     return o.k === 'where' ? o.x : o;
   });
@@ -511,7 +567,8 @@ export function run(outputs: readonly Node[]): CompiledSink {
     );
   }
   const v = fv[0];
-  const flat = v !== undefined && v.dom.kind === 'list' && ![...values, ...(cond ? [cond] : [])].some((x) => hasEventParts(x));
+  const flat =
+    v !== undefined && v.dom.kind === 'list' && ![...values, ...(cond ? [cond] : [])].some((x) => hasEventParts(x));
   const roots = [...values, ...(cond ? [cond] : [])];
   const shape = shapeOf(roots);
   const planKey = `${values.length}:${cond ? 'c' : ''}:${shape.key}`;
@@ -562,7 +619,12 @@ export function run(outputs: readonly Node[]): CompiledSink {
   const outKinds = values.map((x) => {
     if (x.type === 'bool') return -2;
     // A column read as is keeps its dtype (the same values, and half the bytes for Float32 inputs).
-    const src = x.k === 'event' ? x.col : x.k === 'field' && x.v.dom.kind === 'list' && !x.name.startsWith('@') ? x.v.dom.columns[x.name] : undefined;
+    const src =
+      x.k === 'event'
+        ? x.col
+        : x.k === 'field' && x.v.dom.kind === 'list' && !x.name.startsWith('@')
+          ? x.v.dom.columns[x.name]
+          : undefined;
     return src ? leafOf(src) : -1;
   });
   const dtypes = g.params.map((q) => q.constructor.name).join(',');
@@ -572,7 +634,10 @@ export function run(outputs: readonly Node[]): CompiledSink {
   let fn = compiled.get(src);
   if (fn === undefined) {
     try {
-      fn = new Function('wrapPhi', 'binIndex', src)(wrapPhi, binIndex) as (n: number, ...arrays: NumericArray[]) => number;
+      fn = new Function('wrapPhi', 'binIndex', src)(wrapPhi, binIndex) as (
+        n: number,
+        ...arrays: NumericArray[]
+      ) => number;
     } catch (e) {
       fail(
         `could not compile the fused loop (${(e as Error).message})`,
@@ -581,7 +646,8 @@ export function run(outputs: readonly Node[]): CompiledSink {
     }
     compiled.set(src, fn);
     // Diagnostics: the generated loop, once per new source (RISTRETTO_FUSED_SOURCE=1).
-    if (typeof process !== 'undefined' && process.env?.RISTRETTO_FUSED_SOURCE) process.stderr.write(`fused loop:\n${src}\n`);
+    if (typeof process !== 'undefined' && process.env?.RISTRETTO_FUSED_SOURCE)
+      process.stderr.write(`fused loop:\n${src}\n`);
   }
   const plan: Plan = {
     fn,
@@ -638,7 +704,11 @@ function execute(plan: Plan, leaves: readonly NumericArray[]): CompiledSink {
     for (const i of plan.capacity) capacity += (leaves[i] as Int32Array)[n] - (leaves[i] as Int32Array)[0];
   }
   const outs = plan.outs.map((o, position) =>
-    outBuffer(o === -2 ? Uint8Array : o === -1 ? Float64Array : (leaves[o].constructor as new (n: number) => NumericArray), position, capacity),
+    outBuffer(
+      o === -2 ? Uint8Array : o === -1 ? Float64Array : (leaves[o].constructor as new (n: number) => NumericArray),
+      position,
+      capacity,
+    ),
   );
   const k = plan.fn(n, ...plan.params.map((i) => leaves[i]), ...outs);
   // Each result gets its own exact-size copy: callers keep results across chunks, the buffers are reused.
@@ -653,17 +723,30 @@ function eventCount(plan: Plan, leaves: readonly NumericArray[]): number {
     if (n < 0) {
       n = m;
       what = name;
-    } else if (m !== n) throw new LengthMismatchError('compute', `${name} (events)`, n, m, `All inputs must come from one chunk; ${what} has ${n} events.`);
+    } else if (m !== n)
+      throw new LengthMismatchError(
+        'compute',
+        `${name} (events)`,
+        n,
+        m,
+        `All inputs must come from one chunk; ${what} has ${n} events.`,
+      );
   };
   for (const i of plan.eventColumns) agree(leaves[i].length, 'an event-level column');
   for (const [i, name] of plan.lists) agree(leaves[i].length - 1, `${name} offsets`);
   if (n < 0) fail('the expressions read no column', 'Build expressions from events or collections (fused(events)).');
   for (const [o, c, name] of plan.fieldChecks) {
     const end = (leaves[o] as Int32Array)[n];
-    if (leaves[c].length < end) throw new LengthMismatchError('compute', name, end, leaves[c].length, `The offsets of ${name.split('.')[0]} need ${end} objects.`);
+    if (leaves[c].length < end)
+      throw new LengthMismatchError(
+        'compute',
+        name,
+        end,
+        leaves[c].length,
+        `The offsets of ${name.split('.')[0]} need ${end} objects.`,
+      );
   }
   return n;
 }
-
 
 export { op };

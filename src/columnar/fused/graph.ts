@@ -97,7 +97,18 @@ export const OPS = {
 export type OpName = keyof typeof OPS;
 
 /** Operations whose cost makes a per-object value worth computing once per event before a combinations loop. */
-export const COSTLY: ReadonlySet<string> = new Set(['sqrt', 'exp', 'log', 'sin', 'cos', 'sinh', 'cosh', 'atan2', 'pow', 'wrapPhi']);
+export const COSTLY: ReadonlySet<string> = new Set([
+  'sqrt',
+  'exp',
+  'log',
+  'sin',
+  'cos',
+  'sinh',
+  'cosh',
+  'atan2',
+  'pow',
+  'wrapPhi',
+]);
 
 interface NodeBase {
   /** Structural identity: equal keys compute equal values in the same context. */
@@ -160,7 +171,16 @@ export interface LookupNode extends NodeBase {
   readonly table: Table;
   readonly args: readonly Node[];
 }
-export type Node = ConstNode | EventNode | FieldNode | LenNode | OpNode | WhereNode | ReduceNode | FoundNode | LookupNode;
+export type Node =
+  | ConstNode
+  | EventNode
+  | FieldNode
+  | LenNode
+  | OpNode
+  | WhereNode
+  | ReduceNode
+  | FoundNode
+  | LookupNode;
 
 /**
  * A short structural key: the text (an operation and its operands' keys) hashed to ~106 bits. Keys made by
@@ -408,7 +428,10 @@ export function op(name: OpName, args: readonly Node[]): Node {
   if (name === 'and' || name === 'or' || name === 'not') args = args.map(asCondition);
   const conds = args.filter((a): a is WhereNode => a.k === 'where');
   if (conds.length > 0) {
-    const inner = op(name, args.map((a) => (a.k === 'where' ? a.x : a)));
+    const inner = op(
+      name,
+      args.map((a) => (a.k === 'where' ? a.x : a)),
+    );
     return where(inner, allOf(conds.map((w) => w.c)));
   }
   const type = OPS[name][1];
@@ -430,7 +453,14 @@ export function reduce(r: ReduceKind, vars: readonly Var[], body: Node, cond: No
 /** A table lookup; filtered arguments filter the result, as for operations. */
 export function lookup(table: Table, args: readonly Node[]): Node {
   const conds = args.filter((a): a is WhereNode => a.k === 'where');
-  if (conds.length > 0) return where(lookup(table, args.map((a) => (a.k === 'where' ? a.x : a))), allOf(conds.map((w) => w.c)));
+  if (conds.length > 0)
+    return where(
+      lookup(
+        table,
+        args.map((a) => (a.k === 'where' ? a.x : a)),
+      ),
+      allOf(conds.map((w) => w.c)),
+    );
   return new LookupImpl(table, args, union(...args.map((a) => a.fv)));
 }
 

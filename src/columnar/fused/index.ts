@@ -11,7 +11,23 @@
  * out.met.fill(compute(ev.MET.pt.where(hasZ)));
  * ```
  */
-export { Expr, LazyObjects, LorentzVector, Candidates, Best, fused, compute, concat, lazyObjects, lazyColumn, deltaPhi, deltaR, transverseMass, maximum, minimum } from './api.ts';
+export {
+  Expr,
+  LazyObjects,
+  LorentzVector,
+  Candidates,
+  Best,
+  fused,
+  compute,
+  concat,
+  lazyObjects,
+  lazyColumn,
+  deltaPhi,
+  deltaR,
+  transverseMass,
+  maximum,
+  minimum,
+} from './api.ts';
 export type { ExprLike, Objects, FusedEvents } from './api.ts';
 export { compiledLoops } from './compile.ts';
 export { BinnedLookup } from './lookup.ts';

@@ -39,24 +39,37 @@ export class BinnedLookup {
     const fail = (what: string, hint: string): never => {
       throw new InvalidArgumentError(`BinnedLookup '${name}': ${what}`, { operation: 'BinnedLookup', name }, hint);
     };
-    if (edges.length === 0) fail('no dimensions', 'Pass one array of bin edges per dimension, e.g. [[0, 1.2, 2.4], [15, 40, Infinity]].');
+    if (edges.length === 0)
+      fail('no dimensions', 'Pass one array of bin edges per dimension, e.g. [[0, 1.2, 2.4], [15, 40, Infinity]].');
     const e = edges.map((d, i) => {
-      if (d.length < 2) fail(`dimension ${i} has ${d.length} edge(s)`, 'Each dimension needs at least two edges (one bin).');
+      if (d.length < 2)
+        fail(`dimension ${i} has ${d.length} edge(s)`, 'Each dimension needs at least two edges (one bin).');
       for (let j = 1; j < d.length; j++) {
-        if (!(d[j] > d[j - 1])) fail(`edges of dimension ${i} are not increasing at position ${j} (${d[j - 1]} then ${d[j]})`, 'Give strictly increasing edges without NaN.');
+        if (!(d[j] > d[j - 1]))
+          fail(
+            `edges of dimension ${i} are not increasing at position ${j} (${d[j - 1]} then ${d[j]})`,
+            'Give strictly increasing edges without NaN.',
+          );
       }
       return Float64Array.from(d);
     });
     const flat: number[] = [];
     const walk = (v: NestedNumbers, d: number, at: string): void => {
       if (d === e.length) {
-        if (typeof v !== 'number') fail(`values${at} is an array, expected a number (${e.length} dimension(s))`, 'Nest the values one level per dimension.');
+        if (typeof v !== 'number')
+          fail(
+            `values${at} is an array, expected a number (${e.length} dimension(s))`,
+            'Nest the values one level per dimension.',
+          );
         flat.push(v as number);
         return;
       }
       const bins = e[d].length - 1;
       if (!Array.isArray(v) || v.length !== bins) {
-        fail(`values${at} has ${Array.isArray(v) ? v.length : 'no'} entries, dimension ${d} has ${bins} bin(s)`, 'Give one value per bin: edges[d].length − 1 entries at nesting level d.');
+        fail(
+          `values${at} has ${Array.isArray(v) ? v.length : 'no'} entries, dimension ${d} has ${bins} bin(s)`,
+          'Give one value per bin: edges[d].length − 1 entries at nesting level d.',
+        );
       }
       (v as readonly NestedNumbers[]).forEach((x, i) => walk(x, d + 1, `${at}[${i}]`));
     };
@@ -72,7 +85,12 @@ export class BinnedLookup {
   /** The table's value at the bins of `xs` (one expression or number per dimension), as a fused expression. */
   at(...xs: ExprLike[]): Expr {
     this.arity(xs.length);
-    return new Expr(lookup(this.table, xs.map((x) => nodeOf(x, `${this.table.name}.at`))));
+    return new Expr(
+      lookup(
+        this.table,
+        xs.map((x) => nodeOf(x, `${this.table.name}.at`)),
+      ),
+    );
   }
 
   /** The value for plain numbers (for checks and scalar use). */

@@ -56,7 +56,14 @@ function fromCOperators(text: string): { text: string; origin: number[] } {
   const origin: number[] = [];
   for (let i = 0; i < text.length; ) {
     const two = text.slice(i, i + 2);
-    const [word, len] = two === '&&' ? [' and ', 2] : two === '||' ? [' or ', 2] : text[i] === '!' && text[i + 1] !== '=' ? [' not ', 1] : [text[i], 1];
+    const [word, len] =
+      two === '&&'
+        ? [' and ', 2]
+        : two === '||'
+          ? [' or ', 2]
+          : text[i] === '!' && text[i + 1] !== '='
+            ? [' not ', 1]
+            : [text[i], 1];
     for (const c of word) {
       out += c;
       origin.push(i);
@@ -117,12 +124,23 @@ export function parseExpr(text: string, ev: FusedEvents): Expr {
     const m = /\(char (\d+)\)/.exec((e as Error).message);
     const position = m ? c.origin[Math.min(c.origin.length - 1, Math.max(0, Number(m[1]) - 1))] : undefined;
     const why = (e as Error).message.replace(/\s*\(char \d+\)/, position !== undefined ? ` at offset ${position}` : '');
-    throw new ExpressionError(`cannot parse '${text}': ${why}`, text, 'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]) (and/or/not or &&/||/!).', position, e);
+    throw new ExpressionError(
+      `cannot parse '${text}': ${why}`,
+      text,
+      'Write mathjs syntax, e.g. sum(Jet.pt[Jet.pt > 30]) (and/or/not or &&/||/!).',
+      position,
+      e,
+    );
   }
   const v = build(tree, text, ev);
   if (v instanceof Expr) return v;
-  if (typeof v === 'number') throw new ExpressionError(`'${text}' is a constant`, text, 'Refer to at least one column.');
-  throw new ExpressionError(`'${text}' is a collection or record, not a value`, text, 'Pick a field (Jet.pt) or reduce it (count(Jet)).');
+  if (typeof v === 'number')
+    throw new ExpressionError(`'${text}' is a constant`, text, 'Refer to at least one column.');
+  throw new ExpressionError(
+    `'${text}' is a collection or record, not a value`,
+    text,
+    'Pick a field (Jet.pt) or reduce it (count(Jet)).',
+  );
 }
 
 function fail(text: string, what: string, token?: string): never {
@@ -165,7 +183,13 @@ function resolveName(name: string, text: string, ev: FusedEvents): Value {
   }
   const at = tokenAt(text, name);
   const detail = first instanceof Error ? first.message : `no entry '${name}' in the events`;
-  throw new ExpressionError(`in '${text}': ${detail}`, text, 'Use a branch name (MET_pt, Jet_pt) or an entry and field (Jet.pt).', at >= 0 ? at : undefined, first);
+  throw new ExpressionError(
+    `in '${text}': ${detail}`,
+    text,
+    'Use a branch name (MET_pt, Jet_pt) or an entry and field (Jet.pt).',
+    at >= 0 ? at : undefined,
+    first,
+  );
 }
 
 function asExpr(v: Value, text: string): ExprLike {
@@ -197,7 +221,13 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
             x = (object as Objects).field(name);
           } catch (e) {
             const at = tokenAt(text, name);
-            throw new ExpressionError(`in '${text}': ${(e as Error).message}`, text, 'Use a field the collection has.', at >= 0 ? at : undefined, e);
+            throw new ExpressionError(
+              `in '${text}': ${(e as Error).message}`,
+              text,
+              'Use a field the collection has.',
+              at >= 0 ? at : undefined,
+              e,
+            );
           }
           fieldOrigin.set(x, { objects: object as Objects, field: name });
           return x;
@@ -215,9 +245,13 @@ function build(node: MathNode, text: string, ev: FusedEvents): Value {
         // x[k]: the k-th object's value (0-based, as TTree::Draw); events with fewer objects give nothing.
         const k = dim.value;
         const origin = object instanceof Expr ? fieldOrigin.get(object) : undefined;
-        if (!origin || !Number.isInteger(k) || k < 0) return fail(text, `[${String(k)}]: an index needs a collection's field (Muon_pt[0]) and an integer ≥ 0`);
+        if (!origin || !Number.isInteger(k) || k < 0)
+          return fail(text, `[${String(k)}]: an index needs a collection's field (Muon_pt[0]) and an integer ≥ 0`);
         const { objects, field } = origin;
-        return objects.where((o) => o.index.eq(k)).argmin((o) => o.index).get((o) => o.field(field));
+        return objects
+          .where((o) => o.index.eq(k))
+          .argmin((o) => o.index)
+          .get((o) => o.field(field));
       }
       const cond = asExpr(build(index.dimensions[0], text, ev), text);
       if (object instanceof LazyObjects) return (object as Objects).where(cond);

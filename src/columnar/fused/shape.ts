@@ -29,7 +29,25 @@ function nameHash(s: string): number {
   return x ^ s.length;
 }
 
-const TAG = { const: 1, event: 2, len: 3, field: 4, op: 5, where: 6, reduce: 7, found: 8, lookup: 17, dom: 9, list: 10, concat: 11, var: 12, bound: 13, leaf: 14, end: 15, ref: 16 } as const;
+const TAG = {
+  const: 1,
+  event: 2,
+  len: 3,
+  field: 4,
+  op: 5,
+  where: 6,
+  reduce: 7,
+  found: 8,
+  lookup: 17,
+  dom: 9,
+  list: 10,
+  concat: 11,
+  var: 12,
+  bound: 13,
+  leaf: 14,
+  end: 15,
+  ref: 16,
+} as const;
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 

@@ -57,7 +57,10 @@ export class HttpApi {
 
   private once<T>(method: string, path: string, body?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+      const headers: Record<string, string | number> = {
+        authorization: `Bearer ${this.token}`,
+        accept: 'application/json',
+      };
       let payload: Buffer | undefined;
       if (body !== undefined) {
         payload = Buffer.from(body, 'utf8');
@@ -75,11 +78,21 @@ export class HttpApi {
           try {
             parsed = text ? JSON.parse(text) : undefined;
           } catch {
-            return reject(new FaasRequestError(status, 'BadResponse', `service answered ${status} with non-JSON body`, { path }));
+            return reject(
+              new FaasRequestError(status, 'BadResponse', `service answered ${status} with non-JSON body`, { path }),
+            );
           }
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const err = (parsed as ErrorBody | undefined)?.error;
-          reject(new FaasRequestError(status, err?.code ?? `HTTP${status}`, err?.message ?? `HTTP ${status}`, { method, path }, err?.details));
+          reject(
+            new FaasRequestError(
+              status,
+              err?.code ?? `HTTP${status}`,
+              err?.message ?? `HTTP ${status}`,
+              { method, path },
+              err?.details,
+            ),
+          );
         });
       });
       req.on('error', reject);

@@ -37,8 +37,26 @@ export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
 export type { RunningListener, TaskOutcome } from './stream.ts';
 export * from '../errors.ts';
-export { checkEndpointPolicy, costOf, ENDPOINT_POLICIES, EndpointPolicyError, rankEndpoints, type EndpointPolicy, type RankableEndpoint } from '../endpoint-policy.ts';
-export type { BatchInfo, CancelResponse, EndpointInfo, FunctionInfo, Sharing, TailPolicy, TaskContext, TaskInfo, TaskState } from '../protocol.ts';
+export {
+  checkEndpointPolicy,
+  costOf,
+  ENDPOINT_POLICIES,
+  EndpointPolicyError,
+  rankEndpoints,
+  type EndpointPolicy,
+  type RankableEndpoint,
+} from '../endpoint-policy.ts';
+export type {
+  BatchInfo,
+  CancelResponse,
+  EndpointInfo,
+  FunctionInfo,
+  Sharing,
+  TailPolicy,
+  TaskContext,
+  TaskInfo,
+  TaskState,
+} from '../protocol.ts';
 
 export interface FaasClientOptions {
   /** e.g. `http://127.0.0.1:8470`. */
@@ -113,7 +131,11 @@ export class FaasClient {
 
   constructor(opts: FaasClientOptions) {
     if (!opts || typeof opts.serviceUrl !== 'string' || !/^https?:\/\//.test(opts.serviceUrl)) {
-      throw new FaasError(`serviceUrl must be an http(s) URL, got ${JSON.stringify(opts?.serviceUrl)}`, {}, 'e.g. new FaasClient({ serviceUrl: "http://127.0.0.1:8470" })');
+      throw new FaasError(
+        `serviceUrl must be an http(s) URL, got ${JSON.stringify(opts?.serviceUrl)}`,
+        {},
+        'e.g. new FaasClient({ serviceUrl: "http://127.0.0.1:8470" })',
+      );
     }
     const token = opts.token ?? resolveToken({ tokenFile: opts.tokenFile });
     this.serviceUrl = opts.serviceUrl.replace(/\/$/, '');
@@ -172,7 +194,11 @@ export class FaasClient {
 
   /** Create an endpoint record before its agent first connects (tasks can queue for it), or update it. */
   async registerEndpoint(name: string, opts: RegisterEndpointOptions = {}): Promise<EndpointInfo> {
-    const body = { name, allowed_functions: opts.allowedFunctions, sharing: opts.public || opts.sharedWith ? sharing(opts) : undefined };
+    const body = {
+      name,
+      allowed_functions: opts.allowedFunctions,
+      sharing: opts.public || opts.sharedWith ? sharing(opts) : undefined,
+    };
     return this.learn(await this.http.request<EndpointInfo>('POST', ROUTES.endpoints, JSON.stringify(body)));
   }
 
@@ -189,7 +215,8 @@ export class FaasClient {
   }
 
   private learn(e: EndpointInfo): EndpointInfo {
-    if (e && typeof e.endpoint_id === 'string' && typeof e.name === 'string') this.endpointNames.set(e.endpoint_id, e.name);
+    if (e && typeof e.endpoint_id === 'string' && typeof e.name === 'string')
+      this.endpointNames.set(e.endpoint_id, e.name);
     return e;
   }
 
@@ -238,13 +265,18 @@ export class FaasClient {
    * request and the watch message (one network round trip per task on the critical path); large
    * ones, or any before the stream is connected, go through `POST /v1/tasks`.
    */
-  async submitWatched(tasks: readonly TaskRequest[], listener: (o: TaskOutcome) => void, onRunning?: RunningListener): Promise<string[]> {
+  async submitWatched(
+    tasks: readonly TaskRequest[],
+    listener: (o: TaskOutcome) => void,
+    onRunning?: RunningListener,
+  ): Promise<string[]> {
     this.learnEndpointNames(tasks);
     const ids: string[] = [];
     for (const [from, to] of this.chunks(tasks.length)) {
       const body = stringifyTagged(this.submitBody(tasks.slice(from, to)));
       let r: SubmitResponse;
-      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready) r = await this.stream.submit(body, listener, onRunning);
+      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
+        r = await this.stream.submit(body, listener, onRunning);
       else {
         r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
         this.stream.watch(r.task_ids, listener, onRunning);
@@ -276,7 +308,11 @@ export class FaasClient {
   private submitBody(tasks: readonly TaskRequest[]): SubmitRequest {
     // Fields shared by the whole chunk go once at the top level.
     const first = tasks[0];
-    const body: SubmitRequest = { function_id: first.functionId, endpoint: first.endpoint, tasks: new Array(tasks.length) };
+    const body: SubmitRequest = {
+      function_id: first.functionId,
+      endpoint: first.endpoint,
+      tasks: new Array(tasks.length),
+    };
     if (first.timeoutMs !== undefined) body.timeout_ms = first.timeoutMs;
     if (first.maxAttempts !== undefined) body.max_attempts = first.maxAttempts;
     if (first.group !== undefined) body.group = first.group;
@@ -317,12 +353,21 @@ export class FaasClient {
   async getBatchResult(taskIds: readonly string[]): Promise<Map<string, TaskOutcome>> {
     const out = new Map<string, TaskOutcome>();
     for (let i = 0; i < taskIds.length; i += 1000) {
-      const r = await this.http.request<{ tasks: TaskInfo[] }>('POST', ROUTES.taskResults, JSON.stringify({ task_ids: taskIds.slice(i, i + 1000) }));
+      const r = await this.http.request<{ tasks: TaskInfo[] }>(
+        'POST',
+        ROUTES.taskResults,
+        JSON.stringify({ task_ids: taskIds.slice(i, i + 1000) }),
+      );
       for (const t of r.tasks) {
         const o: TaskOutcome = { taskId: t.task_id, state: t.state, endpointId: t.endpoint_id, attempts: t.attempts };
         if (t.state === 'success') o.result = fromTagged(t.result);
         else if (TERMINAL_STATES.has(t.state) && t.error) {
-          o.error = taskError(t.error, { taskId: t.task_id, endpointId: t.endpoint_id, endpointName: this.endpointNames.get(t.endpoint_id), attempts: t.attempts });
+          o.error = taskError(t.error, {
+            taskId: t.task_id,
+            endpointId: t.endpoint_id,
+            endpointName: this.endpointNames.get(t.endpoint_id),
+            attempts: t.attempts,
+          });
         }
         out.set(t.task_id, o);
       }
@@ -410,4 +455,3 @@ function sharing(o: ShareOptions): Sharing {
   if (o.sharedWith?.length) return { visibility: 'users', users: o.sharedWith };
   return { visibility: 'private' };
 }
-

@@ -10,7 +10,14 @@ import { byType, streamServiceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { FaasConnectionError, FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
 import { Backoff } from '../retry.ts';
-import { ERROR_STATUS, ROUTES, type StreamResults, type StreamServiceTextMessage, type SubmitResponse, type TaskState } from '../protocol.ts';
+import {
+  ERROR_STATUS,
+  ROUTES,
+  type StreamResults,
+  type StreamServiceTextMessage,
+  type SubmitResponse,
+  type TaskState,
+} from '../protocol.ts';
 
 /** What a finished (or unknown) task turned into. */
 export interface TaskOutcome {
@@ -103,11 +110,18 @@ export class ResultStream {
    * FaasConnectionError when the stream closed before the answer (the tasks may or may not exist).
    */
   submit(requestJson: string, listener?: OutcomeListener, onRunning?: RunningListener): Promise<SubmitResponse> {
-    if (!this.open || !this.ws) return Promise.reject(new FaasConnectionError('the result stream is not connected', { service: this.serviceUrl }));
+    if (!this.open || !this.ws)
+      return Promise.reject(
+        new FaasConnectionError('the result stream is not connected', { service: this.serviceUrl }),
+      );
     const req = this.nextReq++;
-    const p = new Promise<SubmitResponse>((resolve, reject) => this.submits.set(req, { resolve, reject, listener, onRunning }));
+    const p = new Promise<SubmitResponse>((resolve, reject) =>
+      this.submits.set(req, { resolve, reject, listener, onRunning }),
+    );
     const running = listener && onRunning ? ',"running":true' : '';
-    this.ws.send(`{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'}${running},"request":${requestJson}}`);
+    this.ws.send(
+      `{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'}${running},"request":${requestJson}}`,
+    );
     this.updateRef();
     return p;
   }
@@ -121,7 +135,11 @@ export class ResultStream {
   private ensureConnected(): void {
     if (this.ws || this.closed) return;
     const url = this.serviceUrl.replace(/^http/, 'ws').replace(/\/$/, '') + ROUTES.stream;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.token}` }, perMessageDeflate: false, maxPayload: 1024 * 1024 * 1024 });
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.token}` },
+      perMessageDeflate: false,
+      maxPayload: 1024 * 1024 * 1024,
+    });
     this.ws = ws;
     ws.on('upgrade', (res) => {
       this.socket = res.socket as Socket;
@@ -144,12 +162,17 @@ export class ResultStream {
         } else {
           const raw = parseJson(String(data));
           const v = byType(streamServiceText, raw);
-          if (!v) throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+          if (!v)
+            throw new Error(
+              `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
+            );
           text = v.check(raw, 'stream message') as StreamServiceTextMessage;
         }
       } catch (e) {
         // Not from a service speaking this protocol: say so once per message, keep the stream.
-        process.emitWarning(`ristretto faas stream: ignored a malformed message from the service: ${(e as Error).message}`);
+        process.emitWarning(
+          `ristretto faas stream: ignored a malformed message from the service: ${(e as Error).message}`,
+        );
         return;
       }
       if (results) this.onResults(results.header, results.blobs);
@@ -159,8 +182,11 @@ export class ResultStream {
       const status = res.statusCode ?? 0;
       res.resume();
       if (status === 401) {
-        const err = new FaasRequestError(401, 'Unauthorized', 'the service rejected the token for the result stream', { path: ROUTES.stream });
-        for (const [id, set] of this.listeners) for (const l of set) l({ taskId: id, state: 'failed', endpointId: '', attempts: 0, error: err });
+        const err = new FaasRequestError(401, 'Unauthorized', 'the service rejected the token for the result stream', {
+          path: ROUTES.stream,
+        });
+        for (const [id, set] of this.listeners)
+          for (const l of set) l({ taskId: id, state: 'failed', endpointId: '', attempts: 0, error: err });
         this.listeners.clear();
       }
       ws.terminate();
@@ -184,7 +210,15 @@ export class ResultStream {
     }
     this.submits.delete(msg.req!);
     if (msg.type === 'error') {
-      pending.reject(new FaasRequestError(ERROR_STATUS[msg.code] ?? 400, msg.code, msg.message, { path: `${ROUTES.stream} submit` }, msg.details));
+      pending.reject(
+        new FaasRequestError(
+          ERROR_STATUS[msg.code] ?? 400,
+          msg.code,
+          msg.message,
+          { path: `${ROUTES.stream} submit` },
+          msg.details,
+        ),
+      );
     } else {
       // The service already watches these ids for this connection; only the local side is missing.
       if (pending.listener) for (const id of msg.task_ids) this.addListener(id, pending.listener, pending.onRunning);
@@ -238,24 +272,37 @@ export class ResultStream {
       this.toWatch = [];
       const plain = ids.filter((id) => !this.runningListeners.has(id));
       const running = ids.filter((id) => this.runningListeners.has(id));
-      for (let i = 0; i < plain.length; i += 10_000) this.ws.send(JSON.stringify({ type: 'watch', task_ids: plain.slice(i, i + 10_000) }));
-      for (let i = 0; i < running.length; i += 10_000) this.ws.send(JSON.stringify({ type: 'watch', task_ids: running.slice(i, i + 10_000), running: true }));
+      for (let i = 0; i < plain.length; i += 10_000)
+        this.ws.send(JSON.stringify({ type: 'watch', task_ids: plain.slice(i, i + 10_000) }));
+      for (let i = 0; i < running.length; i += 10_000)
+        this.ws.send(JSON.stringify({ type: 'watch', task_ids: running.slice(i, i + 10_000), running: true }));
     });
   }
 
   private onResults(header: StreamResults, blobs: Uint8Array[]): void {
     const running = header.running ?? [];
-    for (let i = 0; i < running.length; i++) for (const l of this.runningListeners.get(running[i]) ?? []) l(running[i], header.running_on?.[i]);
+    for (let i = 0; i < running.length; i++)
+      for (const l of this.runningListeners.get(running[i]) ?? []) l(running[i], header.running_on?.[i]);
     for (const e of header.results) {
       const set = this.listeners.get(e.task_id);
       if (!set) continue;
       this.listeners.delete(e.task_id);
       this.runningListeners.delete(e.task_id);
-      const outcome: TaskOutcome = { taskId: e.task_id, state: e.state, endpointId: e.endpoint_id, attempts: e.attempts };
+      const outcome: TaskOutcome = {
+        taskId: e.task_id,
+        state: e.state,
+        endpointId: e.endpoint_id,
+        attempts: e.attempts,
+      };
       if (e.copies) outcome.copies = e.copies;
       if (e.by_copy) outcome.byCopy = true;
       if (e.not_found) {
-        outcome.error = new FaasRequestError(404, 'NotFound', `task ${e.task_id} does not exist or belongs to another user`, { taskId: e.task_id });
+        outcome.error = new FaasRequestError(
+          404,
+          'NotFound',
+          `task ${e.task_id} does not exist or belongs to another user`,
+          { taskId: e.task_id },
+        );
       } else if (e.state === 'success') {
         try {
           outcome.result = unpackValue(blobs[e.blob ?? -1] ?? new Uint8Array(0));
@@ -263,16 +310,24 @@ export class ResultStream {
           outcome.state = 'failed';
           outcome.error = taskError(
             { type: 'SerializationError', message: `decoding the result failed: ${(err as Error).message}` },
-            { taskId: e.task_id, endpointId: e.endpoint_id, endpointName: this.endpointName(e.endpoint_id), attempts: e.attempts },
+            {
+              taskId: e.task_id,
+              endpointId: e.endpoint_id,
+              endpointName: this.endpointName(e.endpoint_id),
+              attempts: e.attempts,
+            },
           );
         }
       } else {
-        outcome.error = taskError(e.error ?? { type: 'FunctionError', message: 'task failed without an error message' }, {
-          taskId: e.task_id,
-          endpointId: e.endpoint_id,
-          endpointName: this.endpointName(e.endpoint_id),
-          attempts: e.attempts,
-        });
+        outcome.error = taskError(
+          e.error ?? { type: 'FunctionError', message: 'task failed without an error message' },
+          {
+            taskId: e.task_id,
+            endpointId: e.endpoint_id,
+            endpointName: this.endpointName(e.endpoint_id),
+            attempts: e.attempts,
+          },
+        );
       }
       for (const l of set) l(outcome);
     }

@@ -108,7 +108,11 @@ export class EndpointAgent {
 
   constructor(private readonly opts: AgentOptions) {
     if (!/^[A-Za-z0-9][\w.-]{0,99}$/.test(opts.name)) {
-      throw new FaasConfigError(`invalid endpoint name "${opts.name}"`, { name: opts.name }, 'use 1-100 letters, digits, ".", "_" or "-"');
+      throw new FaasConfigError(
+        `invalid endpoint name "${opts.name}"`,
+        { name: opts.name },
+        'use 1-100 letters, digits, ".", "_" or "-"',
+      );
     }
     if (!Number.isInteger(opts.workers) || opts.workers < 1) {
       throw new FaasConfigError(`workers must be a positive integer, got ${opts.workers}`, { workers: opts.workers });
@@ -167,7 +171,10 @@ export class EndpointAgent {
   private connect(): void {
     if (this.stopped) return;
     const url = this.opts.serviceUrl.replace(/^http/, 'ws').replace(/\/$/, '') + ROUTES.agent;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, perMessageDeflate: false });
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.opts.token}` },
+      perMessageDeflate: false,
+    });
     this.ws = ws;
     ws.on('open', () => {
       const hello: AgentHello = {
@@ -198,7 +205,14 @@ export class EndpointAgent {
       // The upgrade was refused; 401 will not fix itself, anything else may (service restarting).
       const status = res.statusCode ?? 0;
       res.resume();
-      if (status === 401) return this.fatal(new FaasConfigError('the service rejected the endpoint token (401)', { service: this.opts.serviceUrl }, 'check RISTRETTO_TOKEN or --token-file'));
+      if (status === 401)
+        return this.fatal(
+          new FaasConfigError(
+            'the service rejected the endpoint token (401)',
+            { service: this.opts.serviceUrl },
+            'check RISTRETTO_TOKEN or --token-file',
+          ),
+        );
       this.log(`service refused the connection (HTTP ${status}); retrying`);
       ws.terminate();
     });
@@ -280,7 +294,8 @@ export class EndpointAgent {
         return;
       }
       case 'error':
-        if (msg.code === 'Unauthorized') return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
+        if (msg.code === 'Unauthorized')
+          return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
         this.log(`service error ${msg.code}: ${msg.message}`);
         return;
     }
@@ -289,7 +304,13 @@ export class EndpointAgent {
   private sendHeartbeat(): void {
     if (!this.attached || !this.pool) return;
     this.advertisedPrefetch = this.prefetch();
-    this.sendText({ type: 'heartbeat', capacity: this.pool.capacity, prefetch: this.advertisedPrefetch, busy: this.pool.busy(), queued: this.pool.queued() });
+    this.sendText({
+      type: 'heartbeat',
+      capacity: this.pool.capacity,
+      prefetch: this.advertisedPrefetch,
+      busy: this.pool.busy(),
+      queued: this.pool.queued(),
+    });
   }
 
   private sendText(msg: AgentTextMessage): void {
@@ -316,22 +337,46 @@ export class EndpointAgent {
       const now = Date.now();
       // Defense in depth: the service checks the allowlist at submission; the agent checks it again.
       if (allowed && allowed.length > 0 && !allowed.includes(t.function_id)) {
-        this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'Forbidden', message: `endpoint ${this.opts.name} does not allow function ${t.function_id}` } });
+        this.onDone({
+          task_id: t.task_id,
+          ok: false,
+          started_at: now,
+          completed_at: now,
+          error: { type: 'Forbidden', message: `endpoint ${this.opts.name} does not allow function ${t.function_id}` },
+        });
         continue;
       }
-      const err = bad.get(t.hash) ?? (this.cache.has(t.hash) ? undefined : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} is not in the endpoint cache` });
+      const err =
+        bad.get(t.hash) ??
+        (this.cache.has(t.hash)
+          ? undefined
+          : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} is not in the endpoint cache` });
       if (err) {
         this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
         continue;
       }
       const blob = blobs[t.blob];
       if (!blob) {
-        this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: { type: 'SerializationError', message: `the service sent no arguments for task ${t.task_id}` } });
+        this.onDone({
+          task_id: t.task_id,
+          ok: false,
+          started_at: now,
+          completed_at: now,
+          error: { type: 'SerializationError', message: `the service sent no arguments for task ${t.task_id}` },
+        });
         continue;
       }
       // Copy the arguments out of the frame so the frame can be freed while tasks wait.
       const args = Uint8Array.prototype.slice.call(blob);
-      this.pool!.submit({ task_id: t.task_id, hash: t.hash, path: this.cache.path(t.hash), args, attempt: t.attempt, timeout_ms: t.timeout_ms, ...(t.group ? { group: t.group } : {}) });
+      this.pool!.submit({
+        task_id: t.task_id,
+        hash: t.hash,
+        path: this.cache.path(t.hash),
+        args,
+        attempt: t.attempt,
+        timeout_ms: t.timeout_ms,
+        ...(t.group ? { group: t.group } : {}),
+      });
     }
   }
 
@@ -357,7 +402,8 @@ export class EndpointAgent {
       if (this.held.has(id) && !this.unacked.has(id)) this.started.push(q[i]);
     }
     this.startedQueue = i === q.length ? [] : q.slice(i);
-    if (this.startedQueue.length) this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0].at - cutoff);
+    if (this.startedQueue.length)
+      this.startedTimer = setTimeout(() => this.noticeStarted(), this.startedQueue[0].at - cutoff);
     if (this.started.length) this.scheduleFlush();
   }
 
@@ -439,6 +485,7 @@ export class EndpointAgent {
 function checkServiceText(text: string): ServiceTextMessage {
   const raw = parseJson(text);
   const v = byType(serviceText, raw);
-  if (!v) throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+  if (!v)
+    throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
   return v.check(raw, `service "${(raw as { type: string }).type}" message`) as ServiceTextMessage;
 }

@@ -46,7 +46,8 @@ export class FunctionCache {
   /** Store code under its hash; refuses code whose sha256 does not match. */
   put(hash: string, code: string): string {
     const actual = createHash('sha256').update(code).digest('hex');
-    if (actual !== hash) throw new FaasError(`function code does not match its hash (expected ${hash}, got ${actual})`, { hash });
+    if (actual !== hash)
+      throw new FaasError(`function code does not match its hash (expected ${hash}, got ${actual})`, { hash });
     const path = this.path(hash);
     if (!existsSync(path)) {
       // Write then rename, so a worker never imports a half-written file.

@@ -20,7 +20,10 @@ let seaImport: ((url: string) => Promise<unknown>) | undefined;
 /** Where the generated packages find the executable's copies (a global: they run as separate modules). */
 const REGISTRY = Symbol.for('ristretto.seaPackages');
 const loaders = new Map<string, () => Promise<object>>();
-const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, object>()) as Map<string, object>;
+const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, object>()) as Map<
+  string,
+  object
+>;
 /** Folders whose node_modules already hold the generated package, per package. */
 const written = new Set<string>();
 

@@ -33,7 +33,8 @@ const USAGE =
 function int(name: string, v: string | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < min) throw new RistrettoError(`--${name} must be an integer >= ${min}, got "${v}"`);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < min)
+    throw new RistrettoError(`--${name} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 

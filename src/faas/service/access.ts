@@ -12,11 +12,19 @@ import { ApiError } from './http.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
 export function canUseFunction(store: Store, f: FunctionRow, user: UserRow): boolean {
-  return f.owner_id === user.id || f.visibility === 'public' || (f.visibility === 'users' && store.functionSharedWith(f.id, user.id));
+  return (
+    f.owner_id === user.id ||
+    f.visibility === 'public' ||
+    (f.visibility === 'users' && store.functionSharedWith(f.id, user.id))
+  );
 }
 
 export function canUseEndpoint(store: Store, e: EndpointRow, user: UserRow): boolean {
-  return e.owner_id === user.id || e.visibility === 'public' || (e.visibility === 'users' && store.endpointSharedWith(e.id, user.id));
+  return (
+    e.owner_id === user.id ||
+    e.visibility === 'public' ||
+    (e.visibility === 'users' && store.endpointSharedWith(e.id, user.id))
+  );
 }
 
 export function allowedFunctions(e: EndpointRow): string[] {
@@ -35,14 +43,19 @@ export function resolveSharing(store: Store, sharing: Sharing | undefined): Reso
     throw new ApiError('BadRequest', 'sharing.visibility must be "private", "public" or "users"');
   }
   const names = sharing.users ?? [];
-  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw new ApiError('BadRequest', 'sharing.users must be a list of user names');
-  if (sharing.visibility === 'users' && names.length === 0) throw new ApiError('BadRequest', 'sharing.visibility "users" needs at least one name in sharing.users');
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))
+    throw new ApiError('BadRequest', 'sharing.users must be a list of user names');
+  if (sharing.visibility === 'users' && names.length === 0)
+    throw new ApiError('BadRequest', 'sharing.visibility "users" needs at least one name in sharing.users');
   const userIds: string[] = [];
   for (const n of names) {
     const u = store.userByName(n);
     if (!u) {
       throw new ApiError('NotFound', `cannot share with unknown user "${n}"`, {
-        closest: closest(n, store.listUsers().map((x) => x.name)),
+        closest: closest(
+          n,
+          store.listUsers().map((x) => x.name),
+        ),
       });
     }
     userIds.push(u.id);

@@ -133,7 +133,10 @@ export class AgentHub {
     this.movableWaiting = store.countMovableWaiting();
     this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
     this.timer.unref();
-    this.tails = new TailScheduler(store, { idleSlots: (id) => this.idleSlots(id), sendCopy: (id, t) => this.sendCopy(id, t) });
+    this.tails = new TailScheduler(store, {
+      idleSlots: (id) => this.idleSlots(id),
+      sendCopy: (id, t) => this.sendCopy(id, t),
+    });
     this.tailTimer = setInterval(() => {
       if (this.tails.size === 0) return;
       // Outside any message handler: a failure must not reach the event loop (and end the service).
@@ -177,7 +180,15 @@ export class AgentHub {
   sendDirect(endpointId: string, tasks: ClaimedTask[]): void {
     const conn = this.conns.get(endpointId);
     // Gone since directSlots (cannot happen within one turn, but never lose tasks): queue them again.
-    if (!conn) return this.requeue(endpointId, tasks.map((t) => ({ task_id: t.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' as const })));
+    if (!conn)
+      return this.requeue(
+        endpointId,
+        tasks.map((t) => ({
+          task_id: t.id,
+          reason: 'endpoint disconnected before dispatch',
+          type: 'EndpointLost' as const,
+        })),
+      );
     this.send(conn, tasks);
   }
 
@@ -185,7 +196,9 @@ export class AgentHub {
   private sendCopy(endpointId: string, task: ClaimedTask): boolean {
     const conn = this.conns.get(endpointId);
     if (!conn) {
-      this.requeue(endpointId, [{ task_id: task.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' }]);
+      this.requeue(endpointId, [
+        { task_id: task.id, reason: 'endpoint disconnected before dispatch', type: 'EndpointLost' },
+      ]);
       return false;
     }
     this.metrics.tailCopies++;
@@ -251,7 +264,9 @@ export class AgentHub {
       } catch (e) {
         // A broken message ends this agent's session only (its tasks are re-queued), never the service.
         const err = toApiError(e);
-        this.opts.log(`agent ${conn.name || '(before hello)'}: ${err.code === 'InternalError' ? ((e as Error)?.stack ?? e) : err.message}`);
+        this.opts.log(
+          `agent ${conn.name || '(before hello)'}: ${err.code === 'InternalError' ? ((e as Error)?.stack ?? e) : err.message}`,
+        );
         conn.send({ type: 'error', code: err.code, message: err.message });
         ws.close(1008, err.code);
       }
@@ -291,7 +306,8 @@ export class AgentHub {
     const { capacity, prefetch } = msg;
     const sharing = resolveSharing(this.store, msg.sharing);
     const allowed = msg.allowed_functions;
-    if (allowed?.some((id) => !isUuid(id))) throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
+    if (allowed?.some((id) => !isUuid(id)))
+      throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
     const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
 
     const old = this.conns.get(row.id);
@@ -315,7 +331,11 @@ export class AgentHub {
     const lostIds = this.store.activeTasks(row.id).filter((id) => !holding.has(id));
     this.requeue(
       row.id,
-      lostIds.map((id) => ({ task_id: id, reason: 'endpoint reconnected without the task', type: 'EndpointLost' as const })),
+      lostIds.map((id) => ({
+        task_id: id,
+        reason: 'endpoint reconnected without the task',
+        type: 'EndpointLost' as const,
+      })),
     );
     this.store.reclaim(row.id, [...holding]);
     const drop: string[] = [];
@@ -327,9 +347,17 @@ export class AgentHub {
     this.store.setEndpointOnline(row.id, capacity, prefetch);
     // Tags describe the agent as it runs now: a hello without them clears the old ones.
     this.store.setEndpointCapabilities(row.id, [...new Set(msg.tags ?? [])], [...new Set(msg.local_paths ?? [])]);
-    conn.send({ type: 'welcome', endpoint_id: row.id, name: row.name, heartbeat_ms: this.opts.heartbeatMs, limits: this.opts.limits });
+    conn.send({
+      type: 'welcome',
+      endpoint_id: row.id,
+      name: row.name,
+      heartbeat_ms: this.opts.heartbeatMs,
+      limits: this.opts.limits,
+    });
     if (drop.length) conn.send({ type: 'cancel', task_ids: drop });
-    this.opts.log(`endpoint ${row.name} (${row.id}) online: capacity ${capacity}, prefetch ${prefetch}, holding ${conn.inflight.size}`);
+    this.opts.log(
+      `endpoint ${row.name} (${row.id}) online: capacity ${capacity}, prefetch ${prefetch}, holding ${conn.inflight.size}`,
+    );
     this.kick(row.id);
   }
 
@@ -340,7 +368,11 @@ export class AgentHub {
     this.conns.delete(conn.endpointId);
     this.forgetRecall(conn);
     this.store.setEndpointOffline(conn.endpointId);
-    const lost = [...conn.inflight.keys()].map((id) => ({ task_id: id, reason: 'endpoint disconnected', type: 'EndpointLost' as const }));
+    const lost = [...conn.inflight.keys()].map((id) => ({
+      task_id: id,
+      reason: 'endpoint disconnected',
+      type: 'EndpointLost' as const,
+    }));
     this.requeue(conn.endpointId, lost);
     // Its waiting tasks that have alternates can run elsewhere now.
     this.movable(this.conns.keys(), 0);
@@ -439,7 +471,11 @@ export class AgentHub {
       for (const id of h.kept) if (!h.inflight.has(id)) h.kept.delete(id);
       // Newest first: an agent starts its tasks about in the order they came, so the newest still wait.
       const newest = [...h.inflight.keys()].slice(-Math.min(h.inflight.size, recallWindow(queued))).reverse();
-      const ids = this.store.recallable(h.endpointId, conn.endpointId, newest.filter((id) => !h.kept.has(id)));
+      const ids = this.store.recallable(
+        h.endpointId,
+        conn.endpointId,
+        newest.filter((id) => !h.kept.has(id)),
+      );
       if (ids.length === 0) continue;
       const max = Math.min(n, queued, ids.length);
       const seq = ++this.recalls;
@@ -484,7 +520,10 @@ export class AgentHub {
     const back = this.store.unhold(h.endpointId, left);
     if (back.length) {
       h.queueEmpty = false;
-      this.movable([...this.conns.keys()].filter((id) => id !== h.endpointId), back.length);
+      this.movable(
+        [...this.conns.keys()].filter((id) => id !== h.endpointId),
+        back.length,
+      );
     }
     this.kick(h.endpointId);
     if (target) this.kick(target.endpointId);
@@ -557,7 +596,10 @@ export class AgentHub {
     this.kick(conn.endpointId);
   }
 
-  private requeue(endpointId: string, lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[]): void {
+  private requeue(
+    endpointId: string,
+    lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[],
+  ): void {
     if (lost.length === 0) return;
     const { failed, requeued, dropped, losers } = this.store.requeueLost(endpointId, lost);
     for (const id of requeued) this.tails.lost(id);
@@ -567,13 +609,23 @@ export class AgentHub {
     const conn = this.conns.get(endpointId);
     if (conn && requeued.length) conn.queueEmpty = false;
     // Requeued tasks with alternates may start elsewhere (their endpoint may be the one that is gone).
-    if (requeued.length) this.movable([...this.conns.keys()].filter((id) => id !== endpointId), requeued.length);
+    if (requeued.length)
+      this.movable(
+        [...this.conns.keys()].filter((id) => id !== endpointId),
+        requeued.length,
+      );
     this.metrics.tasksRequeued += requeued.length;
     this.metrics.tasksFailed += failed.size;
     if (failed.size) {
       const outcomes: Outcome[] = [];
       for (const [id, error] of failed) {
-        outcomes.push({ task_id: id, state: 'failed', endpoint_id: endpointId, attempts: Number(error.details?.attempts ?? 0), error });
+        outcomes.push({
+          task_id: id,
+          state: 'failed',
+          endpoint_id: endpointId,
+          attempts: Number(error.details?.attempts ?? 0),
+          error,
+        });
       }
       this.sink.publish(outcomes);
     }
@@ -589,7 +641,10 @@ export class AgentHub {
   private onBinary(conn: AgentConn, data: Buffer): void {
     if (!conn.attached) throw new ApiError('BadRequest', 'expected "hello" before results');
     const { json, blobs } = decodeFrameRaw(data);
-    const header: AgentResults = validate.agentResults.check(parseJsonOr400(json, 'results frame header'), 'results frame');
+    const header: AgentResults = validate.agentResults.check(
+      parseJsonOr400(json, 'results frame header'),
+      'results frame',
+    );
     const limit = this.opts.limits.max_result_bytes;
     const completions: Completion[] = [];
     for (const r of header.results) {
@@ -622,7 +677,13 @@ export class AgentHub {
     for (const c of completions) {
       const attempts = conn.inflight.get(c.task_id);
       conn.inflight.delete(c.task_id);
-      if (this.tails.size) this.tails.finished(c.task_id, now, c.state === 'success' ? (c.completed_at - c.started_at) / 1000 : undefined, accepted.has(c.task_id));
+      if (this.tails.size)
+        this.tails.finished(
+          c.task_id,
+          now,
+          c.state === 'success' ? (c.completed_at - c.started_at) / 1000 : undefined,
+          accepted.has(c.task_id),
+        );
       if (!accepted.has(c.task_id)) {
         this.metrics.duplicateResults++;
         continue;
@@ -662,7 +723,11 @@ export class AgentHub {
 function checkAgentText(text: string): AgentTextMessage {
   const raw = parseJsonOr400(text, 'agent message');
   const v = byType(agentText, raw);
-  if (!v) throw new ApiError('BadRequest', `unknown agent message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+  if (!v)
+    throw new ApiError(
+      'BadRequest',
+      `unknown agent message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
+    );
   return v.check(raw, `agent "${(raw as { type: string }).type}" message`);
 }
 

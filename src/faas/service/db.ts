@@ -198,7 +198,9 @@ export class Store {
         'INSERT INTO functions (id, owner_id, hash, code, name, description, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       updateFunctionMeta: p('UPDATE functions SET name = ?, description = ?, visibility = ? WHERE id = ?'),
-      functionById: p('SELECT f.*, u.name AS owner_name FROM functions f JOIN users u ON u.id = f.owner_id WHERE f.id = ?'),
+      functionById: p(
+        'SELECT f.*, u.name AS owner_name FROM functions f JOIN users u ON u.id = f.owner_id WHERE f.id = ?',
+      ),
       functionByOwnerHash: p('SELECT id FROM functions WHERE owner_id = ? AND hash = ? ORDER BY created_at LIMIT 1'),
       visibleFunctions: p(
         `SELECT f.id, f.owner_id, u.name AS owner_name, f.hash, '' AS code, f.name, f.description, f.visibility, f.created_at
@@ -208,11 +210,17 @@ export class Store {
          ORDER BY f.created_at`,
       ),
       functionShared: p('SELECT 1 FROM function_shares WHERE function_id = ? AND user_id = ?'),
-      functionShares: p('SELECT u.name FROM function_shares s JOIN users u ON u.id = s.user_id WHERE s.function_id = ? ORDER BY u.name'),
+      functionShares: p(
+        'SELECT u.name FROM function_shares s JOIN users u ON u.id = s.user_id WHERE s.function_id = ? ORDER BY u.name',
+      ),
       clearFunctionShares: p('DELETE FROM function_shares WHERE function_id = ?'),
       addFunctionShare: p('INSERT OR IGNORE INTO function_shares (function_id, user_id) VALUES (?, ?)'),
-      insertEndpoint: p('INSERT INTO endpoints (id, owner_id, name, visibility, allowed_functions, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      endpointById: p('SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id WHERE e.id = ?'),
+      insertEndpoint: p(
+        'INSERT INTO endpoints (id, owner_id, name, visibility, allowed_functions, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      endpointById: p(
+        'SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id WHERE e.id = ?',
+      ),
       endpointByOwnerName: p(
         'SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id WHERE e.owner_id = ? AND e.name = ?',
       ),
@@ -223,12 +231,16 @@ export class Store {
          ORDER BY e.created_at`,
       ),
       endpointShared: p('SELECT 1 FROM endpoint_shares WHERE endpoint_id = ? AND user_id = ?'),
-      endpointShares: p('SELECT u.name FROM endpoint_shares s JOIN users u ON u.id = s.user_id WHERE s.endpoint_id = ? ORDER BY u.name'),
+      endpointShares: p(
+        'SELECT u.name FROM endpoint_shares s JOIN users u ON u.id = s.user_id WHERE s.endpoint_id = ? ORDER BY u.name',
+      ),
       clearEndpointShares: p('DELETE FROM endpoint_shares WHERE endpoint_id = ?'),
       addEndpointShare: p('INSERT OR IGNORE INTO endpoint_shares (endpoint_id, user_id) VALUES (?, ?)'),
       setEndpointVisibility: p('UPDATE endpoints SET visibility = ? WHERE id = ?'),
       setEndpointAllowed: p('UPDATE endpoints SET allowed_functions = ? WHERE id = ?'),
-      setEndpointOnline: p("UPDATE endpoints SET status = 'online', last_heartbeat = ?, capacity = ?, prefetch = ? WHERE id = ?"),
+      setEndpointOnline: p(
+        "UPDATE endpoints SET status = 'online', last_heartbeat = ?, capacity = ?, prefetch = ? WHERE id = ?",
+      ),
       setEndpointCapabilities: p('UPDATE endpoints SET tags = ?, local_paths = ? WHERE id = ?'),
       setEndpointOffline: p("UPDATE endpoints SET status = 'offline' WHERE id = ?"),
       heartbeat: p('UPDATE endpoints SET last_heartbeat = ?, capacity = ? WHERE id = ?'),
@@ -309,10 +321,14 @@ export class Store {
          RETURNING id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, 1 AS movable`,
       ),
       // A task the holder gave back unstarted, with nowhere to go: waiting again, its attempt not used.
-      unhold: p("UPDATE tasks SET state = 'waiting-for-endpoint', attempts = attempts - 1 WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
+      unhold: p(
+        "UPDATE tasks SET state = 'waiting-for-endpoint', attempts = attempts - 1 WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'",
+      ),
       countMovable: p("SELECT count(*) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL"),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
-      markRunning: p("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'"),
+      markRunning: p(
+        "UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'",
+      ),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
       // Finished tasks bring their outcome along (a watch replays it); unfinished ones have NULLs there.
       taskOutcomes: p(
@@ -340,7 +356,9 @@ export class Store {
       cancel: p(
         "UPDATE tasks SET state = 'cancelled', completed_at = ?, error = ? WHERE id = ? AND owner_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
-      endpointActive: p("SELECT id, attempts, max_attempts FROM tasks WHERE endpoint_id = ? AND state IN ('dispatched', 'running')"),
+      endpointActive: p(
+        "SELECT id, attempts, max_attempts FROM tasks WHERE endpoint_id = ? AND state IN ('dispatched', 'running')",
+      ),
       resetActive: p("UPDATE tasks SET state = 'waiting-for-endpoint' WHERE state IN ('dispatched', 'running')"),
       countWaiting: p("SELECT COUNT(*) AS n FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint'"),
       stateCounts: p('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state'),
@@ -361,7 +379,10 @@ export class Store {
   // ---------------------------------------------------------------- users and tokens
 
   createUser(name: string, admin = false): UserRow {
-    if (!new RegExp(USER_NAME_PATTERN).test(name)) throw new RangeError(`invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`);
+    if (!new RegExp(USER_NAME_PATTERN).test(name))
+      throw new RangeError(
+        `invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`,
+      );
     if (this.st.userByName.get(name)) throw new StoreConflictError(`user "${name}" already exists`);
     const row = { id: randomUUID(), name, created_at: Date.now(), admin: admin ? 1 : 0 };
     this.st.insertUser.run(row.id, row.name, row.created_at, row.admin);
@@ -390,7 +411,9 @@ export class Store {
 
   /** The user a token belongs to, or undefined if unknown or revoked. */
   authenticate(token: string): (UserRow & { token_id: string }) | undefined {
-    const row = this.st.tokenByHash.get(hashToken(token)) as (UserRow & { token_id: string; revoked_at: number | null }) | undefined;
+    const row = this.st.tokenByHash.get(hashToken(token)) as
+      | (UserRow & { token_id: string; revoked_at: number | null })
+      | undefined;
     if (!row || row.revoked_at !== null) return undefined;
     return { id: row.id, name: row.name, created_at: row.created_at, admin: row.admin, token_id: row.token_id };
   }
@@ -416,7 +439,14 @@ export class Store {
   // ---------------------------------------------------------------- functions
 
   /** Register a function; the same code registered again by the same owner returns the same id. */
-  registerFunction(ownerId: string, hash: string, code: string, name: string | null, description: string | null, sharing: ResolvedSharing): string {
+  registerFunction(
+    ownerId: string,
+    hash: string,
+    code: string,
+    name: string | null,
+    description: string | null,
+    sharing: ResolvedSharing,
+  ): string {
     return this.db.transaction(() => {
       const existing = this.st.functionByOwnerHash.get(ownerId, hash) as { id: string } | undefined;
       const id = existing?.id ?? randomUUID();
@@ -447,12 +477,24 @@ export class Store {
   // ---------------------------------------------------------------- endpoints
 
   /** Create the endpoint (owner, name) if new, else update what was given; returns its row. */
-  upsertEndpoint(ownerId: string, name: string, allowed: string[] | undefined, sharing: ResolvedSharing | undefined): EndpointRow {
+  upsertEndpoint(
+    ownerId: string,
+    name: string,
+    allowed: string[] | undefined,
+    sharing: ResolvedSharing | undefined,
+  ): EndpointRow {
     return this.db.transaction(() => {
       let row = this.st.endpointByOwnerName.get(ownerId, name) as EndpointRow | undefined;
       if (!row) {
         const id = randomUUID();
-        this.st.insertEndpoint.run(id, ownerId, name, sharing?.visibility ?? 'private', JSON.stringify(allowed ?? []), Date.now());
+        this.st.insertEndpoint.run(
+          id,
+          ownerId,
+          name,
+          sharing?.visibility ?? 'private',
+          JSON.stringify(allowed ?? []),
+          Date.now(),
+        );
         row = this.st.endpointById.get(id) as EndpointRow;
       } else {
         if (allowed) this.st.setEndpointAllowed.run(JSON.stringify(allowed), row.id);
@@ -520,9 +562,37 @@ export class Store {
         taskIds[i] = id;
         const alts = t.alts ?? null;
         const tail = t.tail ?? null;
-        if (t.dispatch) insDispatched.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, now, t.grp, alts, tail);
+        if (t.dispatch)
+          insDispatched.run(
+            id,
+            batchId,
+            ownerId,
+            t.function_id,
+            t.endpoint_id,
+            t.args,
+            t.max_attempts,
+            t.timeout_ms,
+            now,
+            now,
+            t.grp,
+            alts,
+            tail,
+          );
         else {
-          ins.run(id, batchId, ownerId, t.function_id, t.endpoint_id, t.args, t.max_attempts, t.timeout_ms, now, t.grp, alts, tail);
+          ins.run(
+            id,
+            batchId,
+            ownerId,
+            t.function_id,
+            t.endpoint_id,
+            t.args,
+            t.max_attempts,
+            t.timeout_ms,
+            now,
+            t.grp,
+            alts,
+            tail,
+          );
           this.groupWaits(t.endpoint_id, t.grp);
         }
       }
@@ -561,7 +631,9 @@ export class Store {
         for (const grp of open) {
           if (left <= 0) break;
           const n = Math.min(share, left);
-          const rows = this.st.claimGroup.all({ now, endpoint: endpointId, grp, limit: n }) as (ClaimedTask & { seq: number })[];
+          const rows = this.st.claimGroup.all({ now, endpoint: endpointId, grp, limit: n }) as (ClaimedTask & {
+            seq: number;
+          })[];
           left -= rows.length;
           let list = perGroup.get(grp);
           if (!list) perGroup.set(grp, (list = []));
@@ -625,7 +697,9 @@ export class Store {
    */
   stealWaiting(endpointId: string, limit: number): ClaimedTask[] {
     if (limit <= 0) return [];
-    const rows = this.st.steal.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & { seq: number })[];
+    const rows = this.st.steal.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & {
+      seq: number;
+    })[];
     return rows.sort((a, b) => a.seq - b.seq);
   }
 
@@ -635,7 +709,9 @@ export class Store {
    */
   recallable(holder: string, target: string, ids: string[]): string[] {
     if (ids.length === 0) return [];
-    const found = new Set((this.st.recallable.all({ ids: JSON.stringify(ids), holder, target }) as { id: string }[]).map((r) => r.id));
+    const found = new Set(
+      (this.st.recallable.all({ ids: JSON.stringify(ids), holder, target }) as { id: string }[]).map((r) => r.id),
+    );
     return ids.filter((id) => found.has(id));
   }
 
@@ -718,18 +794,40 @@ export class Store {
           accepted.add(r.task_id);
           if (row.copies > 0) {
             const losers = this.endCopies(r.task_id);
-            (groups ??= new Map()).set(r.task_id, { task_id: r.task_id, by_copy: false, copies: this.copyEndpoints(r.task_id), attempts: row.attempts, losers });
+            (groups ??= new Map()).set(r.task_id, {
+              task_id: r.task_id,
+              by_copy: false,
+              copies: this.copyEndpoints(r.task_id),
+              attempts: row.attempts,
+              losers,
+            });
           }
           continue;
         }
         if (r.state !== 'success') continue;
         const orig = this.st.taskById.get(row.copy_of) as TaskRow | undefined;
-        if (!orig || (orig.state !== 'waiting-for-endpoint' && orig.state !== 'dispatched' && orig.state !== 'running')) continue;
-        this.st.winOriginal.run({ state: r.state, result: r.result, size, error, started: r.started_at, completed: r.completed_at, endpoint: endpointId, id: orig.id });
+        if (!orig || (orig.state !== 'waiting-for-endpoint' && orig.state !== 'dispatched' && orig.state !== 'running'))
+          continue;
+        this.st.winOriginal.run({
+          state: r.state,
+          result: r.result,
+          size,
+          error,
+          started: r.started_at,
+          completed: r.completed_at,
+          endpoint: endpointId,
+          id: orig.id,
+        });
         const losers = this.endCopies(orig.id).filter((l) => l.id !== r.task_id);
         if (orig.state !== 'waiting-for-endpoint') losers.push({ id: orig.id, endpoint_id: orig.endpoint_id });
         accepted.add(r.task_id);
-        (groups ??= new Map()).set(r.task_id, { task_id: orig.id, by_copy: true, copies: this.copyEndpoints(orig.id), attempts: orig.attempts, losers });
+        (groups ??= new Map()).set(r.task_id, {
+          task_id: orig.id,
+          by_copy: true,
+          copies: this.copyEndpoints(orig.id),
+          attempts: orig.attempts,
+          losers,
+        });
       }
     })();
     return { accepted, groups };
@@ -737,7 +835,10 @@ export class Store {
 
   /** Cancel the unfinished copies of `id`; returns them. */
   private endCopies(id: string): { id: string; endpoint_id: string }[] {
-    const error = JSON.stringify({ type: 'Cancelled', message: 'another run of the task finished first' } satisfies TaskErrorInfo);
+    const error = JSON.stringify({
+      type: 'Cancelled',
+      message: 'another run of the task finished first',
+    } satisfies TaskErrorInfo);
     return this.st.cancelCopies.all({ now: Date.now(), error, id }) as { id: string; endpoint_id: string }[];
   }
 
@@ -757,9 +858,28 @@ export class Store {
       if (!src) return undefined;
       const now = Date.now();
       const id = uuidv7(now);
-      this.st.insertCopy.run(id, src.batch_id, src.owner_id, src.function_id, endpointId, src.args, src.timeout_ms, now, now, src.grp || null, originalId);
+      this.st.insertCopy.run(
+        id,
+        src.batch_id,
+        src.owner_id,
+        src.function_id,
+        endpointId,
+        src.args,
+        src.timeout_ms,
+        now,
+        now,
+        src.grp || null,
+        originalId,
+      );
       this.st.countCopy.run(originalId);
-      return { id, function_id: src.function_id, grp: src.grp, args: src.args, attempts: 1, timeout_ms: src.timeout_ms };
+      return {
+        id,
+        function_id: src.function_id,
+        grp: src.grp,
+        args: src.args,
+        attempts: 1,
+        timeout_ms: src.timeout_ms,
+      };
     })();
   }
 
@@ -774,7 +894,14 @@ export class Store {
 
   /** Unfinished tasks with a tail policy (for the scheduler after a restart). */
   tailTasks(): { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[] {
-    return this.st.tailTasks.all() as { id: string; function_id: string; grp: string; alts: string | null; tail: string; copies: number }[];
+    return this.st.tailTasks.all() as {
+      id: string;
+      function_id: string;
+      grp: string;
+      alts: string | null;
+      tail: string;
+      copies: number;
+    }[];
   }
 
   /**
@@ -784,7 +911,12 @@ export class Store {
   requeueLost(
     endpointId: string,
     lost: { task_id: string; reason: string; type: 'WorkerLost' | 'EndpointLost'; started_at?: number }[],
-  ): { failed: Map<string, TaskErrorInfo>; requeued: string[]; dropped: string[]; losers: { id: string; endpoint_id: string }[] } {
+  ): {
+    failed: Map<string, TaskErrorInfo>;
+    requeued: string[];
+    dropped: string[];
+    losers: { id: string; endpoint_id: string }[];
+  } {
     const failed = new Map<string, TaskErrorInfo>();
     const requeued: string[] = [];
     /** Copies lost (not run again), and copies of tasks that failed for good (cancelled). */
@@ -797,7 +929,11 @@ export class Store {
         if (!row || row.endpoint_id !== endpointId || (row.state !== 'dispatched' && row.state !== 'running')) continue;
         // A lost copy is not run again: the original still runs (or waits), and the scheduler may copy it anew.
         if (row.copy_of !== null) {
-          this.st.dropCopy.run(now, JSON.stringify({ type: l.type, message: l.reason } satisfies TaskErrorInfo), l.task_id);
+          this.st.dropCopy.run(
+            now,
+            JSON.stringify({ type: l.type, message: l.reason } satisfies TaskErrorInfo),
+            l.task_id,
+          );
           dropped.push(l.task_id);
           continue;
         }

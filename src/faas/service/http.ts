@@ -26,7 +26,9 @@ export function sendText(res: ServerResponse, status: number, json: string): voi
 }
 
 export function sendError(res: ServerResponse, err: ApiError): void {
-  const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  const body: ErrorBody = {
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
   if (res.headersSent) {
     res.destroy();
     return;
@@ -51,7 +53,8 @@ export function checked<V>(v: Validator<V>, value: unknown, what: string): V {
 /** Schema and JSON-limit errors become BadRequest; ApiErrors stay; anything else is an internal error. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (e instanceof SchemaError || e instanceof JsonLimitError || e instanceof CodecError) return new ApiError('BadRequest', e.message);
+  if (e instanceof SchemaError || e instanceof JsonLimitError || e instanceof CodecError)
+    return new ApiError('BadRequest', e.message);
   return new ApiError('InternalError', 'internal service error (see the service log)');
 }
 

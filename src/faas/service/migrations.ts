@@ -29,7 +29,9 @@ export interface Migration {
 }
 
 function hasColumn(db: Database.Database, table: string, column: string): boolean {
-  return (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).some((c) => c.name === column);
+  return (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).some(
+    (c) => c.name === column,
+  );
 }
 
 /**
@@ -84,7 +86,9 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
       if (!hasColumn(db, 'tasks', 'grp')) db.exec('ALTER TABLE tasks ADD COLUMN grp TEXT');
       db.exec('UPDATE tasks SET grp = owner_id WHERE grp IS NULL');
       // Fair-share claims: the groups waiting at an endpoint (a loose index scan) and each one's oldest.
-      db.exec("CREATE INDEX IF NOT EXISTS tasks_waiting_grp ON tasks(endpoint_id, grp, seq) WHERE state = 'waiting-for-endpoint'");
+      db.exec(
+        "CREATE INDEX IF NOT EXISTS tasks_waiting_grp ON tasks(endpoint_id, grp, seq) WHERE state = 'waiting-for-endpoint'",
+      );
     },
   },
   {
@@ -93,7 +97,9 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
     up: (db) => {
       if (!hasColumn(db, 'tasks', 'alts')) db.exec('ALTER TABLE tasks ADD COLUMN alts TEXT');
       // Waiting tasks that another endpoint may take, oldest first.
-      db.exec("CREATE INDEX IF NOT EXISTS tasks_movable ON tasks(seq) WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL");
+      db.exec(
+        "CREATE INDEX IF NOT EXISTS tasks_movable ON tasks(seq) WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL",
+      );
     },
   },
   {
@@ -108,8 +114,10 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
     what: 'capability routing: endpoints.tags and endpoints.local_paths (JSON lists from the agent hello)',
     up: (db) => {
       // Checked: a database numbered from 0 that already had every column skips to here.
-      if (!hasColumn(db, 'endpoints', 'tags')) db.exec("ALTER TABLE endpoints ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
-      if (!hasColumn(db, 'endpoints', 'local_paths')) db.exec("ALTER TABLE endpoints ADD COLUMN local_paths TEXT NOT NULL DEFAULT '[]'");
+      if (!hasColumn(db, 'endpoints', 'tags'))
+        db.exec("ALTER TABLE endpoints ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
+      if (!hasColumn(db, 'endpoints', 'local_paths'))
+        db.exec("ALTER TABLE endpoints ADD COLUMN local_paths TEXT NOT NULL DEFAULT '[]'");
     },
   },
   {
@@ -133,7 +141,11 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
  * Bring `db` to SCHEMA_VERSION. Throws ServiceDatabaseError, naming `file`, for a database of a newer
  * service (left untouched) or a migration that fails (rolled back to the version before it).
  */
-export function migrate(db: Database.Database, file: string, log?: (msg: string) => void): { from: number; to: number } {
+export function migrate(
+  db: Database.Database,
+  file: string,
+  log?: (msg: string) => void,
+): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > SCHEMA_VERSION) {
     throw new ServiceDatabaseError(

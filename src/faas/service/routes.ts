@@ -16,7 +16,15 @@ import {
   type TaskState,
   isUuid,
 } from '../protocol.ts';
-import { canUseEndpoint, canUseFunction, closest, endpointAllows, endpointInfo, functionInfo, resolveSharing } from './access.ts';
+import {
+  canUseEndpoint,
+  canUseFunction,
+  closest,
+  endpointAllows,
+  endpointInfo,
+  functionInfo,
+  resolveSharing,
+} from './access.ts';
 import type { AgentHub } from './agents.ts';
 import type { ClaimedTask, EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
 import { ApiError, checked, readBody, readJson, sendJson, sendText } from './http.ts';
@@ -34,7 +42,13 @@ export interface RouteContext {
   version: string;
 }
 
-type Handler = (ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+type Handler = (
+  ctx: RouteContext,
+  user: UserRow,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+) => Promise<void> | void;
 
 interface Route {
   method: string;
@@ -45,7 +59,11 @@ interface Route {
 const MAX_ATTEMPTS_CAP = 10;
 
 const routes: Route[] = [
-  { method: 'GET', pattern: /^\/v1\/whoami$/, handler: (_c, user, _q, res) => sendJson(res, 200, { user: user.name, user_id: user.id, admin: user.admin === 1 }) },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/whoami$/,
+    handler: (_c, user, _q, res) => sendJson(res, 200, { user: user.name, user_id: user.id, admin: user.admin === 1 }),
+  },
   { method: 'GET', pattern: /^\/v1\/metrics$/, handler: metrics },
   { method: 'POST', pattern: /^\/v1\/functions$/, handler: registerFunction },
   { method: 'GET', pattern: /^\/v1\/functions$/, handler: listFunctions },
@@ -85,18 +103,39 @@ function decodeParam(p: string): string {
 
 // ---------------------------------------------------------------- functions
 
-async function registerFunction(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body: RegisterFunctionRequest = await readBody(req, ctx.limits.max_function_bytes + 64 * 1024, validate.registerFunction, 'function registration');
+async function registerFunction(
+  ctx: RouteContext,
+  user: UserRow,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const body: RegisterFunctionRequest = await readBody(
+    req,
+    ctx.limits.max_function_bytes + 64 * 1024,
+    validate.registerFunction,
+    'function registration',
+  );
   const size = Buffer.byteLength(body.code);
   if (size > ctx.limits.max_function_bytes) {
-    throw new ApiError('PayloadTooLarge', `function code of ${size} bytes exceeds the limit of ${ctx.limits.max_function_bytes} bytes`, {
-      code_size: size,
-      limit: ctx.limits.max_function_bytes,
-    });
+    throw new ApiError(
+      'PayloadTooLarge',
+      `function code of ${size} bytes exceeds the limit of ${ctx.limits.max_function_bytes} bytes`,
+      {
+        code_size: size,
+        limit: ctx.limits.max_function_bytes,
+      },
+    );
   }
   const sharing = resolveSharing(ctx.store, body.sharing) ?? { visibility: 'private' as const, userIds: [] };
   const hash = createHash('sha256').update(body.code).digest('hex');
-  const id = ctx.store.registerFunction(user.id, hash, body.code, optString(body.name, 'name'), optString(body.description, 'description'), sharing);
+  const id = ctx.store.registerFunction(
+    user.id,
+    hash,
+    body.code,
+    optString(body.name, 'name'),
+    optString(body.description, 'description'),
+    sharing,
+  );
   sendJson(res, 200, { function_id: id, hash });
 }
 
@@ -104,32 +143,64 @@ function listFunctions(ctx: RouteContext, user: UserRow, _req: IncomingMessage, 
   sendJson(res, 200, { functions: ctx.store.visibleFunctions(user.id).map((f) => functionInfo(ctx.store, f, false)) });
 }
 
-function getFunction(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
+function getFunction(
+  ctx: RouteContext,
+  user: UserRow,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  [id]: string[],
+): void {
   sendJson(res, 200, functionInfo(ctx.store, usableFunction(ctx, user, id, 'NotFound'), true));
 }
 
 function usableFunction(ctx: RouteContext, user: UserRow, id: string, code: 'NotFound' | 'Forbidden'): FunctionRow {
   const f = isUuid(id) ? ctx.store.functionById(id) : undefined;
   if (!f || !canUseFunction(ctx.store, f, user)) {
-    throw new ApiError(code, `function ${id} does not exist or is not shared with user "${user.name}"`, { function_id: id });
+    throw new ApiError(code, `function ${id} does not exist or is not shared with user "${user.name}"`, {
+      function_id: id,
+    });
   }
   return f;
 }
 
 // ---------------------------------------------------------------- endpoints
 
-async function registerEndpoint(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body: RegisterEndpointRequest = await readBody(req, 1024 * 1024, validate.registerEndpoint, 'endpoint registration');
-  if (body.allowed_functions?.some((x) => !isUuid(x))) throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
-  const row = ctx.store.upsertEndpoint(user.id, body.name, body.allowed_functions, resolveSharing(ctx.store, body.sharing));
+async function registerEndpoint(
+  ctx: RouteContext,
+  user: UserRow,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const body: RegisterEndpointRequest = await readBody(
+    req,
+    1024 * 1024,
+    validate.registerEndpoint,
+    'endpoint registration',
+  );
+  if (body.allowed_functions?.some((x) => !isUuid(x)))
+    throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
+  const row = ctx.store.upsertEndpoint(
+    user.id,
+    body.name,
+    body.allowed_functions,
+    resolveSharing(ctx.store, body.sharing),
+  );
   sendJson(res, 200, endpointInfo(ctx.store, row, ctx.hub.live(row.id)));
 }
 
 function listEndpoints(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse): void {
-  sendJson(res, 200, { endpoints: ctx.store.visibleEndpoints(user.id).map((e) => endpointInfo(ctx.store, e, ctx.hub.live(e.id))) });
+  sendJson(res, 200, {
+    endpoints: ctx.store.visibleEndpoints(user.id).map((e) => endpointInfo(ctx.store, e, ctx.hub.live(e.id))),
+  });
 }
 
-function getEndpoint(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [ref]: string[]): void {
+function getEndpoint(
+  ctx: RouteContext,
+  user: UserRow,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  [ref]: string[],
+): void {
   const e = resolveEndpoint(ctx, user, ref);
   sendJson(res, 200, endpointInfo(ctx.store, e, ctx.hub.live(e.id)));
 }
@@ -139,7 +210,9 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
   if (isUuid(ref)) {
     const e = ctx.store.endpointById(ref);
     if (e && canUseEndpoint(ctx.store, e, user)) return e;
-    throw new ApiError('Forbidden', `endpoint ${ref} does not exist or is not shared with user "${user.name}"`, { endpoint: ref });
+    throw new ApiError('Forbidden', `endpoint ${ref} does not exist or is not shared with user "${user.name}"`, {
+      endpoint: ref,
+    });
   }
   const visible = ctx.store.visibleEndpoints(user.id);
   const slash = ref.indexOf('/');
@@ -151,13 +224,20 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
   if (own.length === 1) return own[0];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
-    throw new ApiError('Conflict', `endpoint name "${ref}" is ambiguous: use one of ${matches.map((e) => `${e.owner_name}/${e.name}`).join(', ')} or an id`);
+    throw new ApiError(
+      'Conflict',
+      `endpoint name "${ref}" is ambiguous: use one of ${matches.map((e) => `${e.owner_name}/${e.name}`).join(', ')} or an id`,
+    );
   }
   const names = visible.map((e) => (e.owner_id === user.id ? e.name : `${e.owner_name}/${e.name}`));
-  throw new ApiError('NotFound', `no endpoint named "${ref}" visible to user "${user.name}"${names.length ? `; closest: ${closest(ref, names).join(', ')}` : ''}`, {
-    endpoint: ref,
-    closest: closest(ref, names),
-  });
+  throw new ApiError(
+    'NotFound',
+    `no endpoint named "${ref}" visible to user "${user.name}"${names.length ? `; closest: ${closest(ref, names).join(', ')}` : ''}`,
+    {
+      endpoint: ref,
+      closest: closest(ref, names),
+    },
+  );
 }
 
 // ---------------------------------------------------------------- tasks
@@ -244,11 +324,15 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
     }
     const args = packTagged('args' in spec ? spec.args : body.args);
     if (args.byteLength > ctx.limits.max_payload_bytes) {
-      throw new ApiError('PayloadTooLarge', `task ${i}: arguments of ${args.byteLength} bytes exceed the limit of ${ctx.limits.max_payload_bytes} bytes`, {
-        task_index: i,
-        payload_size: args.byteLength,
-        limit: ctx.limits.max_payload_bytes,
-      });
+      throw new ApiError(
+        'PayloadTooLarge',
+        `task ${i}: arguments of ${args.byteLength} bytes exceed the limit of ${ctx.limits.max_payload_bytes} bytes`,
+        {
+          task_index: i,
+          payload_size: args.byteLength,
+          limit: ctx.limits.max_payload_bytes,
+        },
+      );
     }
     // Where it goes now: a free worker slot of its endpoint, else a free slot of an alternate, else
     // room to hold it at its endpoint (prefetch). Room to hold comes last: a task held behind busy
@@ -282,8 +366,18 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
       // A tail policy means something only with somewhere else to run.
       ...(candidates && tail && tail.max_copies > 1 ? { tail: JSON.stringify(tail) } : {}),
       args,
-      max_attempts: clampInt(spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts, 1, MAX_ATTEMPTS_CAP, 'max_attempts'),
-      timeout_ms: clampInt(spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs, 0, 7 * 24 * 3600 * 1000, 'timeout_ms'),
+      max_attempts: clampInt(
+        spec.max_attempts ?? body.max_attempts ?? ctx.defaults.maxAttempts,
+        1,
+        MAX_ATTEMPTS_CAP,
+        'max_attempts',
+      ),
+      timeout_ms: clampInt(
+        spec.timeout_ms ?? body.timeout_ms ?? ctx.defaults.timeoutMs,
+        0,
+        7 * 24 * 3600 * 1000,
+        'timeout_ms',
+      ),
       dispatch: go,
       grp: groupOf(spec.group ?? body.group, user, i),
     };
@@ -293,7 +387,8 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
   // Before any is sent: the scheduler times them from their dispatch.
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i];
-    if (t.tail) ctx.hub.tails.track(taskIds[i], t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i].tail ?? body.tail)!, 0);
+    if (t.tail)
+      ctx.hub.tails.track(taskIds[i], t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i].tail ?? body.tail)!, 0);
   }
   const sendNow = new Map<string, ClaimedTask[]>();
   const queuedFor = new Set<string>();
@@ -305,11 +400,22 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
     }
     let list = sendNow.get(t.endpoint_id);
     if (!list) sendNow.set(t.endpoint_id, (list = []));
-    list.push({ id: taskIds[i], function_id: t.function_id, grp: t.grp, args: t.args, attempts: 1, timeout_ms: t.timeout_ms });
+    list.push({
+      id: taskIds[i],
+      function_id: t.function_id,
+      grp: t.grp,
+      args: t.args,
+      attempts: 1,
+      timeout_ms: t.timeout_ms,
+    });
   }
   for (const [endpointId, list] of sendNow) ctx.hub.sendDirect(endpointId, list);
   for (const endpointId of queuedFor) ctx.hub.queued(endpointId);
-  if (takers.size) ctx.hub.movable(takers, tasks.reduce((n, t) => n + (t.alts && !t.dispatch ? 1 : 0), 0));
+  if (takers.size)
+    ctx.hub.movable(
+      takers,
+      tasks.reduce((n, t) => n + (t.alts && !t.dispatch ? 1 : 0), 0),
+    );
   return { batch_id: batchId, task_ids: taskIds };
 }
 
@@ -329,7 +435,8 @@ function getTask(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
 
 function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
   const row = isUuid(id) ? ctx.store.task(id) : undefined;
-  if (!row || row.owner_id !== user.id) throw new ApiError('NotFound', `task ${id} does not exist or belongs to another user`, { task_id: id });
+  if (!row || row.owner_id !== user.id)
+    throw new ApiError('NotFound', `task ${id} does not exist or belongs to another user`, { task_id: id });
   return row;
 }
 
@@ -353,7 +460,8 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
   let ids: string[];
   if (typeof body.batch_id === 'string') {
     const b = ctx.store.batch(body.batch_id);
-    if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${body.batch_id} does not exist or belongs to another user`);
+    if (!b || b.owner_id !== user.id)
+      throw new ApiError('NotFound', `batch ${body.batch_id} does not exist or belongs to another user`);
     ids = ctx.store.batchTaskIds(b.id);
   } else if (body.task_ids) ids = body.task_ids;
   else throw new ApiError('BadRequest', 'give task_ids or batch_id');
@@ -378,8 +486,16 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
 
 function getBatch(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: ServerResponse, [id]: string[]): void {
   const b = isUuid(id) ? ctx.store.batch(id) : undefined;
-  if (!b || b.owner_id !== user.id) throw new ApiError('NotFound', `batch ${id} does not exist or belongs to another user`, { batch_id: id });
-  const counts = { 'waiting-for-endpoint': 0, dispatched: 0, running: 0, success: 0, failed: 0, cancelled: 0 } as Record<TaskState, number>;
+  if (!b || b.owner_id !== user.id)
+    throw new ApiError('NotFound', `batch ${id} does not exist or belongs to another user`, { batch_id: id });
+  const counts = {
+    'waiting-for-endpoint': 0,
+    dispatched: 0,
+    running: 0,
+    success: 0,
+    failed: 0,
+    cancelled: 0,
+  } as Record<TaskState, number>;
   for (const c of ctx.store.batchCounts(b.id)) counts[c.state] = c.n;
   const info: BatchInfo & { task_ids: string[] } = {
     batch_id: b.id,
@@ -400,11 +516,24 @@ function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
   if (!user.admin) {
     for (const c of ctx.store.stateCountsOf(user.id)) states[c.state] = c.n;
     const own = ctx.store.visibleEndpoints(user.id).filter((e) => e.owner_id === user.id && ctx.hub.live(e.id));
-    sendJson(res, 200, { user: user.name, admin: false, endpoints_online: own.length, tasks_by_state: states, limits: ctx.limits });
+    sendJson(res, 200, {
+      user: user.name,
+      admin: false,
+      endpoints_online: own.length,
+      tasks_by_state: states,
+      limits: ctx.limits,
+    });
     return;
   }
   for (const c of ctx.store.stateCounts()) states[c.state] = c.n;
-  sendJson(res, 200, { user: user.name, admin: true, ...ctx.metrics.snapshot(), endpoints_online: ctx.hub.onlineCount(), tasks_by_state: states, limits: ctx.limits });
+  sendJson(res, 200, {
+    user: user.name,
+    admin: true,
+    ...ctx.metrics.snapshot(),
+    endpoints_online: ctx.hub.onlineCount(),
+    tasks_by_state: states,
+    limits: ctx.limits,
+  });
 }
 
 // ---------------------------------------------------------------- helpers
@@ -436,6 +565,7 @@ function optString(v: unknown, name: string): string | null {
 
 function clampInt(v: unknown, min: number, max: number, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ApiError('BadRequest', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ApiError('BadRequest', `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   return n;
 }

@@ -87,12 +87,29 @@ export class TailScheduler {
   }
 
   /** A task with a tail policy was stored. Without a second candidate there is nowhere to copy it: ignored. */
-  track(id: string, functionId: string, group: string, candidates: readonly string[], policy: TailPolicy, copies: number): void {
+  track(
+    id: string,
+    functionId: string,
+    group: string,
+    candidates: readonly string[],
+    policy: TailPolicy,
+    copies: number,
+  ): void {
     if (candidates.length < 2 || policy.max_copies < 2) return;
     const key = `${functionId} ${group}`;
     let recent = this.recentOf.get(key);
     if (!recent) this.recentOf.set(key, (recent = { runs: [], trips: [] }));
-    this.tracked.set(id, { id, recent, candidates, policy, copies, endpoint: undefined, dispatchedAt: 0, runningAt: undefined, live: new Map() });
+    this.tracked.set(id, {
+      id,
+      recent,
+      candidates,
+      policy,
+      copies,
+      endpoint: undefined,
+      dispatchedAt: 0,
+      runningAt: undefined,
+      live: new Map(),
+    });
   }
 
   /** Sent to an agent (first dispatch, claim after a requeue, hand-over after a recall). */
@@ -167,7 +184,12 @@ export class TailScheduler {
     for (const t of this.inFlight) {
       if (t.live.size > 0 || t.copies + 1 >= t.policy.max_copies) continue;
       const running = t.runningAt !== undefined;
-      const threshold = stragglerMs(running ? t.recent.runs : t.recent.trips, t.policy.factor, t.policy.timeout_ms, t.policy.min_ms);
+      const threshold = stragglerMs(
+        running ? t.recent.runs : t.recent.trips,
+        t.policy.factor,
+        t.policy.timeout_ms,
+        t.policy.min_ms,
+      );
       if (threshold === undefined) continue;
       const waited = now - (running ? t.runningAt! : t.dispatchedAt);
       if (waited < (running ? threshold : TAIL_MOVABLE_PATIENCE * threshold)) continue;

@@ -74,7 +74,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
 
   // Last-used stamps are written at most once a minute per token, not on every request.
   const touched = new Map<string, number>();
-  const authenticate = (req: IncomingMessage): (UserRow & { token_id: string }) => {
+  const authenticate = (req: IncomingMessage): UserRow & { token_id: string } => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new ApiError('Unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
     const user = store.authenticate(token);
@@ -92,7 +92,11 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === ROUTES.health) {
-        sendJson(res, 200, { status: 'ok', version: SERVICE_VERSION, uptime_s: (Date.now() - metrics.startedAt) / 1000 });
+        sendJson(res, 200, {
+          status: 'ok',
+          version: SERVICE_VERSION,
+          uptime_s: (Date.now() - metrics.startedAt) / 1000,
+        });
         return;
       }
       const route = matchRoute(req.method ?? 'GET', path);
@@ -101,7 +105,8 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     } catch (e) {
       metrics.httpErrors++;
       const err = toApiError(e);
-      if (err.code === 'InternalError') log(`internal error on ${req.method} ${req.url?.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
+      if (err.code === 'InternalError')
+        log(`internal error on ${req.method} ${req.url?.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
       sendError(res, err);
     }
   });
@@ -117,8 +122,15 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError('InternalError', 'internal service error');
       const body = JSON.stringify({ error: { code: err.code, message: err.message } });
-      const status = err.code === 'Unauthorized' ? '401 Unauthorized' : err.code === 'NotFound' ? '404 Not Found' : '500 Internal Server Error';
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      const status =
+        err.code === 'Unauthorized'
+          ? '401 Unauthorized'
+          : err.code === 'NotFound'
+            ? '404 Not Found'
+            : '500 Internal Server Error';
+      socket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {

@@ -130,7 +130,11 @@ export class ResultStreams implements OutcomeSink {
         }
         req = requestNumber(raw);
         const v = byType(streamClientText, raw);
-        if (!v) throw new ApiError('BadRequest', `stream messages are "watch", "unwatch" or "submit", got ${describeType(raw)}`);
+        if (!v)
+          throw new ApiError(
+            'BadRequest',
+            `stream messages are "watch", "unwatch" or "submit", got ${describeType(raw)}`,
+          );
         if (v === streamClientText.submit) checkBatchSize((raw as { request?: unknown }).request);
         const msg = v.check(raw, 'stream message');
         if (msg.type === 'submit') this.submit(conn, msg);
@@ -139,7 +143,13 @@ export class ResultStreams implements OutcomeSink {
       } catch (e) {
         const err = toApiError(e);
         if (err.code === 'InternalError') this.log(`stream of user ${user.name}: ${(e as Error)?.stack ?? e}`);
-        this.reply(conn, { type: 'error', code: err.code, message: err.message, ...(req !== undefined ? { req } : {}), ...(err.details ? { details: err.details } : {}) });
+        this.reply(conn, {
+          type: 'error',
+          code: err.code,
+          message: err.message,
+          ...(req !== undefined ? { req } : {}),
+          ...(err.details ? { details: err.details } : {}),
+        });
       }
     });
     ws.on('close', () => {
@@ -193,7 +203,8 @@ export class ResultStreams implements OutcomeSink {
     // slip in between.
     const rows = new Map<string, TaskOutcomeRow>();
     const strIds = ids;
-    for (let i = 0; i < strIds.length; i += 5000) for (const r of this.store.taskOutcomes(strIds.slice(i, i + 5000))) rows.set(r.id, r);
+    for (let i = 0; i < strIds.length; i += 5000)
+      for (const r of this.store.taskOutcomes(strIds.slice(i, i + 5000))) rows.set(r.id, r);
     for (const id of strIds) {
       const row = rows.get(id);
       if (!row || row.owner_id !== conn.user.id) {
@@ -268,7 +279,8 @@ function requestNumber(raw: unknown): number | undefined {
 }
 
 function describeType(raw: unknown): string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
   const t = (raw as { type?: unknown }).type;
   return t === undefined ? 'no type' : `type ${JSON.stringify(t).slice(0, 100)}`;
 }

@@ -22,7 +22,8 @@ import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
 const vectorLen = ByteBuffer.prototype.__vector_len;
 ByteBuffer.prototype.__vector_len = function (this: ByteBuffer, offset: number): number {
   const n = vectorLen.call(this, offset);
-  if (n < 0 || offset + this.readInt32(offset) + 4 + n > this.capacity()) throw new RangeError(`flatbuffer vector of ${n} elements runs past its ${this.capacity()}-byte buffer`);
+  if (n < 0 || offset + this.readInt32(offset) + 4 + n > this.capacity())
+    throw new RangeError(`flatbuffer vector of ${n} elements runs past its ${this.capacity()}-byte buffer`);
   return n;
 };
 
@@ -64,7 +65,12 @@ export async function openArrow(pathOrUrl: string, opts: OpenOptions = {}): Prom
     batches = table.batches;
     fields = table.schema.fields;
   } catch (e) {
-    throw new ArrowFormatError(`${pathOrUrl} is not a readable Arrow IPC file: ${(e as Error).message}`, { file: pathOrUrl }, 'check that the file is complete; copy it again', { cause: e });
+    throw new ArrowFormatError(
+      `${pathOrUrl} is not a readable Arrow IPC file: ${(e as Error).message}`,
+      { file: pathOrUrl },
+      'check that the file is complete; copy it again',
+      { cause: e },
+    );
   }
   return new ArrowReader(pathOrUrl, opts.treeName ?? ARROW_TREE_NAME, batches, fields, source.bytesRead);
 }
@@ -105,7 +111,12 @@ class ArrowReader implements EventReader {
       }
       const prefix = f.name.split('_')[0];
       const countBranch = list && names.has(`n${prefix}`) ? `n${prefix}` : undefined;
-      const info: BranchInfo = { name: f.name, kind: list ? 'jagged' : 'flat', dtype, ...(countBranch ? { countBranch } : {}) };
+      const info: BranchInfo = {
+        name: f.name,
+        kind: list ? 'jagged' : 'flat',
+        dtype,
+        ...(countBranch ? { countBranch } : {}),
+      };
       this.table.set(f.name, { info, index });
       this.infos.push(info);
     });
@@ -120,7 +131,13 @@ class ArrowReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
-    if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > this.numEntries) {
+    if (
+      !Number.isInteger(entryStart) ||
+      !Number.isInteger(entryStop) ||
+      entryStart < 0 ||
+      entryStop < entryStart ||
+      entryStop > this.numEntries
+    ) {
       throw new ArrowRangeError(
         `entry range [${entryStart}, ${entryStop}) is outside [0, ${this.numEntries}] of ${this.path}`,
         { file: this.path, entryStart, entryStop },
@@ -152,9 +169,18 @@ class ArrowReader implements EventReader {
 
   private notFound(name: string): ArrowError {
     const why = this.skipped.get(name);
-    if (why) return new ArrowUnsupportedError(`branch ${name} of ${this.path} cannot be read: ${why}`, { file: this.path, branch: name }, 'drop it from the branch list');
+    if (why)
+      return new ArrowUnsupportedError(
+        `branch ${name} of ${this.path} cannot be read: ${why}`,
+        { file: this.path, branch: name },
+        'drop it from the branch list',
+      );
     const close = closestNames(name, this.table.keys());
-    return new ArrowColumnNotFoundError(`no branch ${name} in ${this.path}; closest: ${close.join(', ') || '(none)'}`, { file: this.path, branch: name, closest: close }, 'check the spelling; `ristretto ls FILE` lists every branch');
+    return new ArrowColumnNotFoundError(
+      `no branch ${name} in ${this.path}; closest: ${close.join(', ') || '(none)'}`,
+      { file: this.path, branch: name, closest: close },
+      'check the spelling; `ristretto ls FILE` lists every branch',
+    );
   }
 }
 
@@ -183,8 +209,17 @@ function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray
  */
 function checkData(d: Data, info: BranchInfo, path: string, batch: number): void {
   const fail = (what: string) =>
-    new ArrowFormatError(`column ${info.name} in record batch ${batch} of ${path} is damaged: ${what}`, { file: path, column: info.name, batch }, 'the file looks corrupt or truncated; copy it again');
-  if (d.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} of ${path} has ${d.nullCount} nulls`, { file: path, column: info.name }, 'write it without nulls (Ristretto columns have none)');
+    new ArrowFormatError(
+      `column ${info.name} in record batch ${batch} of ${path} is damaged: ${what}`,
+      { file: path, column: info.name, batch },
+      'the file looks corrupt or truncated; copy it again',
+    );
+  if (d.nullCount > 0)
+    throw new ArrowUnsupportedError(
+      `column ${info.name} of ${path} has ${d.nullCount} nulls`,
+      { file: path, column: info.name },
+      'write it without nulls (Ristretto columns have none)',
+    );
   const enough = (v: Data, n: number): boolean => {
     const values = v.values as ArrayLike<unknown> | undefined;
     if (!values) return n === 0;
@@ -196,8 +231,14 @@ function checkData(d: Data, info: BranchInfo, path: string, batch: number): void
   }
   const vo = d.valueOffsets as Int32Array | undefined;
   const child = d.children[0];
-  if (!vo || !child || vo.length < d.offset + d.length + 1) throw fail(`its offsets buffer is shorter than its ${d.length} rows`);
-  if (child.nullCount > 0) throw new ArrowUnsupportedError(`column ${info.name} of ${path} has null list elements`, { file: path, column: info.name }, 'write it without nulls (Ristretto columns have none)');
+  if (!vo || !child || vo.length < d.offset + d.length + 1)
+    throw fail(`its offsets buffer is shorter than its ${d.length} rows`);
+  if (child.nullCount > 0)
+    throw new ArrowUnsupportedError(
+      `column ${info.name} of ${path} has null list elements`,
+      { file: path, column: info.name },
+      'write it without nulls (Ristretto columns have none)',
+    );
   let prev = vo[d.offset];
   if (prev < 0) throw fail(`offset ${prev} is negative`);
   let bad = false;
@@ -207,7 +248,10 @@ function checkData(d: Data, info: BranchInfo, path: string, batch: number): void
     prev = o;
   }
   if (bad) throw fail('its list offsets decrease');
-  if (prev > child.length || !enough(child, prev)) throw fail(`its list offsets end at ${prev}, beyond the ${Math.min(child.length, (child.values as ArrayLike<unknown> | undefined)?.length ?? 0)} values stored`);
+  if (prev > child.length || !enough(child, prev))
+    throw fail(
+      `its list offsets end at ${prev}, beyond the ${Math.min(child.length, (child.values as ArrayLike<unknown> | undefined)?.length ?? 0)} values stored`,
+    );
 }
 
 function slice(d: Data, info: BranchInfo, a: number, b: number): Column {

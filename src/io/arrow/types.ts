@@ -6,7 +6,21 @@
  * up to 2^53) are converted on write and on read. The dtype is also kept in the field metadata under
  * `ristretto:dtype`.
  */
-import { Bool, DataType, Float32, Float64, Int16, Int32, Int64, Int8, Type, Uint16, Uint32, Uint64, Uint8 } from 'apache-arrow';
+import {
+  Bool,
+  DataType,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  Type,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+} from 'apache-arrow';
 import type { DType } from '../reader.ts';
 
 export const DTYPE_KEY = 'ristretto:dtype';

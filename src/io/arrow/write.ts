@@ -7,7 +7,20 @@
  * Several chunks become several record batches of one file.
  */
 import { createWriteStream } from 'node:fs';
-import { Field, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Type, Utf8, type Data, type DataType, type Int } from 'apache-arrow';
+import {
+  Field,
+  List,
+  makeData,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  Type,
+  Utf8,
+  type Data,
+  type DataType,
+  type Int,
+} from 'apache-arrow';
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import { isDoublyJagged, type AnyColumn, type Column, type DType } from '../reader.ts';
@@ -26,11 +39,19 @@ function lengthOf(c: AnyColumn): number {
 }
 
 /** The Arrow schema for columns with the given dtypes (taken from the arrays when not given). */
-export function arrowSchemaOf(columns: Record<string, AnyColumn>, dtypes: Readonly<Record<string, DType>> = {}, kinds: ColumnKinds = {}): Schema {
+export function arrowSchemaOf(
+  columns: Record<string, AnyColumn>,
+  dtypes: Readonly<Record<string, DType>> = {},
+  kinds: ColumnKinds = {},
+): Schema {
   const fields = Object.entries(columns).map(([name, c]) => {
     if (kinds[name] === 'string') return new Field(name, new Utf8(), false);
     const two = isDoublyJagged(c);
-    const inner = two ? c.content.content : isJagged(c as Column) ? (c as Extract<Column, { offsets: Int32Array }>).content : (c as NumericArray);
+    const inner = two
+      ? c.content.content
+      : isJagged(c as Column)
+        ? (c as Extract<Column, { offsets: Int32Array }>).content
+        : (c as NumericArray);
     const dtype = dtypes[name] ?? dtypeOfArray(inner);
     const t = arrowTypeOf(dtype);
     const meta = new Map([[DTYPE_KEY, dtype]]);
@@ -47,27 +68,65 @@ export function recordBatchOf(schema: Schema, columns: Record<string, AnyColumn>
   const length = names.length ? lengthOf(columns[names[0]]) : 0;
   const children: Data[] = schema.fields.map((f) => {
     const c = columns[f.name];
-    if (!c) throw new ArrowWriteError(`chunk lacks column ${f.name} of the schema`, { file, column: f.name }, 'write the same columns in every chunk');
+    if (!c)
+      throw new ArrowWriteError(
+        `chunk lacks column ${f.name} of the schema`,
+        { file, column: f.name },
+        'write the same columns in every chunk',
+      );
     if (lengthOf(c) !== length) {
-      throw new ArrowWriteError(`column ${f.name} has ${lengthOf(c)} entries, ${names[0]} has ${length}`, { file, column: f.name }, 'all columns of a chunk must cover the same entries');
+      throw new ArrowWriteError(
+        `column ${f.name} has ${lengthOf(c)} entries, ${names[0]} has ${length}`,
+        { file, column: f.name },
+        'all columns of a chunk must cover the same entries',
+      );
     }
     if (f.type.typeId === Type.Utf8) {
-      if (!isJagged(c as Column)) throw new ArrowWriteError(`string column ${f.name} is not bytes with offsets`, { file, column: f.name });
+      if (!isJagged(c as Column))
+        throw new ArrowWriteError(`string column ${f.name} is not bytes with offsets`, { file, column: f.name });
       const s = c as Extract<Column, { offsets: Int32Array }>;
-      return makeData({ type: f.type, length, nullCount: 0, valueOffsets: s.offsets, data: s.content as Uint8Array } as never);
+      return makeData({
+        type: f.type,
+        length,
+        nullCount: 0,
+        valueOffsets: s.offsets,
+        data: s.content as Uint8Array,
+      } as never);
     }
     if (isDoublyJagged(c)) {
       const listType = (f.type as List).valueType as List;
-      const leaf = makeData({ type: listType.valueType, length: c.content.content.length, nullCount: 0, data: storedValues(listType.valueType, c.content.content, file, f.name) } as never);
-      const mid = makeData({ type: listType, length: c.content.offsets.length - 1, nullCount: 0, valueOffsets: c.content.offsets, child: leaf } as never);
+      const leaf = makeData({
+        type: listType.valueType,
+        length: c.content.content.length,
+        nullCount: 0,
+        data: storedValues(listType.valueType, c.content.content, file, f.name),
+      } as never);
+      const mid = makeData({
+        type: listType,
+        length: c.content.offsets.length - 1,
+        nullCount: 0,
+        valueOffsets: c.content.offsets,
+        child: leaf,
+      } as never);
       return makeData({ type: f.type, length, nullCount: 0, valueOffsets: c.offsets, child: mid } as never);
     }
-    if (!isJagged(c as Column)) return makeData({ type: f.type, length, nullCount: 0, data: storedValues(f.type, c as NumericArray, file, f.name) } as never);
+    if (!isJagged(c as Column))
+      return makeData({
+        type: f.type,
+        length,
+        nullCount: 0,
+        data: storedValues(f.type, c as NumericArray, file, f.name),
+      } as never);
     const j = c as Extract<Column, { offsets: Int32Array }>;
     const itemType = (f.type as List).valueType;
     // A column whose offsets do not start at 0 is a window into a larger content array; Arrow offsets
     // index the child directly, so pass them unchanged with the full content as child.
-    const child = makeData({ type: itemType, length: j.content.length, nullCount: 0, data: storedValues(itemType, j.content, file, f.name) } as never);
+    const child = makeData({
+      type: itemType,
+      length: j.content.length,
+      nullCount: 0,
+      data: storedValues(itemType, j.content, file, f.name),
+    } as never);
     return makeData({ type: f.type, length, nullCount: 0, valueOffsets: j.offsets, child } as never);
   });
   const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
@@ -123,7 +182,12 @@ export class ArrowFileWriter {
         out.on('finish', ok).on('error', fail);
         stream.on('error', fail);
       }).catch((e: unknown) => {
-        throw new ArrowWriteError(`cannot write ${this.path}: ${(e as Error).message}`, { file: this.path }, 'check the directory exists and is writable', { cause: e });
+        throw new ArrowWriteError(
+          `cannot write ${this.path}: ${(e as Error).message}`,
+          { file: this.path },
+          'check the directory exists and is writable',
+          { cause: e },
+        );
       });
       stream.pipe(out);
     }
@@ -144,7 +208,11 @@ export class ArrowFileWriter {
  * Jagged columns become List<T>; counts columns are ordinary columns. `dtypes` records the Ristretto
  * dtype (e.g. `bool`, `int64`) where the typed array alone is ambiguous.
  */
-export async function writeArrowIPC(columns: Record<string, Column>, path: string, opts: { dtypes?: Readonly<Record<string, DType>> } = {}): Promise<void> {
+export async function writeArrowIPC(
+  columns: Record<string, Column>,
+  path: string,
+  opts: { dtypes?: Readonly<Record<string, DType>> } = {},
+): Promise<void> {
   const w = new ArrowFileWriter(path, opts.dtypes);
   w.write(columns);
   await w.close();

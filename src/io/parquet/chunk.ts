@@ -29,7 +29,8 @@ let repScratch = new Uint8Array(4096);
 let defScratch = new Uint8Array(4096);
 
 function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
-  if (!Number.isInteger(size) || size < 0) throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
+  if (!Number.isInteger(size) || size < 0)
+    throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
   return decompressPage(bytes, size, codec, compressors);
 }
 
@@ -41,19 +42,32 @@ function count(v: number | undefined, what: string): number {
 
 /** Throw unless the fixed-width values that follow `pos` fill the rest of the page exactly. */
 function checkValueBytes(page: Uint8Array, pos: number, present: number, width: number): void {
-  if (page.length - pos !== present * width) throw new ParquetFormatError(`page holds ${page.length - pos} bytes of values for the ${present} values of ${width} bytes its levels announce`);
+  if (page.length - pos !== present * width)
+    throw new ParquetFormatError(
+      `page holds ${page.length - pos} bytes of values for the ${present} values of ${width} bytes its levels announce`,
+    );
 }
 
 /** True when PLAIN bytes of `type` are already the in-memory layout of `dtype` (little-endian host). */
 function bytesAreValues(type: string, dtype: DType): boolean {
-  return (type === 'FLOAT' && dtype === 'float32') || (type === 'DOUBLE' && dtype === 'float64') || (type === 'INT32' && (dtype === 'int32' || dtype === 'uint32'));
+  return (
+    (type === 'FLOAT' && dtype === 'float32') ||
+    (type === 'DOUBLE' && dtype === 'float64') ||
+    (type === 'INT32' && (dtype === 'int32' || dtype === 'uint32'))
+  );
 }
 
 /**
  * Decode a column chunk of a row group with `numRows` rows.
  * @param levelsOnly decode levels only (offsets), skipping values: used for synthesized counts.
  */
-export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafColumn, numRows: number, levelsOnly = false): DecodedChunk {
+export function decodeChunk(
+  bytes: Uint8Array,
+  meta: ColumnMetaData,
+  leaf: LeafColumn,
+  numRows: number,
+  levelsOnly = false,
+): DecodedChunk {
   const { maxDef, maxRep, listDef } = leaf;
   const dtype = leaf.info.dtype;
   const Out = arrayTypeOf(dtype);
@@ -77,22 +91,29 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
   const reader = { view, offset: 0 };
 
   while (levelsSeen < numValues) {
-    if (reader.offset >= bytes.length) throw new ParquetFormatError(`column chunk ends after ${levelsSeen} of ${numValues} values`);
+    if (reader.offset >= bytes.length)
+      throw new ParquetFormatError(`column chunk ends after ${levelsSeen} of ${numValues} values`);
     const header: PageHeader = parquetHeader(reader);
     const start = reader.offset;
     const size = header.compressed_page_size;
-    if (!(size >= 0) || start + size > bytes.length) throw new ParquetFormatError(`page of ${size} bytes at chunk offset ${start} runs past the chunk (${bytes.length} bytes)`);
+    if (!(size >= 0) || start + size > bytes.length)
+      throw new ParquetFormatError(
+        `page of ${size} bytes at chunk offset ${start} runs past the chunk (${bytes.length} bytes)`,
+      );
     reader.offset += size;
     const raw = bytes.subarray(start, start + size);
 
     if (header.type !== 'DICTIONARY_PAGE' && header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') {
-      if (header.type === undefined) throw new ParquetFormatError(`page at chunk offset ${start} has an unknown page type`);
+      if (header.type === undefined)
+        throw new ParquetFormatError(`page at chunk offset ${start} has an unknown page type`);
       continue; // index pages
     }
     if (levelsOnly && header.type === 'DICTIONARY_PAGE') continue;
     // The page checksum (CRC-32 of the page bytes as stored), when the writer left one.
     if (header.crc !== undefined && crc32(raw) !== header.crc >>> 0) {
-      throw new ParquetChecksumError(`page at chunk offset ${start} fails its CRC-32 check (stored ${(header.crc >>> 0).toString(16)}, computed ${crc32(raw).toString(16)})`);
+      throw new ParquetChecksumError(
+        `page at chunk offset ${start} fails its CRC-32 check (stored ${(header.crc >>> 0).toString(16)}, computed ${crc32(raw).toString(16)})`,
+      );
     }
     if (header.type === 'DICTIONARY_PAGE') {
       const n = count(header.dictionary_page_header?.num_values ?? 0, 'dictionary values');
@@ -121,13 +142,15 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
       if (maxRep) {
         const len = view32(page, pos);
-        if (pos + 4 + len > page.length) throw new ParquetFormatError(`repetition levels of ${len} bytes run past the page (${page.length} bytes)`);
+        if (pos + 4 + len > page.length)
+          throw new ParquetFormatError(`repetition levels of ${len} bytes run past the page (${page.length} bytes)`);
         decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxRep), repScratch, n);
         pos += 4 + len;
       }
       if (maxDef) {
         const len = view32(page, pos);
-        if (pos + 4 + len > page.length) throw new ParquetFormatError(`definition levels of ${len} bytes run past the page (${page.length} bytes)`);
+        if (pos + 4 + len > page.length)
+          throw new ParquetFormatError(`definition levels of ${len} bytes run past the page (${page.length} bytes)`);
         decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxDef), defScratch, n);
         pos += 4 + len;
       }
@@ -139,19 +162,24 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
       const rl = count(v2.repetition_levels_byte_length ?? 0, 'bytes of repetition levels');
       const dl = count(v2.definition_levels_byte_length ?? 0, 'bytes of definition levels');
-      if (rl + dl > raw.length) throw new ParquetFormatError(`levels of ${rl} + ${dl} bytes run past the page (${raw.length} bytes)`);
+      if (rl + dl > raw.length)
+        throw new ParquetFormatError(`levels of ${rl} + ${dl} bytes run past the page (${raw.length} bytes)`);
       if (maxRep) decodeHybrid(raw, 0, rl, bitWidthOf(maxRep), repScratch, n);
       if (maxDef) decodeHybrid(raw, rl, rl + dl, bitWidthOf(maxDef), defScratch, n);
       const body = raw.subarray(rl + dl);
       if (levelsOnly) page = body;
       else if (v2.is_compressed === false) {
-        if (body.length !== header.uncompressed_page_size - rl - dl) throw new ParquetFormatError(`uncompressed page holds ${body.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`);
+        if (body.length !== header.uncompressed_page_size - rl - dl)
+          throw new ParquetFormatError(
+            `uncompressed page holds ${body.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`,
+          );
         page = body;
       } else page = decompress(body, header.uncompressed_page_size - rl - dl, meta.codec);
       pos = 0;
       if (v2.num_rows !== undefined) v2Rows = v2.num_rows;
     }
-    if (levelsSeen + n > numValues) throw new ParquetFormatError(`pages hold more than the ${numValues} values the column metadata announces`);
+    if (levelsSeen + n > numValues)
+      throw new ParquetFormatError(`pages hold more than the ${numValues} values the column metadata announces`);
     levelsSeen += n;
     const rep = repScratch;
     const def = defScratch;
@@ -172,7 +200,8 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
 
     if (!jagged) {
       if (row + n > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
-      if (v2Rows >= 0 && v2Rows !== n) throw new ParquetFormatError(`page holds ${n} rows, its header announces ${v2Rows}`);
+      if (v2Rows >= 0 && v2Rows !== n)
+        throw new ParquetFormatError(`page holds ${n} rows, its header announces ${v2Rows}`);
       if (!levelsOnly) {
         if (width) checkValueBytes(page, pos, present, width);
         if (present === n && rawWidth && encoding === 'PLAIN') {
@@ -218,9 +247,13 @@ export function decodeChunk(bytes: Uint8Array, meta: ColumnMetaData, leaf: LeafC
       }
     }
     if (top > maxDef) throw new ParquetFormatError(`definition level ${top} beyond the column's maximum ${maxDef}`);
-    if (bad) throw new ParquetFormatError('repetition levels are inconsistent (a list continues where none started, or a level is out of range)');
+    if (bad)
+      throw new ParquetFormatError(
+        'repetition levels are inconsistent (a list continues where none started, or a level is out of range)',
+      );
     if (row > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
-    if (v2Rows >= 0 && v2Rows !== row - rowStart) throw new ParquetFormatError(`page holds ${row - rowStart} rows, its header announces ${v2Rows}`);
+    if (v2Rows >= 0 && v2Rows !== row - rowStart)
+      throw new ParquetFormatError(`page holds ${row - rowStart} rows, its header announces ${v2Rows}`);
     if (levelsOnly) continue;
     const nElems = elem - elemStart;
     if (present > nElems) throw new ParquetFormatError('definition levels announce more values than list elements');

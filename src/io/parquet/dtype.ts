@@ -6,7 +6,11 @@ import type { SchemaElement } from 'hyparquet';
 import type { NumericArray } from '../../columnar/types.ts';
 import type { DType } from '../reader.ts';
 
-export type NumericArrayConstructor = { new (n: number): NumericArray; new (buf: ArrayBufferLike, byteOffset: number, length: number): NumericArray; readonly BYTES_PER_ELEMENT: number };
+export type NumericArrayConstructor = {
+  new (n: number): NumericArray;
+  new (buf: ArrayBufferLike, byteOffset: number, length: number): NumericArray;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 const ARRAY_OF: Record<DType, NumericArrayConstructor> = {
   bool: Uint8Array,

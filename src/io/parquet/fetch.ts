@@ -9,7 +9,9 @@ export function asAsyncBuffer(source: ByteSource): AsyncBuffer {
     byteLength: source.size,
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const b = await source.read(start, end ?? source.size);
-      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer);
+      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+        ? (b.buffer as ArrayBuffer)
+        : (b.slice().buffer as ArrayBuffer);
     },
   };
 }
@@ -40,7 +42,10 @@ function scatter(g: Span, bytes: Uint8Array, out: Uint8Array[]): void {
 }
 
 /** Fetch every [start, end) range; nearby ranges share one read. Results are in input order. */
-export async function readRanges(source: ByteSource, ranges: readonly (readonly [number, number])[]): Promise<Uint8Array[]> {
+export async function readRanges(
+  source: ByteSource,
+  ranges: readonly (readonly [number, number])[],
+): Promise<Uint8Array[]> {
   const out = new Array<Uint8Array>(ranges.length);
   await Promise.all(coalesce(ranges).map(async (g) => scatter(g, await source.read(g.start, g.end), out)));
   return out;
@@ -63,7 +68,12 @@ export class SyncFile {
     try {
       return new SyncFile(path, openSync(path, 'r'));
     } catch (e) {
-      throw new SourceError(`cannot open ${path}: ${(e as Error).message}`, { file: path, code: (e as NodeJS.ErrnoException).code }, 'check that the file still exists and is readable', { cause: e });
+      throw new SourceError(
+        `cannot open ${path}: ${(e as Error).message}`,
+        { file: path, code: (e as NodeJS.ErrnoException).code },
+        'check that the file still exists and is readable',
+        { cause: e },
+      );
     }
   }
 
@@ -80,7 +90,12 @@ export class SyncFile {
     let done = 0;
     while (done < out.length) {
       const n = readSync(this.fd, out, done, out.length - done, start + done);
-      if (n === 0) throw new SourceError(`unexpected end of file in ${this.path} at byte ${start + done}`, { file: this.path }, 'the file was truncated while open; copy it again');
+      if (n === 0)
+        throw new SourceError(
+          `unexpected end of file in ${this.path} at byte ${start + done}`,
+          { file: this.path },
+          'the file was truncated while open; copy it again',
+        );
       done += n;
     }
     this.bytesRead += out.length;

@@ -8,7 +8,14 @@ import { ParquetFormatError } from './errors.ts';
  * Decode `count` values of `bitWidth` bits from `bytes[pos, end)` into `out[0, count)`.
  * Returns the position after the last byte consumed.
  */
-export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWidth: number, out: Uint8Array | Int32Array, count: number): number {
+export function decodeHybrid(
+  bytes: Uint8Array,
+  pos: number,
+  end: number,
+  bitWidth: number,
+  out: Uint8Array | Int32Array,
+  count: number,
+): number {
   if (bitWidth === 0) {
     out.fill(0, 0, count);
     return pos;
@@ -20,7 +27,8 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, bitWid
   const mask = bitWidth >= 32 ? 0xffffffff : (1 << bitWidth) - 1;
   let seen = 0;
   while (seen < count) {
-    if (pos >= end) throw new ParquetFormatError(`RLE/bit-packed run overruns its buffer (${seen} of ${count} values decoded)`);
+    if (pos >= end)
+      throw new ParquetFormatError(`RLE/bit-packed run overruns its buffer (${seen} of ${count} values decoded)`);
     // ULEB128 run header
     let header = 0;
     let shift = 0;

@@ -15,12 +15,24 @@ import { isUrl, openSource, type ByteSource, type HttpOptions } from '../source.
 import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
 import { decodeChunk, type DecodedChunk } from './chunk.ts';
 import { arrayTypeOf } from './dtype.ts';
-import { ParquetColumnNotFoundError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
+import {
+  ParquetColumnNotFoundError,
+  ParquetFormatError,
+  ParquetRangeError,
+  ParquetUnsupportedError,
+} from './errors.ts';
 import { asAsyncBuffer, readRanges, SyncFile } from './fetch.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
-export { ParquetChecksumError, ParquetColumnNotFoundError, ParquetError, ParquetFormatError, ParquetRangeError, ParquetUnsupportedError } from './errors.ts';
+export {
+  ParquetChecksumError,
+  ParquetColumnNotFoundError,
+  ParquetError,
+  ParquetFormatError,
+  ParquetRangeError,
+  ParquetUnsupportedError,
+} from './errors.ts';
 
 /** Options of `openParquet`: the common reader options plus HTTP settings for remote files. */
 export interface ParquetOpenOptions extends OpenOptions, HttpOptions {}
@@ -40,7 +52,10 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
     try {
       // geoparquet: off. Ristretto maps numbers only, and hyparquet's GeoParquet pass walks the schema by
       // `i += num_children`, which a damaged (negative) count turns into an endless loop.
-      metadata = await parquetMetadataAsync(asAsyncBuffer(source), { initialFetchSize: Math.min(source.size, 64 * 1024), geoparquet: false });
+      metadata = await parquetMetadataAsync(asAsyncBuffer(source), {
+        initialFetchSize: Math.min(source.size, 64 * 1024),
+        geoparquet: false,
+      });
     } catch (e) {
       if (e instanceof RistrettoError) throw e;
       throw new ParquetFormatError(
@@ -54,7 +69,12 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
     try {
       table = mapSchema(metadata);
     } catch (e) {
-      throw new ParquetFormatError(`the schema of ${pathOrUrl} is corrupt: ${(e as Error).message}`, { file: pathOrUrl }, 'copy the file again', { cause: e });
+      throw new ParquetFormatError(
+        `the schema of ${pathOrUrl} is corrupt: ${(e as Error).message}`,
+        { file: pathOrUrl },
+        'copy the file again',
+        { cause: e },
+      );
     }
     return new ParquetReader(pathOrUrl, source, metadata, table, opts.treeName ?? PARQUET_TREE_NAME);
   } catch (e) {
@@ -277,12 +297,20 @@ class ParquetReader implements EventReader {
     const rg = this.metadata.row_groups[g];
     return wanted.map(({ leaf }) => {
       const meta = rg.columns[leaf.columnIndex]?.meta_data;
-      if (!meta) throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
-      const dict = meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n ? Number(meta.dictionary_page_offset) : Infinity;
+      if (!meta)
+        throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
+      const dict =
+        meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n
+          ? Number(meta.dictionary_page_offset)
+          : Infinity;
       const start = Math.min(dict, Number(meta.data_page_offset));
       const end = start + Number(meta.total_compressed_size);
       if (start < 4 || end > this.source.size) {
-        throw this.formatError(`column ${leaf.pathInSchema.join('.')} of row group ${g} claims bytes [${start}, ${end}) of a ${this.source.size}-byte file`, leaf, g);
+        throw this.formatError(
+          `column ${leaf.pathInSchema.join('.')} of row group ${g} claims bytes [${start}, ${end}) of a ${this.source.size}-byte file`,
+          leaf,
+          g,
+        );
       }
       return [start, end];
     });
@@ -298,16 +326,37 @@ class ParquetReader implements EventReader {
         out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly));
       } catch (e) {
         const where = `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path}`;
-        const ctx = { file: this.path, column: leaf.info.name, pathInSchema: leaf.pathInSchema.join('.'), rowGroup: g, byteRange: fetched.ranges[i] };
-        if (e instanceof ParquetUnsupportedError) throw new ParquetUnsupportedError(`${e.message} (${where})`, ctx, 'convert the file with a writer that uses standard encodings, or skip this branch', { cause: e });
-        throw new ParquetFormatError(`cannot decode ${where}: ${(e as Error).message}`, ctx, 'the file looks corrupt or truncated; copy it again', { cause: e });
+        const ctx = {
+          file: this.path,
+          column: leaf.info.name,
+          pathInSchema: leaf.pathInSchema.join('.'),
+          rowGroup: g,
+          byteRange: fetched.ranges[i],
+        };
+        if (e instanceof ParquetUnsupportedError)
+          throw new ParquetUnsupportedError(
+            `${e.message} (${where})`,
+            ctx,
+            'convert the file with a writer that uses standard encodings, or skip this branch',
+            { cause: e },
+          );
+        throw new ParquetFormatError(
+          `cannot decode ${where}: ${(e as Error).message}`,
+          ctx,
+          'the file looks corrupt or truncated; copy it again',
+          { cause: e },
+        );
       }
     });
     return out;
   }
 
   private formatError(msg: string, leaf: LeafColumn, g: number): ParquetFormatError {
-    return new ParquetFormatError(`${msg} (${this.path})`, { file: this.path, column: leaf.info.name, rowGroup: g }, 'the file looks corrupt or truncated; copy it again');
+    return new ParquetFormatError(
+      `${msg} (${this.path})`,
+      { file: this.path, column: leaf.info.name, rowGroup: g },
+      'the file looks corrupt or truncated; copy it again',
+    );
   }
 
   private resolve(name: string): MappedBranch {
@@ -315,7 +364,11 @@ class ParquetReader implements EventReader {
     if (b) return b;
     const skipped = this.table.skipped.get(name);
     if (skipped) {
-      throw new ParquetUnsupportedError(`branch ${name} of ${this.path} cannot be read: ${skipped.reason}`, { file: this.path, branch: name }, 'drop it from the branch list');
+      throw new ParquetUnsupportedError(
+        `branch ${name} of ${this.path} cannot be read: ${skipped.reason}`,
+        { file: this.path, branch: name },
+        'drop it from the branch list',
+      );
     }
     const close = closestNames(name, this.table.branches.keys());
     throw new ParquetColumnNotFoundError(
@@ -367,4 +420,3 @@ function lengthsDigest(c: DecodedChunk): number {
 function emptyChunk(leaf: LeafColumn, Out: new (n: number) => NumericArray): DecodedChunk {
   return leaf.maxRep ? { offsets: new Int32Array(1), values: new Out(0) } : { values: new Out(0) };
 }
-

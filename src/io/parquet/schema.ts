@@ -93,7 +93,10 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
       }
     }
     if (maxRep > 1) {
-      skipped.set(name, { name, reason: `column ${pathInSchema.join('.')} is a list of lists, which Ristretto does not map to a branch` });
+      skipped.set(name, {
+        name,
+        reason: `column ${pathInSchema.join('.')} is a list of lists, which Ristretto does not map to a branch`,
+      });
       return;
     }
     const dtype: DType | undefined = dtypeOfElement(el);
@@ -125,12 +128,18 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
   };
 
   // All leaves under `node`, named prefix + field path joined by '_'.
-  const addLeavesUnder = (node: SchemaTree, chain: SchemaTree[], prefix: string, collection: string | undefined): void => {
+  const addLeavesUnder = (
+    node: SchemaTree,
+    chain: SchemaTree[],
+    prefix: string,
+    collection: string | undefined,
+  ): void => {
     if (!node.children.length) {
       addLeaf(prefix, chain, collection);
       return;
     }
-    for (const child of node.children) addLeavesUnder(child, [...chain, child], `${prefix}_${child.element.name}`, collection);
+    for (const child of node.children)
+      addLeavesUnder(child, [...chain, child], `${prefix}_${child.element.name}`, collection);
   };
 
   const visit = (node: SchemaTree, chain: SchemaTree[], name: string): void => {
@@ -139,17 +148,24 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
       return;
     }
     // A list: the group (LIST-annotated or not) holding a single repeated child, or a repeated group itself.
-    const rep = isRepeated(node) ? node : node.children.length === 1 && isRepeated(node.children[0]) ? node.children[0] : undefined;
+    const rep = isRepeated(node)
+      ? node
+      : node.children.length === 1 && isRepeated(node.children[0])
+        ? node.children[0]
+        : undefined;
     if (rep) {
       const repChain = rep === node ? chain : [...chain, rep];
       // Three-level list: repeated group with one child ('element'/'item') that is the element itself.
-      const threeLevel = rep.children.length === 1 && (node.element.converted_type === 'LIST' || node.element.logical_type?.type === 'LIST');
+      const threeLevel =
+        rep.children.length === 1 &&
+        (node.element.converted_type === 'LIST' || node.element.logical_type?.type === 'LIST');
       const elem = threeLevel ? rep.children[0] : rep;
       const elemChain = threeLevel ? [...repChain, elem] : repChain;
       if (!elem.children.length) {
         addLeaf(name, elemChain, undefined);
       } else {
-        for (const field of elem.children) addLeavesUnder(field, [...elemChain, field], `${name}_${field.element.name}`, name);
+        for (const field of elem.children)
+          addLeavesUnder(field, [...elemChain, field], `${name}_${field.element.name}`, name);
       }
       return;
     }
@@ -163,9 +179,15 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
   for (const [collection, leaves] of collections) {
     const countName = `n${collection}`;
     if (!branches.has(countName)) {
-      const cost = (l: LeafColumn): number => Number(rg0?.columns[l.columnIndex]?.meta_data?.total_compressed_size ?? 0);
+      const cost = (l: LeafColumn): number =>
+        Number(rg0?.columns[l.columnIndex]?.meta_data?.total_compressed_size ?? 0);
       const sorted = [...leaves].sort((a, b) => cost(a) - cost(b));
-      branches.set(countName, { kind: 'count', info: { name: countName, kind: 'flat', dtype: 'int32' }, collection, leaves: sorted });
+      branches.set(countName, {
+        kind: 'count',
+        info: { name: countName, kind: 'flat', dtype: 'int32' },
+        collection,
+        leaves: sorted,
+      });
     }
   }
   // Attach countBranch to jagged leaves: the collection's count, or `nX` for a flat-layout `X_y`.

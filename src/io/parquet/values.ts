@@ -24,15 +24,28 @@ export function plainWidth(type: ParquetType): number {
   }
 }
 
-function alignedView<T>(bytes: Uint8Array, pos: number, count: number, width: number, make: (buf: ArrayBufferLike, off: number, n: number) => T): T {
-  if (pos + count * width > bytes.length) throw new ParquetFormatError(`page holds fewer than the ${count} values its header announces`);
+function alignedView<T>(
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  width: number,
+  make: (buf: ArrayBufferLike, off: number, n: number) => T,
+): T {
+  if (pos + count * width > bytes.length)
+    throw new ParquetFormatError(`page holds fewer than the ${count} values its header announces`);
   const off = bytes.byteOffset + pos;
   if (off % width === 0) return make(bytes.buffer, off, count);
   return make(bytes.slice(pos, pos + count * width).buffer, 0, count);
 }
 
 /** PLAIN-encoded `count` values at `bytes[pos...]`, in the natural typed array of the physical type. */
-export function decodePlain(bytes: Uint8Array, pos: number, count: number, type: ParquetType, unsigned64: boolean): NumericArray {
+export function decodePlain(
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  type: ParquetType,
+  unsigned64: boolean,
+): NumericArray {
   switch (type) {
     case 'FLOAT':
       return alignedView(bytes, pos, count, 4, (b, o, n) => new Float32Array(b, o, n));
@@ -50,7 +63,8 @@ export function decodePlain(bytes: Uint8Array, pos: number, count: number, type:
       return out;
     }
     case 'BOOLEAN': {
-      if (pos + ((count + 7) >> 3) > bytes.length) throw new ParquetFormatError(`page holds fewer than the ${count} booleans its header announces`);
+      if (pos + ((count + 7) >> 3) > bytes.length)
+        throw new ParquetFormatError(`page holds fewer than the ${count} booleans its header announces`);
       const out = new Uint8Array(count);
       for (let i = 0; i < count; i++) out[i] = (bytes[pos + (i >> 3)] >> (i & 7)) & 1;
       return out;
@@ -87,14 +101,16 @@ export function decodeValues(
       decodeHybrid(bytes, pos + 1, bytes.length, bitWidth, idx, count);
       // Same constructor as the dictionary, so the gather loop is monomorphic.
       const out = new (dictionary.constructor as new (n: number) => NumericArray)(count);
-      if (pos >= bytes.length && count) throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
+      if (pos >= bytes.length && count)
+        throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
       let max = 0;
       for (let i = 0; i < count; i++) {
         const k = idx[i] >>> 0; // a negative index (32-bit width) compares as huge
         if (k > max) max = k;
         out[i] = dictionary[k];
       }
-      if (count && max >= dictionary.length) throw new ParquetFormatError(`dictionary index ${max} beyond dictionary of ${dictionary.length} values`);
+      if (count && max >= dictionary.length)
+        throw new ParquetFormatError(`dictionary index ${max} beyond dictionary of ${dictionary.length} values`);
       return out;
     }
     case 'RLE': {

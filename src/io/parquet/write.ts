@@ -106,10 +106,18 @@ export class ParquetFileWriter {
     for (const plan of this.plans) {
       const c = columns[plan.name];
       if (!c || isJagged(c as Column) !== plan.jagged || (plan.kind === 'jagged2') !== isDoublyJagged(c)) {
-        throw new ParquetWriteError(`chunk lacks ${plan.jagged ? 'jagged' : 'flat'} column ${plan.name}`, { file: this.path, column: plan.name }, 'write the same columns in every chunk');
+        throw new ParquetWriteError(
+          `chunk lacks ${plan.jagged ? 'jagged' : 'flat'} column ${plan.name}`,
+          { file: this.path, column: plan.name },
+          'write the same columns in every chunk',
+        );
       }
       if (rowsOf(c) !== numRows) {
-        throw new ParquetWriteError(`column ${plan.name} has ${rowsOf(c)} entries, ${names[0]} has ${numRows}`, { file: this.path, column: plan.name }, 'all columns of a chunk must cover the same entries');
+        throw new ParquetWriteError(
+          `column ${plan.name} has ${rowsOf(c)} entries, ${names[0]} has ${numRows}`,
+          { file: this.path, column: plan.name },
+          'all columns of a chunk must cover the same entries',
+        );
       }
       const schemaPath = [pq.schema[0], ...plan.elements];
       const element = plan.elements[plan.elements.length - 1];
@@ -130,8 +138,17 @@ export class ParquetFileWriter {
           : plan.kind === 'jagged2'
             ? list2PageData(c as DoublyJagged, plan.dtype)
             : isJagged(c as Column)
-              ? listPageData((c as Extract<Column, { offsets: Int32Array }>).offsets, (c as Extract<Column, { offsets: Int32Array }>).content, plan.dtype)
-              : { values: physicalValues(c as NumericArray, plan.dtype), definitionLevels: [], repetitionLevels: [], maxDefinitionLevel: 0 };
+              ? listPageData(
+                  (c as Extract<Column, { offsets: Int32Array }>).offsets,
+                  (c as Extract<Column, { offsets: Int32Array }>).content,
+                  plan.dtype,
+                )
+              : {
+                  values: physicalValues(c as NumericArray, plan.dtype),
+                  definitionLevels: [],
+                  repetitionLevels: [],
+                  maxDefinitionLevel: 0,
+                };
       const result = writeColumn({ writer: pq.writer, column, pageData: pageData as PageData });
       chunks.push(result.chunk);
       pq.pendingIndexes.push(result);
@@ -139,7 +156,12 @@ export class ParquetFileWriter {
     let total = 0n;
     for (const ch of chunks) total += ch.meta_data?.total_uncompressed_size ?? 0n;
     pq.num_rows += BigInt(numRows);
-    pq.row_groups.push({ columns: chunks, total_byte_size: total, num_rows: BigInt(numRows), total_compressed_size: BigInt(pq.writer.offset - groupStart) });
+    pq.row_groups.push({
+      columns: chunks,
+      total_byte_size: total,
+      num_rows: BigInt(numRows),
+      total_compressed_size: BigInt(pq.writer.offset - groupStart),
+    });
     pq.writer.flush?.();
   }
 
@@ -153,16 +175,34 @@ export class ParquetFileWriter {
     this.plans = Object.entries(columns).map(([name, c]) => {
       const jagged = isJagged(c as Column);
       const kind = this.kinds[name] ?? (isDoublyJagged(c) ? 'jagged2' : jagged ? 'jagged' : 'flat');
-      const innermost = isDoublyJagged(c) ? c.content.content : jagged ? (c as Extract<Column, { offsets: Int32Array }>).content : (c as NumericArray);
+      const innermost = isDoublyJagged(c)
+        ? c.content.content
+        : jagged
+          ? (c as Extract<Column, { offsets: Int32Array }>).content
+          : (c as NumericArray);
       const dtype = this.dtypes[name] ?? dtypeOfArray(innermost);
       const list = (n: string, child: SchemaElement[]): SchemaElement[] => [
-        { name: n, repetition_type: 'REQUIRED', converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
+        {
+          name: n,
+          repetition_type: 'REQUIRED',
+          converted_type: 'LIST',
+          logical_type: { type: 'LIST' },
+          num_children: 1,
+        },
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
         ...child,
       ];
       const elements: SchemaElement[] =
         kind === 'string'
-          ? [{ name, repetition_type: 'REQUIRED', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }]
+          ? [
+              {
+                name,
+                repetition_type: 'REQUIRED',
+                type: 'BYTE_ARRAY',
+                converted_type: 'UTF8',
+                logical_type: { type: 'STRING' },
+              },
+            ]
           : kind === 'jagged2'
             ? list(name, list('element', [leafElement('element', dtype)]))
             : jagged
@@ -170,11 +210,19 @@ export class ParquetFileWriter {
               : [leafElement(name, dtype)];
       return { name, dtype, jagged, kind, elements };
     });
-    const schema: SchemaElement[] = [{ name: 'schema', num_children: this.plans.length }, ...this.plans.flatMap((p) => p.elements)];
+    const schema: SchemaElement[] = [
+      { name: 'schema', num_children: this.plans.length },
+      ...this.plans.flatMap((p) => p.elements),
+    ];
     try {
       this.pq = new ParquetWriter({ writer: fileWriter(this.path), schema, codec: 'SNAPPY', createdBy: 'ristretto' });
     } catch (e) {
-      throw new ParquetWriteError(`cannot create ${this.path}: ${(e as Error).message}`, { file: this.path }, 'check that the directory exists and is writable', { cause: e });
+      throw new ParquetWriteError(
+        `cannot create ${this.path}: ${(e as Error).message}`,
+        { file: this.path },
+        'check that the directory exists and is writable',
+        { cause: e },
+      );
     }
   }
 }
@@ -262,9 +310,12 @@ function list2PageData(c: DoublyJagged, dtype: DType): PageData {
 }
 
 /** Write columns to a Parquet file as one row group (list<T> for jagged columns, counts kept as columns). */
-export async function writeParquet(columns: Record<string, Column>, path: string, opts: { dtypes?: Readonly<Record<string, DType>> } = {}): Promise<void> {
+export async function writeParquet(
+  columns: Record<string, Column>,
+  path: string,
+  opts: { dtypes?: Readonly<Record<string, DType>> } = {},
+): Promise<void> {
   const w = new ParquetFileWriter(path, opts.dtypes);
   w.write(columns);
   await w.close();
 }
-

@@ -48,7 +48,19 @@ export function columnTypeName(type: number): string {
 }
 
 /** What a column's elements mean once decoded. */
-type Natural = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64' | 'index';
+type Natural =
+  | 'bool'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'float32'
+  | 'float64'
+  | 'index';
 
 interface Spec {
   readonly bits: number;
@@ -92,12 +104,15 @@ const SPECS: Record<number, Spec> = {
 export function unsupportedColumn(type: number, bitsOnStorage: number): string | undefined {
   const s = SPECS[type];
   if (!s) {
-    if (type === COLUMN.Real32Trunc) return `column type Real32Trunc (${bitsOnStorage}-bit truncated floats) is not implemented`;
-    if (type === COLUMN.Real32Quant) return `column type Real32Quant (${bitsOnStorage}-bit quantized floats) is not implemented`;
+    if (type === COLUMN.Real32Trunc)
+      return `column type Real32Trunc (${bitsOnStorage}-bit truncated floats) is not implemented`;
+    if (type === COLUMN.Real32Quant)
+      return `column type Real32Quant (${bitsOnStorage}-bit quantized floats) is not implemented`;
     if (type === COLUMN.Switch) return 'column type Switch (std::variant) is not implemented';
     return `column type 0x${type.toString(16)} is unknown to format 1.0`;
   }
-  if (s.bits !== bitsOnStorage) return `column type ${columnTypeName(type)} with ${bitsOnStorage} bits on storage (expected ${s.bits})`;
+  if (s.bits !== bitsOnStorage)
+    return `column type ${columnTypeName(type)} with ${bitsOnStorage} bits on storage (expected ${s.bits})`;
   return undefined;
 }
 

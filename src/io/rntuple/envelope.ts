@@ -28,7 +28,11 @@ export interface Where {
 }
 
 function fail(where: Where, msg: string, extra: Record<string, unknown> = {}): never {
-  throw new RNTupleFormatError(`${where.file}: ${where.what}: ${msg}`, { file: where.file, part: where.what, ...extra }, 'the file may be truncated or damaged');
+  throw new RNTupleFormatError(
+    `${where.file}: ${where.what}: ${msg}`,
+    { file: where.file, part: where.what, ...extra },
+    'the file may be truncated or damaged',
+  );
 }
 
 /**
@@ -53,7 +57,8 @@ export class Cursor {
   }
 
   private need(n: number): number {
-    if (this.pos + n > this.limit) fail(this.where, `needs ${n} bytes at offset ${this.pos}, but the enclosing frame ends at ${this.limit}`);
+    if (this.pos + n > this.limit)
+      fail(this.where, `needs ${n} bytes at offset ${this.pos}, but the enclosing frame ends at ${this.limit}`);
     const p = this.pos;
     this.pos += n;
     return p;
@@ -78,7 +83,8 @@ export class Cursor {
   /** Unsigned 64-bit value as a number; values beyond 2^53 are a format error (offsets and counts never are). */
   u64(): number {
     const v = this.dv.getBigUint64(this.need(8), true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(this.where, `64-bit value ${v} at offset ${this.pos - 8} is beyond 2^53`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      fail(this.where, `64-bit value ${v} at offset ${this.pos - 8} is beyond 2^53`);
     return Number(v);
   }
   /** Signed 64-bit as a number; callers that only test the sign may get -2^63 rounded. */
@@ -135,7 +141,8 @@ export class Cursor {
     if (size >= 0n) fail(this.where, `expected a list frame at offset ${start}, found a record frame`);
     return this.framed(start, Number(-size), (c) => {
       const n = c.u32();
-      if (n > c.remaining) fail(this.where, `list frame at offset ${start} declares ${n} items in ${c.remaining} bytes`);
+      if (n > c.remaining)
+        fail(this.where, `list frame at offset ${start} declares ${n} items in ${c.remaining} bytes`);
       const items: T[] = [];
       for (let i = 0; i < n; i++) items.push(item(c, i));
       return { items, tail: tail(c) };
@@ -144,7 +151,8 @@ export class Cursor {
 
   private framed<T>(start: number, size: number, body: (c: Cursor) => T): T {
     const end = start + size;
-    if (size < 8 || end > this.limit) fail(this.where, `frame at offset ${start} of ${size} bytes runs past its parent (ends at ${this.limit})`);
+    if (size < 8 || end > this.limit)
+      fail(this.where, `frame at offset ${start} of ${size} bytes runs past its parent (ends at ${this.limit})`);
     const outer = this.limit;
     this.limit = end;
     try {
@@ -204,7 +212,11 @@ export interface AnchorKey {
 /** Read and check the anchor object stored in `key`. */
 export async function readAnchor(src: ByteSource, key: AnchorKey): Promise<Anchor> {
   const where = { file: src.name, what: `anchor of RNTuple '${key.fName}'` };
-  if (key.fSeekKey + key.fNbytes > src.size) fail(where, `key bytes [${key.fSeekKey}, ${key.fSeekKey + key.fNbytes}) lie beyond the end of the file (${src.size} bytes)`);
+  if (key.fSeekKey + key.fNbytes > src.size)
+    fail(
+      where,
+      `key bytes [${key.fSeekKey}, ${key.fSeekKey + key.fNbytes}) lie beyond the end of the file (${src.size} bytes)`,
+    );
   const raw = await src.read(key.fSeekKey + key.fKeylen, key.fSeekKey + key.fNbytes);
   let obj = raw;
   if (raw.length !== key.fObjlen) obj = await decompress(raw, key.fObjlen, where);
@@ -225,7 +237,8 @@ export function parseAnchor(obj: Uint8Array, where: Where): Anchor {
       'rewrite the file with ROOT 6.34 or later (RNTuple format 1.x)',
     );
   }
-  if (bytecount < 2 + FIELDS || 4 + bytecount + 8 > obj.length) fail(where, `object of ${obj.length} bytes with byte count ${bytecount} is too short for an RNTuple anchor`);
+  if (bytecount < 2 + FIELDS || 4 + bytecount + 8 > obj.length)
+    fail(where, `object of ${obj.length} bytes with byte count ${bytecount} is too short for an RNTuple anchor`);
   const fields = obj.subarray(6, 6 + FIELDS);
   const stored = dv.getBigUint64(4 + bytecount);
   const computed = xxh3(fields);
@@ -283,13 +296,27 @@ export interface Envelope {
 }
 
 /** Read, decompress and verify an envelope of type `type` from `link`. */
-export async function readEnvelope(src: ByteSource, link: EnvelopeLink, type: number, what: string, maxKeySize: number): Promise<Envelope> {
+export async function readEnvelope(
+  src: ByteSource,
+  link: EnvelopeLink,
+  type: number,
+  what: string,
+  maxKeySize: number,
+): Promise<Envelope> {
   const where = { file: src.name, what };
   const { offset, nbytes } = link.locator;
   if (nbytes > maxKeySize && maxKeySize > 0) {
-    throw new RNTupleUnsupportedError(`${src.name}: ${what} of ${nbytes} bytes is split over several keys (max key size ${maxKeySize})`, { file: src.name, part: what }, 'envelopes above the maximum key size are not supported yet');
+    throw new RNTupleUnsupportedError(
+      `${src.name}: ${what} of ${nbytes} bytes is split over several keys (max key size ${maxKeySize})`,
+      { file: src.name, part: what },
+      'envelopes above the maximum key size are not supported yet',
+    );
   }
-  if (offset + nbytes > src.size) fail(where, `bytes [${offset}, ${offset + nbytes}) lie beyond the end of the file (${src.size} bytes); the file is truncated`);
+  if (offset + nbytes > src.size)
+    fail(
+      where,
+      `bytes [${offset}, ${offset + nbytes}) lie beyond the end of the file (${src.size} bytes); the file is truncated`,
+    );
   const raw = await src.read(offset, offset + nbytes);
   const bytes = await decompress(raw, link.length, where);
   return parseEnvelope(bytes, type, where);

@@ -15,10 +15,35 @@ export type ColumnSet = readonly (readonly ColumnDesc[])[];
 export type BranchPlan =
   | { readonly kind: 'flat'; readonly name: string; readonly dtype: DType; readonly value: ColumnSet }
   | { readonly kind: 'count'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet }
-  | { readonly kind: 'jagged'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet; readonly value: ColumnSet }
-  | { readonly kind: 'jagged2'; readonly name: string; readonly dtype: DType; readonly index: ColumnSet; readonly inner: ColumnSet; readonly value: ColumnSet }
-  | { readonly kind: 'fixed'; readonly name: string; readonly dtype: DType; readonly size: number; readonly value: ColumnSet }
-  | { readonly kind: 'string'; readonly name: string; readonly dtype: 'uint8'; readonly index: ColumnSet; readonly value: ColumnSet };
+  | {
+      readonly kind: 'jagged';
+      readonly name: string;
+      readonly dtype: DType;
+      readonly index: ColumnSet;
+      readonly value: ColumnSet;
+    }
+  | {
+      readonly kind: 'jagged2';
+      readonly name: string;
+      readonly dtype: DType;
+      readonly index: ColumnSet;
+      readonly inner: ColumnSet;
+      readonly value: ColumnSet;
+    }
+  | {
+      readonly kind: 'fixed';
+      readonly name: string;
+      readonly dtype: DType;
+      readonly size: number;
+      readonly value: ColumnSet;
+    }
+  | {
+      readonly kind: 'string';
+      readonly name: string;
+      readonly dtype: 'uint8';
+      readonly index: ColumnSet;
+      readonly value: ColumnSet;
+    };
 
 export interface FieldEntry {
   readonly name: string;
@@ -53,11 +78,15 @@ const CARDINALITY = /^ROOT::RNTupleCardinality<std::(uint32_t|uint64_t)>$/;
 export function planBranches(schema: Schema): FieldEntry[] {
   const { fields } = schema;
   const children = new Map<number, FieldDesc[]>();
-  for (const f of fields) if (f.parentId !== f.id) (children.get(f.parentId) ?? children.set(f.parentId, []).get(f.parentId)!).push(f);
+  for (const f of fields)
+    if (f.parentId !== f.id) (children.get(f.parentId) ?? children.set(f.parentId, []).get(f.parentId)!).push(f);
   const kids = (f: FieldDesc): FieldDesc[] => children.get(f.id) ?? [];
 
   const columnsOf = (f: FieldDesc): ColumnSet => {
-    const cols = f.flags & 0x02 ? schema.aliases.filter((a) => a.fieldId === f.id).map((a) => schema.columns[a.physicalColumnId]) : schema.columns.filter((c) => c.fieldId === f.id);
+    const cols =
+      f.flags & 0x02
+        ? schema.aliases.filter((a) => a.fieldId === f.id).map((a) => schema.columns[a.physicalColumnId])
+        : schema.columns.filter((c) => c.fieldId === f.id);
     const reps: ColumnDesc[][] = [];
     for (const c of cols) (reps[c.representationIndex] ??= []).push(c);
     return reps.filter(Boolean);
@@ -82,7 +111,10 @@ export function planBranches(schema: Schema): FieldEntry[] {
 
   // Physical columns presented by projected fields: the projected source is then not listed again.
   const aliased = new Set(schema.aliases.map((a) => a.physicalColumnId));
-  const subtreeColumns = (f: FieldDesc): number[] => [...schema.columns.filter((c) => c.fieldId === f.id).map((c) => c.id), ...kids(f).flatMap(subtreeColumns)];
+  const subtreeColumns = (f: FieldDesc): number[] => [
+    ...schema.columns.filter((c) => c.fieldId === f.id).map((c) => c.id),
+    ...kids(f).flatMap(subtreeColumns),
+  ];
   const topLevel = fields.filter((f) => f.parentId === f.id);
   const names = new Set(topLevel.map((f) => f.name));
 
@@ -103,7 +135,8 @@ export function planBranches(schema: Schema): FieldEntry[] {
       const set = columnsOf(item);
       const dtype = item === f ? (set[0]?.[0]?.type === 0x00 ? 'bool' : undefined) : DTYPES[item.typeName];
       const type = label(f, [set]);
-      if (!dtype || (item !== f && (item.role !== ROLE.leaf || kids(item).length))) return { name, type, unsupported: `fixed-size array of ${item.typeName || '(untyped)'}` };
+      if (!dtype || (item !== f && (item.role !== ROLE.leaf || kids(item).length)))
+        return { name, type, unsupported: `fixed-size array of ${item.typeName || '(untyped)'}` };
       const why = checkSet(set, false);
       if (why) return { name, type, unsupported: why };
       return { name, type, plan: { kind: 'fixed', name, dtype, size: f.arraySize, value: set } };
@@ -111,7 +144,8 @@ export function planBranches(schema: Schema): FieldEntry[] {
     const set = columnsOf(f);
     const dtype = DTYPES[f.typeName];
     const type = label(f, [set]);
-    if (f.role !== ROLE.leaf || !dtype) return { name, type, unsupported: `type ${f.typeName || '(untyped)'} is not a number` };
+    if (f.role !== ROLE.leaf || !dtype)
+      return { name, type, unsupported: `type ${f.typeName || '(untyped)'} is not a number` };
     const why = checkSet(set, false);
     if (why) return { name, type, unsupported: why };
     return { name, type, plan: { kind: 'flat', name, dtype, value: set } };
@@ -126,8 +160,15 @@ export function planBranches(schema: Schema): FieldEntry[] {
         kids(x).forEach(walk);
       };
       walk(f);
-      const through = topLevel.filter((p) => p.flags & 0x02 && p.sourceFieldId !== undefined && ids.has(p.sourceFieldId)).map((p) => p.name);
-      add({ name: f.name, type: label(f, [columnsOf(f)]), hidden: true, unsupported: `read through its projected fields${through.length ? ` (${through.join(', ')})` : ''}` });
+      const through = topLevel
+        .filter((p) => p.flags & 0x02 && p.sourceFieldId !== undefined && ids.has(p.sourceFieldId))
+        .map((p) => p.name);
+      add({
+        name: f.name,
+        type: label(f, [columnsOf(f)]),
+        hidden: true,
+        unsupported: `read through its projected fields${through.length ? ` (${through.join(', ')})` : ''}`,
+      });
       continue;
     }
     const card = CARDINALITY.exec(f.typeName);
@@ -135,16 +176,42 @@ export function planBranches(schema: Schema): FieldEntry[] {
       const set = columnsOf(f);
       const why = checkSet(set, true);
       const type = label(f, [set]);
-      add(why ? { name: f.name, type, unsupported: why } : { name: f.name, type, plan: { kind: 'count', name: f.name, dtype: card[1] === 'uint32_t' ? 'uint32' : 'uint64', index: set } });
+      add(
+        why
+          ? { name: f.name, type, unsupported: why }
+          : {
+              name: f.name,
+              type,
+              plan: { kind: 'count', name: f.name, dtype: card[1] === 'uint32_t' ? 'uint32' : 'uint64', index: set },
+            },
+      );
       continue;
     }
     if (f.role === ROLE.leaf && f.typeName === 'std::string') {
       const set = columnsOf(f);
       const type = label(f, [set]);
-      const ok = set.length > 0 && set.every((rep) => rep.length === 2 && isIndexColumn(rep[0].type) && rep[1].type === 0x02 && !unsupportedColumn(rep[0].type, rep[0].bitsOnStorage));
+      const ok =
+        set.length > 0 &&
+        set.every(
+          (rep) =>
+            rep.length === 2 &&
+            isIndexColumn(rep[0].type) &&
+            rep[1].type === 0x02 &&
+            !unsupportedColumn(rep[0].type, rep[0].bitsOnStorage),
+        );
       add(
         ok
-          ? { name: f.name, type, plan: { kind: 'string', name: f.name, dtype: 'uint8', index: set.map((r) => [r[0]]), value: set.map((r) => [r[1]]) } }
+          ? {
+              name: f.name,
+              type,
+              plan: {
+                kind: 'string',
+                name: f.name,
+                dtype: 'uint8',
+                index: set.map((r) => [r[0]]),
+                value: set.map((r) => [r[1]]),
+              },
+            }
           : { name: f.name, type, unsupported: 'string columns not in the (Split)Index + Char layout' },
       );
       continue;
@@ -174,22 +241,69 @@ export function planBranches(schema: Schema): FieldEntry[] {
         const e = leafEntry(f.name, inner[0]);
         const why = checkSet(innerIndex, true) ?? e.unsupported;
         const t = label(f, [index, innerIndex, columnsOf(inner[0])]);
-        add(e.plan?.kind === 'flat' && !why ? { name: f.name, type: t, plan: { kind: 'jagged2', name: f.name, dtype: e.plan.dtype, index, inner: innerIndex, value: e.plan.value } } : { name: f.name, type: t, unsupported: why ?? 'unsupported element type' });
+        add(
+          e.plan?.kind === 'flat' && !why
+            ? {
+                name: f.name,
+                type: t,
+                plan: {
+                  kind: 'jagged2',
+                  name: f.name,
+                  dtype: e.plan.dtype,
+                  index,
+                  inner: innerIndex,
+                  value: e.plan.value,
+                },
+              }
+            : { name: f.name, type: t, unsupported: why ?? 'unsupported element type' },
+        );
         continue;
       }
       if (item.role === ROLE.leaf) {
         const e = leafEntry(f.name, item);
-        add(e.plan?.kind === 'flat' ? { name: f.name, type: label(f, [index, columnsOf(item)]), plan: { kind: 'jagged', name: f.name, dtype: e.plan.dtype, index, value: e.plan.value } } : { name: f.name, type: label(f, [index, columnsOf(item)]), unsupported: e.plan?.kind === 'fixed' ? 'collections of fixed-size arrays are not implemented' : (e.unsupported ?? 'unsupported element type') });
+        add(
+          e.plan?.kind === 'flat'
+            ? {
+                name: f.name,
+                type: label(f, [index, columnsOf(item)]),
+                plan: { kind: 'jagged', name: f.name, dtype: e.plan.dtype, index, value: e.plan.value },
+              }
+            : {
+                name: f.name,
+                type: label(f, [index, columnsOf(item)]),
+                unsupported:
+                  e.plan?.kind === 'fixed'
+                    ? 'collections of fixed-size arrays are not implemented'
+                    : (e.unsupported ?? 'unsupported element type'),
+              },
+        );
         continue;
       }
       if (item.role === ROLE.record) {
         // a collection of records (NanoAOD-like `Muon` with members pt, eta...): `Muon_pt` etc. plus `nMuon`
         const countName = `n${f.name}`;
-        if (!names.has(countName)) add({ name: countName, type: `${type} (entries per event)`, plan: { kind: 'count', name: countName, dtype: 'uint32', index } });
+        if (!names.has(countName))
+          add({
+            name: countName,
+            type: `${type} (entries per event)`,
+            plan: { kind: 'count', name: countName, dtype: 'uint32', index },
+          });
         for (const m of kids(item)) {
           const name = m.name.startsWith(`${f.name}_`) ? m.name : `${f.name}_${m.name}`;
           const e = leafEntry(name, m);
-          add(e.plan?.kind === 'flat' ? { name, type: e.type, plan: { kind: 'jagged', name, dtype: e.plan.dtype, index, value: e.plan.value } } : { name, type: e.type, unsupported: e.plan ? 'fixed-size arrays inside a collection are not implemented' : m.role === ROLE.leaf ? (e.unsupported ?? 'unsupported member type') : 'nested collections or records inside a collection are not implemented' });
+          add(
+            e.plan?.kind === 'flat'
+              ? { name, type: e.type, plan: { kind: 'jagged', name, dtype: e.plan.dtype, index, value: e.plan.value } }
+              : {
+                  name,
+                  type: e.type,
+                  unsupported: e.plan
+                    ? 'fixed-size arrays inside a collection are not implemented'
+                    : m.role === ROLE.leaf
+                      ? (e.unsupported ?? 'unsupported member type')
+                      : 'nested collections or records inside a collection are not implemented',
+                },
+          );
         }
         continue;
       }
@@ -202,7 +316,16 @@ export function planBranches(schema: Schema): FieldEntry[] {
       for (const m of sub) add(leafEntry(`${f.name}_${m.name}`, m));
       continue;
     }
-    add({ name: f.name, type: label(f, [columnsOf(f)]), unsupported: f.role === ROLE.variant ? 'std::variant fields are not implemented' : f.role === ROLE.streamer ? 'ROOT-streamed objects are not implemented' : `structural role ${f.role}` });
+    add({
+      name: f.name,
+      type: label(f, [columnsOf(f)]),
+      unsupported:
+        f.role === ROLE.variant
+          ? 'std::variant fields are not implemented'
+          : f.role === ROLE.streamer
+            ? 'ROOT-streamed objects are not implemented'
+            : `structural role ${f.role}`,
+    });
   }
 
   // BranchInfo, with the counts branch of each jagged branch: the count field over the same index column.
@@ -221,7 +344,12 @@ export function planBranches(schema: Schema): FieldEntry[] {
           ? { name: p.name, kind: 'string', dtype: 'uint8' }
           : p.kind === 'fixed'
             ? { name: p.name, kind: 'jagged', dtype: p.dtype }
-            : { name: p.name, kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged', dtype: p.dtype, ...(countByColumn.has(p.index[0][0].id) ? { countBranch: countByColumn.get(p.index[0][0].id)! } : {}) };
+            : {
+                name: p.name,
+                kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged',
+                dtype: p.dtype,
+                ...(countByColumn.has(p.index[0][0].id) ? { countBranch: countByColumn.get(p.index[0][0].id)! } : {}),
+              };
     return { ...e, info };
   });
 }

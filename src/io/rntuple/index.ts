@@ -40,23 +40,37 @@ export async function openRNTuple(pathOrUrl: string, opts: RNTupleOpenOptions = 
   try {
     src = await openSource(pathOrUrl, opts.http);
   } catch (e) {
-    throw new RootFileError(`cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`, { file: pathOrUrl, tree: opts.treeName }, undefined, { cause: e });
+    throw new RootFileError(
+      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
+      { file: pathOrUrl, tree: opts.treeName },
+      undefined,
+      { cause: e },
+    );
   }
   try {
     let keys: readonly AnchorKey[];
     try {
       keys = (await openJsrootFile(src)).fKeys as unknown as readonly AnchorKey[];
     } catch (e) {
-      throw new RootFileError(`${pathOrUrl} is not a readable ROOT file: ${(e as Error).message}`, { file: pathOrUrl }, 'check that it is a complete ROOT file', { cause: e });
+      throw new RootFileError(
+        `${pathOrUrl} is not a readable ROOT file: ${(e as Error).message}`,
+        { file: pathOrUrl },
+        'check that it is a complete ROOT file',
+        { cause: e },
+      );
     }
     const names = [...new Set(keys.filter(isRNTupleKey).map((k) => k.fName))];
     const name = opts.treeName || (names.includes('Events') ? 'Events' : names.length === 1 ? names[0] : undefined);
     const key = name === undefined ? undefined : keys.find((k) => k.fName === name && isRNTupleKey(k));
     if (!key) {
       throw new TreeNotFoundError(
-        name === undefined ? `${pathOrUrl} holds ${names.length} RNTuples and none is named Events: ${names.join(', ') || '(none)'}` : `no RNTuple '${name}' in ${pathOrUrl}; RNTuples present: ${names.join(', ') || '(none)'}`,
+        name === undefined
+          ? `${pathOrUrl} holds ${names.length} RNTuples and none is named Events: ${names.join(', ') || '(none)'}`
+          : `no RNTuple '${name}' in ${pathOrUrl}; RNTuples present: ${names.join(', ') || '(none)'}`,
         { file: pathOrUrl, tree: name, available: names },
-        names.length ? `choose one with --treename, e.g. --treename ${names[0]}` : '`ristretto ls FILE` lists what the file holds',
+        names.length
+          ? `choose one with --treename, e.g. --treename ${names[0]}`
+          : '`ristretto ls FILE` lists what the file holds',
       );
     }
     return await openRNTupleAt(src, key);

@@ -35,13 +35,27 @@ export interface ClusterDesc {
 }
 
 /** Read every cluster group's page list and return the clusters in entry order. */
-export async function readClusters(src: ByteSource, groups: readonly ClusterGroupDesc[], headerChecksum: bigint, numColumns: number, maxKeySize: number): Promise<ClusterDesc[]> {
-  const lists = await Promise.all(groups.map((g, gi) => readEnvelope(src, g.pageList, ENVELOPE.pageList, `page list of cluster group ${gi}`, maxKeySize)));
+export async function readClusters(
+  src: ByteSource,
+  groups: readonly ClusterGroupDesc[],
+  headerChecksum: bigint,
+  numColumns: number,
+  maxKeySize: number,
+): Promise<ClusterDesc[]> {
+  const lists = await Promise.all(
+    groups.map((g, gi) =>
+      readEnvelope(src, g.pageList, ENVELOPE.pageList, `page list of cluster group ${gi}`, maxKeySize),
+    ),
+  );
   const clusters: ClusterDesc[] = [];
   lists.forEach((env, gi) => {
     const c = env.payload;
     const fail = (msg: string): never => {
-      throw new RNTupleFormatError(`${src.name}: page list of cluster group ${gi}: ${msg}`, { file: src.name, clusterGroup: gi }, 'the file is damaged');
+      throw new RNTupleFormatError(
+        `${src.name}: page list of cluster group ${gi}: ${msg}`,
+        { file: src.name, clusterGroup: gi },
+        'the file is damaged',
+      );
     };
     const hc = c.u64big();
     if (hc !== headerChecksum) fail(`names header checksum ${hex(hc)}, the header's is ${hex(headerChecksum)}`);
@@ -51,12 +65,17 @@ export async function readClusters(src: ByteSource, groups: readonly ClusterGrou
         const word = r.u64big();
         const flags = Number(word >> 56n);
         if (flags & 0x01) {
-          throw new RNTupleUnsupportedError(`${src.name}: cluster of group ${gi} is sharded (flag 0x01)`, { file: src.name }, 'sharded clusters are not part of format 1.0');
+          throw new RNTupleUnsupportedError(
+            `${src.name}: cluster of group ${gi} is sharded (flag 0x01)`,
+            { file: src.name },
+            'sharded clusters are not part of format 1.0',
+          );
         }
         return { firstEntry, numEntries: Number(word & ((1n << 56n) - 1n)) };
       }),
     );
-    if (summaries.length !== groups[gi].numClusters) fail(`${summaries.length} cluster summaries, the footer announces ${groups[gi].numClusters}`);
+    if (summaries.length !== groups[gi].numClusters)
+      fail(`${summaries.length} cluster summaries, the footer announces ${groups[gi].numClusters}`);
     const perCluster = c.list((fc) =>
       fc.list((fcol) =>
         fcol.listWithTail(
@@ -73,7 +92,8 @@ export async function readClusters(src: ByteSource, groups: readonly ClusterGrou
         ),
       ),
     );
-    if (perCluster.length !== summaries.length) fail(`page locations for ${perCluster.length} clusters, ${summaries.length} summaries`);
+    if (perCluster.length !== summaries.length)
+      fail(`page locations for ${perCluster.length} clusters, ${summaries.length} summaries`);
     perCluster.forEach((cols, ci) => {
       if (cols.length > numColumns) fail(`cluster ${ci} lists ${cols.length} columns, the schema has ${numColumns}`);
       const columns = cols.map(({ items, tail }) => ({
@@ -90,7 +110,11 @@ export async function readClusters(src: ByteSource, groups: readonly ClusterGrou
   let next = 0;
   for (const cl of clusters) {
     if (cl.firstEntry !== next) {
-      throw new RNTupleFormatError(`${src.name}: cluster ${cl.id} starts at entry ${cl.firstEntry}, expected ${next}`, { file: src.name, cluster: cl.id }, 'the file is damaged');
+      throw new RNTupleFormatError(
+        `${src.name}: cluster ${cl.id} starts at entry ${cl.firstEntry}, expected ${next}`,
+        { file: src.name, cluster: cl.id },
+        'the file is damaged',
+      );
     }
     next += cl.numEntries;
   }

@@ -18,7 +18,6 @@ import { combineSchema, parseFooter, parseHeader, type ColumnDesc, type Header, 
 import { xxh3 } from './xxh3.ts';
 import { arrayTypeOf } from '../parquet/dtype.ts';
 
-
 /** Copy `parts` into one array of the branch's dtype (converting when the column type differs). */
 function concat(parts: readonly NumericArray[], dtype: DType): NumericArray {
   const Ctor = arrayTypeOf(dtype);
@@ -108,7 +107,16 @@ export class RNTupleReader implements EventReader {
    * encodings, BranchInfo when readable, the reason when not. Fields only read through projections are
    * listed with `hidden`.
    */
-  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; duplicate?: boolean; shadowed?: boolean; hidden?: boolean }[] {
+  describe(): readonly {
+    name: string;
+    type: string;
+    info?: BranchInfo;
+    unsupported?: string;
+    unsupportedKind?: 'type' | 'streamer';
+    duplicate?: boolean;
+    shadowed?: boolean;
+    hidden?: boolean;
+  }[] {
     return this.entries.map((e) => ({
       name: e.name,
       type: e.type,
@@ -122,7 +130,14 @@ export class RNTupleReader implements EventReader {
   storedBytes(name: string): { compressed: number; uncompressed: number } | undefined {
     const p = this.byName.get(name);
     if (!p) return undefined;
-    const sets = p.kind === 'flat' || p.kind === 'fixed' ? [p.value] : p.kind === 'count' ? [p.index] : p.kind === 'jagged2' ? [p.index, p.inner, p.value] : [p.index, p.value];
+    const sets =
+      p.kind === 'flat' || p.kind === 'fixed'
+        ? [p.value]
+        : p.kind === 'count'
+          ? [p.index]
+          : p.kind === 'jagged2'
+            ? [p.index, p.inner, p.value]
+            : [p.index, p.value];
     return this.bytesOf(sets.flatMap((s) => s.flat()));
   }
 
@@ -170,8 +185,19 @@ export class RNTupleReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
-    if (this.closed) throw new RootFileError(`reader for ${this.path} is closed`, { file: this.path, tree: this.treeName }, 'open the file again');
-    if (!Number.isInteger(entryStart) || !Number.isInteger(entryStop) || entryStart < 0 || entryStop < entryStart || entryStop > this.numEntries) {
+    if (this.closed)
+      throw new RootFileError(
+        `reader for ${this.path} is closed`,
+        { file: this.path, tree: this.treeName },
+        'open the file again',
+      );
+    if (
+      !Number.isInteger(entryStart) ||
+      !Number.isInteger(entryStop) ||
+      entryStart < 0 ||
+      entryStop < entryStart ||
+      entryStop > this.numEntries
+    ) {
       throw new EntryRangeError(
         `entry range [${entryStart}, ${entryStop}) is outside RNTuple '${this.treeName}' of ${this.path} (${this.numEntries} entries)`,
         { file: this.path, tree: this.treeName, entryStart, entryStop, numEntries: this.numEntries },
@@ -188,15 +214,25 @@ export class RNTupleReader implements EventReader {
   private async readBranch(p: BranchPlan, start: number, stop: number): Promise<AnyColumn> {
     const pieces = this.clusters
       .filter((c) => c.firstEntry < stop && c.firstEntry + c.numEntries > start)
-      .map((c) => ({ c, a: Math.max(start, c.firstEntry) - c.firstEntry, b: Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry }));
+      .map((c) => ({
+        c,
+        a: Math.max(start, c.firstEntry) - c.firstEntry,
+        b: Math.min(stop, c.firstEntry + c.numEntries) - c.firstEntry,
+      }));
     if (p.kind === 'flat') {
-      const parts = await Promise.all(pieces.map(({ c, a, b }) => this.elements(p.name, this.active(p.name, p.value, c), c, a, b, c.numEntries)));
+      const parts = await Promise.all(
+        pieces.map(({ c, a, b }) => this.elements(p.name, this.active(p.name, p.value, c), c, a, b, c.numEntries)),
+      );
       return concat(parts, p.dtype);
     }
     if (p.kind === 'fixed') {
       // std::array<T, N> / std::bitset<N>: N elements per entry, read as lists of N
       const n = p.size;
-      const parts = await Promise.all(pieces.map(({ c, a, b }) => this.elements(p.name, this.active(p.name, p.value, c), c, a * n, b * n, c.numEntries * n)));
+      const parts = await Promise.all(
+        pieces.map(({ c, a, b }) =>
+          this.elements(p.name, this.active(p.name, p.value, c), c, a * n, b * n, c.numEntries * n),
+        ),
+      );
       const content = concat(parts, p.dtype);
       const entries = stop - start;
       return { offsets: Int32Array.from({ length: entries + 1 }, (_, i) => i * n), content } satisfies Jagged;
@@ -208,7 +244,14 @@ export class RNTupleReader implements EventReader {
         if (p.kind === 'count') return { outer, inner: undefined, content: undefined };
         if (p.kind === 'jagged2') {
           const inner = await this.ends(p.name, p.inner, c, outer.first, outer.last, null);
-          const content = await this.elements(p.name, this.active(p.name, p.value, c), c, inner.first, inner.last, null);
+          const content = await this.elements(
+            p.name,
+            this.active(p.name, p.value, c),
+            c,
+            inner.first,
+            inner.last,
+            null,
+          );
           return { outer, inner, content };
         }
         const content = await this.elements(p.name, this.active(p.name, p.value, c), c, outer.first, outer.last, null);
@@ -236,13 +279,22 @@ export class RNTupleReader implements EventReader {
     const offsets = joinOffsets(lists.map((l) => l.outer));
     if (p.kind === 'jagged2') {
       const innerOffsets = joinOffsets(lists.map((l) => l.inner!));
-      if (offsets[offsets.length - 1] !== innerOffsets.length - 1 || innerOffsets[innerOffsets.length - 1] !== content.length) {
-        throw new RNTupleFormatError(`${this.path}: field '${p.name}': nested offsets do not match the values decoded`, { file: this.path, branch: p.name });
+      if (
+        offsets[offsets.length - 1] !== innerOffsets.length - 1 ||
+        innerOffsets[innerOffsets.length - 1] !== content.length
+      ) {
+        throw new RNTupleFormatError(
+          `${this.path}: field '${p.name}': nested offsets do not match the values decoded`,
+          { file: this.path, branch: p.name },
+        );
       }
       return { offsets, content: { offsets: innerOffsets, content } } satisfies DoublyJagged;
     }
     if (content.length !== offsets[offsets.length - 1]) {
-      throw new RNTupleFormatError(`${this.path}: field '${p.name}': offsets cover ${offsets[offsets.length - 1]} values, ${content.length} decoded`, { file: this.path, branch: p.name });
+      throw new RNTupleFormatError(
+        `${this.path}: field '${p.name}': offsets cover ${offsets[offsets.length - 1]} values, ${content.length} decoded`,
+        { file: this.path, branch: p.name },
+      );
     }
     return { offsets, content } satisfies Jagged;
   }
@@ -251,7 +303,14 @@ export class RNTupleReader implements EventReader {
    * Cluster-relative end offsets of collection items [a, b) of an index column: `first` is where item a
    * starts, `rel` the ends of a..b-1, `last` the end of b-1. Checks that they never decrease.
    */
-  private async ends(name: string, set: ColumnSet, c: ClusterDesc, a: number, b: number, expected: number | null): Promise<ListRange> {
+  private async ends(
+    name: string,
+    set: ColumnSet,
+    c: ClusterDesc,
+    a: number,
+    b: number,
+    expected: number | null,
+  ): Promise<ListRange> {
     const idx = this.active(name, set, c);
     if (b <= a) return { first: 0, rel: new Float64Array(0), last: 0 };
     const ends = await this.elements(name, idx, c, a > 0 ? a - 1 : 0, b, expected);
@@ -260,7 +319,8 @@ export class RNTupleReader implements EventReader {
     let prev = first;
     for (let i = 0; i < rel.length; i++) {
       const v = rel[i];
-      if (!(v >= prev)) this.corrupt(name, c, `collection offsets of column ${idx.id} decrease at item ${a + i} (${prev} then ${v})`);
+      if (!(v >= prev))
+        this.corrupt(name, c, `collection offsets of column ${idx.id} decrease at item ${a + i} (${prev} then ${v})`);
       prev = v;
     }
     return { first, rel, last: prev };
@@ -277,12 +337,16 @@ export class RNTupleReader implements EventReader {
   }
 
   private corrupt(name: string, c: ClusterDesc, msg: string): never {
-    throw new RNTupleFormatError(`${this.path}: RNTuple '${this.treeName}', field '${name}', cluster ${c.id} (entries ${c.firstEntry}-${c.firstEntry + c.numEntries}): ${msg}`, {
-      file: this.path,
-      tree: this.treeName,
-      branch: name,
-      cluster: c.id,
-    }, 'the file is damaged');
+    throw new RNTupleFormatError(
+      `${this.path}: RNTuple '${this.treeName}', field '${name}', cluster ${c.id} (entries ${c.firstEntry}-${c.firstEntry + c.numEntries}): ${msg}`,
+      {
+        file: this.path,
+        tree: this.treeName,
+        branch: name,
+        cluster: c.id,
+      },
+      'the file is damaged',
+    );
   }
 
   /**
@@ -290,10 +354,19 @@ export class RNTupleReader implements EventReader {
    * cluster. `expected` is the element count the column must have in the cluster (entries, for columns
    * of top-level fields), or null.
    */
-  private async elements(name: string, col: ColumnDesc, c: ClusterDesc, from: number, to: number, expected: number | null): Promise<NumericArray> {
+  private async elements(
+    name: string,
+    col: ColumnDesc,
+    c: ClusterDesc,
+    from: number,
+    to: number,
+    expected: number | null,
+  ): Promise<NumericArray> {
     const range = c.columns[col.id];
-    if (expected !== null && range.numElements !== expected) this.corrupt(name, c, `column ${col.id} has ${range.numElements} elements, expected ${expected}`);
-    if (to > range.numElements) this.corrupt(name, c, `needs elements up to ${to} of column ${col.id}, which has ${range.numElements}`);
+    if (expected !== null && range.numElements !== expected)
+      this.corrupt(name, c, `column ${col.id} has ${range.numElements} elements, expected ${expected}`);
+    if (to > range.numElements)
+      this.corrupt(name, c, `needs elements up to ${to} of column ${col.id}, which has ${range.numElements}`);
     // the pages covering [from, to), fetched and decoded concurrently
     const wanted: Promise<NumericArray>[] = [];
     let pageStart = 0;
@@ -338,9 +411,18 @@ export class RNTupleReader implements EventReader {
     const { offset, nbytes } = page.locator;
     const end = offset + nbytes + (page.hasChecksum ? 8 : 0);
     const what = `page ${pi} of column ${col.id} (field '${name}') in cluster ${c.id}`;
-    if (end > this.src.size) this.corrupt(name, c, `${what}: bytes [${offset}, ${end}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`);
+    if (end > this.src.size)
+      this.corrupt(
+        name,
+        c,
+        `${what}: bytes [${offset}, ${end}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`,
+      );
     if (this.maxKeySize > 0 && nbytes > this.maxKeySize) {
-      throw new RNTupleUnsupportedError(`${this.path}: ${what} of ${nbytes} bytes is split over several keys (max key size ${this.maxKeySize})`, { file: this.path, branch: name }, 'pages above the maximum key size are not supported yet');
+      throw new RNTupleUnsupportedError(
+        `${this.path}: ${what} of ${nbytes} bytes is split over several keys (max key size ${this.maxKeySize})`,
+        { file: this.path, branch: name },
+        'pages above the maximum key size are not supported yet',
+      );
     }
     const raw = await this.src.read(offset, end);
     const stored = raw.subarray(0, nbytes);
@@ -348,7 +430,11 @@ export class RNTupleReader implements EventReader {
       const want = new DataView(raw.buffer, raw.byteOffset + nbytes, 8).getBigUint64(0, true);
       const got = xxh3(stored);
       if (want !== got) {
-        throw new RNTupleChecksumError(`${this.path}: ${what}: checksum mismatch (stored ${hex(want)}, computed ${hex(got)})`, { file: this.path, tree: this.treeName, branch: name, cluster: c.id, page: pi }, 'the file is damaged');
+        throw new RNTupleChecksumError(
+          `${this.path}: ${what}: checksum mismatch (stored ${hex(want)}, computed ${hex(got)})`,
+          { file: this.path, tree: this.treeName, branch: name, cluster: c.id, page: pi },
+          'the file is damaged',
+        );
       }
     }
     const bytes = await decompress(stored, pageBytes(col.type, page.numElements), { file: this.path, what });
@@ -366,9 +452,21 @@ export class RNTupleReader implements EventReader {
 /** Read the RNTuple whose anchor is `key` from an open source (metadata only; pages are read by `read`). */
 export async function openRNTupleAt(src: ByteSource, key: AnchorKey): Promise<RNTupleReader> {
   const anchor = await readAnchor(src, key);
-  const h = await readEnvelope(src, anchor.header, ENVELOPE.header, `header of RNTuple '${key.fName}'`, anchor.maxKeySize);
+  const h = await readEnvelope(
+    src,
+    anchor.header,
+    ENVELOPE.header,
+    `header of RNTuple '${key.fName}'`,
+    anchor.maxKeySize,
+  );
   const header = parseHeader(h.payload);
-  const f = await readEnvelope(src, anchor.footer, ENVELOPE.footer, `footer of RNTuple '${key.fName}'`, anchor.maxKeySize);
+  const f = await readEnvelope(
+    src,
+    anchor.footer,
+    ENVELOPE.footer,
+    `footer of RNTuple '${key.fName}'`,
+    anchor.maxKeySize,
+  );
   const footer = parseFooter(f.payload, header, h.checksum);
   const schema = combineSchema(header, footer);
   const clusters = await readClusters(src, footer.clusterGroups, h.checksum, schema.columns.length, anchor.maxKeySize);

@@ -161,7 +161,9 @@ export function parseFooter(c: Cursor, header: Header, headerChecksum: bigint): 
     );
   }
   const extension = c.record((r) =>
-    r.remaining === 0 ? { fields: [], columns: [], aliases: [] } : readSchemaLists(r, header.fields.length, header.columns.length),
+    r.remaining === 0
+      ? { fields: [], columns: [], aliases: [] }
+      : readSchemaLists(r, header.fields.length, header.columns.length),
   );
   const clusterGroups = c.list((f) =>
     f.record((r) => ({ minEntry: r.u64(), entrySpan: r.u64(), numClusters: r.u32(), pageList: r.envelopeLink() })),

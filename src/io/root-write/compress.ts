@@ -55,7 +55,12 @@ export function rootCompress(data: Uint8Array, c: Compression): Uint8Array {
   let total = 0;
   for (let s = 0; s < data.length; s += MAX_BLOCK) {
     const block = data.subarray(s, Math.min(data.length, s + MAX_BLOCK));
-    const body = c.codec === 'zlib' ? deflateSync(block, { level: c.level }) : c.codec === 'lz4' ? lz4Framed(block) : zstdCompress(block, ZSTD_LEVEL_FACTOR * c.level);
+    const body =
+      c.codec === 'zlib'
+        ? deflateSync(block, { level: c.level })
+        : c.codec === 'lz4'
+          ? lz4Framed(block)
+          : zstdCompress(block, ZSTD_LEVEL_FACTOR * c.level);
     if (body.length > MAX_BLOCK) return data;
     const h = new Uint8Array(HEADER);
     h.set(TAG[c.codec]);
@@ -143,7 +148,15 @@ function writeLength(out: Uint8Array, o: number, rest: number): number {
   return o;
 }
 
-function emitSequence(out: Uint8Array, o: number, src: Uint8Array, litStart: number, litLen: number, offset: number, matchExtra: number): number {
+function emitSequence(
+  out: Uint8Array,
+  o: number,
+  src: Uint8Array,
+  litStart: number,
+  litLen: number,
+  offset: number,
+  matchExtra: number,
+): number {
   out[o++] = (Math.min(litLen, 15) << 4) | Math.min(matchExtra, 15);
   if (litLen >= 15) o = writeLength(out, o, litLen - 15);
   out.set(src.subarray(litStart, litStart + litLen), o);

@@ -26,7 +26,15 @@ const START_BIG_FILE = 2000000000;
 
 /** ROOT's TDatime packing. */
 function datime(d = new Date()): number {
-  return (((d.getFullYear() - 1995) << 26) | ((d.getMonth() + 1) << 22) | (d.getDate() << 17) | (d.getHours() << 12) | (d.getMinutes() << 6) | d.getSeconds()) >>> 0;
+  return (
+    (((d.getFullYear() - 1995) << 26) |
+      ((d.getMonth() + 1) << 22) |
+      (d.getDate() << 17) |
+      (d.getHours() << 12) |
+      (d.getMinutes() << 6) |
+      d.getSeconds()) >>>
+    0
+  );
 }
 
 /** Bytes of a TString. */
@@ -54,7 +62,14 @@ function keyLength(className: string, name: string, title: string): number {
 }
 
 function writeKeyHeader(b: WBuffer, k: KeyHeader): void {
-  b.i32(k.nbytes).i16(KEY_VERSION).i32(k.objlen).u32(k.datime).i16(k.keylen).i16(k.cycle).i64(k.seekKey).i64(k.seekPdir);
+  b.i32(k.nbytes)
+    .i16(KEY_VERSION)
+    .i32(k.objlen)
+    .u32(k.datime)
+    .i16(k.keylen)
+    .i16(k.cycle)
+    .i64(k.seekKey)
+    .i64(k.seekPdir);
   b.tstring(k.className).tstring(k.name).tstring(k.title);
 }
 
@@ -111,7 +126,11 @@ export class RootFileWriter {
     this.compression = opts.compression ?? { codec: 'zlib', level: 1 };
     if (this.compression.codec === 'zstd' && !zstdReady()) {
       // refused before the file exists: the first basket would fail half-way through the file
-      throw new RootWriteError(`cannot write ${path} with zstd: the zstd wasm is not loaded`, { file: path, compression: 'zstd' }, 'await prepareCompression(compression) before opening the writer');
+      throw new RootWriteError(
+        `cannot write ${path} with zstd: the zstd wasm is not loaded`,
+        { file: path, compression: 'zstd' },
+        'await prepareCompression(compression) before opening the writer',
+      );
     }
     this.fd = openSync(path, 'w');
     try {
@@ -122,7 +141,18 @@ export class RootFileWriter {
       const nbytesName = keylen + tstringLength(this.fileName) + tstringLength(title);
       const nbytes = nbytesName + DIR_RECORD;
       const b = new WBuffer();
-      writeKeyHeader(b, { nbytes, objlen: nbytes - keylen, datime: this.stamp, keylen, cycle: 1, seekKey: BEGIN, seekPdir: 0, className: 'TFile', name: this.fileName, title });
+      writeKeyHeader(b, {
+        nbytes,
+        objlen: nbytes - keylen,
+        datime: this.stamp,
+        keylen,
+        cycle: 1,
+        seekKey: BEGIN,
+        seekPdir: 0,
+        className: 'TFile',
+        name: this.fileName,
+        title,
+      });
       b.tstring(this.fileName).tstring(title);
       this.root = new RootDirectory(this.fileName, title, BEGIN, BEGIN + nbytesName, nbytesName, null);
       b.raw(this.directoryRecord(this.root));
@@ -149,7 +179,9 @@ export class RootFileWriter {
   private directoryRecord(d: RootDirectory): Uint8Array {
     const b = new WBuffer();
     b.u16(DIR_VERSION).u32(this.stamp).u32(this.stamp).i32(d.nbytesKeys).i32(d.nbytesName);
-    b.i64(d.seekDir).i64(d.parent?.seekDir ?? 0).i64(d.seekKeys);
+    b.i64(d.seekDir)
+      .i64(d.parent?.seekDir ?? 0)
+      .i64(d.seekKeys);
     b.u16(1).raw(new Uint8Array(16)); // TUUID version 1, all zero
     return b.bytes().slice();
   }
@@ -160,12 +192,27 @@ export class RootFileWriter {
     const existing = parent.children.get(name);
     if (existing) return existing;
     if (parent.keys.some((k) => k.name === name))
-      throw new RootWriteError(`${this.path}: '${name}' is already an object in directory '${parent.name}'`, { file: this.path, name }, 'give the directory another name');
+      throw new RootWriteError(
+        `${this.path}: '${name}' is already an object in directory '${parent.name}'`,
+        { file: this.path, name },
+        'give the directory another name',
+      );
     const keylen = keyLength('TDirectory', name, title);
     const nbytes = keylen + DIR_RECORD;
     const seekKey = this.end;
     const dir = new RootDirectory(name, title, seekKey, seekKey + keylen, keylen, parent);
-    const header: KeyHeader = { nbytes, objlen: DIR_RECORD, datime: this.stamp, keylen, cycle: 1, seekKey, seekPdir: parent.seekDir, className: 'TDirectory', name, title };
+    const header: KeyHeader = {
+      nbytes,
+      objlen: DIR_RECORD,
+      datime: this.stamp,
+      keylen,
+      cycle: 1,
+      seekKey,
+      seekPdir: parent.seekDir,
+      className: 'TDirectory',
+      name,
+      title,
+    };
     const b = new WBuffer();
     writeKeyHeader(b, header);
     b.raw(this.directoryRecord(dir));
@@ -176,10 +223,20 @@ export class RootFileWriter {
   }
 
   /** Write one object under `name` in `dir`; `stream` writes the object into the buffer it is given. */
-  writeObject(dir: RootDirectory, name: string, title: string, className: string, stream: (b: WBuffer) => void): KeyHeader {
+  writeObject(
+    dir: RootDirectory,
+    name: string,
+    title: string,
+    className: string,
+    stream: (b: WBuffer) => void,
+  ): KeyHeader {
     this.checkOpen();
     if (dir.children.has(name) || dir.keys.some((k) => k.name === name))
-      throw new RootWriteError(`${this.path}: two objects named '${name}' in directory '${dir.name}'`, { file: this.path, name }, 'give every histogram a distinct key');
+      throw new RootWriteError(
+        `${this.path}: two objects named '${name}' in directory '${dir.name}'`,
+        { file: this.path, name },
+        'give every histogram a distinct key',
+      );
     const keylen = keyLength(className, name, title);
     const b = new WBuffer(keylen);
     stream(b);
@@ -193,23 +250,51 @@ export class RootFileWriter {
    * (its `seekKey` and `nbytes` are what a TBranch records for a basket). `extraHeader` bytes follow
    * the key's strings inside the key (a TBasket's own header), counted in the key length.
    */
-  writeKey(dir: RootDirectory, className: string, name: string, title: string, payload: Uint8Array, extraHeader?: (keylen: number, nbytes: number) => Uint8Array, extraLength = 0): KeyHeader {
+  writeKey(
+    dir: RootDirectory,
+    className: string,
+    name: string,
+    title: string,
+    payload: Uint8Array,
+    extraHeader?: (keylen: number, nbytes: number) => Uint8Array,
+    extraLength = 0,
+  ): KeyHeader {
     this.checkOpen();
     const keylen = keyLength(className, name, title) + extraLength;
     const stored = rootCompress(payload, this.compression);
     const nbytes = keylen + stored.length;
-    const header: KeyHeader = { nbytes, objlen: payload.length, datime: this.stamp, keylen, cycle: 1, seekKey: this.end, seekPdir: dir.seekDir, className, name, title };
+    const header: KeyHeader = {
+      nbytes,
+      objlen: payload.length,
+      datime: this.stamp,
+      keylen,
+      cycle: 1,
+      seekKey: this.end,
+      seekPdir: dir.seekDir,
+      className,
+      name,
+      title,
+    };
     const b = new WBuffer(0, keylen + 16);
     writeKeyHeader(b, header);
     if (extraHeader) b.raw(extraHeader(keylen, nbytes));
-    if (b.pos !== keylen) throw new RootWriteError(`${this.path}: key header of '${name}' is ${b.pos} bytes, expected ${keylen}`, { file: this.path, name });
+    if (b.pos !== keylen)
+      throw new RootWriteError(`${this.path}: key header of '${name}' is ${b.pos} bytes, expected ${keylen}`, {
+        file: this.path,
+        name,
+      });
     this.append(b.bytes());
     this.append(stored);
     return header;
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new RootWriteError(`${this.path} is already closed`, { file: this.path }, 'write every object before close()');
+    if (this.closed)
+      throw new RootWriteError(
+        `${this.path} is already closed`,
+        { file: this.path },
+        'write every object before close()',
+      );
   }
 
   /**
@@ -240,7 +325,18 @@ export class RootFileWriter {
         for (const k of d.keys) writeKeyHeader(body, k);
         const nbytes = keylen + body.pos;
         const b = new WBuffer();
-        writeKeyHeader(b, { nbytes, objlen: body.pos, datime: this.stamp, keylen, cycle: 1, seekKey: this.end, seekPdir: d.seekDir, className: cls, name: d.name, title: d.title });
+        writeKeyHeader(b, {
+          nbytes,
+          objlen: body.pos,
+          datime: this.stamp,
+          keylen,
+          cycle: 1,
+          seekKey: this.end,
+          seekPdir: d.seekDir,
+          className: cls,
+          name: d.name,
+          title: d.title,
+        });
         b.raw(body.bytes());
         d.seekKeys = this.end;
         d.nbytesKeys = nbytes;
@@ -254,13 +350,31 @@ export class RootFileWriter {
       const nbytesFree = freeKeylen + freeLen;
       const endOfFile = seekFree + nbytesFree;
       const fb = new WBuffer();
-      writeKeyHeader(fb, { nbytes: nbytesFree, objlen: freeLen, datime: this.stamp, keylen: freeKeylen, cycle: 1, seekKey: seekFree, seekPdir: BEGIN, className: 'TFile', name: this.fileName, title: this.root.title });
-      fb.u16(1001).i64(endOfFile).i64(Math.max(START_BIG_FILE, endOfFile * 2));
+      writeKeyHeader(fb, {
+        nbytes: nbytesFree,
+        objlen: freeLen,
+        datime: this.stamp,
+        keylen: freeKeylen,
+        cycle: 1,
+        seekKey: seekFree,
+        seekPdir: BEGIN,
+        className: 'TFile',
+        name: this.fileName,
+        title: this.root.title,
+      });
+      fb.u16(1001)
+        .i64(endOfFile)
+        .i64(Math.max(START_BIG_FILE, endOfFile * 2));
       this.append(fb.bytes());
       // header
       const h = new WBuffer();
       h.raw(new TextEncoder().encode('root'));
-      h.i32(ROOT_VERSION + 1000000).i32(BEGIN).i64(this.end).i64(seekFree).i32(nbytesFree).i32(1);
+      h.i32(ROOT_VERSION + 1000000)
+        .i32(BEGIN)
+        .i64(this.end)
+        .i64(seekFree)
+        .i32(nbytesFree)
+        .i32(1);
       h.i32(this.root.nbytesName).u8(8).i32(compressSetting(this.compression)).i64(info.seekKey).i32(info.nbytes);
       h.u16(1).raw(new Uint8Array(16));
       this.put(h.bytes(), 0);
@@ -276,10 +390,27 @@ export class RootFileWriter {
     closeSync(this.fd);
   }
 
-  private writeKeyUnchecked(className: string, name: string, title: string, payload: Uint8Array, dir: RootDirectory): KeyHeader {
+  private writeKeyUnchecked(
+    className: string,
+    name: string,
+    title: string,
+    payload: Uint8Array,
+    dir: RootDirectory,
+  ): KeyHeader {
     const keylen = keyLength(className, name, title);
     const stored = rootCompress(payload, this.compression);
-    const header: KeyHeader = { nbytes: keylen + stored.length, objlen: payload.length, datime: this.stamp, keylen, cycle: 1, seekKey: this.end, seekPdir: dir.seekDir, className, name, title };
+    const header: KeyHeader = {
+      nbytes: keylen + stored.length,
+      objlen: payload.length,
+      datime: this.stamp,
+      keylen,
+      cycle: 1,
+      seekKey: this.end,
+      seekPdir: dir.seekDir,
+      className,
+      name,
+      title,
+    };
     const b = new WBuffer();
     writeKeyHeader(b, header);
     this.append(b.bytes());

@@ -54,7 +54,11 @@ function keyName(s: string): string {
  * writeHistogramsROOT('out.root', new Map([['muon/pt', h]]));
  * // jsroot: (await openFile('out.root')).readObject('muon/pt') → TH1D with fSumw2
  */
-export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, Hist>, opts: WriteHistogramsOptions = {}): WrittenHistogram[] {
+export function writeHistogramsROOT(
+  path: string,
+  hists: ReadonlyMap<string, Hist>,
+  opts: WriteHistogramsOptions = {},
+): WrittenHistogram[] {
   // Everything is converted first: a histogram that cannot be written fails the call before any byte.
   const plan: { dir: string[]; name: string; obj: ReturnType<typeof toROOT> }[] = [];
   for (const [key, h] of hists) {
@@ -81,7 +85,9 @@ export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, His
       let d: RootDirectory = f.root;
       for (const seg of p.dir) d = f.mkdir(d, seg);
       const cls = p.obj._typename;
-      f.writeObject(d, p.name, p.obj.fTitle, cls, (b) => streamObject(b, cls, p.obj as unknown as Record<string, unknown>));
+      f.writeObject(d, p.name, p.obj.fTitle, cls, (b) =>
+        streamObject(b, cls, p.obj as unknown as Record<string, unknown>),
+      );
       classes.add(cls);
       out.push({ path: [...p.dir, p.name].join('/'), className: cls });
     }
@@ -91,7 +97,9 @@ export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, His
     f.abort();
     rmSync(tmp, { force: true });
     if (e instanceof RootWriteError) throw e;
-    throw new RootWriteError(`cannot write histograms to ${path}: ${(e as Error).message}`, { file: path }, undefined, { cause: e });
+    throw new RootWriteError(`cannot write histograms to ${path}: ${(e as Error).message}`, { file: path }, undefined, {
+      cause: e,
+    });
   }
   return out;
 }
@@ -102,7 +110,12 @@ export function writeHistogramsROOT(path: string, hists: ReadonlyMap<string, His
  * a directory level (the histogram's name, then the category labels), split further as needed.
  * `keepAxes` 1 splits every category axis off a histogram that has other axes.
  */
-export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1): { dirs: string[]; name: string; title: string; hist: Hist }[] {
+export function splitCategories(
+  h: Hist,
+  name: string,
+  title = '',
+  keepAxes = 1,
+): { dirs: string[]; name: string; title: string; hist: Hist }[] {
   const k = h.axes.findIndex((a) => isCategory(a));
   if (k < 0 || h.axes.every((a) => isCategory(a))) return [{ dirs: [], name, title, hist: h }];
   if (keepAxes > 1 && h.axes.length <= keepAxes) return [{ dirs: [], name, title, hist: h }];
@@ -114,7 +127,8 @@ export function splitCategories(h: Hist, name: string, title = '', keepAxes = 1)
   (a.categories as readonly (string | number)[]).forEach((c, i) => {
     const sub = h.select(k, c);
     const t = `${base}, ${a.name || `axis ${k}`} = ${labels[i]}`;
-    for (const p of splitCategories(sub, keyName(labels[i]), t, keepAxes)) out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
+    for (const p of splitCategories(sub, keyName(labels[i]), t, keepAxes))
+      out.push({ dirs: [name, ...p.dirs], name: p.name, title: p.title, hist: p.hist });
   });
   return out;
 }

@@ -48,13 +48,24 @@ export interface ClassDef {
 }
 
 const base = (name: string): Elem => ({ k: 'base', name });
-const basic = (name: string, t: Basic, typeName?: string): Elem => ({ k: 'basic', name, t, ...(typeName ? { typeName } : {}) });
+const basic = (name: string, t: Basic, typeName?: string): Elem => ({
+  k: 'basic',
+  name,
+  t,
+  ...(typeName ? { typeName } : {}),
+});
 const str = (name: string): Elem => ({ k: 'string', name });
 const obj = (name: string, cls: string): Elem => ({ k: 'object', name, cls });
 const any = (name: string, cls: string): Elem => ({ k: 'any', name, cls });
 const iptr = (name: string, cls: string): Elem => ({ k: 'inline-ptr', name, cls });
 const ptr = (name: string, cls: string): Elem => ({ k: 'ptr', name, cls });
-const arr = (name: string, t: Basic, count: string, countClass: string): Elem => ({ k: 'array', name, t, count, countClass });
+const arr = (name: string, t: Basic, count: string, countClass: string): Elem => ({
+  k: 'array',
+  name,
+  t,
+  count,
+  countClass,
+});
 
 /** TObject's bits as ROOT files carry them (kNotDeleted | kIsOnHeap, as in the files ROOT writes). */
 const OBJECT_BITS = 0x03000000;
@@ -84,7 +95,9 @@ function writeList(b: WBuffer, o: Record<string, unknown>): void {
   const opts = (o['opt'] ?? []) as string[];
   b.i32(items.length);
   items.forEach((x, i) => {
-    b.objectAny(x as object | null, x ? classOf(x) : '', (bb) => streamObject(bb, classOf(x), x as Record<string, unknown>));
+    b.objectAny(x as object | null, x ? classOf(x) : '', (bb) =>
+      streamObject(bb, classOf(x), x as Record<string, unknown>),
+    );
     b.tstring(opts[i] ?? '');
   });
   b.endVersion(mark);
@@ -96,7 +109,10 @@ function writeObjArray(b: WBuffer, o: Record<string, unknown>): void {
   b.tstring(String(o['name'] ?? ''));
   const items = itemsOf(o);
   b.i32(items.length).i32(0);
-  for (const x of items) b.objectAny(x as object | null, x ? classOf(x) : '', (bb) => streamObject(bb, classOf(x), x as Record<string, unknown>));
+  for (const x of items)
+    b.objectAny(x as object | null, x ? classOf(x) : '', (bb) =>
+      streamObject(bb, classOf(x), x as Record<string, unknown>),
+    );
   b.endVersion(mark);
 }
 
@@ -121,13 +137,20 @@ export const CLASSES: Record<string, ClassDef> = {
   TSeqCollection: { version: 0, elems: [base('TCollection')], checksumOnly: [['fSorted', 'bool']] },
   TList: { version: 5, elems: [base('TSeqCollection')], custom: writeList },
   THashList: { version: 0, elems: [base('TList')], custom: writeList, checksumOnly: [['fTable', 'THashTable*']] },
-  TObjArray: { version: 3, elems: [base('TSeqCollection'), basic('fLowerBound', 'int'), basic('fLast', 'int')], custom: writeObjArray },
+  TObjArray: {
+    version: 3,
+    elems: [base('TSeqCollection'), basic('fLowerBound', 'int'), basic('fLast', 'int')],
+    custom: writeObjArray,
+  },
   TArray: { version: 1, elems: [basic('fN', 'int')] },
   TArrayD: { version: 1, elems: [base('TArray'), arr('fArray', 'double', 'fN', 'TArray')], custom: writeTArray('D') },
   TArrayI: { version: 1, elems: [base('TArray'), arr('fArray', 'int', 'fN', 'TArray')], custom: writeTArray('I') },
   TAttLine: { version: 2, elems: ATT_LINE },
   TAttFill: { version: 2, elems: [basic('fFillColor', 'short'), basic('fFillStyle', 'short')] },
-  TAttMarker: { version: 2, elems: [basic('fMarkerColor', 'short'), basic('fMarkerStyle', 'short'), basic('fMarkerSize', 'float')] },
+  TAttMarker: {
+    version: 2,
+    elems: [basic('fMarkerColor', 'short'), basic('fMarkerStyle', 'short'), basic('fMarkerSize', 'float')],
+  },
   TAttAxis: {
     version: 4,
     elems: [
@@ -196,7 +219,13 @@ export const CLASSES: Record<string, ClassDef> = {
   TH1D: { version: 3, elems: [base('TH1'), base('TArrayD')] },
   TH2: {
     version: 5,
-    elems: [base('TH1'), basic('fScalefactor', 'double'), basic('fTsumwy', 'double'), basic('fTsumwy2', 'double'), basic('fTsumwxy', 'double')],
+    elems: [
+      base('TH1'),
+      basic('fScalefactor', 'double'),
+      basic('fTsumwy', 'double'),
+      basic('fTsumwy2', 'double'),
+      basic('fTsumwxy', 'double'),
+    ],
   },
   TH2D: { version: 4, elems: [base('TH2'), base('TArrayD')] },
   TAtt3D: { version: 1, elems: [] },
@@ -205,7 +234,9 @@ export const CLASSES: Record<string, ClassDef> = {
     elems: [
       base('TH1'),
       base('TAtt3D'),
-      ...['fTsumwy', 'fTsumwy2', 'fTsumwxy', 'fTsumwz', 'fTsumwz2', 'fTsumwxz', 'fTsumwyz'].map((n) => basic(n, 'double')),
+      ...['fTsumwy', 'fTsumwy2', 'fTsumwxy', 'fTsumwz', 'fTsumwz2', 'fTsumwxz', 'fTsumwyz'].map((n) =>
+        basic(n, 'double'),
+      ),
     ],
   },
   TH3D: { version: 4, elems: [base('TH3'), base('TArrayD')] },
@@ -221,7 +252,9 @@ export const CLASSES: Record<string, ClassDef> = {
       basic('fWeight', 'double'),
       ...['fTimerInterval', 'fScanField', 'fUpdate', 'fDefaultEntryOffsetLen'].map((n) => basic(n, 'int')),
       basic('fNClusterRange', 'counter'),
-      ...['fMaxEntries', 'fMaxEntryLoop', 'fMaxVirtualSize', 'fAutoSave', 'fAutoFlush', 'fEstimate'].map((n) => basic(n, 'long64')),
+      ...['fMaxEntries', 'fMaxEntryLoop', 'fMaxVirtualSize', 'fAutoSave', 'fAutoFlush', 'fEstimate'].map((n) =>
+        basic(n, 'long64'),
+      ),
       arr('fClusterRangeEnd', 'long64', 'fNClusterRange', 'TTree'),
       arr('fClusterSize', 'long64', 'fNClusterRange', 'TTree'),
       any('fIOFeatures', 'ROOT::TIOFeatures'),
@@ -331,7 +364,12 @@ interface ElemInfo {
 function describe(e: Elem): ElemInfo {
   switch (e.k) {
     case 'base':
-      return { streamerClass: 'TStreamerBase', type: e.name === 'TObject' ? 66 : e.name === 'TNamed' ? 67 : 0, size: 0, typeName: 'BASE' };
+      return {
+        streamerClass: 'TStreamerBase',
+        type: e.name === 'TObject' ? 66 : e.name === 'TNamed' ? 67 : 0,
+        size: 0,
+        typeName: 'BASE',
+      };
     case 'basic': {
       const [type, size, name] = BASIC[e.t];
       return { streamerClass: 'TStreamerBasicType', type, size, typeName: e.typeName ?? name };
@@ -419,7 +457,9 @@ export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>
         break;
       case 'ptr': {
         const x = o[e.name] as Record<string, unknown> | null | undefined;
-        b.objectAny(x ?? null, x ? ((x['_typename'] as string | undefined) ?? e.cls) : e.cls, (bb) => streamObject(bb, (x!['_typename'] as string | undefined) ?? e.cls, x!));
+        b.objectAny(x ?? null, x ? ((x['_typename'] as string | undefined) ?? e.cls) : e.cls, (bb) =>
+          streamObject(bb, (x!['_typename'] as string | undefined) ?? e.cls, x!),
+        );
         break;
       }
       case 'array': {
@@ -441,7 +481,8 @@ export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>
 
 /** A member value as the object its class streamer expects (TArrays may be given as plain arrays). */
 function memberObject(v: unknown, cls: string): Record<string, unknown> {
-  if (cls.startsWith('TArray') && (Array.isArray(v) || ArrayBuffer.isView(v) || v === undefined || v === null)) return { fArray: v ?? [] };
+  if (cls.startsWith('TArray') && (Array.isArray(v) || ArrayBuffer.isView(v) || v === undefined || v === null))
+    return { fArray: v ?? [] };
   return (v ?? {}) as Record<string, unknown>;
 }
 
@@ -464,14 +505,26 @@ export function withDependencies(classes: readonly string[]): string[] {
 
 function writeElement(b: WBuffer, owner: string, e: Elem): void {
   const d = describe(e);
-  const version = { TStreamerBase: 3, TStreamerBasicType: 2, TStreamerString: 2, TStreamerObject: 2, TStreamerObjectAny: 2, TStreamerObjectPointer: 2, TStreamerBasicPointer: 2 }[d.streamerClass]!;
+  const version = {
+    TStreamerBase: 3,
+    TStreamerBasicType: 2,
+    TStreamerString: 2,
+    TStreamerObject: 2,
+    TStreamerObjectAny: 2,
+    TStreamerObjectPointer: 2,
+    TStreamerBasicPointer: 2,
+  }[d.streamerClass]!;
   b.objectAny({}, d.streamerClass, (bb) => {
     const outer = bb.startVersion(version);
     const inner = bb.startVersion(4); // TStreamerElement
     streamObject(bb, 'TNamed', { fName: e.name, fTitle: titleOf(e) });
     bb.i32(d.type).i32(d.size).i32(0).i32(0);
     // fMaxIndex[5]; a base element keeps its base class checksum in slot 1, as ROOT does
-    bb.i32(0).u32(e.k === 'base' ? checksumOf(e.name) : 0).i32(0).i32(0).i32(0);
+    bb.i32(0)
+      .u32(e.k === 'base' ? checksumOf(e.name) : 0)
+      .i32(0)
+      .i32(0)
+      .i32(0);
     bb.tstring(d.typeName);
     bb.endVersion(inner);
     if (e.k === 'base') bb.i32(CLASSES[e.name].version);

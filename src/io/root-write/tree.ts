@@ -116,11 +116,22 @@ export class RootTreeWriter {
     this.treeName = opts.treeName ?? 'Events';
     this.title = opts.title ?? '';
     this.basketTarget = opts.basketBytes ?? 512 * 1024;
-    if (!(this.basketTarget >= 64)) throw new RootWriteError(`basketBytes must be at least 64, got ${this.basketTarget}`, { basketBytes: this.basketTarget }, 'pass e.g. 524288');
-    const counterNames = new Set(columns.filter((c) => c.kind === 'jagged').map((c) => c.countBranch ?? defaultCounterName(c.name)));
+    if (!(this.basketTarget >= 64))
+      throw new RootWriteError(
+        `basketBytes must be at least 64, got ${this.basketTarget}`,
+        { basketBytes: this.basketTarget },
+        'pass e.g. 524288',
+      );
+    const counterNames = new Set(
+      columns.filter((c) => c.kind === 'jagged').map((c) => c.countBranch ?? defaultCounterName(c.name)),
+    );
     for (const c of columns) {
       if (c.kind === 'jagged' && counterNames.has(c.name))
-        throw new RootWriteError(`${path}: '${c.name}' is both a jagged column and the counter of others`, { file: path, branch: c.name }, 'rename the column or give the jagged columns another countBranch');
+        throw new RootWriteError(
+          `${path}: '${c.name}' is both a jagged column and the counter of others`,
+          { file: path, branch: c.name },
+          'rename the column or give the jagged columns another countBranch',
+        );
     }
     const counter = (name: string): BranchState => {
       const have = this.byName.get(name);
@@ -129,7 +140,11 @@ export class RootTreeWriter {
     };
     for (const c of columns) {
       if (this.byName.has(c.name) && !(counterNames.has(c.name) && c.kind === 'flat'))
-        throw new RootWriteError(`${path}: two columns named '${c.name}'`, { file: path, branch: c.name }, 'write each column once');
+        throw new RootWriteError(
+          `${path}: two columns named '${c.name}'`,
+          { file: path, branch: c.name },
+          'write each column once',
+        );
       if (c.kind === 'flat' && counterNames.has(c.name)) counter(c.name);
       else if (c.kind === 'flat') this.add(c.name, c.dtype, 'flat');
       else if (c.kind === 'string') this.add(c.name, 'uint8', 'string');
@@ -155,7 +170,20 @@ export class RootTreeWriter {
       fMinimum: 0,
       fMaximum: 0,
     };
-    const b: BranchState = { name, dtype, kind, ...(counter ? { counter } : {}), leaf, basketBytes: [], basketEntry: [], basketSeek: [], totBytes: 0, zipBytes: 0, entries: 0, maxCount: 0 };
+    const b: BranchState = {
+      name,
+      dtype,
+      kind,
+      ...(counter ? { counter } : {}),
+      leaf,
+      basketBytes: [],
+      basketEntry: [],
+      basketSeek: [],
+      totBytes: 0,
+      zipBytes: 0,
+      entries: 0,
+      maxCount: 0,
+    };
     this.branches.push(b);
     this.byName.set(name, b);
     return b;
@@ -163,12 +191,22 @@ export class RootTreeWriter {
 
   /** Append one chunk: every column of the constructor, the same number of entries each. */
   write(cols: Record<string, Column>): void {
-    if (this.closed) throw new RootWriteError(`${this.path}: the tree writer is closed`, { file: this.path }, 'write every chunk before close()');
+    if (this.closed)
+      throw new RootWriteError(
+        `${this.path}: the tree writer is closed`,
+        { file: this.path },
+        'write every chunk before close()',
+      );
     let n = -1;
     const size = (name: string, c: Column) => {
       const m = isJagged(c) ? c.offsets.length - 1 : c.length;
       if (n < 0) n = m;
-      else if (m !== n) throw new RootWriteError(`${this.path}: column '${name}' has ${m} entries in this chunk, others ${n}`, { file: this.path, branch: name }, 'pass columns of one entry range');
+      else if (m !== n)
+        throw new RootWriteError(
+          `${this.path}: column '${name}' has ${m} entries in this chunk, others ${n}`,
+          { file: this.path, branch: name },
+          'pass columns of one entry range',
+        );
     };
     try {
       // counters first: from the jagged columns, checked against each other and a given counts column
@@ -181,7 +219,12 @@ export class RootTreeWriter {
       for (const b of this.branches) {
         if (b.kind !== 'jagged') continue;
         const c = cols[b.name];
-        if (!c || !isJagged(c)) throw new RootWriteError(`${this.path}: jagged column '${b.name}' is missing from the chunk or not jagged`, { file: this.path, branch: b.name }, 'pass every column the writer was opened with');
+        if (!c || !isJagged(c))
+          throw new RootWriteError(
+            `${this.path}: jagged column '${b.name}' is missing from the chunk or not jagged`,
+            { file: this.path, branch: b.name },
+            'pass every column the writer was opened with',
+          );
         size(b.name, c);
         const counts = countsOf(c.offsets);
         const k = b.counter!;
@@ -202,7 +245,11 @@ export class RootTreeWriter {
         if (b.kind !== 'counter') continue;
         const given = cols[b.name];
         if (given) {
-          if (isJagged(given)) throw new RootWriteError(`${this.path}: counter '${b.name}' is jagged`, { file: this.path, branch: b.name });
+          if (isJagged(given))
+            throw new RootWriteError(`${this.path}: counter '${b.name}' is jagged`, {
+              file: this.path,
+              branch: b.name,
+            });
           size(b.name, given);
           if (b.counts) {
             for (let i = 0; i < given.length; i++)
@@ -214,13 +261,21 @@ export class RootTreeWriter {
                 );
           } else b.counts = Int32Array.from(given as ArrayLike<number>);
         }
-        if (!b.counts) throw new RootWriteError(`${this.path}: no column gives the counts of '${b.name}'`, { file: this.path, branch: b.name });
+        if (!b.counts)
+          throw new RootWriteError(`${this.path}: no column gives the counts of '${b.name}'`, {
+            file: this.path,
+            branch: b.name,
+          });
       }
       for (const b of this.branches) {
         if (b.kind !== 'flat' && b.kind !== 'string') continue;
         const c = cols[b.name];
         if (!c || isJagged(c) !== (b.kind === 'string'))
-          throw new RootWriteError(`${this.path}: ${b.kind} column '${b.name}' is missing from the chunk or of another shape`, { file: this.path, branch: b.name }, 'pass every column the writer was opened with');
+          throw new RootWriteError(
+            `${this.path}: ${b.kind} column '${b.name}' is missing from the chunk or of another shape`,
+            { file: this.path, branch: b.name },
+            'pass every column the writer was opened with',
+          );
         size(b.name, c);
       }
       if (n < 0) n = 0;
@@ -298,7 +353,12 @@ export class RootTreeWriter {
     }
   }
 
-  private writeBasket(b: BranchState, data: Uint8Array, nev: number, jag: { offsets: Int32Array; start: number; stop: number; size: number } | null): void {
+  private writeBasket(
+    b: BranchState,
+    data: Uint8Array,
+    nev: number,
+    jag: { offsets: Int32Array; start: number; stop: number; size: number } | null,
+  ): void {
     const keyStrings = keyLengthOf(b.name, this.treeName);
     const keylen = keyStrings + BASKET_HEADER;
     let payload = data;
@@ -320,7 +380,15 @@ export class RootTreeWriter {
       b.name,
       this.treeName,
       payload,
-      () => new WBuffer(0, BASKET_HEADER).u16(BASKET_VERSION).i32(keylen + payload.length).i32(nevBufSize).i32(nev).i32(last).u8(0).bytes(),
+      () =>
+        new WBuffer(0, BASKET_HEADER)
+          .u16(BASKET_VERSION)
+          .i32(keylen + payload.length)
+          .i32(nevBufSize)
+          .i32(nev)
+          .i32(last)
+          .u8(0)
+          .bytes(),
       BASKET_HEADER,
     );
     b.basketBytes.push(key.nbytes);
@@ -407,7 +475,11 @@ export class RootTreeWriter {
         fBranchRef: null,
       };
       this.file.writeObject(this.file.root, this.treeName, this.title, 'TTree', (b) => streamObject(b, 'TTree', tree));
-      this.file.close(['TTree', 'TBranch', ...new Set(this.branches.map((b) => (b.kind === 'string' ? 'TLeafC' : LEAF[b.dtype].cls)))]);
+      this.file.close([
+        'TTree',
+        'TBranch',
+        ...new Set(this.branches.map((b) => (b.kind === 'string' ? 'TLeafC' : LEAF[b.dtype].cls))),
+      ]);
     } catch (e) {
       this.file.abort();
       throw e;

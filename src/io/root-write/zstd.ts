@@ -48,7 +48,11 @@ export function zstdReady(): boolean {
 /** One zstd frame holding `block` at zstd level `level`. Throws ZstdUnavailableError before `loadZstd()`. */
 export function zstdCompress(block: Uint8Array, level: number): Uint8Array {
   if (!compressFn) {
-    throw new ZstdUnavailableError('zstd compression used before its wasm was loaded', {}, 'await loadZstd() (or prepareCompression) before writing a zstd-compressed ROOT file');
+    throw new ZstdUnavailableError(
+      'zstd compression used before its wasm was loaded',
+      {},
+      'await loadZstd() (or prepareCompression) before writing a zstd-compressed ROOT file',
+    );
   }
   return compressFn(block, level);
 }

@@ -16,14 +16,23 @@ export interface BasketSlice {
 }
 
 /** Fixed-size entries of `perEntry` elements each, concatenated (flat when perEntry is 1). */
-export function assembleFixed(dtype: DType, itemSize: number, perEntry: number, slices: readonly BasketSlice[], n: number, decoder?: Decoder): NumericArray {
+export function assembleFixed(
+  dtype: DType,
+  itemSize: number,
+  perEntry: number,
+  slices: readonly BasketSlice[],
+  n: number,
+  decoder?: Decoder,
+): NumericArray {
   const out = allocate(dtype, n * perEntry);
   const decode = decoder ?? decoderFor(dtype);
   const entryBytes = itemSize * perEntry;
   let pos = 0;
   for (const { basket, from, to } of slices) {
     if (basket.data.length !== basket.entries * entryBytes) {
-      throw new BasketFormatError(`basket holds ${basket.data.length} data bytes, expected ${basket.entries} entries × ${entryBytes} bytes`);
+      throw new BasketFormatError(
+        `basket holds ${basket.data.length} data bytes, expected ${basket.entries} entries × ${entryBytes} bytes`,
+      );
     }
     const count = (to - from) * perEntry;
     decode(basket.data.subarray(from * entryBytes, to * entryBytes), out, pos, count);
@@ -51,11 +60,13 @@ export function assembleJagged(dtype: DType, itemSize: number, slices: readonly 
     if (!o) throw new BasketFormatError('variable-length basket has no entry offsets');
     for (let i = from; i < to; i++) {
       const bytes = o[i + 1] - o[i];
-      if (bytes & mask) throw new BasketFormatError(`entry ${i} of the basket has ${bytes} bytes, not a multiple of ${itemSize}`);
+      if (bytes & mask)
+        throw new BasketFormatError(`entry ${i} of the basket has ${bytes} bytes, not a multiple of ${itemSize}`);
       total += bytes >>> shift;
       offsets[++j] = total;
     }
-    if (total > 0x7fffffff) throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
+    if (total > 0x7fffffff)
+      throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
   }
   const content = allocate(dtype, total);
   const decode = decoderFor(dtype);
@@ -84,6 +95,7 @@ export function offsetsFromCounts(counts: NumericArray, itemSize: number, dataBy
     b += header + c * itemSize;
     offsets[i + 1] = b;
   }
-  if (b !== dataBytes) throw new BasketFormatError(`count branch accounts for ${b} bytes, the basket holds ${dataBytes}`);
+  if (b !== dataBytes)
+    throw new BasketFormatError(`count branch accounts for ${b} bytes, the basket holds ${dataBytes}`);
   return offsets;
 }

@@ -39,7 +39,10 @@ export async function decodeBasket(raw: Uint8Array, want: BasketExpectation): Pr
   const stored = raw.subarray(h.keylen, h.nbytes);
   const payload = h.objlen === stored.length ? stored : await rootDecompress(stored, h.objlen);
   const border = h.last - h.keylen;
-  if (border < 0 || border > payload.length) throw new BasketFormatError(`fLast ${h.last} is outside the basket (key length ${h.keylen}, ${payload.length} data bytes)`);
+  if (border < 0 || border > payload.length)
+    throw new BasketFormatError(
+      `fLast ${h.last} is outside the basket (key length ${h.keylen}, ${payload.length} data bytes)`,
+    );
   const data = payload.subarray(0, border);
   if (!want.hasEntryOffsets) return { data, entries: h.nevBuf, offsets: null };
   // Some writers leave the table out although the branch metadata announces one (nothing follows the
@@ -52,11 +55,22 @@ export async function decodeBasket(raw: Uint8Array, want: BasketExpectation): Pr
  * Build a BasketData from a basket jsroot found inside the TBranch object (the last basket of a tree
  * that was not closed properly): its data are already uncompressed and its offsets already read.
  */
-export function embeddedBasket(b: { fKeylen: number; fNevBuf: number; fLast: number; fEntryOffset?: ArrayLike<number>; fBufferRef?: { arr?: DataView } | null }, hasEntryOffsets: boolean): BasketData {
+export function embeddedBasket(
+  b: {
+    fKeylen: number;
+    fNevBuf: number;
+    fLast: number;
+    fEntryOffset?: ArrayLike<number>;
+    fBufferRef?: { arr?: DataView } | null;
+  },
+  hasEntryOffsets: boolean,
+): BasketData {
   const border = b.fLast - b.fKeylen;
-  if (!Number.isInteger(b.fNevBuf) || b.fNevBuf < 0) throw new BasketFormatError(`embedded basket holds ${b.fNevBuf} entries`);
+  if (!Number.isInteger(b.fNevBuf) || b.fNevBuf < 0)
+    throw new BasketFormatError(`embedded basket holds ${b.fNevBuf} entries`);
   const dv = b.fBufferRef?.arr;
-  if (border < 0 || (border > 0 && (!dv || dv.byteLength < border))) throw new BasketFormatError(`embedded basket holds ${dv?.byteLength ?? 0} bytes, fLast says ${border}`);
+  if (border < 0 || (border > 0 && (!dv || dv.byteLength < border)))
+    throw new BasketFormatError(`embedded basket holds ${dv?.byteLength ?? 0} bytes, fLast says ${border}`);
   // A basket whose entries are all empty (a counter that is 0 in every entry) has no data bytes at all.
   const data = border === 0 || !dv ? new Uint8Array(0) : new Uint8Array(dv.buffer, dv.byteOffset, border);
   if (!hasEntryOffsets) return { data, entries: b.fNevBuf, offsets: null };
@@ -78,7 +92,8 @@ function parseHeader(raw: Uint8Array, want: BasketExpectation): Header {
   const objlen = dv.getInt32(6);
   const keylen = dv.getInt16(14);
   if (nbytes !== want.bytes) throw new BasketFormatError(`key says ${nbytes} bytes, the branch says ${want.bytes}`);
-  if (keylen <= 0 || keylen >= nbytes) throw new BasketFormatError(`key length ${keylen} is impossible for a ${nbytes}-byte basket`);
+  if (keylen <= 0 || keylen >= nbytes)
+    throw new BasketFormatError(`key length ${keylen} is impossible for a ${nbytes}-byte basket`);
   let p = 18 + (version > 1000 ? 16 : 8);
   const readString = (): string => {
     if (p >= keylen) throw new BasketFormatError('key header strings run past the key length');
@@ -108,7 +123,8 @@ function parseHeader(raw: Uint8Array, want: BasketExpectation): Header {
   const last = dv.getInt32(p + 4);
   p += 9;
   if (p > keylen) throw new BasketFormatError(`TBasket header (${p} bytes) runs past the key length ${keylen}`);
-  if (nevBuf !== want.entries) throw new BasketFormatError(`basket holds ${nevBuf} entries, the branch says ${want.entries}`);
+  if (nevBuf !== want.entries)
+    throw new BasketFormatError(`basket holds ${nevBuf} entries, the branch says ${want.entries}`);
   if (objlen < 0 || objlen > 0x7fffffff) throw new BasketFormatError(`uncompressed size ${objlen} is impossible`);
   return { nbytes, objlen, keylen, nevBuf, last };
 }
@@ -121,7 +137,8 @@ function readEntryOffsets(payload: Uint8Array, border: number, h: Header): Int32
   if (border + 4 > payload.length) throw new BasketFormatError('entry-offset table is missing after the data');
   const stored = dv.getInt32(border);
   // ROOT writes fNevBuf + 1 slots (the last one unused); accept fNevBuf too.
-  if (stored !== n && stored !== n + 1) throw new BasketFormatError(`entry-offset table has ${stored} slots for ${n} entries`);
+  if (stored !== n && stored !== n + 1)
+    throw new BasketFormatError(`entry-offset table has ${stored} slots for ${n} entries`);
   if (border + 4 + 4 * n > payload.length) throw new BasketFormatError('entry-offset table runs past the basket');
   for (let i = 0; i < n; i++) offsets[i] = dv.getInt32(border + 4 + 4 * i) - h.keylen;
   offsets[n] = border;
@@ -132,6 +149,7 @@ function readEntryOffsets(payload: Uint8Array, border: number, h: Header): Int32
 function checkOffsets(offsets: Int32Array, border: number): void {
   if (offsets[0] !== 0) throw new BasketFormatError(`first entry starts at data byte ${offsets[0]}, not 0`);
   for (let i = 1; i < offsets.length; i++) {
-    if (offsets[i] < offsets[i - 1] || offsets[i] > border) throw new BasketFormatError(`entry offsets are not increasing within the data at entry ${i - 1}`);
+    if (offsets[i] < offsets[i - 1] || offsets[i] > border)
+      throw new BasketFormatError(`entry offsets are not increasing within the data at entry ${i - 1}`);
   }
 }

@@ -43,7 +43,13 @@ export type Layout =
   | { readonly kind: 'counted'; readonly itemSize: number; readonly header: number; readonly packed?: Packed }
   | { readonly kind: 'vector'; readonly itemSize: number }
   | { readonly kind: 'vector2'; readonly itemSize: number }
-  | { readonly kind: 'field'; readonly itemSize: number; readonly perEntry: number; readonly recordBytes: number; readonly offset: number }
+  | {
+      readonly kind: 'field';
+      readonly itemSize: number;
+      readonly perEntry: number;
+      readonly recordBytes: number;
+      readonly offset: number;
+    }
   | { readonly kind: 'string'; readonly header: 0 | 6; readonly eitherHeader?: boolean };
 
 /**
@@ -52,7 +58,10 @@ export type Layout =
  * `nbits`: 1 exponent byte + 2 mantissa bytes holding `nbits` mantissa bits and the sign
  * (Float16_t without range: 12 bits; either type with a [0, 0, nbits] range).
  */
-export type Packed = { readonly mode: 'factor'; readonly factor: number; readonly min: number } | { readonly mode: 'float' } | { readonly mode: 'nbits'; readonly nbits: number };
+export type Packed =
+  | { readonly mode: 'factor'; readonly factor: number; readonly min: number }
+  | { readonly mode: 'float' }
+  | { readonly mode: 'nbits'; readonly nbits: number };
 
 /** Why a branch is refused: its type is not supported, or the file lacks the streamer info to know it. */
 export type UnsupportedKind = 'type' | 'streamer';
@@ -201,7 +210,12 @@ function stringHeader(className: string): 0 | 6 | undefined {
 }
 
 /** Finds the streamer element a TBranchElement member refers to (null when the file lacks it). */
-export type StreamerLookup = (className: string, classVersion: number, checksum: number | undefined, id: number) => JsStreamerElement | null;
+export type StreamerLookup = (
+  className: string,
+  classVersion: number,
+  checksum: number | undefined,
+  id: number,
+) => JsStreamerElement | null;
 
 interface Candidate {
   readonly name: string;
@@ -222,7 +236,9 @@ export function describeBranches(tree: JsTree, lookup: StreamerLookup = () => nu
   const addBranch = (b: JsBranch, ancestors: readonly JsBranch[]) => {
     const leaves = leavesOf(b);
     if (b._typename === 'TBranch' && leaves.length > 1 && leaves.every((l) => LEAF_TYPES[l._typename])) {
-      leaves.forEach((leaf, index) => candidates.push({ name: `${b.fName}_${leaf.fName}`, branch: b, ancestors, field: { leaf, index } }));
+      leaves.forEach((leaf, index) =>
+        candidates.push({ name: `${b.fName}_${leaf.fName}`, branch: b, ancestors, field: { leaf, index } }),
+      );
     } else {
       candidates.push({ name: b.fName, branch: b, ancestors });
     }
@@ -258,7 +274,12 @@ function leavesOf(b: JsBranch): JsLeaf[] {
 
 /** The TLeaf fields jsroot fills only when the file carries (or jsroot knows) the leaf class's streamer. */
 function leafComplete(l: JsLeaf): boolean {
-  return typeof l.fLen === 'number' && typeof l.fLenType === 'number' && typeof l.fIsUnsigned === 'boolean' && 'fLeafCount' in l;
+  return (
+    typeof l.fLen === 'number' &&
+    typeof l.fLenType === 'number' &&
+    typeof l.fIsUnsigned === 'boolean' &&
+    'fLeafCount' in l
+  );
 }
 
 function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, lookup: StreamerLookup): BranchMeta {
@@ -274,16 +295,33 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     hasEntryOffsets: b.fEntryOffsetLen > 0,
     ...locateBaskets(b),
   };
-  const unsupported = (reason: string, kind: UnsupportedKind = 'type'): BranchMeta => ({ ...base, unsupported: reason, unsupportedKind: kind });
+  const unsupported = (reason: string, kind: UnsupportedKind = 'type'): BranchMeta => ({
+    ...base,
+    unsupported: reason,
+    unsupportedKind: kind,
+  });
   const ok = (layout: Layout, kind: BranchInfo['kind'], dtype: DType, countBranch?: string): BranchMeta => ({
     ...base,
     layout,
     info: { name: c.name, kind, dtype, ...(countBranch !== undefined ? { countBranch } : {}) },
   });
-  if (![b.fEntries, b.fWriteBasket, b.fEntryOffsetLen].every(Number.isInteger) || !b.fBasketEntry || !b.fBasketBytes || !b.fBasketSeek) {
-    return unsupported(`the file lacks the streamer information of ${b._typename}, so its fields cannot be trusted`, 'streamer');
+  if (
+    ![b.fEntries, b.fWriteBasket, b.fEntryOffsetLen].every(Number.isInteger) ||
+    !b.fBasketEntry ||
+    !b.fBasketBytes ||
+    !b.fBasketSeek
+  ) {
+    return unsupported(
+      `the file lacks the streamer information of ${b._typename}, so its fields cannot be trusted`,
+      'streamer',
+    );
   }
-  for (const l of leaves) if (!leafComplete(l)) return unsupported(`the file lacks the streamer information of leaf class ${l._typename}, so lengths and counters cannot be known`, 'streamer');
+  for (const l of leaves)
+    if (!leafComplete(l))
+      return unsupported(
+        `the file lacks the streamer information of leaf class ${l._typename}, so lengths and counters cannot be known`,
+        'streamer',
+      );
   const counter = (leaf: JsLeaf): { name?: string; why?: string } => {
     const cl = leaf.fLeafCount;
     if (!cl) return {};
@@ -302,12 +340,14 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
       return unsupported(`leaf lists with ${[...new Set(names)].join(', ')} leaves are not supported`);
     }
     if (leaf._typename === 'TLeafC' && !leaf.fLeafCount) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
-    if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return describeTruncatedLeaf(b, leaf, counter(leaf), ok, unsupported);
+    if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16')
+      return describeTruncatedLeaf(b, leaf, counter(leaf), ok, unsupported);
     const t = LEAF_TYPES[leaf._typename];
     if (!t) return unsupported(leafTypeReason(leaf));
     const dtype = leaf.fIsUnsigned ? t[1] : t[0];
     const itemSize = t[2];
-    if (leaf.fLenType !== itemSize) return unsupported(`leaf ${leaf._typename} declares ${leaf.fLenType} bytes per value, expected ${itemSize}`);
+    if (leaf.fLenType !== itemSize)
+      return unsupported(`leaf ${leaf._typename} declares ${leaf.fLenType} bytes per value, expected ${itemSize}`);
     const fixedLen = Math.max(1, leaf.fLen);
     const cnt = counter(leaf);
     if (cnt.why) return unsupported(cnt.why);
@@ -321,9 +361,18 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
 
   if (b._typename !== 'TBranchElement') return unsupported(`${b._typename} branches are not supported`);
   const coll = c.ancestors.find((a) => a.fType !== undefined && [3, 4, 31, 41].includes(a.fType));
-  if (coll) return unsupported(`members of split collections (${coll.fClassName || 'TClonesArray'} '${coll.fName}') are not supported`);
-  if ([3, 4, 31, 41].includes(b.fType ?? 0)) return unsupported(`split collections of objects (${b.fClassName}${b.fClonesName ? `<${b.fClonesName}>` : ''}) are not supported`);
-  if (b.fBranches?.arr.some((x) => x)) return unsupported(`objects of class ${b.fClassName} are read through their members (sub-branches), not as a whole`);
+  if (coll)
+    return unsupported(
+      `members of split collections (${coll.fClassName || 'TClonesArray'} '${coll.fName}') are not supported`,
+    );
+  if ([3, 4, 31, 41].includes(b.fType ?? 0))
+    return unsupported(
+      `split collections of objects (${b.fClassName}${b.fClonesName ? `<${b.fClonesName}>` : ''}) are not supported`,
+    );
+  if (b.fBranches?.arr.some((x) => x))
+    return unsupported(
+      `objects of class ${b.fClassName} are read through their members (sub-branches), not as a whole`,
+    );
   if (typeof b.fID !== 'number' || typeof b.fStreamerType !== 'number' || typeof b.fClassName !== 'string') {
     return unsupported('the file lacks the streamer information of TBranchElement', 'streamer');
   }
@@ -334,8 +383,19 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
     const str = stringHeader(b.fClassName);
     // Top-level std::string: no header in the files seen; a basket that does not parse so is tried with
     // the 6-byte header of split members (each checked exactly).
-    if (str !== undefined) return ok({ kind: 'string', header: str, ...(str === 0 && normalizeTypeName(b.fClassName) === 'string' ? { eitherHeader: true } : {}) }, 'string', 'uint8');
-    return unsupported(`objects of type ${b.fClassName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`);
+    if (str !== undefined)
+      return ok(
+        {
+          kind: 'string',
+          header: str,
+          ...(str === 0 && normalizeTypeName(b.fClassName) === 'string' ? { eitherHeader: true } : {}),
+        },
+        'string',
+        'uint8',
+      );
+    return unsupported(
+      `objects of type ${b.fClassName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`,
+    );
   }
   // A member (element fID) of a split object of class fClassName.
   const leaf = leaves[0];
@@ -343,21 +403,37 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   const st = b.fStreamerType;
   if (st === K_STL || st === K_STL + 65) {
     const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
-    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so member '${b.fName}' cannot be typed`, 'streamer');
+    if (!el)
+      return unsupported(
+        `the file lacks the streamer information of class ${b.fClassName}, so member '${b.fName}' cannot be typed`,
+        'streamer',
+      );
     const cont = containerLayout(el.fTypeName);
     if (cont) return ok(cont.layout, cont.depth === 2 ? 'jagged2' : 'jagged', cont.dtype);
     if (normalizeTypeName(el.fTypeName) === 'string') return ok({ kind: 'string', header: 6 }, 'string', 'uint8');
-    return unsupported(`members of type ${el.fTypeName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`);
+    return unsupported(
+      `members of type ${el.fTypeName} are not supported (only numbers, strings, and std::vector, set or list of numbers or of such containers)`,
+    );
   }
   if (st === K_TSTRING) return ok({ kind: 'string', header: 0 }, 'string', 'uint8');
-  const base1 = st > K_OFFSET_P && st < K_OFFSET_P + 20 ? st - K_OFFSET_P : st > K_OFFSET_L && st < K_OFFSET_L + 20 ? st - K_OFFSET_L : st;
+  const base1 =
+    st > K_OFFSET_P && st < K_OFFSET_P + 20
+      ? st - K_OFFSET_P
+      : st > K_OFFSET_L && st < K_OFFSET_L + 20
+        ? st - K_OFFSET_L
+        : st;
   let packed: Packed | undefined;
   let t = STREAMER_TYPES[base1];
   if (base1 === K_DOUBLE32 || base1 === K_FLOAT16) {
     const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
     const what = base1 === K_DOUBLE32 ? 'Double32_t' : 'Float16_t';
-    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so the storage of ${what} member '${b.fName}' is unknown`, 'streamer');
-    if (typeof el.fFactor !== 'number' || typeof el.fXmin !== 'number') return unsupported(`the range of ${what} member '${b.fName}' could not be decoded`);
+    if (!el)
+      return unsupported(
+        `the file lacks the streamer information of class ${b.fClassName}, so the storage of ${what} member '${b.fName}' is unknown`,
+        'streamer',
+      );
+    if (typeof el.fFactor !== 'number' || typeof el.fXmin !== 'number')
+      return unsupported(`the range of ${what} member '${b.fName}' could not be decoded`);
     if (el.fFactor > 0 && Number.isFinite(el.fFactor)) {
       packed = { mode: 'factor', factor: el.fFactor, min: el.fXmin };
       t = [base1 === K_DOUBLE32 ? 'float64' : 'float32', 4];
@@ -373,19 +449,29 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
       t = ['float32', 3];
     }
   }
-  if (!t) return unsupported(`members of streamer type ${st} (${describeStreamerType(st, lookup, b)}) are not supported`);
+  if (!t)
+    return unsupported(`members of streamer type ${st} (${describeStreamerType(st, lookup, b)}) are not supported`);
   const [dtype, itemSize] = t;
   const pk = packed ? { packed } : {};
   if (st < K_OFFSET_L) {
-    if (leaf.fLeafCount || leaf.fLen > 1) return unsupported(`member '${b.fName}' is a scalar but its leaf has a length`);
+    if (leaf.fLeafCount || leaf.fLen > 1)
+      return unsupported(`member '${b.fName}' is a scalar but its leaf has a length`);
     return ok({ kind: 'fixed', itemSize, perEntry: 1, ...pk }, 'flat', dtype);
   }
   if (st < K_OFFSET_P) {
     const el = lookup(b.fClassName, b.fClassVersion ?? -1, b.fCheckSum, b.fID);
-    if (!el) return unsupported(`the file lacks the streamer information of class ${b.fClassName}, so the shape of array member '${b.fName}' is unknown`, 'streamer');
-    if ((el.fArrayDim ?? 1) > 1) return unsupported(`multi-dimensional array members ('${b.fName}', ${el.fArrayDim} dimensions) are not supported`);
+    if (!el)
+      return unsupported(
+        `the file lacks the streamer information of class ${b.fClassName}, so the shape of array member '${b.fName}' is unknown`,
+        'streamer',
+      );
+    if ((el.fArrayDim ?? 1) > 1)
+      return unsupported(
+        `multi-dimensional array members ('${b.fName}', ${el.fArrayDim} dimensions) are not supported`,
+      );
     const len = leaf.fLen;
-    if (!(len >= 1) || el.fArrayLength !== len || leaf.fLeafCount) return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
+    if (!(len >= 1) || el.fArrayLength !== len || leaf.fLeafCount)
+      return unsupported(`fixed array member '${b.fName}' has an inconsistent length`);
     return ok({ kind: 'fixed', itemSize, perEntry: len, ...pk }, 'jagged', dtype);
   }
   const cnt = counter(leaf);
@@ -420,7 +506,8 @@ function describeTruncatedLeaf(
     const max = parseRangeValue(parts[1]);
     let nbits = parts.length > 2 ? Number.parseInt(parts[2], 10) : 32;
     if (!Number.isInteger(nbits) || nbits < 2 || nbits > 32) nbits = 32;
-    if (parts.length > 3 || min === undefined || max === undefined) return unsupported(`cannot parse the ${what} range '${m[0]}' of leaf ${leaf.fName}`);
+    if (parts.length > 3 || min === undefined || max === undefined)
+      return unsupported(`cannot parse the ${what} range '${m[0]}' of leaf ${leaf.fName}`);
     if (min < max) {
       packed = { mode: 'factor', factor: (nbits < 32 ? 2 ** nbits : 0xffffffff) / (max - min), min };
       if (double32) dtype = 'float64';
@@ -451,7 +538,14 @@ function parseRangeValue(text: string): number | undefined {
   }
   const sign = t.startsWith('-') ? -1 : 1;
   const u = t.replace(/^[-+]/, '');
-  const table: Record<string, number> = { pi: Math.PI, '2pi': 2 * Math.PI, '2*pi': 2 * Math.PI, twopi: 2 * Math.PI, 'pi/2': Math.PI / 2, 'pi/4': Math.PI / 4 };
+  const table: Record<string, number> = {
+    pi: Math.PI,
+    '2pi': 2 * Math.PI,
+    '2*pi': 2 * Math.PI,
+    twopi: 2 * Math.PI,
+    'pi/2': Math.PI / 2,
+    'pi/4': Math.PI / 4,
+  };
   return table[u] === undefined ? undefined : sign * table[u];
 }
 
@@ -466,15 +560,21 @@ function describeField(
   for (let i = 0; i < leaves.length; i++) {
     const l = leaves[i];
     const t = LEAF_TYPES[l._typename];
-    if (l.fLeafCount) return unsupported(`leaf lists with variable-length leaves ('${c.branch.fTitle}') are not supported`);
-    if (l.fLenType !== t[2]) return unsupported(`leaf ${l.fName} (${l._typename}) declares ${l.fLenType} bytes per value, expected ${t[2]}`);
+    if (l.fLeafCount)
+      return unsupported(`leaf lists with variable-length leaves ('${c.branch.fTitle}') are not supported`);
+    if (l.fLenType !== t[2])
+      return unsupported(`leaf ${l.fName} (${l._typename}) declares ${l.fLenType} bytes per value, expected ${t[2]}`);
     if (i === c.field!.index) offset = recordBytes;
     recordBytes += t[2] * Math.max(1, l.fLen);
   }
   const leaf = c.field!.leaf;
   const t = LEAF_TYPES[leaf._typename];
   const perEntry = Math.max(1, leaf.fLen);
-  return ok({ kind: 'field', itemSize: t[2], perEntry, recordBytes, offset }, perEntry > 1 ? 'jagged' : 'flat', leaf.fIsUnsigned ? t[1] : t[0]);
+  return ok(
+    { kind: 'field', itemSize: t[2], perEntry, recordBytes, offset },
+    perEntry > 1 ? 'jagged' : 'flat',
+    leaf.fIsUnsigned ? t[1] : t[0],
+  );
 }
 
 function leafTypeReason(leaf: JsLeaf): string {
@@ -520,7 +620,8 @@ function locateBaskets(b: JsBranch): Pick<BranchMeta, 'baskets' | 'embedded'> {
     const basket = kept[k];
     if (!basket) continue;
     const entryStart = k <= nw && k0 !== undefined ? k0 : next;
-    const entryStop = k < nw && k1 !== undefined ? k1 : entryStart + (Number.isInteger(basket.fNevBuf) ? basket.fNevBuf : 0);
+    const entryStop =
+      k < nw && k1 !== undefined ? k1 : entryStart + (Number.isInteger(basket.fNevBuf) ? basket.fNevBuf : 0);
     if (entryStop > entryStart) {
       embedded.push({ index: k, basket, entryStart, entryStop });
       next = entryStop;

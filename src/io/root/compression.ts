@@ -28,7 +28,10 @@ function loadLzma(): Promise<LzmaDecompress> {
 export function codecOf(payload: Uint8Array): string {
   if (payload.length < HEADER) return 'none';
   const tag = String.fromCharCode(payload[0], payload[1]);
-  return ({ ZL: 'zlib', CS: 'zlib-old', L4: 'lz4', XZ: 'lzma', ZS: 'zstd' } as Record<string, string>)[tag] ?? `unknown(${tag})`;
+  return (
+    ({ ZL: 'zlib', CS: 'zlib-old', L4: 'lz4', XZ: 'lzma', ZS: 'zstd' } as Record<string, string>)[tag] ??
+    `unknown(${tag})`
+  );
 }
 
 /**
@@ -40,14 +43,20 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
   let s = 0;
   let d = 0;
   while (d < size) {
-    if (s + HEADER > payload.length) throw new DecompressionError(`block header at byte ${s} runs past the payload (${payload.length} bytes) after ${d} of ${size} bytes`);
+    if (s + HEADER > payload.length)
+      throw new DecompressionError(
+        `block header at byte ${s} runs past the payload (${payload.length} bytes) after ${d} of ${size} bytes`,
+      );
     const a = payload[s];
     const b = payload[s + 1];
     const csize = payload[s + 3] | (payload[s + 4] << 8) | (payload[s + 5] << 16);
     const usize = payload[s + 6] | (payload[s + 7] << 8) | (payload[s + 8] << 16);
     const bodyStart = s + HEADER;
     const bodyEnd = bodyStart + csize;
-    if (bodyEnd > payload.length) throw new DecompressionError(`block at byte ${s} declares ${csize} compressed bytes, only ${payload.length - bodyStart} remain`);
+    if (bodyEnd > payload.length)
+      throw new DecompressionError(
+        `block at byte ${s} declares ${csize} compressed bytes, only ${payload.length - bodyStart} remain`,
+      );
     if (d + usize > size) throw new DecompressionError(`blocks decompress to more than the declared ${size} bytes`);
     const body = payload.subarray(bodyStart, bodyEnd);
     const tag = String.fromCharCode(a, b);
@@ -57,7 +66,8 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
         // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate.
         const r = tag === 'ZL' ? inflateSync(body) : tag === 'CS' ? inflateRawSync(body) : zstdDecompress(body);
         got = r.length;
-        if (got === size && d === 0) out = r; // the common single-block basket: no copy
+        if (got === size && d === 0)
+          out = r; // the common single-block basket: no copy
         else if (got === usize) (out ??= new Uint8Array(size)).set(r, d);
       } else if (tag === 'L4') {
         if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
@@ -73,13 +83,20 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
       }
     } catch (e) {
       if (e instanceof DecompressionError) throw e;
-      throw new DecompressionError(`${codecOf(payload.subarray(s))} block at byte ${s} failed to decompress: ${(e as Error).message}`, { cause: e });
+      throw new DecompressionError(
+        `${codecOf(payload.subarray(s))} block at byte ${s} failed to decompress: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
-    if (got !== usize) throw new DecompressionError(`${codecOf(payload.subarray(s))} block at byte ${s} gave ${got} bytes, its header declares ${usize}`);
+    if (got !== usize)
+      throw new DecompressionError(
+        `${codecOf(payload.subarray(s))} block at byte ${s} gave ${got} bytes, its header declares ${usize}`,
+      );
     s = bodyEnd;
     d += usize;
   }
-  if (s !== payload.length) throw new DecompressionError(`${payload.length - s} bytes left over after decompressing ${size} bytes`);
+  if (s !== payload.length)
+    throw new DecompressionError(`${payload.length - s} bytes left over after decompressing ${size} bytes`);
   return out ?? new Uint8Array(0);
 }
 
@@ -87,7 +104,8 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
 function checkLz4Checksum(body: Uint8Array, at: number): void {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const [hi, lo] = xxh64(body.subarray(LZ4_CHECKSUM));
-  if (dv.getUint32(0) !== hi || dv.getUint32(4) !== lo) throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
+  if (dv.getUint32(0) !== hi || dv.getUint32(4) !== lo)
+    throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
 }
 
 /**
@@ -105,5 +123,6 @@ function checkXzCrc(xz: Uint8Array, data: Uint8Array, at: number): void {
   const index = n - 12 - indexSize;
   // Index: indicator 0x00, then the number of records (a varint): check only one-block streams.
   if (index < 16 || xz[index] !== 0 || xz[index + 1] !== 1) return;
-  if (dv.getUint32(index - 4, true) !== crc32(data)) throw new DecompressionError(`LZMA block at byte ${at} fails its CRC-32 check`);
+  if (dv.getUint32(index - 4, true) !== crc32(data))
+    throw new DecompressionError(`LZMA block at byte ${at} fails its CRC-32 check`);
 }

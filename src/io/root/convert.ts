@@ -93,7 +93,9 @@ export function decoderFor(dtype: DType): Decoder {
  * Decoder for Double32_t / Float16_t members (see Packed in branch-meta.ts). `factor` follows jsroot's
  * arithmetic (u × (1/factor) + min), which may differ from ROOT's u / factor + min in the last bit.
  */
-export function packedDecoder(p: { mode: 'factor'; factor: number; min: number } | { mode: 'float' } | { mode: 'nbits'; nbits: number }): Decoder {
+export function packedDecoder(
+  p: { mode: 'factor'; factor: number; min: number } | { mode: 'float' } | { mode: 'nbits'; nbits: number },
+): Decoder {
   if (p.mode === 'float') return decoderFor('float32');
   if (p.mode === 'factor') {
     const inv = 1 / p.factor;

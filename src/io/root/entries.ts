@@ -23,11 +23,13 @@ export function walkByteCounts(basket: BasketData): Int32Array {
   const offsets = new Int32Array(basket.entries + 1);
   let p = 0;
   for (let i = 0; i < basket.entries; i++) {
-    if (p + 4 > d.length) throw new BasketFormatError(`entry ${i} starts at byte ${p}, past the basket's ${d.length} data bytes`);
+    if (p + 4 > d.length)
+      throw new BasketFormatError(`entry ${i} starts at byte ${p}, past the basket's ${d.length} data bytes`);
     const bc = dv.getUint32(p);
     if (!(bc & K_BYTE_COUNT)) throw new BasketFormatError(`entry ${i} has no byte count (word 0x${bc.toString(16)})`);
     p += (bc & ~K_BYTE_COUNT) + 4;
-    if (p > d.length) throw new BasketFormatError(`entry ${i} byte count runs past the basket's ${d.length} data bytes`);
+    if (p > d.length)
+      throw new BasketFormatError(`entry ${i} byte count runs past the basket's ${d.length} data bytes`);
     offsets[i + 1] = p;
   }
   if (p !== d.length) throw new BasketFormatError(`entries end at byte ${p}, the basket holds ${d.length} data bytes`);
@@ -47,7 +49,8 @@ interface Segments {
 function checkedVectorHeader(dv: DataView, s: number, e: number, i: number): number {
   if (e - s < 10) throw new BasketFormatError(`entry ${i} has ${e - s} bytes, too short for a std::vector header`);
   const bc = dv.getUint32(s);
-  if (!(bc & K_BYTE_COUNT) || (bc & ~K_BYTE_COUNT) + 4 !== e - s) throw new BasketFormatError(`entry ${i}: byte count 0x${bc.toString(16)} does not match its ${e - s} bytes`);
+  if (!(bc & K_BYTE_COUNT) || (bc & ~K_BYTE_COUNT) + 4 !== e - s)
+    throw new BasketFormatError(`entry ${i}: byte count 0x${bc.toString(16)} does not match its ${e - s} bytes`);
   const version = dv.getUint16(s + 4);
   if (version & K_MEMBERWISE) throw new UnsupportedLayoutError('collections streamed member-wise are not supported');
   const n = dv.getInt32(s + 6);
@@ -81,20 +84,24 @@ export function assembleVariable(
     for (let i = from; i < to; i++, j++) {
       const s = o[i];
       const e = o[i + 1];
-      if (!(s >= 0 && e >= s && e <= d.length)) throw new BasketFormatError(`entry ${i} bytes [${s}, ${e}) lie outside the basket's ${d.length} data bytes`);
+      if (!(s >= 0 && e >= s && e <= d.length))
+        throw new BasketFormatError(`entry ${i} bytes [${s}, ${e}) lie outside the basket's ${d.length} data bytes`);
       if (kind === 'counted') {
         const len = e - s - header;
-        if (len < 0 || len % itemSize) throw new BasketFormatError(`entry ${i} has ${e - s} bytes, not ${header} + a multiple of ${itemSize}`);
+        if (len < 0 || len % itemSize)
+          throw new BasketFormatError(`entry ${i} has ${e - s} bytes, not ${header} + a multiple of ${itemSize}`);
         if (header === 1) {
           const flag = d[s];
-          if (flag > 1 || (flag === 0 && len > 0)) throw new BasketFormatError(`entry ${i}: array flag byte ${flag} with ${len / itemSize} values`);
+          if (flag > 1 || (flag === 0 && len > 0))
+            throw new BasketFormatError(`entry ${i}: array flag byte ${flag} with ${len / itemSize} values`);
         }
         seg.counts[j] = len / itemSize;
         seg.total += len / itemSize;
         if (len > 0) seg.ranges.push([d, s + header, e]);
       } else if (kind === 'vector') {
         const cnt = checkedVectorHeader(dv, s, e, i);
-        if (10 + cnt * itemSize !== e - s) throw new BasketFormatError(`entry ${i}: ${cnt} values of ${itemSize} bytes do not fill its ${e - s} bytes`);
+        if (10 + cnt * itemSize !== e - s)
+          throw new BasketFormatError(`entry ${i}: ${cnt} values of ${itemSize} bytes do not fill its ${e - s} bytes`);
         seg.counts[j] = cnt;
         seg.total += cnt;
         if (cnt > 0) seg.ranges.push([d, s + 10, e]);
@@ -105,7 +112,8 @@ export function assembleVariable(
           if (p + 4 > e) throw new BasketFormatError(`entry ${i}: inner vector ${k} runs past the entry`);
           const m = dv.getInt32(p);
           p += 4;
-          if (m < 0 || p + m * itemSize > e) throw new BasketFormatError(`entry ${i}: inner vector ${k} of ${m} values runs past the entry`);
+          if (m < 0 || p + m * itemSize > e)
+            throw new BasketFormatError(`entry ${i}: inner vector ${k} of ${m} values runs past the entry`);
           seg.innerCounts.push(m);
           seg.total += m;
           if (m > 0) seg.ranges.push([d, p, p + m * itemSize]);
@@ -116,7 +124,8 @@ export function assembleVariable(
       }
     }
   }
-  if (seg.total > 0x7fffffff) throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
+  if (seg.total > 0x7fffffff)
+    throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
   const content = allocate(dtype, seg.total);
   const decode = decoder ?? decoderFor(dtype);
   let pos = 0;
@@ -137,17 +146,28 @@ function countsToOffsets(counts: ArrayLike<number>): Int32Array {
 }
 
 /** One leaf of a leaf list: `perEntry` values at byte `offset` of every `recordBytes`-byte record. */
-export function assembleField(dtype: DType, itemSize: number, perEntry: number, recordBytes: number, offset: number, slices: readonly BasketSlice[], n: number): NumericArray {
+export function assembleField(
+  dtype: DType,
+  itemSize: number,
+  perEntry: number,
+  recordBytes: number,
+  offset: number,
+  slices: readonly BasketSlice[],
+  n: number,
+): NumericArray {
   const out = allocate(dtype, n * perEntry);
   const decode = decoderFor(dtype);
   const width = itemSize * perEntry;
   let pos = 0;
   for (const { basket, from, to } of slices) {
     if (basket.data.length !== basket.entries * recordBytes) {
-      throw new BasketFormatError(`basket holds ${basket.data.length} data bytes, expected ${basket.entries} records × ${recordBytes} bytes`);
+      throw new BasketFormatError(
+        `basket holds ${basket.data.length} data bytes, expected ${basket.entries} records × ${recordBytes} bytes`,
+      );
     }
     const packed = new Uint8Array((to - from) * width);
-    for (let i = from; i < to; i++) packed.set(basket.data.subarray(i * recordBytes + offset, i * recordBytes + offset + width), (i - from) * width);
+    for (let i = from; i < to; i++)
+      packed.set(basket.data.subarray(i * recordBytes + offset, i * recordBytes + offset + width), (i - from) * width);
     decode(packed, out, pos, (to - from) * perEntry);
     pos += (to - from) * perEntry;
   }
@@ -163,7 +183,12 @@ export function assembleField(dtype: DType, itemSize: number, perEntry: number, 
  * `header` is parsed with the other header size (both are checked just as strictly).
  * Result: the bytes of entry i at content[offsets[i] .. offsets[i+1]).
  */
-export function assembleStrings(header: 0 | 6, slices: readonly BasketSlice[], n: number, eitherHeader = false): Jagged<Uint8Array> {
+export function assembleStrings(
+  header: 0 | 6,
+  slices: readonly BasketSlice[],
+  n: number,
+  eitherHeader = false,
+): Jagged<Uint8Array> {
   const counts = new Int32Array(n);
   const ranges: [Uint8Array, number, number][] = [];
   let j = 0;
@@ -205,7 +230,8 @@ function stringRanges(header: 0 | 6, { basket, to }: BasketSlice): [number, numb
   let p = 0;
   for (let i = 0; i < to; i++) {
     const s = p;
-    if (o && o[i] !== s) throw new BasketFormatError(`string entry ${i} starts at byte ${s}, the offset table says ${o[i]}`);
+    if (o && o[i] !== s)
+      throw new BasketFormatError(`string entry ${i} starts at byte ${s}, the offset table says ${o[i]}`);
     if (header) {
       if (p + 6 > d.length) throw new BasketFormatError(`string entry ${i} runs past the basket`);
       const bc = dv.getUint32(p);
@@ -223,7 +249,8 @@ function stringRanges(header: 0 | 6, { basket, to }: BasketSlice): [number, numb
     }
   }
   const stop = o ? o[to] : to === basket.entries ? d.length : undefined;
-  if (stop !== undefined && p !== stop) throw new BasketFormatError(`string entries end at byte ${p}, expected ${stop}`);
+  if (stop !== undefined && p !== stop)
+    throw new BasketFormatError(`string entries end at byte ${p}, expected ${stop}`);
   return out;
 }
 
@@ -236,6 +263,7 @@ function readString(d: Uint8Array, dv: DataView, p: number, i: number): [number,
     len = dv.getInt32(p);
     p += 4;
   }
-  if (len < 0 || p + len > d.length) throw new BasketFormatError(`string entry ${i} of ${len} bytes runs past the basket`);
+  if (len < 0 || p + len > d.length)
+    throw new BasketFormatError(`string entry ${i} of ${len} bytes runs past the basket`);
   return [p, p + len];
 }

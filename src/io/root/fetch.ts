@@ -13,7 +13,11 @@ export interface ByteRange {
 const MAX_MERGED = 16 << 20;
 
 /** Bytes of every range, keyed by its start (ranges must not share a start with different ends). */
-export async function fetchRanges(src: ByteSource, ranges: readonly ByteRange[], maxGap: number): Promise<Map<number, Uint8Array>> {
+export async function fetchRanges(
+  src: ByteSource,
+  ranges: readonly ByteRange[],
+  maxGap: number,
+): Promise<Map<number, Uint8Array>> {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
   const groups: { start: number; end: number; members: ByteRange[] }[] = [];
   for (const r of sorted) {

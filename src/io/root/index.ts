@@ -56,11 +56,18 @@ export function treeNamesOf(keys: readonly { readonly fName: string; readonly fC
  * The tree to read when none is named: `Events` when present, else the file's only tree. Several trees
  * without `Events` (or none at all) throw TreeNotFoundError listing them and naming the CLI flag.
  */
-export function defaultTreeName(keys: readonly { readonly fName: string; readonly fClassName: string }[], path: string): string {
+export function defaultTreeName(
+  keys: readonly { readonly fName: string; readonly fClassName: string }[],
+  path: string,
+): string {
   const trees = treeNamesOf(keys);
   if (keys.some((k) => k.fName === 'Events')) return 'Events'; // a TTree or an RNTuple
   if (trees.length === 1) return trees[0];
-  const others = [...new Set(keys.filter((k) => !TREE_CLASSES.has(k.fClassName) && k.fClassName.includes('RNTuple')).map((k) => k.fName))];
+  const others = [
+    ...new Set(
+      keys.filter((k) => !TREE_CLASSES.has(k.fClassName) && k.fClassName.includes('RNTuple')).map((k) => k.fName),
+    ),
+  ];
   const readable = [...new Set(keys.filter(isRNTupleKey).map((k) => k.fName))];
   if (trees.length === 0 && readable.length === 1) return readable[0]; // the file's only RNTuple
   if (trees.length === 0) {
@@ -87,13 +94,24 @@ export function defaultTreeName(keys: readonly { readonly fName: string; readonl
  * `read`. Throws RootFileError (cannot open or parse) or TreeNotFoundError (lists the trees present).
  */
 export async function openRoot(pathOrUrl: string, opts?: RootOpenOptions & { rntuple?: false }): Promise<RootReader>;
-export async function openRoot(pathOrUrl: string, opts: RootOpenOptions & { rntuple: boolean }): Promise<RootReader | RNTupleReader>;
-export async function openRoot(pathOrUrl: string, opts: RootOpenOptions & { rntuple?: boolean } = {}): Promise<RootReader | RNTupleReader> {
+export async function openRoot(
+  pathOrUrl: string,
+  opts: RootOpenOptions & { rntuple: boolean },
+): Promise<RootReader | RNTupleReader>;
+export async function openRoot(
+  pathOrUrl: string,
+  opts: RootOpenOptions & { rntuple?: boolean } = {},
+): Promise<RootReader | RNTupleReader> {
   let src: ByteSource;
   try {
     src = await openSource(pathOrUrl, opts.http);
   } catch (e) {
-    throw new RootFileError(`cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`, { file: pathOrUrl, tree: opts.treeName }, undefined, { cause: e });
+    throw new RootFileError(
+      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
+      { file: pathOrUrl, tree: opts.treeName },
+      undefined,
+      { cause: e },
+    );
   }
   try {
     const file = await openStructure(src, pathOrUrl);
@@ -102,7 +120,14 @@ export async function openRoot(pathOrUrl: string, opts: RootOpenOptions & { rntu
     const rkey = opts.rntuple ? file.fKeys.find((k) => k.fName === treeName && isRNTupleKey(k)) : undefined;
     if (rkey) return await openRNTupleAt(src, rkey as unknown as AnchorKey);
     const tree = await readTree(file, pathOrUrl, treeName);
-    const reader = new RootReader(src, file, treeName, tree.fEntries, describeBranches(tree, streamerLookup(file)), opts.jaggedOffsets ?? 'basket');
+    const reader = new RootReader(
+      src,
+      file,
+      treeName,
+      tree.fEntries,
+      describeBranches(tree, streamerLookup(file)),
+      opts.jaggedOffsets ?? 'basket',
+    );
     const dups = reader.duplicateNames();
     if (dups.length && opts.warnDuplicates !== false) {
       process.emitWarning(
@@ -121,7 +146,8 @@ async function openStructure(src: ByteSource, path: string): Promise<JsFile> {
   try {
     return await openJsrootFile(src);
   } catch (e) {
-    if (e instanceof RistrettoError) throw new RootFileError(`cannot read ROOT file ${path}: ${e.message}`, { file: path }, undefined, { cause: e });
+    if (e instanceof RistrettoError)
+      throw new RootFileError(`cannot read ROOT file ${path}: ${e.message}`, { file: path }, undefined, { cause: e });
     throw new RootFileError(
       `${path} is not a readable ROOT file: ${(e as Error).message}`,
       { file: path },
@@ -153,12 +179,27 @@ async function readTree(file: JsFile, path: string, treeName: string): Promise<J
   try {
     obj = await file.readObject(treeName);
   } catch (e) {
-    if (e instanceof RistrettoError) throw new RootFileError(`cannot read tree '${treeName}' from ${path}: ${e.message}`, { file: path, tree: treeName }, undefined, { cause: e });
-    throw new RootFileError(`cannot read tree '${treeName}' from ${path}: ${(e as Error).message}`, { file: path, tree: treeName }, 'the file may be damaged', { cause: e });
+    if (e instanceof RistrettoError)
+      throw new RootFileError(
+        `cannot read tree '${treeName}' from ${path}: ${e.message}`,
+        { file: path, tree: treeName },
+        undefined,
+        { cause: e },
+      );
+    throw new RootFileError(
+      `cannot read tree '${treeName}' from ${path}: ${(e as Error).message}`,
+      { file: path, tree: treeName },
+      'the file may be damaged',
+      { cause: e },
+    );
   }
   const tree = obj as JsTree | null;
   if (!tree || !TREE_CLASSES.has(tree._typename) || !Number.isFinite(tree.fEntries) || !tree.fBranches?.arr) {
-    throw new RootFileError(`'${treeName}' in ${path} did not decode as a TTree`, { file: path, tree: treeName }, 'the file may be damaged');
+    throw new RootFileError(
+      `'${treeName}' in ${path} did not decode as a TTree`,
+      { file: path, tree: treeName },
+      'the file may be damaged',
+    );
   }
   return tree;
 }

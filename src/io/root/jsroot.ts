@@ -17,7 +17,10 @@ interface JsrootIo {
 // need not load jsroot at all. After the first file the promise is settled: no cost per open.
 let io: Promise<{ openFile: JsrootIo['openFile']; SourceProxy: new (src: ByteSource) => object }> | undefined;
 function jsroot() {
-  io ??= (import('#jsroot/io') as Promise<JsrootIo>).then((m) => ({ openFile: m.openFile, SourceProxy: sourceProxyClass(m.FileProxy) }));
+  io ??= (import('#jsroot/io') as Promise<JsrootIo>).then((m) => ({
+    openFile: m.openFile,
+    SourceProxy: sourceProxyClass(m.FileProxy),
+  }));
   return io;
 }
 
@@ -120,32 +123,33 @@ export interface JsFile {
 /** Serves jsroot's reads from a ByteSource (a subclass of jsroot's FileProxy, made once it is loaded). */
 const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
   class SourceProxy extends FileProxy {
-  constructor(private readonly src: ByteSource) {
-    super();
-  }
-  async openFile(): Promise<boolean> {
-    return true;
-  }
-  getFileName(): string {
-    return this.src.name;
-  }
-  getFileSize(): number {
-    return this.src.size;
-  }
-  async readBuffer(pos: number, size: number): Promise<DataView> {
-    // jsroot asks for fixed-size chunks (e.g. the first 400 bytes) that may run past the end of a
-    // small file; like a plain file read, the missing tail reads as zeros.
-    if (pos >= this.src.size) throw new Error(`jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`);
-    const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
-    let bytes = got;
-    if (got.length < size) {
-      bytes = new Uint8Array(size);
-      bytes.set(got);
+    constructor(private readonly src: ByteSource) {
+      super();
     }
-    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  closeFile(): void {}
-}
+    async openFile(): Promise<boolean> {
+      return true;
+    }
+    getFileName(): string {
+      return this.src.name;
+    }
+    getFileSize(): number {
+      return this.src.size;
+    }
+    async readBuffer(pos: number, size: number): Promise<DataView> {
+      // jsroot asks for fixed-size chunks (e.g. the first 400 bytes) that may run past the end of a
+      // small file; like a plain file read, the missing tail reads as zeros.
+      if (pos >= this.src.size)
+        throw new Error(`jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`);
+      const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
+      let bytes = got;
+      if (got.length < size) {
+        bytes = new Uint8Array(size);
+        bytes.set(got);
+      }
+      return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    closeFile(): void {}
+  };
 
 /** Open the ROOT file structure (header, keys, streamer infos) through `src`. */
 export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
@@ -157,17 +161,20 @@ export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
   // streamer infos and every top-level TTree with Ristretto's own checked decompressor first.
   if (file.fSeekInfo && file.fNbytesInfo) await verifyRecord(src, file.fSeekInfo, file.fNbytesInfo, 'streamer infos');
   for (const k of file.fKeys) {
-    if (k.fClassName === 'TTree' && k.fSeekKey !== undefined && k.fNbytes !== undefined) await verifyRecord(src, k.fSeekKey, k.fNbytes, `metadata of tree '${k.fName}'`);
+    if (k.fClassName === 'TTree' && k.fSeekKey !== undefined && k.fNbytes !== undefined)
+      await verifyRecord(src, k.fSeekKey, k.fNbytes, `metadata of tree '${k.fName}'`);
   }
   return file;
 }
 
 /** Decompress the record (key + object) at `seek` and throw if its codec's checks or sizes fail. */
 async function verifyRecord(src: ByteSource, seek: number, nbytes: number, what: string): Promise<void> {
-  if (!(seek > 0) || !(nbytes > 0) || seek + nbytes > src.size) throw new Error(`${what} claim bytes [${seek}, ${seek + nbytes}) of a ${src.size}-byte file`);
+  if (!(seek > 0) || !(nbytes > 0) || seek + nbytes > src.size)
+    throw new Error(`${what} claim bytes [${seek}, ${seek + nbytes}) of a ${src.size}-byte file`);
   const b = await src.read(seek, seek + nbytes);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (nbytes < 18 || dv.getInt32(0) !== nbytes) throw new Error(`the key of ${what} is damaged (its size disagrees with the directory)`);
+  if (nbytes < 18 || dv.getInt32(0) !== nbytes)
+    throw new Error(`the key of ${what} is damaged (its size disagrees with the directory)`);
   const objlen = dv.getInt32(6);
   const keylen = dv.getInt16(14);
   if (keylen <= 0 || keylen > nbytes || objlen < 0) throw new Error(`the key of ${what} is damaged`);

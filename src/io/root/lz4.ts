@@ -39,7 +39,8 @@ export function lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart = 0): 
     if (s + 2 > srcEnd) throw new Lz4FormatError('match offset runs past the end of the block');
     const offset = src[s] | (src[s + 1] << 8);
     s += 2;
-    if (offset === 0 || offset > d - dstStart) throw new Lz4FormatError(`match offset ${offset} points before the start of the output`);
+    if (offset === 0 || offset > d - dstStart)
+      throw new Lz4FormatError(`match offset ${offset} points before the start of the output`);
     let matchLen = token & 15;
     if (matchLen === 15) {
       let b: number;

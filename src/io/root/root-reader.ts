@@ -11,7 +11,15 @@ import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
 import type { BasketLocation, BranchMeta, EmbeddedLocation } from './branch-meta.ts';
 import { packedDecoder } from './convert.ts';
 import { assembleField, assembleStrings, assembleVariable, UnsupportedLayoutError } from './entries.ts';
-import { BasketReadError, BranchNotFoundError, CorruptBasketError, EntryRangeError, MissingStreamerError, RootFileError, UnsupportedBranchError } from './errors.ts';
+import {
+  BasketReadError,
+  BranchNotFoundError,
+  CorruptBasketError,
+  EntryRangeError,
+  MissingStreamerError,
+  RootFileError,
+  UnsupportedBranchError,
+} from './errors.ts';
 import { fetchRanges } from './fetch.ts';
 import type { JsFile } from './jsroot.ts';
 import { closestNames } from '../../errors/suggest.ts';
@@ -63,7 +71,15 @@ export class RootReader implements EventReader {
    * BranchInfo when readable, the reason when not (`unsupportedKind` 'streamer' when the file lacks the
    * streamer information), and `duplicate` when another branch has the same name.
    */
-  describe(): readonly { name: string; type: string; info?: BranchInfo; unsupported?: string; unsupportedKind?: 'type' | 'streamer'; duplicate?: boolean; shadowed?: boolean }[] {
+  describe(): readonly {
+    name: string;
+    type: string;
+    info?: BranchInfo;
+    unsupported?: string;
+    unsupportedKind?: 'type' | 'streamer';
+    duplicate?: boolean;
+    shadowed?: boolean;
+  }[] {
     return this.all.map((m) => ({
       name: m.name,
       type: m.typeLabel,
@@ -128,7 +144,12 @@ export class RootReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
-    if (this.closed) throw new RootFileError(`reader for ${this.path} is closed`, { file: this.path, tree: this.treeName }, 'open the file again');
+    if (this.closed)
+      throw new RootFileError(
+        `reader for ${this.path} is closed`,
+        { file: this.path, tree: this.treeName },
+        'open the file again',
+      );
     this.checkRange(entryStart, entryStop);
     const metas = [...new Set(names)].map((n) => this.branchMeta(n));
     const plans = metas.map((m) => ({ meta: m, baskets: this.plan(m, entryStart, entryStop) }));
@@ -136,7 +157,14 @@ export class RootReader implements EventReader {
     const locs = plans.flatMap((p) => p.baskets.flatMap((b) => (b.loc ? [{ meta: p.meta, loc: b.loc }] : [])));
     for (const { meta, loc } of locs) {
       if (loc.seek < 0 || loc.seek + loc.bytes > this.src.size) {
-        throw this.basketError(meta, loc.index, loc.entryStart, loc.entryStop, `bytes [${loc.seek}, ${loc.seek + loc.bytes}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`, loc.seek);
+        throw this.basketError(
+          meta,
+          loc.index,
+          loc.entryStart,
+          loc.entryStop,
+          `bytes [${loc.seek}, ${loc.seek + loc.bytes}) lie beyond the end of the file (${this.src.size} bytes); the file is truncated`,
+          loc.seek,
+        );
       }
     }
     let raw: Map<number, Uint8Array>;
@@ -172,22 +200,47 @@ export class RootReader implements EventReader {
         if (!p) decoded.set(key, (p = this.decode(meta, b, raw, wantOffsets)));
         let data = await p;
         // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
-        if (layout.kind === 'counted' && !data.offsets) data = await this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
+        if (layout.kind === 'counted' && !data.offsets)
+          data = await this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
         const info = meta.info!;
-        if (layout.kind === 'counted' && layout.header === 0 && !layout.packed) out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
-        else if (layout.kind === 'string') out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
+        if (layout.kind === 'counted' && layout.header === 0 && !layout.packed)
+          out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
+        else if (layout.kind === 'string')
+          out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
         else if (variable) {
           const decoder = layout.kind === 'counted' && layout.packed ? packedDecoder(layout.packed) : undefined;
-          out[meta.name] = assembleVariable(layout.kind, info.dtype, layout.itemSize, layout.kind === 'counted' ? layout.header : 0, slices, n, decoder) as Column;
-        }
-        else if (layout.kind === 'field') {
-          const values = assembleField(info.dtype, layout.itemSize, layout.perEntry, layout.recordBytes, layout.offset, slices, n);
+          out[meta.name] = assembleVariable(
+            layout.kind,
+            info.dtype,
+            layout.itemSize,
+            layout.kind === 'counted' ? layout.header : 0,
+            slices,
+            n,
+            decoder,
+          ) as Column;
+        } else if (layout.kind === 'field') {
+          const values = assembleField(
+            info.dtype,
+            layout.itemSize,
+            layout.perEntry,
+            layout.recordBytes,
+            layout.offset,
+            slices,
+            n,
+          );
           out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
         } else {
-          const values = assembleFixed(info.dtype, layout.itemSize, layout.perEntry, slices, n, layout.packed ? packedDecoder(layout.packed) : undefined);
+          const values = assembleFixed(
+            info.dtype,
+            layout.itemSize,
+            layout.perEntry,
+            slices,
+            n,
+            layout.packed ? packedDecoder(layout.packed) : undefined,
+          );
           out[meta.name] = info.kind === 'jagged' ? fixedAsJagged(values, layout.perEntry, n) : values;
         }
       } catch (e) {
@@ -200,7 +253,16 @@ export class RootReader implements EventReader {
         }
         const first = baskets[0];
         const last = baskets[baskets.length - 1];
-        throw this.basketError(meta, first?.loc?.index ?? first?.emb?.index ?? -1, first?.entryStart ?? entryStart, last?.entryStop ?? entryStop, (e as Error).message, undefined, e, !first?.loc);
+        throw this.basketError(
+          meta,
+          first?.loc?.index ?? first?.emb?.index ?? -1,
+          first?.entryStart ?? entryStart,
+          last?.entryStop ?? entryStop,
+          (e as Error).message,
+          undefined,
+          e,
+          !first?.loc,
+        );
       }
     }
     return out;
@@ -227,10 +289,12 @@ export class RootReader implements EventReader {
   private plan(m: BranchMeta, start: number, stop: number): PlannedBasket[] {
     const out: PlannedBasket[] = [];
     if (start === stop) return out;
-    const all: { loc: BasketLocation | null; emb: EmbeddedLocation | null; entryStart: number; entryStop: number }[] = m.embedded.length
-      ? [...m.baskets.map((b) => ({ loc: b, emb: null, entryStart: b.entryStart, entryStop: b.entryStop })), ...m.embedded.map((e) => ({ loc: null, emb: e, entryStart: e.entryStart, entryStop: e.entryStop }))].sort(
-          (a, b) => a.entryStart - b.entryStart,
-        )
+    const all: { loc: BasketLocation | null; emb: EmbeddedLocation | null; entryStart: number; entryStop: number }[] = m
+      .embedded.length
+      ? [
+          ...m.baskets.map((b) => ({ loc: b, emb: null, entryStart: b.entryStart, entryStop: b.entryStop })),
+          ...m.embedded.map((e) => ({ loc: null, emb: e, entryStart: e.entryStart, entryStop: e.entryStop })),
+        ].sort((a, b) => a.entryStart - b.entryStart)
       : m.baskets.map((b) => ({ loc: b, emb: null, entryStart: b.entryStart, entryStop: b.entryStop }));
     // First basket whose entryStop is past `start` (baskets are in entry order).
     let lo = 0;
@@ -257,29 +321,74 @@ export class RootReader implements EventReader {
     return out;
   }
 
-  private async decode(m: BranchMeta, b: PlannedBasket, raw: Map<number, Uint8Array>, wantOffsets: boolean): Promise<BasketData> {
+  private async decode(
+    m: BranchMeta,
+    b: PlannedBasket,
+    raw: Map<number, Uint8Array>,
+    wantOffsets: boolean,
+  ): Promise<BasketData> {
     try {
       let data: BasketData;
       if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
-      else data = await decodeBasket(raw.get(b.loc!.seek)!, { branch: m.branchName, bytes: b.loc!.bytes, entries: b.entryStop - b.entryStart, hasEntryOffsets: wantOffsets });
-      if (data.entries !== b.entryStop - b.entryStart) throw new Error(`basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`);
+      else
+        data = await decodeBasket(raw.get(b.loc!.seek)!, {
+          branch: m.branchName,
+          bytes: b.loc!.bytes,
+          entries: b.entryStop - b.entryStart,
+          hasEntryOffsets: wantOffsets,
+        });
+      if (data.entries !== b.entryStop - b.entryStart)
+        throw new Error(`basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`);
       return data;
     } catch (e) {
-      throw this.basketError(m, b.loc?.index ?? b.emb?.index ?? -1, b.entryStart, b.entryStop, (e as Error).message, b.loc?.seek, e, !b.loc);
+      throw this.basketError(
+        m,
+        b.loc?.index ?? b.emb?.index ?? -1,
+        b.entryStart,
+        b.entryStop,
+        (e as Error).message,
+        b.loc?.seek,
+        e,
+        !b.loc,
+      );
     }
   }
 
-  private async withCountOffsets(m: BranchMeta, b: PlannedBasket, data: BasketData, itemSize: number, header: number): Promise<BasketData> {
+  private async withCountOffsets(
+    m: BranchMeta,
+    b: PlannedBasket,
+    data: BasketData,
+    itemSize: number,
+    header: number,
+  ): Promise<BasketData> {
     const countName = m.info!.countBranch!;
     const counts = (await this.read([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
     try {
       return { ...data, offsets: offsetsFromCounts(counts, itemSize, data.data.length, header) };
     } catch (e) {
-      throw this.basketError(m, b.loc?.index ?? b.emb?.index ?? -1, b.entryStart, b.entryStop, `${(e as Error).message} (count branch '${countName}')`, b.loc?.seek, e, !b.loc);
+      throw this.basketError(
+        m,
+        b.loc?.index ?? b.emb?.index ?? -1,
+        b.entryStart,
+        b.entryStop,
+        `${(e as Error).message} (count branch '${countName}')`,
+        b.loc?.seek,
+        e,
+        !b.loc,
+      );
     }
   }
 
-  private basketError(m: BranchMeta, basket: number, entryStart: number, entryStop: number, why: string, seek?: number, cause?: unknown, embedded = false): RistrettoError {
+  private basketError(
+    m: BranchMeta,
+    basket: number,
+    entryStart: number,
+    entryStop: number,
+    why: string,
+    seek?: number,
+    cause?: unknown,
+    embedded = false,
+  ): RistrettoError {
     if (cause instanceof RistrettoError) return cause;
     const where = embedded ? `embedded basket ${basket}` : `basket ${basket}`;
     return new CorruptBasketError(
@@ -290,4 +399,3 @@ export class RootReader implements EventReader {
     );
   }
 }
-

@@ -86,16 +86,29 @@ export class XrootdConnection {
     const conn = new XrootdConnection(socket, endpoint, opts);
     try {
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint })), opts.timeoutMs);
+        const t = setTimeout(
+          () =>
+            reject(
+              new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint }),
+            ),
+          opts.timeoutMs,
+        );
         socket.once('connect', () => (clearTimeout(t), resolve()));
-        socket.once('close', () => (clearTimeout(t), reject(conn.broken ?? new XrootdConnectionError(`connection to ${endpoint} closed`, { endpoint }))));
+        socket.once(
+          'close',
+          () => (
+            clearTimeout(t),
+            reject(conn.broken ?? new XrootdConnectionError(`connection to ${endpoint} closed`, { endpoint }))
+          ),
+        );
       });
       // The handshake is answered on stream 0; kXR_protocol goes in the same packet, as xrootd clients do.
       const shake = new Promise<Response>((resolve) => (conn.handshakeWaiter = resolve));
       socket.write(handshake());
       const proto = conn.request(kXR_protocol, protocolParams());
       const hs = await Promise.race([shake, proto.then(() => shake)]);
-      if (hs.body.length < 8) throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
+      if (hs.body.length < 8)
+        throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
       await proto;
       const login = await conn.request(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto'));
       if (login.status !== 0) throw conn.unexpected('kXR_login', login);
@@ -194,7 +207,11 @@ export class XrootdConnection {
       // kXR_asynresp: action (4), reserved (4), then a whole response (header + body) for some stream.
       if (body.length >= 16 && body.readInt32BE(0) === kXR_asynresp) {
         const inner = body.subarray(8);
-        this.dispatch(inner.readUInt16BE(0), inner.readUInt16BE(2), inner.subarray(RESPONSE_HEADER_BYTES, RESPONSE_HEADER_BYTES + inner.readInt32BE(4)));
+        this.dispatch(
+          inner.readUInt16BE(0),
+          inner.readUInt16BE(2),
+          inner.subarray(RESPONSE_HEADER_BYTES, RESPONSE_HEADER_BYTES + inner.readInt32BE(4)),
+        );
       }
       return; // other attention codes are advisory
     }
@@ -228,7 +245,13 @@ export class XrootdConnection {
       }
       case kXR_authmore:
         this.finish(stream, p);
-        p.reject(new SourceError(`${this.endpoint} asked for authentication in the middle of a request`, { endpoint: this.endpoint }, 'use a server that allows anonymous reads'));
+        p.reject(
+          new SourceError(
+            `${this.endpoint} asked for authentication in the middle of a request`,
+            { endpoint: this.endpoint },
+            'use a server that allows anonymous reads',
+          ),
+        );
         return;
       default: {
         this.finish(stream, p);
@@ -244,7 +267,8 @@ export class XrootdConnection {
   }
 
   private fail(message: string, cause?: Error): void {
-    if (!this.broken) this.broken = new XrootdConnectionError(message, { endpoint: this.endpoint }, undefined, { cause });
+    if (!this.broken)
+      this.broken = new XrootdConnectionError(message, { endpoint: this.endpoint }, undefined, { cause });
     for (const [id, p] of this.pending) {
       this.finish(id, p);
       p.reject(this.broken);
@@ -254,6 +278,9 @@ export class XrootdConnection {
 
   /** A response a step did not expect (kXR_error handled by the caller; this is for the rest). */
   unexpected(step: string, r: Response): SourceError {
-    return new XrootdConnectionError(`${this.endpoint} answered ${step} with status ${r.status}`, { endpoint: this.endpoint, status: r.status });
+    return new XrootdConnectionError(`${this.endpoint} answered ${step} with status ${r.status}`, {
+      endpoint: this.endpoint,
+      status: r.status,
+    });
   }
 }

@@ -57,13 +57,41 @@ export const READV_ELEMENT_BYTES = 16;
 
 /** Server error numbers (XErrorCode) by name, for messages. */
 const ERROR_NAMES: Record<number, string> = {
-  3000: 'kXR_ArgInvalid', 3001: 'kXR_ArgMissing', 3002: 'kXR_ArgTooLong', 3003: 'kXR_FileLocked', 3004: 'kXR_FileNotOpen',
-  3005: 'kXR_FSError', 3006: 'kXR_InvalidRequest', 3007: 'kXR_IOError', 3008: 'kXR_NoMemory', 3009: 'kXR_NoSpace',
-  3010: 'kXR_NotAuthorized', 3011: 'kXR_NotFound', 3012: 'kXR_ServerError', 3013: 'kXR_Unsupported', 3014: 'kXR_noserver',
-  3015: 'kXR_NotFile', 3016: 'kXR_isDirectory', 3017: 'kXR_Cancelled', 3018: 'kXR_ItExists', 3019: 'kXR_ChkSumErr',
-  3020: 'kXR_inProgress', 3021: 'kXR_overQuota', 3022: 'kXR_SigVerErr', 3023: 'kXR_DecryptErr', 3024: 'kXR_Overloaded',
-  3025: 'kXR_fsReadOnly', 3026: 'kXR_BadPayload', 3027: 'kXR_AttrNotFound', 3028: 'kXR_TLSRequired', 3029: 'kXR_noReplicas',
-  3030: 'kXR_AuthFailed', 3031: 'kXR_Impossible', 3032: 'kXR_Conflict', 3033: 'kXR_TooManyErrs', 3034: 'kXR_ReqTimedOut',
+  3000: 'kXR_ArgInvalid',
+  3001: 'kXR_ArgMissing',
+  3002: 'kXR_ArgTooLong',
+  3003: 'kXR_FileLocked',
+  3004: 'kXR_FileNotOpen',
+  3005: 'kXR_FSError',
+  3006: 'kXR_InvalidRequest',
+  3007: 'kXR_IOError',
+  3008: 'kXR_NoMemory',
+  3009: 'kXR_NoSpace',
+  3010: 'kXR_NotAuthorized',
+  3011: 'kXR_NotFound',
+  3012: 'kXR_ServerError',
+  3013: 'kXR_Unsupported',
+  3014: 'kXR_noserver',
+  3015: 'kXR_NotFile',
+  3016: 'kXR_isDirectory',
+  3017: 'kXR_Cancelled',
+  3018: 'kXR_ItExists',
+  3019: 'kXR_ChkSumErr',
+  3020: 'kXR_inProgress',
+  3021: 'kXR_overQuota',
+  3022: 'kXR_SigVerErr',
+  3023: 'kXR_DecryptErr',
+  3024: 'kXR_Overloaded',
+  3025: 'kXR_fsReadOnly',
+  3026: 'kXR_BadPayload',
+  3027: 'kXR_AttrNotFound',
+  3028: 'kXR_TLSRequired',
+  3029: 'kXR_noReplicas',
+  3030: 'kXR_AuthFailed',
+  3031: 'kXR_Impossible',
+  3032: 'kXR_Conflict',
+  3033: 'kXR_TooManyErrs',
+  3034: 'kXR_ReqTimedOut',
   3035: 'kXR_TimerExpired',
 };
 
@@ -163,11 +191,14 @@ export function splitReadv(body: Buffer, segments: readonly Segment[]): Uint8Arr
   const out: Uint8Array[] = [];
   let at = 0;
   for (const s of segments) {
-    if (at + READV_ELEMENT_BYTES > body.length) throw new Error(`vector read response ends after ${out.length} of ${segments.length} segments`);
+    if (at + READV_ELEMENT_BYTES > body.length)
+      throw new Error(`vector read response ends after ${out.length} of ${segments.length} segments`);
     const len = body.readInt32BE(at + 4);
     const off = Number(body.readBigInt64BE(at + 8));
     if (off !== s.offset || len !== s.length) {
-      throw new Error(`vector read returned ${len} bytes at ${off} where ${s.length} bytes at ${s.offset} were asked (the file may have changed or be truncated)`);
+      throw new Error(
+        `vector read returned ${len} bytes at ${off} where ${s.length} bytes at ${s.offset} were asked (the file may have changed or be truncated)`,
+      );
     }
     at += READV_ELEMENT_BYTES;
     if (at + len > body.length) throw new Error(`vector read response is cut inside the segment at ${s.offset}`);
@@ -190,7 +221,8 @@ export interface StatInfo {
 export function parseStat(text: string): StatInfo {
   const parts = text.replace(/\0.*$/s, '').trim().split(/\s+/);
   const size = Number(parts[1]);
-  if (parts.length < 4 || !Number.isSafeInteger(size)) throw new Error(`unreadable stat response ${JSON.stringify(text.slice(0, 80))}`);
+  if (parts.length < 4 || !Number.isSafeInteger(size))
+    throw new Error(`unreadable stat response ${JSON.stringify(text.slice(0, 80))}`);
   return { id: parts[0], size, flags: Number(parts[2]), mtime: Number(parts[3]) };
 }
 

@@ -146,10 +146,15 @@ export class XrootdSource {
   read(start: number, end: number): Promise<Uint8Array> {
     if (!(start >= 0 && end >= start && end <= this.size)) {
       return Promise.reject(
-        new SourceError(`byte range [${start}, ${end}) is outside ${this.name} (size ${this.size}); the file may be truncated`, { file: this.name, start, end, size: this.size }, 'check that the file was copied completely'),
+        new SourceError(
+          `byte range [${start}, ${end}) is outside ${this.name} (size ${this.size}); the file may be truncated`,
+          { file: this.name, start, end, size: this.size },
+          'check that the file was copied completely',
+        ),
       );
     }
-    if (this.closed) return Promise.reject(new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again'));
+    if (this.closed)
+      return Promise.reject(new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again'));
     if (end === start) return Promise.resolve(new Uint8Array(0));
     return new Promise<Uint8Array>((resolve, reject) => {
       this.wanted.push({ start, end, resolve, reject, left: 0, out: undefined, done: false });
@@ -174,7 +179,10 @@ export class XrootdSource {
     }
     if (s.conn.broken) return;
     // Close the handle politely, but never wait long for a server that is going away.
-    await Promise.race([s.conn.request(kXR_close, closeParams(s.fh)).catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([
+      s.conn.request(kXR_close, closeParams(s.fh)).catch(() => {}),
+      new Promise((r) => setTimeout(r, 2000).unref()),
+    ]);
     s.conn.close();
   }
 
@@ -201,21 +209,23 @@ export class XrootdSource {
     if (batch.length) batches.push(batch);
     for (const b of batches) {
       const seq = ++this.batchSeq;
-      this.queue.add(async () => {
-        if (seq <= this.abandonUpTo) throw this.abandonError;
-        try {
-          return await withRetry(this.name, this.opts, 'read', () => this.fetch(b));
-        } catch (e) {
-          if ((e as Error).cause instanceof XrootdConnectionError && this.abandonUpTo < this.batchSeq) {
-            this.abandonUpTo = this.batchSeq;
-            this.abandonError = e;
+      this.queue
+        .add(async () => {
+          if (seq <= this.abandonUpTo) throw this.abandonError;
+          try {
+            return await withRetry(this.name, this.opts, 'read', () => this.fetch(b));
+          } catch (e) {
+            if ((e as Error).cause instanceof XrootdConnectionError && this.abandonUpTo < this.batchSeq) {
+              this.abandonUpTo = this.batchSeq;
+              this.abandonError = e;
+            }
+            throw e;
           }
-          throw e;
-        }
-      }).then(
-        (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i])),
-        (e) => b.forEach((p) => fail(p.wanted, e)),
-      );
+        })
+        .then(
+          (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i])),
+          (e) => b.forEach((p) => fail(p.wanted, e)),
+        );
     }
   }
 
@@ -254,14 +264,23 @@ export class XrootdSource {
     let parts: Uint8Array[];
     if (single) {
       if (r.body.length !== pieces[0].length) {
-        throw new SourceError(`${this.name}: asked for ${pieces[0].length} bytes at ${pieces[0].offset}, got ${r.body.length}; the file may have changed or been truncated on the server`, { url: this.name }, 'check the file on the server');
+        throw new SourceError(
+          `${this.name}: asked for ${pieces[0].length} bytes at ${pieces[0].offset}, got ${r.body.length}; the file may have changed or been truncated on the server`,
+          { url: this.name },
+          'check the file on the server',
+        );
       }
       parts = [new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.length)];
     } else {
       try {
         parts = splitReadv(r.body, pieces);
       } catch (e) {
-        throw new SourceError(`${this.name}: ${(e as Error).message}`, { url: this.name }, 'check the file on the server', { cause: e });
+        throw new SourceError(
+          `${this.name}: ${(e as Error).message}`,
+          { url: this.name },
+          'check the file on the server',
+          { cause: e },
+        );
       }
     }
     xrootdCounters.bytes += r.body.length;
@@ -284,7 +303,11 @@ export class XrootdSource {
       this.session = openSession(this.name, this.url, this.opts).then((n) => {
         if (n.stat.size !== this.size) {
           n.conn.close();
-          throw new SourceError(`${this.name} changed on the server while being read (size ${this.size} → ${n.stat.size})`, { url: this.name }, 'run again on the new file');
+          throw new SourceError(
+            `${this.name} changed on the server while being read (size ${this.size} → ${n.stat.size})`,
+            { url: this.name },
+            'run again on the new file',
+          );
         }
         return n;
       });
@@ -320,7 +343,12 @@ async function openSession(url: string, u: XrootdUrl, opts: Settings): Promise<S
  * Connect to the URL's host, kXR_stat the path and (with `open`) kXR_open it, following kXR_redirect
  * to other hosts. A missing file, a directory or a refused read are SourceErrors (not retried).
  */
-async function locate(url: string, u: XrootdUrl, opts: Settings, open: boolean): Promise<{ conn: XrootdConnection; stat: StatInfo; fh?: Buffer }> {
+async function locate(
+  url: string,
+  u: XrootdUrl,
+  opts: Settings,
+  open: boolean,
+): Promise<{ conn: XrootdConnection; stat: StatInfo; fh?: Buffer }> {
   let host = u.host;
   let port = u.port;
   let opaque = u.opaque;
@@ -332,7 +360,12 @@ async function locate(url: string, u: XrootdUrl, opts: Settings, open: boolean):
       let r = await conn.request(kXR_stat, Buffer.alloc(16), path);
       if (r.status === kXR_ok) {
         const stat = parseStat(r.body.toString('latin1'));
-        if (stat.flags & kXR_isDir) throw new SourceError(`${url} is a directory, not a file`, { url }, 'name a file inside it (`xrdfs HOST ls DIR` lists them)');
+        if (stat.flags & kXR_isDir)
+          throw new SourceError(
+            `${url} is a directory, not a file`,
+            { url },
+            'name a file inside it (`xrdfs HOST ls DIR` lists them)',
+          );
         if (!open) return { conn, stat };
         step = 'kXR_open';
         r = await conn.request(kXR_open, openParams(kXR_open_read | kXR_retstat), path);
@@ -345,7 +378,12 @@ async function locate(url: string, u: XrootdUrl, opts: Settings, open: boolean):
       if (r.status === kXR_redirect) {
         const to = parseRedirect(r.body);
         conn.close();
-        if (to.port < 0) throw new SourceError(`${url}: redirected to ${to.host}, which is not an XRootD host`, { url, redirect: to.host }, 'open that URL directly');
+        if (to.port < 0)
+          throw new SourceError(
+            `${url}: redirected to ${to.host}, which is not an XRootD host`,
+            { url, redirect: to.host },
+            'open that URL directly',
+          );
         host = to.host;
         port = to.port;
         if (to.opaque) opaque = [u.opaque, to.opaque].filter(Boolean).join('&');
@@ -357,7 +395,11 @@ async function locate(url: string, u: XrootdUrl, opts: Settings, open: boolean):
       throw e;
     }
   }
-  throw new SourceError(`${url}: more than ${MAX_REDIRECTS} redirects`, { url }, 'the servers redirect in a loop; tell their admins');
+  throw new SourceError(
+    `${url}: more than ${MAX_REDIRECTS} redirects`,
+    { url },
+    'the servers redirect in a loop; tell their admins',
+  );
 }
 
 function serverError(url: string, conn: XrootdConnection, step: string, r: Response): SourceError {
@@ -370,7 +412,11 @@ function serverError(url: string, conn: XrootdConnection, step: string, r: Respo
       : errnum === kXR_NotAuthorized
         ? 'the server does not let this client read the file; ask its administrators'
         : 'check the server log';
-  return new SourceError(`${url}: the server refused ${step}: ${message} [${name}]`, { url, endpoint: conn.endpoint, errnum, error: name }, hint);
+  return new SourceError(
+    `${url}: the server refused ${step}: ${message} [${name}]`,
+    { url, endpoint: conn.endpoint, errnum, error: name },
+    hint,
+  );
 }
 
 async function withRetry<T>(url: string, opts: Settings, what: string, fn: () => Promise<T>): Promise<T> {

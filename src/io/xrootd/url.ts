@@ -26,7 +26,11 @@ export function parseXrootdUrl(url: string): XrootdUrl {
     throw new SourceError(`not a valid XRootD URL: ${url}`, { url }, 'write it as root://host[:port]//absolute/path');
   }
   if (/s$/i.test(m[1])) {
-    throw new SourceError(`${url}: roots:// (XRootD over TLS) is not supported`, { url }, 'use root:// (or https:// if the server also serves HTTP)');
+    throw new SourceError(
+      `${url}: roots:// (XRootD over TLS) is not supported`,
+      { url },
+      'use root:// (or https:// if the server also serves HTTP)',
+    );
   }
   const port = m[3] ? Number(m[3]) : XROOTD_DEFAULT_PORT;
   if (!(port > 0 && port < 65536)) throw new SourceError(`${url}: port ${m[3]} is out of range`, { url });
@@ -34,6 +38,7 @@ export function parseXrootdUrl(url: string): XrootdUrl {
   const q = rest.indexOf('?');
   const rawPath = q < 0 ? rest : rest.slice(0, q);
   const path = `/${rawPath.replace(/^\/+/, '')}`;
-  if (path === '/') throw new SourceError(`${url} names no file`, { url }, 'write it as root://host[:port]//absolute/path');
+  if (path === '/')
+    throw new SourceError(`${url} names no file`, { url }, 'write it as root://host[:port]//absolute/path');
   return { host: m[2].replace(/^\[|\]$/g, ''), port, path, opaque: q < 0 ? '' : rest.slice(q + 1) };
 }

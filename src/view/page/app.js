@@ -44,7 +44,11 @@ function modesOf(info) {
 function matches(key, q) {
   if (!q) return true;
   const k = key.toLowerCase();
-  return q.toLowerCase().split(/\s+/).filter(Boolean).every((w) => k.includes(w));
+  return q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => k.includes(w));
 }
 
 function renderList() {
@@ -55,14 +59,24 @@ function renderList() {
   for (const info of [...hists.values()].sort((a, b) => a.key.localeCompare(b.key))) {
     if (!matches(info.key, q)) continue;
     shown.push(info);
-    const li = el('li', { 'data-key': info.key, title: info.title }, el('span', { class: 'n', text: si(info.total) }), info.key);
+    const li = el(
+      'li',
+      { 'data-key': info.key, title: info.title },
+      el('span', { class: 'n', text: si(info.total) }),
+      info.key,
+    );
     li.addEventListener('click', () => {
       cardFor(info.key)?.el.scrollIntoView({ behavior: 'smooth', block: 'start' });
     });
     list.append(li);
   }
   // cards: the first MAX_CARDS of the filtered list, in list order
-  const want = new Set(shown.filter((i) => modesOf(i).length).slice(0, MAX_CARDS).map((i) => i.key));
+  const want = new Set(
+    shown
+      .filter((i) => modesOf(i).length)
+      .slice(0, MAX_CARDS)
+      .map((i) => i.key),
+  );
   for (const [key, c] of cards) {
     if (!want.has(key)) {
       c.el.remove();
@@ -103,7 +117,19 @@ function makeCard(key) {
   );
   if (modes.length < 2) select.hidden = true;
   const total = el('span', { class: 'total' });
-  const card = el('div', { class: 'card', 'data-key': key }, el('h3', {}, el('span', { class: 'key', text: key }), el('span', { class: 'title', text: info.title === key ? '' : info.title }), total), controls, plot);
+  const card = el(
+    'div',
+    { class: 'card', 'data-key': key },
+    el(
+      'h3',
+      {},
+      el('span', { class: 'key', text: key }),
+      el('span', { class: 'title', text: info.title === key ? '' : info.title }),
+      total,
+    ),
+    controls,
+    plot,
+  );
   const c = { el: card, plot, total, mode: modes[0], log: false, version: -1, busy: false, again: false };
   select.addEventListener('change', () => {
     c.mode = select.value;
@@ -200,16 +226,22 @@ function renderProgress(p) {
   $('summary').textContent = parts.join(' · ');
   $('summary').dataset.events = String(p.events ?? 0);
   $('summary').dataset.done = String(p.done ?? 0);
-  table($('datasets'), null, (p.datasets ?? []).map((d) => [d.name, `${d.done}/${d.total}`, si(d.events)]));
+  table(
+    $('datasets'),
+    null,
+    (p.datasets ?? []).map((d) => [d.name, `${d.done}/${d.total}`, si(d.events)]),
+  );
   const eps = p.endpoints ?? [];
   const cols = ENDPOINT_COLUMNS.filter(([, get]) => eps.some((e) => get(e) !== undefined));
   table(
     $('endpoints'),
     cols.map(([h]) => h),
-    eps.map((e) => cols.map(([, get]) => {
-      const v = get(e);
-      return typeof v === 'number' ? si(v) : (v ?? '');
-    })),
+    eps.map((e) =>
+      cols.map(([, get]) => {
+        const v = get(e);
+        return typeof v === 'number' ? si(v) : (v ?? '');
+      }),
+    ),
   );
   // exact numbers for tests and tooltips (the cells are rounded for reading)
   [...$('endpoints').tBodies[0].rows].forEach((r, i) => {
@@ -223,7 +255,11 @@ function renderProgress(p) {
   });
   const f = p.faas;
   $('faas').hidden = !f;
-  if (f) $('faas').textContent = Object.entries(f).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${si(v)}`).join(' · ');
+  if (f)
+    $('faas').textContent = Object.entries(f)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${si(v)}`)
+      .join(' · ');
 }
 
 function renderScans(scans) {
@@ -232,7 +268,17 @@ function renderScans(scans) {
   for (const s of scans) {
     const tbl = el('table', { class: 'scan' }, el('thead'), el('tbody'));
     const num = (x) => (typeof x === 'number' ? x.toPrecision(4) : '–');
-    table(tbl, ['patch', 'CLs obs', 'CLs exp (median)', 'μ̂', 'status'], s.results.map((r) => [r.name, num(r.clsObs), num(Array.isArray(r.clsExp) ? r.clsExp[2] : undefined), num(r.muHat), r.ok === false ? `failed: ${r.error ?? ''}` : 'ok']));
+    table(
+      tbl,
+      ['patch', 'CLs obs', 'CLs exp (median)', 'μ̂', 'status'],
+      s.results.map((r) => [
+        r.name,
+        num(r.clsObs),
+        num(Array.isArray(r.clsExp) ? r.clsExp[2] : undefined),
+        num(r.muHat),
+        r.ok === false ? `failed: ${r.error ?? ''}` : 'ok',
+      ]),
+    );
     box.append(el('h3', { text: s.file }), tbl);
   }
 }
@@ -264,7 +310,8 @@ async function start() {
   events.addEventListener('update', (e) => apply(JSON.parse(e.data), false));
   events.onerror = () => {
     // the run ended and the server went away, or the network blinked: EventSource retries by itself
-    if (events.readyState !== EventSource.OPEN) $('state').textContent = `${$('state').textContent.split(' ')[0]} (disconnected)`;
+    if (events.readyState !== EventSource.OPEN)
+      $('state').textContent = `${$('state').textContent.split(' ')[0]} (disconnected)`;
   };
   view.ready = true;
 }

@@ -60,9 +60,15 @@ describe('column decoding', () => {
     expect(Array.from(decodePage(COLUMN.Int8, le([0xff, 0x02]), 2))).toEqual([-1, 2]);
     expect(Array.from(decodePage(COLUMN.UInt16, le([0x01, 0x02]), 1))).toEqual([0x0201]);
     expect(Array.from(decodePage(COLUMN.Int32, new Uint8Array(new Int32Array([-5, 7]).buffer), 2))).toEqual([-5, 7]);
-    expect(Array.from(decodePage(COLUMN.Int64, new Uint8Array(new BigInt64Array([-3n, 1n << 40n]).buffer), 2))).toEqual([-3, 2 ** 40]);
-    expect(Array.from(decodePage(COLUMN.Real64, new Uint8Array(new Float64Array([1.5, -2.25]).buffer), 2))).toEqual([1.5, -2.25]);
-    expect(Array.from(decodePage(COLUMN.Index32, new Uint8Array(new Uint32Array([2, 2, 5]).buffer), 3))).toEqual([2, 2, 5]);
+    expect(Array.from(decodePage(COLUMN.Int64, new Uint8Array(new BigInt64Array([-3n, 1n << 40n]).buffer), 2))).toEqual(
+      [-3, 2 ** 40],
+    );
+    expect(Array.from(decodePage(COLUMN.Real64, new Uint8Array(new Float64Array([1.5, -2.25]).buffer), 2))).toEqual([
+      1.5, -2.25,
+    ]);
+    expect(Array.from(decodePage(COLUMN.Index32, new Uint8Array(new Uint32Array([2, 2, 5]).buffer), 3))).toEqual([
+      2, 2, 5,
+    ]);
   });
 
   it('IEEE half floats, plain and split', () => {
@@ -75,11 +81,18 @@ describe('column decoding', () => {
 
   it('byte-split unsigned and real columns', () => {
     const u32 = new Uint32Array([1, 0x01020304, 0xffffffff]);
-    expect(Array.from(decodePage(COLUMN.SplitUInt32, split(new Uint8Array(u32.buffer), 3, 4), 3))).toEqual(Array.from(u32));
+    expect(Array.from(decodePage(COLUMN.SplitUInt32, split(new Uint8Array(u32.buffer), 3, 4), 3))).toEqual(
+      Array.from(u32),
+    );
     const f32 = new Float32Array([3.5, -1e-3, 1e30]);
-    expect(Array.from(decodePage(COLUMN.SplitReal32, split(new Uint8Array(f32.buffer), 3, 4), 3))).toEqual(Array.from(f32));
+    expect(Array.from(decodePage(COLUMN.SplitReal32, split(new Uint8Array(f32.buffer), 3, 4), 3))).toEqual(
+      Array.from(f32),
+    );
     const f64 = new Float64Array([Math.PI, -0]);
-    expect(Array.from(decodePage(COLUMN.SplitReal64, split(new Uint8Array(f64.buffer), 2, 8), 2))).toEqual([Math.PI, -0]);
+    expect(Array.from(decodePage(COLUMN.SplitReal64, split(new Uint8Array(f64.buffer), 2, 8), 2))).toEqual([
+      Math.PI,
+      -0,
+    ]);
     expect(Array.from(unsplit(le([1, 2, 3, 4, 5, 6]), 3, 2))).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
@@ -87,16 +100,26 @@ describe('column decoding', () => {
     const zz = (v: number) => (v >= 0 ? 2 * v : -2 * v - 1);
     const vals = [0, -1, 1, -2, 2, -300, 300];
     const z16 = new Uint16Array(vals.map(zz));
-    expect(Array.from(decodePage(COLUMN.SplitInt16, split(new Uint8Array(z16.buffer), vals.length, 2), vals.length))).toEqual(vals);
+    expect(
+      Array.from(decodePage(COLUMN.SplitInt16, split(new Uint8Array(z16.buffer), vals.length, 2), vals.length)),
+    ).toEqual(vals);
     const z32 = new Uint32Array([...vals, -2147483648].map(zz));
-    expect(Array.from(decodePage(COLUMN.SplitInt32, split(new Uint8Array(z32.buffer), 8, 4), 8))).toEqual([...vals, -2147483648]);
+    expect(Array.from(decodePage(COLUMN.SplitInt32, split(new Uint8Array(z32.buffer), 8, 4), 8))).toEqual([
+      ...vals,
+      -2147483648,
+    ]);
     const z64 = new BigUint64Array([...vals, -(2 ** 40)].map((v) => BigInt(zz(v))));
-    expect(Array.from(decodePage(COLUMN.SplitInt64, split(new Uint8Array(z64.buffer), 8, 8), 8))).toEqual([...vals, -(2 ** 40)]);
+    expect(Array.from(decodePage(COLUMN.SplitInt64, split(new Uint8Array(z64.buffer), 8, 8), 8))).toEqual([
+      ...vals,
+      -(2 ** 40),
+    ]);
   });
 
   it('delta + split index columns (delta restarts on every page)', () => {
     const d32 = new Uint32Array([3, 0, 2, 1]);
-    expect(Array.from(decodePage(COLUMN.SplitIndex32, split(new Uint8Array(d32.buffer), 4, 4), 4))).toEqual([3, 3, 5, 6]);
+    expect(Array.from(decodePage(COLUMN.SplitIndex32, split(new Uint8Array(d32.buffer), 4, 4), 4))).toEqual([
+      3, 3, 5, 6,
+    ]);
     const d64 = new BigUint64Array([7n, 1n, 0n]);
     expect(Array.from(decodePage(COLUMN.SplitIndex64, split(new Uint8Array(d64.buffer), 3, 8), 3))).toEqual([7, 8, 8]);
   });
@@ -145,8 +168,28 @@ describe('envelopes and frames', () => {
 
 // ---- a synthetic RNTuple in memory --------------------------------------------------------------
 
-function field(id: number, parentId: number, role: number, name: string, typeName: string, flags = 0, extra: Partial<FieldDesc> = {}): FieldDesc {
-  return { id, fieldVersion: 0, typeVersion: 0, parentId, role, flags, name, typeName, typeAlias: '', description: '', ...extra };
+function field(
+  id: number,
+  parentId: number,
+  role: number,
+  name: string,
+  typeName: string,
+  flags = 0,
+  extra: Partial<FieldDesc> = {},
+): FieldDesc {
+  return {
+    id,
+    fieldVersion: 0,
+    typeVersion: 0,
+    parentId,
+    role,
+    flags,
+    name,
+    typeName,
+    typeAlias: '',
+    description: '',
+    ...extra,
+  };
 }
 function column(id: number, fieldId: number, type: number, bits: number): ColumnDesc {
   return { id, type, bitsOnStorage: bits, fieldId, flags: 0, representationIndex: 0 };
@@ -194,7 +237,15 @@ function syntheticReader(): RNTupleReader {
     column(13, 16, COLUMN.Bit, 1),
   ];
   const schema: Schema = { fields, columns, aliases: [] };
-  const header: Header = { fields, columns, aliases: [], featureFlags: [], name: 'Events', description: '', writer: 'test' };
+  const header: Header = {
+    fields,
+    columns,
+    aliases: [],
+    featureFlags: [],
+    name: 'Events',
+    description: '',
+    writer: 'test',
+  };
 
   const blob: number[] = [];
   const put = (bytes: Uint8Array) => {
@@ -204,14 +255,22 @@ function syntheticReader(): RNTupleReader {
   };
   const page = (bytes: Uint8Array, n: number) => ({ numElements: n, hasChecksum: false, locator: put(bytes) });
   const f32 = (v: number[]) => split(new Uint8Array(new Float32Array(v).buffer), v.length, 4);
-  const idx64 = (deltas: number[]) => split(new Uint8Array(new BigUint64Array(deltas.map(BigInt)).buffer), deltas.length, 8);
+  const idx64 = (deltas: number[]) =>
+    split(new Uint8Array(new BigUint64Array(deltas.map(BigInt)).buffer), deltas.length, 8);
   const u32 = (v: number[]) => split(new Uint8Array(new Uint32Array(v).buffer), v.length, 4);
-  const range = (firstElement: number, pages: ColumnRange['pages']): ColumnRange => ({ firstElement, suppressed: false, compression: 0, pages, numElements: pages.reduce((s, p) => s + p.numElements, 0) });
+  const range = (firstElement: number, pages: ColumnRange['pages']): ColumnRange => ({
+    firstElement,
+    suppressed: false,
+    compression: 0,
+    pages,
+    numElements: pages.reduce((s, p) => s + p.numElements, 0),
+  });
   const text = (s: string) => new TextEncoder().encode(s);
   const idx32 = (deltas: number[]) => split(new Uint8Array(new Uint32Array(deltas).buffer), deltas.length, 4);
   const plain64 = (v: number[]) => new Uint8Array(new BigUint64Array(v.map(BigInt)).buffer);
   const plainF32 = (v: number[]) => new Uint8Array(new Float32Array(v).buffer);
-  const zz16 = (v: number[]) => split(new Uint8Array(new Uint16Array(v.map((x) => (x >= 0 ? 2 * x : -2 * x - 1))).buffer), v.length, 2);
+  const zz16 = (v: number[]) =>
+    split(new Uint8Array(new Uint16Array(v.map((x) => (x >= 0 ? 2 * x : -2 * x - 1))).buffer), v.length, 2);
 
   // cluster 0: Muon = [[1, 2], []], good = [1, 0]; run = [7, 7]; tag = ['ab', '']; MET = [0.5, 1.5]
   // cluster 1: Muon = [[3], [4, 5, 6], []], good = [0, 1, 1, 0]; run = [8, 9, 9]; tag = ['x', 'yz', 'é']
@@ -316,7 +375,9 @@ describe('fields to branches, read over clusters and pages', () => {
     const arr = all.arr as Jagged;
     expect(Array.from(arr.offsets)).toEqual([0, 3, 6, 9, 12, 15]);
     expect(Array.from(arr.content)).toEqual([1, -2, 3, 4, 5, -6, 7, 8, 9, 0, 0, 0, -1, -1, -1]);
-    expect(Array.from((all.bits as Jagged).content)).toEqual([1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0]);
+    expect(Array.from((all.bits as Jagged).content)).toEqual([
+      1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0,
+    ]);
     expect(Array.from(all.flag as Uint8Array)).toEqual([1, 0, 0, 0, 1]);
 
     const mid = await r.read(['vv', 'arr'], 1, 4);
@@ -327,7 +388,11 @@ describe('fields to branches, read over clusters and pages', () => {
     expect(Array.from((mid.arr as Jagged).content)).toEqual([4, 5, -6, 7, 8, 9, 0, 0, 0]);
     const last = await r.read(['vv'], 4, 5);
     const lv = last.vv as unknown as DoublyJagged;
-    expect([Array.from(lv.offsets), Array.from(lv.content.offsets), Array.from(lv.content.content)]).toEqual([[0, 2], [0, 2, 3], [5, 6, 7]]);
+    expect([Array.from(lv.offsets), Array.from(lv.content.offsets), Array.from(lv.content.content)]).toEqual([
+      [0, 2],
+      [0, 2, 3],
+      [5, 6, 7],
+    ]);
   });
 
   it('lists what it cannot read inside collections with the reason', () => {
@@ -340,7 +405,13 @@ describe('fields to branches, read over clusters and pages', () => {
       field(5, 4, 0, '_0', 'float'),
       field(6, 1, 0, 'pt', 'float'),
     ];
-    const columns = [column(0, 0, COLUMN.SplitIndex64, 64), column(1, 3, COLUMN.SplitReal32, 32), column(2, 4, COLUMN.SplitIndex64, 64), column(3, 5, COLUMN.SplitReal32, 32), column(4, 6, COLUMN.SplitReal32, 32)];
+    const columns = [
+      column(0, 0, COLUMN.SplitIndex64, 64),
+      column(1, 3, COLUMN.SplitReal32, 32),
+      column(2, 4, COLUMN.SplitIndex64, 64),
+      column(3, 5, COLUMN.SplitReal32, 32),
+      column(4, 6, COLUMN.SplitReal32, 32),
+    ];
     const plan = planBranches({ fields, columns, aliases: [] });
     const by = Object.fromEntries(plan.map((e) => [e.name, e]));
     expect(by.Jet_p4?.plan).toBeUndefined();

@@ -25,11 +25,17 @@ export default defineProcessor<Dimuon>({
       out.nmuons += n;
       out.multiplicity[n] = (out.multiplicity[n] ?? 0) + 1;
       if (n !== 2) continue;
-      const a = off[e], b = a + 1;
+      const a = off[e],
+        b = a + 1;
       if (charge[a] === charge[b]) continue;
-      let E = 0, px = 0, py = 0, pz = 0;
+      let E = 0,
+        px = 0,
+        py = 0,
+        pz = 0;
       for (const i of [a, b]) {
-        const x = pt[i] * Math.cos(phi[i]), y = pt[i] * Math.sin(phi[i]), z = pt[i] * Math.sinh(eta[i]);
+        const x = pt[i] * Math.cos(phi[i]),
+          y = pt[i] * Math.sin(phi[i]),
+          z = pt[i] * Math.sinh(eta[i]);
         E += Math.sqrt(x * x + y * y + z * z + mass[i] * mass[i]);
         px += x;
         py += y;

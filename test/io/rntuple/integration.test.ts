@@ -32,14 +32,22 @@ describe('RNTuple through openReader and runAnalysis', () => {
   });
 
   it('runAnalysis in chunks gives what a plain loop over the columns gives', async () => {
-    const fileset: Dataset[] = [{ name: 'DoubleMuParked', metadata: { isData: true }, files: [{ path: FILE, tree: 'Events' }] }];
-    const run = await runAnalysis<Dimuon>({ fileset, processor: join(__dirname, 'dimuon-processor.ts'), chunksize: 300 });
+    const fileset: Dataset[] = [
+      { name: 'DoubleMuParked', metadata: { isData: true }, files: [{ path: FILE, tree: 'Events' }] },
+    ];
+    const run = await runAnalysis<Dimuon>({
+      fileset,
+      processor: join(__dirname, 'dimuon-processor.ts'),
+      chunksize: 300,
+    });
     const acc = run.accumulator;
 
     const r = await openReader(FILE);
     const c = await r.read(['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'], 0, 1000);
     await r.close();
-    const [pt, eta, phi, mass, q] = ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'].map((n) => c[n] as Jagged);
+    const [pt, eta, phi, mass, q] = ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'].map(
+      (n) => c[n] as Jagged,
+    );
     const masses: number[] = [];
     const mult: Record<string, number> = {};
     for (let e = 0; e < 1000; e++) {
@@ -48,7 +56,9 @@ describe('RNTuple through openReader and runAnalysis', () => {
       mult[n] = (mult[n] ?? 0) + 1;
       if (n !== 2 || q.content[a] === q.content[a + 1]) continue;
       const p4 = (i: number) => {
-        const x = pt.content[i] * Math.cos(phi.content[i]), y = pt.content[i] * Math.sin(phi.content[i]), z = pt.content[i] * Math.sinh(eta.content[i]);
+        const x = pt.content[i] * Math.cos(phi.content[i]),
+          y = pt.content[i] * Math.sin(phi.content[i]),
+          z = pt.content[i] * Math.sinh(eta.content[i]);
         return [Math.sqrt(x * x + y * y + z * z + mass.content[i] ** 2), x, y, z];
       };
       const [e1, x1, y1, z1] = p4(a);

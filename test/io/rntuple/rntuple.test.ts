@@ -23,7 +23,12 @@ import { describe, expect, it } from 'vitest';
 import { sharedPath } from '../../shared.ts';
 import type { Jagged } from '../../../src/columnar/types.ts';
 import { BranchNotFoundError, EntryRangeError } from '../../../src/io/root/errors.ts';
-import { openRNTuple, RNTupleChecksumError, RNTupleFormatError, type RNTupleReader } from '../../../src/io/rntuple/index.ts';
+import {
+  openRNTuple,
+  RNTupleChecksumError,
+  RNTupleFormatError,
+  type RNTupleReader,
+} from '../../../src/io/rntuple/index.ts';
 
 const FILE = sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
 const MUON = ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge'] as const;
@@ -75,7 +80,9 @@ function expectedByHand(): { ends: number[]; values: Record<string, number[]> } 
 }
 
 async function readAll(r: RNTupleReader, start = 0, stop = r.numEntries) {
-  return r.read(['nMuon', ...MUON], start, stop) as Promise<Record<string, Jagged | Uint32Array> & { nMuon: Uint32Array }>;
+  return r.read(['nMuon', ...MUON], start, stop) as Promise<
+    Record<string, Jagged | Uint32Array> & { nMuon: Uint32Array }
+  >;
 }
 
 describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
@@ -93,12 +100,16 @@ describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
       expect(infos.Muon_charge).toEqual({ name: 'Muon_charge', kind: 'jagged', dtype: 'int32', countBranch: 'nMuon' });
       const hidden = r.describe().find((d) => d.name === '_collection0');
       expect(hidden?.hidden).toBe(true);
-      expect(r.describe().find((d) => d.name === 'Muon_pt')?.type).toBe('ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]');
+      expect(r.describe().find((d) => d.name === 'Muon_pt')?.type).toBe(
+        'ROOT::VecOps::RVec<float> [SplitIndex64, SplitReal32]',
+      );
       // the page list says what the hand decoding below assumes
       const cl = r.clusters[0];
       expect(r.clusters).toHaveLength(1);
       expect(cl.columns[0].pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES.index]);
-      MUON.forEach((name, i) => expect(cl.columns[i + 1].pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES[name]]));
+      MUON.forEach((name, i) =>
+        expect(cl.columns[i + 1].pages.map((p) => ({ ...p.locator, n: p.numElements }))).toEqual([PAGES[name]]),
+      );
       expect(cl.columns.every((c) => c.pages.every((p) => p.hasChecksum))).toBe(true);
     } finally {
       await r.close();
@@ -152,7 +163,11 @@ describe('RNTuple reader on Run2012BC_DoubleMuParked (1000 events)', () => {
       expect(content('Muon_phi').every((p) => Math.abs(p) <= Math.PI + 1e-6)).toBe(true);
       expect(content('Muon_pt').every((p) => p >= 3 && p < 1e4)).toBe(true); // the sample's 3 GeV threshold
       expect(Array.from(c.nMuon.subarray(0, 5))).toEqual([2, 2, 1, 4, 4]);
-      expect(content('Muon_pt').slice(0, 5).map((p) => +p.toPrecision(3))).toEqual([10.8, 15.7, 10.5, 16.3, 3.28]);
+      expect(
+        content('Muon_pt')
+          .slice(0, 5)
+          .map((p) => +p.toPrecision(3)),
+      ).toEqual([10.8, 15.7, 10.5, 16.3, 3.28]);
       expect(content('Muon_charge').slice(0, 2)).toEqual([-1, -1]);
     } finally {
       await r.close();
@@ -236,7 +251,12 @@ describe('RNTuple: seeded random damage never changes values silently', () => {
       const r = await openRNTuple(path);
       try {
         const c = await readAll(r);
-        return JSON.stringify(Object.entries(c).map(([k, v]) => [k, 'offsets' in v ? [Array.from(v.offsets), Array.from(v.content)] : Array.from(v)]));
+        return JSON.stringify(
+          Object.entries(c).map(([k, v]) => [
+            k,
+            'offsets' in v ? [Array.from(v.offsets), Array.from(v.content)] : Array.from(v),
+          ]),
+        );
       } finally {
         await r.close();
       }
@@ -244,7 +264,7 @@ describe('RNTuple: seeded random damage never changes values silently', () => {
     const reference = await readEverything(FILE);
     const dir = mkdtempSync(join(tmpdir(), 'rntuple-fuzz-'));
     let seed = 20261206;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     let errors = 0;
     for (let k = 0; k < 60; k++) {
       const bytes = Buffer.from(good);

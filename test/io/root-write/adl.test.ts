@@ -47,21 +47,27 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('ADL on nested Parquet converted to ROOT', () => {
-  it.each(['query-1', 'query-2', 'query-3', 'query-4', 'query-5', 'query-6', 'query-7', 'query-8'])('%s: same histograms from both files', async (query) => {
-    const fromRoot = await run(query, OUT);
-    const fromParquet = await run(query, NESTED);
-    expect(Object.keys(fromRoot).sort()).toEqual(Object.keys(fromParquet).sort());
-    for (const [k, h] of Object.entries(fromParquet)) {
-      expect(Array.from(fromRoot[k].values({ flow: true })), `${query} ${k}`).toEqual(Array.from(h.values({ flow: true })));
-      expect(fromRoot[k].entries).toBe(h.entries);
-    }
-    const binning = BINNING[query];
-    if (binning) {
-      const [bins, lo, hi] = binning;
-      const rows = refRows(fromRoot[query].values({ flow: true }), bins, lo, hi);
-      const ref = readRef(query);
-      expect(rows.map((r) => r.y)).toEqual(ref.map((r) => r.y));
-      expect(rows.map((r) => r.x)).toEqual(ref.map((r) => expect.closeTo(r.x, 6)));
-    }
-  }, 120_000);
+  it.each(['query-1', 'query-2', 'query-3', 'query-4', 'query-5', 'query-6', 'query-7', 'query-8'])(
+    '%s: same histograms from both files',
+    async (query) => {
+      const fromRoot = await run(query, OUT);
+      const fromParquet = await run(query, NESTED);
+      expect(Object.keys(fromRoot).sort()).toEqual(Object.keys(fromParquet).sort());
+      for (const [k, h] of Object.entries(fromParquet)) {
+        expect(Array.from(fromRoot[k].values({ flow: true })), `${query} ${k}`).toEqual(
+          Array.from(h.values({ flow: true })),
+        );
+        expect(fromRoot[k].entries).toBe(h.entries);
+      }
+      const binning = BINNING[query];
+      if (binning) {
+        const [bins, lo, hi] = binning;
+        const rows = refRows(fromRoot[query].values({ flow: true }), bins, lo, hi);
+        const ref = readRef(query);
+        expect(rows.map((r) => r.y)).toEqual(ref.map((r) => r.y));
+        expect(rows.map((r) => r.x)).toEqual(ref.map((r) => expect.closeTo(r.x, 6)));
+      }
+    },
+    120_000,
+  );
 });

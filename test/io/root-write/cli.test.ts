@@ -16,7 +16,10 @@ const dir = tempDir('root-write-cli');
 
 function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((ok) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], { cwd: repoRoot, env: { ...process.env, RISTRETTO_DEBUG: '' } });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, RISTRETTO_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,7 +31,13 @@ function run(bin: string, args: string[]): Promise<{ code: number; stdout: strin
 describe('ROOT output from the command line', () => {
   it('convert to .root, then run-analysis --format root reproduces the ADL reference', async () => {
     const out = join(dir, 'singlemu.root');
-    const c = await run('ristretto.mjs', ['convert', sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet'), out, '--compression', 'lz4:4']);
+    const c = await run('ristretto.mjs', [
+      'convert',
+      sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet'),
+      out,
+      '--compression',
+      'lz4:4',
+    ]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/^wrote 1000 entries × \d+ branches to .*singlemu\.root \(root, 1 chunk\)/);
@@ -36,9 +45,21 @@ describe('ROOT output from the command line', () => {
     const dataset = join(dir, 'dataset.json');
     writeFileSync(dataset, JSON.stringify({ singlemu: [out] }));
     const res = join(dir, 'out');
-    const r = await run('run-analysis.mjs', [dataset, join(repoRoot, 'processors', 'adl', 'query-1.ts'), '--format', 'json,root', '-o', res, '--quiet']);
+    const r = await run('run-analysis.mjs', [
+      dataset,
+      join(repoRoot, 'processors', 'adl', 'query-1.ts'),
+      '--format',
+      'json,root',
+      '-o',
+      res,
+      '--quiet',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const { openFile } = (await import('jsroot')) as { openFile(p: string): Promise<{ readObject(n: string): Promise<{ _typename: string; fArray: ArrayLike<number> }> }> };
+    const { openFile } = (await import('jsroot')) as {
+      openFile(
+        p: string,
+      ): Promise<{ readObject(n: string): Promise<{ _typename: string; fArray: ArrayLike<number> }> }>;
+    };
     const h = await (await openFile(join(res, 'histograms.root'))).readObject('query-1');
     expect(h._typename).toBe('TH1D');
     const rows = refRows(Float64Array.from(h.fArray), 100, 0, 2000);
@@ -58,7 +79,13 @@ describe('ROOT output from the command line', () => {
 
   it('convert --compression zstd:3 writes a file that ristretto ls reads, with ZSTD baskets', async () => {
     const out = join(dir, 'singlemu-zstd.root');
-    const c = await run('ristretto.mjs', ['convert', sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet'), out, '--compression', 'zstd:3']);
+    const c = await run('ristretto.mjs', [
+      'convert',
+      sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet'),
+      out,
+      '--compression',
+      'zstd:3',
+    ]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/^wrote 1000 entries × \d+ branches to .*singlemu-zstd\.root/);

@@ -16,10 +16,18 @@ import { sharedPath } from '../../shared.ts';
 function samples(): [string, Uint8Array][] {
   const rng = seeded(7);
   const random = Uint8Array.from({ length: 5000 }, () => Math.floor(rng() * 256));
-  const floats = new Uint8Array(Float32Array.from({ length: 30000 }, (_, i) => Math.round(rng() * 50) / 4 + (i % 7)).buffer);
+  const floats = new Uint8Array(
+    Float32Array.from({ length: 30000 }, (_, i) => Math.round(rng() * 50) / 4 + (i % 7)).buffer,
+  );
   const runs = new Uint8Array(70000).map((_, i) => (i >> 9) & 3);
   const short = Uint8Array.of(1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3);
-  return [['random', random], ['floats', floats], ['runs', runs], ['short', short], ['empty', new Uint8Array(0)]];
+  return [
+    ['random', random],
+    ['floats', floats],
+    ['runs', runs],
+    ['short', short],
+    ['empty', new Uint8Array(0)],
+  ];
 }
 
 describe('ROOT compression framing', () => {
@@ -82,15 +90,25 @@ describe('ROOT compression framing', () => {
     const ref = readFileSync(sharedPath('data', 'uproot-HZZ-zstd.root'));
     const at = ref.indexOf(Buffer.from([0x5a, 0x53]), 100);
     expect(at).toBeGreaterThan(0);
-    expect([ref[at + 9], ref[at + 10], ref[at + 11], ref[at + 12]], 'a zstd frame follows the reference header').toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+    expect(
+      [ref[at + 9], ref[at + 10], ref[at + 11], ref[at + 12]],
+      'a zstd frame follows the reference header',
+    ).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
     await prepareCompression({ codec: 'zstd', level: 5 });
-    const ours = rootCompress(new Uint8Array(10_000).map((_, i) => i % 13), { codec: 'zstd', level: 5 });
+    const ours = rootCompress(
+      new Uint8Array(10_000).map((_, i) => i % 13),
+      { codec: 'zstd', level: 5 },
+    );
     expect(Array.from(ours.subarray(0, 3))).toEqual(Array.from(ref.subarray(at, at + 3)));
   });
 });
 
 describe('ZSTD before its wasm is loaded', () => {
-  let fresh: { compress: typeof import('../../../src/io/root-write/compress.ts'); file: typeof import('../../../src/io/root-write/file.ts'); zstd: typeof import('../../../src/io/root-write/zstd.ts') };
+  let fresh: {
+    compress: typeof import('../../../src/io/root-write/compress.ts');
+    file: typeof import('../../../src/io/root-write/file.ts');
+    zstd: typeof import('../../../src/io/root-write/zstd.ts');
+  };
   const dir = tempDir('root-write-zstd');
   beforeAll(async () => {
     // a module registry of its own, so the wasm loaded by the tests above is not loaded here
@@ -105,11 +123,17 @@ describe('ZSTD before its wasm is loaded', () => {
   it('rootCompress and the file writer refuse with typed errors saying what to call', async () => {
     expect(fresh.zstd.zstdReady()).toBe(false);
     const data = new Uint8Array(1000);
-    expect(() => fresh.compress.rootCompress(data, { codec: 'zstd', level: 5 })).toThrow(fresh.zstd.ZstdUnavailableError);
+    expect(() => fresh.compress.rootCompress(data, { codec: 'zstd', level: 5 })).toThrow(
+      fresh.zstd.ZstdUnavailableError,
+    );
     expect(() => fresh.compress.rootCompress(data, { codec: 'zstd', level: 5 })).toThrow(/before its wasm was loaded/);
     const path = `${dir}/never.root`;
-    expect(() => new fresh.file.RootFileWriter(path, { compression: { codec: 'zstd', level: 5 } })).toThrow(fresh.file.RootWriteError);
-    expect(() => new fresh.file.RootFileWriter(path, { compression: { codec: 'zstd', level: 5 } })).toThrow(/never\.root with zstd: the zstd wasm is not loaded/);
+    expect(() => new fresh.file.RootFileWriter(path, { compression: { codec: 'zstd', level: 5 } })).toThrow(
+      fresh.file.RootWriteError,
+    );
+    expect(() => new fresh.file.RootFileWriter(path, { compression: { codec: 'zstd', level: 5 } })).toThrow(
+      /never\.root with zstd: the zstd wasm is not loaded/,
+    );
     await fresh.compress.prepareCompression({ codec: 'zstd', level: 5 });
     expect(fresh.zstd.zstdReady()).toBe(true);
     expect(fresh.compress.rootCompress(data, { codec: 'zstd', level: 5 }).length).toBeLessThan(100);

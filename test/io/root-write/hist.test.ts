@@ -53,7 +53,10 @@ describe('histograms to ROOT files', () => {
     const path = join(dir, 'th1.root');
     expect(writeHistogramsROOT(path, new Map([['muon/pt', h]]))).toEqual([{ path: 'muon/pt', className: 'TH1D' }]);
     const f = await open(path);
-    expect(f.fKeys.map((k) => [k.fName, k.fClassName])).toEqual([['muon', 'TDirectory'], ['StreamerInfo', 'TList']]);
+    expect(f.fKeys.map((k) => [k.fName, k.fClassName])).toEqual([
+      ['muon', 'TDirectory'],
+      ['StreamerInfo', 'TList'],
+    ]);
     const r = (await f.readObject('muon/pt')) as JsHist;
     expect(r._typename).toBe('TH1D');
     expect(r.fName).toBe('pt');
@@ -72,7 +75,15 @@ describe('histograms to ROOT files', () => {
     const cut = new Hist(new StrCategory(['all', 'trigger', 'twoMuons'], { name: 'cut' }));
     cut.fill(['all', 'all', 'all', 'trigger', 'trigger', 'twoMuons']);
     const path = join(dir, 'multi.root');
-    writeHistogramsROOT(path, new Map([['h2', h2], ['h3', h3], ['cutflow', cut]]), { compression: { codec: 'lz4', level: 4 } });
+    writeHistogramsROOT(
+      path,
+      new Map([
+        ['h2', h2],
+        ['h3', h3],
+        ['cutflow', cut],
+      ]),
+      { compression: { codec: 'lz4', level: 4 } },
+    );
     const f = await open(path);
     const r2 = (await f.readObject('h2')) as JsHist;
     expect(r2._typename).toBe('TH2D');
@@ -108,13 +119,24 @@ describe('histograms to ROOT files', () => {
     expect(cells[2 + 4 * 2]).toBe(1); // ttbar, m in [1, 2)
     expect(cells.reduce((a, b) => a + b, 0)).toBe(3);
     // four axes cannot be a TH3: split over the first category axis only
-    const h4 = new Hist(new StrCategory(['DY'], { name: 'dataset' }), new StrCategory(['SR'], { name: 'region' }), new Regular(2, 0, 2, { name: 'x' }), new Regular(2, 0, 2, { name: 'y' }));
+    const h4 = new Hist(
+      new StrCategory(['DY'], { name: 'dataset' }),
+      new StrCategory(['SR'], { name: 'region' }),
+      new Regular(2, 0, 2, { name: 'x' }),
+      new Regular(2, 0, 2, { name: 'y' }),
+    );
     h4.fill(['DY'], ['SR'], [0.5], [1.5]);
-    expect(writeHistogramsROOT(join(dir, 'four.root'), new Map([['h', h4]]))).toEqual([{ path: 'h/DY', className: 'TH3D' }]);
+    expect(writeHistogramsROOT(join(dir, 'four.root'), new Map([['h', h4]]))).toEqual([
+      { path: 'h/DY', className: 'TH3D' },
+    ]);
   });
 
   it("categories: 'split' writes a TDirectory with one histogram per category", async () => {
-    const h = new Hist(new StrCategory(['DY', 'ttbar'], { name: 'dataset' }), new StrCategory(['SR', 'CR'], { name: 'region' }), new Regular(2, 0, 2, { name: 'm' }));
+    const h = new Hist(
+      new StrCategory(['DY', 'ttbar'], { name: 'dataset' }),
+      new StrCategory(['SR', 'CR'], { name: 'region' }),
+      new Regular(2, 0, 2, { name: 'm' }),
+    );
     h.fill(['DY', 'DY', 'ttbar'], ['SR', 'CR', 'CR'], [0.5, 1.5, 1.5]);
     const path = join(dir, 'split.root');
     const written = writeHistogramsROOT(path, new Map([['mass', h]]), { categories: 'split' });
@@ -133,12 +155,25 @@ describe('histograms to ROOT files', () => {
     const mean = new Hist(new Regular(2, 0, 2), { storage: new Mean() });
     const ok = new Hist(new Regular(2, 0, 2, { name: 'x' })).fill([0.5]);
     const path = join(dir, 'bad.root');
-    expect(() => writeHistogramsROOT(path, new Map([['ok', ok], ['profile', mean]]))).toThrow(UnsupportedHistError);
+    expect(() =>
+      writeHistogramsROOT(
+        path,
+        new Map([
+          ['ok', ok],
+          ['profile', mean],
+        ]),
+      ),
+    ).toThrow(UnsupportedHistError);
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('bad.root'))).toEqual([]);
 
     const out = join(dir, 'run');
-    const w = await writeOutputs({ sel: { ok, profile: mean } }, { events: 1, chunks: 1 } as unknown as RunMetrics, out, parseFormats('json,root'));
+    const w = await writeOutputs(
+      { sel: { ok, profile: mean } },
+      { events: 1, chunks: 1 } as unknown as RunMetrics,
+      out,
+      parseFormats('json,root'),
+    );
     expect(w.files).toContain('histograms.root');
     expect(w.warnings).toEqual([expect.stringMatching(/^sel\/profile: no root output: mean storage/)]);
     const f = await open(join(out, 'histograms.root'));
@@ -148,7 +183,7 @@ describe('histograms to ROOT files', () => {
 
   it('large histograms are compressed (zlib and LZ4) and read back exactly', async () => {
     const h = new Hist(new Regular(20000, 0, 20000, { name: 'x' }));
-    const values = Float64Array.from({ length: 50000 }, (_, i) => (i * 7919) % 20000 + 0.5);
+    const values = Float64Array.from({ length: 50000 }, (_, i) => ((i * 7919) % 20000) + 0.5);
     h.fill(values);
     const expected = new Array(20002).fill(0);
     for (const v of values) expected[Math.floor(v) + 1]++;

@@ -26,12 +26,17 @@ interface JsInfo {
 
 const DATA = join(sharedDir, 'data');
 const files = existsSync(DATA)
-  ? [...readdirSync(DATA).map((f) => join(DATA, f)), ...readdirSync(join(DATA, 'root-corpus')).map((f) => join(DATA, 'root-corpus', f))].filter((f) => f.endsWith('.root'))
+  ? [
+      ...readdirSync(DATA).map((f) => join(DATA, f)),
+      ...readdirSync(join(DATA, 'root-corpus')).map((f) => join(DATA, 'root-corpus', f)),
+    ].filter((f) => f.endsWith('.root'))
   : [];
 
 /** The streamer infos of a file ROOT 6 wrote (ROOT 5 computed checksums another way: none for those). */
 async function infosOf(path: string): Promise<JsInfo[]> {
-  const { openFile } = (await import('jsroot')) as { openFile(p: string): Promise<{ fVersion: number; fStreamerInfos: { arr: JsInfo[] } }> };
+  const { openFile } = (await import('jsroot')) as {
+    openFile(p: string): Promise<{ fVersion: number; fStreamerInfos: { arr: JsInfo[] } }>;
+  };
   const f = await openFile(path);
   if (f.fVersion % 1000000 < 60000) return [];
   return f.fStreamerInfos.arr.filter((s) => s.fElements);
@@ -56,7 +61,8 @@ describe('streamer layouts match ROOT-written files', () => {
         si.fElements!.arr.forEach((e, i) => {
           const mine = def.elems[i];
           if (mine.k === 'base') expect(e._typename, `${si.fName}.${e.fName}`).toBe('TStreamerBase');
-          if (mine.k === 'base') expect(CLASSES[mine.name]?.version, `${si.fName} base ${e.fName} version`).toBe(e.fBaseVersion);
+          if (mine.k === 'base')
+            expect(CLASSES[mine.name]?.version, `${si.fName} base ${e.fName} version`).toBe(e.fBaseVersion);
           if (mine.k === 'array') expect(mine.count, `${si.fName}.${e.fName} counter`).toBe(e.fCountName);
           if (mine.k === 'string') expect(e.fTypeName).toBe('TString');
           if ('cls' in mine) expect(e.fTypeName.replace(/\*$/, ''), `${si.fName}.${e.fName} type`).toBe(mine.cls);
@@ -64,7 +70,26 @@ describe('streamer layouts match ROOT-written files', () => {
       }
     }
     // the tree classes all appear in ROOT 6.2x files
-    for (const c of ['TTree', 'TBranch', 'TLeaf', 'TLeafF', 'TLeafI', 'TLeafD', 'TLeafL', 'TLeafO', 'TLeafB', 'TLeafS', 'TObjArray', 'TList', 'TNamed', 'TObject', 'TAttLine', 'TAttFill', 'TAttMarker', 'ROOT::TIOFeatures'])
+    for (const c of [
+      'TTree',
+      'TBranch',
+      'TLeaf',
+      'TLeafF',
+      'TLeafI',
+      'TLeafD',
+      'TLeafL',
+      'TLeafO',
+      'TLeafB',
+      'TLeafS',
+      'TObjArray',
+      'TList',
+      'TNamed',
+      'TObject',
+      'TAttLine',
+      'TAttFill',
+      'TAttMarker',
+      'ROOT::TIOFeatures',
+    ])
       expect(compared, `no shared file describes ${c}`).toContain(c);
   });
 });

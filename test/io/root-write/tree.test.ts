@@ -15,7 +15,15 @@ import { RootWriteError } from '../../../src/io/root-write/file.ts';
 import { RootTreeWriter } from '../../../src/io/root-write/tree.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { sharedPath } from '../../shared.ts';
-import { jsrootBranch, jsrootColumns, jsrootTrees, latin1Strings, plainOfColumn, samePlain, type Plain } from '../root/corpus-reference.ts';
+import {
+  jsrootBranch,
+  jsrootColumns,
+  jsrootTrees,
+  latin1Strings,
+  plainOfColumn,
+  samePlain,
+  type Plain,
+} from '../root/corpus-reference.ts';
 
 const NANO = sharedPath('data', 'nano_dy.root');
 const NESTED = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet');
@@ -34,7 +42,12 @@ async function readAll(r: EventReader, names: readonly string[]): Promise<Record
 }
 
 /** Compare every column of `out` with `input` through Ristretto's reader and jsroot's TSelector. */
-async function checkAgainstInput(input: EventReader, outPath: string, names: readonly string[], viaJsroot: boolean): Promise<void> {
+async function checkAgainstInput(
+  input: EventReader,
+  outPath: string,
+  names: readonly string[],
+  viaJsroot: boolean,
+): Promise<void> {
   const out = await openRoot(outPath);
   try {
     expect(out.numEntries).toBe(input.numEntries);
@@ -42,7 +55,12 @@ async function checkAgainstInput(input: EventReader, outPath: string, names: rea
     const got = await readAll(out, names);
     const trees = viaJsroot ? await jsrootTrees(outPath) : undefined;
     const jsCols = trees ? new Map(jsrootColumns(trees.get(out.treeName)!).map((c) => [c.name, c])) : undefined;
-    const stringCols = new Set(input.branches().filter((b) => b.kind === 'string').map((b) => b.name));
+    const stringCols = new Set(
+      input
+        .branches()
+        .filter((b) => b.kind === 'string')
+        .map((b) => b.name),
+    );
     for (const n of names) {
       // strings as jsroot gives them (one character per byte), so both readings compare alike
       const asPlain = (c: Column): Plain[] => (stringCols.has(n) ? latin1Strings(c) : plainOfColumn(c));
@@ -64,7 +82,20 @@ describe('convert to ROOT TTrees', () => {
   it('NanoAOD → ROOT in several clusters, zlib / LZ4 / ZSTD / none: jsroot and Ristretto read the input values', async () => {
     const input = await openRoot(NANO);
     try {
-      const branches = ['run', 'event', 'luminosityBlock', 'MET_pt', 'MET_phi', 'Muon_*', 'Jet_pt', 'Jet_jetId', 'HLT_IsoMu24', 'Electron_charge', 'PV_npvs', 'GenPart_pdgId'];
+      const branches = [
+        'run',
+        'event',
+        'luminosityBlock',
+        'MET_pt',
+        'MET_phi',
+        'Muon_*',
+        'Jet_pt',
+        'Jet_jetId',
+        'HLT_IsoMu24',
+        'Electron_charge',
+        'PV_npvs',
+        'GenPart_pdgId',
+      ];
       for (const compression of ['zlib', 'lz4', 'zstd', 'none'] as const) {
         const out = join(dir, `nano-${compression}.root`);
         const res = await convert(input, out, { branches, chunkSize: 7, compression });
@@ -74,7 +105,11 @@ describe('convert to ROOT TTrees', () => {
         const written = await openRoot(out);
         const infos = new Map(written.branches().map((b) => [b.name, b]));
         await written.close();
-        expect(infos.get('Muon_pt')).toMatchObject({ kind: 'jagged', dtype: 'float32', countBranch: 'nMuon' } satisfies Partial<BranchInfo>);
+        expect(infos.get('Muon_pt')).toMatchObject({
+          kind: 'jagged',
+          dtype: 'float32',
+          countBranch: 'nMuon',
+        } satisfies Partial<BranchInfo>);
         expect(infos.get('event')?.dtype).toBe('uint64');
         expect(infos.get('HLT_IsoMu24')?.dtype).toBe('bool');
         await checkAgainstInput(input, out, res.branches, compression !== 'none');
@@ -104,7 +139,8 @@ describe('convert to ROOT TTrees', () => {
         const offsets = new Int32Array(n + 1);
         for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + ((s + i) % 3);
         const content = new Float64Array(offsets[n]);
-        for (let i = 0; i < n; i++) for (let j = offsets[i]; j < offsets[i + 1]; j++) content[j] = s + i + j - offsets[i];
+        for (let i = 0; i < n; i++)
+          for (let j = offsets[i]; j < offsets[i + 1]; j++) content[j] = s + i + j - offsets[i];
         const all: Record<string, Column> = {
           x: Float32Array.from({ length: n }, (_, i) => (s + i) / 8),
           k: Int32Array.from({ length: n }, (_, i) => (s + i) % 1000),
@@ -122,7 +158,8 @@ describe('convert to ROOT TTrees', () => {
       const bytes = readFileSync(out);
       // zstd blocks as ROOT frames them: 'Z' 'S' 1, 3+3 size bytes, then the zstd frame magic
       let zs = 0;
-      for (let at = bytes.indexOf(ZS_HEADER); at >= 0; at = bytes.indexOf(ZS_HEADER, at + 1)) if (bytes.readUInt32LE(at + 9) === 0xfd2fb528) zs++;
+      for (let at = bytes.indexOf(ZS_HEADER); at >= 0; at = bytes.indexOf(ZS_HEADER, at + 1))
+        if (bytes.readUInt32LE(at + 9) === 0xfd2fb528) zs++;
       expect(zs, 'ZSTD blocks in the file').toBeGreaterThanOrEqual(4 * 5);
       expect(bytes.length, 'compressed well below the 7.2 MB of column data').toBeLessThan(3e6);
       const jsFile = (await (await import('jsroot')).openFile(out)) as { fCompress: number };
@@ -135,8 +172,10 @@ describe('convert to ROOT TTrees', () => {
         const k = c['k'] as Int32Array;
         const l = c['L_v'] as { offsets: Int32Array; content: Float64Array };
         for (let e = 0; e < N; e++) {
-          if (x[e] !== Math.fround(e / 8) || k[e] !== e % 1000 || l.offsets[e + 1] - l.offsets[e] !== e % 3) throw new Error(`zstd:${level} entry ${e} differs`);
-          for (let j = 0; j < e % 3; j++) if (l.content[l.offsets[e] + j] !== e + j) throw new Error(`zstd:${level} entry ${e} L_v[${j}] differs`);
+          if (x[e] !== Math.fround(e / 8) || k[e] !== e % 1000 || l.offsets[e + 1] - l.offsets[e] !== e % 3)
+            throw new Error(`zstd:${level} entry ${e} differs`);
+          for (let j = 0; j < e % 3; j++)
+            if (l.content[l.offsets[e] + j] !== e + j) throw new Error(`zstd:${level} entry ${e} L_v[${j}] differs`);
         }
       } finally {
         await r.close();
@@ -146,10 +185,22 @@ describe('convert to ROOT TTrees', () => {
       const cols = new Map(jsrootColumns(trees.get('Events')!).map((col) => [col.name, col]));
       const jsK = await jsrootBranch(trees.get('Events')!, cols.get('k')!);
       if (jsK instanceof Error) throw jsK;
-      expect(firstDiff(jsK, Array.from({ length: N }, (_, e) => e % 1000)), 'jsroot k differs at entry').toBe(-1);
+      expect(
+        firstDiff(
+          jsK,
+          Array.from({ length: N }, (_, e) => e % 1000),
+        ),
+        'jsroot k differs at entry',
+      ).toBe(-1);
       const jsL = await jsrootBranch(trees.get('Events')!, cols.get('L_v')!);
       if (jsL instanceof Error) throw jsL;
-      expect(firstDiff(jsL, Array.from({ length: N }, (_, e) => Array.from({ length: e % 3 }, (_, j) => e + j))), 'jsroot L_v differs at entry').toBe(-1);
+      expect(
+        firstDiff(
+          jsL,
+          Array.from({ length: N }, (_, e) => Array.from({ length: e % 3 }, (_, j) => e + j)),
+        ),
+        'jsroot L_v differs at entry',
+      ).toBe(-1);
     }
   }, 300_000);
 
@@ -182,10 +233,17 @@ describe('convert to ROOT TTrees', () => {
   });
 
   it('strings become TLeafC branches (ROOT char*, TString, std::string inputs; strings of 255+ bytes)', async () => {
-    for (const [file, tree] of [['uproot-sample-6.20.04-zlib.root', 'sample'], ['uproot-stl_containers.root', undefined], ['uproot-small-evnt-tree-fullsplit.root', 'tree']] as const) {
+    for (const [file, tree] of [
+      ['uproot-sample-6.20.04-zlib.root', 'sample'],
+      ['uproot-stl_containers.root', undefined],
+      ['uproot-small-evnt-tree-fullsplit.root', 'tree'],
+    ] as const) {
       const input = await openRoot(sharedPath('data', 'root-corpus', file), tree ? { treeName: tree } : {});
       try {
-        const strings = input.branches().filter((b) => b.kind === 'string').map((b) => b.name);
+        const strings = input
+          .branches()
+          .filter((b) => b.kind === 'string')
+          .map((b) => b.name);
         expect(strings.length, file).toBeGreaterThan(0);
         const out = join(dir, `strings-${file}`);
         await convert(input, out, { branches: strings, chunkSize: 30 });
@@ -202,7 +260,11 @@ describe('convert to ROOT TTrees', () => {
     await w.close();
     const r = await openRoot(path);
     expect(r.branches()[0]).toMatchObject({ name: 's', kind: 'string' });
-    expect(stringsOf((await r.read(['s'], 0, 3))['s'] as Extract<Column, { offsets: Int32Array }>)).toEqual(['a', '', long]);
+    expect(stringsOf((await r.read(['s'], 0, 3))['s'] as Extract<Column, { offsets: Int32Array }>)).toEqual([
+      'a',
+      '',
+      long,
+    ]);
     await r.close();
   });
 
@@ -221,7 +283,11 @@ describe('convert to ROOT TTrees', () => {
 
     const input = await openRoot(NANO);
     try {
-      const res = await convert(input, join(dir, 'empty.root'), { entryStart: 5, entryStop: 5, branches: ['Muon_pt', 'MET_pt'] });
+      const res = await convert(input, join(dir, 'empty.root'), {
+        entryStart: 5,
+        entryStop: 5,
+        branches: ['Muon_pt', 'MET_pt'],
+      });
       expect(res.entries).toBe(0);
       const r = await openRoot(join(dir, 'empty.root'));
       expect(r.numEntries).toBe(0);
@@ -248,12 +314,16 @@ describe('convert to ROOT TTrees', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(RootWriteError);
-    expect((err as Error).message).toMatch(/'Muon_eta' has 1 values in entry 1, 'Muon_pt' 2, but both are counted by 'nMuon'/);
+    expect((err as Error).message).toMatch(
+      /'Muon_eta' has 1 values in entry 1, 'Muon_pt' 2, but both are counted by 'nMuon'/,
+    );
 
     // through convert: the partial file is removed, an existing output stays as it was
     const input = await openRoot(NANO);
     try {
-      await expect(convert(input, join(dir, 'x.root'), { branches: ['MET_pt'], compression: 'gzip' as 'zlib' })).rejects.toThrow(ConvertError);
+      await expect(
+        convert(input, join(dir, 'x.root'), { branches: ['MET_pt'], compression: 'gzip' as 'zlib' }),
+      ).rejects.toThrow(ConvertError);
       expect(readdirSync(dir).filter((n) => n.includes('x.root'))).toEqual([]);
       await expect(convert(input, NANO, { branches: ['MET_pt'] })).rejects.toThrow(/refusing to overwrite/);
     } finally {
@@ -284,13 +354,16 @@ describe('convert to ROOT TTrees', () => {
         const offsets = new Int32Array(n + 1);
         for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + ((s + i) % 4);
         const content = new Float32Array(offsets[n]);
-        for (let i = 0; i < n; i++) for (let k = offsets[i]; k < offsets[i + 1]; k++) content[k] = (s + i) + k - offsets[i];
+        for (let i = 0; i < n; i++)
+          for (let k = offsets[i]; k < offsets[i + 1]; k++) content[k] = s + i + k - offsets[i];
         const all: Record<string, Column> = {
           x: Float32Array.from({ length: n }, (_, i) => (s + i) / 4),
           id: Float64Array.from({ length: n }, (_, i) => (s + i) * 1e6),
           Obj_pt: { offsets, content },
           nObj: Int32Array.from({ length: n }, (_, i) => (s + i) % 4),
-          ...Object.fromEntries([2, 3, 4].map((k) => [`x${k}`, Float64Array.from({ length: n }, (_, i) => (s + i) * k)])),
+          ...Object.fromEntries(
+            [2, 3, 4].map((k) => [`x${k}`, Float64Array.from({ length: n }, (_, i) => (s + i) * k)]),
+          ),
         };
         return Object.fromEntries(names.map((k) => [k, all[k]]));
       },
@@ -321,8 +394,10 @@ describe('convert to ROOT TTrees', () => {
         const j = c['Obj_pt'] as { offsets: Int32Array; content: Float32Array };
         for (let i = 0; i < x.length; i++) {
           const e = s + i;
-          if (x[i] !== Math.fround(e / 4) || id[i] !== e * 1e6 || j.offsets[i + 1] - j.offsets[i] !== e % 4) throw new Error(`entry ${e} differs`);
-          for (let k = 0; k < e % 4; k++) if (j.content[j.offsets[i] + k] !== Math.fround(e + k)) throw new Error(`entry ${e} Obj_pt[${k}] differs`);
+          if (x[i] !== Math.fround(e / 4) || id[i] !== e * 1e6 || j.offsets[i + 1] - j.offsets[i] !== e % 4)
+            throw new Error(`entry ${e} differs`);
+          for (let k = 0; k < e % 4; k++)
+            if (j.content[j.offsets[i] + k] !== Math.fround(e + k)) throw new Error(`entry ${e} Obj_pt[${k}] differs`);
           checked++;
         }
       }
@@ -334,7 +409,11 @@ describe('convert to ROOT TTrees', () => {
     const tree = (await jsrootTrees(out)).get('Events')!;
     const col = jsrootColumns(tree).find((c) => c.name === 'Obj_pt')!;
     const { TSelector, treeProcess } = (await import('jsroot/tree')) as unknown as {
-      TSelector: new () => { addBranch(b: unknown, n: string): number; tgtobj: Record<string, unknown>; Process(): void };
+      TSelector: new () => {
+        addBranch(b: unknown, n: string): number;
+        tgtobj: Record<string, unknown>;
+        Process(): void;
+      };
       treeProcess(t: unknown, s: unknown, a: { firstentry: number; numentries: number }): Promise<unknown>;
     };
     const sel = new TSelector();

@@ -36,7 +36,9 @@ function compressedRecords(b: Uint8Array): { payload: Uint8Array; objlen: number
 
 describe('ROOT codec checks', () => {
   it('xz blocks: the stored CRC-32 is checked against the decoded bytes', async () => {
-    const recs = compressedRecords(new Uint8Array(readFileSync(sharedPath('data', 'uproot-HZZ-lzma.root')))).filter((r) => r.payload[0] === 0x58);
+    const recs = compressedRecords(new Uint8Array(readFileSync(sharedPath('data', 'uproot-HZZ-lzma.root')))).filter(
+      (r) => r.payload[0] === 0x58,
+    );
     expect(recs.length).toBeGreaterThan(10);
     for (const r of recs.slice(0, 10)) {
       await expect(rootDecompress(r.payload, r.objlen)).resolves.toHaveLength(r.objlen);

@@ -12,12 +12,17 @@ import { expectSameColumn, expectSameEntries, sliceEntries } from './compare.ts'
 import { jsrootBaskets, jsrootRead } from './jsroot-reference.ts';
 
 const VARIANTS = ['uncompressed', 'zlib', 'lz4', 'lzma', 'zstd', 'default'] as const;
-const fileOf = (v: (typeof VARIANTS)[number]): string => sharedPath('data', v === 'default' ? 'uproot-HZZ.root' : `uproot-HZZ-${v}.root`);
+const fileOf = (v: (typeof VARIANTS)[number]): string =>
+  sharedPath('data', v === 'default' ? 'uproot-HZZ.root' : `uproot-HZZ-${v}.root`);
 
 async function readAll(path: string, start: number, stop: number): Promise<Record<string, Column>> {
   const r = await openRoot(path, { treeName: 'events' });
   try {
-    return await r.read(r.branches().map((b) => b.name), start, stop);
+    return await r.read(
+      r.branches().map((b) => b.name),
+      start,
+      stop,
+    );
   } finally {
     await r.close();
   }
@@ -31,8 +36,15 @@ describe('uproot-HZZ under every codec', () => {
       const infos = r.branches();
       expect(infos).toHaveLength(51);
       const counts = new Set(infos.flatMap((b) => (b.countBranch ? [b.countBranch] : [])));
-      const names = [...infos.filter((b) => counts.has(b.name)), ...infos.filter((b) => !counts.has(b.name))].map((b) => b.name);
-      for (const [a, b] of [[0, 2421], [2000, 2300], [2231, 2232], [2230, 2231]] as const) {
+      const names = [...infos.filter((b) => counts.has(b.name)), ...infos.filter((b) => !counts.has(b.name))].map(
+        (b) => b.name,
+      );
+      for (const [a, b] of [
+        [0, 2421],
+        [2000, 2300],
+        [2231, 2232],
+        [2230, 2231],
+      ] as const) {
         const want = await jsrootRead(path, 'events', names, a, b);
         const got = await r.read(names, a, b);
         for (const n of names) expectSameEntries(columnEvents(got[n]), want[n], `${n} [${a}, ${b})`);
@@ -77,7 +89,10 @@ describe('uproot-HZZ under every codec', () => {
     const a = await openRoot(path, { treeName: 'events' });
     const b = await openRoot(path, { treeName: 'events', jaggedOffsets: 'count-branch' });
     try {
-      const jagged = a.branches().filter((x) => x.kind === 'jagged').map((x) => x.name);
+      const jagged = a
+        .branches()
+        .filter((x) => x.kind === 'jagged')
+        .map((x) => x.name);
       const x = await a.read(jagged, 17, 2400);
       const y = await b.read(jagged, 17, 2400);
       for (const n of jagged) expectSameColumn(y[n], x[n], n);

@@ -31,7 +31,10 @@ export function plainOfJsroot(v: unknown): Plain {
 /** A Ristretto column as one Plain value per entry (through offsets, so views compare equal). */
 export function plainOfColumn(c: Column): Plain[] {
   if (!('offsets' in c)) return Array.from(c as ArrayLike<number>);
-  const inner: Plain[] = 'offsets' in (c.content as object) ? plainOfColumn(c.content as unknown as Column) : Array.from(c.content as ArrayLike<number>);
+  const inner: Plain[] =
+    'offsets' in (c.content as object)
+      ? plainOfColumn(c.content as unknown as Column)
+      : Array.from(c.content as ArrayLike<number>);
   const out: Plain[] = [];
   for (let i = 0; i + 1 < c.offsets.length; i++) out.push(inner.slice(c.offsets[i], c.offsets[i + 1]));
   return out;
@@ -41,13 +44,15 @@ export function plainOfColumn(c: Column): Plain[] {
 export function latin1Strings(c: Column): string[] {
   const j = c as { offsets: Int32Array; content: Uint8Array };
   const out: string[] = [];
-  for (let i = 0; i + 1 < j.offsets.length; i++) out.push(String.fromCharCode(...j.content.subarray(j.offsets[i], j.offsets[i + 1])));
+  for (let i = 0; i + 1 < j.offsets.length; i++)
+    out.push(String.fromCharCode(...j.content.subarray(j.offsets[i], j.offsets[i + 1])));
   return out;
 }
 
 /** Exact equality of Plain values (NaN equals NaN, -0 equals -0 only). */
 export function samePlain(a: Plain, b: Plain): boolean {
-  if (typeof a === 'number' || typeof b === 'number' || typeof a === 'string' || typeof b === 'string') return Object.is(a, b);
+  if (typeof a === 'number' || typeof b === 'number' || typeof a === 'string' || typeof b === 'string')
+    return Object.is(a, b);
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
@@ -64,7 +69,11 @@ interface JsTreeLike {
 
 /** Open a file with plain jsroot and return its tree objects by name. */
 export async function jsrootTrees(path: string): Promise<Map<string, JsTreeLike>> {
-  const { openFile } = (await import(JSROOT)) as { openFile(p: string): Promise<{ fKeys: { fName: string; fClassName: string }[]; readObject(n: string): Promise<unknown> }> };
+  const { openFile } = (await import(JSROOT)) as {
+    openFile(
+      p: string,
+    ): Promise<{ fKeys: { fName: string; fClassName: string }[]; readObject(n: string): Promise<unknown> }>;
+  };
   const file = await openFile(path);
   const out = new Map<string, JsTreeLike>();
   for (const k of file.fKeys) {
@@ -93,7 +102,9 @@ export interface JsColumn {
  * lists expanded to `branch_leaf`), computed from jsroot's objects independently of the reader.
  */
 export function jsrootColumns(tree: JsTreeLike): JsColumn[] {
-  const top = ((tree as unknown as { fBranches: { arr: (JsBranchLike | null)[] } }).fBranches.arr ?? []).filter((b): b is JsBranchLike => !!b);
+  const top = ((tree as unknown as { fBranches: { arr: (JsBranchLike | null)[] } }).fBranches.arr ?? []).filter(
+    (b): b is JsBranchLike => !!b,
+  );
   const out: JsColumn[] = [];
   const add = (b: JsBranchLike) => {
     const leaves = b.fLeaves.arr.filter((l) => !!l) as { _typename: string; fName: string }[];
@@ -117,7 +128,11 @@ export function jsrootColumns(tree: JsTreeLike): JsColumn[] {
 /** jsroot's per-entry values of one column (all entries), or the error jsroot gave. */
 export async function jsrootBranch(tree: JsTreeLike, col: JsColumn): Promise<Plain[] | Error> {
   const { TSelector, treeProcess } = (await import(JSROOT_TREE)) as {
-    TSelector: new () => { addBranch(branch: unknown, name: string): number; tgtobj: Record<string, unknown>; Process(entry: number): void };
+    TSelector: new () => {
+      addBranch(branch: unknown, name: string): number;
+      tgtobj: Record<string, unknown>;
+      Process(entry: number): void;
+    };
     treeProcess(tree: unknown, sel: unknown, args: { firstentry: number; numentries: number }): Promise<unknown>;
   };
   const out: Plain[] = [];
@@ -157,7 +172,11 @@ export async function compareBranch(reader: RootReader, name: string, want: Plai
   if (want instanceof Error) return { kind: 'no-reference', message: want.message, values: got };
   if (got.length !== want.length) return { kind: 'different', message: `${got.length} entries, jsroot ${want.length}` };
   for (let i = 0; i < got.length; i++) {
-    if (!samePlain(got[i], want[i])) return { kind: 'different', message: `entry ${i}: got ${JSON.stringify(got[i])}, jsroot ${JSON.stringify(want[i])}` };
+    if (!samePlain(got[i], want[i]))
+      return {
+        kind: 'different',
+        message: `entry ${i}: got ${JSON.stringify(got[i])}, jsroot ${JSON.stringify(want[i])}`,
+      };
   }
   return { kind: 'identical' };
 }

@@ -12,15 +12,26 @@ import { describe, expect, it } from 'vitest';
 import { CorruptBasketError, openRoot, UnsupportedBranchError } from '../../../src/io/root/index.ts';
 import { caught } from '../../helpers/caught.ts';
 import { sharedDir } from '../../shared.ts';
-import { compareBranch, jsrootBranch, jsrootColumns, jsrootTrees, plainOfColumn, type JsColumn, type Plain } from './corpus-reference.ts';
+import {
+  compareBranch,
+  jsrootBranch,
+  jsrootColumns,
+  jsrootTrees,
+  plainOfColumn,
+  type JsColumn,
+  type Plain,
+} from './corpus-reference.ts';
 
 const DATA = join(sharedDir, 'data');
 const CORPUS = join(DATA, 'root-corpus');
 const haveShared = existsSync(CORPUS);
-if (!haveShared) console.warn(`SKIPPED: ROOT corpus tests need ${CORPUS} (../shared beside the repository); it is missing`);
+if (!haveShared)
+  console.warn(`SKIPPED: ROOT corpus tests need ${CORPUS} (../shared beside the repository); it is missing`);
 
 const files = haveShared
-  ? [...readdirSync(CORPUS).map((f) => join(CORPUS, f)), ...readdirSync(DATA).map((f) => join(DATA, f))].filter((f) => f.endsWith('.root')).sort()
+  ? [...readdirSync(CORPUS).map((f) => join(CORPUS, f)), ...readdirSync(DATA).map((f) => join(DATA, f))]
+      .filter((f) => f.endsWith('.root'))
+      .sort()
   : [];
 
 /** Files jsroot cannot read itself, and a file with the same content it can read. */
@@ -91,55 +102,62 @@ async function reference(file: string, tree: string, col: JsColumn): Promise<Pla
   return col2 ? jsrootBranch(t2, col2) : own;
 }
 
-describe.skipIf(!haveShared)('every branch of every shared ROOT file: jsroot-identical or refused with a typed error', () => {
-  for (const file of files) {
-    const base = file.split('/').pop()!;
-    it(base, async () => {
-      let identical = 0;
-      let refused = 0;
-      const problems: string[] = [];
-      const trees = await treesOf(file);
-      for (const [treeName, tree] of trees) {
-        const reader = await openRoot(file, { treeName, warnDuplicates: false });
-        try {
-          const cols = jsrootColumns(tree);
-          const desc = reader.describe();
-          expect(desc.map((d) => d.name), `${base}:${treeName} column order`).toEqual(cols.map((c) => c.name));
-          const readable = new Set(reader.branches().map((b) => b.name));
-          for (const [i, col] of cols.entries()) {
-            const d = desc[i];
-            if (d.shadowed) continue; // a later branch of a repeated name; the first one is checked
-            if (!d.info) {
-              const e = await caught(reader.read([col.name], 0, reader.numEntries));
-              if (!(e instanceof UnsupportedBranchError) || e instanceof CorruptBasketError) problems.push(`${col.name}: refused with ${e.constructor.name}: ${e.message}`);
-              else refused++;
-              continue;
-            }
-            expect(readable.has(col.name)).toBe(true);
-            const want = await reference(file, treeName, col);
-            const o = await compareBranch(reader, col.name, want);
-            if (o.kind === 'identical') {
-              identical++;
-              continue;
-            }
-            if (o.kind === 'different' && !(want instanceof Error)) {
-              const got = (await compareBranch(reader, col.name, new Error('values'))) as { values: Plain[] };
-              if (matchesCString(want, got.values)) {
+describe.skipIf(!haveShared)(
+  'every branch of every shared ROOT file: jsroot-identical or refused with a typed error',
+  () => {
+    for (const file of files) {
+      const base = file.split('/').pop()!;
+      it(base, async () => {
+        let identical = 0;
+        let refused = 0;
+        const problems: string[] = [];
+        const trees = await treesOf(file);
+        for (const [treeName, tree] of trees) {
+          const reader = await openRoot(file, { treeName, warnDuplicates: false });
+          try {
+            const cols = jsrootColumns(tree);
+            const desc = reader.describe();
+            expect(
+              desc.map((d) => d.name),
+              `${base}:${treeName} column order`,
+            ).toEqual(cols.map((c) => c.name));
+            const readable = new Set(reader.branches().map((b) => b.name));
+            for (const [i, col] of cols.entries()) {
+              const d = desc[i];
+              if (d.shadowed) continue; // a later branch of a repeated name; the first one is checked
+              if (!d.info) {
+                const e = await caught(reader.read([col.name], 0, reader.numEntries));
+                if (!(e instanceof UnsupportedBranchError) || e instanceof CorruptBasketError)
+                  problems.push(`${col.name}: refused with ${e.constructor.name}: ${e.message}`);
+                else refused++;
+                continue;
+              }
+              expect(readable.has(col.name)).toBe(true);
+              const want = await reference(file, treeName, col);
+              const o = await compareBranch(reader, col.name, want);
+              if (o.kind === 'identical') {
                 identical++;
                 continue;
               }
+              if (o.kind === 'different' && !(want instanceof Error)) {
+                const got = (await compareBranch(reader, col.name, new Error('values'))) as { values: Plain[] };
+                if (matchesCString(want, got.values)) {
+                  identical++;
+                  continue;
+                }
+              }
+              problems.push(`${col.name}: ${o.kind}: ${o.message}`);
             }
-            problems.push(`${col.name}: ${o.kind}: ${o.message}`);
+          } finally {
+            await reader.close();
           }
-        } finally {
-          await reader.close();
         }
-      }
-      expect(problems, base).toEqual([]);
-      expect([identical, refused], `${base}: [identical, refused]`).toEqual(TALLY[base] ?? [-1, -1]);
-    });
-  }
-});
+        expect(problems, base).toEqual([]);
+        expect([identical, refused], `${base}: [identical, refused]`).toEqual(TALLY[base] ?? [-1, -1]);
+      });
+    }
+  },
+);
 
 describe.skipIf(!haveShared)('baskets without the offset table their metadata announces', () => {
   it('read through the count branch, equal to the copy written with offsets, in every range', async () => {
@@ -167,7 +185,11 @@ describe.skipIf(!haveShared)('baskets without the offset table their metadata an
 });
 
 describe.skipIf(!haveShared)('sizes from the count branch instead of the offset tables', () => {
-  for (const base of ['uproot-sample-6.20.04-zlib.root', 'uproot-small-evnt-tree-fullsplit.root', 'uproot-small-dy-withoffsets.root']) {
+  for (const base of [
+    'uproot-sample-6.20.04-zlib.root',
+    'uproot-small-evnt-tree-fullsplit.root',
+    'uproot-small-dy-withoffsets.root',
+  ]) {
     it(`${base}: every readable branch reads the same either way`, async () => {
       const file = join(CORPUS, base);
       const a = await openRoot(file, { treeName: base.includes('sample') ? 'sample' : 'tree' });

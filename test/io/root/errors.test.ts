@@ -39,7 +39,11 @@ function corruptCopy(src: string, edit: (b: Buffer) => Buffer): string {
 async function readAllBranches(path: string, treeName: string): Promise<Record<string, Column>> {
   const r = await openRoot(path, { treeName });
   try {
-    return await r.read(r.branches().map((b) => b.name), 0, r.numEntries);
+    return await r.read(
+      r.branches().map((b) => b.name),
+      0,
+      r.numEntries,
+    );
   } finally {
     await r.close();
   }
@@ -70,7 +74,9 @@ describe('opening', () => {
   });
 
   it('an RNTuple is not taken for a TTree', async () => {
-    const e = await caught(openRoot(sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root')));
+    const e = await caught(
+      openRoot(sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root')),
+    );
     expect(e).toBeInstanceOf(TreeNotFoundError);
     expect(e.message).toMatch(/RNTuple, not a TTree/);
   });
@@ -89,7 +95,12 @@ describe('reading', () => {
   it('a missing branch suggests the closest names', async () => {
     const r = await openRoot(RUN2012);
     try {
-      for (const [typo, best] of [['Jet_Pt', 'Jet_pt'], ['nJets', 'nJet'], ['MET_pT', 'MET_pt'], ['Muon_ptt', 'Muon_pt']]) {
+      for (const [typo, best] of [
+        ['Jet_Pt', 'Jet_pt'],
+        ['nJets', 'nJet'],
+        ['MET_pT', 'MET_pt'],
+        ['Muon_ptt', 'Muon_pt'],
+      ]) {
         const e = await caught(r.read(['MET_pt', typo], 0, 10));
         expect(e).toBeInstanceOf(BranchNotFoundError);
         expect(e.message).toContain(`'${typo}'`);
@@ -104,7 +115,13 @@ describe('reading', () => {
   it('bad entry ranges', async () => {
     const r = await openRoot(RUN2012);
     try {
-      for (const [a, b] of [[-1, 5], [0, 10001], [6, 5], [0.5, 3], [0, NaN]]) {
+      for (const [a, b] of [
+        [-1, 5],
+        [0, 10001],
+        [6, 5],
+        [0.5, 3],
+        [0, NaN],
+      ]) {
         const e = await caught(r.read(['MET_pt'], a, b));
         expect(e).toBeInstanceOf(EntryRangeError);
         expect((e as RootError).context).toMatchObject({ tree: 'Events', numEntries: 10000 });
@@ -124,7 +141,15 @@ describe('reading', () => {
     try {
       const e = await caught(r.read(['nJet', 'Jet_pt'], 10, 20));
       expect(e).toBeInstanceOf(CorruptBasketError);
-      expect((e as RootError).context).toMatchObject({ file: path, tree: 'Events', branch: 'Jet_pt', basket: 0, entryStart: 0, entryStop: 10000, seek });
+      expect((e as RootError).context).toMatchObject({
+        file: path,
+        tree: 'Events',
+        branch: 'Jet_pt',
+        basket: 0,
+        entryStart: 0,
+        entryStop: 10000,
+        seek,
+      });
       expect(e.message).toMatch(/zlib/);
       const met = await r.read(['MET_pt'], 0, 10000);
       expect(met.MET_pt).toHaveLength(10000);
@@ -170,7 +195,7 @@ describe('reading', () => {
     }
   });
 
-  it("a damaged entry-offset table in an uncompressed basket", async () => {
+  it('a damaged entry-offset table in an uncompressed basket', async () => {
     const layout = (await jsrootBaskets(HZZ_RAW, 'events')).get('Muon_Px')!;
     const [seek, bytes] = [layout.seeks[0], layout.bytes[0]];
     const path = corruptCopy(HZZ_RAW, (b) => {
@@ -184,36 +209,44 @@ describe('reading', () => {
     expect(e.message).toMatch(/offset/);
   });
 
-  for (const [label, file] of [['zlib', HZZ_ZLIB], ['lz4', HZZ_LZ4]] as const) {
+  for (const [label, file] of [
+    ['zlib', HZZ_ZLIB],
+    ['lz4', HZZ_LZ4],
+  ] as const) {
     it(`any single flipped byte of a compressed ${label} basket is an error or harmless, never wrong data`, async () => {
       const pristine = await readAllBranches(file, 'events');
       const original = readFileSync(file);
       // Only compressed baskets carry a checksum (zlib adler32, LZ4 XXH64); raw ones cannot be checked.
-      const isCompressed = (seek: number, bytes: number): boolean => original.readInt32BE(seek + 6) !== bytes - original.readInt16BE(seek + 14);
+      const isCompressed = (seek: number, bytes: number): boolean =>
+        original.readInt32BE(seek + 6) !== bytes - original.readInt16BE(seek + 14);
       const layout = [...(await jsrootBaskets(file, 'events')).values()]
         .flatMap((l) => l.seeks.map((s, i) => [s, l.bytes[i]] as const))
         .filter(([s, n]) => isCompressed(s, n));
       expect(layout.length).toBeGreaterThan(40);
       await fc.assert(
-        fc.asyncProperty(fc.nat(layout.length - 1), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), async (k, where, mask) => {
-          const [seek, bytes] = layout[k];
-          const pos = seek + Math.floor(where * bytes);
-          const path = join(dir, `flip-${label}.root`);
-          const copy = Buffer.from(original);
-          copy[pos] ^= mask;
-          writeFileSync(path, copy);
-          let got: Record<string, Column>;
-          try {
-            got = await readAllBranches(path, 'events');
-          } catch (e) {
-            expect(e, `flip at ${pos}`).toBeInstanceOf(CorruptBasketError);
-            return;
-          }
-          for (const n of Object.keys(pristine)) expectSameColumn(got[n], pristine[n], `${n} after flip at ${pos}`);
-        }),
+        fc.asyncProperty(
+          fc.nat(layout.length - 1),
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          fc.integer({ min: 1, max: 255 }),
+          async (k, where, mask) => {
+            const [seek, bytes] = layout[k];
+            const pos = seek + Math.floor(where * bytes);
+            const path = join(dir, `flip-${label}.root`);
+            const copy = Buffer.from(original);
+            copy[pos] ^= mask;
+            writeFileSync(path, copy);
+            let got: Record<string, Column>;
+            try {
+              got = await readAllBranches(path, 'events');
+            } catch (e) {
+              expect(e, `flip at ${pos}`).toBeInstanceOf(CorruptBasketError);
+              return;
+            }
+            for (const n of Object.keys(pristine)) expectSameColumn(got[n], pristine[n], `${n} after flip at ${pos}`);
+          },
+        ),
         { numRuns: 60, seed: 20240611 },
       );
     });
   }
 });
-

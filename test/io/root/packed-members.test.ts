@@ -7,7 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { describeBranches, type StreamerLookup } from '../../../src/io/root/branch-meta.ts';
 import { RootReader } from '../../../src/io/root/index.ts';
-import type { JsBranch, JsEmbeddedBasket, JsFile, JsLeaf, JsStreamerElement, JsTree } from '../../../src/io/root/jsroot.ts';
+import type {
+  JsBranch,
+  JsEmbeddedBasket,
+  JsFile,
+  JsLeaf,
+  JsStreamerElement,
+  JsTree,
+} from '../../../src/io/root/jsroot.ts';
 import { columnEvents } from '../../helpers/columns.ts';
 
 const bytes = (n: number, fill: (dv: DataView) => void): Uint8Array => {
@@ -19,7 +26,9 @@ const basket = (nev: number, data: Uint8Array, entryBytes?: number[]): JsEmbedde
   fKeylen: 50,
   fNevBuf: nev,
   fLast: 50 + data.length,
-  ...(entryBytes ? { fEntryOffset: entryBytes.reduce<number[]>((a, x) => [...a, a[a.length - 1] + x], [50]).slice(0, nev) } : {}),
+  ...(entryBytes
+    ? { fEntryOffset: entryBytes.reduce<number[]>((a, x) => [...a, a[a.length - 1] + x], [50]).slice(0, nev) }
+    : {}),
   fBufferRef: { arr: new DataView(data.buffer) },
 });
 
@@ -42,7 +51,17 @@ function float16Bytes(values: number[], nbits: number): Uint8Array {
   return out;
 }
 
-const element = (name: string, type: number, extra: Partial<JsStreamerElement> = {}): JsStreamerElement => ({ fName: name, fTitle: '', fType: type, fTypeName: 'Double32_t', fArrayLength: 0, fXmin: 0, fXmax: 0, fFactor: 0, ...extra });
+const element = (name: string, type: number, extra: Partial<JsStreamerElement> = {}): JsStreamerElement => ({
+  fName: name,
+  fTitle: '',
+  fType: type,
+  fTypeName: 'Double32_t',
+  fArrayLength: 0,
+  fXmin: 0,
+  fXmax: 0,
+  fFactor: 0,
+  ...extra,
+});
 const ELEMENTS: JsStreamerElement[] = [
   element('n', 6),
   element('d32', 9), // Double32_t d32;            float on disk
@@ -53,7 +72,16 @@ const ELEMENTS: JsStreamerElement[] = [
 ];
 const lookup: StreamerLookup = (cls, _v, _c, id) => (cls === 'Ev' ? (ELEMENTS[id] ?? null) : null);
 
-const leafEl = (name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: 'TLeafElement', fName: name, fTitle: name, fLen: 1, fLenType: 0, fIsUnsigned: false, fLeafCount: null, ...extra });
+const leafEl = (name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({
+  _typename: 'TLeafElement',
+  fName: name,
+  fTitle: name,
+  fLen: 1,
+  fLenType: 0,
+  fIsUnsigned: false,
+  fLeafCount: null,
+  ...extra,
+});
 function member(id: number, leaf: JsLeaf, kept: JsEmbeddedBasket, offsets = false): JsBranch {
   const el = ELEMENTS[id];
   return {
@@ -79,14 +107,47 @@ function member(id: number, leaf: JsLeaf, kept: JsEmbeddedBasket, offsets = fals
 
 describe('Double32_t and Float16_t members', () => {
   const nLeaf = leafEl('n');
-  const top: JsBranch = { ...member(0, leafEl('ev'), basket(3, new Uint8Array(0))), fName: 'ev', fID: -2, fStreamerType: -1, fLeaves: { arr: [] }, fBranches: { arr: [] } };
+  const top: JsBranch = {
+    ...member(0, leafEl('ev'), basket(3, new Uint8Array(0))),
+    fName: 'ev',
+    fID: -2,
+    fStreamerType: -1,
+    fLeaves: { arr: [] },
+    fBranches: { arr: [] },
+  };
   const members = [
-    member(0, nLeaf, basket(3, bytes(12, (dv) => [2, 0, 1].forEach((v, i) => dv.setInt32(4 * i, v))))),
-    member(1, leafEl('d32'), basket(3, bytes(12, (dv) => [1.5, -2.25, 1e-3].forEach((v, i) => dv.setFloat32(4 * i, v))))),
-    member(2, leafEl('d32r'), basket(3, bytes(12, (dv) => [0, 6, 16].forEach((v, i) => dv.setUint32(4 * i, v))))),
+    member(
+      0,
+      nLeaf,
+      basket(
+        3,
+        bytes(12, (dv) => [2, 0, 1].forEach((v, i) => dv.setInt32(4 * i, v))),
+      ),
+    ),
+    member(
+      1,
+      leafEl('d32'),
+      basket(
+        3,
+        bytes(12, (dv) => [1.5, -2.25, 1e-3].forEach((v, i) => dv.setFloat32(4 * i, v))),
+      ),
+    ),
+    member(
+      2,
+      leafEl('d32r'),
+      basket(
+        3,
+        bytes(12, (dv) => [0, 6, 16].forEach((v, i) => dv.setUint32(4 * i, v))),
+      ),
+    ),
     member(3, leafEl('f16'), basket(3, float16Bytes([1.5, -1.5, 0.1], 12))),
     member(4, leafEl('f16a', { fLen: 2 }), basket(3, float16Bytes([1, 2, -3, 4, 0.5, -0.25], 12))),
-    member(5, leafEl('d32p', { fLeafCount: nLeaf }), basket(3, new Uint8Array([1, ...[0, 0, 0, 1, 0, 0, 0, 2], 0, 1, 0, 0, 0, 4]), [9, 1, 5]), true),
+    member(
+      5,
+      leafEl('d32p', { fLeafCount: nLeaf }),
+      basket(3, new Uint8Array([1, ...[0, 0, 0, 1, 0, 0, 0, 2], 0, 1, 0, 0, 0, 4]), [9, 1, 5]),
+      true,
+    ),
   ];
   (top.fBranches as { arr: JsBranch[] }).arr = members;
   const tree: JsTree = { _typename: 'TTree', fName: 't', fEntries: 3, fBranches: { arr: [top] } };
@@ -126,7 +187,16 @@ describe('Double32_t and Float16_t members', () => {
 });
 
 describe('TLeafD32 and TLeafF16 leaves (x/d, x/f)', () => {
-  const leaf = (typename: string, name: string, title: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: typename, fName: name, fTitle: title, fLen: 1, fLenType: typename === 'TLeafI' ? 4 : 8, fIsUnsigned: false, fLeafCount: null, ...extra });
+  const leaf = (typename: string, name: string, title: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({
+    _typename: typename,
+    fName: name,
+    fTitle: title,
+    fLen: 1,
+    fLenType: typename === 'TLeafI' ? 4 : 8,
+    fIsUnsigned: false,
+    fLeafCount: null,
+    ...extra,
+  });
   const plain = (name: string, title: string, l: JsLeaf, kept: JsEmbeddedBasket, offsets = false): JsBranch => ({
     _typename: 'TBranch',
     fName: name,
@@ -150,10 +220,24 @@ describe('TLeafD32 and TLeafF16 leaves (x/d, x/f)', () => {
     fBranches: {
       arr: [
         plain('n', 'n/I', nLeaf, basket(3, u32([2, 0, 1]))),
-        plain('a', 'a/d', leaf('TLeafD32', 'a', 'a'), basket(3, bytes(12, (dv) => [1.5, -2.25, 3].forEach((v, i) => dv.setFloat32(4 * i, v))))),
+        plain(
+          'a',
+          'a/d',
+          leaf('TLeafD32', 'a', 'a'),
+          basket(
+            3,
+            bytes(12, (dv) => [1.5, -2.25, 3].forEach((v, i) => dv.setFloat32(4 * i, v))),
+          ),
+        ),
         plain('b', 'b/d[0,4,4]', leaf('TLeafD32', 'b', 'd[0,4,4]'), basket(3, u32([0, 2, 16]))),
         plain('c', 'c/f', leaf('TLeafF16', 'c', 'c'), basket(3, float16Bytes([1.5, -1.5, 0.1], 12))),
-        plain('e', 'e[n]/d[-1,3,4]', leaf('TLeafD32', 'e', 'd[-1,3,4]', { fLeafCount: nLeaf }), basket(3, u32([1, 2, 4]), [8, 0, 4]), true),
+        plain(
+          'e',
+          'e[n]/d[-1,3,4]',
+          leaf('TLeafD32', 'e', 'd[-1,3,4]', { fLeafCount: nLeaf }),
+          basket(3, u32([1, 2, 4]), [8, 0, 4]),
+          true,
+        ),
         plain('g', 'g/d[lo,1,10]', leaf('TLeafD32', 'g', 'd[lo,1,10]'), basket(3, u32([0, 0, 0]))),
       ],
     },
@@ -174,7 +258,12 @@ describe('TLeafD32 and TLeafF16 leaves (x/d, x/f)', () => {
     expect(Array.from(got.b as Float64Array)).toEqual([0, 0.5, 4]);
     expect(Array.from(got.c as Float32Array)).toEqual([1.5, -1.5, (1 + 2458 / 4096) / 16]);
     expect(columnEvents(got.e)).toEqual([[-0.75, -0.5], [], [0]]);
-    expect(reader.branches().find((b) => b.name === 'e')).toEqual({ name: 'e', kind: 'jagged', dtype: 'float64', countBranch: 'n' });
+    expect(reader.branches().find((b) => b.name === 'e')).toEqual({
+      name: 'e',
+      kind: 'jagged',
+      dtype: 'float64',
+      countBranch: 'n',
+    });
   });
 
   it('a range that cannot be parsed is refused, not guessed', () => {

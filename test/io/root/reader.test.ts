@@ -15,7 +15,16 @@ const RUN2012 = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const NANO_DY = sharedPath('data', 'nano_dy.root');
 
 const JET = ['nJet', 'Jet_pt', 'Jet_eta', 'Jet_phi', 'Jet_mass', 'Jet_btag', 'Jet_puId'];
-const MUON = ['nMuon', 'Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'Muon_pfRelIso04_all', 'Muon_tightId'];
+const MUON = [
+  'nMuon',
+  'Muon_pt',
+  'Muon_eta',
+  'Muon_phi',
+  'Muon_mass',
+  'Muon_charge',
+  'Muon_pfRelIso04_all',
+  'Muon_tightId',
+];
 const OTHER = ['MET_pt', 'MET_phi', 'run', 'event', 'HLT_IsoMu24'];
 
 describe('Run2012B_SingleMu_10000.root', () => {
@@ -77,7 +86,10 @@ describe('Run2012B_SingleMu_10000.root', () => {
   it('count-branch offsets agree with the baskets’ own offset tables', async () => {
     const counted = await openRoot(RUN2012, { jaggedOffsets: 'count-branch' });
     try {
-      const jagged = reader.branches().filter((b) => b.kind === 'jagged').map((b) => b.name);
+      const jagged = reader
+        .branches()
+        .filter((b) => b.kind === 'jagged')
+        .map((b) => b.name);
       const a = await reader.read(jagged, 321, 9876);
       const b = await counted.read(jagged, 321, 9876);
       for (const n of jagged) expectSameColumn(b[n], a[n], n);
@@ -104,7 +116,11 @@ describe('Run2012B_SingleMu_10000.root', () => {
       const centre = lo + (bin + 0.5) * width;
       counts.set(centre, (counts.get(centre) ?? 0) + 1);
     }
-    const ref = readFileSync(sharedPath('adl', 'refs', 'query-1.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number) as [number, number]);
+    const ref = readFileSync(sharedPath('adl', 'refs', 'query-1.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number) as [number, number]);
     expect([...counts.entries()].sort((a, b) => a[0] - b[0])).toEqual(ref);
   });
 });
@@ -117,8 +133,13 @@ describe('nano_dy.root (full NanoAOD branch set)', () => {
       expect(infos.length).toBe(1499);
       // jsroot needs count branches configured before the jagged branches that use them.
       const counts = new Set(infos.flatMap((b) => (b.countBranch ? [b.countBranch] : [])));
-      const names = [...infos.filter((b) => counts.has(b.name)), ...infos.filter((b) => !counts.has(b.name))].map((b) => b.name);
-      for (const [a, b] of [[0, 40], [7, 33]] as const) {
+      const names = [...infos.filter((b) => counts.has(b.name)), ...infos.filter((b) => !counts.has(b.name))].map(
+        (b) => b.name,
+      );
+      for (const [a, b] of [
+        [0, 40],
+        [7, 33],
+      ] as const) {
         const want = await jsrootRead(NANO_DY, 'Events', names, a, b);
         const got = await reader.read(names, a, b);
         for (const n of names) expectSameEntries(columnEvents(got[n]), want[n], `${n} [${a}, ${b})`);

@@ -34,7 +34,9 @@ function be(values: number[], type: 'i4' | 'f4'): Uint8Array {
 /** An embedded basket as jsroot presents it: data after the key, offsets counted from the key start. */
 function embedded(nev: number, data: Uint8Array, entryBytes?: number[]): JsEmbeddedBasket {
   const keylen = 60;
-  const offs = entryBytes ? entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev) : undefined;
+  const offs = entryBytes
+    ? entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev)
+    : undefined;
   return {
     fKeylen: keylen,
     fNevBuf: nev,
@@ -49,7 +51,9 @@ function diskBasket(branch: string, nev: number, data: Uint8Array, entryBytes?: 
   const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   const strings = [...str('TBasket'), ...str(branch), ...str('t')];
   const keylen = 26 + strings.length + 2 + 4 + 4 + 4 + 4 + 1;
-  const table = entryBytes ? [nev + 1, ...entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev), 0] : [];
+  const table = entryBytes
+    ? [nev + 1, ...entryBytes.reduce<number[]>((a, b) => [...a, a[a.length - 1] + b], [keylen]).slice(0, nev), 0]
+    : [];
   const objlen = data.length + table.length * 4;
   const out = new Uint8Array(keylen + objlen);
   const dv = new DataView(out.buffer);
@@ -83,7 +87,19 @@ function memorySource(bytes: Uint8Array): ByteSource {
 
 const fakeFile = { fKeys: [], readObject: async () => null, findStreamerInfo: () => null } as unknown as JsFile;
 
-function branch(name: string, title: string, leaves: JsLeaf[], baskets: { entries: number[]; seeks?: number[]; bytes?: number[]; kept: (JsEmbeddedBasket | null)[]; writeBasket: number; offsets?: boolean }): JsBranch {
+function branch(
+  name: string,
+  title: string,
+  leaves: JsLeaf[],
+  baskets: {
+    entries: number[];
+    seeks?: number[];
+    bytes?: number[];
+    kept: (JsEmbeddedBasket | null)[];
+    writeBasket: number;
+    offsets?: boolean;
+  },
+): JsBranch {
   const n = baskets.entries[baskets.entries.length - 1];
   return {
     _typename: 'TBranch',
@@ -116,7 +132,11 @@ describe('baskets kept in the branch object', () => {
     fBranches: {
       arr: [
         // n: three embedded baskets, two of them in slots below fWriteBasket (recovered), one in the last slot.
-        branch('n', 'n/I', [nLeaf], { entries: [0, 2, 4, 5], kept: [embedded(2, be([2, 0], 'i4')), embedded(2, be([1, 3], 'i4')), embedded(1, be([1], 'i4'))], writeBasket: 2 }),
+        branch('n', 'n/I', [nLeaf], {
+          entries: [0, 2, 4, 5],
+          kept: [embedded(2, be([2, 0], 'i4')), embedded(2, be([1, 3], 'i4')), embedded(1, be([1], 'i4'))],
+          writeBasket: 2,
+        }),
         // x: one basket on disk, then two embedded ones.
         branch('x', 'x[n]/F', [leaf('TLeafF', 'x', { fLeafCount: nLeaf })], {
           entries: [0, 2, 4, 5],
@@ -127,10 +147,26 @@ describe('baskets kept in the branch object', () => {
           offsets: true,
         }),
         // y: kept baskets in the slot being filled and one beyond it (entries follow on from fNevBuf).
-        { ...branch('y', 'y/I', [leaf('TLeafI', 'y')], { entries: [0, 2], kept: [embedded(2, be([10, 11], 'i4')), embedded(2, be([12, 13], 'i4')), embedded(1, be([14], 'i4'))], writeBasket: 1 }), fEntries: 5 },
-        branch('m', 'm/I', [mLeaf], { entries: [0, 5], kept: [embedded(5, be([0, 0, 0, 0, 0], 'i4'))], writeBasket: 0 }),
+        {
+          ...branch('y', 'y/I', [leaf('TLeafI', 'y')], {
+            entries: [0, 2],
+            kept: [embedded(2, be([10, 11], 'i4')), embedded(2, be([12, 13], 'i4')), embedded(1, be([14], 'i4'))],
+            writeBasket: 1,
+          }),
+          fEntries: 5,
+        },
+        branch('m', 'm/I', [mLeaf], {
+          entries: [0, 5],
+          kept: [embedded(5, be([0, 0, 0, 0, 0], 'i4'))],
+          writeBasket: 0,
+        }),
         // z: a jagged branch whose counter is 0 everywhere: its embedded basket has no data bytes at all.
-        branch('z', 'z[m]/F', [leaf('TLeafF', 'z', { fLeafCount: mLeaf })], { entries: [0, 5], kept: [embedded(5, new Uint8Array(0))], writeBasket: 0, offsets: true }),
+        branch('z', 'z[m]/F', [leaf('TLeafF', 'z', { fLeafCount: mLeaf })], {
+          entries: [0, 5],
+          kept: [embedded(5, new Uint8Array(0))],
+          writeBasket: 0,
+          offsets: true,
+        }),
       ],
     },
   };
@@ -162,9 +198,21 @@ describe('repeated branch names', () => {
     fEntries: 2,
     fBranches: {
       arr: [
-        branch('a', 'a/I', [leaf('TLeafI', 'a')], { entries: [0, 2], kept: [embedded(2, be([1, 2], 'i4'))], writeBasket: 0 }),
-        branch('a', 'a/I', [leaf('TLeafI', 'a')], { entries: [0, 2], kept: [embedded(2, be([7, 8], 'i4'))], writeBasket: 0 }),
-        branch('b', 'b/I', [leaf('TLeafI', 'b')], { entries: [0, 2], kept: [embedded(2, be([5, 6], 'i4'))], writeBasket: 0 }),
+        branch('a', 'a/I', [leaf('TLeafI', 'a')], {
+          entries: [0, 2],
+          kept: [embedded(2, be([1, 2], 'i4'))],
+          writeBasket: 0,
+        }),
+        branch('a', 'a/I', [leaf('TLeafI', 'a')], {
+          entries: [0, 2],
+          kept: [embedded(2, be([7, 8], 'i4'))],
+          writeBasket: 0,
+        }),
+        branch('b', 'b/I', [leaf('TLeafI', 'b')], {
+          entries: [0, 2],
+          kept: [embedded(2, be([5, 6], 'i4'))],
+          writeBasket: 0,
+        }),
       ],
     },
   };
@@ -193,7 +241,9 @@ describe('leaves without streamer information', () => {
     _typename: 'TTree',
     fName: 't',
     fEntries: 2,
-    fBranches: { arr: [branch('x', 'x[n]/F', [bare], { entries: [0, 2], kept: [embedded(2, be([1, 2], 'f4'))], writeBasket: 0 })] },
+    fBranches: {
+      arr: [branch('x', 'x[n]/F', [bare], { entries: [0, 2], kept: [embedded(2, be([1, 2], 'f4'))], writeBasket: 0 })],
+    },
   };
   it('are refused with MissingStreamerError (an UnsupportedBranchError), not read as scalars', async () => {
     const reader = new RootReader(memorySource(new Uint8Array(10)), fakeFile, 't', 2, describeBranches(tree), 'basket');

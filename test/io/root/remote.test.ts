@@ -26,7 +26,10 @@ describe('reading ROOT over HTTP', () => {
   ] as const) {
     it(`${file.split('/').pop()} gives the same columns as the local file`, async () => {
       const local = await openRoot(file, { treeName: tree });
-      const remote = await openRoot(`${server.url}/data/${file.split('/').pop()}`, { treeName: tree, http: FAST_RETRY });
+      const remote = await openRoot(`${server.url}/data/${file.split('/').pop()}`, {
+        treeName: tree,
+        http: FAST_RETRY,
+      });
       try {
         expect(remote.numEntries).toBe(local.numEntries);
         expect(remote.boundaries()).toEqual(local.boundaries());
@@ -101,7 +104,12 @@ describe('reading ROOT over HTTP', () => {
       expect(e).toBeInstanceOf(BasketReadError);
       expect(e.message).toContain(url);
       expect(e.message).toMatch(/ECONNREFUSED/);
-      expect((e as RootError).context).toMatchObject({ tree: 'Events', branches: ['Jet_pt'], entryStart: 0, entryStop: 100 });
+      expect((e as RootError).context).toMatchObject({
+        tree: 'Events',
+        branches: ['Jet_pt'],
+        entryStart: 0,
+        entryStop: 100,
+      });
     } finally {
       await remote.close();
     }

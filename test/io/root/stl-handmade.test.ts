@@ -34,7 +34,13 @@ function vectorBranch(name: string, className: string, entries: number[][], with
     offs.push(p);
     p += e.length;
   }
-  const kept: JsEmbeddedBasket = { fKeylen: 40, fNevBuf: entries.length, fLast: 40 + data.length, ...(withOffsets ? { fEntryOffset: offs } : {}), fBufferRef: { arr: new DataView(data.buffer) } };
+  const kept: JsEmbeddedBasket = {
+    fKeylen: 40,
+    fNevBuf: entries.length,
+    fLast: 40 + data.length,
+    ...(withOffsets ? { fEntryOffset: offs } : {}),
+    fBufferRef: { arr: new DataView(data.buffer) },
+  };
   return {
     _typename: 'TBranchElement',
     fName: name,
@@ -42,7 +48,19 @@ function vectorBranch(name: string, className: string, entries: number[][], with
     fEntries: entries.length,
     fEntryOffsetLen: 40,
     fWriteBasket: 0,
-    fLeaves: { arr: [{ _typename: 'TLeafElement', fName: name, fTitle: name, fLen: 1, fLenType: 0, fIsUnsigned: false, fLeafCount: null }] },
+    fLeaves: {
+      arr: [
+        {
+          _typename: 'TLeafElement',
+          fName: name,
+          fTitle: name,
+          fLen: 1,
+          fLenType: 0,
+          fIsUnsigned: false,
+          fLeafCount: null,
+        },
+      ],
+    },
     fBranches: { arr: [] },
     fBaskets: { arr: [kept] },
     fBasketBytes: [0],
@@ -77,7 +95,10 @@ describe('std::vector branches, hand-built', () => {
 
   for (const withOffsets of [true, false]) {
     it(`vector<bool> and vector<vector<float> > ${withOffsets ? 'with' : 'without'} an entry-offset table`, async () => {
-      const reader = readerOf(vectorBranch('flags', 'vector<bool>', bools, withOffsets), vectorBranch('vv', 'std::vector<std::vector<float> >', vv, withOffsets));
+      const reader = readerOf(
+        vectorBranch('flags', 'vector<bool>', bools, withOffsets),
+        vectorBranch('vv', 'std::vector<std::vector<float> >', vv, withOffsets),
+      );
       expect(reader.branches()).toEqual([
         { name: 'flags', kind: 'jagged', dtype: 'bool' },
         { name: 'vv', kind: 'jagged2', dtype: 'float32' },
@@ -90,7 +111,9 @@ describe('std::vector branches, hand-built', () => {
   }
 
   it('member-wise streamed collections are refused with UnsupportedBranchError', async () => {
-    const reader = readerOf(vectorBranch('mw', 'vector<int>', [vectorEntry(0, [], 9 | 0x4000), vectorEntry(0, []), vectorEntry(0, [])], true));
+    const reader = readerOf(
+      vectorBranch('mw', 'vector<int>', [vectorEntry(0, [], 9 | 0x4000), vectorEntry(0, []), vectorEntry(0, [])], true),
+    );
     const e = await caught(reader.read(['mw'], 0, 3));
     expect(e).toBeInstanceOf(UnsupportedBranchError);
     expect(e.message).toMatch(/member-wise/);
@@ -104,7 +127,10 @@ describe('std::vector branches, hand-built', () => {
   });
 
   it('maps, sets and vectors of strings or objects stay refused, naming the type', async () => {
-    const reader = readerOf(vectorBranch('m', 'map<int,short>', [], false), vectorBranch('o', 'vector<MyHit>', [], false));
+    const reader = readerOf(
+      vectorBranch('m', 'map<int,short>', [], false),
+      vectorBranch('o', 'vector<MyHit>', [], false),
+    );
     expect(reader.branches()).toEqual([]);
     expect((await caught(reader.read(['m'], 0, 0))).message).toMatch(/map<int,short>/);
     expect((await caught(reader.read(['o'], 0, 0))).message).toMatch(/vector<MyHit>/);

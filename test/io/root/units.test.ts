@@ -41,7 +41,13 @@ describe('LZ4 block decoder', () => {
 
 describe('XXH64', () => {
   const M = (1n << 64n) - 1n;
-  const [P1, P2, P3, P4, P5] = [0x9e3779b185ebca87n, 0xc2b2ae3d27d4eb4fn, 0x165667b19e3779f9n, 0x85ebca77c2b2ae63n, 0x27d4eb2f165667c5n];
+  const [P1, P2, P3, P4, P5] = [
+    0x9e3779b185ebca87n,
+    0xc2b2ae3d27d4eb4fn,
+    0x165667b19e3779f9n,
+    0x85ebca77c2b2ae63n,
+    0x27d4eb2f165667c5n,
+  ];
   const rotl = (x: bigint, r: bigint): bigint => ((x << r) | (x >> (64n - r))) & M;
   const round = (acc: bigint, x: bigint): bigint => (rotl((acc + x * P2) & M, 31n) * P1) & M;
   function reference(d: Uint8Array): bigint {
@@ -50,9 +56,10 @@ describe('XXH64', () => {
     let h: bigint;
     if (d.length >= 32) {
       const v = [(P1 + P2) & M, P2, 0n, -P1 & M];
-      for (; p + 32 <= d.length; p += 32) for (let i = 0; i < 4; i++) v[i] = round(v[i], dv.getBigUint64(p + 8 * i, true));
+      for (; p + 32 <= d.length; p += 32)
+        for (let i = 0; i < 4; i++) v[i] = round(v[i], dv.getBigUint64(p + 8 * i, true));
       h = (rotl(v[0], 1n) + rotl(v[1], 7n) + rotl(v[2], 12n) + rotl(v[3], 18n)) & M;
-      for (const x of v) h = (((h ^ round(0n, x)) * P1) + P4) & M;
+      for (const x of v) h = ((h ^ round(0n, x)) * P1 + P4) & M;
     } else h = P5;
     h = (h + BigInt(d.length)) & M;
     for (; p + 8 <= d.length; p += 8) h = (rotl(h ^ round(0n, dv.getBigUint64(p, true)), 27n) * P1 + P4) & M;
@@ -71,13 +78,34 @@ describe('XXH64', () => {
     expect(asBig(xxh64(new Uint8Array(0))).toString(16)).toBe('ef46db3751d8e999');
   });
   it('agrees with the BigInt transcription on random inputs of every tail length', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (d) => asBig(xxh64(d)) === reference(d)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (d) => asBig(xxh64(d)) === reference(d)),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('branch classification', () => {
-  const sizes: Record<string, number> = { TLeafO: 1, TLeafB: 1, TLeafS: 2, TLeafI: 4, TLeafL: 8, TLeafF: 4, TLeafD: 8, TLeafC: 1 };
-  const leaf = (typename: string, name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({ _typename: typename, fName: name, fTitle: name, fLen: 1, fLenType: sizes[typename] ?? 0, fIsUnsigned: false, fLeafCount: null, ...extra });
+  const sizes: Record<string, number> = {
+    TLeafO: 1,
+    TLeafB: 1,
+    TLeafS: 2,
+    TLeafI: 4,
+    TLeafL: 8,
+    TLeafF: 4,
+    TLeafD: 8,
+    TLeafC: 1,
+  };
+  const leaf = (typename: string, name: string, extra: Partial<JsLeaf> = {}): JsLeaf => ({
+    _typename: typename,
+    fName: name,
+    fTitle: name,
+    fLen: 1,
+    fLenType: sizes[typename] ?? 0,
+    fIsUnsigned: false,
+    fLeafCount: null,
+    ...extra,
+  });
   const branch = (name: string, title: string, leaves: JsLeaf[], typename = 'TBranch'): JsBranch => ({
     _typename: typename,
     fName: name,
@@ -104,7 +132,13 @@ describe('branch classification', () => {
         branch('u', 'u/s', [leaf('TLeafS', 'u', { fIsUnsigned: true })]),
         branch('s', 's/C', [leaf('TLeafC', 's')]),
         branch('xy', 'x/F:y/F', [leaf('TLeafF', 'x'), leaf('TLeafF', 'y')]),
-        { ...branch('obj', 'obj', [leaf('TLeafElement', 'obj')], 'TBranchElement'), fClassName: 'MyClass', fID: -1, fType: 0, fStreamerType: -1 },
+        {
+          ...branch('obj', 'obj', [leaf('TLeafElement', 'obj')], 'TBranchElement'),
+          fClassName: 'MyClass',
+          fID: -1,
+          fType: 0,
+          fStreamerType: -1,
+        },
         branch('m', 'm[n][2]/F', [leaf('TLeafF', 'm', { fLeafCount: n, fLen: 2 })]),
       ],
     },
@@ -136,15 +170,30 @@ describe('branch classification', () => {
 
 describe('container type names', () => {
   it('vectors, sets, lists and RVecs of numbers, one or two levels deep', () => {
-    expect(containerLayout('vector<float>')).toEqual({ layout: { kind: 'vector', itemSize: 4 }, dtype: 'float32', depth: 1 });
+    expect(containerLayout('vector<float>')).toEqual({
+      layout: { kind: 'vector', itemSize: 4 },
+      dtype: 'float32',
+      depth: 1,
+    });
     expect(containerLayout('std::vector<unsigned long long>')).toMatchObject({ dtype: 'uint64', depth: 1 });
-    expect(containerLayout('vector<vector<double> >')).toEqual({ layout: { kind: 'vector2', itemSize: 8 }, dtype: 'float64', depth: 2 });
+    expect(containerLayout('vector<vector<double> >')).toEqual({
+      layout: { kind: 'vector2', itemSize: 8 },
+      dtype: 'float64',
+      depth: 2,
+    });
     expect(containerLayout('set<int>')).toMatchObject({ dtype: 'int32', depth: 1 });
     expect(containerLayout('ROOT::VecOps::RVec<bool>')).toMatchObject({ dtype: 'bool', depth: 1 });
     expect(containerLayout('vector<set<short> >')).toMatchObject({ dtype: 'int16', depth: 2 });
   });
   it('anything else is not a container the reader decodes', () => {
-    for (const t of ['vector<string>', 'map<int,short>', 'vector<Double32_t>', 'vector<vector<vector<int> > >', 'vector<MyHit>', 'TClonesArray']) {
+    for (const t of [
+      'vector<string>',
+      'map<int,short>',
+      'vector<Double32_t>',
+      'vector<vector<vector<int> > >',
+      'vector<MyHit>',
+      'TClonesArray',
+    ]) {
       expect(containerLayout(t), t).toBeUndefined();
     }
   });

@@ -40,17 +40,30 @@ export interface BlockCliOptions {
 }
 
 /** Block settings with the provider checked (`sbatch` present, partition known); undefined without --provider. */
-export async function blockOptions(o: BlockCliOptions, cacheDir: string): Promise<Omit<BlockOptions, 'workerCommand'> | undefined> {
+export async function blockOptions(
+  o: BlockCliOptions,
+  cacheDir: string,
+): Promise<Omit<BlockOptions, 'workerCommand'> | undefined> {
   const slurmOnly = (['partition', 'account', 'walltime', 'sbatchOption'] as const).filter((k) => o[k] !== undefined);
   if (o.provider !== 'slurm' && slurmOnly.length) {
-    throw new RistrettoError(`--${slurmOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`, { endpoint: o.name });
+    throw new RistrettoError(
+      `--${slurmOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --provider slurm`,
+      { endpoint: o.name },
+    );
   }
   if (o.provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(o.provider)) {
-    throw new RistrettoError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${String(o.provider).slice(0, 100)}"`, { endpoint: o.name });
+    throw new RistrettoError(
+      `--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${String(o.provider).slice(0, 100)}"`,
+      { endpoint: o.name },
+    );
   }
   if (!o.provider) return undefined;
-  if (!(o.idleTimeout >= 0)) throw new RistrettoError(`--idle-timeout must be a number of seconds >= 0, got ${o.idleTimeout}`);
-  if (o.minBlocks > o.maxBlocks) throw new RistrettoError(`--min-blocks (${o.minBlocks}) exceeds --max-blocks (${o.maxBlocks})`, { endpoint: o.name });
+  if (!(o.idleTimeout >= 0))
+    throw new RistrettoError(`--idle-timeout must be a number of seconds >= 0, got ${o.idleTimeout}`);
+  if (o.minBlocks > o.maxBlocks)
+    throw new RistrettoError(`--min-blocks (${o.minBlocks}) exceeds --max-blocks (${o.maxBlocks})`, {
+      endpoint: o.name,
+    });
   let provider;
   if (o.provider === 'slurm') {
     const { SlurmProvider } = await import('./slurm.ts');
