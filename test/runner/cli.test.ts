@@ -81,7 +81,14 @@ describe('run-analysis CLI', () => {
     expect(existsSync(ckpt)).toBe(false); // removed once the run completes
 
     const files = await listFiles(join(dir, 'full'));
-    expect(files).toEqual(['accumulator.json', 'met.json', 'metrics.json', 'muon/pt.json', 'muon/ptWeighted.json']);
+    expect(files).toEqual([
+      'accumulator.json',
+      'datasets.meta.json',
+      'met.json',
+      'metrics.json',
+      'muon/pt.json',
+      'muon/ptWeighted.json',
+    ]);
     expect(await listFiles(out)).toEqual(files);
     for (const f of files.filter((x) => x !== 'metrics.json')) {
       expect(await readFile(join(out, f), 'utf8'), f).toBe(await readFile(join(dir, 'full', f), 'utf8'));

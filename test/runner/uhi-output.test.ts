@@ -84,7 +84,7 @@ describe('run-analysis UHI output', () => {
         (f) =>
           f.endsWith('.json') &&
           !f.endsWith('.root.json') &&
-          !['metrics.json', 'accumulator.json'].includes(f) &&
+          !['metrics.json', 'accumulator.json', 'datasets.meta.json'].includes(f) &&
           !f.includes('checkpoint') &&
           !f.includes('cache'),
       );
