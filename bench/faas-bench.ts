@@ -12,16 +12,13 @@
 // Throughput rows also report CPU time per task (µs) of the service process and of each endpoint's
 // process tree (agent + workers), from /proc: far less noisy than wall-clock on a loaded machine.
 // Goals from the issue: >= 10,000 no-op tasks/s batched, p50 <= 2 ms, weak-scaling efficiency >= 95%.
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
+import { startFaas, waitLine } from './faas-procs.ts';
 
-const repo = resolve(fileURLToPath(import.meta.url), '../..');
-const cli = join(repo, 'bin', 'ristretto.mjs');
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const argNum = (name: string, dflt: number) => {
@@ -37,31 +34,9 @@ const onlyArg = argv.indexOf('--only');
 const only = new Set(onlyArg >= 0 ? argv[onlyArg + 1].split(',') : ['latency', 'throughput', 'scaling']);
 
 const children: ChildProcess[] = [];
+const runCli = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(children, args, env, 'inherit');
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-bench-'));
 const db = join(dir, 'faas.db');
-
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(p);
-  return p;
-}
-
-function waitLine(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((res, rej) => {
-    const rl = createInterface({ input: p.stdout! });
-    rl.on('line', (l) => {
-      const m = re.exec(l);
-      if (m) {
-        rl.close();
-        res(m);
-      }
-    });
-    p.once('exit', (code) => rej(new Error(`process exited (${code}) before printing ${re}`)));
-  });
-}
 
 async function startEndpoint(
   url: string,

@@ -8,41 +8,18 @@
  *
  * "submit → start" is the service's submitted_at to the worker's started_at for one trivial task.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
+import { startFaas, waitLine } from './faas-procs.ts';
 
-const repo = resolve(import.meta.dirname, '..');
-const cli = join(repo, 'bin', 'ristretto.mjs');
 const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 5) || 5;
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-bench-'));
 const procs: ChildProcess[] = [];
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(p);
-  return p;
-}
-
-function line(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((res, rej) => {
-    const rl = createInterface({ input: p.stdout! });
-    rl.on('line', (l) => {
-      const m = re.exec(l);
-      if (m) {
-        rl.close();
-        res(m);
-      }
-    });
-    p.once('exit', (c) => rej(new Error(`exited with ${c} before ${re}`)));
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(procs, args, env);
+const line = waitLine;
 
 const jobs = (name: string) =>
   execFileSync('squeue', ['-h', '--name', `ristretto-${name}`, '-o', '%i'], { encoding: 'utf8' }).trim();

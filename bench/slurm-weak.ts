@@ -13,15 +13,13 @@
  * On a one-node test cluster Slurm runs at most as many 1-CPU blocks as the node has CPUs; blocks
  * beyond that stay pending (reported as such), which is what a full cluster does too.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
+import { startFaas, waitLine } from './faas-procs.ts';
 
-const repo = resolve(import.meta.dirname, '..');
-const cli = join(repo, 'bin', 'ristretto.mjs');
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
@@ -32,29 +30,8 @@ const taskMs = Number(arg('task-ms', '1000'));
 const sizes = arg('blocks', '1,2,4').split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-weak-'));
 const procs: ChildProcess[] = [];
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(p);
-  return p;
-}
-
-function line(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((res, rej) => {
-    const rl = createInterface({ input: p.stdout! });
-    rl.on('line', (l) => {
-      const m = re.exec(l);
-      if (m) {
-        rl.close();
-        res(m);
-      }
-    });
-    p.once('exit', (c) => rej(new Error(`exited with ${c} before ${re}`)));
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(procs, args, env);
+const line = waitLine;
 
 /** Jobs of an endpoint: id → state (PENDING, RUNNING, ...). */
 function jobs(name: string): Map<string, string> {
