@@ -54,7 +54,6 @@ interface RunRecord extends Cell {
     chunks: number;
     faas?: {
       tailRetries: number;
-      steals: number;
       lateBound: number;
       duplicatesDiscarded: number;
       duplicatesCancelled: number;
@@ -260,7 +259,6 @@ for (const cell of cells(cfg)) {
                 ? {
                     faas: {
                       tailRetries: f.tailRetries,
-                      steals: f.steals,
                       lateBound: f.lateBound,
                       duplicatesDiscarded: f.duplicatesDiscarded,
                       duplicatesCancelled: f.duplicatesCancelled,

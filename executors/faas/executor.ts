@@ -56,11 +56,6 @@ export type { FaasExecutorOptions } from './options.ts';
 export interface FaasStats {
   /** Tail copies the service started for our stragglers (each on an alternate with an idle slot). */
   tailRetries: number;
-  /**
-   * Always 0: the executor no longer copies chunks queued ahead at a busy endpoint; the service has the
-   * agent give them back for an idle one (recalls). Kept while metrics readers still show it.
-   */
-  steals: number;
   /** Results of losing copies that arrived after the winner and were dropped unmerged. */
   duplicatesDiscarded: number;
   /** Losing runs of a chunk (the original or a tail copy) cancelled by the service or by us. */
@@ -134,7 +129,6 @@ export class FaasExecutor extends BaseExecutor {
   readonly concurrency: number;
   readonly faas: FaasStats = {
     tailRetries: 0,
-    steals: 0,
     duplicatesDiscarded: 0,
     duplicatesCancelled: 0,
     moved: 0,

@@ -96,7 +96,6 @@ export function faasSummary(executor: FaasExecutor): string {
     `${count(f.duplicatesDiscarded)} late duplicates discarded`,
     `${count(f.moved)} chunks moved`,
   ];
-  if (f.steals) parts.push(`${count(f.steals)} queued chunks stolen by idle endpoints`);
   if (f.stagedResults) parts.push(`${count(f.stagedResults)} results staged out`);
   return ['faas endpoints:', ...endpointLines(executor.progress()), `  ${parts.join(', ')}`].join('\n');
 }

@@ -42,18 +42,17 @@ describe('per-endpoint rows', () => {
   it('chunks waiting for an endpoint: not done and in flight nowhere, while the run goes on', () => {
     const source = {
       progress: () => [ep('a', { running: 2 }), ep('b', { running: 1 })],
-      faas: { tailRetries: 1, steals: 0, note: 'x' },
+      faas: { tailRetries: 1, note: 'x' },
     };
     expect(endpointProgress(source, { state: 'running', total: 10, done: 4 })).toEqual({
       endpoints: [
         expect.objectContaining({ name: 'a', running: 2 }),
         expect.objectContaining({ name: 'b', running: 1 }),
       ],
-      faas: { waitingForEndpoint: 3, tailRetries: 1, steals: 0 },
+      faas: { waitingForEndpoint: 3, tailRetries: 1 },
     });
     expect(endpointProgress(source, { state: 'done', total: 10, done: 10 }).faas).toEqual({
       tailRetries: 1,
-      steals: 0,
     });
   });
 
