@@ -20,6 +20,11 @@ registerInitCommand(program);
 registerFitCommands(program);
 registerViewCommand(program);
 registerDrawCommand(program);
+// `ristretto fit scan --json | head`: a reader that closes the pipe ends the command quietly, for every subcommand.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

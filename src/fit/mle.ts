@@ -26,7 +26,7 @@ export type FitOptimizer = 'lbfgsb' | 'slsqp' | 'slsqp-fd';
 /** The optimizer of fits, hypotests and limits when none is given: pyhf's numbers. */
 export const DEFAULT_OPTIMIZER: FitOptimizer = 'slsqp-fd';
 
-/** The optimizer of scans when none is given: pyhf's algorithm, ~5× faster than 'slsqp-fd'. */
+/** The optimizer of scans when none is given: pyhf's algorithm, ~4× faster than 'slsqp-fd'. */
 export const DEFAULT_SCAN_OPTIMIZER: FitOptimizer = 'slsqp';
 
 /** Every optimizer name (for CLI checks and messages). */

@@ -645,11 +645,6 @@ export function registerLsCommand(program: Command): void {
     .option('--json', 'print the listing as JSON (sizes in bytes)')
     .action(async (file: string, o: { tree?: string; treename?: string; json?: boolean }) => {
       const tree = o.tree ?? o.treename;
-      // `ristretto ls f.root | head`: a closed pipe ends the listing quietly
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE') process.exit(0);
-        throw e;
-      });
       let report: LsReport;
       try {
         report = await inspectFile(file, tree ? { tree } : {});
