@@ -26,7 +26,7 @@ function firstLineThenClose(args: string[]): Promise<{ code: number | null; line
       if (out.includes('\n')) p.stdout.destroy();
     });
     p.on('error', rej);
-    p.on('close', (code) => res({ code, line: out.split('\n')[0]!, err }));
+    p.on('close', (code) => res({ code, line: out.split('\n')[0], err }));
   });
 }
 
