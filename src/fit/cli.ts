@@ -301,10 +301,12 @@ export function registerFitCommands(program: Command): void {
           ...summary.failed.map((r) => ({ name: r.name, error: r.ok ? '' : r.error })),
         ];
         let plotFile: string | undefined;
+        let noPlot: string | undefined;
         if (o.out && o.plot !== 'none')
           plotFile = await writeScanPlot(summary.results, o.out, o.plot as 'svg' | 'png', {
             poiTest: o.poiTest,
             labels: o.labels?.split(',').map((x) => x.trim()),
+            onSkipped: (reason) => (noPlot = reason),
           });
         const s = {
           patches: patches.length + errors.length,
@@ -314,11 +316,12 @@ export function registerFitCommands(program: Command): void {
           seconds: summary.seconds,
           results: summary.file ?? null,
           plot: plotFile ?? null,
+          ...(noPlot ? { noPlot } : {}),
         };
         if (o.json) return out(JSON.stringify({ summary: s, failures: failed }));
         for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
         out(
-          `${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}`,
+          `${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}${noPlot ? `; no plot: ${noPlot}` : ''}`,
         );
       }),
     );

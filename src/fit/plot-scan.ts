@@ -23,6 +23,8 @@ export interface ScanPlotOptions {
   poiTest?: number;
   width?: number;
   height?: number;
+  /** Called with the reason when {@link writeScanPlot} writes no plot (too few usable points). */
+  onSkipped?: (reason: string) => void;
 }
 
 type Ok = Extract<ScanRecord, { ok: true }>;
@@ -321,7 +323,10 @@ export async function writeScanPlot(
   try {
     text = scanPlotSVG(results, opts);
   } catch (e) {
-    if (e instanceof ScanError) return undefined;
+    if (e instanceof ScanError) {
+      opts.onSkipped?.(e.message);
+      return undefined;
+    }
     throw e;
   }
   mkdirSync(dir, { recursive: true });

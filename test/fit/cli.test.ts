@@ -127,7 +127,7 @@ describe('ristretto fit', () => {
     }
   });
 
-  it('scan --out writes results.json and a plot, and lists failed patches', async () => {
+  it('scan --out writes results.json, and says why one point gives no plot', async () => {
     const out = join(dir, 'cli-scan');
     const { out: text, code } = await run([
       'fit',
@@ -158,6 +158,8 @@ describe('ristretto fit', () => {
     expect(ok.out).toMatch(/\[1\/1\] patch_channel1_signal_syst1: CLs [\d.e-]+ \(expected [\d.e-]+\), ETA 0 s/);
     expect(ok.out).toMatch(/1 patches, 1 tested, 0 resumed, 0 failed, .*results in .*results\.json/);
     expect(existsSync(join(out, 'results.json'))).toBe(true);
+    expect(ok.out).toMatch(/; no plot: .*needs at least 2/);
+    expect(existsSync(join(out, 'scan.svg'))).toBe(false);
   });
 
   it('parses --interp and refuses unknown codes', () => {
