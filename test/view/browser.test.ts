@@ -49,14 +49,16 @@ async function startRun(
   name: string,
   extra: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ proc: ChildProcess; url: string; gate: string; log: () => string }> {
+): Promise<{ proc: ChildProcess; url: string; gate: string; waiting: string; log: () => string }> {
   const gate = join(dir, `${name}.go`);
+  const waiting = join(dir, `${name}-waiting`);
+  await mkdir(waiting, { recursive: true });
   const ds = join(dir, `${name}.json`);
   await writeFile(
     ds,
     JSON.stringify({
       SingleMu: { files: { [ROOT_FILE()]: 'Events' }, metadata: { isData: true } },
-      MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { gate, sleepMs: 100 } },
+      MC: { files: { [ROOT_FILE()]: 'Events' }, metadata: { gate, waiting, sleepMs: 100 } },
     }),
   );
   const args = [
@@ -83,7 +85,7 @@ async function startRun(
     });
     proc.once('exit', (code) => reject(new Error(`run-analysis exited with ${code} before serving:\n${log}`)));
   });
-  return { proc, url, gate, log: () => log };
+  return { proc, url, gate, waiting, log: () => log };
 }
 
 async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
@@ -227,15 +229,21 @@ suite('live view in a browser', () => {
         'tail copies',
         'failures',
       ]);
-      // SingleMu's 4 chunks are merged; MC's wait at the gate, so whatever site-a runs now is an MC
-      // chunk that cannot finish: kill its worker process (the endpoint agent forks a new one)
-      await page
-        .waitForFunction(
-          () => /^SingleMu\s*4\/4/.test(document.querySelector('#datasets tbody tr')?.textContent ?? ''),
-          null,
-          { timeout: 180_000 },
-        )
-        .catch(fail);
+      // Kill site-a's worker while it holds an MC chunk at the gate (the chunk cannot finish; the
+      // endpoint agent forks a new worker). Which chunks run first is the service's choice: with one
+      // worker per endpoint a held MC chunk may start before a SingleMu chunk, so the test waits for
+      // the worker's own "held here" file rather than for SingleMu to be merged.
+      let worker = 0;
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const pid = workerOf(cluster.endpoints.get('site-a')!.pid!);
+        if (existsSync(join(run.waiting, String(pid)))) {
+          worker = pid;
+          break;
+        }
+        if (Date.now() > deadline) fail(new Error(`site-a's worker (pid ${pid}) never held an MC chunk at the gate`));
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await page
         .waitForFunction(
           () =>
@@ -248,7 +256,6 @@ suite('live view in a browser', () => {
           { timeout: 120_000 },
         )
         .catch(fail);
-      const worker = workerOf(cluster.endpoints.get('site-a')!.pid!);
       process.kill(worker, 'SIGKILL');
       // the page shows the retry on site-a while the run still waits at the gate
       await page
