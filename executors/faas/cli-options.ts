@@ -169,9 +169,9 @@ export async function withFaasExecutor<R extends { metrics: RunMetrics }>(
     const stray = FAAS_ONLY.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag);
     if (stray.length)
       throw new FaasOptionError(
-        `${stray.join(', ')} only apply to --executor faas`,
+        `${stray.join(', ')} ${stray.length === 1 ? 'applies' : 'apply'} only to --executor faas`,
         { options: stray },
-        'add --executor faas, or drop them',
+        `add --executor faas, or drop ${stray.length === 1 ? 'it' : 'them'}`,
       );
     return run({});
   }

@@ -287,7 +287,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stderr.write(`run-analysis: ${describeError(e)}\n`);
     if (e instanceof RunInterruptedError) return 130;
     if (debug) process.stderr.write(`${stackOf(e)}\n`);
-    else if (!/--debug/.test(describeError(e))) process.stderr.write('(rerun with --debug for the stack trace)\n');
+    // A RistrettoError says what to do itself; only an unexpected error needs its stack to be reported.
+    else if (!(e instanceof RistrettoError)) process.stderr.write('(rerun with --debug for the stack trace)\n');
     return 1;
   }
 }

@@ -149,7 +149,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
       const msg = r.error instanceof Error ? r.error.message : String(r.error);
       if (!opts.skipBadFiles) {
         throw new PreprocessError(
-          `cannot open ${j.path} (dataset ${j.dataset}, tree ${treeLabel(j)}): ${msg}`,
+          `cannot open ${j.path} (dataset ${j.dataset}, ${j.tree === undefined ? 'default tree' : `tree ${j.tree}`}): ${msg}`,
           { dataset: j.dataset, file: j.path, tree: j.tree },
           'fix or remove the file, or pass --skipbadfiles to leave unreadable files out (they are listed in the summary)',
           { cause: r.error },

@@ -368,7 +368,7 @@ describe('FaaS executor', () => {
       { finish() {} },
       async () => ({ metrics: {} as never }),
     ).catch((e: unknown) => e);
-    expect((refused as Error).message).toMatch(/--service only apply to --executor faas/);
+    expect((refused as Error).message).toMatch(/--service applies only to --executor faas/);
   });
 
   it("maps client paths to each endpoint's mount, longest prefix first", () => {
