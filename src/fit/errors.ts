@@ -15,20 +15,45 @@ export class WorkspaceError extends RistrettoError {
   }
 }
 
-/** A JSON Patch operation that cannot be applied (missing path, failed `test`, bad index...). */
+/** Where a patch came from, for its errors. */
+export interface PatchOrigin {
+  /** The patch's name (e.g. `sbottom_1300_850_60`). */
+  name?: string;
+  /** The file holding it: a patch file, or a pyhf patch set. */
+  file?: string;
+  /** JSON pointer of the patch's operation list inside `file` (`''` for a patch file, `/patches/3/patch` in a patch set). */
+  pointer?: string;
+}
+
+/**
+ * A JSON Patch operation that cannot be applied (missing path, failed `test`, bad index...). The
+ * message names the patch, its file and the failing operation's place in that file, then the
+ * workspace path it targets: `patch sbottom_1 (RegionA/patch.sbottom_1.json at /0): operation 0 at
+ * /channels/9/samples/-: index 9 is out of range (array has 3 items)`.
+ */
 export class PatchError extends RistrettoError {
-  /** JSON pointer the failing operation targets. */
+  /** JSON pointer (into the workspace) the failing operation targets. */
   readonly path: string;
   /** Index of the failing operation in its patch. */
   readonly opIndex: number;
-  constructor(message: string, path: string, opIndex: number, patchName?: string) {
+  /** The patch file (or patch set file), when the patch came from one. */
+  readonly file: string | undefined;
+  /** JSON pointer of the failing operation inside {@link file}, e.g. `/0` or `/patches/3/patch/0`. */
+  readonly filePointer: string | undefined;
+  constructor(message: string, path: string, opIndex: number, origin: string | PatchOrigin = {}) {
+    const o = typeof origin === 'string' ? { name: origin } : origin;
+    const filePointer = o.file !== undefined && opIndex >= 0 ? `${o.pointer ?? ''}/${opIndex}` : undefined;
+    const where = o.file !== undefined ? `${o.file}${filePointer ? ` at ${filePointer}` : ''}` : undefined;
+    const who = o.name ? `patch ${o.name}${where ? ` (${where})` : ''}: ` : where ? `patch file ${where}: ` : '';
     super(
-      `${patchName ? `patch ${patchName}: ` : ''}operation ${opIndex} at ${path || '/'}: ${message}`,
-      { path, opIndex, patch: patchName },
+      `${who}${opIndex >= 0 ? `operation ${opIndex} at ${path || '/'}` : 'cannot apply'}: ${message}`,
+      { path, opIndex, patch: o.name, file: o.file, filePointer },
       'check that the patch was made for this background-only workspace',
     );
     this.path = path;
     this.opIndex = opIndex;
+    this.file = o.file;
+    this.filePointer = filePointer;
   }
 }
 

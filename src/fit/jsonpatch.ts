@@ -4,7 +4,7 @@
  * A small own implementation so the package needs no new dependency; a failing operation throws a
  * {@link PatchError} naming the operation's index and path. The input document is never modified.
  */
-import { PatchError } from './errors.ts';
+import { PatchError, type PatchOrigin } from './errors.ts';
 import type { JsonPatchOp } from './spec.ts';
 
 type Json = unknown;
@@ -90,14 +90,14 @@ function remove(doc: Json, tokens: string[]): Json {
 /**
  * Applies `patch` to a copy of `doc` and returns the copy.
  *
- * @param patchName named in errors (e.g. the patch file).
+ * @param origin named in errors: the patch's name, or its name, file and pointer in that file.
  * @example
  * ```ts
  * import { applyPatch } from 'ristretto/fit';
  * applyPatch({ a: [1, 2] }, [{ op: 'add', path: '/a/-', value: 3 }]); // { a: [1, 2, 3] }
  * ```
  */
-export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], patchName?: string): T {
+export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], origin?: string | PatchOrigin): T {
   let out: Json = structuredClone(doc);
   patch.forEach((op, i) => {
     const path = typeof op?.path === 'string' ? op.path : '';
@@ -136,7 +136,7 @@ export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], patchName?:
       }
     } catch (e) {
       if (e instanceof PatchError) throw e;
-      throw new PatchError((e as Error).message, path, i, patchName);
+      throw new PatchError((e as Error).message, path, i, origin);
     }
   });
   return out as T;

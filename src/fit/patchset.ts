@@ -18,6 +18,8 @@ export interface NamedPatch {
   patch: JsonPatchOp[];
   /** File it came from. */
   file?: string;
+  /** JSON pointer of the operation list in `file`: `''` for a patch file, `/patches/3/patch` in a patch set. */
+  pointer?: string;
 }
 
 function readJson(path: string): unknown {
@@ -53,7 +55,7 @@ export function loadWorkspace(path: string, opts: { patches?: string[] } = {}): 
   validateAgainstSchema(ws, 'workspace', { source: path });
   for (const p of opts.patches ?? []) {
     const patch = readPatchFile(p);
-    ws = applyPatch(ws, patch.patch, patch.name);
+    ws = applyPatch(ws, patch.patch, { name: patch.name, file: patch.file, pointer: patch.pointer });
   }
   return ws;
 }
@@ -65,7 +67,7 @@ export function readPatchFile(path: string): NamedPatch {
   const name = basename(path)
     .replace(/^patch\./, '')
     .replace(/\.json$/, '');
-  return { name, values: valuesFromName(name), patch: doc as JsonPatchOp[], file: path };
+  return { name, values: valuesFromName(name), patch: doc as JsonPatchOp[], file: path, pointer: '' };
 }
 
 /** The patches of a pyhf patch set file. */
@@ -78,7 +80,7 @@ export function readPatchSet(path: string): { metadata: PatchSetSpec['metadata']
       throw new WorkspaceError(`duplicate patch name "${p.metadata.name}"`, `/patches/${i}/metadata/name`, path);
     names.add(p.metadata.name);
     const values = p.metadata.values.map((v) => Number(v));
-    return { name: p.metadata.name, values, patch: p.patch, file: path };
+    return { name: p.metadata.name, values, patch: p.patch, file: path, pointer: `/patches/${i}/patch` };
   });
   return { metadata: doc.metadata, patches };
 }
@@ -107,9 +109,10 @@ export function readPatches(pathOrDir: string): { patches: NamedPatch[]; errors:
 /** Applies one named patch to the background-only workspace (the input is not modified). */
 export function patchWorkspace(bkgOnly: WorkspaceSpec, patch: NamedPatch): WorkspaceSpec {
   try {
-    return applyPatch(bkgOnly, patch.patch, patch.file ? `${patch.name} (${patch.file})` : patch.name);
+    return applyPatch(bkgOnly, patch.patch, { name: patch.name, file: patch.file, pointer: patch.pointer });
   } catch (e) {
     if (e instanceof PatchError) throw e;
-    throw new PatchError((e as Error).message, '', -1, patch.name);
+    // Not an operation's failure (e.g. `patch` is not a list): still name the patch and its file.
+    throw new PatchError((e as Error).message, '', -1, { name: patch.name, file: patch.file });
   }
 }

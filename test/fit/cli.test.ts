@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -88,6 +88,114 @@ describe('ristretto fit', () => {
     ]);
     expect(code).toBe(1);
     expect(err).toMatch(/^ristretto fit: .*at \/channels\/\d+\/samples\/\d+\/data: /);
+  });
+
+  it('cls names the patch file and the failing operation in it when a patch does not apply', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
+    try {
+      const bad = join(tmp, 'bad.json');
+      const channels = (
+        JSON.parse(readFileSync(join(dir, 'RegionA', 'BkgOnly.json'), 'utf8')) as { channels: { name: string }[] }
+      ).channels;
+      expect(channels).toHaveLength(3);
+      // Operation 0 applies (it tests channel 0's real name); operation 1 adds to a fourth channel, which RegionA lacks.
+      writeFileSync(
+        bad,
+        JSON.stringify([
+          { op: 'test', path: '/channels/0/name', value: channels[0].name },
+          { op: 'add', path: '/channels/3/samples/-', value: { name: 'sig', data: [1], modifiers: [] } },
+        ]),
+      );
+      const { out, err, code } = await run(['fit', 'cls', join(dir, 'RegionA', 'BkgOnly.json'), '--patch', bad]);
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toContain(
+        `ristretto fit: patch bad (${bad} at /1): operation 1 at /channels/3/samples/-: index 3 is out of range (array has 3 items)`,
+      );
+      expect(err).toMatch(/check that the patch was made for this background-only workspace\n$/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('scan lists a patch file that does not apply, and one that is not JSON, by file name and finishes', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
+    try {
+      const set = join(tmp, 'set');
+      mkdirSync(set);
+      for (const n of ['sbottom_1300_850_60', 'sbottom_600_280_150'])
+        copyFileSync(join(dir, 'RegionA', `patch.${n}.json`), join(set, `patch.${n}.json`));
+      // A real signal patch whose operation 0 adds to a channel RegionA does not have (it has 3).
+      const broken = join(set, 'patch.sbottom_broken_1.json');
+      const ops = JSON.parse(readFileSync(join(dir, 'RegionA', 'patch.sbottom_1300_850_60.json'), 'utf8')) as {
+        path: string;
+      }[];
+      ops[0].path = ops[0].path.replace(/^\/channels\/\d+/, '/channels/5');
+      writeFileSync(broken, JSON.stringify(ops));
+      const notJson = join(set, 'patch.sbottom_truncated_2.json');
+      writeFileSync(notJson, '[{"op": "add", "path"');
+      const { out, code } = await run([
+        'fit',
+        'scan',
+        join(dir, 'RegionA', 'BkgOnly.json'),
+        '--patchset',
+        set,
+        '--executor',
+        'threads',
+        '--workers',
+        '2',
+        '--json',
+      ]);
+      expect(code).toBeUndefined();
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const summary = lines.at(-1) as { summary: { patches: number; failed: number }; failures: { name: string; error: string }[] };
+      expect(summary.summary).toMatchObject({ patches: 4, failed: 2 });
+      expect(lines.filter((l) => l.ok === true).map((l) => l.name).sort()).toEqual([
+        'sbottom_1300_850_60',
+        'sbottom_600_280_150',
+      ]);
+      const failures = new Map(summary.failures.map((f) => [f.name, f.error]));
+      expect([...failures.keys()].sort()).toEqual([notJson, 'sbottom_broken_1'].sort());
+      expect(failures.get('sbottom_broken_1')).toContain(
+        `patch sbottom_broken_1 (${broken} at /0): operation 0 at /channels/5/samples/0: index 5 is out of range (array has 3 items)`,
+      );
+      expect(failures.get(notJson)).toContain(notJson);
+      expect(failures.get(notJson)).toMatch(/not JSON/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('scan names the patch set file and the patch inside it that does not apply', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
+    try {
+      const ps = JSON.parse(readFileSync(sharedPath('fit', 'example-patchset.json'), 'utf8')) as {
+        patches: { metadata: { name: string; values: number[] }; patch: unknown[] }[];
+      };
+      ps.patches.push({
+        metadata: { name: 'patch_missing_sample', values: [1] },
+        patch: [{ op: 'replace', path: '/channels/0/samples/7/data', value: [1] }],
+      });
+      const file = join(tmp, 'patchset.json');
+      writeFileSync(file, JSON.stringify(ps));
+      const { out, code } = await run([
+        'fit',
+        'scan',
+        sharedPath('fit', 'example-patchset-bkgonly.json'),
+        '--patchset',
+        file,
+      ]);
+      expect(code).toBeUndefined();
+      expect(out).toContain(
+        `patch_missing_sample: failed: patch patch_missing_sample (${file} at /patches/1/patch/0): operation 0 at /channels/0/samples/7/data: `,
+      );
+      expect(out).toMatch(/2 patches, 2 tested, 0 resumed, 1 failed/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('scan --json streams one line per patch and a summary', async () => {

@@ -41,4 +41,33 @@ describe('JSON Patch (RFC 6902)', () => {
     expect(() => applyPatch(doc, [{ op: 'test', path: '/a/b/0', value: 2 }])).toThrow(/test failed/);
     expect(() => applyPatch(doc, [{ op: 'replace', path: '/nope', value: 0 }])).toThrow(/no member "nope"/);
   });
+
+  it('names the file and the pointer of the operation in it: a patch file, or a patch in a patch set', () => {
+    const ops = [
+      { op: 'add' as const, path: '/a/b/1', value: 0 },
+      { op: 'remove' as const, path: '/channels/7/samples/0' },
+    ];
+    const caught = (origin: Parameters<typeof applyPatch>[2]) => {
+      try {
+        applyPatch(doc, ops, origin);
+      } catch (e) {
+        return e as PatchError;
+      }
+      throw new Error('the patch applied');
+    };
+    const inFile = caught({ name: 'sig_1', file: 'set/patch.sig_1.json', pointer: '' });
+    expect(inFile.message).toMatch(
+      /^patch sig_1 \(set\/patch\.sig_1\.json at \/1\): operation 1 at \/channels\/7\/samples\/0: no member "channels"/,
+    );
+    expect([inFile.file, inFile.filePointer, inFile.path, inFile.opIndex]).toEqual([
+      'set/patch.sig_1.json',
+      '/1',
+      '/channels/7/samples/0',
+      1,
+    ]);
+    const inSet = caught({ name: 'sig_2', file: 'patchset.json', pointer: '/patches/4/patch' });
+    expect(inSet.message).toMatch(/^patch sig_2 \(patchset\.json at \/patches\/4\/patch\/1\): operation 1 at /);
+    expect(inSet.context).toMatchObject({ file: 'patchset.json', filePointer: '/patches/4/patch/1', patch: 'sig_2' });
+    expect(caught({ file: 'bad.json' }).message).toMatch(/^patch file bad\.json at \/1: operation 1 at /);
+  });
 });
