@@ -1,45 +1,17 @@
 /**
- * A small glob for dataset file lists (Node 20 has no fs.glob). Supports `*`, `?`, `[abc]`/`[!a-z]`,
- * `{a,b}` alternatives and `**` (zero or more directories). Hidden entries are matched like any other;
- * results are sorted so that work items come out in the same order on every run.
+ * Globs for dataset file lists (Node 20 has no fs.glob): tinyglobby does the walking and matching;
+ * results are sorted so that work items come out in the same order on every run. `segmentRegExp`
+ * (one path segment, for branch-name wildcards in `convert --branches`) and `hasGlob` stay here.
  */
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { glob as tinyglobby } from 'tinyglobby';
 
 const MAGIC = /[*?[{]/;
 
 /** True when the string contains glob syntax (`*`, `?`, `[`, `{`). */
 export function hasGlob(pattern: string): boolean {
   return MAGIC.test(pattern);
-}
-
-/** Expand `{a,b}` alternatives (nested allowed) into separate patterns. */
-export function expandBraces(pattern: string): string[] {
-  const open = pattern.indexOf('{');
-  if (open < 0) return [pattern];
-  let depth = 0;
-  let close = -1;
-  const commas: number[] = [];
-  for (let i = open; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '{') depth++;
-    else if (c === '}') {
-      depth--;
-      if (depth === 0) {
-        close = i;
-        break;
-      }
-    } else if (c === ',' && depth === 1) commas.push(i);
-  }
-  if (close < 0) return [pattern]; // unbalanced: treat literally
-  const pre = pattern.slice(0, open);
-  const post = pattern.slice(close + 1);
-  const cuts = [open, ...commas, close];
-  const out: string[] = [];
-  for (let k = 0; k + 1 < cuts.length; k++) {
-    for (const alt of expandBraces(pre + pattern.slice(cuts[k] + 1, cuts[k + 1]) + post)) out.push(alt);
-  }
-  return out;
 }
 
 /** Regex for one path segment (no `/`). */
@@ -65,47 +37,46 @@ export function segmentRegExp(segment: string): RegExp {
 }
 
 /**
- * Files matching `pattern` (absolute, or relative to `cwd`), sorted. Only regular files (and symlinks
- * to them) are returned; unreadable directories are skipped.
+ * Files matching `pattern` (absolute, or relative to `cwd`), sorted, through tinyglobby (picomatch
+ * syntax; hidden entries match like any other). Symlinked files and directories are followed, and a
+ * file reached by two paths (a link to a file the pattern also matches, a linked directory, a cycle) is
+ * returned once — under its path without links when there is one, else its shortest — because a dataset
+ * must not read the same events twice.
+ *
+ * @example
+ * ```ts
+ * const files = await glob('data/**' + '/*.root'); // absolute paths, sorted
+ * ```
  */
 export async function glob(pattern: string, cwd = process.cwd()): Promise<string[]> {
-  const found = new Set<string>();
-  for (const p of expandBraces(pattern)) {
-    const abs = isAbsolute(p) ? p : resolve(cwd, p);
-    const parts = abs.split(/[\\/]+/);
-    // Start at the longest literal prefix; an alternative that is all literal (`{a,b}.root`) is checked
-    // as a name in its directory.
-    let i = 0;
-    while (i < parts.length - 1 && !hasGlob(parts[i])) i++;
-    const root = parts.slice(0, i).join(sep) || sep;
-    await walk(root, parts.slice(i), found);
+  const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern);
+  // The literal prefix becomes tinyglobby's cwd, so characters in it are never read as glob syntax.
+  const parts = abs.split(/[\\/]+/);
+  let i = 0;
+  while (i < parts.length - 1 && !hasGlob(parts[i])) i++;
+  const root = parts.slice(0, i).join(sep) || sep;
+  const rest = parts.slice(i).join('/');
+  const matches = await tinyglobby(rest, {
+    cwd: root,
+    absolute: true,
+    dot: true,
+    onlyFiles: true,
+    expandDirectories: false,
+  });
+  // One path per real file: the one without links in it when there is one, else the shortest.
+  const realRoot = await realpath(root).catch(() => root);
+  const best = new Map<string, { path: string; rank: [number, number] }>();
+  for (const m of matches) {
+    const f = normalize(m);
+    const real = await realpath(f).catch(() => f);
+    const rank: [number, number] = [real === join(realRoot, relative(root, f)) ? 0 : 1, f.split(sep).length];
+    const b = best.get(real);
+    if (
+      !b ||
+      rank[0] < b.rank[0] ||
+      (rank[0] === b.rank[0] && (rank[1] < b.rank[1] || (rank[1] === b.rank[1] && f < b.path)))
+    )
+      best.set(real, { path: f, rank });
   }
-  return [...found].sort();
-}
-
-async function walk(dir: string, rest: string[], found: Set<string>): Promise<void> {
-  if (rest.length === 0) return;
-  const [head, ...tail] = rest as [string, ...string[]];
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => null);
-  if (!entries) return;
-  if (head === '**') {
-    await walk(dir, tail, found); // zero directories; symlinked directories are not followed (cycles)
-    for (const e of entries) if (e.isDirectory()) await walk(join(dir, e.name), rest, found);
-    return;
-  }
-  if (!hasGlob(head)) {
-    const e = entries.find((x) => x.name === head);
-    if (!e) return;
-    if (tail.length === 0) {
-      if (!e.isDirectory()) found.add(join(dir, head));
-    } else await walk(join(dir, head), tail, found);
-    return;
-  }
-  const re = segmentRegExp(head);
-  for (const e of entries) {
-    if (!re.test(e.name)) continue;
-    if (tail.length === 0) {
-      if (!e.isDirectory()) found.add(join(dir, e.name));
-    } else if (e.isDirectory()) await walk(join(dir, e.name), tail, found);
-  }
+  return [...best.values()].map((b) => b.path).sort();
 }
