@@ -83,9 +83,10 @@ export interface EventReader {
   read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>>;
   /**
    * Optional: the same read without awaiting. Used when a processor touches a column that was not
-   * prefetched, so that `process` runs once per chunk. Readers opened by `openReader` do not need it
-   * (misses go through a helper thread, see sync-read.ts); a custom reader for something `openReader`
-   * cannot reopen (in memory, a custom format) implements it, or every column it serves must be prefetched.
+   * prefetched, so that `process` runs once per chunk. Local Parquet and ROOT readers have it; for other
+   * readers opened by `openReader` misses go through a helper thread (see sync-read.ts); a custom reader
+   * for something `openReader` cannot reopen (in memory, a custom format) implements it, or every column
+   * it serves must be prefetched.
    */
   readSync?(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column>;
   /** Bytes fetched from the underlying source so far (compressed, as stored). */

@@ -3,6 +3,7 @@
  * local file, an http(s) URL (range requests, bounded concurrency, retry with backoff) or a root://
  * URL (XRootD, src/io/xrootd) and counts what it fetched. No format knowledge lives here.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { SourceError } from './source-error.ts';
@@ -21,6 +22,8 @@ export interface ByteSource {
   readonly requests?: number;
   /** Bytes [start, end). Throws SourceError naming the source when the range is outside the file. */
   read(start: number, end: number): Promise<Uint8Array>;
+  /** The same read without awaiting, where the source can (local files); remote sources leave it out. */
+  readSync?(start: number, end: number): Uint8Array;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,21 @@ export class FileSource implements ByteSource {
       if (bytesRead === 0)
         throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
       done += bytesRead;
+    }
+    this.bytesRead += out.length;
+    return out;
+  }
+
+  /** `read` with fs.readSync on the same descriptor (positioned reads: no shared file offset to race on). */
+  readSync(start: number, end: number): Uint8Array {
+    checkRange(this, start, end);
+    const out = new Uint8Array(end - start);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(this.fh.fd, out, done, out.length - done, start + done);
+      if (n === 0)
+        throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
+      done += n;
     }
     this.bytesRead += out.length;
     return out;

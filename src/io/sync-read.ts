@@ -8,14 +8,16 @@
  * counter in a SharedArrayBuffer; the calling thread blocks in `Atomics.wait` on that counter and takes
  * the reply with `receiveMessageOnPort`. Errors come back as the same error classes (by name).
  *
- * Why a thread for every format rather than a synchronous twin of each reader (`readSync` on local ROOT
- * files): the ROOT, Parquet and Arrow readers are async all the way down (file handles, http range
- * requests with retries, XRootD, lazily imported decompressors); a sync twin would duplicate each
- * reader's fetch path and still leave remote files needing the thread. The bridge only serves misses —
+ * Which readers use it: remote files (http(s)://, root://) of every format — a network read cannot be
+ * awaited without stopping the thread's event loop, so it happens on another thread — and local Arrow
+ * files and RNTuples. Local Parquet and local ROOT files implement `EventReader.readSync` themselves
+ * (fs.readSync and the same synchronous decoding as their async read), because the helper's start-up
+ * and second open of the file cost 0.5–2.5 s on the first chunk of every run and every pool worker
+ * (22.5 s for ROOT at load ~30), far more than the chunk itself. The bridge only serves misses —
  * columns already known (prefetch, the set a worker remembers per processor) are still read up front,
  * asynchronously, on the caller's reader — so it is paid on the first chunk a worker sees, not in the
  * steady state. Readers that can read synchronously anyway (in-memory ones, custom readers) implement
- * `EventReader.readSync` themselves and never start the helper.
+ * `readSync` and never start the helper.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
  * the data. Every size is cross-checked against the branch metadata; a mismatch throws instead of
  * returning a short or shifted array.
  */
-import { rootDecompress } from './compression.ts';
+import { rootDecompressSync } from './compression.ts';
 
 /** A basket's data: entry i of the basket occupies bytes [offsets[i], offsets[i+1]) of `data`. */
 export interface BasketData {
@@ -33,11 +33,15 @@ interface Header {
   readonly last: number;
 }
 
-/** Parse and decompress one basket whose stored bytes (key header included) are `raw`. */
-export async function decodeBasket(raw: Uint8Array, want: BasketExpectation): Promise<BasketData> {
+/**
+ * Parse and decompress one basket whose stored bytes (key header included) are `raw`. Synchronous, so
+ * the reader's async and sync reads share it; an XZ basket needs `loadLzma()` first (else
+ * LzmaNotLoadedError from compression.ts).
+ */
+export function decodeBasket(raw: Uint8Array, want: BasketExpectation): BasketData {
   const h = parseHeader(raw, want);
   const stored = raw.subarray(h.keylen, h.nbytes);
-  const payload = h.objlen === stored.length ? stored : await rootDecompress(stored, h.objlen);
+  const payload = h.objlen === stored.length ? stored : rootDecompressSync(stored, h.objlen);
   const border = h.last - h.keylen;
   if (border < 0 || border > payload.length)
     throw new BasketFormatError(

@@ -17,12 +17,20 @@ const LZ4_CHECKSUM = 8;
 
 type LzmaDecompress = (src: Uint8Array, dst: Uint8Array, expected: number) => number;
 let lzma: Promise<LzmaDecompress> | undefined;
+/** The loaded decoder, for the synchronous path (a module cannot be imported synchronously). */
+let lzmaLoaded: LzmaDecompress | undefined;
 
-/** jsroot's pure-JS LZMA decoder (Node has no built-in xz), loaded on the first XZ block. */
-function loadLzma(): Promise<LzmaDecompress> {
-  lzma ??= import('#jsroot/lzma').then((mod: { decompress: LzmaDecompress }) => mod.decompress);
+/**
+ * Load jsroot's pure-JS LZMA decoder (Node has no built-in xz). `rootDecompress` does it on the first XZ
+ * block; call it (once per thread, ~2 ms) before relying on `rootDecompressSync` for XZ baskets.
+ */
+export function loadLzma(): Promise<LzmaDecompress> {
+  lzma ??= import('#jsroot/lzma').then((mod: { decompress: LzmaDecompress }) => (lzmaLoaded = mod.decompress));
   return lzma;
 }
+
+/** `rootDecompressSync` met an XZ block before `loadLzma` finished: a usage error, not damaged data. */
+export class LzmaNotLoadedError extends Error {}
 
 /** The codec names found in a payload's block headers (for benchmarks and messages). */
 export function codecOf(payload: Uint8Array): string {
@@ -39,6 +47,26 @@ export function codecOf(payload: Uint8Array): string {
  * header is malformed, a codec fails, or the blocks do not add up to `size` with no bytes left over.
  */
 export async function rootDecompress(payload: Uint8Array, size: number): Promise<Uint8Array> {
+  try {
+    return rootDecompressSync(payload, size);
+  } catch (e) {
+    if (!(e instanceof LzmaNotLoadedError)) throw e;
+    await loadLzma();
+    return rootDecompressSync(payload, size);
+  }
+}
+
+/**
+ * `rootDecompress` without awaiting: every codec (zlib, old zlib, LZ4, ZSTD) decodes synchronously;
+ * XZ needs `loadLzma()` to have finished first, else LzmaNotLoadedError.
+ *
+ * @example
+ * ```ts
+ * await loadLzma(); // only needed for XZ baskets
+ * const data = rootDecompressSync(payload, objlen);
+ * ```
+ */
+export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Array {
   let out: Uint8Array | undefined;
   let s = 0;
   let d = 0;
@@ -75,14 +103,15 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
         out ??= new Uint8Array(size);
         got = lz4DecodeBlock(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
       } else if (tag === 'XZ') {
+        if (!lzmaLoaded) throw new LzmaNotLoadedError('the LZMA decoder is not loaded: await loadLzma() first');
         out ??= new Uint8Array(size);
-        got = (await loadLzma())(body, out.subarray(d, d + usize), usize);
+        got = lzmaLoaded(body, out.subarray(d, d + usize), usize);
         if (got === usize) checkXzCrc(body, out.subarray(d, d + usize), s);
       } else {
         throw new DecompressionError(`unknown compression algorithm '${tag}' (bytes ${a}, ${b}) in block at byte ${s}`);
       }
     } catch (e) {
-      if (e instanceof DecompressionError) throw e;
+      if (e instanceof DecompressionError || e instanceof LzmaNotLoadedError) throw e;
       throw new DecompressionError(
         `${codecOf(payload.subarray(s))} block at byte ${s} failed to decompress: ${(e as Error).message}`,
         { cause: e },

@@ -12,14 +12,16 @@ export interface ByteRange {
 /** Largest single merged request, so one read never holds a whole big file. */
 const MAX_MERGED = 16 << 20;
 
-/** Bytes of every range, keyed by its start (ranges must not share a start with different ends). */
-export async function fetchRanges(
-  src: ByteSource,
-  ranges: readonly ByteRange[],
-  maxGap: number,
-): Promise<Map<number, Uint8Array>> {
+interface Group {
+  start: number;
+  end: number;
+  members: ByteRange[];
+}
+
+/** `ranges` sorted and merged into reads: neighbours within `maxGap` bytes share one, up to MAX_MERGED. */
+function group(ranges: readonly ByteRange[], maxGap: number): Group[] {
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
-  const groups: { start: number; end: number; members: ByteRange[] }[] = [];
+  const groups: Group[] = [];
   for (const r of sorted) {
     const g = groups[groups.length - 1];
     if (g && r.start - g.end <= maxGap && Math.max(g.end, r.end) - g.start <= MAX_MERGED) {
@@ -29,12 +31,28 @@ export async function fetchRanges(
       groups.push({ start: r.start, end: r.end, members: [r] });
     }
   }
+  return groups;
+}
+
+function scatter(g: Group, bytes: Uint8Array, out: Map<number, Uint8Array>): void {
+  for (const r of g.members) out.set(r.start, bytes.subarray(r.start - g.start, r.end - g.start));
+}
+
+/** Bytes of every range, keyed by its start (ranges must not share a start with different ends). */
+export async function fetchRanges(
+  src: ByteSource,
+  ranges: readonly ByteRange[],
+  maxGap: number,
+): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
-  await Promise.all(
-    groups.map(async (g) => {
-      const bytes = await src.read(g.start, g.end);
-      for (const r of g.members) out.set(r.start, bytes.subarray(r.start - g.start, r.end - g.start));
-    }),
-  );
+  await Promise.all(group(ranges, maxGap).map(async (g) => scatter(g, await src.read(g.start, g.end), out)));
+  return out;
+}
+
+/** `fetchRanges` for a source that reads synchronously (a local file); throws when `src` cannot. */
+export function fetchRangesSync(src: ByteSource, ranges: readonly ByteRange[], maxGap: number): Map<number, Uint8Array> {
+  if (!src.readSync) throw new TypeError(`${src.name} cannot be read synchronously`);
+  const out = new Map<number, Uint8Array>();
+  for (const g of group(ranges, maxGap)) scatter(g, src.readSync(g.start, g.end), out);
   return out;
 }

@@ -12,6 +12,7 @@ import { describeBranches, type StreamerLookup } from './branch-meta.ts';
 import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
+import { loadLzma } from './compression.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import { isRNTupleKey, openRNTupleAt, type RNTupleReader } from '../rntuple/index.ts';
 import type { AnchorKey } from '../rntuple/envelope.ts';
@@ -120,6 +121,9 @@ export async function openRoot(
     const rkey = opts.rntuple ? file.fKeys.find((k) => k.fName === treeName && isRNTupleKey(k)) : undefined;
     if (rkey) return await openRNTupleAt(src, rkey as unknown as AnchorKey);
     const tree = await readTree(file, pathOrUrl, treeName);
+    // A local file reads synchronously too (RootReader.readSync), and XZ baskets then need the LZMA
+    // decoder already loaded: a ~2 ms import, once per thread.
+    if (src.readSync) await loadLzma();
     const reader = new RootReader(
       src,
       file,

@@ -20,7 +20,8 @@ import {
   RootFileError,
   UnsupportedBranchError,
 } from './errors.ts';
-import { fetchRanges } from './fetch.ts';
+import { fetchRanges, fetchRangesSync, type ByteRange } from './fetch.ts';
+import { LzmaNotLoadedError, loadLzma } from './compression.ts';
 import type { JsFile } from './jsroot.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
@@ -64,6 +65,7 @@ export class RootReader implements EventReader {
     this.byName = new Map();
     for (const m of metas) if (!this.byName.has(m.name)) this.byName.set(m.name, m);
     this.infos = [...this.byName.values()].flatMap((m) => (m.info ? [m.info] : []));
+    if (src.readSync) this.readSync = (names, entryStart, entryStop) => this.driveSync(names, entryStart, entryStop);
   }
 
   /**
@@ -144,6 +146,70 @@ export class RootReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    try {
+      return await this.drive(names, entryStart, entryStop);
+    } catch (e) {
+      if (!(e instanceof LzmaNotLoadedError)) throw e;
+      // The first XZ basket this thread meets: load the decoder and read again (once per thread; local
+      // files load it when opened, so only remote files ever get here).
+      await loadLzma();
+      return this.drive(names, entryStart, entryStop);
+    }
+  }
+
+  /**
+   * The same read without awaiting, for a processor's first touch of a column (EventReader.readSync):
+   * the baskets come from the file with fs.readSync and decode through the same code as `read`. Only
+   * local files have it (`openRoot` sets it when the byte source reads synchronously); remote files
+   * leave it undefined, so their misses go through the sync-read helper thread.
+   */
+  readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
+
+  /** `read`'s driver: the plan asks for byte ranges, the source fetches them asynchronously. */
+  private async drive(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
+    const g = this.readPlan(names, entryStart, entryStop);
+    let step = g.next();
+    while (!step.done) {
+      let raw: Map<number, Uint8Array>;
+      try {
+        raw = await fetchRanges(this.src, step.value, gap);
+      } catch (e) {
+        step = g.throw(e);
+        continue;
+      }
+      step = g.next(raw);
+    }
+    return step.value;
+  }
+
+  /** `readSync`'s driver: the same plan, its byte ranges read with fs.readSync. */
+  private driveSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    const g = this.readPlan(names, entryStart, entryStop);
+    let step = g.next();
+    while (!step.done) {
+      let raw: Map<number, Uint8Array>;
+      try {
+        raw = fetchRangesSync(this.src, step.value, 0);
+      } catch (e) {
+        step = g.throw(e);
+        continue;
+      }
+      step = g.next(raw);
+    }
+    return step.value;
+  }
+
+  /**
+   * One read as a generator, so that the async and the sync read share every step but the fetch: it
+   * yields the byte ranges of the baskets it needs and is resumed with their bytes (or, via `throw`, with
+   * the fetch's error); a jagged branch without offset tables yields again for its count branch.
+   */
+  private *readPlan(
+    names: readonly string[],
+    entryStart: number,
+    entryStop: number,
+  ): Generator<ByteRange[], Record<string, Column>, Map<number, Uint8Array>> {
     if (this.closed)
       throw new RootFileError(
         `reader for ${this.path} is closed`,
@@ -169,11 +235,7 @@ export class RootReader implements EventReader {
     }
     let raw: Map<number, Uint8Array>;
     try {
-      raw = await fetchRanges(
-        this.src,
-        locs.map(({ loc }) => ({ start: loc.seek, end: loc.seek + loc.bytes })),
-        isUrl(this.path) ? HTTP_COALESCE_GAP : 0,
-      );
+      raw = yield locs.map(({ loc }) => ({ start: loc.seek, end: loc.seek + loc.bytes }));
     } catch (e) {
       const branches = metas.map((m) => m.name);
       throw new BasketReadError(
@@ -187,7 +249,7 @@ export class RootReader implements EventReader {
     const out: Record<string, Column> = {};
     const n = entryStop - entryStart;
     // Leaf-list fields share their branch's baskets: decode each basket once per read.
-    const decoded = new Map<string, Promise<BasketData>>();
+    const decoded = new Map<string, BasketData>();
     for (const { meta, baskets } of plans) {
       const layout = meta.layout!;
       const variable = layout.kind === 'counted' || layout.kind === 'vector' || layout.kind === 'vector2';
@@ -196,12 +258,11 @@ export class RootReader implements EventReader {
       const slices: BasketSlice[] = [];
       for (const b of baskets) {
         const key = `${meta.branchName}\0${b.loc ? b.loc.seek : `e${b.emb!.index}`}\0${wantOffsets}`;
-        let p = decoded.get(key);
-        if (!p) decoded.set(key, (p = this.decode(meta, b, raw, wantOffsets)));
-        let data = await p;
+        let data = decoded.get(key);
+        if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets)));
         // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
         if (layout.kind === 'counted' && !data.offsets)
-          data = await this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
+          data = yield* this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
@@ -321,17 +382,12 @@ export class RootReader implements EventReader {
     return out;
   }
 
-  private async decode(
-    m: BranchMeta,
-    b: PlannedBasket,
-    raw: Map<number, Uint8Array>,
-    wantOffsets: boolean,
-  ): Promise<BasketData> {
+  private decode(m: BranchMeta, b: PlannedBasket, raw: Map<number, Uint8Array>, wantOffsets: boolean): BasketData {
     try {
       let data: BasketData;
       if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
       else
-        data = await decodeBasket(raw.get(b.loc!.seek)!, {
+        data = decodeBasket(raw.get(b.loc!.seek)!, {
           branch: m.branchName,
           bytes: b.loc!.bytes,
           entries: b.entryStop - b.entryStart,
@@ -341,6 +397,7 @@ export class RootReader implements EventReader {
         throw new Error(`basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`);
       return data;
     } catch (e) {
+      if (e instanceof LzmaNotLoadedError) throw e; // not damage: `read` loads the decoder and retries
       throw this.basketError(
         m,
         b.loc?.index ?? b.emb?.index ?? -1,
@@ -354,15 +411,15 @@ export class RootReader implements EventReader {
     }
   }
 
-  private async withCountOffsets(
+  private *withCountOffsets(
     m: BranchMeta,
     b: PlannedBasket,
     data: BasketData,
     itemSize: number,
     header: number,
-  ): Promise<BasketData> {
+  ): Generator<ByteRange[], BasketData, Map<number, Uint8Array>> {
     const countName = m.info!.countBranch!;
-    const counts = (await this.read([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
+    const counts = (yield* this.readPlan([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
     try {
       return { ...data, offsets: offsetsFromCounts(counts, itemSize, data.data.length, header) };
     } catch (e) {
