@@ -245,7 +245,7 @@ export function registerFitCommands(program: Command): void {
     .option('--plot <format>', 'scan plot format with --out: svg, png or none', 'svg')
     .option(
       '--labels <names>',
-      'axis titles of the patch parameters, comma-separated (e.g. "m(b1) [GeV],m(chi2) [GeV]")',
+      'axis titles of the patch parameters, comma-separated (e.g. "m(b1) [GeV],m(chi2) [GeV]"); default: the patch set\'s metadata.labels, else m1, m2, ...',
     )
     .option('--json', 'one JSON object per patch, then a summary object')
     .action(
@@ -269,7 +269,7 @@ export function registerFitCommands(program: Command): void {
         } else if (o.service || o.endpoints)
           throw new ScanError('--service and --endpoints go with --executor faas', {});
         const bkg = loadWorkspace(file);
-        const { patches, errors } = readPatches(o.patchset);
+        const { patches, errors, labels } = readPatches(o.patchset);
         for (const e of errors)
           out(
             o.json
@@ -305,7 +305,8 @@ export function registerFitCommands(program: Command): void {
         if (o.out && o.plot !== 'none')
           plotFile = await writeScanPlot(summary.results, o.out, o.plot as 'svg' | 'png', {
             poiTest: o.poiTest,
-            labels: o.labels?.split(',').map((x) => x.trim()),
+            // --labels, else the patch set's metadata.labels (a directory of patch files has none).
+            labels: o.labels?.split(',').map((x) => x.trim()) ?? labels,
             onSkipped: (reason) => (noPlot = reason),
           });
         const s = {

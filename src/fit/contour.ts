@@ -116,3 +116,76 @@ export function contourSegments(
   }
   return segs;
 }
+
+/** A vertex of a clipped polygon: position and field value. */
+type Vertex = [x: number, y: number, v: number];
+
+/** Twice the signed area of a polygon (shoelace formula). */
+function area2(poly: Vertex[]): number {
+  let a = 0;
+  for (let m = 0; m < poly.length; m++) {
+    const p = poly[m],
+      q = poly[(m + 1) % poly.length];
+    a += p[0] * q[1] - q[0] * p[1];
+  }
+  return a;
+}
+
+/** Keeps the part of a convex polygon where `sign · (v − level) ≥ 0` (one Sutherland–Hodgman pass). */
+function clipAt(poly: Vertex[], level: number, sign: 1 | -1): Vertex[] {
+  const out: Vertex[] = [];
+  for (let k = 0; k < poly.length; k++) {
+    const p = poly[k],
+      q = poly[(k + 1) % poly.length];
+    const pin = sign * (p[2] - level) >= 0,
+      qin = sign * (q[2] - level) >= 0;
+    if (pin) out.push(p);
+    if (pin !== qin) {
+      const f = (level - p[2]) / (q[2] - p[2]);
+      out.push([p[0] + f * (q[0] - p[0]), p[1] + f * (q[1] - p[1]), level]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Filled contours: each triangle cut into the pieces where the linearly interpolated field `v` lies
+ * between consecutive `levels` (ascending). Band k is [levels[k], levels[k+1]]; a triangle that lies
+ * in one band is returned whole. The pieces of all bands tile the triangulation where `v` is within
+ * [levels[0], levels[last]] (callers clamp `v` to that range to fill everything), and their edges
+ * follow exactly the lines {@link contourSegments} draws at the same levels.
+ *
+ * @returns one entry per piece: its band and its polygon as [x0, y0, x1, y1, ...].
+ */
+export function contourBands(
+  tris: Uint32Array,
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  v: ArrayLike<number>,
+  levels: readonly number[],
+): { band: number; polygon: number[] }[] {
+  const out: { band: number; polygon: number[] }[] = [];
+  for (let t = 0; t < tris.length; t += 3) {
+    const tri: Vertex[] = [0, 1, 2].map((k) => {
+      const i = tris[t + k];
+      return [xs[i], ys[i], v[i]] as Vertex;
+    });
+    if (tri.some((p) => !Number.isFinite(p[2]))) continue;
+    const triArea = Math.abs(area2(tri));
+    const lo = Math.min(tri[0][2], tri[1][2], tri[2][2]);
+    const hi = Math.max(tri[0][2], tri[1][2], tri[2][2]);
+    for (let k = 0; k + 1 < levels.length; k++) {
+      const a = levels[k],
+        b = levels[k + 1];
+      if (hi < a || lo > b) continue;
+      let poly = tri;
+      if (lo < a) poly = clipAt(poly, a, 1);
+      if (hi > b && poly.length >= 3) poly = clipAt(poly, b, -1);
+      if (poly.length < 3) continue;
+      // A piece that touches the band only along an edge or at a vertex has no area: skip it.
+      if (Math.abs(area2(poly)) <= 1e-12 * triArea) continue;
+      out.push({ band: k, polygon: poly.flatMap((p) => [p[0], p[1]]) });
+    }
+  }
+  return out;
+}

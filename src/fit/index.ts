@@ -75,4 +75,4 @@ export { FaasRunner, FIT_TASK_MODULE, type FaasScanOptions, type FaasScanStats }
 export { ThreadPoolRunner, type PatchRunner } from './pool.ts';
 export { workspaceHash, FIT_TASK_VERSION, type FitTaskArgs, type FitTaskReply } from './task.ts';
 export { massPlaneSVG, brazilSVG, scanPlotSVG, writeScanPlot, niceTicks, type ScanPlotOptions } from './plot-scan.ts';
-export { delaunay, contourSegments } from './contour.ts';
+export { delaunay, contourBands, contourSegments } from './contour.ts';

@@ -87,10 +87,18 @@ export function readPatchSet(path: string): { metadata: PatchSetSpec['metadata']
 
 /**
  * Signal patches from a patch set file or a directory of `patch.*.json` files (sorted by name).
- * Files that cannot be read are reported in `errors`, never fatal.
+ * Files that cannot be read are reported in `errors`, never fatal. `labels` names the values (a
+ * patch set's `metadata.labels`, e.g. `["m1", "m2"]`); a directory has none.
  */
-export function readPatches(pathOrDir: string): { patches: NamedPatch[]; errors: { file: string; error: Error }[] } {
-  if (!statSync(pathOrDir).isDirectory()) return { patches: readPatchSet(pathOrDir).patches, errors: [] };
+export function readPatches(pathOrDir: string): {
+  patches: NamedPatch[];
+  errors: { file: string; error: Error }[];
+  labels?: string[];
+} {
+  if (!statSync(pathOrDir).isDirectory()) {
+    const { metadata, patches } = readPatchSet(pathOrDir);
+    return { patches, errors: [], labels: metadata.labels.map(String) };
+  }
   const patches: NamedPatch[] = [];
   const errors: { file: string; error: Error }[] = [];
   const files = readdirSync(pathOrDir)

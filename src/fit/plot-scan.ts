@@ -5,11 +5,11 @@
  * at their most common value (e.g. m(χ̃₁⁰) = 60 GeV of the sbottom grid) and named in the title. One
  * parameter: CLs against it with the expected ±1σ/±2σ band (the "Brazil band") and the 0.05 line.
  *
- * Plain SVG drawn here; PNG through the renderer of `ristretto/plot` (resvg).
+ * Plain SVG drawn here, in the bundled DejaVu Sans; PNG rendered by resvg with that font.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contourSegments, delaunay } from './contour.ts';
+import { contourBands, contourSegments, delaunay } from './contour.ts';
 import { ScanError } from './errors.ts';
 import type { ScanRecord } from './scan-results.ts';
 
@@ -95,8 +95,11 @@ function frame(
   return s;
 }
 
+/** The bundled font `--plot png` renders with (FONT_FAMILY of src/hist/fonts.ts, not imported: it loads resvg). */
+const FONT_FAMILY = 'DejaVu Sans';
+
 function svg(body: string[]): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">\n<rect width="${W}" height="${H}" fill="#fff"/>\n${body.join('\n')}\n</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT_FAMILY}, sans-serif">\n<rect width="${W}" height="${H}" fill="#fff"/>\n${body.join('\n')}\n</svg>\n`;
 }
 
 function okResults(results: readonly ScanRecord[]): Ok[] {
@@ -140,9 +143,12 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
     pady = (ymax - ymin || 1) * 0.04;
   const sx = (v: number) => Number((L + ((v - xmin + padx) / (xmax - xmin + 2 * padx)) * (W - L - R)).toFixed(2));
   const sy = (v: number) => Number((H - B - ((v - ymin + pady) / (ymax - ymin + 2 * pady)) * (H - T - B)).toFixed(2));
-  // Colour scale: log10 CLs from -4 (or the smallest) to 0.
-  const zlo = Math.max(-6, Math.min(-2, ...points.map((r) => lg(r.clsObs))));
-  const tz = (c: number) => (lg(c) - zlo) / -zlo;
+  // Colour scale: log10 CLs in half-decade bands from the smallest decade (at most 1e-6, at least
+  // 1e-2) up to 1; lower values fall into the lowest band.
+  const zlo = Math.floor(Math.max(-6, Math.min(-2, ...points.map((r) => lg(r.clsObs)))));
+  const levels: number[] = [];
+  for (let z = zlo; z <= 1e-9; z += 0.5) levels.push(z);
+  const bandColour = (k: number) => colour((k + 0.5) / (levels.length - 1));
   const title =
     opts.title ??
     `CLs, μ = ${opts.poiTest ?? 1}${fixed.length ? `, ${fixed.map((f) => `${labels[f.index] ?? `m${f.index + 1}`} = ${f.value}`).join(', ')}` : ''}`;
@@ -156,12 +162,14 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
     sy,
   );
   const tris = delaunay(xs, ys);
-  for (let t = 0; t < tris.length; t += 3) {
-    const [a, b, c] = [tris[t], tris[t + 1], tris[t + 2]];
-    const z = (tz(points[a].clsObs) + tz(points[b].clsObs) + tz(points[c].clsObs)) / 3;
-    s.push(
-      `<polygon points="${sx(xs[a])},${sy(ys[a])} ${sx(xs[b])},${sy(ys[b])} ${sx(xs[c])},${sy(ys[c])}" fill="${colour(z)}" stroke="${colour(z)}" stroke-width="0.5"/>`,
-    );
+  // Filled contours of log10 CLs (interpolated linearly on the triangles, as the contour lines are),
+  // so the colour boundaries and the 0.05 lines agree.
+  const zobs = points.map((r) => Math.max(lg(r.clsObs), zlo));
+  for (const { band, polygon } of contourBands(tris, xs, ys, zobs, levels)) {
+    const pts: string[] = [];
+    for (let k = 0; k < polygon.length; k += 2) pts.push(`${sx(polygon[k])},${sy(polygon[k + 1])}`);
+    // A hairline stroke in the fill colour closes the anti-aliasing seams between pieces.
+    s.push(`<polygon points="${pts.join(' ')}" fill="${bandColour(band)}" stroke="${bandColour(band)}" stroke-width="1" stroke-linejoin="round"/>`);
   }
   // CLs is close to exponential in the masses, so it is interpolated in log10.
   const lines = (values: number[], cls: string, style: string) =>
@@ -198,18 +206,20 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
   );
   for (let i = 0; i < points.length; i++)
     s.push(`<circle cx="${sx(xs[i])}" cy="${sy(ys[i])}" r="2" fill="#fff" stroke="#000" stroke-width="0.5"/>`);
-  // Colour bar and legend.
+  // Colour bar (one box per band) and legend.
   const bx = W - R + 20,
     bh = H - T - B - 120;
-  for (let k = 0; k < 50; k++)
+  const nb = levels.length - 1;
+  for (let k = 0; k < nb; k++)
     s.push(
-      `<rect x="${bx}" y="${(T + bh - ((k + 1) / 50) * bh).toFixed(2)}" width="16" height="${(bh / 50 + 0.5).toFixed(2)}" fill="${colour(k / 49)}"/>`,
+      `<rect x="${bx}" y="${(T + bh - ((k + 1) / nb) * bh).toFixed(2)}" width="16" height="${(bh / nb).toFixed(2)}" fill="${bandColour(k)}"/>`,
     );
-  for (let z = Math.ceil(zlo); z <= 0; z++)
+  s.push(`<rect x="${bx}" y="${T}" width="16" height="${bh}" fill="none" stroke="#000" stroke-width="0.5"/>`);
+  for (let z = zlo; z <= 0; z++)
     s.push(
-      `<text x="${bx + 22}" y="${(T + bh - ((z - zlo) / -zlo) * bh + 4).toFixed(2)}" font-size="11">1e${z}</text>`,
+      `<text x="${bx + 22}" y="${(T + bh - ((z - zlo) / -zlo) * bh + 4).toFixed(2)}" font-size="11">${z === zlo ? '≤ ' : ''}1e${z}</text>`,
     );
-  s.push(`<text x="${bx}" y="${T - 5}" font-size="12">CLs obs</text>`);
+  s.push(`<text x="${bx}" y="${T - 12}" font-size="12">CLs obs</text>`);
   const ly = T + bh + 25;
   const legend: [string, string][] = [
     ['stroke="#d00000" stroke-width="3"', `observed ${level}`],
@@ -333,8 +343,9 @@ export async function writeScanPlot(
   const file = join(dir, `scan.${format}`);
   if (format === 'svg') writeFileSync(file, text);
   else {
-    const { svgToPNG } = await import('../hist/render.ts');
-    writeFileSync(file, await svgToPNG(text));
+    // resvg with the bundled DejaVu Sans: the same pixels on every machine, whatever fonts it has.
+    const { svgToPNGBundled } = await import('../hist/fonts.ts');
+    writeFileSync(file, svgToPNGBundled(text));
   }
   return file;
 }

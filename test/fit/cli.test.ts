@@ -169,30 +169,41 @@ describe('ristretto fit', () => {
     }
   });
 
-  it('scan names the patch set file and the patch inside it that does not apply', async () => {
+  it('scan names the patch set file and the patch inside it that does not apply; the plot takes its labels', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
     try {
       const ps = JSON.parse(readFileSync(sharedPath('fit', 'example-patchset.json'), 'utf8')) as {
-        patches: { metadata: { name: string; values: number[] }; patch: unknown[] }[];
+        metadata: { labels: string[] };
+        patches: { metadata: { name: string; values: number[] }; patch: { op: string; path: string; value: unknown }[] }[];
       };
+      ps.metadata.labels = ['syst_scale_k'];
+      // A second good point (a larger normsys variation), so the scan has a Brazil-band plot.
+      ps.patches.push({
+        metadata: { name: 'patch_channel1_signal_syst2', values: [2] },
+        patch: ps.patches[0].patch.map((op) => ({ ...op, value: op.path.endsWith('/hi') ? 1.4 : 0.6 })),
+      });
       ps.patches.push({
         metadata: { name: 'patch_missing_sample', values: [1] },
         patch: [{ op: 'replace', path: '/channels/0/samples/7/data', value: [1] }],
       });
       const file = join(tmp, 'patchset.json');
       writeFileSync(file, JSON.stringify(ps));
-      const { out, code } = await run([
+      const { out, err, code } = await run([
         'fit',
         'scan',
         sharedPath('fit', 'example-patchset-bkgonly.json'),
         '--patchset',
         file,
+        '--out',
+        join(tmp, 'out'),
       ]);
+      expect(err).toBe('');
       expect(code).toBeUndefined();
       expect(out).toContain(
-        `patch_missing_sample: failed: patch patch_missing_sample (${file} at /patches/1/patch/0): operation 0 at /channels/0/samples/7/data: `,
+        `patch_missing_sample: failed: patch patch_missing_sample (${file} at /patches/2/patch/0): operation 0 at /channels/0/samples/7/data: `,
       );
-      expect(out).toMatch(/2 patches, 2 tested, 0 resumed, 1 failed/);
+      expect(out).toMatch(/3 patches, 3 tested, 0 resumed, 1 failed/);
+      expect(readFileSync(join(tmp, 'out', 'scan.svg'), 'utf8')).toContain('>syst_scale_k</text>');
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   brazilSVG,
+  contourBands,
   contourSegments,
   delaunay,
   massPlaneSVG,
@@ -100,7 +101,35 @@ describe('contours', () => {
     expect(length).toBeCloseTo(1, 12);
   });
 
+  it('fill bands with the areas of the field v = x + y on the unit square, edges on the level lines', () => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i <= 4; i++) for (let j = 0; j <= 4; j++) xs.push(i / 4), ys.push(j / 4);
+    const v = xs.map((x, i) => x + ys[i]);
+    const pieces = contourBands(delaunay(xs, ys), xs, ys, v, [0, 0.5, 1, 1.5, 2]);
+    const area = [0, 0, 0, 0];
+    for (const { band, polygon } of pieces) {
+      let a2 = 0;
+      for (let k = 0; k < polygon.length; k += 2) {
+        const m = (k + 2) % polygon.length;
+        a2 += polygon[k] * polygon[m + 1] - polygon[m] * polygon[k + 1];
+      }
+      area[band] += Math.abs(a2) / 2;
+      // Every vertex of a band-k piece has x + y within that band.
+      for (let k = 0; k < polygon.length; k += 2) {
+        expect(polygon[k] + polygon[k + 1]).toBeGreaterThanOrEqual(band * 0.5 - 1e-12);
+        expect(polygon[k] + polygon[k + 1]).toBeLessThanOrEqual(band * 0.5 + 0.5 + 1e-12);
+      }
+    }
+    // Area of {x + y ≤ t} in the unit square: t²/2 below t = 1, 1 − (2 − t)²/2 above.
+    expect(area[0]).toBeCloseTo(0.125, 12);
+    expect(area[1]).toBeCloseTo(0.375, 12);
+    expect(area[2]).toBeCloseTo(0.375, 12);
+    expect(area[3]).toBeCloseTo(0.125, 12);
+  });
+
   it('skip triangles with a non-finite value', () => {
+    expect(contourBands(Uint32Array.of(0, 1, 2), [0, 1, 0], [0, 0, 1], [0, NaN, 1], [0, 1])).toEqual([]);
     expect(contourSegments(Uint32Array.of(0, 1, 2), [0, 1, 0], [0, 0, 1], [0, NaN, 1], 0.5)).toEqual([]);
   });
 });
@@ -147,6 +176,23 @@ describe('scan plots', () => {
     );
     expect(svg).toContain('m3 = 60');
     expect(svg).toContain('m(χ)');
+    // Filled bands: log10 CLs from −2.6 to 0 → half-decade bands from 1e−3; the band holding 0.05
+    // (log10 −1.30, band [−1.5, −1]) lies between x = 1000·1/2.6 = 384.6 and 1000·1.5/2.6 = 576.9.
+    expect(svg).toContain('≤ 1e-3');
+    const px2x = (p: number) => ((p - 80) / 490) * 1080 - 40;
+    const band = [...svg.matchAll(/<polygon points="([^"]+)" fill="([^"]+)"/g)];
+    const fills = new Map<string, number[]>();
+    for (const m of band)
+      for (const xy of m[1].split(' ')) {
+        const x = px2x(Number(xy.split(',')[0]));
+        const r = fills.get(m[2]) ?? [Infinity, -Infinity];
+        fills.set(m[2], [Math.min(r[0], x), Math.max(r[1], x)]);
+      }
+    expect(fills.size).toBe(6);
+    const ranges = [...fills.values()].sort((a, b) => a[0] - b[0]);
+    // Sorted by position: bands [0, −0.5], [−0.5, −1], [−1, −1.5], ... as x grows; the third from the left is [−1, −1.5].
+    expect(ranges[2][0]).toBeCloseTo(384.6, 0);
+    expect(ranges[2][1]).toBeCloseTo(576.9, 0);
   });
 
   it('one parameter: a Brazil-band plot; too few points: no plot, nothing written', async () => {
