@@ -142,4 +142,37 @@ describe('tail scheduler', () => {
     // max_copies 2 and one copy made already: no more.
     expect(again.tick(1_000_000)).toBe(0);
   });
+
+  it('a restarted service knows the copies still in flight: no second copy while one lives, another once it is lost', () => {
+    history();
+    const id = task(0, POLICY); // max_copies 3: the task and up to two copies
+    tails.started(id, 0);
+    idle = { a: 0, b: 1, c: 0 };
+    expect(tails.tick(1000)).toBe(1);
+    const copy = sent[0].task.id;
+    // The database as a restarted service finds it (its constructor puts everything in flight back to waiting).
+    store.close();
+    store = new Store(join(dir, `t${n - 1}.db`));
+    expect(store.task(copy)).toMatchObject({ copy_of: id, state: 'waiting-for-endpoint', endpoint_id: 'b' });
+    const copied: string[] = [];
+    const again = new TailScheduler(store, {
+      idleSlots: (e) => (e === 'c' ? 1 : 0),
+      sendCopy: (e) => (copied.push(e), true),
+    });
+    expect(again.liveCopiesOf(id)).toEqual(new Map([[copy, 'b']]));
+    // ...and the group's run times (0.1, 0.2, 0.5 s): a straggler past 600 ms, as before the restart.
+    // Both runs are held again by their agents (re-attached): the original straggles, its copy lives.
+    store.reclaim('a', [id]);
+    store.reclaim('b', [copy]);
+    again.dispatched(id, 'a', 10_000);
+    again.started(id, 10_000);
+    expect(again.tick(1_000_000)).toBe(0);
+    // The copy is lost with its endpoint: the task may be copied once more (its second and last).
+    again.lost(copy);
+    expect(again.tick(10_599)).toBe(0);
+    expect(again.tick(10_601)).toBe(1);
+    expect(copied).toEqual(['c']);
+    again.lost([...again.liveCopiesOf(id)!.keys()][0]);
+    expect(again.tick(1_000_002)).toBe(0);
+  });
 });

@@ -339,10 +339,16 @@ export class AgentHub {
     );
     this.store.reclaim(row.id, [...holding]);
     const drop: string[] = [];
+    const now = Date.now();
     for (const id of holding) {
       const t = this.store.task(id);
-      if (t && t.endpoint_id === row.id && !TERMINAL_STATES.has(t.state)) conn.inflight.set(id, t.attempts);
-      else drop.push(id);
+      if (t && t.endpoint_id === row.id && !TERMINAL_STATES.has(t.state)) {
+        conn.inflight.set(id, t.attempts);
+        // In flight again: a straggler held here may be copied (it was forgotten as lost or, after a
+        // restart, never dispatched in this process). Its clock starts now, not at its first dispatch.
+        this.tails.dispatched(id, row.id, now);
+        if (t.state === 'running') this.tails.started(id, now);
+      } else drop.push(id);
     }
     this.store.setEndpointOnline(row.id, capacity, prefetch);
     // Tags describe the agent as it runs now: a hello without them clears the old ones.

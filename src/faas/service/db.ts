@@ -283,6 +283,15 @@ export class Store {
       tailTasks: p(
         "SELECT id, function_id, COALESCE(grp, '') AS grp, alts, tail, copies FROM tasks WHERE tail IS NOT NULL AND copy_of IS NULL AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
+      // Newest first by seq (the rowid): the scan stops at the window's size for a group still running.
+      recentRuns: p(
+        `SELECT (completed_at - started_at) / 1000.0 AS run, (completed_at - dispatched_at) / 1000.0 AS trip FROM tasks
+         WHERE function_id = ? AND COALESCE(grp, '') = ? AND state = 'success' AND started_at IS NOT NULL AND dispatched_at IS NOT NULL
+         ORDER BY seq DESC LIMIT ?`,
+      ),
+      liveCopies: p(
+        "SELECT id, copy_of, endpoint_id FROM tasks WHERE copy_of IS NOT NULL AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
+      ),
       // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
       claim: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
@@ -902,6 +911,16 @@ export class Store {
       tail: string;
       copies: number;
     }[];
+  }
+
+  /** Run and round-trip times (s) of the newest `limit` successful tasks of a group, newest first (for the scheduler after a restart). */
+  recentRuns(functionId: string, grp: string, limit: number): { run: number; trip: number }[] {
+    return this.st.recentRuns.all(functionId, grp, limit) as { run: number; trip: number }[];
+  }
+
+  /** Unfinished tail copies (for the scheduler after a restart: a live copy holds back another). */
+  liveCopies(): { id: string; copy_of: string; endpoint_id: string }[] {
+    return this.st.liveCopies.all() as { id: string; copy_of: string; endpoint_id: string }[];
   }
 
   /**

@@ -20,7 +20,7 @@
  * ```
  */
 import type { TailPolicy } from '../protocol.ts';
-import { TAIL_MOVABLE_PATIENCE, pushRecent, stragglerMs } from '../scheduling.ts';
+import { TAIL_MOVABLE_PATIENCE, TAIL_RECENT_CHUNKS, pushRecent, stragglerMs } from '../scheduling.ts';
 import type { ClaimedTask, Store } from './db.ts';
 
 /** What the scheduler needs from the agent hub. */
@@ -68,7 +68,9 @@ export class TailScheduler {
     private readonly store: Store,
     private readonly place: CopyPlacement,
   ) {
-    // After a restart: every unfinished task with a policy waits again; it is tracked anew.
+    // After a restart: every unfinished task with a policy waits again; it is tracked anew with the
+    // copies it had (max_copies counts them) and its unfinished copies as live: while one lives the
+    // task gets no other, and when one is lost or fails the task may be copied again.
     for (const t of store.tailTasks()) {
       const candidates = t.alts ? t.alts.split(' ') : [];
       let policy: TailPolicy;
@@ -79,6 +81,25 @@ export class TailScheduler {
       }
       this.track(t.id, t.function_id, t.grp, candidates, policy, t.copies);
     }
+    // ... and its group's recent run times, so a straggler is judged as before the restart.
+    for (const [key, recent] of this.recentOf) {
+      const sep = key.indexOf(' ');
+      for (const r of store.recentRuns(key.slice(0, sep), key.slice(sep + 1), TAIL_RECENT_CHUNKS).reverse()) {
+        pushRecent(recent.runs, r.run);
+        pushRecent(recent.trips, r.trip);
+      }
+    }
+    for (const c of store.liveCopies()) {
+      const t = this.tracked.get(c.copy_of);
+      if (!t) continue;
+      t.live.set(c.id, c.endpoint_id);
+      this.copyOf.set(c.id, t);
+    }
+  }
+
+  /** Copies of `id` in flight, copy id → endpoint (for tests and metrics). */
+  liveCopiesOf(id: string): ReadonlyMap<string, string> | undefined {
+    return this.tracked.get(id)?.live;
   }
 
   /** Tasks being watched for tails (for tests and metrics). */
@@ -112,7 +133,10 @@ export class TailScheduler {
     });
   }
 
-  /** Sent to an agent (first dispatch, claim after a requeue, hand-over after a recall). */
+  /**
+   * Sent to an agent (first dispatch, claim after a requeue, hand-over after a recall), or held by an
+   * agent that attached again (after a service restart or a reconnect: the agent reclaims it).
+   */
   dispatched(id: string, endpointId: string, now: number): void {
     const t = this.tracked.get(id);
     if (!t) return;
