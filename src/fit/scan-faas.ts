@@ -8,14 +8,17 @@
  *   sha256, in the endpoint's memory and function cache folder. Test tasks carry only their patch
  *   and the hash; a worker that has not got the workspace answers `missing-workspace` and the patch is
  *   sent again with the workspace attached.
- * - Tasks are late-bound (each may run on any of the endpoints, whichever frees a slot first).
- * - Tail retry: a patch running longer than `tailFactor` × the median fit time (and at least
- *   `tailMinMs`) gets a copy on another endpoint; the first result wins, the other copy is cancelled.
- * - A task that fails (its endpoint lost beyond the service's attempts, a refusal) is tried once more
- *   on another endpoint, then reported as that patch's error, naming the endpoint.
+ * - The service places the patches: each is submitted with every endpoint as a candidate (late
+ *   binding: it starts on whichever frees a slot first) and a tail policy, so the service copies a
+ *   straggler into an idle slot of another endpoint, reruns a patch whose worker or endpoint was lost
+ *   (up to `maxAttempts` runs), and reports the first result of the patch's runs once. This runner
+ *   only accounts results: one record per patch, a failed patch is that patch's error (naming the
+ *   endpoint), never the scan's.
  */
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { FaasClient, type TaskOutcome, type TaskRequest } from '../faas/client/index.ts';
+import type { TailPolicy } from '../faas/protocol.ts';
 import { ScanError } from './errors.ts';
 import type { NamedPatch } from './patchset.ts';
 import { recordFromReply, type PatchRunner } from './pool.ts';
@@ -39,10 +42,18 @@ export interface FaasScanOptions {
   maxAttempts?: number;
   /** Per-task timeout, ms (0 = none). */
   timeoutMs?: number;
-  /** A patch running longer than this many times the median fit time gets a tail copy (default 3; 0 = copy every running patch). */
+  /**
+   * Tail copies (made by the service, with two or more endpoints): a patch running longer than this
+   * many times the median fit time of the scan's recent patches gets a copy on another endpoint with
+   * an idle slot; the first result wins. Default 3, at least 1.
+   */
   tailFactor?: number;
   /** ... but never before it has run this long, ms (default 5000). */
   tailMinMs?: number;
+  /** ... and always once it has run this long, ms, even before any patch has finished (default: none). */
+  tailTimeoutMs?: number;
+  /** Most runs of one patch, itself included (default 2: at most one tail copy). */
+  maxCopies?: number;
   /** Called once at the end with what the scan cost in transfers and copies. */
   onStats?: (stats: FaasScanStats) => void;
   /** Warnings (an endpoint that refused the workspace...); default: none. */
@@ -55,32 +66,46 @@ export interface FaasScanStats {
   stagedCached: number;
   /** Patches sent again with the workspace because a worker did not have it. */
   workspaceResends: number;
-  /** Tail copies submitted, and failed tasks retried on another endpoint. */
+  /** Tail copies the service made of the scan's patches (reported with their results). */
   tailCopies: number;
+  /** Runs the service repeated after losing a worker or an endpoint. */
   retries: number;
 }
 
 interface PatchState {
-  patch: NamedPatch;
-  /** Outstanding copies: task id → endpoint asked for. */
-  copies: Map<string, string>;
-  runningSince?: number;
-  tailed: boolean;
-  retried: boolean;
+  readonly patch: NamedPatch;
+  /** Endpoint the patch was submitted to first (its candidates are all the scan's endpoints). */
+  readonly endpoint: string;
   resentWorkspace: boolean;
   submitted: number;
   done: boolean;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-
 export class FaasRunner implements PatchRunner {
+  private readonly tail: TailPolicy;
+
   constructor(private readonly o: FaasScanOptions) {
     if (!o.endpoints?.length)
       throw new ScanError('the faas executor needs at least one endpoint', {}, 'pass --endpoints A,B');
+    const factor = o.tailFactor ?? 3;
+    const minMs = o.tailMinMs ?? 5000;
+    const maxCopies = o.maxCopies ?? 2;
+    if (!(factor >= 1 && factor <= 1000))
+      throw new ScanError(`tailFactor must be between 1 and 1000, got ${factor}`, { tailFactor: factor });
+    if (!(Number.isInteger(minMs) && minMs >= 0))
+      throw new ScanError(`tailMinMs must be a whole number of ms >= 0, got ${minMs}`, { tailMinMs: minMs });
+    if (o.tailTimeoutMs !== undefined && !(Number.isInteger(o.tailTimeoutMs) && o.tailTimeoutMs >= 0))
+      throw new ScanError(`tailTimeoutMs must be a whole number of ms >= 0, got ${o.tailTimeoutMs}`, {
+        tailTimeoutMs: o.tailTimeoutMs,
+      });
+    if (!(Number.isInteger(maxCopies) && maxCopies >= 1 && maxCopies <= 10))
+      throw new ScanError(`maxCopies must be a whole number from 1 to 10, got ${maxCopies}`, { maxCopies });
+    this.tail = {
+      factor,
+      min_ms: minMs,
+      max_copies: maxCopies,
+      ...(o.tailTimeoutMs !== undefined ? { timeout_ms: o.tailTimeoutMs } : {}),
+    };
   }
 
   async run(
@@ -92,7 +117,6 @@ export class FaasRunner implements PatchRunner {
   ): Promise<void> {
     if (patches.length === 0) return;
     const fx = new FaasClient({ serviceUrl: this.o.serviceUrl, token: this.o.token, tokenFile: this.o.tokenFile });
-    const timers: NodeJS.Timeout[] = [];
     const stats: FaasScanStats = { staged: 0, stagedCached: 0, workspaceResends: 0, tailCopies: 0, retries: 0 };
     try {
       const eps = this.o.endpoints;
@@ -129,18 +153,19 @@ export class FaasRunner implements PatchRunner {
       });
 
       const states = patches.map(
-        (patch): PatchState => ({
+        (patch, i): PatchState => ({
           patch,
-          copies: new Map(),
-          tailed: false,
-          retried: false,
+          endpoint: eps[i % eps.length],
           resentWorkspace: false,
           submitted: 0,
           done: false,
         }),
       );
       const byTask = new Map<string, PatchState>();
-      const durations: number[] = [];
+      // Outcomes can arrive before submitWatched resolves with the ids.
+      const early = new Map<string, TaskOutcome>();
+      // One fair-share group per scan: the service judges stragglers from this scan's fit times.
+      const group = `fit-scan-${randomUUID()}`;
       let remaining = states.length;
       let fatal: unknown;
       let resolveAll!: () => void;
@@ -149,10 +174,6 @@ export class FaasRunner implements PatchRunner {
       const finish = (s: PatchState, r: ScanRecord) => {
         if (s.done) return;
         s.done = true;
-        durations.push(r.seconds);
-        const others = [...s.copies.keys()];
-        s.copies.clear();
-        if (others.length) void fx.cancel(others).catch(() => undefined);
         emit(r);
         if (--remaining === 0) resolveAll();
       };
@@ -161,21 +182,27 @@ export class FaasRunner implements PatchRunner {
         const tasks: TaskRequest[] = items.map(({ s, endpoint, withWorkspace }) => {
           const args: FitTestArgs = { v: FIT_TASK_VERSION, op: 'test', wsHash, patch: s.patch, options };
           if (withWorkspace) args.workspace = bkg;
-          return { functionId, endpoint, args, alternates: eps.filter((e) => e !== endpoint), ...run };
+          const alternates = eps.filter((e) => e !== endpoint && names.get(e) !== endpoint);
+          return {
+            functionId,
+            endpoint,
+            args,
+            group,
+            ...(alternates.length ? { alternates, tail: this.tail } : {}),
+            ...run,
+          };
         });
         const now = performance.now();
-        fx.submitWatched(tasks, onOutcome, onRunning).then(
+        fx.submitWatched(tasks, onOutcome).then(
           (ids) =>
             ids.forEach((id, i) => {
-              const { s, endpoint } = items[i];
+              const { s } = items[i];
               s.submitted = now;
-              if (s.done) return void fx.cancel([id]).catch(() => undefined);
-              s.copies.set(id, endpoint);
               byTask.set(id, s);
-              const early = pending.get(id);
-              if (early) {
-                pending.delete(id);
-                early.kind === 'outcome' ? onOutcome(early.o) : onRunning(id);
+              const o = early.get(id);
+              if (o) {
+                early.delete(id);
+                onOutcome(o);
               }
             }),
           (e: unknown) => {
@@ -184,37 +211,21 @@ export class FaasRunner implements PatchRunner {
           },
         );
       };
-      // Outcomes can arrive before submitWatched resolves with the ids.
-      const pending = new Map<string, { kind: 'outcome'; o: TaskOutcome } | { kind: 'running' }>();
-
-      function onRunning(taskId: string): void {
-        const s = byTask.get(taskId);
-        if (!s) return void pending.set(taskId, { kind: 'running' });
-        s.runningSince ??= performance.now();
-      }
 
       const onOutcome = (o: TaskOutcome): void => {
         const s = byTask.get(o.taskId);
-        if (!s) return void pending.set(o.taskId, { kind: 'outcome', o });
-        const endpoint = s.copies.get(o.taskId);
-        s.copies.delete(o.taskId);
+        if (!s) return void early.set(o.taskId, o);
+        byTask.delete(o.taskId);
         if (s.done) return;
+        stats.tailCopies += o.copies?.length ?? 0;
+        stats.retries += Math.max(0, o.attempts - 1);
         const reply = o.result as FitTaskReply | undefined;
         if (!o.error && reply?.kind === 'missing-workspace' && !s.resentWorkspace) {
           s.resentWorkspace = true;
           stats.workspaceResends++;
-          return submit([{ s, endpoint: names.get(o.endpointId) ?? endpoint ?? eps[0], withWorkspace: true }]);
+          return submit([{ s, endpoint: names.get(o.endpointId) ?? s.endpoint, withWorkspace: true }]);
         }
         if (o.error) {
-          if (s.copies.size > 0) return; // another copy is still running
-          if (!s.retried && eps.length > 1) {
-            s.retried = true;
-            stats.retries++;
-            const other =
-              eps.find((e) => e !== endpoint && e !== names.get(o.endpointId) && e !== o.endpointId) ?? eps[0];
-            this.o.onWarning?.(`${s.patch.name}: ${o.error.message}; trying endpoint ${other}`);
-            return submit([{ s, endpoint: other, withWorkspace: true }]);
-          }
           const seconds = s.submitted ? (performance.now() - s.submitted) / 1000 : 0;
           return finish(s, {
             name: s.patch.name,
@@ -228,37 +239,11 @@ export class FaasRunner implements PatchRunner {
         finish(s, recordFromReply(s.patch, reply, where(o), reply?.kind === 'result' ? reply.item.seconds : 0));
       };
 
-      // Tail retry: copies of stragglers on another endpoint.
-      const factor = this.o.tailFactor ?? 3;
-      const minMs = this.o.tailMinMs ?? 5000;
-      if (eps.length > 1) {
-        timers.push(
-          setInterval(() => {
-            const threshold = Math.max(minMs, factor * median(durations) * 1000);
-            const now = performance.now();
-            const copies: { s: PatchState; endpoint: string }[] = [];
-            for (const s of states) {
-              if (s.done || s.tailed || s.runningSince === undefined || now - s.runningSince < threshold) continue;
-              const on = new Set(s.copies.values());
-              const other = eps.find((e) => !on.has(e));
-              if (!other) continue;
-              s.tailed = true;
-              copies.push({ s, endpoint: other });
-            }
-            if (copies.length) {
-              stats.tailCopies += copies.length;
-              submit(copies);
-            }
-          }, 250),
-        );
-      }
-
-      submit(states.map((s, i) => ({ s, endpoint: eps[i % eps.length] })));
+      submit(states.map((s) => ({ s, endpoint: s.endpoint })));
       await allDone;
       if (fatal) throw fatal;
       this.o.onStats?.(stats);
     } finally {
-      for (const t of timers) clearInterval(t);
       await fx.close();
     }
   }

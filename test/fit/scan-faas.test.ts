@@ -1,10 +1,11 @@
 /**
  * Fit scans on a real FaaS service on loopback with two real endpoint processes: results equal the
  * in-process scan exactly, the workspace is staged once per endpoint (cached by hash in the endpoint's
- * function cache folder), and a lost endpoint costs no patch.
+ * function cache folder), a worker stopped mid-scan is covered by the service's tail copies, and a
+ * lost endpoint costs no patch.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -29,6 +30,24 @@ let patches: NamedPatch[];
 const procs = new Procs();
 let url = '';
 let token = '';
+let siteB: ChildProcess;
+
+/** The worker processes of an endpoint agent (its children running worker.ts), from /proc. */
+function workerPids(agent: ChildProcess): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (Number(ppid) === agent.pid && state !== 'Z' && cmd.includes('worker.ts')) out.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
 
 beforeAll(async () => {
   dir = extractAtlas();
@@ -37,7 +56,7 @@ beforeAll(async () => {
   token = await procs.addUser('fitter');
   ({ url } = await procs.startService());
   await procs.startEndpoint(url, token, 'site-a', ['--workers', '1']);
-  await procs.startEndpoint(url, token, 'site-b', ['--workers', '1']);
+  ({ proc: siteB } = await procs.startEndpoint(url, token, 'site-b', ['--workers', '1']));
 }, 120_000);
 afterAll(async () => {
   await procs.cleanup();
@@ -93,39 +112,63 @@ describe('fit scan on two FaaS endpoints', () => {
     }
   }, 240_000);
 
-  it('a second scan of the same workspace still equals the in-process results (cached workspace reused)', async () => {
-    // Enough patches that some are still running at the tail check (every 250 ms) on a quiet machine too.
+  it('a worker stopped mid-scan: the service copies its patches to the other endpoint, one result per patch', async () => {
     const some = patches.slice(0, 9);
     let stats: FaasScanStats | undefined;
     const out = join(dir, 'tail-copies');
     const emitted: string[] = [];
-    const summary = await scan(bkg, some, {
-      executor: 'faas',
-      faas: {
-        serviceUrl: url,
-        endpoints: ['site-a', 'site-b'],
-        token,
-        tailFactor: 0,
-        tailMinMs: 0,
-        onStats: (s) => (stats = s),
-      },
-      out,
-      onResult: (r) => emitted.push(r.name),
-    });
-    // Staged in an earlier scan: both endpoints answer from their cache.
-    expect(stats).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
-    // Forced tail copies (every running patch gets one on the other endpoint) really ran...
-    expect(stats!.tailCopies).toBeGreaterThan(0);
-    // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
-    expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
-    expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
-    expect(
-      readResults(join(out, 'results.json'))
-        .results.map((r) => r.name)
-        .sort(),
-    ).toEqual(some.map((p) => p.name).sort());
-    for (const r of summary.results)
-      expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+    const stopped: number[] = [];
+    try {
+      const summary = await scan(bkg, some, {
+        executor: 'faas',
+        faas: {
+          serviceUrl: url,
+          endpoints: ['site-a', 'site-b'],
+          token,
+          // Every patch in flight is a straggler at once: copied as soon as the other endpoint idles.
+          tailFactor: 1,
+          tailMinMs: 0,
+          tailTimeoutMs: 0,
+          onStats: (s) => (stats = s),
+        },
+        out,
+        onResult: (r) => {
+          emitted.push(r.name);
+          // After the first result, site-b's worker stops for good (SIGSTOP): whatever it holds or
+          // is sent next never finishes there, so the scan can only end through the service's copies.
+          if (stopped.length === 0)
+            for (const pid of workerPids(siteB)) {
+              process.kill(pid, 'SIGSTOP');
+              stopped.push(pid);
+            }
+        },
+      });
+      expect(stopped.length).toBe(1);
+      // Staged in the first scan: both endpoints answer from their cache.
+      expect(stats).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
+      // Tail copies made by the service really ran and delivered results...
+      expect(stats!.tailCopies).toBeGreaterThan(0);
+      // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
+      expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
+      expect(summary.failed).toEqual([]);
+      expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
+      expect(
+        readResults(join(out, 'results.json'))
+          .results.map((r) => r.name)
+          .sort(),
+      ).toEqual(some.map((p) => p.name).sort());
+      for (const r of summary.results)
+        expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
+    } finally {
+      // The losing runs were cancelled, which restarts a worker that does not stop; in case it was not
+      // restarted yet, let it go on, so the next tests find site-b working.
+      for (const pid of stopped)
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          /* restarted (killed) already */
+        }
+    }
   }, 240_000);
 
   it('ristretto fit scan --executor faas: the CLI streams results and writes results.json', async () => {
