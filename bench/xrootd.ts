@@ -5,13 +5,18 @@
  *     npx tsx bench/xrootd.ts                                   # 1M snappy Parquet + 1M zlib ROOT, Q1 Q6, 3 reps
  *     npx tsx bench/xrootd.ts --files /work/bench-data/adl-5M-snappy.parquet --queries 1,3,6 --reps 2
  *     npx tsx bench/xrootd.ts --chunksize 200000 --out res.json
+ *     npx tsx bench/xrootd.ts --cli                             # also the whole command, fresh processes
  *
  * Starts its own xrootd (as root: `-R nobody`; the files must be readable by nobody) on a free loopback
  * port, serving the files in place. Each (query, file) cell runs `runAnalysis` in this process with the
- * iterative executor (one thread, default chunk size, no postprocess, no entry-count cache), local and
- * root:// interleaved with the order alternating per repetition, so load changes hit both alike; the
- * time is the run's `wallSeconds` (preprocessing, every chunk, merge). The histograms of the two runs
- * must be identical. Reported: best events/s of each side, their ratio (goal ≥ 0.8), the same ratio
+ * iterative executor as the CLI builds it (executors/iterative.ts: the sync-read helper thread starts
+ * from the bundled worker runtime; one thread, default chunk size, no postprocess, no entry-count
+ * cache), local and root:// interleaved with the order alternating per repetition, so load changes hit
+ * both alike; the time is the run's `wallSeconds` (preprocessing, every chunk, merge). The histograms of
+ * the two runs must be identical. Runs in one process share the helper thread's start-up only within a
+ * run: each run's executor ends it when it closes, so every repetition pays it again, as a fresh command
+ * does. `--cli` adds the whole command as users time it: `bin/run-analysis.mjs` in a fresh process per
+ * run (process start, processor bundle, runtime build, every chunk), its elapsed time and `wallSeconds`. Reported: best events/s of each side, their ratio (goal ≥ 0.8), the same ratio
  * for the chunks after the first ("steady": the first chunk of a run over a URL starts the sync-read
  * helper thread, which local Parquet files do without), a read-only ratio (the query's columns read
  * chunk by chunk, no processor), and round trips and MiB per chunk over root://. Machine, load
@@ -25,7 +30,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { openReader } from '../src/io/open.ts';
 import { xrootdCounters } from '../src/io/xrootd/index.ts';
 import { runAnalysis } from '../src/runner/run.ts';
+import { IterativeExecutor } from '../executors/iterative.ts';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { startXrootd } from '../test/helpers/xrootd-server.ts';
+// Chunk results are decoded into this thread's copy of the histogram class: register its decoder.
+import '../src/hist/hist.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,15 +45,20 @@ interface Args {
   reps: number;
   chunksize: number | undefined;
   out: string | undefined;
+  cli: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined };
+  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined, cli: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
+    if (k === '--cli') {
+      a.cli = true;
+      continue;
+    }
     const v = argv[++i];
     if (v === undefined)
-      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON)`);
+      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli)`);
     if (k === '--files')
       a.files = v
         .split(',')
@@ -63,6 +78,8 @@ interface Run {
   seconds: number;
   /** Chunk times after the first (which pays for the sync-read helper thread and opening the file). */
   steadySeconds: number;
+  /** The first chunk's time (it starts the sync-read helper thread where one is needed). */
+  firstSeconds: number;
   columns: string[];
   events: number;
   chunks: number;
@@ -82,10 +99,12 @@ async function run(file: string, query: number, chunksize: number | undefined, t
     ...(chunksize ? { chunksize } : {}),
     postprocess: false,
     cacheFile: false,
+    executor: (context) => new IterativeExecutor(context),
   });
   return {
     seconds: r.metrics.wallSeconds,
     steadySeconds: r.metrics.chunkSeconds.slice(1).reduce((a, b) => a + b, 0),
+    firstSeconds: r.metrics.chunkSeconds[0] ?? 0,
     columns: r.metrics.columns,
     events: r.metrics.events,
     chunks: r.metrics.chunks,
@@ -93,6 +112,22 @@ async function run(file: string, query: number, chunksize: number | undefined, t
     bytes: xrootdCounters.bytes - b0,
     accumulator: r.accumulator,
   };
+}
+
+/** The whole command in a fresh process: elapsed seconds and its metrics.json `wallSeconds`. */
+function cliRun(file: string, query: number, chunksize: number | undefined, tmp: string): { elapsed: number; wall: number } {
+  const json = join(tmp, `ds-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
+  const out = join(tmp, `out-${Math.random().toString(36).slice(2)}`);
+  const args = [join(repo, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
+  if (chunksize) args.push('--chunksize', String(chunksize));
+  args.push(json, join(repo, 'processors', 'adl', `query-${query}.ts`));
+  const t = performance.now();
+  execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const elapsed = (performance.now() - t) / 1000;
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { wallSeconds: number };
+  rmSync(out, { recursive: true, force: true });
+  return { elapsed, wall: m.wallSeconds };
 }
 
 /** Only read (and decode) the query's columns chunk by chunk: the byte source without the processor. */
@@ -138,6 +173,18 @@ async function main(): Promise<void> {
             );
           }
         }
+        // the whole command, fresh processes, interleaved the same way
+        const cliL: { elapsed: number; wall: number }[] = [];
+        const cliR: { elapsed: number; wall: number }[] = [];
+        for (let rep = 0; args.cli && rep < args.reps; rep++) {
+          for (const side of rep % 2 === 0 ? ['local', 'root'] : ['root', 'local']) {
+            const x = cliRun(side === 'local' ? file : url, q, args.chunksize, tmp);
+            (side === 'local' ? cliL : cliR).push(x);
+            console.log(
+              `  Q${q} ${basename(file)} command ${side.padEnd(5)} rep ${rep + 1}: ${x.elapsed.toFixed(2)} s elapsed, wallSeconds ${x.wall.toFixed(2)}`,
+            );
+          }
+        }
         // the reads alone, interleaved the same way
         const readL: number[] = [];
         const readR: number[] = [];
@@ -168,6 +215,17 @@ async function main(): Promise<void> {
           'local ev/s': fmt(r0.events / bestL),
           'root:// ev/s': fmt(r0.events / bestR),
           'root/local': (bestL / bestR).toFixed(2),
+          'first chunk local s': local.map((r) => r.firstSeconds.toFixed(2)).join(' '),
+          'first chunk root:// s': remote.map((r) => r.firstSeconds.toFixed(2)).join(' '),
+          ...(args.cli
+            ? {
+                'command root/local': (
+                  Math.min(...cliL.map((x) => x.elapsed)) / Math.min(...cliR.map((x) => x.elapsed))
+                ).toFixed(2),
+                'command local s': cliL.map((x) => x.elapsed.toFixed(2)).join(' '),
+                'command root:// s': cliR.map((x) => x.elapsed.toFixed(2)).join(' '),
+              }
+            : {}),
           'steady root/local': (
             Math.min(...local.map((r) => r.steadySeconds)) / Math.min(...remote.map((r) => r.steadySeconds))
           ).toFixed(2),
