@@ -6,14 +6,25 @@
  *
  * with λ_b = Σ_samples (nominal + Σ histosys shifts) × Π factors — pyhf's `-model.logpdf(θ, data)`.
  */
-import { interpolate } from './interpolation.ts';
+import { interpolate, type InterpTable } from './interpolation.ts';
 import type { Model, ModelData } from './model.ts';
 import { lgamma } from './special.ts';
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
-/** Reusable scratch memory for one model (not shared between threads). */
+/**
+ * Reusable scratch memory for one model (not shared between threads), and the interpolation results
+ * of the last evaluation.
+ *
+ * The histosys shifts are evaluated per parameter, not per modifier: the tables of all shift terms
+ * of one parameter (and code) are joined into one, so a parameter with 40 terms is one call over 40
+ * values. Each parameter's values are kept until that parameter changes, so a finite-difference
+ * gradient (n + 1 evaluations that each move one parameter) interpolates only the moved one. The
+ * sum nominal + Σ shifts of each sample bin keeps its partial sums, so only the part from the first
+ * moved term on is added again. Every value is computed by the same arithmetic as one call per
+ * term, and the shifts are added in the same order, so results are identical to the bit.
+ */
 export class NllWorkspace {
   readonly base: Float64Array;
   readonly prodNZ: Float64Array;
@@ -24,8 +35,30 @@ export class NllWorkspace {
   readonly shiftDer: Float64Array;
   readonly factVal: Float64Array;
   readonly factDer: Float64Array;
-  /** Offsets of each shift term in shiftVal. */
+  /** Offset of each shift term's values in shiftVal/shiftDer (contiguous per term). */
   readonly shiftOff: Int32Array;
+  /** Joined tables, one per (parameter, code) group: its parameter and its offset in shiftVal. */
+  readonly groups: readonly { par: number; table: InterpTable; off: number }[];
+  /** The parameter value each group was last evaluated at (valid where groupDone is 1). */
+  readonly groupAlpha: Float64Array;
+  readonly groupDone: Uint8Array;
+  /** Scalar factors likewise: last parameter value of each interpolated factor. */
+  readonly factAlpha: Float64Array;
+  readonly factDone: Uint8Array;
+  /**
+   * The shifts of each sample bin k in term order (compressed rows): base[k] = nominal +
+   * shiftVal[rowSrc[e]] for e in [rowStart[k], rowStart[k+1]), summed left to right; partial[e] is
+   * the sum up to and including entry e.
+   */
+  readonly rowStart: Int32Array;
+  readonly rowSrc: Int32Array;
+  readonly partial: Float64Array;
+  /** Per group: the rows it touches and the first entry of the group in each (groupRowStart-indexed). */
+  readonly groupRowStart: Int32Array;
+  readonly groupRow: Int32Array;
+  readonly groupFirst: Int32Array;
+  /** Per row: the first entry to add again in this evaluation (rowStart[k+1] = nothing to do). */
+  readonly redoFrom: Int32Array;
   /** Constant part Σ ln Γ(n+1) of the current main data, cached by identity. */
   constMain = 0;
   constFor: Float64Array | null = null;
@@ -39,41 +72,132 @@ export class NllWorkspace {
     this.zeros = new Int32Array(nsb);
     this.lambda = new Float64Array(model.nbins);
     this.w = new Float64Array(model.nbins);
-    let total = 0;
-    this.shiftOff = new Int32Array(model.shiftTerms.length);
-    model.shiftTerms.forEach((t, i) => {
-      this.shiftOff[i] = total;
-      total += t.table.n;
+    // Group the shift terms by (parameter, code), keeping term order inside each group.
+    const st = model.shiftTerms;
+    const byKey = new Map<string, number[]>();
+    st.forEach((t, i) => {
+      const key = `${t.par}/${t.table.code}`;
+      const list = byKey.get(key);
+      if (list) list.push(i);
+      else byKey.set(key, [i]);
     });
+    this.shiftOff = new Int32Array(st.length);
+    const groups: { par: number; table: InterpTable; off: number }[] = [];
+    let total = 0;
+    for (const terms of byKey.values()) {
+      const off = total;
+      for (const i of terms) {
+        this.shiftOff[i] = total;
+        total += st[i].table.n;
+      }
+      groups.push({ par: st[terms[0]].par, table: joinTables(terms.map((i) => st[i].table)), off });
+    }
+    this.groups = groups;
+    this.groupAlpha = new Float64Array(groups.length);
+    this.groupDone = new Uint8Array(groups.length);
+    // Rows: count the entries of each sample bin, then fill them in term order.
+    const groupOf = new Int32Array(total);
+    groups.forEach((g, gi) => groupOf.fill(gi, g.off, g.off + g.table.n));
+    this.rowStart = new Int32Array(nsb + 1);
+    for (const t of st) for (let j = 0; j < t.table.n; j++) this.rowStart[t.k0 + j + 1]++;
+    for (let k = 0; k < nsb; k++) this.rowStart[k + 1] += this.rowStart[k];
+    this.rowSrc = new Int32Array(total);
+    const fill = this.rowStart.slice(0, nsb);
+    st.forEach((t, i) => {
+      for (let j = 0; j < t.table.n; j++) this.rowSrc[fill[t.k0 + j]++] = this.shiftOff[i] + j;
+    });
+    this.partial = new Float64Array(total);
+    // For each group, the first entry it has in each row it touches.
+    const firsts = groups.map(() => new Map<number, number>());
+    for (let k = 0; k < nsb; k++)
+      for (let e = this.rowStart[k]; e < this.rowStart[k + 1]; e++) {
+        const f = firsts[groupOf[this.rowSrc[e]]];
+        if (!f.has(k)) f.set(k, e);
+      }
+    this.groupRowStart = new Int32Array(groups.length + 1);
+    firsts.forEach((f, gi) => (this.groupRowStart[gi + 1] = this.groupRowStart[gi] + f.size));
+    this.groupRow = new Int32Array(this.groupRowStart[groups.length]);
+    this.groupFirst = new Int32Array(this.groupRow.length);
+    firsts.forEach((f, gi) => {
+      let o = this.groupRowStart[gi];
+      for (const [k, e] of f) {
+        this.groupRow[o] = k;
+        this.groupFirst[o++] = e;
+      }
+    });
+    this.redoFrom = this.rowStart.slice(1);
+    // Sample bins without shifts keep their nominal; the others are summed at the first evaluation.
+    this.base.set(model.sbNom);
     this.shiftVal = new Float64Array(total);
     this.shiftDer = new Float64Array(total);
     this.factVal = new Float64Array(model.scalarFactors.length);
     this.factDer = new Float64Array(model.scalarFactors.length);
+    this.factAlpha = new Float64Array(model.scalarFactors.length);
+    this.factDone = new Uint8Array(model.scalarFactors.length);
   }
+}
+
+/** One table holding the values of several tables of the same code, in order. */
+function joinTables(tables: InterpTable[]): InterpTable {
+  if (tables.length === 1) return tables[0];
+  const n = tables.reduce((a, t) => a + t.n, 0);
+  const nom = new Float64Array(n);
+  const c = new Float64Array(tables.reduce((a, t) => a + t.c.length, 0));
+  let o = 0,
+    oc = 0;
+  for (const t of tables) {
+    nom.set(t.nom, o);
+    c.set(t.c, oc);
+    o += t.n;
+    oc += t.c.length;
+  }
+  return { code: tables[0].code, n, nom, c };
 }
 
 /** Fills ws.base (nominal + shifts), ws.prodNZ / ws.zeros (factor products) and ws.lambda. */
 function forward(ws: NllWorkspace, pars: Float64Array): void {
   const m = ws.model;
   const { base, prodNZ, zeros, lambda, shiftVal, shiftDer, factVal, factDer } = ws;
-  base.set(m.sbNom);
+  const { groups, groupAlpha, groupDone, groupRowStart, groupRow, groupFirst, redoFrom } = ws;
+  for (let g = 0; g < groups.length; g++) {
+    const a = pars[groups[g].par];
+    // Object.is: a parameter that moved from 0 to −0 is evaluated again (the sign can reach a value).
+    if (groupDone[g] === 1 && Object.is(groupAlpha[g], a)) continue;
+    interpolate(groups[g].table, a, 'shift', shiftVal, shiftDer, groups[g].off);
+    groupAlpha[g] = a;
+    groupDone[g] = 1;
+    for (let r = groupRowStart[g]; r < groupRowStart[g + 1]; r++)
+      if (groupFirst[r] < redoFrom[groupRow[r]]) redoFrom[groupRow[r]] = groupFirst[r];
+  }
+  // base[k] = nominal + shifts in term order, from the partial sum before the first changed shift.
+  const { rowStart, rowSrc, partial } = ws;
+  const sbNom = m.sbNom;
+  for (let k = 0; k < base.length; k++) {
+    const end = rowStart[k + 1];
+    const from = redoFrom[k];
+    if (from === end) continue;
+    let acc = from === rowStart[k] ? sbNom[k] : partial[from - 1];
+    for (let e = from; e < end; e++) {
+      acc += shiftVal[rowSrc[e]];
+      partial[e] = acc;
+    }
+    base[k] = acc;
+    redoFrom[k] = end;
+  }
   prodNZ.fill(1);
   zeros.fill(0);
-  const st = m.shiftTerms;
-  for (let t = 0; t < st.length; t++) {
-    const term = st[t];
-    const off = ws.shiftOff[t];
-    interpolate(term.table, pars[term.par], 'shift', shiftVal, shiftDer, off);
-    const n = term.table.n;
-    const k0 = term.k0;
-    for (let i = 0; i < n; i++) base[k0 + i] += shiftVal[off + i];
-  }
   const sf = m.scalarFactors;
+  const { factAlpha, factDone } = ws;
   for (let t = 0; t < sf.length; t++) {
     const term = sf[t];
     let v: number;
     if (term.table) {
-      interpolate(term.table, pars[term.par], 'factor', factVal, factDer, t);
+      const a = pars[term.par];
+      if (factDone[t] !== 1 || !Object.is(factAlpha[t], a)) {
+        interpolate(term.table, a, 'factor', factVal, factDer, t);
+        factAlpha[t] = a;
+        factDone[t] = 1;
+      }
       v = factVal[t];
     } else {
       v = pars[term.par];
