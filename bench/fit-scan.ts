@@ -10,11 +10,13 @@
  *
  * One JSON line per run: wall seconds of the scan (from the first submission to the last result;
  * FaaS service and endpoint start-up excluded, function registration and workspace staging
- * included), failures, and whether the results equal the first run's exactly.
+ * included), per fit and per core (wall × cores used / patches: the core-seconds one fit costs,
+ * start-up and scheduling included), failures, and whether the results equal the first run's
+ * exactly. `uptime` before and after, and the pyhf + funcX figure the numbers compare with.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -37,6 +39,12 @@ const executors = (
 ) as ScanExecutor[];
 const optArg = process.argv.indexOf('--optimizers');
 const optimizers = (optArg > 0 ? process.argv[optArg + 1].split(',') : [DEFAULT_SCAN_OPTIMIZER]) as FitOptimizer[];
+
+// pyhf + funcX (../shared/reference/pyhf-funcx-fitting-slides.txt): all 125 signal points of the
+// ATLAS 1Lbb likelihood, `real 2m17.509s`, on 25 worker nodes, one worker per node.
+const PEER = { points: 125, seconds: 137.5, workers: 25 };
+const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
+console.log(JSON.stringify({ uptime: uptime(), cores: cpus().length, node: process.version }));
 
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-fit-scan-bench-'));
 const procs = new Procs();
@@ -79,6 +87,8 @@ try {
             patches: patches.length,
             seconds: Number(seconds.toFixed(2)),
             perPatchMs: Number(((seconds * 1000) / patches.length).toFixed(1)),
+            // Two cores: threads run 2 workers, FaaS 2 endpoints × 1 worker; iterative uses one.
+            coreMsPerFit: Number(((seconds * 1000 * (executor === 'iterative' ? 1 : 2)) / patches.length).toFixed(1)),
             failed: s.failed.length,
             identicalToFirst: same,
             load1min: load,
@@ -87,6 +97,13 @@ try {
         );
       }
   }
+  const peerPerFit = (PEER.seconds * PEER.workers) / PEER.points;
+  console.log(
+    JSON.stringify({
+      uptime: uptime(),
+      peer: { ...PEER, wallMsPerFit: Number(((PEER.seconds * 1000) / PEER.points).toFixed(1)), workerMsPerFit: Math.round(peerPerFit * 1000) },
+    }),
+  );
 } finally {
   await procs.cleanup();
   rmSync(dir, { recursive: true, force: true });
