@@ -1,12 +1,13 @@
 /**
  * The worker runtime as one plain-JS file: esbuild bundles worker-main.ts and the Ristretto modules it
  * uses (npm packages stay external), so a new worker loads a single module instead of compiling every
- * TypeScript file through tsx. Built once per process, content-addressed under `bundleDir`. When
- * esbuild is unavailable the tsx-registering `worker.mjs` is used instead.
+ * TypeScript file through tsx. Built once and kept under `bundleDir` while its sources are unchanged
+ * (build-cache.mjs), so a run normally starts no esbuild for it. When esbuild is unavailable the
+ * tsx-registering `worker.mjs` is used instead.
  */
-import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleDir, bundleESM, writeContentAddressed } from '../../src/processor/bundle.ts';
+import { cachedBuild } from '../../src/processor/build-cache.mjs';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const FALLBACK = new URL('./worker.mjs', import.meta.url);
@@ -20,7 +21,8 @@ export function workerRuntime(): Promise<URL> {
 }
 
 async function buildRuntime(): Promise<URL> {
-  const code = await bundleESM(ENTRY, 'runtime');
-  const hash = createHash('sha256').update(code).digest('hex');
-  return pathToFileURL(await writeContentAddressed(bundleDir, `worker-${hash}.mjs`, code));
+  const built = await cachedBuild(ENTRY, 'runtime');
+  // A cache folder that cannot be written holds no file to start workers from: the tsx fallback then.
+  if (!existsSync(built.file)) throw new Error(`cannot write ${built.file}`);
+  return pathToFileURL(built.file);
 }

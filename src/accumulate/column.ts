@@ -15,6 +15,9 @@ import {
 
 const MIN_CAPACITY = 16;
 
+const BRAND = Symbol.for('ristretto.ColumnAccumulator');
+const plainInstanceOf = Function.prototype[Symbol.hasInstance];
+
 /**
  * A typed array that grows by appending. The order of appends is kept (this is the one non-commutative
  * merge in `accumulate`).
@@ -31,6 +34,19 @@ export class ColumnAccumulator<T extends AnyTypedArray = Float64Array>
 {
   private buf: T;
   private len: number;
+  /** Brand: see `Symbol.hasInstance` below. */
+  protected readonly [BRAND] = true;
+
+  /**
+   * `x instanceof ColumnAccumulator` holds for columns made by any copy of this module: a processor
+   * bundle carries its own copy of Ristretto, and its columns are merged and encoded by the runner's.
+   */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    // A subclass (this !== ColumnAccumulator) tests plainly.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about
+    if (this !== ColumnAccumulator) return plainInstanceOf.call(this, x);
+    return typeof x === 'object' && x !== null && (x as { [BRAND]?: unknown })[BRAND] === true;
+  }
 
   /** An empty column of the given kind (constructor or its name, e.g. `Float32Array` or `"Float32Array"`). */
   constructor(kind: TypedArrayConstructor<T> | string, capacity = 0) {

@@ -44,6 +44,15 @@ export interface BinarySerializable {
 export type BinaryDecoder = (header: unknown, buffers: ArrayBufferView[]) => unknown;
 
 const decoders = new Map<string, BinaryDecoder>();
+/**
+ * Decoders registered by any copy of this module in this thread. A processor runs from its bundle, which
+ * carries its own copy of Ristretto: a type it registers must still decode in the runner's copy. Each
+ * copy prefers its own decoders (so its own classes come back); this registry serves the others.
+ */
+const anyCopy = ((globalThis as Record<symbol, unknown>)[Symbol.for('ristretto.binaryDecoders')] ??= new Map<
+  string,
+  BinaryDecoder
+>()) as Map<string, BinaryDecoder>;
 
 /**
  * True when `v` has an `add` method (and is not a Set, whose `add` inserts an element).
@@ -101,6 +110,7 @@ export function registeredBinaryTags(): string[] {
  */
 export function registerBinaryType(tag: string, decode: BinaryDecoder): void {
   decoders.set(tag, decode);
+  if (!anyCopy.has(tag)) anyCopy.set(tag, decode);
 }
 
 /**
@@ -113,9 +123,9 @@ export function registerBinaryType(tag: string, decode: BinaryDecoder): void {
  * ```
  */
 export function binaryDecoder(tag: string): BinaryDecoder {
-  const d = decoders.get(tag);
+  const d = decoders.get(tag) ?? anyCopy.get(tag);
   if (!d) {
-    const known = [...decoders.keys()];
+    const known = [...new Set([...decoders.keys(), ...anyCopy.keys()])];
     throw new UnknownBinaryTypeError(
       `no binary decoder registered for type "${tag}"`,
       { tag, known },

@@ -4,10 +4,18 @@
  * machine, and text widths for layout (legends, label placement) from DejaVu Sans' advance widths.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Resvg } from '@resvg/resvg-js';
 import { UnsupportedHistError } from './errors.ts';
+
+type ResvgModule = typeof import('@resvg/resvg-js');
+/**
+ * resvg is loaded on the first PNG, not with this module: loading its native addon (and its C-library
+ * probe, `process.report`) cost every run-analysis ~0.1–0.2 CPU-s, also when it wrote no PNG.
+ */
+let resvg: ResvgModule | undefined;
+const loadResvg = (): ResvgModule => (resvg ??= createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule);
 
 /** The font family written into every plot's SVG. */
 export const FONT_FAMILY = 'DejaVu Sans';
@@ -35,7 +43,7 @@ export function fontFiles(): string[] {
  * writeFileSync('plot.png', svgToPNGBundled(svg, { scale: 2 })); // 2x for slides
  */
 export function svgToPNGBundled(svg: string, opts: { scale?: number } = {}): Uint8Array {
-  const r = new Resvg(svg, {
+  const r = new (loadResvg().Resvg)(svg, {
     font: {
       loadSystemFonts: false,
       fontFiles: fontFiles(),

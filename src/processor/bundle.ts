@@ -12,13 +12,15 @@
  * Bundled modules must not locate files through `import.meta.url`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type BundleKind, bundleDir, cachedBuild } from './build-cache.mjs';
 import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
 import type { Processor } from './types.ts';
+
+export { type BundleKind, bundleDir, projectRoot, ristrettoRoot } from './build-cache.mjs';
 
 /** A self-contained processor: ESM source plus its content hash. Plain data, safe to post or send. */
 export interface ProcessorBundle {
@@ -30,139 +32,26 @@ export interface ProcessorBundle {
   readonly source: string;
 }
 
-/** Root of the Ristretto installation this module belongs to. */
-export const ristrettoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The project that installed Ristretto: the folder holding the outermost `node_modules` above it, or Ristretto itself. */
-export const projectRoot = ((): string => {
-  const marker = `${sep}node_modules${sep}`;
-  const at = ristrettoRoot.indexOf(marker);
-  return at < 0 ? ristrettoRoot : ristrettoRoot.slice(0, at);
-})();
-
-/** Where bundles are written before import: the installing project's node_modules cache, so bare imports resolve. */
-export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
-
-/**
- * What a bundle may contain. `processor`: shipped to any worker, so it must not reach modules that
- * load files of this installation (jsroot's vendored modules); `runtime`: the thread pool's worker
- * entry, loaded on this machine only, so those modules are imported from this installation by path.
- */
-export type BundleKind = 'processor' | 'runtime';
-
-/** The `exports` map of this installation's package.json: subpath ('.', './hist') → file. */
-let exportsMap: Record<string, string> | undefined;
-function ristrettoExport(subpath: string): string | undefined {
-  exportsMap ??= (
-    JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string> }
-  ).exports;
-  const target = exportsMap[subpath];
-  return typeof target === 'string' ? resolve(ristrettoRoot, target) : undefined;
-}
-
-/** Resolves `ristretto` and `ristretto/<subpath>` to this installation's sources (bundled in), and jsroot per `kind`. */
-function ristrettoPlugin(kind: BundleKind): Plugin {
-  return {
-    name: 'ristretto',
-    setup(b) {
-      b.onResolve({ filter: /^ristretto(\/.*)?$/ }, (args) => {
-        const subpath = args.path === 'ristretto' ? '.' : `.${args.path.slice('ristretto'.length)}`;
-        const file = ristrettoExport(subpath);
-        if (!file)
-          return {
-            errors: [
-              {
-                text: `"${args.path}" is not a module of Ristretto (its entry points: ${Object.keys(exportsMap ?? {})
-                  .map((k) => (k === '.' ? 'ristretto' : `ristretto/${k.slice(2)}`))
-                  .join(', ')})`,
-              },
-            ],
-          };
-        return { path: file };
-      });
-      b.onResolve({ filter: /^#jsroot\// }, (args) => {
-        if (kind === 'runtime')
-          return {
-            path: pathToFileURL(join(ristrettoRoot, 'vendor', 'jsroot', `${args.path.slice('#jsroot/'.length)}.mjs`))
-              .href,
-            external: true,
-          };
-        return {
-          errors: [
-            {
-              text: `${args.importer} reaches Ristretto's ROOT-file or plotting modules, which do not run inside a processor; a processor imports from 'ristretto' (events, columnar kernels, hist, accumulators) and leaves files and plots to run-analysis`,
-            },
-          ],
-        };
-      });
-    },
-  };
-}
-
 /**
  * One self-contained ESM module for Node 20 from `entry`, the files it imports and the Ristretto
  * sources it uses; other npm packages stay external (workers resolve them from their own project).
+ * Reused from the on-disk cache while none of those files changed (see build-cache.mjs).
  */
 export async function bundleESM(entry: string, kind: BundleKind = 'processor'): Promise<string> {
-  return (await buildESM(entry, kind)).code;
-}
-
-/** The bundle and the files it was built from (absolute paths). */
-async function buildESM(entry: string, kind: BundleKind): Promise<{ code: string; inputs: string[] }> {
-  // Imported here, not at the top: workers only load bundles, and the single-executable endpoint
-  // (scripts/build-endpoint.mjs) carries the loading side without esbuild and its native binary.
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    plugins: [ristrettoPlugin(kind)],
-    // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
-    absWorkingDir: ristrettoRoot,
-    logLevel: 'silent',
-    metafile: true,
-  });
-  return {
-    code: out.outputFiles[0].text,
-    inputs: Object.keys(out.metafile.inputs).map((f) => resolve(ristrettoRoot, f)),
-  };
-}
-
-/** Size and modification time of each file ("size:mtime"), or undefined when one is gone. */
-function stamps(files: readonly string[]): string[] | undefined {
-  const out: string[] = [];
-  for (const f of files) {
-    try {
-      const st = statSync(f);
-      out.push(`${st.size}:${st.mtimeMs}`);
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
-}
-
-const mtimeOf = (stamp: string) => Number(stamp.slice(stamp.indexOf(':') + 1));
-
-interface CachedBundle {
-  bundle: ProcessorBundle;
-  inputs: string[];
-  stamps: string[];
+  return (await cachedBuild(entry, kind)).code;
 }
 
 /**
  * Bundles of this process by entry file. Analyses started together (or one after another from a
- * script) share one esbuild run: eight at once spent ~90 ms bundling the same processor one after
- * the other before any of them could start. An entry is reused while none of its input files changed
- * (size and mtime); a bundle whose inputs were modified while it was built is not kept.
+ * script) share one build (or one cache lookup); eight at once spent ~90 ms bundling the same processor
+ * one after the other before any of them could start. The on-disk cache decides whether the files changed.
  */
-const bundles = new Map<string, Promise<CachedBundle>>();
+const building = new Map<string, Promise<ProcessorBundle>>();
 
-/** Bundle a processor file (.ts or .js) with everything it imports except npm packages. */
+/**
+ * Bundle a processor file (.ts or .js) with everything it imports except npm packages. A second run
+ * with the same files takes the bundle from the on-disk cache without starting esbuild.
+ */
 export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
   const abs = resolve(path);
   if (!existsSync(abs))
@@ -172,32 +61,23 @@ export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
       'check the path to the processor (.ts or .js)',
     );
   assertESMProcessor(abs);
-  const known = bundles.get(abs);
-  if (known) {
-    const cached = await known.catch(() => undefined);
-    if (cached && stamps(cached.inputs)?.join() === cached.stamps.join()) return cached.bundle;
-    // Another caller may have started a new build meanwhile: share it.
-    const newer = bundles.get(abs);
-    if (newer && newer !== known) return bundleProcessor(path);
+  let pending = building.get(abs);
+  if (!pending) {
+    pending = buildBundle(path, abs);
+    building.set(abs, pending);
+    // Only concurrent callers share a promise: a later call looks at the files again.
+    void pending.then(
+      () => building.delete(abs),
+      () => building.delete(abs),
+    );
   }
-  const pending = buildBundle(path, abs);
-  bundles.set(abs, pending);
-  try {
-    const built = await pending;
-    if (stamps(built.inputs)?.join() !== built.stamps.join() && bundles.get(abs) === pending) bundles.delete(abs);
-    return built.bundle;
-  } catch (e) {
-    if (bundles.get(abs) === pending) bundles.delete(abs);
-    throw e;
-  }
+  return pending;
 }
 
-async function buildBundle(path: string, abs: string): Promise<CachedBundle> {
-  const started = Date.now();
-  let code: string;
-  let inputs: string[];
+async function buildBundle(path: string, abs: string): Promise<ProcessorBundle> {
   try {
-    ({ code, inputs } = await buildESM(abs, 'processor'));
+    const { code, hash } = await cachedBuild(abs, 'processor');
+    return { code, hash, source: abs };
   } catch (e) {
     const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
     const first = errs?.[0];
@@ -209,10 +89,6 @@ async function buildBundle(path: string, abs: string): Promise<CachedBundle> {
       { cause: e },
     );
   }
-  const bundle: ProcessorBundle = { code, hash: createHash('sha256').update(code).digest('hex'), source: abs };
-  // Stamps taken after the build; an input modified since the build started may not be in the code.
-  const now = stamps(inputs);
-  return { bundle, inputs, stamps: now?.every((st) => mtimeOf(st) < started) ? now : [] };
 }
 
 /** Write `code` to `dir/name` unless it exists (names are content hashes, so an existing file is the same). */
@@ -278,9 +154,9 @@ async function importBundle(
     mod = await (importer ? importer(pathToFileURL(file).href) : import(pathToFileURL(file).href));
   } catch (e) {
     throw new ProcessorLoadError(
-      `cannot load processor bundle of ${source}: ${(e as Error).message}`,
+      `cannot load processor ${source}: ${(e as Error).message}`,
       { file: source, hash: bundle.hash },
-      'check that the packages the processor imports are installed',
+      'fix the error in the processor module, or install the packages it imports',
       { cause: e },
     );
   }

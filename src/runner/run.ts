@@ -12,8 +12,10 @@ import type { WorkItem } from '../dataset/chunking.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { planWork, type SkippedFile } from '../dataset/preprocess.ts';
 import { RistrettoError } from '../errors/index.ts';
-import { bundleProcessor } from '../processor/bundle.ts';
-import { loadProcessor } from '../processor/load.ts';
+// Registers the Hist decoder in this copy of Ristretto: results decode into this copy's classes even when
+// nothing else here imported them (the processor's bundle registers it in its own copy only).
+import '../hist/hist.ts';
+import { bundleProcessor, loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import {
   checkpointPath,
@@ -122,6 +124,34 @@ export class MergeChunkError extends RistrettoError {}
 /** The run was stopped through `RunOptions.signal` (Ctrl-C in the CLI); the merged prefix is checkpointed. */
 export class RunInterruptedError extends RistrettoError {}
 
+/**
+ * `processor.accumulator()` in this module's copy of Ristretto's classes. The processor runs from its
+ * bundle, which carries its own copy of them (its Hist is not this thread's Hist), while chunk results
+ * and checkpoints are decoded into this copy: one trip through the codec makes the starting total
+ * merge with them like any chunk result.
+ *
+ * @example
+ * ```ts
+ * let total = freshAccumulator(processor, 'zmumu.ts');
+ * total = accumulate(total, decode(result.accumulator));
+ * ```
+ */
+export function freshAccumulator<A>(processor: Processor<A>, source: string): A {
+  const initial = processor.accumulator();
+  let bytes: Uint8Array;
+  try {
+    bytes = encode(initial);
+  } catch (e) {
+    throw new MergeChunkError(
+      `the accumulator() of ${source} cannot be encoded: ${(e as Error).message}`,
+      { file: source },
+      'accumulator() must return what process() returns: histograms, numbers, typed arrays, columns, Maps, Sets, plain objects',
+      { cause: e },
+    );
+  }
+  return decode(bytes) as A;
+}
+
 /** Run a processor over a dataset. */
 export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunResult<A>> {
   const t0 = performance.now();
@@ -134,8 +164,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     );
   const datasets =
     typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
-  const processor = (await loadProcessor(opts.processor)) as Processor<A>;
+  // This thread runs the same plain-JS bundle the workers load: no TypeScript loader is needed here.
   const bundle = await bundleProcessor(opts.processor);
+  const processor = (await loadBundle(bundle)) as Processor<A>;
 
   const tPre = performance.now();
   const cacheFile =
@@ -196,7 +227,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     carried = prior.header.metrics;
     hooks.onNote?.(`resuming: ${done} of ${items.length} chunks already done`);
   } else {
-    acc = processor.accumulator();
+    acc = freshAccumulator(processor, opts.processor);
   }
   const resumed = done;
 

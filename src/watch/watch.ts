@@ -18,11 +18,10 @@ import { join } from 'node:path';
 import { accumulate, decode, encode } from '../accumulate/index.ts';
 import { loadFileset, type Dataset, type FileSpec } from '../dataset/fileset.ts';
 import { RistrettoError } from '../errors/index.ts';
-import { bundleProcessor } from '../processor/bundle.ts';
-import { loadProcessor } from '../processor/load.ts';
+import { bundleProcessor, loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import type { RunMetrics } from '../runner/metrics.ts';
-import { runAnalysis, RunInterruptedError, type RunOptions } from '../runner/run.ts';
+import { freshAccumulator, runAnalysis, RunInterruptedError, type RunOptions } from '../runner/run.ts';
 
 /** The watch state cannot be used (written by another processor, or damaged). */
 export class WatchStateError extends RistrettoError {}
@@ -148,8 +147,10 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export async function watchAnalysis(opts: WatchOptions): Promise<void> {
   const note = opts.onNote ?? (() => undefined);
-  const processor = (await loadProcessor(opts.processor)) as Processor<unknown>;
-  const { hash } = await bundleProcessor(opts.processor);
+  // The bundle, as in runAnalysis: plain JS, so the CLI needs no TypeScript loader.
+  const bundle = await bundleProcessor(opts.processor);
+  const { hash } = bundle;
+  const processor = (await loadBundle(bundle)) as Processor<unknown>;
   const stateFile = join(opts.outDir, '.ristretto-watch', 'state.bin');
   const state = await readState(stateFile, hash, note);
   const notReady = new Map<string, string>(); // key → "size:mtime" last refused, to note it once
@@ -223,7 +224,7 @@ export async function watchAnalysis(opts: WatchOptions): Promise<void> {
     }
     if (processed.length || gone.length || (first && Object.keys(state.files).length)) {
       // the total from the stored results, in key order: independent of arrival order
-      let total = processor.accumulator();
+      let total = freshAccumulator(processor, opts.processor);
       let events = 0;
       for (const k of Object.keys(state.files).sort()) {
         total = accumulate(total, decode(state.files[k].result));

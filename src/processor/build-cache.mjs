@@ -1,0 +1,294 @@
+// @ts-check
+/**
+ * esbuild builds of processors and of Ristretto's own entry points (the CLIs, the thread pool's worker
+ * runtime), kept on disk and reused while the bytes of every file that went into them are unchanged.
+ *
+ * Plain JavaScript on purpose: the command launchers in bin/ use it before any TypeScript loader exists,
+ * which is the point (loading the CLI through tsx cost ~1.1 CPU-s per command; a cached build loads
+ * in ~0.4). Types are in build-cache.d.mts.
+ *
+ * Layout under `dir` (default `bundleDir`, in the installing project — never inside the installed package,
+ * which may be shared or read-only — where the bundles' npm imports resolve): `<sha256 of code>.mjs`, and `builds/<key>.json` per (entry, kind) listing the
+ * sha256 of each input file's bytes exactly as esbuild read them (an onLoad hook reads every file, so a
+ * file edited during a build cannot leave a stale entry behind). A lookup re-hashes those files (a few
+ * ms for the whole CLI); any difference, a missing or corrupted code file, another esbuild version or
+ * another build format means a new build.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Root of the Ristretto installation this module belongs to. */
+export const ristrettoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The project that installed Ristretto: the folder holding the outermost `node_modules` above it, or Ristretto itself. */
+export const projectRoot = (() => {
+  const marker = `${sep}node_modules${sep}`;
+  const at = ristrettoRoot.indexOf(marker);
+  return at < 0 ? ristrettoRoot : ristrettoRoot.slice(0, at);
+})();
+
+/** Where bundles are written before import: the installing project's node_modules cache, so bare imports resolve. */
+export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
+
+/** Bump when the build options below change what a build produces (old cache entries are then ignored). */
+const FORMAT = 1;
+
+const sha256 = (/** @type {string | Buffer} */ data) => createHash('sha256').update(data).digest('hex');
+
+/** The installed esbuild's version, without loading esbuild (a cache hit must not start its service). */
+/** @type {string | undefined} */
+let esbuildVersion;
+function esbuildVer() {
+  if (esbuildVersion === undefined) {
+    // Where npm puts it (beside Ristretto, or hoisted to the project) before asking the resolver, which is slower.
+    const candidates = [join(ristrettoRoot, 'node_modules'), join(projectRoot, 'node_modules')].map((d) =>
+      join(d, 'esbuild', 'package.json'),
+    );
+    esbuildVersion = 'none';
+    for (const f of candidates) {
+      try {
+        esbuildVersion = String(JSON.parse(readFileSync(f, 'utf8')).version);
+        break;
+      } catch {}
+    }
+    if (esbuildVersion === 'none')
+      try {
+        const req = createRequire(join(ristrettoRoot, 'package.json'));
+        esbuildVersion = String(JSON.parse(readFileSync(req.resolve('esbuild/package.json'), 'utf8')).version);
+      } catch {}
+  }
+  return esbuildVersion;
+}
+
+/** @type {Record<string, string> | undefined} */
+let exportsMap;
+/** @param {string} subpath */
+function ristrettoExport(subpath) {
+  exportsMap ??= JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')).exports;
+  const target = exportsMap?.[subpath];
+  return typeof target === 'string' ? resolve(ristrettoRoot, target) : undefined;
+}
+
+/** @type {Record<string, 'ts' | 'tsx' | 'js' | 'jsx' | 'json'>} */
+const LOADERS = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+  '.json': 'json',
+};
+
+/**
+ * Resolves `ristretto` and `ristretto/<subpath>` to this installation's sources (bundled in) and `#jsroot/*`
+ * per `kind`; reads every file itself so that `inputs` holds the hash of exactly the bytes bundled. In a
+ * `runtime` build each file's `import.meta.url` is its own source URL (the build runs on this machine only),
+ * so modules that find files next to them keep working.
+ * @param {'processor' | 'runtime'} kind
+ * @param {Map<string, string>} inputs file → sha256, filled while building
+ * @param {typeof import('esbuild')} esbuild
+ * @returns {import('esbuild').Plugin}
+ */
+function ristrettoPlugin(kind, inputs, esbuild) {
+  return {
+    name: 'ristretto',
+    setup(b) {
+      b.onResolve({ filter: /^ristretto(\/.*)?$/ }, (args) => {
+        const subpath = args.path === 'ristretto' ? '.' : `.${args.path.slice('ristretto'.length)}`;
+        const file = ristrettoExport(subpath);
+        if (!file)
+          return {
+            errors: [
+              {
+                text: `"${args.path}" is not a module of Ristretto (its entry points: ${Object.keys(exportsMap ?? {})
+                  .map((k) => (k === '.' ? 'ristretto' : `ristretto/${k.slice(2)}`))
+                  .join(', ')})`,
+              },
+            ],
+          };
+        return { path: file };
+      });
+      b.onResolve({ filter: /^#jsroot\// }, (args) => {
+        if (kind === 'runtime')
+          return {
+            path: pathToFileURL(join(ristrettoRoot, 'vendor', 'jsroot', `${args.path.slice('#jsroot/'.length)}.mjs`))
+              .href,
+            external: true,
+          };
+        return {
+          errors: [
+            {
+              text: `${args.importer} reaches Ristretto's ROOT-file or plotting modules, which do not run inside a processor; a processor imports from 'ristretto' (events, columnar kernels, hist, accumulators) and leaves files and plots to run-analysis`,
+            },
+          ],
+        };
+      });
+      b.onLoad({ filter: /\.([mc]?[jt]sx?|json)$/ }, async (args) => {
+        const loader = LOADERS[extname(args.path)];
+        if (!loader) return undefined;
+        const bytes = readFileSync(args.path);
+        inputs.set(args.path, sha256(bytes));
+        const text = bytes.toString('utf8');
+        if (kind === 'runtime' && loader !== 'json' && text.includes('import.meta.url')) {
+          // esbuild's define works on the syntax tree: strings that merely contain the words stay as they are.
+          const out = await esbuild.transform(text, {
+            loader,
+            sourcefile: args.path,
+            format: 'esm',
+            define: { 'import.meta.url': JSON.stringify(pathToFileURL(args.path).href) },
+          });
+          return { contents: out.code, loader: 'js' };
+        }
+        return { contents: text, loader };
+      });
+    },
+  };
+}
+
+/**
+ * Build `entry` with esbuild into one ESM string for Node 20; npm packages stay external.
+ * @param {string} entry absolute path
+ * @param {'processor' | 'runtime'} kind
+ * @returns {Promise<{ code: string; inputs: Record<string, string> }>}
+ */
+export async function buildFresh(entry, kind) {
+  // Imported here: a cache hit, workers and the single-executable endpoint never load esbuild.
+  const esbuild = await import('esbuild');
+  /** @type {Map<string, string>} */
+  const inputs = new Map();
+  const out = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    plugins: [ristrettoPlugin(kind, inputs, esbuild)],
+    // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
+    absWorkingDir: ristrettoRoot,
+    logLevel: 'silent',
+    metafile: true,
+  });
+  // Files esbuild loaded itself (an extension the hook does not take): hashed now.
+  for (const f of Object.keys(out.metafile.inputs)) {
+    const abs = resolve(ristrettoRoot, f);
+    if (!inputs.has(abs)) inputs.set(abs, sha256(readFileSync(abs)));
+  }
+  inputs.set(join(ristrettoRoot, 'package.json'), sha256(readFileSync(join(ristrettoRoot, 'package.json'))));
+  return { code: out.outputFiles[0].text, inputs: Object.fromEntries(inputs) };
+}
+
+/**
+ * @param {string} entry
+ * @param {'processor' | 'runtime'} kind
+ */
+const manifestName = (entry, kind) => `${sha256(`${FORMAT}\u0000${kind}\u0000${resolve(entry)}`)}.json`;
+
+/**
+ * The cached build of (entry, kind) if every input still has the bytes it was built from.
+ * @param {string} entry
+ * @param {'processor' | 'runtime'} kind
+ * @param {string} [dir]
+ * @returns {{ code: string; hash: string; file: string; inputs: Record<string, string> } | undefined}
+ */
+export function lookupBuild(entry, kind, dir = bundleDir) {
+  let m;
+  try {
+    m = JSON.parse(readFileSync(join(dir, 'builds', manifestName(entry, kind)), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (m?.format !== FORMAT || m.esbuild !== esbuildVer() || typeof m.hash !== 'string' || typeof m.inputs !== 'object')
+    return undefined;
+  try {
+    for (const [f, h] of Object.entries(m.inputs)) if (sha256(readFileSync(f)) !== h) return undefined;
+    const file = join(dir, `${m.hash}.mjs`);
+    const code = readFileSync(file, 'utf8');
+    if (sha256(code) !== m.hash) return undefined; // truncated or edited: rebuild (and rewrite it)
+    return { code, hash: m.hash, file, inputs: m.inputs };
+  } catch {
+    return undefined; // an input is gone
+  }
+}
+
+/**
+ * Write `text` to `file` through a temporary file and a rename, so a concurrent reader sees all or nothing.
+ * @param {string} file
+ * @param {string} text
+ */
+function writeAtomic(file, text) {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/**
+ * The build of `entry` from the cache, or built now and stored. `cached` tells which. A cache that cannot
+ * be written (read-only installation) only costs the build next time.
+ * @param {string} entry
+ * @param {'processor' | 'runtime'} kind
+ * @param {string} [dir]
+ * @returns {Promise<{ code: string; hash: string; file: string; inputs: Record<string, string>; cached: boolean }>}
+ */
+export async function cachedBuild(entry, kind, dir = bundleDir) {
+  const abs = resolve(entry);
+  const hit = lookupBuild(abs, kind, dir);
+  if (hit) return { ...hit, cached: true };
+  const { code, inputs } = await buildFresh(abs, kind);
+  const hash = sha256(code);
+  const file = join(dir, `${hash}.mjs`);
+  try {
+    let same = false;
+    try {
+      same = sha256(readFileSync(file)) === hash;
+    } catch {}
+    if (!same) writeAtomic(file, code);
+    writeAtomic(
+      join(dir, 'builds', manifestName(abs, kind)),
+      JSON.stringify({ format: FORMAT, esbuild: esbuildVer(), entry: abs, kind, hash, inputs }),
+    );
+  } catch {
+    // not writable: the caller still has the code
+  }
+  return { code, hash, file, inputs, cached: false };
+}
+
+/**
+ * Run a command's TypeScript entry (bin/ launchers): from its cached build when possible, otherwise through
+ * tsx (no esbuild, a cache folder that cannot be written, or `RISTRETTO_TSX=1` to run the sources as they
+ * are, e.g. for stack traces with TypeScript line numbers).
+ * @param {URL} entry
+ */
+export async function launch(entry) {
+  let url;
+  if (!process.env.RISTRETTO_TSX || process.env.RISTRETTO_TSX === '0') {
+    try {
+      const built = await cachedBuild(fileURLToPath(entry), 'runtime');
+      if (existsSync(built.file)) url = pathToFileURL(built.file); // else not writable: run the sources
+    } catch {
+      url = undefined;
+    }
+  }
+  if (url) {
+    try {
+      await import(url.href);
+      return;
+    } catch (e) {
+      // Not found while linking (nothing of the command ran yet): run the sources instead. Anything else
+      // is the command's own failure (main() catches and reports its errors, so this is rare).
+      const code = /** @type {{ code?: unknown }} */ (e)?.code;
+      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
+    }
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(entry.href);
+}
