@@ -4,7 +4,6 @@
  * them without the caller knowing which format it reads.
  */
 import { RistrettoError } from '../errors/index.ts';
-import { openArrow } from './arrow/index.ts';
 import { openParquet } from './parquet/index.ts';
 import type { EventReader, OpenOptions } from './reader.ts';
 import { openRoot } from './root/index.ts';
@@ -59,6 +58,9 @@ export async function openReader(pathOrUrl: string, opts: OpenOptions = {}): Pro
 
 registerFormat('.root', (path, opts) => openRoot(path, { ...opts, rntuple: true })); // TTrees and RNTuples
 registerFormat('.parquet', openParquet);
+// apache-arrow takes ~0.3–0.7 s to import: load the Arrow reader with the first Arrow file, not with
+// every process and sync-read helper thread that opens files.
+const openArrow: FormatOpener = async (path, opts) => (await import('./arrow/read.ts')).openArrow(path, opts);
 registerFormat('.arrow', openArrow);
 registerFormat('.feather', openArrow);
 

@@ -29,7 +29,7 @@ import {
   ArrowFormatError,
   ArrowRangeError,
   ArrowUnsupportedError,
-} from './arrow/read.ts';
+} from './arrow/errors.ts';
 import { extensionOf, registeredFormats, UnsupportedFormatError } from './open.ts';
 import {
   ParquetColumnNotFoundError,

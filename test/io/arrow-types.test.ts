@@ -141,3 +141,10 @@ describe('Arrow output types', () => {
     await r.close();
   });
 });
+
+describe('type ids the reader uses without loading apache-arrow', () => {
+  it("equal apache-arrow's own Type enum (the Arrow format's Schema.fbs ids)", async () => {
+    const { TYPE_BOOL, TYPE_FLOAT, TYPE_INT, TYPE_LIST } = await import('../../src/io/arrow/dtype.ts');
+    expect([TYPE_INT, TYPE_FLOAT, TYPE_BOOL, TYPE_LIST]).toEqual([Type.Int, Type.Float, Type.Bool, Type.List]);
+  });
+});

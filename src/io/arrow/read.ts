@@ -3,40 +3,46 @@
  * (no copy) — List<T> offsets and child values come out as Ristretto offsets + content.
  * Record batches play the role of row groups for `boundaries()`.
  */
-import { tableFromIPC, Type, type Data, type DataType, type Field, type RecordBatch } from 'apache-arrow';
-import { ByteBuffer } from 'flatbuffers';
+import type { Data, DataType, Field, RecordBatch } from 'apache-arrow';
 import type { NumericArray } from '../../columnar/types.ts';
-import { EntryRangeError, joinErrorFamily, MissingColumnError, RistrettoError } from '../../errors/index.ts';
+import {
+  ArrowColumnNotFoundError,
+  ArrowError,
+  ArrowFormatError,
+  ArrowRangeError,
+  ArrowUnsupportedError,
+} from './errors.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import { arrayTypeOf, isDType } from '../parquet/dtype.ts';
 import { openSource } from '../source.ts';
-import { DTYPE_KEY, dtypeOfArrow } from './types.ts';
+import { DTYPE_KEY, dtypeOfArrow, TYPE_BOOL, TYPE_LIST } from './dtype.ts';
 
 /**
+ * apache-arrow (with flatbuffers), imported with the first Arrow file: at ~0.3–0.7 s it would otherwise
+ * be paid by every process and sync-read helper thread that only reads ROOT or Parquet.
+ *
  * apache-arrow loops over flatbuffer vectors up to their stored length: one damaged length in a schema
  * (found by the damage fuzz test: a custom-metadata vector of ~2^31 entries) kept tableFromIPC busy for
  * hours. A vector cannot hold more elements than bytes remain in its buffer, so such a length is refused
  * (apache-arrow and Ristretto share Node's single instance of the flatbuffers package).
  */
-const vectorLen = ByteBuffer.prototype.__vector_len;
-ByteBuffer.prototype.__vector_len = function (this: ByteBuffer, offset: number): number {
-  const n = vectorLen.call(this, offset);
-  if (n < 0 || offset + this.readInt32(offset) + 4 + n > this.capacity())
-    throw new RangeError(`flatbuffer vector of ${n} elements runs past its ${this.capacity()}-byte buffer`);
-  return n;
-};
+let arrow: Promise<typeof import('apache-arrow')> | undefined;
+function loadArrow(): Promise<typeof import('apache-arrow')> {
+  arrow ??= Promise.all([import('apache-arrow'), import('flatbuffers')]).then(([mod, { ByteBuffer }]) => {
+    const vectorLen = ByteBuffer.prototype.__vector_len;
+    ByteBuffer.prototype.__vector_len = function (this: InstanceType<typeof ByteBuffer>, offset: number): number {
+      const n = vectorLen.call(this, offset);
+      if (n < 0 || offset + this.readInt32(offset) + 4 + n > this.capacity())
+        throw new RangeError(`flatbuffer vector of ${n} elements runs past its ${this.capacity()}-byte buffer`);
+      return n;
+    };
+    return mod;
+  });
+  return arrow;
+}
 
-export class ArrowError extends RistrettoError {}
-export class ArrowFormatError extends ArrowError {}
-/** A requested column is not in the table. Also a {@link MissingColumnError}. */
-export class ArrowColumnNotFoundError extends ArrowError {}
-export class ArrowUnsupportedError extends ArrowError {}
-/** An entry range outside the table or not a valid range. Also an {@link EntryRangeError}. */
-export class ArrowRangeError extends ArrowError {}
-
-joinErrorFamily(MissingColumnError, ArrowColumnNotFoundError);
-joinErrorFamily(EntryRangeError, ArrowRangeError);
+export { ArrowColumnNotFoundError, ArrowError, ArrowFormatError, ArrowRangeError, ArrowUnsupportedError };
 
 interface ArrowBranch {
   info: BranchInfo;
@@ -58,6 +64,7 @@ export async function openArrow(pathOrUrl: string, opts: OpenOptions = {}): Prom
   } finally {
     await source.close();
   }
+  const { tableFromIPC } = await loadArrow();
   let batches: RecordBatch[];
   let fields: Field[];
   try {
@@ -102,10 +109,10 @@ class ArrowReader implements EventReader {
     this.numEntries = this.starts[this.starts.length - 1];
     const names = new Set(fields.map((f) => f.name));
     fields.forEach((f, index) => {
-      const list = f.type.typeId === Type.List;
+      const list = f.type.typeId === TYPE_LIST;
       const t = list ? (f.type.children[0]!.type as DataType) : f.type;
       const dtype = elementDtype(f, t);
-      if (!dtype || (list && t.typeId === Type.List)) {
+      if (!dtype || (list && t.typeId === TYPE_LIST)) {
         this.skipped.set(f.name, `type ${String(f.type)} is not a numeric column or list of numbers`);
         return;
       }
@@ -190,7 +197,7 @@ function valuesOf(d: Data, dtype: DType, from: number, to: number): NumericArray
   const v = d.values as ArrayBufferView & ArrayLike<number | bigint>;
   const a = d.offset + from;
   const b = d.offset + to;
-  if (d.typeId === Type.Bool) {
+  if (d.typeId === TYPE_BOOL) {
     const out = new Uint8Array(to - from);
     const bits = v as Uint8Array;
     for (let i = a; i < b; i++) out[i - a] = (bits[i >> 3] >> (i & 7)) & 1;
@@ -223,7 +230,7 @@ function checkData(d: Data, info: BranchInfo, path: string, batch: number): void
   const enough = (v: Data, n: number): boolean => {
     const values = v.values as ArrayLike<unknown> | undefined;
     if (!values) return n === 0;
-    return v.typeId === Type.Bool ? values.length * 8 >= v.offset + n : values.length >= v.offset + n;
+    return v.typeId === TYPE_BOOL ? values.length * 8 >= v.offset + n : values.length >= v.offset + n;
   };
   if (info.kind === 'flat') {
     if (!enough(d, d.length)) throw fail(`its values buffer is shorter than its ${d.length} rows`);

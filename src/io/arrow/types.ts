@@ -15,7 +15,6 @@ import {
   Int32,
   Int64,
   Int8,
-  Type,
   Uint16,
   Uint32,
   Uint64,
@@ -23,7 +22,7 @@ import {
 } from 'apache-arrow';
 import type { DType } from '../reader.ts';
 
-export const DTYPE_KEY = 'ristretto:dtype';
+export { DTYPE_KEY, dtypeOfArrow } from './dtype.ts';
 
 /** Arrow type used to store `dtype`. */
 export function arrowTypeOf(dtype: DType): DataType {
@@ -50,26 +49,5 @@ export function arrowTypeOf(dtype: DType): DataType {
       return new Float64();
     case 'float32':
       return new Float32();
-  }
-}
-
-/** dtype of an Arrow primitive type from another writer (no Ristretto metadata), or undefined when not numeric. */
-export function dtypeOfArrow(t: DataType): DType | undefined {
-  switch (t.typeId) {
-    case Type.Bool:
-      return 'bool';
-    case Type.Int: {
-      const { bitWidth, isSigned } = t as unknown as { bitWidth: number; isSigned: boolean };
-      if (bitWidth === 8) return isSigned ? 'int8' : 'uint8';
-      if (bitWidth === 16) return isSigned ? 'int16' : 'uint16';
-      if (bitWidth === 32) return isSigned ? 'int32' : 'uint32';
-      return isSigned ? 'int64' : 'uint64';
-    }
-    case Type.Float: {
-      const { precision } = t as unknown as { precision: number };
-      return precision === 1 ? 'float32' : precision === 2 ? 'float64' : undefined;
-    }
-    default:
-      return undefined;
   }
 }
