@@ -164,24 +164,31 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     );
   const datasets =
     typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
+  // The processor is bundled and loaded while the files' footers are read: neither waits for the other.
   // This thread runs the same plain-JS bundle the workers load: no TypeScript loader is needed here.
-  const bundle = await bundleProcessor(opts.processor);
-  const processor = (await loadBundle(bundle)) as Processor<A>;
-
+  const loading = bundleProcessor(opts.processor).then(async (bundle) => ({
+    bundle,
+    processor: (await loadBundle(bundle)) as Processor<A>,
+  }));
   const tPre = performance.now();
   const cacheFile =
     opts.cacheFile === false
       ? undefined
       : (opts.cacheFile ?? (opts.outDir ? join(opts.outDir, '.ristretto-cache', 'preprocess.json') : undefined));
-  const plan = await planWork(datasets, {
+  const planning = planWork(datasets, {
     chunksize: opts.chunksize,
     align: opts.align,
     maxchunks: opts.maxchunks,
     skipBadFiles: opts.skipBadFiles,
     cacheFile,
     concurrency: opts.preprocessConcurrency,
-  });
-  const preprocessSeconds = (performance.now() - tPre) / 1000;
+  }).then((p) => ({ plan: p, seconds: (performance.now() - tPre) / 1000 }));
+  const [loaded, planned] = await Promise.allSettled([loading, planning]);
+  // A processor that does not load is reported first, as when the two ran one after the other.
+  if (loaded.status === 'rejected') throw loaded.reason;
+  if (planned.status === 'rejected') throw planned.reason;
+  const { bundle, processor } = loaded.value;
+  const { plan, seconds: preprocessSeconds } = planned.value;
   const items = plan.items;
   hooks.onPlan?.({
     chunks: items.length,
