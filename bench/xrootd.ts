@@ -6,6 +6,7 @@
  *     npx tsx bench/xrootd.ts --files /work/bench-data/adl-5M-snappy.parquet --queries 1,3,6 --reps 2
  *     npx tsx bench/xrootd.ts --chunksize 200000 --out res.json
  *     npx tsx bench/xrootd.ts --cli                             # also the whole command, fresh processes
+ *     npx tsx bench/xrootd.ts --cli --baseline /tmp/before      # ... and another checkout's command, interleaved
  *
  * Starts its own xrootd (as root: `-R nobody`; the files must be readable by nobody) on a free loopback
  * port, serving the files in place. Each (query, file) cell runs `runAnalysis` in this process with the
@@ -46,10 +47,12 @@ interface Args {
   chunksize: number | undefined;
   out: string | undefined;
   cli: boolean;
+  /** Another checkout whose command runs beside this one's (with --cli), interleaved. */
+  baseline: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined, cli: false };
+  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined, cli: false, baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--cli') {
@@ -58,7 +61,7 @@ function parseArgs(argv: string[]): Args {
     }
     const v = argv[++i];
     if (v === undefined)
-      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli)`);
+      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli --baseline DIR)`);
     if (k === '--files')
       a.files = v
         .split(',')
@@ -68,6 +71,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--reps') a.reps = Number(v);
     else if (k === '--chunksize') a.chunksize = Number(v);
     else if (k === '--out') a.out = resolve(v);
+    else if (k === '--baseline') a.baseline = resolve(v);
     else throw new Error(`unknown option ${k}`);
   }
   if (!a.files.length) a.files = ['/work/bench-data/adl-1M-snappy.parquet', '/work/bench-data/adl-1M-zlib.root'];
@@ -115,13 +119,19 @@ async function run(file: string, query: number, chunksize: number | undefined, t
 }
 
 /** The whole command in a fresh process: elapsed seconds and its metrics.json `wallSeconds`. */
-function cliRun(file: string, query: number, chunksize: number | undefined, tmp: string): { elapsed: number; wall: number } {
+function cliRun(
+  file: string,
+  query: number,
+  chunksize: number | undefined,
+  tmp: string,
+  root = repo,
+): { elapsed: number; wall: number } {
   const json = join(tmp, `ds-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
   const out = join(tmp, `out-${Math.random().toString(36).slice(2)}`);
-  const args = [join(repo, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
+  const args = [join(root, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
   if (chunksize) args.push('--chunksize', String(chunksize));
-  args.push(json, join(repo, 'processors', 'adl', `query-${query}.ts`));
+  args.push(json, join(root, 'processors', 'adl', `query-${query}.ts`));
   const t = performance.now();
   execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const elapsed = (performance.now() - t) / 1000;
@@ -176,13 +186,18 @@ async function main(): Promise<void> {
         // the whole command, fresh processes, interleaved the same way
         const cliL: { elapsed: number; wall: number }[] = [];
         const cliR: { elapsed: number; wall: number }[] = [];
+        const baseL: { elapsed: number; wall: number }[] = [];
+        const baseR: { elapsed: number; wall: number }[] = [];
         for (let rep = 0; args.cli && rep < args.reps; rep++) {
           for (const side of rep % 2 === 0 ? ['local', 'root'] : ['root', 'local']) {
-            const x = cliRun(side === 'local' ? file : url, q, args.chunksize, tmp);
-            (side === 'local' ? cliL : cliR).push(x);
-            console.log(
-              `  Q${q} ${basename(file)} command ${side.padEnd(5)} rep ${rep + 1}: ${x.elapsed.toFixed(2)} s elapsed, wallSeconds ${x.wall.toFixed(2)}`,
-            );
+            for (const checkout of args.baseline ? [repo, args.baseline] : [repo]) {
+              const x = cliRun(side === 'local' ? file : url, q, args.chunksize, tmp, checkout);
+              const base = checkout !== repo;
+              (side === 'local' ? (base ? baseL : cliL) : base ? baseR : cliR).push(x);
+              console.log(
+                `  Q${q} ${basename(file)} command${base ? ' (baseline)' : ''} ${side.padEnd(5)} rep ${rep + 1}: ${x.elapsed.toFixed(2)} s elapsed, wallSeconds ${x.wall.toFixed(2)}`,
+              );
+            }
           }
         }
         // the reads alone, interleaved the same way
@@ -224,6 +239,15 @@ async function main(): Promise<void> {
                 ).toFixed(2),
                 'command local s': cliL.map((x) => x.elapsed.toFixed(2)).join(' '),
                 'command root:// s': cliR.map((x) => x.elapsed.toFixed(2)).join(' '),
+                ...(args.baseline
+                  ? {
+                      'baseline command root/local': (
+                        Math.min(...baseL.map((x) => x.elapsed)) / Math.min(...baseR.map((x) => x.elapsed))
+                      ).toFixed(2),
+                      'baseline command local s': baseL.map((x) => x.elapsed.toFixed(2)).join(' '),
+                      'baseline command root:// s': baseR.map((x) => x.elapsed.toFixed(2)).join(' '),
+                    }
+                  : {}),
               }
             : {}),
           'steady root/local': (
