@@ -53,6 +53,11 @@ export interface Executor {
   cancel(): void;
   /** Release workers and connections. */
   close(): Promise<void>;
+  /**
+   * Optional: start what the first submit would start (a thread pool's workers), so that it overlaps with
+   * the caller's own preparation (reading the files' footers). Never required before submit.
+   */
+  prestart?(): void;
 }
 
 export interface ExecutorOptions {

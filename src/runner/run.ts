@@ -166,10 +166,25 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
   // The processor is bundled and loaded while the files' footers are read: neither waits for the other.
   // This thread runs the same plain-JS bundle the workers load: no TypeScript loader is needed here.
-  const loading = bundleProcessor(opts.processor).then(async (bundle) => ({
-    bundle,
-    processor: (await loadBundle(bundle)) as Processor<A>,
-  }));
+  const given = opts.executor ?? 'iterative';
+  const ownExecutor = typeof given !== 'object';
+  let early: Executor | undefined = typeof given === 'object' ? given : undefined;
+  early?.prestart?.();
+  const loading = bundleProcessor(opts.processor).then(async (bundle) => {
+    const processor = (await loadBundle(bundle)) as Processor<A>;
+    // Built as soon as the processor is there, so that a thread pool starts its workers during planWork.
+    if (!early) {
+      const context = {
+        workers: opts.workers,
+        retries: opts.retries,
+        processor: processor as Processor<unknown>,
+        onRetry: hooks.onRetry,
+      };
+      early = typeof given === 'function' ? given(context) : new InProcessExecutor(context);
+      early.prestart?.();
+    }
+    return { bundle, processor, executor: early };
+  });
   const tPre = performance.now();
   const cacheFile =
     opts.cacheFile === false
@@ -186,8 +201,14 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const [loaded, planned] = await Promise.allSettled([loading, planning]);
   // A processor that does not load is reported first, as when the two ran one after the other.
   if (loaded.status === 'rejected') throw loaded.reason;
-  if (planned.status === 'rejected') throw planned.reason;
   const { bundle, processor } = loaded.value;
+  const built = loaded.value.executor;
+  // Until the chunk loop's own cleanup takes over, a failure must not leave an executor we built running.
+  const abandon = async (e: unknown): Promise<never> => {
+    if (ownExecutor) await built.close().catch(() => undefined);
+    throw e;
+  };
+  if (planned.status === 'rejected') return abandon(planned.reason);
   const { plan, seconds: preprocessSeconds } = planned.value;
   const items = plan.items;
   hooks.onPlan?.({
@@ -213,7 +234,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     retries: 0,
     skipped: [],
   };
-  const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile) : undefined;
+  const prior = ckptFile && opts.resume ? await readCheckpoint(ckptFile).catch(abandon) : undefined;
   if (!opts.resume && ckptFile && existsSync(ckptFile))
     hooks.onNote?.(
       `starting over; the unfinished run's checkpoint in ${opts.outDir} will be replaced (--resume continues it instead)`,
@@ -223,10 +244,12 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   else if (opts.resume && !prior) hooks.onNote?.(`no checkpoint in ${opts.outDir}; starting from the beginning`);
   if (prior) {
     if (prior.header.jobKey !== key) {
-      throw new CheckpointError(
+      return abandon(
+        new CheckpointError(
         `the checkpoint in ${opts.outDir} was written for a different job (the processor, the dataset files or the chunking changed)`,
         { file: ckptFile, done: prior.header.done, total: prior.header.total },
-        'rerun without --resume to start over, or restore the original processor, dataset and options',
+          'rerun without --resume to start over, or restore the original processor, dataset and options',
+        ),
       );
     }
     acc = prior.accumulator as A;
@@ -234,20 +257,15 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     carried = prior.header.metrics;
     hooks.onNote?.(`resuming: ${done} of ${items.length} chunks already done`);
   } else {
-    acc = freshAccumulator(processor, opts.processor);
+    try {
+      acc = freshAccumulator(processor, opts.processor);
+    } catch (e) {
+      return abandon(e);
+    }
   }
   const resumed = done;
 
-  const given = opts.executor ?? 'iterative';
-  const ownExecutor = typeof given !== 'object';
-  const context = {
-    workers: opts.workers,
-    retries: opts.retries,
-    processor: processor as Processor<unknown>,
-    onRetry: hooks.onRetry,
-  };
-  const executor: Executor =
-    typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
+  const executor: Executor = built;
   const retriesBefore = executor.stats.retries;
 
   // Running totals (carried over from the checkpoint when resuming).
