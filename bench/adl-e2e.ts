@@ -951,7 +951,7 @@ async function main(): Promise<void> {
           if (a.baseline) c.baseline1.push(ristretto(q, a, ds, join(work, 'out3'), 1, a.baseline));
           if (has('duckdb') && f.format === 'parquet') c.d1.push(duckdb(q, f, 1, columns));
           if (has('r2')) c.r2.push(ristretto(q, a, ds, join(work, 'out2'), a.workers));
-          if (a.baseline) c.baseline2.push(ristretto(q, a, ds, join(work, 'out4'), a.workers, a.baseline));
+          if (a.baseline && has('r2')) c.baseline2.push(ristretto(q, a, ds, join(work, 'out4'), a.workers, a.baseline));
           if (has('duckdb') && f.format === 'parquet') c.d2.push(duckdb(q, f, a.workers, columns));
           if (has('jsroot') && f.format === 'root' && f.events <= a.jsrootMax)
             c.jsroot.push(jsroot(q, f, columns, a.repo));
