@@ -539,9 +539,14 @@ export class FaasExecutor extends BaseExecutor {
     if (o.error) {
       const e = o.error;
       const type = e instanceof TaskFailedError ? e.remoteType : undefined;
-      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout' || type === 'Cancelled')
-        return this.copyLost(copy, e);
-      if (e instanceof FaasRequestError && e.status === 404) return this.copyLost(copy, e);
+      // Lost for good: the service has rerun the chunk on its candidates as often as it allows. Like a
+      // threads worker that dies, that is a WorkerLostError for the runner's --retries (one retry
+      // policy, BaseExecutor's), not another round of moves here.
+      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout')
+        return this.copyFailed(copy, new WorkerLostError(run.item, e.message));
+      // Not a failure of the chunk: a cancellation meant for another task, or a task the service no
+      // longer knows. Run it again elsewhere.
+      if (type === 'Cancelled' || (e instanceof FaasRequestError && e.status === 404)) return this.copyLost(copy, e);
       return this.copyFailed(
         copy,
         this.setupError(copy.site, o, undefined, `the chunk function failed on endpoint ${copy.site.name}`),
@@ -618,7 +623,10 @@ export class FaasExecutor extends BaseExecutor {
     this.pump();
   }
 
-  /** The copy was lost with its worker or endpoint: run the chunk elsewhere (up to maxMoves times). */
+  /**
+   * The copy is gone without a verdict on the chunk (its endpoint went offline, a stray cancellation,
+   * a task the service forgot): run the chunk elsewhere, up to maxMoves times.
+   */
   private copyLost(copy: Copy, error: unknown): void {
     copy.live = false;
     copy.site.inflight.delete(copy);

@@ -51,7 +51,11 @@ export interface FaasExecutorOptions extends ExecutorOptions {
   servicePatienceSeconds?: number;
   /** How long to wait at start for one of the endpoints to be online (default 30 s). */
   connectTimeoutSeconds?: number;
-  /** Times a chunk may be moved after losing its endpoint or worker (default 5). */
+  /**
+   * Times a chunk may be moved off an endpoint that went offline, or whose task the service forgot
+   * (default 5). A chunk the service lost for good (its worker died on every run the service allows)
+   * fails with WorkerLostError, which `retries` may retry, as with the threads executor.
+   */
   maxMoves?: number;
   /** Runs the service allows one task when workers die (default: the service's). */
   maxAttempts?: number;

@@ -20,7 +20,16 @@
  *   `HOLD_BACK_MS`).
  * - **Executor** (executors/faas/executor.ts): which endpoint a chunk is sent to first and its
  *   alternates, its tail policy (`--straggler-factor`, `--tail-timeout`, `--max-copies`), and chunks
- *   moved off an endpoint that went offline. It makes no copies itself.
+ *   moved off an endpoint that went offline. It makes no copies itself; nor does a fit scan on FaaS
+ *   (src/fit/scan-faas.ts), which submits patches the same way.
+ *
+ * Who retries what (each failure is retried in one place):
+ * - A run lost with its worker or endpoint: the service runs the task again on any of its candidates,
+ *   up to its `max_attempts` (a loss before the task started costs none) — Store.requeueLost.
+ * - A chunk that failed (the processor threw, or the service gave up on it as lost): the runner's
+ *   `--retries`, in BaseExecutor (src/runner/executor.ts), the same for threads and FaaS.
+ * - Requests and connections (HTTP, the result stream, agents, the executor's channel): backoff with
+ *   jitter from ./retry.ts.
  *
  * @example
  * ```ts
