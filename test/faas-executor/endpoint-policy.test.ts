@@ -279,7 +279,7 @@ describe('endpoint policy on real endpoints', () => {
       out,
     ]);
     expect(stray.code).not.toBe(0);
-    expect(stray.stderr).toMatch(/--endpoint-policy only appl(y|ies) to --executor faas/);
+    expect(stray.stderr).toMatch(/--endpoint-policy (only )?appl(y|ies) (only )?to --executor faas/);
     const err = await FaasExecutor.connect({
       service: cluster.url,
       endpoints: ['quick'],

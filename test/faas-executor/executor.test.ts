@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasExecutor, mapPath } from '../../executors/faas/index.ts';
@@ -17,6 +16,7 @@ import { FaasClient } from '../../src/faas/client/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
+import { childPids } from '../faas/helpers.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
 // Real processes on a machine that may be busy (tests must pass with both cores taken): generous
@@ -52,22 +52,6 @@ const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [
 ];
 
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
-
-/** Live child processes of `pid` (an endpoint agent's workers), from /proc. */
-function childPids(pid: number): number[] {
-  const kids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') kids.push(Number(d)); // a zombie has exited already
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return kids.sort((a, b) => a - b);
-}
 
 async function connect(extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
   return FaasExecutor.connect({

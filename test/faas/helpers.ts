@@ -1,6 +1,6 @@
 /** Real processes for FaaS tests: the CLI (service, admin, endpoints) spawned on loopback. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -101,4 +101,25 @@ export async function until<T>(check: () => Promise<T | undefined>, what: string
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Live child processes of `pid` (an endpoint agent's workers), from /proc (Linux); with `cmdIncludes`,
+ * only those whose command line contains it (e.g. `worker.ts`).
+ */
+export function childPids(pid: number, cmdIncludes?: string): number[] {
+  const kids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== pid || state === 'Z') continue; // a zombie has exited already
+      if (cmdIncludes !== undefined && !readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(cmdIncludes)) continue;
+      kids.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return kids.sort((a, b) => a - b);
 }

@@ -5,7 +5,7 @@
  * lost endpoint costs no patch.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +20,7 @@ import {
   type ScanRecord,
   type WorkspaceSpec,
 } from '../../src/fit/index.ts';
-import { Procs } from '../faas/helpers.ts';
+import { childPids, Procs } from '../faas/helpers.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
 
@@ -31,23 +31,6 @@ const procs = new Procs();
 let url = '';
 let token = '';
 let siteB: ChildProcess;
-
-/** The worker processes of an endpoint agent (its children running worker.ts), from /proc. */
-function workerPids(agent: ChildProcess): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (Number(ppid) === agent.pid && state !== 'Z' && cmd.includes('worker.ts')) out.push(Number(d));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
-}
 
 beforeAll(async () => {
   dir = extractAtlas();
@@ -137,7 +120,7 @@ describe('fit scan on two FaaS endpoints', () => {
           // After the first result, site-b's worker stops for good (SIGSTOP): whatever it holds or
           // is sent next never finishes there, so the scan can only end through the service's copies.
           if (stopped.length === 0)
-            for (const pid of workerPids(siteB)) {
+            for (const pid of childPids(siteB.pid!, 'worker.ts')) {
               process.kill(pid, 'SIGSTOP');
               stopped.push(pid);
             }
