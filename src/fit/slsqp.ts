@@ -82,7 +82,12 @@ function fdGradient(
   return evals;
 }
 
-/** Solves A z = b for symmetric positive definite A (m×m, row stride `ld`); false if not PD. */
+/**
+ * Solves A z = b for symmetric positive definite A restricted to the rows and columns `idx` (A has
+ * row stride `ld`); false if not PD. `work` holds the Cholesky factor L (row stride `ld`); rows
+ * before `from` are taken as already factored for this `idx` (row i of L depends only on A and the
+ * rows above it, so a caller that changed idx from position `from` on keeps the rows above).
+ */
 function choleskySolve(
   a: Float64Array,
   idx: number[],
@@ -90,28 +95,28 @@ function choleskySolve(
   b: Float64Array,
   z: Float64Array,
   work: Float64Array,
+  from = 0,
 ): boolean {
   const m = idx.length;
-  // work holds the m×m factor L (row-major).
-  for (let i = 0; i < m; i++) {
+  for (let i = from; i < m; i++) {
     for (let j = 0; j <= i; j++) {
       let s = a[idx[i] * ld + idx[j]];
-      for (let k = 0; k < j; k++) s -= work[i * m + k] * work[j * m + k];
+      for (let k = 0; k < j; k++) s -= work[i * ld + k] * work[j * ld + k];
       if (i === j) {
         if (!(s > 0)) return false;
-        work[i * m + i] = Math.sqrt(s);
-      } else work[i * m + j] = s / work[j * m + j];
+        work[i * ld + i] = Math.sqrt(s);
+      } else work[i * ld + j] = s / work[j * ld + j];
     }
   }
   for (let i = 0; i < m; i++) {
     let s = b[i];
-    for (let k = 0; k < i; k++) s -= work[i * m + k] * z[k];
-    z[i] = s / work[i * m + i];
+    for (let k = 0; k < i; k++) s -= work[i * ld + k] * z[k];
+    z[i] = s / work[i * ld + i];
   }
   for (let i = m - 1; i >= 0; i--) {
     let s = z[i];
-    for (let k = i + 1; k < m; k++) s -= work[k * m + i] * z[k];
-    z[i] = s / work[i * m + i];
+    for (let k = i + 1; k < m; k++) s -= work[k * ld + i] * z[k];
+    z[i] = s / work[i * ld + i];
   }
   return true;
 }
@@ -128,6 +133,8 @@ class QpScratch {
   readonly z: Float64Array;
   readonly work: Float64Array;
   readonly free: number[] = [];
+  /** The free set `work` holds the factor of (its first `factored` rows). */
+  readonly factoredFree: number[] = [];
   constructor(n: number) {
     this.state = new Int8Array(n);
     this.rhs = new Float64Array(n);
@@ -145,8 +152,10 @@ function boxQp(
   scratch: QpScratch,
 ): boolean {
   const n = g.length;
-  const { state, rhs, z, work, free } = scratch; // state: 0 free, -1 at lower, +1 at upper
+  const { state, rhs, z, work, free, factoredFree } = scratch; // state: 0 free, -1 at lower, +1 at upper
   state.fill(0);
+  // Rows of the Cholesky factor in `work` that are valid for factoredFree (none yet: B is new).
+  let factored = 0;
   for (let i = 0; i < n; i++) d[i] = lo[i] > 0 ? lo[i] : hi[i] < 0 ? hi[i] : 0;
   for (let it = 0; it < 10 * n + 20; it++) {
     free.length = 0;
@@ -158,7 +167,14 @@ function boxQp(
       for (let j = 0; j < n; j++) r += B[i * n + j] * d[j];
       rhs[a] = -r;
     }
-    if (free.length > 0 && !choleskySolve(B, free, n, rhs, z, work)) return false;
+    // One variable joins or leaves the free set per step: the factor's rows above it stay valid.
+    let keep = 0;
+    const lim = Math.min(factored, free.length);
+    while (keep < lim && factoredFree[keep] === free[keep]) keep++;
+    if (free.length > 0 && !choleskySolve(B, free, n, rhs, z, work, keep)) return false;
+    factored = free.length;
+    factoredFree.length = 0;
+    for (let a = 0; a < free.length; a++) factoredFree.push(free[a]);
     let alpha = 1;
     let block = -1;
     let blockSide = 0;

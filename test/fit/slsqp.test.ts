@@ -7,6 +7,7 @@
  *   with observations [51, 48], printed there to 8 digits.
  */
 import { describe, expect, it } from 'vitest';
+import { rng } from '../helpers/rng.ts';
 import { buildModel, fit, fixedPoiFit, hypotest, minimizeSlsqp, uncorrelatedBackground } from '../../src/fit/index.ts';
 
 describe('minimizeSlsqp follows scipy SLSQP', () => {
@@ -33,6 +34,61 @@ describe('minimizeSlsqp follows scipy SLSQP', () => {
     expect(r.evaluations).toBe(87);
     const ref = [1.4999216280545906, 2.249659814358685, -0.9999999999999983];
     ref.forEach((v, i) => expect(Math.abs(r.x[i] - v), `x[${i}]`).toBeLessThan(2e-5));
+  });
+
+  it('a 40-dimensional box QP with many bounds active: the minimum a projected-gradient solver finds', () => {
+    // ½ xᵀAx − bᵀx with A = MᵀM + I (positive definite) and b large enough to push about half the
+    // variables onto a bound, so the QP subproblem frees and fixes variables many times.
+    const n = 40;
+    const r = rng(11);
+    const M = Array.from({ length: n }, () => Array.from({ length: n }, () => r() - 0.5));
+    const A = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => M.reduce((s, row) => s + row[i] * row[j], 0) + (i === j ? 1 : 0)),
+    );
+    const b = Array.from({ length: n }, () => (r() - 0.5) * 20);
+    const lower = new Float64Array(n).fill(-1);
+    const upper = new Float64Array(n).fill(1);
+    const grad = (x: ArrayLike<number>, g: Float64Array) => {
+      for (let i = 0; i < n; i++) {
+        let s = -b[i];
+        for (let j = 0; j < n; j++) s += A[i][j] * x[j];
+        g[i] = s;
+      }
+    };
+    const f = (x: Float64Array) => {
+      let v = 0;
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += A[i][j] * x[j];
+        v += 0.5 * x[i] * s - b[i] * x[i];
+      }
+      return v;
+    };
+    // Reference: projected gradient with step 1/L (L ≥ the largest eigenvalue: the largest row sum).
+    const L = Math.max(...A.map((row) => row.reduce((s, v) => s + Math.abs(v), 0)));
+    const y = new Float64Array(n);
+    const gy = new Float64Array(n);
+    for (let it = 0; it < 200_000; it++) {
+      grad(y, gy);
+      let move = 0;
+      for (let i = 0; i < n; i++) {
+        const v = Math.min(1, Math.max(-1, y[i] - gy[i] / L));
+        move = Math.max(move, Math.abs(v - y[i]));
+        y[i] = v;
+      }
+      if (move < 1e-13) break;
+    }
+    const active = Array.from(y).filter((v) => Math.abs(v) === 1).length;
+    expect(active).toBeGreaterThan(10);
+    expect(active).toBeLessThan(35);
+    const res = minimizeSlsqp(f, new Float64Array(n), { lower, upper, grad: (x, g) => grad(x, g) });
+    expect(res.converged).toBe(true);
+    // SLSQP stops when f changes by less than its ftol (1e-6), so the point is close, not exact.
+    expect(f(res.x) - f(y)).toBeGreaterThanOrEqual(-1e-9);
+    expect(f(res.x) - f(y)).toBeLessThan(1e-6);
+    for (let i = 0; i < n; i++) expect(Math.abs(res.x[i] - y[i]), `x[${i}]`).toBeLessThan(1e-3);
+    // Every variable the reference puts on a bound is on it.
+    for (let i = 0; i < n; i++) if (Math.abs(y[i]) === 1) expect(res.x[i], `x[${i}]`).toBe(y[i]);
   });
 
   it('starts from the initial point clipped into the box and reports an iteration limit', () => {
