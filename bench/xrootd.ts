@@ -52,7 +52,15 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { files: [], queries: [1, 6], reps: 3, chunksize: undefined, out: undefined, cli: false, baseline: undefined };
+  const a: Args = {
+    files: [],
+    queries: [1, 6],
+    reps: 3,
+    chunksize: undefined,
+    out: undefined,
+    cli: false,
+    baseline: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--cli') {
@@ -61,7 +69,9 @@ function parseArgs(argv: string[]): Args {
     }
     const v = argv[++i];
     if (v === undefined)
-      throw new Error(`${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli --baseline DIR)`);
+      throw new Error(
+        `${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli --baseline DIR)`,
+      );
     if (k === '--files')
       a.files = v
         .split(',')

@@ -8,7 +8,7 @@
  */
 import {
   Bool,
-  DataType,
+  type DataType,
   Float32,
   Float64,
   Int16,

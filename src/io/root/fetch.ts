@@ -50,7 +50,11 @@ export async function fetchRanges(
 }
 
 /** `fetchRanges` for a source that reads synchronously (a local file); throws when `src` cannot. */
-export function fetchRangesSync(src: ByteSource, ranges: readonly ByteRange[], maxGap: number): Map<number, Uint8Array> {
+export function fetchRangesSync(
+  src: ByteSource,
+  ranges: readonly ByteRange[],
+  maxGap: number,
+): Map<number, Uint8Array> {
   if (!src.readSync) throw new TypeError(`${src.name} cannot be read synchronously`);
   const out = new Map<number, Uint8Array>();
   for (const g of group(ranges, maxGap)) scatter(g, src.readSync(g.start, g.end), out);

@@ -166,7 +166,11 @@ export class RootReader implements EventReader {
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
 
   /** `read`'s driver: the plan asks for byte ranges, the source fetches them asynchronously. */
-  private async drive(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+  private async drive(
+    names: readonly string[],
+    entryStart: number,
+    entryStop: number,
+  ): Promise<Record<string, Column>> {
     const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
     const g = this.readPlan(names, entryStart, entryStop);
     let step = g.next();
