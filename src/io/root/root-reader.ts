@@ -162,6 +162,12 @@ export class RootReader implements EventReader {
    * the baskets come from the file with fs.readSync and decode through the same code as `read`. Only
    * local files have it (`openRoot` sets it when the byte source reads synchronously); remote files
    * leave it undefined, so their misses go through the sync-read helper thread.
+   *
+   * @example
+   * ```ts
+   * const reader = await openRoot('Run2012B_SingleMu_10000.root');
+   * const { MET_pt } = reader.readSync!(['MET_pt'], 0, 1000); // same columns as `await reader.read(...)`
+   * ```
    */
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
 
