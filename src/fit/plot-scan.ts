@@ -127,7 +127,9 @@ function plane(results: Ok[]): { points: Ok[]; fixed: { index: number; value: nu
  */
 export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const level = opts.level ?? 0.05;
-  const { points, fixed } = plane(okResults(results));
+  // Results arrive in completion order; sorted, the same scan always draws the same SVG.
+  const sorted = okResults(results).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { points, fixed } = plane(sorted);
   if (points.length < 3)
     throw new ScanError(
       `a mass-plane plot needs at least 3 successful points with two parameters; got ${points.length}`,

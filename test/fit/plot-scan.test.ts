@@ -174,6 +174,8 @@ describe('scan plots', () => {
     expect([...svg.matchAll(/<line class="exp" x1="([\d.]+)"/g)].every((m) => Math.abs(Number(m[1]) - px) < 0.5)).toBe(
       true,
     );
+    // The same results in another order (as threads finish) draw the same SVG.
+    expect(massPlaneSVG([...results].reverse(), { labels: ['m(b)', 'm(χ)'] })).toBe(svg);
     expect(svg).toContain('m3 = 60');
     expect(svg).toContain('m(χ)');
     // Filled bands: log10 CLs from −2.6 to 0 → half-decade bands from 1e−3; the band holding 0.05
