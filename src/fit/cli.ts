@@ -97,7 +97,7 @@ function optimizerOf(name: string | undefined, fallback: FitOptimizer = DEFAULT_
 }
 
 const OPTIMIZER_HELP =
-  "slsqp-fd (pyhf's SLSQP, finite differences: pyhf's numbers), slsqp (the same, analytic gradient: ~4x faster) or lbfgsb (converged optimum)";
+  "slsqp-fd (pyhf's SLSQP, finite differences: pyhf's numbers), slsqp (the same, analytic gradient: faster on big models) or lbfgsb (converged optimum)";
 
 function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');

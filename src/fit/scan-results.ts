@@ -99,7 +99,7 @@ export class ResultsWriter {
       const old = readResults(this.path);
       const differs = sameIdentity(old.identity, identity);
       if (differs) {
-        // Scans from before 'slsqp' became the scan default were made with lbfgsb: say how to continue them.
+        // Scans made with another optimizer (files from before the field: lbfgsb) say how to continue them.
         const oldOptimizer = old.identity.optimizer ?? 'lbfgsb';
         const hint = differs.startsWith('optimizer')
           ? `pass --optimizer ${oldOptimizer} to continue it, or choose another --out folder for this scan`

@@ -18,7 +18,7 @@ export type ScanItem =
   | { name: string; values: number[]; ok: true; clsObs: number; clsExp: number[]; muHat: number; seconds: number }
   | { name: string; values: number[]; ok: false; error: string; seconds: number };
 
-/** Tests one patch (optimizer default 'slsqp', the scans' default); never throws. */
+/** Tests one patch (optimizer default 'slsqp-fd', the scans' default); never throws. */
 export function testPatch(bkgOnly: WorkspaceSpec, patch: NamedPatch, opts: ScanOptions = {}): ScanItem {
   const t0 = performance.now();
   try {

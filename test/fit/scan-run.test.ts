@@ -101,19 +101,19 @@ describe('results.json and resume', () => {
     );
     const other = uncorrelatedBackground([0, 0], [50, 52], [3, 7], [51, 49]);
     await expect(scan(other, [sig(1)], { out, resume: true })).rejects.toThrow(/another background-only workspace/);
-    // The scan default is 'slsqp' and is recorded; lbfgsb scans (and files from before the field) are not mixed in.
-    expect(readResults(join(out, 'results.json')).identity.optimizer).toBe('slsqp');
+    // The scan default is 'slsqp-fd' and is recorded; other optimizers' scans (and files from before the field) are not mixed in.
+    expect(readResults(join(out, 'results.json')).identity.optimizer).toBe('slsqp-fd');
     await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'lbfgsb' })).rejects.toThrow(
-      /belongs to another scan \(optimizer slsqp, not lbfgsb\)/,
+      /belongs to another scan \(optimizer slsqp-fd, not lbfgsb\)/,
     );
-    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'slsqp-fd' })).rejects.toThrow(
-      /optimizer slsqp, not slsqp-fd/,
+    await expect(scan(simple, [sig(1)], { out, resume: true, optimizer: 'slsqp' })).rejects.toThrow(
+      /optimizer slsqp-fd, not slsqp\).*pass --optimizer slsqp-fd to continue it/s,
     );
     const old = join(dir, 'resume-lbfgsb');
     await scan(simple, [sig(1)], { out: old, optimizer: 'lbfgsb' });
     expect(readResults(join(old, 'results.json')).identity.optimizer).toBeUndefined();
     await expect(scan(simple, [sig(1), sig(5)], { out: old, resume: true })).rejects.toThrow(
-      /optimizer lbfgsb, not slsqp\).*pass --optimizer lbfgsb to continue it/s,
+      /optimizer lbfgsb, not slsqp-fd\).*pass --optimizer lbfgsb to continue it/s,
     );
     expect((await scan(simple, [sig(1), sig(5)], { out: old, resume: true, optimizer: 'lbfgsb' })).skipped).toBe(1);
     writeFileSync(join(out, 'results.json'), '{"format": "something else"}');
