@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BundleKind, bundleDir, cachedBuild } from './build-cache.mjs';
+import { type BundleKind, bundleDir, cachedBuild, ristrettoRoot } from './build-cache.mjs';
 import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
 import type { Processor } from './types.ts';
 
@@ -81,7 +81,8 @@ async function buildBundle(path: string, abs: string): Promise<ProcessorBundle> 
   } catch (e) {
     const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
     const first = errs?.[0];
-    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    const loc = first?.location; // esbuild's file is relative to Ristretto's root, not to the user's cwd
+    const where = loc ? ` (${resolve(ristrettoRoot, loc.file)}:${loc.line})` : '';
     throw new ProcessorLoadError(
       `cannot bundle processor ${path}: ${first ? first.text + where : (e as Error).message}`,
       { file: abs },
