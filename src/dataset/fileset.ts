@@ -61,7 +61,7 @@ export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): 
     value = JSON.parse(text);
   } catch (e) {
     throw new DatasetError(
-      `dataset file ${jsonPath} is not valid JSON: ${(e as Error).message}`,
+      `dataset file ${jsonPath} is not valid JSON: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`,
       { file: jsonPath },
       SHAPES,
       { cause: e },
