@@ -12,10 +12,12 @@
  * Bundled modules must not locate files through `import.meta.url`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { type BundleKind, bundleDir, cachedBuild, ristrettoRoot } from './build-cache.mjs';
 import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
 import type { Processor } from './types.ts';
@@ -104,6 +106,55 @@ export async function writeContentAddressed(dir: string, name: string, code: str
   return file;
 }
 
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+const fallbackDirs = new Map<string, Promise<string>>();
+
+/**
+ * Write a bundle where it can be imported: into `dir`, or — when `dir` cannot be written (a read-only
+ * node_modules) — into a private temp folder of this process (shared by its worker threads, removed by
+ * the main thread at exit) whose `node_modules` links to the one `dir` lies in, so the bundle's bare
+ * imports still resolve from the same project. The folder must be ours and closed to others: nobody
+ * else may plant a file under a bundle's name.
+ */
+async function writeBundleFile(dir: string, name: string, code: string): Promise<string> {
+  try {
+    return await writeContentAddressed(dir, name, code);
+  } catch (e) {
+    if (!NOT_WRITABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+  let base = fallbackDirs.get(dir);
+  if (!base) {
+    base = privateProcessDir(`ristretto-bundles-${process.pid}`).then(async (made) => {
+      const marker = `${sep}node_modules${sep}`;
+      const at = dir.lastIndexOf(marker);
+      if (at >= 0)
+        await symlink(dir.slice(0, at + marker.length - 1), join(made, 'node_modules'), 'dir').catch(
+          (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'EEXIST') throw e;
+          },
+        );
+      return made;
+    });
+    fallbackDirs.set(dir, base);
+  }
+  return writeContentAddressed(join(await base, 'bundles'), name, code);
+}
+
+/** `tmpdir()/name`, made 0700 by this user (or found so), else a fresh mkdtemp folder. */
+async function privateProcessDir(name: string): Promise<string> {
+  const path = join(tmpdir(), name);
+  try {
+    await mkdir(path, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const st = await lstat(path);
+    const mine = st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
+    if (!mine) return mkdtemp(join(tmpdir(), 'ristretto-bundles-'));
+  }
+  if (isMainThread) process.once('exit', () => rmSync(path, { recursive: true, force: true }));
+  return path;
+}
+
 const loaded = new Map<string, Promise<Processor<unknown>>>();
 
 export interface LoadBundleOptions {
@@ -148,7 +199,7 @@ async function importBundle(
       'the bundle was corrupted in transit; rerun',
     );
   }
-  const file = await writeContentAddressed(dir, `${bundle.hash}.mjs`, bundle.code);
+  const file = await writeBundleFile(dir, `${bundle.hash}.mjs`, bundle.code);
   const source = bundle.source ?? `bundle ${bundle.hash.slice(0, 12)}`;
   let mod: unknown;
   try {

@@ -1,0 +1,86 @@
+/**
+ * A project whose node_modules the user cannot write (a shared, read-only installation): processor
+ * bundles go to a private temp folder that links back to that node_modules, on every executor. Run as
+ * a real unprivileged user (uid 65534, "nobody") so the cache folder really is unwritable; needs root to
+ * switch users, so it is skipped elsewhere (CI runs as root).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleDir } from '../../src/processor/bundle.ts';
+import { readDirect, PARQUET_FILE } from '../runner/helpers.ts';
+import { repoRoot } from '../shared.ts';
+
+const NOBODY = 65534;
+const suite = process.getuid?.() === 0 ? describe : describe.skip;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ristretto-ro-cache-'));
+  await chmod(dir, 0o777);
+  // A processor no run has bundled before (its text is new), so no cached bundle can serve it.
+  const processor = `// ${process.pid} ${Date.now()} ${Math.random()}
+import { defineProcessor } from ${JSON.stringify(join(repoRoot, 'src', 'processor', 'types.ts'))};
+export default defineProcessor({
+  accumulator: () => ({ nevents: 0, nmuons: 0 }),
+  process(events) {
+    return { nevents: events.numEvents, nmuons: events.Muon.pt.content.length };
+  },
+});
+`;
+  await writeFile(join(dir, 'proc.ts'), processor, { mode: 0o644 });
+  await writeFile(join(dir, 'ds.json'), JSON.stringify({ mu: { files: { [PARQUET_FILE()]: 'Events' } } }), {
+    mode: 0o644,
+  });
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+suite('a read-only node_modules', () => {
+  it.each(['iterative', 'threads'])(
+    'run-analysis --executor %s runs a new processor as an unprivileged user',
+    async (ex) => {
+      const out = join(dir, `out-${ex}`);
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, 'bin', 'run-analysis.mjs'),
+          '-q',
+          '-o',
+          out,
+          '--executor',
+          ex,
+          ...(ex === 'threads' ? ['--workers', '2'] : []),
+          join(dir, 'ds.json'),
+          join(dir, 'proc.ts'),
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 300_000,
+          uid: NOBODY,
+          gid: NOBODY,
+          cwd: dir,
+          env: { ...process.env, HOME: dir, NODE_OPTIONS: '' },
+        },
+      );
+      // the premise: this user cannot write the bundle cache
+      const probe = spawnSync('sh', ['-c', `mkdir -p "${bundleDir}" && touch "${bundleDir}/.w-${process.pid}"`], {
+        uid: NOBODY,
+        gid: NOBODY,
+      });
+      expect(probe.status).not.toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const d = await readDirect(PARQUET_FILE());
+      const got = JSON.parse(await readFile(join(out, 'accumulator.json'), 'utf8')) as {
+        nevents: number;
+        nmuons: number;
+      };
+      expect(got).toEqual({ nevents: d.met.length, nmuons: d.muonCounts.reduce((a, b) => a + b, 0) });
+    },
+    320_000,
+  );
+});
