@@ -32,7 +32,7 @@ export function formatSummary(m: RunMetrics, outputs?: SummaryOutputs): string {
   rows.push(['throughput', `${si(m.eventsPerSecond)} events/s`]);
   if (m.retries) rows.push(['retries', count(m.retries)]);
   rows.push(['skipped files', String(m.skippedFiles.length)]);
-  if (outputs) rows.push(['output', `${outputs.outDir} (${outputs.histograms} histograms, ${outputs.files} files)`]);
+  if (outputs) rows.push(['output', `${outputs.outDir} (${plural(outputs.histograms, 'histogram')}, ${plural(outputs.files, 'file')})`]);
   const w = Math.max(...rows.map((r) => r[0].length));
   const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
   for (const s of m.skippedFiles) {
@@ -44,4 +44,9 @@ export function formatSummary(m: RunMetrics, outputs?: SummaryOutputs): string {
 
 function abbreviate(names: readonly string[], n: number): string {
   return names.length <= n ? names.join(', ') : `${names.slice(0, n).join(', ')}, ...`;
+}
+
+/** `1 histogram`, `3 histograms`. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
