@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/fit-scan.ts [rounds=1] [--only iterative,threads,faas] [--optimizers slsqp,lbfgsb]
  *
- * `--optimizers` (default: the scan default, 'slsqp') runs each executor once per optimizer, the
+ * `--optimizers` (default: the scan default, 'slsqp-fd') runs each executor once per optimizer, the
  * optimizers alternating within a round.
  *
  * One JSON line per run: wall seconds of the scan (from the first submission to the last result;
