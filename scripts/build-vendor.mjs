@@ -10,7 +10,8 @@
  * (canvas, three, MathJax) stay dynamic imports that jsroot already guards. Runs on `npm install` in
  * this repository (prepare) and before `npm pack`; the output is not committed.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +36,27 @@ function readdirSafe(d) {
 }
 
 const version = JSON.parse(readFileSync(join(jsrootDir, 'package.json'), 'utf8')).version;
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
+const fontsOut = join(root, 'vendor', 'fonts');
+const FACES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf'];
+
+// Up to date (same jsroot, same build script and shim): nothing to do. `npm pack` runs this script, and
+// the packaging test packs the repository while other tests import vendor/: a rebuild in place would pull
+// the files from under them.
+const stamp = join(root, 'vendor', '.build-key');
+const key = createHash('sha256')
+  .update(`${version}\n`)
+  .update(readFileSync(fileURLToPath(import.meta.url)))
+  .update(readFileSync(join(root, 'scripts', 'jsroot-zstd-shim.mjs')))
+  .digest('hex');
+const complete =
+  ['core.mjs', 'io.mjs', 'main.mjs', 'lzma.mjs'].every((f) => existsSync(join(out, f))) &&
+  FACES.every((f) => existsSync(join(fontsOut, f)));
+if (complete && existsSync(stamp) && readFileSync(stamp, 'utf8') === key) process.exit(0);
+
+// Build beside the output and swap it in, so readers see the old tree or the new one, not a half-built one.
+const staging = `${out}.${process.pid}.tmp`;
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(staging, { recursive: true });
 await build({
   entryPoints: {
     core: join(jsrootDir, 'modules', 'core.mjs'),
@@ -44,7 +64,7 @@ await build({
     main: join(jsrootDir, 'modules', 'main.mjs'),
     lzma: join(jsrootDir, 'modules', 'base', 'lzma.mjs'),
   },
-  outdir: out,
+  outdir: staging,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
@@ -66,16 +86,26 @@ await build({
   logLevel: 'warning',
   legalComments: 'eof',
 });
-copyFileSync(join(jsrootDir, 'LICENSE'), join(out, 'LICENSE'));
-writeFileSync(join(out, 'VERSION'), `jsroot ${version}\n`);
+copyFileSync(join(jsrootDir, 'LICENSE'), join(staging, 'LICENSE'));
+writeFileSync(join(staging, 'VERSION'), `jsroot ${version}\n`);
+swapIn(staging, out);
 
 // vendor/fonts: the DejaVu Sans faces the plots use. PNGs are rendered by resvg from these files
 // only (never the system's fonts), so a plot looks the same on every machine. From the
 // dejavu-fonts-ttf devDependency; free licence (Bitstream Vera derivative), LICENSE copied along.
-const fontsOut = join(root, 'vendor', 'fonts');
 const fontsDir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-rmSync(fontsOut, { recursive: true, force: true });
-mkdirSync(fontsOut, { recursive: true });
-for (const face of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf'])
-  copyFileSync(join(fontsDir, face), join(fontsOut, face));
-copyFileSync(join(fontsDir, '..', 'LICENSE'), join(fontsOut, 'LICENSE'));
+const fontsStaging = `${fontsOut}.${process.pid}.tmp`;
+rmSync(fontsStaging, { recursive: true, force: true });
+mkdirSync(fontsStaging, { recursive: true });
+for (const face of FACES) copyFileSync(join(fontsDir, face), join(fontsStaging, face));
+copyFileSync(join(fontsDir, '..', 'LICENSE'), join(fontsStaging, 'LICENSE'));
+swapIn(fontsStaging, fontsOut);
+writeFileSync(stamp, key);
+
+/** Replace `dest` by `fresh` with two renames (the old tree is removed after). */
+function swapIn(fresh, dest) {
+  const old = `${dest}.${process.pid}.old`;
+  if (existsSync(dest)) renameSync(dest, old);
+  renameSync(fresh, dest);
+  rmSync(old, { recursive: true, force: true });
+}
