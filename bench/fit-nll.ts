@@ -103,7 +103,13 @@ try {
         note(`${s.name} evalUs`, evalUs);
         note(`${s.name} hypotestMs`, hypotestMs);
         console.log(
-          JSON.stringify({ rep, point: p, side: s.name, evalUs: Number(evalUs.toFixed(2)), hypotestMs: Math.round(hypotestMs) }),
+          JSON.stringify({
+            rep,
+            point: p,
+            side: s.name,
+            evalUs: Number(evalUs.toFixed(2)),
+            hypotestMs: Math.round(hypotestMs),
+          }),
         );
       }
       same(p, results[0], results[1]);
@@ -119,7 +125,9 @@ try {
         const limitS = (performance.now() - t0) / 1000;
         results.push([r.obs, ...r.exp, r.tests]);
         note(`${s.name} limitS`, limitS);
-        console.log(JSON.stringify({ rep, limit: 'sbottom_1300_850_60', side: s.name, limitS: Number(limitS.toFixed(2)) }));
+        console.log(
+          JSON.stringify({ rep, limit: 'sbottom_1300_850_60', side: s.name, limitS: Number(limitS.toFixed(2)) }),
+        );
       }
       same('upper limit', results[0], results[1]);
     }

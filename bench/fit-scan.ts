@@ -101,7 +101,11 @@ try {
   console.log(
     JSON.stringify({
       uptime: uptime(),
-      peer: { ...PEER, wallMsPerFit: Number(((PEER.seconds * 1000) / PEER.points).toFixed(1)), workerMsPerFit: Math.round(peerPerFit * 1000) },
+      peer: {
+        ...PEER,
+        wallMsPerFit: Number(((PEER.seconds * 1000) / PEER.points).toFixed(1)),
+        workerMsPerFit: Math.round(peerPerFit * 1000),
+      },
     }),
   );
 } finally {

@@ -39,12 +39,16 @@ function arg(name: string, fallback?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-const files = (arg('--files') ?? '').split(',').filter(Boolean).map((f) => resolve(f));
+const files = (arg('--files') ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((f) => resolve(f));
 const queries = (arg('--queries', '1') as string).split(',').map(Number);
 const reps = Number(arg('--reps', '3'));
 const baseline = arg('--baseline') ? resolve(arg('--baseline') as string) : undefined;
 const outFile = arg('--out') ? resolve(arg('--out') as string) : undefined;
-if (!files.length) throw new Error('give --files A.parquet,B.parquet (nested ADL layout, see bench/make-adl-dataset.ts)');
+if (!files.length)
+  throw new Error('give --files A.parquet,B.parquet (nested ADL layout, see bench/make-adl-dataset.ts)');
 for (const f of files) if (!existsSync(f)) throw new Error(`${f} is missing: build it with bench/make-adl-dataset.ts`);
 
 const work = mkdtempSync(join(tmpdir(), 'ristretto-startup-'));
@@ -81,7 +85,8 @@ function ristretto(root: string, who: string, file: string, query: number, rep: 
   );
   const key = `${file} ${query}`;
   if (!counts.has(key)) counts.set(key, values);
-  else if (counts.get(key) !== values) throw new Error(`${who} on ${file} Q${query}: histogram differs from the first run`);
+  else if (counts.get(key) !== values)
+    throw new Error(`${who} on ${file} Q${query}: histogram differs from the first run`);
   return { who, file, query, rep, wall: t.wall, cpu: t.cpu, rssMB: t.rssMB, inner: metrics.wallSeconds, load };
 }
 
@@ -105,7 +110,17 @@ function duckdb(file: string, query: number, rep: number, threads: number): Run 
     String(threads),
   ]);
   const r = JSON.parse(t.stdout.trim().split('\n').pop()!) as { seconds: number };
-  return { who: `duckdb ${threads}`, file, query, rep, wall: t.wall, cpu: t.cpu, rssMB: t.rssMB, inner: r.seconds, load };
+  return {
+    who: `duckdb ${threads}`,
+    file,
+    query,
+    rep,
+    wall: t.wall,
+    cpu: t.cpu,
+    rssMB: t.rssMB,
+    inner: r.seconds,
+    load,
+  };
 }
 
 const runs: Run[] = [];
@@ -120,12 +135,16 @@ for (let rep = 0; rep < reps; rep++)
         for (const [root, name] of sides) {
           const r = ristretto(root, `${name} ${workers === 1 ? 'iterative' : 'threads 2'}`, file, q, rep, workers);
           runs.push(r);
-          console.error(`${r.who.padEnd(20)} ${basename(file)} Q${q} rep ${rep}: wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, inner ${r.inner.toFixed(2)} s, load ${r.load.toFixed(1)}`);
+          console.error(
+            `${r.who.padEnd(20)} ${basename(file)} Q${q} rep ${rep}: wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, inner ${r.inner.toFixed(2)} s, load ${r.load.toFixed(1)}`,
+          );
         }
       for (const threads of [1, 2]) {
         const r = duckdb(file, q, rep, threads);
         runs.push(r);
-        console.error(`${r.who.padEnd(20)} ${basename(file)} Q${q} rep ${rep}: wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, query ${r.inner.toFixed(2)} s, load ${r.load.toFixed(1)}`);
+        console.error(
+          `${r.who.padEnd(20)} ${basename(file)} Q${q} rep ${rep}: wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s, query ${r.inner.toFixed(2)} s, load ${r.load.toFixed(1)}`,
+        );
       }
     }
 
@@ -134,11 +153,14 @@ const machine = `${cpus().length}× ${cpus()[0]?.model ?? '?'}, Node ${process.v
 if (outFile) writeFileSync(outFile, JSON.stringify({ machine, runs }, null, 1));
 
 // Best (minimum) of the repetitions per cell; the median load over the cell's runs.
-const cell = (who: string, file: string, q: number) => runs.filter((r) => r.who === who && r.file === file && r.query === q);
+const cell = (who: string, file: string, q: number) =>
+  runs.filter((r) => r.who === who && r.file === file && r.query === q);
 const min = (xs: number[]) => Math.min(...xs);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`\n${machine}; best of ${reps}; load = median 1-min load average during the cell\n`);
-console.log('| file | query | who | wall [s] | CPU [s] | run inside (metrics.json / DuckDB query) [s] | RSS [MB] | load |');
+console.log(
+  '| file | query | who | wall [s] | CPU [s] | run inside (metrics.json / DuckDB query) [s] | RSS [MB] | load |',
+);
 console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
 const whos = [...new Set(runs.map((r) => r.who))];
 for (const file of files)

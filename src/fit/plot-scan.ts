@@ -171,7 +171,9 @@ export function massPlaneSVG(results: readonly ScanRecord[], opts: ScanPlotOptio
     const pts: string[] = [];
     for (let k = 0; k < polygon.length; k += 2) pts.push(`${sx(polygon[k])},${sy(polygon[k + 1])}`);
     // A hairline stroke in the fill colour closes the anti-aliasing seams between pieces.
-    s.push(`<polygon points="${pts.join(' ')}" fill="${bandColour(band)}" stroke="${bandColour(band)}" stroke-width="1" stroke-linejoin="round"/>`);
+    s.push(
+      `<polygon points="${pts.join(' ')}" fill="${bandColour(band)}" stroke="${bandColour(band)}" stroke-width="1" stroke-linejoin="round"/>`,
+    );
   }
   // CLs is close to exponential in the masses, so it is interpolated in log10.
   const lines = (values: number[], cls: string, style: string) =>

@@ -246,8 +246,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     if (prior.header.jobKey !== key) {
       return abandon(
         new CheckpointError(
-        `the checkpoint in ${opts.outDir} was written for a different job (the processor, the dataset files or the chunking changed)`,
-        { file: ckptFile, done: prior.header.done, total: prior.header.total },
+          `the checkpoint in ${opts.outDir} was written for a different job (the processor, the dataset files or the chunking changed)`,
+          { file: ckptFile, done: prior.header.done, total: prior.header.total },
           'rerun without --resume to start over, or restore the original processor, dataset and options',
         ),
       );

@@ -32,7 +32,11 @@ export function formatSummary(m: RunMetrics, outputs?: SummaryOutputs): string {
   rows.push(['throughput', `${si(m.eventsPerSecond)} events/s`]);
   if (m.retries) rows.push(['retries', count(m.retries)]);
   rows.push(['skipped files', String(m.skippedFiles.length)]);
-  if (outputs) rows.push(['output', `${outputs.outDir} (${plural(outputs.histograms, 'histogram')}, ${plural(outputs.files, 'file')})`]);
+  if (outputs)
+    rows.push([
+      'output',
+      `${outputs.outDir} (${plural(outputs.histograms, 'histogram')}, ${plural(outputs.files, 'file')})`,
+    ]);
   const w = Math.max(...rows.map((r) => r[0].length));
   const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
   for (const s of m.skippedFiles) {

@@ -151,12 +151,17 @@ describe('ristretto fit', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-      const summary = lines.at(-1) as { summary: { patches: number; failed: number }; failures: { name: string; error: string }[] };
+      const summary = lines.at(-1) as {
+        summary: { patches: number; failed: number };
+        failures: { name: string; error: string }[];
+      };
       expect(summary.summary).toMatchObject({ patches: 4, failed: 2 });
-      expect(lines.filter((l) => l.ok === true).map((l) => l.name).sort()).toEqual([
-        'sbottom_1300_850_60',
-        'sbottom_600_280_150',
-      ]);
+      expect(
+        lines
+          .filter((l) => l.ok === true)
+          .map((l) => l.name)
+          .sort(),
+      ).toEqual(['sbottom_1300_850_60', 'sbottom_600_280_150']);
       const failures = new Map(summary.failures.map((f) => [f.name, f.error]));
       expect([...failures.keys()].sort()).toEqual([notJson, 'sbottom_broken_1'].sort());
       expect(failures.get('sbottom_broken_1')).toContain(
@@ -174,7 +179,10 @@ describe('ristretto fit', () => {
     try {
       const ps = JSON.parse(readFileSync(sharedPath('fit', 'example-patchset.json'), 'utf8')) as {
         metadata: { labels: string[] };
-        patches: { metadata: { name: string; values: number[] }; patch: { op: string; path: string; value: unknown }[] }[];
+        patches: {
+          metadata: { name: string; values: number[] };
+          patch: { op: string; path: string; value: unknown }[];
+        }[];
       };
       ps.metadata.labels = ['syst_scale_k'];
       // A second good point (a larger normsys variation), so the scan has a Brazil-band plot.

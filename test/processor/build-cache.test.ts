@@ -82,10 +82,7 @@ describe('build cache', () => {
 
   it('a runtime build keeps each file its own import.meta.url, and strings that mention it unchanged', async () => {
     const src = join(dir, 'where.ts');
-    await writeFile(
-      src,
-      "export const here: string = import.meta.url;\nexport const text = 'uses import.meta.url';\n",
-    );
+    await writeFile(src, "export const here: string = import.meta.url;\nexport const text = 'uses import.meta.url';\n");
     const built = await cachedBuild(src, 'runtime', cache);
     const mod = (await import(pathToFileURL(built.file).href)) as { here: string; text: string };
     expect(mod.here).toBe(pathToFileURL(src).href);

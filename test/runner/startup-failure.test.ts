@@ -25,7 +25,19 @@ afterAll(async () => {
 function runAnalysis(processor: string) {
   return spawnSync(
     process.execPath,
-    [join(repoRoot, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', join(dir, 'out'), '--executor', 'threads', '--workers', '2', join(dir, 'ds.json'), processor],
+    [
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      '-q',
+      '--no-cache',
+      '-o',
+      join(dir, 'out'),
+      '--executor',
+      'threads',
+      '--workers',
+      '2',
+      join(dir, 'ds.json'),
+      processor,
+    ],
     // A worker left running would keep the process alive: the timeout turns that into status null.
     { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } },
   );
