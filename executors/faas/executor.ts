@@ -542,8 +542,12 @@ export class FaasExecutor extends BaseExecutor {
       // Lost for good: the service has rerun the chunk on its candidates as often as it allows. Like a
       // threads worker that dies, that is a WorkerLostError for the runner's --retries (one retry
       // policy, BaseExecutor's), not another round of moves here.
-      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout')
-        return this.copyFailed(copy, new WorkerLostError(run.item, e.message));
+      // Counted as a retry where it was lost, as the service's own reruns are: the chunk did not fail,
+      // its worker did (the live view's "failures" are the chunk function's own errors).
+      if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout') {
+        this.count(this.firstRanOn.get(copy) ?? copy.site, 'retries');
+        return this.copyFailed(copy, new WorkerLostError(run.item, e.message), false);
+      }
       // Not a failure of the chunk: a cancellation meant for another task, or a task the service no
       // longer knows. Run it again elsewhere.
       if (type === 'Cancelled' || (e instanceof FaasRequestError && e.status === 404)) return this.copyLost(copy, e);
@@ -612,8 +616,8 @@ export class FaasExecutor extends BaseExecutor {
   }
 
   /** The chunk failed on this copy. It fails for good only when no other copy of it is still running. */
-  private copyFailed(copy: Copy, error: unknown): void {
-    this.count(copy.site, 'failures');
+  private copyFailed(copy: Copy, error: unknown, countFailure = true): void {
+    if (countFailure) this.count(copy.site, 'failures');
     copy.live = false;
     copy.site.inflight.delete(copy);
     const { run } = copy;

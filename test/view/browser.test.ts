@@ -202,14 +202,26 @@ suite('live view in a browser', () => {
     const cluster = await LocalCluster.start();
     try {
       await Promise.all([cluster.startEndpoint('site-a'), cluster.startEndpoint('site-b')]);
-      // One attempt per task at the service: a task lost with its worker comes back to the executor,
-      // which moves it and counts the retry on the endpoint it was lost on, at once. (With the
-      // service's own reruns the retry is counted when the rerun's result arrives.)
+      // One attempt per task at the service: a task lost with its worker comes back to the executor
+      // as a WorkerLostError, counted as a retry on the endpoint it was lost on at once, and the
+      // runner's --retries runs it again. (With the service's own reruns the retry is counted when
+      // the rerun's result arrives.)
       const config = join(dir, 'faas-config.json');
       await writeFile(config, JSON.stringify({ maxAttempts: 1 }));
       const run = await startRun(
         'faas',
-        ['--executor', 'faas', '--service', cluster.url, '--endpoints', 'site-a,site-b', '--faas-config', config],
+        [
+          '--executor',
+          'faas',
+          '--service',
+          cluster.url,
+          '--endpoints',
+          'site-a,site-b',
+          '--faas-config',
+          config,
+          '--retries',
+          '1',
+        ],
         cluster.env,
       );
       const { page, errors } = await openPage(run.url);
