@@ -3,7 +3,7 @@
  * round trips (kXR_read + kXR_readv requests) per chunk.
  *
  *     npx tsx bench/xrootd.ts                                   # 1M snappy Parquet + 1M zlib ROOT, Q1 Q6, 3 reps
- *     npx tsx bench/xrootd.ts --files /work/bench-data/adl-5M-snappy.parquet --queries 1,3,6 --reps 2
+ *     npx tsx bench/xrootd.ts --files D/adl-5M-snappy.parquet --queries 1,3,6 --reps 2
  *     npx tsx bench/xrootd.ts --chunksize 200000 --out res.json
  *     npx tsx bench/xrootd.ts --cli                             # also the whole command, fresh processes
  *     npx tsx bench/xrootd.ts --cli --baseline /tmp/before      # ... and another checkout's command, interleaved
@@ -84,7 +84,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--baseline') a.baseline = resolve(v);
     else throw new Error(`unknown option ${k}`);
   }
-  if (!a.files.length) a.files = ['/work/bench-data/adl-1M-snappy.parquet', '/work/bench-data/adl-1M-zlib.root'];
+  if (!a.files.length)
+    throw new Error(
+      'give --files A.parquet,B.root (make them with bench/make-adl-dataset.ts and ristretto convert; see bench/RESULTS.md)',
+    );
   return a;
 }
 
