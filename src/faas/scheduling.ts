@@ -13,7 +13,8 @@
  * - **Service** (src/faas/service/scheduler.ts): tail copies. A task submitted with a tail policy and
  *   alternates that straggles (`stragglerMs` over its group's recent run times, `TAIL_RECENT_CHUNKS`,
  *   `TAIL_MOVABLE_PATIENCE`, looked at every `TAIL_TICK_MS`) gets a copy in an idle slot of an
- *   alternate; the first result wins, the other runs are cancelled.
+ *   alternate; the first result wins, the other runs are cancelled. After a restart, a copy whose
+ *   agent has not re-attached within `REATTACH_GRACE_HEARTBEATS` is lost and may be made again.
  * - **Agent** (src/faas/endpoint/agent.ts): how much it asks for (prefetch, `prefetchFor`) and when it
  *   reports a task running (`noticeDelayMs`).
  * - **Pool** (src/faas/endpoint/pool.ts): how many tasks wait inside a busy worker (`QUEUED_WORK_MS`,
@@ -130,6 +131,15 @@ export const TAIL_TICK_MS = 100;
  * start and call every queued task a straggler.
  */
 export const TAIL_RECENT_CHUNKS = 16;
+
+/**
+ * Heartbeats the service waits after a restart for the agent of a tail copy it restored to come back
+ * (`AgentHub`): a copy whose agent has not re-attached by then counts as lost, so the task may get a
+ * new copy. A live agent re-attaches within its reconnect backoff (at most 5 s by default); three
+ * heartbeats is also how long a silent connection is kept. Without this, a copy whose endpoint never
+ * came back stayed "live" for good and no other copy of its task could start.
+ */
+export const REATTACH_GRACE_HEARTBEATS = 3;
 
 /**
  * A task with alternates dispatched to an agent and not yet reported running is started by the first

@@ -29,7 +29,7 @@ import {
   TERMINAL_STATES,
   isUuid,
 } from '../protocol.ts';
-import { RECALL_PATIENCE_MS, TAIL_TICK_MS, recallWindow } from '../scheduling.ts';
+import { REATTACH_GRACE_HEARTBEATS, RECALL_PATIENCE_MS, TAIL_TICK_MS, recallWindow } from '../scheduling.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
 import { ApiError, toApiError } from './http.ts';
@@ -123,6 +123,7 @@ export class AgentHub {
   /** Tail copies: which straggler gets a copy where (see scheduler.ts). */
   readonly tails: TailScheduler;
   private readonly tailTimer: NodeJS.Timeout;
+  private readonly graceTimer: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -147,11 +148,26 @@ export class AgentHub {
       }
     }, TAIL_TICK_MS);
     this.tailTimer.unref();
+    // Copies restored from the database wait for their agents to re-attach; past the grace window
+    // those of agents still away are lost, so their tasks may be copied again (or rerun).
+    const graceMs = REATTACH_GRACE_HEARTBEATS * opts.heartbeatMs;
+    this.graceTimer = setTimeout(() => {
+      try {
+        const gone = this.tails.expireRestored((id) => this.conns.has(id));
+        const reason = `endpoint did not re-attach within ${graceMs / 1000} s of a service restart`;
+        for (const id of this.store.dropCopies(gone, reason)) this.tails.lost(id);
+        if (gone.length) this.opts.log(`tail copies: ${gone.length} lost (${reason})`);
+      } catch (e) {
+        this.opts.log(`tail copies: ${(e as Error)?.stack ?? e}`);
+      }
+    }, graceMs);
+    this.graceTimer.unref();
   }
 
   close(): void {
     clearInterval(this.timer);
     clearInterval(this.tailTimer);
+    clearTimeout(this.graceTimer);
     for (const c of this.conns.values()) c.ws.terminate();
   }
 

@@ -924,6 +924,20 @@ export class Store {
   }
 
   /**
+   * Tail copies given up on (their agent did not come back after a service restart): cancelled with
+   * `reason` as an EndpointLost error, never run again. Returns the ids that were still unfinished.
+   */
+  dropCopies(ids: readonly string[], reason: string): string[] {
+    const dropped: string[] = [];
+    const error = JSON.stringify({ type: 'EndpointLost', message: reason } satisfies TaskErrorInfo);
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const id of ids) if (this.st.dropCopy.run(now, error, id).changes > 0) dropped.push(id);
+    })();
+    return dropped;
+  }
+
+  /**
    * Tasks lost with their worker or endpoint: back to the queue, or failed when they have used all
    * attempts. Returns the ids that failed for good.
    */

@@ -61,6 +61,11 @@ export class TailScheduler {
   /** Copy id → its original. */
   private readonly copyOf = new Map<string, Tracked>();
   private readonly recentOf = new Map<string, Recent>();
+  /**
+   * Copies restored at a restart, copy id → endpoint: lost unless their agent re-attaches within the
+   * grace window (see `expireRestored`).
+   */
+  private readonly restored = new Map<string, string>();
   /** Copies made since the start (for the metrics). */
   copiesMade = 0;
 
@@ -94,7 +99,20 @@ export class TailScheduler {
       if (!t) continue;
       t.live.set(c.id, c.endpoint_id);
       this.copyOf.set(c.id, t);
+      this.restored.set(c.id, c.endpoint_id);
     }
+  }
+
+  /**
+   * The grace window after a restart is over: the restored copies still live whose endpoint is not
+   * connected now (`connected`) are returned, for the caller to drop in the store and report `lost`.
+   * Those whose agent came back stay: it holds them, or claims them from the queue.
+   */
+  expireRestored(connected: (endpointId: string) => boolean): string[] {
+    const gone: string[] = [];
+    for (const [id, endpoint] of this.restored) if (this.copyOf.has(id) && !connected(endpoint)) gone.push(id);
+    this.restored.clear();
+    return gone;
   }
 
   /** Copies of `id` in flight, copy id → endpoint (for tests and metrics). */
