@@ -1,17 +1,20 @@
 /**
  * Thread-pool executor: `workers` worker_threads, each loading the processor bundle once and staying
  * warm (bundle, open readers, discovered columns) across chunks. Workers run the bundled runtime
- * (runtime.ts), so they start without compiling TypeScript. One chunk per worker at a time; a
- * worker that dies is replaced and its chunk fails with WorkerLostError (retried by --retries).
+ * (runtime.ts), so they start without compiling TypeScript; they are started as the run starts and import
+ * the processor bundle as soon as the runner has it (`prestart`, `preload`). Each worker holds up to
+ * `depth` items — one running, the next already sent — so it never waits for the main thread between
+ * chunks. A worker that dies is replaced: the chunk it was running fails with WorkerLostError (retried by
+ * --retries), the ones queued behind it go back to the pool's queue untouched.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
-import { bundleDir } from '../../src/processor/bundle.ts';
+import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
-import type { ReplyMessage, RunMessage } from './protocol.ts';
+import type { LoadMessage, ReplyMessage, RunMessage } from './protocol.ts';
 import { workerRuntime } from './runtime.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
@@ -19,6 +22,11 @@ export interface ThreadsOptions extends ExecutorOptions {
   workers?: number;
   /** Readers each worker keeps open (default 4). */
   maxReaders?: number;
+  /**
+   * Items sent to a worker at once: the running one plus those waiting in its queue (default 2, so the
+   * next chunk is there when one ends). 1 sends each item only when its worker is idle.
+   */
+  depth?: number;
 }
 
 interface Task {
@@ -32,13 +40,17 @@ interface Task {
 interface Slot {
   readonly worker: Worker;
   readonly shipped: Set<string>;
-  busy: Task | undefined;
+  /** Items sent to this worker, in the order sent: the first is running, the others wait behind it. */
+  readonly tasks: Task[];
   alive: boolean;
 }
 
 export class ThreadsExecutor extends BaseExecutor {
   readonly name = 'threads';
   readonly concurrency: number;
+  /** Every worker's `depth` items, plus as many again so that a slow item does not hold the others back. */
+  readonly window: number;
+  private readonly depth: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private readonly maxReaders: number | undefined;
@@ -46,12 +58,18 @@ export class ThreadsExecutor extends BaseExecutor {
   private closed = false;
   private entry: URL | undefined;
   private prestarted = false;
+  /** Bundles handed to `preload`: sent to every worker, including those started later. */
+  private readonly preloaded: ProcessorBundle[] = [];
 
   constructor(opts: ThreadsOptions = {}) {
     super(opts);
     const n = opts.workers ?? availableParallelism();
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a positive integer, got ${n}`);
+    const depth = opts.depth ?? 2;
+    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, got ${depth}`);
     this.concurrency = n;
+    this.depth = depth;
+    this.window = n * (depth + 1);
     this.maxReaders = opts.maxReaders;
   }
 
@@ -65,8 +83,8 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   /**
-   * Start every worker now: each loads the runtime (~0.2–0.5 CPU-s) while the runner still reads the
-   * files' footers, instead of after. Idle workers simply wait for the first chunk.
+   * Start every worker now: each loads the runtime (~0.2–0.5 CPU-s) while the runner still bundles the
+   * processor and reads the files' footers, instead of after. Idle workers simply wait for the first chunk.
    */
   prestart(): void {
     if (this.prestarted || this.closed) return;
@@ -80,17 +98,38 @@ export class ThreadsExecutor extends BaseExecutor {
     );
   }
 
+  /**
+   * Import `processor` in every worker now (and in workers started later), so that their first chunk does
+   * not wait for it. A bundle that fails to load fails the chunks that need it, as without preload.
+   */
+  preload(processor: ProcessorBundle): void {
+    if (this.closed || this.preloaded.some((b) => b.hash === processor.hash)) return;
+    this.preloaded.push(processor);
+    for (const slot of this.slots) if (slot.alive) this.ship(slot, processor);
+  }
+
+  private ship(slot: Slot, bundle: ProcessorBundle): void {
+    if (slot.shipped.has(bundle.hash)) return;
+    slot.shipped.add(bundle.hash);
+    const msg: LoadMessage = { type: 'load', bundle };
+    slot.worker.postMessage(msg);
+  }
+
+  /** Hand queued items out: to idle workers first, then one more to each (up to `depth`), spawning as needed. */
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
-      let slot = this.slots.find((s) => s.alive && !s.busy);
-      if (!slot && this.slots.length < this.concurrency) slot = this.spawn();
+      let slot: Slot | undefined;
+      for (const s of this.slots)
+        if (s.alive && s.tasks.length < this.depth && (!slot || s.tasks.length < slot.tasks.length)) slot = s;
+      // A worker not started yet beats queueing behind a busy one.
+      if ((!slot || slot.tasks.length > 0) && this.slots.length < this.concurrency) slot = this.spawn();
       if (!slot) return;
       this.dispatch(slot, this.queue.shift()!);
     }
   }
 
   private dispatch(slot: Slot, task: Task): void {
-    slot.busy = task;
+    slot.tasks.push(task);
     const { processor } = task.job;
     const first = !slot.shipped.has(processor.hash);
     const msg: RunMessage = {
@@ -110,11 +149,12 @@ export class ThreadsExecutor extends BaseExecutor {
     const worker = new Worker(this.entry!, {
       workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href },
     });
-    const slot: Slot = { worker, shipped: new Set(), busy: undefined, alive: true };
+    const slot: Slot = { worker, shipped: new Set(), tasks: [], alive: true };
     worker.on('message', (m: ReplyMessage) => {
-      const task = slot.busy;
-      if (!task || task.id !== m.id) return;
-      slot.busy = undefined;
+      // Replies come in the order the items were sent (the worker runs them one at a time).
+      const at = slot.tasks.findIndex((t) => t.id === m.id);
+      if (at < 0) return;
+      const [task] = slot.tasks.splice(at, 1);
       if (m.type === 'done') task.resolve(m.result);
       else task.reject(fromChunkFailure(task.item, m.failure));
       this.pump();
@@ -122,6 +162,7 @@ export class ThreadsExecutor extends BaseExecutor {
     worker.on('error', (e) => this.lost(slot, `uncaught ${e.name}: ${e.message}`));
     worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));
     this.slots.push(slot);
+    for (const b of this.preloaded) this.ship(slot, b);
     return slot;
   }
 
@@ -129,12 +170,14 @@ export class ThreadsExecutor extends BaseExecutor {
     if (!slot.alive) return;
     slot.alive = false;
     this.slots.splice(this.slots.indexOf(slot), 1);
-    const task = slot.busy;
-    slot.busy = undefined;
-    if (task)
-      task.reject(
-        this.closed || this.cancelled ? new CancelledError(task.item) : new WorkerLostError(task.item, detail),
-      );
+    const [running, ...waiting] = slot.tasks.splice(0);
+    if (this.closed || this.cancelled) {
+      for (const t of [running, ...waiting]) if (t) t.reject(new CancelledError(t.item));
+      return;
+    }
+    // Only the first item had started: the others go back to the front of the queue, in order, unharmed.
+    this.queue.unshift(...waiting);
+    if (running) running.reject(new WorkerLostError(running.item, detail));
     this.pump();
   }
 

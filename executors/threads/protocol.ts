@@ -15,6 +15,18 @@ export interface RunMessage {
   readonly prefetch?: readonly string[];
 }
 
+/**
+ * Pool → worker: import this processor bundle now (before its first chunk arrives). No reply: a bundle
+ * that fails to load fails the chunks that need it, each with its own error.
+ */
+export interface LoadMessage {
+  readonly type: 'load';
+  readonly bundle: ProcessorBundle;
+}
+
+/** Pool → worker. Runs are processed one at a time, in the order sent. */
+export type PoolMessage = RunMessage | LoadMessage;
+
 /** Worker → pool. The accumulator buffer of `done` is transferred, not copied. */
 export type ReplyMessage =
   | { readonly type: 'done'; readonly id: number; readonly result: ChunkResult }

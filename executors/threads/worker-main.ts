@@ -12,7 +12,7 @@ import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { toChunkFailure } from '../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
-import type { ReplyMessage, RunMessage } from './protocol.ts';
+import type { PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
 
 interface WorkerData {
   maxReaders?: number;
@@ -39,9 +39,22 @@ function poolWorker(): void {
   const state = createChunkState({ maxReaders: data.maxReaders });
   const bundles = new Map<string, ProcessorBundle>();
 
-  port.on('message', async (m: RunMessage) => {
+  // The pool sends a run ahead while the previous one is still running, so that no worker waits for its
+  // next chunk: runs are chained here to go one at a time, in order (the pool knows which one is running).
+  let tail: Promise<void> = Promise.resolve();
+  port.on('message', (m: PoolMessage) => {
+    if (m.type === 'load') {
+      bundles.set(m.bundle.hash, m.bundle);
+      // Errors surface (and are reported) with the chunks that need the processor.
+      loadBundle(m.bundle, { dir: data.bundleDir }).catch(() => undefined);
+      return;
+    }
+    if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
+    tail = tail.then(() => run(m));
+  });
+
+  async function run(m: RunMessage): Promise<void> {
     try {
-      if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
       const bundle = bundles.get(m.hash);
       if (!bundle) throw new Error(`processor bundle ${m.hash} was never sent to this worker`);
       // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
@@ -57,5 +70,5 @@ function poolWorker(): void {
       const reply: ReplyMessage = { type: 'failed', id: m.id, failure: toChunkFailure(e) };
       port.postMessage(reply);
     }
-  });
+  }
 }

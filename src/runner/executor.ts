@@ -46,6 +46,11 @@ export interface Executor {
   readonly name: string;
   /** Work items worth keeping in flight at once (e.g. the number of workers). */
   readonly concurrency: number;
+  /**
+   * Optional: work items worth handing to this executor at once (default `2 × concurrency`). A pool that
+   * queues items inside its workers, so that a worker never waits for the next one, asks for more.
+   */
+  readonly window?: number;
   readonly stats: Readonly<ExecutorStats>;
   /** Run one work item (with retries); resolves with its result or rejects with a typed error. */
   submit(item: WorkItem, job: JobSpec): Promise<ChunkResult>;
@@ -58,6 +63,11 @@ export interface Executor {
    * the caller's own preparation (reading the files' footers). Never required before submit.
    */
   prestart?(): void;
+  /**
+   * Optional: start loading the processor bundle where chunks will run (a pool's workers import it now,
+   * while the caller still plans the work, instead of on their first chunk). Never required before submit.
+   */
+  preload?(processor: ProcessorBundle): void;
 }
 
 export interface ExecutorOptions {
@@ -71,12 +81,18 @@ export interface ExecutorOptions {
 export interface ExecutorContext extends ExecutorOptions {
   /** Worker count the caller asked for (`--workers`); executors without workers ignore it. */
   workers?: number;
-  /** The processor, already loaded on this thread (an in-process executor need not load the bundle again). */
-  processor: Processor<unknown>;
+  /**
+   * The processor, when the caller already loaded it on this thread. `runAnalysis` builds its executor
+   * before the processor is bundled (so that a pool's workers start at once) and leaves this out: an
+   * in-process executor then loads the job's bundle, which is the runner's own copy (`loadBundle` imports
+   * a bundle once per thread).
+   */
+  processor?: Processor<unknown>;
 }
 
 /**
- * Builds the executor for one run; the runner calls it once the processor is loaded and closes what it built.
+ * Builds the executor for one run; the runner calls it as the run starts (before the processor is loaded)
+ * and closes what it built.
  *
  * @example
  * ```ts

@@ -164,26 +164,20 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     );
   const datasets =
     typeof opts.fileset === 'string' ? await loadFileset(opts.fileset, { treeName: opts.treeName }) : opts.fileset;
-  // The processor is bundled and loaded while the files' footers are read: neither waits for the other.
+  // The executor is built first, so that a thread pool starts its workers (~0.3–0.5 CPU-s each to load the
+  // runtime) right away; the processor is bundled and loaded while the files' footers are read, and the
+  // bundle goes to the workers as soon as it exists: none of these waits for another.
   // This thread runs the same plain-JS bundle the workers load: no TypeScript loader is needed here.
   const given = opts.executor ?? 'iterative';
   const ownExecutor = typeof given !== 'object';
-  let early: Executor | undefined = typeof given === 'object' ? given : undefined;
-  early?.prestart?.();
+  const context = { workers: opts.workers, retries: opts.retries, onRetry: hooks.onRetry };
+  const built: Executor =
+    typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
+  built.prestart?.();
   const loading = bundleProcessor(opts.processor).then(async (bundle) => {
+    built.preload?.(bundle);
     const processor = (await loadBundle(bundle)) as Processor<A>;
-    // Built as soon as the processor is there, so that a thread pool starts its workers during planWork.
-    if (!early) {
-      const context = {
-        workers: opts.workers,
-        retries: opts.retries,
-        processor: processor as Processor<unknown>,
-        onRetry: hooks.onRetry,
-      };
-      early = typeof given === 'function' ? given(context) : new InProcessExecutor(context);
-      early.prestart?.();
-    }
-    return { bundle, processor, executor: early };
+    return { bundle, processor };
   });
   const tPre = performance.now();
   const cacheFile =
@@ -199,15 +193,14 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     concurrency: opts.preprocessConcurrency,
   }).then((p) => ({ plan: p, seconds: (performance.now() - tPre) / 1000 }));
   const [loaded, planned] = await Promise.allSettled([loading, planning]);
-  // A processor that does not load is reported first, as when the two ran one after the other.
-  if (loaded.status === 'rejected') throw loaded.reason;
-  const { bundle, processor } = loaded.value;
-  const built = loaded.value.executor;
   // Until the chunk loop's own cleanup takes over, a failure must not leave an executor we built running.
   const abandon = async (e: unknown): Promise<never> => {
     if (ownExecutor) await built.close().catch(() => undefined);
     throw e;
   };
+  // A processor that does not load is reported first, as when the two ran one after the other.
+  if (loaded.status === 'rejected') return abandon(loaded.reason);
+  const { bundle, processor } = loaded.value;
   if (planned.status === 'rejected') return abandon(planned.reason);
   const { plan, seconds: preprocessSeconds } = planned.value;
   const items = plan.items;
@@ -379,7 +372,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       .then(() => hooks.onCheckpoint?.(d, items.length));
   };
 
-  const window = Math.max(2, executor.concurrency * 2);
+  const window = Math.max(2, executor.window ?? executor.concurrency * 2);
   const inflight = new Map<number, Promise<Outcome>>();
   let next = done;
   const progress = () =>
@@ -477,11 +470,16 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   }
   opts.signal?.removeEventListener('abort', interrupt);
   await writing;
-  if (ownExecutor) await executor.close();
-
-  const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);
-  if (post !== undefined) acc = post as A;
-  if (ckptFile) await removeCheckpoint(ckptFile);
+  // Workers tear down their heaps on their own threads (~0.1 s each): meanwhile this one postprocesses.
+  const closing = ownExecutor ? executor.close() : undefined;
+  closing?.catch(() => undefined); // awaited below; a postprocess failure must not leave it unhandled
+  try {
+    const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);
+    if (post !== undefined) acc = post as A;
+    if (ckptFile) await removeCheckpoint(ckptFile);
+  } finally {
+    await closing;
+  }
 
   const wallSeconds = (performance.now() - t0) / 1000;
   const final = snapshotMetrics();
