@@ -18,7 +18,8 @@
  * - **Agent** (src/faas/endpoint/agent.ts): how much it asks for (prefetch, `prefetchFor`) and when it
  *   reports a task running (`noticeDelayMs`).
  * - **Pool** (src/faas/endpoint/pool.ts): how many tasks wait inside a busy worker (`QUEUED_WORK_MS`,
- *   `HOLD_BACK_MS`).
+ *   `HOLD_BACK_MS`). Its queue is FIFO by submission within a group, like the service's claims: a task
+ *   that comes back late (recalled, with nowhere else to go) starts before newer ones.
  * - **Executor** (executors/faas/executor.ts): which endpoint a chunk is sent to first and its
  *   alternates, its tail policy (`--straggler-factor`, `--tail-timeout`, `--max-copies`), and chunks
  *   moved off an endpoint that went offline. It makes no copies itself; nor does a fit scan on FaaS

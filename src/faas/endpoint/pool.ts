@@ -89,8 +89,17 @@ class TaskQueue {
     return this.items.length - this.head;
   }
 
+  /**
+   * Add in task id order. The service's ids sort by submission (UUIDv7), and tasks mostly arrive in
+   * that order (one push); one that arrives late lines up where it was submitted, not behind newer
+   * ones: a task given back on a recall with nowhere to go, and sent here again, starts first.
+   */
   push(t: PoolTask): void {
-    this.items.push(t);
+    const items = this.items;
+    let i = items.length;
+    while (i > this.head && items[i - 1].task_id > t.task_id) i--;
+    if (i === items.length) items.push(t);
+    else items.splice(i, 0, t);
   }
 
   shift(): PoolTask | undefined {
@@ -124,7 +133,7 @@ class TaskQueue {
 }
 
 /**
- * Tasks waiting for a worker, handed out round-robin across fair-share groups (FIFO within a group):
+ * Tasks waiting for a worker, handed out round-robin across fair-share groups (FIFO by submission within a group):
  * when several analyses share an endpoint, the one whose tasks arrived first does not take every
  * slot that frees up.
  */

@@ -506,6 +506,7 @@ export class AgentHub {
       n -= max;
       waiting = true;
       h.send({ type: 'recall', seq, task_ids: ids, max });
+      this.metrics.recalls++;
     }
     if (!waiting) conn.recallLook = this.dispatches;
   }

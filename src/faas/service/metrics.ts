@@ -13,6 +13,8 @@ export class Metrics {
   tasksMoved = 0;
   /** Tasks an agent gave back unstarted (recalled) and that were dispatched to an idle endpoint. */
   tasksHandedOver = 0;
+  /** Recalls sent: agents asked to give back unstarted tasks for an idle endpoint. */
+  recalls = 0;
   duplicateResults = 0;
   /** Tail copies the service started for stragglers, and those that delivered the result. */
   tailCopies = 0;
@@ -35,6 +37,7 @@ export class Metrics {
       tasks_requeued: this.tasksRequeued,
       tasks_moved: this.tasksMoved,
       tasks_handed_over: this.tasksHandedOver,
+      recalls: this.recalls,
       duplicate_results: this.duplicateResults,
       tail_copies: this.tailCopies,
       tail_copy_wins: this.tailCopyWins,
