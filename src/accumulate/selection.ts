@@ -4,6 +4,7 @@
  */
 import { closestNames } from '../errors/suggest.ts';
 import { SelectionError } from './errors.ts';
+import { brandClass } from './brand.ts';
 
 /** Result of {@link PackedSelection.cutflow}: counts after each cut alone and after the cuts in sequence. */
 export interface Cutflow {
@@ -290,3 +291,6 @@ export class PackedSelection {
     return [m0 >>> 0, m1 >>> 0];
   }
 }
+
+// `instanceof` across copies of Ristretto (a processor bundle carries its own): see brand.ts.
+brandClass(PackedSelection, 'PackedSelection');

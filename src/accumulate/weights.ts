@@ -6,6 +6,7 @@
 import { closestNames } from '../errors/suggest.ts';
 import { WeightsError } from './errors.ts';
 import { type BinarySerializable, type Copyable, type InPlaceAddable, registerBinaryType } from './protocol.ts';
+import { brandClass } from './brand.ts';
 
 /**
  * Sum, sum of squares, minimum, maximum and count of one weight factor. Mergeable: summing chunks adds
@@ -229,3 +230,7 @@ export class Weights {
     return out;
   }
 }
+
+// `instanceof` across copies of Ristretto (a processor bundle carries its own): see brand.ts.
+brandClass(WeightStatistics, 'WeightStatistics');
+brandClass(Weights, 'Weights');

@@ -18,6 +18,7 @@ import {
   strCategoryIndex,
   variableIndex,
 } from './index-kernels.ts';
+import { brandClass } from '../accumulate/brand.ts';
 
 /** Scalar metadata, as the UHI format allows. */
 export type Metadata = Record<string, string | number | boolean>;
@@ -616,3 +617,14 @@ export function binLabels(a: Axis): string[] {
   const e = a.edges;
   return Array.from({ length: a.size }, (_, i) => `[${e[i]}, ${e[i + 1]})`);
 }
+
+// `instanceof` across copies of Ristretto (a processor bundle carries its own): see brand.ts.
+brandClass(AxisBase, 'AxisBase');
+brandClass(ContinuousAxis, 'ContinuousAxis');
+brandClass(CategoryAxis, 'CategoryAxis');
+brandClass(Regular, 'Regular');
+brandClass(Variable, 'Variable');
+brandClass(Integer, 'Integer');
+brandClass(IntCategory, 'IntCategory');
+brandClass(StrCategory, 'StrCategory');
+brandClass(BooleanAxis, 'BooleanAxis');

@@ -39,6 +39,7 @@ import { describeAxis, fillEntries, relayoutAxis, type FillTarget } from './fill
 import { isFillOptions, type JaggedInput } from './fill-jagged.ts';
 import { identityMap, remap, sizeOf } from './layout.ts';
 import { Double, STORAGE_KINDS, storageOf, type Storage, type StorageKind } from './storage.ts';
+import { brandClass } from '../accumulate/brand.ts';
 
 /**
  * A value or array of values for one axis; scalars broadcast. Strings only for StrCategory axes.
@@ -760,3 +761,6 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 }
 
 registerBinaryType('ristretto.Hist', (header, buffers) => Hist.fromBinaryParts(header, buffers));
+
+// `instanceof` across copies of Ristretto (a processor bundle carries its own): see brand.ts.
+brandClass(Hist, 'Hist');

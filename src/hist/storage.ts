@@ -4,6 +4,8 @@
  * the histogram meets the tag once, when it is built.
  */
 
+import { brandClass } from '../accumulate/brand.ts';
+
 /** Discriminant of the storage kinds (also the binary header's name for them). */
 export type StorageKind = 'double' | 'int64' | 'weight' | 'mean' | 'weighted_mean';
 
@@ -68,3 +70,10 @@ export function isMeanKind(kind: StorageKind): kind is 'mean' | 'weighted_mean' 
 }
 
 export const STORAGE_KINDS: readonly StorageKind[] = ['double', 'int64', 'weight', 'mean', 'weighted_mean'];
+
+// `instanceof` across copies of Ristretto (a processor bundle carries its own): see brand.ts.
+brandClass(Double, 'Double');
+brandClass(Int64, 'Int64');
+brandClass(Weight, 'Weight');
+brandClass(Mean, 'Mean');
+brandClass(WeightedMean, 'WeightedMean');
