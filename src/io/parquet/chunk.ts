@@ -14,6 +14,7 @@ import { arrayTypeOf, nullValueOf } from './dtype.ts';
 import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
 import { bitWidthOf, decodeHybrid } from './hybrid.ts';
 import type { LeafColumn } from './schema.ts';
+import { snappyDecompressInto } from './snappy.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
 
 // node:zlib's native gunzip beats the pure-JS one; the rest come from hyparquet-compressors.
@@ -28,9 +29,26 @@ export interface DecodedChunk {
 let repScratch = new Uint8Array(4096);
 let defScratch = new Uint8Array(4096);
 
-function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
+/** Decompressed data pages of snappy chunks, reused page after page (a page is consumed before the next). */
+let pageScratch = new Uint8Array(1 << 16);
+
+/**
+ * The uncompressed bytes of a page. With `transient`, snappy pages land in a scratch buffer that the next
+ * page overwrites (data pages: their values are copied out before the next page); dictionary pages are
+ * kept while the chunk's data pages refer to them and get their own array.
+ */
+function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec, transient = false): Uint8Array {
   if (!Number.isInteger(size) || size < 0)
     throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
+  if (codec === 'SNAPPY') {
+    let out: Uint8Array;
+    if (transient) {
+      if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
+      out = pageScratch.subarray(0, size);
+    } else out = new Uint8Array(size);
+    snappyDecompressInto(bytes, out, 0, size);
+    return out;
+  }
   return decompressPage(bytes, size, codec, compressors);
 }
 
@@ -41,12 +59,20 @@ function count(v: number | undefined, what: string): number {
 }
 
 /** Throw unless the fixed-width values that follow `pos` fill the rest of the page exactly. */
-function checkValueBytes(page: Uint8Array, pos: number, present: number, width: number): void {
-  if (page.length - pos !== present * width)
+function checkValueBytes(
+  page: Uint8Array,
+  pos: number,
+  present: number,
+  width: number,
+  bytes = page.length - pos,
+): void {
+  if (bytes !== present * width)
     throw new ParquetFormatError(
-      `page holds ${page.length - pos} bytes of values for the ${present} values of ${width} bytes its levels announce`,
+      `page holds ${bytes} bytes of values for the ${present} values of ${width} bytes its levels announce`,
     );
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** True when PLAIN bytes of `type` are already the in-memory layout of `dtype` (little-endian host). */
 function bytesAreValues(type: string, dtype: DType): boolean {
@@ -130,13 +156,15 @@ export function decodeChunk(
     let pos: number;
     let encoding;
     let v2Rows = -1; // rows the (v2) page header announces
+    let snappyBody: Uint8Array | undefined; // a v2 page's values, still snappy-compressed
+    let snappySize = 0;
     const v2 = header.data_page_header_v2;
     if (header.type === 'DATA_PAGE') {
       const h = header.data_page_header;
       if (!h) throw new ParquetFormatError('data page without its header');
       n = count(h.num_values, 'values');
       encoding = h.encoding;
-      page = decompress(raw, header.uncompressed_page_size, meta.codec);
+      page = decompress(raw, header.uncompressed_page_size, meta.codec, true);
       pos = 0;
       if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
       if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
@@ -174,7 +202,12 @@ export function decodeChunk(
             `uncompressed page holds ${body.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`,
           );
         page = body;
-      } else page = decompress(body, header.uncompressed_page_size - rl - dl, meta.codec);
+      } else if (meta.codec === 'SNAPPY') {
+        // Decompressed below, once the levels say whether the values can go straight into the column.
+        page = EMPTY;
+        snappyBody = body;
+        snappySize = header.uncompressed_page_size - rl - dl;
+      } else page = decompress(body, header.uncompressed_page_size - rl - dl, meta.codec, true);
       pos = 0;
       if (v2.num_rows !== undefined) v2Rows = v2.num_rows;
     }
@@ -187,14 +220,9 @@ export function decodeChunk(
     // Count present values of this page (jagged pages count them in their one pass over the levels below).
     let present = n;
     if (maxDef && !jagged) {
-      present = 0;
-      let top = 0;
-      for (let k = 0; k < n; k++) {
-        const d = def[k];
-        if (d === maxDef) present++;
-        if (d > top) top = d;
-      }
-      if (top > maxDef) throw new ParquetFormatError(`definition level ${top} beyond the column's maximum ${maxDef}`);
+      countPresent(def, n, maxDef);
+      present = scanOut[2];
+      if (scanOut[3]) throw new ParquetFormatError(`a definition level is beyond the column's maximum ${maxDef}`);
     }
     const width = encoding === 'PLAIN' ? plainWidth(type) : 0;
 
@@ -203,6 +231,13 @@ export function decodeChunk(
       if (v2Rows >= 0 && v2Rows !== n)
         throw new ParquetFormatError(`page holds ${n} rows, its header announces ${v2Rows}`);
       if (!levelsOnly) {
+        if (snappyBody && present === n && rawWidth && encoding === 'PLAIN') {
+          if (snappySize !== n * rawWidth) checkValueBytes(EMPTY, 0, n, rawWidth, snappySize);
+          snappyDecompressInto(snappyBody, valueBytes!, row * rawWidth, snappySize);
+          row += n;
+          continue;
+        }
+        if (snappyBody) page = decompress(snappyBody, snappySize, 'SNAPPY', true);
         if (width) checkValueBytes(page, pos, present, width);
         if (present === n && rawWidth && encoding === 'PLAIN') {
           valueBytes!.set(page.subarray(pos, pos + n * rawWidth), row * rawWidth);
@@ -221,32 +256,12 @@ export function decodeChunk(
     // levels above 1 cannot occur. One pass over the levels builds the offsets and counts both.
     const elemStart = elem;
     const rowStart = row;
-    let bad = row === 0 && n > 0 && rep[0] !== 0;
-    let top = 0;
-    present = 0;
-    if (maxDef === listDef) {
-      // Every element is present (no null elements can be encoded): elements and values coincide.
-      const o = offsets!;
-      for (let k = 0; k < n; k++) {
-        const d = def[k];
-        if (rep[k] === 0) o[row++] = elem;
-        else bad ||= rep[k] !== 1 || d < listDef;
-        if (d > top) top = d;
-        elem += d === maxDef ? 1 : 0;
-      }
-      present = elem - elemStart;
-    } else {
-      for (let k = 0; k < n; k++) {
-        const r = rep[k];
-        const d = def[k];
-        if (r === 0) offsets![row++] = elem;
-        else bad ||= r !== 1 || d < listDef;
-        if (d >= listDef) elem++;
-        if (d === maxDef) present++;
-        if (d > top) top = d;
-      }
-    }
-    if (top > maxDef) throw new ParquetFormatError(`definition level ${top} beyond the column's maximum ${maxDef}`);
+    scanList(rep, def, n, offsets!, row, elem, maxDef, listDef);
+    row = scanOut[0];
+    elem = scanOut[1];
+    present = scanOut[2];
+    const bad = (rowStart === 0 && n > 0 && rep[0] !== 0) || scanOut[4] !== 0;
+    if (scanOut[3]) throw new ParquetFormatError(`a definition level is beyond the column's maximum ${maxDef}`);
     if (bad)
       throw new ParquetFormatError(
         'repetition levels are inconsistent (a list continues where none started, or a level is out of range)',
@@ -257,6 +272,12 @@ export function decodeChunk(
     if (levelsOnly) continue;
     const nElems = elem - elemStart;
     if (present > nElems) throw new ParquetFormatError('definition levels announce more values than list elements');
+    if (snappyBody && present === nElems && rawWidth && encoding === 'PLAIN') {
+      if (snappySize !== present * rawWidth) checkValueBytes(EMPTY, 0, present, rawWidth, snappySize);
+      snappyDecompressInto(snappyBody, valueBytes!, elemStart * rawWidth, snappySize);
+      continue;
+    }
+    if (snappyBody) page = decompress(snappyBody, snappySize, 'SNAPPY', true);
     if (width) checkValueBytes(page, pos, present, width);
     if (present === nElems && rawWidth && encoding === 'PLAIN') {
       valueBytes!.set(page.subarray(pos, pos + present * rawWidth), elemStart * rawWidth);
@@ -280,6 +301,64 @@ export function decodeChunk(
   }
   if (row !== numRows) throw new ParquetFormatError(`column chunk holds ${row} rows, the row group ${numRows}`);
   return { values };
+}
+
+/** Results of the list scans: rows started, elements, present values, highest level, inconsistency flag. */
+const scanOut = new Int32Array(5);
+
+/** Present values (level maxDef) of a flat optional column's page and "a level above maxDef", into `scanOut`. */
+function countPresent(def: Uint8Array, n: number, maxDef: number): void {
+  const below = maxDef - 1;
+  let present = 0;
+  let over = 0;
+  for (let k = 0; k < n; k++) {
+    const d = def[k];
+    present += (below - d) >>> 31; // d >= maxDef (d > maxDef is flagged)
+    over |= (maxDef - d) >>> 31;
+  }
+  scanOut[2] = present;
+  scanOut[3] = over;
+}
+
+/**
+ * One pass over the levels of a list page: writes the row starts into `offsets` and leaves rows started,
+ * elements, present values, "a level above maxDef" and "inconsistent repetition" in `scanOut`.
+ * Branch-free: a row start depends on random data (how many jets an event has), so an `if` per level
+ * mispredicts about every other level; instead every level writes `offsets[row]` and only a row start
+ * advances `row` (a continuation's write is overwritten by the next row start or the final offset).
+ * Its own small function so that V8 keeps one optimized copy (inside decodeChunk, which sees every
+ * dtype, the loop ran several times slower).
+ */
+function scanList(
+  rep: Uint8Array,
+  def: Uint8Array,
+  n: number,
+  offsets: Int32Array,
+  row: number,
+  elem: number,
+  maxDef: number,
+  listDef: number,
+): void {
+  const elemBelow = listDef - 1;
+  const presentBelow = maxDef - 1;
+  let present = 0;
+  let over = 0;
+  let bad = 0;
+  for (let k = 0; k < n; k++) {
+    const r = rep[k];
+    const d = def[k];
+    offsets[row] = elem;
+    row += (r ^ 1) & 1; // level 0 starts a row (levels above 1 are flagged below)
+    elem += (elemBelow - d) >>> 31; // d >= listDef: an element
+    present += (presentBelow - d) >>> 31; // d >= maxDef: a value (d > maxDef is flagged)
+    over |= (maxDef - d) >>> 31;
+    bad |= (r >> 1) | (r & ((d - listDef) >>> 31)); // a level above 1, or a continuation that is no element
+  }
+  scanOut[0] = row;
+  scanOut[1] = elem;
+  scanOut[2] = present;
+  scanOut[3] = over;
+  scanOut[4] = bad;
 }
 
 function view32(b: Uint8Array, pos: number): number {

@@ -77,16 +77,37 @@ export class SyncFile {
     }
   }
 
-  /** Bytes of every [start, end) range, in input order (nearby ranges share one read). */
-  readRanges(ranges: readonly (readonly [number, number])[]): Uint8Array[] {
+  /** One buffer that `readRanges(…, true)` fills call after call. */
+  private scratch = new Uint8Array(0);
+
+  /**
+   * Bytes of every [start, end) range, in input order (nearby ranges share one read). With `transient`
+   * they are views of one buffer that the next call overwrites: for a caller that has consumed them by
+   * then (the reader decodes a row group's column chunks before reading the next), which saves allocating
+   * and page-faulting fresh memory for every row group (hundreds of MB over a large file).
+   */
+  readRanges(ranges: readonly (readonly [number, number])[], transient = false): Uint8Array[] {
     const out = new Array<Uint8Array>(ranges.length);
-    for (const g of coalesce(ranges)) scatter(g, this.read(g.start, g.end), out);
+    const spans = coalesce(ranges);
+    let buffer: Uint8Array | undefined;
+    if (transient) {
+      let total = 0;
+      for (const g of spans) total += g.end - g.start;
+      if (this.scratch.length < total) this.scratch = new Uint8Array(Math.max(total, this.scratch.length * 2));
+      buffer = this.scratch;
+    }
+    let at = 0;
+    for (const g of spans) {
+      const into = buffer?.subarray(at, at + g.end - g.start);
+      at += g.end - g.start;
+      scatter(g, this.read(g.start, g.end, into), out);
+    }
     return out;
   }
 
-  private read(start: number, end: number): Uint8Array {
+  private read(start: number, end: number, into?: Uint8Array): Uint8Array {
     if (this.fd < 0) throw new SourceError(`${this.path} was closed`, { file: this.path });
-    const out = new Uint8Array(end - start);
+    const out = into ?? new Uint8Array(end - start);
     let done = 0;
     while (done < out.length) {
       const n = readSync(this.fd, out, done, out.length - done, start + done);

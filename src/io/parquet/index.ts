@@ -149,7 +149,8 @@ class ParquetReader implements EventReader {
     this.syncFile ??= SyncFile.open(this.path);
     for (let i = 0; i < job.groups.length; i++) {
       const ranges = this.rangesOf(job.groups[i], job.wanted[i]);
-      this.consume(job, i, { ranges, bytes: this.syncFile.readRanges(ranges) });
+      // Transient bytes: consume() decodes every chunk into new arrays before the next read overwrites them.
+      this.consume(job, i, { ranges, bytes: this.syncFile.readRanges(ranges, true) });
     }
     return this.finish(job);
   }
@@ -280,6 +281,7 @@ class ParquetReader implements EventReader {
         if (!refChunk) continue;
         ref = lengthsDigest(refChunk);
         this.lengths.set(key, ref);
+        if (refChunk === chunk) continue; // the reference itself: its digest was just taken
       }
       if (lengthsDigest(chunk) !== ref) {
         const refName = refWanted!.leaf.info.name;

@@ -1,0 +1,158 @@
+/**
+ * The Parquet decoder's fast paths: snappy decompressed straight into the column (or a reused scratch
+ * buffer), list levels scanned without branches, file bytes read into one reused buffer. Expected values
+ * come from the arrays the test writes, from hyparquet-writer's independent snappy encoder and from
+ * hysnappy's independent decoder.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SchemaElement } from 'hyparquet';
+import { snappyUncompress } from 'hysnappy';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { describe, expect, it } from 'vitest';
+import { openParquet, ParquetFormatError } from '../../src/io/parquet/index.ts';
+import { snappyDecompressInto } from '../../src/io/parquet/snappy.ts';
+import type { Column } from '../../src/io/reader.ts';
+import { columnEvents } from '../helpers/columns.ts';
+import { tempDir } from '../helpers/files.ts';
+
+let seed = 987654321;
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+
+describe('snappy decoder', () => {
+  const inputs: [string, Uint8Array][] = [
+    ['empty', new Uint8Array(0)],
+    ['random bytes (long literals)', Uint8Array.from({ length: 70_000 }, () => Math.floor(rand() * 256))],
+    ['one repeated byte (overlapping copies)', new Uint8Array(5000).fill(7)],
+    ['a short pattern (offset < length)', Uint8Array.from({ length: 4099 }, (_, i) => [1, 2, 3][i % 3])],
+    [
+      'floats with repeats (copies of every kind of length)',
+      new Uint8Array(Float32Array.from({ length: 30_000 }, (_, i) => (i % 50 < 25 ? i % 7 : rand())).buffer),
+    ],
+  ];
+  for (const [name, input] of inputs) {
+    it(`${name}: equals the input and hysnappy's decoding`, () => {
+      const packed = snappyCompress(input);
+      const out = new Uint8Array(input.length + 16).fill(0xee);
+      snappyDecompressInto(packed, out, 8, input.length);
+      expect(Buffer.from(out.subarray(8, 8 + input.length)).equals(Buffer.from(input))).toBe(true);
+      expect(Buffer.from(snappyUncompress(packed, input.length)).equals(Buffer.from(input))).toBe(true);
+      // Bytes around the target range are untouched.
+      expect([...out.subarray(0, 8), ...out.subarray(8 + input.length)].every((b) => b === 0xee)).toBe(true);
+    });
+  }
+
+  it('decodes 2- and 4-byte-offset copies written by hand', () => {
+    // "abcd" literal, copy 4 from 4 back (2-byte offset), copy 3 from 8 back (4-byte offset).
+    const block = Uint8Array.from([11, 3 << 2, 97, 98, 99, 100, (3 << 2) | 2, 4, 0, (2 << 2) | 3, 8, 0, 0, 0]);
+    const out = new Uint8Array(11);
+    snappyDecompressInto(block, out, 0, 11);
+    expect(new TextDecoder().decode(out)).toBe('abcdabcdabc');
+  });
+
+  const damaged: [string, number[], number][] = [
+    ['a length other than the page header says', [5, 0, 120], 4],
+    ['a copy reaching before the output', [4, 0, 120, 1 | (0 << 2), 5], 4],
+    ['a copy with offset 0', [8, 12, 1, 2, 3, 4, 1, 0], 8],
+    ['a literal past the end of the block', [4, 3 << 2, 1, 2], 4],
+    ['fewer bytes than announced', [4, 1 << 2, 1, 2], 4],
+    ['a length header that never ends', [0x80, 0x80, 0x80, 0x80, 0x80, 0x80], 4],
+  ];
+  for (const [name, bytes, size] of damaged) {
+    it(`${name} → ParquetFormatError`, () => {
+      expect(() => snappyDecompressInto(Uint8Array.from(bytes), new Uint8Array(size), 0, size)).toThrow(
+        ParquetFormatError,
+      );
+    });
+  }
+});
+
+describe('list and value fast paths against the written arrays', () => {
+  const dir = tempDir('pqfast');
+  const N = 3000;
+  const GROUP = 1000;
+  // Lists with empty entries; optional lists with null lists and null elements; a flat optional column.
+  const jets = Array.from({ length: N }, () =>
+    Array.from({ length: Math.floor(rand() * 6) }, () => Math.fround(rand() * 100)),
+  );
+  const mus = Array.from({ length: N }, (_, i) =>
+    i % 13 === 0
+      ? null
+      : Array.from({ length: Math.floor(rand() * 4) }, () => (rand() < 0.2 ? null : Math.fround(rand() * 50))),
+  );
+  // Nulls only in some pages: pages of the same chunk take the direct path and the fallback in turn.
+  const weight = Array.from({ length: N }, (_, i) => (i % 1000 > 600 && i % 9 === 0 ? null : rand()));
+  const ids = Array.from({ length: N }, (_, i) => Array.from({ length: i % 4 }, () => Math.floor(rand() * 3)));
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: 4 },
+    { name: 'Jet_pt', repetition_type: 'REQUIRED', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+    { name: 'Mu_pt', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+    { name: 'weight', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    { name: 'Tau_id', repetition_type: 'REQUIRED', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'INT32', repetition_type: 'REQUIRED' },
+  ];
+  const expected: Record<string, (number | number[])[]> = {
+    Jet_pt: jets,
+    Mu_pt: mus.map((m) => (m ?? []).map((x) => x ?? NaN)),
+    weight: weight.map((w) => w ?? NaN),
+    Tau_id: ids,
+  };
+  const names = Object.keys(expected);
+
+  for (const codec of ['SNAPPY', 'UNCOMPRESSED'] as const) {
+    // Small pages: every column chunk holds several pages (v2, as hyparquet-writer writes them).
+    const file = join(dir, `lists-${codec}.parquet`);
+    const write = () => {
+      const buf = parquetWriteBuffer({
+        schema,
+        codec,
+        rowGroupSize: GROUP,
+        pageSize: 512,
+        columnData: [
+          { name: 'Jet_pt', data: jets },
+          { name: 'Mu_pt', data: mus },
+          { name: 'weight', data: weight },
+          { name: 'Tau_id', data: ids, encoding: 'RLE_DICTIONARY' },
+        ],
+      } as Parameters<typeof parquetWriteBuffer>[0]);
+      writeFileSync(file, new Uint8Array(buf));
+    };
+
+    it(`${codec}: several pages per chunk, every row group, sync and async reads`, async () => {
+      write();
+      const r = await openParquet(file);
+      const b = r.boundaries();
+      expect(b.length - 1).toBe(N / GROUP);
+      // Row group by row group through readSync, kept: a later read (which reuses the read buffer and
+      // the page scratch) must leave the columns of earlier reads intact.
+      const kept: Record<string, Column>[] = [];
+      for (let g = 0; g + 1 < b.length; g++) kept.push(r.readSync!(names, b[g], b[g + 1]));
+      kept.forEach((cols, g) => {
+        for (const n of names) {
+          const want = expected[n].slice(b[g], b[g + 1]);
+          expect(columnEvents(cols[n]), `${n} row group ${g}`).toEqual(want);
+        }
+      });
+      // Ranges across row-group boundaries, both read paths.
+      for (const [a, z] of [
+        [0, N],
+        [999, 2001],
+        [1500, 1501],
+      ] as const) {
+        const sync = r.readSync!(names, a, z);
+        const async_ = await r.read(names, a, z);
+        for (const n of names) {
+          expect(columnEvents(sync[n]), `${n} [${a}, ${z}) sync`).toEqual(expected[n].slice(a, z));
+          expect(columnEvents(async_[n]), `${n} [${a}, ${z}) async`).toEqual(expected[n].slice(a, z));
+        }
+      }
+      await r.close();
+    });
+  }
+});
