@@ -5,11 +5,12 @@
  * patches. One patch per thread at a time; the next goes to whichever thread is free first.
  *
  * A thread that dies (out of memory, a crash in native code) is replaced; its patch is tried once
- * more and then reported as failed, naming the patch.
+ * more through the one retry helper (../faas/retry.ts) and then reported as failed, naming the patch.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { retry } from '../faas/retry.ts';
 import { bundleDir, bundleESM, writeContentAddressed } from '../processor/bundle.ts';
 import type { NamedPatch } from './patchset.ts';
 import type { ScanOptions } from './scan.ts';
@@ -79,12 +80,88 @@ export function recordFromReply(
   }
 }
 
-interface Slot {
-  index: number;
-  worker: Worker;
-  staged: boolean;
-  busy?: { id: number; patch: NamedPatch; started: number; attempt: number };
+/** The thread testing a patch was lost (it exited or threw outside the task): the patch may be tried again. */
+class ThreadLostError extends Error {
+  override readonly name = 'ThreadLostError';
 }
+
+/**
+ * One worker thread, spawned on first use and again after it is lost. It keeps the workspace it was
+ * sent; a replacement gets it again with its first patch.
+ */
+class FitThread {
+  private worker: Worker | undefined;
+  private staged = false;
+  private nextId = 0;
+  private pending: { id: number; resolve: (r: FitTaskReply) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(
+    private readonly entry: URL,
+    readonly index: number,
+  ) {}
+
+  /** Test one patch; rejects with ThreadLostError when the thread dies meanwhile. */
+  async test(bkg: WorkspaceSpec, wsHash: string, patch: NamedPatch, options: ScanOptions): Promise<FitTaskReply> {
+    for (;;) {
+      const worker = (this.worker ??= this.spawn());
+      const args: FitTestArgs = { v: FIT_TASK_VERSION, op: 'test', wsHash, patch, options };
+      // The workspace travels once per thread, with its first patch.
+      if (!this.staged) args.workspace = bkg;
+      this.staged = true;
+      const id = this.nextId++;
+      const reply = await new Promise<FitTaskReply>((resolve, reject) => {
+        this.pending = { id, resolve, reject };
+        worker.postMessage({ id, args });
+      });
+      // Cannot happen with the workspace sent first; resend it rather than fail the patch.
+      if (reply?.kind === 'missing-workspace' && !args.workspace) {
+        this.staged = false;
+        continue;
+      }
+      return reply;
+    }
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    await w?.terminate();
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this.entry);
+    w.on('message', (m: { id: number; reply: FitTaskReply }) => {
+      const p = this.pending;
+      if (w !== this.worker || !p || m.id !== p.id) return;
+      this.pending = undefined;
+      p.resolve(m.reply);
+    });
+    const lost = (why: string) => {
+      // A replaced or closed thread's own exit says nothing about the current one.
+      if (w !== this.worker) return;
+      this.worker = undefined;
+      this.staged = false;
+      void w.terminate();
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new ThreadLostError(why));
+    };
+    w.on('error', (e) => lost(e.message));
+    w.on('exit', (code) => lost(`exit code ${code}`));
+    return w;
+  }
+}
+
+/**
+ * A patch whose thread was lost is tried once more on a fresh thread (the one retry helper, with no
+ * wait: nothing outside the process is to recover), then reported failed, naming the patch.
+ */
+const THREAD_LOST_RETRY = {
+  baseMs: 0,
+  maxMs: 0,
+  maxAttempts: 2,
+  retryable: (e: unknown) => e instanceof ThreadLostError,
+};
 
 /** `--executor threads`: a pool of worker threads for the duration of one scan. */
 export class ThreadPoolRunner implements PatchRunner {
@@ -108,71 +185,35 @@ export class ThreadPoolRunner implements PatchRunner {
   ): Promise<void> {
     if (patches.length === 0) return;
     const entry = await fitWorkerRuntime(this.entry);
-    const queue: { patch: NamedPatch; attempt: number }[] = patches.map((patch) => ({ patch, attempt: 1 }));
-    const slots: Slot[] = [];
-    let remaining = patches.length;
-    let nextId = 0;
-    await new Promise<void>((resolve) => {
-      const finish = (slot: Slot, r: ScanRecord) => {
-        slot.busy = undefined;
-        remaining--;
-        emit(r);
-        if (remaining === 0) resolve();
-        else pump(slot);
-      };
-      const pump = (slot: Slot) => {
-        const next = queue.shift();
-        if (!next) return;
-        const args: FitTestArgs = { v: FIT_TASK_VERSION, op: 'test', wsHash, patch: next.patch, options };
-        // The workspace travels once per thread, with its first patch.
-        if (!slot.staged) args.workspace = bkg;
-        slot.staged = true;
-        slot.busy = { id: nextId++, patch: next.patch, started: performance.now(), attempt: next.attempt };
-        slot.worker.postMessage({ id: slot.busy.id, args });
-      };
-      const start = (index: number): Slot => {
-        const slot: Slot = { index, worker: new Worker(entry), staged: false };
-        slot.worker.on('message', (m: { id: number; reply: FitTaskReply }) => {
-          const b = slot.busy;
-          if (!b || m.id !== b.id) return;
-          if (m.reply?.kind === 'missing-workspace') {
-            // Cannot happen with the workspace sent first; resend it rather than fail the patch.
-            slot.staged = false;
-            queue.unshift({ patch: b.patch, attempt: b.attempt });
-            slot.busy = undefined;
-            return pump(slot);
-          }
-          finish(slot, recordFromReply(b.patch, m.reply, `thread ${index}`, (performance.now() - b.started) / 1000));
-        });
-        const lost = (why: string) => {
-          const b = slot.busy;
-          slot.busy = undefined;
-          void slot.worker.terminate();
-          if (remaining === 0) return;
-          const fresh = start(index);
-          slots[index] = fresh;
-          if (b && b.attempt < 2) queue.unshift({ patch: b.patch, attempt: b.attempt + 1 });
-          else if (b)
-            return finish(fresh, {
-              name: b.patch.name,
-              values: b.patch.values,
-              ok: false,
-              error: `thread ${index} was lost twice while testing ${b.patch.name} (${why})`,
-              seconds: (performance.now() - b.started) / 1000,
-              where: `thread ${index}`,
-            });
-          pump(fresh);
-        };
-        slot.worker.on('error', (e) => lost(e.message));
-        slot.worker.on('exit', (code) => {
-          if (slots[index] === slot && remaining > 0) lost(`exit code ${code}`);
-        });
-        return slot;
-      };
-      for (let i = 0; i < Math.min(this.workers, patches.length); i++) slots.push(start(i));
-      for (const s of slots) pump(s);
-    });
-    const all = slots.splice(0);
-    await Promise.all(all.map((s) => s.worker.terminate()));
+    const threads = Array.from({ length: Math.min(this.workers, patches.length) }, (_, i) => new FitThread(entry, i));
+    let next = 0;
+    // One lane per thread; each takes the next patch when its thread is free.
+    const lane = async (t: FitThread) => {
+      for (let p = patches[next++]; p !== undefined; p = patches[next++]) {
+        const patch = p;
+        const started = performance.now();
+        const where = `thread ${t.index}`;
+        const seconds = () => (performance.now() - started) / 1000;
+        try {
+          const reply = await retry(() => t.test(bkg, wsHash, patch, options), THREAD_LOST_RETRY);
+          emit(recordFromReply(patch, reply, where, seconds()));
+        } catch (e) {
+          if (!(e instanceof ThreadLostError)) throw e;
+          emit({
+            name: patch.name,
+            values: patch.values,
+            ok: false,
+            error: `${where} was lost twice while testing ${patch.name} (${e.message})`,
+            seconds: seconds(),
+            where,
+          });
+        }
+      }
+    };
+    try {
+      await Promise.all(threads.map(lane));
+    } finally {
+      await Promise.all(threads.map((t) => t.close()));
+    }
   }
 }
