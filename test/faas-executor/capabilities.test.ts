@@ -3,7 +3,6 @@
  * advertised in the hello, stored and listed; `tag:` selectors in --endpoints; data-local chunks
  * sent first to the endpoint that reads their file locally. No timing assertions.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -19,6 +18,7 @@ import type { Dataset } from '../../src/dataset/fileset.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 import { until } from '../faas/helpers.ts';
+import { runNode } from '../helpers/cli.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -63,16 +63,7 @@ const dataset = (file: string, metadata: Record<string, unknown> = {}): Dataset[
 ];
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.stderr.on('data', (d: Buffer) => (err += d));
-    p.on('exit', (code) => res({ code, stdout: out, stderr: err }));
-  });
-}
+const cli = (args: string[]) => runNode(args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
 
 describe('capability routing', () => {
   it('tags and local paths round-trip: hello -> service -> SDK and `faas endpoint list`', async () => {

@@ -4,7 +4,6 @@
  * see fixtures/site-sleep.ts), the other expensive and quick: the same analysis lands mostly on one
  * or the other depending on the policy. Placements are counted, never timed.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -25,6 +24,7 @@ import {
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 import { until } from '../faas/helpers.ts';
+import { runNode } from '../helpers/cli.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -292,13 +292,4 @@ describe('endpoint policy on real endpoints', () => {
   });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.stderr.on('data', (d: Buffer) => (err += d));
-    p.on('exit', (code) => res({ code, stdout: out, stderr: err }));
-  });
-}
+const cli = (args: string[]) => runNode(args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });

@@ -3,7 +3,6 @@
  * the `ristretto faas` CLI, worker processes, the runner. References come from the threads executor
  * (which shares no code with the FaaS path beyond processChunk) and from the files' own entry counts.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,6 +16,7 @@ import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { childPids } from '../faas/helpers.ts';
+import { runNode } from '../helpers/cli.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
 // Real processes on a machine that may be busy (tests must pass with both cores taken): generous
@@ -324,12 +324,7 @@ describe('FaaS executor', () => {
       '-o',
       out,
     ];
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res) => {
-      const p = spawn(process.execPath, args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
-      let err = '';
-      p.stderr.on('data', (d: Buffer) => (err += d));
-      p.on('exit', (c) => res({ code: c, stderr: err }));
-    });
+    const { code, stderr } = await runNode(args, { env: { ...process.env, RISTRETTO_TOKEN: cluster.token } });
     expect(stderr).toContain('skipping');
     expect(code).toBe(0);
     expect(stderr).toMatch(/skipped files\s+1/);

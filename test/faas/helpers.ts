@@ -86,10 +86,50 @@ export class Procs {
     });
   }
 
+  /** An endpoint gone for good: SIGKILL its agent and the agent's worker processes. */
+  async killEndpoint(agent: ChildProcess): Promise<void> {
+    const workers = agent.pid === undefined ? [] : childPids(agent.pid);
+    await this.kill(agent, 'SIGKILL');
+    for (const pid of workers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone with its agent */
+      }
+    }
+  }
+
   async cleanup(): Promise<void> {
     await Promise.all([...this.children].map((c) => this.kill(c)));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** `GET /v1/metrics` (with an admin's token: the service-wide counters). */
+export async function serviceMetrics(url: string, token: string): Promise<Record<string, number>> {
+  const res = await fetch(new URL('/v1/metrics', url), { headers: { authorization: `Bearer ${token}` } });
+  return (await res.json()) as Record<string, number>;
+}
+
+/**
+ * Source of a task function for tail-copy tests (register it with `registerFunction`): it sleeps
+ * `fastMs` on the endpoint named `fast` and 10 minutes anywhere else, so a run can only finish through
+ * a copy there; a cancelled run ends at once (ctx.signal). Returns `{ y: factor × x, on: endpoint }`.
+ */
+export function stragglerSource(fast: string, fastMs: number, factor: number): string {
+  return [
+    'export default async (x, ctx) => {',
+    `  const ms = ctx.endpoint === ${JSON.stringify(fast)} ? ${fastMs} : 600000;`,
+    '  await new Promise((res) => {',
+    '    const t = setTimeout(res, ms);',
+    "    ctx.signal.addEventListener('abort', () => {",
+    '      clearTimeout(t);',
+    '      res();',
+    '    });',
+    '  });',
+    `  return { y: ${factor} * x, on: ctx.endpoint };`,
+    '};',
+  ].join('\n');
 }
 
 /** Poll until `check` returns a value (for waiting on observable state, never for timing asserts). */

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { childPids, Procs, until } from './helpers.ts';
+import { Procs, serviceMetrics, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -33,10 +33,7 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function metrics(): Promise<Record<string, number>> {
-  const res = await fetch(new URL('/v1/metrics', svc.url), { headers: { authorization: `Bearer ${token}` } });
-  return (await res.json()) as Record<string, number>;
-}
+const metrics = () => serviceMetrics(svc.url, token);
 
 describe('a recalled task with nowhere to go', () => {
   it('keeps its submission position at its agent: it starts before newer tasks of its group', async () => {
@@ -72,15 +69,7 @@ describe('a recalled task with nowhere to go', () => {
     try {
       const y = await procs.startEndpoint(svc.url, token, 'rf-y', ['--workers', '1']);
       await until(async () => ((await metrics()).recalls === 1 ? true : undefined), 'recall sent to rf-x');
-      const yWorkers = childPids(y.proc.pid!);
-      await procs.kill(y.proc, 'SIGKILL');
-      for (const pid of yWorkers) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone with its agent */
-        }
-      }
+      await procs.killEndpoint(y.proc);
       await until(
         async () => ((await fx.getEndpoint('rf-y')).status !== 'online' ? true : undefined),
         'rf-y offline',

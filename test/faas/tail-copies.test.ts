@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, until } from './helpers.ts';
+import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -32,25 +32,12 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function metrics(): Promise<Record<string, number>> {
-  const res = await fetch(new URL('/v1/metrics', url), { headers: { authorization: `Bearer ${token}` } });
-  return (await res.json()) as Record<string, number>;
-}
+const metrics = () => serviceMetrics(url, token);
 
 describe('tail copies in the service', () => {
   it('copy a straggler to an idle alternate; the first result wins, once, under the original id', async () => {
     // 10 minutes on tail-slow (stopped early through ctx.signal when cancelled), 100 ms on tail-fast.
-    const fn = await fx.registerFunction(async (x: number, ctx: { endpoint: string; signal: AbortSignal }) => {
-      const ms = ctx.endpoint === 'tail-slow' ? 600_000 : 100;
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, ms);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          res();
-        });
-      });
-      return { y: 3 * x, on: ctx.endpoint };
-    });
+    const fn = await fx.registerFunction(stragglerSource('tail-fast', 100, 3));
     const before = await metrics();
     const tail = { factor: 3, min_ms: 200, max_copies: 2 };
     const n = 8;

@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { childPids, Procs, until } from './helpers.ts';
+import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -27,10 +27,7 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function metrics(url: string): Promise<Record<string, number>> {
-  const res = await fetch(new URL('/v1/metrics', url), { headers: { authorization: `Bearer ${token}` } });
-  return (await res.json()) as Record<string, number>;
-}
+const metrics = (url: string) => serviceMetrics(url, token);
 
 describe('a tail copy whose endpoint never re-attaches after a service restart', () => {
   it('counts as lost after the grace window; a new copy on another alternate wins, once', async () => {
@@ -39,17 +36,7 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
     const gone = await procs.startEndpoint(svc.url, token, 'rs-gone', ['--workers', '1']);
     // The third candidate is offline until after the restart: the first copy can only go to rs-gone.
     await fx.registerEndpoint('rs-fast');
-    const fn = await fx.registerFunction(async (x: number, ctx: { endpoint: string; signal: AbortSignal }) => {
-      const ms = ctx.endpoint === 'rs-fast' ? 50 : 600_000;
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, ms);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          res();
-        });
-      });
-      return { y: 5 * x, on: ctx.endpoint };
-    });
+    const fn = await fx.registerFunction(stragglerSource('rs-fast', 50, 5));
     // No history in the group: the tail timeout (500 ms) makes it a straggler; up to two copies.
     const tail = { factor: 3, min_ms: 200, timeout_ms: 500, max_copies: 3 };
     const [id] = await fx.batchRun([
@@ -62,15 +49,7 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
 
     await procs.kill(svc.proc, 'SIGKILL');
     // rs-gone goes for good, workers included, while the service is down.
-    const workers = childPids(gone.proc.pid!);
-    await procs.kill(gone.proc, 'SIGKILL');
-    for (const pid of workers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone with its agent */
-      }
-    }
+    await procs.killEndpoint(gone.proc);
     svc = await procs.startService([], svc.port);
     const fx2 = new FaasClient({ serviceUrl: svc.url, token });
     // rs-hold re-attaches holding the original; only then does rs-fast come up, so the task cannot

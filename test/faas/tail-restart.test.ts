@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, until } from './helpers.ts';
+import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -25,10 +25,7 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function metrics(url: string): Promise<Record<string, number>> {
-  const res = await fetch(new URL('/v1/metrics', url), { headers: { authorization: `Bearer ${token}` } });
-  return (await res.json()) as Record<string, number>;
-}
+const metrics = (url: string) => serviceMetrics(url, token);
 
 describe('tail copies after a service restart', () => {
   it('a straggler held by an agent that re-attaches is copied to an idle alternate; its copy wins, once', async () => {
@@ -36,17 +33,7 @@ describe('tail copies after a service restart', () => {
     await procs.startEndpoint(svc.url, token, 'rs-slow', ['--workers', '1']);
     // The alternate exists but is offline until after the restart: no copy can be made before it.
     await fx.registerEndpoint('rs-fast');
-    const fn = await fx.registerFunction(async (x: number, ctx: { endpoint: string; signal: AbortSignal }) => {
-      const ms = ctx.endpoint === 'rs-slow' ? 600_000 : 50;
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, ms);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          res();
-        });
-      });
-      return { y: 7 * x, on: ctx.endpoint };
-    });
+    const fn = await fx.registerFunction(stragglerSource('rs-fast', 50, 7));
     // No history in the group: only the tail timeout (500 ms) makes it a straggler.
     const tail = { factor: 3, min_ms: 200, timeout_ms: 500, max_copies: 2 };
     const [id] = await fx.batchRun([

@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFitCommands, parseInterp } from '../../src/fit/cli.ts';
 import { extractAtlas, removeDir, validationCases } from './helpers.ts';
+import { captureOutput, jsonLines } from '../helpers/cli.ts';
 import { sharedPath } from '../shared.ts';
 
 let dir = '';
@@ -13,24 +14,10 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(dir));
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
+function run(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
   const program = new Command('ristretto').exitOverride();
   registerFitCommands(program);
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'ristretto', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = process.exitCode as number | undefined;
-  process.exitCode = before;
-  return { out, err, code };
+  return captureOutput(() => program.parseAsync(['node', 'ristretto', ...args]));
 }
 
 describe('ristretto fit', () => {
@@ -147,10 +134,7 @@ describe('ristretto fit', () => {
         '--json',
       ]);
       expect(code).toBeUndefined();
-      const lines = out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = jsonLines(out);
       const summary = lines.at(-1) as {
         summary: { patches: number; failed: number };
         failures: { name: string; error: string }[];
@@ -227,10 +211,7 @@ describe('ristretto fit', () => {
       '--json',
     ]);
     expect(code).toBeUndefined();
-    const lines = out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(out);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ name: 'patch_channel1_signal_syst1', ok: true });
     expect(lines[1]).toMatchObject({ summary: { patches: 1, failed: 0 } });

@@ -4,7 +4,7 @@
  * function cache folder), a worker stopped mid-scan is covered by the service's tail copies, and a
  * lost endpoint costs no patch.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import {
   type WorkspaceSpec,
 } from '../../src/fit/index.ts';
 import { childPids, Procs } from '../faas/helpers.ts';
+import { jsonLines, runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
 
@@ -159,8 +160,7 @@ describe('fit scan on two FaaS endpoints', () => {
     mkdirSync(patchDir, { recursive: true });
     for (const p of patches.slice(0, 2)) copyFileSync(p.file!, join(patchDir, basename(p.file!)));
     const out = join(dir, 'cli-faas-out');
-    const child = spawn(
-      process.execPath,
+    const { code, stdout, stderr } = await runNode(
       [
         join(repoRoot, 'bin', 'ristretto.mjs'),
         'fit',
@@ -180,17 +180,10 @@ describe('fit scan on two FaaS endpoints', () => {
         'none',
         '--json',
       ],
-      { env: { ...process.env, RISTRETTO_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, RISTRETTO_TOKEN: token } },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    expect(await new Promise((r) => child.once('exit', r)), stderr).toBe(0);
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(code, stderr).toBe(0);
+    const lines = jsonLines(stdout);
     expect(lines.at(-1)).toMatchObject({ summary: { patches: 2, tested: 2, failed: 0 } });
     const file = readResults(join(out, 'results.json'));
     for (const r of file.results)

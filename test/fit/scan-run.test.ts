@@ -14,6 +14,7 @@ import {
   type ScanRecord,
   type WorkspaceSpec,
 } from '../../src/fit/index.ts';
+import { jsonLines, runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
 
@@ -159,14 +160,9 @@ describe('results.json and resume', () => {
     await exited;
     const before = readResults(results).results;
     expect(before.length).toBeGreaterThanOrEqual(2);
-    const resumed = spawn(process.execPath, [...args, '--resume', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    resumed.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    expect(await new Promise((r) => resumed.once('exit', r))).toBe(0);
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { summary?: { tested: number; skipped: number; failed: number } });
+    const resumed = await runNode([...args, '--resume', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const lines = jsonLines<{ summary?: { tested: number; skipped: number; failed: number } }>(resumed.stdout);
     const summary = lines.at(-1)!.summary!;
     expect(summary.skipped).toBe(before.filter((r) => r.ok).length);
     expect(summary.tested + summary.skipped).toBe(files.length);

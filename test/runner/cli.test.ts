@@ -1,42 +1,20 @@
 /** The real run-analysis command in child processes: outputs, error messages, kill + --resume. */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Ran, runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
 import { fixture, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
 
 const BIN = join(repoRoot, 'bin', 'run-analysis.mjs');
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run the CLI; `killWhen` is polled and the child SIGKILLed once it returns true. */
 function cli(args: string[], killWhen?: () => boolean): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, RISTRETTO_DEBUG: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = killWhen
-      ? setInterval(() => {
-          if (killWhen()) child.kill('SIGKILL');
-        }, 20)
-      : undefined;
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (timer) clearInterval(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  return runNode([BIN, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, RISTRETTO_DEBUG: '' },
+    ...(killWhen ? { killWhen } : {}),
   });
 }
 

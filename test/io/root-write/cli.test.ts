@@ -4,28 +4,22 @@
  * histograms.root (read by jsroot) must match the published ADL reference. Bad options fail with a
  * message that says what to do.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRef, refRows } from '../../adl/helpers.ts';
+import { runNode } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/files.ts';
 import { repoRoot, sharedPath } from '../../shared.ts';
 
 const dir = tempDir('root-write-cli');
 
-function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', bin), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, RISTRETTO_DEBUG: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+async function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runNode([join(repoRoot, 'bin', bin), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, RISTRETTO_DEBUG: '' },
   });
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('ROOT output from the command line', () => {
