@@ -14,7 +14,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { checkEndpointPolicy, ENDPOINT_POLICIES, type EndpointPolicy } from '../../src/faas/endpoint-policy.ts';
 import type { ProgressReporter } from '../../src/runner/progress.ts';
 import type { RunMetrics } from '../../src/runner/metrics.ts';
-import { FaasExecutor, type FaasExecutorOptions } from './executor.ts';
+// Types only: the executor (ws, ajv, esbuild) loads when --executor faas is chosen, not with every run-analysis.
+import type { FaasExecutor, FaasExecutorOptions } from './executor.ts';
 import { FaasOptionError } from './errors.ts';
 import { faasProgress, faasSummary } from './progress.ts';
 
@@ -188,6 +189,7 @@ export async function withFaasExecutor<R extends { metrics: RunMetrics }>(
       'names or UUIDs, see `ristretto faas endpoint list`',
     );
   const config = o.faasConfig ? readFaasConfig(o.faasConfig) : {};
+  const { FaasExecutor } = await import('./executor.ts');
   const executor = await FaasExecutor.connect({
     ...config,
     service: o.service,

@@ -11,7 +11,8 @@ import type { NamedPatch } from './patchset.ts';
 import { ThreadPoolRunner, type PatchRunner } from './pool.ts';
 import { testPatch, type ScanOptions } from './scan.ts';
 import { ResultsWriter, type ScanIdentity, type ScanRecord } from './scan-results.ts';
-import { FaasRunner, type FaasScanOptions } from './scan-faas.ts';
+// Types only: the FaaS client (ws, esbuild) loads when the faas executor is chosen, not with every `ristretto`.
+import type { FaasScanOptions } from './scan-faas.ts';
 import type { WorkspaceSpec } from './spec.ts';
 import { workspaceHash } from './task.ts';
 
@@ -73,7 +74,7 @@ class IterativeRunner implements PatchRunner {
   }
 }
 
-function runnerFor(opts: ScanRunOptions): PatchRunner {
+async function runnerFor(opts: ScanRunOptions): Promise<PatchRunner> {
   switch (opts.executor ?? 'iterative') {
     case 'iterative':
       return new IterativeRunner();
@@ -86,7 +87,7 @@ function runnerFor(opts: ScanRunOptions): PatchRunner {
           {},
           'pass --service URL --endpoints A,B (SDK: faas: { serviceUrl, endpoints })',
         );
-      return new FaasRunner(opts.faas);
+      return new (await import('./scan-faas.ts')).FaasRunner(opts.faas);
     default:
       throw new ScanError(`unknown executor "${String(opts.executor)}"`, {}, 'use iterative, threads or faas');
   }
@@ -146,7 +147,7 @@ export async function scan(
     ...(optimizer !== 'lbfgsb' ? { optimizer } : {}),
   };
   // Before results.json is touched: a bad executor setting leaves no file behind.
-  const runner = runnerFor(opts);
+  const runner = await runnerFor(opts);
   const writer = opts.out
     ? new ResultsWriter(opts.out, identity, {
         resume: opts.resume,

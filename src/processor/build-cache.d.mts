@@ -9,11 +9,13 @@ export declare const bundleDir: string;
 
 /**
  * What a build may contain. `processor`: shipped to any worker, so it must not reach modules that load files
- * of this installation (jsroot's vendored modules); `runtime`: loaded on this machine only (the CLIs, the
- * thread pool's worker), so those modules are imported from this installation by path and each file keeps
- * its own `import.meta.url`.
+ * of this installation (jsroot's vendored modules), and has a source map beside it (`<file>.map`);
+ * `runtime`: loaded on this machine only (the thread pool's worker, the fit pool's), so those modules are
+ * imported from this installation by path and each file keeps its own `import.meta.url`; `command`: a
+ * `runtime` build split at each dynamic `import()` into chunks in a folder (`file` is its `main.mjs`), so
+ * a CLI loads the npm packages of a subcommand only when that subcommand runs.
  */
-export type BundleKind = 'processor' | 'runtime';
+export type BundleKind = 'processor' | 'runtime' | 'command';
 
 /** One build: the ESM code, its sha256, the file holding it and the sha256 of every input file's bytes. */
 export interface Build {
@@ -27,7 +29,7 @@ export interface Build {
 export declare function buildFresh(
   entry: string,
   kind: BundleKind,
-): Promise<{ code: string; inputs: Record<string, string> }>;
+): Promise<{ code: string; inputs: Record<string, string>; files?: Record<string, string>; map?: string }>;
 
 /** The cached build of `entry` when every input file still has the bytes it was built from. */
 export declare function lookupBuild(entry: string, kind: BundleKind, dir?: string): Build | undefined;
@@ -42,6 +44,18 @@ export declare function lookupBuild(entry: string, kind: BundleKind, dir?: strin
  * ```
  */
 export declare function cachedBuild(entry: string, kind: BundleKind, dir?: string): Promise<Build & { cached: boolean }>;
+
+/**
+ * Remove cache entries no build refers to any more and not used for `graceMs` (default one hour; split
+ * command builds `folderGraceMs`, default one day), and the manifests of builds whose entry file is gone. Runs by itself when a new build is stored (at most every
+ * ten minutes); safe beside concurrent runs. Returns the removed names.
+ *
+ * @example
+ * ```ts
+ * console.log(pruneCache(bundleDir, { graceMs: 0 }));
+ * ```
+ */
+export declare function pruneCache(dir?: string, opts?: { graceMs?: number; folderGraceMs?: number }): string[];
 
 /** Run a TypeScript entry from its cached build, or through tsx when that is not possible. */
 export declare function launch(entry: URL): Promise<void>;

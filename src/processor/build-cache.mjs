@@ -15,9 +15,19 @@
  * another build format means a new build.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Root of the Ristretto installation this module belongs to. */
@@ -34,7 +44,15 @@ export const projectRoot = (() => {
 export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
 
 /** Bump when the build options below change what a build produces (old cache entries are then ignored). */
-const FORMAT = 1;
+const FORMAT = 2;
+
+/**
+ * esbuild's output folder. Nothing is written there (`write: false`); it only names the outputs, and the
+ * source map's `sources` are relative to it.
+ */
+const OUT_DIR = join(ristrettoRoot, 'node_modules', '.cache', 'ristretto', 'out');
+
+/** @typedef {import('./build-cache.d.mts').BundleKind} BundleKind */
 
 const sha256 = (/** @type {string | Buffer} */ data) => createHash('sha256').update(data).digest('hex');
 
@@ -152,10 +170,15 @@ function ristrettoPlugin(kind, inputs, esbuild) {
 }
 
 /**
- * Build `entry` with esbuild into one ESM string for Node 20; npm packages stay external.
+ * Build `entry` with esbuild for Node 20; npm packages stay external. `processor` and `runtime` builds are
+ * one ESM module (`code`); a `processor` build also has a source map (`map`, `sources` as absolute paths),
+ * kept beside it so that an error in a user's process() can name the user's file and line. A `command`
+ * build (a CLI, run on this machine only) is split at every dynamic `import()` into `files` (name → code,
+ * entry `main.mjs`): a module imported only when needed (the FaaS client and its ws/ajv, the service's
+ * SQLite) keeps its npm imports in its own chunk, which one module would hoist into every start.
  * @param {string} entry absolute path
- * @param {'processor' | 'runtime'} kind
- * @returns {Promise<{ code: string; inputs: Record<string, string> }>}
+ * @param {BundleKind} kind
+ * @returns {Promise<{ code: string; inputs: Record<string, string>; files?: Record<string, string>; map?: string }>}
  */
 export async function buildFresh(entry, kind) {
   // Imported here: a cache hit, workers and the single-executable endpoint never load esbuild.
@@ -170,9 +193,17 @@ export async function buildFresh(entry, kind) {
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    plugins: [ristrettoPlugin(kind, inputs, esbuild)],
+    plugins: [ristrettoPlugin(kind === 'processor' ? 'processor' : 'runtime', inputs, esbuild)],
     // Fixed working directory: the path comments esbuild writes (and therefore the hash) do not depend on the caller's cwd.
     absWorkingDir: ristrettoRoot,
+    outdir: OUT_DIR,
+    entryNames: 'main',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: kind === 'command',
+    // External: the code (and its hash) stays the same whether or not a map is wanted, and workers never load it.
+    sourcemap: kind === 'processor' ? 'external' : false,
+    sourcesContent: false,
     logLevel: 'silent',
     metafile: true,
   });
@@ -182,19 +213,54 @@ export async function buildFresh(entry, kind) {
     if (!inputs.has(abs)) inputs.set(abs, sha256(readFileSync(abs)));
   }
   inputs.set(join(ristrettoRoot, 'package.json'), sha256(readFileSync(join(ristrettoRoot, 'package.json'))));
-  return { code: out.outputFiles[0].text, inputs: Object.fromEntries(inputs) };
+  /** @type {Record<string, string>} */
+  const files = {};
+  /** @type {string | undefined} */
+  let map;
+  for (const f of out.outputFiles) {
+    const name = relative(OUT_DIR, f.path);
+    if (name.endsWith('.map')) {
+      const m = JSON.parse(f.text);
+      m.sources = m.sources.map((/** @type {string} */ s) => resolve(OUT_DIR, s));
+      map = JSON.stringify(m);
+    } else files[name] = f.text;
+  }
+  const code = files['main.mjs'];
+  return {
+    code,
+    inputs: Object.fromEntries(inputs),
+    ...(kind === 'command' ? { files } : {}),
+    ...(map ? { map } : {}),
+  };
 }
 
 /**
  * @param {string} entry
- * @param {'processor' | 'runtime'} kind
+ * @param {BundleKind} kind
  */
 const manifestName = (entry, kind) => `${sha256(`${FORMAT}\u0000${kind}\u0000${resolve(entry)}`)}.json`;
+
+/** A split build's identity: the hash of its file names and their contents' hashes. */
+const splitHash = (/** @type {Record<string, string>} */ fileHashes) =>
+  sha256(
+    Object.keys(fileHashes)
+      .sort()
+      .map((n) => `${n}\u0000${fileHashes[n]}`)
+      .join('\u0000'),
+  );
+
+/** Mark a cache entry as used now, so that pruning leaves it alone for a while (best effort). */
+function touch(/** @type {string} */ path) {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {}
+}
 
 /**
  * The cached build of (entry, kind) if every input still has the bytes it was built from.
  * @param {string} entry
- * @param {'processor' | 'runtime'} kind
+ * @param {BundleKind} kind
  * @param {string} [dir]
  * @returns {{ code: string; hash: string; file: string; inputs: Record<string, string> } | undefined}
  */
@@ -209,9 +275,22 @@ export function lookupBuild(entry, kind, dir = bundleDir) {
     return undefined;
   try {
     for (const [f, h] of Object.entries(m.inputs)) if (sha256(readFileSync(f)) !== h) return undefined;
+    if (kind === 'command') {
+      if (!m.files || typeof m.files !== 'object' || splitHash(m.files) !== m.hash) return undefined;
+      const base = join(dir, m.hash);
+      let code = '';
+      for (const [name, h] of Object.entries(m.files)) {
+        const text = readFileSync(join(base, name), 'utf8');
+        if (sha256(text) !== h) return undefined; // truncated or edited: rebuild
+        if (name === 'main.mjs') code = text;
+      }
+      touch(base);
+      return { code, hash: m.hash, file: join(base, 'main.mjs'), inputs: m.inputs };
+    }
     const file = join(dir, `${m.hash}.mjs`);
     const code = readFileSync(file, 'utf8');
     if (sha256(code) !== m.hash) return undefined; // truncated or edited: rebuild (and rewrite it)
+    touch(file);
     return { code, hash: m.hash, file, inputs: m.inputs };
   } catch {
     return undefined; // an input is gone
@@ -231,10 +310,41 @@ function writeAtomic(file, text) {
 }
 
 /**
+ * Write a split build's files into `dir/<hash>/`, all or nothing: into a temporary folder renamed into
+ * place. A folder already there with every file intact (another process stored the same build) is kept.
+ * @param {string} dir
+ * @param {string} hash
+ * @param {Record<string, string>} files
+ * @param {Record<string, string>} fileHashes
+ */
+function writeSplit(dir, hash, files, fileHashes) {
+  const base = join(dir, hash);
+  const intact = () => {
+    try {
+      return Object.entries(fileHashes).every(([n, h]) => sha256(readFileSync(join(base, n))) === h);
+    } catch {
+      return false;
+    }
+  };
+  if (intact()) return;
+  const tmp = `${base}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  mkdirSync(tmp, { recursive: true });
+  for (const [n, text] of Object.entries(files)) writeFileSync(join(tmp, n), text);
+  try {
+    rmSync(base, { recursive: true, force: true }); // a damaged one (intact() said no)
+    renameSync(tmp, base);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!intact()) throw e; // else a concurrent writer put the same build there first
+  }
+}
+
+/**
  * The build of `entry` from the cache, or built now and stored. `cached` tells which. A cache that cannot
- * be written (read-only installation) only costs the build next time.
+ * be written (read-only installation) only costs the build next time. Storing a new build also prunes
+ * the cache (see pruneCache), at most every few minutes.
  * @param {string} entry
- * @param {'processor' | 'runtime'} kind
+ * @param {BundleKind} kind
  * @param {string} [dir]
  * @returns {Promise<{ code: string; hash: string; file: string; inputs: Record<string, string>; cached: boolean }>}
  */
@@ -242,23 +352,120 @@ export async function cachedBuild(entry, kind, dir = bundleDir) {
   const abs = resolve(entry);
   const hit = lookupBuild(abs, kind, dir);
   if (hit) return { ...hit, cached: true };
-  const { code, inputs } = await buildFresh(abs, kind);
-  const hash = sha256(code);
-  const file = join(dir, `${hash}.mjs`);
+  const { code, inputs, files, map } = await buildFresh(abs, kind);
+  /** @type {Record<string, string> | undefined} */
+  const fileHashes = files ? Object.fromEntries(Object.entries(files).map(([n, t]) => [n, sha256(t)])) : undefined;
+  const hash = fileHashes ? splitHash(fileHashes) : sha256(code);
+  const file = files ? join(dir, hash, 'main.mjs') : join(dir, `${hash}.mjs`);
   try {
-    let same = false;
-    try {
-      same = sha256(readFileSync(file)) === hash;
-    } catch {}
-    if (!same) writeAtomic(file, code);
+    if (files && fileHashes) writeSplit(dir, hash, files, fileHashes);
+    else {
+      let same = false;
+      try {
+        same = sha256(readFileSync(file)) === hash;
+      } catch {}
+      if (!same) writeAtomic(file, code);
+      if (map) writeAtomic(`${file}.map`, map);
+    }
     writeAtomic(
       join(dir, 'builds', manifestName(abs, kind)),
-      JSON.stringify({ format: FORMAT, esbuild: esbuildVer(), entry: abs, kind, hash, inputs }),
+      JSON.stringify({
+        format: FORMAT,
+        esbuild: esbuildVer(),
+        entry: abs,
+        kind,
+        hash,
+        inputs,
+        ...(fileHashes ? { files: fileHashes } : {}),
+      }),
     );
+    maybePrune(dir);
   } catch {
     // not writable: the caller still has the code
   }
   return { code, hash, file, inputs, cached: false };
+}
+
+/** Unused cache entries younger than this stay: a concurrent run may have looked one up a moment ago. */
+const PRUNE_GRACE_MS = 60 * 60 * 1000;
+/**
+ * The same for a split command build: a long-running command (`ristretto faas service start`) imports
+ * some of its chunks only when first needed, hours after it started.
+ */
+const PRUNE_FOLDER_GRACE_MS = 24 * 60 * 60 * 1000;
+/** Prune at most this often per cache folder (a stamp file's mtime). */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+/** Names pruning may remove: builds, maps, the fit pool's copies, temporaries of interrupted writers. */
+const PRUNABLE = /^(?:fit-worker-)?[0-9a-f]{64}(?:\.mjs(?:\.map)?)?(?:\.\d+\.[0-9a-z]+\.tmp)?$/;
+
+function maybePrune(/** @type {string} */ dir) {
+  const stamp = join(dir, 'builds', '.pruned');
+  try {
+    if (Date.now() - lstatSync(stamp).mtimeMs < PRUNE_EVERY_MS) return;
+  } catch {}
+  writeFileSync(stamp, '');
+  pruneCache(dir);
+}
+
+/**
+ * Remove what no build refers to any more. A build's manifest goes when its entry file is gone (a
+ * deleted processor, a test's temporary folder) or it has an older format; a code file, source map or
+ * split build folder goes when no manifest names its hash and it was not written or used (lookups touch
+ * it) for `graceMs`. Safe beside concurrent runs: every write is a rename of a complete file, a run that
+ * holds a build in memory has touched it, and a bundle a worker finds missing is written again from the
+ * code the run holds. A split command build (a folder) stays `folderGraceMs` after its last use.
+ * Returns the names removed.
+ * @param {string} [dir]
+ * @param {{ graceMs?: number; folderGraceMs?: number }} [opts]
+ * @returns {string[]}
+ */
+export function pruneCache(dir = bundleDir, { graceMs = PRUNE_GRACE_MS, folderGraceMs = PRUNE_FOLDER_GRACE_MS } = {}) {
+  const now = Date.now();
+  /** @type {string[]} */
+  const removed = [];
+  const removeIfOld = (/** @type {string} */ path) => {
+    try {
+      const st = lstatSync(path);
+      if (now - st.mtimeMs < (st.isDirectory() && !path.endsWith('.tmp') ? folderGraceMs : graceMs)) return;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(relative(dir, path));
+    } catch {}
+  };
+  /** @type {Set<string>} */
+  const used = new Set();
+  let manifests = [];
+  try {
+    manifests = readdirSync(join(dir, 'builds'));
+  } catch {}
+  for (const n of manifests) {
+    const path = join(dir, 'builds', n);
+    if (n.endsWith('.tmp')) {
+      removeIfOld(path);
+      continue;
+    }
+    if (!n.endsWith('.json')) continue;
+    let m;
+    try {
+      m = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      continue; // written by rename, so unreadable means it went away meanwhile
+    }
+    if (m?.format !== FORMAT || typeof m.entry !== 'string' || !existsSync(m.entry)) {
+      removeIfOld(path);
+      continue;
+    }
+    if (typeof m.hash === 'string') used.add(m.hash);
+  }
+  let names = [];
+  try {
+    names = readdirSync(dir);
+  } catch {}
+  for (const n of names) {
+    if (!PRUNABLE.test(n)) continue;
+    const hash = /** @type {RegExpMatchArray} */ (n.match(/[0-9a-f]{64}/))[0];
+    if (n.endsWith('.tmp') || !used.has(hash)) removeIfOld(join(dir, n));
+  }
+  return removed;
 }
 
 /**
@@ -271,7 +478,7 @@ export async function launch(entry) {
   let url;
   if (!process.env.RISTRETTO_TSX || process.env.RISTRETTO_TSX === '0') {
     try {
-      const built = await cachedBuild(fileURLToPath(entry), 'runtime');
+      const built = await cachedBuild(fileURLToPath(entry), 'command');
       if (existsSync(built.file)) url = pathToFileURL(built.file); // else not writable: run the sources
     } catch {
       url = undefined;

@@ -1,16 +1,18 @@
 /**
  * The on-disk build cache (src/processor/build-cache.mjs): a second build of unchanged files is a cache hit
  * with the same bytes; editing any file the build read (an imported helper, not only the entry) rebuilds;
- * a damaged cached file is rebuilt; `runtime` builds keep each file's own `import.meta.url`.
+ * a damaged cached file is rebuilt; `runtime` builds keep each file's own `import.meta.url`; `command`
+ * builds (the CLIs) are split so that their start loads no FaaS client, service or esbuild; pruning
+ * removes unreferenced, unused entries and is safe beside concurrent builds.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedBuild, lookupBuild } from '../../src/processor/build-cache.mjs';
+import { cachedBuild, lookupBuild, pruneCache } from '../../src/processor/build-cache.mjs';
 import { bundleProcessor, loadBundle } from '../../src/processor/bundle.ts';
 import { repoRoot } from '../shared.ts';
 
@@ -104,4 +106,169 @@ describe('run-analysis launcher', () => {
       expect(r.status).toBe(0);
     }
   });
+});
+
+/** Bare package names a command build loads at start: its main.mjs and the chunks it imports statically. */
+function startupPackages(file: string): Set<string> {
+  const seen = new Set<string>();
+  const pkgs = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    const code = readFileSync(f, 'utf8');
+    // Static imports only (dynamic ones are `import("...")` and load later).
+    for (const m of code.matchAll(/^(?:import|export)\s[^;]*?from\s*"([^"]+)";?$/gm)) {
+      const spec = m[1] as string;
+      if (spec.startsWith('./')) visit(join(dirname(f), spec));
+      else if (!spec.startsWith('node:') && !spec.startsWith('file:')) pkgs.add(spec.split('/')[0] as string);
+    }
+    for (const m of code.matchAll(/^import\s*"([^"]+)";?$/gm)) {
+      const spec = m[1] as string;
+      if (spec.startsWith('./')) visit(join(dirname(f), spec));
+    }
+  };
+  visit(file);
+  return pkgs;
+}
+
+describe('command builds', () => {
+  it('run-analysis starts without the FaaS client, the service or esbuild (they load on demand)', async () => {
+    const built = await cachedBuild(join(repoRoot, 'src', 'cli', 'run-analysis.ts'), 'command', cache);
+    expect(built.file.endsWith(`${built.hash}${sep}main.mjs`)).toBe(true);
+    const pkgs = startupPackages(built.file);
+    expect(pkgs).toContain('commander'); // the walk does see the npm imports
+    for (const p of ['ws', 'ajv', 'esbuild', 'better-sqlite3', '@resvg', 'apache-arrow']) expect(pkgs).not.toContain(p);
+  });
+
+  it('ristretto starts without ws, the SQLite service or esbuild', async () => {
+    const built = await cachedBuild(join(repoRoot, 'src', 'cli', 'ristretto.ts'), 'command', cache);
+    const pkgs = startupPackages(built.file);
+    expect(pkgs).toContain('commander');
+    for (const p of ['ws', 'esbuild', 'better-sqlite3', '@resvg']) expect(pkgs).not.toContain(p);
+  });
+
+  it('a damaged chunk of a split build is rebuilt, and the whole folder is written again', async () => {
+    const entry = join(repoRoot, 'src', 'cli', 'run-analysis.ts');
+    const good = await cachedBuild(entry, 'command', cache);
+    const chunk = readdirSync(dirname(good.file)).find((n) => n.startsWith('chunk-'));
+    expect(chunk).toBeDefined();
+    const path = join(dirname(good.file), chunk as string);
+    const text = readFileSync(path, 'utf8');
+    await writeFile(path, text.slice(0, 50));
+    expect(lookupBuild(entry, 'command', cache)).toBeUndefined();
+    const redone = await cachedBuild(entry, 'command', cache);
+    expect(redone.cached).toBe(false);
+    expect(redone.hash).toBe(good.hash);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+    expect((await cachedBuild(entry, 'command', cache)).cached).toBe(true);
+  });
+});
+
+describe('pruning the cache', () => {
+  const HOUR = 3600_000;
+  const age = (path: string, ms: number) => {
+    const t = new Date(Date.now() - ms);
+    utimesSync(path, t, t);
+  };
+
+  it('removes a replaced build once it is older than the grace time, keeps the current one', async () => {
+    const cacheDir = join(dir, 'prune-1');
+    const entry = join(dir, 'prune-entry.ts');
+    await writeFile(entry, 'export const V: number = 1;\n');
+    const first = await cachedBuild(entry, 'processor', cacheDir);
+    expect(existsSync(`${first.file}.map`)).toBe(true); // processor builds carry their map
+    await writeFile(entry, 'export const V: number = 2;\n');
+    const second = await cachedBuild(entry, 'processor', cacheDir);
+    expect(second.hash).not.toBe(first.hash);
+
+    // Both are fresh: nothing goes, even though the first is no longer referenced.
+    expect(pruneCache(cacheDir)).toEqual([]);
+    expect(existsSync(first.file)).toBe(true);
+
+    // The old build unused for two hours goes (code and map); the current one stays even when as old.
+    for (const f of [first.file, `${first.file}.map`, second.file]) age(f, 2 * HOUR);
+    expect(pruneCache(cacheDir).sort()).toEqual([`${first.hash}.mjs`, `${first.hash}.mjs.map`]);
+    expect(existsSync(first.file)).toBe(false);
+    expect(existsSync(second.file)).toBe(true);
+    expect(lookupBuild(entry, 'processor', cacheDir)?.hash).toBe(second.hash);
+  });
+
+  it('a cache hit marks the build as used, so it survives a prune after its manifest was replaced', async () => {
+    const cacheDir = join(dir, 'prune-2');
+    const entry = join(dir, 'prune-entry-2.ts');
+    await writeFile(entry, 'export const V: number = 1;\n');
+    const built = await cachedBuild(entry, 'processor', cacheDir);
+    age(built.file, 2 * HOUR);
+    expect(lookupBuild(entry, 'processor', cacheDir)?.hash).toBe(built.hash); // touches it
+    await writeFile(entry, 'export const V: number = 2;\n');
+    await cachedBuild(entry, 'processor', cacheDir); // the manifest now names another build
+    pruneCache(cacheDir);
+    expect(existsSync(built.file)).toBe(true);
+  });
+
+  it('drops the manifest and build of an entry file that is gone, and stale temporaries', async () => {
+    const cacheDir = join(dir, 'prune-3');
+    const entry = join(dir, 'prune-gone.ts');
+    await writeFile(entry, 'export const V: number = 1;\n');
+    const built = await cachedBuild(entry, 'processor', cacheDir);
+    await rm(entry);
+    const manifests = readdirSync(join(cacheDir, 'builds')).filter((n) => n.endsWith('.json'));
+    expect(manifests).toHaveLength(1);
+    const junk = join(cacheDir, `${'a'.repeat(64)}.mjs.123.abc.tmp`);
+    await writeFile(junk, 'partial');
+    const other = join(cacheDir, 'not-a-build.txt'); // not a name the cache writes: never touched
+    await writeFile(other, 'x');
+    for (const f of [built.file, `${built.file}.map`, junk, other, join(cacheDir, 'builds', manifests[0] as string)])
+      age(f, 2 * HOUR);
+    pruneCache(cacheDir);
+    expect(readdirSync(join(cacheDir, 'builds')).filter((n) => n.endsWith('.json'))).toEqual([]);
+    expect(existsSync(built.file)).toBe(false);
+    expect(existsSync(junk)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+  });
+
+  it('an unreferenced split command build stays a day after its last use (its chunks load lazily)', async () => {
+    const cacheDir = join(dir, 'prune-5');
+    const folder = join(cacheDir, 'c'.repeat(64));
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'main.mjs'), 'export {};\n');
+    age(folder, 2 * HOUR);
+    pruneCache(cacheDir);
+    expect(existsSync(folder)).toBe(true);
+    age(folder, 25 * HOUR);
+    expect(pruneCache(cacheDir)).toEqual(['c'.repeat(64)]);
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('concurrent processes building and pruning one cache all get intact builds', async () => {
+    const cacheDir = join(dir, 'prune-4');
+    const shared = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const f = join(dir, `shared-${i}.ts`);
+        await writeFile(f, `export const V: number = ${i};\n`);
+        return f;
+      }),
+    );
+    const own = [0, 1, 2, 3].map((i) => join(dir, `own-${i}.ts`));
+    // A stale build nobody refers to, which the prunes must remove.
+    await mkdir(cacheDir, { recursive: true });
+    const stale = join(cacheDir, `${'b'.repeat(64)}.mjs`);
+    await writeFile(stale, 'export {};\n');
+    age(stale, 2 * HOUR);
+    const runOne = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((res) => {
+        const p = spawn(process.execPath, [join(repoRoot, 'test', 'fixtures', 'build-cache-churn.mjs'), cacheDir, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let err = '';
+        p.stderr.on('data', (d) => (err += d));
+        p.on('exit', (code) => res({ code, err }));
+      });
+    // Four processes build the shared entries at the same time, each also churning its own.
+    const results = await Promise.all(own.map((o) => runOne([o, ...shared])));
+    for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
+    for (const e of [...shared, ...own]) expect(lookupBuild(e, 'processor', cacheDir)).toBeDefined();
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  }, 300_000);
 });
