@@ -18,6 +18,7 @@ import { LiveView } from '../view/live.ts';
 import { watchAnalysis } from '../watch/watch.ts';
 import type { RunMetrics } from '../runner/metrics.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
+import { mapStack, userFrame } from '../processor/stack.ts';
 
 interface CliOptions {
   executor: string;
@@ -273,7 +274,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       // the page keeps the last merged state and shows why the run stopped
       view.failed(e);
       process.stderr.write(
-        `run-analysis: ${describeError(e)}\nlive view: ${view.url} stays up; press Ctrl-C to stop\n`,
+        `run-analysis: ${describeError(e)}\n${whereInUserCode(e)}live view: ${view.url} stays up; press Ctrl-C to stop\n`,
       );
       await view.untilInterrupted();
       await view.close();
@@ -284,7 +285,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       // Commander already printed the message (or the help / version text).
       return e.exitCode;
     }
-    process.stderr.write(`run-analysis: ${describeError(e)}\n`);
+    process.stderr.write(`run-analysis: ${describeError(e)}\n${whereInUserCode(e)}`);
     if (e instanceof RunInterruptedError) return 130;
     if (debug) process.stderr.write(`${stackOf(e)}\n`);
     // A RistrettoError says what to do itself; only an unexpected error needs its stack to be reported.
@@ -299,6 +300,13 @@ function describeError(e: unknown): string {
   return `unexpected error: ${String(e)}`;
 }
 
+/** `  at processors/x.ts:LINE:COL\n` when the error was thrown in (or passed through) the user's code. */
+function whereInUserCode(e: unknown): string {
+  const at = userFrame(e);
+  return at ? `  at ${at} (in your code)\n` : '';
+}
+
+/** The stacks of `e`, its causes and its workers, with frames in processor bundles mapped to the sources. */
 function stackOf(e: unknown): string {
   const parts: string[] = [];
   let cur: unknown = e;
@@ -308,5 +316,5 @@ function stackOf(e: unknown): string {
     if (typeof remote === 'string') parts.push(`in the worker: ${remote}`);
     cur = cur.cause;
   }
-  return parts.join('\n');
+  return mapStack(parts.join('\n'));
 }

@@ -1,0 +1,94 @@
+/**
+ * Stack frames in a processor bundle (`…/<sha256>.mjs:LINE:COL`) turned back into the user's file and
+ * line, through the source map the build cache keeps beside each processor bundle (`<sha256>.mjs.map`).
+ * Done only when an error is formatted: Node's own source-map support (`--enable-source-maps`) would
+ * parse every bundle's map at load, in every worker, and make every bundle carry its map.
+ *
+ * @example
+ * ```ts
+ * try { await runAnalysis(opts); } catch (e) {
+ *   console.error(userFrame(e) ?? 'not in your code'); // e.g. processors/zmumu.ts:42:11
+ *   console.error(mapStack(String((e as Error).stack)));
+ * }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { bundleDir, ristrettoRoot } from './build-cache.mjs';
+
+/** A frame location inside a bundle file named by its hash (file URL or path). */
+const FRAME = /(?:file:\/\/)?[^\s()]*\/([0-9a-f]{64})\.mjs:(\d+):(\d+)/g;
+
+const maps = new Map<string, SourceMap | null>();
+
+function mapOf(hash: string, dir: string): SourceMap | null {
+  const key = `${dir}\u0000${hash}`;
+  let m = maps.get(key);
+  if (m === undefined) {
+    try {
+      m = new SourceMap(JSON.parse(readFileSync(join(dir, `${hash}.mjs.map`), 'utf8')));
+    } catch {
+      m = null; // no map (a runtime bundle, a pruned or foreign one): the frame stays as it is
+    }
+    maps.set(key, m);
+  }
+  return m;
+}
+
+/** Where a position (1-based line and column) in bundle `hash` comes from, if its map says. */
+export function originalPosition(
+  hash: string,
+  line: number,
+  column: number,
+  dir: string = bundleDir,
+): { file: string; line: number; column: number } | undefined {
+  const e = mapOf(hash, dir)?.findEntry(line - 1, column - 1) as
+    | { originalSource?: string; originalLine?: number; originalColumn?: number }
+    | undefined;
+  if (!e?.originalSource || e.originalLine === undefined || e.originalColumn === undefined) return undefined;
+  return { file: e.originalSource, line: e.originalLine + 1, column: e.originalColumn + 1 };
+}
+
+/** `text` (a stack) with every bundle frame that has a map replaced by `file:line:column` of the source. */
+export function mapStack(text: string, dir: string = bundleDir): string {
+  return text.replace(FRAME, (whole, hash: string, line: string, col: string) => {
+    const p = originalPosition(hash, Number(line), Number(col), dir);
+    return p ? `${p.file}:${p.line}:${p.column}` : whole;
+  });
+}
+
+/** Ristretto's own sources and npm packages: frames there are not the user's code. */
+function isLibrary(file: string): boolean {
+  return (
+    file.startsWith(join(ristrettoRoot, 'src') + sep) ||
+    file.startsWith(join(ristrettoRoot, 'executors') + sep) ||
+    file.includes(`${sep}node_modules${sep}`)
+  );
+}
+
+/**
+ * The innermost frame of the user's own code (a processor file or a file it imports) in `e`, its causes
+ * and the stacks workers sent back (`context.remoteStack`), as `path:line:column` — relative to the
+ * working directory when below it, absolute otherwise. Undefined when no frame maps to user code.
+ */
+export function userFrame(e: unknown, dir: string = bundleDir): string | undefined {
+  let cur: unknown = e;
+  for (let depth = 0; cur instanceof Error && depth < 8; depth++) {
+    const texts = [cur.stack];
+    const remote = (cur as { context?: { remoteStack?: unknown } }).context?.remoteStack;
+    if (typeof remote === 'string') texts.push(remote);
+    for (const text of texts) {
+      if (!text) continue;
+      for (const m of text.matchAll(FRAME)) {
+        const p = originalPosition(m[1] as string, Number(m[2]), Number(m[3]), dir);
+        if (!p || isLibrary(p.file)) continue;
+        const rel = relative(process.cwd(), p.file);
+        const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p.file;
+        return `${shown}:${p.line}:${p.column}`;
+      }
+    }
+    cur = cur.cause;
+  }
+  return undefined;
+}
