@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Backoff } from '../retry.ts';
 import { blockScript } from './providers/script.ts';
 import type { ExecutionProvider } from './providers/types.ts';
 import { type SocketLink, WorkerListener } from './worker-link.ts';
@@ -95,8 +96,11 @@ export class BlockScaler {
   private lastPoll = 0;
   private pollSoon = false;
   private serial = 0;
-  /** Consecutive failures (sbatch errors, blocks dead before any worker connected) and the back-off they set. */
-  private failures = 0;
+  /**
+   * Waits after consecutive failures (sbatch errors, blocks dead before any worker connected): the
+   * platform's one backoff with jitter (../retry.ts), up to a minute; and when the current one ends.
+   */
+  private readonly backoff = new Backoff({ baseMs: 2000, maxMs: MAX_BACKOFF_MS });
   private backoffUntil = 0;
   private readonly prefix = `${Date.now().toString(36)}`;
   private readonly minBlocks: number;
@@ -277,8 +281,7 @@ export class BlockScaler {
   }
 
   private backOff(): number {
-    this.failures++;
-    const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 6));
+    const wait = this.backoff.next();
     this.backoffUntil = Date.now() + wait;
     return wait;
   }
@@ -331,7 +334,7 @@ export class BlockScaler {
     b.connected++;
     if (b.state === 'pending' || b.state === 'submitting') b.state = 'running';
     b.lastBusy = Math.max(b.lastBusy, Date.now());
-    this.failures = 0;
+    this.backoff.reset();
     this.backoffUntil = 0;
     this.pool.addLink(link);
   }
