@@ -70,10 +70,7 @@ describe('a recalled task with nowhere to go', () => {
       const y = await procs.startEndpoint(svc.url, token, 'rf-y', ['--workers', '1']);
       await until(async () => ((await metrics()).recalls === 1 ? true : undefined), 'recall sent to rf-x');
       await procs.killEndpoint(y.proc);
-      await until(
-        async () => ((await fx.getEndpoint('rf-y')).status !== 'online' ? true : undefined),
-        'rf-y offline',
-      );
+      await until(async () => ((await fx.getEndpoint('rf-y')).status !== 'online' ? true : undefined), 'rf-y offline');
       dispatched = (await metrics()).tasks_dispatched;
       const [t3] = await fx.batchRun([task('t3')]);
       await until(

@@ -44,7 +44,10 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
     ]);
     await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running on rs-hold');
     await until(async () => ((await metrics(svc.url)).tail_copies === 1 ? true : undefined), 'first copy made');
-    await until(async () => ((await fx.getEndpoint('rs-gone')).busy === 1 ? true : undefined), 'copy running on rs-gone');
+    await until(
+      async () => ((await fx.getEndpoint('rs-gone')).busy === 1 ? true : undefined),
+      'copy running on rs-gone',
+    );
     await fx.close();
 
     await procs.kill(svc.proc, 'SIGKILL');
