@@ -60,6 +60,10 @@ export class ThreadsExecutor extends BaseExecutor {
   private prestarted = false;
   /** Bundles handed to `preload`: sent to every worker, including those started later. */
   private readonly preloaded: ProcessorBundle[] = [];
+  /** Set by `drain`: a worker left without work is let go at once. */
+  private draining = false;
+  /** Terminations of workers let go by `drain`, awaited by `close`. */
+  private readonly retiring = new Set<Promise<unknown>>();
 
   constructor(opts: ThreadsOptions = {}) {
     super(opts);
@@ -92,7 +96,9 @@ export class ThreadsExecutor extends BaseExecutor {
     workerRuntime().then(
       (url) => {
         this.entry ??= url;
-        while (!this.closed && this.slots.length < this.concurrency) this.spawn();
+        // Once drained with nothing left to run, a worker would only be started to be let go.
+        while (!this.closed && this.slots.length < this.concurrency && !(this.draining && this.queue.length === 0))
+          this.spawn();
       },
       () => undefined, // runOnce reports it
     );
@@ -113,6 +119,33 @@ export class ThreadsExecutor extends BaseExecutor {
     slot.shipped.add(bundle.hash);
     const msg: LoadMessage = { type: 'load', bundle };
     slot.worker.postMessage(msg);
+  }
+
+  /** Workers running now (started and not yet lost, let go or closed). */
+  get liveWorkers(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * No more items are coming (but retries may): each worker is terminated as soon as it has nothing to run,
+   * so that its teardown (~0.05–0.2 s) overlaps the other workers' last chunks. An item submitted later
+   * starts a new worker.
+   */
+  drain(): void {
+    this.draining = true;
+    this.retireIdle();
+  }
+
+  private retireIdle(): void {
+    if (!this.draining || this.queue.length > 0) return;
+    for (const slot of [...this.slots]) {
+      if (!slot.alive || slot.tasks.length > 0) continue;
+      slot.alive = false; // its exit is expected: not a lost worker
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      const done = slot.worker.terminate().catch(() => undefined);
+      this.retiring.add(done);
+      void done.then(() => this.retiring.delete(done));
+    }
   }
 
   /** Hand queued items out: to idle workers first, then one more to each (up to `depth`), spawning as needed. */
@@ -158,6 +191,7 @@ export class ThreadsExecutor extends BaseExecutor {
       if (m.type === 'done') task.resolve(m.result);
       else task.reject(fromChunkFailure(task.item, m.failure));
       this.pump();
+      this.retireIdle();
     });
     worker.on('error', (e) => this.lost(slot, `uncaught ${e.name}: ${e.message}`));
     worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));
@@ -179,6 +213,7 @@ export class ThreadsExecutor extends BaseExecutor {
     this.queue.unshift(...waiting);
     if (running) running.reject(new WorkerLostError(running.item, detail));
     this.pump();
+    this.retireIdle();
   }
 
   protected override onCancel(): void {
@@ -193,6 +228,11 @@ export class ThreadsExecutor extends BaseExecutor {
   private async terminateAll(): Promise<void> {
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.item));
-    await Promise.all([...this.slots].map((s) => s.worker.terminate()));
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      slot.alive = false; // its exit is expected now; what it held is cancelled here
+      for (const t of slot.tasks.splice(0)) t.reject(new CancelledError(t.item));
+    }
+    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.retiring]);
   }
 }

@@ -68,6 +68,12 @@ export interface Executor {
    * while the caller still plans the work, instead of on their first chunk). Never required before submit.
    */
   preload?(processor: ProcessorBundle): void;
+  /**
+   * Optional: the caller has submitted its last item (only retries of those may follow). A pool may then
+   * let workers go as they run out of work, so that their teardown overlaps the last chunks instead of
+   * following them. Submitting more afterwards still works (workers are started again).
+   */
+  drain?(): void;
 }
 
 export interface ExecutorOptions {

@@ -383,6 +383,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       while (next < items.length && next < done + window) {
         inflight.set(next, submit(items[next]));
         next++;
+        // Everything is handed out: an executor of our own may wind down as its workers fall idle.
+        if (next === items.length && ownExecutor) executor.drain?.();
       }
       const out = await Promise.race([inflight.get(done)!, fatal]);
       inflight.delete(done);

@@ -133,6 +133,25 @@ describe('threads executor hand-out', () => {
     expect(ref.metrics.events).toBe(root.met.length + pq.met.length);
   });
 
+  it('drain lets each worker go once it has nothing to run; an item submitted later starts one again', async () => {
+    const bundle = await bundleProcessor(fixture('count-events.ts'));
+    const work = await items(ROOT_FILE(), 2000); // 5 chunks
+    const job = { processor: bundle, metadata: {} };
+    const pool = new ThreadsExecutor({ workers: 2 });
+    try {
+      const pending = work.slice(0, 4).map((it) => pool.submit(it, job));
+      pool.drain();
+      const results = await Promise.all(pending);
+      expect(results.map((r) => r.metrics.events)).toEqual(work.slice(0, 4).map((it) => it.entryStop - it.entryStart));
+      await until(() => pool.liveWorkers === 0);
+      const late = await pool.submit(work[4], job);
+      expect(late.metrics.events).toBe(work[4].entryStop - work[4].entryStart);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.liveWorkers).toBe(0);
+  });
+
   it('rejects a queue depth that is not a positive integer', () => {
     expect(() => new ThreadsExecutor({ workers: 1, depth: 0 })).toThrow(RangeError);
     expect(() => new ThreadsExecutor({ workers: 1, depth: 1.5 })).toThrow(/depth must be a positive integer/);
