@@ -92,11 +92,11 @@ describe('build cache', () => {
   });
 });
 
-describe('run-analysis launcher', () => {
-  it('runs from the cached build, and through tsx with RISTRETTO_TSX=1, with the same output', () => {
+describe('command launchers', () => {
+  it.each(['run-analysis.mjs', 'ristretto.mjs'])('%s runs from the cached build, and through tsx with RISTRETTO_TSX=1, with the same output', (bin) => {
     const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     for (const tsx of ['0', '1']) {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run-analysis.mjs'), '--version'], {
+      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', bin), '--version'], {
         encoding: 'utf8',
         env: { ...process.env, RISTRETTO_TSX: tsx, NODE_OPTIONS: '' },
         timeout: 120_000,
