@@ -256,25 +256,29 @@ export const ServiceErrorSchema = T.object({
   code: errorCode,
   message: T.string({ maxLength: MAX_TEXT }),
 });
-export const ServiceTasksSchema = T.object({
-  type: T.literal('tasks'),
-  tasks: T.array(
-    T.object(
-      {
-        task_id: id,
-        function_id: id,
-        hash,
-        blob: blobIndex,
-        attempt: T.integer(0, 1000),
-        timeout_ms: T.integer(0, Number.MAX_SAFE_INTEGER),
-        group: T.string({ maxLength: 400 }),
-      },
-      ['group'],
+export const ServiceTasksSchema = T.object(
+  {
+    type: T.literal('tasks'),
+    tasks: T.array(
+      T.object(
+        {
+          task_id: id,
+          function_id: id,
+          hash,
+          blob: blobIndex,
+          attempt: T.integer(0, 1000),
+          timeout_ms: T.integer(0, Number.MAX_SAFE_INTEGER),
+          group: T.string({ maxLength: 400 }),
+        },
+        ['group'],
+      ),
+      1_000_000,
     ),
-    1_000_000,
-  ),
-  functions: T.array(T.object({ hash, code: T.string({ maxLength: MAX_CODE }) }), 100_000),
-});
+    functions: T.array(T.object({ hash, code: T.string({ maxLength: MAX_CODE }) }), 100_000),
+    ack: T.array(id, MAX_HOLDING),
+  },
+  ['ack'],
+);
 
 // ---------------------------------------------------------------- client stream
 

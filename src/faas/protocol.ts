@@ -385,6 +385,11 @@ export interface ServiceTasks {
   tasks: DispatchEntry[];
   /** Code of functions the agent did not report as cached. */
   functions: { hash: string; code: string }[];
+  /**
+   * Results stored since the last acknowledgement, as in `ServiceAck`: an ack due when tasks leave for
+   * the agent rides along instead of taking a message (and a wake-up of both processes) of its own.
+   */
+  ack?: string[];
 }
 
 /** Service → agent: results it stored; the agent forgets them. */

@@ -265,11 +265,7 @@ export class EndpointAgent {
         return;
       }
       case 'ack':
-        for (const id of msg.task_ids) {
-          this.unacked.delete(id);
-          this.held.delete(id);
-        }
-        return;
+        return this.acked(msg.task_ids);
       case 'cancel':
         for (const id of msg.task_ids) {
           // The pool reports the slot free (at once, or when a running task ends); a task it no longer
@@ -319,9 +315,18 @@ export class EndpointAgent {
 
   // ---------------------------------------------------------------- tasks
 
+  /** The service stored these results: forget them. */
+  private acked(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.unacked.delete(id);
+      this.held.delete(id);
+    }
+  }
+
   private onTasks(data: Buffer): void {
     const { json, blobs } = decodeFrameRaw(data);
     const header: ServiceTasks = validate.serviceTasks.check(parseJson(json), 'tasks frame');
+    if (header.ack) this.acked(header.ack);
     const bad = new Map<string, TaskErrorInfo>();
     for (const f of header.functions) {
       try {
@@ -386,6 +391,24 @@ export class EndpointAgent {
     this.startedTimer ??= setTimeout(() => this.noticeStarted(), this.noticeDelay());
   }
 
+  /**
+   * Drop finished tasks from the front of the notice queue and re-arm the timer for the first one still
+   * running (or stop it). Most tasks end before their notice is due: without this the timer would still
+   * wake the agent once per task, to find nothing to report.
+   */
+  private dropFinishedNotices(): void {
+    const q = this.startedQueue;
+    let i = 0;
+    while (i < q.length && (!this.held.has(q[i].id) || this.unacked.has(q[i].id))) i++;
+    if (i === 0) return;
+    this.startedQueue = i === q.length ? [] : q.slice(i);
+    clearTimeout(this.startedTimer);
+    this.startedTimer = undefined;
+    if (this.startedQueue.length === 0) return;
+    const due = this.startedQueue[0].at + this.noticeDelay() - Date.now();
+    this.startedTimer = setTimeout(() => this.noticeStarted(), Math.max(0, due));
+  }
+
   /** How long a task runs before its "started" notice (see noticeDelayMs in ../scheduling.ts). */
   private noticeDelay(): number {
     return noticeDelayMs(this.pool?.averageTaskMs);
@@ -412,6 +435,7 @@ export class EndpointAgent {
     const entry: ResultEntry = { task_id: r.task_id, ok: r.ok, started_at: r.started_at, completed_at: r.completed_at };
     if (r.error) entry.error = r.error;
     this.unacked.set(r.task_id, { entry, blob: r.ok ? r.result : undefined, sent: false });
+    this.dropFinishedNotices();
     this.scheduleFlush();
   }
 

@@ -39,8 +39,11 @@ import { TailScheduler } from './scheduler.ts';
 
 /** Most tasks per dispatch frame. */
 const MAX_DISPATCH = 2000;
-/** Results are acknowledged in groups at most this long after they arrive. */
-const ACK_DELAY_MS = 10;
+/**
+ * Results are acknowledged at most this long after they arrive: with the next tasks sent to that agent
+ * (a chunk stream sends one soon after each result), else in an ack message of their own.
+ */
+const ACK_DELAY_MS = 50;
 /** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
@@ -578,6 +581,13 @@ export class AgentHub {
     }
     this.metrics.tasksDispatched += claimed.length;
     this.dispatches++;
+    // Acks due ride along (the results are stored already): no separate message to wake the agent.
+    if (conn.acks.length) {
+      header.ack = conn.acks;
+      conn.acks = [];
+      clearTimeout(conn.ackTimer);
+      conn.ackTimer = undefined;
+    }
     conn.ws.send(encodeFrame(header, blobs));
   }
 
