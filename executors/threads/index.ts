@@ -45,6 +45,21 @@ interface Slot {
   alive: boolean;
 }
 
+/**
+ * A pool of worker threads running chunks. Built by `runAnalysis` through `executorFactory('threads')`, or
+ * by hand to share one warm pool between runs (the caller closes it).
+ *
+ * @example
+ * ```ts
+ * const pool = new ThreadsExecutor({ workers: 2 });
+ * try {
+ *   const a = await runAnalysis({ fileset: 'datasets.json', processor: 'zmumu.ts', executor: pool });
+ *   const b = await runAnalysis({ fileset: 'datasets.json', processor: 'zmumu.ts', executor: pool }); // warm workers
+ * } finally {
+ *   await pool.close();
+ * }
+ * ```
+ */
 export class ThreadsExecutor extends BaseExecutor {
   readonly name = 'threads';
   readonly concurrency: number;
