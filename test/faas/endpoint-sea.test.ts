@@ -17,6 +17,7 @@ import type { Dataset } from '../../src/dataset/fileset.ts';
 import { FaasClient } from '../../src/faas/client/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
+import { runCommand } from '../helpers/cli.ts';
 import { Procs } from './helpers.ts';
 
 const procs = new Procs();
@@ -210,16 +211,12 @@ describe('single-executable endpoint', () => {
         [['--partition', 'debug'], /--partition needs --provider slurm/],
         [['--provider', 'slurm', '--max-blocks', 'x'], /--max-blocks must be an integer >= 1, got "x"/],
       ] as const) {
-        const bad = spawn(exe, ['start', '--service', url, '--name', 'zero-bad', ...args], {
+        const bad = await runCommand(exe, ['start', '--service', url, '--name', 'zero-bad', ...args], {
           cwd: clean,
           env: { PATH: bin, RISTRETTO_TOKEN: token, HOME: clean },
-          stdio: ['ignore', 'pipe', 'pipe'],
         });
-        let err = '';
-        bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        const code = await new Promise<number | null>((r) => bad.once('exit', r));
-        expect(code).not.toBe(0);
-        expect(err).toMatch(msg);
+        expect(bad.code).not.toBe(0);
+        expect(bad.stderr).toMatch(msg);
       }
       const ep = spawn(
         exe,

@@ -29,8 +29,13 @@ export interface RunNodeOptions {
 
 /** Run `node ...args` and resolve once it has ended and its output is read to the end. */
 export function runNode(args: readonly string[], opts: RunNodeOptions = {}): Promise<Ran> {
+  return runCommand(process.execPath, args, opts);
+}
+
+/** Run the executable `command` (e.g. a single-file build) like {@link runNode}. */
+export function runCommand(command: string, args: readonly string[], opts: RunNodeOptions = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
