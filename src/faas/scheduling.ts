@@ -71,9 +71,11 @@ export const STARTED_NOTICE_MS = 20;
  * Tasks shorter than this on average get their notice only at twice the average: the ones still
  * running then are the stragglers a client wants to hear about. A notice costs a message to the
  * service, a database write and a message to the client; for ~25 ms chunks that was about every
- * chunk (service CPU 0.38-0.42 → 0.34 s per 200-chunk run when this came in).
+ * chunk (service CPU 0.38-0.42 → 0.34 s per 200-chunk run when this came in). 250, not 50: on a
+ * loaded machine 100k-event chunks average 50-100 ms and, at 50, every one of them got a notice
+ * (session 10: 63 notices per 115 chunks; bench/RESULTS.md "per-chunk FaaS overhead").
  */
-export const SHORT_TASK_MS = 50;
+export const SHORT_TASK_MS = 250;
 
 /** How long a task runs before its agent reports it running, given the endpoint's average task length. */
 export function noticeDelayMs(averageTaskMs: number | undefined): number {
