@@ -1,6 +1,6 @@
 /**
  * The Parquet decoder's fast paths: snappy decompressed straight into the column (or a reused scratch
- * buffer), list levels scanned without branches, file bytes read into one reused buffer. Expected values
+ * buffer), list levels scanned without branches (1-bit levels as bitmaps, eight at a time), file bytes read into one reused buffer. Expected values
  * come from the arrays the test writes, from hyparquet-writer's independent snappy encoder and from
  * hysnappy's independent decoder.
  */
@@ -11,6 +11,7 @@ import { snappyUncompress } from 'hysnappy';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { describe, expect, it } from 'vitest';
+import { decodeHybrid, decodeHybridBits } from '../../src/io/parquet/hybrid.ts';
 import { openParquet, ParquetFormatError } from '../../src/io/parquet/index.ts';
 import { snappyDecompressInto } from '../../src/io/parquet/snappy.ts';
 import type { Column } from '../../src/io/reader.ts';
@@ -155,4 +156,68 @@ describe('list and value fast paths against the written arrays', () => {
       await r.close();
     });
   }
+});
+
+describe('1-bit levels as bitmaps (decodeHybridBits) = the byte-per-level decoder', () => {
+  /** Encode runs into the RLE / bit-packed hybrid: RLE runs of any length, bit-packed groups of 8. */
+  const encode = (runs: ({ rle: number; len: number } | { bits: number[] })[]): Uint8Array => {
+    const out: number[] = [];
+    const uleb = (v: number) => {
+      do {
+        let b = v & 0x7f;
+        v >>>= 7;
+        if (v) b |= 0x80;
+        out.push(b);
+      } while (v);
+    };
+    for (const r of runs) {
+      if ('rle' in r) {
+        uleb(r.len << 1);
+        out.push(r.rle);
+      } else {
+        const groups = Math.ceil(r.bits.length / 8);
+        uleb((groups << 1) | 1);
+        for (let g = 0; g < groups; g++) {
+          let b = 0;
+          for (let j = 0; j < 8; j++) b |= (r.bits[g * 8 + j] ?? 0) << j;
+          out.push(b);
+        }
+      }
+    }
+    return Uint8Array.from(out);
+  };
+
+  it('random mixes of odd-length RLE runs and bit-packed runs, cut anywhere', () => {
+    for (let trial = 0; trial < 300; trial++) {
+      const runs: ({ rle: number; len: number } | { bits: number[] })[] = [];
+      let total = 0;
+      const nRuns = 1 + Math.floor(rand() * 8);
+      for (let i = 0; i < nRuns; i++) {
+        if (rand() < 0.5) {
+          const len = Math.floor(rand() * 20);
+          runs.push({ rle: rand() < 0.5 ? 1 : 0, len });
+          total += len;
+        } else {
+          const bits = Array.from({ length: 8 * (1 + Math.floor(rand() * 4)) }, () => (rand() < 0.5 ? 1 : 0));
+          runs.push({ bits });
+          total += bits.length;
+        }
+      }
+      const bytes = encode(runs);
+      // Decode all levels, or stop inside the last run (pages announce fewer values than a run holds).
+      const count = rand() < 0.5 ? total : Math.floor(rand() * (total + 1));
+      const want = new Uint8Array(count);
+      decodeHybrid(bytes, 0, bytes.length, 1, want, count);
+      const bitmap = new Uint8Array((count >> 3) + 2).fill(0xa5); // stale bits from an earlier page
+      decodeHybridBits(bytes, 0, bytes.length, bitmap, count);
+      const got = Array.from({ length: count }, (_, k) => (bitmap[k >> 3] >> (k & 7)) & 1);
+      expect(got, `trial ${trial}`).toEqual(Array.from(want));
+    }
+  });
+
+  it('a level of 2 in an RLE run, or a run past the buffer, is a ParquetFormatError', () => {
+    const bitmap = new Uint8Array(4);
+    expect(() => decodeHybridBits(Uint8Array.from([4 << 1, 2]), 0, 2, bitmap, 4)).toThrow(ParquetFormatError);
+    expect(() => decodeHybridBits(Uint8Array.from([(2 << 1) | 1, 0xff]), 0, 2, bitmap, 16)).toThrow(ParquetFormatError);
+  });
 });

@@ -12,7 +12,7 @@ import type { NumericArray } from '../../columnar/types.ts';
 import type { DType } from '../reader.ts';
 import { arrayTypeOf, nullValueOf } from './dtype.ts';
 import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
-import { bitWidthOf, decodeHybrid } from './hybrid.ts';
+import { bitWidthOf, decodeHybrid, decodeHybridBits } from './hybrid.ts';
 import type { LeafColumn } from './schema.ts';
 import { snappyDecompressInto } from './snappy.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
@@ -28,6 +28,31 @@ export interface DecodedChunk {
 
 let repScratch = new Uint8Array(4096);
 let defScratch = new Uint8Array(4096);
+// 1-bit list levels as bitmaps (see scanListBits).
+let repBits = new Uint8Array(512);
+let defBits = new Uint8Array(512);
+
+/** Levels of `n` entries at bytes[pos, end) into the scratch for their kind. */
+function levels(
+  bytes: Uint8Array,
+  pos: number,
+  end: number,
+  max: number,
+  n: number,
+  bits: boolean,
+  rep: boolean,
+): void {
+  if (bits) {
+    const need = (n >> 3) + 2;
+    if (rep && repBits.length < need) repBits = new Uint8Array(need * 2);
+    if (!rep && defBits.length < need) defBits = new Uint8Array(need * 2);
+    decodeHybridBits(bytes, pos, end, rep ? repBits : defBits, n);
+    return;
+  }
+  if (rep && repScratch.length < n) repScratch = new Uint8Array(n * 2);
+  if (!rep && defScratch.length < n) defScratch = new Uint8Array(n * 2);
+  decodeHybrid(bytes, pos, end, bitWidthOf(max), rep ? repScratch : defScratch, n);
+}
 
 /** Decompressed data pages of snappy chunks, reused page after page (a page is consumed before the next). */
 let pageScratch = new Uint8Array(1 << 16);
@@ -102,6 +127,8 @@ export function decodeChunk(
   const unsigned64 = dtype === 'uint64';
   const numValues = Number(meta.num_values);
   const jagged = maxRep > 0;
+  // Lists of required elements, not nested, not optional (NanoAOD's layouts): both levels have one bit.
+  const bitLists = maxRep === 1 && maxDef === 1 && listDef === 1;
   const rawWidth = bytesAreValues(type, dtype) ? plainWidth(type) : 0;
 
   const offsets = jagged ? new Int32Array(numRows + 1) : undefined;
@@ -166,34 +193,30 @@ export function decodeChunk(
       encoding = h.encoding;
       page = decompress(raw, header.uncompressed_page_size, meta.codec, true);
       pos = 0;
-      if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
-      if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
       if (maxRep) {
         const len = view32(page, pos);
         if (pos + 4 + len > page.length)
           throw new ParquetFormatError(`repetition levels of ${len} bytes run past the page (${page.length} bytes)`);
-        decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxRep), repScratch, n);
+        levels(page, pos + 4, pos + 4 + len, maxRep, n, bitLists, true);
         pos += 4 + len;
       }
       if (maxDef) {
         const len = view32(page, pos);
         if (pos + 4 + len > page.length)
           throw new ParquetFormatError(`definition levels of ${len} bytes run past the page (${page.length} bytes)`);
-        decodeHybrid(page, pos + 4, pos + 4 + len, bitWidthOf(maxDef), defScratch, n);
+        levels(page, pos + 4, pos + 4 + len, maxDef, n, bitLists, false);
         pos += 4 + len;
       }
     } else {
       if (!v2) throw new ParquetFormatError('data page v2 without its header');
       n = count(v2.num_values, 'values');
       encoding = v2.encoding;
-      if (repScratch.length < n) repScratch = new Uint8Array(n * 2);
-      if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
       const rl = count(v2.repetition_levels_byte_length ?? 0, 'bytes of repetition levels');
       const dl = count(v2.definition_levels_byte_length ?? 0, 'bytes of definition levels');
       if (rl + dl > raw.length)
         throw new ParquetFormatError(`levels of ${rl} + ${dl} bytes run past the page (${raw.length} bytes)`);
-      if (maxRep) decodeHybrid(raw, 0, rl, bitWidthOf(maxRep), repScratch, n);
-      if (maxDef) decodeHybrid(raw, rl, rl + dl, bitWidthOf(maxDef), defScratch, n);
+      if (maxRep) levels(raw, 0, rl, maxRep, n, bitLists, true);
+      if (maxDef) levels(raw, rl, rl + dl, maxDef, n, bitLists, false);
       const body = raw.subarray(rl + dl);
       if (levelsOnly) page = body;
       else if (v2.is_compressed === false) {
@@ -256,11 +279,13 @@ export function decodeChunk(
     // levels above 1 cannot occur. One pass over the levels builds the offsets and counts both.
     const elemStart = elem;
     const rowStart = row;
-    scanList(rep, def, n, offsets!, row, elem, maxDef, listDef);
+    if (bitLists) scanListBits(repBits, defBits, n, offsets!, row, elem);
+    else scanList(rep, def, n, offsets!, row, elem, maxDef, listDef);
     row = scanOut[0];
     elem = scanOut[1];
     present = scanOut[2];
-    const bad = (rowStart === 0 && n > 0 && rep[0] !== 0) || scanOut[4] !== 0;
+    const firstRep = bitLists ? repBits[0] & 1 : rep[0];
+    const bad = (rowStart === 0 && n > 0 && firstRep !== 0) || scanOut[4] !== 0;
     if (scanOut[3]) throw new ParquetFormatError(`a definition level is beyond the column's maximum ${maxDef}`);
     if (bad)
       throw new ParquetFormatError(
@@ -318,6 +343,66 @@ function countPresent(def: Uint8Array, n: number, maxDef: number): void {
   }
   scanOut[2] = present;
   scanOut[3] = over;
+}
+
+/**
+ * scanList for 1-bit levels held as bitmaps (rep bit 0 = a row starts, def bit 1 = an element): eight
+ * levels per byte pair, unrolled, no branch per level. A continuation without an element (rep 1, def 0)
+ * is the only inconsistency 1-bit levels can express.
+ */
+function scanListBits(
+  rep: Uint8Array,
+  def: Uint8Array,
+  n: number,
+  offsets: Int32Array,
+  row: number,
+  elem: number,
+): void {
+  const elemStart = elem;
+  let bad = 0;
+  const whole = n >> 3;
+  for (let q = 0; q < whole; q++) {
+    const r = ~rep[q]; // 1 = row start
+    const d = def[q];
+    bad |= ~r & ~d & 0xff;
+    offsets[row] = elem;
+    row += r & 1;
+    elem += d & 1;
+    offsets[row] = elem;
+    row += (r >> 1) & 1;
+    elem += (d >> 1) & 1;
+    offsets[row] = elem;
+    row += (r >> 2) & 1;
+    elem += (d >> 2) & 1;
+    offsets[row] = elem;
+    row += (r >> 3) & 1;
+    elem += (d >> 3) & 1;
+    offsets[row] = elem;
+    row += (r >> 4) & 1;
+    elem += (d >> 4) & 1;
+    offsets[row] = elem;
+    row += (r >> 5) & 1;
+    elem += (d >> 5) & 1;
+    offsets[row] = elem;
+    row += (r >> 6) & 1;
+    elem += (d >> 6) & 1;
+    offsets[row] = elem;
+    row += (r >> 7) & 1;
+    elem += (d >> 7) & 1;
+  }
+  for (let k = whole << 3; k < n; k++) {
+    const r = (rep[k >> 3] >> (k & 7)) & 1;
+    const d = (def[k >> 3] >> (k & 7)) & 1;
+    bad |= r & ~d & 1;
+    offsets[row] = elem;
+    row += r ^ 1;
+    elem += d;
+  }
+  scanOut[0] = row;
+  scanOut[1] = elem;
+  scanOut[2] = elem - elemStart;
+  scanOut[3] = 0;
+  scanOut[4] = bad;
 }
 
 /**

@@ -90,3 +90,73 @@ export function decodeHybrid(
 export function bitWidthOf(max: number): number {
   return 32 - Math.clz32(max);
 }
+
+/**
+ * Decode `count` 1-bit levels of the RLE / bit-packed hybrid into a bitmap (bit k of `out` = level k,
+ * least significant bit first), for list levels whose maximum is 1. A bit-packed run is already this
+ * layout: copied with one `set` when it starts on a byte boundary. `out` needs ⌈count / 8⌉ + 1 bytes;
+ * bits past `count` in the last byte are undefined. Returns the position after the last byte consumed.
+ */
+export function decodeHybridBits(bytes: Uint8Array, pos: number, end: number, out: Uint8Array, count: number): number {
+  if (end > bytes.length) end = bytes.length;
+  out.fill(0, 0, ((count + 7) >> 3) + 1);
+  let seen = 0;
+  while (seen < count) {
+    if (pos >= end)
+      throw new ParquetFormatError(`RLE/bit-packed run overruns its buffer (${seen} of ${count} values decoded)`);
+    let header = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = bytes[pos++];
+      header |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    if (header & 1) {
+      const groups = header >>> 1; // groups of 8 values: one byte each at bit width 1
+      const take = Math.min(groups * 8, count - seen);
+      const takeBytes = (take + 7) >> 3;
+      if (pos + takeBytes > end) throw new ParquetFormatError('bit-packed run overruns its buffer');
+      const q = seen >> 3;
+      const s = seen & 7;
+      if (s === 0) out.set(bytes.subarray(pos, pos + takeBytes), q);
+      else {
+        // Shifted by s bits: each output byte is the carry of the previous input byte and the low bits of
+        // this one (one store per byte; bits past `seen` in out[q] are still zero from the fill).
+        let carry = out[q];
+        for (let i = 0; i < takeBytes; i++) {
+          const x = bytes[pos + i];
+          out[q + i] = (carry | (x << s)) & 0xff;
+          carry = x >> (8 - s);
+        }
+        out[q + takeBytes] = carry;
+      }
+      seen += take;
+      pos += groups;
+    } else {
+      const n = header >>> 1;
+      if (pos >= end) throw new ParquetFormatError('RLE run overruns its buffer');
+      const v = bytes[pos++];
+      if (v > 1) throw new ParquetFormatError(`RLE run of level ${v} where levels have 1 bit`);
+      const stop = Math.min(count, seen + n);
+      if (v === 1 && stop > seen) setBits(out, seen, stop);
+      seen = stop;
+    }
+  }
+  return pos;
+}
+
+/** Set bits [a, b) of a bitmap (a < b). */
+function setBits(out: Uint8Array, a: number, b: number): void {
+  const first = a >> 3;
+  const last = (b - 1) >> 3;
+  const head = (0xff << (a & 7)) & 0xff;
+  const tail = 0xff >> (7 - ((b - 1) & 7));
+  if (first === last) {
+    out[first] |= head & tail;
+    return;
+  }
+  out[first] |= head;
+  if (last > first + 1) out.fill(0xff, first + 1, last);
+  out[last] |= tail;
+}
