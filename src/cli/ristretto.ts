@@ -1,31 +1,55 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
-import { registerFaasCommands } from '../faas/cli.ts';
-import { registerInitCommand } from './init.ts';
-import { registerDrawCommand } from './draw.ts';
-import { registerFitCommands } from '../fit/cli.ts';
-import { registerConvertCommand } from '../io/convert.ts';
-import { registerLsCommand } from '../io/ls.ts';
-import { openReader } from '../io/open.ts';
 import { packageVersion } from './version.ts';
-import { registerViewCommand } from '../view/cli.ts';
+
+type Registrar = (program: Command) => void;
+
+/**
+ * Each subcommand's module, imported only when needed: `ristretto ls FILE` loads the file readers, not
+ * the FaaS service, the fit schemas or the plotting code (the CLI runs from a build split at each
+ * dynamic import, so a module left out here also leaves out its npm packages). In listing order.
+ */
+const SUBCOMMANDS: ReadonlyArray<readonly [string, () => Promise<Registrar>]> = [
+  [
+    'convert',
+    async () => {
+      const [{ registerConvertCommand }, { openReader }] = await Promise.all([
+        import('../io/convert.ts'),
+        import('../io/open.ts'),
+      ]);
+      return (p) => registerConvertCommand(p, (path, opts) => openReader(path, opts));
+    },
+  ],
+  ['ls', async () => (await import('../io/ls.ts')).registerLsCommand],
+  ['faas', async () => (await import('../faas/cli.ts')).registerFaasCommands],
+  ['init', async () => (await import('./init.ts')).registerInitCommand],
+  ['fit', async () => (await import('../fit/cli.ts')).registerFitCommands],
+  ['view', async () => (await import('../view/cli.ts')).registerViewCommand],
+  ['draw', async () => (await import('./draw.ts')).registerDrawCommand],
+];
+
+/**
+ * The subcommands to register for `argv`: the one named first when it is known (its own --help included);
+ * none for a bare --version; all of them otherwise (--help, `help`, an unknown name: commander lists them).
+ */
+function wanted(argv: readonly string[]): ReadonlyArray<readonly [string, () => Promise<Registrar>]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first === undefined && argv.some((a) => a === '-V' || a === '--version')) return [];
+  const one = SUBCOMMANDS.filter(([name]) => name === first);
+  return one.length ? one : SUBCOMMANDS;
+}
 
 const program = new Command('ristretto')
   .description('Ristretto: columnar HEP analysis and federated execution')
   .version(packageVersion(), '-V, --version', 'print the Ristretto version');
-registerConvertCommand(program, (path, opts) => openReader(path, opts));
-registerLsCommand(program);
-registerFaasCommands(program);
-registerInitCommand(program);
-registerFitCommands(program);
-registerViewCommand(program);
-registerDrawCommand(program);
 // `ristretto fit scan --json | head`: a reader that closes the pipe ends the command quietly, for every subcommand.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
 try {
+  const registrars = await Promise.all(wanted(process.argv.slice(2)).map(([, load]) => load()));
+  for (const register of registrars) register(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   // Users get the message (which names the file/endpoint and what to do); stacks only on request.
