@@ -206,7 +206,9 @@ export class ThreadsExecutor extends BaseExecutor {
       if (m.type === 'done') task.resolve(m.result);
       else task.reject(fromChunkFailure(task.item, m.failure));
       this.pump();
-      this.retireIdle();
+      // After this turn's microtasks: a failed item's retry (submitted from the rejection above) is queued
+      // by then and finds this worker still there instead of starting a new one.
+      if (this.draining) setImmediate(() => this.retireIdle());
     });
     worker.on('error', (e) => this.lost(slot, `uncaught ${e.name}: ${e.message}`));
     worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));

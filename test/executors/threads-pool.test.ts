@@ -152,6 +152,28 @@ describe('threads executor hand-out', () => {
     expect(pool.liveWorkers).toBe(0);
   });
 
+  it('after drain, a retry of the last chunk runs on the worker that failed it instead of a new one', async () => {
+    const marker = join(dir, 'imports-retry.txt');
+    const markerDir = join(dir, 'retry-markers');
+    await mkdir(markerDir, { recursive: true });
+    process.env.RISTRETTO_TEST_IMPORT_MARKER = marker;
+    const pool = new ThreadsExecutor({ workers: 1, retries: 1 });
+    try {
+      const bundle = await bundleProcessor(fixture('flaky-noted.ts'));
+      const work = await items(PARQUET_FILE(), 250); // 4 chunks; the last one fails once
+      const job = { processor: bundle, metadata: { d: { markerDir, failAt: work[3].entryStart } } };
+      const pending = work.map((it) => pool.submit(it, job));
+      pool.drain();
+      const results = await Promise.all(pending);
+      expect(results.reduce((n, r) => n + r.metrics.events, 0)).toBe(1000);
+      expect(pool.stats.retries).toBe(1);
+      expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(1); // one worker all along
+    } finally {
+      delete process.env.RISTRETTO_TEST_IMPORT_MARKER;
+      await pool.close();
+    }
+  });
+
   it('rejects a queue depth that is not a positive integer', () => {
     expect(() => new ThreadsExecutor({ workers: 1, depth: 0 })).toThrow(RangeError);
     expect(() => new ThreadsExecutor({ workers: 1, depth: 1.5 })).toThrow(/depth must be a positive integer/);
