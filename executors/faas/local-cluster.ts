@@ -59,6 +59,11 @@ export class LocalCluster {
     private readonly opts: LocalClusterOptions,
   ) {}
 
+  /** Process id of the service (for benchmarks that read its CPU time); undefined while it is stopped. */
+  get servicePid(): number | undefined {
+    return this.service?.pid;
+  }
+
   /** Create a user and start the service. */
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ristretto-faas-cluster-'));

@@ -1,0 +1,90 @@
+// npx tsx bench/faas-chunk-path.ts [--tasks 400] [--spin-ms 5] [--rounds 1]
+//
+// The FaaS message path as a CPU-bound chunk stream sees it: one endpoint with one worker, tasks
+// submitted one by one with two in flight (what the FaaS executor keeps per slot), each spinning the
+// worker's CPU for --spin-ms and returning a 1.4 kB result shaped like a chunk reply. Nothing is
+// batched, so every task pays every message: client → service → agent → worker and back, acks and
+// running notices. Prints CPU µs per task of the service, the agent (without its worker) and this
+// client process, from /proc (Linux). `bench/faas-bench.ts` measures the batched case instead.
+import { readFileSync } from 'node:fs';
+import { LocalCluster } from '../executors/faas/local-cluster.ts';
+import { FaasClient } from '../src/faas/client/index.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const N = opt('tasks', 400);
+const SPIN_MS = opt('spin-ms', 5);
+const ROUNDS = opt('rounds', 1);
+
+/** CPU seconds (user + system) of one process. */
+function cpuSeconds(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const cluster = await LocalCluster.start({});
+try {
+  const ep = await cluster.startEndpoint('ep0', { workers: 1 });
+  const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+  const fn = await fx.registerFunction(
+    (a: { ms: number }) => {
+      const t = Date.now();
+      while (Date.now() - t < a.ms);
+      return {
+        kind: 'inline',
+        accumulator: new Uint8Array(1400),
+        metrics: { events: 100_000, bytesRead: 123_456, columnsRead: ['Muon_pt', 'Muon_eta'], seconds: a.ms / 1000 },
+      };
+    },
+    { name: 'spin' },
+  );
+  // Arguments of the size and shape of a chunk's (a work item and the columns to prefetch).
+  const args = {
+    v: 1,
+    op: 'chunk',
+    hash: 'a'.repeat(64),
+    item: {
+      dataset: 'adl',
+      file: '/data/adl-2M.parquet',
+      tree: 'Events',
+      entryStart: 1e5,
+      entryStop: 2e5,
+      fileId: 'f'.repeat(40),
+    },
+    metadata: {},
+    prefetch: ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'MET_pt'],
+    ms: SPIN_MS,
+  };
+  const service = cluster.servicePid!;
+  const run = async (n: number) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < n) {
+        next++;
+        await fx.submit(fn, 'ep0', args);
+      }
+    };
+    await Promise.all([lane(), lane()]);
+  };
+  await run(100); // warm-up: JIT and the agent's task-length average
+  for (let r = 0; r < ROUNDS; r++) {
+    const s0 = cpuSeconds(service);
+    const a0 = cpuSeconds(ep.pid!);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run(N);
+    const wall = (performance.now() - t0) / N;
+    const c = process.cpuUsage(c0);
+    const us = (s: number) => ((s * 1e6) / N).toFixed(0);
+    console.log(
+      `${N} tasks of ${SPIN_MS} ms, 2 in flight: ${wall.toFixed(2)} ms/task wall; CPU µs/task: service ${us(cpuSeconds(service) - s0)}, agent ${us(cpuSeconds(ep.pid!) - a0)}, client ${((c.user + c.system) / N).toFixed(0)} (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
+    );
+  }
+  await fx.close();
+} finally {
+  await cluster.close();
+}
