@@ -14,7 +14,8 @@
  *   alternates that straggles (`stragglerMs` over its group's recent run times, `TAIL_RECENT_CHUNKS`,
  *   `TAIL_MOVABLE_PATIENCE`, looked at every `TAIL_TICK_MS`) gets a copy in an idle slot of an
  *   alternate; the first result wins, the other runs are cancelled. After a restart, a copy whose
- *   agent has not re-attached within `REATTACH_GRACE_HEARTBEATS` is lost and may be made again.
+ *   agent has not re-attached within `REATTACH_GRACE_HEARTBEATS` is lost and may be made again, and
+ *   until then no alternate takes the tasks of an agent that had them in flight.
  * - **Agent** (src/faas/endpoint/agent.ts): how much it asks for (prefetch, `prefetchFor`) and when it
  *   reports a task running (`noticeDelayMs`).
  * - **Pool** (src/faas/endpoint/pool.ts): how many tasks wait inside a busy worker (`QUEUED_WORK_MS`,
@@ -136,11 +137,13 @@ export const TAIL_TICK_MS = 100;
 export const TAIL_RECENT_CHUNKS = 16;
 
 /**
- * Heartbeats the service waits after a restart for the agent of a tail copy it restored to come back
- * (`AgentHub`): a copy whose agent has not re-attached by then counts as lost, so the task may get a
- * new copy. A live agent re-attaches within its reconnect backoff (at most 5 s by default); three
- * heartbeats is also how long a silent connection is kept. Without this, a copy whose endpoint never
- * came back stayed "live" for good and no other copy of its task could start.
+ * Heartbeats the service waits after a restart for the agents that had tasks in flight to come back
+ * (`AgentHub`). Meanwhile their tasks are not taken by alternates (the agent may still be running
+ * them: it re-attaches holding them); afterwards they may move, and a tail copy whose agent has not
+ * re-attached counts as lost, so the task may get a new copy. A live agent re-attaches within its
+ * reconnect backoff (at most 5 s by default); three heartbeats is also how long a silent connection
+ * is kept. Without this, a copy whose endpoint never came back stayed "live" for good and no other
+ * copy of its task could start, and a task still running at its agent was started again elsewhere.
  */
 export const REATTACH_GRACE_HEARTBEATS = 3;
 

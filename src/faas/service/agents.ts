@@ -123,6 +123,12 @@ export class AgentHub {
   /** Dispatch frames sent: held tasks change only with new dispatches (see AgentConn.recallLook). */
   private dispatches = 0;
   private recalls = 0;
+  /**
+   * Endpoints that had tasks in flight when the service started and whose agents have not re-attached
+   * yet; until they do, or the grace window ends, no other endpoint takes their tasks: the agent may
+   * still be running them, and would otherwise come back to find them started again elsewhere.
+   */
+  private readonly away: Set<string>;
   /** Tail copies: which straggler gets a copy where (see scheduler.ts). */
   readonly tails: TailScheduler;
   private readonly tailTimer: NodeJS.Timeout;
@@ -135,6 +141,7 @@ export class AgentHub {
     private readonly opts: HubOptions,
   ) {
     this.movableWaiting = store.countMovableWaiting();
+    this.away = new Set(store.inFlightAtOpen);
     this.timer = setInterval(() => this.sweep(), opts.heartbeatMs);
     this.timer.unref();
     this.tails = new TailScheduler(store, {
@@ -156,6 +163,11 @@ export class AgentHub {
     const graceMs = REATTACH_GRACE_HEARTBEATS * opts.heartbeatMs;
     this.graceTimer = setTimeout(() => {
       try {
+        // The tasks of agents still away may now run on their alternates.
+        if (this.away.size) {
+          this.away.clear();
+          this.movable(this.conns.keys(), 0);
+        }
         const gone = this.tails.expireRestored((id) => this.conns.has(id));
         const reason = `endpoint did not re-attach within ${graceMs / 1000} s of a service restart`;
         for (const id of this.store.dropCopies(gone, reason)) this.tails.lost(id);
@@ -384,6 +396,8 @@ export class AgentHub {
       `endpoint ${row.name} (${row.id}) online: capacity ${capacity}, prefetch ${prefetch}, holding ${conn.inflight.size}`,
     );
     this.kick(row.id);
+    // Back after a restart: what it did not reclaim waits in the queue and may now move to alternates.
+    if (this.away.delete(row.id)) this.movable(this.conns.keys(), 0);
   }
 
   private detach(conn: AgentConn): void {
@@ -462,7 +476,7 @@ export class AgentHub {
     const idle = Math.min(conn.capacity - conn.inflight.size, MAX_DISPATCH);
     if (idle <= 0) return;
     if (this.movableWaiting > 0) {
-      const taken = this.store.stealWaiting(endpointId, idle);
+      const taken = this.store.stealWaiting(endpointId, idle, this.away);
       this.movableWaiting = taken.length < idle ? this.store.countMovableWaiting() : this.movableWaiting - taken.length;
       if (taken.length > 0) {
         this.metrics.tasksMoved += taken.length;

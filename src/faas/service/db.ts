@@ -169,6 +169,11 @@ export class Store {
    * claim — claims run once per freed worker slot.
    */
   private readonly waitingGroupsOf = new Map<string, string[]>();
+  /**
+   * Endpoints that had tasks in flight when this store was opened (a service restart): their agents
+   * may still hold and run them, and re-attach to say so.
+   */
+  readonly inFlightAtOpen: ReadonlySet<string>;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -318,6 +323,14 @@ export class Store {
                        AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0 ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
       ),
+      // The same, leaving alone the tasks of endpoints whose agents may still come back (after a restart).
+      stealExcept: p(
+        `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+         WHERE seq IN (SELECT seq FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
+                       AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0
+                       AND endpoint_id NOT IN (SELECT value FROM json_each(@away)) ORDER BY seq LIMIT @limit)
+         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
+      ),
       // Held by an agent, not known to run, and allowed on `target` (the agent alone knows whether it started).
       recallable: p(
         `SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(@ids)) AND endpoint_id = @holder
@@ -375,6 +388,13 @@ export class Store {
     };
     // After a restart no agent is connected: everything in flight goes back to the queue (attempts are
     // kept; a re-attaching agent reclaims the tasks it still holds).
+    this.inFlightAtOpen = new Set(
+      (
+        this.db
+          .prepare("SELECT DISTINCT endpoint_id FROM tasks WHERE state IN ('dispatched', 'running')")
+          .all() as { endpoint_id: string }[]
+      ).map((r) => r.endpoint_id),
+    );
     this.db.transaction(() => {
       this.st.allOffline.run();
       this.st.resetActive.run();
@@ -702,13 +722,17 @@ export class Store {
 
   /**
    * Late binding: up to `limit` waiting tasks bound to other endpoints that list this one among their
-   * alternates, oldest first, re-bound here and dispatched (attempt + 1).
+   * alternates, oldest first, re-bound here and dispatched (attempt + 1); none of the endpoints in
+   * `away`.
    */
-  stealWaiting(endpointId: string, limit: number): ClaimedTask[] {
+  stealWaiting(endpointId: string, limit: number, away: ReadonlySet<string> = new Set()): ClaimedTask[] {
     if (limit <= 0) return [];
-    const rows = this.st.steal.all({ now: Date.now(), endpoint: endpointId, limit }) as (ClaimedTask & {
-      seq: number;
-    })[];
+    const now = Date.now();
+    const rows = (
+      away.size === 0
+        ? this.st.steal.all({ now, endpoint: endpointId, limit })
+        : this.st.stealExcept.all({ now, endpoint: endpointId, limit, away: JSON.stringify([...away]) })
+    ) as (ClaimedTask & { seq: number })[];
     return rows.sort((a, b) => a.seq - b.seq);
   }
 
