@@ -14,7 +14,7 @@ import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
-import type { LoadMessage, ReplyMessage, RunMessage } from './protocol.ts';
+import type { LoadMessage, PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
 import { workerRuntime } from './runtime.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
@@ -155,12 +155,28 @@ export class ThreadsExecutor extends BaseExecutor {
     if (!this.draining || this.queue.length > 0) return;
     for (const slot of [...this.slots]) {
       if (!slot.alive || slot.tasks.length > 0) continue;
-      slot.alive = false; // its exit is expected: not a lost worker
       this.slots.splice(this.slots.indexOf(slot), 1);
-      const done = slot.worker.terminate().catch(() => undefined);
-      this.retiring.add(done);
-      void done.then(() => this.retiring.delete(done));
+      this.retire(slot);
     }
+  }
+
+  /**
+   * Let an idle worker go: it exits by itself once its console output has reached this thread
+   * (`terminate()` would drop what it had not passed on yet); terminated if it has not within 10 s.
+   */
+  private retire(slot: Slot): void {
+    slot.alive = false; // its exit is expected: not a lost worker
+    const { worker } = slot;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void worker.terminate().catch(() => undefined), 10_000);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    worker.postMessage({ type: 'exit' } satisfies PoolMessage);
+    this.retiring.add(done);
+    void done.then(() => this.retiring.delete(done));
   }
 
   /** Hand queued items out: to idle workers first, then one more to each (up to `depth`), spawning as needed. */
@@ -245,11 +261,16 @@ export class ThreadsExecutor extends BaseExecutor {
   private async terminateAll(): Promise<void> {
     this.closed = true;
     for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.item));
-    const slots = this.slots.splice(0);
-    for (const slot of slots) {
+    const busy: Slot[] = [];
+    for (const slot of this.slots.splice(0)) {
+      if (slot.tasks.length === 0) {
+        this.retire(slot); // idle (a finished run): exits once its output is through
+        continue;
+      }
       slot.alive = false; // its exit is expected now; what it held is cancelled here
       for (const t of slot.tasks.splice(0)) t.reject(new CancelledError(t.item));
+      busy.push(slot);
     }
-    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.retiring]);
+    await Promise.all([...busy.map((s) => s.worker.terminate()), ...this.retiring]);
   }
 }

@@ -49,6 +49,10 @@ function poolWorker(): void {
       loadBundle(m.bundle, { dir: data.bundleDir }).catch(() => undefined);
       return;
     }
+    if (m.type === 'exit') {
+      void tail.then(flushStdio).then(() => process.exit(0));
+      return;
+    }
     if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
     tail = tail.then(() => run(m));
   });
@@ -71,4 +75,15 @@ function poolWorker(): void {
       port.postMessage(reply);
     }
   }
+}
+
+/**
+ * Wait until this thread's stdout and stderr have handed everything to the main thread: a worker's
+ * streams pass one write at a time and hold the rest until the main thread asks for more. Bounded, so a
+ * main thread that stopped reading cannot keep the worker alive.
+ */
+async function flushStdio(): Promise<void> {
+  const until = Date.now() + 5000;
+  while ((process.stdout.writableLength > 0 || process.stderr.writableLength > 0) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 1));
 }
