@@ -6,13 +6,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SchemaElement } from 'hyparquet';
+import { parquetMetadata, type SchemaElement } from 'hyparquet';
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
+import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
+import { serializeTCompactProtocol } from 'hyparquet-writer/src/thrift.js';
 import { snappyUncompress } from 'hysnappy';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { describe, expect, it } from 'vitest';
+import { decodeChunk } from '../../src/io/parquet/chunk.ts';
 import { decodeHybrid, decodeHybridBits } from '../../src/io/parquet/hybrid.ts';
 import { openParquet, ParquetFormatError } from '../../src/io/parquet/index.ts';
+import { type LeafColumn, mapSchema } from '../../src/io/parquet/schema.ts';
 import { snappyDecompressInto } from '../../src/io/parquet/snappy.ts';
 import type { Column } from '../../src/io/reader.ts';
 import { columnEvents } from '../helpers/columns.ts';
@@ -219,5 +224,51 @@ describe('1-bit levels as bitmaps (decodeHybridBits) = the byte-per-level decode
     const bitmap = new Uint8Array(4);
     expect(() => decodeHybridBits(Uint8Array.from([4 << 1, 2]), 0, 2, bitmap, 4)).toThrow(ParquetFormatError);
     expect(() => decodeHybridBits(Uint8Array.from([(2 << 1) | 1, 0xff]), 0, 2, bitmap, 16)).toThrow(ParquetFormatError);
+  });
+});
+
+describe('a page header announcing a huge uncompressed size', () => {
+  it('is a ParquetFormatError before any buffer is sized from it (dictionary and data pages)', () => {
+    const dir = tempDir('pqhuge');
+    const file = join(dir, 'dict.parquet');
+    const ids = Array.from({ length: 2000 }, (_, i) => Array.from({ length: i % 3 }, () => Math.floor(rand() * 4)));
+    const buf = parquetWriteBuffer({
+      schema: [
+        { name: 'root', num_children: 1 },
+        { name: 'Tau_id', repetition_type: 'REQUIRED', converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', type: 'INT32', repetition_type: 'REQUIRED' },
+      ],
+      codec: 'SNAPPY',
+      columnData: [{ name: 'Tau_id', data: ids, encoding: 'RLE_DICTIONARY' }],
+    } as Parameters<typeof parquetWriteBuffer>[0]);
+    writeFileSync(file, new Uint8Array(buf));
+    const ab = buf as ArrayBuffer;
+    const md = parquetMetadata(ab);
+    const leaf = mapSchema(md).branches.get('Tau_id') as LeafColumn;
+    const meta = md.row_groups[0].columns[leaf.columnIndex].meta_data!;
+    const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+    const end = start + Number(meta.total_compressed_size);
+    const rows = Number(md.row_groups[0].num_rows);
+    // Rewrite the chunk with page `target`'s uncompressed size (thrift field 2) set to 2^30.
+    const patched = (target: number): Uint8Array => {
+      const out = new ByteWriter();
+      const reader = { view: new DataView(ab), offset: start };
+      for (let page = 0; reader.offset < end; page++) {
+        const header = deserializeTCompactProtocol(reader) as Record<string, unknown>;
+        const size = header.field_3 as number;
+        const body = new Uint8Array(ab, reader.offset, size);
+        reader.offset += size;
+        if (page === target) header.field_2 = 2 ** 30;
+        serializeTCompactProtocol(out, header);
+        out.appendBytes(body);
+      }
+      return new Uint8Array(out.getBytes());
+    };
+    const intact = decodeChunk(patched(-1), meta, leaf, rows);
+    expect(columnEvents({ offsets: intact.offsets!, content: intact.values })).toEqual(ids.slice(0, rows));
+    for (const target of [0, 1]) {
+      expect(() => decodeChunk(patched(target), meta, leaf, rows), `page ${target}`).toThrow(ParquetFormatError);
+    }
   });
 });

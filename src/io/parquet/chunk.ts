@@ -14,7 +14,7 @@ import { arrayTypeOf, nullValueOf } from './dtype.ts';
 import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
 import { bitWidthOf, decodeHybrid, decodeHybridBits } from './hybrid.ts';
 import type { LeafColumn } from './schema.ts';
-import { snappyDecompressInto } from './snappy.ts';
+import { snappyDecompressInto, snappyLength } from './snappy.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
 
 // node:zlib's native gunzip beats the pure-JS one; the rest come from hyparquet-compressors.
@@ -66,6 +66,9 @@ function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec, tr
   if (!Number.isInteger(size) || size < 0)
     throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
   if (codec === 'SNAPPY') {
+    const announced = snappyLength(bytes);
+    if (announced !== size)
+      throw new ParquetFormatError(`snappy block announces ${announced} bytes, the page header ${size}`);
     let out: Uint8Array;
     if (transient) {
       if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));

@@ -27,6 +27,14 @@ function preamble(src: Uint8Array): [length: number, pos: number] {
 }
 
 /**
+ * The uncompressed length a snappy block announces: checked against the page header before any buffer is
+ * sized from it, so a damaged header cannot make the reader allocate (and keep) gigabytes.
+ */
+export function snappyLength(src: Uint8Array): number {
+  return preamble(src)[0];
+}
+
+/**
  * Decompress the snappy block `src` into `dst[at, at + expected)`; the block must announce and produce
  * exactly `expected` bytes.
  * @throws ParquetFormatError when the block is damaged (a length that disagrees, a copy reaching before
