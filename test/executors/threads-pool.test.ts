@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executorFactory } from '../../executors/index.ts';
 import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
@@ -16,16 +16,11 @@ import { bundleProcessor } from '../../src/processor/bundle.ts';
 import { RistrettoError } from '../../src/errors/index.ts';
 import { WorkerLostError } from '../../src/runner/errors.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
-import { fixture, PARQUET_FILE, readDirect, ROOT_FILE, tempDir, writeJson } from '../runner/helpers.ts';
+import { fixture, PARQUET_FILE, readDirect, ROOT_FILE, useTempDir, writeJson } from '../runner/helpers.ts';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir((d) => {
+  dir = d;
 });
 
 async function items(file: string, chunksize: number): Promise<WorkItem[]> {

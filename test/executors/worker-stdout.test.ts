@@ -5,18 +5,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
-import { fixture, ROOT_FILE, tempDir } from '../runner/helpers.ts';
+import { fixture, ROOT_FILE, useTempDir } from '../runner/helpers.ts';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir((d) => {
+  dir = d;
 });
 
 describe('console output of pool workers', () => {

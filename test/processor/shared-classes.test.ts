@@ -5,23 +5,16 @@
  * on the in-process executor and across worker threads, and must stay false for unrelated values.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executorFactory } from '../../executors/index.ts';
 import { Hist, Regular } from '../../src/hist/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import type { Checks } from '../fixtures/processors/instanceof-checks.ts';
-import { fixture, PARQUET_FILE, tempDir, writeJson } from '../runner/helpers.ts';
+import { fixture, PARQUET_FILE, useTempDir, writeJson } from '../runner/helpers.ts';
 
-let dir: string;
-let cleanup: () => Promise<void>;
 let dataset: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-  dataset = await writeJson(join(dir, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir(async (d) => {
+  dataset = await writeJson(join(d, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
 });
 
 const EXPECTED = {

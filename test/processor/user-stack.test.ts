@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, PARQUET_FILE, tempDir, writeJson } from '../runner/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { fixture, PARQUET_FILE, useTempDir, writeJson } from '../runner/helpers.ts';
 import { repoRoot } from '../shared.ts';
 
 const FIXTURE = 'test/fixtures/processors/throws-at-line.ts';
@@ -19,15 +19,10 @@ const lineOf = (marker: string) =>
     .findIndex((l) => l.includes(marker)) + 1;
 
 let dir: string;
-let cleanup: () => Promise<void>;
 let dataset: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-  dataset = await writeJson(join(dir, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir(async (d) => {
+  dir = d;
+  dataset = await writeJson(join(d, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
 });
 
 function run(...args: string[]) {
@@ -48,7 +43,9 @@ describe('errors in a processor name its source line', () => {
       const r = run('-e', executor, dataset, fixture('throws-at-line.ts'));
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toContain('refusing');
-      expect(r.stderr).toMatch(new RegExp(`\\n  at ${FIXTURE.replaceAll('.', '\\.')}:${thrown}:\\d+ \\(in your code\\)\\n`));
+      expect(r.stderr).toMatch(
+        new RegExp(`\\n  at ${FIXTURE.replaceAll('.', '\\.')}:${thrown}:\\d+ \\(in your code\\)\\n`),
+      );
     });
   }
 

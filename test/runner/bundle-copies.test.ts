@@ -4,22 +4,15 @@
  * registers itself must come through both executors whole, equal to the file read directly.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executorFactory } from '../../executors/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import type { Columns } from '../fixtures/processors/columns.ts';
-import { fixture, PARQUET_FILE, readDirect, tempDir, writeJson } from './helpers.ts';
+import { fixture, PARQUET_FILE, readDirect, useTempDir, writeJson } from './helpers.ts';
 
-let dir: string;
-let cleanup: () => Promise<void>;
 let dataset: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-  dataset = await writeJson(join(dir, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir(async (d) => {
+  dataset = await writeJson(join(d, 'ds.json'), { pq: { files: { [PARQUET_FILE()]: 'Events' } } });
 });
 
 describe('accumulators across copies of Ristretto', () => {

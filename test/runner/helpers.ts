@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { openParquet } from '../../src/io/parquet/index.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import type { Jagged } from '../../src/columnar/types.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot, sharedPath } from '../shared.ts';
 
 export const fixture = (name: string) => resolve(repoRoot, 'test', 'fixtures', 'processors', name);
@@ -14,6 +15,22 @@ export const PARQUET_FILE = () => sharedPath('data', 'Run2012B_SingleMu-1000.par
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ristretto-runner-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh temp folder for the tests of one file: made before them (and handed to `ready`, which may
+ * write into it), removed after them. Registers the `beforeAll`/`afterAll` hooks itself.
+ */
+export function useTempDir(ready: (dir: string) => void | Promise<void>): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    await ready(t.dir);
+  });
+  afterAll(async () => {
+    await cleanup?.();
+  });
 }
 
 export async function writeJson(file: string, value: unknown): Promise<string> {

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { executorFactory } from '../../executors/index.ts';
 import { ThreadsExecutor } from '../../executors/threads/index.ts';
 import type { Jagged } from '../../src/columnar/types.ts';
@@ -20,15 +20,11 @@ import { ChunkError, FileReadError } from '../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import oncePerChunk, { type OncePerChunk } from '../fixtures/processors/once-per-chunk.ts';
-import { fixture, PARQUET_FILE, readDirect, ROOT_FILE, tempDir, writeJson } from './helpers.ts';
+import { fixture, PARQUET_FILE, readDirect, ROOT_FILE, useTempDir, writeJson } from './helpers.ts';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterAll(async () => {
-  await cleanup();
+useTempDir((d) => {
+  dir = d;
 });
 
 const logLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).sort();
