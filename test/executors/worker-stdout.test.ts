@@ -3,6 +3,7 @@
  * the end of a run exit once their output is through instead of being terminated with lines still held
  * in their stdout (1–2 of 14 lines were lost in most runs before).
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +40,39 @@ describe('console output of pool workers', () => {
       const lines = r.stdout.split('\n').filter((l) => l.startsWith('CHUNK '));
       expect(lines.sort(), `run ${run}`).toEqual([...expected].sort());
     }
+  }, 240_000);
+
+  it('a reader that closes the pipe early (`| head`) ends the run quietly, not with an EPIPE stack', async () => {
+    const datasets = join(dir, 'datasets-head.json');
+    writeFileSync(datasets, JSON.stringify({ single: { files: { [ROOT_FILE()]: 'Events' } } }));
+    const child = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'run-analysis.mjs'),
+        datasets,
+        fixture('prints-per-chunk.ts'),
+        '--executor',
+        'threads',
+        '--workers',
+        '2',
+        '--chunksize',
+        '100',
+        '--out',
+        join(dir, 'out-head'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Like `head -1`: read up to the first printed line, then close the pipe while 99 more chunks print.
+    let seen = '';
+    child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('CHUNK ')) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(seen).toContain('CHUNK ');
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
+    expect(code, stderr).toBe(0);
   }, 240_000);
 });
