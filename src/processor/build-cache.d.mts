@@ -23,6 +23,8 @@ export interface Build {
   readonly hash: string;
   readonly file: string;
   readonly inputs: Readonly<Record<string, string>>;
+  /** Source map of a fresh `processor` build (absent on a cache hit: it is beside the file on disk). */
+  readonly map?: string;
 }
 
 /** Build `entry` now (esbuild), without the cache. */

@@ -392,7 +392,8 @@ export async function cachedBuild(entry, kind, dir = bundleDir) {
   } catch {
     // not writable: the caller still has the code
   }
-  return { code, hash, file, inputs, cached: false };
+  // The map too: a caller that could not store it (read-only cache) keeps it in memory for error stacks.
+  return { code, hash, file, inputs, cached: false, ...(map ? { map } : {}) };
 }
 
 /** Unused cache entries younger than this stay: a concurrent run may have looked one up a moment ago. */

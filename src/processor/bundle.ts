@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { type BundleKind, bundleDir, cachedBuild, ristrettoRoot } from './build-cache.mjs';
 import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
+import { rememberSourceMap } from './stack.ts';
 import type { Processor } from './types.ts';
 
 export { type BundleKind, bundleDir, projectRoot, ristrettoRoot } from './build-cache.mjs';
@@ -78,7 +79,8 @@ export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
 
 async function buildBundle(path: string, abs: string): Promise<ProcessorBundle> {
   try {
-    const { code, hash } = await cachedBuild(abs, 'processor');
+    const { code, hash, map } = await cachedBuild(abs, 'processor');
+    if (map) rememberSourceMap(hash, map);
     return { code, hash, source: abs };
   } catch (e) {
     const errs = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;

@@ -21,13 +21,24 @@ import { bundleDir, ristrettoRoot } from './build-cache.mjs';
 const FRAME = /(?:file:\/\/)?[^\s()]*\/([0-9a-f]{64})\.mjs:(\d+):(\d+)/g;
 
 const maps = new Map<string, SourceMap | null>();
+/**
+ * Maps of bundles built by this process, by hash: with a read-only node_modules the cache keeps no map
+ * on disk (the bundle is imported from a private temp folder), and the frames still map.
+ */
+const builtMaps = new Map<string, string>();
+
+/** Keep the source map of a bundle this process built (the text esbuild gave, `sources` absolute). */
+export function rememberSourceMap(hash: string, map: string): void {
+  builtMaps.set(hash, map);
+}
 
 function mapOf(hash: string, dir: string): SourceMap | null {
   const key = `${dir}\u0000${hash}`;
   let m = maps.get(key);
   if (m === undefined) {
     try {
-      m = new SourceMap(JSON.parse(readFileSync(join(dir, `${hash}.mjs.map`), 'utf8')));
+      const text = builtMaps.get(hash) ?? readFileSync(join(dir, `${hash}.mjs.map`), 'utf8');
+      m = new SourceMap(JSON.parse(text));
     } catch {
       m = null; // no map (a runtime bundle, a pruned or foreign one): the frame stays as it is
     }

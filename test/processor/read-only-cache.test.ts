@@ -31,6 +31,15 @@ export default defineProcessor({
 });
 `;
   await writeFile(join(dir, 'proc.ts'), processor, { mode: 0o644 });
+  // Also new: throws on its line 5 (the `throw`), which the error must name through the in-memory map.
+  const throwing = `// ${process.pid} ${Date.now()} ${Math.random()}
+import { defineProcessor } from ${JSON.stringify(join(repoRoot, 'src', 'processor', 'types.ts'))};
+export default defineProcessor({
+  accumulator: () => ({}),
+  process() { throw new Error('broken on purpose'); },
+});
+`;
+  await writeFile(join(dir, 'throws.ts'), throwing, { mode: 0o644 });
   await writeFile(join(dir, 'ds.json'), JSON.stringify({ mu: { files: { [PARQUET_FILE()]: 'Events' } } }), {
     mode: 0o644,
   });
@@ -80,6 +89,38 @@ suite('a read-only node_modules', () => {
         nmuons: number;
       };
       expect(got).toEqual({ nevents: d.met.length, nmuons: d.muonCounts.reduce((a, b) => a + b, 0) });
+    },
+    320_000,
+  );
+
+  it.each(['iterative', 'threads'])(
+    'an error in process() still names the processor file and line (--executor %s)',
+    (ex) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, 'bin', 'run-analysis.mjs'),
+          '-q',
+          '-o',
+          join(dir, `out-throws-${ex}`),
+          '--executor',
+          ex,
+          ...(ex === 'threads' ? ['--workers', '2'] : []),
+          join(dir, 'ds.json'),
+          join(dir, 'throws.ts'),
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 300_000,
+          uid: NOBODY,
+          gid: NOBODY,
+          cwd: dir,
+          env: { ...process.env, HOME: dir, NODE_OPTIONS: '' },
+        },
+      );
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('broken on purpose');
+      expect(r.stderr).toMatch(/\n {2}at throws\.ts:5:\d+ \(in your code\)\n/);
     },
     320_000,
   );
