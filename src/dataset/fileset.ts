@@ -81,8 +81,8 @@ export async function resolveFileset(
 ): Promise<Dataset[]> {
   const source = opts.source ?? '<fileset>';
   const defaultTree: string | undefined = opts.treeName || undefined;
-  const bad = (key: string, what: string): never => {
-    throw new DatasetError(`${source}: ${key ? `"${key}" ` : ''}${what}`, { file: source, key }, SHAPES);
+  const bad = (key: string, what: string, hint: string = SHAPES): never => {
+    throw new DatasetError(`${source}: ${key ? `"${key}" ` : ''}${what}`, { file: source, key }, hint);
   };
   if (!isPlainObject(value))
     bad('', `top level must be an object mapping dataset names to files, got ${describe(value)}`);
@@ -170,7 +170,7 @@ async function expand(
   p: string,
   baseDir: string,
   key: string,
-  bad: (k: string, w: string) => never,
+  bad: (k: string, w: string, hint?: string) => never,
 ): Promise<string[]> {
   if (isUrl(p)) return [p];
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p))
@@ -178,11 +178,16 @@ async function expand(
   const abs = isAbsolute(p) ? p : resolve(baseDir, p);
   if (!hasGlob(p)) return [abs];
   const matches = await glob(abs);
-  if (matches.length === 0) bad(key, `pattern ${p} matched no files (relative to ${baseDir})`);
+  if (matches.length === 0)
+    bad(
+      key,
+      `pattern ${p} matched no files (relative to ${baseDir})`,
+      'check the pattern and that the files exist (relative patterns start at the dataset JSON’s folder)',
+    );
   return matches;
 }
 
-function checkPath(f: unknown, key: string, bad: (k: string, w: string) => never): string {
+function checkPath(f: unknown, key: string, bad: (k: string, w: string, hint?: string) => never): string {
   if (typeof f !== 'string' || !f) return bad(key, `must be a file path or URL (non-empty string), got ${describe(f)}`);
   return f;
 }

@@ -44,7 +44,9 @@ async function identityText(p: string): Promise<string> {
     throw new SourceError(
       code === 'ENOENT' ? `file not found: ${p}` : `cannot stat ${p}: ${(e as Error).message}`,
       { file: p, code },
-      code === 'ENOENT' ? 'check the path (relative paths in a dataset JSON are relative to the JSON file)' : undefined,
+      code === 'ENOENT'
+        ? 'check the path (in a dataset JSON, relative paths start at the JSON file’s folder)'
+        : undefined,
       { cause: e },
     );
   }

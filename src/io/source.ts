@@ -56,7 +56,7 @@ export class FileSource implements ByteSource {
         code === 'ENOENT' ? `file not found: ${path}` : `cannot open ${path}: ${(e as Error).message}`,
         { file: path, code },
         code === 'ENOENT'
-          ? 'check the path (relative paths in a dataset JSON are relative to the JSON file)'
+          ? 'check the path (in a dataset JSON, relative paths start at the JSON file’s folder)'
           : undefined,
         { cause: e },
       );
