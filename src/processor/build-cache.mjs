@@ -44,7 +44,7 @@ export const projectRoot = (() => {
 export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
 
 /** Bump when the build options below change what a build produces (old cache entries are then ignored). */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /**
  * npm packages that declare `"sideEffects": false` and are expensive to load: esbuild is told so, and drops
@@ -213,6 +213,9 @@ export async function buildFresh(entry, kind) {
     // External: the code (and its hash) stays the same whether or not a map is wanted, and workers never load it.
     sourcemap: kind === 'processor' ? 'external' : false,
     sourcesContent: false,
+    // Classes keep their names when the bundle renames them to avoid clashes (`Hist`, not `_Hist`, in
+    // console.dir, constructor.name and error messages).
+    keepNames: true,
     logLevel: 'silent',
     metafile: true,
   });

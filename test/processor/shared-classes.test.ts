@@ -27,6 +27,7 @@ const EXPECTED = {
   weight: true,
   weightStatistics: true,
   selection: true,
+  named: true,
   regularIsNotHist: false,
   plainObjectIsNotHist: false,
 };
