@@ -35,7 +35,10 @@ writeFileSync(dataset, JSON.stringify({ adl: [join(shared, 'Run2012B_SingleMu-re
 const COMMANDS: Array<[string, (root: string) => string[]]> = [
   ['ristretto --version', (r) => [join(r, 'bin', 'ristretto.mjs'), '--version']],
   ['ristretto --help', (r) => [join(r, 'bin', 'ristretto.mjs'), '--help']],
-  ['ristretto ls (Parquet)', (r) => [join(r, 'bin', 'ristretto.mjs'), 'ls', join(shared, 'Run2012B_SingleMu-1000.parquet')]],
+  [
+    'ristretto ls (Parquet)',
+    (r) => [join(r, 'bin', 'ristretto.mjs'), 'ls', join(shared, 'Run2012B_SingleMu-1000.parquet')],
+  ],
   ['run-analysis --version', (r) => [join(r, 'bin', 'run-analysis.mjs'), '--version']],
   [
     'run-analysis Q1, 1k events',
@@ -75,7 +78,9 @@ for (let rep = 0; rep <= reps; rep++) {
       if (r.status !== 0) throw new Error(`${who}: ${cmd} failed (exit ${r.status}):\n${r.stderr}`);
       const [wall, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
       if (rep > 0) samples.push({ who, cmd, rep, wall, cpu: user + sys, load });
-      console.error(`${who.padEnd(8)} ${cmd.padEnd(28)} rep ${rep}: wall ${wall.toFixed(2)} s, CPU ${(user + sys).toFixed(2)} s, load ${load.toFixed(1)}`);
+      console.error(
+        `${who.padEnd(8)} ${cmd.padEnd(28)} rep ${rep}: wall ${wall.toFixed(2)} s, CPU ${(user + sys).toFixed(2)} s, load ${load.toFixed(1)}`,
+      );
     }
   }
 }
@@ -89,7 +94,12 @@ for (const [cmd] of COMMANDS) {
   for (const who of ['baseline', 'this']) {
     const s = samples.filter((x) => x.cmd === cmd && x.who === who);
     const f = (xs: number[]) => xs.map((x) => x.toFixed(2));
-    const [cb, cm, wb, wm] = f([min(s.map((x) => x.cpu)), median(s.map((x) => x.cpu)), min(s.map((x) => x.wall)), median(s.map((x) => x.wall))]);
+    const [cb, cm, wb, wm] = f([
+      min(s.map((x) => x.cpu)),
+      median(s.map((x) => x.cpu)),
+      min(s.map((x) => x.wall)),
+      median(s.map((x) => x.wall)),
+    ]);
     console.log(`| ${cmd} | ${who} | ${cb} | ${cm} | ${wb} | ${wm} | ${median(s.map((x) => x.load)).toFixed(1)} |`);
   }
 }

@@ -27,7 +27,11 @@ export function brandClass(cls: abstract new (...args: any[]) => unknown, name: 
   Object.defineProperty(cls, Symbol.hasInstance, {
     value(this: unknown, x: unknown): boolean {
       if (this !== cls) return plainInstanceOf.call(this, x); // an unbranded subclass, asked through inheritance
-      return (typeof x === 'object' || typeof x === 'function') && x !== null && (x as Record<symbol, unknown>)[brand] === true;
+      return (
+        (typeof x === 'object' || typeof x === 'function') &&
+        x !== null &&
+        (x as Record<symbol, unknown>)[brand] === true
+      );
     },
   });
 }

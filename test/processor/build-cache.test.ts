@@ -93,19 +93,22 @@ describe('build cache', () => {
 });
 
 describe('command launchers', () => {
-  it.each(['run-analysis.mjs', 'ristretto.mjs'])('%s runs from the cached build, and through tsx with RISTRETTO_TSX=1, with the same output', (bin) => {
-    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-    for (const tsx of ['0', '1']) {
-      const r = spawnSync(process.execPath, [join(repoRoot, 'bin', bin), '--version'], {
-        encoding: 'utf8',
-        env: { ...process.env, RISTRETTO_TSX: tsx, NODE_OPTIONS: '' },
-        timeout: 120_000,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.stdout.trim()).toBe(version);
-      expect(r.status).toBe(0);
-    }
-  });
+  it.each(['run-analysis.mjs', 'ristretto.mjs'])(
+    '%s runs from the cached build, and through tsx with RISTRETTO_TSX=1, with the same output',
+    (bin) => {
+      const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      for (const tsx of ['0', '1']) {
+        const r = spawnSync(process.execPath, [join(repoRoot, 'bin', bin), '--version'], {
+          encoding: 'utf8',
+          env: { ...process.env, RISTRETTO_TSX: tsx, NODE_OPTIONS: '' },
+          timeout: 120_000,
+        });
+        expect(r.stderr).toBe('');
+        expect(r.stdout.trim()).toBe(version);
+        expect(r.status).toBe(0);
+      }
+    },
+  );
 });
 
 /** Bare package names a command build loads at start: its main.mjs and the chunks it imports statically. */
@@ -257,9 +260,13 @@ describe('pruning the cache', () => {
     age(stale, 2 * HOUR);
     const runOne = (args: string[]) =>
       new Promise<{ code: number | null; err: string }>((res) => {
-        const p = spawn(process.execPath, [join(repoRoot, 'test', 'fixtures', 'build-cache-churn.mjs'), cacheDir, ...args], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        const p = spawn(
+          process.execPath,
+          [join(repoRoot, 'test', 'fixtures', 'build-cache-churn.mjs'), cacheDir, ...args],
+          {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
         let err = '';
         p.stderr.on('data', (d) => (err += d));
         p.on('exit', (code) => res({ code, err }));

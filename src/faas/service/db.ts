@@ -390,9 +390,9 @@ export class Store {
     // kept; a re-attaching agent reclaims the tasks it still holds).
     this.inFlightAtOpen = new Set(
       (
-        this.db
-          .prepare("SELECT DISTINCT endpoint_id FROM tasks WHERE state IN ('dispatched', 'running')")
-          .all() as { endpoint_id: string }[]
+        this.db.prepare("SELECT DISTINCT endpoint_id FROM tasks WHERE state IN ('dispatched', 'running')").all() as {
+          endpoint_id: string;
+        }[]
       ).map((r) => r.endpoint_id),
     );
     this.db.transaction(() => {
