@@ -27,7 +27,17 @@ function readJson(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new WorkspaceError(`cannot read ${path}: ${(e as Error).message}`, '', path);
+    // The source prefix already names the file: say what went wrong and what to do, not the path again.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder' : (e as Error).message;
+    throw new WorkspaceError(
+      why,
+      '',
+      path,
+      code === 'EISDIR'
+        ? 'pass the workspace JSON file (a folder of patch files goes to --patchset)'
+        : 'check the path to the workspace or patch JSON file',
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -77,6 +77,15 @@ describe('ristretto fit', () => {
     expect(err).toMatch(/^ristretto fit: .*at \/channels\/\d+\/samples\/\d+\/data: /);
   });
 
+  it('a misspelled workspace path is one line naming the file once, with what to do', async () => {
+    const missing = join(dir, 'RegionA', 'BkgOnly.jsn');
+    const { err, code } = await run(['fit', 'cls', missing]);
+    expect(code).toBe(1);
+    expect(err.trim().split('\n')[0]).toBe(
+      `ristretto fit: ${missing}: file not found — check the path to the workspace or patch JSON file`,
+    );
+  });
+
   it('cls names the patch file and the failing operation in it when a patch does not apply', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
     try {
