@@ -313,7 +313,9 @@ function stackOf(e: unknown): string {
   for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
     parts.push(depth === 0 ? String(cur.stack) : `caused by: ${String(cur.stack)}`);
     const remote = (cur as { context?: { remoteStack?: unknown } }).context?.remoteStack;
-    if (typeof remote === 'string') parts.push(`in the worker: ${remote}`);
+    // In process (iterative) the "remote" stack is the cause's own, printed next: only once.
+    const sameAsCause = cur.cause instanceof Error && cur.cause.stack === remote;
+    if (typeof remote === 'string' && !sameAsCause) parts.push(`in the worker: ${remote}`);
     cur = cur.cause;
   }
   return mapStack(parts.join('\n'));

@@ -53,6 +53,8 @@ describe('errors in a processor name its source line', () => {
     const r = run('--debug', dataset, fixture('throws-at-line.ts'));
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain(`at checkEvents (${fixture('throws-at-line.ts')}:${thrown}:`);
+    // In process the error's stack is printed once (not again as "in the worker").
+    expect(r.stderr.split(`at checkEvents (${fixture('throws-at-line.ts')}:${thrown}:`).length - 1).toBe(1);
     expect(r.stderr).toContain(`(${fixture('throws-at-line.ts')}:${called}:`);
     // No frame of the processor's bundle is left unmapped (frames of Ristretto's own command build may remain).
     const hashes = [...r.stderr.matchAll(/\/([0-9a-f]{64})\.mjs:\d+:\d+/g)].map((m) => m[1]);
