@@ -1,5 +1,6 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
+import { exitQuietlyOnClosedPipe } from './closed-pipe.ts';
 import { packageVersion } from './version.ts';
 
 type Registrar = (program: Command) => void;
@@ -42,11 +43,7 @@ function wanted(argv: readonly string[]): ReadonlyArray<readonly [string, () => 
 const program = new Command('ristretto')
   .description('Ristretto: columnar HEP analysis and federated execution')
   .version(packageVersion(), '-V, --version', 'print the Ristretto version');
-// `ristretto fit scan --json | head`: a reader that closes the pipe ends the command quietly, for every subcommand.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+exitQuietlyOnClosedPipe(); // for every subcommand
 try {
   const registrars = await Promise.all(wanted(process.argv.slice(2)).map(([, load]) => load()));
   for (const register of registrars) register(program);
