@@ -222,9 +222,7 @@ export class ThreadsExecutor extends BaseExecutor {
       if (m.type === 'done') task.resolve(m.result);
       else task.reject(fromChunkFailure(task.item, m.failure));
       this.pump();
-      // After this turn's microtasks: a failed item's retry (submitted from the rejection above) is queued
-      // by then and finds this worker still there instead of starting a new one.
-      if (this.draining) setImmediate(() => this.retireIdle());
+      this.retireSoon();
     });
     worker.on('error', (e) => this.lost(slot, `uncaught ${e.name}: ${e.message}`));
     worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));
@@ -246,7 +244,15 @@ export class ThreadsExecutor extends BaseExecutor {
     this.queue.unshift(...waiting);
     if (running) running.reject(new WorkerLostError(running.item, detail));
     this.pump();
-    this.retireIdle();
+    this.retireSoon();
+  }
+
+  /**
+   * Let idle workers go after this turn's microtasks: a failed or lost item's retry (submitted from the
+   * rejection) is queued by then and finds a warm worker instead of starting a cold one.
+   */
+  private retireSoon(): void {
+    if (this.draining) setImmediate(() => this.retireIdle());
   }
 
   protected override onCancel(): void {
