@@ -91,6 +91,8 @@ class ThreadLostError extends Error {
  */
 class FitThread {
   private worker: Worker | undefined;
+  /** Set by close: no thread is started again and a test waiting for its reply fails at once. */
+  private closed = false;
   private staged = false;
   private nextId = 0;
   private pending: { id: number; resolve: (r: FitTaskReply) => void; reject: (e: Error) => void } | undefined;
@@ -103,6 +105,7 @@ class FitThread {
   /** Test one patch; rejects with ThreadLostError when the thread dies meanwhile. */
   async test(bkg: WorkspaceSpec, wsHash: string, patch: NamedPatch, options: ScanOptions): Promise<FitTaskReply> {
     for (;;) {
+      if (this.closed) throw new Error(`fit thread ${this.index} is closed`);
       const worker = (this.worker ??= this.spawn());
       const args: FitTestArgs = { v: FIT_TASK_VERSION, op: 'test', wsHash, patch, options };
       // The workspace travels once per thread, with its first patch.
@@ -123,8 +126,12 @@ class FitThread {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(new Error(`fit thread ${this.index} was closed while testing a patch`));
     await w?.terminate();
   }
 
