@@ -23,7 +23,7 @@ export interface Build {
   readonly hash: string;
   readonly file: string;
   readonly inputs: Readonly<Record<string, string>>;
-  /** Source map of a fresh `processor` build (absent on a cache hit: it is beside the file on disk). */
+  /** Source map of a fresh `processor` build that could not be stored beside the file (read-only cache). */
   readonly map?: string;
 }
 

@@ -369,6 +369,7 @@ export async function cachedBuild(entry, kind, dir = bundleDir) {
   const fileHashes = files ? Object.fromEntries(Object.entries(files).map(([n, t]) => [n, sha256(t)])) : undefined;
   const hash = fileHashes ? splitHash(fileHashes) : sha256(code);
   const file = files ? join(dir, hash, 'main.mjs') : join(dir, `${hash}.mjs`);
+  let stored = false;
   try {
     if (files && fileHashes) writeSplit(dir, hash, files, fileHashes);
     else {
@@ -391,12 +392,13 @@ export async function cachedBuild(entry, kind, dir = bundleDir) {
         ...(fileHashes ? { files: fileHashes } : {}),
       }),
     );
+    stored = true;
     maybePrune(dir);
   } catch {
     // not writable: the caller still has the code
   }
-  // The map too: a caller that could not store it (read-only cache) keeps it in memory for error stacks.
-  return { code, hash, file, inputs, cached: false, ...(map ? { map } : {}) };
+  // A map that could not be stored (read-only cache) goes to the caller, to keep in memory for error stacks.
+  return { code, hash, file, inputs, cached: false, ...(map && !stored ? { map } : {}) };
 }
 
 /** Unused cache entries younger than this stay: a concurrent run may have looked one up a moment ago. */
