@@ -479,9 +479,11 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);
     if (post !== undefined) acc = post as A;
     if (ckptFile) await removeCheckpoint(ckptFile);
-  } finally {
-    await closing;
+  } catch (e) {
+    await closing?.catch(() => undefined); // the postprocess error is the one to report
+    throw e;
   }
+  await closing;
 
   const wallSeconds = (performance.now() - t0) / 1000;
   const final = snapshotMetrics();
