@@ -281,7 +281,8 @@ export class BlockScaler {
   }
 
   private backOff(): number {
-    const wait = this.backoff.next();
+    // Full jitter may draw ~0: keep a floor so a failing sbatch is not retried on the very next tick.
+    const wait = Math.max(1000, this.backoff.next());
     this.backoffUntil = Date.now() + wait;
     return wait;
   }
