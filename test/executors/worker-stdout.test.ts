@@ -16,6 +16,23 @@ useTempDir((d) => {
   dir = d;
 });
 
+/** Arguments of `node` for run-analysis of the printing processor on 2 worker threads. */
+function printingRun(datasets: string, chunksize: number, out: string): string[] {
+  return [
+    join(repoRoot, 'bin', 'run-analysis.mjs'),
+    datasets,
+    fixture('prints-per-chunk.ts'),
+    '--executor',
+    'threads',
+    '--workers',
+    '2',
+    '--chunksize',
+    String(chunksize),
+    '--out',
+    out,
+  ];
+}
+
 describe('console output of pool workers', () => {
   it('every chunk’s line is printed once, run after run (threads, 2 workers)', async () => {
     const datasets = join(dir, 'datasets.json');
@@ -23,19 +40,7 @@ describe('console output of pool workers', () => {
     // 10,000 events in chunks of 500: 20 lines, written while other chunks finish and workers are let go.
     const expected = Array.from({ length: 20 }, (_, i) => `CHUNK single ${i * 500}-${(i + 1) * 500}`);
     for (let run = 0; run < 3; run++) {
-      const r = await runNode([
-        join(repoRoot, 'bin', 'run-analysis.mjs'),
-        datasets,
-        fixture('prints-per-chunk.ts'),
-        '--executor',
-        'threads',
-        '--workers',
-        '2',
-        '--chunksize',
-        '500',
-        '--out',
-        join(dir, `out-${run}`),
-      ]);
+      const r = await runNode(printingRun(datasets, 500, join(dir, `out-${run}`)));
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.split('\n').filter((l) => l.startsWith('CHUNK '));
       expect(lines.sort(), `run ${run}`).toEqual([...expected].sort());
@@ -45,23 +50,9 @@ describe('console output of pool workers', () => {
   it('a reader that closes the pipe early (`| head`) ends the run quietly, not with an EPIPE stack', async () => {
     const datasets = join(dir, 'datasets-head.json');
     writeFileSync(datasets, JSON.stringify({ single: { files: { [ROOT_FILE()]: 'Events' } } }));
-    const child = spawn(
-      process.execPath,
-      [
-        join(repoRoot, 'bin', 'run-analysis.mjs'),
-        datasets,
-        fixture('prints-per-chunk.ts'),
-        '--executor',
-        'threads',
-        '--workers',
-        '2',
-        '--chunksize',
-        '100',
-        '--out',
-        join(dir, 'out-head'),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, printingRun(datasets, 100, join(dir, 'out-head')), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Like `head -1`: read up to the first printed line, then close the pipe while 99 more chunks print.

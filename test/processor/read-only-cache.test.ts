@@ -48,33 +48,38 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** `run-analysis` of `processor` (a file in `dir`) over ds.json as the unprivileged user. */
+function runAsNobody(ex: string, out: string, processor: string) {
+  return spawnSync(
+    process.execPath,
+    [
+      join(repoRoot, 'bin', 'run-analysis.mjs'),
+      '-q',
+      '-o',
+      out,
+      '--executor',
+      ex,
+      ...(ex === 'threads' ? ['--workers', '2'] : []),
+      join(dir, 'ds.json'),
+      join(dir, processor),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: dir,
+      env: { ...process.env, HOME: dir, NODE_OPTIONS: '' },
+    },
+  );
+}
+
 suite('a read-only node_modules', () => {
   it.each(['iterative', 'threads'])(
     'run-analysis --executor %s runs a new processor as an unprivileged user',
     async (ex) => {
       const out = join(dir, `out-${ex}`);
-      const r = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'run-analysis.mjs'),
-          '-q',
-          '-o',
-          out,
-          '--executor',
-          ex,
-          ...(ex === 'threads' ? ['--workers', '2'] : []),
-          join(dir, 'ds.json'),
-          join(dir, 'proc.ts'),
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 300_000,
-          uid: NOBODY,
-          gid: NOBODY,
-          cwd: dir,
-          env: { ...process.env, HOME: dir, NODE_OPTIONS: '' },
-        },
-      );
+      const r = runAsNobody(ex, out, 'proc.ts');
       // the premise: this user cannot write the bundle cache
       const probe = spawnSync('sh', ['-c', `mkdir -p "${bundleDir}" && touch "${bundleDir}/.w-${process.pid}"`], {
         uid: NOBODY,
@@ -96,28 +101,7 @@ suite('a read-only node_modules', () => {
   it.each(['iterative', 'threads'])(
     'an error in process() still names the processor file and line (--executor %s)',
     (ex) => {
-      const r = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'run-analysis.mjs'),
-          '-q',
-          '-o',
-          join(dir, `out-throws-${ex}`),
-          '--executor',
-          ex,
-          ...(ex === 'threads' ? ['--workers', '2'] : []),
-          join(dir, 'ds.json'),
-          join(dir, 'throws.ts'),
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 300_000,
-          uid: NOBODY,
-          gid: NOBODY,
-          cwd: dir,
-          env: { ...process.env, HOME: dir, NODE_OPTIONS: '' },
-        },
-      );
+      const r = runAsNobody(ex, join(dir, `out-throws-${ex}`), 'throws.ts');
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('broken on purpose');
       expect(r.stderr).toMatch(/\n {2}at throws\.ts:5:\d+ \(in your code\)\n/);
