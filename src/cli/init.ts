@@ -13,6 +13,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { RistrettoError } from '../errors/index.ts';
+import { jsonSyntaxMessage } from '../errors/json-location.ts';
 import { generateSample } from '../../samples/generate.ts';
 
 /** A project folder that cannot be initialised as asked. */
@@ -143,11 +144,12 @@ async function writePackageJson(dir: string, opts: InitOptions, result: InitResu
   const path = join(dir, 'package.json');
   let pkg: Record<string, unknown> = {};
   if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
     try {
-      pkg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      pkg = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
       throw new InitError(
-        `${path} is not valid JSON: ${(e as Error).message}`,
+        `${path} is not valid JSON: ${jsonSyntaxMessage(text, e)}`,
         { file: path },
         'fix or remove package.json, then run ristretto init again',
       );

@@ -11,6 +11,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
+import { jsonSyntaxMessage } from '../errors/json-location.ts';
 import { isUrl } from '../io/source.ts';
 import { glob, hasGlob } from './glob.ts';
 
@@ -61,7 +62,7 @@ export async function loadFileset(jsonPath: string, opts: FilesetOptions = {}): 
     value = JSON.parse(text);
   } catch (e) {
     throw new DatasetError(
-      `dataset file ${jsonPath} is not valid JSON: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`,
+      `dataset file ${jsonPath} is not valid JSON: ${jsonSyntaxMessage(text, e)}`,
       { file: jsonPath },
       SHAPES,
       { cause: e },

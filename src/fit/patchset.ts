@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { jsonSyntaxMessage } from '../errors/json-location.ts';
 import { PatchError, WorkspaceError } from './errors.ts';
 import { applyPatch } from './jsonpatch.ts';
 import { validateAgainstSchema } from './schema.ts';
@@ -42,7 +43,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new WorkspaceError(`not JSON: ${(e as Error).message}`, '', path);
+    throw new WorkspaceError(`not JSON: ${jsonSyntaxMessage(text, e)}`, '', path);
   }
 }
 

@@ -136,7 +136,10 @@ describe('dataset JSON', () => {
 
   it('names the bad key and the expected shape', async () => {
     let e = await errorOf('{"a": [');
-    expect(e.message).toMatch(/not valid JSON/);
+    expect(e.message).toMatch(/not valid JSON: line 1, column 8: Unexpected end of input/);
+    // A hand-edited file with a trailing comma: the line and column of the offending brace.
+    e = await errorOf('{\n  "zmm": ["a.root"],\n}\n');
+    expect(e.message).toMatch(/not valid JSON: line 3, column 1: Expected double-quoted property name/);
     e = await errorOf(['x']);
     expect(e.message).toMatch(/top level must be an object/);
     e = await errorOf({ zmm: 'file.root' });
