@@ -207,12 +207,35 @@ async function importBundle(
   try {
     mod = await (importer ? importer(pathToFileURL(file).href) : import(pathToFileURL(file).href));
   } catch (e) {
-    throw new ProcessorLoadError(
+    throw loadError(e, source, bundle.hash, dir);
+  }
+  return asProcessor(mod, source);
+}
+
+/**
+ * Node names the cached bundle as the importer of a package it cannot find, a path the user never wrote;
+ * say instead which package the processor imports and in which project it must be installed (bundles
+ * resolve packages from the project that holds this Ristretto, on an endpoint from the endpoint's).
+ */
+function loadError(e: unknown, source: string, hash: string, dir: string): ProcessorLoadError {
+  const missing =
+    (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+      ? /Cannot find package '([^']+)'/.exec((e as Error).message)?.[1]
+      : undefined;
+  if (missing === undefined) {
+    return new ProcessorLoadError(
       `cannot load processor ${source}: ${(e as Error).message}`,
-      { file: source, hash: bundle.hash },
+      { file: source, hash },
       'fix the error in the processor module, or install the packages it imports',
       { cause: e },
     );
   }
-  return asProcessor(mod, source);
+  const at = dir.lastIndexOf(`${sep}node_modules${sep}`);
+  const project = at >= 0 ? dir.slice(0, at) : dir;
+  return new ProcessorLoadError(
+    `cannot load processor ${source}: it imports the package '${missing}', which is not installed in ${project}`,
+    { file: source, hash, package: missing, project },
+    `run \`npm install ${missing}\` in ${project} (for a FaaS endpoint: in the endpoint's project)`,
+    { cause: e },
+  );
 }

@@ -61,6 +61,30 @@ describe('processor API', () => {
     await expect(bundleProcessor(fixture('nope.ts'))).rejects.toThrow(/processor file not found/);
   });
 
+  it('names a package the processor imports but nobody installed, and where to install it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ristretto-missing-pkg-'));
+    try {
+      const entry = join(dir, 'proc.ts');
+      writeFileSync(
+        entry,
+        "import pad from 'left-pad-not-installed';\nexport default { accumulator: () => ({ s: '' }), process: () => ({ s: pad('x', 3) }) };\n",
+      );
+      const b = await bundleProcessor(entry);
+      const e = await loadBundle(b).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(ProcessorLoadError);
+      const message = (e as Error).message;
+      expect(message).toContain(`cannot load processor ${entry}: it imports the package 'left-pad-not-installed'`);
+      expect(message).toContain('run `npm install left-pad-not-installed` in ');
+      // Not the cached bundle Node names as the importer: a path the user never wrote.
+      expect(message).not.toMatch(/\.cache|\.mjs/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reuses a bundle while its files are unchanged, and rebuilds when a file it imports changes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ristretto-bundle-'));
     try {
