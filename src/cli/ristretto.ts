@@ -1,5 +1,6 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
+import { RistrettoError } from '../errors/index.ts';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.ts';
 import { packageVersion } from './version.ts';
 
@@ -42,18 +43,24 @@ function wanted(argv: readonly string[]): ReadonlyArray<readonly [string, () => 
 
 const program = new Command('ristretto')
   .description('Ristretto: columnar HEP analysis and federated execution')
-  .version(packageVersion(), '-V, --version', 'print the Ristretto version');
+  .version(packageVersion(), '-V, --version', 'print the Ristretto version')
+  .option('--debug', 'print stack traces on errors, before or after the subcommand (also RISTRETTO_DEBUG=1)');
 exitQuietlyOnClosedPipe(); // for every subcommand
+// --debug is taken out of argv wherever it stands, as run-analysis accepts it: commander would hand a
+// program option written after the subcommand to the subcommand, which does not know it.
+const argv = process.argv.filter((a, i) => i < 2 || a !== '--debug');
+const debug =
+  argv.length < process.argv.length || Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
 try {
-  const registrars = await Promise.all(wanted(process.argv.slice(2)).map(([, load]) => load()));
+  const registrars = await Promise.all(wanted(argv.slice(2)).map(([, load]) => load()));
   for (const register of registrars) register(program);
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (e) {
   // Users get the message (which names the file/endpoint and what to do); stacks only on request.
-  const debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
   process.stderr.write(
     `ristretto: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`,
   );
-  if (!debug) process.stderr.write('(set RISTRETTO_DEBUG=1 for a stack trace)\n');
+  // A known error already says what to do; the stack-trace hint is for unexpected ones only.
+  if (!debug && !(e instanceof RistrettoError)) process.stderr.write('(rerun with --debug for the stack trace)\n');
   process.exitCode = 1;
 }
