@@ -75,3 +75,27 @@ export class EntryRangeError extends RistrettoError {
     return this === EntryRangeError ? inFamily(this, x) : plainInstanceOf.call(this, x);
   }
 }
+
+/**
+ * Something Ristretto's own code assumed cannot happen, happened: a bug, not bad input. Thrown through
+ * {@link internalError} so every such message asks for a report the same way; errors a user can cause
+ * have their own classes (with what to do) instead.
+ */
+export class InternalError extends RistrettoError {}
+
+/**
+ * An {@link InternalError} for a broken invariant: `internal error: <what> — this is a bug in Ristretto;
+ * please report it …`.
+ *
+ * @example
+ * ```ts
+ * if (!layout) throw internalError(`no layout for class ${cls}`, { cls });
+ * ```
+ */
+export function internalError(what: string, context: Record<string, unknown> = {}): InternalError {
+  return new InternalError(
+    `internal error: ${what}`,
+    context,
+    'this is a bug in Ristretto; please report it with the command you ran and this message',
+  );
+}

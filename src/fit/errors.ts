@@ -40,6 +40,8 @@ export class PatchError extends RistrettoError {
   readonly file: string | undefined;
   /** JSON pointer of the failing operation inside {@link file}, e.g. `/0` or `/patches/3/patch/0`. */
   readonly filePointer: string | undefined;
+  /** Why the operation failed, without the patch and place: `index 9 is out of range (array has 3 items)`. */
+  readonly reason: string;
   constructor(message: string, path: string, opIndex: number, origin: string | PatchOrigin = {}) {
     const o = typeof origin === 'string' ? { name: origin } : origin;
     const filePointer = o.file !== undefined && opIndex >= 0 ? `${o.pointer ?? ''}/${opIndex}` : undefined;
@@ -54,6 +56,7 @@ export class PatchError extends RistrettoError {
     this.opIndex = opIndex;
     this.file = o.file;
     this.filePointer = filePointer;
+    this.reason = message;
   }
 }
 
@@ -70,3 +73,6 @@ export class ScanError extends RistrettoError {
     super(message, context, hint);
   }
 }
+
+/** An option of a fit or scan that is not valid: an unknown optimizer, a thread count below 1... */
+export class FitOptionsError extends RistrettoError {}

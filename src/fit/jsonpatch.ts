@@ -5,15 +5,22 @@
  * {@link PatchError} naming the operation's index and path. The input document is never modified.
  */
 import { PatchError, type PatchOrigin } from './errors.ts';
+
+/** A step of an operation failed; `applyPatch` re-throws it naming the patch, operation and path. */
+const fail = (reason: string): PatchError => new PatchError(reason, '', -1);
 import type { JsonPatchOp } from './spec.ts';
 
 type Json = unknown;
 type Container = Record<string, Json> | Json[];
 
-/** Splits a JSON pointer into unescaped reference tokens (`~1` → `/`, `~0` → `~`). */
+/**
+ * Splits a JSON pointer into unescaped reference tokens (`~1` → `/`, `~0` → `~`).
+ *
+ * @throws PatchError when `pointer` is neither empty nor starts with `/`.
+ */
 export function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new Error(`JSON pointer must start with "/": ${JSON.stringify(pointer)}`);
+  if (!pointer.startsWith('/')) throw fail(`JSON pointer must start with "/": ${JSON.stringify(pointer)}`);
   return pointer
     .slice(1)
     .split('/')
@@ -26,10 +33,10 @@ function isContainer(v: Json): v is Container {
 
 function arrayIndex(arr: Json[], token: string, forInsert: boolean): number {
   if (forInsert && token === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new Error(`"${token}" is not an array index`);
+  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw fail(`"${token}" is not an array index`);
   const i = Number(token);
   const max = forInsert ? arr.length : arr.length - 1;
-  if (i > max) throw new Error(`index ${i} is out of range (array has ${arr.length} items)`);
+  if (i > max) throw fail(`index ${i} is out of range (array has ${arr.length} items)`);
   return i;
 }
 
@@ -38,12 +45,12 @@ function locate(doc: Json, tokens: string[]): { parent: Container; key: string }
   let node = doc;
   for (let i = 0; i < tokens.length - 1; i++) {
     const t = tokens[i];
-    if (!isContainer(node)) throw new Error(`"${tokens.slice(0, i).join('/')}" is not an object or array`);
+    if (!isContainer(node)) throw fail(`"${tokens.slice(0, i).join('/')}" is not an object or array`);
     if (Array.isArray(node)) node = node[arrayIndex(node, t, false)];
-    else if (Object.prototype.hasOwnProperty.call(node, t)) node = node[t];
-    else throw new Error(`no member "${t}" at /${tokens.slice(0, i).join('/')}`);
+    else if (Object.hasOwn(node, t)) node = node[t];
+    else throw fail(`no member "${t}" at /${tokens.slice(0, i).join('/')}`);
   }
-  if (!isContainer(node)) throw new Error('parent is not an object or array');
+  if (!isContainer(node)) throw fail('parent is not an object or array');
   return { parent: node, key: tokens[tokens.length - 1] };
 }
 
@@ -51,7 +58,7 @@ function getAt(doc: Json, tokens: string[]): Json {
   if (tokens.length === 0) return doc;
   const { parent, key } = locate(doc, tokens);
   if (Array.isArray(parent)) return parent[arrayIndex(parent, key, false)];
-  if (!Object.prototype.hasOwnProperty.call(parent, key)) throw new Error(`no member "${key}"`);
+  if (!Object.hasOwn(parent, key)) throw fail(`no member "${key}"`);
   return parent[key];
 }
 
@@ -64,10 +71,7 @@ function deepEqual(a: Json, b: Json): boolean {
   }
   const ka = Object.keys(a);
   const bo = b as Record<string, Json>;
-  return (
-    ka.length === Object.keys(bo).length &&
-    ka.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual(a[k], bo[k]))
-  );
+  return ka.length === Object.keys(bo).length && ka.every((k) => Object.hasOwn(bo, k) && deepEqual(a[k], bo[k]));
 }
 
 function add(doc: Json, tokens: string[], value: Json): Json {
@@ -79,11 +83,11 @@ function add(doc: Json, tokens: string[], value: Json): Json {
 }
 
 function remove(doc: Json, tokens: string[]): Json {
-  if (tokens.length === 0) throw new Error('cannot remove the whole document');
+  if (tokens.length === 0) throw fail('cannot remove the whole document');
   const { parent, key } = locate(doc, tokens);
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, false), 1);
-  else if (Object.prototype.hasOwnProperty.call(parent, key)) delete parent[key];
-  else throw new Error(`no member "${key}" to remove`);
+  else if (Object.hasOwn(parent, key)) delete parent[key];
+  else throw fail(`no member "${key}" to remove`);
   return doc;
 }
 
@@ -119,11 +123,11 @@ export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], origin?: st
           break;
         case 'test':
           if (!deepEqual(getAt(out, tokens), op.value))
-            throw new Error(`test failed: value is not ${JSON.stringify(op.value)}`);
+            throw fail(`test failed: value is not ${JSON.stringify(op.value)}`);
           break;
         case 'move': {
           const from = parsePointer(op.from);
-          if (path.startsWith(op.from + '/')) throw new Error(`cannot move ${op.from} into its own child`);
+          if (path.startsWith(op.from + '/')) throw fail(`cannot move ${op.from} into its own child`);
           const v = getAt(out, from);
           out = add(remove(out, from), tokens, v);
           break;
@@ -132,11 +136,12 @@ export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], origin?: st
           out = add(out, tokens, structuredClone(getAt(out, parsePointer(op.from))));
           break;
         default:
-          throw new Error(`unknown operation ${JSON.stringify((op as { op?: unknown }).op)}`);
+          throw fail(`unknown operation ${JSON.stringify((op as { op?: unknown }).op)}`);
       }
     } catch (e) {
-      if (e instanceof PatchError) throw e;
-      throw new PatchError((e as Error).message, path, i, origin);
+      if (e instanceof PatchError && e.opIndex >= 0) throw e;
+      // A failed step, or structuredClone refusing a value that is not JSON.
+      throw new PatchError(e instanceof PatchError ? e.reason : (e as Error).message, path, i, origin);
     }
   });
   return out as T;

@@ -2,7 +2,7 @@
  * Maximum-likelihood fits of a {@link Model}: free fits, fits with the POI fixed, and parameter
  * uncertainties and correlations from the Hessian (central differences of the analytic gradient).
  */
-import { FitConvergenceError } from './errors.ts';
+import { FitConvergenceError, FitOptionsError } from './errors.ts';
 import { invert } from './linalg.ts';
 import type { Model, ModelData } from './model.ts';
 import { nll, NllWorkspace, twiceNllPyhfOrder } from './nll.ts';
@@ -158,7 +158,11 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
       maxIter: opts.maxIter,
     });
   } else {
-    throw new RangeError(`unknown optimizer "${String(optimizer)}" (one of ${FIT_OPTIMIZERS.join(', ')})`);
+    throw new FitOptionsError(
+      `unknown optimizer "${String(optimizer)}"`,
+      { optimizer: String(optimizer) },
+      `use one of ${FIT_OPTIMIZERS.join(', ')}`,
+    );
   }
   const pars = Float64Array.from(x0);
   for (let i = 0; i < nf; i++) pars[freeIdx[i]] = r.x[i];

@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { RistrettoError } from '../errors/index.ts';
 import { retry } from '../faas/retry.ts';
+import { FitOptionsError, ScanError } from './errors.ts';
 import { bundleDir, bundleESM, writeContentAddressed } from '../processor/bundle.ts';
 import type { NamedPatch } from './patchset.ts';
 import type { ScanOptions } from './scan.ts';
@@ -81,9 +83,7 @@ export function recordFromReply(
 }
 
 /** The thread testing a patch was lost (it exited or threw outside the task): the patch may be tried again. */
-class ThreadLostError extends Error {
-  override readonly name = 'ThreadLostError';
-}
+class ThreadLostError extends RistrettoError {}
 
 /**
  * One worker thread, spawned on first use and again after it is lost. It keeps the workspace it was
@@ -105,7 +105,7 @@ class FitThread {
   /** Test one patch; rejects with ThreadLostError when the thread dies meanwhile. */
   async test(bkg: WorkspaceSpec, wsHash: string, patch: NamedPatch, options: ScanOptions): Promise<FitTaskReply> {
     for (;;) {
-      if (this.closed) throw new Error(`fit thread ${this.index} is closed`);
+      if (this.closed) throw this.closedError('is closed');
       const worker = (this.worker ??= this.spawn());
       const args: FitTestArgs = { v: FIT_TASK_VERSION, op: 'test', wsHash, patch, options };
       // The workspace travels once per thread, with its first patch.
@@ -131,8 +131,13 @@ class FitThread {
     this.worker = undefined;
     const p = this.pending;
     this.pending = undefined;
-    p?.reject(new Error(`fit thread ${this.index} was closed while testing a patch`));
+    p?.reject(this.closedError('was closed while testing a patch'));
     await w?.terminate();
+  }
+
+  /** A test asked of, or waiting on, a thread the scan has closed (it stopped, or was stopped). */
+  private closedError(what: string): ScanError {
+    return new ScanError(`fit thread ${this.index} ${what}`, { thread: this.index });
   }
 
   private spawn(): Worker {
@@ -178,7 +183,11 @@ export class ThreadPoolRunner implements PatchRunner {
 
   constructor(workers: number, opts: { entry?: string } = {}) {
     if (!Number.isInteger(workers) || workers < 1)
-      throw new RangeError(`workers must be a positive integer, got ${workers}`);
+      throw new FitOptionsError(
+        `workers must be a positive integer, got ${workers}`,
+        { workers },
+        'use 1 or more threads',
+      );
     this.workers = workers;
     this.entry = opts.entry ?? ENTRY;
   }

@@ -43,18 +43,20 @@ function isScanLine(v: unknown): v is ScanResult {
 async function dataDatasets(outDir: string, notes: string[]): Promise<string[]> {
   const file = join(outDir, DATASETS_FILE);
   if (!existsSync(file)) return [];
-  try {
-    const v = JSON.parse(await readFile(file, 'utf8')) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object of datasets');
-    return Object.entries(v as Record<string, unknown>)
-      .filter(([, d]) => typeof d === 'object' && d !== null && (d as { isData?: unknown }).isData === true)
-      .map(([name]) => name);
-  } catch (e) {
-    notes.push(
-      `${DATASETS_FILE}: not read (${(e as Error).message}); data datasets are drawn like the others unless given with --data`,
-    );
+  const skip = (why: string): string[] => {
+    notes.push(`${DATASETS_FILE}: not read (${why}); data datasets are drawn like the others unless given with --data`);
     return [];
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    return skip((e as Error).message);
   }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return skip('expected an object of datasets');
+  return Object.entries(v as Record<string, unknown>)
+    .filter(([, d]) => typeof d === 'object' && d !== null && (d as { isData?: unknown }).isData === true)
+    .map(([name]) => name);
 }
 
 /**

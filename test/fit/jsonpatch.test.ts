@@ -70,4 +70,33 @@ describe('JSON Patch (RFC 6902)', () => {
     expect(inSet.context).toMatchObject({ file: 'patchset.json', filePointer: '/patches/4/patch/1', patch: 'sig_2' });
     expect(caught({ file: 'bad.json' }).message).toMatch(/^patch file bad\.json at \/1: operation 1 at /);
   });
+
+  it('throws PatchError, never a plain Error, for every step that fails', () => {
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      throw new Error('no error');
+    };
+    const bad = err(() => parsePointer('a/b')) as PatchError;
+    expect(bad).toBeInstanceOf(PatchError);
+    expect(bad.reason).toBe('JSON pointer must start with "/": "a/b"');
+    const cases: [Parameters<typeof applyPatch>[1], RegExp][] = [
+      [[{ op: 'add', path: 'a', value: 1 }], /operation 0 at a: JSON pointer must start with "\/"/],
+      [[{ op: 'add', path: '/a/b/x', value: 1 }], /operation 0 at \/a\/b\/x: "x" is not an array index/],
+      [[{ op: 'remove', path: '' }], /cannot remove the whole document/],
+      [[{ op: 'move', from: '/a', path: '/a/c' }], /cannot move \/a into its own child/],
+      [[{ op: 'nope', path: '/a' } as never], /unknown operation "nope"/],
+      // structuredClone refuses a function: still a PatchError naming the operation
+      [[{ op: 'add', path: '/f', value: () => 1 }], /operation 0 at \/f: .*could not be cloned/],
+    ];
+    for (const [ops, msg] of cases) {
+      const e = err(() => applyPatch(doc, ops, 'p'));
+      expect(e).toBeInstanceOf(PatchError);
+      expect((e as Error).message).toMatch(msg);
+      expect((e as PatchError).opIndex).toBe(0);
+    }
+  });
 });

@@ -246,5 +246,12 @@ describe('which datasets are data', () => {
       ),
     ]);
     expect(state.snapshot().hists.map((h) => h.key)).toEqual(['met']);
+    // valid JSON of the wrong shape: the same kind of note, saying what was expected
+    await writeFile(join(dir, 'datasets.meta.json'), '[1, 2]');
+    const wrongShape = await loadOutputs(dir);
+    expect(wrongShape.data).toEqual([]);
+    expect(wrongShape.notes).toEqual([
+      'datasets.meta.json: not read (expected an object of datasets); data datasets are drawn like the others unless given with --data',
+    ]);
   });
 });

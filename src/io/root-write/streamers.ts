@@ -4,7 +4,8 @@
  * readers use to decode them. Checksums follow TStreamerInfo::GetCheckSum (latest flavour): the same
  * numbers ROOT stores, so ROOT does not warn about a layout mismatch.
  */
-import { WBuffer } from './buffer.ts';
+import { internalError } from '../../errors/index.ts';
+import type { WBuffer } from './buffer.ts';
 
 /** ROOT basic type codes (TVirtualStreamerInfo::EReadWrite). */
 const BASIC = {
@@ -83,7 +84,7 @@ function itemsOf(o: Record<string, unknown>): unknown[] {
 
 function classOf(x: unknown): string {
   const t = (x as { _typename?: unknown })._typename;
-  if (typeof t !== 'string') throw new Error('object without a _typename cannot be written');
+  if (typeof t !== 'string') throw internalError('the ROOT writer was given an object without a _typename');
   return t;
 }
 
@@ -324,7 +325,7 @@ export function checksumOf(cls: string): number {
   const cached = checksums.get(cls);
   if (cached !== undefined) return cached;
   const def = CLASSES[cls];
-  if (!def) throw new Error(`no layout for class ${cls}`);
+  if (!def) throw internalError(`the ROOT writer has no layout for class ${cls}`, { cls });
   let id = 0;
   const mix = (s: string) => {
     for (let i = 0; i < s.length; i++) id = (id * 3 + s.charCodeAt(i)) >>> 0;
@@ -433,7 +434,7 @@ function writeBasicValue(b: WBuffer, t: Basic, v: number): void {
  */
 export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>): void {
   const def = CLASSES[cls];
-  if (!def) throw new Error(`the ROOT writer has no layout for class ${cls}`);
+  if (!def) throw internalError(`the ROOT writer has no layout for class ${cls}`, { cls });
   if (def.custom) {
     def.custom(b, o);
     return;
@@ -469,7 +470,8 @@ export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>
           b.u8(0);
           break;
         }
-        if (a.length < n) throw new Error(`${cls}::${e.name} holds ${a.length} values, ${e.count} says ${n}`);
+        if (a.length < n)
+          throw internalError(`${cls}::${e.name} holds ${a.length} values, ${e.count} says ${n}`, { cls });
         b.u8(1);
         for (let i = 0; i < n; i++) writeBasicValue(b, e.t, a[i]);
         break;

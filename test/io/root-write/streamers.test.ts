@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { InternalError } from '../../../src/errors/index.ts';
 import { CLASSES, checksumOf } from '../../../src/io/root-write/streamers.ts';
 import { sharedDir } from '../../shared.ts';
 
@@ -91,5 +92,20 @@ describe('streamer layouts match ROOT-written files', () => {
       'ROOT::TIOFeatures',
     ])
       expect(compared, `no shared file describes ${c}`).toContain(c);
+  });
+});
+
+describe('writer invariants', () => {
+  it('a class without a layout is an internal error that asks for a report, not a plain Error', () => {
+    let e: unknown;
+    try {
+      checksumOf('TNoSuchClass');
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(InternalError);
+    expect((e as Error).message).toBe(
+      'internal error: the ROOT writer has no layout for class TNoSuchClass — this is a bug in Ristretto; please report it with the command you ran and this message',
+    );
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * The lint that keeps plain `throw new Error` out of src/ and executors/ (scripts/lint/plain-errors.mjs),
+ * run on small trees of its own (`npm run lint` runs it on this repository).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const SCRIPT = resolve('scripts/lint/plain-errors.mjs');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function lint(files: Record<string, string>): { code: number | null; out: string } {
+  const cwd = mkdtempSync(join(tmpdir(), 'plain-errors-'));
+  dirs.push(cwd);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(cwd, name, '..'), { recursive: true });
+    writeFileSync(join(cwd, name), text);
+  }
+  const r = spawnSync(process.execPath, [SCRIPT], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+describe('plain-errors lint', () => {
+  it('fails on a plain throw and on an error class not named …Error, naming file and line', () => {
+    const r = lint({
+      'src/a/reader.ts': "export function f(x: number) {\n  if (x < 0) throw new Error('negative');\n}\n",
+      'executors/b.ts': "class Oops extends RistrettoError {}\nthrow new RangeError('no');\n",
+      'src/ok.ts': "import { internalError } from './errors';\nthrow internalError('cannot happen');\n",
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('src/a/reader.ts:2: new Error');
+    expect(r.out).toContain('executors/b.ts:2: new RangeError');
+    expect(r.out).toContain('executors/b.ts:1: class Oops extends RistrettoError: name it …Error');
+    expect(r.out).not.toContain('src/ok.ts');
+    expect(r.out).toContain('3 problem(s)');
+  }, 60_000);
+
+  it('passes a tree without plain throws (a rejected Error, a TypeError built but not thrown)', () => {
+    const r = lint({
+      'src/fine.ts':
+        "export class BadInputError extends RistrettoError {}\nexport const e = new TypeError('x');\nPromise.reject(new Error('y'));\n",
+    });
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+  }, 60_000);
+});
