@@ -15,15 +15,41 @@ export class RistrettoError extends Error {
     this.context = context;
     this.hint = hint;
   }
+
+  /** `instanceof` that also holds for errors made by another copy of Ristretto (a processor bundle's). */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return isErrorOf(this, x);
+  }
 }
 
 const plainInstanceOf = Function.prototype[Symbol.hasInstance];
-const members = new WeakMap<object, Set<abstract new (...args: never[]) => Error>>();
+// The same symbol in every copy of this module (Symbol.for), so it marks errors of any copy.
+const ERROR_BRAND = Symbol.for('ristretto.brand.RistrettoError');
+Object.defineProperty(RistrettoError.prototype, ERROR_BRAND, { value: true });
+
+/**
+ * `x instanceof cls` across copies of Ristretto. A processor runs from its bundle with its own copy of
+ * the error classes, while the runner's copy builds the events it reads and merges what it returns: a
+ * `MissingBranchError` thrown by the runner's events must still be `instanceof MissingColumnError` in
+ * the processor, and a bundle's `FillError` a `RistrettoError` to the CLI. An error of another copy
+ * carries the brand; it is an instance of `cls` when a class of that name is on its prototype chain
+ * (Ristretto's error class names are unique, and bundles keep class names).
+ */
+function isErrorOf(cls: abstract new (...args: never[]) => Error, x: unknown): boolean {
+  if (plainInstanceOf.call(cls, x)) return true;
+  if (typeof x !== 'object' || x === null || (x as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
+  for (let p = Object.getPrototypeOf(x); p !== null; p = Object.getPrototypeOf(p)) {
+    if (Object.hasOwn(p, 'constructor') && (p as { constructor: { name: string } }).constructor.name === cls.name)
+      return true;
+  }
+  return false;
+}
 
 /**
  * Make `cls` (which keeps its own base, e.g. ParquetError) a member of `family`: `e instanceof family` is
  * then true for its instances too. JavaScript has single inheritance, and a Parquet column that is not there
- * is both a ParquetError and a missing column.
+ * is both a ParquetError and a missing column. The membership is a registry-symbol mark on `cls`'s
+ * prototype, so it holds for errors made by any copy of Ristretto.
  */
 export function joinErrorFamily(
   family: typeof MissingColumnError | typeof EntryRangeError,
@@ -31,15 +57,15 @@ export function joinErrorFamily(
     ...args: never[]
   ) => Error)[]
 ): void {
-  let set = members.get(family);
-  if (!set) members.set(family, (set = new Set()));
-  for (const c of classes) set.add(c);
+  const mark = familyMark(family);
+  for (const c of classes) Object.defineProperty(c.prototype, mark, { value: true, configurable: true });
 }
 
-function inFamily(family: object, x: unknown): boolean {
-  if (plainInstanceOf.call(family, x)) return true;
-  for (const c of members.get(family) ?? []) if (plainInstanceOf.call(c, x)) return true;
-  return false;
+const familyMark = (family: { name: string }): symbol => Symbol.for(`ristretto.family.${family.name}`);
+
+function inFamily(family: abstract new (...args: never[]) => Error, x: unknown): boolean {
+  if (isErrorOf(family, x)) return true;
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[familyMark(family)] === true;
 }
 
 /**
@@ -60,8 +86,8 @@ function inFamily(family: object, x: unknown): boolean {
  */
 export class MissingColumnError extends RistrettoError {
   static override [Symbol.hasInstance](x: unknown): boolean {
-    // Only the family class itself looks at members; its subclasses test plainly.
-    return this === MissingColumnError ? inFamily(this, x) : plainInstanceOf.call(this, x);
+    // Only the family class itself looks at members; its subclasses test by their own name.
+    return this === MissingColumnError ? inFamily(this, x) : isErrorOf(this, x);
   }
 }
 
@@ -72,7 +98,7 @@ export class MissingColumnError extends RistrettoError {
  */
 export class EntryRangeError extends RistrettoError {
   static override [Symbol.hasInstance](x: unknown): boolean {
-    return this === EntryRangeError ? inFamily(this, x) : plainInstanceOf.call(this, x);
+    return this === EntryRangeError ? inFamily(this, x) : isErrorOf(this, x);
   }
 }
 

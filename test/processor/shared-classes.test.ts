@@ -2,7 +2,8 @@
  * A processor runs from its bundle, with its own copy of Ristretto's classes; the runner decodes and
  * merges results with its copy. `instanceof` in the user's postprocess must still hold for the
  * histograms, axes, storages and weight statistics the runner hands back (src/accumulate/brand.ts),
- * on the in-process executor and across worker threads, and must stay false for unrelated values.
+ * on the in-process executor and across worker threads, and must stay false for unrelated values. The
+ * same for errors: the runner's events throw their copy's MissingBranchError into the processor's code.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,9 @@ describe('instanceof across the bundle and the runner', () => {
       expect(r.accumulator.met instanceof Hist).toBe(true);
       expect(r.accumulator.met.axes[0] instanceof Regular).toBe(true);
       expect(r.accumulator.stats.sum).toBe(3 * r.metrics.chunks);
+      // Errors too: every chunk's processor saw the runner's MissingBranchError as its MissingColumnError.
+      const n = r.metrics.chunks;
+      expect(r.accumulator.errors).toEqual({ missingColumn: n, ristretto: n, notHist: n });
     }
   });
 
