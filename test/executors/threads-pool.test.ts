@@ -128,8 +128,17 @@ describe('threads executor hand-out', () => {
     expect(ref.metrics.events).toBe(root.met.length + pq.met.length);
   });
 
-  it('drain lets each worker go once it has nothing to run; an item submitted later starts one again', async () => {
-    const bundle = await bundleProcessor(fixture('count-events.ts'));
+  it('drain lets each worker go once it has nothing to run (its thread ends); a later item starts one again', async () => {
+    const marker = join(dir, 'imports-drain.txt');
+    process.env.RISTRETTO_TEST_IMPORT_MARKER = marker;
+    const osThreads = () =>
+      readFileSync(marker, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[1]);
+    // Linux: a worker thread that really exited is gone from /proc/self/task.
+    const gone = (tid: string) => process.platform !== 'linux' || !existsSync(`/proc/self/task/${tid}`);
+    const bundle = await bundleProcessor(fixture('import-marker.ts'));
     const work = await items(ROOT_FILE(), 2000); // 5 chunks
     const job = { processor: bundle, metadata: {} };
     const pool = new ThreadsExecutor({ workers: 2 });
@@ -138,10 +147,19 @@ describe('threads executor hand-out', () => {
       pool.drain();
       const results = await Promise.all(pending);
       expect(results.map((r) => r.metrics.events)).toEqual(work.slice(0, 4).map((it) => it.entryStop - it.entryStart));
+      const first = osThreads();
+      expect(first.length).toBeGreaterThanOrEqual(1);
+      if (process.platform === 'linux') expect(first.every((t) => /^\d+$/.test(t))).toBe(true);
       await until(() => pool.liveWorkers === 0);
+      // Not just uncounted: each drained worker's OS thread ends (waits for it, within the test's time).
+      await until(() => first.every(gone));
       const late = await pool.submit(work[4], job);
       expect(late.metrics.events).toBe(work[4].entryStop - work[4].entryStart);
+      const again = osThreads().slice(first.length);
+      expect(again).toHaveLength(1); // one new worker, on a thread of its own
+      expect(first).not.toContain(again[0]);
     } finally {
+      delete process.env.RISTRETTO_TEST_IMPORT_MARKER;
       await pool.close();
     }
     expect(pool.liveWorkers).toBe(0);
