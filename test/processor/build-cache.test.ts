@@ -259,23 +259,35 @@ describe('pruning the cache', () => {
     await writeFile(stale, 'export {};\n');
     age(stale, 2 * HOUR);
     const runOne = (args: string[]) =>
-      new Promise<{ code: number | null; err: string }>((res) => {
+      new Promise<{ code: number | null; err: string; own: string[] }>((res) => {
         const p = spawn(
           process.execPath,
           [join(repoRoot, 'test', 'fixtures', 'build-cache-churn.mjs'), cacheDir, ...args],
           {
-            stdio: ['ignore', 'ignore', 'pipe'],
+            stdio: ['ignore', 'pipe', 'pipe'],
           },
         );
+        let out = '';
         let err = '';
+        p.stdout.on('data', (d) => (out += d));
         p.stderr.on('data', (d) => (err += d));
-        p.on('exit', (code) => res({ code, err }));
+        p.on('exit', (code) => res({ code, err, own: [...out.matchAll(/^OWN ([0-9a-f]{64})$/gm)].map((m) => m[1]) }));
       });
     // Four processes build the shared entries at the same time, each also churning its own.
     const results = await Promise.all(own.map((o) => runOne([o, ...shared])));
     for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
     for (const e of [...shared, ...own]) expect(lookupBuild(e, 'processor', cacheDir)).toBeDefined();
     expect(existsSync(stale)).toBe(false);
+    // The prunes really removed builds mid-churn: each process's two replaced builds (code and map) are
+    // gone, while every build still in use was imported intact above and its latest one is still there.
+    for (const r of results) {
+      expect(r.own).toHaveLength(3);
+      for (const h of r.own.slice(0, 2)) {
+        expect(existsSync(join(cacheDir, `${h}.mjs`)), `${h}.mjs`).toBe(false);
+        expect(existsSync(join(cacheDir, `${h}.mjs.map`)), `${h}.mjs.map`).toBe(false);
+      }
+      expect(existsSync(join(cacheDir, `${r.own[2]}.mjs`))).toBe(true);
+    }
     expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 300_000);
 });
