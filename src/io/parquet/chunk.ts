@@ -3,7 +3,7 @@
  * offsets built from repetition levels, element existence and nulls from definition levels, values
  * copied from the page bytes into one preallocated typed array.
  */
-import type { ColumnMetaData, CompressionCodec, PageHeader } from 'hyparquet';
+import type { CompressionCodec, PageHeader, ParquetType } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { compressors as hyCompressors } from 'hyparquet-compressors';
@@ -112,12 +112,22 @@ function bytesAreValues(type: string, dtype: DType): boolean {
 }
 
 /**
+ * What decoding needs of a column chunk's metadata: the lazily decoded footer's `ColumnChunkMeta`
+ * (numbers) and hyparquet's `ColumnMetaData` (bigints) both fit.
+ */
+export interface ChunkMeta {
+  readonly type: ParquetType;
+  readonly codec: CompressionCodec;
+  readonly num_values: number | bigint;
+}
+
+/**
  * Decode a column chunk of a row group with `numRows` rows.
  * @param levelsOnly decode levels only (offsets), skipping values: used for synthesized counts.
  */
 export function decodeChunk(
   bytes: Uint8Array,
-  meta: ColumnMetaData,
+  meta: ChunkMeta,
   leaf: LeafColumn,
   numRows: number,
   levelsOnly = false,

@@ -6,8 +6,6 @@
  * headers and decompression; only requested columns of the row groups overlapping the entry range are
  * fetched.
  */
-import type { FileMetaData } from 'hyparquet';
-import { parquetMetadataAsync } from 'hyparquet';
 import type { NumericArray } from '../../columnar/types.ts';
 import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
@@ -21,7 +19,8 @@ import {
   ParquetRangeError,
   ParquetUnsupportedError,
 } from './errors.ts';
-import { asAsyncBuffer, readRanges, SyncFile } from './fetch.ts';
+import { readRanges, SyncFile } from './fetch.ts';
+import { readFooter, type ParquetFooter } from './footer.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
@@ -48,27 +47,14 @@ export const PARQUET_TREE_NAME = 'Events';
 export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = {}): Promise<EventReader> {
   const source = await openSource(pathOrUrl, opts);
   try {
-    let metadata: FileMetaData;
-    try {
-      // geoparquet: off. Ristretto maps numbers only, and hyparquet's GeoParquet pass walks the schema by
-      // `i += num_children`, which a damaged (negative) count turns into an endless loop.
-      metadata = await parquetMetadataAsync(asAsyncBuffer(source), {
-        initialFetchSize: Math.min(source.size, 64 * 1024),
-        geoparquet: false,
-      });
-    } catch (e) {
-      if (e instanceof RistrettoError) throw e;
-      throw new ParquetFormatError(
-        `${pathOrUrl} is not a readable Parquet file: ${(e as Error).message}`,
-        { file: pathOrUrl, size: source.size },
-        'check that the file is complete and really Parquet (a truncated copy loses its footer); copy it again',
-        { cause: e },
-      );
-    }
+    // Schema and row counts only: a column chunk's metadata is decoded when a read first needs it
+    // (footer.ts), so a pool worker no longer decodes the whole footer of a file it reads a part of.
+    const footer = await readFooter(source);
     let table: BranchTable;
     try {
-      table = mapSchema(metadata);
+      table = mapSchema(footer);
     } catch (e) {
+      if (e instanceof RistrettoError) throw e;
       throw new ParquetFormatError(
         `the schema of ${pathOrUrl} is corrupt: ${(e as Error).message}`,
         { file: pathOrUrl },
@@ -76,7 +62,7 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
         { cause: e },
       );
     }
-    return new ParquetReader(pathOrUrl, source, metadata, table, opts.treeName ?? PARQUET_TREE_NAME);
+    return new ParquetReader(pathOrUrl, source, footer, table, opts.treeName ?? PARQUET_TREE_NAME);
   } catch (e) {
     await source.close();
     throw e;
@@ -93,16 +79,24 @@ class ParquetReader implements EventReader {
   constructor(
     readonly path: string,
     private readonly source: ByteSource,
-    private readonly metadata: FileMetaData,
+    private readonly footer: ParquetFooter,
     private readonly table: BranchTable,
     readonly treeName: string,
   ) {
     this.starts = [0];
-    for (const rg of metadata.row_groups) this.starts.push(this.starts[this.starts.length - 1] + Number(rg.num_rows));
+    for (const n of footer.rowGroupRows) this.starts.push(this.starts[this.starts.length - 1] + n);
     this.numEntries = this.starts[this.starts.length - 1];
     this.infos = [...table.branches.values()].map((b) => b.info);
-    if (!isUrl(path)) this.readSync = (names, entryStart, entryStop) => this.readLocal(names, entryStart, entryStop);
+    if (!isUrl(path)) {
+      this.local = true;
+      this.readSync = (names, entryStart, entryStop) => this.readLocal(names, entryStart, entryStop);
+    } else if (source.readvSync) {
+      this.readSync = (names, entryStart, entryStop) => this.readRemoteSync(names, entryStart, entryStop);
+    }
   }
+
+  /** A local file: `read` reads synchronously too (see there). */
+  private readonly local: boolean = false;
 
   get bytesRead(): number {
     return this.source.bytesRead + (this.syncFile?.bytesRead ?? 0);
@@ -120,7 +114,7 @@ class ParquetReader implements EventReader {
     // A local file is read synchronously here too: a chunk is usually one row group, so the async path
     // had nothing to overlap and left the thread idle while libuv's pool read the bytes (Q1 on 20 M
     // events: a quarter of its time idle), and allocated a fresh buffer per read.
-    if (this.readSync) return this.readSync(names, entryStart, entryStop);
+    if (this.local) return this.readSync!(names, entryStart, entryStop);
     const job = this.plan(names, entryStart, entryStop);
     const { groups, wanted } = job;
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
@@ -142,7 +136,8 @@ class ParquetReader implements EventReader {
    * Local files read synchronously on their own (a second, synchronous file descriptor, opened on the
    * first call): a column a processor touches without prefetch is then read on the spot, on this thread,
    * instead of through the sync-read helper thread, whose start-up (loading the readers in a new thread)
-   * cost 0.5–2.5 s on the first chunk of every run and every pool worker. Remote files have no `readSync`.
+   * cost 0.5–2.5 s on the first chunk of every run and every pool worker. root:// files read synchronously
+   * through their byte source (`readvSync`: one vector read per row group); http(s) files have no `readSync`.
    */
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
 
@@ -155,6 +150,17 @@ class ParquetReader implements EventReader {
       const ranges = this.rangesOf(job.groups[i], job.wanted[i]);
       // Transient bytes: consume() decodes every chunk into new arrays before the next read overwrites them.
       this.consume(job, i, { ranges, bytes: this.syncFile.readRanges(ranges, true) });
+    }
+    return this.finish(job);
+  }
+
+  /** `readSync` of a root:// file: each row group's column chunks in one kXR_readv of the source. */
+  private readRemoteSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    const job = this.plan(names, entryStart, entryStop);
+    for (let i = 0; i < job.groups.length; i++) {
+      const ranges = this.rangesOf(job.groups[i], job.wanted[i]);
+      const bytes = this.source.readvSync!(ranges.map(([start, end]) => ({ start, end })));
+      this.consume(job, i, { ranges, bytes });
     }
     return this.finish(job);
   }
@@ -179,7 +185,7 @@ class ParquetReader implements EventReader {
     for (const k of leaves.keys()) pieces.set(k, []);
     const requested = [...leaves.values()];
     const groups: number[] = [];
-    for (let g = 0; g < this.metadata.row_groups.length; g++) {
+    for (let g = 0; g < this.footer.numRowGroups; g++) {
       const gStart = this.starts[g];
       const gStop = this.starts[g + 1];
       if (gStop > entryStart && gStart < entryStop && gStop > gStart) groups.push(g);
@@ -300,17 +306,22 @@ class ParquetReader implements EventReader {
 
   /** Byte ranges of the column chunks of `wanted` in row group `g`, checked against the file size. */
   private rangesOf(g: number, wanted: readonly Wanted[]): [number, number][] {
-    const rg = this.metadata.row_groups[g];
     return wanted.map(({ leaf }) => {
-      const meta = rg.columns[leaf.columnIndex]?.meta_data;
+      const meta = this.footer.column(g, leaf.columnIndex);
       if (!meta)
         throw this.formatError(`row group ${g} has no metadata for column ${leaf.pathInSchema.join('.')}`, leaf, g);
+      if (meta.file_path !== undefined)
+        throw new ParquetUnsupportedError(
+          `column ${leaf.pathInSchema.join('.')} of row group ${g} of ${this.path} is stored in another file (${meta.file_path})`,
+          { file: this.path, column: leaf.info.name, rowGroup: g, filePath: meta.file_path },
+          'merge the column chunks into one file (e.g. rewrite it with pyarrow) before reading it',
+        );
       const dict =
-        meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n
-          ? Number(meta.dictionary_page_offset)
+        meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0
+          ? meta.dictionary_page_offset
           : Infinity;
-      const start = Math.min(dict, Number(meta.data_page_offset));
-      const end = start + Number(meta.total_compressed_size);
+      const start = Math.min(dict, meta.data_page_offset);
+      const end = start + meta.total_compressed_size;
       if (start < 4 || end > this.source.size) {
         throw this.formatError(
           `column ${leaf.pathInSchema.join('.')} of row group ${g} claims bytes [${start}, ${end}) of a ${this.source.size}-byte file`,
@@ -323,11 +334,10 @@ class ParquetReader implements EventReader {
   }
 
   private decodeGroup(g: number, wanted: readonly Wanted[], fetched: Fetched): Map<number, DecodedChunk> {
-    const rg = this.metadata.row_groups[g];
-    const numRows = Number(rg.num_rows);
+    const numRows = this.footer.rowGroupRows[g];
     const out = new Map<number, DecodedChunk>();
     wanted.forEach(({ leaf, levelsOnly }, i) => {
-      const meta = rg.columns[leaf.columnIndex].meta_data!;
+      const meta = this.footer.column(g, leaf.columnIndex)!; // checked by rangesOf
       try {
         out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly));
       } catch (e) {

@@ -8,6 +8,7 @@
 import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import type { BranchInfo, DType } from '../reader.ts';
 import { dtypeOfElement } from './dtype.ts';
+import type { ParquetFooter } from './footer.ts';
 
 /** A physical Parquet column mapped to a branch. */
 export interface LeafColumn {
@@ -48,7 +49,7 @@ export interface BranchTable {
   readonly skipped: ReadonlyMap<string, SkippedColumn>;
 }
 
-function buildTree(schema: SchemaElement[]): SchemaTree {
+function buildTree(schema: readonly SchemaElement[]): SchemaTree {
   let i = 0;
   const visit = (path: string[]): SchemaTree => {
     const element = schema[i++];
@@ -63,20 +64,44 @@ function buildTree(schema: SchemaElement[]): SchemaTree {
   return visit([]);
 }
 
+function leafPaths(n: SchemaTree, out: string[][] = []): string[][] {
+  if (!n.children.length) out.push(n.path);
+  for (const c of n.children) leafPaths(c, out);
+  return out;
+}
+
 function isRepeated(n: SchemaTree): boolean {
   return n.element.repetition_type === 'REPEATED';
 }
 
-/** Map every leaf column of `metadata` to a branch. */
-export function mapSchema(metadata: FileMetaData): BranchTable {
+/** Path and compressed size of each column chunk of the first row group (none when the file has no row group). */
+function firstGroupColumns(metadata: FileMetaData | ParquetFooter): { path: readonly string[]; size: number }[] {
+  if ('row_groups' in metadata)
+    return (metadata.row_groups[0]?.columns ?? []).map((c) => ({
+      path: c.meta_data?.path_in_schema ?? [],
+      size: Number(c.meta_data?.total_compressed_size ?? 0),
+    }));
+  if (metadata.numRowGroups === 0) return [];
+  const out: { path: readonly string[]; size: number }[] = [];
+  for (let i = 0; i < metadata.columnCount(0); i++) {
+    const m = metadata.column(0, i);
+    out.push({ path: m?.path_in_schema ?? [], size: m?.total_compressed_size ?? 0 });
+  }
+  return out;
+}
+
+/** Map every leaf column of `metadata` (hyparquet's, or a lazily decoded footer) to a branch. */
+export function mapSchema(metadata: FileMetaData | ParquetFooter): BranchTable {
   const root = buildTree(metadata.schema);
   const branches = new Map<string, MappedBranch>();
   const skipped = new Map<string, SkippedColumn>();
   const collections = new Map<string, LeafColumn[]>();
 
   const columnIndexOf = new Map<string, number>();
-  const rg0 = metadata.row_groups[0];
-  (rg0?.columns ?? []).forEach((c, i) => columnIndexOf.set((c.meta_data?.path_in_schema ?? []).join('\u0000'), i));
+  const rg0 = firstGroupColumns(metadata);
+  rg0.forEach((c, i) => columnIndexOf.set(c.path.join('\u0000'), i));
+  // No row group (a file without rows): column chunks would follow the schema's leaves in order.
+  if (rg0.length === 0) leafPaths(root).forEach((p, i) => columnIndexOf.set(p.join('\u0000'), i));
 
   const addLeaf = (name: string, chain: SchemaTree[], collection: string | undefined): void => {
     const leaf = chain[chain.length - 1];
@@ -179,8 +204,7 @@ export function mapSchema(metadata: FileMetaData): BranchTable {
   for (const [collection, leaves] of collections) {
     const countName = `n${collection}`;
     if (!branches.has(countName)) {
-      const cost = (l: LeafColumn): number =>
-        Number(rg0?.columns[l.columnIndex]?.meta_data?.total_compressed_size ?? 0);
+      const cost = (l: LeafColumn): number => rg0[l.columnIndex]?.size ?? 0;
       const sorted = [...leaves].sort((a, b) => cost(a) - cost(b));
       branches.set(countName, {
         kind: 'count',
