@@ -10,6 +10,7 @@ declare -A cmds=(
   [kernels]="npx tsx bench/kernels.ts 1000000 7"
   [hist-fill]="npx tsx bench/hist-fill.ts 10000000 7"
   [merge]="npx tsx bench/merge.ts"
+  [codec]="npx tsx bench/codec.ts"
   [read-root]="npx tsx bench/read-root.ts --reps 5"
   [read-parquet]="npx tsx bench/read-parquet.ts --reps 5"
   [events-overhead]="npx tsx bench/events-overhead.ts --reps 5"
@@ -21,7 +22,7 @@ declare -A cmds=(
   [scaling-full]="npx tsx bench/scaling/run.ts bench/scaling/full.json"
 )
 # scaling-full takes ~15 min: run it by name (bash bench/run-all.sh scaling-full).
-order=(kernels hist-fill merge read-root read-parquet events-overhead adl faas scaling cpu-overhead adl-overhead)
+order=(kernels hist-fill merge codec read-root read-parquet events-overhead adl faas scaling cpu-overhead adl-overhead)
 [ $# -gt 0 ] && order=("$@")
 for name in "${order[@]}"; do
   echo "== $name: ${cmds[$name]}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
