@@ -22,8 +22,13 @@ export interface ByteSource {
   readonly requests?: number;
   /** Bytes [start, end). Throws SourceError naming the source when the range is outside the file. */
   read(start: number, end: number): Promise<Uint8Array>;
-  /** The same read without awaiting, where the source can (local files); remote sources leave it out. */
+  /** The same read without awaiting, where the source can (local files, root:// URLs); http(s) leaves it out. */
   readSync?(start: number, end: number): Uint8Array;
+  /**
+   * Several ranges without awaiting, in one round trip where the source can (root://: one kXR_readv);
+   * results in the order of `ranges`.
+   */
+  readvSync?(ranges: readonly { readonly start: number; readonly end: number }[]): Uint8Array[];
   close(): Promise<void>;
 }
 

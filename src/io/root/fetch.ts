@@ -49,14 +49,23 @@ export async function fetchRanges(
   return out;
 }
 
-/** `fetchRanges` for a source that reads synchronously (a local file); throws when `src` cannot. */
+/**
+ * `fetchRanges` for a source that reads synchronously (a local file: one read per group; a root:// URL:
+ * every group in one vector read); throws when `src` cannot.
+ */
 export function fetchRangesSync(
   src: ByteSource,
   ranges: readonly ByteRange[],
   maxGap: number,
 ): Map<number, Uint8Array> {
-  if (!src.readSync) throw new TypeError(`${src.name} cannot be read synchronously`);
   const out = new Map<number, Uint8Array>();
-  for (const g of group(ranges, maxGap)) scatter(g, src.readSync(g.start, g.end), out);
+  const groups = group(ranges, maxGap);
+  if (src.readvSync) {
+    const bytes = src.readvSync(groups);
+    groups.forEach((g, i) => scatter(g, bytes[i], out));
+    return out;
+  }
+  if (!src.readSync) throw new TypeError(`${src.name} cannot be read synchronously`);
+  for (const g of groups) scatter(g, src.readSync(g.start, g.end), out);
   return out;
 }

@@ -121,7 +121,7 @@ export async function openRoot(
     const rkey = opts.rntuple ? file.fKeys.find((k) => k.fName === treeName && isRNTupleKey(k)) : undefined;
     if (rkey) return await openRNTupleAt(src, rkey as unknown as AnchorKey);
     const tree = await readTree(file, pathOrUrl, treeName);
-    // A local file reads synchronously too (RootReader.readSync), and XZ baskets then need the LZMA
+    // A local or root:// file reads synchronously too (RootReader.readSync), and XZ baskets then need the LZMA
     // decoder already loaded: a ~2 ms import, once per thread.
     if (src.readSync) await loadLzma();
     const reader = new RootReader(

@@ -159,9 +159,9 @@ export class RootReader implements EventReader {
 
   /**
    * The same read without awaiting, for a processor's first touch of a column (EventReader.readSync):
-   * the baskets come from the file with fs.readSync and decode through the same code as `read`. Only
-   * local files have it (`openRoot` sets it when the byte source reads synchronously); remote files
-   * leave it undefined, so their misses go through the sync-read helper thread.
+   * the baskets come from the file with fs.readSync (root:// URLs: vector reads over the relay thread,
+   * src/io/xrootd/relay.ts) and decode through the same code as `read`. Set when the byte source reads
+   * synchronously; http(s) files leave it undefined, so their misses go through the sync-read helper thread.
    *
    * @example
    * ```ts
@@ -193,14 +193,15 @@ export class RootReader implements EventReader {
     return step.value;
   }
 
-  /** `readSync`'s driver: the same plan, its byte ranges read with fs.readSync. */
+  /** `readSync`'s driver: the same plan, its byte ranges read synchronously. */
   private driveSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
+    const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
     const g = this.readPlan(names, entryStart, entryStop);
     let step = g.next();
     while (!step.done) {
       let raw: Map<number, Uint8Array>;
       try {
-        raw = fetchRangesSync(this.src, step.value, 0);
+        raw = fetchRangesSync(this.src, step.value, gap);
       } catch (e) {
         step = g.throw(e);
         continue;

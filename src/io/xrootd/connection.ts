@@ -6,8 +6,12 @@
  * (kXR_asynresp) that carries the real answer. Anything that breaks the connection — refused, reset,
  * closed, timed out — rejects every request in flight with XrootdConnectionError, the one error worth
  * retrying on a new connection.
+ *
+ * A connection made with `connectSync` runs over the relay thread (relay.ts) instead of a socket of
+ * this thread: `requestSync` then sends a request and blocks until its final response, with the same
+ * parsing, the same waits and the same deadline as `request`, for reads that cannot be awaited.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { SourceError } from '../source-error.ts';
 import {
   encodeRequest,
@@ -24,6 +28,7 @@ import {
   protocolParams,
   RESPONSE_HEADER_BYTES,
 } from './protocol.ts';
+import type { Relay } from './relay.ts';
 
 /** The connection broke (or never came up): retry on a new one. */
 export class XrootdConnectionError extends SourceError {}
@@ -49,6 +54,18 @@ interface Pending {
   readonly resolve: (r: Response) => void;
   readonly reject: (e: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  /** When the request is given up on (performance.now() ms): what `requestSync` checks, as timers cannot fire. */
+  deadline: number;
+  /** The wait that `deadline` ends (ms), for the message. */
+  limitMs: number;
+  /** After a kXR_wait on a synchronous connection: when to send the request again (0: not waiting). */
+  resendAt: number;
+}
+
+/** Where a connection writes: a socket of this thread, or one of the relay thread. */
+interface Wire {
+  write(b: Uint8Array): void;
+  destroy(): void;
 }
 
 export class XrootdConnection {
@@ -68,22 +85,23 @@ export class XrootdConnection {
   private handshakeWaiter: ((r: Response) => void) | undefined;
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly socket: Wire,
     /** "host:port", for messages. */
     readonly endpoint: string,
     private readonly opts: ConnectionOptions,
-  ) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e) => this.fail(`connection to ${endpoint} failed: ${e.message}`, e));
-    socket.on('close', () => this.fail(`connection to ${endpoint} closed by the server`));
-  }
+    /** Set for a connection over the relay thread (`connectSync`). */
+    private readonly relay?: Relay,
+  ) {}
 
   /** Connect, handshake, kXR_protocol and kXR_login. Throws XrootdConnectionError or SourceError. */
   static async connect(host: string, port: number, opts: ConnectionOptions): Promise<XrootdConnection> {
-    const endpoint = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const endpoint = endpointOf(host, port);
     const socket = connect({ host, port });
     const conn = new XrootdConnection(socket, endpoint, opts);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => conn.onData(chunk));
+    socket.on('error', (e) => conn.fail(`connection to ${endpoint} failed: ${e.message}`, e));
+    socket.on('close', () => conn.fail(`connection to ${endpoint} closed by the server`));
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(
@@ -110,22 +128,56 @@ export class XrootdConnection {
       if (hs.body.length < 8)
         throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
       await proto;
-      const login = await conn.request(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto'));
-      if (login.status !== 0) throw conn.unexpected('kXR_login', login);
-      conn.sessionId = login.body.subarray(0, 16);
-      const sec = login.body.subarray(16).toString('latin1');
-      if (sec.includes('&P=')) {
-        const protocols = [...sec.matchAll(/&P=([a-z0-9]+)/g)].map((m) => m[1]).join(', ');
-        throw new SourceError(
-          `${endpoint} requires authentication (${protocols}), which Ristretto's XRootD client does not implement`,
-          { endpoint, protocols },
-          'read the file through a server that allows anonymous reads, over https, or copy it locally with xrdcp',
-        );
-      }
+      conn.loggedIn(await conn.request(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto')));
       return conn;
     } catch (e) {
       conn.close();
       throw e;
+    }
+  }
+
+  /**
+   * `connect` over `relay`'s thread, blocking this thread until logged in; the connection then serves
+   * `requestSync`. Throws XrootdConnectionError or SourceError like `connect`.
+   */
+  static connectSync(host: string, port: number, opts: ConnectionOptions, relay: Relay): XrootdConnection {
+    const endpoint = endpointOf(host, port);
+    const socket = relay.connect(host, port);
+    const conn = new XrootdConnection(socket, endpoint, opts, relay);
+    socket.onData = (chunk) => conn.onData(chunk);
+    socket.onError = (message) => conn.fail(`connection to ${endpoint} failed: ${message}`);
+    socket.onClose = () => conn.fail(`connection to ${endpoint} closed by the server`);
+    try {
+      if (!relay.pump(() => socket.connected || conn.broken !== undefined, performance.now() + opts.timeoutMs))
+        throw new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint });
+      if (conn.broken) throw conn.broken;
+      let hs: Response | undefined;
+      conn.handshakeWaiter = (r) => (hs = r);
+      socket.write(handshake());
+      // The server answers the handshake before kXR_protocol, which went right behind it.
+      conn.requestSync(kXR_protocol, protocolParams());
+      if (!hs || hs.body.length < 8)
+        throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
+      conn.loggedIn(conn.requestSync(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto')));
+      return conn;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  /** Take the session id from the kXR_login answer; a server that wants authentication is refused. */
+  private loggedIn(login: Response): void {
+    if (login.status !== 0) throw this.unexpected('kXR_login', login);
+    this.sessionId = login.body.subarray(0, 16);
+    const sec = login.body.subarray(16).toString('latin1');
+    if (sec.includes('&P=')) {
+      const protocols = [...sec.matchAll(/&P=([a-z0-9]+)/g)].map((m) => m[1]).join(', ');
+      throw new SourceError(
+        `${this.endpoint} requires authentication (${protocols}), which Ristretto's XRootD client does not implement`,
+        { endpoint: this.endpoint, protocols },
+        'read the file through a server that allows anonymous reads, over https, or copy it locally with xrdcp',
+      );
     }
   }
 
@@ -134,10 +186,59 @@ export class XrootdConnection {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<Response>((resolve, reject) => {
       const id = this.streamId();
-      const p: Pending = { requestId, params, body, parts: [], resolve, reject, timer: undefined };
+      const p: Pending = {
+        requestId,
+        params,
+        body,
+        parts: [],
+        resolve,
+        reject,
+        timer: undefined,
+        deadline: 0,
+        limitMs: 0,
+        resendAt: 0,
+      };
       this.pending.set(id, p);
       this.send(id, p);
     });
+  }
+
+  /**
+   * `request`, blocking until the final response (only on a `connectSync` connection). The deadline, and
+   * the resend after a kXR_wait, are kept here: no timer fires while the thread is blocked.
+   */
+  requestSync(requestId: number, params: Buffer, body?: Buffer): Response {
+    const relay = this.relay;
+    if (!relay) throw new TypeError(`the connection to ${this.endpoint} was not made with connectSync`);
+    if (this.broken) throw this.broken;
+    let out: Response | undefined;
+    let err: Error | undefined;
+    const id = this.streamId();
+    const p: Pending = {
+      requestId,
+      params,
+      body,
+      parts: [],
+      resolve: (r) => (out = r),
+      reject: (e) => (err = e),
+      timer: undefined,
+      deadline: 0,
+      limitMs: 0,
+      resendAt: 0,
+    };
+    this.pending.set(id, p);
+    this.send(id, p);
+    for (;;) {
+      if (out) return out;
+      if (err) throw err;
+      const now = performance.now();
+      if (p.resendAt > 0 && now >= p.resendAt) {
+        p.resendAt = 0;
+        this.send(id, p);
+      } else if (p.resendAt === 0 && now >= p.deadline) this.expire(p);
+      // A kXR_wait arriving while pumping sets resendAt: stop pumping then, to resend at the right time.
+      else relay.pump(() => out !== undefined || err !== undefined || p.resendAt > 0, p.resendAt || p.deadline);
+    }
   }
 
   close(): void {
@@ -153,12 +254,17 @@ export class XrootdConnection {
   /** (Re)start the request's deadline. */
   private arm(p: Pending, ms: number): void {
     clearTimeout(p.timer);
-    p.timer = setTimeout(() => {
-      // A request that never completes leaves the stream in an unknown state: drop the connection.
-      this.fail(`no answer from ${this.endpoint} within ${Math.round(ms / 1000)} s (request ${p.requestId})`);
-      this.socket.destroy();
-    }, ms);
+    p.deadline = performance.now() + ms;
+    p.limitMs = ms;
+    if (this.relay) return; // requestSync watches the deadline itself
+    p.timer = setTimeout(() => this.expire(p), ms);
     p.timer.unref?.();
+  }
+
+  /** A request that never completes leaves the stream in an unknown state: drop the connection. */
+  private expire(p: Pending): void {
+    this.fail(`no answer from ${this.endpoint} within ${Math.round(p.limitMs / 1000)} s (request ${p.requestId})`);
+    this.socket.destroy();
   }
 
   private streamId(): number {
@@ -234,7 +340,8 @@ export class XrootdConnection {
         const ms = Math.min(max, Math.max(0, body.readInt32BE(0)) * 1000);
         p.parts.length = 0;
         clearTimeout(p.timer);
-        p.timer = setTimeout(() => !this.broken && this.send(stream, p), ms);
+        if (this.relay) p.resendAt = performance.now() + ms;
+        else p.timer = setTimeout(() => !this.broken && this.send(stream, p), ms);
         return;
       }
       case kXR_waitresp: {
@@ -283,4 +390,8 @@ export class XrootdConnection {
       status: r.status,
     });
   }
+}
+
+function endpointOf(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

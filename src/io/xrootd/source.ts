@@ -6,9 +6,14 @@
  * vector reads are in flight (p-queue). A broken connection is retried with backoff and full jitter
  * (src/faas/retry.ts) on a new connection (handshake, login, open again); when the retries run out,
  * the read fails with a SourceError naming the URL.
+ *
+ * `readSync` / `readvSync` read without awaiting, for a processor's first touch of a column: they go
+ * over a second session of the same file, opened on first use through this thread's relay thread
+ * (relay.ts), with the same vector reads, retries and errors. Opening a file and reading it are written
+ * once, as generators of protocol steps (`locate`, `fetchSteps`), that an async and a sync driver run.
  */
 import PQueue from 'p-queue';
-import { retry } from '../../faas/retry.ts';
+import { Backoff, retry } from '../../faas/retry.ts';
 import { SourceError } from '../source-error.ts';
 import { XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
 import {
@@ -39,6 +44,7 @@ import {
   splitReadv,
   type StatInfo,
 } from './protocol.ts';
+import { relayThread } from './relay.ts';
 import { parseXrootdUrl, type XrootdUrl } from './url.ts';
 
 export interface XrootdOptions {
@@ -91,6 +97,93 @@ interface Piece extends Segment {
   readonly wanted: Wanted;
 }
 
+/** One protocol step of a plan: what the driver does for it, asynchronously or blocking. */
+type Step =
+  | { readonly kind: 'connect'; readonly host: string; readonly port: number }
+  | {
+      readonly kind: 'request';
+      readonly conn: XrootdConnection;
+      readonly requestId: number;
+      readonly params: Buffer;
+      readonly body?: Buffer;
+    };
+type Plan<T> = Generator<Step, T, XrootdConnection | Response>;
+
+function* connectStep(host: string, port: number): Plan<XrootdConnection> {
+  return (yield { kind: 'connect', host, port }) as XrootdConnection;
+}
+
+function* requestStep(conn: XrootdConnection, requestId: number, params: Buffer, body?: Buffer): Plan<Response> {
+  return (yield { kind: 'request', conn, requestId, params, body }) as Response;
+}
+
+/** Run a plan on this thread's sockets. */
+async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
+  let step = plan.next();
+  while (!step.done) {
+    const s = step.value;
+    let got: XrootdConnection | Response;
+    try {
+      got =
+        s.kind === 'connect'
+          ? await XrootdConnection.connect(s.host, s.port, { timeoutMs: opts.timeoutMs })
+          : await s.conn.request(s.requestId, s.params, s.body);
+    } catch (e) {
+      step = plan.throw(e);
+      continue;
+    }
+    step = plan.next(got);
+  }
+  return step.value;
+}
+
+/** Run a plan blocking this thread, its connections over the relay thread. */
+function driveSync<T>(plan: Plan<T>, opts: Settings): T {
+  let step = plan.next();
+  while (!step.done) {
+    const s = step.value;
+    let got: XrootdConnection | Response;
+    try {
+      got =
+        s.kind === 'connect'
+          ? XrootdConnection.connectSync(s.host, s.port, { timeoutMs: opts.timeoutMs }, relayThread())
+          : s.conn.requestSync(s.requestId, s.params, s.body);
+    } catch (e) {
+      step = plan.throw(e);
+      continue;
+    }
+    step = plan.next(got);
+  }
+  return step.value;
+}
+
+/**
+ * Reads cut into kXR_readv elements (≤ 2 MiB each) and grouped into round trips of at most 1024
+ * elements and `maxBytes`.
+ */
+function batchesOf<R extends { readonly start: number; readonly end: number }>(
+  reads: readonly R[],
+  maxBytes: number,
+): (Segment & { readonly read: R })[][] {
+  const batches: (Segment & { readonly read: R })[][] = [];
+  let batch: (Segment & { readonly read: R })[] = [];
+  let bytes = 0;
+  for (const r of reads) {
+    for (let off = r.start; off < r.end; off += READV_MAX_ELEMENT_BYTES) {
+      const length = Math.min(READV_MAX_ELEMENT_BYTES, r.end - off);
+      if (batch.length === READV_MAX_ELEMENTS || (batch.length > 0 && bytes + length > maxBytes)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push({ read: r, offset: off, length });
+      bytes += length;
+    }
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
+
 const MAX_REDIRECTS = 8;
 
 export class XrootdSource {
@@ -104,6 +197,8 @@ export class XrootdSource {
   private wanted: Wanted[] = [];
   private flushScheduled = false;
   private session: Promise<Session>;
+  /** The session `readSync` uses (over the relay thread), opened on its first call. */
+  private syncSession: Session | undefined;
   private closed = false;
   // Batches numbered as flushed; when one gives up (the server stayed unreachable through all retries),
   // the batches queued behind it fail with the same error instead of each retrying from the start.
@@ -144,17 +239,11 @@ export class XrootdSource {
 
   /** Bytes [start, end); reads issued in the same turn of the event loop share vector reads. */
   read(start: number, end: number): Promise<Uint8Array> {
-    if (!(start >= 0 && end >= start && end <= this.size)) {
-      return Promise.reject(
-        new SourceError(
-          `byte range [${start}, ${end}) is outside ${this.name} (size ${this.size}); the file may be truncated`,
-          { file: this.name, start, end, size: this.size },
-          'check that the file was copied completely',
-        ),
-      );
+    try {
+      this.check(start, end);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (this.closed)
-      return Promise.reject(new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again'));
     if (end === start) return Promise.resolve(new Uint8Array(0));
     return new Promise<Uint8Array>((resolve, reject) => {
       this.wanted.push({ start, end, resolve, reject, left: 0, out: undefined, done: false });
@@ -167,9 +256,50 @@ export class XrootdSource {
     });
   }
 
+  /**
+   * Bytes [start, end) without awaiting (one round trip; see `readvSync`).
+   *
+   * @example
+   * ```ts
+   * const src = await XrootdSource.open('root://127.0.0.1:1094//data/nano_dimuon.root');
+   * const magic = src.readSync(0, 4); // "root", read while this thread waits
+   * await src.close();
+   * ```
+   */
+  readSync(start: number, end: number): Uint8Array {
+    return this.readvSync([{ start, end }])[0];
+  }
+
+  /**
+   * The bytes of every [start, end) range, in order, without awaiting: for a reader that must answer
+   * now (a processor touched a column that was not prefetched). The ranges go out as kXR_readv round
+   * trips like `read`'s, over a second session of the file that the first call opens through this
+   * thread's relay thread; a broken connection is retried the same way and ends in the same
+   * SourceError naming the URL.
+   */
+  readvSync(ranges: readonly { readonly start: number; readonly end: number }[]): Uint8Array[] {
+    for (const r of ranges) this.check(r.start, r.end);
+    const out: (Uint8Array | undefined)[] = ranges.map((r) => (r.end === r.start ? new Uint8Array(0) : undefined));
+    const reads = ranges.flatMap((r, i) => (r.end > r.start ? [{ start: r.start, end: r.end, i }] : []));
+    for (const batch of batchesOf(reads, this.opts.maxVectorBytes)) {
+      const parts = withRetrySync(this.name, this.opts, 'read', () =>
+        driveSync(this.fetchSteps(this.liveSync(), batch), this.opts),
+      );
+      batch.forEach((p, k) => {
+        this.bytesRead += p.length;
+        const r = p.read;
+        if (p.offset === r.start && p.length === r.end - r.start) out[r.i] = parts[k];
+        else (out[r.i] ??= new Uint8Array(r.end - r.start)).set(parts[k], p.offset - r.start);
+      });
+    }
+    return out as Uint8Array[];
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.syncSession?.conn.close();
+    this.syncSession = undefined;
     this.queue.clear();
     let s: Session | undefined;
     try {
@@ -186,27 +316,28 @@ export class XrootdSource {
     s.conn.close();
   }
 
+  /** A range inside the file, of an open source; else the SourceError saying which. */
+  private check(start: number, end: number): void {
+    if (!(start >= 0 && end >= start && end <= this.size)) {
+      throw new SourceError(
+        `byte range [${start}, ${end}) is outside ${this.name} (size ${this.size}); the file may be truncated`,
+        { file: this.name, start, end, size: this.size },
+        'check that the file was copied completely',
+      );
+    }
+    if (this.closed) throw new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again');
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const reads = this.wanted.sort((a, b) => a.start - b.start);
     this.wanted = [];
-    const batches: Piece[][] = [];
-    let batch: Piece[] = [];
-    let bytes = 0;
-    for (const w of reads) {
-      for (let off = w.start; off < w.end; off += READV_MAX_ELEMENT_BYTES) {
-        const length = Math.min(READV_MAX_ELEMENT_BYTES, w.end - off);
-        if (batch.length === READV_MAX_ELEMENTS || (batch.length > 0 && bytes + length > this.opts.maxVectorBytes)) {
-          batches.push(batch);
-          batch = [];
-          bytes = 0;
-        }
-        batch.push({ wanted: w, offset: off, length });
-        bytes += length;
-        w.left++;
-      }
-    }
-    if (batch.length) batches.push(batch);
+    const batches: Piece[][] = batchesOf(reads, this.opts.maxVectorBytes).map((b) =>
+      b.map((p) => {
+        p.read.left++;
+        return { wanted: p.read, offset: p.offset, length: p.length };
+      }),
+    );
     for (const b of batches) {
       const seq = ++this.batchSeq;
       this.queue
@@ -248,13 +379,17 @@ export class XrootdSource {
 
   /** One round trip: kXR_read for a single piece, kXR_readv for several. */
   private async fetch(pieces: readonly Piece[]): Promise<Uint8Array[]> {
-    const s = await this.live();
+    return drive(this.fetchSteps(await this.live(), pieces), this.opts);
+  }
+
+  /** The round trip of `fetch`, as a plan for either driver. */
+  private *fetchSteps(s: Session, pieces: readonly Segment[]): Plan<Uint8Array[]> {
     this.requests++;
     xrootdCounters.requests++;
     const single = pieces.length === 1;
     const r = single
-      ? await s.conn.request(kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length))
-      : await s.conn.request(kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces));
+      ? yield* requestStep(s.conn, kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length))
+      : yield* requestStep(s.conn, kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces));
     if (r.status === kXR_redirect) {
       // A data server handing the file elsewhere mid-read: start over from the URL's host.
       s.conn.close();
@@ -300,20 +435,37 @@ export class XrootdSource {
     if (this.closed) throw new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again');
     if (this.session === p) {
       this.reconnects++;
-      this.session = openSession(this.name, this.url, this.opts).then((n) => {
-        if (n.stat.size !== this.size) {
-          n.conn.close();
-          throw new SourceError(
-            `${this.name} changed on the server while being read (size ${this.size} → ${n.stat.size})`,
-            { url: this.name },
-            'run again on the new file',
-          );
-        }
-        return n;
-      });
+      this.session = drive(locate(this.name, this.url, true), this.opts).then((n) => this.sameFile(n as Session));
       this.session.catch(() => {});
     }
     return this.session;
+  }
+
+  /** `live` for `readvSync`: its own session, opened (again) through the relay thread when needed. */
+  private liveSync(): Session {
+    const s = this.syncSession;
+    if (s && !s.conn.broken) return s;
+    if (this.closed) throw new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again');
+    if (s) this.reconnects++;
+    this.syncSession = undefined;
+    const n = this.sameFile(driveSync(locate(this.name, this.url, true), this.opts) as Session);
+    if (this.closed) {
+      n.conn.close();
+      throw new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again');
+    }
+    this.syncSession = n;
+    return n;
+  }
+
+  /** A session opened again must see the file this source was opened on. */
+  private sameFile(n: Session): Session {
+    if (n.stat.size === this.size) return n;
+    n.conn.close();
+    throw new SourceError(
+      `${this.name} changed on the server while being read (size ${this.size} → ${n.stat.size})`,
+      { url: this.name },
+      'run again on the new file',
+    );
   }
 }
 
@@ -328,36 +480,34 @@ export async function statXrootd(url: string, o: XrootdOptions = {}): Promise<St
   const u = parseXrootdUrl(url);
   const opts = settings(o);
   return withRetry(url, opts, 'stat', async () => {
-    const { conn, stat } = await locate(url, u, opts, false);
+    const { conn, stat } = await drive(locate(url, u, false), opts);
     conn.close();
     return stat;
   });
 }
 
 async function openSession(url: string, u: XrootdUrl, opts: Settings): Promise<Session> {
-  const s = await locate(url, u, opts, true);
-  return s as Session;
+  return (await drive(locate(url, u, true), opts)) as Session;
 }
 
 /**
  * Connect to the URL's host, kXR_stat the path and (with `open`) kXR_open it, following kXR_redirect
  * to other hosts. A missing file, a directory or a refused read are SourceErrors (not retried).
  */
-async function locate(
+function* locate(
   url: string,
   u: XrootdUrl,
-  opts: Settings,
   open: boolean,
-): Promise<{ conn: XrootdConnection; stat: StatInfo; fh?: Buffer }> {
+): Plan<{ conn: XrootdConnection; stat: StatInfo; fh?: Buffer }> {
   let host = u.host;
   let port = u.port;
   let opaque = u.opaque;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const conn = await XrootdConnection.connect(host, port, { timeoutMs: opts.timeoutMs });
+    const conn = yield* connectStep(host, port);
     try {
       const path = Buffer.from(opaque ? `${u.path}?${opaque}` : u.path, 'utf8');
       let step = 'kXR_stat';
-      let r = await conn.request(kXR_stat, Buffer.alloc(16), path);
+      let r = yield* requestStep(conn, kXR_stat, Buffer.alloc(16), path);
       if (r.status === kXR_ok) {
         const stat = parseStat(r.body.toString('latin1'));
         if (stat.flags & kXR_isDir)
@@ -368,7 +518,7 @@ async function locate(
           );
         if (!open) return { conn, stat };
         step = 'kXR_open';
-        r = await conn.request(kXR_open, openParams(kXR_open_read | kXR_retstat), path);
+        r = yield* requestStep(conn, kXR_open, openParams(kXR_open_read | kXR_retstat), path);
         if (r.status === kXR_ok) {
           const fh = Buffer.from(r.body.subarray(0, 4));
           const fresh = r.body.length > 12 ? parseStat(r.body.subarray(12).toString('latin1')) : stat;
@@ -425,12 +575,32 @@ async function withRetry<T>(url: string, opts: Settings, what: string, fn: () =>
     maxMs: opts.backoffMs * 32,
     maxAttempts: opts.retries + 1,
     retryable: (e) => e instanceof XrootdConnectionError,
-    giveUp: (e, { attempts }) =>
-      new SourceError(
-        `cannot ${what} ${url} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(e as Error).message}`,
-        { url, attempts },
-        'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`), then run again',
-        { cause: e },
-      ),
+    giveUp: (e, { attempts }) => gaveUp(url, what, e, attempts),
   });
+}
+
+/** `withRetry` blocking this thread: the same attempts, backoff with full jitter and final error. */
+function withRetrySync<T>(url: string, opts: Settings, what: string, fn: () => T): T {
+  const backoff = new Backoff({ baseMs: opts.backoffMs, maxMs: opts.backoffMs * 32 });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof XrootdConnectionError)) throw e;
+      if (attempt >= opts.retries + 1) throw gaveUp(url, what, e, attempt);
+      Atomics.wait(SLEEP, 0, 0, backoff.next());
+    }
+  }
+}
+
+/** Slept on (never notified) between synchronous attempts. */
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+function gaveUp(url: string, what: string, e: unknown, attempts: number): SourceError {
+  return new SourceError(
+    `cannot ${what} ${url} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(e as Error).message}`,
+    { url, attempts },
+    'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`), then run again',
+    { cause: e },
+  );
 }

@@ -1,0 +1,272 @@
+/**
+ * root:// read without awaiting (XrootdSource.readSync / readvSync over the relay thread), against a real
+ * xrootd on loopback: bytes equal to the local file, one kXR_readv per call, ROOT columns bit-identical
+ * to the local file's with no sync-read helper thread, the server's kXR_wait / kXR_waitresp / redirects
+ * honoured while the thread blocks, and a server killed mid-run gives retries and then a SourceError
+ * naming the URL. With CI=true a missing xrootd fails these tests (see xrootd.test.ts); elsewhere they skip.
+ */
+import { randomFillSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRoot } from '../../src/io/root/index.ts';
+import { BasketReadError } from '../../src/io/root/errors.ts';
+import { SourceError } from '../../src/io/source.ts';
+import { ensureSyncReads } from '../../src/io/sync-read.ts';
+import { XrootdSource } from '../../src/io/xrootd/index.ts';
+import { tempDir } from '../helpers/files.ts';
+import { startXrootd, xrootdMissing, type XrootdServer } from '../helpers/xrootd-server.ts';
+import { sharedPath } from '../shared.ts';
+import { expectSameColumn } from './root/compare.ts';
+
+const missing = xrootdMissing();
+const inCI = process.env.CI === 'true' || process.env.CI === '1';
+if (missing && inCI) {
+  describe('XRootD synchronous reads', () => {
+    it('needs xrootd in CI', () => {
+      throw new Error(`${missing}: .ci/run installs it with scripts/ci/setup-xrootd.sh`);
+    });
+  });
+}
+
+const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
+const FAST = { retries: 3, backoffMs: 20 };
+const dir = tempDir('xrootd-sync');
+const RANDOM = join(dir, 'random.bin');
+if (!missing) writeFileSync(RANDOM, randomFillSync(Buffer.alloc(5 << 20)));
+
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+describe.skipIf(missing !== undefined)('root:// read synchronously', () => {
+  let server: XrootdServer;
+  beforeAll(async () => {
+    server = await startXrootd([RANDOM, NANO]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('readvSync: the bytes of the local file, all ranges in one kXR_readv, no event loop turn needed', async () => {
+    const local = readFileSync(RANDOM);
+    const src = await XrootdSource.open(server.url('random.bin'), FAST);
+    try {
+      // 300 small ranges, an empty one, one above kXR_readv's 2 MiB element limit, and the last byte
+      const ranges = [
+        { start: 10, end: 10 + (3 << 20) + 17 },
+        { start: 5, end: 5 },
+      ];
+      for (let i = 0; i < 300; i++) ranges.push({ start: i * 9000 + 3, end: i * 9000 + 3 + 1 + (i % 131) });
+      ranges.push({ start: local.length - 1, end: local.length });
+      const before = src.requests;
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const got = src.readvSync(ranges);
+      expect(turned).toBe(false); // answered before this thread's event loop ran again
+      expect(src.requests - before).toBe(1);
+      ranges.forEach((r, i) =>
+        expect(same(got[i], local.subarray(r.start, r.end)), `[${r.start}, ${r.end})`).toBe(true),
+      );
+      expect(same(src.readSync(1000, 1016), local.subarray(1000, 1016))).toBe(true);
+      // the async path still works beside it, on its own session
+      expect(same(await src.read(77, 99), local.subarray(77, 99))).toBe(true);
+      const outside = (() => {
+        try {
+          src.readSync(local.length - 4, local.length + 4);
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(outside).toBeInstanceOf(SourceError);
+      expect(outside?.message).toContain('is outside');
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('a root:// ROOT reader reads first-touched columns itself, bit-identical to the local file', async () => {
+    const local = await openRoot(NANO);
+    const remote = await openRoot(server.url('Run2012B_SingleMu_10000.root'), { http: FAST });
+    try {
+      expect(remote.readSync).toBeTypeOf('function');
+      // no sync-read helper thread: the reader is used as it is
+      expect(ensureSyncReads(remote)).toBe(remote);
+      const names = local.branches().map((b) => b.name);
+      const want = await local.read(names, 1234, 9876);
+      const src = (remote as unknown as { src: XrootdSource }).src;
+      const before = src.requests;
+      const got = remote.readSync!(names, 1234, 9876);
+      for (const n of names) expectSameColumn(got[n], want[n], n);
+      // every branch's baskets in a couple of round trips (count branches may need a second)
+      expect(src.requests - before).toBeLessThanOrEqual(2);
+    } finally {
+      await local.close();
+      await remote.close();
+    }
+  });
+});
+
+describe.skipIf(missing !== undefined)('root:// read synchronously when the server dies', () => {
+  let server: XrootdServer;
+  beforeAll(async () => {
+    server = await startXrootd([RANDOM, NANO]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('retries, then a SourceError naming the URL; a restarted server is read again', async () => {
+    const url = server.url('random.bin');
+    const local = readFileSync(RANDOM);
+    const src = await XrootdSource.open(url, FAST);
+    try {
+      expect(same(src.readSync(0, 100), local.subarray(0, 100))).toBe(true);
+      await server.kill();
+      let e: unknown;
+      try {
+        src.readSync(100, 200);
+      } catch (x) {
+        e = x;
+      }
+      expect(e).toBeInstanceOf(SourceError);
+      expect((e as Error).message).toContain(url);
+      expect((e as Error).message).toContain('after 4 attempts');
+      expect((e as Error).message).toContain('check that the XRootD server is up');
+      await server.restart();
+      expect(same(src.readSync(4000, 9000), local.subarray(4000, 9000))).toBe(true);
+      expect(src.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await src.close();
+    }
+  }, 120_000);
+
+  it('a ROOT readSync after the kill is a BasketReadError naming the URL', async () => {
+    if (server.proc.exitCode !== null || server.proc.signalCode !== null) await server.restart();
+    const url = server.url('Run2012B_SingleMu_10000.root');
+    const remote = await openRoot(url, { http: FAST });
+    try {
+      await server.kill();
+      let e: unknown;
+      try {
+        remote.readSync!(['Muon_pt', 'MET_pt'], 0, 10000);
+      } catch (x) {
+        e = x;
+      }
+      expect(e).toBeInstanceOf(BasketReadError);
+      expect((e as Error).message).toContain(url);
+      expect(((e as Error).cause as Error).message).toContain('after 4 attempts');
+    } finally {
+      await remote.close();
+      await server.restart();
+    }
+  }, 120_000);
+});
+
+/**
+ * A redirector in front of the real xrootd that answers every second kXR_stat with kXR_wait (0 s) and the
+ * others with kXR_waitresp, then a kXR_attn carrying a kXR_redirect to the data server. It runs in a worker
+ * thread: a server on the test's own thread could not answer while a synchronous read blocks it.
+ */
+const REDIRECTOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createServer } = require('node:net');
+const log = [];
+const int = (n) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+const reply = (sock, stream, status, body) => {
+  const h = Buffer.alloc(8);
+  h.writeUInt16BE(stream, 0);
+  h.writeUInt16BE(status, 2);
+  h.writeInt32BE(body.length, 4);
+  sock.write(Buffer.concat([h, body]));
+};
+let stats = 0;
+const server = createServer((sock) => {
+  let buf = Buffer.alloc(0);
+  let shaken = false;
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (!shaken && buf.length >= 20) {
+      shaken = true;
+      buf = buf.subarray(20);
+      reply(sock, 0, 0, Buffer.concat([int(0x520), int(1)]));
+    }
+    while (shaken && buf.length >= 24 && buf.length >= 24 + buf.readInt32BE(20)) {
+      const stream = buf.readUInt16BE(0);
+      const req = buf.readUInt16BE(2);
+      buf = buf.subarray(24 + buf.readInt32BE(20));
+      log.push(String(req));
+      if (req === 3006) reply(sock, stream, 0, Buffer.concat([int(0x520), int(1)]));
+      else if (req === 3007) reply(sock, stream, 0, Buffer.alloc(16, 7));
+      else if (req === 3017 && stats++ % 2 === 0) reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\\0')]));
+      else if (req === 3017) {
+        reply(sock, stream, 4006, int(1));
+        const redirect = Buffer.concat([int(workerData.target), Buffer.from('127.0.0.1')]);
+        const inner = Buffer.alloc(8);
+        inner.writeUInt16BE(stream, 0);
+        inner.writeUInt16BE(4004, 2);
+        inner.writeInt32BE(redirect.length, 4);
+        reply(sock, 0, 4001, Buffer.concat([int(5008), int(0), inner, redirect]));
+      } else reply(sock, stream, 4003, Buffer.concat([int(3006), Buffer.from('redirector serves no data\\0')]));
+    }
+  });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (m) => {
+  if (m === 'log') parentPort.postMessage({ log: log.splice(0) });
+  else server.close(() => process.exit(0));
+});
+`;
+
+async function redirector(
+  target: number,
+): Promise<{ port: number; log: () => Promise<string[]>; stop: () => Promise<void> }> {
+  const w = new Worker(REDIRECTOR, { eval: true, workerData: { target } });
+  const next = () => new Promise<{ port?: number; log?: string[] }>((ok) => w.once('message', ok));
+  const { port } = await next();
+  return {
+    port: port!,
+    log: async () => {
+      const reply = next();
+      w.postMessage('log');
+      return (await reply).log!;
+    },
+    stop: async () => {
+      w.postMessage('stop');
+      await new Promise((ok) => w.once('exit', ok));
+    },
+  };
+}
+
+describe.skipIf(missing !== undefined)('root:// read synchronously through a redirector', () => {
+  let server: XrootdServer;
+  beforeAll(async () => {
+    server = await startXrootd([RANDOM]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('follows kXR_wait, kXR_waitresp + kXR_attn and kXR_redirect while the thread blocks', async () => {
+    const r = await redirector(server.port);
+    try {
+      const src = await XrootdSource.open(`root://127.0.0.1:${r.port}/${join(server.dataDir, 'random.bin')}`, FAST);
+      try {
+        const local = readFileSync(RANDOM);
+        // the async session's own: protocol, login, stat (→ wait), stat (→ waitresp, attn, redirect)
+        expect(await r.log()).toEqual(['3006', '3007', '3017', '3017']);
+        const [a, b] = src.readvSync([
+          { start: 0, end: 1000 },
+          { start: 3 << 20, end: (3 << 20) + 5000 },
+        ]);
+        expect(same(a, local.subarray(0, 1000))).toBe(true);
+        expect(same(b, local.subarray(3 << 20, (3 << 20) + 5000))).toBe(true);
+        // the synchronous session went the same way, its data from the data server
+        expect(await r.log()).toEqual(['3006', '3007', '3017', '3017']);
+      } finally {
+        await src.close();
+      }
+    } finally {
+      await r.stop();
+    }
+  });
+});
