@@ -67,61 +67,29 @@ function withCommon<T extends object>(d: T, a: Axis, bh: UHIMetadata): T & UHIAx
   return out;
 }
 
+/** The UHI `regular` dictionary of an axis with uniform bins (Regular without transform, Integer). */
+function regularUHI(a: Axis & { lower: number; upper: number }, bh: UHIMetadata): UHIAxis {
+  const d = { type: 'regular' as const, lower: a.lower, upper: a.upper, bins: a.size };
+  return withCommon({ ...d, underflow: a.underflow, overflow: a.overflow, circular: false }, a, bh);
+}
+
+/** The UHI `variable` dictionary of an axis with these edges (a log-transformed Regular keeps its spec in `bh`). */
+function variableUHI(a: Axis, edges: ArrayLike<number>, bh: UHIMetadata): UHIAxis {
+  const d = { type: 'variable' as const, edges: Array.from(edges) };
+  return withCommon({ ...d, underflow: a.underflow, overflow: a.overflow, circular: false }, a, bh);
+}
+
 /** The UHI dictionary of an axis. */
 export function axisToUHI(a: Axis): UHIAxis {
   switch (a.kind) {
     case 'regular':
       if (a.transform === 'log')
-        return withCommon(
-          {
-            type: 'variable' as const,
-            edges: Array.from(a.edges),
-            underflow: a.underflow,
-            overflow: a.overflow,
-            circular: false,
-          },
-          a,
-          { transform: 'log', bins: a.size, lower: a.lower, upper: a.upper },
-        );
-      return withCommon(
-        {
-          type: 'regular' as const,
-          lower: a.lower,
-          upper: a.upper,
-          bins: a.size,
-          underflow: a.underflow,
-          overflow: a.overflow,
-          circular: false,
-        },
-        a,
-        {},
-      );
+        return variableUHI(a, a.edges, { transform: 'log', bins: a.size, lower: a.lower, upper: a.upper });
+      return regularUHI(a, {});
     case 'integer':
-      return withCommon(
-        {
-          type: 'regular' as const,
-          lower: a.lower,
-          upper: a.upper,
-          bins: a.size,
-          underflow: a.underflow,
-          overflow: a.overflow,
-          circular: false,
-        },
-        a,
-        { orig_type: 'Integer' },
-      );
+      return regularUHI(a, { orig_type: 'Integer' });
     case 'variable':
-      return withCommon(
-        {
-          type: 'variable' as const,
-          edges: Array.from(a.edges),
-          underflow: a.underflow,
-          overflow: a.overflow,
-          circular: false,
-        },
-        a,
-        {},
-      );
+      return variableUHI(a, a.edges, {});
     case 'int_category':
       return withCommon(
         { type: 'category_int' as const, categories: [...a.categories], flow: a.overflow },

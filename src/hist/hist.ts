@@ -490,14 +490,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
       else if (b >= hi) m[b + off] = nOver;
       else m[b + off] = b - lo + na.offset;
     }
-    const maps = this.axes.map((x, i) => (i === k ? m : identityMap(x.extent)));
-    const axes = [...this.axes];
-    axes[k] = na;
-    return this.rebuilt(
-      axes,
-      maps,
-      axes.map((_, i) => i),
-    );
+    return this.withAxis(k, na, m);
   }
 
   /**
@@ -569,14 +562,7 @@ export class Hist implements Addable<Hist>, BinarySerializable {
     if (a.underflow) map[0] = 0;
     for (let b = 0; b < a.size; b++) map[b + a.offset] = Math.floor(b / factor) + na.offset;
     if (a.overflow) map[a.size + a.offset] = m + na.offset;
-    const maps = this.axes.map((x, i) => (i === k ? map : identityMap(x.extent)));
-    const axes = [...this.axes];
-    axes[k] = na;
-    return this.rebuilt(
-      axes,
-      maps,
-      axes.map((_, i) => i),
-    );
+    return this.withAxis(k, na, map);
   }
 
   /** The merged accumulator over all bins (flow bins too when `flow`). */
@@ -709,6 +695,18 @@ export class Hist implements Addable<Hist>, BinarySerializable {
 
   private axisOptions(a: Axis): { name: string; label: string; metadata: Metadata } {
     return { name: a.name, label: a.label, metadata: { ...a.metadata } };
+  }
+
+  /** This histogram with axis `k` replaced by `na`; `map` sends each old bin of it to a new one (-1 drops it). */
+  private withAxis(k: number, na: Axis, map: Int32Array): Hist {
+    const maps = this.axes.map((x, i) => (i === k ? map : identityMap(x.extent)));
+    const axes = [...this.axes];
+    axes[k] = na;
+    return this.rebuilt(
+      axes,
+      maps,
+      axes.map((_, i) => i),
+    );
   }
 
   /** New histogram from a re-layout of this one's bins. */

@@ -260,32 +260,7 @@ export class RootFileWriter {
     extraLength = 0,
   ): KeyHeader {
     this.checkOpen();
-    const keylen = keyLength(className, name, title) + extraLength;
-    const stored = rootCompress(payload, this.compression);
-    const nbytes = keylen + stored.length;
-    const header: KeyHeader = {
-      nbytes,
-      objlen: payload.length,
-      datime: this.stamp,
-      keylen,
-      cycle: 1,
-      seekKey: this.end,
-      seekPdir: dir.seekDir,
-      className,
-      name,
-      title,
-    };
-    const b = new WBuffer(0, keylen + 16);
-    writeKeyHeader(b, header);
-    if (extraHeader) b.raw(extraHeader(keylen, nbytes));
-    if (b.pos !== keylen)
-      throw new RootWriteError(`${this.path}: key header of '${name}' is ${b.pos} bytes, expected ${keylen}`, {
-        file: this.path,
-        name,
-      });
-    this.append(b.bytes());
-    this.append(stored);
-    return header;
+    return this.writeKeyUnchecked(className, name, title, payload, dir, extraHeader, extraLength);
   }
 
   private checkOpen(): void {
@@ -390,17 +365,21 @@ export class RootFileWriter {
     closeSync(this.fd);
   }
 
+  /** {@link writeKey} without the open check: close() writes its records after marking the file closed. */
   private writeKeyUnchecked(
     className: string,
     name: string,
     title: string,
     payload: Uint8Array,
     dir: RootDirectory,
+    extraHeader?: (keylen: number, nbytes: number) => Uint8Array,
+    extraLength = 0,
   ): KeyHeader {
-    const keylen = keyLength(className, name, title);
+    const keylen = keyLength(className, name, title) + extraLength;
     const stored = rootCompress(payload, this.compression);
+    const nbytes = keylen + stored.length;
     const header: KeyHeader = {
-      nbytes: keylen + stored.length,
+      nbytes,
       objlen: payload.length,
       datime: this.stamp,
       keylen,
@@ -411,8 +390,14 @@ export class RootFileWriter {
       name,
       title,
     };
-    const b = new WBuffer();
+    const b = new WBuffer(0, keylen + 16);
     writeKeyHeader(b, header);
+    if (extraHeader) b.raw(extraHeader(keylen, nbytes));
+    if (b.pos !== keylen)
+      throw new RootWriteError(`${this.path}: key header of '${name}' is ${b.pos} bytes, expected ${keylen}`, {
+        file: this.path,
+        name,
+      });
     this.append(b.bytes());
     this.append(stored);
     return header;
