@@ -39,6 +39,20 @@ export function pairMass(
   return Math.sqrt(Math.max(e * e - px * px - py * py - pz * pz, 0));
 }
 
+/** All quantities at zero, before the first event. */
+function emptyResult(): SingleMuResult {
+  return {
+    sumMet: 0,
+    eventsTwoJets40: 0,
+    sumCentralJetPt: 0,
+    eventsZmumu: 0,
+    eventsIsoMu24: 0,
+    matchedJetPtSum: 0,
+    matchedMuons: 0,
+    maxJetsPerEvent: 0,
+  };
+}
+
 /** The processor: columnar, over the events view. */
 export function singleMu(e: Events): SingleMuResult {
   const met = e.MET.pt;
@@ -53,16 +67,7 @@ export function singleMu(e: Events): SingleMuResult {
   const mmass = e.Muon.mass.content;
   const mq = e.Muon.charge.content;
   const mjet = e.Muon.jetIdxG.content;
-  const r: SingleMuResult = {
-    sumMet: 0,
-    eventsTwoJets40: 0,
-    sumCentralJetPt: 0,
-    eventsZmumu: 0,
-    eventsIsoMu24: 0,
-    matchedJetPtSum: 0,
-    matchedMuons: 0,
-    maxJetsPerEvent: 0,
-  };
+  const r = emptyResult();
   for (let i = 0; i < e.numEvents; i++) {
     r.sumMet += met[i];
     if (hlt[i]) r.eventsIsoMu24++;
@@ -114,16 +119,7 @@ export async function flatRows(path: string, start: number, stop: number): Promi
 
 /** The same quantities by a naive loop over row objects. */
 export function naiveSingleMu(rows: Row[]): SingleMuResult {
-  const r: SingleMuResult = {
-    sumMet: 0,
-    eventsTwoJets40: 0,
-    sumCentralJetPt: 0,
-    eventsZmumu: 0,
-    eventsIsoMu24: 0,
-    matchedJetPtSum: 0,
-    matchedMuons: 0,
-    maxJetsPerEvent: 0,
-  };
+  const r = emptyResult();
   for (const row of rows) {
     const list = (k: string) => Array.from(row[k] as ArrayLike<number>, Number);
     const jets = list('Jet_pt').map((pt, k) => ({ pt, eta: list('Jet_eta')[k] }));

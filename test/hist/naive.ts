@@ -28,17 +28,8 @@ export function naiveLocal(b: number | 'under' | 'over', n: number, underflow = 
   return b + off;
 }
 
-/** A simple deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' one deterministic PRNG (mulberry32), re-exported for the hist tests that import it from here. */
+export { rng } from '../helpers/rng.ts';
 
 /** Per-bin accumulation of weights with a plain object keyed by bin. */
 export class NaiveBins {
