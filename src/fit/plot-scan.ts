@@ -305,6 +305,7 @@ export function brazilSVG(results: readonly ScanRecord[], opts: ScanPlotOptions 
 export function scanPlotSVG(results: readonly ScanRecord[], opts: ScanPlotOptions = {}): string {
   const ok = okResults(results);
   const nv = ok.length ? Math.min(...ok.map((r) => r.values.length)) : 0;
+  if (ok.length === 0) throw new ScanError('no patch succeeded', {}, 'fix the failures listed above, then rerun');
   if (nv === 0)
     throw new ScanError(
       'the patches carry no parameter values (masses) to plot against',

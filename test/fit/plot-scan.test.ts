@@ -9,6 +9,7 @@ import {
   delaunay,
   massPlaneSVG,
   niceTicks,
+  scanPlotSVG,
   writeScanPlot,
   type ScanRecord,
 } from '../../src/fit/index.ts';
@@ -213,4 +214,18 @@ describe('scan plots', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('every patch failed: no plot, and the reason is the failures, not missing parameter values', () => {
+    const failed: ScanRecord = {
+      name: 'sbottom_1000_131_1',
+      values: [1000, 131, 1],
+      ok: false,
+      error: 'bins',
+      seconds: 0,
+    };
+    expect(() => scanPlotSVG([failed, { ...failed, name: 'sbottom_900_131_1', values: [900, 131, 1] }])).toThrow(
+      /no patch succeeded/,
+    );
+    expect(() => scanPlotSVG([ok([], 0.1, [0.1, 0.1, 0.1, 0.1, 0.1])])).toThrow(/no parameter values/);
+  });
 });
