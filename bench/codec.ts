@@ -19,22 +19,7 @@ import {
   WeightStatistics,
 } from '../src/accumulate/index.ts';
 import { Hist, Regular } from '../src/hist/index.ts';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** Small deterministic RNG so both formats see the same data. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+import { arg, rng } from './lib.ts';
 
 function hist1d(seed: number, bins: number, lo: number, hi: number, entries: number): Hist {
   const r = rng(seed);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { accumulate, decode, encode, merged } from '../src/accumulate/index.ts';
 import { Hist, Regular } from '../src/hist/index.ts';
+import { arg, rng } from './lib.ts';
 
 const NX = 100;
 const NY = 50;
@@ -21,22 +22,6 @@ const POOL = 4; // distinct chunk outputs cycled through (generating 1000 would 
 
 type Mode = 'in-place' | 'copying' | 'codec' | 'v8-serialize';
 const MODES: Mode[] = ['in-place', 'copying', 'codec', 'v8-serialize'];
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** Small deterministic RNG so every child builds the same pool. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** A 100×50 Double-storage histogram filled with 20,000 uniform entries. */
 function makeHist(seed: number): Hist {
