@@ -14,8 +14,11 @@ import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
+import { ThreadsOptionError } from './errors.ts';
 import type { LoadMessage, PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
 import { workerRuntime } from './runtime.ts';
+
+export { ThreadsOptionError, WorkerRuntimeError } from './errors.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
   /** Worker threads (default: available parallelism). */
@@ -83,9 +86,19 @@ export class ThreadsExecutor extends BaseExecutor {
   constructor(opts: ThreadsOptions = {}) {
     super(opts);
     const n = opts.workers ?? availableParallelism();
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new ThreadsOptionError(
+        `workers must be a positive integer, got ${n}`,
+        { option: 'workers', value: n },
+        'give --workers (or ThreadsOptions.workers) a whole number of at least 1',
+      );
     const depth = opts.depth ?? 2;
-    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, got ${depth}`);
+    if (!Number.isInteger(depth) || depth < 1)
+      throw new ThreadsOptionError(
+        `depth must be a positive integer, got ${depth}`,
+        { option: 'depth', value: depth },
+        'give ThreadsOptions.depth a whole number of at least 1 (1: one item per worker at a time)',
+      );
     this.concurrency = n;
     this.depth = depth;
     this.window = n * (depth + 1);

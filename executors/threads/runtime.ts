@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBuild } from '../../src/processor/build-cache.mjs';
+import { WorkerRuntimeError } from './errors.ts';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const FALLBACK = new URL('./worker.mjs', import.meta.url);
@@ -23,6 +24,11 @@ export function workerRuntime(): Promise<URL> {
 async function buildRuntime(): Promise<URL> {
   const built = await cachedBuild(ENTRY, 'runtime');
   // A cache folder that cannot be written holds no file to start workers from: the tsx fallback then.
-  if (!existsSync(built.file)) throw new Error(`cannot write ${built.file}`);
+  if (!existsSync(built.file))
+    throw new WorkerRuntimeError(
+      `the worker runtime could not be stored as ${built.file}`,
+      { file: built.file },
+      'make the cache folder writable to start workers without tsx',
+    );
   return pathToFileURL(built.file);
 }

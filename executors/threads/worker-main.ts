@@ -7,6 +7,7 @@
  * already built, a helper loads in a fraction of the time the TypeScript sources take through tsx.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { internalError } from '../../src/errors/index.ts';
 import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
@@ -60,7 +61,7 @@ function poolWorker(): void {
   async function run(m: RunMessage): Promise<void> {
     try {
       const bundle = bundles.get(m.hash);
-      if (!bundle) throw new Error(`processor bundle ${m.hash} was never sent to this worker`);
+      if (!bundle) throw internalError(`processor bundle ${m.hash} was never sent to this worker`, { hash: m.hash });
       // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
       const processor = await loadBundle(bundle, { dir: data.bundleDir });
       const result = await processChunk(m.item, processor, state, {

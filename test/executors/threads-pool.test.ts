@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executorFactory } from '../../executors/index.ts';
-import { ThreadsExecutor } from '../../executors/threads/index.ts';
+import { ThreadsExecutor, ThreadsOptionError } from '../../executors/threads/index.ts';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
 import { planWork } from '../../src/dataset/preprocess.ts';
 import { bundleProcessor } from '../../src/processor/bundle.ts';
@@ -188,7 +188,10 @@ describe('threads executor hand-out', () => {
   });
 
   it('rejects a queue depth that is not a positive integer', () => {
-    expect(() => new ThreadsExecutor({ workers: 1, depth: 0 })).toThrow(RangeError);
+    expect(() => new ThreadsExecutor({ workers: 1, depth: 0 })).toThrow(ThreadsOptionError);
+    expect(() => new ThreadsExecutor({ workers: 1, depth: 0 })).toThrow(/depth must be a positive integer, got 0/);
+    expect(() => new ThreadsExecutor({ workers: 0 })).toThrow(ThreadsOptionError);
+    expect(() => new ThreadsExecutor({ workers: 1.5 })).toThrow(/workers must be a positive integer, got 1.5/);
     expect(() => new ThreadsExecutor({ workers: 1, depth: 1.5 })).toThrow(/depth must be a positive integer/);
   });
 });

@@ -23,6 +23,7 @@ import {
   FieldRepetitionTypes,
   ParquetTypes,
 } from 'hyparquet/src/constants.js';
+import { internalError } from '../../errors/index.ts';
 import type { ByteSource } from '../source.ts';
 import { ParquetFormatError } from './errors.ts';
 import { layout, T, ThriftCursor, ThriftError } from './thrift.ts';
@@ -230,7 +231,8 @@ export class ParquetFooter {
   private group(g: number): { starts: Int32Array; metas: (ColumnChunkMeta | null | undefined)[] } {
     let group = this.groups[g];
     if (group) return group;
-    if (!(g >= 0 && g < this.groups.length)) throw new RangeError(`row group ${g} of ${this.groups.length}`);
+    if (!(g >= 0 && g < this.groups.length))
+      throw internalError(`row group ${g} asked of ${this.file}, which has ${this.groups.length}`, { file: this.file });
     // Validated by the scan at open: these bytes skip without error.
     const cur = new ThriftCursor(this.bytes, this.columnsAt[g]);
     const { size } = cur.list();
