@@ -10,6 +10,8 @@ import { ColumnNotLoadedError, ColumnShapeMismatchError, SyncReadUnavailableErro
 export class ColumnStore {
   private readonly columns = new Map<string, Column>();
   private readonly accessed = new Set<string>();
+  /** Columns used only to learn a collection's list lengths, with the collection's field branches. */
+  private readonly structural = new Map<string, readonly string[]>();
   private readonly loadedLate = new Set<string>();
   private sealed = false;
 
@@ -22,6 +24,26 @@ export class ColumnStore {
   /** The column, logged as accessed; read synchronously when it is not loaded yet. */
   get(name: string): Column {
     this.accessed.add(name);
+    return this.read(name);
+  }
+
+  /**
+   * A count column (`nJet`) used only for a collection's list lengths, before any of the collection's
+   * fields (`covers`) was loaded. It counts as accessed only if none of those fields is accessed in this
+   * chunk: once one is (and so is prefetched for the next chunks), the lengths come from it and the count
+   * column is not needed. Without this, the first chunk's access order made every later chunk read it.
+   */
+  getStructural(name: string, covers: readonly string[]): Column {
+    this.touchStructural(name, covers);
+    return this.read(name);
+  }
+
+  /** Log a structural use (see `getStructural`) of an already loaded column. */
+  touchStructural(name: string, covers: readonly string[]): void {
+    if (!this.structural.has(name)) this.structural.set(name, covers);
+  }
+
+  private read(name: string): Column {
     const c = this.columns.get(name);
     if (c !== undefined) return c;
     if (this.sealed) throw new ColumnNotLoadedError(name);
@@ -46,9 +68,11 @@ export class ColumnStore {
     this.sealed = true;
   }
 
-  /** Names accessed so far, sorted. */
+  /** Names accessed so far, sorted (count columns used for lengths only where no field of theirs was). */
   accessedNames(): string[] {
-    return [...this.accessed].sort();
+    const out = new Set(this.accessed);
+    for (const [name, covers] of this.structural) if (!covers.some((f) => this.accessed.has(f))) out.add(name);
+    return [...out].sort();
   }
 
   /** Names that were not loaded up front but read synchronously on first access, sorted. */

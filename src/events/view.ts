@@ -68,7 +68,8 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   };
 
   function makeCollection(cs: CollectionSchema): CollectionView {
-    let canonical: { offsets: Int32Array; source: string } | undefined;
+    let canonical: { offsets: Int32Array; source: string; structural?: boolean } | undefined;
+    const fieldBranches = [...cs.fields.values()].map((b) => b.name);
     let counts: Int32Array | undefined;
     const wrapped = new Map<string, Jagged>();
     const linked = new Map<string, Jagged<Int32Array>>();
@@ -78,7 +79,8 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     // the counts branch. Whatever they came from is logged as accessed each time they are used.
     const offsets = (): Int32Array => {
       if (canonical) {
-        store.touch(canonical.source);
+        if (canonical.structural) store.touchStructural(canonical.source, fieldBranches);
+        else store.touch(canonical.source);
         return canonical.offsets;
       }
       for (const b of cs.fields.values()) {
@@ -89,7 +91,9 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
         return c.offsets;
       }
       if (cs.countBranch !== undefined) {
-        canonical = { offsets: offsetsFromCounts(flat(cs.countBranch)), source: cs.countBranch };
+        const c = store.getStructural(cs.countBranch, fieldBranches);
+        if (isJagged(c)) throw mismatch(cs.countBranch, 'jagged, but the reader listed it as flat');
+        canonical = { offsets: offsetsFromCounts(c), source: cs.countBranch, structural: true };
         return canonical.offsets;
       }
       store.get(firstField.name); // no field loaded and no counts branch: read the first field

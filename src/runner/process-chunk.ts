@@ -24,6 +24,11 @@ export interface ChunkMetrics {
   readonly bytesRead: number;
   /** Branches read for this chunk. */
   readonly columnsRead: readonly string[];
+  /**
+   * Branches the processor used (a subset of `columnsRead`): what later chunks should read up front.
+   * Absent from results of older endpoints; `columnsRead` stands in for it then.
+   */
+  readonly columnsAccessed?: readonly string[];
   /** Wall time of the chunk in the worker (open + read + process + encode), seconds. */
   readonly seconds: number;
 }
@@ -112,7 +117,9 @@ export async function processChunk(
     }
     throw new ChunkError(item, messageOf(e), e instanceof Error ? e.stack : undefined, { cause: e });
   }
-  for (const c of run.columnsRead) known.add(c);
+  // Prefetch what the processor used, not all that was read: a count column read only because the
+  // first chunk asked for a collection's lengths before its fields is not needed once they are prefetched.
+  for (const c of run.columnsAccessed) known.add(c);
   // Bytes since the previous chunk on this reader; the first chunk also pays for opening the file.
   const bytesRead = reader.bytesRead - (state.bytesSeen.get(reader) ?? 0);
   state.bytesSeen.set(reader, reader.bytesRead);
@@ -134,6 +141,7 @@ export async function processChunk(
       events: item.entryStop - item.entryStart,
       bytesRead,
       columnsRead: [...run.columnsRead],
+      columnsAccessed: [...run.columnsAccessed],
       seconds: (performance.now() - t0) / 1000,
     },
   };

@@ -283,7 +283,9 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     skipped: [...skippedByFile.values()],
   });
 
-  let job: JobSpec = { processor: bundle, metadata, prefetch: [...columns] };
+  // Columns to read up front: those a resumed run's checkpoint lists as read, then what processors used.
+  const needed = new Set(columns);
+  let job: JobSpec = { processor: bundle, metadata, prefetch: [...needed] };
   const badFiles = new Map<string, string>();
   const fileKey = (it: WorkItem) => `${it.dataset}\u0000${it.file}\u0000${it.tree}`;
   // With --skipbadfiles a file counts all or nothing, so results do not depend on where (or on which
@@ -421,9 +423,12 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         processSeconds += m.seconds;
         chunkSeconds.push(m.seconds);
         chunks++;
+        for (const c of m.columnsRead) columns.add(c);
+        // Later chunks prefetch what the processor used (columnsRead also holds a count column read only
+        // for a collection's lengths before its fields were loaded, see ColumnStore.getStructural).
         let grew = false;
-        for (const c of m.columnsRead) if (!columns.has(c)) columns.add(c), (grew = true);
-        if (grew) job = { ...job, prefetch: [...columns] };
+        for (const c of m.columnsAccessed ?? m.columnsRead) if (!needed.has(c)) needed.add(c), (grew = true);
+        if (grew) job = { ...job, prefetch: [...needed] };
       } else if (out.kind === 'skip') {
         const k = fileKey(it);
         let s = skippedByFile.get(k);

@@ -53,9 +53,10 @@ describe('runOnEvents: lazy loading', () => {
     });
     expect(calls).toBe(1);
     expect(out.result).toEqual(naiveLeadingMuon(EVENTS));
-    // Muon.offsets is touched before any Muon field is loaded, so it asks for the counts branch.
+    // Muon.offsets is touched before any Muon field is loaded, so it asks for the counts branch; once
+    // Muon_pt is loaded too, the counts branch is not needed (the next chunks take lengths from Muon_pt).
     expect(out.columnsRead).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
-    expect(out.columnsAccessed).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
+    expect(out.columnsAccessed).toEqual(['MET_pt', 'Muon_pt']);
     expect(out.columnsReadOnAccess).toEqual(['MET_pt', 'Muon_pt', 'nMuon']);
     expect(r.syncReads).toEqual([['nMuon'], ['Muon_pt'], ['MET_pt']]);
     expect(r.reads).toEqual(r.syncReads);
@@ -112,6 +113,28 @@ describe('runOnEvents: lazy loading', () => {
     expect(out.result).toBe(EVENTS[0].run);
     expect(out.columnsReadOnAccess).toEqual([]);
     expect(out.columnsRead).toEqual(['run']);
+  });
+
+  it('a chunk that prefetches what the previous one accessed reads no counts branch, with the same result', async () => {
+    const r = reader();
+    const first = await runOnEvents(r, 0, 100, leadingMuon);
+    const second = await runOnEvents(r, 100, 200, leadingMuon, { prefetch: first.columnsAccessed });
+    expect(second.columnsRead).toEqual(['MET_pt', 'Muon_pt']);
+    expect(second.columnsAccessed).toEqual(['MET_pt', 'Muon_pt']);
+    expect(second.columnsReadOnAccess).toEqual([]);
+    expect(second.result).toEqual(naiveLeadingMuon(EVENTS.slice(100, 200)));
+  });
+
+  it('keeps the counts branch as accessed when only counts are used, or when the processor reads it itself', async () => {
+    const r = reader();
+    const countsOnly = await runOnEvents(r, 0, 50, (e) => e.Muon.counts.reduce((a, b) => a + b, 0));
+    expect(countsOnly.result).toBe(EVENTS.slice(0, 50).reduce((a, ev) => a + ev.muons.length, 0));
+    expect(countsOnly.columnsAccessed).toEqual(['nMuon']);
+    const explicit = await runOnEvents(r, 0, 50, (e) => {
+      const off = e.Muon.offsets; // lengths first (from nMuon), then a field and nMuon by name
+      return off[50] + e.Muon.pt.content.length + e.column('nMuon').length;
+    });
+    expect(explicit.columnsAccessed).toEqual(['Muon_pt', 'nMuon']);
   });
 
   it('reports prefetched-but-unused branches in columnsRead but not in columnsAccessed', async () => {
