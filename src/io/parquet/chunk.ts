@@ -3,12 +3,13 @@
  * offsets built from repetition levels, element existence and nulls from definition levels, values
  * copied from the page bytes into one preallocated typed array.
  */
-import type { CompressionCodec, PageHeader, ParquetType } from 'hyparquet';
+import type { CompressionCodec, Encoding, PageHeader, ParquetType } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { compressors as hyCompressors } from 'hyparquet-compressors';
 import { crc32, gunzipSync } from 'node:zlib';
 import type { NumericArray } from '../../columnar/types.ts';
+import { ZstdFrameError, zstdDecompressInto, zstdMaxSize } from '../codecs/zstd.ts';
 import type { DType } from '../reader.ts';
 import { arrayTypeOf, nullValueOf } from './dtype.ts';
 import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
@@ -17,7 +18,8 @@ import type { LeafColumn } from './schema.ts';
 import { snappyDecompressInto, snappyLength } from './snappy.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
 
-// node:zlib's native gunzip beats the pure-JS one; the rest come from hyparquet-compressors.
+// node:zlib's native gunzip beats the pure-JS one; SNAPPY and ZSTD are decoded here (decompressInto); the
+// rest come from hyparquet-compressors.
 const compressors = { ...hyCompressors, GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
 
 /** A decoded chunk: values (flat) or offsets + content (jagged). `content` is empty when only levels were asked for. */
@@ -54,30 +56,104 @@ function levels(
   decodeHybrid(bytes, pos, end, bitWidthOf(max), rep ? repScratch : defScratch, n);
 }
 
-/** Decompressed data pages of snappy chunks, reused page after page (a page is consumed before the next). */
+/** Decompressed data pages, reused page after page (a page is consumed before the next). */
 let pageScratch = new Uint8Array(1 << 16);
 
+/** Codecs decoded into a caller's array, so a v2 page's values can land straight in the column. */
+function decodesInto(codec: CompressionCodec): boolean {
+  return codec === 'SNAPPY' || codec === 'ZSTD';
+}
+
+/** Decompress a page of a `decodesInto` codec into all of `out`; any other size is a format error. */
+function decompressInto(bytes: Uint8Array, codec: CompressionCodec, out: Uint8Array): void {
+  if (codec === 'SNAPPY') {
+    snappyDecompressInto(bytes, out, 0, out.length);
+    return;
+  }
+  try {
+    zstdDecompressInto(bytes, out);
+  } catch (e) {
+    if (e instanceof ZstdFrameError) throw new ParquetFormatError(`ZSTD page: ${e.message}`, {}, undefined, { cause: e });
+    throw e;
+  }
+}
+
 /**
- * The uncompressed bytes of a page. With `transient`, snappy pages land in a scratch buffer that the next
- * page overwrites (data pages: their values are copied out before the next page); dictionary pages are
- * kept while the chunk's data pages refer to them and get their own array.
+ * The uncompressed bytes of a page. With `transient`, SNAPPY and ZSTD pages land in a scratch buffer that
+ * the next page overwrites (data pages: their values are copied out before the next page); dictionary
+ * pages are kept while the chunk's data pages refer to them and get their own array.
  */
 function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec, transient = false): Uint8Array {
   if (!Number.isInteger(size) || size < 0)
     throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
+  if (!decodesInto(codec)) return decompressPage(bytes, size, codec, compressors);
+  // A damaged header must not size a buffer: check what the compressed bytes can hold first.
   if (codec === 'SNAPPY') {
     const announced = snappyLength(bytes);
     if (announced !== size)
       throw new ParquetFormatError(`snappy block announces ${announced} bytes, the page header ${size}`);
-    let out: Uint8Array;
-    if (transient) {
-      if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
-      out = pageScratch.subarray(0, size);
-    } else out = new Uint8Array(size);
-    snappyDecompressInto(bytes, out, 0, size);
-    return out;
+  } else if (size > zstdMaxSize(bytes))
+    throw new ParquetFormatError(`a ZSTD page of ${bytes.length} bytes cannot hold the ${size} bytes its header declares`);
+  let out: Uint8Array;
+  if (transient) {
+    if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
+    out = pageScratch.subarray(0, size);
+  } else out = new Uint8Array(size);
+  decompressInto(bytes, codec, out);
+  return out;
+}
+
+/** What a chunk's pages write into: its values, the same memory as bytes, and how PLAIN values decode. */
+interface Sink {
+  readonly values: NumericArray;
+  readonly valueBytes: Uint8Array;
+  /** Bytes per value when PLAIN bytes are already the values' memory layout, else 0. */
+  readonly rawWidth: number;
+  readonly type: ParquetType;
+  readonly unsigned64: boolean;
+  readonly codec: CompressionCodec;
+}
+
+/**
+ * Put a page's `present` values into the column slots [at, at + slots). The values are either in
+ * `page` from `pos`, or, for a v2 page, still compressed in `body` (`bodySize` bytes once decoded).
+ * Raw values (all slots present, PLAIN, memory layout) are copied, or decompressed, straight into
+ * place, as are decoded values when every slot is present. Returns the decoded values when some slots
+ * are null, for the caller to spread by its levels; otherwise undefined.
+ */
+function placeValues(
+  sink: Sink,
+  page: Uint8Array,
+  pos: number,
+  body: Uint8Array | undefined,
+  bodySize: number,
+  encoding: Encoding,
+  dictionary: NumericArray | undefined,
+  at: number,
+  slots: number,
+  present: number,
+): NumericArray | undefined {
+  const { rawWidth } = sink;
+  const raw = present === slots && rawWidth !== 0 && encoding === 'PLAIN';
+  if (body && raw) {
+    if (bodySize !== present * rawWidth) checkValueBytes(EMPTY, 0, present, rawWidth, bodySize);
+    decompressInto(body, sink.codec, sink.valueBytes.subarray(at * rawWidth, at * rawWidth + bodySize));
+    return undefined;
   }
-  return decompressPage(bytes, size, codec, compressors);
+  if (body) {
+    page = decompress(body, bodySize, sink.codec, true);
+    pos = 0;
+  }
+  const width = encoding === 'PLAIN' ? plainWidth(sink.type) : 0;
+  if (width) checkValueBytes(page, pos, present, width);
+  if (raw) {
+    sink.valueBytes.set(page.subarray(pos, pos + present * rawWidth), at * rawWidth);
+    return undefined;
+  }
+  const vals = decodeValues(page, pos, present, encoding, sink.type, sink.unsigned64, dictionary);
+  if (present !== slots) return vals;
+  sink.values.set(vals, at);
+  return undefined;
 }
 
 /** A count from a page header: a non-negative integer, else the header is damaged. */
@@ -147,7 +223,8 @@ export function decodeChunk(
   const offsets = jagged ? new Int32Array(numRows + 1) : undefined;
   // Level entries bound both rows (flat) and elements (jagged).
   const values = levelsOnly ? new Out(0) : new Out(jagged ? numValues : numRows);
-  const valueBytes = levelsOnly ? undefined : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const sink: Sink = { values, valueBytes, rawWidth, type, unsigned64, codec: meta.codec };
   let dictionary: NumericArray | undefined;
   let row = 0; // rows started so far (jagged) or rows filled (flat)
   let elem = 0; // elements filled (jagged)
@@ -196,8 +273,8 @@ export function decodeChunk(
     let pos: number;
     let encoding;
     let v2Rows = -1; // rows the (v2) page header announces
-    let snappyBody: Uint8Array | undefined; // a v2 page's values, still snappy-compressed
-    let snappySize = 0;
+    let body: Uint8Array | undefined; // a v2 page's values, still compressed (decoded by placeValues)
+    let bodySize = 0;
     const v2 = header.data_page_header_v2;
     if (header.type === 'DATA_PAGE') {
       const h = header.data_page_header;
@@ -230,20 +307,20 @@ export function decodeChunk(
         throw new ParquetFormatError(`levels of ${rl} + ${dl} bytes run past the page (${raw.length} bytes)`);
       if (maxRep) levels(raw, 0, rl, maxRep, n, bitLists, true);
       if (maxDef) levels(raw, rl, rl + dl, maxDef, n, bitLists, false);
-      const body = raw.subarray(rl + dl);
-      if (levelsOnly) page = body;
+      const rest = raw.subarray(rl + dl);
+      if (levelsOnly) page = rest;
       else if (v2.is_compressed === false) {
-        if (body.length !== header.uncompressed_page_size - rl - dl)
+        if (rest.length !== header.uncompressed_page_size - rl - dl)
           throw new ParquetFormatError(
-            `uncompressed page holds ${body.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`,
+            `uncompressed page holds ${rest.length + rl + dl} bytes, its header ${header.uncompressed_page_size}`,
           );
-        page = body;
-      } else if (meta.codec === 'SNAPPY') {
-        // Decompressed below, once the levels say whether the values can go straight into the column.
+        page = rest;
+      } else if (decodesInto(meta.codec)) {
+        // Decompressed by placeValues, once the levels say whether the values can go straight into the column.
         page = EMPTY;
-        snappyBody = body;
-        snappySize = header.uncompressed_page_size - rl - dl;
-      } else page = decompress(body, header.uncompressed_page_size - rl - dl, meta.codec, true);
+        body = rest;
+        bodySize = count(header.uncompressed_page_size - rl - dl, 'uncompressed value bytes');
+      } else page = decompress(rest, header.uncompressed_page_size - rl - dl, meta.codec, true);
       pos = 0;
       if (v2.num_rows !== undefined) v2Rows = v2.num_rows;
     }
@@ -260,28 +337,14 @@ export function decodeChunk(
       present = scanOut[2];
       if (scanOut[3]) throw new ParquetFormatError(`a definition level is beyond the column's maximum ${maxDef}`);
     }
-    const width = encoding === 'PLAIN' ? plainWidth(type) : 0;
 
     if (!jagged) {
       if (row + n > numRows) throw new ParquetFormatError(`pages hold more than the ${numRows} rows of the row group`);
       if (v2Rows >= 0 && v2Rows !== n)
         throw new ParquetFormatError(`page holds ${n} rows, its header announces ${v2Rows}`);
       if (!levelsOnly) {
-        if (snappyBody && present === n && rawWidth && encoding === 'PLAIN') {
-          if (snappySize !== n * rawWidth) checkValueBytes(EMPTY, 0, n, rawWidth, snappySize);
-          snappyDecompressInto(snappyBody, valueBytes!, row * rawWidth, snappySize);
-          row += n;
-          continue;
-        }
-        if (snappyBody) page = decompress(snappyBody, snappySize, 'SNAPPY', true);
-        if (width) checkValueBytes(page, pos, present, width);
-        if (present === n && rawWidth && encoding === 'PLAIN') {
-          valueBytes!.set(page.subarray(pos, pos + n * rawWidth), row * rawWidth);
-        } else {
-          const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
-          if (present === n) values.set(vals, row);
-          else for (let k = 0, vi = 0; k < n; k++) values[row + k] = def[k] === maxDef ? vals[vi++] : nullValue;
-        }
+        const vals = placeValues(sink, page, pos, body, bodySize, encoding, dictionary, row, n, present);
+        if (vals) for (let k = 0, vi = 0; k < n; k++) values[row + k] = def[k] === maxDef ? vals[vi++] : nullValue;
       }
       row += n;
       continue;
@@ -310,24 +373,12 @@ export function decodeChunk(
     if (levelsOnly) continue;
     const nElems = elem - elemStart;
     if (present > nElems) throw new ParquetFormatError('definition levels announce more values than list elements');
-    if (snappyBody && present === nElems && rawWidth && encoding === 'PLAIN') {
-      if (snappySize !== present * rawWidth) checkValueBytes(EMPTY, 0, present, rawWidth, snappySize);
-      snappyDecompressInto(snappyBody, valueBytes!, elemStart * rawWidth, snappySize);
-      continue;
-    }
-    if (snappyBody) page = decompress(snappyBody, snappySize, 'SNAPPY', true);
-    if (width) checkValueBytes(page, pos, present, width);
-    if (present === nElems && rawWidth && encoding === 'PLAIN') {
-      valueBytes!.set(page.subarray(pos, pos + present * rawWidth), elemStart * rawWidth);
-    } else {
-      const vals = decodeValues(page, pos, present, encoding, type, unsigned64, dictionary);
-      if (present === nElems) values.set(vals, elemStart);
-      else {
-        let e = elemStart;
-        for (let k = 0, vi = 0; k < n; k++) {
-          const d = def[k];
-          if (d >= listDef) values[e++] = d === maxDef ? vals[vi++] : nullValue;
-        }
+    const vals = placeValues(sink, page, pos, body, bodySize, encoding, dictionary, elemStart, nElems, present);
+    if (vals) {
+      let e = elemStart;
+      for (let k = 0, vi = 0; k < n; k++) {
+        const d = def[k];
+        if (d >= listDef) values[e++] = d === maxDef ? vals[vi++] : nullValue;
       }
     }
   }

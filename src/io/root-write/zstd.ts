@@ -1,17 +1,18 @@
 /**
  * ZSTD compression for the ROOT writer. Node 20 has no zstd compressor, so libzstd runs as
- * WebAssembly (`@bokuweb/zstd-wasm`, whose .wasm ships inside that package: no network). The wasm
- * must be instantiated asynchronously once; after that compression is synchronous, which keeps
+ * WebAssembly (src/io/codecs/zstd.ts, shared with the readers' decoder: one wasm instance per thread).
+ * The writer asks for an explicit `loadZstd()` before it opens a file, so that a missing wasm is
+ * reported before any byte is written; after that compression is synchronous, which keeps
  * `rootCompress` (called deep inside the basket writer) sync.
  */
 import { RistrettoError } from '../../errors/index.ts';
+import { loadZstd as loadLibzstd, zstdCompress as libzstdCompress } from '../codecs/zstd.ts';
 
 /** The zstd codec is unusable: its wasm did not load, or was not loaded before writing. */
 export class ZstdUnavailableError extends RistrettoError {}
 
-type Compress = (buf: Uint8Array, level: number) => Uint8Array;
 let loading: Promise<void> | undefined;
-let compressFn: Compress | undefined;
+let ready = false;
 
 /**
  * Instantiate libzstd (once per process; later calls return the same promise). Rejects with
@@ -24,9 +25,8 @@ let compressFn: Compress | undefined;
 export function loadZstd(): Promise<void> {
   loading ??= (async () => {
     try {
-      const mod = (await import('@bokuweb/zstd-wasm')) as { init(): Promise<void>; compress: Compress };
-      await mod.init();
-      compressFn = mod.compress;
+      await loadLibzstd();
+      ready = true;
     } catch (e) {
       loading = undefined; // a later call may retry (e.g. after the package is reinstalled)
       throw new ZstdUnavailableError(
@@ -42,17 +42,17 @@ export function loadZstd(): Promise<void> {
 
 /** Whether `loadZstd()` has completed. */
 export function zstdReady(): boolean {
-  return compressFn !== undefined;
+  return ready;
 }
 
 /** One zstd frame holding `block` at zstd level `level`. Throws ZstdUnavailableError before `loadZstd()`. */
 export function zstdCompress(block: Uint8Array, level: number): Uint8Array {
-  if (!compressFn) {
+  if (!ready) {
     throw new ZstdUnavailableError(
       'zstd compression used before its wasm was loaded',
       {},
       'await loadZstd() (or prepareCompression) before writing a zstd-compressed ROOT file',
     );
   }
-  return compressFn(block, level);
+  return libzstdCompress(block, level);
 }

@@ -5,7 +5,7 @@
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
 import { crc32, inflateRawSync, inflateSync } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
+import { zstdDecompressInto } from '../codecs/zstd.ts';
 import { lz4DecodeBlock } from './lz4.ts';
 import { xxh64 } from './xxhash64.ts';
 
@@ -90,9 +90,14 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
     const tag = String.fromCharCode(a, b);
     let got: number;
     try {
-      if (tag === 'ZL' || tag === 'CS' || tag === 'ZS') {
+      if (tag === 'ZS') {
+        // libzstd (wasm) decodes into its own memory; one copy lands the block at its place in `out`.
+        out ??= new Uint8Array(size);
+        zstdDecompressInto(body, out.subarray(d, d + usize));
+        got = usize;
+      } else if (tag === 'ZL' || tag === 'CS') {
         // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate.
-        const r = tag === 'ZL' ? inflateSync(body) : tag === 'CS' ? inflateRawSync(body) : zstdDecompress(body);
+        const r = tag === 'ZL' ? inflateSync(body) : inflateRawSync(body);
         got = r.length;
         if (got === size && d === 0)
           out = r; // the common single-block basket: no copy
