@@ -156,7 +156,8 @@ export class HttpSource implements ByteSource {
         if (r.status !== 206 && r.status !== 200) throw httpStatusError(this.name, r.status);
         let b = new Uint8Array(await r.arrayBuffer());
         if (r.status === 200) b = b.subarray(start, end); // server ignored the range
-        if (b.length !== end - start) throw new Error(`short response: ${b.length} of ${end - start} bytes`);
+        if (b.length !== end - start)
+          throw new SourceError(`short response: ${b.length} of ${end - start} bytes`, { url: this.name, start, end });
         return b;
       }),
     );
@@ -175,7 +176,7 @@ function httpStatusError(url: string, status: number): Error {
   // 4xx other than 408/429 will not get better by retrying.
   const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
   const msg = `HTTP ${status} for ${url}`;
-  return permanent ? new PermanentHttpError(msg, { url, status }) : new Error(msg);
+  return permanent ? new PermanentHttpError(msg, { url, status }) : new SourceError(msg, { url, status });
 }
 
 async function withRetry<T>(

@@ -2,6 +2,7 @@
  * Fetch many byte ranges (baskets) from a source with few requests: ranges that touch or lie within
  * `maxGap` bytes of each other are read as one, then handed out as views.
  */
+import { internalError } from '../../errors/index.ts';
 import type { ByteSource } from '../source.ts';
 
 export interface ByteRange {
@@ -65,7 +66,7 @@ export function fetchRangesSync(
     groups.forEach((g, i) => scatter(g, bytes[i], out));
     return out;
   }
-  if (!src.readSync) throw new TypeError(`${src.name} cannot be read synchronously`);
+  if (!src.readSync) throw internalError(`${src.name} cannot be read synchronously`, { file: src.name });
   for (const g of groups) scatter(g, src.readSync(g.start, g.end), out);
   return out;
 }

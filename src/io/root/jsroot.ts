@@ -6,6 +6,7 @@
 /// <reference path="../../types/jsroot-vendor.d.ts" />
 import type { ByteSource } from '../source.ts';
 import { rootDecompress } from './compression.ts';
+import { RootFileError } from './errors.ts';
 
 /** The two exports of `jsroot/io` used here (its own typings only declare the module). */
 interface JsrootIo {
@@ -139,7 +140,10 @@ const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
       // jsroot asks for fixed-size chunks (e.g. the first 400 bytes) that may run past the end of a
       // small file; like a plain file read, the missing tail reads as zeros.
       if (pos >= this.src.size)
-        throw new Error(`jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`);
+        throw new RootFileError(
+          `${this.src.name}: jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`,
+          { file: this.src.name, position: pos, size: this.src.size },
+        );
       const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
       let bytes = got;
       if (got.length < size) {
@@ -155,7 +159,8 @@ const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
 export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
   const { openFile, SourceProxy } = await jsroot();
   const file = (await openFile(new SourceProxy(src))) as (JsFile & { fSeekInfo?: number; fNbytesInfo?: number }) | null;
-  if (!file) throw new Error('jsroot could not parse the file header or key list');
+  if (!file)
+    throw new RootFileError(`${src.name}: jsroot could not parse the file header or key list`, { file: src.name });
   // jsroot inflates metadata objects without checking the codecs' checksums (zlib's adler-32, ROOT's
   // LZ4 xxhash64), so a damaged TTree could parse into nonsense (or into gigabytes of arrays). Check the
   // streamer infos and every top-level TTree with Ristretto's own checked decompressor first.
@@ -167,21 +172,31 @@ export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
   return file;
 }
 
-/** Decompress the record (key + object) at `seek` and throw if its codec's checks or sizes fail. */
+/**
+ * Decompress the record (key + object) at `seek` and throw if its codec's checks or sizes fail: a
+ * RootFileError naming the file and the record (the callers add what to do).
+ */
 async function verifyRecord(src: ByteSource, seek: number, nbytes: number, what: string): Promise<void> {
+  const damaged = (message: string, cause?: unknown) =>
+    new RootFileError(
+      `${src.name}: ${message}`,
+      { file: src.name, record: what, seek, nbytes },
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
   if (!(seek > 0) || !(nbytes > 0) || seek + nbytes > src.size)
-    throw new Error(`${what} claim bytes [${seek}, ${seek + nbytes}) of a ${src.size}-byte file`);
+    throw damaged(`${what} claim bytes [${seek}, ${seek + nbytes}) of a ${src.size}-byte file`);
   const b = await src.read(seek, seek + nbytes);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (nbytes < 18 || dv.getInt32(0) !== nbytes)
-    throw new Error(`the key of ${what} is damaged (its size disagrees with the directory)`);
+    throw damaged(`the key of ${what} is damaged (its size disagrees with the directory)`);
   const objlen = dv.getInt32(6);
   const keylen = dv.getInt16(14);
-  if (keylen <= 0 || keylen > nbytes || objlen < 0) throw new Error(`the key of ${what} is damaged`);
+  if (keylen <= 0 || keylen > nbytes || objlen < 0) throw damaged(`the key of ${what} is damaged`);
   if (objlen <= nbytes - keylen) return; // stored uncompressed: nothing to check
   try {
     await rootDecompress(b.subarray(keylen), objlen);
   } catch (e) {
-    throw new Error(`damaged record (${what}): ${(e as Error).message}`, { cause: e });
+    throw damaged(`damaged record (${what}): ${(e as Error).message}`, e);
   }
 }

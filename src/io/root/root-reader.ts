@@ -7,7 +7,7 @@ import { RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader } from '../reader.ts';
 import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
-import { decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
+import { BasketFormatError, decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
 import type { BasketLocation, BranchMeta, EmbeddedLocation } from './branch-meta.ts';
 import { packedDecoder } from './convert.ts';
 import { assembleField, assembleStrings, assembleVariable, UnsupportedLayoutError } from './entries.ts';
@@ -405,7 +405,9 @@ export class RootReader implements EventReader {
           hasEntryOffsets: wantOffsets,
         });
       if (data.entries !== b.entryStop - b.entryStart)
-        throw new Error(`basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`);
+        throw new BasketFormatError(
+          `basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`,
+        );
       return data;
     } catch (e) {
       if (e instanceof LzmaNotLoadedError) throw e; // not damage: `read` loads the decoder and retries

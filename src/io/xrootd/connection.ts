@@ -12,6 +12,7 @@
  * parsing, the same waits and the same deadline as `request`, for reads that cannot be awaited.
  */
 import { connect } from 'node:net';
+import { internalError } from '../../errors/index.ts';
 import { SourceError } from '../source-error.ts';
 import {
   encodeRequest,
@@ -209,7 +210,7 @@ export class XrootdConnection {
    */
   requestSync(requestId: number, params: Buffer, body?: Buffer): Response {
     const relay = this.relay;
-    if (!relay) throw new TypeError(`the connection to ${this.endpoint} was not made with connectSync`);
+    if (!relay) throw internalError(`the connection to ${this.endpoint} was not made with connectSync`);
     if (this.broken) throw this.broken;
     let out: Response | undefined;
     let err: Error | undefined;

@@ -7,6 +7,13 @@
  * length (4) — followed by the body; every response is an 8-byte header — stream id (2), status (2),
  * body length (4) — followed by the body. All integers are big-endian.
  */
+import { SourceError } from '../source-error.ts';
+
+/**
+ * A server answer that does not parse (a stat text, a vector read that does not match its request).
+ * The byte source rethrows it as a SourceError naming the URL.
+ */
+export class XrootdProtocolError extends SourceError {}
 
 /** Request ids. */
 export const kXR_close = 3003;
@@ -192,16 +199,17 @@ export function splitReadv(body: Buffer, segments: readonly Segment[]): Uint8Arr
   let at = 0;
   for (const s of segments) {
     if (at + READV_ELEMENT_BYTES > body.length)
-      throw new Error(`vector read response ends after ${out.length} of ${segments.length} segments`);
+      throw new XrootdProtocolError(`vector read response ends after ${out.length} of ${segments.length} segments`);
     const len = body.readInt32BE(at + 4);
     const off = Number(body.readBigInt64BE(at + 8));
     if (off !== s.offset || len !== s.length) {
-      throw new Error(
+      throw new XrootdProtocolError(
         `vector read returned ${len} bytes at ${off} where ${s.length} bytes at ${s.offset} were asked (the file may have changed or be truncated)`,
       );
     }
     at += READV_ELEMENT_BYTES;
-    if (at + len > body.length) throw new Error(`vector read response is cut inside the segment at ${s.offset}`);
+    if (at + len > body.length)
+      throw new XrootdProtocolError(`vector read response is cut inside the segment at ${s.offset}`);
     // A plain Uint8Array view: readers expect Uint8Array semantics (Buffer's slice does not copy).
     out.push(new Uint8Array(body.buffer, body.byteOffset + at, len));
     at += len;
@@ -222,7 +230,7 @@ export function parseStat(text: string): StatInfo {
   const parts = text.replace(/\0.*$/s, '').trim().split(/\s+/);
   const size = Number(parts[1]);
   if (parts.length < 4 || !Number.isSafeInteger(size))
-    throw new Error(`unreadable stat response ${JSON.stringify(text.slice(0, 80))}`);
+    throw new XrootdProtocolError(`unreadable stat response ${JSON.stringify(text.slice(0, 80))}`);
   return { id: parts[0], size, flags: Number(parts[2]), mtime: Number(parts[3]) };
 }
 

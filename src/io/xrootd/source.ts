@@ -509,7 +509,7 @@ function* locate(
       let step = 'kXR_stat';
       let r = yield* requestStep(conn, kXR_stat, Buffer.alloc(16), path);
       if (r.status === kXR_ok) {
-        const stat = parseStat(r.body.toString('latin1'));
+        const stat = statOf(url, conn, r.body);
         if (stat.flags & kXR_isDir)
           throw new SourceError(
             `${url} is a directory, not a file`,
@@ -521,7 +521,7 @@ function* locate(
         r = yield* requestStep(conn, kXR_open, openParams(kXR_open_read | kXR_retstat), path);
         if (r.status === kXR_ok) {
           const fh = Buffer.from(r.body.subarray(0, 4));
-          const fresh = r.body.length > 12 ? parseStat(r.body.subarray(12).toString('latin1')) : stat;
+          const fresh = r.body.length > 12 ? statOf(url, conn, r.body.subarray(12)) : stat;
           return { conn, stat: fresh, fh };
         }
       }
@@ -550,6 +550,20 @@ function* locate(
     { url },
     'the servers redirect in a loop; tell their admins',
   );
+}
+
+/** The stat text of an answer, or a SourceError naming the URL and the server that sent something else. */
+function statOf(url: string, conn: XrootdConnection, body: Buffer): StatInfo {
+  try {
+    return parseStat(body.toString('latin1'));
+  } catch (e) {
+    throw new SourceError(
+      `${url}: ${conn.endpoint} sent an ${(e as Error).message}`,
+      { url, endpoint: conn.endpoint },
+      'check that the server is an XRootD server (`xrdfs HOST:PORT stat /path`)',
+      { cause: e },
+    );
+  }
 }
 
 function serverError(url: string, conn: XrootdConnection, step: string, r: Response): SourceError {
