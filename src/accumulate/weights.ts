@@ -191,13 +191,13 @@ export class Weights {
    * variation replaces its nominal value.
    */
   weight(modifier?: string): Float64Array {
-    let swapName: string | undefined;
-    let swap: Float64Array | undefined;
+    // The factor whose variation replaces its nominal value, and that variation.
+    let swap: { name: string; values: Float64Array } | undefined;
     if (modifier !== undefined) {
       const m = /^(.*)(Up|Down)$/.exec(modifier);
       const f = m ? this.factors.get(m[1]) : undefined;
-      swap = f ? (m![2] === 'Up' ? f.up : f.down) : undefined;
-      if (!swap) {
+      const values = m && f ? (m[2] === 'Up' ? f.up : f.down) : undefined;
+      if (!m || !values) {
         const known = this.variations;
         throw new WeightsError(
           `no weight variation "${modifier}"`,
@@ -205,11 +205,11 @@ export class Weights {
           `use one of the variations (closest: ${closestNames(modifier, known, 3).join(', ') || 'none defined'})`,
         );
       }
-      swapName = m![1];
+      swap = { name: m[1], values };
     }
     const out = new Float64Array(this.length).fill(1);
     for (const [name, f] of this.factors) {
-      const src = name === swapName ? swap! : f.nominal;
+      const src = swap && name === swap.name ? swap.values : f.nominal;
       for (let i = 0; i < out.length; i++) out[i] *= src[i];
     }
     return out;

@@ -494,7 +494,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const samples = [...new Set(ws.channels.flatMap((c) => c.samples.map((s) => s.name)))].sort(byName);
 
   // Parameter sets, per type in order of first appearance over (channel, sample, modifier) sorted.
-  const perType = new Map<ModifierType, RawSet[]>(TYPE_ORDER.map((t) => [t, []]));
+  const perType = Object.fromEntries(TYPE_ORDER.map((t) => [t, []])) as unknown as Record<ModifierType, RawSet[]>;
   const allSets = new Map<string, RawSet>();
   interface Block {
     ch: ChannelSpec;
@@ -530,16 +530,16 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
         }
         const set: RawSet = { name: m.name, type: m.type, ...defaultsFor(m, s.data) };
         allSets.set(m.name, set);
-        perType.get(m.type)!.push(set);
+        perType[m.type].push(set);
       }
     }
   }
 
   // staterror parameters are registered when pyhf finalizes its builder: in sorted-name order.
-  perType.get('staterror')!.sort((a, b) => byName(a.name, b.name));
+  perType.staterror.sort((a, b) => byName(a.name, b.name));
 
   // staterror widths: per bin, sqrt(sum of squared uncertainties) / sum of nominal rates of the samples sharing it.
-  for (const set of perType.get('staterror')!) {
+  for (const set of perType.staterror) {
     const nom = new Float64Array(set.n);
     const unc2 = new Float64Array(set.n);
     let found = false;
@@ -580,7 +580,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     if (!set) return; // pyhf ignores configs of parameters the model does not have
     applyUserConfig(set, cfg, `${cfgPath}/${i}`, source);
   });
-  for (const set of perType.get('lumi')!) {
+  for (const set of perType.lumi) {
     if (!Number.isFinite(set.sigmas[0])) {
       throw new WorkspaceError(
         `lumi parameter "${set.name}" needs "sigmas" (and auxdata) in the measurement's parameter configs`,
@@ -590,7 +590,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     }
   }
 
-  const ordered: RawSet[] = TYPE_ORDER.flatMap((t) => perType.get(t)!);
+  const ordered: RawSet[] = TYPE_ORDER.flatMap((t) => perType[t]);
   if (ordered.length === 0) throw new WorkspaceError('the model has no parameters', '/channels', source);
   let offset = 0;
   const parSets: ParameterSet[] = ordered.map((s) => {
@@ -703,10 +703,9 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   }
 
   const observed = new Float64Array(nbins);
-  for (const info of channels) {
-    const o = ws.observations.find((x) => x.name === info.name)!;
-    observed.set(o.data, info.offset);
-  }
+  // checkWorkspace made sure every channel has an observation of its length
+  const observation = new Map(ws.observations.map((o) => [o.name, o.data]));
+  for (const info of channels) observed.set(observation.get(info.name) ?? [], info.offset);
 
   return new Model({
     channels,

@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { linearTicks } from '../hist/figure.ts';
 import { contourBands, contourSegments, delaunay } from './contour.ts';
 import { ScanError } from './errors.ts';
 import type { ScanRecord } from './scan-results.ts';
@@ -40,15 +41,9 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** About 6 round tick values covering [lo, hi]. */
+/** About `n` round tick values covering [lo, hi]: the major ticks of the histogram plots' `linearTicks`. */
 export function niceTicks(lo: number, hi: number, n = 6): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / n;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  return linearTicks(lo, hi, n).major;
 }
 
 /** Viridis-like colour for t in [0, 1] (a few stops, linearly interpolated). */

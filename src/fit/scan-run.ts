@@ -129,17 +129,19 @@ export async function scan(
   }
   const hash = workspaceHash(bkg);
   const optimizer = opts.optimizer ?? DEFAULT_SCAN_OPTIMIZER;
+  const poiTest = opts.poiTest ?? 1;
+  const testStat = opts.testStat ?? 'qtilde';
   const options: ScanOptions = {
-    poiTest: opts.poiTest ?? 1,
-    testStat: opts.testStat ?? 'qtilde',
+    poiTest,
+    testStat,
     model: opts.model,
     warmStart: opts.warmStart,
     optimizer,
   };
   const identity: ScanIdentity = {
     workspaceHash: hash,
-    poiTest: options.poiTest!,
-    testStat: options.testStat!,
+    poiTest,
+    testStat,
     measurement: opts.model?.measurement ?? null,
     interp: { ...(opts.model?.interp ?? {}) } as Record<string, string>,
     // Recorded unless lbfgsb: results files from before the field existed were made with lbfgsb

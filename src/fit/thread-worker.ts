@@ -4,9 +4,12 @@
  * without compiling TypeScript.
  */
 import { parentPort } from 'node:worker_threads';
+import { internalError } from '../errors/index.ts';
 import runFitTask, { type FitTaskArgs } from './task.ts';
 
-parentPort!.on('message', (m: { id: number; args: FitTaskArgs }) => {
+if (!parentPort) throw internalError('the fit thread entry was run outside a worker thread');
+const port = parentPort;
+port.on('message', (m: { id: number; args: FitTaskArgs }) => {
   let reply;
   try {
     reply = runFitTask(m.args);
@@ -14,5 +17,5 @@ parentPort!.on('message', (m: { id: number; args: FitTaskArgs }) => {
     // runFitTask catches model and patch errors itself; this is a bug or an out-of-memory.
     reply = { kind: 'bad-request', message: e instanceof Error ? e.message : String(e) };
   }
-  parentPort!.postMessage({ id: m.id, reply });
+  port.postMessage({ id: m.id, reply });
 });

@@ -54,7 +54,8 @@ export function linearTicks(lo: number, hi: number, target = 6, integer = false)
   if (!(span > 0)) return { major: [lo], minor: [] };
   const raw = span / target;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  // the first of 1, 2, 2.5, 5, 10 × 10^k at least `raw` (10 × mag always is)
+  let step = [1, 2, 2.5, 5].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   if (integer) step = Math.max(1, Math.round(step));
   const minorStep =
     integer && step === 1 ? 0 : step / (String(step / mag).startsWith('2.5') ? 5 : step / mag === 2 ? 4 : 5);
