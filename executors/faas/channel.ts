@@ -14,6 +14,7 @@ import {
   type TailPolicy,
   type TaskOutcome,
 } from '../../src/faas/client/index.ts';
+import { uuidv7 } from '../../src/faas/ids.ts';
 import { ERROR_STATUS } from '../../src/faas/protocol.ts';
 import { retry } from '../../src/faas/retry.ts';
 import { ServiceUnavailableError } from './errors.ts';
@@ -44,6 +45,8 @@ interface RunningNotice {
 }
 
 interface Pending {
+  /** Made here once: a retry after a lost answer submits the same id (the service then says it has it). */
+  id: string;
   endpointId: string;
   args: TaskArgs;
   handlers: TaskHandlers;
@@ -87,7 +90,7 @@ export class TaskChannel {
    */
   submit(endpointId: string, args: TaskArgs, handlers: TaskHandlers, alternates?: string[], tail?: TailPolicy): void {
     const alts = alternates?.length ? alternates : undefined;
-    this.pending.push({ endpointId, args, handlers, alternates: alts, tail: alts ? tail : undefined });
+    this.pending.push({ id: uuidv7(), endpointId, args, handlers, alternates: alts, tail: alts ? tail : undefined });
     this.schedule();
   }
 
@@ -136,6 +139,7 @@ export class TaskChannel {
       ids = await this.withPatience(() =>
         this.fx.submitWatched(
           batch.map((p) => ({
+            id: p.id,
             functionId: this.functionId,
             endpoint: p.endpointId,
             args: p.args,

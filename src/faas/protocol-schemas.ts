@@ -48,6 +48,8 @@ export const USER_NAME_PATTERN = `^[A-Za-z0-9][\\w.@-]{0,${MAX_NAME_LENGTH - 1}}
 /** Function display names and descriptions. */
 export const MAX_FUNCTION_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 4000;
+/** A task id a client makes (TaskSpec.id): a UUIDv7 (RFC 9562) in lower case. */
+export const TASK_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
 /** Tasks in one submission. */
 export const MAX_BATCH_TASKS = 100_000;
 /** Task ids in one watch / results / cancel request. */
@@ -167,7 +169,10 @@ const taskSpecOptional = [
   'alternates',
   'tail',
 ] as const;
-export const TaskSpecSchema = T.object(taskSpecProps, taskSpecOptional);
+export const TaskSpecSchema = T.object(
+  { ...taskSpecProps, id: T.string({ maxLength: 36, pattern: TASK_ID_PATTERN }) },
+  [...taskSpecOptional, 'id'],
+);
 export const SubmitSchema = T.object(
   { ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) },
   taskSpecOptional,
@@ -293,9 +298,10 @@ const StreamSubmitEnvelope = T.object(
     req: T.integer(0, Number.MAX_SAFE_INTEGER),
     watch: T.boolean(),
     running: T.boolean(),
+    defer_reply: T.boolean(),
     request: SubmitSchema,
   },
-  ['running'],
+  ['running', 'defer_reply'],
 );
 export const StreamSubmitSchema = StreamSubmitEnvelope;
 export const StreamSubmittedSchema = T.object({
@@ -336,8 +342,9 @@ export const StreamResultsSchema = T.object(
     ),
     running: T.array(id, BIG),
     running_on: T.array(id, BIG),
+    submitted: T.array(T.object({ req: T.integer(0, Number.MAX_SAFE_INTEGER), batch_id: id }), BIG),
   },
-  ['running', 'running_on'],
+  ['running', 'running_on', 'submitted'],
 );
 
 // ---------------------------------------------------------------- worker IPC frames

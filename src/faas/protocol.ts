@@ -183,6 +183,14 @@ export interface RegisterEndpointRequest {
 
 /** One task of a submission. Fields left out fall back to the request's defaults. */
 export interface TaskSpec {
+  /**
+   * The task's id, made by the client: a UUIDv7 in lower case (`uuidv7()` in src/faas/ids.ts; the
+   * pattern is TASK_ID_PATTERN in protocol-schemas.ts), new
+   * for every task. A client that names its tasks can match outcomes without waiting for the answer
+   * to the submission. An id already in use is refused (`Conflict`, details in SubmitConflict); left
+   * out, the service makes one. Only per task, not as a request-wide default.
+   */
+  id?: string;
   function_id?: string;
   /** Endpoint UUID or name. */
   endpoint?: string;
@@ -223,8 +231,21 @@ export interface TailPolicy {
 }
 
 /** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */
-export interface SubmitRequest extends TaskSpec {
+export interface SubmitRequest extends Omit<TaskSpec, 'id'> {
   tasks: TaskSpec[];
+}
+
+/**
+ * `details` of the `Conflict` that refuses a submission naming task ids already in use (nothing of
+ * the submission is stored). `yours`: every one of them is a task of this user — a resubmission of
+ * tasks already stored (the answer to the first attempt was lost), which a client may take as accepted.
+ */
+export interface SubmitConflict {
+  /** The ids in use (the first 1000). */
+  task_ids: string[];
+  /** How many of the submission's ids are in use. */
+  count: number;
+  yours: boolean;
 }
 
 export interface SubmitResponse {
@@ -451,6 +472,13 @@ export interface StreamSubmit {
   watch: boolean;
   /** With `watch`: also report when the tasks start running. */
   running?: boolean;
+  /**
+   * Every task carries its `id`, so the client needs nothing from the answer but the news that the
+   * tasks are stored: the `submitted` answer may then wait (up to ~50 ms) and ride along with the next
+   * results frame of this stream (`StreamResults.submitted`) instead of being a message of its own.
+   * A refusal is answered at once, as always.
+   */
+  defer_reply?: boolean;
   request: SubmitRequest;
 }
 
@@ -489,6 +517,8 @@ export interface StreamResults {
   running?: string[];
   /** Endpoint of each `running` entry (same order). */
   running_on?: string[];
+  /** Submissions with `defer_reply` now stored: their `req` and batch id, in the order received. */
+  submitted?: { req: number; batch_id: string }[];
 }
 
 /** Service → client text frame when a stream message is refused; `req` names a refused submission. */

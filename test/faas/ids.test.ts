@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isUuid } from '../../src/faas/protocol.ts';
-import { uuidv7 } from '../../src/faas/service/ids.ts';
+import { uuidv7 } from '../../src/faas/ids.ts';
 
 describe('uuidv7 task ids', () => {
   it('are RFC 9562 version-7 UUIDs carrying the creation time in their first 48 bits', () => {

@@ -13,7 +13,7 @@
  * numbers, BigInts and BinarySerializable objects (decoded through the accumulate registry).
  */
 import { stringifyTagged, fromTagged } from '../codec.ts';
-import { FaasError, TaskPendingError, taskError } from '../errors.ts';
+import { FaasError, FaasRequestError, TaskPendingError, taskError } from '../errors.ts';
 import {
   type BatchInfo,
   type CancelResponse,
@@ -21,6 +21,7 @@ import {
   type FunctionInfo,
   ROUTES,
   type Sharing,
+  type SubmitConflict,
   type SubmitRequest,
   type SubmitResponse,
   type TaskInfo,
@@ -28,6 +29,7 @@ import {
   TERMINAL_STATES,
   type TailPolicy,
 } from '../protocol.ts';
+import { uuidv7 } from '../ids.ts';
 import { resolveToken } from '../token.ts';
 import { moduleSource, type FunctionSource } from './functions.ts';
 import { HttpApi } from './http.ts';
@@ -37,6 +39,7 @@ export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
 export type { RunningListener, TaskOutcome } from './stream.ts';
 export * from '../errors.ts';
+export { uuidv7 } from '../ids.ts';
 export {
   checkEndpointPolicy,
   costOf,
@@ -94,6 +97,11 @@ export interface RunOptions {
 
 /** One task of `batchRun`. `endpoint` is an endpoint id or name. */
 export interface TaskRequest extends RunOptions {
+  /**
+   * The task's id (a lower-case UUIDv7, see `uuidv7` in ristretto/faas); `submitWatched` makes one
+   * when absent. Give the same id again only to retry a submission whose answer was lost.
+   */
+  id?: string;
   functionId: string;
   endpoint: string;
   args?: unknown;
@@ -273,15 +281,24 @@ export class FaasClient {
     this.learnEndpointNames(tasks);
     const ids: string[] = [];
     for (const [from, to] of this.chunks(tasks.length)) {
-      const body = stringifyTagged(this.submitBody(tasks.slice(from, to)));
-      let r: SubmitResponse;
-      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
-        r = await this.stream.submit(body, listener, onRunning);
-      else {
-        r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
-        this.stream.watch(r.task_ids, listener, onRunning);
+      // The client names the tasks: outcomes are matched from the start, and over the stream the
+      // service's answer needs no message of its own (it rides along with results).
+      const named = tasks.slice(from, to).map((t) => (t.id === undefined ? { ...t, id: uuidv7() } : t));
+      const chunkIds = named.map((t) => t.id!);
+      const body = stringifyTagged(this.submitBody(named));
+      try {
+        if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
+          await this.stream.submit(body, listener, onRunning, chunkIds);
+        else {
+          await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
+          this.stream.watch(chunkIds, listener, onRunning);
+        }
+      } catch (e) {
+        // A retry of a submission stored before its answer was lost: every id is in use, by this user.
+        if (!storedBefore(e, chunkIds.length)) throw e;
+        this.stream.watch(chunkIds, listener, onRunning);
       }
-      for (const id of r.task_ids) ids.push(id);
+      for (const id of chunkIds) ids.push(id);
     }
     return ids;
   }
@@ -318,7 +335,7 @@ export class FaasClient {
     if (first.group !== undefined) body.group = first.group;
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i];
-      const spec: TaskSpec = { args: t.args };
+      const spec: TaskSpec = t.id === undefined ? { args: t.args } : { id: t.id, args: t.args };
       if (t.functionId !== first.functionId) spec.function_id = t.functionId;
       if (t.endpoint !== first.endpoint) spec.endpoint = t.endpoint;
       if (t.timeoutMs !== first.timeoutMs) spec.timeout_ms = t.timeoutMs ?? 0;
@@ -448,6 +465,13 @@ export class FaasClient {
     const body = Array.isArray(target) ? { task_ids: target } : { batch_id: (target as { batchId: string }).batchId };
     return this.http.request('POST', ROUTES.cancel, JSON.stringify(body));
   }
+}
+
+/** A Conflict saying that all `n` ids of a submission are this user's tasks already (see SubmitConflict). */
+function storedBefore(e: unknown, n: number): boolean {
+  if (!(e instanceof FaasRequestError) || e.code !== 'Conflict') return false;
+  const d = e.details as Partial<SubmitConflict> | undefined;
+  return d?.yours === true && d.count === n;
 }
 
 function sharing(o: ShareOptions): Sharing {

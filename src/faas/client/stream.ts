@@ -44,6 +44,8 @@ interface PendingSubmit {
   reject: (e: Error) => void;
   listener: OutcomeListener | undefined;
   onRunning: RunningListener | undefined;
+  /** The tasks' ids, when the client made them (a deferred answer carries none). */
+  ids: readonly string[] | undefined;
 }
 
 export class ResultStream {
@@ -59,6 +61,11 @@ export class ResultStream {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly submits = new Map<number, PendingSubmit>();
+  /**
+   * Ids of submissions sent with their ids and not confirmed yet: not watched again after a reconnect
+   * (the service would call them unknown while the submission is still to be retried).
+   */
+  private readonly unconfirmed = new Set<string>();
   private nextReq = 1;
 
   constructor(
@@ -108,19 +115,34 @@ export class ResultStream {
    * round trip after the task finishes, with no watch request in between. Rejects with
    * FaasRequestError when the service refuses the submission (nothing was stored), or with
    * FaasConnectionError when the stream closed before the answer (the tasks may or may not exist).
+   *
+   * `ids`: the request names every task (TaskSpec.id, in this order). Outcomes are then matched from
+   * the start, and the service's answer rides along with a later results frame instead of being a
+   * message of its own (StreamSubmit.defer_reply); the promise resolves when it arrives.
    */
-  submit(requestJson: string, listener?: OutcomeListener, onRunning?: RunningListener): Promise<SubmitResponse> {
+  submit(
+    requestJson: string,
+    listener?: OutcomeListener,
+    onRunning?: RunningListener,
+    ids?: readonly string[],
+  ): Promise<SubmitResponse> {
     if (!this.open || !this.ws)
       return Promise.reject(
         new FaasConnectionError('the result stream is not connected', { service: this.serviceUrl }),
       );
     const req = this.nextReq++;
     const p = new Promise<SubmitResponse>((resolve, reject) =>
-      this.submits.set(req, { resolve, reject, listener, onRunning }),
+      this.submits.set(req, { resolve, reject, listener, onRunning, ids }),
     );
+    const deferred = ids !== undefined && listener !== undefined;
+    if (deferred)
+      for (const id of ids) {
+        this.addListener(id, listener, onRunning);
+        this.unconfirmed.add(id);
+      }
     const running = listener && onRunning ? ',"running":true' : '';
     this.ws.send(
-      `{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'}${running},"request":${requestJson}}`,
+      `{"type":"submit","req":${req},"watch":${listener ? 'true' : 'false'}${running}${deferred ? ',"defer_reply":true' : ''},"request":${requestJson}}`,
     );
     this.updateRef();
     return p;
@@ -148,8 +170,9 @@ export class ResultStream {
     ws.on('open', () => {
       this.open = true;
       this.backoff.reset();
-      // Re-watch everything still pending (all of it on a reconnect).
-      this.toWatch = [...this.listeners.keys()];
+      // Re-watch everything still pending (all of it on a reconnect), but for submissions whose
+      // answer never came: they are retried (see FaasClient.submitWatched), and watched then.
+      this.toWatch = [...this.listeners.keys()].filter((id) => !this.unconfirmed.has(id));
       this.scheduleFlush();
     });
     ws.on('message', (data, isBinary) => {
@@ -210,6 +233,7 @@ export class ResultStream {
     }
     this.submits.delete(msg.req!);
     if (msg.type === 'error') {
+      this.forgetUnconfirmed(pending);
       pending.reject(
         new FaasRequestError(
           ERROR_STATUS[msg.code] ?? 400,
@@ -222,9 +246,35 @@ export class ResultStream {
     } else {
       // The service already watches these ids for this connection; only the local side is missing.
       if (pending.listener) for (const id of msg.task_ids) this.addListener(id, pending.listener, pending.onRunning);
+      if (pending.ids) for (const id of pending.ids) this.unconfirmed.delete(id);
       pending.resolve({ batch_id: msg.batch_id, task_ids: msg.task_ids });
     }
     this.updateRef();
+  }
+
+  /** Deferred answers (StreamResults.submitted): the submissions are stored. */
+  private confirm(submitted: readonly { req: number; batch_id: string }[]): void {
+    for (const { req, batch_id } of submitted) {
+      const pending = this.submits.get(req);
+      if (!pending?.ids) continue;
+      this.submits.delete(req);
+      for (const id of pending.ids) this.unconfirmed.delete(id);
+      pending.resolve({ batch_id, task_ids: [...pending.ids] });
+    }
+  }
+
+  /** A submission that named its tasks failed: stop listening for them here (a retry listens again). */
+  private forgetUnconfirmed(p: PendingSubmit): void {
+    if (!p.ids || !p.listener) return;
+    for (const id of p.ids) {
+      if (!this.unconfirmed.delete(id)) continue;
+      const set = this.listeners.get(id);
+      set?.delete(p.listener);
+      if (set?.size === 0) {
+        this.listeners.delete(id);
+        this.runningListeners.delete(id);
+      } else if (p.onRunning) this.runningListeners.get(id)?.delete(p.onRunning);
+    }
   }
 
   private failSubmits(): void {
@@ -234,7 +284,10 @@ export class ResultStream {
       { service: this.serviceUrl },
       'check the task list (or batch) before submitting again',
     );
-    for (const p of this.submits.values()) p.reject(err);
+    for (const p of this.submits.values()) {
+      this.forgetUnconfirmed(p);
+      p.reject(err);
+    }
     this.submits.clear();
   }
 
@@ -280,6 +333,8 @@ export class ResultStream {
   }
 
   private onResults(header: StreamResults, blobs: Uint8Array[]): void {
+    // First: a submission's answer comes before its outcomes.
+    if (header.submitted) this.confirm(header.submitted);
     const running = header.running ?? [];
     for (let i = 0; i < running.length; i++)
       for (const l of this.runningListeners.get(running[i]) ?? []) l(running[i], header.running_on?.[i]);

@@ -290,8 +290,19 @@ export class AgentHub {
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
       try {
-        if (isBinary) this.onBinary(conn, data as Buffer);
-        else this.onText(conn, checkAgentText(String(data)));
+        // One transaction per message (see Store.atomically). A failure part-way keeps what was
+        // stored before it, as when each store call committed on its own: results already handed to
+        // watchers must stay stored.
+        const failure = this.store.atomically(() => {
+          try {
+            if (isBinary) this.onBinary(conn, data as Buffer);
+            else this.onText(conn, checkAgentText(String(data)));
+            return undefined;
+          } catch (e) {
+            return { e };
+          }
+        });
+        if (failure) throw failure.e;
       } catch (e) {
         // A broken message ends this agent's session only (its tasks are re-queued), never the service.
         const err = toApiError(e);
@@ -437,6 +448,16 @@ export class AgentHub {
   // ---------------------------------------------------------------- tasks
 
   private dispatchPending(): void {
+    try {
+      this.store.atomically(() => this.dispatchAll());
+    } catch (e) {
+      // The commit itself failed (each endpoint's own failure is caught in dispatchAll): the claims
+      // are undone, tasks sent meanwhile may run twice (the first result wins); the next kick retries.
+      this.opts.log(`dispatch failed: ${(e as Error)?.stack ?? e}`);
+    }
+  }
+
+  private dispatchAll(): void {
     const ids = [...this.pending];
     this.pending.clear();
     for (const id of ids) {

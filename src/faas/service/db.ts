@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { uuidv7 } from './ids.ts';
+import { uuidv7 } from '../ids.ts';
 import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } from '../protocol.ts';
 import { generateToken, hashToken } from './auth.ts';
 import { MAX_NAME_LENGTH, USER_NAME_PATTERN } from '../protocol-schemas.ts';
@@ -83,6 +83,8 @@ export interface TaskRow {
 }
 
 export interface NewTask {
+  /** The client's id for the task (checked by the caller: a UUIDv7 not in use); else the store makes one. */
+  id?: string;
   function_id: string;
   endpoint_id: string;
   args: Uint8Array;
@@ -162,6 +164,8 @@ export class StoreConflictError extends Error {}
 
 export class Store {
   readonly db: Database.Database;
+  /** One transaction function for every `atomically` (better-sqlite3 makes a new one per `transaction()` call). */
+  private readonly wrap: Database.Transaction<(f: () => unknown) => unknown>;
   private readonly st: Record<string, Database.Statement>;
   /**
    * Fair-share groups with waiting tasks, per endpoint, sorted: a superset of the truth (a group whose
@@ -183,6 +187,7 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     // Numbered migrations (PRAGMA user_version): see migrations.ts.
     migrate(this.db, file);
+    this.wrap = this.db.transaction((f: () => unknown) => f());
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       userByName: p('SELECT * FROM users WHERE name = ?'),
@@ -316,15 +321,10 @@ export class Store {
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, grp, args, attempts, timeout_ms, alts IS NOT NULL AS movable`,
       ),
-      // Late binding: the oldest waiting tasks bound elsewhere that may run here, re-bound to this endpoint.
+      // Late binding: the oldest waiting tasks bound elsewhere that may run here, re-bound to this
+      // endpoint; none bound to an endpoint in @away (a JSON list: agents that may still come back
+      // after a restart and hold them).
       steal: p(
-        `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
-         WHERE seq IN (SELECT seq FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
-                       AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0 ORDER BY seq LIMIT @limit)
-         RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms`,
-      ),
-      // The same, leaving alone the tasks of endpoints whose agents may still come back (after a restart).
-      stealExcept: p(
         `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
          WHERE seq IN (SELECT seq FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
                        AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0
@@ -351,6 +351,7 @@ export class Store {
       markRunning: p(
         "UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'",
       ),
+      idsInUse: p('SELECT id, owner_id FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
       // Finished tasks bring their outcome along (a watch replays it); unfinished ones have NULLs there.
       taskOutcomes: p(
@@ -403,6 +404,19 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Run one message's handling as one write transaction (`BEGIN IMMEDIATE`): the store calls inside it
+   * nest as savepoints, and their reads take no locks of their own. Per chunk the service handles a
+   * submission, a result frame and now and then a running notice; each of those was up to three
+   * commits and a dozen lock/unlock pairs (see bench/RESULTS.md, Session 11). Nested calls join the
+   * open transaction. What `fn` throws rolls the whole message back, so callers that must keep
+   * earlier changes catch inside `fn`.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.wrap.immediate(fn) as T;
   }
 
   // ---------------------------------------------------------------- users and tokens
@@ -587,7 +601,7 @@ export class Store {
       const insDispatched = this.st.insertDispatched;
       for (let i = 0; i < tasks.length; i++) {
         const t = tasks[i];
-        const id = uuidv7(now);
+        const id = t.id ?? uuidv7(now);
         taskIds[i] = id;
         const alts = t.alts ?? null;
         const tail = t.tail ?? null;
@@ -728,11 +742,12 @@ export class Store {
   stealWaiting(endpointId: string, limit: number, away: ReadonlySet<string> = new Set()): ClaimedTask[] {
     if (limit <= 0) return [];
     const now = Date.now();
-    const rows = (
-      away.size === 0
-        ? this.st.steal.all({ now, endpoint: endpointId, limit })
-        : this.st.stealExcept.all({ now, endpoint: endpointId, limit, away: JSON.stringify([...away]) })
-    ) as (ClaimedTask & { seq: number })[];
+    const rows = this.st.steal.all({
+      now,
+      endpoint: endpointId,
+      limit,
+      away: away.size === 0 ? '[]' : JSON.stringify([...away]),
+    }) as (ClaimedTask & { seq: number })[];
     return rows.sort((a, b) => a.seq - b.seq);
   }
 
@@ -789,6 +804,11 @@ export class Store {
       });
     })();
     return changed;
+  }
+
+  /** Of `ids`, those some task already has, with its owner (one statement). */
+  idsInUse(ids: readonly string[]): { id: string; owner_id: string }[] {
+    return this.st.idsInUse.all(JSON.stringify(ids)) as { id: string; owner_id: string }[];
   }
 
   /** Rows for many ids in one statement (missing ids are absent). */

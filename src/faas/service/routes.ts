@@ -12,6 +12,7 @@ import {
   type SubmitRequest,
   type SubmitResponse,
   type TaskInfo,
+  type SubmitConflict,
   type TaskSpec,
   type TaskState,
   isUuid,
@@ -291,6 +292,7 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
     }
     allowMemo.add(pair);
   };
+  const given = clientIds(ctx, user, body.tasks);
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
     const spec: TaskSpec = body.tasks[i];
@@ -360,6 +362,7 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
     }
     const tail = spec.tail ?? body.tail;
     tasks[i] = {
+      ...(given ? { id: given[i] } : {}),
       function_id: f.id,
       endpoint_id: target,
       ...(candidates ? { alts: candidates.join(' ') } : {}),
@@ -417,6 +420,44 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
       tasks.reduce((n, t) => n + (t.alts && !t.dispatch ? 1 : 0), 0),
     );
   return { batch_id: batchId, task_ids: taskIds };
+}
+
+/**
+ * The ids the client gave its tasks (the schema checked their form), or undefined when it gave none.
+ * Refused: some tasks with ids and some without, an id twice, and ids already in use (Conflict; its
+ * details say whether they are all this user's own: a resubmission of stored tasks).
+ */
+function clientIds(ctx: RouteContext, user: UserRow, specs: readonly TaskSpec[]): string[] | undefined {
+  if (specs[0]?.id === undefined) {
+    const at = specs.findIndex((t) => t.id !== undefined);
+    if (at >= 0) throw new ApiError('BadRequest', `task ${at} has an id but task 0 has none: name every task or none`);
+    return undefined;
+  }
+  const ids = new Array<string>(specs.length);
+  const seen = new Set<string>();
+  for (let i = 0; i < specs.length; i++) {
+    const id = specs[i].id;
+    if (id === undefined) throw new ApiError('BadRequest', `task ${i} has no id but task 0 has one: name every task or none`);
+    if (seen.has(id)) throw new ApiError('BadRequest', `task ${i}: id ${id} is given twice in this submission`);
+    seen.add(id);
+    ids[i] = id;
+  }
+  const used: string[] = [];
+  let yours = true;
+  for (let i = 0; i < ids.length; i += 5000)
+    for (const r of ctx.store.idsInUse(ids.slice(i, i + 5000))) {
+      used.push(r.id);
+      if (r.owner_id !== user.id) yours = false;
+    }
+  if (used.length) {
+    const details: SubmitConflict = { task_ids: used.slice(0, 1000), count: used.length, yours };
+    throw new ApiError(
+      'Conflict',
+      `task id ${used[0]}${used.length > 1 ? ` and ${used.length - 1} more` : ''} already in use${yours ? ' by your earlier tasks' : ''}: nothing was stored; give every new task a new id (uuidv7)`,
+      { ...details },
+    );
+  }
+  return ids;
 }
 
 /** The fair-share group of a task: the client's name for it within the user's space, else the user. */

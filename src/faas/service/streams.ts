@@ -43,6 +43,12 @@ export interface Outcome {
 
 /** Flush a frame early once this many result bytes are queued for one client. */
 const FRAME_BYTES = 8 * 1024 * 1024;
+/**
+ * How long a deferred `submitted` answer (StreamSubmit.defer_reply) waits for a results frame to ride
+ * along with. A CPU-bound chunk takes longer, so its answer leaves alone then; a client streaming
+ * chunks has results coming back all the time, and its answers cost no message of their own.
+ */
+const DEFERRED_REPLY_MS = 50;
 
 class StreamConn {
   entries: StreamEntry[] = [];
@@ -52,6 +58,9 @@ class StreamConn {
   readonly wantsRunning = new Set<string>();
   running: string[] = [];
   runningOn: string[] = [];
+  /** Deferred `submitted` answers not sent yet. */
+  submitted: { req: number; batch_id: string }[] = [];
+  private submittedTimer: NodeJS.Timeout | undefined;
   private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
   constructor(
@@ -80,17 +89,35 @@ class StreamConn {
     this.flusher.schedule();
   }
 
+  /** A stored submission whose answer waits for the next results frame (or DEFERRED_REPLY_MS). */
+  pushSubmitted(req: number, batchId: string): void {
+    this.submitted.push({ req, batch_id: batchId });
+    this.submittedTimer ??= setTimeout(() => this.flush(), DEFERRED_REPLY_MS);
+  }
+
+  /** The connection closed: nothing more to send. */
+  closed(): void {
+    clearTimeout(this.submittedTimer);
+    this.submittedTimer = undefined;
+  }
+
   pushNotFound(taskId: string): void {
     this.entries.push({ task_id: taskId, state: 'failed', endpoint_id: '', attempts: 0, not_found: true });
     this.flusher.schedule();
   }
 
   flush(): void {
-    if (this.entries.length === 0 && this.running.length === 0) return;
+    if (this.entries.length === 0 && this.running.length === 0 && this.submitted.length === 0) return;
     const header: StreamResults = { type: 'results', results: this.entries };
     if (this.running.length) {
       header.running = this.running;
       header.running_on = this.runningOn;
+    }
+    if (this.submitted.length) {
+      header.submitted = this.submitted;
+      this.submitted = [];
+      clearTimeout(this.submittedTimer);
+      this.submittedTimer = undefined;
     }
     const frame = encodeFrame(header, this.blobs);
     this.running = [];
@@ -137,9 +164,15 @@ export class ResultStreams implements OutcomeSink {
           );
         if (v === streamClientText.submit) checkBatchSize((raw as { request?: unknown }).request);
         const msg = v.check(raw, 'stream message');
-        if (msg.type === 'submit') this.submit(conn, msg);
-        else if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
-        else this.unwatch(conn, msg.task_ids);
+        // One transaction per message; the answer to a submission leaves after it commits, so a
+        // client never holds ids of tasks the service could still lose.
+        const answer = this.store.atomically(() => {
+          if (msg.type === 'submit') return this.submit(conn, msg);
+          if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
+          else this.unwatch(conn, msg.task_ids);
+          return undefined;
+        });
+        if (answer) this.reply(conn, answer);
       } catch (e) {
         const err = toApiError(e);
         if (err.code === 'InternalError') this.log(`stream of user ${user.name}: ${(e as Error)?.stack ?? e}`);
@@ -153,6 +186,7 @@ export class ResultStreams implements OutcomeSink {
       }
     });
     ws.on('close', () => {
+      conn.closed();
       this.conns.delete(conn);
       this.unwatch(conn, [...conn.watching]);
     });
@@ -169,6 +203,7 @@ export class ResultStreams implements OutcomeSink {
       if (ok) continue;
       this.reply(conn, { type: 'error', code: 'Unauthorized', message: 'token revoked' });
       conn.ws.close(1008, 'Unauthorized');
+      conn.closed();
       this.conns.delete(conn);
       this.unwatch(conn, [...conn.watching]);
     }
@@ -188,14 +223,20 @@ export class ResultStreams implements OutcomeSink {
    * outcome is pushed as soon as it is known. The answer goes out before any outcome of these tasks
    * (same socket, and the tasks cannot finish within this synchronous turn).
    */
-  private submit(conn: StreamConn, msg: StreamSubmit): void {
+  private submit(conn: StreamConn, msg: StreamSubmit): StreamSubmitted | undefined {
     // The connection outlives single requests: a token revoked since the upgrade stops it here.
     if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
     const r = this.submitter(conn.user, msg.request);
     this.metrics.streamSubmits++;
     if (msg.watch) for (const id of r.task_ids) this.addWatcher(conn, id, msg.running === true);
-    // Sent before the watch above can flush (outcomes leave in a later turn), so ids arrive first.
-    this.reply(conn, { type: 'submitted', req: msg.req, batch_id: r.batch_id, task_ids: r.task_ids });
+    // The client named every task: it needs only to hear that they are stored, with its next results.
+    // (Pushed before any outcome of these tasks can be: the frame carries both, answer first.)
+    if (msg.defer_reply && msg.request.tasks[0]?.id !== undefined) {
+      conn.pushSubmitted(msg.req, r.batch_id);
+      return undefined;
+    }
+    // Sent in this turn, before the watch above can flush (outcomes leave in a later turn), so ids arrive first.
+    return { type: 'submitted', req: msg.req, batch_id: r.batch_id, task_ids: r.task_ids };
   }
 
   private watch(conn: StreamConn, ids: string[], running: boolean): void {
