@@ -19,6 +19,7 @@ import { watchAnalysis } from '../watch/watch.ts';
 import type { RunMetrics } from '../runner/metrics.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { mapStack, userFrame } from '../processor/stack.ts';
+import { assertOutputFolder } from '../io/output-path.ts';
 
 interface CliOptions {
   executor: string;
@@ -156,6 +157,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     debug ||= Boolean(o.debug);
     const formats = parseFormats(o.format);
     const outDir = resolve(o.out);
+    assertOutputFolder(o.out, '--out'); // before any work: a run must not end on ENOTDIR
     const reporterQ = o.quiet ? progressReporter({ quiet: true }) : reporter;
     // Ctrl-C / SIGTERM: checkpoint what is merged and exit; a second Ctrl-C exits at once.
     const abort = new AbortController();

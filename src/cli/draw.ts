@@ -10,7 +10,8 @@
  * console.log(r.hist.values(), r.entries, r.mean);
  * ```
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compute, fused } from '../columnar/fused/api.ts';
 import { caretLine, ExpressionError, parseExpr } from '../columnar/fused/parse.ts';
@@ -24,6 +25,7 @@ import { Weight } from '../hist/storage.ts';
 import { stringifyUHI, toUHI } from '../hist/uhi.ts';
 import { figurePNG, figureSVG } from '../hist/publication.ts';
 import { openReader } from '../io/open.ts';
+import { assertOutputFile } from '../io/output-path.ts';
 import type { NumericArray } from '../columnar/types.ts';
 
 /** Bad command-line input to `draw` (bins, entry range, output type). */
@@ -296,6 +298,7 @@ export function registerDrawCommand(program: Command): void {
             'Use a .json (UHI), .svg or .png file name.',
           );
         }
+        if (out !== undefined) assertOutputFile(out, '--out', { makeFolder: true });
         const r = await draw(input, expr, {
           cut: o.cut,
           weight: o.weight,
@@ -308,6 +311,7 @@ export function registerDrawCommand(program: Command): void {
         if (out === undefined) return;
         // Figure titles are TLatex, where `_` subscripts: show branch names' underscores as a look-alike (ˍ).
         const xlabel = (o.cut ? `${expr} {${o.cut}}` : expr).replace(/_/g, '\u02cd');
+        await mkdir(dirname(resolve(out)), { recursive: true });
         if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
         else if (ext === 'svg') await writeFile(out, figureSVG(r.hist, { xlabel }));
         else await writeFile(out, figurePNG(r.hist, { xlabel }));

@@ -15,6 +15,7 @@ import { basename } from 'node:path';
 import { writeScanPlot } from './plot-scan.ts';
 import type { FaasScanOptions } from './scan-faas.ts';
 import { scan, type ScanExecutor } from './scan-run.ts';
+import { assertOutputFolder } from '../io/output-path.ts';
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -255,6 +256,7 @@ export function registerFitCommands(program: Command): void {
         const workers = positiveInt('--workers', o.workers);
         if (o.resume && !o.out)
           throw new ScanError('--resume needs --out DIR (the folder of the earlier results.json)', {});
+        if (o.out) assertOutputFolder(o.out, '--out');
         if (!['svg', 'png', 'none'].includes(o.plot))
           throw new ScanError(`unknown --plot "${o.plot}"`, {}, 'use svg, png or none');
         let faas: FaasScanOptions | undefined;

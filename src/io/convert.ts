@@ -15,6 +15,7 @@ import { prepareCompression, type RootCodec } from './root-write/compress.ts';
 import { RootTreeWriter } from './root-write/tree.ts';
 import type { BranchInfo, Column, DType, EventReader } from './reader.ts';
 import { isUrl } from './source.ts';
+import { assertOutputFile } from './output-path.ts';
 
 export class ConvertError extends RistrettoError {}
 
@@ -382,6 +383,7 @@ export function registerConvertCommand(
         o: { branches?: string; entries?: string; treename?: string; compression?: string },
       ) => {
         refuseSameFile(input, output); // before opening anything
+        assertOutputFile(output, 'output');
         if (!formatOfPath(output)) {
           throw new ConvertError(
             `cannot tell the output format of ${output}`,
