@@ -11,6 +11,8 @@
  * agree on the message revision (`CHUNK_WIRE_VERSION`); a mismatch comes back as a clear error.
  */
 
+import { IMPORT_SOURCE } from '../../src/faas/endpoint/sea-role.ts';
+
 /** Path of the worker-side module inside a Ristretto installation. */
 export const REMOTE_MODULE = 'executors/faas/remote/run-task.ts';
 
@@ -46,7 +48,9 @@ export default async function ristrettoProcessChunk(args, ctx) {
   // The single-executable endpoint has run-task.ts built in.
   const builtIn = globalThis[Symbol.for(${JSON.stringify(BUILT_IN_RUN_TASK)})];
   if (typeof builtIn === 'function') return builtIn(args, ctx);
-  remote ??= import(pathToFileURL(locate()).href).catch((e) => {
+  // A worker without a TypeScript loader builds the module instead (src/faas/endpoint/sea-role.ts).
+  const viaBuild = globalThis[Symbol.for(${JSON.stringify(IMPORT_SOURCE)})];
+  remote ??= (typeof viaBuild === 'function' ? viaBuild(locate()) : import(pathToFileURL(locate()).href)).catch((e) => {
     remote = undefined;
     throw e;
   });

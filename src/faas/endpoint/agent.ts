@@ -30,7 +30,7 @@ import { Backoff } from '../retry.ts';
 import { noticeDelayMs, prefetchFor } from '../scheduling.ts';
 import { FunctionCache } from './function-cache.ts';
 import type { BlockOptions } from './blocks.ts';
-import { WorkerPool } from './pool.ts';
+import { prepareWorkerEntry, WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
 
 export interface AgentOptions {
@@ -123,7 +123,10 @@ export class EndpointAgent {
   }
 
   /** Start workers and connect; resolves with the endpoint id at the first successful attach. */
-  start(): Promise<string> {
+  async start(): Promise<string> {
+    // Workers start from a plain-JS build of their entry (no tsx) once it is built or found cached.
+    await prepareWorkerEntry();
+    if (this.stopped) throw new FaasConfigError(`endpoint ${this.opts.name} was stopped before it started`);
     this.pool = new WorkerPool(
       {
         size: this.opts.workers,

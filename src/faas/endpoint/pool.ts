@@ -9,16 +9,18 @@
  * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation aborts the task's
  * signal and kills the worker only if the task is still running after a grace period (see `cancel`).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { FaasConfigError } from '../errors.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { HOLD_BACK_MS, QUEUED_WORK_MS } from '../scheduling.ts';
 import type { TaskErrorInfo } from '../protocol.ts';
 import { type BlockOptions, BlockScaler } from './blocks.ts';
-import { SEA_ROLE_ENV } from './sea-role.ts';
+import { BUILT_WORKER_ENV, SEA_ROLE_ENV } from './sea-role.ts';
 import type { DoneFrameHeader, FromWorker, RunFrameHeader, WorkerDone } from './worker-messages.ts';
 import { ForkLink, type SocketLink, type WorkerLink } from './worker-link.ts';
 
@@ -206,19 +208,63 @@ const MAX_DEPTH = 512;
 
 // In the single-executable endpoint (sea-main.ts) the executable itself is the worker: no entry file, no tsx.
 const SEA = isSea();
-const WORKER_ENTRY = SEA ? process.execPath : fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER_SOURCE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/**
+ * worker.ts as one plain-JS module (an esbuild `runtime` build, cached like the thread pool's): a
+ * worker then starts without tsx, which compiled every FaaS module at each start (see
+ * bench/faas-worker-start.ts). Set by {@link prepareWorkerEntry}; until then, or when no build could
+ * be made, workers run worker.ts through tsx.
+ */
+let builtEntry: string | undefined;
+/** By URL, so that no bundle of this file (the single executable's) takes in esbuild. */
+const BUILD_CACHE = new URL('../../processor/build-cache.mjs', import.meta.url).href;
 
-/** Node flags that make a forked worker able to load TypeScript sources. */
+/**
+ * Build (or find in the cache) the plain-JS worker entry; the endpoint agent awaits this before it
+ * starts workers. Never fails: without esbuild or a writable cache, workers use tsx as before.
+ */
+export async function prepareWorkerEntry(): Promise<void> {
+  if (SEA || builtEntry) return;
+  try {
+    const { cachedBuild } = (await import(BUILD_CACHE)) as typeof import('../../processor/build-cache.mjs');
+    const built = await cachedBuild(WORKER_SOURCE, 'runtime');
+    if (existsSync(built.file)) builtEntry = built.file;
+  } catch {
+    // tsx it is.
+  }
+}
+
+function workerEntry(): string {
+  return SEA ? process.execPath : (builtEntry ?? WORKER_SOURCE);
+}
+
+/** Node flags that make a forked worker able to load TypeScript sources (none for the built entry). */
 function workerExecArgv(): string[] {
-  if (SEA) return [];
+  if (SEA || builtEntry) return [];
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsx];
 }
 
-/** Command that starts one block worker: this Node, able to load TypeScript, running worker.ts. */
+/**
+ * What a worker from the built entry needs: TypeScript modules a function imports from this
+ * installation (the Ristretto chunk function's run-task.ts) are built too (worker.ts), and the chunk
+ * function finds the installation by RISTRETTO_HOME (it looked above the entry, now in the cache).
+ */
+function workerEnv(): Record<string, string> {
+  if (SEA || !builtEntry) return {};
+  return { [BUILT_WORKER_ENV]: '1', RISTRETTO_HOME: process.env.RISTRETTO_HOME || ristrettoHome() };
+}
+
+/** The Ristretto installation this module belongs to (src/faas/endpoint → three folders up). */
+function ristrettoHome(): string {
+  return fileURLToPath(new URL('../../../', import.meta.url)).replace(/[\\/]$/, '');
+}
+
+/** Command that starts one block worker: this Node running the worker entry (built, or worker.ts through tsx). */
 function workerCommand(): string[] {
   if (SEA) return ['/usr/bin/env', `${SEA_ROLE_ENV}=worker`, process.execPath];
-  return [process.execPath, ...workerExecArgv(), WORKER_ENTRY];
+  const env = Object.entries(workerEnv()).map(([k, v]) => `${k}=${v}`);
+  return [...(env.length ? ['/usr/bin/env', ...env] : []), process.execPath, ...workerExecArgv(), workerEntry()];
 }
 
 export class WorkerPool {
@@ -248,7 +294,9 @@ export class WorkerPool {
   ) {
     this.concurrency = opts.concurrency ?? 1;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
-      throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
+      throw new FaasConfigError(`concurrency must be a positive integer, got ${this.concurrency}`, {
+        endpoint: opts.endpointName,
+      });
     // With C tasks running per worker, C more wait inside it, so a whole next wave starts without an IPC round trip.
     this.depth = opts.depth ?? this.concurrency;
     this.depthGiven = opts.depth !== undefined;
@@ -276,7 +324,9 @@ export class WorkerPool {
       });
     } else {
       if (!Number.isInteger(opts.size) || opts.size < 1)
-        throw new RangeError(`workers must be a positive integer, got ${opts.size}`);
+        throw new FaasConfigError(`workers must be a positive integer, got ${opts.size}`, {
+          endpoint: opts.endpointName,
+        });
       for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
     }
   }
@@ -428,8 +478,9 @@ export class WorkerPool {
   // ---------------------------------------------------------------- internals
 
   private spawn(index: number): Slot {
-    const link = new ForkLink(`worker ${index}`, WORKER_ENTRY, this.execArgv, {
+    const link = new ForkLink(`worker ${index}`, workerEntry(), this.execArgv, {
       ...process.env,
+      ...workerEnv(),
       ...this.opts.env,
       RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,
       RISTRETTO_WORKER_INDEX: String(index),

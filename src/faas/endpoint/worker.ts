@@ -19,6 +19,7 @@ import type {
 } from './worker-messages.ts';
 import { ipcTransport, socketTransport, type WorkerTransport } from './worker-connect.ts';
 import { importModule } from './import-module.ts';
+import { BUILT_WORKER_ENV, IMPORT_SOURCE } from './sea-role.ts';
 
 /** Set before the first message is handled (see the end of this file). */
 let transport: WorkerTransport;
@@ -214,6 +215,16 @@ function onMessage(msg: ToWorker): void {
     else controllers.get(msg.task_id)?.abort(new Error(`task ${msg.task_id} was cancelled`));
   }
 }
+// Started from the built entry (pool.ts), this worker has no TypeScript loader: a function that
+// imports a TypeScript module of this installation gets it built (cached) instead.
+if (process.env[BUILT_WORKER_ENV] === '1')
+  (globalThis as Record<symbol, unknown>)[Symbol.for(IMPORT_SOURCE)] = async (file: string) => {
+    // By URL, so that no bundle of this file (the single executable's) takes in esbuild.
+    const url = new URL('../../processor/build-cache.mjs', import.meta.url).href;
+    const { cachedBuild } = (await import(url)) as typeof import('../../processor/build-cache.mjs');
+    return import(pathToFileURL((await cachedBuild(file, 'runtime')).file).href);
+  };
+
 // No top-level await: the single-executable endpoint bundles this file as CommonJS.
 void (process.env.RISTRETTO_AGENT ? socketTransport() : Promise.resolve(ipcTransport())).then((t) => {
   transport = t;
