@@ -15,6 +15,7 @@ import { bundleDir, isBundleLoaded, loadBundle } from '../../../src/processor/bu
 import type { Processor } from '../../../src/processor/types.ts';
 import { CancelledError, toChunkFailure } from '../../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../../src/runner/process-chunk.ts';
+import { EndpointSetupError } from '../errors.ts';
 import { deleteStaged, stageOut } from '../stageout.ts';
 import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageArgs, type TaskArgs, type TaskReply } from '../wire.ts';
 
@@ -116,7 +117,12 @@ function bundleFile(hash: string): string {
 }
 
 async function processorFor(hash: string): Promise<Processor<unknown> | undefined> {
-  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid processor bundle hash "${hash}"`);
+  if (!/^[0-9a-f]{64}$/.test(hash))
+    throw new EndpointSetupError(
+      `invalid processor bundle hash "${String(hash).slice(0, 100)}" in a chunk task`,
+      { hash: String(hash).slice(0, 100) },
+      'the client and this endpoint run different Ristretto versions: install the same one on both',
+    );
   if (isBundleLoaded(hash)) return loadBundle({ hash, code: '' }, { dir: remoteBundleDir, importer: importModule });
   const file = bundleFile(hash);
   if (!existsSync(file)) return undefined;

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { FaasConfigError } from '../errors.ts';
 import { Backoff } from '../retry.ts';
 import { blockScript } from './providers/script.ts';
 import type { ExecutionProvider } from './providers/types.ts';
@@ -116,18 +117,25 @@ export class BlockScaler {
     this.idleMs = opts.idleTimeoutMs ?? 120_000;
     const bad = (what: string, v: number, min: number) => {
       if (!Number.isInteger(v) || v < min)
-        throw new RangeError(`endpoint ${pool.endpointName}: ${what} must be an integer >= ${min}, got ${v}`);
+        throw new FaasConfigError(`endpoint ${pool.endpointName}: ${what} must be an integer >= ${min}, got ${v}`, {
+          endpoint: pool.endpointName,
+          [what]: v,
+        });
     };
     bad('workers per block', opts.workersPerBlock, 1);
     bad('min blocks', this.minBlocks, 0);
     bad('max blocks', this.maxBlocks, 1);
     bad('init blocks', opts.initBlocks ?? 0, 0);
     if (this.minBlocks > this.maxBlocks)
-      throw new RangeError(
+      throw new FaasConfigError(
         `endpoint ${pool.endpointName}: min blocks (${this.minBlocks}) exceeds max blocks (${this.maxBlocks})`,
+        { endpoint: pool.endpointName },
+        'raise --max-blocks or lower --min-blocks',
       );
     if (!(this.idleMs >= 0))
-      throw new RangeError(`endpoint ${pool.endpointName}: idle timeout must be >= 0, got ${this.idleMs}`);
+      throw new FaasConfigError(`endpoint ${pool.endpointName}: idle timeout must be >= 0, got ${this.idleMs}`, {
+        endpoint: pool.endpointName,
+      });
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     this.secretFile = join(opts.dir, 'secret');
     writeFileSync(this.secretFile, `${this.secret}\n`, { mode: 0o600 });

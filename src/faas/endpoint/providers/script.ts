@@ -4,6 +4,7 @@
  * it, e.g. to stop a timed-out task) is started again; any other exit ends its slot, and the block
  * ends when all its workers have.
  */
+import { FaasConfigError } from '../../errors.ts';
 import { RESTART_EXIT } from '../worker-connect.ts';
 
 /** Quote a value for a POSIX shell. */
@@ -29,7 +30,12 @@ export function blockScript(o: BlockScriptOptions): string {
   const lines: string[] = [];
   if (o.workerInit?.trim()) lines.push('# --worker-init', o.workerInit.trim(), '# end of --worker-init');
   for (const [k, v] of Object.entries(o.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name "${k}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+      throw new FaasConfigError(
+        `invalid environment variable name "${k}" for the block's workers`,
+        { variable: k },
+        'use letters, digits and "_" only, not starting with a digit',
+      );
     lines.push(`export ${k}=${shellQuote(v)}`);
   }
   const cmd = o.command.map(shellQuote).join(' ');
