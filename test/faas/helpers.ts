@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../shared.ts';
 
 const cli = join(repoRoot, 'bin', 'ristretto.mjs');
@@ -103,6 +104,55 @@ export class Procs {
     await Promise.all([...this.children].map((c) => this.kill(c)));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A service of one test file (see {@link restartableService}). */
+export interface RestartableService {
+  readonly procs: Procs;
+  /** An admin's token (set in beforeAll). */
+  readonly token: string;
+  /** The URL of the running service (the same across restarts). */
+  readonly url: string;
+  /** SIGKILL the service (nothing shut down cleanly). */
+  kill(): Promise<void>;
+  /** Start it again on the same database and port. */
+  restart(): Promise<void>;
+  /** `GET /v1/metrics` of the running service, service-wide. */
+  metrics(): Promise<Record<string, number>>;
+}
+
+/**
+ * A service on its own database for the calling test file, restartable on the same port (agents and
+ * clients find it again), with an admin user `user`: registers the file's beforeAll (start) and
+ * afterAll (every child stopped, the folder removed).
+ */
+export function restartableService(user: string, hookTimeoutMs = 300_000): RestartableService {
+  const procs = new Procs();
+  let token = '';
+  let svc: { proc: ChildProcess; url: string; port: number } | undefined;
+  const running = () => {
+    if (!svc) throw new Error('the service is not started (restartableService starts it in beforeAll)');
+    return svc;
+  };
+  beforeAll(async () => {
+    token = await procs.addUser(user, ['--admin']);
+    svc = await procs.startService();
+  }, hookTimeoutMs);
+  afterAll(() => procs.cleanup());
+  return {
+    procs,
+    get token() {
+      return token;
+    },
+    get url() {
+      return running().url;
+    },
+    kill: () => procs.kill(running().proc, 'SIGKILL'),
+    restart: async () => {
+      svc = await procs.startService([], running().port);
+    },
+    metrics: () => serviceMetrics(running().url, token),
+  };
 }
 
 /** `GET /v1/metrics` (with an admin's token: the service-wide counters). */

@@ -7,33 +7,20 @@
  * copy stayed "live" for good and blocked every further copy (the test then never finishes: both
  * other runs take 10 minutes). The result arrives once, from the new copy; nothing asserts timing.
  */
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
+import { restartableService, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let token = '';
-let svc: { proc: ChildProcess; url: string; port: number };
-
-beforeAll(async () => {
-  token = await procs.addUser('regrace', ['--admin']);
-  svc = await procs.startService();
-}, 300_000);
-
-afterAll(async () => {
-  await procs.cleanup();
-});
-
-const metrics = (url: string) => serviceMetrics(url, token);
+const svc = restartableService('regrace');
+const { procs } = svc;
 
 describe('a tail copy whose endpoint never re-attaches after a service restart', () => {
   it('counts as lost after the grace window; a new copy on another alternate wins, once', async () => {
-    const fx = new FaasClient({ serviceUrl: svc.url, token });
-    await procs.startEndpoint(svc.url, token, 'rs-hold', ['--workers', '1']);
-    const gone = await procs.startEndpoint(svc.url, token, 'rs-gone', ['--workers', '1']);
+    const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
+    await procs.startEndpoint(svc.url, svc.token, 'rs-hold', ['--workers', '1']);
+    const gone = await procs.startEndpoint(svc.url, svc.token, 'rs-gone', ['--workers', '1']);
     // The third candidate is offline until after the restart: the first copy can only go to rs-gone.
     await fx.registerEndpoint('rs-fast');
     const fn = await fx.registerFunction(stragglerSource('rs-fast', 50, 5));
@@ -43,18 +30,18 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
       { functionId: fn, endpoint: 'rs-hold', alternates: ['rs-gone', 'rs-fast'], args: 9, group: 'regrace', tail },
     ]);
     await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running on rs-hold');
-    await until(async () => ((await metrics(svc.url)).tail_copies === 1 ? true : undefined), 'first copy made');
+    await until(async () => ((await svc.metrics()).tail_copies === 1 ? true : undefined), 'first copy made');
     await until(
       async () => ((await fx.getEndpoint('rs-gone')).busy === 1 ? true : undefined),
       'copy running on rs-gone',
     );
     await fx.close();
 
-    await procs.kill(svc.proc, 'SIGKILL');
+    await svc.kill();
     // rs-gone goes for good, workers included, while the service is down.
     await procs.killEndpoint(gone.proc);
-    svc = await procs.startService([], svc.port);
-    const fx2 = new FaasClient({ serviceUrl: svc.url, token });
+    await svc.restart();
+    const fx2 = new FaasClient({ serviceUrl: svc.url, token: svc.token });
     // rs-hold re-attaches holding the original; only then does rs-fast come up, so the task cannot
     // simply start there from the service's queue: it must be copied, and only a lost copy frees it.
     await until(
@@ -62,7 +49,7 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
       'rs-hold re-attached',
     );
     await until(async () => ((await fx2.getTask(id)).state === 'running' ? true : undefined), 'task reclaimed');
-    const fast = await procs.startEndpoint(svc.url, token, 'rs-fast', ['--workers', '1']);
+    const fast = await procs.startEndpoint(svc.url, svc.token, 'rs-fast', ['--workers', '1']);
 
     let outcomes = 0;
     for await (const o of fx2.results([id])) {
@@ -76,7 +63,7 @@ describe('a tail copy whose endpoint never re-attaches after a service restart',
       expect(o.copies).toEqual([gone.id, fast.id]);
     }
     expect(outcomes).toBe(1);
-    expect(await metrics(svc.url)).toMatchObject({ tail_copies: 1, tail_copy_wins: 1, duplicate_results: 0 });
+    expect(await svc.metrics()).toMatchObject({ tail_copies: 1, tail_copy_wins: 1, duplicate_results: 0 });
     expect(procs.log).toMatch(/tail copies: 1 lost \(endpoint did not re-attach within 3 s of a service restart\)/);
     // The stuck original was cancelled at rs-hold: its worker frees up.
     await until(async () => ((await fx2.getEndpoint('rs-hold')).busy === 0 ? true : undefined), 'rs-hold idle');

@@ -5,32 +5,19 @@
  * flight once more, reclaimed by its agent) and copy it to an idle alternate. The straggling run
  * would take 10 minutes, so the test can only finish through the copy; nothing asserts timing.
  */
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
+import { restartableService, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let token = '';
-let svc: { proc: ChildProcess; url: string; port: number };
-
-beforeAll(async () => {
-  token = await procs.addUser('restarter', ['--admin']);
-  svc = await procs.startService();
-}, 300_000);
-
-afterAll(async () => {
-  await procs.cleanup();
-});
-
-const metrics = (url: string) => serviceMetrics(url, token);
+const svc = restartableService('restarter');
+const { procs } = svc;
 
 describe('tail copies after a service restart', () => {
   it('a straggler held by an agent that re-attaches is copied to an idle alternate; its copy wins, once', async () => {
-    const fx = new FaasClient({ serviceUrl: svc.url, token });
-    await procs.startEndpoint(svc.url, token, 'rs-slow', ['--workers', '1']);
+    const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
+    await procs.startEndpoint(svc.url, svc.token, 'rs-slow', ['--workers', '1']);
     // The alternate exists but is offline until after the restart: no copy can be made before it.
     await fx.registerEndpoint('rs-fast');
     const fn = await fx.registerFunction(stragglerSource('rs-fast', 50, 7));
@@ -42,9 +29,9 @@ describe('tail copies after a service restart', () => {
     await until(async () => ((await fx.getTask(id)).state === 'running' ? true : undefined), 'task running on rs-slow');
     await fx.close();
 
-    await procs.kill(svc.proc, 'SIGKILL');
-    svc = await procs.startService([], svc.port);
-    const fx2 = new FaasClient({ serviceUrl: svc.url, token });
+    await svc.kill();
+    await svc.restart();
+    const fx2 = new FaasClient({ serviceUrl: svc.url, token: svc.token });
     // rs-slow re-attaches holding the task (it was never stopped); only then does rs-fast come up,
     // so the task cannot simply start there from the service's queue: it must be copied.
     await until(
@@ -52,7 +39,7 @@ describe('tail copies after a service restart', () => {
       'rs-slow re-attached',
     );
     await until(async () => ((await fx2.getTask(id)).state === 'running' ? true : undefined), 'task reclaimed');
-    const fast = await procs.startEndpoint(svc.url, token, 'rs-fast', ['--workers', '1']);
+    const fast = await procs.startEndpoint(svc.url, svc.token, 'rs-fast', ['--workers', '1']);
 
     let outcomes = 0;
     for await (const o of fx2.results([id])) {
@@ -65,7 +52,7 @@ describe('tail copies after a service restart', () => {
       expect(o.copies).toEqual([fast.id]);
     }
     expect(outcomes).toBe(1);
-    expect(await metrics(svc.url)).toMatchObject({ tail_copies: 1, tail_copy_wins: 1 });
+    expect(await svc.metrics()).toMatchObject({ tail_copies: 1, tail_copy_wins: 1 });
     // The stuck run was cancelled at rs-slow: its worker frees up.
     await until(async () => ((await fx2.getEndpoint('rs-slow')).busy === 0 ? true : undefined), 'rs-slow idle');
     await fx2.close();
