@@ -1,4 +1,4 @@
-// npx tsx bench/faas-chunk-path.ts [--tasks 400] [--spin-ms 5] [--rounds 1]
+// npx tsx bench/faas-chunk-path.ts [--tasks 400] [--spin-ms 5] [--rounds 1] [--syscalls]
 //
 // The FaaS message path as a CPU-bound chunk stream sees it: one endpoint with one worker, tasks
 // submitted one by one with two in flight (what the FaaS executor keeps per slot), each spinning the
@@ -6,6 +6,10 @@
 // batched, so every task pays every message: client → service → agent → worker and back, acks and
 // running notices. Prints CPU µs per task of the service, the agent (without its worker) and this
 // client process, from /proc (Linux). `bench/faas-bench.ts` measures the batched case instead.
+// --syscalls: one more round with `strace -c` on the service's and the agent's main threads, printing
+// per task the event-loop wake-ups (epoll_pwait), socket writes (WebSocket/IPC frames out), WAL writes
+// (pwrite64) and SQLite lock calls (fcntl). strace slows the processes: CPU of that round is not kept.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LocalCluster } from '../executors/faas/local-cluster.ts';
 import { FaasClient } from '../src/faas/client/index.ts';
@@ -18,6 +22,32 @@ const opt = (name: string, dflt: number) => {
 const N = opt('tasks', 400);
 const SPIN_MS = opt('spin-ms', 5);
 const ROUNDS = opt('rounds', 1);
+const SYSCALLS = argv.includes('--syscalls');
+
+/** System calls of one thread, counted by `strace -c` while attached; `stop()` resolves with counts by name. */
+function countSyscalls(pid: number): { stop: () => Promise<Map<string, number>> } {
+  const p = spawn('strace', ['-c', '-p', String(pid), '-e', 'trace=epoll_pwait,epoll_wait,write,writev,pwrite64,fcntl,sendmsg'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        p.once('exit', () => {
+          const counts = new Map<string, number>();
+          // Summary rows: % time, seconds, usecs/call, calls, [errors,] syscall
+          for (const line of err.split('\n')) {
+            const f = line.trim().split(/\s+/);
+            if (f.length >= 5 && /^\d+$/.test(f[3]) && /^[a-z_0-9]+$/.test(f[f.length - 1]))
+              counts.set(f[f.length - 1], Number(f[3]));
+          }
+          resolve(counts);
+        });
+        p.kill('SIGINT');
+      }),
+  };
+}
 
 /** CPU seconds (user + system) of one process. */
 function cpuSeconds(pid: number): number {
@@ -83,6 +113,22 @@ try {
     console.log(
       `${N} tasks of ${SPIN_MS} ms, 2 in flight: ${wall.toFixed(2)} ms/task wall; CPU µs/task: service ${us(cpuSeconds(service) - s0)}, agent ${us(cpuSeconds(ep.pid!) - a0)}, client ${((c.user + c.system) / N).toFixed(0)} (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
     );
+  }
+  if (SYSCALLS) {
+    const s = countSyscalls(service);
+    const a = countSyscalls(ep.pid!);
+    await new Promise((r) => setTimeout(r, 500)); // attached
+    await run(N);
+    const [sc, ac] = [await s.stop(), await a.stop()];
+    const per = (m: Map<string, number>, ...names: string[]) =>
+      (names.reduce((t, n) => t + (m.get(n) ?? 0), 0) / N).toFixed(2);
+    for (const [who, m] of [
+      ['service', sc],
+      ['agent', ac],
+    ] as const)
+      console.log(
+        `${who} per task: wake-ups (epoll) ${per(m, 'epoll_pwait', 'epoll_wait')}, socket writes ${per(m, 'write', 'writev', 'sendmsg')}, WAL writes ${per(m, 'pwrite64')}, lock calls ${per(m, 'fcntl')}`,
+      );
   }
   await fx.close();
 } finally {
