@@ -15,6 +15,7 @@ import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/run
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
 import { ThreadsOptionError } from './errors.ts';
+import { takePrestarted } from './prestart.mjs';
 import type { LoadMessage, PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
 import { workerRuntime } from './runtime.ts';
 
@@ -149,6 +150,9 @@ export class ThreadsExecutor extends BaseExecutor {
     slot.worker.postMessage(msg);
   }
 
+  /** Workers taken over from those the launcher started early (`prestart.mjs`) rather than started here. */
+  adopted = 0;
+
   /** Workers running now (started and not yet lost, let go or closed). */
   get liveWorkers(): number {
     return this.slots.length;
@@ -223,9 +227,15 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.entry!, {
-      workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href },
-    });
+    // Workers the launcher started before the command loaded (prestart.mjs), when they run this runtime
+    // with the same settings; otherwise a new one.
+    const adopted = this.maxReaders === undefined ? takePrestarted(this.entry!.href) : undefined;
+    if (adopted) this.adopted++;
+    const worker =
+      adopted ??
+      new Worker(this.entry!, {
+        workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href },
+      });
     const slot: Slot = { worker, shipped: new Set(), tasks: [], alive: true };
     worker.on('message', (m: ReplyMessage) => {
       // Replies come in the order the items were sent (the worker runs them one at a time).

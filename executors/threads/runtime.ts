@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBuild } from '../../src/processor/build-cache.mjs';
 import { WorkerRuntimeError } from './errors.ts';
+import { prestartedRuntime } from './prestart.mjs';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 const FALLBACK = new URL('./worker.mjs', import.meta.url);
@@ -17,6 +18,9 @@ let runtime: Promise<URL> | undefined;
 
 /** URL of the worker entry module (bundled runtime, or the tsx fallback). */
 export function workerRuntime(): Promise<URL> {
+  // The launcher already looked the build up to start workers early: no second lookup (it hashes every input).
+  const early = prestartedRuntime();
+  if (early) runtime ??= Promise.resolve(early);
   runtime ??= buildRuntime().catch(() => FALLBACK);
   return runtime;
 }

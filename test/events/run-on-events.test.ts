@@ -132,7 +132,7 @@ describe('runOnEvents: lazy loading', () => {
     expect(countsOnly.columnsAccessed).toEqual(['nMuon']);
     const explicit = await runOnEvents(r, 0, 50, (e) => {
       const off = e.Muon.offsets; // lengths first (from nMuon), then a field and nMuon by name
-      return off[50] + e.Muon.pt.content.length + e.column('nMuon').length;
+      return off[50] + e.Muon.pt.content.length + (e.column('nMuon') as Int32Array).length;
     });
     expect(explicit.columnsAccessed).toEqual(['Muon_pt', 'nMuon']);
   });
