@@ -321,11 +321,14 @@ export function registerFitCommands(program: Command): void {
           plot: plotFile ?? null,
           ...(noPlot ? { noPlot } : {}),
         };
+        // Some failed patches are a result worth keeping (listed, exit 0); none succeeding is a failed scan.
+        if (failed.length > 0 && failed.length === s.patches) process.exitCode = 1;
         if (o.json) return out(JSON.stringify({ summary: s, failures: failed }));
         for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
         out(
           `${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}${noPlot ? `; no plot: ${noPlot}` : ''}`,
         );
+        if (process.exitCode === 1) process.stderr.write('ristretto fit: every patch failed; nothing was tested\n');
       }),
     );
 

@@ -167,6 +167,23 @@ describe('ristretto fit', () => {
     }
   });
 
+  it('scan exits 1 when every patch fails, and says so', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
+    try {
+      const set = join(tmp, 'set');
+      mkdirSync(set);
+      // RegionB's signal patches do not fit RegionA's channels: none applies.
+      for (const n of ['sbottom_1000_131_1', 'sbottom_1000_205_60'])
+        copyFileSync(join(dir, 'RegionB', `patch.${n}.json`), join(set, `patch.${n}.json`));
+      const { out, err, code } = await run(['fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', set]);
+      expect(code).toBe(1);
+      expect(out).toMatch(/2 patches, 2 tested, 0 resumed, 2 failed/);
+      expect(err).toMatch(/every patch failed; nothing was tested/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('scan names the patch set file and the patch inside it that does not apply; the plot takes its labels', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ristretto-fit-cli-'));
     try {
