@@ -21,6 +21,9 @@ import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { mapStack, userFrame } from '../processor/stack.ts';
 import { assertOutputFolder } from '../io/output-path.ts';
 
+/** `--skipbadfiles` left no file to read: there is no result, and earlier outputs are kept as they were. */
+export class NoFilesReadError extends RistrettoError {}
+
 interface CliOptions {
   executor: string;
   workers?: number;
@@ -245,6 +248,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       }),
     ).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
+    // Every file left out is not a result: writing it would replace earlier outputs with empty histograms.
+    const skipped = result.metrics.skippedFiles;
+    const midRun = new Set(skipped.filter((f) => f.stage === 'process').map((f) => f.file)).size;
+    if (skipped.length > 0 && result.metrics.files - midRun <= 0)
+      throw new NoFilesReadError(
+        `--skipbadfiles left out every file (${skipped.length}); nothing was written to ${o.out}: ${skipped
+          .slice(0, 3)
+          .map((f) => `${f.file}: ${f.reason}`)
+          .join('; ')}${skipped.length > 3 ? '; …' : ''}`,
+        { skipped: skipped.length, outDir: o.out },
+        'fix or replace the files (each reason is above)',
+      );
     const dataDatasets = result.datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
     const written = await writeOutputs(result.accumulator, result.metrics, outDir, formats, {
       dataDatasets,

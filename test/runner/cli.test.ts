@@ -1,6 +1,6 @@
 /** The real run-analysis command in child processes: outputs, error messages, kill + --resume. */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Ran, runNode } from '../helpers/cli.ts';
@@ -87,6 +87,27 @@ describe('run-analysis CLI', () => {
     expect(mFull).toMatchObject({ chunks: 10, events: 10_000, resumedChunks: 0 });
     for (const k of ['wallSeconds', 'processSeconds', 'eventsPerSecond', 'bytesRead'])
       expect(typeof mFull[k]).toBe('number');
+  });
+
+  it('--skipbadfiles that leaves out every file fails and keeps the earlier outputs', async () => {
+    const bytes = await readFile(ROOT_FILE());
+    const truncated = join(dir, 'all-bad-truncated.root');
+    await writeFile(truncated, bytes.subarray(0, bytes.length >> 1));
+    // Same size as the original, baskets zeroed: opens fine, fails on reading (skipped mid-run).
+    const zeroed = Buffer.from(bytes);
+    zeroed.fill(0, 1000, zeroed.length - 200_000);
+    const corrupt = join(dir, 'all-bad-corrupt.root');
+    await writeFile(corrupt, zeroed);
+    const ds = await writeJson(join(dir, 'all-bad.json'), { zmm: [truncated, corrupt] });
+    const out = join(dir, 'all-bad-out');
+    await mkdir(out);
+    await writeFile(join(out, 'metrics.json'), '{"earlier": true}\n');
+    const r = await cli([ds, fixture('met-muons.ts'), '-o', out, '--skipbadfiles']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--skipbadfiles left out every file \(2\); nothing was written to /);
+    expect(r.stderr).toContain(truncated);
+    expect(await readFile(join(out, 'metrics.json'), 'utf8')).toBe('{"earlier": true}\n');
+    expect(await listFiles(out)).toEqual(['metrics.json']);
   });
 
   it('a malformed dataset JSON fails with a short message naming the key, a stack trace only with --debug', async () => {
