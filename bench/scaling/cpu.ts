@@ -43,6 +43,16 @@ function descendants(root: number): Map<number, Proc> {
       // exited meanwhile
     }
   }
+  // An endpoint worker started from its built entry (a bundle in the cache) is not named by its
+  // command line: it is the agent's child with a worker index in its environment.
+  for (const [pid, v] of all) {
+    if (v.role !== undefined || all.get(v.ppid)?.role !== 'agents') continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('\0RISTRETTO_WORKER_INDEX=')) v.role = 'workers';
+    } catch {
+      // exited meanwhile
+    }
+  }
   const out = new Map<number, Proc>();
   const queue = [root];
   while (queue.length) {
