@@ -144,11 +144,35 @@ function readEntryOffsets(payload: Uint8Array, border: number, h: Header): Int32
   if (stored !== n && stored !== n + 1)
     throw new BasketFormatError(`entry-offset table has ${stored} slots for ${n} entries`);
   if (border + 4 + 4 * n > payload.length) throw new BasketFormatError('entry-offset table runs past the basket');
-  for (let i = 0; i < n; i++) offsets[i] = dv.getInt32(border + 4 + 4 * i) - h.keylen;
+  if (LITTLE_ENDIAN) {
+    // One copy and a native byte swap, then a single pass that rebases and checks (a DataView read per
+    // entry cost ~10 ns, a fifth of the time of reading a jagged float branch from an LZ4 file).
+    const at = payload.byteOffset + border + 4;
+    new Uint8Array(offsets.buffer, 0, 4 * n).set(new Uint8Array(payload.buffer, at, 4 * n));
+    Buffer.from(offsets.buffer, 0, 4 * n).swap32();
+    const keylen = h.keylen;
+    let prev = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const o = offsets[i] - keylen;
+      if (o < prev || o > border) break;
+      offsets[i] = prev = o;
+    }
+    if (i === n) {
+      offsets[n] = border;
+      if (offsets[0] !== 0) checkOffsets(offsets, border); // throws, naming the problem
+      return offsets;
+    }
+    // A bad entry: decode again the plain way, so that checkOffsets names it.
+    for (let i = 0; i < n; i++) offsets[i] = dv.getInt32(border + 4 + 4 * i) - h.keylen;
+  } else for (let i = 0; i < n; i++) offsets[i] = dv.getInt32(border + 4 + 4 * i) - h.keylen;
   offsets[n] = border;
   checkOffsets(offsets, border);
   return offsets;
 }
+
+/** Whether this machine stores integers little-endian (every platform Node ships for but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function checkOffsets(offsets: Int32Array, border: number): void {
   if (offsets[0] !== 0) throw new BasketFormatError(`first entry starts at data byte ${offsets[0]}, not 0`);
