@@ -53,6 +53,9 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   const path = reader.path;
   const tree = reader.treeName;
   const mismatch = (branch: string, detail: string) => new ColumnShapeMismatchError(branch, path, tree, detail);
+  // A name the schema lacks may still be a branch of the file that cannot be read: say that, not "no branch".
+  const missing = (name: string, candidates: Iterable<string>, what?: string): Error =>
+    reader.unreadable?.(name) ?? new MissingBranchError(name, path, tree, closestNames(name, candidates), what);
 
   const flat = (name: string): NumericArray => {
     const c = store.get(name);
@@ -144,14 +147,9 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     const fields = {};
     for (const f of cs.fields.keys()) defineGetter(fields, f, () => field(f).content);
     const unknownField = (key: string): never => {
-      throw new MissingBranchError(
+      throw missing(
         `${cs.name}_${key}`,
-        path,
-        tree,
-        closestNames(
-          `${cs.name}_${key}`,
-          [...cs.fields.values()].map((b) => b.name),
-        ),
+        [...cs.fields.values()].map((b) => b.name),
       );
     };
 
@@ -187,14 +185,9 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     for (const [f, b] of rs.fields) defineGetter(target, f, () => flat(b.name));
     Object.defineProperty(target, INSPECT, { value: () => `Record ${rs.name} {${[...rs.fields.keys()].join(', ')}}` });
     v = strict(target, (key) => {
-      throw new MissingBranchError(
+      throw missing(
         `${rs.name}_${key}`,
-        path,
-        tree,
-        closestNames(
-          `${rs.name}_${key}`,
-          [...rs.fields.values()].map((b) => b.name),
-        ),
+        [...rs.fields.values()].map((b) => b.name),
       );
     }) as FlatRecord;
     recordViews.set(rs.name, v);
@@ -209,8 +202,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     entryStop: { value: store.entryStop },
     column: {
       value: (name: string): Column => {
-        if (!schema.branches.has(name))
-          throw new MissingBranchError(name, path, tree, closestNames(name, schema.branches.keys()));
+        if (!schema.branches.has(name)) throw missing(name, schema.branches.keys());
         return store.get(name);
       },
     },
@@ -253,13 +245,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
 
   const topLevel = [...new Set([...schema.collections.keys(), ...schema.records.keys(), ...schema.plain.keys()])];
   const view = strict(events, (key) => {
-    throw new MissingBranchError(
-      key,
-      path,
-      tree,
-      closestNames(key, [...topLevel, ...schema.branches.keys()]),
-      'branch or collection',
-    );
+    throw missing(key, [...topLevel, ...schema.branches.keys()], 'branch or collection');
   }) as Events;
   return view;
 }

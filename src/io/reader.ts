@@ -89,6 +89,12 @@ export interface EventReader {
    * it serves must be prefetched.
    */
   readSync?(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column>;
+  /**
+   * Optional: for a branch the file has but cannot be read (an unsupported type, a missing streamer), the
+   * typed error a read of it throws; `undefined` for readable or unknown names. Lets the events layer say
+   * "cannot be read: …" instead of "no branch" for names `branches()` leaves out.
+   */
+  unreadable?(name: string): Error | undefined;
   /** Bytes fetched from the underlying source so far (compressed, as stored). */
   readonly bytesRead: number;
   close(): Promise<void>;

@@ -315,6 +315,9 @@ class HelperBackedReader implements EventReader {
   read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
     return this.inner.read(names, entryStart, entryStop);
   }
+  unreadable(name: string): Error | undefined {
+    return this.inner.unreadable?.(name);
+  }
   readSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     const { columns, bytes } = syncReadBridge().read(
       this.path,

@@ -165,6 +165,17 @@ export class RNTupleReader implements EventReader {
     return [];
   }
 
+  /** The error reading `name` throws when the RNTuple has the field but cannot decode it (see EventReader). */
+  unreadable(name: string): Error | undefined {
+    if (this.byName.has(name) || !this.entries.some((x) => x.name === name)) return undefined;
+    try {
+      this.plan(name);
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
+  }
+
   private plan(name: string): BranchPlan {
     const p = this.byName.get(name);
     if (p) return p;

@@ -123,6 +123,18 @@ export class RootReader implements EventReader {
     return this.cachedBoundaries;
   }
 
+  /** The error reading `name` throws when the tree has the branch but cannot decode it (see EventReader). */
+  unreadable(name: string): Error | undefined {
+    if (this.byName.get(name)?.info !== undefined) return undefined;
+    if (!this.byName.has(name)) return undefined;
+    try {
+      this.branchMeta(name);
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
+  }
+
   /** Decodable metadata of one branch, or the typed error for an unknown/unsupported name. */
   branchMeta(name: string): BranchMeta {
     const m = this.byName.get(name);
