@@ -658,15 +658,13 @@ export class Hist implements Addable<Hist>, BinarySerializable {
         { storage: storage.kind },
       );
     const n = hist.arrays[0].length;
-    hist.arrays = buffers.map((b, i) => {
+    buffers.forEach((b, i) => {
       if (b.byteLength !== n * 8)
         throw new HistFormatError(`buffer ${i} has ${b.byteLength} bytes, expected ${n * 8} (${n} bins)`, {
           buffer: i,
         });
-      // copy: the transport's buffer may be shared or unaligned
-      const out = new Float64Array(n);
-      new Uint8Array(out.buffer).set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      return out;
+      // copied into the arrays the constructor allocated: the transport's buffer may be shared or unaligned
+      new Uint8Array(hist.arrays[i].buffer).set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     });
     hist.entries = h.entries ?? 0;
     hist.varianceKnown = h.varianceKnown ?? true;
