@@ -12,6 +12,7 @@ import { packageVersion } from './version.ts';
 import { RistrettoError } from '../errors/index.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from '../runner/output.ts';
 import { progressReporter } from '../runner/progress.ts';
+import { ChunkError } from '../runner/errors.ts';
 import { runAnalysis, RunInterruptedError } from '../runner/run.ts';
 import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
@@ -305,8 +306,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stderr.write(`run-analysis: ${describeError(e)}\n${whereInUserCode(e)}`);
     if (e instanceof RunInterruptedError) return 130;
     if (debug) process.stderr.write(`${stackOf(e)}\n`);
-    // A RistrettoError says what to do itself; only an unexpected error needs its stack to be reported.
-    else if (!(e instanceof RistrettoError)) process.stderr.write('(rerun with --debug for the stack trace)\n');
+    // A RistrettoError says what to do itself; an unexpected error, or one in the processor's own code,
+    // may need its whole stack.
+    else if (!(e instanceof RistrettoError) || e instanceof ChunkError)
+      process.stderr.write('(rerun with --debug for the stack trace)\n');
     return 1;
   }
 }

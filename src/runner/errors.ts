@@ -34,7 +34,7 @@ export class ChunkError extends RistrettoError {
     super(
       `processor failed on ${describeItem(item)}: ${processorMessage}`,
       { ...chunkContext(item), remoteStack },
-      'fix the processor (rerun with --debug for the stack trace)',
+      'fix the processor',
       options,
     );
     this.processorMessage = processorMessage;
