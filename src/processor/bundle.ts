@@ -12,7 +12,7 @@
  * Bundled modules must not locate files through `import.meta.url`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -88,11 +88,31 @@ async function buildBundle(path: string, abs: string): Promise<ProcessorBundle> 
     const loc = first?.location; // esbuild's file is relative to Ristretto's root, not to the user's cwd
     const where = loc ? ` (${resolve(ristrettoRoot, loc.file)}:${loc.line})` : '';
     throw new ProcessorLoadError(
-      `cannot bundle processor ${path}: ${first ? first.text + where : (e as Error).message}`,
+      `cannot bundle processor ${path}: ${first ? asImported(first.text) + where : (e as Error).message}`,
       { file: abs },
       'fix the import or syntax error in the processor',
       { cause: e },
     );
+  }
+}
+
+/**
+ * esbuild names Ristretto's own entry files (`No matching export in "src/index.ts" for import "X"`); the
+ * user wrote `from 'ristretto'`: show the specifier from package.json's exports instead.
+ */
+function asImported(text: string): string {
+  return text.replace(/"(src\/[^"]+)"/g, (whole, file: string) => {
+    const key = Object.entries(packageExports()).find(([, target]) => target === `./${file}`)?.[0];
+    return key ? `'${key === '.' ? 'ristretto' : `ristretto${key.slice(1)}`}'` : whole;
+  });
+}
+
+function packageExports(): Record<string, string> {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ristrettoRoot, 'package.json'), 'utf8')) as { exports?: unknown };
+    return typeof pkg.exports === 'object' && pkg.exports !== null ? (pkg.exports as Record<string, string>) : {};
+  } catch {
+    return {};
   }
 }
 

@@ -61,6 +61,27 @@ describe('processor API', () => {
     await expect(bundleProcessor(fixture('nope.ts'))).rejects.toThrow(/processor file not found/);
   });
 
+  it("names 'ristretto' (not its source file) when a processor imports a name Ristretto does not export", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ristretto-bad-import-'));
+    try {
+      const entry = join(dir, 'proc.ts');
+      writeFileSync(
+        entry,
+        "import { Hist } from 'ristretto';\nimport { NotAThing } from 'ristretto/hist';\nexport default { accumulator: () => ({ n: 0 }), process: () => ({ n: [Hist, NotAThing].length }) };\n",
+      );
+      const e = await bundleProcessor(entry).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(ProcessorLoadError);
+      expect((e as Error).message).toContain(
+        `No matching export in 'ristretto/hist' for import "NotAThing" (${entry}:2)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names a package the processor imports but nobody installed, and where to install it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ristretto-missing-pkg-'));
     try {
