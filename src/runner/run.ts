@@ -124,6 +124,9 @@ export class MergeChunkError extends RistrettoError {}
 /** The run was stopped through `RunOptions.signal` (Ctrl-C in the CLI); the merged prefix is checkpointed. */
 export class RunInterruptedError extends RistrettoError {}
 
+/** The processor's `postprocess` threw; every chunk is merged and, with an output folder, checkpointed. */
+export class PostprocessError extends RistrettoError {}
+
 /**
  * `processor.accumulator()` in this module's copy of Ristretto's classes. The processor runs from its
  * bundle, which carries its own copy of them (its Hist is not this thread's Hist), while chunk results
@@ -480,13 +483,26 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   // Workers tear down their heaps on their own threads (~0.1 s each): meanwhile this one postprocesses.
   const closing = ownExecutor ? executor.close() : undefined;
   closing?.catch(() => undefined); // awaited below; a postprocess failure must not leave it unhandled
+  // postprocess may change the total in place before it throws: keep the merged state to checkpoint then.
+  const merged =
+    ckptFile && processor.postprocess && opts.postprocess !== false
+      ? { header: { jobKey: key, done, total: items.length, metrics: snapshotMetrics() }, bytes: encode(acc) }
+      : undefined;
   try {
     const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);
     if (post !== undefined) acc = post as A;
     if (ckptFile) await removeCheckpoint(ckptFile);
   } catch (e) {
     await closing?.catch(() => undefined); // the postprocess error is the one to report
-    throw e;
+    if (!merged || !ckptFile || !(e instanceof Error)) throw e;
+    // Every chunk is merged and kept: a fixed postprocess needs no chunk run again.
+    await writeCheckpoint(ckptFile, merged.header, merged.bytes);
+    throw new PostprocessError(
+      `postprocess() of ${opts.processor === undefined ? 'the processor' : String(opts.processor)} failed after all ${items.length} chunks were merged: ${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`,
+      { chunks: items.length },
+      'fix postprocess, then rerun the same command with --resume: the merged result is kept and no chunk runs again',
+      { cause: e },
+    );
   }
   await closing;
 

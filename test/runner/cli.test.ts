@@ -89,6 +89,41 @@ describe('run-analysis CLI', () => {
       expect(typeof mFull[k]).toBe('number');
   });
 
+  it('a failing postprocess keeps the merged chunks; --resume after the fix runs no chunk again', async () => {
+    const proc = join(dir, 'post-fails.ts');
+    // Doubles the total in place and then (while POST_FAIL is set) throws: the kept state must be the merge's.
+    await writeFile(
+      proc,
+      [
+        'export default {',
+        '  accumulator: () => ({ n: 0, chunks: 0 }),',
+        '  process: (events: { numEvents: number }) => ({ n: events.numEvents, chunks: 1 }),',
+        '  postprocess(acc: { n: number }) {',
+        '    acc.n *= 2;',
+        "    if (process.env.POST_FAIL) throw new TypeError('no axis named pt');",
+        '    return acc;',
+        '  },',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const ds = await writeJson(join(dir, 'post.json'), { zmm: [ROOT_FILE()] });
+    const out = join(dir, 'post-out');
+    const args = [ds, proc, '-o', out, '--chunksize', '2500', '--format', 'json'];
+    const failed = await runNode([BIN, ...args], { cwd: repoRoot, env: { ...process.env, POST_FAIL: '1' } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      /postprocess\(\) of .*post-fails\.ts failed after all 4 chunks were merged: TypeError: no axis named pt — fix postprocess, then rerun the same command with --resume/,
+    );
+    expect(failed.stderr).toMatch(/at .*post-fails\.ts:6:\d+ \(in your code\)/);
+    const resumed = await cli([...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(m).toMatchObject({ chunks: 4, resumedChunks: 4 }); // all 4 from the checkpoint
+    // 10,000 events doubled once, by the postprocess that succeeded.
+    expect(JSON.parse(await readFile(join(out, 'accumulator.json'), 'utf8'))).toEqual({ n: 20_000, chunks: 4 });
+  });
+
   it('--skipbadfiles that leaves out every file fails and keeps the earlier outputs', async () => {
     const bytes = await readFile(ROOT_FILE());
     const truncated = join(dir, 'all-bad-truncated.root');
