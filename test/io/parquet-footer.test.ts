@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { type FileMetaData, parquetMetadata, type SchemaElement } from 'hyparquet';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
@@ -151,6 +152,36 @@ describe('lazily decoded footer', () => {
     expect(r.numEntries).toBe(0);
     expect(r.branches().map((b) => b.name)).toEqual(['x']);
     await r.close();
+  });
+
+  it('a BROTLI file (decompressor imported on demand at open) and a GZIP one read the values written', async () => {
+    const values = Array.from({ length: 500 }, (_, i) => Math.fround(Math.sin(i) * 100));
+    const ints = Array.from({ length: 500 }, (_, i) => (i * 37) % 11); // few distinct: dictionary pages
+    for (const codec of ['BROTLI', 'GZIP'] as const) {
+      const file = join(dir, `${codec}.parquet`);
+      parquetWriteFile({
+        filename: file,
+        codec,
+        compressors: {
+          BROTLI: (b: Uint8Array) => new Uint8Array(brotliCompressSync(b)),
+          GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)),
+        },
+        columnData: [
+          { name: 'x', data: values, type: 'FLOAT' },
+          { name: 'k', data: ints, type: 'INT32' },
+        ],
+        rowGroupSize: 200,
+      });
+      expect(hyparquetOf(readFileSync(file)).row_groups[2].columns[0].meta_data!.codec).toBe(codec);
+      const r = await openParquet(file);
+      try {
+        const cols = await r.read(['x', 'k'], 0, 500);
+        expect(Array.from(cols.x as Float32Array)).toEqual(values);
+        expect(Array.from(cols.k as Int32Array)).toEqual(ints);
+      } finally {
+        await r.close();
+      }
+    }
   });
 
   it('64-bit fields come out exact as numbers, negative ones too, without BigInt', () => {

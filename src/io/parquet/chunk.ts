@@ -3,10 +3,10 @@
  * offsets built from repetition levels, element existence and nulls from definition levels, values
  * copied from the page bytes into one preallocated typed array.
  */
-import type { CompressionCodec, Encoding, PageHeader, ParquetType } from 'hyparquet';
+import type { CompressionCodec, Compressors, Encoding, PageHeader, ParquetType } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
-import { compressors as hyCompressors } from 'hyparquet-compressors';
+import { createRequire } from 'node:module';
 import { crc32, gunzipSync } from 'node:zlib';
 import type { NumericArray } from '../../columnar/types.ts';
 import { ZstdFrameError, zstdDecompressInto, zstdMaxSize } from '../codecs/zstd.ts';
@@ -19,8 +19,37 @@ import { snappyDecompressInto, snappyLength } from './snappy.ts';
 import { decodePlain, decodeValues, plainWidth } from './values.ts';
 
 // node:zlib's native gunzip beats the pure-JS one; SNAPPY and ZSTD are decoded here (decompressInto); the
-// rest come from hyparquet-compressors.
-const compressors = { ...hyCompressors, GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+// rest (BROTLI, LZ4, LZ4_RAW) come from hyparquet-compressors, imported only for files that use them:
+// importing it costs every thread ~45 ms of CPU (it instantiates a wasm snappy and builds brotli and gzip
+// tables) that SNAPPY, ZSTD, GZIP and uncompressed files never use.
+const gzip: Compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+let allCompressors: Compressors | undefined;
+
+/** Whether pages of `codec` need hyparquet-compressors. */
+export function needsCompressors(codec: CompressionCodec): boolean {
+  return codec !== 'UNCOMPRESSED' && codec !== 'GZIP' && !decodesInto(codec);
+}
+
+/**
+ * Import hyparquet-compressors now if pages of any of `codecs` need it. Opening a file calls this with
+ * its first row group's codecs, so that decoding, which is synchronous, finds it loaded (a literal
+ * `import()` also lets a bundler include it).
+ */
+export async function loadCompressors(codecs: Iterable<CompressionCodec>): Promise<void> {
+  if (allCompressors || ![...codecs].some(needsCompressors)) return;
+  const m = await import('hyparquet-compressors');
+  allCompressors ??= { ...m.compressors, ...gzip };
+}
+
+function compressorsFor(codec: CompressionCodec): Compressors {
+  if (!needsCompressors(codec)) return gzip;
+  // A codec the first row group did not use: `require` of an ES module is synchronous (Node 20.19+).
+  allCompressors ??= {
+    ...(createRequire(import.meta.url)('hyparquet-compressors') as { compressors: Compressors }).compressors,
+    ...gzip,
+  };
+  return allCompressors;
+}
 
 /** A decoded chunk: values (flat) or offsets + content (jagged). `content` is empty when only levels were asked for. */
 export interface DecodedChunk {
@@ -86,7 +115,7 @@ function decompressInto(bytes: Uint8Array, codec: CompressionCodec, out: Uint8Ar
 function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec, transient = false): Uint8Array {
   if (!Number.isInteger(size) || size < 0)
     throw new ParquetFormatError(`page header declares ${size} uncompressed bytes`);
-  if (!decodesInto(codec)) return decompressPage(bytes, size, codec, compressors);
+  if (!decodesInto(codec)) return decompressPage(bytes, size, codec, compressorsFor(codec));
   // A damaged header must not size a buffer: check what the compressed bytes can hold first.
   if (codec === 'SNAPPY') {
     const announced = snappyLength(bytes);

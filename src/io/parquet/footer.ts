@@ -25,6 +25,7 @@ import {
 } from 'hyparquet/src/constants.js';
 import { internalError } from '../../errors/index.ts';
 import type { ByteSource } from '../source.ts';
+import { loadCompressors } from './chunk.ts';
 import { ParquetFormatError } from './errors.ts';
 import { layout, T, ThriftCursor, ThriftError } from './thrift.ts';
 
@@ -106,7 +107,7 @@ const MAGIC = 0x31524150; // "PAR1", little-endian
 
 /**
  * Read and decode the footer of the Parquet file behind `source` (schema and row-group row counts now,
- * column chunks on demand).
+ * column chunks on demand), and load the decompressors its first row group's column chunks need.
  * @throws ParquetFormatError naming the file when the footer is missing, truncated or damaged.
  */
 export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
@@ -134,7 +135,18 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
     bytes.set(head, 0);
     bytes.set(tail.subarray(0, tail.length - 8), head.length);
   }
-  return parseFooter(bytes, file);
+  const footer = parseFooter(bytes, file);
+  // Decompressors imported on demand (chunk.ts): load those the first row group's pages need now, while
+  // opening is asynchronous, since decoding is not.
+  if (footer.numRowGroups > 0) {
+    const codecs: CompressionCodec[] = [];
+    for (let c = 0; c < footer.columnCount(0); c++) {
+      const codec = footer.column(0, c)?.codec;
+      if (codec) codecs.push(codec);
+    }
+    await loadCompressors(codecs);
+  }
+  return footer;
 }
 
 /**
