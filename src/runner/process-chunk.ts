@@ -191,6 +191,9 @@ class ReadGuard implements EventReader {
   boundaries(): readonly number[] {
     return this.inner.boundaries();
   }
+  unreadable(name: string): Error | undefined {
+    return this.inner.unreadable?.(name);
+  }
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
     if (this.signal?.aborted) throw new CancelledError(this.item);
     try {
