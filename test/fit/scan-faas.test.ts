@@ -24,6 +24,7 @@ import { childPids, Procs } from '../faas/helpers.ts';
 import { jsonLines, runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
+import { isFaasWorkerProcess } from '../helpers/faas-worker.ts';
 
 let dir = '';
 let bkg: WorkspaceSpec;
@@ -121,7 +122,7 @@ describe('fit scan on two FaaS endpoints', () => {
           // After the first result, site-b's worker stops for good (SIGSTOP): whatever it holds or
           // is sent next never finishes there, so the scan can only end through the service's copies.
           if (stopped.length === 0)
-            for (const pid of childPids(siteB.pid!, 'worker.ts')) {
+            for (const pid of childPids(siteB.pid!).filter(isFaasWorkerProcess)) {
               process.kill(pid, 'SIGSTOP');
               stopped.push(pid);
             }
