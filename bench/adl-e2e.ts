@@ -60,6 +60,7 @@ import { accumulate } from '../src/accumulate/index.ts';
 import type { Jagged } from '../src/columnar/types.ts';
 import { runOnEvents } from '../src/events/index.ts';
 import type { Hist } from '../src/hist/hist.ts';
+import { zstdDecompress } from '../src/io/codecs/zstd.ts';
 import { mapSchema } from '../src/io/parquet/schema.ts';
 import type { BranchInfo, Column, EventReader } from '../src/io/reader.ts';
 import { decodeBasket } from '../src/io/root/basket.ts';
@@ -445,7 +446,12 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
     if (!b) throw new Error(`no branch ${c} in ${file}`);
     leaves.add(b.kind === 'count' ? b.leaves[0].columnIndex : b.columnIndex);
   }
-  const codecs = { ...compressors, GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
+  // The reader's own decoders where it has them (libzstd in wasm for ZSTD, node:zlib for GZIP).
+  const codecs = {
+    ...compressors,
+    GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+    ZSTD: (input: Uint8Array, size: number) => zstdDecompress(input, size),
+  };
   let bytes = 0;
   for (const rg of md.row_groups) {
     for (const k of leaves) {

@@ -1,0 +1,56 @@
+/**
+ * Reader-only CPU cost of a checkout, A/B: `readSync` of a few branches over every row group of a Parquet
+ * file in a fresh process per run (footer included), interleaved between checkouts.
+ *
+ *     npx tsx bench/reader-cpu.ts --file F.parquet --repos /tmp/before,/tmp/after --reps 3 [--branches Jet_pt,MET_pt,nJet]
+ *
+ * Prints CPU seconds (user + system of the child) per run and the best per checkout.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const args = process.argv.slice(2);
+const get = (k: string, d?: string): string => {
+  const i = args.indexOf(k);
+  if (i >= 0 && args[i + 1] !== undefined) return args[i + 1];
+  if (d === undefined) throw new Error(`${k} is required`);
+  return d;
+};
+
+if (args[0] === '--child') {
+  const [, repo, file, list] = args;
+  const { openParquet } = (await import(pathToFileURL(resolve(repo, 'src/io/parquet/index.ts')).href)) as {
+    openParquet(p: string): Promise<{
+      boundaries(): number[];
+      readSync?(b: string[], a: number, z: number): Record<string, unknown>;
+      close(): Promise<void>;
+    }>;
+  };
+  const t0 = process.cpuUsage();
+  const r = await openParquet(file);
+  const b = r.boundaries();
+  for (let g = 0; g + 1 < b.length; g++) r.readSync!(list.split(','), b[g], b[g + 1]);
+  await r.close();
+  const c = process.cpuUsage(t0);
+  console.log(JSON.stringify({ cpu: (c.user + c.system) / 1e6, groups: b.length - 1 }));
+} else {
+  const file = resolve(get('--file'));
+  const repos = get('--repos').split(',').map((p) => resolve(p));
+  const reps = Number(get('--reps', '3'));
+  const branches = get('--branches', 'Jet_pt,MET_pt,nJet');
+  const best = new Map<string, number>();
+  for (let k = 0; k < reps; k++) {
+    for (const repo of repos) {
+      const p = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', repo, file, branches], {
+        encoding: 'utf8',
+        cwd: repo,
+      });
+      if (p.status !== 0) throw new Error(`${repo}: ${p.stderr}`);
+      const { cpu } = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as { cpu: number };
+      best.set(repo, Math.min(best.get(repo) ?? Infinity, cpu));
+      console.log(`${repo}  run ${k + 1}: ${cpu.toFixed(2)} CPU-s`);
+    }
+  }
+  for (const [repo, cpu] of best) console.log(`best ${repo}: ${cpu.toFixed(2)} CPU-s`);
+}
