@@ -44,6 +44,8 @@ export interface FigureOptions {
   ylabel?: string;
   /** Categories drawn as data points (summed when several); the other categories are stacked. */
   data?: readonly string[];
+  /** Legend text (TLatex) per category, e.g. a dataset's `metadata.label`; default: the category itself. */
+  legend?: Readonly<Record<string, string>>;
   /** Data/simulation ratio panel (default: when there are both). */
   ratio?: boolean;
   /** Values per unit of x (default: for variable-width bins only). */
@@ -113,7 +115,7 @@ function decompose(
   const stack: Series[] = [];
   const data: Series[] = [];
   labels.forEach((label, i) => {
-    const s = seriesOf(h.select(k, cat.kind === 'boolean' ? i === 1 : i), label);
+    const s = seriesOf(h.select(k, cat.kind === 'boolean' ? i === 1 : i), opts.legend?.[label] ?? label);
     (isData.has(label) ? data : stack).push(s);
   });
   return { x, stack, data: data.length ? sum(data, x.size) : undefined, single: undefined };

@@ -140,7 +140,7 @@ export async function writeOutputs(
             const svg = figureSVG(h, {
               ...opts.plot,
               data: opts.dataDatasets ?? [],
-              ...(byDataset(h) ? { by: 'dataset' } : {}),
+              ...(byDataset(h) ? { by: 'dataset', legend: legendOf(opts.datasets) } : {}),
             });
             data = f === 'svg' ? svg : svgToPNGBundled(svg);
           } else {
@@ -214,4 +214,11 @@ function toJSONValue(v: unknown): unknown {
   const o: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) o[k] = toJSONValue(x);
   return o;
+}
+
+/** Each dataset's `metadata.label` (a string), for the figure legend. */
+function legendOf(datasets: WriteOptions['datasets']): Record<string, string> {
+  const legend: Record<string, string> = {};
+  for (const d of datasets ?? []) if (typeof d.metadata.label === 'string') legend[d.name] = d.metadata.label;
+  return legend;
 }

@@ -88,6 +88,16 @@ describe('figureSVG', () => {
     expect(t.some((x) => x.includes('t\u0305'))).toBe(true); // #bar{t}
   });
 
+  it("writes each category's legend text (a dataset's metadata.label) in place of its name", () => {
+    const svg = figureSVG(stackHist(), { data: ['data'], legend: { DY: 'Z/#gamma*#rightarrow#mu#mu', data: 'Data' } });
+    const t = texts(svg);
+    expect(t).toEqual(expect.arrayContaining(['Data', 'Z/γ*→μμ']));
+    expect(t).not.toContain('DY');
+    expect(t).not.toContain('data');
+    // The data category is still drawn as points (found by its name, not its legend text).
+    expect(circles(svg, 'data').length).toBeGreaterThan(0);
+  });
+
   it('keeps the data below the legend and leaves no title band without labels', () => {
     const svg = figureSVG(stackHist(), { data: ['data'] });
     const legendRows = [
