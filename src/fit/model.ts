@@ -611,6 +611,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
         .join(', ')}${parSets.length > 12 ? ', ...' : ''})`,
       `/measurements/${measIndex}/config/poi`,
       source,
+      // A background-only workspace (pyhf's BkgOnly.json) gets its signal and POI from a patch.
+      'pass a signal patch that adds it (-p patch.json; a BkgOnly.json has no signal), or fix config.poi',
     );
   }
   if (poiSet.n !== 1)

@@ -65,6 +65,14 @@ describe('ristretto fit', () => {
     }
   });
 
+  it('a background-only workspace without a patch says to pass one', async () => {
+    const { err, code } = await run(['fit', 'cls', join(dir, 'RegionA', 'BkgOnly.json')]);
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /the POI "mu_SIG" is not a parameter of the model .* — pass a signal patch that adds it \(-p patch\.json/,
+    );
+  });
+
   it('reports a bad workspace in one line with the JSON path', async () => {
     const { err, code } = await run([
       'fit',
