@@ -97,9 +97,10 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
         got = usize;
       } else if (tag === 'ZL' || tag === 'CS') {
         // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate.
-        // Output into one buffer of the declared size: zlib's default 16 KiB chunks joined by a copy cost
-        // ~30 % more per basket (a damaged size still fails the length check below).
-        const opts = { chunkSize: Math.max(64, usize) };
+        // Output into one buffer a little larger than the declared size: zlib's default 16 KiB chunks
+        // joined by a copy cost ~30 % more per basket, and a buffer of exactly the size makes zlib
+        // allocate a second one to find the stream's end (a damaged size still fails the length check).
+        const opts = { chunkSize: usize + 64 };
         const r = tag === 'ZL' ? inflateSync(body, opts) : inflateRawSync(body, opts);
         got = r.length;
         if (got === size && d === 0)
