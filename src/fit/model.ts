@@ -326,7 +326,7 @@ function checkWorkspace(ws: WorkspaceSpec, source?: string): void {
     });
   });
   const obs = new Map((ws.observations ?? []).map((o, i) => [o.name, i] as const));
-  ws.channels.forEach((ch, ci) => {
+  ws.channels.forEach((ch) => {
     const oi = obs.get(ch.name);
     if (oi === undefined) throw new WorkspaceError(`no observation for channel "${ch.name}"`, '/observations', source);
     const o = ws.observations[oi];
