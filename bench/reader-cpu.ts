@@ -36,16 +36,22 @@ if (args[0] === '--child') {
   console.log(JSON.stringify({ cpu: (c.user + c.system) / 1e6, groups: b.length - 1 }));
 } else {
   const file = resolve(get('--file'));
-  const repos = get('--repos').split(',').map((p) => resolve(p));
+  const repos = get('--repos')
+    .split(',')
+    .map((p) => resolve(p));
   const reps = Number(get('--reps', '3'));
   const branches = get('--branches', 'Jet_pt,MET_pt,nJet');
   const best = new Map<string, number>();
   for (let k = 0; k < reps; k++) {
     for (const repo of repos) {
-      const p = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', repo, file, branches], {
-        encoding: 'utf8',
-        cwd: repo,
-      });
+      const p = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', import.meta.filename, '--child', repo, file, branches],
+        {
+          encoding: 'utf8',
+          cwd: repo,
+        },
+      );
       if (p.status !== 0) throw new Error(`${repo}: ${p.stderr}`);
       const { cpu } = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as { cpu: number };
       best.set(repo, Math.min(best.get(repo) ?? Infinity, cpu));

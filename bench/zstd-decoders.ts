@@ -150,9 +150,21 @@ function run(label: string, frames: Frame[]): void {
 
 await bokuwebInit();
 await loadZstd();
-console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 const pq = opt('--parquet');
-if (pq) run(`Parquet ZSTD pages of ${pq}`, parquetFrames(pq, ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_']));
+if (pq)
+  run(
+    `Parquet ZSTD pages of ${pq}`,
+    parquetFrames(pq, ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_']),
+  );
 const root = opt('--root');
 if (root) run(`ROOT ZS blocks of ${root}`, await rootFrames(root, ['Jet_pt', 'MET_pt', 'Muon_pt', 'Muon_eta', 'nJet']));
-console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);

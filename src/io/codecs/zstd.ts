@@ -21,9 +21,16 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { decompress as fzstdDecompress } from 'fzstd';
+import { RistrettoError } from '../../errors/index.ts';
+
+/** Base of the zstd codec's errors. */
+export class ZstdError extends RistrettoError {}
 
 /** A zstd payload that does not decode to exactly the expected bytes; callers add file/column context. */
-export class ZstdFrameError extends Error {}
+export class ZstdFrameError extends ZstdError {}
+
+/** libzstd's wasm cannot be loaded (decoding then falls back to fzstd; compression cannot). */
+export class ZstdLoadError extends ZstdError {}
 
 /** The emscripten module of @bokuweb/zstd-wasm, the parts used here. */
 interface Emscripten {
@@ -80,7 +87,12 @@ function start(compiled: WebAssembly.Module | undefined): Emscripten {
     wasm = M;
     return M;
   } catch (e) {
-    failure = new Error(`cannot load libzstd from ${PACKAGE}: ${(e as Error).message}`, { cause: e });
+    failure = new ZstdLoadError(
+      `cannot load libzstd from ${PACKAGE}: ${(e as Error).message}`,
+      { package: PACKAGE },
+      `reinstall Ristretto so that node_modules/${PACKAGE}/dist/common/zstd.wasm exists`,
+      { cause: e },
+    );
     throw failure;
   }
 }
@@ -125,7 +137,7 @@ function decoder(): Emscripten | undefined {
   } catch (e) {
     if (!warned) {
       warned = true;
-      process.emitWarning(`${(e as Error).message}; decoding zstd with the slower pure-JS fzstd instead`, {
+      process.emitWarning(`${(e as Error).message}; decoding zstd with the slower pure-JS fzstd meanwhile`, {
         code: 'RISTRETTO_ZSTD_FALLBACK',
       });
     }
@@ -204,10 +216,9 @@ export function zstdDecompressInto(src: Uint8Array, dst: Uint8Array): void {
     try {
       got = fzstdDecompress(src);
     } catch (e) {
-      throw new ZstdFrameError(`zstd data do not decode: ${(e as Error).message}`, { cause: e });
+      throw new ZstdFrameError(`zstd data do not decode: ${(e as Error).message}`, {}, undefined, { cause: e });
     }
-    if (got.length !== size)
-      throw new ZstdFrameError(`zstd frames hold ${got.length} bytes, ${size} expected`);
+    if (got.length !== size) throw new ZstdFrameError(`zstd frames hold ${got.length} bytes, ${size} expected`);
     dst.set(got);
     return;
   }
@@ -239,6 +250,6 @@ export function zstdCompress(block: Uint8Array, level: number): Uint8Array {
   reserve(M, block.length, bound);
   M.HEAPU8.set(block, srcPtr);
   const r = M._ZSTD_compress(dstPtr, bound, srcPtr, block.length, level);
-  if (M._ZSTD_isError(r)) throw new Error(`libzstd failed to compress ${block.length} bytes: ${errorText(r)}`);
+  if (M._ZSTD_isError(r)) throw new ZstdError(`libzstd failed to compress ${block.length} bytes: ${errorText(r)}`);
   return M.HEAPU8.slice(dstPtr, dstPtr + r);
 }

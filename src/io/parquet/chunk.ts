@@ -102,7 +102,8 @@ function decompressInto(bytes: Uint8Array, codec: CompressionCodec, out: Uint8Ar
   try {
     zstdDecompressInto(bytes, out);
   } catch (e) {
-    if (e instanceof ZstdFrameError) throw new ParquetFormatError(`ZSTD page: ${e.message}`, {}, undefined, { cause: e });
+    if (e instanceof ZstdFrameError)
+      throw new ParquetFormatError(`ZSTD page: ${e.message}`, {}, undefined, { cause: e });
     throw e;
   }
 }
@@ -122,7 +123,9 @@ function decompress(bytes: Uint8Array, size: number, codec: CompressionCodec, tr
     if (announced !== size)
       throw new ParquetFormatError(`snappy block announces ${announced} bytes, the page header ${size}`);
   } else if (size > zstdMaxSize(bytes))
-    throw new ParquetFormatError(`a ZSTD page of ${bytes.length} bytes cannot hold the ${size} bytes its header declares`);
+    throw new ParquetFormatError(
+      `a ZSTD page of ${bytes.length} bytes cannot hold the ${size} bytes its header declares`,
+    );
   let out: Uint8Array;
   if (transient) {
     if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
