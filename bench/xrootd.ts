@@ -18,8 +18,9 @@
  * run: each run's executor ends it when it closes, so every repetition pays it again, as a fresh command
  * does. `--cli` adds the whole command as users time it: `bin/run-analysis.mjs` in a fresh process per
  * run (process start, processor bundle, runtime build, every chunk), its elapsed time and `wallSeconds`. Reported: best events/s of each side, their ratio (goal ≥ 0.8), the same ratio
- * for the chunks after the first ("steady": the first chunk of a run over a URL starts the sync-read
- * helper thread, which local Parquet files do without), a read-only ratio (the query's columns read
+ * for the chunks after the first ("steady": the first chunk reads the columns the processor touches on
+ * the spot — ROOT files over root:// through the relay thread of src/io/xrootd/relay.ts, other formats
+ * over a URL through the sync-read helper thread, which local files do without), a read-only ratio (the query's columns read
  * chunk by chunk, no processor), and round trips and MiB per chunk over root://. Machine, load
  * (before and after) and the command are printed.
  */
