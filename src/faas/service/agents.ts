@@ -448,6 +448,10 @@ export class AgentHub {
   // ---------------------------------------------------------------- tasks
 
   private dispatchPending(): void {
+    // Most kicks (one per result frame) find nothing waiting: no transaction for those.
+    let claims = this.movableWaiting > 0;
+    for (const id of this.pending) if (this.conns.get(id)?.queueEmpty === false) claims = true;
+    if (!claims) return this.dispatchAll();
     try {
       this.store.atomically(() => this.dispatchAll());
     } catch (e) {

@@ -162,6 +162,9 @@ const WAITING_GROUPS_LIMIT = 1000;
 /** Thrown for constraint violations the caller can report as a conflict (e.g. duplicate user). */
 export class StoreConflictError extends Error {}
 
+/** insertTasks: one of the ids the client gave its tasks is in use (see Store.idsInUse for which). */
+export class TaskIdInUseError extends StoreConflictError {}
+
 export class Store {
   readonly db: Database.Database;
   /** One transaction function for every `atomically` (better-sqlite3 makes a new one per `transaction()` call). */
@@ -595,7 +598,7 @@ export class Store {
     const batchId = randomUUID();
     const now = Date.now();
     const taskIds = new Array<string>(tasks.length);
-    this.db.transaction(() => {
+    const insert = this.db.transaction(() => {
       this.st.insertBatch.run(batchId, ownerId, tasks.length, now);
       const ins = this.st.insertTask;
       const insDispatched = this.st.insertDispatched;
@@ -639,7 +642,15 @@ export class Store {
           this.groupWaits(t.endpoint_id, t.grp);
         }
       }
-    })();
+    });
+    try {
+      insert();
+    } catch (e) {
+      // A client's id already in use (the unique index says so; nothing of the batch is kept).
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && tasks.some((t) => t.id !== undefined))
+        throw new TaskIdInUseError('a task id of the submission is in use');
+      throw e;
+    }
     return { batchId, taskIds };
   }
 

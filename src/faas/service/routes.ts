@@ -27,7 +27,16 @@ import {
   resolveSharing,
 } from './access.ts';
 import type { AgentHub } from './agents.ts';
-import type { ClaimedTask, EndpointRow, FunctionRow, NewTask, Store, TaskRow, UserRow } from './db.ts';
+import {
+  type ClaimedTask,
+  type EndpointRow,
+  type FunctionRow,
+  type NewTask,
+  type Store,
+  TaskIdInUseError,
+  type TaskRow,
+  type UserRow,
+} from './db.ts';
 import { ApiError, checked, readBody, readJson, sendJson, sendText } from './http.ts';
 import { MAX_BATCH_TASKS, validate } from '../protocol-schemas.ts';
 import type { Metrics } from './metrics.ts';
@@ -292,7 +301,7 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
     }
     allowMemo.add(pair);
   };
-  const given = clientIds(ctx, user, body.tasks);
+  const given = clientIds(body.tasks);
   const tasks: NewTask[] = new Array(body.tasks.length);
   for (let i = 0; i < body.tasks.length; i++) {
     const spec: TaskSpec = body.tasks[i];
@@ -385,7 +394,14 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
       grp: groupOf(spec.group ?? body.group, user, i),
     };
   }
-  const { batchId, taskIds } = ctx.store.insertTasks(user.id, tasks);
+  let stored: { batchId: string; taskIds: string[] };
+  try {
+    stored = ctx.store.insertTasks(user.id, tasks);
+  } catch (e) {
+    if (given && e instanceof TaskIdInUseError) throw idsInUse(ctx, user, given);
+    throw e;
+  }
+  const { batchId, taskIds } = stored;
   ctx.metrics.tasksSubmitted += tasks.length;
   // Before any is sent: the scheduler times them from their dispatch.
   for (let i = 0; i < tasks.length; i++) {
@@ -424,10 +440,10 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
 
 /**
  * The ids the client gave its tasks (the schema checked their form), or undefined when it gave none.
- * Refused: some tasks with ids and some without, an id twice, and ids already in use (Conflict; its
- * details say whether they are all this user's own: a resubmission of stored tasks).
+ * Refused: some tasks with ids and some without, and an id twice; ids in use are refused when the
+ * store finds them (see idsInUse).
  */
-function clientIds(ctx: RouteContext, user: UserRow, specs: readonly TaskSpec[]): string[] | undefined {
+function clientIds(specs: readonly TaskSpec[]): string[] | undefined {
   if (specs[0]?.id === undefined) {
     const at = specs.findIndex((t) => t.id !== undefined);
     if (at >= 0) throw new ApiError('BadRequest', `task ${at} has an id but task 0 has none: name every task or none`);
@@ -442,6 +458,14 @@ function clientIds(ctx: RouteContext, user: UserRow, specs: readonly TaskSpec[])
     seen.add(id);
     ids[i] = id;
   }
+  return ids;
+}
+
+/**
+ * The Conflict for a submission whose ids the store refused as in use (checked only then: the
+ * unique index finds a clash at no cost to the submissions that have none).
+ */
+function idsInUse(ctx: RouteContext, user: UserRow, ids: readonly string[]): ApiError {
   const used: string[] = [];
   let yours = true;
   for (let i = 0; i < ids.length; i += 5000)
@@ -449,15 +473,12 @@ function clientIds(ctx: RouteContext, user: UserRow, specs: readonly TaskSpec[])
       used.push(r.id);
       if (r.owner_id !== user.id) yours = false;
     }
-  if (used.length) {
-    const details: SubmitConflict = { task_ids: used.slice(0, 1000), count: used.length, yours };
-    throw new ApiError(
-      'Conflict',
-      `task id ${used[0]}${used.length > 1 ? ` and ${used.length - 1} more` : ''} already in use${yours ? ' by your earlier tasks' : ''}: nothing was stored; give every new task a new id (uuidv7)`,
-      { ...details },
-    );
-  }
-  return ids;
+  const details: SubmitConflict = { task_ids: used.slice(0, 1000), count: used.length, yours };
+  return new ApiError(
+    'Conflict',
+    `task id ${used[0] ?? '(unknown)'}${used.length > 1 ? ` and ${used.length - 1} more` : ''} already in use${yours ? ' by your earlier tasks' : ''}: nothing was stored; give every new task a new id (uuidv7)`,
+    { ...details },
+  );
 }
 
 /** The fair-share group of a task: the client's name for it within the user's space, else the user. */
