@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openParquet } from '../../src/io/parquet/index.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { BasketReadError } from '../../src/io/root/errors.ts';
 import { SourceError } from '../../src/io/source.ts';
@@ -31,6 +32,7 @@ if (missing && inCI) {
 }
 
 const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
+const NESTED_PQ = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet');
 const FAST = { retries: 3, backoffMs: 20 };
 const dir = tempDir('xrootd-sync');
 const RANDOM = join(dir, 'random.bin');
@@ -41,7 +43,7 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Bu
 describe.skipIf(missing !== undefined)('root:// read synchronously', () => {
   let server: XrootdServer;
   beforeAll(async () => {
-    server = await startXrootd([RANDOM, NANO]);
+    server = await startXrootd([RANDOM, NANO, NESTED_PQ]);
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
@@ -99,6 +101,26 @@ describe.skipIf(missing !== undefined)('root:// read synchronously', () => {
       for (const n of names) expectSameColumn(got[n], want[n], n);
       // every branch's baskets in a couple of round trips (count branches may need a second)
       expect(src.requests - before).toBeLessThanOrEqual(2);
+    } finally {
+      await local.close();
+      await remote.close();
+    }
+  });
+
+  it('a root:// Parquet reader reads first-touched columns itself, bit-identical to the local file', async () => {
+    const local = await openParquet(NESTED_PQ);
+    const remote = await openParquet(server.url('Run2012B_SingleMu-restructured-1000.parquet'), FAST);
+    try {
+      expect(remote.readSync).toBeTypeOf('function');
+      expect(ensureSyncReads(remote)).toBe(remote);
+      const names = local.branches().map((b) => b.name);
+      const want = await local.read(names, 123, 987);
+      const got = remote.readSync!(names, 123, 987);
+      for (const n of names) expectSameColumn(got[n], want[n], n);
+      // and the async read of a root:// file still gives the same
+      const viaAsync = await remote.read(names, 0, remote.numEntries);
+      const all = await local.read(names, 0, local.numEntries);
+      for (const n of names) expectSameColumn(viaAsync[n], all[n], n);
     } finally {
       await local.close();
       await remote.close();
