@@ -9,7 +9,7 @@ import { decompressPage } from 'hyparquet/src/datapage.js';
 import { createRequire } from 'node:module';
 import { crc32, gunzipSync } from 'node:zlib';
 import type { NumericArray } from '../../columnar/types.ts';
-import { ZstdFrameError, zstdDecompressInto, zstdMaxSize } from '../codecs/zstd.ts';
+import { loadZstd, ZstdFrameError, zstdDecompressInto, zstdMaxSize } from '../codecs/zstd.ts';
 import type { DType } from '../reader.ts';
 import { arrayTypeOf, nullValueOf } from './dtype.ts';
 import { ParquetChecksumError, ParquetFormatError } from './errors.ts';
@@ -36,7 +36,11 @@ export function needsCompressors(codec: CompressionCodec): boolean {
  * `import()` also lets a bundler include it).
  */
 export async function loadCompressors(codecs: Iterable<CompressionCodec>): Promise<void> {
-  if (allCompressors || ![...codecs].some(needsCompressors)) return;
+  const list = [...codecs];
+  // libzstd's wasm compiles off this thread while the file opens; without it, the first ZSTD page would
+  // load it synchronously (a failure to load surfaces there, as one warning and the fzstd fallback).
+  if (list.includes('ZSTD')) await loadZstd().catch(() => undefined);
+  if (allCompressors || !list.some(needsCompressors)) return;
   const m = await import('hyparquet-compressors');
   allCompressors ??= { ...m.compressors, ...gzip };
 }

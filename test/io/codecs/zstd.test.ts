@@ -364,20 +364,33 @@ function child(code: string): { stdout: string; stderr: string } {
 }
 
 describe('loading', () => {
-  it('readSync decodes ZSTD pages in a fresh process with nothing preloaded, through the wasm', async () => {
+  it('readSync decodes in a fresh process: ROOT ZS loading the wasm synchronously, then Parquet ZSTD', async () => {
     const path = await duckdbCopy(SINGLEMU, join(dir, 'fresh.parquet'), 'ZSTD');
     const src = pathOf('src/io');
+    // openRoot loads no zstd: its readSync meets the first ZS block with the wasm not loaded yet.
     const { stdout } = child(`
       import { openParquet } from '${src}/parquet/index.ts';
+      import { openRoot } from '${src}/root/index.ts';
       import { zstdDecoder } from '${src}/codecs/zstd.ts';
+      const rr = await openRoot(${JSON.stringify(HZZ_ZSTD)}, { treeName: 'events' });
+      const px = Array.from(rr.readSync(['Muon_Px'], 0, rr.numEntries).Muon_Px.content);
+      const first = zstdDecoder();
       const r = await openParquet(${JSON.stringify(path)});
-      const cols = r.readSync(['MET_pt', 'Muon_pt'], 0, r.numEntries);
-      const met = Array.from(cols.MET_pt);
-      console.log(JSON.stringify({ decoder: zstdDecoder(), met: met.slice(0, 5), n: met.length }));
+      const met = Array.from(r.readSync(['MET_pt', 'Muon_pt'], 0, r.numEntries).MET_pt);
+      console.log(JSON.stringify({ first, decoder: zstdDecoder(), px: px.slice(0, 5), met: met.slice(0, 5), n: met.length }));
     `);
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { decoder: string; met: number[]; n: number };
+    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     const want = Array.from((await readAll(SINGLEMU, false)).MET_pt as Float32Array);
-    expect(out).toEqual({ decoder: 'wasm', met: want.slice(0, 5), n: want.length });
+    const hzz = await openRoot(HZZ_ZSTD, { treeName: 'events' });
+    const px = (await hzz.read(['Muon_Px'], 0, hzz.numEntries)).Muon_Px as { content: Float32Array };
+    await hzz.close();
+    expect(out).toEqual({
+      first: 'wasm',
+      decoder: 'wasm',
+      px: Array.from(px.content.subarray(0, 5)),
+      met: want.slice(0, 5),
+      n: want.length,
+    });
   });
 
   it('when the wasm cannot start, decoding falls back to fzstd and says so once', () => {
