@@ -290,19 +290,11 @@ export class AgentHub {
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
       try {
-        // One transaction per message (see Store.atomically). A failure part-way keeps what was
-        // stored before it, as when each store call committed on its own: results already handed to
-        // watchers must stay stored.
-        const failure = this.store.atomically(() => {
-          try {
-            if (isBinary) this.onBinary(conn, data as Buffer);
-            else this.onText(conn, checkAgentText(String(data)));
-            return undefined;
-          } catch (e) {
-            return { e };
-          }
-        });
-        if (failure) throw failure.e;
+        // No transaction around the whole message (unlike client messages, streams.ts): each makes
+        // one store call that writes, its own transaction, and a wrapper only added statements
+        // (measured: bench/RESULTS.md, Session 11).
+        if (isBinary) this.onBinary(conn, data as Buffer);
+        else this.onText(conn, checkAgentText(String(data)));
       } catch (e) {
         // A broken message ends this agent's session only (its tasks are re-queued), never the service.
         const err = toApiError(e);

@@ -411,11 +411,11 @@ export class Store {
 
   /**
    * Run one message's handling as one write transaction (`BEGIN IMMEDIATE`): the store calls inside it
-   * nest as savepoints, and their reads take no locks of their own. Per chunk the service handles a
-   * submission, a result frame and now and then a running notice; each of those was up to three
-   * commits and a dozen lock/unlock pairs (see bench/RESULTS.md, Session 11). Nested calls join the
-   * open transaction. What `fn` throws rolls the whole message back, so callers that must keep
-   * earlier changes catch inside `fn`.
+   * nest as savepoints, and their reads take no locks of their own. For messages that make several
+   * store calls (a client's submission: token, function and endpoint checks, then the insert) and
+   * dispatch turns that claim tasks; a message with one writing call gains nothing from it (see
+   * bench/RESULTS.md, Session 11). Nested calls join the open transaction. What `fn` throws rolls the
+   * whole message back, so callers that must keep earlier changes catch inside `fn`.
    */
   atomically<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
