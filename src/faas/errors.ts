@@ -46,6 +46,12 @@ function hintFor(code: string): string | undefined {
 /** The service could not be reached. */
 export class FaasConnectionError extends FaasError {}
 
+/**
+ * A message that is not this protocol (an unknown type, a bad length prefix): the receiver logs it and
+ * drops it, or drops the connection it came on; nothing else is affected.
+ */
+export class FaasProtocolError extends FaasError {}
+
 /** Where a failed task ran: ids from the service, the endpoint's name when the client knows it. */
 export interface TaskErrorContext {
   taskId: string;

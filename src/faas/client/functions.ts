@@ -5,6 +5,7 @@
 import { build, transform } from 'esbuild';
 import { resolve } from 'node:path';
 import { FaasError } from '../errors.ts';
+import { internalError } from '../../errors/index.ts';
 
 /**
  * A JS function (serialized from its source text: it must not use variables from its closure),
@@ -95,9 +96,9 @@ async function bundle(
       legalComments: 'none',
     });
     const text = out.outputFiles[0]?.text;
-    if (!text) throw new Error('esbuild produced no output');
+    if (!text) throw internalError('esbuild produced no output');
     if (!/export\s*\{[^}]*\bdefault\b|export\s+default\b/.test(text)) {
-      throw new Error('the module has no default export; export the function with `export default`');
+      throw new FunctionSourceError('the module has no default export; export the function with `export default`');
     }
     return text;
   } catch (e) {

@@ -8,7 +8,14 @@ import WebSocket from 'ws';
 import { decodeFrameRaw, unpackValue } from '../codec.ts';
 import { byType, streamServiceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
-import { FaasConnectionError, FaasError, FaasRequestError, taskError, type TaskFailedError } from '../errors.ts';
+import {
+  FaasConnectionError,
+  FaasError,
+  FaasProtocolError,
+  FaasRequestError,
+  taskError,
+  type TaskFailedError,
+} from '../errors.ts';
 import { Backoff } from '../retry.ts';
 import {
   ERROR_STATUS,
@@ -186,7 +193,7 @@ export class ResultStream {
           const raw = parseJson(String(data));
           const v = byType(streamServiceText, raw);
           if (!v)
-            throw new Error(
+            throw new FaasProtocolError(
               `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
             );
           text = v.check(raw, 'stream message') as StreamServiceTextMessage;

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { byType, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
-import { FaasConfigError, FaasError } from '../errors.ts';
+import { FaasConfigError, FaasError, FaasProtocolError } from '../errors.ts';
 import {
   type AgentHello,
   type AgentResults,
@@ -513,6 +513,8 @@ function checkServiceText(text: string): ServiceTextMessage {
   const raw = parseJson(text);
   const v = byType(serviceText, raw);
   if (!v)
-    throw new Error(`unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`);
+    throw new FaasProtocolError(
+      `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
+    );
   return v.check(raw, `service "${(raw as { type: string }).type}" message`) as ServiceTextMessage;
 }

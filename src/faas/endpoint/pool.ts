@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
-import { FaasConfigError } from '../errors.ts';
+import { FaasConfigError, FaasProtocolError } from '../errors.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { HOLD_BACK_MS, QUEUED_WORK_MS } from '../scheduling.ts';
@@ -521,7 +521,9 @@ export class WorkerPool {
     let blobs: Uint8Array[];
     try {
       if (msg?.type !== 'done' || !(msg.frame instanceof Uint8Array))
-        throw new Error(`unknown message type ${JSON.stringify((msg as { type?: unknown })?.type ?? null)}`);
+        throw new FaasProtocolError(
+          `unknown message type ${JSON.stringify((msg as { type?: unknown })?.type ?? null)}`,
+        );
       const frame = decodeFrameRaw(msg.frame);
       header = validate.doneFrame.check(parseJson(frame.json), 'done frame');
       blobs = frame.blobs;

@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { FaasProtocolError } from '../errors.ts';
 
 /** JSON control messages on a worker socket. */
 export type SocketControl =
@@ -62,7 +63,7 @@ export class MessageReader {
       if (this.have < 4) return;
       const first = this.chunks[0].byteLength >= 4 ? this.chunks[0] : this.join();
       const len = first.readUInt32LE(0);
-      if (len === 0 || len > MAX_SOCKET_MESSAGE) throw new Error(`bad message length ${len}`);
+      if (len === 0 || len > MAX_SOCKET_MESSAGE) throw new FaasProtocolError(`bad message length ${len}`);
       if (this.have < 4 + len) return;
       const all = this.join();
       const kind = all.readUInt8(4);

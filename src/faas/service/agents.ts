@@ -36,6 +36,7 @@ import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome } from './streams.ts';
 import { TailScheduler } from './scheduler.ts';
+import { internalError } from '../../errors/index.ts';
 
 /** Most tasks per dispatch frame. */
 const MAX_DISPATCH = 2000;
@@ -626,7 +627,7 @@ export class AgentHub {
     let f = this.fnCache.get(functionId);
     if (!f) {
       const row = this.store.functionById(functionId);
-      if (!row) throw new Error(`task refers to missing function ${functionId}`);
+      if (!row) throw internalError(`task refers to missing function ${functionId}`, { functionId });
       f = { hash: row.hash, code: row.code };
       this.fnCache.set(functionId, f);
     }

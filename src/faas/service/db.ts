@@ -10,6 +10,7 @@ import type { EndpointStatus, Sharing, TaskErrorInfo, TaskState, Visibility } fr
 import { generateToken, hashToken } from './auth.ts';
 import { MAX_NAME_LENGTH, USER_NAME_PATTERN } from '../protocol-schemas.ts';
 import { migrate } from './migrations.ts';
+import { FaasConfigError } from '../errors.ts';
 
 export interface UserRow {
   id: string;
@@ -426,8 +427,10 @@ export class Store {
 
   createUser(name: string, admin = false): UserRow {
     if (!new RegExp(USER_NAME_PATTERN).test(name))
-      throw new RangeError(
-        `invalid user name "${name.slice(0, 200)}": use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`,
+      throw new FaasConfigError(
+        `invalid user name "${name.slice(0, 200)}"`,
+        { user: name.slice(0, 200) },
+        `use 1-${MAX_NAME_LENGTH} letters, digits, ".", "_", "@" or "-"`,
       );
     if (this.st.userByName.get(name)) throw new StoreConflictError(`user "${name}" already exists`);
     const row = { id: randomUUID(), name, created_at: Date.now(), admin: admin ? 1 : 0 };
