@@ -26,9 +26,13 @@ const SYSCALLS = argv.includes('--syscalls');
 
 /** System calls of one thread, counted by `strace -c` while attached; `stop()` resolves with counts by name. */
 function countSyscalls(pid: number): { stop: () => Promise<Map<string, number>> } {
-  const p = spawn('strace', ['-c', '-p', String(pid), '-e', 'trace=epoll_pwait,epoll_wait,write,writev,pwrite64,fcntl,sendmsg'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const p = spawn(
+    'strace',
+    ['-c', '-p', String(pid), '-e', 'trace=epoll_pwait,epoll_wait,write,writev,pwrite64,fcntl,sendmsg'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return {

@@ -75,5 +75,7 @@ const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`CPU s per start, ${REPS} reps taking turns (load ${load}):`);
 for (const [k, v] of Object.entries(rows)) {
   const sorted = [...v].sort((a, b) => a - b);
-  console.log(`  ${k.padEnd(24)} median ${sorted[sorted.length >> 1].toFixed(2)}  (${v.map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(
+    `  ${k.padEnd(24)} median ${sorted[sorted.length >> 1].toFixed(2)}  (${v.map((x) => x.toFixed(2)).join(' ')})`,
+  );
 }

@@ -104,7 +104,9 @@ describe('task ids made by the client', () => {
     // The same submission again (a retry whose first answer was lost): alice's own task.
     const again = await submit(aliceToken, { function_id: fn, endpoint: 'ids-ep', tasks: [{ id: mine, args: 1 }] });
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ error: { code: 'Conflict', details: { task_ids: [mine], count: 1, yours: true } } });
+    expect(again.body).toMatchObject({
+      error: { code: 'Conflict', details: { task_ids: [mine], count: 1, yours: true } },
+    });
     // Bob reusing alice's id learns only that it is taken. His own function and endpoint pass the checks.
     const bobClient = new FaasClient({ serviceUrl: url, token: bobToken });
     const bobFn = await bobClient.registerFunction((x: number) => x);
@@ -119,7 +121,9 @@ describe('task ids made by the client', () => {
       ],
     });
     expect(clash.status).toBe(409);
-    expect(clash.body).toMatchObject({ error: { code: 'Conflict', details: { task_ids: [mine], count: 1, yours: false } } });
+    expect(clash.body).toMatchObject({
+      error: { code: 'Conflict', details: { task_ids: [mine], count: 1, yours: false } },
+    });
     expect(JSON.stringify(clash.body)).not.toContain('alice');
     // Nothing of the refused submission was stored: its other id is unknown to bob.
     const [o] = await collect(bobClient, [fresh]);

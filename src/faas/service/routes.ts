@@ -453,7 +453,8 @@ function clientIds(specs: readonly TaskSpec[]): string[] | undefined {
   const seen = new Set<string>();
   for (let i = 0; i < specs.length; i++) {
     const id = specs[i].id;
-    if (id === undefined) throw new ApiError('BadRequest', `task ${i} has no id but task 0 has one: name every task or none`);
+    if (id === undefined)
+      throw new ApiError('BadRequest', `task ${i} has no id but task 0 has one: name every task or none`);
     if (seen.has(id)) throw new ApiError('BadRequest', `task ${i}: id ${id} is given twice in this submission`);
     seen.add(id);
     ids[i] = id;
