@@ -122,7 +122,7 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
   const tail = source.readSync ? source.readSync(tailStart, size) : await source.read(tailStart, size);
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   if (view.getUint32(tail.length - 4, true) !== MAGIC)
-    throw footerError(file, 'it does not end with the Parquet magic "PAR1" (a truncated copy loses its footer)');
+    throw footerError(file, 'it does not end with the Parquet magic "PAR1"');
   const length = view.getUint32(tail.length - 8, true);
   if (length > size - 12)
     throw footerError(file, `its footer claims ${length} bytes, more than the ${size}-byte file holds`);
