@@ -18,7 +18,7 @@ import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
 import { watchAnalysis } from '../watch/watch.ts';
 import type { RunMetrics } from '../runner/metrics.ts';
-import { loadFileset, type Dataset } from '../dataset/fileset.ts';
+import { type Dataset, datasetLegend, loadFileset } from '../dataset/fileset.ts';
 import { mapStack, userFrame } from '../processor/stack.ts';
 import { assertOutputFolder } from '../io/output-path.ts';
 
@@ -176,11 +176,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     // The view needs the data datasets (drawn as points over stacks) before the run starts.
     const fileset = o.serve !== undefined ? await loadFileset(dataset, { treeName: o.treename }) : dataset;
     if (o.serve !== undefined) {
-      const data = (fileset as Dataset[]).filter((d) => d.metadata.isData === true).map((d) => d.name);
+      const datasets = fileset as Dataset[];
+      const data = datasets.filter((d) => d.metadata.isData === true).map((d) => d.name);
       view = await LiveView.start({
         listen: o.serve === true ? undefined : o.serve,
         title: `${basename(processor)} · ${basename(dataset)}`,
         data,
+        legend: datasetLegend(datasets),
       });
       process.stderr.write(`live view: ${view.url}\n`);
     }

@@ -33,6 +33,22 @@ export interface Dataset {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Each dataset's legend text: its `metadata.label` when that is a string (TLatex, as `ristretto init`
+ * writes it). Figures, the live view and `ristretto view` name the categories with it.
+ *
+ * @example
+ * datasetLegend([{ name: 'DY', files: [], metadata: { label: 'Z/#gamma*#rightarrow#mu#mu' } }]);
+ * // { DY: 'Z/#gamma*#rightarrow#mu#mu' }
+ */
+export function datasetLegend(
+  datasets: ReadonlyArray<Pick<Dataset, 'name' | 'metadata'>> = [],
+): Record<string, string> {
+  const legend: Record<string, string> = {};
+  for (const d of datasets) if (typeof d.metadata.label === 'string') legend[d.name] = d.metadata.label;
+  return legend;
+}
+
 /** Malformed dataset JSON; `context.key` names the offending key path. */
 export class DatasetError extends RistrettoError {}
 

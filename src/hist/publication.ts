@@ -193,7 +193,8 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   if (!(ymax > 0)) ymax = 1;
   if (!Number.isFinite(yminPos)) yminPos = ymax / 10;
   // data stays below the legend: it fills the frame's top `legendFrac`
-  const legendFrac = entries.length > 1 || opts.label ? (lsize.h + 16) / (main.y1 - main.y0) : 0.06;
+  // a figure split by category always names its categories, even when there is one (data only)
+  const legendFrac = entries.length > 0 || opts.label ? (lsize.h + 16) / (main.y1 - main.y0) : 0.06;
   const usable = Math.max(0.4, 1 - legendFrac - 0.04);
   let ylo: number;
   let yhi: number;
@@ -269,8 +270,7 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   if (dt) plot.push(errorBars(dt, edges, xs, ys, 'black', true));
   body.push(`<g clip-path="url(#main)">${plot.join('\n')}</g>`);
   body.push(axes(main, { xScale: xs, yScale: ys, xTicks, yTicks, xLabels: !ratio, xTitle, yTitle, size, yExponent }));
-  if (entries.length > 1 || (entries.length === 1 && opts.label))
-    body.push(legend(entries, main.x1 - lsize.w - 14, main.y0 + 10, size));
+  if (entries.length > 0) body.push(legend(entries, main.x1 - lsize.w - 14, main.y0 + 10, size));
   body.push(experimentLabels(frame, { label: opts.label, lumi: opts.lumi, sqrts: opts.sqrts, size }));
 
   if (ratio && lower && dt && total) {

@@ -10,6 +10,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
+import { datasetLegend } from '../dataset/fileset.ts';
 import { isCategory, stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
 import { figureSVG, plotSVG, svgToPNG, svgToPNGBundled, toROOTJSON } from '../hist/render.ts';
 import { writeHistogramsROOT } from '../io/root-write/hist.ts';
@@ -140,7 +141,7 @@ export async function writeOutputs(
             const svg = figureSVG(h, {
               ...opts.plot,
               data: opts.dataDatasets ?? [],
-              ...(byDataset(h) ? { by: 'dataset', legend: legendOf(opts.datasets) } : {}),
+              ...(byDataset(h) ? { by: 'dataset', legend: datasetLegend(opts.datasets) } : {}),
             });
             data = f === 'svg' ? svg : svgToPNGBundled(svg);
           } else {
@@ -214,11 +215,4 @@ function toJSONValue(v: unknown): unknown {
   const o: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) o[k] = toJSONValue(x);
   return o;
-}
-
-/** Each dataset's `metadata.label` (a string), for the figure legend. */
-function legendOf(datasets: WriteOptions['datasets']): Record<string, string> {
-  const legend: Record<string, string> = {};
-  for (const d of datasets ?? []) if (typeof d.metadata.label === 'string') legend[d.name] = d.metadata.label;
-  return legend;
 }

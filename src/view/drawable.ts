@@ -20,6 +20,8 @@ export interface DrawableOptions {
   log?: boolean;
   /** Categories drawn as data points over the stack (`isData` datasets). */
   data?: readonly string[];
+  /** Legend text (TLatex) per category, e.g. a dataset's `metadata.label`; default: the category itself. */
+  legend?: Readonly<Record<string, string>>;
 }
 
 /** Line/fill colours of the overlay and stack layers (ROOT palette indices), cycled. */
@@ -96,7 +98,7 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   labels.forEach((label, i) => {
     const r = toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), {
       name: `c${i}`,
-      title: label,
+      title: opts.legend?.[label] ?? label,
       valueTitle: 'Entries',
     });
     r.fBits |= kNoStats;

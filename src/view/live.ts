@@ -29,6 +29,8 @@ export interface LiveViewOptions {
   title?: string;
   /** Categories drawn as data points in stacks. */
   data?: readonly string[];
+  /** Legend text per dataset (its `metadata.label`). */
+  legend?: Readonly<Record<string, string>>;
   /** Publication interval, ms (default 1000). */
   throttleMs?: number;
 }
@@ -86,6 +88,7 @@ export class LiveView {
 
   static async start(opts: LiveViewOptions = {}): Promise<LiveView> {
     const state = new ViewState({ title: opts.title, throttleMs: opts.throttleMs });
+    state.legend = { ...opts.legend };
     const server = await startViewServer(state, { listen: opts.listen, data: opts.data });
     return new LiveView(state, server, opts.throttleMs ?? 1000);
   }

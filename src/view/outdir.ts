@@ -36,16 +36,21 @@ function isScanLine(v: unknown): v is ScanResult {
 }
 
 /**
- * The datasets marked `"isData": true` in `<out>/datasets.meta.json` (run-analysis writes it beside the
- * histograms); none when the file is missing (outputs of an older version: `ristretto view --data`).
- * A damaged file becomes a note on the page, never a failure.
+ * What `<out>/datasets.meta.json` (run-analysis writes it beside the histograms) tells the page: the
+ * datasets marked `"isData": true` and each dataset's `metadata.label` (legend text); nothing when the
+ * file is missing (outputs of an older version: `ristretto view --data`). A damaged file becomes a note
+ * on the page, never a failure.
  */
-async function dataDatasets(outDir: string, notes: string[]): Promise<string[]> {
+async function datasetsMeta(
+  outDir: string,
+  notes: string[],
+): Promise<{ data: string[]; legend: Record<string, string> }> {
+  const none = { data: [], legend: {} };
   const file = join(outDir, DATASETS_FILE);
-  if (!existsSync(file)) return [];
-  const skip = (why: string): string[] => {
+  if (!existsSync(file)) return none;
+  const skip = (why: string) => {
     notes.push(`${DATASETS_FILE}: not read (${why}); data datasets are drawn like the others unless given with --data`);
-    return [];
+    return none;
   };
   let v: unknown;
   try {
@@ -54,9 +59,15 @@ async function dataDatasets(outDir: string, notes: string[]): Promise<string[]> 
     return skip((e as Error).message);
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return skip('expected an object of datasets');
-  return Object.entries(v as Record<string, unknown>)
-    .filter(([, d]) => typeof d === 'object' && d !== null && (d as { isData?: unknown }).isData === true)
-    .map(([name]) => name);
+  const data: string[] = [];
+  const legend: Record<string, string> = {};
+  for (const [name, d] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof d !== 'object' || d === null) continue;
+    const { isData, metadata } = d as { isData?: unknown; metadata?: { label?: unknown } };
+    if (isData === true) data.push(name);
+    if (typeof metadata?.label === 'string') legend[name] = metadata.label;
+  }
+  return { data, legend };
 }
 
 /**
@@ -72,7 +83,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
   const state = into ?? new ViewState({ title: outDir });
   state.notes = [];
   state.scans = [];
-  state.data = await dataDatasets(outDir, state.notes);
+  ({ data: state.data, legend: state.legend } = await datasetsMeta(outDir, state.notes));
   // nested like the accumulator was, so the keys come back as the same paths (`muons/mass`)
   const hists: Record<string, unknown> = {};
   const put = (path: string, h: Hist) => {

@@ -176,7 +176,12 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
           return fail(res, 400, `unknown mode "${mode}" (${DRAW_MODES.join(', ')})`);
         let obj: object;
         try {
-          obj = drawable(h, { mode, log: url.searchParams.get('log') === '1', data: data() });
+          obj = drawable(h, {
+            mode,
+            log: url.searchParams.get('log') === '1',
+            data: data(),
+            legend: state.legend,
+          });
         } catch (e) {
           return fail(res, 400, e);
         }
@@ -207,7 +212,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
           const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]));
           const png = figure
-            ? figurePNG(h, { data: data(), logy: url.searchParams.get('log') === '1' })
+            ? figurePNG(h, { data: data(), legend: state.legend, logy: url.searchParams.get('log') === '1' })
             : await plotPNG(h);
           return attach(`${stem}.png`, 'image/png', png);
         }

@@ -144,6 +144,8 @@ export class ViewState {
    * (`datasets.meta.json`); a server's own `data` option overrides it.
    */
   data: string[] = [];
+  /** Legend text per dataset (its `metadata.label`), as the outputs or the dataset JSON tell. */
+  legend: Record<string, string> = {};
   /** Called before each publication, e.g. to poll the FaaS executor's per-endpoint counters. */
   beforePublish: (() => void) | undefined;
 

@@ -98,6 +98,15 @@ describe('figureSVG', () => {
     expect(circles(svg, 'data').length).toBeGreaterThan(0);
   });
 
+  it('names the one category of a data-only figure in a legend; a plain 1-D histogram gets none', () => {
+    const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(4, 0, 40, { name: 'pt' }));
+    h.fill('SingleMu', Float64Array.of(5, 15, 15, 35));
+    const svg = figureSVG(h, { data: ['SingleMu'], legend: { SingleMu: 'Data 2012' } });
+    expect(texts(svg)).toContain('Data 2012');
+    const one = new Hist(new Regular(4, 0, 40, { name: 'pt' })).fill(Float64Array.of(5, 15));
+    expect(texts(figureSVG(one))).not.toContain('histogram'); // the series' own name, had it a legend
+  });
+
   it('keeps the data below the legend and leaves no title band without labels', () => {
     const svg = figureSVG(stackHist(), { data: ['data'] });
     const legendRows = [

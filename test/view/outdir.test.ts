@@ -255,3 +255,70 @@ describe('which datasets are data', () => {
     ]);
   });
 });
+
+describe('legend text from metadata.label', () => {
+  /** Legend labels and stacked titles of `/api/draw?mode=stack` for one key. */
+  async function legendOf(url: string, key: string): Promise<{ legend: string[]; stacked: string[] }> {
+    const c = (await (await fetch(new URL(`/api/draw?key=${key}&mode=stack`, url))).json()) as {
+      fPrimitives: {
+        arr: Array<{
+          _typename: string;
+          fHists?: { arr: Array<{ fTitle: string }> };
+          fPrimitives?: { arr: Array<{ fLabel: string }> };
+        }>;
+      };
+    };
+    const prims = c.fPrimitives.arr;
+    return {
+      legend: prims.filter((p) => p._typename === 'TLegend').flatMap((p) => p.fPrimitives!.arr.map((e) => e.fLabel)),
+      stacked: prims.filter((p) => p._typename === 'THStack').flatMap((p) => p.fHists!.arr.map((h) => h.fTitle)),
+    };
+  }
+
+  function byDataset(): Hist {
+    const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(4, 0, 40, { name: 'pt' }));
+    h.fill('DY', Float64Array.of(5, 15, 25)).fill('SingleMu', Float64Array.of(5, 35)).fill('TT', Float64Array.of(12));
+    return h;
+  }
+
+  it('ristretto view names stack layers and legend entries with each dataset label; data stays points', async () => {
+    const dir = await temp();
+    await writeOutputs({ pt: byDataset() }, metrics, dir, ['json'], {
+      datasets: [
+        { name: 'DY', files: [], metadata: { label: 'Z/#gamma*#rightarrow#mu#mu' } },
+        { name: 'SingleMu', files: [], metadata: { isData: true, label: 'Data' } },
+        { name: 'TT', files: [], metadata: { label: 42 } }, // not a string: the name stays
+      ],
+    });
+    const state = await loadOutputs(dir);
+    expect(state.data).toEqual(['SingleMu']);
+    expect(state.legend).toEqual({ DY: 'Z/#gamma*#rightarrow#mu#mu', SingleMu: 'Data' });
+    const server = await startViewServer(state, { listen: '127.0.0.1:0' });
+    try {
+      const { legend, stacked } = await legendOf(server.url, 'pt');
+      expect(stacked).toEqual(['Z/#gamma*#rightarrow#mu#mu', 'TT']);
+      expect(legend).toEqual(['Data', 'TT', 'Z/#gamma*#rightarrow#mu#mu']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the live view of run-analysis --serve takes the labels from the dataset JSON', async () => {
+    const { LiveView } = await import('../../src/view/live.ts');
+    const view = await LiveView.start({ listen: '127.0.0.1:0', data: ['SingleMu'], legend: { DY: 'Drell-Yan' } });
+    try {
+      view.state.setAccumulator({ pt: byDataset() });
+      view.state.flush();
+      let got = { legend: [] as string[], stacked: [] as string[] };
+      for (let i = 0; i < 100 && !got.legend.length; i++) {
+        const r = await fetch(new URL('/api/draw?key=pt&mode=stack', view.url));
+        if (r.ok) got = await legendOf(view.url, 'pt');
+        else await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(got.stacked).toEqual(['Drell-Yan', 'TT']);
+      expect(got.legend).toEqual(['SingleMu', 'TT', 'Drell-Yan']);
+    } finally {
+      await view.close();
+    }
+  });
+});
