@@ -125,3 +125,17 @@ export function internalError(what: string, context: Record<string, unknown> = {
     'this is a bug in Ristretto; please report it with the command you ran and this message',
   );
 }
+
+/**
+ * Throws {@link internalError}: the expression form, for a value that cannot be missing unless Ristretto has a bug
+ * (`map.get(key) ?? brokenInvariant('…')`), where a non-null assertion would let a bug surface later as an
+ * unrelated `TypeError` far from its cause.
+ *
+ * @example
+ * ```ts
+ * const slot = slots.get(id) ?? brokenInvariant(`no slot for task ${id}`, { id });
+ * ```
+ */
+export function brokenInvariant(what: string, context: Record<string, unknown> = {}): never {
+  throw internalError(what, context);
+}
