@@ -161,11 +161,12 @@ class ReadGuard implements EventReader {
     private readonly item: WorkItem,
     private readonly signal: AbortSignal | undefined,
   ) {
-    if (inner.readSync) {
+    const readSync = inner.readSync;
+    if (readSync) {
       this.readSync = (names, entryStart, entryStop) => {
         if (this.signal?.aborted) throw new CancelledError(this.item);
         try {
-          return inner.readSync!(names, entryStart, entryStop);
+          return readSync.call(inner, names, entryStart, entryStop);
         } catch (e) {
           this.noteFailure(names, e);
           throw e;
@@ -204,8 +205,8 @@ class ReadGuard implements EventReader {
     }
   }
   private noteFailure(names: readonly string[], e: unknown): void {
-    this.names ??= new Set(this.inner.branches().map((b) => b.name));
-    if (names.every((n) => this.names!.has(n))) this.failure = e;
+    const known = (this.names ??= new Set(this.inner.branches().map((b) => b.name)));
+    if (names.every((n) => known.has(n))) this.failure = e;
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -11,7 +11,7 @@ import { accumulate, copyAccumulator, decode, encode } from '../accumulate/index
 import type { WorkItem } from '../dataset/chunking.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { planWork, type SkippedFile } from '../dataset/preprocess.ts';
-import { RistrettoError } from '../errors/index.ts';
+import { brokenInvariant, RistrettoError } from '../errors/index.ts';
 // Registers the Hist decoder in this copy of Ristretto: results decode into this copy's classes even when
 // nothing else here imported them (the processor's bundle registers it in its own copy only).
 import '../hist/hist.ts';
@@ -391,7 +391,10 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         // Everything is handed out: an executor of our own may wind down as its workers fall idle.
         if (next === items.length && ownExecutor) executor.drain?.();
       }
-      const out = await Promise.race([inflight.get(done)!, fatal]);
+      const out = await Promise.race([
+        inflight.get(done) ?? brokenInvariant(`chunk ${done} was never submitted`),
+        fatal,
+      ]);
       inflight.delete(done);
       const it = items[done];
       if (opts.skipBadFiles && startsFile(done)) {
