@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
 import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
+import { brokenInvariant } from '../../src/errors/index.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
@@ -205,7 +206,8 @@ export class ThreadsExecutor extends BaseExecutor {
       // A worker not started yet beats queueing behind a busy one.
       if ((!slot || slot.tasks.length > 0) && this.slots.length < this.concurrency) slot = this.spawn();
       if (!slot) return;
-      this.dispatch(slot, this.queue.shift()!);
+      const task = this.queue.shift();
+      if (task) this.dispatch(slot, task);
     }
   }
 
@@ -229,12 +231,13 @@ export class ThreadsExecutor extends BaseExecutor {
   private spawn(): Slot {
     // Workers the launcher started before the command loaded (prestart.mjs), when they run this runtime
     // with the same settings; otherwise a new one.
-    const adopted = this.maxReaders === undefined ? takePrestarted(this.entry!.href) : undefined;
+    const entry = this.entry ?? brokenInvariant('a pool worker spawned before the runtime was built');
+    const adopted = this.maxReaders === undefined ? takePrestarted(entry.href) : undefined;
     if (adopted) this.adopted++;
     const worker =
       adopted ??
-      new Worker(this.entry!, {
-        workerData: { maxReaders: this.maxReaders, bundleDir, runtime: this.entry!.href },
+      new Worker(entry, {
+        workerData: { maxReaders: this.maxReaders, bundleDir, runtime: entry.href },
       });
     const slot: Slot = { worker, shipped: new Set(), tasks: [], alive: true };
     worker.on('message', (m: ReplyMessage) => {

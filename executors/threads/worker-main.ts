@@ -7,7 +7,7 @@
  * already built, a helper loads in a fraction of the time the TypeScript sources take through tsx.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { internalError } from '../../src/errors/index.ts';
+import { brokenInvariant, internalError } from '../../src/errors/index.ts';
 import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
@@ -27,11 +27,13 @@ interface WorkerData {
 }
 const data = (workerData ?? {}) as WorkerData;
 
-if (data.role === SYNC_READ_HELPER_ROLE) serveSyncReads(data.port!, data.flag!);
-else poolWorker();
+if (data.role === SYNC_READ_HELPER_ROLE) {
+  if (!data.port || !data.flag) throw internalError('a sync-read helper started without its port and flag');
+  serveSyncReads(data.port, data.flag);
+} else poolWorker();
 
 function poolWorker(): void {
-  const port = parentPort!;
+  const port = parentPort ?? brokenInvariant('the pool worker module loaded outside a worker thread');
   if (data.runtime) setSyncReadHelperEntry(data.runtime);
   // No helper thread up front: local Parquet files read misses synchronously themselves, and for other
   // readers processChunk starts the helper as it opens the file of a processor's first chunk. Started
