@@ -175,7 +175,10 @@ export async function startBlobStore(o: BlobStoreOptions): Promise<BlobStore> {
           const folder = !key.includes('/');
           if (folder) {
             closed.add(key);
-            if (closed.size > 100_000) closed.delete(closed.values().next().value!);
+            if (closed.size > 100_000) {
+              const oldest = closed.values().next();
+              if (!oldest.done) closed.delete(oldest.value);
+            }
           }
           const isDir = (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
           await rm(file, { force: true, recursive: isDir, maxRetries: isDir ? 5 : 0 });

@@ -29,6 +29,7 @@ import {
   type TailPolicy,
   type TaskOutcome,
 } from '../../src/faas/client/index.ts';
+import { brokenInvariant } from '../../src/errors/index.ts';
 import { closestNames } from '../../src/errors/suggest.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
@@ -459,12 +460,17 @@ export class FaasExecutor extends BaseExecutor {
 
   /** Delete a staged blob in the background; close() waits for these. */
   private deleteStaged(key: string): void {
-    const p = deleteStaged(this.stageoutTarget!.location, key).finally(() => this.deletions.delete(p));
+    const p = deleteStaged(this.stageout().location, key).finally(() => this.deletions.delete(p));
     this.deletions.add(p);
   }
 
+  /** The stage-out target; only asked for once a staged result shows one was set. */
+  private stageout(): StageOutTarget {
+    return this.stageoutTarget ?? brokenInvariant('a staged result while no stage-out target is set');
+  }
+
   private siteStageout(site: Site): StageOutTarget {
-    const t = this.stageoutTarget!;
+    const t = this.stageout();
     return isHttpLocation(t.location) || !site.mapping ? t : { ...t, location: mapPath(t.location, site.mapping) };
   }
 
@@ -561,7 +567,7 @@ export class FaasExecutor extends BaseExecutor {
       case 'inline':
         return this.win(copy, { accumulator: r.accumulator.slice(), metrics: r.metrics });
       case 'staged':
-        fetchStaged(this.stageoutTarget!.location, r.ref).then(
+        fetchStaged(this.stageout().location, r.ref).then(
           (bytes) => {
             this.faas.stagedResults++;
             this.faas.stagedBytes += bytes.byteLength;

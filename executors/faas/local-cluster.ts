@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { brokenInvariant } from '../../src/errors/index.ts';
 import { FaasExecutorError } from './errors.ts';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'ristretto.mjs');
@@ -193,7 +194,7 @@ process.once('exit', () => {
 
 function firstLine(p: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
   return new Promise((res, rej) => {
-    const rl = createInterface({ input: p.stdout! });
+    const rl = createInterface({ input: p.stdout ?? brokenInvariant('child spawned without a stdout pipe') });
     const onExit = (code: number | null) =>
       rej(
         new FaasExecutorError(

@@ -91,8 +91,14 @@ export interface PickOptions {
 /** Re-evaluate which sites are slow by rate (needs two samples on a site and on the fastest). */
 export function updateSlowness(sites: readonly Site[], slowFactor: number): void {
   let best = Infinity;
-  for (const s of sites) if (s.online && s.samples >= 2 && s.secPerEvent! < best) best = s.secPerEvent!;
-  for (const s of sites) s.slowByRate = Number.isFinite(best) && s.samples >= 2 && s.secPerEvent! > slowFactor * best;
+  for (const s of sites) {
+    const rate = s.secPerEvent;
+    if (s.online && s.samples >= 2 && rate !== undefined && rate < best) best = rate;
+  }
+  for (const s of sites) {
+    const rate = s.secPerEvent;
+    s.slowByRate = Number.isFinite(best) && s.samples >= 2 && rate !== undefined && rate > slowFactor * best;
+  }
 }
 
 /**
@@ -105,7 +111,7 @@ export function pickSite(sites: readonly Site[], o: PickOptions): Site | undefin
   const healthy = usable.filter((s) => !s.slowByRate && !s.hasStraggler());
   let best: Site | undefined;
   let bestScore = -Infinity;
-  const known = healthy.filter((s) => s.secPerEvent !== undefined).map((s) => s.secPerEvent!);
+  const known = healthy.flatMap((s) => (s.secPerEvent === undefined ? [] : [s.secPerEvent]));
   const typical = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   for (const s of healthy) {
     const lim = s.limit(o.ahead);
