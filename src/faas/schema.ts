@@ -11,6 +11,7 @@
  * 100,000-deep array never reaches a recursive function (JSON.stringify, revivers, the validator).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { brokenInvariant } from '../errors/index.ts';
 
 declare const phantom: unique symbol;
 
@@ -98,7 +99,7 @@ export function validator<S extends TSchema<unknown>>(schema: S): Validator<Stat
     is: (v): v is Static<S> => fn(v) === true,
     check(v, what) {
       if (fn(v)) return v as Static<S>;
-      const e = compiled!.errors![0];
+      const e = compiled?.errors?.[0] ?? brokenInvariant(`${what}: the schema rejected a value without an error`);
       throw new SchemaError(`${what}: ${describe(e)}`, e.instancePath);
     },
   };

@@ -21,7 +21,7 @@ export function defaultTokenFile(): string {
  * Throws FaasConfigError saying where it looked.
  */
 export function resolveToken(opts: { tokenFile?: string } = {}): string {
-  if (opts.tokenFile) return readTokenFile(opts.tokenFile, true)!;
+  if (opts.tokenFile) return readTokenFile(opts.tokenFile, true);
   const env = process.env[TOKEN_ENV]?.trim();
   if (env) return env;
   const fromFile = readTokenFile(defaultTokenFile(), false);
@@ -33,6 +33,8 @@ export function resolveToken(opts: { tokenFile?: string } = {}): string {
   );
 }
 
+function readTokenFile(path: string, required: true): string;
+function readTokenFile(path: string, required: boolean): string | undefined;
 function readTokenFile(path: string, required: boolean): string | undefined {
   let text: string;
   try {

@@ -13,6 +13,7 @@
  * numbers, BigInts and BinarySerializable objects (decoded through the accumulate registry).
  */
 import { stringifyTagged, fromTagged } from '../codec.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import { FaasError, FaasRequestError, TaskPendingError, taskError } from '../errors.ts';
 import {
   type BatchInfo,
@@ -283,8 +284,12 @@ export class FaasClient {
     for (const [from, to] of this.chunks(tasks.length)) {
       // The client names the tasks: outcomes are matched from the start, and over the stream the
       // service's answer needs no message of its own (it rides along with results).
-      const named = tasks.slice(from, to).map((t) => (t.id === undefined ? { ...t, id: uuidv7() } : t));
-      const chunkIds = named.map((t) => t.id!);
+      const chunkIds: string[] = [];
+      const named = tasks.slice(from, to).map((t) => {
+        const id = t.id ?? uuidv7();
+        chunkIds.push(id);
+        return t.id === undefined ? { ...t, id } : t;
+      });
       const body = stringifyTagged(this.submitBody(named));
       try {
         if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
@@ -360,7 +365,7 @@ export class FaasClient {
 
   /** The result of a finished task; throws TaskFailedError (typed) or TaskPendingError. */
   async getResult(taskId: string): Promise<unknown> {
-    const o = (await this.getBatchResult([taskId])).get(taskId)!;
+    const o = (await this.getBatchResult([taskId])).get(taskId) ?? brokenInvariant(`no outcome for task ${taskId}`);
     if (o.error) throw o.error;
     if (o.state !== 'success') throw new TaskPendingError(taskId, o.state);
     return o.result;
@@ -408,9 +413,9 @@ export class FaasClient {
       while (remaining > 0) {
         if (buffer.length === 0) await new Promise<void>((r) => (wake = r));
         wake = undefined;
-        while (buffer.length > 0) {
+        for (let o = buffer.shift(); o !== undefined; o = buffer.shift()) {
           remaining--;
-          yield buffer.shift()!;
+          yield o;
         }
       }
     } finally {
@@ -451,7 +456,8 @@ export class FaasClient {
         },
       );
       byId = new Map(ids.map((id, i) => [id, batch[i]]));
-      for (const [id, o] of early) settle(byId.get(id)!, o);
+      for (const [id, o] of early)
+        settle(byId.get(id) ?? brokenInvariant(`an outcome for task ${id} not in this batch`), o);
     } catch (e) {
       for (const p of batch) p.reject(e);
     }

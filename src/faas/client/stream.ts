@@ -233,12 +233,13 @@ export class ResultStream {
   }
 
   private onText(msg: StreamServiceTextMessage): void {
-    const pending = msg.req === undefined ? undefined : this.submits.get(msg.req);
-    if (!pending) {
+    const req = msg.req;
+    const pending = req === undefined ? undefined : this.submits.get(req);
+    if (req === undefined || !pending) {
       if (msg.type === 'error') process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
       return;
     }
-    this.submits.delete(msg.req!);
+    this.submits.delete(req);
     if (msg.type === 'error') {
       this.forgetUnconfirmed(pending);
       pending.reject(

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { byType, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError, FaasError, FaasProtocolError } from '../errors.ts';
 import {
   type AgentHello,
@@ -183,7 +184,7 @@ export class EndpointAgent {
       const hello: AgentHello = {
         type: 'hello',
         name: this.opts.name,
-        capacity: this.pool!.capacity,
+        capacity: this.startedPool().capacity,
         prefetch: (this.advertisedPrefetch = this.prefetch()),
         cached_hashes: this.cache.hashes(),
         holding: [...this.held.keys()],
@@ -376,7 +377,7 @@ export class EndpointAgent {
       }
       // Copy the arguments out of the frame so the frame can be freed while tasks wait.
       const args = Uint8Array.prototype.slice.call(blob);
-      this.pool!.submit({
+      this.startedPool().submit({
         task_id: t.task_id,
         hash: t.hash,
         path: this.cache.path(t.hash),
@@ -455,7 +456,13 @@ export class EndpointAgent {
   /** Tasks the service may send beyond the capacity: --prefetch, else prefetchFor in ../scheduling.ts. */
   private prefetch(): number {
     if (this.opts.prefetch !== undefined) return this.opts.prefetch;
-    return prefetchFor(this.pool!.capacity, this.pool!.averageTaskMs);
+    const pool = this.startedPool();
+    return prefetchFor(pool.capacity, pool.averageTaskMs);
+  }
+
+  /** The worker pool; start() makes it before anything connects or runs. */
+  private startedPool(): WorkerPool {
+    return this.pool ?? brokenInvariant('the agent was used before start()');
   }
 
   /** Send everything produced since the last flush: started notices, lost tasks, one results frame. */

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError } from '../errors.ts';
 import { Backoff } from '../retry.ts';
 import { blockScript } from './providers/script.ts';
@@ -256,7 +257,7 @@ export class BlockScaler {
     const host = this.opts.agentHost ?? hostname();
     const env: Record<string, string> = {
       ...this.pool.env,
-      RISTRETTO_AGENT: `${host.includes(':') ? `[${host}]` : host}:${this.listener!.port}`,
+      RISTRETTO_AGENT: `${host.includes(':') ? `[${host}]` : host}:${(this.listener ?? brokenInvariant('a block submitted before the worker listener opened')).port}`,
       RISTRETTO_AGENT_SECRET_FILE: this.secretFile,
       RISTRETTO_BLOCK_ID: id,
       RISTRETTO_ENDPOINT_NAME: this.pool.endpointName,
@@ -309,11 +310,11 @@ export class BlockScaler {
   private async poll(): Promise<void> {
     this.pollSoon = false;
     this.lastPoll = Date.now();
-    const known = [...this.blocks.values()].filter((b) => b.jobId !== undefined);
+    const known = [...this.blocks.values()].flatMap((b) => (b.jobId === undefined ? [] : [{ b, jobId: b.jobId }]));
     if (known.length === 0) return;
-    const status = await this.opts.provider.status(known.map((b) => b.jobId!));
-    for (const b of known) {
-      const s = status.get(b.jobId!);
+    const status = await this.opts.provider.status(known.map((k) => k.jobId));
+    for (const { b, jobId } of known) {
+      const s = status.get(jobId);
       if (!s) continue;
       if (s.state === 'running' && b.state === 'pending') b.state = 'running';
       if (s.state !== 'ended') continue;
@@ -321,7 +322,7 @@ export class BlockScaler {
       // Workers of a failed node may never close their connections: drop them, so their tasks are retried.
       this.pool.drop(b.id);
       if (b.state === 'retiring') continue;
-      const out = this.opts.provider.outputOf?.(b.jobId!);
+      const out = this.opts.provider.outputOf?.(jobId);
       this.pool.log(
         `block ${b.id} (job ${b.jobId}) ended: ${s.reason ?? 'unknown reason'}${out ? `; output in ${out}` : ''}; its running tasks are retried`,
       );

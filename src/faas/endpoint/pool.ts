@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError, FaasProtocolError } from '../errors.ts';
 import { validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
@@ -161,8 +162,8 @@ class FairQueue {
   shift(): PoolTask | undefined {
     const g = this.turn.shift();
     if (g === undefined) return undefined;
-    const q = this.groups.get(g)!;
-    const t = q.shift()!;
+    const q = this.groups.get(g) ?? brokenInvariant(`task group ${g} is in turn but has no queue`);
+    const t = q.shift() ?? brokenInvariant(`task group ${g} is in turn but its queue is empty`);
     this.count--;
     if (q.length > 0) this.turn.push(g);
     else this.groups.delete(g);
@@ -634,7 +635,8 @@ export class WorkerPool {
     if (this.queue.length === 0) return;
     const batches = new Map<Slot, PoolTask[]>();
     const give = (s: Slot) => {
-      const task = this.queue.shift()!;
+      const task = this.queue.shift();
+      if (!task) return;
       let b = batches.get(s);
       if (!b) batches.set(s, (b = []));
       b.push(task);
@@ -697,8 +699,9 @@ export class WorkerPool {
 
   /** Mirror of the worker: waiting tasks start in order while run slots are free. */
   private startWaiting(slot: Slot): void {
-    while (slot.running.size < this.concurrency && slot.waiting.length > 0) {
-      const task = slot.waiting.shift()!;
+    while (slot.running.size < this.concurrency) {
+      const task = slot.waiting.shift();
+      if (!task) break;
       const r: Running = { task, timer: undefined, at: Date.now() };
       if (task.timeout_ms > 0) r.timer = setTimeout(() => this.kill(slot, task.task_id, 'timeout'), task.timeout_ms);
       slot.running.set(task.task_id, r);

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brokenInvariant } from '../../errors/index.ts';
 import { FunctionCache } from './function-cache.ts';
 import type { FromWorker, ToWorker } from './worker-messages.ts';
 import {
@@ -40,9 +41,10 @@ export interface WorkerTransport {
 
 /** The IPC channel of a forked worker. */
 export function ipcTransport(): WorkerTransport {
+  const send = process.send?.bind(process) ?? brokenInvariant('an IPC worker started without an IPC channel');
   process.on('disconnect', () => process.exit(0));
   return {
-    send: (msg) => process.send!(msg),
+    send: (msg) => send(msg),
     onMessage: (h) => process.on('message', (m: ToWorker) => h(m)),
     localPath: () => undefined,
   };

@@ -162,8 +162,9 @@ const concurrency = Math.max(1, Number(process.env.RISTRETTO_WORKER_CONCURRENCY 
 const waiting: WorkerRun[] = [];
 let running = 0;
 function startNext(): void {
-  while (running < concurrency && waiting.length > 0) {
-    const msg = waiting.shift()!;
+  while (running < concurrency) {
+    const msg = waiting.shift();
+    if (!msg) break;
     running++;
     void run(msg).finally(() => {
       running--;

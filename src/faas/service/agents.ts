@@ -278,7 +278,7 @@ export class AgentHub {
       list.push(r.id);
     }
     for (const [endpointId, ids] of byEndpoint) {
-      this.conns.get(endpointId)!.send({ type: 'cancel', task_ids: ids });
+      this.conns.get(endpointId)?.send({ type: 'cancel', task_ids: ids }); // connected: checked above, same turn
       this.kick(endpointId);
     }
   }
@@ -755,7 +755,7 @@ export class AgentHub {
       }
       if (c.state === 'success') {
         this.metrics.tasksSucceeded++;
-        this.metrics.resultBytes += c.result!.byteLength;
+        this.metrics.resultBytes += c.result?.byteLength ?? 0;
       } else this.metrics.tasksFailed++;
       const group = groups?.get(c.task_id);
       if (group) {

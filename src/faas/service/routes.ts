@@ -1,6 +1,7 @@
 /** The `/v1` HTTP routes. Each handler checks its input, asks the store, and answers JSON. */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brokenInvariant } from '../../errors/index.ts';
 import { packTagged, packedToTaggedJson } from '../codec.ts';
 import {
   type BatchInfo,
@@ -406,8 +407,9 @@ export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRe
   // Before any is sent: the scheduler times them from their dispatch.
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i];
-    if (t.tail)
-      ctx.hub.tails.track(taskIds[i], t.function_id, t.grp, t.alts!.split(' '), (body.tasks[i].tail ?? body.tail)!, 0);
+    const policy = body.tasks[i].tail ?? body.tail;
+    // `tail` is set only with alternatives and a policy (see above).
+    if (t.tail && t.alts && policy) ctx.hub.tails.track(taskIds[i], t.function_id, t.grp, t.alts.split(' '), policy, 0);
   }
   const sendNow = new Map<string, ClaimedTask[]>();
   const queuedFor = new Set<string>();
@@ -530,7 +532,7 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
   else throw new ApiError('BadRequest', 'give task_ids or batch_id');
   const cancelled = ctx.store.cancel(user.id, ids);
   ctx.metrics.tasksCancelled += cancelled.length;
-  const rows = cancelled.map((id) => ctx.store.task(id)!);
+  const rows = cancelled.map((id) => ctx.store.task(id) ?? brokenInvariant(`cancelled task ${id} is not stored`));
   for (const id of cancelled) ctx.hub.tails.forget(id);
   // Their tail copies go too.
   ctx.hub.cancelled([...rows, ...ctx.store.cancelCopiesOf(rows.filter((r) => r.copies > 0).map((r) => r.id))]);

@@ -225,7 +225,8 @@ export class TailScheduler {
     let made = 0;
     for (const t of this.inFlight) {
       if (t.live.size > 0 || t.copies + 1 >= t.policy.max_copies) continue;
-      const running = t.runningAt !== undefined;
+      const runningAt = t.runningAt;
+      const running = runningAt !== undefined;
       const threshold = stragglerMs(
         running ? t.recent.runs : t.recent.trips,
         t.policy.factor,
@@ -233,7 +234,7 @@ export class TailScheduler {
         t.policy.min_ms,
       );
       if (threshold === undefined) continue;
-      const waited = now - (running ? t.runningAt! : t.dispatchedAt);
+      const waited = now - (runningAt ?? t.dispatchedAt);
       if (waited < (running ? threshold : TAIL_MOVABLE_PATIENCE * threshold)) continue;
       const target = this.target(t);
       if (!target) continue;

@@ -50,14 +50,16 @@ export class LocalProvider implements ExecutionProvider {
     await Promise.all(
       jobIds.map(async (id) => {
         const rec = this.procs.get(id);
-        if (!rec || rec.ended !== undefined) return;
+        const pid = rec?.proc.pid;
+        // No pid: the shell never started, so there is no group to signal.
+        if (!rec || rec.ended !== undefined || pid === undefined) return;
         const exited = new Promise<void>((resolve) => rec.proc.once('exit', () => resolve()));
-        signalGroup(rec.proc.pid!, 'SIGTERM');
-        const timer = setTimeout(() => signalGroup(rec.proc.pid!, 'SIGKILL'), 5000);
+        signalGroup(pid, 'SIGTERM');
+        const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), 5000);
         await exited;
         clearTimeout(timer);
         // The shell may be gone before its workers: make sure the whole group is.
-        signalGroup(rec.proc.pid!, 'SIGKILL');
+        signalGroup(pid, 'SIGKILL');
       }),
     );
   }
