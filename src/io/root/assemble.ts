@@ -4,6 +4,7 @@
  * jagged ones get their offsets rebuilt from the basket's byte offsets.
  */
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import type { DType } from '../reader.ts';
 import { BasketFormatError, type BasketData } from './basket.ts';
 import { allocate, decoderFor, type Decoder } from './convert.ts';
@@ -72,7 +73,7 @@ export function assembleJagged(dtype: DType, itemSize: number, slices: readonly 
   const decode = decoderFor(dtype);
   let pos = 0;
   for (const { basket, from, to } of slices) {
-    const o = basket.offsets!;
+    const o = basket.offsets ?? brokenInvariant('a jagged basket decoded without its offsets');
     const bytes = basket.data.subarray(o[from], o[to]);
     const count = bytes.length >>> shift;
     decode(bytes, content, pos, count);

@@ -263,7 +263,7 @@ export function describeBranches(tree: JsTree, lookup: StreamerLookup = () => nu
   for (const c of candidates) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
   return candidates.map((c) => {
     const m = describeCandidate(c, columnOfLeaf, lookup);
-    if (counts.get(c.name)! < 2) return m;
+    if ((counts.get(c.name) ?? 0) < 2) return m;
     return { ...m, duplicate: true, ...(m.info ? { info: { ...m.info, duplicate: true } } : {}) };
   });
 }
@@ -331,7 +331,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   };
 
   if (b._typename === 'TBranch') {
-    if (c.field) return describeField(c, leaves, ok, unsupported);
+    if (c.field) return describeField(c, c.field, leaves, ok, unsupported);
     if (b.fBranches?.arr.some((x) => x)) return unsupported('TBranch with sub-branches is not supported');
     const leaf = leaves[0];
     if (!leaf) return unsupported('branch has no leaf');
@@ -551,6 +551,7 @@ function parseRangeValue(text: string): number | undefined {
 
 function describeField(
   c: Candidate,
+  field: NonNullable<Candidate['field']>,
   leaves: readonly JsLeaf[],
   ok: (layout: Layout, kind: BranchInfo['kind'], dtype: DType, countBranch?: string) => BranchMeta,
   unsupported: (reason: string) => BranchMeta,
@@ -564,10 +565,10 @@ function describeField(
       return unsupported(`leaf lists with variable-length leaves ('${c.branch.fTitle}') are not supported`);
     if (l.fLenType !== t[2])
       return unsupported(`leaf ${l.fName} (${l._typename}) declares ${l.fLenType} bytes per value, expected ${t[2]}`);
-    if (i === c.field!.index) offset = recordBytes;
+    if (i === field.index) offset = recordBytes;
     recordBytes += t[2] * Math.max(1, l.fLen);
   }
-  const leaf = c.field!.leaf;
+  const leaf = field.leaf;
   const t = LEAF_TYPES[leaf._typename];
   const perEntry = Math.max(1, leaf.fLen);
   return ok(

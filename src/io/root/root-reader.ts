@@ -3,7 +3,7 @@
  * needs, fetches them through the ByteSource in a few coalesced reads, decodes and assembles columns.
  */
 import type { NumericArray } from '../../columnar/types.ts';
-import { RistrettoError } from '../../errors/index.ts';
+import { brokenInvariant, RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader } from '../reader.ts';
 import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
@@ -36,6 +36,12 @@ interface PlannedBasket {
   readonly entryStop: number;
   readonly from: number;
   readonly to: number;
+}
+
+/** Names a basket within its branch: by file offset, or by index for one embedded in the TTree. */
+function basketKey(b: PlannedBasket): string | number {
+  if (b.loc) return b.loc.seek;
+  return `e${(b.emb ?? brokenInvariant('a basket with neither a location nor embedded bytes')).index}`;
 }
 
 /** Ranges closer than this are fetched in one request over HTTP (a round trip costs more than the gap). */
@@ -274,13 +280,13 @@ export class RootReader implements EventReader {
     // Leaf-list fields share their branch's baskets: decode each basket once per read.
     const decoded = new Map<string, BasketData>();
     for (const { meta, baskets } of plans) {
-      const layout = meta.layout!;
+      const layout = meta.layout ?? brokenInvariant(`branch ${meta.name} planned without a layout`);
       const variable = layout.kind === 'counted' || layout.kind === 'vector' || layout.kind === 'vector2';
       const useCounts = layout.kind === 'counted' && this.jaggedOffsets === 'count-branch';
       const wantOffsets = (variable || layout.kind === 'string') && meta.hasEntryOffsets && !useCounts;
       const slices: BasketSlice[] = [];
       for (const b of baskets) {
-        const key = `${meta.branchName}\0${b.loc ? b.loc.seek : `e${b.emb!.index}`}\0${wantOffsets}`;
+        const key = `${meta.branchName}\0${basketKey(b)}\0${wantOffsets}`;
         let data = decoded.get(key);
         if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets)));
         // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
@@ -289,7 +295,7 @@ export class RootReader implements EventReader {
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
-        const info = meta.info!;
+        const info = meta.info ?? brokenInvariant(`branch ${meta.name} planned without its info`);
         if (layout.kind === 'counted' && layout.header === 0 && !layout.packed)
           out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
         else if (layout.kind === 'string')
@@ -409,13 +415,15 @@ export class RootReader implements EventReader {
     try {
       let data: BasketData;
       if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
-      else
-        data = decodeBasket(raw.get(b.loc!.seek)!, {
+      else {
+        const loc = b.loc ?? brokenInvariant('a basket with neither a location nor embedded bytes');
+        data = decodeBasket(raw.get(loc.seek) ?? brokenInvariant(`basket at ${loc.seek} was not fetched`), {
           branch: m.branchName,
-          bytes: b.loc!.bytes,
+          bytes: loc.bytes,
           entries: b.entryStop - b.entryStart,
           hasEntryOffsets: wantOffsets,
         });
+      }
       if (data.entries !== b.entryStop - b.entryStart)
         throw new BasketFormatError(
           `basket holds ${data.entries} entries, the branch says ${b.entryStop - b.entryStart}`,
@@ -443,7 +451,7 @@ export class RootReader implements EventReader {
     itemSize: number,
     header: number,
   ): Generator<ByteRange[], BasketData, Map<number, Uint8Array>> {
-    const countName = m.info!.countBranch!;
+    const countName = m.info?.countBranch ?? brokenInvariant(`counted branch ${m.name} without its count branch`);
     const counts = (yield* this.readPlan([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
     try {
       return { ...data, offsets: offsetsFromCounts(counts, itemSize, data.data.length, header) };
