@@ -1,4 +1,5 @@
 /** Trimming and concatenation of per-row-group pieces into one column; views where no copy is needed. */
+import { brokenInvariant } from '../../errors/index.ts';
 import type { NumericArray } from '../../columnar/types.ts';
 import type { Column } from '../reader.ts';
 import type { DecodedChunk } from './chunk.ts';
@@ -36,7 +37,7 @@ export function concatChunks(pieces: readonly DecodedChunk[], make: new (n: numb
   let r = 0;
   let base = 0;
   for (const p of pieces) {
-    const o = p.offsets!;
+    const o = p.offsets ?? brokenInvariant('a flat piece among the pieces of a jagged column');
     const first = o[0];
     for (let i = 0; i < o.length - 1; i++) offsets[r++] = o[i] - first + base;
     base += o[o.length - 1] - first;

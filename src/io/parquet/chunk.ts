@@ -194,8 +194,9 @@ function placeValues(
 
 /** A count from a page header: a non-negative integer, else the header is damaged. */
 function count(v: number | undefined, what: string): number {
-  if (!Number.isInteger(v) || v! < 0) throw new ParquetFormatError(`page header declares ${v} ${what}`);
-  return v!;
+  if (v === undefined || !Number.isInteger(v) || v < 0)
+    throw new ParquetFormatError(`page header declares ${v} ${what}`);
+  return v;
 }
 
 /** Throw unless the fixed-width values that follow `pos` fill the rest of the page exactly. */
@@ -256,7 +257,7 @@ export function decodeChunk(
   const bitLists = maxRep === 1 && maxDef === 1 && listDef === 1;
   const rawWidth = bytesAreValues(type, dtype) ? plainWidth(type) : 0;
 
-  const offsets = jagged ? new Int32Array(numRows + 1) : undefined;
+  const offsets = new Int32Array(jagged ? numRows + 1 : 0);
   // Level entries bound both rows (flat) and elements (jagged).
   const values = levelsOnly ? new Out(0) : new Out(jagged ? numValues : numRows);
   const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
@@ -391,8 +392,8 @@ export function decodeChunk(
     // levels above 1 cannot occur. One pass over the levels builds the offsets and counts both.
     const elemStart = elem;
     const rowStart = row;
-    if (bitLists) scanListBits(repBits, defBits, n, offsets!, row, elem);
-    else scanList(rep, def, n, offsets!, row, elem, maxDef, listDef);
+    if (bitLists) scanListBits(repBits, defBits, n, offsets, row, elem);
+    else scanList(rep, def, n, offsets, row, elem, maxDef, listDef);
     row = scanOut[0];
     elem = scanOut[1];
     present = scanOut[2];
@@ -421,7 +422,7 @@ export function decodeChunk(
 
   if (jagged) {
     if (row !== numRows) throw new ParquetFormatError(`column chunk holds ${row} rows, the row group ${numRows}`);
-    offsets![numRows] = elem;
+    offsets[numRows] = elem;
     return { offsets, values: levelsOnly ? values : values.subarray(0, elem) };
   }
   if (row !== numRows) throw new ParquetFormatError(`column chunk holds ${row} rows, the row group ${numRows}`);

@@ -7,7 +7,7 @@
  * fetched.
  */
 import type { NumericArray } from '../../columnar/types.ts';
-import { RistrettoError } from '../../errors/index.ts';
+import { brokenInvariant, RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
 import { isUrl, openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
@@ -114,7 +114,7 @@ class ParquetReader implements EventReader {
     // A local file is read synchronously here too: a chunk is usually one row group, so the async path
     // had nothing to overlap and left the thread idle while libuv's pool read the bytes (Q1 on 20 M
     // events: a quarter of its time idle), and allocated a fresh buffer per read.
-    if (this.local) return this.readSync!(names, entryStart, entryStop);
+    if (this.local && this.readSync) return this.readSync(names, entryStart, entryStop);
     const job = this.plan(names, entryStart, entryStop);
     const { groups, wanted } = job;
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
@@ -123,8 +123,8 @@ class ParquetReader implements EventReader {
       return { ranges, bytes: await readRanges(this.source, ranges) };
     };
     let next = groups.length ? fetch(0) : undefined;
-    for (let i = 0; i < groups.length; i++) {
-      const fetched = await next!;
+    for (let i = 0; next; i++) {
+      const fetched = await next;
       next = i + 1 < groups.length ? fetch(i + 1) : undefined;
       next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
       this.consume(job, i, fetched);
@@ -159,7 +159,9 @@ class ParquetReader implements EventReader {
     const job = this.plan(names, entryStart, entryStop);
     for (let i = 0; i < job.groups.length; i++) {
       const ranges = this.rangesOf(job.groups[i], job.wanted[i]);
-      const bytes = this.source.readvSync!(ranges.map(([start, end]) => ({ start, end })));
+      const bytes =
+        this.source.readvSync?.(ranges.map(([start, end]) => ({ start, end }))) ??
+        brokenInvariant(`readRemoteSync over a source without readvSync: ${this.path}`);
       this.consume(job, i, { ranges, bytes });
     }
     return this.finish(job);
@@ -204,15 +206,15 @@ class ParquetReader implements EventReader {
     const gStart = this.starts[g];
     const a = Math.max(job.entryStart, gStart) - gStart;
     const b = Math.min(job.entryStop, this.starts[g + 1]) - gStart;
-    for (const [k, chunk] of decoded) job.pieces.get(k)!.push(trimChunk(chunk, a, b));
+    for (const [k, chunk] of decoded) piecesOf(job, k).push(trimChunk(chunk, a, b));
   }
 
   /** The columns of a read from its decoded pieces. */
   private finish(job: ReadJob): Record<string, Column> {
-    const { mapped, leaves, countSource, pieces } = job;
+    const { mapped, leaves, countSource } = job;
     const columns = new Map<number, DecodedChunk>();
     for (const [k, { leaf }] of leaves) {
-      const p = pieces.get(k)!;
+      const p = piecesOf(job, k);
       const Out = arrayTypeOf(leaf.info.dtype);
       columns.set(k, p.length ? concatChunks(p, Out) : emptyChunk(leaf, Out));
     }
@@ -222,10 +224,11 @@ class ParquetReader implements EventReader {
     const sharedOffsets = new Map<string, Int32Array>();
     for (const b of mapped) {
       if (b.kind === 'count') {
-        out[b.info.name] = countsOf(columns.get(countSource.get(b.info.name)!)!.offsets!);
+        const counted = columns.get(countSource.get(b.info.name) ?? -1)?.offsets;
+        out[b.info.name] = countsOf(counted ?? brokenInvariant(`count column ${b.info.name} read without its list`));
         continue;
       }
-      const c = columns.get(b.columnIndex)!;
+      const c = columns.get(b.columnIndex) ?? brokenInvariant(`column ${b.info.name} was not decoded`);
       if (c.offsets && b.info.countBranch) {
         const prev = sharedOffsets.get(b.info.countBranch);
         if (prev && sameOffsets(prev, c.offsets)) {
@@ -294,7 +297,7 @@ class ParquetReader implements EventReader {
         if (refChunk === chunk) continue; // the reference itself: its digest was just taken
       }
       if (lengthsDigest(chunk) !== ref) {
-        const refName = refWanted!.leaf.info.name;
+        const refName = refWanted?.leaf.info.name ?? countName;
         throw new ParquetFormatError(
           `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path} has list lengths that disagree with ${refName === countName ? countName : `${refName}, another field of the same collection`}`,
           { file: this.path, column: leaf.info.name, reference: refName, rowGroup: g },
@@ -337,7 +340,7 @@ class ParquetReader implements EventReader {
     const numRows = this.footer.rowGroupRows[g];
     const out = new Map<number, DecodedChunk>();
     wanted.forEach(({ leaf, levelsOnly }, i) => {
-      const meta = this.footer.column(g, leaf.columnIndex)!; // checked by rangesOf
+      const meta = this.footer.column(g, leaf.columnIndex) ?? brokenInvariant('column chunk vanished after rangesOf');
       try {
         out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly));
       } catch (e) {
@@ -418,6 +421,11 @@ interface ReadJob {
   readonly wanted: readonly (readonly Wanted[])[];
   readonly entryStart: number;
   readonly entryStop: number;
+}
+
+/** The decoded pieces of leaf column `k` so far; `plan` made a list for every leaf it reads. */
+function piecesOf(job: ReadJob, k: number): DecodedChunk[] {
+  return job.pieces.get(k) ?? brokenInvariant(`column ${k} is not part of this read`);
 }
 
 /** A 32-bit digest of the list lengths of a jagged chunk, or of the values of a count column. */

@@ -96,11 +96,10 @@ export class ParquetFileWriter {
 
   /** Append one chunk (all columns covering the same entries); the first chunk fixes the schema. */
   write(columns: Record<string, AnyColumn>): void {
-    if (!this.pq) this.start(columns);
+    const pq = this.pq ?? this.start(columns);
     const names = this.plans.map((p) => p.name);
     const numRows = names.length ? rowsOf(columns[names[0]]) : 0;
     if (numRows === 0) return;
-    const pq = this.pq!;
     const chunks: ColumnChunk[] = [];
     const groupStart = pq.writer.offset;
     for (const plan of this.plans) {
@@ -167,11 +166,10 @@ export class ParquetFileWriter {
 
   /** Write the footer and close the file. */
   async close(): Promise<void> {
-    if (!this.pq) this.start({});
-    await this.pq!.finish();
+    await (this.pq ?? this.start({})).finish();
   }
 
-  private start(columns: Record<string, AnyColumn>): void {
+  private start(columns: Record<string, AnyColumn>): ParquetWriter {
     this.plans = Object.entries(columns).map(([name, c]) => {
       const jagged = isJagged(c as Column);
       const kind = this.kinds[name] ?? (isDoublyJagged(c) ? 'jagged2' : jagged ? 'jagged' : 'flat');
@@ -216,6 +214,7 @@ export class ParquetFileWriter {
     ];
     try {
       this.pq = new ParquetWriter({ writer: fileWriter(this.path), schema, codec: 'SNAPPY', createdBy: 'ristretto' });
+      return this.pq;
     } catch (e) {
       throw new ParquetWriteError(
         `cannot create ${this.path}: ${(e as Error).message}`,
