@@ -10,9 +10,10 @@
  * Layout under `dir` (default `bundleDir`, in the installing project — never inside the installed package,
  * which may be shared or read-only — where the bundles' npm imports resolve): `<sha256 of code>.mjs`, and `builds/<key>.json` per (entry, kind) listing the
  * sha256 of each input file's bytes exactly as esbuild read them (an onLoad hook reads every file, so a
- * file edited during a build cannot leave a stale entry behind). A lookup re-hashes those files (a few
- * ms for the whole CLI); any difference, a missing or corrupted code file, another esbuild version or
- * another build format means a new build.
+ * file edited during a build cannot leave a stale entry behind). A lookup re-hashes a file only when its
+ * stat (size, mtime, ctime, inode) differs from the one the manifest holds — re-hashing the CLI's ~170
+ * inputs and its chunks cost 30-80 ms per command; any difference in bytes, a missing or corrupted code file,
+ * another esbuild version or another build format means a new build.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -23,6 +24,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -270,6 +272,43 @@ function touch(/** @type {string} */ path) {
 }
 
 /**
+ * Stats younger than this are not trusted: a file written again within the same timestamp tick (coarse on
+ * Linux: a few ms) keeps its mtime, so a stat taken that close to a write could hide a later edit (git's
+ * "racily clean" entries). Such files are hashed until a later lookup can record an older stat.
+ */
+const RACY_MS = 2000;
+
+/**
+ * A file's stat as a string, or '' when it is too fresh to vouch for the bytes (see RACY_MS). Taken
+ * before the file is read, so an edit between the stat and the read only costs a re-hash next time.
+ * @param {string} file
+ */
+function statKey(file) {
+  const st = statSync(file);
+  if (!(Date.now() - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS)) return '';
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+}
+
+/**
+ * True when `file` still has the bytes of sha256 `hash`: by its stat when `stats` holds the same one,
+ * else by hashing it (and then its stat goes into `fresh`, for the manifest).
+ * @param {string} file
+ * @param {string} hash
+ * @param {Record<string, unknown>} stats recorded stats
+ * @param {Record<string, string>} fresh stats to record
+ */
+function unchanged(file, hash, stats, fresh) {
+  const key = statKey(file);
+  if (key && stats[file] === key) {
+    fresh[file] = key;
+    return true;
+  }
+  if (sha256(readFileSync(file)) !== hash) return false;
+  if (key) fresh[file] = key;
+  return true;
+}
+
+/**
  * The cached build of (entry, kind) if every input still has the bytes it was built from.
  * @param {string} entry
  * @param {BundleKind} kind
@@ -285,25 +324,46 @@ export function lookupBuild(entry, kind, dir = bundleDir) {
   }
   if (m?.format !== FORMAT || m.esbuild !== esbuildVer() || typeof m.hash !== 'string' || typeof m.inputs !== 'object')
     return undefined;
+  /** @type {Record<string, unknown>} */
+  const stats = m.stats && typeof m.stats === 'object' ? m.stats : {};
+  /** @type {Record<string, string>} */
+  const fresh = {};
   try {
-    for (const [f, h] of Object.entries(m.inputs)) if (sha256(readFileSync(f)) !== h) return undefined;
+    for (const [f, h] of Object.entries(m.inputs)) if (!unchanged(f, h, stats, fresh)) return undefined;
+    /** @type {{ code: string; hash: string; file: string; inputs: Record<string, string> }} */
+    let hit;
     if (kind === 'command') {
       if (!m.files || typeof m.files !== 'object' || splitHash(m.files) !== m.hash) return undefined;
       const base = join(dir, m.hash);
-      let code = '';
-      for (const [name, h] of Object.entries(m.files)) {
-        const text = readFileSync(join(base, name), 'utf8');
-        if (sha256(text) !== h) return undefined; // truncated or edited: rebuild
-        if (name === 'main.mjs') code = text;
-      }
+      for (const [name, h] of Object.entries(m.files))
+        if (!unchanged(join(base, name), h, stats, fresh)) return undefined; // truncated or edited: rebuild
+      const file = join(base, 'main.mjs');
+      // read on demand: the launcher imports main.mjs by its path and never needs the text
+      hit = {
+        get code() {
+          return readFileSync(file, 'utf8');
+        },
+        hash: m.hash,
+        file,
+        inputs: m.inputs,
+      };
       touch(base);
-      return { code, hash: m.hash, file: join(base, 'main.mjs'), inputs: m.inputs };
+    } else {
+      const file = join(dir, `${m.hash}.mjs`);
+      if (!unchanged(file, m.hash, stats, fresh)) return undefined; // truncated or edited: rebuild (and rewrite it)
+      hit = { code: readFileSync(file, 'utf8'), hash: m.hash, file, inputs: m.inputs };
+      touch(file);
     }
-    const file = join(dir, `${m.hash}.mjs`);
-    const code = readFileSync(file, 'utf8');
-    if (sha256(code) !== m.hash) return undefined; // truncated or edited: rebuild (and rewrite it)
-    touch(file);
-    return { code, hash: m.hash, file, inputs: m.inputs };
+    // Files hashed this time (new stats) are recorded, so the next lookup only stats them. A concurrent
+    // rebuild's manifest may be overwritten by this older one: its stats still only vouch for the bytes hashed.
+    if (
+      Object.keys(fresh).length !== Object.keys(stats).length ||
+      Object.keys(fresh).some((f) => stats[f] !== fresh[f])
+    )
+      try {
+        writeAtomic(join(dir, 'builds', manifestName(entry, kind)), JSON.stringify({ ...m, stats: fresh }));
+      } catch {}
+    return hit;
   } catch {
     return undefined; // an input is gone
   }
@@ -363,7 +423,7 @@ function writeSplit(dir, hash, files, fileHashes) {
 export async function cachedBuild(entry, kind, dir = bundleDir) {
   const abs = resolve(entry);
   const hit = lookupBuild(abs, kind, dir);
-  if (hit) return { ...hit, cached: true };
+  if (hit) return Object.assign(hit, { cached: true }); // not a spread: it would read a command's code
   const { code, inputs, files, map } = await buildFresh(abs, kind);
   /** @type {Record<string, string> | undefined} */
   const fileHashes = files ? Object.fromEntries(Object.entries(files).map(([n, t]) => [n, sha256(t)])) : undefined;

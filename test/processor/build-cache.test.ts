@@ -82,6 +82,36 @@ describe('build cache', () => {
     expect(await readFile(good.file, 'utf8')).toBe(good.code);
   });
 
+  it('trusts a recorded stat only while size, mtime, ctime and inode are the same', async () => {
+    const entry = join(dir, 'stat-entry.ts');
+    const helper = join(dir, 'stat-helper.ts');
+    await writeFile(helper, 'export const K: number = 1;\n');
+    await writeFile(entry, "import { K } from './stat-helper.ts';\nexport const k = K;\n");
+    const built = await cachedBuild(entry, 'runtime', cache);
+    expect(built.cached).toBe(false);
+    const manifest = () => {
+      const builds = join(cache, 'builds');
+      for (const n of readdirSync(builds).filter((f) => f.endsWith('.json'))) {
+        const m = JSON.parse(readFileSync(join(builds, n), 'utf8')) as { entry: string; stats?: Record<string, string> };
+        if (m.entry === entry) return m;
+      }
+      throw new Error('no manifest');
+    };
+    // files written moments ago are hashed, not trusted by stat (a same-tick rewrite keeps the mtime)
+    expect(lookupBuild(entry, 'runtime', cache)).toBeDefined();
+    expect(manifest().stats?.[helper]).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2100)); // older than the racy window now
+    expect(lookupBuild(entry, 'runtime', cache)).toBeDefined();
+    expect(manifest().stats?.[helper]).toMatch(/^\d+:/);
+    expect((await cachedBuild(entry, 'runtime', cache)).cached).toBe(true);
+    // same size, and the old mtime put back: the ctime still tells, and the bytes decide
+    const { mtime } = await import('node:fs').then((fs) => fs.statSync(helper));
+    await writeFile(helper, 'export const K: number = 2;\n');
+    utimesSync(helper, mtime, mtime);
+    expect(lookupBuild(entry, 'runtime', cache)).toBeUndefined();
+    expect((await cachedBuild(entry, 'runtime', cache)).code).toMatch(/K = 2/);
+  });
+
   it('a runtime build keeps each file its own import.meta.url, and strings that mention it unchanged', async () => {
     const src = join(dir, 'where.ts');
     await writeFile(src, "export const here: string = import.meta.url;\nexport const text = 'uses import.meta.url';\n");
