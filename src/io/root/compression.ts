@@ -7,7 +7,7 @@
 import { crc32, inflateRawSync, inflateSync } from 'node:zlib';
 import { zstdDecompressInto } from '../codecs/zstd.ts';
 import { lz4DecodeBlock } from './lz4.ts';
-import { xxh64 } from './xxhash64.ts';
+import { xxh64Equals } from './xxhash64.ts';
 
 /** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
 export class DecompressionError extends Error {}
@@ -141,8 +141,7 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
 /** ROOT precedes each LZ4 block with the XXH64 of the compressed bytes, big-endian. */
 function checkLz4Checksum(body: Uint8Array, at: number): void {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const [hi, lo] = xxh64(body.subarray(LZ4_CHECKSUM));
-  if (dv.getUint32(0) !== hi || dv.getUint32(4) !== lo)
+  if (!xxh64Equals(body.subarray(LZ4_CHECKSUM), dv.getUint32(0), dv.getUint32(4)))
     throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
 }
 

@@ -13,6 +13,7 @@ import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
 import { loadLzma } from './compression.ts';
+import { loadXxh64 } from './xxhash64.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import { isRNTupleKey, openRNTupleAt, type RNTupleReader } from '../rntuple/index.ts';
 import type { AnchorKey } from '../rntuple/envelope.ts';
@@ -122,8 +123,8 @@ export async function openRoot(
     if (rkey) return await openRNTupleAt(src, rkey as unknown as AnchorKey);
     const tree = await readTree(file, pathOrUrl, treeName);
     // A local or root:// file reads synchronously too (RootReader.readSync), and XZ baskets then need the LZMA
-    // decoder already loaded: a ~2 ms import, once per thread.
-    if (src.readSync) await loadLzma();
+    // decoder already loaded: a ~2 ms import, once per thread. LZ4 checksums use the wasm XXH64 once loaded.
+    await Promise.all([loadXxh64(), src.readSync ? loadLzma() : undefined]);
     const reader = new RootReader(
       src,
       file,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { containerLayout, describeBranches } from '../../../src/io/root/branch-meta.ts';
 import type { JsBranch, JsLeaf, JsTree } from '../../../src/io/root/jsroot.ts';
 import { lz4DecodeBlock, Lz4FormatError } from '../../../src/io/root/lz4.ts';
-import { xxh64 } from '../../../src/io/root/xxhash64.ts';
+import { loadXxh64, xxh64, xxh64Equals } from '../../../src/io/root/xxhash64.ts';
 
 describe('LZ4 block decoder', () => {
   const decode = (block: number[], size: number): string => {
@@ -82,6 +82,22 @@ describe('XXH64', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (d) => asBig(xxh64(d)) === reference(d)),
       { numRuns: 300 },
     );
+  });
+  it('xxh64Equals: the JS hash before the wasm one loads, the wasm one after, the same answers', async () => {
+    const split = (h: bigint): [number, number] => [Number(h >> 32n), Number(h & 0xffffffffn)];
+    const check = (d: Uint8Array): boolean => {
+      const [hi, lo] = split(reference(d));
+      // The right value matches; the value with one bit changed (high or low half) does not.
+      return xxh64Equals(d, hi, lo) && !xxh64Equals(d, hi ^ 1, lo) && !xxh64Equals(d, hi, (lo ^ 0x80000000) >>> 0);
+    };
+    const inputs = fc.uint8Array({ maxLength: 300 });
+    fc.assert(fc.property(inputs, check), { numRuns: 50 }); // JS path (wasm not loaded in this file yet)
+    await loadXxh64();
+    fc.assert(fc.property(inputs, check), { numRuns: 300 });
+    // A view into a larger buffer (byteOffset > 0) and an input larger than wasm memory's first page.
+    const big = Uint8Array.from({ length: 200_003 }, (_, i) => (i * 2654435761) >>> 24);
+    expect(check(big.subarray(7, 150_010))).toBe(true);
+    expect(check(big)).toBe(true);
   });
 });
 
