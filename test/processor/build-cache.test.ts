@@ -6,7 +6,7 @@
  * removes unreferenced, unused entries and is safe beside concurrent builds.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
@@ -92,7 +92,10 @@ describe('build cache', () => {
     const manifest = () => {
       const builds = join(cache, 'builds');
       for (const n of readdirSync(builds).filter((f) => f.endsWith('.json'))) {
-        const m = JSON.parse(readFileSync(join(builds, n), 'utf8')) as { entry: string; stats?: Record<string, string> };
+        const m = JSON.parse(readFileSync(join(builds, n), 'utf8')) as {
+          entry: string;
+          stats?: Record<string, string>;
+        };
         if (m.entry === entry) return m;
       }
       throw new Error('no manifest');
@@ -105,7 +108,7 @@ describe('build cache', () => {
     expect(manifest().stats?.[helper]).toMatch(/^\d+:/);
     expect((await cachedBuild(entry, 'runtime', cache)).cached).toBe(true);
     // same size, and the old mtime put back: the ctime still tells, and the bytes decide
-    const { mtime } = await import('node:fs').then((fs) => fs.statSync(helper));
+    const { mtime } = statSync(helper);
     await writeFile(helper, 'export const K: number = 2;\n');
     utimesSync(helper, mtime, mtime);
     expect(lookupBuild(entry, 'runtime', cache)).toBeUndefined();
