@@ -307,7 +307,7 @@ function build(n: Node, src: Source, path: Path): unknown {
     const out = new Array<unknown>(n.length);
     for (let i = 0; i < n.length; i++) {
       path.push(i);
-      out[i] = build(n[i]!, src, path);
+      out[i] = build(n[i], src, path);
       path.pop();
     }
     return out;
@@ -330,9 +330,9 @@ function build(n: Node, src: Source, path: Path): unknown {
       const kv = n.v as Node[];
       const out = new Map<unknown, unknown>();
       for (let i = 0; i + 1 < kv.length; i += 2) {
-        const k = build(kv[i]!, src, path);
+        const k = build(kv[i], src, path);
         path.push(String(k));
-        out.set(k, build(kv[i + 1]!, src, path));
+        out.set(k, build(kv[i + 1], src, path));
         path.pop();
       }
       return out;
@@ -345,7 +345,7 @@ function build(n: Node, src: Source, path: Path): unknown {
       const out: Record<string, unknown> = n.np ? Object.create(null) : {};
       for (let i = 0; i < keys.length; i++) {
         path.push(keys[i]);
-        setOwn(out, keys[i], build(vals[i]!, src, path));
+        setOwn(out, keys[i], build(vals[i], src, path));
         path.pop();
       }
       return out;

@@ -6,6 +6,7 @@
 import { MergeError } from './errors.ts';
 import type { InPlaceAddable, Copyable } from './protocol.ts';
 import {
+  allocLike,
   type AnyTypedArray,
   type TypedArrayConstructor,
   typedArrayConstructor,
@@ -109,8 +110,7 @@ export class ColumnAccumulator<T extends AnyTypedArray = Float64Array>
     const need = this.len + extra;
     if (need > this.buf.length) {
       const cap = Math.max(need, this.buf.length * 2, MIN_CAPACITY);
-      const ctor = typedArrayConstructor(this.kind)!;
-      const next = new ctor(cap) as T;
+      const next = allocLike(this.buf, cap);
       (next as Uint8Array).set(this.values as Uint8Array);
       this.buf = next;
     }

@@ -3,6 +3,8 @@
  * Names are the constructor names, which is also how the binary codec records them.
  */
 
+import { brokenInvariant } from '../errors/index.ts';
+
 /** Every typed array kind (numeric and 64-bit integer). */
 export type AnyTypedArray =
   | Int8Array
@@ -63,10 +65,16 @@ export function typedArrayNames(): string[] {
   return Object.keys(constructors);
 }
 
+/** A new zero-filled typed array of `a`'s kind (a Buffer gives a plain Uint8Array) with `length` elements. */
+export function allocLike<T extends AnyTypedArray>(a: T, length: number): T {
+  const name = typedArrayName(a);
+  const ctor = typedArrayConstructor(name) ?? brokenInvariant(`a typed array of unknown kind ${name}`);
+  return new ctor(length) as T;
+}
+
 /** Concatenate two typed arrays of the same kind into a new one. */
 export function concatTyped<T extends AnyTypedArray>(a: T, b: T): T {
-  const ctor = typedArrayConstructor(typedArrayName(a))!;
-  const out = new ctor(a.length + b.length) as T;
+  const out = allocLike(a, a.length + b.length);
   (out as Uint8Array).set(a as Uint8Array, 0);
   (out as Uint8Array).set(b as Uint8Array, a.length);
   return out;
@@ -74,8 +82,7 @@ export function concatTyped<T extends AnyTypedArray>(a: T, b: T): T {
 
 /** A copy with its own buffer, of the same kind (a Buffer comes back as a plain Uint8Array). */
 export function copyTyped<T extends AnyTypedArray>(a: T): T {
-  const ctor = typedArrayConstructor(typedArrayName(a))!;
-  const out = new ctor(a.length) as T;
+  const out = allocLike(a, a.length);
   (out as Uint8Array).set(a as Uint8Array);
   return out;
 }
