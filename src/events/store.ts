@@ -4,6 +4,7 @@
  * `readSync`, so the processor never has to be re-run. Accesses are logged so the runner can tell what
  * a processor really used.
  */
+import { brokenInvariant } from '../errors/index.ts';
 import type { Column, EventReader } from '../io/reader.ts';
 import { ColumnNotLoadedError, ColumnShapeMismatchError, SyncReadUnavailableError } from './errors.ts';
 
@@ -50,7 +51,7 @@ export class ColumnStore {
     if (!this.reader.readSync) throw new SyncReadUnavailableError(name, this.reader.path, this.reader.treeName);
     this.loadedLate.add(name);
     this.accept([name], this.reader.readSync([name], this.entryStart, this.entryStop));
-    return this.columns.get(name)!;
+    return this.columns.get(name) ?? brokenInvariant(`the reader did not return column ${name}`, { name });
   }
 
   /** Whether the column is loaded, without logging an access. */

@@ -8,6 +8,7 @@ import type { Jagged, NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
 import { compute, fused } from '../columnar/fused/api.ts';
 import { parseExpr } from '../columnar/fused/parse.ts';
+import { brokenInvariant } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { countsFromOffsets, globalIndex, offsetsFromCounts } from './crossref.ts';
 import { MissingBranchError, ColumnShapeMismatchError, DefineError } from './errors.ts';
@@ -66,7 +67,10 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   const collectionViews = new Map<string, CollectionView>();
   const collection = (name: string): CollectionView => {
     let v = collectionViews.get(name);
-    if (!v) collectionViews.set(name, (v = makeCollection(schema.collections.get(name)!)));
+    if (!v) {
+      const cs = schema.collections.get(name) ?? brokenInvariant(`collection ${name} is not in the schema`);
+      collectionViews.set(name, (v = makeCollection(cs)));
+    }
     return v;
   };
 
@@ -76,7 +80,6 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     let counts: Int32Array | undefined;
     const wrapped = new Map<string, Jagged>();
     const linked = new Map<string, Jagged<Int32Array>>();
-    const firstField = cs.fields.values().next().value!;
 
     // Offsets come from the first loaded field (so reading Muon_pt alone needs nothing else), else from
     // the counts branch. Whatever they came from is logged as accessed each time they are used.
@@ -99,12 +102,14 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
         canonical = { offsets: offsetsFromCounts(c), source: cs.countBranch, structural: true };
         return canonical.offsets;
       }
-      store.get(firstField.name); // no field loaded and no counts branch: read the first field
+      const first = cs.fields.values().next();
+      if (first.done) brokenInvariant(`collection ${cs.name} has neither fields nor a counts branch`);
+      store.get(first.value.name); // no field loaded and no counts branch: read the first field
       return offsets();
     };
 
     const field = (f: string): Jagged => {
-      const b = cs.fields.get(f)!;
+      const b = cs.fields.get(f) ?? brokenInvariant(`field ${f} is not in collection ${cs.name}`);
       const c = store.get(b.name);
       const off = offsets();
       let w = wrapped.get(f);
@@ -127,7 +132,7 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
         if (own[i] - off[i] !== shift) {
           throw mismatch(
             branch,
-            `its counts differ from collection ${cs.name}'s (from ${canonical!.source}) at entry ${store.entryStart + i - 1}`,
+            `its counts differ from collection ${cs.name}'s (from ${canonical?.source}) at entry ${store.entryStart + i - 1}`,
           );
         }
       }
