@@ -7,6 +7,7 @@
  * appearance, vector parameters named `name[i]`. The rates are kept as flat typed arrays over
  * "sample-bins" (each bin of each sample of each channel) for the likelihood kernels in `nll.ts`.
  */
+import { brokenInvariant } from '../errors/index.ts';
 import { WorkspaceError } from './errors.ts';
 import { INTERP_CODES, isMultiplicative, makeInterpTable, type InterpCode, type InterpTable } from './interpolation.ts';
 import { validateAgainstSchema } from './schema.ts';
@@ -635,7 +636,7 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
       sbNom[b.k0 + i] = b.sample.data[i];
     }
     for (const m of b.sample.modifiers ?? []) {
-      const set = setByName.get(m.name)!;
+      const set = setByName.get(m.name) ?? brokenInvariant(`modifier ${m.name} has no parameter set`);
       const p = set.offset;
       switch (m.type) {
         case 'normfactor':
