@@ -10,6 +10,7 @@
 import type { NumericArray } from '../columnar/types.ts';
 import { binMerger, type Arrays } from './accumulators.ts';
 import type { Axis, IntCategory, StrCategory } from './axes.ts';
+import { brokenInvariant } from '../errors/index.ts';
 import { FillError } from './errors.ts';
 import {
   applyCount,
@@ -116,7 +117,17 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
       load(values[0], start, len, scratchValues);
       if (mode === 'count') regular1DCount(scratchValues, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
       else if (mode === 'sumw2')
-        regular1DSumw2(scratchValues, w, len, tmp, tmp2!, fused.lo, fused.scale, fused.width, fused.n);
+        regular1DSumw2(
+          scratchValues,
+          w,
+          len,
+          tmp,
+          tmp2 ?? brokenInvariant('sumw2 fill without its second buffer'),
+          fused.lo,
+          fused.scale,
+          fused.width,
+          fused.n,
+        );
       else regular1DWeighted(scratchValues, w, len, tmp, fused.lo, fused.scale, fused.width, fused.n);
       continue;
     }
@@ -155,11 +166,11 @@ export function fillEntries(t: FillTarget, values0: FillValue[], opts0: FillOpti
         applySumw2(scratchIdx, len, w, a[0], a[1]);
         break;
       case 'mean':
-        load(opts.sample!, start, len, scratchSamples);
+        load(opts.sample ?? brokenInvariant('mean fill without a sample (checkFill)'), start, len, scratchSamples);
         applyMean(scratchIdx, len, w, scratchSamples, a[0], a[1], a[2]);
         break;
       case 'weighted_mean':
-        load(opts.sample!, start, len, scratchSamples);
+        load(opts.sample ?? brokenInvariant('mean fill without a sample (checkFill)'), start, len, scratchSamples);
         applyWeightedMean(scratchIdx, len, w, scratchSamples, a[0], a[1], a[2], a[3]);
         break;
     }

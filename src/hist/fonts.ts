@@ -70,7 +70,7 @@ const WIDTHS = [
 export function textWidth(text: string, size: number, bold = false): number {
   let em = 0;
   for (const ch of text) {
-    const c = ch.codePointAt(0)!;
+    const c = ch.codePointAt(0) ?? 0; // a string iterates in code points: never empty
     em += c >= 32 && c <= 126 ? WIDTHS[c - 32] : 0.62;
   }
   return em * size * (bold ? 1.08 : 1);

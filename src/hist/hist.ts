@@ -106,6 +106,10 @@ interface BinaryHeader {
   varianceKnown: boolean;
 }
 
+function isStorageKind(x: unknown): x is StorageKind {
+  return STORAGE_KINDS.includes(x as StorageKind);
+}
+
 function isAxis(x: unknown): x is Axis {
   return (
     x instanceof Regular ||
@@ -635,17 +639,11 @@ export class Hist implements Addable<Hist>, BinarySerializable {
   /** Rebuild from `toBinaryParts` output (also registered as the 'ristretto.Hist' binary decoder). */
   static fromBinaryParts(header: unknown, buffers: ArrayBufferView[]): Hist {
     const h = header as Partial<BinaryHeader>;
-    if (
-      typeof h !== 'object' ||
-      h === null ||
-      h.format !== 1 ||
-      !Array.isArray(h.axes) ||
-      !STORAGE_KINDS.includes(h.storage as StorageKind)
-    )
+    if (typeof h !== 'object' || h === null || h.format !== 1 || !Array.isArray(h.axes) || !isStorageKind(h.storage))
       throw new HistFormatError('not a ristretto.Hist binary header (format 1)', {
         header: JSON.stringify(header)?.slice(0, 200),
       });
-    const storage = storageOf(h.storage!);
+    const storage = storageOf(h.storage);
     const hist = new Hist(...h.axes.map((a, i) => axisFromUHI(a, `axis ${i}`)), {
       storage,
       name: h.name ?? '',

@@ -226,7 +226,7 @@ export function toUHI(h: Hist, opts: UHIOptions = {}): UHIHistogram {
   return {
     uhi_schema: 1,
     writer_info: { [WRITER]: { version: VERSION, entries: h.entries } },
-    axes: python ? axes.map((a) => (a.metadata ? { ...a, metadata: withPythonLabels(a.metadata)! } : a)) : axes,
+    axes: python ? axes.map((a) => (a.metadata ? { ...a, metadata: withPythonLabels(a.metadata) } : a)) : axes,
     storage,
     metadata,
   };
