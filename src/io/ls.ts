@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 // Types only: apache-arrow (~0.2 CPU-s to load) is imported when an Arrow file is listed, not with every `ristretto`.
 import type { Data, DataType } from 'apache-arrow';
 import { parquetMetadataAsync } from 'hyparquet';
-import { RistrettoError } from '../errors/index.ts';
+import { brokenInvariant, RistrettoError } from '../errors/index.ts';
 import { openArrow } from './arrow/index.ts';
 import { extensionOf } from './open.ts';
 import { openParquet } from './parquet/index.ts';
@@ -142,15 +142,22 @@ function typeOf(info: BranchInfo): string {
   }
 }
 
+/** A byte count the file states (finite and above zero). */
+const positive = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x) && x > 0;
+
 /** Fill in `counterOf` from the branches' `countBranch`. */
 function withCounters(branches: LsBranch[]): LsBranch[] {
   const counts = new Map<string, string[]>();
   for (const b of branches) {
     if (!b.countBranch || b.shadowed) continue;
-    const list = counts.get(b.countBranch) ?? counts.set(b.countBranch, []).get(b.countBranch)!;
+    let list = counts.get(b.countBranch);
+    if (!list) counts.set(b.countBranch, (list = []));
     if (!list.includes(b.name)) list.push(b.name);
   }
-  return branches.map((b) => (counts.has(b.name) && !b.shadowed ? { ...b, counterOf: counts.get(b.name)! } : b));
+  return branches.map((b) => {
+    const counterOf = b.shadowed ? undefined : counts.get(b.name);
+    return counterOf ? { ...b, counterOf } : b;
+  });
 }
 
 // ------------------------------------------------------------------------------------------- ROOT
@@ -235,7 +242,9 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
     const walk = (arr: readonly (JsBranch | null | undefined)[]) => {
       for (const b of arr) {
         if (!b) continue;
-        (sized.get(b.fName) ?? sized.set(b.fName, []).get(b.fName)!).push(b as SizedBranch);
+        let same = sized.get(b.fName);
+        if (!same) sized.set(b.fName, (same = []));
+        same.push(b as SizedBranch);
         walk(b.fBranches?.arr ?? []);
       }
     };
@@ -288,10 +297,8 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
       name: treeName,
       entries: tree.fEntries,
       branches: withCounters(branches),
-      compressedBytes:
-        Number.isFinite(tree.fZipBytes) && tree.fZipBytes! > 0 ? tree.fZipBytes! : sum((b) => b.compressedBytes),
-      uncompressedBytes:
-        Number.isFinite(tree.fTotBytes) && tree.fTotBytes! > 0 ? tree.fTotBytes! : sum((b) => b.uncompressedBytes),
+      compressedBytes: positive(tree.fZipBytes) ? tree.fZipBytes : sum((b) => b.compressedBytes),
+      uncompressedBytes: positive(tree.fTotBytes) ? tree.fTotBytes : sum((b) => b.uncompressedBytes),
       duplicates: [...new Set(branches.filter((b) => b.duplicate).map((b) => b.name))],
     };
     return { ...base, tree: table };
@@ -584,7 +591,7 @@ export function formatLs(r: LsReport): string {
       return out.join('\n').trimEnd() + '\n';
     }
   }
-  const t = r.tree!;
+  const t = r.tree ?? brokenInvariant(`a ${r.format} report without its table`);
   const what = r.format === 'root' ? `${t.rntuple ? 'RNTuple' : 'tree'} ${t.name}` : 'table';
   out.push('');
   out.push(

@@ -110,7 +110,7 @@ class ArrowReader implements EventReader {
     const names = new Set(fields.map((f) => f.name));
     fields.forEach((f, index) => {
       const list = f.type.typeId === TYPE_LIST;
-      const t = list ? (f.type.children[0]!.type as DataType) : f.type;
+      const t = list ? (f.type.children[0].type as DataType) : f.type;
       const dtype = elementDtype(f, t);
       if (!dtype || (list && t.typeId === TYPE_LIST)) {
         this.skipped.set(f.name, `type ${String(f.type)} is not a numeric column or list of numbers`);

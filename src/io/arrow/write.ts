@@ -173,11 +173,18 @@ export class ArrowFileWriter {
 
   /** Append one chunk (all columns the same length); the first chunk fixes the schema. */
   write(columns: Record<string, AnyColumn>): void {
-    if (!this.writer) {
-      this.schema = arrowSchemaOf(columns, this.dtypes, this.kinds);
-      this.writer = new RecordBatchFileWriter();
+    this.append(columns);
+  }
+
+  /** `write`, returning the file writer (made with the schema of the first chunk). */
+  private append(columns: Record<string, AnyColumn>): RecordBatchFileWriter {
+    let writer = this.writer;
+    let schema = this.schema;
+    if (!writer || !schema) {
+      schema = this.schema = arrowSchemaOf(columns, this.dtypes, this.kinds);
+      writer = this.writer = new RecordBatchFileWriter();
       const out = createWriteStream(this.path);
-      const stream = this.writer.toNodeStream();
+      const stream = writer.toNodeStream();
       this.done = new Promise<void>((ok, fail) => {
         out.on('finish', ok).on('error', fail);
         stream.on('error', fail);
@@ -191,14 +198,15 @@ export class ArrowFileWriter {
       });
       stream.pipe(out);
     }
-    this.writer.write(recordBatchOf(this.schema!, columns, this.path));
+    writer.write(recordBatchOf(schema, columns, this.path));
+    return writer;
   }
 
   /** Finish the file (footer) and wait until it is on disk. */
   async close(): Promise<void> {
-    if (!this.writer) this.write({});
-    this.writer!.finish();
-    this.writer!.close();
+    const writer = this.writer ?? this.append({});
+    writer.finish();
+    writer.close();
     await this.done;
   }
 }

@@ -78,8 +78,12 @@ const CARDINALITY = /^ROOT::RNTupleCardinality<std::(uint32_t|uint64_t)>$/;
 export function planBranches(schema: Schema): FieldEntry[] {
   const { fields } = schema;
   const children = new Map<number, FieldDesc[]>();
-  for (const f of fields)
-    if (f.parentId !== f.id) (children.get(f.parentId) ?? children.set(f.parentId, []).get(f.parentId)!).push(f);
+  for (const f of fields) {
+    if (f.parentId === f.id) continue;
+    let siblings = children.get(f.parentId);
+    if (!siblings) children.set(f.parentId, (siblings = []));
+    siblings.push(f);
+  }
   const kids = (f: FieldDesc): FieldDesc[] => children.get(f.id) ?? [];
 
   const columnsOf = (f: FieldDesc): ColumnSet => {
@@ -348,7 +352,7 @@ export function planBranches(schema: Schema): FieldEntry[] {
                 name: p.name,
                 kind: p.kind === 'jagged2' ? 'jagged2' : 'jagged',
                 dtype: p.dtype,
-                ...(countByColumn.has(p.index[0][0].id) ? { countBranch: countByColumn.get(p.index[0][0].id)! } : {}),
+                ...(countByColumn.has(p.index[0][0].id) ? { countBranch: countByColumn.get(p.index[0][0].id) } : {}),
               };
     return { ...e, info };
   });

@@ -5,6 +5,7 @@
  * checks collection offsets (monotone, within the content column) on every read.
  */
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import type { AnyColumn, BranchInfo, Column, DoublyJagged, DType, EventReader } from '../reader.ts';
 import type { ByteSource } from '../source.ts';
@@ -284,12 +285,14 @@ export class RNTupleReader implements EventReader {
     }
     const dtype = p.kind === 'string' ? 'uint8' : p.dtype;
     const content = concat(
-      lists.map((l) => l.content!),
+      lists.map((l) => l.content ?? brokenInvariant(`field ${p.name} read without its elements`)),
       dtype,
     );
     const offsets = joinOffsets(lists.map((l) => l.outer));
     if (p.kind === 'jagged2') {
-      const innerOffsets = joinOffsets(lists.map((l) => l.inner!));
+      const innerOffsets = joinOffsets(
+        lists.map((l) => l.inner ?? brokenInvariant(`field ${p.name} read without its inner lists`)),
+      );
       if (
         offsets[offsets.length - 1] !== innerOffsets.length - 1 ||
         innerOffsets[innerOffsets.length - 1] !== content.length
@@ -412,7 +415,10 @@ export class RNTupleReader implements EventReader {
       p = this.loadPage(name, col, c, pi);
       this.pageCache.set(key, p);
       p.catch(() => this.pageCache.delete(key));
-      if (this.pageCache.size > PAGE_CACHE) this.pageCache.delete(this.pageCache.keys().next().value!);
+      if (this.pageCache.size > PAGE_CACHE) {
+        const oldest = this.pageCache.keys().next();
+        if (!oldest.done) this.pageCache.delete(oldest.value);
+      }
     }
     return p;
   }

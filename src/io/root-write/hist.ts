@@ -63,7 +63,7 @@ export function writeHistogramsROOT(
   const plan: { dir: string[]; name: string; obj: ReturnType<typeof toROOT> }[] = [];
   for (const [key, h] of hists) {
     const parts = key.split('/').map(keyName);
-    const name = parts.pop()!;
+    const name = parts.pop() ?? ''; // split always gives at least one part
     try {
       const pieces = splitCategories(h, name, '', opts.categories === 'split' ? 1 : 3).map((piece) => {
         const obj = toROOT(piece.hist, { name: piece.name, ...(piece.title ? { title: piece.title } : {}) });

@@ -4,7 +4,7 @@
  * readers use to decode them. Checksums follow TStreamerInfo::GetCheckSum (latest flavour): the same
  * numbers ROOT stores, so ROOT does not warn about a layout mismatch.
  */
-import { internalError } from '../../errors/index.ts';
+import { brokenInvariant, internalError } from '../../errors/index.ts';
 import type { WBuffer } from './buffer.ts';
 
 /** ROOT basic type codes (TVirtualStreamerInfo::EReadWrite). */
@@ -458,9 +458,10 @@ export function streamObject(b: WBuffer, cls: string, o: Record<string, unknown>
         break;
       case 'ptr': {
         const x = o[e.name] as Record<string, unknown> | null | undefined;
-        b.objectAny(x ?? null, x ? ((x['_typename'] as string | undefined) ?? e.cls) : e.cls, (bb) =>
-          streamObject(bb, (x!['_typename'] as string | undefined) ?? e.cls, x!),
-        );
+        const cls = x ? ((x['_typename'] as string | undefined) ?? e.cls) : e.cls;
+        b.objectAny(x ?? null, cls, (bb) => {
+          if (x) streamObject(bb, cls, x); // called for an object only
+        });
         break;
       }
       case 'array': {
@@ -507,15 +508,16 @@ export function withDependencies(classes: readonly string[]): string[] {
 
 function writeElement(b: WBuffer, owner: string, e: Elem): void {
   const d = describe(e);
-  const version = {
-    TStreamerBase: 3,
-    TStreamerBasicType: 2,
-    TStreamerString: 2,
-    TStreamerObject: 2,
-    TStreamerObjectAny: 2,
-    TStreamerObjectPointer: 2,
-    TStreamerBasicPointer: 2,
-  }[d.streamerClass]!;
+  const version =
+    {
+      TStreamerBase: 3,
+      TStreamerBasicType: 2,
+      TStreamerString: 2,
+      TStreamerObject: 2,
+      TStreamerObjectAny: 2,
+      TStreamerObjectPointer: 2,
+      TStreamerBasicPointer: 2,
+    }[d.streamerClass] ?? brokenInvariant(`no streamer version for ${d.streamerClass}`);
   b.objectAny({}, d.streamerClass, (bb) => {
     const outer = bb.startVersion(version);
     const inner = bb.startVersion(4); // TStreamerElement

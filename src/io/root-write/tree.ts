@@ -7,6 +7,7 @@
  * are written at `close()`.
  */
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
+import { brokenInvariant } from '../../errors/index.ts';
 import { allocate } from '../root/convert.ts';
 import type { Column, DType } from '../reader.ts';
 import { WBuffer } from './buffer.ts';
@@ -227,7 +228,7 @@ export class RootTreeWriter {
           );
         size(b.name, c);
         const counts = countsOf(c.offsets);
-        const k = b.counter!;
+        const k = b.counter ?? brokenInvariant(`jagged branch ${b.name} without its counter`);
         if (!k.counts) {
           k.counts = counts;
           k.countsFrom = b.name;
@@ -282,7 +283,8 @@ export class RootTreeWriter {
       if (n === 0) return;
       if (this.firstChunk === 0) this.firstChunk = n;
       for (const b of this.branches) {
-        if (b.kind === 'counter') this.writeFlat(b, b.counts!, n);
+        if (b.kind === 'counter')
+          this.writeFlat(b, b.counts ?? brokenInvariant(`counter ${b.name} has no counts for this chunk`), n);
         else if (b.kind === 'flat') this.writeFlat(b, cols[b.name] as NumericArray, n);
         else if (b.kind === 'string') this.writeStrings(b, cols[b.name] as Jagged, n);
         else this.writeJagged(b, cols[b.name] as Jagged, n);
