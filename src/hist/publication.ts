@@ -144,15 +144,17 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const widths = Float64Array.from({ length: n }, (_, i) => edges[i + 1] - edges[i]);
   const uniform = widths.every((w) => Math.abs(w - widths[0]) <= 1e-9 * Math.abs(widths[0]));
   const density = opts.density ?? !uniform;
-  const scaleSeries = (s: Series | undefined): Series | undefined =>
-    s && density
-      ? {
-          label: s.label,
-          values: s.values.map((v, i) => v / widths[i]),
-          variances: s.variances.map((v, i) => v / (widths[i] * widths[i])),
-        }
-      : s;
-  const st = stack.map((s) => scaleSeries(s)!);
+  function scaleSeries(s: Series): Series;
+  function scaleSeries(s: Series | undefined): Series | undefined;
+  function scaleSeries(s: Series | undefined): Series | undefined {
+    if (!s || !density) return s;
+    return {
+      label: s.label,
+      values: s.values.map((v, i) => v / widths[i]),
+      variances: s.variances.map((v, i) => v / (widths[i] * widths[i])),
+    };
+  }
+  const st = stack.map((s) => scaleSeries(s));
   const dt = scaleSeries(data);
   const one = scaleSeries(single);
   const total = st.length ? sum(st, n) : undefined;
@@ -169,7 +171,7 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
 
   // legend entries and size decide the headroom
   const entries: LegendEntry[] = [];
-  if (dt) entries.push({ label: data!.label, kind: 'points', color: 'black' });
+  if (dt) entries.push({ label: dt.label, kind: 'points', color: 'black' });
   for (let i = st.length - 1; i >= 0; i--)
     entries.push({ label: st[i].label, kind: 'fill', color: PALETTE[i % PALETTE.length] });
   if (total && st.length) entries.push({ label: 'Stat. unc.', kind: 'band', color: '#555' });
