@@ -1,0 +1,52 @@
+/**
+ * The repository's biome.jsonc refuses non-null assertions (`x!`) in src/ and executors/ (issue 14) and leaves
+ * tests, benches and scripts alone. Checked by running biome with that very config over a small tree.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIOME = resolve('node_modules/.bin/biome');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function lint(files: Record<string, string>): { code: number | null; out: string } {
+  const cwd = mkdtempSync(join(tmpdir(), 'non-null-lint-'));
+  dirs.push(cwd);
+  copyFileSync(resolve('biome.jsonc'), join(cwd, 'biome.jsonc'));
+  // The config reads .gitignore through git: give the tree a repository of its own.
+  spawnSync('git', ['init', '-q', cwd]);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(cwd, name, '..'), { recursive: true });
+    writeFileSync(join(cwd, name), text);
+  }
+  const r = spawnSync(BIOME, ['lint', '--max-diagnostics=100', '.'], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+describe('non-null assertion lint', () => {
+  it('refuses `!` in src/ and executors/, naming file and position', () => {
+    const r = lint({
+      'src/io/a.ts': 'export const first = (m: Map<string, number>) => m.get("k")!;\n',
+      'executors/b.ts': 'export const port = (p: { port?: number }) => p.port!;\n',
+      'src/c.ts': 'export const ok = (m: Map<string, number>) => m.get("k") ?? 0;\n',
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/src\/io\/a\.ts:1:\d+ lint\/style\/noNonNullAssertion/);
+    expect(r.out).toMatch(/executors\/b\.ts:1:\d+ lint\/style\/noNonNullAssertion/);
+    expect(r.out).not.toContain('src/c.ts');
+  }, 60_000);
+
+  it('leaves tests, benches and scripts alone', () => {
+    const r = lint({
+      'test/a.test.ts': 'export const first = (a: number[]) => a.at(0)!;\n',
+      'bench/b.ts': 'export const first = (a: number[]) => a.at(0)!;\n',
+    });
+    expect(r.out).not.toContain('noNonNullAssertion');
+    expect(r.code).toBe(0);
+  }, 60_000);
+});
