@@ -110,6 +110,96 @@ describe('Parquet structure checks', () => {
     await r2.close();
   });
 
+  it('nested layout: fields of one collection whose list lengths disagree are a format error when read together or one after the other', async () => {
+    // Two files that differ only in Jet's list lengths ([2, 0, 3, 1] vs [2, 0, 2, 2], the same six
+    // values): uncompressed, without statistics, their eta column chunks have the same size, so the
+    // second file's chunk is spliced into the first. pt then says [2, 0, 3, 1] and eta [2, 0, 2, 2].
+    const f = (name: string) => ({ name, type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const });
+    const schema = [
+      { name: 'schema', num_children: 2 },
+      { name: 'Jet', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+      { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
+      f('pt'),
+      f('eta'),
+      { name: 'MET_pt', type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const },
+    ];
+    const write = (file: string, lengths: number[]) => {
+      let v = 0;
+      parquetWriteFile({
+        filename: file,
+        schema,
+        codec: 'UNCOMPRESSED',
+        statistics: false,
+        columnData: [
+          { name: 'Jet', data: lengths.map((n) => Array.from({ length: n }, () => ({ pt: ++v, eta: -v }))) },
+          { name: 'MET_pt', data: [1, 2, 3, 4] },
+        ],
+      });
+    };
+    const good = join(dir, 'nested-agree.parquet');
+    const other = join(dir, 'nested-other.parquet');
+    write(good, [2, 0, 3, 1]);
+    write(other, [2, 0, 2, 2]);
+    const a = new Uint8Array(readFileSync(good));
+    const b = new Uint8Array(readFileSync(other));
+    const chunk = (bytes: Uint8Array) => {
+      const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      const meta = md.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema.at(-1) === 'eta')?.meta_data;
+      if (!meta) throw new Error('no eta column chunk');
+      const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      return { start, end: start + Number(meta.total_compressed_size) };
+    };
+    const ca = chunk(a);
+    const cb = chunk(b);
+    expect(cb.end - cb.start).toBe(ca.end - ca.start); // else the splice below would not be a valid file
+    const bad = join(dir, 'nested-disagree.parquet');
+    const spliced = a.slice();
+    spliced.set(b.subarray(cb.start, cb.end), ca.start);
+    expect(spliced).not.toEqual(a); // the levels differ
+    writeFileSync(bad, spliced);
+
+    // The pristine file: both fields agree, whichever order they are read in.
+    const ok = await openParquet(good);
+    try {
+      const both = await ok.read(['Jet_pt', 'Jet_eta'], 0, 4);
+      expect(Array.from((both.Jet_eta as { offsets: Int32Array }).offsets)).toEqual([0, 2, 2, 5, 6]);
+    } finally {
+      await ok.close();
+    }
+
+    const disagree = async (reads: string[][], column: string, reference: string) => {
+      const r = await openParquet(bad);
+      try {
+        for (const names of reads.slice(0, -1)) await r.read(names, 0, 4);
+        const err = await r.read(reads[reads.length - 1], 0, 4).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ParquetFormatError);
+        const e = err as ParquetFormatError;
+        expect(e.message).toContain(bad);
+        expect(e.message).toContain('row group 0');
+        expect(e.message).toMatch(new RegExp(`column ${column} .* disagree with ${reference}, another field`));
+        expect(e.context).toMatchObject({ file: bad, column, reference, rowGroup: 0 });
+      } finally {
+        await r.close();
+      }
+    };
+    await disagree([['Jet_pt', 'Jet_eta']], 'Jet_eta', 'Jet_pt'); // one read
+    await disagree([['Jet_eta', 'Jet_pt']], 'Jet_pt', 'Jet_eta');
+    await disagree([['Jet_pt'], ['MET_pt'], ['Jet_eta']], 'Jet_eta', 'Jet_pt'); // a later read of the row group
+    await disagree([['Jet_eta', 'MET_pt'], ['Jet_pt']], 'Jet_pt', 'Jet_eta');
+
+    // A field read alone is not compared with a sibling it did not read (that would cost a whole column
+    // chunk); it gives its own lists, as the file stores them.
+    const r = await openParquet(bad);
+    try {
+      expect(Array.from(((await r.read(['Jet_eta'], 0, 4)).Jet_eta as { offsets: Int32Array }).offsets)).toEqual([
+        0, 2, 2, 4, 6,
+      ]);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('every byte of a small nested-layout file flipped: values or a typed error, never a hang', {
     timeout: 60_000,
   }, async () => {
