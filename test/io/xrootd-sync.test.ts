@@ -7,7 +7,6 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openParquet } from '../../src/io/parquet/index.ts';
@@ -17,6 +16,7 @@ import { SourceError } from '../../src/io/source.ts';
 import { ensureSyncReads } from '../../src/io/sync-read.ts';
 import { XrootdSource } from '../../src/io/xrootd/index.ts';
 import { tempDir } from '../helpers/files.ts';
+import { startRedirector } from '../helpers/xrootd-redirector.ts';
 import { startXrootd, xrootdMissing, type XrootdServer } from '../helpers/xrootd-server.ts';
 import { sharedPath } from '../shared.ts';
 import { expectSameColumn } from './root/compare.ts';
@@ -184,81 +184,6 @@ describe.skipIf(missing !== undefined)('root:// read synchronously when the serv
   }, 120_000);
 });
 
-/**
- * A redirector in front of the real xrootd that answers every second kXR_stat with kXR_wait (0 s) and the
- * others with kXR_waitresp, then a kXR_attn carrying a kXR_redirect to the data server. It runs in a worker
- * thread: a server on the test's own thread could not answer while a synchronous read blocks it.
- */
-const REDIRECTOR = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createServer } = require('node:net');
-const log = [];
-const int = (n) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
-const reply = (sock, stream, status, body) => {
-  const h = Buffer.alloc(8);
-  h.writeUInt16BE(stream, 0);
-  h.writeUInt16BE(status, 2);
-  h.writeInt32BE(body.length, 4);
-  sock.write(Buffer.concat([h, body]));
-};
-let stats = 0;
-const server = createServer((sock) => {
-  let buf = Buffer.alloc(0);
-  let shaken = false;
-  sock.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    if (!shaken && buf.length >= 20) {
-      shaken = true;
-      buf = buf.subarray(20);
-      reply(sock, 0, 0, Buffer.concat([int(0x520), int(1)]));
-    }
-    while (shaken && buf.length >= 24 && buf.length >= 24 + buf.readInt32BE(20)) {
-      const stream = buf.readUInt16BE(0);
-      const req = buf.readUInt16BE(2);
-      buf = buf.subarray(24 + buf.readInt32BE(20));
-      log.push(String(req));
-      if (req === 3006) reply(sock, stream, 0, Buffer.concat([int(0x520), int(1)]));
-      else if (req === 3007) reply(sock, stream, 0, Buffer.alloc(16, 7));
-      else if (req === 3017 && stats++ % 2 === 0) reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\\0')]));
-      else if (req === 3017) {
-        reply(sock, stream, 4006, int(1));
-        const redirect = Buffer.concat([int(workerData.target), Buffer.from('127.0.0.1')]);
-        const inner = Buffer.alloc(8);
-        inner.writeUInt16BE(stream, 0);
-        inner.writeUInt16BE(4004, 2);
-        inner.writeInt32BE(redirect.length, 4);
-        reply(sock, 0, 4001, Buffer.concat([int(5008), int(0), inner, redirect]));
-      } else reply(sock, stream, 4003, Buffer.concat([int(3006), Buffer.from('redirector serves no data\\0')]));
-    }
-  });
-});
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (m) => {
-  if (m === 'log') parentPort.postMessage({ log: log.splice(0) });
-  else server.close(() => process.exit(0));
-});
-`;
-
-async function redirector(
-  target: number,
-): Promise<{ port: number; log: () => Promise<string[]>; stop: () => Promise<void> }> {
-  const w = new Worker(REDIRECTOR, { eval: true, workerData: { target } });
-  const next = () => new Promise<{ port?: number; log?: string[] }>((ok) => w.once('message', ok));
-  const { port } = await next();
-  return {
-    port: port!,
-    log: async () => {
-      const reply = next();
-      w.postMessage('log');
-      return (await reply).log!;
-    },
-    stop: async () => {
-      w.postMessage('stop');
-      await new Promise((ok) => w.once('exit', ok));
-    },
-  };
-}
-
 describe.skipIf(missing !== undefined)('root:// read synchronously through a redirector', () => {
   let server: XrootdServer;
   beforeAll(async () => {
@@ -269,7 +194,7 @@ describe.skipIf(missing !== undefined)('root:// read synchronously through a red
   });
 
   it('follows kXR_wait, kXR_waitresp + kXR_attn and kXR_redirect while the thread blocks', async () => {
-    const r = await redirector(server.port);
+    const r = await startRedirector(server.port);
     try {
       const src = await XrootdSource.open(`root://127.0.0.1:${r.port}/${join(server.dataDir, 'random.bin')}`, FAST);
       try {

@@ -8,7 +8,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileIdentity } from '../../src/dataset/identity.ts';
@@ -20,6 +19,7 @@ import { parseXrootdUrl, XrootdSource } from '../../src/io/xrootd/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { caught } from '../helpers/caught.ts';
 import { tempDir } from '../helpers/files.ts';
+import { startRedirector } from '../helpers/xrootd-redirector.ts';
 import { startXrootd, xrootdMissing, type XrootdServer } from '../helpers/xrootd-server.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 import { expectSameColumn } from './root/compare.ts';
@@ -286,62 +286,6 @@ describe('root:// URLs', () => {
   });
 });
 
-/**
- * A minimal redirector on loopback in front of the real xrootd: it answers the handshake, kXR_protocol
- * and kXR_login itself, then answers kXR_stat with kXR_wait (0 s), then kXR_waitresp followed by a
- * kXR_attn/kXR_asynresp carrying a kXR_redirect to the data server, as a busy manager would.
- */
-function redirector(target: () => { port: number }): { server: Server; log: string[]; port: () => number } {
-  const log: string[] = [];
-  const reply = (sock: Socket, stream: number, status: number, body: Buffer) => {
-    const h = Buffer.alloc(8);
-    h.writeUInt16BE(stream, 0);
-    h.writeUInt16BE(status, 2);
-    h.writeInt32BE(body.length, 4);
-    sock.write(Buffer.concat([h, body]));
-  };
-  const int = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(n);
-    return b;
-  };
-  let stats = 0;
-  const server = createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    let shaken = false;
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (!shaken && buf.length >= 20) {
-        shaken = true;
-        buf = buf.subarray(20);
-        reply(sock, 0, 0, Buffer.concat([int(0x520), int(1)]));
-      }
-      while (shaken && buf.length >= 24 && buf.length >= 24 + buf.readInt32BE(20)) {
-        const stream = buf.readUInt16BE(0);
-        const req = buf.readUInt16BE(2);
-        const body = buf.subarray(24, 24 + buf.readInt32BE(20));
-        buf = buf.subarray(24 + body.length);
-        log.push(`${req}`);
-        if (req === 3006) reply(sock, stream, 0, Buffer.concat([int(0x520), int(1)]));
-        else if (req === 3007) reply(sock, stream, 0, Buffer.alloc(16, 7));
-        else if (req === 3017 && stats++ % 2 === 0)
-          reply(sock, stream, 4005, Buffer.concat([int(0), Buffer.from('busy\0')]));
-        else if (req === 3017) {
-          reply(sock, stream, 4006, int(1));
-          const inner = Buffer.alloc(8);
-          inner.writeUInt16BE(stream, 0);
-          inner.writeUInt16BE(4004, 2);
-          const redirect = Buffer.concat([int(target().port), Buffer.from('127.0.0.1?ristretto.test=1')]);
-          inner.writeInt32BE(redirect.length, 4);
-          reply(sock, 0, 4001, Buffer.concat([int(5008), int(0), inner, redirect]));
-        } else reply(sock, stream, 4003, Buffer.concat([int(3006), Buffer.from('redirector serves no data\0')]));
-      }
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  return { server, log, port: () => (server.address() as { port: number }).port };
-}
-
 describe.skipIf(missing !== undefined)('root:// redirects', () => {
   let server: XrootdServer;
   beforeAll(async () => {
@@ -352,11 +296,10 @@ describe.skipIf(missing !== undefined)('root:// redirects', () => {
   });
 
   it('follows kXR_wait, kXR_waitresp + kXR_attn and kXR_redirect to the data server', async () => {
-    const r = redirector(() => server);
+    const r = await startRedirector(server.port);
     try {
-      await new Promise((ok) => r.server.once('listening', ok));
       const path = join(server.dataDir, 'random.bin');
-      const src = await openSource(`root://127.0.0.1:${r.port()}/${path}`, FAST);
+      const src = await openSource(`root://127.0.0.1:${r.port}/${path}`, FAST);
       try {
         const local = readFileSync(RANDOM);
         expect(src.size).toBe(local.length);
@@ -364,27 +307,26 @@ describe.skipIf(missing !== undefined)('root:// redirects', () => {
         expect(Buffer.compare(Buffer.from(got[0]), local.subarray(0, 1000))).toBe(0);
         expect(Buffer.compare(Buffer.from(got[1]), local.subarray(3 << 20, (3 << 20) + 5000))).toBe(0);
         // protocol, login, stat (→ wait), stat again (→ waitresp, attn with the redirect); data went elsewhere
-        expect(r.log).toEqual(['3006', '3007', '3017', '3017']);
+        expect(await r.log()).toEqual(['3006', '3007', '3017', '3017']);
       } finally {
         await src.close();
       }
     } finally {
-      r.server.close();
+      await r.stop();
     }
   });
 
   it('a redirect loop ends in a SourceError naming the URL', async () => {
     // a redirector that sends every client back to itself
-    const r = redirector(() => ({ port: r.port() }));
+    const r = await startRedirector('self');
     try {
-      await new Promise((ok) => r.server.once('listening', ok));
-      const url = `root://127.0.0.1:${r.port()}//some/file.root`;
+      const url = `root://127.0.0.1:${r.port}//some/file.root`;
       const e = await caught(openSource(url, FAST));
       expect(e).toBeInstanceOf(SourceError);
       expect(e.message).toContain(url);
       expect(e.message).toContain('more than 8 redirects');
     } finally {
-      r.server.close();
+      await r.stop();
     }
   });
 });
