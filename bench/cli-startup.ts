@@ -15,16 +15,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, argText } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, fallback?: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const baseline = arg('--baseline');
+const baseline = argText('baseline');
 if (!baseline) throw new Error('give --baseline DIR (e.g. git worktree add /tmp/before HEAD~3)');
-const reps = Number(arg('--reps', '5'));
-const outFile = arg('--out');
+const reps = arg('reps', 5);
+const outFile = argText('out');
 const shared = resolve(repo, '..', 'shared', 'data');
 
 const work = mkdtempSync(join(tmpdir(), 'ristretto-cli-startup-'));

@@ -19,16 +19,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { arg, argText } from './lib.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(root, '..', 'shared', 'fit');
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const baseRev = arg('--base', 'HEAD');
-const nPoints = Number(arg('--points', '6'));
-const reps = Number(arg('--reps', '3'));
+const baseRev = argText('base', 'HEAD');
+const nPoints = arg('points', 6);
+const reps = arg('reps', 3);
 const withLimit = process.argv.includes('--limit');
 
 type FitModule = typeof import('../src/fit/index.ts');

@@ -2,8 +2,16 @@
 
 /** The number after `--name` on the command line, or `fallback`. */
 export function arg(name: string, fallback: number): number {
+  const text = argText(name);
+  return text === undefined ? fallback : Number(text);
+}
+
+/** The word after `--name` on the command line (a path, a list), or `fallback`. */
+export function argText(name: string): string | undefined;
+export function argText(name: string, fallback: string): string;
+export function argText(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
 /** xorshift32: uniform numbers in [0, 1), the same sequence for a seed in every process. */

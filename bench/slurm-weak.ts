@@ -19,15 +19,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
 import { startFaas, waitLine } from './faas-procs.ts';
+import { arg, argText } from './lib.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-};
-const reps = Number(arg('reps', '2'));
-const perBlock = Number(arg('per-block', '8'));
-const taskMs = Number(arg('task-ms', '1000'));
-const sizes = arg('blocks', '1,2,4').split(',').map(Number);
+const reps = arg('reps', 2);
+const perBlock = arg('per-block', 8);
+const taskMs = arg('task-ms', 1000);
+const sizes = argText('blocks', '1,2,4').split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-weak-'));
 const procs: ChildProcess[] = [];
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(procs, args, env);

@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, argText } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,19 +35,16 @@ interface Run {
   load: number;
 }
 
-function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const files = (arg('--files') ?? '')
+const files = argText('files', '')
   .split(',')
   .filter(Boolean)
   .map((f) => resolve(f));
-const queries = (arg('--queries', '1') as string).split(',').map(Number);
-const reps = Number(arg('--reps', '3'));
-const baseline = arg('--baseline') ? resolve(arg('--baseline') as string) : undefined;
-const outFile = arg('--out') ? resolve(arg('--out') as string) : undefined;
+const queries = argText('queries', '1').split(',').map(Number);
+const reps = arg('reps', 3);
+const baselineArg = argText('baseline');
+const baseline = baselineArg ? resolve(baselineArg) : undefined;
+const outArg = argText('out');
+const outFile = outArg ? resolve(outArg) : undefined;
 if (!files.length)
   throw new Error('give --files A.parquet,B.parquet (nested ADL layout, see bench/make-adl-dataset.ts)');
 for (const f of files) if (!existsSync(f)) throw new Error(`${f} is missing: build it with bench/make-adl-dataset.ts`);

@@ -21,19 +21,15 @@ import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { openRoot } from '../src/io/root/index.ts';
+import { arg, argText } from './lib.ts';
 
 interface Frame {
   body: Uint8Array;
   size: number;
 }
 
-const args = process.argv.slice(2);
-const opt = (k: string): string | undefined => {
-  const i = args.indexOf(k);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const rounds = Number(opt('--rounds') ?? 7);
-const groups = (opt('--groups') ?? '0,1,2,3,50,51,52,53').split(',').map(Number);
+const rounds = arg('rounds', 7);
+const groups = argText('groups', '0,1,2,3,50,51,52,53').split(',').map(Number);
 
 /** ZSTD page bodies of the chosen row groups (all columns whose path starts with one of `prefixes`). */
 function parquetFrames(file: string, prefixes: string[]): Frame[] {
@@ -155,13 +151,13 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(' ')}`,
 );
-const pq = opt('--parquet');
+const pq = argText('parquet');
 if (pq)
   run(
     `Parquet ZSTD pages of ${pq}`,
     parquetFrames(pq, ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_']),
   );
-const root = opt('--root');
+const root = argText('root');
 if (root) run(`ROOT ZS blocks of ${root}`, await rootFrames(root, ['Jet_pt', 'MET_pt', 'Muon_pt', 'Muon_eta', 'nJet']));
 console.log(
   `load ${loadavg()
