@@ -31,6 +31,18 @@ describe('LZ4 block decoder', () => {
     const block = [0xff, 9, ...bytes(lit), 4, 0, 40, 0x10, ...bytes('z')];
     expect(decode(block, 24 + 59 + 1)).toBe(lit + 'abcd'.repeat(15).slice(0, 59) + 'z');
   });
+  it('literal runs on both sides of the copy-loop cut (63, 64 and 300 bytes)', () => {
+    for (const n of [63, 64, 300]) {
+      const lit = Array.from({ length: n }, (_, i) => String.fromCharCode(33 + ((i * 7) % 90))).join('');
+      // Token 0xf0: 15 + extra literal length bytes (255s, then the rest), literals only (last sequence).
+      const extra: number[] = [];
+      for (let r = n - 15; ; r -= 255) {
+        extra.push(Math.min(r, 255));
+        if (r < 255) break;
+      }
+      expect(decode([0xf0, ...extra, ...bytes(lit)], n)).toBe(lit);
+    }
+  });
   it('rejects offsets before the output start, truncation and overflow', () => {
     expect(() => decode([0x10, ...bytes('a'), 0, 0, 0x00], 10)).toThrow(Lz4FormatError);
     expect(() => decode([0x12, ...bytes('a'), 2, 0, 0x00], 10)).toThrow(Lz4FormatError);
