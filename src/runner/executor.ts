@@ -13,9 +13,11 @@ import type { ProcessorBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import { RistrettoError } from '../errors/index.ts';
 import { CancelledError } from './errors.ts';
+import type { BatchResult } from './process-batch.ts';
 import type { ChunkResult } from './process-chunk.ts';
 
 export type { WorkItem } from '../dataset/chunking.ts';
+export type { BatchResult } from './process-batch.ts';
 export type { ChunkMetrics, ChunkResult } from './process-chunk.ts';
 
 /** Everything a worker needs besides the work item. Plain data (structured-clone and JSON safe). */
@@ -30,7 +32,7 @@ export interface JobSpec {
 
 /** Counters every executor keeps. */
 export interface ExecutorStats {
-  /** submit() calls. */
+  /** Work items submitted (one per submit() call, every item of a submitBatch()). */
   submitted: number;
   /** Attempts made (first tries plus retries). */
   attempts: number;
@@ -54,6 +56,14 @@ export interface Executor {
   readonly stats: Readonly<ExecutorStats>;
   /** Run one work item (with retries); resolves with its result or rejects with a typed error. */
   submit(item: WorkItem, job: JobSpec): Promise<ChunkResult>;
+  /**
+   * Optional: run consecutive work items of one file where they run, in order, and sum their results
+   * there (`accumulate`, first item first): one result, one message and one decode for the runner instead
+   * of one per item. The runner hands out its merge groups (merge-groups.ts) this way and sums them itself
+   * on executors without it, so the totals are bit for bit the same. A failing item rejects the whole
+   * batch with that item's typed error (retries rerun the batch).
+   */
+  submitBatch?(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult>;
   /** Stop: queued and running items reject with CancelledError. */
   cancel(): void;
   /** Release workers and connections. */
@@ -146,6 +156,34 @@ export abstract class BaseExecutor implements Executor {
           throw e;
         }
         this.onRetry?.(item, attempt + 1, e);
+      }
+    }
+  }
+
+  /**
+   * Retries for a batch (see `Executor.submitBatch`): `runBatch` is attempted up to `retries + 1` times;
+   * each retry reruns every item (a partial sum cannot be resumed without changing the order of the sums).
+   */
+  protected async submitBatchWithRetries(
+    items: readonly WorkItem[],
+    runBatch: (attempt: number) => Promise<BatchResult>,
+  ): Promise<BatchResult> {
+    this.stats.submitted += items.length;
+    for (let attempt = 0; ; attempt++) {
+      if (this.cancelled) throw new CancelledError(items[0]);
+      this.stats.attempts++;
+      if (attempt > 0) this.stats.retries++;
+      try {
+        const r = await runBatch(attempt);
+        this.stats.succeeded += items.length;
+        return r;
+      } catch (e) {
+        if (this.cancelled || e instanceof CancelledError || attempt >= this.retries) {
+          this.stats.failed += items.length;
+          throw e;
+        }
+        const failed = (e as { item?: WorkItem }).item;
+        this.onRetry?.(failed && items.includes(failed) ? failed : items[0], attempt + 1, e);
       }
     }
   }

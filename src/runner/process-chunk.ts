@@ -73,6 +73,38 @@ export async function processChunk(
   opts: ProcessChunkOptions = {},
 ): Promise<ChunkResult> {
   const t0 = performance.now();
+  const { result, metrics } = await runChunk(item, processor, state, opts);
+  let bytes: Uint8Array;
+  try {
+    bytes = transferable(encode(result));
+  } catch (e) {
+    throw new ChunkError(
+      item,
+      `the accumulator returned by process() cannot be encoded: ${messageOf(e)}`,
+      e instanceof Error ? e.stack : undefined,
+      { cause: e },
+    );
+  }
+  return { accumulator: bytes, metrics: { ...metrics, seconds: (performance.now() - t0) / 1000 } };
+}
+
+/** What `process()` returned for one work item (not encoded), and the chunk's metrics. */
+export interface ChunkOutput {
+  readonly result: unknown;
+  readonly metrics: ChunkMetrics;
+}
+
+/**
+ * `processChunk` without the encoding of the result: for callers that merge results where they run
+ * (process-batch.ts). Failures are typed as in `processChunk`.
+ */
+export async function runChunk(
+  item: WorkItem,
+  processor: Processor<unknown>,
+  state: ChunkState,
+  opts: ProcessChunkOptions = {},
+): Promise<ChunkOutput> {
+  const t0 = performance.now();
   let reader: EventReader;
   try {
     reader = await state.readers.get(item.file, item.tree, item.fileId);
@@ -124,19 +156,8 @@ export async function processChunk(
   const bytesRead = reader.bytesRead - (state.bytesSeen.get(reader) ?? 0);
   state.bytesSeen.set(reader, reader.bytesRead);
 
-  let bytes: Uint8Array;
-  try {
-    bytes = transferable(encode(run.result));
-  } catch (e) {
-    throw new ChunkError(
-      item,
-      `the accumulator returned by process() cannot be encoded: ${messageOf(e)}`,
-      e instanceof Error ? e.stack : undefined,
-      { cause: e },
-    );
-  }
   return {
-    accumulator: bytes,
+    result: run.result,
     metrics: {
       events: item.entryStop - item.entryStart,
       bytesRead,
@@ -214,7 +235,7 @@ class ReadGuard implements EventReader {
 }
 
 /** A Uint8Array that owns its whole ArrayBuffer, so it can be transferred without copying anything else. */
-function transferable(b: Uint8Array): Uint8Array {
+export function transferable(b: Uint8Array): Uint8Array {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b : b.slice();
 }
 

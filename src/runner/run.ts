@@ -2,8 +2,11 @@
  * The runner: dataset JSON + processor file → work items → executor → one merged accumulator.
  *
  * Results are merged in work-item order while at most a small window of items is in flight, so memory
- * holds a few accumulators (not one per chunk) and the merge order (hence every floating-point sum) is
- * the same for every executor, worker count and resumed run. Checkpoints store the merged prefix.
+ * holds a few accumulators (not one per chunk). Consecutive items form merge groups (merge-groups.ts):
+ * a group's chunk results are summed first, then the sum is added to the total, so the order of every
+ * floating-point sum is the same for every executor, worker count and resumed run, and an executor that
+ * runs batches (a thread pool) can sum a group where it runs it. Checkpoints store the merged prefix of
+ * whole groups.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +32,9 @@ import {
 import { describeItem, FileReadError } from './errors.ts';
 import type { Executor, ExecutorFactory, JobSpec } from './executor.ts';
 import { InProcessExecutor } from './in-process.ts';
+import { mergeGroups } from './merge-groups.ts';
 import type { RunMetrics } from './metrics.ts';
-import type { ChunkResult } from './process-chunk.ts';
+import type { ChunkMetrics } from './process-chunk.ts';
 
 export interface RunOptions {
   /** Dataset JSON path, or datasets already resolved. */
@@ -310,7 +314,11 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const startsFile = (i: number) => i === 0 || fileKey(items[i]) !== fileKey(items[i - 1]);
   const endsFile = (i: number) => i === items.length - 1 || fileKey(items[i]) !== fileKey(items[i + 1]);
 
-  type Outcome = { kind: 'ok'; result: ChunkResult } | { kind: 'skip'; reason: string } | { kind: 'fatal' };
+  /** Results of one unit: its items' accumulators summed in order (encoded), and each item's metrics. */
+  type Outcome =
+    | { kind: 'ok'; accumulator: Uint8Array; metrics: readonly ChunkMetrics[] }
+    | { kind: 'skip'; reason: string }
+    | { kind: 'fatal' };
   let fail!: (e: unknown) => void;
   const fatal = new Promise<never>((_, reject) => (fail = reject));
   fatal.catch(() => undefined);
@@ -326,14 +334,35 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     );
   if (opts.signal?.aborted) interrupt();
   opts.signal?.addEventListener('abort', interrupt, { once: true });
-  const submit = (it: WorkItem): Promise<Outcome> => {
-    const bad = badFiles.get(fileKey(it));
+  /**
+   * What is handed out at once: a whole merge group to an executor that runs batches, else one item (the
+   * group's sum is then built here as its items come back).
+   */
+  interface Unit {
+    readonly first: number;
+    readonly end: number;
+    readonly groupStart: number;
+    readonly groupEnd: number;
+  }
+  const batching = typeof executor.submitBatch === 'function';
+  const units: Unit[] = [];
+  for (const [a, b] of mergeGroups(items, done)) {
+    if (batching && b - a > 1) units.push({ first: a, end: b, groupStart: a, groupEnd: b });
+    else for (let i = a; i < b; i++) units.push({ first: i, end: i + 1, groupStart: a, groupEnd: b });
+  }
+  const submit = (u: Unit): Promise<Outcome> => {
+    const first = items[u.first];
+    const bad = badFiles.get(fileKey(first));
     if (bad !== undefined) return Promise.resolve({ kind: 'skip', reason: bad });
-    return executor.submit(it, job).then(
-      (result): Outcome => ({ kind: 'ok', result }),
+    const running =
+      u.end - u.first > 1 && executor.submitBatch
+        ? executor.submitBatch(items.slice(u.first, u.end), job)
+        : executor.submit(first, job).then((r) => ({ accumulator: r.accumulator, metrics: [r.metrics] }));
+    return running.then(
+      (r): Outcome => ({ kind: 'ok', accumulator: r.accumulator, metrics: r.metrics }),
       (e): Outcome => {
         if (e instanceof FileReadError && opts.skipBadFiles) {
-          if (!badFiles.has(fileKey(it))) badFiles.set(fileKey(it), e.readerMessage);
+          if (!badFiles.has(fileKey(first))) badFiles.set(fileKey(first), e.readerMessage);
           return { kind: 'skip', reason: e.readerMessage };
         }
         fail(e);
@@ -379,25 +408,44 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
 
   const window = Math.max(2, executor.window ?? executor.concurrency * 2);
   const inflight = new Map<number, Promise<Outcome>>();
-  let next = done;
+  let next = 0;
+  /** The sum of the current group's results so far (merged into `acc` when the group is complete). */
+  let partial: A | undefined;
+  /** Items whose results are in (merged, or summed into `partial`): what progress shows. */
+  let seen = done;
+  const mergeError = (e: unknown, first: WorkItem, last: WorkItem): MergeChunkError =>
+    new MergeChunkError(
+      `cannot merge the result of ${first === last ? describeItem(first) : `${describeItem(first)} to entry ${last.entryStop}`}: ${(e as Error).message}`,
+      { dataset: first.dataset, file: first.file, entryStart: first.entryStart, entryStop: last.entryStop },
+      'process() must return the same shape as accumulator()',
+      { cause: e },
+    );
   const progress = () =>
-    hooks.onProgress?.({ done, total: items.length, events, elapsedSeconds: (performance.now() - t0) / 1000, resumed });
+    hooks.onProgress?.({
+      done: seen,
+      total: items.length,
+      events,
+      elapsedSeconds: (performance.now() - t0) / 1000,
+      resumed,
+    });
   progress();
   try {
-    while (done < items.length) {
-      while (next < items.length && next < done + window) {
-        inflight.set(next, submit(items[next]));
+    for (let u = 0; u < units.length; u++) {
+      while (next < units.length && next < u + window) {
+        inflight.set(next, submit(units[next]));
         next++;
         // Everything is handed out: an executor of our own may wind down as its workers fall idle.
-        if (next === items.length && ownExecutor) executor.drain?.();
+        if (next === units.length && ownExecutor) executor.drain?.();
       }
       const out = await Promise.race([
-        inflight.get(done) ?? brokenInvariant(`chunk ${done} was never submitted`),
+        inflight.get(u) ?? brokenInvariant(`unit ${u} of the run was never submitted`),
         fatal,
       ]);
-      inflight.delete(done);
-      const it = items[done];
-      if (opts.skipBadFiles && startsFile(done)) {
+      inflight.delete(u);
+      const unit = units[u];
+      const it = items[unit.first];
+      const last = items[unit.end - 1];
+      if (opts.skipBadFiles && startsFile(unit.first)) {
         fileStart = {
           key: fileKey(it),
           done,
@@ -411,30 +459,27 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         };
       }
       if (out.kind === 'ok') {
-        const m = out.result.metrics;
         try {
-          acc = accumulate(acc, decode(out.result.accumulator) as A);
+          const sum = decode(out.accumulator) as A;
+          partial = unit.first === unit.groupStart || partial === undefined ? sum : accumulate(partial, sum);
         } catch (e) {
-          throw new MergeChunkError(
-            `cannot merge the result of ${describeItem(it)}: ${(e as Error).message}`,
-            { dataset: it.dataset, file: it.file, entryStart: it.entryStart, entryStop: it.entryStop },
-            'process() must return the same shape as accumulator()',
-            { cause: e },
-          );
+          throw mergeError(e, it, last);
         }
-        fileStart?.merged.push(it);
-        events += m.events;
-        hooks.onMerged?.({ item: it, events: m.events, accumulator: acc });
-        bytesRead += m.bytesRead;
-        processSeconds += m.seconds;
-        chunkSeconds.push(m.seconds);
-        chunks++;
-        for (const c of m.columnsRead) columns.add(c);
-        // Later chunks prefetch what the processor used (columnsRead also holds a count column read only
-        // for a collection's lengths before its fields were loaded, see ColumnStore.getStructural).
-        let grew = false;
-        for (const c of m.columnsAccessed ?? m.columnsRead) if (!needed.has(c)) needed.add(c), (grew = true);
-        if (grew) job = { ...job, prefetch: [...needed] };
+        for (let k = 0; k < out.metrics.length; k++) {
+          const m = out.metrics[k];
+          fileStart?.merged.push(items[unit.first + k]);
+          events += m.events;
+          bytesRead += m.bytesRead;
+          processSeconds += m.seconds;
+          chunkSeconds.push(m.seconds);
+          chunks++;
+          for (const c of m.columnsRead) columns.add(c);
+          // Later chunks prefetch what the processor used (columnsRead also holds a count column read only
+          // for a collection's lengths before its fields were loaded, see ColumnStore.getStructural).
+          let grew = false;
+          for (const c of m.columnsAccessed ?? m.columnsRead) if (!needed.has(c)) needed.add(c), (grew = true);
+          if (grew) job = { ...job, prefetch: [...needed] };
+        }
       } else if (out.kind === 'skip') {
         const k = fileKey(it);
         let s = skippedByFile.get(k);
@@ -451,26 +496,43 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
             }),
           );
         const entries = s.entries as Array<readonly [number, number]>;
-        // Chunks of this file merged before the failure are taken back out: the file contributes nothing.
+        // Chunks of this file merged (or summed) before the failure are taken back out: the file contributes nothing.
+        partial = undefined;
         if (fileStart?.key === k && fileStart.merged.length) {
           const merged = fileStart.merged;
-          const at = done;
           rollback(fileStart);
-          done = at;
           fileStart.merged = [];
           for (const m of merged) {
             entries.push([m.entryStart, m.entryStop]);
             hooks.onSkip?.(m, out.reason);
           }
         }
-        entries.push([it.entryStart, it.entryStop]);
+        for (let i = unit.first; i < unit.end; i++) {
+          entries.push([items[i].entryStart, items[i].entryStop]);
+          hooks.onSkip?.(items[i], out.reason);
+        }
         entries.sort((a, b) => a[0] - b[0]);
-        hooks.onSkip?.(it, out.reason);
       }
-      if (endsFile(done)) fileStart = undefined;
-      done++;
+      seen = unit.end;
+      if (unit.end === unit.groupEnd) {
+        // The group is complete: its sum joins the total (a skipped file's group left nothing to add).
+        if (partial !== undefined) {
+          try {
+            acc = accumulate(acc, partial);
+          } catch (e) {
+            throw mergeError(e, items[unit.groupStart], last);
+          }
+          partial = undefined;
+          for (let i = unit.groupStart; i < unit.groupEnd; i++) {
+            const item = items[i];
+            hooks.onMerged?.({ item, events: item.entryStop - item.entryStart, accumulator: acc });
+          }
+        }
+        done = unit.groupEnd;
+      }
+      if (endsFile(unit.end - 1)) fileStart = undefined;
       progress();
-      checkpoint();
+      if (done === unit.end) checkpoint();
     }
   } catch (e) {
     opts.signal?.removeEventListener('abort', interrupt);

@@ -1,0 +1,59 @@
+/**
+ * Merge groups: the cuts that fix the order of every sum. They cover the items in order, never span two
+ * files, shrink to single items at the tail, and are the same cuts when a run resumes part-way.
+ */
+import { describe, expect, it } from 'vitest';
+import type { WorkItem } from '../../src/dataset/chunking.ts';
+import { mergeGroups } from '../../src/runner/merge-groups.ts';
+
+function file(name: string, chunks: number): WorkItem[] {
+  return Array.from({ length: chunks }, (_, i) => ({
+    dataset: 'd',
+    file: name,
+    tree: 'Events',
+    entryStart: i * 100,
+    entryStop: (i + 1) * 100,
+    fileId: `${name}:1`,
+  }));
+}
+
+const sizes = (g: ReadonlyArray<readonly [number, number]>) => g.map(([a, b]) => b - a);
+
+describe('merge groups', () => {
+  it('one file of 40 chunks: an eighth of what is left, then single chunks for the last 14', () => {
+    const g = mergeGroups(file('a', 40));
+    // 40/8 → 5, 35/8 → 4, 31/8, 28/8, 25/8 → 3, 22/8 … 16/8 → 2, then fewer than 16 left → 1 each.
+    expect(sizes(g)).toEqual([5, 4, 3, 3, 3, 2, 2, 2, 2, ...Array(14).fill(1)]);
+    expect(g[0]).toEqual([0, 5]);
+    expect(g.at(-1)).toEqual([39, 40]);
+  });
+
+  it('covers every item once, in order, at most 16 per group, never across files', () => {
+    const items = [...file('a', 3), ...file('b', 250), ...file('c', 1), ...file('d', 37)];
+    const g = mergeGroups(items);
+    let at = 0;
+    for (const [a, b] of g) {
+      expect(a).toBe(at);
+      expect(b - a).toBeGreaterThanOrEqual(1);
+      expect(b - a).toBeLessThanOrEqual(16);
+      expect(new Set(items.slice(a, b).map((it) => it.file)).size).toBe(1);
+      at = b;
+    }
+    expect(at).toBe(items.length);
+    expect(sizes(g).slice(0, 2)).toEqual([3, 16]); // file a alone, then b at the cap
+    expect(g.filter(([a, b]) => b - a === 16).length).toBeGreaterThan(5);
+  });
+
+  it('resuming from a group boundary gives the same cuts; from inside a group, the rest of that group first', () => {
+    const items = file('a', 200);
+    const all = mergeGroups(items);
+    const k = 5;
+    const boundary = all[k][0];
+    expect(mergeGroups(items, boundary)).toEqual(all.slice(k));
+    const inside = all[k][0] + 1;
+    expect(all[k][1] - all[k][0]).toBeGreaterThan(1);
+    expect(mergeGroups(items, inside)).toEqual([[inside, all[k][1]], ...all.slice(k + 1)]);
+    expect(mergeGroups(items, 200)).toEqual([]);
+    expect(mergeGroups([])).toEqual([]);
+  });
+});
