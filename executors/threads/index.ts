@@ -6,6 +6,11 @@
  * `depth` items — one running, the next already sent — so it never waits for the main thread between
  * chunks. A worker that dies is replaced: the chunk it was running fails with WorkerLostError (retried by
  * --retries), the ones queued behind it go back to the pool's queue untouched.
+ *
+ * `submitBatch` runs the runner's merge groups (consecutive chunks of one file) as one item: the worker
+ * sums their accumulators itself and sends one result, so the runner decodes and merges once per group
+ * and no message crosses threads per chunk. Each worker marks the chunk it is running in shared memory,
+ * so a worker that dies mid-batch still names that chunk.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -13,11 +18,19 @@ import type { WorkItem } from '../../src/dataset/chunking.ts';
 import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { brokenInvariant } from '../../src/errors/index.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
+import type { BatchResult } from '../../src/runner/process-batch.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
 import { ThreadsOptionError } from './errors.ts';
 import { takePrestarted } from './prestart.mjs';
-import type { LoadMessage, PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
+import {
+  CURSOR_INDEX,
+  CURSOR_RUN,
+  type LoadMessage,
+  type PoolMessage,
+  type ReplyMessage,
+  type RunMessage,
+} from './protocol.ts';
 import { workerRuntime } from './runtime.ts';
 
 export { ThreadsOptionError, WorkerRuntimeError } from './errors.ts';
@@ -36,15 +49,19 @@ export interface ThreadsOptions extends ExecutorOptions {
 
 interface Task {
   readonly id: number;
-  readonly item: WorkItem;
+  /** One item, or the consecutive items of a batch. */
+  readonly items: readonly WorkItem[];
+  readonly batch: boolean;
   readonly job: JobSpec;
-  readonly resolve: (r: ChunkResult) => void;
+  readonly resolve: (r: ChunkResult | BatchResult) => void;
   readonly reject: (e: unknown) => void;
 }
 
 interface Slot {
   readonly worker: Worker;
   readonly shipped: Set<string>;
+  /** The worker's [run id, item index] of what it is running (shared memory, see protocol.ts). */
+  readonly cursor: Int32Array;
   /** Items sent to this worker, in the order sent: the first is running, the others wait behind it. */
   readonly tasks: Task[];
   alive: boolean;
@@ -107,11 +124,20 @@ export class ThreadsExecutor extends BaseExecutor {
     this.maxReaders = opts.maxReaders;
   }
 
-  protected async runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+  protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    return this.enqueue([item], job, false) as Promise<ChunkResult>;
+  }
+
+  /** Run consecutive items of one file on one worker, which sums their results (see Executor.submitBatch). */
+  submitBatch(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult> {
+    return this.submitBatchWithRetries(items, () => this.enqueue(items, job, true) as Promise<BatchResult>);
+  }
+
+  private async enqueue(items: readonly WorkItem[], job: JobSpec, batch: boolean): Promise<ChunkResult | BatchResult> {
     this.entry ??= await workerRuntime();
-    if (this.closed) throw new CancelledError(item);
+    if (this.closed) throw new CancelledError(items[0]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, item, job, resolve, reject });
+      this.queue.push({ id: this.nextId++, items, batch, job, resolve, reject });
       this.pump();
     });
   }
@@ -218,10 +244,11 @@ export class ThreadsExecutor extends BaseExecutor {
     const msg: RunMessage = {
       type: 'run',
       id: task.id,
-      item: task.item,
+      items: task.items,
+      batch: task.batch,
       hash: processor.hash,
       bundle: first ? processor : undefined,
-      metadata: task.job.metadata[task.item.dataset] ?? {},
+      metadata: task.job.metadata[task.items[0].dataset] ?? {},
       prefetch: task.job.prefetch,
     };
     slot.shipped.add(processor.hash);
@@ -239,14 +266,16 @@ export class ThreadsExecutor extends BaseExecutor {
       new Worker(entry, {
         workerData: { maxReaders: this.maxReaders, bundleDir, runtime: entry.href },
       });
-    const slot: Slot = { worker, shipped: new Set(), tasks: [], alive: true };
+    const cursor = new Int32Array(new SharedArrayBuffer(8)).fill(-1);
+    const slot: Slot = { worker, shipped: new Set(), cursor, tasks: [], alive: true };
+    worker.postMessage({ type: 'watch', cursor } satisfies PoolMessage);
     worker.on('message', (m: ReplyMessage) => {
       // Replies come in the order the items were sent (the worker runs them one at a time).
       const at = slot.tasks.findIndex((t) => t.id === m.id);
       if (at < 0) return;
       const [task] = slot.tasks.splice(at, 1);
       if (m.type === 'done') task.resolve(m.result);
-      else task.reject(fromChunkFailure(task.item, m.failure));
+      else task.reject(fromChunkFailure(task.items[m.index] ?? task.items[0], m.failure));
       this.pump();
       this.retireSoon();
     });
@@ -263,12 +292,16 @@ export class ThreadsExecutor extends BaseExecutor {
     this.slots.splice(this.slots.indexOf(slot), 1);
     const [running, ...waiting] = slot.tasks.splice(0);
     if (this.closed || this.cancelled) {
-      for (const t of [running, ...waiting]) if (t) t.reject(new CancelledError(t.item));
+      for (const t of [running, ...waiting]) if (t) t.reject(new CancelledError(t.items[0]));
       return;
     }
     // Only the first item had started: the others go back to the front of the queue, in order, unharmed.
     this.queue.unshift(...waiting);
-    if (running) running.reject(new WorkerLostError(running.item, detail));
+    if (running) {
+      // The chunk the worker marked as running, when the mark is for this run (else it had not begun).
+      const at = Atomics.load(slot.cursor, CURSOR_RUN) === running.id ? Atomics.load(slot.cursor, CURSOR_INDEX) : 0;
+      running.reject(new WorkerLostError(running.items[at] ?? running.items[0], detail));
+    }
     this.pump();
     this.retireSoon();
   }
@@ -282,7 +315,7 @@ export class ThreadsExecutor extends BaseExecutor {
   }
 
   protected override onCancel(): void {
-    for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.item));
+    for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.items[0]));
     void this.terminateAll();
   }
 
@@ -292,7 +325,7 @@ export class ThreadsExecutor extends BaseExecutor {
 
   private async terminateAll(): Promise<void> {
     this.closed = true;
-    for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.item));
+    for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.items[0]));
     const busy: Slot[] = [];
     for (const slot of this.slots.splice(0)) {
       if (slot.tasks.length === 0) {
@@ -300,7 +333,7 @@ export class ThreadsExecutor extends BaseExecutor {
         continue;
       }
       slot.alive = false; // its exit is expected now; what it held is cancelled here
-      for (const t of slot.tasks.splice(0)) t.reject(new CancelledError(t.item));
+      for (const t of slot.tasks.splice(0)) t.reject(new CancelledError(t.items[0]));
       busy.push(slot);
     }
     await Promise.all([...busy.map((s) => s.worker.terminate()), ...this.retiring]);

@@ -2,13 +2,19 @@
 import type { WorkItem } from '../../src/dataset/chunking.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import type { ChunkFailure } from '../../src/runner/errors.ts';
+import type { BatchResult } from '../../src/runner/process-batch.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 
-/** Pool → worker: run one item. `bundle` is attached only the first time this worker sees the hash. */
+/**
+ * Pool → worker: run one item (`batch` false: its own result) or a batch of consecutive items (`batch`
+ * true: one result summed over them, in order). `bundle` is attached only the first time this worker sees
+ * the hash.
+ */
 export interface RunMessage {
   readonly type: 'run';
   readonly id: number;
-  readonly item: WorkItem;
+  readonly items: readonly WorkItem[];
+  readonly batch: boolean;
   readonly hash: string;
   readonly bundle?: ProcessorBundle;
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -34,9 +40,26 @@ export interface ExitMessage {
 }
 
 /** Pool → worker. Runs are processed one at a time, in the order sent. */
-export type PoolMessage = RunMessage | LoadMessage | ExitMessage;
+export type PoolMessage = RunMessage | LoadMessage | ExitMessage | WatchMessage;
 
-/** Worker → pool. The accumulator buffer of `done` is transferred, not copied. */
+/**
+ * Worker → pool. The accumulator buffer of `done` is transferred, not copied. `failed` names the item of
+ * the run that failed by its index.
+ */
 export type ReplyMessage =
-  | { readonly type: 'done'; readonly id: number; readonly result: ChunkResult }
-  | { readonly type: 'failed'; readonly id: number; readonly failure: ChunkFailure };
+  | { readonly type: 'done'; readonly id: number; readonly result: ChunkResult | BatchResult }
+  | { readonly type: 'failed'; readonly id: number; readonly index: number; readonly failure: ChunkFailure };
+
+/**
+ * What a worker is running, in memory shared with the pool (`Int32Array` over a SharedArrayBuffer, one
+ * per worker, sent once in `WatchMessage`): the run id and the index of its item that is running. When
+ * the worker dies, the pool names that item without the worker having sent a message per item.
+ */
+export const CURSOR_RUN = 0;
+export const CURSOR_INDEX = 1;
+
+/** Pool → worker: where to write what it is running (see CURSOR_RUN). */
+export interface WatchMessage {
+  readonly type: 'watch';
+  readonly cursor: Int32Array;
+}

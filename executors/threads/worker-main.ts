@@ -12,8 +12,9 @@ import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { toChunkFailure } from '../../src/runner/errors.ts';
+import { processBatch } from '../../src/runner/process-batch.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
-import type { PoolMessage, ReplyMessage, RunMessage } from './protocol.ts';
+import { CURSOR_INDEX, CURSOR_RUN, type PoolMessage, type ReplyMessage, type RunMessage } from './protocol.ts';
 
 interface WorkerData {
   maxReaders?: number;
@@ -41,6 +42,8 @@ function poolWorker(): void {
   // the other worker needed, on a machine with as many cores as workers.
   const state = createChunkState({ maxReaders: data.maxReaders });
   const bundles = new Map<string, ProcessorBundle>();
+  /** Where this worker marks the item it is running, for the pool to name it should this thread die. */
+  let cursor: Int32Array | undefined;
 
   // The pool sends a run ahead while the previous one is still running, so that no worker waits for its
   // next chunk: runs are chained here to go one at a time, in order (the pool knows which one is running).
@@ -52,6 +55,10 @@ function poolWorker(): void {
       loadBundle(m.bundle, { dir: data.bundleDir }).catch(() => undefined);
       return;
     }
+    if (m.type === 'watch') {
+      cursor = m.cursor;
+      return;
+    }
     if (m.type === 'exit') {
       void tail.then(flushStdio).then(() => process.exit(0));
       return;
@@ -61,20 +68,28 @@ function poolWorker(): void {
   });
 
   async function run(m: RunMessage): Promise<void> {
+    let index = 0;
+    const mark = (k: number) => {
+      index = k;
+      if (cursor) {
+        Atomics.store(cursor, CURSOR_RUN, m.id);
+        Atomics.store(cursor, CURSOR_INDEX, k);
+      }
+    };
     try {
+      mark(0);
       const bundle = bundles.get(m.hash);
       if (!bundle) throw internalError(`processor bundle ${m.hash} was never sent to this worker`, { hash: m.hash });
       // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
       const processor = await loadBundle(bundle, { dir: data.bundleDir });
-      const result = await processChunk(m.item, processor, state, {
-        metadata: m.metadata,
-        prefetch: m.prefetch,
-        processorKey: m.hash,
-      });
+      const opts = { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash };
+      const result = m.batch
+        ? await processBatch(m.items, processor, state, { ...opts, onItem: mark })
+        : await processChunk(m.items[0], processor, state, opts);
       const reply: ReplyMessage = { type: 'done', id: m.id, result };
       port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);
     } catch (e) {
-      const reply: ReplyMessage = { type: 'failed', id: m.id, failure: toChunkFailure(e) };
+      const reply: ReplyMessage = { type: 'failed', id: m.id, index, failure: toChunkFailure(e) };
       port.postMessage(reply);
     }
   }
