@@ -17,19 +17,12 @@ import { ensureSyncReads } from '../../src/io/sync-read.ts';
 import { XrootdSource } from '../../src/io/xrootd/index.ts';
 import { tempDir } from '../helpers/files.ts';
 import { startRedirector } from '../helpers/xrootd-redirector.ts';
-import { startXrootd, xrootdMissing, type XrootdServer } from '../helpers/xrootd-server.ts';
+import { xrootdMissingFor } from '../helpers/xrootd-missing.ts';
+import { startXrootd, type XrootdServer } from '../helpers/xrootd-server.ts';
 import { sharedPath } from '../shared.ts';
 import { expectSameColumn } from './root/compare.ts';
 
-const missing = xrootdMissing();
-const inCI = process.env.CI === 'true' || process.env.CI === '1';
-if (missing && inCI) {
-  describe('XRootD synchronous reads', () => {
-    it('needs xrootd in CI', () => {
-      throw new Error(`${missing}: .ci/run installs it with scripts/ci/setup-xrootd.sh`);
-    });
-  });
-}
+const missing = xrootdMissingFor('XRootD synchronous reads');
 
 const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const NESTED_PQ = sharedPath('data', 'Run2012B_SingleMu-restructured-1000.parquet');

@@ -20,24 +20,12 @@ import { runAnalysis } from '../../src/runner/run.ts';
 import { caught } from '../helpers/caught.ts';
 import { tempDir } from '../helpers/files.ts';
 import { startRedirector } from '../helpers/xrootd-redirector.ts';
-import { startXrootd, xrootdMissing, type XrootdServer } from '../helpers/xrootd-server.ts';
+import { xrootdMissingFor } from '../helpers/xrootd-missing.ts';
+import { startXrootd, type XrootdServer } from '../helpers/xrootd-server.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 import { expectSameColumn } from './root/compare.ts';
 
-const missing = xrootdMissing();
-const inCI = process.env.CI === 'true' || process.env.CI === '1';
-
-if (missing && inCI) {
-  describe('XRootD', () => {
-    it('needs xrootd in CI', () => {
-      throw new Error(`${missing}: .ci/run installs it with scripts/ci/setup-xrootd.sh`);
-    });
-  });
-} else if (missing) {
-  describe.skip(`XRootD — skipped: ${missing}; run scripts/ci/setup-xrootd.sh (root) to test`, () => {
-    it('skipped', () => {});
-  });
-}
+const missing = xrootdMissingFor('XRootD');
 
 const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const DIMUON = sharedPath('data', 'nano_dimuon.root');
