@@ -987,7 +987,7 @@ async function main(): Promise<void> {
         c.jsrootAgree = c.jsroot.length ? c.jsroot.every((x) => same(b1.counts, x.counts)) : undefined;
         const b2 = c.r2.length ? best(c.r2) : undefined;
         console.log(
-          `Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${c.threadsAgree}/${c.duckAgree}/${c.jsrootAgree}; load ${loadavg()[0].toFixed(1)}`,
+          `Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${[c.threadsAgree, c.duckAgree, c.jsrootAgree].map((x) => x ?? '—').join('/')}; load ${loadavg()[0].toFixed(1)}`,
         );
       }
       res.cells = res.cells.filter((x) => !(x.file.path === f.path && x.query === id));
