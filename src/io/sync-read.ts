@@ -273,14 +273,6 @@ export function ensureSyncReads(reader: EventReader, version = ''): EventReader 
   return new HelperBackedReader(reader, version);
 }
 
-/**
- * Start this thread's helper now, ahead of the misses a fresh worker will have on its first chunks (it
- * closes again after a while without reads). Executors call it when their workers start.
- */
-export function startSyncReads(): void {
-  syncReadBridge().warm();
-}
-
 /** Start the helper for `reader`'s file ahead of a likely miss (no-op for readers that read synchronously themselves). */
 export function warmSyncReads(reader: EventReader): void {
   if (reader instanceof HelperBackedReader) reader.warm();

@@ -187,10 +187,6 @@ export type Node =
  * concatenating operand keys grow with every shared subexpression (x·x doubles x's key, a winner's fields embed
  * the whole argmin) and cost milliseconds per chunk; hashed, each key is a few dozen characters.
  */
-export function shortKey(text: string): string {
-  return hashKey(text);
-}
-
 function hashKey(text: string): string {
   if (text.length <= 40) return text;
   let h1 = 0xdeadbeef;
