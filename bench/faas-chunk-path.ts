@@ -1,4 +1,4 @@
-// npx tsx bench/faas-chunk-path.ts [--tasks 400] [--spin-ms 5] [--rounds 1] [--syscalls]
+// npx tsx bench/faas-chunk-path.ts [--tasks 400] [--spin-ms 5] [--touch-mb 0] [--rounds 1] [--syscalls] [--cpu-prof DIR]
 //
 // The FaaS message path as a CPU-bound chunk stream sees it: one endpoint with one worker, tasks
 // submitted one by one with two in flight (what the FaaS executor keeps per slot), each spinning the
@@ -9,6 +9,10 @@
 // --syscalls: one more round with `strace -c` on the service's and the agent's main threads, printing
 // per task the event-loop wake-ups (epoll_pwait), socket writes (WebSocket/IPC frames out), WAL writes
 // (pwrite64) and SQLite lock calls (fcntl). strace slows the processes: CPU of that round is not kept.
+// --touch-mb N: the worker spends its --spin-ms reading and writing an N MB array instead of spinning in
+// registers, as a chunk decoding columns does: the service and the agent then run with caches the
+// worker has emptied (a real ADL chunk costs them about twice what a spinning one does).
+// --cpu-prof DIR: the service and the agent write V8 CPU profiles (.cpuprofile) into DIR on exit.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LocalCluster } from '../executors/faas/local-cluster.ts';
@@ -21,8 +25,10 @@ const opt = (name: string, dflt: number) => {
 };
 const N = opt('tasks', 400);
 const SPIN_MS = opt('spin-ms', 5);
+const TOUCH_MB = opt('touch-mb', 0);
 const ROUNDS = opt('rounds', 1);
 const SYSCALLS = argv.includes('--syscalls');
+const PROF = argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined;
 
 /** System calls of one thread, counted by `strace -c` while attached; `stop()` resolves with counts by name. */
 function countSyscalls(pid: number): { stop: () => Promise<Map<string, number>> } {
@@ -53,21 +59,28 @@ function countSyscalls(pid: number): { stop: () => Promise<Map<string, number>> 
   };
 }
 
-/** CPU seconds (user + system) of one process. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds in user space and in the kernel of one process. */
+function cpuSplit(pid: number): [number, number] {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
 
-const cluster = await LocalCluster.start({});
+const cluster = await LocalCluster.start(PROF ? { cpuProfileDir: PROF } : {});
 try {
   const ep = await cluster.startEndpoint('ep0', { workers: 1 });
   const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
   const fn = await fx.registerFunction(
-    (a: { ms: number }) => {
+    (a: { ms: number; mb: number }) => {
       const t = Date.now();
-      while (Date.now() - t < a.ms);
+      if (a.mb > 0) {
+        // Stride of one cache line (8 doubles) over the whole array, until the time is up. The array
+        // lives on in the worker (allocating and faulting it in would dominate the task).
+        const g = globalThis as { touchArray?: Float64Array };
+        if (g.touchArray?.length !== a.mb * 131072) g.touchArray = new Float64Array(a.mb * 131072);
+        const x = g.touchArray;
+        while (Date.now() - t < a.ms) for (let i = 0; i < x.length; i += 8) x[i] += 1;
+      } else while (Date.now() - t < a.ms);
       return {
         kind: 'inline',
         accumulator: new Uint8Array(1400),
@@ -92,6 +105,7 @@ try {
     metadata: {},
     prefetch: ['Muon_pt', 'Muon_eta', 'Muon_phi', 'Muon_mass', 'Muon_charge', 'MET_pt'],
     ms: SPIN_MS,
+    mb: TOUCH_MB,
   };
   const service = cluster.servicePid!;
   const run = async (n: number) => {
@@ -106,16 +120,21 @@ try {
   };
   await run(100); // warm-up: JIT and the agent's task-length average
   for (let r = 0; r < ROUNDS; r++) {
-    const s0 = cpuSeconds(service);
-    const a0 = cpuSeconds(ep.pid!);
+    const s0 = cpuSplit(service);
+    const a0 = cpuSplit(ep.pid!);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await run(N);
     const wall = (performance.now() - t0) / N;
     const c = process.cpuUsage(c0);
     const us = (s: number) => ((s * 1e6) / N).toFixed(0);
+    // Total, then in brackets the kernel's part (socket and WAL writes, wake-ups).
+    const d = (pid: number, [u0, s0]: [number, number]) => {
+      const [u, s] = cpuSplit(pid);
+      return `${us(u - u0 + s - s0)} (sys ${us(s - s0)})`;
+    };
     console.log(
-      `${N} tasks of ${SPIN_MS} ms, 2 in flight: ${wall.toFixed(2)} ms/task wall; CPU µs/task: service ${us(cpuSeconds(service) - s0)}, agent ${us(cpuSeconds(ep.pid!) - a0)}, client ${((c.user + c.system) / N).toFixed(0)} (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
+      `${N} tasks of ${SPIN_MS} ms${TOUCH_MB ? ` over ${TOUCH_MB} MB` : ''}, 2 in flight: ${wall.toFixed(2)} ms/task wall; CPU µs/task: service ${d(service, s0)}, agent ${d(ep.pid!, a0)}, client ${((c.user + c.system) / N).toFixed(0)} (sys ${(c.system / N).toFixed(0)}) (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
     );
   }
   if (SYSCALLS) {
