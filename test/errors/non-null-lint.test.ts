@@ -3,30 +3,17 @@
  * tests, benches and scripts alone. Checked by running biome with that very config over a small tree.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { lintRunner } from '../helpers/lint.ts';
 
 const BIOME = resolve('node_modules/.bin/biome');
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function lint(files: Record<string, string>): { code: number | null; out: string } {
-  const cwd = mkdtempSync(join(tmpdir(), 'non-null-lint-'));
-  dirs.push(cwd);
+const lint = lintRunner([BIOME, ['lint', '--max-diagnostics=100', '.']], (cwd) => {
   copyFileSync(resolve('biome.jsonc'), join(cwd, 'biome.jsonc'));
   // The config reads .gitignore through git: give the tree a repository of its own.
   spawnSync('git', ['init', '-q', cwd]);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(cwd, name, '..'), { recursive: true });
-    writeFileSync(join(cwd, name), text);
-  }
-  const r = spawnSync(BIOME, ['lint', '--max-diagnostics=100', '.'], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout + r.stderr };
-}
+});
 
 describe('non-null assertion lint', () => {
   it('refuses `!` in src/ and executors/, naming file and position', () => {

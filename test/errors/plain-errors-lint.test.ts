@@ -2,28 +2,12 @@
  * The lint that keeps plain `throw new Error` out of src/ and executors/ (scripts/lint/plain-errors.mjs),
  * run on small trees of its own (`npm run lint` runs it on this repository).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintRunner } from '../helpers/lint.ts';
 
 const SCRIPT = resolve('scripts/lint/plain-errors.mjs');
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function lint(files: Record<string, string>): { code: number | null; out: string } {
-  const cwd = mkdtempSync(join(tmpdir(), 'plain-errors-'));
-  dirs.push(cwd);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(cwd, name, '..'), { recursive: true });
-    writeFileSync(join(cwd, name), text);
-  }
-  const r = spawnSync(process.execPath, [SCRIPT], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout + r.stderr };
-}
+const lint = lintRunner([process.execPath, [SCRIPT]]);
 
 describe('plain-errors lint', () => {
   it('fails on a plain throw and on an error class not named …Error, naming file and line', () => {

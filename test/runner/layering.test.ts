@@ -4,34 +4,16 @@
  * FaaS service and endpoint meet only through their shared modules. scripts/lint/layering.mjs checks the
  * import statements (`npm run lint` runs it on this repository); here it runs on small trees of its own.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { RistrettoError } from '../../src/errors/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
+import { lintRunner } from '../helpers/lint.ts';
 import { repoRoot } from '../shared.ts';
 import { fixture, ROOT_FILE } from './helpers.ts';
 
 const SCRIPT = resolve(repoRoot, 'scripts/lint/layering.mjs');
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function lint(files: Record<string, string>, cwd?: string): { code: number | null; out: string } {
-  if (!cwd) {
-    cwd = mkdtempSync(join(tmpdir(), 'layering-'));
-    dirs.push(cwd);
-  }
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(cwd, name, '..'), { recursive: true });
-    writeFileSync(join(cwd, name), text);
-  }
-  const r = spawnSync(process.execPath, [SCRIPT], { cwd, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout + r.stderr };
-}
+const lint = lintRunner([process.execPath, [SCRIPT]]);
 
 describe('layering', () => {
   it('refuses imports against the layers, static, re-exported and dynamic, naming file and line', () => {
