@@ -57,6 +57,11 @@ export function registerFaasCommands(program: Command): void {
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
     .option('--max-payload-bytes <n>', 'largest task arguments (packed bytes)', int('--max-payload-bytes', 1))
     .option('--max-result-bytes <n>', 'largest task result (packed bytes)', int('--max-result-bytes', 1))
+    .option(
+      '--max-request-bytes <n>',
+      'largest request body or stream message (default 64 MiB; each is parsed whole on the service thread)',
+      int('--max-request-bytes', 1),
+    )
     .option('--max-attempts <n>', 'default runs per task when workers/endpoints die', int('--max-attempts', 1), 3)
     .option('--task-timeout <seconds>', 'default per-task timeout (0 = none)', Number, 0)
     .option('--heartbeat <seconds>', 'endpoint heartbeat interval', Number, 5)
@@ -69,6 +74,7 @@ export function registerFaasCommands(program: Command): void {
           db: string;
           maxPayloadBytes?: number;
           maxResultBytes?: number;
+          maxRequestBytes?: number;
           maxAttempts: number;
           taskTimeout: number;
           heartbeat: number;
@@ -82,6 +88,7 @@ export function registerFaasCommands(program: Command): void {
             limits: {
               ...(o.maxPayloadBytes ? { max_payload_bytes: o.maxPayloadBytes } : {}),
               ...(o.maxResultBytes ? { max_result_bytes: o.maxResultBytes } : {}),
+              ...(o.maxRequestBytes ? { max_request_bytes: o.maxRequestBytes } : {}),
             },
             maxAttempts: o.maxAttempts,
             taskTimeoutMs: Math.round(o.taskTimeout * 1000),

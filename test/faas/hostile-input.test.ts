@@ -108,7 +108,7 @@ describe('hostile input', () => {
       `{"type":"submit","req":1,"watch":false,"request":{"function_id":"${target.function_id}","endpoint":"mallory-ep","tasks":[{"args":${deep(100_000)}}]}}`,
     );
     const a = await next(inbox, 1);
-    expect(a).toMatchObject({ type: 'error', code: 'BadRequest' });
+    expect(a).toMatchObject({ type: 'error', code: 'BadRequest', req: 1 });
     expect(a.message).toMatch(/nested deeper than/);
     // Garbage of every kind on the same stream: each answered, the stream stays open.
     ws.send('not json');
@@ -190,6 +190,24 @@ describe('hostile input', () => {
     const eps = await new FaasClient({ serviceUrl: url, token: malloryToken }).listEndpoints();
     expect(eps.find((x) => x.name === 'huge')).toBeUndefined();
     await bobStillWorks();
+  });
+
+  it('a body over the request limit is 413; a client splits a large submission into requests under it', async () => {
+    // 65 MiB of JSON: refused as a whole (the service's default limit is 64 MiB), others keep working
+    const huge = `{"function_id":"${target.function_id}","endpoint":"mallory-ep","tasks":[{"args":"${'x'.repeat(65 * 1024 * 1024)}"}]}`;
+    expect((await http('POST', '/v1/tasks', huge)).status).toBe(413);
+    await bobStillWorks();
+    // 8 tasks of 9 MB arguments (each under the 10 MiB payload limit, 72 MB together): the client sends
+    // them in several requests, and every result comes back
+    const len = await bob.registerFunction((text: string) => text.length);
+    const outcomes = new Map<string, unknown>();
+    const ids = await bob.submitWatched(
+      Array.from({ length: 8 }, (_, i) => ({ functionId: len, endpoint: 'bob-ep', args: String(i).repeat(9_000_000) })),
+      (o) => outcomes.set(o.taskId, o.error ?? o.result),
+    );
+    expect(ids).toHaveLength(8);
+    await until(async () => (outcomes.size === 8 ? true : undefined), 'the 8 results');
+    expect(ids.map((id) => outcomes.get(id))).toEqual(Array(8).fill(9_000_000));
   });
 
   it('a revoked token loses its open result stream', async () => {

@@ -120,6 +120,13 @@ const STREAM_SUBMIT_MAX_CHARS = 1024 * 1024;
 /** Tasks in the first request of a large submission (see FaasClient.chunks). */
 const FIRST_REQUEST_TASKS = 500;
 
+/**
+ * Largest request body the client sends (chars of JSON): half the service's default request limit, so
+ * tasks with large arguments are split over several requests instead of being refused, and the service
+ * never parses one huge body while other users wait.
+ */
+export const SUBMIT_MAX_CHARS = 32 * 1024 * 1024;
+
 interface PendingSubmit {
   task: TaskRequest;
   resolve: (v: unknown) => void;
@@ -259,10 +266,11 @@ export class FaasClient {
   async batchRun(tasks: readonly TaskRequest[]): Promise<string[]> {
     this.learnEndpointNames(tasks);
     const ids: string[] = [];
-    for (const [from, to] of this.chunks(tasks.length)) {
-      const r = await this.submitChunk(tasks.slice(from, to));
-      for (const id of r.task_ids) ids.push(id);
-    }
+    for (const [from, to] of this.chunks(tasks.length))
+      for (const { body } of this.bodies(tasks.slice(from, to))) {
+        const r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
+        for (const id of r.task_ids) ids.push(id);
+      }
     return ids;
   }
 
@@ -280,32 +288,55 @@ export class FaasClient {
     onRunning?: RunningListener,
   ): Promise<string[]> {
     this.learnEndpointNames(tasks);
-    const ids: string[] = [];
-    for (const [from, to] of this.chunks(tasks.length)) {
-      // The client names the tasks: outcomes are matched from the start, and over the stream the
-      // service's answer needs no message of its own (it rides along with results).
-      const chunkIds: string[] = [];
-      const named = tasks.slice(from, to).map((t) => {
-        const id = t.id ?? uuidv7();
-        chunkIds.push(id);
-        return t.id === undefined ? { ...t, id } : t;
-      });
-      const body = stringifyTagged(this.submitBody(named));
-      try {
-        if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
-          await this.stream.submit(body, listener, onRunning, chunkIds);
-        else {
-          await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
-          this.stream.watch(chunkIds, listener, onRunning);
-        }
-      } catch (e) {
-        // A retry of a submission stored before its answer was lost: every id is in use, by this user.
-        if (!storedBefore(e, chunkIds.length)) throw e;
+    // The client names the tasks: outcomes are matched from the start, and over the stream the
+    // service's answer needs no message of its own (it rides along with results).
+    const ids = tasks.map((t) => t.id ?? uuidv7());
+    const named = tasks.map((t, i) => (t.id === undefined ? { ...t, id: ids[i] } : t));
+    for (const [from, to] of this.chunks(named.length))
+      for (const { tasks: part, body } of this.bodies(named.slice(from, to)))
+        await this.submitPart(
+          part.map((t) => t.id ?? ''),
+          body,
+          listener,
+          onRunning,
+        );
+    return ids;
+  }
+
+  /** One request of submitWatched: over the stream when small, else `POST /v1/tasks` and a watch. */
+  private async submitPart(
+    chunkIds: string[],
+    body: string,
+    listener: (o: TaskOutcome) => void,
+    onRunning: RunningListener | undefined,
+  ): Promise<void> {
+    try {
+      if (body.length <= STREAM_SUBMIT_MAX_CHARS && this.stream.ready)
+        await this.stream.submit(body, listener, onRunning, chunkIds);
+      else {
+        await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
         this.stream.watch(chunkIds, listener, onRunning);
       }
-      for (const id of chunkIds) ids.push(id);
+    } catch (e) {
+      // A retry of a submission stored before its answer was lost: every id is in use, by this user.
+      if (!storedBefore(e, chunkIds.length)) throw e;
+      this.stream.watch(chunkIds, listener, onRunning);
     }
-    return ids;
+  }
+
+  /**
+   * The request bodies for `tasks`: one, or halves (recursively) while a body exceeds SUBMIT_MAX_CHARS.
+   * A single task larger than that is sent as it is: the service answers with its own limit.
+   */
+  private *bodies(tasks: readonly TaskRequest[]): Generator<{ tasks: readonly TaskRequest[]; body: string }> {
+    const body = stringifyTagged(this.submitBody(tasks));
+    if (body.length <= SUBMIT_MAX_CHARS || tasks.length === 1) {
+      yield { tasks, body };
+      return;
+    }
+    const half = tasks.length >> 1;
+    yield* this.bodies(tasks.slice(0, half));
+    yield* this.bodies(tasks.slice(half));
   }
 
   /**
@@ -321,10 +352,6 @@ export class FaasClient {
       from = to;
       size = this.batchSize;
     }
-  }
-
-  private submitChunk(tasks: readonly TaskRequest[]): Promise<SubmitResponse> {
-    return this.http.request<SubmitResponse>('POST', ROUTES.tasks, stringifyTagged(this.submitBody(tasks)));
   }
 
   private submitBody(tasks: readonly TaskRequest[]): SubmitRequest {

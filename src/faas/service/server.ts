@@ -19,7 +19,9 @@ export const SERVICE_VERSION = '0.1.0';
 export const DEFAULT_LIMITS: Limits = {
   max_payload_bytes: 10 * 1024 * 1024,
   max_result_bytes: 10 * 1024 * 1024,
-  max_request_bytes: 256 * 1024 * 1024,
+  // One body is parsed on the service's only thread: 250 MB stalled other users ~10 s and endpoints'
+  // heartbeats; clients split larger submissions (SUBMIT_MAX_CHARS, half of this).
+  max_request_bytes: 64 * 1024 * 1024,
   max_function_bytes: 8 * 1024 * 1024,
 };
 
@@ -104,6 +106,11 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       await route.handler(ctx, user, req, res, route.params);
     } catch (e) {
       metrics.httpErrors++;
+      if ((e as NodeJS.ErrnoException)?.code === 'ECONNRESET' && req.destroyed) {
+        // the client went away mid-request (Ctrl-C during an upload): nothing to answer, nothing broken
+        log(`client hung up during ${req.method} ${req.url?.slice(0, 200)}`);
+        return;
+      }
       const err = toApiError(e);
       if (err.code === 'InternalError')
         log(`internal error on ${req.method} ${req.url?.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
@@ -112,7 +119,11 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   });
   server.keepAliveTimeout = 65_000;
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.max_request_bytes });
+  // Frames carry submissions (clients) and results (agents): the larger of the two limits.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Math.max(limits.max_request_bytes, limits.max_result_bytes + 1024 * 1024),
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
     let user: UserRow & { token_id: string };

@@ -150,9 +150,11 @@ export class ResultStreams implements OutcomeSink {
       try {
         if (isBinary) throw new ApiError('BadRequest', 'stream messages must be JSON text frames');
         let raw: unknown;
+        const text = String(data);
         try {
-          raw = parseJson(String(data));
+          raw = parseJson(text);
         } catch (e) {
+          req = topLevelReq(text); // refused unparsed (too deep, too large): still answer its `req`
           throw new ApiError('BadRequest', `stream message is ${(e as Error).message}`);
         }
         req = requestNumber(raw);
@@ -311,6 +313,29 @@ export class ResultStreams implements OutcomeSink {
       for (const conn of set) if (conn.wantsRunning.has(id)) conn.pushRunning(id, endpointId);
     }
   }
+}
+
+/**
+ * `"req": N` among the top-level members of a JSON text that is not parsed (one pass; strings skipped,
+ * depth counted), so a message refused for its depth or size is answered with its `req` too.
+ */
+export function topLevelReq(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // a string: a top-level key "req" followed by a colon and digits is the answer
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      if (depth === 1 && j === i + 4 && text.startsWith('req', i + 1)) {
+        const m = /^\s*:\s*(\d{1,15})\s*[,}]/.exec(text.slice(j + 1, j + 40));
+        if (m) return Number(m[1]);
+      }
+      i = j;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return undefined;
 }
 
 /** The `req` of a submit message, when it has a usable one (to answer even a malformed submission). */
