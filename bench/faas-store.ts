@@ -1,4 +1,4 @@
-// npx tsx bench/faas-store.ts [--tasks 3000] [--rounds 3]
+// npx tsx bench/faas-store.ts [--tasks 3000] [--rounds 3] [--sync-full]
 //
 // What the FaaS service's database costs per chunk, and what fewer commits could save: the two store
 // calls of a chunk (its submission, stored as dispatched, and its 1.6 kB result) on the service's own
@@ -6,7 +6,8 @@
 //   two   — as the service does it: the submission and the result commit on their own;
 //   one   — a result's commit carrying the next submission (one BEGIN IMMEDIATE around both);
 //   none  — one transaction around the whole round: the statements alone, no commit at all.
-// Prints CPU µs per chunk (and the kernel's part) and WAL frames (pages) written per chunk.
+// Prints CPU µs per chunk (and the kernel's part), wall µs per chunk and WAL frames (pages) written per
+// chunk. --sync-full: synchronous=FULL instead of the service's NORMAL (an fsync of the WAL per commit).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +22,13 @@ const opt = (name: string, dflt: number) => {
 const N = opt('tasks', 3000);
 const ROUNDS = opt('rounds', 3);
 const MODES = ['two', 'one', 'none'] as const;
+const SYNC_FULL = argv.includes('--sync-full');
 
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-store-'));
 try {
   const file = join(dir, 'service.db');
   const store = new Store(file);
+  if (SYNC_FULL) store.db.pragma('synchronous = FULL');
   const user = store.createUser('bench');
   const functionId = store.registerFunction(user.id, 'f'.repeat(64), 'export default () => 0', 'chunk', null, {
     visibility: 'private',
@@ -88,13 +91,15 @@ try {
     const line: string[] = [];
     for (const m of MODES) {
       const c0 = process.cpuUsage();
+      const t0 = performance.now();
       run(m, N);
+      const wall = ((performance.now() - t0) * 1000) / N;
       const c = process.cpuUsage(c0);
       line.push(
-        `${m} ${((c.user + c.system) / N).toFixed(0)} µs (sys ${(c.system / N).toFixed(0)}), ${pages.get(m)?.toFixed(1)} WAL pages`,
+        `${m} ${((c.user + c.system) / N).toFixed(0)} µs (sys ${(c.system / N).toFixed(0)}), wall ${wall.toFixed(0)} µs, ${pages.get(m)?.toFixed(1)} WAL pages`,
       );
     }
-    console.log(`${N} chunks, per chunk: ${line.join(' | ')}`);
+    console.log(`${N} chunks${SYNC_FULL ? ' (synchronous=FULL)' : ''}, per chunk: ${line.join(' | ')}`);
   }
   store.close();
 } finally {
