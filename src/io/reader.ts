@@ -40,6 +40,25 @@ export interface BranchInfo {
   readonly duplicate?: boolean;
 }
 
+/** One branch (ROOT) or field (RNTuple) as a reader's `describe()` lists it, readable or not (`ristretto ls`). */
+export interface BranchDescription {
+  readonly name: string;
+  /** The file's type: a leaf type, a C++ class, an RNTuple field type. */
+  readonly type: string;
+  /** How it reads, when it can be read. */
+  readonly info?: BranchInfo;
+  /** Why it cannot be read. */
+  readonly unsupported?: string;
+  /** 'streamer' when the file lacks the streamer information the branch needs. */
+  readonly unsupportedKind?: 'type' | 'streamer';
+  /** Another branch has the same name. */
+  readonly duplicate?: boolean;
+  /** A duplicate that the first one of its name hides. */
+  readonly shadowed?: boolean;
+  /** An RNTuple field that is read only through its projections. */
+  readonly hidden?: boolean;
+}
+
 /**
  * A list of lists per entry: entry i owns the inner lists `offsets[i] .. offsets[i+1]` of `content`,
  * itself a jagged column over the values. Only ROOT `std::vector<std::vector<T>>` branches give these.

@@ -6,6 +6,7 @@
  * and IEEE half floats.
  */
 import type { NumericArray } from '../../columnar/types.ts';
+import type { DType } from '../reader.ts';
 import { RNTupleUnsupportedError } from './errors.ts';
 
 export const COLUMN = {
@@ -47,20 +48,8 @@ export function columnTypeName(type: number): string {
   return NAMES[type] ?? `unknown(0x${type.toString(16)})`;
 }
 
-/** What a column's elements mean once decoded. */
-type Natural =
-  | 'bool'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'float32'
-  | 'float64'
-  | 'index';
+/** What a column's elements mean once decoded: a branch dtype, or an offset into the next level. */
+type Natural = DType | 'index';
 
 interface Spec {
   readonly bits: number;

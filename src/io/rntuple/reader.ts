@@ -7,7 +7,7 @@
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
 import { brokenInvariant } from '../../errors/index.ts';
 import { closestNames } from '../../errors/suggest.ts';
-import type { AnyColumn, BranchInfo, Column, DoublyJagged, DType, EventReader } from '../reader.ts';
+import type { AnyColumn, BranchDescription, BranchInfo, Column, DoublyJagged, DType, EventReader } from '../reader.ts';
 import type { ByteSource } from '../source.ts';
 import { BranchNotFoundError, EntryRangeError, RootFileError } from '../root/errors.ts';
 import { decodePage, pageBytes, unsupportedColumn } from './columns.ts';
@@ -108,16 +108,7 @@ export class RNTupleReader implements EventReader {
    * encodings, BranchInfo when readable, the reason when not. Fields only read through projections are
    * listed with `hidden`.
    */
-  describe(): readonly {
-    name: string;
-    type: string;
-    info?: BranchInfo;
-    unsupported?: string;
-    unsupportedKind?: 'type' | 'streamer';
-    duplicate?: boolean;
-    shadowed?: boolean;
-    hidden?: boolean;
-  }[] {
+  describe(): readonly BranchDescription[] {
     return this.entries.map((e) => ({
       name: e.name,
       type: e.type,

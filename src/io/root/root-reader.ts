@@ -4,7 +4,7 @@
  */
 import type { NumericArray } from '../../columnar/types.ts';
 import { brokenInvariant, RistrettoError } from '../../errors/index.ts';
-import type { BranchInfo, Column, EventReader } from '../reader.ts';
+import type { BranchDescription, BranchInfo, Column, EventReader } from '../reader.ts';
 import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
 import { BasketFormatError, decodeBasket, embeddedBasket, type BasketData } from './basket.ts';
@@ -79,15 +79,7 @@ export class RootReader implements EventReader {
    * BranchInfo when readable, the reason when not (`unsupportedKind` 'streamer' when the file lacks the
    * streamer information), and `duplicate` when another branch has the same name.
    */
-  describe(): readonly {
-    name: string;
-    type: string;
-    info?: BranchInfo;
-    unsupported?: string;
-    unsupportedKind?: 'type' | 'streamer';
-    duplicate?: boolean;
-    shadowed?: boolean;
-  }[] {
+  describe(): readonly BranchDescription[] {
     return this.all.map((m) => ({
       name: m.name,
       type: m.typeLabel,
