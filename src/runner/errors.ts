@@ -18,7 +18,9 @@ export function chunkContext(item: WorkItem): Record<string, unknown> {
 
 /** "dataset zmm, file /x/a.root (tree Events), entries [0, 1000)". */
 export function describeItem(item: WorkItem): string {
-  return `dataset ${item.dataset}, file ${item.file} (tree ${item.tree}), entries [${item.entryStart}, ${item.entryStop})`;
+  // Parquet and Arrow files have no trees: the name would only confuse
+  const tree = /\.root$/i.test(item.file.replace(/[?#].*$/, '')) ? ` (tree ${item.tree})` : '';
+  return `dataset ${item.dataset}, file ${item.file}${tree}, entries [${item.entryStart}, ${item.entryStop})`;
 }
 
 /** The processor threw (or rejected) while processing a chunk. Not skipped by --skipbadfiles. */
@@ -49,10 +51,14 @@ export class FileReadError extends RistrettoError {
     readerMessage: string,
     options?: { cause?: unknown },
   ) {
+    // A reader error that says what to do already (its hint is in readerMessage) is not told twice.
+    const told = typeof (options?.cause as { hint?: unknown } | undefined)?.hint === 'string';
     super(
       `cannot read ${describeItem(item)}: ${readerMessage}`,
       chunkContext(item),
-      'check the file, or pass --skipbadfiles to leave unreadable files out',
+      told
+        ? 'or pass --skipbadfiles to leave unreadable files out'
+        : 'check the file, or pass --skipbadfiles to leave unreadable files out',
       options,
     );
     this.readerMessage = readerMessage;

@@ -82,7 +82,11 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
       }
     },
     onRetry(item: WorkItem, attempt: number, error: unknown) {
-      line(`retry ${attempt} of ${describeItem(item)}: ${error instanceof Error ? error.message : String(error)}`);
+      const m = error instanceof Error ? error.message : String(error);
+      // chunk errors name their chunk already
+      line(
+        m.includes(describeItem(item)) ? `retry ${attempt}: ${m}` : `retry ${attempt} of ${describeItem(item)}: ${m}`,
+      );
     },
     onSkip(item: WorkItem, reason: string) {
       line(`skipping ${describeItem(item)}: ${reason}`);

@@ -50,9 +50,12 @@ import { parseXrootdUrl, type XrootdUrl } from './url.ts';
 export interface XrootdOptions {
   /** Vector reads in flight per source (default 4). */
   concurrency?: number;
-  /** Retries after the first attempt when the connection breaks (default 3). */
+  /** Retries after the first attempt when the connection breaks (default 5). */
   retries?: number;
-  /** Upper bound of the first backoff wait in ms, doubling per retry, full jitter (default 100). */
+  /**
+   * Upper bound of the first backoff wait in ms, doubling per retry, full jitter (default 500): the
+   * default retries span up to ~15 s, so a server restart is ridden out (0.7 s did not cover one).
+   */
   backoffMs?: number;
   /** Give up on connecting or on one request after this long, in ms (default 60 000). */
   timeoutMs?: number;
@@ -65,8 +68,8 @@ type Settings = Required<XrootdOptions>;
 function settings(o: XrootdOptions): Settings {
   return {
     concurrency: o.concurrency ?? 4,
-    retries: o.retries ?? 3,
-    backoffMs: o.backoffMs ?? 100,
+    retries: o.retries ?? 5,
+    backoffMs: o.backoffMs ?? 500,
     timeoutMs: o.timeoutMs ?? 60_000,
     maxVectorBytes: o.maxVectorBytes ?? 32 << 20,
   };
@@ -614,7 +617,7 @@ function gaveUp(url: string, what: string, e: unknown, attempts: number): Source
   return new SourceError(
     `cannot ${what} ${url} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(e as Error).message}`,
     { url, attempts },
-    'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`), then run again',
+    'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`); run-analysis --retries N retries the chunk later',
     { cause: e },
   );
 }
