@@ -100,9 +100,6 @@ export const create = core.create as (typename: string) => RootObject;
 /** ROOT JSON (TBufferJSON's format) of an object; readable by JSROOT and ROOT's TBufferJSON::FromJSON. */
 export const toJSON = core.toJSON as (obj: object, spacing?: number) => string;
 
-/** Parse ROOT JSON back into jsroot objects (resolves `$ref` links). */
-export const parse = core.parse as (json: string) => RootObject;
-
 /** The drawing half of jsroot. */
 export interface Painter {
   makeSVG(args: { object: object; option?: string; width: number; height: number }): Promise<string>;
