@@ -676,7 +676,9 @@ export class FaasExecutor extends BaseExecutor {
       return new EndpointSetupError(
         `${what}: ${r.failure.name}: ${r.failure.message}`,
         { endpoint: site.name },
-        'check that the endpoint runs from a Ristretto installation with the packages the processor imports',
+        r.failure.name === 'BundleNotAllowedError'
+          ? `ask the admin of endpoint ${site.name} to add --allow-bundle with this bundle's hash (or to drop the pin)`
+          : 'check that the endpoint runs from a Ristretto installation with the packages the processor imports',
       );
     const e = o.error;
     if (e instanceof TaskFailedError) {
