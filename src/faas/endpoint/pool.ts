@@ -557,16 +557,11 @@ export class WorkerPool {
 
   /**
    * Tasks queued inside a busy worker: about QUEUED_WORK_MS of work, at least `depth` (by default one
-   * per slot), so a worker that finishes starts its next task without waiting for the agent. That
-   * hand-off is a fraction of a millisecond on an idle machine but several when the cores are busy
-   * (the agent must be scheduled first): ADL query 5 on 20 M events in 100k-event chunks (~20 ms
-   * each), one process-per-slot worker, took 5.5 s with no queue and 3.8-4.2 s with one task queued
-   * (threads: 3.5-4.2 s in the same runs; the study is `bench/scaling/adl-overhead.json`).
-   * Long tasks (HOLD_BACK_MS and more) are not queued inside workers unless a depth was configured: a
-   * task queued behind running ones waits for that worker while another may free a slot first
-   * (measured with `bench/faas-bench.ts --only scaling`, 200 ms tasks in 2 workers: 90 / 90 / 89 %
-   * weak-scaling efficiency at 4 / 64 / 256 slots with a queue of about 20 ms of work per worker, 98 /
-   * 96 / 93 % with none), and the hand-off it saves is small next to such a task.
+   * per slot), so a worker that finishes starts its next task without waiting for the agent, whose
+   * hand-off takes several milliseconds once the cores are busy. Long tasks (HOLD_BACK_MS and more) are
+   * not queued inside workers unless a depth was configured: a task queued behind a running one waits for
+   * that worker while another may free a slot first, and the hand-off it saves is small next to such a
+   * task. Measured in bench/RESULTS.md, "CPU-bound overhead — adl-overhead.json" (session 4).
    */
   private effectiveDepth(): number {
     if (this.avgMs === undefined) return this.depth;
