@@ -2,6 +2,8 @@
  * In-process executor: runs one chunk at a time on the main thread, through the same `processChunk` as
  * every other executor. The runner's default, so that `runAnalysis` works without `executors/`. By default it
  * loads the job's processor bundle (exactly what workers load); a preloaded processor can be given instead.
+ * It runs the runner's merge groups as batches (process-batch.ts): a group's results are summed as they come,
+ * with no encode and decode per chunk.
  */
 import type { WorkItem } from '../dataset/chunking.ts';
 import { setSyncReadHelperEntry } from '../io/sync-read.ts';
@@ -9,6 +11,7 @@ import { loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import { CancelledError } from './errors.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from './executor.ts';
+import { type BatchResult, processBatch } from './process-batch.ts';
 import { createChunkState, processChunk, type ChunkResult, type ChunkState } from './process-chunk.ts';
 
 export interface InProcessOptions extends ExecutorOptions {
@@ -27,6 +30,8 @@ export class InProcessExecutor extends BaseExecutor {
   private readonly state: ChunkState = createChunkState();
   private readonly processor: Processor<unknown> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Aborted by cancel(): a running batch stops at its next column read instead of finishing every chunk. */
+  private readonly abort = new AbortController();
 
   constructor(opts: InProcessOptions = {}) {
     super(opts);
@@ -54,6 +59,28 @@ export class InProcessExecutor extends BaseExecutor {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Run consecutive items of one file and sum their results here (see Executor.submitBatch). */
+  submitBatch(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult> {
+    return this.submitBatchWithRetries(items, () => {
+      const run = this.tail.then(async () => {
+        if (this.cancelled) throw new CancelledError(items[0]);
+        const processor = this.processor ?? (await loadBundle(job.processor));
+        return processBatch(items, processor, this.state, {
+          metadata: job.metadata[items[0].dataset],
+          prefetch: job.prefetch,
+          processorKey: job.processor.hash,
+          signal: this.abort.signal,
+        });
+      });
+      this.tail = run.catch(() => undefined);
+      return run;
+    });
+  }
+
+  protected override onCancel(): void {
+    this.abort.abort();
   }
 
   async close(): Promise<void> {

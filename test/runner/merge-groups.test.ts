@@ -2,9 +2,20 @@
  * Merge groups: the cuts that fix the order of every sum. They cover the items in order, never span two
  * files, shrink to single items at the tail, and are the same cuts when a run resumes part-way.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
+import type { JobSpec } from '../../src/runner/executor.ts';
+import { InProcessExecutor } from '../../src/runner/in-process.ts';
 import { mergeGroups } from '../../src/runner/merge-groups.ts';
+import { runAnalysis } from '../../src/runner/run.ts';
+import type { MetMuons } from '../fixtures/processors/met-muons.ts';
+import { fixture, naiveMetMuons, readDirect, ROOT_FILE, useTempDir, writeJson } from './helpers.ts';
+
+let dir: string;
+useTempDir((d) => {
+  dir = d;
+});
 
 function file(name: string, chunks: number): WorkItem[] {
   return Array.from({ length: chunks }, (_, i) => ({
@@ -55,5 +66,37 @@ describe('merge groups', () => {
     expect(mergeGroups(items, inside)).toEqual([[inside, all[k][1]], ...all.slice(k + 1)]);
     expect(mergeGroups(items, 200)).toEqual([]);
     expect(mergeGroups([])).toEqual([]);
+  });
+});
+
+describe('merge groups on the in-process executor', () => {
+  it('runs each multi-chunk group as one batch (no codec per chunk) and sums what a plain loop sums', async () => {
+    const ds = await writeJson(join(dir, 'ds.json'), { single: [ROOT_FILE()] });
+    const seen: number[] = [];
+    const executor = new InProcessExecutor();
+    const submitBatch = executor.submitBatch.bind(executor);
+    executor.submitBatch = (items: readonly WorkItem[], job: JobSpec) => {
+      seen.push(items.length);
+      return submitBatch(items, job);
+    };
+    const done: number[] = [];
+    const r = await runAnalysis<MetMuons>({
+      fileset: ds,
+      processor: fixture('met-muons.ts'),
+      chunksize: 100,
+      executor,
+      hooks: { onProgress: (p) => done.push(p.done) },
+    });
+    await executor.close();
+    const groups = mergeGroups(r.items).filter(([a, b]) => b - a > 1);
+    expect(seen).toEqual(groups.map(([a, b]) => b - a));
+    expect(r.metrics.chunks).toBe(100);
+    expect(r.metrics.chunkSeconds).toHaveLength(100);
+    // Progress moves by whole groups, then one chunk at a time at the tail.
+    expect(done.at(-1)).toBe(100);
+    expect(done.slice(-3)).toEqual([98, 99, 100]);
+    const { sumMet, ...exact } = naiveMetMuons([{ dataset: 'single', ...(await readDirect(ROOT_FILE())) }]);
+    expect({ ...r.accumulator, sumMet: undefined }).toEqual({ ...exact, sumMet: undefined });
+    expect(r.accumulator.sumMet).toBeCloseTo(sumMet, 6);
   });
 });
