@@ -1,8 +1,10 @@
 /**
  * Reader-only CPU cost of a checkout, A/B: `readSync` of a few branches over every row group of a Parquet
- * file in a fresh process per run (footer included), interleaved between checkouts.
+ * file (a ROOT file: over chunks of 100 k entries, run-analysis's default) in a fresh process per run
+ * (footer / tree metadata included), interleaved between checkouts.
  *
  *     npx tsx bench/reader-cpu.ts --file F.parquet --repos /tmp/before,/tmp/after --reps 3 [--branches Jet_pt,MET_pt,nJet]
+ *     npx tsx bench/reader-cpu.ts --file F.root --repos /tmp/before,/tmp/after --reps 3 --branches Jet_pt,Jet_eta
  *
  * Prints CPU seconds (user + system of the child) per run and the best per checkout.
  */
@@ -20,16 +22,25 @@ const get = (k: string, d?: string): string => {
 
 if (args[0] === '--child') {
   const [, repo, file, list] = args;
-  const { openParquet } = (await import(pathToFileURL(resolve(repo, 'src/io/parquet/index.ts')).href)) as {
-    openParquet(p: string): Promise<{
-      boundaries(): number[];
-      readSync?(b: string[], a: number, z: number): Record<string, unknown>;
-      close(): Promise<void>;
-    }>;
+  type Reader = {
+    numEntries: number;
+    boundaries(): number[];
+    readSync?(b: string[], a: number, z: number): Record<string, unknown>;
+    close(): Promise<void>;
+  };
+  const root = file.endsWith('.root');
+  const mod = (await import(
+    pathToFileURL(resolve(repo, root ? 'src/io/root/index.ts' : 'src/io/parquet/index.ts')).href
+  )) as {
+    openParquet?(p: string): Promise<Reader>;
+    openRoot?(p: string): Promise<Reader>;
   };
   const t0 = process.cpuUsage();
-  const r = await openParquet(file);
-  const b = r.boundaries();
+  const r = await (root ? mod.openRoot! : mod.openParquet!)(file);
+  // ROOT: the chunks run-analysis cuts by default (ceil(n / 100 k) equal ranges), not the basket starts.
+  const count = Math.ceil(r.numEntries / 100_000);
+  const size = Math.ceil(r.numEntries / count);
+  const b = root ? [...Array.from({ length: count }, (_, i) => i * size), r.numEntries] : r.boundaries();
   for (let g = 0; g + 1 < b.length; g++) r.readSync!(list.split(','), b[g], b[g + 1]);
   await r.close();
   const c = process.cpuUsage(t0);
