@@ -722,7 +722,9 @@ function report(res: Results, workers: number, ref: string | undefined): void {
   const cell = (path: string, q: number) => ok.find((c) => c.file.path === path && c.query === q);
   console.log(`machine: ${res.machine}`);
   for (const f of files)
-    console.log(`- ${label(f)}: ${f.events.toLocaleString()} events, ${(f.bytes / 1e9).toFixed(2)} GB`);
+    console.log(
+      `- ${label(f)}: ${f.events.toLocaleString()} events, ${f.bytes >= 1e9 ? `${(f.bytes / 1e9).toFixed(2)} GB` : `${(f.bytes / 1e6).toFixed(1)} MB`}`,
+    );
   const withBaseline = ok.some((c) => c.baseline1.length > 0);
   const header = [
     'query',

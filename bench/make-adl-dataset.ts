@@ -422,7 +422,10 @@ async function main(): Promise<void> {
     written += pendingRows;
     pending = [];
     pendingRows = 0;
-    process.stderr.write(`\r${written.toLocaleString()} / ${total.toLocaleString()} events`);
+    // redrawn in place on a terminal; one line each in a log file
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r' : ''}${written.toLocaleString()} / ${total.toLocaleString()} events${process.stderr.isTTY ? '' : '\n'}`,
+    );
   };
   for (let c = 0; c < o.copies; c++) {
     // A copy may straddle row groups: split it so every group has exactly `rowgroup` rows (bar the last).
