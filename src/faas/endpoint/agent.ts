@@ -295,7 +295,13 @@ export class EndpointAgent {
       }
       case 'error':
         if (msg.code === 'Unauthorized')
-          return this.fatal(new FaasConfigError(`service: ${msg.message}`, { code: msg.code }));
+          return this.fatal(
+            new FaasConfigError(
+              `service: ${msg.message}`,
+              { code: msg.code },
+              "the endpoint's token is revoked or unknown: ask the service admin for a new one (ristretto faas token create USER) and start the endpoint with it",
+            ),
+          );
         this.log(`service error ${msg.code}: ${msg.message}`);
         return;
     }
