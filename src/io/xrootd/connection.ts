@@ -31,6 +31,9 @@ import {
 } from './protocol.ts';
 import type { Relay } from './relay.ts';
 
+/** kXR_login's parameters: this process and user. */
+const LOGIN = (): Buffer => loginParams(process.pid, process.env.USER ?? 'ristretto');
+
 /** The connection broke (or never came up): retry on a new one. */
 export class XrootdConnectionError extends SourceError {}
 
@@ -125,11 +128,9 @@ export class XrootdConnection {
       const shake = new Promise<Response>((resolve) => (conn.handshakeWaiter = resolve));
       socket.write(handshake());
       const proto = conn.request(kXR_protocol, protocolParams());
-      const hs = await Promise.race([shake, proto.then(() => shake)]);
-      if (hs.body.length < 8)
-        throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
+      conn.shookHands(await Promise.race([shake, proto.then(() => shake)]));
       await proto;
-      conn.loggedIn(await conn.request(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto')));
+      conn.loggedIn(await conn.request(kXR_login, LOGIN()));
       return conn;
     } catch (e) {
       conn.close();
@@ -157,14 +158,21 @@ export class XrootdConnection {
       socket.write(handshake());
       // The server answers the handshake before kXR_protocol, which went right behind it.
       conn.requestSync(kXR_protocol, protocolParams());
-      if (!hs || hs.body.length < 8)
-        throw new XrootdConnectionError(`${endpoint} is not an XRootD server (bad handshake reply)`, { endpoint });
-      conn.loggedIn(conn.requestSync(kXR_login, loginParams(process.pid, process.env.USER ?? 'ristretto')));
+      conn.shookHands(hs);
+      conn.loggedIn(conn.requestSync(kXR_login, LOGIN()));
       return conn;
     } catch (e) {
       conn.close();
       throw e;
     }
+  }
+
+  /** The handshake's answer (8 bytes: protocol version and server type), else this is no XRootD server. */
+  private shookHands(hs: Response | undefined): void {
+    if (!hs || hs.body.length < 8)
+      throw new XrootdConnectionError(`${this.endpoint} is not an XRootD server (bad handshake reply)`, {
+        endpoint: this.endpoint,
+      });
   }
 
   /** Take the session id from the kXR_login answer; a server that wants authentication is refused. */
@@ -185,23 +193,7 @@ export class XrootdConnection {
   /** Send a request; resolves with the final response (status kXR_ok, kXR_error or kXR_redirect). */
   request(requestId: number, params: Buffer, body?: Buffer): Promise<Response> {
     if (this.broken) return Promise.reject(this.broken);
-    return new Promise<Response>((resolve, reject) => {
-      const id = this.streamId();
-      const p: Pending = {
-        requestId,
-        params,
-        body,
-        parts: [],
-        resolve,
-        reject,
-        timer: undefined,
-        deadline: 0,
-        limitMs: 0,
-        resendAt: 0,
-      };
-      this.pending.set(id, p);
-      this.send(id, p);
-    });
+    return new Promise<Response>((resolve, reject) => this.start(requestId, params, body, resolve, reject));
   }
 
   /**
@@ -214,21 +206,13 @@ export class XrootdConnection {
     if (this.broken) throw this.broken;
     let out: Response | undefined;
     let err: Error | undefined;
-    const id = this.streamId();
-    const p: Pending = {
+    const { id, p } = this.start(
       requestId,
       params,
       body,
-      parts: [],
-      resolve: (r) => (out = r),
-      reject: (e) => (err = e),
-      timer: undefined,
-      deadline: 0,
-      limitMs: 0,
-      resendAt: 0,
-    };
-    this.pending.set(id, p);
-    this.send(id, p);
+      (r) => (out = r),
+      (e) => (err = e),
+    );
     for (;;) {
       if (out) return out;
       if (err) throw err;
@@ -240,6 +224,32 @@ export class XrootdConnection {
       // A kXR_wait arriving while pumping sets resendAt: stop pumping then, to resend at the right time.
       else relay.pump(() => out !== undefined || err !== undefined || p.resendAt > 0, p.resendAt || p.deadline);
     }
+  }
+
+  /** Send a request on a free stream id; its final response goes to `resolve`, a failure to `reject`. */
+  private start(
+    requestId: number,
+    params: Buffer,
+    body: Buffer | undefined,
+    resolve: (r: Response) => void,
+    reject: (e: Error) => void,
+  ): { id: number; p: Pending } {
+    const id = this.streamId();
+    const p: Pending = {
+      requestId,
+      params,
+      body,
+      parts: [],
+      resolve,
+      reject,
+      timer: undefined,
+      deadline: 0,
+      limitMs: 0,
+      resendAt: 0,
+    };
+    this.pending.set(id, p);
+    this.send(id, p);
+    return { id, p };
   }
 
   close(): void {
