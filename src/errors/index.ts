@@ -69,6 +69,17 @@ function inFamily(family: abstract new (...args: never[]) => Error, x: unknown):
 }
 
 /**
+ * The hint for an error that wraps `cause`, or none when the cause already says what to do (its
+ * message, quoted by the wrapper, carries its hint): one piece of advice per failure, not one per layer.
+ *
+ * @example
+ * throw new BasketReadError(`cannot fetch …: ${e.message}`, ctx, adviceUnlessTold(e, 'check the file'), { cause: e });
+ */
+export function adviceUnlessTold(cause: unknown, hint: string): string | undefined {
+  return cause instanceof RistrettoError && cause.hint ? undefined : hint;
+}
+
+/**
  * A branch, column or field that was asked for is not there. One family across the readers (ROOT
  * `BranchNotFoundError`, `ParquetColumnNotFoundError`, `ArrowColumnNotFoundError`), the events layer and the
  * columnar kernels (`FieldNotFoundError`): `e instanceof MissingColumnError` catches all of them. Each

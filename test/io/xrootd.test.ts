@@ -223,6 +223,8 @@ describe.skipIf(missing !== undefined)('root:// when the server dies', () => {
       expect(e).toBeInstanceOf(BasketReadError);
       expect(e.message).toContain(url);
       expect((e.cause as Error).message).toContain('after 4 attempts');
+      // one piece of advice (the source's), not one per layer
+      expect(e.message.match(/ — /g)).toHaveLength(1);
       // the same reader recovers once the server is back (a new connection, the file opened again)
       await server.restart();
       const got = await remote.read(['Muon_pt', 'MET_pt'], 0, 10000);

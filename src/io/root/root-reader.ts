@@ -3,7 +3,7 @@
  * needs, fetches them through the ByteSource in a few coalesced reads, decodes and assembles columns.
  */
 import type { NumericArray } from '../../columnar/types.ts';
-import { brokenInvariant, RistrettoError } from '../../errors/index.ts';
+import { adviceUnlessTold, brokenInvariant, RistrettoError } from '../../errors/index.ts';
 import type { BranchDescription, BranchInfo, Column, EventReader } from '../reader.ts';
 import { isUrl, type ByteSource } from '../source.ts';
 import { assembleFixed, assembleJagged, fixedAsJagged, offsetsFromCounts, type BasketSlice } from './assemble.ts';
@@ -262,7 +262,12 @@ export class RootReader implements EventReader {
       throw new BasketReadError(
         `cannot fetch baskets of ${branches.join(', ')} (tree '${this.treeName}', entries [${entryStart}, ${entryStop})) from ${this.path}: ${(e as Error).message}`,
         { file: this.path, tree: this.treeName, branches, entryStart, entryStop },
-        isUrl(this.path) ? 'check that the server is up, then retry the read' : 'check that the file is still readable',
+        adviceUnlessTold(
+          e,
+          isUrl(this.path)
+            ? 'check that the server is up, then retry the read'
+            : 'check that the file is still readable',
+        ),
         { cause: e },
       );
     }
