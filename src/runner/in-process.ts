@@ -11,7 +11,7 @@ import { loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import { CancelledError } from './errors.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from './executor.ts';
-import { type BatchResult, processBatch } from './process-batch.ts';
+import { type BatchResult, nextTurn, processBatch } from './process-batch.ts';
 import { createChunkState, processChunk, type ChunkResult, type ChunkState } from './process-chunk.ts';
 
 export interface InProcessOptions extends ExecutorOptions {
@@ -49,6 +49,7 @@ export class InProcessExecutor extends BaseExecutor {
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
     // One chunk at a time, in submission order, even if the caller submits several.
     const run = this.tail.then(async () => {
+      await nextTurn(); // signals, checkpoints and the live view between chunks (see processBatch)
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
       return processChunk(item, processor, this.state, {

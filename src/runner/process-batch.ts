@@ -47,6 +47,9 @@ export async function processBatch(
   let sum: unknown;
   const metrics: ChunkMetrics[] = [];
   for (let k = 0; k < items.length; k++) {
+    // Let the event loop turn between chunks: local Parquet reads never await, so without this an
+    // in-process run held off Ctrl-C, checkpoints and the live view until its end (probe, session 12).
+    await nextTurn();
     opts.onItem?.(k);
     const item = items[k];
     const out = await runChunk(item, processor, state, opts);
@@ -77,4 +80,9 @@ export async function processBatch(
     );
   }
   return { accumulator: bytes, metrics };
+}
+
+/** Resolves after the event loop has run its timers, I/O and signal handlers once (a macrotask). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -25,6 +25,7 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
   const tty = opts.tty ?? Boolean(out.isTTY);
   let drawn = false;
   let lastDraw = 0;
+  const skippedFiles = new Set<string>();
   let lastPlainAt = 0;
   let lastPlainFrac = -1;
 
@@ -89,7 +90,11 @@ export function progressReporter(opts: ProgressOptions = {}): ProgressReporter {
       );
     },
     onSkip(item: WorkItem, reason: string) {
-      line(`skipping ${describeItem(item)}: ${reason}`);
+      // one line per file: its chunks all go together (the summary lists the file with its entry ranges)
+      const key = `${item.dataset}\u0000${item.file}`;
+      if (skippedFiles.has(key)) return;
+      skippedFiles.add(key);
+      line(`skipping file ${item.file} (dataset ${item.dataset}): ${reason}`);
     },
     onNote(message: string) {
       line(message);

@@ -373,7 +373,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
 
   /** Back to the state before the current file's first chunk (its merged chunks are dropped). */
   const rollback = (f: FileStart): void => {
-    acc = f.acc;
+    // a copy: `accumulate` adds into its first argument, and the snapshot may be needed again
+    acc = copyAccumulator(f.acc);
     events = f.events;
     bytesRead = f.bytesRead;
     processSeconds = f.processSeconds;
@@ -411,6 +412,12 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   let next = 0;
   /** The sum of the current group's results so far (merged into `acc` when the group is complete). */
   let partial: A | undefined;
+  /**
+   * Metrics of the items summed into `partial`: counted when the group joins the total, so a checkpoint
+   * (always at a group boundary) never counts items a resumed run will process again.
+   */
+  let pending: Array<{ item: WorkItem; m: ChunkMetrics }> = [];
+  const pendingEvents = () => pending.reduce((n, p) => n + p.m.events, 0);
   /** Items whose results are in (merged, or summed into `partial`): what progress shows. */
   let seen = done;
   const mergeError = (e: unknown, first: WorkItem, last: WorkItem): MergeChunkError =>
@@ -424,7 +431,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     hooks.onProgress?.({
       done: seen,
       total: items.length,
-      events,
+      events: events + pendingEvents(),
       elapsedSeconds: (performance.now() - t0) / 1000,
       resumed,
     });
@@ -437,7 +444,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         // Everything is handed out: an executor of our own may wind down as its workers fall idle.
         if (next === units.length && ownExecutor) executor.drain?.();
       }
-      const out = await Promise.race([
+      let out = await Promise.race([
         inflight.get(u) ?? brokenInvariant(`unit ${u} of the run was never submitted`),
         fatal,
       ]);
@@ -458,6 +465,10 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
           merged: [],
         };
       }
+      // A later part of a file that already failed is not merged: under --skipbadfiles the file counts
+      // all or nothing, whichever of its chunks came back first.
+      const badReason = out.kind === 'ok' && opts.skipBadFiles ? badFiles.get(fileKey(it)) : undefined;
+      if (badReason !== undefined) out = { kind: 'skip', reason: badReason };
       if (out.kind === 'ok') {
         try {
           const sum = decode(out.accumulator) as A;
@@ -467,12 +478,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         }
         for (let k = 0; k < out.metrics.length; k++) {
           const m = out.metrics[k];
-          fileStart?.merged.push(items[unit.first + k]);
-          events += m.events;
-          bytesRead += m.bytesRead;
-          processSeconds += m.seconds;
-          chunkSeconds.push(m.seconds);
-          chunks++;
+          pending.push({ item: items[unit.first + k], m });
           for (const c of m.columnsRead) columns.add(c);
           // Later chunks prefetch what the processor used (columnsRead also holds a count column read only
           // for a collection's lengths before its fields were loaded, see ColumnStore.getStructural).
@@ -498,6 +504,11 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
         const entries = s.entries as Array<readonly [number, number]>;
         // Chunks of this file merged (or summed) before the failure are taken back out: the file contributes nothing.
         partial = undefined;
+        for (const { item } of pending) {
+          entries.push([item.entryStart, item.entryStop]);
+          hooks.onSkip?.(item, out.reason);
+        }
+        pending = [];
         if (fileStart?.key === k && fileStart.merged.length) {
           const merged = fileStart.merged;
           rollback(fileStart);
@@ -523,6 +534,15 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
             throw mergeError(e, items[unit.groupStart], last);
           }
           partial = undefined;
+          for (const { item, m } of pending) {
+            fileStart?.merged.push(item);
+            events += m.events;
+            bytesRead += m.bytesRead;
+            processSeconds += m.seconds;
+            chunkSeconds.push(m.seconds);
+            chunks++;
+          }
+          pending = [];
           for (let i = unit.groupStart; i < unit.groupEnd; i++) {
             const item = items[i];
             hooks.onMerged?.({ item, events: item.entryStop - item.entryStart, accumulator: acc });

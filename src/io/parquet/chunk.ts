@@ -276,6 +276,8 @@ export function decodeChunk(
     const header: PageHeader = parquetHeader(reader);
     const start = reader.offset;
     const size = header.compressed_page_size;
+    if (size === undefined)
+      throw new ParquetFormatError(`the page header at chunk offset ${start} has no page size (damaged bytes)`);
     if (!(size >= 0) || start + size > bytes.length)
       throw new ParquetFormatError(
         `page of ${size} bytes at chunk offset ${start} runs past the chunk (${bytes.length} bytes)`,
