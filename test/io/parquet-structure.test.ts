@@ -144,7 +144,9 @@ describe('Parquet structure checks', () => {
     const a = new Uint8Array(readFileSync(good));
     const b = new Uint8Array(readFileSync(other));
     const chunk = (bytes: Uint8Array) => {
-      const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      const md = parquetMetadata(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      );
       const meta = md.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema.at(-1) === 'eta')?.meta_data;
       if (!meta) throw new Error('no eta column chunk');
       const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);

@@ -277,7 +277,9 @@ describe('legend text from metadata.label', () => {
 
   function byDataset(): Hist {
     const h = new Hist(new StrCategory([], { name: 'dataset', growth: true }), new Regular(4, 0, 40, { name: 'pt' }));
-    h.fill('DY', Float64Array.of(5, 15, 25)).fill('SingleMu', Float64Array.of(5, 35)).fill('TT', Float64Array.of(12));
+    h.fill('DY', Float64Array.of(5, 15, 25))
+      .fill('SingleMu', Float64Array.of(5, 35))
+      .fill('TT', Float64Array.of(12));
     return h;
   }
 
