@@ -7,9 +7,10 @@
  * Checks static imports, re-exports and `import('…')` with a literal path, relative ones only (package
  * imports are not layers). Parses each file on its own (no type checking), so it runs in a second.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { sources } from './shared.mjs';
 
 /** `from` (a folder or file prefix) may not import `to`, except files under `unless`. */
 const RULES = [
@@ -28,15 +29,6 @@ const RULES = [
   { from: 'src/faas/client/', to: 'src/faas/endpoint/', why: 'the client speaks the protocol, not the endpoint code' },
 ];
 const ROOTS = ['src', 'executors'];
-
-function* sources(dir) {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, d.name);
-    if (d.isDirectory()) {
-      if (d.name !== 'node_modules') yield* sources(p);
-    } else if (/\.(ts|mts|js|mjs)$/.test(d.name) && !d.name.endsWith('.d.ts')) yield p;
-  }
-}
 
 /** Literal module specifiers of a file, with their lines. */
 function specifiers(sf) {

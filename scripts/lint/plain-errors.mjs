@@ -8,23 +8,15 @@
  * file may hold fewer (the list is then printed so it can shrink), never more.
  * Parses each file on its own (no type checking), so it runs in a second.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import ts from 'typescript';
+import { sources } from './shared.mjs';
 
 const ROOTS = ['src', 'executors'];
 const PLAIN = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError']);
 const here = new URL('.', import.meta.url);
 const allow = JSON.parse(readFileSync(new URL('plain-errors-allow.json', here), 'utf8')).files;
-
-function* sources(dir) {
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, d.name);
-    if (d.isDirectory()) {
-      if (d.name !== 'node_modules') yield* sources(p);
-    } else if (/\.(ts|mts|js|mjs)$/.test(d.name) && !d.name.endsWith('.d.ts')) yield p;
-  }
-}
 
 const problems = [];
 const shrinkable = [];

@@ -5,21 +5,12 @@
  * never changes behaviour; tsc re-checks the types).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import ts from 'typescript';
+import { tsProgram } from './shared.mjs';
 
 const fix = process.argv.includes('--fix');
-const config = ts.getParsedCommandLineOfConfigFile(
-  resolve('tsconfig.json'),
-  {},
-  {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  },
-);
-const program = ts.createProgram(config.fileNames, config.options);
+const program = tsProgram();
 const checker = program.getTypeChecker();
 const F = ts.TypeFlags;
 // Generic, any/unknown and nullable operands keep their `!`: there it narrows the type.

@@ -11,20 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { tsProgram } from './shared.mjs';
 
 const cwd = process.cwd();
 const rel = (f) => relative(cwd, f).split('\\').join('/');
-const config = ts.getParsedCommandLineOfConfigFile(
-  resolve('tsconfig.json'),
-  {},
-  {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  },
-);
-const program = ts.createProgram(config.fileNames, config.options);
+const program = tsProgram();
 const checker = program.getTypeChecker();
 
 const resolveAlias = (s) => {
