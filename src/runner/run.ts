@@ -32,7 +32,7 @@ import {
 import { describeItem, FileReadError } from './errors.ts';
 import type { Executor, ExecutorFactory, JobSpec } from './executor.ts';
 import { InProcessExecutor } from './in-process.ts';
-import { mergeGroups } from './merge-groups.ts';
+import { batchGroup, mergeGroups } from './merge-groups.ts';
 import type { RunMetrics } from './metrics.ts';
 import type { ChunkMetrics } from './process-chunk.ts';
 
@@ -347,7 +347,8 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   const batching = typeof executor.submitBatch === 'function';
   const units: Unit[] = [];
   for (const [a, b] of mergeGroups(items, done)) {
-    if (batching && b - a > 1) units.push({ first: a, end: b, groupStart: a, groupEnd: b });
+    if (batching && batchGroup(a, b, items.length, executor.concurrency))
+      units.push({ first: a, end: b, groupStart: a, groupEnd: b });
     else for (let i = a; i < b; i++) units.push({ first: i, end: i + 1, groupStart: a, groupEnd: b });
   }
   const submit = (u: Unit): Promise<Outcome> => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
 import type { JobSpec } from '../../src/runner/executor.ts';
 import { InProcessExecutor } from '../../src/runner/in-process.ts';
-import { mergeGroups } from '../../src/runner/merge-groups.ts';
+import { batchGroup, mergeGroups } from '../../src/runner/merge-groups.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import type { MetMuons } from '../fixtures/processors/met-muons.ts';
 import { fixture, naiveMetMuons, readDirect, ROOT_FILE, useTempDir, writeJson } from './helpers.ts';
@@ -98,5 +98,22 @@ describe('merge groups on the in-process executor', () => {
     const { sumMet, ...exact } = naiveMetMuons([{ dataset: 'single', ...(await readDirect(ROOT_FILE())) }]);
     expect({ ...r.accumulator, sumMet: undefined }).toEqual({ ...exact, sumMet: undefined });
     expect(r.accumulator.sumMet).toBeCloseTo(sumMet, 6);
+  });
+});
+
+describe('batchGroup', () => {
+  it("batches a group only while it is at most half of a slot's share of what is left", () => {
+    expect(batchGroup(0, 16, 200, 2)).toBe(true);
+    expect(batchGroup(0, 8, 64, 8)).toBe(false); // 8 workers, 64 items: item by item
+    expect(batchGroup(5, 6, 200, 2)).toBe(false); // a single item is never a batch
+    expect(batchGroup(0, 16, 200, 1)).toBe(true); // in process: batches
+    expect(batchGroup(0, 4, 64, 8)).toBe(true); // 4 ≤ 64 / 16
+  });
+
+  it('64 items on 8 slots start item by item; 200 on 2 and 1000 on 16 still send batches', () => {
+    const plan = (n: number, slots: number) => mergeGroups(file('f', n)).map(([a, b]) => batchGroup(a, b, n, slots));
+    expect(plan(64, 8).slice(0, 4)).toEqual([false, false, false, false]);
+    expect(plan(200, 2).filter(Boolean).length).toBeGreaterThan(5);
+    expect(plan(1000, 16).filter(Boolean).length).toBeGreaterThan(5);
   });
 });
