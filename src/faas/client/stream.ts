@@ -59,6 +59,8 @@ export class ResultStream {
   private ws: WebSocket | undefined;
   private socket: Socket | undefined;
   private open = false;
+  /** The service's own reason for ending this connection (e.g. the token was revoked), if it gave one. */
+  private endedBy: { code: string; message: string } | undefined;
   private readonly listeners = new Map<string, Set<OutcomeListener>>();
   private readonly runningListeners = new Map<string, Set<RunningListener>>();
   private toWatch: string[] = [];
@@ -176,6 +178,7 @@ export class ResultStream {
     });
     ws.on('open', () => {
       this.open = true;
+      this.endedBy = undefined;
       this.backoff.reset();
       // Re-watch everything still pending (all of it on a reconnect), but for submissions whose
       // answer never came: they are retried (see FaasClient.submitWatched), and watched then.
@@ -236,7 +239,9 @@ export class ResultStream {
     const req = msg.req;
     const pending = req === undefined ? undefined : this.submits.get(req);
     if (req === undefined || !pending) {
-      if (msg.type === 'error') process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
+      if (msg.type === 'error' && msg.code === 'Unauthorized')
+        this.endedBy = msg; // the close follows
+      else if (msg.type === 'error') process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
       return;
     }
     this.submits.delete(req);
@@ -287,11 +292,17 @@ export class ResultStream {
 
   private failSubmits(): void {
     if (this.submits.size === 0) return;
-    const err = new FaasConnectionError(
-      'the connection to the FaaS service closed before it confirmed a submission; the tasks may or may not have been created',
-      { service: this.serviceUrl },
-      'check the task list (or batch) before submitting again',
-    );
+    // Closed by the service for a reason it named (a revoked token): that reason, as over HTTP.
+    const why = this.endedBy;
+    const err = why
+      ? new FaasRequestError(401, why.code, why.message, {
+          path: `${ROUTES.stream} submit`,
+        })
+      : new FaasConnectionError(
+          'the connection to the FaaS service closed before it confirmed a submission; the tasks may or may not have been created',
+          { service: this.serviceUrl },
+          'check the task list (or batch) before submitting again',
+        );
     for (const p of this.submits.values()) {
       this.forgetUnconfirmed(p);
       p.reject(err);
