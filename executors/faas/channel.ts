@@ -4,7 +4,7 @@
  * cancellations are batched too.
  *
  * While the service is unreachable (restarting), submissions and cancellations are retried with
- * jittered backoff (src/faas/retry.ts) for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
+ * jittered backoff (src/util/retry.ts) for `patienceMs`; the result stream reconnects on its own and the service replays outcomes of
  * tasks that finished meanwhile, so nothing is lost across a restart.
  */
 import {
@@ -16,7 +16,7 @@ import {
 } from '../../src/faas/client/index.ts';
 import { uuidv7 } from '../../src/faas/ids.ts';
 import { ERROR_STATUS } from '../../src/faas/protocol.ts';
-import { retry } from '../../src/faas/retry.ts';
+import { retry } from '../../src/util/retry.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import type { TaskArgs } from './wire.ts';
 

@@ -12,7 +12,10 @@ import { dirname, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { sources } from './shared.mjs';
 
-/** `from` (a folder or file prefix) may not import `to`, except files under `unless`. */
+/**
+ * `from` (a folder or file prefix) may not import `to`, except files under `unless` and targets listed in
+ * `except`.
+ */
 const RULES = [
   { from: 'src/', unless: ['src/cli/'], to: 'executors/', why: 'only src/cli picks an executor; pass an Executor in' },
   { from: 'executors/', to: 'src/cli/', why: 'the CLI is the composition root; executors build on the library' },
@@ -27,6 +30,22 @@ const RULES = [
   { from: 'src/faas/endpoint/', to: 'src/faas/service/', why: 'service and endpoint share only src/faas/*.ts' },
   { from: 'src/faas/client/', to: 'src/faas/service/', why: 'the client speaks the protocol, not the service code' },
   { from: 'src/faas/client/', to: 'src/faas/endpoint/', why: 'the client speaks the protocol, not the endpoint code' },
+  // Outside the platform (and its executor), FaaS is its client and protocol; a helper any layer needs
+  // (retry, backoff) belongs in src/util/, so using it does not pull in or tie a reader to the platform.
+  ...['src/', 'executors/'].map((from) => ({
+    from,
+    unless: ['src/faas/', 'src/cli/', 'executors/faas/'],
+    to: 'src/faas/',
+    except: ['src/faas/client/index.ts', 'src/faas/protocol.ts'],
+    why: 'outside FaaS use its client (src/faas/client/index.ts) or protocol; generic helpers live in src/util/',
+  })),
+  {
+    from: 'src/util/',
+    to: 'src/',
+    except: ['src/util/'],
+    why: 'src/util/ helpers stand alone: every layer may use them',
+  },
+  { from: 'src/util/', to: 'executors/', why: 'src/util/ helpers stand alone: every layer may use them' },
 ];
 const ROOTS = ['src', 'executors'];
 
@@ -60,7 +79,8 @@ for (const root of ROOTS.filter((r) => existsSync(r))) {
       if (!s.text.startsWith('.')) continue;
       const target = slash(relative(cwd, resolve(dirname(file), s.text)));
       for (const r of rules)
-        if (target.startsWith(r.to)) problems.push(`${rel}:${s.line}: imports ${s.text} (${r.to}): ${r.why}`);
+        if (target.startsWith(r.to) && !r.except?.some((e) => target.startsWith(e)))
+          problems.push(`${rel}:${s.line}: imports ${s.text} (${r.to}): ${r.why}`);
     }
   }
 }

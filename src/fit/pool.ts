@@ -5,13 +5,13 @@
  * patches. One patch per thread at a time; the next goes to whichever thread is free first.
  *
  * A thread that dies (out of memory, a crash in native code) is replaced; its patch is tried once
- * more through the one retry helper (../faas/retry.ts) and then reported as failed, naming the patch.
+ * more through the one retry helper (../util/retry.ts) and then reported as failed, naming the patch.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RistrettoError } from '../errors/index.ts';
-import { retry } from '../faas/retry.ts';
+import { retry } from '../util/retry.ts';
 import { FitOptionsError, ScanError } from './errors.ts';
 import { bundleDir, bundleESM, writeContentAddressed } from '../processor/bundle.ts';
 import type { NamedPatch } from './patchset.ts';

@@ -6,6 +6,7 @@
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import PQueue from 'p-queue';
+import { retry } from '../util/retry.ts';
 import { SourceError } from './source-error.ts';
 import { isXrootdUrl, XrootdSource } from './xrootd/index.ts';
 
@@ -109,7 +110,7 @@ export interface HttpOptions {
   concurrency?: number;
   /** Retries after the first attempt (default 3). */
   retries?: number;
-  /** First backoff delay in ms, doubled each retry (default 100). */
+  /** Bound of the first backoff wait in ms, doubled each retry up to 32× (full jitter; default 100). */
   backoffMs?: number;
   /** Extra request headers (e.g. authorization for a private store); never logged. */
   headers?: Record<string, string>;
@@ -179,33 +180,28 @@ function httpStatusError(url: string, status: number): Error {
   return permanent ? new PermanentHttpError(msg, { url, status }) : new SourceError(msg, { url, status });
 }
 
-async function withRetry<T>(
-  url: string,
-  opts: { retries: number; backoffMs: number },
-  fn: () => Promise<T>,
-): Promise<T> {
-  let lastErr: unknown;
-  for (let attempt = 0; attempt <= opts.retries; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof PermanentHttpError) throw e;
-      lastErr = e;
-      if (attempt < opts.retries) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** attempt));
-    }
-  }
-  const cause =
-    lastErr instanceof Error
-      ? lastErr.cause instanceof Error
-        ? `${lastErr.message} (${lastErr.cause.message})`
-        : lastErr.message
-      : String(lastErr);
-  throw new SourceError(
-    `cannot read ${url} after ${opts.retries + 1} attempts: ${cause}`,
-    { url, attempts: opts.retries + 1 },
-    'check that the server is up and reachable',
-    { cause: lastErr },
-  );
+/** A request with full-jitter backoff (src/util/retry.ts); 4xx other than 408/429 fail at once. */
+function withRetry<T>(url: string, opts: { retries: number; backoffMs: number }, fn: () => Promise<T>): Promise<T> {
+  return retry(fn, {
+    baseMs: opts.backoffMs,
+    maxMs: opts.backoffMs * 32,
+    maxAttempts: opts.retries + 1,
+    retryable: (e) => !(e instanceof PermanentHttpError),
+    giveUp: (lastErr, { attempts }) => {
+      const cause =
+        lastErr instanceof Error
+          ? lastErr.cause instanceof Error
+            ? `${lastErr.message} (${lastErr.cause.message})`
+            : lastErr.message
+          : String(lastErr);
+      return new SourceError(
+        `cannot read ${url} after ${attempts} attempts: ${cause}`,
+        { url, attempts },
+        'check that the server is up and reachable',
+        { cause: lastErr },
+      );
+    },
+  });
 }
 
 function checkRange(src: ByteSource, start: number, end: number): void {

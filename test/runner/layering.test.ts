@@ -42,6 +42,36 @@ describe('layering', () => {
     expect(r.code).toBe(0);
   }, 60_000);
 
+  it('keeps generic helpers out of src/faas: outside FaaS only its client and protocol may be imported', () => {
+    const r = lint({
+      'src/io/xrootd/source.ts': "import { retry } from '../../faas/retry.ts';\n",
+      'src/fit/pool.ts': "import { Backoff } from '../faas/retry.ts';\n",
+      'executors/threads/t.ts': "import { uuidv7 } from '../../src/faas/ids.ts';\n",
+      'src/util/retry.ts': "import { RistrettoError } from '../errors/index.ts';\n",
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      'src/io/xrootd/source.ts:1: imports ../../faas/retry.ts (src/faas/): outside FaaS use its client',
+    );
+    expect(r.out).toContain('src/fit/pool.ts:1: imports ../faas/retry.ts (src/faas/)');
+    expect(r.out).toContain('executors/threads/t.ts:1: imports ../../src/faas/ids.ts (src/faas/)');
+    expect(r.out).toContain('src/util/retry.ts:1: imports ../errors/index.ts (src/): src/util/ helpers stand alone');
+    expect(r.out).toContain('4 import(s)');
+  }, 60_000);
+
+  it('lets every layer use src/util, the FaaS executor use FaaS internals, and others the FaaS client', () => {
+    const r = lint({
+      'src/io/xrootd/source.ts': "import { retry } from '../../util/retry.ts';\n",
+      'src/fit/scan-faas.ts':
+        "import { FaasClient } from '../faas/client/index.ts';\nimport type { TailPolicy } from '../faas/protocol.ts';\n",
+      'executors/faas/channel.ts': "import { uuidv7 } from '../../src/faas/ids.ts';\n",
+      'src/faas/client/http.ts': "import { retry } from '../../util/retry.ts';\n",
+      'src/util/retry.ts': "import { setTimeout } from 'node:timers/promises';\n",
+    });
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+  }, 60_000);
+
   it('this repository keeps its layers', () => {
     const r = lint({}, repoRoot);
     expect(r.out).toBe('');

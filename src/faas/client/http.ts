@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { FaasConnectionError, FaasRequestError } from '../errors.ts';
 import type { ErrorBody } from '../protocol.ts';
-import { retry } from '../retry.ts';
+import { retry } from '../../util/retry.ts';
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 

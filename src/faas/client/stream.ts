@@ -16,7 +16,7 @@ import {
   taskError,
   type TaskFailedError,
 } from '../errors.ts';
-import { Backoff } from '../retry.ts';
+import { Backoff } from '../../util/retry.ts';
 import {
   ERROR_STATUS,
   ROUTES,

@@ -27,7 +27,7 @@ import {
   type TaskErrorInfo,
 } from '../protocol.ts';
 import { Coalescer } from '../coalesce.ts';
-import { Backoff } from '../retry.ts';
+import { Backoff } from '../../util/retry.ts';
 import { noticeDelayMs, prefetchFor } from '../scheduling.ts';
 import { FunctionCache } from './function-cache.ts';
 import type { BlockOptions } from './blocks.ts';

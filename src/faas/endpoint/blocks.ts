@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError } from '../errors.ts';
-import { Backoff } from '../retry.ts';
+import { Backoff } from '../../util/retry.ts';
 import { blockScript } from './providers/script.ts';
 import type { ExecutionProvider } from './providers/types.ts';
 import { type SocketLink, WorkerListener } from './worker-link.ts';

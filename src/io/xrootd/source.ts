@@ -4,7 +4,7 @@
  * the event loop and sent as kXR_readv vector reads — up to 1024 pieces and `maxVectorBytes` per round
  * trip — so a chunk costs a few round trips however many branches it touches. At most `concurrency`
  * vector reads are in flight (p-queue). A broken connection is retried with backoff and full jitter
- * (src/faas/retry.ts) on a new connection (handshake, login, open again); when the retries run out,
+ * (src/util/retry.ts) on a new connection (handshake, login, open again); when the retries run out,
  * the read fails with a SourceError naming the URL.
  *
  * `readSync` / `readvSync` read without awaiting, for a processor's first touch of a column: they go
@@ -13,7 +13,7 @@
  * once, as generators of protocol steps (`locate`, `fetchSteps`), that an async and a sync driver run.
  */
 import PQueue from 'p-queue';
-import { Backoff, retry } from '../../faas/retry.ts';
+import { Backoff, retry } from '../../util/retry.ts';
 import { SourceError } from '../source-error.ts';
 import { XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
 import {

@@ -1,9 +1,9 @@
 /**
- * The one retry policy of the FaaS platform: exponential backoff with full jitter (each wait uniform
- * in [0, min(max, base × 2^n))). Jitter spreads out clients, agents and executors that all lost the
- * service at the same moment, so a restarted service is not met by one synchronized wave of
- * reconnects. Used by HTTP requests, the result stream's and the agents' reconnects and the
- * executor's task channel.
+ * The one retry policy of Ristretto: exponential backoff with full jitter (each wait uniform in
+ * [0, min(max, base × 2^n))). Jitter spreads out clients, agents and executors that all lost a
+ * server at the same moment, so a restarted service is not met by one synchronized wave of
+ * reconnects. Used by the FaaS platform (HTTP requests, the result stream's and the agents'
+ * reconnects, the executor's task channel), http(s) and XRootD reads and the fit's worker pool.
  *
  * `Backoff` is for event-driven reconnects (a socket's `close` schedules the next try); `retry` wraps
  * a request.

@@ -1,6 +1,6 @@
 /** The shared retry policy: full-jitter backoff bounds, attempt limits, typed give-up errors. */
 import { describe, expect, it } from 'vitest';
-import { Backoff, retry } from '../../src/faas/retry.ts';
+import { Backoff, retry } from '../../src/util/retry.ts';
 
 describe('Backoff (full jitter)', () => {
   it('waits a uniform share of a cap that doubles from baseMs up to maxMs, and starts over after reset', () => {
