@@ -49,37 +49,123 @@ export function fixedAsJagged(content: NumericArray, perEntry: number, n: number
   return { offsets, content };
 }
 
-/** Variable-length entries, using each basket's per-entry byte offsets. */
-export function assembleJagged(dtype: DType, itemSize: number, slices: readonly BasketSlice[], n: number): Jagged {
-  const offsets = new Int32Array(n + 1);
+/**
+ * Variable-length entries, using each basket's per-entry byte offsets (decoded, or the stored table read
+ * in place). `shareWith` is another column's offsets for the same entries (Jet_pt's, when this is
+ * Jet_eta): when the counts are the same, that array is returned again instead of an equal copy, which
+ * saves the allocation and lets the events view see at once that the two fields line up.
+ */
+export function assembleJagged(
+  dtype: DType,
+  itemSize: number,
+  slices: readonly BasketSlice[],
+  n: number,
+  shareWith?: Int32Array,
+): Jagged {
+  const built = scratchOffsets(n + 1);
   const mask = itemSize - 1; // item sizes are powers of two
   const shift = Math.log2(itemSize);
+  // Byte range [first, last) of each slice inside its basket's data, for the copy below.
+  const ranges = new Int32Array(2 * slices.length);
   let total = 0;
   let j = 0;
-  for (const { basket, from, to } of slices) {
+  for (let s = 0; s < slices.length; s++) {
+    const { basket, from, to } = slices[s];
+    const border = basket.data.length;
+    const table = basket.table;
     const o = basket.offsets;
-    if (!o) throw new BasketFormatError('variable-length basket has no entry offsets');
-    for (let i = from; i < to; i++) {
-      const bytes = o[i + 1] - o[i];
-      if (bytes & mask)
-        throw new BasketFormatError(`entry ${i} of the basket has ${bytes} bytes, not a multiple of ${itemSize}`);
-      total += bytes >>> shift;
-      offsets[++j] = total;
+    if (!table && !o) throw new BasketFormatError('variable-length basket has no entry offsets');
+    const at = (i: number): number =>
+      i === basket.entries ? border : table ? beInt32(table.bytes, 4 * i) - table.keylen : (o as Int32Array)[i];
+    let prev = at(from);
+    if (from === 0 && prev !== 0) throw new BasketFormatError(`first entry starts at data byte ${prev}, not 0`);
+    if (prev < 0 || prev > border)
+      throw new BasketFormatError(`entry ${from} starts at data byte ${prev}, outside the ${border} data bytes`);
+    ranges[2 * s] = prev;
+    if (table) {
+      // The hot loop: big-endian positions straight from the decompressed basket, rebased, checked, counted.
+      const t = table.bytes;
+      const keylen = table.keylen;
+      const stop = to === basket.entries ? to - 1 : to;
+      for (let i = from; i < stop; i++) {
+        const q = 4 * i + 4;
+        const next = ((t[q] << 24) | (t[q + 1] << 16) | (t[q + 2] << 8) | t[q + 3]) - keylen;
+        const bytes = next - prev;
+        if (bytes < 0 || next > border || bytes & mask) throw badEntry(i, bytes, itemSize);
+        total += bytes >>> shift;
+        built[++j] = total;
+        prev = next;
+      }
+      if (stop < to) {
+        const bytes = border - prev;
+        if (bytes < 0 || bytes & mask) throw badEntry(stop, bytes, itemSize);
+        total += bytes >>> shift;
+        built[++j] = total;
+        prev = border;
+      }
+    } else {
+      const d = o as Int32Array;
+      for (let i = from; i < to; i++) {
+        const next = d[i + 1];
+        const bytes = next - prev;
+        if (bytes < 0 || next > border || bytes & mask) throw badEntry(i, bytes, itemSize);
+        total += bytes >>> shift;
+        built[++j] = total;
+        prev = next;
+      }
     }
+    ranges[2 * s + 1] = prev;
     if (total > 0x7fffffff)
       throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
   }
+  if (j !== n) brokenInvariant(`basket slices cover ${j} entries, the read ${n}`);
   const content = allocate(dtype, total);
   const decode = decoderFor(dtype);
   let pos = 0;
-  for (const { basket, from, to } of slices) {
-    const o = basket.offsets ?? brokenInvariant('a jagged basket decoded without its offsets');
-    const bytes = basket.data.subarray(o[from], o[to]);
+  for (let s = 0; s < slices.length; s++) {
+    const bytes = slices[s].basket.data.subarray(ranges[2 * s], ranges[2 * s + 1]);
     const count = bytes.length >>> shift;
     decode(bytes, content, pos, count);
     pos += count;
   }
-  return { offsets, content };
+  return { offsets: sameOrCopy(built, n + 1, shareWith), content };
+}
+
+function badEntry(i: number, bytes: number, itemSize: number): BasketFormatError {
+  return new BasketFormatError(
+    bytes < 0
+      ? `entry offsets are not increasing within the data at entry ${i}`
+      : bytes % itemSize
+        ? `entry ${i} of the basket has ${bytes} bytes, not a multiple of ${itemSize}`
+        : `entry offsets are not increasing within the data at entry ${i}`,
+  );
+}
+
+function beInt32(b: Uint8Array, at: number): number {
+  return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+}
+
+/**
+ * One offsets buffer reused by every jagged read of this thread: the offsets are built here (warm memory,
+ * no page faults) and then either found equal to `shareWith` or copied into the array handed out. It never
+ * leaves this module, so reusing it cannot change a column a processor kept.
+ */
+let scratch = new Int32Array(0);
+/** Reads larger than this (a whole big file at once) get their own buffer instead of growing the scratch. */
+const MAX_SCRATCH = 1 << 22;
+function scratchOffsets(n: number): Int32Array {
+  if (n > MAX_SCRATCH) return new Int32Array(n);
+  if (scratch.length < n) scratch = new Int32Array(Math.min(MAX_SCRATCH, Math.max(n, 2 * scratch.length)));
+  return scratch;
+}
+
+function sameOrCopy(built: Int32Array, n: number, shareWith: Int32Array | undefined): Int32Array {
+  if (shareWith && shareWith.length === n) {
+    let i = 0;
+    while (i < n && shareWith[i] === built[i]) i++;
+    if (i === n) return shareWith;
+  }
+  return built === scratch ? built.slice(0, n) : built;
 }
 
 /**

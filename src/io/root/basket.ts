@@ -13,6 +13,22 @@ export interface BasketData {
   readonly entries: number;
   /** Per-entry byte offsets into `data` (length entries + 1), or null for fixed-size entries. */
   readonly offsets: Int32Array | null;
+  /**
+   * The entry-offset table as stored, when the basket was decoded with `rawEntryTable` (then `offsets` is
+   * null): `assembleJagged` reads it in place instead of copying it into an `Int32Array` first.
+   */
+  readonly table?: EntryTable;
+}
+
+/**
+ * A basket's entry-offset table as ROOT stores it: `entries` big-endian int32 byte positions counted from
+ * the start of the key (so `keylen` is subtracted to get a position in `data`), the end of the last entry
+ * being the end of the data. Only the part a read needs is checked, by the code that reads it.
+ */
+export interface EntryTable {
+  /** The `entries` stored positions, 4 big-endian bytes each. */
+  readonly bytes: Uint8Array;
+  readonly keylen: number;
 }
 
 /** Thrown for an inconsistent basket; the reader turns it into a CorruptBasketError with context. */
@@ -23,6 +39,8 @@ export interface BasketExpectation {
   readonly bytes: number;
   readonly entries: number;
   readonly hasEntryOffsets: boolean;
+  /** Leave the entry-offset table as stored (`BasketData.table`) instead of decoding it into `offsets`. */
+  readonly rawEntryTable?: boolean;
 }
 
 interface Header {
@@ -52,6 +70,7 @@ export function decodeBasket(raw: Uint8Array, want: BasketExpectation): BasketDa
   // Some writers leave the table out although the branch metadata announces one (nothing follows the
   // data): report that as "no offsets" so the reader takes the sizes from the count branch instead.
   if (border === payload.length && h.nevBuf > 0) return { data, entries: h.nevBuf, offsets: null };
+  if (want.rawEntryTable) return { data, entries: h.nevBuf, offsets: null, table: entryTable(payload, border, h) };
   return { data, entries: h.nevBuf, offsets: readEntryOffsets(payload, border, h) };
 }
 
@@ -131,6 +150,20 @@ function parseHeader(raw: Uint8Array, want: BasketExpectation): Header {
     throw new BasketFormatError(`basket holds ${nevBuf} entries, the branch says ${want.entries}`);
   if (objlen < 0 || objlen > 0x7fffffff) throw new BasketFormatError(`uncompressed size ${objlen} is impossible`);
   return { nbytes, objlen, keylen, nevBuf, last };
+}
+
+/** The stored table after the data, its length checked; the positions are checked where they are read. */
+function entryTable(payload: Uint8Array, border: number, h: Header): EntryTable {
+  const n = h.nevBuf;
+  if (n === 0) return { bytes: payload.subarray(0, 0), keylen: h.keylen };
+  if (border + 4 > payload.length) throw new BasketFormatError('entry-offset table is missing after the data');
+  const stored =
+    (payload[border] << 24) | (payload[border + 1] << 16) | (payload[border + 2] << 8) | payload[border + 3] | 0;
+  // ROOT writes fNevBuf + 1 slots (the last one unused); accept fNevBuf too.
+  if (stored !== n && stored !== n + 1)
+    throw new BasketFormatError(`entry-offset table has ${stored} slots for ${n} entries`);
+  if (border + 4 + 4 * n > payload.length) throw new BasketFormatError('entry-offset table runs past the basket');
+  return { bytes: payload.subarray(border + 4, border + 4 + 4 * n), keylen: h.keylen };
 }
 
 function readEntryOffsets(payload: Uint8Array, border: number, h: Header): Int32Array {

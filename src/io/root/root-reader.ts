@@ -55,6 +55,11 @@ export class RootReader implements EventReader {
   private closed = false;
 
   private readonly all: readonly BranchMeta[];
+  /**
+   * The offsets last handed out per count branch (nJet → Jet_pt's offsets) and their entry range: the next
+   * field of that collection read over the same entries gets the same array when its counts are equal.
+   */
+  private readonly lastOffsets = new Map<string, { start: number; stop: number; offsets: Int32Array }>();
 
   /** @internal Use `openRoot`. */
   constructor(
@@ -281,21 +286,29 @@ export class RootReader implements EventReader {
       const variable = layout.kind === 'counted' || layout.kind === 'vector' || layout.kind === 'vector2';
       const useCounts = layout.kind === 'counted' && this.jaggedOffsets === 'count-branch';
       const wantOffsets = (variable || layout.kind === 'string') && meta.hasEntryOffsets && !useCounts;
+      // assembleJagged reads a stored entry-offset table in place; the other layouts want it decoded.
+      const simpleJagged = layout.kind === 'counted' && layout.header === 0 && !layout.packed;
       const slices: BasketSlice[] = [];
       for (const b of baskets) {
-        const key = `${meta.branchName}\0${basketKey(b)}\0${wantOffsets}`;
+        const key = `${meta.branchName}\0${basketKey(b)}\0${wantOffsets}\0${simpleJagged}`;
         let data = decoded.get(key);
-        if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets)));
+        if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets, simpleJagged)));
         // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
-        if (layout.kind === 'counted' && !data.offsets)
+        if (layout.kind === 'counted' && !data.offsets && !data.table)
           data = yield* this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
         const info = meta.info ?? brokenInvariant(`branch ${meta.name} planned without its info`);
-        if (layout.kind === 'counted' && layout.header === 0 && !layout.packed)
-          out[meta.name] = assembleJagged(info.dtype, layout.itemSize, slices, n);
-        else if (layout.kind === 'string')
+        if (simpleJagged) {
+          const count = info.countBranch;
+          const last = count === undefined ? undefined : this.lastOffsets.get(count);
+          const share = last && last.start === entryStart && last.stop === entryStop ? last.offsets : undefined;
+          const col = assembleJagged(info.dtype, layout.itemSize, slices, n, share);
+          if (count !== undefined)
+            this.lastOffsets.set(count, { start: entryStart, stop: entryStop, offsets: col.offsets });
+          out[meta.name] = col;
+        } else if (layout.kind === 'string')
           out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);
         else if (variable) {
           const decoder = layout.kind === 'counted' && layout.packed ? packedDecoder(layout.packed) : undefined;
@@ -408,7 +421,13 @@ export class RootReader implements EventReader {
     return out;
   }
 
-  private decode(m: BranchMeta, b: PlannedBasket, raw: Map<number, Uint8Array>, wantOffsets: boolean): BasketData {
+  private decode(
+    m: BranchMeta,
+    b: PlannedBasket,
+    raw: Map<number, Uint8Array>,
+    wantOffsets: boolean,
+    rawEntryTable: boolean,
+  ): BasketData {
     try {
       let data: BasketData;
       if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
@@ -419,6 +438,7 @@ export class RootReader implements EventReader {
           bytes: loc.bytes,
           entries: b.entryStop - b.entryStart,
           hasEntryOffsets: wantOffsets,
+          rawEntryTable,
         });
       }
       if (data.entries !== b.entryStop - b.entryStart)
