@@ -58,6 +58,9 @@ interface RunRecord extends Cell {
       duplicatesDiscarded: number;
       duplicatesCancelled: number;
       moved: number;
+      /** Merge groups run as one task each, and their chunks (the rest went one chunk per task). */
+      batches: number;
+      batchedChunks: number;
     };
   }>;
 }
@@ -263,6 +266,8 @@ for (const cell of cells(cfg)) {
                       duplicatesDiscarded: f.duplicatesDiscarded,
                       duplicatesCancelled: f.duplicatesCancelled,
                       moved: f.moved,
+                      batches: f.batches,
+                      batchedChunks: f.batchedChunks,
                     },
                   }
                 : {}),

@@ -13,6 +13,10 @@
  * - An endpoint reported offline (past a grace period), or observed much slower than the others, gets
  *   no new work; chunks of an endpoint gone offline are resubmitted elsewhere.
  * - Large results are staged out by the worker and fetched, checked and deleted here.
+ * - A merge group the runner hands out whole (`submitBatch`) is one task: the endpoint's worker runs its
+ *   items in order and sums them there (src/runner/process-batch.ts), so a group of 16 chunks wakes the
+ *   client, service and agent once instead of 16 times. Everything above (alternates, tail copies,
+ *   moves, reruns after a lost endpoint) applies to the batch as a whole.
  *
  * The placement constants and their measurements live in src/faas/scheduling.ts, the tail copies in
  * src/faas/service/scheduler.ts.
@@ -35,7 +39,8 @@ import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import { isLocalPath, matchesTag, splitSelectors } from '../../src/faas/capabilities.ts';
 import { outsidePolicy, pickFastest, slowerThan } from '../../src/faas/endpoint-policy.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
-import { BaseExecutor, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
+import type { BatchResult } from '../../src/runner/process-batch.ts';
+import { BaseExecutor, type ChunkMetrics, type ChunkResult, type JobSpec, type WorkItem } from '../base.ts';
 import { TaskChannel } from './channel.ts';
 import {
   EndpointNotFoundError,
@@ -49,12 +54,22 @@ import { resolveFaasOptions, type FaasExecutorOptions, type ResolvedFaasOptions 
 import { mapPath, mappingFor } from './paths.ts';
 import { pickSite, Site, updateSlowness } from './sites.ts';
 import { cleanupRun, deleteStaged, fetchStaged, isHttpLocation, openRun } from './stageout.ts';
-import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageOutTarget, type TaskReply } from './wire.ts';
+import {
+  type BatchArgs,
+  CHUNK_WIRE_VERSION,
+  type ChunkArgs,
+  type ReplyMetrics,
+  type StageOutTarget,
+  type TaskReply,
+} from './wire.ts';
 
 export type { FaasExecutorOptions } from './options.ts';
 
 /** Counters of the FaaS executor, written to metrics.json under `faas`. */
 export interface FaasStats {
+  /** Merge groups run as one task each (`submitBatch`; a --retries rerun counts again), and their chunks. */
+  batches: number;
+  batchedChunks: number;
   /** Tail copies the service started for our stragglers (each on an alternate with an idle slot). */
   tailRetries: number;
   /** Results of losing copies that arrived after the winner and were dropped unmerged. */
@@ -115,13 +130,17 @@ interface Copy {
 }
 
 interface Run {
+  /** The work item, or a batch's first item (what placement and most errors go by). */
   readonly item: WorkItem;
+  /** The items of the task: one, or the consecutive items of a batch (one file). */
+  readonly items: readonly WorkItem[];
+  readonly batch: boolean;
   readonly job: JobSpec;
   readonly copies: Copy[];
   settled: boolean;
   moves: number;
   failure: unknown;
-  readonly resolve: (r: ChunkResult) => void;
+  readonly resolve: (r: BatchResult) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -129,6 +148,8 @@ export class FaasExecutor extends BaseExecutor {
   readonly name = 'faas';
   readonly concurrency: number;
   readonly faas: FaasStats = {
+    batches: 0,
+    batchedChunks: 0,
     tailRetries: 0,
     duplicatesDiscarded: 0,
     duplicatesCancelled: 0,
@@ -255,10 +276,39 @@ export class FaasExecutor extends BaseExecutor {
     };
   }
 
-  protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+  protected async runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    const r = await this.start([item], job, false);
+    return { accumulator: r.accumulator, metrics: r.metrics[0] ?? brokenInvariant('a chunk result without metrics') };
+  }
+
+  /**
+   * Run consecutive items of one file as one task: the endpoint sums their results in order (see
+   * Executor.submitBatch). A retry (--retries) reruns the whole batch.
+   */
+  submitBatch(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult> {
+    return this.submitBatchWithRetries(items, () => this.start(items, job, true));
+  }
+
+  private start(items: readonly WorkItem[], job: JobSpec, batch: boolean): Promise<BatchResult> {
+    const item = items[0] ?? brokenInvariant('a task without work items');
     if (this.closed || this.cancelled) return Promise.reject(new CancelledError(item));
-    return new Promise<ChunkResult>((resolve, reject) => {
-      const run: Run = { item, job, copies: [], settled: false, moves: 0, failure: undefined, resolve, reject };
+    if (batch) {
+      this.faas.batches++;
+      this.faas.batchedChunks += items.length;
+    }
+    return new Promise<BatchResult>((resolve, reject) => {
+      const run: Run = {
+        item,
+        items,
+        batch,
+        job,
+        copies: [],
+        settled: false,
+        moves: 0,
+        failure: undefined,
+        resolve,
+        reject,
+      };
       this.active.add(run);
       this.queue.push(run);
       this.pump();
@@ -369,15 +419,19 @@ export class FaasExecutor extends BaseExecutor {
     this.stage(site, run.job.processor).then(
       () => {
         if (!copy.live) return;
-        const args: ChunkArgs = {
+        const mapping = site.mapping;
+        const mapped = (item: WorkItem): WorkItem => (mapping ? { ...item, file: mapPath(item.file, mapping) } : item);
+        const common = {
           v: CHUNK_WIRE_VERSION,
-          op: 'chunk',
           hash: run.job.processor.hash,
-          item: site.mapping ? { ...run.item, file: mapPath(run.item.file, site.mapping) } : run.item,
+          // A batch never spans two files, hence never two datasets.
           metadata: run.job.metadata[run.item.dataset] ?? {},
           prefetch: run.job.prefetch ?? [],
           ...(this.stageoutTarget ? { stageout: this.siteStageout(site) } : {}),
         };
+        const args: ChunkArgs | BatchArgs = run.batch
+          ? { ...common, op: 'batch', items: run.items.map(mapped) }
+          : { ...common, op: 'chunk', item: mapped(run.item) };
         const alternates = this.alternatesFor(copy);
         this.channel.submit(
           site.id,
@@ -392,7 +446,7 @@ export class FaasExecutor extends BaseExecutor {
             refused: (e) => this.copyFailed(copy, e),
           },
           alternates,
-          alternates ? this.tailPolicy : undefined,
+          alternates ? this.tailPolicy(run) : undefined,
         );
       },
       // The bundle could not be shipped there: run the chunk on another endpoint that may take it.
@@ -448,13 +502,18 @@ export class FaasExecutor extends BaseExecutor {
     if (!byCopy) this.faas.lateBound++;
   }
 
-  /** The tail policy every chunk is submitted with: the service copies stragglers by it. */
-  private get tailPolicy(): TailPolicy {
+  /**
+   * The tail policy every task is submitted with: the service copies stragglers by it. A batch says
+   * how many chunks it holds, so that the service compares run times per chunk: a batch of 16 is not
+   * a straggler among single chunks, nor does it make them look fast.
+   */
+  private tailPolicy(run: Run): TailPolicy {
     return {
       factor: this.o.stragglerFactor,
       min_ms: Math.round(this.o.minStragglerMs),
       max_copies: this.o.maxCopies,
       ...(this.o.tailTimeoutMs !== undefined ? { timeout_ms: Math.round(this.o.tailTimeoutMs) } : {}),
+      ...(run.items.length > 1 ? { units: run.items.length } : {}),
     };
   }
 
@@ -552,7 +611,7 @@ export class FaasExecutor extends BaseExecutor {
       // its worker did (the live view's "failures" are the chunk function's own errors).
       if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout') {
         this.count(this.firstRanOn.get(copy) ?? copy.site, 'retries');
-        return this.copyFailed(copy, new WorkerLostError(run.item, e.message), false);
+        return this.copyFailed(copy, new WorkerLostError(spanOf(run), e.message), false);
       }
       // Not a failure of the chunk: a cancellation meant for another task, or a task the service no
       // longer knows. Run it again elsewhere.
@@ -565,23 +624,34 @@ export class FaasExecutor extends BaseExecutor {
     const r = o.result as TaskReply;
     switch (r?.kind) {
       case 'inline':
-        return this.win(copy, { accumulator: r.accumulator.slice(), metrics: r.metrics });
-      case 'staged':
+      case 'staged': {
+        const metrics = metricsOf(run, r.metrics);
+        if (!metrics)
+          return this.copyFailed(
+            copy,
+            this.setupError(copy.site, o, r, `endpoint ${copy.site.name} answered a chunk task with unexpected metrics`),
+          );
+        if (r.kind === 'inline') return this.win(copy, { accumulator: r.accumulator.slice(), metrics });
         fetchStaged(this.stageout().location, r.ref).then(
           (bytes) => {
             this.faas.stagedResults++;
             this.faas.stagedBytes += bytes.byteLength;
             this.deleteStaged(r.ref.key);
-            this.win(copy, { accumulator: bytes, metrics: r.metrics });
+            this.win(copy, { accumulator: bytes, metrics });
           },
           (err) => this.copyFailed(copy, err),
         );
         return;
-      case 'failed':
+      }
+      case 'failed': {
+        // In a batch, the item that failed (the error names its file and entries as the client knows them).
+        const at = run.batch && Number.isInteger(r.index) ? run.items[r.index as number] : undefined;
+        const failure = fromChunkFailure(at ?? run.item, r.failure);
         // This copy was never cancelled by us (it is live): a cancellation meant for another task
         // reached it. Run the chunk again rather than failing the analysis.
-        if (r.failure.kind === 'cancelled') return this.copyLost(copy, fromChunkFailure(run.item, r.failure));
-        return this.copyFailed(copy, fromChunkFailure(run.item, r.failure));
+        if (r.failure.kind === 'cancelled') return this.copyLost(copy, failure);
+        return this.copyFailed(copy, failure);
+      }
       case 'missing-bundle':
         copy.site.staged.delete(r.hash);
         copy.site.ready.delete(r.hash);
@@ -596,7 +666,7 @@ export class FaasExecutor extends BaseExecutor {
     }
   }
 
-  private win(copy: Copy, result: ChunkResult): void {
+  private win(copy: Copy, result: BatchResult): void {
     const { run } = copy;
     copy.live = false;
     if (run.settled) {
@@ -608,7 +678,13 @@ export class FaasExecutor extends BaseExecutor {
     // Speed is the worker's own time for the chunk: a round trip also holds the wait in the endpoint's
     // queue, which grows when other analyses share it, and would mark a busy endpoint slow (its
     // chunks then all get tail copies, which take its slots and those of the others).
-    copy.site.record(result.metrics.events, result.metrics.seconds);
+    let events = 0;
+    let seconds = 0;
+    for (const m of result.metrics) {
+      events += m.events;
+      seconds += m.seconds;
+    }
+    copy.site.record(events, seconds, result.metrics.length);
     for (const other of run.copies) {
       if (!other.live) continue;
       other.live = false;
@@ -651,7 +727,7 @@ export class FaasExecutor extends BaseExecutor {
     else ++run.moves;
     if (run.moves > this.o.maxMoves) {
       const detail = error instanceof Error ? error.message : String(error);
-      return this.settleFailed(run, new WorkerLostError(run.item, `lost ${run.moves} times (last: ${detail})`));
+      return this.settleFailed(run, new WorkerLostError(spanOf(run), `lost ${run.moves} times (last: ${detail})`));
     }
     this.faas.moved++;
     this.queue.unshift(run);
@@ -789,6 +865,21 @@ export class FaasExecutor extends BaseExecutor {
     if (this.stageoutTarget) await cleanupRun(this.stageoutTarget.location, this.stageoutTarget.runId);
     if (this.ownClient) await this.fx.close();
   }
+}
+
+/**
+ * What a lost task names: its work item, or for a batch one item spanning the batch's entries (the
+ * endpoint died somewhere inside it; a lost run does not say where).
+ */
+function spanOf(run: Run): WorkItem {
+  const last = run.items[run.items.length - 1];
+  return run.batch && last ? { ...run.item, entryStop: last.entryStop } : run.item;
+}
+
+/** A reply's metrics as one entry per item of the task, or undefined when they do not fit the task. */
+function metricsOf(run: Run, m: ReplyMetrics): ChunkMetrics[] | undefined {
+  if (!run.batch) return m && !Array.isArray(m) ? [m as ChunkMetrics] : undefined;
+  return Array.isArray(m) && m.length === run.items.length ? (m as ChunkMetrics[]) : undefined;
 }
 
 function siteOf(e: EndpointInfo, o: ResolvedFaasOptions): Site {

@@ -65,9 +65,9 @@ export class Site {
     return false;
   }
 
-  /** Record a won chunk: `seconds` of work (the worker's own time) for `events` events. */
-  record(events: number, seconds: number): void {
-    this.done++;
+  /** Record a won task of `chunks` chunks: `seconds` of work (the worker's own time) for `events` events. */
+  record(events: number, seconds: number, chunks = 1): void {
+    this.done += chunks;
     this.events += events;
     const spe = seconds / Math.max(1, events);
     this.secPerEvent = this.secPerEvent === undefined ? spe : 0.7 * this.secPerEvent + 0.3 * spe;

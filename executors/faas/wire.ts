@@ -11,7 +11,7 @@ import type { ChunkFailure } from '../../src/runner/errors.ts';
 import type { ChunkMetrics } from '../../src/runner/process-chunk.ts';
 
 /** Revision of these messages. The endpoint refuses other revisions with a message saying so. */
-export const CHUNK_WIRE_VERSION = 1;
+export const CHUNK_WIRE_VERSION = 2;
 
 /** Where a worker writes results above `thresholdBytes` instead of returning them through the service. */
 export interface StageOutTarget {
@@ -43,7 +43,23 @@ export interface ChunkArgs {
   readonly stageout?: StageOutTarget;
 }
 
-export type TaskArgs = StageArgs | ChunkArgs;
+/**
+ * Run consecutive work items of one file (a runner merge group) and sum their results in order, first
+ * item first (src/runner/process-batch.ts): one task, one result and one accumulator instead of one
+ * per item, with the same floating-point sums as the runner's own merge.
+ */
+export interface BatchArgs {
+  readonly v: number;
+  readonly op: 'batch';
+  readonly hash: string;
+  /** The work items, in order, with their file mapped to this endpoint's mount of the storage. */
+  readonly items: readonly WorkItem[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly prefetch: readonly string[];
+  readonly stageout?: StageOutTarget;
+}
+
+export type TaskArgs = StageArgs | ChunkArgs | BatchArgs;
 
 /** A staged result: its key under the stage-out location, and how to check the bytes. */
 export interface StagedRef {
@@ -54,12 +70,18 @@ export interface StagedRef {
   readonly sha256: string;
 }
 
+/** A chunk's metrics, or for a batch each item's metrics in the order of its items. */
+export type ReplyMetrics = ChunkMetrics | readonly ChunkMetrics[];
+
 export type TaskReply =
   | { readonly kind: 'staged-bundle'; readonly hash: string; readonly cached: boolean }
-  | { readonly kind: 'inline'; readonly accumulator: Uint8Array; readonly metrics: ChunkMetrics }
-  | { readonly kind: 'staged'; readonly ref: StagedRef; readonly metrics: ChunkMetrics }
-  /** processChunk failed: the failure keeps its kind (read errors stay skippable). */
-  | { readonly kind: 'failed'; readonly failure: ChunkFailure }
+  | { readonly kind: 'inline'; readonly accumulator: Uint8Array; readonly metrics: ReplyMetrics }
+  | { readonly kind: 'staged'; readonly ref: StagedRef; readonly metrics: ReplyMetrics }
+  /**
+   * processChunk failed: the failure keeps its kind (read errors stay skippable). In a batch, `index`
+   * is the failing item's position, so the client names that item (its own path, not the endpoint's).
+   */
+  | { readonly kind: 'failed'; readonly failure: ChunkFailure; readonly index?: number }
   /** The worker has no bundle with this hash (endpoint cache wiped, new host): stage it again. */
   | { readonly kind: 'missing-bundle'; readonly hash: string }
   /** The endpoint runs a Ristretto whose chunk messages differ. */

@@ -155,8 +155,9 @@ const taskSpecProps = {
       timeout_ms: T.integer(0, 7 * 24 * 3600 * 1000),
       min_ms: T.integer(0, 7 * 24 * 3600 * 1000),
       max_copies: T.integer(1, 10),
+      units: T.integer(1, 1_000_000),
     },
-    ['timeout_ms'],
+    ['timeout_ms', 'units'],
   ),
 };
 const taskSpecOptional = [

@@ -228,6 +228,12 @@ export interface TailPolicy {
   min_ms: number;
   /** Most runs of the task at once, itself included (2 = one copy at a time). */
   max_copies: number;
+  /**
+   * Units of work the task holds (default 1), e.g. the chunks of a batch: run times are compared per
+   * unit (a batch of 16 is judged against 16 × the group's median chunk), and `timeout_ms` and
+   * `min_ms` are per unit too.
+   */
+  units?: number;
 }
 
 /** `POST /v1/tasks`: one or thousands of tasks; top-level fields are defaults for every task. */

@@ -89,6 +89,29 @@ describe('tail scheduler', () => {
     expect(tails.tick(20_000)).toBe(0);
   });
 
+  it('judges a task of several units (a batch of chunks) per unit, and records its run time per unit', () => {
+    history();
+    // 4 units: 4 × (3 × 0.2 s) = 2.4 s.
+    const batch = task(10_000, { ...POLICY, units: 4 });
+    tails.started(batch, 10_000);
+    idle = { a: 0, b: 1, c: 0 };
+    expect(tails.tick(12_399)).toBe(0);
+    expect(tails.tick(12_401)).toBe(1);
+    // A batch of 10 that ran 10 s adds 1 s per unit: recent runs 0.1, 0.2, 0.5, 1 (median 0.5 s), so a
+    // single task is a straggler after 1.5 s, not 30 s.
+    const done = task(0, { ...POLICY, units: 10 });
+    store.complete('a', [
+      { task_id: done, state: 'success', result: new Uint8Array([1]), error: null, started_at: 0, completed_at: 10_000 },
+    ]);
+    tails.finished(done, 10_000, 10, true);
+    const single = task(20_000);
+    tails.started(single, 20_000);
+    idle = { a: 0, b: 0, c: 1 };
+    expect(tails.tick(21_499)).toBe(0);
+    expect(tails.tick(21_501)).toBe(1);
+    expect(sent.map((s) => s.endpoint)).toEqual(['b', 'c']);
+  });
+
   it('makes no copy with no idle slot elsewhere, and at most max_copies - 1 over the run', () => {
     history();
     const id = task(10_000);

@@ -1,8 +1,9 @@
 /**
  * The endpoint half of the FaaS executor: what the registered chunk function runs inside a warm
  * endpoint worker process. It keeps processor bundles loaded by hash and open readers across tasks, and
- * runs each work item through the same `processChunk` as the local executors, so results are
- * byte-identical to theirs.
+ * runs each work item through the same `processChunk` as the local executors, and each batch (a runner
+ * merge group) through the same `processBatch` as a thread-pool worker, so results are byte-identical
+ * to theirs.
  *
  * Bundles arrive once per endpoint (a `stage` task) and are kept on the endpoint's disk, in the bundle
  * cache of its Ristretto installation, where every worker of the endpoint finds them by hash.
@@ -14,10 +15,20 @@ import { importModule } from '../../../src/faas/endpoint/import-module.ts';
 import { bundleDir, isBundleLoaded, loadBundle } from '../../../src/processor/bundle.ts';
 import type { Processor } from '../../../src/processor/types.ts';
 import { CancelledError, toChunkFailure } from '../../../src/runner/errors.ts';
-import { createChunkState, processChunk } from '../../../src/runner/process-chunk.ts';
+import { processBatch } from '../../../src/runner/process-batch.ts';
+import { type ChunkMetrics, createChunkState, processChunk } from '../../../src/runner/process-chunk.ts';
 import { EndpointSetupError } from '../errors.ts';
 import { deleteStaged, stageOut } from '../stageout.ts';
-import { CHUNK_WIRE_VERSION, type ChunkArgs, type StageArgs, type TaskArgs, type TaskReply } from '../wire.ts';
+import {
+  type BatchArgs,
+  CHUNK_WIRE_VERSION,
+  type ChunkArgs,
+  type ReplyMetrics,
+  type StageArgs,
+  type StageOutTarget,
+  type TaskArgs,
+  type TaskReply,
+} from '../wire.ts';
 
 /** What the FaaS worker passes as the function's second argument (the fields used here). */
 export interface RemoteContext {
@@ -58,7 +69,8 @@ export async function runTask(args: TaskArgs, ctx: RemoteContext): Promise<TaskR
   // Checked before anything of the bundle is written or loaded.
   const no = refused(args.hash);
   if (no) return no;
-  return args.op === 'stage' ? stage(args) : chunk(args, ctx);
+  if (args.op === 'stage') return stage(args);
+  return args.op === 'batch' ? batch(args, ctx) : chunk(args, ctx);
 }
 
 async function stage(args: StageArgs): Promise<TaskReply> {
@@ -73,15 +85,8 @@ async function stage(args: StageArgs): Promise<TaskReply> {
 }
 
 async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
-  let processor: Processor<unknown>;
-  try {
-    const p = await processorFor(args.hash);
-    if (!p) return { kind: 'missing-bundle', hash: args.hash };
-    processor = p;
-  } catch (e) {
-    return { kind: 'failed', failure: toChunkFailure(e) };
-  }
-  const cancelled = (): TaskReply => ({ kind: 'failed', failure: toChunkFailure(new CancelledError(args.item)) });
+  const processor = await processorOr(args.hash);
+  if (!('process' in processor)) return processor;
   let result;
   try {
     result = await processChunk(args.item, processor, state, {
@@ -93,23 +98,71 @@ async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
   }
-  const so = args.stageout;
-  if (so && result.accumulator.byteLength >= so.thresholdBytes) {
-    // A cancelled copy's result is never fetched: writing it would leave an orphan in the store.
+  return reply(result.accumulator, result.metrics, args.stageout, ctx);
+}
+
+/** A merge group: its items summed here in order, one reply for all (see BatchArgs). */
+async function batch(args: BatchArgs, ctx: RemoteContext): Promise<TaskReply> {
+  const processor = await processorOr(args.hash);
+  if (!('process' in processor)) return processor;
+  if (!Array.isArray(args.items) || args.items.length === 0)
+    return failed(new EndpointSetupError('a batch task without work items', {}, 'run the same Ristretto on both sides'));
+  let at = 0;
+  let result;
+  try {
+    result = await processBatch(args.items, processor, state, {
+      metadata: args.metadata,
+      prefetch: args.prefetch,
+      processorKey: args.hash,
+      signal: ctx.signal,
+      onItem: (k) => {
+        at = k;
+      },
+    });
+  } catch (e) {
+    return { kind: 'failed', failure: toChunkFailure(e), index: at };
+  }
+  return reply(result.accumulator, result.metrics, args.stageout, ctx);
+}
+
+/** The processor of a staged bundle, or the reply that says why there is none. */
+async function processorOr(hash: string): Promise<Processor<unknown> | TaskReply> {
+  try {
+    return (await processorFor(hash)) ?? { kind: 'missing-bundle', hash };
+  } catch (e) {
+    return failed(e);
+  }
+}
+
+function failed(e: unknown): TaskReply {
+  return { kind: 'failed', failure: toChunkFailure(e) };
+}
+
+/** The result inline, or staged out when it is at least the stage-out threshold. */
+async function reply(
+  accumulator: Uint8Array,
+  metrics: ChunkMetrics | readonly ChunkMetrics[],
+  so: StageOutTarget | undefined,
+  ctx: RemoteContext,
+): Promise<TaskReply> {
+  const m: ReplyMetrics = metrics;
+  // A cancelled copy's result is never fetched: writing it would leave an orphan in the store.
+  const cancelled = (): TaskReply => failed(new CancelledError());
+  if (so && accumulator.byteLength >= so.thresholdBytes) {
     if (ctx.signal?.aborted) return cancelled();
     try {
       const key = `${so.runId}/${ctx.taskId}.bin`;
-      const ref = await stageOut(so.location, key, result.accumulator);
+      const ref = await stageOut(so.location, key, accumulator);
       if (ctx.signal?.aborted) {
         await deleteStaged(so.location, key);
         return cancelled();
       }
-      return { kind: 'staged', ref, metrics: result.metrics };
+      return { kind: 'staged', ref, metrics: m };
     } catch (e) {
-      return { kind: 'failed', failure: toChunkFailure(e) };
+      return failed(e);
     }
   }
-  return { kind: 'inline', accumulator: result.accumulator, metrics: result.metrics };
+  return { kind: 'inline', accumulator, metrics: m };
 }
 
 function bundleFile(hash: string): string {

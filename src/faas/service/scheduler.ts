@@ -194,8 +194,10 @@ export class TailScheduler {
     const t = copyOwner ?? this.tracked.get(id);
     if (!t) return;
     if (runSeconds !== undefined) {
-      pushRecent(t.recent.runs, runSeconds);
-      if (!copyOwner && t.endpoint !== undefined) pushRecent(t.recent.trips, (now - t.dispatchedAt) / 1000);
+      // Per unit of work: a batch of chunks counts as that many chunks of its group.
+      const units = unitsOf(t.policy);
+      pushRecent(t.recent.runs, runSeconds / units);
+      if (!copyOwner && t.endpoint !== undefined) pushRecent(t.recent.trips, (now - t.dispatchedAt) / 1000 / units);
     }
     if (copyOwner) {
       copyOwner.live.delete(id);
@@ -227,13 +229,14 @@ export class TailScheduler {
       if (t.live.size > 0 || t.copies + 1 >= t.policy.max_copies) continue;
       const runningAt = t.runningAt;
       const running = runningAt !== undefined;
-      const threshold = stragglerMs(
+      let threshold = stragglerMs(
         running ? t.recent.runs : t.recent.trips,
         t.policy.factor,
         t.policy.timeout_ms,
         t.policy.min_ms,
       );
       if (threshold === undefined) continue;
+      threshold *= unitsOf(t.policy);
       const waited = now - (runningAt ?? t.dispatchedAt);
       if (waited < (running ? threshold : TAIL_MOVABLE_PATIENCE * threshold)) continue;
       const target = this.target(t);
@@ -268,4 +271,10 @@ export class TailScheduler {
     }
     return best;
   }
+}
+
+/** The units of work a task holds (TailPolicy.units); anything but a positive integer counts as 1. */
+function unitsOf(policy: TailPolicy): number {
+  const u = policy.units;
+  return typeof u === 'number' && Number.isInteger(u) && u > 0 ? u : 1;
 }
