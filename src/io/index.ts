@@ -19,4 +19,6 @@ export { RootTreeWriter, defaultCounterName, type TreeColumn, type TreeWriterOpt
 export { RootWriteError } from './root-write/file.ts';
 export { prepareCompression, type Compression, type RootCodec } from './root-write/compress.ts';
 export { ZstdUnavailableError } from './root-write/zstd.ts';
+export { codecDecoders } from './codecs/native.ts';
+export { CodecError } from './codecs/errors.ts';
 export { runOnEvents, type RunOptions, type RunResult } from '../events/run.ts';

@@ -21,10 +21,10 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { decompress as fzstdDecompress } from 'fzstd';
-import { RistrettoError } from '../../errors/index.ts';
+import { CodecError } from './errors.ts';
 
 /** Base of the zstd codec's errors. */
-export class ZstdError extends RistrettoError {}
+export class ZstdError extends CodecError {}
 
 /** A zstd payload that does not decode to exactly the expected bytes; callers add file/column context. */
 export class ZstdFrameError extends ZstdError {}

@@ -1,10 +1,16 @@
 /**
- * LZ4 block decoder (the raw block format, no frame), as ROOT stores LZ4 baskets. Every copy is bounds
- * checked, so a corrupt block throws instead of reading or writing outside its buffers.
+ * LZ4 block decoder in JS (the raw block format, no frame), as ROOT stores LZ4 baskets. Every copy is
+ * bounds checked, so a corrupt block throws instead of reading or writing outside its buffers. Readers
+ * call src/io/codecs/lz4.ts, which uses a native decoder when one loads and this one otherwise.
  */
+import { CodecError } from '../codecs/errors.ts';
 
-/** Thrown for a malformed LZ4 block; the caller adds file/branch context. */
-export class Lz4FormatError extends Error {}
+/** Thrown for a malformed LZ4 block (by either decoder); the caller adds file/branch context. */
+export class Lz4FormatError extends CodecError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { codec: 'lz4' }, undefined, options);
+  }
+}
 
 /**
  * Decode one LZ4 block `src` into `dst` starting at `dstStart`; returns the number of bytes written.

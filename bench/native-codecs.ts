@@ -1,0 +1,237 @@
+/**
+ * Native (N-API) decoders against Ristretto's JS/wasm ones, on real pages and baskets (issue 15):
+ * - Parquet SNAPPY and ZSTD pages (values only for v2 pages, as the reader decodes them),
+ * - ROOT L4 (LZ4) and ZL (zlib) blocks of the first baskets of a few branches.
+ * Each decoder writes the page into a reused array of its exact size (a native decoder that returns a
+ * fresh Buffer pays the copy into place, as the reader would). Interleaved rounds, CPU time of this
+ * process, best round per decoder; every decoder's bytes are checked against the current one's first.
+ * Per-call overhead: the same decoders on a 64-byte page, in µs per call.
+ *
+ * Candidates are loaded from a folder where they were installed (`npm install snappy lz4-napi
+ * @toondepauw/node-zstd` in a scratch folder), so the bench runs whether or not Ristretto depends on
+ * them; `src/io/codecs/lz4.ts` (what the reader calls: native unless RISTRETTO_CODECS=js) is measured too.
+ *
+ *     npx tsx bench/native-codecs.ts --modules /tmp/c-codecs \
+ *       --parquet D/adl-20M-snappy.parquet,D/adl-20M-zstd.parquet --root D/adl-20M-lz4.root,D/adl-20M-zlib.root
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { parquetMetadata } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { lz4DecompressInto, lz4Decoder } from '../src/io/codecs/lz4.ts';
+import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
+import { snappyDecompressInto } from '../src/io/parquet/snappy.ts';
+import { openRoot } from '../src/io/root/index.ts';
+import { lz4DecodeBlock } from '../src/io/root/lz4.ts';
+import { arg, argText } from './lib.ts';
+
+interface Frame {
+  body: Uint8Array;
+  size: number;
+}
+type Codec = 'SNAPPY' | 'ZSTD' | 'L4' | 'ZL';
+type Decode = (f: Frame, out: Uint8Array) => void;
+
+const rounds = arg('rounds', 7);
+const groups = argText('groups', '0,1,2,3,50,51,52,53').split(',').map(Number);
+const req = createRequire(join(argText('modules', process.cwd()), 'package.json'));
+
+/** Page bodies of one codec in the chosen row groups (columns whose path starts with one of `prefixes`). */
+function parquetFrames(file: string, prefixes: string[]): [Codec, Frame[]] {
+  const fd = openSync(file, 'r');
+  const len = fstatSync(fd).size;
+  const tail = Buffer.alloc(8);
+  readSync(fd, tail, 0, 8, len - 8);
+  const flen = tail.readUInt32LE(0);
+  const foot = Buffer.alloc(flen + 8);
+  readSync(fd, foot, 0, flen + 8, len - 8 - flen);
+  const md = parquetMetadata(foot.buffer.slice(foot.byteOffset, foot.byteOffset + foot.length));
+  const out: Frame[] = [];
+  let codec = '';
+  for (const g of groups) {
+    for (const c of md.row_groups[g]?.columns ?? []) {
+      const m = c.meta_data!;
+      if (!prefixes.some((p) => m.path_in_schema.join('.').startsWith(p))) continue;
+      codec = m.codec;
+      const dict = m.dictionary_page_offset ? Number(m.dictionary_page_offset) : Infinity;
+      const start = Math.min(dict, Number(m.data_page_offset));
+      const bytes = new Uint8Array(Number(m.total_compressed_size));
+      readSync(fd, bytes, 0, bytes.length, start);
+      const reader = { view: new DataView(bytes.buffer), offset: 0 };
+      while (reader.offset < bytes.length) {
+        const h = parquetHeader(reader);
+        const raw = bytes.subarray(reader.offset, reader.offset + h.compressed_page_size);
+        reader.offset += h.compressed_page_size;
+        const v2 = h.data_page_header_v2;
+        const levels = v2 ? (v2.repetition_levels_byte_length ?? 0) + (v2.definition_levels_byte_length ?? 0) : 0;
+        if (v2?.is_compressed === false) continue;
+        out.push({ body: raw.subarray(levels), size: h.uncompressed_page_size - levels });
+      }
+    }
+  }
+  closeSync(fd);
+  if (codec !== 'SNAPPY' && codec !== 'ZSTD') throw new Error(`${file}: codec ${codec}, not SNAPPY or ZSTD`);
+  return [codec, out];
+}
+
+/** L4 or ZL blocks (LZ4: without ROOT's 8-byte checksum) of the first baskets of some branches. */
+async function rootFrames(file: string, branches: string[]): Promise<[Codec, Frame[]]> {
+  const r = await openRoot(file);
+  const fd = openSync(file, 'r');
+  const out: Frame[] = [];
+  let codec: Codec | undefined;
+  for (const br of branches) {
+    for (const b of r.branchMeta(br).baskets.slice(0, 40)) {
+      const raw = new Uint8Array(b.bytes);
+      readSync(fd, raw, 0, b.bytes, b.seek);
+      const dv = new DataView(raw.buffer);
+      const keylen = dv.getInt16(14);
+      if (dv.getInt32(6) === b.bytes - keylen) continue; // stored uncompressed
+      for (let s = keylen; s < raw.length; ) {
+        const csize = raw[s + 3] | (raw[s + 4] << 8) | (raw[s + 5] << 16);
+        const usize = raw[s + 6] | (raw[s + 7] << 8) | (raw[s + 8] << 16);
+        const tag = String.fromCharCode(raw[s], raw[s + 1]);
+        if (tag === 'L4') out.push({ body: raw.subarray(s + 9 + 8, s + 9 + csize), size: usize });
+        if (tag === 'ZL') out.push({ body: raw.subarray(s + 9, s + 9 + csize), size: usize });
+        if (tag === 'L4' || tag === 'ZL') codec = tag;
+        s += 9 + csize;
+      }
+    }
+  }
+  closeSync(fd);
+  await r.close();
+  if (!codec) throw new Error(`${file}: no L4 or ZL blocks`);
+  return [codec, out];
+}
+
+/** Load a candidate, or undefined with the reason printed. */
+function load<T>(name: string): T | undefined {
+  try {
+    return req(name) as T;
+  } catch (e) {
+    console.log(`(${name} not loaded: ${(e as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+interface SnappyNative {
+  uncompressSync(src: Uint8Array, o: { asBuffer: true }): Buffer;
+}
+interface Lz4Native {
+  uncompressSync(src: Uint8Array): Buffer;
+}
+interface ZstdNative {
+  Decoder: new () => { decodeSync(src: Uint8Array): Buffer };
+}
+const snappy = load<SnappyNative>('snappy');
+const lz4 = load<Lz4Native>('lz4-napi');
+const zstdN = load<ZstdNative>('@toondepauw/node-zstd');
+const zstdDecoder = zstdN ? new zstdN.Decoder() : undefined;
+let sized = new Uint8Array(1 << 20);
+
+/** The decoders per codec: the current one first (the reference for the bytes). */
+function decoders(codec: Codec): [string, Decode][] {
+  const list: [string, Decode][] = [];
+  if (codec === 'SNAPPY') {
+    list.push(['src/io/parquet/snappy.ts (JS, into place)', (f, out) => snappyDecompressInto(f.body, out, 0, f.size)]);
+    if (snappy)
+      list.push([
+        'snappy 7 (napi-rs) uncompressSync + copy',
+        (f, out) => out.set(snappy.uncompressSync(f.body, { asBuffer: true })),
+      ]);
+  } else if (codec === 'ZSTD') {
+    list.push(['src/io/codecs/zstd.ts (libzstd wasm)', (f, out) => zstdDecompressInto(f.body, out)]);
+    if (zstdDecoder)
+      list.push(['@toondepauw/node-zstd decodeSync + copy', (f, out) => out.set(zstdDecoder.decodeSync(f.body))]);
+  } else if (codec === 'L4') {
+    list.push(['src/io/root/lz4.ts (JS, into place)', (f, out) => void lz4DecodeBlock(f.body, out, 0)]);
+    list.push([`src/io/codecs/lz4.ts (${lz4Decoder()})`, (f, out) => void lz4DecompressInto(f.body, out, 0)]);
+    if (lz4)
+      list.push([
+        'lz4-napi uncompressSync (size-prefixed copy of the input) + copy',
+        (f, out) => {
+          if (sized.length < f.body.length + 4) sized = new Uint8Array(2 * (f.body.length + 4));
+          new DataView(sized.buffer).setUint32(0, f.size, true);
+          sized.set(f.body, 4);
+          out.set(lz4.uncompressSync(sized.subarray(0, f.body.length + 4)));
+        },
+      ]);
+  } else {
+    list.push([
+      'node:zlib inflateSync (as compression.ts)',
+      (f, out) => out.set(inflateSync(f.body, { chunkSize: f.size + 64 })),
+    ]);
+  }
+  return list;
+}
+
+function run(label: string, codec: Codec, frames: Frame[]): void {
+  if (!frames.length) return;
+  const ds = decoders(codec);
+  const out = new Uint8Array(Math.max(...frames.map((f) => f.size)));
+  const want = new Uint8Array(out.length);
+  const bytes = frames.reduce((n, f) => n + f.size, 0);
+  for (const f of frames) {
+    ds[0][1](f, want.subarray(0, f.size));
+    for (const [name, d] of ds.slice(1)) {
+      out.fill(0);
+      d(f, out.subarray(0, f.size));
+      if (!Buffer.from(want.subarray(0, f.size)).equals(out.subarray(0, f.size))) throw new Error(`${name} disagrees`);
+    }
+  }
+  const best = ds.map(() => Infinity);
+  const bestWall = ds.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    ds.forEach(([, d], i) => {
+      const w0 = performance.now();
+      const t0 = process.cpuUsage();
+      for (const f of frames) d(f, out.subarray(0, f.size));
+      const c = process.cpuUsage(t0);
+      best[i] = Math.min(best[i], (c.user + c.system) / 1e6);
+      bestWall[i] = Math.min(bestWall[i], (performance.now() - w0) / 1e3);
+    });
+  }
+  const ratio = bytes / frames.reduce((n, f) => n + f.body.length, 0);
+  console.log(
+    `\n${label} (${codec}): ${frames.length} pages, ${(bytes / 1e6).toFixed(1)} MB decoded (mean ${(bytes / frames.length / 1024).toFixed(0)} KiB, ratio ${ratio.toFixed(2)}); best of ${rounds} interleaved rounds, CPU`,
+  );
+  console.log(
+    '| decoder | MB/s (output, CPU) | CPU ms | vs current | MB/s (wall) | wall vs current |\n| --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  ds.forEach(([name], i) =>
+    console.log(
+      `| ${name} | ${(bytes / best[i] / 1e6).toFixed(0)} | ${(best[i] * 1000).toFixed(0)} | ${(best[0] / best[i]).toFixed(2)}× | ${(bytes / bestWall[i] / 1e6).toFixed(0)} | ${(bestWall[0] / bestWall[i]).toFixed(2)}× |`,
+    ),
+  );
+  // Per-call overhead: a small page of this codec (the first page cut to ≤ 64 decoded bytes is not
+  // valid, so decode the smallest page instead, many times).
+  const small = frames.reduce((a, f) => (f.size < a.size ? f : a));
+  const n = Math.max(200, Math.floor(2e6 / Math.max(1, small.size)));
+  const line = ds.map(([name, d]) => {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) d(small, out.subarray(0, small.size));
+    const c = process.cpuUsage(t0);
+    return `${name.split(' ')[0]} ${(((c.user + c.system) / n) | 0).toString()} µs`;
+  });
+  console.log(`smallest page (${small.size} B decoded), per call: ${line.join(', ')}`);
+}
+
+await loadZstd();
+const stamp = (): string =>
+  `${new Date().toISOString().slice(11, 19)} UTC, load ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`;
+console.log(`start ${stamp()}`);
+const cols = ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_'];
+for (const pq of argText('parquet', '').split(',').filter(Boolean)) {
+  const [codec, frames] = parquetFrames(pq, cols);
+  run(pq.split('/').pop() ?? pq, codec, frames);
+}
+for (const root of argText('root', '').split(',').filter(Boolean)) {
+  const [codec, frames] = await rootFrames(root, ['Jet_pt', 'MET_pt', 'Muon_pt', 'Muon_eta', 'nJet']);
+  run(root.split('/').pop() ?? root, codec, frames);
+}
+console.log(`end ${stamp()}`);
