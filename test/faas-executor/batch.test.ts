@@ -8,6 +8,7 @@
  * in-process executor, which shares nothing with the FaaS path but process-chunk.ts.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -230,5 +231,52 @@ describe('FaaS executor: merge groups as batches', () => {
     expect(e.processorMessage).toMatch(/^MET out of range/);
     expect(ex.faas.batches).toBeGreaterThan(0);
     await Promise.all([cluster.killEndpoint('f-a'), cluster.killEndpoint('f-b')]);
+  });
+
+  it('--skipbadfiles: a file that fails inside a batch is skipped whole, and nothing else', async () => {
+    // Six row groups of 10,000 events, the second (entries 10,000-20,000) damaged, then a good file;
+    // in chunks of 2,000 that is 35 items, whose merge groups [0, 4), [4, 7), [7, 10), … go out as
+    // batches on two slots (3 ≤ 31 / 4), so the damaged chunks fail inside batches while later groups
+    // of the same file run and succeed.
+    await Promise.all([cluster.startEndpoint('s-a'), cluster.startEndpoint('s-b')]);
+    const { generateSample } = await import('../../samples/generate.ts');
+    const { parquetMetadata } = await import('hyparquet');
+    const [good] = await generateSample({ events: 10_000, seed: 5, out: join(dir, 'good'), formats: ['parquet'], chunk: 10_000 });
+    const [bad] = await generateSample({ events: 60_000, seed: 6, out: join(dir, 'bad'), formats: ['parquet'], chunk: 10_000 });
+    const bytes = Buffer.from(await readFile(bad));
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const met = meta.row_groups[1]?.columns.find((c) => c.meta_data?.path_in_schema.join('.') === 'MET_pt')?.meta_data;
+    if (!met) throw new Error('no MET_pt column chunk');
+    bytes.fill(0xff, Number(met.data_page_offset), Number(met.data_page_offset) + 24);
+    await writeFile(bad, bytes);
+    const processor = fixture('met-muons.ts');
+    const expected = await runAnalysis({
+      fileset: [{ name: 'good', files: [{ path: good }], metadata: {} }],
+      processor,
+      executor: () => new IterativeExecutor(),
+      chunksize: 2000,
+      cacheFile: false,
+    });
+    const ex = await connect(['s-a', 's-b']);
+    try {
+      const r = await runAnalysis({
+        fileset: [
+          { name: 'bad', files: [{ path: bad }], metadata: {} },
+          { name: 'good', files: [{ path: good }], metadata: {} },
+        ],
+        processor,
+        executor: ex,
+        chunksize: 2000,
+        cacheFile: false,
+        skipBadFiles: true,
+      });
+      expect(bytesOf(r.accumulator).equals(bytesOf(expected.accumulator))).toBe(true);
+      expect(r.metrics.events).toBe(10_000);
+      expect(r.metrics.skippedFiles.map((x) => [x.file, x.stage])).toEqual([[bad, 'process']]);
+      expect(ex.faas.batches).toBeGreaterThan(0);
+    } finally {
+      await ex.close();
+    }
+    await Promise.all([cluster.killEndpoint('s-a'), cluster.killEndpoint('s-b')]);
   });
 });
