@@ -288,7 +288,10 @@ class ParquetReader implements EventReader {
    * a row group gives its lengths (the stored count first, so that errors name it); they are remembered
    * per row group as a digest, so a leaf read later (a column touched on first access) is checked too.
    */
-  private checkCollections(g: number, plan: readonly Wanted[], decoded: ReadonlyMap<number, DecodedChunk>): void {
+  private checkCollections(g: number, plan: readonly Wanted[], decoded: Map<number, DecodedChunk>): void {
+    // The first jagged leaf of each collection decoded here: its siblings are compared with it exactly and
+    // then share its offsets array (no digest of theirs, and `finish` sees at once that they line up).
+    const firstOf = new Map<string, { offsets: Int32Array; from: string }>();
     for (const counts of [true, false]) {
       for (const { leaf } of plan) {
         const stored = this.storedCounts.get(leaf.info.name)?.columnIndex === leaf.columnIndex;
@@ -296,6 +299,19 @@ class ParquetReader implements EventReader {
         const chunk = decoded.get(leaf.columnIndex);
         if (!countName || !chunk || (!counts && !chunk.offsets)) continue;
         const key = `${countName}\u0000${g}`;
+        const sibling = counts ? undefined : firstOf.get(key);
+        if (sibling && chunk.offsets) {
+          if (sameOffsets(sibling.offsets, chunk.offsets)) {
+            decoded.set(leaf.columnIndex, { offsets: sibling.offsets, values: chunk.values });
+            continue;
+          }
+          throw new ParquetFormatError(
+            `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path} has list lengths that disagree with ${sibling.from}, another field of the same collection`,
+            { file: this.path, column: leaf.info.name, reference: sibling.from, rowGroup: g },
+            'the file looks corrupt; copy it again',
+          );
+        }
+        if (!counts && chunk.offsets) firstOf.set(key, { offsets: chunk.offsets, from: leaf.info.name });
         const digest = lengthsDigest(chunk);
         const seen = this.lengths.get(key);
         if (!seen) {
