@@ -138,6 +138,20 @@ describe('single-executable endpoint', () => {
         2_500,
         10_000,
       ],
+      [
+        // 40 chunks: the runner's first merge groups (5, 4, … items) go out as one task each, which
+        // the executable's built-in run-task sums (see the batches check below).
+        'ROOT in batches',
+        [
+          {
+            name: 'SingleMu',
+            files: [{ path: sharedPath('data', 'Run2012B_SingleMu_10000.root'), tree: 'Events' }],
+            metadata: { isData: true },
+          },
+        ],
+        250,
+        10_000,
+      ],
     ];
     try {
       await new Promise<void>((resolve, reject) => {
@@ -164,6 +178,7 @@ describe('single-executable endpoint', () => {
             what,
           ).toBeGreaterThan(0);
         }
+        expect(ex.faas.batches).toBeGreaterThan(0);
         // A processor importing an npm package the executable does not carry: one error naming the
         // endpoint and the package, not a hang or a crashed worker.
         const err = await runAnalysis({
