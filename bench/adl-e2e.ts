@@ -68,6 +68,7 @@ import { openRoot } from '../src/io/root/index.ts';
 import { loadProcessor } from '../src/processor/load.ts';
 import type { ProcessContext, Processor } from '../src/processor/types.ts';
 import { binnedSql, COFFEA, MACROS, QUERIES, type Query } from './adl-queries.ts';
+import { benchArgs, flag, int, ints, text, usageFail, words } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -91,62 +92,57 @@ interface Args {
   baseline: string | undefined;
 }
 
-const USAGE =
-  'known: --files A,B,… --file F --queries 1,2 --reps N --workers N --chunksize N --modes r1,r2,duckdb,floor,jsroot --jsroot-max N --ref PARQUET --out JSON --fresh --report JSON --repo DIR --baseline DIR --no-duckdb --no-floor';
-
 function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    files: [],
-    queries: [1, 2, 3, 4, 5, 6, 7, 8],
-    reps: 2,
-    workers: 2,
-    chunksize: undefined,
-    modes: new Set(MODES),
-    jsrootMax: 2_000_000,
-    ref: undefined,
-    out: undefined,
-    fresh: false,
-    report: undefined,
-    repo,
-    baseline: undefined,
+  const o = benchArgs(
+    'ADL end to end: the whole run-analysis command against DuckDB (and jsroot for ROOT), over a list of files.',
+    {
+      files: words('input files', []),
+      file: text('one more input file (default bench/data/adl-2M.parquet when no file is given)', undefined, '<file>'),
+      queries: ints('ADL queries', [1, 2, 3, 4, 5, 6, 7, 8], 1),
+      reps: int('repetitions', 2, 1),
+      workers: int('threads of the r2 mode', 2, 1),
+      chunksize: int("events per chunk (default: run-analysis's)", undefined, 1),
+      modes: words('what to run', MODES, MODES),
+      'jsroot-max': int('run jsroot only on ROOT files with at most this many events', 2_000_000, 0),
+      ref: text(
+        'the Parquet file a ROOT file is compared with (default: the first Parquet input)',
+        undefined,
+        '<file>',
+      ),
+      out: text('write the results as JSON here', undefined, '<file>'),
+      json: text('the same as --out', undefined, '<file>'),
+      fresh: flag('start over instead of resuming from --out'),
+      report: text('only print the tables of these results files (comma-separated)', undefined, '<files>'),
+      repo: text('the checkout to run (default this one)', undefined, '<dir>'),
+      baseline: text('another checkout to compare with', undefined, '<dir>'),
+      'no-duckdb': flag('leave out DuckDB'),
+      'no-floor': flag('leave out the floor (read and decompress only)'),
+    },
+    {},
+    argv,
+  );
+  const files = [...o.files, ...(o.file ? [o.file] : [])].map((f) => resolve(f));
+  if (!files.length && !o.report) files.push(resolve(repo, 'bench', 'data', 'adl-2M.parquet'));
+  const modes = new Set<Mode>(o.modes);
+  if (o['no-duckdb']) modes.delete('duckdb');
+  if (o['no-floor']) modes.delete('floor');
+  for (const q of o.queries) if (!QUERIES.some((x) => x.id === q)) usageFail(`--queries: no query ${q} (1–8)`);
+  const out = o.out ?? o.json;
+  return {
+    files,
+    queries: o.queries,
+    reps: o.reps,
+    workers: o.workers,
+    chunksize: o.chunksize,
+    modes,
+    jsrootMax: o['jsroot-max'],
+    ref: o.ref === undefined ? undefined : resolve(o.ref),
+    out: out === undefined ? undefined : resolve(out),
+    fresh: o.fresh,
+    report: o.report,
+    repo: o.repo === undefined ? repo : resolve(o.repo),
+    baseline: o.baseline === undefined ? undefined : resolve(o.baseline),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--no-duckdb') a.modes.delete('duckdb');
-    else if (k === '--no-floor') a.modes.delete('floor');
-    else if (k === '--fresh') a.fresh = true;
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${k} needs a value (${USAGE})`);
-      if (k === '--file') a.files.push(resolve(v));
-      else if (k === '--files')
-        a.files.push(
-          ...v
-            .split(',')
-            .filter(Boolean)
-            .map((f) => resolve(f)),
-        );
-      else if (k === '--queries') a.queries = v.split(',').map(Number);
-      else if (k === '--reps') a.reps = Number(v);
-      else if (k === '--workers') a.workers = Number(v);
-      else if (k === '--chunksize') a.chunksize = Number(v);
-      else if (k === '--modes') {
-        const m = v.split(',');
-        const bad = m.filter((x) => !(MODES as readonly string[]).includes(x));
-        if (bad.length) throw new Error(`--modes: unknown ${bad.join(', ')} (known: ${MODES.join(', ')})`);
-        a.modes = new Set(m as Mode[]);
-      } else if (k === '--jsroot-max') a.jsrootMax = Number(v);
-      else if (k === '--ref') a.ref = resolve(v);
-      else if (k === '--out' || k === '--json') a.out = resolve(v);
-      else if (k === '--report') a.report = v;
-      else if (k === '--repo') a.repo = resolve(v);
-      else if (k === '--baseline') a.baseline = resolve(v);
-      else throw new Error(`unknown option ${k} (${USAGE})`);
-    }
-  }
-  if (!a.files.length && !a.report) a.files.push(resolve(repo, 'bench', 'data', 'adl-2M.parquet'));
-  for (const q of a.queries) if (!QUERIES.some((x) => x.id === q)) throw new Error(`--queries: no query ${q} (1–8)`);
-  return a;
 }
 
 /** What a file is: format, layout, codec, events; found from its metadata only. */

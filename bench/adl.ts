@@ -12,7 +12,6 @@
  * Rates are events in the file / wall seconds of the run (best repetition); "per core" divides the threads
  * executor's rate by its 2 workers. The machine must be otherwise idle for the numbers to mean anything.
  */
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -25,6 +24,7 @@ import { loadProcessor } from '../src/processor/load.ts';
 import type { Processor } from '../src/processor/types.ts';
 import { createChunkState, processChunk } from '../src/runner/process-chunk.ts';
 import { createExecutor, type JobSpec } from '../executors/index.ts';
+import { adlFile, adlFileOptions, benchArgs, flag } from './lib.ts';
 import { binnedSql, COFFEA, MACROS, QUERIES, type HistSpec, type Query } from './adl-queries.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,29 +39,17 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'),
-    queries: [1, 2, 3, 4, 5, 6, 7, 8],
-    reps: 3,
-    threads: true,
-    duckdb: true,
-    chunksize: 100_000,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--no-threads') a.threads = false;
-    else if (k === '--no-duckdb') a.duckdb = false;
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${k} needs a value`);
-      if (k === '--file') a.file = resolve(v);
-      else if (k === '--queries') a.queries = v.split(',').map(Number);
-      else if (k === '--reps') a.reps = Number(v);
-      else if (k === '--chunksize') a.chunksize = Number(v);
-      else throw new Error(`unknown option ${k} (known: --file --queries --reps --chunksize --no-threads --no-duckdb)`);
-    }
-  }
-  return a;
+  const a = benchArgs(
+    'ADL queries: events/s per core through Ristretto (one thread, and 2 threads) next to DuckDB.',
+    {
+      ...adlFileOptions(3),
+      'no-threads': flag('leave out the threads executor'),
+      'no-duckdb': flag('leave out DuckDB'),
+    },
+    {},
+    argv,
+  );
+  return { ...a, file: adlFile(a.file), threads: !a['no-threads'], duckdb: !a['no-duckdb'] };
 }
 
 /** Flow-inclusive counts per histogram: index 0 underflow, bins+1 overflow. */
@@ -178,10 +166,6 @@ const fmt = (r: number | undefined): string =>
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (!existsSync(args.file)) {
-    console.error(`${args.file} is missing: build it first with  npx tsx bench/make-adl-dataset.ts`);
-    process.exit(1);
-  }
   const plan = await planWork([{ name: 'adl', files: [{ path: args.file, tree: 'Events' }], metadata: {} }], {
     chunksize: args.chunksize,
     align: true,
@@ -249,9 +233,9 @@ async function main(): Promise<void> {
   }
   console.log();
   const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   conn?.closeSync();
 }

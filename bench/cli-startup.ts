@@ -15,13 +15,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, argText } from './lib.ts';
+import { benchArgs, int, text, usageFail } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const baseline = argText('baseline');
-if (!baseline) throw new Error('give --baseline DIR (e.g. git worktree add /tmp/before HEAD~3)');
-const reps = arg('reps', 5);
-const outFile = argText('out');
+const {
+  baseline,
+  reps,
+  out: outFile,
+} = benchArgs('Start-up of ristretto and run-analysis on near-empty commands, A/B.', {
+  baseline: text('the other checkout (e.g. git worktree add /tmp/before HEAD~3)', '', '<dir>'),
+  reps: int('repetitions per command', 5, 1),
+  out: text('write the results as JSON here', undefined, '<file>'),
+});
+if (!baseline) usageFail('give --baseline DIR (e.g. git worktree add /tmp/before HEAD~3)');
 const shared = resolve(repo, '..', 'shared', 'data');
 
 const work = mkdtempSync(join(tmpdir(), 'ristretto-cli-startup-'));

@@ -19,7 +19,7 @@ import {
   WeightStatistics,
 } from '../src/accumulate/index.ts';
 import { Hist, Regular } from '../src/hist/index.ts';
-import { arg, rng } from './lib.ts';
+import { benchArgs, int, rng } from './lib.ts';
 
 function hist1d(seed: number, bins: number, lo: number, hi: number, entries: number): Hist {
   const r = rng(seed);
@@ -162,7 +162,12 @@ function sameTotals(a: unknown, b: unknown): boolean {
   return ea.length === eb.length && ea.every((x, i) => x === eb[i]);
 }
 
-const reps = arg('reps', 7);
+const { reps } = benchArgs(
+  'Accumulator codecs (RSAC vs v8.serialize): encode, decode and merge per chunk output, A/B.',
+  {
+    reps: int('repetitions per format', 7, 1),
+  },
+);
 console.log(`node ${process.version}, ${reps} repetitions per format (interleaved), medians per chunk output`);
 const rows: Record<string, string>[] = [];
 for (const kind of KINDS) {

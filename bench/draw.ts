@@ -5,22 +5,19 @@
  *   npx tsx bench/draw.ts [--file bench/data/adl-2M.parquet] [--reps 3] [--chunksize 200000]
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { draw } from '../src/cli/draw.ts';
 import type { Hist } from '../src/hist/hist.ts';
 import { runAnalysis } from '../src/runner/run.ts';
+import { adlFile, benchArgs, int, text } from './lib.ts';
 
-const { values: a } = parseArgs({
-  options: {
-    file: { type: 'string', default: 'bench/data/adl-2M.parquet' },
-    reps: { type: 'string', default: '3' },
-    chunksize: { type: 'string', default: '200000' },
-  },
+const a = benchArgs('ADL queries 1–4 as `ristretto draw` expressions vs the ADL processors, A/B.', {
+  file: text('nested-layout ADL Parquet file (default bench/data/adl-2M.parquet)', undefined, '<file>'),
+  reps: int('repetitions', 3, 1),
+  chunksize: int('events per chunk', 200_000, 1),
 });
-const file = resolve(a.file);
-const reps = Number(a.reps);
-const chunksize = Number(a.chunksize);
+const file = adlFile(a.file);
+const { reps, chunksize } = a;
 
 const QUERIES = [
   { q: 'query-1', expr: 'MET_pt', bins: [100, 0, 2000] },
@@ -31,7 +28,7 @@ const QUERIES = [
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(
-  `file ${a.file}, chunksize ${chunksize}, reps ${reps}, ${cpus().length} cores ${cpus()[0]?.model}, load ${loadavg()
+  `file ${file}, chunksize ${chunksize}, reps ${reps}, ${cpus().length} cores ${cpus()[0]?.model}, load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );

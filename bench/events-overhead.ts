@@ -19,9 +19,11 @@ import type { Jagged, NumericArray } from '../src/columnar/types.ts';
 import { runOnEvents, type Events } from '../src/events/index.ts';
 import { openRoot } from '../src/io/root/index.ts';
 import { closeSyncReads } from '../src/io/sync-read.ts';
+import { benchArgs, int } from './lib.ts';
 
-const args = process.argv.slice(2);
-const reps = Number(args[args.indexOf('--reps') + 1] ?? 5) || 5;
+const { reps } = benchArgs('What the events layer costs on top of reading columns yourself.', {
+  reps: int('repetitions', 5, 1),
+});
 const file = resolve(
   dirname(fileURLToPath(import.meta.url)),
   '..',

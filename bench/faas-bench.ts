@@ -18,20 +18,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
 import { startFaas, waitLine } from './faas-procs.ts';
+import { benchArgs, flag, int, words } from './lib.ts';
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const argNum = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const SLEEP_MS = argNum('--sleep-ms', 200);
-const N_TASKS = argNum('--tasks', quick ? 4000 : 20000);
+const a = benchArgs('FaaS platform latency, throughput and scaling on loopback, with real processes.', {
+  quick: flag('fewer tasks and slot counts'),
+  'sleep-ms': int('sleep of each scaling task (ms)', 200),
+  tasks: int('tasks per throughput run (default 20000, 4000 with --quick)', undefined, 1),
+  only: words('parts to run', ['latency', 'throughput', 'scaling'], ['latency', 'throughput', 'scaling']),
+});
+const quick = a.quick;
+const SLEEP_MS = a['sleep-ms'];
+const N_TASKS = a.tasks ?? (quick ? 4000 : 20000);
 const LAT_N = quick ? 200 : 1000;
 const TP_REPS = 3;
 const SLOTS = quick ? [1, 16, 64] : [1, 4, 16, 64, 256];
-const onlyArg = argv.indexOf('--only');
-const only = new Set(onlyArg >= 0 ? argv[onlyArg + 1].split(',') : ['latency', 'throughput', 'scaling']);
+const only = new Set<string>(a.only);
 
 const children: ChildProcess[] = [];
 const runCli = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(children, args, env, 'inherit');

@@ -17,18 +17,22 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LocalCluster } from '../executors/faas/local-cluster.ts';
 import { FaasClient } from '../src/faas/client/index.ts';
+import { benchArgs, flag, int, num, text } from './lib.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const N = opt('tasks', 400);
-const SPIN_MS = opt('spin-ms', 5);
-const TOUCH_MB = opt('touch-mb', 0);
-const ROUNDS = opt('rounds', 1);
-const SYSCALLS = argv.includes('--syscalls');
-const PROF = argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined;
+const a = benchArgs('The FaaS message path of a CPU-bound chunk stream: one endpoint, one worker, two in flight.', {
+  tasks: int('tasks per round', 400, 1),
+  'spin-ms': num('CPU each task spins (ms)', 5, 0),
+  'touch-mb': num('memory each task touches (MB)', 0, 0),
+  rounds: int('rounds', 1, 1),
+  syscalls: flag('count system calls of the service and agent (strace)'),
+  'cpu-prof': text('service and agent write V8 CPU profiles into this folder', undefined, '<dir>'),
+});
+const N = a.tasks;
+const SPIN_MS = a['spin-ms'];
+const TOUCH_MB = a['touch-mb'];
+const ROUNDS = a.rounds;
+const SYSCALLS = a.syscalls;
+const PROF = a['cpu-prof'];
 
 /** System calls of one thread, counted by `strace -c` while attached; `stop()` resolves with counts by name. */
 function countSyscalls(pid: number): { stop: () => Promise<Map<string, number>> } {

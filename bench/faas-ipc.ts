@@ -10,14 +10,15 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs, int } from './lib.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const N = opt('messages', 3000);
-const ROUNDS = opt('rounds', 3);
+const { messages: N, rounds: ROUNDS } = benchArgs(
+  'The agent ↔ worker hop of a chunk alone: Node IPC vs a Unix socket.',
+  {
+    messages: int('round trips per round', 3000, 1),
+    rounds: int('rounds', 3, 1),
+  },
+);
 
 // The child: answers every run frame with a done frame, over IPC or over the socket named in argv.
 const CHILD = `

@@ -13,16 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuidv7 } from '../src/faas/ids.ts';
 import { Store } from '../src/faas/service/db.ts';
+import { benchArgs, flag, int } from './lib.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const N = opt('tasks', 3000);
-const ROUNDS = opt('rounds', 3);
+const {
+  tasks: N,
+  rounds: ROUNDS,
+  'sync-full': SYNC_FULL,
+} = benchArgs("What the FaaS service's database costs per chunk, and what fewer commits could save.", {
+  tasks: int('chunks per round', 3000, 1),
+  rounds: int('rounds', 3, 1),
+  'sync-full': flag("synchronous=FULL instead of the service's NORMAL"),
+});
 const MODES = ['two', 'one', 'none'] as const;
-const SYNC_FULL = argv.includes('--sync-full');
 
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-store-'));
 try {

@@ -11,10 +11,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBuild } from '../src/processor/build-cache.mjs';
+import { benchArgs, int } from './lib.ts';
 
-const argv = process.argv.slice(2);
-const at = argv.indexOf('--reps');
-const REPS = at >= 0 ? Number(argv[at + 1]) : 5;
+const { reps: REPS } = benchArgs('CPU seconds to start one FaaS endpoint worker: through tsx vs its cached build.', {
+  reps: int('starts per variant', 5, 1),
+});
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const workerSource = fileURLToPath(new URL('../src/faas/endpoint/worker.ts', import.meta.url));

@@ -10,7 +10,6 @@
  * Per query: first-chunk ms (cold), whole file cold s, whole file warm s (min over reps), threads cold s, and a
  * hash of the encoded result (equal cold and warm, and across trees when the results are identical).
  */
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -22,16 +21,16 @@ import type { Processor } from '../src/processor/types.ts';
 import { createChunkState, processChunk } from '../src/runner/process-chunk.ts';
 import { createExecutor, type JobSpec } from '../executors/index.ts';
 import { workerRuntime } from '../executors/threads/runtime.ts';
+import { adlFile, adlFileOptions, benchArgs, flag } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
-const file = resolve(opt('--file', resolve(repo, 'bench', 'data', 'adl-2M.parquet')));
-const queries = opt('--queries', '1,2,3,4,5,6,7,8').split(',').map(Number);
-const reps = Number(opt('--reps', '1'));
-const chunksize = Number(opt('--chunksize', '100000'));
-const threads = !argv.includes('--no-threads');
-if (!existsSync(file)) throw new Error(`${file} is missing: npx tsx bench/make-adl-dataset.ts`);
+const a = benchArgs("What discovering a processor's columns costs: the first chunk vs the steady state.", {
+  ...adlFileOptions(1),
+  'no-threads': flag('leave out the threads executor'),
+});
+const file = adlFile(a.file);
+const { queries, reps, chunksize } = a;
+const threads = !a['no-threads'];
 // As the iterative executor does: a sync-read helper (trees that have one) starts from the bundled runtime.
 const syncRead = (await import('../src/io/sync-read.ts').catch(() => undefined)) as
   | { setSyncReadHelperEntry?: (u: URL) => void }

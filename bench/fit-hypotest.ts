@@ -12,11 +12,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, flag, int } from './lib.ts';
 import { buildModel, hypotest, loadWorkspace, readPatches, testPatch, type WorkspaceSpec } from '../src/fit/index.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
-const maxPatches = Number(process.argv.find((a, i) => i > 1 && /^\d+$/.test(a)) ?? Infinity);
-const warmStart = process.argv.includes('--warm-start');
+const { maxPatches, 'warm-start': warmStart } = benchArgs(
+  "Time per asymptotic hypotest on pyhf's validation cases and the ATLAS sbottom RegionA points.",
+  { 'warm-start': flag('start each fit from the previous one') },
+  { maxPatches: int('ATLAS signal points at most (default all)', Number.POSITIVE_INFINITY, 1) },
+);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

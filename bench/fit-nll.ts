@@ -19,14 +19,21 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { arg, argText } from './lib.ts';
+import { benchArgs, flag, int, text } from './lib.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = resolve(root, '..', 'shared', 'fit');
-const baseRev = argText('base', 'HEAD');
-const nPoints = arg('points', 6);
-const reps = arg('reps', 3);
-const withLimit = process.argv.includes('--limit');
+const {
+  base: baseRev,
+  points: nPoints,
+  reps,
+  limit: withLimit,
+} = benchArgs('NLL evaluations and slsqp-fd fits of this tree against another revision, side by side.', {
+  base: text('the git revision to compare with', 'HEAD', '<rev>'),
+  points: int('ATLAS sbottom signal points', 6, 1),
+  reps: int('repetitions', 3, 1),
+  limit: flag('also time upperLimit of sbottom_1300_850_60'),
+});
 
 type FitModule = typeof import('../src/fit/index.ts');
 type NllModule = typeof import('../src/fit/nll.ts');

@@ -26,9 +26,14 @@ import {
   type InterpCode,
   type WorkspaceSpec,
 } from '../src/fit/index.ts';
+import { benchArgs, int } from './lib.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
-const nAtlas = Number(process.argv[2] ?? 10);
+const { atlasPatches: nAtlas } = benchArgs(
+  'The three fit optimizers side by side, interleaved, on pyhf cases and ATLAS sbottom points.',
+  {},
+  { atlasPatches: int('ATLAS signal points', 10, 0) },
+);
 const OPTS: FitOptimizer[] = ['slsqp', 'slsqp-fd', 'lbfgsb'];
 const round = (v: number, digits: number): number => Number(v.toFixed(digits));
 const perOpt = (f: (o: FitOptimizer) => number): Record<string, number> =>

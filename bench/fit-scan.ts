@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_SCAN_OPTIMIZER,
+  FIT_OPTIMIZERS,
   loadWorkspace,
   readPatches,
   scan,
@@ -30,15 +31,22 @@ import {
   type ScanRecord,
 } from '../src/fit/index.ts';
 import { Procs } from '../test/faas/helpers.ts';
+import { benchArgs, int, words } from './lib.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fit');
-const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1);
-const onlyArg = process.argv.indexOf('--only');
-const executors = (
-  onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['iterative', 'threads', 'faas']
-) as ScanExecutor[];
-const optArg = process.argv.indexOf('--optimizers');
-const optimizers = (optArg > 0 ? process.argv[optArg + 1].split(',') : [DEFAULT_SCAN_OPTIMIZER]) as FitOptimizer[];
+const EXECUTORS: ScanExecutor[] = ['iterative', 'threads', 'faas'];
+const {
+  rounds,
+  only: executors,
+  optimizers,
+} = benchArgs(
+  'The whole ATLAS sbottom RegionA scan on each executor, in alternating rounds.',
+  {
+    only: words('executors', EXECUTORS, EXECUTORS),
+    optimizers: words<FitOptimizer>('optimizers', [DEFAULT_SCAN_OPTIMIZER], FIT_OPTIMIZERS),
+  },
+  { rounds: int('rounds', 1, 1) },
+);
 
 // pyhf + funcX (../shared/reference/pyhf-funcx-fitting-slides.txt): all 125 signal points of the
 // ATLAS 1Lbb likelihood, `real 2m17.509s`, on 25 worker nodes, one worker per node.

@@ -10,7 +10,6 @@
  *     npx tsx bench/fused-vs-hand.ts                                   # bench/data/adl-2M.parquet, all queries
  *     npx tsx bench/fused-vs-hand.ts --file ../bench-data/adl-20M-snappy.parquet --queries 5,6,8 --reps 3
  */
-import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import type { Hist } from '../src/hist/hist.ts';
 import { openReader } from '../src/io/open.ts';
 import { loadProcessor } from '../src/processor/load.ts';
 import type { ProcessContext, Processor } from '../src/processor/types.ts';
+import { adlFile, adlFileOptions, benchArgs } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,31 +30,19 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    file: resolve(repo, 'bench', 'data', 'adl-2M.parquet'),
-    queries: [1, 2, 3, 4, 5, 6, 7, 8],
-    reps: 3,
-    chunksize: 100_000,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (v === undefined) throw new Error(`${k} needs a value`);
-    if (k === '--file') a.file = resolve(v);
-    else if (k === '--queries') a.queries = v.split(',').map(Number);
-    else if (k === '--reps') a.reps = Number(v);
-    else if (k === '--chunksize') a.chunksize = Number(v);
-    else throw new Error(`unknown option ${k} (known: --file --queries --reps --chunksize)`);
-  }
-  return a;
+  const a = benchArgs(
+    'Idiomatic processors (processors/adl) against the hand-written loops they replaced, per chunk.',
+    adlFileOptions(3),
+    {},
+    argv,
+  );
+  return { ...a, file: adlFile(a.file) };
 }
 
 type Hists = Record<string, Hist>;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (!existsSync(args.file))
-    throw new Error(`${args.file} is missing: build it with  npx tsx bench/make-adl-dataset.ts`);
   const reader = await openReader(args.file);
   const n = reader.numEntries;
   console.log(

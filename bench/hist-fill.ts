@@ -8,9 +8,13 @@
 // written out below) before timing counts, and the hand loop's disagreement with it is printed.
 // Median of `repeats` runs.
 import { Hist, Regular, Weight } from '../src/hist/index.ts';
+import { benchArgs, int } from './lib.ts';
 
-const N = Number(process.argv[2] ?? 10_000_000);
-const REPEATS = Number(process.argv[3] ?? 7);
+const { entries: N, repeats: REPEATS } = benchArgs(
+  'Histogram fill throughput of src/hist against hand-written loops, same values.',
+  {},
+  { entries: int('values to fill', 10_000_000, 1), repeats: int('runs (median)', 7, 1) },
+);
 
 function spectrum(n: number, seed: number, scale: number, withNaN = true): Float32Array {
   let s = seed >>> 0;

@@ -13,10 +13,22 @@
 // Goal: kernels within 1.5× of the hand loop.
 import * as ak from '../src/columnar/index.ts';
 import type { Collection, Jagged, NumericArray } from '../src/columnar/types.ts';
+import { benchArgs, choice, int } from './lib.ts';
 
-const EVENTS = Number(process.argv[2] ?? 1_000_000);
-const REPEATS = Number(process.argv[3] ?? 7);
-const MIXED = (process.argv[4] ?? '1') !== '0';
+const {
+  events: EVENTS,
+  repeats: REPEATS,
+  mixed,
+} = benchArgs(
+  'Columnar kernels against hand-written loops, on the same synthetic events.',
+  {},
+  {
+    events: int('synthetic events', 1_000_000, 1),
+    repeats: int('runs (median)', 7, 1),
+    mixed: choice('1: warm up on several dtypes first; 0: the best case', ['0', '1'], '1'),
+  },
+);
+const MIXED = mixed !== '0';
 
 /** mulberry32: small seeded PRNG, good enough for synthetic kinematics. */
 function rng(seed: number): () => number {

@@ -33,6 +33,7 @@ import type { Jagged, NumericArray } from '../src/columnar/types.ts';
 import { openReader } from '../src/io/open.ts';
 import { loadZstd, zstdCompress } from '../src/io/root-write/zstd.ts';
 import { Rng } from '../samples/rng.ts';
+import { benchArgs, choice, int, type Opt, text, UsageError } from './lib.ts';
 
 type ColumnEncoder = Parameters<typeof writeColumn>[0]['column'];
 type PageData = Parameters<typeof writeColumn>[0]['pageData'];
@@ -53,43 +54,40 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    input: resolve(repo, '..', 'shared', 'data', 'Run2012B_SingleMu_10000.root'),
-    out: resolve(repo, 'bench', 'data', 'adl-2M.parquet'),
-    copies: 200,
-    rowgroup: 100_000,
-    codec: 'UNCOMPRESSED',
-    level: 1,
-    layout: 'nested',
-    seed: 2012,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${k} needs a value`);
-    if (k === '--input') o.input = resolve(v);
-    else if (k === '--out') o.out = resolve(v);
-    else if (k === '--copies') o.copies = Number(v);
-    else if (k === '--rowgroup') o.rowgroup = Number(v);
-    else if (k === '--seed') o.seed = Number(v);
-    else if (k === '--layout') {
-      if (v !== 'nested' && v !== 'flat') throw new Error('--layout is nested or flat');
-      o.layout = v;
-    } else if (k === '--codec') {
-      const [c, level] = v.toUpperCase().split(':');
+  const codec: Opt<{ codec: Options['codec']; level: number }> = {
+    help: 'page compression: UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL]',
+    fallback: { codec: 'UNCOMPRESSED', level: 1 },
+    metavar: '<codec>',
+    parse: (t, name) => {
+      const [c, lv] = t.toUpperCase().split(':');
       if (c !== 'UNCOMPRESSED' && c !== 'SNAPPY' && c !== 'ZSTD')
-        throw new Error('--codec is UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL]');
-      o.codec = c;
-      if (level !== undefined) {
-        o.level = Number(level);
-        if (c !== 'ZSTD' || !Number.isInteger(o.level) || o.level < 1 || o.level > 22)
-          throw new Error('a codec level is ZSTD:1 … ZSTD:22');
-      }
-    } else throw new Error(`unknown option ${k} (known: --input --out --copies --rowgroup --codec --layout --seed)`);
-  }
-  if (!Number.isInteger(o.copies) || o.copies < 1) throw new Error('--copies must be a positive integer');
-  if (!Number.isInteger(o.rowgroup) || o.rowgroup < 1) throw new Error('--rowgroup must be a positive integer');
-  return o;
+        throw new UsageError(`${name} is UNCOMPRESSED, SNAPPY or ZSTD[:LEVEL], got "${t}"`);
+      const level = lv === undefined ? 1 : Number(lv);
+      if (lv !== undefined && (c !== 'ZSTD' || !Number.isInteger(level) || level < 1 || level > 22))
+        throw new UsageError(`${name}: a codec level is ZSTD:1 … ZSTD:22, got "${t}"`);
+      return { codec: c, level };
+    },
+  };
+  const a = benchArgs(
+    'Build the ADL benchmark input: nested NanoAOD Parquet from the real Run2012B events, repeated with jitter.',
+    {
+      input: text('source ROOT file (default ../shared/data/Run2012B_SingleMu_10000.root)', undefined, '<file>'),
+      out: text('output file (default bench/data/adl-2M.parquet)', undefined, '<file>'),
+      copies: int('copies of the source events', 200, 1),
+      rowgroup: int('rows per row group', 100_000, 1),
+      codec,
+      layout: choice('column layout', ['nested', 'flat'] as const, 'nested'),
+      seed: int('jitter seed', 2012),
+    },
+    {},
+    argv,
+  );
+  return {
+    ...a,
+    ...a.codec,
+    input: resolve(a.input ?? resolve(repo, '..', 'shared', 'data', 'Run2012B_SingleMu_10000.root')),
+    out: resolve(a.out ?? resolve(repo, 'bench', 'data', 'adl-2M.parquet')),
+  };
 }
 
 /** One collection of the output: list<struct<fields>>. */

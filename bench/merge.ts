@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { accumulate, decode, encode, merged } from '../src/accumulate/index.ts';
 import { Hist, Regular } from '../src/hist/index.ts';
-import { arg, rng } from './lib.ts';
+import { benchArgs, choice, int, rng } from './lib.ts';
 
 const NX = 100;
 const NY = 50;
@@ -142,11 +142,14 @@ function child(mode: Mode, n: number, nh: number): Result {
 }
 
 async function main(): Promise<void> {
-  const n = arg('accumulators', 1000);
-  const nh = arg('hists', 50);
-  const modeIdx = process.argv.indexOf('--mode');
-  if (modeIdx >= 0) {
-    const r = child(process.argv[modeIdx + 1] as Mode, n, nh);
+  const a = benchArgs('Merging chunk outputs of 2-D histograms into one total, per merge strategy.', {
+    accumulators: int('chunk outputs to merge', 1000, 1),
+    hists: int('histograms per output', 50, 1),
+    mode: choice('internal: measure one strategy in this process', MODES, undefined),
+  });
+  const { accumulators: n, hists: nh } = a;
+  if (a.mode) {
+    const r = child(a.mode, n, nh);
     process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
     return;
   }

@@ -21,14 +21,15 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { openParquet } from '../src/io/parquet/index.ts';
 import { ParquetFileWriter } from '../src/io/parquet/write.ts';
 import type { Column } from '../src/io/reader.ts';
+import { benchArgs, int } from './lib.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const reps = opt('--reps', 5);
-const rows = opt('--rows', 200_000);
+const { reps, rows } = benchArgs(
+  "Parquet read throughput: Ristretto's reader vs hyparquet's public path, flat and nested.",
+  {
+    reps: int('repetitions', 5, 1),
+    rows: int('rows of the synthetic files', 200_000, 1),
+  },
+);
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = resolve(here, '..', '..', 'shared', 'data');
 const FLAT = resolve(shared, 'Run2012B_SingleMu-1000.parquet');

@@ -10,9 +10,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Column } from '../src/io/reader.ts';
 import { openRoot, type RootReader } from '../src/io/root/index.ts';
+import { benchArgs, int } from './lib.ts';
 
 const data = resolve(import.meta.dirname, '..', '..', 'shared', 'data');
-const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 5);
+const { reps } = benchArgs("ROOT TTree reading: Ristretto's basket reader vs jsroot's TSelector, same files.", {
+  reps: int('repetitions', 5, 1),
+});
 
 const JSROOT: string = 'jsroot';
 const JSROOT_TREE: string = 'jsroot/tree';

@@ -11,14 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchArgs, int, text, usageFail, words } from './lib.ts';
 
 const args = process.argv.slice(2);
-const get = (k: string, d?: string): string => {
-  const i = args.indexOf(k);
-  if (i >= 0 && args[i + 1] !== undefined) return args[i + 1];
-  if (d === undefined) throw new Error(`${k} is required`);
-  return d;
-};
 
 if (args[0] === '--child') {
   const [, repo, file, list] = args;
@@ -46,12 +41,17 @@ if (args[0] === '--child') {
   const c = process.cpuUsage(t0);
   console.log(JSON.stringify({ cpu: (c.user + c.system) / 1e6, groups: b.length - 1 }));
 } else {
-  const file = resolve(get('--file'));
-  const repos = get('--repos')
-    .split(',')
-    .map((p) => resolve(p));
-  const reps = Number(get('--reps', '3'));
-  const branches = get('--branches', 'Jet_pt,MET_pt,nJet');
+  const a = benchArgs('Reader-only CPU cost of checkouts, A/B, a fresh process per run.', {
+    file: text('a Parquet or ROOT file', undefined, '<file>'),
+    repos: words('checkouts to compare', []),
+    reps: int('runs per checkout', 3, 1),
+    branches: words('branches to read', ['Jet_pt', 'MET_pt', 'nJet']),
+  });
+  if (!a.file || a.repos.length === 0) usageFail('give --file F and --repos A,B');
+  const file = resolve(a.file);
+  const repos = a.repos.map((p) => resolve(p));
+  const { reps } = a;
+  const branches = a.branches.join(',');
   const best = new Map<string, number>();
   for (let k = 0; k < reps; k++) {
     for (const repo of repos) {

@@ -14,8 +14,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
 import { startFaas, waitLine } from './faas-procs.ts';
+import { benchArgs, int } from './lib.ts';
 
-const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 5) || 5;
+const { reps } = benchArgs('Submission to start of a task on an elastic Slurm endpoint: cold, warm and local.', {
+  reps: int('rounds', 5, 1),
+});
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-bench-'));
 const procs: ChildProcess[] = [];
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(procs, args, env);

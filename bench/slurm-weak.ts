@@ -19,12 +19,19 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
 import { startFaas, waitLine } from './faas-procs.ts';
-import { arg, argText } from './lib.ts';
+import { benchArgs, int, ints } from './lib.ts';
 
-const reps = arg('reps', 2);
-const perBlock = arg('per-block', 8);
-const taskMs = arg('task-ms', 1000);
-const sizes = argText('blocks', '1,2,4').split(',').map(Number);
+const {
+  reps,
+  'per-block': perBlock,
+  'task-ms': taskMs,
+  blocks: sizes,
+} = benchArgs('Weak scaling on an elastic Slurm endpoint whose blocks appear during the run.', {
+  reps: int('repetitions per size', 2, 1),
+  'per-block': int('sleep tasks per block', 8, 1),
+  'task-ms': int('each task sleeps this long (ms)', 1000, 0),
+  blocks: ints('numbers of blocks to try', [1, 2, 4], 1),
+});
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-slurm-weak-'));
 const procs: ChildProcess[] = [];
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startFaas(procs, args, env);

@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, argText } from './lib.ts';
+import { benchArgs, int, ints, text, usageFail, words } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,19 +35,20 @@ interface Run {
   load: number;
 }
 
-const files = argText('files', '')
-  .split(',')
-  .filter(Boolean)
-  .map((f) => resolve(f));
-const queries = argText('queries', '1').split(',').map(Number);
-const reps = arg('reps', 3);
-const baselineArg = argText('baseline');
-const baseline = baselineArg ? resolve(baselineArg) : undefined;
-const outArg = argText('out');
-const outFile = outArg ? resolve(outArg) : undefined;
-if (!files.length)
-  throw new Error('give --files A.parquet,B.parquet (nested ADL layout, see bench/make-adl-dataset.ts)');
-for (const f of files) if (!existsSync(f)) throw new Error(`${f} is missing: build it with bench/make-adl-dataset.ts`);
+const a = benchArgs('The whole run-analysis command, start to exit, on short ADL queries, against DuckDB.', {
+  files: words('nested-layout ADL Parquet files (bench/make-adl-dataset.ts)', []),
+  queries: ints('ADL queries', [1], 1),
+  reps: int('repetitions', 3, 1),
+  baseline: text('another checkout to compare with', undefined, '<dir>'),
+  out: text('write the results as JSON here', undefined, '<file>'),
+});
+const files = a.files.map((f) => resolve(f));
+const { queries, reps } = a;
+const baseline = a.baseline ? resolve(a.baseline) : undefined;
+const outFile = a.out ? resolve(a.out) : undefined;
+if (!files.length) usageFail('give --files A.parquet,B.parquet (nested ADL layout, see bench/make-adl-dataset.ts)');
+for (const f of files)
+  if (!existsSync(f)) usageFail(`--files: ${f} is missing: build it with bench/make-adl-dataset.ts`);
 
 const work = mkdtempSync(join(tmpdir(), 'ristretto-startup-'));
 const timeFile = join(work, 'time.txt');

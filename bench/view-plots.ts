@@ -10,6 +10,9 @@ import { Hist, Regular, StrCategory } from '../src/hist/index.ts';
 import { figurePNG, figureSVG } from '../src/hist/render.ts';
 import { ViewState } from '../src/view/state.ts';
 import { Rng } from '../samples/rng.ts';
+import { benchArgs } from './lib.ts';
+
+benchArgs('Cost of the live view (one ViewState publication) and of figureSVG / figurePNG.', {});
 
 const rng = new Rng(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

@@ -21,15 +21,24 @@ import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { openRoot } from '../src/io/root/index.ts';
-import { arg, argText } from './lib.ts';
+import { benchArgs, int, ints, text } from './lib.ts';
 
 interface Frame {
   body: Uint8Array;
   size: number;
 }
 
-const rounds = arg('rounds', 7);
-const groups = argText('groups', '0,1,2,3,50,51,52,53').split(',').map(Number);
+const {
+  rounds,
+  groups,
+  parquet: pq,
+  root,
+} = benchArgs('ZSTD decoders on real Parquet pages and ROOT baskets.', {
+  rounds: int('rounds per decoder', 7, 1),
+  groups: ints('Parquet row groups to take pages from', [0, 1, 2, 3, 50, 51, 52, 53]),
+  parquet: text('a Parquet file with ZSTD pages', undefined, '<file>'),
+  root: text('a ROOT file with ZS baskets', undefined, '<file>'),
+});
 
 /** ZSTD page bodies of the chosen row groups (all columns whose path starts with one of `prefixes`). */
 function parquetFrames(file: string, prefixes: string[]): Frame[] {
@@ -151,13 +160,11 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(' ')}`,
 );
-const pq = argText('parquet');
 if (pq)
   run(
     `Parquet ZSTD pages of ${pq}`,
     parquetFrames(pq, ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_']),
   );
-const root = argText('root');
 if (root) run(`ROOT ZS blocks of ${root}`, await rootFrames(root, ['Jet_pt', 'MET_pt', 'Muon_pt', 'Muon_eta', 'nJet']));
 console.log(
   `load ${loadavg()

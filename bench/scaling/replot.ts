@@ -6,6 +6,7 @@
  * writes <prefix>strong.{svg,png} and <prefix>weak.{svg,png} (log-log, dashed ideal lines).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { benchArgs, text, usageFail } from '../lib.ts';
 import { seriesSVG, svgPNG, type Series } from './plot.ts';
 
 interface Stat {
@@ -14,11 +15,15 @@ interface Stat {
 }
 type Row = Record<string, unknown> & { workers: number; concurrent: number; idealSeconds?: number };
 
-const [file, prefix = ''] = process.argv.slice(2);
-if (!file) {
-  process.stderr.write('usage: replot.ts SUMMARY.json [OUTPUT-PREFIX]\n');
-  process.exit(2);
-}
+const { summary: file, prefix } = benchArgs(
+  "Redraw a scaling study's plots from its summary JSON, without running it again.",
+  {},
+  {
+    summary: text('the summary JSON of a study', undefined, '<file>'),
+    prefix: text('start of the output file names', ''),
+  },
+);
+if (!file) usageFail('give the summary JSON: npx tsx bench/scaling/replot.ts SUMMARY.json [OUTPUT-PREFIX]');
 const s = JSON.parse(readFileSync(file, 'utf8')) as {
   config: { name: string; executors: string[]; weak?: { workersPerAnalysis: number } };
   strong?: Row[];

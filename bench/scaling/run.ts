@@ -26,7 +26,8 @@ import type { Executor } from '../../executors/base.ts';
 import { encode } from '../../src/accumulate/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
-import { readStudyConfig, type StudyConfig } from './config.ts';
+import { benchArgs, text, usageFail } from '../lib.ts';
+import { readStudyConfig, type StudyConfig, StudyConfigError } from './config.ts';
 import { cpuBetween, snapshot, type CpuByRole } from './cpu.ts';
 import { seriesSVG, svgPNG, type Series } from './plot.ts';
 
@@ -65,12 +66,19 @@ interface RunRecord extends Cell {
   }>;
 }
 
-const cfgFile = process.argv[2];
-if (!cfgFile) {
-  process.stderr.write('usage: npx tsx bench/scaling/run.ts bench/scaling/<config>.json\n');
-  process.exit(2);
+const { config: cfgFile } = benchArgs(
+  'Scaling study of the executors: makespan vs workers (strong) and vs concurrent analyses (weak).',
+  {},
+  { config: text('the study config, e.g. bench/scaling/quick.json', undefined, '<file>') },
+);
+if (!cfgFile) usageFail('give the study config: npx tsx bench/scaling/run.ts bench/scaling/<config>.json');
+let cfg: StudyConfig;
+try {
+  cfg = readStudyConfig(cfgFile);
+} catch (e) {
+  if (!(e instanceof StudyConfigError)) throw e;
+  usageFail(e.message);
 }
-const cfg = readStudyConfig(cfgFile);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const outDir = resolve(repo, cfg.out ?? 'bench/scaling/out', `${cfg.name}-${stamp}`);
 mkdirSync(outDir, { recursive: true });
@@ -489,5 +497,5 @@ if (cfg.weak) {
 }
 
 lines.push(`\nwritten to ${outDir}`);
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);
 if (mismatches) process.exitCode = 1;

@@ -131,10 +131,10 @@ describe('bench/make-adl-dataset.ts', () => {
 
   it('refuses a bad codec level with a message naming the option', () => {
     const r = make(['--copies', '1', '--codec', 'ZSTD:0', '--out', join(dir, 'never.parquet')]);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('ZSTD:1 … ZSTD:22');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--codec: a codec level is ZSTD:1 … ZSTD:22, got "ZSTD:0"');
     const l = make(['--copies', '1', '--layout', 'wide', '--out', join(dir, 'never.parquet')]);
-    expect(l.status).not.toBe(0);
-    expect(l.stderr).toContain('--layout is nested or flat');
+    expect(l.status).toBe(2);
+    expect(l.stderr).toContain('--layout must be one of nested, flat, got "wide"');
   }, 180_000);
 });
