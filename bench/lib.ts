@@ -174,7 +174,9 @@ function usage(
   const w = Math.max(...rows.map(([k]) => k.length));
   const shown = (v: unknown) =>
     Array.isArray(v)
-      ? ` (default ${v.join(',')})`
+      ? v.length
+        ? ` (default ${v.join(',')})`
+        : ''
       : typeof v === 'number' || (typeof v === 'string' && v)
         ? ` (default ${v})`
         : '';
