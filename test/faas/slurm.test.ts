@@ -170,6 +170,20 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
     }
     // The agent saw the block end and went on with a replacement.
     expect(procs.log).toMatch(new RegExp(`job ${cancelled}\\) ended: `));
+
+    // Block workers run merge groups as one task each (the same chunk function): one file in 20
+    // chunks, whose first groups go out as batches on the endpoint's 2 slots.
+    const one: Dataset[] = [{ name: 'one', files: [{ path: file, tree: 'Events' }], metadata: {} }];
+    const ref1 = await runAnalysis({ fileset: one, processor: QUERY, executor: 'iterative', chunksize: 500, cacheFile: false });
+    const ex1 = await FaasExecutor.connect({ service: url, endpoints: ['hpc-b'], pollSeconds: 0.25 });
+    try {
+      const r = await runAnalysis({ fileset: one, processor: QUERY, executor: ex1, chunksize: 500, cacheFile: false });
+      expect(r.metrics.chunks).toBe(20);
+      expect(Buffer.from(encode(r.accumulator)).equals(Buffer.from(encode(ref1.accumulator)))).toBe(true);
+      expect(ex1.faas.batches).toBeGreaterThan(0);
+    } finally {
+      await ex1.close();
+    }
     await procs.kill(ep.proc, 'SIGTERM');
     await until(async () => (jobs('hpc-b').length === 0 ? true : undefined), 'no jobs left after SIGTERM', 60_000);
   }, 600_000);
