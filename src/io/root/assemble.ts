@@ -63,6 +63,10 @@ export function assembleJagged(
   shareWith?: Int32Array,
 ): Jagged {
   const built = scratchOffsets(n + 1);
+  // While the counts equal `shareWith`'s, nothing is written; from the first difference on, `built` is.
+  const cmp = shareWith && shareWith.length === n + 1 && shareWith[0] === 0 ? shareWith : undefined;
+  let same = cmp !== undefined;
+  built[0] = 0;
   const mask = itemSize - 1; // item sizes are powers of two
   const shift = Math.log2(itemSize);
   // Byte range [first, last) of each slice inside its basket's data, for the copy below.
@@ -73,46 +77,35 @@ export function assembleJagged(
     const { basket, from, to } = slices[s];
     const border = basket.data.length;
     const table = basket.table;
-    const o = basket.offsets;
-    if (!table && !o) throw new BasketFormatError('variable-length basket has no entry offsets');
-    const at = (i: number): number =>
-      i === basket.entries ? border : table ? beInt32(table.bytes, 4 * i) - table.keylen : (o as Int32Array)[i];
-    let prev = at(from);
+    let d: Int32Array;
+    let rebase = 0;
+    if (table) {
+      // The stored positions, byte-swapped into a warm scratch buffer (no fresh pages, one native swap).
+      const cnt = basket.entries;
+      d = tableScratch(cnt + 1);
+      new Uint8Array(d.buffer, 0, 4 * cnt).set(table.bytes);
+      if (LITTLE_ENDIAN) Buffer.from(d.buffer, 0, 4 * cnt).swap32();
+      rebase = table.keylen;
+      d[cnt] = border + rebase;
+    } else d = basket.offsets ?? throwNoOffsets();
+    let prev = d[from] - rebase;
     if (from === 0 && prev !== 0) throw new BasketFormatError(`first entry starts at data byte ${prev}, not 0`);
     if (prev < 0 || prev > border)
       throw new BasketFormatError(`entry ${from} starts at data byte ${prev}, outside the ${border} data bytes`);
     ranges[2 * s] = prev;
-    if (table) {
-      // The hot loop: big-endian positions straight from the decompressed basket, rebased, checked, counted.
-      const t = table.bytes;
-      const keylen = table.keylen;
-      const stop = to === basket.entries ? to - 1 : to;
-      for (let i = from; i < stop; i++) {
-        const q = 4 * i + 4;
-        const next = ((t[q] << 24) | (t[q + 1] << 16) | (t[q + 2] << 8) | t[q + 3]) - keylen;
-        const bytes = next - prev;
-        if (bytes < 0 || next > border || bytes & mask) throw badEntry(i, bytes, itemSize);
-        total += bytes >>> shift;
-        built[++j] = total;
-        prev = next;
-      }
-      if (stop < to) {
-        const bytes = border - prev;
-        if (bytes < 0 || bytes & mask) throw badEntry(stop, bytes, itemSize);
-        total += bytes >>> shift;
-        built[++j] = total;
-        prev = border;
-      }
-    } else {
-      const d = o as Int32Array;
-      for (let i = from; i < to; i++) {
-        const next = d[i + 1];
-        const bytes = next - prev;
-        if (bytes < 0 || next > border || bytes & mask) throw badEntry(i, bytes, itemSize);
-        total += bytes >>> shift;
-        built[++j] = total;
-        prev = next;
-      }
+    for (let i = from; i < to; i++) {
+      const next = d[i + 1] - rebase;
+      const bytes = next - prev;
+      if (bytes < 0 || next > border || bytes & mask) throw badEntry(i, bytes, itemSize);
+      total += bytes >>> shift;
+      if (same) {
+        if ((cmp as Int32Array)[++j] !== total) {
+          same = false;
+          built.set((cmp as Int32Array).subarray(0, j));
+          built[j] = total;
+        }
+      } else built[++j] = total;
+      prev = next;
     }
     ranges[2 * s + 1] = prev;
     if (total > 0x7fffffff)
@@ -128,7 +121,12 @@ export function assembleJagged(
     decode(bytes, content, pos, count);
     pos += count;
   }
-  return { offsets: sameOrCopy(built, n + 1, shareWith), content };
+  const offsets = same ? (cmp as Int32Array) : built === scratch ? built.slice(0, n + 1) : built;
+  return { offsets, content };
+}
+
+function throwNoOffsets(): never {
+  throw new BasketFormatError('variable-length basket has no entry offsets');
 }
 
 function badEntry(i: number, bytes: number, itemSize: number): BasketFormatError {
@@ -141,14 +139,20 @@ function badEntry(i: number, bytes: number, itemSize: number): BasketFormatError
   );
 }
 
-function beInt32(b: Uint8Array, at: number): number {
-  return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+/** Whether this machine stores integers little-endian (every platform Node ships for but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One basket's entry-offset table, swapped to native order; like `scratch` below, it never leaves here. */
+let tableBuf = new Int32Array(0);
+function tableScratch(n: number): Int32Array {
+  if (tableBuf.length < n) tableBuf = new Int32Array(Math.max(n, 2 * tableBuf.length));
+  return tableBuf;
 }
 
 /**
- * One offsets buffer reused by every jagged read of this thread: the offsets are built here (warm memory,
- * no page faults) and then either found equal to `shareWith` or copied into the array handed out. It never
- * leaves this module, so reusing it cannot change a column a processor kept.
+ * One offsets buffer reused by every jagged read of this thread: offsets that differ from `shareWith` are
+ * built here (warm memory, no page faults) and copied once into the array handed out. It never leaves
+ * this module, so reusing it cannot change a column a processor kept.
  */
 let scratch = new Int32Array(0);
 /** Reads larger than this (a whole big file at once) get their own buffer instead of growing the scratch. */
@@ -157,15 +161,6 @@ function scratchOffsets(n: number): Int32Array {
   if (n > MAX_SCRATCH) return new Int32Array(n);
   if (scratch.length < n) scratch = new Int32Array(Math.min(MAX_SCRATCH, Math.max(n, 2 * scratch.length)));
   return scratch;
-}
-
-function sameOrCopy(built: Int32Array, n: number, shareWith: Int32Array | undefined): Int32Array {
-  if (shareWith && shareWith.length === n) {
-    let i = 0;
-    while (i < n && shareWith[i] === built[i]) i++;
-    if (i === n) return shareWith;
-  }
-  return built === scratch ? built.slice(0, n) : built;
 }
 
 /**
