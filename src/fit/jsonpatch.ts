@@ -102,6 +102,14 @@ function remove(doc: Json, tokens: string[]): Json {
  * ```
  */
 export function applyPatch<T>(doc: T, patch: readonly JsonPatchOp[], origin?: string | PatchOrigin): T {
+  // A patch file holding one object (not a list) would otherwise fail with "patch.forEach is not a function".
+  if (!Array.isArray(patch))
+    throw new PatchError(
+      `not a JSON Patch: expected an array of operations, got ${patch === null ? 'null' : typeof patch}`,
+      '',
+      -1,
+      origin,
+    );
   let out: Json = structuredClone(doc);
   patch.forEach((op, i) => {
     const path = typeof op?.path === 'string' ? op.path : '';
