@@ -6,7 +6,7 @@
 /// <reference path="../../types/jsroot-vendor.d.ts" />
 import { crc32, inflateRawSync, inflateSync } from 'node:zlib';
 import { zstdDecompressInto } from '../codecs/zstd.ts';
-import { lz4DecompressInto } from '../codecs/lz4.ts';
+import { lz4Decompress, lz4DecompressInto } from '../codecs/lz4.ts';
 import { xxh64Equals } from './xxhash64.ts';
 
 /** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
@@ -109,8 +109,14 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
       } else if (tag === 'L4') {
         if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
         checkLz4Checksum(body, s);
-        out ??= new Uint8Array(size);
-        got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
+        if (d === 0 && usize === size) {
+          // The common single-block basket: the decoder's own array is the basket (no second one).
+          out = lz4Decompress(body.subarray(LZ4_CHECKSUM), usize);
+          got = out.length;
+        } else {
+          out ??= new Uint8Array(size);
+          got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
+        }
       } else if (tag === 'XZ') {
         if (!lzmaLoaded) throw new LzmaNotLoadedError('the LZMA decoder is not loaded: await loadLzma() first');
         out ??= new Uint8Array(size);

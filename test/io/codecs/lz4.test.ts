@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CodecError } from '../../../src/io/codecs/errors.ts';
-import { LZ4_NATIVE_MIN_BYTES, lz4DecompressInto, lz4Decoder } from '../../../src/io/codecs/lz4.ts';
+import { LZ4_NATIVE_MIN_BYTES, lz4Decompress, lz4DecompressInto, lz4Decoder } from '../../../src/io/codecs/lz4.ts';
 import { openRoot } from '../../../src/io/root/index.ts';
 import { lz4DecodeBlock, Lz4FormatError } from '../../../src/io/root/lz4.ts';
 import { xxh64 } from '../../../src/io/root/xxhash64.ts';
@@ -99,6 +99,8 @@ describe('LZ4 decoders', () => {
       expect(lz4DecompressInto(b.body, mid.subarray(0, 10 + b.size), 10), `${b.branch} @${b.at}`).toBe(b.size);
       expect(Buffer.from(mid.subarray(10, 10 + b.size)).equals(js), `${b.branch} @${b.at}`).toBe(true);
       expect([...mid.subarray(0, 10), ...mid.subarray(10 + b.size)].every((x) => x === 0xee)).toBe(true);
+      // And into an array of its own (what single-block baskets use).
+      expect(Buffer.from(lz4Decompress(b.body, b.size)).equals(js), `${b.branch} @${b.at}`).toBe(true);
       total += b.size;
     }
     expect(total).toBeGreaterThan(100_000);
@@ -144,6 +146,9 @@ describe('LZ4 decoders', () => {
       const errs = [
         () => lz4DecodeBlock(src, new Uint8Array(size)),
         () => lz4DecompressInto(src, new Uint8Array(size)),
+        () => {
+          if (lz4Decompress(src, size).length !== size) throw new Lz4FormatError('short');
+        },
       ].map((f) => {
         try {
           f();
