@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
-import { startFaas, waitLine } from './faas-procs.ts';
+import { startFaas, startService, waitLine } from './faas-procs.ts';
 import { benchArgs, flag, int, words } from './lib.ts';
 
 const a = benchArgs('FaaS platform latency, throughput and scaling on loopback, with real processes.', {
@@ -142,10 +142,7 @@ function ipcEcho(): { roundTrip: () => Promise<number>; close: () => void } {
 }
 
 async function main(): Promise<void> {
-  const add = runCli(['user', 'add', 'bench', '--db', db]);
-  const [, token] = (await waitLine(add, /^(rst_\S+)$/)) as RegExpMatchArray;
-  const svc = runCli(['serve', '--port', '0', '--db', db, '--quiet']);
-  const [, url] = (await waitLine(svc, /listening on (\S+)/)) as RegExpMatchArray;
+  const { url, token, service: svc } = await startService(children, db, [], 'inherit');
   const fx = new FaasClient({ serviceUrl: url, token: token });
   const noop = await fx.registerFunction(() => null, { name: 'noop' });
   const sleep = await fx.registerFunction((ms: number) => new Promise((r) => setTimeout(r, ms)), { name: 'sleep' });

@@ -23,6 +23,25 @@ export function startFaas(
   return p;
 }
 
+/**
+ * A user in a new service database `db` and the service on a free loopback port (`extra`: more `serve`
+ * options, e.g. `--heartbeat 1`); resolves once it listens.
+ */
+export async function startService(
+  procs: ChildProcess[],
+  db: string,
+  extra: string[] = [],
+  stderr: 'ignore' | 'inherit' = 'ignore',
+): Promise<{ url: string; token: string; service: ChildProcess }> {
+  const [, token = ''] = await waitLine(
+    startFaas(procs, ['user', 'add', 'bench', '--db', db], {}, stderr),
+    /^(rst_\S+)$/,
+  );
+  const serve = startFaas(procs, ['serve', '--port', '0', '--db', db, ...extra, '--quiet'], {}, stderr);
+  const [, url = ''] = await waitLine(serve, /^listening on (\S+)$/);
+  return { url, token, service: serve };
+}
+
 /** The first stdout line of `p` matching `re`; rejects if the process exits first. */
 export function waitLine(p: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
   return new Promise((res, rej) => {

@@ -13,6 +13,7 @@
 // Goal: kernels within 1.5× of the hand loop.
 import * as ak from '../src/columnar/index.ts';
 import type { Collection, Jagged, NumericArray } from '../src/columnar/types.ts';
+import { rng } from '../test/helpers/rng.ts';
 import { benchArgs, choice, int } from './lib.ts';
 
 const {
@@ -29,18 +30,6 @@ const {
   },
 );
 const MIXED = mixed !== '0';
-
-/** mulberry32: small seeded PRNG, good enough for synthetic kinematics. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeMuons(n: number, seed: number): Collection {
   const r = rng(seed);

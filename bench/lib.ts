@@ -194,7 +194,7 @@ function usage(
  * order, `positionals`. `--help` prints the usage and exits 0; anything wrong prints one line naming
  * the option and exits 2.
  */
-export function benchArgs<O extends Record<string, Opt<unknown>>, P extends Record<string, Opt<unknown>> = {}>(
+export function benchArgs<O extends Record<string, Opt<unknown>>, P extends Record<string, Opt<unknown>> = Record<never, never>>(
   about: string,
   options: O,
   positionals?: P,

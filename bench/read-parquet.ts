@@ -21,6 +21,7 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { openParquet } from '../src/io/parquet/index.ts';
 import { ParquetFileWriter } from '../src/io/parquet/write.ts';
 import type { Column } from '../src/io/reader.ts';
+import { rng as makeRng } from '../test/helpers/rng.ts';
 import { benchArgs, int } from './lib.ts';
 
 const { reps, rows } = benchArgs(
@@ -38,18 +39,6 @@ if (!existsSync(FLAT)) throw new Error(`benchmark input missing: ${FLAT} (../sha
 const dataDir = resolve(here, 'data');
 const SYN_FLAT = resolve(dataDir, `parquet-flat-${rows}.parquet`);
 const SYN_NESTED = resolve(dataDir, `parquet-nested-${rows}.parquet`);
-
-/** Deterministic jitter so copies neither compress away nor repeat exactly. */
-function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function makeSynthetic(): Promise<void> {
   if (existsSync(SYN_FLAT) && existsSync(SYN_NESTED)) return;

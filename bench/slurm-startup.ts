@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
-import { startFaas, waitLine } from './faas-procs.ts';
+import { startFaas, startService, waitLine } from './faas-procs.ts';
 import { benchArgs, int } from './lib.ts';
 
 const { reps } = benchArgs('Submission to start of a task on an elastic Slurm endpoint: cold, warm and local.', {
@@ -31,11 +31,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   const db = join(dir, 'faas.db');
-  const [, token] = await line(run(['user', 'add', 'bench', '--db', db]), /^(rst_\S+)$/);
-  const [, url] = await line(
-    run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']),
-    /^listening on (\S+)$/,
-  );
+  const { url, token } = await startService(procs, db, ['--heartbeat', '1']);
   const env = { RISTRETTO_TOKEN: token };
   const ep = (name: string, extra: string[]) =>
     line(

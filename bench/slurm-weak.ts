@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaasClient } from '../src/faas/client/index.ts';
-import { startFaas, waitLine } from './faas-procs.ts';
+import { startFaas, startService, waitLine } from './faas-procs.ts';
 import { benchArgs, int, ints } from './lib.ts';
 
 const {
@@ -57,11 +57,7 @@ interface RunResult {
 
 async function main() {
   const db = join(dir, 'faas.db');
-  const [, token] = await line(run(['user', 'add', 'bench', '--db', db]), /^(rst_\S+)$/);
-  const [, url] = await line(
-    run(['serve', '--port', '0', '--db', db, '--heartbeat', '1', '--quiet']),
-    /^listening on (\S+)$/,
-  );
+  const { url, token } = await startService(procs, db, ['--heartbeat', '1']);
   const env = { RISTRETTO_TOKEN: token };
   await Promise.all(
     sizes.map((n) =>

@@ -2,12 +2,10 @@
  * The lint that keeps plain `throw new Error` out of src/ and executors/ (scripts/lint/plain-errors.mjs),
  * run on small trees of its own (`npm run lint` runs it on this repository).
  */
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintRunner } from '../helpers/lint.ts';
+import { lintScript } from '../helpers/lint.ts';
 
-const SCRIPT = resolve('scripts/lint/plain-errors.mjs');
-const lint = lintRunner([process.execPath, [SCRIPT]]);
+const lint = lintScript('plain-errors.mjs');
 
 describe('plain-errors lint', () => {
   it('fails on a plain throw and on an error class not named …Error, naming file and line', () => {

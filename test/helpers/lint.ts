@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 
 export interface LintRun {
@@ -20,7 +20,7 @@ export interface LintRun {
  *
  * @example
  * ```ts
- * const lint = lintRunner([process.execPath, [resolve('scripts/lint/layering.mjs')]]);
+ * const lint = lintScript('layering.mjs'); // or lintRunner([command, args], prepare)
  * expect(lint({ 'src/io/a.ts': "import '../runner/run.ts';\n" }).code).toBe(1);
  * ```
  */
@@ -46,4 +46,9 @@ export function lintRunner(
     const r = spawnSync(command[0], command[1], { cwd, encoding: 'utf8' });
     return { code: r.status, out: r.stdout + r.stderr };
   };
+}
+
+/** `lintRunner` for one of the repository's own lint scripts, `scripts/lint/<name>`. */
+export function lintScript(name: string): (files: Record<string, string>, dir?: string) => LintRun {
+  return lintRunner([process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'lint', name)]]);
 }

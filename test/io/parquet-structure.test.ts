@@ -27,6 +27,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const jets = { offsets: new Int32Array([0, 2, 2, 5, 6]), content: new Float32Array([1, 2, 3, 4, 5, 6]) };
 
+/** The schema of a nested-layout file: Jet list<struct<pt, eta>>, then `flat` top-level columns (all FLOAT). */
+function nestedJetSchema(...flat: string[]) {
+  const f = (name: string) => ({ name, type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const });
+  return [
+    { name: 'schema', num_children: 1 + flat.length },
+    { name: 'Jet', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+    { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
+    f('pt'),
+    f('eta'),
+    ...flat.map(f),
+  ];
+}
+
 /** The column chunk of `name` with a CRC-32 added to every page header (as a writer that sets them would). */
 function withCrcs(
   file: string,
@@ -114,16 +128,7 @@ describe('Parquet structure checks', () => {
     // Two files that differ only in Jet's list lengths ([2, 0, 3, 1] vs [2, 0, 2, 2], the same six
     // values): uncompressed, without statistics, their eta column chunks have the same size, so the
     // second file's chunk is spliced into the first. pt then says [2, 0, 3, 1] and eta [2, 0, 2, 2].
-    const f = (name: string) => ({ name, type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const });
-    const schema = [
-      { name: 'schema', num_children: 2 },
-      { name: 'Jet', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-      { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-      { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
-      f('pt'),
-      f('eta'),
-      { name: 'MET_pt', type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const },
-    ];
+    const schema = nestedJetSchema('MET_pt');
     const write = (file: string, lengths: number[]) => {
       let v = 0;
       parquetWriteFile({
@@ -207,15 +212,7 @@ describe('Parquet structure checks', () => {
   }, async () => {
     // Byte 438 ^ 1 of this file once made a schema num_children negative, and hyparquet's GeoParquet pass
     // (i += num_children) looped forever; every other byte is swept too.
-    const f = (name: string) => ({ name, type: 'FLOAT' as const, repetition_type: 'OPTIONAL' as const });
-    const schema = [
-      { name: 'schema', num_children: 1 },
-      { name: 'Jet', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-      { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-      { name: 'element', repetition_type: 'OPTIONAL' as const, num_children: 2 },
-      f('pt'),
-      f('eta'),
-    ];
+    const schema = nestedJetSchema();
     const file = join(dir, 'nested-small.parquet');
     parquetWriteFile({
       filename: file,

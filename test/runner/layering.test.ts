@@ -4,16 +4,14 @@
  * FaaS service and endpoint meet only through their shared modules. scripts/lint/layering.mjs checks the
  * import statements (`npm run lint` runs it on this repository); here it runs on small trees of its own.
  */
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RistrettoError } from '../../src/errors/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
-import { lintRunner } from '../helpers/lint.ts';
+import { lintScript } from '../helpers/lint.ts';
 import { repoRoot } from '../shared.ts';
 import { fixture, ROOT_FILE } from './helpers.ts';
 
-const SCRIPT = resolve(repoRoot, 'scripts/lint/layering.mjs');
-const lint = lintRunner([process.execPath, [SCRIPT]]);
+const lint = lintScript('layering.mjs');
 
 describe('layering', () => {
   it('refuses imports against the layers, static, re-exported and dynamic, naming file and line', () => {
