@@ -283,7 +283,15 @@ export class FaasExecutor extends BaseExecutor {
 
   /**
    * Run consecutive items of one file as one task: the endpoint sums their results in order (see
-   * Executor.submitBatch). A retry (--retries) reruns the whole batch.
+   * Executor.submitBatch). A retry (--retries) reruns the whole batch. The runner calls it for the merge
+   * groups `batchGroup` picks with this executor's `concurrency` (the endpoints' total capacity).
+   *
+   * @example
+   * ```ts
+   * const ex = await FaasExecutor.connect({ service: 'http://127.0.0.1:8470', endpoints: ['site-a'] });
+   * const { accumulator, metrics } = await ex.submitBatch(plan.items.slice(0, 12), job); // one task
+   * metrics.length; // 12: one entry per chunk, in order
+   * ```
    */
   submitBatch(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult> {
     return this.submitBatchWithRetries(items, () => this.start(items, job, true));
