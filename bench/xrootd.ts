@@ -22,7 +22,10 @@
  * the spot — ROOT files over root:// through the relay thread of src/io/xrootd/relay.ts, other formats
  * over a URL through the sync-read helper thread, which local files do without), a read-only ratio (the query's columns read
  * chunk by chunk, no processor), and round trips and MiB per chunk over root://. Machine, load
- * (before and after) and the command are printed.
+ * (before and after) and the command are printed. CPU seconds are reported beside each time, because
+ * on a shared machine the wall time also counts other jobs: in-process runs take this process's CPU
+ * (all its threads) plus the xrootd server's (from /proc), commands take the waited-for child's CPU
+ * (the `cutime`/`cstime` fields of /proc/self/stat), plus the server's for root://.
  */
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,13 +107,35 @@ interface Run {
   requests: number;
   bytes: number;
   accumulator: unknown;
+  /** CPU seconds of this process (every thread) during the run. */
+  cpu: number;
+  /** CPU seconds of the xrootd server during the run (0 for local files). */
+  serverCpu: number;
 }
+
+const TICK = 100; // USER_HZ: /proc reports CPU times in these ticks on Linux
+/** CPU seconds (user + system) of a process from /proc/PID/stat; `children` = its waited-for children's. */
+function procCpu(pid: number | 'self', children = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17 (utime stime cutime cstime) are at 11-14 after the name
+  return children ? (Number(f[13]) + Number(f[14])) / TICK : (Number(f[11]) + Number(f[12])) / TICK;
+}
+let serverPid = 0;
+const serverCpu = () => (serverPid ? procCpu(serverPid) : 0);
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function run(file: string, query: number, chunksize: number | undefined, tmp: string): Promise<Run> {
   const json = join(tmp, `ds-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
   const r0 = xrootdCounters.requests;
   const b0 = xrootdCounters.bytes;
+  const c0 = selfCpu();
+  const s0 = serverCpu();
   const r = await runAnalysis({
     fileset: json,
     processor: join(repo, 'processors', 'adl', `query-${query}.ts`),
@@ -129,6 +154,8 @@ async function run(file: string, query: number, chunksize: number | undefined, t
     requests: xrootdCounters.requests - r0,
     bytes: xrootdCounters.bytes - b0,
     accumulator: r.accumulator,
+    cpu: selfCpu() - c0,
+    serverCpu: serverCpu() - s0,
   };
 }
 
@@ -139,19 +166,23 @@ function cliRun(
   chunksize: number | undefined,
   tmp: string,
   root = repo,
-): { elapsed: number; wall: number } {
+): { elapsed: number; wall: number; cpu: number; serverCpu: number } {
   const json = join(tmp, `ds-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
   const out = join(tmp, `out-${Math.random().toString(36).slice(2)}`);
   const args = [join(root, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
   if (chunksize) args.push('--chunksize', String(chunksize));
   args.push(json, join(root, 'processors', 'adl', `query-${query}.ts`));
+  const c0 = procCpu('self', true);
+  const s0 = serverCpu();
   const t = performance.now();
   execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const elapsed = (performance.now() - t) / 1000;
+  const cpu = procCpu('self', true) - c0;
+  const sCpu = serverCpu() - s0;
   const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { wallSeconds: number };
   rmSync(out, { recursive: true, force: true });
-  return { elapsed, wall: m.wallSeconds };
+  return { elapsed, wall: m.wallSeconds, cpu, serverCpu: sCpu };
 }
 
 /** Only read (and decode) the query's columns chunk by chunk: the byte source without the processor. */
@@ -174,6 +205,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const tmp = mkdtempSync(join(tmpdir(), 'ristretto-bench-xrootd-'));
   const server = await startXrootd([]);
+  serverPid = server.proc.pid ?? 0;
   const load0 = loadavg();
   console.log(`command: npx tsx bench/xrootd.ts ${process.argv.slice(2).join(' ')}`);
   console.log(
@@ -193,15 +225,16 @@ async function main(): Promise<void> {
             const r = await run(side === 'local' ? file : url, q, args.chunksize, tmp);
             (side === 'local' ? local : remote).push(r);
             console.log(
-              `  Q${q} ${basename(file)} ${side.padEnd(5)} rep ${rep + 1}: ${r.seconds.toFixed(2)} s, ${fmt(r.events / r.seconds)} events/s${side === 'root' ? `, ${r.requests} round trips / ${r.chunks} chunks` : ''}`,
+              `  Q${q} ${basename(file)} ${side.padEnd(5)} rep ${rep + 1}: ${r.seconds.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s${side === 'root' ? ` + server ${r.serverCpu.toFixed(2)} s` : ''}), ${fmt(r.events / r.seconds)} events/s${side === 'root' ? `, ${r.requests} round trips / ${r.chunks} chunks` : ''}`,
             );
           }
         }
         // the whole command, fresh processes, interleaved the same way
-        const cliL: { elapsed: number; wall: number }[] = [];
-        const cliR: { elapsed: number; wall: number }[] = [];
-        const baseL: { elapsed: number; wall: number }[] = [];
-        const baseR: { elapsed: number; wall: number }[] = [];
+        type Cli = ReturnType<typeof cliRun>;
+        const cliL: Cli[] = [];
+        const cliR: Cli[] = [];
+        const baseL: Cli[] = [];
+        const baseR: Cli[] = [];
         for (let rep = 0; args.cli && rep < args.reps; rep++) {
           for (const side of rep % 2 === 0 ? ['local', 'root'] : ['root', 'local']) {
             for (const checkout of args.baseline ? [repo, args.baseline] : [repo]) {
@@ -209,7 +242,7 @@ async function main(): Promise<void> {
               const base = checkout !== repo;
               (side === 'local' ? (base ? baseL : cliL) : base ? baseR : cliR).push(x);
               console.log(
-                `  Q${q} ${basename(file)} command${base ? ' (baseline)' : ''} ${side.padEnd(5)} rep ${rep + 1}: ${x.elapsed.toFixed(2)} s elapsed, wallSeconds ${x.wall.toFixed(2)}`,
+                `  Q${q} ${basename(file)} command${base ? ' (baseline)' : ''} ${side.padEnd(5)} rep ${rep + 1}: ${x.elapsed.toFixed(2)} s elapsed (CPU ${x.cpu.toFixed(2)} s${side === 'root' ? ` + server ${x.serverCpu.toFixed(2)} s` : ''}), wallSeconds ${x.wall.toFixed(2)}`,
               );
             }
           }
@@ -253,6 +286,10 @@ async function main(): Promise<void> {
                 ).toFixed(2),
                 'command local s': cliL.map((x) => x.elapsed.toFixed(2)).join(' '),
                 'command root:// s': cliR.map((x) => x.elapsed.toFixed(2)).join(' '),
+                'command CPU s local': cliL.map((x) => x.cpu.toFixed(2)).join(' '),
+                'command CPU s root:// (+server)': cliR
+                  .map((x) => `${x.cpu.toFixed(2)}+${x.serverCpu.toFixed(2)}`)
+                  .join(' '),
                 ...(args.baseline
                   ? {
                       'baseline command root/local': (
@@ -273,6 +310,8 @@ async function main(): Promise<void> {
           'read-only trips': readTrips,
           'local s': local.map((r) => r.seconds.toFixed(2)).join(' '),
           'root:// s': remote.map((r) => r.seconds.toFixed(2)).join(' '),
+          'CPU s local': local.map((r) => r.cpu.toFixed(2)).join(' '),
+          'CPU s root:// (+server)': remote.map((r) => `${r.cpu.toFixed(2)}+${r.serverCpu.toFixed(2)}`).join(' '),
         });
       }
     }
