@@ -42,7 +42,7 @@ describe.skipIf(missing !== undefined)('root:// read synchronously', () => {
     await server?.stop();
   });
 
-  it('readvSync: the bytes of the local file, all ranges in one kXR_readv, no event loop turn needed', async () => {
+  it('readvSync: the bytes of the local file, in one kXR_readv and one kXR_read, no event loop turn needed', async () => {
     const local = readFileSync(RANDOM);
     const src = await XrootdSource.open(server.url('random.bin'), FAST);
     try {
@@ -58,7 +58,8 @@ describe.skipIf(missing !== undefined)('root:// read synchronously', () => {
       setImmediate(() => (turned = true));
       const got = src.readvSync(ranges);
       expect(turned).toBe(false); // answered before this thread's event loop ran again
-      expect(src.requests - before).toBe(1);
+      // the small ranges in one kXR_readv; the one above 2 MiB as a kXR_read of its own (≤ 32 MiB)
+      expect(src.requests - before).toBe(2);
       ranges.forEach((r, i) =>
         expect(same(got[i], local.subarray(r.start, r.end)), `[${r.start}, ${r.end})`).toBe(true),
       );

@@ -64,15 +64,51 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
       ranges.forEach(([a, b], i) =>
         expect(Buffer.compare(Buffer.from(got[i]), local.subarray(a, b)), `[${a}, ${b})`).toBe(0),
       );
-      // 1500 + 3 pieces need two vector reads of ≤ 1024 pieces; 5 MiB + small ones fit 32 MiB.
-      expect(src.requests).toBe(2);
+      // 1500 small pieces need two vector reads of ≤ 1024 pieces; the 5 MiB one is longer than a
+      // kXR_readv element (2,097,136 bytes) and goes as one kXR_read of its own (≤ 32 MiB).
+      expect(src.requests).toBe(3);
       expect(src.bytesRead).toBe(ranges.reduce((s, [a, b]) => s + b - a, 0));
       // a lone read is one kXR_read
       const tail = await src.read(local.length - 10, local.length);
       expect(Buffer.compare(Buffer.from(tail), local.subarray(-10))).toBe(0);
-      expect(src.requests).toBe(3);
+      expect(src.requests).toBe(4);
     } finally {
       await src.close();
+    }
+  });
+
+  it('long reads go as kXR_read pieces, a large vector read arrives in parts: bytes equal to the file', async () => {
+    const local = readFileSync(RANDOM);
+    // 1.5 MiB per round trip at most: 5 MiB + 3 bytes is four kXR_reads (1.5, 1.5, 1.5, 0.5 MiB + 3);
+    // the small read beside it is a fifth round trip.
+    const src = await XrootdSource.open(server.url('random.bin'), { ...FAST, maxVectorBytes: 3 << 19 });
+    // Default limits: three 1.5 MiB ranges (under the 2 MiB element limit) and a small one are one
+    // kXR_readv of 4.5 MiB, which xrootd sends as kXR_oksofar parts before its kXR_ok.
+    const vec = await XrootdSource.open(server.url('random.bin'), FAST);
+    try {
+      const [a, b] = [12_345, 12_345 + (5 << 20) + 3];
+      const [big, small] = await Promise.all([src.read(a, b), src.read(7, 1007)]);
+      expect(Buffer.compare(Buffer.from(big), local.subarray(a, b))).toBe(0);
+      expect(Buffer.compare(Buffer.from(small), local.subarray(7, 1007))).toBe(0);
+      expect(src.requests).toBe(5);
+      // the same through the relay thread (a read that cannot be awaited)
+      const [bigSync, smallSync] = src.readvSync([
+        { start: a, end: b },
+        { start: 7, end: 1007 },
+      ]);
+      expect(Buffer.compare(Buffer.from(bigSync), local.subarray(a, b))).toBe(0);
+      expect(Buffer.compare(Buffer.from(smallSync), local.subarray(7, 1007))).toBe(0);
+      expect(src.requests).toBe(10);
+      const M = 3 << 19;
+      const ranges: [number, number][] = [[0, M], [M + 5, 2 * M + 5], [2 * M + 9, 3 * M + 9], [7, 1007]];
+      const parts = await Promise.all(ranges.map(([x, y]) => vec.read(x, y)));
+      ranges.forEach(([x, y], i) =>
+        expect(Buffer.compare(Buffer.from(parts[i]), local.subarray(x, y)), `[${x}, ${y})`).toBe(0),
+      );
+      expect(vec.requests).toBe(1);
+    } finally {
+      await src.close();
+      await vec.close();
     }
   });
 

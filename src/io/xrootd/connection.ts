@@ -7,6 +7,11 @@
  * closed, timed out — rejects every request in flight with XrootdConnectionError, the one error worth
  * retrying on a new connection.
  *
+ * A request may name the buffer its answer goes into (`into`, sized by the caller, who knows how many
+ * bytes a read returns): the kXR_ok and kXR_oksofar bodies are then received straight into it, one after
+ * the other, instead of each into a buffer of its own that is joined at the end. A data round trip thus
+ * allocates its bytes once; on a 20 M-event Parquet query the extra buffers had doubled the major GCs.
+ *
  * A connection made with `connectSync` runs over the relay thread (relay.ts) instead of a socket of
  * this thread: `requestSync` then sends a request and blocks until its final response, with the same
  * parsing, the same waits and the same deadline as `request`, for reads that cannot be awaited.
@@ -21,6 +26,7 @@ import {
   kXR_attn,
   kXR_authmore,
   kXR_login,
+  kXR_ok,
   kXR_oksofar,
   kXR_protocol,
   kXR_wait,
@@ -55,6 +61,11 @@ interface Pending {
   readonly params: Buffer;
   readonly body: Buffer | undefined;
   readonly parts: Buffer[];
+  /** Where the answer's bodies go, in order (set by the caller; dropped if the server sends more). */
+  into: Buffer | undefined;
+  readonly dest: Buffer | undefined;
+  /** Bytes of `into` received so far. */
+  intoFill: number;
   readonly resolve: (r: Response) => void;
   readonly reject: (e: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -86,6 +97,8 @@ export class XrootdConnection {
   private headFill = 0;
   private bodyBuf: Buffer | undefined;
   private bodyFill = 0;
+  /** The body being received lies in its request's `into`. */
+  private bodyInto = false;
   private handshakeWaiter: ((r: Response) => void) | undefined;
 
   private constructor(
@@ -190,17 +203,20 @@ export class XrootdConnection {
     }
   }
 
-  /** Send a request; resolves with the final response (status kXR_ok, kXR_error or kXR_redirect). */
-  request(requestId: number, params: Buffer, body?: Buffer): Promise<Response> {
+  /**
+   * Send a request; resolves with the final response (status kXR_ok, kXR_error or kXR_redirect). With
+   * `into`, a kXR_ok answer's body is `into` up to the bytes received (see the top of this file).
+   */
+  request(requestId: number, params: Buffer, body?: Buffer, into?: Buffer): Promise<Response> {
     if (this.broken) return Promise.reject(this.broken);
-    return new Promise<Response>((resolve, reject) => this.start(requestId, params, body, resolve, reject));
+    return new Promise<Response>((resolve, reject) => this.start(requestId, params, body, resolve, reject, into));
   }
 
   /**
    * `request`, blocking until the final response (only on a `connectSync` connection). The deadline, and
    * the resend after a kXR_wait, are kept here: no timer fires while the thread is blocked.
    */
-  requestSync(requestId: number, params: Buffer, body?: Buffer): Response {
+  requestSync(requestId: number, params: Buffer, body?: Buffer, into?: Buffer): Response {
     const relay = this.relay;
     if (!relay) throw internalError(`the connection to ${this.endpoint} was not made with connectSync`);
     if (this.broken) throw this.broken;
@@ -212,6 +228,7 @@ export class XrootdConnection {
       body,
       (r) => (out = r),
       (e) => (err = e),
+      into,
     );
     for (;;) {
       if (out) return out;
@@ -233,6 +250,7 @@ export class XrootdConnection {
     body: Buffer | undefined,
     resolve: (r: Response) => void,
     reject: (e: Error) => void,
+    into?: Buffer,
   ): { id: number; p: Pending } {
     const id = this.streamId();
     const p: Pending = {
@@ -240,6 +258,9 @@ export class XrootdConnection {
       params,
       body,
       parts: [],
+      into,
+      dest: into,
+      intoFill: 0,
       resolve,
       reject,
       timer: undefined,
@@ -301,7 +322,7 @@ export class XrootdConnection {
           this.socket.destroy();
           return;
         }
-        this.bodyBuf = Buffer.allocUnsafe(dlen);
+        this.bodyBuf = this.bodyFor(this.head.readUInt16BE(0), this.head.readUInt16BE(2), dlen);
         this.bodyFill = 0;
       }
       const n = Math.min(this.bodyBuf.length - this.bodyFill, chunk.length - at);
@@ -314,12 +335,37 @@ export class XrootdConnection {
         const body = this.bodyBuf;
         this.bodyBuf = undefined;
         this.headFill = 0;
-        this.dispatch(stream, status, body);
+        const inInto = this.bodyInto;
+        if (inInto) {
+          this.bodyInto = false;
+          const p = this.pending.get(stream);
+          if (p) p.intoFill += body.length;
+        }
+        this.dispatch(stream, status, body, inInto);
       }
     }
   }
 
-  private dispatch(stream: number, status: number, body: Buffer): void {
+  /**
+   * Where a body of `dlen` bytes is received: the next bytes of its request's `into` for data (kXR_ok,
+   * kXR_oksofar) that fits there, else a buffer of its own. A request whose answer outgrows `into` gives
+   * it up: what it holds becomes the first part, and the parts are joined as for any other request.
+   */
+  private bodyFor(stream: number, status: number, dlen: number): Buffer {
+    const p = this.pending.get(stream);
+    if (p?.into && (status === kXR_ok || status === kXR_oksofar)) {
+      if (p.intoFill + dlen <= p.into.length) {
+        this.bodyInto = true;
+        return p.into.subarray(p.intoFill, p.intoFill + dlen);
+      }
+      if (p.intoFill > 0) p.parts.push(p.into.subarray(0, p.intoFill));
+      p.into = undefined;
+    }
+    return Buffer.allocUnsafe(dlen);
+  }
+
+  /** A complete response; `inInto`: its body was received into its request's `into`. */
+  private dispatch(stream: number, status: number, body: Buffer, inInto = false): void {
     if (status === kXR_attn) {
       // kXR_asynresp: action (4), reserved (4), then a whole response (header + body) for some stream.
       if (body.length >= 16 && body.readInt32BE(0) === kXR_asynresp) {
@@ -343,13 +389,15 @@ export class XrootdConnection {
     const max = (this.opts.maxWaitSeconds ?? 600) * 1000;
     switch (status) {
       case kXR_oksofar:
-        p.parts.push(body);
+        if (!inInto) p.parts.push(body); // else it is already in place in `into`
         this.arm(p, this.opts.timeoutMs);
         return;
       case kXR_wait: {
         // The server is busy (file staging, too many clients): send the same request again later.
         const ms = Math.min(max, Math.max(0, body.readInt32BE(0)) * 1000);
         p.parts.length = 0;
+        p.into = p.dest;
+        p.intoFill = 0;
         clearTimeout(p.timer);
         if (this.relay) p.resendAt = performance.now() + ms;
         else p.timer = setTimeout(() => !this.broken && this.send(stream, p), ms);
@@ -373,7 +421,14 @@ export class XrootdConnection {
         return;
       default: {
         this.finish(stream, p);
-        const full = p.parts.length ? Buffer.concat([...p.parts, body]) : body;
+        // A kXR_ok received into `into` is the whole answer there; anything else (an answer that came in
+        // a kXR_attn, an error) joins its parts, led by what `into` holds of a kXR_ok.
+        let full = body;
+        if (inInto && p.into) full = p.into.subarray(0, p.intoFill);
+        else {
+          const parts = p.into && p.intoFill > 0 && status === kXR_ok ? [p.into.subarray(0, p.intoFill), ...p.parts] : p.parts;
+          if (parts.length) full = Buffer.concat([...parts, body]);
+        }
         p.resolve({ status, body: full });
       }
     }

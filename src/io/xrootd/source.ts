@@ -2,7 +2,10 @@
  * XrootdSource: a ByteSource over `root://host:port//path`. Reads issued together (a reader fetching
  * the baskets or column chunks of one chunk with `Promise.all`) are gathered until the next turn of
  * the event loop and sent as kXR_readv vector reads — up to 1024 pieces and `maxVectorBytes` per round
- * trip — so a chunk costs a few round trips however many branches it touches. At most `concurrency`
+ * trip — so a chunk costs a few round trips however many branches it touches. A read longer than a
+ * kXR_readv element (2 MiB) goes as kXR_read of its own (in `maxVectorBytes` pieces) instead of 2 MiB
+ * elements joined again by a copy, and every data answer is received into one buffer allocated for it
+ * (connection.ts): the bytes a reader gets are the socket's, copied once. At most `concurrency`
  * vector reads are in flight (p-queue). A broken connection is retried with backoff and full jitter
  * (src/util/retry.ts) on a new connection (handshake, login, open again); when the retries run out,
  * the read fails with a SourceError naming the URL.
@@ -36,6 +39,7 @@ import {
   parseError,
   parseRedirect,
   parseStat,
+  READV_ELEMENT_BYTES,
   READV_MAX_ELEMENT_BYTES,
   READV_MAX_ELEMENTS,
   readParams,
@@ -59,7 +63,10 @@ export interface XrootdOptions {
   backoffMs?: number;
   /** Give up on connecting or on one request after this long, in ms (default 60 000). */
   timeoutMs?: number;
-  /** Bytes asked for in one kXR_readv at most (default 32 MiB). */
+  /**
+   * Bytes asked for in one round trip at most: a kXR_readv, or a piece of a longer read (default 32 MiB,
+   * at least 64 KiB).
+   */
   maxVectorBytes?: number;
 }
 
@@ -71,7 +78,8 @@ function settings(o: XrootdOptions): Settings {
     retries: o.retries ?? 5,
     backoffMs: o.backoffMs ?? 500,
     timeoutMs: o.timeoutMs ?? 60_000,
-    maxVectorBytes: o.maxVectorBytes ?? 32 << 20,
+    // at least 64 KiB: a long read is cut into pieces of this size
+    maxVectorBytes: Math.max(1 << 16, o.maxVectorBytes ?? 32 << 20),
   };
 }
 
@@ -109,6 +117,8 @@ type Step =
       readonly requestId: number;
       readonly params: Buffer;
       readonly body?: Buffer;
+      /** Where a data answer goes (connection.ts `request`). */
+      readonly into?: Buffer;
     };
 type Plan<T> = Generator<Step, T, XrootdConnection | Response>;
 
@@ -116,8 +126,14 @@ function* connectStep(host: string, port: number): Plan<XrootdConnection> {
   return (yield { kind: 'connect', host, port }) as XrootdConnection;
 }
 
-function* requestStep(conn: XrootdConnection, requestId: number, params: Buffer, body?: Buffer): Plan<Response> {
-  return (yield { kind: 'request', conn, requestId, params, body }) as Response;
+function* requestStep(
+  conn: XrootdConnection,
+  requestId: number,
+  params: Buffer,
+  body?: Buffer,
+  into?: Buffer,
+): Plan<Response> {
+  return (yield { kind: 'request', conn, requestId, params, body, into }) as Response;
 }
 
 /** Run a plan on this thread's sockets. */
@@ -130,7 +146,7 @@ async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
       got =
         s.kind === 'connect'
           ? await XrootdConnection.connect(s.host, s.port, { timeoutMs: opts.timeoutMs })
-          : await s.conn.request(s.requestId, s.params, s.body);
+          : await s.conn.request(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
       continue;
@@ -150,7 +166,7 @@ function driveSync<T>(plan: Plan<T>, opts: Settings): T {
       got =
         s.kind === 'connect'
           ? XrootdConnection.connectSync(s.host, s.port, { timeoutMs: opts.timeoutMs }, relayThread())
-          : s.conn.requestSync(s.requestId, s.params, s.body);
+          : s.conn.requestSync(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
       continue;
@@ -161,8 +177,9 @@ function driveSync<T>(plan: Plan<T>, opts: Settings): T {
 }
 
 /**
- * Reads cut into kXR_readv elements (≤ 2 MiB each) and grouped into round trips of at most 1024
- * elements and `maxBytes`.
+ * The round trips for `reads`: those that fit a kXR_readv element (≤ 2 MiB) grouped into vector reads
+ * of at most 1024 elements and `maxBytes`; each longer one alone, as kXR_read of ≤ `maxBytes` pieces
+ * (a one-piece round trip is a kXR_read), so that it arrives in one piece instead of 2 MiB elements.
  */
 function batchesOf<R extends { readonly start: number; readonly end: number }>(
   reads: readonly R[],
@@ -172,16 +189,19 @@ function batchesOf<R extends { readonly start: number; readonly end: number }>(
   let batch: (Segment & { readonly read: R })[] = [];
   let bytes = 0;
   for (const r of reads) {
-    for (let off = r.start; off < r.end; off += READV_MAX_ELEMENT_BYTES) {
-      const length = Math.min(READV_MAX_ELEMENT_BYTES, r.end - off);
-      if (batch.length === READV_MAX_ELEMENTS || (batch.length > 0 && bytes + length > maxBytes)) {
-        batches.push(batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push({ read: r, offset: off, length });
-      bytes += length;
+    const length = r.end - r.start;
+    if (length > READV_MAX_ELEMENT_BYTES) {
+      for (let off = r.start; off < r.end; off += maxBytes)
+        batches.push([{ read: r, offset: off, length: Math.min(maxBytes, r.end - off) }]);
+      continue;
     }
+    if (batch.length === READV_MAX_ELEMENTS || (batch.length > 0 && bytes + length > maxBytes)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push({ read: r, offset: r.start, length });
+    bytes += length;
   }
   if (batch.length) batches.push(batch);
   return batches;
@@ -390,9 +410,13 @@ export class XrootdSource {
     this.requests++;
     xrootdCounters.requests++;
     const single = pieces.length === 1;
+    // The answer's size is known (the data, plus a 16-byte header per kXR_readv element): one buffer.
+    const into = Buffer.allocUnsafe(
+      single ? pieces[0].length : pieces.reduce((n, p) => n + READV_ELEMENT_BYTES + p.length, 0),
+    );
     const r = single
-      ? yield* requestStep(s.conn, kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length))
-      : yield* requestStep(s.conn, kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces));
+      ? yield* requestStep(s.conn, kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length), undefined, into)
+      : yield* requestStep(s.conn, kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces), into);
     if (r.status === kXR_redirect) {
       // A data server handing the file elsewhere mid-read: start over from the URL's host.
       s.conn.close();
