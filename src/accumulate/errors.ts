@@ -3,6 +3,7 @@
  * so a failed merge of a deeply nested output can be traced to the one mismatched entry.
  */
 import { RistrettoError } from '../errors/index.ts';
+import { CodecError } from '../io/codecs/errors.ts';
 
 /** Base of every error raised under `src/accumulate`. */
 export class AccumulateError extends RistrettoError {}
@@ -11,10 +12,11 @@ export class AccumulateError extends RistrettoError {}
 export class MergeError extends AccumulateError {}
 
 /**
- * A value could not be encoded, or bytes could not be decoded: by the binary accumulator codec, or by the FaaS
- * frame and value codec (src/faas/codec.ts), which throws this same class.
+ * A value could not be encoded, or bytes could not be decoded: Ristretto's one `CodecError`, the same class
+ * for the binary accumulator codec, the FaaS frame and value codec (src/faas/codec.ts) and the compression
+ * codecs of the readers (src/io/codecs), so `e instanceof CodecError` catches every one of them.
  */
-export class CodecError extends AccumulateError {}
+export { CodecError };
 
 /** A binary type tag has no registered decoder on this side. */
 export class UnknownBinaryTypeError extends CodecError {}

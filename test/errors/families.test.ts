@@ -1,7 +1,7 @@
 /**
  * One error family for "missing branch/column/field" and one for "entry range", whatever raised them: real
  * files through each reader, the events layer and the columnar kernels. Also: every exported error class
- * name ends in `Error`, and the FaaS codec throws the one CodecError.
+ * name ends in `Error`, and accumulator, FaaS frame and compression codecs throw the one CodecError.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -137,6 +137,35 @@ describe('error classes', () => {
     expect(e).toBeInstanceOf(CodecError);
     expect(e).toBeInstanceOf(RistrettoError);
     expect((e as Error).name).toBe('CodecError');
+  });
+
+  it('one CodecError: accumulator bytes, FaaS frames and compressed blocks that do not decode throw the same class', async () => {
+    const io = await import('../../src/io/index.ts');
+    const acc = await import('../../src/accumulate/index.ts');
+    const { decode } = await import('../../src/accumulate/codec.ts');
+    const { lz4Decompress } = await import('../../src/io/codecs/lz4.ts');
+    // Every entry point that exports a CodecError exports this one class.
+    expect(acc.CodecError).toBe(io.CodecError);
+    expect(CodecError).toBe(io.CodecError);
+    const thrown = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const frame = encodeFrameRaw('{"a":1}', [Uint8Array.of(1, 2, 3)]);
+    const errors = {
+      accumulator: thrown(() => decode(Uint8Array.of(0x52, 0x53, 0x41, 0x43, 9, 9, 9))),
+      frame: thrown(() => decodeFrame(frame.subarray(0, 5))),
+      // An LZ4 block whose only sequence asks for 15+ literals it does not have.
+      lz4: thrown(() => lz4Decompress(Uint8Array.of(0xf0, 0xff, 0xff), 64)),
+    };
+    for (const [what, e] of Object.entries(errors)) {
+      expect(e, what).toBeInstanceOf(io.CodecError);
+      expect(e, what).toBeInstanceOf(RistrettoError);
+    }
   });
 
   it('every exported error class of the library entry points is named ...Error', async () => {
