@@ -19,6 +19,7 @@ import { loadFileset } from '../dataset/fileset.ts';
 import { runOnEvents } from '../events/run.ts';
 import { MissingBranchError } from '../events/errors.ts';
 import { RistrettoError } from '../errors/index.ts';
+import { InvalidArgumentError } from '../columnar/errors.ts';
 import { Hist } from '../hist/hist.ts';
 import { Regular } from '../hist/axes.ts';
 import { Weight } from '../hist/storage.ts';
@@ -58,6 +59,13 @@ export interface DrawResult {
   /** True when the binning was chosen from the first chunk's range. */
   autoBins: boolean;
   events: number;
+  /**
+   * Values that were NaN and were left out (not filled, not in the mean): events without a value, e.g.
+   * `max(Jet_pt)` of an event without jets, as `Jet_pt[0]` skips them; also NaN from `log(-1)` and the like.
+   */
+  skippedNaN: number;
+  /** Set when `--entries A:B` reached past the input's end: the range actually read and the input's size. */
+  entriesCut?: { requested: [number, number]; read: [number, number]; available: number };
 }
 
 /** Files of a dataset JSON (all datasets, in order), or the one file given. */
@@ -90,6 +98,33 @@ function pointAtBranch(e: MissingBranchError, texts: readonly (string | undefine
     }
   }
   throw e;
+}
+
+/**
+ * The compiler's "objects of Muon and Jet at once" in draw's terms: which expression, a caret under the
+ * second collection's first name in it, and what to write instead.
+ */
+function mixedCollections(e: Error, names: readonly string[], texts: readonly (string | undefined)[]): never {
+  const [a, b] = names;
+  const labels = ['expression', '--cut', '--weight'];
+  const find = (n: string) => {
+    for (const [i, text] of texts.entries()) {
+      const m = text === undefined ? null : new RegExp(`(?<![\\w.])${n}[_.]`).exec(text);
+      if (m && text !== undefined) return { i, text, pos: m.index };
+    }
+    return undefined;
+  };
+  const fa = find(a);
+  const fb = find(b);
+  // point at the collection named second (in the same text: the later one)
+  const at = fa && fb && fa.i === fb.i && fa.pos > fb.pos ? fa : (fb ?? fa);
+  const what = fa && fb && fa.i !== fb.i ? `${labels[fa.i]} and ${labels[fb.i]}` : labels[at?.i ?? 0];
+  const other = at === fa ? a : b;
+  const message =
+    `${what}: ${at ? `'${at.text}' ` : ''}combines objects of ${a} and ${b}, whose numbers per event differ — ` +
+    `reduce one of them to one value per event first, e.g. ${other}_pt[0], max(${other}_pt), ` +
+    `sum(${other}_pt[${other}_pt > 30]) or count(${other}_pt > 30)`;
+  throw new ExpressionError(at ? `${message}\n${caretLine(at.text, at.pos)}` : message, at?.text ?? '', '', at?.pos, e);
 }
 
 /** Chooses `[lo, hi)` covering `values` so the largest value lands in the last bin, not in the overflow. */
@@ -132,11 +167,14 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
   let swxx = 0;
   let n = 0;
   let events = 0;
+  let skippedNaN = 0;
   let prefetch: string[] | undefined;
   let offset = 0; // global entry number of the current file's first entry
   for (const f of files) {
     const reader = await openReader(f.path, f.tree ? { treeName: f.tree } : {});
     try {
+      // names `ristretto ls` lists that are not identifiers (P3.Px, ArrayI16[10]) are read as written
+      const names = reader.branches().map((b) => b.name);
       const a = Math.max(0, start - offset);
       const b = Math.min(reader.numEntries, stop - offset);
       for (let lo = a; lo < b; lo += chunksize) {
@@ -149,14 +187,14 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
             const fe = fused(ev);
             let x;
             try {
-              x = parseExpr(expr, fe);
+              x = parseExpr(expr, fe, { names });
             } catch (e) {
               explain(e, 'expression');
             }
             let c;
             if (opts.cut !== undefined) {
               try {
-                c = parseExpr(opts.cut, fe);
+                c = parseExpr(opts.cut, fe, { names });
               } catch (e) {
                 explain(e, '--cut');
               }
@@ -165,7 +203,7 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
             if (opts.weight === undefined) return { x: compute(x), w: undefined };
             let w;
             try {
-              w = parseExpr(opts.weight, fe);
+              w = parseExpr(opts.weight, fe, { names });
             } catch (e) {
               explain(e, '--weight');
             }
@@ -175,6 +213,8 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
           prefetch ? { prefetch } : {},
         ).catch((e: unknown) => {
           if (e instanceof MissingBranchError) pointAtBranch(e, [expr, opts.cut, opts.weight]);
+          if (e instanceof InvalidArgumentError && Array.isArray(e.context['collections']))
+            mixedCollections(e, e.context['collections'] as string[], [expr, opts.cut, opts.weight]);
           throw e;
         });
         prefetch ??= columnsRead;
@@ -187,16 +227,20 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
             opts.weight !== undefined ? { storage: new Weight() } : {},
           );
         }
-        if (result.w) hist.fill(result.x, { weight: result.w });
-        else hist.fill(result.x);
-        for (let i = 0; i < result.x.length; i++) {
-          const v = Number(result.x[i]);
-          const wt = result.w ? Number(result.w[i]) : 1;
+        // NaN is "no value here" (max/min of an empty collection): left out like the events x[0] skips,
+        // and counted for the summary; filled, it would land in the overflow bin and poison the mean.
+        const { x, w, nan } = dropNaN(result.x, result.w);
+        skippedNaN += nan;
+        if (w) hist.fill(x, { weight: w });
+        else hist.fill(x);
+        for (let i = 0; i < x.length; i++) {
+          const v = Number(x[i]);
+          const wt = w ? Number(w[i]) : 1;
           sw += wt;
           swx += wt * v;
           swxx += wt * v * v;
         }
-        n += result.x.length;
+        n += x.length;
       }
       offset += reader.numEntries;
     } finally {
@@ -212,7 +256,41 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
   const flow = hist.values({ flow: true });
   const mean = sw > 0 ? swx / sw : NaN;
   const std = sw > 0 ? Math.sqrt(Math.max(0, swxx / sw - mean * mean)) : NaN;
-  return { hist, entries: n, mean, std, underflow: flow[0], overflow: flow[flow.length - 1], autoBins, events };
+  const result: DrawResult = {
+    hist,
+    entries: n,
+    mean,
+    std,
+    underflow: flow[0],
+    overflow: flow[flow.length - 1],
+    autoBins,
+    events,
+    skippedNaN,
+  };
+  // a range past the end is read as far as the input goes, and the summary says so (offset: entries seen)
+  if (opts.entries && stop > offset && (stop !== Infinity || start > offset))
+    result.entriesCut = {
+      requested: [start, stop],
+      read: [Math.min(start, offset), offset],
+      available: offset,
+    };
+  return result;
+}
+
+/** `x` (and its weights) without the NaN values of `x`; copies only when there are some. */
+function dropNaN(x: NumericArray, w: NumericArray | undefined): { x: NumericArray; w?: NumericArray; nan: number } {
+  let nan = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== x[i]) nan++;
+  if (nan === 0) return { x, w, nan };
+  const keepX = new Float64Array(x.length - nan);
+  const keepW = w ? new Float64Array(x.length - nan) : undefined;
+  for (let i = 0, k = 0; i < x.length; i++) {
+    if (x[i] !== x[i]) continue;
+    keepX[k] = x[i];
+    if (keepW && w) keepW[k] = w[i];
+    k++;
+  }
+  return { x: keepX, w: keepW, nan };
 }
 
 /** `N,LO,HI` → `[N, LO, HI]`. */
@@ -258,6 +336,15 @@ export function summary(expr: string, r: DrawResult): string {
     `  mean ${fmt(r.mean)}  std ${fmt(r.std)}  underflow ${fmt(r.underflow)}  overflow ${fmt(r.overflow)}`,
     `  bins ${ax.size},${fmt(ax.edges[0])},${fmt(ax.edges[ax.size])}${r.autoBins ? " (chosen from the first chunk's range; pass --bins N,LO,HI to fix them)" : ''}`,
   ];
+  if (r.skippedNaN > 0)
+    lines.push(
+      `  skipped ${r.skippedNaN} NaN values: events without a value (max/min of no objects), left out as x[0] leaves them out`,
+    );
+  if (r.entriesCut) {
+    const { requested, read, available } = r.entriesCut;
+    const range = (a: number, b: number) => `${a}:${Number.isFinite(b) ? b : ''}`;
+    lines.push(`  --entries ${range(...requested)} cut to ${range(...read)}: the input has ${available} entries`);
+  }
   return lines.join('\n');
 }
 

@@ -169,12 +169,22 @@ const argmaxLoop = perDtype(function argmax(
   }
 });
 
-/** Smallest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. */
+/**
+ * Smallest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. `Hist.fill`
+ * puts NaN into the overflow bin (as boost-histogram does; awkward gives None), so mask empty events when
+ * filling (`filterEvents(min(x), gt(counts(x), 0))`) or pass a default as `empty`.
+ *
+ * @example
+ * ```ts
+ * const lead = max(events.Jet.pt);                       // NaN where an event has no jet
+ * h.fill(filterEvents(lead, gt(counts(events.Jet.pt), 0)));
+ * ```
+ */
 export function min(x: Jagged, empty = NaN): Float64Array {
   return extremum('min', x, empty, -1);
 }
 
-/** Largest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list. */
+/** Largest non-NaN element of each list; `empty` (default NaN) for an empty or all-NaN list (see {@link min}). */
 export function max(x: Jagged, empty = NaN): Float64Array {
   return extremum('max', x, empty, 1);
 }

@@ -29,6 +29,32 @@ export interface Jagged<T extends NumericArray = NumericArray> {
   readonly content: T;
 }
 
+/**
+ * Jagged columns that hold the bytes of one string per event (ROOT `char*`, TString, std::string): the events
+ * view marks them when it hands them out, so code that turns columns into numbers (fused expressions,
+ * `ristretto draw`) can refuse them instead of computing with character codes. A WeakSet, not a field, so the
+ * column keeps the plain `Jagged` shape every kernel reads.
+ */
+const stringColumns = new WeakSet<object>();
+
+/** Mark `c` as the bytes of one string per event (see {@link isStringColumn}). */
+export function markStringColumn<C extends object>(c: C): C {
+  stringColumns.add(c);
+  return c;
+}
+
+/**
+ * True for a column the events view handed out as a string branch (bytes, decode with `stringsOf`).
+ *
+ * @example
+ * ```ts
+ * if (isStringColumn(events.column('name'))) console.log(stringsOf(events.column('name') as Jagged));
+ * ```
+ */
+export function isStringColumn(c: unknown): boolean {
+  return typeof c === 'object' && c !== null && stringColumns.has(c);
+}
+
 /** A per-event record of jagged fields sharing one offsets array (e.g. Muon.{pt,eta,phi,mass,charge}). */
 export interface Collection {
   readonly offsets: Int32Array;

@@ -4,7 +4,7 @@
  * link indices) is cached, but every access is still logged in the store so its log is the processor's
  * true column set.
  */
-import type { Jagged, NumericArray } from '../columnar/types.ts';
+import { type Jagged, markStringColumn, type NumericArray } from '../columnar/types.ts';
 import type { Column } from '../io/reader.ts';
 import { compute, fused } from '../columnar/fused/api.ts';
 import { parseExpr } from '../columnar/fused/parse.ts';
@@ -207,8 +207,9 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
     entryStop: { value: store.entryStop },
     column: {
       value: (name: string): Column => {
-        if (!schema.branches.has(name)) throw missing(name, schema.branches.keys());
-        return store.get(name);
+        const b = schema.branches.get(name);
+        if (!b) throw missing(name, schema.branches.keys());
+        return b.kind === 'string' ? markStringColumn(store.get(name)) : store.get(name);
       },
     },
     define: {
@@ -244,7 +245,12 @@ export function createEventsView(schema: NanoSchema, store: ColumnStore): Events
   // Plain names first: a collection or record of the same name replaces it (the branch stays in
   // `column`); names of the base members are never shadowed.
   const base = new Set(Object.getOwnPropertyNames(events));
-  for (const [name, b] of schema.plain) if (!base.has(name)) defineGetter(events, name, () => store.get(b.name));
+  for (const [name, b] of schema.plain) {
+    if (base.has(name)) continue;
+    // string branches arrive as their bytes: marked, so fused expressions and draw refuse them as numbers
+    if (b.kind === 'string') defineGetter(events, name, () => markStringColumn(store.get(b.name)));
+    else defineGetter(events, name, () => store.get(b.name));
+  }
   for (const [name, rs] of schema.records) if (!base.has(name)) redefine(events, name, () => record(rs));
   for (const name of schema.collections.keys()) if (!base.has(name)) redefine(events, name, () => collection(name));
 

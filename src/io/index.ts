@@ -13,6 +13,7 @@
  */
 export { openReader, registerFormat, registeredFormats, UnsupportedFormatError, type FormatOpener } from './open.ts';
 export type { EventReader, BranchInfo, Column, DType, OpenOptions } from './reader.ts';
+export { stringsOf } from './reader.ts';
 export { convert, type ConvertOptions, type ConvertResult, type ConvertFormat } from './convert.ts';
 export { writeHistogramsROOT, type WriteHistogramsOptions, type WrittenHistogram } from './root-write/hist.ts';
 export { RootTreeWriter, defaultCounterName, type TreeColumn, type TreeWriterOptions } from './root-write/tree.ts';

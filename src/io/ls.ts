@@ -187,7 +187,7 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
   } catch (e) {
     await src.close();
     throw new RootFileError(
-      `${path} is not a readable ROOT file: ${(e as Error).message}`,
+      `${path} is not a readable ROOT file: ${(e as Error).message.replace(`${path}: `, '')}`,
       { file: path },
       'check that it is a complete ROOT file',
       { cause: e },

@@ -12,7 +12,7 @@
  *
  * Nothing runs until `compute`; intermediate values are never stored in arrays.
  */
-import type { Collection, Jagged, NumericArray } from '../types.ts';
+import { type Collection, isStringColumn, type Jagged, type NumericArray } from '../types.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { ConcatDomain, Domain, ListDomain, Node, ReduceKind, ReduceNode, Var } from './graph.ts';
 import { boundVar, constant, eventColumn, field, found, idOf, len, newVar, op, reduce, subst, where } from './graph.ts';
@@ -154,10 +154,22 @@ export class Expr {
   all(): Expr {
     return this.reduceOwn('all');
   }
-  /** Smallest value per event (NaN for none; NaN values are skipped). */
+  /**
+   * Smallest value per event (NaN values are skipped). An event with no objects (or none passing a filter)
+   * gives NaN, as awkward's `ak.min` gives None: `Hist.fill` puts NaN into the overflow bin (boost-histogram
+   * does the same), so mask such events when filling: `.where(jets.count().gt(0))` with `jets` the
+   * collection. `ristretto draw` skips them and counts them in its summary.
+   *
+   * @example
+   * ```ts
+   * const jets = fused(events).Jet;
+   * out.leadPt.fill(compute(jets.pt.max().where(jets.count().gt(0)))); // events without jets left out
+   * ```
+   */
   min(): Expr {
     return this.reduceOwn('min');
   }
+  /** Largest value per event; NaN for an event without objects (see {@link Expr.min} for masking). */
   max(): Expr {
     return this.reduceOwn('max');
   }
@@ -274,9 +286,11 @@ export class LazyObjects {
   sum(f: (o: Objects) => ExprLike): Expr {
     return this.red('sum', f);
   }
+  /** Smallest `f` over the objects of each event; NaN for an event without any (see {@link Expr.min}). */
   min(f: (o: Objects) => ExprLike): Expr {
     return this.red('min', f);
   }
+  /** Largest `f` over the objects of each event; NaN for an event without any (see {@link Expr.min}). */
   max(f: (o: Objects) => ExprLike): Expr {
     return this.red('max', f);
   }
@@ -482,6 +496,12 @@ export function fused(events: object): FusedEvents {
 }
 
 function wrap(x: unknown, name: string): unknown {
+  if (isStringColumn(x))
+    throw new InvalidArgumentError(
+      `${name} is a string branch (one text per event), not numbers`,
+      { name },
+      `Strings cannot be computed with or histogrammed; in a processor read them as text: stringsOf(events.column('${name}')) from 'ristretto/io'.`,
+    );
   if (ArrayBuffer.isView(x)) return lazyColumn(x as NumericArray, name);
   if (typeof x === 'object' && x !== null && 'offsets' in x) {
     if ('fields' in x) return lazyObjects(x as Collection, name);

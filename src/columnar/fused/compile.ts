@@ -55,8 +55,8 @@ function literal(x: number): string {
   return x < 0 ? `(${x})` : `${x}`;
 }
 
-function fail(message: string, hint: string): never {
-  throw new InvalidArgumentError(`compute: ${message}`, { operation: 'compute' }, hint);
+function fail(message: string, hint: string, context: Record<string, unknown> = {}): never {
+  throw new InvalidArgumentError(`compute: ${message}`, { operation: 'compute', ...context }, hint);
 }
 
 const EARLY_EXIT: ReadonlySet<string> = new Set(['any', 'all']);
@@ -573,6 +573,8 @@ export function run(outputs: readonly Node[]): CompiledSink {
     fail(
       `the outputs depend on objects of ${fv.map((v) => v.dom.name).join(' and ')} at once`,
       'Reduce over one collection (e.g. .any(), .sum(), argmin().get()) so each output has one value per event or per object of a single collection.',
+      // the text front end (draw, define) rewords this in its own syntax from the collections' names
+      { collections: fv.map((v) => v.dom.name) },
     );
   }
   const v = fv[0];

@@ -51,19 +51,24 @@ const REDUCTIONS = ['sum', 'count', 'any', 'all', 'min', 'max'] as const;
  * TTree::Draw's C operators as mathjs words: `&&` → and, `||` → or, `!x` → not x (`!=` stays). Returns the
  * translated text and, per offset in it, the offset in the original, so parse errors point into what was typed.
  */
-function fromCOperators(text: string): { text: string; origin: number[] } {
+function fromCOperators(text: string, verbatim: readonly string[] = []): { text: string; origin: number[] } {
   let out = '';
   const origin: number[] = [];
   for (let i = 0; i < text.length; ) {
     const two = text.slice(i, i + 2);
+    const k = verbatim.findIndex(
+      (n) => text.startsWith(n, i) && !/[\w.]/.test(text[i - 1] ?? ' ') && !/\w/.test(text[i + n.length] ?? ' '),
+    );
     const [word, len] =
-      two === '&&'
-        ? [' and ', 2]
-        : two === '||'
-          ? [' or ', 2]
-          : text[i] === '!' && text[i + 1] !== '='
-            ? [' not ', 1]
-            : [text[i], 1];
+      k >= 0
+        ? [`${VERBATIM}${k}`, verbatim[k].length]
+        : two === '&&'
+          ? [' and ', 2]
+          : two === '||'
+            ? [' or ', 2]
+            : text[i] === '!' && text[i + 1] !== '='
+              ? [' not ', 1]
+              : [text[i], 1];
     for (const c of word) {
       out += c;
       origin.push(i);
@@ -72,6 +77,18 @@ function fromCOperators(text: string): { text: string; origin: number[] } {
   }
   origin.push(text.length);
   return { text: out, origin };
+}
+
+/** Prefix of the stand-in symbol for a branch name mathjs cannot read as one (`P3.Px`, `ArrayI16[10]`). */
+const VERBATIM = 'RistrettoVerbatimName';
+
+/** Options of {@link parseExpr}. */
+export interface ParseOptions {
+  /**
+   * Branch names to read as written although they are not identifiers (`P3.Px`, `ArrayI16[10]`, as
+   * `ristretto ls` lists them), e.g. every name of the reader's `branches()`; the others are ignored.
+   */
+  names?: readonly string[];
 }
 
 /**
@@ -114,9 +131,13 @@ const fieldOrigin = new WeakMap<Expr, { objects: Objects; field: string }>();
  * out.ht.fill(compute(ht));
  * ```
  */
-export function parseExpr(text: string, ev: FusedEvents): Expr {
+export function parseExpr(text: string, ev: FusedEvents, opts: ParseOptions = {}): Expr {
   let tree: MathNode;
-  const c = fromCOperators(text);
+  // longest first, so `P3.Px` is not read as `P3` followed by `.Px`
+  const verbatim = (opts.names ?? [])
+    .filter((n) => !/^[A-Za-z_]\w*$/.test(n) && text.includes(n))
+    .sort((a, b) => b.length - a.length);
+  const c = fromCOperators(text, verbatim);
   try {
     tree = parse(c.text);
   } catch (e) {
@@ -132,7 +153,7 @@ export function parseExpr(text: string, ev: FusedEvents): Expr {
       e,
     );
   }
-  const v = build(tree, text, ev);
+  const v = build(tree, text, verbatim.length ? verbatimEvents(ev, verbatim) : ev);
   if (v instanceof Expr) return v;
   if (typeof v === 'number')
     throw new ExpressionError(`'${text}' is a constant`, text, 'Refer to at least one column.');
@@ -141,6 +162,19 @@ export function parseExpr(text: string, ev: FusedEvents): Expr {
     text,
     'Pick a field (Jet.pt) or reduce it (count(Jet)).',
   );
+}
+
+/** `ev` where the stand-in symbols read the verbatim names they stand for. */
+function verbatimEvents(ev: FusedEvents, names: readonly string[]): FusedEvents {
+  return new Proxy(ev, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && prop.startsWith(VERBATIM)) {
+        const name = names[Number(prop.slice(VERBATIM.length))];
+        if (name !== undefined) return Reflect.get(target, name, receiver);
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
 }
 
 function fail(text: string, what: string, token?: string): never {
@@ -183,10 +217,12 @@ function resolveName(name: string, text: string, ev: FusedEvents): Value {
   }
   const at = tokenAt(text, name);
   const detail = first instanceof Error ? first.message : `no entry '${name}' in the events`;
+  // an error that already says what to do (closest names, a string branch) keeps its own hint only
+  const hinted = typeof (first as { hint?: unknown } | undefined)?.hint === 'string';
   throw new ExpressionError(
     `in '${text}': ${detail}`,
     text,
-    'Use a branch name (MET_pt, Jet_pt) or an entry and field (Jet.pt).',
+    hinted ? '' : 'Use a branch name (MET_pt, Jet_pt) or an entry and field (Jet.pt).',
     at >= 0 ? at : undefined,
     first,
   );

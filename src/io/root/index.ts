@@ -151,12 +151,12 @@ async function openStructure(src: ByteSource, path: string): Promise<JsFile> {
   try {
     return await openJsrootFile(src);
   } catch (e) {
-    if (e instanceof RistrettoError)
-      throw new RootFileError(`cannot read ROOT file ${path}: ${e.message}`, { file: path }, undefined, { cause: e });
+    // one wording with `ristretto ls` (src/io/ls.ts): what failed, and the check to make
+    const why = e instanceof RistrettoError ? e.message.replace(`${path}: `, '') : (e as Error).message;
     throw new RootFileError(
-      `${path} is not a readable ROOT file: ${(e as Error).message}`,
+      `${path} is not a readable ROOT file: ${why}`,
       { file: path },
-      'check that it is a complete ROOT file (truncated or damaged files fail here)',
+      'check that it is a complete ROOT file',
       { cause: e },
     );
   }

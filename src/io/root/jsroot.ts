@@ -141,7 +141,7 @@ const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
       // small file; like a plain file read, the missing tail reads as zeros.
       if (pos >= this.src.size)
         throw new RootFileError(
-          `${this.src.name}: jsroot asked for byte ${pos}, beyond the end of the file (${this.src.size} bytes)`,
+          `${this.src.name}: the file ends after ${this.src.size} bytes but points to byte ${pos}; it is truncated or damaged`,
           { file: this.src.name, position: pos, size: this.src.size },
         );
       const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
