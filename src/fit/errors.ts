@@ -76,3 +76,11 @@ export class ScanError extends RistrettoError {
 
 /** An option of a fit or scan that is not valid: an unknown optimizer, a thread count below 1... */
 export class FitOptionsError extends RistrettoError {}
+
+/**
+ * The likelihood is not finite where a fit started or ended: a negative (or, with events observed, zero)
+ * expected rate in some bin, or a constraint term out of its domain. The message names the channel, bin
+ * and the samples that make the rate negative (with their JSON paths), and the parameter values when
+ * they are not the nominal ones, so no NaN ever passes for a result.
+ */
+export class InvalidLikelihoodError extends RistrettoError {}

@@ -58,6 +58,7 @@ export {
   type UpperLimitResult,
 } from './infer.ts';
 export { normalCdf, lgamma } from './special.ts';
+export { badBins, checkNominalRates, clippedAt, invalidLikelihood, type BadBin } from './rates.ts';
 export * from './patchset.ts';
 export { registerFitCommands, parseInterp } from './cli.ts';
 export { scanPatches, testPatch, type ScanItem, type ScanOptions } from './scan.ts';

@@ -7,6 +7,7 @@ import { invert } from './linalg.ts';
 import type { Model, ModelData } from './model.ts';
 import { nll, NllWorkspace, twiceNllPyhfOrder } from './nll.ts';
 import { minimizeBounded } from './optimize.ts';
+import { checkNominalRates, clippedAt, invalidLikelihood } from './rates.ts';
 import { minimizeSlsqp } from './slsqp.ts';
 
 /**
@@ -63,6 +64,11 @@ export interface FitResult {
   iterations: number;
   evaluations: number;
   message: string;
+  /**
+   * Set when some bin's expected rate is negative at the best fit and was clipped to 0 (pyhf's
+   * `clip_bin_data=0`): which bins and samples, for a warning. The model is valid at its nominal point.
+   */
+  clipped?: string;
 }
 
 /** Natural scale of each parameter: its constraint width (normal), 1/√τ (Poisson) or 1. */
@@ -132,6 +138,11 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
     message: string;
     pgNorm?: number;
   };
+  // The one check that keeps a NaN or ∞ likelihood from becoming a result: every fit (mle, cls, limit,
+  // scan here, in threads or on FaaS) starts and ends here. The NLL is +∞ where a rate is negative, a wall
+  // the minimizers back off from; a fit that cannot start inside it, or ends outside, names the bins.
+  checkNominalRates(model);
+  if (!Number.isFinite(nll(ws, data, full))) throw invalidLikelihood(model, data, full, 'at the starting values');
   const optimizer = opts.optimizer ?? DEFAULT_OPTIMIZER;
   if (optimizer === 'slsqp' || optimizer === 'slsqp-fd') {
     // pyhf minimizes twice the NLL; SLSQP's stopping rule is absolute in the objective, so the factor 2 matters.
@@ -166,15 +177,19 @@ export function fit(model: Model, data: ModelData, opts: FitOptions = {}): FitRe
   }
   const pars = Float64Array.from(x0);
   for (let i = 0; i < nf; i++) pars[freeIdx[i]] = r.x[i];
+  if (!Number.isFinite(r.fun) || r.x.some((v) => !Number.isFinite(v)))
+    throw invalidLikelihood(model, data, pars, 'at the best fit');
   if (!r.converged && opts.strict !== false) {
     const detail = r.pgNorm === undefined ? '' : ` (largest projected gradient ${r.pgNorm.toExponential(2)})`;
     throw new FitConvergenceError(`the fit did not converge: ${r.message} after ${r.iterations} iterations${detail}`, {
       iterations: r.iterations,
     });
   }
+  const clipped = clippedAt(model, pars, ws);
   return {
     pars,
     nll: r.fun,
+    ...(clipped ? { clipped } : {}),
     converged: r.converged,
     iterations: r.iterations,
     evaluations: r.evaluations,

@@ -152,6 +152,9 @@ export class Model {
   /** Sample-bins: main bin of each, nominal rate of each. */
   readonly sbBin: Int32Array;
   readonly sbNom: Float64Array;
+  /** Sample-bins: index of the sample in {@link samples}, and in its channel's `samples` array of the workspace. */
+  readonly sbSample: Int32Array;
+  readonly sbSpecSample: Int32Array;
   readonly shiftTerms: readonly ShiftTerm[];
   readonly scalarFactors: readonly ScalarFactorTerm[];
   readonly binFactors: readonly BinFactorTerm[];
@@ -182,6 +185,8 @@ export class Model {
     this.interp = fields.interp;
     this.sbBin = fields.sbBin;
     this.sbNom = fields.sbNom;
+    this.sbSample = fields.sbSample;
+    this.sbSpecSample = fields.sbSpecSample;
     this.shiftTerms = fields.shiftTerms;
     this.scalarFactors = fields.scalarFactors;
     this.binFactors = fields.binFactors;
@@ -626,6 +631,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   // Sample-bins and the terms acting on them.
   const sbBin = new Int32Array(nsb);
   const sbNom = new Float64Array(nsb);
+  const sbSample = new Int32Array(nsb);
+  const sbSpecSample = new Int32Array(nsb);
   const shiftTerms: ShiftTerm[] = [];
   const scalarFactors: ScalarFactorTerm[] = [];
   const binFactors: BinFactorTerm[] = [];
@@ -634,6 +641,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     for (let i = 0; i < nb; i++) {
       sbBin[b.k0 + i] = b.chInfo.offset + i;
       sbNom[b.k0 + i] = b.sample.data[i];
+      sbSample[b.k0 + i] = samples.indexOf(b.sample.name);
+      sbSpecSample[b.k0 + i] = b.ch.samples.indexOf(b.sample);
     }
     for (const m of b.sample.modifiers ?? []) {
       const set = setByName.get(m.name) ?? brokenInvariant(`modifier ${m.name} has no parameter set`);
@@ -722,6 +731,8 @@ export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
     interp,
     sbBin,
     sbNom,
+    sbSample,
+    sbSpecSample,
     shiftTerms,
     scalarFactors,
     binFactors,

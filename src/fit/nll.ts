@@ -5,6 +5,8 @@
  *        + Σ_normal [½((a − θ)/σ)² + ln(σ√(2π))] + Σ_poisson [θτ − a ln(θτ) + ln Γ(a + 1)]
  *
  * with λ_b = Σ_samples (nominal + Σ histosys shifts) × Π factors — pyhf's `-model.logpdf(θ, data)`.
+ * A λ_b < 0 away from the nominal parameters is clipped to 0 (pyhf's `clip_bin_data=0`); the fit engine
+ * refuses models negative at the nominal point and reports fits that end clipped (see rates.ts).
  */
 import { interpolate, type InterpTable } from './interpolation.ts';
 import type { Model, ModelData } from './model.ts';
@@ -278,11 +280,14 @@ export function nll(ws: NllWorkspace, data: ModelData, pars: Float64Array, grad?
   }
   let f = ws.constMain;
   for (let b = 0; b < lambda.length; b++) {
-    const l = lambda[b];
+    // A negative rate is clipped to 0 (pyhf's clip_bin_data=0): flat there, so the minimizer is led back
+    // to rates ≥ 0; with events observed a rate ≤ 0 has no likelihood at all (+∞).
+    const raw = lambda[b];
+    const l = raw < 0 ? 0 : raw;
     const nb = n[b];
-    if (l < 0 || (l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
+    if ((l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
     f += l - xlogy(nb, l);
-    w[b] = l === 0 ? 1 : 1 - nb / l;
+    w[b] = raw < 0 ? 0 : l === 0 ? 1 : 1 - nb / l;
   }
   const aux = data.aux;
   if (ws.constAuxFor !== aux) {
@@ -325,9 +330,9 @@ export function twiceNllPyhfOrder(ws: NllWorkspace, data: ModelData, pars: Float
   const n = data.main;
   let main = 0;
   for (let b = 0; b < lambda.length; b++) {
-    const l = lambda[b];
+    const l = lambda[b] < 0 ? 0 : lambda[b]; // clipped as in nll()
     const nb = n[b];
-    if (l < 0 || (l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
+    if ((l === 0 && nb > 0) || !Number.isFinite(l)) return Infinity;
     main += xlogy(nb, l) - l - lgamma(nb + 1);
   }
   const aux = data.aux;
