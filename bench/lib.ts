@@ -194,12 +194,10 @@ function usage(
  * order, `positionals`. `--help` prints the usage and exits 0; anything wrong prints one line naming
  * the option and exits 2.
  */
-export function benchArgs<O extends Record<string, Opt<unknown>>, P extends Record<string, Opt<unknown>> = Record<never, never>>(
-  about: string,
-  options: O,
-  positionals?: P,
-  argv: readonly string[] = process.argv.slice(2),
-): Values<O> & Values<P> {
+export function benchArgs<
+  O extends Record<string, Opt<unknown>>,
+  P extends Record<string, Opt<unknown>> = Record<never, never>,
+>(about: string, options: O, positionals?: P, argv: readonly string[] = process.argv.slice(2)): Values<O> & Values<P> {
   const pos: Record<string, Opt<unknown>> = positionals ?? {};
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(usage(about, options, pos));
@@ -231,7 +229,11 @@ function readArgs(options: Record<string, Opt<unknown>>, pos: Record<string, Opt
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${opt}`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
       throw new UsageError(
-        options[opt.replace(/^--/, '')]?.parse ? `${opt} needs a value` : `${opt} is a switch and takes no value`,
+        !options[opt.replace(/^--/, '')]?.parse
+          ? `${opt} is a switch and takes no value`
+          : /ambiguous/.test((e as Error).message)
+            ? `${opt} needs a value; for one that starts with "-" write ${opt}=VALUE`
+            : `${opt} needs a value`,
       );
     throw new UsageError((e as Error).message.split('\n')[0] ?? String(e));
   }

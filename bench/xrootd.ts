@@ -39,6 +39,7 @@ import { IterativeExecutor } from '../executors/iterative.ts';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startXrootd } from '../test/helpers/xrootd-server.ts';
+import { benchArgs, flag, int, ints, text, usageFail, words } from './lib.ts';
 // Chunk results are decoded into this thread's copy of the histogram class: register its decoder.
 import '../src/hist/hist.ts';
 
@@ -56,43 +57,30 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    files: [],
-    queries: [1, 6],
-    reps: 3,
-    chunksize: undefined,
-    out: undefined,
-    cli: false,
-    baseline: undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--cli') {
-      a.cli = true;
-      continue;
-    }
-    const v = argv[++i];
-    if (v === undefined)
-      throw new Error(
-        `${k} needs a value (known: --files A,B --queries 1,6 --reps N --chunksize N --out JSON --cli --baseline DIR)`,
-      );
-    if (k === '--files')
-      a.files = v
-        .split(',')
-        .filter(Boolean)
-        .map((f) => resolve(f));
-    else if (k === '--queries') a.queries = v.split(',').map(Number);
-    else if (k === '--reps') a.reps = Number(v);
-    else if (k === '--chunksize') a.chunksize = Number(v);
-    else if (k === '--out') a.out = resolve(v);
-    else if (k === '--baseline') a.baseline = resolve(v);
-    else throw new Error(`unknown option ${k}`);
-  }
+  const a = benchArgs(
+    'root:// vs the local file: events/s of ADL queries through a real xrootd on loopback, and round trips.',
+    {
+      files: words('input files (bench/make-adl-dataset.ts, ristretto convert)', []),
+      queries: ints('ADL queries', [1, 6], 1),
+      reps: int('repetitions', 3, 1),
+      chunksize: int("events per chunk (default: run-analysis's)", undefined, 1),
+      out: text('write the results as JSON here', undefined, '<file>'),
+      cli: flag('also time the whole run-analysis command'),
+      baseline: text('another checkout whose command runs beside this one (with --cli)', undefined, '<dir>'),
+    },
+    {},
+    argv,
+  );
   if (!a.files.length)
-    throw new Error(
+    usageFail(
       'give --files A.parquet,B.root (make them with bench/make-adl-dataset.ts and ristretto convert; see bench/RESULTS.md)',
     );
-  return a;
+  return {
+    ...a,
+    files: a.files.map((f) => resolve(f)),
+    out: a.out === undefined ? undefined : resolve(a.out),
+    baseline: a.baseline === undefined ? undefined : resolve(a.baseline),
+  };
 }
 
 interface Run {
