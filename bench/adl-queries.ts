@@ -3,7 +3,11 @@
  * processChunk) and bench/adl-e2e.ts (whole commands end to end). Histograms match processors/adl/query-N.ts.
  */
 
-/** Published per-core rates of coffea on the ADL tasks (events/s), for the table. */
+/**
+ * Published per-core rates of coffea on the ADL tasks (events/s), for the table: events / summed chunk
+ * processing time of the ADL-benchmark notebook behind N. Smith, L. Gray, ACAT 2021, J. Phys.: Conf. Ser.
+ * 2438 (2023) 012033 (53.4 M events, 24 workers); sources in bench/RESULTS.md, Session 13.
+ */
 export const COFFEA: Record<number, number> = { 1: 19e6, 5: 1.4e6, 6: 0.22e6, 8: 0.88e6 };
 
 export interface HistSpec {

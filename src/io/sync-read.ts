@@ -8,11 +8,11 @@
  * counter in a SharedArrayBuffer; the calling thread blocks in `Atomics.wait` on that counter and takes
  * the reply with `receiveMessageOnPort`. Errors come back as the same error classes (by name).
  *
- * Which readers use it: http(s) files of every format and root:// files other than ROOT TTrees — a
+ * Which readers use it: http(s) files of every format, RNTuple and Arrow files over root:// — a
  * network read cannot be awaited without stopping the thread's event loop, so it happens on another
  * thread — and local Arrow files and RNTuples. Local Parquet and local ROOT files implement
  * `EventReader.readSync` themselves (fs.readSync and the same synchronous decoding as their async read),
- * and so do ROOT TTrees over root://, whose byte source reads synchronously through a small relay thread
+ * and so do ROOT TTrees and Parquet files over root://, whose byte source reads synchronously through a small relay thread
  * that only carries TCP bytes (src/io/xrootd/relay.ts): the helper's start-up and second open of the
  * file cost 0.5–2.5 s on the first chunk of every run and every pool worker (22.5 s for ROOT at load
  * ~30), far more than the chunk itself. The bridge only serves misses —
