@@ -479,7 +479,8 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
 /**
  * Child: the ROOT floor. Read every basket of the branches behind `columns` (one read per basket, as
  * stored) and decompress it with Ristretto's codec layer (`decodeBasket`: key header, ROOT block framing,
- * zlib/LZ4/ZSTD), without turning bytes into values. Basket locations come from the tree's metadata.
+ * zlib/LZ4/ZSTD), without turning bytes into values or entry-offset tables into offsets (as the Parquet
+ * floor leaves levels alone). Basket locations come from the tree's metadata.
  */
 async function floorRootChild(file: string, columns: string[]): Promise<void> {
   const t0 = performance.now();
@@ -497,6 +498,7 @@ async function floorRootChild(file: string, columns: string[]): Promise<void> {
         bytes: b.bytes,
         entries: b.entryStop - b.entryStart,
         hasEntryOffsets: m.hasEntryOffsets,
+        rawEntryTable: true, // the entry-offset table is located and its length checked, not decoded
       });
     }
   }
