@@ -1,6 +1,6 @@
 /** The `ristretto` command: subcommands are contributed by the modules that own them. */
 import { Command } from 'commander';
-import { RistrettoError } from '../errors/index.ts';
+import { reportCommandError } from '../errors/report.ts';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.ts';
 import { packageVersion } from './version.ts';
 
@@ -56,11 +56,7 @@ try {
   for (const register of registrars) register(program);
   await program.parseAsync(argv);
 } catch (e) {
-  // Users get the message (which names the file/endpoint and what to do); stacks only on request.
-  process.stderr.write(
-    `ristretto: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`,
-  );
-  // A known error already says what to do; the stack-trace hint is for unexpected ones only.
-  if (!debug && !(e instanceof RistrettoError)) process.stderr.write('(rerun with --debug for the stack trace)\n');
-  process.exitCode = 1;
+  // One reporter for every subcommand (src/errors/report.ts): our errors are one line (the stack with
+  // --debug), anything else is a bug, printed with its stack and a request to report it.
+  process.exitCode = reportCommandError('ristretto', e, { debug });
 }

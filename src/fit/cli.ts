@@ -16,6 +16,7 @@ import { writeScanPlot } from './plot-scan.ts';
 import type { FaasScanOptions } from './scan-faas.ts';
 import { scan, type ScanExecutor } from './scan-run.ts';
 import { assertOutputFolder } from '../io/output-path.ts';
+import { reportCommandError } from '../errors/report.ts';
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -117,14 +118,13 @@ function withCommon(cmd: Command): Command {
     .option('--json', 'print one JSON object');
 }
 
-/** Our errors (named subclasses) become one readable line and exit code 1; anything else is a bug and rethrown. */
+/**
+ * The shared reporter (src/errors/report.ts), with this command's prefix: our errors (RistrettoError
+ * subclasses) are one line and exit code 1; anything else is a bug: "internal error", the stack, a
+ * request to report it, exit code 70.
+ */
 function reportError(e: unknown): void {
-  if (e instanceof Error && e.name !== 'Error') {
-    process.stderr.write(`ristretto fit: ${e.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  throw e;
+  process.exitCode = reportCommandError('ristretto fit', e);
 }
 
 /** Run a command body through `reportError`. */
@@ -182,6 +182,8 @@ export function registerFitCommands(program: Command): void {
           optimizer: optimizerOf(o.optimizer),
         });
         const seconds = (performance.now() - t0) / 1000;
+        const { freeData, fixedData, freeAsimov, fixedAsimov } = r.fits;
+        const warnings = [...new Set([freeData, fixedData, freeAsimov, fixedAsimov].flatMap((f) => f.clipped ?? []))];
         const result = {
           poi: model.poiName,
           poi_test: poi,
@@ -193,7 +195,9 @@ export function registerFitCommands(program: Command): void {
           ...(r.testStat === 'q0' ? { p0_obs: r.clsbObs, p0_exp: r.clsbExp } : {}),
           mu_hat: r.muHat,
           seconds,
+          ...(warnings.length ? { warnings } : {}),
         };
+        for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
         if (o.json) return out(JSON.stringify(result));
         out(`${model.poiName} = ${poi} (${r.testStat}), μ̂ = ${fmt(r.muHat)}`);
         out(`CLs observed: ${fmt(r.clsObs)}`);
@@ -337,6 +341,7 @@ export function registerFitCommands(program: Command): void {
       const model = modelFrom(file, o);
       const r = fitWithErrors(model, model.observedData(), { optimizer: optimizerOf(o.optimizer) });
       const n = model.npars;
+      if (r.clipped) process.stderr.write(`warning: ${r.clipped}\n`);
       if (o.json) {
         const correlation: number[][] = [];
         for (let i = 0; i < n; i++) correlation.push(Array.from(r.correlation.subarray(i * n, (i + 1) * n)));
@@ -348,6 +353,7 @@ export function registerFitCommands(program: Command): void {
             nll: r.nll,
             twice_nll: 2 * r.nll,
             correlation,
+            ...(r.clipped ? { warnings: [r.clipped] } : {}),
           }),
         );
       }
