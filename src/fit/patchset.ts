@@ -23,6 +23,16 @@ export interface NamedPatch {
   pointer?: string;
 }
 
+/** What an fs error means, without the path (the error's source prefix names it). */
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'file not found';
+  if (code === 'EISDIR') return 'is a folder';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ? `cannot read it (${code})` : String((e as Error).message ?? e);
+}
+
 function readJson(path: string): unknown {
   let text: string;
   try {
@@ -30,9 +40,8 @@ function readJson(path: string): unknown {
   } catch (e) {
     // The source prefix already names the file: say what went wrong and what to do, not the path again.
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder' : (e as Error).message;
     throw new WorkspaceError(
-      why,
+      fsReason(e),
       '',
       path,
       code === 'EISDIR'
@@ -106,15 +115,38 @@ export function readPatches(pathOrDir: string): {
   errors: { file: string; error: Error }[];
   labels?: string[];
 } {
-  if (!statSync(pathOrDir).isDirectory()) {
+  let isDir: boolean;
+  try {
+    isDir = statSync(pathOrDir).isDirectory();
+  } catch (e) {
+    throw new WorkspaceError(
+      fsReason(e),
+      '',
+      pathOrDir,
+      'give --patchset a pyhf patch set JSON file or a folder of patch.<name>.json files',
+    );
+  }
+  if (!isDir) {
     const { metadata, patches } = readPatchSet(pathOrDir);
     return { patches, errors: [], labels: metadata.labels.map(String) };
   }
   const patches: NamedPatch[] = [];
   const errors: { file: string; error: Error }[] = [];
-  const files = readdirSync(pathOrDir)
-    .filter((f) => /^patch\..*\.json$/.test(f))
-    .sort();
+  let files: string[];
+  try {
+    files = readdirSync(pathOrDir)
+      .filter((f) => /^patch\..*\.json$/.test(f))
+      .sort();
+  } catch (e) {
+    throw new WorkspaceError(fsReason(e), '', pathOrDir, 'check that the --patchset folder is readable');
+  }
+  if (files.length === 0)
+    throw new WorkspaceError(
+      'the folder holds no patch.<name>.json files',
+      '',
+      pathOrDir,
+      'give --patchset a folder of patch.<name>.json files (one JSON Patch per signal point) or a pyhf patch set JSON file',
+    );
   for (const f of files) {
     try {
       patches.push(readPatchFile(join(pathOrDir, f)));

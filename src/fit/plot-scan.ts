@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { linearTicks } from '../hist/figure.ts';
 import { contourBands, contourSegments, delaunay } from './contour.ts';
 import { ScanError } from './errors.ts';
-import type { ScanRecord } from './scan-results.ts';
+import { writing, type ScanRecord } from './scan-results.ts';
 
 export interface ScanPlotOptions {
   /** CLs level of the contours (default 0.05). */
@@ -339,13 +339,12 @@ export async function writeScanPlot(
     }
     throw e;
   }
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, `scan.${format}`);
-  if (format === 'svg') writeFileSync(file, text);
-  else {
-    // resvg with the bundled DejaVu Sans: the same pixels on every machine, whatever fonts it has.
-    const { svgToPNGBundled } = await import('../hist/fonts.ts');
-    writeFileSync(file, svgToPNGBundled(text));
-  }
+  // resvg with the bundled DejaVu Sans: the same pixels on every machine, whatever fonts it has.
+  const data = format === 'svg' ? text : (await import('../hist/fonts.ts')).svgToPNGBundled(text);
+  writing(file, () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, data);
+  });
   return file;
 }

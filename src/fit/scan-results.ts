@@ -85,8 +85,8 @@ export class ResultsWriter {
    * existing file is refused rather than overwritten.
    */
   constructor(dir: string, identity: ScanIdentity, opts: { resume?: boolean; workspace?: string; total: number }) {
-    mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'results.json');
+    writing(dir, () => mkdirSync(dir, { recursive: true }));
     let kept: ScanRecord[] = [];
     if (existsSync(this.path)) {
       if (!opts.resume) {
@@ -141,7 +141,24 @@ export class ResultsWriter {
 
   private flush(): void {
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.doc, null, 1));
-    renameSync(tmp, this.path);
+    writing(this.path, () => {
+      writeFileSync(tmp, JSON.stringify(this.doc, null, 1));
+      renameSync(tmp, this.path);
+    });
+  }
+}
+
+/** Runs a write to `path`; an fs failure (full disk, no permission) becomes a ScanError naming the path. */
+export function writing<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new ScanError(
+      `cannot write ${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left on the device' : code === 'EISDIR' ? 'it is a folder' : code}`,
+      { path, code },
+      'choose an --out folder you can write to (the finished patches are kept; rerun with --resume)',
+    );
   }
 }
