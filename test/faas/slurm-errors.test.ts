@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FaasConfigError } from '../../src/faas/errors.ts';
+import { WorkerListener } from '../../src/faas/endpoint/worker-link.ts';
 import { Procs } from './helpers.ts';
 
 const procs = new Procs();
@@ -25,6 +27,25 @@ async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ cod
 }
 
 describe('Slurm provider: start-up errors', () => {
+  it('a taken --listen-port is a FaasConfigError saying what to do', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const opening = WorkerListener.open({
+        host: '127.0.0.1',
+        port,
+        secret: 's',
+        onWorker: () => undefined,
+        log: () => undefined,
+      });
+      await expect(opening).rejects.toBeInstanceOf(FaasConfigError);
+      await expect(opening).rejects.toThrow(/the port is in use — choose another --listen-port/);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('sbatch missing: exits 1 naming the endpoint, the command and the fix', async () => {
     const empty = join(procs.dir, 'empty-bin');
     mkdirSync(empty);

@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { FaasConfigError } from '../errors.ts';
 import type { FromWorker, ToWorker } from './worker-messages.ts';
 import {
   checkAnswer,
@@ -193,8 +194,11 @@ export class WorkerListener {
     await new Promise<void>((resolve, reject) => {
       l.server.once('error', (e: NodeJS.ErrnoException) =>
         reject(
-          new Error(
-            `cannot listen for block workers on ${where}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message} — choose another --listen-port (or leave it out for any free port)`,
+          new FaasConfigError(
+            `cannot listen for block workers on ${where}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`,
+            { where },
+            'choose another --listen-port (or leave it out for any free port)',
+            { cause: e },
           ),
         ),
       );
