@@ -33,7 +33,8 @@ import {
 export const RESTART_EXIT = 75;
 
 export interface WorkerTransport {
-  send(msg: FromWorker): void;
+  /** Send a message; `written` is called once it is out of this process (or could not be sent). */
+  send(msg: FromWorker, written?: () => void): void;
   onMessage(handler: (msg: ToWorker) => void): void;
   /** Module path of a function this worker received by hash (socket workers), else undefined. */
   localPath(hash: string): string | undefined;
@@ -44,7 +45,10 @@ export function ipcTransport(): WorkerTransport {
   const send = process.send?.bind(process) ?? brokenInvariant('an IPC worker started without an IPC channel');
   process.on('disconnect', () => process.exit(0));
   return {
-    send: (msg) => send(msg),
+    send: (msg, written) => {
+      if (written) send(msg, () => written());
+      else send(msg);
+    },
     onMessage: (h) => process.on('message', (m: ToWorker) => h(m)),
     localPath: () => undefined,
   };
@@ -84,9 +88,10 @@ export function socketTransport(env: NodeJS.ProcessEnv = process.env): Promise<W
     sock.setNoDelay(true);
     let connected = false;
     const transport: WorkerTransport = {
-      send(msg) {
-        if (msg.type === 'done') writeMessage(sock, KIND_DONE, msg.frame);
-        else writeControl(sock, { type: 'ready' });
+      send(msg, written) {
+        if (msg.type === 'done') return void writeMessage(sock, KIND_DONE, msg.frame, written);
+        writeControl(sock, { type: 'ready' });
+        written?.();
       },
       onMessage: (h) => (handler = h),
       localPath: (hash) => paths.get(hash),

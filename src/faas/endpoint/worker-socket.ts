@@ -30,15 +30,20 @@ export const KIND_DONE = 3;
 /** Largest message accepted (a frame length is a u32; results are capped far lower by the service). */
 export const MAX_SOCKET_MESSAGE = 0xffff_fff0;
 
-/** Write one message. */
-export function writeMessage(sock: Socket, kind: number, payload: Uint8Array | string): boolean {
+/** Write one message; `written` is called once it is handed to the operating system (or the write failed). */
+export function writeMessage(
+  sock: Socket,
+  kind: number,
+  payload: Uint8Array | string,
+  written?: () => void,
+): boolean {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const head = Buffer.allocUnsafe(5);
   head.writeUInt32LE(body.byteLength + 1, 0);
   head.writeUInt8(kind, 4);
   // Two writes, no copy of a large frame; the socket coalesces them.
   sock.write(head);
-  return sock.write(body);
+  return written ? sock.write(body, () => written()) : sock.write(body);
 }
 
 export function writeControl(sock: Socket, msg: SocketControl): boolean {

@@ -33,6 +33,8 @@ const workerIndex = Number(process.env.RISTRETTO_WORKER_INDEX ?? 0);
 
 let done: WorkerDone[] = [];
 let flushScheduled = false;
+/** Result messages handed to the transport and not yet written out of this process. */
+let unsent = 0;
 /** Results finished in the same turn go back in one message. */
 function finish(r: WorkerDone): void {
   // Messages and stacks are capped (protocol-schemas.ts refuses longer ones): keep the start.
@@ -45,16 +47,24 @@ function finish(r: WorkerDone): void {
   done.push(r);
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(() => {
-    flushScheduled = false;
-    const header: DoneFrameHeader = { results: new Array(done.length) };
-    const blobs: Uint8Array[] = [];
-    for (let i = 0; i < done.length; i++) {
-      const { result, ...entry } = done[i];
-      header.results[i] = result ? { ...entry, blob: blobs.push(result) - 1 } : entry;
-    }
-    done = [];
-    transport.send({ type: 'done', frame: encodeFrame(header, blobs) });
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushScheduled = false;
+  if (done.length === 0) return;
+  const header: DoneFrameHeader = { results: new Array(done.length) };
+  const blobs: Uint8Array[] = [];
+  for (let i = 0; i < done.length; i++) {
+    const { result, ...entry } = done[i];
+    header.results[i] = result ? { ...entry, blob: blobs.push(result) - 1 } : entry;
+  }
+  done = [];
+  unsent++;
+  // Written out (or the channel is gone, and this worker with it): queued tasks may start now.
+  transport.send({ type: 'done', frame: encodeFrame(header, blobs) }, () => {
+    unsent--;
+    startNext();
   });
 }
 
@@ -162,6 +172,12 @@ const concurrency = Math.max(1, Number(process.env.RISTRETTO_WORKER_CONCURRENCY 
 const waiting: WorkerRun[] = [];
 let running = 0;
 function startNext(): void {
+  // A finished task's result leaves this process before another task starts. A task that kills its
+  // worker (out of memory, process.exit) would otherwise take that result with it, and the pool,
+  // which mirrors what runs here from the results it gets, would count the death against the
+  // finished task and rerun the one that caused it as if it had never started (flush calls this
+  // again once the result is written).
+  if (done.length > 0 || unsent > 0) return;
   while (running < concurrency) {
     const msg = waiting.shift();
     if (!msg) break;
