@@ -300,6 +300,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await view.close();
       return 1;
     }
+    // Ctrl-C: open pages learn the run was interrupted (sent before the server closes), not just "disconnected"
+    if (view && e instanceof RunInterruptedError) view.failed(e, true);
     await view?.close();
     if (e instanceof CommanderError) {
       // Commander already printed the message (or the help / version text).

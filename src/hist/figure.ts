@@ -285,13 +285,15 @@ export function axes(f: Frame, o: AxesOptions): string {
       widest = Math.max(widest, textWidth(label.replace(/<[^>]+>/g, ''), size));
       parts.push(text(f.x0 - 6, o.yScale.px(v) + size * 0.35, label, { size, anchor: 'end' }));
     }
+  // the multiplier sits in the left margin, above the tick labels: the frame's top-left corner above the frame
+  // belongs to the experiment label ("CMS Open Data"), which it would overlap
   if (o.yExponent)
     parts.push(
       text(
-        f.x0,
-        f.y0 - 4,
+        f.x0 - 4,
+        f.y0 - 8,
         `×10<tspan dy="${(-size * 0.4).toFixed(1)}" font-size="${(size * 0.7).toFixed(1)}">${o.yExponent}</tspan>`,
-        { size: size * 0.9 },
+        { size: size * 0.9, anchor: 'end' },
       ),
     );
   if (o.xTitle && o.xLabels !== false)

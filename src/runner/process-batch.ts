@@ -82,7 +82,22 @@ export async function processBatch(
   return { accumulator: bytes, metrics };
 }
 
-/** Resolves after the event loop has run its timers, I/O and signal handlers once (a macrotask). */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+let betweenChunks: (() => Promise<void>) | undefined;
+
+/**
+ * Work that must get the main thread between two in-process chunks, beyond one event-loop turn: the live view
+ * (`run-analysis --serve`) uses it to answer a loading page's requests, which arrive one round trip after
+ * another, before the next chunk holds the thread again. `undefined` removes it.
+ */
+export function setBetweenChunks(fn: (() => Promise<void>) | undefined): void {
+  betweenChunks = fn;
+}
+
+/**
+ * Resolves after the event loop has run its timers, I/O and signal handlers once (a macrotask), and after
+ * the work registered with {@link setBetweenChunks}.
+ */
+export async function nextTurn(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (betweenChunks) await betweenChunks();
 }

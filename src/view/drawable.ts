@@ -9,6 +9,7 @@ import type { Hist } from '../hist/hist.ts';
 import { create, createTHStack, kNoStats, type RootHist, type RootList, type RootObject } from '../hist/jsroot.ts';
 import { toROOT } from '../hist/root.ts';
 import { ViewError } from './errors.ts';
+import { mathtextToTLatex } from './labels.ts';
 
 /** How to draw: `auto` picks `hist` (1-D), `overlay` (category × axis) or `colz` (other 2-D). */
 export const DRAW_MODES = ['auto', 'hist', 'colz', 'overlay', 'stack'] as const;
@@ -22,6 +23,18 @@ export interface DrawableOptions {
   data?: readonly string[];
   /** Legend text (TLatex) per category, e.g. a dataset's `metadata.label`; default: the category itself. */
   legend?: Readonly<Record<string, string>>;
+}
+
+/** Axis titles in TLatex: a mathtext label (outputs read back) would make JSROOT fetch MathJax from a CDN. */
+function tlatexTitles(r: RootHist): RootHist {
+  r.fTitle = mathtextToTLatex(r.fTitle);
+  for (const a of [r.fXaxis, r.fYaxis, r.fZaxis]) if (a) a.fTitle = mathtextToTLatex(a.fTitle);
+  return r;
+}
+
+/** The value axis of a weighted fill holds Σw, not entries. */
+function valueTitle(h: Hist): string {
+  return h.storage.kind === 'weight' || h.storage.kind === 'weighted_mean' ? 'Sum of weights' : 'Entries';
 }
 
 /** Line/fill colours of the overlay and stack layers (ROOT palette indices), cycled. */
@@ -79,7 +92,7 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   const log = Boolean(opts.log);
   if (mode === 'hist' || mode === 'colz') {
     // the card's header names the histogram: no title band inside the plot
-    const r = toROOT(h, { title: '', valueTitle: h.ndim === 1 ? 'Entries' : '' });
+    const r = tlatexTitles(toROOT(h, { title: '', valueTitle: h.ndim === 1 ? valueTitle(h) : '' }));
     r.fBits |= kNoStats;
     r.fYaxis.fTitleOffset = 1.4;
     const c = canvas(log && mode === 'hist', log && mode === 'colz');
@@ -96,11 +109,13 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   const layers: RootHist[] = [];
   const points: RootHist[] = [];
   labels.forEach((label, i) => {
-    const r = toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), {
-      name: `c${i}`,
-      title: opts.legend?.[label] ?? label,
-      valueTitle: 'Entries',
-    });
+    const r = tlatexTitles(
+      toROOT(h.select(k, cat.kind === 'boolean' ? i === 1 : i), {
+        name: `c${i}`,
+        title: opts.legend?.[label] ?? label,
+        valueTitle: valueTitle(h),
+      }),
+    );
     r.fBits |= kNoStats;
     if (isData.has(label)) {
       Object.assign(r, { fMarkerStyle: 20, fMarkerColor: 1, fLineColor: 1 });

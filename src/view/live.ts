@@ -4,6 +4,7 @@
  * re-reads the accumulator at most once a second, so a fast run is not slowed by the page.
  */
 import type { WorkItem } from '../dataset/chunking.ts';
+import { setBetweenChunks } from '../runner/process-batch.ts';
 import type { RunHooks, RunProgress } from '../runner/run.ts';
 import { startViewServer, type ViewServer } from './server.ts';
 import { ViewState, type DatasetProgress, type ViewProgress } from './state.ts';
@@ -90,6 +91,9 @@ export class LiveView {
     const state = new ViewState({ title: opts.title, throttleMs: opts.throttleMs });
     state.legend = { ...opts.legend };
     const server = await startViewServer(state, { listen: opts.listen, data: opts.data });
+    // In-process runs (the iterative executor) hold the main thread for a whole chunk: between chunks the
+    // view answers a loading page completely instead of one request per chunk (see ViewServer.settle).
+    setBetweenChunks(() => server.settle());
     return new LiveView(state, server, opts.throttleMs ?? 1000);
   }
 
@@ -192,6 +196,7 @@ export class LiveView {
   }
 
   async close(): Promise<void> {
+    setBetweenChunks(undefined);
     if (this.endpointTimer) clearInterval(this.endpointTimer);
     this.state.close();
     await this.server.close();

@@ -1,6 +1,7 @@
 /**
  * `ristretto view OUTDIR`: the finished outputs of a run as a ViewState. Reads every UHI histogram
- * document (`<key>.json`, as run-analysis writes them), metrics.json for the summary, datasets.meta.json for which datasets are data (drawn as points
+ * document (`<key>.json`, as run-analysis writes them) and bare UHI histogram (`ristretto draw --out x.json`,
+ * named after the file), metrics.json for the summary, datasets.meta.json for which datasets are data (drawn as points
  * over stacks), and fit scan
  * results (`results.json` of `ristretto fit scan --out DIR`, or `*.jsonl`: the lines of `--json`). A file that cannot be read is listed
  * on the page and skipped; the others still show.
@@ -8,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { fromUHIDocument, parseUHI, type Hist } from '../hist/index.ts';
+import { fromUHI, fromUHIDocument, parseUHI, type Hist } from '../hist/index.ts';
 import { DATASETS_FILE } from '../runner/output.ts';
 import { ViewError } from './errors.ts';
 import { ViewState, type ScanResult } from './state.ts';
@@ -33,6 +34,11 @@ function isScanLine(v: unknown): v is ScanResult {
     typeof (v as { name?: unknown }).name === 'string' &&
     ('clsObs' in v || 'ok' in v)
   );
+}
+
+/** A single UHI histogram (`uhi_schema`, `axes`, `storage` at the top), not a document of named ones. */
+function isBareUHI(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && 'axes' in v && 'storage' in v;
 }
 
 /**
@@ -113,7 +119,10 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
         state.scans.push({ file: rel, results: raw.results.filter(isScanLine) });
         continue;
       }
-      const doc = fromUHIDocument(raw);
+      // `ristretto draw --out x.json` writes one bare histogram, run-analysis a document {name: histogram}
+      const doc = isBareUHI(raw)
+        ? { [rel.split('/').pop()?.slice(0, -'.json'.length) ?? rel]: fromUHI(raw) }
+        : fromUHIDocument(raw);
       const names = Object.keys(doc);
       const stem = rel.slice(0, -'.json'.length);
       // run-analysis writes one histogram per file, named after the last key segment

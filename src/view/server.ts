@@ -8,8 +8,7 @@
  *   GET /api/draw?key=K&mode=M&log=1             ROOT JSON of a TCanvas for JSROOT
  *   GET /api/download?key=K&format=uhi|root|png  the histogram as a file
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,8 +67,29 @@ export interface ViewServer {
   /** `http://HOST:PORT/` to open in a browser. */
   readonly url: string;
   readonly port: number;
+  /**
+   * Resolves once no request has come in for a short while (at most `capMs`, default 3000): a run that holds
+   * the main thread with long chunks calls it between chunks, so a loading page (the page, its modules, the
+   * API, one round trip after another) is answered within one chunk boundary, not one request per chunk.
+   * Immediate when no request came in during the last turn.
+   */
+  settle(capMs?: number): Promise<void>;
   /** Close the event streams and stop listening. */
   close(): Promise<void>;
+}
+
+/** Quiet time after the last request before a settle ends: a browser's next request follows its response. */
+const SETTLE_QUIET_MS = 300;
+
+/**
+ * Static files, read once: answered synchronously in the turn the request arrives in (a read through the
+ * thread pool would finish only in a later turn, which a long chunk may hold off for seconds).
+ */
+const staticFiles = new Map<string, Buffer>();
+function staticFile(path: string): Buffer {
+  let b = staticFiles.get(path);
+  if (!b) staticFiles.set(path, (b = readFileSync(path)));
+  return b;
 }
 
 function sendJSON(res: ServerResponse, status: number, body: unknown): void {
@@ -129,7 +149,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
     const page = PAGE_FILES[path];
     if (page) {
       res.writeHead(200, { 'content-type': page[1], 'cache-control': 'no-cache' });
-      res.end(await readFile(join(PAGE_DIR, page[0])));
+      res.end(staticFile(join(PAGE_DIR, page[0])));
       return;
     }
     if (path === '/favicon.ico') {
@@ -143,7 +163,7 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
       if (!/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.mjs$/.test(name) || !existsSync(join(JSROOT_DIR, name)))
         return fail(res, 404, `no JSROOT module ${name}`);
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
-      res.end(await readFile(join(JSROOT_DIR, name)));
+      res.end(staticFile(join(JSROOT_DIR, name)));
       return;
     }
     if (path === '/api/state') {
@@ -224,7 +244,17 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
     fail(res, 404, `nothing at ${path}`);
   };
 
+  let lastRequest = 0;
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
+    lastRequest = performance.now();
+    if (req.url?.startsWith('/api/events') !== true) {
+      inFlight++;
+      res.once('close', () => {
+        inFlight--;
+        lastRequest = performance.now();
+      });
+    }
     handle(req, res).catch((e) => {
       // one bad request must never take the run down with it
       if (!res.headersSent) fail(res, 500, e);
@@ -271,6 +301,12 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
   return {
     url: `http://${host}:${port}/`,
     port,
+    async settle(capMs = 3000) {
+      const start = performance.now();
+      const wait = () => new Promise((r) => setTimeout(r, 10));
+      while ((inFlight > 0 || performance.now() - lastRequest < SETTLE_QUIET_MS) && performance.now() - start < capMs)
+        await wait();
+    },
     async close() {
       unsubscribe();
       clearInterval(ping);

@@ -35,6 +35,10 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+function isWeighted(info) {
+  return info.storage === 'weight' || info.storage === 'weighted_mean';
+}
+
 function modesOf(info) {
   if (info.ndim === 1) return ['hist'];
   if (info.ndim !== 2) return [];
@@ -62,7 +66,7 @@ function renderList() {
     const li = el(
       'li',
       { 'data-key': info.key, title: info.title },
-      el('span', { class: 'n', text: si(info.total) }),
+      el('span', { class: 'n', text: isWeighted(info) ? `Σw ${si(info.total)}` : si(info.total) }),
       info.key,
     );
     li.addEventListener('click', () => {
@@ -152,7 +156,8 @@ async function refreshCard(key) {
   const c = cards.get(key);
   const info = hists.get(key);
   if (!c || !info) return;
-  c.total.textContent = `${si(info.total)} entries`;
+  // a weighted fill sums weights, not entries: say so (Σw), the plain count for the others
+  c.total.textContent = isWeighted(info) ? `Σw ${si(info.total)}` : `${si(info.total)} entries`;
   c.el.dataset.total = String(info.total);
   if (c.version === info.version) return;
   if (c.busy) {
