@@ -256,20 +256,6 @@ function readArgs(options: Record<string, Opt<unknown>>, pos: Record<string, Opt
   return out;
 }
 
-/** The number after `--name` on the command line, or `fallback` (older benches; new ones use `benchArgs`). */
-export function arg(name: string, fallback: number): number {
-  const text = argText(name);
-  return text === undefined ? fallback : Number(text);
-}
-
-/** The word after `--name` on the command line, or `fallback` (older benches; new ones use `benchArgs`). */
-export function argText(name: string): string | undefined;
-export function argText(name: string, fallback: string): string;
-export function argText(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
 /** xorshift32: uniform numbers in [0, 1), the same sequence for a seed in every process. */
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;

@@ -27,7 +27,7 @@ import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { snappyDecompressInto } from '../src/io/parquet/snappy.ts';
 import { openRoot } from '../src/io/root/index.ts';
 import { lz4DecodeBlock } from '../src/io/root/lz4.ts';
-import { arg, argText } from './lib.ts';
+import { benchArgs, int, ints, text, words } from './lib.ts';
 
 interface Frame {
   body: Uint8Array;
@@ -36,9 +36,16 @@ interface Frame {
 type Codec = 'SNAPPY' | 'ZSTD' | 'L4' | 'ZL';
 type Decode = (f: Frame, out: Uint8Array) => void;
 
-const rounds = arg('rounds', 7);
-const groups = argText('groups', '0,1,2,3,50,51,52,53').split(',').map(Number);
-const req = createRequire(join(argText('modules', process.cwd()), 'package.json'));
+const opts = benchArgs('Native (N-API) decoders against the JS/wasm ones on real Parquet pages and ROOT baskets.', {
+  rounds: int('rounds per decoder', 7, 1),
+  groups: ints('Parquet row groups to take pages from', [0, 1, 2, 3, 50, 51, 52, 53]),
+  modules: text('folder whose node_modules holds the candidates', process.cwd(), '<dir>'),
+  parquet: words<string>('Parquet files (SNAPPY or ZSTD pages)', []),
+  root: words<string>('ROOT files (LZ4 or zlib baskets)', []),
+  branches: words<string>('ROOT branches to take baskets from', ['Jet_pt', 'MET_pt', 'Muon_pt', 'Muon_eta', 'nJet']),
+});
+const { rounds, groups } = opts;
+const req = createRequire(join(opts.modules, 'package.json'));
 
 /** Page bodies of one codec in the chosen row groups (columns whose path starts with one of `prefixes`). */
 function parquetFrames(file: string, prefixes: string[]): [Codec, Frame[]] {
@@ -244,12 +251,12 @@ const stamp = (): string =>
     .join(' ')}`;
 console.log(`start ${stamp()}`);
 const cols = ['MET.pt', 'Jet.list.element', 'Muon.list', 'MET_pt', 'Jet_', 'Muon_'];
-for (const pq of argText('parquet', '').split(',').filter(Boolean)) {
+for (const pq of opts.parquet) {
   const [codec, frames] = parquetFrames(pq, cols);
   run(pq.split('/').pop() ?? pq, codec, frames);
 }
-for (const root of argText('root', '').split(',').filter(Boolean)) {
-  const [codec, frames] = await rootFrames(root, argText('branches', 'Jet_pt,MET_pt,Muon_pt,Muon_eta,nJet').split(','));
+for (const root of opts.root) {
+  const [codec, frames] = await rootFrames(root, opts.branches);
   run(root.split('/').pop() ?? root, codec, frames);
 }
 console.log(`end ${stamp()}`);

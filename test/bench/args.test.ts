@@ -26,9 +26,6 @@ function expectUsageError(r: ReturnType<typeof bench>, script: string, message: 
   expect(r.out).toBe('');
 }
 
-/** Benches still on the old `arg()`/`argText()` helpers (new this session, to be converted by their author). */
-const PENDING = new Set(['native-codecs.ts']);
-
 describe('bench command lines', () => {
   it('every bench script reads its command line through benchArgs (modules that only export are exempt)', () => {
     const dir = resolve(repoRoot, 'bench');
@@ -39,9 +36,7 @@ describe('bench command lines', () => {
         .map((f) => `scaling/${f}`),
     ];
     const scripts = files.filter((f) => !/^export /m.test(readFileSync(join(dir, f), 'utf8')));
-    const without = scripts.filter(
-      (f) => !PENDING.has(f) && !readFileSync(join(dir, f), 'utf8').includes('benchArgs('),
-    );
+    const without = scripts.filter((f) => !readFileSync(join(dir, f), 'utf8').includes('benchArgs('));
     expect(scripts.length).toBeGreaterThan(25);
     expect(without).toEqual([]);
   });
