@@ -5,13 +5,13 @@
  * `--json` one JSON object on stdout.
  */
 import type { Command } from 'commander';
-import { ScanError, WorkspaceError } from './errors.ts';
+import { FitOptionsError, ScanError, WorkspaceError } from './errors.ts';
 import { hypotest, upperLimit, type TestStatistic } from './infer.ts';
 import { INTERP_CODES, type InterpCode } from './interpolation.ts';
 import { DEFAULT_OPTIMIZER, DEFAULT_SCAN_OPTIMIZER, FIT_OPTIMIZERS, fitWithErrors, type FitOptimizer } from './mle.ts';
 import { buildModel, type InterpSettings, type Model } from './model.ts';
 import { loadWorkspace, readPatches } from './patchset.ts';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeScanPlot } from './plot-scan.ts';
 import type { FaasScanOptions } from './scan-faas.ts';
 import { scan, type ScanExecutor } from './scan-run.ts';
@@ -169,13 +169,21 @@ export function registerFitCommands(program: Command): void {
   withCommon(
     fitCmd.command('cls <workspace>').description('asymptotic CLs for one POI value (observed and expected band)'),
   )
-    .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
+    .option('--poi-test <value>', 'POI value to test (default 1; q0 tests 0)', finite('--poi-test'))
     .option('--poi-value <value>', 'alias of --poi-test', finite('--poi-value'))
-    .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .option('--test-stat <name>', 'qtilde, q (CLs of an exclusion test) or q0 (p0 of a discovery test)', 'qtilde')
     .action(
-      action((file: string, o: CommonOpts & { poiTest: number; poiValue?: number; testStat: string }) => {
+      action((file: string, o: CommonOpts & { poiTest?: number; poiValue?: number; testStat: string }) => {
+        const asked = o.poiValue ?? o.poiTest;
+        // q0 tests the background-only hypothesis μ = 0 (pyhf resets any other value to 0 with a warning).
+        if (o.testStat === 'q0' && asked !== undefined && asked !== 0)
+          throw new FitOptionsError(
+            `--test-stat q0 tests μ = 0 (discovery), not --poi-test ${asked}`,
+            { poiTest: asked },
+            'drop --poi-test, or use --test-stat qtilde or q for an exclusion test of that value',
+          );
+        const poi = asked ?? (o.testStat === 'q0' ? 0 : 1);
         const model = modelFrom(file, o);
-        const poi = o.poiValue ?? o.poiTest;
         const t0 = performance.now();
         const r = hypotest(model, poi, model.observedData(), {
           testStat: o.testStat as TestStatistic,
@@ -184,25 +192,30 @@ export function registerFitCommands(program: Command): void {
         const seconds = (performance.now() - t0) / 1000;
         const { freeData, fixedData, freeAsimov, fixedAsimov } = r.fits;
         const warnings = [...new Set([freeData, fixedData, freeAsimov, fixedAsimov].flatMap((f) => f.clipped ?? []))];
+        // q0 is a discovery test: what it gives is p0 (pyhf's hypotest returns CLs+b for it); the ratio
+        // CLs+b/CLb means nothing there, so it is not printed as a CLs.
+        const discovery = r.testStat === 'q0';
         const result = {
           poi: model.poiName,
           poi_test: poi,
           test_stat: r.testStat,
-          cls_obs: r.clsObs,
-          cls_exp: r.clsExp,
-          clsb_obs: r.clsbObs,
-          clb_obs: r.clbObs,
-          ...(r.testStat === 'q0' ? { p0_obs: r.clsbObs, p0_exp: r.clsbExp } : {}),
+          ...(discovery
+            ? { p0_obs: r.clsbObs, p0_exp: r.clsbExp }
+            : { cls_obs: r.clsObs, cls_exp: r.clsExp, clsb_obs: r.clsbObs, clb_obs: r.clbObs }),
           mu_hat: r.muHat,
           seconds,
           ...(warnings.length ? { warnings } : {}),
         };
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
         if (o.json) return out(JSON.stringify(result));
-        out(`${model.poiName} = ${poi} (${r.testStat}), μ̂ = ${fmt(r.muHat)}`);
+        out(`${model.poiName} = ${poi} (${r.testStat}${discovery ? ', discovery' : ''}), μ̂ = ${fmt(r.muHat)}`);
+        if (discovery) {
+          out(`p0 observed: ${fmt(r.clsbObs)}`);
+          out(`p0 expected (−2σ, −1σ, median, +1σ, +2σ): ${r.clsbExp.map(fmt).join(', ')}`);
+          return;
+        }
         out(`CLs observed: ${fmt(r.clsObs)}`);
         out(`CLs expected (−2σ, −1σ, median, +1σ, +2σ): ${r.clsExp.map(fmt).join(', ')}`);
-        if (r.testStat === 'q0') out(`p0 observed: ${fmt(r.clsbObs)}`);
       }),
     );
 
@@ -239,7 +252,7 @@ export function registerFitCommands(program: Command): void {
     .option('--measurement <name>', 'measurement to use (default: the first)')
     .option('--interp <spec>', 'interpolation codes, e.g. normsys=code4,histosys=code4p (pyhf defaults)')
     .option('--poi-test <value>', 'POI value to test', finite('--poi-test'), 1)
-    .option('--test-stat <name>', 'qtilde, q or q0', 'qtilde')
+    .option('--test-stat <name>', 'qtilde or q', 'qtilde')
     .option('--optimizer <name>', OPTIMIZER_HELP, DEFAULT_SCAN_OPTIMIZER)
     .option('--executor <name>', 'iterative (this process), threads or faas', 'iterative')
     .option('--workers <n>', 'threads for --executor threads (default: the number of cores)')
@@ -255,6 +268,12 @@ export function registerFitCommands(program: Command): void {
     .option('--json', 'one JSON object per patch, then a summary object')
     .action(
       asyncAction(async (file: string, o: ScanCliOptions) => {
+        if (o.testStat === 'q0')
+          throw new FitOptionsError(
+            'fit scan makes exclusion scans (CLs per point, contours at CLs = 0.05); q0 gives discovery p-values',
+            { testStat: 'q0' },
+            'use --test-stat qtilde or q; for the p0 of one point run fit cls --test-stat q0 with its patch',
+          );
         if (!['iterative', 'threads', 'faas'].includes(o.executor))
           throw new ScanError(`unknown --executor "${o.executor}"`, {}, 'use iterative, threads or faas');
         const workers = positiveInt('--workers', o.workers);
@@ -282,6 +301,17 @@ export function registerFitCommands(program: Command): void {
               ? JSON.stringify({ name: e.file, ok: false, error: e.error.message })
               : `${e.file}: ${e.error.message}`,
           );
+        // Ctrl-C: results.json already holds every finished patch (rewritten after each), so say where
+        // and how to continue, as run-analysis does, then exit 130 (what a shell reports for SIGINT).
+        let done = 0;
+        const onInterrupt = (): void => {
+          const where = o.out
+            ? `the finished ones are in ${join(o.out, 'results.json')} — rerun the same command with --resume to test only the rest`
+            : 'nothing was saved — rerun with --out DIR to keep results (and --resume to continue them)';
+          process.stderr.write(`ristretto fit: interrupted after ${done} of ${patches.length} patches; ${where}\n`);
+          process.exit(130);
+        };
+        process.once('SIGINT', onInterrupt);
         const summary = await scan(bkg, patches, {
           poiTest: o.poiTest,
           testStat: o.testStat as TestStatistic,
@@ -294,6 +324,7 @@ export function registerFitCommands(program: Command): void {
           resume: o.resume,
           workspaceName: basename(file),
           onResult: (r, p) => {
+            done++;
             if (o.json) out(JSON.stringify(r));
             const what = r.ok ? `CLs ${fmt(r.clsObs)} (expected ${fmt(r.clsExp[2])})` : `failed: ${r.error}`;
             const eta = p.etaSeconds === undefined ? '' : `, ETA ${p.etaSeconds.toFixed(0)} s`;
@@ -302,6 +333,7 @@ export function registerFitCommands(program: Command): void {
             else out(line);
           },
         });
+        process.off('SIGINT', onInterrupt);
         const failed = [
           ...errors.map((e) => ({ name: e.file, error: e.error.message })),
           ...summary.failed.map((r) => ({ name: r.name, error: r.ok ? '' : r.error })),
@@ -325,14 +357,31 @@ export function registerFitCommands(program: Command): void {
           plot: plotFile ?? null,
           ...(noPlot ? { noPlot } : {}),
         };
-        // Some failed patches are a result worth keeping (listed, exit 0); none succeeding is a failed scan.
-        if (failed.length > 0 && failed.length === s.patches) process.exitCode = 1;
-        if (o.json) return out(JSON.stringify({ summary: s, failures: failed }));
+        // A scan with failed patches is not a finished scan: exit 1 (scripts must see it), the others' results kept.
+        if (failed.length > 0) process.exitCode = 1;
+        const verdict =
+          failed.length === 0
+            ? undefined
+            : `ristretto fit: ${failed.length} of ${s.patches} patches failed (${failed
+                .slice(0, 5)
+                .map((f) => basename(f.name))
+                .join(', ')}${failed.length > 5 ? ', …' : ''})${
+                failed.length === s.patches
+                  ? '; nothing was tested'
+                  : s.results
+                    ? `; the results of the other ${s.patches - failed.length} are in ${s.results} (fix the failures, then rerun with --resume to test only them)`
+                    : `; the other ${s.patches - failed.length} results are printed above (pass --out DIR to keep them)`
+              }\n`;
+        if (o.json) {
+          out(JSON.stringify({ summary: s, failures: failed }));
+          if (verdict) process.stderr.write(verdict);
+          return;
+        }
         for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
         out(
           `${s.patches} patches, ${s.tested} tested, ${s.skipped} resumed, ${s.failed} failed, ${s.seconds.toFixed(1)} s${s.results ? `; results in ${s.results}` : ''}${plotFile ? `; plot ${plotFile}` : ''}${noPlot ? `; no plot: ${noPlot}` : ''}`,
         );
-        if (process.exitCode === 1) process.stderr.write('ristretto fit: every patch failed; nothing was tested\n');
+        if (verdict) process.stderr.write(verdict);
       }),
     );
 

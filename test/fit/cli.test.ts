@@ -150,7 +150,8 @@ describe('ristretto fit', () => {
         '2',
         '--json',
       ]);
-      expect(code).toBeUndefined();
+      // 2 of 4 failed: not a finished scan, exit 1 (it was 0 before).
+      expect(code).toBe(1);
       const lines = jsonLines(out);
       const summary = lines.at(-1) as {
         summary: { patches: number; failed: number };
@@ -186,7 +187,7 @@ describe('ristretto fit', () => {
       const { out, err, code } = await run(['fit', 'scan', join(dir, 'RegionA', 'BkgOnly.json'), '--patchset', set]);
       expect(code).toBe(1);
       expect(out).toMatch(/2 patches, 2 tested, 0 resumed, 2 failed/);
-      expect(err).toMatch(/every patch failed; nothing was tested/);
+      expect(err).toMatch(/2 of 2 patches failed \(sbottom_1000_131_1, sbottom_1000_205_60\); nothing was tested/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -223,8 +224,11 @@ describe('ristretto fit', () => {
         '--out',
         join(tmp, 'out'),
       ]);
-      expect(err).toBe('');
-      expect(code).toBeUndefined();
+      // One failed patch: exit 1, the others' results (and the plot) kept.
+      expect(err).toBe(
+        `ristretto fit: 1 of 3 patches failed (patch_missing_sample); the results of the other 2 are in ${join(tmp, 'out', 'results.json')} (fix the failures, then rerun with --resume to test only them)\n`,
+      );
+      expect(code).toBe(1);
       expect(out).toContain(
         `patch_missing_sample: failed: patch patch_missing_sample (${file} at /patches/2/patch/0): operation 0 at /channels/0/samples/7/data: `,
       );
