@@ -380,9 +380,11 @@ export function registerDrawCommand(program: Command): void {
         const ext = out?.toLowerCase().split('.').pop();
         if (out !== undefined && ext !== 'json' && ext !== 'svg' && ext !== 'png') {
           throw new DrawError(
-            `--out ${out}: unknown output type`,
+            `--out ${out}: ${ext === 'pdf' ? 'PDF is not written (no PDF renderer is bundled)' : 'unknown output type'}`,
             { out },
-            'Use a .json (UHI), .svg or .png file name.',
+            ext === 'pdf'
+              ? 'Write .svg (vector, for slides; e.g. rsvg-convert -f pdf x.svg > x.pdf) or .png.'
+              : 'Use a .json (UHI), .svg or .png file name.',
           );
         }
         if (out !== undefined) assertOutputFile(out, '--out', { makeFolder: true });

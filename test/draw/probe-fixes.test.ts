@@ -152,6 +152,12 @@ describe('messages', () => {
         encoding: 'utf8',
       });
 
+    it('--out x.pdf says PDF is not written and what to use instead', () => {
+      const r = cli('draw', ROOT, 'MET_pt', '--out', join(dir, 'met.pdf'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/--out .*met\.pdf: PDF is not written .*Write \.svg/);
+    });
+
     it('gets one wording from ls and draw, without jsroot in it', () => {
       const cut = join(dir, 'cut.root');
       writeFileSync(cut, readFileSync(ROOT).subarray(0, 52948));
