@@ -2,7 +2,9 @@
  * One real service and two real endpoint agents (CLI processes with worker processes) on loopback,
  * driven through the SDK and raw HTTP.
  */
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -175,8 +177,6 @@ describe('FaaS service + two endpoints', () => {
 
   it('bundles a module path and re-registering the same code returns the same id', async () => {
     await ownEndpoints();
-    const { writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     writeFileSync(join(procs.dir, 'helper.ts'), 'export const square = (x: number): number => x * x;\n');
     writeFileSync(
       join(procs.dir, 'fn.ts'),
@@ -307,27 +307,45 @@ describe('FaaS service + two endpoints', () => {
 describe('fair shares', () => {
   type Ran = { tag: string; order: number };
   /** Submit `n` tasks of one group in one request; push a promise of each result to `outs`. */
-  const submitGroup = (fn: string, endpoint: string, group: string, n: number, outs: Promise<Ran>[]) =>
+  const submitGroup = (fn: string, endpoint: string, group: string, n: number, outs: Promise<Ran>[], gate: string) =>
     new Promise<void>((done, fail) => {
       const results = new Map<string, (v: Ran) => void>();
-      const tasks = Array.from({ length: n }, (_, i) => ({ functionId: fn, endpoint, args: `${group}${i}`, group }));
-      for (const t of tasks) outs.push(new Promise((r) => results.set(t.args, r)));
+      const tasks = Array.from({ length: n }, (_, i) => ({
+        functionId: fn,
+        endpoint,
+        args: { tag: `${group}${i}`, gate },
+        group,
+      }));
+      for (const t of tasks) outs.push(new Promise((r) => results.set(t.args.tag, r)));
       alice
         .submitWatched(tasks, (o) => (o.error ? fail(o.error) : results.get((o.result as Ran).tag)!(o.result as Ran)))
         .then(() => done(), fail);
     });
   const orderOf = async (outs: Promise<Ran>[]) =>
     (await Promise.all(outs)).sort((x, y) => x.order - y.order).map((o) => o.tag);
-  const stepSource =
-    'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 20)); return { tag, order: order++ }; };';
+  // Every task waits for the gate file, created once both groups are submitted: how soon group b
+  // follows group a (slow on a loaded machine) cannot let a finish before b arrives.
+  const stepSource = [
+    "import { existsSync } from 'node:fs';",
+    'let order = 0;',
+    'export default async ({ tag, gate }) => {',
+    '  while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 20));',
+    '  await new Promise((r) => setTimeout(r, 20));',
+    '  return { tag, order: order++ };',
+    '};',
+  ].join('\n');
+  const newGate = () => join(procs.dir, `fair-gate-${++gates}`);
+  let gates = 0;
 
   it('an endpoint starts queued tasks of different groups in turn, not in arrival order', async () => {
     await procs.startEndpoint(url, aliceToken, 'fair', ['--workers', '1']);
     const step = await alice.registerFunction(stepSource);
     const outs: Promise<Ran>[] = [];
+    const gate = newGate();
     // Group a arrives first, with all its tasks; b right after. Both fit in the agent's prefetch.
-    await submitGroup(step, 'fair', 'a', 10, outs);
-    await submitGroup(step, 'fair', 'b', 10, outs);
+    await submitGroup(step, 'fair', 'a', 10, outs, gate);
+    await submitGroup(step, 'fair', 'b', 10, outs, gate);
+    writeFileSync(gate, '');
     const ran = await orderOf(outs);
     // In arrival order the first 12 would hold only b0 and b1; in turns b gets every other slot once
     // it has tasks waiting (a's first tasks were already started or queued inside the worker).
@@ -342,8 +360,10 @@ describe('fair shares', () => {
     await procs.startEndpoint(url, aliceToken, 'fair-svc', ['--workers', '1', '--prefetch', '0']);
     const step = await alice.registerFunction(stepSource);
     const outs: Promise<Ran>[] = [];
-    await submitGroup(step, 'fair-svc', 'a', 6, outs);
-    await submitGroup(step, 'fair-svc', 'b', 6, outs);
+    const gate = newGate();
+    await submitGroup(step, 'fair-svc', 'a', 6, outs, gate);
+    await submitGroup(step, 'fair-svc', 'b', 6, outs, gate);
+    writeFileSync(gate, '');
     const ran = await orderOf(outs);
     // Oldest first would run all of a before b0; in turns b0..b2 are among the first seven.
     expect(ran.slice(0, 7).filter((t) => t.startsWith('b')).length).toBeGreaterThanOrEqual(3);
