@@ -15,6 +15,7 @@ export * from './errors.ts';
 export type * from './spec.ts';
 export { applyPatch, parsePointer } from './jsonpatch.ts';
 export { validateAgainstSchema, findSchemaDir } from './schema.ts';
+export { checkWorkspaceStructure, checkJsonPatchStructure, checkPatchSetStructure } from './structure.ts';
 export {
   INTERP_CODES,
   makeInterpTable,

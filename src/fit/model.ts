@@ -11,6 +11,7 @@ import { brokenInvariant } from '../errors/index.ts';
 import { WorkspaceError } from './errors.ts';
 import { INTERP_CODES, isMultiplicative, makeInterpTable, type InterpCode, type InterpTable } from './interpolation.ts';
 import { validateAgainstSchema } from './schema.ts';
+import { checkWorkspaceStructure } from './structure.ts';
 import type {
   ChannelSpec,
   MeasurementSpec,
@@ -475,11 +476,19 @@ function applyUserConfig(set: RawSet, cfg: ParameterConfigSpec, path: string, so
  */
 export function buildModel(ws: WorkspaceSpec, opts: ModelOptions = {}): Model {
   const source = opts.source;
-  if (opts.validate !== false) {
-    // Our own checks first: they give the clearest messages for the common mistakes.
+  // Our own checks first: they give the clearest messages for the common mistakes, and they are all an
+  // installed copy has (pyhf's schema files are optional).
+  try {
     checkWorkspace(ws, source);
+  } catch (e) {
+    // A shape checkWorkspace does not expect (a string where numbers go...): say where, not "cannot read".
+    if (!(e instanceof WorkspaceError)) checkWorkspaceStructure(ws, source);
+    throw e;
+  }
+  checkWorkspaceStructure(ws, source);
+  if (opts.validate !== false) {
     validateAgainstSchema(ws, 'workspace', { source });
-  } else checkWorkspace(ws, source);
+  }
   const interp: InterpSettings = { ...DEFAULT_INTERP, ...(opts.interp ?? {}) };
   for (const [k, v] of Object.entries(interp)) {
     if (!INTERP_CODES.includes(v))

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { jsonSyntaxMessage } from '../errors/json-location.ts';
 import { PatchError, WorkspaceError } from './errors.ts';
+import { checkJsonPatchStructure, checkPatchSetStructure, checkWorkspaceStructure } from './structure.ts';
 import { applyPatch } from './jsonpatch.ts';
 import { validateAgainstSchema } from './schema.ts';
 import type { JsonPatchOp, PatchSetSpec, WorkspaceSpec } from './spec.ts';
@@ -72,6 +73,7 @@ export function valuesFromName(name: string): number[] {
  */
 export function loadWorkspace(path: string, opts: { patches?: string[] } = {}): WorkspaceSpec {
   let ws = readJson(path) as WorkspaceSpec;
+  checkWorkspaceStructure(ws, path);
   validateAgainstSchema(ws, 'workspace', { source: path });
   for (const p of opts.patches ?? []) {
     const patch = readPatchFile(p);
@@ -83,6 +85,7 @@ export function loadWorkspace(path: string, opts: { patches?: string[] } = {}): 
 /** A single JSON Patch file (validated against pyhf's jsonpatch schema). */
 export function readPatchFile(path: string): NamedPatch {
   const doc = readJson(path);
+  checkJsonPatchStructure(doc, path);
   validateAgainstSchema(doc, 'jsonpatch', { source: path });
   const name = basename(path)
     .replace(/^patch\./, '')
@@ -93,6 +96,7 @@ export function readPatchFile(path: string): NamedPatch {
 /** The patches of a pyhf patch set file. */
 export function readPatchSet(path: string): { metadata: PatchSetSpec['metadata']; patches: NamedPatch[] } {
   const doc = readJson(path) as PatchSetSpec;
+  checkPatchSetStructure(doc, path);
   validateAgainstSchema(doc, 'patchset', { source: path });
   const names = new Set<string>();
   const patches = doc.patches.map((p, i) => {
