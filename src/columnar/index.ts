@@ -14,7 +14,7 @@
  * ```
  */
 export type { NumericArray, Mask, FlatColumn, Jagged, Collection, Column, Optional, Combinations } from './types.ts';
-export { lengthOf } from './types.ts';
+export { isStringColumn, lengthOf } from './types.ts';
 export type { Operand, BinaryResult, UnaryResult, BinaryKernel, UnaryKernel } from './elementwise.ts';
 export {
   ColumnarError,
