@@ -236,12 +236,28 @@ export function registerFitCommands(program: Command): void {
           optimizer: optimizerOf(o.optimizer),
         });
         const seconds = (performance.now() - t0) / 1000;
+        // upperLimit gives NaN for a limit not reached inside the POI's bounds: that is "above the upper
+        // bound", printed as such (null in JSON, with the bound), never as NaN.
+        const hi = model.suggestedBounds().upper[model.poiIndex];
+        const lim = (x: number): string => (Number.isNaN(x) ? `> ${fmt(hi)}` : fmt(x));
+        const notReached = [r.obs, ...r.exp].some(Number.isNaN)
+          ? `a limit shown as > ${fmt(hi)} is not reached inside the bounds of ${model.poiName} (upper ${fmt(hi)}): widen them (measurement config parameters[].bounds) to find it`
+          : undefined;
+        if (notReached) process.stderr.write(`note: ${notReached}\n`);
         if (o.json)
           return out(
-            JSON.stringify({ poi: model.poiName, level: r.level, obs: r.obs, exp: r.exp, tests: r.tests, seconds }),
+            JSON.stringify({
+              poi: model.poiName,
+              level: r.level,
+              obs: r.obs,
+              exp: r.exp,
+              tests: r.tests,
+              seconds,
+              ...(notReached ? { poi_upper_bound: hi, note: notReached } : {}),
+            }),
           );
-        out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${fmt(r.obs)}`);
-        out(`expected (−2σ, −1σ, median, +1σ, +2σ): ${r.exp.map(fmt).join(', ')}`);
+        out(`upper limit on ${model.poiName} at CLs = ${r.level}: observed ${lim(r.obs)}`);
+        out(`expected (−2σ, −1σ, median, +1σ, +2σ): ${r.exp.map(lim).join(', ')}`);
       }),
     );
 

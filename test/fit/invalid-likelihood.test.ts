@@ -184,3 +184,31 @@ describe('negative expected rates', () => {
     if (out.warnings) expect(out.warnings[0]).toMatch(/clipped to 0 as pyhf's clip_bin_data=0 does: channel SR bin 0/);
   });
 });
+
+describe('fit limit never prints NaN', () => {
+  it('a limit beyond the POI bounds is "> upper bound" with a note, null in --json', async () => {
+    // s = 0.5 μ on b = 50 ± 7 with 55 observed: excluding needs s ≳ 2 × √(7² + 50) ≈ 20, μ ≈ 40 ≫ 10.
+    const spec: WorkspaceSpec = {
+      ...negative,
+      channels: [
+        {
+          name: 'SR',
+          samples: [
+            { name: 'signal', data: [0.5], modifiers: [{ name: 'mu', type: 'normfactor', data: null }] },
+            { name: 'bkg', data: [50], modifiers: [{ name: 'unc', type: 'shapesys', data: [7] }] },
+          ],
+        },
+      ],
+      observations: [{ name: 'SR', data: [55] }],
+    };
+    const file = join(dir, 'weak.json');
+    writeFileSync(file, JSON.stringify(spec));
+    const r = await run(['fit', 'limit', file]);
+    expect(r.code).toBeUndefined();
+    expect(r.out).not.toMatch(/NaN/);
+    expect(r.out).toMatch(/observed > 10\.0000\nexpected .*: > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000\n$/);
+    expect(r.err).toMatch(/^note: a limit shown as > 10\.0000 is not reached inside the bounds of mu .* widen them/);
+    const j = await run(['fit', 'limit', file, '--json']);
+    expect(JSON.parse(j.out)).toMatchObject({ obs: null, poi_upper_bound: 10 });
+  });
+});
