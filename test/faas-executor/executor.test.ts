@@ -15,7 +15,7 @@ import { FaasClient } from '../../src/faas/client/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
-import { childPids } from '../faas/helpers.ts';
+import { childPids, until } from '../faas/helpers.ts';
 import { runNode } from '../helpers/cli.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
@@ -236,37 +236,39 @@ describe('FaaS executor', () => {
     // The previous test leaves site-b running a cancelled 20 s chunk (its processor ignores the abort)
     // until the cancel grace period ends, when its worker is killed and replaced: wait for site-b to be
     // idle with its one replacement worker up (right after the kill there are briefly 0 or 2).
+    // No fixed wait: on a loaded machine the grace period and the replacement worker take long.
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    const idle = async () => ((await fx.getEndpoint('site-b')).busy === 0 ? true : undefined);
     const settled = async () =>
-      (await fx.getEndpoint('site-b')).busy === 0 && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1;
+      (await idle()) && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1 ? true : undefined;
     try {
-      for (let i = 0; i < 200 && !(await settled()); i++) await new Promise((res) => setTimeout(res, 100));
-      expect((await fx.getEndpoint('site-b')).busy).toBe(0);
+      await until(settled, 'site-b idle with one worker', 240_000);
+      const store = await startBlobStore({ dir: join(cluster.dir, 'blobs-tail') });
+      const workersBefore = childPids(cluster.endpoints.get('site-b')!.pid!);
+      expect(workersBefore.length).toBe(1);
+      // No chunk queued ahead: site-b's only chunk is running when it is retried (a queued one would be
+      // stolen and cancelled before it ran, which is not what this test is about).
+      const ex = await connect({ stageout: store.url, stageoutThreshold: 0, ahead: 0 });
+      try {
+        const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
+        expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
+        expect(ex.faas.tailRetries).toBeGreaterThanOrEqual(1);
+        expect(ex.faas.stagedResults).toBe(10);
+        await ex.close();
+        // Every losing copy on site-b has run to its end (1.5 s per chunk, within the 5 s grace): a
+        // fixed wait could look before a slow copy wrote its result, and pass for that reason alone.
+        await until(idle, 'site-b idle after the run', 240_000);
+        expect(
+          (await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin')),
+        ).toEqual([]);
+        // Cancelled copies were not stopped by killing their worker: site-b still has the same one.
+        expect(childPids(cluster.endpoints.get('site-b')!.pid!)).toEqual(workersBefore);
+      } finally {
+        await ex.close();
+        await store.close();
+      }
     } finally {
       await fx.close();
-    }
-    const store = await startBlobStore({ dir: join(cluster.dir, 'blobs-tail') });
-    const workersBefore = childPids(cluster.endpoints.get('site-b')!.pid!);
-    expect(workersBefore.length).toBe(1);
-    // No chunk queued ahead: site-b's only chunk is running when it is retried (a queued one would be
-    // stolen and cancelled before it ran, which is not what this test is about).
-    const ex = await connect({ stageout: store.url, stageoutThreshold: 0, ahead: 0 });
-    try {
-      const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
-      expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
-      expect(ex.faas.tailRetries).toBeGreaterThanOrEqual(1);
-      expect(ex.faas.stagedResults).toBe(10);
-      await ex.close();
-      // Let every losing copy on site-b run to its end (1.5 s per chunk, well within the 5 s grace).
-      await new Promise((res) => setTimeout(res, 2500));
-      expect(
-        (await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin')),
-      ).toEqual([]);
-      // Cancelled copies were not stopped by killing their worker: site-b still has the same one.
-      expect(childPids(cluster.endpoints.get('site-b')!.pid!)).toEqual(workersBefore);
-    } finally {
-      await ex.close();
-      await store.close();
     }
   });
 
