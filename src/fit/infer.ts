@@ -71,7 +71,10 @@ export function asimovData(
   opts: InferenceOptions & { workspace?: NllWorkspace } = {},
 ): { data: ModelData; pars: Float64Array } {
   const r = fixedPoiFit(model, data, asimovMu, opts);
-  return { data: expectedData(model, r.pars), pars: r.pars };
+  const expected = expectedData(model, r.pars);
+  // A fit that ended in the clipped region (see nll.ts) expects the clipped rate, 0, not a negative count.
+  for (let b = 0; b < expected.main.length; b++) if (expected.main[b] < 0) expected.main[b] = 0;
+  return { data: expected, pars: r.pars };
 }
 
 export interface HypotestResult {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFitCommands } from '../../src/fit/cli.ts';
-import { buildModel, fit, FitConvergenceError, InvalidLikelihoodError, nll, NllWorkspace, scan } from '../../src/fit/index.ts';
+import { asimovData, buildModel, fit, FitConvergenceError, hypotest, InvalidLikelihoodError, nll, NllWorkspace, scan } from '../../src/fit/index.ts';
 import type { WorkspaceSpec } from '../../src/fit/spec.ts';
 import { captureOutput, jsonLines } from '../helpers/cli.ts';
 
@@ -175,6 +175,11 @@ describe('negative expected rates', () => {
     const atZero = nll(ws, model.observedData(), p);
     expect(2 * atZero).toBeCloseTo(twiceNllRef, 9);
 
+    // The Asimov data of a fit that ended clipped expect 0 there, not a negative count (whose log-Γ
+    // was NaN: "the fit ended at non-finite parameter values" in cls and limit).
+    const h = hypotest(model, 1);
+    for (const v of [h.clsObs, ...h.clsExp]) expect(v > 0 && v <= 1, String(v)).toBe(true);
+    expect(asimovData(model, model.observedData(), 0).data.main.every((x) => x >= 0)).toBe(true);
     const file = join(dir, 'wander.json');
     writeFileSync(file, JSON.stringify(spec));
     const r = await run(['fit', 'mle', file, '--interp', 'histosys=code0', '--json']);
