@@ -637,7 +637,12 @@ export class FaasExecutor extends BaseExecutor {
         if (!metrics)
           return this.copyFailed(
             copy,
-            this.setupError(copy.site, o, r, `endpoint ${copy.site.name} answered a chunk task with unexpected metrics`),
+            this.setupError(
+              copy.site,
+              o,
+              r,
+              `endpoint ${copy.site.name} answered a chunk task with unexpected metrics`,
+            ),
           );
         if (r.kind === 'inline') return this.win(copy, { accumulator: r.accumulator.slice(), metrics });
         fetchStaged(this.stageout().location, r.ref).then(

@@ -38,13 +38,22 @@ export function reportCommandError(prog: string, e: unknown, opts: ReportOptions
     return 1;
   }
   // The frames only: the first line of a stack repeats the message printed above.
-  const stack = e instanceof Error ? (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).join('\n') : '';
+  const stack =
+    e instanceof Error
+      ? (e.stack ?? '')
+          .split('\n')
+          .filter((l) => /^\s+at /.test(l))
+          .join('\n')
+      : '';
   // An InternalError's message already asks for a report; anything else gets the same request here.
   const ask =
     e instanceof InternalError
       ? ''
       : 'this is a bug in Ristretto, not a problem with your input; please report it with the command you ran and this output\n';
-  const what = e instanceof InternalError ? e.message : `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  const what =
+    e instanceof InternalError
+      ? e.message
+      : `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   write(`${prog}: ${what}\n${stack ? `${stack}\n` : ''}${ask}`);
   return INTERNAL_ERROR_EXIT_CODE;
 }

@@ -96,7 +96,10 @@ export function invalidLikelihood(
   const ctx = { at: where, parameters: away.list, bins: bins.slice(0, 5) };
   if (bins.length > 0) {
     const describe = (b: BadBin): string => {
-      const why = b.rate < 0 ? `expected rate ${fmt(b.rate)} < 0` : `expected rate ${fmt(b.rate)} with ${fmt(b.observed)} events observed`;
+      const why =
+        b.rate < 0
+          ? `expected rate ${fmt(b.rate)} < 0`
+          : `expected rate ${fmt(b.rate)} with ${fmt(b.observed)} events observed`;
       const who = b.samples.length
         ? `; negative: ${b.samples.map((s) => `sample ${s.name} ${fmt(s.rate)} (${s.path})`).join(', ')}`
         : '';
@@ -107,7 +110,7 @@ export function invalidLikelihood(
     const hint =
       away.list.length === 0
         ? 'a Poisson rate must be positive: fix the yields of those samples (the sum of the samples in each bin must be > 0), or add a sample that covers the bin'
-        : 'the model is valid at the nominal parameters but not at these values: narrow those parameters\' bounds in the measurement config (parameters[].bounds) so every bin stays positive, or fix the variations (histosys lo_data/hi_data) that go negative';
+        : "the model is valid at the nominal parameters but not at these values: narrow those parameters' bounds in the measurement config (parameters[].bounds) so every bin stays positive, or fix the variations (histosys lo_data/hi_data) that go negative";
     return new InvalidLikelihoodError(`the likelihood is not finite ${at}: ${shown}${more}`, ctx, hint);
   }
   const aux = expectedAux(model, pars);
@@ -133,7 +136,14 @@ export function checkNominalRates(model: Model): void {
     const lambda = expectedMain(model, init);
     // Data-independent: only negative (or non-finite) rates; zero rates depend on the data (checked per fit).
     const bad = lambda.some((l) => l < 0 || !Number.isFinite(l));
-    e = bad ? invalidLikelihood(model, { main: new Float64Array(model.nbins), aux: model.auxDefault }, init, 'at the nominal parameters') : null;
+    e = bad
+      ? invalidLikelihood(
+          model,
+          { main: new Float64Array(model.nbins), aux: model.auxDefault },
+          init,
+          'at the nominal parameters',
+        )
+      : null;
     nominalChecked.set(model, e);
   }
   if (e) throw e;
@@ -146,11 +156,16 @@ export function checkNominalRates(model: Model): void {
 export function clippedAt(model: Model, pars: Float64Array, ws?: NllWorkspace): string | undefined {
   const lambda = expectedMain(model, pars, ws);
   if (!lambda.some((l) => l < 0)) return undefined;
-  const bins = badBins(model, { main: new Float64Array(model.nbins), aux: model.auxDefault }, pars).filter((b) => b.rate < 0);
+  const bins = badBins(model, { main: new Float64Array(model.nbins), aux: model.auxDefault }, pars).filter(
+    (b) => b.rate < 0,
+  );
   const away = awayFromNominal(model, pars);
   const list = bins
     .slice(0, 3)
-    .map((b) => `channel ${b.channel} bin ${b.bin} (rate ${fmt(b.rate)}${b.samples.length ? `; ${b.samples.map((s) => `sample ${s.name} ${fmt(s.rate)}`).join(', ')}` : ''})`)
+    .map(
+      (b) =>
+        `channel ${b.channel} bin ${b.bin} (rate ${fmt(b.rate)}${b.samples.length ? `; ${b.samples.map((s) => `sample ${s.name} ${fmt(s.rate)}`).join(', ')}` : ''})`,
+    )
     .join('; ');
   return `the best fit (${away.list.join(', ')}${away.more ? ', …' : ''}) has negative expected rates, clipped to 0 as pyhf's clip_bin_data=0 does: ${list}${bins.length > 3 ? `; and ${bins.length - 3} more bins` : ''}`;
 }

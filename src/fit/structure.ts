@@ -20,8 +20,7 @@ class Checker {
   }
 
   object(v: unknown, path: string, required: readonly string[] = []): Doc {
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-      this.fail(path, `expected an object, got ${kind(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `expected an object, got ${kind(v)}`);
     for (const k of required) if (!Object.hasOwn(v, k)) this.fail(path, `missing property "${k}"`);
     return v as Doc;
   }
@@ -130,7 +129,8 @@ export function checkWorkspaceStructure(doc: unknown, source?: string): void {
       c.string(po.name, `${pp}/name`);
       for (const f of ['inits', 'auxdata', 'sigmas', 'factors'])
         if (po[f] !== undefined) c.numbers(po[f], `${pp}/${f}`);
-      if (po.fixed !== undefined && typeof po.fixed !== 'boolean') c.fail(`${pp}/fixed`, `expected true or false, got ${kind(po.fixed)}`);
+      if (po.fixed !== undefined && typeof po.fixed !== 'boolean')
+        c.fail(`${pp}/fixed`, `expected true or false, got ${kind(po.fixed)}`);
       if (po.bounds !== undefined)
         c.array(po.bounds, `${pp}/bounds`, 1).forEach((b, q) => {
           const bp = `${pp}/bounds/${q}`;
@@ -193,7 +193,8 @@ export function checkPatchSetStructure(doc: unknown, source?: string): void {
     c.string(m.name, `${p}/metadata/name`);
     const values = c.array(m.values, `${p}/metadata/values`, 1);
     values.forEach((v, k) => {
-      if (typeof v !== 'number' && typeof v !== 'string') c.fail(`${p}/metadata/values/${k}`, `expected a number or string, got ${kind(v)}`);
+      if (typeof v !== 'number' && typeof v !== 'string')
+        c.fail(`${p}/metadata/values/${k}`, `expected a number or string, got ${kind(v)}`);
     });
     if (values.length !== labels.length)
       c.fail(`${p}/metadata/values`, `${values.length} values, but metadata.labels has ${labels.length}`);

@@ -53,7 +53,9 @@ describe('reportCommandError', () => {
   it('an InternalError keeps its own message, asks once', () => {
     const r = report(caught(() => brokenInvariant('no slot for task 3')));
     expect(r.code).toBe(70);
-    expect(r.text).toMatch(/^ristretto fit: internal error: no slot for task 3 — this is a bug in Ristretto; please report it/);
+    expect(r.text).toMatch(
+      /^ristretto fit: internal error: no slot for task 3 — this is a bug in Ristretto; please report it/,
+    );
     expect(r.text.match(/please report/g)).toHaveLength(1);
   });
 

@@ -81,7 +81,13 @@ describe('FaaS executor: merge groups as batches', () => {
     // One slot: every group but the last few single items goes as one task.
     const one = await connect(['w-a']);
     try {
-      const r = await runAnalysis({ fileset: dataset(), processor: HISTS, executor: one, chunksize: CHUNK, cacheFile: false });
+      const r = await runAnalysis({
+        fileset: dataset(),
+        processor: HISTS,
+        executor: one,
+        chunksize: CHUNK,
+        cacheFile: false,
+      });
       expect(r.metrics.chunks).toBe(ITEMS);
       expect(r.metrics.events).toBe(10_000);
       expect(bytesOf(r.accumulator).equals(ref)).toBe(true);
@@ -99,7 +105,13 @@ describe('FaaS executor: merge groups as batches', () => {
     mkdirSync(stage);
     const three = await connect(['w-a', 'w-b'], { stageout: stage, stageoutThreshold: 0 });
     try {
-      const r = await runAnalysis({ fileset: dataset(), processor: HISTS, executor: three, chunksize: CHUNK, cacheFile: false });
+      const r = await runAnalysis({
+        fileset: dataset(),
+        processor: HISTS,
+        executor: three,
+        chunksize: CHUNK,
+        cacheFile: false,
+      });
       expect(r.metrics.chunks).toBe(ITEMS);
       expect(bytesOf(r.accumulator).equals(ref)).toBe(true);
       expect(three.concurrency).toBe(3);
@@ -241,8 +253,20 @@ describe('FaaS executor: merge groups as batches', () => {
     await Promise.all([cluster.startEndpoint('s-a'), cluster.startEndpoint('s-b')]);
     const { generateSample } = await import('../../samples/generate.ts');
     const { parquetMetadata } = await import('hyparquet');
-    const [good] = await generateSample({ events: 10_000, seed: 5, out: join(dir, 'good'), formats: ['parquet'], chunk: 10_000 });
-    const [bad] = await generateSample({ events: 60_000, seed: 6, out: join(dir, 'bad'), formats: ['parquet'], chunk: 10_000 });
+    const [good] = await generateSample({
+      events: 10_000,
+      seed: 5,
+      out: join(dir, 'good'),
+      formats: ['parquet'],
+      chunk: 10_000,
+    });
+    const [bad] = await generateSample({
+      events: 60_000,
+      seed: 6,
+      out: join(dir, 'bad'),
+      formats: ['parquet'],
+      chunk: 10_000,
+    });
     const bytes = Buffer.from(await readFile(bad));
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     const met = meta.row_groups[1]?.columns.find((c) => c.meta_data?.path_in_schema.join('.') === 'MET_pt')?.meta_data;

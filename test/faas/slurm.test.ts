@@ -174,7 +174,13 @@ describe.skipIf(notUp !== undefined)('Slurm endpoint provider (real scheduler)',
     // Block workers run merge groups as one task each (the same chunk function): one file in 20
     // chunks, whose first groups go out as batches on the endpoint's 2 slots.
     const one: Dataset[] = [{ name: 'one', files: [{ path: file, tree: 'Events' }], metadata: {} }];
-    const ref1 = await runAnalysis({ fileset: one, processor: QUERY, executor: 'iterative', chunksize: 500, cacheFile: false });
+    const ref1 = await runAnalysis({
+      fileset: one,
+      processor: QUERY,
+      executor: 'iterative',
+      chunksize: 500,
+      cacheFile: false,
+    });
     const ex1 = await FaasExecutor.connect({ service: url, endpoints: ['hpc-b'], pollSeconds: 0.25 });
     try {
       const r = await runAnalysis({ fileset: one, processor: QUERY, executor: ex1, chunksize: 500, cacheFile: false });

@@ -101,7 +101,14 @@ describe('tail scheduler', () => {
     // single task is a straggler after 1.5 s, not 30 s.
     const done = task(0, { ...POLICY, units: 10 });
     store.complete('a', [
-      { task_id: done, state: 'success', result: new Uint8Array([1]), error: null, started_at: 0, completed_at: 10_000 },
+      {
+        task_id: done,
+        state: 'success',
+        result: new Uint8Array([1]),
+        error: null,
+        started_at: 0,
+        completed_at: 10_000,
+      },
     ]);
     tails.finished(done, 10_000, 10, true);
     const single = task(20_000);

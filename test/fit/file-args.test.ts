@@ -77,14 +77,24 @@ describe('fit file arguments', () => {
   it('scan --out where the plot cannot be written names the file (results.json is kept)', async () => {
     const set = join(dir, 'set');
     mkdirSync(set);
-    writeFileSync(join(set, 'patch.sig_1.json'), JSON.stringify([{ op: 'replace', path: '/channels/0/samples/0/data', value: [10, 9] }]));
-    writeFileSync(join(set, 'patch.sig_2.json'), JSON.stringify([{ op: 'replace', path: '/channels/0/samples/0/data', value: [4, 3] }]));
+    writeFileSync(
+      join(set, 'patch.sig_1.json'),
+      JSON.stringify([{ op: 'replace', path: '/channels/0/samples/0/data', value: [10, 9] }]),
+    );
+    writeFileSync(
+      join(set, 'patch.sig_2.json'),
+      JSON.stringify([{ op: 'replace', path: '/channels/0/samples/0/data', value: [4, 3] }]),
+    );
     const outDir = join(dir, 'out');
     // A folder where the plot file goes: the write fails as it would on a full disk or a read-only folder.
     mkdirSync(join(outDir, 'scan.svg'), { recursive: true });
     const r = await run(['fit', 'scan', ws, '--patchset', set, '--out', outDir]);
     expect(r.code, r.err).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^ristretto fit: cannot write ${join(outDir, 'scan.svg')}: it is a folder — choose an --out folder you can write to`));
+    expect(r.err).toMatch(
+      new RegExp(
+        `^ristretto fit: cannot write ${join(outDir, 'scan.svg')}: it is a folder — choose an --out folder you can write to`,
+      ),
+    );
     expect(r.err).not.toMatch(/internal error/);
   });
 });

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFitCommands } from '../../src/fit/cli.ts';
-import { asimovData, buildModel, fit, FitConvergenceError, hypotest, InvalidLikelihoodError, nll, NllWorkspace, scan } from '../../src/fit/index.ts';
+import {
+  asimovData,
+  buildModel,
+  fit,
+  FitConvergenceError,
+  hypotest,
+  InvalidLikelihoodError,
+  nll,
+  NllWorkspace,
+  scan,
+} from '../../src/fit/index.ts';
 import type { WorkspaceSpec } from '../../src/fit/spec.ts';
 import { captureOutput, jsonLines } from '../helpers/cli.ts';
 
@@ -211,7 +221,9 @@ describe('fit limit never prints NaN', () => {
     const r = await run(['fit', 'limit', file]);
     expect(r.code).toBeUndefined();
     expect(r.out).not.toMatch(/NaN/);
-    expect(r.out).toMatch(/observed > 10\.0000\nexpected .*: > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000\n$/);
+    expect(r.out).toMatch(
+      /observed > 10\.0000\nexpected .*: > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000, > 10\.0000\n$/,
+    );
     expect(r.err).toMatch(/^note: a limit shown as > 10\.0000 is not reached inside the bounds of mu .* widen them/);
     const j = await run(['fit', 'limit', file, '--json']);
     expect(JSON.parse(j.out)).toMatchObject({ obs: null, poi_upper_bound: 10 });

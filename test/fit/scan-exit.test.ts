@@ -32,7 +32,9 @@ describe('fit scan exit status', () => {
     writeFileSync(join(set, 'patch.sig_1.json'), replace([10, 9]));
     writeFileSync(join(set, 'patch.sig_2.json'), replace([4, 3]));
     // Two that do not apply (no channel 3), one that is not JSON, one that makes a rate negative.
-    const bad = JSON.stringify([{ op: 'add', path: '/channels/3/samples/-', value: { name: 's', data: [1], modifiers: [] } }]);
+    const bad = JSON.stringify([
+      { op: 'add', path: '/channels/3/samples/-', value: { name: 's', data: [1], modifiers: [] } },
+    ]);
     writeFileSync(join(set, 'patch.sig_3.json'), bad);
     writeFileSync(join(set, 'patch.sig_4.json'), bad);
     writeFileSync(join(set, 'patch.sig_5.json'), '[{"op"');
@@ -47,7 +49,12 @@ describe('fit scan exit status', () => {
       ),
     );
     const kept = readResults(join(out, 'results.json')).results;
-    expect(kept.filter((x) => x.ok).map((x) => x.name).sort()).toEqual(['sig_1', 'sig_2']);
+    expect(
+      kept
+        .filter((x) => x.ok)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(['sig_1', 'sig_2']);
     // --json: the same exit code and verdict on stderr, stdout stays JSON lines.
     const j = await runNode([ristretto, 'fit', 'scan', ws, '--patchset', set, '--json']);
     expect(j.code).toBe(1);
@@ -76,7 +83,10 @@ describe('fit scan exit status', () => {
     child.kill('SIGINT');
     const code = await exited;
     expect(code, stderr).toBe(130);
-    const m = /^ristretto fit: interrupted after (\d+) of 1000 patches; the finished ones are in (.*) — rerun the same command with --resume to test only the rest\n$/.exec(stderr);
+    const m =
+      /^ristretto fit: interrupted after (\d+) of 1000 patches; the finished ones are in (.*) — rerun the same command with --resume to test only the rest\n$/.exec(
+        stderr,
+      );
     expect(m, stderr).not.toBeNull();
     expect(m?.[2]).toBe(results);
     expect(Number(m?.[1])).toBeGreaterThanOrEqual(2);

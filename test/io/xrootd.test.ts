@@ -100,7 +100,12 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
       expect(Buffer.compare(Buffer.from(smallSync), local.subarray(7, 1007))).toBe(0);
       expect(src.requests).toBe(10);
       const M = 3 << 19;
-      const ranges: [number, number][] = [[0, M], [M + 5, 2 * M + 5], [2 * M + 9, 3 * M + 9], [7, 1007]];
+      const ranges: [number, number][] = [
+        [0, M],
+        [M + 5, 2 * M + 5],
+        [2 * M + 9, 3 * M + 9],
+        [7, 1007],
+      ];
       const parts = await Promise.all(ranges.map(([x, y]) => vec.read(x, y)));
       ranges.forEach(([x, y], i) =>
         expect(Buffer.compare(Buffer.from(parts[i]), local.subarray(x, y)), `[${x}, ${y})`).toBe(0),

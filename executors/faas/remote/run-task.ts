@@ -106,7 +106,9 @@ async function batch(args: BatchArgs, ctx: RemoteContext): Promise<TaskReply> {
   const processor = await processorOr(args.hash);
   if (!('process' in processor)) return processor;
   if (!Array.isArray(args.items) || args.items.length === 0)
-    return failed(new EndpointSetupError('a batch task without work items', {}, 'run the same Ristretto on both sides'));
+    return failed(
+      new EndpointSetupError('a batch task without work items', {}, 'run the same Ristretto on both sides'),
+    );
   let at = 0;
   let result;
   try {

@@ -31,12 +31,7 @@ export const KIND_DONE = 3;
 export const MAX_SOCKET_MESSAGE = 0xffff_fff0;
 
 /** Write one message; `written` is called once it is handed to the operating system (or the write failed). */
-export function writeMessage(
-  sock: Socket,
-  kind: number,
-  payload: Uint8Array | string,
-  written?: () => void,
-): boolean {
+export function writeMessage(sock: Socket, kind: number, payload: Uint8Array | string, written?: () => void): boolean {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const head = Buffer.allocUnsafe(5);
   head.writeUInt32LE(body.byteLength + 1, 0);

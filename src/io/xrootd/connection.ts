@@ -426,7 +426,8 @@ export class XrootdConnection {
         let full = body;
         if (inInto && p.into) full = p.into.subarray(0, p.intoFill);
         else {
-          const parts = p.into && p.intoFill > 0 && status === kXR_ok ? [p.into.subarray(0, p.intoFill), ...p.parts] : p.parts;
+          const parts =
+            p.into && p.intoFill > 0 && status === kXR_ok ? [p.into.subarray(0, p.intoFill), ...p.parts] : p.parts;
           if (parts.length) full = Buffer.concat([...parts, body]);
         }
         p.resolve({ status, body: full });
