@@ -42,4 +42,4 @@ export * from './columnar/index.ts';
 export * as ak from './columnar/index.ts';
 export * from './hist/index.ts';
 export * from './accumulate/index.ts';
-export { EntryRangeError, MissingColumnError, RistrettoError } from './errors/index.ts';
+export { EntryRangeError, MissingColumnError, RistrettoError, UserCodeError } from './errors/index.ts';

@@ -1,6 +1,8 @@
 /**
- * `run-analysis DATASET.json PROCESSOR.ts [options]`: the command-line face of the runner. Errors end
- * the process with a short message naming what failed and what to do; the stack trace only with
+ * `run-analysis DATASET.json PROCESSOR.ts [options]`: the command-line face of the runner. Errors are
+ * reported as by every `ristretto` command (src/errors/report.ts): a short message naming what failed and
+ * what to do, exit 1 (under a failure of the processor's code, the frames of that code); a bug in
+ * Ristretto as "internal error" with its stack, exit 70; Ctrl-C exit 130. The whole stack trace with
  * --debug or RISTRETTO_DEBUG=1.
  */
 import { availableParallelism } from 'node:os';
@@ -9,17 +11,17 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXECUTOR_NAMES, executorFactory } from '../../executors/index.ts';
 import { addFaasOptions, withFaasExecutor } from '../../executors/faas/cli-options.ts';
 import { packageVersion } from './version.ts';
-import { RistrettoError } from '../errors/index.ts';
+import { RistrettoError, UserCodeError } from '../errors/index.ts';
+import { reportCommandError } from '../errors/report.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from '../runner/output.ts';
 import { progressReporter } from '../runner/progress.ts';
-import { ChunkError } from '../runner/errors.ts';
 import { runAnalysis, RunInterruptedError } from '../runner/run.ts';
 import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
 import { watchAnalysis } from '../watch/watch.ts';
 import type { RunMetrics } from '../runner/metrics.ts';
 import { type Dataset, datasetLegend, loadFileset } from '../dataset/fileset.ts';
-import { mapStack, userFrame } from '../processor/stack.ts';
+import { mapStack, thrownInUserCode, userFrame, userFrames } from '../processor/stack.ts';
 import { assertOutputFolder } from '../io/output-path.ts';
 
 /** `--skipbadfiles` left no file to read: there is no result, and earlier outputs are kept as they were. */
@@ -288,17 +290,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await view.close();
     }
     return 0;
-  } catch (e) {
+  } catch (thrown) {
     reporter.finish();
+    const e = asUserCodeError(thrown);
     if (view && !(e instanceof RunInterruptedError)) {
       // the page keeps the last merged state and shows why the run stopped
       view.failed(e);
-      process.stderr.write(
-        `run-analysis: ${describeError(e)}\n${whereInUserCode(e)}live view: ${view.url} stays up; press Ctrl-C to stop\n`,
-      );
+      const code = reportRunError(e, debug);
+      process.stderr.write(`live view: ${view.url} stays up; press Ctrl-C to stop\n`);
       await view.untilInterrupted();
       await view.close();
-      return 1;
+      return code;
     }
     // Ctrl-C: open pages learn the run was interrupted (sent before the server closes), not just "disconnected"
     if (view && e instanceof RunInterruptedError) view.failed(e, true);
@@ -307,27 +309,45 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       // Commander already printed the message (or the help / version text).
       return e.exitCode;
     }
-    process.stderr.write(`run-analysis: ${describeError(e)}\n${whereInUserCode(e)}`);
-    if (e instanceof RunInterruptedError) return 130;
-    if (debug) process.stderr.write(`${stackOf(e)}\n`);
-    // A RistrettoError says what to do itself; an unexpected error, or one in the processor's own code,
-    // may need its whole stack.
-    else if (!(e instanceof RistrettoError) || e instanceof ChunkError)
-      process.stderr.write('(rerun with --debug for the stack trace)\n');
-    return 1;
+    if (e instanceof RunInterruptedError) {
+      process.stderr.write(`run-analysis: ${e.message}\n`);
+      return 130;
+    }
+    return reportRunError(e, debug);
   }
 }
 
-function describeError(e: unknown): string {
-  if (e instanceof RistrettoError) return e.message;
-  if (e instanceof Error) return `unexpected ${e.name}: ${e.message}`;
-  return `unexpected error: ${String(e)}`;
+/**
+ * Print `e` through the reporter every command shares (src/errors/report.ts): exit 1 for Ristretto's own
+ * errors, with the frames of the user's code under a processor's failure; 70 for a bug in Ristretto.
+ */
+function reportRunError(e: unknown, debug: boolean): number {
+  return reportCommandError('run-analysis', e, { debug, stack: stackOf, detail: whereInUserCode });
 }
 
-/** `  at processors/x.ts:LINE:COL\n` when the error was thrown in (or passed through) the user's code. */
-function whereInUserCode(e: unknown): string {
-  const at = userFrame(e);
-  return at ? `  at ${at} (in your code)\n` : '';
+/**
+ * An error that escaped un-wrapped from the user's own code (its first real frame is theirs) as a
+ * {@link UserCodeError}, so that it is not reported as a bug in Ristretto; anything else as it is.
+ * The runner wraps what it calls (`process`, `accumulator`, `postprocess`): this is the backstop.
+ */
+function asUserCodeError(e: unknown): unknown {
+  if (e instanceof RistrettoError || !thrownInUserCode(e)) return e;
+  const err = e as Error;
+  return new UserCodeError(
+    `your code threw ${err.name}: ${err.message}`,
+    { file: userFrame(err) },
+    'fix the processor (or the module it imports)',
+    { cause: err },
+  );
+}
+
+/**
+ * `  at processors/x.ts:LINE:COL (in your code)` for each frame of the user's code the error was thrown
+ * in (or passed through), innermost first; then, for an error of the user's code, where the whole stack is.
+ */
+function whereInUserCode(e: RistrettoError): string {
+  const frames = userFrames(e).map((at) => `  at ${at} (in your code)\n`);
+  return `${frames.join('')}${e instanceof UserCodeError ? '(rerun with --debug for the stack trace)\n' : ''}`;
 }
 
 /** The stacks of `e`, its causes and its workers, with frames in processor bundles mapped to the sources. */

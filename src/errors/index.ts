@@ -114,6 +114,25 @@ export class EntryRangeError extends RistrettoError {
 }
 
 /**
+ * The user's own code threw: a processor's `process`, `accumulator` or `postprocess` (or the module
+ * itself as it loads), or a function submitted for remote execution. Not a problem with the input files
+ * and not a bug in Ristretto: the message names the user's file or function and, for a chunk, its
+ * dataset, file and entry range; the user's error is the `cause`. Commands print the frames of the
+ * user's code under the message and exit 1 (src/errors/report.ts).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await runAnalysis({ fileset: 'datasets.json', processor: 'processors/zmumu.ts' });
+ * } catch (e) {
+ *   if (e instanceof UserCodeError) console.error('the processor failed:', e.message, e.cause);
+ *   else throw e;
+ * }
+ * ```
+ */
+export class UserCodeError extends RistrettoError {}
+
+/**
  * Something Ristretto's own code assumed cannot happen, happened: a bug, not bad input. Thrown through
  * {@link internalError} so every such message asks for a report the same way; errors a user can cause
  * have their own classes (with what to do) instead.

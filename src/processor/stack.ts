@@ -79,11 +79,17 @@ function isLibrary(file: string): boolean {
 }
 
 /**
- * The innermost frame of the user's own code (a processor file or a file it imports) in `e`, its causes
- * and the stacks workers sent back (`context.remoteStack`), as `path:line:column` — relative to the
- * working directory when below it, absolute otherwise. Undefined when no frame maps to user code.
+ * The frames of the user's own code (a processor file or a file it imports) in `e`, its causes and the
+ * stacks workers sent back (`context.remoteStack`): those of the first stack that has any, innermost
+ * first, as `path:line:column` — relative to the working directory when below it, absolute otherwise.
+ * Empty when no frame maps to user code.
+ *
+ * @example
+ * ```ts
+ * for (const at of userFrames(e)) console.error(`  at ${at} (in your code)`);
+ * ```
  */
-export function userFrame(e: unknown, dir: string = bundleDir): string | undefined {
+export function userFrames(e: unknown, dir: string = bundleDir): string[] {
   let cur: unknown = e;
   for (let depth = 0; cur instanceof Error && depth < 8; depth++) {
     const texts = [cur.stack];
@@ -91,15 +97,39 @@ export function userFrame(e: unknown, dir: string = bundleDir): string | undefin
     if (typeof remote === 'string') texts.push(remote);
     for (const text of texts) {
       if (!text) continue;
+      const frames: string[] = [];
       for (const m of text.matchAll(FRAME)) {
         const p = originalPosition(m[1] as string, Number(m[2]), Number(m[3]), dir);
         if (!p || isLibrary(p.file)) continue;
         const rel = relative(process.cwd(), p.file);
-        const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p.file;
-        return `${shown}:${p.line}:${p.column}`;
+        const shown = `${rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p.file}:${p.line}:${p.column}`;
+        if (frames[frames.length - 1] !== shown) frames.push(shown);
       }
+      if (frames.length) return frames;
     }
     cur = cur.cause;
   }
-  return undefined;
+  return [];
+}
+
+/** The innermost frame of {@link userFrames}: where the user's code threw, or undefined. */
+export function userFrame(e: unknown, dir: string = bundleDir): string | undefined {
+  return userFrames(e, dir)[0];
+}
+
+/**
+ * Whether `e` was thrown by the user's own code: the first frame of its stack that is not Node's or a
+ * built-in's (`JSON.parse`, `Array.prototype.map`) lies in a processor bundle and maps to a file outside
+ * Ristretto. An error thrown inside Ristretto while the user's code called it is not.
+ */
+export function thrownInUserCode(e: unknown, dir: string = bundleDir): boolean {
+  if (!(e instanceof Error) || !e.stack) return false;
+  for (const line of e.stack.split('\n')) {
+    if (!/^\s+at /.test(line) || /\(?node:|<anonymous>|\(native\)/.test(line)) continue;
+    const m = [...line.matchAll(FRAME)][0];
+    if (!m) return false;
+    const p = originalPosition(m[1] as string, Number(m[2]), Number(m[3]), dir);
+    return p !== undefined && !isLibrary(p.file);
+  }
+  return false;
 }

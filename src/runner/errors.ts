@@ -2,7 +2,7 @@
  * Errors of a run, each carrying the chunk it happened on. They cross thread (and later network)
  * boundaries as plain `ChunkFailure` objects and are revived on the other side with the same class.
  */
-import { RistrettoError } from '../errors/index.ts';
+import { RistrettoError, UserCodeError } from '../errors/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
 
 /** Context fields every chunk error carries. */
@@ -23,8 +23,17 @@ export function describeItem(item: WorkItem): string {
   return `dataset ${item.dataset}, file ${item.file}${tree}, entries [${item.entryStart}, ${item.entryStop})`;
 }
 
+/**
+ * What the user's code threw, for a message: `TypeError: …` (the name of a plain `Error` left out), or
+ * the value itself when it is not an Error (`throw 'oops'`).
+ */
+export function thrownText(e: unknown): string {
+  if (!(e instanceof Error)) return `${typeof e === 'string' ? JSON.stringify(e) : String(e)} (thrown, not an Error)`;
+  return `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
+}
+
 /** The processor threw (or rejected) while processing a chunk. Not skipped by --skipbadfiles. */
-export class ChunkError extends RistrettoError {
+export class ChunkError extends UserCodeError {
   /** The processor's own message. */
   readonly processorMessage: string;
   constructor(

@@ -7,7 +7,7 @@
  * remaining leaves (counters, cutflows, arrays) to `<out>/accumulator.json`, the datasets (names, isData, metadata) to `<out>/datasets.meta.json` when
  * given, and `<out>/metrics.json` last.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
 import { datasetLegend } from '../dataset/fileset.ts';
@@ -183,11 +183,26 @@ function byDataset(h: Hist): boolean {
   return k >= 0 && isCategory(h.axes[k]) && !isCategory(h.axes[1 - k]) && h.axes[1 - k].kind !== 'boolean';
 }
 
+/**
+ * Write `file` whole or not at all. A failure here is the output folder's (a folder where a histogram's
+ * file goes, a full disk), checked by nobody before the run: an OutputError naming the file, not a raw
+ * `EISDIR` reported as a bug in Ristretto.
+ */
 async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new OutputError(
+      `cannot write ${file}: ${(e as Error).message}`,
+      { file, code: (e as NodeJS.ErrnoException).code },
+      'make room for the output (remove or rename what is in the way, free disk space), or choose another --out',
+      { cause: e },
+    );
+  }
 }
 
 /** A key as a safe path segment: no separators, no `..`, no control characters. */

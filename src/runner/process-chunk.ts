@@ -13,7 +13,7 @@ import { runOnEvents } from '../events/index.ts';
 import type { BranchInfo, Column, EventReader } from '../io/reader.ts';
 import { warmSyncReads } from '../io/sync-read.ts';
 import type { ProcessContext, Processor } from '../processor/types.ts';
-import { CancelledError, ChunkError, FileReadError } from './errors.ts';
+import { CancelledError, ChunkError, FileReadError, thrownText } from './errors.ts';
 import { ReaderCache, type Opener } from './reader-cache.ts';
 
 /** What one chunk cost and produced, besides its accumulator. */
@@ -147,7 +147,7 @@ export async function runChunk(
       await state.readers.evict(item.file, item.tree, item.fileId);
       throw new FileReadError(item, messageOf(guarded.failure), { cause: guarded.failure });
     }
-    throw new ChunkError(item, messageOf(e), e instanceof Error ? e.stack : undefined, { cause: e });
+    throw new ChunkError(item, thrownText(e), e instanceof Error ? e.stack : undefined, { cause: e });
   }
   // Prefetch what the processor used, not all that was read: a count column read only because the
   // first chunk asked for a collection's lengths before its fields is not needed once they are prefetched.

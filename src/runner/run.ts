@@ -14,7 +14,7 @@ import { accumulate, copyAccumulator, decode, encode } from '../accumulate/index
 import type { WorkItem } from '../dataset/chunking.ts';
 import { loadFileset, type Dataset } from '../dataset/fileset.ts';
 import { planWork, type SkippedFile } from '../dataset/preprocess.ts';
-import { brokenInvariant, RistrettoError } from '../errors/index.ts';
+import { brokenInvariant, RistrettoError, UserCodeError } from '../errors/index.ts';
 // Registers the Hist decoder in this copy of Ristretto: results decode into this copy's classes even when
 // nothing else here imported them (the processor's bundle registers it in its own copy only).
 import '../hist/hist.ts';
@@ -29,7 +29,7 @@ import {
   writeCheckpoint,
   type CarriedMetrics,
 } from './checkpoint.ts';
-import { describeItem, FileReadError } from './errors.ts';
+import { describeItem, FileReadError, thrownText } from './errors.ts';
 import type { Executor, ExecutorFactory, JobSpec } from './executor.ts';
 import { InProcessExecutor } from './in-process.ts';
 import { batchGroup, mergeGroups } from './merge-groups.ts';
@@ -129,7 +129,7 @@ export class MergeChunkError extends RistrettoError {}
 export class RunInterruptedError extends RistrettoError {}
 
 /** The processor's `postprocess` threw; every chunk is merged and, with an output folder, checkpointed. */
-export class PostprocessError extends RistrettoError {}
+export class PostprocessError extends UserCodeError {}
 
 /**
  * `processor.accumulator()` in this module's copy of Ristretto's classes. The processor runs from its
@@ -144,7 +144,17 @@ export class PostprocessError extends RistrettoError {}
  * ```
  */
 export function freshAccumulator<A>(processor: Processor<A>, source: string): A {
-  const initial = processor.accumulator();
+  let initial: A;
+  try {
+    initial = processor.accumulator();
+  } catch (e) {
+    throw new UserCodeError(
+      `accumulator() of ${source} threw: ${thrownText(e)}`,
+      { file: source },
+      'fix accumulator() in the processor',
+      { cause: e },
+    );
+  }
   let bytes: Uint8Array;
   try {
     bytes = encode(initial);
@@ -580,13 +590,14 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     if (ckptFile) await removeCheckpoint(ckptFile);
   } catch (e) {
     await closing?.catch(() => undefined); // the postprocess error is the one to report
-    if (!merged || !ckptFile || !(e instanceof Error)) throw e;
     // Every chunk is merged and kept: a fixed postprocess needs no chunk run again.
-    await writeCheckpoint(ckptFile, merged.header, merged.bytes);
+    if (merged && ckptFile) await writeCheckpoint(ckptFile, merged.header, merged.bytes);
     throw new PostprocessError(
-      `postprocess() of ${opts.processor === undefined ? 'the processor' : String(opts.processor)} failed after all ${items.length} chunks were merged: ${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`,
+      `postprocess() of ${opts.processor === undefined ? 'the processor' : String(opts.processor)} failed after all ${items.length} chunks were merged: ${thrownText(e)}`,
       { chunks: items.length },
-      'fix postprocess, then rerun the same command with --resume: the merged result is kept and no chunk runs again',
+      merged && ckptFile
+        ? 'fix postprocess, then rerun the same command with --resume: the merged result is kept and no chunk runs again'
+        : 'fix postprocess',
       { cause: e },
     );
   }

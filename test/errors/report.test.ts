@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokenInvariant } from '../../src/errors/index.ts';
+import { brokenInvariant, UserCodeError } from '../../src/errors/index.ts';
 import { INTERNAL_ERROR_EXIT_CODE, reportCommandError } from '../../src/errors/report.ts';
 import { WorkspaceError } from '../../src/fit/errors.ts';
 import { repoRoot } from '../shared.ts';
@@ -59,8 +59,46 @@ describe('reportCommandError', () => {
     expect(r.text.match(/please report/g)).toHaveLength(1);
   });
 
-  it('the fit CLI and the ristretto entry point use it (one way to report)', () => {
-    for (const f of ['src/fit/cli.ts', 'src/cli/ristretto.ts'])
-      expect(readFileSync(join(repoRoot, f), 'utf8'), f).toMatch(/reportCommandError\('ristretto/);
+  it("a UserCodeError is the user's failure: exit 1, with the command's detail lines; --debug uses its stack text", () => {
+    const e = new UserCodeError('accumulator() of q.ts threw: RangeError: no bins', { file: 'q.ts' }, 'fix it', {
+      cause: new RangeError('no bins'),
+    });
+    let text = '';
+    const code = reportCommandError('run-analysis', e, {
+      write: (t) => (text += t),
+      detail: () => '  at q.ts:3:9 (in your code)\n',
+    });
+    expect(code).toBe(1);
+    expect(text).toBe(
+      'run-analysis: accumulator() of q.ts threw: RangeError: no bins — fix it\n  at q.ts:3:9 (in your code)\n',
+    );
+    let debugText = '';
+    reportCommandError('run-analysis', e, {
+      debug: true,
+      write: (t) => (debugText += t),
+      stack: (x) => `${x.name}: mapped\n    at q.ts:3:9\ncaused by: ${String((x.cause as Error).stack)}`,
+    });
+    expect(debugText).toMatch(
+      /^run-analysis: UserCodeError: mapped\n {4}at q\.ts:3:9\ncaused by: RangeError: no bins\n/,
+    );
+  });
+
+  it("an internal error's frames come from the command's stack text, its causes included", () => {
+    const e = caught(() => (JSON.parse('null') as { x: number[] }).x.length);
+    const r = { text: '' };
+    const code = reportCommandError('run-analysis', e, {
+      write: (t) => (r.text += t),
+      stack: () =>
+        'TypeError: first line\nsecond line of the message\n    at inner (a.ts:1:1)\ncaused by: Error: root\n    at outer (b.ts:2:2)',
+    });
+    expect(code).toBe(70);
+    expect(r.text).toMatch(
+      /^run-analysis: internal error: TypeError: Cannot read [^\n]*\n {4}at inner \(a\.ts:1:1\)\ncaused by: Error: root\n {4}at outer \(b\.ts:2:2\)\nthis is a bug in Ristretto/,
+    );
+  });
+
+  it('the fit CLI, the ristretto entry point and run-analysis use it (one way to report)', () => {
+    for (const f of ['src/fit/cli.ts', 'src/cli/ristretto.ts', 'src/cli/analysis.ts'])
+      expect(readFileSync(join(repoRoot, f), 'utf8'), f).toMatch(/reportCommandError\('(ristretto|run-analysis)/);
   });
 });
