@@ -24,6 +24,12 @@ export interface FileSpec {
    * names one: the reader then takes `Events`, or the file's only tree.
    */
   readonly tree?: string;
+  /**
+   * Where `tree` was written, when the dataset JSON names it: the JSON (as given) and the key, e.g.
+   * `{ json: 'datasets.json', key: 'SingleMu.treename' }` (or `SingleMu.files`: the file's own entry). Messages about a tree that is not in the file
+   * point there (`--treename` does not apply to such files). Absent for a tree from the caller's `treeName`.
+   */
+  readonly treeFrom?: { readonly json: string; readonly key: string };
 }
 
 export interface Dataset {
@@ -109,10 +115,11 @@ export async function resolveFileset(
   const out: Dataset[] = [];
   for (const [name, spec] of entries) {
     let tree = defaultTree;
+    let treeKey: string | undefined; // the JSON key that named the tree
     let metadata: Record<string, unknown> = {};
-    let raw: Array<[string, string | undefined, string]> = []; // [path, tree, key]
+    let raw: Array<[string, string | undefined, string, string | undefined]> = []; // [path, tree, key, treeKey]
     if (Array.isArray(spec)) {
-      raw = spec.map((f, i) => [checkPath(f, `${name}[${i}]`, bad), tree, `${name}[${i}]`]);
+      raw = spec.map((f, i) => [checkPath(f, `${name}[${i}]`, bad), tree, `${name}[${i}]`, undefined]);
     } else if (isPlainObject(spec)) {
       const s = spec as Record<string, unknown>;
       for (const k of Object.keys(s)) {
@@ -123,6 +130,7 @@ export async function resolveFileset(
         if (typeof s.treename !== 'string' || !s.treename)
           bad(`${name}.treename`, `must be a non-empty string, got ${describe(s.treename)}`);
         tree = s.treename as string;
+        treeKey = `${name}.treename`;
       }
       if (s.metadata !== undefined) {
         if (!isPlainObject(s.metadata)) bad(`${name}.metadata`, `must be an object, got ${describe(s.metadata)}`);
@@ -131,16 +139,18 @@ export async function resolveFileset(
       const files = s.files;
       if (files === undefined) bad(name, 'has no "files" key');
       if (Array.isArray(files)) {
-        raw = files.map((f, i) => [checkPath(f, `${name}.files[${i}]`, bad), tree, `${name}.files[${i}]`]);
+        raw = files.map((f, i) => [checkPath(f, `${name}.files[${i}]`, bad), tree, `${name}.files[${i}]`, treeKey]);
       } else if (isPlainObject(files)) {
-        raw = Object.entries(files as Record<string, unknown>).map(([f, t]): [string, string | undefined, string] => {
-          const key = `${name}.files["${f}"]`;
-          if (!f) bad(key, 'is an empty file name');
-          if (typeof t === 'string' && t) return [f, t, key];
-          if (isPlainObject(t) && typeof (t as Record<string, unknown>).object_path === 'string')
-            return [f, (t as { object_path: string }).object_path, key];
-          return bad(key, `must map to a tree name (string) or {"object_path": "..."}, got ${describe(t)}`);
-        });
+        raw = Object.entries(files as Record<string, unknown>).map(
+          ([f, t]): [string, string | undefined, string, string | undefined] => {
+            const key = `${name}.files["${f}"]`;
+            if (!f) bad(key, 'is an empty file name');
+            if (typeof t === 'string' && t) return [f, t, key, `${name}.files`];
+            if (isPlainObject(t) && typeof (t as Record<string, unknown>).object_path === 'string')
+              return [f, (t as { object_path: string }).object_path, key, `${name}.files`];
+            return bad(key, `must map to a tree name (string) or {"object_path": "..."}, got ${describe(t)}`);
+          },
+        );
       } else bad(`${name}.files`, `must be a list of files or an object {"file": "tree"}, got ${describe(files)}`);
     } else {
       bad(name, `must be a list of files or an object with "files", got ${describe(spec)}`);
@@ -153,7 +163,7 @@ export async function resolveFileset(
     // same events under other metadata); their results stay apart.
     const seenAt = new Map<string, string>();
     const files: FileSpec[] = [];
-    for (const [p, t, key] of raw) {
+    for (const [p, t, key, tk] of raw) {
       for (const path of await expand(p, baseDir, key, bad)) {
         const id = await fileKey(path);
         const earlier = seenAt.get(id);
@@ -164,7 +174,13 @@ export async function resolveFileset(
           );
         }
         seenAt.set(id, key);
-        files.push(t === undefined ? { path } : { path, tree: t });
+        files.push(
+          t === undefined
+            ? { path }
+            : tk === undefined
+              ? { path, tree: t }
+              : { path, tree: t, treeFrom: { json: source, key: tk } },
+        );
       }
     }
     out.push({ name, files, metadata });

@@ -5,11 +5,12 @@
  */
 import PQueue from 'p-queue';
 import { RistrettoError } from '../errors/index.ts';
+import { closestNames } from '../errors/suggest.ts';
 import { openReader } from '../io/open.ts';
 import type { EventReader, OpenOptions } from '../io/reader.ts';
 import { PreprocessCache } from './cache.ts';
 import { chunkFile, type ChunkOptions, type FileInfo, type WorkItem } from './chunking.ts';
-import type { Dataset } from './fileset.ts';
+import type { Dataset, FileSpec } from './fileset.ts';
 import { fileIdentity } from './identity.ts';
 
 /** A file left out of the run with `--skipbadfiles`, and why. */
@@ -55,6 +56,7 @@ interface Job {
   readonly path: string;
   /** Absent: the reader's default (Events, or the file's only tree); FileInfo.tree gets the one it took. */
   readonly tree?: string;
+  readonly treeFrom?: FileSpec['treeFrom'];
 }
 
 /** The tree of a job for messages and SkippedFile records. */
@@ -62,12 +64,40 @@ function treeLabel(j: Job): string {
   return j.tree ?? '(default)';
 }
 
+const SKIP_HINT = 'pass --skipbadfiles to leave unreadable files out (they are listed in the summary)';
+
+/**
+ * Why a file did not open, and one piece of advice: the reader's own hint joined with --skipbadfiles,
+ * except for a tree name that is not in the file, where leaving the file out is the wrong advice and
+ * --treename does not apply when the dataset JSON names the tree: the fix is in the JSON.
+ */
+function openFailure(j: Job, e: unknown): { what: string; hint: string } {
+  if (!(e instanceof RistrettoError))
+    return { what: String(e instanceof Error ? e.message : e), hint: `fix or remove the file, or ${SKIP_HINT}` };
+  const what = e.hint && e.message.endsWith(` — ${e.hint}`) ? e.message.slice(0, -` — ${e.hint}`.length) : e.message;
+  const present = e.context.available;
+  if (e.name === 'TreeNotFoundError' && j.treeFrom && j.tree !== undefined && Array.isArray(present)) {
+    const near = closestNames(j.tree, present as string[]);
+    const where = `${j.treeFrom.json} at ${j.treeFrom.key}`;
+    return {
+      what,
+      hint: near.length
+        ? `fix the tree name in ${where}, e.g. "${near[0]}" (--treename applies only to datasets that name no tree)`
+        : `this file holds no tree: fix the file or the tree name in ${where}`,
+    };
+  }
+  if (e.name === 'TreeNotFoundError' && e.hint) return { what, hint: e.hint };
+  return { what, hint: e.hint ? `${e.hint}, or ${SKIP_HINT}` : `fix or remove the file, or ${SKIP_HINT}` };
+}
+
 /** Preprocess the datasets' files and cut them into work items in (dataset, file, entry) order. */
 export async function planWork(datasets: readonly Dataset[], opts: PlanOptions = {}): Promise<Plan> {
   const maxchunks = opts.maxchunks ?? Infinity;
   const open = opts.open ?? openReader;
   const cache = await PreprocessCache.load(opts.cacheFile);
-  const jobs: Job[] = datasets.flatMap((d) => d.files.map((f) => ({ dataset: d.name, path: f.path, tree: f.tree })));
+  const jobs: Job[] = datasets.flatMap((d) =>
+    d.files.map((f) => ({ dataset: d.name, path: f.path, tree: f.tree, treeFrom: f.treeFrom })),
+  );
   const results: Array<FileInfo | { error: unknown } | undefined> = new Array(jobs.length);
   let cacheHits = 0;
   let opened = 0;
@@ -148,10 +178,11 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
     if ('error' in r) {
       const msg = r.error instanceof Error ? r.error.message : String(r.error);
       if (!opts.skipBadFiles) {
+        const { what, hint } = openFailure(j, r.error);
         throw new PreprocessError(
-          `cannot open ${j.path} (dataset ${j.dataset}, ${j.tree === undefined ? 'default tree' : `tree ${j.tree}`}): ${msg}`,
+          `cannot open ${j.path} (dataset ${j.dataset}, ${j.tree === undefined ? 'default tree' : `tree ${j.tree}`}): ${what}`,
           { dataset: j.dataset, file: j.path, tree: j.tree },
-          'fix or remove the file, or pass --skipbadfiles to leave unreadable files out (they are listed in the summary)',
+          hint,
           { cause: r.error },
         );
       }

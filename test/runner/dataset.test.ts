@@ -123,15 +123,21 @@ describe('dataset JSON', () => {
       a: { files: { 'data/a1.root': 'Events', 'data/a2.root': { object_path: 'T' } }, metadata: { xsec: 2.5 } },
       b: { files: ['data/sub/*.root'], treename: 'tree' },
     });
+    // Each file also says where its tree was named, for the message when the file has no such tree.
+    const json = expect.stringMatching(/ds-\w+\.json$/);
     expect(ds[0]).toEqual({
       name: 'a',
       metadata: { xsec: 2.5 },
       files: [
-        { path: join(dir, 'data/a1.root'), tree: 'Events' },
-        { path: join(dir, 'data/a2.root'), tree: 'T' },
+        { path: join(dir, 'data/a1.root'), tree: 'Events', treeFrom: { json, key: 'a.files' } },
+        { path: join(dir, 'data/a2.root'), tree: 'T', treeFrom: { json, key: 'a.files' } },
       ],
     });
-    expect(ds[1]).toEqual({ name: 'b', metadata: {}, files: [{ path: join(dir, 'data/sub/c.root'), tree: 'tree' }] });
+    expect(ds[1]).toEqual({
+      name: 'b',
+      metadata: {},
+      files: [{ path: join(dir, 'data/sub/c.root'), tree: 'tree', treeFrom: { json, key: 'b.treename' } }],
+    });
   });
 
   it('names the bad key and the expected shape', async () => {
