@@ -75,6 +75,7 @@ function clip(text: string): string {
     : `${text.slice(0, MAX_ERROR_TEXT)}... (${text.length - MAX_ERROR_TEXT} more characters)`;
 }
 
+/** A step of a task that failed, with the error report to send; caught in this file, never thrown out of it. */
 class StepError extends Error {
   constructor(readonly info: TaskErrorInfo) {
     super(info.message);

@@ -52,7 +52,10 @@ export function layout(fields: Record<number, number>): number[] {
 /** Nesting deeper than this is damage (Parquet's footer nests 5 levels). */
 const MAX_DEPTH = 64;
 
-/** Bytes that do not decode as Thrift compact protocol; `position` is the offset in the cursor's bytes. */
+/**
+ * Bytes that do not decode as Thrift compact protocol; `position` is the offset in the cursor's bytes.
+ * Internal: the footer reader turns it into a ParquetFormatError naming the file (footer.ts).
+ */
 export class ThriftError extends Error {
   constructor(
     message: string,

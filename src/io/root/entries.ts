@@ -13,7 +13,10 @@ import { allocate, decoderFor, type Decoder } from './convert.ts';
 const K_BYTE_COUNT = 0x40000000;
 const K_MEMBERWISE = 0x4000;
 
-/** Thrown for a valid layout this reader does not decode (e.g. member-wise streamed collections). */
+/**
+ * Thrown for a valid layout this reader does not decode (e.g. member-wise streamed collections). Internal:
+ * the reader turns it into an UnsupportedBranchError naming the file, tree and branch (root-reader.ts).
+ */
 export class UnsupportedLayoutError extends Error {}
 
 /** Entry byte offsets of a basket of std::vector entries, found by following each entry's byte count. */
