@@ -30,7 +30,36 @@ export interface ByteSource {
    * results in the order of `ranges`.
    */
   readvSync?(ranges: readonly { readonly start: number; readonly end: number }[]): Uint8Array[];
+  /**
+   * Optional (root://): the bytes of every range, in order, in as few round trips as the source can, received
+   * into a buffer the source reuses once `release` is called. A request announced with `prefetchRanges` for
+   * the same ranges (same order) is taken over instead of sent again.
+   */
+  readRanges?(ranges: readonly ByteRange[]): Promise<RangeBytes>;
+  /**
+   * Optional (root://): send `readRanges(ranges)` now, for a reader that will ask for these bytes next (the
+   * next row group while it decodes this one). At most one is kept: a newer one, or closing, drops it.
+   * Errors are not thrown here: they come out of the `readRanges` that takes the request over.
+   */
+  prefetchRanges?(ranges: readonly ByteRange[]): void;
   close(): Promise<void>;
+}
+
+/** Bytes [start, end) of a file. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What `ByteSource.readRanges` returns. */
+export interface RangeBytes {
+  /** The bytes of each range asked for, in the order asked. */
+  readonly bytes: readonly Uint8Array[];
+  /**
+   * The caller has decoded `bytes` and keeps no view of them: the source may receive later reads into
+   * the same memory. Not calling it is safe (the memory is then left to the garbage collector).
+   */
+  release(): void;
 }
 
 /** True for remote files: http(s):// and root:// (XRootD) URLs. */

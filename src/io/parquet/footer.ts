@@ -24,7 +24,7 @@ import {
   ParquetTypes,
 } from 'hyparquet/src/constants.js';
 import { internalError } from '../../errors/index.ts';
-import type { ByteSource } from '../source.ts';
+import { isUrl, type ByteSource } from '../source.ts';
 import { loadCompressors } from './chunk.ts';
 import { ParquetFormatError } from './errors.ts';
 import { layout, T, ThriftCursor, ThriftError } from './thrift.ts';
@@ -119,7 +119,10 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
       `the file has ${size} bytes, fewer than a Parquet file's 12 bytes of magic and footer length`,
     );
   const tailStart = Math.max(0, size - INITIAL_FETCH);
-  const tail = source.readSync ? source.readSync(tailStart, size) : await source.read(tailStart, size);
+  // A local file reads synchronously (no thread-pool hop); a root:// URL asynchronously, on the session
+  // it is open on: its readSync would log in a second session (a relay thread) just for the footer.
+  const readSync = isUrl(file) ? undefined : source.readSync?.bind(source);
+  const tail = readSync ? readSync(tailStart, size) : await source.read(tailStart, size);
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   if (view.getUint32(tail.length - 4, true) !== MAGIC)
     throw footerError(file, 'it does not end with the Parquet magic "PAR1"');
@@ -130,7 +133,7 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
   if (length + 8 <= tail.length) bytes = tail.subarray(tail.length - 8 - length, tail.length - 8);
   else {
     const start = size - 8 - length;
-    const head = source.readSync ? source.readSync(start, tailStart) : await source.read(start, tailStart);
+    const head = readSync ? readSync(start, tailStart) : await source.read(start, tailStart);
     bytes = new Uint8Array(length);
     bytes.set(head, 0);
     bytes.set(tail.subarray(0, tail.length - 8), head.length);

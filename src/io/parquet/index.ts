@@ -125,21 +125,45 @@ class ParquetReader implements EventReader {
     // had nothing to overlap and left the thread idle while libuv's pool read the bytes (Q1 on 20 M
     // events: a quarter of its time idle), and allocated a fresh buffer per read.
     if (this.local && this.readSync) return this.readSync(names, entryStart, entryStop);
+    const sequential = entryStart === this.lastStop && entryStart > 0;
     const job = this.plan(names, entryStart, entryStop);
     const { groups, wanted } = job;
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
     const fetch = async (i: number): Promise<Fetched> => {
       const ranges = this.rangesOf(groups[i], wanted[i]);
-      return { ranges, bytes: await readRanges(this.source, ranges) };
+      if (!this.source.readRanges) return { ranges, bytes: await readRanges(this.source, ranges) };
+      const got = await this.source.readRanges(ranges.map(([start, end]) => ({ start, end })));
+      return { ranges, bytes: got.bytes, release: got.release };
     };
     let next = groups.length ? fetch(0) : undefined;
     for (let i = 0; next; i++) {
       const fetched = await next;
       next = i + 1 < groups.length ? fetch(i + 1) : undefined;
       next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
+      if (!next && sequential) this.readAhead(job, entryStop);
       this.consume(job, i, fetched);
+      // consume() decoded the bytes into new arrays: the source may receive the next group into them
+      fetched.release?.();
     }
     return this.finish(job);
+  }
+
+  /**
+   * A run reads a file chunk after chunk: once a read follows the previous one, the first row group of the
+   * next chunk (the one holding `from`) is asked of the source now, with the same columns, so that its
+   * round trip overlaps decoding and processing this chunk (root://; other sources cannot prefetch).
+   * One row group ahead at most; a read that asks for something else simply does not use it.
+   */
+  private readAhead(job: ReadJob, from: number): void {
+    if (!this.source.prefetchRanges || from >= this.numEntries) return;
+    let g = job.groups[job.groups.length - 1];
+    while (this.starts[g + 1] <= from) g++;
+    try {
+      const ranges = this.rangesOf(g, this.withReferences(g, [...job.leaves.values()]));
+      this.source.prefetchRanges(ranges.map(([start, end]) => ({ start, end })));
+    } catch {
+      // a damaged column chunk: the read that reaches it reports it
+    }
   }
 
   /**
@@ -152,6 +176,9 @@ class ParquetReader implements EventReader {
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
 
   private syncFile: SyncFile | undefined;
+
+  /** Where the last read ended: a read starting there is the next chunk of a run (see `readAhead`). */
+  private lastStop = -1;
 
   private readLocal(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     const job = this.plan(names, entryStart, entryStop);
@@ -181,6 +208,7 @@ class ParquetReader implements EventReader {
   private plan(names: readonly string[], entryStart: number, entryStop: number): ReadJob {
     this.checkRange(entryStart, entryStop);
     const mapped = names.map((n) => this.resolve(n));
+    this.lastStop = entryStop;
 
     // Leaves to decode; counts reuse a requested sibling's offsets, else decode one leaf's levels only.
     const leaves = new Map<number, { leaf: LeafColumn; levelsOnly: boolean }>();
@@ -431,7 +459,12 @@ class ParquetReader implements EventReader {
 }
 
 type Wanted = { readonly leaf: LeafColumn; readonly levelsOnly: boolean };
-type Fetched = { readonly ranges: readonly (readonly [number, number])[]; readonly bytes: readonly Uint8Array[] };
+type Fetched = {
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly bytes: readonly Uint8Array[];
+  /** The bytes are decoded: the source may reuse their memory (ByteSource.readRanges). */
+  readonly release?: () => void;
+};
 
 /** One `read` in progress: the plan, and the decoded pieces collected per leaf. */
 interface ReadJob {

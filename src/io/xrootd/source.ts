@@ -10,6 +10,11 @@
  * (src/util/retry.ts) on a new connection (handshake, login, open again); when the retries run out,
  * the read fails with a SourceError naming the URL.
  *
+ * `readRanges` reads several ranges as one request into a buffer the source reuses once the caller
+ * releases it, and `prefetchRanges` sends such a request ahead of time (one at most): a reader
+ * announces the next row group or basket cluster while it decodes the current one, so the round trip
+ * to the server overlaps the processing instead of following it (see `prefetchRanges`).
+ *
  * `readSync` / `readvSync` read without awaiting, for a processor's first touch of a column: they go
  * over a second session of the same file, opened on first use through this thread's relay thread
  * (relay.ts), with the same vector reads, retries and errors. Opening a file and reading it are written
@@ -18,6 +23,8 @@
 import PQueue from 'p-queue';
 import { Backoff, retry } from '../../util/retry.ts';
 import { SourceError } from '../source-error.ts';
+import type { ByteRange, RangeBytes } from '../source.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
 import {
   closeParams,
@@ -83,8 +90,11 @@ function settings(o: XrootdOptions): Settings {
   };
 }
 
-/** Round trips for data (kXR_read/kXR_readv) of every XrootdSource in this thread, for benchmarks. */
-export const xrootdCounters = { requests: 0, bytes: 0 };
+/**
+ * Round trips for data (kXR_read/kXR_readv) of every XrootdSource in this thread, their bytes, and the
+ * `readRanges` answered by a prefetched request, for benchmarks.
+ */
+export const xrootdCounters = { requests: 0, bytes: 0, prefetchHits: 0 };
 
 /** An open file: the connection it was opened on and its handle. */
 interface Session {
@@ -215,11 +225,19 @@ export class XrootdSource {
   requests = 0;
   /** Connections re-established after a failure. */
   reconnects = 0;
+  /** `readRanges` calls answered by the request a `prefetchRanges` had sent. */
+  prefetchHits = 0;
 
   private readonly queue: PQueue;
   private wanted: Wanted[] = [];
   private flushScheduled = false;
   private session: Promise<Session>;
+  /** `session` once it resolved and while its connection works: a request then goes out at once. */
+  private ready: Session | undefined;
+  /** Receive buffers of `readRanges`, reused once released. */
+  private readonly pool = new BufferPool();
+  /** The request `prefetchRanges` sent, until a `readRanges` of the same ranges takes it. */
+  private ahead: { readonly key: string; readonly bytes: Promise<RangeBytes> } | undefined;
   /** The session `readSync` uses (over the relay thread), opened on its first call. */
   private syncSession: Session | undefined;
   private closed = false;
@@ -238,6 +256,7 @@ export class XrootdSource {
   ) {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.session = Promise.resolve(first);
+    this.ready = first;
   }
 
   /**
@@ -318,9 +337,101 @@ export class XrootdSource {
     return out as Uint8Array[];
   }
 
+  /**
+   * The bytes of every range, in order: one round trip for all of them when they fit a kXR_readv (1024
+   * ranges, `maxVectorBytes`), received into a buffer of this source that `release` hands back for the
+   * next call (two are kept). If `prefetchRanges` sent the same ranges, its request is taken over: its
+   * bytes may be here already. Failures are those of `read` (retries, then a SourceError naming the URL).
+   */
+  readRanges(ranges: readonly ByteRange[]): Promise<RangeBytes> {
+    try {
+      for (const r of ranges) this.check(r.start, r.end);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const ahead = this.ahead;
+    if (ahead && ahead.key === keyOf(ranges)) {
+      this.ahead = undefined;
+      this.prefetchHits++;
+      xrootdCounters.prefetchHits++;
+      return ahead.bytes;
+    }
+    return this.fetchRanges(ranges);
+  }
+
+  /**
+   * Send `readRanges(ranges)` now, before it is asked for: the server answers while the caller decodes and
+   * processes what it has, and the bytes wait in the socket. One request is kept ahead at most (memory: one
+   * row group or basket cluster); a newer call or `close` drops the older one, whose buffer comes back to
+   * the pool once its answer is in. A failure (after the retries) is kept for the `readRanges` that takes it.
+   */
+  prefetchRanges(ranges: readonly ByteRange[]): void {
+    if (this.closed || ranges.some((r) => !(r.start >= 0 && r.end >= r.start && r.end <= this.size))) return;
+    this.dropAhead();
+    const bytes = this.fetchRanges(ranges);
+    bytes.catch(() => {}); // surfaces in the readRanges that takes it over, if any
+    this.ahead = { key: keyOf(ranges), bytes };
+  }
+
+  /** Forget the request sent ahead; its buffer returns to the pool when its answer is in. */
+  private dropAhead(): void {
+    const a = this.ahead;
+    this.ahead = undefined;
+    a?.bytes.then(
+      (r) => r.release(),
+      () => {},
+    );
+  }
+
+  /** `readRanges` without the prefetched request: the round trips, into one buffer of the pool. */
+  private async fetchRanges(ranges: readonly ByteRange[]): Promise<RangeBytes> {
+    const reads = ranges.flatMap((r, i) => (r.end > r.start ? [{ start: r.start, end: r.end, i }] : []));
+    const batches = batchesOf(reads, this.opts.maxVectorBytes);
+    // Each round trip's answer lies in its own stretch of one buffer: a kXR_read answer is the data alone,
+    // so the pieces of a long range, read one after the other, end up next to each other.
+    let total = 0;
+    const at = batches.map((b) => {
+      const start = total;
+      total += b.length === 1 ? b[0].length : b.reduce((n, p) => n + READV_ELEMENT_BYTES + p.length, 0);
+      return start;
+    });
+    const buf = this.pool.take(total);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (!this.closed) this.pool.give(buf);
+    };
+    try {
+      const parts = await Promise.all(
+        batches.map((b, k) => this.send(b, buf.subarray(at[k], k + 1 < at.length ? at[k + 1] : total))),
+      );
+      const bytes: Uint8Array[] = ranges.map(() => new Uint8Array(0));
+      const seen = new Set<number>();
+      batches.forEach((b, k) =>
+        b.forEach((p, j) => {
+          const r = p.read;
+          this.bytesRead += p.length;
+          if (seen.has(r.i)) return;
+          seen.add(r.i);
+          // the first piece of a range: the range is whole (kXR_readv element) or its pieces follow it
+          const part = parts[k][j];
+          bytes[r.i] = new Uint8Array(part.buffer, part.byteOffset, r.end - r.start);
+        }),
+      );
+      return { bytes, release };
+    } catch (e) {
+      // A round trip still in flight may yet write into the buffer: leave it to the garbage collector.
+      released = true;
+      throw e;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.dropAhead();
+    this.pool.clear();
     this.syncSession?.conn.close();
     this.syncSession = undefined;
     this.queue.clear();
@@ -362,25 +473,32 @@ export class XrootdSource {
       }),
     );
     for (const b of batches) {
-      const seq = ++this.batchSeq;
-      this.queue
-        .add(async () => {
-          if (seq <= this.abandonUpTo) throw this.abandonError;
-          try {
-            return await withRetry(this.name, this.opts, 'read', () => this.fetch(b));
-          } catch (e) {
-            if ((e as Error).cause instanceof XrootdConnectionError && this.abandonUpTo < this.batchSeq) {
-              this.abandonUpTo = this.batchSeq;
-              this.abandonError = e;
-            }
-            throw e;
-          }
-        })
-        .then(
-          (parts) => parts && b.forEach((p, i) => this.deliver(p, parts[i])),
-          (e) => b.forEach((p) => fail(p.wanted, e)),
-        );
+      this.send(b).then(
+        (parts) => b.forEach((p, i) => this.deliver(p, parts[i])),
+        (e) => b.forEach((p) => fail(p.wanted, e)),
+      );
     }
+  }
+
+  /**
+   * One round trip through the queue, retried on a new connection when the old one breaks. When it gives
+   * up, the round trips queued behind it fail with the same error instead of each retrying from the start.
+   */
+  private async send(pieces: readonly Segment[], into?: Buffer): Promise<Uint8Array[]> {
+    const seq = ++this.batchSeq;
+    const parts = await this.queue.add(async () => {
+      if (seq <= this.abandonUpTo) throw this.abandonError;
+      try {
+        return await withRetry(this.name, this.opts, 'read', () => this.fetch(pieces, into));
+      } catch (e) {
+        if ((e as Error).cause instanceof XrootdConnectionError && this.abandonUpTo < this.batchSeq) {
+          this.abandonUpTo = this.batchSeq;
+          this.abandonError = e;
+        }
+        throw e;
+      }
+    });
+    return parts ?? Promise.reject(new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again'));
   }
 
   private deliver(p: Piece, bytes: Uint8Array): void {
@@ -400,20 +518,25 @@ export class XrootdSource {
     }
   }
 
-  /** One round trip: kXR_read for a single piece, kXR_readv for several. */
-  private async fetch(pieces: readonly Piece[]): Promise<Uint8Array[]> {
-    return drive(this.fetchSteps(await this.live(), pieces), this.opts);
+  /**
+   * One round trip: kXR_read for a single piece, kXR_readv for several. On a working connection the
+   * request is written before this returns, so that a prefetch goes out even if the caller then keeps
+   * the thread busy (a processor running over the current chunk).
+   */
+  private async fetch(pieces: readonly Segment[], into?: Buffer): Promise<Uint8Array[]> {
+    const s = this.ready && !this.ready.conn.broken ? this.ready : await this.live();
+    return drive(this.fetchSteps(s, pieces, into), this.opts);
   }
 
-  /** The round trip of `fetch`, as a plan for either driver. */
-  private *fetchSteps(s: Session, pieces: readonly Segment[]): Plan<Uint8Array[]> {
+  /** The round trip of `fetch`, as a plan for either driver; the answer goes into `into` when given. */
+  private *fetchSteps(s: Session, pieces: readonly Segment[], given?: Buffer): Plan<Uint8Array[]> {
     this.requests++;
     xrootdCounters.requests++;
     const single = pieces.length === 1;
     // The answer's size is known (the data, plus a 16-byte header per kXR_readv element): one buffer.
-    const into = Buffer.allocUnsafe(
-      single ? pieces[0].length : pieces.reduce((n, p) => n + READV_ELEMENT_BYTES + p.length, 0),
-    );
+    const into =
+      given ??
+      Buffer.allocUnsafe(single ? pieces[0].length : pieces.reduce((n, p) => n + READV_ELEMENT_BYTES + p.length, 0));
     const r = single
       ? yield* requestStep(s.conn, kXR_read, readParams(s.fh, pieces[0].offset, pieces[0].length), undefined, into)
       : yield* requestStep(s.conn, kXR_readv, Buffer.alloc(16), readvBody(s.fh, pieces), into);
@@ -462,7 +585,11 @@ export class XrootdSource {
     if (this.closed) throw new SourceError(`${this.name} is closed`, { url: this.name }, 'open it again');
     if (this.session === p) {
       this.reconnects++;
-      this.session = drive(locate(this.name, this.url, true), this.opts).then((n) => this.sameFile(n as Session));
+      this.ready = undefined;
+      this.session = drive(locate(this.name, this.url, true), this.opts).then((n) => {
+        this.ready = this.sameFile(n as Session);
+        return this.ready;
+      });
       this.session.catch(() => {});
     }
     return this.session;
@@ -494,6 +621,11 @@ export class XrootdSource {
       'run again on the new file',
     );
   }
+}
+
+/** The identity of a list of ranges, for taking over a prefetched request. */
+function keyOf(ranges: readonly ByteRange[]): string {
+  return ranges.map((r) => `${r.start}-${r.end}`).join(',');
 }
 
 function fail(w: Wanted, e: unknown): void {

@@ -1,0 +1,170 @@
+/**
+ * root:// reads ahead: a Parquet reader read chunk after chunk asks the source for the next row group
+ * while it decodes the current one (XrootdSource.prefetchRanges), and decodes from receive buffers the
+ * source reuses. Against a real xrootd: the columns stay bit-identical to the local file's (also those
+ * of earlier chunks, kept while later ones reuse the buffers), an ADL run gives the local histograms,
+ * and a server killed while a prefetched request waits for its answer gives retries and then a
+ * SourceError naming the URL from the read that takes the request over.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convert } from '../../src/io/convert.ts';
+import { openReader } from '../../src/io/open.ts';
+import type { Column } from '../../src/io/reader.ts';
+import { SourceError } from '../../src/io/source.ts';
+import { XrootdSource, xrootdCounters } from '../../src/io/xrootd/index.ts';
+import { runAnalysis } from '../../src/runner/run.ts';
+import { caught } from '../helpers/caught.ts';
+import { tempDir } from '../helpers/files.ts';
+import { xrootdMissingFor } from '../helpers/xrootd-missing.ts';
+import { startXrootd, type XrootdServer } from '../helpers/xrootd-server.ts';
+import { repoRoot, sharedPath } from '../shared.ts';
+import { expectSameColumn } from './root/compare.ts';
+
+const missing = xrootdMissingFor('root:// prefetch');
+
+const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
+const FAST = { retries: 3, backoffMs: 20 };
+const NAMES = ['Jet_pt', 'Jet_eta', 'Muon_pt', 'nMuon', 'MET_pt'];
+
+const dir = tempDir('xrootd-prefetch');
+/** The 10,000 NanoAOD events as Parquet in 10 row groups of 1,000. */
+const PQ = join(dir, 'nano-10rg.parquet');
+let made: Promise<void> | undefined;
+/** Write PQ once, for whichever suite starts first. */
+function makeParquet(): Promise<void> {
+  made ??= (async () => {
+    const r = await openReader(NANO);
+    const out = await convert(r, PQ, { chunkSize: 1000 });
+    await r.close();
+    expect(out.chunks).toBe(10);
+  })();
+  return made;
+}
+
+describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd', () => {
+  let server: XrootdServer;
+
+  beforeAll(async () => {
+    await makeParquet();
+    server = await startXrootd([PQ]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  for (const chunk of [1000, 700]) {
+    it(`reads in chunks of ${chunk} take row groups from prefetches, columns equal to the local file's`, async () => {
+      const local = await openReader(PQ);
+      const remote = await openReader(server.url('nano-10rg.parquet'));
+      const hits0 = xrootdCounters.prefetchHits;
+      const got: Record<string, Column>[] = [];
+      const want: Record<string, Column>[] = [];
+      try {
+        for (let a = 0; a < local.numEntries; a += chunk) {
+          const b = Math.min(local.numEntries, a + chunk);
+          got.push(await remote.read(NAMES, a, b));
+          want.push(await local.read(NAMES, a, b));
+        }
+      } finally {
+        await local.close();
+        await remote.close();
+      }
+      // Every chunk, compared after all were read: later chunks were received into the buffers of
+      // earlier ones, so a column still viewing its bytes would show up here.
+      got.forEach((g, k) => {
+        for (const n of NAMES) expectSameColumn(g[n], want[k][n], `chunk ${k} ${n}`);
+      });
+      // The read-ahead starts with the second read (the first that follows another); with aligned chunks
+      // each read from the third on is one of the 10 row groups announced by the read before it.
+      const hits = xrootdCounters.prefetchHits - hits0;
+      if (chunk === 1000) expect(hits).toBe(8);
+      else expect(hits).toBeGreaterThan(0);
+    });
+  }
+
+  it('an ADL run over root:// with prefetched chunks gives the local histograms', async () => {
+    const hits0 = xrootdCounters.prefetchHits;
+    for (const q of ['query-3.ts', 'query-6.ts']) {
+      const proc = join(repoRoot, 'processors', 'adl', q);
+      const run = (file: string) => {
+        const json = join(dir, `${file.startsWith('root:') ? 'remote' : 'local'}.json`);
+        writeFileSync(json, JSON.stringify({ SingleMu: { files: [file], metadata: { isData: true } } }));
+        return runAnalysis({ fileset: json, processor: proc, chunksize: 700 });
+      };
+      const remote = await run(server.url('nano-10rg.parquet'));
+      const local = await run(PQ);
+      expect(remote.accumulator, q).toStrictEqual(local.accumulator);
+    }
+    expect(xrootdCounters.prefetchHits - hits0).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('one request is kept ahead: a newer prefetch drops the older, whose ranges are then read again', async () => {
+    const url = server.url('nano-10rg.parquet');
+    const bytes = readFileSync(PQ);
+    const src = await XrootdSource.open(url, FAST);
+    try {
+      const a = [
+        { start: 4, end: 5000 },
+        { start: 9000, end: 12_000 },
+      ];
+      const b = [{ start: 20_000, end: 30_000 }];
+      src.prefetchRanges(a);
+      src.prefetchRanges(b);
+      const gotA = await src.readRanges(a);
+      expect(src.prefetchHits).toBe(0);
+      a.forEach((r, i) => expect(Buffer.from(gotA.bytes[i]).equals(bytes.subarray(r.start, r.end))).toBe(true));
+      gotA.release();
+      const gotB = await src.readRanges(b);
+      expect(src.prefetchHits).toBe(1);
+      expect(Buffer.from(gotB.bytes[0]).equals(bytes.subarray(20_000, 30_000))).toBe(true);
+      gotB.release();
+      src.prefetchRanges(a); // left unclaimed: close drops it
+    } finally {
+      await src.close();
+    }
+  });
+});
+
+describe.skipIf(missing !== undefined)('root:// prefetch when the server dies', () => {
+  let server: XrootdServer;
+  beforeAll(async () => {
+    await makeParquet();
+    server = await startXrootd([PQ]);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a server killed mid-prefetch: the read taking the request over retries, then names the URL', async () => {
+    const url = server.url('nano-10rg.parquet');
+    const bytes = readFileSync(PQ);
+    const ranges = [
+      { start: 4, end: 70_000 },
+      { start: 100_000, end: 160_000 },
+    ];
+    const src = await XrootdSource.open(url, FAST);
+    try {
+      // Stopped, the server takes the request but cannot answer it; then it is killed.
+      const pid = server.proc.pid ?? 0;
+      process.kill(pid, 'SIGSTOP');
+      src.prefetchRanges(ranges);
+      await new Promise((r) => setTimeout(r, 50));
+      await server.kill();
+      const e = await caught(src.readRanges(ranges));
+      expect(src.prefetchHits).toBe(1);
+      expect(e).toBeInstanceOf(SourceError);
+      expect(e.message).toContain(url);
+      expect(e.message).toContain('after 4 attempts');
+      expect(e.message).toContain('check that the XRootD server is up');
+      expect(src.reconnects).toBeGreaterThanOrEqual(1);
+      // the same source reads again once the server is back
+      await server.restart();
+      const got = await src.readRanges(ranges);
+      ranges.forEach((r, i) => expect(Buffer.from(got.bytes[i]).equals(bytes.subarray(r.start, r.end))).toBe(true));
+    } finally {
+      await src.close();
+    }
+  }, 120_000);
+});
