@@ -21,7 +21,8 @@
  * for the chunks after the first ("steady": the first chunk reads the columns the processor touches on
  * the spot — ROOT files over root:// through the relay thread of src/io/xrootd/relay.ts, other formats
  * over a URL through the sync-read helper thread, which local files do without), a read-only ratio (the query's columns read
- * chunk by chunk, no processor), and round trips and MiB per chunk over root://. Machine, load
+ * chunk by chunk, no processor), round trips and MiB per chunk over root://, and the share of chunks
+ * whose bytes came from a request sent ahead while the chunk before was processed ("prefetched"). Machine, load
  * (before and after) and the command are printed. CPU seconds are reported beside each time, because
  * on a shared machine the wall time also counts other jobs: in-process runs take this process's CPU
  * (all its threads) plus the xrootd server's (from /proc), commands take the waited-for child's CPU
@@ -93,6 +94,8 @@ interface Run {
   events: number;
   chunks: number;
   requests: number;
+  /** Row groups (or basket sets) read from a request sent ahead while the chunk before was processed. */
+  prefetched: number;
   bytes: number;
   accumulator: unknown;
   /** CPU seconds of this process (every thread) during the run. */
@@ -122,6 +125,7 @@ async function run(file: string, query: number, chunksize: number | undefined, t
   writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
   const r0 = xrootdCounters.requests;
   const b0 = xrootdCounters.bytes;
+  const p0 = xrootdCounters.prefetchHits;
   const c0 = selfCpu();
   const s0 = serverCpu();
   const r = await runAnalysis({
@@ -140,6 +144,7 @@ async function run(file: string, query: number, chunksize: number | undefined, t
     events: r.metrics.events,
     chunks: r.metrics.chunks,
     requests: xrootdCounters.requests - r0,
+    prefetched: xrootdCounters.prefetchHits - p0,
     bytes: xrootdCounters.bytes - b0,
     accumulator: r.accumulator,
     cpu: selfCpu() - c0,
@@ -285,6 +290,10 @@ async function main(): Promise<void> {
                       ).toFixed(2),
                       'baseline command local s': baseL.map((x) => x.elapsed.toFixed(2)).join(' '),
                       'baseline command root:// s': baseR.map((x) => x.elapsed.toFixed(2)).join(' '),
+                      'baseline command CPU s local': baseL.map((x) => x.cpu.toFixed(2)).join(' '),
+                      'baseline command CPU s root:// (+server)': baseR
+                        .map((x) => `${x.cpu.toFixed(2)}+${x.serverCpu.toFixed(2)}`)
+                        .join(' '),
                     }
                   : {}),
               }
@@ -293,6 +302,7 @@ async function main(): Promise<void> {
             Math.min(...local.map((r) => r.steadySeconds)) / Math.min(...remote.map((r) => r.steadySeconds))
           ).toFixed(2),
           'round trips/chunk': (r0.requests / r0.chunks).toFixed(1),
+          'prefetched/chunk': (r0.prefetched / r0.chunks).toFixed(2),
           'MiB/chunk': (r0.bytes / r0.chunks / 2 ** 20).toFixed(1),
           'read-only root/local': (Math.min(...readL) / Math.min(...readR)).toFixed(2),
           'read-only trips': readTrips,
