@@ -13,7 +13,7 @@ import { ArrowFileWriter } from './arrow/write.ts';
 import { ParquetFileWriter } from './parquet/write.ts';
 import { prepareCompression, type RootCodec } from './root-write/compress.ts';
 import { RootTreeWriter } from './root-write/tree.ts';
-import type { BranchInfo, Column, DType, EventReader } from './reader.ts';
+import type { BranchDescription, BranchInfo, Column, DType, EventReader } from './reader.ts';
 import { isUrl } from './source.ts';
 import { assertOutputFile } from './output-path.ts';
 
@@ -49,6 +49,12 @@ export interface ConvertResult {
   readonly chunks: number;
   /** Branches left out of an all-branches conversion to ROOT because the TTree writer cannot hold them yet (lists of lists). */
   readonly skipped?: readonly string[];
+  /**
+   * Branches of the file that Ristretto cannot read (maps, vectors of strings, ...; `ristretto ls` says why
+   * for each), left out of an all-branches conversion or of the glob patterns that match them. Objects split
+   * into sub-branches are not listed: their members are branches of their own.
+   */
+  readonly unreadable?: readonly string[];
 }
 
 /** The format implied by a file name, or undefined. */
@@ -115,6 +121,8 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
   // yet: left out of "all", refused by name.
   const nested = (n: string) => format === 'root' && infos.get(n)?.kind === 'jagged2';
   const skipped = opts.branches ? [] : [...infos.keys()].filter(nested);
+  const cannotRead = unreadableBranches(reader).filter((n) => !infos.has(n));
+  refuseOnlyUnreadable(opts.branches ?? [], [...infos.keys()], cannotRead, reader.path);
   const requested = expandBranchPatterns(
     opts.branches ?? [...infos.keys()].filter((n) => !nested(n)),
     [...infos.keys()],
@@ -129,6 +137,7 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     );
   }
   const names = selectBranches(requested, infos);
+  const unreadable = cannotRead.filter((n) => matchedByRequest(n, opts.branches));
   const dtypes: Record<string, DType> = {};
   const kinds: Record<string, 'string' | 'jagged2'> = {};
   for (const n of names) {
@@ -174,7 +183,70 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
     branches: names,
     chunks,
     ...(skipped.length ? { skipped } : {}),
+    ...(unreadable.length ? { unreadable } : {}),
   };
+}
+
+/**
+ * Branches the file has and the reader cannot read, in the file's order (readers that describe their
+ * branches: ROOT TTrees and RNTuples). Shadowed duplicates and objects read through their members are not
+ * counted: nothing of theirs is missing from a conversion.
+ */
+function unreadableBranches(reader: EventReader): string[] {
+  const describe = (reader as { describe?: () => readonly BranchDescription[] }).describe;
+  if (typeof describe !== 'function') return [];
+  const out = new Set<string>();
+  for (const d of describe.call(reader))
+    if (!d.info && !d.shadowed && !d.hidden && d.unsupportedKind !== 'members') out.add(d.name);
+  return [...out];
+}
+
+/** A glob pattern that matches no readable branch but some unreadable ones: say so, not "matches no branch". */
+function refuseOnlyUnreadable(
+  requested: readonly string[],
+  readable: readonly string[],
+  unreadable: readonly string[],
+  path: string,
+): void {
+  for (const r of requested) {
+    if (!isBranchPattern(r) || readable.includes(r)) continue;
+    const re = segmentRegExp(r);
+    const hits = unreadable.filter((n) => re.test(n));
+    if (hits.length && !readable.some((n) => re.test(n)))
+      throw new ConvertError(
+        `branch pattern '${r}' matches only branches Ristretto cannot read: ${hits.join(', ')}`,
+        { file: path, pattern: r, branches: hits },
+        `\`ristretto ls ${path}\` says why for each`,
+      );
+  }
+}
+
+/** True when `name` is part of what was asked for: every branch (no list), or a glob pattern of the list matches it. */
+function matchedByRequest(name: string, requested: readonly string[] | undefined): boolean {
+  if (!requested) return true;
+  return requested.some((r) => isBranchPattern(r) && r !== name && segmentRegExp(r).test(name));
+}
+
+/**
+ * The line `convert` prints about branches it did not write, or undefined when it wrote them all. One
+ * line for both reasons, so that a conversion that looks complete never silently is not.
+ *
+ * @example
+ * leftOutLine({ branches: ['a'], unreadable: ['map_int32_int16'] }, 'stl.root');
+ * // "left out 1 branch Ristretto cannot read: map_int32_int16 (`ristretto ls stl.root` says why)"
+ */
+export function leftOutLine(res: Pick<ConvertResult, 'skipped' | 'unreadable'>, input: string): string | undefined {
+  const plural = (n: number) => `${n} branch${n === 1 ? '' : 'es'}`;
+  const parts: string[] = [];
+  if (res.unreadable?.length)
+    parts.push(
+      `${plural(res.unreadable.length)} Ristretto cannot read: ${res.unreadable.join(', ')} (\`ristretto ls ${input}\` says why)`,
+    );
+  if (res.skipped?.length)
+    parts.push(
+      `${plural(res.skipped.length)} (lists of lists) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}`,
+    );
+  return parts.length ? `left out ${parts.join('; and ')}` : undefined;
 }
 
 /** ROOT's defaults per codec (fCompress 101, 404, 505). */
@@ -411,10 +483,8 @@ export function registerConvertCommand(
           process.stdout.write(
             `wrote ${res.entries} entries × ${res.branches.length} branches to ${res.path} (${res.format}, ${res.chunks} chunk${res.chunks === 1 ? '' : 's'}) in ${s.toFixed(2)} s\n`,
           );
-          if (res.skipped?.length)
-            process.stdout.write(
-              `left out ${res.skipped.length} branch${res.skipped.length === 1 ? '' : 'es'} (lists of lists) the ROOT writer cannot hold yet: ${res.skipped.join(', ')}\n`,
-            );
+          const leftOut = leftOutLine(res, input);
+          if (leftOut) process.stdout.write(`${leftOut}\n`);
         } finally {
           await reader.close();
         }

@@ -49,8 +49,11 @@ export interface BranchDescription {
   readonly info?: BranchInfo;
   /** Why it cannot be read. */
   readonly unsupported?: string;
-  /** 'streamer' when the file lacks the streamer information the branch needs. */
-  readonly unsupportedKind?: 'type' | 'streamer';
+  /**
+   * 'streamer' when the file lacks the streamer information the branch needs; 'members' for an object
+   * split into sub-branches, whose members are columns of their own.
+   */
+  readonly unsupportedKind?: 'type' | 'streamer' | 'members';
   /** Another branch has the same name. */
   readonly duplicate?: boolean;
   /** A duplicate that the first one of its name hides. */

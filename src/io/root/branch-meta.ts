@@ -63,8 +63,11 @@ export type Packed =
   | { readonly mode: 'float' }
   | { readonly mode: 'nbits'; readonly nbits: number };
 
-/** Why a branch is refused: its type is not supported, or the file lacks the streamer info to know it. */
-export type UnsupportedKind = 'type' | 'streamer';
+/**
+ * Why a branch is refused: its type is not supported, the file lacks the streamer info to know it, or
+ * (`members`) it is an object split into sub-branches, which are read (and converted) instead.
+ */
+export type UnsupportedKind = 'type' | 'streamer' | 'members';
 
 export interface BranchMeta {
   /** Column name (the branch name; `branch_leaf` for the leaves of a leaf list). */
@@ -372,6 +375,7 @@ function describeCandidate(c: Candidate, columnOfLeaf: Map<string, Candidate>, l
   if (b.fBranches?.arr.some((x) => x))
     return unsupported(
       `objects of class ${b.fClassName} are read through their members (sub-branches), not as a whole`,
+      'members',
     );
   if (typeof b.fID !== 'number' || typeof b.fStreamerType !== 'number' || typeof b.fClassName !== 'string') {
     return unsupported('the file lacks the streamer information of TBranchElement', 'streamer');
