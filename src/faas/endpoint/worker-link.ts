@@ -12,6 +12,7 @@ import {
   KIND_CONTROL,
   KIND_DONE,
   KIND_RUN,
+  MAX_SOCKET_MESSAGE,
   MessageReader,
   newNonce,
   type SocketControl,
@@ -251,6 +252,7 @@ export class WorkerListener {
         return reject('its hello has no block id or worker index');
       clearTimeout(timer);
       authed = true;
+      reader.maxPayload = MAX_SOCKET_MESSAGE - 1;
       const host = String(hello.host ?? '?').slice(0, 200);
       const link = new SocketLink(
         `block ${hello.block.slice(0, 100)} worker ${hello.worker} on ${host}`,
@@ -261,6 +263,7 @@ export class WorkerListener {
       );
       this.opts.onWorker(link, { block: hello.block, worker: hello.worker, host, pid: Number(hello.pid) });
     });
+    reader.maxPayload = MAX_HELLO;
     sock.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);

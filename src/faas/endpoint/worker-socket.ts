@@ -52,10 +52,16 @@ export function writeControl(sock: Socket, msg: SocketControl): boolean {
 export class MessageReader {
   private chunks: Buffer[] = [];
   private have = 0;
+  /**
+   * Largest payload accepted now. Checked against a message's header before its body is buffered, so an
+   * unauthenticated peer announcing gigabytes is refused at once instead of filling memory until the
+   * handshake times out; the listener raises it once the peer has proved it knows the secret.
+   */
+  maxPayload = MAX_SOCKET_MESSAGE - 1;
 
   constructor(private readonly onMessage: (kind: number, payload: Buffer) => void) {}
 
-  /** Feed bytes; throws on a message longer than MAX_SOCKET_MESSAGE or of length 0. */
+  /** Feed bytes; throws on a message whose payload exceeds `maxPayload`, or of length 0. */
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.have += chunk.byteLength;
@@ -63,7 +69,9 @@ export class MessageReader {
       if (this.have < 4) return;
       const first = this.chunks[0].byteLength >= 4 ? this.chunks[0] : this.join();
       const len = first.readUInt32LE(0);
-      if (len === 0 || len > MAX_SOCKET_MESSAGE) throw new FaasProtocolError(`bad message length ${len}`);
+      if (len === 0) throw new FaasProtocolError('bad message length 0');
+      if (len - 1 > this.maxPayload)
+        throw new FaasProtocolError(`message of ${len - 1} bytes announced, more than the ${this.maxPayload} allowed`);
       if (this.have < 4 + len) return;
       const all = this.join();
       const kind = all.readUInt8(4);
