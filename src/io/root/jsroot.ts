@@ -141,7 +141,9 @@ const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
       // small file; like a plain file read, the missing tail reads as zeros.
       if (pos >= this.src.size)
         throw new RootFileError(
-          `${this.src.name}: the file ends after ${this.src.size} bytes but points to byte ${pos}; it is truncated or damaged`,
+          this.src.size === 0
+            ? `${this.src.name}: the file is empty (0 bytes)`
+            : `${this.src.name}: the file ends after ${this.src.size} bytes but points to byte ${pos}; it is truncated or damaged`,
           { file: this.src.name, position: pos, size: this.src.size },
         );
       const got = await this.src.read(pos, Math.min(pos + size, this.src.size));
