@@ -54,12 +54,14 @@ interface Header {
 /**
  * Parse and decompress one basket whose stored bytes (key header included) are `raw`. Synchronous, so
  * the reader's async and sync reads share it; an XZ basket needs `loadLzma()` first (else
- * LzmaNotLoadedError from compression.ts).
+ * LzmaNotLoadedError from compression.ts). `alloc` supplies the decompressed payload's memory (see
+ * `rootDecompressSync`); the result's `data` and `table` are views of it, or of `raw` when the basket
+ * is stored uncompressed.
  */
-export function decodeBasket(raw: Uint8Array, want: BasketExpectation): BasketData {
+export function decodeBasket(raw: Uint8Array, want: BasketExpectation, alloc?: (n: number) => Uint8Array): BasketData {
   const h = parseHeader(raw, want);
   const stored = raw.subarray(h.keylen, h.nbytes);
-  const payload = h.objlen === stored.length ? stored : rootDecompressSync(stored, h.objlen);
+  const payload = h.objlen === stored.length ? stored : rootDecompressSync(stored, h.objlen, alloc);
   const border = h.last - h.keylen;
   if (border < 0 || border > payload.length)
     throw new BasketFormatError(

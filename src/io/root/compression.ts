@@ -4,9 +4,10 @@
  * This module only turns such a payload into exactly the declared number of bytes, or throws.
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
-import { crc32, inflateRawSync, inflateSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
+import { inflateInto } from '../codecs/inflate.ts';
 import { zstdDecompressInto } from '../codecs/zstd.ts';
-import { lz4Decompress, lz4DecompressInto } from '../codecs/lz4.ts';
+import { lz4Decoder, lz4Decompress, lz4DecompressInto } from '../codecs/lz4.ts';
 import { xxh64Equals } from './xxhash64.ts';
 
 /** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
@@ -60,14 +61,27 @@ export async function rootDecompress(payload: Uint8Array, size: number): Promise
  * `rootDecompress` without awaiting: every codec (zlib, old zlib, LZ4, ZSTD) decodes synchronously;
  * XZ needs `loadLzma()` to have finished first, else LzmaNotLoadedError.
  *
+ * `alloc`, when given, supplies the output's memory (a reader's per-read scratch, src/io/root/scratch.ts;
+ * it is asked for `size + 64` bytes, the room zlib needs to see a stream's end): every codec then
+ * decodes into it and the result is a view of it. Without it, the output is a fresh array.
+ *
  * @example
  * ```ts
  * await loadLzma(); // only needed for XZ baskets
  * const data = rootDecompressSync(payload, objlen);
  * ```
  */
-export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Array {
+export function rootDecompressSync(payload: Uint8Array, size: number, alloc?: (n: number) => Uint8Array): Uint8Array {
   let out: Uint8Array | undefined;
+  // The output with ZLIB_ROOM bytes behind it: zlib writes a block's stream into its place plus room.
+  let room: Uint8Array | undefined;
+  const output = (): Uint8Array => {
+    if (!out) {
+      room = alloc ? alloc(size + ZLIB_ROOM) : new Uint8Array(size + ZLIB_ROOM);
+      out = room.subarray(0, size);
+    }
+    return out;
+  };
   let s = 0;
   let d = 0;
   while (d < size) {
@@ -92,36 +106,29 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
     try {
       if (tag === 'ZS') {
         // libzstd (wasm) decodes into its own memory; one copy lands the block at its place in `out`.
-        out ??= new Uint8Array(size);
-        zstdDecompressInto(body, out.subarray(d, d + usize));
+        zstdDecompressInto(body, output().subarray(d, d + usize));
         got = usize;
       } else if (tag === 'ZL' || tag === 'CS') {
-        // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate.
-        // Output into one buffer a little larger than the declared size: zlib's default 16 KiB chunks
-        // joined by a copy cost ~30 % more per basket, and a buffer of exactly the size makes zlib
-        // allocate a second one to find the stream's end (a damaged size still fails the length check).
-        const opts = { chunkSize: usize + 64 };
-        const r = tag === 'ZL' ? inflateSync(body, opts) : inflateRawSync(body, opts);
-        got = r.length;
-        if (got === size && d === 0)
-          out = r; // the common single-block basket: no copy
-        else if (got === usize) (out ??= new Uint8Array(size)).set(r, d);
+        // ZL carries a zlib stream (checked by its adler32); CS, the pre-v5 format, raw deflate. The
+        // stream is inflated in place with room to spare behind it (a block that holds more than its
+        // header declares fails the size check below; a stream cut short fails in zlib).
+        output();
+        got = inflateInto(body, (room as Uint8Array).subarray(0, d + usize + ZLIB_ROOM), d, tag === 'CS');
       } else if (tag === 'L4') {
         if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
         checkLz4Checksum(body, s);
-        if (d === 0 && usize === size) {
-          // The common single-block basket: the decoder's own array is the basket (no second one).
+        if (d === 0 && usize === size && !(alloc && lz4Decoder() === 'js')) {
+          // The common single-block basket: the native decoder's own array is the basket (no second one;
+          // it cannot decode into a given array, and a copy into `alloc`'s memory measured no better).
           out = lz4Decompress(body.subarray(LZ4_CHECKSUM), usize);
           got = out.length;
         } else {
-          out ??= new Uint8Array(size);
-          got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), out.subarray(0, d + usize), d);
+          got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), output().subarray(0, d + usize), d);
         }
       } else if (tag === 'XZ') {
         if (!lzmaLoaded) throw new LzmaNotLoadedError('the LZMA decoder is not loaded: await loadLzma() first');
-        out ??= new Uint8Array(size);
-        got = lzmaLoaded(body, out.subarray(d, d + usize), usize);
-        if (got === usize) checkXzCrc(body, out.subarray(d, d + usize), s);
+        got = lzmaLoaded(body, output().subarray(d, d + usize), usize);
+        if (got === usize) checkXzCrc(body, output().subarray(d, d + usize), s);
       } else {
         throw new DecompressionError(`unknown compression algorithm '${tag}' (bytes ${a}, ${b}) in block at byte ${s}`);
       }
@@ -143,6 +150,9 @@ export function rootDecompressSync(payload: Uint8Array, size: number): Uint8Arra
     throw new DecompressionError(`${payload.length - s} bytes left over after decompressing ${size} bytes`);
   return out ?? new Uint8Array(0);
 }
+
+/** Room behind a zlib block's output: inflate needs some to tell a stream's end from a longer stream. */
+const ZLIB_ROOM = 64;
 
 /** ROOT precedes each LZ4 block with the XXH64 of the compressed bytes, big-endian. */
 function checkLz4Checksum(body: Uint8Array, at: number): void {

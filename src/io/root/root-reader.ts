@@ -23,6 +23,8 @@ import {
 import { fetchRanges, fetchRangesSync, type ByteRange } from './fetch.ts';
 import { LzmaNotLoadedError, loadLzma } from './compression.ts';
 import type { JsFile } from './jsroot.ts';
+import { BasketArena } from './scratch.ts';
+import { SyncFile } from '../parquet/fetch.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
 /** Where jagged branches take their per-entry sizes from. */
@@ -60,6 +62,11 @@ export class RootReader implements EventReader {
    * field of that collection read over the same entries gets the same array when its counts are equal.
    */
   private readonly lastOffsets = new Map<string, { start: number; stop: number; offsets: Int32Array }>();
+  /** Memory for the decompressed baskets of one read at a time, reused by the next (columns are copies). */
+  private readonly arena = new BasketArena();
+  /** A local file's own synchronous descriptor, opened on the first read (see `read`). */
+  private syncFile: SyncFile | undefined;
+  private readonly local: boolean;
 
   /** @internal Use `openRoot`. */
   constructor(
@@ -72,6 +79,7 @@ export class RootReader implements EventReader {
   ) {
     this.numEntries = numEntries;
     this.all = metas;
+    this.local = !isUrl(src.name);
     // Like TTree::GetBranch, the first branch of a name wins; later ones stay listed in `describe()`.
     this.byName = new Map();
     for (const m of metas) if (!this.byName.has(m.name)) this.byName.set(m.name, m);
@@ -104,7 +112,7 @@ export class RootReader implements EventReader {
   }
 
   get bytesRead(): number {
-    return this.src.bytesRead;
+    return this.src.bytesRead + (this.syncFile?.bytesRead ?? 0);
   }
 
   branches(): readonly BranchInfo[] {
@@ -162,6 +170,10 @@ export class RootReader implements EventReader {
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
     try {
+      // A local file is read synchronously here too, as the Parquet reader does: awaiting libuv's pool
+      // overlapped nothing (a chunk's baskets are one or two reads) and needed a fresh buffer per read,
+      // where the synchronous read reuses one.
+      if (this.local && this.readSync) return this.readSync(names, entryStart, entryStop);
       return await this.drive(names, entryStart, entryStop);
     } catch (e) {
       if (!(e instanceof LzmaNotLoadedError)) throw e;
@@ -193,48 +205,79 @@ export class RootReader implements EventReader {
     entryStop: number,
   ): Promise<Record<string, Column>> {
     const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
-    const g = this.readPlan(names, entryStart, entryStop);
-    let step = g.next();
-    while (!step.done) {
-      let raw: Map<number, Uint8Array>;
-      try {
-        raw = await fetchRanges(this.src, step.value, gap);
-      } catch (e) {
-        step = g.throw(e);
-        continue;
+    const held = this.arena.acquire();
+    try {
+      const g = this.readPlan(names, entryStart, entryStop, held ? this.arena.alloc : undefined);
+      let step = g.next();
+      while (!step.done) {
+        let raw: Map<number, Uint8Array>;
+        try {
+          raw = await fetchRanges(this.src, step.value, gap);
+        } catch (e) {
+          step = g.throw(e);
+          continue;
+        }
+        step = g.next(raw);
       }
-      step = g.next(raw);
+      return step.value;
+    } finally {
+      if (held) this.arena.release();
     }
-    return step.value;
   }
 
   /** `readSync`'s driver: the same plan, its byte ranges read synchronously. */
   private driveSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
-    const g = this.readPlan(names, entryStart, entryStop);
-    let step = g.next();
-    while (!step.done) {
-      let raw: Map<number, Uint8Array>;
-      try {
-        raw = fetchRangesSync(this.src, step.value, gap);
-      } catch (e) {
-        step = g.throw(e);
-        continue;
+    const held = this.arena.acquire();
+    try {
+      const g = this.readPlan(names, entryStart, entryStop, held ? this.arena.alloc : undefined);
+      let step = g.next();
+      // The read's own baskets land in the descriptor's reused buffer; a count branch read in the middle
+      // of decoding them (`withCountOffsets`) must not overwrite it, so later fetches get their own.
+      let first = true;
+      while (!step.done) {
+        let raw: Map<number, Uint8Array>;
+        try {
+          raw = this.local ? this.fetchLocal(step.value, first) : fetchRangesSync(this.src, step.value, gap);
+          first = false;
+        } catch (e) {
+          step = g.throw(e);
+          continue;
+        }
+        step = g.next(raw);
       }
-      step = g.next(raw);
+      return step.value;
+    } finally {
+      if (held) this.arena.release();
     }
-    return step.value;
+  }
+
+  /**
+   * Byte ranges of a local file through the reader's own descriptor; `transient`: into its reused buffer,
+   * which the next transient fetch overwrites.
+   */
+  private fetchLocal(ranges: readonly ByteRange[], transient: boolean): Map<number, Uint8Array> {
+    this.syncFile ??= SyncFile.open(this.path);
+    const got = this.syncFile.readRanges(
+      ranges.map((r) => [r.start, r.end] as const),
+      transient,
+    );
+    const out = new Map<number, Uint8Array>();
+    ranges.forEach((r, i) => out.set(r.start, got[i]));
+    return out;
   }
 
   /**
    * One read as a generator, so that the async and the sync read share every step but the fetch: it
    * yields the byte ranges of the baskets it needs and is resumed with their bytes (or, via `throw`, with
    * the fetch's error); a jagged branch without offset tables yields again for its count branch.
+   * `alloc` gives the decompressed baskets memory that lives until the driver's read ends.
    */
   private *readPlan(
     names: readonly string[],
     entryStart: number,
     entryStop: number,
+    alloc?: (n: number) => Uint8Array,
   ): Generator<ByteRange[], Record<string, Column>, Map<number, Uint8Array>> {
     if (this.closed)
       throw new RootFileError(
@@ -292,10 +335,10 @@ export class RootReader implements EventReader {
       for (const b of baskets) {
         const key = `${meta.branchName}\0${basketKey(b)}\0${wantOffsets}\0${simpleJagged}`;
         let data = decoded.get(key);
-        if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets, simpleJagged)));
+        if (!data) decoded.set(key, (data = this.decode(meta, b, raw, wantOffsets, simpleJagged, alloc)));
         // No offset table (not written, or `count-branch` asked for): sizes come from the count branch.
         if (layout.kind === 'counted' && !data.offsets && !data.table)
-          data = yield* this.withCountOffsets(meta, b, data, layout.itemSize, layout.header);
+          data = yield* this.withCountOffsets(meta, b, data, layout.itemSize, layout.header, alloc);
         slices.push({ basket: data, from: b.from, to: b.to });
       }
       try {
@@ -371,6 +414,7 @@ export class RootReader implements EventReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.syncFile?.close();
     this.file.delete?.();
     await this.src.close();
   }
@@ -427,19 +471,24 @@ export class RootReader implements EventReader {
     raw: Map<number, Uint8Array>,
     wantOffsets: boolean,
     rawEntryTable: boolean,
+    alloc?: (n: number) => Uint8Array,
   ): BasketData {
     try {
       let data: BasketData;
       if (b.emb) data = embeddedBasket(b.emb.basket, wantOffsets);
       else {
         const loc = b.loc ?? brokenInvariant('a basket with neither a location nor embedded bytes');
-        data = decodeBasket(raw.get(loc.seek) ?? brokenInvariant(`basket at ${loc.seek} was not fetched`), {
-          branch: m.branchName,
-          bytes: loc.bytes,
-          entries: b.entryStop - b.entryStart,
-          hasEntryOffsets: wantOffsets,
-          rawEntryTable,
-        });
+        data = decodeBasket(
+          raw.get(loc.seek) ?? brokenInvariant(`basket at ${loc.seek} was not fetched`),
+          {
+            branch: m.branchName,
+            bytes: loc.bytes,
+            entries: b.entryStop - b.entryStart,
+            hasEntryOffsets: wantOffsets,
+            rawEntryTable,
+          },
+          alloc,
+        );
       }
       if (data.entries !== b.entryStop - b.entryStart)
         throw new BasketFormatError(
@@ -467,9 +516,10 @@ export class RootReader implements EventReader {
     data: BasketData,
     itemSize: number,
     header: number,
+    alloc?: (n: number) => Uint8Array,
   ): Generator<ByteRange[], BasketData, Map<number, Uint8Array>> {
     const countName = m.info?.countBranch ?? brokenInvariant(`counted branch ${m.name} without its count branch`);
-    const counts = (yield* this.readPlan([countName], b.entryStart, b.entryStop))[countName] as NumericArray;
+    const counts = (yield* this.readPlan([countName], b.entryStart, b.entryStop, alloc))[countName] as NumericArray;
     try {
       return { ...data, offsets: offsetsFromCounts(counts, itemSize, data.data.length, header) };
     } catch (e) {
