@@ -54,23 +54,31 @@ export class ChunkError extends UserCodeError {
 
 /** The file could not be opened or read (truncated, missing, corrupt, unreachable). Skippable with --skipbadfiles. */
 export class FileReadError extends RistrettoError {
+  /** The reader's message, its advice included (the reason a skipped file is listed with). */
   readonly readerMessage: string;
+  /** The reader's own advice, when it gave one (it ends `readerMessage`). */
+  readonly readerHint: string | undefined;
+  /**
+   * `options.readerHint` is the advice of a reader error that crossed a thread or the network as text
+   * (see ChunkFailure); a local `cause` carries its own.
+   */
   constructor(
     readonly item: WorkItem,
     readerMessage: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; readerHint?: string },
   ) {
-    // A reader error that says what to do already (its hint is in readerMessage) is not told twice.
-    const told = typeof (options?.cause as { hint?: unknown } | undefined)?.hint === 'string';
+    const given = options?.readerHint ?? (options?.cause as { hint?: unknown } | undefined)?.hint;
+    const readerHint = typeof given === 'string' && given && readerMessage.endsWith(` — ${given}`) ? given : undefined;
+    // One piece of advice, the same whichever executor read the chunk: the reader's, joined with --skipbadfiles.
+    const what = readerHint ? readerMessage.slice(0, -` — ${readerHint}`.length) : readerMessage;
     super(
-      `cannot read ${describeItem(item)}: ${readerMessage}`,
+      `cannot read ${describeItem(item)}: ${what}`,
       chunkContext(item),
-      told
-        ? 'or pass --skipbadfiles to leave unreadable files out'
-        : 'check the file, or pass --skipbadfiles to leave unreadable files out',
-      options,
+      `${readerHint ?? 'check the file'}, or pass --skipbadfiles to leave unreadable files out`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.readerMessage = readerMessage;
+    this.readerHint = readerHint;
   }
 }
 
@@ -102,6 +110,8 @@ export interface ChunkFailure {
   readonly message: string;
   readonly name: string;
   readonly stack?: string;
+  /** For `read`: the reader's advice, which ends `message`. */
+  readonly hint?: string;
 }
 
 /** Turn an error raised by processChunk into its wire form. */
@@ -114,7 +124,13 @@ export function toChunkFailure(err: unknown): ChunkFailure {
       stack: (err.context.remoteStack as string | undefined) ?? causeStack(err),
     };
   if (err instanceof FileReadError)
-    return { kind: 'read', message: err.readerMessage, name: err.name, stack: causeStack(err) };
+    return {
+      kind: 'read',
+      message: err.readerMessage,
+      name: err.name,
+      stack: causeStack(err),
+      ...(err.readerHint ? { hint: err.readerHint } : {}),
+    };
   if (err instanceof WorkerLostError) return { kind: 'lost', message: err.message, name: err.name };
   if (err instanceof CancelledError) return { kind: 'cancelled', message: err.message, name: err.name };
   const e = err instanceof Error ? err : new Error(String(err));
@@ -127,7 +143,7 @@ export function fromChunkFailure(item: WorkItem, f: ChunkFailure): Error {
     case 'process':
       return new ChunkError(item, f.message, f.stack);
     case 'read':
-      return new FileReadError(item, f.message);
+      return new FileReadError(item, f.message, typeof f.hint === 'string' ? { readerHint: f.hint } : undefined);
     case 'lost':
       return new WorkerLostError(item, f.message);
     case 'cancelled':

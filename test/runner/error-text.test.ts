@@ -27,11 +27,11 @@ describe('chunk error text', () => {
     expect(describeItem(item('root://h:1094//d/a.parquet'))).not.toContain('tree');
   });
 
-  it('a reader error with its own advice gets only the --skipbadfiles one added', () => {
+  it('a reader error with its own advice gets --skipbadfiles joined to it: one piece of advice', () => {
     const told = new RistrettoError('server gone', {}, 'check that the server is up');
     const e = new FileReadError(item('/d/a.parquet'), told.message, { cause: told });
     expect(e.message).toBe(
-      'cannot read dataset DY, file /d/a.parquet, entries [0, 100): server gone — check that the server is up — or pass --skipbadfiles to leave unreadable files out',
+      'cannot read dataset DY, file /d/a.parquet, entries [0, 100): server gone — check that the server is up, or pass --skipbadfiles to leave unreadable files out',
     );
     const bare = new FileReadError(item('/d/a.parquet'), 'bad magic', { cause: new Error('bad magic') });
     expect(bare.message).toMatch(/bad magic — check the file, or pass --skipbadfiles/);
