@@ -90,9 +90,9 @@ export class FileSource implements ByteSource {
       throw new SourceError(
         code === 'ENOENT' ? `file not found: ${path}` : `cannot open ${path}: ${(e as Error).message}`,
         { file: path, code },
-        code === 'ENOENT'
-          ? 'check the path (in a dataset JSON, relative paths start at the JSON file’s folder)'
-          : undefined,
+        // ls, convert and draw open the path given; a dataset JSON's files get their hint from
+        // src/dataset/identity.ts, which looks at each before it is opened.
+        code === 'ENOENT' ? 'check the path' : undefined,
         { cause: e },
       );
     }
