@@ -7,6 +7,10 @@
  * object store answering `PUT/GET/DELETE <base>/<key>` (executors/faas/blob-store.ts is one). Blobs are
  * named `<runId>/<name>.bin`. If `RISTRETTO_STAGEOUT_TOKEN` is set, it is sent as a bearer token.
  *
+ * On an endpoint the location comes from the user's task, so an endpoint admin lists where its workers
+ * may write (`RISTRETTO_STAGEOUT_ALLOW`, set by `faas endpoint start --stageout-allow`): other locations
+ * are refused, and the site's token is sent only to allowed ones — never to a URL a user made up.
+ *
  * A run's folder is opened by the client before any task runs and closed (removed) at the end; a copy
  * cancelled too late to stop may still try to write after that, so a closed run refuses writes: workers
  * never create the run folder in a directory, and the HTTP store remembers closed prefixes (410 Gone).
@@ -38,9 +42,65 @@ function blobUrl(location: string, key: string): string {
   return `${location.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-function authHeaders(): Record<string, string> {
+/**
+ * Environment variable with the stage-out locations this process may use (comma-separated directories
+ * or http(s) base URLs). Unset: any location (a client staging to its own store). Set but empty: none.
+ */
+export const STAGEOUT_ALLOW_ENV = 'RISTRETTO_STAGEOUT_ALLOW';
+
+/** The allowed locations, or undefined when any is allowed. */
+export function allowedLocations(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const v = env[STAGEOUT_ALLOW_ENV];
+  if (v === undefined) return undefined;
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** `location` lies at or under `base`, compared by URL origin and path, or by resolved directory. */
+export function isUnder(location: string, base: string): boolean {
+  if (isHttpLocation(location) !== isHttpLocation(base)) return false;
+  if (isHttpLocation(location)) {
+    let a: URL;
+    let b: URL;
+    try {
+      a = new URL(location);
+      b = new URL(base);
+    } catch {
+      return false;
+    }
+    if (a.origin !== b.origin || a.search || a.hash) return false;
+    // Segments are compared after URL normalisation, so "/store/../etc" cannot climb out of "/store".
+    const prefix = b.pathname.replace(/\/+$/, '');
+    return a.pathname === prefix || a.pathname.startsWith(`${prefix}/`) || prefix === '';
+  }
+  // resolve() also normalises absolute paths: "/allowed/../etc" must not pass as under "/allowed".
+  const dir = resolve(directoryOf(location));
+  const root = resolve(directoryOf(base));
+  return dir === root || dir.startsWith(root === '/' ? '/' : `${root}/`);
+}
+
+/** Refuse a location the endpoint's admin did not allow. */
+function checkAllowed(location: string): void {
+  const allowed = allowedLocations();
+  if (allowed === undefined || allowed.some((b) => isUnder(location, b))) return;
+  throw new StageOutError(
+    `this endpoint does not stage out to ${location}: ${allowed.length ? `it allows ${allowed.join(', ')}` : 'it allows no stage-out location'}`,
+    { location, allowed },
+    allowed.length
+      ? 'pass one of the allowed locations as --stageout, or ask the endpoint admin to add yours (--stageout-allow)'
+      : 'run without --stageout, or ask the endpoint admin to allow your location (--stageout-allow)',
+  );
+}
+
+/** The bearer token for `location`: only where this process may stage out at all. */
+function authHeaders(location: string): Record<string, string> {
   const t = process.env[STAGEOUT_TOKEN_ENV]?.trim();
-  return t ? { authorization: `Bearer ${t}` } : {};
+  if (!t) return {};
+  const allowed = allowedLocations();
+  if (allowed !== undefined && !allowed.some((b) => isUnder(location, b))) return {};
+  return { authorization: `Bearer ${t}` };
 }
 
 function checkKey(key: string): void {
@@ -56,6 +116,7 @@ function checkKey(key: string): void {
 /** Worker side: store `bytes` under `key` at `location` and return the reference. */
 export async function stageOut(location: string, key: string, bytes: Uint8Array): Promise<StagedRef> {
   checkKey(key);
+  checkAllowed(location);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (isHttpLocation(location)) {
     const url = blobUrl(location, key);
@@ -64,7 +125,7 @@ export async function stageOut(location: string, key: string, bytes: Uint8Array)
       res = await fetch(url, {
         method: 'PUT',
         body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
-        headers: { 'content-type': 'application/octet-stream', ...authHeaders() },
+        headers: { 'content-type': 'application/octet-stream', ...authHeaders(location) },
       });
     } catch (e) {
       throw new StageOutError(
@@ -120,7 +181,7 @@ export async function fetchStaged(location: string, ref: StagedRef): Promise<Uin
     const url = blobUrl(location, ref.key);
     let res: Response;
     try {
-      res = await fetch(url, { headers: authHeaders() });
+      res = await fetch(url, { headers: authHeaders(location) });
     } catch (e) {
       throw new StageOutError(
         `cannot GET the staged result ${url}: ${(e as Error).message}`,
@@ -165,8 +226,9 @@ export async function fetchStaged(location: string, ref: StagedRef): Promise<Uin
 export async function deleteStaged(location: string, key: string): Promise<boolean> {
   try {
     checkKey(key);
+    checkAllowed(location);
     if (isHttpLocation(location)) {
-      const res = await fetch(blobUrl(location, key), { method: 'DELETE', headers: authHeaders() });
+      const res = await fetch(blobUrl(location, key), { method: 'DELETE', headers: authHeaders(location) });
       await res.arrayBuffer();
       return res.ok || res.status === 404;
     }
@@ -213,7 +275,7 @@ export async function cleanupRun(location: string, runId: string): Promise<void>
       { runId: runId.slice(0, 200) },
     );
   if (isHttpLocation(location)) {
-    await fetch(blobUrl(location, runId), { method: 'DELETE', headers: authHeaders() })
+    await fetch(blobUrl(location, runId), { method: 'DELETE', headers: authHeaders(location) })
       .then((r) => r.arrayBuffer())
       .catch(() => undefined);
     return;

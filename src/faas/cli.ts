@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { resolve } from 'node:path';
 import { RistrettoError } from '../errors/index.ts';
+import { FaasConfigError } from './errors.ts';
 import type { TaskInfo } from './protocol.ts';
 import type { BlockCliOptions } from './endpoint/providers/block-options.ts';
 
@@ -270,6 +271,11 @@ export function registerFaasCommands(program: Command): void {
       "run only these Ristretto processor bundles (sha256, repeatable or comma-separated) in the chunk function: allowlisting a user's chunk function runs that user's processor code here",
       collect,
     )
+    .option(
+      '--stageout-allow <location>',
+      'stage-out directories or http(s) store URLs the workers may write results to (repeatable or comma-separated); others are refused, and RISTRETTO_STAGEOUT_TOKEN is sent only to these. Required with RISTRETTO_STAGEOUT_TOKEN; with --allow-bundle and without it, no stage-out',
+      collect,
+    )
     .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
@@ -328,6 +334,7 @@ export function registerFaasCommands(program: Command): void {
             prefetch?: number;
             allowFunction?: string[];
             allowBundle?: string[];
+            stageoutAllow?: string[];
             public?: boolean;
             shareWith?: string[];
             cacheDir?: string;
@@ -348,6 +355,15 @@ export function registerFaasCommands(program: Command): void {
                 'a run refused by the endpoint names the hash of its processor bundle ("bundle <hash> is not one of them")',
               );
           }
+          // The task names its stage-out location; the site's token must not go wherever a user points it.
+          if (process.env.RISTRETTO_STAGEOUT_TOKEN?.trim() && !o.stageoutAllow)
+            throw new FaasConfigError(
+              `endpoint ${o.name}: RISTRETTO_STAGEOUT_TOKEN is set but no --stageout-allow: the token would be sent to any URL a user names as --stageout`,
+              { endpoint: o.name },
+              'pass --stageout-allow with the store URL(s) the token belongs to',
+            );
+          // Pinned bundles limit what users can do here; an open stage-out would let them write anywhere.
+          const stageoutAllow = o.stageoutAllow ?? (o.allowBundle ? [] : undefined);
           const { resolveToken } = await import('./token.ts');
           const { EndpointAgent } = await import('./endpoint/agent.ts');
           const { defaultCacheDir } = await import('./endpoint/function-cache.ts');
@@ -364,6 +380,7 @@ export function registerFaasCommands(program: Command): void {
             ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
             ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
             ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
+            ...(stageoutAllow ? { stageoutAllow } : {}),
             ...(o.public
               ? { sharing: { visibility: 'public' as const } }
               : o.shareWith

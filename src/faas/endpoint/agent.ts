@@ -12,7 +12,7 @@ import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { byType, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { brokenInvariant } from '../../errors/index.ts';
-import { FaasConfigError, FaasError, FaasProtocolError } from '../errors.ts';
+import { FaasConfigError, type FaasError, FaasProtocolError } from '../errors.ts';
 import {
   type AgentHello,
   type AgentResults,
@@ -51,6 +51,12 @@ export interface AgentOptions {
    * them as RISTRETTO_ALLOWED_BUNDLES (executors/faas/remote/run-task.ts checks it).
    */
   allowedBundles?: string[];
+  /**
+   * Stage-out locations (directories, http(s) base URLs) the chunk function may write to; undefined =
+   * any. Workers get them as RISTRETTO_STAGEOUT_ALLOW (executors/faas/stageout.ts checks it), and the
+   * site's RISTRETTO_STAGEOUT_TOKEN is sent only there.
+   */
+  stageoutAllow?: string[];
   sharing?: Sharing;
   /** Capability tags sent in every hello (`gpu`, `site=T2_US`); checked with checkTags in ../capabilities.ts. */
   tags?: string[];
@@ -68,6 +74,8 @@ export interface AgentOptions {
 
 /** Environment variable listing the processor bundle hashes workers may run (comma-separated). */
 export const ALLOWED_BUNDLES_ENV = 'RISTRETTO_ALLOWED_BUNDLES';
+/** Environment variable listing the stage-out locations workers may use (comma-separated; empty = none). */
+export const STAGEOUT_ALLOW_ENV = 'RISTRETTO_STAGEOUT_ALLOW';
 
 interface Held {
   taskId: string;
@@ -136,7 +144,10 @@ export class EndpointAgent {
         endpointName: this.opts.name,
         maxResultBytes: () => this.maxResultBytes,
         log: this.log,
-        ...(this.opts.allowedBundles ? { env: { [ALLOWED_BUNDLES_ENV]: this.opts.allowedBundles.join(',') } } : {}),
+        env: {
+          ...(this.opts.allowedBundles ? { [ALLOWED_BUNDLES_ENV]: this.opts.allowedBundles.join(',') } : {}),
+          ...(this.opts.stageoutAllow ? { [STAGEOUT_ALLOW_ENV]: this.opts.stageoutAllow.join(',') } : {}),
+        },
       },
       {
         started: (id, at) => this.onStarted(id, at),
