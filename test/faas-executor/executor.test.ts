@@ -1,7 +1,9 @@
 /**
  * The FaaS executor against real processes on loopback: a service and endpoint agents started through
- * the `ristretto faas` CLI, worker processes, the runner. References come from the threads executor
- * (which shares no code with the FaaS path beyond processChunk) and from the files' own entry counts.
+ * the `ristretto faas` CLI, worker processes, the runner. Each test starts endpoints of its own (killed
+ * after it), so none waits for another's cancelled chunks or warm workers. References come from the
+ * threads executor (which shares no code with the FaaS path beyond processChunk) and from the files'
+ * own entry counts.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,7 +17,7 @@ import { FaasClient } from '../../src/faas/client/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { openRoot } from '../../src/io/root/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
-import { childPids, until } from '../faas/helpers.ts';
+import { childPids, clusterEndpointsPerTest, until } from '../faas/helpers.ts';
 import { runNode } from '../helpers/cli.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
@@ -31,11 +33,14 @@ const QUERY = resolve(repoRoot, 'processors', 'adl', 'query-5.ts');
 let cluster: LocalCluster;
 let threads: ThreadsExecutor;
 let entries: number;
+/** Start an endpoint for the running test alone (killed after it). */
+const ownEndpoint = clusterEndpointsPerTest(() => cluster);
+/** Start endpoints for the running test alone, all at once. */
+const ownEndpoints = (...names: string[]) => Promise.all(names.map((n) => ownEndpoint(n)));
 
 beforeAll(async () => {
   cluster = await LocalCluster.start();
   process.env.RISTRETTO_TOKEN = cluster.token;
-  await Promise.all([cluster.startEndpoint('site-a'), cluster.startEndpoint('site-b')]);
   threads = new ThreadsExecutor({ workers: 2 });
   const r = await openRoot(ROOT_FILE(), { treeName: 'Events' });
   entries = r.numEntries;
@@ -53,10 +58,10 @@ const rootDataset = (metadata: Record<string, unknown> = {}): Dataset[] => [
 
 const bytesOf = (acc: unknown) => Buffer.from(encode(acc));
 
-async function connect(extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
+async function connect(endpoints: string[], extra: Partial<Parameters<typeof FaasExecutor.connect>[0]> = {}) {
   return FaasExecutor.connect({
     service: cluster.url,
-    endpoints: ['site-a', 'site-b'],
+    endpoints,
     pollSeconds: 0.25,
     offlineGraceSeconds: 0.5,
     ...extra,
@@ -69,13 +74,14 @@ async function reference(processor: string, fileset: Dataset[], chunksize: numbe
 
 describe('FaaS executor', () => {
   it('gives byte-identical results to the threads executor, with results inline, staged in a directory, or staged over HTTP', async () => {
+    await ownEndpoints('eq-a', 'eq-b');
     const ref = await reference(QUERY, rootDataset(), 1000);
     const stageDir = join(cluster.dir, 'stage');
     await mkdir(stageDir);
     const store = await startBlobStore({ dir: join(cluster.dir, 'blobs') });
     try {
       for (const stageout of [undefined, stageDir, store.url]) {
-        const ex = await connect(stageout ? { stageout, stageoutThreshold: 0 } : {});
+        const ex = await connect(['eq-a', 'eq-b'], stageout ? { stageout, stageoutThreshold: 0 } : {});
         try {
           const r = await runAnalysis({
             fileset: rootDataset(),
@@ -104,17 +110,17 @@ describe('FaaS executor', () => {
   });
 
   it('survives SIGKILL of one of two endpoints mid-analysis with exactly the right events and histograms', async () => {
-    await cluster.startEndpoint('site-c');
+    await ownEndpoints('kill-a', 'kill-c');
     const fileset = rootDataset({ sleepMs: 150 });
     const ref = await reference(SLEEPY, fileset, 500);
-    const ex = await connect({ endpoints: ['site-a', 'site-c'] });
+    const ex = await connect(['kill-a', 'kill-c']);
     let killed: Promise<void> | undefined;
-    // Kill site-c while it holds work: after its first result, or (on a loaded machine, where it may be
+    // Kill kill-c while it holds work: after its first result, or (on a loaded machine, where it may be
     // slow to return one) as soon as it has chunks in flight and the run has gone on for a while.
     const t0 = Date.now();
     const timer = setInterval(() => {
-      const c = ex.progress().find((e) => e.name === 'site-c')!;
-      if (!killed && c.running >= 1 && (c.done >= 1 || Date.now() - t0 > 1500)) killed = cluster.killEndpoint('site-c');
+      const c = ex.progress().find((e) => e.name === 'kill-c')!;
+      if (!killed && c.running >= 1 && (c.done >= 1 || Date.now() - t0 > 1500)) killed = cluster.killEndpoint('kill-c');
     }, 20);
     try {
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 500, cacheFile: false });
@@ -123,7 +129,7 @@ describe('FaaS executor', () => {
       expect(r.metrics.chunks).toBe(20);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       expect(ex.faas.endpointsLost).toBe(1);
-      const c = ex.progress().find((e) => e.name === 'site-c')!;
+      const c = ex.progress().find((e) => e.name === 'kill-c')!;
       expect(c.online).toBe(false);
       expect(c.done).toBeLessThan(20);
     } finally {
@@ -134,9 +140,10 @@ describe('FaaS executor', () => {
   });
 
   it('tail retry: chunks stuck on a slow endpoint are rerun elsewhere, first result wins, nothing is merged twice', async () => {
-    const fileset = rootDataset({ sleepMs: 100, slowEndpoint: 'site-b', slowMs: 20_000 });
+    await ownEndpoints('tail-a', 'tail-b');
+    const fileset = rootDataset({ sleepMs: 100, slowEndpoint: 'tail-b', slowMs: 20_000 });
     const ref = await reference(SLEEPY, rootDataset(), 1000);
-    const ex = await connect();
+    const ex = await connect(['tail-a', 'tail-b']);
     try {
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
       expect(r.metrics.events).toBe(entries);
@@ -154,10 +161,11 @@ describe('FaaS executor', () => {
   });
 
   it('late binding: chunks sent to an endpoint that another user keeps busy start on the idle one instead', async () => {
+    await ownEndpoints('lb-a', 'lb-b');
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
     const fileset = rootDataset({ sleepMs: 100 });
     const ref = await reference(SLEEPY, fileset, 1000);
-    const ex = await connect();
+    const ex = await connect(['lb-a', 'lb-b']);
     let blockers: string[] = [];
     try {
       // A first run stages the bundle at both endpoints and uses both.
@@ -165,26 +173,29 @@ describe('FaaS executor', () => {
       expect(bytesOf(first.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const doneBefore = ex.progress().map((p) => p.done);
       expect(doneBefore[0]).toBeGreaterThan(0);
-      // Then another user fills site-a: its slot and the one task its agent takes ahead.
+      // Then another user fills lb-a: its slot and the one task its agent takes ahead.
       const sleep = await fx.registerFunction(
         'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
       );
-      const capacity = (await fx.getEndpoint('site-a')).capacity;
+      const capacity = (await fx.getEndpoint('lb-a')).capacity;
       blockers = await fx.batchRun(
         Array.from({ length: capacity + 1 }, () => ({
           functionId: sleep,
-          endpoint: 'site-a',
+          endpoint: 'lb-a',
           args: 60_000,
           group: 'other',
         })),
       );
-      for (let i = 0; i < 200 && (await fx.getEndpoint('site-a')).busy < capacity; i++)
-        await new Promise((res) => setTimeout(res, 50));
+      // Wait until they hold its slot (no fixed wait: a loaded machine may take long to start them).
+      await until(
+        async () => ((await fx.getEndpoint('lb-a')).busy >= capacity ? true : undefined),
+        'lb-a busy with the other user’s tasks',
+      );
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
       expect(r.metrics.events).toBe(entries);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
-      // The executor still sent chunks to site-a (it looked as good as before); the service started
-      // them on site-b, and the executor counted them there.
+      // The executor still sent chunks to lb-a (it looked as good as before); the service started
+      // them on lb-b, and the executor counted them there.
       expect(ex.faas.lateBound).toBeGreaterThanOrEqual(1);
       const [a, b] = ex.progress();
       expect(a.done).toBe(doneBefore[0]);
@@ -198,13 +209,13 @@ describe('FaaS executor', () => {
   });
 
   it('an endpoint that refuses the processor bundle gets no chunks; the run completes on the others with a note', async () => {
-    // site-r accepts only a function that is not Ristretto's chunk function.
+    // ref-r accepts only a function that is not Ristretto's chunk function.
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
     const other = await fx.registerFunction('export default () => 1;');
     await fx.close();
-    await cluster.startEndpoint('site-r', { allowFunctions: [other] });
+    await Promise.all([ownEndpoint('ref-r', { allowFunctions: [other] }), ownEndpoint('ref-a')]);
     const notes: string[] = [];
-    const ex = await connect({ endpoints: ['site-r', 'site-a'], onNote: (m) => notes.push(m) });
+    const ex = await connect(['ref-r', 'ref-a'], { onNote: (m) => notes.push(m) });
     try {
       const ref = await reference(QUERY, rootDataset(), 1000);
       const r = await runAnalysis({
@@ -220,49 +231,44 @@ describe('FaaS executor', () => {
       expect(siteR.done).toBe(0);
       expect(siteA.done).toBe(10);
       expect(
-        notes.some((n) => /endpoint site-r did not take the processor bundle .*does not allow function/.test(n)),
+        notes.some((n) => /endpoint ref-r did not take the processor bundle .*does not allow function/.test(n)),
       ).toBe(true);
     } finally {
       await ex.close();
-      await cluster.killEndpoint('site-r');
     }
   });
 
   it('a losing copy that finishes after the winner leaves nothing in the stage-out store, and its worker stays warm', async () => {
-    // site-b is slow but finishes within the cancel grace period: its copies run to their end after
+    // lose-b is slow but finishes within the cancel grace period: its copies run to their end after
     // losing, and must not write their results to the store (nobody would fetch or delete them).
-    const fileset = rootDataset({ sleepMs: 50, slowEndpoint: 'site-b', slowMs: 1500 });
+    await ownEndpoints('lose-a', 'lose-b');
+    const fileset = rootDataset({ sleepMs: 50, slowEndpoint: 'lose-b', slowMs: 1500 });
     const ref = await reference(SLEEPY, rootDataset(), 1000);
-    // The previous test leaves site-b running a cancelled 20 s chunk (its processor ignores the abort)
-    // until the cancel grace period ends, when its worker is killed and replaced: wait for site-b to be
-    // idle with its one replacement worker up (right after the kill there are briefly 0 or 2).
-    // No fixed wait: on a loaded machine the grace period and the replacement worker take long.
     const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
-    const idle = async () => ((await fx.getEndpoint('site-b')).busy === 0 ? true : undefined);
-    const settled = async () =>
-      (await idle()) && childPids(cluster.endpoints.get('site-b')!.pid!).length === 1 ? true : undefined;
+    const agent = () => cluster.endpoints.get('lose-b')!.pid!;
+    const idle = async () => ((await fx.getEndpoint('lose-b')).busy === 0 ? true : undefined);
     try {
-      await until(settled, 'site-b idle with one worker', 240_000);
+      // The agent reports attached before its worker process may be up: wait for that one worker.
+      await until(async () => (childPids(agent()).length === 1 ? true : undefined), 'lose-b with its worker');
       const store = await startBlobStore({ dir: join(cluster.dir, 'blobs-tail') });
-      const workersBefore = childPids(cluster.endpoints.get('site-b')!.pid!);
-      expect(workersBefore.length).toBe(1);
-      // No chunk queued ahead: site-b's only chunk is running when it is retried (a queued one would be
+      const workersBefore = childPids(agent());
+      // No chunk queued ahead: lose-b's only chunk is running when it is retried (a queued one would be
       // stolen and cancelled before it ran, which is not what this test is about).
-      const ex = await connect({ stageout: store.url, stageoutThreshold: 0, ahead: 0 });
+      const ex = await connect(['lose-a', 'lose-b'], { stageout: store.url, stageoutThreshold: 0, ahead: 0 });
       try {
         const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
         expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
         expect(ex.faas.tailRetries).toBeGreaterThanOrEqual(1);
         expect(ex.faas.stagedResults).toBe(10);
         await ex.close();
-        // Every losing copy on site-b has run to its end (1.5 s per chunk, within the 5 s grace): a
+        // Every losing copy on lose-b has run to its end (1.5 s per chunk, within the 5 s grace): a
         // fixed wait could look before a slow copy wrote its result, and pass for that reason alone.
-        await until(idle, 'site-b idle after the run', 240_000);
+        await until(idle, 'lose-b idle after the run', 240_000);
         expect(
           (await readdir(join(cluster.dir, 'blobs-tail'), { recursive: true })).filter((f) => f.endsWith('.bin')),
         ).toEqual([]);
-        // Cancelled copies were not stopped by killing their worker: site-b still has the same one.
-        expect(childPids(cluster.endpoints.get('site-b')!.pid!)).toEqual(workersBefore);
+        // Cancelled copies were not stopped by killing their worker: lose-b still has the same one.
+        expect(childPids(agent())).toEqual(workersBefore);
       } finally {
         await ex.close();
         await store.close();
@@ -273,9 +279,10 @@ describe('FaaS executor', () => {
   });
 
   it('completes when the service is killed and restarted mid-analysis', async () => {
+    await ownEndpoints('rs-a', 'rs-b');
     const fileset = rootDataset({ sleepMs: 200 });
     const ref = await reference(SLEEPY, fileset, 500);
-    const ex = await connect({ servicePatienceSeconds: 60 });
+    const ex = await connect(['rs-a', 'rs-b'], { servicePatienceSeconds: 60 });
     let restarted: Promise<void> | undefined;
     const timer = setInterval(() => {
       const done = ex.progress().reduce((n, e) => n + e.done, 0);
@@ -301,6 +308,7 @@ describe('FaaS executor', () => {
   }, 300_000);
 
   it('run-analysis --executor faas: a corrupt file with --skipbadfiles is reported in the summary and metrics.json', async () => {
+    await ownEndpoints('cli-a', 'cli-b');
     const dir = join(cluster.dir, 'cli');
     await mkdir(dir);
     const root = Buffer.from(await readFile(ROOT_FILE()));
@@ -319,7 +327,7 @@ describe('FaaS executor', () => {
       '--service',
       cluster.url,
       '--endpoints',
-      'site-a,site-b',
+      'cli-a,cli-b',
       '--chunksize',
       '4000',
       '--skipbadfiles',
@@ -337,10 +345,14 @@ describe('FaaS executor', () => {
     expect(m.skippedFiles.map((s: { file: string; stage: string }) => [s.file, s.stage])).toEqual([
       [corrupt, 'process'],
     ]);
-    expect(m.faas.endpoints.map((e: { name: string }) => e.name)).toEqual(['site-a', 'site-b']);
+    expect(m.faas.endpoints.map((e: { name: string }) => e.name)).toEqual(['cli-a', 'cli-b']);
   });
 
   it('names unknown endpoints with the closest ones, and refuses FaaS options without --executor faas', async () => {
+    // An endpoint known to the service by name (no agent needed for the error to name it).
+    const fx = new FaasClient({ serviceUrl: cluster.url, token: cluster.token });
+    await fx.registerEndpoint('site-a');
+    await fx.close();
     const err = await FaasExecutor.connect({ service: cluster.url, endpoints: ['site-aa'] }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/endpoint "site-aa" does not exist.*closest endpoint names: site-a/);
     const { withFaasExecutor } = await import('../../executors/faas/cli-options.ts');

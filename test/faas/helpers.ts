@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { LocalCluster, LocalEndpointOptions } from '../../executors/faas/local-cluster.ts';
 import { repoRoot } from '../shared.ts';
 
 const cli = join(repoRoot, 'bin', 'ristretto.mjs');
@@ -104,6 +105,50 @@ export class Procs {
     await Promise.all([...this.children].map((c) => this.kill(c)));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Endpoints that belong to one test: the returned function starts an agent for the calling test, and
+ * an afterEach hook of the calling file SIGKILLs it with its workers. No test then waits for, or races,
+ * another test's workers, queued tasks or cancelled runs. Every name may be used once per file: the
+ * service keeps an endpoint's queue, counters and cache folder under its name.
+ */
+export function endpointsPerTest(
+  procs: Procs,
+): (url: string, token: string, name: string, extra?: string[]) => Promise<{ proc: ChildProcess; id: string }> {
+  const live: ChildProcess[] = [];
+  const used = new Set<string>();
+  afterEach(async () => {
+    await Promise.all(live.splice(0).map((p) => procs.killEndpoint(p)));
+  });
+  return async (url, token, name, extra = []) => {
+    if (used.has(name)) throw new Error(`endpoint name ${name} is used by another test of this file`);
+    used.add(name);
+    const ep = await procs.startEndpoint(url, token, name, extra);
+    live.push(ep.proc);
+    return ep;
+  };
+}
+
+/**
+ * {@link endpointsPerTest} for a {@link LocalCluster} (given as a getter: files start it in beforeAll):
+ * the endpoints a test starts are killed, with their process groups, after it.
+ */
+export function clusterEndpointsPerTest(
+  cluster: () => LocalCluster,
+): (name: string, o?: LocalEndpointOptions) => Promise<ChildProcess> {
+  const live: string[] = [];
+  const used = new Set<string>();
+  afterEach(async () => {
+    const c = cluster();
+    await Promise.all(live.splice(0).map((n) => (c.endpoints.has(n) ? c.killEndpoint(n) : undefined)));
+  });
+  return async (name, o) => {
+    if (used.has(name)) throw new Error(`endpoint name ${name} is used by another test of this file`);
+    used.add(name);
+    live.push(name);
+    return cluster().startEndpoint(name, o);
+  };
 }
 
 /** A service of one test file (see {@link restartableService}). */
