@@ -1,7 +1,9 @@
 /**
  * Capability routing on a real loopback service with real endpoint agents: tags and local paths
  * advertised in the hello, stored and listed; `tag:` selectors in --endpoints; data-local chunks
- * sent first to the endpoint that reads their file locally. No timing assertions.
+ * sent first to the endpoint that reads their file locally. "near" and "far" (started once) are only
+ * looked at; every test that runs work starts endpoints of its own, with tags no other test uses, so
+ * selectors match only them. No timing assertions.
  */
 import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,7 +19,7 @@ import { FaasClient } from '../../src/faas/client/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
-import { until } from '../faas/helpers.ts';
+import { clusterEndpointsPerTest, until } from '../faas/helpers.ts';
 import { runNode } from '../helpers/cli.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -31,6 +33,8 @@ let fx: FaasClient;
 /** The ROOT file copied under a folder only endpoint "near" advertises as local. */
 let storeDir: string;
 let localFile: string;
+/** Start an endpoint for the running test alone (killed after it). */
+const ownEndpoint = clusterEndpointsPerTest(() => cluster);
 
 beforeAll(async () => {
   cluster = await LocalCluster.start();
@@ -150,13 +154,17 @@ describe('capability routing', () => {
     expect(m).toContain('far [gpu, site=T1_DE]');
   });
 
-  it('run-analysis --endpoints tag:site=T2_US uses only matching endpoints; a mix adds the named one', async () => {
+  it('run-analysis --endpoints tag:site=T2_CLI uses only matching endpoints; a mix adds the named one', async () => {
+    await Promise.all([
+      ownEndpoint('cli-near', { tags: ['cpu', 'site=T2_CLI', 'cost=4'] }),
+      ownEndpoint('cli-far', { tags: ['gpu', 'site=T1_CLI'] }),
+    ]);
     const ds = join(cluster.dir, 'ds.json');
     await import('node:fs/promises').then((f) => f.writeFile(ds, JSON.stringify({ singlemu: [localFile] })));
     for (const [sel, expected] of [
-      ['tag:site=T2_US', ['near']],
-      ['tag:gpu', ['far']],
-      ['far,tag:cost=3', ['near', 'far']],
+      ['tag:site=T2_CLI', ['cli-near']],
+      ['tag:site=T1_CLI', ['cli-far']],
+      ['cli-far,tag:cost=4', ['cli-near', 'cli-far']],
     ] as const) {
       const out = join(cluster.dir, `out-${sel.replace(/\W/g, '_')}`);
       const r = await cli([
@@ -184,36 +192,41 @@ describe('capability routing', () => {
   });
 
   it('an endpoint matching the selector that comes online later joins the run; results exact', async () => {
+    await ownEndpoint('join-first', { tags: ['site=T2_JOIN'] });
     const fileset = dataset(localFile, { sleepMs: 20 });
     const ref = await runAnalysis({ fileset, processor: SLEEPY, executor: threads, chunksize: 1000, cacheFile: false });
     const ex = await FaasExecutor.connect({
       service: cluster.url,
-      endpoints: ['tag:site=T2_US'],
+      endpoints: ['tag:site=T2_JOIN'],
       pollSeconds: 0.25,
       offlineGraceSeconds: 0.5,
     });
     try {
-      expect(ex.sites.map((s) => s.name)).toEqual(['near']);
-      await cluster.startEndpoint('late', { tags: ['site=T2_US'] });
-      await until(async () => (ex.sites.some((s) => s.name === 'late') ? true : undefined), 'late endpoint joins');
+      expect(ex.sites.map((s) => s.name)).toEqual(['join-first']);
+      await ownEndpoint('join-late', { tags: ['site=T2_JOIN'] });
+      await until(async () => (ex.sites.some((s) => s.name === 'join-late') ? true : undefined), 'late endpoint joins');
       const r = await runAnalysis({ fileset, processor: SLEEPY, executor: ex, chunksize: 1000, cacheFile: false });
       expect(r.metrics.events).toBe(ENTRIES);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
-      expect(ex.sites.map((s) => s.name).sort()).toEqual(['late', 'near']);
+      expect(ex.sites.map((s) => s.name).sort()).toEqual(['join-first', 'join-late']);
     } finally {
       await ex.close();
-      await cluster.killEndpoint('late');
     }
   });
 
   it('data locality: chunks of a file under an endpoint’s --local-path (after path mapping) go there first', async () => {
+    // Two equal endpoints, one of which reads the store locally (under its own mount point).
+    await Promise.all([
+      ownEndpoint('loc-near', { localPaths: [`${join(cluster.dir, 'near-mount')}/`] }),
+      ownEndpoint('loc-far'),
+    ]);
     // Chunks long enough (200 ms) that both endpoints would get a fair share without locality.
     const fileset = dataset(localFile, { sleepMs: 200 });
     const ref = await runAnalysis({ fileset, processor: SLEEPY, executor: threads, chunksize: 500, cacheFile: false });
-    const pathMap = { near: { [`${storeDir}/`]: `${join(cluster.dir, 'near-mount')}/` } };
+    const pathMap = { 'loc-near': { [`${storeDir}/`]: `${join(cluster.dir, 'near-mount')}/` } };
     const ex = await FaasExecutor.connect({
       service: cluster.url,
-      endpoints: ['near', 'far'],
+      endpoints: ['loc-near', 'loc-far'],
       pollSeconds: 0.25,
       offlineGraceSeconds: 0.5,
       pathMap,
@@ -224,10 +237,10 @@ describe('capability routing', () => {
       expect(r.metrics.chunks).toBe(20);
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const done = Object.fromEntries(ex.progress().map((e) => [e.name, e.done]));
-      expect(done.near + done.far).toBe(20);
+      expect(done['loc-near'] + done['loc-far']).toBe(20);
       // Without locality the two equal endpoints split the chunks about evenly (measured 10/10, and 19/1
-      // with it); only work stealing at the very end may hand a few queued ones to "far".
-      expect(done.near).toBeGreaterThanOrEqual(15);
+      // with it); only work stealing at the very end may hand a few queued ones to "loc-far".
+      expect(done['loc-near']).toBeGreaterThanOrEqual(15);
     } finally {
       await ex.close();
     }
@@ -236,7 +249,7 @@ describe('capability routing', () => {
     await copyFile(localFile, other);
     const ex2 = await FaasExecutor.connect({
       service: cluster.url,
-      endpoints: ['near', 'far'],
+      endpoints: ['loc-near', 'loc-far'],
       pollSeconds: 0.25,
       offlineGraceSeconds: 0.5,
       pathMap,
@@ -251,7 +264,7 @@ describe('capability routing', () => {
       });
       expect(bytesOf(r.accumulator).equals(bytesOf(ref.accumulator))).toBe(true);
       const done = Object.fromEntries(ex2.progress().map((e) => [e.name, e.done]));
-      expect(done.far).toBeGreaterThan(0);
+      expect(done['loc-far']).toBeGreaterThan(0);
     } finally {
       await ex2.close();
     }

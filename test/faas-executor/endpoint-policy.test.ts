@@ -2,7 +2,8 @@
  * Endpoint policies (`--endpoint-policy data-local|fastest|cheapest`) on a real loopback service with
  * real endpoint agents. One endpoint is cheap but really slower (its worker sleeps longer per chunk,
  * see fixtures/site-sleep.ts), the other expensive and quick: the same analysis lands mostly on one
- * or the other depending on the policy. Placements are counted, never timed.
+ * or the other depending on the policy. Each test starts its own pair (killed after it), so none
+ * meets another's warm or busy workers. Placements are counted, never timed.
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -23,7 +24,7 @@ import {
 } from '../../src/faas/endpoint-policy.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
-import { until } from '../faas/helpers.ts';
+import { clusterEndpointsPerTest, until } from '../faas/helpers.ts';
 import { runNode } from '../helpers/cli.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -31,9 +32,10 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 const SLEEPY = resolve(repoRoot, 'test', 'faas-executor', 'fixtures', 'site-sleep.ts');
 const ENTRIES = 10_000; // Run2012B_SingleMu_10000.root
 const CHUNKS = 20; // chunksize 500
-// Every chunk sleeps 50 ms; on "cheap" 1500 ms more. The slowdown is a sleep, so it holds on a
-// loaded machine, where the CPU part of a chunk (reading, filling) can stretch to several 100 ms.
-const META = { sleepMs: 50, slowEndpoint: 'cheap', slowMs: 1500 };
+// Every chunk sleeps 50 ms; on the cheap endpoint (named `cheap`) 1500 ms more. The slowdown is a
+// sleep, so it holds on a loaded machine, where the CPU part of a chunk (reading, filling) can
+// stretch to several 100 ms. Sleeping does not change the histograms (one reference for all).
+const meta = (cheap: string) => ({ sleepMs: 50, slowEndpoint: cheap, slowMs: 1500 });
 
 describe('endpoint policy: pure parts', () => {
   it('checks policy names and reads cost tags', () => {
@@ -103,6 +105,15 @@ let cluster: LocalCluster;
 let threads: ThreadsExecutor;
 let file: string;
 let reference: Buffer;
+/** Start an endpoint for the running test alone (killed after it). */
+const ownEndpoint = clusterEndpointsPerTest(() => cluster);
+/** A cheap, slow endpoint and an expensive, quick one (2 workers each) for the running test. */
+async function ownPair(cheap: string, quick: string, extraTags: string[] = []): Promise<void> {
+  await Promise.all([
+    ownEndpoint(cheap, { workers: 2, tags: ['cost=1', 'site=campus', ...extraTags] }),
+    ownEndpoint(quick, { workers: 2, tags: ['cost=5', 'site=cloud', ...extraTags] }),
+  ]);
+}
 
 const dataset = (metadata: Record<string, unknown>): Dataset[] => [
   { name: 'singlemu', files: [{ path: file, tree: 'Events' }], metadata },
@@ -115,15 +126,11 @@ beforeAll(async () => {
   await mkdir(join(cluster.dir, 'data'));
   file = join(cluster.dir, 'data', 'singlemu.root');
   await copyFile(sharedPath('data', 'Run2012B_SingleMu_10000.root'), file);
-  await Promise.all([
-    cluster.startEndpoint('cheap', { workers: 2, tags: ['cost=1', 'site=campus'] }),
-    cluster.startEndpoint('quick', { workers: 2, tags: ['cost=5', 'site=cloud'] }),
-  ]);
   threads = new ThreadsExecutor({ workers: 2 });
   reference = bytesOf(
     (
       await runAnalysis({
-        fileset: dataset(META),
+        fileset: dataset({}),
         processor: SLEEPY,
         executor: threads,
         chunksize: 500,
@@ -138,20 +145,21 @@ afterAll(async () => {
   await cluster?.close();
 });
 
+/** Run the analysis on [cheap, quick] with `policy`; chunks done per endpoint name. */
 async function placements(
   policy: 'fastest' | 'cheapest' | 'data-local',
-  endpoints = ['cheap', 'quick'],
+  [cheap, quick]: [string, string],
 ): Promise<Record<string, number>> {
   const ex = await FaasExecutor.connect({
     service: cluster.url,
-    endpoints,
+    endpoints: [cheap, quick],
     endpointPolicy: policy,
     pollSeconds: 0.25,
     offlineGraceSeconds: 0.5,
   });
   try {
     const r = await runAnalysis({
-      fileset: dataset(META),
+      fileset: dataset(meta(cheap)),
       processor: SLEEPY,
       executor: ex,
       chunksize: 500,
@@ -170,28 +178,30 @@ async function placements(
 
 describe('endpoint policy on real endpoints', () => {
   it('cheapest: the chunks go to the cheap (slower) endpoint although the expensive one is free', async () => {
-    const done = await placements('cheapest');
-    // The expensive endpoint is a fallback, not overflow: it gets nothing while "cheap" is online.
-    expect(done.cheap).toBe(CHUNKS);
-    expect(done.quick).toBe(0);
+    await ownPair('c-cheap', 'c-quick');
+    const done = await placements('cheapest', ['c-cheap', 'c-quick']);
+    // The expensive endpoint is a fallback, not overflow: it gets nothing while the cheap one is online.
+    expect(done['c-cheap']).toBe(CHUNKS);
+    expect(done['c-quick']).toBe(0);
   });
 
   it('fastest: most chunks go to the endpoint whose chunks finish sooner', async () => {
     // Warm both endpoints first: a worker's first chunk imports the processor (seconds on a loaded
     // machine), and a cold "quick" would rightly look slow to a run this short.
-    const warm = await placements('data-local');
-    expect(warm.quick + warm.cheap).toBe(CHUNKS);
-    const done = await placements('fastest');
-    // Same endpoints, the opposite choice: "quick" finishes a chunk in a fraction of the time.
-    expect(done.quick).toBeGreaterThan(done.cheap);
-    expect(done.quick).toBeGreaterThanOrEqual(12);
+    await ownPair('f-cheap', 'f-quick');
+    const warm = await placements('data-local', ['f-cheap', 'f-quick']);
+    expect(warm['f-quick'] + warm['f-cheap']).toBe(CHUNKS);
+    const done = await placements('fastest', ['f-cheap', 'f-quick']);
+    // Same endpoints, the opposite choice: the quick one finishes a chunk in a fraction of the time.
+    expect(done['f-quick']).toBeGreaterThan(done['f-cheap']);
+    expect(done['f-quick']).toBeGreaterThanOrEqual(12);
   });
 
   it('cheapest falls back to the next cost when the cheap endpoint leaves mid-run; results exact', async () => {
-    await cluster.startEndpoint('cheap2', { workers: 2, tags: ['cost=1'] });
+    await ownPair('cheap2', 'fb-quick');
     const ex = await FaasExecutor.connect({
       service: cluster.url,
-      endpoints: ['cheap2', 'quick'],
+      endpoints: ['cheap2', 'fb-quick'],
       endpointPolicy: 'cheapest',
       pollSeconds: 0.25,
       offlineGraceSeconds: 0.5,
@@ -214,9 +224,9 @@ describe('endpoint policy on real endpoints', () => {
       expect(r.metrics.events).toBe(ENTRIES);
       expect(bytesOf(r.accumulator).equals(reference)).toBe(true);
       const done = Object.fromEntries(ex.progress().map((e) => [e.name, e.done]));
-      expect(done.cheap2 + done.quick).toBe(CHUNKS);
+      expect(done.cheap2 + done['fb-quick']).toBe(CHUNKS);
       expect(done.cheap2).toBeGreaterThanOrEqual(2);
-      expect(done.quick).toBeGreaterThan(0);
+      expect(done['fb-quick']).toBeGreaterThan(0);
       expect(ex.faas.endpointsLost).toBe(1);
     } finally {
       await ex.close();
@@ -224,8 +234,11 @@ describe('endpoint policy on real endpoints', () => {
   });
 
   it('run-analysis --endpoint-policy: chosen on the command line, recorded in metrics.json; bad names refused', async () => {
+    // A tag of this test's pair alone: the selector matches neither endpoints of other tests nor their
+    // offline records.
+    await ownPair('cli-cheap', 'cli-quick', ['policy-cli']);
     const ds = join(cluster.dir, 'ds.json');
-    await writeFile(ds, JSON.stringify({ singlemu: { files: [file], metadata: META } }));
+    await writeFile(ds, JSON.stringify({ singlemu: { files: [file], metadata: meta('cli-cheap') } }));
     const out = join(cluster.dir, 'out-cli');
     const ok = await cli([
       join(repoRoot, 'bin', 'run-analysis.mjs'),
@@ -236,7 +249,7 @@ describe('endpoint policy on real endpoints', () => {
       '--service',
       cluster.url,
       '--endpoints',
-      'tag:cost',
+      'tag:policy-cli',
       '--endpoint-policy',
       'cheapest',
       '--chunksize',
@@ -251,7 +264,7 @@ describe('endpoint policy on real endpoints', () => {
     const done = Object.fromEntries(
       (m.faas.endpoints as { name: string; done: number }[]).map((e) => [e.name, e.done]),
     );
-    expect(done.cheap).toBe(CHUNKS);
+    expect(done['cli-cheap']).toBe(CHUNKS);
     const bad = await cli([
       join(repoRoot, 'bin', 'run-analysis.mjs'),
       ds,
@@ -261,7 +274,7 @@ describe('endpoint policy on real endpoints', () => {
       '--service',
       cluster.url,
       '--endpoints',
-      'quick',
+      'cli-quick',
       '--endpoint-policy',
       'cheap',
       '-o',
@@ -282,7 +295,7 @@ describe('endpoint policy on real endpoints', () => {
     expect(stray.stderr).toMatch(/--endpoint-policy (only )?appl(y|ies) (only )?to --executor faas/);
     const err = await FaasExecutor.connect({
       service: cluster.url,
-      endpoints: ['quick'],
+      endpoints: ['cli-quick'],
       endpointPolicy: 'slowest' as never,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EndpointPolicyError);
