@@ -2,9 +2,9 @@
  * Fit scans on a real FaaS service on loopback with two real endpoint processes: results equal the
  * in-process scan exactly, the workspace is staged once per endpoint (cached by hash in the endpoint's
  * function cache folder), a worker stopped mid-scan is covered by the service's tail copies, and a
- * lost endpoint costs no patch.
+ * lost endpoint costs no patch. Each test starts endpoints of its own (killed after it): a worker
+ * stopped or an endpoint killed in one test is never met by another.
  */
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ import {
   type ScanRecord,
   type WorkspaceSpec,
 } from '../../src/fit/index.ts';
-import { childPids, Procs } from '../faas/helpers.ts';
+import { FaasClient } from '../../src/faas/client/index.ts';
+import { childPids, endpointsPerTest, Procs } from '../faas/helpers.ts';
 import { jsonLines, runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
 import { extractAtlas, removeDir } from './helpers.ts';
@@ -32,7 +33,9 @@ let patches: NamedPatch[];
 const procs = new Procs();
 let url = '';
 let token = '';
-let siteB: ChildProcess;
+/** Start an endpoint (one worker) for the running test alone (killed after it). */
+const startOwn = endpointsPerTest(procs);
+const ownEndpoint = (name: string) => startOwn(url, token, name, ['--workers', '1']);
 
 beforeAll(async () => {
   dir = extractAtlas();
@@ -40,8 +43,6 @@ beforeAll(async () => {
   patches = readPatches(join(dir, 'RegionA')).patches.filter((_, i) => i % 25 === 0);
   token = await procs.addUser('fitter');
   ({ url } = await procs.startService());
-  await procs.startEndpoint(url, token, 'site-a', ['--workers', '1']);
-  ({ proc: siteB } = await procs.startEndpoint(url, token, 'site-b', ['--workers', '1']));
 }, 120_000);
 afterAll(async () => {
   await procs.cleanup();
@@ -61,6 +62,7 @@ const broken: NamedPatch = {
 
 describe('fit scan on two FaaS endpoints', () => {
   it('equals the in-process scan exactly; the workspace is cached by hash on each endpoint', async () => {
+    await Promise.all([ownEndpoint('eq-a'), ownEndpoint('eq-b')]);
     const all = [...patches, broken];
     const expected = new Map(all.map((p) => [p.name, testPatch(bkg, p)]));
     const warnings: string[] = [];
@@ -69,7 +71,7 @@ describe('fit scan on two FaaS endpoints', () => {
       executor: 'faas',
       faas: {
         serviceUrl: url,
-        endpoints: ['site-a', 'site-b'],
+        endpoints: ['eq-a', 'eq-b'],
         token,
         onWarning: (m) => warnings.push(m),
         onStats: (s) => (stats = s),
@@ -84,10 +86,10 @@ describe('fit scan on two FaaS endpoints', () => {
     for (const r of summary.results) expect(essence(r)).toEqual(essence(expected.get(r.name)!));
     expect(summary.failed.map((r) => r.name)).toEqual(['sbottom_broken_1']);
     const where = new Set(summary.results.map((r) => r.where));
-    expect([...where].every((w) => w === 'endpoint site-a' || w === 'endpoint site-b')).toBe(true);
+    expect([...where].every((w) => w === 'endpoint eq-a' || w === 'endpoint eq-b')).toBe(true);
     // Staged on both endpoints, in the function cache folder, under the workspace's hash.
     const hash = workspaceHash(bkg);
-    for (const site of ['site-a', 'site-b']) {
+    for (const site of ['eq-a', 'eq-b']) {
       const cache = join(procs.dir, `cache-${site}`);
       const files = readdirSync(cache, { recursive: true }) as string[];
       expect(
@@ -95,68 +97,68 @@ describe('fit scan on two FaaS endpoints', () => {
         `${site}: ${files.join(', ')}`,
       ).toBe(true);
     }
+    // A second scan on the same endpoints: both answer the stage task from their cache.
+    let again: FaasScanStats | undefined;
+    const second = await scan(bkg, patches.slice(0, 2), {
+      executor: 'faas',
+      faas: { serviceUrl: url, endpoints: ['eq-a', 'eq-b'], token, onStats: (s) => (again = s) },
+    });
+    expect(second.failed).toEqual([]);
+    expect(again).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
   }, 240_000);
 
   it('a worker stopped mid-scan: the service copies its patches to the other endpoint, one result per patch', async () => {
+    const [, stopB] = await Promise.all([ownEndpoint('stop-a'), ownEndpoint('stop-b')]);
     const some = patches.slice(0, 9);
     let stats: FaasScanStats | undefined;
     const out = join(dir, 'tail-copies');
     const emitted: string[] = [];
     const stopped: number[] = [];
-    try {
-      const summary = await scan(bkg, some, {
-        executor: 'faas',
-        faas: {
-          serviceUrl: url,
-          endpoints: ['site-a', 'site-b'],
-          token,
-          // Every patch in flight is a straggler at once: copied as soon as the other endpoint idles.
-          tailFactor: 1,
-          tailMinMs: 0,
-          tailTimeoutMs: 0,
-          onStats: (s) => (stats = s),
-        },
-        out,
-        onResult: (r) => {
-          emitted.push(r.name);
-          // After the first result, site-b's worker stops for good (SIGSTOP): whatever it holds or
-          // is sent next never finishes there, so the scan can only end through the service's copies.
-          if (stopped.length === 0)
-            for (const pid of childPids(siteB.pid!).filter(isFaasWorkerProcess)) {
-              process.kill(pid, 'SIGSTOP');
-              stopped.push(pid);
-            }
-        },
-      });
-      expect(stopped.length).toBe(1);
-      // Staged in the first scan: both endpoints answer from their cache.
-      expect(stats).toMatchObject({ staged: 2, stagedCached: 2, workspaceResends: 0 });
-      // Tail copies made by the service really ran and delivered results...
-      expect(stats!.tailCopies).toBeGreaterThan(0);
-      // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
-      expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
-      expect(summary.failed).toEqual([]);
-      expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
-      expect(
-        readResults(join(out, 'results.json'))
-          .results.map((r) => r.name)
-          .sort(),
-      ).toEqual(some.map((p) => p.name).sort());
-      for (const r of summary.results)
-        expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
-    } finally {
-      // The losing runs were cancelled, which restarts a worker that does not stop; in case it was not
-      // restarted yet, let it go on, so the next tests find site-b working.
-      for (const pid of stopped)
-        try {
-          process.kill(pid, 'SIGCONT');
-        } catch {
-          /* restarted (killed) already */
-        }
-    }
+    const summary = await scan(bkg, some, {
+      executor: 'faas',
+      faas: {
+        serviceUrl: url,
+        endpoints: ['stop-a', 'stop-b'],
+        token,
+        // Every patch in flight is a straggler at once: copied as soon as the other endpoint idles.
+        tailFactor: 1,
+        tailMinMs: 0,
+        tailTimeoutMs: 0,
+        onStats: (s) => (stats = s),
+      },
+      out,
+      onResult: (r) => {
+        emitted.push(r.name);
+        // After the first result, stop-b's worker stops for good (SIGSTOP): whatever it holds or is
+        // sent next never finishes there, so the scan can only end through the service's copies. The
+        // endpoint is killed after the test, stopped worker and all.
+        if (stopped.length === 0)
+          for (const pid of childPids(stopB.proc.pid!).filter(isFaasWorkerProcess)) {
+            process.kill(pid, 'SIGSTOP');
+            stopped.push(pid);
+          }
+      },
+    });
+    expect(stopped.length).toBe(1);
+    // The workspace was staged on both endpoints.
+    expect(stats).toMatchObject({ staged: 2 });
+    // Tail copies made by the service really ran and delivered results...
+    expect(stats!.tailCopies).toBeGreaterThan(0);
+    // ...and still exactly one result per patch: reported once, stored once, equal to the in-process one.
+    expect(emitted.sort()).toEqual(some.map((p) => p.name).sort());
+    expect(summary.failed).toEqual([]);
+    expect(summary.results.map((r) => r.name).sort()).toEqual(some.map((p) => p.name).sort());
+    expect(
+      readResults(join(out, 'results.json'))
+        .results.map((r) => r.name)
+        .sort(),
+    ).toEqual(some.map((p) => p.name).sort());
+    for (const r of summary.results)
+      expect(essence(r)).toEqual(essence(testPatch(bkg, some.find((p) => p.name === r.name)!)));
   }, 240_000);
 
   it('ristretto fit scan --executor faas: the CLI streams results and writes results.json', async () => {
+    await Promise.all([ownEndpoint('cli-a'), ownEndpoint('cli-b')]);
     const patchDir = join(dir, 'cli-faas');
     mkdirSync(patchDir, { recursive: true });
     for (const p of patches.slice(0, 2)) copyFileSync(p.file!, join(patchDir, basename(p.file!)));
@@ -174,7 +176,7 @@ describe('fit scan on two FaaS endpoints', () => {
         '--service',
         url,
         '--endpoints',
-        'site-a,site-b',
+        'cli-a,cli-b',
         '--out',
         out,
         '--plot',
@@ -193,6 +195,10 @@ describe('fit scan on two FaaS endpoints', () => {
   }, 240_000);
 
   it('an unknown endpoint is a clear error before anything runs', async () => {
+    // site-a is known to the service (no agent needed); site-zz is not.
+    const fx = new FaasClient({ serviceUrl: url, token });
+    await fx.registerEndpoint('site-a');
+    await fx.close();
     await expect(
       scan(bkg, patches.slice(0, 1), {
         executor: 'faas',
@@ -202,12 +208,12 @@ describe('fit scan on two FaaS endpoints', () => {
   });
 
   it('an endpoint killed mid-scan costs no patch: its tasks finish elsewhere, results unchanged', async () => {
-    const { proc } = await procs.startEndpoint(url, token, 'site-c', ['--workers', '1']);
+    const [{ proc }] = await Promise.all([ownEndpoint('kill-c'), ownEndpoint('kill-b')]);
     const some = patches.slice(0, 6);
     let killed = false;
     const summary = await scan(bkg, some, {
       executor: 'faas',
-      faas: { serviceUrl: url, endpoints: ['site-c', 'site-b'], token },
+      faas: { serviceUrl: url, endpoints: ['kill-c', 'kill-b'], token },
       onResult: () => {
         if (!killed) {
           killed = true;
