@@ -2,14 +2,15 @@
  * Task ids made by the client (TaskSpec.id) and the `submitted` answer that rides along with results
  * (StreamSubmit.defer_reply), against a real service and endpoint on loopback: the service stores the
  * ids it is given, refuses bad and clashing ones with typed errors (saying when the clash is the
- * user's own earlier submission), and a deferred answer costs no text message of its own.
+ * user's own earlier submission), and a deferred answer costs no text message of its own. Each test
+ * submits to an endpoint of its own (killed after it), so none meets another's tasks.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { FaasClient, FaasRequestError, uuidv7 } from '../../src/faas/client/index.ts';
 import { decodeFrame } from '../../src/faas/codec.ts';
 import type { StreamResults } from '../../src/faas/protocol.ts';
-import { Procs } from './helpers.ts';
+import { endpointsPerTest, Procs } from './helpers.ts';
 
 // Real processes on a machine that may be busy: generous limits, never timing assertions.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -20,12 +21,17 @@ let aliceToken = '';
 let bobToken = '';
 let alice: FaasClient;
 let fn = '';
+const startOwn = endpointsPerTest(procs);
+/** Start an endpoint of alice's (one worker) for the running test alone; its name. */
+async function ownEndpoint(name: string): Promise<string> {
+  await startOwn(url, aliceToken, name, ['--workers', '1']);
+  return name;
+}
 
 beforeAll(async () => {
   aliceToken = await procs.addUser('alice');
   bobToken = await procs.addUser('bob');
   ({ url } = await procs.startService());
-  await procs.startEndpoint(url, aliceToken, 'ids-ep', ['--workers', '1']);
   alice = new FaasClient({ serviceUrl: url, token: aliceToken });
   fn = await alice.registerFunction((x: number) => x * 3);
 }, 300_000);
@@ -47,10 +53,11 @@ async function submit(token: string, body: unknown): Promise<{ status: number; b
 
 describe('task ids made by the client', () => {
   it('are stored as given; outcomes come back under them', async () => {
+    const ep = await ownEndpoint('ids-given');
     const ids = [uuidv7(), uuidv7()];
     const r = await submit(aliceToken, {
       function_id: fn,
-      endpoint: 'ids-ep',
+      endpoint: ep,
       tasks: [
         { id: ids[0], args: 2 },
         { id: ids[1], args: 5 },
@@ -70,7 +77,7 @@ describe('task ids made by the client', () => {
   });
 
   it('refuses malformed ids, ids given twice and submissions naming only some tasks (400)', async () => {
-    const base = { function_id: fn, endpoint: 'ids-ep' };
+    const base = { function_id: fn, endpoint: await ownEndpoint('ids-malformed') };
     const v4 = '3b241101-e2bb-4255-8caf-4136c566a962';
     for (const tasks of [
       [{ id: 'not-an-id', args: 1 }],
@@ -98,11 +105,12 @@ describe('task ids made by the client', () => {
   });
 
   it('refuses ids in use with a Conflict that says whether they are the user own tasks, storing nothing', async () => {
+    const ep = await ownEndpoint('ids-conflict');
     const mine = uuidv7();
-    const first = await submit(aliceToken, { function_id: fn, endpoint: 'ids-ep', tasks: [{ id: mine, args: 1 }] });
+    const first = await submit(aliceToken, { function_id: fn, endpoint: ep, tasks: [{ id: mine, args: 1 }] });
     expect(first.status).toBe(200);
     // The same submission again (a retry whose first answer was lost): alice's own task.
-    const again = await submit(aliceToken, { function_id: fn, endpoint: 'ids-ep', tasks: [{ id: mine, args: 1 }] });
+    const again = await submit(aliceToken, { function_id: fn, endpoint: ep, tasks: [{ id: mine, args: 1 }] });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({
       error: { code: 'Conflict', details: { task_ids: [mine], count: 1, yours: true } },
@@ -134,7 +142,7 @@ describe('task ids made by the client', () => {
 
   it('a client retry of a stored submission is taken as accepted: the task runs once, each call hears of it', async () => {
     const id = uuidv7();
-    const task = { id, functionId: fn, endpoint: 'ids-ep', args: 7 };
+    const task = { id, functionId: fn, endpoint: await ownEndpoint('ids-retry'), args: 7 };
     const heard = (into: unknown[]) => {
       let done!: () => void;
       const finished = new Promise<void>((r) => (done = r));
@@ -163,6 +171,7 @@ describe('task ids made by the client', () => {
 
 describe('a deferred submitted answer', () => {
   it('rides along with a results frame: no text message for an accepted submission', async () => {
+    const ep = await ownEndpoint('ids-deferred');
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
       headers: { authorization: `Bearer ${aliceToken}` },
     });
@@ -178,7 +187,7 @@ describe('a deferred submitted answer', () => {
     });
     const ids = [uuidv7(), uuidv7(), uuidv7()];
     const request = (req: number, id: string, args: number) =>
-      `{"type":"submit","req":${req},"watch":true,"defer_reply":true,"request":{"function_id":"${fn}","endpoint":"ids-ep","tasks":[{"id":"${id}","args":${args}}]}}`;
+      `{"type":"submit","req":${req},"watch":true,"defer_reply":true,"request":{"function_id":"${fn}","endpoint":"${ep}","tasks":[{"id":"${id}","args":${args}}]}}`;
     ws.send(request(1, ids[0], 1));
     ws.send(request(2, ids[1], 2));
     ws.send(request(3, ids[2], 3));

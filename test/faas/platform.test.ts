@@ -5,8 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   FaasClient,
   FaasRequestError,
@@ -16,7 +15,7 @@ import {
   TaskTimeoutError,
 } from '../../src/faas/client/index.ts';
 import { ResultStream } from '../../src/faas/client/stream.ts';
-import { Procs, until } from './helpers.ts';
+import { endpointsPerTest, Procs, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy (tests must pass with both cores taken): generous
 // limits, never timing assertions. The limits only bound a hang.
@@ -34,7 +33,8 @@ let ep2 = '';
 let ep1Name = '';
 let ep2Name = '';
 let pairs = 0;
-const ownProcs: ChildProcess[] = [];
+/** Start an endpoint for the calling test alone: it and its workers are SIGKILLed after the test. */
+const startOwn = endpointsPerTest(procs);
 
 /**
  * Start a pair of endpoints for the calling test alone (ep1: 2 workers, ep2: 1), stopped after it:
@@ -46,12 +46,11 @@ async function ownEndpoints(): Promise<void> {
   ep1Name = `ep1-${n}`;
   ep2Name = `ep2-${n}`;
   const [a, b] = await Promise.all([
-    procs.startEndpoint(url, aliceToken, ep1Name, ['--workers', '2']),
-    procs.startEndpoint(url, aliceToken, ep2Name, ['--workers', '1']),
+    startOwn(url, aliceToken, ep1Name, ['--workers', '2']),
+    startOwn(url, aliceToken, ep2Name, ['--workers', '1']),
   ]);
   ep1 = a.id;
   ep2 = b.id;
-  ownProcs.push(a.proc, b.proc);
 }
 
 beforeAll(async () => {
@@ -62,10 +61,6 @@ beforeAll(async () => {
   alice = new FaasClient({ serviceUrl: url, token: ta });
   bob = new FaasClient({ serviceUrl: url, token: tb });
 }, 300_000);
-
-afterEach(async () => {
-  await Promise.all(ownProcs.splice(0).map((p) => procs.kill(p)));
-});
 
 afterAll(async () => {
   await alice?.close();
@@ -338,7 +333,7 @@ describe('fair shares', () => {
   let gates = 0;
 
   it('an endpoint starts queued tasks of different groups in turn, not in arrival order', async () => {
-    await procs.startEndpoint(url, aliceToken, 'fair', ['--workers', '1']);
+    await startOwn(url, aliceToken, 'fair', ['--workers', '1']);
     const step = await alice.registerFunction(stepSource);
     const outs: Promise<Ran>[] = [];
     const gate = newGate();
@@ -357,7 +352,7 @@ describe('fair shares', () => {
 
   it('tasks waiting in the service are handed out in turns across groups too', async () => {
     // No prefetch: the agent takes one task at a time, so the queue stays in the service database.
-    await procs.startEndpoint(url, aliceToken, 'fair-svc', ['--workers', '1', '--prefetch', '0']);
+    await startOwn(url, aliceToken, 'fair-svc', ['--workers', '1', '--prefetch', '0']);
     const step = await alice.registerFunction(stepSource);
     const outs: Promise<Ran>[] = [];
     const gate = newGate();
@@ -377,8 +372,8 @@ describe('late binding', () => {
 
   it('a task bound to a busy endpoint runs on an idle alternate; without alternates it waits its turn', async () => {
     const [a, b] = await Promise.all([
-      procs.startEndpoint(url, aliceToken, 'lb-a', ['--workers', '1', '--prefetch', '0']),
-      procs.startEndpoint(url, aliceToken, 'lb-b', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'lb-a', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'lb-b', ['--workers', '1', '--prefetch', '0']),
     ]);
     const sleep = await alice.registerFunction(sleepSource);
     const where = async (tasks: Parameters<FaasClient['submitWatched']>[0]) => {
@@ -417,8 +412,8 @@ describe('late binding', () => {
 
   it('tasks waiting for an endpoint that dies run on an alternate; an unknown alternate is refused', async () => {
     const [a, d] = await Promise.all([
-      procs.startEndpoint(url, aliceToken, 'lb-c', ['--workers', '1', '--prefetch', '0']),
-      procs.startEndpoint(url, aliceToken, 'lb-d', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'lb-c', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'lb-d', ['--workers', '1', '--prefetch', '0']),
     ]);
     const sleep = await alice.registerFunction(sleepSource);
     // Occupy lb-d so nothing goes there at submission; lb-c holds one long task, three wait for it.
@@ -468,8 +463,8 @@ describe('cancellation', () => {
     // rel-a: one worker with two slots. Its cancelled task ignores the abort and runs on (the worker
     // also runs another task, so it is not restarted): new work must not be queued behind it.
     const [, b] = await Promise.all([
-      procs.startEndpoint(url, aliceToken, 'rel-a', ['--workers', '1', '--concurrency', '2', '--prefetch', '0']),
-      procs.startEndpoint(url, aliceToken, 'rel-b', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'rel-a', ['--workers', '1', '--concurrency', '2', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'rel-b', ['--workers', '1', '--prefetch', '0']),
     ]);
     const deaf = await alice.registerFunction(
       'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
@@ -498,8 +493,8 @@ describe('cancellation', () => {
   it('a new task goes to an idle alternate before it is held behind a busy worker', async () => {
     // pf-a has room to hold tasks (prefetch 2) but its one worker is busy; pf-b is idle.
     const [, b] = await Promise.all([
-      procs.startEndpoint(url, aliceToken, 'pf-a', ['--workers', '1', '--prefetch', '2']),
-      procs.startEndpoint(url, aliceToken, 'pf-b', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'pf-a', ['--workers', '1', '--prefetch', '2']),
+      startOwn(url, aliceToken, 'pf-b', ['--workers', '1', '--prefetch', '0']),
     ]);
     const nap = await alice.registerFunction(
       'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
@@ -516,8 +511,8 @@ describe('cancellation', () => {
     // hb-a holds two tasks beyond its one slot (prefetch 2) behind a long one; hb-b is busy when they
     // are submitted, so they go to hb-a. Once hb-b is idle with nothing waiting, hb-a gives them back.
     const [a, b] = await Promise.all([
-      procs.startEndpoint(url, aliceToken, 'hb-a', ['--workers', '1', '--prefetch', '2']),
-      procs.startEndpoint(url, aliceToken, 'hb-b', ['--workers', '1', '--prefetch', '0']),
+      startOwn(url, aliceToken, 'hb-a', ['--workers', '1', '--prefetch', '2']),
+      startOwn(url, aliceToken, 'hb-b', ['--workers', '1', '--prefetch', '0']),
     ]);
     const nap = await alice.registerFunction(
       'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
@@ -628,7 +623,7 @@ describe('running notices', () => {
     // A fresh endpoint whose tasks take ~40 ms waits twice the average before a notice (the rule and
     // its numbers are tested in scheduling.test.ts: whether a 30 ms task here gets one depends on how
     // busy the machine is, so it is not asserted); a task far past that is still reported running.
-    await procs.startEndpoint(url, aliceToken, 'short-ep', ['--workers', '1']);
+    await startOwn(url, aliceToken, 'short-ep', ['--workers', '1']);
     const nap = await alice.registerFunction(
       'export default async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; };',
     );
@@ -710,7 +705,7 @@ describe('submissions over the result stream', () => {
 
   it('tasks sent straight to an idle endpoint and tasks queued behind busy ones run in submission order', async () => {
     // One worker, no prefetch: the first task goes straight to the agent, the rest queue in the database.
-    await procs.startEndpoint(url, aliceToken, 'fifo', ['--workers', '1', '--prefetch', '0']);
+    await startOwn(url, aliceToken, 'fifo', ['--workers', '1', '--prefetch', '0']);
     const step = await alice.registerFunction(
       'let order = 0;\nexport default async (tag) => { await new Promise((r) => setTimeout(r, 15)); return { tag, order: order++ }; };',
     );

@@ -2,11 +2,12 @@
  * Tail copies decided by the service, with a real service and two real endpoint agents: a task stuck
  * on a slow endpoint gets a copy on its idle alternate, the copy's result reaches the client once
  * under the task's own id, and the stuck run is cancelled at its agent. Nothing here asserts timing:
- * the slow endpoint's task would take 10 minutes, so the run can only finish through a copy.
+ * the slow endpoint's task would take 10 minutes, so the run can only finish through a copy. Each test
+ * starts its own pair of endpoints (killed after it): no test meets another's cancelled runs.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
+import { endpointsPerTest, Procs, serviceMetrics, stragglerSource, until } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -14,16 +15,19 @@ const procs = new Procs();
 let url = '';
 let token = '';
 let fx: FaasClient;
-let fast = '';
+const startOwn = endpointsPerTest(procs);
+/** A slow and a fast endpoint (one worker each) for the running test alone; the fast one's id. */
+async function ownPair(slow: string, fast: string): Promise<string> {
+  const [, f] = await Promise.all([
+    startOwn(url, token, slow, ['--workers', '1']),
+    startOwn(url, token, fast, ['--workers', '1']),
+  ]);
+  return f.id;
+}
 
 beforeAll(async () => {
   token = await procs.addUser('tailor', ['--admin']);
   ({ url } = await procs.startService());
-  const [, f] = await Promise.all([
-    procs.startEndpoint(url, token, 'tail-slow', ['--workers', '1']),
-    procs.startEndpoint(url, token, 'tail-fast', ['--workers', '1']),
-  ]);
-  fast = f.id;
   fx = new FaasClient({ serviceUrl: url, token });
 }, 300_000);
 
@@ -36,6 +40,7 @@ const metrics = () => serviceMetrics(url, token);
 
 describe('tail copies in the service', () => {
   it('copy a straggler to an idle alternate; the first result wins, once, under the original id', async () => {
+    const fast = await ownPair('tail-slow', 'tail-fast');
     // 10 minutes on tail-slow (stopped early through ctx.signal when cancelled), 100 ms on tail-fast.
     const fn = await fx.registerFunction(stragglerSource('tail-fast', 100, 3));
     const before = await metrics();
@@ -79,6 +84,7 @@ describe('tail copies in the service', () => {
   });
 
   it('no policy, or no alternate: no copies (the task waits out its endpoint)', async () => {
+    await ownPair('plain-slow', 'plain-fast');
     const fn = await fx.registerFunction(async (ms: number) => {
       await new Promise((r) => setTimeout(r, ms));
       return ms;
@@ -88,7 +94,7 @@ describe('tail copies in the service', () => {
     const warm = await fx.batchRun(
       Array.from({ length: 4 }, () => ({
         functionId: fn,
-        endpoint: 'tail-fast',
+        endpoint: 'plain-fast',
         args: 50,
         group: 'plain',
         tail: { factor: 2, min_ms: 100, max_copies: 2 },
@@ -98,12 +104,12 @@ describe('tail copies in the service', () => {
     const ids = await fx.batchRun([
       {
         functionId: fn,
-        endpoint: 'tail-fast',
+        endpoint: 'plain-fast',
         args: 1500,
         group: 'plain',
         tail: { factor: 2, min_ms: 100, max_copies: 2 },
       },
-      { functionId: fn, endpoint: 'tail-slow', alternates: ['tail-fast'], args: 1500, group: 'plain' },
+      { functionId: fn, endpoint: 'plain-slow', alternates: ['plain-fast'], args: 1500, group: 'plain' },
     ]);
     for await (const o of fx.results(ids)) {
       expect(o.result).toBe(1500);
