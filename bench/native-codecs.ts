@@ -15,24 +15,17 @@
  *       --parquet D/adl-20M-snappy.parquet,D/adl-20M-zstd.parquet --root D/adl-20M-lz4.root,D/adl-20M-zlib.root
  *       [--branches Jet_pt,MET_pt,Muon_pt,Muon_eta,nJet] [--groups 0,1,2,3,50,51,52,53] [--rounds 7]
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { parquetMetadata } from 'hyparquet';
-import { parquetHeader } from 'hyparquet/src/column.js';
 import { lz4Decompress, lz4DecompressInto, lz4Decoder } from '../src/io/codecs/lz4.ts';
 import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { snappyDecompressInto } from '../src/io/parquet/snappy.ts';
-import { openRoot } from '../src/io/root/index.ts';
 import { lz4DecodeBlock } from '../src/io/root/lz4.ts';
 import { benchArgs, int, ints, text, words } from './lib.ts';
+import { type Frame, parquetPages, rootBlocks } from './pages.ts';
 
-interface Frame {
-  body: Uint8Array;
-  size: number;
-}
 type Codec = 'SNAPPY' | 'ZSTD' | 'L4' | 'ZL';
 type Decode = (f: Frame, out: Uint8Array) => void;
 
@@ -49,70 +42,21 @@ const req = createRequire(join(opts.modules, 'package.json'));
 
 /** Page bodies of one codec in the chosen row groups (columns whose path starts with one of `prefixes`). */
 function parquetFrames(file: string, prefixes: string[]): [Codec, Frame[]] {
-  const fd = openSync(file, 'r');
-  const len = fstatSync(fd).size;
-  const tail = Buffer.alloc(8);
-  readSync(fd, tail, 0, 8, len - 8);
-  const flen = tail.readUInt32LE(0);
-  const foot = Buffer.alloc(flen + 8);
-  readSync(fd, foot, 0, flen + 8, len - 8 - flen);
-  const md = parquetMetadata(foot.buffer.slice(foot.byteOffset, foot.byteOffset + foot.length));
-  const out: Frame[] = [];
-  let codec = '';
-  for (const g of groups) {
-    for (const c of md.row_groups[g]?.columns ?? []) {
-      const m = c.meta_data!;
-      if (!prefixes.some((p) => m.path_in_schema.join('.').startsWith(p))) continue;
-      codec = m.codec;
-      const dict = m.dictionary_page_offset ? Number(m.dictionary_page_offset) : Infinity;
-      const start = Math.min(dict, Number(m.data_page_offset));
-      const bytes = new Uint8Array(Number(m.total_compressed_size));
-      readSync(fd, bytes, 0, bytes.length, start);
-      const reader = { view: new DataView(bytes.buffer), offset: 0 };
-      while (reader.offset < bytes.length) {
-        const h = parquetHeader(reader);
-        const raw = bytes.subarray(reader.offset, reader.offset + h.compressed_page_size);
-        reader.offset += h.compressed_page_size;
-        const v2 = h.data_page_header_v2;
-        const levels = v2 ? (v2.repetition_levels_byte_length ?? 0) + (v2.definition_levels_byte_length ?? 0) : 0;
-        if (v2?.is_compressed === false) continue;
-        out.push({ body: raw.subarray(levels), size: h.uncompressed_page_size - levels });
-      }
-    }
-  }
-  closeSync(fd);
+  const pages = parquetPages(file, groups, prefixes);
+  const codec = pages[pages.length - 1]?.codec ?? '';
   if (codec !== 'SNAPPY' && codec !== 'ZSTD') throw new Error(`${file}: codec ${codec}, not SNAPPY or ZSTD`);
-  return [codec, out];
+  return [codec, pages.filter((p) => p.codec === codec)];
 }
 
 /** L4 or ZL blocks (LZ4: without ROOT's 8-byte checksum) of the first baskets of some branches. */
 async function rootFrames(file: string, branches: string[]): Promise<[Codec, Frame[]]> {
-  const r = await openRoot(file);
-  const fd = openSync(file, 'r');
-  const out: Frame[] = [];
-  let codec: Codec | undefined;
-  for (const br of branches) {
-    for (const b of r.branchMeta(br).baskets.slice(0, 40)) {
-      const raw = new Uint8Array(b.bytes);
-      readSync(fd, raw, 0, b.bytes, b.seek);
-      const dv = new DataView(raw.buffer);
-      const keylen = dv.getInt16(14);
-      if (dv.getInt32(6) === b.bytes - keylen) continue; // stored uncompressed
-      for (let s = keylen; s < raw.length; ) {
-        const csize = raw[s + 3] | (raw[s + 4] << 8) | (raw[s + 5] << 16);
-        const usize = raw[s + 6] | (raw[s + 7] << 8) | (raw[s + 8] << 16);
-        const tag = String.fromCharCode(raw[s], raw[s + 1]);
-        if (tag === 'L4') out.push({ body: raw.subarray(s + 9 + 8, s + 9 + csize), size: usize });
-        if (tag === 'ZL') out.push({ body: raw.subarray(s + 9, s + 9 + csize), size: usize });
-        if (tag === 'L4' || tag === 'ZL') codec = tag;
-        s += 9 + csize;
-      }
-    }
-  }
-  closeSync(fd);
-  await r.close();
+  const blocks = (await rootBlocks(file, branches)).filter((b) => b.tag === 'L4' || b.tag === 'ZL');
+  const codec = blocks[blocks.length - 1]?.tag as Codec | undefined;
   if (!codec) throw new Error(`${file}: no L4 or ZL blocks`);
-  return [codec, out];
+  return [
+    codec,
+    blocks.filter((b) => b.tag === codec).map((b) => (b.tag === 'L4' ? { body: b.body.subarray(8), size: b.size } : b)),
+  ];
 }
 
 /** Load a candidate, or undefined with the reason printed. */

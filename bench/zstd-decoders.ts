@@ -13,20 +13,12 @@
  *
  * (make the ROOT file with `ristretto convert adl-1M-snappy.parquet adl-1M-zstd.root --compression zstd`).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { decompress as bokuwebDecompress, init as bokuwebInit } from '@bokuweb/zstd-wasm';
 import { decompress as fzstd } from 'fzstd';
-import { parquetMetadata } from 'hyparquet';
-import { parquetHeader } from 'hyparquet/src/column.js';
 import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
-import { openRoot } from '../src/io/root/index.ts';
 import { benchArgs, int, ints, text } from './lib.ts';
-
-interface Frame {
-  body: Uint8Array;
-  size: number;
-}
+import { type Frame, parquetPages, rootBlocks } from './pages.ts';
 
 const {
   rounds,
@@ -42,62 +34,12 @@ const {
 
 /** ZSTD page bodies of the chosen row groups (all columns whose path starts with one of `prefixes`). */
 function parquetFrames(file: string, prefixes: string[]): Frame[] {
-  const fd = openSync(file, 'r');
-  const len = fstatSync(fd).size;
-  const tail = Buffer.alloc(8);
-  readSync(fd, tail, 0, 8, len - 8);
-  const flen = tail.readUInt32LE(0);
-  const foot = Buffer.alloc(flen + 8);
-  readSync(fd, foot, 0, flen + 8, len - 8 - flen);
-  const md = parquetMetadata(foot.buffer.slice(foot.byteOffset, foot.byteOffset + foot.length));
-  const out: Frame[] = [];
-  for (const g of groups) {
-    for (const c of md.row_groups[g]?.columns ?? []) {
-      const m = c.meta_data!;
-      if (m.codec !== 'ZSTD' || !prefixes.some((p) => m.path_in_schema.join('.').startsWith(p))) continue;
-      const dict = m.dictionary_page_offset ? Number(m.dictionary_page_offset) : Infinity;
-      const start = Math.min(dict, Number(m.data_page_offset));
-      const bytes = new Uint8Array(Number(m.total_compressed_size));
-      readSync(fd, bytes, 0, bytes.length, start);
-      const reader = { view: new DataView(bytes.buffer), offset: 0 };
-      while (reader.offset < bytes.length) {
-        const h = parquetHeader(reader);
-        const raw = bytes.subarray(reader.offset, reader.offset + h.compressed_page_size);
-        reader.offset += h.compressed_page_size;
-        const v2 = h.data_page_header_v2;
-        const levels = v2 ? (v2.repetition_levels_byte_length ?? 0) + (v2.definition_levels_byte_length ?? 0) : 0;
-        if (v2?.is_compressed === false) continue;
-        out.push({ body: raw.subarray(levels), size: h.uncompressed_page_size - levels });
-      }
-    }
-  }
-  closeSync(fd);
-  return out;
+  return parquetPages(file, groups, prefixes).filter((p) => p.codec === 'ZSTD');
 }
 
 /** ZS blocks of the first baskets of some branches of a ROOT file. */
 async function rootFrames(file: string, branches: string[]): Promise<Frame[]> {
-  const r = await openRoot(file);
-  const fd = openSync(file, 'r');
-  const out: Frame[] = [];
-  for (const br of branches) {
-    for (const b of r.branchMeta(br).baskets.slice(0, 40)) {
-      const raw = new Uint8Array(b.bytes);
-      readSync(fd, raw, 0, b.bytes, b.seek);
-      const dv = new DataView(raw.buffer);
-      const keylen = dv.getInt16(14);
-      if (dv.getInt32(6) === b.bytes - keylen) continue; // stored uncompressed
-      for (let s = keylen; s < raw.length; ) {
-        const csize = raw[s + 3] | (raw[s + 4] << 8) | (raw[s + 5] << 16);
-        const usize = raw[s + 6] | (raw[s + 7] << 8) | (raw[s + 8] << 16);
-        if (raw[s] === 0x5a && raw[s + 1] === 0x53) out.push({ body: raw.subarray(s + 9, s + 9 + csize), size: usize });
-        s += 9 + csize;
-      }
-    }
-  }
-  closeSync(fd);
-  await r.close();
-  return out;
+  return (await rootBlocks(file, branches)).filter((b) => b.tag === 'ZS');
 }
 
 let scratch = new Uint8Array(1 << 20);
