@@ -103,12 +103,18 @@ function authHeaders(location: string): Record<string, string> {
   return { authorization: `Bearer ${t}` };
 }
 
-function checkKey(key: string): void {
-  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.split('/').some((p) => p === '..' || p === '.')) {
+// A key is exactly `<runId>/<name>`, each segment starting with a letter, digit or "_": the run id comes
+// from the user's task, and "victim/.ssh" or ".." must not steer an endpoint's write elsewhere.
+const SEGMENT = '\\w[\\w.-]{0,199}';
+const KEY = new RegExp(`^${SEGMENT}/${SEGMENT}$`);
+const RUN_ID = new RegExp(`^${SEGMENT}$`);
+
+function checkKey(key: string, pattern = KEY): void {
+  if (!pattern.test(key)) {
     throw new StageOutError(
-      `invalid stage-out key "${key}"`,
-      { key },
-      'keys are <runId>/<name>.bin made of letters, digits, ".", "_" and "-"',
+      `invalid stage-out key "${key.slice(0, 200)}"`,
+      { key: key.slice(0, 200) },
+      'keys are <runId>/<name>.bin made of letters, digits, ".", "_" and "-", each part starting with a letter, digit or "_"',
     );
   }
 }
@@ -245,7 +251,7 @@ export async function deleteStaged(location: string, key: string): Promise<boole
  * stores need nothing.
  */
 export async function openRun(location: string, runId: string): Promise<void> {
-  checkKey(runId);
+  checkKey(runId, RUN_ID);
   if (isHttpLocation(location)) return;
   const dir = directoryOf(location);
   try {

@@ -96,6 +96,14 @@ describe('stage-out locations an endpoint allows', () => {
       }
     });
 
+    it('a key is one run folder and one name: a run id of the user cannot reach other folders', async () => {
+      const stage = join(dir, 'keys');
+      mkdirSync(join(stage, 'victim', '.ssh'), { recursive: true });
+      for (const key of ['victim/.ssh/t.bin', 'victim/.ssh', '.hidden/t.bin', 'run/../t.bin', 'run/t.bin/x'])
+        await expect(stageOut(stage, key, new Uint8Array(1))).rejects.toThrow(/invalid stage-out key/);
+      expect(readdirSync(join(stage, 'victim', '.ssh'))).toEqual([]);
+    });
+
     it('an empty allow list allows nothing', async () => {
       process.env[STAGEOUT_ALLOW_ENV] = '';
       await expect(stageOut(dir, 'run-1/t.bin', new Uint8Array(1))).rejects.toThrow(/it allows no stage-out location/);
