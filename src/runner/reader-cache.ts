@@ -3,10 +3,21 @@
  * structure instead of reopening it. Least recently used readers are closed when the cache is full.
  * Readers come out able to read synchronously (`ensureSyncReads`): the ones the opener returns without
  * `readSync` are served by this thread's helper, which opens the same (file, tree) with `openReader`.
+ * ROOT files over root:// come out reading one chunk ahead (read-ahead.ts).
  */
-import { openReader } from '../io/open.ts';
+import { extensionOf, openReader } from '../io/open.ts';
 import type { EventReader, OpenOptions } from '../io/reader.ts';
 import { closeSyncReads, ensureSyncReads } from '../io/sync-read.ts';
+import { isXrootdUrl } from '../io/xrootd/index.ts';
+import { withReadAhead } from './read-ahead.ts';
+
+/**
+ * ROOT files (TTree, RNTuple) over root:// read each chunk one chunk ahead (read-ahead.ts): every read
+ * waits a round trip otherwise. Parquet readers prefetch the next row group's bytes themselves.
+ */
+function readsAhead(file: string): boolean {
+  return isXrootdUrl(file) && extensionOf(file) === '.root';
+}
 
 export type Opener = (pathOrUrl: string, opts: OpenOptions) => Promise<EventReader>;
 
@@ -28,7 +39,9 @@ export class ReaderCache {
       this.readers.set(key, r);
       return r;
     }
-    r = this.open(file, { treeName: tree }).then((x) => ensureSyncReads(x, version));
+    r = this.open(file, { treeName: tree }).then((x) =>
+      ensureSyncReads(x.readSync && readsAhead(file) ? withReadAhead(x) : x, version),
+    );
     this.readers.set(key, r);
     r.catch(() => this.readers.delete(key));
     while (this.readers.size > this.capacity) {

@@ -4,16 +4,21 @@
  * source reuses. Against a real xrootd: the columns stay bit-identical to the local file's (also those
  * of earlier chunks, kept while later ones reuse the buffers), an ADL run gives the local histograms,
  * and a server killed while a prefetched request waits for its answer gives retries and then a
- * SourceError naming the URL from the read that takes the request over.
+ * SourceError naming the URL from the read that takes the request over. ROOT files over root:// read
+ * one chunk ahead in the runner's reader cache (src/runner/read-ahead.ts): the same columns, the same
+ * histograms, and a killed server ends in a BasketReadError naming the URL.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/io/convert.ts';
+import { BasketReadError, openRoot } from '../../src/io/root/index.ts';
 import { openReader } from '../../src/io/open.ts';
 import type { Column } from '../../src/io/reader.ts';
 import { SourceError } from '../../src/io/source.ts';
 import { XrootdSource, xrootdCounters } from '../../src/io/xrootd/index.ts';
+import { readAheadCounters } from '../../src/runner/read-ahead.ts';
+import { ReaderCache } from '../../src/runner/reader-cache.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { caught } from '../helpers/caught.ts';
 import { tempDir } from '../helpers/files.ts';
@@ -32,6 +37,16 @@ const dir = tempDir('xrootd-prefetch');
 /** The 10,000 NanoAOD events as Parquet in 10 row groups of 1,000. */
 const PQ = join(dir, 'nano-10rg.parquet');
 let made: Promise<void> | undefined;
+
+/** SIGSTOP the server and wait until it is stopped (the signal takes effect some time after kill returns). */
+async function stopServer(server: XrootdServer): Promise<void> {
+  const pid = server.proc.pid ?? 0;
+  process.kill(pid, 'SIGSTOP');
+  // every thread's state (the field after the parenthesised name in its stat) must be T
+  const stopped = () =>
+    readdirSync(`/proc/${pid}/task`).every((t) => /\) T /.test(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')));
+  while (!stopped()) await new Promise((r) => setTimeout(r, 5));
+}
 /** Write PQ once, for whichever suite starts first. */
 function makeParquet(): Promise<void> {
   made ??= (async () => {
@@ -48,7 +63,7 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
 
   beforeAll(async () => {
     await makeParquet();
-    server = await startXrootd([PQ]);
+    server = await startXrootd([PQ, NANO]);
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
@@ -100,6 +115,48 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
     expect(xrootdCounters.prefetchHits - hits0).toBeGreaterThan(0);
   }, 240_000);
 
+  it('a ROOT file over root:// reads chunks ahead in the reader cache, columns equal to the local file', async () => {
+    const cache = new ReaderCache();
+    const local = await openReader(NANO);
+    const hits0 = readAheadCounters.hits;
+    try {
+      const remote = await cache.get(server.url('Run2012B_SingleMu_10000.root'), 'Events');
+      const got: Record<string, Column>[] = [];
+      const want: Record<string, Column>[] = [];
+      // chunks of 1500 over 10,000 entries: 7 reads; from the 2nd on, each starts the next one
+      for (let a = 0; a < local.numEntries; a += 1500) {
+        const b = Math.min(local.numEntries, a + 1500);
+        got.push(await remote.read(NAMES, a, b));
+        want.push(await local.read(NAMES, a, b));
+      }
+      got.forEach((g, k) => {
+        for (const n of NAMES) expectSameColumn(g[n], want[k][n], `chunk ${k} ${n}`);
+      });
+      // reads 3 to 7 take what the read before started (the 7th, 9000..10000, is the rest of the file)
+      expect(readAheadCounters.hits - hits0).toBe(5);
+      // a read of other columns does not take the one started ahead, and is right
+      const other = await remote.read(['Electron_pt'], 0, 100);
+      expectSameColumn(other.Electron_pt, (await local.read(['Electron_pt'], 0, 100)).Electron_pt, 'Electron_pt');
+    } finally {
+      await local.close();
+      await cache.closeAll();
+    }
+  });
+
+  it('an ADL run over a ROOT file on root:// gives the local histograms', async () => {
+    const hits0 = readAheadCounters.hits;
+    const proc = join(repoRoot, 'processors', 'adl', 'query-5.ts');
+    const run = (file: string, name: string) => {
+      const json = join(dir, `${name}.json`);
+      writeFileSync(json, JSON.stringify({ SingleMu: { files: [file], metadata: { isData: true } } }));
+      return runAnalysis({ fileset: json, processor: proc, chunksize: 900 });
+    };
+    const remote = await run(server.url('Run2012B_SingleMu_10000.root'), 'root-remote');
+    const local = await run(NANO, 'root-local');
+    expect(remote.accumulator).toStrictEqual(local.accumulator);
+    expect(readAheadCounters.hits - hits0).toBeGreaterThan(0);
+  }, 240_000);
+
   it('one request is kept ahead: a newer prefetch drops the older, whose ranges are then read again', async () => {
     const url = server.url('nano-10rg.parquet');
     const bytes = readFileSync(PQ);
@@ -131,7 +188,7 @@ describe.skipIf(missing !== undefined)('root:// prefetch when the server dies', 
   let server: XrootdServer;
   beforeAll(async () => {
     await makeParquet();
-    server = await startXrootd([PQ]);
+    server = await startXrootd([PQ, NANO]);
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
@@ -147,8 +204,7 @@ describe.skipIf(missing !== undefined)('root:// prefetch when the server dies', 
     const src = await XrootdSource.open(url, FAST);
     try {
       // Stopped, the server takes the request but cannot answer it; then it is killed.
-      const pid = server.proc.pid ?? 0;
-      process.kill(pid, 'SIGSTOP');
+      await stopServer(server);
       src.prefetchRanges(ranges);
       await new Promise((r) => setTimeout(r, 50));
       await server.kill();
@@ -165,6 +221,33 @@ describe.skipIf(missing !== undefined)('root:// prefetch when the server dies', 
       ranges.forEach((r, i) => expect(Buffer.from(got.bytes[i]).equals(bytes.subarray(r.start, r.end))).toBe(true));
     } finally {
       await src.close();
+    }
+  }, 120_000);
+
+  it('a server killed while a ROOT chunk is read ahead: BasketReadError naming the URL, after the retries', async () => {
+    if (server.proc.exitCode !== null || server.proc.signalCode !== null) await server.restart();
+    const url = server.url('Run2012B_SingleMu_10000.root');
+    const cache = new ReaderCache(4, (file, opts) => openRoot(file, { ...opts, http: FAST }));
+    try {
+      const remote = await cache.get(url, 'Events');
+      await remote.read(NAMES, 0, 1000);
+      await remote.read(NAMES, 1000, 2000); // follows the first: 2000..3000 is being read ahead
+      // Stopped, the server answers nothing more; killed, it refuses the retries.
+      await stopServer(server);
+      await server.kill();
+      const hits0 = readAheadCounters.hits;
+      // 2000..3000 may have arrived before the stop; then 3000..4000, started by its read, cannot have
+      let e: Error | undefined;
+      for (const a of [2000, 3000]) {
+        e = await caught(remote.read(NAMES, a, a + 1000)).catch(() => undefined);
+        if (e) break;
+      }
+      expect(e).toBeInstanceOf(BasketReadError);
+      expect(readAheadCounters.hits - hits0).toBeGreaterThanOrEqual(1);
+      expect(e?.message).toContain(url);
+      expect((e?.cause as Error | undefined)?.message).toContain('after 4 attempts');
+    } finally {
+      await cache.closeAll();
     }
   }, 120_000);
 });
