@@ -91,6 +91,11 @@ export interface ExecutorOptions {
   retries?: number;
   /** Called before each retry (for progress output). */
   onRetry?: (item: WorkItem, attempt: number, error: unknown) => void;
+  /**
+   * Work that must get the main thread between two chunks run on it (in-process executors; others ignore
+   * it), beyond one event-loop turn: the runner passes {@link RunHooks.betweenChunks} here.
+   */
+  betweenChunks?: () => Promise<void>;
 }
 
 /** What the runner knows when it builds an executor through an {@link ExecutorFactory}. */

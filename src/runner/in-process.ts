@@ -29,6 +29,7 @@ export class InProcessExecutor extends BaseExecutor {
   readonly concurrency = 1;
   private readonly state: ChunkState = createChunkState();
   private readonly processor: Processor<unknown> | undefined;
+  private readonly betweenChunks: (() => Promise<void>) | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   /** Aborted by cancel(): a running batch stops at its next column read instead of finishing every chunk. */
   private readonly abort = new AbortController();
@@ -36,6 +37,7 @@ export class InProcessExecutor extends BaseExecutor {
   constructor(opts: InProcessOptions = {}) {
     super(opts);
     this.processor = opts.processor;
+    this.betweenChunks = opts.betweenChunks;
     // Readers that cannot read synchronously themselves (ROOT, remote files) read a chunk's first-touched
     // columns through the sync-read helper thread, which processChunk starts when it opens such a file.
     // Only its prebuilt entry is prepared here: starting the helper up front cost ~0.3–0.5 s of CPU per
@@ -49,7 +51,7 @@ export class InProcessExecutor extends BaseExecutor {
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
     // One chunk at a time, in submission order, even if the caller submits several.
     const run = this.tail.then(async () => {
-      await nextTurn(); // signals, checkpoints and the live view between chunks (see processBatch)
+      await nextTurn(this.betweenChunks); // signals, checkpoints and the live view between chunks (see processBatch)
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
       return processChunk(item, processor, this.state, {
@@ -73,6 +75,7 @@ export class InProcessExecutor extends BaseExecutor {
           prefetch: job.prefetch,
           processorKey: job.processor.hash,
           signal: this.abort.signal,
+          betweenChunks: this.betweenChunks,
         });
       });
       this.tail = run.catch(() => undefined);

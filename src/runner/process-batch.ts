@@ -8,6 +8,7 @@ import { accumulate, copyAccumulator, encode } from '../accumulate/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
 import type { Processor } from '../processor/types.ts';
 import { ChunkError } from './errors.ts';
+import type { ExecutorOptions } from './executor.ts';
 import {
   type ChunkMetrics,
   type ChunkState,
@@ -25,6 +26,8 @@ export interface BatchResult {
 export interface ProcessBatchOptions extends ProcessChunkOptions {
   /** Called as each item starts, with its index in the batch (a pool marks where a lost worker was). */
   onItem?(index: number): void;
+  /** Work that must get this thread between two chunks (see {@link ExecutorOptions.betweenChunks}). */
+  betweenChunks?: () => Promise<void>;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function processBatch(
   for (let k = 0; k < items.length; k++) {
     // Let the event loop turn between chunks: local Parquet reads never await, so without this an
     // in-process run held off Ctrl-C, checkpoints and the live view until its end (probe, session 12).
-    await nextTurn();
+    await nextTurn(opts.betweenChunks);
     opts.onItem?.(k);
     const item = items[k];
     const out = await runChunk(item, processor, state, opts);
@@ -82,22 +85,11 @@ export async function processBatch(
   return { accumulator: bytes, metrics };
 }
 
-let betweenChunks: (() => Promise<void>) | undefined;
-
 /**
- * Work that must get the main thread between two in-process chunks, beyond one event-loop turn: the live view
- * (`run-analysis --serve`) uses it to answer a loading page's requests, which arrive one round trip after
- * another, before the next chunk holds the thread again. `undefined` removes it.
+ * Resolves after the event loop has run its timers, I/O and signal handlers once (a macrotask), and then
+ * after `between` (the run's {@link ExecutorOptions.betweenChunks}), if any.
  */
-export function setBetweenChunks(fn: (() => Promise<void>) | undefined): void {
-  betweenChunks = fn;
-}
-
-/**
- * Resolves after the event loop has run its timers, I/O and signal handlers once (a macrotask), and after
- * the work registered with {@link setBetweenChunks}.
- */
-export async function nextTurn(): Promise<void> {
+export async function nextTurn(between?: () => Promise<void>): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
-  if (betweenChunks) await betweenChunks();
+  if (between) await between();
 }

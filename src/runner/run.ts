@@ -111,6 +111,13 @@ export interface RunHooks {
   onMerged?(chunk: { item: WorkItem; events: number; accumulator: unknown }): void;
   /** Informational messages (resume state, stale checkpoints). */
   onNote?(message: string): void;
+  /**
+   * Work that must get the main thread between two chunks an in-process executor runs, beyond one
+   * event-loop turn: the live view (`run-analysis --serve`) answers a loading page's requests here, which
+   * arrive one round trip after another, before the next chunk holds the thread again. Handed to the
+   * executor the runner builds (ExecutorOptions.betweenChunks); an executor given ready-made has its own.
+   */
+  betweenChunks?(): Promise<void>;
 }
 
 export interface RunResult<A = unknown> {
@@ -187,7 +194,12 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   // This thread runs the same plain-JS bundle the workers load: no TypeScript loader is needed here.
   const given = opts.executor ?? 'iterative';
   const ownExecutor = typeof given !== 'object';
-  const context = { workers: opts.workers, retries: opts.retries, onRetry: hooks.onRetry };
+  const context = {
+    workers: opts.workers,
+    retries: opts.retries,
+    onRetry: hooks.onRetry,
+    betweenChunks: hooks.betweenChunks?.bind(hooks),
+  };
   const built: Executor =
     typeof given === 'object' ? given : typeof given === 'function' ? given(context) : new InProcessExecutor(context);
   built.prestart?.();

@@ -4,7 +4,6 @@
  * re-reads the accumulator at most once a second, so a fast run is not slowed by the page.
  */
 import type { WorkItem } from '../dataset/chunking.ts';
-import { setBetweenChunks } from '../runner/process-batch.ts';
 import type { RunHooks, RunProgress } from '../runner/run.ts';
 import { startViewServer, type ViewServer } from './server.ts';
 import { ViewState, type DatasetProgress, type ViewProgress } from './state.ts';
@@ -78,6 +77,7 @@ export class LiveView {
   private retries = 0;
   private skipped = 0;
   private endpointTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   private constructor(
     state: ViewState,
@@ -91,9 +91,6 @@ export class LiveView {
     const state = new ViewState({ title: opts.title, throttleMs: opts.throttleMs });
     state.legend = { ...opts.legend };
     const server = await startViewServer(state, { listen: opts.listen, data: opts.data });
-    // In-process runs (the iterative executor) hold the main thread for a whole chunk: between chunks the
-    // view answers a loading page completely instead of one request per chunk (see ViewServer.settle).
-    setBetweenChunks(() => server.settle());
     return new LiveView(state, server, opts.throttleMs ?? 1000);
   }
 
@@ -154,6 +151,12 @@ export class LiveView {
         base.onSkip?.(item, reason);
         state.setProgress({ skipped: ++this.skipped });
       },
+      // In-process runs (the iterative executor) hold the main thread for a whole chunk: between chunks the
+      // view answers a loading page completely instead of one request per chunk (see ViewServer.settle).
+      betweenChunks: async () => {
+        await base.betweenChunks?.();
+        if (!this.closed) await this.server.settle();
+      },
       onMerged: (c: MergedChunk) => {
         (base as Partial<LiveHooks>).onMerged?.(c);
         const d = this.datasets.get(c.item.dataset);
@@ -196,7 +199,7 @@ export class LiveView {
   }
 
   async close(): Promise<void> {
-    setBetweenChunks(undefined);
+    this.closed = true;
     if (this.endpointTimer) clearInterval(this.endpointTimer);
     this.state.close();
     await this.server.close();
