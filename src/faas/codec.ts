@@ -19,6 +19,7 @@
 import { CodecError } from '../accumulate/errors.ts';
 import { binaryDecoder } from '../accumulate/protocol.ts';
 import { typedArrayConstructor } from '../accumulate/typed.ts';
+import { MAX_JSON_DEPTH, scanJson } from './schema.ts';
 
 /** Thrown when bytes are not a valid frame or a value cannot be encoded: the one codec error of Ristretto. */
 export { CodecError };
@@ -257,21 +258,58 @@ export function packTagged(tree: unknown): Buffer {
 }
 
 /**
+ * Check, without decoding any value, that bytes are a packed value: a frame whose JSON text is empty
+ * (`undefined`) or one JSON value nested at most `maxDepth` levels, whose blob markers name blobs the
+ * frame has. A value that passes converts with packedToTaggedJson and splices into a JSON answer as one
+ * value. Throws CodecError saying what is wrong. The service checks every result an agent sends.
+ */
+export function checkPacked(bytes: Uint8Array, maxDepth: number = MAX_JSON_DEPTH): void {
+  const { json, blobs } = decodeFrameRaw(bytes);
+  if (json === '') return;
+  try {
+    scanJson(json, maxDepth);
+  } catch (e) {
+    throw new CodecError(`value is ${(e as Error).message}`);
+  }
+  parseFrameJson(json, blobs, false);
+}
+
+/**
+ * Parse the JSON text of a packed value; with blobs, each `buf` marker must name one of them and, when
+ * `toBase64`, becomes a `b64` marker of its bytes. Any failure is a CodecError.
+ */
+function parseFrameJson(json: string, blobs: Uint8Array[], toBase64: boolean): unknown {
+  const reviver =
+    blobs.length === 0
+      ? undefined
+      : (_k: string, v: any) => {
+          if (typeof v === 'object' && v !== null && typeof v.$type === 'string' && typeof v.buf === 'number') {
+            const blob = blobs[v.buf];
+            if (!blob) throw new CodecError(`value refers to missing blob ${v.buf}`);
+            if (!toBase64) return v;
+            const { buf: _drop, ...rest } = v;
+            return { ...rest, b64: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('base64') };
+          }
+          return v;
+        };
+  try {
+    return JSON.parse(json, reviver);
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    // SyntaxError, or RangeError from a reviver on a value nested too deep for the stack.
+    throw new CodecError(`value is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
+  }
+}
+
+/**
  * Convert a packed value into a tagged-JSON string without interpreting it: blobs become base64
- * markers. Used by the service to answer HTTP result requests.
+ * markers. Used by the service to answer HTTP result requests. The text returned is always one valid
+ * JSON value (parsed here, never passed through as stored), so it may be spliced into an answer.
  */
 export function packedToTaggedJson(bytes: Uint8Array): string {
   const { json, blobs } = decodeFrameRaw(bytes);
   if (json === '') return 'null';
-  if (blobs.length === 0) return json;
-  const tree = JSON.parse(json, (_k, v) => {
-    if (typeof v === 'object' && v !== null && typeof v.$type === 'string' && typeof v.buf === 'number') {
-      const blob = blobs[v.buf];
-      if (!blob) throw new CodecError(`value refers to missing blob ${v.buf}`);
-      const { buf: _drop, ...rest } = v;
-      return { ...rest, b64: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('base64') };
-    }
-    return v;
-  });
-  return JSON.stringify(tree);
+  const tree = parseFrameJson(json, blobs, true);
+  // Without blobs the text itself is the answer: it parsed, so it is one JSON value.
+  return blobs.length === 0 ? json : JSON.stringify(tree);
 }

@@ -10,7 +10,7 @@
  * turns into a few large frames, while a lone task is still sent at once.
  */
 import type { WebSocket } from 'ws';
-import { decodeFrameRaw, encodeFrame } from '../codec.ts';
+import { CodecError, checkPacked, decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { agentText, byType, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { Coalescer } from '../coalesce.ts';
@@ -725,6 +725,15 @@ export class AgentHub {
             details: { result_size: result.byteLength, limit },
           };
           result = null;
+        } else {
+          // Checked once here, so what is stored always converts and splices into an answer as one
+          // value: a broken or crafted result fails its own task, never another task's entry or the
+          // owner's whole results request.
+          const bad = badValue(result);
+          if (bad) {
+            error = { type: 'SerializationError', message: `the endpoint sent a result that is not a value: ${bad}` };
+            result = null;
+          }
         }
       }
       completions.push({
@@ -794,6 +803,17 @@ function checkAgentText(text: string): AgentTextMessage {
       `unknown agent message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
     );
   return v.check(raw, `agent "${(raw as { type: string }).type}" message`);
+}
+
+/** Why these bytes are not a packed value (see checkPacked), or undefined when they are one. */
+function badValue(bytes: Uint8Array): string | undefined {
+  try {
+    checkPacked(bytes);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CodecError) return e.message;
+    throw e;
+  }
 }
 
 function parseJsonOr400(text: string, what: string): unknown {
