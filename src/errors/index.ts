@@ -114,6 +114,20 @@ export class EntryRangeError extends RistrettoError {
 }
 
 /**
+ * Whether [start, stop) is an entry range of something with `numEntries` entries: integers with
+ * 0 <= start <= stop <= numEntries. The readers and the events layer check their arguments with it before
+ * throwing their member of the {@link EntryRangeError} family.
+ *
+ * @example
+ * ```ts
+ * if (!isEntryRange(start, stop, this.numEntries)) throw new ParquetRangeError(`entry range [${start}, ${stop}) …`);
+ * ```
+ */
+export function isEntryRange(start: number, stop: number, numEntries: number): boolean {
+  return Number.isInteger(start) && Number.isInteger(stop) && start >= 0 && start <= stop && stop <= numEntries;
+}
+
+/**
  * The user's own code threw: a processor's `process`, `accumulator` or `postprocess` (or the module
  * itself as it loads), or a function submitted for remote execution. Not a problem with the input files
  * and not a bug in Ristretto: the message names the user's file or function and, for a chunk, its

@@ -10,6 +10,7 @@
  */
 import type { EventReader } from '../io/reader.ts';
 import { ensureSyncReads } from '../io/sync-read.ts';
+import { isEntryRange } from '../errors/index.ts';
 import { InvalidEntryRangeError } from './errors.ts';
 import { nanoSchemaOf } from './nanoaod.ts';
 import { ColumnStore } from './store.ts';
@@ -51,13 +52,7 @@ export async function runOnEvents<R>(
   fn: (events: Events) => R | Promise<R>,
   opts: RunOptions = {},
 ): Promise<RunResult<R>> {
-  if (
-    !Number.isInteger(entryStart) ||
-    !Number.isInteger(entryStop) ||
-    entryStart < 0 ||
-    entryStop < entryStart ||
-    entryStop > reader.numEntries
-  ) {
+  if (!isEntryRange(entryStart, entryStop, reader.numEntries)) {
     throw new InvalidEntryRangeError(entryStart, entryStop, reader.numEntries, reader.path);
   }
   const r = ensureSyncReads(reader);

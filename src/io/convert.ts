@@ -7,7 +7,7 @@ import { realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { segmentRegExp } from '../dataset/glob.ts';
-import { RistrettoError } from '../errors/index.ts';
+import { isEntryRange, RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { ArrowFileWriter } from './arrow/write.ts';
 import { ParquetFileWriter } from './parquet/write.ts';
@@ -107,7 +107,7 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
       { chunkSize: target },
       'pass e.g. 100000',
     );
-  if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > reader.numEntries) {
+  if (!isEntryRange(start, stop, reader.numEntries)) {
     throw new ConvertError(
       `entry range [${start}, ${stop}) is outside [0, ${reader.numEntries}] of ${reader.path}`,
       { file: reader.path, entryStart: start, entryStop: stop, numEntries: reader.numEntries },

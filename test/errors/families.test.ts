@@ -123,6 +123,33 @@ describe('entry range family', () => {
       });
     }
   });
+
+  it('every reader (RNTuple too) and runOnEvents refuse the same bad ranges and take the empty ones at both ends', async () => {
+    const RNTUPLE = sharedPath('data', 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root');
+    for (const file of [ROOT, PARQUET, arrowPath, RNTUPLE]) {
+      await withReader(file, async (r) => {
+        const col = r.branches()[0].name;
+        const n = r.numEntries;
+        for (const [a, b] of [
+          [-1, 1],
+          [2, 1],
+          [0.5, 1],
+          [0, n + 1],
+          [Number.NaN, 1],
+          [0, Number.POSITIVE_INFINITY],
+        ]) {
+          const e = await caught(r.read([col], a, b));
+          expect(e, `${file} [${a}, ${b})`).toBeInstanceOf(EntryRangeError);
+          expect((e as Error).message, file).toContain(r.path);
+          const ev = await caught(runOnEvents(r, a, b, () => 0));
+          expect(ev, `events ${file} [${a}, ${b})`).toBeInstanceOf(EntryRangeError);
+        }
+        for (const at of [0, n]) {
+          expect(Object.keys(await r.read([col], at, at)), `${file} [${at}, ${at})`).toEqual([col]);
+        }
+      });
+    }
+  });
 });
 
 describe('error classes', () => {

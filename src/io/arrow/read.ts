@@ -13,6 +13,7 @@ import {
   ArrowUnsupportedError,
 } from './errors.ts';
 import type { BranchInfo, Column, DType, EventReader, OpenOptions } from '../reader.ts';
+import { isEntryRange } from '../../errors/index.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import { arrayTypeOf, isDType } from '../parquet/dtype.ts';
 import { openSource } from '../source.ts';
@@ -138,13 +139,7 @@ class ArrowReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
-    if (
-      !Number.isInteger(entryStart) ||
-      !Number.isInteger(entryStop) ||
-      entryStart < 0 ||
-      entryStop < entryStart ||
-      entryStop > this.numEntries
-    ) {
+    if (!isEntryRange(entryStart, entryStop, this.numEntries)) {
       throw new ArrowRangeError(
         `entry range [${entryStart}, ${entryStop}) is outside [0, ${this.numEntries}] of ${this.path}`,
         { file: this.path, entryStart, entryStop },

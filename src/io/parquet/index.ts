@@ -7,7 +7,7 @@
  * fetched.
  */
 import type { NumericArray } from '../../columnar/types.ts';
-import { brokenInvariant, RistrettoError } from '../../errors/index.ts';
+import { brokenInvariant, isEntryRange, RistrettoError } from '../../errors/index.ts';
 import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
 import { isUrl, openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
@@ -448,7 +448,7 @@ class ParquetReader implements EventReader {
   }
 
   private checkRange(start: number, stop: number): void {
-    if (!Number.isInteger(start) || !Number.isInteger(stop) || start < 0 || stop < start || stop > this.numEntries) {
+    if (!isEntryRange(start, stop, this.numEntries)) {
       throw new ParquetRangeError(
         `entry range [${start}, ${stop}) is outside [0, ${this.numEntries}] of ${this.path}`,
         { file: this.path, entryStart: start, entryStop: stop, numEntries: this.numEntries },

@@ -5,7 +5,7 @@
  * checks collection offsets (monotone, within the content column) on every read.
  */
 import type { Jagged, NumericArray } from '../../columnar/types.ts';
-import { brokenInvariant } from '../../errors/index.ts';
+import { brokenInvariant, isEntryRange } from '../../errors/index.ts';
 import { closestNames } from '../../errors/suggest.ts';
 import type { AnyColumn, BranchDescription, BranchInfo, Column, DoublyJagged, DType, EventReader } from '../reader.ts';
 import type { ByteSource } from '../source.ts';
@@ -194,13 +194,7 @@ export class RNTupleReader implements EventReader {
         { file: this.path, tree: this.treeName },
         'open the file again',
       );
-    if (
-      !Number.isInteger(entryStart) ||
-      !Number.isInteger(entryStop) ||
-      entryStart < 0 ||
-      entryStop < entryStart ||
-      entryStop > this.numEntries
-    ) {
+    if (!isEntryRange(entryStart, entryStop, this.numEntries)) {
       throw new EntryRangeError(
         `entry range [${entryStart}, ${entryStop}) is outside RNTuple '${this.treeName}' of ${this.path} (${this.numEntries} entries)`,
         { file: this.path, tree: this.treeName, entryStart, entryStop, numEntries: this.numEntries },
