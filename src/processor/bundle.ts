@@ -19,7 +19,7 @@ import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { type BundleKind, bundleDir, cachedBuild, ristrettoRoot } from './build-cache.mjs';
-import { asProcessor, assertESMProcessor, ProcessorLoadError } from './load.ts';
+import { asProcessor, ProcessorLoadError, processorFile } from './load.ts';
 import { rememberSourceMap } from './stack.ts';
 import type { Processor } from './types.ts';
 
@@ -56,14 +56,7 @@ const building = new Map<string, Promise<ProcessorBundle>>();
  * with the same files takes the bundle from the on-disk cache without starting esbuild.
  */
 export async function bundleProcessor(path: string): Promise<ProcessorBundle> {
-  const abs = resolve(path);
-  if (!existsSync(abs))
-    throw new ProcessorLoadError(
-      `processor file not found: ${path}`,
-      { file: abs },
-      'check the path to the processor (.ts or .js)',
-    );
-  assertESMProcessor(abs);
+  const abs = processorFile(path);
   let pending = building.get(abs);
   if (!pending) {
     pending = buildBundle(path, abs);

@@ -43,8 +43,11 @@ export function assertESMProcessor(path: string): void {
   }
 }
 
-/** Import `path` and return its default-exported processor. */
-export async function loadProcessor(path: string): Promise<Processor<unknown>> {
+/**
+ * The absolute path of processor file `path`, checked before it is imported or bundled: it exists and
+ * loads as an ES module (see {@link assertESMProcessor}); else a ProcessorLoadError naming it.
+ */
+export function processorFile(path: string): string {
   const abs = resolve(path);
   if (!existsSync(abs))
     throw new ProcessorLoadError(
@@ -53,6 +56,12 @@ export async function loadProcessor(path: string): Promise<Processor<unknown>> {
       'check the path to the processor (.ts or .js)',
     );
   assertESMProcessor(abs);
+  return abs;
+}
+
+/** Import `path` and return its default-exported processor. */
+export async function loadProcessor(path: string): Promise<Processor<unknown>> {
+  const abs = processorFile(path);
   let mod: unknown;
   try {
     mod = await import(pathToFileURL(abs).href);

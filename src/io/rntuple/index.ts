@@ -8,11 +8,11 @@
  * pages (page lists, clusters), columns (page decoding), fields (fields to branches), reader.
  */
 import type { OpenOptions } from '../reader.ts';
-import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
+import type { HttpOptions } from '../source.ts';
 import { RootFileError, TreeNotFoundError } from '../root/errors.ts';
-import { openJsrootFile } from '../root/jsroot.ts';
+import { openJsrootFile, openRootSource } from '../root/jsroot.ts';
 import type { AnchorKey } from './envelope.ts';
-import { openRNTupleAt, RNTupleReader } from './reader.ts';
+import { openRNTupleAt, type RNTupleReader } from './reader.ts';
 
 export { RNTupleReader, openRNTupleAt } from './reader.ts';
 export * from './errors.ts';
@@ -36,17 +36,7 @@ export interface RNTupleOpenOptions extends OpenOptions {
  * feature flags or format epochs.
  */
 export async function openRNTuple(pathOrUrl: string, opts: RNTupleOpenOptions = {}): Promise<RNTupleReader> {
-  let src: ByteSource;
-  try {
-    src = await openSource(pathOrUrl, opts.http);
-  } catch (e) {
-    throw new RootFileError(
-      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
-      { file: pathOrUrl, tree: opts.treeName },
-      undefined,
-      { cause: e },
-    );
-  }
+  const src = await openRootSource(pathOrUrl, opts.http, opts.treeName);
   try {
     let keys: readonly AnchorKey[];
     try {

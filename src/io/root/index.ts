@@ -7,10 +7,10 @@
  */
 import { RistrettoError } from '../../errors/index.ts';
 import type { OpenOptions } from '../reader.ts';
-import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
+import type { ByteSource, HttpOptions } from '../source.ts';
 import { describeBranches, type StreamerLookup } from './branch-meta.ts';
 import { RootFileError, TreeNotFoundError } from './errors.ts';
-import { openJsrootFile, type JsFile, type JsTree } from './jsroot.ts';
+import { openJsrootFile, openRootSource, type JsFile, type JsTree } from './jsroot.ts';
 import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
 import { loadLzma } from './compression.ts';
 import { loadXxh64 } from './xxhash64.ts';
@@ -104,17 +104,7 @@ export async function openRoot(
   pathOrUrl: string,
   opts: RootOpenOptions & { rntuple?: boolean } = {},
 ): Promise<RootReader | RNTupleReader> {
-  let src: ByteSource;
-  try {
-    src = await openSource(pathOrUrl, opts.http);
-  } catch (e) {
-    throw new RootFileError(
-      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
-      { file: pathOrUrl, tree: opts.treeName },
-      undefined,
-      { cause: e },
-    );
-  }
+  const src = await openRootSource(pathOrUrl, opts.http, opts.treeName);
   try {
     const file = await openStructure(src, pathOrUrl);
     const treeName = opts.treeName || defaultTreeName(file.fKeys, pathOrUrl);

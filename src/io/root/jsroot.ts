@@ -4,7 +4,7 @@
  * jsroot's own typings declare everything `any`; the interfaces below name only the fields we read.
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
-import type { ByteSource } from '../source.ts';
+import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { rootDecompress } from './compression.ts';
 import { RootFileError } from './errors.ts';
 
@@ -156,6 +156,23 @@ const sourceProxyClass = (FileProxy: JsrootIo['FileProxy']) =>
     }
     closeFile(): void {}
   };
+
+/**
+ * The byte source of a ROOT file (local path, http(s) or root:// URL) that `openRoot` and `openRNTuple`
+ * read through, or a RootFileError naming the file (and the tree asked for).
+ */
+export async function openRootSource(pathOrUrl: string, http?: HttpOptions, treeName?: string): Promise<ByteSource> {
+  try {
+    return await openSource(pathOrUrl, http);
+  } catch (e) {
+    throw new RootFileError(
+      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
+      { file: pathOrUrl, tree: treeName },
+      undefined,
+      { cause: e },
+    );
+  }
+}
 
 /** Open the ROOT file structure (header, keys, streamer infos) through `src`. */
 export async function openJsrootFile(src: ByteSource): Promise<JsFile> {
