@@ -54,6 +54,22 @@ export const TASK_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9
 export const MAX_BATCH_TASKS = 100_000;
 /** Task ids in one watch / results / cancel request. */
 export const MAX_IDS = 100_000;
+/**
+ * Most bytes of one `POST /v1/tasks/results` answer, estimated before anything is read from the store
+ * (a result's stored size x 4/3 for base64, plus its task info). A client parses an answer whole, so
+ * without a bound one request for many large results (or one large result listed many times) could
+ * take gigabytes on either side. A request over it is refused with 413 and `details.fit`: how many of
+ * its first ids fit (at least 1: one result always fits, whatever max_result_bytes is).
+ */
+export const MAX_RESULTS_ANSWER_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes a result stream may have handed to its socket that the socket has not written yet, and result
+ * bytes it may hold for frames not built yet. A client that does not read would otherwise make the
+ * service hold every outcome it asks for (a watch of one 9 MiB result listed 100 times took ~1 GB).
+ * Over it, the service stops reading that client's messages and keeps further outcomes as task ids,
+ * reading their results from the store again when the socket drains; nothing is dropped.
+ */
+export const STREAM_SEND_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Worker slots an agent may announce (workers x concurrency), and tasks it may hold beyond them. */
 export const MAX_CAPACITY = 10_000;
 export const MAX_PREFETCH = 10_000;

@@ -117,6 +117,9 @@ export interface TaskRequest extends RunOptions {
 /** Submissions up to this size go over the result stream (its frame limit is the request limit). */
 const STREAM_SUBMIT_MAX_CHARS = 1024 * 1024;
 
+/** Ids in one `POST /v1/tasks/results` request (fewer when the service says their results do not fit). */
+const RESULTS_REQUEST_IDS = 1000;
+
 /** Tasks in the first request of a large submission (see FaasClient.chunks). */
 const FIRST_REQUEST_TASKS = 500;
 
@@ -398,15 +401,31 @@ export class FaasClient {
     return o.result;
   }
 
-  /** Outcomes of many tasks in one request per 1,000 ids; unfinished tasks have no result or error. */
+  /**
+   * Outcomes of many tasks, in requests of up to 1,000 ids; unfinished tasks have no result or error.
+   * Large results are fetched in smaller requests: the service answers 413 with how many ids fit in
+   * one answer (see MAX_RESULTS_ANSWER_BYTES), and the next requests grow back from there.
+   */
   async getBatchResult(taskIds: readonly string[]): Promise<Map<string, TaskOutcome>> {
     const out = new Map<string, TaskOutcome>();
-    for (let i = 0; i < taskIds.length; i += 1000) {
-      const r = await this.http.request<{ tasks: TaskInfo[] }>(
-        'POST',
-        ROUTES.taskResults,
-        JSON.stringify({ task_ids: taskIds.slice(i, i + 1000) }),
-      );
+    let size = RESULTS_REQUEST_IDS;
+    for (let i = 0; i < taskIds.length; ) {
+      const part = taskIds.slice(i, i + size);
+      let r: { tasks: TaskInfo[] };
+      try {
+        r = await this.http.request<{ tasks: TaskInfo[] }>(
+          'POST',
+          ROUTES.taskResults,
+          JSON.stringify({ task_ids: part }),
+        );
+      } catch (e) {
+        const fit = fittingIds(e, part.length);
+        if (fit === undefined) throw e;
+        size = fit;
+        continue;
+      }
+      i += part.length;
+      size = Math.min(RESULTS_REQUEST_IDS, size * 2);
       for (const t of r.tasks) {
         const o: TaskOutcome = { taskId: t.task_id, state: t.state, endpointId: t.endpoint_id, attempts: t.attempts };
         if (t.state === 'success') o.result = fromTagged(t.result);
@@ -498,6 +517,16 @@ export class FaasClient {
     const body = Array.isArray(target) ? { task_ids: target } : { batch_id: (target as { batchId: string }).batchId };
     return this.http.request('POST', ROUTES.cancel, JSON.stringify(body));
   }
+}
+
+/**
+ * How many of the `n` ids of a results request fit in one answer, when the service refused it as too
+ * large and said so (`details.fit`, fewer than asked and at least 1); otherwise undefined.
+ */
+function fittingIds(e: unknown, n: number): number | undefined {
+  if (!(e instanceof FaasRequestError) || e.code !== 'PayloadTooLarge') return undefined;
+  const fit = (e.details as { fit?: unknown } | undefined)?.fit;
+  return typeof fit === 'number' && Number.isInteger(fit) && fit >= 1 && fit < n ? fit : undefined;
 }
 
 /** A Conflict saying that all `n` ids of a submission are this user's tasks already (see SubmitConflict). */

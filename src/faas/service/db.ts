@@ -130,8 +130,6 @@ export interface TaskOutcomeRow {
   attempts: number;
   /** JSON of a TaskErrorInfo. */
   error: string | null;
-  /** Packed result of a successful task. */
-  result: Buffer | null;
 }
 
 export interface ClaimedTask {
@@ -357,9 +355,10 @@ export class Store {
       ),
       idsInUse: p('SELECT id, owner_id FROM tasks WHERE id IN (SELECT value FROM json_each(?))'),
       tasksByIds: p(`SELECT ${TASK_COLS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))`),
-      // Finished tasks bring their outcome along (a watch replays it); unfinished ones have NULLs there.
+      // Finished tasks bring their error along (a watch replays it); results are read one frame at a
+      // time when sent (Store.result), never thousands at once.
       taskOutcomes: p(
-        `SELECT id, owner_id, state, endpoint_id, attempts, error, CASE WHEN state = 'success' THEN result END AS result
+        `SELECT id, owner_id, state, endpoint_id, attempts, error
          FROM tasks WHERE id IN (SELECT value FROM json_each(?))`,
       ),
       // RETURNING tells whether the task is part of a group (a copy, or an original with copies).
@@ -831,8 +830,8 @@ export class Store {
   }
 
   /**
-   * Owner, state and (when finished) outcome of many ids in one statement; missing ids are absent.
-   * Far cheaper than full rows (no arguments) and than one lookup per finished task.
+   * Owner, state and (when finished) error of many ids in one statement; missing ids are absent.
+   * Far cheaper than full rows (no arguments, no results) and than one lookup per finished task.
    */
   taskOutcomes(ids: string[]): TaskOutcomeRow[] {
     return this.st.taskOutcomes.all(JSON.stringify(ids)) as TaskOutcomeRow[];

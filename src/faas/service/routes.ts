@@ -38,8 +38,8 @@ import {
   type TaskRow,
   type UserRow,
 } from './db.ts';
-import { ApiError, checked, readBody, readJson, sendJson, sendText } from './http.ts';
-import { MAX_BATCH_TASKS, validate } from '../protocol-schemas.ts';
+import { ApiError, checked, readBody, readJson, sendJson } from './http.ts';
+import { MAX_BATCH_TASKS, MAX_RESULTS_ANSWER_BYTES, validate } from '../protocol-schemas.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
 
@@ -505,19 +505,71 @@ function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
   return row;
 }
 
-/** Status and results of many tasks; results are spliced in as tagged JSON without re-parsing. */
+/**
+ * Status and results of many tasks, each listed id once (in the order first given); results are
+ * spliced in as tagged JSON without re-parsing. The answer is written one task at a time, waiting
+ * for the socket to drain, so the service never holds more than one result of it; its total is
+ * bounded by MAX_RESULTS_ANSWER_BYTES (413 with how many of the ids fit, see resultsTooLarge).
+ */
 async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req, 16 * 1024 * 1024, validate.taskIds, 'results request');
-  const parts: string[] = [];
-  for (const id of body.task_ids) {
-    const row = ownTask(ctx, user, id);
+  const rows = [...new Set(body.task_ids)].map((id) => ownTask(ctx, user, id));
+  resultsTooLarge(rows);
+  // From here on the rows are a snapshot: a task finishing meanwhile is answered as it was (no
+  // result the estimate above did not count).
+  res.writeHead(200, { 'content-type': 'application/json' });
+  let sep = '{"tasks":[';
+  for (const row of rows) {
     const json = JSON.stringify(taskInfo(row));
+    let part = json;
     if (row.state === 'success') {
       const blob = ctx.store.result(row.id);
-      parts.push(`${json.slice(0, -1)},"result":${blob ? packedToTaggedJson(blob) : 'null'}}`);
-    } else parts.push(json);
+      part = `${json.slice(0, -1)},"result":${blob ? packedToTaggedJson(blob) : 'null'}}`;
+    }
+    if (!(await write(res, sep + part))) return;
+    sep = ',';
   }
-  sendText(res, 200, `{"tasks":[${parts.join(',')}]}`);
+  if (rows.length === 0) await write(res, sep);
+  res.end(']}');
+}
+
+/** Estimated answer bytes of one task: its info, and its result as base64 tagged JSON. */
+function answerBytes(row: TaskRow): number {
+  return 1024 + (row.state === 'success' ? Math.ceil(((row.result_size ?? 0) * 4) / 3) : 0);
+}
+
+/** Refuse (413) a results request whose answer would exceed MAX_RESULTS_ANSWER_BYTES, saying how many ids fit. */
+function resultsTooLarge(rows: readonly TaskRow[]): void {
+  let total = 0;
+  let fit = 0;
+  for (const row of rows) {
+    total += answerBytes(row);
+    if (total <= MAX_RESULTS_ANSWER_BYTES || fit === 0) fit++;
+    else break;
+  }
+  if (fit === rows.length) return;
+  throw new ApiError(
+    'PayloadTooLarge',
+    `the results of these ${rows.length} tasks exceed the ${MAX_RESULTS_ANSWER_BYTES} bytes one answer may hold; the first ${fit} fit: ask for them in requests of at most that many`,
+    { count: rows.length, fit, limit: MAX_RESULTS_ANSWER_BYTES },
+  );
+}
+
+/** Write a piece of an answer; resolves false when the client went away (nothing more to write). */
+async function write(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(text)) return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -528,8 +580,9 @@ async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, re
     if (!b || b.owner_id !== user.id)
       throw new ApiError('NotFound', `batch ${body.batch_id} does not exist or belongs to another user`);
     ids = ctx.store.batchTaskIds(b.id);
-  } else if (body.task_ids) ids = body.task_ids;
+  } else if (body.task_ids) ids = [...new Set(body.task_ids)];
   else throw new ApiError('BadRequest', 'give task_ids or batch_id');
+  // (An id listed twice is one task: answered once.)
   const cancelled = ctx.store.cancel(user.id, ids);
   ctx.metrics.tasksCancelled += cancelled.length;
   const rows = cancelled.map((id) => ctx.store.task(id) ?? brokenInvariant(`cancelled task ${id} is not stored`));
@@ -595,6 +648,10 @@ function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
     user: user.name,
     admin: true,
     ...ctx.metrics.snapshot(),
+    // Memory, to see a client holding the service's memory (bounded per stream, see streams.ts).
+    stream_held_bytes: ctx.streams.heldBytes(),
+    rss_bytes: process.memoryUsage.rss(),
+    heap_used_bytes: process.memoryUsage().heapUsed,
     endpoints_online: ctx.hub.onlineCount(),
     tasks_by_state: states,
     limits: ctx.limits,

@@ -5,7 +5,7 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
 import { Coalescer } from '../coalesce.ts';
-import { streamClientText, byType } from '../protocol-schemas.ts';
+import { STREAM_SEND_BUDGET_BYTES, streamClientText, byType } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import {
   TERMINAL_STATES,
@@ -50,10 +50,29 @@ const FRAME_BYTES = 8 * 1024 * 1024;
  */
 const DEFERRED_REPLY_MS = 50;
 
+/** An outcome waiting for its frame; `stored`: its result is read from the store when the frame is built. */
+interface Queued {
+  entry: StreamEntry;
+  result?: Uint8Array;
+  stored?: boolean;
+}
+
+/**
+ * One client connection. Outcomes wait in `queue` until a frame takes them; frames leave while the
+ * bytes sent and not yet written to the socket stay under STREAM_SEND_BUDGET_BYTES. Over it, the
+ * connection stops reading the client's messages (no new watches) and outcomes are held as ids, their
+ * results read again when the socket drains: a client that does not read costs a bounded amount.
+ */
 class StreamConn {
-  entries: StreamEntry[] = [];
-  blobs: Uint8Array[] = [];
-  bytes = 0;
+  /** Outcomes not yet in a frame, from `head` on (taken from the front without copying the rest). */
+  private queue: Queued[] = [];
+  private head = 0;
+  /** Result bytes held in `queue`. */
+  private queuedBytes = 0;
+  /** Ids in `queue`: watched again meanwhile, they are not queued twice. */
+  readonly queuedIds = new Set<string>();
+  /** Bytes handed to the socket whose write has not completed. */
+  private unsent = 0;
   /** Watched ids whose start is to be reported too, and starts not sent yet. */
   readonly wantsRunning = new Set<string>();
   running: string[] = [];
@@ -63,23 +82,37 @@ class StreamConn {
   private submittedTimer: NodeJS.Timeout | undefined;
   private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
+  private ended = false;
   constructor(
     readonly ws: WebSocket,
     readonly user: UserRow & { token_id: string },
+    /** The stored result of a finished task (read when its frame is built). */
+    private readonly storedResult: (taskId: string) => Uint8Array | null,
   ) {}
 
-  push(o: Outcome): void {
+  /** Queue an outcome; `stored` marks a success whose result is to be read from the store. */
+  push(o: Outcome, stored = false): void {
     const e: StreamEntry = { task_id: o.task_id, state: o.state, endpoint_id: o.endpoint_id, attempts: o.attempts };
-    if (o.result) {
-      e.blob = this.blobs.length;
-      this.blobs.push(o.result);
-      this.bytes += o.result.byteLength;
-    }
     if (o.error) e.error = o.error;
     if (o.copies) e.copies = o.copies;
     if (o.by_copy) e.by_copy = true;
-    this.entries.push(e);
-    if (this.bytes >= FRAME_BYTES) this.flush();
+    this.enqueue(e, o.result, stored);
+  }
+
+  pushNotFound(taskId: string): void {
+    this.enqueue({ task_id: taskId, state: 'failed', endpoint_id: '', attempts: 0, not_found: true });
+  }
+
+  private enqueue(entry: StreamEntry, result?: Uint8Array, stored = false): void {
+    if (this.ended || this.queuedIds.has(entry.task_id)) return;
+    const q: Queued = { entry };
+    if (result && this.queuedBytes + result.byteLength <= STREAM_SEND_BUDGET_BYTES) {
+      q.result = result;
+      this.queuedBytes += result.byteLength;
+    } else if (result || stored) q.stored = true; // held as an id: read again when its frame is built
+    this.queue.push(q);
+    this.queuedIds.add(entry.task_id);
+    if (this.queuedBytes >= FRAME_BYTES) this.flush();
     else this.flusher.schedule();
   }
 
@@ -97,35 +130,81 @@ class StreamConn {
 
   /** The connection closed: nothing more to send. */
   closed(): void {
+    this.ended = true;
     clearTimeout(this.submittedTimer);
     this.submittedTimer = undefined;
+    this.queue = [];
+    this.head = 0;
+    this.queuedIds.clear();
+    this.queuedBytes = 0;
   }
 
-  pushNotFound(taskId: string): void {
-    this.entries.push({ task_id: taskId, state: 'failed', endpoint_id: '', attempts: 0, not_found: true });
-    this.flusher.schedule();
+  /** Bytes this connection holds: results queued in memory and frames not yet written to the socket. */
+  get held(): number {
+    return this.queuedBytes + this.unsent;
   }
 
+  /** Send a text message (answers, errors), counted against the budget like frames. */
+  sendText(text: string): void {
+    this.send(text, Buffer.byteLength(text));
+  }
+
+  /** Build and send frames while the budget allows; the rest leaves when the socket drains. */
   flush(): void {
-    if (this.entries.length === 0 && this.running.length === 0 && this.submitted.length === 0) return;
-    const header: StreamResults = { type: 'results', results: this.entries };
-    if (this.running.length) {
-      header.running = this.running;
-      header.running_on = this.runningOn;
+    while (!this.ended && this.unsent < STREAM_SEND_BUDGET_BYTES) {
+      if (this.head === this.queue.length && this.running.length === 0 && this.submitted.length === 0) return;
+      const header: StreamResults = { type: 'results', results: [] };
+      const blobs: Uint8Array[] = [];
+      let bytes = 0;
+      // At least one outcome per frame, however large its result.
+      while (this.head < this.queue.length && (header.results.length === 0 || bytes < FRAME_BYTES)) {
+        const q = this.queue[this.head++];
+        this.queuedIds.delete(q.entry.task_id);
+        let result = q.result;
+        if (q.result) this.queuedBytes -= q.result.byteLength;
+        else if (q.stored) result = this.storedResult(q.entry.task_id) ?? undefined;
+        if (result) {
+          q.entry.blob = blobs.length;
+          blobs.push(result);
+          bytes += result.byteLength;
+        }
+        header.results.push(q.entry);
+      }
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      if (this.running.length) {
+        header.running = this.running;
+        header.running_on = this.runningOn;
+        this.running = [];
+        this.runningOn = [];
+      }
+      if (this.submitted.length) {
+        header.submitted = this.submitted;
+        this.submitted = [];
+        clearTimeout(this.submittedTimer);
+        this.submittedTimer = undefined;
+      }
+      const frame = encodeFrame(header, blobs);
+      this.send(frame, frame.byteLength);
     }
-    if (this.submitted.length) {
-      header.submitted = this.submitted;
-      this.submitted = [];
-      clearTimeout(this.submittedTimer);
-      this.submittedTimer = undefined;
-    }
-    const frame = encodeFrame(header, this.blobs);
-    this.running = [];
-    this.runningOn = [];
-    this.entries = [];
-    this.blobs = [];
-    this.bytes = 0;
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+    // Over budget: read no more of this client's messages until its socket drains.
+    if (!this.ended && this.ws.readyState === this.ws.OPEN && !this.ws.isPaused) this.ws.pause();
+  }
+
+  private send(data: Buffer | string, size: number): void {
+    if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    this.unsent += size;
+    this.ws.send(data, () => {
+      this.unsent -= size;
+      if (this.ended || this.unsent >= STREAM_SEND_BUDGET_BYTES) return;
+      if (this.ws.isPaused) this.ws.resume();
+      if (this.head < this.queue.length || this.running.length || this.submitted.length) this.flusher.schedule();
+    });
   }
 }
 
@@ -142,7 +221,7 @@ export class ResultStreams implements OutcomeSink {
 
   attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
     this.metrics.streamConnects++;
-    const conn = new StreamConn(ws, user);
+    const conn = new StreamConn(ws, user, (id) => this.store.result(id));
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
       // Whatever one message does wrong is answered on this stream and ends nothing else.
@@ -211,13 +290,20 @@ export class ResultStreams implements OutcomeSink {
     }
   }
 
+  /** Bytes all result streams hold for their clients (see StreamConn.held), for the admin metrics. */
+  heldBytes(): number {
+    let n = 0;
+    for (const conn of this.conns) n += conn.held;
+    return n;
+  }
+
   close(): void {
     for (const conn of this.conns) conn.ws.terminate();
     this.conns.clear();
   }
 
   private reply(conn: StreamConn, msg: StreamSubmitted | StreamErrorMessage): void {
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+    conn.sendText(JSON.stringify(msg));
   }
 
   /**
@@ -241,28 +327,42 @@ export class ResultStreams implements OutcomeSink {
     return { type: 'submitted', req: msg.req, batch_id: r.batch_id, task_ids: r.task_ids };
   }
 
+  /**
+   * Each id once: one already watched on this connection, or whose outcome is queued for it, adds
+   * nothing; finished ones are queued with their results left in the store until their frame is built.
+   */
   private watch(conn: StreamConn, ids: string[], running: boolean): void {
+    const fresh: string[] = [];
+    for (const id of new Set(ids)) {
+      if (conn.queuedIds.has(id)) continue;
+      if (conn.watching.has(id)) {
+        if (running) conn.wantsRunning.add(id);
+        continue;
+      }
+      fresh.push(id);
+    }
     // better-sqlite3 is synchronous: registering and checking happen in one turn, so no outcome can
     // slip in between.
     const rows = new Map<string, TaskOutcomeRow>();
-    const strIds = ids;
-    for (let i = 0; i < strIds.length; i += 5000)
-      for (const r of this.store.taskOutcomes(strIds.slice(i, i + 5000))) rows.set(r.id, r);
-    for (const id of strIds) {
+    for (let i = 0; i < fresh.length; i += 5000)
+      for (const r of this.store.taskOutcomes(fresh.slice(i, i + 5000))) rows.set(r.id, r);
+    for (const id of fresh) {
       const row = rows.get(id);
       if (!row || row.owner_id !== conn.user.id) {
         conn.pushNotFound(id);
         continue;
       }
       if (TERMINAL_STATES.has(row.state)) {
-        conn.push({
-          task_id: row.id,
-          state: row.state as Outcome['state'],
-          endpoint_id: row.endpoint_id,
-          attempts: row.attempts,
-          ...(row.result ? { result: row.result } : {}),
-          ...(row.error ? { error: JSON.parse(row.error) } : {}),
-        });
+        conn.push(
+          {
+            task_id: row.id,
+            state: row.state as Outcome['state'],
+            endpoint_id: row.endpoint_id,
+            attempts: row.attempts,
+            ...(row.error ? { error: JSON.parse(row.error) } : {}),
+          },
+          row.state === 'success',
+        );
         continue;
       }
       this.addWatcher(conn, id, running);
