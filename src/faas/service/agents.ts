@@ -82,6 +82,8 @@ class AgentConn {
   /** Function hashes this agent has (reported cached or sent on this connection). */
   readonly hashes = new Set<string>();
   lastSeen = Date.now();
+  /** AgentHub.stalledMs when lastSeen was set: the service's own stalls since then are not this agent's silence. */
+  stalledAtSeen = 0;
   attached = false;
   /**
    * No task of this endpoint waits in the database (the last claim came back short and nothing was
@@ -124,6 +126,13 @@ export class AgentHub {
   /** Dispatch frames sent: held tasks change only with new dispatches (see AgentConn.recallLook). */
   private dispatches = 0;
   private recalls = 0;
+  /**
+   * Milliseconds the service's event loop was blocked (how late the sweep timer fired, summed), and
+   * when the sweep last ran. Heartbeats that arrive during a stall wait in the sockets until it ends,
+   * while the sweep's timer runs before they are read: see sweep().
+   */
+  private stalledMs = 0;
+  private lastSweep = Date.now();
   /**
    * Endpoints that had tasks in flight when the service started and whose agents have not re-attached
    * yet; until they do, or the grace window ends, no other endpoint takes their tasks: the agent may
@@ -288,8 +297,10 @@ export class AgentHub {
   attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
     this.metrics.agentConnects++;
     const conn = new AgentConn(ws, user);
+    conn.stalledAtSeen = this.stalledMs;
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
+      conn.stalledAtSeen = this.stalledMs;
       try {
         // No transaction around the whole message (unlike client messages, streams.ts): each makes
         // one store call that writes, its own transaction, and a wrapper only added statements
@@ -422,12 +433,20 @@ export class AgentHub {
     this.opts.log(`endpoint ${conn.name} (${conn.endpointId}) offline; ${lost.length} task(s) re-queued or failed`);
   }
 
-  /** Drop dead connections (no message for 3 heartbeats) and sessions whose token was revoked. */
+  /**
+   * Drop dead connections (no message for 3 heartbeats) and sessions whose token was revoked. Time the
+   * service itself was stalled (one heavy message of another user, a long GC) does not count as an
+   * agent's silence: its heartbeats were waiting in the socket, unread, and dropping it then failed
+   * other users' running tasks with EndpointLost (issue 14).
+   */
   private sweep(): void {
     const now = Date.now();
+    this.stalledMs += Math.max(0, now - this.lastSweep - this.opts.heartbeatMs);
+    this.lastSweep = now;
     for (const c of this.conns.values()) {
-      if (now - c.lastSeen > 3 * this.opts.heartbeatMs) {
-        this.opts.log(`endpoint ${c.name}: no heartbeat for ${now - c.lastSeen} ms, closing`);
+      const silent = now - c.lastSeen - (this.stalledMs - c.stalledAtSeen);
+      if (silent > 3 * this.opts.heartbeatMs) {
+        this.opts.log(`endpoint ${c.name}: no heartbeat for ${silent} ms, closing`);
         c.ws.terminate();
         this.detach(c);
       } else if (!this.store.tokenActive(c.user.token_id)) {
