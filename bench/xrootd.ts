@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { openReader } from '../src/io/open.ts';
 import { xrootdCounters } from '../src/io/xrootd/index.ts';
+import { readAheadCounters } from '../src/runner/read-ahead.ts';
 import { runAnalysis } from '../src/runner/run.ts';
 import { IterativeExecutor } from '../executors/iterative.ts';
 import { execFileSync } from 'node:child_process';
@@ -94,7 +95,7 @@ interface Run {
   events: number;
   chunks: number;
   requests: number;
-  /** Row groups (or basket sets) read from a request sent ahead while the chunk before was processed. */
+  /** Reads answered by a request sent ahead while the chunk before was processed (Parquet row groups, ROOT chunks). */
   prefetched: number;
   bytes: number;
   accumulator: unknown;
@@ -125,7 +126,7 @@ async function run(file: string, query: number, chunksize: number | undefined, t
   writeFileSync(json, JSON.stringify({ ADL: { files: { [file]: 'Events' }, metadata: { isData: true } } }));
   const r0 = xrootdCounters.requests;
   const b0 = xrootdCounters.bytes;
-  const p0 = xrootdCounters.prefetchHits;
+  const p0 = xrootdCounters.prefetchHits + readAheadCounters.hits;
   const c0 = selfCpu();
   const s0 = serverCpu();
   const r = await runAnalysis({
@@ -144,7 +145,7 @@ async function run(file: string, query: number, chunksize: number | undefined, t
     events: r.metrics.events,
     chunks: r.metrics.chunks,
     requests: xrootdCounters.requests - r0,
-    prefetched: xrootdCounters.prefetchHits - p0,
+    prefetched: xrootdCounters.prefetchHits + readAheadCounters.hits - p0,
     bytes: xrootdCounters.bytes - b0,
     accumulator: r.accumulator,
     cpu: selfCpu() - c0,
