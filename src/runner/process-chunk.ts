@@ -149,6 +149,13 @@ export async function runChunk(
     }
     throw new ChunkError(item, thrownText(e), e instanceof Error ? e.stack : undefined, { cause: e });
   }
+  // A process() that forgets `return out` would otherwise merge as nothing and the run would end with
+  // empty histograms and exit 0.
+  if (run.result === undefined || run.result === null)
+    throw new ChunkError(
+      item,
+      `process() returned ${run.result} instead of an accumulator — return the filled accumulator (e.g. \`return out;\` at the end of process())`,
+    );
   // Prefetch what the processor used, not all that was read: a count column read only because the
   // first chunk asked for a collection's lengths before its fields is not needed once they are prefetched.
   for (const c of run.columnsAccessed) known.add(c);
