@@ -6,6 +6,7 @@
  * request answers every id once, with the honest endpoint's result for the task that ran there.
  */
 import { request } from 'node:http';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { FaasClient } from '../../src/faas/client/index.ts';
@@ -163,5 +164,26 @@ describe('results sent by an endpoint', () => {
     expect(seen.get(withBlob)?.state).toBe('success');
     expect(seen.get(withBlob)?.result).toEqual({ h: xs, n: 'x' });
     expect(seen.get(none)).toMatchObject({ state: 'success', result: null });
+  });
+
+  it('a bad result stored before results were checked fails its own entry, not the answer', async () => {
+    // As a database written by an older service holds it: the row is changed behind the service's back.
+    const ids = [await fakeResult(packValue(1)), await fakeResult(packValue(2))];
+    const db = new Database(procs.db);
+    try {
+      const set = db.prepare('UPDATE tasks SET result = ? WHERE id = ?');
+      set.run(Buffer.from('not a frame at all'), ids[0]);
+      set.run(encodeFrameRaw(`1},{"task_id":"${honest}","state":"success","result":666`), ids[1]);
+    } finally {
+      db.close();
+    }
+    const tasks = await results([ids[0], honest, ids[1]]);
+    expect(tasks.map((t) => [t.task_id, t.state, t.error?.type])).toEqual([
+      [ids[0], 'failed', 'SerializationError'],
+      [honest, 'success', undefined],
+      [ids[1], 'failed', 'SerializationError'],
+    ]);
+    expect(tasks[1].result).toBe(3);
+    expect(tasks[2].error.message).toMatch(/stored result is not a value: value is not valid JSON/);
   });
 });

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brokenInvariant } from '../../errors/index.ts';
-import { packTagged, packedToTaggedJson } from '../codec.ts';
+import { CodecError, packTagged, packedToTaggedJson } from '../codec.ts';
 import {
   type BatchInfo,
   type CancelRequest,
@@ -520,17 +520,29 @@ async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, r
   res.writeHead(200, { 'content-type': 'application/json' });
   let sep = '{"tasks":[';
   for (const row of rows) {
-    const json = JSON.stringify(taskInfo(row));
-    let part = json;
-    if (row.state === 'success') {
-      const blob = ctx.store.result(row.id);
-      part = `${json.slice(0, -1)},"result":${blob ? packedToTaggedJson(blob) : 'null'}}`;
-    }
-    if (!(await write(res, sep + part))) return;
+    if (!(await write(res, sep + resultEntry(ctx, row)))) return;
     sep = ',';
   }
   if (rows.length === 0) await write(res, sep);
   res.end(']}');
+}
+
+/**
+ * One task of a results answer, as JSON text. A stored result is checked when it arrives (agents.ts),
+ * so it converts; one stored before that check that does not is answered as this task's
+ * SerializationError, never spliced in as text and never failing the other tasks of the answer.
+ */
+function resultEntry(ctx: RouteContext, row: TaskRow): string {
+  const info = taskInfo(row);
+  if (row.state !== 'success') return JSON.stringify(info);
+  const blob = ctx.store.result(row.id);
+  try {
+    return `${JSON.stringify(info).slice(0, -1)},"result":${blob ? packedToTaggedJson(blob) : 'null'}}`;
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+    const error = { type: 'SerializationError', message: `the stored result is not a value: ${e.message}` };
+    return JSON.stringify({ ...info, state: 'failed', error });
+  }
 }
 
 /** Estimated answer bytes of one task: its info, and its result as base64 tagged JSON. */
