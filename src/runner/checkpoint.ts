@@ -33,8 +33,13 @@ export interface CarriedMetrics {
 
 export interface CheckpointHeader {
   readonly version: number;
-  /** Identity of the job: processor bundle hash + dataset metadata + the exact list of work items. */
+  /**
+   * Identity of the job: the hash of the processor bundle whose process() ran the merged chunks + dataset
+   * metadata + the exact list of work items.
+   */
   readonly jobKey: string;
+  /** The same without the processor: the work the chunks cover (absent in checkpoints of older versions). */
+  readonly workKey?: string;
   /** Work items [0, done) are merged into the stored accumulator. */
   readonly done: number;
   readonly total: number;
@@ -57,6 +62,50 @@ export function jobKey(processorHash: string, items: readonly WorkItem[], metada
   const h = createHash('sha256').update(processorHash).update('\n').update(JSON.stringify(metadata));
   for (const it of items) h.update('\n').update(itemKey(it));
   return h.digest('hex');
+}
+
+/** Key of the work alone (datasets' metadata and the list of work items), whatever processor runs it. */
+export function workKey(items: readonly WorkItem[], metadata: unknown = {}): string {
+  return jobKey('', items, metadata);
+}
+
+/**
+ * How `--resume` may use a checkpoint: `continue` (same processor and work: the remaining chunks run), or
+ * `postprocess` (every chunk is merged, by an earlier version of the processor file: only postprocess
+ * runs). Throws CheckpointError when the checkpoint cannot be used.
+ *
+ * Why a complete checkpoint survives a changed processor: a user fixes a failing postprocess by editing
+ * the processor file, which changes the bundle's hash; the merged total does not depend on postprocess.
+ * Whether process() changed too cannot be told from the bundle (one module: helpers, constants and imports
+ * are shared by process and postprocess), so the caller says that the chunks were run by the earlier
+ * version. A partial checkpoint never continues under another processor: its remaining chunks would be
+ * merged with results of different code.
+ *
+ * @example
+ * ```ts
+ * const how = resumeMode(prior.header, { jobKey: key, workKey: workKey(items, metadata) }, outDir);
+ * if (how === 'postprocess') note('the chunks were run by an earlier version of the processor');
+ * ```
+ */
+export function resumeMode(
+  header: CheckpointHeader,
+  current: { readonly jobKey: string; readonly workKey: string },
+  where: string,
+): 'continue' | 'postprocess' {
+  if (header.jobKey === current.jobKey) return 'continue';
+  const context = { file: checkpointPath(where), done: header.done, total: header.total };
+  if (header.workKey !== current.workKey)
+    throw new CheckpointError(
+      `the checkpoint in ${where} was written for a different job (${header.workKey === undefined ? 'the processor, ' : ''}the dataset files, their metadata or the chunking changed)`,
+      context,
+      'rerun without --resume to start over, or restore the original dataset and options',
+    );
+  if (header.done === header.total) return 'postprocess';
+  throw new CheckpointError(
+    `the checkpoint in ${where} holds ${header.done} of ${header.total} chunks merged by another version of the processor file`,
+    context,
+    'rerun without --resume to start over (chunks of two versions of process() are never merged), or restore the processor as it was',
+  );
 }
 
 /** Write a checkpoint atomically. `accumulator` is already encoded (a snapshot taken between merges). */

@@ -22,10 +22,11 @@ import { bundleProcessor, loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import {
   checkpointPath,
-  CheckpointError,
   jobKey,
   readCheckpoint,
   removeCheckpoint,
+  resumeMode,
+  workKey,
   writeCheckpoint,
   type CarriedMetrics,
 } from './checkpoint.ts';
@@ -244,6 +245,10 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
 
   const metadata = Object.fromEntries(datasets.map((d) => [d.name, d.metadata]));
   const key = jobKey(bundle.hash, items, metadata);
+  const work = workKey(items, metadata);
+  // Checkpoints name the processor version whose process() ran their chunks: this one, unless a resumed
+  // complete checkpoint of an earlier version only gets postprocessed (see resumeMode).
+  let chunksKey = key;
   const ckptFile = opts.outDir && opts.checkpoint !== false ? checkpointPath(opts.outDir) : undefined;
   let acc: A;
   let done = 0;
@@ -265,19 +270,21 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
     hooks.onNote?.('--resume needs an output folder with a checkpoint; starting from the beginning');
   else if (opts.resume && !prior) hooks.onNote?.(`no checkpoint in ${opts.outDir}; starting from the beginning`);
   if (prior) {
-    if (prior.header.jobKey !== key) {
-      return abandon(
-        new CheckpointError(
-          `the checkpoint in ${opts.outDir} was written for a different job (the processor, the dataset files or the chunking changed)`,
-          { file: ckptFile, done: prior.header.done, total: prior.header.total },
-          'rerun without --resume to start over, or restore the original processor, dataset and options',
-        ),
-      );
+    let mode: 'continue' | 'postprocess';
+    try {
+      mode = resumeMode(prior.header, { jobKey: key, workKey: work }, opts.outDir ?? ckptFile ?? '');
+    } catch (e) {
+      return abandon(e);
     }
     acc = prior.accumulator as A;
     done = prior.header.done;
     carried = prior.header.metrics;
-    hooks.onNote?.(`resuming: ${done} of ${items.length} chunks already done`);
+    if (mode === 'postprocess') {
+      chunksKey = prior.header.jobKey;
+      hooks.onNote?.(
+        `resuming: all ${done} chunks were merged by an earlier version of ${opts.processor}; ${processor.postprocess ? 'only postprocess() runs now' : 'no chunk runs again'} — if you changed process() or accumulator(), rerun without --resume`,
+      );
+    } else hooks.onNote?.(`resuming: ${done} of ${items.length} chunks already done`);
   } else {
     try {
       acc = freshAccumulator(processor, opts.processor);
@@ -420,7 +427,7 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
       rollback(fileStart);
     }
     if (!force && done - lastCkptDone < every && performance.now() - lastCkptAt < everyMs) return;
-    const header = { jobKey: key, done, total: items.length, metrics: snapshotMetrics() };
+    const header = { jobKey: chunksKey, workKey: work, done, total: items.length, metrics: snapshotMetrics() };
     const bytes = encode(acc);
     lastCkptDone = done;
     lastCkptAt = performance.now();
@@ -594,7 +601,10 @@ export async function runAnalysis<A = unknown>(opts: RunOptions): Promise<RunRes
   // postprocess may change the total in place before it throws: keep the merged state to checkpoint then.
   const merged =
     ckptFile && processor.postprocess && opts.postprocess !== false
-      ? { header: { jobKey: key, done, total: items.length, metrics: snapshotMetrics() }, bytes: encode(acc) }
+      ? {
+          header: { jobKey: chunksKey, workKey: work, done, total: items.length, metrics: snapshotMetrics() },
+          bytes: encode(acc),
+        }
       : undefined;
   try {
     const post = opts.postprocess === false ? undefined : await processor.postprocess?.(acc);

@@ -428,7 +428,16 @@ describe('runner', () => {
     // Chunks [0, 500) merged before the failure were saved.
     await expect(run('throws.ts', true)).rejects.toThrow(ChunkError);
     expect(notes).toContain('resuming: 5 of 10 chunks already done');
-    await expect(run('met-muons.ts', true)).rejects.toThrow(/checkpoint .* was written for a different job/);
+    // 5 of 10 chunks of another processor: continuing would merge results of two processors.
+    await expect(run('met-muons.ts', true)).rejects.toThrow(
+      /checkpoint in .* holds 5 of 10 chunks merged by another version of the processor file/,
+    );
+    // Another chunking is another job, whatever the processor.
+    await expect(
+      runAnalysis({ fileset: ds, processor: fixture('throws.ts'), chunksize: 200, outDir: out, resume: true }),
+    ).rejects.toThrow(
+      /checkpoint in .* was written for a different job \(the dataset files, their metadata or the chunking changed\)/,
+    );
   });
 
   it('an aborted run checkpoints its merged prefix and --resume completes it exactly', async () => {
