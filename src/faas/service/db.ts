@@ -182,7 +182,17 @@ export class Store {
   readonly inFlightAtOpen: ReadonlySet<string>;
 
   constructor(file: string) {
-    this.db = new Database(file);
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      // A folder that does not exist or cannot be written is the admin's --db, not a Ristretto bug.
+      throw new FaasConfigError(
+        `cannot open the service database ${file}: ${(e as Error).message}`,
+        { db: file },
+        'check that its folder exists and is writable, or pass another --db',
+        { cause: e },
+      );
+    }
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode is durable across process crashes (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { FaasConfigError } from '../errors.ts';
 import { DEFAULT_HEARTBEAT_MS, ROUTES, type Limits } from '../protocol.ts';
 import { AgentHub } from './agents.ts';
 import { bearerToken } from './auth.ts';
@@ -150,10 +151,26 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    clearInterval(revokedSweep);
+    hub.close();
+    store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
+    throw new FaasConfigError(
+      code === 'EADDRINUSE'
+        ? `port ${opts.port} on ${opts.host ?? '127.0.0.1'} is already in use`
+        : `cannot listen on ${where}: ${(e as Error).message}`,
+      { listen: where },
+      code === 'EADDRINUSE' ? 'choose another port with --port (0 picks a free one)' : 'check --host and --port',
+      { cause: e },
+    );
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const host = opts.host ?? '127.0.0.1';
