@@ -64,6 +64,12 @@ function treeLabel(j: Job): string {
   return j.tree ?? '(default)';
 }
 
+/** ", tree Events" (or ", default tree") for a ROOT file; nothing for Parquet and Arrow, which have no trees. */
+function treePart(j: Job): string {
+  if (!/\.root$/i.test(j.path.replace(/[?#].*$/, ''))) return '';
+  return j.tree === undefined ? ', default tree' : `, tree ${j.tree}`;
+}
+
 const SKIP_HINT = 'pass --skipbadfiles to leave unreadable files out (they are listed in the summary)';
 
 /**
@@ -180,7 +186,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
       if (!opts.skipBadFiles) {
         const { what, hint } = openFailure(j, r.error);
         throw new PreprocessError(
-          `cannot open ${j.path} (dataset ${j.dataset}, ${j.tree === undefined ? 'default tree' : `tree ${j.tree}`}): ${what}`,
+          `cannot open ${j.path} (dataset ${j.dataset}${treePart(j)}): ${what}`,
           { dataset: j.dataset, file: j.path, tree: j.tree },
           hint,
           { cause: r.error },

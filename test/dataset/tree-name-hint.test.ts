@@ -2,8 +2,10 @@
  * A tree name that is not in the file: the advice depends on where the name came from. Named in the
  * dataset JSON, --treename does not apply (it is for datasets that name no tree), so the fix is in the
  * JSON; given with --treename, the fix is another --treename. One piece of advice either way: leaving
- * the file out (--skipbadfiles) is no fix for a typo. Real run-analysis processes on a real file.
+ * the file out (--skipbadfiles) is no fix for a typo. A Parquet file, having no trees, is named without
+ * one. Real run-analysis processes on real files.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/cli.ts';
@@ -64,5 +66,16 @@ describe('a tree name that is not in the file', () => {
     const said = advice(r.stderr);
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/^check the path .*, or pass --skipbadfiles to leave unreadable files out/);
+  });
+
+  it('a Parquet file, which has no trees, is described without one', async () => {
+    const bytes = await readFile(sharedPath('data', 'Run2012B_SingleMu-1000.parquet'));
+    await writeFile(join(dir, 'cut.parquet'), bytes.subarray(0, 5000));
+    await writeJson(join(dir, 'cut.json'), { SingleMu: ['cut.parquet'] });
+    const r = await run(['cut.json', PROCESSOR]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^run-analysis: cannot open \S*cut\.parquet \(dataset SingleMu\): \S*cut\.parquet is not a readable Parquet file/,
+    );
   });
 });
