@@ -11,6 +11,7 @@
  * call goes through `inflateSync` plus a copy instead, with the same results.
  */
 import { constants, createInflate, createInflateRaw, inflateRawSync, inflateSync } from 'node:zlib';
+import { CodecError } from './errors.ts';
 
 /** The part of Node's zlib handle used here (lib/zlib.js's `processChunkSync` calls the same). */
 interface ZlibHandle {
@@ -93,7 +94,8 @@ export function inflateInto(src: Uint8Array, dst: Uint8Array, at = 0, raw = fals
   const written = room - inf.state[0];
   const unread = inf.state[1];
   inf.handle.reset();
-  if (written === room && unread > 0) throw new Error('the stream does not end within the room given');
+  if (written === room && unread > 0)
+    throw new CodecError('the stream does not end within the room given', { codec: raw ? 'deflate' : 'zlib' });
   return written;
 }
 
@@ -104,7 +106,8 @@ export function inflateInto(src: Uint8Array, dst: Uint8Array, at = 0, raw = fals
 export function inflateCopy(src: Uint8Array, dst: Uint8Array, at = 0, raw = false): number {
   const opts = { chunkSize: Math.max(64, dst.length - at) };
   const r = raw ? inflateRawSync(src, opts) : inflateSync(src, opts);
-  if (r.length > dst.length - at) throw new Error('the stream does not end within the room given');
+  if (r.length > dst.length - at)
+    throw new CodecError('the stream does not end within the room given', { codec: raw ? 'deflate' : 'zlib' });
   dst.set(r, at);
   return r.length;
 }
