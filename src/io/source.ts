@@ -145,8 +145,17 @@ export interface HttpOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * A server that ignores Range requests sends the whole file for every read; files up to this size are
+ * kept after the first such answer, so a run downloads them once instead of once per basket or page.
+ */
+const KEEP_WHOLE_BYTES = 256 * 1024 * 1024;
+
 export class HttpSource implements ByteSource {
   bytesRead = 0;
+  /** The whole file, once a server that ignores ranges has sent it (see KEEP_WHOLE_BYTES). */
+  private whole: Uint8Array | undefined;
+  private warned = false;
   private constructor(
     readonly name: string,
     readonly size: number,
@@ -180,12 +189,17 @@ export class HttpSource implements ByteSource {
   async read(start: number, end: number): Promise<Uint8Array> {
     checkRange(this, start, end);
     if (end === start) return new Uint8Array(0);
+    // A copy: readers may decode into what they are given.
+    if (this.whole) return this.whole.slice(start, end);
     const buf = await this.queue.add(() =>
       withRetry(this.name, this.opts, async () => {
         const r = await fetch(this.name, { headers: { ...this.opts.headers, range: `bytes=${start}-${end - 1}` } });
         if (r.status !== 206 && r.status !== 200) throw httpStatusError(this.name, r.status);
         let b = new Uint8Array(await r.arrayBuffer());
-        if (r.status === 200) b = b.subarray(start, end); // server ignored the range
+        if (r.status === 200) {
+          this.ignoredRange(b);
+          b = b.subarray(start, end);
+        }
         if (b.length !== end - start)
           throw new SourceError(`short response: ${b.length} of ${end - start} bytes`, { url: this.name, start, end });
         return b;
@@ -195,8 +209,24 @@ export class HttpSource implements ByteSource {
     return buf;
   }
 
+  /** The server sent the whole file for a range request: say so once, and keep it if it is small enough. */
+  private ignoredRange(all: Uint8Array): void {
+    const keep = all.length === this.size && all.length <= KEEP_WHOLE_BYTES;
+    if (keep) this.whole = all;
+    if (this.warned) return;
+    this.warned = true;
+    const mb = (all.length / 1e6).toFixed(1);
+    process.emitWarning(
+      `${this.name}: the server ignores Range requests and sent the whole file (${mb} MB) for one read; ${
+        keep ? 'it is kept in memory for the later reads of this file' : 'every read downloads it again'
+      } — serve the file from a server with range support, or copy it locally`,
+      { code: 'RISTRETTO_HTTP_NO_RANGE' },
+    );
+  }
+
   async close(): Promise<void> {
     this.queue.clear();
+    this.whole = undefined;
   }
 }
 

@@ -25,6 +25,8 @@ export interface TestServer {
 export interface ServeOptions {
   /** Extra response headers (e.g. an ETag), asked for on every request so a test can change them. */
   readonly headers?: () => Record<string, string>;
+  /** Answer every GET with the whole file (200), as servers without range support do. */
+  readonly ignoreRange?: boolean;
 }
 
 /** Serve the files below `root` on 127.0.0.1 on a free port. */
@@ -57,7 +59,7 @@ export async function serveDirectory(root: string, options: ServeOptions = {}): 
         res.writeHead(200, { ...extra, 'content-length': size, 'accept-ranges': 'bytes' }).end();
         return;
       }
-      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      const m = options.ignoreRange ? null : /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
       const [start, end] = m ? [Number(m[1]), Math.min(Number(m[2]), size - 1)] : [0, size - 1];
       const buf = Buffer.alloc(end - start + 1);
       const fh = await open(path, 'r');
