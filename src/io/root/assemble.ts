@@ -62,15 +62,17 @@ export function assembleJagged(
   n: number,
   shareWith?: Int32Array,
 ): Jagged {
-  const built = scratchOffsets(n + 1);
-  // While the counts equal `shareWith`'s, nothing is written; from the first difference on, `built` is.
-  const cmp = shareWith && shareWith.length === n + 1 && shareWith[0] === 0 ? shareWith : undefined;
-  let same = cmp !== undefined;
-  built[0] = 0;
   const mask = itemSize - 1; // item sizes are powers of two
   const shift = Math.log2(itemSize);
   // Byte range [first, last) of each slice inside its basket's data, for the copy below.
   const ranges = new Int32Array(2 * slices.length);
+  const cmp = shareWith && shareWith.length === n + 1 && shareWith[0] === 0 ? shareWith : undefined;
+  if (cmp && sameSpans(slices, cmp, shift, mask, ranges))
+    return { offsets: cmp, content: copyContent(dtype, slices, ranges, cmp[n], shift) };
+  const built = scratchOffsets(n + 1);
+  // While the counts equal `shareWith`'s, nothing is written; from the first difference on, `built` is.
+  let same = cmp !== undefined;
+  built[0] = 0;
   let total = 0;
   let j = 0;
   for (let s = 0; s < slices.length; s++) {
@@ -112,6 +114,19 @@ export function assembleJagged(
       throw new BasketFormatError('more than 2^31 elements in one read; read a smaller entry range');
   }
   if (j !== n) brokenInvariant(`basket slices cover ${j} entries, the read ${n}`);
+  const content = copyContent(dtype, slices, ranges, total, shift);
+  const offsets = same ? (cmp as Int32Array) : built === scratch ? built.slice(0, n + 1) : built;
+  return { offsets, content };
+}
+
+/** The values of every slice's byte range, `total` elements, into a fresh column (swapped to native order). */
+function copyContent(
+  dtype: DType,
+  slices: readonly BasketSlice[],
+  ranges: Int32Array,
+  total: number,
+  shift: number,
+): NumericArray {
   const content = allocate(dtype, total);
   const decode = decoderFor(dtype);
   let pos = 0;
@@ -121,8 +136,48 @@ export function assembleJagged(
     decode(bytes, content, pos, count);
     pos += count;
   }
-  const offsets = same ? (cmp as Int32Array) : built === scratch ? built.slice(0, n + 1) : built;
-  return { offsets, content };
+  return content;
+}
+
+/**
+ * Whether a field can take `cmp` — the offsets of another field of its collection over the same entries
+ * (Jet_pt's, for Jet_eta) — without a look at each entry: ROOT sizes every field of `Jet_*[nJet]` by the
+ * same counter, so only where each slice starts and ends in its basket is read (two positions of the
+ * stored table, or none for a whole basket) and the slice's element count checked against `cmp`'s. Fills
+ * `ranges` on success. False sends the caller through the per-entry loop, which finds where the counts
+ * differ, or the damage. Before, that loop ran for every field: 2.5–5 ns per entry and field, most of
+ * the assembly of a many-field collection (bench/RESULTS.md "Session 14").
+ */
+function sameSpans(
+  slices: readonly BasketSlice[],
+  cmp: Int32Array,
+  shift: number,
+  mask: number,
+  ranges: Int32Array,
+): boolean {
+  let j = 0;
+  for (let s = 0; s < slices.length; s++) {
+    const { basket, from, to } = slices[s];
+    const border = basket.data.length;
+    const first = from === 0 ? 0 : entryStart(basket, from);
+    const last = to === basket.entries ? border : entryStart(basket, to);
+    if (from === 0 && entryStart(basket, 0) !== 0) return false;
+    if (!(first >= 0 && first <= last && last <= border) || (last - first) & mask) return false;
+    const k = j + (to - from);
+    if (k >= cmp.length || (last - first) >>> shift !== cmp[k] - cmp[j]) return false;
+    ranges[2 * s] = first;
+    ranges[2 * s + 1] = last;
+    j = k;
+  }
+  return j === cmp.length - 1;
+}
+
+/** Data byte where basket entry `i` starts (i < entries), from its decoded offsets or its stored table. */
+function entryStart(basket: BasketData, i: number): number {
+  const t = basket.table;
+  if (!t) return (basket.offsets ?? throwNoOffsets())[i];
+  const b = t.bytes;
+  return ((b[4 * i] << 24) | (b[4 * i + 1] << 16) | (b[4 * i + 2] << 8) | b[4 * i + 3]) - t.keylen;
 }
 
 function throwNoOffsets(): never {

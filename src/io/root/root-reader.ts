@@ -46,6 +46,12 @@ function basketKey(b: PlannedBasket): string | number {
   return `e${(b.emb ?? brokenInvariant('a basket with neither a location nor embedded bytes')).index}`;
 }
 
+/** Whether `offsets` still holds what was copied into `kept` (one native compare). */
+function unchanged(offsets: Int32Array, kept: Int32Array): boolean {
+  const a = Buffer.from(offsets.buffer, offsets.byteOffset, offsets.byteLength);
+  return a.equals(Buffer.from(kept.buffer, kept.byteOffset, offsets.byteLength));
+}
+
 /** Ranges closer than this are fetched in one request over HTTP (a round trip costs more than the gap). */
 const HTTP_COALESCE_GAP = 64 << 10;
 
@@ -60,8 +66,14 @@ export class RootReader implements EventReader {
   /**
    * The offsets last handed out per count branch (nJet → Jet_pt's offsets) and their entry range: the next
    * field of that collection read over the same entries gets the same array when its counts are equal.
+   * `kept` is the reader's own copy of them (a buffer reused chunk after chunk): the array handed out is
+   * shared again only while it still equals that copy, so a processor that wrote into it never passes
+   * its changes on to another field.
    */
-  private readonly lastOffsets = new Map<string, { start: number; stop: number; offsets: Int32Array }>();
+  private readonly lastOffsets = new Map<
+    string,
+    { start: number; stop: number; offsets: Int32Array; kept: Int32Array }
+  >();
   /** Memory for the decompressed baskets of one read at a time, reused by the next (columns are copies). */
   private readonly arena = new BasketArena();
   /** A local file's own synchronous descriptor, opened on the first read (see `read`). */
@@ -346,10 +358,17 @@ export class RootReader implements EventReader {
         if (simpleJagged) {
           const count = info.countBranch;
           const last = count === undefined ? undefined : this.lastOffsets.get(count);
-          const share = last && last.start === entryStart && last.stop === entryStop ? last.offsets : undefined;
+          const share =
+            last && last.start === entryStart && last.stop === entryStop && unchanged(last.offsets, last.kept)
+              ? last.offsets
+              : undefined;
           const col = assembleJagged(info.dtype, layout.itemSize, slices, n, share);
-          if (count !== undefined)
-            this.lastOffsets.set(count, { start: entryStart, stop: entryStop, offsets: col.offsets });
+          if (count !== undefined && col.offsets !== share) {
+            let kept = last?.kept;
+            if (!kept || kept.length < col.offsets.length) kept = new Int32Array(col.offsets.length);
+            kept.set(col.offsets);
+            this.lastOffsets.set(count, { start: entryStart, stop: entryStop, offsets: col.offsets, kept });
+          }
           out[meta.name] = col;
         } else if (layout.kind === 'string')
           out[meta.name] = assembleStrings(layout.header, slices, n, layout.eitherHeader);

@@ -53,6 +53,19 @@ describe('offsets shared within a collection, columns kept across reads', () => 
     expectSameEntries(columnEvents(eta), want.Jet_eta, 'Jet_eta');
   });
 
+  it('offsets a processor changed inside, totals kept, are not handed to the next field', async () => {
+    const pt = (await reader.read(['Jet_pt'], 5000, 6000)).Jet_pt as Jagged;
+    // Move one boundary between two entries of different sizes: the first and last offsets stay.
+    const o = pt.offsets;
+    let i = 0;
+    while (o[i + 1] - o[i] === o[i + 2] - o[i + 1]) i++;
+    o[i + 1] = o[i] + (o[i + 2] - o[i + 1]);
+    const eta = (await reader.read(['Jet_eta'], 5000, 6000)).Jet_eta as Jagged;
+    expect(eta.offsets).not.toBe(pt.offsets);
+    const want = await jsrootRead(RUN2012, 'Events', ['Jet_eta'], 5000, 6000);
+    expectSameEntries(columnEvents(eta), want.Jet_eta, 'Jet_eta');
+  });
+
   it('columns kept from one chunk keep their values while the next chunks are read', async () => {
     const chunks: [number, number][] = [
       [0, 2500],
