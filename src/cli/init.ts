@@ -52,8 +52,30 @@ const SAMPLES = [
   { file: 'background', seed: 2, zFraction: 0, scale: 1.25 },
 ] as const;
 
-function version(): string {
-  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/**
+ * The dependency spec for a new project in `dir`: where the running Ristretto came from. Ristretto is
+ * not on the npm registry, so a registry range would 404 (or install whoever takes the name). Installed
+ * in a project (`<proj>/node_modules/ristretto`), that project's own spec is reused — a `file:` path
+ * rewritten relative to `dir`; run from a checkout, the checkout as a `file:` path.
+ */
+export function defaultRistrettoSpec(dir: string, root = ROOT): string {
+  const fileSpec = (target: string) => `file:${relative(dir, target).split('\\').join('/') || '.'}`;
+  if (basename(dirname(root)) === 'node_modules') {
+    const project = dirname(dirname(root));
+    try {
+      const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+        devDependencies?: Record<string, string>;
+      };
+      const spec = pkg.dependencies?.ristretto ?? pkg.devDependencies?.ristretto;
+      if (spec?.startsWith('file:')) return fileSpec(resolve(project, spec.slice('file:'.length)));
+      if (spec) return spec;
+    } catch {
+      // No readable package.json above node_modules: fall through to the installed folder itself.
+    }
+    return fileSpec(root);
+  }
+  return fileSpec(root);
 }
 
 /** Create or complete the project. */
@@ -180,7 +202,7 @@ async function writePackageJson(dir: string, opts: InitOptions, result: InitResu
   pkg.scripts = scripts;
   const deps = { ...((pkg.dependencies as Record<string, string> | undefined) ?? {}) };
   if (!deps.ristretto) {
-    deps.ristretto = opts.ristrettoSpec ?? `^${version()}`;
+    deps.ristretto = opts.ristrettoSpec ?? defaultRistrettoSpec(dir);
     result.notes.push(`added "ristretto": "${deps.ristretto}" to dependencies: run npm install`);
   }
   pkg.dependencies = deps;
