@@ -23,17 +23,18 @@ export class FaasRequestError extends FaasError {
     context: Record<string, unknown> = {},
     details?: Record<string, unknown>,
   ) {
-    super(`${code}: ${message}`, { ...context, status, code, ...(details ?? {}) }, hintFor(code));
+    super(`${code}: ${message}`, { ...context, status, code, ...(details ?? {}) }, hintFor(code, context));
     this.status = status;
     this.code = code;
     this.details = details;
   }
 }
 
-function hintFor(code: string): string | undefined {
+function hintFor(code: string, context: Record<string, unknown>): string | undefined {
   switch (code) {
     case 'Unauthorized':
-      return 'set RISTRETTO_TOKEN (or write the token to ~/.config/ristretto/token) with a token from `ristretto faas user add` / `token create`';
+      // A token of another service is refused the same way: name the service, it may be the wrong one.
+      return `${typeof context.service === 'string' ? `check that ${context.service} is your service (--service), then ` : ''}set RISTRETTO_TOKEN (or write the token to ~/.config/ristretto/token) with a token from \`ristretto faas user add\` / \`token create\` of that service`;
     case 'Forbidden':
       return 'use a function and endpoint you own or that are shared with you, and check the endpoint allowlist';
     case 'PayloadTooLarge':

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FaasClient } from '../../src/faas/client/index.ts';
 import { Procs } from './helpers.ts';
 
 const procs = new Procs();
@@ -41,5 +42,18 @@ describe('faas serve: start-up errors', () => {
     expect(r.stderr).toContain(`cannot open the service database ${db}`);
     expect(r.stderr).toContain('check that its folder exists and is writable, or pass another --db');
     expect(r.stderr).not.toMatch(/internal error|bug in Ristretto/);
+  }, 120_000);
+
+  it('a token the service does not know: the message names the service, which may be the wrong one', async () => {
+    const { url } = await procs.startService();
+    const client = new FaasClient({ serviceUrl: url, token: 'rst_not_a_token_of_this_service' });
+    try {
+      const err = await client.listEndpoints().catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toContain('Unauthorized');
+      expect((err as Error).message).toContain(`check that ${new URL(url).origin} is your service (--service)`);
+    } finally {
+      await client.close();
+    }
   }, 120_000);
 });

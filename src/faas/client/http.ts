@@ -89,7 +89,7 @@ export class HttpApi {
               status,
               err?.code ?? `HTTP${status}`,
               err?.message ?? `HTTP ${status}`,
-              { method, path },
+              { method, path, service: this.base.origin },
               err?.details,
             ),
           );
