@@ -73,8 +73,15 @@ export const STREAM_SEND_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Worker slots an agent may announce (workers x concurrency), and tasks it may hold beyond them. */
 export const MAX_CAPACITY = 10_000;
 export const MAX_PREFETCH = 10_000;
-/** Tasks an agent may report holding (queued, running or unacknowledged) in its hello. */
+/** Task ids in one service → agent message (acks, cancels, recalls): the agent's own bound, kept wide. */
 export const MAX_HOLDING = 1_000_000;
+/**
+ * Task ids in one agent → service message (hello's holding, started, lost, released, returned,
+ * results). The service dispatches at most capacity + prefetch tasks to an agent, and an agent holds
+ * those plus results not yet acknowledged: twice the most it may announce leaves room for both. The
+ * service handles each id on its only thread; a hello holding 300,000 ids stalled it ~7 s (issue 14).
+ */
+export const MAX_AGENT_IDS = 2 * (MAX_CAPACITY + MAX_PREFETCH);
 /**
  * Capability tags: at most MAX_TAGS, each a word or `key=value` of at most MAX_TAG_LENGTH characters
  * (letters, digits, "_", ".", "-", "/", ":" and one "="), so they print unquoted and parse in selectors.
@@ -206,7 +213,7 @@ export const AgentHelloSchema = T.object(
     capacity: T.integer(1, MAX_CAPACITY),
     prefetch: T.integer(0, MAX_PREFETCH),
     cached_hashes: T.array(hash, 1_000_000),
-    holding: T.array(id, MAX_HOLDING),
+    holding: T.array(id, MAX_AGENT_IDS),
     allowed_functions: T.array(id, 10_000),
     sharing,
     agent_version: T.string({ maxLength: 100 }),
@@ -225,18 +232,18 @@ export const AgentHeartbeatSchema = T.object({
 });
 export const AgentStartedSchema = T.object({
   type: T.literal('started'),
-  task_ids: T.array(id, MAX_HOLDING),
-  started_at: T.array(MS, MAX_HOLDING),
+  task_ids: T.array(id, MAX_AGENT_IDS),
+  started_at: T.array(MS, MAX_AGENT_IDS),
 });
 export const AgentLostSchema = T.object({
   type: T.literal('lost'),
-  tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }), MAX_HOLDING),
+  tasks: T.array(T.object({ task_id: id, reason: T.string({ maxLength: MAX_TEXT }), started_at: MS }), MAX_AGENT_IDS),
 });
-export const AgentReleasedSchema = T.object({ type: T.literal('released'), task_ids: T.array(id, MAX_HOLDING) });
+export const AgentReleasedSchema = T.object({ type: T.literal('released'), task_ids: T.array(id, MAX_AGENT_IDS) });
 export const AgentReturnedSchema = T.object({
   type: T.literal('returned'),
   seq: T.integer(0, Number.MAX_SAFE_INTEGER),
-  task_ids: T.array(id, MAX_HOLDING),
+  task_ids: T.array(id, MAX_AGENT_IDS),
 });
 const blobIndex = T.integer(0, 2 ** 32 - 1);
 export const AgentResultsSchema = T.object({
@@ -246,7 +253,7 @@ export const AgentResultsSchema = T.object({
       'blob',
       'error',
     ]),
-    MAX_HOLDING,
+    MAX_AGENT_IDS,
   ),
 });
 
