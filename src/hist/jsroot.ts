@@ -75,6 +75,8 @@ export interface RootStack {
   fHistogram: RootHist | null;
   /** Upper end of the value axis (-1111: automatic). */
   fMaximum: number;
+  /** Lower end of the value axis (-1111: automatic). */
+  fMinimum: number;
 }
 
 /** Generic ROOT object made by `create` (TLegend, TLegendEntry, TCanvas, TObjString, THashList...). */

@@ -60,6 +60,54 @@ function canvas(log: boolean, logz: boolean): RootObject & { fPrimitives: RootLi
   return c;
 }
 
+/** Pad geometry of `canvas()` in NDC: the frame's top (1 − fTopMargin) and bottom (ROOT's default margin). */
+const FRAME_TOP = 0.94;
+const FRAME_BOTTOM = 0.1;
+
+/** Value of bin `b` (1-based, as in fArray) and its error: √Σw² when weights were tracked, else √N. */
+function binError(r: RootHist, b: number): number {
+  const w2 = r.fSumw2.length ? r.fSumw2[b] : Math.abs(r.fArray[b]);
+  return Math.sqrt(w2 ?? 0);
+}
+
+/**
+ * The value range of an overlay or a stack: up to the tallest of the stack's sum (or the tallest line)
+ * and every data point with its error bar, with the headroom the offline figures leave (the data stay
+ * below the legend, which covers the frame's top down to `legendBottom`). JSROOT's own range follows
+ * the stack only, so a data point above it was clipped at the frame's top. Undefined when all is empty.
+ */
+export function valueRange(
+  layers: readonly RootHist[],
+  points: readonly RootHist[],
+  stacked: boolean,
+  log: boolean,
+  legendBottom: number,
+): { min: number; max: number } | undefined {
+  const nx = (layers[0] ?? points[0])?.fXaxis.fNbins ?? 0;
+  let top = 0;
+  let minPos = Infinity;
+  for (let b = 1; b <= nx; b++) {
+    let sum = 0;
+    for (const l of layers) {
+      const v = l.fArray[b] ?? 0;
+      sum = stacked ? sum + v : Math.max(sum, v);
+      if (v > 0) minPos = Math.min(minPos, stacked ? sum : v);
+    }
+    top = Math.max(top, sum);
+    for (const p of points) {
+      const v = p.fArray[b] ?? 0;
+      if (v > 0) minPos = Math.min(minPos, v);
+      top = Math.max(top, v + binError(p, b));
+    }
+  }
+  if (!(top > 0)) return undefined;
+  const legendFrac = (FRAME_TOP - legendBottom) / (FRAME_TOP - FRAME_BOTTOM);
+  const usable = Math.max(0.4, 1 - legendFrac - 0.04);
+  if (!log) return { min: 0, max: top / usable };
+  const lo = 10 ** Math.floor(Math.log10((Number.isFinite(minPos) ? minPos : top / 10) * 0.5));
+  return { min: lo, max: 10 ** (Math.log10(lo) + (Math.log10(top) - Math.log10(lo)) / usable) };
+}
+
 /** The modes that make sense for a histogram (the page offers these). */
 export function modesFor(h: Hist): DrawMode[] {
   if (h.ndim === 1) return ['hist'];
@@ -105,7 +153,8 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
     cat.kind === 'boolean'
       ? ['false', 'true']
       : (cat as { categories: ReadonlyArray<string | number> }).categories.map(String);
-  const isData = new Set(mode === 'stack' ? (opts.data ?? []) : []);
+  // data are points in both modes: over the stack, or beside the overlaid lines of the other categories
+  const isData = new Set(opts.data ?? []);
   const layers: RootHist[] = [];
   const points: RootHist[] = [];
   labels.forEach((label, i) => {
@@ -132,13 +181,21 @@ export function drawable(h: Hist, opts: DrawableOptions = {}): RootObject {
   const c = canvas(log, false);
   const stack = createTHStack(...layers);
   stack.fTitle = '';
+  const n = layers.length + points.length;
+  const legendBottom = Math.max(0.1, 0.9 - 0.05 * n);
+  const range = valueRange(layers, points, mode === 'stack', log, legendBottom);
+  if (range) {
+    // without layers the first data histogram makes the frame, so it carries the range
+    const holder = layers.length ? stack : points[0];
+    holder.fMaximum = range.max;
+    holder.fMinimum = range.min;
+  }
   if (layers.length) c.fPrimitives.Add(stack, mode === 'stack' ? 'hist' : 'nostack hist');
   for (const [i, p] of points.entries()) c.fPrimitives.Add(p, layers.length || i ? 'e1 p same' : 'e1 p');
   const legend = create('TLegend');
-  const n = layers.length + points.length;
   Object.assign(legend, {
     fX1NDC: 0.7,
-    fY1NDC: Math.max(0.1, 0.9 - 0.05 * n),
+    fY1NDC: legendBottom,
     fX2NDC: 0.93,
     fY2NDC: 0.9,
     fBorderSize: 0,

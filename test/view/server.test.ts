@@ -99,9 +99,13 @@ describe('view server', () => {
     expect(prims[1].p.fArray).toEqual([0, 1, 2, 0, 0]);
     expect(prims[1].opt).toContain('e1 p');
     const overlay = await (await get('/api/draw?key=jets%2FbyDataset&mode=overlay')).json();
-    // overlays draw every category as a line, data included
-    expect(primitives(overlay)[0].opt).toBe('nostack hist');
-    expect(primitives(overlay)[0].p.fHists!.arr).toHaveLength(2);
+    // overlays draw the simulation as lines and data as points, as the stack does
+    const over = primitives(overlay);
+    expect(over.map((x) => x.p._typename)).toEqual(['THStack', 'TH1D', 'TLegend']);
+    expect(over[0].opt).toBe('nostack hist');
+    expect(over[0].p.fHists!.arr.map((h) => h.fTitle)).toEqual(['DY']);
+    expect(over[1].p.fTitle).toBe('data');
+    expect(over[1].opt).toContain('e1 p');
     const colz = await (await get('/api/draw?key=jets%2FbyDataset&mode=colz')).json();
     expect(primitives(colz)[0].p._typename).toBe('TH2D');
   });

@@ -4,6 +4,8 @@
 import { cleanup, draw, parse, redraw, settings } from '/jsroot/main.mjs';
 
 settings.ZoomWheel = false; // scrolling the page must not zoom the plots
+// no JSROOT tool buttons: their toggle is a stray square under each plot, and the card has its own downloads
+settings.ToolBar = false;
 const MAX_CARDS = 24; // drawing hundreds of SVGs at once makes the page sluggish; the search narrows
 
 const $ = (id) => document.getElementById(id);
