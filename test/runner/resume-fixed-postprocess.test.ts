@@ -8,7 +8,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../executors/faas/local-cluster.ts';
 import { runNode } from '../helpers/cli.ts';
 import { repoRoot } from '../shared.ts';
@@ -37,23 +37,26 @@ let dir: string;
 useTempDir((d) => {
   dir = d;
 });
-let cluster: LocalCluster;
-beforeAll(async () => {
-  cluster = await LocalCluster.start();
-  await cluster.startEndpoint('resume-ep');
-}, 120_000);
+// The FaaS cluster starts with the first test that needs it, so the other executors do not depend on it.
+let cluster: LocalCluster | undefined;
 afterAll(() => cluster?.close());
 
-const executors = {
-  iterative: () => [],
-  threads: () => ['-e', 'threads', '-w', '2'],
-  faas: () => ['-e', 'faas', '--service', cluster.url, '--endpoints', 'resume-ep'],
-} as const;
+const executors: Record<'iterative' | 'threads' | 'faas', () => Promise<string[]>> = {
+  iterative: async () => [],
+  threads: async () => ['-e', 'threads', '-w', '2'],
+  faas: async () => {
+    if (!cluster) {
+      cluster = await LocalCluster.start();
+      await cluster.startEndpoint('resume-ep');
+    }
+    return ['-e', 'faas', '--service', cluster.url, '--endpoints', 'resume-ep'];
+  },
+};
 
 function run(args: string[]) {
   return runNode([BIN, ...args], {
     cwd: dir,
-    env: { ...process.env, RISTRETTO_DEBUG: '', RISTRETTO_TOKEN: cluster.token },
+    env: { ...process.env, RISTRETTO_DEBUG: '', ...(cluster ? { RISTRETTO_TOKEN: cluster.token } : {}) },
   });
 }
 
@@ -64,7 +67,8 @@ describe.each(Object.keys(executors) as (keyof typeof executors)[])(
       const proc = join(dir, `ana-${name}.ts`);
       const ds = await writeJson(join(dir, `ds-${name}.json`), { SingleMu: [ROOT_FILE()] });
       const out = join(dir, `out-${name}`);
-      const args = [ds, proc, '-o', out, '--chunksize', '2500', '--format', 'json', '-q', ...executors[name]()];
+      const using = await executors[name]();
+      const args = [ds, proc, '-o', out, '--chunksize', '2500', '--format', 'json', '-q', ...using];
 
       // 1. postprocess has a bug: every chunk is merged and kept.
       await writeFile(proc, processorText('(acc as any).nothing.here = 1;'));
@@ -108,12 +112,12 @@ describe.each(Object.keys(executors) as (keyof typeof executors)[])(
       expect(broken.code).toBe(1);
       expect(broken.stderr).toMatch(/bad chunk/);
       await writeFile(proc, processorText(''));
-      const refused = await run([...partial, ...executors[name](), '--resume']);
+      const refused = await run([...partial, ...using, '--resume']);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(
         /the checkpoint in .*partial-\w+ holds 2 of 4 chunks merged by another version of the processor file — rerun without --resume to start over/,
       );
-      const over = await run([...partial, ...executors[name]()]);
+      const over = await run([...partial, ...using]);
       expect(over.code, over.stderr).toBe(0);
       expect(JSON.parse(await readFile(join(partialOut, 'accumulator.json'), 'utf8'))).toEqual({
         n: EVENTS,
