@@ -164,10 +164,7 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   const size = opts.fontSize ?? 15;
   const width = opts.width ?? 640;
   const height = opts.height ?? (ratio ? 600 : 480);
-  const top = opts.label || opts.lumi !== undefined || opts.sqrts !== undefined ? 40 : 16;
-  const frame: Frame = { x0: 92, x1: width - 22, y0: top, y1: height - 66 };
-  const main: Frame = ratio ? { ...frame, y1: frame.y0 + (frame.y1 - frame.y0) * 0.72 } : frame;
-  const lower: Frame | undefined = ratio ? { ...frame, y0: main.y1 } : undefined;
+  const labelled = opts.label || opts.lumi !== undefined || opts.sqrts !== undefined;
 
   // legend entries and size decide the headroom
   const entries: LegendEntry[] = [];
@@ -194,24 +191,38 @@ export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
   for (const s of st) for (const v of s.values) if (v > 0) yminPos = Math.min(yminPos, v);
   if (!(ymax > 0)) ymax = 1;
   if (!Number.isFinite(yminPos)) yminPos = ymax / 10;
-  // data stays below the legend: it fills the frame's top `legendFrac`
-  // a figure split by category always names its categories, even when there is one (data only)
-  const legendFrac = entries.length > 0 || opts.label ? (lsize.h + 16) / (main.y1 - main.y0) : 0.06;
-  const usable = Math.max(0.4, 1 - legendFrac - 0.04);
-  let ylo: number;
-  let yhi: number;
-  if (opts.logy) {
-    ylo = 10 ** Math.floor(Math.log10(yminPos * 0.5));
-    const span = (Math.log10(ymax) - Math.log10(ylo)) / usable;
-    yhi = 10 ** (Math.log10(ylo) + span);
-  } else {
-    ylo = 0;
-    yhi = ymax / usable;
-  }
   const integer = counts && !density && !opts.logy;
-  const yTicks = opts.logy ? logTicks(ylo, yhi) : linearTicks(ylo, yhi, 6, integer);
-  const maxTick = Math.max(...yTicks.major);
-  const yExponent = !opts.logy && maxTick >= 1e5 ? Math.floor(Math.log10(maxTick)) : 0;
+
+  /** Frames and value axis for a top margin (the value range depends on the frame's height via the legend). */
+  const layout = (top: number) => {
+    const frame: Frame = { x0: 92, x1: width - 22, y0: top, y1: height - 66 };
+    const main: Frame = ratio ? { ...frame, y1: frame.y0 + (frame.y1 - frame.y0) * 0.72 } : frame;
+    const lower: Frame | undefined = ratio ? { ...frame, y0: main.y1 } : undefined;
+    // data stays below the legend: it fills the frame's top `legendFrac`
+    // a figure split by category always names its categories, even when there is one (data only)
+    const legendFrac = entries.length > 0 || opts.label ? (lsize.h + 16) / (main.y1 - main.y0) : 0.06;
+    const usable = Math.max(0.4, 1 - legendFrac - 0.04);
+    let ylo: number;
+    let yhi: number;
+    if (opts.logy) {
+      ylo = 10 ** Math.floor(Math.log10(yminPos * 0.5));
+      const span = (Math.log10(ymax) - Math.log10(ylo)) / usable;
+      yhi = 10 ** (Math.log10(ylo) + span);
+    } else {
+      ylo = 0;
+      yhi = ymax / usable;
+    }
+    const yTicks = opts.logy ? logTicks(ylo, yhi) : linearTicks(ylo, yhi, 6, integer);
+    const maxTick = Math.max(...yTicks.major);
+    const yExponent = !opts.logy && maxTick >= 1e5 ? Math.floor(Math.log10(maxTick)) : 0;
+    return { frame, main, lower, ylo, yhi, yTicks, yExponent };
+  };
+  let lay = layout(labelled ? 40 : 16);
+  // The "×10^k" multiplier sits 8 px above the frame with a raised exponent: without a label line the
+  // 16 px margin cuts its top off. A taller frame top only widens the range, so the exponent stays.
+  const multiplierTop = Math.ceil(12 + 1.1 * size);
+  if (lay.yExponent && lay.frame.y0 < multiplierTop) lay = layout(multiplierTop);
+  const { frame, main, lower, ylo, yhi, yTicks, yExponent } = lay;
   const xs = new Scale(edges[0], edges[n], main.x0, main.x1);
   const ys = new Scale(ylo, yhi, main.y1, main.y0, Boolean(opts.logy));
   const xTicks =
