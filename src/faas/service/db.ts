@@ -354,9 +354,10 @@ export class Store {
          WHERE id = @id AND endpoint_id = @from AND state = 'dispatched' AND alts IS NOT NULL AND instr(alts, @to) > 0
          RETURNING id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, 1 AS movable`,
       ),
-      // A task the holder gave back unstarted, with nowhere to go: waiting again, its attempt not used.
+      // A task the holder gave back unstarted, with nowhere to go: waiting again, its attempt not used
+      // (unless it had started before: see requeue).
       unhold: p(
-        "UPDATE tasks SET state = 'waiting-for-endpoint', attempts = attempts - 1 WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'",
+        "UPDATE tasks SET state = 'waiting-for-endpoint', attempts = MAX(0, attempts - (started_at IS NULL)) WHERE id = ? AND endpoint_id = ? AND state = 'dispatched'",
       ),
       countMovable: p("SELECT count(*) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL"),
       // Per id through the unique index: an IN (json_each) form made SQLite scan every dispatched task of the endpoint.
@@ -371,23 +372,30 @@ export class Store {
         `SELECT id, owner_id, state, endpoint_id, attempts, error
          FROM tasks WHERE id IN (SELECT value FROM json_each(?))`,
       ),
-      // RETURNING tells whether the task is part of a group (a copy, or an original with copies).
+      // RETURNING tells whether the task is part of a group (a copy, or an original with copies). A
+      // result for a task waiting again unstarted (attempt given back) ran after all: its attempt counts.
       complete: p(
-        `UPDATE tasks SET state = ?, result = ?, result_size = ?, error = ?, started_at = COALESCE(started_at, ?), completed_at = ?
+        `UPDATE tasks SET state = ?, result = ?, result_size = ?, error = ?,
+         attempts = attempts + (state = 'waiting-for-endpoint' AND started_at IS NULL),
+         started_at = COALESCE(started_at, ?), completed_at = ?
          WHERE id = ? AND endpoint_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')
          RETURNING copy_of, copies, attempts`,
       ),
       taskById: p(`SELECT ${TASK_COLS} FROM tasks WHERE id = ?`),
       taskResult: p('SELECT result FROM tasks WHERE id = ?'),
-      // A task lost before it started does not use up an attempt (the caller says whether it started).
+      // Attempts count the holds a task started in. A task lost before it started gives its attempt
+      // back: while it waits with started_at NULL its current hold is not counted, and reclaim (its
+      // agent comes back holding it) or complete count it again. Both sides key on started_at alone;
+      // before, reclaim did not add back what this took and attempts went negative (issue 14).
       requeue: p(
-        "UPDATE tasks SET state = 'waiting-for-endpoint', error = ?, attempts = attempts - ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state IN ('dispatched', 'running')",
+        "UPDATE tasks SET state = 'waiting-for-endpoint', error = ?, started_at = COALESCE(started_at, ?), attempts = MAX(0, attempts - (COALESCE(started_at, ?) IS NULL)) WHERE id = ? AND state IN ('dispatched', 'running')",
       ),
       failLost: p(
         "UPDATE tasks SET state = 'failed', error = ?, completed_at = ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
+      // Held again by its agent: an unstarted task's attempt, given back by requeue, counts again.
       reclaim: p(
-        "UPDATE tasks SET state = CASE WHEN started_at IS NULL THEN 'dispatched' ELSE 'running' END WHERE id = ? AND endpoint_id = ? AND state = 'waiting-for-endpoint'",
+        "UPDATE tasks SET state = CASE WHEN started_at IS NULL THEN 'dispatched' ELSE 'running' END, attempts = attempts + (started_at IS NULL) WHERE id = ? AND endpoint_id = ? AND state = 'waiting-for-endpoint'",
       ),
       cancel: p(
         "UPDATE tasks SET state = 'cancelled', completed_at = ?, error = ? WHERE id = ? AND owner_id = ? AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
@@ -395,7 +403,10 @@ export class Store {
       endpointActive: p(
         "SELECT id, attempts, max_attempts FROM tasks WHERE endpoint_id = ? AND state IN ('dispatched', 'running')",
       ),
-      resetActive: p("UPDATE tasks SET state = 'waiting-for-endpoint' WHERE state IN ('dispatched', 'running')"),
+      // As requeue: an unstarted task gives its attempt back (a re-attaching agent's reclaim counts it again).
+      resetActive: p(
+        "UPDATE tasks SET state = 'waiting-for-endpoint', attempts = MAX(0, attempts - (started_at IS NULL)) WHERE state IN ('dispatched', 'running')",
+      ),
       countWaiting: p("SELECT COUNT(*) AS n FROM tasks WHERE endpoint_id = ? AND state = 'waiting-for-endpoint'"),
       stateCounts: p('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state'),
       stateCountsOf: p('SELECT state, COUNT(*) AS n FROM tasks WHERE owner_id = ? GROUP BY state'),
@@ -1049,7 +1060,7 @@ export class Store {
           failed.set(l.task_id, error);
           if (row.copies > 0) losers.push(...this.endCopies(l.task_id));
         } else {
-          this.st.requeue.run(JSON.stringify(error), startedAt === null ? 1 : 0, startedAt, l.task_id);
+          this.st.requeue.run(JSON.stringify(error), startedAt, startedAt, l.task_id);
           requeued.push(l.task_id);
         }
       }
