@@ -391,6 +391,11 @@ export function registerFaasCommands(program: Command): void {
             ...(localPaths.length ? { localPaths } : {}),
             ...(blocks ? { blocks } : {}),
             onAttached: (id) => process.stdout.write(`endpoint ${o.name} attached id=${id}\n`),
+            // Stopped for good while running (token revoked, another live agent took the name): exit 1.
+            onFatal: (e) => {
+              process.stderr.write(`error: ${e.message}\n`);
+              void agent.stop().then(() => process.exit(1));
+            },
           });
           const stop = async () => {
             await agent.stop();

@@ -218,10 +218,12 @@ export const AgentHelloSchema = T.object(
     sharing,
     agent_version: T.string({ maxLength: 100 }),
     hostname: T.string({ maxLength: 1000 }),
+    pid: T.integer(0, 2 ** 32),
+    instance: T.string({ minLength: 1, maxLength: 100 }),
     tags: T.array(T.string({ minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: TAG_PATTERN }), MAX_TAGS),
     local_paths: T.array(T.string({ minLength: 1, maxLength: MAX_LOCAL_PATH_LENGTH }), MAX_LOCAL_PATHS),
   },
-  ['allowed_functions', 'sharing', 'tags', 'local_paths'],
+  ['allowed_functions', 'sharing', 'pid', 'instance', 'tags', 'local_paths'],
 );
 export const AgentHeartbeatSchema = T.object({
   type: T.literal('heartbeat'),

@@ -306,6 +306,13 @@ export interface AgentHello {
   sharing?: Sharing;
   agent_version: string;
   hostname: string;
+  /** The agent's process id, named when another agent asks for the same endpoint. */
+  pid?: number;
+  /**
+   * Random id of the agent process, the same on every reconnect: the service lets it replace its own
+   * old connection, while another live agent with the endpoint's name is refused (Conflict).
+   */
+  instance?: string;
   /** Capability tags (replace the stored ones; absent = none). See {@link EndpointInfo.tags}. */
   tags?: string[];
   /** Path prefixes workers read locally (replace the stored ones; absent = none). */

@@ -6,6 +6,7 @@
  * Results stay in memory until the service acknowledges them, so a service restart or a dropped
  * connection loses nothing: the agent re-sends them after re-attaching.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
@@ -70,6 +71,11 @@ export interface AgentOptions {
   maxBackoffMs?: number;
   /** Called on every successful (re-)attach. */
   onAttached?: (endpointId: string) => void;
+  /**
+   * Called when the agent stops for good after its first attach (token revoked, or another live agent
+   * took the endpoint's name while this one was away); before it, start() rejects instead.
+   */
+  onFatal?: (e: FaasError) => void;
 }
 
 /** Environment variable listing the processor bundle hashes workers may run (comma-separated). */
@@ -114,6 +120,8 @@ export class EndpointAgent {
   private endpointId: string | undefined;
   private firstAttach: { resolve: (id: string) => void; reject: (e: Error) => void } | undefined;
   private readonly log: (msg: string) => void;
+  /** Sent in every hello: the service tells this agent's reconnects from a second agent with its name. */
+  private readonly instance = randomUUID();
 
   constructor(private readonly opts: AgentOptions) {
     if (!/^[A-Za-z0-9][\w.-]{0,99}$/.test(opts.name)) {
@@ -203,6 +211,8 @@ export class EndpointAgent {
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
         agent_version: PROTOCOL_VERSION,
         hostname: hostname(),
+        pid: process.pid,
+        instance: this.instance,
         ...(this.opts.tags?.length ? { tags: this.opts.tags } : {}),
         ...(this.opts.localPaths?.length ? { local_paths: this.opts.localPaths } : {}),
       };
@@ -252,11 +262,13 @@ export class EndpointAgent {
   private fatal(e: FaasError): void {
     this.stopped = true;
     this.ws?.terminate();
-    if (this.firstAttach) {
-      this.firstAttach.reject(e);
-      this.firstAttach = undefined;
-    } else this.log(e.message);
-    void this.pool?.close();
+    // Told once the workers are gone: a caller that exits at once leaves none behind.
+    const closed = this.pool?.close() ?? Promise.resolve();
+    const first = this.firstAttach;
+    this.firstAttach = undefined;
+    if (first) void closed.finally(() => first.reject(e));
+    else if (this.opts.onFatal) this.opts.onFatal(e);
+    else this.log(e.message);
   }
 
   private onText(msg: ServiceTextMessage): void {
@@ -313,6 +325,8 @@ export class EndpointAgent {
               "the endpoint's token is revoked or unknown: ask the service admin for a new one (ristretto faas token create USER) and start the endpoint with it",
             ),
           );
+        // Another live agent has this endpoint: retrying would only take it from that one (issue 14).
+        if (msg.code === 'Conflict') return this.fatal(new FaasConfigError(msg.message, { code: msg.code }));
         this.log(`service error ${msg.code}: ${msg.message}`);
         return;
     }

@@ -45,6 +45,11 @@ const MAX_DISPATCH = 2000;
  * (a chunk stream sends one soon after each result), else in an ack message of their own.
  */
 const ACK_DELAY_MS = 50;
+/**
+ * An agent heard from within this many heartbeats is alive: another agent process asking for its
+ * endpoint is refused. Below the sweep's 3, so a restart replaces a dead connection before the sweep.
+ */
+const LIVE_HEARTBEATS = 2;
 /** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
@@ -85,6 +90,13 @@ class AgentConn {
   /** AgentHub.stalledMs when lastSeen was set: the service's own stalls since then are not this agent's silence. */
   stalledAtSeen = 0;
   attached = false;
+  /** Who runs this agent, from its hello: named when a second agent asks for the same endpoint. */
+  hostname = '';
+  pid: number | undefined;
+  /** The agent process's id for itself: a reconnect of the same agent replaces its old connection. */
+  instance: string | undefined;
+  /** When this connection attached. */
+  since = 0;
   /**
    * No task of this endpoint waits in the database (the last claim came back short and nothing was
    * queued since): new tasks may then go straight to the agent without a claim, keeping FIFO order.
@@ -354,6 +366,7 @@ export class AgentHub {
     const allowed = msg.allowed_functions;
     if (allowed?.some((id) => !isUuid(id)))
       throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
+    this.refuseTwin(conn, msg);
     const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
 
     const old = this.conns.get(row.id);
@@ -366,6 +379,10 @@ export class AgentHub {
     }
     conn.endpointId = row.id;
     conn.name = row.name;
+    conn.hostname = msg.hostname;
+    conn.pid = msg.pid;
+    conn.instance = msg.instance;
+    conn.since = Date.now();
     conn.capacity = capacity;
     conn.prefetch = prefetch;
     conn.attached = true;
@@ -415,6 +432,31 @@ export class AgentHub {
     if (this.away.delete(row.id)) this.movable(this.conns.keys(), 0);
   }
 
+  /**
+   * A second agent process for an endpoint that is attached and alive is refused (Conflict): two
+   * agents with one name took the endpoint from each other on every reconnect, ~150 times in 20 s,
+   * and their tasks were lost over and over (issue 14). The same agent coming back (its `instance`)
+   * replaces its old connection, and so does any agent when the old connection has been silent for
+   * LIVE_HEARTBEATS heartbeats (a restart after the old process or its network died unnoticed).
+   */
+  private refuseTwin(conn: AgentConn, msg: AgentHello): void {
+    for (const old of this.conns.values()) {
+      if (old.user.id !== conn.user.id || old.name !== msg.name) continue;
+      if (msg.instance !== undefined && old.instance === msg.instance) return;
+      if (this.silentMs(old, Date.now()) >= LIVE_HEARTBEATS * this.opts.heartbeatMs) return;
+      const who = `${old.hostname || 'an unknown host'}${old.pid !== undefined ? ` pid ${old.pid}` : ''}`;
+      throw new ApiError(
+        'Conflict',
+        `endpoint ${msg.name} is already attached from ${who} since ${new Date(old.since).toISOString()}; stop it first or use another --name`,
+      );
+    }
+  }
+
+  /** How long an agent has said nothing, not counting the service's own stalls since (see sweep). */
+  private silentMs(c: AgentConn, now: number): number {
+    return now - c.lastSeen - (this.stalledMs - c.stalledAtSeen);
+  }
+
   private detach(conn: AgentConn): void {
     if (!conn.attached || this.conns.get(conn.endpointId) !== conn) return;
     conn.attached = false;
@@ -444,7 +486,7 @@ export class AgentHub {
     this.stalledMs += Math.max(0, now - this.lastSweep - this.opts.heartbeatMs);
     this.lastSweep = now;
     for (const c of this.conns.values()) {
-      const silent = now - c.lastSeen - (this.stalledMs - c.stalledAtSeen);
+      const silent = this.silentMs(c, now);
       if (silent > 3 * this.opts.heartbeatMs) {
         this.opts.log(`endpoint ${c.name}: no heartbeat for ${silent} ms, closing`);
         c.ws.terminate();
