@@ -6,7 +6,7 @@
  * "Session 14: ROOT ÷ Parquet").
  *
  * Node has no public synchronous call that inflates into a given array, so this uses the handle's
- * `writeSync` — the same call `inflateSync` makes internally (lib/zlib.js, Node 18–24). The handle is
+ * `writeSync` — the same call `inflateSync` makes internally (lib/zlib.js; seen in Node 20). The handle is
  * checked once per thread on a known stream; where it is missing, behaves differently or throws, every
  * call goes through `inflateSync` plus a copy instead, with the same results.
  */
