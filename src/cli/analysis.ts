@@ -15,7 +15,8 @@ import { RistrettoError, UserCodeError } from '../errors/index.ts';
 import { reportCommandError } from '../errors/report.ts';
 import { OUTPUT_FORMATS, parseFormats, writeOutputs } from '../runner/output.ts';
 import { progressReporter } from '../runner/progress.ts';
-import { runAnalysis, RunInterruptedError } from '../runner/run.ts';
+import { CheckpointError, savedChunksNote } from '../runner/checkpoint.ts';
+import { MergeChunkError, runAnalysis, RunInterruptedError } from '../runner/run.ts';
 import { formatSummary } from '../runner/summary.ts';
 import { LiveView } from '../view/live.ts';
 import { watchAnalysis } from '../watch/watch.ts';
@@ -156,6 +157,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   let debug = Boolean(process.env.RISTRETTO_DEBUG && process.env.RISTRETTO_DEBUG !== '0');
   const reporter = progressReporter({});
   let view: LiveView | undefined;
+  let savedIn: string | undefined; // the --out of a run (not a watch) once it starts: its checkpoint is there
+  let savedSince = Date.now(); // a checkpoint older than this belongs to another run, unless this one resumed it
   try {
     program.parse([...argv], { from: 'user' });
     const [dataset, processor] = program.processedArgs as [string, string];
@@ -228,6 +231,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await view?.close();
       return 0;
     }
+    savedIn = o.out;
+    if (o.resume) savedSince = 0;
     const result = await withFaasExecutor(program.opts(), reporterQ, (faas) =>
       runAnalysis({
         fileset,
@@ -297,6 +302,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       // the page keeps the last merged state and shows why the run stopped
       view.failed(e);
       const code = reportRunError(e, debug);
+      await noteSavedChunks(e, savedIn, savedSince);
       process.stderr.write(`live view: ${view.url} stays up; press Ctrl-C to stop\n`);
       await view.untilInterrupted();
       await view.close();
@@ -313,8 +319,23 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       process.stderr.write(`run-analysis: ${e.message}\n`);
       return 130;
     }
-    return reportRunError(e, debug);
+    const code = reportRunError(e, debug);
+    await noteSavedChunks(e, savedIn, savedSince);
+    return code;
   }
+}
+
+/**
+ * After a failure that the user's own code did not cause (a file that could not be read, a server that
+ * went away, a worker lost), say that the merged chunks are kept and how to continue, as Ctrl-C does. A
+ * fix to the processor starts over anyway (--resume refuses another processor's partial checkpoint), so
+ * failures of the user's code and refusals of a checkpoint get no such line.
+ */
+async function noteSavedChunks(e: unknown, outDir: string | undefined, sinceMs: number): Promise<void> {
+  if (outDir === undefined || e instanceof UserCodeError || e instanceof MergeChunkError) return;
+  if (e instanceof CheckpointError || e instanceof RunInterruptedError || e instanceof CommanderError) return;
+  const note = await savedChunksNote(outDir, sinceMs).catch(() => undefined);
+  if (note) process.stderr.write(`run-analysis: ${note}\n`);
 }
 
 /**

@@ -173,6 +173,33 @@ export async function readCheckpoint(file: string): Promise<Checkpoint | undefin
   return { header, accumulator: decode(bytes.subarray(start)) };
 }
 
+/**
+ * The line that tells the user a failed run's merged chunks are kept, or undefined when there is nothing
+ * to tell: no checkpoint in `outDir` written since `sinceMs` (an older one belongs to another run), or
+ * none with a chunk in it. Only the header is parsed, not the accumulator.
+ *
+ * @example
+ * savedChunksNote('out', startedAt); // "4 of 8 chunks are saved in out; once the cause is gone …"
+ */
+export async function savedChunksNote(outDir: string, sinceMs: number): Promise<string | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(checkpointPath(outDir));
+  } catch {
+    return undefined;
+  }
+  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m)) return undefined;
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(bytes.subarray(8, 8 + bytes.readUInt32LE(4)).toString('utf8')) as CheckpointHeader;
+  } catch {
+    return undefined;
+  }
+  if (!(header.done > 0) || !(Date.parse(header.writtenAt) >= sinceMs)) return undefined;
+  // --resume checks that the work is the same: a file copied again has another identity and starts over.
+  return `${header.done} of ${header.total} chunks are saved in ${outDir}; once the cause is gone (same files, processor and options), rerun the same command with --resume to continue`;
+}
+
 export async function removeCheckpoint(file: string): Promise<void> {
   await rm(file, { force: true });
 }
