@@ -19,6 +19,7 @@ import { encode } from '../../src/accumulate/index.ts';
 import type { Dataset } from '../../src/dataset/fileset.ts';
 import { ChunkError } from '../../src/runner/errors.ts';
 import { RunInterruptedError, runAnalysis } from '../../src/runner/run.ts';
+import { clusterEndpointsPerTest } from '../faas/helpers.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
 
 // Real processes on a machine that may be busy (tests must pass with both cores taken): generous
@@ -35,6 +36,8 @@ const CHUNK = 100;
 const ITEMS = 10_000 / CHUNK;
 
 let cluster: LocalCluster;
+/** Start an endpoint for the running test alone: killed after it, also when the test fails. */
+const ownEndpoint = clusterEndpointsPerTest(() => cluster);
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-faas-batch-'));
 
 beforeAll(async () => {
@@ -75,7 +78,7 @@ async function reference(processor: string, fileset: Dataset[]) {
 
 describe('FaaS executor: merge groups as batches', () => {
   it('weighted histograms are bit-identical to the iterative executor at 1 and 3 slots, staged out, and after --resume', async () => {
-    await Promise.all([cluster.startEndpoint('w-a'), cluster.startEndpoint('w-b', { workers: 2 })]);
+    await Promise.all([ownEndpoint('w-a'), ownEndpoint('w-b', { workers: 2 })]);
     const ref = await reference(HISTS, dataset());
 
     // One slot: every group but the last few single items goes as one task.
@@ -171,11 +174,10 @@ describe('FaaS executor: merge groups as batches', () => {
     } finally {
       await second.close();
     }
-    await Promise.all([cluster.killEndpoint('w-a'), cluster.killEndpoint('w-b')]);
   });
 
   it('an endpoint SIGKILLed mid-batch: the batch reruns elsewhere, every chunk counted once', async () => {
-    await Promise.all([cluster.startEndpoint('k-a'), cluster.startEndpoint('k-b')]);
+    await Promise.all([ownEndpoint('k-a'), ownEndpoint('k-b')]);
     const fileset = dataset({ sleepMs: 40 });
     const ref = await reference(SLEEPY, fileset);
     const ex = await connect(['k-a', 'k-b']);
@@ -212,11 +214,10 @@ describe('FaaS executor: merge groups as batches', () => {
       await killed;
       await ex.close();
     }
-    await cluster.killEndpoint('k-a');
   });
 
   it('a chunk failing inside a batch is named by its own entry range and file', async () => {
-    await Promise.all([cluster.startEndpoint('f-a'), cluster.startEndpoint('f-b')]);
+    await Promise.all([ownEndpoint('f-a'), ownEndpoint('f-b')]);
     const ex = await connect(['f-a', 'f-b']);
     let err: unknown;
     try {
@@ -242,7 +243,6 @@ describe('FaaS executor: merge groups as batches', () => {
     expect(e.message).toMatch(/entries \[500, 600\)/);
     expect(e.processorMessage).toMatch(/^MET out of range/);
     expect(ex.faas.batches).toBeGreaterThan(0);
-    await Promise.all([cluster.killEndpoint('f-a'), cluster.killEndpoint('f-b')]);
   });
 
   it('--skipbadfiles: a file that fails inside a batch is skipped whole, and nothing else', async () => {
@@ -250,7 +250,7 @@ describe('FaaS executor: merge groups as batches', () => {
     // in chunks of 2,000 that is 35 items, whose merge groups [0, 4), [4, 7), [7, 10), … go out as
     // batches on two slots (3 ≤ 31 / 4), so the damaged chunks fail inside batches while later groups
     // of the same file run and succeed.
-    await Promise.all([cluster.startEndpoint('s-a'), cluster.startEndpoint('s-b')]);
+    await Promise.all([ownEndpoint('s-a'), ownEndpoint('s-b')]);
     const { generateSample } = await import('../../samples/generate.ts');
     const { parquetMetadata } = await import('hyparquet');
     const [good] = await generateSample({
@@ -301,6 +301,5 @@ describe('FaaS executor: merge groups as batches', () => {
     } finally {
       await ex.close();
     }
-    await Promise.all([cluster.killEndpoint('s-a'), cluster.killEndpoint('s-b')]);
   });
 });
