@@ -6,8 +6,10 @@
  *
  * Error bars: √N for unweighted counts, √Σw² for Weight storage (the histogram's variances).
  * Variable-width bins are drawn as densities (per unit of x) so their heights compare.
+ * Two continuous axes make a colour map (colormap.ts) with the same label line and font.
  */
 import { isCategory, isContinuous, type Axis } from './axes.ts';
+import { colormapSVG, isColormap } from './colormap.ts';
 import { UnsupportedHistError } from './errors.ts';
 import {
   axes,
@@ -31,7 +33,7 @@ export interface FigureOptions {
   /** Pixels (default 640 × 480, or 640 × 600 with a ratio panel). */
   width?: number;
   height?: number;
-  /** Logarithmic value axis. */
+  /** Logarithmic value axis (the colour scale of a colour map). */
   logy?: boolean;
   /** Experiment label above the frame: the first word bold, the rest italic (`CMS Open Data`). */
   label?: string;
@@ -101,9 +103,9 @@ function decompose(
     opts.by !== undefined ? h.axisIndex(opts.by) : h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean');
   if (h.ndim !== 2 || k < 0 || !(isCategory(h.axes[k]) || h.axes[k].kind === 'boolean'))
     throw new UnsupportedHistError(
-      `figures draw a 1-D histogram or a (category × axis) one; this one has ${h.ndim} axes (${h.axes.map((a) => a.kind).join(', ')})`,
+      `figures draw a 1-D histogram, a (category × axis) one or a colour map of two continuous axes; this one has ${h.ndim} axes (${h.axes.map((a) => a.kind).join(', ')})`,
       { ndim: h.ndim },
-      'project onto one axis, or onto (category, axis), first; 2-D maps: plotSVG draws them as colz',
+      'project onto one axis, onto (category, axis), or onto two continuous axes (a colour map) first',
     );
   const cat = h.axes[k];
   const x = h.axes[1 - k];
@@ -132,6 +134,19 @@ function decompose(
  * const svg = figureSVG(h, { data: ['data'], label: 'CMS Open Data', lumi: 11.6, sqrts: 8 });
  */
 export function figureSVG(h: Hist, opts: FigureOptions = {}): string {
+  // two continuous axes: a colour map in the same style (label line, font), `logy` as a log colour scale
+  if (isColormap(h))
+    return colormapSVG(h, {
+      width: opts.width,
+      height: opts.height,
+      label: opts.label,
+      lumi: opts.lumi,
+      sqrts: opts.sqrts,
+      xlabel: opts.xlabel,
+      ylabel: opts.ylabel,
+      logz: opts.logy,
+      fontSize: opts.fontSize,
+    });
   const { x, stack, data, single } = decompose(h, opts);
   if (!isContinuous(x))
     throw new UnsupportedHistError(

@@ -1,8 +1,8 @@
 /**
  * Histograms as ROOT objects (TH1D/TH2D/TH3D, ROOT JSON) and as plots (SVG, PNG). Two kinds of plots:
- * `figureSVG`/`figurePNG` draw slide-ready 1-D figures (stack of simulation, data points, ratio panel,
- * experiment label) with Ristretto's own SVG kit and bundled fonts; `plotSVG`/`stackSVG` draw through
- * jsroot (2-D colour maps, ROOT's look). `linePlotSVG` draws line series (scaling studies).
+ * `figureSVG`/`figurePNG` draw slide-ready figures (stack of simulation, data points, ratio panel,
+ * experiment label; 2-D colour maps) with Ristretto's own SVG kit and bundled fonts; `plotSVG`/`stackSVG`
+ * draw through jsroot (ROOT's look). `linePlotSVG` draws line series (scaling studies).
  * Kept apart from `ristretto/hist` because it loads jsroot and resvg, which a processor never needs.
  *
  * @example
@@ -17,5 +17,6 @@ export { toROOT, toROOTJSON, type ToROOTOptions } from './root.ts';
 export type { RootHist, RootAxis, RootStack } from './jsroot.ts';
 export { plotSVG, plotPNG, stackSVG, stackPNG, svgToPNG, type PlotOptions, type StackOptions } from './plot.ts';
 export { figureSVG, figurePNG, type FigureOptions } from './publication.ts';
+export { colormapSVG, type ColormapOptions } from './colormap.ts';
 export { linePlotSVG, linePlotPNG, type LineSeries, type LinePlotOptions } from './lines.ts';
 export { svgToPNGBundled, FONT_FAMILY } from './fonts.ts';

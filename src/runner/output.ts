@@ -13,6 +13,7 @@ import { RistrettoError } from '../errors/index.ts';
 import { datasetLegend } from '../dataset/fileset.ts';
 import { isCategory, stringifyUHI, toUHI, type Hist } from '../hist/index.ts';
 import { figureSVG, plotSVG, svgToPNG, svgToPNGBundled, toROOTJSON } from '../hist/render.ts';
+import { isColormap } from '../hist/colormap.ts';
 import { writeHistogramsROOT } from '../io/root-write/hist.ts';
 import type { RunMetrics } from './metrics.ts';
 
@@ -136,8 +137,9 @@ export async function writeOutputs(
       try {
         if (f === 'root-json') data = toROOTJSON(h);
         else {
-          // 1-D and (dataset × axis): the slide-ready figure (bundled fonts); other 2-D: jsroot's colour map
-          if (h.ndim === 1 || byDataset(h)) {
+          // 1-D, (dataset × axis) and two continuous axes (a colour map): the slide-ready figure (bundled
+          // fonts, the --label line); other 2-D (category axes): jsroot's colour map
+          if (h.ndim === 1 || byDataset(h) || isColormap(h)) {
             const svg = figureSVG(h, {
               ...opts.plot,
               data: opts.dataDatasets ?? [],

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { isCategory, isContinuous } from '../hist/axes.ts';
 import { toJSON } from '../hist/jsroot.ts';
 import { figurePNG, plotPNG, toROOTJSON } from '../hist/render.ts';
+import { isColormap } from '../hist/colormap.ts';
 import { stringifyUHI, toUHI } from '../hist/uhi.ts';
 import { DRAW_MODES, drawable, type DrawMode } from './drawable.ts';
 import { ViewError } from './errors.ts';
@@ -228,9 +229,9 @@ export async function startViewServer(state: ViewState, opts: ViewServerOptions 
           );
         if (format === 'root') return attach(`${stem}.root.json`, 'application/json', toROOTJSON(h));
         if (format === 'png') {
-          // 1-D and (category × axis): the slide-ready figure; other 2-D: jsroot's colour map
+          // 1-D, (category × axis) and two continuous axes: the slide-ready figure; other 2-D: jsroot's colour map
           const k = h.ndim === 2 ? h.axes.findIndex((a) => isCategory(a) || a.kind === 'boolean') : -1;
-          const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k]));
+          const figure = h.ndim === 1 || (k >= 0 && isContinuous(h.axes[1 - k])) || isColormap(h);
           const png = figure
             ? figurePNG(h, { data: data(), legend: state.legend, logy: url.searchParams.get('log') === '1' })
             : await plotPNG(h);
