@@ -2,7 +2,7 @@
  * Client result streams (`/v1/stream`): a client watches task ids and receives each outcome once, as
  * soon as it is known. Outcomes finishing in the same event-loop turn go out in one binary frame.
  */
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
 import { Coalescer } from '../coalesce.ts';
 import { STREAM_SEND_BUDGET_BYTES, streamClientText, byType } from '../protocol-schemas.ts';
@@ -23,6 +23,7 @@ import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
 import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import { checkBatchSize } from './routes.ts';
+import { Turns } from './turns.ts';
 
 /** Stores a submission that passed the schema (the same as `POST /v1/tasks`); throws ApiError when refused. */
 export type Submitter = (user: UserRow, request: SubmitRequest) => SubmitResponse;
@@ -144,6 +145,11 @@ class StreamConn {
     return this.queuedBytes + this.unsent;
   }
 
+  /** Read this client's messages again, unless it is over its send budget (then the socket's drain does). */
+  resumeReading(): void {
+    if (!this.ended && this.unsent < STREAM_SEND_BUDGET_BYTES && this.ws.isPaused) this.ws.resume();
+  }
+
   /** Send a text message (answers, errors), counted against the budget like frames. */
   sendText(text: string): void {
     this.send(text, Buffer.byteLength(text));
@@ -211,6 +217,8 @@ class StreamConn {
 export class ResultStreams implements OutcomeSink {
   private readonly watchers = new Map<string, Set<StreamConn>>();
   private readonly conns = new Set<StreamConn>();
+  /** Client messages (streams and HTTP routes) take turns on the service's thread: see turns.ts. */
+  readonly turns = new Turns((e) => this.log(`client message: ${(e as Error)?.stack ?? e}`));
 
   constructor(
     private readonly store: Store,
@@ -223,55 +231,59 @@ export class ResultStreams implements OutcomeSink {
     this.metrics.streamConnects++;
     const conn = new StreamConn(ws, user, (id) => this.store.result(id));
     this.conns.add(conn);
-    ws.on('message', (data, isBinary) => {
-      // Whatever one message does wrong is answered on this stream and ends nothing else.
-      let req: number | undefined;
-      try {
-        if (isBinary) throw new ApiError('BadRequest', 'stream messages must be JSON text frames');
-        let raw: unknown;
-        const text = String(data);
-        try {
-          raw = parseJson(text);
-        } catch (e) {
-          req = topLevelReq(text); // refused unparsed (too deep, too large): still answer its `req`
-          throw new ApiError('BadRequest', `stream message is ${(e as Error).message}`);
-        }
-        req = requestNumber(raw);
-        const v = byType(streamClientText, raw);
-        if (!v)
-          throw new ApiError(
-            'BadRequest',
-            `stream messages are "watch", "unwatch" or "submit", got ${describeType(raw)}`,
-          );
-        if (v === streamClientText.submit) checkBatchSize((raw as { request?: unknown }).request);
-        const msg = v.check(raw, 'stream message');
-        // One transaction per message; the answer to a submission leaves after it commits, so a
-        // client never holds ids of tasks the service could still lose.
-        const answer = this.store.atomically(() => {
-          if (msg.type === 'submit') return this.submit(conn, msg);
-          if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
-          else this.unwatch(conn, msg.task_ids);
-          return undefined;
-        });
-        if (answer) this.reply(conn, answer);
-      } catch (e) {
-        const err = toApiError(e);
-        if (err.code === 'InternalError') this.log(`stream of user ${user.name}: ${(e as Error)?.stack ?? e}`);
-        this.reply(conn, {
-          type: 'error',
-          code: err.code,
-          message: err.message,
-          ...(req !== undefined ? { req } : {}),
-          ...(err.details ? { details: err.details } : {}),
-        });
-      }
-    });
+    // Messages take turns with other users' (see turns.ts); over its send budget a stream stays paused.
+    const reader = { pause: () => ws.pause(), resume: () => conn.resumeReading() };
+    ws.on('message', (data, isBinary) => this.turns.run(user.id, reader, () => this.onMessage(conn, data, isBinary)));
     ws.on('close', () => {
       conn.closed();
       this.conns.delete(conn);
       this.unwatch(conn, [...conn.watching]);
     });
     ws.on('error', () => {});
+  }
+
+  /** One client message: whatever it does wrong is answered on this stream and ends nothing else. */
+  private onMessage(conn: StreamConn, data: RawData, isBinary: boolean): void {
+    let req: number | undefined;
+    try {
+      if (isBinary) throw new ApiError('BadRequest', 'stream messages must be JSON text frames');
+      let raw: unknown;
+      const text = String(data);
+      try {
+        raw = parseJson(text);
+      } catch (e) {
+        req = topLevelReq(text); // refused unparsed (too deep, too large): still answer its `req`
+        throw new ApiError('BadRequest', `stream message is ${(e as Error).message}`);
+      }
+      req = requestNumber(raw);
+      const v = byType(streamClientText, raw);
+      if (!v)
+        throw new ApiError(
+          'BadRequest',
+          `stream messages are "watch", "unwatch" or "submit", got ${describeType(raw)}`,
+        );
+      if (v === streamClientText.submit) checkBatchSize((raw as { request?: unknown }).request);
+      const msg = v.check(raw, 'stream message');
+      // One transaction per message; the answer to a submission leaves after it commits, so a
+      // client never holds ids of tasks the service could still lose.
+      const answer = this.store.atomically(() => {
+        if (msg.type === 'submit') return this.submit(conn, msg);
+        if (msg.type === 'watch') this.watch(conn, msg.task_ids, msg.running === true);
+        else this.unwatch(conn, msg.task_ids);
+        return undefined;
+      });
+      if (answer) this.reply(conn, answer);
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.code === 'InternalError') this.log(`stream of user ${conn.user.name}: ${(e as Error)?.stack ?? e}`);
+      this.reply(conn, {
+        type: 'error',
+        code: err.code,
+        message: err.message,
+        ...(req !== undefined ? { req } : {}),
+        ...(err.details ? { details: err.details } : {}),
+      });
+    }
   }
 
   /** Close the streams of revoked tokens (they would go on receiving results). Called periodically. */

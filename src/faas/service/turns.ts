@@ -1,0 +1,109 @@
+/**
+ * Client messages take turns on the service's only thread (issue 14). Each message runs whole (a
+ * submission is one transaction), but once the messages run in one event-loop turn have used
+ * TURN_BUDGET_MS, the next ones wait for a later turn, taken round robin across users: between turns
+ * the service reads its sockets — endpoints' heartbeats and results, other users' requests. Without it,
+ * eight 100,000-task submissions read in one turn held the thread ~25 s, and every other user waited.
+ * A user's own messages keep their order.
+ */
+
+/** Work run in one turn before waiting messages are left to the next (one heavy message may exceed it). */
+export const TURN_BUDGET_MS = 20;
+
+/** What a waiting message's connection must do: read no more until it has run (back-pressure). */
+export interface Reader {
+  pause(): void;
+  /** Called when none of this connection's messages wait any more. */
+  resume(): void;
+}
+
+interface Waiting {
+  job: () => void;
+  reader: Reader;
+}
+
+export class Turns {
+  /** Users with waiting messages, in round-robin order (a Map keeps insertion order), each its FIFO. */
+  private readonly waiting = new Map<string, Waiting[]>();
+  /** Waiting messages per connection. */
+  private readonly pending = new Map<Reader, number>();
+  /** Milliseconds of messages run in this turn. */
+  private used = 0;
+  private scheduled = false;
+
+  constructor(private readonly onError: (e: unknown) => void) {}
+
+  /**
+   * Run `job` (a message of user `key`, read on `reader`) now when nothing waits and this turn has
+   * budget left; else after the user's earlier messages, in a later turn, with `reader` paused meanwhile.
+   */
+  run(key: string, reader: Reader, job: () => void): void {
+    if (this.waiting.size === 0 && this.used < TURN_BUDGET_MS) return this.exec(job);
+    let q = this.waiting.get(key);
+    if (!q) this.waiting.set(key, (q = []));
+    q.push({ job, reader });
+    this.pending.set(reader, (this.pending.get(reader) ?? 0) + 1);
+    reader.pause();
+    this.schedule();
+  }
+
+  /** Messages waiting, over all users (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const q of this.waiting.values()) n += q.length;
+    return n;
+  }
+
+  private exec(job: () => void): void {
+    const t = performance.now();
+    try {
+      job();
+    } catch (e) {
+      this.onError(e);
+    } finally {
+      this.used += performance.now() - t;
+      // The budget is per turn: a later turn starts from zero.
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private turn(): void {
+    this.scheduled = false;
+    this.used = 0;
+    while (this.waiting.size > 0 && this.used < TURN_BUDGET_MS) {
+      const [key, q] = this.waiting.entries().next().value as [string, Waiting[]];
+      const w = q.shift() as Waiting;
+      // Round robin: this user goes to the back of the line with what it has left.
+      this.waiting.delete(key);
+      if (q.length) this.waiting.set(key, q);
+      const left = (this.pending.get(w.reader) ?? 1) - 1;
+      if (left > 0) this.pending.set(w.reader, left);
+      else this.pending.delete(w.reader);
+      this.exec(w.job);
+      if (left === 0) w.reader.resume();
+    }
+    if (this.waiting.size > 0) this.schedule();
+  }
+}
+
+/** A reader with nothing to pause: an HTTP request whose body is read already. */
+export const READ_ALREADY: Reader = { pause() {}, resume() {} };
+
+/** `fn` run in its turn (see Turns.run), as a promise of what it returns or throws. */
+export function inTurn<T>(turns: Turns, key: string, fn: () => T, reader: Reader = READ_ALREADY): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    turns.run(key, reader, () => {
+      try {
+        resolve(fn());
+      } catch (e) {
+        reject(e);
+      }
+    }),
+  );
+}
