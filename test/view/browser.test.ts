@@ -135,7 +135,12 @@ async function watchRun(page: Page, gate: string, shot: string): Promise<void> {
     { timeout: 30_000 },
   );
   expect(await num(page, '#summary', 'data-events')).toBe(2 * expected.events);
-  expect(await num(page, '.card[data-key="met"]', 'data-version')).toBeGreaterThan(versionBefore);
+  // the card shows the new total when the update arrives and its version once the redraw is done
+  await page.waitForFunction(
+    (v) => Number(document.querySelector('.card[data-key="met"]')?.getAttribute('data-version')) > v,
+    versionBefore,
+    { timeout: 30_000 },
+  );
   await page.waitForFunction(
     (n) => Number(document.querySelector('.card[data-key="muon_pt"]')?.getAttribute('data-total')) === n,
     2 * expected.muons,
