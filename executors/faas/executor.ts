@@ -619,7 +619,7 @@ export class FaasExecutor extends BaseExecutor {
       // its worker did (the live view's "failures" are the chunk function's own errors).
       if (type === 'WorkerLost' || type === 'EndpointLost' || type === 'TaskTimeout') {
         this.count(this.firstRanOn.get(copy) ?? copy.site, 'retries');
-        return this.copyFailed(copy, new WorkerLostError(spanOf(run), e.message), false);
+        return this.copyFailed(copy, new WorkerLostError(spanOf(run), e.message, type === 'EndpointLost'), false);
       }
       // Not a failure of the chunk: a cancellation meant for another task, or a task the service no
       // longer knows. Run it again elsewhere.

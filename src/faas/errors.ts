@@ -100,8 +100,9 @@ function taskHint(info: TaskErrorInfo): string | undefined {
     case 'SerializationError':
       return 'arguments and results must be JSON values, typed arrays, Maps, Sets or BinarySerializable objects';
     case 'WorkerLost':
-    case 'EndpointLost':
       return 'the worker process died repeatedly (out of memory? process.exit in the function?); check the endpoint log';
+    case 'EndpointLost':
+      return "the endpoint's connection to the service was lost each time (network? agent restarted? two agents with one --name?); check the endpoint log";
     case 'FunctionLoadFailed':
       return 'the function module must be self-contained and default-export a function; register it from a file path to bundle its imports';
     case 'Forbidden':

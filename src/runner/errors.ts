@@ -82,16 +82,23 @@ export class FileReadError extends RistrettoError {
   }
 }
 
-/** The worker running a chunk died (crash, out of memory, process.exit in the processor). Retryable. */
+/**
+ * The worker running a chunk died (crash, out of memory, process.exit in the processor), or, with
+ * `connection`, the remote endpoint running it lost its connection to the service: nothing died there,
+ * and memory advice would point the user the wrong way. Retryable.
+ */
 export class WorkerLostError extends RistrettoError {
   constructor(
     readonly item: WorkItem,
     detail: string,
+    connection = false,
   ) {
     super(
-      `worker lost while running ${describeItem(item)}: ${detail}`,
+      `${connection ? "endpoint's connection lost" : 'worker lost'} while running ${describeItem(item)}: ${detail}`,
       chunkContext(item),
-      'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize',
+      connection
+        ? "retry with --retries N; if it persists, check the endpoint's log and network, and that one agent runs per endpoint name"
+        : 'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize',
     );
   }
 }
