@@ -197,8 +197,9 @@ export class HttpSource implements ByteSource {
         if (r.status !== 206 && r.status !== 200) throw httpStatusError(this.name, r.status);
         let b = new Uint8Array(await r.arrayBuffer());
         if (r.status === 200) {
-          this.ignoredRange(b);
-          b = b.subarray(start, end);
+          // Kept whole, the file is copied from like any later read: a view would let a reader's
+          // in-place decoding change the kept bytes.
+          b = this.ignoredRange(b) ? b.slice(start, end) : b.subarray(start, end);
         }
         if (b.length !== end - start)
           throw new SourceError(`short response: ${b.length} of ${end - start} bytes`, { url: this.name, start, end });
@@ -209,11 +210,14 @@ export class HttpSource implements ByteSource {
     return buf;
   }
 
-  /** The server sent the whole file for a range request: say so once, and keep it if it is small enough. */
-  private ignoredRange(all: Uint8Array): void {
+  /**
+   * The server sent the whole file for a range request: say so once, and keep it if it is small enough.
+   * Returns whether it is kept.
+   */
+  private ignoredRange(all: Uint8Array): boolean {
     const keep = all.length === this.size && all.length <= KEEP_WHOLE_BYTES;
     if (keep) this.whole = all;
-    if (this.warned) return;
+    if (this.warned) return keep;
     this.warned = true;
     const mb = (all.length / 1e6).toFixed(1);
     process.emitWarning(
@@ -222,6 +226,7 @@ export class HttpSource implements ByteSource {
       } — serve the file from a server with range support, or copy it locally`,
       { code: 'RISTRETTO_HTTP_NO_RANGE' },
     );
+    return keep;
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,18 @@ describe('HTTP server without range support', () => {
     }
   });
 
+  it('writing into the read that brought the whole file leaves the kept copy as it was', async () => {
+    const file = ROOT_FILE();
+    server = await serveDirectory(dirname(file), { ignoreRange: true });
+    const url = `${server.url}/${file.split('/').pop()}`;
+    const local = new Uint8Array(await readFile(file));
+    const src = await HttpSource.open(url, { concurrency: 1 });
+    (await src.read(1000, 5000)).fill(0);
+    expect(Buffer.from(await src.read(1000, 5000)).equals(local.subarray(1000, 5000))).toBe(true);
+    await src.close();
+    expect(server.log.filter((l) => l.startsWith('GET')).length).toBe(1);
+  });
+
   it('a run over such a server gives the local result', async () => {
     const file = ROOT_FILE();
     server = await serveDirectory(dirname(file), { ignoreRange: true });
