@@ -70,6 +70,13 @@ export const MAX_RESULTS_ANSWER_BYTES = 64 * 1024 * 1024;
  * reading their results from the store again when the socket drains; nothing is dropped.
  */
 export const STREAM_SEND_BUDGET_BYTES = 32 * 1024 * 1024;
+/**
+ * Task argument bytes in one dispatch frame to an agent (a frame holds at least one task, whatever its
+ * size). Well under what an agent accepts in one message (the ws default, 100 MiB): one frame for all
+ * claimed tasks (16 x 8 MiB arguments) was refused, the agent reconnected, got the same frame again,
+ * and no task ever ran.
+ */
+export const DISPATCH_FRAME_BYTES = 32 * 1024 * 1024;
 /** Worker slots an agent may announce (workers x concurrency), and tasks it may hold beyond them. */
 export const MAX_CAPACITY = 10_000;
 export const MAX_PREFETCH = 10_000;

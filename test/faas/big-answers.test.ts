@@ -231,3 +231,22 @@ describe('result stream', () => {
     for (const v of seen.values()) expect(v).toBe('y'.repeat(RUN_RESULT));
   });
 });
+
+describe('dispatch', () => {
+  it('tasks whose arguments together exceed what an agent accepts in one message all run', async () => {
+    // Queued before the endpoint starts, so they leave in one claim: 16 x 8 MiB is over the 100 MiB an
+    // agent accepts in one message (one frame for all of them was refused again and again).
+    await fx.registerEndpoint('carol-args');
+    const fn = await fx.registerFunction('export default (s) => s.length;');
+    const ids = await fx.batchRun(
+      Array.from({ length: 16 }, () => ({ functionId: fn, endpoint: 'carol-args', args: 'x'.repeat(BIG) })),
+    );
+    await procs.startEndpoint(url, token, 'carol-args', ['--workers', '1', '--prefetch', '20']);
+    const lengths: unknown[] = [];
+    for await (const o of fx.results(ids)) {
+      expect(o.error).toBeUndefined();
+      lengths.push(o.result);
+    }
+    expect(lengths).toEqual(Array(16).fill(BIG));
+  });
+});

@@ -11,7 +11,7 @@
  */
 import type { WebSocket } from 'ws';
 import { CodecError, checkPacked, decodeFrameRaw, encodeFrame } from '../codec.ts';
-import { agentText, byType, validate } from '../protocol-schemas.ts';
+import { DISPATCH_FRAME_BYTES, agentText, byType, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { Coalescer } from '../coalesce.ts';
 import {
@@ -648,13 +648,32 @@ export class AgentHub {
     if (target) this.kick(target.endpointId);
   }
 
+  /** Send tasks to an agent, in frames of at most DISPATCH_FRAME_BYTES of arguments each. */
   private send(conn: AgentConn, claimed: ClaimedTask[]): void {
-    const header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
-    const blobs: Uint8Array[] = [];
+    let header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
+    let blobs: Uint8Array[] = [];
+    let bytes = 0;
+    const sendFrame = () => {
+      // Acks due ride along (the results are stored already): no separate message to wake the agent.
+      if (conn.acks.length) {
+        header.ack = conn.acks;
+        conn.acks = [];
+        clearTimeout(conn.ackTimer);
+        conn.ackTimer = undefined;
+      }
+      conn.ws.send(encodeFrame(header, blobs));
+    };
     const now = Date.now();
     for (const t of claimed) {
+      if (header.tasks.length > 0 && bytes + t.args.byteLength > DISPATCH_FRAME_BYTES) {
+        sendFrame();
+        header = { type: 'tasks', tasks: [], functions: [] };
+        blobs = [];
+        bytes = 0;
+      }
       this.tails.dispatched(t.id, conn.endpointId, now);
       const fn = this.fn(t.function_id);
+      // Code goes with the first frame that needs it; frames arrive in order.
       if (!conn.hashes.has(fn.hash)) {
         conn.hashes.add(fn.hash);
         header.functions.push({ hash: fn.hash, code: fn.code });
@@ -669,19 +688,13 @@ export class AgentHub {
       };
       if (t.grp) entry.group = t.grp;
       blobs.push(t.args);
+      bytes += t.args.byteLength;
       header.tasks.push(entry);
       conn.inflight.set(t.id, t.attempts);
     }
     this.metrics.tasksDispatched += claimed.length;
     this.dispatches++;
-    // Acks due ride along (the results are stored already): no separate message to wake the agent.
-    if (conn.acks.length) {
-      header.ack = conn.acks;
-      conn.acks = [];
-      clearTimeout(conn.ackTimer);
-      conn.ackTimer = undefined;
-    }
-    conn.ws.send(encodeFrame(header, blobs));
+    sendFrame();
   }
 
   private fn(functionId: string): { hash: string; code: string } {
