@@ -22,6 +22,16 @@ interface Waiting {
   reader: Reader;
 }
 
+/**
+ * The queue of client messages that wait for a later turn, one FIFO per user, served round robin.
+ *
+ * @example
+ * ```ts
+ * const turns = new Turns((e) => console.error(e));
+ * // an HTTP submission, its body read already: runs now, or in a later turn after other users' messages
+ * const answer = await inTurn(turns, user.id, () => acceptSubmission(ctx, user, body));
+ * ```
+ */
 export class Turns {
   /** Users with waiting messages, in round-robin order (a Map keeps insertion order), each its FIFO. */
   private readonly waiting = new Map<string, Waiting[]>();

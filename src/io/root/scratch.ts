@@ -16,6 +16,19 @@ const MAX_BYTES = 64 << 20;
 /** Payloads start 8-byte aligned, as in a fresh array (typed views of any width stay possible). */
 const ALIGN = 8;
 
+/**
+ * One reader's decompressed-basket memory, bump-allocated within a read and reused by the next one.
+ *
+ * @example
+ * ```ts
+ * const held = arena.acquire();
+ * try {
+ *   const payload = rootDecompressSync(stored, objlen, held ? arena.alloc : undefined);
+ * } finally {
+ *   if (held) arena.release();
+ * }
+ * ```
+ */
 export class BasketArena {
   private arena = new Uint8Array(0);
   /** Bytes handed out in the current read, including those that did not fit (they size the next arena). */
