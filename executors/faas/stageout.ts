@@ -34,8 +34,18 @@ export function isHttpLocation(location: string): boolean {
 
 /** Directory of a filesystem location (`file://` URLs and relative paths resolved). */
 export function directoryOf(location: string): string {
-  if (/^file:\/\//i.test(location)) return fileURLToPath(location);
-  return isAbsolute(location) ? location : resolve(location);
+  if (!/^file:\/\//i.test(location)) return isAbsolute(location) ? location : resolve(location);
+  try {
+    return fileURLToPath(location);
+  } catch (e) {
+    // A file URL naming another host (file://server/dir) has no path on this machine.
+    throw new StageOutError(
+      `stage-out location ${location} is not a directory of this machine: ${(e as Error).message}`,
+      { location },
+      'give a directory path, or a file:/// URL with no host',
+      { cause: e },
+    );
+  }
 }
 
 function blobUrl(location: string, key: string): string {
@@ -76,8 +86,14 @@ export function isUnder(location: string, base: string): boolean {
     return a.pathname === prefix || a.pathname.startsWith(`${prefix}/`) || prefix === '';
   }
   // resolve() also normalises absolute paths: "/allowed/../etc" must not pass as under "/allowed".
-  const dir = resolve(directoryOf(location));
-  const root = resolve(directoryOf(base));
+  let dir: string;
+  let root: string;
+  try {
+    dir = resolve(directoryOf(location));
+    root = resolve(directoryOf(base));
+  } catch {
+    return false; // a file URL of another host lies under nothing here
+  }
   return dir === root || dir.startsWith(root === '/' ? '/' : `${root}/`);
 }
 
