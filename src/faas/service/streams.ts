@@ -42,6 +42,13 @@ export interface Outcome {
   by_copy?: boolean;
 }
 
+/**
+ * Result streams one user may have open at once. Each may hold up to STREAM_SEND_BUDGET_BYTES of
+ * results and a message of up to max_request_bytes being received; one user opened 3,000 (issue 14).
+ * A FaasClient holds one, so this leaves room for many clients of one user at once.
+ */
+export const MAX_STREAMS_PER_USER = 32;
+
 /** Flush a frame early once this many result bytes are queued for one client. */
 const FRAME_BYTES = 8 * 1024 * 1024;
 /**
@@ -217,6 +224,8 @@ class StreamConn {
 export class ResultStreams implements OutcomeSink {
   private readonly watchers = new Map<string, Set<StreamConn>>();
   private readonly conns = new Set<StreamConn>();
+  /** Open streams per user id (see MAX_STREAMS_PER_USER). */
+  private readonly openPerUser = new Map<string, number>();
   /** Client messages (streams and HTTP routes) take turns on the service's thread: see turns.ts. */
   readonly turns = new Turns((e) => this.log(`client message: ${(e as Error)?.stack ?? e}`));
 
@@ -229,12 +238,23 @@ export class ResultStreams implements OutcomeSink {
 
   attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
     this.metrics.streamConnects++;
+    const open = this.openPerUser.get(user.id) ?? 0;
+    if (open >= MAX_STREAMS_PER_USER) {
+      const message = `user ${user.name} has ${open} result streams open, the most one user may have: close one first (each FaasClient holds one)`;
+      ws.send(JSON.stringify({ type: 'error', code: 'Forbidden', message, details: { limit: MAX_STREAMS_PER_USER } }));
+      ws.close(1008, 'Forbidden');
+      return;
+    }
+    this.openPerUser.set(user.id, open + 1);
     const conn = new StreamConn(ws, user, (id) => this.store.result(id));
     this.conns.add(conn);
     // Messages take turns with other users' (see turns.ts); over its send budget a stream stays paused.
     const reader = { pause: () => ws.pause(), resume: () => conn.resumeReading() };
     ws.on('message', (data, isBinary) => this.turns.run(user.id, reader, () => this.onMessage(conn, data, isBinary)));
     ws.on('close', () => {
+      const left = (this.openPerUser.get(user.id) ?? 1) - 1;
+      if (left > 0) this.openPerUser.set(user.id, left);
+      else this.openPerUser.delete(user.id);
       conn.closed();
       this.conns.delete(conn);
       this.unwatch(conn, [...conn.watching]);
