@@ -40,7 +40,8 @@ import {
   ParquetRangeError,
   ParquetUnsupportedError,
 } from './parquet/errors.ts';
-import type { BranchInfo, Column, EventReader } from './reader.ts';
+import { DelegatingReader } from './delegating-reader.ts';
+import type { Column, EventReader } from './reader.ts';
 import {
   BasketReadError,
   BranchNotFoundError,
@@ -279,36 +280,17 @@ export function warmSyncReads(reader: EventReader): void {
 }
 
 /** Delegates everything to the caller's reader, except `readSync`, which goes through the helper. */
-class HelperBackedReader implements EventReader {
+class HelperBackedReader extends DelegatingReader {
   private helperBytes = 0;
   constructor(
-    readonly inner: EventReader,
+    inner: EventReader,
     private readonly version: string,
-  ) {}
-  get path(): string {
-    return this.inner.path;
-  }
-  get treeName(): string {
-    return this.inner.treeName;
-  }
-  get numEntries(): number {
-    return this.inner.numEntries;
+  ) {
+    super(inner);
   }
   /** The caller's reader's bytes plus the helper's reads for it (its first read also pays for opening the file). */
-  get bytesRead(): number {
+  override get bytesRead(): number {
     return this.inner.bytesRead + this.helperBytes;
-  }
-  branches(): readonly BranchInfo[] {
-    return this.inner.branches();
-  }
-  boundaries(): readonly number[] {
-    return this.inner.boundaries();
-  }
-  read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
-    return this.inner.read(names, entryStart, entryStop);
-  }
-  unreadable(name: string): Error | undefined {
-    return this.inner.unreadable?.(name);
   }
   readSync(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     const { columns, bytes } = syncReadBridge().read(
@@ -326,7 +308,7 @@ class HelperBackedReader implements EventReader {
     syncReadBridge().warm(this.path, this.treeName, this.version);
   }
   /** Closing (e.g. the ReaderCache evicting a reader after a read error) also drops the helper's reader of the file. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     bridge?.evict(this.path, this.treeName, this.version);
     return this.inner.close();
   }

@@ -10,7 +10,8 @@
 import { encode } from '../accumulate/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
 import { runOnEvents } from '../events/index.ts';
-import type { BranchInfo, Column, EventReader } from '../io/reader.ts';
+import { DelegatingReader } from '../io/delegating-reader.ts';
+import type { Column, EventReader } from '../io/reader.ts';
 import { warmSyncReads } from '../io/sync-read.ts';
 import type { ProcessContext, Processor } from '../processor/types.ts';
 import { CancelledError, ChunkError, FileReadError, thrownText } from './errors.ts';
@@ -180,15 +181,16 @@ export async function runChunk(
  * access) failed for reasons of the file (I/O, corruption) rather than of the request (unknown branch
  * names, which are the processor's mistake and keep their own message).
  */
-class ReadGuard implements EventReader {
+class ReadGuard extends DelegatingReader {
   failure: unknown;
   private names: Set<string> | undefined;
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
   constructor(
-    private readonly inner: EventReader,
+    inner: EventReader,
     private readonly item: WorkItem,
     private readonly signal: AbortSignal | undefined,
   ) {
+    super(inner);
     const readSync = inner.readSync;
     if (readSync) {
       this.readSync = (names, entryStart, entryStop) => {
@@ -202,28 +204,11 @@ class ReadGuard implements EventReader {
       };
     }
   }
-  get path(): string {
-    return this.inner.path;
-  }
-  get treeName(): string {
-    return this.inner.treeName;
-  }
-  get numEntries(): number {
-    return this.inner.numEntries;
-  }
-  get bytesRead(): number {
-    return this.inner.bytesRead;
-  }
-  branches(): readonly BranchInfo[] {
-    return this.inner.branches();
-  }
-  boundaries(): readonly number[] {
-    return this.inner.boundaries();
-  }
-  unreadable(name: string): Error | undefined {
-    return this.inner.unreadable?.(name);
-  }
-  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+  override async read(
+    names: readonly string[],
+    entryStart: number,
+    entryStop: number,
+  ): Promise<Record<string, Column>> {
     if (this.signal?.aborted) throw new CancelledError(this.item);
     try {
       return await this.inner.read(names, entryStart, entryStop);
@@ -235,9 +220,6 @@ class ReadGuard implements EventReader {
   private noteFailure(names: readonly string[], e: unknown): void {
     const known = (this.names ??= new Set(this.inner.branches().map((b) => b.name)));
     if (names.every((n) => known.has(n))) this.failure = e;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

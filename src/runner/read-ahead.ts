@@ -10,7 +10,8 @@
  * error (after the byte source's retries); one that is dropped fails nobody. Parquet readers read ahead
  * by themselves (the next row group's bytes, parquet/index.ts) and are not wrapped.
  */
-import type { BranchInfo, Column, EventReader } from '../io/reader.ts';
+import { DelegatingReader } from '../io/delegating-reader.ts';
+import type { Column, EventReader } from '../io/reader.ts';
 
 /** Reads answered by a read started ahead, in this thread (for benchmarks and tests). */
 export const readAheadCounters = { hits: 0 };
@@ -35,12 +36,13 @@ interface Ahead {
   readonly columns: Promise<Record<string, Column>>;
 }
 
-class ReadAheadReader implements EventReader {
+class ReadAheadReader extends DelegatingReader {
   readonly readSync?: (names: readonly string[], entryStart: number, entryStop: number) => Record<string, Column>;
   private ahead: Ahead | undefined;
   private lastStop = -1;
 
-  constructor(private readonly inner: EventReader) {
+  constructor(inner: EventReader) {
+    super(inner);
     const readSync = inner.readSync;
     if (readSync) {
       this.readSync = (names, entryStart, entryStop) => {
@@ -51,29 +53,11 @@ class ReadAheadReader implements EventReader {
     }
   }
 
-  get path(): string {
-    return this.inner.path;
-  }
-  get treeName(): string {
-    return this.inner.treeName;
-  }
-  get numEntries(): number {
-    return this.inner.numEntries;
-  }
-  get bytesRead(): number {
-    return this.inner.bytesRead;
-  }
-  branches(): readonly BranchInfo[] {
-    return this.inner.branches();
-  }
-  boundaries(): readonly number[] {
-    return this.inner.boundaries();
-  }
-  unreadable(name: string): Error | undefined {
-    return this.inner.unreadable?.(name);
-  }
-
-  async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+  override async read(
+    names: readonly string[],
+    entryStart: number,
+    entryStop: number,
+  ): Promise<Record<string, Column>> {
     const key = keyOf(names, entryStart, entryStop);
     const ahead = this.ahead;
     this.ahead = undefined;
@@ -97,7 +81,7 @@ class ReadAheadReader implements EventReader {
     return out;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.ahead = undefined;
     await this.inner.close();
   }
