@@ -154,8 +154,12 @@ class StreamConn {
 
   /** Read this client's messages again, unless it is over its send budget (then the socket's drain does). */
   resumeReading(): void {
-    if (!this.ended && this.unsent < STREAM_SEND_BUDGET_BYTES && this.ws.isPaused) this.ws.resume();
+    if (!this.ended && this.unsent < STREAM_SEND_BUDGET_BYTES && !this.readingHeld() && this.ws.isPaused)
+      this.ws.resume();
   }
+
+  /** True while messages of this connection wait for their turn (turns.ts paused it); set by attach. */
+  readingHeld: () => boolean = () => false;
 
   /** Send a text message (answers, errors), counted against the budget like frames. */
   sendText(text: string): void {
@@ -215,7 +219,8 @@ class StreamConn {
     this.ws.send(data, () => {
       this.unsent -= size;
       if (this.ended || this.unsent >= STREAM_SEND_BUDGET_BYTES) return;
-      if (this.ws.isPaused) this.ws.resume();
+      // Not while turns.ts holds this connection's earlier messages: they must run first.
+      this.resumeReading();
       if (this.head < this.queue.length || this.running.length || this.submitted.length) this.flusher.schedule();
     });
   }
@@ -250,6 +255,7 @@ export class ResultStreams implements OutcomeSink {
     this.conns.add(conn);
     // Messages take turns with other users' (see turns.ts); over its send budget a stream stays paused.
     const reader = { pause: () => ws.pause(), resume: () => conn.resumeReading() };
+    conn.readingHeld = () => this.turns.holds(reader);
     ws.on('message', (data, isBinary) => this.turns.run(user.id, reader, () => this.onMessage(conn, data, isBinary)));
     ws.on('close', () => {
       const left = (this.openPerUser.get(user.id) ?? 1) - 1;

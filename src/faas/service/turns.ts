@@ -57,6 +57,11 @@ export class Turns {
     this.schedule();
   }
 
+  /** True while messages read on `reader` wait for a later turn (its reading must stay paused). */
+  holds(reader: Reader): boolean {
+    return this.pending.has(reader);
+  }
+
   /** Messages waiting, over all users (for tests and metrics). */
   get size(): number {
     let n = 0;
