@@ -24,6 +24,8 @@ import type { RunMetrics } from '../runner/metrics.ts';
 import { type Dataset, datasetLegend, loadFileset } from '../dataset/fileset.ts';
 import { mapStack, thrownInUserCode, userFrame, userFrames } from '../processor/stack.ts';
 import { assertOutputFolder } from '../io/output-path.ts';
+import { lockOutputFolder, type OutLock } from '../runner/out-lock.ts';
+import { countUnsavedChunks } from '../runner/unsaved-chunks.ts';
 
 /** `--skipbadfiles` left no file to read: there is no result, and earlier outputs are kept as they were. */
 export class NoFilesReadError extends RistrettoError {}
@@ -159,6 +161,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   let view: LiveView | undefined;
   let savedIn: string | undefined; // the --out of a run (not a watch) once it starts: its checkpoint is there
   let savedSince = Date.now(); // a checkpoint older than this belongs to another run, unless this one resumed it
+  let lock: OutLock | undefined; // held from the start until the outputs are written
   try {
     program.parse([...argv], { from: 'user' });
     const [dataset, processor] = program.processedArgs as [string, string];
@@ -168,10 +171,24 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const outDir = resolve(o.out);
     assertOutputFolder(o.out, '--out'); // before any work: a run must not end on ENOTDIR
     const reporterQ = o.quiet ? progressReporter({ quiet: true }) : reporter;
-    // Ctrl-C / SIGTERM: checkpoint what is merged and exit; a second Ctrl-C exits at once.
+    // One run per folder: a second one would replace this one's checkpoint and outputs as they are written.
+    lock = lockOutputFolder(outDir, o.out, (m) => reporterQ.onNote?.(m));
+    // Ctrl-C / SIGTERM: checkpoint what is merged and exit; a second Ctrl-C exits at once, saying what is lost.
+    let unsaved: (() => number) | undefined; // set once a run (not a watch) starts
     const abort = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
-      if (abort.signal.aborted) process.exit(130);
+      if (abort.signal.aborted) {
+        const n = unsaved?.();
+        reporterQ.onNote?.(
+          n === undefined
+            ? 'quit at once'
+            : n === 0
+              ? 'quit without saving: no chunk finished since the last checkpoint'
+              : `quit without saving: ${n} finished chunk${n === 1 ? '' : 's'} since the last checkpoint will run again`,
+        );
+        lock?.release();
+        process.exit(130);
+      }
       reporterQ.onNote?.(`${sig}: stopping after saving a checkpoint (press Ctrl-C again to quit at once)`);
       abort.abort();
     };
@@ -233,8 +250,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     }
     savedIn = o.out;
     if (o.resume) savedSince = 0;
-    const result = await withFaasExecutor(program.opts(), reporterQ, (faas) =>
-      runAnalysis({
+    const result = await withFaasExecutor(program.opts(), reporterQ, (faas) => {
+      const tally = countUnsavedChunks(
+        view ? view.hooks(faas.hooks ?? reporterQ, faas.executor) : (faas.hooks ?? reporterQ),
+      );
+      unsaved = tally.unsaved;
+      return runAnalysis({
         fileset,
         processor,
         // `--executor faas` arrives through `faas` below (withFaasExecutor builds and closes it).
@@ -251,12 +272,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         checkpointEvery: o.checkpointEvery,
         checkpointSeconds: o.checkpointSeconds,
         resume: o.resume,
-        hooks: reporterQ,
         signal: abort.signal,
         ...faas,
-        ...(view ? { hooks: view.hooks(faas.hooks ?? reporterQ, faas.executor) } : {}),
-      }),
-    ).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
+        hooks: tally.hooks,
+      });
+    }).finally(() => process.off('SIGINT', onSignal).off('SIGTERM', onSignal));
     reporterQ.finish();
     // Every file left out is not a result: writing it would replace earlier outputs with empty histograms.
     const skipped = result.metrics.skippedFiles;
@@ -285,6 +305,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           files: written.files.length,
         }) + '\n',
       );
+    lock.release(); // the outputs are written: the folder is free while the view stays up
     if (view) {
       view.finished(
         result.accumulator,
@@ -303,6 +324,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       view.failed(e);
       const code = reportRunError(e, debug);
       await noteSavedChunks(e, savedIn, savedSince);
+      lock?.release();
       process.stderr.write(`live view: ${view.url} stays up; press Ctrl-C to stop\n`);
       await view.untilInterrupted();
       await view.close();
@@ -322,6 +344,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const code = reportRunError(e, debug);
     await noteSavedChunks(e, savedIn, savedSince);
     return code;
+  } finally {
+    lock?.release();
   }
 }
 

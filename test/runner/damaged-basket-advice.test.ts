@@ -29,7 +29,11 @@ const run = (extra: string[]) =>
 
 describe('a damaged basket', () => {
   it('gives one message with one piece of advice, the same in process and on worker threads', async () => {
-    const [iterative, threads] = await Promise.all([run([]), run(['-e', 'threads', '-w', '2'])]);
+    // Two folders: one run per --out (a second run into a folder in use is refused).
+    const [iterative, threads] = await Promise.all([
+      run(['-o', 'out-iterative']),
+      run(['-e', 'threads', '-w', '2', '-o', 'out-threads']),
+    ]);
     for (const r of [iterative, threads]) {
       expect(r.code).toBe(1);
       const parts = r.stderr.trim().split(' — ');
