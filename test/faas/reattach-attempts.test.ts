@@ -78,8 +78,7 @@ describe('a connection that drops and comes back', () => {
     expect((await a.hello('cycle-ep', [])).type).toBe('welcome');
     await until(async () => (a.dispatched.length ? true : undefined), 'dispatch after the agent came back empty');
     expect(a.dispatched).toEqual([{ id, attempt: 1 }]);
-    const startedAt = Date.now();
-    a.send({ type: 'started', task_ids: [id], started_at: [startedAt] });
+    a.send({ type: 'started', task_ids: [id], started_at: [Date.now()] });
     await task(id, 'running');
     a.stop();
     await offline('cycle-ep');
@@ -88,12 +87,29 @@ describe('a connection that drops and comes back', () => {
     expect((await a.hello('cycle-ep', [id])).type).toBe('welcome');
     expect((await task(id, 'running')).attempts).toBe(1);
 
+    // Lost after its start, dispatched anew as attempt 2, lost before starting again: one start
+    // charged (the first run's start does not charge the second hold), and 2 when held again.
+    a.stop();
+    await offline('cycle-ep');
+    a = agent();
+    expect((await a.hello('cycle-ep', [])).type).toBe('welcome');
+    await until(async () => (a.dispatched.length ? true : undefined), 'dispatch of the second run');
+    expect(a.dispatched).toEqual([{ id, attempt: 2 }]);
+    a.stop();
+    await offline('cycle-ep');
+    expect((await task(id, 'waiting-for-endpoint')).attempts).toBe(1);
+    a = agent();
+    expect((await a.hello('cycle-ep', [id])).type).toBe('welcome');
+    expect((await task(id, 'dispatched')).attempts).toBe(2);
+
     // The result reaches the owner's result stream (a frame with attempts < 0 was dropped there).
-    a.result(id, 42, startedAt);
+    const ranAt = Date.now();
+    a.send({ type: 'started', task_ids: [id], started_at: [ranAt] });
+    a.result(id, 42, ranAt);
     const outcomes = [];
     for await (const o of fx.results([id])) outcomes.push(o);
     expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toMatchObject({ taskId: id, state: 'success', attempts: 1, result: 42 });
+    expect(outcomes[0]).toMatchObject({ taskId: id, state: 'success', attempts: 2, result: 42 });
     a.stop();
   });
 });

@@ -314,9 +314,11 @@ export class Store {
       liveCopies: p(
         "SELECT id, copy_of, endpoint_id FROM tasks WHERE copy_of IS NOT NULL AND state IN ('waiting-for-endpoint', 'dispatched', 'running')",
       ),
-      // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint.
+      // One statement per batch (not per task): claims the oldest waiting tasks of an endpoint. A new
+      // hold has not started (started_at is of this hold only: requeue gives back an unstarted one's
+      // attempt, and an earlier run's start would keep it charged twice).
       claim: p(
-        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now, started_at = NULL
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, COALESCE(grp, '') AS grp, args, attempts, timeout_ms, alts IS NOT NULL AS movable`,
       ),
@@ -329,7 +331,7 @@ export class Store {
          ) SELECT grp FROM g WHERE grp IS NOT NULL LIMIT ${WAITING_GROUPS_LIMIT}`,
       ),
       claimGroup: p(
-        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+        `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now, started_at = NULL
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
          RETURNING seq, id, function_id, grp, args, attempts, timeout_ms, alts IS NOT NULL AS movable`,
       ),
@@ -337,7 +339,7 @@ export class Store {
       // endpoint; none bound to an endpoint in @away (a JSON list: agents that may still come back
       // after a restart and hold them).
       steal: p(
-        `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now
+        `UPDATE tasks SET endpoint_id = @endpoint, state = 'dispatched', attempts = attempts + 1, dispatched_at = @now, started_at = NULL
          WHERE seq IN (SELECT seq FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
                        AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0
                        AND endpoint_id NOT IN (SELECT value FROM json_each(@away)) ORDER BY seq LIMIT @limit)
