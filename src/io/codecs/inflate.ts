@@ -48,7 +48,7 @@ function makeInflater(raw: boolean): Inflater | undefined {
   // zlib reports a damaged stream through this callback during writeSync; the stream's own handler
   // would destroy the stream (and emit the error later), so this one keeps the error for the caller.
   handle.onerror = (message, errno, code) => {
-    inf.error = Object.assign(new Error(message), { errno, code });
+    inf.error = new CodecError(message, { codec: raw ? 'deflate' : 'zlib', code, errno });
   };
   return inf;
 }
@@ -63,7 +63,8 @@ let rawInflater: Inflater | false | undefined;
  * stream is expected to hold (ROOT's baskets: 64 bytes), so that a stream that does not end there fails
  * instead of filling the room exactly. zlib may scribble on the room past the inflated bytes (Node's
  * zlib writes a few bytes ahead), never before `at` or past `dst.length`.
- * @throws Error (zlib's, with its `code`) when the stream is damaged or does not end within the room.
+ * @throws CodecError when the stream is damaged (zlib's message, its code in `context.code`) or does not
+ * end within the room.
  *
  * @example
  * ```ts
@@ -105,7 +106,13 @@ export function inflateInto(src: Uint8Array, dst: Uint8Array, at = 0, raw = fals
  */
 export function inflateCopy(src: Uint8Array, dst: Uint8Array, at = 0, raw = false): number {
   const opts = { chunkSize: Math.max(64, dst.length - at) };
-  const r = raw ? inflateRawSync(src, opts) : inflateSync(src, opts);
+  let r: Buffer;
+  try {
+    r = raw ? inflateRawSync(src, opts) : inflateSync(src, opts);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CodecError((e as Error).message, { codec: raw ? 'deflate' : 'zlib', code }, undefined, { cause: e });
+  }
   if (r.length > dst.length - at)
     throw new CodecError('the stream does not end within the room given', { codec: raw ? 'deflate' : 'zlib' });
   dst.set(r, at);
