@@ -145,8 +145,8 @@ function copyContent(
  * same counter, so only where each slice starts and ends in its basket is read (two positions of the
  * stored table, or none for a whole basket) and the slice's element count checked against `cmp`'s. Fills
  * `ranges` on success. False sends the caller through the per-entry loop, which finds where the counts
- * differ, or the damage. Before, that loop ran for every field: 2.5–5 ns per entry and field, most of
- * the assembly of a many-field collection (bench/RESULTS.md "Session 14").
+ * differ, or the damage; that loop costs 2.5–5 ns per entry and field, most of the assembly of a
+ * many-field collection (bench/RESULTS.md "Session 14").
  */
 function sameSpans(
   slices: readonly BasketSlice[],

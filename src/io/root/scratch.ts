@@ -1,10 +1,8 @@
 /**
  * Memory a ROOT reader reuses from one read to the next for its decompressed baskets. A basket's payload
  * lives only while the read that decoded it runs — the columns a read returns are always copies
- * (assemble.ts, entries.ts) — so the next read may overwrite it. Before, every basket of every chunk got
- * a fresh array (zlib's and lz4-napi's output), several MB per chunk for the garbage collector to free;
- * the same query over Parquet, whose reader reuses its page buffers, spent a third of that in GC
- * (bench/RESULTS.md "Session 14: ROOT ÷ Parquet").
+ * (assemble.ts, entries.ts) — so the next read may overwrite it. Reusing it spares the garbage collector
+ * several MB of fresh arrays per chunk (bench/RESULTS.md "Session 14: ROOT ÷ Parquet").
  *
  * One read holds the arena at a time (`acquire`/`release`): a read that overlaps another one on the same
  * reader (an async read started while another waits for its bytes) allocates as before.

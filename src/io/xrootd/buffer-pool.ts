@@ -1,8 +1,9 @@
 /**
  * A few receive buffers handed back and forth between a byte source and the reader it serves: a chunk's
  * bytes are received into a buffer that held an earlier chunk's, once the reader has decoded those.
- * Over root:// every chunk used to arrive in fresh memory; on 20 M events that doubled the major GCs of
- * a Parquet query against the local file, which reads into one reused buffer (parquet/fetch.ts).
+ * Fresh memory per chunk costs a root:// Parquet query twice the major GCs of the same query on the local
+ * file, which reads into one reused buffer (parquet/fetch.ts; bench/RESULTS.md "Session 14: root:// —
+ * one chunk ahead, reused receive buffers").
  */
 export class BufferPool {
   private readonly spare: Buffer[] = [];
