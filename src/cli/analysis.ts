@@ -111,7 +111,7 @@ export function buildProgram(): Command {
       .option('--treename <name>', "tree for dataset entries that name none (default: Events, or the file's only tree)")
       .option(
         '-o, --out <dir>',
-        'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache)',
+        'output folder (histograms, accumulator.json, metrics.json, checkpoints, preprocessing cache); one run at a time: a second run into a folder in use is refused',
         'out',
       )
       .option('--format <list>', `comma-separated histogram formats: ${OUTPUT_FORMATS.join(', ')}`, 'json')
