@@ -40,7 +40,16 @@ export interface ServiceOptions {
   taskTimeoutMs?: number;
   /** Log lines (never contain tokens). Defaults to stderr. */
   log?: (msg: string) => void;
+  /**
+   * A result stream not heard from (no message, no pong to the service's pings) for this long, and at
+   * least 3 heartbeats, is closed; its client reconnects and watches again. Default 30 s: a client whose
+   * own event loop is busy for a while must not lose its stream.
+   */
+  streamIdleMs?: number;
 }
+
+/** Default of ServiceOptions.streamIdleMs. */
+export const STREAM_IDLE_MS = 30_000;
 
 export interface FaasService {
   readonly url: string;
@@ -62,8 +71,10 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     limits,
     log,
   });
-  // Revoked tokens: their open result streams close within a heartbeat interval (agents: AgentHub.sweep).
-  const revokedSweep = setInterval(() => streams.sweepRevoked(), opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  // Every heartbeat: streams of revoked tokens close, silent ones too (ResultStreams.sweep; agents: AgentHub.sweep).
+  const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const idleMs = Math.max(3 * heartbeatMs, opts.streamIdleMs ?? STREAM_IDLE_MS);
+  const revokedSweep = setInterval(() => streams.sweep(heartbeatMs, idleMs), heartbeatMs);
   revokedSweep.unref();
   const ctx: RouteContext = {
     store,

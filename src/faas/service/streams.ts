@@ -91,6 +91,9 @@ class StreamConn {
   private readonly flusher = new Coalescer(() => this.flush());
   readonly watching = new Set<string>();
   private ended = false;
+  /** When this client was last heard (a message or a pong), and the service's stalled total then (see sweep). */
+  lastHeard = Date.now();
+  stalledAtHeard = 0;
   constructor(
     readonly ws: WebSocket,
     readonly user: UserRow & { token_id: string },
@@ -256,7 +259,15 @@ export class ResultStreams implements OutcomeSink {
     // Messages take turns with other users' (see turns.ts); over its send budget a stream stays paused.
     const reader = { pause: () => ws.pause(), resume: () => conn.resumeReading() };
     conn.readingHeld = () => this.turns.holds(reader);
-    ws.on('message', (data, isBinary) => this.turns.run(user.id, reader, () => this.onMessage(conn, data, isBinary)));
+    const heard = () => {
+      conn.lastHeard = Date.now();
+      conn.stalledAtHeard = this.stalledMs;
+    };
+    ws.on('pong', heard);
+    ws.on('message', (data, isBinary) => {
+      heard();
+      this.turns.run(user.id, reader, () => this.onMessage(conn, data, isBinary));
+    });
     ws.on('close', () => {
       const left = (this.openPerUser.get(user.id) ?? 1) - 1;
       if (left > 0) this.openPerUser.set(user.id, left);
@@ -309,6 +320,39 @@ export class ResultStreams implements OutcomeSink {
         ...(req !== undefined ? { req } : {}),
         ...(err.details ? { details: err.details } : {}),
       });
+    }
+  }
+
+  /** Milliseconds the service's own event loop was stalled (late sweeps, summed), and when it last swept. */
+  private stalledMs = 0;
+  private lastSweep = Date.now();
+
+  /**
+   * Called every heartbeat: close the streams of revoked tokens, ping the others, and end those not heard
+   * from (no message, no pong) for `idleMs`. A client that stopped half-way through a frame (up to the
+   * request limit buffered for it) or went away without closing otherwise holds its memory forever; it
+   * cannot answer a ping mid-frame. Time the service itself was stalled, or a stream it paused (its
+   * messages wait their turn, or it is over its send budget), does not count as the client's silence.
+   */
+  sweep(heartbeatMs: number, idleMs: number): void {
+    const now = Date.now();
+    this.stalledMs += Math.max(0, now - this.lastSweep - heartbeatMs);
+    this.lastSweep = now;
+    this.sweepRevoked();
+    for (const conn of this.conns) {
+      if (conn.ws.isPaused) {
+        conn.lastHeard = now;
+        conn.stalledAtHeard = this.stalledMs;
+        continue;
+      }
+      const silent = now - conn.lastHeard - (this.stalledMs - conn.stalledAtHeard);
+      if (silent <= idleMs) {
+        if (conn.ws.readyState === conn.ws.OPEN) conn.ws.ping();
+        continue;
+      }
+      this.log(`stream of user ${conn.user.name}: nothing heard for ${silent} ms, closing`);
+      // Its 'close' handler forgets the connection and what it watched.
+      conn.ws.terminate();
     }
   }
 
