@@ -3,16 +3,18 @@
  * (`figureSVG` → colormap.ts, resvg with the bundled fonts) or jsroot (`plotSVG` + `svgToPNG`, whose
  * painters load on the first call). Run each arm in a fresh process, interleaved:
  *
- *     for i in 1 2 3; do for m in kit jsroot; do npx tsx bench/colormap-render.ts $m; done; done
+ *     for i in 1 2 3; do for m in kit jsroot; do npx tsx bench/colormap-render.ts --mode $m; done; done
  *
  * Prints wall and CPU milliseconds per map (the first call's loading spread over `--reps`, default 5).
  */
 import { Hist, Regular } from '../src/hist/index.ts';
 import { figureSVG, plotSVG, svgToPNG, svgToPNGBundled } from '../src/hist/render.ts';
+import { benchArgs, choice, int } from './lib.ts';
 
-const mode = process.argv[2] === 'jsroot' ? 'jsroot' : 'kit';
-const repsArg = process.argv.indexOf('--reps');
-const reps = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 5;
+const { mode, reps } = benchArgs('Cost of one 2-D colour map written as PNG: the figure kit or jsroot.', {
+  mode: choice('renderer', ['kit', 'jsroot'] as const, 'kit'),
+  reps: int('maps per process (the first call loads the renderer)', 5, 1),
+});
 const h = new Hist(
   new Regular(24, -2.4, 2.4, { name: 'eta', label: '#eta' }),
   new Regular(16, -3.2, 3.2, { name: 'phi', label: '#phi' }),
