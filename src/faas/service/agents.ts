@@ -540,27 +540,34 @@ export class AgentHub {
     if (free <= 0) return;
     // Nothing waits: skip the claim statement (a write transaction even when it matches no row).
     if (!conn.queueEmpty) {
-      const want = Math.min(free, MAX_DISPATCH);
-      const claimed = this.store.claimWaiting(endpointId, want, conn.lastGroup);
-      conn.queueEmpty = claimed.length < want;
+      const slots = Math.min(free, MAX_DISPATCH);
+      // A claim holds its tasks' arguments at once: take what fits in one frame, then the rest in later
+      // turns, paced by the socket (MAX_BUFFERED above).
+      const want = this.store.claimableWithin(endpointId, slots, DISPATCH_FRAME_BYTES);
+      const claimed = want > 0 ? this.store.claimWaiting(endpointId, want, conn.lastGroup) : [];
+      conn.queueEmpty = claimed.length < want || want === 0;
       if (claimed.length > 0) {
         for (const t of claimed) if (t.movable) this.movableWaiting--;
         conn.lastGroup = claimed[claimed.length - 1].grp;
         this.send(conn, claimed);
       }
-      if (claimed.length === free || claimed.length === MAX_DISPATCH) return this.kick(endpointId);
+      if (!conn.queueEmpty && claimed.length === want) return this.kick(endpointId);
     }
     // Own queue drained: take tasks waiting for busier (or offline) endpoints that allow this one —
     // into idle worker slots only, so a task moves only where it starts at once.
     const idle = Math.min(conn.capacity - conn.inflight.size, MAX_DISPATCH);
     if (idle <= 0) return;
     if (this.movableWaiting > 0) {
-      const taken = this.store.stealWaiting(endpointId, idle, this.away);
-      this.movableWaiting = taken.length < idle ? this.store.countMovableWaiting() : this.movableWaiting - taken.length;
+      const fits = this.store.stealableWithin(endpointId, idle, DISPATCH_FRAME_BYTES, this.away);
+      const taken = fits > 0 ? this.store.stealWaiting(endpointId, fits, this.away) : [];
+      this.movableWaiting =
+        taken.length < fits || fits === 0 ? this.store.countMovableWaiting() : this.movableWaiting - taken.length;
       if (taken.length > 0) {
         this.metrics.tasksMoved += taken.length;
         this.send(conn, taken);
       }
+      // Capped by bytes with slots still idle: take more in a later turn.
+      if (taken.length > 0 && taken.length === fits && fits < idle) return this.kick(endpointId);
     }
     this.recallFor(conn, Math.min(conn.capacity - conn.inflight.size, MAX_DISPATCH) - conn.expecting);
   }

@@ -330,6 +330,18 @@ export class Store {
            SELECT (SELECT MIN(grp) FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' AND grp > g.grp) FROM g WHERE g.grp IS NOT NULL
          ) SELECT grp FROM g WHERE grp IS NOT NULL LIMIT ${WAITING_GROUPS_LIMIT}`,
       ),
+      // Argument sizes of the tasks the next claims would take (length() of a BLOB reads no overflow pages).
+      waitingSizes: p(
+        `SELECT length(args) AS n FROM tasks WHERE endpoint_id = @endpoint AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit`,
+      ),
+      waitingSizesGroup: p(
+        `SELECT length(args) AS n FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit`,
+      ),
+      stealSizes: p(
+        `SELECT length(args) AS n FROM tasks WHERE state = 'waiting-for-endpoint' AND alts IS NOT NULL
+         AND endpoint_id != @endpoint AND instr(alts, @endpoint) > 0
+         AND endpoint_id NOT IN (SELECT value FROM json_each(@away)) ORDER BY seq LIMIT @limit`,
+      ),
       claimGroup: p(
         `UPDATE tasks SET state = 'dispatched', attempts = attempts + 1, dispatched_at = @now, started_at = NULL
          WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = @endpoint AND grp = @grp AND state = 'waiting-for-endpoint' ORDER BY seq LIMIT @limit)
@@ -686,6 +698,43 @@ export class Store {
    * the result interleaves the groups, oldest first within each. Groups take turns starting after
    * `after` (the group served last), so small claims (one free slot) rotate too.
    */
+  /**
+   * How many of the tasks `claimWaiting(endpointId, limit)` would take fit in `bytes` of arguments (at
+   * least 1 when any waits, 0 when none): a claim loads every claimed task's arguments at once, so an
+   * agent announcing many slots while large tasks wait would otherwise make one claim hold gigabytes.
+   * With several fair-share groups the claim interleaves them, so the largest of each group's next
+   * `limit` tasks bounds them all.
+   */
+  claimableWithin(endpointId: string, limit: number, bytes: number): number {
+    if (limit <= 0) return 0;
+    const groups = this.waitingGroups(endpointId);
+    if (groups.length === 0) return 0;
+    if (groups.length === 1) {
+      const sizes = this.st.waitingSizes.all({ endpoint: endpointId, limit }) as { n: number | null }[];
+      return fitting(sizes, bytes);
+    }
+    let largest = 0;
+    let waiting = 0;
+    for (const grp of groups) {
+      const sizes = this.st.waitingSizesGroup.all({ endpoint: endpointId, grp, limit }) as { n: number | null }[];
+      waiting += sizes.length;
+      for (const r of sizes) largest = Math.max(largest, r.n ?? 0);
+    }
+    if (waiting === 0) return 0;
+    return Math.max(1, Math.min(limit, largest > 0 ? Math.floor(bytes / largest) : limit));
+  }
+
+  /** How many of the tasks `stealWaiting(endpointId, limit, away)` would take fit in `bytes` (see claimableWithin). */
+  stealableWithin(endpointId: string, limit: number, bytes: number, away: ReadonlySet<string> = new Set()): number {
+    if (limit <= 0) return 0;
+    const sizes = this.st.stealSizes.all({
+      endpoint: endpointId,
+      limit,
+      away: away.size === 0 ? '[]' : JSON.stringify([...away]),
+    }) as { n: number | null }[];
+    return fitting(sizes, bytes);
+  }
+
   claimWaiting(endpointId: string, limit: number, after?: string): ClaimedTask[] {
     if (limit <= 0) return [];
     const now = Date.now();
@@ -1133,3 +1182,13 @@ export interface ResolvedSharing {
 }
 
 export type { Sharing };
+
+/** How many of `sizes`, in order, fit in `bytes` together; at least 1 when there is any. */
+function fitting(sizes: readonly { n: number | null }[], bytes: number): number {
+  let sum = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    sum += sizes[i]?.n ?? 0;
+    if (sum > bytes) return Math.max(1, i);
+  }
+  return sizes.length;
+}
