@@ -206,6 +206,8 @@ export class AgentHub {
     clearInterval(this.tailTimer);
     clearTimeout(this.graceTimer);
     for (const c of this.conns.values()) c.ws.terminate();
+    // Their 'close' events may come after the store is closed: detach() then finds nothing to do.
+    this.conns.clear();
   }
 
   /** Live numbers of an endpoint, undefined when it is not connected. */
