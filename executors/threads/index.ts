@@ -18,14 +18,17 @@ import type { WorkItem } from '../../src/dataset/chunking.ts';
 import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { brokenInvariant } from '../../src/errors/index.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
+import { PROCESS_EXIT_ADVICE } from '../../src/runner/exit-guard.ts';
 import type { BatchResult } from '../../src/runner/process-batch.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
 import { ThreadsOptionError } from './errors.ts';
 import { takePrestarted } from './prestart.mjs';
 import {
+  CURSOR_EXITED,
   CURSOR_INDEX,
   CURSOR_RUN,
+  CURSOR_SLOTS,
   type LoadMessage,
   type PoolMessage,
   type ReplyMessage,
@@ -266,7 +269,7 @@ export class ThreadsExecutor extends BaseExecutor {
       new Worker(entry, {
         workerData: { maxReaders: this.maxReaders, bundleDir, runtime: entry.href },
       });
-    const cursor = new Int32Array(new SharedArrayBuffer(8)).fill(-1);
+    const cursor = new Int32Array(new SharedArrayBuffer(4 * CURSOR_SLOTS)).fill(-1);
     const slot: Slot = { worker, shipped: new Set(), cursor, tasks: [], alive: true };
     worker.postMessage({ type: 'watch', cursor } satisfies PoolMessage);
     worker.on('message', (m: ReplyMessage) => {
@@ -280,13 +283,13 @@ export class ThreadsExecutor extends BaseExecutor {
       this.retireSoon();
     });
     worker.on('error', (e) => this.lost(slot, `uncaught ${e.name}: ${e.message}`));
-    worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));
+    worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`, code));
     this.slots.push(slot);
     for (const b of this.preloaded) this.ship(slot, b);
     return slot;
   }
 
-  private lost(slot: Slot, detail: string): void {
+  private lost(slot: Slot, detail: string, exitCode?: number): void {
     if (!slot.alive) return;
     slot.alive = false;
     this.slots.splice(this.slots.indexOf(slot), 1);
@@ -300,7 +303,16 @@ export class ThreadsExecutor extends BaseExecutor {
     if (running) {
       // The chunk the worker marked as running, when the mark is for this run (else it had not begun).
       const at = Atomics.load(slot.cursor, CURSOR_RUN) === running.id ? Atomics.load(slot.cursor, CURSOR_INDEX) : 0;
-      running.reject(new WorkerLostError(running.items[at] ?? running.items[0], detail));
+      const item = running.items[at] ?? running.items[0];
+      // The processor's own process.exit: say so, rather than suggest retries or memory.
+      const exited = Atomics.load(slot.cursor, CURSOR_EXITED) === 1;
+      running.reject(
+        exited
+          ? new WorkerLostError(item, `${detail}: process() called process.exit(${exitCode})`, false, {
+              hint: PROCESS_EXIT_ADVICE,
+            })
+          : new WorkerLostError(item, detail, false, { retries: this.retries }),
+      );
     }
     this.pump();
     this.retireSoon();

@@ -57,6 +57,13 @@ export type ReplyMessage =
  */
 export const CURSOR_RUN = 0;
 export const CURSOR_INDEX = 1;
+/**
+ * 1 when the thread ended through `process.exit` while an item was running: the processor called it (a
+ * deliberate exit, not a crash), so the pool says so instead of suggesting retries or memory.
+ */
+export const CURSOR_EXITED = 2;
+/** Int32 slots of a cursor. */
+export const CURSOR_SLOTS = 3;
 
 /** Pool → worker: where to write what it is running (see CURSOR_RUN). */
 export interface WatchMessage {

@@ -14,7 +14,14 @@ import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts'
 import { toChunkFailure } from '../../src/runner/errors.ts';
 import { processBatch } from '../../src/runner/process-batch.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
-import { CURSOR_INDEX, CURSOR_RUN, type PoolMessage, type ReplyMessage, type RunMessage } from './protocol.ts';
+import {
+  CURSOR_EXITED,
+  CURSOR_INDEX,
+  CURSOR_RUN,
+  type PoolMessage,
+  type ReplyMessage,
+  type RunMessage,
+} from './protocol.ts';
 
 interface WorkerData {
   maxReaders?: number;
@@ -44,6 +51,16 @@ function poolWorker(): void {
   const bundles = new Map<string, ProcessorBundle>();
   /** Where this worker marks the item it is running, for the pool to name it should this thread die. */
   let cursor: Int32Array | undefined;
+  /** Runs started and not yet answered: an exit while one runs is the processor's process.exit. */
+  let running = 0;
+  // An uncaught exception also ends the thread through 'exit': that is a crash, not the processor's exit.
+  let crashed = false;
+  process.on('uncaughtExceptionMonitor', () => {
+    crashed = true;
+  });
+  process.on('exit', () => {
+    if (running > 0 && !crashed && cursor) Atomics.store(cursor, CURSOR_EXITED, 1);
+  });
 
   // The pool sends a run ahead while the previous one is still running, so that no worker waits for its
   // next chunk: runs are chained here to go one at a time, in order (the pool knows which one is running).
@@ -76,6 +93,7 @@ function poolWorker(): void {
         Atomics.store(cursor, CURSOR_INDEX, k);
       }
     };
+    running++;
     try {
       mark(0);
       const bundle = bundles.get(m.hash);
@@ -91,6 +109,8 @@ function poolWorker(): void {
     } catch (e) {
       const reply: ReplyMessage = { type: 'failed', id: m.id, index, failure: toChunkFailure(e) };
       port.postMessage(reply);
+    } finally {
+      running--;
     }
   }
 }

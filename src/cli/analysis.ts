@@ -26,6 +26,7 @@ import { mapStack, thrownInUserCode, userFrame, userFrames } from '../processor/
 import { assertOutputFolder } from '../io/output-path.ts';
 import { lockOutputFolder, type OutLock } from '../runner/out-lock.ts';
 import { countUnsavedChunks } from '../runner/unsaved-chunks.ts';
+import { exitDeliberately } from '../runner/exit-guard.ts';
 
 /** `--skipbadfiles` left no file to read: there is no result, and earlier outputs are kept as they were. */
 export class NoFilesReadError extends RistrettoError {}
@@ -187,7 +188,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
               : `quit without saving: ${n} finished chunk${n === 1 ? '' : 's'} since the last checkpoint will run again`,
         );
         lock?.release();
-        process.exit(130);
+        exitDeliberately(130);
       }
       reporterQ.onNote?.(`${sig}: stopping after saving a checkpoint (press Ctrl-C again to quit at once)`);
       abort.abort();

@@ -1,3 +1,5 @@
+import { exitDeliberately } from '../runner/exit-guard.ts';
+
 /**
  * `ristretto fit scan --json | head`, `run-analysis … | head`: a reader that closes the pipe (also while
  * worker threads' printed lines are relayed) ends the command quietly instead of with an unhandled
@@ -11,7 +13,7 @@
  */
 export function exitQuietlyOnClosedPipe(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') exitDeliberately(0);
     throw e;
   });
 }

@@ -88,17 +88,24 @@ export class FileReadError extends RistrettoError {
  * and memory advice would point the user the wrong way. Retryable.
  */
 export class WorkerLostError extends RistrettoError {
+  /**
+   * `opts.retries`: the --retries in effect (when some were given, the hint does not suggest them again);
+   * `opts.hint`: advice that replaces the usual one (a processor that called process.exit).
+   */
   constructor(
     readonly item: WorkItem,
     detail: string,
     connection = false,
+    opts: { retries?: number; hint?: string } = {},
   ) {
+    const retry = (opts.retries ?? 0) > 0 ? 'if every attempt fails' : 'retry with --retries N; if it persists';
     super(
       `${connection ? "endpoint's connection lost" : 'worker lost'} while running ${describeItem(item)}: ${detail}`,
       chunkContext(item),
-      connection
-        ? "retry with --retries N; if it persists, check the endpoint's log and network, and that one agent runs per endpoint name"
-        : 'retry with --retries N; if it persists, the processor may exhaust memory: lower --chunksize',
+      opts.hint ??
+        (connection
+          ? `${retry}, check the endpoint's log and network, and that one agent runs per endpoint name`
+          : `${retry}, the processor may exhaust memory: lower --chunksize`),
     );
   }
 }

@@ -11,6 +11,7 @@ import { loadBundle } from '../processor/bundle.ts';
 import type { Processor } from '../processor/types.ts';
 import { CancelledError } from './errors.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from './executor.ts';
+import { guardProcessExit } from './exit-guard.ts';
 import { type BatchResult, nextTurn, processBatch } from './process-batch.ts';
 import { createChunkState, processChunk, type ChunkResult, type ChunkState } from './process-chunk.ts';
 
@@ -54,11 +55,17 @@ export class InProcessExecutor extends BaseExecutor {
       await nextTurn(this.betweenChunks); // signals, checkpoints and the live view between chunks (see processBatch)
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
-      return processChunk(item, processor, this.state, {
-        metadata: job.metadata[item.dataset],
-        prefetch: job.prefetch,
-        processorKey: job.processor.hash,
-      });
+      const guard = guardProcessExit(job.processor.source);
+      guard.running(item);
+      try {
+        return await processChunk(item, processor, this.state, {
+          metadata: job.metadata[item.dataset],
+          prefetch: job.prefetch,
+          processorKey: job.processor.hash,
+        });
+      } finally {
+        guard.disarm();
+      }
     });
     this.tail = run.catch(() => undefined);
     return run;
@@ -70,13 +77,20 @@ export class InProcessExecutor extends BaseExecutor {
       const run = this.tail.then(async () => {
         if (this.cancelled) throw new CancelledError(items[0]);
         const processor = this.processor ?? (await loadBundle(job.processor));
-        return processBatch(items, processor, this.state, {
-          metadata: job.metadata[items[0].dataset],
-          prefetch: job.prefetch,
-          processorKey: job.processor.hash,
-          signal: this.abort.signal,
-          betweenChunks: this.betweenChunks,
-        });
+        // A process.exit() in the processor would otherwise end the command with no word (see exit-guard.ts).
+        const guard = guardProcessExit(job.processor.source);
+        try {
+          return await processBatch(items, processor, this.state, {
+            metadata: job.metadata[items[0].dataset],
+            prefetch: job.prefetch,
+            processorKey: job.processor.hash,
+            signal: this.abort.signal,
+            betweenChunks: this.betweenChunks,
+            onItem: (k) => guard.running(items[k]),
+          });
+        } finally {
+          guard.disarm();
+        }
       });
       this.tail = run.catch(() => undefined);
       return run;
