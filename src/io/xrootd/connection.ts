@@ -40,6 +40,11 @@ import type { Relay } from './relay.ts';
 /** kXR_login's parameters: this process and user. */
 const LOGIN = (): Buffer => loginParams(process.pid, process.env.USER ?? 'ristretto');
 
+/** The socket's read buffer for headers and small bodies (the size of Node's own per-read buffers). */
+const SCRATCH_BYTES = 64 << 10;
+/** Bodies with at least this much still to come are read straight into place instead of via the scratch. */
+const DIRECT_BYTES = 32 << 10;
+
 /** The connection broke (or never came up): retry on a new one. */
 export class XrootdConnectionError extends SourceError {}
 
@@ -99,6 +104,8 @@ export class XrootdConnection {
   private bodyFill = 0;
   /** The body being received lies in its request's `into`. */
   private bodyInto = false;
+  /** The part of `bodyBuf` the socket was last given to read into (`nextReadBuffer`). */
+  private direct: Uint8Array | undefined;
   private handshakeWaiter: ((r: Response) => void) | undefined;
 
   private constructor(
@@ -108,15 +115,33 @@ export class XrootdConnection {
     private readonly opts: ConnectionOptions,
     /** Set for a connection over the relay thread (`connectSync`). */
     private readonly relay?: Relay,
+    /** The socket's read buffer between bodies (`nextReadBuffer`); unused over the relay thread. */
+    private readonly scratch?: Buffer,
   ) {}
 
   /** Connect, handshake, kXR_protocol and kXR_login. Throws XrootdConnectionError or SourceError. */
   static async connect(host: string, port: number, opts: ConnectionOptions): Promise<XrootdConnection> {
     const endpoint = endpointOf(host, port);
-    const socket = connect({ host, port });
-    const conn = new XrootdConnection(socket, endpoint, opts);
+    // Received bytes land in buffers this connection hands the socket (`nextReadBuffer`): a body of some
+    // size straight where it belongs, the rest in one reused scratch buffer. 'data' events instead gave
+    // every read a fresh 64 KiB buffer, thousands per run, and the garbage collector ran twice as often
+    // as on the local file (bench/RESULTS.md "Session 15: root:// client CPU").
+    const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const receiver: { conn?: XrootdConnection } = {};
+    const socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: () => receiver.conn?.nextReadBuffer() ?? scratch,
+        callback: (n: number, buf: Uint8Array) => {
+          receiver.conn?.received(n, buf);
+          return true; // keep reading
+        },
+      },
+    });
+    const conn = new XrootdConnection(socket, endpoint, opts, undefined, scratch);
+    receiver.conn = conn;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => conn.onData(chunk));
     socket.on('error', (e) => conn.fail(`connection to ${endpoint} failed: ${e.message}`, e));
     socket.on('close', () => conn.fail(`connection to ${endpoint} closed by the server`));
     try {
@@ -307,11 +332,33 @@ export class XrootdConnection {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Where the socket reads next: the rest of the body being received when at least DIRECT_BYTES of it are
+   * missing (the kernel copies them into place; a read never goes past the body's end, so the next
+   * header is never split off into it), else the scratch buffer, which `received` parses at once.
+   */
+  private nextReadBuffer(): Uint8Array | undefined {
+    const body = this.bodyBuf;
+    if (body && body.length - this.bodyFill >= DIRECT_BYTES) return (this.direct = body.subarray(this.bodyFill));
+    this.direct = undefined;
+    return this.scratch;
+  }
+
+  /** `n` bytes were read into `buf` (what `nextReadBuffer` handed out). */
+  private received(n: number, buf: Uint8Array): void {
+    if (buf === this.direct && this.bodyBuf) {
+      this.direct = undefined;
+      this.bodyFill += n;
+      if (this.bodyFill === this.bodyBuf.length) this.bodyDone();
+    } else this.onData(buf as Buffer, n);
+  }
+
+  /** Parse `chunk[0, end)`: headers and bodies are copied out of it (it is reused for the next read). */
+  private onData(chunk: Buffer, end = chunk.length): void {
     let at = 0;
-    while (at < chunk.length) {
+    while (at < end) {
       if (!this.bodyBuf) {
-        const n = Math.min(RESPONSE_HEADER_BYTES - this.headFill, chunk.length - at);
+        const n = Math.min(RESPONSE_HEADER_BYTES - this.headFill, end - at);
         chunk.copy(this.head, this.headFill, at, at + n);
         this.headFill += n;
         at += n;
@@ -325,25 +372,28 @@ export class XrootdConnection {
         this.bodyBuf = this.bodyFor(this.head.readUInt16BE(0), this.head.readUInt16BE(2), dlen);
         this.bodyFill = 0;
       }
-      const n = Math.min(this.bodyBuf.length - this.bodyFill, chunk.length - at);
+      const n = Math.min(this.bodyBuf.length - this.bodyFill, end - at);
       chunk.copy(this.bodyBuf, this.bodyFill, at, at + n);
       this.bodyFill += n;
       at += n;
-      if (this.bodyFill === this.bodyBuf.length) {
-        const stream = this.head.readUInt16BE(0);
-        const status = this.head.readUInt16BE(2);
-        const body = this.bodyBuf;
-        this.bodyBuf = undefined;
-        this.headFill = 0;
-        const inInto = this.bodyInto;
-        if (inInto) {
-          this.bodyInto = false;
-          const p = this.pending.get(stream);
-          if (p) p.intoFill += body.length;
-        }
-        this.dispatch(stream, status, body, inInto);
-      }
+      if (this.bodyFill === this.bodyBuf.length) this.bodyDone();
     }
+  }
+
+  /** The body in `bodyBuf` is complete: hand the response on and wait for the next header. */
+  private bodyDone(): void {
+    const stream = this.head.readUInt16BE(0);
+    const status = this.head.readUInt16BE(2);
+    const body = this.bodyBuf as Buffer;
+    this.bodyBuf = undefined;
+    this.headFill = 0;
+    const inInto = this.bodyInto;
+    if (inInto) {
+      this.bodyInto = false;
+      const p = this.pending.get(stream);
+      if (p) p.intoFill += body.length;
+    }
+    this.dispatch(stream, status, body, inInto);
   }
 
   /**
