@@ -218,13 +218,15 @@ export class RootReader implements EventReader {
   ): Promise<Record<string, Column>> {
     const gap = isUrl(this.path) ? HTTP_COALESCE_GAP : 0;
     const held = this.arena.acquire();
+    // The compressed bytes' memory, handed back to the source once decoded (the columns are copies).
+    const releases: (() => void)[] = [];
     try {
       const g = this.readPlan(names, entryStart, entryStop, held ? this.arena.alloc : undefined);
       let step = g.next();
       while (!step.done) {
         let raw: Map<number, Uint8Array>;
         try {
-          raw = await fetchRanges(this.src, step.value, gap);
+          raw = await fetchRanges(this.src, step.value, gap, releases);
         } catch (e) {
           step = g.throw(e);
           continue;
@@ -234,6 +236,7 @@ export class RootReader implements EventReader {
       return step.value;
     } finally {
       if (held) this.arena.release();
+      for (const release of releases) release();
     }
   }
 
