@@ -1,7 +1,7 @@
 /**
  * Redraw a scaling study's plots from its summary JSON, without running it again:
  *
- *   npx tsx bench/scaling/replot.ts bench/scaling/results/full-summary.json bench/scaling/results/full-
+ *   npx tsx bench/scaling/replot.ts bench/scaling/results/full-summary-12.json bench/scaling/results/full-
  *
  * writes <prefix>strong.{svg,png} and <prefix>weak.{svg,png} (log-log, dashed ideal lines).
  */
