@@ -186,11 +186,14 @@ async function writePackageJson(dir: string, opts: InitOptions, result: InitResu
       private: true,
     };
   }
+  // Always "module": without it `npm test` and the processor load as CommonJS and cannot import Ristretto.
   if (pkg.type !== 'module') {
     if (pkg.type !== undefined)
       result.notes.push(
         `package.json "type" was ${JSON.stringify(pkg.type)}; set to "module" (Ristretto processors are ES modules)`,
       );
+    else if (existsSync(path))
+      result.notes.push('added "type": "module" to package.json (Ristretto processors and tests are ES modules)');
     pkg.type = 'module';
   }
   const scripts = { ...((pkg.scripts as Record<string, string> | undefined) ?? {}) };

@@ -2,10 +2,11 @@
  * Loading a processor module from a .ts/.js path (the CLI runs under tsx, so TypeScript imports
  * directly) and checking its shape at run time, with a message that says what is missing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RistrettoError } from '../errors/index.ts';
+import { commonJsPackageOf, esmExtensionOf } from './module-scope.mjs';
 import type { Processor } from './types.ts';
 
 /** The processor file is missing, does not load, or does not export a processor. */
@@ -20,27 +21,13 @@ const SHAPE_HINT =
  * deep inside Node with "Cannot require() ES Module ... in a cycle", which names neither cause nor fix.
  */
 export function assertESMProcessor(path: string): void {
-  const abs = resolve(path);
-  const ext = extname(abs);
-  if (ext !== '.ts' && ext !== '.js' && ext !== '.tsx' && ext !== '.jsx') return;
-  for (let dir = dirname(abs); ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      let type: unknown;
-      try {
-        type = (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type;
-      } catch {
-        return; // a broken package.json is reported by whatever reads it next
-      }
-      if (type === 'module') return;
-      throw new ProcessorLoadError(
-        `${path} would load as CommonJS: ${pkg} has no "type": "module", and Ristretto processors are ES modules`,
-        { file: abs, packageJson: pkg },
-        `add "type": "module" to ${pkg} (or rename the processor to ${ext === '.ts' || ext === '.tsx' ? '.mts' : '.mjs'})`,
-      );
-    }
-    if (dirname(dir) === dir) return; // no package.json above: Node decides by syntax
-  }
+  const pkg = commonJsPackageOf(path);
+  if (pkg === undefined) return;
+  throw new ProcessorLoadError(
+    `${path} would load as CommonJS: ${pkg} has no "type": "module", and Ristretto processors are ES modules`,
+    { file: resolve(path), packageJson: pkg },
+    `add "type": "module" to ${pkg} (or rename the processor to ${esmExtensionOf(path)})`,
+  );
 }
 
 /**
