@@ -18,6 +18,7 @@ export class RistrettoError extends Error {
 
   /** `instanceof` that also holds for errors made by another copy of Ristretto (a processor bundle's). */
   static override [Symbol.hasInstance](x: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, which may be a subclass
     return isErrorOf(this, x);
   }
 }
@@ -98,6 +99,7 @@ export function adviceUnlessTold(cause: unknown, hint: string): string | undefin
 export class MissingColumnError extends RistrettoError {
   static override [Symbol.hasInstance](x: unknown): boolean {
     // Only the family class itself looks at members; its subclasses test by their own name.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, which may be a subclass
     return this === MissingColumnError ? inFamily(this, x) : isErrorOf(this, x);
   }
 }
@@ -109,6 +111,7 @@ export class MissingColumnError extends RistrettoError {
  */
 export class EntryRangeError extends RistrettoError {
   static override [Symbol.hasInstance](x: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, which may be a subclass
     return this === EntryRangeError ? inFamily(this, x) : isErrorOf(this, x);
   }
 }
