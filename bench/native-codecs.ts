@@ -9,7 +9,7 @@
  *
  * Candidates are loaded from a folder where they were installed (`npm install snappy lz4-napi
  * @toondepauw/node-zstd` in a scratch folder), so the bench runs whether or not Ristretto depends on
- * them; `src/io/codecs/lz4.ts` (what the reader calls: native unless RISTRETTO_CODECS=js) is measured too.
+ * them; `src/io/codecs/lz4.ts` (what the reader calls: wasm unless RISTRETTO_CODECS=js) is measured too.
  *
  *     npx tsx bench/native-codecs.ts --modules /tmp/c-codecs \
  *       --parquet D/adl-20M-snappy.parquet,D/adl-20M-zstd.parquet --root D/adl-20M-lz4.root,D/adl-20M-zlib.root
@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { lz4Decompress, lz4DecompressInto, lz4Decoder } from '../src/io/codecs/lz4.ts';
+import { lz4DecompressInto, lz4Decoder } from '../src/io/codecs/lz4.ts';
 import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { snappyDecompressInto } from '../src/io/parquet/snappy.ts';
 import { lz4DecodeBlock } from '../src/io/root/lz4.ts';
@@ -99,35 +99,21 @@ function decoders(codec: Codec): [string, Decode][] {
     if (zstdDecoder)
       list.push(['@toondepauw/node-zstd decodeSync + copy', (f, out) => out.set(zstdDecoder.decodeSync(f.body))]);
   } else if (codec === 'L4') {
-    list.push(['src/io/root/lz4.ts (JS, into place)', (f, out) => void lz4DecodeBlock(f.body, out, 0)]);
     list.push([
-      `src/io/codecs/lz4.ts lz4DecompressInto (${lz4Decoder()})`,
+      `src/io/codecs/lz4.ts lz4DecompressInto (${lz4Decoder()}, into place: the reader now)`,
       (f, out) => void lz4DecompressInto(f.body, out, 0),
     ]);
-    // What the reader does per single-block basket: before, a fresh array decoded in JS; now the
-    // decoder's own array (the copy into the reused array here only feeds the byte check).
-    list.push([
-      'fresh array + src/io/root/lz4.ts (the reader before)',
-      (f, out) => {
-        const a = new Uint8Array(f.size);
-        lz4DecodeBlock(f.body, a, 0);
-        out.set(a);
-      },
-    ]);
-    list.push([
-      `src/io/codecs/lz4.ts lz4Decompress, own array (${lz4Decoder()}; the reader now)`,
-      (f, out) => out.set(lz4Decompress(f.body, f.size)),
-    ]);
-    if (lz4)
-      list.push([
-        'lz4-napi uncompressSync (size-prefixed copy of the input) + copy',
-        (f, out) => {
-          if (sized.length < f.body.length + 4) sized = new Uint8Array(2 * (f.body.length + 4));
-          new DataView(sized.buffer).setUint32(0, f.size, true);
-          sized.set(f.body, 4);
-          out.set(lz4.uncompressSync(sized.subarray(0, f.body.length + 4)));
-        },
-      ]);
+    list.push(['src/io/root/lz4.ts (JS, into place)', (f, out) => void lz4DecodeBlock(f.body, out, 0)]);
+    if (lz4) {
+      const napi = (f: Frame): Uint8Array => {
+        if (sized.length < f.body.length + 4) sized = new Uint8Array(2 * (f.body.length + 4));
+        new DataView(sized.buffer).setUint32(0, f.size, true);
+        sized.set(f.body, 4);
+        return lz4.uncompressSync(sized.subarray(0, f.body.length + 4));
+      };
+      // Session 14's reader kept lz4-napi's own Buffer per basket (the copy here only feeds the check).
+      list.push(['lz4-napi uncompressSync (size-prefixed copy of the input) + copy', (f, out) => out.set(napi(f))]);
+    }
   } else {
     list.push([
       'node:zlib inflateSync (as compression.ts)',

@@ -1,57 +1,80 @@
 /**
- * LZ4 blocks (ROOT's L4 baskets): lz4-napi (lz4_flex in Rust, prebuilt per platform on npm) when it
- * loads, else the JS decoder of src/io/root/lz4.ts — see ./native.ts for how the choice is made and why
- * lz4 is the codec where native wins (~3.5× on real baskets, bench/RESULTS.md "Session 13").
+ * LZ4 blocks (ROOT's L4 baskets): decoded in WebAssembly (./lz4.wat, bytes in ./lz4-wasm.ts) into the
+ * caller's array, else by the JS decoder of src/io/root/lz4.ts (`RISTRETTO_CODECS=js`, or no
+ * WebAssembly); both give the same bytes and throw Lz4FormatError (a CodecError) for a damaged block.
  *
- * lz4-napi's API decodes a block prefixed by its decoded size (4 bytes, little-endian) into a new
- * Buffer, so a block is copied once behind a prefix into a reused scratch array and the result once into
- * the caller's array: both copies run at memcpy speed, a few percent of the decode. Both decoders
- * throw Lz4FormatError (a CodecError) for a block that does not decode.
+ * Why not the native lz4-napi: it can only return a fresh Buffer per block (~430 MB of them for one
+ * 20 M-event Q3 run, which the garbage collector then chases), and the wasm decoder is faster on real
+ * baskets even counting its two copies (bench/native-codecs.ts, bench/RESULTS.md "Session 15: LZ4 in
+ * WebAssembly"). The block is copied into the module's memory, decoded there, and the output copied
+ * out: both copies run at memcpy speed.
  */
 import { Lz4FormatError, lz4DecodeBlock } from '../root/lz4.ts';
-import { type CodecDecoder, loadNative } from './native.ts';
+import { LZ4_WASM_BASE64 } from './lz4-wasm.ts';
+import { jsDecodersForced, noteDecoder } from './native.ts';
 
-interface Lz4Napi {
-  uncompressSync(data: Uint8Array): Uint8Array;
+interface Lz4Wasm {
+  readonly memory: WebAssembly.Memory;
+  decode(src: number, srcEnd: number, dst: number, dstEnd: number): number;
 }
 
-let native: Lz4Napi | null | undefined;
+/** What the wasm decoder's negative results mean (see lz4.wat). */
+const FAILURES = [
+  '',
+  'literals run past the end of the block',
+  'output larger than the declared uncompressed size',
+  'match offset runs past the end of the block',
+  'match offset points before the start of the output',
+  'match length runs past the end of the block',
+];
 
-/**
- * Blocks with less room than this decode in JS: a call into the addon costs ~1.4 µs, which the JS
- * decoder (~1 GB/s against ~3.5 GB/s native) spends on about 2 KB of output.
- */
-export const LZ4_NATIVE_MIN_BYTES = 2048;
-let scratch = new Uint8Array(0);
+/** Bytes kept free behind the block and behind the output: the decoder's wide copies may touch them. */
+const SLACK = 16;
+
+/** LZ4 expands at most ~255-fold (a match length byte of 255 per 255 output bytes). */
+const MAX_RATIO = 255;
+
+let wasm: Lz4Wasm | null | undefined;
+let heap = new Uint8Array(0);
 
 // A block of 4 literals 'abcd' and a match of 8 bytes at offset 4 ('abcdabcdabcd'); the last 5 bytes
-// must be literals in LZ4, so the block ends with the literals 'efghi'. Checks a loaded binary.
+// must be literals in LZ4, so the block ends with the literals 'efghi'. Checks the loaded module.
 const CHECK_BLOCK = [0x44, 0x61, 0x62, 0x63, 0x64, 0x04, 0x00, 0x50, 0x65, 0x66, 0x67, 0x68, 0x69];
 const CHECK_TEXT = 'abcdabcdabcdefghi';
 
-function check(mod: Lz4Napi): void {
-  const sized = new Uint8Array(4 + CHECK_BLOCK.length);
-  new DataView(sized.buffer).setUint32(0, CHECK_TEXT.length, true);
-  sized.set(CHECK_BLOCK, 4);
-  const got = Buffer.from(mod.uncompressSync(sized)).toString('latin1');
-  if (got !== CHECK_TEXT) throw new Lz4FormatError(`its self-check decoded '${got}', not '${CHECK_TEXT}'`);
+function load(): Lz4Wasm | null {
+  if (jsDecodersForced()) {
+    noteDecoder('lz4', 'js (RISTRETTO_CODECS=js)');
+    return null;
+  }
+  try {
+    const mod = new WebAssembly.Module(Buffer.from(LZ4_WASM_BASE64, 'base64'));
+    wasm = new WebAssembly.Instance(mod).exports as unknown as Lz4Wasm;
+    heap = new Uint8Array(wasm.memory.buffer);
+    const out = new Uint8Array(CHECK_TEXT.length);
+    const got = Buffer.from(out.subarray(0, decodeWasm(wasm, Uint8Array.from(CHECK_BLOCK), out, 0))).toString('latin1');
+    if (got !== CHECK_TEXT) throw new Lz4FormatError(`its self-check decoded '${got}', not '${CHECK_TEXT}'`);
+    noteDecoder('lz4', 'wasm');
+    return wasm;
+  } catch (e) {
+    noteDecoder('lz4', `js (the wasm decoder did not load: ${(e as Error).message.split('\n')[0]})`);
+    return null;
+  }
 }
 
-function nativeDecoder(): Lz4Napi | null {
-  if (native === undefined) native = loadNative<Lz4Napi>('lz4', 'lz4-napi', check) ?? null;
-  return native;
+function decoder(): Lz4Wasm | null {
+  if (wasm === undefined) wasm = load();
+  return wasm;
 }
 
-/** The decoder LZ4 blocks use in this thread (loads lz4-napi on the first call). */
-export function lz4Decoder(): CodecDecoder {
-  return nativeDecoder() ? 'native' : 'js';
+/** The decoder LZ4 blocks use in this thread (loads the wasm module on the first call). */
+export function lz4Decoder(): 'wasm' | 'js' {
+  return decoder() ? 'wasm' : 'js';
 }
 
 /**
  * One LZ4 block `src` decoded into a new array of at most `size` bytes (its length is what the block
- * holds: the caller checks it). The native decoder's own Buffer is returned as it is: no second array,
- * no copy — on this VM a fresh 400 KB array costs about as much as decoding it in JS (page faults), so
- * decoding into an array allocated beforehand would give back most of what the native decoder gains.
+ * holds: the caller checks it).
  * @throws Lz4FormatError when the block is damaged or decodes to more than `size` bytes.
  *
  * @example
@@ -60,47 +83,45 @@ export function lz4Decoder(): CodecDecoder {
  * ```
  */
 export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
-  const n = size < LZ4_NATIVE_MIN_BYTES ? null : nativeDecoder();
-  if (!n) {
-    const out = new Uint8Array(size);
-    const got = lz4DecodeBlock(src, out, 0);
-    return got === size ? out : out.subarray(0, got);
-  }
-  return callNative(n, src, size);
-}
-
-/** lz4-napi on `src` behind its size prefix (`room`: the most bytes it may produce). */
-function callNative(n: Lz4Napi, src: Uint8Array, room: number): Uint8Array {
-  if (scratch.length < src.length + 4) scratch = new Uint8Array(Math.max(src.length + 4, 2 * scratch.length));
-  new DataView(scratch.buffer).setUint32(0, room, true);
-  scratch.set(src, 4);
-  try {
-    return n.uncompressSync(scratch.subarray(0, src.length + 4));
-  } catch (e) {
-    const why = (e as Error).message;
-    throw new Lz4FormatError(
-      /too small/.test(why) ? 'output larger than the declared uncompressed size' : `block does not decode: ${why}`,
-      { cause: e },
-    );
-  }
+  const out = new Uint8Array(size);
+  const got = lz4DecompressInto(src, out, 0);
+  return got === size ? out : out.subarray(0, got);
 }
 
 /**
  * Decode one LZ4 block `src` into `dst` from `at`, with at most `dst.length - at` bytes of output;
- * returns the number of bytes written.
+ * returns the number of bytes written. Bytes of `dst` outside those written are left as they were.
  * @throws Lz4FormatError when the block is damaged or decodes to more than fits.
  *
  * @example
  * ```ts
- * const out = new Uint8Array(17); // 'abcdabcdabcdefghi' (small enough for the JS decoder)
+ * const out = new Uint8Array(17); // 'abcdabcdabcdefghi'
  * lz4DecompressInto(Uint8Array.of(0x44, 97, 98, 99, 100, 4, 0, 0x50, 101, 102, 103, 104, 105), out); // 17
  * ```
  */
 export function lz4DecompressInto(src: Uint8Array, dst: Uint8Array, at = 0): number {
-  const room = dst.length - at;
-  const n = room < LZ4_NATIVE_MIN_BYTES ? null : nativeDecoder();
-  if (!n) return lz4DecodeBlock(src, dst, at);
-  const out = callNative(n, src, room);
-  dst.set(out, at);
-  return out.length;
+  const w = decoder();
+  return w ? decodeWasm(w, src, dst, at) : lz4DecodeBlock(src, dst, at);
+}
+
+function decodeWasm(w: Lz4Wasm, src: Uint8Array, dst: Uint8Array, at: number): number {
+  // Room for the output: what `dst` has, but never more than the block can produce (a large `dst`
+  // must not grow the module's memory for nothing).
+  const room = Math.min(dst.length - at, src.length * MAX_RATIO + SLACK);
+  const out = (src.length + SLACK + 7) & ~7;
+  const need = out + room + SLACK;
+  if (heap.length < need) {
+    w.memory.grow(Math.ceil((need - heap.length) / 65536));
+    heap = new Uint8Array(w.memory.buffer);
+  }
+  heap.set(src, 0);
+  let got: number;
+  try {
+    got = w.decode(0, src.length, out, out + room);
+  } catch (e) {
+    throw new Lz4FormatError(`block does not decode: ${(e as Error).message}`, { cause: e });
+  }
+  if (got < 0) throw new Lz4FormatError(FAILURES[-got] ?? `block does not decode (code ${got})`);
+  dst.set(heap.subarray(out, out + got), at);
+  return got;
 }

@@ -7,7 +7,7 @@
 import { crc32 } from 'node:zlib';
 import { inflateInto } from '../codecs/inflate.ts';
 import { zstdDecompressInto } from '../codecs/zstd.ts';
-import { lz4Decoder, lz4Decompress, lz4DecompressInto } from '../codecs/lz4.ts';
+import { lz4DecompressInto } from '../codecs/lz4.ts';
 import { xxh64Equals } from './xxhash64.ts';
 
 /** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
@@ -117,14 +117,7 @@ export function rootDecompressSync(payload: Uint8Array, size: number, alloc?: (n
       } else if (tag === 'L4') {
         if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
         checkLz4Checksum(body, s);
-        if (d === 0 && usize === size && !(alloc && lz4Decoder() === 'js')) {
-          // The common single-block basket: the native decoder's own array is the basket (no second one;
-          // it cannot decode into a given array, and a copy into `alloc`'s memory measured no better).
-          out = lz4Decompress(body.subarray(LZ4_CHECKSUM), usize);
-          got = out.length;
-        } else {
-          got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), output().subarray(0, d + usize), d);
-        }
+        got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), output().subarray(0, d + usize), d);
       } else if (tag === 'XZ') {
         if (!lzmaLoaded) throw new LzmaNotLoadedError('the LZMA decoder is not loaded: await loadLzma() first');
         got = lzmaLoaded(body, output().subarray(d, d + usize), usize);

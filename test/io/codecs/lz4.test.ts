@@ -1,10 +1,11 @@
 /**
- * LZ4 through src/io/codecs/lz4.ts: the native decoder (lz4-napi, an optional dependency) and the JS
- * fallback decode the real LZ4 baskets of uproot-HZZ-lz4.root byte for byte alike; RISTRETTO_CODECS=js
- * forces the fallback in a real reader process, which reads the same arrays as the uncompressed file;
- * a worker thread loads the native decoder on its own; and damaged blocks give the same typed errors
- * both ways (Lz4FormatError, and for a file whose checksums were made to match, the same reader error
- * naming the same branch and basket).
+ * LZ4 through src/io/codecs/lz4.ts: the WebAssembly decoder (lz4.wat) and the JS fallback decode the
+ * real LZ4 baskets of uproot-HZZ-lz4.root byte for byte as lz4-napi (an independent decoder, lz4_flex,
+ * where it is installed) does; damaged and randomly mutated blocks give the same outcome from both
+ * decoders (the same bytes, or Lz4FormatError) and never touch the caller's array outside its room;
+ * RISTRETTO_CODECS=js forces the fallback in a real reader process, which reads the same arrays as the
+ * uncompressed file; a worker thread loads the wasm decoder on its own; and a damaged block whose
+ * checksum was made to match gives the same reader error, naming branch and basket, both ways.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CodecError } from '../../../src/io/codecs/errors.ts';
-import { LZ4_NATIVE_MIN_BYTES, lz4Decompress, lz4DecompressInto, lz4Decoder } from '../../../src/io/codecs/lz4.ts';
+import { lz4Decompress, lz4DecompressInto, lz4Decoder } from '../../../src/io/codecs/lz4.ts';
 import { openRoot } from '../../../src/io/root/index.ts';
 import { lz4DecodeBlock, Lz4FormatError } from '../../../src/io/root/lz4.ts';
 import { xxh64 } from '../../../src/io/root/xxhash64.ts';
@@ -26,13 +27,12 @@ const CHILD = join(repoRoot, 'test', 'io', 'codecs', 'fixtures', 'read-root.ts')
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-lz4-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Whether lz4-napi is installed here (npm ci installs it where a prebuilt package exists). */
-const nativeInstalled = ((): boolean => {
+/** lz4-napi where it is installed (an optional dependency until now): a third, independent decoder. */
+const napi = ((): { uncompressSync(src: Uint8Array): Uint8Array } | undefined => {
   try {
-    createRequire(import.meta.url).resolve('lz4-napi');
-    return true;
+    return createRequire(import.meta.url)('lz4-napi');
   } catch {
-    return false;
+    return undefined;
   }
 })();
 
@@ -80,30 +80,129 @@ function runChild(file: string, env: Record<string, string>): Record<string, unk
   return JSON.parse(out) as Record<string, unknown>;
 }
 
+/** The bytes `f` wrote, or the error it threw. */
+function outcome(f: () => number, out: Uint8Array, at: number): string | Error {
+  try {
+    return Buffer.from(out.subarray(at, at + f())).toString('hex');
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** A little deterministic generator (mulberry32), so that a failing mutation can be found again. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 describe('LZ4 decoders', () => {
-  it.skipIf(!nativeInstalled)('uses lz4-napi where it is installed', () => {
-    expect(lz4Decoder()).toBe('native');
+  it('uses the WebAssembly decoder', () => {
+    expect(lz4Decoder()).toBe('wasm');
   });
 
-  it('decode every real LZ4 block of uproot-HZZ-lz4.root byte-identically, native and JS', async () => {
+  it('decode every real LZ4 block of uproot-HZZ-lz4.root byte-identically: wasm, JS and lz4-napi', async () => {
     const blocks = await lz4Blocks(HZZ_LZ4);
     expect(blocks.length).toBeGreaterThan(40);
-    // Enough of them large enough for the native decoder (small ones decode in JS either way).
-    expect(blocks.filter((b) => b.size >= LZ4_NATIVE_MIN_BYTES).length).toBeGreaterThan(20);
+    expect(blocks.filter((b) => b.size > 4096).length).toBeGreaterThan(20);
     let total = 0;
-    for (const b of blocks) {
+    // Largest first, then the rest: the module's memory grows once and smaller blocks reuse it.
+    for (const b of [...blocks].sort((x, y) => y.size - x.size)) {
+      const where = `${b.branch} @${b.at}`;
       const js = new Uint8Array(b.size);
-      expect(lz4DecodeBlock(b.body, js), `${b.branch} @${b.at}`).toBe(b.size);
-      // Decode into the middle of a larger array, as multi-block baskets do; the bytes around stay.
+      expect(lz4DecodeBlock(b.body, js), where).toBe(b.size);
+      if (napi) {
+        const sized = new Uint8Array(4 + b.body.length);
+        new DataView(sized.buffer).setUint32(0, b.size, true);
+        sized.set(b.body, 4);
+        expect(Buffer.from(napi.uncompressSync(sized)).equals(js), `${where} (lz4-napi)`).toBe(true);
+      }
+      // Into the middle of a larger array, as multi-block baskets do; the bytes around stay.
       const mid = new Uint8Array(b.size + 20).fill(0xee);
-      expect(lz4DecompressInto(b.body, mid.subarray(0, 10 + b.size), 10), `${b.branch} @${b.at}`).toBe(b.size);
-      expect(Buffer.from(mid.subarray(10, 10 + b.size)).equals(js), `${b.branch} @${b.at}`).toBe(true);
-      expect([...mid.subarray(0, 10), ...mid.subarray(10 + b.size)].every((x) => x === 0xee)).toBe(true);
-      // And into an array of its own (what single-block baskets use).
-      expect(Buffer.from(lz4Decompress(b.body, b.size)).equals(js), `${b.branch} @${b.at}`).toBe(true);
+      expect(lz4DecompressInto(b.body, mid.subarray(0, 10 + b.size), 10), where).toBe(b.size);
+      expect(Buffer.from(mid.subarray(10, 10 + b.size)).equals(js), where).toBe(true);
+      expect(
+        [...mid.subarray(0, 10), ...mid.subarray(10 + b.size)].every((x) => x === 0xee),
+        where,
+      ).toBe(true);
+      // And into an array of its own.
+      expect(Buffer.from(lz4Decompress(b.body, b.size)).equals(js), where).toBe(true);
       total += b.size;
     }
     expect(total).toBeGreaterThan(100_000);
+  });
+
+  it('damaged blocks throw Lz4FormatError (a CodecError) from both decoders, for each way to fail', async () => {
+    const b = (await lz4Blocks(HZZ_LZ4)).find((x) => x.size > 4096) ?? expect.unreachable('no large block');
+    const damaged: [string, Uint8Array, number][] = [
+      ['output does not fit', b.body, b.size - 100],
+      ['literals past the end', Uint8Array.of(0x40, 1, 2), 64],
+      ['literal length past the end', Uint8Array.of(0xf0, 0xff, 0xff, 0x10), 64],
+      ['match offset cut off', Uint8Array.of(0x14, 0x61, 0x01), 64],
+      ['match before the start', Uint8Array.of(0x14, 0x61, 0xff, 0x00, 0x50, 1, 2, 3, 4, 5), 64],
+      ['zero match offset', Uint8Array.of(0x14, 0x61, 0x00, 0x00, 0x50, 1, 2, 3, 4, 5), 64],
+      ['match length past the end', Uint8Array.of(0x1f, 0x61, 0x01, 0x00, 0xff), 4096],
+      ['match longer than the room', Uint8Array.of(0x1f, 0x61, 0x01, 0x00, 0xff, 0x20), 100],
+    ];
+    for (const [what, src, size] of damaged) {
+      const errs = [
+        () => lz4DecodeBlock(src, new Uint8Array(size)),
+        () => lz4DecompressInto(src, new Uint8Array(size)),
+        () => lz4Decompress(src, size),
+      ].map((f) => {
+        try {
+          f();
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      });
+      for (const e of errs) {
+        expect(e, what).toBeInstanceOf(Lz4FormatError);
+        expect(e, what).toBeInstanceOf(CodecError);
+        expect((e as CodecError).context, what).toEqual({ codec: 'lz4' });
+      }
+    }
+  });
+
+  it('randomly damaged real blocks: wasm and JS agree, and nothing outside the room is written', async () => {
+    const blocks = (await lz4Blocks(HZZ_LZ4)).filter((x) => x.size > 1000);
+    const next = rng(15);
+    let failed = 0;
+    let decoded = 0;
+    for (let i = 0; i < 400; i++) {
+      const b = blocks[Math.floor(next() * blocks.length)] ?? expect.unreachable('no block');
+      const src = Uint8Array.from(b.body);
+      // 0-3 bytes changed, sometimes the block cut short, sometimes less room than it needs (a little
+      // less: a decoder that wrote a few bytes past its room would show here).
+      for (let k = Math.floor(next() * 4); k > 0; k--) src[Math.floor(next() * src.length)] = next() * 256;
+      const cut = next() < 0.2 ? src.subarray(0, Math.floor(next() * src.length)) : src;
+      const r = next();
+      const room = r < 0.2 ? Math.floor(next() * b.size) : r < 0.4 ? b.size - 1 - Math.floor(next() * 16) : b.size;
+      const js = new Uint8Array(room + 32).fill(0xa5);
+      const wasm = new Uint8Array(room + 32).fill(0xa5);
+      const a = outcome(() => lz4DecodeBlock(cut, js.subarray(0, 16 + room), 16), js, 16);
+      const w = outcome(() => lz4DecompressInto(cut, wasm.subarray(0, 16 + room), 16), wasm, 16);
+      const what = `mutation ${i} of ${b.branch} @${b.at}`;
+      if (a instanceof Error) {
+        failed++;
+        expect(w, what).toBeInstanceOf(Lz4FormatError);
+        expect(a, what).toBeInstanceOf(Lz4FormatError);
+      } else {
+        decoded++;
+        expect(w, what).toBe(a);
+      }
+      // The 16 bytes before and the 16 after the room are the caller's: never written.
+      for (const x of [...wasm.subarray(0, 16), ...wasm.subarray(16 + room)]) expect(x, what).toBe(0xa5);
+    }
+    // Both kinds of outcome occurred, so each branch above was exercised.
+    expect(failed).toBeGreaterThan(50);
+    expect(decoded).toBeGreaterThan(20);
   });
 
   it('RISTRETTO_CODECS=js forces the JS decoder; both read the arrays of the uncompressed file', () => {
@@ -111,7 +210,7 @@ describe('LZ4 decoders', () => {
     const auto = runChild(HZZ_LZ4, { RISTRETTO_CODECS: '' });
     const raw = runChild(HZZ_RAW, {});
     expect(js.decoders).toEqual({ lz4: 'js (RISTRETTO_CODECS=js)' });
-    if (nativeInstalled) expect(auto.decoders).toEqual({ lz4: 'native (lz4-napi)' });
+    expect(auto.decoders).toEqual({ lz4: 'wasm' });
     expect(raw.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(js.hash).toBe(raw.hash);
     expect(auto.hash).toBe(raw.hash);
@@ -127,45 +226,8 @@ describe('LZ4 decoders', () => {
       w.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
     });
     expect(got.hash).toBe(runChild(HZZ_RAW, {}).hash);
-    expect(got.decoders).toEqual({ lz4: nativeInstalled ? 'native (lz4-napi)' : expect.stringMatching(/^js /) });
+    expect(got.decoders).toEqual({ lz4: 'wasm' });
   }, 300_000);
-
-  it('damaged blocks throw Lz4FormatError (a CodecError) from both decoders', async () => {
-    const b =
-      (await lz4Blocks(HZZ_LZ4)).find((x) => x.size > LZ4_NATIVE_MIN_BYTES + 100) ??
-      expect.unreachable('no large block');
-    // Output arrays of at least LZ4_NATIVE_MIN_BYTES, so that the native decoder is the one that runs.
-    const room = (n: number): number => Math.max(n, LZ4_NATIVE_MIN_BYTES);
-    const damaged: [string, Uint8Array, number][] = [
-      ['cut short', b.body.subarray(0, b.body.length >> 1), b.size],
-      ['output does not fit', b.body, b.size - 100],
-      ['match before the start', Uint8Array.of(0x14, 0x61, 0xff, 0x00, 0x50, 1, 2, 3, 4, 5), room(64)],
-      ['literal length past the end', Uint8Array.of(0xf0, 0xff, 0xff, 0x10), room(64)],
-    ];
-    for (const [what, src, size] of damaged) {
-      const errs = [
-        () => lz4DecodeBlock(src, new Uint8Array(size)),
-        () => lz4DecompressInto(src, new Uint8Array(size)),
-        () => {
-          if (lz4Decompress(src, size).length !== size) throw new Lz4FormatError('short');
-        },
-      ].map((f) => {
-        try {
-          f();
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      });
-      for (const e of errs) {
-        // A block cut short may still decode to fewer bytes: then the caller's length check fails it.
-        if (e === undefined && what === 'cut short') continue;
-        expect(e, what).toBeInstanceOf(Lz4FormatError);
-        expect(e, what).toBeInstanceOf(CodecError);
-        expect((e as CodecError).context, what).toEqual({ codec: 'lz4' });
-      }
-    }
-  });
 
   it('a damaged block whose checksum matches gives the same reader error both ways', async () => {
     // Make the first LZ4 block of a Muon_Px basket start with a literal run longer than the block
@@ -187,10 +249,10 @@ describe('LZ4 decoders', () => {
     expect(js, 'JS decoder').toBeDefined();
     expect(auto, 'default decoder').toBeDefined();
     expect(js.chain).toContain('Lz4FormatError');
-    // The native decoder's own error is kept as the cause of its Lz4FormatError.
-    expect((auto.chain as string[]).slice(0, (js.chain as string[]).length)).toEqual(js.chain);
+    expect(auto.chain).toEqual(js.chain);
     expect(auto.context).toEqual(js.context);
-    expect(js.context).toMatchObject({ branch: 'Muon_Px' });
+    expect(js.context).toMatchObject({ branch: 'Muon_Px', basket: expect.any(Number) });
+    expect(String(auto.message)).toMatch(/branch 'Muon_Px'.*basket \d+/);
     expect(String(js.message)).toContain('damaged-lz4.root');
   }, 300_000);
 });
