@@ -28,6 +28,7 @@ import { figurePNG, figureSVG } from '../hist/publication.ts';
 import { openReader } from '../io/open.ts';
 import { assertOutputFile } from '../io/output-path.ts';
 import type { NumericArray } from '../columnar/types.ts';
+import type { EventReader } from '../io/reader.ts';
 
 /** Bad command-line input to `draw` (bins, entry range, output type). */
 export class DrawError extends RistrettoError {}
@@ -37,7 +38,7 @@ export interface DrawOptions {
   cut?: string;
   /** Weight per entry, e.g. `genWeight`. */
   weight?: string;
-  /** `[bins, lo, hi]`; default: 100 bins over the first chunk's range. */
+  /** `[bins, lo, hi]`; default: 100 bins over the range of the first chunk of each of the first 16 files. */
   bins?: [number, number, number];
   /** ROOT tree name (default `Events`). */
   treename?: string;
@@ -56,8 +57,10 @@ export interface DrawResult {
   std: number;
   underflow: number;
   overflow: number;
-  /** True when the binning was chosen from the first chunk's range. */
+  /** True when the binning was chosen from the range of first chunks (see `sampledFiles`). */
   autoBins: boolean;
+  /** With `autoBins`: how many files' first chunks the range was taken from (up to {@link AUTO_BIN_SAMPLE_FILES}). */
+  sampledFiles?: number;
   events: number;
   /**
    * Values that were NaN and were left out (not filled, not in the mean): events without a value, e.g.
@@ -127,19 +130,38 @@ function mixedCollections(e: Error, names: readonly string[], texts: readonly (s
   throw new ExpressionError(at ? `${message}\n${caretLine(at.text, at.pos)}` : message, at?.text ?? '', '', at?.pos, e);
 }
 
-/** Chooses `[lo, hi)` covering `values` so the largest value lands in the last bin, not in the overflow. */
-function autoRange(values: NumericArray): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
+/** Smallest and largest finite value of `values`, widening `into` (`[Infinity, -Infinity]` when empty). */
+function widenRange(values: NumericArray, into: [number, number]): void {
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
     if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+    if (v < into[0]) into[0] = v;
+    if (v > into[1]) into[1] = v;
   }
+}
+
+/** `[lo, hi)` covering the range `[min, max]` so that the largest value lands in the last bin, not in the overflow. */
+function binRange([lo, hi]: [number, number]): [number, number] {
   if (lo > hi) return [0, 1];
   if (lo === hi) return [lo - 0.5, hi + 0.5];
   return [lo, hi + (hi - lo) * 1e-3];
+}
+
+/**
+ * Files whose first chunk sets the default binning: one file's first chunk was a poor sample of a
+ * dataset JSON (a small first file left a third of the entries in the flow bins, outside probe F20).
+ * Bounded, so that a dataset of many remote files is not opened twice over.
+ */
+export const AUTO_BIN_SAMPLE_FILES = 16;
+
+/** Share of the entries in the under/overflow bins above which the summary suggests --bins. */
+const FLOW_WARNING = 0.05;
+
+/** Values (and weights) of the expression for one chunk, and the branches it read. */
+interface ChunkValues {
+  x: NumericArray;
+  w: NumericArray | undefined;
+  columnsRead: string[];
 }
 
 /**
@@ -160,99 +182,122 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
     );
   const files = await inputsOf(input, opts.treename);
   const [start, stop] = opts.entries ?? [0, Infinity];
-  let hist: Hist | undefined;
-  let autoBins = false;
+  let prefetch: string[] | undefined;
+
+  /** The expression's values over entries [lo, hi) of `reader`. */
+  const valuesOf = async (reader: EventReader, names: readonly string[], lo: number, hi: number) => {
+    const { result, columnsRead } = await runOnEvents(
+      reader,
+      lo,
+      hi,
+      (ev) => {
+        const fe = fused(ev);
+        let x;
+        try {
+          x = parseExpr(expr, fe, { names });
+        } catch (e) {
+          explain(e, 'expression');
+        }
+        let c;
+        if (opts.cut !== undefined) {
+          try {
+            c = parseExpr(opts.cut, fe, { names });
+          } catch (e) {
+            explain(e, '--cut');
+          }
+          x = x.where(c);
+        }
+        if (opts.weight === undefined) return { x: compute(x), w: undefined };
+        let w;
+        try {
+          w = parseExpr(opts.weight, fe, { names });
+        } catch (e) {
+          explain(e, '--weight');
+        }
+        const out = compute({ x, w: c ? w.where(c) : w });
+        return { x: out.x, w: out.w };
+      },
+      prefetch ? { prefetch } : {},
+    ).catch((e: unknown) => {
+      if (e instanceof MissingBranchError) pointAtBranch(e, [expr, opts.cut, opts.weight]);
+      if (e instanceof InvalidArgumentError && Array.isArray(e.context['collections']))
+        mixedCollections(e, e.context['collections'] as string[], [expr, opts.cut, opts.weight]);
+      throw e;
+    });
+    prefetch ??= columnsRead;
+    return { x: result.x as NumericArray, w: result.w as NumericArray | undefined, columnsRead };
+  };
+
+  /**
+   * Each file in order with the part of the global entry range that falls in it (`[a, b)`, maybe empty);
+   * `visit` returns false to stop early. Returns the entries of the files visited.
+   */
+  const eachFile = async (
+    visit: (k: number, reader: EventReader, names: readonly string[], a: number, b: number) => Promise<boolean>,
+  ): Promise<number> => {
+    let offset = 0; // global entry number of the current file's first entry
+    for (const [k, f] of files.entries()) {
+      const reader = await openReader(f.path, f.tree ? { treeName: f.tree } : {});
+      let more: boolean;
+      try {
+        // names `ristretto ls` lists that are not identifiers (P3.Px, ArrayI16[10]) are read as written
+        const names = reader.branches().map((b) => b.name);
+        more = await visit(k, reader, names, Math.max(0, start - offset), Math.min(reader.numEntries, stop - offset));
+        offset += reader.numEntries;
+      } finally {
+        await reader.close();
+      }
+      if (!more || offset >= stop) break;
+    }
+    return offset;
+  };
+
+  // Default binning: the range of the first chunk of each of the first files, those chunks kept for the fill.
+  const sampled = new Map<number, ChunkValues>();
+  const range: [number, number] = [Infinity, -Infinity];
+  if (!opts.bins) {
+    await eachFile(async (k, reader, names, a, b) => {
+      if (a >= b) return true;
+      const v = await valuesOf(reader, names, a, Math.min(b, a + chunksize));
+      sampled.set(k, v);
+      widenRange(v.x, range);
+      return sampled.size < AUTO_BIN_SAMPLE_FILES;
+    });
+  }
+  const [nb, blo, bhi] = opts.bins ?? [100, ...binRange(range)];
+  const hist = new Hist(
+    new Regular(nb, blo, bhi, { name: 'x', label: expr }),
+    opts.weight !== undefined ? { storage: new Weight() } : {},
+  );
+
   let sw = 0;
   let swx = 0;
   let swxx = 0;
   let n = 0;
   let events = 0;
   let skippedNaN = 0;
-  let prefetch: string[] | undefined;
-  let offset = 0; // global entry number of the current file's first entry
-  for (const f of files) {
-    const reader = await openReader(f.path, f.tree ? { treeName: f.tree } : {});
-    try {
-      // names `ristretto ls` lists that are not identifiers (P3.Px, ArrayI16[10]) are read as written
-      const names = reader.branches().map((b) => b.name);
-      const a = Math.max(0, start - offset);
-      const b = Math.min(reader.numEntries, stop - offset);
-      for (let lo = a; lo < b; lo += chunksize) {
-        const hi = Math.min(b, lo + chunksize);
-        const { result, columnsRead } = await runOnEvents(
-          reader,
-          lo,
-          hi,
-          (ev) => {
-            const fe = fused(ev);
-            let x;
-            try {
-              x = parseExpr(expr, fe, { names });
-            } catch (e) {
-              explain(e, 'expression');
-            }
-            let c;
-            if (opts.cut !== undefined) {
-              try {
-                c = parseExpr(opts.cut, fe, { names });
-              } catch (e) {
-                explain(e, '--cut');
-              }
-              x = x.where(c);
-            }
-            if (opts.weight === undefined) return { x: compute(x), w: undefined };
-            let w;
-            try {
-              w = parseExpr(opts.weight, fe, { names });
-            } catch (e) {
-              explain(e, '--weight');
-            }
-            const out = compute({ x, w: c ? w.where(c) : w });
-            return { x: out.x, w: out.w };
-          },
-          prefetch ? { prefetch } : {},
-        ).catch((e: unknown) => {
-          if (e instanceof MissingBranchError) pointAtBranch(e, [expr, opts.cut, opts.weight]);
-          if (e instanceof InvalidArgumentError && Array.isArray(e.context['collections']))
-            mixedCollections(e, e.context['collections'] as string[], [expr, opts.cut, opts.weight]);
-          throw e;
-        });
-        prefetch ??= columnsRead;
-        events += hi - lo;
-        if (!hist) {
-          const [nb, blo, bhi] = opts.bins ?? [100, ...autoRange(result.x)];
-          if (!opts.bins) autoBins = true;
-          hist = new Hist(
-            new Regular(nb, blo, bhi, { name: 'x', label: expr }),
-            opts.weight !== undefined ? { storage: new Weight() } : {},
-          );
-        }
-        // NaN is "no value here" (max/min of an empty collection): left out like the events x[0] skips,
-        // and counted for the summary; filled, it would land in the overflow bin and poison the mean.
-        const { x, w, nan } = dropNaN(result.x, result.w);
-        skippedNaN += nan;
-        if (w) hist.fill(x, { weight: w });
-        else hist.fill(x);
-        for (let i = 0; i < x.length; i++) {
-          const v = Number(x[i]);
-          const wt = w ? Number(w[i]) : 1;
-          sw += wt;
-          swx += wt * v;
-          swxx += wt * v * v;
-        }
-        n += x.length;
+  const offset = await eachFile(async (k, reader, names, a, b) => {
+    for (let lo = a; lo < b; lo += chunksize) {
+      const hi = Math.min(b, lo + chunksize);
+      const chunk = (lo === a ? sampled.get(k) : undefined) ?? (await valuesOf(reader, names, lo, hi));
+      events += hi - lo;
+      // NaN is "no value here" (max/min of an empty collection): left out like the events x[0] skips,
+      // and counted for the summary; filled, it would land in the overflow bin and poison the mean.
+      const { x, w, nan } = dropNaN(chunk.x, chunk.w);
+      skippedNaN += nan;
+      if (w) hist.fill(x, { weight: w });
+      else hist.fill(x);
+      for (let i = 0; i < x.length; i++) {
+        const v = Number(x[i]);
+        const wt = w ? Number(w[i]) : 1;
+        sw += wt;
+        swx += wt * v;
+        swxx += wt * v * v;
       }
-      offset += reader.numEntries;
-    } finally {
-      await reader.close();
+      n += x.length;
     }
-    if (offset >= stop) break;
-  }
-  if (!hist) {
-    const [nb, blo, bhi] = opts.bins ?? [100, 0, 1];
-    autoBins = !opts.bins;
-    hist = new Hist(new Regular(nb, blo, bhi, { name: 'x', label: expr }));
-  }
+    return true;
+  });
   const flow = hist.values({ flow: true });
   const mean = sw > 0 ? swx / sw : NaN;
   const std = sw > 0 ? Math.sqrt(Math.max(0, swxx / sw - mean * mean)) : NaN;
@@ -263,7 +308,8 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
     std,
     underflow: flow[0],
     overflow: flow[flow.length - 1],
-    autoBins,
+    autoBins: !opts.bins,
+    ...(opts.bins ? {} : { sampledFiles: sampled.size }),
     events,
     skippedNaN,
   };
@@ -334,8 +380,15 @@ export function summary(expr: string, r: DrawResult): string {
   const lines = [
     `${expr}: ${r.entries} entries from ${r.events} events`,
     `  mean ${fmt(r.mean)}  std ${fmt(r.std)}  underflow ${fmt(r.underflow)}  overflow ${fmt(r.overflow)}`,
-    `  bins ${ax.size},${fmt(ax.edges[0])},${fmt(ax.edges[ax.size])}${r.autoBins ? " (chosen from the first chunk's range; pass --bins N,LO,HI to fix them)" : ''}`,
+    `  bins ${ax.size},${fmt(ax.edges[0])},${fmt(ax.edges[ax.size])}${r.autoBins ? ` (chosen from the range of ${(r.sampledFiles ?? 1) > 1 ? `the first chunk of ${r.sampledFiles} files` : 'the first chunk'}; pass --bins N,LO,HI to fix them)` : ''}`,
   ];
+  // Later chunks can still reach beyond the sampled range: say so when it matters.
+  const all = r.hist.values({ flow: true }).reduce((a, v) => a + v, 0);
+  const outside = r.underflow + r.overflow;
+  if (r.autoBins && all > 0 && outside / all > FLOW_WARNING)
+    lines.push(
+      `  warning: ${Number(((100 * outside) / all).toPrecision(3))} % of the entries are in the under/overflow bins — the first chunks did not span the range; pass --bins N,LO,HI`,
+    );
   if (r.skippedNaN > 0)
     lines.push(
       `  skipped ${r.skippedNaN} NaN values: events without a value (max/min of no objects), left out as x[0] leaves them out`,
@@ -357,7 +410,10 @@ export function registerDrawCommand(program: Command): void {
     )
     .option('--cut <expr>', 'event/object selection, e.g. "count(Jet_pt > 40) >= 2"')
     .option('--weight <expr>', 'weight per entry, e.g. genWeight')
-    .option('--bins <N,LO,HI>', "binning (default: 100 bins over the first chunk's range)")
+    .option(
+      '--bins <N,LO,HI>',
+      'binning (default: 100 bins over the range of the first chunk of each of the first 16 files)',
+    )
     .option('--treename <name>', 'ROOT tree name (default Events)')
     .option('--entries <A:B>', 'global entry range over the input files')
     .option('--chunksize <n>', 'entries per chunk', '100000')
