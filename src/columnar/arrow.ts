@@ -15,7 +15,7 @@ import {
   Int32,
   Int8,
   List,
-  RecordBatch,
+  type RecordBatch,
   Struct,
   Uint16,
   Uint32,

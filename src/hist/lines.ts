@@ -45,7 +45,7 @@ function range(vals: number[], log: boolean): [number, number] {
   const v = log ? vals.filter((x) => x > 0) : vals;
   if (!v.length) return log ? [1, 10] : [0, 1];
   let lo = Math.min(...v);
-  let hi = Math.max(...v);
+  const hi = Math.max(...v);
   if (log) {
     // a little margin in log space, so end points do not sit on the frame
     const pad = Math.max(0.05, (Math.log10(hi) - Math.log10(lo)) * 0.06);

@@ -40,7 +40,7 @@ function cartesian(objs: P4[]): { x: number; y: number; z: number; e: number } {
     x += px;
     y += py;
     z += pz;
-    e += Math.sqrt(Math.pow(o.pt * Math.cosh(o.eta), 2) + o.mass * o.mass);
+    e += Math.sqrt((o.pt * Math.cosh(o.eta)) ** 2 + o.mass * o.mass);
   }
   return { x, y, z, e };
 }

@@ -8,7 +8,7 @@ import {
   RecordBatch,
   Schema,
   Struct,
-  Vector,
+  type Vector,
   makeData,
   makeVector,
   tableFromIPC,

@@ -4,7 +4,7 @@
  * nominal but negative away from it, the rate is clipped to 0 (pyhf's clip_bin_data=0) and the best fit
  * says so. Before the fix cls printed `μ̂ = NaN`, `CLs observed: NaN` and a band of 1.0 with exit 0.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';

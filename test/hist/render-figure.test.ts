@@ -70,7 +70,7 @@ describe('figureSVG', () => {
     expect((rb[0].bottom - rb[0].top) / 2 / unit).toBeCloseTo(1 / Math.sqrt(10), 2);
     // legend: data first, then the stack from the top layer down, then the band
     const t = texts(svg);
-    const ttbar = t.findIndex((x) => x === 'tt\u0305');
+    const ttbar = t.indexOf('tt\u0305');
     expect(ttbar).toBeGreaterThan(t.indexOf('data'));
     expect(ttbar).toBeLessThan(t.indexOf('DY'));
     expect(t).toEqual(
