@@ -52,6 +52,15 @@ const ACK_DELAY_MS = 50;
 const LIVE_HEARTBEATS = 2;
 /** Do not queue more dispatch frames while this many bytes are still unsent on the socket. */
 const MAX_BUFFERED = 16 * 1024 * 1024;
+/**
+ * Open `/v1/agent` sockets per user, attached or not. Each may hold a frame of up to the service's
+ * WebSocket payload limit while it arrives, so this bounds what one user's sockets can pin in memory
+ * (issue 14: 40 half-sent 60 MiB frames took the service to 2.5 GB). A user attaches one socket per
+ * endpoint name; a site with more endpoints under one user raises it.
+ */
+export const MAX_AGENT_SOCKETS_PER_USER = 16;
+/** A new agent socket has this long (or 3 heartbeats, if longer) to send its hello. */
+const HELLO_WAIT_MS = 10_000;
 
 /** A "recall" sent to an agent: up to `max` of its unstarted tasks, for `target`'s idle slots. */
 interface Recall {
@@ -126,6 +135,8 @@ class AgentConn {
 
 export class AgentHub {
   private readonly conns = new Map<string, AgentConn>();
+  /** Every open agent socket, attached or still before its hello (see MAX_AGENT_SOCKETS_PER_USER). */
+  private readonly sockets = new Set<AgentConn>();
   private readonly pending = new Set<string>();
   private readonly dispatcher = new Coalescer(() => this.dispatchPending());
   private readonly fnCache = new Map<string, { hash: string; code: string }>();
@@ -205,9 +216,10 @@ export class AgentHub {
     clearInterval(this.timer);
     clearInterval(this.tailTimer);
     clearTimeout(this.graceTimer);
-    for (const c of this.conns.values()) c.ws.terminate();
+    for (const c of this.sockets) c.ws.terminate();
     // Their 'close' events may come after the store is closed: detach() then finds nothing to do.
     this.conns.clear();
+    this.sockets.clear();
   }
 
   /** Live numbers of an endpoint, undefined when it is not connected. */
@@ -312,6 +324,17 @@ export class AgentHub {
     this.metrics.agentConnects++;
     const conn = new AgentConn(ws, user);
     conn.stalledAtSeen = this.stalledMs;
+    let open = 0;
+    for (const c of this.sockets) if (c.user.id === user.id) open++;
+    if (open >= MAX_AGENT_SOCKETS_PER_USER) {
+      const message = `user ${user.name} already has ${open} endpoint agent connections open (at most ${MAX_AGENT_SOCKETS_PER_USER}): stop an agent first`;
+      ws.send(
+        JSON.stringify({ type: 'error', code: 'Forbidden', message, details: { limit: MAX_AGENT_SOCKETS_PER_USER } }),
+      );
+      ws.close(1008, 'Forbidden');
+      return;
+    }
+    this.sockets.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.lastSeen = Date.now();
       conn.stalledAtSeen = this.stalledMs;
@@ -331,7 +354,10 @@ export class AgentHub {
         ws.close(1008, err.code);
       }
     });
-    ws.on('close', () => this.detach(conn));
+    ws.on('close', () => {
+      this.sockets.delete(conn);
+      this.detach(conn);
+    });
     ws.on('error', () => {});
   }
 
@@ -487,6 +513,15 @@ export class AgentHub {
     const now = Date.now();
     this.stalledMs += Math.max(0, now - this.lastSweep - this.opts.heartbeatMs);
     this.lastSweep = now;
+    for (const c of this.sockets) {
+      // Before its hello a socket is nobody's endpoint: one that has not said it within the
+      // heartbeat window (a half-sent frame, an idle probe) is closed, not kept open for good.
+      if (!c.attached && this.silentMs(c, now) > Math.max(3 * this.opts.heartbeatMs, HELLO_WAIT_MS)) {
+        this.opts.log(`agent connection of user ${c.user.name}: no hello, closing`);
+        c.ws.terminate();
+        this.sockets.delete(c);
+      }
+    }
     for (const c of this.conns.values()) {
       const silent = this.silentMs(c, now);
       if (silent > 3 * this.opts.heartbeatMs) {
