@@ -105,9 +105,9 @@ export function lz4DecompressInto(src: Uint8Array, dst: Uint8Array, at = 0): num
 }
 
 function decodeWasm(w: Lz4Wasm, src: Uint8Array, dst: Uint8Array, at: number): number {
-  // Room for the output: what `dst` has, but never more than the block can produce (a large `dst`
-  // must not grow the module's memory for nothing).
-  const room = Math.min(dst.length - at, src.length * MAX_RATIO + SLACK);
+  // Room for the output: what `dst` has (none when `at` lies past its end), but never more than the
+  // block can produce (a large `dst` must not grow the module's memory for nothing).
+  const room = Math.max(0, Math.min(dst.length - at, src.length * MAX_RATIO + SLACK));
   const out = (src.length + SLACK + 7) & ~7;
   const need = out + room + SLACK;
   if (heap.length < need) {

@@ -149,6 +149,10 @@ describe('LZ4 decoders', () => {
       ['match length past the end', Uint8Array.of(0x1f, 0x61, 0x01, 0x00, 0xff), 4096],
       ['match longer than the room', Uint8Array.of(0x1f, 0x61, 0x01, 0x00, 0xff, 0x20), 100],
     ];
+    // An output start past the end of the array leaves no room at all, in both decoders.
+    const five = Uint8Array.of(0x50, 1, 2, 3, 4, 5);
+    expect(() => lz4DecompressInto(five, new Uint8Array(8), 9)).toThrow(Lz4FormatError);
+    expect(() => lz4DecodeBlock(five, new Uint8Array(8), 9)).toThrow(Lz4FormatError);
     for (const [what, src, size] of damaged) {
       const errs = [
         () => lz4DecodeBlock(src, new Uint8Array(size)),
