@@ -24,6 +24,7 @@ import { type BlockOptions, BlockScaler } from './blocks.ts';
 import { BUILT_WORKER_ENV, SEA_ROLE_ENV } from './sea-role.ts';
 import type { DoneFrameHeader, FromWorker, RunFrameHeader, WorkerDone } from './worker-messages.ts';
 import { ForkLink, type SocketLink, type WorkerLink } from './worker-link.ts';
+import { workerBaseEnv } from './worker-env.ts';
 
 export interface PoolTask {
   task_id: string;
@@ -304,7 +305,6 @@ export class WorkerPool {
     this.cancelGraceMs = opts.cancelGraceMs ?? 5000;
     const blocks = opts.blocks;
     if (blocks) {
-      const self = this;
       this.scaler = new BlockScaler(
         { ...blocks, workerCommand: blocks.workerCommand ?? workerCommand() },
         {
@@ -316,7 +316,7 @@ export class WorkerPool {
           addLink: (link) => this.addLink(link),
           retire: (block) => this.retireBlock(block, false),
           drop: (block) => this.retireBlock(block, true),
-          log: (m) => self.opts.log(m),
+          log: (m) => this.opts.log(m),
         },
       );
       this.scalerStarted = this.scaler.start().catch((e) => {
@@ -480,7 +480,7 @@ export class WorkerPool {
 
   private spawn(index: number): Slot {
     const link = new ForkLink(`worker ${index}`, workerEntry(), this.execArgv, {
-      ...process.env,
+      ...workerBaseEnv(),
       ...workerEnv(),
       ...this.opts.env,
       RISTRETTO_ENDPOINT_NAME: this.opts.endpointName,

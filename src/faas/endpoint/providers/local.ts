@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockSpec, BlockStatus, ExecutionProvider } from './types.ts';
+import { workerBaseEnv } from '../worker-env.ts';
 
 export class LocalProvider implements ExecutionProvider {
   readonly name = 'local';
@@ -21,7 +22,11 @@ export class LocalProvider implements ExecutionProvider {
     const fd = openSync(out, 'a');
     try {
       // Its own process group, so cancel() stops the shell and every worker it started.
-      const proc = spawn('/bin/sh', [path], { detached: true, stdio: ['ignore', fd, fd] });
+      const proc = spawn('/bin/sh', [path], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: workerBaseEnv(),
+      });
       await new Promise<void>((resolve, reject) => {
         proc.once('spawn', () => resolve());
         proc.once('error', reject);

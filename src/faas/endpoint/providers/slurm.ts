@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FaasConfigError, FaasError } from '../../errors.ts';
 import { shellQuote } from './script.ts';
 import type { BlockSpec, BlockStatus, ExecutionProvider } from './types.ts';
+import { workerBaseEnv } from '../worker-env.ts';
 
 export interface SlurmOptions {
   /** Endpoint name, for job names and error messages. */
@@ -156,29 +157,34 @@ export class SlurmProvider implements ExecutionProvider {
   private run(cmd: string, args: string[]): Promise<string> {
     const line = [cmd, ...args].map((a) => (/^[\w@%:=,./|-]+$/.test(a) ? a : shellQuote(a))).join(' ');
     return new Promise((resolve, reject) => {
-      execFile(cmd, args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
-        const ctx = { endpoint: this.opts.endpoint, command: line };
-        if (e.code === 'ENOENT') {
-          return reject(
-            new FaasConfigError(
-              `endpoint ${this.opts.endpoint}: ${cmd} not found (command: ${line})`,
+      execFile(
+        cmd,
+        args,
+        { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: workerBaseEnv() },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
+          const ctx = { endpoint: this.opts.endpoint, command: line };
+          if (e.code === 'ENOENT') {
+            return reject(
+              new FaasConfigError(
+                `endpoint ${this.opts.endpoint}: ${cmd} not found (command: ${line})`,
+                ctx,
+                `run the endpoint on a Slurm submit host, or put the Slurm client commands on PATH (e.g. \`module load slurm\`)`,
+              ),
+            );
+          }
+          const why = e.killed
+            ? `timed out after ${COMMAND_TIMEOUT_MS / 1000} s`
+            : `exit code ${typeof e.code === 'number' ? e.code : '?'}`;
+          reject(
+            new FaasError(
+              `endpoint ${this.opts.endpoint}: ${cmd} failed (${why}; command: ${line}): ${String(stderr).trim().slice(0, 2000) || '(no stderr)'}`,
               ctx,
-              `run the endpoint on a Slurm submit host, or put the Slurm client commands on PATH (e.g. \`module load slurm\`)`,
             ),
           );
-        }
-        const why = e.killed
-          ? `timed out after ${COMMAND_TIMEOUT_MS / 1000} s`
-          : `exit code ${typeof e.code === 'number' ? e.code : '?'}`;
-        reject(
-          new FaasError(
-            `endpoint ${this.opts.endpoint}: ${cmd} failed (${why}; command: ${line}): ${String(stderr).trim().slice(0, 2000) || '(no stderr)'}`,
-            ctx,
-          ),
-        );
-      });
+        },
+      );
     });
   }
 }
