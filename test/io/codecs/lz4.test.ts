@@ -18,6 +18,7 @@ import { CodecError } from '../../../src/io/codecs/errors.ts';
 import { lz4Decompress, lz4DecompressInto, lz4Decoder } from '../../../src/io/codecs/lz4.ts';
 import { openRoot } from '../../../src/io/root/index.ts';
 import { lz4DecodeBlock, Lz4FormatError } from '../../../src/io/root/lz4.ts';
+import { lz4EncodeBlock } from '../../../src/io/root-write/compress.ts';
 import { xxh64 } from '../../../src/io/root/xxhash64.ts';
 import { repoRoot, sharedPath } from '../../shared.ts';
 
@@ -28,7 +29,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ristretto-lz4-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** lz4-napi where it is installed (an optional dependency until now): a third, independent decoder. */
-const napi = ((): { uncompressSync(src: Uint8Array): Uint8Array } | undefined => {
+const napi = (():
+  | { uncompressSync(src: Uint8Array): Uint8Array; compressSync(src: Uint8Array): Uint8Array }
+  | undefined => {
   try {
     return createRequire(import.meta.url)('lz4-napi');
   } catch {
@@ -135,6 +138,40 @@ describe('LZ4 decoders', () => {
       total += b.size;
     }
     expect(total).toBeGreaterThan(100_000);
+  });
+
+  it('blocks two encoders made from patterned data decode to their input (every copy path)', () => {
+    // Segments of random bytes and of short repeating patterns (periods 1-20: byte-wise overlaps,
+    // the 4-byte pattern, 8-byte words) of lengths from 0 to past 255 + 15 (extended lengths) and past
+    // 64 KiB (the longest offset), so that every branch of both decoders runs.
+    const next = rng(4);
+    const encoders: [string, (d: Uint8Array) => Uint8Array][] = [['lz4EncodeBlock', lz4EncodeBlock]];
+    // lz4-napi's blocks carry their size in front (4 bytes, little-endian).
+    if (napi) encoders.push(['lz4-napi', (d) => napi.compressSync(d).subarray(4)]);
+    for (let i = 0; i < 60; i++) {
+      const parts: number[] = [];
+      const target = [100, 5000, 70_000, 300_000][i % 4] ?? 100;
+      while (parts.length < target) {
+        const len = Math.floor(next() ** 3 * 2000);
+        if (next() < 0.4) for (let k = 0; k < len; k++) parts.push(Math.floor(next() * 256));
+        else {
+          const period = 1 + Math.floor(next() * 20);
+          const pattern = Array.from({ length: period }, () => Math.floor(next() * 256));
+          for (let k = 0; k < len; k++) parts.push(pattern[k % period] ?? 0);
+        }
+      }
+      const data = Uint8Array.from(parts);
+      for (const [name, encode] of encoders) {
+        const block = encode(data);
+        const out = new Uint8Array(data.length + 8).fill(0x5a);
+        expect(lz4DecompressInto(block, out.subarray(0, data.length + 4), 4), `${name} #${i}`).toBe(data.length);
+        expect(Buffer.from(out.subarray(4, 4 + data.length)).equals(data), `${name} #${i}`).toBe(true);
+        expect([...out.subarray(0, 4), ...out.subarray(4 + data.length)]).toEqual(new Array(8).fill(0x5a));
+        const js = new Uint8Array(data.length);
+        expect(lz4DecodeBlock(block, js), `${name} #${i} (JS)`).toBe(data.length);
+        expect(Buffer.from(js).equals(data), `${name} #${i} (JS)`).toBe(true);
+      }
+    }
   });
 
   it('damaged blocks throw Lz4FormatError (a CodecError) from both decoders, for each way to fail', async () => {
