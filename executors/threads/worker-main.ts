@@ -102,7 +102,8 @@ function poolWorker(): void {
       const processor = await loadBundle(bundle, { dir: data.bundleDir });
       const opts = { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash };
       const result = m.batch
-        ? await processBatch(m.items, processor, state, { ...opts, onItem: mark })
+        ? // the next batch goes to whichever worker asks first: read nothing ahead past this one
+          await processBatch(m.items, processor, state, { ...opts, onItem: mark, after: null })
         : await processChunk(m.items[0], processor, state, opts);
       const reply: ReplyMessage = { type: 'done', id: m.id, result };
       port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);

@@ -3,7 +3,7 @@
  * everything is passed to `inner`, and a wrapper overrides only what it changes. `readSync` is left out
  * on purpose: a wrapper has it only when it can serve it (`if (reader.readSync)` is how callers ask).
  */
-import type { BranchInfo, Column, EventReader } from './reader.ts';
+import type { BranchInfo, Column, EntryRange, EventReader } from './reader.ts';
 
 /**
  * An EventReader that passes every call to `inner`, except `readSync` (see above).
@@ -45,6 +45,9 @@ export class DelegatingReader implements EventReader {
   }
   read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
     return this.inner.read(names, entryStart, entryStop);
+  }
+  expectNext(entryStart: number, entryStop: number, next: EntryRange | null): void {
+    this.inner.expectNext?.(entryStart, entryStop, next);
   }
   close(): Promise<void> {
     return this.inner.close();

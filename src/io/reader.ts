@@ -117,9 +117,22 @@ export interface EventReader {
    * "cannot be read: …" instead of "no branch" for names `branches()` leaves out.
    */
   unreadable?(name: string): Error | undefined;
+  /**
+   * Optional (readers that read ahead, over root://): after reading [entryStart, entryStop) the caller
+   * reads `next` of this file with the same columns, or nothing of it (`null`). Said before the read, it
+   * replaces the reader's guess (the next range of the same length, once reads follow each other), which
+   * read a chunk for nothing where another worker takes the next one or chunks differ in length.
+   */
+  expectNext?(entryStart: number, entryStop: number, next: EntryRange | null): void;
   /** Bytes fetched from the underlying source so far (compressed, as stored). */
   readonly bytesRead: number;
   close(): Promise<void>;
+}
+
+/** Entries [entryStart, entryStop) of a file. */
+export interface EntryRange {
+  readonly entryStart: number;
+  readonly entryStop: number;
 }
 
 /** Options common to every format's `open`. */

@@ -28,6 +28,12 @@ export interface ProcessBatchOptions extends ProcessChunkOptions {
   onItem?(index: number): void;
   /** Work that must get this thread between two chunks (see {@link ExecutorOptions.betweenChunks}). */
   betweenChunks?: () => Promise<void>;
+  /**
+   * What this worker runs after the batch, as `next` of its last item (ProcessChunkOptions): `null` for a
+   * pool worker, whose next batch is whichever is left when it asks. The items before the last are each
+   * followed by the next one of the batch.
+   */
+  after?: WorkItem | null;
 }
 
 /**
@@ -55,7 +61,8 @@ export async function processBatch(
     await nextTurn(opts.betweenChunks);
     opts.onItem?.(k);
     const item = items[k];
-    const out = await runChunk(item, processor, state, opts);
+    const next = k + 1 < items.length ? items[k + 1] : opts.after;
+    const out = await runChunk(item, processor, state, next === undefined ? opts : { ...opts, next });
     try {
       // The first result is copied: accumulate writes into its left side, and what process() returned
       // may be state the processor keeps (a module-level object it returns again next chunk).

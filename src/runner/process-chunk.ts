@@ -64,6 +64,12 @@ export interface ProcessChunkOptions {
    * processing ends at its next read with a CancelledError.
    */
   signal?: AbortSignal;
+  /**
+   * The item this worker runs right after this one, when the caller knows it (`null`: none, as far as it
+   * knows): a reader that reads ahead (root://) then reads that one's entries of this file, or nothing,
+   * instead of guessing (EventReader.expectNext). Unset: the reader guesses.
+   */
+  next?: WorkItem | null;
 }
 
 /** Run `processor` on one work item. */
@@ -117,6 +123,12 @@ export async function runChunk(
       item,
       `entry range is outside the file's ${reader.numEntries} entries (the file changed since preprocessing?)`,
     );
+  }
+
+  if (opts.next !== undefined) {
+    const n = opts.next;
+    const same = n !== null && n.file === item.file && n.tree === item.tree && n.fileId === item.fileId;
+    reader.expectNext?.(item.entryStart, item.entryStop, same ? n : null);
   }
 
   const key = opts.processorKey ?? '';

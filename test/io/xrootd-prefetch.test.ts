@@ -6,7 +6,9 @@
  * and a server killed while a prefetched request waits for its answer gives retries and then a
  * SourceError naming the URL from the read that takes the request over. ROOT files over root:// read
  * one chunk ahead in the runner's reader cache (src/runner/read-ahead.ts): the same columns, the same
- * histograms, and a killed server ends in a BasketReadError naming the URL.
+ * histograms, and a killed server ends in a BasketReadError naming the URL. A caller that says which
+ * chunk it reads next (EventReader.expectNext, as a merge group's batch does) gets that one read ahead
+ * whatever its place and length, and nothing read after its last chunk.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,9 @@ import { openReader } from '../../src/io/open.ts';
 import type { Column } from '../../src/io/reader.ts';
 import { SourceError } from '../../src/io/source.ts';
 import { XrootdSource, xrootdCounters } from '../../src/io/xrootd/index.ts';
+import { defineProcessor } from '../../src/processor/types.ts';
+import { processBatch } from '../../src/runner/process-batch.ts';
+import { createChunkState } from '../../src/runner/process-chunk.ts';
 import { readAheadCounters } from '../../src/runner/read-ahead.ts';
 import { ReaderCache } from '../../src/runner/reader-cache.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
@@ -156,6 +161,104 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
     expect(remote.accumulator).toStrictEqual(local.accumulator);
     expect(readAheadCounters.hits - hits0).toBeGreaterThan(0);
   }, 240_000);
+
+  it("a ROOT reader told the caller's next chunk reads that one ahead, and nothing after the last", async () => {
+    // Chunks of different lengths with gaps, as one worker of several or --align sees them: the guess
+    // (the next range of the same length, once reads follow each other) would take none of them and
+    // read [6000, 7000) after the last for nothing.
+    const chunks = [
+      [0, 1500],
+      [3000, 4200],
+      [4200, 5000],
+      [5000, 6000],
+    ];
+    const url = server.url('Run2012B_SingleMu_10000.root');
+    const cache = new ReaderCache();
+    const plain = await openReader(url); // reads only what it is asked for
+    const local = await openReader(NANO);
+    const hits0 = readAheadCounters.hits;
+    try {
+      const remote = await cache.get(url, 'Events');
+      for (let k = 0; k < chunks.length; k++) {
+        const [a, b] = chunks[k];
+        const next = chunks[k + 1];
+        remote.expectNext?.(a, b, next ? { entryStart: next[0], entryStop: next[1] } : null);
+        const got = await remote.read(NAMES, a, b);
+        const want = await local.read(NAMES, a, b);
+        await plain.read(NAMES, a, b);
+        for (const n of NAMES) expectSameColumn(got[n], want[n], `[${a}, ${b}) ${n}`);
+      }
+      expect(readAheadCounters.hits - hits0).toBe(3);
+      await new Promise((r) => setTimeout(r, 50)); // a read started ahead would have sent its request by now
+      expect(remote.bytesRead).toBe(plain.bytesRead);
+    } finally {
+      await Promise.all([plain.close(), local.close(), cache.closeAll()]);
+    }
+  });
+
+  it("a Parquet reader told the caller's next chunk prefetches its row group, and nothing after the last", async () => {
+    const chunks = [
+      [0, 1000],
+      [5000, 6000],
+      [6000, 7000],
+    ];
+    const url = server.url('nano-10rg.parquet');
+    const planned = await openReader(url);
+    const quiet = await openReader(url); // told "nothing next" every time: reads only what it is asked for
+    const local = await openReader(PQ);
+    const hits0 = xrootdCounters.prefetchHits;
+    try {
+      for (let k = 0; k < chunks.length; k++) {
+        const [a, b] = chunks[k];
+        const next = chunks[k + 1];
+        planned.expectNext?.(a, b, next ? { entryStart: next[0], entryStop: next[1] } : null);
+        quiet.expectNext?.(a, b, null);
+        const got = await planned.read(NAMES, a, b);
+        const want = await local.read(NAMES, a, b);
+        await quiet.read(NAMES, a, b);
+        for (const n of NAMES) expectSameColumn(got[n], want[n], `[${a}, ${b}) ${n}`);
+      }
+      // the 2nd and 3rd reads take the row group the read before asked for; the guess would have taken none
+      expect(xrootdCounters.prefetchHits - hits0).toBe(2);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(planned.bytesRead).toBe(quiet.bytesRead);
+    } finally {
+      await Promise.all([planned.close(), quiet.close(), local.close()]);
+    }
+  });
+
+  it('a batch tells each chunk the next one: chunks of different lengths are read ahead', async () => {
+    // Chunk lengths differ (as with --align): the guess would miss every one.
+    const url = server.url('Run2012B_SingleMu_10000.root');
+    const bounds = [0, 1200, 2000, 3500, 4000, 6100];
+    const items = bounds.slice(1).map((stop, k) => ({
+      dataset: 'SingleMu',
+      file: url,
+      tree: 'Events',
+      fileId: 'f',
+      entryStart: bounds[k],
+      entryStop: stop,
+    }));
+    const processor = defineProcessor({
+      accumulator: () => ({ n: 0, met: 0 }),
+      process(events) {
+        const met = events.MET.pt as Float32Array;
+        let s = 0;
+        for (const v of met) s += v;
+        return { n: events.numEvents, met: s };
+      },
+    });
+    const state = createChunkState();
+    const hits0 = readAheadCounters.hits;
+    try {
+      const r = await processBatch(items, processor, state, { after: null });
+      expect(r.metrics.map((m) => m.events)).toEqual([1200, 800, 1500, 500, 2100]);
+      // the 1st chunk reads MET_pt as the processor touches it; each later read started the next one
+      expect(readAheadCounters.hits - hits0).toBe(3);
+    } finally {
+      await state.readers.closeAll();
+    }
+  });
 
   it('one request is kept ahead: a newer prefetch drops the older, whose ranges are then read again', async () => {
     const url = server.url('nano-10rg.parquet');

@@ -8,7 +8,7 @@
  */
 import type { NumericArray } from '../../columnar/types.ts';
 import { brokenInvariant, isEntryRange, RistrettoError } from '../../errors/index.ts';
-import type { BranchInfo, Column, EventReader, OpenOptions } from '../reader.ts';
+import type { BranchInfo, Column, EntryRange, EventReader, OpenOptions } from '../reader.ts';
 import { isUrl, openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { concatChunks, countsOf, sameOffsets, toColumn, trimChunk } from './assemble.ts';
 import { decodeChunk, type DecodedChunk } from './chunk.ts';
@@ -125,7 +125,7 @@ class ParquetReader implements EventReader {
     // had nothing to overlap and left the thread idle while libuv's pool read the bytes (Q1 on 20 M
     // events: a quarter of its time idle), and allocated a fresh buffer per read.
     if (this.local && this.readSync) return this.readSync(names, entryStart, entryStop);
-    const sequential = entryStart === this.lastStop && entryStart > 0;
+    const ahead = this.nextRead(entryStart, entryStop);
     const job = this.plan(names, entryStart, entryStop);
     const { groups, wanted } = job;
     // Fetch the next row group's bytes while decoding the current one (overlaps I/O with CPU).
@@ -140,7 +140,7 @@ class ParquetReader implements EventReader {
       const fetched = await next;
       next = i + 1 < groups.length ? fetch(i + 1) : undefined;
       next?.catch(() => {}); // a failure surfaces when awaited; avoid an unhandled rejection if we throw first
-      if (!next && sequential) this.readAhead(job, entryStop);
+      if (!next && ahead !== undefined) this.readAhead(job, ahead);
       this.consume(job, i, fetched);
       // consume() decoded the bytes into new arrays: the source may receive the next group into them
       fetched.release?.();
@@ -156,7 +156,8 @@ class ParquetReader implements EventReader {
    */
   private readAhead(job: ReadJob, from: number): void {
     if (!this.source.prefetchRanges || from >= this.numEntries) return;
-    let g = job.groups[job.groups.length - 1];
+    const last = job.groups[job.groups.length - 1];
+    let g = from >= this.starts[last] ? last : 0;
     while (this.starts[g + 1] <= from) g++;
     try {
       const ranges = this.rangesOf(g, this.withReferences(g, [...job.leaves.values()]));
@@ -179,6 +180,28 @@ class ParquetReader implements EventReader {
 
   /** Where the last read ended: a read starting there is the next chunk of a run (see `readAhead`). */
   private lastStop = -1;
+  /** What the caller reads after [entryStart, entryStop) (`expectNext`), until that read. */
+  private planned:
+    | { readonly entryStart: number; readonly entryStop: number; readonly next: EntryRange | null }
+    | undefined;
+
+  /** See EventReader.expectNext: the row group `readAhead` asks for next comes from the caller's plan. */
+  expectNext(entryStart: number, entryStop: number, next: EntryRange | null): void {
+    this.planned = { entryStart, entryStop, next };
+  }
+
+  /**
+   * Where the read after [entryStart, entryStop) starts, if it is to be read ahead: the caller's plan for
+   * this read when it gave one, else the end of this read once reads follow each other.
+   */
+  private nextRead(entryStart: number, entryStop: number): number | undefined {
+    const p = this.planned;
+    if (p && p.entryStart === entryStart && p.entryStop === entryStop) {
+      this.planned = undefined;
+      return p.next && p.next.entryStop > p.next.entryStart ? p.next.entryStart : undefined;
+    }
+    return entryStart === this.lastStop && entryStart > 0 ? entryStop : undefined;
+  }
 
   private readLocal(names: readonly string[], entryStart: number, entryStop: number): Record<string, Column> {
     const job = this.plan(names, entryStart, entryStop);
