@@ -11,7 +11,7 @@
  * ```
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compute, fused } from '../columnar/fused/api.ts';
 import { caretLine, ExpressionError, parseExpr } from '../columnar/fused/parse.ts';
@@ -23,11 +23,12 @@ import { InvalidArgumentError } from '../columnar/errors.ts';
 import { Hist } from '../hist/hist.ts';
 import { Regular } from '../hist/axes.ts';
 import { Weight } from '../hist/storage.ts';
-import { stringifyUHI, toUHI } from '../hist/uhi.ts';
+import { stringifyUHI, uhiDocument } from '../hist/uhi.ts';
 import { figurePNG, figureSVG } from '../hist/publication.ts';
 import { openReader } from '../io/open.ts';
 import { assertOutputFile } from '../io/output-path.ts';
 import type { NumericArray } from '../columnar/types.ts';
+import { NO_PDF, pdfFromSVG } from '../runner/output.ts';
 import type { EventReader } from '../io/reader.ts';
 
 /** Bad command-line input to `draw` (bins, entry range, output type). */
@@ -417,7 +418,10 @@ export function registerDrawCommand(program: Command): void {
     .option('--treename <name>', 'ROOT tree name (default Events)')
     .option('--entries <A:B>', 'global entry range over the input files')
     .option('--chunksize <n>', 'entries per chunk', '100000')
-    .option('--out <file>', 'write .json (UHI), .svg or .png; default: print a summary only')
+    .option(
+      '--out <file>',
+      'write .json (a UHI document { "<file name>": histogram }), .svg or .png; default: print a summary only',
+    )
     .action(
       async (
         input: string,
@@ -435,11 +439,12 @@ export function registerDrawCommand(program: Command): void {
         const out = o.out;
         const ext = out?.toLowerCase().split('.').pop();
         if (out !== undefined && ext !== 'json' && ext !== 'svg' && ext !== 'png') {
+          const svg = `${out.slice(0, -'.pdf'.length)}.svg`;
           throw new DrawError(
-            `--out ${out}: ${ext === 'pdf' ? 'PDF is not written (no PDF renderer is bundled)' : 'unknown output type'}`,
+            `--out ${out}: ${ext === 'pdf' ? NO_PDF : 'unknown output type'}`,
             { out },
             ext === 'pdf'
-              ? 'Write .svg (vector, for slides; e.g. rsvg-convert -f pdf x.svg > x.pdf) or .png.'
+              ? `write --out ${svg} (vector, for slides) and convert it, e.g. ${pdfFromSVG(svg)}; or .png`
               : 'Use a .json (UHI), .svg or .png file name.',
           );
         }
@@ -457,7 +462,9 @@ export function registerDrawCommand(program: Command): void {
         // Figure titles are TLatex, where `_` subscripts: show branch names' underscores as a look-alike (ˍ).
         const xlabel = (o.cut ? `${expr} {${o.cut}}` : expr).replace(/_/g, '\u02cd');
         await mkdir(dirname(resolve(out)), { recursive: true });
-        if (ext === 'json') await writeFile(out, stringifyUHI(toUHI(r.hist), 1));
+        // A UHI document named after the file, as run-analysis writes one per histogram: one loader reads both.
+        if (ext === 'json')
+          await writeFile(out, stringifyUHI(uhiDocument({ [basename(out, extname(out))]: r.hist }), 1));
         else if (ext === 'svg') await writeFile(out, figureSVG(r.hist, { xlabel }));
         else await writeFile(out, figurePNG(r.hist, { xlabel }));
         process.stdout.write(`wrote ${out}\n`);

@@ -38,7 +38,7 @@ export class MissingBranchError extends MissingColumnError {
     super(
       `no ${what} ${branch} in ${path} tree ${treeName}${closest.length > 0 ? `; closest: ${closest.join(', ')}` : ''}`,
       { path, tree: treeName, branch, closest },
-      `check the spelling against the names listed; \`npx ristretto ls ${path}\` lists every branch of the file`,
+      `fix the name (\`npx ristretto ls ${path}\` lists every branch)`,
     );
     this.branch = branch;
     this.closest = closest;

@@ -36,19 +36,29 @@ export function thrownText(e: unknown): string {
 export class ChunkError extends UserCodeError {
   /** The processor's own message. */
   readonly processorMessage: string;
+  /** The advice the thrown error carried (ending `processorMessage`), when it was a Ristretto error with one. */
+  readonly processorHint: string | undefined;
+  /**
+   * `options.processorHint`: the thrown error's advice, for an error that crossed a thread or the network
+   * as text (a local `cause` carries its own). With it, "fix the processor" is not added: one piece of
+   * advice per failure (a misspelt branch says which names exist and how to list them).
+   */
   constructor(
     readonly item: WorkItem,
     processorMessage: string,
     remoteStack?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; processorHint?: string },
   ) {
+    const given = options?.processorHint ?? (options?.cause as { hint?: unknown } | undefined)?.hint;
+    const processorHint = typeof given === 'string' && given ? given : undefined;
     super(
       `processor failed on ${describeItem(item)}: ${processorMessage}`,
       { ...chunkContext(item), remoteStack },
-      'fix the processor',
-      options,
+      processorHint ? undefined : 'fix the processor',
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.processorMessage = processorMessage;
+    this.processorHint = processorHint;
   }
 }
 
@@ -124,7 +134,7 @@ export interface ChunkFailure {
   readonly message: string;
   readonly name: string;
   readonly stack?: string;
-  /** For `read`: the reader's advice, which ends `message`. */
+  /** For `read`: the reader's advice, which ends `message`; for `process`: the thrown error's advice. */
   readonly hint?: string;
 }
 
@@ -136,6 +146,7 @@ export function toChunkFailure(err: unknown): ChunkFailure {
       message: err.processorMessage,
       name: err.name,
       stack: (err.context.remoteStack as string | undefined) ?? causeStack(err),
+      ...(err.processorHint ? { hint: err.processorHint } : {}),
     };
   if (err instanceof FileReadError)
     return {
@@ -155,7 +166,12 @@ export function toChunkFailure(err: unknown): ChunkFailure {
 export function fromChunkFailure(item: WorkItem, f: ChunkFailure): Error {
   switch (f.kind) {
     case 'process':
-      return new ChunkError(item, f.message, f.stack);
+      return new ChunkError(
+        item,
+        f.message,
+        f.stack,
+        typeof f.hint === 'string' ? { processorHint: f.hint } : undefined,
+      );
     case 'read':
       return new FileReadError(item, f.message, typeof f.hint === 'string' ? { readerHint: f.hint } : undefined);
     case 'lost':

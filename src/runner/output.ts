@@ -38,13 +38,27 @@ export interface WrittenOutputs {
   readonly warnings: string[];
 }
 
-/** Parse `json,svg` into formats; an unknown name lists the known ones. */
+/** Why no PDF is written (run-analysis --format pdf, draw --out x.pdf): the same words from both commands. */
+export const NO_PDF = 'PDF is not written (no PDF renderer is bundled)';
+
+/** How to make a PDF from figure `svg` instead: README's advice, with the file names filled in. */
+export function pdfFromSVG(svg: string): string {
+  return `rsvg-convert -f pdf ${svg} > ${svg.replace(/\.svg$/i, '')}.pdf`;
+}
+
+/** Parse `json,svg` into formats; an unknown name lists the known ones, and pdf says how to get one. */
 export function parseFormats(list: string): OutputFormat[] {
   const out: OutputFormat[] = [];
   for (const raw of list
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
+    if (raw.toLowerCase() === 'pdf')
+      throw new OutputError(
+        `--format pdf: ${NO_PDF}`,
+        { format: raw },
+        `use --format svg (vector, for slides) and convert each figure, e.g. ${pdfFromSVG('out/mass.svg')}; or --format png`,
+      );
     if (!(OUTPUT_FORMATS as readonly string[]).includes(raw)) {
       throw new OutputError(
         `unknown output format "${raw}"`,

@@ -84,6 +84,32 @@ describe('run-analysis errors', () => {
     });
   }
 
+  for (const executor of ['iterative', 'threads']) {
+    it(`a misspelt branch gets one piece of advice, not three (--executor ${executor})`, async () => {
+      const p = await processor(`typo-${executor}.ts`, [
+        'export default {',
+        '  accumulator: () => ({ n: 0 }),',
+        '  process(events: { Muon: Record<string, ArrayLike<number>> }) {',
+        '    return { n: events.Muon.ptt.length }; // TYPO HERE',
+        '  },',
+        '};',
+      ]);
+      const r = await run(['-e', executor, '-o', join(dir, `out-typo-${executor}`), dataset, p]);
+      notABug(r);
+      const first = r.stderr.split('\n')[0]; // either chunk may fail first on two workers
+      expect(first).toMatch(
+        new RegExp(
+          `^run-analysis: processor failed on dataset zmm, file ${esc(ROOT_FILE())} \\(tree Events\\), entries \\[(0, 5000|5000, 10000)\\): MissingBranchError: no branch Muon_ptt in ${esc(ROOT_FILE())} tree Events; closest: Muon_pt, `,
+        ),
+      );
+      expect(first).toMatch(
+        new RegExp(` — fix the name \\(\`npx ristretto ls ${esc(ROOT_FILE())}\` lists every branch\\)$`),
+      );
+      expect(first.split(' — ')).toHaveLength(2);
+      expect(r.stderr).toContain(`\n  at ${p}:${await lineOf(p, 'TYPO HERE')}:`);
+    });
+  }
+
   it('a throwing accumulator() names the function and the file, exit 1', async () => {
     const p = await processor('acc-throws.ts', [
       'export default {',

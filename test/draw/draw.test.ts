@@ -200,11 +200,13 @@ describe('the ristretto draw command', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^MET_pt: 116 entries from 1000 events\n {2}mean /);
-    const uhi = JSON.parse(readFileSync(out, 'utf8')) as {
-      axes: { edges?: number[]; lower?: number; upper?: number; bins?: number }[];
-      storage: { values: number[] };
-    };
-    expect(uhi.storage.values.reduce((a, b) => a + b, 0)).toBe(116);
+    // A UHI document named after the file, the form run-analysis writes
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as Record<
+      string,
+      { axes: { edges?: number[]; lower?: number; upper?: number; bins?: number }[]; storage: { values: number[] } }
+    >;
+    expect(Object.keys(doc)).toEqual(['q4']);
+    expect(doc.q4.storage.values.reduce((a, b) => a + b, 0)).toBe(116);
   });
 
   it('writes an SVG figure titled with the expression (underscores kept visible, not subscripts)', () => {

@@ -155,7 +155,10 @@ describe('messages', () => {
     it('--out x.pdf says PDF is not written and what to use instead', () => {
       const r = cli('draw', ROOT, 'MET_pt', '--out', join(dir, 'met.pdf'));
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/--out .*met\.pdf: PDF is not written .*Write \.svg/);
+      const svg = join(dir, 'met.svg');
+      expect(r.stderr).toBe(
+        `ristretto: --out ${join(dir, 'met.pdf')}: PDF is not written (no PDF renderer is bundled) — write --out ${svg} (vector, for slides) and convert it, e.g. rsvg-convert -f pdf ${svg} > ${join(dir, 'met.pdf')}; or .png\n`,
+      );
     });
 
     it('gets one wording from ls and draw, without jsroot in it', () => {

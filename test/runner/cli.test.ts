@@ -166,11 +166,11 @@ describe('run-analysis CLI', () => {
       join(dir, 'slow.json'),
       fixture('met-muons.ts'),
       '--format',
-      'json,pdf',
+      'json,eps',
       '-o',
       join(dir, 'fmt'),
     ]);
     expect(f.code).toBe(1);
-    expect(f.stderr).toMatch(/unknown output format "pdf".*json, root-json, root, svg, png/);
+    expect(f.stderr).toMatch(/unknown output format "eps".*json, root-json, root, svg, png/);
   });
 });

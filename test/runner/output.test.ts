@@ -80,8 +80,14 @@ describe('outputs', () => {
   });
 
   it('rejects unknown formats with the list of known ones', () => {
+    expect(() => parseFormats('json,eps')).toThrow(
+      /unknown output format "eps".*choose from: json, root-json, root, svg, png/,
+    );
+  });
+
+  it('refuses pdf with the advice draw gives: svg, then rsvg-convert', () => {
     expect(() => parseFormats('json,pdf')).toThrow(
-      /unknown output format "pdf".*choose from: json, root-json, root, svg, png/,
+      '--format pdf: PDF is not written (no PDF renderer is bundled) — use --format svg (vector, for slides) and convert each figure, e.g. rsvg-convert -f pdf out/mass.svg > out/mass.pdf; or --format png',
     );
   });
 });
