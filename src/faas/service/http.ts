@@ -1,8 +1,10 @@
-/** HTTP plumbing of the service: typed errors, bounded body reading, JSON replies. */
+/** HTTP plumbing of the service: typed errors, bounded body reading in the user's turn, JSON replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { CodecError } from '../codec.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../protocol.ts';
 import { JsonLimitError, parseJson, SchemaError, type Validator } from '../schema.ts';
+import { inTurn, type Turns } from './turns.ts';
 
 /** An error answered with `{error: {code, message, details}}` and the code's HTTP status. */
 export class ApiError extends Error {
@@ -25,20 +27,38 @@ export function sendText(res: ServerResponse, status: number, json: string): voi
   res.end(json);
 }
 
-export function sendError(res: ServerResponse, err: ApiError): void {
+/** The protocol's error body (ErrorBody) of `err`, as JSON text. */
+export function errorJson(err: ApiError): string {
   const body: ErrorBody = {
     error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
   };
+  return JSON.stringify(body);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendJson(res, ERROR_STATUS[err.code], body);
+  sendText(res, ERROR_STATUS[err.code], errorJson(err));
+}
+
+/**
+ * A whole HTTP/1.1 response refusing a request with the protocol's error body, for the places where
+ * the service answers on the raw socket (an upgrade refused, a request Node could not parse); the
+ * connection closes after it. `status`: when not the code's own (431, 408).
+ */
+export function rawErrorResponse(err: ApiError, status: number = ERROR_STATUS[err.code]): string {
+  const body = errorJson(err);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
 }
 
 /** Read a JSON body of at most `limit` bytes and check it against a protocol schema (400 when it does not fit). */
-export async function readBody<V>(req: IncomingMessage, limit: number, v: Validator<V>, what: string): Promise<V> {
-  return checked(v, await readJson(req, limit), what);
+export function readBody<V>(req: IncomingMessage, limit: number, v: Validator<V>, what: string): Promise<V> {
+  return readParsed(req, limit, (value) => checked(v, value, what));
 }
 
 /** `value` as V, or an ApiError BadRequest naming what is wrong with it. */
@@ -59,25 +79,101 @@ export function toApiError(e: unknown): ApiError {
 }
 
 /** Read and parse a JSON body of at most `limit` bytes (nesting depth bounded before parsing). */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return readParsed(req, limit, (value) => value);
+}
+
+// ---------------------------------------------------------------- turns of authenticated requests
+
+/**
+ * Request bodies of one user read (or waiting for their turn to be parsed) at once; the user's further
+ * requests wait unread, their senders held back by TCP. Bounds what one user's requests hold in the
+ * service's memory to this many bodies of up to max_request_bytes each.
+ */
+export const MAX_BODIES_PER_USER = 4;
+
+/** Whose turns an authenticated request's work takes (see bindUser). */
+interface Bound {
+  user: string;
+  turns: Turns;
+  bodies: BodySlots;
+}
+const boundRequests = new WeakMap<IncomingMessage, Bound>();
+
+/**
+ * From now on the CPU work on `req` (parsing and checking its body, and whatever a route runs with
+ * inRequestTurn) takes turns with other users' messages as the work of user `user` (turns.ts); its
+ * body is read only when one of the user's MAX_BODIES_PER_USER slots is free. The server calls it
+ * once the request's token is checked: a route cannot forget it. Before that, only work bounded by
+ * the request's size runs (headers, the token).
+ */
+export function bindUser(req: IncomingMessage, user: string, turns: Turns, bodies: BodySlots): void {
+  boundRequests.set(req, { user, turns, bodies });
+}
+
+/** `fn` in the turn of the user who sent `req` (see bindUser), or at once for a request bound to no user. */
+export function inRequestTurn<T>(req: IncomingMessage, fn: () => T): Promise<T> {
+  const b = boundRequests.get(req);
+  if (!b) return new Promise<T>((resolve) => resolve(fn()));
+  return inTurn(b.turns, b.user, fn);
+}
+
+/** Per user, how many request bodies are being read or parsed; the others wait in order. */
+export class BodySlots {
+  private readonly users = new Map<string, { used: number; waiting: (() => void)[] }>();
+  constructor(private readonly max: number = MAX_BODIES_PER_USER) {}
+
+  /** Resolves with the function that frees the slot, once one of `user`'s slots is free. */
+  async take(user: string): Promise<() => void> {
+    let u = this.users.get(user);
+    if (!u) this.users.set(user, (u = { used: 0, waiting: [] }));
+    const slot = u;
+    if (slot.used < this.max) slot.used++;
+    else await new Promise<void>((r) => slot.waiting.push(r)); // the slot is handed over, `used` unchanged
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      const next = slot.waiting.shift();
+      if (next) return next();
+      if (--slot.used === 0) this.users.delete(user);
+    };
+  }
+}
+
+/**
+ * The body of `req` (at most `limit` bytes, read when a slot of its user is free), parsed and given
+ * to `then` in the user's turn (see bindUser); an empty body is `{}`.
+ */
+async function readParsed<T>(req: IncomingMessage, limit: number, then: (value: unknown) => T): Promise<T> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.resume();
     throw tooLarge(declared, limit);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge(size, limit);
-    }
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
+  const b = boundRequests.get(req);
+  const free = b ? await b.bodies.take(b.user) : undefined;
   try {
-    return parseJson(Buffer.concat(chunks, size).toString('utf8'));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        req.resume();
+        throw tooLarge(size, limit);
+      }
+      chunks.push(chunk);
+    }
+    // Joining, decoding and parsing up to `limit` bytes is the CPU-heavy part: in the user's turn.
+    return await inRequestTurn(req, () => then(size === 0 ? {} : parseBody(Buffer.concat(chunks, size))));
+  } finally {
+    free?.();
+  }
+}
+
+function parseBody(bytes: Buffer): unknown {
+  try {
+    return parseJson(bytes.toString('utf8'));
   } catch (e) {
     throw new ApiError('BadRequest', `request body is ${(e as Error).message}`);
   }

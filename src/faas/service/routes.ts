@@ -38,7 +38,7 @@ import {
   type TaskRow,
   type UserRow,
 } from './db.ts';
-import { ApiError, checked, readBody, readJson, sendJson } from './http.ts';
+import { ApiError, checked, inRequestTurn, readBody, readJson, sendJson } from './http.ts';
 import { MAX_BATCH_TASKS, MAX_RESULTS_ANSWER_BYTES, validate } from '../protocol-schemas.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
@@ -515,19 +515,35 @@ function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
  */
 async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req, 16 * 1024 * 1024, validate.taskIds, 'results request');
-  const rows = [...new Set(body.task_ids)].map((id) => ownTask(ctx, user, id));
-  resultsTooLarge(rows);
+  // Looking up 100,000 ids, and converting results, take turns with other users' messages (turns.ts).
+  const rows = await inRequestTurn(req, () => {
+    const rows = [...new Set(body.task_ids)].map((id) => ownTask(ctx, user, id));
+    resultsTooLarge(rows);
+    return rows;
+  });
   // From here on the rows are a snapshot: a task finishing meanwhile is answered as it was (no
   // result the estimate above did not count).
   res.writeHead(200, { 'content-type': 'application/json' });
   let sep = '{"tasks":[';
-  for (const row of rows) {
-    if (!(await write(res, sep + resultEntry(ctx, row)))) return;
-    sep = ',';
+  let next = 0;
+  while (next < rows.length) {
+    // A piece: one result however large, or several small ones up to ANSWER_PIECE_CHARS.
+    const piece = await inRequestTurn(req, () => {
+      let text = '';
+      do {
+        text += sep + resultEntry(ctx, rows[next++] as TaskRow);
+        sep = ',';
+      } while (next < rows.length && text.length < ANSWER_PIECE_CHARS);
+      return text;
+    });
+    if (!(await write(res, piece))) return;
   }
   if (rows.length === 0) await write(res, sep);
   res.end(']}');
 }
+
+/** Characters of a results answer converted in one turn before it is written (unless one result is larger). */
+const ANSWER_PIECE_CHARS = 1024 * 1024;
 
 /**
  * One task of a results answer, as JSON text. A stored result is checked when it arrives (agents.ts),

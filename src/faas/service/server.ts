@@ -2,7 +2,7 @@
  * The FaaS service: one HTTP server carrying the JSON API and two WebSocket paths (agents, client
  * streams), with its state in SQLite.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, maxHeaderSize, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FaasConfigError } from '../errors.ts';
@@ -10,10 +10,11 @@ import { DEFAULT_HEARTBEAT_MS, ROUTES, type Limits } from '../protocol.ts';
 import { AgentHub } from './agents.ts';
 import { bearerToken } from './auth.ts';
 import { Store, type UserRow } from './db.ts';
-import { ApiError, sendError, sendJson, toApiError } from './http.ts';
+import { ApiError, BodySlots, bindUser, rawErrorResponse, sendError, sendJson, toApiError } from './http.ts';
 import { Metrics } from './metrics.ts';
 import { matchRoute, storeSubmission, type RouteContext } from './routes.ts';
 import { ResultStreams } from './streams.ts';
+import { inTurn } from './turns.ts';
 
 export const SERVICE_VERSION = '0.1.0';
 
@@ -101,6 +102,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     return user;
   };
 
+  const bodies = new BodySlots();
   const server: Server = createServer(async (req, res) => {
     metrics.httpRequests++;
     try {
@@ -115,7 +117,10 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       }
       const route = matchRoute(req.method ?? 'GET', path);
       const user = authenticate(req);
-      await route.handler(ctx, user, req, res, route.params);
+      // From here on this request's work takes turns with other users' messages (turns.ts): the
+      // handler, the parsing of its body (http.ts), and what it runs later with inRequestTurn.
+      bindUser(req, user.id, streams.turns, bodies);
+      await inTurn(streams.turns, user.id, () => route.handler(ctx, user, req, res, route.params));
     } catch (e) {
       metrics.httpErrors++;
       if ((e as NodeJS.ErrnoException)?.code === 'ECONNRESET' && req.destroyed) {
@@ -126,34 +131,60 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       const err = toApiError(e);
       if (err.code === 'InternalError')
         log(`internal error on ${req.method} ${req.url?.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
-      sendError(res, err);
+      try {
+        sendError(res, err);
+      } catch (e2) {
+        // The connection broke while answering: nothing more to say on it, and nothing else ends.
+        log(`could not answer ${req.method} ${req.url?.slice(0, 200)}: ${(e2 as Error)?.message ?? e2}`);
+        res.destroy();
+      }
     }
   });
   server.keepAliveTimeout = 65_000;
+  // Requests Node's parser refuses (headers too large, a bad request line, too slow) are answered with
+  // the protocol's error body too, instead of Node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    metrics.httpErrors++;
+    const refusal = clientRefusal(err, server);
+    // Nothing to answer on a connection that broke, or in the middle of another response on it.
+    const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!refusal || !socket.writable || busy) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawErrorResponse(refusal.err, refusal.status));
+  });
 
   // Frames carry submissions (clients) and results (agents): the larger of the two limits.
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: Math.max(limits.max_request_bytes, limits.max_result_bytes + 1024 * 1024),
   });
+  // A handshake ws refuses (wrong method, missing or bad Sec-WebSocket-* headers): the protocol's error body.
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) =>
+    refuseUpgrade(
+      socket,
+      new ApiError(
+        'BadRequest',
+        req.method === 'GET'
+          ? `WebSocket handshake refused: ${err.message}`
+          : `method ${req.method} is not supported on ${(req.url ?? '/').split('?')[0]?.slice(0, 200)}`,
+      ),
+    ),
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? '/').split('?')[0];
+    // Node leaves the upgraded socket without an error listener: a reset must not end the service.
+    socket.on('error', () => {});
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     let user: UserRow & { token_id: string };
     try {
       if (path !== ROUTES.agent && path !== ROUTES.stream) throw new ApiError('NotFound', `no WebSocket route ${path}`);
       user = authenticate(req);
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('InternalError', 'internal service error');
-      const body = JSON.stringify({ error: { code: err.code, message: err.message } });
-      const status =
-        err.code === 'Unauthorized'
-          ? '401 Unauthorized'
-          : err.code === 'NotFound'
-            ? '404 Not Found'
-            : '500 Internal Server Error';
-      socket.end(
-        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      const err = toApiError(e);
+      if (err.code === 'InternalError')
+        log(`internal error on upgrade ${path.slice(0, 200)}: ${(e as Error)?.stack ?? e}`);
+      refuseUpgrade(socket, err);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -202,4 +233,57 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       store.close();
     },
   };
+}
+
+/** Answer a refused WebSocket handshake on its raw socket and close it. */
+function refuseUpgrade(socket: Duplex, err: ApiError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorResponse(err));
+}
+
+/**
+ * How to answer an HTTP request Node's parser refused (its 'clientError'), or undefined when the
+ * connection just broke (nothing to answer). Statuses as Node's own answers; bodies as the protocol's.
+ */
+export function clientRefusal(
+  err: NodeJS.ErrnoException,
+  server: Server,
+): { err: ApiError; status: number } | undefined {
+  switch (err.code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        err: new ApiError(
+          'PayloadTooLarge',
+          `the request line and headers exceed the service's limit of ${maxHeaderSize} bytes`,
+          { limit: maxHeaderSize },
+        ),
+      };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return {
+        status: 413,
+        err: new ApiError('PayloadTooLarge', 'chunk extensions of the request body are too large'),
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        err: new ApiError(
+          'BadRequest',
+          `the request was not received in full within ${Math.round(server.requestTimeout / 1000)} s`,
+          { timeout_ms: server.requestTimeout },
+        ),
+      };
+    default:
+      return {
+        status: 400,
+        err: new ApiError('BadRequest', `malformed HTTP request: ${(err.message ?? String(err)).slice(0, 200)}`),
+      };
+  }
 }

@@ -1,0 +1,153 @@
+// npx tsx bench/faas-http-turns.ts [--repo DIR] [--hostile 4] [--tasks 100000] [--arg-bytes 300] [--seconds 30]
+//
+// One user's heavy HTTP submissions against another user's small ones (issue 14): a real service on
+// loopback (`ristretto faas serve` of --repo), users mallory and bob, an endpoint each that never
+// connects (nothing runs: the cost is the service's alone). Mallory posts --tasks-task submissions
+// (each task's args a string of --arg-bytes characters) on --hostile connections in a loop; bob posts
+// one-task submissions one after another on his own keep-alive connection. Printed: bob's answer times
+// (median, 90th percentile, max), how many submissions each answered, the service's CPU time
+// (utime + stime) and whether it is still up.
+// --repo: whose CLI runs the service (default this checkout; another one, e.g. the commit before, for an A/B).
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitLine } from './faas-procs.ts';
+import { benchArgs, int, text } from './lib.ts';
+
+const {
+  repo: REPO,
+  hostile: HOSTILE,
+  tasks: TASKS,
+  'arg-bytes': ARG_BYTES,
+  seconds: SECONDS,
+} = benchArgs("One user's heavy HTTP submissions against another user's small ones.", {
+  repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
+  hostile: int("mallory's connections, each posting submissions in a loop", 4, 1),
+  tasks: int("tasks in each of mallory's submissions", 100_000, 1),
+  'arg-bytes': int("characters of each of mallory's task arguments", 300, 0),
+  seconds: int('how long bob submits', 30, 1),
+});
+
+const cli = join(REPO, 'bin', 'ristretto.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-http-turns-'));
+const db = join(dir, 'faas.db');
+const procs: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function faas(args: string[]): ChildProcess {
+  const p = spawn(process.execPath, [cli, 'faas', ...args], {
+    env: { ...process.env, RISTRETTO_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  procs.push(p);
+  return p;
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 10 ms
+}
+
+let url = '';
+function post(
+  path: string,
+  body: string | Buffer,
+  token: string,
+  agent: Agent,
+): Promise<{ status: number; text: string }> {
+  return new Promise((res) => {
+    const req = request(
+      new URL(path, url),
+      {
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        r.on('error', () => res({ status: -1, text: '' }));
+      },
+    );
+    req.on('error', () => res({ status: -1, text: '' }));
+    req.end(body);
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+try {
+  const tokens: Record<string, string> = {};
+  for (const name of ['mallory', 'bob'])
+    [, tokens[name] = ''] = await waitLine(faas(['user', 'add', name, '--db', db]), /^(rst_\S+)$/);
+  const service = faas(['serve', '--port', '0', '--db', db, '--quiet']);
+  [, url = ''] = await waitLine(service, /^listening on (\S+)$/);
+  const pid = service.pid ?? 0;
+  const setup = new Agent({ keepAlive: true });
+  const fns: Record<string, string> = {};
+  for (const name of ['mallory', 'bob']) {
+    const token = tokens[name] ?? '';
+    const f = await post('/v1/functions', JSON.stringify({ code: 'export default (x) => x;' }), token, setup);
+    fns[name] = JSON.parse(f.text).function_id;
+    const e = await post('/v1/endpoints', JSON.stringify({ name: `${name}-ep` }), token, setup);
+    if (e.status !== 200) throw new Error(`endpoint registration: ${e.status} ${e.text}`);
+  }
+  const arg = 'x'.repeat(ARG_BYTES);
+  const heavy = Buffer.from(
+    JSON.stringify({
+      function_id: fns.mallory,
+      endpoint: 'mallory-ep',
+      tasks: Array.from({ length: TASKS }, () => ({ args: arg })),
+    }),
+  );
+  const light = JSON.stringify({ function_id: fns.bob, endpoint: 'bob-ep', tasks: [{ args: 1 }] });
+  console.log(`mallory's body: ${(heavy.byteLength / 1024 / 1024).toFixed(1)} MiB, ${TASKS} tasks`);
+
+  const cpu0 = cpuMs(pid);
+  let stop = false;
+  const malloryStatus = new Map<number, number>();
+  const hostile = Array.from({ length: HOSTILE }, async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    while (!stop) {
+      const r = await post('/v1/tasks', heavy, tokens.mallory ?? '', agent);
+      malloryStatus.set(r.status, (malloryStatus.get(r.status) ?? 0) + 1);
+      if (r.status === -1) await sleep(100);
+    }
+    agent.destroy();
+  });
+  // Mallory's first bodies are on their way before bob starts.
+  await sleep(2000);
+  const bobAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  const bobStatus = new Map<number, number>();
+  const end = Date.now() + SECONDS * 1000;
+  while (Date.now() < end) {
+    const t = performance.now();
+    const r = await post('/v1/tasks', light, tokens.bob ?? '', bobAgent);
+    times.push(performance.now() - t);
+    bobStatus.set(r.status, (bobStatus.get(r.status) ?? 0) + 1);
+    await sleep(100);
+  }
+  stop = true;
+  await Promise.all(hostile);
+  const cpu = cpuMs(pid) - cpu0;
+  const up = service.exitCode === null && service.signalCode === null;
+  const fmt = (m: Map<number, number>) => [...m].map(([s, n]) => `${n}×${s}`).join(' ');
+  console.log(
+    `bob: ${times.length} submissions (${fmt(bobStatus)}), answer ms median ${pct(times, 50).toFixed(0)}, p90 ${pct(times, 90).toFixed(0)}, max ${Math.max(...times).toFixed(0)}`,
+  );
+  console.log(`mallory: ${fmt(malloryStatus)}; service CPU ${(cpu / 1000).toFixed(1)} s; up: ${up}`);
+  bobAgent.destroy();
+  setup.destroy();
+} finally {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
