@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeFrameRaw, unpackValue } from '../codec.ts';
-import { byType, streamServiceText, validate } from '../protocol-schemas.ts';
+import { byType, streamServiceText } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import {
   FaasConnectionError,
@@ -17,6 +17,7 @@ import {
   type TaskFailedError,
 } from '../errors.ts';
 import { Backoff } from '../../util/retry.ts';
+import { type BadEntry, type ReadFrame, readResultsFrame } from './results-frame.ts';
 import {
   ERROR_STATUS,
   ROUTES,
@@ -43,6 +44,9 @@ export interface TaskOutcome {
 }
 
 export type OutcomeListener = (o: TaskOutcome) => void;
+
+/** Results frames in a row that cannot be tied to tasks before every watched task fails (see onFrame). */
+export const MAX_RESYNCS = 3;
 /** Called when an endpoint reports the task running (tasks running a few tens of ms or longer). */
 export type RunningListener = (taskId: string, endpointId: string | undefined) => void;
 
@@ -186,30 +190,27 @@ export class ResultStream {
       this.scheduleFlush();
     });
     ws.on('message', (data, isBinary) => {
-      let text: StreamServiceTextMessage | undefined;
-      let results: { header: StreamResults; blobs: Uint8Array[] } | undefined;
+      if (isBinary) return this.onFrame(data as Buffer);
+      let raw: unknown;
+      let text: StreamServiceTextMessage;
       try {
-        if (isBinary) {
-          const { json, blobs } = decodeFrameRaw(data as Buffer);
-          results = { header: validate.streamResults.check(parseJson(json), 'results frame'), blobs };
-        } else {
-          const raw = parseJson(String(data));
-          const v = byType(streamServiceText, raw);
-          if (!v)
-            throw new FaasProtocolError(
-              `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
-            );
-          text = v.check(raw, 'stream message') as StreamServiceTextMessage;
-        }
+        raw = parseJson(String(data));
+        const v = byType(streamServiceText, raw);
+        if (!v)
+          throw new FaasProtocolError(
+            `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
+          );
+        text = v.check(raw, 'stream message') as StreamServiceTextMessage;
       } catch (e) {
-        // Not from a service speaking this protocol: say so once per message, keep the stream.
-        process.emitWarning(
-          `ristretto faas stream: ignored a malformed message from the service: ${(e as Error).message}`,
-        );
+        // Not from a service speaking this protocol: say so once per message, keep the stream. A
+        // submission it names is failed, not left waiting for an answer that is not coming.
+        const why = `a malformed message from the service: ${(e as Error).message}`;
+        const req = typeof raw === 'object' && raw !== null ? (raw as { req?: unknown }).req : undefined;
+        if (typeof req === 'number' && this.failSubmit(req, why)) return;
+        process.emitWarning(`ristretto faas stream: ignored ${why}`);
         return;
       }
-      if (results) this.onResults(results.header, results.blobs);
-      else if (text) this.onText(text);
+      this.onText(text);
     });
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -349,6 +350,92 @@ export class ResultStream {
       for (let i = 0; i < running.length; i += 10_000)
         this.ws.send(JSON.stringify({ type: 'watch', task_ids: running.slice(i, i + 10_000), running: true }));
     });
+  }
+
+  /**
+   * A binary results frame. Each entry is checked on its own (results-frame.ts): the good ones are
+   * delivered, a malformed one fails its task with a FaasProtocolError naming the task and the field.
+   * A frame that cannot be read at all, or an entry naming no task, leaves outcomes unknown that some
+   * caller may wait for: the stream reconnects and watches again (the service replays finished tasks),
+   * and after MAX_RESYNCS such frames in a row fails every watched task instead of waiting forever.
+   */
+  private onFrame(data: Buffer): void {
+    let frame: ReadFrame;
+    let blobs: Uint8Array[];
+    try {
+      const raw = decodeFrameRaw(data);
+      blobs = raw.blobs;
+      frame = readResultsFrame(parseJson(raw.json));
+    } catch (e) {
+      return this.resync(`an unreadable results frame (${(e as Error).message.slice(0, 200)})`);
+    }
+    this.onResults(frame.header, blobs);
+    for (const b of frame.bad) this.failEntry(b);
+    for (const req of frame.badSubmitted) this.failSubmit(req, 'a malformed confirmation from the service');
+    if (frame.unattributed.length) this.resync(frame.unattributed.slice(0, 3).join('; '));
+    else this.resyncs = 0;
+  }
+
+  /** Consecutive frames with outcomes that could not be tied to a task (see onFrame). */
+  private resyncs = 0;
+
+  private resync(why: string): void {
+    if (++this.resyncs > MAX_RESYNCS) {
+      const err = new FaasProtocolError(
+        `the service sent ${this.resyncs} results frames in a row that could not be read (last: ${why})`,
+        { service: this.serviceUrl },
+        'check that the service runs the same Ristretto version as this client',
+      );
+      for (const [id, set] of this.listeners)
+        for (const l of set) l({ taskId: id, state: 'failed', endpointId: '', attempts: 0, error: err });
+      this.listeners.clear();
+      this.runningListeners.clear();
+      this.resyncs = 0;
+      this.updateRef();
+      return;
+    }
+    process.emitWarning(`ristretto faas stream: ${why}; reconnecting to watch the pending tasks again`);
+    // The close handler reconnects (with backoff) and re-watches every id still listened for.
+    this.ws?.terminate();
+  }
+
+  /** A results entry naming its task but malformed: that task fails, loudly (see onFrame). */
+  private failEntry(b: BadEntry): void {
+    const set = this.listeners.get(b.taskId);
+    if (!set) return;
+    this.listeners.delete(b.taskId);
+    this.runningListeners.delete(b.taskId);
+    const err = new FaasProtocolError(
+      `task ${b.taskId}: the service sent its outcome with a malformed field ${b.field} (${b.problem}); its result cannot be used`,
+      { taskId: b.taskId, field: b.field, service: this.serviceUrl },
+      'check that the service runs the same Ristretto version as this client; the task can be submitted again',
+    );
+    const o: TaskOutcome = {
+      taskId: b.taskId,
+      state: 'failed',
+      endpointId: b.endpointId,
+      attempts: b.attempts,
+      error: err,
+    };
+    for (const l of set) l(o);
+    this.updateRef();
+  }
+
+  /** Reject the pending submission `req` (true when there was one). */
+  private failSubmit(req: number, why: string): boolean {
+    const pending = this.submits.get(req);
+    if (!pending) return false;
+    this.submits.delete(req);
+    this.forgetUnconfirmed(pending);
+    pending.reject(
+      new FaasProtocolError(
+        `submission ${req}: ${why}; its tasks may or may not have been created`,
+        { service: this.serviceUrl },
+        'check the task list (or batch) before submitting again',
+      ),
+    );
+    this.updateRef();
+    return true;
   }
 
   private onResults(header: StreamResults, blobs: Uint8Array[]): void {
