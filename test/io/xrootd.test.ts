@@ -15,6 +15,7 @@ import { convert } from '../../src/io/convert.ts';
 import { openReader } from '../../src/io/open.ts';
 import { BasketReadError, openRoot, RootFileError } from '../../src/io/root/index.ts';
 import { openSource, SourceError } from '../../src/io/source.ts';
+import { closeParkedConnections } from '../../src/io/xrootd/idle.ts';
 import { parseXrootdUrl, XrootdSource } from '../../src/io/xrootd/index.ts';
 import { runAnalysis } from '../../src/runner/run.ts';
 import { caught } from '../helpers/caught.ts';
@@ -206,6 +207,27 @@ describe.skipIf(missing !== undefined)('root:// against a real xrootd', () => {
     const e = await caught(fileIdentity(server.url('nope.bin')));
     expect(e).toBeInstanceOf(SourceError);
     expect(e.message).toContain('nope.bin');
+  });
+
+  it('a file stat-ed, read, closed, then another file of the server read: one login for all', async () => {
+    // what a run does: the file's identity, its entry count, then the chunks; the server's log counts logins
+    closeParkedConnections(); // none left over from the tests before
+    const log = join(server.dataDir, '..', 'logs', 'xrootd.log');
+    const logins = () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => / login$/.test(l)).length;
+    const before = logins();
+    const local = readFileSync(RANDOM);
+    await fileIdentity(server.url('random.bin'));
+    const a = await openSource(server.url('random.bin'), FAST);
+    expect(Buffer.from(await a.read(100, 70_000)).equals(local.subarray(100, 70_000))).toBe(true);
+    await a.close();
+    const b = await openSource(server.url('nano_dimuon.root'), FAST);
+    expect(Buffer.from(await b.read(0, 4)).toString('latin1')).toBe('root');
+    await b.close();
+    expect(logins() - before).toBe(1);
+    closeParkedConnections();
   });
 });
 

@@ -86,6 +86,8 @@ interface Pending {
 interface Wire {
   write(b: Uint8Array): void;
   destroy(): void;
+  ref?(): void;
+  unref?(): void;
 }
 
 export class XrootdConnection {
@@ -303,6 +305,20 @@ export class XrootdConnection {
     this.socket.destroy();
   }
 
+  /** Working, with no request in flight: it may serve another file (idle.ts). */
+  get idle(): boolean {
+    return this.broken === undefined && this.pending.size === 0 && this.bodyBuf === undefined;
+  }
+
+  /**
+   * Whether the socket keeps the process alive (Node's ref/unref): a connection parked for reuse does
+   * not, so a command that is done exits at once instead of when the parking ends.
+   */
+  keepAlive(on: boolean): void {
+    if (on) this.socket.ref?.();
+    else this.socket.unref?.();
+  }
+
   private send(id: number, p: Pending): void {
     this.arm(p, this.opts.timeoutMs);
     this.socket.write(encodeRequest(id, p.requestId, p.params, p.body));
@@ -509,6 +525,7 @@ export class XrootdConnection {
   }
 }
 
-function endpointOf(host: string, port: number): string {
+/** "host:port" (IPv6 hosts bracketed): how a connection names its server. */
+export function endpointOf(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -25,7 +25,8 @@ import { Backoff, retry } from '../../util/retry.ts';
 import { SourceError } from '../source-error.ts';
 import type { ByteRange, RangeBytes } from '../source.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
+import { endpointOf, XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
+import { parkConnection, takeConnection } from './idle.ts';
 import {
   closeParams,
   errorName,
@@ -91,10 +92,10 @@ function settings(o: XrootdOptions): Settings {
 }
 
 /**
- * Round trips for data (kXR_read/kXR_readv) of every XrootdSource in this thread, their bytes, and the
- * `readRanges` answered by a prefetched request, for benchmarks.
+ * Round trips for data (kXR_read/kXR_readv) of every XrootdSource in this thread, their bytes, the
+ * `readRanges` answered by a prefetched request, and the connections made (logins), for benchmarks.
  */
-export const xrootdCounters = { requests: 0, bytes: 0, prefetchHits: 0 };
+export const xrootdCounters = { requests: 0, bytes: 0, prefetchHits: 0, connections: 0 };
 
 /** An open file: the connection it was opened on and its handle. */
 interface Session {
@@ -146,7 +147,7 @@ function* requestStep(
   return (yield { kind: 'request', conn, requestId, params, body, into }) as Response;
 }
 
-/** Run a plan on this thread's sockets. */
+/** Run a plan on this thread's sockets; a connection kept from a closed file (idle.ts) is used first. */
 async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
   let step = plan.next();
   while (!step.done) {
@@ -155,7 +156,7 @@ async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
     try {
       got =
         s.kind === 'connect'
-          ? await XrootdConnection.connect(s.host, s.port, { timeoutMs: opts.timeoutMs })
+          ? (takeConnection(endpointOf(s.host, s.port)) ?? (await connectNew(s.host, s.port, opts)))
           : await s.conn.request(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
@@ -164,6 +165,11 @@ async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
     step = plan.next(got);
   }
   return step.value;
+}
+
+function connectNew(host: string, port: number, opts: Settings): Promise<XrootdConnection> {
+  xrootdCounters.connections++;
+  return XrootdConnection.connect(host, port, { timeoutMs: opts.timeoutMs });
 }
 
 /** Run a plan blocking this thread, its connections over the relay thread. */
@@ -442,12 +448,17 @@ export class XrootdSource {
       return;
     }
     if (s.conn.broken) return;
-    // Close the handle politely, but never wait long for a server that is going away.
-    await Promise.race([
-      s.conn.request(kXR_close, closeParams(s.fh)).catch(() => {}),
-      new Promise((r) => setTimeout(r, 2000).unref()),
+    // Close the handle politely, but never wait long for a server that is going away; a connection whose
+    // handle was closed serves the next file opened on that server (idle.ts).
+    const closed = await Promise.race([
+      s.conn.request(kXR_close, closeParams(s.fh)).then(
+        (r) => r.status === kXR_ok,
+        () => false,
+      ),
+      new Promise<false>((r) => setTimeout(() => r(false), 2000).unref()),
     ]);
-    s.conn.close();
+    if (closed) parkConnection(s.conn);
+    else s.conn.close();
   }
 
   /** A range inside the file, of an open source; else the SourceError saying which. */
@@ -640,7 +651,7 @@ export async function statXrootd(url: string, o: XrootdOptions = {}): Promise<St
   const opts = settings(o);
   return withRetry(url, opts, 'stat', async () => {
     const { conn, stat } = await drive(locate(url, u, false), opts);
-    conn.close();
+    parkConnection(conn); // the file is usually opened next
     return stat;
   });
 }
