@@ -188,13 +188,14 @@ export async function convert(reader: EventReader, outPath: string, opts: Conver
 }
 
 /**
- * Branches the file has and the reader cannot read, in the file's order (readers that describe their
- * branches: ROOT TTrees and RNTuples). Shadowed duplicates and objects read through their members are not
- * counted: nothing of theirs is missing from a conversion.
+ * Branches the file has and the reader cannot read, in the file's order: from ROOT TTrees and RNTuples,
+ * which describe their branches (shadowed duplicates and objects read through their members are not
+ * counted: nothing of theirs is missing from a conversion), and from Parquet and Arrow readers, which list
+ * the columns they leave out (strings, lists of lists).
  */
 function unreadableBranches(reader: EventReader): string[] {
   const describe = (reader as { describe?: () => readonly BranchDescription[] }).describe;
-  if (typeof describe !== 'function') return [];
+  if (typeof describe !== 'function') return [...(reader.unreadableNames?.() ?? [])];
   const out = new Set<string>();
   for (const d of describe.call(reader))
     if (!d.info && !d.shadowed && !d.hidden && d.unsupportedKind !== 'members') out.add(d.name);

@@ -43,6 +43,9 @@ export class DelegatingReader implements EventReader {
   unreadable(name: string): Error | undefined {
     return this.inner.unreadable?.(name);
   }
+  unreadableNames(): readonly string[] {
+    return this.inner.unreadableNames?.() ?? [];
+  }
   read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
     return this.inner.read(names, entryStart, entryStop);
   }

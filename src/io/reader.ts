@@ -118,6 +118,12 @@ export interface EventReader {
    */
   unreadable?(name: string): Error | undefined;
   /**
+   * Optional: names of the columns the file has that cannot be read (`branches()` leaves them out), in
+   * the file's order, so that a conversion can say what it left out. Parquet and Arrow readers have it;
+   * ROOT readers describe their branches instead.
+   */
+  unreadableNames?(): readonly string[];
+  /**
    * Optional (readers that read ahead, over root://): after reading [entryStart, entryStop) the caller
    * reads `next` of this file with the same columns, or nothing of it (`null`). Said before the read, it
    * replaces the reader's guess (the next range of the same length, once reads follow each other), which

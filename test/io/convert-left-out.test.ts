@@ -3,11 +3,14 @@
  * that looks complete must be complete. uproot-stl_containers.root has 26 branches; 20 (maps, vectors and
  * sets of strings) cannot be read, and 2 more (lists of lists) cannot be written to ROOT yet.
  * uproot-small-evnt-tree-fullsplit.root has 43 branches: the split objects `evt` and `P3` are read through
- * their members (so nothing of theirs is missing), `StlVecStr` cannot be read.
+ * their members (so nothing of theirs is missing), `StlVecStr` cannot be read. Parquet and Arrow inputs
+ * (written here by hyparquet-writer and apache-arrow) with string and list-of-lists columns say it too.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Field, Float64, Int32, List, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
@@ -99,5 +102,44 @@ describe('convert names the branches it leaves out', () => {
     const all = convert([STL, 'ints.parquet', '--branches', 'vector_int32,set_int32']);
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('convert from Parquet and Arrow names the columns it leaves out', () => {
+  it('a Parquet string column', () => {
+    parquetWriteFile({
+      filename: join(dir, 'labels.parquet'),
+      columnData: [
+        { name: 'pt', data: [1.5, 2.5, 3.5], type: 'DOUBLE' },
+        { name: 'label', data: ['a', 'bb', 'ccc'], type: 'STRING' },
+      ],
+    });
+    for (const out of ['labels-out.parquet', 'labels-out.root']) {
+      const r = convert(['labels.parquet', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^wrote 3 entries × 1 branches to ${out} `)),
+        'left out 1 branch Ristretto cannot read: label (`ristretto ls labels.parquet` says why)',
+      ]);
+    }
+  });
+
+  it('Arrow string and list-of-lists columns', () => {
+    const inner = new List(new Field('item', new Int32(), true));
+    const table = new Table({
+      pt: vectorFromArray([1.5, 2.5, 3.5], new Float64()),
+      label: vectorFromArray(['a', 'bb', 'ccc'], new Utf8()),
+      hits: vectorFromArray([[[1], [2, 3]], [], [[4]]], new List(new Field('item', inner, true))),
+    });
+    writeFileSync(join(dir, 'mixed.arrow'), tableToIPC(table, 'file'));
+    const r = convert(['mixed.arrow', 'mixed-out.parquet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wrote 3 entries × 1 branches to mixed-out\.parquet /),
+      'left out 2 branches Ristretto cannot read: label, hits (`ristretto ls mixed.arrow` says why)',
+    ]);
+    // only readable columns asked for: nothing more to say
+    const some = convert(['mixed.arrow', 'pt.parquet', '--branches', 'pt']);
+    expect(some.stdout.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -134,6 +134,10 @@ class ArrowReader implements EventReader {
     return this.infos;
   }
 
+  unreadableNames(): readonly string[] {
+    return [...this.skipped.keys()];
+  }
+
   boundaries(): readonly number[] {
     return this.starts;
   }

@@ -116,6 +116,10 @@ class ParquetReader implements EventReader {
     return this.infos;
   }
 
+  unreadableNames(): readonly string[] {
+    return [...this.table.skipped.keys()];
+  }
+
   boundaries(): readonly number[] {
     return this.starts;
   }
