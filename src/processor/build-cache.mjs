@@ -46,7 +46,7 @@ export const projectRoot = (() => {
 export const bundleDir = join(projectRoot, 'node_modules', '.cache', 'ristretto', 'bundles');
 
 /** Bump when the build options below change what a build produces (old cache entries are then ignored). */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /**
  * npm packages that declare `"sideEffects": false` and are expensive to load: esbuild is told so, and drops
@@ -58,14 +58,26 @@ const PURE_PACKAGES = /^apache-arrow$/;
 
 /**
  * npm packages that Ristretto's own builds (the CLIs, the worker runtime) carry inside rather than import
- * at run time: small pure-ESM packages every run loads (the Parquet decoder's parts, the I/O queue, the
- * zstd fallback, the xxhash wasm). Importing them from node_modules costs each thread a module
- * resolution (package.json exports, realpath) and an asynchronous file read per module, ~20 ms of CPU
- * in all; bundled, they are part of the one file. Everything else stays external: CommonJS packages that
- * `require` Node's modules (commander, picomatch) cannot run from an ESM bundle, native addons must load
- * from disk, and a processor's bundle keeps every package external (it resolves in the user's project).
+ * at run time: small packages every run loads (the Parquet decoder's parts, the I/O queue, the zstd
+ * fallback, the xxhash wasm, the argument parser). Importing them from node_modules costs each thread a
+ * module resolution (package.json exports, realpath) and an asynchronous file read per module, ~30 ms
+ * of CPU in all; bundled, they are part of the one file (commander is CommonJS: its `require` of Node's
+ * modules goes through the `require` the builds' banner makes). Everything else stays external: native
+ * addons must load from disk, large packages loaded on demand keep their own files, and a processor's
+ * bundle keeps every package external (it resolves in the user's project).
  */
-const INLINE_PACKAGES = new Set(['hyparquet', 'p-queue', 'p-timeout', 'eventemitter3', 'fzstd', 'xxhash-wasm']);
+const INLINE_PACKAGES = new Set([
+  'hyparquet',
+  'p-queue',
+  'p-timeout',
+  'eventemitter3',
+  'fzstd',
+  'xxhash-wasm',
+  'commander',
+]);
+
+const REQUIRE_BANNER =
+  "import { createRequire as __ristrettoRequire } from 'node:module'; const require = __ristrettoRequire(import.meta.url);";
 
 /** The package a bare import specifier names (`@scope/name/sub` → `@scope/name`), or undefined. */
 function packageOf(/** @type {string} */ spec) {
@@ -239,7 +251,10 @@ export async function buildFresh(entry, kind) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    ...(kind === 'processor' ? { packages: 'external' } : {}),
+    ...(kind === 'processor'
+      ? { packages: 'external' }
+      : // A `require` for the CommonJS packages bundled in (esbuild's ESM output calls it for Node's modules).
+        { banner: { js: REQUIRE_BANNER } }),
     plugins: [
       ristrettoPlugin(kind === 'processor' ? 'processor' : 'runtime', inputs, esbuild),
       ...(kind === 'processor' ? [] : [inlineSomePackages()]),

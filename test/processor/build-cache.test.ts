@@ -144,7 +144,7 @@ describe('command launchers', () => {
   );
 });
 
-/** Bare package names a command build loads at start: its main.mjs and the chunks it imports statically. */
+/** Bare package names (and `node:` modules) a command build loads at start: its main.mjs and the chunks it imports statically. */
 function startupPackages(file: string): Set<string> {
   const seen = new Set<string>();
   const pkgs = new Set<string>();
@@ -156,7 +156,8 @@ function startupPackages(file: string): Set<string> {
     for (const m of code.matchAll(/^(?:import|export)\s[^;]*?from\s*"([^"]+)";?$/gm)) {
       const spec = m[1] as string;
       if (spec.startsWith('./')) visit(join(dirname(f), spec));
-      else if (!spec.startsWith('node:') && !spec.startsWith('file:')) pkgs.add(spec.split('/')[0] as string);
+      else if (spec.startsWith('node:')) pkgs.add(spec);
+      else if (!spec.startsWith('file:')) pkgs.add(spec.split('/')[0] as string);
     }
     for (const m of code.matchAll(/^import\s*"([^"]+)";?$/gm)) {
       const spec = m[1] as string;
@@ -172,14 +173,14 @@ describe('command builds', () => {
     const built = await cachedBuild(join(repoRoot, 'src', 'cli', 'run-analysis.ts'), 'command', cache);
     expect(built.file.endsWith(`${built.hash}${sep}main.mjs`)).toBe(true);
     const pkgs = startupPackages(built.file);
-    expect(pkgs).toContain('commander'); // the walk does see the npm imports
+    expect(pkgs).toContain('node:fs'); // the walk does see the imports (npm packages it needs are bundled in)
     for (const p of ['ws', 'ajv', 'esbuild', 'better-sqlite3', '@resvg', 'apache-arrow']) expect(pkgs).not.toContain(p);
   });
 
   it('ristretto starts without ws, the SQLite service or esbuild', async () => {
     const built = await cachedBuild(join(repoRoot, 'src', 'cli', 'ristretto.ts'), 'command', cache);
     const pkgs = startupPackages(built.file);
-    expect(pkgs).toContain('commander');
+    expect(pkgs).toContain('node:fs');
     for (const p of ['ws', 'esbuild', 'better-sqlite3', '@resvg']) expect(pkgs).not.toContain(p);
   });
 
