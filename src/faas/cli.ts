@@ -63,6 +63,11 @@ export function registerFaasCommands(program: Command): void {
       'largest request body or stream message (default 64 MiB; each is parsed whole on the service thread)',
       int('--max-request-bytes', 1),
     )
+    .option(
+      '--max-open-tasks <n>',
+      'unfinished tasks (waiting, dispatched, running) one user may have, default 200,000; more are refused until some finish (0 = no limit; per user: faas user set)',
+      int('--max-open-tasks'),
+    )
     .option('--max-attempts <n>', 'default runs per task when workers/endpoints die', int('--max-attempts', 1), 3)
     .option('--task-timeout <seconds>', 'default per-task timeout (0 = none)', Number, 0)
     .option('--heartbeat <seconds>', 'endpoint heartbeat interval', Number, 5)
@@ -76,6 +81,7 @@ export function registerFaasCommands(program: Command): void {
           maxPayloadBytes?: number;
           maxResultBytes?: number;
           maxRequestBytes?: number;
+          maxOpenTasks?: number;
           maxAttempts: number;
           taskTimeout: number;
           heartbeat: number;
@@ -91,6 +97,7 @@ export function registerFaasCommands(program: Command): void {
               ...(o.maxResultBytes ? { max_result_bytes: o.maxResultBytes } : {}),
               ...(o.maxRequestBytes ? { max_request_bytes: o.maxRequestBytes } : {}),
             },
+            ...(o.maxOpenTasks !== undefined ? { maxOpenTasks: o.maxOpenTasks } : {}),
             maxAttempts: o.maxAttempts,
             taskTimeoutMs: Math.round(o.taskTimeout * 1000),
             heartbeatMs: Math.round(o.heartbeat * 1000),
@@ -116,8 +123,13 @@ export function registerFaasCommands(program: Command): void {
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
     .option('--label <label>', 'note stored with the token')
     .option('--admin', 'a service admin: sees service-wide numbers in /v1/metrics (other users see only their own)')
+    .option(
+      '--max-open-tasks <n>',
+      "this user's own limit of unfinished tasks, instead of the service's (faas serve --max-open-tasks); 0 = no limit",
+      int('--max-open-tasks'),
+    )
     .action(
-      action(async (name: string, o: { db: string; label?: string; admin?: boolean }) => {
+      action(async (name: string, o: { db: string; label?: string; admin?: boolean; maxOpenTasks?: number }) => {
         const { USER_NAME_PATTERN } = await import('./protocol-schemas.ts');
         if (!new RegExp(USER_NAME_PATTERN).test(name))
           throw new RistrettoError(
@@ -130,7 +142,7 @@ export function registerFaasCommands(program: Command): void {
           const { StoreConflictError } = await import('./service/db.ts');
           let u;
           try {
-            u = store.createUser(name, o.admin === true);
+            u = store.createUser(name, o.admin === true, o.maxOpenTasks ?? null);
           } catch (e) {
             if (e instanceof StoreConflictError)
               throw new RistrettoError(
@@ -151,6 +163,31 @@ export function registerFaasCommands(program: Command): void {
       }),
     );
   user
+    .command('set <name>')
+    .description("change a user's limits (applies to their next submission; the service may keep running)")
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option(
+      '--max-open-tasks <n>',
+      'most unfinished tasks of this user (0 = no limit; "default" = the service\'s --max-open-tasks)',
+    )
+    .action(
+      action(async (name: string, o: { db: string; maxOpenTasks?: string }) => {
+        if (o.maxOpenTasks === undefined)
+          throw new RistrettoError('nothing to set', {}, 'give --max-open-tasks N (or "default")');
+        const n = o.maxOpenTasks === 'default' ? null : int('--max-open-tasks')(o.maxOpenTasks);
+        const store = await openStore(o.db);
+        try {
+          const u = store.userByName(name);
+          if (!u) throw new RistrettoError(`no user "${name.slice(0, 200)}"`, {}, 'see `ristretto faas user list`');
+          store.setMaxOpenTasks(u.id, n);
+          const limit = n === null ? "the service's --max-open-tasks" : n === 0 ? 'none' : String(n);
+          process.stderr.write(`user ${name}: limit of unfinished tasks: ${limit}\n`);
+        } finally {
+          store.close();
+        }
+      }),
+    );
+  user
     .command('list')
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
     .action(
@@ -158,7 +195,7 @@ export function registerFaasCommands(program: Command): void {
         const store = await openStore(o.db);
         for (const u of store.listUsers())
           process.stdout.write(
-            `${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}${u.admin ? '\tadmin' : ''}\n`,
+            `${u.name}\t${u.id}\t${new Date(u.created_at).toISOString()}${u.admin ? '\tadmin' : ''}${u.max_open_tasks !== null ? `\tmax-open-tasks=${u.max_open_tasks}` : ''}\n`,
           );
         store.close();
       }),

@@ -50,8 +50,24 @@ export const MAX_FUNCTION_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 4000;
 /** A task id a client makes (TaskSpec.id): a UUIDv7 (RFC 9562) in lower case. */
 export const TASK_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
-/** Tasks in one submission. */
-export const MAX_BATCH_TASKS = 100_000;
+/**
+ * Tasks in one submission. A submission is stored in one turn of the service's only thread while
+ * other users' messages wait: 100,000 tasks took 1.0 CPU-s, 10,000 0.11 s (bench/RESULTS.md, Session
+ * 15). Clients split larger ones (FaasClient's submitBatchSize, at most this).
+ */
+export const MAX_BATCH_TASKS = 10_000;
+/**
+ * Unfinished tasks (waiting, dispatched or running) one user may have, unless the admin sets another
+ * limit (`faas serve --max-open-tasks`, per user `faas user add/set --max-open-tasks`; 0 = none). One
+ * user submitting in a loop grew the database to 931 MB with 1.2 M waiting tasks in a minute (issue 14).
+ */
+export const DEFAULT_MAX_OPEN_TASKS = 200_000;
+/**
+ * Ids one result stream may watch when its user has no open-task limit; with one, the limit. A stream
+ * watches only its user's unfinished tasks, so a client never needs more. All of a user's streams
+ * together may watch twice that (say, an analysis and a monitor watching the same tasks).
+ */
+export const MAX_WATCHED_UNLIMITED = 1_000_000;
 /** Task ids in one watch / results / cancel request. */
 export const MAX_IDS = 100_000;
 /**
@@ -118,6 +134,7 @@ const errorCode = T.enum(
   'NotFound',
   'Conflict',
   'PayloadTooLarge',
+  'QuotaExceeded',
   'InternalError',
 );
 const details = T.record(T.unknown(), 1000);

@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'NotFound'
   | 'Conflict'
   | 'PayloadTooLarge'
+  | 'QuotaExceeded'
   | 'InternalError';
 
 /** HTTP status for each error code. */
@@ -58,6 +59,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
+  QuotaExceeded: 429,
   InternalError: 500,
 };
 
@@ -253,6 +255,16 @@ export interface SubmitConflict {
   count: number;
   yours: boolean;
 }
+
+/**
+ * `details` of a `QuotaExceeded` refusal (HTTP 429): nothing of the request was done. `open_tasks`: the
+ * user's unfinished tasks (waiting, dispatched or running) plus the submission's would exceed the
+ * user's limit; a client waits for some of its tasks to finish and submits the rest. `watched_*`: the
+ * ids watched on this stream, or on all of the user's streams, plus the request's would exceed that.
+ */
+export type QuotaDetails =
+  | { quota: 'open_tasks'; limit: number; open: number; asked: number }
+  | { quota: 'watched_per_stream' | 'watched_per_user'; limit: number; watched: number; asked: number };
 
 export interface SubmitResponse {
   batch_id: string;

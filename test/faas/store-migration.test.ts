@@ -30,6 +30,7 @@ function versionOneDatabase(file: string): void {
     ALTER TABLE tasks DROP COLUMN grp; ALTER TABLE tasks DROP COLUMN alts; ALTER TABLE users DROP COLUMN admin;
     ALTER TABLE tasks DROP COLUMN copy_of; ALTER TABLE tasks DROP COLUMN copies; ALTER TABLE tasks DROP COLUMN tail;
     ALTER TABLE endpoints DROP COLUMN tags; ALTER TABLE endpoints DROP COLUMN local_paths;
+    ALTER TABLE users DROP COLUMN max_open_tasks;
     INSERT INTO users (id, name, created_at) VALUES ('owner-1', 'alice', 1);
     INSERT INTO tasks (id, batch_id, owner_id, function_id, endpoint_id, args, state, max_attempts, timeout_ms, submitted_at)
       VALUES ('t-old', 'b', 'owner-1', 'f', 'ep', x'00', 'waiting-for-endpoint', 3, 0, 1);
@@ -47,6 +48,8 @@ describe('service database migrations', () => {
 
     const store = new Store(file);
     try {
+      // The old task counts against its owner's quota of unfinished tasks; the owner has no own limit.
+      expect(store.openTasks('owner-1')).toEqual({ open: 1, limit: null });
       // A newer task of another group queued behind the old one: both are handed out, in turns.
       store.insertTasks('owner-2', [
         {
@@ -70,10 +73,10 @@ describe('service database migrations', () => {
     }
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.pragma('user_version', { simple: true })).toBe(6);
+      expect(raw.pragma('user_version', { simple: true })).toBe(7);
       expect(columns(raw, 'tasks')).toEqual(expect.arrayContaining(['grp', 'alts', 'copy_of', 'copies', 'tail']));
       expect(columns(raw, 'endpoints')).toEqual(expect.arrayContaining(['tags', 'local_paths']));
-      expect(columns(raw, 'users')).toContain('admin');
+      expect(columns(raw, 'users')).toEqual(expect.arrayContaining(['admin', 'max_open_tasks']));
       expect(indexes(raw)).toEqual(expect.arrayContaining(['tasks_waiting_grp', 'tasks_movable', 'tasks_copy_of']));
     } finally {
       raw.close();
@@ -90,7 +93,7 @@ describe('service database migrations', () => {
     const store = new Store(file);
     try {
       expect(store.userByName('root')).toMatchObject({ id: 'u1', admin: 1 });
-      expect(store.db.pragma('user_version', { simple: true })).toBe(6);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(7);
     } finally {
       store.close();
     }
@@ -111,7 +114,7 @@ describe('service database migrations', () => {
     }
     expect(caught).toBeInstanceOf(ServiceDatabaseError);
     expect((caught as Error).message).toContain(file);
-    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(6\)/);
+    expect((caught as Error).message).toMatch(/schema version 99, newer than this service knows \(7\)/);
     const after = new Database(file, { readonly: true });
     try {
       expect(after.pragma('user_version', { simple: true })).toBe(99);

@@ -132,6 +132,14 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(endpoint_id) WHERE state IN ('d
       db.exec('CREATE INDEX IF NOT EXISTS tasks_copy_of ON tasks(copy_of) WHERE copy_of IS NOT NULL');
     },
   },
+  {
+    version: 7,
+    what: 'per-user quotas: users.max_open_tasks',
+    up: (db) => {
+      // NULL: the service's --max-open-tasks applies; 0: no limit for this user.
+      if (!hasColumn(db, 'users', 'max_open_tasks')) db.exec('ALTER TABLE users ADD COLUMN max_open_tasks INTEGER');
+    },
+  },
 ];
 
 /** The version a database has after `migrate`. */

@@ -41,6 +41,7 @@ import {
 import { ApiError, checked, inRequestTurn, readBody, readJson, sendJson } from './http.ts';
 import { MAX_BATCH_TASKS, MAX_RESULTS_ANSWER_BYTES, validate } from '../protocol-schemas.ts';
 import type { Metrics } from './metrics.ts';
+import { checkOpenTasks, openTaskLimit } from './quotas.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
 import { inTurn } from './turns.ts';
 
@@ -51,6 +52,8 @@ export interface RouteContext {
   metrics: Metrics;
   limits: Limits;
   defaults: { maxAttempts: number; timeoutMs: number };
+  /** Unfinished tasks a user may have unless the admin set their own limit (0 = none); see quotas.ts. */
+  maxOpenTasks: number;
   version: string;
 }
 
@@ -282,6 +285,8 @@ export function acceptSubmission(ctx: RouteContext, user: UserRow, request: unkn
 
 /** acceptSubmission for a request that already passed the submit schema. */
 export function storeSubmission(ctx: RouteContext, user: UserRow, body: SubmitRequest): SubmitResponse {
+  // First: a refused submission costs the service nothing more (a client over it submits again soon).
+  checkOpenTasks(ctx.store, user, ctx.maxOpenTasks, body.tasks.length);
   // Per-request memo: a batch usually repeats one function and one endpoint thousands of times.
   const fnMemo = new Map<string, FunctionRow>();
   const epMemo = new Map<string, EndpointRow>();
@@ -675,6 +680,7 @@ function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
       endpoints_online: own.length,
       tasks_by_state: states,
       limits: ctx.limits,
+      ...openTasksOf(ctx, user),
     });
     return;
   }
@@ -690,7 +696,16 @@ function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
     endpoints_online: ctx.hub.onlineCount(),
     tasks_by_state: states,
     limits: ctx.limits,
+    ...openTasksOf(ctx, user),
   });
+}
+
+/** The caller's unfinished tasks and the most they may have (0 = no limit). */
+function openTasksOf(ctx: RouteContext, user: UserRow): { open_tasks: number; max_open_tasks: number } {
+  return {
+    open_tasks: ctx.store.openTasks(user.id).open,
+    max_open_tasks: openTaskLimit(ctx.store, user, ctx.maxOpenTasks),
+  };
 }
 
 // ---------------------------------------------------------------- helpers

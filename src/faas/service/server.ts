@@ -12,6 +12,7 @@ import { bearerToken } from './auth.ts';
 import { Store, type UserRow } from './db.ts';
 import { ApiError, BodySlots, bindUser, rawErrorResponse, sendError, sendJson, toApiError } from './http.ts';
 import { Metrics } from './metrics.ts';
+import { DEFAULT_MAX_OPEN_TASKS } from '../protocol-schemas.ts';
 import { matchRoute, storeSubmission, type RouteContext } from './routes.ts';
 import { ResultStreams } from './streams.ts';
 import { inTurn } from './turns.ts';
@@ -39,6 +40,11 @@ export interface ServiceOptions {
   maxAttempts?: number;
   /** Default per-task timeout in ms, 0 = none. */
   taskTimeoutMs?: number;
+  /**
+   * Unfinished tasks one user may have (a user's own limit, `faas user add/set --max-open-tasks`,
+   * overrides it); 0 = none. Default DEFAULT_MAX_OPEN_TASKS.
+   */
+  maxOpenTasks?: number;
   /** Log lines (never contain tokens). Defaults to stderr. */
   log?: (msg: string) => void;
   /**
@@ -66,7 +72,14 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const store = new Store(opts.dbFile);
   const metrics = new Metrics();
   // The stream accepts submissions too; they go through the same checks as the HTTP route.
-  const streams = new ResultStreams(store, metrics, (user, request) => storeSubmission(ctx, user, request), log);
+  const maxOpenTasks = opts.maxOpenTasks ?? DEFAULT_MAX_OPEN_TASKS;
+  const streams = new ResultStreams(
+    store,
+    metrics,
+    (user, request) => storeSubmission(ctx, user, request),
+    log,
+    maxOpenTasks,
+  );
   const hub = new AgentHub(store, metrics, streams, {
     heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
     limits,
@@ -84,6 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     metrics,
     limits,
     defaults: { maxAttempts: opts.maxAttempts ?? 3, timeoutMs: opts.taskTimeoutMs ?? 0 },
+    maxOpenTasks,
     version: SERVICE_VERSION,
   };
 

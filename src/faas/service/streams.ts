@@ -22,6 +22,7 @@ import type { OutcomeSink } from './agents.ts';
 import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
 import { ApiError, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
+import { checkOpenTasks, checkWatched, openTaskLimit, watchLimits } from './quotas.ts';
 import { checkBatchSize } from './routes.ts';
 import { Turns } from './turns.ts';
 
@@ -234,6 +235,8 @@ export class ResultStreams implements OutcomeSink {
   private readonly conns = new Set<StreamConn>();
   /** Open streams per user id (see MAX_STREAMS_PER_USER). */
   private readonly openPerUser = new Map<string, number>();
+  /** Ids watched per user id, summed over their streams (see quotas.ts). */
+  private readonly watchedPerUser = new Map<string, number>();
   /** Client messages (streams and HTTP routes) take turns on the service's thread: see turns.ts. */
   readonly turns = new Turns((e) => this.log(`client message: ${(e as Error)?.stack ?? e}`));
 
@@ -242,6 +245,8 @@ export class ResultStreams implements OutcomeSink {
     private readonly metrics: Metrics,
     private readonly submitter: Submitter,
     private readonly log: (msg: string) => void = () => {},
+    /** The service's open-task limit (`serve --max-open-tasks`, 0 = none); watch limits follow from it. */
+    private readonly maxOpenTasks = 0,
   ) {}
 
   attach(ws: WebSocket, user: UserRow & { token_id: string }): void {
@@ -396,6 +401,12 @@ export class ResultStreams implements OutcomeSink {
   private submit(conn: StreamConn, msg: StreamSubmit): StreamSubmitted | undefined {
     // The connection outlives single requests: a token revoked since the upgrade stops it here.
     if (!this.store.tokenActive(conn.user.token_id)) throw new ApiError('Unauthorized', 'invalid or revoked token');
+    // Before anything is stored: a submission is refused whole, never stored and left unwatched. The
+    // open-task quota first (the submitter checks it again): its refusal says what to wait for.
+    if (msg.watch) {
+      checkOpenTasks(this.store, conn.user, this.maxOpenTasks, msg.request.tasks.length);
+      this.checkWatchRoom(conn, msg.request.tasks.length);
+    }
     const r = this.submitter(conn.user, msg.request);
     this.metrics.streamSubmits++;
     if (msg.watch) for (const id of r.task_ids) this.addWatcher(conn, id, msg.running === true);
@@ -428,6 +439,13 @@ export class ResultStreams implements OutcomeSink {
     const rows = new Map<string, TaskOutcomeRow>();
     for (let i = 0; i < fresh.length; i += 5000)
       for (const r of this.store.taskOutcomes(fresh.slice(i, i + 5000))) rows.set(r.id, r);
+    // Refused whole, before anything is queued: only unfinished tasks of the user stay watched.
+    let adding = 0;
+    for (const id of fresh) {
+      const row = rows.get(id);
+      if (row && row.owner_id === conn.user.id && !TERMINAL_STATES.has(row.state)) adding++;
+    }
+    if (adding) this.checkWatchRoom(conn, adding);
     for (const id of fresh) {
       const row = rows.get(id);
       if (!row || row.owner_id !== conn.user.id) {
@@ -453,17 +471,33 @@ export class ResultStreams implements OutcomeSink {
     }
   }
 
+  /** Refuse (QuotaExceeded) watching `asked` more ids on `conn` beyond its or its user's watch limit. */
+  private checkWatchRoom(conn: StreamConn, asked: number): void {
+    const limits = watchLimits(openTaskLimit(this.store, conn.user, this.maxOpenTasks));
+    checkWatched(conn.user, limits, conn.watching.size, this.watchedPerUser.get(conn.user.id) ?? 0, asked);
+  }
+
+  /** Count ids a user's streams watch (n > 0) or stopped watching (n < 0). */
+  private countWatched(userId: string, n: number): void {
+    const left = (this.watchedPerUser.get(userId) ?? 0) + n;
+    if (left > 0) this.watchedPerUser.set(userId, left);
+    else this.watchedPerUser.delete(userId);
+  }
+
   private addWatcher(conn: StreamConn, id: string, running: boolean): void {
     let set = this.watchers.get(id);
     if (!set) this.watchers.set(id, (set = new Set()));
     set.add(conn);
-    conn.watching.add(id);
+    if (!conn.watching.has(id)) {
+      conn.watching.add(id);
+      this.countWatched(conn.user.id, 1);
+    }
     if (running) conn.wantsRunning.add(id);
   }
 
   private unwatch(conn: StreamConn, ids: string[]): void {
     for (const id of ids) {
-      conn.watching.delete(id);
+      if (conn.watching.delete(id)) this.countWatched(conn.user.id, -1);
       conn.wantsRunning.delete(id);
       const set = this.watchers.get(id);
       if (set) {
@@ -480,7 +514,7 @@ export class ResultStreams implements OutcomeSink {
       if (!set) continue;
       this.watchers.delete(o.task_id);
       for (const conn of set) {
-        conn.watching.delete(o.task_id);
+        if (conn.watching.delete(o.task_id)) this.countWatched(conn.user.id, -1);
         conn.wantsRunning.delete(o.task_id);
         conn.push(o);
       }
