@@ -7,9 +7,10 @@
  *
  * Slow by nature (npm compiles better-sqlite3 for the new project); everything else reuses that install.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../shared.ts';
@@ -17,7 +18,31 @@ import { repoRoot } from '../shared.ts';
 const INSTALL_TIMEOUT = 15 * 60_000;
 let work: string;
 let project: string;
-const children: ChildProcess[] = [];
+/**
+ * Long-running commands this file starts (`npx ristretto faas serve`, `… view --serve`, the endpoint and
+ * its workers): npx runs the command as a grandchild, so killing the npx process alone left them running
+ * after the tests. Each is started as the leader of its own process group, and the group is killed.
+ */
+const groups: ChildProcess[] = [];
+
+/** `spawn` in a new process group, remembered for {@link killGroup} in afterAll (also after a failure). */
+function startGroup(cmd: string, args: string[], opts: SpawnOptions): ChildProcessByStdio<null, Readable, Readable> {
+  const c = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  groups.push(c);
+  return c;
+}
+
+/** Send `signal` to every process of `c`'s group; true while the group still has a process. */
+function killGroup(c: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  if (c.pid === undefined) return false;
+  try {
+    process.kill(-c.pid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
 
 /** Run a command in `cwd`; returns its output, throwing with both streams when it fails. */
 function run(
@@ -104,9 +129,14 @@ describe('the packed package in a new project', () => {
     ok('npm', ['install', '--no-audit', '--no-fund', join(work, tarball!)], project, {}, INSTALL_TIMEOUT);
   }, INSTALL_TIMEOUT + 60_000);
 
-  afterAll(() => {
-    for (const c of children) c.kill('SIGKILL');
+  afterAll(async () => {
+    for (const c of groups) killGroup(c, 'SIGKILL');
+    // Every process of those groups must be gone (npx's grandchildren included), or the next run finds them.
+    const deadline = Date.now() + 30_000;
+    while (groups.some((c) => killGroup(c, 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const left = groups.filter((c) => killGroup(c, 0)).map((c) => c.spawnargs.join(' '));
     if (work) rmSync(work, { recursive: true, force: true });
+    expect(left, 'processes still running after SIGKILL of their group').toEqual([]);
   });
 
   it(
@@ -201,14 +231,13 @@ describe('the packed package in a new project', () => {
         .trim();
       expect(token).toMatch(/^rst_/);
 
-      const service = spawn('npx', ['ristretto', 'faas', 'serve', '--port', '0', '--db', db], {
+      const service = startGroup('npx', ['ristretto', 'faas', 'serve', '--port', '0', '--db', db], {
         cwd: project,
         env: { ...process.env, NODE_OPTIONS: '' },
       });
-      children.push(service);
       const url = await waitFor(service, /listening on (http:\/\/\S+)/);
 
-      const endpoint = spawn(
+      const endpoint = startGroup(
         'npx',
         ['ristretto', 'faas', 'endpoint', 'start', '--service', url, '--name', 'laptop', '--workers', '2'],
         {
@@ -216,7 +245,6 @@ describe('the packed package in a new project', () => {
           env: { ...process.env, NODE_OPTIONS: '', RISTRETTO_TOKEN: token },
         },
       );
-      children.push(endpoint);
       let endpointOut = '';
       endpoint.stdout.on('data', (d: Buffer) => (endpointOut += d.toString()));
       endpoint.stderr.on('data', (d: Buffer) => (endpointOut += d.toString()));
@@ -264,11 +292,10 @@ describe('the packed package in a new project', () => {
         ok('npx', ['ristretto', 'init', '.'], project);
         ok('npm', ['run', 'analysis'], project);
       }
-      const view = spawn('npx', ['ristretto', 'view', 'out', '--serve', '127.0.0.1:0'], {
+      const view = startGroup('npx', ['ristretto', 'view', 'out', '--serve', '127.0.0.1:0'], {
         cwd: project,
         env: { ...process.env, NODE_OPTIONS: '' },
       });
-      children.push(view);
       const url = await waitFor(view, /ristretto view: (http:\/\/\S+)/);
       try {
         expect(await (await fetch(url)).text()).toContain('/app.js');
@@ -283,7 +310,7 @@ describe('the packed package in a new project', () => {
         for (const f of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'])
           expect(existsSync(join(project, 'node_modules', 'ristretto', 'vendor', 'fonts', f)), f).toBe(true);
       } finally {
-        view.kill('SIGINT');
+        killGroup(view, 'SIGINT'); // npx and the view server alike
       }
     },
     5 * 60_000,
@@ -334,7 +361,7 @@ function runAsync(
   env: NodeJS.ProcessEnv,
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const c = spawn(cmd, args, { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } });
+    const c = startGroup(cmd, args, { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
