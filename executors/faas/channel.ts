@@ -128,53 +128,65 @@ export class TaskChannel {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    // Submitted and watched in one step; an outcome can arrive before the ids are known here (it may
-    // be read from the socket together with the submission's answer), so it waits for them.
-    let early: (TaskOutcome | RunningNotice)[] | undefined = [];
-    const onOutcome = (o: TaskOutcome) => (early ? early.push(o) : this.route(o));
-    const onRunning = (id: string, endpointId: string | undefined) =>
-      early ? early.push({ id, endpointId }) : this.route({ id, endpointId });
-    let ids: string[];
+    // Submitted and watched in one step, in parts when the service's quota of unfinished tasks makes
+    // the rest wait for earlier tasks. An outcome can arrive before its part is known stored here (it
+    // may be read from the socket together with the answer), so it waits for that.
+    const byId = new Map(batch.map((p) => [p.id, p]));
+    const stored = new Set<string>();
+    const early = new Map<string, (TaskOutcome | RunningNotice)[]>();
+    const hold = (id: string, o: TaskOutcome | RunningNotice) => {
+      if (stored.has(id)) return this.route(o);
+      let list = early.get(id);
+      if (!list) early.set(id, (list = []));
+      list.push(o);
+    };
+    const onStored = (ids: readonly string[]) => {
+      for (const id of ids) {
+        const p = byId.get(id);
+        // A retry after a lost answer reports a part again.
+        if (!p || stored.has(id)) continue;
+        stored.add(id);
+        if (this.closed) {
+          void this.fx.cancel([id]).catch(() => undefined);
+          continue;
+        }
+        this.byTask.set(id, p.handlers);
+        p.handlers.submitted(id);
+        for (const o of early.get(id) ?? []) this.route(o);
+        early.delete(id);
+      }
+    };
     try {
-      ids = await this.withPatience(() =>
+      await this.withPatience(() =>
         this.fx.submitWatched(
-          batch.map((p) => ({
-            id: p.id,
-            functionId: this.functionId,
-            endpoint: p.endpointId,
-            args: p.args,
-            maxAttempts: this.opts.maxAttempts,
-            group: this.opts.group,
-            alternates: p.alternates,
-            tail: p.tail,
-          })),
-          onOutcome,
-          onRunning,
+          batch
+            .filter((p) => !stored.has(p.id))
+            .map((p) => ({
+              id: p.id,
+              functionId: this.functionId,
+              endpoint: p.endpointId,
+              args: p.args,
+              maxAttempts: this.opts.maxAttempts,
+              group: this.opts.group,
+              alternates: p.alternates,
+              tail: p.tail,
+            })),
+          (o) => hold(o.taskId, o),
+          (id, endpointId) => hold(id, { id, endpointId }),
+          { onStored },
         ),
       );
     } catch (e) {
+      const left = batch.filter((p) => !stored.has(p.id));
       // The service refuses a whole submission for one bad task (say, an endpoint that does not allow
       // the function): send each task on its own, so only that one is refused. Not for refusals of the
       // whole request (an invalid token, too many requests): those would only be repeated per task.
-      if (batch.length > 1 && e instanceof FaasRequestError && PER_TASK_REFUSALS.has(e.status)) {
-        await Promise.all(batch.map((p) => this.send([p])));
+      if (left.length > 1 && e instanceof FaasRequestError && PER_TASK_REFUSALS.has(e.status)) {
+        await Promise.all(left.map((p) => this.send([p])));
         return;
       }
-      for (const p of batch) p.handlers.refused(e);
-      return;
+      for (const p of left) p.handlers.refused(e);
     }
-    if (this.closed) {
-      void this.fx.cancel(ids).catch(() => undefined);
-      return;
-    }
-    ids.forEach((id, i) => {
-      const h = batch[i].handlers;
-      this.byTask.set(id, h);
-      h.submitted(id);
-    });
-    const waiting = early;
-    early = undefined;
-    for (const o of waiting) this.route(o);
   }
 
   /** Hand an outcome, or a running notice, to the task's handlers. */

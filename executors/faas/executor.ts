@@ -202,7 +202,12 @@ export class FaasExecutor extends BaseExecutor {
     const o = resolveFaasOptions(opts);
     const fx =
       opts.client ??
-      new FaasClient({ serviceUrl: o.service, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+      new FaasClient({
+        serviceUrl: o.service,
+        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+        // Said once if the service's quota of unfinished tasks makes chunks wait for earlier ones.
+        ...(o.onNote ? { note: o.onNote } : {}),
+      });
     try {
       const infos = await waitForEndpoints(fx, o);
       const sites = infos.map((e) => siteOf(e, o));

@@ -35,6 +35,8 @@ import { resolveToken } from '../token.ts';
 import { moduleSource, type FunctionSource } from './functions.ts';
 import { HttpApi } from './http.ts';
 import { ResultStream, type RunningListener, type TaskOutcome } from './stream.ts';
+import { QuotaRoom, quotaRoom } from './quota.ts';
+import { MAX_BATCH_TASKS } from '../protocol-schemas.ts';
 
 export type { FunctionSource } from './functions.ts';
 export { FunctionSourceError } from './functions.ts';
@@ -68,8 +70,23 @@ export interface FaasClientOptions {
   /** API token; defaults to `tokenFile`, then RISTRETTO_TOKEN, then ~/.config/ristretto/token. */
   token?: string;
   tokenFile?: string;
-  /** Tasks per submission request (larger batches are split). Default 10,000. */
+  /** Tasks per submission request (larger batches are split). Default and most: MAX_BATCH_TASKS (10,000). */
   submitBatchSize?: number;
+  /**
+   * Told once when the service's quota of unfinished tasks makes submissions wait for earlier tasks
+   * to finish (see QuotaExceeded). Default: a process warning.
+   */
+  note?: (msg: string) => void;
+}
+
+/** More options of `submitWatched`. */
+export interface SubmitWatchedOptions {
+  /**
+   * Called with the ids of each part of the submission once the service has stored it. A submission
+   * over the service's quota of unfinished tasks is sent in parts as earlier tasks finish, so the
+   * first parts' outcomes may arrive long before the promise resolves.
+   */
+  onStored?: (ids: readonly string[]) => void;
 }
 
 export interface ShareOptions {
@@ -120,7 +137,10 @@ const STREAM_SUBMIT_MAX_CHARS = 1024 * 1024;
 /** Ids in one `POST /v1/tasks/results` request (fewer when the service says their results do not fit). */
 const RESULTS_REQUEST_IDS = 1000;
 
-/** Tasks in the first request of a large submission (see FaasClient.chunks). */
+/**
+ * Tasks in the first request of a large submission: the service stores it and endpoints start
+ * working while the rest is still being sent and stored (see FaasClient.submitInParts).
+ */
 const FIRST_REQUEST_TASKS = 500;
 
 /**
@@ -147,6 +167,9 @@ export class FaasClient {
   private readonly endpointNames = new Map<string, string>();
   /** Endpoint names and ids this client has seen in submissions (looked up once each). */
   private readonly endpointsSeen = new Set<string>();
+  /** Tasks this client submitted (watched) whose outcome has not come: what it can wait for under a quota. */
+  private ownOpen = 0;
+  private readonly quota: QuotaRoom;
 
   constructor(opts: FaasClientOptions) {
     if (!opts || typeof opts.serviceUrl !== 'string' || !/^https?:\/\//.test(opts.serviceUrl)) {
@@ -160,7 +183,9 @@ export class FaasClient {
     this.serviceUrl = opts.serviceUrl.replace(/\/$/, '');
     this.http = new HttpApi(this.serviceUrl, token);
     this.stream = new ResultStream(this.serviceUrl, token, (id) => this.endpointNames.get(id));
-    this.batchSize = opts.submitBatchSize ?? 10_000;
+    this.batchSize = Math.max(1, Math.min(opts.submitBatchSize ?? MAX_BATCH_TASKS, MAX_BATCH_TASKS));
+    const note = opts.note ?? ((msg: string) => process.emitWarning(`ristretto faas: ${msg}`));
+    this.quota = new QuotaRoom(() => this.ownOpen, note);
   }
 
   /** Close connections. Pending `submit` promises stay unresolved. */
@@ -265,16 +290,68 @@ export class FaasClient {
     return id;
   }
 
-  /** Submit many tasks in as few requests as possible; returns task ids in order. */
+  /**
+   * Submit many tasks in as few requests as possible; returns task ids in order. Over the service's
+   * quota of unfinished tasks, the rest is submitted as the first ones finish (they are watched then).
+   */
   async batchRun(tasks: readonly TaskRequest[]): Promise<string[]> {
     this.learnEndpointNames(tasks);
     const ids: string[] = [];
-    for (const [from, to] of this.chunks(tasks.length))
-      for (const { body } of this.bodies(tasks.slice(from, to))) {
+    /** Stored, not watched: watched once a quota makes this call wait for them. */
+    let unwatched: string[] = [];
+    await this.submitInParts(
+      tasks,
+      async (_part, body) => {
         const r = await this.http.request<SubmitResponse>('POST', ROUTES.tasks, body);
         for (const id of r.task_ids) ids.push(id);
-      }
+        unwatched.push(...r.task_ids);
+      },
+      () => {
+        if (unwatched.length === 0) return;
+        this.ownOpen += unwatched.length;
+        this.stream.watch(unwatched, () => this.ownFinished());
+        unwatched = [];
+      },
+    );
     return ids;
+  }
+
+  /** A task this client waits for under a quota finished. */
+  private ownFinished(): void {
+    this.ownOpen--;
+    this.quota.finished();
+  }
+
+  /**
+   * Send `tasks` in requests (see chunks and bodies) through `send`. A request refused for the
+   * service's quota is sent again, with the rest, as room opens (QuotaRoom); `beforeWait` runs first.
+   */
+  private async submitInParts(
+    tasks: readonly TaskRequest[],
+    send: (part: readonly TaskRequest[], body: string) => Promise<void>,
+    beforeWait?: () => void,
+  ): Promise<void> {
+    let from = 0;
+    let size = Math.min(this.batchSize, FIRST_REQUEST_TASKS);
+    while (from < tasks.length) {
+      const n = await this.quota.take(Math.min(size, tasks.length - from));
+      const end = from + n;
+      for (const { tasks: part, body } of this.bodies(tasks.slice(from, end))) {
+        try {
+          await send(part, body);
+        } catch (e) {
+          const q = quotaRoom(e);
+          this.quota.giveBack(end - from);
+          if (!q) throw e;
+          this.quota.refused(q, tasks.length - from);
+          beforeWait?.();
+          break;
+        }
+        this.quota.accepted();
+        from += part.length;
+      }
+      if (from >= end) size = this.batchSize;
+    }
   }
 
   /**
@@ -289,20 +366,29 @@ export class FaasClient {
     tasks: readonly TaskRequest[],
     listener: (o: TaskOutcome) => void,
     onRunning?: RunningListener,
+    opts: SubmitWatchedOptions = {},
   ): Promise<string[]> {
     this.learnEndpointNames(tasks);
     // The client names the tasks: outcomes are matched from the start, and over the stream the
     // service's answer needs no message of its own (it rides along with results).
     const ids = tasks.map((t) => t.id ?? uuidv7());
     const named = tasks.map((t, i) => (t.id === undefined ? { ...t, id: ids[i] } : t));
-    for (const [from, to] of this.chunks(named.length))
-      for (const { tasks: part, body } of this.bodies(named.slice(from, to)))
-        await this.submitPart(
-          part.map((t) => t.id ?? ''),
-          body,
-          listener,
-          onRunning,
-        );
+    // Each outcome is room for another task under the service's quota.
+    const own = (o: TaskOutcome) => {
+      this.ownFinished();
+      listener(o);
+    };
+    await this.submitInParts(named, async (part, body) => {
+      const partIds = part.map((t) => t.id ?? '');
+      this.ownOpen += partIds.length;
+      try {
+        await this.submitPart(partIds, body, own, onRunning);
+      } catch (e) {
+        this.ownOpen -= partIds.length;
+        throw e;
+      }
+      opts.onStored?.(partIds);
+    });
     return ids;
   }
 
@@ -340,21 +426,6 @@ export class FaasClient {
     const half = tasks.length >> 1;
     yield* this.bodies(tasks.slice(0, half));
     yield* this.bodies(tasks.slice(half));
-  }
-
-  /**
-   * Request boundaries for `n` tasks: a small first request, so the service stores it and endpoints
-   * start working while the rest is still being sent and stored, then full-size requests.
-   */
-  private *chunks(n: number): Generator<[number, number]> {
-    let from = 0;
-    let size = Math.min(this.batchSize, FIRST_REQUEST_TASKS);
-    while (from < n) {
-      const to = Math.min(n, from + size);
-      yield [from, to];
-      from = to;
-      size = this.batchSize;
-    }
   }
 
   private submitBody(tasks: readonly TaskRequest[]): SubmitRequest {
