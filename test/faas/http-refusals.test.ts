@@ -146,6 +146,27 @@ describe('refusals carry the error body', () => {
     expect(unauth.body.error.code).toBe('Unauthorized');
   });
 
+  it('a chunked body over the limit: 413 with the error body, not a reset connection', async () => {
+    // No content-length: the limit is found while reading (endpoint registrations: 1 MiB).
+    const answer = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = request(
+        new URL('/v1/endpoints', url),
+        { method: 'POST', agent: false, headers: { authorization: `Bearer ${bobToken}` } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', reject);
+      const piece = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 40; i++) req.write(piece);
+      req.end();
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toBe('PayloadTooLarge');
+  });
+
   it('sockets reset mid-request, mid-upgrade or mid-refusal end nothing', async () => {
     const resets: Promise<void>[] = [];
     const upgrade = `GET /v1/stream HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${bobToken}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n`;

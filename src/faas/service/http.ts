@@ -56,9 +56,19 @@ export function rawErrorResponse(err: ApiError, status: number = ERROR_STATUS[er
   );
 }
 
-/** Read a JSON body of at most `limit` bytes and check it against a protocol schema (400 when it does not fit). */
-export function readBody<V>(req: IncomingMessage, limit: number, v: Validator<V>, what: string): Promise<V> {
-  return readParsed(req, limit, (value) => checked(v, value, what));
+/**
+ * Read a JSON body of at most `limit` bytes and check it against a protocol schema (400 when it does
+ * not fit). `then`: what the route does with it, run in the same turn as the parsing (see bindUser):
+ * each turn a request waits for may come after a whole heavy message of another user.
+ */
+export function readBody<V, R = V>(
+  req: IncomingMessage,
+  limit: number,
+  v: Validator<V>,
+  what: string,
+  then: (body: V) => R = (body) => body as unknown as R,
+): Promise<R> {
+  return readParsed(req, limit, (value) => then(checked(v, value, what)));
 }
 
 /** `value` as V, or an ApiError BadRequest naming what is wrong with it. */
@@ -78,9 +88,13 @@ export function toApiError(e: unknown): ApiError {
   return new ApiError('InternalError', 'internal service error (see the service log)');
 }
 
-/** Read and parse a JSON body of at most `limit` bytes (nesting depth bounded before parsing). */
-export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return readParsed(req, limit, (value) => value);
+/** Read and parse a JSON body of at most `limit` bytes (nesting depth bounded first); `then` as in readBody. */
+export function readJson<R = unknown>(
+  req: IncomingMessage,
+  limit: number,
+  then: (body: unknown) => R = (body) => body as R,
+): Promise<R> {
+  return readParsed(req, limit, then);
 }
 
 // ---------------------------------------------------------------- turns of authenticated requests
@@ -101,11 +115,11 @@ interface Bound {
 const boundRequests = new WeakMap<IncomingMessage, Bound>();
 
 /**
- * From now on the CPU work on `req` (parsing and checking its body, and whatever a route runs with
- * inRequestTurn) takes turns with other users' messages as the work of user `user` (turns.ts); its
- * body is read only when one of the user's MAX_BODIES_PER_USER slots is free. The server calls it
- * once the request's token is checked: a route cannot forget it. Before that, only work bounded by
- * the request's size runs (headers, the token).
+ * From now on the CPU work on `req` (parsing and checking its body with what the route does with it,
+ * and whatever a route runs with inRequestTurn) takes turns with other users' messages as the work of
+ * user `user` (turns.ts); its body is read only when one of the user's MAX_BODIES_PER_USER slots is
+ * free. The server calls it once the request's token is checked: a route cannot forget it. Before
+ * that, only work bounded by the request's size runs (headers, the token).
  */
 export function bindUser(req: IncomingMessage, user: string, turns: Turns, bodies: BodySlots): void {
   boundRequests.set(req, { user, turns, bodies });
@@ -154,21 +168,45 @@ async function readParsed<T>(req: IncomingMessage, limit: number, then: (value: 
   const b = boundRequests.get(req);
   const free = b ? await b.bodies.take(b.user) : undefined;
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        req.resume();
-        throw tooLarge(size, limit);
-      }
-      chunks.push(chunk);
-    }
+    const { chunks, size } = await readBytes(req, limit);
     // Joining, decoding and parsing up to `limit` bytes is the CPU-heavy part: in the user's turn.
     return await inRequestTurn(req, () => then(size === 0 ? {} : parseBody(Buffer.concat(chunks, size))));
   } finally {
     free?.();
   }
+}
+
+/**
+ * The bytes of `req`, at most `limit`. Over it (a chunked body declares no length), the rest is read
+ * and dropped, so that the 413 can be answered: leaving a `for await` loop would destroy the request
+ * and its socket, and the client would see a reset connection instead.
+ */
+function readBytes(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const gone = () => reject(Object.assign(new Error('request aborted'), { code: 'ECONNRESET' }));
+    // Gone while it waited for a slot: its 'close' has been and gone.
+    if (req.destroyed) return gone();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      chunks.length = 0;
+      reject(tooLarge(size, limit));
+    };
+    const onEnd = () => resolve({ chunks, size });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.once('error', reject);
+    // The client went away mid-body (after 'end', or after a refusal above, this changes nothing).
+    req.once('close', gone);
+  });
 }
 
 function parseBody(bytes: Buffer): unknown {

@@ -43,7 +43,6 @@ import { MAX_BATCH_TASKS, MAX_RESULTS_ANSWER_BYTES, validate } from '../protocol
 import type { Metrics } from './metrics.ts';
 import { checkOpenTasks, openTaskLimit } from './quotas.ts';
 import type { Outcome, ResultStreams } from './streams.ts';
-import { inTurn } from './turns.ts';
 
 export interface RouteContext {
   store: Store;
@@ -258,9 +257,8 @@ function resolveEndpoint(ctx: RouteContext, user: UserRow, ref: string): Endpoin
 // ---------------------------------------------------------------- tasks
 
 async function submit(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readJson(req, ctx.limits.max_request_bytes);
-  // Stored in its turn with other users' messages (turns.ts): 100,000 tasks take ~1 CPU-s.
-  sendJson(res, 200, await inTurn(ctx.streams.turns, user.id, () => acceptSubmission(ctx, user, body)));
+  // Parsed and stored in one turn with other users' messages (turns.ts): 100,000 tasks took ~1 CPU-s.
+  sendJson(res, 200, await readJson(req, ctx.limits.max_request_bytes, (body) => acceptSubmission(ctx, user, body)));
 }
 
 /** A submission with more tasks than one batch may hold is refused as too large (413), before validation. */
@@ -519,31 +517,33 @@ function ownTask(ctx: RouteContext, user: UserRow, id: string): TaskRow {
  * bounded by MAX_RESULTS_ANSWER_BYTES (413 with how many of the ids fit, see resultsTooLarge).
  */
 async function results(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readBody(req, 16 * 1024 * 1024, validate.taskIds, 'results request');
-  // Looking up 100,000 ids, and converting results, take turns with other users' messages (turns.ts).
-  const rows = await inRequestTurn(req, () => {
-    const rows = [...new Set(body.task_ids)].map((id) => ownTask(ctx, user, id));
+  let rows: TaskRow[] = [];
+  let sep = '{"tasks":[';
+  let next = 0;
+  /** The next piece of the answer: one result however large, or several small ones up to ANSWER_PIECE_CHARS. */
+  const piece = () => {
+    let text = '';
+    do {
+      text += sep + resultEntry(ctx, rows[next++] as TaskRow);
+      sep = ',';
+    } while (next < rows.length && text.length < ANSWER_PIECE_CHARS);
+    return text;
+  };
+  // Looking up 100,000 ids, and converting results, take turns with other users' messages (turns.ts):
+  // the lookup and the first piece in the body's turn, each further piece in a turn of its own.
+  let text = await readBody(req, 16 * 1024 * 1024, validate.taskIds, 'results request', (body) => {
+    rows = [...new Set(body.task_ids)].map((id) => ownTask(ctx, user, id));
     resultsTooLarge(rows);
-    return rows;
+    return rows.length ? piece() : sep;
   });
   // From here on the rows are a snapshot: a task finishing meanwhile is answered as it was (no
   // result the estimate above did not count).
   res.writeHead(200, { 'content-type': 'application/json' });
-  let sep = '{"tasks":[';
-  let next = 0;
-  while (next < rows.length) {
-    // A piece: one result however large, or several small ones up to ANSWER_PIECE_CHARS.
-    const piece = await inRequestTurn(req, () => {
-      let text = '';
-      do {
-        text += sep + resultEntry(ctx, rows[next++] as TaskRow);
-        sep = ',';
-      } while (next < rows.length && text.length < ANSWER_PIECE_CHARS);
-      return text;
-    });
-    if (!(await write(res, piece))) return;
+  for (;;) {
+    if (!(await write(res, text))) return;
+    if (next >= rows.length) break;
+    text = await inRequestTurn(req, piece);
   }
-  if (rows.length === 0) await write(res, sep);
   res.end(']}');
 }
 
@@ -608,9 +608,11 @@ async function write(res: ServerResponse, text: string): Promise<boolean> {
 }
 
 async function cancel(ctx: RouteContext, user: UserRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body: CancelRequest = await readBody(req, 16 * 1024 * 1024, validate.cancel, 'cancel request');
   // In its turn (turns.ts): cancelling a batch of 100,000 tasks took ~4 s of the service's thread.
-  sendJson(res, 200, await inTurn(ctx.streams.turns, user.id, () => cancelTasks(ctx, user, body)));
+  const answer = await readBody(req, 16 * 1024 * 1024, validate.cancel, 'cancel request', (body: CancelRequest) =>
+    cancelTasks(ctx, user, body),
+  );
+  sendJson(res, 200, answer);
 }
 
 /** Cancel the tasks a cancel request names (those of the user's that have not finished). */

@@ -131,10 +131,13 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       }
       const route = matchRoute(req.method ?? 'GET', path);
       const user = authenticate(req);
-      // From here on this request's work takes turns with other users' messages (turns.ts): the
-      // handler, the parsing of its body (http.ts), and what it runs later with inRequestTurn.
+      // From here on this request's work takes turns with other users' messages (turns.ts): a body's
+      // parsing with what the route does with it (http.ts readBody), or, without a body, the handler.
+      // One turn per request where possible: each may come after another user's heavy message.
       bindUser(req, user.id, streams.turns, bodies);
-      await inTurn(streams.turns, user.id, () => route.handler(ctx, user, req, res, route.params));
+      if (req.method === 'GET')
+        await inTurn(streams.turns, user.id, () => route.handler(ctx, user, req, res, route.params));
+      else await route.handler(ctx, user, req, res, route.params);
     } catch (e) {
       metrics.httpErrors++;
       if ((e as NodeJS.ErrnoException)?.code === 'ECONNRESET' && req.destroyed) {
@@ -202,8 +205,14 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      if (path === ROUTES.agent) hub.attach(ws, user);
-      else streams.attach(ws, user);
+      try {
+        if (path === ROUTES.agent) hub.attach(ws, user);
+        else streams.attach(ws, user);
+      } catch (e) {
+        // Thrown here, it would leave the HTTP parser's socket handler and end the process.
+        log(`internal error attaching ${path}: ${(e as Error)?.stack ?? e}`);
+        ws.close(1011, 'InternalError');
+      }
     });
   });
 
@@ -227,6 +236,9 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       { cause: e },
     );
   }
+  // Past listening, an 'error' of the server (accepting a connection failed) is logged: unhandled, it
+  // would end the process. (The listen's own listener above is a once-listener for one error only.)
+  server.on('error', (e: Error) => log(`HTTP server: ${e.message}`));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const host = opts.host ?? '127.0.0.1';
