@@ -60,7 +60,7 @@ export interface DrawResult {
   overflow: number;
   /** True when the binning was chosen from the range of first chunks (see `sampledFiles`). */
   autoBins: boolean;
-  /** With `autoBins`: how many files' first chunks the range was taken from (up to {@link AUTO_BIN_SAMPLE_FILES}). */
+  /** With `autoBins`: how many files' first chunks the range was taken from (up to 16). */
   sampledFiles?: number;
   events: number;
   /**
@@ -153,7 +153,7 @@ function binRange([lo, hi]: [number, number]): [number, number] {
  * dataset JSON (a small first file left a third of the entries in the flow bins, outside probe F20).
  * Bounded, so that a dataset of many remote files is not opened twice over.
  */
-export const AUTO_BIN_SAMPLE_FILES = 16;
+const AUTO_BIN_SAMPLE_FILES = 16;
 
 /** Share of the entries in the under/overflow bins above which the summary suggests --bins. */
 const FLOW_WARNING = 0.05;
