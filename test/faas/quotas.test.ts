@@ -29,7 +29,7 @@ const fns: Record<string, string> = {};
 
 beforeAll(async () => {
   ({ url } = await procs.startService(['--max-open-tasks', String(LIMIT)]));
-  for (const name of ['alice', 'bob', 'carol', 'dave']) {
+  for (const name of ['alice', 'bob', 'carol', 'dave', 'gina']) {
     tokens[name] = await procs.addUser(name);
     const fx = new FaasClient({ serviceUrl: url, token: tokens[name] });
     fns[name] = await fx.registerFunction('export default (x) => x;');
@@ -207,6 +207,34 @@ describe('watched ids', () => {
 });
 
 describe('clients under a quota', () => {
+  it('a client whose watch is refused watches again, and gets every outcome', async () => {
+    const ids: string[] = (await call('POST', '/v1/tasks', tokens.gina, submission('gina', LIMIT))).body.task_ids;
+    // Two streams watch all of gina's tasks: her streams may watch no more (2 x LIMIT).
+    const held = [await stream('gina'), await stream('gina')];
+    for (const s of held) expect(await watch(s, ids)).toBe('watched');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const fx = new FaasClient({ serviceUrl: url, token: tokens.gina });
+    try {
+      const states: string[] = [];
+      const watching = (async () => {
+        for await (const o of fx.results(ids)) states.push(o.state);
+      })();
+      await until(async () => (warnings.some((w) => /watching again/.test(w)) ? true : undefined), 'the refusal');
+      // The tasks end (cancelled): the streams holding them stop watching, and the client's next watch fits.
+      expect((await call('POST', '/v1/tasks/cancel', tokens.gina, { task_ids: ids })).body.cancelled).toHaveLength(
+        LIMIT,
+      );
+      await watching;
+      expect(states).toEqual(ids.map(() => 'cancelled'));
+    } finally {
+      process.off('warning', onWarning);
+      await fx.close();
+      for (const s of held) s.ws.close();
+    }
+  });
+
   it('submitWatched and batchRun of more tasks than the quota complete, each outcome once, said once', async () => {
     const { id } = await ownEndpoint(url, tokens.erin, 'erin-ep', ['--workers', '2']);
     const notes: string[] = [];

@@ -71,6 +71,10 @@ export class ResultStream {
   private flushScheduled = false;
   /** Reconnects: the shared policy (full jitter), 100 ms doubling up to 5 s. */
   private readonly backoff = new Backoff({ baseMs: 100, maxMs: 5000 });
+  /** Watching again after the service refused a watch for its bound on watched ids (see watchRefused). */
+  private readonly rewatchBackoff = new Backoff({ baseMs: 250, maxMs: 5000 });
+  private rewatchTimer: NodeJS.Timeout | undefined;
+  private toldRewatch = false;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly submits = new Map<number, PendingSubmit>();
@@ -164,6 +168,7 @@ export class ResultStream {
   close(): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.rewatchTimer);
     this.ws?.terminate();
   }
 
@@ -242,6 +247,7 @@ export class ResultStream {
     if (req === undefined || !pending) {
       if (msg.type === 'error' && msg.code === 'Unauthorized')
         this.endedBy = msg; // the close follows
+      else if (msg.type === 'error' && msg.code === 'QuotaExceeded') this.watchRefused(msg.message);
       else if (msg.type === 'error') process.emitWarning(`ristretto faas stream: ${msg.code}: ${msg.message}`);
       return;
     }
@@ -264,6 +270,24 @@ export class ResultStream {
       pending.resolve({ batch_id: msg.batch_id, task_ids: msg.task_ids });
     }
     this.updateRef();
+  }
+
+  /**
+   * The service refused a watch: its user's streams watch as many tasks as they may (QuotaExceeded).
+   * Its ids are still listened for here, so everything pending is watched again later, as watched
+   * tasks finish (ids this stream already watches take no more room). Said once.
+   */
+  private watchRefused(message: string): void {
+    if (!this.toldRewatch) {
+      this.toldRewatch = true;
+      process.emitWarning(`ristretto faas stream: ${message}; watching again as watched tasks finish`);
+    }
+    if (this.rewatchTimer || this.closed) return;
+    this.rewatchTimer = setTimeout(() => {
+      this.rewatchTimer = undefined;
+      this.toWatch = [...this.listeners.keys()].filter((id) => !this.unconfirmed.has(id));
+      this.scheduleFlush();
+    }, this.rewatchBackoff.next());
   }
 
   /** Deferred answers (StreamResults.submitted): the submissions are stored. */
