@@ -23,6 +23,22 @@ describe('scanJson', () => {
     expect(() => scanJson('x'.repeat(11), 100, 10)).toThrow(/over the limit of 10/);
   });
 
+  it('counts objects and arrays outside strings against maxContainers', () => {
+    // 3 containers: the outer array and two objects; the brackets inside the string do not count.
+    const text = '[{"a":"[[{{"},{}]';
+    expect(() => scanJson(text, 100, Infinity, 3)).not.toThrow();
+    const err = (() => {
+      try {
+        scanJson(text, 100, Infinity, 2);
+      } catch (e) {
+        return e as JsonLimitError;
+      }
+    })();
+    expect(err?.reason).toBe('cost');
+    expect(err?.message).toMatch(/more than 2 objects and arrays/);
+    expect(() => parseJson('[1,2,3,"{}"]', 100, Infinity, 1)).not.toThrow();
+  });
+
   it('parseJson reports syntax errors as JsonLimitError', () => {
     expect(() => parseJson('{"a":')).toThrow(JsonLimitError);
     expect(parseJson('{"a":[1,{"b":null}]}')).toEqual({ a: [1, { b: null }] });
