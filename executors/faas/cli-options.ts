@@ -70,7 +70,7 @@ export function addFaasOptions(cmd: Command): Command {
     )
     .option(
       '--endpoints <list>',
-      'comma-separated endpoint names, UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas',
+      'comma-separated endpoint names (owner/name for one another user shares with you), UUIDs or tag selectors (tag:gpu, tag:site=T2_US) for --executor faas',
       (v: string) =>
         v
           .split(',')

@@ -921,6 +921,32 @@ function describeEndpoints(all: readonly EndpointInfo[]): string {
 }
 
 /**
+ * An `--endpoints` entry that is an id or a name, resolved as the service resolves it for the SDK and
+ * `faas endpoint` commands: a name that one visible endpoint has is that one; "owner/name" (an endpoint
+ * another user shares) and a name several users' endpoints have are asked of the service, which prefers
+ * the caller's own and calls the rest ambiguous (a Conflict naming owner/name for each). Undefined when
+ * no visible endpoint matches.
+ */
+async function findNamedEndpoint(
+  fx: FaasClient,
+  all: readonly EndpointInfo[],
+  want: string,
+): Promise<EndpointInfo | undefined> {
+  const byId = all.find((x) => x.endpoint_id === want);
+  if (byId) return byId;
+  const named = all.filter((x) => x.name === want);
+  if (named.length === 1) return named[0];
+  if (named.length === 0 && !want.includes('/')) return undefined;
+  try {
+    const e = await fx.getEndpoint(want);
+    return all.find((x) => x.endpoint_id === e.endpoint_id) ?? e;
+  } catch (err) {
+    if (err instanceof FaasRequestError && (err.status === 404 || err.status === 403)) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Resolve endpoint names/ids and `tag:` selectors, and wait (up to the connect timeout) until at least
  * one is online. A selector matches every visible endpoint with that tag, online or not; one that
  * matches none is an error listing the endpoints and their tags.
@@ -947,13 +973,10 @@ async function waitForEndpoints(fx: FaasClient, o: ResolvedFaasOptions): Promise
       for (const e of matched) if (!found.some((f) => f.endpoint_id === e.endpoint_id)) found.push(e);
     }
     for (const want of names) {
-      const e = all.find((x) => x.endpoint_id === want) ?? all.find((x) => x.name === want);
+      const e = await findNamedEndpoint(fx, all, want);
       if (!e) {
-        const near = closestNames(
-          want,
-          all.map((x) => x.name),
-          3,
-        );
+        // Others' endpoints as `faas endpoint list` and the SDK name them: owner/name.
+        const near = closestNames(want, [...new Set(all.flatMap((x) => [x.name, `${x.owner}/${x.name}`]))], 3);
         throw new EndpointNotFoundError(
           `endpoint "${want}" does not exist or is not shared with you`,
           { endpoint: want, service: o.service },

@@ -12,7 +12,6 @@
 import type { WebSocket } from 'ws';
 import { CodecError, checkPacked, decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { DISPATCH_FRAME_BYTES, agentText, byType, validate } from '../protocol-schemas.ts';
-import { parseJson } from '../schema.ts';
 import { Coalescer } from '../coalesce.ts';
 import {
   type AgentHello,
@@ -32,7 +31,7 @@ import {
 import { REATTACH_GRACE_HEARTBEATS, RECALL_PATIENCE_MS, TAIL_TICK_MS, recallWindow } from '../scheduling.ts';
 import { resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
-import { ApiError, toApiError } from './http.ts';
+import { ApiError, parseUntrusted, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome } from './streams.ts';
 import { TailScheduler } from './scheduler.ts';
@@ -935,9 +934,5 @@ function badValue(bytes: Uint8Array): string | undefined {
 }
 
 function parseJsonOr400(text: string, what: string): unknown {
-  try {
-    return parseJson(text);
-  } catch (e) {
-    throw new ApiError('BadRequest', `${what} is ${(e as Error).message}`);
-  }
+  return parseUntrusted(text, what);
 }

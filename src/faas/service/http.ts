@@ -3,7 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { CodecError } from '../codec.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../protocol.ts';
-import { JsonLimitError, parseJson, SchemaError, type Validator } from '../schema.ts';
+import {
+  JsonLimitError,
+  MAX_JSON_CONTAINERS,
+  MAX_JSON_DEPTH,
+  parseJson,
+  SchemaError,
+  type Validator,
+} from '../schema.ts';
 import { inTurn, type Turns } from './turns.ts';
 
 /** An error answered with `{error: {code, message, details}}` and the code's HTTP status. */
@@ -210,10 +217,21 @@ function readBytes(req: IncomingMessage, limit: number): Promise<{ chunks: Buffe
 }
 
 function parseBody(bytes: Buffer): unknown {
+  return parseUntrusted(bytes.toString('utf8'), 'request body');
+}
+
+/**
+ * Parse JSON text a user sent (an HTTP body, a stream or agent message) with its nesting and its parse
+ * cost bounded before JSON.parse runs: over MAX_JSON_CONTAINERS objects and arrays it is refused as
+ * PayloadTooLarge naming the limit, anything else wrong as BadRequest. `what` names the text.
+ */
+export function parseUntrusted(text: string, what: string): unknown {
   try {
-    return parseJson(bytes.toString('utf8'));
+    return parseJson(text, MAX_JSON_DEPTH, Infinity, MAX_JSON_CONTAINERS);
   } catch (e) {
-    throw new ApiError('BadRequest', `request body is ${(e as Error).message}`);
+    if (e instanceof JsonLimitError && e.reason === 'cost')
+      throw new ApiError('PayloadTooLarge', `${what} is ${e.message}`, { limit_containers: MAX_JSON_CONTAINERS });
+    throw new ApiError('BadRequest', `${what} is ${(e as Error).message}`);
   }
 }
 

@@ -6,7 +6,6 @@ import type { RawData, WebSocket } from 'ws';
 import { encodeFrame } from '../codec.ts';
 import { Coalescer } from '../coalesce.ts';
 import { STREAM_SEND_BUDGET_BYTES, streamClientText, byType } from '../protocol-schemas.ts';
-import { parseJson } from '../schema.ts';
 import {
   TERMINAL_STATES,
   type StreamEntry,
@@ -20,7 +19,7 @@ import {
 } from '../protocol.ts';
 import type { OutcomeSink } from './agents.ts';
 import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
-import { ApiError, toApiError } from './http.ts';
+import { ApiError, parseUntrusted, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import { checkOpenTasks, checkWatched, openTaskLimit, watchLimits } from './quotas.ts';
 import { checkBatchSize } from './routes.ts';
@@ -292,10 +291,10 @@ export class ResultStreams implements OutcomeSink {
       let raw: unknown;
       const text = String(data);
       try {
-        raw = parseJson(text);
+        raw = parseUntrusted(text, 'stream message');
       } catch (e) {
         req = topLevelReq(text); // refused unparsed (too deep, too large): still answer its `req`
-        throw new ApiError('BadRequest', `stream message is ${(e as Error).message}`);
+        throw e;
       }
       req = requestNumber(raw);
       const v = byType(streamClientText, raw);
