@@ -106,6 +106,18 @@ export const MAX_HOLDING = 1_000_000;
  */
 export const MAX_AGENT_IDS = 2 * (MAX_CAPACITY + MAX_PREFETCH);
 /**
+ * Function hashes an agent's hello may report as cached (its most recently stored ones; code it lacks
+ * is sent with the task). The service keeps them for the connection's life: 900,000 held ~100 MB per
+ * agent, and ~40 such agents ended the service (issue 14, probe D7).
+ */
+export const MAX_CACHED_HASHES = 10_000;
+/**
+ * Functions one endpoint may allow (`allowed_functions`): each must exist and be usable by the
+ * endpoint's owner. Endpoint rows carry the list, and every endpoint list answer repeats it (probe D8:
+ * 10,000 made rows of ~390 KB, and one user's 2,000 such rows broke every user's endpoint list).
+ */
+export const MAX_ALLOWED_FUNCTIONS = 1_000;
+/**
  * Capability tags: at most MAX_TAGS, each a word or `key=value` of at most MAX_TAG_LENGTH characters
  * (letters, digits, "_", ".", "-", "/", ":" and one "="), so they print unquoted and parse in selectors.
  */
@@ -182,7 +194,7 @@ export const RegisterFunctionSchema = T.object(
 export const RegisterEndpointSchema = T.object(
   {
     name: endpointName,
-    allowed_functions: T.array(id, 10_000),
+    allowed_functions: T.array(id, MAX_ALLOWED_FUNCTIONS),
     sharing,
   },
   ['allowed_functions', 'sharing'],
@@ -236,9 +248,9 @@ export const AgentHelloSchema = T.object(
     name: endpointName,
     capacity: T.integer(1, MAX_CAPACITY),
     prefetch: T.integer(0, MAX_PREFETCH),
-    cached_hashes: T.array(hash, 1_000_000),
+    cached_hashes: T.array(hash, MAX_CACHED_HASHES),
     holding: T.array(id, MAX_AGENT_IDS),
-    allowed_functions: T.array(id, 10_000),
+    allowed_functions: T.array(id, MAX_ALLOWED_FUNCTIONS),
     sharing,
     agent_version: T.string({ maxLength: 100 }),
     hostname: T.string({ maxLength: 1000 }),

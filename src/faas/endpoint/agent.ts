@@ -7,10 +7,11 @@
  * connection loses nothing: the agent re-sends them after re-attaching.
  */
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
-import { byType, serviceText, validate } from '../protocol-schemas.ts';
+import { byType, MAX_CACHED_HASHES, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError, type FaasError, FaasProtocolError } from '../errors.ts';
@@ -205,7 +206,7 @@ export class EndpointAgent {
         name: this.opts.name,
         capacity: this.startedPool().capacity,
         prefetch: (this.advertisedPrefetch = this.prefetch()),
-        cached_hashes: this.cache.hashes(),
+        cached_hashes: recentHashes(this.cache),
         holding: [...this.held.keys()],
         ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
@@ -555,4 +556,19 @@ function checkServiceText(text: string): ServiceTextMessage {
       `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
     );
   return v.check(raw, `service "${(raw as { type: string }).type}" message`) as ServiceTextMessage;
+}
+
+/**
+ * What a hello reports as cached: at most MAX_CACHED_HASHES hashes (the service refuses more), the
+ * most recently stored first. A function left out is sent again with its next task.
+ */
+function recentHashes(cache: FunctionCache): string[] {
+  const all = cache.hashes();
+  if (all.length <= MAX_CACHED_HASHES) return all;
+  const stored = (h: string) => statSync(cache.path(h), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  return all
+    .map((h) => ({ h, t: stored(h) }))
+    .sort((a, b) => b.t - a.t)
+    .slice(0, MAX_CACHED_HASHES)
+    .map((x) => x.h);
 }

@@ -1,0 +1,93 @@
+/**
+ * What one user's agent hello and endpoint registrations may make the service hold (issue 14, probes
+ * D7 and D8): cached hashes, allowed functions, endpoints per user. A real service on loopback; the
+ * hostile agents are raw WebSockets, the honest one a real `faas endpoint start`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { FaasClient } from '../../src/faas/client/index.ts';
+import { Procs, until } from './helpers.ts';
+
+// Real processes on a machine that may be busy: generous limits, never timing assertions.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
+
+/** The bounds, written out rather than imported: the test checks the numbers the docs state. */
+const CACHED_HASHES = 10_000;
+
+const procs = new Procs();
+let url = '';
+let token = '';
+
+beforeAll(async () => {
+  token = await procs.addUser('mallory');
+  ({ url } = await procs.startService());
+}, 300_000);
+
+afterAll(() => procs.cleanup());
+
+/** An agent socket; resolves once open. Text messages are collected, parsed, in `inbox`. */
+async function agent(): Promise<{ ws: WebSocket; inbox: any[]; closed: Promise<number> }> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
+  const inbox: any[] = [];
+  ws.on('message', (d, binary) => {
+    if (!binary) inbox.push(JSON.parse(String(d)));
+  });
+  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, inbox, closed };
+}
+
+const hashes = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));
+
+const hello = (name: string, cached: string[]) =>
+  JSON.stringify({
+    type: 'hello',
+    name,
+    capacity: 1,
+    prefetch: 0,
+    cached_hashes: cached,
+    holding: [],
+    agent_version: 'test',
+    hostname: 'h',
+  });
+
+describe('agent hello: cached hashes', () => {
+  it('one hash over the bound is refused; the bound is welcomed', async () => {
+    const over = await agent();
+    over.ws.send(hello('hashes-over', hashes(CACHED_HASHES + 1)));
+    await until(async () => over.inbox[0], 'answer to the hello');
+    expect(over.inbox[0]).toMatchObject({ type: 'error', code: 'BadRequest' });
+    expect(over.inbox[0].message).toMatch(/cached_hashes must NOT have more than 10000 items/);
+    expect(await over.closed).toBe(1008);
+
+    const at = await agent();
+    at.ws.send(hello('hashes-at', hashes(CACHED_HASHES)));
+    await until(async () => at.inbox[0], 'answer to the hello');
+    expect(at.inbox[0]).toMatchObject({ type: 'welcome', name: 'hashes-at' });
+    at.ws.close();
+  });
+
+  it('an agent whose cache holds more functions than that attaches, and runs a function it lacks', async () => {
+    const dir = join(procs.dir, 'cache-big-cache-ep');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i <= CACHED_HASHES; i++) {
+      const code = `export default () => ${i};\n`;
+      writeFileSync(join(dir, `${createHash('sha256').update(code).digest('hex')}.mjs`), code);
+    }
+    const { proc } = await procs.startEndpoint(url, token, 'big-cache-ep', ['--workers', '1']);
+    const fx = new FaasClient({ serviceUrl: url, token });
+    try {
+      const fn = await fx.registerFunction((x: number) => x + 1);
+      expect(await fx.submit(fn, 'big-cache-ep', 41)).toBe(42);
+    } finally {
+      await fx.close();
+      await procs.killEndpoint(proc);
+    }
+  });
+});
