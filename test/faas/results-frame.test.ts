@@ -132,7 +132,7 @@ describe('a real service with a corrupted row', () => {
   const procs = new Procs();
   afterAll(() => procs.cleanup());
 
-  it('one task fails loudly, naming the field; the others of the same frame arrive', async () => {
+  it("one task fails loudly, naming the field; a damaged stored error is that task's own; the others arrive", async () => {
     const token = await procs.addUser('carol');
     const { url } = await procs.startService();
     const api = new HttpApi(url, token);
@@ -146,13 +146,19 @@ describe('a real service with a corrupted row', () => {
     const { task_ids } = await api.request<{ task_ids: string[] }>(
       'POST',
       '/v1/tasks',
-      JSON.stringify({ function_id, endpoint: 'carol-ep', tasks: [{ args: 1 }, { args: 2 }, { args: 3 }] }),
+      JSON.stringify({
+        function_id,
+        endpoint: 'carol-ep',
+        tasks: [{ args: 1 }, { args: 2 }, { args: 3 }, { args: 4 }],
+      }),
     );
     await api.request('POST', '/v1/tasks/cancel', JSON.stringify({ task_ids }));
     api.close();
     // The stored row of the middle task goes bad behind the service's back.
     const db = new Database(procs.db);
     db.prepare('UPDATE tasks SET attempts = 5000 WHERE id = ?').run(task_ids[1]);
+    // And the stored error of the last one is not JSON any more: the service says so for that task only.
+    db.prepare("UPDATE tasks SET error = '{not json' WHERE id = ?").run(task_ids[3]);
     db.close();
 
     const client = new FaasClient({ serviceUrl: url, token });
@@ -162,15 +168,29 @@ describe('a real service with a corrupted row', () => {
     } finally {
       await client.close();
     }
-    expect(got.size).toBe(3);
-    const [first, middle, last] = (task_ids as string[]).map((id) => got.get(id));
+    expect(got.size).toBe(4);
+    const [first, middle, last, damaged] = (task_ids as string[]).map((id) => got.get(id));
     for (const o of [first, last]) {
       expect(o?.state).toBe('cancelled');
       expect(o?.error).toBeInstanceOf(TaskFailedError);
     }
+    expect(damaged?.error).toBeInstanceOf(TaskFailedError);
+    expect((damaged?.error as TaskFailedError).remoteType).toBe('SerializationError');
+    expect(damaged?.error?.message).toMatch(/stored error of task .* is damaged/);
     expect(middle?.state).toBe('failed');
     expect(middle?.error).toBeInstanceOf(FaasProtocolError);
     expect(middle?.error?.message).toContain(`task ${task_ids[1]}`);
     expect(middle?.error?.message).toMatch(/malformed field attempts \(attempts must be <= 1000\)/);
+
+    // Over HTTP, the same rows: one answer with every task, the damaged error as that task's own.
+    const http = new HttpApi(url, token);
+    const answer = await http.request<{ tasks: { task_id: string; error: { message: string } | null }[] }>(
+      'POST',
+      '/v1/tasks/results',
+      JSON.stringify({ task_ids }),
+    );
+    http.close();
+    expect(answer.tasks.map((t) => t.task_id)).toEqual(task_ids);
+    expect(answer.tasks[3]?.error?.message).toMatch(/is damaged/);
   });
 });

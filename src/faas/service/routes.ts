@@ -12,6 +12,7 @@ import {
   type RegisterFunctionRequest,
   type SubmitRequest,
   type SubmitResponse,
+  type TaskErrorInfo,
   type TaskInfo,
   type SubmitConflict,
   type TaskSpec,
@@ -712,6 +713,19 @@ function openTasksOf(ctx: RouteContext, user: UserRow): { open_tasks: number; ma
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * A task's stored error. One whose text is not JSON (a damaged row) is answered as a
+ * SerializationError saying so: thrown, it failed every other task of the same answer or watch.
+ */
+export function storedError(row: { id: string; error: string | null }): TaskErrorInfo | null {
+  if (!row.error) return null;
+  try {
+    return JSON.parse(row.error) as TaskErrorInfo;
+  } catch {
+    return { type: 'SerializationError', message: `the stored error of task ${row.id} is damaged (not JSON)` };
+  }
+}
+
 export function taskInfo(row: TaskRow): TaskInfo {
   return {
     task_id: row.id,
@@ -727,7 +741,7 @@ export function taskInfo(row: TaskRow): TaskInfo {
     started_at: row.started_at,
     completed_at: row.completed_at,
     result_size: row.result_size,
-    error: row.error ? JSON.parse(row.error) : null,
+    error: storedError(row),
   };
 }
 

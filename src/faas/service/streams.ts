@@ -22,7 +22,7 @@ import type { Store, TaskOutcomeRow, UserRow } from './db.ts';
 import { ApiError, parseUntrusted, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import { checkOpenTasks, checkWatched, openTaskLimit, watchLimits } from './quotas.ts';
-import { checkBatchSize } from './routes.ts';
+import { checkBatchSize, storedError } from './routes.ts';
 import { Turns } from './turns.ts';
 
 /** Stores a submission that passed the schema (the same as `POST /v1/tasks`); throws ApiError when refused. */
@@ -452,13 +452,14 @@ export class ResultStreams implements OutcomeSink {
         continue;
       }
       if (TERMINAL_STATES.has(row.state)) {
+        const error = storedError(row);
         conn.push(
           {
             task_id: row.id,
             state: row.state as Outcome['state'],
             endpoint_id: row.endpoint_id,
             attempts: row.attempts,
-            ...(row.error ? { error: JSON.parse(row.error) } : {}),
+            ...(error ? { error } : {}),
           },
           row.state === 'success',
         );
