@@ -9,7 +9,9 @@
  * - **Service** (src/faas/service/agents.ts): which endpoint a task starts on. It dispatches a task to
  *   its endpoint while that endpoint has free slots + prefetch; a task submitted with alternates
  *   (late binding) starts on whichever of them frees a slot first; an endpoint with idle slots and
- *   nothing waiting recalls unstarted tasks from agents that hold more than they can run.
+ *   nothing waiting recalls unstarted tasks from agents that hold more than they can run. Dispatch and
+ *   recall stay in the hub, not in scheduler.ts, because they act on per-connection state only the hub
+ *   has (free slots, tasks in flight, bytes unsent on the socket); their numbers and rules are here.
  * - **Service** (src/faas/service/scheduler.ts): tail copies. A task submitted with a tail policy and
  *   alternates that straggles (`stragglerMs` over its group's recent run times, `TAIL_RECENT_CHUNKS`,
  *   `TAIL_MOVABLE_PATIENCE`, looked at every `TAIL_TICK_MS`) gets a copy in an idle slot of an
