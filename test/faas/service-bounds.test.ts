@@ -1,10 +1,11 @@
 /**
- * What one user's agent hello and endpoint registrations may make the service hold (issue 14, probes
- * D7 and D8): cached hashes, allowed functions, endpoints per user. A real service on loopback; the
- * hostile agents are raw WebSockets, the honest one a real `faas endpoint start`.
+ * What one user may make the service hold (issue 14, probes D2, D7, D8): half-sent request bodies,
+ * cached hashes in an agent hello, allowed functions, endpoints. A real service on loopback; the
+ * hostile clients are raw sockets, the honest agent a real `faas endpoint start`.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -16,6 +17,7 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /** The bounds, written out rather than imported: the test checks the numbers the docs state. */
 const CACHED_HASHES = 10_000;
+const REQUEST_TIMEOUT_S = 60;
 
 const procs = new Procs();
 let url = '';
@@ -90,4 +92,25 @@ describe('agent hello: cached hashes', () => {
       await procs.killEndpoint(proc);
     }
   });
+});
+
+describe('a half-sent request body', () => {
+  it(`is answered 408 and its connection closed within the ${REQUEST_TIMEOUT_S} s deadline (not Node's 300 s)`, async () => {
+    const port = Number(new URL(url).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () =>
+        s.write(
+          `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"tasks":[',
+        ),
+      );
+      let text = '';
+      s.on('data', (d) => (text += d));
+      s.on('close', () => resolve(text));
+      s.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body.error).toMatchObject({ code: 'BadRequest', details: { timeout_ms: REQUEST_TIMEOUT_S * 1000 } });
+  }, 200_000);
 });

@@ -57,6 +57,9 @@ export interface ServiceOptions {
 
 /** Default of ServiceOptions.streamIdleMs. */
 export const STREAM_IDLE_MS = 30_000;
+/** An HTTP request (headers and body) must arrive in full within this long, its headers within HEADERS_TIMEOUT_MS. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+export const HEADERS_TIMEOUT_MS = 20_000;
 
 export interface FaasService {
   readonly url: string;
@@ -117,7 +120,8 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
   };
 
   const bodies = new BodySlots();
-  const server: Server = createServer(async (req, res) => {
+  // Deadlines are checked this often (Node's default, 30 s, would let a deadline run 30 s over).
+  const server: Server = createServer({ connectionsCheckingInterval: 5_000 }, async (req, res) => {
     metrics.httpRequests++;
     try {
       const path = (req.url ?? '/').split('?')[0];
@@ -158,6 +162,11 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
     }
   });
   server.keepAliveTimeout = 65_000;
+  // A request not received in full by then is answered 408 and its connection closed. Node's 300 s
+  // let one user hold MAX_BODIES_PER_USER half-sent 64 MiB bodies for 5 minutes, over and over (issue
+  // 14, probe D2). 60 s still carries a 64 MiB body at ~1 MB/s.
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   // Requests Node's parser refuses (headers too large, a bad request line, too slow) are answered with
   // the protocol's error body too, instead of Node's bare status line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
