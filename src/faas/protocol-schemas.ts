@@ -68,8 +68,14 @@ export const DEFAULT_MAX_OPEN_TASKS = 200_000;
  * together may watch twice that (say, an analysis and a monitor watching the same tasks).
  */
 export const MAX_WATCHED_UNLIMITED = 1_000_000;
-/** Task ids in one watch / results / cancel request. */
+/** Task ids in one watch / cancel request. */
 export const MAX_IDS = 100_000;
+/**
+ * Task ids in one `POST /v1/tasks/results` request: each is looked up before the answer's size is
+ * known, on the service's only thread (100,000 took ~0.9 CPU-s, even when then refused: issue 14,
+ * probe D9). The SDK asks for 1,000 at a time.
+ */
+export const MAX_RESULTS_IDS = 10_000;
 /**
  * Most bytes of one `POST /v1/tasks/results` answer, estimated before anything is read from the store
  * (a result's stored size x 4/3 for base64, plus its task info). A client parses an answer whole, so
@@ -237,7 +243,7 @@ export const SubmitSchema = T.object(
   { ...taskSpecProps, tasks: T.array(TaskSpecSchema, MAX_BATCH_TASKS, 1) },
   taskSpecOptional,
 );
-export const TaskIdsSchema = T.object({ task_ids: ids });
+export const TaskIdsSchema = T.object({ task_ids: T.array(id, MAX_RESULTS_IDS) });
 export const CancelSchema = T.object({ task_ids: ids, batch_id: id }, ['task_ids', 'batch_id']);
 
 // ---------------------------------------------------------------- agent → service

@@ -1,6 +1,7 @@
 /**
- * What one user may make the service hold (issue 14, probes D2, D7, D8): half-sent request bodies,
- * cached hashes in an agent hello, allowed functions, endpoints. A real service on loopback; the
+ * What one user may make the service hold or do per request (issue 14, probes D2, D7, D8, D9):
+ * half-sent request bodies, cached hashes in an agent hello, ids per results request, allowed
+ * functions, endpoints. A real service on loopback; the
  * hostile clients are raw sockets, the honest agent a real `faas endpoint start`.
  */
 import { createHash } from 'node:crypto';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { FaasClient } from '../../src/faas/client/index.ts';
+import { HttpApi } from '../../src/faas/client/http.ts';
+import { FaasRequestError } from '../../src/faas/errors.ts';
 import { Procs, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy: generous limits, never timing assertions.
@@ -18,6 +21,7 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 /** The bounds, written out rather than imported: the test checks the numbers the docs state. */
 const CACHED_HASHES = 10_000;
 const REQUEST_TIMEOUT_S = 60;
+const RESULTS_IDS = 10_000;
 
 const procs = new Procs();
 let url = '';
@@ -113,4 +117,32 @@ describe('a half-sent request body', () => {
     const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
     expect(body.error).toMatchObject({ code: 'BadRequest', details: { timeout_ms: REQUEST_TIMEOUT_S * 1000 } });
   }, 200_000);
+});
+
+describe('results requests', () => {
+  it(`list at most ${RESULTS_IDS} ids: one more is refused before any is looked up`, async () => {
+    const ids = (n: number) =>
+      Array.from({ length: n }, (_, i) => `01a24f00-0000-7000-8000-${String(i).padStart(12, '0')}`);
+    const api = new HttpApi(url, token);
+    const refusal = async (n: number) => {
+      try {
+        await api.request('POST', '/v1/tasks/results', JSON.stringify({ task_ids: ids(n) }));
+      } catch (e) {
+        if (e instanceof FaasRequestError) return e;
+        throw e;
+      }
+      throw new Error('answered');
+    };
+    try {
+      const over = await refusal(RESULTS_IDS + 1);
+      expect(over.status).toBe(400);
+      expect(over.message).toMatch(/task_ids must NOT have more than 10000 items/);
+      // At the bound the ids are looked up: the first names no task of this user.
+      const at = await refusal(RESULTS_IDS);
+      expect(at.code).toBe('NotFound');
+      expect(at.details).toMatchObject({ task_id: ids(1)[0] });
+    } finally {
+      api.close();
+    }
+  });
 });
