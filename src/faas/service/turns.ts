@@ -4,7 +4,8 @@
  * TURN_BUDGET_MS, the next ones wait for a later turn, taken round robin across users: between turns
  * the service reads its sockets — endpoints' heartbeats and results, other users' requests. Without it,
  * eight 100,000-task submissions read in one turn held the thread ~25 s, and every other user waited.
- * A user's own messages keep their order.
+ * A user's own messages keep their order; a user whose messages start to wait goes before the users
+ * that have had a turn already (see enqueueUser).
  */
 
 /** Work run in one turn before waiting messages are left to the next (one heavy message may exceed it). */
@@ -35,6 +36,8 @@ interface Waiting {
 export class Turns {
   /** Users with waiting messages, in round-robin order (a Map keeps insertion order), each its FIFO. */
   private readonly waiting = new Map<string, Waiting[]>();
+  /** Users in `waiting` that have had a turn since their messages began to wait (see run). */
+  private readonly served = new Set<string>();
   /** Waiting messages per connection. */
   private readonly pending = new Map<Reader, number>();
   /** Milliseconds of messages run in this turn. */
@@ -50,11 +53,27 @@ export class Turns {
   run(key: string, reader: Reader, job: () => void): void {
     if (this.waiting.size === 0 && this.used < TURN_BUDGET_MS) return this.exec(job);
     let q = this.waiting.get(key);
-    if (!q) this.waiting.set(key, (q = []));
+    if (!q) this.enqueueUser(key, (q = []));
     q.push({ job, reader });
     this.pending.set(reader, (this.pending.get(reader) ?? 0) + 1);
     reader.pause();
     this.schedule();
+  }
+
+  /**
+   * A user whose messages start to wait goes before the users that have had a turn already: behind
+   * them, a user's one message waited for another user's next heavy message each time (a user with
+   * messages always waiting is always back in line by the time another user's message is read).
+   */
+  private enqueueUser(key: string, q: Waiting[]): void {
+    if (this.served.size === 0) {
+      this.waiting.set(key, q);
+      return;
+    }
+    const later = [...this.waiting].filter(([k]) => this.served.has(k));
+    for (const [k] of later) this.waiting.delete(k);
+    this.waiting.set(key, q);
+    for (const [k, v] of later) this.waiting.set(k, v);
   }
 
   /** True while messages read on `reader` wait for a later turn (its reading must stay paused). */
@@ -96,7 +115,10 @@ export class Turns {
       const w = q.shift() as Waiting;
       // Round robin: this user goes to the back of the line with what it has left.
       this.waiting.delete(key);
-      if (q.length) this.waiting.set(key, q);
+      if (q.length) {
+        this.waiting.set(key, q);
+        this.served.add(key);
+      } else this.served.delete(key);
       const left = (this.pending.get(w.reader) ?? 1) - 1;
       if (left > 0) this.pending.set(w.reader, left);
       else this.pending.delete(w.reader);
