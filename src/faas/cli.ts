@@ -313,6 +313,11 @@ export function registerFaasCommands(program: Command): void {
       'stage-out directories or http(s) store URLs the workers may write results to (repeatable or comma-separated); others are refused, and RISTRETTO_STAGEOUT_TOKEN is sent only to these. Required with RISTRETTO_STAGEOUT_TOKEN; with --allow-bundle and without it, no stage-out',
       collect,
     )
+    .option(
+      '--max-task-seconds <n>',
+      "longest a task may run here, whatever timeout its submitter gave it; a task that runs longer fails with TaskTimeout (on a shared endpoint, keeps one user's endless tasks from holding every worker)",
+      int('--max-task-seconds', 1),
+    )
     .addOption(new Option('--public', 'let every user run tasks here').conflicts('shareWith'))
     .option('--share-with <user>', 'let these users run tasks here (repeatable or comma-separated)', collect)
     .option('--cache-dir <dir>', 'where function modules are cached by hash')
@@ -372,6 +377,7 @@ export function registerFaasCommands(program: Command): void {
             allowFunction?: string[];
             allowBundle?: string[];
             stageoutAllow?: string[];
+            maxTaskSeconds?: number;
             public?: boolean;
             shareWith?: string[];
             cacheDir?: string;
@@ -399,6 +405,14 @@ export function registerFaasCommands(program: Command): void {
               { endpoint: o.name },
               'pass --stageout-allow with the store URL(s) the token belongs to',
             );
+          // Stage-out runs in the workers, so the token is in their environment: readable by every task.
+          // Other users' tasks may hold it only when their code is pinned (issue 14, probe D5).
+          if (process.env.RISTRETTO_STAGEOUT_TOKEN?.trim() && (o.public || o.shareWith) && !o.allowBundle)
+            throw new FaasConfigError(
+              `endpoint ${o.name}: RISTRETTO_STAGEOUT_TOKEN is set on an endpoint shared with other users without --allow-bundle: their tasks run code of their own in the workers and could read the token from the environment`,
+              { endpoint: o.name },
+              'pin the processor bundles users may run (--allow-bundle), or start the shared endpoint without RISTRETTO_STAGEOUT_TOKEN',
+            );
           // Pinned bundles limit what users can do here; an open stage-out would let them write anywhere.
           const stageoutAllow = o.stageoutAllow ?? (o.allowBundle ? [] : undefined);
           const { resolveToken } = await import('./token.ts');
@@ -418,6 +432,7 @@ export function registerFaasCommands(program: Command): void {
             ...(o.allowFunction ? { allowedFunctions: o.allowFunction } : {}),
             ...(o.allowBundle ? { allowedBundles: o.allowBundle } : {}),
             ...(stageoutAllow ? { stageoutAllow } : {}),
+            ...(o.maxTaskSeconds ? { maxTaskSeconds: o.maxTaskSeconds } : {}),
             ...(o.public
               ? { sharing: { visibility: 'public' as const } }
               : o.shareWith

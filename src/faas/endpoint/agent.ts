@@ -32,6 +32,7 @@ import { Coalescer } from '../coalesce.ts';
 import { Backoff } from '../../util/retry.ts';
 import { noticeDelayMs, prefetchFor } from '../scheduling.ts';
 import { FunctionCache } from './function-cache.ts';
+import { MISMATCH } from './verified-load.ts';
 import type { BlockOptions } from './blocks.ts';
 import { prepareWorkerEntry, WorkerPool } from './pool.ts';
 import type { WorkerDone } from './worker-messages.ts';
@@ -60,6 +61,11 @@ export interface AgentOptions {
    */
   stageoutAllow?: string[];
   sharing?: Sharing;
+  /**
+   * Longest a task may run here, in seconds, whatever timeout its submitter gave it (`--max-task-seconds`):
+   * the task then fails with TaskTimeout naming this limit. Undefined: only the task's own timeout.
+   */
+  maxTaskSeconds?: number;
   /** Capability tags sent in every hello (`gpu`, `site=T2_US`); checked with checkTags in ../capabilities.ts. */
   tags?: string[];
   /** Path prefixes the workers read locally, sent in every hello; the FaaS executor sends chunks of such files here first. */
@@ -87,6 +93,7 @@ export const STAGEOUT_ALLOW_ENV = 'RISTRETTO_STAGEOUT_ALLOW';
 interface Held {
   taskId: string;
   functionId: string;
+  hash: string;
 }
 
 interface Unacked {
@@ -153,6 +160,7 @@ export class EndpointAgent {
         endpointName: this.opts.name,
         maxResultBytes: () => this.maxResultBytes,
         log: this.log,
+        ...(this.opts.maxTaskSeconds ? { maxTaskMs: Math.round(this.opts.maxTaskSeconds * 1000) } : {}),
         env: {
           ...(this.opts.allowedBundles ? { [ALLOWED_BUNDLES_ENV]: this.opts.allowedBundles.join(',') } : {}),
           ...(this.opts.stageoutAllow ? { [STAGEOUT_ALLOW_ENV]: this.opts.stageoutAllow.join(',') } : {}),
@@ -374,7 +382,7 @@ export class EndpointAgent {
     const allowed = this.opts.allowedFunctions;
     for (const t of header.tasks) {
       if (this.held.has(t.task_id)) continue;
-      this.held.set(t.task_id, { taskId: t.task_id, functionId: t.function_id });
+      this.held.set(t.task_id, { taskId: t.task_id, functionId: t.function_id, hash: t.hash });
       const now = Date.now();
       // Defense in depth: the service checks the allowlist at submission; the agent checks it again.
       if (allowed && allowed.length > 0 && !allowed.includes(t.function_id)) {
@@ -417,6 +425,7 @@ export class EndpointAgent {
         attempt: t.attempt,
         timeout_ms: t.timeout_ms,
         ...(t.group ? { group: t.group } : {}),
+        owner: ownerOfGroup(t.group),
       });
     }
   }
@@ -467,7 +476,11 @@ export class EndpointAgent {
   }
 
   private onDone(r: WorkerDone): void {
-    if (!this.held.has(r.task_id)) return;
+    const held = this.held.get(r.task_id);
+    if (!held) return;
+    // A worker found the cached module changed (a task rewrote it): put it back for the next tasks.
+    if (r.error?.type === 'FunctionLoadFailed' && r.error.message.includes(MISMATCH))
+      this.log(`function module ${held.hash} was changed on disk: ${this.cache.repair(held.hash)}`);
     const entry: ResultEntry = { task_id: r.task_id, ok: r.ok, started_at: r.started_at, completed_at: r.completed_at };
     if (r.error) entry.error = r.error;
     this.unacked.set(r.task_id, { entry, blob: r.ok ? r.result : undefined, sent: false });
@@ -545,6 +558,18 @@ export class EndpointAgent {
   get id(): string | undefined {
     return this.endpointId;
   }
+}
+
+/**
+ * The user who submitted a task, from its fair-share group: the service makes every group the
+ * submitter's user id, or that id, "/" and the group the client named (groupOf in
+ * ../service/routes.ts), so a client cannot pass for another user. The pool runs each user's tasks in
+ * workers of their own (pool.ts). Tasks stored before groups existed have none: one owner, "".
+ */
+export function ownerOfGroup(group: string | undefined): string {
+  if (!group) return '';
+  const slash = group.indexOf('/');
+  return slash < 0 ? group : group.slice(0, slash);
 }
 
 /** Parse and check a text message from the service (an unexpected one is logged and ignored). */

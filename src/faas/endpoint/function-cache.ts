@@ -1,9 +1,14 @@
 /**
  * Functions on disk, one ES module file per content hash. Workers import them by path, so each
  * function is compiled once per worker and stays warm across tasks.
+ *
+ * Tasks run under the endpoint's account and can rewrite these files (issue 14, probe D3): workers
+ * import only bytes that match the hash (verified-load.ts), the agent reports to the service only
+ * files that match (so a restarted agent fetches a rewritten one again), and {@link FunctionCache.repair}
+ * puts back a file a worker found changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FaasError } from '../errors.ts';
@@ -16,16 +21,66 @@ export function defaultCacheDir(): string {
 export class FunctionCache {
   /** Hashes known to be on disk, so the per-task check costs no system call. */
   private readonly present = new Map<string, string>();
+  /** Code stored by this process, by hash: the service does not send it again while connected. */
+  private readonly codes = new Map<string, string>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
-  /** Hashes already on disk (reported to the service so it does not resend their code). */
+  /**
+   * Hashes already on disk (reported to the service so it does not resend their code); a file whose
+   * content no longer matches its name is deleted instead, and so fetched again.
+   */
   hashes(): string[] {
-    return readdirSync(this.dir)
-      .filter((f) => /^[0-9a-f]{64}\.mjs$/.test(f))
-      .map((f) => f.slice(0, 64));
+    const ok: string[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{64}\.mjs$/.test(f)) continue;
+      const hash = f.slice(0, 64);
+      if (this.matches(hash)) ok.push(hash);
+      else this.drop(hash);
+    }
+    return ok;
+  }
+
+  /**
+   * A worker found the file of `hash` changed: write it again from the code this process stored, or
+   * else delete it (the service sends it again after the next attach). Returns what was done.
+   */
+  repair(hash: string): 'intact' | 'rewritten' | 'deleted' {
+    if (this.matches(hash)) return 'intact';
+    const code = this.codes.get(hash);
+    if (code === undefined) {
+      this.drop(hash);
+      return 'deleted';
+    }
+    this.write(this.path(hash), code);
+    return 'rewritten';
+  }
+
+  /** The file of `hash` exists and its sha256 is `hash`. */
+  private matches(hash: string): boolean {
+    try {
+      return (
+        createHash('sha256')
+          .update(readFileSync(this.path(hash)))
+          .digest('hex') === hash
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private drop(hash: string): void {
+    this.present.delete(hash);
+    rmSync(this.path(hash), { force: true });
+  }
+
+  private write(path: string, code: string): void {
+    // Write then rename, so a worker never imports a half-written file.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, path);
   }
 
   has(hash: string): boolean {
@@ -49,13 +104,9 @@ export class FunctionCache {
     if (actual !== hash)
       throw new FaasError(`function code does not match its hash (expected ${hash}, got ${actual})`, { hash });
     const path = this.path(hash);
-    if (!existsSync(path)) {
-      // Write then rename, so a worker never imports a half-written file.
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, path);
-    }
+    if (!existsSync(path) || !this.matches(hash)) this.write(path, code);
     this.present.set(hash, path);
+    this.codes.set(hash, code);
     return path;
   }
 }

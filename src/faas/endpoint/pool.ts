@@ -8,6 +8,11 @@
  * A worker that dies is replaced; its running task is reported lost (the service retries it), its
  * queued one goes back to the pool queue. Timeouts kill the worker; a cancellation aborts the task's
  * signal and kills the worker only if the task is still running after a grace period (see `cancel`).
+ *
+ * A worker runs the tasks of one owner (submitting user) only: modules, globals and `process` live on
+ * between tasks, so one user's function could otherwise change or read another user's later tasks
+ * (issue 14, probe D3). A task of another owner goes to a fresh worker; an idle worker of an owner with
+ * nothing queued is recycled (killed and started again) for it.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +40,12 @@ export interface PoolTask {
   timeout_ms: number;
   /** Fair-share group (see FairQueue). */
   group?: string;
+  /** Who submitted the task: a worker runs tasks of one owner only. Undefined is an owner of its own. */
+  owner?: string;
+}
+
+function ownerOf(t: PoolTask): string {
+  return t.owner ?? '';
 }
 
 export interface PoolEvents {
@@ -62,6 +73,12 @@ export interface PoolOptions {
   cancelGraceMs?: number;
   /** Extra environment of the worker processes. */
   env?: Record<string, string>;
+  /**
+   * Longest a task may run here, in ms, whatever its own timeout (`faas endpoint start
+   * --max-task-seconds`): on an endpoint shared by several users, one user's never-ending tasks
+   * would otherwise hold its slots for good (issue 14, probe D6). Undefined or 0: no limit.
+   */
+  maxTaskMs?: number;
 }
 
 interface Running {
@@ -80,8 +97,10 @@ interface Slot {
   running: Map<string, Running>;
   waiting: PoolTask[];
   /** Set when we kill the worker on purpose, so the exit handler reports the right thing. */
-  killedFor: { taskId: string; why: 'timeout' | 'cancel' } | undefined;
+  killedFor: { taskId: string; why: 'timeout' | 'cancel' | 'recycle' } | undefined;
   spawnedAt: number;
+  /** Owner of the tasks this worker has run (undefined: none yet); it never runs another owner's. */
+  owner: string | undefined;
 }
 
 /** FIFO of tasks with O(1) shift (a plain array's shift moves every element: slow with thousands queued). */
@@ -117,6 +136,10 @@ class TaskQueue {
     return t;
   }
 
+  peek(): PoolTask | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   /** Put tasks back at the front, in order. */
   unshift(tasks: PoolTask[]): void {
     if (tasks.length === 0) return;
@@ -142,7 +165,9 @@ class TaskQueue {
  * slot that frees up.
  */
 class FairQueue {
+  /** By owner and group (a group never mixes owners' tasks, so a queue has one owner). */
   private readonly groups = new Map<string, TaskQueue>();
+  private readonly owners = new Map<string, string>();
   /** Groups with waiting tasks, in turn order. */
   private turn: string[] = [];
   private count = 0;
@@ -152,23 +177,54 @@ class FairQueue {
   }
 
   push(t: PoolTask): void {
-    const g = t.group ?? '';
+    const g = queueKey(t);
     let q = this.groups.get(g);
-    if (!q) this.groups.set(g, (q = new TaskQueue()));
+    if (!q) this.newQueue(g, t, (q = new TaskQueue()));
     if (q.length === 0) this.turn.push(g);
     q.push(t);
     this.count++;
   }
 
   shift(): PoolTask | undefined {
-    const g = this.turn.shift();
-    if (g === undefined) return undefined;
+    return this.turn.length === 0 ? undefined : this.take(0);
+  }
+
+  /** The task `shift` would return, left in the queue. */
+  peek(): PoolTask | undefined {
+    const g = this.turn[0];
+    return g === undefined ? undefined : this.groups.get(g)?.peek();
+  }
+
+  /** The next task of `owner` in turn order (its group then takes its turn, as with `shift`). */
+  shiftOwned(owner: string): PoolTask | undefined {
+    const i = this.turn.findIndex((g) => this.owners.get(g) === owner);
+    return i < 0 ? undefined : this.take(i);
+  }
+
+  /** Whether any task of `owner` waits. */
+  hasOwner(owner: string): boolean {
+    for (const g of this.turn) if (this.owners.get(g) === owner) return true;
+    return false;
+  }
+
+  private take(i: number): PoolTask {
+    const [g] = this.turn.splice(i, 1);
     const q = this.groups.get(g) ?? brokenInvariant(`task group ${g} is in turn but has no queue`);
     const t = q.shift() ?? brokenInvariant(`task group ${g} is in turn but its queue is empty`);
     this.count--;
     if (q.length > 0) this.turn.push(g);
-    else this.groups.delete(g);
+    else this.dropQueue(g);
     return t;
+  }
+
+  private newQueue(g: string, t: PoolTask, q: TaskQueue): void {
+    this.groups.set(g, q);
+    this.owners.set(g, ownerOf(t));
+  }
+
+  private dropQueue(g: string): void {
+    this.groups.delete(g);
+    this.owners.delete(g);
   }
 
   /** Put tasks back at the front of their groups, in order; those groups get the next turns. */
@@ -176,14 +232,14 @@ class FairQueue {
     if (tasks.length === 0) return;
     const byGroup = new Map<string, PoolTask[]>();
     for (const t of tasks) {
-      const g = t.group ?? '';
+      const g = queueKey(t);
       let l = byGroup.get(g);
       if (!l) byGroup.set(g, (l = []));
       l.push(t);
     }
     for (const [g, list] of byGroup) {
       let q = this.groups.get(g);
-      if (!q) this.groups.set(g, (q = new TaskQueue()));
+      if (!q) this.newQueue(g, list[0], (q = new TaskQueue()));
       q.unshift(list);
     }
     this.turn = [...byGroup.keys(), ...this.turn.filter((g) => !byGroup.has(g))];
@@ -196,13 +252,18 @@ class FairQueue {
       if (!q.remove(taskId)) continue;
       this.count--;
       if (q.length === 0) {
-        this.groups.delete(g);
+        this.dropQueue(g);
         this.turn = this.turn.filter((x) => x !== g);
       }
       return true;
     }
     return false;
   }
+}
+
+/** FairQueue's key of a task: its owner and group. */
+function queueKey(t: PoolTask): string {
+  return `${ownerOf(t)}\0${t.group ?? ''}`;
 }
 
 /** Deepest queue inside one worker, for very short tasks. */
@@ -501,6 +562,7 @@ export class WorkerPool {
       waiting: [],
       killedFor: undefined,
       spawnedAt: Date.now(),
+      owner: undefined,
     };
     link.setHandlers({
       message: (msg: FromWorker) => this.onMessage(slot, msg),
@@ -588,11 +650,19 @@ export class WorkerPool {
       if (r.timer) clearTimeout(r.timer);
       if (this.release(id)) continue;
       if (killed?.taskId === id && killed.why === 'timeout') {
-        const error: TaskErrorInfo = {
-          type: 'TaskTimeout',
-          message: `task ran longer than its timeout of ${r.task.timeout_ms} ms; its worker was stopped`,
-          details: { timeout_ms: r.task.timeout_ms },
-        };
+        const cap = this.opts.maxTaskMs;
+        const error: TaskErrorInfo =
+          cap && this.limitMs(r.task) === cap && cap !== r.task.timeout_ms
+            ? {
+                type: 'TaskTimeout',
+                message: `task ran longer than endpoint ${this.opts.endpointName}'s limit of ${cap / 1000} s per task (--max-task-seconds); its worker was stopped`,
+                details: { timeout_ms: r.task.timeout_ms, max_task_ms: cap },
+              }
+            : {
+                type: 'TaskTimeout',
+                message: `task ran longer than its timeout of ${r.task.timeout_ms} ms; its worker was stopped`,
+                details: { timeout_ms: r.task.timeout_ms },
+              };
         this.events.done({ task_id: id, ok: false, error, started_at: 0, completed_at: Date.now() });
       } else if (killed?.taskId === id && killed.why === 'cancel') {
         // Cancelled: the service already knows; nothing to report.
@@ -629,27 +699,47 @@ export class WorkerPool {
   private assign(): void {
     if (this.queue.length === 0) return;
     const batches = new Map<Slot, PoolTask[]>();
-    const give = (s: Slot) => {
-      const task = this.queue.shift();
-      if (!task) return;
+    const give = (s: Slot, task: PoolTask) => {
+      s.owner ??= ownerOf(task);
       let b = batches.get(s);
       if (!b) batches.set(s, (b = []));
       b.push(task);
       s.waiting.push(task);
       this.startWaiting(s);
     };
-    // Fill free run slots across all workers first, then queue more per worker, level by level.
+    // Not into a worker still running a cancelled task: it is killed if the task outlives its grace.
+    const open = (s: Slot) => s.ready && !s.retiring && !s.killedFor && !this.draining(s);
+    // Fill free run slots across all workers first, then queue more per worker, level by level. A
+    // worker takes the next task in fair-share order when it may run it (its owner's, or it is fresh),
+    // else the next of its own owner's.
     for (const s of this.slots) {
-      // Not into a worker still running a cancelled task: it is killed if the task outlives its grace.
-      while (
-        this.queue.length > 0 &&
-        s.ready &&
-        !s.retiring &&
-        !s.killedFor &&
-        s.running.size < this.concurrency &&
-        !this.draining(s)
-      )
-        give(s);
+      while (this.queue.length > 0 && open(s) && s.running.size < this.concurrency) {
+        const head = this.queue.peek() ?? brokenInvariant('the pool queue has tasks but no head');
+        if (s.owner === undefined || s.owner === ownerOf(head)) {
+          give(s, this.queue.shift() ?? brokenInvariant('the pool queue lost its head'));
+          continue;
+        }
+        // The head's owner has no worker at all: this one, idle, is restarted for it (else that owner
+        // would wait as long as this one's tasks keep coming).
+        if (this.idle(s) && !this.slots.some((o) => o !== s && this.mayServe(o, ownerOf(head)))) {
+          this.recycle(s);
+          break;
+        }
+        const own = this.queue.shiftOwned(s.owner);
+        if (!own) break;
+        give(s, own);
+      }
+    }
+    // Idle workers of owners with nothing queued, while others' tasks wait: restart as many as those
+    // tasks need beyond the fresh workers there are, so the endpoint's capacity serves whoever waits.
+    let fresh = 0;
+    for (const s of this.slots) if (this.mayServe(s, undefined)) fresh++;
+    for (const s of this.slots) {
+      if (fresh >= this.queue.length) break;
+      if (open(s) && s.owner !== undefined && this.idle(s) && !this.queue.hasOwner(s.owner)) {
+        this.recycle(s);
+        fresh++;
+      }
     }
     // A worker's share never exceeds an even split of the pending tasks over all workers (ready or
     // not), so a worker that is still starting still gets work when it is ready.
@@ -659,7 +749,9 @@ export class WorkerPool {
     for (let level = 0; level < depth && this.queue.length > 0; level++) {
       for (const s of this.slots) {
         if (this.queue.length === 0) break;
-        if (s.ready && !s.retiring && !s.killedFor && s.waiting.length === level && !this.draining(s)) give(s);
+        if (!open(s) || s.waiting.length !== level) continue;
+        const task = s.owner === undefined ? this.queue.shift() : this.queue.shiftOwned(s.owner);
+        if (task) give(s, task);
       }
     }
     for (const [s, tasks] of batches) {
@@ -668,6 +760,33 @@ export class WorkerPool {
       s.link.run(this.runFrame(tasks), paths);
     }
   }
+
+  /** Nothing running or queued in the worker. */
+  private idle(s: Slot): boolean {
+    return s.running.size === 0 && s.waiting.length === 0;
+  }
+
+  /**
+   * The worker (started, or still starting) may run tasks of `owner` (undefined: of anyone). One being
+   * stopped on purpose comes back fresh.
+   */
+  private mayServe(s: Slot, owner: string | undefined): boolean {
+    if (s.retiring) return false;
+    return s.killedFor !== undefined || s.owner === undefined || s.owner === owner;
+  }
+
+  /**
+   * Stop an idle worker so that a fresh one takes its place (forked: spawned again at once; a block's:
+   * its block script starts it again, and it connects as a new worker).
+   */
+  private recycle(s: Slot): void {
+    s.killedFor = { taskId: '', why: 'recycle' };
+    this.recycled++;
+    s.link.kill();
+  }
+
+  /** Workers restarted to serve another owner, since the pool started (for logs and tests). */
+  recycled = 0;
 
   /** The worker still runs a cancelled task: queue nothing behind it (it may run out its grace period). */
   private draining(s: Slot): boolean {
@@ -698,10 +817,18 @@ export class WorkerPool {
       const task = slot.waiting.shift();
       if (!task) break;
       const r: Running = { task, timer: undefined, at: Date.now() };
-      if (task.timeout_ms > 0) r.timer = setTimeout(() => this.kill(slot, task.task_id, 'timeout'), task.timeout_ms);
+      const limit = this.limitMs(task);
+      if (limit > 0) r.timer = setTimeout(() => this.kill(slot, task.task_id, 'timeout'), limit);
       slot.running.set(task.task_id, r);
       this.events.started(task.task_id, r.at);
     }
+  }
+
+  /** How long the task may run: its timeout, or the endpoint's limit if that is shorter (0: no limit). */
+  private limitMs(task: PoolTask): number {
+    const cap = this.opts.maxTaskMs ?? 0;
+    if (cap <= 0) return task.timeout_ms;
+    return task.timeout_ms > 0 ? Math.min(task.timeout_ms, cap) : cap;
   }
 
   private kill(slot: Slot, taskId: string, why: 'timeout' | 'cancel'): void {

@@ -19,6 +19,7 @@ import type {
 } from './worker-messages.ts';
 import { ipcTransport, socketTransport, type WorkerTransport } from './worker-connect.ts';
 import { importModule } from './import-module.ts';
+import { hookVerifiedLoads, verifiedUrl } from './verified-load.ts';
 import { BUILT_WORKER_ENV, IMPORT_SOURCE } from './sea-role.ts';
 
 /** Set before the first message is handled (see the end of this file). */
@@ -27,6 +28,8 @@ let transport: WorkerTransport;
 type Fn = (args: unknown, ctx: TaskContext) => unknown;
 
 const loaded = new Map<string, Fn>();
+/** Failed imports per function hash. */
+const failedLoads = new Map<string, number>();
 const state = new Map<string, unknown>();
 const endpoint = process.env.RISTRETTO_ENDPOINT_NAME ?? '';
 const workerIndex = Number(process.env.RISTRETTO_WORKER_INDEX ?? 0);
@@ -87,8 +90,13 @@ async function load(msg: WorkerRun): Promise<Fn> {
   if (fn) return fn;
   let mod: { default?: unknown };
   try {
-    mod = (await importModule(pathToFileURL(msg.path).href)) as { default?: unknown };
+    // From the bytes checked against the hash (verified-load.ts): the cache file is writable by tasks.
+    // Node keeps a failed import by URL: after a failure, a new URL lets a repaired file load.
+    mod = (await importModule(verifiedUrl(msg.path, msg.hash, failedLoads.get(msg.hash)))) as {
+      default?: unknown;
+    };
   } catch (e) {
+    failedLoads.set(msg.hash, (failedLoads.get(msg.hash) ?? 0) + 1);
     throw new StepError({
       type: 'FunctionLoadFailed',
       message: `importing the function module failed: ${(e as Error).message}`,
@@ -243,6 +251,8 @@ if (process.env[BUILT_WORKER_ENV] === '1')
     return import(pathToFileURL((await cachedBuild(file, 'runtime')).file).href);
   };
 
+// Before `ready`: the hook starts Node's loader thread, which would otherwise delay the first task.
+hookVerifiedLoads();
 // No top-level await: the single-executable endpoint bundles this file as CommonJS.
 void (process.env.RISTRETTO_AGENT ? socketTransport() : Promise.resolve(ipcTransport())).then((t) => {
   transport = t;
