@@ -34,6 +34,13 @@ export class InProcessExecutor extends BaseExecutor {
   private tail: Promise<unknown> = Promise.resolve();
   /** Aborted by cancel(): a running batch stops at its next column read instead of finishing every chunk. */
   private readonly abort = new AbortController();
+  /**
+   * Items submitted and not started yet, in submission order: the first is what this thread runs after
+   * the unit that starts, which its reader is told (EventReader.expectNext), so that a reader reading
+   * ahead (root://) reads that chunk rather than guessing — with --align, chunks differ in length and
+   * the guess missed. Only a hint: a retried unit runs out of this order, and reads nothing wrong.
+   */
+  private readonly queued: WorkItem[] = [];
 
   constructor(opts: InProcessOptions = {}) {
     super(opts);
@@ -50,9 +57,11 @@ export class InProcessExecutor extends BaseExecutor {
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
+    this.queued.push(item);
     // One chunk at a time, in submission order, even if the caller submits several.
     const run = this.tail.then(async () => {
       await nextTurn(this.betweenChunks); // signals, checkpoints and the live view between chunks (see processBatch)
+      const next = this.starting([item]);
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
       const guard = guardProcessExit(job.processor.source);
@@ -62,6 +71,7 @@ export class InProcessExecutor extends BaseExecutor {
           metadata: job.metadata[item.dataset],
           prefetch: job.prefetch,
           processorKey: job.processor.hash,
+          ...(next ? { next } : {}),
         });
       } finally {
         guard.disarm();
@@ -73,8 +83,10 @@ export class InProcessExecutor extends BaseExecutor {
 
   /** Run consecutive items of one file and sum their results here (see Executor.submitBatch). */
   submitBatch(items: readonly WorkItem[], job: JobSpec): Promise<BatchResult> {
+    this.queued.push(...items);
     return this.submitBatchWithRetries(items, () => {
       const run = this.tail.then(async () => {
+        const after = this.starting(items);
         if (this.cancelled) throw new CancelledError(items[0]);
         const processor = this.processor ?? (await loadBundle(job.processor));
         // A process.exit() in the processor would otherwise end the command with no word (see exit-guard.ts).
@@ -87,6 +99,7 @@ export class InProcessExecutor extends BaseExecutor {
             signal: this.abort.signal,
             betweenChunks: this.betweenChunks,
             onItem: (k) => guard.running(items[k]),
+            ...(after ? { after } : {}),
           });
         } finally {
           guard.disarm();
@@ -95,6 +108,15 @@ export class InProcessExecutor extends BaseExecutor {
       this.tail = run.catch(() => undefined);
       return run;
     });
+  }
+
+  /** `items` start now: they leave the queue; what was submitted after them, if anything yet. */
+  private starting(items: readonly WorkItem[]): WorkItem | undefined {
+    for (const item of items) {
+      const at = this.queued.indexOf(item);
+      if (at >= 0) this.queued.splice(at, 1);
+    }
+    return this.queued[0];
   }
 
   protected override onCancel(): void {

@@ -41,6 +41,8 @@ const NAMES = ['Jet_pt', 'Jet_eta', 'Muon_pt', 'nMuon', 'MET_pt'];
 const dir = tempDir('xrootd-prefetch');
 /** The 10,000 NanoAOD events as Parquet in 10 row groups of 1,000. */
 const PQ = join(dir, 'nano-10rg.parquet');
+/** The same events as ROOT in baskets of 700: chunks cut at basket starts (--align) differ in length. */
+const ROOT700 = join(dir, 'nano-700.root');
 let made: Promise<void> | undefined;
 
 /** SIGSTOP the server and wait until it is stopped (the signal takes effect some time after kill returns). */
@@ -57,8 +59,9 @@ function makeParquet(): Promise<void> {
   made ??= (async () => {
     const r = await openReader(NANO);
     const out = await convert(r, PQ, { chunkSize: 1000 });
-    await r.close();
     expect(out.chunks).toBe(10);
+    expect((await convert(r, ROOT700, { chunkSize: 700 })).chunks).toBe(15);
+    await r.close();
   })();
   return made;
 }
@@ -68,7 +71,7 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
 
   beforeAll(async () => {
     await makeParquet();
-    server = await startXrootd([PQ, NANO]);
+    server = await startXrootd([PQ, NANO, ROOT700]);
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
@@ -259,6 +262,26 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
       await state.readers.closeAll();
     }
   });
+
+  it('an --align run over root:// reads ahead the chunks it runs next, whatever their length, and no more', async () => {
+    // Baskets of 700 and chunks of about 1600 cut at basket starts: 1400 entries each, 1600 for the last.
+    // The executor tells each chunk's reader the chunk after it; the guess (same length) missed the last.
+    const proc = join(repoRoot, 'processors', 'adl', 'query-3.ts');
+    const run = (file: string, name: string) => {
+      const json = join(dir, `${name}.json`);
+      writeFileSync(json, JSON.stringify({ SingleMu: { files: [file], metadata: { isData: true } } }));
+      return runAnalysis({ fileset: json, processor: proc, chunksize: 1600, align: true });
+    };
+    const hits0 = readAheadCounters.hits;
+    const remote = await run(server.url('nano-700.root'), 'align-remote');
+    const hits = readAheadCounters.hits - hits0;
+    const local = await run(ROOT700, 'align-local');
+    expect(remote.accumulator).toStrictEqual(local.accumulator);
+    expect(remote.metrics.chunks).toBe(7);
+    // chunk 1 reads its columns as they are touched, chunk 2 starts the first read ahead
+    expect(hits).toBe(5);
+    expect(remote.metrics.bytesRead).toBe(local.metrics.bytesRead);
+  }, 240_000);
 
   it('one request is kept ahead: a newer prefetch drops the older, whose ranges are then read again', async () => {
     const url = server.url('nano-10rg.parquet');
