@@ -22,13 +22,16 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 const CACHED_HASHES = 10_000;
 const REQUEST_TIMEOUT_S = 60;
 const RESULTS_IDS = 10_000;
+const ENDPOINTS_PER_USER = 200;
 
 const procs = new Procs();
 let url = '';
 let token = '';
+let eveToken = '';
 
 beforeAll(async () => {
   token = await procs.addUser('mallory');
+  eveToken = await procs.addUser('eve');
   ({ url } = await procs.startService());
 }, 300_000);
 
@@ -143,6 +146,62 @@ describe('results requests', () => {
       expect(at.details).toMatchObject({ task_id: ids(1)[0] });
     } finally {
       api.close();
+    }
+  });
+});
+
+describe('endpoint registrations', () => {
+  /** The error a request is refused with. */
+  async function refusal(p: Promise<unknown>): Promise<FaasRequestError> {
+    try {
+      await p;
+    } catch (e) {
+      if (e instanceof FaasRequestError) return e;
+      throw e;
+    }
+    throw new Error('accepted');
+  }
+
+  it('allow only functions that exist', async () => {
+    const fx = new FaasClient({ serviceUrl: url, token });
+    try {
+      const ghost = '01a24f00-0000-7000-8000-00000000beef';
+      const e = await refusal(fx.registerEndpoint('ghost-allow', { allowedFunctions: [ghost] }));
+      expect(e.status).toBe(400);
+      expect(e.message).toMatch(new RegExp(`function ${ghost} does not exist`));
+      const fn = await fx.registerFunction((x: number) => x);
+      expect((await fx.registerEndpoint('real-allow', { allowedFunctions: [fn] })).name).toBe('real-allow');
+      // An agent's hello is checked the same way.
+      const a = await agent();
+      a.ws.send(JSON.stringify({ ...JSON.parse(hello('ghost-hello', [])), allowed_functions: [ghost] }));
+      await until(async () => a.inbox[0], 'answer to the hello');
+      expect(a.inbox[0]).toMatchObject({ type: 'error', code: 'BadRequest' });
+      expect(a.inbox[0].message).toMatch(/does not exist/);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it(`at most ${ENDPOINTS_PER_USER} per user; an existing one can still be updated; others are not counted`, async () => {
+    const eve = new FaasClient({ serviceUrl: url, token: eveToken });
+    try {
+      for (let i = 0; i < ENDPOINTS_PER_USER; i++) await eve.registerEndpoint(`eve-${i}`, { public: true });
+      const over = await refusal(eve.registerEndpoint('eve-over'));
+      expect(over.status).toBe(403);
+      expect(over.details).toMatchObject({ limit: ENDPOINTS_PER_USER });
+      expect(over.message).toMatch(/has 200 endpoints, the most one user may register/);
+      expect((await eve.registerEndpoint('eve-7', { public: false })).name).toBe('eve-7');
+      // mallory is not counted against eve's, and finds her own endpoint by name among eve's public ones.
+      const fx = new FaasClient({ serviceUrl: url, token });
+      try {
+        await fx.registerEndpoint('eve-3');
+        expect((await fx.getEndpoint('eve-3')).owner).toBe('mallory');
+        expect((await fx.getEndpoint('eve/eve-3')).owner).toBe('eve');
+      } finally {
+        await fx.close();
+      }
+    } finally {
+      await eve.close();
     }
   });
 });

@@ -6,7 +6,7 @@
  *   the endpoint's owner" (so a shared endpoint never runs code its owner did not write or vet).
  * Denials say what was refused without revealing whether someone else's private object exists.
  */
-import type { EndpointInfo, FunctionInfo, Sharing } from '../protocol.ts';
+import { type EndpointInfo, type FunctionInfo, isUuid, type Sharing } from '../protocol.ts';
 import type { EndpointRow, FunctionRow, ResolvedSharing, Store, UserRow } from './db.ts';
 import { ApiError } from './http.ts';
 import { closestNames } from '../../errors/suggest.ts';
@@ -25,6 +25,39 @@ export function canUseEndpoint(store: Store, e: EndpointRow, user: UserRow): boo
     e.visibility === 'public' ||
     (e.visibility === 'users' && store.endpointSharedWith(e.id, user.id))
   );
+}
+
+/**
+ * Endpoints one user may register. Each row carries its allowlist and is listed to every user it is
+ * visible to, and names are resolved among them: one user's 20,000 public endpoints made every other
+ * user's submission by name cost 0.5 CPU-s (issue 14, probe D8).
+ */
+export const MAX_ENDPOINTS_PER_USER = 200;
+
+/**
+ * Check an endpoint registration (`POST /v1/endpoints` or an agent's hello) before it is stored: a
+ * new endpoint must fit in the owner's MAX_ENDPOINTS_PER_USER, and each allowed function must be a
+ * function id that exists (the allowlist is stored in the row and repeated in every list answer).
+ */
+export function checkEndpointRegistration(
+  store: Store,
+  owner: UserRow,
+  name: string,
+  allowed: readonly string[] | undefined,
+): void {
+  if (!store.ownEndpoint(owner.id, name)) {
+    const n = store.countOwnEndpoints(owner.id);
+    if (n >= MAX_ENDPOINTS_PER_USER)
+      throw new ApiError(
+        'Forbidden',
+        `user ${owner.name} has ${n} endpoints, the most one user may register; endpoint ${name} was not created`,
+        { limit: MAX_ENDPOINTS_PER_USER, endpoints: n },
+      );
+  }
+  for (const id of allowed ?? []) {
+    if (!isUuid(id) || !store.functionById(id))
+      throw new ApiError('BadRequest', `allowed_functions: function ${id} does not exist`, { function_id: id });
+  }
 }
 
 export function allowedFunctions(e: EndpointRow): string[] {

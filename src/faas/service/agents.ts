@@ -26,10 +26,9 @@ import {
   type ServiceTextMessage,
   type TaskErrorInfo,
   TERMINAL_STATES,
-  isUuid,
 } from '../protocol.ts';
 import { REATTACH_GRACE_HEARTBEATS, RECALL_PATIENCE_MS, TAIL_TICK_MS, recallWindow } from '../scheduling.ts';
-import { resolveSharing } from './access.ts';
+import { checkEndpointRegistration, resolveSharing } from './access.ts';
 import type { ClaimedTask, Completion, Store, UserRow } from './db.ts';
 import { ApiError, parseUntrusted, toApiError } from './http.ts';
 import type { Metrics } from './metrics.ts';
@@ -391,8 +390,7 @@ export class AgentHub {
     const { capacity, prefetch } = msg;
     const sharing = resolveSharing(this.store, msg.sharing);
     const allowed = msg.allowed_functions;
-    if (allowed?.some((id) => !isUuid(id)))
-      throw new ApiError('BadRequest', 'allowed_functions must be a list of function ids');
+    checkEndpointRegistration(this.store, conn.user, msg.name, allowed);
     this.refuseTwin(conn, msg);
     const row = this.store.upsertEndpoint(conn.user.id, msg.name, allowed, sharing);
 

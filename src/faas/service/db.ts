@@ -269,6 +269,13 @@ export class Store {
             OR (e.visibility = 'users' AND EXISTS (SELECT 1 FROM endpoint_shares s WHERE s.endpoint_id = e.id AND s.user_id = @user))
          ORDER BY e.created_at`,
       ),
+      visibleEndpointsNamed: p(
+        `SELECT e.*, u.name AS owner_name FROM endpoints e JOIN users u ON u.id = e.owner_id
+         WHERE e.name = @name AND (e.owner_id = @user OR e.visibility = 'public'
+            OR (e.visibility = 'users' AND EXISTS (SELECT 1 FROM endpoint_shares s WHERE s.endpoint_id = e.id AND s.user_id = @user)))
+         ORDER BY e.created_at`,
+      ),
+      countOwnEndpoints: p('SELECT COUNT(*) AS n FROM endpoints WHERE owner_id = ?'),
       endpointShared: p('SELECT 1 FROM endpoint_shares WHERE endpoint_id = ? AND user_id = ?'),
       endpointShares: p(
         'SELECT u.name FROM endpoint_shares s JOIN users u ON u.id = s.user_id WHERE s.endpoint_id = ? ORDER BY u.name',
@@ -645,6 +652,21 @@ export class Store {
 
   visibleEndpoints(userId: string): EndpointRow[] {
     return this.st.visibleEndpoints.all({ user: userId }) as EndpointRow[];
+  }
+
+  /** The endpoints named `name` that `userId` may use (theirs and others' shared with them), oldest first. */
+  visibleEndpointsNamed(userId: string, name: string): EndpointRow[] {
+    return this.st.visibleEndpointsNamed.all({ user: userId, name }) as EndpointRow[];
+  }
+
+  /** How many endpoints `ownerId` has registered. */
+  countOwnEndpoints(ownerId: string): number {
+    return (this.st.countOwnEndpoints.get(ownerId) as { n: number }).n;
+  }
+
+  /** The endpoint `ownerId` registered as `name`, if any. */
+  ownEndpoint(ownerId: string, name: string): EndpointRow | undefined {
+    return this.st.endpointByOwnerName.get(ownerId, name) as EndpointRow | undefined;
   }
 
   endpointSharedWith(endpointId: string, userId: string): boolean {

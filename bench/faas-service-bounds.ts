@@ -1,0 +1,167 @@
+// npx tsx bench/faas-service-bounds.ts [--repo DIR] [--mb 60] [--endpoints 2000] [--submits 20]
+//
+// What single requests of one user cost the service's only thread, and another user, before and after
+// the bounds of issue 14 (probes D4, D8, D9). A real service on loopback (`ristretto faas serve` of
+// --repo), users mallory and bob, an endpoint each that never connects (nothing runs). Three cases:
+// - parse: mallory posts one body of --mb MiB of `{},` (one task's arguments) while bob asks
+//   `GET /v1/whoami` one after another: the service's CPU for it, when mallory is answered, bob's
+//   longest wait.
+// - results: mallory asks for the results of 100,000 ids in one request: the service's CPU.
+// - endpoints: mallory registers --endpoints public endpoints (as many as she is let), then bob
+//   submits --submits one-task submissions naming his endpoint: the service's CPU per submission.
+// The service's CPU is utime + stime from /proc (10 ms ticks). --repo: whose CLI runs the service
+// (default this checkout; another one, e.g. the commit before, for an A/B).
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitLine } from './faas-procs.ts';
+import { benchArgs, int, text } from './lib.ts';
+
+const {
+  repo: REPO,
+  mb: MB,
+  endpoints: ENDPOINTS,
+  submits: SUBMITS,
+} = benchArgs("What one user's single requests cost the service and another user.", {
+  repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
+  mb: int("MiB of mallory's body of empty objects", 60, 1),
+  endpoints: int('public endpoints mallory tries to register', 2000, 0),
+  submits: int("bob's submissions by name", 20, 1),
+});
+
+const cli = join(REPO, 'bin', 'ristretto.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'ristretto-service-bounds-'));
+const db = join(dir, 'faas.db');
+const procs: ChildProcess[] = [];
+
+function faas(args: string[]): ChildProcess {
+  const p = spawn(process.execPath, [cli, 'faas', ...args], {
+    env: { ...process.env, RISTRETTO_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  procs.push(p);
+  return p;
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+let url = '';
+function call(
+  method: string,
+  path: string,
+  body: string | undefined,
+  token: string,
+  agent: Agent,
+): Promise<{ status: number; text: string }> {
+  return new Promise((res) => {
+    const req = request(
+      new URL(path, url),
+      { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        r.on('error', () => res({ status: -1, text: '' }));
+      },
+    );
+    req.on('error', () => res({ status: -1, text: '' }));
+    req.end(body);
+  });
+}
+
+try {
+  const tokens: Record<string, string> = {};
+  for (const name of ['mallory', 'bob'])
+    [, tokens[name] = ''] = await waitLine(faas(['user', 'add', name, '--db', db]), /^(rst_\S+)$/);
+  const service = faas(['serve', '--port', '0', '--db', db, '--quiet']);
+  [, url = ''] = await waitLine(service, /^listening on (\S+)$/);
+  const pid = service.pid ?? 0;
+  const m = new Agent({ keepAlive: true, maxSockets: 1 });
+  const b = new Agent({ keepAlive: true, maxSockets: 1 });
+  const fns: Record<string, string> = {};
+  for (const [name, agent] of [
+    ['mallory', m],
+    ['bob', b],
+  ] as const) {
+    const token = tokens[name] ?? '';
+    const f = await call('POST', '/v1/functions', JSON.stringify({ code: 'export default (x) => x;' }), token, agent);
+    fns[name] = JSON.parse(f.text).function_id;
+    await call('POST', '/v1/endpoints', JSON.stringify({ name: `${name}-ep` }), token, agent);
+  }
+  const short = (t: string) => t.slice(0, 140).replace(/\s+/g, ' ');
+
+  // parse
+  const body = `{"function_id":"${fns.mallory}","endpoint":"mallory-ep","tasks":[{"args":[${'{},'.repeat(Math.floor((MB * 1048576 - 200) / 3))}0]}]}`;
+  let c0 = cpuMs(pid);
+  let t0 = performance.now();
+  let done = false;
+  const hostile = call('POST', '/v1/tasks', body, tokens.mallory ?? '', m).then((r) => {
+    done = true;
+    return { ...r, ms: performance.now() - t0 };
+  });
+  let bobMax = 0;
+  let bobN = 0;
+  while (!done) {
+    const t = performance.now();
+    await call('GET', '/v1/whoami', undefined, tokens.bob ?? '', b);
+    bobMax = Math.max(bobMax, performance.now() - t);
+    bobN++;
+  }
+  const h = await hostile;
+  console.log(
+    `parse: ${MB} MiB of {}: answered ${h.status} after ${(h.ms / 1000).toFixed(1)} s (${short(h.text)}); service CPU ${((cpuMs(pid) - c0) / 1000).toFixed(2)} s; bob's whoami: ${bobN} answered, longest ${bobMax.toFixed(0)} ms`,
+  );
+
+  // results
+  const ids = Array.from({ length: 100_000 }, (_, i) => `01a24f00-0000-7000-8000-${String(i).padStart(12, '0')}`);
+  c0 = cpuMs(pid);
+  t0 = performance.now();
+  const r = await call('POST', '/v1/tasks/results', JSON.stringify({ task_ids: ids }), tokens.mallory ?? '', m);
+  console.log(
+    `results: 100,000 ids: answered ${r.status} after ${(performance.now() - t0).toFixed(0)} ms (${short(r.text)}); service CPU ${((cpuMs(pid) - c0) / 1000).toFixed(2)} s`,
+  );
+
+  // endpoints
+  let registered = 0;
+  let refusal = '';
+  for (let i = 0; i < ENDPOINTS; i++) {
+    const e = await call(
+      'POST',
+      '/v1/endpoints',
+      JSON.stringify({ name: `m-${i}`, sharing: { visibility: 'public' } }),
+      tokens.mallory ?? '',
+      m,
+    );
+    if (e.status !== 200) {
+      refusal = `${e.status} ${short(e.text)}`;
+      break;
+    }
+    registered++;
+  }
+  const light = JSON.stringify({ function_id: fns.bob, endpoint: 'bob-ep', tasks: [{ args: 1 }] });
+  c0 = cpuMs(pid);
+  t0 = performance.now();
+  for (let i = 0; i < SUBMITS; i++) {
+    const s = await call('POST', '/v1/tasks', light, tokens.bob ?? '', b);
+    if (s.status !== 200) throw new Error(`bob's submission: ${s.status} ${s.text}`);
+  }
+  const perCpu = (cpuMs(pid) - c0) / SUBMITS;
+  const perWall = (performance.now() - t0) / SUBMITS;
+  c0 = cpuMs(pid);
+  const list = await call('GET', '/v1/endpoints', undefined, tokens.bob ?? '', b);
+  console.log(
+    `endpoints: mallory registered ${registered} public${refusal ? `, then refused: ${refusal}` : ''}; bob's submission by name: ${perCpu.toFixed(1)} ms service CPU, ${perWall.toFixed(1)} ms wall each; bob's endpoint list: ${list.text.length} bytes, ${((cpuMs(pid) - c0) / 1000).toFixed(2)} s service CPU`,
+  );
+  m.destroy();
+  b.destroy();
+} finally {
+  for (const p of procs) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
