@@ -1,7 +1,7 @@
 /**
  * `ristretto view OUTDIR`: the finished outputs of a run as a ViewState. Reads every UHI histogram
- * document (`<key>.json`, as run-analysis writes them) and bare UHI histogram (`ristretto draw --out x.json`,
- * named after the file), metrics.json for the summary, datasets.meta.json for which datasets are data (drawn as points
+ * document (`<key>.json`, as run-analysis and `ristretto draw --out x.json` write them) and bare UHI histogram
+ * (older draw outputs, named after the file), metrics.json for the summary, datasets.meta.json for which datasets are data (drawn as points
  * over stacks), and fit scan
  * results (`results.json` of `ristretto fit scan --out DIR`, or `*.jsonl`: the lines of `--json`). A file that cannot be read is listed
  * on the page and skipped; the others still show.
@@ -119,7 +119,7 @@ export async function loadOutputs(outDir: string, into?: ViewState): Promise<Vie
         state.scans.push({ file: rel, results: raw.results.filter(isScanLine) });
         continue;
       }
-      // `ristretto draw --out x.json` writes one bare histogram, run-analysis a document {name: histogram}
+      // documents {name: histogram} (run-analysis, draw), or one bare histogram (older versions of draw)
       const doc = isBareUHI(raw)
         ? { [rel.split('/').pop()?.slice(0, -'.json'.length) ?? rel]: fromUHI(raw) }
         : fromUHIDocument(raw);

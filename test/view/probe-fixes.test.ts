@@ -4,7 +4,8 @@
  * - outputs read back carry mathtext labels (`$m_{\mu\mu}$`); with the network blocked (every request that is
  *   not to loopback aborted) every frame still draws, and no request leaves the machine (JSROOT would fetch
  *   MathJax from a CDN for them);
- * - a folder of `ristretto draw --out x.json` files (bare UHI histograms) is shown, named after the files;
+ * - a folder of `ristretto draw --out x.json` files (UHI documents; bare histograms from older versions) is
+ *   shown, named after the files;
  * - with the iterative executor and chunks that hold the main thread, the page loads within a few chunk
  *   boundaries (counted by the processor, not timed), updates while the run goes on, labels a weighted
  *   histogram's total Σw, and shows "interrupted" after Ctrl-C.
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hist, Regular, StrCategory, Weight } from '../../src/hist/index.ts';
+import { Hist, Regular, StrCategory, stringifyUHI, toUHI, Weight } from '../../src/hist/index.ts';
 import { figureSVG } from '../../src/hist/publication.ts';
 import type { RunMetrics } from '../../src/runner/metrics.ts';
 import { writeOutputs } from '../../src/runner/output.ts';
@@ -52,7 +53,7 @@ it('mathtext labels become TLatex for JSROOT (no backslash left, so no MathJax)'
   expect(mathtextToTLatex('MET [GeV]')).toBe('MET [GeV]');
 });
 
-it('a folder of draw --out JSON files (bare UHI histograms) is shown, named after the files', async () => {
+it('a folder of draw --out JSON files (UHI documents, older ones bare histograms) is shown, named after the files', async () => {
   const out = join(dir, 'draws');
   await mkdir(out, { recursive: true });
   const file = sharedFile();
@@ -76,16 +77,25 @@ it('a folder of draw --out JSON files (bare UHI histograms) is shown, named afte
     );
     expect(r.status, r.stderr).toBe(0);
   }
+  // older versions of draw wrote one bare histogram per file
+  const bare = new Hist(new Regular(4, 0, 4, { name: 'x' }));
+  bare.fill([0.5, 1.5, 1.5]);
+  await writeFile(join(out, 'old.json'), stringifyUHI(toUHI(bare)));
   const state = await loadOutputs(out);
   expect(state.notes).toEqual([]);
   const met = state.hist('met');
   const ht = state.hist('ht');
   expect(met).toBeDefined();
   expect(ht).toBeDefined();
-  // the totals are what draw wrote in the files
-  const written = JSON.parse(await readFile(join(out, 'met.json'), 'utf8')) as { storage: { values: number[] } };
+  expect(Array.from(state.hist('old')?.values() ?? [])).toEqual([1, 2, 0, 0]);
+  // the totals are what draw wrote in the files: { "met": histogram }, as run-analysis writes
+  const written = JSON.parse(await readFile(join(out, 'met.json'), 'utf8')) as Record<
+    string,
+    { storage: { values: number[] } }
+  >;
+  expect(Object.keys(written)).toEqual(['met']);
   const sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0);
-  expect(sum(met?.values({ flow: true }) ?? [])).toBe(sum(written.storage.values));
+  expect(sum(met?.values({ flow: true }) ?? [])).toBe(sum(written.met.storage.values));
 });
 
 it('a figure with an experiment label draws the ×10^k multiplier beside it, not under it', () => {
