@@ -1,8 +1,8 @@
 /**
- * The readers' internal error classes — DecompressionError, BasketFormatError (ROOT), ThriftError
- * (Parquet) — are plain Errors on purpose: they know the bytes, not the file, branch or basket. They
- * never reach a user un-wrapped: the reader that called them throws a RistrettoError naming the file
- * (and branch and basket) with the internal error as its `cause`. Each is provoked here on a damaged
+ * The readers' internal error classes — DecompressionError (a CodecError), BasketFormatError (ROOT),
+ * ThriftError (Parquet) — know the bytes, not the file, branch or basket. They never reach a user
+ * un-wrapped: the reader that called them throws a RistrettoError naming the file (and branch and
+ * basket) with the internal error as its `cause`. (Every codec: test/io/root/damaged-baskets.test.ts.) Each is provoked here on a damaged
  * copy of a real file, with the damage made at a place found by walking the file's own records.
  * (UnsupportedLayoutError → UnsupportedBranchError: test/io/root/stl-handmade.test.ts; the LZMA decoder
  * loaded on demand for an XZ basket read over HTTP: the last test here.)

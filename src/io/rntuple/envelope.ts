@@ -27,11 +27,12 @@ export interface Where {
   readonly what: string;
 }
 
-function fail(where: Where, msg: string, extra: Record<string, unknown> = {}): never {
+function fail(where: Where, msg: string, extra: Record<string, unknown> = {}, cause?: unknown): never {
   throw new RNTupleFormatError(
     `${where.file}: ${where.what}: ${msg}`,
     { file: where.file, part: where.what, ...extra },
     'the file may be truncated or damaged',
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -280,7 +281,8 @@ export async function decompress(raw: Uint8Array, length: number, where: Where):
   try {
     return await rootDecompress(raw, length);
   } catch (e) {
-    if (e instanceof DecompressionError) fail(where, `decompression failed: ${e.message}`);
+    // The codec's error stays the cause: `instanceof CodecError` holds below the format error.
+    if (e instanceof DecompressionError) fail(where, `decompression failed: ${e.message}`, {}, e);
     throw e;
   }
 }

@@ -5,13 +5,22 @@
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
 import { crc32 } from 'node:zlib';
+import { CodecError } from '../codecs/errors.ts';
 import { inflateInto } from '../codecs/inflate.ts';
 import { zstdDecompressInto } from '../codecs/zstd.ts';
 import { lz4DecompressInto } from '../codecs/lz4.ts';
 import { xxh64Equals } from './xxhash64.ts';
 
-/** A payload that does not decompress to its declared size; the basket layer adds file/branch context. */
-export class DecompressionError extends Error {}
+/**
+ * A ROOT-framed payload that does not decompress to its declared size: a CodecError like every other
+ * decoder failure (so `e instanceof CodecError` holds for damaged ROOT baskets too), `context.codec`
+ * naming the block's codec when one was read. The basket layer wraps it with file/branch/basket context.
+ */
+export class DecompressionError extends CodecError {
+  constructor(message: string, codec?: string, options?: { cause?: unknown }) {
+    super(message, codec === undefined ? {} : { codec }, undefined, options);
+  }
+}
 
 const HEADER = 9;
 const LZ4_CHECKSUM = 8;
@@ -115,7 +124,8 @@ export function rootDecompressSync(payload: Uint8Array, size: number, alloc?: (n
         output();
         got = inflateInto(body, (room as Uint8Array).subarray(0, d + usize + ZLIB_ROOM), d, tag === 'CS');
       } else if (tag === 'L4') {
-        if (csize < LZ4_CHECKSUM) throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`);
+        if (csize < LZ4_CHECKSUM)
+          throw new DecompressionError(`LZ4 block at byte ${s} is shorter than its checksum`, 'lz4');
         checkLz4Checksum(body, s);
         got = lz4DecompressInto(body.subarray(LZ4_CHECKSUM), output().subarray(0, d + usize), d);
       } else if (tag === 'XZ') {
@@ -127,14 +137,17 @@ export function rootDecompressSync(payload: Uint8Array, size: number, alloc?: (n
       }
     } catch (e) {
       if (e instanceof DecompressionError || e instanceof LzmaNotLoadedError) throw e;
+      // Every decoder failure, whatever it threw (jsroot's LZMA decoder throws plain Errors), becomes one.
       throw new DecompressionError(
         `${codecOf(payload.subarray(s))} block at byte ${s} failed to decompress: ${(e as Error).message}`,
+        codecOf(payload.subarray(s)),
         { cause: e },
       );
     }
     if (got !== usize)
       throw new DecompressionError(
         `${codecOf(payload.subarray(s))} block at byte ${s} gave ${got} bytes, its header declares ${usize}`,
+        codecOf(payload.subarray(s)),
       );
     s = bodyEnd;
     d += usize;
@@ -151,7 +164,7 @@ const ZLIB_ROOM = 64;
 function checkLz4Checksum(body: Uint8Array, at: number): void {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   if (!xxh64Equals(body.subarray(LZ4_CHECKSUM), dv.getUint32(0), dv.getUint32(4)))
-    throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`);
+    throw new DecompressionError(`LZ4 block at byte ${at} fails its XXH64 checksum`, 'lz4');
 }
 
 /**
@@ -170,5 +183,5 @@ function checkXzCrc(xz: Uint8Array, data: Uint8Array, at: number): void {
   // Index: indicator 0x00, then the number of records (a varint): check only one-block streams.
   if (index < 16 || xz[index] !== 0 || xz[index + 1] !== 1) return;
   if (dv.getUint32(index - 4, true) !== crc32(data))
-    throw new DecompressionError(`LZMA block at byte ${at} fails its CRC-32 check`);
+    throw new DecompressionError(`LZMA block at byte ${at} fails its CRC-32 check`, 'lzma');
 }

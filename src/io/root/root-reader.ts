@@ -22,6 +22,7 @@ import {
 } from './errors.ts';
 import { fetchRanges, fetchRangesSync, type ByteRange } from './fetch.ts';
 import { LzmaNotLoadedError, loadLzma } from './compression.ts';
+import { CodecError } from '../codecs/errors.ts';
 import type { JsFile } from './jsroot.ts';
 import { BasketArena } from './scratch.ts';
 import { SyncFile } from '../parquet/fetch.ts';
@@ -568,7 +569,8 @@ export class RootReader implements EventReader {
     cause?: unknown,
     embedded = false,
   ): RistrettoError {
-    if (cause instanceof RistrettoError) return cause;
+    // A codec's error knows the bytes, not the file: it is wrapped like any internal error.
+    if (cause instanceof RistrettoError && !(cause instanceof CodecError)) return cause;
     const where = embedded ? `embedded basket ${basket}` : `basket ${basket}`;
     return new CorruptBasketError(
       `branch '${m.name}' of tree '${this.treeName}' in ${this.path}, ${where} (entries [${entryStart}, ${entryStop})${seek !== undefined ? `, file byte ${seek}` : ''}): ${why}`,
