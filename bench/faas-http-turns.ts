@@ -5,8 +5,9 @@
 // connects (nothing runs: the cost is the service's alone). Mallory posts --tasks-task submissions
 // (each task's args a string of --arg-bytes characters) on --hostile connections in a loop; bob posts
 // one-task submissions one after another on his own keep-alive connection. Printed: bob's answer times
-// (median, 90th percentile, max), how many submissions each answered, the service's CPU time
-// (utime + stime) and whether it is still up.
+// (median, 90th percentile, max); how many of mallory's submissions were answered while one of bob's
+// waited (his place in her queue: unlike times, independent of the machine's load); how many
+// submissions each had answered; the service's CPU time (utime + stime) and whether it is still up.
 // --repo: whose CLI runs the service (default this checkout; another one, e.g. the commit before, for an A/B).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -114,10 +115,13 @@ try {
   const cpu0 = cpuMs(pid);
   let stop = false;
   const malloryStatus = new Map<number, number>();
+  /** Mallory's answers so far: how many arrive while one of bob's waits is his wait in her messages, whatever the load. */
+  let malloryAnswers = 0;
   const hostile = Array.from({ length: HOSTILE }, async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     while (!stop) {
       const r = await post('/v1/tasks', heavy, tokens.mallory ?? '', agent);
+      malloryAnswers++;
       malloryStatus.set(r.status, (malloryStatus.get(r.status) ?? 0) + 1);
       if (r.status === -1) await sleep(100);
     }
@@ -127,12 +131,15 @@ try {
   await sleep(2000);
   const bobAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   const times: number[] = [];
+  const behind: number[] = [];
   const bobStatus = new Map<number, number>();
   const end = Date.now() + SECONDS * 1000;
   while (Date.now() < end) {
     const t = performance.now();
+    const before = malloryAnswers;
     const r = await post('/v1/tasks', light, tokens.bob ?? '', bobAgent);
     times.push(performance.now() - t);
+    behind.push(malloryAnswers - before);
     bobStatus.set(r.status, (bobStatus.get(r.status) ?? 0) + 1);
     await sleep(100);
   }
@@ -143,6 +150,9 @@ try {
   const fmt = (m: Map<number, number>) => [...m].map(([s, n]) => `${n}×${s}`).join(' ');
   console.log(
     `bob: ${times.length} submissions (${fmt(bobStatus)}), answer ms median ${pct(times, 50).toFixed(0)}, p90 ${pct(times, 90).toFixed(0)}, max ${Math.max(...times).toFixed(0)}`,
+  );
+  console.log(
+    `mallory's answers while one of bob's waited: median ${pct(behind, 50)}, p90 ${pct(behind, 90)}, max ${Math.max(...behind)}`,
   );
   console.log(`mallory: ${fmt(malloryStatus)}; service CPU ${(cpu / 1000).toFixed(1)} s; up: ${up}`);
   bobAgent.destroy();
