@@ -91,6 +91,38 @@ describe('an endpoint shared by several users', () => {
     expect((await alice.getEndpoint(ep)).capacity).toBe(1);
   });
 
+  it("runs each user's tasks in workers of their own in a block (local provider)", async () => {
+    const ep = await procs.startEndpoint(url, rootToken, 'block-ep', [
+      '--share-with',
+      'alice,mallory',
+      '--allow-function',
+      `${aliceFn},${malloryFn}`,
+      '--provider',
+      'local',
+      '--min-blocks',
+      '1',
+      '--max-blocks',
+      '1',
+      '--workers-per-block',
+      '1',
+      '--block-dir',
+      join(procs.dir, 'blocks-shared'),
+    ]);
+    try {
+      const name = 'root/block-ep';
+      const m1 = (await mallory.submit(malloryFn, name, 0)) as Mark;
+      const a1 = (await alice.submit(aliceFn, name, 0)) as Mark;
+      const a2 = (await alice.submit(aliceFn, name, 0)) as Mark;
+      expect(m1).toMatchObject({ found: null, sum: 6 });
+      expect(a1).toMatchObject({ found: null, sum: 6 });
+      expect(a1.pid).not.toBe(m1.pid);
+      expect(a2).toMatchObject({ found: 'alice', sum: 1006, pid: a1.pid });
+    } finally {
+      // SIGTERM: the agent cancels its blocks, so no block process outlives the test.
+      await procs.kill(ep.proc, 'SIGTERM');
+    }
+  });
+
   it('keeps every worker busy when both users submit at once', async () => {
     await shared('two-workers', ['--workers', '2']);
     const ep = 'root/two-workers';
