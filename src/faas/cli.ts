@@ -479,6 +479,25 @@ export function registerFaasCommands(program: Command): void {
       }),
     );
 
+  endpoint
+    .command('delete <endpoint>')
+    .description(
+      "delete an endpoint of yours (an admin: anyone's, by id or owner/name); refused while its agent is attached or tasks on it are unfinished",
+    )
+    .requiredOption('--service <url>', 'service URL')
+    .option('--token-file <file>', 'read the token from this file instead of RISTRETTO_TOKEN')
+    .action(
+      action(async (ref: string, o: { service: string; tokenFile?: string }) => {
+        const fx = await client(o);
+        try {
+          const e = await fx.deleteEndpoint(ref);
+          process.stdout.write(`deleted endpoint ${e.owner}/${e.name} (${e.endpoint_id})\n`);
+        } finally {
+          await fx.close();
+        }
+      }),
+    );
+
   // ---------------------------------------------------------------- user commands
 
   const fn = faas.command('function').description('register functions');

@@ -28,10 +28,12 @@ const procs = new Procs();
 let url = '';
 let token = '';
 let eveToken = '';
+let rootToken = '';
 
 beforeAll(async () => {
   token = await procs.addUser('mallory');
   eveToken = await procs.addUser('eve');
+  rootToken = await procs.addUser('root', ['--admin']);
   ({ url } = await procs.startService());
 }, 300_000);
 
@@ -202,6 +204,57 @@ describe('endpoint registrations', () => {
       }
     } finally {
       await eve.close();
+    }
+  });
+});
+
+describe('endpoint delete', () => {
+  /** `ristretto faas endpoint delete REF` as `tok`: its exit code and what it printed. */
+  async function cliDelete(ref: string, tok: string): Promise<{ code: number | null; out: string; err: string }> {
+    const p = procs.spawnCli(['endpoint', 'delete', ref, '--service', url], { RISTRETTO_TOKEN: tok });
+    let out = '';
+    let err = '';
+    p.stdout?.on('data', (d: Buffer) => (out += d));
+    p.stderr?.on('data', (d: Buffer) => (err += d));
+    const code = await new Promise<number | null>((r) => p.once('exit', r));
+    return { code, out, err };
+  }
+
+  it('the owner deletes an idle endpoint; not while attached or with unfinished tasks; others may not', async () => {
+    const fx = new FaasClient({ serviceUrl: url, token });
+    const bob = new FaasClient({ serviceUrl: url, token: eveToken });
+    try {
+      const fn = await fx.registerFunction((x: number) => x);
+      // Unfinished tasks: one waits on an endpoint that never connects.
+      await fx.registerEndpoint('del-busy', { public: true });
+      const [waiting] = await fx.batchRun([{ functionId: fn, endpoint: 'del-busy', args: 1 }]);
+      let r = await cliDelete('del-busy', token);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/mallory\/del-busy has 1 unfinished tasks/);
+      // Another user may not delete it, even a public one.
+      r = await cliDelete('mallory/del-busy', eveToken);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/only the owner of endpoint mallory\/del-busy or an admin may delete it/);
+      await fx.cancel([waiting]);
+      r = await cliDelete('del-busy', token);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^deleted endpoint mallory\/del-busy \(/);
+      expect((await fx.listEndpoints()).map((e) => e.name)).not.toContain('del-busy');
+      expect((await bob.listEndpoints()).map((e) => e.name)).not.toContain('del-busy');
+
+      // Attached: refused until its agent stops.
+      const { proc } = await procs.startEndpoint(url, token, 'del-live', ['--workers', '1']);
+      r = await cliDelete('del-live', token);
+      expect(r.err).toMatch(/endpoint mallory\/del-live is attached: stop its agent first/);
+      await procs.killEndpoint(proc);
+      await until(async () => ((await fx.getEndpoint('del-live')).status === 'offline' ? true : undefined), 'offline');
+      // An admin deletes another user's endpoint by owner/name.
+      r = await cliDelete('mallory/del-live', rootToken);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^deleted endpoint mallory\/del-live/);
+    } finally {
+      await fx.close();
+      await bob.close();
     }
   });
 });

@@ -34,7 +34,7 @@ export class HttpApi {
    * times with jittered backoff (the request never reached the service); resets only for GET (a POST
    * may have been applied).
    */
-  request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: string): Promise<T> {
     return retry(() => this.once<T>(method, path, body), {
       baseMs: 100,
       maxMs: 2000,

@@ -253,6 +253,14 @@ export class FaasClient {
     return list;
   }
 
+  /**
+   * Delete an endpoint of yours (by id, name or owner/name; an admin's, anyone's by id or
+   * owner/name). Refused while its agent is attached or tasks on it are unfinished.
+   */
+  async deleteEndpoint(ref: string): Promise<{ endpoint_id: string; name: string; owner: string }> {
+    return this.http.request('DELETE', ROUTES.endpoint(ref));
+  }
+
   /** One endpoint by id or name. */
   async getEndpoint(idOrName: string): Promise<EndpointInfo> {
     return this.learn(await this.http.request<EndpointInfo>('GET', ROUTES.endpoint(idOrName)));

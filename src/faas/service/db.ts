@@ -276,6 +276,12 @@ export class Store {
          ORDER BY e.created_at`,
       ),
       countOwnEndpoints: p('SELECT COUNT(*) AS n FROM endpoints WHERE owner_id = ?'),
+      // Two counts, so that each uses its partial index (tasks_waiting, tasks_active).
+      unfinishedOnEndpoint: p(
+        `SELECT (SELECT COUNT(*) FROM tasks WHERE endpoint_id = @id AND state = 'waiting-for-endpoint')
+              + (SELECT COUNT(*) FROM tasks WHERE endpoint_id = @id AND state IN ('dispatched', 'running')) AS n`,
+      ),
+      deleteEndpoint: p('DELETE FROM endpoints WHERE id = ?'),
       endpointShared: p('SELECT 1 FROM endpoint_shares WHERE endpoint_id = ? AND user_id = ?'),
       endpointShares: p(
         'SELECT u.name FROM endpoint_shares s JOIN users u ON u.id = s.user_id WHERE s.endpoint_id = ? ORDER BY u.name',
@@ -662,6 +668,20 @@ export class Store {
   /** How many endpoints `ownerId` has registered. */
   countOwnEndpoints(ownerId: string): number {
     return (this.st.countOwnEndpoints.get(ownerId) as { n: number }).n;
+  }
+
+  /**
+   * Delete the endpoint `id` and its shares, unless tasks on it are unfinished: then nothing is
+   * deleted and their number is returned (0 when deleted). Finished tasks keep its id.
+   */
+  deleteEndpoint(id: string): number {
+    return this.db.transaction(() => {
+      const n = (this.st.unfinishedOnEndpoint.get({ id }) as { n: number }).n;
+      if (n > 0) return n;
+      this.st.clearEndpointShares.run(id);
+      this.st.deleteEndpoint.run(id);
+      return 0;
+    })();
   }
 
   /** The endpoint `ownerId` registered as `name`, if any. */

@@ -87,6 +87,7 @@ const routes: Route[] = [
   { method: 'POST', pattern: /^\/v1\/endpoints$/, handler: registerEndpoint },
   { method: 'GET', pattern: /^\/v1\/endpoints$/, handler: listEndpoints },
   { method: 'GET', pattern: /^\/v1\/endpoints\/([^/]+)$/, handler: getEndpoint },
+  { method: 'DELETE', pattern: /^\/v1\/endpoints\/([^/]+)$/, handler: deleteEndpoint },
   { method: 'POST', pattern: /^\/v1\/tasks$/, handler: submit },
   { method: 'POST', pattern: /^\/v1\/tasks\/results$/, handler: results },
   { method: 'POST', pattern: /^\/v1\/tasks\/cancel$/, handler: cancel },
@@ -207,6 +208,50 @@ function listEndpoints(ctx: RouteContext, user: UserRow, _req: IncomingMessage, 
   sendJson(res, 200, {
     endpoints: ctx.store.visibleEndpoints(user.id).map((e) => endpointInfo(ctx.store, e, ctx.hub.live(e.id))),
   });
+}
+
+/**
+ * Delete an endpoint: its owner names it as for a submission, an admin also by id or owner/name
+ * (`ristretto faas endpoint delete`). Refused while its agent is attached or tasks on it are
+ * unfinished. Without it, one user's endpoints (each listed to every user they are visible to) stayed
+ * until someone edited the database (issue 14, probe D8).
+ */
+async function deleteEndpoint(
+  ctx: RouteContext,
+  user: UserRow,
+  req: IncomingMessage,
+  res: ServerResponse,
+  [ref]: string[],
+): Promise<void> {
+  const answer = await inRequestTurn(req, () => {
+    const e = (user.admin === 1 && anyEndpoint(ctx, ref)) || resolveEndpoint(ctx, user, ref);
+    const label = `${e.owner_name}/${e.name}`;
+    if (e.owner_id !== user.id && user.admin !== 1)
+      throw new ApiError('Forbidden', `only the owner of endpoint ${label} or an admin may delete it`, {
+        endpoint: e.id,
+      });
+    if (ctx.hub.live(e.id))
+      throw new ApiError('Conflict', `endpoint ${label} is attached: stop its agent first, then delete it`, {
+        endpoint: e.id,
+      });
+    const unfinished = ctx.store.deleteEndpoint(e.id);
+    if (unfinished > 0)
+      throw new ApiError(
+        'Conflict',
+        `endpoint ${label} has ${unfinished} unfinished tasks: cancel them or let them finish first`,
+        { endpoint: e.id, unfinished },
+      );
+    return { endpoint_id: e.id, name: e.name, owner: e.owner_name, deleted: true };
+  });
+  sendJson(res, 200, answer);
+}
+
+/** An endpoint by id or owner/name, whoever owns it (for admins); undefined when there is none. */
+function anyEndpoint(ctx: RouteContext, ref: string): EndpointRow | undefined {
+  if (isUuid(ref)) return ctx.store.endpointById(ref);
+  const slash = ref.indexOf('/');
+  const owner = slash > 0 ? ctx.store.userByName(ref.slice(0, slash)) : undefined;
+  return owner && ctx.store.ownEndpoint(owner.id, ref.slice(slash + 1));
 }
 
 function getEndpoint(
