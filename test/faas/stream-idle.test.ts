@@ -61,6 +61,30 @@ describe('result streams that go silent', () => {
     quiet.ws.close();
     await quiet.closed;
   });
+
+  it("the service's past stalls do not lengthen a new stream's idle limit", async () => {
+    // The service (this process) stalls for 20 heartbeats: its sweep counts that as its own stall.
+    const quiet = await openStream();
+    let pings = 0;
+    quiet.ws.on('ping', () => pings++);
+    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
+    const end = Date.now() + 20 * HEARTBEAT_MS;
+    while (Date.now() < end) {
+      // busy: the service's event loop is blocked
+    }
+    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
+    // A stream opened after the stall that goes silent mid-frame is closed after about its idle limit
+    // (three heartbeats), counted in sweeps (the quiet stream's pings), not after 20 more.
+    const stuck = await openStream();
+    const head = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0x10, 0, 0, 1, 2, 3, 4]);
+    const sock = (stuck.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    sock.write(Buffer.concat([head, Buffer.alloc(4096, 7)]));
+    const before = pings;
+    await stuck.closed;
+    expect(pings - before).toBeLessThan(12);
+    quiet.ws.close();
+    await quiet.closed;
+  });
 });
 
 /** Six heartbeats (two idle limits) of this process's event loop. */

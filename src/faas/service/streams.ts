@@ -259,6 +259,8 @@ export class ResultStreams implements OutcomeSink {
     }
     this.openPerUser.set(user.id, open + 1);
     const conn = new StreamConn(ws, user, (id) => this.store.result(id));
+    // Only stalls from now on are discounted from this stream's silence, not the service's past ones.
+    conn.stalledAtHeard = this.stalledMs;
     this.conns.add(conn);
     // Messages take turns with other users' (see turns.ts); over its send budget a stream stays paused.
     const reader = { pause: () => ws.pause(), resume: () => conn.resumeReading() };
