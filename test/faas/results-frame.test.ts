@@ -175,7 +175,7 @@ describe('a real service with a corrupted row', () => {
       expect(o?.error).toBeInstanceOf(TaskFailedError);
     }
     expect(damaged?.error).toBeInstanceOf(TaskFailedError);
-    expect((damaged?.error as TaskFailedError).remoteType).toBe('SerializationError');
+    expect((damaged?.error as TaskFailedError | undefined)?.remoteType).toBe('SerializationError');
     expect(damaged?.error?.message).toMatch(/stored error of task .* is damaged/);
     expect(middle?.state).toBe('failed');
     expect(middle?.error).toBeInstanceOf(FaasProtocolError);
