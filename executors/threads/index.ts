@@ -15,6 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WorkItem } from '../../src/dataset/chunking.ts';
+import { openedKey, openedState, type OpenedState } from '../../src/io/opened.ts';
 import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { brokenInvariant } from '../../src/errors/index.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
@@ -253,9 +254,28 @@ export class ThreadsExecutor extends BaseExecutor {
       bundle: first ? processor : undefined,
       metadata: task.job.metadata[task.items[0].dataset] ?? {},
       prefetch: task.job.prefetch,
+      opened: this.openedFor(slot, task.items),
     };
     slot.shipped.add(processor.hash);
     slot.worker.postMessage(msg);
+  }
+
+  /**
+   * The main thread's parsed metadata of the items' files this worker has not been sent yet (each
+   * worker would otherwise read and parse it again on its first chunk of the file); undefined if none.
+   */
+  private openedFor(slot: Slot, items: readonly WorkItem[]): Record<string, OpenedState> | undefined {
+    let out: Record<string, OpenedState> | undefined;
+    for (const it of items) {
+      const key = openedKey(it.fileId, it.tree);
+      if (slot.shipped.has(key)) continue;
+      const state = openedState(it.fileId, it.tree);
+      if (!state) continue;
+      slot.shipped.add(key);
+      out ??= {};
+      out[key] = state;
+    }
+    return out;
   }
 
   private spawn(): Slot {

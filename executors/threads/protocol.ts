@@ -1,5 +1,6 @@
 /** Messages between the thread pool and its workers (structured-clone data only). */
 import type { WorkItem } from '../../src/dataset/chunking.ts';
+import type { OpenedState } from '../../src/io/opened.ts';
 import type { ProcessorBundle } from '../../src/processor/bundle.ts';
 import type { ChunkFailure } from '../../src/runner/errors.ts';
 import type { BatchResult } from '../../src/runner/process-batch.ts';
@@ -19,6 +20,11 @@ export interface RunMessage {
   readonly bundle?: ProcessorBundle;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly prefetch?: readonly string[];
+  /**
+   * What the main thread parsed opening the items' files (src/io/opened.ts), by `openedKey`: attached
+   * the first time this worker gets an item of the file, so its first chunk skips the file's metadata.
+   */
+  readonly opened?: Readonly<Record<string, OpenedState>>;
 }
 
 /**

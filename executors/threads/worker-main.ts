@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { brokenInvariant, internalError } from '../../src/errors/index.ts';
+import { rememberAll } from '../../src/io/opened.ts';
 import { setSyncReadHelperEntry, SYNC_READ_HELPER_ROLE } from '../../src/io/sync-read.ts';
 import { serve as serveSyncReads } from '../../src/io/sync-read-helper.ts';
 import { loadBundle, type ProcessorBundle } from '../../src/processor/bundle.ts';
@@ -81,6 +82,7 @@ function poolWorker(): void {
       return;
     }
     if (m.bundle) bundles.set(m.bundle.hash, m.bundle);
+    if (m.opened) rememberAll(m.opened);
     tail = tail.then(() => run(m));
   });
 

@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import { RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { openReader } from '../io/open.ts';
+import { rememberOpened } from '../io/opened.ts';
 import type { EventReader, OpenOptions } from '../io/reader.ts';
 import { PreprocessCache } from './cache.ts';
 import { chunkFile, type ChunkOptions, type FileInfo, type WorkItem } from './chunking.ts';
@@ -128,6 +129,9 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
         boundaries: [...reader.boundaries()],
       };
       cache.set(fileId, j.tree ?? '', info);
+      // What the reader parsed goes to whoever opens this file version next (a pool worker, src/io/opened.ts).
+      const opened = reader.openedState?.();
+      if (opened) rememberOpened(fileId, info.tree, opened);
       return info;
     } finally {
       await reader.close().catch(() => undefined);

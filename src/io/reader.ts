@@ -5,6 +5,7 @@
  * which format they read.
  */
 import type { Jagged, NumericArray } from '../columnar/types.ts';
+import type { OpenedState } from './opened.ts';
 
 /** Element type of a branch after decoding. 64-bit integers decode to float64 (exact up to 2^53). */
 export type DType =
@@ -101,6 +102,12 @@ export interface EventReader {
   branches(): readonly BranchInfo[];
   /** Entry numbers where baskets/clusters (ROOT) or row groups (Parquet) start, plus numEntries at the end. */
   boundaries(): readonly number[];
+  /**
+   * What opening the file parsed (a Parquet footer), structured-clone safe, for another thread to pass
+   * as `OpenOptions.opened` when it opens the same file version: it then skips reading and parsing it.
+   * Absent for readers that have nothing worth shipping.
+   */
+  openedState?(): OpenedState | undefined;
   /** Read the named branches for [entryStart, entryStop). Unknown names throw a typed error with suggestions. */
   read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>>;
   /**
@@ -145,4 +152,10 @@ export interface EntryRange {
 export interface OpenOptions {
   /** Tree name inside a ROOT file (default `Events`); ignored by Parquet/Arrow. */
   treeName?: string;
+  /**
+   * What a reader of the same file version parsed when it opened it (`EventReader.openedState`). The
+   * reader that made it uses it instead of reading the file's metadata again; others ignore it, and so
+   * does a reader that finds the file's size changed.
+   */
+  opened?: OpenedState;
 }

@@ -6,6 +6,7 @@
  * ROOT files over root:// come out reading one chunk ahead (read-ahead.ts).
  */
 import { extensionOf, openReader } from '../io/open.ts';
+import { openedState } from '../io/opened.ts';
 import type { EventReader, OpenOptions } from '../io/reader.ts';
 import { closeSyncReads, ensureSyncReads } from '../io/sync-read.ts';
 import { isXrootdUrl } from '../io/xrootd/index.ts';
@@ -39,7 +40,9 @@ export class ReaderCache {
       this.readers.set(key, r);
       return r;
     }
-    r = this.open(file, { treeName: tree }).then((x) =>
+    // The main thread's parse of this file version, when it planned from it (src/io/opened.ts).
+    const opened = openedState(version, tree);
+    r = this.open(file, opened ? { treeName: tree, opened } : { treeName: tree }).then((x) =>
       ensureSyncReads(x.readSync && readsAhead(file) ? withReadAhead(x) : x, version),
     );
     this.readers.set(key, r);

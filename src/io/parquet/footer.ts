@@ -139,8 +139,15 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
     bytes.set(tail.subarray(0, tail.length - 8), head.length);
   }
   const footer = parseFooter(bytes, file);
-  // Decompressors imported on demand (chunk.ts): load those the first row group's pages need now, while
-  // opening is asynchronous, since decoding is not.
+  await loadFooterCodecs(footer);
+  return footer;
+}
+
+/**
+ * Load the decompressors the first row group's column chunks need. They are imported on demand
+ * (chunk.ts): loaded here, while opening is asynchronous, since decoding is not.
+ */
+export async function loadFooterCodecs(footer: ParquetFooter): Promise<void> {
   if (footer.numRowGroups > 0) {
     const codecs: CompressionCodec[] = [];
     for (let c = 0; c < footer.columnCount(0); c++) {
@@ -149,7 +156,6 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
     }
     await loadCompressors(codecs);
   }
-  return footer;
 }
 
 /**
@@ -185,6 +191,17 @@ export function parseFooter(bytes: Uint8Array, file: string): ParquetFooter {
   return new ParquetFooter(file, bytes, version, schema, numRows, rowGroupRows, columnsAt, createdBy);
 }
 
+/** `ParquetFooter.shipped()`: what decoding the footer found, as plain data. */
+export interface ShippedFooter {
+  readonly bytes: Uint8Array;
+  readonly version: number;
+  readonly schema: readonly SchemaElement[];
+  readonly numRows: number;
+  readonly rowGroupRows: readonly number[];
+  readonly columnsAt: readonly number[];
+  readonly createdBy: string | undefined;
+}
+
 /** A decoded footer: schema and row counts at hand, column chunks decoded (once) when asked for. */
 export class ParquetFooter {
   /** Per row group: the decoded column chunks so far, and where each column chunk's bytes start. */
@@ -206,6 +223,24 @@ export class ParquetFooter {
     readonly createdBy: string | undefined,
   ) {
     this.groups = new Array(rowGroupRows.length);
+  }
+
+  /** The footer in structured-clone form (plain fields, the footer bytes shared, not copied). */
+  shipped(): ShippedFooter {
+    return {
+      bytes: this.bytes,
+      version: this.version,
+      schema: this.schema,
+      numRows: this.numRows,
+      rowGroupRows: this.rowGroupRows,
+      columnsAt: this.columnsAt,
+      createdBy: this.createdBy,
+    };
+  }
+
+  /** The footer `shipped()` made (in this thread or another), without decoding anything again. */
+  static fromShipped(file: string, s: ShippedFooter): ParquetFooter {
+    return new ParquetFooter(file, s.bytes, s.version, s.schema, s.numRows, s.rowGroupRows, s.columnsAt, s.createdBy);
   }
 
   get numRowGroups(): number {

@@ -20,7 +20,8 @@ import {
   ParquetUnsupportedError,
 } from './errors.ts';
 import { readRanges, SyncFile } from './fetch.ts';
-import { readFooter, type ParquetFooter } from './footer.ts';
+import { loadFooterCodecs, ParquetFooter, readFooter, type ShippedFooter } from './footer.ts';
+import type { OpenedState } from '../opened.ts';
 import { mapSchema, type BranchTable, type LeafColumn, type MappedBranch } from './schema.ts';
 import { closestNames } from '../../errors/suggest.ts';
 
@@ -49,7 +50,7 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
   try {
     // Schema and row counts only: a column chunk's metadata is decoded when a read first needs it
     // (footer.ts), so a pool worker no longer decodes the whole footer of a file it reads a part of.
-    const footer = await readFooter(source);
+    const footer = await openFooter(source, opts.opened);
     let table: BranchTable;
     try {
       table = mapSchema(footer);
@@ -68,6 +69,17 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
     throw e;
   }
 }
+
+/** The footer another thread already decoded (`opened`, when it is this file's: same size), or the file's. */
+async function openFooter(source: ByteSource, opened: OpenedState | undefined): Promise<ParquetFooter> {
+  if (opened?.format !== OPENED_FORMAT || opened.size !== source.size) return readFooter(source);
+  const footer = ParquetFooter.fromShipped(source.name, opened.data as ShippedFooter);
+  await loadFooterCodecs(footer);
+  return footer;
+}
+
+/** `OpenedState.format` of Parquet footers. */
+const OPENED_FORMAT = 'parquet-footer';
 
 class ParquetReader implements EventReader {
   readonly numEntries: number;
@@ -122,6 +134,11 @@ class ParquetReader implements EventReader {
 
   boundaries(): readonly number[] {
     return this.starts;
+  }
+
+  openedState(): OpenedState {
+    const data = this.footer.shipped();
+    return { format: OPENED_FORMAT, size: this.source.size, bytes: data.bytes.byteLength, data };
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
