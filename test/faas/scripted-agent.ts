@@ -11,6 +11,8 @@ export class ScriptedAgent {
   readonly ws: WebSocket;
   /** Every dispatch seen: task id and the attempt number it came with. */
   readonly dispatched: { id: string; attempt: number }[] = [];
+  /** Size in bytes of every binary (dispatch) frame seen, in order. */
+  readonly frames: number[] = [];
   /** Text messages from the service, in order. */
   readonly texts: { type: string; code?: string; message?: string }[] = [];
   /** Resolves with the close code. */
@@ -23,6 +25,7 @@ export class ScriptedAgent {
       headers: { authorization: `Bearer ${token}` },
     });
     this.ws.on('message', (data, binary) => {
+      if (binary) this.frames.push((data as Buffer).byteLength);
       if (binary)
         for (const t of decodeFrame<ServiceTasks>(data as Buffer).header.tasks)
           this.dispatched.push({ id: t.task_id, attempt: t.attempt });

@@ -12,6 +12,7 @@
 import type { WebSocket } from 'ws';
 import { CodecError, checkPacked, decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { DISPATCH_FRAME_BYTES, agentText, byType, validate } from '../protocol-schemas.ts';
+import { type CachedFunction, FunctionCache } from './function-cache.ts';
 import { Coalescer } from '../coalesce.ts';
 import {
   type AgentHello,
@@ -137,7 +138,7 @@ export class AgentHub {
   private readonly sockets = new Set<AgentConn>();
   private readonly pending = new Set<string>();
   private readonly dispatcher = new Coalescer(() => this.dispatchPending());
-  private readonly fnCache = new Map<string, { hash: string; code: string }>();
+  private readonly fnCache = new FunctionCache();
   private readonly timer: NodeJS.Timeout;
   /**
    * Waiting tasks with alternates (late binding), an upper bound: kept from submissions and claims,
@@ -322,6 +323,9 @@ export class AgentHub {
     this.metrics.agentConnects++;
     const conn = new AgentConn(ws, user);
     conn.stalledAtSeen = this.stalledMs;
+    // First, also for a socket refused below: the ws library emits 'error' for a bad frame even while
+    // closing, and an 'error' with no listener would end the service.
+    ws.on('error', () => {});
     let open = 0;
     for (const c of this.sockets) if (c.user.id === user.id) open++;
     if (open >= MAX_AGENT_SOCKETS_PER_USER) {
@@ -356,7 +360,6 @@ export class AgentHub {
       this.sockets.delete(conn);
       this.detach(conn);
     });
-    ws.on('error', () => {});
   }
 
   private onText(conn: AgentConn, msg: AgentTextMessage): void {
@@ -689,7 +692,10 @@ export class AgentHub {
     if (target) this.kick(target.endpointId);
   }
 
-  /** Send tasks to an agent, in frames of at most DISPATCH_FRAME_BYTES of arguments each. */
+  /**
+   * Send tasks to an agent, in frames of at most DISPATCH_FRAME_BYTES of arguments and of the code of
+   * functions the agent lacks (a frame holds at least one task, whatever its size).
+   */
   private send(conn: AgentConn, claimed: ClaimedTask[]): void {
     let header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
     let blobs: Uint8Array[] = [];
@@ -706,18 +712,22 @@ export class AgentHub {
     };
     const now = Date.now();
     for (const t of claimed) {
-      if (header.tasks.length > 0 && bytes + t.args.byteLength > DISPATCH_FRAME_BYTES) {
+      const fn = this.fn(t.function_id);
+      // Code goes with the first frame that needs it; frames arrive in order. It counts like arguments:
+      // 20 functions of 8 MiB in one frame went over the agent's message limit, and the agent
+      // reconnected and got the same frame again, for ever (issue 14, probe D12).
+      const code = conn.hashes.has(fn.hash) ? 0 : fn.code.length;
+      if (header.tasks.length > 0 && bytes + t.args.byteLength + code > DISPATCH_FRAME_BYTES) {
         sendFrame();
         header = { type: 'tasks', tasks: [], functions: [] };
         blobs = [];
         bytes = 0;
       }
       this.tails.dispatched(t.id, conn.endpointId, now);
-      const fn = this.fn(t.function_id);
-      // Code goes with the first frame that needs it; frames arrive in order.
-      if (!conn.hashes.has(fn.hash)) {
+      if (code > 0) {
         conn.hashes.add(fn.hash);
         header.functions.push({ hash: fn.hash, code: fn.code });
+        bytes += code;
       }
       const entry: DispatchEntry = {
         task_id: t.id,
@@ -738,7 +748,12 @@ export class AgentHub {
     sendFrame();
   }
 
-  private fn(functionId: string): { hash: string; code: string } {
+  /** Characters of function code held in memory for dispatches (bounded, see FunctionCache). */
+  functionCacheBytes(): number {
+    return this.fnCache.bytes;
+  }
+
+  private fn(functionId: string): CachedFunction {
     let f = this.fnCache.get(functionId);
     if (!f) {
       const row = this.store.functionById(functionId);

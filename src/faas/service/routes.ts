@@ -740,6 +740,7 @@ function metrics(ctx: RouteContext, user: UserRow, _req: IncomingMessage, res: S
     ...ctx.metrics.snapshot(),
     // Memory, to see a client holding the service's memory (bounded per stream, see streams.ts).
     stream_held_bytes: ctx.streams.heldBytes(),
+    function_cache_bytes: ctx.hub.functionCacheBytes(),
     rss_bytes: process.memoryUsage.rss(),
     heap_used_bytes: process.memoryUsage().heapUsed,
     endpoints_online: ctx.hub.onlineCount(),

@@ -1,0 +1,84 @@
+/**
+ * Function code rides in dispatch frames with the tasks that need it. Counted apart from the arguments,
+ * 20 functions of 8 MiB made one frame over the agent's 100 MiB message limit: the agent dropped the
+ * connection, reconnected, got the same frame again, for ever (issue 14, probe D12). And the service
+ * kept every function it ever dispatched in memory. A real service process; the agent is a raw
+ * WebSocket client with the same message limit as the real one (ws's default, 100 MiB).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FaasClient } from '../../src/faas/client/index.ts';
+import { Procs, serviceMetrics, until } from './helpers.ts';
+import { ScriptedAgent } from './scripted-agent.ts';
+
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
+
+const MiB = 1024 * 1024;
+/** 16 x 7 MiB = 112 MiB of code: one frame of it all is over the agent's 100 MiB. */
+const FUNCTIONS = 16;
+const CODE = 7 * MiB;
+
+const procs = new Procs();
+let url = '';
+let token = '';
+let admin = '';
+let fx: FaasClient;
+
+beforeAll(async () => {
+  token = await procs.addUser('erin');
+  admin = await procs.addUser('root', ['--admin']);
+  url = (await procs.startService(['--heartbeat', '30'])).url;
+  fx = new FaasClient({ serviceUrl: url, token });
+});
+
+afterAll(async () => {
+  await fx?.close();
+  await procs.cleanup();
+});
+
+describe('dispatch of many large functions', () => {
+  it('sends each function in a frame the agent accepts, and keeps a bounded cache of code', async () => {
+    await fx.registerEndpoint('erin-big');
+    const ids: string[] = [];
+    for (let i = 0; i < FUNCTIONS; i++) {
+      // A string, not a comment: the client's bundling drops comments.
+      const pad = 'x'.repeat(CODE - 100);
+      ids.push(await fx.registerFunction(`export default () => ${i} + "${pad}".length;`));
+    }
+    // Queued while the endpoint is offline: the agent's first claim takes them all at once.
+    await fx.batchRun(ids.map((functionId) => ({ functionId, endpoint: 'erin-big', args: 0 })));
+    const agent = new ScriptedAgent(url, token);
+    agent.beating = false;
+    await new Promise<void>((resolve, reject) => {
+      agent.ws.once('open', () => resolve());
+      agent.ws.once('error', reject);
+    });
+    agent.send({
+      type: 'hello',
+      name: 'erin-big',
+      capacity: FUNCTIONS,
+      prefetch: 0,
+      cached_hashes: [],
+      holding: [],
+      agent_version: 'test',
+      hostname: 'h',
+    });
+    let closed = false;
+    agent.ws.once('close', () => {
+      closed = true;
+    });
+    await until(
+      async () => (agent.dispatched.length >= FUNCTIONS || closed ? true : undefined),
+      'every task dispatched (or the agent dropped)',
+      300_000,
+    );
+    expect(closed).toBe(false);
+    expect(agent.dispatched.length).toBe(FUNCTIONS);
+    // 32 MiB of arguments and code a frame (plus the header's task entries): four of these functions.
+    expect(agent.frames.length).toBeGreaterThanOrEqual(4);
+    for (const n of agent.frames) expect(n).toBeLessThan(33 * MiB);
+    const m = await serviceMetrics(url, admin);
+    expect(m.function_cache_bytes).toBeGreaterThan(0);
+    expect(m.function_cache_bytes).toBeLessThanOrEqual(64 * MiB + MiB);
+    agent.stop();
+  });
+});
