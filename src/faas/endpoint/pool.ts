@@ -573,7 +573,7 @@ export class WorkerPool {
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
-    if (msg.type === 'ready') {
+    if (msg?.type === 'ready') {
       slot.ready = true;
       if (this.readyWaiters.length && this.slots.every((s) => s.ready))
         for (const w of this.readyWaiters.splice(0)) w();
