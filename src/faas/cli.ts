@@ -68,6 +68,11 @@ export function registerFaasCommands(program: Command): void {
       'unfinished tasks (waiting, dispatched, running) one user may have, default 200,000; more are refused until some finish (0 = no limit; per user: faas user set)',
       int('--max-open-tasks'),
     )
+    .option(
+      '--max-connections-per-address <n>',
+      'open TCP connections one client address may have, default 1,000; more are refused (0 = no cap; behind a reverse proxy, raise it and limit clients at the proxy)',
+      int('--max-connections-per-address'),
+    )
     .option('--max-attempts <n>', 'default runs per task when workers/endpoints die', int('--max-attempts', 1), 3)
     .option('--task-timeout <seconds>', 'default per-task timeout (0 = none)', Number, 0)
     .option('--heartbeat <seconds>', 'endpoint heartbeat interval', Number, 5)
@@ -82,6 +87,7 @@ export function registerFaasCommands(program: Command): void {
           maxResultBytes?: number;
           maxRequestBytes?: number;
           maxOpenTasks?: number;
+          maxConnectionsPerAddress?: number;
           maxAttempts: number;
           taskTimeout: number;
           heartbeat: number;
@@ -98,6 +104,9 @@ export function registerFaasCommands(program: Command): void {
               ...(o.maxRequestBytes ? { max_request_bytes: o.maxRequestBytes } : {}),
             },
             ...(o.maxOpenTasks !== undefined ? { maxOpenTasks: o.maxOpenTasks } : {}),
+            ...(o.maxConnectionsPerAddress !== undefined
+              ? { maxConnectionsPerAddress: o.maxConnectionsPerAddress }
+              : {}),
             maxAttempts: o.maxAttempts,
             taskTimeoutMs: Math.round(o.taskTimeout * 1000),
             heartbeatMs: Math.round(o.heartbeat * 1000),

@@ -5,8 +5,13 @@
  * kept every function it ever dispatched in memory. A real service process; the agent is a raw
  * WebSocket client with the same message limit as the real one (ws's default, 100 MiB).
  */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
+import { FaasConfigError } from '../../src/faas/errors.ts';
+import { startService } from '../../src/faas/service/server.ts';
 import { Procs, serviceMetrics, until } from './helpers.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
@@ -80,5 +85,12 @@ describe('dispatch of many large functions', () => {
     expect(m.function_cache_bytes).toBeGreaterThan(0);
     expect(m.function_cache_bytes).toBeLessThanOrEqual(64 * MiB + MiB);
     agent.stop();
+  });
+
+  it('a service whose limits would make a one-task frame larger than agents accept does not start', async () => {
+    const dbFile = join(tmpdir(), `dispatch-code-${process.pid}.db`);
+    // 95 MiB of arguments and 8 MiB of code: over the agents' 100 MiB.
+    await expect(startService({ dbFile, limits: { max_payload_bytes: 95 * MiB } })).rejects.toThrow(FaasConfigError);
+    expect(existsSync(dbFile)).toBe(false);
   });
 });

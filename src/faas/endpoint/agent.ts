@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
-import { byType, MAX_CACHED_HASHES, serviceText, validate } from '../protocol-schemas.ts';
+import { AGENT_MAX_MESSAGE_BYTES, byType, MAX_CACHED_HASHES, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { brokenInvariant } from '../../errors/index.ts';
 import { FaasConfigError, type FaasError, FaasProtocolError } from '../errors.ts';
@@ -206,6 +206,7 @@ export class EndpointAgent {
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.opts.token}` },
       perMessageDeflate: false,
+      maxPayload: AGENT_MAX_MESSAGE_BYTES,
     });
     this.ws = ws;
     ws.on('open', () => {

@@ -11,8 +11,9 @@ import { AgentHub } from './agents.ts';
 import { bearerToken } from './auth.ts';
 import { Store, type UserRow } from './db.ts';
 import { ApiError, BodySlots, bindUser, rawErrorResponse, sendError, sendJson, toApiError } from './http.ts';
+import { capConnections, MAX_CONNECTIONS_PER_ADDRESS } from './connections.ts';
 import { Metrics } from './metrics.ts';
-import { DEFAULT_MAX_OPEN_TASKS } from '../protocol-schemas.ts';
+import { AGENT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OPEN_TASKS } from '../protocol-schemas.ts';
 import { matchRoute, storeSubmission, type RouteContext } from './routes.ts';
 import { ResultStreams } from './streams.ts';
 import { inTurn } from './turns.ts';
@@ -38,6 +39,10 @@ export interface ServiceOptions {
   heartbeatMs?: number;
   /** Default attempts per task (first run + retries after lost workers/endpoints). */
   maxAttempts?: number;
+  /**
+   * Open connections one remote address may have; 0 = no cap. Default MAX_CONNECTIONS_PER_ADDRESS.
+   */
+  maxConnectionsPerAddress?: number;
   /** Default per-task timeout in ms, 0 = none. */
   taskTimeoutMs?: number;
   /**
@@ -68,10 +73,27 @@ export interface FaasService {
   close(): Promise<void>;
 }
 
+/**
+ * A dispatch frame with one task holds its arguments and its function's code whatever the frame budget
+ * says: with limits that let it pass what an agent accepts, the agent would drop it, reconnect and get
+ * it again, for ever. (The 1 MiB covers the frame's header; code is counted as written, not escaped.)
+ */
+function checkDispatchFits(limits: Limits): void {
+  const frame = limits.max_payload_bytes + limits.max_function_bytes + 1024 * 1024;
+  if (frame > AGENT_MAX_MESSAGE_BYTES)
+    throw new FaasConfigError(
+      `largest task arguments (${limits.max_payload_bytes} bytes) and function code (${limits.max_function_bytes} bytes) ` +
+        `make dispatch frames larger than agents accept (${AGENT_MAX_MESSAGE_BYTES} bytes)`,
+      { max_payload_bytes: limits.max_payload_bytes, max_function_bytes: limits.max_function_bytes },
+      `lower --max-payload-bytes to at most ${AGENT_MAX_MESSAGE_BYTES - limits.max_function_bytes - 1024 * 1024}`,
+    );
+}
+
 /** Start the service; resolves once it listens. */
 export async function startService(opts: ServiceOptions): Promise<FaasService> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`[faas-service] ${m}\n`));
   const limits: Limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+  checkDispatchFits(limits);
   const store = new Store(opts.dbFile);
   const metrics = new Metrics();
   // The stream accepts submissions too; they go through the same checks as the HTTP route.
@@ -161,6 +183,7 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       }
     }
   });
+  capConnections(server, opts.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS, log);
   server.keepAliveTimeout = 65_000;
   // A request not received in full by then is answered 408 and its connection closed. Node's 300 s
   // let one user hold MAX_BODIES_PER_USER half-sent 64 MiB bodies for 5 minutes, over and over (issue
