@@ -4,8 +4,10 @@
  * `Array.prototype.reduce`) and reports the marks it finds: a worker that ran another user's task
  * before shows it.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FaasClient, TaskFailedError, TaskTimeoutError } from '../../src/faas/client/index.ts';
 import { endpointsPerTest, Procs } from './helpers.ts';
@@ -224,5 +226,28 @@ describe('an endpoint shared by several users', () => {
     } finally {
       await procs.killEndpoint(again.proc);
     }
+  });
+
+  it('refuses a content-addressed module (as processor bundles are) that a task rewrote', async () => {
+    // A module named by the sha256 of its bytes, imported by a function as the chunk function imports
+    // a processor bundle.
+    const dir = join(procs.dir, 'bundles');
+    mkdirSync(dir, { recursive: true });
+    const code = "export default 'genuine';";
+    const file = join(dir, `${createHash('sha256').update(code).digest('hex')}.mjs`);
+    writeFileSync(file, code);
+    const fn = await alice.registerFunction(
+      'export default async (x) => (x.exit ? process.exit(1) : (await import(x.url)).default);',
+    );
+    await shared('bundle-ep', ['--workers', '1', '--allow-function', fn]);
+    const ep = 'root/bundle-ep';
+    const url = pathToFileURL(file).href;
+    expect(await alice.submit(fn, ep, { url })).toBe('genuine');
+    writeFileSync(file, "export default 'tampered';");
+    // A fresh worker (the old one ends) imports the module again: refused, not run.
+    await alice.submit(fn, ep, { exit: true }, { maxAttempts: 1 }).catch(() => undefined);
+    const e = await alice.submit(fn, ep, { url }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TaskFailedError);
+    expect((e as TaskFailedError).message).toMatch(/does not match its hash/);
   });
 });

@@ -7,8 +7,10 @@
  * exactly those bytes to Node; a mismatch fails the import. (A `data:` URL of the checked bytes would
  * need no hook, but bundled functions call `createRequire(import.meta.url)`, which needs a file URL.)
  *
- * The hook only touches URLs that carry `?sha256=<hash>` (made by {@link verifiedUrl}); every other
- * import goes through Node's own loader untouched.
+ * The hook checks the function modules (URLs that carry `?sha256=<hash>`, made by {@link verifiedUrl})
+ * and every other content-addressed module, a file named `<sha256 of its bytes>.mjs`: processor
+ * bundles (src/processor/bundle.ts) and cached builds (src/processor/build-cache.mjs), which tasks
+ * could rewrite the same way. Every other import goes through Node's own loader untouched.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -24,15 +26,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 export async function load(url, context, nextLoad) {
-  if (!url.startsWith('file:') || !url.includes('sha256=')) return nextLoad(url, context);
+  if (!url.startsWith('file:')) return nextLoad(url, context);
   const u = new URL(url);
-  const want = u.searchParams.get('sha256');
+  const base = u.pathname.slice(u.pathname.lastIndexOf('/') + 1);
+  const want = u.searchParams.get('sha256') ?? (/^[0-9a-f]{64}[.]mjs$/.test(base) ? base.slice(0, 64) : null);
   if (!want || !/^[0-9a-f]{64}$/.test(want)) return nextLoad(url, context);
   const path = fileURLToPath(u);
   const source = readFileSync(path);
   const got = createHash('sha256').update(source).digest('hex');
   if (got !== want)
-    throw new Error('function module ' + path + ' ${MISMATCH} ' + want + ' (sha256 of the file: ' + got + '): it was changed after the endpoint stored it');
+    throw new Error('module ' + path + ' ${MISMATCH} ' + want + ' (sha256 of the file: ' + got + '): it was changed after the endpoint stored it');
   return { format: 'module', source, shortCircuit: true };
 }
 `;
