@@ -55,7 +55,7 @@ describe('connections of one address', () => {
   it('are capped with a refusal, half-sent headers are closed, other addresses and WebSockets go on', async () => {
     const agent = new ScriptedAgent(url, token);
     expect((await agent.hello('fay-ep')).type).toBe('welcome');
-    const held = [];
+    const held: Raw[] = [];
     for (let i = 0; i < CAP; i++) held.push(await halfSent('127.0.0.2'));
     // The flooding address is refused, with the protocol's error body.
     const over = await halfSent('127.0.0.2');
