@@ -11,7 +11,7 @@ import type { ByteSource, HttpOptions } from '../source.ts';
 import { describeBranches, type StreamerLookup } from './branch-meta.ts';
 import { RootFileError, TreeNotFoundError } from './errors.ts';
 import { openJsrootFile, openRootSource, type JsFile, type JsTree } from './jsroot.ts';
-import { RootReader, type JaggedOffsetsSource } from './root-reader.ts';
+import { RootReader, SHIPPED_TREE, type JaggedOffsetsSource, type ShippedTree } from './root-reader.ts';
 import { loadLzma } from './compression.ts';
 import { loadXxh64 } from './xxhash64.ts';
 import { closestNames } from '../../errors/suggest.ts';
@@ -106,6 +106,13 @@ export async function openRoot(
 ): Promise<RootReader | RNTupleReader> {
   const src = await openRootSource(pathOrUrl, opts.http, opts.treeName);
   try {
+    const shipped = shippedTree(opts, src);
+    if (shipped) {
+      // Another thread parsed this file version's tree (src/io/opened.ts): no jsroot, no metadata reads.
+      await Promise.all([loadXxh64(), src.readSync ? loadLzma() : undefined]);
+      const { treeName, numEntries, metas } = shipped;
+      return new RootReader(src, undefined, treeName, numEntries, metas, opts.jaggedOffsets ?? 'basket');
+    }
     const file = await openStructure(src, pathOrUrl);
     const treeName = opts.treeName || defaultTreeName(file.fKeys, pathOrUrl);
     // An RNTuple (ROOT 6.34+, key class ROOT::RNTuple) is read by src/io/rntuple, not through jsroot.
@@ -135,6 +142,14 @@ export async function openRoot(
     await src.close();
     throw e;
   }
+}
+
+/** `opts.opened` when it is this tree's tables from a file of this size (see RootReader.openedState). */
+function shippedTree(opts: RootOpenOptions, src: ByteSource): ShippedTree | undefined {
+  const o = opts.opened;
+  if (o?.format !== SHIPPED_TREE || o.size !== src.size) return undefined;
+  const tree = o.data as ShippedTree;
+  return opts.treeName === tree.treeName ? tree : undefined;
 }
 
 async function openStructure(src: ByteSource, path: string): Promise<JsFile> {
