@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,7 +112,9 @@ function packageExports(): Record<string, string> {
 /** Write `code` to `dir/name` unless it exists (names are content hashes, so an existing file is the same). */
 export async function writeContentAddressed(dir: string, name: string, code: string): Promise<string> {
   const file = join(dir, name);
-  if (!existsSync(file)) {
+  // A file under the name with other bytes (damaged, or rewritten by a task on a shared endpoint) is
+  // replaced: its loader refuses it by hash, and keeping it would refuse the bundle for good.
+  if (!existsSync(file) || (await readFile(file, 'utf8').catch(() => '')) !== code) {
     await mkdir(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, code);
