@@ -101,7 +101,9 @@ export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
  */
 export function lz4DecompressInto(src: Uint8Array, dst: Uint8Array, at = 0): number {
   const w = decoder();
-  return w ? decodeWasm(w, src, dst, at) : lz4DecodeBlock(src, dst, at);
+  // An output start past the array's end (no room at all) is left to the JS decoder, which says what
+  // such a block gives; the wasm path's final copy would throw a RangeError there instead.
+  return w && at <= dst.length ? decodeWasm(w, src, dst, at) : lz4DecodeBlock(src, dst, at);
 }
 
 function decodeWasm(w: Lz4Wasm, src: Uint8Array, dst: Uint8Array, at: number): number {

@@ -190,6 +190,11 @@ describe('LZ4 decoders', () => {
     const five = Uint8Array.of(0x50, 1, 2, 3, 4, 5);
     expect(() => lz4DecompressInto(five, new Uint8Array(8), 9)).toThrow(Lz4FormatError);
     expect(() => lz4DecodeBlock(five, new Uint8Array(8), 9)).toThrow(Lz4FormatError);
+    // Blocks of no output past the end: the same answer from both (a RangeError from the wasm path before).
+    expect(lz4DecompressInto(new Uint8Array(0), new Uint8Array(8), 9)).toBe(0);
+    expect(lz4DecodeBlock(new Uint8Array(0), new Uint8Array(8), 9)).toBe(0);
+    expect(() => lz4DecompressInto(Uint8Array.of(0x00), new Uint8Array(8), 9)).toThrow(Lz4FormatError);
+    expect(() => lz4DecodeBlock(Uint8Array.of(0x00), new Uint8Array(8), 9)).toThrow(Lz4FormatError);
     for (const [what, src, size] of damaged) {
       const errs = [
         () => lz4DecodeBlock(src, new Uint8Array(size)),
