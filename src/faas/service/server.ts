@@ -237,6 +237,9 @@ export async function startService(opts: ServiceOptions): Promise<FaasService> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      // Before anything can refuse it: ws emits 'error' for a malformed frame even on a socket being
+      // closed, and an 'error' without a listener would end the service.
+      ws.on('error', () => {});
       try {
         if (path === ROUTES.agent) hub.attach(ws, user);
         else streams.attach(ws, user);
