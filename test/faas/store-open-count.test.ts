@@ -101,4 +101,18 @@ describe("the store's count of unfinished tasks", () => {
     check('u2', 2);
     store.close();
   });
+
+  it('a message rolled back takes its count back with its rows', () => {
+    const store = new Store(join(dir, 'rollback.db'));
+    store.insertTasks('u1', [task()]);
+    expect(() =>
+      store.atomically(() => {
+        store.insertTasks('u1', [task(), task(), task()]);
+        throw new Error('later in the same message');
+      }),
+    ).toThrow('later in the same message');
+    expect(rows(store, 'u1')).toBe(1);
+    expect(store.openTasks('u1').open).toBe(1);
+    store.close();
+  });
 });

@@ -191,6 +191,8 @@ export class Store {
    * 20-40 ms at 200,000 open tasks, and a trigger keeping a count table 4x the insert time.
    */
   private readonly openOf = new Map<string, number>();
+  /** Changes to openOf inside the outermost `atomically`, undone if it rolls back. */
+  private openJournal: [string, number][] | undefined;
 
   constructor(file: string) {
     try {
@@ -486,7 +488,20 @@ export class Store {
    */
   atomically<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    return this.wrap.immediate(fn) as T;
+    // The in-memory open-task counts change with the rows: a rolled-back message takes its changes back.
+    const journal: [string, number][] = [];
+    this.openJournal = journal;
+    try {
+      return this.wrap.immediate(fn) as T;
+    } catch (e) {
+      for (let i = journal.length - 1; i >= 0; i--) {
+        const [userId, n] = journal[i] as [string, number];
+        this.applyOpen(userId, -n);
+      }
+      throw e;
+    } finally {
+      this.openJournal = undefined;
+    }
   }
 
   // ---------------------------------------------------------------- users and tokens
@@ -521,6 +536,11 @@ export class Store {
 
   /** Tasks of `userId` were stored (n > 0) or finished (n < 0). */
   private countOpen(userId: string, n: number): void {
+    this.openJournal?.push([userId, n]);
+    this.applyOpen(userId, n);
+  }
+
+  private applyOpen(userId: string, n: number): void {
     const left = (this.openOf.get(userId) ?? 0) + n;
     if (left > 0) this.openOf.set(userId, left);
     else this.openOf.delete(userId);
