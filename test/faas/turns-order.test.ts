@@ -1,7 +1,8 @@
 /**
  * The order in which waiting client messages run (src/faas/service/turns.ts), on the Turns queue
- * itself: a user whose message starts to wait goes before a user that has had a turn already, so one
- * user's single message never waits behind another user's next heavy one (issue 14).
+ * itself: the waiting user served least recently goes first, so one user's single message never
+ * waits behind another user's next heavy one, and users sending one message at a time do not starve a
+ * user with a backlog (issue 14).
  */
 import { describe, expect, it } from 'vitest';
 import { READ_ALREADY, TURN_BUDGET_MS, Turns } from '../../src/faas/service/turns.ts';
@@ -12,6 +13,13 @@ function spend(): void {
   while (performance.now() < end) {
     /* busy */
   }
+}
+
+function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (done() ? resolve() : setImmediate(check));
+    setImmediate(check);
+  });
 }
 
 function settled(turns: Turns): Promise<void> {
@@ -39,13 +47,35 @@ describe('Turns', () => {
     expect(errors).toEqual([]);
   });
 
-  it('keeps users that all had their turn in round robin, and each user its own order', async () => {
+  it('keeps users in round robin, each user its own order; the one that just ran goes last', async () => {
     const turns = new Turns(() => {});
     const order: string[] = [];
     turns.run('a', READ_ALREADY, spend);
     for (let i = 1; i <= 3; i++)
       for (const u of ['a', 'b', 'c']) turns.run(u, READ_ALREADY, () => order.push(`${u}${i}`));
     await settled(turns);
-    expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3']);
+    expect(order).toEqual(['b1', 'c1', 'a1', 'b2', 'c2', 'a2', 'b3', 'c3', 'a3']);
+  });
+
+  it('users sending one message at a time do not starve a user with a backlog', async () => {
+    const turns = new Turns(() => {});
+    const order: string[] = [];
+    // u1..u3 each send their next message as soon as the previous one ran, 6 each; h has 3 waiting.
+    const chatty = (u: string, n: number) => () => {
+      spend();
+      order.push(`${u}${n}`);
+      // The client sends again once it has the answer: a later event-loop turn.
+      if (n < 6) setImmediate(() => turns.run(u, READ_ALREADY, chatty(u, n + 1)));
+    };
+    for (const u of ['u1', 'u2', 'u3']) turns.run(u, READ_ALREADY, chatty(u, 1));
+    for (let i = 1; i <= 3; i++)
+      turns.run('h', READ_ALREADY, () => {
+        spend();
+        order.push(`h${i}`);
+      });
+    await until(() => order.length === 21);
+    // Least recently served first: h's messages take every fourth turn, not the end of the queue.
+    expect(order.indexOf('h3')).toBeLessThan(order.indexOf('u16'));
+    expect(order.filter((x) => x.startsWith('h'))).toEqual(['h1', 'h2', 'h3']);
   });
 });

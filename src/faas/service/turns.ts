@@ -4,8 +4,8 @@
  * TURN_BUDGET_MS, the next ones wait for a later turn, taken round robin across users: between turns
  * the service reads its sockets — endpoints' heartbeats and results, other users' requests. Without it,
  * eight 100,000-task submissions read in one turn held the thread ~25 s, and every other user waited.
- * A user's own messages keep their order; a user whose messages start to wait goes before the users
- * that have had a turn already (see enqueueUser).
+ * A user's own messages keep their order; among users with waiting messages, the one served least
+ * recently goes first (see next).
  */
 
 /** Work run in one turn before waiting messages are left to the next (one heavy message may exceed it). */
@@ -34,10 +34,11 @@ interface Waiting {
  * ```
  */
 export class Turns {
-  /** Users with waiting messages, in round-robin order (a Map keeps insertion order), each its FIFO. */
+  /** Users with waiting messages, each its FIFO. */
   private readonly waiting = new Map<string, Waiting[]>();
-  /** Users in `waiting` that have had a turn since their messages began to wait (see run). */
-  private readonly served = new Set<string>();
+  /** When each user last had a message run (a counter, not a clock), for `next`. */
+  private readonly lastRun = new Map<string, number>();
+  private runs = 0;
   /** Waiting messages per connection. */
   private readonly pending = new Map<Reader, number>();
   /** Milliseconds of messages run in this turn. */
@@ -51,9 +52,12 @@ export class Turns {
    * budget left; else after the user's earlier messages, in a later turn, with `reader` paused meanwhile.
    */
   run(key: string, reader: Reader, job: () => void): void {
-    if (this.waiting.size === 0 && this.used < TURN_BUDGET_MS) return this.exec(job);
+    if (this.waiting.size === 0 && this.used < TURN_BUDGET_MS) {
+      this.lastRun.set(key, ++this.runs);
+      return this.exec(job);
+    }
     let q = this.waiting.get(key);
-    if (!q) this.enqueueUser(key, (q = []));
+    if (!q) this.waiting.set(key, (q = []));
     q.push({ job, reader });
     this.pending.set(reader, (this.pending.get(reader) ?? 0) + 1);
     reader.pause();
@@ -61,19 +65,23 @@ export class Turns {
   }
 
   /**
-   * A user whose messages start to wait goes before the users that have had a turn already: behind
-   * them, a user's one message waited for another user's next heavy message each time (a user with
-   * messages always waiting is always back in line by the time another user's message is read).
+   * The waiting user served least recently (never served: first). Plain round robin put a user whose
+   * messages start to wait behind one whose backlog never empties, so a single message waited for
+   * another user's next heavy one each time; favouring users that just started to wait instead let
+   * users sending one message at a time starve a user with a backlog. Least recently served is fair to
+   * both. Users with waiting messages are few (one per client): a scan is enough.
    */
-  private enqueueUser(key: string, q: Waiting[]): void {
-    if (this.served.size === 0) {
-      this.waiting.set(key, q);
-      return;
+  private next(): string {
+    let best = '';
+    let bestAt = Number.POSITIVE_INFINITY;
+    for (const key of this.waiting.keys()) {
+      const at = this.lastRun.get(key) ?? 0;
+      if (at < bestAt) {
+        best = key;
+        bestAt = at;
+      }
     }
-    const later = [...this.waiting].filter(([k]) => this.served.has(k));
-    for (const [k] of later) this.waiting.delete(k);
-    this.waiting.set(key, q);
-    for (const [k, v] of later) this.waiting.set(k, v);
+    return best;
   }
 
   /** True while messages read on `reader` wait for a later turn (its reading must stay paused). */
@@ -111,14 +119,11 @@ export class Turns {
     this.scheduled = false;
     this.used = 0;
     while (this.waiting.size > 0 && this.used < TURN_BUDGET_MS) {
-      const [key, q] = this.waiting.entries().next().value as [string, Waiting[]];
+      const key = this.next();
+      const q = this.waiting.get(key) as Waiting[];
       const w = q.shift() as Waiting;
-      // Round robin: this user goes to the back of the line with what it has left.
-      this.waiting.delete(key);
-      if (q.length) {
-        this.waiting.set(key, q);
-        this.served.add(key);
-      } else this.served.delete(key);
+      if (!q.length) this.waiting.delete(key);
+      this.lastRun.set(key, ++this.runs);
       const left = (this.pending.get(w.reader) ?? 1) - 1;
       if (left > 0) this.pending.set(w.reader, left);
       else this.pending.delete(w.reader);
