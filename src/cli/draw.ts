@@ -231,13 +231,14 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
 
   /**
    * Each file in order with the part of the global entry range that falls in it (`[a, b)`, maybe empty);
-   * `visit` returns false to stop early. With `keep`, the readers stay open in `kept` for the next pass
-   * (reopening the sampled files cost ~10 ms of CPU each). Returns the entries of the files visited.
+   * `visit` returns false to stop early. Readers of files for which `keep` says so stay open in `kept`
+   * for the next pass (reopening the sampled files cost ~10 ms of CPU each); only those, so that a long
+   * dataset skipped over by --entries does not hold a descriptor per file. Returns the entries visited.
    */
   const kept = new Map<number, EventReader>();
   const eachFile = async (
     visit: (k: number, reader: EventReader, names: readonly string[], a: number, b: number) => Promise<boolean>,
-    keep = false,
+    keep: (k: number) => boolean = () => false,
   ): Promise<number> => {
     let offset = 0; // global entry number of the current file's first entry
     for (const [k, f] of files.entries()) {
@@ -253,7 +254,7 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
         await reader.close();
         throw e;
       }
-      if (keep) kept.set(k, reader);
+      if (keep(k)) kept.set(k, reader);
       else await reader.close();
       if (!more || offset >= stop) break;
     }
@@ -265,13 +266,16 @@ export async function draw(input: string, expr: string, opts: DrawOptions = {}):
     const sampled = new Map<number, ChunkValues>();
     const range: [number, number] = [Infinity, -Infinity];
     if (!opts.bins) {
-      await eachFile(async (k, reader, names, a, b) => {
-        if (a >= b) return true;
-        const v = await valuesOf(reader, names, a, Math.min(b, a + chunksize));
-        sampled.set(k, v);
-        widenRange(v.x, range);
-        return sampled.size < AUTO_BIN_SAMPLE_FILES;
-      }, true);
+      await eachFile(
+        async (k, reader, names, a, b) => {
+          if (a >= b) return true;
+          const v = await valuesOf(reader, names, a, Math.min(b, a + chunksize));
+          sampled.set(k, v);
+          widenRange(v.x, range);
+          return sampled.size < AUTO_BIN_SAMPLE_FILES;
+        },
+        (k) => sampled.has(k),
+      );
     }
     const [nb, blo, bhi] = opts.bins ?? [100, ...binRange(range)];
     const hist = new Hist(
