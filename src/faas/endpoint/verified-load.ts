@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { FaasError } from '../errors.ts';
 
 /** Text a failed check contains (the agent's cache repair looks for it). */
 export const MISMATCH = 'does not match its hash';
@@ -69,8 +70,10 @@ export function verifiedUrl(path: string, hash: string, retry = 0): string {
   if (hookVerifiedLoads()) return `${url}?sha256=${hash}${retry ? `&retry=${retry}` : ''}`;
   const got = createHash('sha256').update(readFileSync(path)).digest('hex');
   if (got !== hash)
-    throw new Error(
+    throw new FaasError(
       `function module ${path} ${MISMATCH} ${hash} (sha256 of the file: ${got}): it was changed after the endpoint stored it`,
+      { path, hash },
+      'the endpoint writes it again from the code it holds; if it recurs, something on this machine rewrites its function cache',
     );
   return url;
 }
