@@ -35,7 +35,16 @@ import type {
   TaskIdsRequest,
   TaskSpec,
 } from './protocol.ts';
-import type { DoneFrameHeader, RunFrameHeader } from './endpoint/worker-messages.ts';
+import type {
+  DoneFrameHeader,
+  RunFrameHeader,
+  SocketBye,
+  SocketChallenge,
+  SocketFunction,
+  SocketHello,
+  WorkerCancel,
+  WorkerReady,
+} from './endpoint/worker-messages.ts';
 import { type Same, type Static, T, type TSchema, validator } from './schema.ts';
 
 // ---------------------------------------------------------------- limits
@@ -439,6 +448,29 @@ export const DoneFrameSchema = T.object({
   ),
 });
 
+// ---------------------------------------------------------------- block-worker socket control
+
+/** Largest control message the agent accepts from a block worker (a hello is ~200 bytes). */
+export const MAX_WORKER_CONTROL_BYTES = 4096;
+const base64url = T.string({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
+export const SocketChallengeSchema = T.object({ type: T.literal('challenge'), nonce: base64url });
+export const SocketHelloSchema = T.object({
+  type: T.literal('hello'),
+  mac: base64url,
+  block: T.string({ minLength: 1, maxLength: 200 }),
+  worker: T.integer(0, 1_000_000),
+  host: T.string({ maxLength: 255 }),
+  pid: T.integer(0, 2 ** 32 - 1),
+});
+export const SocketReadySchema = T.object({ type: T.literal('ready') });
+export const SocketCancelSchema = T.object({ type: T.literal('cancel'), task_id: id });
+export const SocketFunctionSchema = T.object({
+  type: T.literal('fn'),
+  hash,
+  code: T.string({ maxLength: MAX_CODE }),
+});
+export const SocketByeSchema = T.object({ type: T.literal('bye') });
+
 // ---------------------------------------------------------------- validators
 
 export const validate = {
@@ -478,6 +510,18 @@ export const streamClientText = {
 export const streamServiceText = {
   submitted: validator(StreamSubmittedSchema),
   error: validator(StreamErrorSchema),
+};
+/** Control messages a block worker accepts from the agent. */
+export const workerSocketText = {
+  challenge: validator(SocketChallengeSchema),
+  fn: validator(SocketFunctionSchema),
+  cancel: validator(SocketCancelSchema),
+  bye: validator(SocketByeSchema),
+};
+/** Control messages the agent accepts from a block worker. */
+export const agentSocketText = {
+  hello: validator(SocketHelloSchema),
+  ready: validator(SocketReadySchema),
 };
 
 /** The validator for a message's `type` in one of the tables above, or undefined for an unknown type. */
@@ -525,5 +569,11 @@ export type SchemaMatchesProtocol = [
   Check<Same<S<typeof StreamResultsSchema>, StreamResults>>,
   Check<Same<S<typeof RunFrameSchema>, RunFrameHeader>>,
   Check<Same<S<typeof DoneFrameSchema>, DoneFrameHeader>>,
+  Check<Same<S<typeof SocketChallengeSchema>, SocketChallenge>>,
+  Check<Same<S<typeof SocketHelloSchema>, SocketHello>>,
+  Check<Same<S<typeof SocketReadySchema>, WorkerReady>>,
+  Check<Same<S<typeof SocketCancelSchema>, WorkerCancel>>,
+  Check<Same<S<typeof SocketFunctionSchema>, SocketFunction>>,
+  Check<Same<S<typeof SocketByeSchema>, SocketBye>>,
 ];
 export type { TSchema };

@@ -16,15 +16,16 @@ import { connect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokenInvariant } from '../../errors/index.ts';
+import { FaasProtocolError } from '../errors.ts';
 import { FunctionCache } from './function-cache.ts';
-import type { FromWorker, ToWorker } from './worker-messages.ts';
+import type { FromWorker, SocketToWorker, ToWorker } from './worker-messages.ts';
 import {
   answer,
   KIND_CONTROL,
   KIND_DONE,
   KIND_RUN,
   MessageReader,
-  type SocketControl,
+  parseToWorker,
   writeControl,
   writeMessage,
 } from './worker-socket.ts';
@@ -96,10 +97,17 @@ export function socketTransport(env: NodeJS.ProcessEnv = process.env): Promise<W
       onMessage: (h) => (handler = h),
       localPath: (hash) => paths.get(hash),
     };
+    const who = `block ${block} worker ${worker}`;
     const reader = new MessageReader((kind, payload) => {
       if (kind === KIND_RUN) return handler?.({ type: 'run', frame: payload });
-      if (kind !== KIND_CONTROL) fail(`the agent sent a message of unknown kind ${kind}`, 1);
-      const msg = JSON.parse(payload.toString('utf8')) as SocketControl;
+      if (kind !== KIND_CONTROL) fail(`${who}: the agent sent a message of unknown kind ${kind}`, 1);
+      let msg: SocketToWorker;
+      try {
+        msg = parseToWorker(payload);
+      } catch (e) {
+        // A different agent version or a corrupted stream: restarting would only meet it again.
+        fail(`${who}: the agent at ${addr} sent ${(e as Error).message}; exiting`, 1);
+      }
       switch (msg.type) {
         case 'challenge':
           writeControl(sock, {
@@ -124,7 +132,15 @@ export function socketTransport(env: NodeJS.ProcessEnv = process.env): Promise<W
       }
     });
     sock.on('connect', () => (connected = true));
-    sock.on('data', (chunk: Buffer) => reader.push(chunk));
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (e) {
+        // The reader throws only on a bad frame header; the task handlers' own errors stay uncaught.
+        if (!(e instanceof FaasProtocolError)) throw e;
+        fail(`${who}: bad frame from the agent at ${addr}: ${e.message}; exiting`, 1);
+      }
+    });
     sock.on('error', (e) => {
       // No agent at that address: it stopped (or never ran); the block has nothing to do.
       if (!connected) fail(`cannot reach the endpoint agent at ${addr}: ${e.message}`, 0);

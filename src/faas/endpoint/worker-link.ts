@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FaasConfigError } from '../errors.ts';
+import { MAX_WORKER_CONTROL_BYTES } from '../protocol-schemas.ts';
 import type { FromWorker, ToWorker } from './worker-messages.ts';
 import {
   checkAnswer,
@@ -15,7 +16,7 @@ import {
   MAX_SOCKET_MESSAGE,
   MessageReader,
   newNonce,
-  type SocketControl,
+  parseFromWorker,
   writeControl,
   writeMessage,
 } from './worker-socket.ts';
@@ -102,24 +103,8 @@ export class SocketLink implements WorkerLink {
     readonly label: string,
     readonly block: string,
     private readonly sock: Socket,
-    reader: MessageReader,
-    setSink: (sink: (kind: number, payload: Buffer) => void) => void,
+    private readonly log: (msg: string) => void,
   ) {
-    void reader;
-    setSink((kind, payload) => {
-      if (kind === KIND_DONE) return this.handlers?.message({ type: 'done', frame: payload });
-      if (kind === KIND_CONTROL) {
-        let msg: SocketControl;
-        try {
-          msg = JSON.parse(payload.toString('utf8')) as SocketControl;
-        } catch {
-          return this.fail('a control message that is not JSON');
-        }
-        if (msg.type === 'ready') return this.handlers?.message({ type: 'ready' });
-        return this.fail(`an unexpected message "${String((msg as { type?: unknown }).type).slice(0, 40)}"`);
-      }
-      this.fail(`a message of unknown kind ${kind}`);
-    });
     this.closed = new Promise((resolve) => sock.once('close', () => resolve()));
     sock.once('close', () => this.handlers?.exit(this.why ?? 'connection closed'));
     sock.on('error', (e) => {
@@ -129,6 +114,21 @@ export class SocketLink implements WorkerLink {
 
   setHandlers(h: LinkHandlers): void {
     this.handlers = h;
+  }
+
+  /** One message from the worker (after its hello); anything malformed ends this connection only. */
+  receive(kind: number, payload: Buffer): void {
+    if (this.sock.destroyed) return;
+    if (kind === KIND_DONE) return this.handlers?.message({ type: 'done', frame: payload });
+    if (kind !== KIND_CONTROL) return this.fail(`a message of unknown kind ${kind}`);
+    let msg: ReturnType<typeof parseFromWorker>;
+    try {
+      msg = parseFromWorker(payload);
+    } catch (e) {
+      return this.fail((e as Error).message);
+    }
+    if (msg.type === 'ready') return this.handlers?.message({ type: 'ready' });
+    this.fail('a second hello');
   }
 
   run(frame: Uint8Array, paths: Record<string, string>): void {
@@ -158,8 +158,11 @@ export class SocketLink implements WorkerLink {
     setTimeout(() => this.sock.destroy(), 2000).unref();
   }
 
-  private fail(what: string): void {
+  /** End this worker's connection for a protocol error, saying why in the agent's log. */
+  fail(what: string): void {
+    if (this.sock.destroyed) return;
     this.why = `protocol error: the worker sent ${what}`;
+    this.log(`${this.label}: ${this.why}; connection closed`);
     this.sock.destroy();
   }
 }
@@ -178,7 +181,7 @@ export interface ListenerOptions {
 /** Longest a connection may take to authenticate. */
 const HANDSHAKE_MS = 10_000;
 /** Largest message before authentication (a hello is ~200 bytes). */
-const MAX_HELLO = 4096;
+const MAX_HELLO = MAX_WORKER_CONTROL_BYTES;
 
 /** TCP listener of the agent: block workers connect here and prove they know the endpoint secret. */
 export class WorkerListener {
@@ -224,8 +227,7 @@ export class WorkerListener {
     sock.setNoDelay(true);
     const peer = `${sock.remoteAddress}:${sock.remotePort}`;
     const nonce = newNonce();
-    let sink: ((kind: number, payload: Buffer) => void) | undefined;
-    let authed = false;
+    let link: SocketLink | undefined;
     const timer = setTimeout(() => {
       this.opts.log(`worker connection from ${peer} did not authenticate within ${HANDSHAKE_MS / 1000} s; closed`);
       sock.destroy();
@@ -237,38 +239,32 @@ export class WorkerListener {
       sock.destroy();
     };
     const reader = new MessageReader((kind, payload) => {
-      if (authed) return sink?.(kind, payload);
-      if (kind !== KIND_CONTROL || payload.byteLength > MAX_HELLO) return reject('it did not start with a hello');
-      let hello: SocketControl;
+      if (link) return link.receive(kind, payload);
+      if (sock.destroyed) return;
+      if (kind !== KIND_CONTROL) return reject('it did not start with a hello');
+      let hello: ReturnType<typeof parseFromWorker>;
       try {
-        hello = JSON.parse(payload.toString('utf8')) as SocketControl;
-      } catch {
-        return reject('its hello is not JSON');
+        hello = parseFromWorker(payload);
+      } catch (e) {
+        return reject(`it sent ${(e as Error).message}`);
       }
       if (hello.type !== 'hello') return reject('it did not start with a hello');
       if (!checkAnswer(this.opts.secret, nonce, hello.mac))
         return reject('wrong endpoint secret (a worker of another endpoint, or a stale block?)');
-      if (typeof hello.block !== 'string' || !Number.isInteger(hello.worker))
-        return reject('its hello has no block id or worker index');
       clearTimeout(timer);
-      authed = true;
       reader.maxPayload = MAX_SOCKET_MESSAGE - 1;
-      const host = String(hello.host ?? '?').slice(0, 200);
-      const link = new SocketLink(
-        `block ${hello.block.slice(0, 100)} worker ${hello.worker} on ${host}`,
-        hello.block,
-        sock,
-        reader,
-        (s) => (sink = s),
-      );
-      this.opts.onWorker(link, { block: hello.block, worker: hello.worker, host, pid: Number(hello.pid) });
+      const { block, worker, host, pid } = hello;
+      link = new SocketLink(`block ${block} worker ${worker} on ${host || '?'}`, block, sock, this.opts.log);
+      this.opts.onWorker(link, { block, worker, host, pid });
     });
     reader.maxPayload = MAX_HELLO;
     sock.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk);
       } catch (e) {
-        reject((e as Error).message);
+        // A bad frame header: before the hello the peer is refused, after it the worker is named.
+        if (link) link.fail((e as Error).message.replace(/^message/, 'a message'));
+        else reject((e as Error).message);
       }
     });
     sock.on('error', () => {});

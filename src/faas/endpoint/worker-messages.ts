@@ -65,4 +65,43 @@ export interface WorkerCancel {
 export type ToWorker = WorkerRunBatch | WorkerCancel;
 export type FromWorker = WorkerReady | WorkerDoneBatch;
 
+// ---------------------------------------------------------------- block-worker socket control
+
+/**
+ * JSON control messages on a block worker's TCP connection (worker-socket.ts), besides the run and
+ * done frames above. The agent opens with a challenge; the worker answers with a hello.
+ */
+export interface SocketChallenge {
+  type: 'challenge';
+  nonce: string;
+}
+
+/** The worker's answer: HMAC of the nonce under the endpoint secret, and who it is (for logs). */
+export interface SocketHello {
+  type: 'hello';
+  mac: string;
+  block: string;
+  worker: number;
+  host: string;
+  pid: number;
+}
+
+/** Code of a function, sent once per worker before the first task that uses it. */
+export interface SocketFunction {
+  type: 'fn';
+  hash: string;
+  code: string;
+}
+
+/** The agent no longer needs the worker: exit without being restarted. */
+export interface SocketBye {
+  type: 'bye';
+}
+
+/** Control messages the agent sends to a block worker. */
+export type SocketToWorker = SocketChallenge | SocketFunction | WorkerCancel | SocketBye;
+/** Control messages a block worker sends to the agent. */
+export type SocketFromWorker = SocketHello | WorkerReady;
+export type SocketControl = SocketToWorker | SocketFromWorker;
+
 export type { TaskContext } from '../protocol.ts';

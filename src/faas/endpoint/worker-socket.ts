@@ -11,17 +11,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FaasProtocolError } from '../errors.ts';
+import { agentSocketText, byType, MAX_WORKER_CONTROL_BYTES, workerSocketText } from '../protocol-schemas.ts';
+import { parseJson } from '../schema.ts';
+import type { SocketControl, SocketFromWorker, SocketToWorker } from './worker-messages.ts';
 
-/** JSON control messages on a worker socket. */
-export type SocketControl =
-  | { type: 'challenge'; nonce: string }
-  | { type: 'hello'; mac: string; block: string; worker: number; host: string; pid: number }
-  | { type: 'ready' }
-  | { type: 'cancel'; task_id: string }
-  /** Code of a function, sent once per worker before the first task that uses it. */
-  | { type: 'fn'; hash: string; code: string }
-  /** The agent no longer needs the worker: exit without being restarted. */
-  | { type: 'bye' };
+export type { SocketControl } from './worker-messages.ts';
 
 export const KIND_CONTROL = 1;
 export const KIND_RUN = 2;
@@ -43,6 +37,43 @@ export function writeMessage(sock: Socket, kind: number, payload: Uint8Array | s
 
 export function writeControl(sock: Socket, msg: SocketControl): boolean {
   return writeMessage(sock, KIND_CONTROL, JSON.stringify(msg));
+}
+
+/**
+ * Parse and validate one control message against a table of validators by `type`. A control message is
+ * one flat object, so nesting and containers are capped at one before JSON.parse sees the text.
+ * Throws (FaasProtocolError, JsonLimitError, SchemaError) with a message that says what is wrong.
+ */
+function parseControl(
+  payload: Buffer,
+  table: Record<string, { check(v: unknown, what: string): unknown }>,
+  maxBytes: number,
+): unknown {
+  if (payload.byteLength > maxBytes)
+    throw new FaasProtocolError(`a control message of ${payload.byteLength} bytes, over the limit of ${maxBytes}`);
+  let msg: unknown;
+  try {
+    msg = parseJson(payload.toString('utf8'), 1, Infinity, 1);
+  } catch (e) {
+    throw new FaasProtocolError(`a control message that is ${(e as Error).message}`);
+  }
+  const v = byType(table, msg);
+  if (!v) {
+    const t = (msg as { type?: unknown } | null)?.type;
+    throw new FaasProtocolError(`a control message of unknown type ${JSON.stringify(t ?? null).slice(0, 60)}`);
+  }
+  return v.check(msg, `a "${(msg as { type: string }).type}" control message`);
+}
+
+/** A control message from the agent, validated (see protocol-schemas.ts). */
+export function parseToWorker(payload: Buffer): SocketToWorker {
+  // Function code may be large: the schema bounds it, the frame length bounds the bytes.
+  return parseControl(payload, workerSocketText, Infinity) as SocketToWorker;
+}
+
+/** A control message from a block worker, validated; at most MAX_WORKER_CONTROL_BYTES. */
+export function parseFromWorker(payload: Buffer): SocketFromWorker {
+  return parseControl(payload, agentSocketText, MAX_WORKER_CONTROL_BYTES) as SocketFromWorker;
 }
 
 /**
