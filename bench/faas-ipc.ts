@@ -6,11 +6,11 @@
 //   socket — a Unix socket carrying length-prefixed raw frames (what block workers use, SocketLink).
 // Prints CPU µs per round trip of the parent (the agent's side) and of the child (the worker's side).
 import { fork } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, int } from './lib.ts';
+import { benchArgs, int, processCpuSeconds } from './lib.ts';
 
 const { messages: N, rounds: ROUNDS } = benchArgs(
   'The agent ↔ worker hop of a chunk alone: Node IPC vs a Unix socket.',
@@ -39,12 +39,6 @@ else {
   });
 }
 `;
-
-function cpuOf(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 const run = new Uint8Array(1100).fill(7);
 
@@ -97,10 +91,10 @@ async function measure(kind: 'ipc' | 'socket', n: number): Promise<[number, numb
     });
   for (let i = 0; i < 300; i++) await trip(); // warm-up
   const c0 = process.cpuUsage();
-  const k0 = cpuOf(childPid);
+  const k0 = processCpuSeconds(childPid);
   for (let i = 0; i < n; i++) await trip();
   const c = process.cpuUsage(c0);
-  const child = ((cpuOf(childPid) - k0) * 1e6) / n;
+  const child = ((processCpuSeconds(childPid) - k0) * 1e6) / n;
   close();
   rmSync(script, { force: true });
   rmSync(sockPath, { force: true });

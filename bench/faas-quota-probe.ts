@@ -12,12 +12,12 @@
 //   rounds), the submission cost MAX_BATCH_TASKS bounds (one turn of the service's only thread).
 // --serve: more `serve` options, e.g. '--max-open-tasks 0' for the service without a quota.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitLine } from './faas-procs.ts';
-import { benchArgs, choice, int, ints, text } from './lib.ts';
+import { benchArgs, choice, int, ints, percentile, processCpuSeconds, text } from './lib.ts';
 
 const o = benchArgs("What one user's submissions cost a shared FaaS service, and what they leave behind.", {
   repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
@@ -44,12 +44,7 @@ function faas(args: string[]): ChildProcess {
   return p;
 }
 
-/** utime + stime of a process, in ms (from /proc, ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+const cpuMs = (pid: number) => 1000 * processCpuSeconds(pid);
 
 function bytesOf(file: string): number {
   try {
@@ -83,10 +78,7 @@ function call(
   });
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
+const pct = percentile;
 
 /** A submission body of `n` tasks of `user` (one small argument each, as in the session 14 probe). */
 function body(fn: string, endpoint: string, n: number): Buffer {

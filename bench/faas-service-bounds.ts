@@ -16,12 +16,12 @@
 // (default this checkout; another one, e.g. the commit before, for an A/B).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitLine } from './faas-procs.ts';
-import { benchArgs, int, text } from './lib.ts';
+import { benchArgs, int, processCpuSeconds, text } from './lib.ts';
 
 const {
   repo: REPO,
@@ -55,11 +55,7 @@ function faas(args: string[]): ChildProcess {
   return p;
 }
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
+const cpuMs = (pid: number) => 1000 * processCpuSeconds(pid);
 
 let url = '';
 function call(

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cachedBuild } from '../src/processor/build-cache.mjs';
-import { benchArgs, int } from './lib.ts';
+import { benchArgs, int, processCpuSeconds } from './lib.ts';
 
 const { reps: REPS } = benchArgs('CPU seconds to start one FaaS endpoint worker: through tsx vs its cached build.', {
   reps: int('starts per variant', 5, 1),
@@ -24,19 +24,13 @@ const buildCache = new URL('../src/processor/build-cache.mjs', import.meta.url).
 const builtWorker = (await cachedBuild(workerSource, 'runtime')).file;
 await cachedBuild(runTaskSource, 'runtime');
 
-function cpuSeconds(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
 /** Fork a worker entry and wait for its `ready`; CPU s it used by then. */
 function workerStart(entry: string, execArgv: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const p: ChildProcess = fork(entry, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     p.on('message', (m: { type?: string }) => {
       if (m?.type !== 'ready') return;
-      const cpu = cpuSeconds(p.pid!);
+      const cpu = processCpuSeconds(p.pid!);
       p.kill('SIGKILL');
       resolve(cpu);
     });
