@@ -10,12 +10,11 @@
 // submissions each had answered; the service's CPU time (utime + stime) and whether it is still up.
 // --repo: whose CLI runs the service (default this checkout; another one, e.g. the commit before, for an A/B).
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { waitLine } from './faas-procs.ts';
+import { join } from 'node:path';
+import { httpCall, identityAndEndpoint, startServiceWithUsers, thisRepo } from './faas-procs.ts';
 import { benchArgs, int, percentile, processCpuSeconds, text } from './lib.ts';
 
 const {
@@ -25,75 +24,32 @@ const {
   'arg-bytes': ARG_BYTES,
   seconds: SECONDS,
 } = benchArgs("One user's heavy HTTP submissions against another user's small ones.", {
-  repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
+  repo: text('checkout whose CLI runs the service', thisRepo, '<dir>'),
   hostile: int("mallory's connections, each posting submissions in a loop", 4, 1),
   tasks: int("tasks in each of mallory's submissions", 100_000, 1),
   'arg-bytes': int("characters of each of mallory's task arguments", 300, 0),
   seconds: int('how long bob submits', 30, 1),
 });
 
-const cli = join(REPO, 'bin', 'ristretto.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-http-turns-'));
 const db = join(dir, 'faas.db');
 const procs: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function faas(args: string[]): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, RISTRETTO_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(p);
-  return p;
-}
-
 const cpuMs = (pid: number) => 1000 * processCpuSeconds(pid);
 
 let url = '';
-function post(
-  path: string,
-  body: string | Buffer,
-  token: string,
-  agent: Agent,
-): Promise<{ status: number; text: string }> {
-  return new Promise((res) => {
-    const req = request(
-      new URL(path, url),
-      {
-        method: 'POST',
-        agent,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      },
-      (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        r.on('error', () => res({ status: -1, text: '' }));
-      },
-    );
-    req.on('error', () => res({ status: -1, text: '' }));
-    req.end(body);
-  });
-}
+const post = (path: string, body: string | Buffer, token: string, agent: Agent) =>
+  httpCall(url, 'POST', path, token, agent, body);
 
 const pct = percentile;
 
 try {
-  const tokens: Record<string, string> = {};
-  for (const name of ['mallory', 'bob'])
-    [, tokens[name] = ''] = await waitLine(faas(['user', 'add', name, '--db', db]), /^(rst_\S+)$/);
-  const service = faas(['serve', '--port', '0', '--db', db, '--quiet']);
-  [, url = ''] = await waitLine(service, /^listening on (\S+)$/);
+  const { tokens, service, ...svc } = await startServiceWithUsers(procs, db, ['mallory', 'bob'], { repo: REPO });
+  url = svc.url;
   const pid = service.pid ?? 0;
   const setup = new Agent({ keepAlive: true });
   const fns: Record<string, string> = {};
-  for (const name of ['mallory', 'bob']) {
-    const token = tokens[name] ?? '';
-    const f = await post('/v1/functions', JSON.stringify({ code: 'export default (x) => x;' }), token, setup);
-    fns[name] = JSON.parse(f.text).function_id;
-    const e = await post('/v1/endpoints', JSON.stringify({ name: `${name}-ep` }), token, setup);
-    if (e.status !== 200) throw new Error(`endpoint registration: ${e.status} ${e.text}`);
-  }
+  for (const name of ['mallory', 'bob']) fns[name] = await identityAndEndpoint(url, name, tokens[name] ?? '', setup);
   const arg = 'x'.repeat(ARG_BYTES);
   const heavy = Buffer.from(
     JSON.stringify({

@@ -11,16 +11,16 @@
 // --mode cost: the service's CPU time per submission of each size in --sizes (interleaved, --reps
 //   rounds), the submission cost MAX_BATCH_TASKS bounds (one turn of the service's only thread).
 // --serve: more `serve` options, e.g. '--max-open-tasks 0' for the service without a quota.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { waitLine } from './faas-procs.ts';
+import { join } from 'node:path';
+import { httpCall, identityAndEndpoint, startServiceWithUsers, thisRepo } from './faas-procs.ts';
 import { benchArgs, choice, int, ints, percentile, processCpuSeconds, text } from './lib.ts';
 
 const o = benchArgs("What one user's submissions cost a shared FaaS service, and what they leave behind.", {
-  repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
+  repo: text('checkout whose CLI runs the service', thisRepo, '<dir>'),
   mode: choice('probe: a hostile loop against another user; cost: CPU per submission', ['probe', 'cost'], 'probe'),
   tasks: int("tasks in each of mallory's submissions (probe)", 20_000, 1),
   seconds: int('how long mallory submits (probe)', 60, 1),
@@ -29,20 +29,10 @@ const o = benchArgs("What one user's submissions cost a shared FaaS service, and
   serve: text('more `faas serve` options', '', '<options>'),
 });
 
-const cli = join(o.repo, 'bin', 'ristretto.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-quota-probe-'));
 const db = join(dir, 'faas.db');
 const procs: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function faas(args: string[]): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, RISTRETTO_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(p);
-  return p;
-}
 
 const cpuMs = (pid: number) => 1000 * processCpuSeconds(pid);
 
@@ -55,28 +45,8 @@ function bytesOf(file: string): number {
 }
 
 let url = '';
-function call(
-  method: string,
-  path: string,
-  token: string,
-  agent: Agent,
-  body?: string | Buffer,
-): Promise<{ status: number; text: string }> {
-  return new Promise((res) => {
-    const req = request(
-      new URL(path, url),
-      { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
-      (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        r.on('error', () => res({ status: -1, text: '' }));
-      },
-    );
-    req.on('error', () => res({ status: -1, text: '' }));
-    req.end(body);
-  });
-}
+const call = (method: string, path: string, token: string, agent: Agent, body?: string | Buffer) =>
+  httpCall(url, method, path, token, agent, body);
 
 const pct = percentile;
 
@@ -88,21 +58,15 @@ function body(fn: string, endpoint: string, n: number): Buffer {
 }
 
 try {
-  const tokens: Record<string, string> = {};
-  for (const name of ['mallory', 'alice'])
-    [, tokens[name] = ''] = await waitLine(faas(['user', 'add', name, '--db', db]), /^(rst_\S+)$/);
-  const service = faas(['serve', '--port', '0', '--db', db, '--quiet', ...o.serve.split(' ').filter(Boolean)]);
-  [, url = ''] = await waitLine(service, /^listening on (\S+)$/);
+  const { tokens, service, ...svc } = await startServiceWithUsers(procs, db, ['mallory', 'alice'], {
+    extra: o.serve.split(' ').filter(Boolean),
+    repo: o.repo,
+  });
+  url = svc.url;
   const pid = service.pid ?? 0;
   const setup = new Agent({ keepAlive: true });
   const fns: Record<string, string> = {};
-  for (const name of ['mallory', 'alice']) {
-    const token = tokens[name] ?? '';
-    const f = await call('POST', '/v1/functions', token, setup, JSON.stringify({ code: 'export default (x) => x;' }));
-    fns[name] = JSON.parse(f.text).function_id;
-    const e = await call('POST', '/v1/endpoints', token, setup, JSON.stringify({ name: `${name}-ep` }));
-    if (e.status !== 200) throw new Error(`endpoint registration: ${e.status} ${e.text}`);
-  }
+  for (const name of ['mallory', 'alice']) fns[name] = await identityAndEndpoint(url, name, tokens[name] ?? '', setup);
   const mallory = tokens.mallory ?? '';
 
   if (o.mode === 'cost') {

@@ -15,12 +15,11 @@
 // The service's CPU is utime + stime from /proc (10 ms ticks). --repo: whose CLI runs the service
 // (default this checkout; another one, e.g. the commit before, for an A/B).
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { waitLine } from './faas-procs.ts';
+import { join } from 'node:path';
+import { httpCall, identityAndEndpoint, startServiceWithUsers, thisRepo } from './faas-procs.ts';
 import { benchArgs, int, processCpuSeconds, text } from './lib.ts';
 
 const {
@@ -32,7 +31,7 @@ const {
   owners: OWNERS,
   submits: SUBMITS,
 } = benchArgs("What one user's single requests cost the service and another user.", {
-  repo: text('checkout whose CLI runs the service', resolve(import.meta.dirname, '..'), '<dir>'),
+  repo: text('checkout whose CLI runs the service', thisRepo, '<dir>'),
   cases: text('which cases to run, comma-separated', 'parse,results,endpoints', '<list>'),
   mb: int("MiB of mallory's body of empty objects", 60, 1),
   stored: int("mallory's waiting tasks whose results she asks for", 100_000, 1),
@@ -41,67 +40,29 @@ const {
   submits: int("bob's submissions by name", 20, 1),
 });
 
-const cli = join(REPO, 'bin', 'ristretto.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ristretto-service-bounds-'));
 const db = join(dir, 'faas.db');
 const procs: ChildProcess[] = [];
 
-function faas(args: string[]): ChildProcess {
-  const p = spawn(process.execPath, [cli, 'faas', ...args], {
-    env: { ...process.env, RISTRETTO_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  procs.push(p);
-  return p;
-}
-
 const cpuMs = (pid: number) => 1000 * processCpuSeconds(pid);
 
 let url = '';
-function call(
-  method: string,
-  path: string,
-  body: string | undefined,
-  token: string,
-  agent: Agent,
-): Promise<{ status: number; text: string }> {
-  return new Promise((res) => {
-    const req = request(
-      new URL(path, url),
-      { method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
-      (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        r.on('error', () => res({ status: -1, text: '' }));
-      },
-    );
-    req.on('error', () => res({ status: -1, text: '' }));
-    req.end(body);
-  });
-}
+const call = (method: string, path: string, body: string | undefined, token: string, agent: Agent) =>
+  httpCall(url, method, path, token, agent, body);
 
 try {
-  const tokens: Record<string, string> = {};
   const owners = Array.from({ length: OWNERS }, (_, i) => `owner${i}`);
-  for (const name of ['mallory', 'bob', ...owners])
-    [, tokens[name] = ''] = await waitLine(faas(['user', 'add', name, '--db', db]), /^(rst_\S+)$/);
+  const { tokens, service, ...svc } = await startServiceWithUsers(procs, db, ['mallory', 'bob', ...owners], {
+    repo: REPO,
+  });
+  url = svc.url;
   const cases = new Set(CASES.split(','));
-  const service = faas(['serve', '--port', '0', '--db', db, '--quiet']);
-  [, url = ''] = await waitLine(service, /^listening on (\S+)$/);
   const pid = service.pid ?? 0;
   const m = new Agent({ keepAlive: true, maxSockets: 1 });
   const b = new Agent({ keepAlive: true, maxSockets: 1 });
   const fns: Record<string, string> = {};
-  for (const [name, agent] of [
-    ['mallory', m],
-    ['bob', b],
-  ] as const) {
-    const token = tokens[name] ?? '';
-    const f = await call('POST', '/v1/functions', JSON.stringify({ code: 'export default (x) => x;' }), token, agent);
-    fns[name] = JSON.parse(f.text).function_id;
-    await call('POST', '/v1/endpoints', JSON.stringify({ name: `${name}-ep` }), token, agent);
-  }
+  fns.mallory = await identityAndEndpoint(url, 'mallory', tokens.mallory ?? '', m);
+  fns.bob = await identityAndEndpoint(url, 'bob', tokens.bob ?? '', b);
   const short = (t: string) => t.slice(0, 140).replace(/\s+/g, ' ');
 
   let c0 = 0;
