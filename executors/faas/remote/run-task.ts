@@ -3,7 +3,9 @@
  * endpoint worker process. It keeps processor bundles loaded by hash and open readers across tasks, and
  * runs each work item through the same `processChunk` as the local executors, and each batch (a runner
  * merge group) through the same `processBatch` as a thread-pool worker, so results are byte-identical
- * to theirs.
+ * to theirs. Readers that read ahead (root://) are told the next item of the batch and, after a
+ * task's last item, that none follows: the next task goes to whichever worker asks first, so a guess
+ * there read another worker's chunk for nothing.
  *
  * Bundles arrive once per endpoint (a `stage` task) and are kept on the endpoint's disk, in the bundle
  * cache of its Ristretto installation, where every worker of the endpoint finds them by hash.
@@ -94,6 +96,8 @@ async function chunk(args: ChunkArgs, ctx: RemoteContext): Promise<TaskReply> {
       prefetch: args.prefetch,
       processorKey: args.hash,
       signal: ctx.signal,
+      // this worker's next task is whichever the service hands it: read nothing ahead past this chunk
+      next: null,
     });
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e) };
@@ -120,6 +124,8 @@ async function batch(args: BatchArgs, ctx: RemoteContext): Promise<TaskReply> {
       onItem: (k) => {
         at = k;
       },
+      // each item reads the next of the batch ahead; after the last, nothing (as a pool worker)
+      after: null,
     });
   } catch (e) {
     return { kind: 'failed', failure: toChunkFailure(e), index: at };
