@@ -3,56 +3,22 @@
  * only thread, and a hello "holding" 300,000 ids (the old bound was 1,000,000) stalled it for seconds.
  * A real service on loopback; each agent is a raw WebSocket, as a hostile one would be.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_AGENT_IDS, MAX_CAPACITY, MAX_PREFETCH } from '../../src/faas/protocol-schemas.ts';
-import { Procs, until } from './helpers.ts';
+import { agentHello, agentSocket, serviceWithUsers, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy (tests must pass with both cores taken): generous
 // limits, never timing assertions. The limits only bound a hang.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let url = '';
-let token = '';
-
-beforeAll(async () => {
-  token = await procs.addUser('mallory');
-  ({ url } = await procs.startService());
-}, 300_000);
-
-afterAll(() => procs.cleanup());
-
-/** An agent socket; resolves once open. Text messages are collected, parsed, in `inbox`. */
-async function agent(): Promise<{ ws: WebSocket; inbox: any[]; closed: Promise<number> }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
-  const inbox: any[] = [];
-  ws.on('message', (d, binary) => {
-    if (!binary) inbox.push(JSON.parse(String(d)));
-  });
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, inbox, closed };
-}
+const svc = serviceWithUsers(['mallory']);
+const agent = () => agentSocket(svc.url, svc.token);
 
 /** `n` well-formed task ids that name no task. */
 const ids = (n: number) =>
   Array.from({ length: n }, (_, i) => `01a24f00-0000-7000-8000-${String(i).padStart(12, '0')}`);
 
-const hello = (name: string, holding: string[]) =>
-  JSON.stringify({
-    type: 'hello',
-    name,
-    capacity: 4,
-    prefetch: 0,
-    cached_hashes: [],
-    holding,
-    agent_version: 'test',
-    hostname: 'h',
-  });
+const hello = (name: string, holding: string[]) => agentHello(name, { capacity: 4, holding });
 
 describe('agent id lists', () => {
   it('the bound leaves room for every task an agent may hold, and its unacknowledged results', () => {

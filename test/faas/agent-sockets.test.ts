@@ -5,47 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_AGENT_SOCKETS_PER_USER } from '../../src/faas/service/agents.ts';
-import { Procs, until } from './helpers.ts';
+import { type AgentSocket, agentHello, agentSocket, serviceWithUsers, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy: generous limits, never timing assertions.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let url = '';
-let mallory = '';
-let alice = '';
-
-beforeAll(async () => {
-  mallory = await procs.addUser('mallory');
-  alice = await procs.addUser('alice');
-  ({ url } = await procs.startService());
-}, 300_000);
-
-afterAll(() => procs.cleanup());
-
-interface Agent {
-  ws: WebSocket;
-  inbox: any[];
-  closed: Promise<number>;
-}
-
-/** An agent socket of `token`'s user; resolves once open. Text messages are parsed into `inbox`. */
-async function agent(token: string): Promise<Agent> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
-  const inbox: any[] = [];
-  ws.on('message', (d, binary) => {
-    if (!binary) inbox.push(JSON.parse(String(d)));
-  });
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, inbox, closed };
-}
+const svc = serviceWithUsers(['mallory', 'alice']);
+type Agent = AgentSocket;
+const agent = (token: string) => agentSocket(svc.url, token);
 
 /**
  * A raw socket upgraded to `/v1/agent` that starts a binary frame of `announced` bytes and sends only
@@ -56,7 +26,7 @@ async function halfFrame(
   announced: number,
   sent: number,
 ): Promise<{ sock: Socket; closed: Promise<void> }> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port } = new URL(svc.url);
   const sock = connect(Number(port), hostname);
   const closed = new Promise<void>((r) => sock.once('close', () => r()));
   sock.on('error', () => {});
@@ -86,8 +56,8 @@ async function halfFrame(
 describe('agent sockets', () => {
   it(`a user has at most ${MAX_AGENT_SOCKETS_PER_USER} open; another user is not affected`, async () => {
     const open: Agent[] = [];
-    for (let i = 0; i < MAX_AGENT_SOCKETS_PER_USER; i++) open.push(await agent(mallory));
-    const over = await agent(mallory);
+    for (let i = 0; i < MAX_AGENT_SOCKETS_PER_USER; i++) open.push(await agent(svc.tokens.mallory));
+    const over = await agent(svc.tokens.mallory);
     await until(async () => over.inbox[0], 'answer to the socket over the bound');
     expect(over.inbox[0]).toMatchObject({
       type: 'error',
@@ -98,19 +68,8 @@ describe('agent sockets', () => {
     expect(await over.closed).toBe(1008);
     // Those within the bound are still open, and alice attaches an endpoint as usual.
     expect(open.every((a) => a.ws.readyState === WebSocket.OPEN)).toBe(true);
-    const a = await agent(alice);
-    a.ws.send(
-      JSON.stringify({
-        type: 'hello',
-        name: 'alice-ep',
-        capacity: 1,
-        prefetch: 0,
-        cached_hashes: [],
-        holding: [],
-        agent_version: 'test',
-        hostname: 'h',
-      }),
-    );
+    const a = await agent(svc.tokens.alice);
+    a.ws.send(agentHello('alice-ep'));
     await until(async () => a.inbox[0], 'welcome');
     expect(a.inbox[0]).toMatchObject({ type: 'welcome', name: 'alice-ep' });
     a.ws.close();
@@ -119,8 +78,8 @@ describe('agent sockets', () => {
   });
 
   it('a socket that never says hello, or leaves a frame half-sent, is closed by the service', async () => {
-    const quiet = await agent(mallory);
-    const half = await halfFrame(mallory, 32 * 1024 * 1024, 1024 * 1024);
+    const quiet = await agent(svc.tokens.mallory);
+    const half = await halfFrame(svc.tokens.mallory, 32 * 1024 * 1024, 1024 * 1024);
     // The service closes both (after its hello wait); `until` only bounds a hang.
     let quietClosed = false;
     let halfClosed = false;
@@ -129,7 +88,7 @@ describe('agent sockets', () => {
     await until(async () => (quietClosed && halfClosed) || undefined, 'service closing both sockets', 120_000);
     // Their places are free again: a full set of sockets opens.
     const again: Agent[] = [];
-    for (let i = 0; i < MAX_AGENT_SOCKETS_PER_USER; i++) again.push(await agent(mallory));
+    for (let i = 0; i < MAX_AGENT_SOCKETS_PER_USER; i++) again.push(await agent(svc.tokens.mallory));
     expect(again.every((a) => a.ws.readyState === WebSocket.OPEN)).toBe(true);
     for (const s of again) s.ws.close();
     await Promise.all(again.map((s) => s.closed));

@@ -5,9 +5,8 @@
  * rest as the socket drains. A real service process; memory is its own peak RSS (VmHWM, reset first).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, until } from './helpers.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { agentHello, serviceWithUsers, until } from './helpers.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -16,33 +15,17 @@ const MiB = 1024 * 1024;
 const TASKS = 48;
 const ARGS = 8 * MiB;
 
-const procs = new Procs();
-let url = '';
-let token = '';
-let servicePid = 0;
-let fx: FaasClient;
-
-beforeAll(async () => {
-  token = await procs.addUser('dave');
-  const svc = await procs.startService(['--heartbeat', '30']);
-  url = svc.url;
-  servicePid = svc.proc.pid ?? 0;
-  fx = new FaasClient({ serviceUrl: url, token });
-});
-
-afterAll(async () => {
-  await fx?.close();
-  await procs.cleanup();
-});
+const svc = serviceWithUsers(['dave'], { serve: ['--heartbeat', '30'], hookTimeoutMs: 600_000 });
 
 function memory(): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${servicePid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${svc.proc.pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) * 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
 describe('claims of large waiting tasks', () => {
   it('an agent announcing 2,000 slots that reads nothing gets one frame of them, not all', async () => {
+    const fx = svc.client;
     await fx.registerEndpoint('dave-big');
     const fn = await fx.registerFunction('export default (s) => s.length;');
     // Queued while the endpoint is offline (4 per request: a request is at most 64 MiB).
@@ -50,24 +33,12 @@ describe('claims of large waiting tasks', () => {
       await fx.batchRun(
         Array.from({ length: 4 }, () => ({ functionId: fn, endpoint: 'dave-big', args: 'x'.repeat(ARGS) })),
       );
-    writeFileSync(`/proc/${servicePid}/clear_refs`, '5');
+    writeFileSync(`/proc/${svc.proc.pid}/clear_refs`, '5');
     const before = memory().rss;
-    const agent = new ScriptedAgent(url, token);
+    const agent = new ScriptedAgent(svc.url, svc.token);
     agent.beating = false;
-    await new Promise<void>((resolve, reject) => {
-      agent.ws.once('open', () => resolve());
-      agent.ws.once('error', reject);
-    });
-    agent.send({
-      type: 'hello',
-      name: 'dave-big',
-      capacity: 1000,
-      prefetch: 1000,
-      cached_hashes: [],
-      holding: [],
-      agent_version: 'test',
-      hostname: 'h',
-    });
+    await agent.opened();
+    agent.ws.send(agentHello('dave-big', { capacity: 1000, prefetch: 1000 }));
     // Read nothing from now on: what the service sends piles up on its side of the socket.
     agent.ws.pause();
     const inFlight = async () => (await fx.listEndpoints()).find((e) => e.name === 'dave-big')?.in_flight ?? 0;

@@ -8,11 +8,10 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FaasClient } from '../../src/faas/client/index.ts';
+import { describe, expect, it, vi } from 'vitest';
 import { FaasConfigError } from '../../src/faas/errors.ts';
 import { startService } from '../../src/faas/service/server.ts';
-import { Procs, serviceMetrics, until } from './helpers.ts';
+import { agentHello, serviceMetrics, serviceWithUsers, until } from './helpers.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -22,26 +21,11 @@ const MiB = 1024 * 1024;
 const FUNCTIONS = 16;
 const CODE = 7 * MiB;
 
-const procs = new Procs();
-let url = '';
-let token = '';
-let admin = '';
-let fx: FaasClient;
-
-beforeAll(async () => {
-  token = await procs.addUser('erin');
-  admin = await procs.addUser('root', ['--admin']);
-  url = (await procs.startService(['--heartbeat', '30'])).url;
-  fx = new FaasClient({ serviceUrl: url, token });
-});
-
-afterAll(async () => {
-  await fx?.close();
-  await procs.cleanup();
-});
+const svc = serviceWithUsers(['erin'], { admins: ['root'], serve: ['--heartbeat', '30'], hookTimeoutMs: 600_000 });
 
 describe('dispatch of many large functions', () => {
   it('sends each function in a frame the agent accepts, and keeps a bounded cache of code', async () => {
+    const fx = svc.client;
     await fx.registerEndpoint('erin-big');
     const ids: string[] = [];
     for (let i = 0; i < FUNCTIONS; i++) {
@@ -51,22 +35,10 @@ describe('dispatch of many large functions', () => {
     }
     // Queued while the endpoint is offline: the agent's first claim takes them all at once.
     await fx.batchRun(ids.map((functionId) => ({ functionId, endpoint: 'erin-big', args: 0 })));
-    const agent = new ScriptedAgent(url, token);
+    const agent = new ScriptedAgent(svc.url, svc.token);
     agent.beating = false;
-    await new Promise<void>((resolve, reject) => {
-      agent.ws.once('open', () => resolve());
-      agent.ws.once('error', reject);
-    });
-    agent.send({
-      type: 'hello',
-      name: 'erin-big',
-      capacity: FUNCTIONS,
-      prefetch: 0,
-      cached_hashes: [],
-      holding: [],
-      agent_version: 'test',
-      hostname: 'h',
-    });
+    await agent.opened();
+    agent.ws.send(agentHello('erin-big', { capacity: FUNCTIONS }));
     let closed = false;
     agent.ws.once('close', () => {
       closed = true;
@@ -81,7 +53,7 @@ describe('dispatch of many large functions', () => {
     // 32 MiB of arguments and code a frame (plus the header's task entries): four of these functions.
     expect(agent.frames.length).toBeGreaterThanOrEqual(4);
     for (const n of agent.frames) expect(n).toBeLessThan(33 * MiB);
-    const m = await serviceMetrics(url, admin);
+    const m = await serviceMetrics(svc.url, svc.tokens.root);
     expect(m.function_cache_bytes).toBeGreaterThan(0);
     expect(m.function_cache_bytes).toBeLessThanOrEqual(64 * MiB + MiB);
     agent.stop();

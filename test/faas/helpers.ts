@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import WebSocket from 'ws';
 import type { LocalCluster, LocalEndpointOptions } from '../../executors/faas/local-cluster.ts';
+import { FaasClient } from '../../src/faas/client/index.ts';
+import type { AgentHello } from '../../src/faas/protocol.ts';
 import { repoRoot } from '../shared.ts';
 
 const cli = join(repoRoot, 'bin', 'ristretto.mjs');
@@ -198,6 +201,106 @@ export function restartableService(user: string, hookTimeoutMs = 300_000): Resta
     },
     metrics: () => serviceMetrics(running().url, token),
   };
+}
+
+/** A service of one test file and its users (see {@link serviceWithUsers}). */
+export interface FileService {
+  readonly procs: Procs;
+  /** The service's URL (set in beforeAll). */
+  readonly url: string;
+  /** The first user's token. */
+  readonly token: string;
+  /** Every user's token, by name. */
+  readonly tokens: Readonly<Record<string, string>>;
+  /** The service process. */
+  readonly proc: ChildProcess;
+  /** A client of the first user, made on first use and closed in afterAll. */
+  readonly client: FaasClient;
+}
+
+/**
+ * A service on its own database for the calling test file, with users `names` (and admin users
+ * `admins`; `serve`: more `faas serve` options): registers the file's beforeAll (users, then the
+ * service) and afterAll (the client closed, every child stopped, the folder removed).
+ */
+export function serviceWithUsers(
+  names: string[],
+  o: { admins?: string[]; serve?: string[]; hookTimeoutMs?: number } = {},
+): FileService {
+  const procs = new Procs();
+  const tokens: Record<string, string> = {};
+  let svc: { proc: ChildProcess; url: string } | undefined;
+  let client: FaasClient | undefined;
+  const running = () => {
+    if (!svc) throw new Error('the service is not started (serviceWithUsers starts it in beforeAll)');
+    return svc;
+  };
+  beforeAll(async () => {
+    for (const name of names) tokens[name] = await procs.addUser(name);
+    for (const name of o.admins ?? []) tokens[name] = await procs.addUser(name, ['--admin']);
+    svc = await procs.startService(o.serve);
+  }, o.hookTimeoutMs ?? 300_000);
+  afterAll(async () => {
+    await client?.close();
+    await procs.cleanup();
+  });
+  return {
+    procs,
+    tokens,
+    get url() {
+      return running().url;
+    },
+    get token() {
+      return tokens[names[0] ?? ''] ?? '';
+    },
+    get proc() {
+      return running().proc;
+    },
+    get client() {
+      client ??= new FaasClient({ serviceUrl: running().url, token: tokens[names[0] ?? ''] ?? '' });
+      return client;
+    },
+  };
+}
+
+/** A raw `/v1/agent` WebSocket, as a hostile or scripted agent holds it. */
+export interface AgentSocket {
+  ws: WebSocket;
+  /** The service's text messages, parsed, in order. */
+  inbox: any[];
+  /** Resolves with the close code. */
+  closed: Promise<number>;
+}
+
+/** An agent socket of `token`'s user to the service at `url`; resolves once open. */
+export async function agentSocket(url: string, token: string): Promise<AgentSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
+  const inbox: any[] = [];
+  ws.on('message', (d, binary) => {
+    if (!binary) inbox.push(JSON.parse(String(d)));
+  });
+  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { ws, inbox, closed };
+}
+
+/** The text of an agent's hello for endpoint `name`: capacity 1, nothing cached or held, unless `o` says. */
+export function agentHello(name: string, o: Partial<Omit<AgentHello, 'type' | 'name'>> = {}): string {
+  const hello: AgentHello = {
+    type: 'hello',
+    name,
+    capacity: 1,
+    prefetch: 0,
+    cached_hashes: [],
+    holding: [],
+    agent_version: 'test',
+    hostname: 'h',
+    ...o,
+  };
+  return JSON.stringify(hello);
 }
 
 /** `GET /v1/metrics` (with an admin's token: the service-wide counters). */

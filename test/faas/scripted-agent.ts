@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame, packValue } from '../../src/faas/codec.ts';
 import type { ServiceTasks } from '../../src/faas/protocol.ts';
-import { until } from './helpers.ts';
+import { agentHello, until } from './helpers.ts';
 
 export class ScriptedAgent {
   readonly ws: WebSocket;
@@ -39,30 +39,23 @@ export class ScriptedAgent {
     }, 200);
   }
 
+  /** Resolves once the socket is open. */
+  async opened(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.OPEN)
+      await new Promise<void>((resolve, reject) => {
+        this.ws.once('open', () => resolve());
+        this.ws.once('error', reject);
+      });
+  }
+
   /** Open and say hello (capacity 1); resolves with the service's first answer (welcome or error). */
   async hello(
     name: string,
     holding: string[] = [],
     who?: { instance: string; pid: number },
   ): Promise<{ type: string; code?: string; message?: string }> {
-    if (this.ws.readyState !== WebSocket.OPEN)
-      await new Promise<void>((resolve, reject) => {
-        this.ws.once('open', () => resolve());
-        this.ws.once('error', reject);
-      });
-    this.ws.send(
-      JSON.stringify({
-        type: 'hello',
-        name,
-        capacity: 1,
-        prefetch: 0,
-        cached_hashes: [],
-        holding,
-        agent_version: 'test',
-        hostname: `host-${who?.instance ?? 'x'}`,
-        ...who,
-      }),
-    );
+    await this.opened();
+    this.ws.send(agentHello(name, { holding, hostname: `host-${who?.instance ?? 'x'}`, ...who }));
     return until(async () => this.texts[0], `answer to ${name}'s hello`);
   }
 

@@ -8,12 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it, vi } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
 import { HttpApi } from '../../src/faas/client/http.ts';
 import { FaasRequestError } from '../../src/faas/errors.ts';
-import { Procs, until } from './helpers.ts';
+import { agentHello, agentSocket, serviceWithUsers, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy: generous limits, never timing assertions.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -24,49 +23,13 @@ const REQUEST_TIMEOUT_S = 60;
 const RESULTS_IDS = 10_000;
 const ENDPOINTS_PER_USER = 200;
 
-const procs = new Procs();
-let url = '';
-let token = '';
-let eveToken = '';
-let rootToken = '';
-
-beforeAll(async () => {
-  token = await procs.addUser('mallory');
-  eveToken = await procs.addUser('eve');
-  rootToken = await procs.addUser('root', ['--admin']);
-  ({ url } = await procs.startService());
-}, 300_000);
-
-afterAll(() => procs.cleanup());
-
-/** An agent socket; resolves once open. Text messages are collected, parsed, in `inbox`. */
-async function agent(): Promise<{ ws: WebSocket; inbox: any[]; closed: Promise<number> }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/agent`, { headers: { authorization: `Bearer ${token}` } });
-  const inbox: any[] = [];
-  ws.on('message', (d, binary) => {
-    if (!binary) inbox.push(JSON.parse(String(d)));
-  });
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { ws, inbox, closed };
-}
+const svc = serviceWithUsers(['mallory', 'eve'], { admins: ['root'] });
+const { procs } = svc;
+const agent = () => agentSocket(svc.url, svc.token);
 
 const hashes = (n: number) => Array.from({ length: n }, (_, i) => createHash('sha256').update(String(i)).digest('hex'));
 
-const hello = (name: string, cached: string[]) =>
-  JSON.stringify({
-    type: 'hello',
-    name,
-    capacity: 1,
-    prefetch: 0,
-    cached_hashes: cached,
-    holding: [],
-    agent_version: 'test',
-    hostname: 'h',
-  });
+const hello = (name: string, cached: string[]) => agentHello(name, { cached_hashes: cached });
 
 describe('agent hello: cached hashes', () => {
   it('one hash over the bound is refused; the bound is welcomed', async () => {
@@ -91,8 +54,8 @@ describe('agent hello: cached hashes', () => {
       const code = `export default () => ${i};\n`;
       writeFileSync(join(dir, `${createHash('sha256').update(code).digest('hex')}.mjs`), code);
     }
-    const { proc } = await procs.startEndpoint(url, token, 'big-cache-ep', ['--workers', '1']);
-    const fx = new FaasClient({ serviceUrl: url, token });
+    const { proc } = await procs.startEndpoint(svc.url, svc.token, 'big-cache-ep', ['--workers', '1']);
+    const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
     try {
       const fn = await fx.registerFunction((x: number) => x + 1);
       expect(await fx.submit(fn, 'big-cache-ep', 41)).toBe(42);
@@ -105,11 +68,11 @@ describe('agent hello: cached hashes', () => {
 
 describe('a half-sent request body', () => {
   it(`is answered 408 and its connection closed within the ${REQUEST_TIMEOUT_S} s deadline (not Node's 300 s)`, async () => {
-    const port = Number(new URL(url).port);
+    const port = Number(new URL(svc.url).port);
     const answer = await new Promise<string>((resolve, reject) => {
       const s = connect(port, '127.0.0.1', () =>
         s.write(
-          `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+          `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${svc.token}\r\n` +
             'Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"tasks":[',
         ),
       );
@@ -128,7 +91,7 @@ describe('results requests', () => {
   it(`list at most ${RESULTS_IDS} ids: one more is refused before any is looked up`, async () => {
     const ids = (n: number) =>
       Array.from({ length: n }, (_, i) => `01a24f00-0000-7000-8000-${String(i).padStart(12, '0')}`);
-    const api = new HttpApi(url, token);
+    const api = new HttpApi(svc.url, svc.token);
     const refusal = async (n: number) => {
       try {
         await api.request('POST', '/v1/tasks/results', JSON.stringify({ task_ids: ids(n) }));
@@ -165,7 +128,7 @@ describe('endpoint registrations', () => {
   }
 
   it('allow only functions that exist', async () => {
-    const fx = new FaasClient({ serviceUrl: url, token });
+    const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
     try {
       const ghost = '01a24f00-0000-7000-8000-00000000beef';
       const e = await refusal(fx.registerEndpoint('ghost-allow', { allowedFunctions: [ghost] }));
@@ -185,7 +148,7 @@ describe('endpoint registrations', () => {
   });
 
   it(`at most ${ENDPOINTS_PER_USER} per user; an existing one can still be updated; others are not counted`, async () => {
-    const eve = new FaasClient({ serviceUrl: url, token: eveToken });
+    const eve = new FaasClient({ serviceUrl: svc.url, token: svc.tokens.eve });
     try {
       for (let i = 0; i < ENDPOINTS_PER_USER; i++) await eve.registerEndpoint(`eve-${i}`, { public: true });
       const over = await refusal(eve.registerEndpoint('eve-over'));
@@ -194,7 +157,7 @@ describe('endpoint registrations', () => {
       expect(over.message).toMatch(/has 200 endpoints, the most one user may register/);
       expect((await eve.registerEndpoint('eve-7', { public: false })).name).toBe('eve-7');
       // mallory is not counted against eve's, and finds her own endpoint by name among eve's public ones.
-      const fx = new FaasClient({ serviceUrl: url, token });
+      const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
       try {
         await fx.registerEndpoint('eve-3');
         expect((await fx.getEndpoint('eve-3')).owner).toBe('mallory');
@@ -211,7 +174,7 @@ describe('endpoint registrations', () => {
 describe('endpoint delete', () => {
   /** `ristretto faas endpoint delete REF` as `tok`: its exit code and what it printed. */
   async function cliDelete(ref: string, tok: string): Promise<{ code: number | null; out: string; err: string }> {
-    const p = procs.spawnCli(['endpoint', 'delete', ref, '--service', url], { RISTRETTO_TOKEN: tok });
+    const p = procs.spawnCli(['endpoint', 'delete', ref, '--service', svc.url], { RISTRETTO_TOKEN: tok });
     let out = '';
     let err = '';
     p.stdout?.on('data', (d: Buffer) => (out += d));
@@ -221,35 +184,35 @@ describe('endpoint delete', () => {
   }
 
   it('the owner deletes an idle endpoint; not while attached or with unfinished tasks; others may not', async () => {
-    const fx = new FaasClient({ serviceUrl: url, token });
-    const bob = new FaasClient({ serviceUrl: url, token: eveToken });
+    const fx = new FaasClient({ serviceUrl: svc.url, token: svc.token });
+    const bob = new FaasClient({ serviceUrl: svc.url, token: svc.tokens.eve });
     try {
       const fn = await fx.registerFunction((x: number) => x);
       // Unfinished tasks: one waits on an endpoint that never connects.
       await fx.registerEndpoint('del-busy', { public: true });
       const [waiting] = await fx.batchRun([{ functionId: fn, endpoint: 'del-busy', args: 1 }]);
-      let r = await cliDelete('del-busy', token);
+      let r = await cliDelete('del-busy', svc.token);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/mallory\/del-busy has 1 unfinished tasks/);
       // Another user may not delete it, even a public one.
-      r = await cliDelete('mallory/del-busy', eveToken);
+      r = await cliDelete('mallory/del-busy', svc.tokens.eve);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/only the owner of endpoint mallory\/del-busy or an admin may delete it/);
       await fx.cancel([waiting]);
-      r = await cliDelete('del-busy', token);
+      r = await cliDelete('del-busy', svc.token);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^deleted endpoint mallory\/del-busy \(/);
       expect((await fx.listEndpoints()).map((e) => e.name)).not.toContain('del-busy');
       expect((await bob.listEndpoints()).map((e) => e.name)).not.toContain('del-busy');
 
       // Attached: refused until its agent stops.
-      const { proc } = await procs.startEndpoint(url, token, 'del-live', ['--workers', '1']);
-      r = await cliDelete('del-live', token);
+      const { proc } = await procs.startEndpoint(svc.url, svc.token, 'del-live', ['--workers', '1']);
+      r = await cliDelete('del-live', svc.token);
       expect(r.err).toMatch(/endpoint mallory\/del-live is attached: stop its agent first/);
       await procs.killEndpoint(proc);
       await until(async () => ((await fx.getEndpoint('del-live')).status === 'offline' ? true : undefined), 'offline');
       // An admin deletes another user's endpoint by owner/name.
-      r = await cliDelete('mallory/del-live', rootToken);
+      r = await cliDelete('mallory/del-live', svc.tokens.root);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^deleted endpoint mallory\/del-live/);
     } finally {

@@ -4,32 +4,18 @@
  * worker is restarted, the task fails as lost after its attempts, and the endpoint goes on serving.
  * A real service and endpoint agent on loopback.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FaasClient } from '../../src/faas/client/index.ts';
-import { endpointsPerTest, Procs } from './helpers.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { endpointsPerTest, serviceWithUsers } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-const endpoint = endpointsPerTest(procs);
-let url = '';
-let token = '';
-let fx: FaasClient;
-
-beforeAll(async () => {
-  token = await procs.addUser('owner');
-  ({ url } = await procs.startService());
-  fx = new FaasClient({ serviceUrl: url, token });
-}, 300_000);
-
-afterAll(async () => {
-  await fx?.close();
-  await procs.cleanup();
-});
+const svc = serviceWithUsers(['owner']);
+const endpoint = endpointsPerTest(svc.procs);
 
 describe("a task writing garbage to its worker's channel", () => {
   it('fails as lost; the agent and its other tasks carry on', async () => {
-    const { proc } = await endpoint(url, token, 'garbage-ep', ['--workers', '1']);
+    const fx = svc.client;
+    const { proc } = await endpoint(svc.url, svc.token, 'garbage-ep', ['--workers', '1']);
     const evil = await fx.registerFunction(() => {
       (process as unknown as { send: (m: unknown) => void }).send(null);
       return new Promise(() => {}); // never answers by itself
