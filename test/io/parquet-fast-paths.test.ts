@@ -227,6 +227,77 @@ describe('1-bit levels as bitmaps (decodeHybridBits) = the byte-per-level decode
   });
 });
 
+describe('RLE / bit-packed hybrid of 1–32 bits (decodeHybrid) gives back the values encoded', () => {
+  /** Values packed LSB first, `width` bits each, in groups of 8 (a bit-packed run), the last group padded. */
+  const pack = (values: number[], width: number): number[] => {
+    const groups = Math.ceil(values.length / 8);
+    const bytes = new Array<number>(groups * width).fill(0);
+    for (let k = 0; k < groups * 8; k++) {
+      const v = values[k] ?? 0;
+      for (let b = 0; b < width; b++) {
+        const bit = k * width + b;
+        if (Math.floor(v / 2 ** b) % 2) bytes[bit >> 3] |= 1 << (bit & 7);
+      }
+    }
+    return bytes;
+  };
+  const uleb = (v: number, out: number[]) => {
+    do {
+      let b = v % 128;
+      v = Math.floor(v / 128);
+      if (v) b |= 0x80;
+      out.push(b);
+    } while (v);
+  };
+
+  it('runs of every width, RLE and bit-packed mixed, decoded whole or cut inside the last run', () => {
+    for (let width = 1; width <= 32; width++) {
+      for (let trial = 0; trial < 12; trial++) {
+        const bytes: number[] = [];
+        const values: number[] = [];
+        const runs = 1 + Math.floor(rand() * 4);
+        for (let r = 0; r < runs; r++) {
+          const v = () => Math.floor(rand() * 2 ** width);
+          if (rand() < 0.35) {
+            const n = 1 + Math.floor(rand() * 40);
+            const x = v();
+            uleb(n << 1, bytes);
+            for (let i = 0; i < (width + 7) >> 3; i++) bytes.push(Math.floor(x / 2 ** (8 * i)) % 256);
+            for (let i = 0; i < n; i++) values.push(x);
+          } else {
+            // Several groups (the 8-at-a-time path), the run's last group partly used by the next run.
+            const run = Array.from({ length: 8 * (1 + Math.floor(rand() * 6)) }, v);
+            uleb(((run.length / 8) << 1) | 1, bytes);
+            bytes.push(...pack(run, width));
+            values.push(...run);
+          }
+        }
+        const count = rand() < 0.5 ? values.length : Math.floor(rand() * (values.length + 1));
+        // Signed 32-bit, as Int32Array holds a 32-bit value.
+        const want = values.slice(0, count).map((x) => x | 0);
+        const out = new Int32Array(count + 3).fill(-7);
+        decodeHybrid(Uint8Array.from(bytes), 0, bytes.length, width, out, count);
+        expect(Array.from(out.subarray(0, count)), `width ${width} trial ${trial}`).toEqual(want);
+        expect(Array.from(out.subarray(count)), 'slots past count untouched').toEqual([-7, -7, -7]);
+      }
+    }
+  });
+
+  it('a bit-packed run that the buffer cuts short is a ParquetFormatError, at any width', () => {
+    for (let width = 2; width <= 24; width++) {
+      const bytes = [
+        (3 << 1) | 1,
+        ...pack(
+          Array.from({ length: 24 }, (_, k) => k % 2 ** width),
+          width,
+        ),
+      ];
+      const cut = Uint8Array.from(bytes.slice(0, bytes.length - 1));
+      expect(() => decodeHybrid(cut, 0, cut.length, width, new Int32Array(24), 24)).toThrow(ParquetFormatError);
+    }
+  });
+});
+
 describe('a page header announcing a huge uncompressed size', () => {
   it('is a ParquetFormatError before any buffer is sized from it (dictionary and data pages)', () => {
     const dir = tempDir('pqhuge');

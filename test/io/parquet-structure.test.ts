@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeChunk } from '../../src/io/parquet/chunk.ts';
 import { ParquetChecksumError, ParquetFormatError, openParquet } from '../../src/io/parquet/index.ts';
 import { mapSchema, type LeafColumn } from '../../src/io/parquet/schema.ts';
-import { writeParquet } from '../../src/io/parquet/write.ts';
+import { ParquetFileWriter, writeParquet } from '../../src/io/parquet/write.ts';
 import { FileReadError } from '../../src/runner/errors.ts';
 import { createChunkState, processChunk } from '../../src/runner/process-chunk.ts';
 import { defineProcessor, type Processor } from '../../src/processor/types.ts';
@@ -122,6 +122,61 @@ describe('Parquet structure checks', () => {
       0, 0, 3, 4,
     ]);
     await r2.close();
+  });
+
+  it('flat layout over several row groups: the stored count checks its lists in each one, and reads as stored', async () => {
+    // 4 row groups of 50 events; nJet is int64 (dictionary-encoded: few distinct counts). Row group 2's nJet
+    // says one more jet for event 120 than Jet_pt holds. The count column is decoded only as the lists'
+    // reference when Jet_pt is read alone, row group after row group, so this also covers that decoding
+    // reuses its memory without carrying one group's counts into the next.
+    const counts = Array.from({ length: 200 }, (_, i) => (i * 7) % 5);
+    const write = async (file: string, damaged: boolean) => {
+      const w = new ParquetFileWriter(file, { nJet: 'int64' });
+      for (let g = 0; g < 4; g++) {
+        const n = counts.slice(50 * g, 50 * g + 50);
+        const offsets = new Int32Array(51);
+        for (let i = 0; i < 50; i++) offsets[i + 1] = offsets[i] + n[i];
+        const content = Float32Array.from({ length: offsets[50] }, (_, k) => 1000 * g + k);
+        const stored = Float64Array.from(n, (c, i) => (damaged && 50 * g + i === 120 ? c + 1 : c));
+        w.write({ Jet_pt: { offsets, content }, nJet: stored });
+      }
+      await w.close();
+    };
+    const good = join(dir, 'flat-groups.parquet');
+    const bad = join(dir, 'flat-groups-bad.parquet');
+    await write(good, false);
+    await write(bad, true);
+    const buf = readFileSync(good);
+    const md = parquetMetadata(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+    expect(md.row_groups).toHaveLength(4);
+    const nJetMeta = md.row_groups[0].columns.find((c) => c.meta_data?.path_in_schema[0] === 'nJet')?.meta_data;
+    expect(nJetMeta?.encodings).toContain('RLE_DICTIONARY'); // the path that gathers into place
+
+    const r = await openParquet(good);
+    try {
+      for (let g = 0; g < 4; g++) {
+        const jet = (await r.read(['Jet_pt'], 50 * g, 50 * g + 50)).Jet_pt as { offsets: Int32Array };
+        const lengths = Array.from(jet.offsets.subarray(1), (o, i) => o - jet.offsets[i]);
+        expect(lengths).toEqual(counts.slice(50 * g, 50 * g + 50));
+      }
+      expect(Array.from((await r.read(['nJet'], 0, 200)).nJet as Float64Array)).toEqual(counts);
+    } finally {
+      await r.close();
+    }
+
+    const rb = await openParquet(bad);
+    try {
+      // Row groups 0 and 1 agree; the lists of group 2 disagree with its stored count, alone or with it.
+      await rb.read(['Jet_pt'], 0, 100);
+      for (const names of [['Jet_pt'], ['Jet_pt', 'nJet']]) {
+        const err = await rb.read(names, 0, 200).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ParquetFormatError);
+        expect((err as Error).message).toMatch(/row group 2 .* disagree with nJet/);
+      }
+      expect(Array.from((await rb.read(['nJet'], 120, 121)).nJet as Float64Array)).toEqual([counts[120] + 1]);
+    } finally {
+      await rb.close();
+    }
   });
 
   it('nested layout: fields of one collection whose list lengths disagree are a format error when read together or one after the other', async () => {

@@ -186,9 +186,11 @@ function placeValues(
     sink.valueBytes.set(page.subarray(pos, pos + present * rawWidth), at * rawWidth);
     return undefined;
   }
-  const vals = decodeValues(page, pos, present, encoding, sink.type, sink.unsigned64, dictionary);
-  if (present !== slots) return vals;
-  sink.values.set(vals, at);
+  // All slots present: dictionary-encoded values are gathered straight into the column.
+  const into = present === slots ? sink.values : undefined;
+  const vals = decodeValues(page, pos, present, encoding, sink.type, sink.unsigned64, dictionary, into, at);
+  if (!into) return vals;
+  if (vals !== into) into.set(vals, at);
   return undefined;
 }
 
@@ -237,6 +239,8 @@ export interface ChunkMeta {
 /**
  * Decode a column chunk of a row group with `numRows` rows.
  * @param levelsOnly decode levels only (offsets), skipping values: used for synthesized counts.
+ * @param reuse for a flat column, an array of the column's type to decode into when it is large enough
+ *   (the result is then a view of it, valid until the caller reuses it); otherwise a fresh one is made.
  */
 export function decodeChunk(
   bytes: Uint8Array,
@@ -244,6 +248,7 @@ export function decodeChunk(
   leaf: LeafColumn,
   numRows: number,
   levelsOnly = false,
+  reuse?: NumericArray,
 ): DecodedChunk {
   const { maxDef, maxRep, listDef } = leaf;
   const dtype = leaf.info.dtype;
@@ -259,7 +264,13 @@ export function decodeChunk(
 
   const offsets = new Int32Array(jagged ? numRows + 1 : 0);
   // Level entries bound both rows (flat) and elements (jagged).
-  const values = levelsOnly ? new Out(0) : new Out(jagged ? numValues : numRows);
+  // Every slot of a flat column is written below (or the chunk fails), so a reused array needs no clearing.
+  const reusable = !levelsOnly && !jagged && reuse instanceof Out && reuse.length >= numRows;
+  const values = reusable
+    ? reuse.subarray(0, numRows)
+    : levelsOnly
+      ? new Out(0)
+      : new Out(jagged ? numValues : numRows);
   const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const sink: Sink = { values, valueBytes, rawWidth, type, unsigned64, codec: meta.codec };
   let dictionary: NumericArray | undefined;

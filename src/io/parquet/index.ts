@@ -93,6 +93,8 @@ class ParquetReader implements EventReader {
   private readonly lengths = new Map<string, { readonly digest: number; readonly from: string }>();
   /** Count columns the file stores (flat layout `nJet`), by name; the nested layout's are synthesized. */
   private readonly storedCounts = new Map<string, LeafColumn>();
+  /** Per stored count column: the array its reference-only reads decode into, row group after row group. */
+  private readonly referenceBuffers = new Map<number, NumericArray>();
 
   constructor(
     readonly path: string,
@@ -348,7 +350,7 @@ class ParquetReader implements EventReader {
       const count = this.storedCounts.get(countName);
       if (count && !have.has(count.columnIndex)) {
         have.add(count.columnIndex);
-        out.push({ leaf: count, levelsOnly: false });
+        out.push({ leaf: count, levelsOnly: false, reference: true });
       }
     }
     return out;
@@ -433,10 +435,16 @@ class ParquetReader implements EventReader {
   private decodeGroup(g: number, wanted: readonly Wanted[], fetched: Fetched): Map<number, DecodedChunk> {
     const numRows = this.footer.rowGroupRows[g];
     const out = new Map<number, DecodedChunk>();
-    wanted.forEach(({ leaf, levelsOnly }, i) => {
+    wanted.forEach(({ leaf, levelsOnly, reference }, i) => {
       const meta = this.footer.column(g, leaf.columnIndex) ?? brokenInvariant('column chunk vanished after rangesOf');
       try {
-        out.set(leaf.columnIndex, decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly));
+        const reuse = reference ? this.referenceBuffers.get(leaf.columnIndex) : undefined;
+        const chunk = decodeChunk(fetched.bytes[i], meta, leaf, numRows, levelsOnly, reuse);
+        // A count column read only as the reference of its lists is dropped after the check: the next
+        // row group decodes into the same array (a 20 M-event flat file: 160 MB of nJet arrays less).
+        if (reference && chunk.values.buffer !== reuse?.buffer)
+          this.referenceBuffers.set(leaf.columnIndex, chunk.values);
+        out.set(leaf.columnIndex, chunk);
       } catch (e) {
         const where = `column ${leaf.info.name} (${leaf.pathInSchema.join('.')}) in row group ${g} of ${this.path}`;
         const ctx = {
@@ -502,7 +510,8 @@ class ParquetReader implements EventReader {
   }
 }
 
-type Wanted = { readonly leaf: LeafColumn; readonly levelsOnly: boolean };
+/** A leaf a read decodes; `reference`: a stored count column decoded only to check its lists (withReferences). */
+type Wanted = { readonly leaf: LeafColumn; readonly levelsOnly: boolean; readonly reference?: boolean };
 type Fetched = {
   readonly ranges: readonly (readonly [number, number])[];
   readonly bytes: readonly Uint8Array[];

@@ -76,9 +76,22 @@ export function decodePlain(
 
 let indexScratch = new Int32Array(1024);
 
+/** `out[at + i] = dictionary[idx[i]]` for i < count; returns the largest index (unsigned) for the caller to check. */
+function gather(dictionary: NumericArray, idx: Int32Array, count: number, out: NumericArray, at: number): number {
+  let max = 0;
+  for (let i = 0; i < count; i++) {
+    const k = idx[i] >>> 0; // a negative index (32-bit width) compares as huge
+    if (k > max) max = k;
+    out[at + i] = dictionary[k];
+  }
+  return max;
+}
+
 /**
  * Decode the values of one data page (`count` non-null values) in `encoding`.
- * `dictionary` is the decoded dictionary page for dictionary encodings.
+ * `dictionary` is the decoded dictionary page for dictionary encodings. With `into`, dictionary-encoded
+ * values are written to `into[at, at + count)` and `into` is returned (no array of their own, no copy:
+ * a stored count column such as `nJet` is one such page per row group); other encodings ignore it.
  */
 export function decodeValues(
   bytes: Uint8Array,
@@ -88,6 +101,8 @@ export function decodeValues(
   type: ParquetType,
   unsigned64: boolean,
   dictionary: NumericArray | undefined,
+  into?: NumericArray,
+  at = 0,
 ): NumericArray {
   switch (encoding) {
     case 'PLAIN':
@@ -95,20 +110,16 @@ export function decodeValues(
     case 'PLAIN_DICTIONARY':
     case 'RLE_DICTIONARY': {
       if (!dictionary) throw new ParquetFormatError('dictionary-encoded page without a dictionary page');
+      if (pos >= bytes.length && count)
+        throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
       const bitWidth = bytes[pos];
       if (indexScratch.length < count) indexScratch = new Int32Array(count * 2);
       const idx = indexScratch;
       decodeHybrid(bytes, pos + 1, bytes.length, bitWidth, idx, count);
-      // Same constructor as the dictionary, so the gather loop is monomorphic.
-      const out = new (dictionary.constructor as new (n: number) => NumericArray)(count);
-      if (pos >= bytes.length && count)
-        throw new ParquetFormatError('dictionary-encoded page ends before its index bit width');
-      let max = 0;
-      for (let i = 0; i < count; i++) {
-        const k = idx[i] >>> 0; // a negative index (32-bit width) compares as huge
-        if (k > max) max = k;
-        out[i] = dictionary[k];
-      }
+      // Same constructor as the dictionary, so the gather loop is monomorphic. A damaged index is found
+      // after the loop: the values written by then belong to a chunk that is thrown away with the error.
+      const out = into ?? new (dictionary.constructor as new (n: number) => NumericArray)(count);
+      const max = gather(dictionary, idx, count, out, into ? at : 0);
       if (count && max >= dictionary.length)
         throw new ParquetFormatError(`dictionary index ${max} beyond dictionary of ${dictionary.length} values`);
       return out;
