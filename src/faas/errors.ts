@@ -95,6 +95,11 @@ export class TaskFailedError extends FaasError {
   }
 }
 
+/** Text of an endpoint's FunctionLoadFailed when a cached module's bytes no longer match its hash. */
+export const MODULE_CHANGED = 'does not match its hash';
+/** Text of an endpoint's FunctionLoadFailed when a cached module is gone from its cache. */
+export const MODULE_MISSING = 'is not in the endpoint cache';
+
 function taskHint(info: TaskErrorInfo): string | undefined {
   switch (info.type) {
     case 'SerializationError':
@@ -104,6 +109,10 @@ function taskHint(info: TaskErrorInfo): string | undefined {
     case 'EndpointLost':
       return "the endpoint's connection to the service was lost each time (network? agent restarted? two agents with one --name?); check the endpoint log";
     case 'FunctionLoadFailed':
+      if (info.message.includes(MODULE_CHANGED))
+        return "the endpoint's copy of the function's code no longer matched its hash (tasks on an endpoint can rewrite its function cache); the endpoint puts it back, or fetches it again when it reconnects: run the task again, and if it fails again ask the endpoint's owner to restart the endpoint and look for the task that rewrites its cache";
+      if (info.message.includes(MODULE_MISSING))
+        return "the endpoint's copy of the function's code was deleted from its cache; the endpoint fetches it again when it reconnects: run the task again later, or ask the endpoint's owner to restart the endpoint";
       return 'the function module must be self-contained and default-export a function; register it from a file path to bundle its imports';
     case 'Forbidden':
       return "ask the endpoint's owner to add the function to the endpoint allowlist";

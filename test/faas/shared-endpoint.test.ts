@@ -213,6 +213,8 @@ describe('an endpoint shared by several users', () => {
     if (next !== 'registered') {
       expect(next).toBeInstanceOf(TaskFailedError);
       expect((next as TaskFailedError).message).toMatch(/does not match its hash/);
+      // The hint says what happened and what to do, not how to write a module.
+      expect((next as TaskFailedError).hint).toMatch(/rewrite its function cache.*run the task again/);
     }
     // The agent put the file back: the task after runs the registered code.
     expect(await alice.submit(fn, ep, 'ok')).toBe('registered');

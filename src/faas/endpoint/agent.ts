@@ -7,14 +7,13 @@
  * connection loses nothing: the agent re-sends them after re-attaching.
  */
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { decodeFrameRaw, encodeFrame } from '../codec.ts';
 import { AGENT_MAX_MESSAGE_BYTES, byType, MAX_CACHED_HASHES, serviceText, validate } from '../protocol-schemas.ts';
 import { parseJson } from '../schema.ts';
 import { brokenInvariant } from '../../errors/index.ts';
-import { FaasConfigError, type FaasError, FaasProtocolError } from '../errors.ts';
+import { FaasConfigError, type FaasError, FaasProtocolError, MODULE_MISSING } from '../errors.ts';
 import {
   type AgentHello,
   type AgentResults,
@@ -215,7 +214,8 @@ export class EndpointAgent {
         name: this.opts.name,
         capacity: this.startedPool().capacity,
         prefetch: (this.advertisedPrefetch = this.prefetch()),
-        cached_hashes: recentHashes(this.cache),
+        // The service refuses more; a function left out is sent again with its next task.
+        cached_hashes: this.cache.recent(MAX_CACHED_HASHES),
         holding: [...this.held.keys()],
         ...(this.opts.allowedFunctions ? { allowed_functions: this.opts.allowedFunctions } : {}),
         ...(this.opts.sharing ? { sharing: this.opts.sharing } : {}),
@@ -400,7 +400,7 @@ export class EndpointAgent {
         bad.get(t.hash) ??
         (this.cache.has(t.hash)
           ? undefined
-          : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} is not in the endpoint cache` });
+          : { type: 'FunctionLoadFailed' as const, message: `function ${t.hash} ${MODULE_MISSING}` });
       if (err) {
         this.onDone({ task_id: t.task_id, ok: false, started_at: now, completed_at: now, error: err });
         continue;
@@ -582,19 +582,4 @@ function checkServiceText(text: string): ServiceTextMessage {
       `unknown message type ${JSON.stringify((raw as { type?: unknown })?.type ?? null).slice(0, 100)}`,
     );
   return v.check(raw, `service "${(raw as { type: string }).type}" message`) as ServiceTextMessage;
-}
-
-/**
- * What a hello reports as cached: at most MAX_CACHED_HASHES hashes (the service refuses more), the
- * most recently stored first. A function left out is sent again with its next task.
- */
-function recentHashes(cache: FunctionCache): string[] {
-  const all = cache.hashes();
-  if (all.length <= MAX_CACHED_HASHES) return all;
-  const stored = (h: string) => statSync(cache.path(h), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  return all
-    .map((h) => ({ h, t: stored(h) }))
-    .sort((a, b) => b.t - a.t)
-    .slice(0, MAX_CACHED_HASHES)
-    .map((x) => x.h);
 }

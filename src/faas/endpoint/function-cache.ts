@@ -8,7 +8,17 @@
  * puts back a file a worker found changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type BigIntStats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FaasError } from '../errors.ts';
@@ -23,22 +33,45 @@ export class FunctionCache {
   private readonly present = new Map<string, string>();
   /** Code stored by this process, by hash: the service does not send it again while connected. */
   private readonly codes = new Map<string, string>();
+  /**
+   * The file's identity when its bytes last matched its hash (inode, size, change time in ns): a file
+   * with the same identity was not written since, so a reconnect's hello need not read it again. Any
+   * write, rename over it or `utimes` changes the change time, which a task cannot set back. (Workers
+   * check the bytes they import anyway: this list only decides what the service resends.)
+   */
+  private readonly checked = new Map<string, string>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
-  /**
-   * Hashes already on disk (reported to the service so it does not resend their code); a file whose
-   * content no longer matches its name is deleted instead, and so fetched again.
-   */
+  /** Every hash on disk whose file matches it (see {@link recent}). */
   hashes(): string[] {
-    const ok: string[] = [];
+    return this.recent(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * At most `max` hashes on disk, the most recently stored first: what an agent's hello reports, so
+   * the service does not resend their code. Only the files reported are checked: one whose content no
+   * longer matches its name is deleted instead (and so fetched again), and one unchanged since this
+   * process last checked it is not read again.
+   */
+  recent(max: number): string[] {
+    const files: { hash: string; stat: BigIntStats }[] = [];
     for (const f of readdirSync(this.dir)) {
       if (!/^[0-9a-f]{64}\.mjs$/.test(f)) continue;
-      const hash = f.slice(0, 64);
-      if (this.matches(hash)) ok.push(hash);
-      else this.drop(hash);
+      const stat = statSync(join(this.dir, f), { bigint: true, throwIfNoEntry: false });
+      if (stat) files.push({ hash: f.slice(0, 64), stat });
+    }
+    if (files.length > max) files.sort((a, b) => (a.stat.mtimeNs < b.stat.mtimeNs ? 1 : -1));
+    const ok: string[] = [];
+    for (const { hash, stat } of files) {
+      if (ok.length >= max) break;
+      const id = `${stat.ino}:${stat.size}:${stat.ctimeNs}`;
+      if (this.checked.get(hash) === id || this.matches(hash)) {
+        this.checked.set(hash, id);
+        ok.push(hash);
+      } else this.drop(hash);
     }
     return ok;
   }
@@ -73,6 +106,7 @@ export class FunctionCache {
 
   private drop(hash: string): void {
     this.present.delete(hash);
+    this.checked.delete(hash);
     rmSync(this.path(hash), { force: true });
   }
 

@@ -16,10 +16,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { FaasError } from '../errors.ts';
+import { FaasError, MODULE_CHANGED } from '../errors.ts';
 
-/** Text a failed check contains (the agent's cache repair looks for it). */
-export const MISMATCH = 'does not match its hash';
+/** Text a failed check contains (the agent's cache repair and the client's hint look for it). */
+export const MISMATCH = MODULE_CHANGED;
 
 // Plain JavaScript, run on Node's loader thread: no imports of this installation.
 const HOOKS = `
