@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/io/convert.ts';
 import { BasketReadError, openRoot } from '../../src/io/root/index.ts';
 import { openReader } from '../../src/io/open.ts';
-import type { Column } from '../../src/io/reader.ts';
+import { DelegatingReader } from '../../src/io/delegating-reader.ts';
+import type { Column, EventReader } from '../../src/io/reader.ts';
 import { SourceError } from '../../src/io/source.ts';
 import { XrootdSource, xrootdCounters } from '../../src/io/xrootd/index.ts';
 import { defineProcessor } from '../../src/processor/types.ts';
@@ -33,6 +34,21 @@ import { repoRoot, sharedPath } from '../shared.ts';
 import { expectSameColumn } from './root/compare.ts';
 
 const missing = xrootdMissingFor('root:// prefetch');
+
+/** A reader counting the reads asked of it (readSync passed through, so the reader cache reads ahead). */
+class CountingReads extends DelegatingReader {
+  reads = 0;
+  readonly readSync?: EventReader['readSync'];
+  constructor(inner: EventReader) {
+    super(inner);
+    const readSync = inner.readSync;
+    if (readSync) this.readSync = (names, a, b) => readSync.call(inner, names, a, b);
+  }
+  override read(names: readonly string[], a: number, b: number): Promise<Record<string, Column>> {
+    this.reads++;
+    return super.read(names, a, b);
+  }
+}
 
 const NANO = sharedPath('data', 'Run2012B_SingleMu_10000.root');
 const FAST = { retries: 3, backoffMs: 20 };
@@ -176,7 +192,10 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
       [5000, 6000],
     ];
     const url = server.url('Run2012B_SingleMu_10000.root');
-    const cache = new ReaderCache();
+    // The ROOT reader under the read-ahead counts the reads asked of it, those started ahead included:
+    // a read is started (called) before the read that starts it returns.
+    let root: CountingReads | undefined;
+    const cache = new ReaderCache(4, async (file, opts) => (root = new CountingReads(await openReader(file, opts))));
     const plain = await openReader(url); // reads only what it is asked for
     const local = await openReader(NANO);
     const hits0 = readAheadCounters.hits;
@@ -192,7 +211,9 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
         for (const n of NAMES) expectSameColumn(got[n], want[n], `[${a}, ${b}) ${n}`);
       }
       expect(readAheadCounters.hits - hits0).toBe(3);
-      await new Promise((r) => setTimeout(r, 50)); // a read started ahead would have sent its request by now
+      // each chunk read once, the 2nd to 4th ahead; none started after the last (the guess: [6000, 7000))
+      expect(root?.reads).toBe(chunks.length);
+      // so nothing is in flight, and the bytes are those of the chunks alone
       expect(remote.bytesRead).toBe(plain.bytesRead);
     } finally {
       await Promise.all([plain.close(), local.close(), cache.closeAll()]);
@@ -210,20 +231,32 @@ describe.skipIf(missing !== undefined)('root:// prefetch against a real xrootd',
     const quiet = await openReader(url); // told "nothing next" every time: reads only what it is asked for
     const local = await openReader(PQ);
     const hits0 = xrootdCounters.prefetchHits;
+    // Round trips each reader sent while its reads ran: a prefetch is written before the read that
+    // announces it returns (XrootdSource.prefetchRanges), so one after the last read would be counted.
+    const requests = { planned: 0, quiet: 0 };
+    const counted = async <T>(who: keyof typeof requests, read: () => Promise<T>): Promise<T> => {
+      const r0 = xrootdCounters.requests;
+      const out = await read();
+      requests[who] += xrootdCounters.requests - r0;
+      return out;
+    };
     try {
       for (let k = 0; k < chunks.length; k++) {
         const [a, b] = chunks[k];
         const next = chunks[k + 1];
         planned.expectNext?.(a, b, next ? { entryStart: next[0], entryStop: next[1] } : null);
         quiet.expectNext?.(a, b, null);
-        const got = await planned.read(NAMES, a, b);
+        const got = await counted('planned', () => planned.read(NAMES, a, b));
         const want = await local.read(NAMES, a, b);
-        await quiet.read(NAMES, a, b);
+        await counted('quiet', () => quiet.read(NAMES, a, b));
         for (const n of NAMES) expectSameColumn(got[n], want[n], `[${a}, ${b}) ${n}`);
       }
       // the 2nd and 3rd reads take the row group the read before asked for; the guess would have taken none
       expect(xrootdCounters.prefetchHits - hits0).toBe(2);
-      await new Promise((r) => setTimeout(r, 50));
+      // one round trip per row group for both; none sent after the last (the guess: row group 7)
+      expect(requests.quiet).toBe(chunks.length);
+      expect(requests.planned).toBe(requests.quiet);
+      // so nothing is in flight, and the bytes are those of the three row groups alone
       expect(planned.bytesRead).toBe(quiet.bytesRead);
     } finally {
       await Promise.all([planned.close(), quiet.close(), local.close()]);
