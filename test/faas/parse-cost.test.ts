@@ -4,11 +4,11 @@
  * MAX_JSON_CONTAINERS objects and arrays as PayloadTooLarge naming the limit, before parsing it, and
  * stays at everyone's service; scalars are not counted.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { HttpApi } from '../../src/faas/client/http.ts';
 import { FaasRequestError } from '../../src/faas/errors.ts';
-import { Procs, until } from './helpers.ts';
+import { serviceWithUsers, until } from './helpers.ts';
 
 // Real processes on a machine that may be busy: generous limits, never timing assertions.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -16,22 +16,13 @@ vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 /** The bound, written out here rather than imported: the test checks the number the docs state. */
 const LIMIT = 1_000_000;
 
-const procs = new Procs();
-let url = '';
-let token = '';
-
-beforeAll(async () => {
-  token = await procs.addUser('mallory');
-  ({ url } = await procs.startService());
-}, 300_000);
-
-afterAll(() => procs.cleanup());
+const svc = serviceWithUsers(['mallory']);
 
 /** `{"tasks":[<n> × unit]}`: one container for the object, one for the array, n for the units. */
 const body = (n: number, unit: string) => `{"tasks":[${Array(n).fill(unit).join(',')}]}`;
 
 async function post(text: string): Promise<FaasRequestError> {
-  const api = new HttpApi(url, token);
+  const api = new HttpApi(svc.url, svc.token);
   try {
     await api.request('POST', '/v1/tasks', text);
     throw new Error('accepted');
@@ -62,8 +53,8 @@ describe('parse cost of untrusted JSON', () => {
   });
 
   it('a stream message over the limit is answered with the same error; the stream and service go on', async () => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
-      headers: { authorization: `Bearer ${token}` },
+    const ws = new WebSocket(`${svc.url.replace(/^http/, 'ws')}/v1/stream`, {
+      headers: { authorization: `Bearer ${svc.token}` },
       maxPayload: 0,
     });
     const inbox: unknown[] = [];
@@ -79,7 +70,7 @@ describe('parse cost of untrusted JSON', () => {
     ws.send(JSON.stringify({ type: 'watch', task_ids: ['01a24f00-0000-7000-8000-000000000001'] }));
     await until(async () => inbox.find((m) => Buffer.isBuffer(m)), 'an answer to the watch');
     ws.close();
-    const api = new HttpApi(url, token);
+    const api = new HttpApi(svc.url, svc.token);
     expect(await api.request<{ user: string }>('GET', '/v1/whoami')).toMatchObject({ user: 'mallory' });
     api.close();
   });

@@ -6,27 +6,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_AGENT_SOCKETS_PER_USER } from '../../src/faas/service/agents.ts';
 import { MAX_STREAMS_PER_USER } from '../../src/faas/service/streams.ts';
-import { Procs } from './helpers.ts';
+import { serviceWithUsers } from './helpers.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let url = '';
-let token = '';
-
-beforeAll(async () => {
-  token = await procs.addUser('mallory');
-  ({ url } = await procs.startService());
-}, 300_000);
-
-afterAll(() => procs.cleanup());
+const svc = serviceWithUsers(['mallory']);
 
 async function open(path: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${svc.url.replace(/^http/, 'ws')}${path}`, {
+    headers: { authorization: `Bearer ${svc.token}` },
+  });
   ws.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -37,7 +30,7 @@ async function open(path: string): Promise<WebSocket> {
 
 /** Upgrade a raw socket to `path`; once the 101 arrives, send a frame with a reserved opcode. */
 async function refusedWithBadFrame(path: string): Promise<string> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port } = new URL(svc.url);
   const sock = connect(Number(port), hostname);
   sock.on('error', () => {});
   let got = '';
@@ -50,7 +43,7 @@ async function refusedWithBadFrame(path: string): Promise<string> {
     sock.write(
       `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-        `Authorization: Bearer ${token}\r\n\r\n`,
+        `Authorization: Bearer ${svc.token}\r\n\r\n`,
     ),
   );
   await closed;
@@ -58,7 +51,7 @@ async function refusedWithBadFrame(path: string): Promise<string> {
 }
 
 async function healthy(): Promise<boolean> {
-  const r = await fetch(`${url}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  const r = await fetch(`${svc.url}/v1/whoami`, { headers: { authorization: `Bearer ${svc.token}` } });
   return r.ok;
 }
 
