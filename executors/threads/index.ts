@@ -7,6 +7,12 @@
  * chunks. A worker that dies is replaced: the chunk it was running fails with WorkerLostError (retried by
  * --retries), the ones queued behind it go back to the pool's queue untouched.
  *
+ * With two runners or more the calling thread is one of them (`callerRuns`): `workers: 2` starts one
+ * worker thread and runs items on this thread as well, between its own work (merging a result is a
+ * fraction of a millisecond per batch). This thread already has the processor loaded and the files'
+ * metadata parsed; a second worker thread would boot Node, load the runtime, warm its own JIT and GC
+ * up and compete with this one and the other worker for the same cores.
+ *
  * `submitBatch` runs the runner's merge groups (consecutive chunks of one file) as one item: the worker
  * sums their accumulators itself and sends one result, so the runner decodes and merges once per group
  * and no message crosses threads per chunk. Each worker marks the chunk it is running in shared memory,
@@ -20,11 +26,12 @@ import { bundleDir, type ProcessorBundle } from '../../src/processor/bundle.ts';
 import { brokenInvariant } from '../../src/errors/index.ts';
 import { CancelledError, fromChunkFailure, WorkerLostError } from '../../src/runner/errors.ts';
 import { PROCESS_EXIT_ADVICE } from '../../src/runner/exit-guard.ts';
+import { InProcessExecutor } from '../../src/runner/in-process.ts';
 import type { BatchResult } from '../../src/runner/process-batch.ts';
 import type { ChunkResult } from '../../src/runner/process-chunk.ts';
 import { BaseExecutor, type ExecutorOptions, type JobSpec } from '../base.ts';
 import { ThreadsOptionError } from './errors.ts';
-import { takePrestarted } from './prestart.mjs';
+import { takePrestarted, workerThreads } from './prestart.mjs';
 import {
   CURSOR_EXITED,
   CURSOR_INDEX,
@@ -49,6 +56,14 @@ export interface ThreadsOptions extends ExecutorOptions {
    * next chunk is there when one ends). 1 sends each item only when its worker is idle.
    */
   depth?: number;
+  /**
+   * Run items on the calling thread too, as one of the `workers` runners, so that `workers: n` starts
+   * n − 1 worker threads (default: true for 2 or more workers; a pool of one is always a worker thread).
+   * `false` keeps every item in a worker thread: a processor that crashes its thread or calls
+   * `process.exit` then loses only that worker (its chunk fails with WorkerLostError, retried with
+   * `retries`), at the cost of one more thread booting and competing for the cores.
+   */
+  callerRuns?: boolean;
 }
 
 interface Task {
@@ -105,6 +120,12 @@ export class ThreadsExecutor extends BaseExecutor {
   private draining = false;
   /** Terminations of workers let go by `drain`, awaited by `close`. */
   private readonly retiring = new Set<Promise<unknown>>();
+  /** Worker threads this pool runs (`concurrency`, less the calling thread when it runs items too). */
+  private readonly threads: number;
+  /** The calling thread's runner (`callerRuns`): one item at a time, through the in-process executor. */
+  private readonly local: InProcessExecutor | undefined;
+  /** Whether the calling thread is running an item now. */
+  private localBusy = false;
 
   constructor(opts: ThreadsOptions = {}) {
     super(opts);
@@ -126,6 +147,13 @@ export class ThreadsExecutor extends BaseExecutor {
     this.depth = depth;
     this.window = n * (depth + 1);
     this.maxReaders = opts.maxReaders;
+    this.threads = workerThreads(n, opts.callerRuns);
+    // The calling thread's share: its retries are this pool's (submit, submitBatch), so it has none itself.
+    if (this.threads < n)
+      this.local = new InProcessExecutor({
+        betweenChunks: opts.betweenChunks,
+        helperEntry: () => workerRuntime(),
+      });
   }
 
   protected runOnce(item: WorkItem, job: JobSpec): Promise<ChunkResult> {
@@ -157,7 +185,7 @@ export class ThreadsExecutor extends BaseExecutor {
       (url) => {
         this.entry ??= url;
         // Once drained with nothing left to run, a worker would only be started to be let go.
-        while (!this.closed && this.slots.length < this.concurrency && !(this.draining && this.queue.length === 0))
+        while (!this.closed && this.slots.length < this.threads && !(this.draining && this.queue.length === 0))
           this.spawn();
       },
       () => undefined, // runOnce reports it
@@ -227,18 +255,42 @@ export class ThreadsExecutor extends BaseExecutor {
     void done.then(() => this.retiring.delete(done));
   }
 
-  /** Hand queued items out: to idle workers first, then one more to each (up to `depth`), spawning as needed. */
+  /**
+   * Hand queued items out: to the calling thread when it is idle (`callerRuns`), to idle workers, then one
+   * more to each worker (up to `depth`), spawning as needed.
+   */
   private pump(): void {
     while (this.queue.length > 0 && !this.closed) {
+      if (this.local && !this.localBusy) {
+        this.runLocal(this.queue.shift() as Task);
+        continue;
+      }
       let slot: Slot | undefined;
       for (const s of this.slots)
         if (s.alive && s.tasks.length < this.depth && (!slot || s.tasks.length < slot.tasks.length)) slot = s;
       // A worker not started yet beats queueing behind a busy one.
-      if ((!slot || slot.tasks.length > 0) && this.slots.length < this.concurrency) slot = this.spawn();
+      if ((!slot || slot.tasks.length > 0) && this.slots.length < this.threads) slot = this.spawn();
       if (!slot) return;
       const task = this.queue.shift();
       if (task) this.dispatch(slot, task);
     }
+  }
+
+  /**
+   * Run `task` on this thread. It holds one item at a time (nothing waits behind it here, so an item
+   * left in the queue goes to whichever runner is free first).
+   */
+  private runLocal(task: Task): void {
+    const local = this.local ?? brokenInvariant('an item was run on the calling thread of a pool without callerRuns');
+    this.localBusy = true;
+    const running: Promise<ChunkResult | BatchResult> = task.batch
+      ? local.submitBatch(task.items, task.job)
+      : local.submit(task.items[0], task.job);
+    running.then(task.resolve, task.reject).finally(() => {
+      this.localBusy = false;
+      this.pump();
+      this.retireSoon();
+    });
   }
 
   private dispatch(slot: Slot, task: Task): void {
@@ -348,11 +400,12 @@ export class ThreadsExecutor extends BaseExecutor {
 
   protected override onCancel(): void {
     for (const t of this.queue.splice(0)) t.reject(new CancelledError(t.items[0]));
+    this.local?.cancel();
     void this.terminateAll();
   }
 
   async close(): Promise<void> {
-    await this.terminateAll();
+    await Promise.all([this.terminateAll(), this.local?.close()]);
   }
 
   private async terminateAll(): Promise<void> {

@@ -3,7 +3,9 @@ import type { Worker } from 'node:worker_threads';
 
 /** The worker count a `run-analysis` command line asks for with `--executor threads`, else undefined. */
 export declare function poolSizeFromArgv(argv: readonly string[]): number | undefined;
-/** Start the workers a `run-analysis` command line will use, if the worker runtime is built; how many. */
+/** Worker threads of a pool of `workers` runners: one fewer when the calling thread runs items too. */
+export declare function workerThreads(workers: number, callerRuns?: boolean): number;
+/** Start the worker threads a `run-analysis` command line will use, if the worker runtime is built; how many. */
 export declare function prestartFromArgv(argv: readonly string[]): number;
 /** Start `n` pool workers from the cached worker runtime now; how many (0 when it is not built). */
 export declare function prestart(n: number): number;

@@ -59,15 +59,26 @@ export function poolSizeFromArgv(argv) {
 }
 
 /**
- * Start the workers a `run-analysis` command line will use (see `poolSizeFromArgv`), if the worker
- * runtime is built. Returns how many were started.
+ * Worker threads a pool of `workers` runners starts: one fewer when the calling thread runs items too
+ * (`ThreadsOptions.callerRuns`, the default for two runners or more).
+ * @param {number} workers
+ * @param {boolean} [callerRuns]
+ * @returns {number}
+ */
+export function workerThreads(workers, callerRuns = workers >= 2) {
+  return callerRuns && workers >= 2 ? workers - 1 : workers;
+}
+
+/**
+ * Start the worker threads a `run-analysis` command line will use (see `poolSizeFromArgv` and
+ * `workerThreads`), if the worker runtime is built. Returns how many were started.
  * @param {readonly string[]} argv
  * @returns {number}
  */
 export function prestartFromArgv(argv) {
   if (process.env.RISTRETTO_TSX && process.env.RISTRETTO_TSX !== '0') return 0;
   const n = poolSizeFromArgv(argv);
-  return n === undefined ? 0 : prestart(n);
+  return n === undefined ? 0 : prestart(workerThreads(n));
 }
 
 /**

@@ -135,10 +135,11 @@ describe('threads executor batches', () => {
         single: { files: [ROOT_FILE()], metadata: { markerDir: join(markers, sub), crashAt } },
       });
     const opts = { processor: fixture('crash-at.ts'), chunksize: 150 };
+    // Every chunk in a worker thread: a crash on the calling thread (callerRuns) is not a lost worker.
     const err = await runAnalysis({
       ...opts,
       fileset: await ds('a'),
-      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2 }),
+      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2, callerRuns: false }),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerLostError);
     expect((err as Error).message).toMatch(new RegExp(`entries \\[${crashAt}, ${crashStop}\\).*exited with code 3`));
@@ -147,7 +148,7 @@ describe('threads executor batches', () => {
       ...opts,
       fileset: await ds('b'),
       retries: 1,
-      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2 }),
+      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2, callerRuns: false }),
     });
     expect(th.metrics.retries).toBe(1);
     // The same sums as one pool run that never crashed (the crash marker of 'b' now exists).

@@ -37,7 +37,7 @@ describe('threads executor hand-out', () => {
   it('preload makes every worker import the processor once, before any chunk is sent', async () => {
     const marker = join(dir, 'imports.txt');
     process.env.RISTRETTO_TEST_IMPORT_MARKER = marker;
-    const pool = new ThreadsExecutor({ workers: 2 });
+    const pool = new ThreadsExecutor({ workers: 2, callerRuns: false });
     try {
       pool.prestart();
       const bundle = await bundleProcessor(fixture('import-marker.ts'));
@@ -141,7 +141,7 @@ describe('threads executor hand-out', () => {
     const bundle = await bundleProcessor(fixture('import-marker.ts'));
     const work = await items(ROOT_FILE(), 2000); // 5 chunks
     const job = { processor: bundle, metadata: {} };
-    const pool = new ThreadsExecutor({ workers: 2 });
+    const pool = new ThreadsExecutor({ workers: 2, callerRuns: false });
     try {
       const pending = work.slice(0, 4).map((it) => pool.submit(it, job));
       pool.drain();

@@ -45,7 +45,7 @@ describe('prestarted pool workers', () => {
     expect(prestart(2)).toBe(2);
     expect(prestartedRuntime()?.href).toBe(runtime.href);
     const fileset = await writeJson(join(dir, 'ds.json'), { d: { files: [PARQUET_FILE()] } });
-    const pool = new ThreadsExecutor({ workers: 2 });
+    const pool = new ThreadsExecutor({ workers: 2, callerRuns: false });
     try {
       const threads = await runAnalysis({
         fileset,
