@@ -10,20 +10,29 @@
  *
  * Files may be Parquet in the nested or the flat (NanoAOD-style) layout, any codec, or ROOT TTrees (tree
  * `Events`). For each query and repetition, interleaved over the files so that load changes hit all alike:
- * - Ristretto, 1 thread: `run-analysis --executor iterative` in a fresh process (default chunk size);
- *   the time is `wallSeconds` of its metrics.json (preprocessing, every chunk, merge, output);
- * - DuckDB, `threads=1`, in a fresh process: instance, view, query and result rows (Parquet only; for the
- *   flat layout the view rebuilds the nested structs from the columns the query needs, see duckdbChild);
- * - Ristretto, 2 threads: `run-analysis --executor threads --workers 2` (pool start-up included);
+ * - Ristretto, 1 thread: `node bin/run-analysis.mjs --executor iterative` in a fresh process (default chunk
+ *   size);
+ * - DuckDB, `threads=1`, in a fresh plain-Node process (bench/adl-duckdb.mjs: no tsx, none of this file's
+ *   imports): instance, view, query and result rows (Parquet only; for the flat layout the view rebuilds
+ *   the nested structs from the columns the query needs, see flatView); one SQL form per query, duckdbForm;
+ * - Ristretto, 2 threads: `run-analysis --executor threads --workers 2`;
  * - DuckDB, `threads=2`;
  * - jsroot (ROOT files with at most `--jsroot-max` events): jsroot's TSelector reads the query's branches
  *   entry by entry in chunks of 100 k (`treeProcess` with firstentry/numentries), the values are copied into
  *   columns and the same processor (processors/adl/query-N.ts) runs on them; its histograms must equal
  *   Ristretto's bin for bin.
- * Each side runs under `/usr/bin/time` for its peak RSS (worker threads share the process) and the CPU
- * seconds of the whole process. The "floor" is the time to only read and decompress the column chunks
- * (Parquet) or baskets (ROOT) the query reads (the columns from Ristretto's metrics.json), on one thread.
- * Histograms are checked: Ristretto 1 vs 2 threads identical bin for bin, DuckDB's total equal to Ristretto's.
+ * Two times per run. "command": the process's elapsed time, spawn to exit (what a user waits for: Node
+ * start, module loads, the worker pool's start, the run, exit). "inner": Ristretto's metrics.json
+ * `wallSeconds`, whose clock starts inside runAnalysis — Node start, the CLI's load and the part of the
+ * pool's start that bin/run-analysis.mjs begins before it are outside; DuckDB's instance creation to its
+ * last result row (node start and the module import outside). The DuckDB ÷ Ristretto ratios are given on
+ * both. Each process runs under `/usr/bin/time` for its peak RSS (worker threads share the process) and
+ * CPU seconds. `--pin` runs the 1-thread sides of both under `taskset -c 0` (one core each: Ristretto's
+ * GC/compiler threads and read pool then share the query's core, like DuckDB's single thread).
+ * The "floor" is the time to only read and decompress the column chunks (Parquet, with the reader's own
+ * decoders into a reused buffer) or baskets (ROOT, `decodeBasket`) the query reads (the columns from
+ * Ristretto's metrics.json), on one thread, inside the process (no start-up).
+ * Histograms are checked bin for bin, flow bins included: Ristretto 1 vs 2 threads, DuckDB vs Ristretto.
  * A ROOT file is compared with the Parquet file of the same events (`--ref`, or else the first Parquet file
  * of the list with the same event count): the issue's goal is ROOT within 1.2× of Parquet.
  *
@@ -49,10 +58,9 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync } from 'hyparquet';
+import { asyncBufferFromFile, type CompressionCodec, type FileMetaData, parquetMetadataAsync } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
@@ -60,18 +68,20 @@ import { accumulate } from '../src/accumulate/index.ts';
 import type { Jagged } from '../src/columnar/types.ts';
 import { runOnEvents } from '../src/events/index.ts';
 import type { Hist } from '../src/hist/hist.ts';
-import { zstdDecompress } from '../src/io/codecs/zstd.ts';
+import { loadZstd, zstdDecompressInto } from '../src/io/codecs/zstd.ts';
 import { mapSchema } from '../src/io/parquet/schema.ts';
+import { snappyDecompressInto } from '../src/io/parquet/snappy.ts';
 import type { BranchInfo, Column, EventReader } from '../src/io/reader.ts';
 import { decodeBasket } from '../src/io/root/basket.ts';
 import { openRoot } from '../src/io/root/index.ts';
 import { loadProcessor } from '../src/processor/load.ts';
 import type { ProcessContext, Processor } from '../src/processor/types.ts';
-import { binnedSql, COFFEA, MACROS, QUERIES, type Query } from './adl-queries.ts';
-import { benchArgs, flag, int, ints, text, usageFail, words } from './lib.ts';
+import { binnedSql, COFFEA, duckdbForm, MACROS, QUERIES, type Query, RDATAFRAME } from './adl-queries.ts';
+import { benchArgs, choice, flag, int, ints, text, usageFail, words } from './lib.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
+const duckdbScript = join(dirname(self), 'adl-duckdb.mjs');
 
 const MODES = ['r1', 'r2', 'duckdb', 'floor', 'jsroot'] as const;
 type Mode = (typeof MODES)[number];
@@ -90,6 +100,10 @@ interface Args {
   report: string | undefined;
   repo: string;
   baseline: string | undefined;
+  /** Run the 1-thread sides (Ristretto iterative, DuckDB threads=1) under `taskset -c 0`. */
+  pin: boolean;
+  /** DuckDB's SQL form: 'auto' = duckdbForm(query). */
+  duckdbForm: 'auto' | 'lists' | 'joins';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -117,6 +131,12 @@ function parseArgs(argv: string[]): Args {
       baseline: text('another checkout to compare with', undefined, '<dir>'),
       'no-duckdb': flag('leave out DuckDB'),
       'no-floor': flag('leave out the floor (read and decompress only)'),
+      pin: flag('run the 1-thread sides of Ristretto and DuckDB on one core (taskset -c 0)'),
+      'duckdb-form': choice(
+        'DuckDB SQL form: auto = joins for Q6/Q7, lists otherwise (a query without the form runs lists)',
+        ['auto', 'lists', 'joins'] as const,
+        'auto',
+      ),
     },
     {},
     argv,
@@ -128,6 +148,7 @@ function parseArgs(argv: string[]): Args {
   if (o['no-floor']) modes.delete('floor');
   for (const q of o.queries) if (!QUERIES.some((x) => x.id === q)) usageFail(`--queries: no query ${q} (1–8)`);
   const out = o.out ?? o.json;
+  if (o.pin && !existsSync(TASKSET)) usageFail(`--pin needs ${TASKSET} (util-linux)`);
   return {
     files,
     queries: o.queries,
@@ -142,6 +163,8 @@ function parseArgs(argv: string[]): Args {
     report: o.report,
     repo: o.repo === undefined ? repo : resolve(o.repo),
     baseline: o.baseline === undefined ? undefined : resolve(o.baseline),
+    pin: o.pin,
+    duckdbForm: o['duckdb-form'],
   };
 }
 
@@ -206,7 +229,10 @@ async function describeFile(path: string): Promise<FileInfo> {
 const label = (f: FileInfo): string => `${basename(f.path)} (${f.format === 'root' ? 'ROOT' : f.layout}, ${f.codec})`;
 
 interface Timed {
+  /** The inner time: Ristretto's `wallSeconds`, DuckDB's instance → last row, the floor's and jsroot's run. */
   seconds: number;
+  /** The whole process, spawn to exit (absent in result files written before session 16). */
+  elapsed?: number;
   /** Peak RSS in MB (undefined without /usr/bin/time). */
   rssMB: number | undefined;
   /** User + system CPU seconds of the whole process (undefined without /usr/bin/time). */
@@ -215,15 +241,23 @@ interface Timed {
 }
 
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const TASKSET = '/usr/bin/taskset';
 
-/** Run `cmd args` (under /usr/bin/time when present), fail loudly on a non-zero exit; peak RSS in MB. */
+/**
+ * Run `cmd args` (under /usr/bin/time when present; on CPU 0 only with `pin`), fail loudly on a non-zero
+ * exit. `elapsed` is spawn to exit, timed here (/usr/bin/time's %e has 10 ms steps, too coarse for Q1).
+ */
 function runMeasured(
   cmd: string,
   args: string[],
-): { stdout: string; rssMB: number | undefined; cpu: number | undefined } {
+  pin = false,
+): { stdout: string; elapsed: number; rssMB: number | undefined; cpu: number | undefined } {
   const rssFile = join(tmpdir(), `ristretto-e2e-rss-${process.pid}.txt`);
-  const [bin, argv] = TIME ? [TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [c, a] = pin ? [TASKSET, ['-c', '0', cmd, ...args]] : [cmd, args];
+  const [bin, argv] = TIME ? [TIME, ['-f', '%M %U %S', '-o', rssFile, c, ...a]] : [c, a];
+  const t0 = process.hrtime.bigint();
   const r = spawnSync(bin, argv, { cwd: repo, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   let rssMB: number | undefined;
   let cpu: number | undefined;
@@ -233,7 +267,7 @@ function runMeasured(
     cpu = user + sys;
     rmSync(rssFile, { force: true });
   }
-  return { stdout: r.stdout, rssMB, cpu };
+  return { stdout: r.stdout, elapsed, rssMB, cpu };
 }
 
 /** Flow-inclusive counts per histogram. */
@@ -242,13 +276,14 @@ type Counts = Record<string, number[]>;
 type RistrettoRun = Timed & { counts: Counts; columns: string[]; chunks: number; events: number };
 
 function ristretto(q: Query, a: Args, dataset: string, out: string, workers: number, root = a.repo): RistrettoRun {
+  // Pinned: the 1-thread run only (two workers on one core would measure nothing useful).
   rmSync(out, { recursive: true, force: true });
   const load = loadavg()[0];
   const args = [join(root, 'bin', 'run-analysis.mjs'), '-q', '--no-cache', '-o', out];
   if (workers > 1) args.push('--executor', 'threads', '--workers', String(workers));
   if (a.chunksize) args.push('--chunksize', String(a.chunksize));
   args.push(dataset, join(root, 'processors', 'adl', `query-${q.id}.ts`));
-  const { rssMB, cpu } = runMeasured(process.execPath, args);
+  const { elapsed, rssMB, cpu } = runMeasured(process.execPath, args, a.pin && workers === 1);
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
     wallSeconds: number;
     columns: string[];
@@ -265,6 +300,7 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   }
   return {
     seconds: metrics.wallSeconds,
+    elapsed,
     rssMB,
     cpu,
     load,
@@ -275,36 +311,71 @@ function ristretto(q: Query, a: Args, dataset: string, out: string, workers: num
   };
 }
 
-type DuckRun = Timed & { counts: Counts; view: string };
+type DuckRun = Timed & {
+  counts: Counts;
+  view: string;
+  /** The SQL form that ran (absent before session 16: 'joins' for Q6/Q7, else 'lists'). */
+  form?: string;
+  /** The `@duckdb/node-api` import inside the command. */
+  importSeconds?: number;
+};
 
-function duckdb(q: Query, f: FileInfo, threads: number, columns: string[]): DuckRun {
+/** What bench/adl-duckdb.mjs runs: the query's SQL in `form`, binned, over `file` with `threads`. */
+function duckdbSpec(q: Query, file: string, layout: string, columns: string[], threads: number, form: string) {
+  const sql = q.sql[form] ?? q.sql.lists;
+  const source = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
+  const views =
+    layout !== 'flat'
+      ? [{ name: 'nested', sql: `CREATE VIEW events AS SELECT * FROM ${source}` }]
+      : [
+          { name: 'flat: needed fields', sql: flatView(source, columns, false) },
+          { name: 'flat: all fields', sql: flatView(source, columns, true) },
+        ];
+  return {
+    threads,
+    macros: MACROS,
+    views,
+    sql: binnedSql(q, sql),
+    hists: q.hists.map((h) => ({ name: h.name, bins: h.bins })),
+    form: q.sql[form] ? form : 'lists',
+  };
+}
+
+function duckdb(q: Query, a: Args, f: FileInfo, threads: number, columns: string[], work: string): DuckRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
-    '--import',
-    'tsx',
-    self,
-    '--child',
-    'duckdb',
-    '--file',
-    f.path,
-    '--layout',
-    f.layout,
-    '--columns',
-    columns.join(','),
-    '--query',
-    String(q.id),
-    '--threads',
-    String(threads),
-  ]);
-  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts; view: string };
-  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts, view: r.view };
+  const form = a.duckdbForm === 'auto' ? duckdbForm(q.id) : a.duckdbForm;
+  const spec = duckdbSpec(q, f.path, f.layout, columns, threads, form);
+  const specFile = join(work, 'duckdb-spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  const { stdout, elapsed, rssMB, cpu } = runMeasured(
+    process.execPath,
+    [duckdbScript, specFile],
+    a.pin && threads === 1,
+  );
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    seconds: number;
+    importSeconds: number;
+    counts: Counts;
+    view: string;
+  };
+  return {
+    seconds: r.seconds,
+    elapsed,
+    rssMB,
+    cpu,
+    load,
+    counts: r.counts,
+    view: r.view,
+    form: spec.form,
+    importSeconds: r.importSeconds,
+  };
 }
 
 type FloorRun = Timed & { bytes: number };
 
 function floor(f: FileInfo, columns: string[]): FloorRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
+  const { stdout, elapsed, rssMB, cpu } = runMeasured(process.execPath, [
     '--import',
     'tsx',
     self,
@@ -316,14 +387,14 @@ function floor(f: FileInfo, columns: string[]): FloorRun {
     columns.join(','),
   ]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
-  return { seconds: r.seconds, rssMB, cpu, load, bytes: r.bytes };
+  return { seconds: r.seconds, elapsed, rssMB, cpu, load, bytes: r.bytes };
 }
 
 type JsrootRun = Timed & { counts: Counts };
 
 function jsroot(q: Query, f: FileInfo, columns: string[], root: string): JsrootRun {
   const load = loadavg()[0];
-  const { stdout, rssMB, cpu } = runMeasured(process.execPath, [
+  const { stdout, elapsed, rssMB, cpu } = runMeasured(process.execPath, [
     '--import',
     'tsx',
     self,
@@ -339,7 +410,7 @@ function jsroot(q: Query, f: FileInfo, columns: string[], root: string): JsrootR
     join(root, 'processors', 'adl', `query-${q.id}.ts`),
   ]);
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; counts: Counts };
-  return { seconds: r.seconds, rssMB, cpu, load, counts: r.counts };
+  return { seconds: r.seconds, elapsed, rssMB, cpu, load, counts: r.counts };
 }
 
 const COLLECTIONS: Record<string, string[]> = {
@@ -370,7 +441,10 @@ function flatView(source: string, columns: string[], all: boolean): string {
   return `CREATE VIEW events AS SELECT ${parts.join(', ')} FROM ${source}`;
 }
 
-/** Child: one DuckDB run in a fresh instance, the fastest SQL formulation of the query (bench/adl.ts picks it). */
+/**
+ * Child (kept for bench/startup.ts): one DuckDB run as adl-duckdb.mjs does it, but inside this tsx
+ * process; adl-e2e itself spawns adl-duckdb.mjs in plain Node.
+ */
 async function duckdbChild(
   file: string,
   layout: string,
@@ -379,49 +453,23 @@ async function duckdbChild(
   threads: number,
 ): Promise<void> {
   const q = QUERIES.find((x) => x.id === id)!;
-  // The 'lists' form is the fastest at 2 M events for every query but Q6 and Q7 (bench/RESULTS.md).
-  const sql = q.sql[id === 6 || id === 7 ? 'joins' : 'lists'] ?? q.sql.lists;
-  const source = `read_parquet('${file.replaceAll("'", "''")}', file_row_number = true)`;
-  const t0 = performance.now();
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  await conn.run(`SET threads = ${threads}`);
-  for (const m of MACROS) await conn.run(m);
-  let view = 'nested';
-  let rows: unknown[][];
-  if (layout !== 'flat') {
-    await conn.run(`CREATE VIEW events AS SELECT * FROM ${source}`);
-    rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
-  } else {
-    view = 'flat: needed fields';
-    await conn.run(flatView(source, columns, false));
-    try {
-      rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
-    } catch (e) {
-      if (!/Binder|not found|does not exist/i.test((e as Error).message)) throw e;
-      view = 'flat: all fields';
-      await conn.run('DROP VIEW events');
-      await conn.run(flatView(source, columns, true));
-      rows = (await conn.runAndReadAll(binnedSql(q, sql))).getRows();
-    }
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const counts: Counts = {};
-  for (const s of q.hists) counts[s.name] = new Array<number>(s.bins + 2).fill(0);
-  for (const row of rows) {
-    const n = Number(row[q.hists.length]);
-    q.hists.forEach((s, i) => (counts[s.name][Number(row[i])] += n));
-  }
-  conn.closeSync();
-  console.log(JSON.stringify({ seconds, counts, view }));
+  const { runDuckdb } = (await import(DUCKDB_MODULE)) as { runDuckdb(spec: object): Promise<object> };
+  console.log(JSON.stringify(await runDuckdb(duckdbSpec(q, file, layout, columns, threads, duckdbForm(id)))));
 }
+
+// Imported through a variable: the .mjs is plain JS, outside what tsc checks.
+const DUCKDB_MODULE: string = pathToFileURL(duckdbScript).href;
 
 /**
  * Child: read and decompress every page of the column chunks behind `columns` (Ristretto branch names),
  * row group by row group, without decoding levels or values. Counts (nJet) of the nested layout read their
- * collection's first leaf, as the reader does.
+ * collection's first leaf, as the reader does. The decoders are the reader's (src/io/parquet/chunk.ts):
+ * its own snappy and libzstd straight into one reused buffer, node:zlib for GZIP; hyparquet-compressors
+ * only for the codecs the reader takes from it too (BROTLI, LZ4). A command can then not beat its floor
+ * by decoding faster than the floor does (session 12's did, with hysnappy into fresh arrays).
  */
 async function floorChild(file: string, columns: string[]): Promise<void> {
+  await loadZstd().catch(() => {}); // the reader loads it while opening; fzstd otherwise, as in the reader
   const t0 = performance.now();
   const fd = openSync(file, 'r');
   const size = fstatSync(fd).size;
@@ -442,11 +490,17 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
     if (!b) throw new Error(`no branch ${c} in ${file}`);
     leaves.add(b.kind === 'count' ? b.leaves[0].columnIndex : b.columnIndex);
   }
-  // The reader's own decoders where it has them (libzstd in wasm for ZSTD, node:zlib for GZIP).
-  const codecs = {
-    ...compressors,
-    GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
-    ZSTD: (input: Uint8Array, size: number) => zstdDecompress(input, size),
+  let scratch = new Uint8Array(1 << 20);
+  const into = (size: number): Uint8Array => {
+    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+    return scratch.subarray(0, size);
+  };
+  const decode = (raw: Uint8Array, size: number, c: CompressionCodec) => {
+    if (c === 'UNCOMPRESSED') return;
+    if (c === 'SNAPPY') snappyDecompressInto(raw, into(size), 0, size);
+    else if (c === 'ZSTD') zstdDecompressInto(raw, into(size));
+    else if (c === 'GZIP') gunzipSync(raw);
+    else decompressPage(raw, size, c, compressors);
   };
   let bytes = 0;
   for (const rg of md.row_groups) {
@@ -468,7 +522,7 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
         const v2 = h.data_page_header_v2;
         const levels = v2 ? (v2.repetition_levels_byte_length ?? 0) + (v2.definition_levels_byte_length ?? 0) : 0;
         if (v2 && v2.is_compressed === false) continue;
-        decompressPage(raw.subarray(levels), h.uncompressed_page_size - levels, meta.codec, codecs);
+        decode(raw.subarray(levels), h.uncompressed_page_size - levels, meta.codec);
       }
     }
   }
@@ -662,6 +716,7 @@ function memoryReader(path: string, infos: BranchInfo[], n: number, cols: Record
 const best = <T extends { seconds: number }>(xs: T[]): T => xs.reduce((m, x) => (x.seconds < m.seconds ? x : m));
 const maxRss = (xs: Timed[]): number | undefined =>
   xs.length === 0 || xs.some((x) => x.rssMB === undefined) ? undefined : Math.max(...xs.map((x) => x.rssMB!));
+const mb = (xs: Timed[]): string => maxRss(xs)?.toFixed(0) ?? '—';
 const total = (c: Counts): number => Object.values(c).reduce((s, v) => s + v.reduce((a, b) => a + b, 0), 0);
 const same = (a: Counts, b: Counts): boolean =>
   Object.keys(a).every((k) => a[k].length === b[k]?.length && a[k].every((v, i) => v === b[k][i]));
@@ -684,11 +739,13 @@ interface Cell {
   jsroot: JsrootRun[];
   /** Ristretto 1 vs 2 threads (and baseline) bin for bin. */
   threadsAgree: boolean | undefined;
-  /** DuckDB's histogram total equals Ristretto's. */
+  /** DuckDB's histograms equal Ristretto's bin for bin (before session 16: their totals only; the report recomputes). */
   duckAgree: boolean | undefined;
   /** jsroot + the same processor gives Ristretto's histograms bin for bin. */
   jsrootAgree: boolean | undefined;
   failed?: string;
+  /** The 1-thread runs ran under `taskset -c 0` (`--pin`). */
+  pinned?: boolean;
 }
 
 interface Results {
@@ -713,55 +770,96 @@ function refOf(f: FileInfo, files: FileInfo[], ref: string | undefined): FileInf
   return files.find((x) => x.format === 'parquet' && x.events === f.events);
 }
 
+/** Cells are keyed by file, query and whether the 1-thread runs were pinned (`--pin` runs sit beside the others). */
+const slot = (c: Cell, path: string, q: number, pinned: boolean): boolean =>
+  c.file.path === path && c.query === q && !!c.pinned === pinned;
+
+/** "yes" when every run's histograms equal `ref` bin for bin (flow bins included), else what differs. */
+function agreement(ref: Counts, runs: { counts: Counts }[]): string {
+  if (!runs.length) return '—';
+  let bins = 0;
+  let totals = true;
+  for (const r of runs) {
+    for (const k of Object.keys(ref)) {
+      const a = ref[k];
+      const b = r.counts[k] ?? [];
+      for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) bins++;
+    }
+    if (total(r.counts) !== total(ref)) totals = false;
+  }
+  return bins === 0 ? 'yes' : `NO: ${bins} bins${totals ? ', totals equal' : ', totals differ'}`;
+}
+
+const ratio = (num: number | undefined, den: number | undefined): string =>
+  num === undefined || den === undefined ? '—' : `${(num / den).toFixed(2)}×`;
+/** The best (smallest) of one measure over runs; undefined when no run has it (old result files: `elapsed`). */
+const bestOf = (xs: Timed[], key: 'seconds' | 'elapsed'): number | undefined => {
+  const v = xs.map((x) => x[key]).filter((x): x is number => x !== undefined);
+  return v.length ? Math.min(...v) : undefined;
+};
+
 function report(res: Results, workers: number, ref: string | undefined): void {
   const ok = res.cells.filter((c) => !c.failed && c.r1.length);
   const files: FileInfo[] = [];
   for (const c of ok) if (!files.some((f) => f.path === c.file.path)) files.push(c.file);
-  const cell = (path: string, q: number) => ok.find((c) => c.file.path === path && c.query === q);
+  const rows: { file: FileInfo; pinned: boolean }[] = [];
+  for (const c of ok)
+    if (!rows.some((r) => r.file.path === c.file.path && r.pinned === !!c.pinned))
+      rows.push({ file: files.find((f) => f.path === c.file.path)!, pinned: !!c.pinned });
+  const cell = (path: string, q: number, pinned: boolean) => ok.find((c) => slot(c, path, q, pinned));
+  const N = workers;
   console.log(`machine: ${res.machine}`);
   for (const f of files)
     console.log(
       `- ${label(f)}: ${f.events.toLocaleString()} events, ${f.bytes >= 1e9 ? `${(f.bytes / 1e9).toFixed(2)} GB` : `${(f.bytes / 1e6).toFixed(1)} MB`}`,
     );
+  console.log(
+    `\ncmd = the whole process, spawn to exit; inner = Ristretto's wallSeconds / DuckDB's instance → last row.` +
+      ` Each figure is the best of its runs. "pinned": the 1-thread runs of both on one core (taskset -c 0).`,
+  );
   const withBaseline = ok.some((c) => c.baseline1.length > 0);
   const header = [
     'query',
     'file',
-    ...(withBaseline ? ['before 1 / 2 thr [s]'] : []),
-    'R 1 thr [s]',
-    `R ${workers} thr [s]`,
-    'efficiency',
-    'DuckDB 1 / 2 [s]',
-    'DuckDB/R 1',
-    `DuckDB/R ${workers}`,
-    'ROOT/Parquet 1 / 2 (CPU 1)',
+    ...(withBaseline ? [`before 1 / ${N} thr, inner [s]`] : []),
+    'R 1 thr: cmd / inner [s]',
+    `R ${N} thr: cmd / inner [s]`,
+    'efficiency: cmd / inner',
+    `DuckDB 1 / ${N} thr: cmd [s]`,
+    `DuckDB 1 / ${N} thr: inner [s]`,
+    'DuckDB÷R 1 thr: cmd / inner',
+    `DuckDB÷R ${N} thr: cmd / inner`,
+    `ROOT÷Parquet 1 / ${N} thr: cmd; inner; CPU 1 thr`,
     'floor [s]',
     'jsroot [s]',
-    'jsroot/R 1',
-    'R ev/s/core 1 / 2',
+    'jsroot÷R 1 thr (inner)',
+    `R ev/s/core 1 / ${N} thr (inner)`,
     'coffea ev/s/core',
+    'RDataFrame ev/s, 1 thr (jitted)',
     'CPU s R 1 / DuckDB 1',
-    'RSS R 1 / 2 [MB]',
-    'agree: thr / DuckDB / jsroot',
+    `RSS R 1 / ${N} [MB]`,
+    `RSS DuckDB 1 / ${N} [MB]`,
+    'agree bin for bin: thr / DuckDB / jsroot',
     'load',
   ];
   console.log(`\n| ${header.join(' | ')} |`);
   console.log(`|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
   const queries = [...new Set(ok.map((c) => c.query))].sort((x, y) => x - y);
+  let oldDuck = false;
   for (const q of queries) {
-    for (const f of files) {
-      const c = cell(f.path, q);
+    for (const { file: f, pinned } of rows) {
+      const c = cell(f.path, q, pinned);
       if (!c) continue;
       const b1 = best(c.r1);
-      const b2 = c.r2.length ? best(c.r2) : undefined;
+      const [i1, x1] = [bestOf(c.r1, 'seconds'), bestOf(c.r1, 'elapsed')];
+      const [i2, x2] = [bestOf(c.r2, 'seconds'), bestOf(c.r2, 'elapsed')];
+      const [di1, dx1] = [bestOf(c.d1, 'seconds'), bestOf(c.d1, 'elapsed')];
+      const [di2, dx2] = [bestOf(c.d2, 'seconds'), bestOf(c.d2, 'elapsed')];
       const e1 = c.d1.length ? best(c.d1) : undefined;
-      const e2 = c.d2.length ? best(c.d2) : undefined;
-      const fl = c.floor.length ? best(c.floor) : undefined;
-      const js = c.jsroot.length ? best(c.jsroot) : undefined;
+      if ([...c.d1, ...c.d2].some((d) => d.form === undefined)) oldDuck = true;
+      const otherForm = [...c.d1, ...c.d2].find((d) => d.form && d.form !== duckdbForm(q))?.form;
       const rf = refOf(f, files, ref);
-      const rc = rf ? cell(rf.path, q) : undefined;
-      const rr1 = rc?.r1.length ? best(rc.r1) : undefined;
-      const rr2 = rc?.r2.length ? best(rc.r2) : undefined;
+      const rc = rf ? cell(rf.path, q, pinned) : undefined;
       const all: Timed[] = [
         ...c.r1,
         ...c.r2,
@@ -773,37 +871,55 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         ...c.jsroot,
       ];
       const load = all.reduce((s, x) => s + x.load, 0) / all.length;
-      const yn = (x: boolean | undefined) => (x === undefined ? '—' : x ? 'yes' : 'NO');
+      const pair = (a: number | undefined, b: number | undefined) => `${f2(a)} / ${f2(b)}`;
+      const eff = (t1: number | undefined, t2: number | undefined) =>
+        t1 === undefined || t2 === undefined ? '—' : (t1 / (N * t2)).toFixed(2);
+      const rootVsParquet = () => {
+        if (!rc) return '—';
+        const r1 = (k: 'seconds' | 'elapsed') => bestOf(rc.r1, k);
+        const r2 = (k: 'seconds' | 'elapsed') => bestOf(rc.r2, k);
+        const cpu = b1.cpu !== undefined && rc.r1.length && best(rc.r1).cpu !== undefined;
+        return (
+          `${ratio(x1, r1('elapsed'))} / ${ratio(x2, r2('elapsed'))}; ${ratio(i1, r1('seconds'))} / ${ratio(i2, r2('seconds'))}` +
+          `${cpu ? `; ${ratio(b1.cpu, best(rc.r1).cpu)}` : ''}`
+        );
+      };
+      const js = bestOf(c.jsroot, 'seconds');
+      const threads = [...c.r2, ...c.baseline1, ...c.baseline2];
       const row = [
         `Q${q}`,
-        label(f),
-        ...(withBaseline
-          ? [
-              `${f2(c.baseline1.length ? best(c.baseline1).seconds : undefined)} / ${f2(c.baseline2.length ? best(c.baseline2).seconds : undefined)}`,
-            ]
-          : []),
-        f2(b1.seconds),
-        f2(b2?.seconds),
-        b2 ? (b1.seconds / (workers * b2.seconds)).toFixed(2) : '—',
-        e1 || e2 ? `${f2(e1?.seconds)} / ${f2(e2?.seconds)}` : '—',
-        e1 ? `${(e1.seconds / b1.seconds).toFixed(2)}×` : '—',
-        e2 && b2 ? `${(e2.seconds / b2.seconds).toFixed(2)}×` : '—',
-        rr1
-          ? `${(b1.seconds / rr1.seconds).toFixed(2)}× / ${b2 && rr2 ? `${(b2.seconds / rr2.seconds).toFixed(2)}×` : '—'}${b1.cpu !== undefined && rr1.cpu !== undefined ? ` (CPU ${(b1.cpu / rr1.cpu).toFixed(2)}×)` : ''}`
-          : '—',
-        f2(fl?.seconds),
-        f2(js?.seconds),
-        js ? `${(js.seconds / b1.seconds).toFixed(1)}×` : '—',
-        `${rate(b1.events / b1.seconds)} / ${b2 ? rate(b1.events / b2.seconds / workers) : '—'}`,
+        `${label(f)}${pinned ? ', pinned' : ''}`,
+        ...(withBaseline ? [pair(bestOf(c.baseline1, 'seconds'), bestOf(c.baseline2, 'seconds'))] : []),
+        pair(x1, i1),
+        pair(x2, i2),
+        `${eff(x1, x2)} / ${eff(i1, i2)}`,
+        c.d1.length || c.d2.length ? `${pair(dx1, dx2)}${otherForm ? ` (${otherForm} SQL)` : ''}` : '—',
+        c.d1.length || c.d2.length ? pair(di1, di2) : '—',
+        c.d1.length ? `${ratio(dx1, x1)} / ${ratio(di1, i1)}` : '—',
+        c.d2.length ? `${ratio(dx2, x2)} / ${ratio(di2, i2)}` : '—',
+        rootVsParquet(),
+        f2(bestOf(c.floor, 'seconds')),
+        f2(js),
+        js === undefined ? '—' : `${(js / b1.seconds).toFixed(1)}×`,
+        `${rate(b1.events / b1.seconds)} / ${i2 !== undefined ? rate(b1.events / i2 / N) : '—'}`,
         COFFEA[q] ? rate(COFFEA[q]) : '—',
+        RDATAFRAME[q] ? rate(RDATAFRAME[q]) : '—',
         `${f2(b1.cpu)} / ${f2(e1?.cpu)}`,
-        `${(maxRss(c.r1) ?? NaN).toFixed(0)} / ${(maxRss(c.r2) ?? NaN).toFixed(0)}`,
-        `${yn(c.threadsAgree)} / ${yn(c.duckAgree)} / ${yn(c.jsrootAgree)}`,
+        `${mb(c.r1)} / ${mb(c.r2)}`,
+        c.d1.length || c.d2.length ? `${mb(c.d1)} / ${mb(c.d2)}` : '—',
+        `${agreement(b1.counts, threads)} / ${agreement(b1.counts, [...c.d1, ...c.d2])} / ${agreement(b1.counts, c.jsroot)}`,
         load.toFixed(1),
       ];
       console.log(`| ${row.join(' | ')} |`);
     }
   }
+  if (oldDuck)
+    console.log(
+      '\nDuckDB runs from before session 16 ran in a tsx child that imported this bench: their CPU and RSS' +
+        ' include tsx and the bench (≈ +0.6 CPU-s, +35 MB), and they have no command time.',
+    );
+  if (ok.some((c) => c.r1.some((r) => r.elapsed === undefined)))
+    console.log('Runs from before session 16 have no command time ("—"): only `wallSeconds` was recorded.');
   const failed = res.cells.filter((c) => c.failed);
   for (const c of failed) console.log(`\nQ${c.query} on ${label(c.file)} failed: ${c.failed}`);
 
@@ -817,17 +933,17 @@ function report(res: Results, workers: number, ref: string | undefined): void {
     const sizes = [...new Set(fs.map((f) => f.events))];
     if (sizes.length < 2) continue;
     fs.sort((x, y) => x.events - y.events);
-    console.log(`\nCost vs size (${k}, 1 thread):\n`);
+    console.log(`\nCost vs size (${k}, 1 thread, not pinned):\n`);
     // Linear means cost = fixed + k · events: the marginal CPU per event between sizes should stay put.
     console.log(
-      '| query | events | R 1 thr [s] | ns/event (wall) | CPU s | ns/event (CPU) | marginal CPU ns/event vs previous size | per event vs smallest (wall / CPU) | RSS [MB] | load |',
+      '| query | events | R 1 thr: cmd / inner [s] | ns/event (inner) | CPU s | ns/event (CPU) | marginal CPU ns/event vs previous size | per event vs smallest (inner / CPU) | RSS [MB] | load |',
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const q of queries) {
       let base: { wall: number; cpu: number | undefined } | undefined;
       let prev: { events: number; cpu: number | undefined } | undefined;
       for (const f of fs) {
-        const c = cell(f.path, q);
+        const c = cell(f.path, q, false);
         if (!c) continue;
         const b = best(c.r1);
         const wall = (b.seconds / f.events) * 1e9;
@@ -840,7 +956,7 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         prev = { events: f.events, cpu: b.cpu };
         const load = c.r1.reduce((s, x) => s + x.load, 0) / c.r1.length;
         console.log(
-          `| Q${q} | ${(f.events / 1e6).toFixed(0)} M | ${f2(b.seconds)} | ${wall.toFixed(0)} | ${f2(b.cpu)} | ${cpu === undefined ? '—' : cpu.toFixed(0)} | ${marginal} | ${(wall / base.wall).toFixed(2)} / ${cpu !== undefined && base.cpu !== undefined ? (cpu / base.cpu).toFixed(2) : '—'} | ${(maxRss(c.r1) ?? NaN).toFixed(0)} | ${load.toFixed(1)} |`,
+          `| Q${q} | ${(f.events / 1e6).toFixed(0)} M | ${f2(bestOf(c.r1, 'elapsed'))} / ${f2(b.seconds)} | ${wall.toFixed(0)} | ${f2(b.cpu)} | ${cpu === undefined ? '—' : cpu.toFixed(0)} | ${marginal} | ${(wall / base.wall).toFixed(2)} / ${cpu !== undefined && base.cpu !== undefined ? (cpu / base.cpu).toFixed(2) : '—'} | ${mb(c.r1)} | ${load.toFixed(1)} |`,
         );
       }
     }
@@ -866,8 +982,7 @@ async function main(): Promise<void> {
     const parts = a.report.split(',').map((p) => loadResults(resolve(p), false));
     const res: Results = { machine: parts[0].machine, cells: [] };
     for (const p of parts)
-      for (const c of p.cells)
-        res.cells = [...res.cells.filter((x) => !(x.file.path === c.file.path && x.query === c.query)), c];
+      for (const c of p.cells) res.cells = [...res.cells.filter((x) => !slot(x, c.file.path, c.query, !!c.pinned)), c];
     report(res, a.workers, a.ref);
     return;
   }
@@ -921,7 +1036,7 @@ async function main(): Promise<void> {
   for (const id of a.queries) {
     const q = QUERIES.find((x) => x.id === id)!;
     // Resume: cells already in --out are not run again.
-    const todo = infos.filter((f) => !res.cells.some((c) => c.file.path === f.path && c.query === id && !c.failed));
+    const todo = infos.filter((f) => !res.cells.some((c) => slot(c, f.path, id, a.pin) && !c.failed));
     if (!todo.length) continue;
     const cells = new Map<string, Cell>(
       todo.map((f) => [
@@ -942,6 +1057,7 @@ async function main(): Promise<void> {
           threadsAgree: undefined,
           duckAgree: undefined,
           jsrootAgree: undefined,
+          ...(a.pin ? { pinned: true } : {}),
         },
       ]),
     );
@@ -955,10 +1071,10 @@ async function main(): Promise<void> {
           if (has('r1') || c.r1.length === 0) c.r1.push(ristretto(q, a, ds, join(work, 'out1'), 1));
           const columns = c.r1[0].columns;
           if (a.baseline) c.baseline1.push(ristretto(q, a, ds, join(work, 'out3'), 1, a.baseline));
-          if (has('duckdb') && f.format === 'parquet') c.d1.push(duckdb(q, f, 1, columns));
+          if (has('duckdb') && f.format === 'parquet') c.d1.push(duckdb(q, a, f, 1, columns, work));
           if (has('r2')) c.r2.push(ristretto(q, a, ds, join(work, 'out2'), a.workers));
           if (a.baseline && has('r2')) c.baseline2.push(ristretto(q, a, ds, join(work, 'out4'), a.workers, a.baseline));
-          if (has('duckdb') && f.format === 'parquet') c.d2.push(duckdb(q, f, a.workers, columns));
+          if (has('duckdb') && f.format === 'parquet') c.d2.push(duckdb(q, a, f, a.workers, columns, work));
           if (has('jsroot') && f.format === 'root' && f.events <= a.jsrootMax)
             c.jsroot.push(jsroot(q, f, columns, a.repo));
         } catch (e) {
@@ -983,14 +1099,18 @@ async function main(): Promise<void> {
           c.r2.length || c.baseline1.length
             ? [...c.r2, ...c.baseline1, ...c.baseline2].every((x) => same(b1.counts, x.counts))
             : undefined;
-        c.duckAgree = c.d1.length ? [...c.d1, ...c.d2].every((x) => total(x.counts) === total(b1.counts)) : undefined;
+        c.duckAgree =
+          c.d1.length || c.d2.length ? [...c.d1, ...c.d2].every((x) => same(b1.counts, x.counts)) : undefined;
         c.jsrootAgree = c.jsroot.length ? c.jsroot.every((x) => same(b1.counts, x.counts)) : undefined;
-        const b2 = c.r2.length ? best(c.r2) : undefined;
+        const cmd = (xs: Timed[]) => f2(bestOf(xs, 'elapsed'));
+        const inner = (xs: Timed[]) => f2(bestOf(xs, 'seconds'));
         console.log(
-          `Q${id} ${label(f)}: R ${f2(b1.seconds)} / ${f2(b2?.seconds)} s, DuckDB ${f2(c.d1.length ? best(c.d1).seconds : undefined)} / ${f2(c.d2.length ? best(c.d2).seconds : undefined)} s, floor ${f2(c.floor.length ? best(c.floor).seconds : undefined)} s, jsroot ${f2(c.jsroot.length ? best(c.jsroot).seconds : undefined)} s; agree ${[c.threadsAgree, c.duckAgree, c.jsrootAgree].map((x) => x ?? '—').join('/')}; load ${loadavg()[0].toFixed(1)}`,
+          `Q${id} ${label(f)}${a.pin ? ', pinned' : ''}: cmd (inner) R ${cmd(c.r1)} (${inner(c.r1)}) / ${cmd(c.r2)} (${inner(c.r2)}) s, ` +
+            `DuckDB ${cmd(c.d1)} (${inner(c.d1)}) / ${cmd(c.d2)} (${inner(c.d2)}) s, floor ${inner(c.floor)} s, jsroot ${inner(c.jsroot)} s; ` +
+            `agree ${[c.threadsAgree, c.duckAgree, c.jsrootAgree].map((x) => x ?? '—').join('/')}; load ${loadavg()[0].toFixed(1)}`,
         );
       }
-      res.cells = res.cells.filter((x) => !(x.file.path === f.path && x.query === id));
+      res.cells = res.cells.filter((x) => !slot(x, f.path, id, a.pin));
       res.cells.push(c);
       save();
     }

@@ -4,11 +4,31 @@
  */
 
 /**
- * Published per-core rates of coffea on the ADL tasks (events/s), for the table: events / summed chunk
- * processing time of the ADL-benchmark notebook behind N. Smith, L. Gray, ACAT 2021, J. Phys.: Conf. Ser.
- * 2438 (2023) 012033 (53.4 M events, 24 workers); sources in bench/RESULTS.md, Session 13.
+ * Published per-core rates of coffea on the ADL tasks (events/s), for the table. Source: the ADL-benchmark
+ * notebook behind N. Smith, L. Gray, ACAT 2021, J. Phys.: Conf. Ser. 2438 (2023) 012033 — coffea's
+ * `savemetrics` over 53,446,198 events, 24 workers; per core = events / `processtime` (chunk processing
+ * time summed over workers: start-up and merge left out). Transcribed in bench/RESULTS.md, "Session 13:
+ * per-core rates and root:// at 20 M", table "Published per-core rates next to ours".
  */
-export const COFFEA: Record<number, number> = { 1: 19e6, 5: 1.4e6, 6: 0.22e6, 8: 0.88e6 };
+export const COFFEA: Record<number, number> = {
+  1: 19.2e6,
+  2: 5.15e6,
+  3: 2.55e6,
+  4: 3.92e6,
+  5: 1.36e6,
+  6: 0.216e6,
+  7: 0.681e6,
+  8: 0.875e6,
+};
+
+/**
+ * Published RDataFrame rates, one thread (events/s), Q1–Q5 only (Q6–Q8 were not found). Source:
+ * root-project/rootbench#219 (2021), the rerun in its comments: the *jitted* variant (cling compiles the
+ * query strings inside the timed region), on 10 M events (assumed from the benchmark source) on an
+ * unstated machine — a lower bound on RDataFrame today, not a like-for-like figure (the compiled-lambda
+ * variant is said to be ~3× faster). Transcribed in the same bench/RESULTS.md section as `COFFEA`.
+ */
+export const RDATAFRAME: Record<number, number> = { 1: 3.5e6, 2: 1.8e6, 3: 0.77e6, 4: 0.7e6, 5: 1.3e6 };
 
 export interface HistSpec {
   name: string;
@@ -22,9 +42,20 @@ export interface Query {
   hists: HistSpec[];
   /**
    * SQL formulations producing one column per histogram (x1, x2, ...) over the view `events` (which has
-   * `file_row_number` as an event id). DuckDB runs each and is credited with the fastest.
+   * `file_row_number` as an event id). bench/adl.ts times each and credits DuckDB with the fastest;
+   * bench/adl-e2e.ts runs one, `duckdbForm(id)`.
    */
   sql: Record<string, string>;
+}
+
+/**
+ * The formulation bench/adl-e2e.ts runs (one fresh process per run, so it cannot afford to try both):
+ * `joins` for Q6 and Q7, `lists` for the rest (Q1–Q4 have only `lists`). That is the form bench/adl.ts
+ * found fastest for each query on its 2 M-event file (bench/RESULTS.md, "ADL benchmark"); not re-checked
+ * at 20 M, where the other form could be faster (`--duckdb-form` in adl-e2e.ts runs the other one).
+ */
+export function duckdbForm(id: number): string {
+  return id === 6 || id === 7 ? 'joins' : 'lists';
 }
 
 const h = (name: string, bins: number, lo: number, hi: number): HistSpec => ({ name, bins, lo, hi });
