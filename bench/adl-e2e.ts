@@ -371,7 +371,11 @@ function duckdb(q: Query, a: Args, f: FileInfo, threads: number, columns: string
   };
 }
 
-type FloorRun = Timed & { bytes: number };
+type FloorRun = Timed & {
+  bytes: number;
+  /** CPU seconds of the read + decompress alone (absent before session 16). */
+  cpuSeconds?: number;
+};
 
 function floor(f: FileInfo, columns: string[]): FloorRun {
   const load = loadavg()[0];
@@ -386,8 +390,8 @@ function floor(f: FileInfo, columns: string[]): FloorRun {
     '--columns',
     columns.join(','),
   ]);
-  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; bytes: number };
-  return { seconds: r.seconds, elapsed, rssMB, cpu, load, bytes: r.bytes };
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; bytes: number };
+  return { seconds: r.seconds, elapsed, rssMB, cpu, load, bytes: r.bytes, cpuSeconds: r.cpuSeconds };
 }
 
 type JsrootRun = Timed & { counts: Counts };
@@ -471,6 +475,7 @@ const DUCKDB_MODULE: string = pathToFileURL(duckdbScript).href;
 async function floorChild(file: string, columns: string[]): Promise<void> {
   await loadZstd().catch(() => {}); // the reader loads it while opening; fzstd otherwise, as in the reader
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const fd = openSync(file, 'r');
   const size = fstatSync(fd).size;
   const tail = Buffer.alloc(Math.min(size, 1 << 20));
@@ -527,7 +532,13 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
     }
   }
   closeSync(fd);
-  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }));
+  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), bytes }));
+}
+
+/** User + system CPU seconds of this process since `c0` (the floors' own CPU: no start-up, load-proof). */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
 }
 
 /**
@@ -538,6 +549,7 @@ async function floorChild(file: string, columns: string[]): Promise<void> {
  */
 async function floorRootChild(file: string, columns: string[]): Promise<void> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const reader = await openRoot(file);
   const fd = openSync(file, 'r');
   let bytes = 0;
@@ -558,7 +570,7 @@ async function floorRootChild(file: string, columns: string[]): Promise<void> {
   }
   closeSync(fd);
   await reader.close();
-  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, bytes }));
+  console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0), bytes }));
 }
 
 // jsroot is imported through variables so that tsc does not try to type its modules (its typings are `any`).
@@ -790,6 +802,12 @@ function agreement(ref: Counts, runs: { counts: Counts }[]): string {
   return bins === 0 ? 'yes' : `NO: ${bins} bins${totals ? ', totals equal' : ', totals differ'}`;
 }
 
+/** The best floor run's seconds, with the CPU seconds of its read + decompress when recorded. */
+const floorText = (xs: FloorRun[]): string => {
+  if (!xs.length) return '—';
+  const b = best(xs);
+  return b.cpuSeconds === undefined ? f2(b.seconds) : `${f2(b.seconds)} (${f2(b.cpuSeconds)})`;
+};
 const ratio = (num: number | undefined, den: number | undefined): string =>
   num === undefined || den === undefined ? '—' : `${(num / den).toFixed(2)}×`;
 /** The best (smallest) of one measure over runs; undefined when no run has it (old result files: `elapsed`). */
@@ -830,7 +848,7 @@ function report(res: Results, workers: number, ref: string | undefined): void {
     'DuckDB÷R 1 thr: cmd / inner',
     `DuckDB÷R ${N} thr: cmd / inner`,
     `ROOT÷Parquet 1 / ${N} thr: cmd; inner; CPU 1 thr`,
-    'floor [s]',
+    'floor [s] (CPU s)',
     'jsroot [s]',
     'jsroot÷R 1 thr (inner)',
     `R ev/s/core 1 / ${N} thr (inner)`,
@@ -898,7 +916,7 @@ function report(res: Results, workers: number, ref: string | undefined): void {
         c.d1.length ? `${ratio(dx1, x1)} / ${ratio(di1, i1)}` : '—',
         c.d2.length ? `${ratio(dx2, x2)} / ${ratio(di2, i2)}` : '—',
         rootVsParquet(),
-        f2(bestOf(c.floor, 'seconds')),
+        floorText(c.floor),
         f2(js),
         js === undefined ? '—' : `${(js / b1.seconds).toFixed(1)}×`,
         `${rate(b1.events / b1.seconds)} / ${i2 !== undefined ? rate(b1.events / i2 / N) : '—'}`,
