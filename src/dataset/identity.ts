@@ -24,13 +24,13 @@ async function identityText(p: string): Promise<string> {
       r = await fetch(p, { method: 'HEAD' });
     } catch (e) {
       throw new SourceError(
-        `cannot reach ${p}: ${(e as Error).message}`,
+        `${p}: cannot reach the server: ${(e as Error).message}`,
         { url: p },
         'check that the server is up and reachable',
         { cause: e },
       );
     }
-    if (!r.ok) throw new SourceError(`HTTP ${r.status} for ${p}`, { url: p, status: r.status }, 'check the URL');
+    if (!r.ok) throw new SourceError(`${p}: HTTP ${r.status}`, { url: p, status: r.status }, 'check the URL');
     const etag = r.headers.get('etag');
     const len = r.headers.get('content-length') ?? '';
     const mod = r.headers.get('last-modified') ?? '';
@@ -42,7 +42,7 @@ async function identityText(p: string): Promise<string> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SourceError(
-      code === 'ENOENT' ? `file not found: ${p}` : `cannot stat ${p}: ${(e as Error).message}`,
+      code === 'ENOENT' ? `${p}: file not found` : `${p}: cannot stat: ${(e as Error).message}`,
       { file: p, code },
       code === 'ENOENT'
         ? 'check the path (in a dataset JSON, relative paths start at the JSON file’s folder)'

@@ -4,7 +4,7 @@
  * `maxchunks`, only as many files as needed are looked at.
  */
 import PQueue from 'p-queue';
-import { RistrettoError } from '../errors/index.ts';
+import { nameOnce, RistrettoError } from '../errors/index.ts';
 import { closestNames } from '../errors/suggest.ts';
 import { openReader } from '../io/open.ts';
 import { rememberOpened } from '../io/opened.ts';
@@ -190,7 +190,7 @@ export async function planWork(datasets: readonly Dataset[], opts: PlanOptions =
       if (!opts.skipBadFiles) {
         const { what, hint } = openFailure(j, r.error);
         throw new PreprocessError(
-          `cannot open ${j.path} (dataset ${j.dataset}${treePart(j)}): ${what}`,
+          `cannot open ${j.path} (dataset ${j.dataset}${treePart(j)}): ${nameOnce(j.path, what)}`,
           { dataset: j.dataset, file: j.path, tree: j.tree },
           hint,
           { cause: r.error },

@@ -81,6 +81,25 @@ export function adviceUnlessTold(cause: unknown, hint: string): string | undefin
 }
 
 /**
+ * `detail` (the message of a cause) for a wrapper whose own text names `subject` (a file, a URL) just
+ * before it: without the `subject: ` it starts with, and with `subject: subject: ` said once, so the
+ * user reads the file's name once per mention, whatever the source (local, http, root://). Source errors
+ * start with the file they are about (`root://h//f.root: the server refused kXR_stat: …`,
+ * `data/a.root: file not found`), so a wrapper keeps its "cannot open FILE" and loses nothing.
+ *
+ * @example
+ * ```ts
+ * throw new RootFileError(`cannot open ROOT file ${path}: ${nameOnce(path, e.message)}`, { file: path });
+ * ```
+ */
+export function nameOnce(subject: string, detail: string): string {
+  if (!subject) return detail;
+  const lead = `${subject}: `;
+  const once = detail.split(`${lead}${lead}`).join(lead);
+  return once.startsWith(lead) ? once.slice(lead.length) : once;
+}
+
+/**
  * A branch, column or field that was asked for is not there. One family across the readers (ROOT
  * `BranchNotFoundError`, `ParquetColumnNotFoundError`, `ArrowColumnNotFoundError`), the events layer and the
  * columnar kernels (`FieldNotFoundError`): `e instanceof MissingColumnError` catches all of them. Each

@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 // Types only: apache-arrow (~0.2 CPU-s to load) is imported when an Arrow file is listed, not with every `ristretto`.
 import type { Data, DataType } from 'apache-arrow';
 import { parquetMetadataAsync } from 'hyparquet';
-import { brokenInvariant, RistrettoError } from '../errors/index.ts';
+import { brokenInvariant, nameOnce, RistrettoError } from '../errors/index.ts';
 import { openArrow } from './arrow/index.ts';
 import { extensionOf } from './open.ts';
 import { openParquet } from './parquet/index.ts';
@@ -177,9 +177,14 @@ async function inspectRoot(path: string, opts: LsOptions): Promise<LsReport> {
   try {
     src = await openSource(path);
   } catch (e) {
-    throw new RootFileError(`cannot open ROOT file ${path}: ${(e as Error).message}`, { file: path }, undefined, {
-      cause: e,
-    });
+    throw new RootFileError(
+      `cannot open ROOT file ${path}: ${nameOnce(path, (e as Error).message)}`,
+      { file: path },
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   let file: JsFile;
   try {

@@ -7,10 +7,11 @@ import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { retry } from '../util/retry.ts';
-import { SourceError } from './source-error.ts';
+import { nameOnce } from '../errors/index.ts';
+import { SourceError, SourceUnreachableError } from './source-error.ts';
 import { isXrootdUrl, XrootdSource } from './xrootd/index.ts';
 
-export { SourceError };
+export { SourceError, SourceUnreachableError };
 
 export interface ByteSource {
   /** The path or URL, for messages. */
@@ -88,7 +89,7 @@ export class FileSource implements ByteSource {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new SourceError(
-        code === 'ENOENT' ? `file not found: ${path}` : `cannot open ${path}: ${(e as Error).message}`,
+        code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot open: ${(e as Error).message}`,
         { file: path, code },
         // ls, convert and draw open the path given; a dataset JSON's files get their hint from
         // src/dataset/identity.ts, which looks at each before it is opened.
@@ -107,7 +108,7 @@ export class FileSource implements ByteSource {
     while (done < out.length) {
       const { bytesRead } = await this.fh.read(out, done, out.length - done, start + done);
       if (bytesRead === 0)
-        throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
+        throw new SourceError(`${this.name}: unexpected end of file at byte ${start + done}`, { file: this.name });
       done += bytesRead;
     }
     this.bytesRead += out.length;
@@ -122,7 +123,7 @@ export class FileSource implements ByteSource {
     while (done < out.length) {
       const n = readSync(this.fh.fd, out, done, out.length - done, start + done);
       if (n === 0)
-        throw new SourceError(`unexpected end of file in ${this.name} at byte ${start + done}`, { file: this.name });
+        throw new SourceError(`${this.name}: unexpected end of file at byte ${start + done}`, { file: this.name });
       done += n;
     }
     this.bytesRead += out.length;
@@ -179,7 +180,7 @@ export class HttpSource implements ByteSource {
     const len = Number(res.headers.get('content-length'));
     if (!Number.isFinite(len))
       throw new SourceError(
-        `server gave no content-length for ${url}`,
+        `${url}: the server gave no content-length`,
         { url },
         'serve the file from a server that supports HEAD and range requests',
       );
@@ -202,7 +203,11 @@ export class HttpSource implements ByteSource {
           b = this.ignoredRange(b) ? b.slice(start, end) : b.subarray(start, end);
         }
         if (b.length !== end - start)
-          throw new SourceError(`short response: ${b.length} of ${end - start} bytes`, { url: this.name, start, end });
+          throw new SourceError(`${this.name}: short response: ${b.length} of ${end - start} bytes`, {
+            url: this.name,
+            start,
+            end,
+          });
         return b;
       }),
     );
@@ -240,7 +245,7 @@ class PermanentHttpError extends SourceError {}
 function httpStatusError(url: string, status: number): Error {
   // 4xx other than 408/429 will not get better by retrying.
   const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
-  const msg = `HTTP ${status} for ${url}`;
+  const msg = `${url}: HTTP ${status}`;
   return permanent ? new PermanentHttpError(msg, { url, status }) : new SourceError(msg, { url, status });
 }
 
@@ -258,8 +263,8 @@ function withRetry<T>(url: string, opts: { retries: number; backoffMs: number },
             ? `${lastErr.message} (${lastErr.cause.message})`
             : lastErr.message
           : String(lastErr);
-      return new SourceError(
-        `cannot read ${url} after ${attempts} attempts: ${cause}`,
+      return new SourceUnreachableError(
+        `${url}: read failed after ${attempts} attempts: ${nameOnce(url, cause)}`,
         { url, attempts },
         'check that the server is up and reachable',
         { cause: lastErr },
@@ -271,7 +276,7 @@ function withRetry<T>(url: string, opts: { retries: number; backoffMs: number },
 function checkRange(src: ByteSource, start: number, end: number): void {
   if (start < 0 || end < start || end > src.size) {
     throw new SourceError(
-      `byte range [${start}, ${end}) is outside ${src.name} (size ${src.size}); the file may be truncated`,
+      `${src.name}: byte range [${start}, ${end}) is outside the file (size ${src.size}); it may be truncated`,
       { file: src.name, start, end, size: src.size },
       'check that the file was copied completely',
     );

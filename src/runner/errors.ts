@@ -2,8 +2,9 @@
  * Errors of a run, each carrying the chunk it happened on. They cross thread (and later network)
  * boundaries as plain `ChunkFailure` objects and are revived on the other side with the same class.
  */
-import { RistrettoError, UserCodeError } from '../errors/index.ts';
+import { nameOnce, RistrettoError, UserCodeError } from '../errors/index.ts';
 import type { WorkItem } from '../dataset/chunking.ts';
+import { SourceUnreachableError } from '../io/source-error.ts';
 
 /** Context fields every chunk error carries. */
 export function chunkContext(item: WorkItem): Record<string, unknown> {
@@ -68,28 +69,56 @@ export class FileReadError extends RistrettoError {
   readonly readerMessage: string;
   /** The reader's own advice, when it gave one (it ends `readerMessage`). */
   readonly readerHint: string | undefined;
+  /** The file's server stayed unreachable through the reader's retries: --retries may get the chunk later. */
+  readonly unreachable: boolean;
   /**
-   * `options.readerHint` is the advice of a reader error that crossed a thread or the network as text
-   * (see ChunkFailure); a local `cause` carries its own.
+   * `options.readerHint` and `options.unreachable` describe a reader error that crossed a thread or the
+   * network as text (see ChunkFailure); a local `cause` carries its own.
    */
   constructor(
     readonly item: WorkItem,
     readerMessage: string,
-    options?: { cause?: unknown; readerHint?: string },
+    options?: { cause?: unknown; readerHint?: string; unreachable?: boolean },
   ) {
-    const given = options?.readerHint ?? (options?.cause as { hint?: unknown } | undefined)?.hint;
-    const readerHint = typeof given === 'string' && given && readerMessage.endsWith(` — ${given}`) ? given : undefined;
-    // One piece of advice, the same whichever executor read the chunk: the reader's, joined with --skipbadfiles.
-    const what = readerHint ? readerMessage.slice(0, -` — ${readerHint}`.length) : readerMessage;
+    const readerHint = options?.readerHint ?? toldHint(options?.cause, readerMessage);
+    const told = readerHint && readerMessage.endsWith(` — ${readerHint}`) ? readerHint : undefined;
+    const unreachable = options?.unreachable ?? causedBy(options?.cause, SourceUnreachableError);
+    // One piece of advice, the same whichever executor read the chunk: the reader's, then --retries when
+    // a later attempt may succeed (only here: `ls` or an open in preprocessing has no --retries), then
+    // --skipbadfiles. The file is named once: the reader's message starts with it too.
+    const what = told ? readerMessage.slice(0, -` — ${told}`.length) : readerMessage;
     super(
-      `cannot read ${describeItem(item)}: ${what}`,
+      `cannot read ${describeItem(item)}: ${nameOnce(item.file, what)}`,
       chunkContext(item),
-      `${readerHint ?? 'check the file'}, or pass --skipbadfiles to leave unreadable files out`,
+      `${told ?? 'check the file'}${unreachable ? '; --retries N retries the chunk later' : ''}, or pass --skipbadfiles to leave unreadable files out`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.readerMessage = readerMessage;
-    this.readerHint = readerHint;
+    this.readerHint = told;
+    this.unreachable = unreachable;
   }
+}
+
+/**
+ * The advice that ends `message`, from `cause` or the error it wraps (a reader error quoting a source
+ * error's message, advice included: `adviceUnlessTold` in src/errors), or undefined.
+ */
+function toldHint(cause: unknown, message: string): string | undefined {
+  for (let c = cause, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    const hint = (c as { hint?: unknown }).hint;
+    if (typeof hint === 'string' && hint && message.endsWith(` — ${hint}`)) return hint;
+  }
+  return undefined;
+}
+
+/** Whether `e` or an error it wraps is a `cls`. */
+function causedBy(e: unknown, cls: abstract new (...args: never[]) => Error): boolean {
+  let c: unknown = e;
+  for (let depth = 0; c instanceof Error && depth < 8; depth++) {
+    if (c instanceof cls) return true;
+    c = (c as Error).cause;
+  }
+  return false;
 }
 
 /**
@@ -136,6 +165,8 @@ export interface ChunkFailure {
   readonly stack?: string;
   /** For `read`: the reader's advice, which ends `message`; for `process`: the thrown error's advice. */
   readonly hint?: string;
+  /** For `read`: the file's server stayed unreachable (FileReadError `unreachable`). */
+  readonly unreachable?: boolean;
 }
 
 /** Turn an error raised by processChunk into its wire form. */
@@ -155,6 +186,7 @@ export function toChunkFailure(err: unknown): ChunkFailure {
       name: err.name,
       stack: causeStack(err),
       ...(err.readerHint ? { hint: err.readerHint } : {}),
+      ...(err.unreachable ? { unreachable: true } : {}),
     };
   if (err instanceof WorkerLostError) return { kind: 'lost', message: err.message, name: err.name };
   if (err instanceof CancelledError) return { kind: 'cancelled', message: err.message, name: err.name };
@@ -173,7 +205,10 @@ export function fromChunkFailure(item: WorkItem, f: ChunkFailure): Error {
         typeof f.hint === 'string' ? { processorHint: f.hint } : undefined,
       );
     case 'read':
-      return new FileReadError(item, f.message, typeof f.hint === 'string' ? { readerHint: f.hint } : undefined);
+      return new FileReadError(item, f.message, {
+        ...(typeof f.hint === 'string' ? { readerHint: f.hint } : {}),
+        unreachable: f.unreachable === true,
+      });
     case 'lost':
       return new WorkerLostError(item, f.message);
     case 'cancelled':

@@ -30,11 +30,11 @@ describe('a missing input file', () => {
     ]) {
       const r = run('ristretto.mjs', args);
       expect(r.code, args.join(' ')).toBe(1);
-      expect(r.stderr).toBe('ristretto: cannot open ROOT file nope.root: file not found: nope.root — check the path');
+      expect(r.stderr).toBe('ristretto: cannot open ROOT file nope.root: file not found — check the path');
     }
     const pq = run('ristretto.mjs', ['convert', 'nope.parquet', 'x.root']);
     expect(pq.code).toBe(1);
-    expect(pq.stderr).toBe('ristretto: file not found: nope.parquet — check the path');
+    expect(pq.stderr).toBe('ristretto: nope.parquet: file not found — check the path');
   });
 
   it('run-analysis: the file of a dataset JSON is looked for relative to the JSON', () => {
@@ -46,7 +46,7 @@ describe('a missing input file', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `file not found: ${join(dir, 'nope.root')} — check the path (in a dataset JSON, relative paths start at the JSON file’s folder), or pass --skipbadfiles`,
+      `cannot open ${join(dir, 'nope.root')} (dataset A, default tree): file not found — check the path (in a dataset JSON, relative paths start at the JSON file’s folder), or pass --skipbadfiles`,
     );
   });
 });

@@ -4,6 +4,7 @@
  * jsroot's own typings declare everything `any`; the interfaces below name only the fields we read.
  */
 /// <reference path="../../types/jsroot-vendor.d.ts" />
+import { nameOnce } from '../../errors/index.ts';
 import { openSource, type ByteSource, type HttpOptions } from '../source.ts';
 import { rootDecompress } from './compression.ts';
 import { RootFileError } from './errors.ts';
@@ -166,7 +167,7 @@ export async function openRootSource(pathOrUrl: string, http?: HttpOptions, tree
     return await openSource(pathOrUrl, http);
   } catch (e) {
     throw new RootFileError(
-      `cannot open ROOT file ${pathOrUrl}: ${(e as Error).message}`,
+      `cannot open ROOT file ${pathOrUrl}: ${nameOnce(pathOrUrl, (e as Error).message)}`,
       { file: pathOrUrl, tree: treeName },
       undefined,
       { cause: e },

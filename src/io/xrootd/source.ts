@@ -22,7 +22,8 @@
  */
 import PQueue from 'p-queue';
 import { Backoff, retry } from '../../util/retry.ts';
-import { SourceError } from '../source-error.ts';
+import { nameOnce } from '../../errors/index.ts';
+import { SourceError, SourceUnreachableError } from '../source-error.ts';
 import type { ByteRange, RangeBytes } from '../source.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { endpointOf, XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
@@ -470,7 +471,7 @@ export class XrootdSource {
   private check(start: number, end: number): void {
     if (!(start >= 0 && end >= start && end <= this.size)) {
       throw new SourceError(
-        `byte range [${start}, ${end}) is outside ${this.name} (size ${this.size}); the file may be truncated`,
+        `${this.name}: byte range [${start}, ${end}) is outside the file (size ${this.size}); it may be truncated`,
         { file: this.name, start, end, size: this.size },
         'check that the file was copied completely',
       );
@@ -687,7 +688,7 @@ function* locate(
         const stat = statOf(url, conn, r.body);
         if (stat.flags & kXR_isDir)
           throw new SourceError(
-            `${url} is a directory, not a file`,
+            `${url}: this is a directory, not a file`,
             { url },
             'name a file inside it (`xrdfs HOST ls DIR` lists them)',
           );
@@ -758,14 +759,33 @@ function serverError(url: string, conn: XrootdConnection, step: string, r: Respo
   );
 }
 
+/**
+ * `fn` retried on a new connection while the connection breaks. Opening and stat-ing (ls, convert, a
+ * run's preprocessing, where a user waits with nothing on the screen) say on stderr that they try again,
+ * and stop once a whole request timeout has passed since the first failure: a server that accepts but
+ * never answers costs two timeouts, not one per attempt (6 × 60 s), while a restarting server, which
+ * refuses connections for a few seconds, is still waited for through the backoff. Reads keep every attempt.
+ */
 async function withRetry<T>(url: string, opts: Settings, what: string, fn: () => Promise<T>): Promise<T> {
+  const opening = what !== 'read';
   return retry(fn, {
     baseMs: opts.backoffMs,
     maxMs: opts.backoffMs * 32,
     maxAttempts: opts.retries + 1,
+    ...(opening
+      ? { maxElapsedMs: opts.timeoutMs, onRetry: (e, failures, delayMs) => retrying(url, e, failures, delayMs, opts) }
+      : {}),
     retryable: (e) => e instanceof XrootdConnectionError,
     giveUp: (e, { attempts }) => gaveUp(url, what, e, attempts),
   });
+}
+
+/** One line on stderr (a process warning) per retry of an open: what failed and when the next attempt is. */
+function retrying(url: string, e: unknown, failures: number, delayMs: number, opts: Settings): void {
+  process.emitWarning(
+    `${url}: ${(e as Error).message}; trying again in ${(delayMs / 1000).toFixed(1)} s (attempt ${failures + 1} of at most ${opts.retries + 1})`,
+    { code: 'RISTRETTO_XROOTD_RETRY' },
+  );
 }
 
 /** `withRetry` blocking this thread: the same attempts, backoff with full jitter and final error. */
@@ -785,11 +805,16 @@ function withRetrySync<T>(url: string, opts: Settings, what: string, fn: () => T
 /** Slept on (never notified) between synchronous attempts. */
 const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
-function gaveUp(url: string, what: string, e: unknown, attempts: number): SourceError {
-  return new SourceError(
-    `cannot ${what} ${url} after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(e as Error).message}`,
+/**
+ * The server stayed unreachable: a SourceUnreachableError that says to check the server. Whoever can try
+ * again later adds how (run-analysis' --retries, for a chunk read: src/runner/errors.ts); `ls`, `convert`
+ * and opening in preprocessing have no such option.
+ */
+function gaveUp(url: string, what: string, e: unknown, attempts: number): SourceUnreachableError {
+  return new SourceUnreachableError(
+    `${url}: ${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${nameOnce(url, (e as Error).message)}`,
     { url, attempts },
-    'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`); run-analysis --retries N retries the chunk later',
+    'check that the XRootD server is up and reachable (`xrdfs HOST:PORT stat /path`)',
     { cause: e },
   );
 }
