@@ -47,7 +47,10 @@ import { workerRuntime } from './runtime.ts';
 export { ThreadsOptionError, WorkerRuntimeError } from './errors.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
-  /** Worker threads (default: available parallelism). */
+  /**
+   * Runners (default: available parallelism): worker threads, and this thread as one of them when
+   * `callerRuns` (the default for 2 or more).
+   */
   workers?: number;
   /** Readers each worker keeps open (default 4). */
   maxReaders?: number;
