@@ -38,10 +38,14 @@
  *
  * `--out FILE.json` is written after every (file, query) cell; started again with the same `--out`, cells
  * already in it are skipped (resume; `--fresh` starts over). The tables are printed at the end, and
- * `--report A.json,B.json` prints them from JSON files alone (merged: runs made apart show as one table). When the list holds files of the same format, layout
- * and codec but different event counts, a cost-vs-size table follows (time and CPU per event).
+ * `--report A.json,B.json` prints them from JSON files alone (merged: runs made apart show as one table).
+ * When the list holds files of the same format, layout and codec but different event counts, a
+ * cost-vs-size table follows (time and CPU per event).
  * `--modes r1,r2,duckdb,floor,jsroot` picks the columns (default: all). `--repo DIR` runs Ristretto from
  * another checkout; `--baseline DIR` adds that checkout's 1- and 2-thread runs to the interleaved loop.
+ * `--pin` cells are kept apart from unpinned ones (one `--out` may hold both; the table shows them as
+ * separate rows, marked "pinned"). Result files written before session 16 have no command times, and
+ * their DuckDB CPU/RSS include the tsx child's; `--report` shows "—" and says so.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
