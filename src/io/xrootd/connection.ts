@@ -146,6 +146,9 @@ export class XrootdConnection {
     socket.setNoDelay(true);
     socket.on('error', (e) => conn.fail(`connection to ${endpoint} failed: ${e.message}`, e));
     socket.on('close', () => conn.fail(`connection to ${endpoint} closed by the server`));
+    // The server's FIN is read in the poll phase, 'close' only comes in a later phase: a connection kept
+    // for reuse (idle.ts) must look broken as soon as its peer is gone.
+    socket.on('end', () => conn.fail(`connection to ${endpoint} closed by the server`));
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(

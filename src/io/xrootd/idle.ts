@@ -4,7 +4,8 @@
  * again to read it: made anew, each of those paid a TCP connection, the handshake and the login — three
  * round trips, 0.15 s on a link of 50 ms — and the server a login. Only connections of this thread's
  * own sockets are kept (not those of the relay thread), only when no request is in flight on them, and
- * none keeps the process alive.
+ * none keeps the process alive. One whose server closed it is dropped, also when the close came while
+ * the thread was busy (`takeConnection`).
  */
 import type { XrootdConnection } from './connection.ts';
 
@@ -41,8 +42,19 @@ export function parkConnection(conn: XrootdConnection): void {
   parked.set(conn.endpoint, list);
 }
 
-/** A kept connection to `endpoint` ("host:port") that still works, taken out of the keep; else undefined. */
-export function takeConnection(endpoint: string): XrootdConnection | undefined {
+/**
+ * A kept connection to `endpoint` ("host:port") that still works, taken out of the keep; else undefined.
+ * Resolves after a poll phase of the event loop, so that the end of a kept socket (a server killed or
+ * restarted while this thread ran without turning the loop, e.g. through a long chunk) is seen before
+ * the socket is chosen: a request on it failed and cost an attempt of the caller's retries (with none
+ * left, the open failed although the server was back). A server that vanished without closing its
+ * sockets (no FIN) is not seen here: a request on such a connection waits for its timeout.
+ */
+export async function takeConnection(endpoint: string): Promise<XrootdConnection | undefined> {
+  if (!parked.get(endpoint)?.length) return undefined;
+  // Two immediates: the first may fire in the check phase of the loop turn that is running (its poll
+  // phase already past); the second comes after the poll phase of the next one, which reads the FIN.
+  for (let k = 0; k < 2; k++) await new Promise((resolve) => setImmediate(resolve));
   const list = parked.get(endpoint);
   for (let e = list?.pop(); e; e = list?.pop()) {
     clearTimeout(e.timer);

@@ -157,7 +157,7 @@ async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
     try {
       got =
         s.kind === 'connect'
-          ? (takeConnection(endpointOf(s.host, s.port)) ?? (await connectNew(s.host, s.port, opts)))
+          ? ((await takeConnection(endpointOf(s.host, s.port))) ?? (await connectNew(s.host, s.port, opts)))
           : await s.conn.request(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
