@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { agentHello, serviceWithUsers, until } from './helpers.ts';
+import { agentHello, serviceWithUsers, settledInFlight } from './helpers.ts';
 import { ScriptedAgent } from './scripted-agent.ts';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -41,21 +41,8 @@ describe('claims of large waiting tasks', () => {
     agent.ws.send(agentHello('dave-big', { capacity: 1000, prefetch: 1000 }));
     // Read nothing from now on: what the service sends piles up on its side of the socket.
     agent.ws.pause();
-    const inFlight = async () => (await fx.listEndpoints()).find((e) => e.name === 'dave-big')?.in_flight ?? 0;
-    await until(async () => ((await inFlight()) > 0 ? true : undefined), 'a first dispatch', 120_000);
     // Let the service go on as far as it will (it is paced by the socket it cannot write to).
-    let last = -1;
-    await until(
-      async () => {
-        const n = await inFlight();
-        if (n === last) return true;
-        last = n;
-        await new Promise((r) => setTimeout(r, 1000));
-        return undefined;
-      },
-      'dispatch to settle',
-      120_000,
-    );
+    const last = await settledInFlight(fx, 'dave-big');
     const grown = memory().peak - before;
     expect(last).toBeGreaterThan(0);
     expect(last).toBeLessThan(TASKS);

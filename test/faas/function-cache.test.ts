@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionCache } from '../../src/faas/service/function-cache.ts';
 
-const fn = (n: number) => ({ hash: 'h', code: 'c'.repeat(n - 1) });
+const fn = (n: number) => ({ hash: 'h', code: 'c'.repeat(n - 1), frameBytes: n + 1 });
 
 describe('FunctionCache', () => {
   it('drops the least recently used functions once over its bound', () => {

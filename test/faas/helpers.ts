@@ -330,6 +330,23 @@ export function stragglerSource(fast: string, fastMs: number, factor: number): s
   ].join('\n');
 }
 
+/**
+ * Tasks in flight to endpoint `name` once the service has sent what it will: polled until above zero,
+ * then until unchanged for a second (for an agent that reads nothing, whose socket paces the service).
+ */
+export async function settledInFlight(client: FaasClient, name: string): Promise<number> {
+  const inFlight = async () => (await client.listEndpoints()).find((e) => e.name === name)?.in_flight ?? 0;
+  await until(async () => ((await inFlight()) > 0 ? true : undefined), `a first dispatch to ${name}`);
+  let last = -1;
+  return until(async () => {
+    const n = await inFlight();
+    if (n === last) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 1000));
+    return undefined;
+  }, `dispatch to ${name} to settle`);
+}
+
 /** Poll until `check` returns a value (for waiting on observable state, never for timing asserts). */
 export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;

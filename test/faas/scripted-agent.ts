@@ -2,10 +2,11 @@
  * A raw `/v1/agent` connection that says what a test tells it to (hello, started, results) and
  * heartbeats while `beating`: for tests of what the service does with an agent's connection.
  */
+import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame, packValue } from '../../src/faas/codec.ts';
 import type { ServiceTasks } from '../../src/faas/protocol.ts';
-import { agentHello, until } from './helpers.ts';
+import { agentHello, type FileService, until } from './helpers.ts';
 
 export class ScriptedAgent {
   readonly ws: WebSocket;
@@ -69,9 +70,34 @@ export class ScriptedAgent {
     this.ws.send(encodeFrame({ type: 'results', results: [entry] }, [packValue(value)]), { binary: true });
   }
 
+  /** Resolves true once `n` tasks were dispatched here, false if the connection closed first. */
+  async received(n: number, timeoutMs = 300_000): Promise<boolean> {
+    let closed = false;
+    void this.closed.then(() => (closed = true));
+    await until(
+      async () => (this.dispatched.length >= n || closed ? true : undefined),
+      `${n} tasks dispatched`,
+      timeoutMs,
+    );
+    return this.dispatched.length >= n;
+  }
+
   /** Stop heartbeats and drop the socket at once (no close handshake). */
   stop(): void {
     clearInterval(this.timer);
     this.ws.terminate();
   }
+}
+
+/** Scripted agents of one test file on `svc`: the returned function makes one; afterAll stops them all. */
+export function scriptedAgents(svc: FileService): () => ScriptedAgent {
+  const agents: ScriptedAgent[] = [];
+  afterAll(() => {
+    for (const a of agents) a.stop();
+  });
+  return () => {
+    const a = new ScriptedAgent(svc.url, svc.token);
+    agents.push(a);
+    return a;
+  };
 }

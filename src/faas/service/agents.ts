@@ -694,7 +694,10 @@ export class AgentHub {
 
   /**
    * Send tasks to an agent, in frames of at most DISPATCH_FRAME_BYTES of arguments and of the code of
-   * functions the agent lacks (a frame holds at least one task, whatever its size).
+   * functions the agent lacks (a frame holds at least one task, whatever its size). A claim is bounded
+   * by its arguments only: once a frame leaves more than MAX_BUFFERED in the socket, the tasks not
+   * sent wait again (no attempt used) until the agent has read it — 24 functions of 8 MiB in one claim
+   * otherwise queued all their code at once (service peak RSS +450 MiB).
    */
   private send(conn: AgentConn, claimed: ClaimedTask[]): void {
     let header: ServiceTasks = { type: 'tasks', tasks: [], functions: [] };
@@ -711,14 +714,19 @@ export class AgentHub {
       conn.ws.send(encodeFrame(header, blobs));
     };
     const now = Date.now();
+    let sent = 0;
     for (const t of claimed) {
       const fn = this.fn(t.function_id);
-      // Code goes with the first frame that needs it; frames arrive in order. It counts like arguments:
-      // 20 functions of 8 MiB in one frame went over the agent's message limit, and the agent
-      // reconnected and got the same frame again, for ever (issue 14, probe D12).
-      const code = conn.hashes.has(fn.hash) ? 0 : fn.code.length;
+      // Code goes with the first frame that needs it; frames arrive in order. It counts like arguments,
+      // as the frame holds it: 20 functions of 8 MiB in one frame went over the agent's message limit,
+      // and the agent reconnected and got the same frame again, for ever (issue 14, probe D12).
+      const code = conn.hashes.has(fn.hash) ? 0 : fn.frameBytes;
       if (header.tasks.length > 0 && bytes + t.args.byteLength + code > DISPATCH_FRAME_BYTES) {
         sendFrame();
+        if (conn.ws.bufferedAmount > MAX_BUFFERED) {
+          this.putBack(conn, claimed.slice(sent));
+          break;
+        }
         header = { type: 'tasks', tasks: [], functions: [] };
         blobs = [];
         bytes = 0;
@@ -742,10 +750,22 @@ export class AgentHub {
       bytes += t.args.byteLength;
       header.tasks.push(entry);
       conn.inflight.set(t.id, t.attempts);
+      sent++;
     }
-    this.metrics.tasksDispatched += claimed.length;
+    this.metrics.tasksDispatched += sent;
     this.dispatches++;
-    sendFrame();
+    if (sent === claimed.length) sendFrame();
+  }
+
+  /** Claimed tasks that were not sent: waiting again, their attempt given back; the agent is kicked for them. */
+  private putBack(conn: AgentConn, tasks: ClaimedTask[]): void {
+    this.store.unhold(
+      conn.endpointId,
+      tasks.map((t) => t.id),
+    );
+    conn.queueEmpty = false;
+    this.movableWaiting = this.store.countMovableWaiting();
+    this.kick(conn.endpointId);
   }
 
   /** Characters of function code held in memory for dispatches (bounded, see FunctionCache). */
@@ -758,7 +778,7 @@ export class AgentHub {
     if (!f) {
       const row = this.store.functionById(functionId);
       if (!row) throw internalError(`task refers to missing function ${functionId}`, { functionId });
-      f = { hash: row.hash, code: row.code };
+      f = { hash: row.hash, code: row.code, frameBytes: Buffer.byteLength(JSON.stringify(row.code)) };
       this.fnCache.set(functionId, f);
     }
     return f;

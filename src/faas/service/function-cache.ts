@@ -7,6 +7,12 @@
 export interface CachedFunction {
   hash: string;
   code: string;
+  /**
+   * Bytes the code takes in a dispatch frame's JSON header: UTF-8, escapes included. A control
+   * character is 1 character of code but 6 bytes in the frame, a CJK one 3: counted as characters,
+   * frames of such code went past the agent's message limit (see AgentHub.send).
+   */
+  frameBytes: number;
 }
 
 /** Default bound of FunctionCache: room for eight functions of the default maximum size. */

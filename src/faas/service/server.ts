@@ -76,7 +76,9 @@ export interface FaasService {
 /**
  * A dispatch frame with one task holds its arguments and its function's code whatever the frame budget
  * says: with limits that let it pass what an agent accepts, the agent would drop it, reconnect and get
- * it again, for ever. (The 1 MiB covers the frame's header; code is counted as written, not escaped.)
+ * it again, for ever. (The 1 MiB covers the frame's header, and the code's escapes: a registration
+ * body holds the code escaped in at most max_function_bytes + 64 KiB, and the frame's JSON escapes no
+ * more than that.)
  */
 function checkDispatchFits(limits: Limits): void {
   const frame = limits.max_payload_bytes + limits.max_function_bytes + 1024 * 1024;
