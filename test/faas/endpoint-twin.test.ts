@@ -5,41 +5,22 @@
  * refused exits 1; the same agent reconnecting, an agent started after the first was killed, or one
  * replacing a connection gone silent, attaches. Nothing asserts timing.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, until } from './helpers.ts';
-import { ScriptedAgent } from './scripted-agent.ts';
+import { serviceWithUsers, until } from './helpers.ts';
+import { scriptedAgents } from './scripted-agent.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let url = '';
-let token = '';
-let fx: FaasClient;
+// 2 s heartbeats: a scripted agent (beating every 0.2 s) is not dropped on a busy machine.
+const svc = serviceWithUsers(['twins'], { serve: ['--heartbeat', '2'] });
+const { procs } = svc;
+const agent = scriptedAgents(svc);
 let fn = '';
-const agents: ScriptedAgent[] = [];
 
 beforeAll(async () => {
-  token = await procs.addUser('twins');
-  // 2 s heartbeats: a scripted agent (beating every 0.2 s) is not dropped on a busy machine.
-  ({ url } = await procs.startService(['--heartbeat', '2']));
-  fx = new FaasClient({ serviceUrl: url, token });
-  fn = await fx.registerFunction((x: number) => 2 * x);
+  fn = await svc.client.registerFunction((x: number) => 2 * x);
 }, 300_000);
-
-/** A scripted agent of this file, stopped at the end. */
-function agent(): ScriptedAgent {
-  const a = new ScriptedAgent(url, token);
-  agents.push(a);
-  return a;
-}
-
-afterAll(async () => {
-  for (const a of agents) a.stop();
-  await fx?.close();
-  await procs.cleanup();
-});
 
 const REFUSED = (name: string, host: string, pid: number) =>
   new RegExp(
@@ -57,7 +38,7 @@ describe('two agents with one endpoint name', () => {
     expect(await second.closed).toBe(1008);
     // The first still holds the endpoint: a task for it goes there.
     expect(first.ws.readyState).toBe(WebSocket.OPEN);
-    const [id] = await fx.batchRun([{ functionId: fn, endpoint: 'twin-ep', args: 1 }]);
+    const [id] = await svc.client.batchRun([{ functionId: fn, endpoint: 'twin-ep', args: 1 }]);
     await until(async () => (first.dispatched.length ? true : undefined), 'dispatch to the first agent');
     expect(first.dispatched[0].id).toBe(id);
     first.stop();
@@ -80,10 +61,11 @@ describe('two agents with one endpoint name', () => {
       return a.type === 'welcome' ? true : undefined;
     }, 'a new agent attached in place of the silent one');
     expect(await again.closed).toBeGreaterThan(0);
-    expect((await fx.getEndpoint('back-ep')).status).toBe('online');
+    expect((await svc.client.getEndpoint('back-ep')).status).toBe('online');
   });
 
   it('ristretto faas endpoint start: a second one exits 1 with one line; after the first is killed, one attaches', async () => {
+    const { url, token } = svc;
     const first = await procs.startEndpoint(url, token, 'laptop', ['--workers', '1']);
     const before = procs.log.length;
     const second = procs.spawnCli(
@@ -96,11 +78,11 @@ describe('two agents with one endpoint name', () => {
     expect(said).toMatch(REFUSED('laptop', '\\S+', first.proc.pid!));
     expect(said).not.toMatch(/reconnecting/);
     // The first was not disturbed: it runs a task.
-    expect(await fx.submit(fn, 'laptop', 4)).toBe(8);
+    expect(await svc.client.submit(fn, 'laptop', 4)).toBe(8);
     // A restart after the first died attaches.
     await procs.killEndpoint(first.proc);
     const restarted = await procs.startEndpoint(url, token, 'laptop', ['--workers', '1']);
     expect(restarted.id).toBe(first.id);
-    expect(await fx.submit(fn, 'laptop', 5)).toBe(10);
+    expect(await svc.client.submit(fn, 'laptop', 5)).toBe(10);
   });
 });

@@ -5,57 +5,39 @@
  * often that repeats (before, every cycle took one more away: attempts went negative and the client
  * dropped the results frame carrying them). Nothing asserts timing: waits poll the service's view.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FaasClient } from '../../src/faas/client/index.ts';
-import { Procs, until } from './helpers.ts';
-import { ScriptedAgent } from './scripted-agent.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { serviceWithUsers, until } from './helpers.ts';
+import { scriptedAgents } from './scripted-agent.ts';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const procs = new Procs();
-let url = '';
-let token = '';
-let fx: FaasClient;
+// 2 s heartbeats: a scripted agent (beating every 0.2 s) is not dropped on a busy machine.
+const svc = serviceWithUsers(['flappy'], { serve: ['--heartbeat', '2'] });
+const agent = scriptedAgents(svc);
 let fn = '';
-/** Every scripted agent of the file, closed at the end. */
-const agents: ScriptedAgent[] = [];
 
 beforeAll(async () => {
-  token = await procs.addUser('flappy');
-  // 2 s heartbeats: a scripted agent (beating every 0.2 s) is not dropped on a busy machine.
-  ({ url } = await procs.startService(['--heartbeat', '2']));
-  fx = new FaasClient({ serviceUrl: url, token });
-  fn = await fx.registerFunction((x: number) => 2 * x);
+  fn = await svc.client.registerFunction((x: number) => 2 * x);
 }, 300_000);
 
-/** A scripted agent of this file, stopped at the end. */
-function agent(): ScriptedAgent {
-  const a = new ScriptedAgent(url, token);
-  agents.push(a);
-  return a;
-}
-
-afterAll(async () => {
-  for (const a of agents) a.stop();
-  await fx?.close();
-  await procs.cleanup();
-});
-
 async function offline(name: string): Promise<void> {
-  await until(async () => ((await fx.getEndpoint(name)).status !== 'online' ? true : undefined), `${name} offline`);
+  await until(
+    async () => ((await svc.client.getEndpoint(name)).status !== 'online' ? true : undefined),
+    `${name} offline`,
+  );
 }
 
 async function task(id: string, state: string): Promise<{ attempts: number; state: string }> {
   return until(async () => {
-    const t = await fx.getTask(id);
+    const t = await svc.client.getTask(id);
     return t.state === state ? t : undefined;
   }, `task ${id} ${state}`);
 }
 
 describe('a connection that drops and comes back', () => {
   it('counts each hold a task started in once, through many lost-and-reclaimed cycles', async () => {
-    await fx.registerEndpoint('cycle-ep');
-    const [id] = await fx.batchRun([{ functionId: fn, endpoint: 'cycle-ep', args: 21 }]);
+    await svc.client.registerEndpoint('cycle-ep');
+    const [id] = await svc.client.batchRun([{ functionId: fn, endpoint: 'cycle-ep', args: 21 }]);
     let a = agent();
     expect((await a.hello('cycle-ep')).type).toBe('welcome');
     await until(async () => (a.dispatched.length ? true : undefined), 'first dispatch');
@@ -107,7 +89,7 @@ describe('a connection that drops and comes back', () => {
     a.send({ type: 'started', task_ids: [id], started_at: [ranAt] });
     a.result(id, 42, ranAt);
     const outcomes = [];
-    for await (const o of fx.results([id])) outcomes.push(o);
+    for await (const o of svc.client.results([id])) outcomes.push(o);
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ taskId: id, state: 'success', attempts: 2, result: 42 });
     a.stop();
