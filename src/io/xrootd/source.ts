@@ -761,24 +761,37 @@ function serverError(url: string, conn: XrootdConnection, step: string, r: Respo
 
 /**
  * `fn` retried on a new connection while the connection breaks. Opening and stat-ing (ls, convert, a
- * run's preprocessing, where a user waits with nothing on the screen) say on stderr that they try again,
+ * run's preprocessing, where a user waits with nothing on the screen) say on stderr that they try again
+ * after an attempt the user waited for (a refused connection fails in milliseconds and retries quietly),
  * and stop once a whole request timeout has passed since the first failure: a server that accepts but
  * never answers costs two timeouts, not one per attempt (6 × 60 s), while a restarting server, which
  * refuses connections for a few seconds, is still waited for through the backoff. Reads keep every attempt.
  */
 async function withRetry<T>(url: string, opts: Settings, what: string, fn: () => Promise<T>): Promise<T> {
   const opening = what !== 'read';
-  return retry(fn, {
+  let began = 0;
+  const attempt = () => {
+    began = performance.now();
+    return fn();
+  };
+  const waited = () => performance.now() - began >= Math.min(SLOW_ATTEMPT_MS, opts.timeoutMs);
+  return retry(attempt, {
     baseMs: opts.backoffMs,
     maxMs: opts.backoffMs * 32,
     maxAttempts: opts.retries + 1,
     ...(opening
-      ? { maxElapsedMs: opts.timeoutMs, onRetry: (e, failures, delayMs) => retrying(url, e, failures, delayMs, opts) }
+      ? {
+          maxElapsedMs: opts.timeoutMs,
+          onRetry: (e, failures, delayMs) => waited() && retrying(url, e, failures, delayMs, opts),
+        }
       : {}),
     retryable: (e) => e instanceof XrootdConnectionError,
     giveUp: (e, { attempts }) => gaveUp(url, what, e, attempts),
   });
 }
+
+/** An attempt this long (or as long as the request timeout, if shorter) is one the user noticed waiting for. */
+const SLOW_ATTEMPT_MS = 2000;
 
 /** One line on stderr (a process warning) per retry of an open: what failed and when the next attempt is. */
 function retrying(url: string, e: unknown, failures: number, delayMs: number, opts: Settings): void {
