@@ -21,8 +21,10 @@ export const EXECUTOR_NAMES = ['iterative', 'threads'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 export interface CreateExecutorOptions extends ExecutorOptions {
-  /** Worker threads for `threads`. */
+  /** Runners for `threads`: worker threads, and the calling thread with `callerRuns`. */
   workers?: number;
+  /** `threads`: run chunks on the calling thread too (see `ThreadsOptions.callerRuns`). */
+  callerRuns?: boolean;
   /** In-process processor for `iterative` (avoids loading the bundle a second time on the main thread). */
   processor?: Processor<unknown>;
 }
@@ -52,7 +54,10 @@ export function createExecutor(name: string, opts: CreateExecutorOptions = {}): 
  * await runAnalysis({ fileset: 'datasets.json', processor: 'zmumu.ts', executor: executorFactory('threads'), workers: 4 });
  * ```
  */
-export function executorFactory(name: string): ExecutorFactory {
+export function executorFactory(
+  name: string,
+  options: Pick<CreateExecutorOptions, 'callerRuns'> = {},
+): ExecutorFactory {
   if (!(EXECUTOR_NAMES as readonly string[]).includes(name)) createExecutor(name); // throws the listing error
-  return (ctx) => createExecutor(name, ctx);
+  return (ctx) => createExecutor(name, { ...ctx, ...options });
 }

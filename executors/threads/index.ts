@@ -7,11 +7,13 @@
  * chunks. A worker that dies is replaced: the chunk it was running fails with WorkerLostError (retried by
  * --retries), the ones queued behind it go back to the pool's queue untouched.
  *
- * With two runners or more the calling thread is one of them (`callerRuns`): `workers: 2` starts one
- * worker thread and runs items on this thread as well, between its own work (merging a result is a
- * fraction of a millisecond per batch). This thread already has the processor loaded and the files'
- * metadata parsed; a second worker thread would boot Node, load the runtime, warm its own JIT and GC
- * up and compete with this one and the other worker for the same cores.
+ * With `callerRuns` (off by default; `run-analysis --caller-runs`) the calling thread is one of the
+ * runners: `workers: 2` starts one worker thread and runs items on this thread as well, between its own
+ * work (merging a result is a fraction of a millisecond per batch). This thread already has the
+ * processor loaded and the files' metadata parsed; a second worker thread boots Node, loads the runtime,
+ * warms its own JIT and GC up and competes for the same cores (3–10 % of a short run on two cores). Off
+ * by default because it gives up what a pool is for: a chunk on this thread that calls process.exit,
+ * throws from a timer or runs out of memory ends the command, and Ctrl-C and the live view wait for it.
  *
  * `submitBatch` runs the runner's merge groups (consecutive chunks of one file) as one item: the worker
  * sums their accumulators itself and sends one result, so the runner decodes and merges once per group
@@ -48,8 +50,8 @@ export { ThreadsOptionError, WorkerRuntimeError } from './errors.ts';
 
 export interface ThreadsOptions extends ExecutorOptions {
   /**
-   * Runners (default: available parallelism): worker threads, and this thread as one of them when
-   * `callerRuns` (the default for 2 or more).
+   * Runners (default: available parallelism): worker threads, and this thread as one of them with
+   * `callerRuns`.
    */
   workers?: number;
   /** Readers each worker keeps open (default 4). */
@@ -61,10 +63,11 @@ export interface ThreadsOptions extends ExecutorOptions {
   depth?: number;
   /**
    * Run items on the calling thread too, as one of the `workers` runners, so that `workers: n` starts
-   * n − 1 worker threads (default: true for 2 or more workers; a pool of one is always a worker thread).
-   * `false` keeps every item in a worker thread: a processor that crashes its thread or calls
-   * `process.exit` then loses only that worker (its chunk fails with WorkerLostError, retried with
-   * `retries`), at the cost of one more thread booting and competing for the cores.
+   * n − 1 worker threads (default: false; a pool of one is always a worker thread). Saves a worker's
+   * boot and its share of the cores, but a chunk on this thread is not isolated: a processor that calls
+   * `process.exit`, throws asynchronously or runs out of memory there ends the command, and signals and
+   * the live view wait for the chunk. With `false` such a chunk loses only its worker (WorkerLostError,
+   * retried with `retries`).
    */
   callerRuns?: boolean;
 }
@@ -156,6 +159,7 @@ export class ThreadsExecutor extends BaseExecutor {
       this.local = new InProcessExecutor({
         betweenChunks: opts.betweenChunks,
         helperEntry: () => workerRuntime(),
+        handedOneAtATime: true,
       });
   }
 

@@ -60,12 +60,12 @@ export function poolSizeFromArgv(argv) {
 
 /**
  * Worker threads a pool of `workers` runners starts: one fewer when the calling thread runs items too
- * (`ThreadsOptions.callerRuns`, the default for two runners or more).
+ * (`ThreadsOptions.callerRuns`, `run-analysis --caller-runs`; off by default).
  * @param {number} workers
  * @param {boolean} [callerRuns]
  * @returns {number}
  */
-export function workerThreads(workers, callerRuns = workers >= 2) {
+export function workerThreads(workers, callerRuns = false) {
   return callerRuns && workers >= 2 ? workers - 1 : workers;
 }
 
@@ -78,7 +78,9 @@ export function workerThreads(workers, callerRuns = workers >= 2) {
 export function prestartFromArgv(argv) {
   if (process.env.RISTRETTO_TSX && process.env.RISTRETTO_TSX !== '0') return 0;
   const n = poolSizeFromArgv(argv);
-  return n === undefined ? 0 : prestart(workerThreads(n));
+  const end = argv.indexOf('--');
+  const callerRuns = (end < 0 ? argv : argv.slice(0, end)).includes('--caller-runs');
+  return n === undefined ? 0 : prestart(workerThreads(n, callerRuns));
 }
 
 /**

@@ -23,6 +23,12 @@ export interface InProcessOptions extends ExecutorOptions {
    * sources on the first miss, which is slower; the CLI passes the threads executor's bundled runtime.
    */
   helperEntry?: () => Promise<URL>;
+  /**
+   * Units come from a pool that hands this executor one at a time (a thread pool's calling thread): when
+   * nothing is queued here, nothing is known to follow, so readers read nothing ahead (root://) instead
+   * of guessing the chunk right after — usually one another runner reads.
+   */
+  handedOneAtATime?: boolean;
 }
 
 export class InProcessExecutor extends BaseExecutor {
@@ -41,11 +47,14 @@ export class InProcessExecutor extends BaseExecutor {
    * the guess missed. Only a hint: a retried unit runs out of this order, and reads nothing wrong.
    */
   private readonly queued: WorkItem[] = [];
+  /** What follows a unit when nothing is queued: unknown (readers guess) or nothing (see `handedOneAtATime`). */
+  private readonly otherwise: null | undefined;
 
   constructor(opts: InProcessOptions = {}) {
     super(opts);
     this.processor = opts.processor;
     this.betweenChunks = opts.betweenChunks;
+    this.otherwise = opts.handedOneAtATime ? null : undefined;
     // Readers that cannot read synchronously themselves (ROOT, remote files) read a chunk's first-touched
     // columns through the sync-read helper thread, which processChunk starts when it opens such a file.
     // Only its prebuilt entry is prepared here: starting the helper up front cost ~0.3–0.5 s of CPU per
@@ -61,7 +70,7 @@ export class InProcessExecutor extends BaseExecutor {
     // One chunk at a time, in submission order, even if the caller submits several.
     const run = this.tail.then(async () => {
       await nextTurn(this.betweenChunks); // signals, checkpoints and the live view between chunks (see processBatch)
-      const next = this.starting([item]);
+      const next = this.starting([item]) ?? this.otherwise;
       if (this.cancelled) throw new CancelledError(item);
       const processor = this.processor ?? (await loadBundle(job.processor));
       const guard = guardProcessExit(job.processor.source);
@@ -71,7 +80,7 @@ export class InProcessExecutor extends BaseExecutor {
           metadata: job.metadata[item.dataset],
           prefetch: job.prefetch,
           processorKey: job.processor.hash,
-          ...(next ? { next } : {}),
+          ...(next !== undefined ? { next } : {}),
         });
       } finally {
         guard.disarm();
@@ -86,7 +95,7 @@ export class InProcessExecutor extends BaseExecutor {
     this.queued.push(...items);
     return this.submitBatchWithRetries(items, () => {
       const run = this.tail.then(async () => {
-        const after = this.starting(items);
+        const after = this.starting(items) ?? this.otherwise;
         if (this.cancelled) throw new CancelledError(items[0]);
         const processor = this.processor ?? (await loadBundle(job.processor));
         // A process.exit() in the processor would otherwise end the command with no word (see exit-guard.ts).
@@ -99,7 +108,7 @@ export class InProcessExecutor extends BaseExecutor {
             signal: this.abort.signal,
             betweenChunks: this.betweenChunks,
             onItem: (k) => guard.running(items[k]),
-            ...(after ? { after } : {}),
+            ...(after !== undefined ? { after } : {}),
           });
         } finally {
           guard.disarm();

@@ -46,8 +46,9 @@ const EVERY_CHUNK = Array.from({ length: 20 }, (_, i) => i * 500);
 describe('the calling thread runs items too', () => {
   it('counts the worker threads a pool of n runners starts', () => {
     expect(workerThreads(1)).toBe(1); // a pool of one is a worker thread
-    expect(workerThreads(2)).toBe(1);
-    expect(workerThreads(4)).toBe(3);
+    expect(workerThreads(2)).toBe(2); // off by default: every chunk in a worker thread
+    expect(workerThreads(2, true)).toBe(1);
+    expect(workerThreads(4, true)).toBe(3);
     expect(workerThreads(2, false)).toBe(2);
     expect(workerThreads(1, true)).toBe(1);
   });
@@ -55,7 +56,7 @@ describe('the calling thread runs items too', () => {
   it('two runners: chunks run on this thread and on one worker thread, with the in-process sums', async () => {
     const ref = await runMarked('iterative', undefined);
     expect(ref.runners).toEqual(new Set(['main']));
-    const pool = new ThreadsExecutor({ workers: 2 });
+    const pool = new ThreadsExecutor({ workers: 2, callerRuns: true });
     const two = await runMarked('caller', pool);
     expect(two.accumulator).toStrictEqual(ref.accumulator); // float sums bit for bit
     expect(two.accumulator.n).toBe(10_000);
@@ -64,9 +65,9 @@ describe('the calling thread runs items too', () => {
     expect(two.runners.size).toBe(2); // main and one worker thread, no second one
   });
 
-  it('callerRuns: false, and a pool of one, keep every chunk in worker threads', async () => {
+  it('by default, and a pool of one, every chunk runs in a worker thread', async () => {
     const ref = await runMarked('iterative-2', undefined);
-    const off = await runMarked('off', new ThreadsExecutor({ workers: 2, callerRuns: false }));
+    const off = await runMarked('off', new ThreadsExecutor({ workers: 2 }));
     expect(off.accumulator).toStrictEqual(ref.accumulator);
     expect(off.starts).toEqual(EVERY_CHUNK);
     expect(off.runners.has('main')).toBe(false);

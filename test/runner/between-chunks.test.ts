@@ -53,7 +53,7 @@ describe('RunHooks.betweenChunks', () => {
     const a = counted();
     const r = await runAnalysis({
       ...opts,
-      executor: executorFactory('threads'),
+      executor: executorFactory('threads', { callerRuns: true }),
       workers: 2,
       hooks: { betweenChunks: a.hook },
     });
@@ -64,7 +64,7 @@ describe('RunHooks.betweenChunks', () => {
     const b = counted();
     const off = await runAnalysis({
       ...opts,
-      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2, callerRuns: false }),
+      executor: (ctx) => new ThreadsExecutor({ ...ctx, workers: 2 }), // callerRuns off by default
       hooks: { betweenChunks: b.hook },
     });
     expect(off.metrics.chunks).toBe(CHUNKS);
