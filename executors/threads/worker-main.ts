@@ -103,10 +103,11 @@ function poolWorker(): void {
       // The pool passes the bundle folder: inside the bundled runtime, import.meta.url no longer points at src/.
       const processor = await loadBundle(bundle, { dir: data.bundleDir });
       const opts = { metadata: m.metadata, prefetch: m.prefetch, processorKey: m.hash };
+      // The next unit goes to whichever runner asks first: read nothing ahead past this one (a single
+      // chunk too: the tail of a run is single-chunk units, and a guess there read another runner's chunk).
       const result = m.batch
-        ? // the next batch goes to whichever worker asks first: read nothing ahead past this one
-          await processBatch(m.items, processor, state, { ...opts, onItem: mark, after: null })
-        : await processChunk(m.items[0], processor, state, opts);
+        ? await processBatch(m.items, processor, state, { ...opts, onItem: mark, after: null })
+        : await processChunk(m.items[0], processor, state, { ...opts, next: null });
       const reply: ReplyMessage = { type: 'done', id: m.id, result };
       port.postMessage(reply, [result.accumulator.buffer as ArrayBuffer]);
     } catch (e) {
