@@ -4,11 +4,12 @@
  * goes on running tasks in its own blocks.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaasClient } from '../../src/faas/client/index.ts';
 import { answer, KIND_CONTROL, MessageReader, writeControl } from '../../src/faas/endpoint/worker-socket.ts';
 import { Procs, until } from './helpers.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const procs = new Procs();
 let token = '';
@@ -20,14 +21,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(() => procs.cleanup());
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Authenticate on the agent's worker port as block "intruder", then send `bad` raw. */
 async function sendAfterHello(port: number, secret: string, bad: Buffer): Promise<void> {

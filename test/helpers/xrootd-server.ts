@@ -15,9 +15,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 /** Why xrootd cannot run here, or undefined when it can. */
 export function xrootdMissing(): string | undefined {
@@ -43,14 +43,6 @@ export interface XrootdServer {
   kill(): Promise<void>;
   /** Stop the server and remove its folder. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 function nobody(): { uid: number; gid: number } | undefined {

@@ -7,7 +7,6 @@
  * answers (SIGSTOPped xrootd) costs two request timeouts to open, with a line on stderr per retry.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/io/convert.ts';
@@ -21,6 +20,7 @@ import { serveDirectory, type TestServer } from '../helpers/http-server.ts';
 import { xrootdMissingFor } from '../helpers/xrootd-missing.ts';
 import { startXrootd, type XrootdServer } from '../helpers/xrootd-server.ts';
 import { repoRoot, sharedPath } from '../shared.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const missing = xrootdMissingFor('source messages over root://');
 
@@ -199,12 +199,4 @@ describe.skipIf(missing !== undefined)('root:// messages against a real xrootd',
 
 function alive(server: XrootdServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
