@@ -2,7 +2,8 @@
  * A processor that calls process.exit() inside process(): in process (iterative) the command ends, but
  * not silently — one line names the processor, the chunk and what to do instead; on threads the lost
  * worker's message says it was process.exit, not memory. The commands' own exits (a second Ctrl-C) are
- * not blamed on the processor. Real run-analysis processes over a real ROOT file.
+ * not blamed on the processor. With two runners a chunk runs on the main thread only with --caller-runs,
+ * so by default the exit still loses only a worker. Real run-analysis processes over a real ROOT file.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -127,5 +128,31 @@ describe('process.exit() in process(), threads', () => {
       `run-analysis: worker lost while running ${chunk(0, 5000)}: uncaught Error: native-like crash — if every attempt fails, the processor may exhaust memory: lower --chunksize\n`,
     );
     expect(r.stderr).not.toContain('--retries N');
+  });
+});
+
+describe('process.exit() in process(), two runners', () => {
+  /** `exits.ts` exiting with 3 in the first chunk, on `--executor threads --workers 2` plus `extra`. */
+  const twoRunners = async (name: string, extra: string[]) => {
+    const ds = await dataset(name, { exitAt: 0, exitCode: 3 });
+    const args = [BIN, ds, fixture('exits.ts'), '--executor', 'threads', '--workers', '2', '--chunksize', '2000'];
+    return runNode([...args, '-q', '-o', join(dir, name), ...extra], { cwd: repoRoot, env });
+  };
+
+  it('by default every chunk runs in a worker thread: the exit loses a worker, not the command', async () => {
+    const r = await twoRunners('exit-two', []);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(
+      `run-analysis: worker lost while running ${chunk(0, 2000)}: worker exited with code 3: process() called process.exit(3)`,
+    );
+    expect(r.stderr).not.toContain('the run stopped there');
+  });
+
+  it('with --caller-runs the first chunk runs on the main thread: its exit ends the command, named', async () => {
+    const r = await twoRunners('exit-caller', ['--caller-runs']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      `ristretto: process() of test/fixtures/processors/exits.ts called process.exit(3) on ${chunk(0, 2000)}; the run stopped there`,
+    );
   });
 });
