@@ -226,13 +226,14 @@ function report(runs: Run[]): void {
       ).values(),
     ];
     const sizes = (cs: Run[][]) => new Set(cs.map((c) => c[0].chunksize)).size;
-    if (new Set(thr.map((c) => c[0].workers)).size >= 2 && sizes(thr) >= 2)
+    // More cells than parameters, or the fit passes through every point and its residual says nothing.
+    if (thr.length > 3 && new Set(thr.map((c) => c[0].workers)).size >= 2 && sizes(thr) >= 2)
       fitRow(
         thr,
         thr.map((c) => [1, c[0].workers, (c[0].workers * c[0].chunksize) / 1e5]),
         'threads',
       );
-    if (sizes(it) >= 2)
+    if (it.length > 2 && sizes(it) >= 2)
       fitRow(
         it,
         it.map((c) => [1, c[0].chunksize / 1e5]),
