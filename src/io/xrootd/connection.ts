@@ -55,8 +55,14 @@ export interface Response {
 }
 
 export interface ConnectionOptions {
-  /** Give up on connecting, and on any one request, after this long (ms). */
+  /** Give up on any one request after this long (ms). */
   timeoutMs: number;
+  /**
+   * Give up on coming up — the TCP connection, then each of the handshake with kXR_protocol and
+   * kXR_login — after this long (ms; default `timeoutMs`). A server answers a login in milliseconds: a
+   * hung one need not cost a whole read's timeout per attempt.
+   */
+  loginTimeoutMs?: number;
   /** Longest server-requested wait (kXR_wait, kXR_waitresp) honoured, in seconds. */
   maxWaitSeconds?: number;
 }
@@ -109,6 +115,8 @@ export class XrootdConnection {
   /** The part of `bodyBuf` the socket was last given to read into (`nextReadBuffer`). */
   private direct: Uint8Array | undefined;
   private handshakeWaiter: ((r: Response) => void) | undefined;
+  /** Until logged in, requests (kXR_protocol, kXR_login) get `loginTimeoutMs` instead of `timeoutMs`. */
+  private loggingIn = true;
 
   private constructor(
     private readonly socket: Wire,
@@ -151,12 +159,10 @@ export class XrootdConnection {
     socket.on('end', () => conn.fail(`connection to ${endpoint} closed by the server`));
     try {
       await new Promise<void>((resolve, reject) => {
+        const ms = opts.loginTimeoutMs ?? opts.timeoutMs;
         const t = setTimeout(
-          () =>
-            reject(
-              new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint }),
-            ),
-          opts.timeoutMs,
+          () => reject(new XrootdConnectionError(`connecting to ${endpoint} timed out after ${ms} ms`, { endpoint })),
+          ms,
         );
         socket.once('connect', () => (clearTimeout(t), resolve()));
         socket.once(
@@ -193,8 +199,9 @@ export class XrootdConnection {
     socket.onError = (message) => conn.fail(`connection to ${endpoint} failed: ${message}`);
     socket.onClose = () => conn.fail(`connection to ${endpoint} closed by the server`);
     try {
-      if (!relay.pump(() => socket.connected || conn.broken !== undefined, performance.now() + opts.timeoutMs))
-        throw new XrootdConnectionError(`connecting to ${endpoint} timed out after ${opts.timeoutMs} ms`, { endpoint });
+      const ms = opts.loginTimeoutMs ?? opts.timeoutMs;
+      if (!relay.pump(() => socket.connected || conn.broken !== undefined, performance.now() + ms))
+        throw new XrootdConnectionError(`connecting to ${endpoint} timed out after ${ms} ms`, { endpoint });
       if (conn.broken) throw conn.broken;
       let hs: Response | undefined;
       conn.handshakeWaiter = (r) => (hs = r);
@@ -222,6 +229,7 @@ export class XrootdConnection {
   private loggedIn(login: Response): void {
     if (login.status !== 0) throw this.unexpected('kXR_login', login);
     this.sessionId = login.body.subarray(0, 16);
+    this.loggingIn = false;
     const sec = login.body.subarray(16).toString('latin1');
     if (sec.includes('&P=')) {
       const protocols = [...sec.matchAll(/&P=([a-z0-9]+)/g)].map((m) => m[1]).join(', ');
@@ -323,7 +331,7 @@ export class XrootdConnection {
   }
 
   private send(id: number, p: Pending): void {
-    this.arm(p, this.opts.timeoutMs);
+    this.arm(p, this.loggingIn ? (this.opts.loginTimeoutMs ?? this.opts.timeoutMs) : this.opts.timeoutMs);
     this.socket.write(encodeRequest(id, p.requestId, p.params, p.body));
   }
 
@@ -339,7 +347,8 @@ export class XrootdConnection {
 
   /** A request that never completes leaves the stream in an unknown state: drop the connection. */
   private expire(p: Pending): void {
-    this.fail(`no answer from ${this.endpoint} within ${Math.round(p.limitMs / 1000)} s (request ${p.requestId})`);
+    const what = this.loggingIn ? 'logging in' : `request ${p.requestId}`;
+    this.fail(`no answer from ${this.endpoint} within ${Math.round(p.limitMs / 1000)} s (${what})`);
     this.socket.destroy();
   }
 

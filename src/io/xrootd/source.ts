@@ -70,8 +70,13 @@ export interface XrootdOptions {
    * default retries span up to ~15 s, so a server restart is ridden out (0.7 s did not cover one).
    */
   backoffMs?: number;
-  /** Give up on connecting or on one request after this long, in ms (default 60 000). */
+  /** Give up on one request (a read, a stat, an open) after this long, in ms (default 60 000). */
   timeoutMs?: number;
+  /**
+   * Give up on a new connection that does not come up — TCP, handshake, login — after this long, in ms
+   * (default LOGIN_TIMEOUT_MS or `timeoutMs`, whichever is shorter).
+   */
+  loginTimeoutMs?: number;
   /**
    * Bytes asked for in one round trip at most: a kXR_readv, or a piece of a longer read (default 32 MiB,
    * at least 64 KiB).
@@ -81,12 +86,20 @@ export interface XrootdOptions {
 
 type Settings = Required<XrootdOptions>;
 
+/**
+ * The default limit on a new connection's login (ms). A working server answers the handshake and the
+ * login in milliseconds; one that accepts and never answers (hung, stopped) cost 60 s per attempt.
+ */
+export const LOGIN_TIMEOUT_MS = 15_000;
+
 function settings(o: XrootdOptions): Settings {
+  const timeoutMs = o.timeoutMs ?? 60_000;
   return {
     concurrency: o.concurrency ?? 4,
     retries: o.retries ?? 5,
     backoffMs: o.backoffMs ?? 500,
-    timeoutMs: o.timeoutMs ?? 60_000,
+    timeoutMs,
+    loginTimeoutMs: o.loginTimeoutMs ?? Math.min(LOGIN_TIMEOUT_MS, timeoutMs),
     // at least 64 KiB: a long read is cut into pieces of this size
     maxVectorBytes: Math.max(1 << 16, o.maxVectorBytes ?? 32 << 20),
   };
@@ -170,7 +183,12 @@ async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
 
 function connectNew(host: string, port: number, opts: Settings): Promise<XrootdConnection> {
   xrootdCounters.connections++;
-  return XrootdConnection.connect(host, port, { timeoutMs: opts.timeoutMs });
+  return XrootdConnection.connect(host, port, limits(opts));
+}
+
+/** A new connection's time limits. */
+function limits(opts: Settings): { timeoutMs: number; loginTimeoutMs: number } {
+  return { timeoutMs: opts.timeoutMs, loginTimeoutMs: opts.loginTimeoutMs };
 }
 
 /** Run a plan blocking this thread, its connections over the relay thread. */
@@ -182,7 +200,7 @@ function driveSync<T>(plan: Plan<T>, opts: Settings): T {
     try {
       got =
         s.kind === 'connect'
-          ? XrootdConnection.connectSync(s.host, s.port, { timeoutMs: opts.timeoutMs }, relayThread())
+          ? XrootdConnection.connectSync(s.host, s.port, limits(opts), relayThread())
           : s.conn.requestSync(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
@@ -763,9 +781,10 @@ function serverError(url: string, conn: XrootdConnection, step: string, r: Respo
  * `fn` retried on a new connection while the connection breaks. Opening and stat-ing (ls, convert, a
  * run's preprocessing, where a user waits with nothing on the screen) say on stderr that they try again
  * after an attempt the user waited for (a refused connection fails in milliseconds and retries quietly),
- * and stop once a whole request timeout has passed since the first failure: a server that accepts but
- * never answers costs two timeouts, not one per attempt (6 × 60 s), while a restarting server, which
- * refuses connections for a few seconds, is still waited for through the backoff. Reads keep every attempt.
+ * and stop once a login timeout has passed since the first failure: a server that accepts but never
+ * answers costs two login timeouts (2 × 15 s), not one request timeout per attempt (6 × 60 s), while a
+ * restarting server, which refuses connections for a few seconds, is still waited for through the
+ * backoff (its ~15 s). Reads keep every attempt.
  */
 async function withRetry<T>(url: string, opts: Settings, what: string, fn: () => Promise<T>): Promise<T> {
   const opening = what !== 'read';
@@ -781,7 +800,7 @@ async function withRetry<T>(url: string, opts: Settings, what: string, fn: () =>
     maxAttempts: opts.retries + 1,
     ...(opening
       ? {
-          maxElapsedMs: opts.timeoutMs,
+          maxElapsedMs: opts.loginTimeoutMs,
           onRetry: (e, failures, delayMs) => waited() && retrying(url, e, failures, delayMs, opts),
         }
       : {}),
