@@ -48,7 +48,8 @@ export function parkConnection(conn: XrootdConnection): void {
  * restarted while this thread ran without turning the loop, e.g. through a long chunk) is seen before
  * the socket is chosen: a request on it failed and cost an attempt of the caller's retries (with none
  * left, the open failed although the server was back). A server that vanished without closing its
- * sockets (no FIN) is not seen here: a request on such a connection waits for its timeout.
+ * sockets (no FIN) is not seen here: a request on such a connection waits for its timeout (and then
+ * the others kept for that server are dropped: `dropParkedConnections`).
  */
 export async function takeConnection(endpoint: string): Promise<XrootdConnection | undefined> {
   if (!parked.get(endpoint)?.length) return undefined;
@@ -65,6 +66,17 @@ export async function takeConnection(endpoint: string): Promise<XrootdConnection
     e.conn.close();
   }
   return undefined;
+}
+
+/**
+ * Close the connections kept for `endpoint`: one of them broke without its server closing it (no FIN,
+ * e.g. timed out), so the others, as old, are likely dead too and would each cost a timeout.
+ */
+export function dropParkedConnections(endpoint: string): void {
+  for (const e of parked.get(endpoint)?.splice(0) ?? []) {
+    clearTimeout(e.timer);
+    e.conn.close();
+  }
 }
 
 /** Close every kept connection (tests, and a process that wants its sockets gone now). */

@@ -27,7 +27,7 @@ import { SourceError, SourceUnreachableError } from '../source-error.ts';
 import type { ByteRange, RangeBytes } from '../source.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { endpointOf, XrootdConnection, XrootdConnectionError, type Response } from './connection.ts';
-import { parkConnection, takeConnection } from './idle.ts';
+import { dropParkedConnections, parkConnection, takeConnection } from './idle.ts';
 import {
   closeParams,
   errorName,
@@ -161,17 +161,37 @@ function* requestStep(
   return (yield { kind: 'request', conn, requestId, params, body, into }) as Response;
 }
 
-/** Run a plan on this thread's sockets; a connection kept from a closed file (idle.ts) is used first. */
-async function drive<T>(plan: Plan<T>, opts: Settings): Promise<T> {
+/**
+ * Run the plan `make` makes on this thread's sockets; a connection kept from a closed file (idle.ts) is
+ * used first. When a kept connection breaks — above all when it times out, its server gone without
+ * closing it (a dropped network, a NAT that forgot the flow) — the others kept for that server are
+ * likely dead too: they are dropped, and the plan runs once more from the start on a new connection.
+ * That costs the caller neither a retry nor one timeout per kept connection.
+ */
+async function drive<T>(make: () => Plan<T>, opts: Settings): Promise<T> {
+  const kept = new Set<XrootdConnection>();
+  try {
+    return await runPlan(make(), opts, kept);
+  } catch (e) {
+    const lost = [...kept].find((c) => c.broken === e);
+    if (!lost) throw e;
+    dropParkedConnections(lost.endpoint);
+    return runPlan(make(), opts, new Set());
+  }
+}
+
+/** `drive`'s loop: the connections it took from the keep go into `kept`. */
+async function runPlan<T>(plan: Plan<T>, opts: Settings, kept: Set<XrootdConnection>): Promise<T> {
   let step = plan.next();
   while (!step.done) {
     const s = step.value;
     let got: XrootdConnection | Response;
     try {
-      got =
-        s.kind === 'connect'
-          ? ((await takeConnection(endpointOf(s.host, s.port))) ?? (await connectNew(s.host, s.port, opts)))
-          : await s.conn.request(s.requestId, s.params, s.body, s.into);
+      if (s.kind === 'connect') {
+        const taken = await takeConnection(endpointOf(s.host, s.port));
+        if (taken) kept.add(taken);
+        got = taken ?? (await connectNew(s.host, s.port, opts));
+      } else got = await s.conn.request(s.requestId, s.params, s.body, s.into);
     } catch (e) {
       step = plan.throw(e);
       continue;
@@ -560,7 +580,7 @@ export class XrootdSource {
    */
   private async fetch(pieces: readonly Segment[], into?: Buffer): Promise<Uint8Array[]> {
     const s = this.ready && !this.ready.conn.broken ? this.ready : await this.live();
-    return drive(this.fetchSteps(s, pieces, into), this.opts);
+    return drive(() => this.fetchSteps(s, pieces, into), this.opts);
   }
 
   /** The round trip of `fetch`, as a plan for either driver; the answer goes into `into` when given. */
@@ -621,7 +641,7 @@ export class XrootdSource {
     if (this.session === p) {
       this.reconnects++;
       this.ready = undefined;
-      this.session = drive(locate(this.name, this.url, true), this.opts).then((n) => {
+      this.session = drive(() => locate(this.name, this.url, true), this.opts).then((n) => {
         this.ready = this.sameFile(n as Session);
         return this.ready;
       });
@@ -674,14 +694,14 @@ export async function statXrootd(url: string, o: XrootdOptions = {}): Promise<St
   const u = parseXrootdUrl(url);
   const opts = settings(o);
   return withRetry(url, opts, 'stat', async () => {
-    const { conn, stat } = await drive(locate(url, u, false), opts);
+    const { conn, stat } = await drive(() => locate(url, u, false), opts);
     parkConnection(conn); // the file is usually opened next
     return stat;
   });
 }
 
 async function openSession(url: string, u: XrootdUrl, opts: Settings): Promise<Session> {
-  return (await drive(locate(url, u, true), opts)) as Session;
+  return (await drive(() => locate(url, u, true), opts)) as Session;
 }
 
 /**
