@@ -107,7 +107,7 @@ const MAGIC = 0x31524150; // "PAR1", little-endian
 
 /**
  * Read and decode the footer of the Parquet file behind `source` (schema and row-group row counts now,
- * column chunks on demand), and load the decompressors its first row group's column chunks need.
+ * column chunks on demand). Decompressors are not loaded here: see `loadFooterCodecs`.
  * @throws ParquetFormatError naming the file when the footer is missing, truncated or damaged.
  */
 export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
@@ -138,14 +138,14 @@ export async function readFooter(source: ByteSource): Promise<ParquetFooter> {
     bytes.set(head, 0);
     bytes.set(tail.subarray(0, tail.length - 8), head.length);
   }
-  const footer = parseFooter(bytes, file);
-  await loadFooterCodecs(footer);
-  return footer;
+  return parseFooter(bytes, file);
 }
 
 /**
  * Load the decompressors the first row group's column chunks need. They are imported on demand
- * (chunk.ts): loaded here, while opening is asynchronous, since decoding is not.
+ * (chunk.ts): loaded here, while a read is still asynchronous, since decoding is not. The reader calls
+ * this at its first `read`, not at open, so that a thread that opens a file only for its entry counts
+ * (the main thread of a threads run) never loads libzstd (12–25 ms of CPU) or hyparquet-compressors.
  */
 export async function loadFooterCodecs(footer: ParquetFooter): Promise<void> {
   if (footer.numRowGroups > 0) {

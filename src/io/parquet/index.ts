@@ -73,9 +73,7 @@ export async function openParquet(pathOrUrl: string, opts: ParquetOpenOptions = 
 /** The footer another thread already decoded (`opened`, when it is this file's: same size), or the file's. */
 async function openFooter(source: ByteSource, opened: OpenedState | undefined): Promise<ParquetFooter> {
   if (opened?.format !== OPENED_FORMAT || opened.size !== source.size) return readFooter(source);
-  const footer = ParquetFooter.fromShipped(source.name, opened.data as ShippedFooter);
-  await loadFooterCodecs(footer);
-  return footer;
+  return ParquetFooter.fromShipped(source.name, opened.data as ShippedFooter);
 }
 
 /** `OpenedState.format` of Parquet footers. */
@@ -119,6 +117,9 @@ class ParquetReader implements EventReader {
     }
   }
 
+  /** The decompressors of the first row group, loading or loaded (`read`). */
+  private codecs?: Promise<void>;
+
   /** A local file: `read` reads synchronously too (see there). */
   private readonly local: boolean = false;
 
@@ -144,6 +145,9 @@ class ParquetReader implements EventReader {
   }
 
   async read(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>> {
+    // Decompressors load at the first read, not at open (loadFooterCodecs); `readSync` before any `read`
+    // loads what it needs synchronously (chunk.ts).
+    await (this.codecs ??= loadFooterCodecs(this.footer));
     // A local file is read synchronously here too: a chunk is usually one row group, so the async path
     // had nothing to overlap and left the thread idle while libuv's pool read the bytes (Q1 on 20 M
     // events: a quarter of its time idle), and allocated a fresh buffer per read.
