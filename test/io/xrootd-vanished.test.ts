@@ -3,8 +3,8 @@
  * went dead without a FIN or a reset — a dropped network, a NAT or firewall that forgot the idle flows:
  * bytes sent on them vanish. Reproduced with a TCP relay in front of a real xrootd that stops passing
  * bytes on the connections it has (never closing them) while new ones go through. The next open waits
- * one request timeout on one kept connection, then drops all the kept ones and connects anew — without
- * using up a retry, and without waiting once more per kept connection.
+ * on one kept connection as long as for a login (not a read's request timeout), then drops all the kept
+ * ones and connects anew — without using up a retry, and without waiting once more per kept connection.
  */
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -66,30 +66,37 @@ async function startRelay(port: number): Promise<Relay> {
 
 describe.skipIf(missing !== undefined)('root:// parked connections whose server vanished', () => {
   let server: XrootdServer;
-  let relay: Relay;
+  const relays: Relay[] = [];
   beforeAll(async () => {
     server = await startXrootd([NANO]);
-    relay = await startRelay(server.port);
   }, 120_000);
   afterAll(async () => {
     closeParkedConnections();
-    await relay?.close();
+    for (const r of relays) await r.close();
     await server?.stop();
   });
 
-  it('a kept connection that times out: all kept ones dropped, the open connects anew, no retry used', async () => {
-    closeParkedConnections(); // none left over from other tests of this worker
-    const url = `root://127.0.0.1:${relay.port}/${join(server.dataDir, FILE)}`;
+  /** Four connections to `url` kept from four files read at once; returns the first 70 000 bytes read. */
+  async function keepFour(url: string, opts: object): Promise<Buffer> {
     const local = readFileSync(join(server.dataDir, FILE)).subarray(0, 70_000);
-    // No retries: an open that fails on a dead kept connection fails. The timeout is short to keep the
-    // test short, and still long for a loopback answer.
-    const opts = { retries: 0, timeoutMs: 5000 };
     const c0 = xrootdCounters.connections;
-    // four files open at once: four connections, all kept once closed
     const sources = await Promise.all([0, 1, 2, 3].map(() => XrootdSource.open(url, opts)));
     for (const src of sources) expect(Buffer.from(await src.read(0, 70_000))).toStrictEqual(local);
     await Promise.all(sources.map((s) => s.close()));
     expect(xrootdCounters.connections - c0).toBe(4);
+    return local;
+  }
+
+  it('a kept connection that times out: all kept ones dropped, the open connects anew, no retry used', async () => {
+    closeParkedConnections(); // none left over from other tests of this worker
+    const relay = await startRelay(server.port);
+    relays.push(relay);
+    const url = `root://127.0.0.1:${relay.port}/${join(server.dataDir, FILE)}`;
+    // No retries: an open that fails on a dead kept connection fails. The timeouts are short to keep the
+    // test short (under the 10 s a connection is kept), and still long for a loopback answer.
+    const opts = { retries: 0, timeoutMs: 5000, loginTimeoutMs: 5000 };
+    const c0 = xrootdCounters.connections;
+    const local = await keepFour(url, opts);
 
     relay.blackhole();
     const src = await XrootdSource.open(url, opts);
@@ -103,5 +110,24 @@ describe.skipIf(missing !== undefined)('root:// parked connections whose server 
     // the relay sees the closes in a later turn of the loop
     for (let k = 0; k < 100 && relay.closedByClient < 4; k++) await new Promise((r) => setTimeout(r, 100));
     expect(relay.closedByClient).toBe(4);
+  }, 120_000);
+
+  it('the first request on a kept connection waits as long as a login, not a read', async () => {
+    closeParkedConnections();
+    const relay = await startRelay(server.port);
+    relays.push(relay);
+    const url = `root://127.0.0.1:${relay.port}/${join(server.dataDir, FILE)}`;
+    // The request timeout is longer than this test may take: only the login timeout can end the wait.
+    const opts = { retries: 0, timeoutMs: 200_000, loginTimeoutMs: 1000 };
+    const local = await keepFour(url, opts);
+    relay.blackhole();
+    const c0 = xrootdCounters.connections;
+    const src = await XrootdSource.open(url, opts);
+    try {
+      expect(Buffer.from(await src.read(0, 70_000))).toStrictEqual(local);
+    } finally {
+      await src.close();
+    }
+    expect(xrootdCounters.connections - c0).toBe(1);
   }, 120_000);
 });

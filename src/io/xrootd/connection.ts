@@ -84,6 +84,8 @@ interface Pending {
   deadline: number;
   /** The wait that `deadline` ends (ms), for the message. */
   limitMs: number;
+  /** This request's answer is waited for this long (ms) instead of `timeoutMs`. */
+  readonly timeoutMs: number | undefined;
   /** After a kXR_wait on a synchronous connection: when to send the request again (0: not waiting). */
   resendAt: number;
 }
@@ -243,11 +245,14 @@ export class XrootdConnection {
 
   /**
    * Send a request; resolves with the final response (status kXR_ok, kXR_error or kXR_redirect). With
-   * `into`, a kXR_ok answer's body is `into` up to the bytes received (see the top of this file).
+   * `into`, a kXR_ok answer's body is `into` up to the bytes received (see the top of this file); with
+   * `timeoutMs`, the answer is waited for that long instead of the connection's `timeoutMs`.
    */
-  request(requestId: number, params: Buffer, body?: Buffer, into?: Buffer): Promise<Response> {
+  request(requestId: number, params: Buffer, body?: Buffer, into?: Buffer, timeoutMs?: number): Promise<Response> {
     if (this.broken) return Promise.reject(this.broken);
-    return new Promise<Response>((resolve, reject) => this.start(requestId, params, body, resolve, reject, into));
+    return new Promise<Response>((resolve, reject) =>
+      this.start(requestId, params, body, resolve, reject, into, timeoutMs),
+    );
   }
 
   /**
@@ -289,6 +294,7 @@ export class XrootdConnection {
     resolve: (r: Response) => void,
     reject: (e: Error) => void,
     into?: Buffer,
+    timeoutMs?: number,
   ): { id: number; p: Pending } {
     const id = this.streamId();
     const p: Pending = {
@@ -304,6 +310,7 @@ export class XrootdConnection {
       timer: undefined,
       deadline: 0,
       limitMs: 0,
+      timeoutMs,
       resendAt: 0,
     };
     this.pending.set(id, p);
@@ -331,7 +338,10 @@ export class XrootdConnection {
   }
 
   private send(id: number, p: Pending): void {
-    this.arm(p, this.loggingIn ? (this.opts.loginTimeoutMs ?? this.opts.timeoutMs) : this.opts.timeoutMs);
+    this.arm(
+      p,
+      this.loggingIn ? (this.opts.loginTimeoutMs ?? this.opts.timeoutMs) : (p.timeoutMs ?? this.opts.timeoutMs),
+    );
     this.socket.write(encodeRequest(id, p.requestId, p.params, p.body));
   }
 

@@ -166,7 +166,8 @@ function* requestStep(
  * used first. When a kept connection breaks — above all when it times out, its server gone without
  * closing it (a dropped network, a NAT that forgot the flow) — the others kept for that server are
  * likely dead too: they are dropped, and the plan runs once more from the start on a new connection.
- * That costs the caller neither a retry nor one timeout per kept connection.
+ * That costs the caller a login timeout (the first request on a kept connection gets no longer), not
+ * a request timeout per kept connection, nor a retry.
  */
 async function drive<T>(make: () => Plan<T>, opts: Settings): Promise<T> {
   const kept = new Set<XrootdConnection>();
@@ -182,6 +183,7 @@ async function drive<T>(make: () => Plan<T>, opts: Settings): Promise<T> {
 
 /** `drive`'s loop: the connections it took from the keep go into `kept`. */
 async function runPlan<T>(plan: Plan<T>, opts: Settings, kept: Set<XrootdConnection>): Promise<T> {
+  const untried = new Set<XrootdConnection>();
   let step = plan.next();
   while (!step.done) {
     const s = step.value;
@@ -189,9 +191,14 @@ async function runPlan<T>(plan: Plan<T>, opts: Settings, kept: Set<XrootdConnect
     try {
       if (s.kind === 'connect') {
         const taken = await takeConnection(endpointOf(s.host, s.port));
-        if (taken) kept.add(taken);
+        if (taken) kept.add(taken), untried.add(taken);
         got = taken ?? (await connectNew(s.host, s.port, opts));
-      } else got = await s.conn.request(s.requestId, s.params, s.body, s.into);
+      } else {
+        // The first answer on a kept connection is waited for as long as a login: it tells whether the
+        // connection still leads to the server, and if not, `drive` connects anew at no retry's cost.
+        const probe = untried.delete(s.conn) ? opts.loginTimeoutMs : undefined;
+        got = await s.conn.request(s.requestId, s.params, s.body, s.into, probe);
+      }
     } catch (e) {
       step = plan.throw(e);
       continue;
