@@ -23,6 +23,7 @@ import {
   writeControl,
   writeMessage,
 } from '../../src/faas/endpoint/worker-socket.ts';
+import { rng } from '../helpers/rng.ts';
 
 const SECRET = 'sekrit';
 const open: { listener?: WorkerListener; sockets: Socket[]; servers: Server[]; children: ChildProcess[] } = {
@@ -184,7 +185,7 @@ describe('agent side: malformed control messages from an authenticated block wor
     const { listener, logs, workers } = await listen();
     const good = await dial(listener.port, 'good');
     const g = await accepted(workers, 'good');
-    const rand = mulberry32(20261207);
+    const rand = rng(20261207);
     const N = 150;
     const counts: Record<string, number> = {};
     for (let i = 0; i < N; i++) {
@@ -266,17 +267,6 @@ function badMessage(rand: () => number): [string, Buffer] {
     default:
       return [kind, Buffer.alloc(4)];
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function until(cond: () => boolean): Promise<void> {
